@@ -1,0 +1,288 @@
+// The GPU runtime: one device, its buffer pool and pipeline cache, and a command encoder that collects
+// many dispatches into one submit. Works the same in a page, a Web Worker and Node (see device.ts).
+//
+// Ordering rule: dispatches are recorded, not run, until flush(). Uploads (write) and readbacks (read)
+// flush first, so the queue sees every operation in program order.
+
+import { BufferPool, formatBytes, type PoolStats } from './buffer_pool';
+import { PipelineCache, type KernelSpec } from './pipeline_cache';
+import { numel, type DType, type Tensor } from './tensor';
+
+/** A uniform parameter: plain numbers are u32; wrap floats with f32() and signed ints with i32(). */
+export type Param = number | { f32: number } | { i32: number };
+export const f32 = (x: number): Param => ({ f32: x });
+export const i32 = (x: number): Param => ({ i32: x });
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  features: string[];
+  limits: Record<string, number>;
+  /** true for software adapters (SwiftShader, lavapipe...) */
+  isSoftware: boolean;
+}
+
+export interface DispatchOptions {
+  /** storage bindings 1..n in the kernel's binding order */
+  buffers: readonly Tensor[];
+  /** uniform params at binding 0, 4 bytes each, in the order of the WGSL struct's fields */
+  params?: readonly Param[];
+  /** workgroup counts; use grid() for a 1-D count that may exceed 65535 */
+  workgroups: readonly [number, number?, number?];
+  overrides?: Record<string, number>;
+}
+
+const PARAM_SLOT = 256; // minUniformBufferOffsetAlignment
+const PARAM_SLOTS = 1024;
+
+export class GpuRuntime {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  /** validation / out-of-memory errors reported by the device, each naming the labelled object */
+  readonly errors: string[] = [];
+  dispatchCount = 0;
+  submitCount = 0;
+  readbackCount = 0;
+  /** an object that must live as long as the device (Node: the Dawn GPU instance) */
+  keepAlive: unknown = null;
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private paramsBuffer: GPUBuffer;
+  private paramsStaging = new ArrayBuffer(PARAM_SLOT * PARAM_SLOTS);
+  private paramsUsed = 0;
+  private lostReason: string | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+  ) {
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.pipelines = new PipelineCache(device);
+    this.paramsBuffer = device.createBuffer({
+      size: PARAM_SLOT * PARAM_SLOTS,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      label: 'kernel params',
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(e.message);
+    });
+    void device.lost.then((info) => {
+      this.lostReason = `GPU device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  get stats(): PoolStats {
+    return this.pool.stats;
+  }
+
+  get lost(): string | null {
+    return this.lostReason;
+  }
+
+  // ---- tensors ----
+
+  /** A new (uninitialised) tensor from the pool. */
+  tensor(shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
+    const size = numel(shape);
+    const buffer = this.pool.acquire(
+      Math.max(4, size * 4),
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      label,
+    );
+    return { buffer, shape: [...shape], dtype, label, size };
+  }
+
+  /** A new tensor holding `data`. */
+  upload(data: ArrayLike<number>, shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
+    const t = this.tensor(shape, label, dtype);
+    this.write(t, data);
+    return t;
+  }
+
+  /** A new tensor filled with zeros. */
+  zeros(shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
+    const t = this.tensor(shape, label, dtype);
+    this.fillZero(t);
+    return t;
+  }
+
+  write(t: Tensor, data: ArrayLike<number>, elementOffset = 0): void {
+    if (data.length + elementOffset > t.size) {
+      throw new Error(`${t.label}: writing ${data.length} elements at ${elementOffset} overflows its ${t.size}`);
+    }
+    const typed = toTyped(data, t.dtype);
+    this.flush(); // earlier recorded dispatches must run before this write lands
+    this.device.queue.writeBuffer(t.buffer, elementOffset * 4, typed.buffer, typed.byteOffset, typed.byteLength);
+  }
+
+  fillZero(t: Tensor): void {
+    this.endPass();
+    this.getEncoder().clearBuffer(t.buffer, 0, Math.ceil((t.size * 4) / 4) * 4 || 4);
+  }
+
+  /** Copies `src` into `dst` (elements, both offsets in elements). */
+  copy(src: Tensor, dst: Tensor, count = src.size, srcOffset = 0, dstOffset = 0): void {
+    if (srcOffset + count > src.size || dstOffset + count > dst.size) {
+      throw new Error(`copy ${src.label} -> ${dst.label}: ${count} elements out of range`);
+    }
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(src.buffer, srcOffset * 4, dst.buffer, dstOffset * 4, count * 4);
+  }
+
+  release(...ts: (Tensor | null | undefined)[]): void {
+    for (const t of ts) if (t) this.pool.release(t.buffer);
+  }
+
+  /** Reads a tensor back (flushes pending work). Throws if the device reported errors. */
+  async read(t: Tensor, count = t.size, elementOffset = 0): Promise<Float32Array> {
+    const raw = await this.readRaw(t, count, elementOffset);
+    return new Float32Array(raw);
+  }
+
+  async readU32(t: Tensor, count = t.size, elementOffset = 0): Promise<Uint32Array> {
+    return new Uint32Array(await this.readRaw(t, count, elementOffset));
+  }
+
+  async readI32(t: Tensor, count = t.size, elementOffset = 0): Promise<Int32Array> {
+    return new Int32Array(await this.readRaw(t, count, elementOffset));
+  }
+
+  private async readRaw(t: Tensor, count: number, elementOffset: number): Promise<ArrayBuffer> {
+    const bytes = Math.max(4, count * 4);
+    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, `readback ${t.label}`);
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(t.buffer, elementOffset * 4, staging, 0, count * 4);
+    this.flush();
+    this.readbackCount++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      this.pool.release(staging);
+      throw new Error(this.lostReason ?? `reading ${t.label} failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange(0, bytes).slice(0, count * 4);
+    staging.unmap();
+    this.pool.release(staging);
+    this.throwIfErrors();
+    return out;
+  }
+
+  // ---- dispatch ----
+
+  dispatch(spec: KernelSpec, opts: DispatchOptions): void {
+    if (this.lostReason) throw new Error(this.lostReason);
+    const nBuffers = spec.buffers.length;
+    if (opts.buffers.length !== nBuffers) {
+      throw new Error(`${spec.name}: expects ${nBuffers} buffers, got ${opts.buffers.length}`);
+    }
+    const [x, y = 1, z = 1] = opts.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) {
+      throw new Error(`${spec.name}: workgroup count (${x}, ${y}, ${z}) exceeds the device's ${maxWg} per dimension`);
+    }
+    const { pipeline, layout } = this.pipelines.get(spec, opts.overrides);
+    const entries: GPUBindGroupEntry[] = [];
+    if (spec.hasParams) {
+      if (this.paramsUsed === PARAM_SLOTS) this.flush();
+      const slot = this.paramsUsed++;
+      const view = new DataView(this.paramsStaging, slot * PARAM_SLOT, PARAM_SLOT);
+      (opts.params ?? []).forEach((p, i) => {
+        if (typeof p === 'number') {
+          if (!Number.isInteger(p) || p < 0 || p > 0xffffffff) {
+            throw new Error(`${spec.name}: param ${i} = ${p} is not a u32; wrap floats with f32()`);
+          }
+          view.setUint32(i * 4, p, true);
+        } else if ('f32' in p) view.setFloat32(i * 4, p.f32, true);
+        else view.setInt32(i * 4, p.i32, true);
+      });
+      entries.push({ binding: 0, resource: { buffer: this.paramsBuffer, offset: slot * PARAM_SLOT, size: PARAM_SLOT } });
+    }
+    opts.buffers.forEach((t, i) => {
+      entries.push({ binding: i + 1, resource: { buffer: t.buffer, offset: 0, size: Math.max(4, t.size * 4) } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout, entries, label: spec.name });
+    const pass = this.getPass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.paramsUsed > 0) {
+      this.device.queue.writeBuffer(this.paramsBuffer, 0, this.paramsStaging, 0, this.paramsUsed * PARAM_SLOT);
+      this.paramsUsed = 0;
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.submitCount++;
+  }
+
+  /** Waits until the GPU has finished all submitted work. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfErrors();
+  }
+
+  throwIfErrors(): void {
+    if (this.lostReason) throw new Error(this.lostReason);
+    if (this.errors.length) {
+      const msg = this.errors.splice(0).join('\n');
+      throw new Error(`GPU error: ${msg}`);
+    }
+  }
+
+  destroy(): void {
+    this.encoder = null;
+    this.pass = null;
+    this.pool.trim();
+    this.device.destroy();
+    this.keepAlive = null;
+  }
+
+  describe(): string {
+    const a = this.adapter;
+    return `${a.vendor || 'unknown vendor'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim() +
+      ` (max buffer ${formatBytes(this.device.limits.maxBufferSize)})`;
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'grpo-playground' });
+    return this.encoder;
+  }
+
+  private getPass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.getEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+}
+
+/** Splits a 1-D workgroup count over x and y so that neither exceeds 65535. Shaders compute the linear
+ * workgroup index as `wid.x + wid.y * nwg.x` and return when it is past the end. */
+export function grid(workgroups: number): [number, number] {
+  if (workgroups <= 65535) return [Math.max(workgroups, 0), 1];
+  const y = Math.ceil(workgroups / 65535);
+  return [Math.ceil(workgroups / y), y];
+}
+
+function toTyped(data: ArrayLike<number>, dtype: DType): Float32Array | Uint32Array | Int32Array {
+  if (dtype === 'f32') return data instanceof Float32Array ? data : Float32Array.from(data);
+  if (dtype === 'u32') return data instanceof Uint32Array ? data : Uint32Array.from(data);
+  return data instanceof Int32Array ? data : Int32Array.from(data);
+}
