@@ -1,7 +1,7 @@
 // Node entry to the GPU: Dawn through the `webgpu` npm package. On a machine without a GPU, Vulkan is
 // pointed at SwiftShader's driver, which Debian's chromium package ships (see the README).
 
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime } from './device';
@@ -24,7 +24,7 @@ export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<GpuRunt
   // runtime keeps it; dropping the runtime (after destroy()) lets Node exit.
   let instance: GPU | null = null;
   let adapter: GPUAdapter | null = null;
-  if (mode === 'auto' && !process.env.VK_ICD_FILENAMES) {
+  if (mode === 'auto' && !process.env.VK_ICD_FILENAMES && hasGpuDevice()) {
     instance = create([]);
     adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter && isRefused(adapter)) adapter = null;
@@ -51,6 +51,17 @@ export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<GpuRunt
   const runtime = await createRuntime(adapter);
   runtime.keepAlive = instance;
   return runtime;
+}
+
+/** Whether the machine exposes a GPU device node at all (else we go straight to SwiftShader, and Dawn
+ * does not print warnings about the CPU Vulkan drivers it refuses). */
+function hasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return readdirSync('/dev/dri').some((f) => f.startsWith('renderD')) || existsSync('/dev/nvidia0');
+  } catch {
+    return existsSync('/dev/nvidia0');
+  }
 }
 
 /** Adapters Dawn offers that cannot run our kernels well (CPU fallbacks other than SwiftShader). */

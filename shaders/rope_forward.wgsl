@@ -1,0 +1,73 @@
+// Rotary position embedding, forward. Rows are tokens; each row holds NH heads of HS channels.
+// Pair i of a head (i < HS/2) rotates by angle = f32(positions[n]) * inv_freq[i]:
+//   out[a] = x[a] * cos(angle) - x[b] * sin(angle)
+//   out[b] = x[a] * sin(angle) + x[b] * cos(angle)
+// convention 0 'interleaved' (llama2.c): a = 2i, b = 2i + 1; convention 1 'half' (Hugging Face
+// rotate-half): a = i, b = i + HS/2 (offsets within the head).
+//   x, out: (N, NH*HS); positions: (N) u32; inv_freq: (HS/2). Overwrites out. Saves nothing.
+// cos and sin are computed by cos_sin below (range reduction + polynomials), not the builtins: angles
+// reach thousands of radians at long positions, and the builtins are loose even within [-pi, pi].
+// Bindings: 0 params {n_pairs, n_heads, head_dim, convention}; 1 x (read), 2 positions (read),
+// 3 inv_freq (read), 4 out (write).
+// Dispatch: ceil(N*NH*HS/2 / 256) workgroups (one invocation per pair), split over x and y by grid().
+
+struct Params { n_pairs: u32, n_heads: u32, head_dim: u32, convention: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> positions: array<u32>;
+@group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+const INV_TWO_PI: f32 = 0.15915493667125702;
+const TWO_PI_A: f32 = 6.28125; // 8 significant bits: k * TWO_PI_A is exact for k < 2^16 (|angle| < 4e5)
+const TWO_PI_B: f32 = 0.0019353071693331003;
+const TWO_PI_C: f32 = 1.0253131677018246e-11;
+const TWO_OVER_PI: f32 = 0.6366197723675814;
+const HALF_PI_A: f32 = 1.5703125; // 8 significant bits
+const HALF_PI_B: f32 = 4.838267923332751e-4;
+const HALF_PI_C: f32 = 2.5632829192545615e-12;
+
+// (cos(a), sin(a)) to about 1 ulp for |a| < 4e5, from +, -, * only: builtin cos/sin promise just 2^-11
+// absolute error, and only within [-pi, pi] (SwiftShader's are off by 2e-4 there).
+fn cos_sin(a: f32) -> vec2f {
+  // a = 2 pi k + r, |r| <= pi (Cody-Waite: each k * part is exact or carries a tiny error)
+  let k = round(a * INV_TWO_PI);
+  let r = ((a - k * TWO_PI_A) - k * TWO_PI_B) - k * TWO_PI_C;
+  // r = j pi/2 + y, |y| <= pi/4, j in -2..2
+  let j = round(r * TWO_OVER_PI);
+  let y = ((r - j * HALF_PI_A) - j * HALF_PI_B) - j * HALF_PI_C;
+  // Cephes sinf/cosf minimax polynomials on [-pi/4, pi/4]
+  let z = y * y;
+  let s = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * y + y;
+  let c = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+  let q = (i32(j) + 4) % 4;
+  if (q == 0) { return vec2f(c, s); }
+  if (q == 1) { return vec2f(-s, c); }
+  if (q == 2) { return vec2f(-c, -s); }
+  return vec2f(s, -c);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let q = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (q >= p.n_pairs) { return; }
+  let half_hs = p.head_dim / 2u;
+  let i = q % half_hs;
+  let head = q / half_hs; // over all rows: n * NH + h
+  let n = head / p.n_heads;
+  let base = head * p.head_dim;
+  var a = base + i;
+  var b = base + i + half_hs;
+  if (p.convention == 0u) {
+    a = base + 2u * i;
+    b = a + 1u;
+  }
+  let cs = cos_sin(f32(positions[n]) * inv_freq[i]);
+  let c = cs.x;
+  let s = cs.y;
+  let xa = x[a];
+  let xb = x[b];
+  out[a] = xa * c - xb * s;
+  out[b] = xa * s + xb * c;
+}

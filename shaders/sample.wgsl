@@ -1,0 +1,298 @@
+// Token sampling: one token id per row of logits, one workgroup per row, without sorting V values.
+//   logits: (B, V) f32    ids: (B) u32
+// greedy != 0 (temperature 0): ids[b] = argmax_v logits[b, v], the lowest index on ties.
+// Otherwise, with z = logits * invTemp and weights w = exp((x - max) * invTemp):
+//   1. top-k (0 < topK < V): keep x >= the topK-th largest logit (ties at the threshold are all kept, as in
+//      Hugging Face's TopKLogitsWarper);
+//   2. top-p (usePTop != 0): of those, keep x >= the largest threshold t whose kept mass
+//      sum(w : x >= t) reaches topP * sum(w : top-k kept) (the smallest set of most likely tokens whose
+//      probability reaches topP; tied logits are kept or dropped together);
+//   3. draw by inverse CDF in index order: u = Philox4x32-10(counter = (ctrLo, ctrHi, b, 0),
+//      key = (seedLo, seedHi)) word 0, top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
+//      weight exceeds u * (total kept weight).
+// Thresholds are found exactly, without sorting: logits map to order-preserving u32 keys and the
+// threshold key is built bit by bit from the top (a bisection on the key), each bit settled by one
+// workgroup reduction over the row: a count for top-k, a sum of weights for top-p. The draw sums
+// contiguous chunks per invocation, scans the chunk sums across the workgroup, and the invocation whose
+// range holds the target walks its chunk. Every sum has a fixed order: results are deterministic.
+// src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript.
+// Bindings: 0 params; 1 logits (read), 2 ids (read_write).
+// Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
+
+override WG: u32 = 256u;   // power of two
+
+struct Params {
+  B: u32,
+  V: u32,
+  greedy: u32,
+  invTemp: f32,   // fround(1 / temperature)
+  topK: u32,      // 0 or >= V: no top-k
+  topP: f32,
+  usePTop: u32,   // topP < 1
+  seedLo: u32,
+  seedHi: u32,
+  ctrLo: u32,
+  ctrHi: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ids: array<u32>;
+
+var<workgroup> sh_u: array<u32, WG>;
+var<workgroup> sh_u2: array<u32, WG>;
+var<workgroup> sh_f: array<f32, WG>;
+
+// ---- order-preserving keys: key(a) < key(b) iff a < b (for non-NaN; -0 is treated as +0) ----
+
+fn key_of(x: f32) -> u32 {
+  var b = bitcast<u32>(x);
+  if (b == 0x80000000u) { b = 0u; }
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+fn value_of(k: u32) -> f32 {
+  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
+}
+
+// ---- Philox4x32-10 ----
+
+fn mulhi32(a: u32, b: u32) -> u32 {
+  let al = a & 0xffffu;
+  let ah = a >> 16u;
+  let bl = b & 0xffffu;
+  let bh = b >> 16u;
+  let ll = al * bl;
+  let lh = al * bh;
+  let hl = ah * bl;
+  let hh = ah * bh;
+  let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
+  return hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+}
+
+fn philox4x32(ctr: vec4u, key: vec2u) -> vec4u {
+  var c = ctr;
+  var k = key;
+  for (var r = 0u; r < 10u; r++) {
+    if (r > 0u) { k += vec2u(0x9e3779b9u, 0xbb67ae85u); }
+    let hi0 = mulhi32(0xd2511f53u, c.x);
+    let lo0 = 0xd2511f53u * c.x;
+    let hi1 = mulhi32(0xcd9e8d57u, c.z);
+    let lo1 = 0xcd9e8d57u * c.z;
+    c = vec4u(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+  }
+  return c;
+}
+
+fn uniform01(row: u32) -> f32 {
+  let r = philox4x32(vec4u(p.ctrLo, p.ctrHi, row, 0u), vec2u(p.seedLo, p.seedHi)).x;
+  return f32(r >> 8u) * (1.0 / 16777216.0);
+}
+
+// ---- workgroup reductions; each returns a workgroup-uniform value and leaves the scratch free ----
+
+fn reduce_sum_u(lid: u32, v: u32) -> u32 {
+  sh_u[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { sh_u[lid] += sh_u[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = workgroupUniformLoad(&sh_u[0]);
+  workgroupBarrier();
+  return r;
+}
+
+fn reduce_min_u(lid: u32, v: u32) -> u32 {
+  sh_u[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { sh_u[lid] = min(sh_u[lid], sh_u[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = workgroupUniformLoad(&sh_u[0]);
+  workgroupBarrier();
+  return r;
+}
+
+fn reduce_sum_f(lid: u32, v: f32) -> f32 {
+  sh_f[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { sh_f[lid] += sh_f[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = workgroupUniformLoad(&sh_f[0]);
+  workgroupBarrier();
+  return r;
+}
+
+// (largest key, lowest index holding it)
+fn reduce_argmax(lid: u32, key: u32, index: u32) -> vec2u {
+  sh_u[lid] = key;
+  sh_u2[lid] = index;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      let ko = sh_u[lid + s];
+      let io = sh_u2[lid + s];
+      if (ko > sh_u[lid] || (ko == sh_u[lid] && io < sh_u2[lid])) {
+        sh_u[lid] = ko;
+        sh_u2[lid] = io;
+      }
+    }
+    workgroupBarrier();
+  }
+  let k = workgroupUniformLoad(&sh_u[0]);
+  let i = workgroupUniformLoad(&sh_u2[0]);
+  workgroupBarrier();
+  return vec2u(k, i);
+}
+
+// ---- passes over one row ----
+
+fn weight(x: f32, xmax: f32) -> f32 {
+  return exp((x - xmax) * p.invTemp);
+}
+
+fn count_ge(lid: u32, base: u32, t: u32) -> u32 {
+  var c = 0u;
+  for (var i = lid; i < p.V; i += WG) {
+    if (key_of(logits[base + i]) >= t) { c += 1u; }
+  }
+  return reduce_sum_u(lid, c);
+}
+
+fn mass_ge(lid: u32, base: u32, t: u32, xmax: f32) -> f32 {
+  var s = 0.0;
+  for (var i = lid; i < p.V; i += WG) {
+    let x = logits[base + i];
+    if (key_of(x) >= t) { s += weight(x, xmax); }
+  }
+  return reduce_sum_f(lid, s);
+}
+
+// Bits below the common prefix of lo and hi: the search settles them from the top. Returns the mask.
+fn low_mask(lo: u32, hi: u32) -> u32 {
+  let nb = 32u - countLeadingZeros(lo ^ hi);
+  if (nb >= 32u) { return 0xffffffffu; }
+  return (1u << nb) - 1u;
+}
+
+// The largest t in [lo, hi] with count(key >= t) >= k, given count(key >= lo) >= k: the k-th largest key.
+fn search_topk(lid: u32, base: u32, lo: u32, hi: u32, k: u32) -> u32 {
+  let mask = low_mask(lo, hi);
+  var t = lo & ~mask;
+  var bit = (mask >> 1u) + select(0u, 1u, mask != 0u);   // highest bit of mask (0 when mask is 0)
+  loop {
+    if (bit == 0u) { break; }
+    let c = t | bit;
+    if (c <= hi) {
+      if (count_ge(lid, base, c) >= k) { t = c; }
+    }
+    bit >>= 1u;
+  }
+  return t;
+}
+
+// The largest t in [lo, hi] with mass(key >= t) >= target, given mass(key >= lo) >= goal.
+fn search_topp(lid: u32, base: u32, lo: u32, hi: u32, goal: f32, xmax: f32) -> u32 {
+  let mask = low_mask(lo, hi);
+  var t = lo & ~mask;
+  var bit = (mask >> 1u) + select(0u, 1u, mask != 0u);
+  loop {
+    if (bit == 0u) { break; }
+    let c = t | bit;
+    if (c <= hi) {
+      if (mass_ge(lid, base, c, xmax) >= goal) { t = c; }
+    }
+    bit >>= 1u;
+  }
+  return t;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.B) { return; }   // uniform: the whole workgroup leaves together
+  let V = p.V;
+  let base = row * V;
+
+  // max key with its lowest index, and min key
+  var kmaxL = 0u;
+  var imaxL = 0xffffffffu;
+  var kminL = 0xffffffffu;
+  for (var i = lid; i < V; i += WG) {
+    let k = key_of(logits[base + i]);
+    if (imaxL == 0xffffffffu || k > kmaxL) {
+      kmaxL = k;
+      imaxL = i;
+    }
+    kminL = min(kminL, k);
+  }
+  let am = reduce_argmax(lid, kmaxL, imaxL);
+  if (p.greedy != 0u) {
+    if (lid == 0u) { ids[row] = am.y; }
+    return;
+  }
+  let kmax = am.x;
+  let kmin = reduce_min_u(lid, kminL);
+  let xmax = value_of(kmax);
+
+  var t = kmin;
+  if (p.topK > 0u && p.topK < V) {
+    t = search_topk(lid, base, kmin, kmax, p.topK);
+  }
+  if (p.usePTop != 0u) {
+    let goal = p.topP * mass_ge(lid, base, t, xmax);
+    t = search_topp(lid, base, t, kmax, goal, xmax);
+  }
+
+  // inverse CDF over the kept tokens (key >= t) in index order; invocation lid owns [i0, i1)
+  let chunk = (V + WG - 1u) / WG;
+  let i0 = min(lid * chunk, V);
+  let i1 = min(i0 + chunk, V);
+  var s = 0.0;
+  for (var i = i0; i < i1; i++) {
+    let x = logits[base + i];
+    if (key_of(x) >= t) { s += weight(x, xmax); }
+  }
+  // inclusive scan of the chunk sums (Hillis-Steele)
+  sh_f[lid] = s;
+  workgroupBarrier();
+  for (var off = 1u; off < WG; off <<= 1u) {
+    var v = sh_f[lid];
+    if (lid >= off) { v += sh_f[lid - off]; }
+    workgroupBarrier();
+    sh_f[lid] = v;
+    workgroupBarrier();
+  }
+  let total = sh_f[WG - 1u];
+  var draw = uniform01(row) * total;
+  if (draw >= total) { draw = bitcast<f32>(bitcast<u32>(total) - 1u); }   // u * total rounded up
+  let incl = sh_f[lid];
+  let excl = select(0.0, sh_f[max(lid, 1u) - 1u], lid > 0u);
+  // the owner is the first invocation whose inclusive prefix exceeds the target (unique even if rounding
+  // made the scan non-monotone)
+  let owner = reduce_min_u(lid, select(0xffffffffu, lid, draw < incl));
+  if (lid == owner) {
+    let local = draw - excl;
+    var c = 0.0;
+    var chosen = 0xffffffffu;
+    var lastPositive = i0;
+    for (var i = i0; i < i1; i++) {
+      let x = logits[base + i];
+      if (key_of(x) >= t) {
+        let w = weight(x, xmax);
+        if (w > 0.0) { lastPositive = i; }
+        c += w;
+        if (c > local) {
+          chosen = i;
+          break;
+        }
+      }
+    }
+    // rounding left the target past this chunk's own running sum: its last token with weight
+    ids[row] = select(chosen, lastPositive, chosen == 0xffffffffu);
+  }
+}

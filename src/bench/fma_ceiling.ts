@@ -1,0 +1,49 @@
+// The adapter's measured FMA ceiling (GFLOP/s): what a kernel is judged against in the benchmarks.
+import code from '../../shaders/fma_ceiling.wgsl?raw';
+import { f32, type GpuRuntime } from '../gpu/runtime';
+import type { KernelSpec } from '../gpu/pipeline_cache';
+import { timeKernel, type KernelBench, type TimeOptions } from './harness';
+
+const FMA_CEILING: KernelSpec = { name: 'fma_ceiling', code, buffers: ['read_write'], hasParams: true };
+
+const WG = 64;
+const CHAINS = 8; // vec4 chains per invocation (shaders/fma_ceiling.wgsl)
+
+export interface FmaCeilingOptions extends TimeOptions {
+  /** workgroups per dispatch (default 256: 16384 invocations, plenty for a CPU and a small GPU) */
+  workgroups?: number;
+  /** loop steps per invocation (default 256) */
+  iters?: number;
+}
+
+/** Times the FMA-bound kernel and returns the full benchmark result. */
+export async function benchFmaCeiling(gpu: GpuRuntime, opts: FmaCeilingOptions = {}): Promise<KernelBench> {
+  const workgroups = opts.workgroups ?? (gpu.adapter.isSoftware ? 256 : 8192);
+  const iters = opts.iters ?? (gpu.adapter.isSoftware ? 256 : 4096);
+  const invocations = workgroups * WG;
+  const out = gpu.tensor([invocations * 4], 'fma ceiling out');
+  const flops = invocations * iters * CHAINS * 4 * 2;
+  try {
+    return await timeKernel(
+      gpu,
+      'fma_ceiling',
+      `${invocations} x ${iters} x ${CHAINS} vec4`,
+      flops,
+      () =>
+        gpu.dispatch(FMA_CEILING, {
+          buffers: [out],
+          params: [iters, f32(0.999), f32(0.001)],
+          workgroups: [workgroups],
+          overrides: { WG },
+        }),
+      opts,
+    );
+  } finally {
+    gpu.release(out);
+  }
+}
+
+/** GFLOP/s of an FMA-bound kernel: the adapter's practical f32 peak. */
+export async function measureFmaCeiling(gpu: GpuRuntime, opts: FmaCeilingOptions = {}): Promise<number> {
+  return (await benchFmaCeiling(gpu, opts)).gflops;
+}

@@ -1,0 +1,33 @@
+// Command-line argument parsing with one-line errors that say what to change.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse(argv: string[], options: Options): Record<string, string | boolean | undefined> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
+
+export function requireString(v: Record<string, unknown>, name: string): string {
+  const s = v[name];
+  if (typeof s !== 'string' || s === '') throw new UsageError(`--${name} is required`);
+  return s;
+}
+
+export function numberOpt(v: Record<string, unknown>, name: string, fallback: number, check?: (n: number) => boolean, what?: string): number {
+  const s = v[name];
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (typeof s !== 'string' || s.trim() === '' || !Number.isFinite(n) || (check && !check(n))) {
+    throw new UsageError(`--${name} must be ${what ?? 'a number'}, got "${String(s)}"`);
+  }
+  return n;
+}

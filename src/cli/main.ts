@@ -1,0 +1,43 @@
+// The Node command line over the same engine as the page. Errors: one line on stderr, exit code 1
+// (2 for usage errors), no stack trace (set GRPO_DEBUG=1 for one).
+import { generateCommand, logprobsCommand } from './generate';
+import { UsageError } from './args';
+
+const USAGE = `usage: grpo-playground <command> [options]
+
+commands:
+  generate  --model PATH [--tokenizer PATH] --prompt TEXT [--max-new-tokens N] [--temperature T]
+            [--top-k K] [--top-p P] [--seed S] [--json]
+  logprobs  --model PATH [--tokenizer PATH] --prompt TEXT --completion TEXT [--temperature T] [--json]
+
+PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
+folder (config.json, model.safetensors, tokenizer.json). Without a GPU, WebGPU runs on SwiftShader.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  generate: generateCommand,
+  logprobs: logprobsCommand,
+};
+
+async function main(): Promise<number> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`grpo-playground: unknown command "${cmd}" (try: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`grpo-playground ${cmd}: ${msg.split('\n')[0]}\n`);
+    if (process.env.GRPO_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,279 @@
+// Host wrappers for causal grouped-query self-attention: training forward/backward (flash-attention
+// style, attention_forward.wgsl, attention_backward_dq.wgsl + attention_backward_dkv.wgsl) and decoding
+// from a KV cache (attention_decode.wgsl, kv_cache_write.wgsl).
+import forwardCode from '../../../shaders/attention_forward.wgsl?raw';
+import backwardDqCode from '../../../shaders/attention_backward_dq.wgsl?raw';
+import backwardDkvCode from '../../../shaders/attention_backward_dkv.wgsl?raw';
+import decodeCode from '../../../shaders/attention_decode.wgsl?raw';
+import kvCacheWriteCode from '../../../shaders/kv_cache_write.wgsl?raw';
+import { f32, grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { expectSize, type Tensor } from '../tensor';
+
+export interface AttentionDims {
+  B: number;
+  T: number;
+  NH: number;
+  NKV: number;
+  HS: number;
+}
+
+export interface DecodeDims {
+  B: number;
+  NH: number;
+  NKV: number;
+  HS: number;
+  TMAX: number;
+}
+
+export interface KvCacheDims {
+  B: number;
+  T: number;
+  NKV: number;
+  HS: number;
+  TMAX: number;
+}
+
+const FORWARD: KernelSpec = {
+  name: 'attention_forward',
+  code: forwardCode,
+  buffers: ['read', 'read', 'read', 'read_write', 'read_write'],
+  hasParams: true,
+};
+const BACKWARD_DQ: KernelSpec = {
+  name: 'attention_backward_dq',
+  code: backwardDqCode,
+  buffers: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
+  hasParams: true,
+};
+const BACKWARD_DKV: KernelSpec = {
+  name: 'attention_backward_dkv',
+  code: backwardDkvCode,
+  buffers: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
+  hasParams: true,
+};
+const DECODE_BUFFERS = ['read', 'read', 'read', 'read', 'read_write', 'read_write'] as const;
+const DECODE_PARTIAL: KernelSpec = {
+  name: 'attention_decode',
+  code: decodeCode,
+  entryPoint: 'partial',
+  buffers: DECODE_BUFFERS,
+  hasParams: true,
+};
+const DECODE_COMBINE: KernelSpec = { ...DECODE_PARTIAL, entryPoint: 'combine' };
+const KV_CACHE_WRITE: KernelSpec = {
+  name: 'kv_cache_write',
+  code: kvCacheWriteCode,
+  buffers: ['read', 'read', 'read_write'],
+  hasParams: true,
+};
+
+/** Tiles are sized for the workgroup memory every WebGPU device has (16 KiB) and at most 256 invocations,
+ * and depend only on HS, so one pipeline per head size serves every B and T. */
+const WORKGROUP_BYTES = 16384;
+const MAX_INVOCATIONS = 256;
+/** cache positions per split-K chunk of the decode kernel (its workgroup size) */
+const DECODE_CHUNK = 64;
+
+export interface AttentionTiles {
+  HS4: number;
+  /** forward and dq: query rows per workgroup (workgroup size BQ * HS4) and keys per tile */
+  fwd: { BQ: number; BK: number };
+  dq: { BQ: number; BK: number };
+  /** dk/dv: keys per workgroup (workgroup size BK * HS4) and query rows per tile */
+  dkv: { BK: number; BQ: number };
+}
+
+const tileCache = new Map<number, AttentionTiles>();
+
+/** The tile sizes the kernels use for a head size (exported for benchmarks and reports). */
+export function attentionTiles(HS: number): AttentionTiles {
+  const hit = tileCache.get(HS);
+  if (hit) return hit;
+  const HS4 = Math.ceil(HS / 4);
+  if (HS4 > MAX_INVOCATIONS) throw new Error(`attention: head size ${HS} is above the supported ${4 * MAX_INVOCATIONS}`);
+  const rows = Math.min(64, 2 ** Math.floor(Math.log2(MAX_INVOCATIONS / HS4)));
+  const fit = (bytes: (n: number) => number, what: string): number => {
+    let n = 32;
+    while (n > 1 && bytes(n) > WORKGROUP_BYTES) n /= 2;
+    if (bytes(n) > WORKGROUP_BYTES) throw new Error(`attention: no ${what} tile of head size ${HS} fits in workgroup memory`);
+    return n;
+  };
+  const tiles: AttentionTiles = {
+    HS4,
+    fwd: { BQ: rows, BK: fit((bk) => 16 * (rows * HS4 + bk * (HS4 + 1) + bk * HS4) + 4 * rows * bk, 'forward') },
+    dq: {
+      BQ: rows,
+      BK: fit((bk) => 16 * (2 * rows * HS4 + 2 * bk * (HS4 + 1)) + 4 * (rows * bk + rows * HS4 + 2 * rows), 'dq'),
+    },
+    dkv: {
+      BK: rows,
+      BQ: fit((bq) => 16 * (2 * rows * (HS4 + 1) + 2 * bq * HS4) + 4 * (2 * bq * rows + 2 * bq), 'dk/dv'),
+    },
+  };
+  tileCache.set(HS, tiles);
+  return tiles;
+}
+
+function checkDims(kernel: string, dims: Record<string, number>): void {
+  for (const [name, value] of Object.entries(dims)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${kernel}: ${name} = ${value} must be a positive integer`);
+  }
+  if (dims.NH !== undefined && dims.NH % dims.NKV !== 0) {
+    throw new Error(`${kernel}: NH = ${dims.NH} must be a multiple of NKV = ${dims.NKV} (grouped-query attention)`);
+  }
+}
+
+/** WebGPU refuses a dispatch that binds one buffer twice when one of the bindings is writable. */
+function expectDistinct(kernel: string, outputs: readonly Tensor[], all: readonly Tensor[]): void {
+  for (const o of outputs) {
+    for (const t of all) {
+      if (t !== o && t.buffer === o.buffer) throw new Error(`${kernel}: ${o.label} and ${t.label} must be different buffers`);
+    }
+  }
+  if (new Set(all).size !== all.length) throw new Error(`${kernel}: a tensor is passed twice`);
+}
+
+function expectU32(kernel: string, t: Tensor): void {
+  if (t.dtype !== 'u32') throw new Error(`${kernel}: ${t.label} must be a u32 tensor, got ${t.dtype}`);
+}
+
+function attentionParams(d: AttentionDims) {
+  return [d.T, d.NH, d.NKV, d.HS, d.NH / d.NKV, f32(1 / Math.sqrt(d.HS))];
+}
+
+/** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward. */
+export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, dims: AttentionDims): void {
+  const { B, T, NH, NKV, HS } = dims;
+  checkDims('attention_forward', { B, T, NH, NKV, HS });
+  expectSize(q, B * T * NH * HS, `attention_forward: q (B, T, NH, HS) ${q.label}`);
+  expectSize(k, B * T * NKV * HS, `attention_forward: k (B, T, NKV, HS) ${k.label}`);
+  expectSize(v, B * T * NKV * HS, `attention_forward: v (B, T, NKV, HS) ${v.label}`);
+  expectSize(out, B * T * NH * HS, `attention_forward: out (B, T, NH, HS) ${out.label}`);
+  expectSize(lse, B * NH * T, `attention_forward: lse (B, NH, T) ${lse.label}`);
+  const buffers = [q, k, v, out, lse];
+  expectDistinct('attention_forward', [out, lse], buffers);
+  const tiles = attentionTiles(HS);
+  const { BQ, BK } = tiles.fwd;
+  gpu.dispatch(FORWARD, {
+    buffers,
+    params: attentionParams(dims),
+    workgroups: [Math.ceil((T * NH) / NKV / BQ), NKV, B],
+    overrides: { HS4: tiles.HS4, BQ, BK },
+  });
+}
+
+/** overwrites dq (B,T,NH,HS), dk and dv (B,T,NKV,HS); dk/dv sum over the NH/NKV query heads of their group deterministically
+ *  (no float atomics). Uses the saved lse (flash-attention style: recompute p = exp(s - lse), D = rowsum(dout * out)). */
+export function attentionBackward(
+  gpu: GpuRuntime,
+  dq: Tensor,
+  dk: Tensor,
+  dv: Tensor,
+  dout: Tensor,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  lse: Tensor,
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, NKV, HS } = dims;
+  checkDims('attention_backward', { B, T, NH, NKV, HS });
+  const nq = B * T * NH * HS;
+  const nkv = B * T * NKV * HS;
+  expectSize(dq, nq, `attention_backward: dq (B, T, NH, HS) ${dq.label}`);
+  expectSize(dk, nkv, `attention_backward: dk (B, T, NKV, HS) ${dk.label}`);
+  expectSize(dv, nkv, `attention_backward: dv (B, T, NKV, HS) ${dv.label}`);
+  expectSize(dout, nq, `attention_backward: dout (B, T, NH, HS) ${dout.label}`);
+  expectSize(q, nq, `attention_backward: q (B, T, NH, HS) ${q.label}`);
+  expectSize(k, nkv, `attention_backward: k (B, T, NKV, HS) ${k.label}`);
+  expectSize(v, nkv, `attention_backward: v (B, T, NKV, HS) ${v.label}`);
+  expectSize(out, nq, `attention_backward: out (B, T, NH, HS) ${out.label}`);
+  expectSize(lse, B * NH * T, `attention_backward: lse (B, NH, T) ${lse.label}`);
+  expectDistinct('attention_backward', [dq, dk, dv], [dq, dk, dv, dout, q, k, v, out, lse]);
+  const tiles = attentionTiles(HS);
+  const params = attentionParams(dims);
+  // D = rowsum(dout * out), written by the dq pass and read by the dk/dv pass. Releasing it right after
+  // recording is safe: the pool hands it out again only to work recorded (and so run) later.
+  const dsum = gpu.tensor([B, NH, T], 'attention_backward D');
+  gpu.dispatch(BACKWARD_DQ, {
+    buffers: [dout, q, k, v, out, lse, dq, dsum],
+    params,
+    workgroups: [Math.ceil((T * NH) / NKV / tiles.dq.BQ), NKV, B],
+    overrides: { HS4: tiles.HS4, BQ: tiles.dq.BQ, BK: tiles.dq.BK },
+  });
+  gpu.dispatch(BACKWARD_DKV, {
+    buffers: [dout, q, k, v, lse, dsum, dk, dv],
+    params,
+    workgroups: [Math.ceil(T / tiles.dkv.BK), NKV, B],
+    overrides: { HS4: tiles.HS4, BK: tiles.dkv.BK, BQ: tiles.dkv.BQ },
+  });
+  gpu.release(dsum);
+}
+
+/** Decoding: q (B, NH, HS) one query per batch row; kCache, vCache (B, TMAX, NKV, HS); row b attends to cache positions
+ *  0 .. lengths[b]-1 (lengths: (B) u32 tensor, each >= 1). out (B, NH, HS). Should parallelise over the cache length
+ *  (split-K with a second combine pass, or one workgroup per (b, h) with a workgroup reduction), since B*NH alone is small.
+ *  Lengths above TMAX are treated as TMAX; a length of 0 gives zeros. */
+export function attentionDecode(
+  gpu: GpuRuntime,
+  out: Tensor,
+  q: Tensor,
+  kCache: Tensor,
+  vCache: Tensor,
+  lengths: Tensor,
+  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number },
+): void {
+  const { B, NH, NKV, HS, TMAX } = dims;
+  checkDims('attention_decode', { B, NH, NKV, HS, TMAX });
+  expectSize(q, B * NH * HS, `attention_decode: q (B, NH, HS) ${q.label}`);
+  expectSize(kCache, B * TMAX * NKV * HS, `attention_decode: kCache (B, TMAX, NKV, HS) ${kCache.label}`);
+  expectSize(vCache, B * TMAX * NKV * HS, `attention_decode: vCache (B, TMAX, NKV, HS) ${vCache.label}`);
+  expectSize(lengths, B, `attention_decode: lengths (B) ${lengths.label}`);
+  expectU32('attention_decode', lengths);
+  expectSize(out, B * NH * HS, `attention_decode: out (B, NH, HS) ${out.label}`);
+  const G = NH / NKV;
+  const HS4 = Math.ceil(HS / 4);
+  // query heads per workgroup: the largest divisor of G whose q rows and scores fit in workgroup memory
+  let HP = G;
+  while (HP > 1 && (G % HP !== 0 || 16 * HP * HS4 + 4 * HP * DECODE_CHUNK > WORKGROUP_BYTES)) HP--;
+  if (16 * HP * HS4 + 4 * HP * DECODE_CHUNK > WORKGROUP_BYTES) {
+    throw new Error(`attention_decode: head size ${HS} does not fit in workgroup memory`);
+  }
+  const NCH = Math.ceil(TMAX / DECODE_CHUNK);
+  const part = gpu.tensor([B, NH, NCH, HS + 2], 'attention_decode partials');
+  const buffers = [q, kCache, vCache, lengths, part, out];
+  expectDistinct('attention_decode', [part, out], buffers);
+  const params = [NH, NKV, HS, TMAX, NCH, G, DECODE_CHUNK, f32(1 / Math.sqrt(HS))];
+  gpu.dispatch(DECODE_PARTIAL, {
+    buffers,
+    params,
+    workgroups: [NCH, NH / HP, B],
+    overrides: { HS4, HP, CH: DECODE_CHUNK },
+  });
+  gpu.dispatch(DECODE_COMBINE, { buffers, params, workgroups: [Math.ceil(HS / 64), NH, B] });
+  gpu.release(part);
+}
+
+/** Writes x's rows into the cache: x (B, T, NKV*HS); row (b, t) goes to cache[b, positions[b*T + t]] (positions: (B*T) u32).
+ *  Used both after prefill (T = prompt length, positions 0..T-1) and per decode step (T = 1, positions = current lengths).
+ *  Positions at or past TMAX are skipped. */
+export function kvCacheWrite(
+  gpu: GpuRuntime,
+  cache: Tensor,
+  x: Tensor,
+  positions: Tensor,
+  dims: { B: number; T: number; NKV: number; HS: number; TMAX: number },
+): void {
+  const { B, T, NKV, HS, TMAX } = dims;
+  checkDims('kv_cache_write', { B, T, NKV, HS, TMAX });
+  const C = NKV * HS;
+  const n = B * T * C;
+  expectSize(x, n, `kv_cache_write: x (B, T, NKV*HS) ${x.label}`);
+  expectSize(positions, B * T, `kv_cache_write: positions (B*T) ${positions.label}`);
+  expectU32('kv_cache_write', positions);
+  expectSize(cache, B * TMAX * C, `kv_cache_write: cache (B, TMAX, NKV, HS) ${cache.label}`);
+  expectDistinct('kv_cache_write', [cache], [x, positions, cache]);
+  gpu.dispatch(KV_CACHE_WRITE, { buffers: [x, positions, cache], params: [n, T, C, TMAX], workgroups: grid(Math.ceil(n / 256)) });
+}

@@ -1,0 +1,65 @@
+// Host wrappers for the token embedding: embedding_forward.wgsl (lookup) and the two-stage deterministic
+// scatter-add of its backward (embedding_backward_sort.wgsl, embedding_backward_accumulate.wgsl).
+import forwardCode from '../../../shaders/embedding_forward.wgsl?raw';
+import sortCode from '../../../shaders/embedding_backward_sort.wgsl?raw';
+import accumulateCode from '../../../shaders/embedding_backward_accumulate.wgsl?raw';
+import { grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { expectShape, shapeString, type Tensor } from '../tensor';
+
+const FORWARD: KernelSpec = {
+  name: 'embedding_forward',
+  code: forwardCode,
+  buffers: ['read', 'read', 'read_write'],
+  hasParams: true,
+};
+const BACKWARD_SORT: KernelSpec = {
+  name: 'embedding_backward_sort',
+  code: sortCode,
+  buffers: ['read', 'read_write'],
+  hasParams: true,
+};
+const BACKWARD_ACCUMULATE: KernelSpec = {
+  name: 'embedding_backward_accumulate',
+  code: accumulateCode,
+  buffers: ['read', 'read', 'read', 'read_write'],
+  hasParams: true,
+};
+
+/** (V, C) of a 2-D table, with a message naming the tensor otherwise. */
+function tableDims(table: Tensor): [number, number] {
+  if (table.shape.length !== 2) throw new Error(`${table.label}: expected a (V, C) table, got ${shapeString(table)}`);
+  return [table.shape[0], table.shape[1]];
+}
+
+function expectU32(t: Tensor): void {
+  if (t.dtype !== 'u32') throw new Error(`${t.label}: expected u32 token ids, got ${t.dtype}`);
+}
+
+/** out = table[ids]: out (N, C) (or ids.shape + [C]), ids (N) u32, table (V, C). Overwrites out.
+ * An id >= V gives a row of zeros. */
+export function embeddingForward(gpu: GpuRuntime, out: Tensor, ids: Tensor, table: Tensor): void {
+  const [V, C] = tableDims(table);
+  expectU32(ids);
+  const N = ids.size;
+  expectShape(out, [...ids.shape, C]);
+  gpu.dispatch(FORWARD, { buffers: [ids, table, out], params: [N, C, V], workgroups: grid(Math.ceil((N * C) / 256)) });
+}
+
+/** dtable += scatter of dout rows by ids (accumulates): dtable (V, C), dout (N, C) (or ids.shape + [C]),
+ * ids (N) u32. Deterministic without float atomics: a stable sort of the positions by id (N^2 integer
+ * compares), then one owner per distinct id sums its dout rows in position order. Work O(N^2 + N*C),
+ * independent of V. Ids >= V contribute nothing. */
+export function embeddingBackward(gpu: GpuRuntime, dtable: Tensor, dout: Tensor, ids: Tensor): void {
+  const [V, C] = tableDims(dtable);
+  expectU32(ids);
+  const N = ids.size;
+  expectShape(dout, [...ids.shape, C]);
+  if (N === 0) return;
+  const order = gpu.tensor([N], 'embedding_backward order', 'u32');
+  gpu.dispatch(BACKWARD_SORT, { buffers: [ids, order], params: [N], workgroups: grid(Math.ceil(N / 256)) });
+  gpu.dispatch(BACKWARD_ACCUMULATE, { buffers: [dout, ids, order, dtable], params: [N, C, V], workgroups: grid(N) });
+  // Safe before the recorded dispatches run: a later user of this buffer is ordered after them (dispatches
+  // are recorded in order, and write() flushes first).
+  gpu.release(order);
+}

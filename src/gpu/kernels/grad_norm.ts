@@ -1,0 +1,76 @@
+// Host wrapper for grad_norm_partial.wgsl + grad_norm_final.wgsl: the global L2 norm over many gradient
+// tensors (e.g. every LoRA A/B matrix) and the clipping factor, without a readback.
+import partialCode from '../../../shaders/grad_norm_partial.wgsl?raw';
+import finalCode from '../../../shaders/grad_norm_final.wgsl?raw';
+import { f32, grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { expectSize, type Tensor } from '../tensor';
+
+const PARTIAL: KernelSpec = {
+  name: 'grad_norm_partial',
+  code: partialCode,
+  buffers: ['read', 'read_write'],
+  hasParams: true,
+};
+const FINAL: KernelSpec = { name: 'grad_norm_final', code: finalCode, buffers: ['read', 'read_write'], hasParams: true };
+
+/** Elements one grad_norm_partial workgroup sums: WG (256) invocations x ITEMS (16), the shader's defaults. */
+export const GRAD_NORM_CHUNK = 256 * 16;
+
+/** Whether maxNorm asks for clipping: maxNorm <= 0, Infinity (or beyond f32) and NaN mean no clipping. */
+export function clipsAt(maxNorm: number): boolean {
+  return maxNorm > 0 && Number.isFinite(Math.fround(maxNorm));
+}
+
+/**
+ * Global gradient norm with clipping factor. run() writes out = [norm, clipScale] (f32), clipScale =
+ * min(1, maxNorm / (norm + 1e-6)), 1 when not clipping. A NaN/Inf gradient gives norm = NaN (the trainer
+ * skips such steps); finite gradients whose sum of squares overflows f32 give norm = +Inf, like a float32
+ * accumulation. Deterministic: per-tensor partial sums of squares, then one final reduction.
+ */
+export class GradNorm {
+  private partials: Tensor | null;
+  private readonly offsets: number[] = [];
+  private readonly count: number;
+
+  /** Allocates the partials scratch once (reused by every run). The grads are kept by reference. */
+  constructor(
+    private readonly gpu: GpuRuntime,
+    private readonly grads: readonly Tensor[],
+  ) {
+    let count = 0;
+    for (const g of grads) {
+      if (g.dtype !== 'f32') throw new Error(`grad_norm: ${g.label} is ${g.dtype}, expected f32`);
+      this.offsets.push(count);
+      count += Math.ceil(g.size / GRAD_NORM_CHUNK);
+    }
+    this.count = count;
+    this.partials = gpu.tensor([Math.max(count, 1)], 'grad_norm partials', 'u32');
+  }
+
+  /** Records the dispatches (one per non-empty gradient, then one); no readback. out: (>= 2) f32. */
+  run(out: Tensor, maxNorm: number): void {
+    if (!this.partials) throw new Error('grad_norm: run() after release()');
+    expectSize(out, 2, `grad_norm out (${out.label})`);
+    this.grads.forEach((g, i) => {
+      const workgroups = Math.ceil(g.size / GRAD_NORM_CHUNK);
+      if (workgroups === 0) return;
+      this.gpu.dispatch(PARTIAL, {
+        buffers: [g, this.partials!],
+        params: [g.size, this.offsets[i]],
+        workgroups: grid(workgroups),
+      });
+    });
+    const clip = clipsAt(maxNorm);
+    this.gpu.dispatch(FINAL, {
+      buffers: [this.partials, out],
+      params: [this.count, clip ? 1 : 0, f32(clip ? maxNorm : 0)],
+      workgroups: [1],
+    });
+  }
+
+  release(): void {
+    this.gpu.release(this.partials);
+    this.partials = null;
+  }
+}

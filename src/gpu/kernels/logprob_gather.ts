@@ -1,0 +1,102 @@
+// Host wrappers for logprob_gather_forward.wgsl / logprob_gather_backward.wgsl: per-token log-probabilities
+// of the targets and the entropy of each row at a sampling temperature, and the gradient of the log-probs.
+// Logits may have any leading dimensions: N is the product of all but the last (V).
+import forwardCode from '../../../shaders/logprob_gather_forward.wgsl?raw';
+import backwardCode from '../../../shaders/logprob_gather_backward.wgsl?raw';
+import { f32, grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { shapeString, type Tensor } from '../tensor';
+
+const FORWARD: KernelSpec = {
+  name: 'logprob_gather_forward',
+  code: forwardCode,
+  buffers: ['read', 'read', 'read_write', 'read_write', 'read_write'],
+  hasParams: true,
+};
+const BACKWARD: KernelSpec = {
+  name: 'logprob_gather_backward',
+  code: backwardCode,
+  buffers: ['read', 'read', 'read', 'read', 'read_write'],
+  hasParams: true,
+};
+
+/** For each row n: z = logits[n] / temperature; lse[n] = logsumexp(z) (saved); logp[n] = z[targets[n]] - lse[n]
+ *  (0 where targets[n] >= V); entropy[n] = -sum_j p_j log p_j, p = softmax(z). Overwrites all three. */
+export function logprobGatherForward(
+  gpu: GpuRuntime,
+  logp: Tensor,
+  entropy: Tensor,
+  lse: Tensor,
+  logits: Tensor,
+  targets: Tensor,
+  temperature: number,
+): void {
+  const { n, v } = rowsOfLogits(logits);
+  expectTemperature(temperature);
+  expectTargets(targets, n);
+  expectCount(logp, n, 'logp');
+  expectCount(entropy, n, 'entropy');
+  expectCount(lse, n, 'lse');
+  const wg = rowWorkgroupSize(v);
+  gpu.dispatch(FORWARD, {
+    buffers: [logits, targets, logp, entropy, lse],
+    params: [n, v, f32(temperature)],
+    workgroups: grid(n),
+    overrides: { WG: wg },
+  });
+}
+
+/** dlogits[n, j] = dlogp[n] * (1[j == target] - p_j) / temperature  (overwrites dlogits; entropy has no gradient) */
+export function logprobGatherBackward(
+  gpu: GpuRuntime,
+  dlogits: Tensor,
+  dlogp: Tensor,
+  logits: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  temperature: number,
+): void {
+  const { n, v } = rowsOfLogits(logits);
+  expectTemperature(temperature);
+  expectTargets(targets, n);
+  expectCount(dlogp, n, 'dlogp');
+  expectCount(lse, n, 'lse');
+  if (dlogits.size !== logits.size || dlogits.shape[dlogits.shape.length - 1] !== v) {
+    throw new Error(`dlogits: expected the shape of logits ${shapeString(logits)}, got ${shapeString(dlogits)}`);
+  }
+  const total = n * v;
+  gpu.dispatch(BACKWARD, {
+    buffers: [dlogp, logits, targets, lse, dlogits],
+    params: [total, v, f32(temperature)],
+    workgroups: grid(Math.ceil(total / 256)),
+  });
+}
+
+/** Invocations per row for the row-reduction kernels: a power of two in [1, 256], about V / 8 (tiny
+ * vocabularies get tiny workgroups: software adapters pay per invocation). */
+export function rowWorkgroupSize(v: number): number {
+  return Math.min(256, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(v / 8)))));
+}
+
+/** N and V of a logits tensor (..., V). */
+export function rowsOfLogits(logits: Tensor): { n: number; v: number } {
+  const v = logits.shape[logits.shape.length - 1];
+  if (logits.shape.length < 1 || !(v > 0)) throw new Error(`logits: expected shape [..., V] with V > 0, got ${shapeString(logits)}`);
+  if (logits.size > 0xffffffff) throw new Error(`logits: ${logits.size} elements exceed 32-bit indexing`);
+  return { n: logits.size / v, v };
+}
+
+export function expectTargets(targets: Tensor, n: number): void {
+  if (targets.dtype !== 'u32') throw new Error(`targets: expected u32 token ids, got ${targets.dtype}`);
+  expectCount(targets, n, 'targets');
+}
+
+export function expectCount(t: Tensor, n: number, what: string): void {
+  if (t.size !== n) throw new Error(`${what}: expected ${n} elements (one per row of logits), got ${shapeString(t)}`);
+}
+
+function expectTemperature(temperature: number): void {
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new Error(`temperature must be a positive finite number, got ${temperature}`);
+  }
+}

@@ -1,0 +1,166 @@
+// Host wrappers for the LoRA kernels: lora_forward.wgsl (projection through a low-rank factor, also used by
+// the backward for dh and dx), lora_backward.wgsl (weight gradients) and lora_forward_reduce.wgsl (adds the
+// partial sums of products split over their long reduction, in order).
+// PEFT semantics: A (R, IN), B (OUT, R); y += scale * (x A^T) B^T. Activations may have any leading
+// dimensions: N is the product of all but the last.
+import projectCode from '../../../shaders/lora_forward.wgsl?raw';
+import reduceCode from '../../../shaders/lora_forward_reduce.wgsl?raw';
+import weightGradCode from '../../../shaders/lora_backward.wgsl?raw';
+import { f32, grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { expectShape, shapeString, type Tensor } from '../tensor';
+
+const PROJECT: KernelSpec = {
+  name: 'lora_forward',
+  code: projectCode,
+  buffers: ['read', 'read', 'read_write'],
+  hasParams: true,
+};
+const REDUCE: KernelSpec = {
+  name: 'lora_forward_reduce',
+  code: reduceCode,
+  buffers: ['read', 'read_write'],
+  hasParams: true,
+};
+const WEIGHT_GRAD: KernelSpec = {
+  name: 'lora_backward',
+  code: weightGradCode,
+  buffers: ['read', 'read', 'read_write'],
+  hasParams: true,
+};
+
+/** A long reduction (K of a projection, N of a weight gradient) is split into chunks of at least this many
+ * terms when the output alone gives fewer than LORA_TARGET_INVOCATIONS 4 x 4 blocks. */
+export const LORA_MIN_CHUNK = 64;
+export const LORA_TARGET_INVOCATIONS = 4096;
+
+/** h = x A^T (N, R) is saved for backward; y += scale * h B^T (accumulates onto the base layer's output). */
+export function loraForward(gpu: GpuRuntime, y: Tensor, h: Tensor, x: Tensor, A: Tensor, B: Tensor, scale: number): void {
+  const { r, inF, outF } = factorDims(A, B);
+  const n = rowsOf(x, inF, 'x');
+  expectRows(y, n, outF, 'y');
+  expectRows(h, n, r, 'h');
+  // h = x A^T: W(i, r) = A[r, i]
+  project(gpu, h, x, A, n, inF, r, 1, inF, false, 1);
+  // y += scale * h B^T: W(r, o) = B[o, r]
+  project(gpu, y, h, B, n, r, outF, 1, r, true, scale);
+}
+
+/** dB += scale * dy^T h; dh = scale * dy B (scratch, allocate from gpu and release); dA += dh^T x; dx += dh A when dx is not null.
+ *  All three accumulate (+=): the caller zeroes them. Reductions over N must be deterministic (no float atomics). */
+export function loraBackward(
+  gpu: GpuRuntime,
+  dA: Tensor,
+  dB: Tensor,
+  dx: Tensor | null,
+  dy: Tensor,
+  x: Tensor,
+  h: Tensor,
+  A: Tensor,
+  B: Tensor,
+  scale: number,
+): void {
+  const { r, inF, outF } = factorDims(A, B);
+  const n = rowsOf(x, inF, 'x');
+  expectShape(dA, A.shape, 'dA');
+  expectShape(dB, B.shape, 'dB');
+  expectRows(dy, n, outF, 'dy');
+  expectRows(h, n, r, 'h');
+  if (dx) expectRows(dx, n, inF, 'dx');
+
+  // dB (OUT, R) += scale * dy^T h
+  weightGrad(gpu, dB, dy, h, n, outF, r, scale);
+  // dh (N, R) = scale * dy B: W(o, r) = B[o, r]
+  const dh = gpu.tensor([n, r], 'lora dh');
+  project(gpu, dh, dy, B, n, outF, r, r, 1, false, scale);
+  // dA (R, IN) += dh^T x
+  weightGrad(gpu, dA, dh, x, n, r, inF, 1);
+  // dx (N, IN) += dh A: W(r, i) = A[r, i]
+  if (dx) project(gpu, dx, dh, A, n, r, inF, inF, 1, true, 1);
+  gpu.release(dh); // later users of this buffer are recorded after the dispatches above
+}
+
+/** out (N, D) (+)= alpha * inp (N, K) · W, W(k, d) = w[k * sWk + d * sWd]. */
+function project(
+  gpu: GpuRuntime,
+  out: Tensor,
+  inp: Tensor,
+  w: Tensor,
+  n: number,
+  k: number,
+  d: number,
+  sWk: number,
+  sWd: number,
+  accumulate: boolean,
+  alpha: number,
+): void {
+  const blocksD = Math.ceil(d / 4);
+  const blocks = Math.ceil(n / 4) * blocksD;
+  if (blocks === 0) return;
+  const { chunks, chunkLen } = chunking(k, blocks);
+  const direct = chunks === 1;
+  const part = direct ? out : gpu.tensor([chunks, n, d], `${out.label} partial sums`);
+  gpu.dispatch(PROJECT, {
+    buffers: [inp, w, part],
+    params: [n, d, k, chunkLen, sWk, sWd, blocksD, blocks, chunks, direct && accumulate ? 1 : 0, f32(direct ? alpha : 1)],
+    workgroups: grid(Math.ceil((blocks * chunks) / 64)),
+  });
+  if (!direct) reduceChunks(gpu, out, part, n * d, chunks, accumulate, alpha);
+}
+
+/** grad (M, C) += alpha * g (N, M)^T v (N, C), reduced over N. */
+function weightGrad(gpu: GpuRuntime, grad: Tensor, g: Tensor, v: Tensor, n: number, m: number, c: number, alpha: number): void {
+  const blocksC = Math.ceil(c / 4);
+  const blocks = Math.ceil(m / 4) * blocksC;
+  if (blocks === 0 || n === 0) return;
+  const { chunks, chunkLen } = chunking(n, blocks);
+  const direct = chunks === 1;
+  const part = direct ? grad : gpu.tensor([chunks, m, c], `${grad.label} partial sums`);
+  gpu.dispatch(WEIGHT_GRAD, {
+    buffers: [g, v, part],
+    params: [n, m, c, chunkLen, blocksC, blocks, chunks, direct ? 1 : 0, f32(direct ? alpha : 1)],
+    workgroups: grid(Math.ceil((blocks * chunks) / 64)),
+  });
+  if (!direct) reduceChunks(gpu, grad, part, m * c, chunks, true, alpha);
+}
+
+/** out (+)= alpha * sum of the chunks of part, in chunk order; releases part. */
+function reduceChunks(gpu: GpuRuntime, out: Tensor, part: Tensor, count: number, chunks: number, accumulate: boolean, alpha: number): void {
+  gpu.dispatch(REDUCE, {
+    buffers: [part, out],
+    params: [count, chunks, accumulate ? 1 : 0, f32(alpha)],
+    workgroups: grid(Math.ceil(count / 256)),
+  });
+  gpu.release(part); // later users of this buffer are recorded after the dispatches above
+}
+
+/** How to split a reduction of `len` terms: enough chunks to reach about LORA_TARGET_INVOCATIONS
+ * invocations with the output's `blocks`, none shorter than LORA_MIN_CHUNK. */
+export function chunking(len: number, blocks: number): { chunks: number; chunkLen: number } {
+  const wanted = Math.min(Math.ceil(len / LORA_MIN_CHUNK), Math.ceil(LORA_TARGET_INVOCATIONS / blocks));
+  const chunkLen = Math.ceil(len / Math.max(1, wanted));
+  return { chunks: Math.ceil(len / chunkLen), chunkLen };
+}
+
+function factorDims(A: Tensor, B: Tensor): { r: number; inF: number; outF: number } {
+  if (A.shape.length !== 2) throw new Error(`A: expected shape [R, IN], got ${shapeString(A)}`);
+  const [r, inF] = A.shape;
+  if (B.shape.length !== 2 || B.shape[1] !== r) {
+    throw new Error(`B: expected shape [OUT, ${r}] (R from A ${shapeString(A)}), got ${shapeString(B)}`);
+  }
+  if (r < 1 || inF < 1 || B.shape[0] < 1) throw new Error(`LoRA factors A ${shapeString(A)}, B ${shapeString(B)} must not be empty`);
+  return { r, inF, outF: B.shape[0] };
+}
+
+/** N for an activation whose last dimension must be `last`. */
+function rowsOf(t: Tensor, last: number, what: string): number {
+  if (t.shape.length < 1 || t.shape[t.shape.length - 1] !== last) {
+    throw new Error(`${what}: expected shape [..., ${last}], got ${shapeString(t)}`);
+  }
+  return t.size / last;
+}
+
+function expectRows(t: Tensor, n: number, last: number, what: string): void {
+  const rows = rowsOf(t, last, what);
+  if (rows !== n) throw new Error(`${what}: expected ${n} rows of ${last} (from x), got ${shapeString(t)}`);
+}

@@ -1,0 +1,32 @@
+// Per-token weights that carry loss_type's aggregation, so that the total loss is sum_t w_t * loss_t over
+// every token of every micro-batch of one optimizer step (GA = gradient accumulation steps):
+//   grpo     w = 1 / (|o_i| * S_mb * GA)          mean over each sequence's tokens, then over sequences
+//   bnpo     w = 1 / (tokens_mb * GA)             sum / active tokens of the micro-batch
+//   dr_grpo  w = 1 / (S_mb * L_max * GA)          sum / (sequences * max_completion_length)
+//   dapo     w = 1 / tokens_all                   sum / active tokens of the whole accumulated batch
+// |o_i|: active (unmasked) tokens of sequence i; a sequence with none contributes nothing.
+
+export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
+
+/** Active token counts per sequence, grouped by micro-batch. Returns one weight per sequence (every active token of it). */
+export function sequenceWeights(lossType: LossType, activeTokens: readonly (readonly number[])[], maxCompletionLength: number): number[][] {
+  const GA = activeTokens.length;
+  const totalTokens = activeTokens.flat().reduce((a, b) => a + b, 0);
+  return activeTokens.map((mb) => {
+    const S = mb.length;
+    const mbTokens = mb.reduce((a, b) => a + b, 0);
+    return mb.map((n) => {
+      if (n === 0) return 0;
+      switch (lossType) {
+        case 'grpo':
+          return 1 / (n * S * GA);
+        case 'bnpo':
+          return 1 / (Math.max(mbTokens, 1) * GA);
+        case 'dr_grpo':
+          return 1 / (S * maxCompletionLength * GA);
+        case 'dapo':
+          return 1 / Math.max(totalTokens, 1);
+      }
+    });
+  });
+}

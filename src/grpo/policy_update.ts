@@ -1,0 +1,181 @@
+// The GRPO policy update for one rollout: per micro-batch, old log-probs (num_iterations > 1) and
+// reference log-probs (beta > 0, LoRA off); then num_iterations times: forward, per-token loss,
+// backward into LoRA, global-norm clipping and AdamW. Loss aggregation follows loss_type through
+// per-token weights (loss_weights.ts).
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logprob_gather';
+import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
+import type { GpuTransformer } from '../model/transformer';
+import type { LoraSet } from '../model/lora';
+import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
+import { sequenceWeights, type LossType } from './loss_weights';
+import type { AdamW } from './optimizer';
+
+export interface TrainSequence {
+  prompt: number[];
+  completion: number[];
+  advantage: number;
+  /** tokens that count in the loss (0 for a masked truncated completion) */
+  active: number;
+}
+
+export interface UpdateOptions {
+  lossType: LossType;
+  maxCompletionLength: number;
+  numIterations: number;
+  temperature: number;
+  loss: GrpoLossParams;
+  learningRate: number;
+}
+
+export interface UpdateStats {
+  loss: number;
+  kl: number;
+  entropy: number;
+  clipLow: number;
+  clipHigh: number;
+  clipRegion: number;
+  gradNorm: number;
+  /** optimizer updates skipped because the loss or gradient norm was not finite */
+  skipped: number;
+  trainTokens: number;
+}
+
+interface MicroBatch {
+  batch: PackedBatch;
+  adv: Tensor; // (B*T)
+  weight: Tensor; // (B*T)
+  weightHost: Float32Array;
+  mask: Float32Array; // (B*T) 1 on active completion tokens
+  old: Tensor | null;
+  ref: Tensor | null;
+}
+
+export async function policyUpdate(
+  gpu: GpuRuntime,
+  model: GpuTransformer,
+  lora: LoraSet,
+  optimizer: AdamW,
+  microBatches: TrainSequence[][],
+  opts: UpdateOptions,
+): Promise<UpdateStats> {
+  const mbs = microBatches.filter((mb) => mb.length > 0);
+  const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
+  if (mbs.length === 0) return stats;
+  const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map((s) => s.active)), opts.maxCompletionLength);
+  const prepared: MicroBatch[] = [];
+  try {
+    for (let m = 0; m < mbs.length; m++) {
+      const seqs = mbs[m];
+      const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings);
+      const N = batch.B * batch.T;
+      const adv = new Float32Array(N);
+      const weight = new Float32Array(N);
+      const mask = new Float32Array(N);
+      seqs.forEach((s, b) => {
+        for (let j = 0; j < s.completion.length; j++) {
+          const idx = completionIndex(batch, b, j);
+          adv[idx] = s.advantage;
+          if (j < s.active) {
+            weight[idx] = weights[m][b];
+            mask[idx] = 1;
+          }
+        }
+      });
+      const mb: MicroBatch = {
+        batch,
+        adv: gpu.upload(adv, [N], 'advantages'),
+        weight: gpu.upload(weight, [N], 'loss_weights'),
+        weightHost: weight,
+        mask,
+        old: null,
+        ref: null,
+      };
+      prepared.push(mb);
+      if (opts.numIterations > 1) mb.old = tokenLogprobs(model, mb.batch, lora, opts.temperature, 'old_logp');
+      if (opts.loss.beta !== 0) mb.ref = tokenLogprobs(model, mb.batch, null, opts.temperature, 'ref_logp');
+    }
+
+    let activeTokens = 0;
+    for (let it = 0; it < opts.numIterations; it++) {
+      optimizer.zeroGrads();
+      let loss = 0;
+      for (const mb of prepared) {
+        const { batch } = mb;
+        const N = batch.B * batch.T;
+        const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
+        const logits = model.logits(act.f);
+        const logp = gpu.tensor([N], 'logp');
+        const entropy = gpu.tensor([N], 'entropy');
+        const lse = gpu.tensor([N], 'lse');
+        logprobGatherForward(gpu, logp, entropy, lse, logits, batch.targets, opts.temperature);
+        const terms = gpu.tensor([4, N], 'grpo_loss_terms');
+        grpoLossForward(gpu, terms, logp, mb.old, mb.ref, mb.adv, opts.loss);
+        const dlogp = gpu.tensor([N], 'dlogp');
+        grpoLossBackward(gpu, dlogp, logp, mb.old, mb.ref, mb.adv, mb.weight, opts.loss);
+        const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
+        logprobGatherBackward(gpu, dlogits, dlogp, logits, batch.targets, lse, opts.temperature);
+        gpu.release(logits, dlogp, lse);
+        model.backward(act, dlogits);
+        model.releaseActivations(act);
+        gpu.release(dlogits);
+        const t = await gpu.read(terms);
+        const ent = await gpu.read(entropy);
+        gpu.release(terms, entropy, logp);
+        const w = mb.weightHost;
+        for (let i = 0; i < N; i++) {
+          if (mb.mask[i] === 0) continue;
+          loss += w[i] * t[i];
+          stats.kl += t[N + i];
+          stats.entropy += ent[i];
+          const flag = t[3 * N + i];
+          if (flag === 1) stats.clipLow++;
+          if (flag === 2) stats.clipHigh++;
+          activeTokens++;
+        }
+        stats.trainTokens += N;
+      }
+      optimizer.computeNorm();
+      const [norm] = await gpu.read(optimizer.normOut, 1);
+      stats.gradNorm += norm;
+      stats.loss += loss;
+      if (Number.isFinite(norm) && Number.isFinite(loss)) optimizer.applyUpdate(opts.learningRate);
+      else stats.skipped++;
+    }
+    const k = opts.numIterations;
+    const tok = Math.max(activeTokens, 1);
+    return {
+      loss: stats.loss / k,
+      kl: stats.kl / tok,
+      entropy: stats.entropy / tok,
+      clipLow: stats.clipLow / tok,
+      clipHigh: stats.clipHigh / tok,
+      clipRegion: (stats.clipLow + stats.clipHigh) / tok,
+      gradNorm: stats.gradNorm / k,
+      skipped: stats.skipped,
+      trainTokens: stats.trainTokens,
+    };
+  } finally {
+    for (const mb of prepared) {
+      gpu.release(mb.adv, mb.weight, mb.old, mb.ref);
+      releaseBatch(gpu, mb.batch);
+    }
+  }
+}
+
+/** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
+function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
+  const { gpu } = model;
+  const N = batch.B * batch.T;
+  const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
+  const logits = model.logits(act.f);
+  model.releaseActivations(act);
+  const out = gpu.tensor([N], label);
+  const entropy = gpu.tensor([N], `${label}.entropy`);
+  const lse = gpu.tensor([N], `${label}.lse`);
+  logprobGatherForward(gpu, out, entropy, lse, logits, batch.targets, temperature);
+  gpu.release(logits, entropy, lse);
+  return out;
+}

@@ -1,0 +1,146 @@
+// Supervised fine-tuning: cross-entropy on the answer tokens (prompt tokens are ignored), into LoRA or
+// into every weight. A warm start when the base model never earns a reward, and how the built-in model
+// is pretrained from random initialisation.
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../gpu/kernels/cross_entropy';
+import type { GpuTransformer } from '../model/transformer';
+import type { LoraSet } from '../model/lora';
+import { packRows, releaseBatch } from '../model/logprobs';
+import { AdamW, type OptimizerHyper } from './optimizer';
+import { learningRate, type SchedulerType } from './schedule';
+import { Rng } from '../selftest/random';
+
+export interface SftExample {
+  prompt: number[];
+  /** answer ids, the stop token included when the model should learn to stop */
+  answer: number[];
+}
+
+export interface SftOptions extends OptimizerHyper {
+  /** 'lora' trains the given LoRA set; 'full' trains every weight (biases stay frozen) */
+  mode: 'lora' | 'full';
+  learningRate: number;
+  scheduler: SchedulerType;
+  warmupRatio: number;
+  maxSteps: number;
+  batchSize: number;
+  seed: number;
+}
+
+export interface SftStepReport {
+  step: number;
+  loss: number;
+  grad_norm: number;
+  learning_rate: number;
+  num_tokens: number;
+  step_time: number;
+  skipped: boolean;
+}
+
+export class SftTrainer {
+  readonly optimizer: AdamW;
+  step = 0;
+  numTokens = 0;
+  private readonly fullGrads: Map<string, Tensor> | null;
+  private order: number[] = [];
+  private cursor = 0;
+  private epoch = 0;
+
+  constructor(
+    private readonly gpu: GpuRuntime,
+    private readonly model: GpuTransformer,
+    private readonly examples: SftExample[],
+    readonly opts: SftOptions,
+    private readonly lora: LoraSet | null,
+  ) {
+    if (examples.length === 0) throw new Error('supervised training needs at least one example');
+    if (opts.mode === 'lora' && !lora) throw new Error('supervised LoRA training needs a LoRA set');
+    if (opts.mode === 'full') {
+      this.fullGrads = model.createFullGrads();
+      const params = [...this.fullGrads].map(([name, grad]) => ({ name, param: model.w(name), grad }));
+      this.optimizer = new AdamW(gpu, params, opts);
+    } else {
+      this.fullGrads = null;
+      this.optimizer = new AdamW(gpu, lora!.parameters(), opts);
+    }
+  }
+
+  private nextBatch(): SftExample[] {
+    const out: SftExample[] = [];
+    while (out.length < this.opts.batchSize) {
+      if (this.cursor >= this.order.length) {
+        const rng = new Rng((this.opts.seed ^ Math.imul(this.epoch + 1, 0x27d4eb2d)) >>> 0);
+        this.order = Array.from({ length: this.examples.length }, (_, i) => i);
+        for (let i = this.order.length - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [this.order[i], this.order[j]] = [this.order[j], this.order[i]];
+        }
+        this.cursor = 0;
+        this.epoch++;
+      }
+      out.push(this.examples[this.order[this.cursor++]]);
+    }
+    return out;
+  }
+
+  async trainStep(): Promise<SftStepReport> {
+    const { gpu, model, opts } = this;
+    const t0 = performance.now();
+    const rows = this.nextBatch();
+    const batch = packRows(gpu, rows.map((r) => ({ prompt: r.prompt, completion: r.answer })), model.config.maxPositionEmbeddings);
+    const N = batch.B * batch.T;
+    // targets only where the next token is an answer token
+    const targets = new Uint32Array(N).fill(IGNORE_INDEX);
+    let count = 0;
+    rows.forEach((r, b) => {
+      for (let j = 0; j < r.answer.length; j++) {
+        targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
+        count++;
+      }
+    });
+    if (count === 0) throw new Error('supervised batch has no answer tokens');
+    gpu.write(batch.targets, targets);
+    const dloss = gpu.upload(new Float32Array(N).fill(1 / count), [N], 'dloss');
+    const loss = gpu.tensor([N], 'ce_loss');
+    const lse = gpu.tensor([N], 'ce_lse');
+    this.optimizer.zeroGrads();
+    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, opts.mode === 'lora' ? this.lora : null);
+    const logits = model.logits(act.f);
+    crossEntropyForward(gpu, loss, lse, logits, batch.targets);
+    const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
+    crossEntropyBackward(gpu, dlogits, dloss, logits, batch.targets, lse);
+    gpu.release(logits);
+    model.backward(act, dlogits, this.fullGrads);
+    model.releaseActivations(act);
+    gpu.release(dlogits, dloss, lse);
+    this.optimizer.computeNorm();
+    const lr = learningRate(opts.learningRate, opts.scheduler, opts.warmupRatio, this.step, opts.maxSteps);
+    const [norm] = await gpu.read(this.optimizer.normOut, 1);
+    const losses = await gpu.read(loss);
+    gpu.release(loss);
+    releaseBatch(gpu, batch);
+    let total = 0;
+    for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX) total += losses[i];
+    const meanLoss = total / count;
+    const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
+    if (!skipped) this.optimizer.applyUpdate(lr);
+    this.step++;
+    this.numTokens += count;
+    return {
+      step: this.step,
+      loss: meanLoss,
+      grad_norm: norm,
+      learning_rate: lr,
+      num_tokens: this.numTokens,
+      step_time: (performance.now() - t0) / 1000,
+      skipped,
+    };
+  }
+
+  release(): void {
+    this.optimizer.release();
+    if (this.fullGrads) this.gpu.release(...this.fullGrads.values());
+  }
+}

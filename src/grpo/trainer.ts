@@ -1,0 +1,252 @@
+// The GRPO trainer: each step picks prompts, rolls out G completions per prompt, scores them, and
+// updates the LoRA adapter (policy_update.ts). Reports TRL's metric names, keeps each step's rollouts
+// for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
+// identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { GpuTransformer } from '../model/transformer';
+import type { Tokenizer } from '../model/tokenizer';
+import { LoraSet, type LoraModule } from '../model/lora';
+import { generate } from '../model/generate';
+import type { GrpoConfig } from './config';
+import { AdamW } from './optimizer';
+import { learningRate } from './schedule';
+import { rollout, type PromptExample, type RolloutGroup } from './rollout';
+import { policyUpdate, type TrainSequence } from './policy_update';
+import { weightedRewards, type RewardScorer } from './rewards_scorer';
+import { unbiasedStd } from './advantages';
+import { Rng } from '../selftest/random';
+
+export type Metrics = Record<string, number>;
+
+export interface StepReport {
+  step: number;
+  metrics: Metrics;
+  groups: RolloutGroup[];
+  rewardNames: string[];
+  rewardErrors: string[];
+}
+
+export interface EvalReport {
+  step: number;
+  'pass@1': number;
+  reward_mean: number;
+  n: number;
+  samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
+}
+
+export interface TrainerInit {
+  gpu: GpuRuntime;
+  model: GpuTransformer;
+  tokenizer: Tokenizer;
+  config: GrpoConfig;
+  train: PromptExample[];
+  eval: PromptExample[];
+  scorer: RewardScorer;
+}
+
+export class GrpoTrainer {
+  readonly lora: LoraSet;
+  readonly optimizer: AdamW;
+  /** optimizer steps done */
+  step = 0;
+  numTokens = 0;
+  skippedUpdates = 0;
+  private order: number[] = [];
+  private cursor = 0;
+  private epoch = 0;
+
+  constructor(readonly init: TrainerInit) {
+    const { gpu, model, config: c } = init;
+    if (init.train.length === 0) throw new Error('the training split has no prompts');
+    this.lora = new LoraSet(gpu, model.config, {
+      r: c.lora_r,
+      alpha: c.lora_alpha,
+      targetModules: c.lora_target_modules as LoraModule[],
+      useRslora: c.use_rslora,
+    });
+    this.lora.initialize(c.seed);
+    this.optimizer = new AdamW(
+      gpu,
+      this.lora.parameters().map((p) => ({ name: p.name, param: p.param, grad: p.grad })),
+      { beta1: c.adam_beta1, beta2: c.adam_beta2, eps: c.adam_epsilon, weightDecay: c.weight_decay, maxGradNorm: c.max_grad_norm },
+    );
+  }
+
+  get config(): GrpoConfig {
+    return this.init.config;
+  }
+
+  /** The next prompts, epoch by epoch in a seeded order. */
+  private nextPrompts(n: number): PromptExample[] {
+    const rows = this.init.train;
+    const out: PromptExample[] = [];
+    while (out.length < n) {
+      if (this.cursor >= this.order.length) {
+        this.order = shuffled(rows.length, new Rng((this.config.seed ^ Math.imul(this.epoch + 1, 0x85ebca6b)) >>> 0));
+        this.cursor = 0;
+        this.epoch++;
+      }
+      out.push(rows[this.order[this.cursor++]]);
+    }
+    return out;
+  }
+
+  async trainStep(): Promise<StepReport> {
+    const c = this.config;
+    const { gpu, model, tokenizer, scorer } = this.init;
+    const t0 = performance.now();
+    const P = c.prompts_per_step;
+    const GA = c.gradient_accumulation_steps;
+    const G = c.num_generations;
+    const prompts = this.nextPrompts(P * GA);
+    const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
+      numGenerations: G,
+      maxCompletionLength: c.max_completion_length,
+      temperature: c.temperature,
+      topK: c.top_k,
+      topP: c.top_p,
+      seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
+      scaleRewards: c.scale_rewards,
+      promptsPerBatch: P,
+    });
+
+    // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
+    const microBatches: TrainSequence[][] = [];
+    let dropped = 0;
+    for (let m = 0; m < GA; m++) {
+      const seqs: TrainSequence[] = [];
+      for (const group of ro.groups.slice(m * P, (m + 1) * P)) {
+        if (c.dynamic_sampling && group.zeroStd) {
+          dropped++;
+          continue;
+        }
+        for (const comp of group.completions) {
+          const masked = c.mask_truncated_completions && comp.truncated;
+          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length });
+        }
+      }
+      microBatches.push(seqs);
+    }
+    const lr = learningRate(c.learning_rate, c.lr_scheduler_type, c.warmup_ratio, this.step, c.max_steps);
+    const t1 = performance.now();
+    const up = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
+      lossType: c.loss_type,
+      maxCompletionLength: c.max_completion_length,
+      numIterations: c.num_iterations,
+      temperature: c.temperature,
+      loss: { epsilon: c.epsilon, epsilonHigh: c.epsilon_high, beta: c.beta },
+      learningRate: lr,
+    });
+    const trainMs = performance.now() - t1;
+    this.skippedUpdates += up.skipped;
+
+    const completions = ro.groups.flatMap((g) => g.completions);
+    const lengths = completions.map((x) => x.trainIds.length);
+    const rewards = completions.map((x) => x.reward);
+    const promptTokens = ro.groups.reduce((a, g) => a + g.prompt.ids.length * G, 0);
+    this.numTokens += promptTokens + lengths.reduce((a, b) => a + b, 0);
+    const metrics: Metrics = {
+      reward: mean(rewards),
+      reward_std: mean(ro.groups.map((g) => g.rewardStd)),
+      frac_reward_zero_std: ro.groups.filter((g) => g.zeroStd).length / ro.groups.length,
+      'completions/mean_length': mean(lengths),
+      'completions/min_length': Math.min(...lengths),
+      'completions/max_length': Math.max(...lengths),
+      'completions/clipped_ratio': completions.filter((x) => x.truncated).length / completions.length,
+      kl: up.kl,
+      entropy: up.entropy,
+      'clip_ratio/low_mean': up.clipLow,
+      'clip_ratio/high_mean': up.clipHigh,
+      'clip_ratio/region_mean': up.clipRegion,
+      loss: up.loss,
+      grad_norm: up.gradNorm,
+      learning_rate: lr,
+      num_tokens: this.numTokens,
+      step_time: (performance.now() - t0) / 1000,
+      'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9),
+      'tokens_per_second/training': (up.trainTokens * c.num_iterations) / Math.max(trainMs / 1000, 1e-9),
+      dropped_groups: dropped,
+      skipped_updates: this.skippedUpdates,
+      reward_errors: ro.rewardErrors.length,
+    };
+    ro.rewardNames.forEach((name, f) => {
+      const vals = completions.map((x) => x.rewards[f]).filter((v): v is number => v !== null && Number.isFinite(v));
+      metrics[`rewards/${name}/mean`] = vals.length ? mean(vals) : NaN;
+      metrics[`rewards/${name}/std`] = vals.length > 1 ? unbiasedStd(vals) : 0;
+    });
+    this.step++;
+    return { step: this.step, metrics, groups: ro.groups, rewardNames: ro.rewardNames, rewardErrors: ro.rewardErrors };
+  }
+
+  /** Greedy pass@1 and mean reward on the eval split (LoRA on). A completion passes when the first
+   * reward function gives it full marks (>= 1). */
+  async evaluate(maxSamples = this.config.eval_max_samples): Promise<EvalReport> {
+    return evaluatePrompts(this.init.model, this.init.tokenizer, this.lora, this.init.scorer, this.init.eval.slice(0, maxSamples),
+      this.config.max_completion_length, this.step);
+  }
+
+  release(): void {
+    this.optimizer.release();
+    this.lora.release();
+  }
+}
+
+export async function evaluatePrompts(
+  model: GpuTransformer,
+  tokenizer: Tokenizer,
+  lora: LoraSet | null,
+  scorer: RewardScorer,
+  prompts: PromptExample[],
+  maxCompletionLength: number,
+  step = 0,
+  batch = 32,
+): Promise<EvalReport> {
+  const samples: EvalReport['samples'] = [];
+  for (let start = 0; start < prompts.length; start += batch) {
+    const chunk = prompts.slice(start, start + batch);
+    const gen = await generate(model, chunk.map((p) => p.ids), {
+      maxNewTokens: maxCompletionLength,
+      temperature: 0,
+      topK: 0,
+      topP: 1,
+      seed: 0,
+      stopIds: tokenizer.eosIds,
+      lora,
+    });
+    const items = chunk.map((p, i) => ({
+      prompt: p.text,
+      completion: tokenizer.decode(gen.tokens[i]),
+      answer: p.answer,
+      row: p.raw,
+      completionTokens: gen.tokens[i].length,
+    }));
+    const scores = await scorer.score(items);
+    const { total } = weightedRewards(scores.perFunc, scorer.weights, items.length);
+    items.forEach((it, i) => {
+      const first = scores.perFunc[0]?.[i] ?? null;
+      samples.push({ prompt: it.prompt, completion: it.completion, answer: it.answer, reward: total[i], pass: first !== null && first >= 1 - 1e-6 });
+    });
+  }
+  const n = samples.length;
+  return {
+    step,
+    'pass@1': n ? samples.filter((s) => s.pass).length / n : NaN,
+    reward_mean: n ? mean(samples.map((s) => s.reward)) : NaN,
+    n,
+    samples,
+  };
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+function shuffled(n: number, rng: Rng): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx;
+}

@@ -1,0 +1,219 @@
+// Batched generation with a KV cache: prefill all prompts together (right-padded), then decode every row
+// one token per step, all on the GPU. Nothing but the sampled ids is ever read back, and those only
+// every few steps to stop early once every row has finished.
+
+import type { Tensor } from '../gpu/tensor';
+import { embeddingForward } from '../gpu/kernels/embedding';
+import { rmsnormForward } from '../gpu/kernels/rmsnorm';
+import { ropeForward } from '../gpu/kernels/rope';
+import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention';
+import { swigluForward } from '../gpu/kernels/swiglu';
+import { residualAdd } from '../gpu/kernels/residual_add';
+import { sample } from '../gpu/kernels/sample';
+import type { GpuTransformer } from './transformer';
+import type { LoraSet } from './lora';
+
+export interface SamplingOptions {
+  /** 0 = greedy */
+  temperature: number;
+  /** <= 0: no top-k */
+  topK: number;
+  /** >= 1: no top-p */
+  topP: number;
+  seed: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** token ids that end a completion (kept out of the completion) */
+  stopIds: readonly number[];
+  lora: LoraSet | null;
+  /** how often (in decode steps) the sampled ids are read back to check whether every row has stopped */
+  checkEvery?: number;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface Generation {
+  /** generated ids of each row, without the stop token */
+  tokens: number[][];
+  finish: FinishReason[];
+  /** decode steps actually run */
+  steps: number;
+}
+
+const DEFAULT_CHECK_EVERY = 16;
+
+export async function generate(model: GpuTransformer, prompts: number[][], opts: GenerateOptions): Promise<Generation> {
+  const { gpu, config: c } = model;
+  const B = prompts.length;
+  if (B === 0) return { tokens: [], finish: [], steps: 0 };
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`prompt ${i} is empty: generation needs at least one token (e.g. BOS)`);
+  });
+  if (!(opts.maxNewTokens >= 1)) throw new Error(`max new tokens must be at least 1, got ${opts.maxNewTokens}`);
+  const lens = prompts.map((p) => p.length);
+  const Tp = Math.max(...lens);
+  const maxNew = Math.min(opts.maxNewTokens, c.maxPositionEmbeddings - Tp);
+  if (maxNew < 1) {
+    throw new Error(`prompt of ${Tp} tokens leaves no room: the model's context is ${c.maxPositionEmbeddings} tokens`);
+  }
+  const TMAX = Tp + maxNew;
+  const C = c.hiddenSize;
+  const QD = c.numHeads * c.headDim;
+  const KVD = c.numKvHeads * c.headDim;
+  const H = c.intermediateSize;
+  const tensors: Tensor[] = [];
+  const alloc = (shape: number[], label: string, dtype: 'f32' | 'u32' = 'f32') => {
+    const t = gpu.tensor(shape, label, dtype);
+    tensors.push(t);
+    return t;
+  };
+  const kCache: Tensor[] = [];
+  const vCache: Tensor[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    kCache.push(alloc([B, TMAX, KVD], `layer${l}.k_cache`));
+    vCache.push(alloc([B, TMAX, KVD], `layer${l}.v_cache`));
+  }
+
+  try {
+    // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
+    const ids = new Uint32Array(B * Tp);
+    const pos = new Uint32Array(B * Tp);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < Tp; t++) {
+        ids[b * Tp + t] = t < lens[b] ? prompts[b][t] : 0;
+        pos[b * Tp + t] = t;
+      }
+    }
+    const idsT = alloc([B * Tp], 'prefill.ids', 'u32');
+    const posT = alloc([B * Tp], 'prefill.positions', 'u32');
+    gpu.write(idsT, ids);
+    gpu.write(posT, pos);
+    const act = model.forward(idsT, posT, B, Tp, opts.lora);
+    for (let l = 0; l < c.numLayers; l++) {
+      const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
+      kvCacheWrite(gpu, kCache[l], act.layers[l].kr, posT, dims);
+      kvCacheWrite(gpu, vCache[l], act.layers[l].v, posT, dims);
+    }
+    const lastIdx = alloc([B], 'prefill.last_index', 'u32');
+    gpu.write(lastIdx, lens.map((n, b) => b * Tp + n - 1));
+    const hLast = alloc([B, C], 'prefill.last_hidden');
+    embeddingForward(gpu, hLast, lastIdx, act.f); // row gather
+    model.releaseActivations(act);
+
+    // ---- decode ----
+    const logits = alloc([B, c.vocabSize], 'decode.logits');
+    const next = alloc([B], 'decode.ids', 'u32');
+    const allIds = alloc([maxNew, B], 'decode.all_ids', 'u32');
+    // positions of step s's input token: lens[b] + s; attention then sees lens[b] + s + 1 cache entries
+    const posTable = new Uint32Array(maxNew * B);
+    const lenTable = new Uint32Array(maxNew * B);
+    for (let s = 0; s < maxNew; s++) {
+      for (let b = 0; b < B; b++) {
+        posTable[s * B + b] = lens[b] + s;
+        lenTable[s * B + b] = lens[b] + s + 1;
+      }
+    }
+    const posAll = alloc([maxNew, B], 'decode.position_table', 'u32');
+    const lenAll = alloc([maxNew, B], 'decode.length_table', 'u32');
+    gpu.write(posAll, posTable);
+    gpu.write(lenAll, lenTable);
+    const posCur = alloc([B], 'decode.positions', 'u32');
+    const lenCur = alloc([B], 'decode.lengths', 'u32');
+    const x = alloc([B, C], 'decode.x');
+    const a = alloc([B, C], 'decode.a');
+    const rstd = alloc([B], 'decode.rstd');
+    const q = alloc([B, QD], 'decode.q');
+    const k = alloc([B, KVD], 'decode.k');
+    const v = alloc([B, KVD], 'decode.v');
+    const qr = alloc([B, QD], 'decode.qr');
+    const kr = alloc([B, KVD], 'decode.kr');
+    const att = alloc([B, QD], 'decode.att');
+    const o = alloc([B, C], 'decode.o');
+    const xm = alloc([B, C], 'decode.xm');
+    const g = alloc([B, H], 'decode.g');
+    const u = alloc([B, H], 'decode.u');
+    const sw = alloc([B, H], 'decode.s');
+    const f = alloc([B, C], 'decode.f');
+    const loraScratch: Tensor[] = [];
+
+    const sampleInto = (hidden: Tensor, step: number) => {
+      const lg = model.lmHeadInto(logits, hidden);
+      sample(gpu, next, lg, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: step });
+      gpu.copy(next, allIds, B, 0, step * B);
+    };
+    sampleInto(hLast, 0);
+
+    const stop = new Set(opts.stopIds);
+    const checkEvery = opts.checkEvery ?? DEFAULT_CHECK_EVERY;
+    let steps = 1;
+    for (let s = 1; s < maxNew; s++) {
+      if (s % checkEvery === 0 && allStopped(await gpu.readU32(allIds, s * B), B, stop)) break;
+      // the token sampled at step s-1 sits at position lens[b] + s - 1
+      gpu.copy(posAll, posCur, B, (s - 1) * B, 0);
+      gpu.copy(lenAll, lenCur, B, (s - 1) * B, 0);
+      embeddingForward(gpu, x, next, model.w('model.embed_tokens.weight'));
+      for (let l = 0; l < c.numLayers; l++) {
+        const p = `model.layers.${l}`;
+        rmsnormForward(gpu, a, rstd, x, model.w(`${p}.input_layernorm.weight`), c.rmsNormEps);
+        loraScratch.push(...keep(model.linear(q, a, l, 'q_proj', opts.lora)));
+        loraScratch.push(...keep(model.linear(k, a, l, 'k_proj', opts.lora)));
+        loraScratch.push(...keep(model.linear(v, a, l, 'v_proj', opts.lora)));
+        ropeForward(gpu, qr, q, posCur, model.invFreq, c.numHeads, c.headDim, c.ropeConvention);
+        ropeForward(gpu, kr, k, posCur, model.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
+        const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
+        kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
+        kvCacheWrite(gpu, vCache[l], v, posCur, dims);
+        attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX });
+        loraScratch.push(...keep(model.linear(o, att, l, 'o_proj', opts.lora)));
+        residualAdd(gpu, xm, x, o);
+        rmsnormForward(gpu, a, rstd, xm, model.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+        loraScratch.push(...keep(model.linear(g, a, l, 'gate_proj', opts.lora)));
+        loraScratch.push(...keep(model.linear(u, a, l, 'up_proj', opts.lora)));
+        swigluForward(gpu, sw, g, u);
+        loraScratch.push(...keep(model.linear(o, sw, l, 'down_proj', opts.lora)));
+        residualAdd(gpu, x, xm, o);
+      }
+      rmsnormForward(gpu, f, rstd, x, model.w('model.norm.weight'), c.rmsNormEps);
+      sampleInto(f, s);
+      gpu.release(...loraScratch.splice(0));
+      steps++;
+    }
+    const out = await gpu.readU32(allIds, steps * B);
+    const tokens: number[][] = [];
+    const finish: FinishReason[] = [];
+    for (let b = 0; b < B; b++) {
+      const row: number[] = [];
+      let reason: FinishReason = 'length';
+      for (let s = 0; s < steps; s++) {
+        const id = out[s * B + b];
+        if (stop.has(id)) {
+          reason = 'stop';
+          break;
+        }
+        row.push(id);
+      }
+      tokens.push(row);
+      finish.push(reason);
+    }
+    return { tokens, finish, steps };
+  } finally {
+    gpu.release(...tensors);
+  }
+}
+
+function keep(t: Tensor | null): Tensor[] {
+  return t ? [t] : [];
+}
+
+function allStopped(ids: Uint32Array, B: number, stop: Set<number>): boolean {
+  if (stop.size === 0) return false;
+  const steps = ids.length / B;
+  for (let b = 0; b < B; b++) {
+    let stopped = false;
+    for (let s = 0; s < steps && !stopped; s++) stopped = stop.has(ids[s * B + b]);
+    if (!stopped) return false;
+  }
+  return true;
+}

@@ -1,0 +1,145 @@
+// A Hugging Face model folder given as a set of files: config.json, model.safetensors or
+// model.safetensors.index.json + its shards, tokenizer.json, and (when present) tokenizer_config.json and
+// generation_config.json. Files are matched by base name, so a browser folder pick ("my-model/config.json")
+// and a flat list of dropped files both work.
+
+import { parseHfConfig } from './config';
+import type { FileSource, LoadedModel } from './load';
+import { readSafetensors, type SafetensorsDtype } from './safetensors';
+import { createHfTokenizer } from './tokenizer_hf';
+import { validateWeights, type WeightMap } from './weights';
+
+const INDEX = 'model.safetensors.index.json';
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function dirName(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+async function readText(f: FileSource): Promise<string> {
+  if (f.text) return f.text();
+  return new TextDecoder().decode(await f.arrayBuffer());
+}
+
+async function readJson(f: FileSource): Promise<unknown> {
+  const text = await readText(f);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${f.name}: invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Files by base name; with the same name twice, the one nearest the folder's root wins. */
+function byBaseName(files: FileSource[]): Map<string, FileSource> {
+  const depth = (f: FileSource) => f.name.split('/').length;
+  const map = new Map<string, FileSource>();
+  for (const f of files) {
+    const key = baseName(f.name);
+    const prev = map.get(key);
+    if (!prev || depth(f) < depth(prev)) map.set(key, f);
+  }
+  return map;
+}
+
+/** Tensors that checkpoints carry but the model recomputes or shares. */
+function ignorable(name: string, tied: boolean): boolean {
+  return name.endsWith('.rotary_emb.inv_freq') || (tied && name === 'lm_head.weight');
+}
+
+export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
+  const named = byBaseName(files);
+  const listed = () => [...named.keys()].sort().join(', ') || 'none';
+  const need = (name: string, why: string): FileSource => {
+    const f = named.get(name);
+    if (!f) throw new Error(`${name} is missing (${why}); files given: ${listed()}`);
+    return f;
+  };
+  const configFile = need('config.json', 'the model configuration');
+  const configJson = await readJson(configFile);
+  const config = parseHfConfig(configJson, configFile.name);
+  const tokenizerFile = need('tokenizer.json', 'the tokenizer');
+
+  // which shard holds which tensors
+  const shards = new Map<FileSource, Set<string> | null>(); // null: every tensor of the file
+  const index = named.get(INDEX);
+  if (index) {
+    const json = await readJson(index);
+    const map = (json as { weight_map?: unknown } | null)?.weight_map;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+      throw new Error(`${index.name}: weight_map is missing or not an object of tensor -> shard file`);
+    }
+    for (const [tensorName, shardName] of Object.entries(map as Record<string, unknown>)) {
+      if (typeof shardName !== 'string') throw new Error(`${index.name}: weight_map.${tensorName} must be a file name`);
+      const shard = named.get(baseName(shardName));
+      if (!shard) throw new Error(`${index.name}: shard ${shardName} (holding ${tensorName}) is missing; files given: ${listed()}`);
+      let set = shards.get(shard);
+      if (!set) shards.set(shard, (set = new Set()));
+      set.add(tensorName);
+    }
+  } else {
+    const single = named.get('model.safetensors');
+    if (!single) {
+      const hint = named.has('pytorch_model.bin') || named.has('pytorch_model.bin.index.json')
+        ? ': PyTorch .bin checkpoints are not supported, save the model with safetensors'
+        : '';
+      throw new Error(`model.safetensors (or ${INDEX} and its shards) is missing${hint}; files given: ${listed()}`);
+    }
+    shards.set(single, null);
+  }
+
+  const weights: WeightMap = new Map();
+  const dtypes = new Set<SafetensorsDtype>();
+  for (const [shard, names] of shards) {
+    const file = readSafetensors(await shard.arrayBuffer(), shard.name, (n) => (names ? names.has(n) : true) && !ignorable(n, config.tieWordEmbeddings));
+    for (const [name, t] of file.tensors) {
+      if (weights.has(name)) throw new Error(`${shard.name}: tensor ${name} appears in two files`);
+      weights.set(name, t);
+    }
+    if (names) {
+      for (const n of names) {
+        if (!file.tensors.has(n) && !ignorable(n, config.tieWordEmbeddings)) {
+          throw new Error(`${shard.name}: tensor ${n} is missing, though ${INDEX} places it in this file`);
+        }
+      }
+    }
+    for (const d of file.dtypes) dtypes.add(d);
+  }
+  validateWeights(config, weights, index ? `${dirName(index.name) || 'model'} (${INDEX})` : shards.keys().next().value!.name);
+
+  const tokenizerConfigFile = named.get('tokenizer_config.json');
+  const generationFile = named.get('generation_config.json');
+  const tokenizerConfig = tokenizerConfigFile ? await readJson(tokenizerConfigFile) : undefined;
+  const generationConfig = generationFile ? await readJson(generationFile) : undefined;
+  const tokenizer = createHfTokenizer(
+    { tokenizerJson: await readJson(tokenizerFile), tokenizerConfig, config: configJson, generationConfig },
+    tokenizerFile.name,
+  );
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new Error(
+      `${tokenizerFile.name}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}: ` +
+        `tokenizer and model do not belong together`,
+    );
+  }
+  const finalConfig = {
+    ...config,
+    bosTokenId: config.bosTokenId ?? tokenizer.bosId,
+    eosTokenIds: tokenizer.eosIds.length ? tokenizer.eosIds : config.eosTokenIds,
+  };
+
+  const folder = baseName(dirName(configFile.name));
+  const rawName = (configJson as { _name_or_path?: unknown })._name_or_path;
+  const name = folder || (typeof rawName === 'string' && rawName ? baseName(rawName.replace(/\/+$/, '')) : 'model');
+  return {
+    config: finalConfig,
+    weights,
+    tokenizer,
+    name,
+    dtype: [...dtypes].map((d) => d.toLowerCase()).sort().join('+') || 'f32',
+    generationConfig: generationConfig && typeof generationConfig === 'object' ? (generationConfig as Record<string, unknown>) : undefined,
+  };
+}

@@ -1,0 +1,99 @@
+// Log-probabilities of given completions, under the policy (LoRA on) or the reference model (LoRA off:
+// the same weights, no second copy). Rows are prompt + completion, right-padded to the longest row.
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { logprobGatherForward } from '../gpu/kernels/logprob_gather';
+import type { GpuTransformer, Activations } from './transformer';
+import type { LoraSet } from './lora';
+
+export interface SequenceRow {
+  prompt: number[];
+  completion: number[];
+}
+
+/** A batch of packed sequences on the GPU. Token (b, t) is at b*T + t; target (b, t) = token (b, t+1). */
+export interface PackedBatch {
+  B: number;
+  T: number;
+  rows: SequenceRow[];
+  ids: Tensor; // (B*T) u32
+  positions: Tensor; // (B*T) u32
+  targets: Tensor; // (B*T) u32
+}
+
+export function packRows(gpu: GpuRuntime, rows: SequenceRow[], maxPositions: number): PackedBatch {
+  const B = rows.length;
+  if (B === 0) throw new Error('no sequences to pack');
+  const T = Math.max(...rows.map((r) => r.prompt.length + r.completion.length));
+  if (T > maxPositions) throw new Error(`a sequence of ${T} tokens exceeds the model's ${maxPositions} positions`);
+  rows.forEach((r, i) => {
+    if (r.prompt.length === 0) throw new Error(`row ${i}: the prompt is empty (it needs at least BOS)`);
+  });
+  const ids = new Uint32Array(B * T);
+  const pos = new Uint32Array(B * T);
+  const tgt = new Uint32Array(B * T);
+  rows.forEach((r, b) => {
+    const seq = [...r.prompt, ...r.completion];
+    for (let t = 0; t < T; t++) {
+      ids[b * T + t] = t < seq.length ? seq[t] : 0;
+      pos[b * T + t] = t;
+      tgt[b * T + t] = t + 1 < seq.length ? seq[t + 1] : 0;
+    }
+  });
+  return {
+    B,
+    T,
+    rows,
+    ids: gpu.upload(ids, [B * T], 'batch.ids', 'u32'),
+    positions: gpu.upload(pos, [B * T], 'batch.positions', 'u32'),
+    targets: gpu.upload(tgt, [B * T], 'batch.targets', 'u32'),
+  };
+}
+
+export function releaseBatch(gpu: GpuRuntime, b: PackedBatch): void {
+  gpu.release(b.ids, b.positions, b.targets);
+}
+
+/** Flat index, in the (B*T) token grid, of the position whose output predicts completion token j of row b. */
+export function completionIndex(batch: PackedBatch, b: number, j: number): number {
+  return b * batch.T + batch.rows[b].prompt.length + j - 1;
+}
+
+export interface TokenLogprobs {
+  /** logp of each completion token, per row */
+  logprobs: Float32Array[];
+  /** entropy of the predictive distribution at each completion token, per row */
+  entropy: Float32Array[];
+}
+
+/** Per-token log-probs (of logits / temperature) of every row's completion. */
+export async function completionLogprobs(
+  model: GpuTransformer,
+  rows: SequenceRow[],
+  lora: LoraSet | null,
+  temperature = 1,
+): Promise<TokenLogprobs> {
+  const { gpu } = model;
+  const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings);
+  let act: Activations | null = null;
+  const N = batch.B * batch.T;
+  const logp = gpu.tensor([N], 'logp');
+  const entropy = gpu.tensor([N], 'entropy');
+  const lse = gpu.tensor([N], 'lse');
+  try {
+    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
+    const logits = model.logits(act.f);
+    logprobGatherForward(gpu, logp, entropy, lse, logits, batch.targets, temperature);
+    gpu.release(logits);
+    const lp = await gpu.read(logp);
+    const en = await gpu.read(entropy);
+    const pick = (src: Float32Array, b: number) =>
+      Float32Array.from(rows[b].completion, (_, j) => src[completionIndex(batch, b, j)]);
+    return { logprobs: rows.map((_, b) => pick(lp, b)), entropy: rows.map((_, b) => pick(en, b)) };
+  } finally {
+    if (act) model.releaseActivations(act);
+    gpu.release(logp, entropy, lse);
+    releaseBatch(gpu, batch);
+  }
+}

@@ -1,0 +1,135 @@
+// LoRA adapters on the GPU with PEFT's semantics: for a target linear layer W (OUT, IN),
+// y = x W^T + scale * (x A^T) B^T, A (R, IN) Kaiming-uniform, B (OUT, R) zeros, scale = alpha / R
+// (or alpha / sqrt(R) with rsLoRA). Module names follow Hugging Face's Llama: q_proj ... down_proj.
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import type { ModelConfig } from './config';
+import { Rng } from '../selftest/random';
+
+export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LoraModule = (typeof LORA_MODULES)[number];
+
+export interface LoraSpec {
+  r: number;
+  alpha: number;
+  targetModules: LoraModule[];
+  useRslora: boolean;
+}
+
+export interface LoraPair {
+  /** full module path, e.g. model.layers.0.self_attn.q_proj */
+  path: string;
+  layer: number;
+  module: LoraModule;
+  inFeatures: number;
+  outFeatures: number;
+  A: Tensor; // (R, IN)
+  B: Tensor; // (OUT, R)
+  dA: Tensor;
+  dB: Tensor;
+}
+
+export function modulePath(layer: number, module: LoraModule): string {
+  const group = module.endsWith('_proj') && ['gate_proj', 'up_proj', 'down_proj'].includes(module) ? 'mlp' : 'self_attn';
+  return `model.layers.${layer}.${group}.${module}`;
+}
+
+/** (OUT, IN) of a module's base weight. */
+export function moduleShape(c: ModelConfig, module: LoraModule): [number, number] {
+  const C = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  switch (module) {
+    case 'q_proj':
+      return [q, C];
+    case 'k_proj':
+    case 'v_proj':
+      return [kv, C];
+    case 'o_proj':
+      return [C, q];
+    case 'gate_proj':
+    case 'up_proj':
+      return [c.intermediateSize, C];
+    case 'down_proj':
+      return [C, c.intermediateSize];
+  }
+}
+
+export function loraScale(spec: LoraSpec): number {
+  return spec.useRslora ? spec.alpha / Math.sqrt(spec.r) : spec.alpha / spec.r;
+}
+
+export class LoraSet {
+  readonly pairs = new Map<string, LoraPair>();
+  readonly scale: number;
+
+  constructor(
+    private readonly gpu: GpuRuntime,
+    readonly config: ModelConfig,
+    readonly spec: LoraSpec,
+  ) {
+    if (!Number.isInteger(spec.r) || spec.r < 1) throw new Error(`LoRA r must be a positive integer, got ${spec.r}`);
+    if (!(spec.alpha > 0)) throw new Error(`lora_alpha must be positive, got ${spec.alpha}`);
+    if (spec.targetModules.length === 0) throw new Error('LoRA target_modules is empty: name at least one of ' + LORA_MODULES.join(', '));
+    for (const m of spec.targetModules) {
+      if (!LORA_MODULES.includes(m)) throw new Error(`unknown LoRA target module "${m}": use ${LORA_MODULES.join(', ')}`);
+    }
+    this.scale = loraScale(spec);
+    for (let l = 0; l < config.numLayers; l++) {
+      for (const module of spec.targetModules) {
+        const [out, inF] = moduleShape(config, module);
+        const path = modulePath(l, module);
+        this.pairs.set(path, {
+          path,
+          layer: l,
+          module,
+          inFeatures: inF,
+          outFeatures: out,
+          A: gpu.zeros([spec.r, inF], `${path}.lora_A`),
+          B: gpu.zeros([out, spec.r], `${path}.lora_B`),
+          dA: gpu.zeros([spec.r, inF], `${path}.lora_A.grad`),
+          dB: gpu.zeros([out, spec.r], `${path}.lora_B.grad`),
+        });
+      }
+    }
+  }
+
+  get(layer: number, module: LoraModule): LoraPair | undefined {
+    return this.pairs.get(modulePath(layer, module));
+  }
+
+  /** PEFT's init: A ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(IN), 1/sqrt(IN)), B = 0. */
+  initialize(seed: number): void {
+    const rng = new Rng(seed);
+    for (const p of this.pairs.values()) {
+      const bound = 1 / Math.sqrt(p.inFeatures);
+      const a = new Float32Array(p.A.size);
+      for (let i = 0; i < a.length; i++) a[i] = (rng.uniform() * 2 - 1) * bound;
+      this.gpu.write(p.A, a);
+      this.gpu.fillZero(p.B);
+    }
+  }
+
+  zeroGrads(): void {
+    for (const p of this.pairs.values()) {
+      this.gpu.fillZero(p.dA);
+      this.gpu.fillZero(p.dB);
+    }
+  }
+
+  /** Parameters and their gradients in a fixed order (A then B per module, modules in layer order). */
+  parameters(): { param: Tensor; grad: Tensor; name: string }[] {
+    const out: { param: Tensor; grad: Tensor; name: string }[] = [];
+    for (const p of this.pairs.values()) {
+      out.push({ param: p.A, grad: p.dA, name: `${p.path}.lora_A.weight` });
+      out.push({ param: p.B, grad: p.dB, name: `${p.path}.lora_B.weight` });
+    }
+    return out;
+  }
+
+  release(): void {
+    for (const p of this.pairs.values()) this.gpu.release(p.A, p.B, p.dA, p.dB);
+    this.pairs.clear();
+  }
+}

@@ -1,0 +1,165 @@
+// LoRA adapters in PEFT's format: adapter_model.safetensors (metadata {"format": "pt"}) with keys
+// base_model.model.<module path>.lora_A.weight (R, IN) / .lora_B.weight (OUT, R), and adapter_config.json.
+// llama2.c models use interleaved RoPE; Hugging Face's converter permutes q/k rows to rotate-half, so the
+// exported q_proj/k_proj lora_B rows are permuted the same way (and un-permuted on import): the adapter
+// then fits the converted Hugging Face model.
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { ModelConfig } from './config';
+import { LORA_MODULES, LoraSet, modulePath, moduleShape, type LoraModule, type LoraSpec } from './lora';
+import { permuteForHalfRope, unpermuteFromHalfRope } from './llama2c';
+import { readSafetensors, writeSafetensors } from './safetensors';
+
+export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+export const ADAPTER_CONFIG = 'adapter_config.json';
+
+export interface PeftAdapterConfig {
+  peft_type: 'LORA';
+  task_type: 'CAUSAL_LM';
+  r: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  target_modules: string[];
+  use_rslora: boolean;
+  bias: 'none';
+  fan_in_fan_out: false;
+  inference_mode: true;
+  base_model_name_or_path: string;
+  [key: string]: unknown;
+}
+
+export interface PeftAdapterFiles {
+  weights: Uint8Array;
+  config: string;
+}
+
+/** q/k rows need the rotate-half permutation when the model computes RoPE on interleaved pairs. */
+function permutedHeads(config: ModelConfig, module: LoraModule): number | null {
+  if (config.ropeConvention !== 'interleaved') return null;
+  if (module === 'q_proj') return config.numHeads;
+  if (module === 'k_proj') return config.numKvHeads;
+  return null;
+}
+
+export async function exportPeftAdapter(
+  gpu: GpuRuntime,
+  lora: LoraSet,
+  baseModel: string,
+  loraDropout = 0,
+): Promise<PeftAdapterFiles> {
+  const c = lora.config;
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const p of lora.pairs.values()) {
+    const A = await gpu.read(p.A);
+    let B = await gpu.read(p.B);
+    const heads = permutedHeads(c, p.module);
+    if (heads !== null) B = permuteForHalfRope(B, heads, c.headDim, lora.spec.r);
+    tensors.set(`base_model.model.${p.path}.lora_A.weight`, { shape: [lora.spec.r, p.inFeatures], data: A });
+    tensors.set(`base_model.model.${p.path}.lora_B.weight`, { shape: [p.outFeatures, lora.spec.r], data: B });
+  }
+  const config: PeftAdapterConfig = {
+    peft_type: 'LORA',
+    task_type: 'CAUSAL_LM',
+    r: lora.spec.r,
+    lora_alpha: lora.spec.alpha,
+    lora_dropout: loraDropout,
+    target_modules: [...lora.spec.targetModules],
+    use_rslora: lora.spec.useRslora,
+    bias: 'none',
+    fan_in_fan_out: false,
+    inference_mode: true,
+    base_model_name_or_path: baseModel,
+    modules_to_save: null,
+    init_lora_weights: true,
+  };
+  return { weights: writeSafetensors(tensors, { format: 'pt' }), config: JSON.stringify(config, null, 2) + '\n' };
+}
+
+export interface ParsedAdapter {
+  spec: LoraSpec;
+  loraDropout: number;
+  /** module path -> A (R, IN), B (OUT, R) in this engine's layout (un-permuted) */
+  tensors: Map<string, { A: Float32Array; B: Float32Array }>;
+}
+
+/** Parses and checks an adapter against a model: rank, target modules and every shape must fit. */
+export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): ParsedAdapter {
+  let cfg: Record<string, unknown>;
+  try {
+    cfg = JSON.parse(files.config) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${ADAPTER_CONFIG}: not valid JSON (${(e as Error).message})`);
+  }
+  if (cfg.peft_type !== undefined && cfg.peft_type !== 'LORA') {
+    throw new Error(`${ADAPTER_CONFIG}: peft_type is ${JSON.stringify(cfg.peft_type)}; only LORA adapters are supported`);
+  }
+  const r = cfg.r;
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new Error(`${ADAPTER_CONFIG}: field "r" must be a positive integer`);
+  const alpha = cfg.lora_alpha ?? r;
+  if (typeof alpha !== 'number' || !(alpha > 0)) throw new Error(`${ADAPTER_CONFIG}: field "lora_alpha" must be a positive number`);
+  let targets = cfg.target_modules;
+  if (typeof targets === 'string') targets = [targets];
+  if (!Array.isArray(targets) || targets.length === 0) throw new Error(`${ADAPTER_CONFIG}: field "target_modules" must list modules`);
+  for (const t of targets) {
+    if (!LORA_MODULES.includes(t as LoraModule)) {
+      throw new Error(`${ADAPTER_CONFIG}: target module "${String(t)}" is not one of this model's ${LORA_MODULES.join(', ')}`);
+    }
+  }
+  if (cfg.bias !== undefined && cfg.bias !== 'none') throw new Error(`${ADAPTER_CONFIG}: bias "${String(cfg.bias)}" is not supported (only "none")`);
+  if (cfg.fan_in_fan_out === true) throw new Error(`${ADAPTER_CONFIG}: fan_in_fan_out true is not supported`);
+  const spec: LoraSpec = { r, alpha, targetModules: targets as LoraModule[], useRslora: cfg.use_rslora === true };
+  const { tensors: raw } = readSafetensors(files.weights, ADAPTER_WEIGHTS);
+  const tensors = new Map<string, { A: Float32Array; B: Float32Array }>();
+  const seen = new Set<string>();
+  for (let l = 0; l < model.numLayers; l++) {
+    for (const module of spec.targetModules) {
+      const path = modulePath(l, module);
+      const [out, inF] = moduleShape(model, module);
+      const get = (kind: 'lora_A' | 'lora_B', shape: number[]) => {
+        const key = `base_model.model.${path}.${kind}.weight`;
+        const t = raw.get(key);
+        if (!t) throw new Error(`${ADAPTER_WEIGHTS}: missing tensor ${key} (target module ${module}, layer ${l})`);
+        if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) {
+          throw new Error(`${ADAPTER_WEIGHTS}: tensor ${key} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}] (r=${r})`);
+        }
+        seen.add(key);
+        return t.data;
+      };
+      const A = get('lora_A', [r, inF]);
+      let B = get('lora_B', [out, r]);
+      const heads = permutedHeads(model, module);
+      if (heads !== null) B = unpermuteFromHalfRope(B, heads, model.headDim, r);
+      tensors.set(path, { A, B });
+    }
+  }
+  for (const key of raw.keys()) {
+    if (!seen.has(key)) throw new Error(`${ADAPTER_WEIGHTS}: unexpected tensor ${key} (not a target module of this model with r=${r})`);
+  }
+  const dropout = typeof cfg.lora_dropout === 'number' ? cfg.lora_dropout : 0;
+  return { spec, loraDropout: dropout, tensors };
+}
+
+/** Writes a parsed adapter's weights into a LoRA set of the same spec. */
+export function loadAdapterInto(gpu: GpuRuntime, lora: LoraSet, adapter: ParsedAdapter): void {
+  const a = adapter.spec;
+  const b = lora.spec;
+  if (a.r !== b.r || a.useRslora !== b.useRslora || a.alpha !== b.alpha || a.targetModules.join() !== b.targetModules.join()) {
+    throw new Error(
+      `the adapter (r=${a.r}, lora_alpha=${a.alpha}, target_modules=${a.targetModules.join(',')}) does not match the run's LoRA ` +
+        `settings (r=${b.r}, lora_alpha=${b.alpha}, target_modules=${b.targetModules.join(',')})`,
+    );
+  }
+  for (const [path, t] of adapter.tensors) {
+    const pair = lora.pairs.get(path);
+    if (!pair) throw new Error(`adapter module ${path} is not in this run's LoRA set`);
+    gpu.write(pair.A, t.A);
+    gpu.write(pair.B, t.B);
+  }
+}
+
+/** A new LoRA set holding the adapter. */
+export function createLoraFromAdapter(gpu: GpuRuntime, model: ModelConfig, adapter: ParsedAdapter): LoraSet {
+  const lora = new LoraSet(gpu, model, adapter.spec);
+  loadAdapterInto(gpu, lora, adapter);
+  return lora;
+}

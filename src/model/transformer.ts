@@ -1,0 +1,326 @@
+// The Llama-family transformer on the GPU, readable top to bottom: a training forward that saves what
+// backward needs, a backward from dlogits into every LoRA A/B (and optionally every weight), and the
+// pieces that generation reuses (see generate.ts). Weights use Hugging Face's tensor names.
+//
+//   x0 = embed(ids)                                              (N, C), N = B*T
+//   per layer l:
+//     a  = rmsnorm(x)            q = a Wq^T (+bq) (+lora)        (N, NH*HS)
+//     k  = a Wk^T (+bk) (+lora)  v = a Wv^T (+bv) (+lora)        (N, NKV*HS)
+//     qr, kr = rope(q), rope(k)  att = attention(qr, kr, v)      (N, NH*HS)
+//     xm = x + att Wo^T (+lora)                                  (N, C)
+//     m  = rmsnorm(xm)           g = m Wg^T, u = m Wu^T (+lora)  (N, H)
+//     s  = silu(g) * u           x' = xm + s Wd^T (+lora)
+//   f = rmsnorm(x_L)             logits = f Wlm^T                (N, V)
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { matmul } from '../gpu/kernels/matmul';
+import { embeddingBackward, embeddingForward } from '../gpu/kernels/embedding';
+import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
+import { ropeBackward, ropeForward, ropeInvFreq, llama3InvFreq } from '../gpu/kernels/rope';
+import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
+import { swigluBackward, swigluForward } from '../gpu/kernels/swiglu';
+import { residualAdd } from '../gpu/kernels/residual_add';
+import { loraBackward, loraForward } from '../gpu/kernels/lora';
+import { formatBytes } from '../gpu/buffer_pool';
+import type { ModelConfig } from './config';
+import { expectedShapes, type WeightMap } from './weights';
+import type { LoraModule, LoraSet } from './lora';
+
+/** Activations of one layer saved by the training forward. */
+interface LayerSaved {
+  x: Tensor; // layer input (N, C)
+  a: Tensor; // rmsnorm(x) (N, C)
+  rstdA: Tensor; // (N)
+  qr: Tensor; // (N, NH*HS) after RoPE
+  kr: Tensor; // (N, NKV*HS) after RoPE
+  v: Tensor; // (N, NKV*HS)
+  att: Tensor; // (N, NH*HS)
+  lse: Tensor; // (B, NH, T)
+  xm: Tensor; // after the attention residual (N, C)
+  m: Tensor; // rmsnorm(xm)
+  rstdM: Tensor;
+  g: Tensor; // (N, H)
+  u: Tensor;
+  s: Tensor; // silu(g) * u
+  /** LoRA hidden h = x A^T (N, R) per module */
+  loraH: Map<LoraModule, Tensor>;
+}
+
+export interface Activations {
+  B: number;
+  T: number;
+  N: number;
+  ids: Tensor;
+  positions: Tensor;
+  layers: LayerSaved[];
+  xL: Tensor; // last layer's output (N, C)
+  f: Tensor; // final rmsnorm (N, C)
+  rstdF: Tensor;
+  /** the LoRA set the forward used (null: base model) */
+  lora: LoraSet | null;
+}
+
+export class GpuTransformer {
+  readonly invFreq: Tensor;
+  readonly bytes: number;
+
+  private constructor(
+    readonly gpu: GpuRuntime,
+    readonly config: ModelConfig,
+    readonly weights: Map<string, Tensor>,
+  ) {
+    const c = config;
+    const rs = c.ropeScaling;
+    const inv = rs
+      ? llama3InvFreq(c.headDim, c.ropeTheta, {
+          factor: rs.factor,
+          low_freq_factor: rs.lowFreqFactor,
+          high_freq_factor: rs.highFreqFactor,
+          original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
+        })
+      : ropeInvFreq(c.headDim, c.ropeTheta);
+    this.invFreq = gpu.upload(inv, [c.headDim / 2], 'rope.inv_freq');
+    let bytes = 0;
+    for (const t of weights.values()) bytes += t.size * 4;
+    this.bytes = bytes;
+  }
+
+  /** Uploads host weights (f32) after checking that they fit the device. */
+  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap): GpuTransformer {
+    const shapes = expectedShapes(config);
+    const maxBinding = gpu.device.limits.maxStorageBufferBindingSize;
+    let total = 0;
+    for (const [name, shape] of shapes) {
+      const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+      total += bytes;
+      if (bytes > maxBinding) {
+        throw new Error(
+          `tensor ${name} [${shape.join(', ')}] needs ${formatBytes(bytes)} in one buffer, more than this device's ` +
+            `maxStorageBufferBindingSize (${formatBytes(maxBinding)}): the model is too large for this GPU`,
+        );
+      }
+    }
+    const weights = new Map<string, Tensor>();
+    for (const [name, shape] of shapes) {
+      const h = host.get(name);
+      if (!h) throw new Error(`missing tensor ${name}`);
+      weights.set(name, gpu.upload(h.data, shape, name));
+    }
+    void total;
+    return new GpuTransformer(gpu, config, weights);
+  }
+
+  w(name: string): Tensor {
+    const t = this.weights.get(name);
+    if (!t) throw new Error(`model has no tensor ${name}`);
+    return t;
+  }
+
+  lmHead(): Tensor {
+    return this.config.tieWordEmbeddings ? this.w('model.embed_tokens.weight') : this.w('lm_head.weight');
+  }
+
+  attentionDims(B: number, T: number): AttentionDims {
+    const c = this.config;
+    return { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim };
+  }
+
+  /** y = x W^T (+ bias) (+ LoRA): one of the seven projections of layer l. Returns the LoRA hidden when LoRA applies. */
+  linear(y: Tensor, x: Tensor, layer: number, module: LoraModule, lora: LoraSet | null): Tensor | null {
+    const prefix = `model.layers.${layer}.${module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn'}.${module}`;
+    const bias = this.config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj')
+      ? this.w(`${prefix}.bias`)
+      : null;
+    matmul(this.gpu, y, x, this.w(`${prefix}.weight`), { transB: true, bias });
+    const pair = lora?.get(layer, module);
+    if (!pair || !lora) return null;
+    const h = this.gpu.tensor([x.shape[0], lora.spec.r], `${prefix}.lora_h`);
+    loraForward(this.gpu, y, h, x, pair.A, pair.B, lora.scale);
+    return h;
+  }
+
+  /** Training forward over B right-padded rows of T tokens. ids/positions: (N) u32 tensors. */
+  forward(ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null): Activations {
+    const { gpu, config: c } = this;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const QD = c.numHeads * c.headDim;
+    const KVD = c.numKvHeads * c.headDim;
+    const H = c.intermediateSize;
+    let x = gpu.tensor([N, C], 'x0');
+    embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'));
+    const layers: LayerSaved[] = [];
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}`;
+      const loraH = new Map<LoraModule, Tensor>();
+      const keepH = (m: LoraModule, h: Tensor | null) => h && loraH.set(m, h);
+      const a = gpu.tensor([N, C], `${p}.a`);
+      const rstdA = gpu.tensor([N], `${p}.rstd_a`);
+      rmsnormForward(gpu, a, rstdA, x, this.w(`${p}.input_layernorm.weight`), c.rmsNormEps);
+      const q = gpu.tensor([N, QD], `${p}.q`);
+      const k = gpu.tensor([N, KVD], `${p}.k`);
+      const v = gpu.tensor([N, KVD], `${p}.v`);
+      keepH('q_proj', this.linear(q, a, l, 'q_proj', lora));
+      keepH('k_proj', this.linear(k, a, l, 'k_proj', lora));
+      keepH('v_proj', this.linear(v, a, l, 'v_proj', lora));
+      const qr = gpu.tensor([N, QD], `${p}.qr`);
+      const kr = gpu.tensor([N, KVD], `${p}.kr`);
+      ropeForward(gpu, qr, q, positions, this.invFreq, c.numHeads, c.headDim, c.ropeConvention);
+      ropeForward(gpu, kr, k, positions, this.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
+      gpu.release(q, k);
+      const att = gpu.tensor([N, QD], `${p}.att`);
+      const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
+      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T));
+      const o = gpu.tensor([N, C], `${p}.o`);
+      keepH('o_proj', this.linear(o, att, l, 'o_proj', lora));
+      const xm = gpu.tensor([N, C], `${p}.xm`);
+      residualAdd(gpu, xm, x, o);
+      gpu.release(o);
+      const m = gpu.tensor([N, C], `${p}.m`);
+      const rstdM = gpu.tensor([N], `${p}.rstd_m`);
+      rmsnormForward(gpu, m, rstdM, xm, this.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+      const g = gpu.tensor([N, H], `${p}.g`);
+      const u = gpu.tensor([N, H], `${p}.u`);
+      keepH('gate_proj', this.linear(g, m, l, 'gate_proj', lora));
+      keepH('up_proj', this.linear(u, m, l, 'up_proj', lora));
+      const s = gpu.tensor([N, H], `${p}.s`);
+      swigluForward(gpu, s, g, u);
+      const d = gpu.tensor([N, C], `${p}.d`);
+      keepH('down_proj', this.linear(d, s, l, 'down_proj', lora));
+      const xOut = gpu.tensor([N, C], `${p}.out`);
+      residualAdd(gpu, xOut, xm, d);
+      gpu.release(d);
+      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH });
+      x = xOut;
+    }
+    const f = gpu.tensor([N, C], 'final_norm');
+    const rstdF = gpu.tensor([N], 'rstd_final');
+    rmsnormForward(gpu, f, rstdF, x, this.w('model.norm.weight'), c.rmsNormEps);
+    return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora };
+  }
+
+  /** logits = f Wlm^T for rows [0, N) of f: (N, V). The caller releases the result. */
+  logits(f: Tensor): Tensor {
+    return this.lmHeadInto(this.gpu.tensor([f.shape[0], this.config.vocabSize], 'logits'), f);
+  }
+
+  /** out (N, V) = f Wlm^T. */
+  lmHeadInto(out: Tensor, f: Tensor): Tensor {
+    matmul(this.gpu, out, f, this.lmHead(), { transB: true });
+    return out;
+  }
+
+  /**
+   * Backward from dlogits (N, V) through the whole network. Accumulates (+=) into the LoRA gradients of
+   * act.lora (when present) and, when fullGrads is given, into full-weight gradients keyed by tensor name
+   * (same shapes as the weights; the caller zeroes them). Does not release act (see releaseActivations).
+   */
+  backward(act: Activations, dlogits: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
+    const { gpu, config: c } = this;
+    const { N, B, T, lora } = act;
+    const C = c.hiddenSize;
+    const QD = c.numHeads * c.headDim;
+    const KVD = c.numKvHeads * c.headDim;
+    const H = c.intermediateSize;
+    const grad = (name: string) => fullGrads?.get(name) ?? null;
+
+    // LM head and final norm.
+    const df = gpu.tensor([N, C], 'd_final_norm');
+    matmul(gpu, df, dlogits, this.lmHead());
+    const lmName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    const dLm = grad(lmName);
+    if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
+    const dx = gpu.zeros([N, C], 'd_residual');
+    rmsnormBackward(gpu, dx, grad('model.norm.weight'), df, act.xL, this.w('model.norm.weight'), act.rstdF);
+    gpu.release(df);
+
+    for (let l = c.numLayers - 1; l >= 0; l--) {
+      const s = act.layers[l];
+      const p = `model.layers.${l}`;
+      // MLP: x' = xm + down(silu(g) * u)
+      const ds = gpu.tensor([N, H], `${p}.ds`);
+      this.linearBackward(ds, dx, s.s, l, 'down_proj', lora, s.loraH, fullGrads, false);
+      const dg = gpu.tensor([N, H], `${p}.dg`);
+      const du = gpu.tensor([N, H], `${p}.du`);
+      swigluBackward(gpu, dg, du, ds, s.g, s.u);
+      gpu.release(ds);
+      const dm = gpu.tensor([N, C], `${p}.dm`);
+      this.linearBackward(dm, dg, s.m, l, 'gate_proj', lora, s.loraH, fullGrads, false);
+      this.linearBackward(dm, du, s.m, l, 'up_proj', lora, s.loraH, fullGrads, true);
+      gpu.release(dg, du);
+      rmsnormBackward(gpu, dx, grad(`${p}.post_attention_layernorm.weight`), dm, s.xm,
+        this.w(`${p}.post_attention_layernorm.weight`), s.rstdM);
+      gpu.release(dm);
+      // attention: xm = x + o_proj(attention(rope(q), rope(k), v))
+      const datt = gpu.tensor([N, QD], `${p}.datt`);
+      this.linearBackward(datt, dx, s.att, l, 'o_proj', lora, s.loraH, fullGrads, false);
+      const dqr = gpu.tensor([N, QD], `${p}.dqr`);
+      const dkr = gpu.tensor([N, KVD], `${p}.dkr`);
+      const dv = gpu.tensor([N, KVD], `${p}.dv`);
+      attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T));
+      gpu.release(datt);
+      const dq = gpu.tensor([N, QD], `${p}.dq`);
+      const dk = gpu.tensor([N, KVD], `${p}.dk`);
+      ropeBackward(gpu, dq, dqr, act.positions, this.invFreq, c.numHeads, c.headDim, c.ropeConvention);
+      ropeBackward(gpu, dk, dkr, act.positions, this.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
+      gpu.release(dqr, dkr);
+      const da = gpu.tensor([N, C], `${p}.da`);
+      this.linearBackward(da, dq, s.a, l, 'q_proj', lora, s.loraH, fullGrads, false);
+      this.linearBackward(da, dk, s.a, l, 'k_proj', lora, s.loraH, fullGrads, true);
+      this.linearBackward(da, dv, s.a, l, 'v_proj', lora, s.loraH, fullGrads, true);
+      gpu.release(dq, dk, dv);
+      rmsnormBackward(gpu, dx, grad(`${p}.input_layernorm.weight`), da, s.x, this.w(`${p}.input_layernorm.weight`), s.rstdA);
+      gpu.release(da);
+    }
+    const dEmb = grad('model.embed_tokens.weight');
+    if (dEmb) embeddingBackward(gpu, dEmb, dx, act.ids);
+    gpu.release(dx);
+  }
+
+  /** dx (=|+=) dy W, then LoRA's dA, dB (+=) and its share of dx (+=); full dW (+=) when asked. */
+  private linearBackward(
+    dxOut: Tensor,
+    dy: Tensor,
+    x: Tensor,
+    layer: number,
+    module: LoraModule,
+    lora: LoraSet | null,
+    loraH: Map<LoraModule, Tensor>,
+    fullGrads: Map<string, Tensor> | null,
+    accumulate: boolean,
+  ): void {
+    const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
+    const name = `model.layers.${layer}.${group}.${module}.weight`;
+    matmul(this.gpu, dxOut, dy, this.w(name), { accumulate });
+    const dW = fullGrads?.get(name);
+    if (dW) matmul(this.gpu, dW, dy, x, { transA: true, accumulate: true });
+    const pair = lora?.get(layer, module);
+    const h = loraH.get(module);
+    if (pair && h && lora) loraBackward(this.gpu, pair.dA, pair.dB, dxOut, dy, x, h, pair.A, pair.B, lora.scale);
+  }
+
+  releaseActivations(act: Activations): void {
+    for (const s of act.layers) {
+      this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values());
+    }
+    this.gpu.release(act.xL, act.f, act.rstdF);
+    act.layers = [];
+  }
+
+  /** Zeroed full-weight gradient tensors for every weight (for supervised full fine-tuning). */
+  createFullGrads(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [name, t] of this.weights) {
+      if (name.endsWith('.bias')) continue; // biases stay frozen
+      out.set(name, this.gpu.zeros(t.shape, `${name}.grad`));
+    }
+    return out;
+  }
+
+  release(): void {
+    for (const t of this.weights.values()) this.gpu.release(t);
+    this.weights.clear();
+    this.gpu.release(this.invFreq);
+  }
+}

@@ -1,0 +1,76 @@
+// Host-side weights under Hugging Face tensor names, whatever the checkpoint format:
+//   model.embed_tokens.weight                          (V, C)
+//   model.layers.{i}.input_layernorm.weight            (C)
+//   model.layers.{i}.self_attn.q_proj.weight           (NH*HS, C)    .bias (NH*HS) when attentionBias
+//   model.layers.{i}.self_attn.{k,v}_proj.weight       (NKV*HS, C)   .bias (NKV*HS) when attentionBias
+//   model.layers.{i}.self_attn.o_proj.weight           (C, NH*HS)
+//   model.layers.{i}.post_attention_layernorm.weight   (C)
+//   model.layers.{i}.mlp.{gate,up}_proj.weight         (H, C)
+//   model.layers.{i}.mlp.down_proj.weight              (C, H)
+//   model.norm.weight                                  (C)
+//   lm_head.weight                                     (V, C) unless tied to the embedding
+
+import type { ModelConfig } from './config';
+
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export type WeightMap = Map<string, HostTensor>;
+
+/** Every tensor the model needs, in a stable order (embedding, layers, final norm, lm_head). */
+export function expectedShapes(c: ModelConfig): Map<string, number[]> {
+  const C = c.hiddenSize;
+  const QD = c.numHeads * c.headDim;
+  const KVD = c.numKvHeads * c.headDim;
+  const H = c.intermediateSize;
+  const m = new Map<string, number[]>();
+  m.set('model.embed_tokens.weight', [c.vocabSize, C]);
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `model.layers.${i}`;
+    m.set(`${p}.input_layernorm.weight`, [C]);
+    m.set(`${p}.self_attn.q_proj.weight`, [QD, C]);
+    m.set(`${p}.self_attn.k_proj.weight`, [KVD, C]);
+    m.set(`${p}.self_attn.v_proj.weight`, [KVD, C]);
+    if (c.attentionBias) {
+      m.set(`${p}.self_attn.q_proj.bias`, [QD]);
+      m.set(`${p}.self_attn.k_proj.bias`, [KVD]);
+      m.set(`${p}.self_attn.v_proj.bias`, [KVD]);
+    }
+    m.set(`${p}.self_attn.o_proj.weight`, [C, QD]);
+    m.set(`${p}.post_attention_layernorm.weight`, [C]);
+    m.set(`${p}.mlp.gate_proj.weight`, [H, C]);
+    m.set(`${p}.mlp.up_proj.weight`, [H, C]);
+    m.set(`${p}.mlp.down_proj.weight`, [C, H]);
+  }
+  m.set('model.norm.weight', [C]);
+  if (!c.tieWordEmbeddings) m.set('lm_head.weight', [c.vocabSize, C]);
+  return m;
+}
+
+function fmt(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Throws one message naming the tensor (and both shapes) on the first missing, unexpected or misshapen
+ * tensor; also checks that each tensor's data length matches its shape. */
+export function validateWeights(c: ModelConfig, w: WeightMap, source: string): void {
+  const shapes = expectedShapes(c);
+  for (const [name, shape] of shapes) {
+    const t = w.get(name);
+    if (!t) throw new Error(`${source}: missing tensor ${name} (expected shape ${fmt(shape)})`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${source}: tensor ${name} has shape ${fmt(t.shape)}, expected ${fmt(shape)}`);
+    }
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== n) {
+      throw new Error(`${source}: tensor ${name} ${fmt(t.shape)} holds ${t.data.length} values, expected ${n}`);
+    }
+  }
+  for (const [name, t] of w) {
+    if (!shapes.has(name)) {
+      throw new Error(`${source}: unexpected tensor ${name} ${fmt(t.shape)} (not part of this ${c.architecture} config)`);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// CPU reference of causal grouped-query self-attention (attention_forward.wgsl, attention_backward_*.wgsl,
+// attention_decode.wgsl, kv_cache_write.wgsl), same argument order as the host wrappers in
+// src/gpu/kernels/attention.ts. Sums in float64. Float arrays may be Float32Array or Float64Array, so
+// that finite-difference tests can run the whole computation in float64.
+//
+// Layout: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T); query head h uses kv head
+// h / (NH / NKV); position t attends to 0..t; scale 1 / sqrt(HS).
+
+import type { AttentionDims } from '../gpu/kernels/attention';
+
+export type { AttentionDims };
+export type Floats = Float32Array | Float64Array;
+
+/** out = softmax(q k^T * scale + causal mask) v; lse (B, NH, T) = log-sum-exp of each row's scaled scores. */
+export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims): void {
+  const { B, T, NH, NKV, HS } = dims;
+  const G = NH / NKV;
+  const scale = 1 / Math.sqrt(HS);
+  const s = new Float64Array(T);
+  const acc = new Float64Array(HS);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < NH; h++) {
+        const g = Math.floor(h / G);
+        const qo = ((b * T + t) * NH + h) * HS;
+        let m = -Number.MAX_VALUE;
+        for (let j = 0; j <= t; j++) {
+          const ko = ((b * T + j) * NKV + g) * HS;
+          let dot = 0;
+          for (let d = 0; d < HS; d++) dot += q[qo + d] * k[ko + d];
+          s[j] = dot * scale;
+          m = Math.max(m, s[j]);
+        }
+        let sum = 0;
+        acc.fill(0);
+        for (let j = 0; j <= t; j++) {
+          const p = Math.exp(s[j] - m);
+          sum += p;
+          const vo = ((b * T + j) * NKV + g) * HS;
+          for (let d = 0; d < HS; d++) acc[d] += p * v[vo + d];
+        }
+        for (let d = 0; d < HS; d++) out[qo + d] = acc[d] / sum;
+        lse[(b * NH + h) * T + t] = m + Math.log(sum);
+      }
+    }
+  }
+}
+
+/** Overwrites dq (B, T, NH, HS), dk and dv (B, T, NKV, HS) with the gradients of sum(dout * out), using the
+ * saved lse (p = exp(s - lse)) and D = rowsum(dout * out), as the GPU kernels do. */
+export function attentionBackward(
+  dq: Floats,
+  dk: Floats,
+  dv: Floats,
+  dout: Floats,
+  q: Floats,
+  k: Floats,
+  v: Floats,
+  out: Floats,
+  lse: Floats,
+  dims: AttentionDims,
+): void {
+  const { B, T, NH, NKV, HS } = dims;
+  const G = NH / NKV;
+  const scale = 1 / Math.sqrt(HS);
+  const dqAcc = new Float64Array(B * T * NH * HS);
+  const dkAcc = new Float64Array(B * T * NKV * HS);
+  const dvAcc = new Float64Array(B * T * NKV * HS);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < NH; h++) {
+        const g = Math.floor(h / G);
+        const qo = ((b * T + t) * NH + h) * HS;
+        const L = lse[(b * NH + h) * T + t];
+        let D = 0;
+        for (let d = 0; d < HS; d++) D += dout[qo + d] * out[qo + d];
+        for (let j = 0; j <= t; j++) {
+          const ko = ((b * T + j) * NKV + g) * HS;
+          let s = 0;
+          let dp = 0;
+          for (let d = 0; d < HS; d++) {
+            s += q[qo + d] * k[ko + d];
+            dp += dout[qo + d] * v[ko + d];
+          }
+          const p = Math.exp(s * scale - L);
+          const ds = p * (dp - D) * scale;
+          for (let d = 0; d < HS; d++) {
+            dvAcc[ko + d] += p * dout[qo + d];
+            dkAcc[ko + d] += ds * q[qo + d];
+            dqAcc[qo + d] += ds * k[ko + d];
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < dqAcc.length; i++) dq[i] = dqAcc[i];
+  for (let i = 0; i < dkAcc.length; i++) {
+    dk[i] = dkAcc[i];
+    dv[i] = dvAcc[i];
+  }
+}
+
+/** Decoding: q, out (B, NH, HS); kCache, vCache (B, TMAX, NKV, HS); row b attends to cache positions
+ * 0 .. min(lengths[b], TMAX) - 1; a length of 0 gives zeros. */
+export function attentionDecode(
+  out: Floats,
+  q: Floats,
+  kCache: Floats,
+  vCache: Floats,
+  lengths: Uint32Array,
+  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number },
+): void {
+  const { B, NH, NKV, HS, TMAX } = dims;
+  const G = NH / NKV;
+  const scale = 1 / Math.sqrt(HS);
+  const s = new Float64Array(TMAX);
+  const acc = new Float64Array(HS);
+  for (let b = 0; b < B; b++) {
+    const len = Math.min(lengths[b], TMAX);
+    for (let h = 0; h < NH; h++) {
+      const g = Math.floor(h / G);
+      const qo = (b * NH + h) * HS;
+      let m = -Number.MAX_VALUE;
+      for (let j = 0; j < len; j++) {
+        const ko = ((b * TMAX + j) * NKV + g) * HS;
+        let dot = 0;
+        for (let d = 0; d < HS; d++) dot += q[qo + d] * kCache[ko + d];
+        s[j] = dot * scale;
+        m = Math.max(m, s[j]);
+      }
+      let sum = 0;
+      acc.fill(0);
+      for (let j = 0; j < len; j++) {
+        const p = Math.exp(s[j] - m);
+        sum += p;
+        const vo = ((b * TMAX + j) * NKV + g) * HS;
+        for (let d = 0; d < HS; d++) acc[d] += p * vCache[vo + d];
+      }
+      for (let d = 0; d < HS; d++) out[qo + d] = len > 0 ? acc[d] / sum : 0;
+    }
+  }
+}
+
+/** cache (B, TMAX, NKV*HS)[b, positions[b*T + t], :] = x (B, T, NKV*HS)[b, t, :]; positions >= TMAX are skipped. */
+export function kvCacheWrite(
+  cache: Floats,
+  x: Floats,
+  positions: Uint32Array,
+  dims: { B: number; T: number; NKV: number; HS: number; TMAX: number },
+): void {
+  const { B, T, NKV, HS, TMAX } = dims;
+  const C = NKV * HS;
+  for (let row = 0; row < B * T; row++) {
+    const pos = positions[row];
+    if (pos >= TMAX) continue;
+    const b = Math.floor(row / T);
+    for (let c = 0; c < C; c++) cache[(b * TMAX + pos) * C + c] = x[row * C + c];
+  }
+}

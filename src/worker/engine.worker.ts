@@ -1,0 +1,148 @@
+// The engine worker: owns the GPU (acquired once, on first use) and answers the page's requests
+// (protocol.ts). GPU work runs one request at a time, so that one request's buffers and errors are not
+// mixed up with another's.
+
+import { formatBytes } from '../gpu/buffer_pool';
+import { acquireGpu, WEBGPU_HELP } from '../gpu/device';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { CaseResult, KernelCheck } from '../selftest/check';
+import { kernelChecks } from '../selftest/registry';
+import {
+  REPORTED_LIMITS,
+  type AdapterInfo,
+  type KernelCheckResult,
+  type ProgressOf,
+  type ReplyMessage,
+  type RequestMessage,
+  type RequestOf,
+  type RequestType,
+  type SelfTestSummary,
+  type ValueOf,
+} from './protocol';
+
+type Handler<K extends RequestType> = (request: RequestOf<K>, progress: (value: ProgressOf<K>) => void) => Promise<ValueOf<K>>;
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+// ---- the GPU ----
+
+let runtime: Promise<GpuRuntime> | null = null;
+
+/** The worker's runtime; a failed acquisition is not cached, so a later request tries again. */
+function gpu(): Promise<GpuRuntime> {
+  runtime ??= acquireGpu(scope.navigator.gpu).catch((e: unknown) => {
+    runtime = null;
+    throw e;
+  });
+  return runtime;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs `task` after every earlier GPU task has finished. */
+function exclusive<T>(task: () => Promise<T>): Promise<T> {
+  const run = queue.then(task, task);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+// ---- handlers ----
+
+async function adapterInfo(): Promise<AdapterInfo> {
+  if (!scope.navigator.gpu) {
+    return { available: false, problem: 'This browser does not offer WebGPU to Web Workers (navigator.gpu is missing).', help: WEBGPU_HELP };
+  }
+  let g: GpuRuntime;
+  try {
+    g = await gpu();
+  } catch (e) {
+    const problem = errorMessage(e).replace(WEBGPU_HELP, '').trim() || 'WebGPU could not be started.';
+    return { available: false, problem, help: WEBGPU_HELP };
+  }
+  const limits = {} as Record<(typeof REPORTED_LIMITS)[number], number>;
+  for (const name of REPORTED_LIMITS) limits[name] = g.device.limits[name];
+  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats } };
+}
+
+async function selfTest(_request: RequestOf<'selfTest'>, progress: (value: KernelCheckResult) => void): Promise<SelfTestSummary> {
+  const g = await gpu();
+  const t0 = performance.now();
+  const failed: string[] = [];
+  let cases = 0;
+  let casesPassed = 0;
+  for (let index = 0; index < kernelChecks.length; index++) {
+    const check = kernelChecks[index];
+    const started = performance.now();
+    const results = await runCheck(g, check);
+    const ok = results.length > 0 && results.every((r) => r.ok);
+    if (!ok) failed.push(check.kernel);
+    cases += results.length;
+    casesPassed += results.filter((r) => r.ok).length;
+    progress({
+      kernel: check.kernel,
+      index,
+      total: kernelChecks.length,
+      ok,
+      cases: results,
+      ms: performance.now() - started,
+      next: kernelChecks[index + 1]?.kernel ?? null,
+    });
+  }
+  const checks = kernelChecks.length;
+  return { checks, passed: checks - failed.length, failed, cases, casesPassed, ms: performance.now() - t0, pool: { ...g.stats } };
+}
+
+/** One check's cases; an exception, a device error or a leaked tensor becomes a failed case. */
+async function runCheck(g: GpuRuntime, check: KernelCheck): Promise<CaseResult[]> {
+  const inUse = g.stats.bytesInUse;
+  const fail = (caseName: string, message: string): CaseResult => ({
+    kernel: check.kernel,
+    case: caseName,
+    ok: false,
+    maxAbsErr: NaN,
+    mismatches: [message],
+  });
+  let results: CaseResult[];
+  try {
+    results = await check.run(g);
+    await g.sync(); // surfaces validation errors from work the check did not read back
+  } catch (e) {
+    g.errors.splice(0);
+    return [fail('error', errorMessage(e))];
+  }
+  if (results.length === 0) results = [fail('no cases', 'the check returned no cases')];
+  const leaked = g.stats.bytesInUse - inUse;
+  if (leaked > 0) results.push(fail('buffer pool', `leaked ${formatBytes(leaked)}: the check must release every tensor it creates`));
+  return results;
+}
+
+const handlers: { [K in RequestType]: Handler<K> } = {
+  adapterInfo: () => exclusive(adapterInfo),
+  selfTest: (request, progress) => exclusive(() => selfTest(request, progress)),
+};
+
+// ---- messages ----
+
+function post(reply: ReplyMessage): void {
+  scope.postMessage(reply);
+}
+
+async function handle(message: RequestMessage): Promise<void> {
+  const { id } = message;
+  try {
+    const handler = handlers[message.type] as Handler<RequestType> | undefined;
+    if (!handler) throw new Error(`unknown request type "${message.type}"`);
+    const value = await handler(message, (p) => post({ type: 'progress', id, value: p }));
+    post({ type: 'return', id, value });
+  } catch (e) {
+    post({ type: 'throw', id, message: errorMessage(e) });
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+scope.addEventListener('message', (ev: MessageEvent<RequestMessage>) => {
+  void handle(ev.data);
+});
