@@ -3,17 +3,19 @@
 //   dv[b, j, g, :] = sum_{h in group g} sum_{t >= j} P[t, j] * dout[b, t, h, :]
 //   dk[b, j, g, :] = sum_{h in group g} sum_{t >= j} dS[t, j] * scale * q[b, t, h, :]
 // The sum over the G = NH / NKV query heads of a group is part of the row loop, so every element of dk and
-// dv is owned by one thread and summed in a fixed order (deterministic, no atomics).
+// dv is owned by one invocation and summed in a fixed order (deterministic, no atomics).
 // Shapes: dout, q (B, T, NH, HS); k, v, dk, dv (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, HS, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
 //           7 dk (write), 8 dv (write).
-// Dispatch: (ceil(T / BK), NKV, B). A workgroup owns BK key positions of kv head g; thread (j, c) =
-//   (lid / HS4, lid % HS4) owns dims 4c..4c+3 of dk and dv for key j. It visits the query rows
-//   R = t * G + i with t >= the block's first key, BQ rows at a time (rows in head-major order within a
-//   position, as in the forward).
+// Dispatch: (ceil(T / (4 * KG)), NKV, B). A workgroup owns 4 * KG key positions of kv head g and visits
+//   the query rows R = t * G + i (as in the forward) with t >= its first key, BR rows per tile:
+//   1. invocations compute P and dS for blocks of 4 rows x 4 keys (16 vec4 loads feed 32 dot products)
+//      into pk and dsk;
+//   2. invocation (kg, c) = (lid / HS4, lid % HS4) owns dims 4c..4c+3 of dk and dv of keys 4kg..4kg+3 in
+//      registers and adds P dout and dS q over the tile's rows, in row order.
 // Overwrites dk and dv.
-// Overrides: HS4 = ceil(HS / 4), BK keys per workgroup, BQ rows per tile; workgroup size BK * HS4; KS
-//   derived (padded row stride of the K and V tiles, do not set).
+// Overrides: HS4 = ceil(HS / 4), KG key groups of 4 per workgroup, BR rows per tile (a multiple of 4);
+//   the workgroup size is KG * HS4.
 
 struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -28,18 +30,11 @@ struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
 
 override HS4: u32 = 16u;
-override BK: u32 = 16u;
-override BQ: u32 = 8u;
-override KS: u32 = HS4 + 1u;
+override KG: u32 = 4u;
+override BR: u32 = 64u;
 
-var<workgroup> ks: array<vec4f, BK * KS>;
-var<workgroup> vs: array<vec4f, BK * KS>;
-var<workgroup> qs: array<vec4f, BQ * HS4>;   // q * scale
-var<workgroup> dos: array<vec4f, BQ * HS4>;  // dout
-var<workgroup> ps: array<f32, BQ * BK>;      // P of the tile
-var<workgroup> dss: array<f32, BQ * BK>;     // dS of the tile
-var<workgroup> rowLse: array<f32, BQ>;
-var<workgroup> rowD: array<f32, BQ>;
+var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
+var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
 
 fn load_dout(base: u32, c: u32) -> vec4f {
   let d = 4u * c;
@@ -73,95 +68,168 @@ fn load_v(base: u32, c: u32) -> vec4f {
   return r;
 }
 
-@compute @workgroup_size(BK * HS4)
+// offset of row R (= t * G + i) of kv head g in q / dout
+fn row_base(b: u32, g: u32, R: u32) -> u32 {
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * p.HS;
+}
+
+// index of row R of kv head g in lse / dsum
+fn row_index(b: u32, g: u32, R: u32) -> u32 {
+  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
+}
+
+fn key_base(b: u32, g: u32, j: u32) -> u32 {
+  return ((b * p.T + j) * p.NKV + g) * p.HS;
+}
+
+// which of 4 keys row R sees (none when R is past the last row)
+fn visible(keys: vec4u, R: u32, TG: u32) -> vec4<bool> {
+  return (keys <= vec4u(R / p.G)) & vec4<bool>(R < TG);
+}
+
+@compute @workgroup_size(KG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
   let TG = p.T * G;
-  let j0 = wid.x * BK;
-  let j = lid / HS4;
+  let WG = KG * HS4;
+  let j0 = wid.x * 4u * KG;
+  let kg = lid / HS4;
   let c = lid % HS4;
-  let key = j0 + j;
-  let keyValid = key < p.T;
-  let kb = ((b * p.T + key) * p.NKV + g) * p.HS;
 
-  var k4 = vec4f(0.0);
-  var v4 = vec4f(0.0);
-  if (keyValid) {
-    k4 = load_k(kb, c);
-    v4 = load_v(kb, c);
-  }
-  ks[j * KS + c] = k4;
-  vs[j * KS + c] = v4;
-
-  // rows before j0 * G attend only to keys < j0
+  // rows before j0 * G are at positions < j0 and see none of this workgroup's keys
   let rStart = j0 * G;
-  let nTiles = (TG - rStart + BQ - 1u) / BQ;
-  var dk4 = vec4f(0.0);
-  var dv4 = vec4f(0.0);
+  let nTiles = (TG - rStart + BR - 1u) / BR;
+  var dk0 = vec4f(0.0);
+  var dk1 = vec4f(0.0);
+  var dk2 = vec4f(0.0);
+  var dk3 = vec4f(0.0);
+  var dv0 = vec4f(0.0);
+  var dv1 = vec4f(0.0);
+  var dv2 = vec4f(0.0);
+  var dv3 = vec4f(0.0);
   for (var rt = 0u; rt < nTiles; rt++) {
-    let Rb = rStart + rt * BQ;
-    workgroupBarrier(); // the previous row tile is no longer read (first pass: ks and vs are written)
-    for (var e = lid; e < BQ * HS4; e += BK * HS4) {
-      let R = Rb + e / HS4;
-      var q4 = vec4f(0.0);
-      var do4 = vec4f(0.0);
-      if (R < TG) {
-        let base = ((b * p.T + R / G) * p.NH + g * G + R % G) * p.HS;
-        q4 = load_q(base, e % HS4) * p.scale;
-        do4 = load_dout(base, e % HS4);
-      }
-      qs[e] = q4;
-      dos[e] = do4;
-    }
-    for (var e = lid; e < BQ; e += BK * HS4) {
-      let R = Rb + e;
-      var L = 0.0;
-      var D = 0.0;
-      if (R < TG) {
-        let ri = (b * p.NH + g * G + R % G) * p.T + R / G;
-        L = lse[ri];
-        D = dsum[ri];
-      }
-      rowLse[e] = L;
-      rowD[e] = D;
-    }
-    workgroupBarrier();
-    for (var e = lid; e < BQ * BK; e += BK * HS4) {
-      let rr = e / BK;
-      let jj = e % BK;
-      let R = Rb + rr;
-      var pp = 0.0;
-      var ds = 0.0;
-      if (R < TG && j0 + jj <= R / G) {
-        let qo = rr * HS4;
-        let ko = jj * KS;
-        var s = 0.0;
-        var dp = 0.0;
+    let Rb = rStart + rt * BR;
+    workgroupBarrier(); // pk / dsk of the previous tile are no longer read
+
+    // 1. P and dS of 4 x 4 blocks; pk[r * KG + kb] holds row r's values for the 4 keys of group kb
+    for (var blk = lid; blk < (BR / 4u) * KG; blk += WG) {
+      let kb = blk % KG;
+      let rb = blk / KG;
+      let rA = Rb + 4u * rb;
+      let keyA = j0 + 4u * kb;
+      var p0 = vec4f(0.0);
+      var p1 = vec4f(0.0);
+      var p2 = vec4f(0.0);
+      var p3 = vec4f(0.0);
+      var ds0 = vec4f(0.0);
+      var ds1 = vec4f(0.0);
+      var ds2 = vec4f(0.0);
+      var ds3 = vec4f(0.0);
+      if (rA < TG && keyA < p.T && keyA <= min(rA + 3u, TG - 1u) / G) {
+        // rows and keys past the end are clamped to valid ones; the mask below zeroes their results
+        let rLast = TG - 1u;
+        let rA1 = min(rA + 1u, rLast);
+        let rA2 = min(rA + 2u, rLast);
+        let rA3 = min(rA + 3u, rLast);
+        let qb0 = row_base(b, g, rA);
+        let qb1 = row_base(b, g, rA1);
+        let qb2 = row_base(b, g, rA2);
+        let qb3 = row_base(b, g, rA3);
+        let kLast = p.T - 1u;
+        let kb0 = key_base(b, g, keyA);
+        let kb1 = key_base(b, g, min(keyA + 1u, kLast));
+        let kb2 = key_base(b, g, min(keyA + 2u, kLast));
+        let kb3 = key_base(b, g, min(keyA + 3u, kLast));
+        var s0 = vec4f(0.0);
+        var s1 = vec4f(0.0);
+        var s2 = vec4f(0.0);
+        var s3 = vec4f(0.0);
+        var dp0 = vec4f(0.0);
+        var dp1 = vec4f(0.0);
+        var dp2 = vec4f(0.0);
+        var dp3 = vec4f(0.0);
         for (var c2 = 0u; c2 < HS4; c2++) {
-          s += dot(qs[qo + c2], ks[ko + c2]);
-          dp += dot(dos[qo + c2], vs[ko + c2]);
+          // q * km = (dot(q, k_0), dot(q, k_1), dot(q, k_2), dot(q, k_3))
+          let km = mat4x4f(load_k(kb0, c2), load_k(kb1, c2), load_k(kb2, c2), load_k(kb3, c2));
+          let vm = mat4x4f(load_v(kb0, c2), load_v(kb1, c2), load_v(kb2, c2), load_v(kb3, c2));
+          s0 += load_q(qb0, c2) * km;
+          s1 += load_q(qb1, c2) * km;
+          s2 += load_q(qb2, c2) * km;
+          s3 += load_q(qb3, c2) * km;
+          dp0 += load_dout(qb0, c2) * vm;
+          dp1 += load_dout(qb1, c2) * vm;
+          dp2 += load_dout(qb2, c2) * vm;
+          dp3 += load_dout(qb3, c2) * vm;
         }
-        pp = exp(s - rowLse[rr]);
-        ds = pp * (dp - rowD[rr]);
+        // key j is seen by row r when j <= position of r (which also keeps j < T); P <= 1 since lse >= s,
+        // and the min() keeps masked entries finite before select() drops them
+        let keys = vec4u(keyA, keyA + 1u, keyA + 2u, keyA + 3u);
+        let z = vec4f(0.0);
+        let i0 = row_index(b, g, rA);
+        let i1 = row_index(b, g, rA1);
+        let i2 = row_index(b, g, rA2);
+        let i3 = row_index(b, g, rA3);
+        p0 = select(z, exp(min(s0 * p.scale - lse[i0], z)), visible(keys, rA, TG));
+        p1 = select(z, exp(min(s1 * p.scale - lse[i1], z)), visible(keys, rA + 1u, TG));
+        p2 = select(z, exp(min(s2 * p.scale - lse[i2], z)), visible(keys, rA + 2u, TG));
+        p3 = select(z, exp(min(s3 * p.scale - lse[i3], z)), visible(keys, rA + 3u, TG));
+        ds0 = p0 * (dp0 - dsum[i0]);
+        ds1 = p1 * (dp1 - dsum[i1]);
+        ds2 = p2 * (dp2 - dsum[i2]);
+        ds3 = p3 * (dp3 - dsum[i3]);
       }
-      ps[e] = pp;
-      dss[e] = ds;
+      let o = 4u * rb * KG + kb;
+      pk[o] = p0;
+      pk[o + KG] = p1;
+      pk[o + 2u * KG] = p2;
+      pk[o + 3u * KG] = p3;
+      dsk[o] = ds0;
+      dsk[o + KG] = ds1;
+      dsk[o + 2u * KG] = ds2;
+      dsk[o + 3u * KG] = ds3;
     }
     workgroupBarrier();
-    for (var rr = 0u; rr < BQ; rr++) {
-      let e = rr * BK + j;
-      dv4 += ps[e] * dos[rr * HS4 + c];
-      dk4 += dss[e] * qs[rr * HS4 + c];
+
+    // 2. accumulate over the tile's rows; (t, i) walks R = t * G + i without divisions
+    let nr = min(BR, TG - Rb);
+    var t = Rb / G;
+    var i = Rb % G;
+    for (var r = 0u; r < nr; r++) {
+      let base = ((b * p.T + t) * p.NH + g * G + i) * p.HS;
+      let q4 = load_q(base, c) * p.scale;
+      let do4 = load_dout(base, c);
+      let pr = pk[r * KG + kg];
+      let dr = dsk[r * KG + kg];
+      dv0 += pr.x * do4;
+      dv1 += pr.y * do4;
+      dv2 += pr.z * do4;
+      dv3 += pr.w * do4;
+      dk0 += dr.x * q4;
+      dk1 += dr.y * q4;
+      dk2 += dr.z * q4;
+      dk3 += dr.w * q4;
+      i++;
+      if (i == G) {
+        i = 0u;
+        t++;
+      }
     }
   }
 
-  if (keyValid) {
-    let d = 4u * c;
-    for (var i = 0u; i < 4u && d + i < p.HS; i++) {
-      dk[kb + d + i] = dk4[i];
-      dv[kb + d + i] = dv4[i];
+  for (var e = 0u; e < 4u; e++) {
+    let key = j0 + 4u * kg + e;
+    if (key < p.T) {
+      var a = dk0;
+      var w = dv0;
+      if (e == 1u) { a = dk1; w = dv1; } else if (e == 2u) { a = dk2; w = dv2; } else if (e == 3u) { a = dk3; w = dv3; }
+      let base = key_base(b, g, key);
+      let d = 4u * c;
+      for (var x = 0u; x < 4u && d + x < p.HS; x++) {
+        dk[base + d + x] = a[x];
+        dv[base + d + x] = w[x];
+      }
     }
   }
 }

@@ -9,11 +9,14 @@
 // Shapes: dout, q, out, dq (B, T, NH, HS); k, v (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, HS, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 out, 6 lse (read);
 //           7 dq (write), 8 dsum (write: D, read by attention_backward_dkv.wgsl).
-// Dispatch: (ceil(T * G / BQ), NKV, B); rows R = t * G + i as in attention_forward.wgsl. Thread (r, c) owns
-//   dims 4c..4c+3 of dq for row r and sums over key tiles of BK in order (deterministic).
+// Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG; rows R = t * G + i as in attention_forward.wgsl.
+//   First one invocation per row forms D. Then per tile of BK keys: invocations compute dS for blocks of
+//   4 rows x 4 keys (16 vec4 loads feed 32 dot products) into dss; then invocation (rg, c) =
+//   (lid / HS4, lid % HS4) adds dS k to dims 4c..4c+3 of rows 4rg..4rg+3, held in registers, in key order
+//   (deterministic).
 // Overwrites dq and dsum.
-// Overrides: HS4 = ceil(HS / 4), BQ rows, BK keys per tile; workgroup size BQ * HS4; KS derived (padded
-//   row stride of the K and V tiles, do not set).
+// Overrides: HS4 = ceil(HS / 4), RG row groups of 4 per workgroup, BK keys per tile (a multiple of 4);
+//   the workgroup size is RG * HS4.
 
 struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -28,18 +31,12 @@ struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
 @group(0) @binding(8) var<storage, read_write> dsum: array<f32>;
 
 override HS4: u32 = 16u;
-override BQ: u32 = 16u;
-override BK: u32 = 8u;
-override KS: u32 = HS4 + 1u;
+override RG: u32 = 4u;
+override BK: u32 = 64u;
 
-var<workgroup> qs: array<vec4f, BQ * HS4>;   // q * scale
-var<workgroup> dos: array<vec4f, BQ * HS4>;  // dout
-var<workgroup> ks: array<vec4f, BK * KS>;
-var<workgroup> vs: array<vec4f, BK * KS>;
-var<workgroup> dss: array<f32, BQ * BK>;     // dS of the tile
-var<workgroup> part: array<f32, BQ * HS4>;   // dout . out per vec4, summed into D
-var<workgroup> rowLse: array<f32, BQ>;
-var<workgroup> rowD: array<f32, BQ>;
+var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
+var<workgroup> rowLse: array<f32, 4u * RG>;
+var<workgroup> rowD: array<f32, 4u * RG>;
 
 fn load_dout(base: u32, c: u32) -> vec4f {
   let d = 4u * c;
@@ -81,92 +78,145 @@ fn load_out(base: u32, c: u32) -> vec4f {
   return r;
 }
 
-@compute @workgroup_size(BQ * HS4)
+// offset of row R (= t * G + i) of kv head g in q / dout / out / dq
+fn row_base(b: u32, g: u32, R: u32) -> u32 {
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * p.HS;
+}
+
+// index of row R of kv head g in lse / dsum
+fn row_index(b: u32, g: u32, R: u32) -> u32 {
+  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
+}
+
+fn key_base(b: u32, g: u32, j: u32) -> u32 {
+  return ((b * p.T + j) * p.NKV + g) * p.HS;
+}
+
+@compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
   let TG = p.T * G;
+  let BQ = 4u * RG;
+  let WG = RG * HS4;
   let R0 = wid.x * BQ;
-  let r = lid / HS4;
-  let c = lid % HS4;
-  let R = R0 + r;
-  let rowValid = R < TG;
-  let t = R / G;
-  let h = g * G + R % G;
-  let base = ((b * p.T + t) * p.NH + h) * p.HS;
-  let rowIndex = (b * p.NH + h) * p.T + t; // into lse and dsum
 
-  var q4 = vec4f(0.0);
-  var do4 = vec4f(0.0);
-  var o4 = vec4f(0.0);
-  if (rowValid) {
-    q4 = load_q(base, c) * p.scale;
-    do4 = load_dout(base, c);
-    o4 = load_out(base, c);
-  }
-  qs[lid] = q4;
-  dos[lid] = do4;
-  part[lid] = dot(do4, o4);
-  workgroupBarrier();
-  if (c == 0u) {
+  for (var rr = lid; rr < BQ; rr += WG) {
+    let R = R0 + rr;
     var D = 0.0;
-    for (var c2 = 0u; c2 < HS4; c2++) { D += part[r * HS4 + c2]; }
-    rowD[r] = D;
     var L = 0.0;
-    if (rowValid) {
-      L = lse[rowIndex];
-      dsum[rowIndex] = D;
+    if (R < TG) {
+      let base = row_base(b, g, R);
+      for (var c2 = 0u; c2 < HS4; c2++) { D += dot(load_dout(base, c2), load_out(base, c2)); }
+      L = lse[row_index(b, g, R)];
+      dsum[row_index(b, g, R)] = D;
     }
-    rowLse[r] = L;
+    rowD[rr] = D;
+    rowLse[rr] = L;
   }
 
-  let tLast = min(p.T - 1u, (R0 + BQ - 1u) / G);
+  let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
-  var acc = vec4f(0.0);
+  let rg = lid / HS4;
+  let c = lid % HS4;
+  let RA = R0 + 4u * rg;
+  var g0 = vec4f(0.0);
+  var g1 = vec4f(0.0);
+  var g2 = vec4f(0.0);
+  var g3 = vec4f(0.0);
   for (var kt = 0u; kt < nTiles; kt++) {
     let j0 = kt * BK;
-    workgroupBarrier(); // the previous tile is no longer read (first pass: rowD and rowLse are written)
-    for (var e = lid; e < BK * HS4; e += BQ * HS4) {
-      let j = e / HS4;
-      let cc = e % HS4;
-      let key = j0 + j;
-      var k4 = vec4f(0.0);
-      var v4 = vec4f(0.0);
-      if (key < p.T) {
-        let kb = ((b * p.T + key) * p.NKV + g) * p.HS;
-        k4 = load_k(kb, cc);
-        v4 = load_v(kb, cc);
-      }
-      ks[j * KS + cc] = k4;
-      vs[j * KS + cc] = v4;
-    }
-    workgroupBarrier();
-    for (var e = lid; e < BQ * BK; e += BQ * HS4) {
-      let rr = e / BK;
-      let jj = e % BK;
-      var ds = 0.0;
-      if (R0 + rr < TG && j0 + jj <= (R0 + rr) / G) {
-        let qo = rr * HS4;
-        let ko = jj * KS;
-        var s = 0.0;
-        var dp = 0.0;
+    workgroupBarrier(); // dss of the previous tile is no longer read; rowD / rowLse are written
+
+    // dS of 4 x 4 blocks; dss[j * RG + rb] holds key j's dS for the 4 rows of group rb (0 where masked)
+    for (var blk = lid; blk < RG * (BK / 4u); blk += WG) {
+      let rb = blk % RG;
+      let kb = blk / RG;
+      let rA = R0 + 4u * rb;
+      let keyA = j0 + 4u * kb;
+      var ds0 = vec4f(0.0);
+      var ds1 = vec4f(0.0);
+      var ds2 = vec4f(0.0);
+      var ds3 = vec4f(0.0);
+      if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
+        let rLast = TG - 1u;
+        let rA1 = min(rA + 1u, rLast);
+        let rA2 = min(rA + 2u, rLast);
+        let rA3 = min(rA + 3u, rLast);
+        let qb0 = row_base(b, g, rA);
+        let qb1 = row_base(b, g, rA1);
+        let qb2 = row_base(b, g, rA2);
+        let qb3 = row_base(b, g, rA3);
+        let kLast = p.T - 1u;
+        let kb0 = key_base(b, g, keyA);
+        let kb1 = key_base(b, g, min(keyA + 1u, kLast));
+        let kb2 = key_base(b, g, min(keyA + 2u, kLast));
+        let kb3 = key_base(b, g, min(keyA + 3u, kLast));
+        var s0 = vec4f(0.0);
+        var s1 = vec4f(0.0);
+        var s2 = vec4f(0.0);
+        var s3 = vec4f(0.0);
+        var dp0 = vec4f(0.0);
+        var dp1 = vec4f(0.0);
+        var dp2 = vec4f(0.0);
+        var dp3 = vec4f(0.0);
         for (var c2 = 0u; c2 < HS4; c2++) {
-          s += dot(qs[qo + c2], ks[ko + c2]);
-          dp += dot(dos[qo + c2], vs[ko + c2]);
+          let qm = mat4x4f(load_q(qb0, c2), load_q(qb1, c2), load_q(qb2, c2), load_q(qb3, c2));
+          let dm = mat4x4f(load_dout(qb0, c2), load_dout(qb1, c2), load_dout(qb2, c2), load_dout(qb3, c2));
+          s0 += load_k(kb0, c2) * qm;
+          s1 += load_k(kb1, c2) * qm;
+          s2 += load_k(kb2, c2) * qm;
+          s3 += load_k(kb3, c2) * qm;
+          dp0 += load_v(kb0, c2) * dm;
+          dp1 += load_v(kb1, c2) * dm;
+          dp2 += load_v(kb2, c2) * dm;
+          dp3 += load_v(kb3, c2) * dm;
         }
-        ds = exp(s - rowLse[rr]) * (dp - rowD[rr]);
+        let rl = 4u * rb;
+        let lse4 = vec4f(rowLse[rl], rowLse[rl + 1u], rowLse[rl + 2u], rowLse[rl + 3u]);
+        let d4 = vec4f(rowD[rl], rowD[rl + 1u], rowD[rl + 2u], rowD[rl + 3u]);
+        // causal mask: key j is seen by row r when j <= position of r. P <= 1 since lse >= s; the min()
+        // keeps masked entries (whatever their score) finite before select() drops them.
+        let t4 = vec4u(rA / G, rA1 / G, rA2 / G, rA3 / G);
+        let z = vec4f(0.0);
+        ds0 = select(z, exp(min(s0 * p.scale - lse4, z)) * (dp0 - d4), vec4u(keyA) <= t4);
+        ds1 = select(z, exp(min(s1 * p.scale - lse4, z)) * (dp1 - d4), vec4u(keyA + 1u) <= t4);
+        ds2 = select(z, exp(min(s2 * p.scale - lse4, z)) * (dp2 - d4), vec4u(keyA + 2u) <= t4);
+        ds3 = select(z, exp(min(s3 * p.scale - lse4, z)) * (dp3 - d4), vec4u(keyA + 3u) <= t4);
       }
-      dss[e] = ds;
+      let o = 4u * kb * RG + rb;
+      dss[o] = ds0;
+      dss[o + RG] = ds1;
+      dss[o + 2u * RG] = ds2;
+      dss[o + 3u * RG] = ds3;
     }
     workgroupBarrier();
-    let so = r * BK;
-    for (var j = 0u; j < BK; j++) { acc += dss[so + j] * ks[j * KS + c]; }
+
+    if (RA < TG) {
+      let tg = min(RA + 3u, TG - 1u) / G;
+      var nvg = 0u;
+      if (tg >= j0) { nvg = min(BK, tg + 1u - j0); }
+      for (var j = 0u; j < nvg; j++) {
+        let k4 = load_k(key_base(b, g, j0 + j), c);
+        let dj = dss[j * RG + rg];
+        g0 += dj.x * k4;
+        g1 += dj.y * k4;
+        g2 += dj.z * k4;
+        g3 += dj.w * k4;
+      }
+    }
   }
 
-  if (rowValid) {
-    let o = acc * p.scale;
-    let d = 4u * c;
-    for (var i = 0u; i < 4u && d + i < p.HS; i++) { dq[base + d + i] = o[i]; }
+  for (var i = 0u; i < 4u; i++) {
+    let R = RA + i;
+    if (R < TG) {
+      var a = g0;
+      if (i == 1u) { a = g1; } else if (i == 2u) { a = g2; } else if (i == 3u) { a = g3; }
+      let o = a * p.scale;
+      let base = row_base(b, g, R);
+      let d = 4u * c;
+      for (var e = 0u; e < 4u && d + e < p.HS; e++) { dq[base + d + e] = o[e]; }
+    }
   }
 }

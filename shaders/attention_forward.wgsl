@@ -1,21 +1,26 @@
-// Causal self-attention forward with grouped-query attention, flash-attention style (one pass, online
-// softmax; the (T, T) score matrix is never stored).
+// Causal self-attention forward with grouped-query attention, flash-attention style (one pass with an
+// online softmax; the (T, T) score matrix is never stored).
 //   G = NH / NKV; query head h reads kv head g = h / G; scale = 1 / sqrt(HS)
-//   s[t, j]        = scale * q[b, t, h, :] . k[b, j, g, :]          for j <= t (causal)
+//   s[t, j]         = scale * q[b, t, h, :] . k[b, j, g, :]          for j <= t (causal)
 //   out[b, t, h, :] = sum_j exp(s[t, j] - lse[b, h, t]) * v[b, j, g, :]
 //   lse[b, h, t]    = log(sum_{j <= t} exp(s[t, j]))    computed as m + log(sum exp(s - m)), m = row max
 // Shapes: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T). All row-major, contiguous.
 // Bindings: 0 params {T, NH, NKV, HS, G, scale}; 1 q (read), 2 k (read), 3 v (read), 4 out (write),
 //           5 lse (write).
-// Dispatch: (ceil(T * G / BQ), NKV, B). A workgroup owns BQ "rows" of kv head g: row R = t * G + i is
-//   query position t of head g * G + i, so one K/V tile in workgroup memory serves every query head of
-//   the group. Thread (r, c) = (lid / HS4, lid % HS4) owns the output dims 4c..4c+3 of row r; it keeps
-//   its row's running max m and sum l in registers (every thread of a row computes the same values).
-//   Keys are visited in tiles of BK up to the block's last position; rows past T * G are idle.
+// Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG. A workgroup owns BQ "rows" of kv head g: row
+//   R = t * G + i is query position t of head g * G + i, so one pass over the keys serves every query head
+//   of the group. Per tile of BK keys:
+//   1. scores: each invocation computes 4 rows x 4 keys blocks (register blocking: 8 vec4 loads feed 16
+//      dot products), into ps;
+//   2. softmax: one invocation per row updates the row's running max m and sum l and turns its scores into
+//      probabilities exp(s - m);
+//   3. p v: invocation (rg, c) = (lid / HS4, lid % HS4) owns output dims 4c..4c+3 of rows 4rg..4rg+3 in
+//      registers, rescales them by exp(m_old - m_new) and adds p v.
+//   Blocks above the diagonal are skipped; rows past T * G are idle. Software adapters turn every load
+//   with a computed index into a per-lane gather, so the blocking matters more there than on GPUs.
 // Saves for backward: lse. Overwrites out and lse.
-// Overrides: HS4 = ceil(HS / 4) (dims are handled as vec4, a ragged tail is zero-padded), BQ rows per
-//   workgroup, BK keys per tile; the workgroup size is BQ * HS4. KS (derived, do not set) pads rows of
-//   the K tile by one vec4 so that threads reading different keys hit different banks.
+// Overrides: HS4 = ceil(HS / 4) (dims are handled as vec4s; a ragged tail reads as zeros), RG row groups
+//   of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4.
 
 struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -27,17 +32,16 @@ struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 
 override HS4: u32 = 16u;
-override BQ: u32 = 16u;
-override BK: u32 = 16u;
-override KS: u32 = HS4 + 1u;
+override RG: u32 = 4u;
+override BK: u32 = 64u;
 
 // a finite "minus infinity": exp(NEG_BIG - x) underflows to 0 for any real score x
 const NEG_BIG: f32 = -3.0e38;
 
-var<workgroup> qs: array<vec4f, BQ * HS4>;  // q * scale, rows of the block
-var<workgroup> ks: array<vec4f, BK * KS>;   // key tile, row stride KS
-var<workgroup> vs: array<vec4f, BK * HS4>;  // value tile
-var<workgroup> ss: array<f32, BQ * BK>;     // scores of the tile
+var<workgroup> ps: array<vec4f, RG * BK>;  // [key j][row group]: scores, then probabilities, of 4 rows
+var<workgroup> rowM: array<f32, 4u * RG>;
+var<workgroup> rowL: array<f32, 4u * RG>;
+var<workgroup> rowAlpha: array<f32, 4u * RG>;
 
 fn load_q(base: u32, c: u32) -> vec4f {
   let d = 4u * c;
@@ -63,83 +67,141 @@ fn load_v(base: u32, c: u32) -> vec4f {
   return r;
 }
 
-@compute @workgroup_size(BQ * HS4)
+// offset of row R (= t * G + i) of kv head g in q / out
+fn row_base(b: u32, g: u32, R: u32) -> u32 {
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * p.HS;
+}
+
+fn key_base(b: u32, g: u32, j: u32) -> u32 {
+  return ((b * p.T + j) * p.NKV + g) * p.HS;
+}
+
+@compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
   let TG = p.T * G;
+  let BQ = 4u * RG;
+  let WG = RG * HS4;
   let R0 = wid.x * BQ;
-  let r = lid / HS4;
-  let c = lid % HS4;
-  let R = R0 + r;
-  let rowValid = R < TG;
-  let t = R / G;
-  let h = g * G + R % G;
-  let qBase = ((b * p.T + t) * p.NH + h) * p.HS;
+  for (var rr = lid; rr < BQ; rr += WG) {
+    rowM[rr] = NEG_BIG;
+    rowL[rr] = 0.0;
+  }
 
-  var q4 = vec4f(0.0);
-  if (rowValid) { q4 = load_q(qBase, c) * p.scale; }
-  qs[lid] = q4;
-
-  let tLast = min(p.T - 1u, (R0 + BQ - 1u) / G);
+  let tLast = (min(R0 + BQ, TG) - 1u) / G; // the last position of the block: keys past it are masked
   let nTiles = tLast / BK + 1u;
-  var m = NEG_BIG;
-  var l = 0.0;
-  var acc = vec4f(0.0);
+  let rg = lid / HS4;
+  let c = lid % HS4;
+  let RA = R0 + 4u * rg;
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
   for (var kt = 0u; kt < nTiles; kt++) {
     let j0 = kt * BK;
-    workgroupBarrier(); // the previous tile is no longer read (and, on the first pass, qs is written)
-    for (var e = lid; e < BK * HS4; e += BQ * HS4) {
-      let j = e / HS4;
-      let cc = e % HS4;
-      let key = j0 + j;
-      var k4 = vec4f(0.0);
-      var v4 = vec4f(0.0);
-      if (key < p.T) {
-        let base = ((b * p.T + key) * p.NKV + g) * p.HS;
-        k4 = load_k(base, cc);
-        v4 = load_v(base, cc);
+    workgroupBarrier(); // ps of the previous tile is no longer read; rowM / rowL are initialised
+
+    // 1. scores of 4 x 4 blocks; ps[j * RG + rb] holds key j's scores of the 4 rows of group rb
+    for (var blk = lid; blk < RG * (BK / 4u); blk += WG) {
+      let rb = blk % RG;
+      let kb = blk / RG;
+      let rA = R0 + 4u * rb;
+      let keyA = j0 + 4u * kb;
+      if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
+        // rows and keys past the end are clamped to valid ones; their results are never used
+        let rLast = TG - 1u;
+        let qb0 = row_base(b, g, rA);
+        let qb1 = row_base(b, g, min(rA + 1u, rLast));
+        let qb2 = row_base(b, g, min(rA + 2u, rLast));
+        let qb3 = row_base(b, g, min(rA + 3u, rLast));
+        let kLast = p.T - 1u;
+        let kb0 = key_base(b, g, keyA);
+        let kb1 = key_base(b, g, min(keyA + 1u, kLast));
+        let kb2 = key_base(b, g, min(keyA + 2u, kLast));
+        let kb3 = key_base(b, g, min(keyA + 3u, kLast));
+        var s0 = vec4f(0.0);
+        var s1 = vec4f(0.0);
+        var s2 = vec4f(0.0);
+        var s3 = vec4f(0.0);
+        for (var c2 = 0u; c2 < HS4; c2++) {
+          // k * m = (dot(k, q_0), dot(k, q_1), dot(k, q_2), dot(k, q_3))
+          let qm = mat4x4f(load_q(qb0, c2), load_q(qb1, c2), load_q(qb2, c2), load_q(qb3, c2));
+          s0 += load_k(kb0, c2) * qm;
+          s1 += load_k(kb1, c2) * qm;
+          s2 += load_k(kb2, c2) * qm;
+          s3 += load_k(kb3, c2) * qm;
+        }
+        let o = 4u * kb * RG + rb;
+        ps[o] = s0 * p.scale;
+        ps[o + RG] = s1 * p.scale;
+        ps[o + 2u * RG] = s2 * p.scale;
+        ps[o + 3u * RG] = s3 * p.scale;
       }
-      ks[j * KS + cc] = k4;
-      vs[j * HS4 + cc] = v4;
     }
     workgroupBarrier();
-    for (var e = lid; e < BQ * BK; e += BQ * HS4) {
-      let rr = e / BK;
-      let key = j0 + e % BK;
-      var s = 0.0;
-      if (R0 + rr < TG && key <= (R0 + rr) / G) {
-        let qo = rr * HS4;
-        let ko = (e % BK) * KS;
-        for (var c2 = 0u; c2 < HS4; c2++) { s += dot(qs[qo + c2], ks[ko + c2]); }
+
+    // 2. online softmax, one invocation per row; masked and missing entries become 0
+    for (var rr = lid; rr < BQ; rr += WG) {
+      let R = R0 + rr;
+      let t = R / G;
+      let pr = rr / 4u;
+      let pc = rr % 4u;
+      var nv = 0u;
+      if (R < TG && t >= j0) { nv = min(BK, t + 1u - j0); }
+      var alpha = 1.0;
+      if (nv > 0u) {
+        let m = rowM[rr];
+        var mx = m;
+        for (var j = 0u; j < nv; j++) { mx = max(mx, ps[j * RG + pr][pc]); }
+        alpha = exp(m - mx);
+        var sum = 0.0;
+        for (var j = 0u; j < nv; j++) {
+          let e = exp(ps[j * RG + pr][pc] - mx);
+          ps[j * RG + pr][pc] = e;
+          sum += e;
+        }
+        rowL[rr] = rowL[rr] * alpha + sum;
+        rowM[rr] = mx;
       }
-      ss[e] = s;
+      for (var j = nv; j < BK; j++) { ps[j * RG + pr][pc] = 0.0; }
+      rowAlpha[rr] = alpha;
     }
     workgroupBarrier();
-    if (rowValid && t >= j0) {
-      let nv = min(BK, t + 1u - j0);
-      let so = r * BK;
-      var mx = m;
-      for (var j = 0u; j < nv; j++) { mx = max(mx, ss[so + j]); }
-      let alpha = exp(m - mx);
-      var sum = 0.0;
-      var pv = vec4f(0.0);
-      for (var j = 0u; j < nv; j++) {
-        let pj = exp(ss[so + j] - mx);
-        sum += pj;
-        pv += pj * vs[j * HS4 + c];
+
+    // 3. rescale the accumulators and add p v for the keys any of the 4 rows sees
+    if (RA < TG) {
+      let tg = min(RA + 3u, TG - 1u) / G;
+      var nvg = 0u;
+      if (tg >= j0) { nvg = min(BK, tg + 1u - j0); }
+      a0 *= rowAlpha[4u * rg];
+      a1 *= rowAlpha[4u * rg + 1u];
+      a2 *= rowAlpha[4u * rg + 2u];
+      a3 *= rowAlpha[4u * rg + 3u];
+      for (var j = 0u; j < nvg; j++) {
+        let v4 = load_v(key_base(b, g, j0 + j), c);
+        let pj = ps[j * RG + rg];
+        a0 += pj.x * v4;
+        a1 += pj.y * v4;
+        a2 += pj.z * v4;
+        a3 += pj.w * v4;
       }
-      l = l * alpha + sum;
-      acc = acc * alpha + pv;
-      m = mx;
     }
   }
 
-  if (rowValid) {
-    let o = acc / l;
-    let d = 4u * c;
-    for (var i = 0u; i < 4u && d + i < p.HS; i++) { out[qBase + d + i] = o[i]; }
-    if (c == 0u) { lse[(b * p.NH + h) * p.T + t] = m + log(l); }
+  // rowM and rowL are final: the last writes were before the last barrier
+  for (var i = 0u; i < 4u; i++) {
+    let R = RA + i;
+    if (R < TG) {
+      var a = a0;
+      if (i == 1u) { a = a1; } else if (i == 2u) { a = a2; } else if (i == 3u) { a = a3; }
+      let rr = 4u * rg + i;
+      let o = a / rowL[rr];
+      let base = row_base(b, g, R);
+      let d = 4u * c;
+      for (var e = 0u; e < 4u && d + e < p.HS; e++) { out[base + d + e] = o[e]; }
+      if (c == 0u) { lse[(b * p.NH + g * G + R % G) * p.T + R / G] = rowM[rr] + log(rowL[rr]); }
+    }
   }
 }

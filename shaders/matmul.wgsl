@@ -9,10 +9,13 @@
 // TRANS_A && !TRANS_B form, where k runs over stored rows; the others have K % 4 == 0 by the rule above.
 // Each invocation computes an 8x8 block of out in 16 vec4 accumulators (register blocking), reading 16
 // vec4s per 4 steps of k. No workgroup memory: on SwiftShader, workgroup tiling with barriers measured 3x
-// slower than this. Edge blocks clamp their row/column reads to the last valid one and skip those stores.
+// slower than this. Edge blocks skip the stores of rows / columns past the edge; their reads are clamped to
+// the last row / column (out[i, j] only ever uses row i of op(a) and column j of op(b), so what those
+// reads return only reaches results that are never stored; the clamp keeps every read inside its matrix).
 // Bindings: 0 params; 1 a (read), 2 b (read), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
-// Dispatch: (ceil(N / (8 * WG_X)), Y, Z) with Y * Z >= tiles_m * Bt (split by grid()), where
-//   tiles_m = ceil(M / (8 * WG_Y)); workgroup (y + z * nwg.y) is row tile (i % tiles_m) of batch (i / tiles_m).
+// Dispatch: workgroups of 64 = wg_x (4, 8 or 16) across N by 64 / wg_x across M, each invocation an 8x8
+//   block: (ceil(N / (8 * wg_x)), Y, Z) with Y * Z >= tiles_m * Bt (split by grid()), where
+//   tiles_m = ceil(M / (8 * 64 / wg_x)); workgroup y + z * nwg.y is row tile (i % tiles_m) of batch (i / tiles_m).
 // Overwrites out, or accumulates (+=) into it when accumulate = 1. Saves nothing for backward: the
 // backward of a matmul is two matmuls (see src/reference/matmul.ts matmulBackward).
 
@@ -22,6 +25,7 @@ struct Params {
   N: u32,
   batches: u32,
   tiles_m: u32,
+  wg_x: u32,
   stride_a: u32,
   stride_b: u32,
   stride_c: u32,
@@ -32,8 +36,6 @@ struct Params {
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-override WG_X: u32 = 16; // invocations along N
-override WG_Y: u32 = 4; // invocations along M
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
@@ -93,12 +95,14 @@ fn store_row(out_off: u32, r: u32, col: u32, c: vec4f, d: vec4f) {
   if (col + 4u < p.N) { put(o + 1u, cv + 1u, d); }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+// 64 invocations, laid out as wg_x across N by 64 / wg_x across M (a uniform, so that one pipeline
+// serves every shape).
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let tile = wid.y + wid.z * nwg.y;
   let batch = tile / p.tiles_m;
-  let row = ((tile % p.tiles_m) * WG_Y + lid.y) * 8u;
-  let col = (wid.x * WG_X + lid.x) * 8u;
+  let row = ((tile % p.tiles_m) * (64u / p.wg_x) + li / p.wg_x) * 8u;
+  let col = (wid.x * p.wg_x + li % p.wg_x) * 8u;
   if (batch >= p.batches || row >= p.M || col >= p.N) { return; }
 
   let K4 = p.K / 4u;
@@ -107,7 +111,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let a_off = batch * p.stride_a;
   let b_off = batch * p.stride_b;
   // Starts of the block's rows of a (stored (M, K)) and columns of b (stored (N, K)), clamped to the last
-  // valid row / column so that edge blocks read real data; their extra results are never stored.
+  // valid row / column (see the header).
   let last_m = p.M - 1u;
   let last_n = p.N - 1u;
   let ra0 = a_off + min(row, last_m) * K4;

@@ -8,10 +8,12 @@
 //   out: (Bt, M, N), batch stride stride_c; bias: (N), added to every row
 // A batch stride of 0 shares one matrix across the batch. All strides are in elements.
 // Each invocation computes an 8x8 block of out in 16 vec4 accumulators (as matmul.wgsl) from scalar reads.
-// Edge blocks clamp their row/column reads to the last valid one and skip those stores.
+// Edge blocks skip the stores of rows / columns past the edge and clamp their reads to the last row / column
+// (results from those reads are never stored; the clamp keeps every read inside its matrix).
 // Bindings: 0 params; 1 a (read), 2 b (read), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
-// Dispatch: (ceil(N / (8 * WG_X)), Y, Z) with Y * Z >= tiles_m * Bt (split by grid()), where
-//   tiles_m = ceil(M / (8 * WG_Y)); workgroup (y + z * nwg.y) is row tile (i % tiles_m) of batch (i / tiles_m).
+// Dispatch: workgroups of 64 = wg_x (4, 8 or 16) across N by 64 / wg_x across M, each invocation an 8x8
+//   block: (ceil(N / (8 * wg_x)), Y, Z) with Y * Z >= tiles_m * Bt (split by grid()), where
+//   tiles_m = ceil(M / (8 * 64 / wg_x)); workgroup y + z * nwg.y is row tile (i % tiles_m) of batch (i / tiles_m).
 // Overwrites out, or accumulates (+=) into it when accumulate = 1. Saves nothing for backward.
 
 struct Params {
@@ -20,6 +22,7 @@ struct Params {
   N: u32,
   batches: u32,
   tiles_m: u32,
+  wg_x: u32,
   stride_a: u32,
   stride_b: u32,
   stride_c: u32,
@@ -32,8 +35,6 @@ struct Params {
   has_bias: u32,
 }
 
-override WG_X: u32 = 16; // invocations along N
-override WG_Y: u32 = 4; // invocations along M
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -81,12 +82,14 @@ fn store_row(out_off: u32, r: u32, col: u32, c: vec4f, d: vec4f) {
   if (n > 7u) { put(o + 7u, col + 7u, d.w); }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+// 64 invocations, laid out as wg_x across N by 64 / wg_x across M (a uniform, so that one pipeline
+// serves every shape).
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let tile = wid.y + wid.z * nwg.y;
   let batch = tile / p.tiles_m;
-  let row = ((tile % p.tiles_m) * WG_Y + lid.y) * 8u;
-  let col = (wid.x * WG_X + lid.x) * 8u;
+  let row = ((tile % p.tiles_m) * (64u / p.wg_x) + li / p.wg_x) * 8u;
+  let col = (wid.x * p.wg_x + li % p.wg_x) * 8u;
   if (batch >= p.batches || row >= p.M || col >= p.N) { return; }
 
   // Starts of the block's rows of op(a) and columns of op(b), clamped to the last valid one.

@@ -1,7 +1,7 @@
 // Token sampling: one token id per row of logits, one workgroup per row, without sorting V values.
 //   logits: (B, V) f32    ids: (B) u32
 // greedy != 0 (temperature 0): ids[b] = argmax_v logits[b, v], the lowest index on ties.
-// Otherwise, with z = logits * invTemp and weights w = exp((x - max) * invTemp):
+// Otherwise, with weights w = exp((x - max) * invTemp) (logits must be finite; mask with e.g. -3e38):
 //   1. top-k (0 < topK < V): keep x >= the topK-th largest logit (ties at the threshold are all kept, as in
 //      Hugging Face's TopKLogitsWarper);
 //   2. top-p (usePTop != 0): of those, keep x >= the largest threshold t whose kept mass
@@ -11,15 +11,17 @@
 //      key = (seedLo, seedHi)) word 0, top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
 //      weight exceeds u * (total kept weight).
 // Thresholds are found exactly, without sorting: logits map to order-preserving u32 keys and the
-// threshold key is built bit by bit from the top (a bisection on the key), each bit settled by one
-// workgroup reduction over the row: a count for top-k, a sum of weights for top-p. The draw sums
-// contiguous chunks per invocation, scans the chunk sums across the workgroup, and the invocation whose
-// range holds the target walks its chunk. Every sum has a fixed order: results are deterministic.
+// threshold key is built from the top, 3 bits per pass (a radix-8 bisection on the key, at most 11
+// passes): each pass sums, over the row, the count (top-k) or weight (top-p) of the elements at or above
+// 7 candidate keys, and keeps the largest candidate that still reaches the goal. The draw sums contiguous
+// chunks per invocation, scans the chunk sums across the workgroup, and the invocation whose range holds
+// the target walks its chunk. Every sum has a fixed order: results are deterministic. Counts are summed as
+// f32, exact because V < 2^24.
 // src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript.
 // Bindings: 0 params; 1 logits (read), 2 ids (read_write).
 // Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
 
-override WG: u32 = 256u;   // power of two
+override WG: u32 = 256u;   // power of two, >= 16 (the host picks it from V)
 
 struct Params {
   B: u32,
@@ -42,6 +44,11 @@ struct Params {
 var<workgroup> sh_u: array<u32, WG>;
 var<workgroup> sh_u2: array<u32, WG>;
 var<workgroup> sh_f: array<f32, WG>;
+var<workgroup> sh_a: array<vec4f, WG>;
+var<workgroup> sh_b: array<vec4f, WG>;
+var<workgroup> sh_pa: array<vec4f, 16>;
+var<workgroup> sh_pb: array<vec4f, 16>;
+var<workgroup> sh_pick: u32;
 
 // ---- order-preserving keys: key(a) < key(b) iff a < b (for non-NaN; -0 is treated as +0) ----
 
@@ -91,18 +98,6 @@ fn uniform01(row: u32) -> f32 {
 
 // ---- workgroup reductions; each returns a workgroup-uniform value and leaves the scratch free ----
 
-fn reduce_sum_u(lid: u32, v: u32) -> u32 {
-  sh_u[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { sh_u[lid] += sh_u[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = workgroupUniformLoad(&sh_u[0]);
-  workgroupBarrier();
-  return r;
-}
-
 fn reduce_min_u(lid: u32, v: u32) -> u32 {
   sh_u[lid] = v;
   workgroupBarrier();
@@ -151,16 +146,10 @@ fn reduce_argmax(lid: u32, key: u32, index: u32) -> vec2u {
 
 // ---- passes over one row ----
 
+// exp((x - max) / temperature); the difference is clamped at -1e30 first so that masked logits (e.g.
+// -3e38) divided by a temperature below 1 stay finite: their weight is exp(-huge) = 0
 fn weight(x: f32, xmax: f32) -> f32 {
-  return exp((x - xmax) * p.invTemp);
-}
-
-fn count_ge(lid: u32, base: u32, t: u32) -> u32 {
-  var c = 0u;
-  for (var i = lid; i < p.V; i += WG) {
-    if (key_of(logits[base + i]) >= t) { c += 1u; }
-  }
-  return reduce_sum_u(lid, c);
+  return exp(max(x - xmax, -1.0e30) * p.invTemp);
 }
 
 fn mass_ge(lid: u32, base: u32, t: u32, xmax: f32) -> f32 {
@@ -172,43 +161,84 @@ fn mass_ge(lid: u32, base: u32, t: u32, xmax: f32) -> f32 {
   return reduce_sum_f(lid, s);
 }
 
-// Bits below the common prefix of lo and hi: the search settles them from the top. Returns the mask.
+// Bits below the common prefix of lo and hi: the ones a search still has to settle.
 fn low_mask(lo: u32, hi: u32) -> u32 {
   let nb = 32u - countLeadingZeros(lo ^ hi);
   if (nb >= 32u) { return 0xffffffffu; }
   return (1u << nb) - 1u;
 }
 
-// The largest t in [lo, hi] with count(key >= t) >= k, given count(key >= lo) >= k: the k-th largest key.
-fn search_topk(lid: u32, base: u32, lo: u32, hi: u32, k: u32) -> u32 {
-  let mask = low_mask(lo, hi);
-  var t = lo & ~mask;
-  var bit = (mask >> 1u) + select(0u, 1u, mask != 0u);   // highest bit of mask (0 when mask is 0)
-  loop {
-    if (bit == 0u) { break; }
-    let c = t | bit;
-    if (c <= hi) {
-      if (count_ge(lid, base, c) >= k) { t = c; }
-    }
-    bit >>= 1u;
-  }
-  return t;
+// candidate j of a search step: the prefix t with the next d bits set to j; 0xffffffff when not a
+// candidate (j > nc, or past hi), which no real logit's key reaches
+fn candidate(t: u32, j: u32, shift: u32, nc: u32, hi: u32) -> u32 {
+  let c = t | (j << shift);
+  return select(0xffffffffu, c, j <= nc && c <= hi);
 }
 
-// The largest t in [lo, hi] with mass(key >= t) >= target, given mass(key >= lo) >= goal.
-fn search_topp(lid: u32, base: u32, lo: u32, hi: u32, goal: f32, xmax: f32) -> u32 {
+// The largest key t in [lo, hi] with S(t) >= goal, where S(t) = the number (useMass false) or the weight
+// (useMass true) of the row's elements with key >= t; S never grows with t and S(lo) >= goal. Each step
+// settles 3 bits: one sweep sums S for the 7 candidates t | j << shift (j = 1..7) into two vec4s, one
+// two-level reduction adds them up, and the largest candidate that still reaches the goal is kept.
+fn search(lid: u32, base: u32, lo: u32, hi: u32, goal: f32, useMass: bool, xmax: f32) -> u32 {
   let mask = low_mask(lo, hi);
+  var pos = countOneBits(mask);
   var t = lo & ~mask;
-  var bit = (mask >> 1u) + select(0u, 1u, mask != 0u);
   loop {
-    if (bit == 0u) { break; }
-    let c = t | bit;
-    if (c <= hi) {
-      if (mass_ge(lid, base, c, xmax) >= goal) { t = c; }
+    if (pos == 0u) { break; }
+    let d = min(3u, pos);
+    let shift = pos - d;
+    let nc = (1u << d) - 1u;
+    let ca = vec4u(candidate(t, 1u, shift, nc, hi), candidate(t, 2u, shift, nc, hi), candidate(t, 3u, shift, nc, hi),
+                   candidate(t, 4u, shift, nc, hi));
+    let cb = vec4u(candidate(t, 5u, shift, nc, hi), candidate(t, 6u, shift, nc, hi), candidate(t, 7u, shift, nc, hi),
+                   0xffffffffu);
+    var a = vec4f(0.0);
+    var b = vec4f(0.0);
+    for (var i = lid; i < p.V; i += WG) {
+      let x = logits[base + i];
+      let k = key_of(x);
+      if (k >= ca.x) {   // below the smallest candidate: counts for none
+        var w = 1.0;
+        if (useMass) { w = weight(x, xmax); }
+        let kk = vec4u(k);
+        a += select(vec4f(0.0), vec4f(w), kk >= ca);
+        b += select(vec4f(0.0), vec4f(w), kk >= cb);
+      }
     }
-    bit >>= 1u;
+    sh_a[lid] = a;
+    sh_b[lid] = b;
+    workgroupBarrier();
+    if (lid < 16u) {
+      let g = WG / 16u;
+      var sa = vec4f(0.0);
+      var sb = vec4f(0.0);
+      for (var j = 0u; j < g; j++) {
+        sa += sh_a[lid * g + j];
+        sb += sh_b[lid * g + j];
+      }
+      sh_pa[lid] = sa;
+      sh_pb[lid] = sb;
+    }
+    workgroupBarrier();
+    if (lid == 0u) {
+      var sa = vec4f(0.0);
+      var sb = vec4f(0.0);
+      for (var j = 0u; j < 16u; j++) {
+        sa += sh_pa[j];
+        sb += sh_pb[j];
+      }
+      var sums = array<f32, 8>(0.0, sa.x, sa.y, sa.z, sa.w, sb.x, sb.y, sb.z);
+      var pick = 0u;
+      for (var j = 1u; j <= nc; j++) {
+        if ((t | (j << shift)) <= hi && sums[j] >= goal) { pick = j; }
+      }
+      sh_pick = pick;
+    }
+    t |= workgroupUniformLoad(&sh_pick) << shift;
+    pos = shift;
   }
-  return t;
+  // S(lo) >= goal makes t >= lo; the clamp keeps top-k's set even if f32 rounding said otherwise
+  return max(t, lo);
 }
 
 @compute @workgroup_size(WG)
@@ -241,11 +271,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
   var t = kmin;
   if (p.topK > 0u && p.topK < V) {
-    t = search_topk(lid, base, kmin, kmax, p.topK);
+    t = search(lid, base, kmin, kmax, f32(p.topK), false, xmax);
   }
   if (p.usePTop != 0u) {
     let goal = p.topP * mass_ge(lid, base, t, xmax);
-    t = search_topp(lid, base, t, kmax, goal, xmax);
+    t = search(lid, base, t, kmax, goal, true, xmax);
   }
 
   // inverse CDF over the kept tokens (key >= t) in index order; invocation lid owns [i0, i1)

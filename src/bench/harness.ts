@@ -66,5 +66,5 @@ export async function timeKernel(
 /** One line per result: name, shape, ms, GFLOP/s and, given a ceiling, the fraction of it. */
 export function formatBench(r: KernelBench, ceilingGflops?: number): string {
   const pct = ceilingGflops ? `  ${((100 * r.gflops) / ceilingGflops).toFixed(0).padStart(3)}% of ceiling` : '';
-  return `${r.name.padEnd(28)} ${r.shape.padEnd(34)} ${r.ms.toFixed(3).padStart(10)} ms ${r.gflops.toFixed(2).padStart(8)} GFLOP/s${pct}`;
+  return `${r.name.padEnd(40)} ${r.shape.padEnd(28)} ${r.ms.toFixed(3).padStart(10)} ms ${r.gflops.toFixed(2).padStart(7)} GFLOP/s${pct}`;
 }

@@ -4,11 +4,13 @@ import { loadModelFromPath } from '../model/load_node';
 import { GpuTransformer } from '../model/transformer';
 import { generate } from '../model/generate';
 import { completionLogprobs } from '../model/logprobs';
+import { loadAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError, type Options } from './args';
 
 const MODEL_OPTIONS: Options = {
   model: { type: 'string' },
   tokenizer: { type: 'string' },
+  adapter: { type: 'string' },
   prompt: { type: 'string' },
   json: { type: 'boolean' },
 };
@@ -35,6 +37,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const out = await generate(model, [promptIds], {
       maxNewTokens: maxNew,
       temperature,
@@ -42,7 +45,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
       topP,
       seed,
       stopIds: loaded.tokenizer.eosIds,
-      lora: null,
+      lora,
     });
     const completion = out.tokens[0];
     const text = loaded.tokenizer.decode([...promptIds, ...completion]).slice(loaded.tokenizer.decode(promptIds).length);
@@ -72,7 +75,8 @@ export async function logprobsCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-    const out = await completionLogprobs(model, [{ prompt: promptIds, completion: completionIds }], null, temperature);
+    const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
+    const out = await completionLogprobs(model, [{ prompt: promptIds, completion: completionIds }], lora, temperature);
     const logprobs = [...out.logprobs[0]];
     if (v.json) process.stdout.write(JSON.stringify({ completion_ids: completionIds, logprobs }) + '\n');
     else process.stdout.write(`sum ${logprobs.reduce((a, b) => a + b, 0).toFixed(4)} over ${logprobs.length} tokens\n`);

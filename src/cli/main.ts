@@ -1,21 +1,29 @@
 // The Node command line over the same engine as the page. Errors: one line on stderr, exit code 1
 // (2 for usage errors), no stack trace (set GRPO_DEBUG=1 for one).
 import { generateCommand, logprobsCommand } from './generate';
+import { evalCommand, trainCommand } from './train';
 import { UsageError } from './args';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
 commands:
-  generate  --model PATH [--tokenizer PATH] --prompt TEXT [--max-new-tokens N] [--temperature T]
+  generate  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT [--max-new-tokens N] [--temperature T]
             [--top-k K] [--top-p P] [--seed S] [--json]
-  logprobs  --model PATH [--tokenizer PATH] --prompt TEXT --completion TEXT [--temperature T] [--json]
+  logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
+
+  train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]
+            --out DIR [--quiet]
+  eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
-folder (config.json, model.safetensors, tokenizer.json). Without a GPU, WebGPU runs on SwiftShader.`;
+folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
+answer columns. Without a GPU, WebGPU runs on SwiftShader.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   logprobs: logprobsCommand,
+  train: trainCommand,
+  eval: evalCommand,
 };
 
 async function main(): Promise<number> {

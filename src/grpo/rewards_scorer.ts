@@ -1,5 +1,9 @@
-// The trainer's view of reward functions: score a batch of completions with every configured function,
-// then combine them with their weights. null means "not applicable" (TRL): it is skipped in the sum.
+// The trainer's view of reward functions: score a batch of completions with every configured function
+// (built-ins in place, a custom JavaScript reward in its sandbox worker). null means "not applicable"
+// (TRL): it is skipped in the weighted sum (rewards/combine.ts).
+
+import type { RewardFuncConfig } from './config';
+import { CUSTOM_REWARD_NAME, CustomReward, REWARD_FUNCS, isBuiltinReward, withDefaults, rewardParamSpecs } from './rewards';
 
 export interface RewardItem {
   prompt: string;
@@ -12,7 +16,7 @@ export interface RewardItem {
 export interface RewardScores {
   /** [function][item] */
   perFunc: (number | null)[][];
-  /** messages of functions that failed (custom code that threw or timed out), counted per batch */
+  /** what failed: custom code that threw, returned a non-number or timed out; a built-in that threw */
   errors: string[];
 }
 
@@ -20,25 +24,61 @@ export interface RewardScorer {
   readonly names: string[];
   readonly weights: number[];
   score(items: RewardItem[]): Promise<RewardScores>;
-  dispose?(): void;
+  dispose(): void;
 }
 
-/** Weighted sum per item; an item where every function returned null gets 0 (counted in `allNull`). */
-export function weightedRewards(perFunc: (number | null)[][], weights: number[], n: number): { total: number[]; allNull: number } {
-  const total: number[] = [];
-  let allNull = 0;
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    let any = false;
-    perFunc.forEach((vals, f) => {
-      const v = vals[i];
-      if (v !== null && v !== undefined && Number.isFinite(v)) {
-        sum += weights[f] * v;
-        any = true;
-      }
-    });
-    if (!any) allNull++;
-    total.push(sum);
+type Scorer = (items: RewardItem[]) => Promise<{ values: (number | null)[]; errors: string[] }>;
+
+/** Builds the scorer for a config's reward_funcs (names are made unique: numeric_match, numeric_match_2, ...). */
+export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxCompletionLength: number): RewardScorer {
+  if (funcs.length === 0) throw new Error('reward_funcs is empty: add at least one reward function');
+  const names: string[] = [];
+  const scorers: Scorer[] = [];
+  const customs: CustomReward[] = [];
+  for (const f of funcs) {
+    let name = f.name;
+    for (let k = 2; names.includes(name); k++) name = `${f.name}_${k}`;
+    names.push(name);
+    if (f.name === CUSTOM_REWARD_NAME) {
+      const p = withDefaults(f.name, rewardParamSpecs(f.name)!, f.params);
+      const custom = new CustomReward(String(p.source), { timeoutMs: Number(p.timeout_ms) });
+      customs.push(custom);
+      scorers.push(async (items) => {
+        const r = await custom.evaluate(items.map((it) => ({ prompt: it.prompt, completion: it.completion, answer: it.answer, row: it.row })));
+        return { values: r.values, errors: r.errors.map((e) => `${name}: ${e}`) };
+      });
+    } else if (isBuiltinReward(f.name)) {
+      const entry = REWARD_FUNCS[f.name];
+      const params = withDefaults(f.name, entry.params, f.params); // throws on bad params, before training starts
+      scorers.push(async (items) => {
+        const errors: string[] = [];
+        const values = items.map((it) => {
+          try {
+            const v = entry.fn(it.completion, it.answer, it.prompt, params, {
+              completion_tokens: it.completionTokens,
+              max_completion_length: maxCompletionLength,
+            });
+            return v === null || Number.isFinite(v) ? v : null;
+          } catch (e) {
+            if (errors.length < 5) errors.push(`${name}: ${(e as Error).message}`);
+            return null;
+          }
+        });
+        return { values, errors };
+      });
+    } else {
+      throw new Error(`unknown reward function "${f.name}": use one of ${[...Object.keys(REWARD_FUNCS), CUSTOM_REWARD_NAME].join(', ')}`);
+    }
   }
-  return { total, allNull };
+  return {
+    names,
+    weights: funcs.map((f) => f.weight),
+    async score(items) {
+      const results = await Promise.all(scorers.map((s) => s(items)));
+      return { perFunc: results.map((r) => r.values), errors: results.flatMap((r) => r.errors) };
+    },
+    dispose() {
+      for (const c of customs) c.dispose();
+    },
+  };
 }

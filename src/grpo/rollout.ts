@@ -6,7 +6,8 @@ import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import { generate } from '../model/generate';
 import { computeAdvantages, type ScaleRewards } from './advantages';
-import { weightedRewards, type RewardScorer } from './rewards_scorer';
+import type { RewardScorer } from './rewards_scorer';
+import { combineRewardsDetailed } from './rewards';
 
 export interface PromptExample {
   /** the prompt as shown to the model (template applied) */
@@ -97,7 +98,8 @@ export async function rollout(
     return { prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length };
   });
   const scores = await scorer.score(items);
-  const { total, allNull } = weightedRewards(scores.perFunc, scorer.weights, items.length);
+  const { rewards: total, allNull: allNullRows } = combineRewardsDetailed(scores.perFunc, scorer.weights);
+  const allNull = allNullRows.length;
   const adv = computeAdvantages(total, G, opts.scaleRewards);
   const rewardMs = performance.now() - t1;
 

@@ -13,7 +13,8 @@ import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
 import { rollout, type PromptExample, type RolloutGroup } from './rollout';
 import { policyUpdate, type TrainSequence } from './policy_update';
-import { weightedRewards, type RewardScorer } from './rewards_scorer';
+import type { RewardScorer } from './rewards_scorer';
+import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
 import { Rng } from '../selftest/random';
 
@@ -222,7 +223,7 @@ export async function evaluatePrompts(
       completionTokens: gen.tokens[i].length,
     }));
     const scores = await scorer.score(items);
-    const { total } = weightedRewards(scores.perFunc, scorer.weights, items.length);
+    const { rewards: total } = combineRewardsDetailed(scores.perFunc, scorer.weights);
     items.forEach((it, i) => {
       const first = scores.perFunc[0]?.[i] ?? null;
       samples.push({ prompt: it.prompt, completion: it.completion, answer: it.answer, reward: total[i], pass: first !== null && first >= 1 - 1e-6 });

@@ -131,6 +131,8 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
     eosTokenIds: tokenizer.eosIds.length ? tokenizer.eosIds : config.eosTokenIds,
   };
 
+  const chatTemplate = await readChatTemplate(named.get('chat_template.jinja'), tokenizerConfig);
+
   const folder = baseName(dirName(configFile.name));
   const rawName = (configJson as { _name_or_path?: unknown })._name_or_path;
   const name = folder || (typeof rawName === 'string' && rawName ? baseName(rawName.replace(/\/+$/, '')) : 'model');
@@ -141,5 +143,24 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
     name,
     dtype: [...dtypes].map((d) => d.toLowerCase()).sort().join('+') || 'f32',
     generationConfig: generationConfig && typeof generationConfig === 'object' ? (generationConfig as Record<string, unknown>) : undefined,
+    chatTemplate,
+    specialTokens: {
+      bos_token: tokenizer.bosId !== null ? tokenizer.tokenText(tokenizer.bosId) : undefined,
+      eos_token: tokenizer.eosIds.length ? tokenizer.tokenText(tokenizer.eosIds[0]) : undefined,
+    },
   };
+}
+
+/** The chat template: chat_template.jinja when present, else tokenizer_config.json's chat_template (a string,
+ * or a list of {name, template} from which "default" is taken). */
+async function readChatTemplate(file: FileSource | undefined, tokenizerConfig: unknown): Promise<string | null> {
+  if (file) return file.text ? file.text() : new TextDecoder().decode(await file.arrayBuffer());
+  const t = (tokenizerConfig as { chat_template?: unknown } | undefined)?.chat_template;
+  if (typeof t === 'string') return t;
+  if (Array.isArray(t)) {
+    const named = t.find((x) => (x as { name?: unknown })?.name === 'default') ?? t[0];
+    const tpl = (named as { template?: unknown } | undefined)?.template;
+    if (typeof tpl === 'string') return tpl;
+  }
+  return null;
 }

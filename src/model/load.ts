@@ -17,6 +17,10 @@ export interface LoadedModel {
   name: string;
   /** the checkpoint's storage type(s): 'f32', 'bf16', 'f16', or e.g. 'bf16+f32' when mixed */
   dtype: string;
+  /** the model's Jinja chat template (Hugging Face folders that have one) */
+  chatTemplate?: string | null;
+  /** special tokens as text, for chat templates */
+  specialTokens?: { bos_token?: string; eos_token?: string };
   /** generation_config.json, when the folder has one */
   generationConfig?: Record<string, unknown>;
 }

@@ -8,10 +8,15 @@ import { sampleUniform } from './philox';
 
 export type { SampleOptions };
 
+const MASK_CLAMP = Math.fround(-1e30);
+
+const scratchF = new Float32Array(1);
+const scratchU = new Uint32Array(scratchF.buffer);
+
 /** Order-preserving u32 key of an f32 (-0 counts as +0), as key_of in sample.wgsl. */
 export function keyOf(x: number): number {
-  const bits = new Uint32Array(new Float32Array([x]).buffer)[0];
-  const b = bits === 0x80000000 ? 0 : bits;
+  scratchF[0] = x;
+  const b = scratchU[0] === 0x80000000 ? 0 : scratchU[0];
   return (b & 0x80000000) !== 0 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
 }
 
@@ -46,11 +51,13 @@ export function sampleRow(x: Float32Array, opts: SampleOptions, row: number): Sa
     return { id: imax, u: NaN, kept, cdf: new Float64Array(V), topPMargin: Infinity };
   }
   const xmax = x[imax];
-  const w = Array.from(x, (xi) => Math.exp(Math.fround(Math.fround(xi - xmax) * sp.invTemp)));
+  // the same f32 argument as weight() in sample.wgsl, including its clamp for masked logits
+  const w = Array.from(x, (xi) => Math.exp(Math.fround(Math.max(Math.fround(xi - xmax), MASK_CLAMP) * sp.invTemp)));
 
-  // top-k: the k-th largest key
-  const sorted = [...keys].sort((a, b) => b - a);
-  let threshold = opts.topK > 0 && opts.topK < V ? sorted[opts.topK - 1] : sorted[V - 1];
+  // top-k: the k-th largest key (ascending sort, so it sits at V - k); without top-k, the smallest key
+  let threshold = keys[0];
+  if (opts.topK > 0 && opts.topK < V) threshold = Uint32Array.from(keys).sort()[V - opts.topK];
+  else for (const k of keys) threshold = Math.min(threshold, k);
 
   // top-p: walk distinct values downwards, adding each value's whole mass, until the share reaches topP
   let topPMargin = Infinity;

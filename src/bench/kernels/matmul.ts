@@ -1,13 +1,13 @@
-// Matmul benchmarks: the 512^3 cube in every transpose form, the linear layers of a training step
-// (forward y = x W^T, backward dx = dy W and dW += dy^T x) at stories260K and SmolLM2-135M MLP sizes,
-// and an odd-sized cube that takes the scalar path.
-import { matmul, type MatmulOptions } from '../../gpu/kernels/matmul';
+// Matmul benchmarks: the 512^3 cube in every transpose form (and, in the NN form, on every kernel this
+// device can run it on), the linear layers of a training step (forward y = x W^T, backward dx = dy W and
+// dW += dy^T x) at stories260K and SmolLM2-135M MLP sizes, and an odd-sized cube (the scalar kernel).
+import { matmulOnPath, matmulPaths, matmulProblem, type MatmulOptions, type MatmulPath } from '../../gpu/kernels/matmul';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
 import { Rng, randn } from '../../selftest/random';
 import { timeKernel, type KernelBench, type TimeOptions } from '../harness';
 
-interface MatmulBenchCase {
+export interface MatmulBenchCase {
   name: string;
   shape: string;
   /** stored shapes of out, a, b */
@@ -17,6 +17,8 @@ interface MatmulBenchCase {
   opts: MatmulOptions;
   /** multiply-adds per run: M * K * N */
   macs: number;
+  /** the kernel to run (default: the one matmul() picks) */
+  path?: MatmulPath;
 }
 
 function cube(n: number, transA: boolean, transB: boolean): MatmulBenchCase {
@@ -41,7 +43,7 @@ export function matmulBenchCases(): MatmulBenchCase[] {
     cube(512, false, true),
     cube(512, true, false),
     cube(512, true, true),
-    { ...cube(511, false, false), name: 'matmul NN scalar path' },
+    { ...cube(511, false, false), name: 'matmul NN odd size' },
     ...linear('stories260K up', 512, 64, 172),
     ...linear('stories260K down', 512, 172, 64),
     ...linear('SmolLM2 up', 512, 576, 1536),
@@ -61,14 +63,21 @@ export async function benchMatmulCase(gpu: GpuRuntime, c: MatmulBenchCase, opts:
     const out = up(c.out, 'out');
     const a = up(c.a, 'a');
     const b = up(c.b, 'b');
-    return await timeKernel(gpu, c.name, c.shape, 2 * c.macs, () => matmul(gpu, out, a, b, c.opts), opts);
+    const path = c.path ?? matmulPaths(gpu, matmulProblem(out, a, b, c.opts), c.opts)[0];
+    const name = `${c.name} [${path}]`;
+    return await timeKernel(gpu, name, c.shape, 2 * c.macs, () => matmulOnPath(gpu, out, a, b, c.opts, path), opts);
   } finally {
     gpu.release(...made);
   }
 }
 
+/** Every case of matmulBenchCases() on the kernel matmul() picks, then the 512^3 NN cube on each other
+ * kernel that can run it here. Names end in the kernel, e.g. "matmul NN [subgroup]". */
 export async function benchMatmul(gpu: GpuRuntime, opts: TimeOptions = {}): Promise<KernelBench[]> {
   const results: KernelBench[] = [];
   for (const c of matmulBenchCases()) results.push(await benchMatmulCase(gpu, c, opts));
+  const n = 512;
+  const cubePaths = matmulPaths(gpu, { Bt: 1, M: n, K: n, N: n, batchedA: false, batchedB: false });
+  for (const path of cubePaths.slice(1)) results.push(await benchMatmulCase(gpu, { ...cube(n, false, false), path }, opts));
   return results;
 }

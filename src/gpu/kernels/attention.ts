@@ -68,49 +68,40 @@ const KV_CACHE_WRITE: KernelSpec = {
   hasParams: true,
 };
 
-/** Tiles are sized for the workgroup memory every WebGPU device has (16 KiB) and at most 256 invocations,
- * and depend only on HS, so one pipeline per head size serves every B and T. */
+/** Workgroup memory every WebGPU device has (16 KiB) and the largest workgroup the kernels use. */
 const WORKGROUP_BYTES = 16384;
 const MAX_INVOCATIONS = 256;
 /** cache positions per split-K chunk of the decode kernel (its workgroup size) */
 const DECODE_CHUNK = 64;
 
+/** Workgroup shapes of the training kernels. They depend only on HS, so one pipeline per head size serves
+ * every B and T. Invocation (group, c) owns dims 4c..4c+3 of 4 rows (forward, dq) or 4 keys (dk/dv), so a
+ * workgroup has groups * HS4 invocations (about 64); the tile along the other axis gives each invocation
+ * one or two 4 x 4 blocks of scores per tile. */
 export interface AttentionTiles {
   HS4: number;
-  /** forward and dq: query rows per workgroup (workgroup size BQ * HS4) and keys per tile */
-  fwd: { BQ: number; BK: number };
-  dq: { BQ: number; BK: number };
-  /** dk/dv: keys per workgroup (workgroup size BK * HS4) and query rows per tile */
-  dkv: { BK: number; BQ: number };
+  /** forward and dq: RG groups of 4 query rows per workgroup, BK keys per tile */
+  RG: number;
+  BK: number;
+  /** dk/dv: KG groups of 4 keys per workgroup, BR query rows per tile */
+  KG: number;
+  BR: number;
 }
 
 const tileCache = new Map<number, AttentionTiles>();
 
-/** The tile sizes the kernels use for a head size (exported for benchmarks and reports). */
 export function attentionTiles(HS: number): AttentionTiles {
   const hit = tileCache.get(HS);
   if (hit) return hit;
   const HS4 = Math.ceil(HS / 4);
   if (HS4 > MAX_INVOCATIONS) throw new Error(`attention: head size ${HS} is above the supported ${4 * MAX_INVOCATIONS}`);
-  const rows = Math.min(64, 2 ** Math.floor(Math.log2(MAX_INVOCATIONS / HS4)));
-  const fit = (bytes: (n: number) => number, what: string): number => {
-    let n = 32;
-    while (n > 1 && bytes(n) > WORKGROUP_BYTES) n /= 2;
-    if (bytes(n) > WORKGROUP_BYTES) throw new Error(`attention: no ${what} tile of head size ${HS} fits in workgroup memory`);
-    return n;
-  };
-  const tiles: AttentionTiles = {
-    HS4,
-    fwd: { BQ: rows, BK: fit((bk) => 16 * (rows * HS4 + bk * (HS4 + 1) + bk * HS4) + 4 * rows * bk, 'forward') },
-    dq: {
-      BQ: rows,
-      BK: fit((bk) => 16 * (2 * rows * HS4 + 2 * bk * (HS4 + 1)) + 4 * (rows * bk + rows * HS4 + 2 * rows), 'dq'),
-    },
-    dkv: {
-      BK: rows,
-      BQ: fit((bq) => 16 * (2 * rows * (HS4 + 1) + 2 * bq * HS4) + 4 * (2 * bq * rows + 2 * bq), 'dk/dv'),
-    },
-  };
+  const groups = Math.max(1, Math.floor(64 / HS4));
+  // groups * tile / 4 blocks of 4 x 4 per tile: one per invocation, at least 16 keys or rows per tile
+  let tile = 4 * HS4 * Math.max(1, Math.ceil(16 / (4 * HS4)));
+  // forward: ps (RG * BK vec4) + 3 floats per row; dq: dss + 2 floats per row; dk/dv: pk + dsk (2 * BR * KG vec4)
+  const bytes = (t: number) => Math.max(16 * groups * t + 12 * 4 * groups, 2 * 16 * groups * t);
+  while (tile > 4 && bytes(tile) > WORKGROUP_BYTES) tile = 4 * Math.ceil(tile / 8);
+  const tiles: AttentionTiles = { HS4, RG: groups, BK: tile, KG: groups, BR: tile };
   tileCache.set(HS, tiles);
   return tiles;
 }
@@ -153,13 +144,12 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
   expectSize(lse, B * NH * T, `attention_forward: lse (B, NH, T) ${lse.label}`);
   const buffers = [q, k, v, out, lse];
   expectDistinct('attention_forward', [out, lse], buffers);
-  const tiles = attentionTiles(HS);
-  const { BQ, BK } = tiles.fwd;
+  const { HS4, RG, BK } = attentionTiles(HS);
   gpu.dispatch(FORWARD, {
     buffers,
     params: attentionParams(dims),
-    workgroups: [Math.ceil((T * NH) / NKV / BQ), NKV, B],
-    overrides: { HS4: tiles.HS4, BQ, BK },
+    workgroups: [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
+    overrides: { HS4, RG, BK },
   });
 }
 
@@ -192,7 +182,7 @@ export function attentionBackward(
   expectSize(out, nq, `attention_backward: out (B, T, NH, HS) ${out.label}`);
   expectSize(lse, B * NH * T, `attention_backward: lse (B, NH, T) ${lse.label}`);
   expectDistinct('attention_backward', [dq, dk, dv], [dq, dk, dv, dout, q, k, v, out, lse]);
-  const tiles = attentionTiles(HS);
+  const { HS4, RG, BK, KG, BR } = attentionTiles(HS);
   const params = attentionParams(dims);
   // D = rowsum(dout * out), written by the dq pass and read by the dk/dv pass. Releasing it right after
   // recording is safe: the pool hands it out again only to work recorded (and so run) later.
@@ -200,14 +190,14 @@ export function attentionBackward(
   gpu.dispatch(BACKWARD_DQ, {
     buffers: [dout, q, k, v, out, lse, dq, dsum],
     params,
-    workgroups: [Math.ceil((T * NH) / NKV / tiles.dq.BQ), NKV, B],
-    overrides: { HS4: tiles.HS4, BQ: tiles.dq.BQ, BK: tiles.dq.BK },
+    workgroups: [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
+    overrides: { HS4, RG, BK },
   });
   gpu.dispatch(BACKWARD_DKV, {
     buffers: [dout, q, k, v, lse, dsum, dk, dv],
     params,
-    workgroups: [Math.ceil(T / tiles.dkv.BK), NKV, B],
-    overrides: { HS4: tiles.HS4, BK: tiles.dkv.BK, BQ: tiles.dkv.BQ },
+    workgroups: [Math.ceil(T / (4 * KG)), NKV, B],
+    overrides: { HS4, KG, BR },
   });
   gpu.release(dsum);
 }

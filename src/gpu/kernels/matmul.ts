@@ -1,6 +1,10 @@
-// Host wrapper for matmul.wgsl (fast path: every stored inner dim a multiple of 4, read as vec4) and
-// matmul_scalar.wgsl (every other shape). Both compute an 8x8 block of out per invocation.
+// Host wrapper for the matmul kernels, all computing an 8x8 block of out per invocation:
+//   matmul_subgroup.wgsl  every stored inner dim a multiple of 4 (read as vec4), on adapters whose
+//                         subgroups are exactly 4 wide (SwiftShader): reads of a shared across a subgroup
+//   matmul.wgsl           the same shapes on every other adapter
+//   matmul_scalar.wgsl    every other shape
 import vec4Code from '../../../shaders/matmul.wgsl?raw';
+import subgroupCode from '../../../shaders/matmul_subgroup.wgsl?raw';
 import scalarCode from '../../../shaders/matmul_scalar.wgsl?raw';
 import { f32, grid, type GpuRuntime } from '../runtime';
 import type { KernelSpec } from '../pipeline_cache';
@@ -9,6 +13,12 @@ import { expectShape, numel, shapeString, type Tensor } from '../tensor';
 const MATMUL: KernelSpec = {
   name: 'matmul',
   code: vec4Code,
+  buffers: ['read', 'read', 'read', 'read_write'],
+  hasParams: true,
+};
+const MATMUL_SUBGROUP: KernelSpec = {
+  name: 'matmul_subgroup',
+  code: subgroupCode,
   buffers: ['read', 'read', 'read', 'read_write'],
   hasParams: true,
 };
@@ -87,17 +97,52 @@ export function matmulProblem(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOpt
   return { Bt, M, K, N, batchedA, batchedB };
 }
 
+/** Which kernel runs a matmul: 'subgroup' (matmul_subgroup.wgsl), 'vec4' (matmul.wgsl), 'scalar'. */
+export type MatmulPath = 'subgroup' | 'vec4' | 'scalar';
+
+/** Whether the device's subgroups are always exactly 4 invocations (what matmul_subgroup.wgsl assumes). */
+export function hasSubgroupsOf4(gpu: GpuRuntime): boolean {
+  const info = gpu.device.adapterInfo as GPUAdapterInfo | undefined;
+  return gpu.device.features.has('subgroups') && info?.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
+}
+
+/** The kernels that can run this problem on this device, fastest first (the last is always 'scalar'). */
+export function matmulPaths(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions = {}): MatmulPath[] {
+  const { M, K, N } = prob;
+  const vec4 = K > 0 && N % 4 === 0 && (opts.transA ? M % 4 === 0 : K % 4 === 0) && (!opts.transB || K % 4 === 0);
+  if (!vec4) return ['scalar'];
+  return hasSubgroupsOf4(gpu) ? ['subgroup', 'vec4', 'scalar'] : ['vec4', 'scalar'];
+}
+
 /** out = alpha * op(a) @ op(b) (+ bias) (+ out if accumulate).
  *  op(a): (Bt, M, K) — a stored (Bt, M, K), or (Bt, K, M) when transA
  *  op(b): (Bt, K, N) — b stored (Bt, K, N), or (Bt, N, K) when transB; a 2-D b (K,N)/(N,K) is shared by every batch
  *  out: (Bt, M, N); bias: (N), added to every row; Bt = product of out's leading dims (1 for 2-D). */
 export function matmul(gpu: GpuRuntime, out: Tensor, a: Tensor, b: Tensor, opts: MatmulOptions = {}): void {
+  matmulOnPath(gpu, out, a, b, opts);
+}
+
+/** matmul on a chosen kernel (default: the fastest that can run it); checks and benchmarks use this to
+ * cover every path. Throws if that kernel cannot run this problem on this device. */
+export function matmulOnPath(
+  gpu: GpuRuntime,
+  out: Tensor,
+  a: Tensor,
+  b: Tensor,
+  opts: MatmulOptions = {},
+  path?: MatmulPath,
+): void {
   const prob = matmulProblem(out, a, b, opts);
   const bias = opts.bias ?? null;
   for (const [t, role] of [[a, 'a'], [b, 'b'], [bias, 'bias']] as const) {
     if (t && t.buffer === out.buffer) {
       throw new Error(`matmul: out ${dims(out)} is also ${role}; write into a separate tensor`);
     }
+  }
+  const paths = matmulPaths(gpu, prob, opts);
+  const chosen = path ?? paths[0];
+  if (!paths.includes(chosen)) {
+    throw new Error(`matmul: the ${chosen} kernel cannot run M=${prob.M} K=${prob.K} N=${prob.N} here (can: ${paths.join(', ')})`);
   }
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
@@ -110,10 +155,12 @@ export function matmul(gpu: GpuRuntime, out: Tensor, a: Tensor, b: Tensor, opts:
     Bt = 1;
   }
 
+  // Workgroups of 64 invocations, wgX across N and 64 / wgX across M, wgX picked to leave the fewest idle
+  // columns (the widest among equals). wgX is a uniform (one pipeline serves every shape) and a multiple
+  // of 4, which matmul_subgroup.wgsl needs: a subgroup must lie within one row of the workgroup.
   const colTiles = Math.ceil(N / BLOCK);
-  const wgX = colTiles <= 4 ? 4 : colTiles <= 8 ? 8 : 16;
-  const wgY = WG_INVOCATIONS / wgX;
-  const tilesM = Math.ceil(Math.ceil(M / BLOCK) / wgY);
+  const wgX = [16, 8, 4].reduce((best, w) => (Math.ceil(colTiles / w) * w < Math.ceil(colTiles / best) * best ? w : best));
+  const tilesM = Math.ceil(Math.ceil(M / BLOCK) / (WG_INVOCATIONS / wgX));
   const [gy, gz] = grid(tilesM * Bt);
   const workgroups = [Math.ceil(colTiles / wgX), gy, gz] as const;
   const alpha = f32(opts.alpha ?? 1);
@@ -124,23 +171,20 @@ export function matmul(gpu: GpuRuntime, out: Tensor, a: Tensor, b: Tensor, opts:
   const strideC = M * N;
   const buffers = [a, b, bias ?? a, out];
 
-  const vec4 =
-    K > 0 && N % 4 === 0 && (transA ? M % 4 === 0 : K % 4 === 0) && (!transB || K % 4 === 0);
-  if (vec4) {
-    gpu.dispatch(MATMUL, {
-      buffers,
-      params: [M, K, N, Bt, tilesM, strideA / 4, strideB / 4, strideC / 4, alpha, accumulate, hasBias],
-      workgroups,
-      overrides: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0, WG_X: wgX, WG_Y: wgY },
-    });
-  } else {
+  if (chosen === 'scalar') {
     const [aRs, aKs] = transA ? [1, M] : [K, 1];
     const [bKs, bCs] = transB ? [1, K] : [N, 1];
     gpu.dispatch(MATMUL_SCALAR, {
       buffers,
-      params: [M, K, N, Bt, tilesM, strideA, strideB, strideC, aRs, aKs, bKs, bCs, alpha, accumulate, hasBias],
+      params: [M, K, N, Bt, tilesM, wgX, strideA, strideB, strideC, aRs, aKs, bKs, bCs, alpha, accumulate, hasBias],
       workgroups,
-      overrides: { WG_X: wgX, WG_Y: wgY },
+    });
+  } else {
+    gpu.dispatch(chosen === 'subgroup' ? MATMUL_SUBGROUP : MATMUL, {
+      buffers,
+      params: [M, K, N, Bt, tilesM, wgX, strideA / 4, strideB / 4, strideC / 4, alpha, accumulate, hasBias],
+      workgroups,
+      overrides: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
     });
   }
 }

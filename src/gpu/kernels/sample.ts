@@ -48,12 +48,21 @@ export function sampleParams(opts: SampleOptions): {
   };
 }
 
+/** Invocations per row: about 8 logits each, a power of two in [16, 256] (sample.wgsl's two-level
+ * reductions need 16). Small rows get small workgroups: every pass ends in workgroup barriers, and on
+ * software adapters a barrier costs in proportion to the workgroup size. */
+export function sampleWorkgroupSize(V: number): number {
+  let wg = 16;
+  while (wg < 256 && wg * 8 < V) wg *= 2;
+  return wg;
+}
+
 /** ids[b] = one token drawn from row b of logits (B, V); ids: (B) u32. Records one dispatch. */
 export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: SampleOptions): void {
   if (logits.shape.length !== 2) throw new Error(`sample logits (${logits.label}): expected shape [B, V], got [${logits.shape.join(', ')}]`);
   const [B, V] = logits.shape;
   if (logits.dtype !== 'f32') throw new Error(`sample logits (${logits.label}): expected f32, got ${logits.dtype}`);
-  if (V < 1) throw new Error(`sample logits (${logits.label}): V must be >= 1`);
+  if (V < 1 || V >= 2 ** 24) throw new Error(`sample logits (${logits.label}): V must be in [1, 2^24), got ${V}`);
   expectShape(ids, [B], `sample ids (${ids.label})`);
   if (ids.dtype !== 'u32') throw new Error(`sample ids (${ids.label}): expected u32, got ${ids.dtype}`);
   const sp = sampleParams(opts);
@@ -74,5 +83,6 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
       sp.counter[1],
     ],
     workgroups: grid(B),
+    overrides: { WG: sampleWorkgroupSize(V) },
   });
 }

@@ -50,7 +50,7 @@ export const lengthPenalty = defineReward(
   ],
   (completion, _answer, _prompt, p, info) => {
     const target = p.target as number;
-    return Math.max(p.floor as number, -Math.abs(completionLength(completion, info) - target) / target);
+    return Math.max(p.floor as number, 0 - Math.abs(completionLength(completion, info) - target) / target);
   },
 );
 

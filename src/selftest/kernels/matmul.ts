@@ -82,7 +82,8 @@ function caseName(c: Case): string {
   return `${bt}M=${c.M} K=${c.K} N=${c.N}${flags.length ? ' ' + flags.join(' ') : ''}`;
 }
 
-async function runCase(gpu: GpuRuntime, c: Case, rng: Rng): Promise<CaseResult> {
+/** Runs one case on every kernel that can take it on this device (see matmulPaths). */
+async function runCase(gpu: GpuRuntime, c: Case, rng: Rng): Promise<CaseResult[]> {
   const Bt = c.batch.reduce((x, y) => x * y, 1);
   const { M, K, N } = c;
   const aShape = c.transA ? [K, M] : [M, K];
@@ -96,14 +97,18 @@ async function runCase(gpu: GpuRuntime, c: Case, rng: Rng): Promise<CaseResult> 
   const ta = gpu.upload(a, aFull, 'a');
   const tb = gpu.upload(b, bFull, 'b');
   const tbias = bias ? gpu.upload(bias, [N], 'bias') : null;
-  const tout = gpu.upload(out0, [...c.batch, M, N], 'out');
+  const tout = gpu.tensor([...c.batch, M, N], 'out');
   const opts = { transA: c.transA, transB: c.transB, accumulate: c.accumulate, alpha: c.alpha };
-  gpuK.matmul(gpu, tout, ta, tb, { ...opts, bias: tbias });
   const want = out0.slice();
   ref.matmul(want, a, b, Bt, M, K, N, { ...opts, bias });
-  const result = compare('matmul', caseName(c), 'out', await gpu.read(tout), want, TOL);
+  const results: CaseResult[] = [];
+  for (const path of gpuK.matmulPaths(gpu, gpuK.matmulProblem(tout, ta, tb, opts), opts)) {
+    gpu.write(tout, out0);
+    gpuK.matmulOnPath(gpu, tout, ta, tb, { ...opts, bias: tbias }, path);
+    results.push(compare('matmul', `${caseName(c)} [${path}]`, 'out', await gpu.read(tout), want, TOL));
+  }
   gpu.release(ta, tb, tbias, tout);
-  return result;
+  return results;
 }
 
 /** Mismatched shapes must throw, naming the tensors. */
@@ -145,7 +150,7 @@ export const check: KernelCheck = {
   async run(gpu) {
     const rng = new Rng(7);
     const results: CaseResult[] = [];
-    for (const c of CASES) results.push(await runCase(gpu, c, rng));
+    for (const c of CASES) results.push(...(await runCase(gpu, c, rng)));
     results.push(shapeErrors(gpu));
     return results;
   },

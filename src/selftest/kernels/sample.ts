@@ -82,7 +82,9 @@ const matchesReference: KernelCheck = {
       results.push(r);
     }
 
-    // sampling: every row of every (seed, counter) pair against the reference
+    // sampling: every row against the reference, each setting under its own (seed, counter) pairs.
+    // V = 257 and 1000 run 64 and 128 invocations per row; V = 2100 and the vocabulary-sized case below
+    // run 256 (sampleWorkgroupSize).
     const settings: [number, number, number][] = [
       // [temperature, topK, topP]
       [1.0, 0, 1],
@@ -93,12 +95,14 @@ const matchesReference: KernelCheck = {
       [1.0, 5, 0.9],
       [0.7, 40, 0.95],
     ];
-    const pairs: [number, number][] = [[0, 0], [1, 1], [12345, 7], [2 ** 40 + 3, 2 ** 33 + 5]];
-    for (const V of [257, 1000, 3001]) {
-      const B = 12;
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < 2 * settings.length; i++) pairs.push([i === 0 ? 0 : rng.int(2 ** 31), i === 1 ? 2 ** 33 + 5 : rng.int(1000)]);
+    pairs.push([2 ** 40 + 3, 0]);
+    for (const [V, B] of [[257, 12], [1000, 12], [2100, 3]]) {
       const logits = randn(B * V, rng, 2.5);
-      for (const [temperature, topK, topP] of settings) {
-        for (const [seed, counter] of pairs) {
+      for (const [si, [temperature, topK, topP]] of settings.entries()) {
+        const mine = V === 2100 ? [pairs[pairs.length - 1]] : [pairs[2 * si], pairs[2 * si + 1]];
+        for (const [seed, counter] of mine) {
           const opts = { temperature, topK, topP, seed, counter };
           results.push(judge('sample', await gpuSample(gpu, logits, B, V, opts), logits, B, V, opts));
         }
@@ -107,6 +111,27 @@ const matchesReference: KernelCheck = {
       const greedy = await gpuSample(gpu, logits, B, V, { temperature: 0, topK: 0, topP: 1, seed: 0, counter: 0 });
       const top1 = await gpuSample(gpu, logits, B, V, { temperature: 0.7, topK: 1, topP: 1, seed: 9, counter: 3 });
       results.push(expectEqualIds(`topK=1 equals greedy V=${V}`, top1, greedy));
+    }
+
+    // masked logits (-3e38, as large finite values) are never drawn, also at temperatures below 1
+    {
+      const B = 12;
+      const V = 300;
+      const logits = randn(B * V, rng, 2);
+      for (let i = 0; i < B * V; i++) if (rng.uniform() < 0.5) logits[i] = -3.0e38;
+      for (const opts of [
+        { temperature: 0.5, topK: 0, topP: 1, seed: 21, counter: 1 },
+        { temperature: 1.0, topK: 0, topP: 0.9, seed: 22, counter: 2 },
+        { temperature: 0.7, topK: 200, topP: 1, seed: 23, counter: 3 },
+      ]) {
+        const got = await gpuSample(gpu, logits, B, V, opts);
+        const r = judge('masked half of the vocabulary', got, logits, B, V, opts);
+        got.forEach((id, b) => {
+          if (logits[b * V + id] === -3.0e38) r.mismatches.push(`ids[${b}] = ${id} is a masked token`);
+        });
+        r.ok = r.mismatches.length === 0;
+        results.push(r);
+      }
     }
 
     // the same (seed, counter) reproduces the draw; the next counter draws afresh
@@ -187,7 +212,6 @@ const statistics: KernelCheck = {
       [0.7, 3, 1],
       [1.0, 0, 0.9],
       [0.7, 5, 0.8],
-      [2.0, 0, 1],
     ];
     for (const [i, [temperature, topK, topP]] of settings.entries()) {
       const opts = { temperature, topK, topP, seed: 1000 + i, counter: 5 };

@@ -1,0 +1,184 @@
+// Matrix multiply, batched, every transpose form: matmul.wgsl with its reads of a shared across a
+// subgroup of 4 (for adapters whose subgroups are always 4 invocations, as SwiftShader's are).
+//   out = alpha * op(a) @ op(b) (+ bias) (+ out when accumulate = 1)
+//   op(a): (Bt, M, K): a stored (Bt, M, K), or (Bt, K, M) when TRANS_A
+//   op(b): (Bt, K, N): b stored (Bt, K, N), or (Bt, N, K) when TRANS_B
+//   out: (Bt, M, N); bias: (N), added to every row
+// Same shapes, params, bindings, dispatch and requirements as matmul.wgsl (vec4 everywhere; batch strides
+// in vec4s). The 4 invocations of a subgroup are 4 consecutive local invocations (the host only picks this
+// kernel where subgroups are exactly 4 wide) and wg_x is a multiple of 4, so they share the workgroup row
+// li / wg_x and with it the block's rows: each reads a quarter of the 8 vec4s of a that the block needs per
+// 4 steps of k, and subgroupBroadcast hands the rest around. On SwiftShader a broadcast is a register
+// shuffle while a vec4 read is a per-invocation gather of each component; this runs about 25% faster than
+// matmul.wgsl there. Columns differ across the subgroup, so past-the-edge columns read clamped data and
+// skip their stores instead of returning: the whole subgroup must reach every broadcast.
+// Bindings: 0 params; 1 a (read), 2 b (read), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
+// Dispatch: as matmul.wgsl. Overwrites out, or accumulates (+=) into it when accumulate = 1.
+
+enable subgroups;
+// The early return below depends only on li / wg_x and the workgroup, which a subgroup shares (see above).
+diagnostic(off, subgroup_uniformity);
+
+struct Params {
+  M: u32,
+  K: u32,
+  N: u32,
+  batches: u32,
+  tiles_m: u32,
+  wg_x: u32,
+  stride_a: u32,
+  stride_b: u32,
+  stride_c: u32,
+  alpha: f32,
+  accumulate: u32,
+  has_bias: u32,
+}
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
+
+// Accumulators: row i of the block is c_i (columns 0..3) and d_i (columns 4..7).
+var<private> c0: vec4f; var<private> c1: vec4f; var<private> c2: vec4f; var<private> c3: vec4f;
+var<private> c4: vec4f; var<private> c5: vec4f; var<private> c6: vec4f; var<private> c7: vec4f;
+var<private> d0: vec4f; var<private> d1: vec4f; var<private> d2: vec4f; var<private> d3: vec4f;
+var<private> d4: vec4f; var<private> d5: vec4f; var<private> d6: vec4f; var<private> d7: vec4f;
+
+// acc + m * v, written as fma chains (SwiftShader runs `m * v` at half this speed)
+fn mv(m: mat4x4f, v: vec4f, acc: vec4f) -> vec4f {
+  return fma(m[3], vec4f(v.w), fma(m[2], vec4f(v.z), fma(m[1], vec4f(v.y), fma(m[0], vec4f(v.x), acc))));
+}
+
+// Four steps of k. alo[i] / ahi[i]: op(a) row i / i + 4 at k..k+3; blo[q] / bhi[q]: op(b) row k + q,
+// columns 0..3 / 4..7 of the block.
+fn block4(alo: mat4x4f, ahi: mat4x4f, blo: mat4x4f, bhi: mat4x4f) {
+  c0 = mv(blo, alo[0], c0); d0 = mv(bhi, alo[0], d0);
+  c1 = mv(blo, alo[1], c1); d1 = mv(bhi, alo[1], d1);
+  c2 = mv(blo, alo[2], c2); d2 = mv(bhi, alo[2], d2);
+  c3 = mv(blo, alo[3], c3); d3 = mv(bhi, alo[3], d3);
+  c4 = mv(blo, ahi[0], c4); d4 = mv(bhi, ahi[0], d4);
+  c5 = mv(blo, ahi[1], c5); d5 = mv(bhi, ahi[1], d5);
+  c6 = mv(blo, ahi[2], c6); d6 = mv(bhi, ahi[2], d6);
+  c7 = mv(blo, ahi[3], c7); d7 = mv(bhi, ahi[3], d7);
+}
+
+// One step of k: alo / ahi hold op(a) rows 0..3 / 4..7 of the block, blo / bhi op(b) columns 0..3 / 4..7.
+fn rank1(alo: vec4f, ahi: vec4f, blo: vec4f, bhi: vec4f) {
+  c0 = fma(vec4f(alo.x), blo, c0); d0 = fma(vec4f(alo.x), bhi, d0);
+  c1 = fma(vec4f(alo.y), blo, c1); d1 = fma(vec4f(alo.y), bhi, d1);
+  c2 = fma(vec4f(alo.z), blo, c2); d2 = fma(vec4f(alo.z), bhi, d2);
+  c3 = fma(vec4f(alo.w), blo, c3); d3 = fma(vec4f(alo.w), bhi, d3);
+  c4 = fma(vec4f(ahi.x), blo, c4); d4 = fma(vec4f(ahi.x), bhi, d4);
+  c5 = fma(vec4f(ahi.y), blo, c5); d5 = fma(vec4f(ahi.y), bhi, d5);
+  c6 = fma(vec4f(ahi.z), blo, c6); d6 = fma(vec4f(ahi.z), bhi, d6);
+  c7 = fma(vec4f(ahi.w), blo, c7); d7 = fma(vec4f(ahi.w), bhi, d7);
+}
+
+// out[o] (= vec4 column cv of its row) = alpha * v + bias (+ out[o])
+fn put(o: u32, cv: u32, v: vec4f) {
+  var r = p.alpha * v;
+  if (p.has_bias != 0u) { r += bias[cv]; }
+  if (p.accumulate != 0u) { r += out[o]; }
+  out[o] = r;
+}
+
+fn store_row(out_off: u32, r: u32, col: u32, c: vec4f, d: vec4f) {
+  if (r >= p.M) { return; }
+  let cv = col / 4u;
+  let o = out_off + r * (p.N / 4u) + cv;
+  put(o, cv, c);
+  if (col + 4u < p.N) { put(o + 1u, cv + 1u, d); }
+}
+
+// 64 invocations, laid out as wg_x across N by 64 / wg_x across M (a uniform, so that one pipeline
+// serves every shape).
+@compute @workgroup_size(64)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+  @builtin(subgroup_invocation_id) lane: u32,
+) {
+  let tile = wid.y + wid.z * nwg.y;
+  let batch = tile / p.tiles_m;
+  let row = ((tile % p.tiles_m) * (64u / p.wg_x) + li / p.wg_x) * 8u;
+  let col = (wid.x * p.wg_x + li % p.wg_x) * 8u;
+  if (batch >= p.batches || row >= p.M) { return; }
+
+  let K4 = p.K / 4u;
+  let M4 = p.M / 4u;
+  let N4 = p.N / 4u;
+  let a_off = batch * p.stride_a;
+  let b_off = batch * p.stride_b;
+  // Starts of this lane's two rows of a (stored (M, K)) and of the block's columns of b (stored (N, K)),
+  // clamped to the last valid row / column (as in matmul.wgsl: results from them are never stored).
+  let last_m = p.M - 1u;
+  let last_n = p.N - 1u;
+  let ral0 = a_off + min(row + 2u * lane, last_m) * K4;
+  let ral1 = a_off + min(row + 2u * lane + 1u, last_m) * K4;
+  let cb0 = b_off + min(col, last_n) * K4;
+  let cb1 = b_off + min(col + 1u, last_n) * K4;
+  let cb2 = b_off + min(col + 2u, last_n) * K4;
+  let cb3 = b_off + min(col + 3u, last_n) * K4;
+  let cb4 = b_off + min(col + 4u, last_n) * K4;
+  let cb5 = b_off + min(col + 5u, last_n) * K4;
+  let cb6 = b_off + min(col + 6u, last_n) * K4;
+  let cb7 = b_off + min(col + 7u, last_n) * K4;
+  // vec4 columns of the block in a stored (K, M) and b stored (K, N); the second one clamped likewise.
+  let av0 = a_off + row / 4u;
+  let av1 = a_off + min(row / 4u + 1u, max(M4, 1u) - 1u);
+  let bv0 = b_off + min(col / 4u, max(N4, 1u) - 1u);
+  let bv1 = b_off + min(col / 4u + 1u, max(N4, 1u) - 1u);
+
+  for (var k4 = 0u; k4 < K4; k4++) {
+    var alo: mat4x4f;
+    var ahi: mat4x4f;
+    if (TRANS_A) {
+      // lane q reads stored row k + q of a (the block's rows 0..3 and 4..7)
+      let s = (k4 * 4u + lane) * M4;
+      let lo = a[av0 + s];
+      let hi = a[av1 + s];
+      alo = transpose(mat4x4f(subgroupBroadcast(lo, 0u), subgroupBroadcast(lo, 1u), subgroupBroadcast(lo, 2u), subgroupBroadcast(lo, 3u)));
+      ahi = transpose(mat4x4f(subgroupBroadcast(hi, 0u), subgroupBroadcast(hi, 1u), subgroupBroadcast(hi, 2u), subgroupBroadcast(hi, 3u)));
+    } else {
+      // lane q reads the block's rows 2q and 2q + 1 at k..k+3
+      let r0 = a[ral0 + k4];
+      let r1 = a[ral1 + k4];
+      alo = mat4x4f(subgroupBroadcast(r0, 0u), subgroupBroadcast(r1, 0u), subgroupBroadcast(r0, 1u), subgroupBroadcast(r1, 1u));
+      ahi = mat4x4f(subgroupBroadcast(r0, 2u), subgroupBroadcast(r1, 2u), subgroupBroadcast(r0, 3u), subgroupBroadcast(r1, 3u));
+    }
+    var blo: mat4x4f;
+    var bhi: mat4x4f;
+    if (TRANS_B) {
+      blo = transpose(mat4x4f(b[cb0 + k4], b[cb1 + k4], b[cb2 + k4], b[cb3 + k4]));
+      bhi = transpose(mat4x4f(b[cb4 + k4], b[cb5 + k4], b[cb6 + k4], b[cb7 + k4]));
+    } else {
+      let s = k4 * 4u * N4;
+      blo = mat4x4f(b[bv0 + s], b[bv0 + s + N4], b[bv0 + s + 2u * N4], b[bv0 + s + 3u * N4]);
+      bhi = mat4x4f(b[bv1 + s], b[bv1 + s + N4], b[bv1 + s + 2u * N4], b[bv1 + s + 3u * N4]);
+    }
+    block4(alo, ahi, blo, bhi);
+  }
+  if (TRANS_A && !TRANS_B) {
+    // the last K % 4 steps of k (both operands are stored with k as their row)
+    for (var k = K4 * 4u; k < p.K; k++) {
+      rank1(a[av0 + k * M4], a[av1 + k * M4], b[bv0 + k * N4], b[bv1 + k * N4]);
+    }
+  }
+
+  if (col >= p.N) { return; }
+  let out_off = batch * p.stride_c;
+  store_row(out_off, row, col, c0, d0);
+  store_row(out_off, row + 1u, col, c1, d1);
+  store_row(out_off, row + 2u, col, c2, d2);
+  store_row(out_off, row + 3u, col, c3, d3);
+  store_row(out_off, row + 4u, col, c4, d4);
+  store_row(out_off, row + 5u, col, c5, d5);
+  store_row(out_off, row + 6u, col, c6, d6);
+  store_row(out_off, row + 7u, col, c7, d7);
+}

@@ -1,0 +1,60 @@
+// `npm run bench [-- --json] [-- --kernels-only]`: the adapter, its measured FMA ceiling, kernel timings
+// at the shapes that matter, and whole-model throughput for stories260K and a randomly initialised model
+// with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for comparing runs).
+import { acquireNodeGpu } from '../gpu/node';
+import { benchFmaCeiling } from './fma_ceiling';
+import { benchMatmul } from './kernels/matmul';
+import { benchModelOps, SMOLLM2_SHAPES, STORIES260K_SHAPES } from './kernels/model_ops';
+import { benchModel, randomWeights, type ModelBench } from './model_bench';
+import { formatBench, type KernelBench } from './harness';
+import { loadModelFromPath } from '../model/load_node';
+import { parseHfConfig } from '../model/config';
+import { fileURLToPath } from 'node:url';
+
+const args = new Set(process.argv.slice(2));
+const json = args.has('--json');
+const log = (s: string) => {
+  if (!json) process.stdout.write(s + '\n');
+  else process.stderr.write(s + '\n');
+};
+
+const SMOLLM2_CONFIG = {
+  architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 576, intermediate_size: 1536,
+  num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, vocab_size: 49152, rms_norm_eps: 1e-5,
+  rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2,
+};
+
+const gpu = await acquireNodeGpu();
+log(`adapter: ${gpu.describe()}`);
+const ceiling = await benchFmaCeiling(gpu);
+log(formatBench(ceiling));
+const kernels: KernelBench[] = [];
+const record = (rs: KernelBench[]) => {
+  for (const r of rs) {
+    kernels.push(r);
+    log(formatBench(r, ceiling.gflops));
+  }
+};
+record(await benchMatmul(gpu));
+record(await benchModelOps(gpu, STORIES260K_SHAPES));
+record(await benchModelOps(gpu, SMOLLM2_SHAPES));
+
+const models: ModelBench[] = [];
+if (!args.has('--kernels-only')) {
+  const storiesPath = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+  const stories = await loadModelFromPath(storiesPath);
+  models.push(await benchModel(gpu, 'stories260K', stories.config, stories.weights, { promptLen: 32, decodeSteps: 32, trainB: 8, trainT: 64 }));
+  log(JSON.stringify(models[models.length - 1]));
+  const smol = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');
+  models.push(await benchModel(gpu, 'SmolLM2-135M (random init)', smol, randomWeights(smol, 1), { promptLen: 32, decodeSteps: 4, trainB: 2, trainT: 64 }));
+  log(JSON.stringify(models[models.length - 1]));
+}
+
+const result = {
+  adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
+  fma_ceiling_gflops: ceiling.gflops,
+  kernels: kernels.map((k) => ({ ...k, fraction_of_ceiling: k.gflops / ceiling.gflops })),
+  models,
+};
+if (json) process.stdout.write(JSON.stringify(result) + '\n');
+gpu.destroy();

@@ -1,0 +1,31 @@
+// Reading and writing PEFT adapter folders from the command line.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { ModelConfig } from '../model/config';
+import type { LoraSet } from '../model/lora';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter } from '../model/peft_adapter';
+
+export async function readAdapterDir(dir: string, model: ModelConfig): Promise<ParsedAdapter> {
+  const read = async (name: string) => {
+    try {
+      return await readFile(join(dir, name));
+    } catch {
+      throw new Error(`${join(dir, name)}: not found (an adapter folder holds ${ADAPTER_WEIGHTS} and ${ADAPTER_CONFIG})`);
+    }
+  };
+  const weights = await read(ADAPTER_WEIGHTS);
+  const config = (await read(ADAPTER_CONFIG)).toString('utf8');
+  return parsePeftAdapter({ weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), config }, model);
+}
+
+export async function loadAdapterDir(gpu: GpuRuntime, dir: string, model: ModelConfig): Promise<LoraSet> {
+  return createLoraFromAdapter(gpu, model, await readAdapterDir(dir, model));
+}
+
+export async function writeAdapterDir(gpu: GpuRuntime, dir: string, lora: LoraSet, baseModel: string, loraDropout: number): Promise<void> {
+  const files = await exportPeftAdapter(gpu, lora, baseModel, loraDropout);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, ADAPTER_WEIGHTS), files.weights);
+  await writeFile(join(dir, ADAPTER_CONFIG), files.config);
+}

@@ -1,0 +1,180 @@
+// `grpo-playground train` and `grpo-playground eval`: the same trainer as the page's worker, from Node.
+import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { acquireNodeGpu } from '../gpu/node';
+import { loadModelFromPath } from '../model/load_node';
+import type { LoadedModel } from '../model/load';
+import { GpuTransformer } from '../model/transformer';
+import { LoraSet, type LoraModule } from '../model/lora';
+import { parseDatasetBytes, splitDataset, type ParsedDataset } from '../data';
+import { defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
+import { createRewardScorer } from '../grpo/rewards_scorer';
+import { preparePrompts } from '../grpo/prompts';
+import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
+import { SftTrainer } from '../grpo/sft';
+import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
+import { numberOpt, parse, requireString } from './args';
+
+async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
+  const ctx = { maxSequenceLength: model.config.maxPositionEmbeddings };
+  if (!path) {
+    const c = defaultConfig();
+    const problems = validateConfig(c, ctx);
+    if (problems.length) throw new Error(`default config: ${problems.join('; ')}`);
+    return c;
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`${path}: config file not found`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseConfigJson(json, path, ctx);
+}
+
+async function readDataset(path: string): Promise<ParsedDataset> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new Error(`${path}: dataset file not found`);
+  }
+  const ds = parseDatasetBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  if (ds.rows.length === 0) {
+    const first = ds.issues[0];
+    throw new Error(`${path}: no usable rows${first ? ` (line ${first.line}${first.field ? `, ${first.field}` : ''}: ${first.message})` : ''}`);
+  }
+  return ds;
+}
+
+function describeDataset(path: string, ds: ParsedDataset): string {
+  const c = ds.counts;
+  const skipped = c.invalid ? `, ${c.invalid} invalid rows skipped (first: line ${ds.issues[0]?.line}: ${ds.issues[0]?.message})` : '';
+  return `${path}: ${c.kept} rows (${ds.format}, prompt="${ds.mapping.prompt}", answer="${ds.mapping.answer}")${skipped}${c.duplicate ? `, ${c.duplicate} duplicates` : ''}`;
+}
+
+const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, {
+    model: { type: 'string' },
+    tokenizer: { type: 'string' },
+    dataset: { type: 'string' },
+    config: { type: 'string' },
+    steps: { type: 'string' },
+    sft: { type: 'boolean' },
+    out: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  const modelPath = requireString(v, 'model');
+  const dataPath = requireString(v, 'dataset');
+  const outDir = requireString(v, 'out');
+  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const config = await readConfig(v.config as string | undefined, loaded);
+  config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const ds = await readDataset(dataPath);
+  const log = (s: string) => {
+    if (!v.quiet) process.stdout.write(s + '\n');
+  };
+  log(describeDataset(dataPath, ds));
+  const split = splitDataset(ds.rows, config.eval_split, config.seed);
+  const train = preparePrompts(split.train, loaded, config);
+  const evalSet = preparePrompts(split.eval, loaded, config);
+  if (train.truncated + evalSet.truncated) log(`${train.truncated + evalSet.truncated} prompts longer than max_prompt_length=${config.max_prompt_length} were cut from the left`);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  const metricsPath = join(outDir, 'metrics.jsonl');
+  await writeFile(metricsPath, '');
+  const writeMetrics = (m: Metrics) => appendFile(metricsPath, JSON.stringify(m) + '\n');
+
+  const gpu = await acquireNodeGpu();
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  try {
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(model.bytes / 4 / 1e6).toFixed(2)}M parameters; adapter: ${gpu.describe()}`);
+    log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
+    if (v.sft) {
+      const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules as LoraModule[], useRslora: config.use_rslora });
+      lora.initialize(config.seed);
+      const eos = loaded.tokenizer.eosIds[0];
+      const examples = train.examples.map((e) => ({
+        prompt: e.ids,
+        answer: [...loaded.tokenizer.encode(e.answer, { addBos: false }), ...(eos !== undefined ? [eos] : [])],
+      }));
+      const sft = new SftTrainer(gpu, model, examples, {
+        mode: 'lora', learningRate: config.learning_rate, scheduler: config.lr_scheduler_type, warmupRatio: config.warmup_ratio,
+        maxSteps: config.max_steps, batchSize: config.prompts_per_step * config.num_generations, seed: config.seed,
+        beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay, maxGradNorm: config.max_grad_norm,
+      }, lora);
+      for (let s = 0; s < config.max_steps; s++) {
+        const r = await sft.trainStep();
+        await writeMetrics({ ...r, skipped: r.skipped ? 1 : 0 });
+        log(`step ${r.step}/${config.max_steps}  loss ${fmt(r.loss)}  grad_norm ${fmt(r.grad_norm)}  lr ${r.learning_rate.toExponential(2)}  ${fmt(r.step_time, 2)}s`);
+      }
+      await writeAdapterDir(gpu, outDir, lora, loaded.name, config.lora_dropout);
+      sft.release();
+      lora.release();
+    } else {
+      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer });
+      const evaluate = async (): Promise<Metrics> => {
+        if (evalSet.examples.length === 0) return {};
+        const e = await trainer.evaluate();
+        log(`eval @ step ${e.step}: pass@1 ${fmt(e['pass@1'])}  reward ${fmt(e.reward_mean)}  (n=${e.n})`);
+        return { 'eval/pass@1': e['pass@1'], 'eval/reward_mean': e.reward_mean };
+      };
+      await writeMetrics({ step: 0, ...(await evaluate()) });
+      for (let s = 1; s <= config.max_steps; s++) {
+        const r = await trainer.trainStep();
+        const m = r.metrics;
+        const due = s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0);
+        const ev = due ? await evaluate() : {};
+        await writeMetrics({ step: s, ...m, ...ev });
+        log(`step ${s}/${config.max_steps}  reward ${fmt(m.reward)} ±${fmt(m.reward_std, 2)}  loss ${fmt(m.loss, 4)}  kl ${fmt(m.kl, 4)}  ` +
+          `len ${fmt(m['completions/mean_length'], 1)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s` +
+          (r.rewardErrors.length ? `  reward errors: ${r.rewardErrors[0]}` : ''));
+      }
+      await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
+      trainer.release();
+    }
+    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl`);
+  } finally {
+    scorer.dispose();
+    gpu.destroy();
+  }
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, {
+    model: { type: 'string' },
+    tokenizer: { type: 'string' },
+    adapter: { type: 'string' },
+    dataset: { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const modelPath = requireString(v, 'model');
+  const dataPath = requireString(v, 'dataset');
+  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const config = await readConfig(v.config as string | undefined, loaded);
+  const ds = await readDataset(dataPath);
+  const prompts = preparePrompts(ds.rows, loaded, config);
+  const gpu = await acquireNodeGpu();
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  try {
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
+    const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length);
+    if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n }) + '\n');
+    else process.stdout.write(`pass@1 ${fmt(r['pass@1'])}  reward_mean ${fmt(r.reward_mean)}  n ${r.n}\n`);
+  } finally {
+    scorer.dispose();
+    gpu.destroy();
+  }
+}
+

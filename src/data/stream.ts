@@ -1,0 +1,62 @@
+// Big dataset files without freezing the page: bytes arrive in chunks (e.g. File.stream()), are checked
+// as UTF-8 and decoded incrementally, and parsed piece by piece, yielding to the event loop between
+// pieces. JSONL and CSV are parsed as they arrive; a JSON array is gathered and parsed at the end.
+
+import { DatasetParser } from './parse';
+import { countNewlines, notUtf8Message, Utf8Validator } from './utf8';
+import { DatasetError, type ParseOptions, type ParsedDataset } from './types';
+
+/** Work this long (ms) between yields to the event loop. */
+const SLICE_MS = 12;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+export async function parseDatasetStream(
+  chunks: AsyncIterable<Uint8Array>,
+  fileName: string,
+  onProgress?: (bytes: number) => void,
+  opts: ParseOptions = {},
+): Promise<ParsedDataset> {
+  const parser = new DatasetParser(fileName, opts);
+  const validator = new Utf8Validator();
+  const decoder = new TextDecoder('utf-8');
+  let bytes = 0;
+  let lines = 0;
+  let sliceStart = performance.now();
+  for await (const chunk of chunks) {
+    const bad = validator.push(chunk);
+    if (bad >= 0) {
+      const line = lines + countNewlines(chunk, 0, Math.max(0, bad - bytes)) + 1;
+      throw new DatasetError(`${fileName}: ${notUtf8Message(bad, line, validator.badByte)}`);
+    }
+    lines += countNewlines(chunk);
+    bytes += chunk.length;
+    parser.push(decoder.decode(chunk, { stream: true }));
+    onProgress?.(bytes);
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
+  }
+  if (bytes === 0) throw new DatasetError(`${fileName} is empty (0 bytes)`);
+  const unfinished = validator.end();
+  if (unfinished >= 0) throw new DatasetError(`${fileName}: ${notUtf8Message(unfinished, lines + 1, undefined)}`);
+  parser.push(decoder.decode());
+  return parser.finish();
+}
+
+/** The chunks of a browser File or Blob (its stream), for parseDatasetStream. */
+export async function* blobChunks(blob: Blob): AsyncIterable<Uint8Array> {
+  const reader = blob.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

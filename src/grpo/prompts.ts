@@ -1,0 +1,33 @@
+// Dataset rows -> prompts the model sees: template and chat template applied, tokenized with BOS, and
+// truncated to max_prompt_length from the left (TRL keeps a prompt's end), BOS kept. Truncations are counted.
+
+import type { DatasetRow } from '../data';
+import { formatPrompt } from '../data';
+import type { LoadedModel } from '../model/load';
+import type { GrpoConfig } from './config';
+import type { PromptExample } from './rollout';
+
+export interface PreparedPrompts {
+  examples: PromptExample[];
+  /** prompts longer than max_prompt_length, cut from the left */
+  truncated: number;
+}
+
+export function preparePrompts(rows: readonly DatasetRow[], model: Pick<LoadedModel, 'tokenizer' | 'chatTemplate' | 'specialTokens'>, c: GrpoConfig): PreparedPrompts {
+  let truncated = 0;
+  const examples = rows.map((row) => {
+    const text = formatPrompt(row, c, model.chatTemplate ?? null, model.specialTokens ?? {});
+    // A rendered chat template carries its own BOS text; otherwise ask the tokenizer for exactly one BOS.
+    const templated = c.use_chat_template && !!model.chatTemplate;
+    let ids = model.tokenizer.encode(text, templated ? undefined : { addBos: true });
+    if (ids.length > c.max_prompt_length) {
+      truncated++;
+      const bos = model.tokenizer.bosId;
+      const keepBos = bos !== null && ids[0] === bos;
+      ids = keepBos ? [bos, ...ids.slice(ids.length - c.max_prompt_length + 1)] : ids.slice(ids.length - c.max_prompt_length);
+    }
+    if (ids.length === 0) ids = model.tokenizer.bosId !== null ? [model.tokenizer.bosId] : ids;
+    return { text, ids, answer: row.answer, raw: row.raw };
+  });
+  return { examples, truncated };
+}
