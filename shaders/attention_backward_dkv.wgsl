@@ -5,7 +5,7 @@
 // The sum over the G = NH / NKV query heads of a group is part of the row loop, so every element of dk and
 // dv is owned by one invocation and summed in a fixed order (deterministic, no atomics).
 // Shapes: dout, q (B, T, NH, HS); k, v, dk, dv (B, T, NKV, HS); lse, dsum (B, NH, T).
-// Bindings: 0 params {T, NH, NKV, HS, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
+// Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
 //           7 dk (write), 8 dv (write).
 // Dispatch: (ceil(T / (4 * KG)), NKV, B). A workgroup owns 4 * KG key positions of kv head g and visits
 //   the query rows R = t * G + i (as in the forward) with t >= its first key, BR rows per tile:
@@ -14,20 +14,20 @@
 //   2. invocation (kg, c) = (lid / HS4, lid % HS4) owns dims 4c..4c+3 of dk and dv of keys 4kg..4kg+3 in
 //      registers and adds P dout and dS q over the tile's rows, in row order.
 // Overwrites dk and dv.
-// Overrides: HS4 = ceil(HS / 4), KG key groups of 4 per workgroup, BR rows per tile (a multiple of 4);
-//   the workgroup size is KG * HS4.
+// Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), KG key
+//   groups of 4 per workgroup, BR rows per tile (a multiple of 4); the workgroup size is KG * HS4.
 
-struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
+struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
-@group(0) @binding(1) var<storage, read> dout: array<f32>;
-@group(0) @binding(2) var<storage, read> q: array<f32>;
-@group(0) @binding(3) var<storage, read> k: array<f32>;
-@group(0) @binding(4) var<storage, read> v: array<f32>;
+@group(0) @binding(1) var<storage, read> dout: array<vec4f>;
+@group(0) @binding(2) var<storage, read> q: array<vec4f>;
+@group(0) @binding(3) var<storage, read> k: array<vec4f>;
+@group(0) @binding(4) var<storage, read> v: array<vec4f>;
 @group(0) @binding(5) var<storage, read> lse: array<f32>;
 @group(0) @binding(6) var<storage, read> dsum: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dk: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dv: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dk: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> dv: array<vec4f>;
 
 override HS4: u32 = 16u;
 override KG: u32 = 4u;
@@ -36,41 +36,9 @@ override BR: u32 = 64u;
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
 
-fn load_dout(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(dout[base + d], dout[base + d + 1u], dout[base + d + 2u], dout[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = dout[base + d + i]; }
-  return r;
-}
-
-fn load_q(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(q[base + d], q[base + d + 1u], q[base + d + 2u], q[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = q[base + d + i]; }
-  return r;
-}
-
-fn load_k(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(k[base + d], k[base + d + 1u], k[base + d + 2u], k[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = k[base + d + i]; }
-  return r;
-}
-
-fn load_v(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(v[base + d], v[base + d + 1u], v[base + d + 2u], v[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = v[base + d + i]; }
-  return r;
-}
-
-// offset of row R (= t * G + i) of kv head g in q / dout
+// vec4 offset of row R (= t * G + i) of kv head g in q / dout
 fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * p.HS;
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
 }
 
 // index of row R of kv head g in lse / dsum
@@ -78,8 +46,9 @@ fn row_index(b: u32, g: u32, R: u32) -> u32 {
   return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
 }
 
+// vec4 offset of key j of kv head g in k / v / dk / dv
 fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * p.HS;
+  return ((b * p.T + j) * p.NKV + g) * HS4;
 }
 
 // which of 4 keys row R sees (none when R is past the last row)
@@ -152,16 +121,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         var dp3 = vec4f(0.0);
         for (var c2 = 0u; c2 < HS4; c2++) {
           // q * km = (dot(q, k_0), dot(q, k_1), dot(q, k_2), dot(q, k_3))
-          let km = mat4x4f(load_k(kb0, c2), load_k(kb1, c2), load_k(kb2, c2), load_k(kb3, c2));
-          let vm = mat4x4f(load_v(kb0, c2), load_v(kb1, c2), load_v(kb2, c2), load_v(kb3, c2));
-          s0 += load_q(qb0, c2) * km;
-          s1 += load_q(qb1, c2) * km;
-          s2 += load_q(qb2, c2) * km;
-          s3 += load_q(qb3, c2) * km;
-          dp0 += load_dout(qb0, c2) * vm;
-          dp1 += load_dout(qb1, c2) * vm;
-          dp2 += load_dout(qb2, c2) * vm;
-          dp3 += load_dout(qb3, c2) * vm;
+          let km = mat4x4f(k[kb0 + c2], k[kb1 + c2], k[kb2 + c2], k[kb3 + c2]);
+          let vm = mat4x4f(v[kb0 + c2], v[kb1 + c2], v[kb2 + c2], v[kb3 + c2]);
+          s0 += q[qb0 + c2] * km;
+          s1 += q[qb1 + c2] * km;
+          s2 += q[qb2 + c2] * km;
+          s3 += q[qb3 + c2] * km;
+          dp0 += dout[qb0 + c2] * vm;
+          dp1 += dout[qb1 + c2] * vm;
+          dp2 += dout[qb2 + c2] * vm;
+          dp3 += dout[qb3 + c2] * vm;
         }
         // key j is seen by row r when j <= position of r (which also keeps j < T); P <= 1 since lse >= s,
         // and the min() keeps masked entries finite before select() drops them
@@ -197,9 +166,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var t = Rb / G;
     var i = Rb % G;
     for (var r = 0u; r < nr; r++) {
-      let base = ((b * p.T + t) * p.NH + g * G + i) * p.HS;
-      let q4 = load_q(base, c) * p.scale;
-      let do4 = load_dout(base, c);
+      let base = ((b * p.T + t) * p.NH + g * G + i) * HS4 + c;
+      let q4 = q[base] * p.scale;
+      let do4 = dout[base];
       let pr = pk[r * KG + kg];
       let dr = dsk[r * KG + kg];
       dv0 += pr.x * do4;
@@ -224,12 +193,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var a = dk0;
       var w = dv0;
       if (e == 1u) { a = dk1; w = dv1; } else if (e == 2u) { a = dk2; w = dv2; } else if (e == 3u) { a = dk3; w = dv3; }
-      let base = key_base(b, g, key);
-      let d = 4u * c;
-      for (var x = 0u; x < 4u && d + x < p.HS; x++) {
-        dk[base + d + x] = a[x];
-        dv[base + d + x] = w[x];
-      }
+      let base = key_base(b, g, key) + c;
+      dk[base] = a;
+      dv[base] = w;
     }
   }
 }

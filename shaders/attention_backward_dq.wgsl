@@ -7,7 +7,7 @@
 //   dS[t, j] = P[t, j] * (dP[t, j] - D[t])
 //   dq[b, t, h, :] = scale * sum_{j <= t} dS[t, j] * k[b, j, g, :]
 // Shapes: dout, q, out, dq (B, T, NH, HS); k, v (B, T, NKV, HS); lse, dsum (B, NH, T).
-// Bindings: 0 params {T, NH, NKV, HS, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 out, 6 lse (read);
+// Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 out, 6 lse (read);
 //           7 dq (write), 8 dsum (write: D, read by attention_backward_dkv.wgsl).
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG; rows R = t * G + i as in attention_forward.wgsl.
 //   First one invocation per row forms D. Then per tile of BK keys: invocations compute dS for blocks of
@@ -15,19 +15,19 @@
 //   (lid / HS4, lid % HS4) adds dS k to dims 4c..4c+3 of rows 4rg..4rg+3, held in registers, in key order
 //   (deterministic).
 // Overwrites dq and dsum.
-// Overrides: HS4 = ceil(HS / 4), RG row groups of 4 per workgroup, BK keys per tile (a multiple of 4);
-//   the workgroup size is RG * HS4.
+// Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), RG row
+//   groups of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4.
 
-struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
+struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
-@group(0) @binding(1) var<storage, read> dout: array<f32>;
-@group(0) @binding(2) var<storage, read> q: array<f32>;
-@group(0) @binding(3) var<storage, read> k: array<f32>;
-@group(0) @binding(4) var<storage, read> v: array<f32>;
-@group(0) @binding(5) var<storage, read> out: array<f32>;
+@group(0) @binding(1) var<storage, read> dout: array<vec4f>;
+@group(0) @binding(2) var<storage, read> q: array<vec4f>;
+@group(0) @binding(3) var<storage, read> k: array<vec4f>;
+@group(0) @binding(4) var<storage, read> v: array<vec4f>;
+@group(0) @binding(5) var<storage, read> out: array<vec4f>;
 @group(0) @binding(6) var<storage, read> lse: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dq: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dq: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> dsum: array<f32>;
 
 override HS4: u32 = 16u;
@@ -38,49 +38,9 @@ var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
 var<workgroup> rowLse: array<f32, 4u * RG>;
 var<workgroup> rowD: array<f32, 4u * RG>;
 
-fn load_dout(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(dout[base + d], dout[base + d + 1u], dout[base + d + 2u], dout[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = dout[base + d + i]; }
-  return r;
-}
-
-fn load_q(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(q[base + d], q[base + d + 1u], q[base + d + 2u], q[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = q[base + d + i]; }
-  return r;
-}
-
-fn load_k(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(k[base + d], k[base + d + 1u], k[base + d + 2u], k[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = k[base + d + i]; }
-  return r;
-}
-
-fn load_v(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(v[base + d], v[base + d + 1u], v[base + d + 2u], v[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = v[base + d + i]; }
-  return r;
-}
-
-fn load_out(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(out[base + d], out[base + d + 1u], out[base + d + 2u], out[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = out[base + d + i]; }
-  return r;
-}
-
-// offset of row R (= t * G + i) of kv head g in q / dout / out / dq
+// vec4 offset of row R (= t * G + i) of kv head g in q / dout / out / dq
 fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * p.HS;
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
 }
 
 // index of row R of kv head g in lse / dsum
@@ -88,8 +48,9 @@ fn row_index(b: u32, g: u32, R: u32) -> u32 {
   return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
 }
 
+// vec4 offset of key j of kv head g in k / v
 fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * p.HS;
+  return ((b * p.T + j) * p.NKV + g) * HS4;
 }
 
 @compute @workgroup_size(RG * HS4)
@@ -108,7 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var L = 0.0;
     if (R < TG) {
       let base = row_base(b, g, R);
-      for (var c2 = 0u; c2 < HS4; c2++) { D += dot(load_dout(base, c2), load_out(base, c2)); }
+      for (var c2 = 0u; c2 < HS4; c2++) { D += dot(dout[base + c2], out[base + c2]); }
       L = lse[row_index(b, g, R)];
       dsum[row_index(b, g, R)] = D;
     }
@@ -162,16 +123,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         var dp2 = vec4f(0.0);
         var dp3 = vec4f(0.0);
         for (var c2 = 0u; c2 < HS4; c2++) {
-          let qm = mat4x4f(load_q(qb0, c2), load_q(qb1, c2), load_q(qb2, c2), load_q(qb3, c2));
-          let dm = mat4x4f(load_dout(qb0, c2), load_dout(qb1, c2), load_dout(qb2, c2), load_dout(qb3, c2));
-          s0 += load_k(kb0, c2) * qm;
-          s1 += load_k(kb1, c2) * qm;
-          s2 += load_k(kb2, c2) * qm;
-          s3 += load_k(kb3, c2) * qm;
-          dp0 += load_v(kb0, c2) * dm;
-          dp1 += load_v(kb1, c2) * dm;
-          dp2 += load_v(kb2, c2) * dm;
-          dp3 += load_v(kb3, c2) * dm;
+          let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
+          let dm = mat4x4f(dout[qb0 + c2], dout[qb1 + c2], dout[qb2 + c2], dout[qb3 + c2]);
+          s0 += k[kb0 + c2] * qm;
+          s1 += k[kb1 + c2] * qm;
+          s2 += k[kb2 + c2] * qm;
+          s3 += k[kb3 + c2] * qm;
+          dp0 += v[kb0 + c2] * dm;
+          dp1 += v[kb1 + c2] * dm;
+          dp2 += v[kb2 + c2] * dm;
+          dp3 += v[kb3 + c2] * dm;
         }
         let rl = 4u * rb;
         let lse4 = vec4f(rowLse[rl], rowLse[rl + 1u], rowLse[rl + 2u], rowLse[rl + 3u]);
@@ -198,7 +159,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var nvg = 0u;
       if (tg >= j0) { nvg = min(BK, tg + 1u - j0); }
       for (var j = 0u; j < nvg; j++) {
-        let k4 = load_k(key_base(b, g, j0 + j), c);
+        let k4 = k[key_base(b, g, j0 + j) + c];
         let dj = dss[j * RG + rg];
         g0 += dj.x * k4;
         g1 += dj.y * k4;
@@ -213,10 +174,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (R < TG) {
       var a = g0;
       if (i == 1u) { a = g1; } else if (i == 2u) { a = g2; } else if (i == 3u) { a = g3; }
-      let o = a * p.scale;
-      let base = row_base(b, g, R);
-      let d = 4u * c;
-      for (var e = 0u; e < 4u && d + e < p.HS; e++) { dq[base + d + e] = o[e]; }
+      dq[row_base(b, g, R) + c] = a * p.scale;
     }
   }
 }

@@ -5,7 +5,7 @@
 //   out[b, t, h, :] = sum_j exp(s[t, j] - lse[b, h, t]) * v[b, j, g, :]
 //   lse[b, h, t]    = log(sum_{j <= t} exp(s[t, j]))    computed as m + log(sum exp(s - m)), m = row max
 // Shapes: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T). All row-major, contiguous.
-// Bindings: 0 params {T, NH, NKV, HS, G, scale}; 1 q (read), 2 k (read), 3 v (read), 4 out (write),
+// Bindings: 0 params {T, NH, NKV, G, scale}; 1 q (read), 2 k (read), 3 v (read), 4 out (write),
 //           5 lse (write).
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG. A workgroup owns BQ "rows" of kv head g: row
 //   R = t * G + i is query position t of head g * G + i, so one pass over the keys serves every query head
@@ -19,16 +19,16 @@
 //   Blocks above the diagonal are skipped; rows past T * G are idle. Software adapters turn every load
 //   with a computed index into a per-lane gather, so the blocking matters more there than on GPUs.
 // Saves for backward: lse. Overwrites out and lse.
-// Overrides: HS4 = ceil(HS / 4) (dims are handled as vec4s; a ragged tail reads as zeros), RG row groups
+// Overrides: HS4 = HS / 4 (HS must be a multiple of 4: q, k, v and out are read as vec4s), RG row groups
 //   of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4.
 
-struct Params { T: u32, NH: u32, NKV: u32, HS: u32, G: u32, scale: f32 }
+struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> q: array<vec4f>;
+@group(0) @binding(2) var<storage, read> k: array<vec4f>;
+@group(0) @binding(3) var<storage, read> v: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
 
 override HS4: u32 = 16u;
@@ -43,37 +43,14 @@ var<workgroup> rowM: array<f32, 4u * RG>;
 var<workgroup> rowL: array<f32, 4u * RG>;
 var<workgroup> rowAlpha: array<f32, 4u * RG>;
 
-fn load_q(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(q[base + d], q[base + d + 1u], q[base + d + 2u], q[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = q[base + d + i]; }
-  return r;
-}
-
-fn load_k(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(k[base + d], k[base + d + 1u], k[base + d + 2u], k[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = k[base + d + i]; }
-  return r;
-}
-
-fn load_v(base: u32, c: u32) -> vec4f {
-  let d = 4u * c;
-  if (d + 4u <= p.HS) { return vec4f(v[base + d], v[base + d + 1u], v[base + d + 2u], v[base + d + 3u]); }
-  var r = vec4f(0.0);
-  for (var i = 0u; d + i < p.HS; i++) { r[i] = v[base + d + i]; }
-  return r;
-}
-
-// offset of row R (= t * G + i) of kv head g in q / out
+// vec4 offset of row R (= t * G + i) of kv head g in q / out
 fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * p.HS;
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
 }
 
+// vec4 offset of key j of kv head g in k / v
 fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * p.HS;
+  return ((b * p.T + j) * p.NKV + g) * HS4;
 }
 
 @compute @workgroup_size(RG * HS4)
@@ -127,11 +104,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         var s3 = vec4f(0.0);
         for (var c2 = 0u; c2 < HS4; c2++) {
           // k * m = (dot(k, q_0), dot(k, q_1), dot(k, q_2), dot(k, q_3))
-          let qm = mat4x4f(load_q(qb0, c2), load_q(qb1, c2), load_q(qb2, c2), load_q(qb3, c2));
-          s0 += load_k(kb0, c2) * qm;
-          s1 += load_k(kb1, c2) * qm;
-          s2 += load_k(kb2, c2) * qm;
-          s3 += load_k(kb3, c2) * qm;
+          let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
+          s0 += k[kb0 + c2] * qm;
+          s1 += k[kb1 + c2] * qm;
+          s2 += k[kb2 + c2] * qm;
+          s3 += k[kb3 + c2] * qm;
         }
         let o = 4u * kb * RG + rb;
         ps[o] = s0 * p.scale;
@@ -180,7 +157,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       a2 *= rowAlpha[4u * rg + 2u];
       a3 *= rowAlpha[4u * rg + 3u];
       for (var j = 0u; j < nvg; j++) {
-        let v4 = load_v(key_base(b, g, j0 + j), c);
+        let v4 = v[key_base(b, g, j0 + j) + c];
         let pj = ps[j * RG + rg];
         a0 += pj.x * v4;
         a1 += pj.y * v4;
@@ -197,10 +174,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var a = a0;
       if (i == 1u) { a = a1; } else if (i == 2u) { a = a2; } else if (i == 3u) { a = a3; }
       let rr = 4u * rg + i;
-      let o = a / rowL[rr];
-      let base = row_base(b, g, R);
-      let d = 4u * c;
-      for (var e = 0u; e < 4u && d + e < p.HS; e++) { out[base + d + e] = o[e]; }
+      out[row_base(b, g, R) + c] = a / rowL[rr];
       if (c == 0u) { lse[(b * p.NH + g * G + R % G) * p.T + R / G] = rowM[rr] + log(rowL[rr]); }
     }
   }

@@ -7,7 +7,10 @@ import { connectEngine, useAppStore } from './ui/store';
 import { startEngineWorker } from './worker/client';
 import './ui/styles.css';
 
-connectEngine(startEngineWorker());
+const engine = startEngineWorker();
+connectEngine(engine);
+// The engine client, for scripted use from the console and for the end-to-end tests.
+(window as unknown as { grpoEngine: typeof engine }).grpoEngine = engine;
 void useAppStore.getState().loadAdapter();
 
 const root = document.getElementById('root');

@@ -57,7 +57,7 @@ export class GrpoTrainer {
   private cursor = 0;
   private epoch = 0;
 
-  constructor(readonly init: TrainerInit) {
+  constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
     this.lora = new LoraSet(gpu, model.config, {
@@ -76,6 +76,11 @@ export class GrpoTrainer {
 
   get config(): GrpoConfig {
     return this.init.config;
+  }
+
+  /** A resumed run may be lengthened or shortened and evaluated at another interval; nothing else changes. */
+  setRunLength(maxSteps: number, evalInterval: number): void {
+    this.init = { ...this.init, config: { ...this.init.config, max_steps: maxSteps, eval_interval: evalInterval } };
   }
 
   /** The next prompts, epoch by epoch in a seeded order. */

@@ -7,6 +7,8 @@ import { acquireGpu, WEBGPU_HELP } from '../gpu/device';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
+import type { FileSource } from '../model/load';
+import { TrainingSession } from './training_session';
 import {
   REPORTED_LIMITS,
   type AdapterInfo,
@@ -18,6 +20,7 @@ import {
   type RequestType,
   type SelfTestSummary,
   type ValueOf,
+  type FilePayload,
 } from './protocol';
 
 type Handler<K extends RequestType> = (request: RequestOf<K>, progress: (value: ProgressOf<K>) => void) => Promise<ValueOf<K>>;
@@ -116,9 +119,36 @@ async function runCheck(g: GpuRuntime, check: KernelCheck): Promise<CaseResult[]
   return results;
 }
 
+// ---- training ----
+
+const session = new TrainingSession(gpu);
+
+function fileSource(f: FilePayload): FileSource {
+  if (f instanceof File) return { name: f.webkitRelativePath || f.name, size: f.size, arrayBuffer: () => f.arrayBuffer(), text: () => f.text() };
+  const bytes = f.bytes;
+  return {
+    name: f.name,
+    size: bytes.byteLength,
+    arrayBuffer: async () => bytes.slice().buffer as ArrayBuffer,
+    text: async () => new TextDecoder().decode(bytes),
+  };
+}
+
+async function fileBytes(f: FilePayload): Promise<Uint8Array> {
+  return f instanceof File ? new Uint8Array(await f.arrayBuffer()) : f.bytes;
+}
+
 const handlers: { [K in RequestType]: Handler<K> } = {
   adapterInfo: () => exclusive(adapterInfo),
   selfTest: (request, progress) => exclusive(() => selfTest(request, progress)),
+  loadModel: (r) => exclusive(() => session.loadModel(r.files.map(fileSource))),
+  loadDataset: (r) => exclusive(async () => session.loadDataset(r.file.name, await fileBytes(r.file), r.mapping)),
+  train: (r, progress) => exclusive(() => session.run(r.config, r.fresh, progress, r.maxSteps)),
+  // not exclusive: it must reach a run in progress
+  interrupt: async (r) => session.requestInterrupt(r.kind),
+  evaluate: () => exclusive(() => session.evaluate()),
+  exportAdapter: () => exclusive(() => session.exportAdapter()),
+  importAdapter: (r) => exclusive(() => session.importAdapter({ weights: r.weights, config: r.config }, r.runConfig)),
 };
 
 // ---- messages ----

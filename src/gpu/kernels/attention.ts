@@ -10,6 +10,7 @@ import { f32, grid, type GpuRuntime } from '../runtime';
 import type { KernelSpec } from '../pipeline_cache';
 import { expectSize, type Tensor } from '../tensor';
 
+/** B batch rows, T positions, NH query heads, NKV kv heads (NH % NKV == 0), HS head size (a multiple of 4). */
 export interface AttentionDims {
   B: number;
   T: number;
@@ -18,6 +19,7 @@ export interface AttentionDims {
   HS: number;
 }
 
+/** attentionDecode's dims: TMAX is the cache capacity (positions per batch row). */
 export interface DecodeDims {
   B: number;
   NH: number;
@@ -26,6 +28,7 @@ export interface DecodeDims {
   TMAX: number;
 }
 
+/** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */
 export interface KvCacheDims {
   B: number;
   T: number;
@@ -52,15 +55,15 @@ const BACKWARD_DKV: KernelSpec = {
   buffers: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
   hasParams: true,
 };
-const DECODE_BUFFERS = ['read', 'read', 'read', 'read', 'read_write', 'read_write'] as const;
-const DECODE_PARTIAL: KernelSpec = {
+const DECODE_SCORES: KernelSpec = {
   name: 'attention_decode',
   code: decodeCode,
-  entryPoint: 'partial',
-  buffers: DECODE_BUFFERS,
+  entryPoint: 'scores',
+  buffers: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
   hasParams: true,
 };
-const DECODE_COMBINE: KernelSpec = { ...DECODE_PARTIAL, entryPoint: 'combine' };
+const DECODE_SOFTMAX: KernelSpec = { ...DECODE_SCORES, entryPoint: 'softmax' };
+const DECODE_WEIGHTED_SUM: KernelSpec = { ...DECODE_SCORES, entryPoint: 'weighted_sum' };
 const KV_CACHE_WRITE: KernelSpec = {
   name: 'kv_cache_write',
   code: kvCacheWriteCode,
@@ -71,13 +74,12 @@ const KV_CACHE_WRITE: KernelSpec = {
 /** Workgroup memory every WebGPU device has (16 KiB) and the largest workgroup the kernels use. */
 const WORKGROUP_BYTES = 16384;
 const MAX_INVOCATIONS = 256;
-/** cache positions per split-K chunk of the decode kernel (its workgroup size) */
-const DECODE_CHUNK = 64;
 
 /** Workgroup shapes of the training kernels. They depend only on HS, so one pipeline per head size serves
  * every B and T. Invocation (group, c) owns dims 4c..4c+3 of 4 rows (forward, dq) or 4 keys (dk/dv), so a
- * workgroup has groups * HS4 invocations (about 64); the tile along the other axis gives each invocation
- * one or two 4 x 4 blocks of scores per tile. */
+ * workgroup has groups * HS4 invocations; the tile along the other axis gives each invocation at least one
+ * 4 x 4 block of scores per tile. Small workgroups (about 32 invocations, at most 8 groups) measured
+ * fastest on SwiftShader: they skip more of the masked causal half and balance better. */
 export interface AttentionTiles {
   HS4: number;
   /** forward and dq: RG groups of 4 query rows per workgroup, BK keys per tile */
@@ -93,10 +95,9 @@ const tileCache = new Map<number, AttentionTiles>();
 export function attentionTiles(HS: number): AttentionTiles {
   const hit = tileCache.get(HS);
   if (hit) return hit;
-  const HS4 = Math.ceil(HS / 4);
-  if (HS4 > MAX_INVOCATIONS) throw new Error(`attention: head size ${HS} is above the supported ${4 * MAX_INVOCATIONS}`);
-  const groups = Math.max(1, Math.floor(64 / HS4));
-  // groups * tile / 4 blocks of 4 x 4 per tile: one per invocation, at least 16 keys or rows per tile
+  const HS4 = HS / 4;
+  const groups = Math.min(8, Math.max(1, Math.floor(32 / HS4)));
+  // groups * tile / 4 blocks of 4 x 4 per tile: a whole number per invocation, at least 16 keys or rows per tile
   let tile = 4 * HS4 * Math.max(1, Math.ceil(16 / (4 * HS4)));
   // forward: ps (RG * BK vec4) + 3 floats per row; dq: dss + 2 floats per row; dk/dv: pk + dsk (2 * BR * KG vec4)
   const bytes = (t: number) => Math.max(16 * groups * t + 12 * 4 * groups, 2 * 16 * groups * t);
@@ -106,31 +107,38 @@ export function attentionTiles(HS: number): AttentionTiles {
   return tiles;
 }
 
-function checkDims(kernel: string, dims: Record<string, number>): void {
+function checkDims(kernel: string, dims: Record<string, number>, vec4Heads = true): void {
   for (const [name, value] of Object.entries(dims)) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`${kernel}: ${name} = ${value} must be a positive integer`);
+  }
+  // the kernels read rows of HS floats as vec4s
+  if (vec4Heads && (dims.HS % 4 !== 0 || dims.HS > 4 * MAX_INVOCATIONS)) {
+    throw new Error(`${kernel}: head size HS = ${dims.HS} must be a multiple of 4 and at most ${4 * MAX_INVOCATIONS}`);
   }
   if (dims.NH !== undefined && dims.NH % dims.NKV !== 0) {
     throw new Error(`${kernel}: NH = ${dims.NH} must be a multiple of NKV = ${dims.NKV} (grouped-query attention)`);
   }
 }
 
-/** WebGPU refuses a dispatch that binds one buffer twice when one of the bindings is writable. */
-function expectDistinct(kernel: string, outputs: readonly Tensor[], all: readonly Tensor[]): void {
-  for (const o of outputs) {
-    for (const t of all) {
-      if (t !== o && t.buffer === o.buffer) throw new Error(`${kernel}: ${o.label} and ${t.label} must be different buffers`);
-    }
-  }
-  if (new Set(all).size !== all.length) throw new Error(`${kernel}: a tensor is passed twice`);
+/** WebGPU refuses a dispatch that binds one buffer twice when one of the bindings is writable, so every
+ * output must have a buffer of its own (inputs may share one). */
+function expectDistinct(kernel: string, outputs: Record<string, Tensor>, inputs: Record<string, Tensor>): void {
+  const all = [...Object.entries(outputs), ...Object.entries(inputs)];
+  Object.entries(outputs).forEach(([name, o], i) => {
+    all.forEach(([other, t], j) => {
+      if (i !== j && t.buffer === o.buffer) {
+        throw new Error(`${kernel}: ${name} and ${other} share the buffer of ${o.label}; an output needs a buffer of its own`);
+      }
+    });
+  });
 }
 
-function expectU32(kernel: string, t: Tensor): void {
-  if (t.dtype !== 'u32') throw new Error(`${kernel}: ${t.label} must be a u32 tensor, got ${t.dtype}`);
+function expectU32(kernel: string, name: string, t: Tensor): void {
+  if (t.dtype !== 'u32') throw new Error(`${kernel}: ${name} (${t.label}) must be a u32 tensor, got ${t.dtype}`);
 }
 
 function attentionParams(d: AttentionDims) {
-  return [d.T, d.NH, d.NKV, d.HS, d.NH / d.NKV, f32(1 / Math.sqrt(d.HS))];
+  return [d.T, d.NH, d.NKV, d.NH / d.NKV, f32(1 / Math.sqrt(d.HS))];
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward. */
@@ -143,7 +151,7 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
   expectSize(out, B * T * NH * HS, `attention_forward: out (B, T, NH, HS) ${out.label}`);
   expectSize(lse, B * NH * T, `attention_forward: lse (B, NH, T) ${lse.label}`);
   const buffers = [q, k, v, out, lse];
-  expectDistinct('attention_forward', [out, lse], buffers);
+  expectDistinct('attention_forward', { out, lse }, { q, k, v });
   const { HS4, RG, BK } = attentionTiles(HS);
   gpu.dispatch(FORWARD, {
     buffers,
@@ -181,7 +189,7 @@ export function attentionBackward(
   expectSize(v, nkv, `attention_backward: v (B, T, NKV, HS) ${v.label}`);
   expectSize(out, nq, `attention_backward: out (B, T, NH, HS) ${out.label}`);
   expectSize(lse, B * NH * T, `attention_backward: lse (B, NH, T) ${lse.label}`);
-  expectDistinct('attention_backward', [dq, dk, dv], [dq, dk, dv, dout, q, k, v, out, lse]);
+  expectDistinct('attention_backward', { dq, dk, dv }, { dout, q, k, v, out, lse });
   const { HS4, RG, BK, KG, BR } = attentionTiles(HS);
   const params = attentionParams(dims);
   // D = rowsum(dout * out), written by the dq pass and read by the dk/dv pass. Releasing it right after
@@ -203,9 +211,9 @@ export function attentionBackward(
 }
 
 /** Decoding: q (B, NH, HS) one query per batch row; kCache, vCache (B, TMAX, NKV, HS); row b attends to cache positions
- *  0 .. lengths[b]-1 (lengths: (B) u32 tensor, each >= 1). out (B, NH, HS). Should parallelise over the cache length
- *  (split-K with a second combine pass, or one workgroup per (b, h) with a workgroup reduction), since B*NH alone is small.
- *  Lengths above TMAX are treated as TMAX; a length of 0 gives zeros. */
+ *  0 .. lengths[b]-1 (lengths: (B) u32 tensor, each >= 1). out (B, NH, HS). Three barrier-free passes: scores
+ *  (parallel over the cache length), softmax per (b, h), weighted sum per (b, h, 4 dims); a (B, NH, TMAX)
+ *  scratch holds the probabilities. Lengths above TMAX are treated as TMAX; a length of 0 gives zeros. */
 export function attentionDecode(
   gpu: GpuRuntime,
   out: Tensor,
@@ -213,7 +221,7 @@ export function attentionDecode(
   kCache: Tensor,
   vCache: Tensor,
   lengths: Tensor,
-  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number },
+  dims: DecodeDims,
 ): void {
   const { B, NH, NKV, HS, TMAX } = dims;
   checkDims('attention_decode', { B, NH, NKV, HS, TMAX });
@@ -221,29 +229,17 @@ export function attentionDecode(
   expectSize(kCache, B * TMAX * NKV * HS, `attention_decode: kCache (B, TMAX, NKV, HS) ${kCache.label}`);
   expectSize(vCache, B * TMAX * NKV * HS, `attention_decode: vCache (B, TMAX, NKV, HS) ${vCache.label}`);
   expectSize(lengths, B, `attention_decode: lengths (B) ${lengths.label}`);
-  expectU32('attention_decode', lengths);
+  expectU32('attention_decode', 'lengths', lengths);
   expectSize(out, B * NH * HS, `attention_decode: out (B, NH, HS) ${out.label}`);
-  const G = NH / NKV;
-  const HS4 = Math.ceil(HS / 4);
-  // query heads per workgroup: the largest divisor of G whose q rows and scores fit in workgroup memory
-  let HP = G;
-  while (HP > 1 && (G % HP !== 0 || 16 * HP * HS4 + 4 * HP * DECODE_CHUNK > WORKGROUP_BYTES)) HP--;
-  if (16 * HP * HS4 + 4 * HP * DECODE_CHUNK > WORKGROUP_BYTES) {
-    throw new Error(`attention_decode: head size ${HS} does not fit in workgroup memory`);
-  }
-  const NCH = Math.ceil(TMAX / DECODE_CHUNK);
-  const part = gpu.tensor([B, NH, NCH, HS + 2], 'attention_decode partials');
-  const buffers = [q, kCache, vCache, lengths, part, out];
-  expectDistinct('attention_decode', [part, out], buffers);
-  const params = [NH, NKV, HS, TMAX, NCH, G, DECODE_CHUNK, f32(1 / Math.sqrt(HS))];
-  gpu.dispatch(DECODE_PARTIAL, {
-    buffers,
-    params,
-    workgroups: [NCH, NH / HP, B],
-    overrides: { HS4, HP, CH: DECODE_CHUNK },
-  });
-  gpu.dispatch(DECODE_COMBINE, { buffers, params, workgroups: [Math.ceil(HS / 64), NH, B] });
-  gpu.release(part);
+  const HS4 = HS / 4;
+  const probs = gpu.tensor([B, NH, TMAX], 'attention_decode probabilities');
+  const buffers = [q, kCache, vCache, lengths, probs, out];
+  expectDistinct('attention_decode', { out }, { q, kCache, vCache, lengths });
+  const params = [NH, NKV, HS4, TMAX, NH / NKV, f32(1 / Math.sqrt(HS))];
+  gpu.dispatch(DECODE_SCORES, { buffers, params, workgroups: [Math.ceil(TMAX / 256), NH, B] });
+  gpu.dispatch(DECODE_SOFTMAX, { buffers, params, workgroups: [Math.ceil(NH / 64), B] });
+  gpu.dispatch(DECODE_WEIGHTED_SUM, { buffers, params, workgroups: [Math.ceil((NH * HS4) / 64), B] });
+  gpu.release(probs);
 }
 
 /** Writes x's rows into the cache: x (B, T, NKV*HS); row (b, t) goes to cache[b, positions[b*T + t]] (positions: (B*T) u32).
@@ -254,16 +250,16 @@ export function kvCacheWrite(
   cache: Tensor,
   x: Tensor,
   positions: Tensor,
-  dims: { B: number; T: number; NKV: number; HS: number; TMAX: number },
+  dims: KvCacheDims,
 ): void {
   const { B, T, NKV, HS, TMAX } = dims;
-  checkDims('kv_cache_write', { B, T, NKV, HS, TMAX });
+  checkDims('kv_cache_write', { B, T, NKV, HS, TMAX }, false);
   const C = NKV * HS;
   const n = B * T * C;
   expectSize(x, n, `kv_cache_write: x (B, T, NKV*HS) ${x.label}`);
   expectSize(positions, B * T, `kv_cache_write: positions (B*T) ${positions.label}`);
-  expectU32('kv_cache_write', positions);
+  expectU32('kv_cache_write', 'positions', positions);
   expectSize(cache, B * TMAX * C, `kv_cache_write: cache (B, TMAX, NKV, HS) ${cache.label}`);
-  expectDistinct('kv_cache_write', [cache], [x, positions, cache]);
+  expectDistinct('kv_cache_write', { cache }, { x, positions });
   gpu.dispatch(KV_CACHE_WRITE, { buffers: [x, positions, cache], params: [n, T, C, TMAX], workgroups: grid(Math.ceil(n / 256)) });
 }

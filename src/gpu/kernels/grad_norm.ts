@@ -14,8 +14,10 @@ const PARTIAL: KernelSpec = {
 };
 const FINAL: KernelSpec = { name: 'grad_norm_final', code: finalCode, buffers: ['read', 'read_write'], hasParams: true };
 
-/** Elements one grad_norm_partial workgroup sums: WG (256) invocations x ITEMS (16), the shader's defaults. */
-export const GRAD_NORM_CHUNK = 256 * 16;
+const PARTIAL_WG = 256;
+const PARTIAL_ITEMS = 16;
+/** Elements one grad_norm_partial workgroup sums: WG invocations x ITEMS each. */
+export const GRAD_NORM_CHUNK = PARTIAL_WG * PARTIAL_ITEMS;
 
 /** Whether maxNorm asks for clipping: maxNorm <= 0, Infinity (or beyond f32) and NaN mean no clipping. */
 export function clipsAt(maxNorm: number): boolean {
@@ -59,6 +61,7 @@ export class GradNorm {
         buffers: [g, this.partials!],
         params: [g.size, this.offsets[i]],
         workgroups: grid(workgroups),
+        overrides: { WG: PARTIAL_WG, ITEMS: PARTIAL_ITEMS },
       });
     });
     const clip = clipsAt(maxNorm);

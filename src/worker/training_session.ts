@@ -1,0 +1,198 @@
+// The worker's training state: the loaded model (host and GPU), the dataset, and the GRPO run. All GPU
+// work of training happens here, inside the engine worker; the page only sends requests and draws.
+
+import type { GpuRuntime } from '../gpu/runtime';
+import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
+import { llamaParamCount } from '../model/config';
+import { GpuTransformer } from '../model/transformer';
+import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
+import { parseDatasetBytes, splitDataset, type ColumnMapping, type ParsedDataset } from '../data';
+import { validateConfig, type GrpoConfig } from '../grpo/config';
+import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
+import { preparePrompts } from '../grpo/prompts';
+import { GrpoTrainer, type EvalReport, type StepReport } from '../grpo/trainer';
+import type { DatasetSummary, EvalEvent, ModelSummary, RunEnd, StepEvent, TrainEvent } from './protocol';
+
+const PREVIEW_ROWS = 20;
+const MAX_ISSUES_SHOWN = 200;
+
+export class TrainingSession {
+  private loaded: LoadedModel | null = null;
+  private model: GpuTransformer | null = null;
+  private dataset: ParsedDataset | null = null;
+  private datasetName = '';
+  private trainer: GrpoTrainer | null = null;
+  private scorer: RewardScorer | null = null;
+  private runConfig: GrpoConfig | null = null;
+  /** set by pause/stop requests, read between steps */
+  private interrupt: 'pause' | 'stop' | null = null;
+  private running = false;
+
+  constructor(private readonly gpu: () => Promise<GpuRuntime>) {}
+
+  async loadModel(files: FileSource[]): Promise<ModelSummary> {
+    const loaded = await loadModelFiles(files);
+    const gpu = await this.gpu();
+    this.endRun();
+    this.model?.release();
+    this.model = null;
+    this.model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    this.loaded = loaded;
+    const c = loaded.config;
+    return {
+      name: loaded.name,
+      architecture: c.architecture,
+      params: llamaParamCount(c),
+      layers: c.numLayers,
+      hiddenSize: c.hiddenSize,
+      vocabSize: c.vocabSize,
+      maxPositions: c.maxPositionEmbeddings,
+      dtype: loaded.dtype,
+      weightBytes: this.model.bytes,
+      hasChatTemplate: !!loaded.chatTemplate,
+    };
+  }
+
+  loadDataset(name: string, bytes: Uint8Array, mapping?: Partial<ColumnMapping>): DatasetSummary {
+    const ds = parseDatasetBytes(bytes, name, { mapping });
+    this.dataset = ds;
+    this.datasetName = name;
+    return {
+      name,
+      format: ds.format,
+      columns: ds.columns,
+      mapping: ds.mapping,
+      counts: ds.counts,
+      issues: ds.issues.slice(0, MAX_ISSUES_SHOWN),
+      issuesOmitted: ds.issuesOmitted + Math.max(0, ds.issues.length - MAX_ISSUES_SHOWN),
+      preview: ds.rows.slice(0, PREVIEW_ROWS).map((r) => ({ line: r.line, prompt: r.prompt, answer: r.answer })),
+    };
+  }
+
+  /** Runs steps until max_steps, a pause or a stop. Continues the current run unless `fresh`. */
+  async run(config: GrpoConfig, fresh: boolean, onEvent: (e: TrainEvent) => void, maxSteps = Infinity): Promise<RunEnd> {
+    if (this.running) throw new Error('a training run is already going: pause or stop it first');
+    this.running = true;
+    this.interrupt = null;
+    try {
+      const trainer = await this.trainerFor(config, fresh);
+      const c = trainer.config;
+      if (trainer.step === 0 && fresh) onEvent(evalEvent(await trainer.evaluate()));
+      let done = 0;
+      while (trainer.step < c.max_steps && done < maxSteps) {
+        if (this.interrupt) break;
+        const report = await trainer.trainStep();
+        done++;
+        onEvent(stepEvent(report));
+        const due = trainer.step === c.max_steps || (c.eval_interval > 0 && trainer.step % c.eval_interval === 0);
+        if (due) onEvent(evalEvent(await trainer.evaluate()));
+      }
+      const interrupted = this.interrupt as 'pause' | 'stop' | null;
+      const state: RunEnd['state'] =
+        interrupted === 'stop' ? 'stopped' : interrupted === 'pause' || trainer.step < c.max_steps ? 'paused' : 'finished';
+      if (state === 'stopped') this.runConfig = null; // the next start begins a new run; the adapter stays exportable
+      return { state, step: trainer.step };
+    } finally {
+      this.running = false;
+      this.interrupt = null;
+    }
+  }
+
+  requestInterrupt(kind: 'pause' | 'stop'): boolean {
+    if (!this.running) {
+      if (kind === 'stop') this.runConfig = null;
+      return false;
+    }
+    this.interrupt = kind;
+    return true;
+  }
+
+  async evaluate(): Promise<EvalEvent> {
+    if (!this.trainer) throw new Error('nothing to evaluate yet: start a run first');
+    return evalEvent(await this.trainer.evaluate());
+  }
+
+  async exportAdapter(): Promise<PeftAdapterFiles> {
+    if (!this.trainer || !this.loaded) throw new Error('there is no adapter to export yet: train at least one step');
+    return exportPeftAdapter(await this.gpu(), this.trainer.lora, this.loaded.name, this.trainer.config.lora_dropout);
+  }
+
+  /** Loads a PEFT adapter into the current run's LoRA (creating the run from `config` if there is none). */
+  async importAdapter(files: PeftAdapterFiles, config: GrpoConfig): Promise<{ r: number; targetModules: string[] }> {
+    if (!this.loaded) throw new Error('load a model before importing an adapter');
+    const parsed = parsePeftAdapter(files, this.loaded.config);
+    const trainer = await this.trainerFor({
+      ...config,
+      lora_r: parsed.spec.r,
+      lora_alpha: parsed.spec.alpha,
+      lora_target_modules: parsed.spec.targetModules,
+      use_rslora: parsed.spec.useRslora,
+    }, true);
+    loadAdapterInto(await this.gpu(), trainer.lora, parsed);
+    return { r: parsed.spec.r, targetModules: parsed.spec.targetModules };
+  }
+
+  private async trainerFor(config: GrpoConfig, fresh: boolean): Promise<GrpoTrainer> {
+    if (!this.loaded || !this.model) throw new Error('load a model first');
+    if (!this.dataset) throw new Error('load a dataset first');
+    const problems = validateConfig(config, { maxSequenceLength: this.loaded.config.maxPositionEmbeddings });
+    if (problems.length) throw new Error(`the config has ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
+    if (this.trainer && !fresh && this.runConfig) {
+      // a resumed run keeps its config except its length and eval interval
+      this.trainer.setRunLength(config.max_steps, config.eval_interval);
+      return this.trainer;
+    }
+    this.endRun();
+    const split = splitDataset(this.dataset.rows, config.eval_split, config.seed);
+    const train = preparePrompts(split.train, this.loaded, config);
+    const evalSet = preparePrompts(split.eval, this.loaded, config);
+    if (train.examples.length === 0) throw new Error(`${this.datasetName}: the training split is empty`);
+    this.scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    this.trainer = new GrpoTrainer({
+      gpu: await this.gpu(),
+      model: this.model,
+      tokenizer: this.loaded.tokenizer,
+      config,
+      train: train.examples,
+      eval: evalSet.examples,
+      scorer: this.scorer,
+    });
+    this.runConfig = config;
+    return this.trainer;
+  }
+
+  private endRun(): void {
+    this.trainer?.release();
+    this.trainer = null;
+    this.scorer?.dispose();
+    this.scorer = null;
+    this.runConfig = null;
+  }
+}
+
+function stepEvent(r: StepReport): StepEvent {
+  return {
+    kind: 'step',
+    step: r.step,
+    metrics: r.metrics,
+    rewardNames: r.rewardNames,
+    rewardErrors: r.rewardErrors.slice(0, 20),
+    groups: r.groups.map((g) => ({
+      prompt: g.prompt.text,
+      answer: g.prompt.answer,
+      rewardStd: g.rewardStd,
+      completions: g.completions.map((c) => ({
+        text: c.text,
+        tokens: c.trainIds.length,
+        truncated: c.truncated,
+        rewards: c.rewards,
+        reward: c.reward,
+        advantage: c.advantage,
+      })),
+    })),
+  };
+}
+
+function evalEvent(e: EvalReport): EvalEvent {
+  return { kind: 'eval', step: e.step, passAt1: e['pass@1'], rewardMean: e.reward_mean, n: e.n, samples: e.samples.slice(0, 20) };
+}
