@@ -12,12 +12,13 @@ commands:
   logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
 
   train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]
-            --out DIR [--quiet]
+            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME]
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
+            [--prompt-column NAME] [--answer-column NAME]
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
-answer columns. Without a GPU, WebGPU runs on SwiftShader.`;
+answer columns (recognised by name, or named with --prompt-column / --answer-column). Without a GPU, WebGPU runs on SwiftShader.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
@@ -42,7 +43,9 @@ async function main(): Promise<number> {
     return 0;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`grpo-playground ${cmd}: ${msg.split('\n')[0]}\n`);
+    // one line: multi-line messages (a list of config problems) are joined
+    const oneLine = msg.split('\n').map((l) => l.trim().replace(/^- /, '')).filter(Boolean).join('; ').replace(/:;/g, ':');
+    process.stderr.write(`grpo-playground ${cmd}: ${oneLine}\n`);
     if (process.env.GRPO_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
     return e instanceof UsageError ? 2 : 1;
   }

@@ -38,14 +38,18 @@ async function readConfig(path: string | undefined, model: LoadedModel): Promise
   return parseConfigJson(json, path, ctx);
 }
 
-async function readDataset(path: string): Promise<ParsedDataset> {
+async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch {
     throw new Error(`${path}: dataset file not found`);
   }
-  const ds = parseDatasetBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  const mapping = {
+    ...(typeof v['prompt-column'] === 'string' ? { prompt: v['prompt-column'] } : {}),
+    ...(typeof v['answer-column'] === 'string' ? { answer: v['answer-column'] } : {}),
+  };
+  const ds = parseDatasetBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, { mapping });
   if (ds.rows.length === 0) {
     const first = ds.issues[0];
     throw new Error(`${path}: no usable rows${first ? ` (line ${first.line}${first.field ? `, ${first.field}` : ''}: ${first.message})` : ''}`);
@@ -66,6 +70,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
     dataset: { type: 'string' },
+    'prompt-column': { type: 'string' },
+    'answer-column': { type: 'string' },
     config: { type: 'string' },
     steps: { type: 'string' },
     sft: { type: 'boolean' },
@@ -78,7 +84,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
   const config = await readConfig(v.config as string | undefined, loaded);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
-  const ds = await readDataset(dataPath);
+  const ds = await readDataset(dataPath, v);
   const log = (s: string) => {
     if (!v.quiet) process.stdout.write(s + '\n');
   };
@@ -155,6 +161,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
     tokenizer: { type: 'string' },
     adapter: { type: 'string' },
     dataset: { type: 'string' },
+    'prompt-column': { type: 'string' },
+    'answer-column': { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -162,7 +170,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const dataPath = requireString(v, 'dataset');
   const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
   const config = await readConfig(v.config as string | undefined, loaded);
-  const ds = await readDataset(dataPath);
+  const ds = await readDataset(dataPath, v);
   const prompts = preparePrompts(ds.rows, loaded, config);
   const gpu = await acquireNodeGpu();
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
