@@ -5,11 +5,11 @@ export class UsageError extends Error {}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse(argv: string[], options: Options): Record<string, string | boolean | undefined> {
+export function parse(argv: string[], options: Options): Record<string, string | boolean | string[] | undefined> {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    return values as Record<string, string | boolean | undefined>;
+    return values as Record<string, string | boolean | string[] | undefined>;
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message.split('\n')[0]);

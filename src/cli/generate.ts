@@ -23,6 +23,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     'top-k': { type: 'string' },
     'top-p': { type: 'string' },
     seed: { type: 'string' },
+    stop: { type: 'string', multiple: true },
   });
   const modelPath = requireString(v, 'model');
   const prompt = requireString(v, 'prompt');
@@ -45,10 +46,12 @@ export async function generateCommand(argv: string[]): Promise<void> {
       topP,
       seed,
       stopIds: loaded.tokenizer.eosIds,
+      stopStrings: Array.isArray(v.stop) ? v.stop : [],
+      decode: (ids) => loaded.tokenizer.decode([...promptIds, ...ids]).slice(loaded.tokenizer.decode(promptIds).length),
       lora,
     });
     const completion = out.tokens[0];
-    const text = loaded.tokenizer.decode([...promptIds, ...completion]).slice(loaded.tokenizer.decode(promptIds).length);
+    const text = out.texts?.[0] ?? loaded.tokenizer.decode([...promptIds, ...completion]).slice(loaded.tokenizer.decode(promptIds).length);
     if (v.json) {
       process.stdout.write(JSON.stringify({ prompt_ids: promptIds, completion_ids: completion, text }) + '\n');
     } else {

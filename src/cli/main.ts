@@ -8,7 +8,7 @@ const USAGE = `usage: grpo-playground <command> [options]
 
 commands:
   generate  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT [--max-new-tokens N] [--temperature T]
-            [--top-k K] [--top-p P] [--seed S] [--json]
+            [--top-k K] [--top-p P] [--seed S] [--stop TEXT]... [--json]
   logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
 
   train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]

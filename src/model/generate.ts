@@ -28,6 +28,10 @@ export interface GenerateOptions extends SamplingOptions {
   /** token ids that end a completion (kept out of the completion) */
   stopIds: readonly number[];
   lora: LoraSet | null;
+  /** text that ends a completion (the completion is cut before it); needs `decode` */
+  stopStrings?: readonly string[];
+  /** the tokenizer's decode, for stop strings */
+  decode?: (ids: number[]) => string;
   /** how often (in decode steps) the sampled ids are read back to check whether every row has stopped */
   checkEvery?: number;
 }
@@ -35,8 +39,10 @@ export interface GenerateOptions extends SamplingOptions {
 export type FinishReason = 'stop' | 'length';
 
 export interface Generation {
-  /** generated ids of each row, without the stop token */
+  /** generated ids of each row, without the stop token; with a stop string, up to the token that completes it */
   tokens: number[][];
+  /** with stop strings: each row's decoded text, cut before the stop string */
+  texts?: string[];
   finish: FinishReason[];
   /** decode steps actually run */
   steps: number;
@@ -146,10 +152,13 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     sampleInto(hLast, 0);
 
     const stop = new Set(opts.stopIds);
+    const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
+    if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
+    const rowStop = (ids: Uint32Array, n: number) => cutRows(ids, B, n, stop, stopStrings, opts.decode);
     const checkEvery = opts.checkEvery ?? DEFAULT_CHECK_EVERY;
     let steps = 1;
     for (let s = 1; s < maxNew; s++) {
-      if (s % checkEvery === 0 && allStopped(await gpu.readU32(allIds, s * B), B, stop)) break;
+      if (s % checkEvery === 0 && (stop.size || stopStrings.length) && rowStop(await gpu.readU32(allIds, s * B), s).every((r) => r.finish === 'stop')) break;
       // the token sampled at step s-1 sits at position lens[b] + s - 1
       gpu.copy(posAll, posCur, B, (s - 1) * B, 0);
       gpu.copy(lenAll, lenCur, B, (s - 1) * B, 0);
@@ -180,24 +189,13 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
       gpu.release(...loraScratch.splice(0));
       steps++;
     }
-    const out = await gpu.readU32(allIds, steps * B);
-    const tokens: number[][] = [];
-    const finish: FinishReason[] = [];
-    for (let b = 0; b < B; b++) {
-      const row: number[] = [];
-      let reason: FinishReason = 'length';
-      for (let s = 0; s < steps; s++) {
-        const id = out[s * B + b];
-        if (stop.has(id)) {
-          reason = 'stop';
-          break;
-        }
-        row.push(id);
-      }
-      tokens.push(row);
-      finish.push(reason);
-    }
-    return { tokens, finish, steps };
+    const rows = rowStop(await gpu.readU32(allIds, steps * B), steps);
+    return {
+      tokens: rows.map((r) => r.tokens),
+      finish: rows.map((r) => r.finish),
+      texts: stopStrings.length ? rows.map((r) => r.text!) : undefined,
+      steps,
+    };
   } finally {
     gpu.release(...tensors);
   }
@@ -207,13 +205,44 @@ function keep(t: Tensor | null): Tensor[] {
   return t ? [t] : [];
 }
 
-function allStopped(ids: Uint32Array, B: number, stop: Set<number>): boolean {
-  if (stop.size === 0) return false;
-  const steps = ids.length / B;
+interface RowResult {
+  tokens: number[];
+  finish: FinishReason;
+  text?: string;
+}
+
+/** Each row's completion: up to its first stop id, or to the first token whose text completes a stop string. */
+function cutRows(ids: Uint32Array, B: number, steps: number, stop: Set<number>, stopStrings: string[], decode?: (ids: number[]) => string): RowResult[] {
+  const out: RowResult[] = [];
   for (let b = 0; b < B; b++) {
-    let stopped = false;
-    for (let s = 0; s < steps && !stopped; s++) stopped = stop.has(ids[s * B + b]);
-    if (!stopped) return false;
+    const row: number[] = [];
+    let finish: FinishReason = 'length';
+    for (let s = 0; s < steps; s++) {
+      const id = ids[s * B + b];
+      if (stop.has(id)) {
+        finish = 'stop';
+        break;
+      }
+      row.push(id);
+    }
+    if (!stopStrings.length || !decode) {
+      out.push({ tokens: row, finish });
+      continue;
+    }
+    const text = decode(row);
+    let cut = -1;
+    for (const st of stopStrings) {
+      const at = text.indexOf(st);
+      if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+    }
+    if (cut < 0) {
+      out.push({ tokens: row, finish, text });
+      continue;
+    }
+    // the shortest token prefix whose text reaches past the stop string's start
+    let n = 1;
+    while (n < row.length && decode(row.slice(0, n)).length <= cut) n++;
+    out.push({ tokens: row.slice(0, n), finish: 'stop', text: text.slice(0, cut) });
   }
-  return true;
+  return out;
 }

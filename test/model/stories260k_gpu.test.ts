@@ -22,6 +22,24 @@ describe('stories260K on the GPU', () => {
     model.release();
   });
 
+  test('stops at a stop string: the text is cut before it and the tokens end where it completes', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadModelFromPath(MODEL);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const prompt = loaded.tokenizer.encode('Once upon a time', { addBos: true });
+    const decode = (ids: number[]) => loaded.tokenizer.decode(ids);
+    const out = await generate(model, [prompt, prompt], {
+      maxNewTokens: 40, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: loaded.tokenizer.eosIds, lora: null,
+      stopStrings: ['Lily', 'never appears'], decode, checkEvery: 4,
+    });
+    expect(out.texts![0]).toBe(', there was a little girl named ');
+    expect(out.finish[0]).toBe('stop');
+    expect(decode(out.tokens[0])).toContain('Lily');
+    expect(decode(out.tokens[0].slice(0, -1))).not.toContain('Lily');
+    expect(out.steps).toBeLessThan(40); // every row stopped: decoding ended early
+    model.release();
+  });
+
   test('completion log-probs equal the CPU reference', async () => {
     const gpu = await testGpu();
     const loaded = await loadModelFromPath(MODEL);
