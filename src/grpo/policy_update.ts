@@ -28,6 +28,8 @@ export interface UpdateOptions {
   temperature: number;
   loss: GrpoLossParams;
   learningRate: number;
+  /** distinguishes this update's LoRA dropout masks from other steps' (with lora_dropout > 0) */
+  dropoutCounter: number;
 }
 
 export interface UpdateStats {
@@ -102,10 +104,12 @@ export async function policyUpdate(
     for (let it = 0; it < opts.numIterations; it++) {
       optimizer.zeroGrads();
       let loss = 0;
-      for (const mb of prepared) {
+      for (let m = 0; m < prepared.length; m++) {
+        const mb = prepared[m];
         const { batch } = mb;
         const N = batch.B * batch.T;
-        const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
+        const counter = (opts.dropoutCounter * 4096 + it * 64 + m) >>> 0;
+        const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counter);
         const logits = model.logits(act.f);
         const logp = gpu.tensor([N], 'logp');
         const entropy = gpu.tensor([N], 'entropy');

@@ -106,7 +106,7 @@ export class SftTrainer {
     const loss = gpu.tensor([N], 'ce_loss');
     const lse = gpu.tensor([N], 'ce_lse');
     this.optimizer.zeroGrads();
-    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, opts.mode === 'lora' ? this.lora : null);
+    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, opts.mode === 'lora' ? this.lora : null, this.step);
     const logits = model.logits(act.f);
     crossEntropyForward(gpu, loss, lse, logits, batch.targets);
     const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');

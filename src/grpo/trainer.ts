@@ -65,6 +65,7 @@ export class GrpoTrainer {
       alpha: c.lora_alpha,
       targetModules: c.lora_target_modules as LoraModule[],
       useRslora: c.use_rslora,
+      dropout: c.lora_dropout,
     });
     this.lora.initialize(c.seed);
     this.optimizer = new AdamW(
@@ -143,6 +144,7 @@ export class GrpoTrainer {
       temperature: c.temperature,
       loss: { epsilon: c.epsilon, epsilonHigh: c.epsilon_high, beta: c.beta },
       learningRate: lr,
+      dropoutCounter: this.step,
     });
     const trainMs = performance.now() - t1;
     this.skippedUpdates += up.skipped;

@@ -201,8 +201,9 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   }
 }
 
-function keep(t: Tensor | null): Tensor[] {
-  return t ? [t] : [];
+/** The LoRA hidden a decode-step projection made (released after the step). */
+function keep(r: { h: Tensor } | null): Tensor[] {
+  return r ? [r.h] : [];
 }
 
 interface RowResult {

@@ -15,6 +15,8 @@ export interface LoraSpec {
   alpha: number;
   targetModules: LoraModule[];
   useRslora: boolean;
+  /** PEFT's lora_dropout: probability of dropping LoRA's input in training forwards (default 0) */
+  dropout?: number;
 }
 
 export interface LoraPair {
@@ -63,6 +65,8 @@ export function loraScale(spec: LoraSpec): number {
 export class LoraSet {
   readonly pairs = new Map<string, LoraPair>();
   readonly scale: number;
+  /** seed of the dropout masks (set by initialize) */
+  dropoutSeed = 0;
 
   constructor(
     private readonly gpu: GpuRuntime,
@@ -71,6 +75,9 @@ export class LoraSet {
   ) {
     if (!Number.isInteger(spec.r) || spec.r < 1) throw new Error(`LoRA r must be a positive integer, got ${spec.r}`);
     if (!(spec.alpha > 0)) throw new Error(`lora_alpha must be positive, got ${spec.alpha}`);
+    if (spec.dropout !== undefined && !(spec.dropout >= 0 && spec.dropout < 1)) {
+      throw new Error(`lora_dropout must be in [0, 1), got ${spec.dropout}`);
+    }
     if (spec.targetModules.length === 0) throw new Error('LoRA target_modules is empty: name at least one of ' + LORA_MODULES.join(', '));
     for (const m of spec.targetModules) {
       if (!LORA_MODULES.includes(m)) throw new Error(`unknown LoRA target module "${m}": use ${LORA_MODULES.join(', ')}`);
@@ -102,6 +109,7 @@ export class LoraSet {
   /** PEFT's init: A ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(IN), 1/sqrt(IN)), B = 0. */
   initialize(seed: number): void {
     const rng = new Rng(seed);
+    this.dropoutSeed = (Math.imul(seed, 0x9e3779b1) ^ 0x5bd1e995) >>> 0;
     for (const p of this.pairs.values()) {
       const bound = 1 / Math.sqrt(p.inFeatures);
       const a = new Float32Array(p.A.size);

@@ -22,6 +22,7 @@ import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/
 import { swigluBackward, swigluForward } from '../gpu/kernels/swiglu';
 import { residualAdd } from '../gpu/kernels/residual_add';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
+import { dropoutBackward, dropoutForward, type DropoutMask } from '../gpu/kernels/dropout';
 import { formatBytes } from '../gpu/buffer_pool';
 import type { ModelConfig } from './config';
 import { expectedShapes, type WeightMap } from './weights';
@@ -45,6 +46,8 @@ interface LayerSaved {
   s: Tensor; // silu(g) * u
   /** LoRA hidden h = x A^T (N, R) per module */
   loraH: Map<LoraModule, Tensor>;
+  /** LoRA's dropped-out input per module (only with lora_dropout in a training forward) */
+  loraX: Map<LoraModule, Tensor>;
 }
 
 export interface Activations {
@@ -59,6 +62,15 @@ export interface Activations {
   rstdF: Tensor;
   /** the LoRA set the forward used (null: base model) */
   lora: LoraSet | null;
+  /** LoRA dropout of this forward (null: none), keyed per module by its counter */
+  dropout: { p: number; seed: number; counter: number } | null;
+}
+
+const MODULE_INDEX: Record<LoraModule, number> = { q_proj: 0, k_proj: 1, v_proj: 2, o_proj: 3, gate_proj: 4, up_proj: 5, down_proj: 6 };
+
+/** The dropout mask of one module of one forward: its own counter, so every module draws its own mask. */
+function moduleMask(d: NonNullable<Activations['dropout']>, layer: number, module: LoraModule): DropoutMask {
+  return { p: d.p, seed: d.seed, counter: (Math.imul(d.counter, 1024) + layer * 8 + MODULE_INDEX[module]) >>> 0 };
 }
 
 export class GpuTransformer {
@@ -126,8 +138,9 @@ export class GpuTransformer {
     return { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim };
   }
 
-  /** y = x W^T (+ bias) (+ LoRA): one of the seven projections of layer l. Returns the LoRA hidden when LoRA applies. */
-  linear(y: Tensor, x: Tensor, layer: number, module: LoraModule, lora: LoraSet | null): Tensor | null {
+  /** y = x W^T (+ bias) (+ LoRA on dropout(x) when a mask is given): one of the seven projections of layer l.
+   * Returns the LoRA hidden h (and the dropped-out input) when LoRA applies. */
+  linear(y: Tensor, x: Tensor, layer: number, module: LoraModule, lora: LoraSet | null, dropout: DropoutMask | null = null): { h: Tensor; xd: Tensor | null } | null {
     const prefix = `model.layers.${layer}.${module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn'}.${module}`;
     const bias = this.config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj')
       ? this.w(`${prefix}.bias`)
@@ -136,34 +149,48 @@ export class GpuTransformer {
     const pair = lora?.get(layer, module);
     if (!pair || !lora) return null;
     const h = this.gpu.tensor([x.shape[0], lora.spec.r], `${prefix}.lora_h`);
-    loraForward(this.gpu, y, h, x, pair.A, pair.B, lora.scale);
-    return h;
+    let xd: Tensor | null = null;
+    if (dropout && dropout.p > 0) {
+      xd = this.gpu.tensor(x.shape, `${prefix}.lora_dropout_x`);
+      dropoutForward(this.gpu, xd, x, dropout);
+    }
+    loraForward(this.gpu, y, h, xd ?? x, pair.A, pair.B, lora.scale);
+    return { h, xd };
   }
 
-  /** Training forward over B right-padded rows of T tokens. ids/positions: (N) u32 tensors. */
-  forward(ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null): Activations {
+  /** Training forward over B right-padded rows of T tokens. ids/positions: (N) u32 tensors. With
+   * `dropoutCounter`, LoRA's inputs go through lora.spec.dropout (a new mask per counter value). */
+  forward(ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null = null): Activations {
     const { gpu, config: c } = this;
     const N = B * T;
     const C = c.hiddenSize;
     const QD = c.numHeads * c.headDim;
     const KVD = c.numKvHeads * c.headDim;
     const H = c.intermediateSize;
+    const dropout = lora && dropoutCounter !== null && (lora.spec.dropout ?? 0) > 0
+      ? { p: lora.spec.dropout!, seed: lora.dropoutSeed, counter: dropoutCounter }
+      : null;
     let x = gpu.tensor([N, C], 'x0');
     embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'));
     const layers: LayerSaved[] = [];
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
       const loraH = new Map<LoraModule, Tensor>();
-      const keepH = (m: LoraModule, h: Tensor | null) => h && loraH.set(m, h);
+      const loraX = new Map<LoraModule, Tensor>();
+      const lin = (y: Tensor, xIn: Tensor, m: LoraModule) => {
+        const r = this.linear(y, xIn, l, m, lora, dropout && moduleMask(dropout, l, m));
+        if (r) loraH.set(m, r.h);
+        if (r?.xd) loraX.set(m, r.xd);
+      };
       const a = gpu.tensor([N, C], `${p}.a`);
       const rstdA = gpu.tensor([N], `${p}.rstd_a`);
       rmsnormForward(gpu, a, rstdA, x, this.w(`${p}.input_layernorm.weight`), c.rmsNormEps);
       const q = gpu.tensor([N, QD], `${p}.q`);
       const k = gpu.tensor([N, KVD], `${p}.k`);
       const v = gpu.tensor([N, KVD], `${p}.v`);
-      keepH('q_proj', this.linear(q, a, l, 'q_proj', lora));
-      keepH('k_proj', this.linear(k, a, l, 'k_proj', lora));
-      keepH('v_proj', this.linear(v, a, l, 'v_proj', lora));
+      lin(q, a, 'q_proj');
+      lin(k, a, 'k_proj');
+      lin(v, a, 'v_proj');
       const qr = gpu.tensor([N, QD], `${p}.qr`);
       const kr = gpu.tensor([N, KVD], `${p}.kr`);
       ropeForward(gpu, qr, q, positions, this.invFreq, c.numHeads, c.headDim, c.ropeConvention);
@@ -173,7 +200,7 @@ export class GpuTransformer {
       const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
       attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T));
       const o = gpu.tensor([N, C], `${p}.o`);
-      keepH('o_proj', this.linear(o, att, l, 'o_proj', lora));
+      lin(o, att, 'o_proj');
       const xm = gpu.tensor([N, C], `${p}.xm`);
       residualAdd(gpu, xm, x, o);
       gpu.release(o);
@@ -182,22 +209,22 @@ export class GpuTransformer {
       rmsnormForward(gpu, m, rstdM, xm, this.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
       const g = gpu.tensor([N, H], `${p}.g`);
       const u = gpu.tensor([N, H], `${p}.u`);
-      keepH('gate_proj', this.linear(g, m, l, 'gate_proj', lora));
-      keepH('up_proj', this.linear(u, m, l, 'up_proj', lora));
+      lin(g, m, 'gate_proj');
+      lin(u, m, 'up_proj');
       const s = gpu.tensor([N, H], `${p}.s`);
       swigluForward(gpu, s, g, u);
       const d = gpu.tensor([N, C], `${p}.d`);
-      keepH('down_proj', this.linear(d, s, l, 'down_proj', lora));
+      lin(d, s, 'down_proj');
       const xOut = gpu.tensor([N, C], `${p}.out`);
       residualAdd(gpu, xOut, xm, d);
       gpu.release(d);
-      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH });
+      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH, loraX });
       x = xOut;
     }
     const f = gpu.tensor([N, C], 'final_norm');
     const rstdF = gpu.tensor([N], 'rstd_final');
     rmsnormForward(gpu, f, rstdF, x, this.w('model.norm.weight'), c.rmsNormEps);
-    return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora };
+    return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora, dropout };
   }
 
   /** logits = f Wlm^T for rows [0, N) of f: (N, V). The caller releases the result. */
@@ -218,7 +245,7 @@ export class GpuTransformer {
    */
   backward(act: Activations, dlogits: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
     const { gpu, config: c } = this;
-    const { N, B, T, lora } = act;
+    const { N, B, T } = act;
     const C = c.hiddenSize;
     const QD = c.numHeads * c.headDim;
     const KVD = c.numKvHeads * c.headDim;
@@ -240,21 +267,21 @@ export class GpuTransformer {
       const p = `model.layers.${l}`;
       // MLP: x' = xm + down(silu(g) * u)
       const ds = gpu.tensor([N, H], `${p}.ds`);
-      this.linearBackward(ds, dx, s.s, l, 'down_proj', lora, s.loraH, fullGrads, false);
+      this.linearBackward(ds, dx, s.s, l, 'down_proj', act, s, fullGrads, false);
       const dg = gpu.tensor([N, H], `${p}.dg`);
       const du = gpu.tensor([N, H], `${p}.du`);
       swigluBackward(gpu, dg, du, ds, s.g, s.u);
       gpu.release(ds);
       const dm = gpu.tensor([N, C], `${p}.dm`);
-      this.linearBackward(dm, dg, s.m, l, 'gate_proj', lora, s.loraH, fullGrads, false);
-      this.linearBackward(dm, du, s.m, l, 'up_proj', lora, s.loraH, fullGrads, true);
+      this.linearBackward(dm, dg, s.m, l, 'gate_proj', act, s, fullGrads, false);
+      this.linearBackward(dm, du, s.m, l, 'up_proj', act, s, fullGrads, true);
       gpu.release(dg, du);
       rmsnormBackward(gpu, dx, grad(`${p}.post_attention_layernorm.weight`), dm, s.xm,
         this.w(`${p}.post_attention_layernorm.weight`), s.rstdM);
       gpu.release(dm);
       // attention: xm = x + o_proj(attention(rope(q), rope(k), v))
       const datt = gpu.tensor([N, QD], `${p}.datt`);
-      this.linearBackward(datt, dx, s.att, l, 'o_proj', lora, s.loraH, fullGrads, false);
+      this.linearBackward(datt, dx, s.att, l, 'o_proj', act, s, fullGrads, false);
       const dqr = gpu.tensor([N, QD], `${p}.dqr`);
       const dkr = gpu.tensor([N, KVD], `${p}.dkr`);
       const dv = gpu.tensor([N, KVD], `${p}.dv`);
@@ -266,9 +293,9 @@ export class GpuTransformer {
       ropeBackward(gpu, dk, dkr, act.positions, this.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
       gpu.release(dqr, dkr);
       const da = gpu.tensor([N, C], `${p}.da`);
-      this.linearBackward(da, dq, s.a, l, 'q_proj', lora, s.loraH, fullGrads, false);
-      this.linearBackward(da, dk, s.a, l, 'k_proj', lora, s.loraH, fullGrads, true);
-      this.linearBackward(da, dv, s.a, l, 'v_proj', lora, s.loraH, fullGrads, true);
+      this.linearBackward(da, dq, s.a, l, 'q_proj', act, s, fullGrads, false);
+      this.linearBackward(da, dk, s.a, l, 'k_proj', act, s, fullGrads, true);
+      this.linearBackward(da, dv, s.a, l, 'v_proj', act, s, fullGrads, true);
       gpu.release(dq, dk, dv);
       rmsnormBackward(gpu, dx, grad(`${p}.input_layernorm.weight`), da, s.x, this.w(`${p}.input_layernorm.weight`), s.rstdA);
       gpu.release(da);
@@ -278,31 +305,42 @@ export class GpuTransformer {
     gpu.release(dx);
   }
 
-  /** dx (=|+=) dy W, then LoRA's dA, dB (+=) and its share of dx (+=); full dW (+=) when asked. */
+  /** dx (=|+=) dy W, then LoRA's dA, dB (+=) and its share of dx (+=, through the dropout mask when one was
+   * used); full dW (+=) when asked. */
   private linearBackward(
     dxOut: Tensor,
     dy: Tensor,
     x: Tensor,
     layer: number,
     module: LoraModule,
-    lora: LoraSet | null,
-    loraH: Map<LoraModule, Tensor>,
+    act: Activations,
+    saved: LayerSaved,
     fullGrads: Map<string, Tensor> | null,
     accumulate: boolean,
   ): void {
+    const lora = act.lora;
     const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
     const name = `model.layers.${layer}.${group}.${module}.weight`;
     matmul(this.gpu, dxOut, dy, this.w(name), { accumulate });
     const dW = fullGrads?.get(name);
     if (dW) matmul(this.gpu, dW, dy, x, { transA: true, accumulate: true });
     const pair = lora?.get(layer, module);
-    const h = loraH.get(module);
-    if (pair && h && lora) loraBackward(this.gpu, pair.dA, pair.dB, dxOut, dy, x, h, pair.A, pair.B, lora.scale);
+    const h = saved.loraH.get(module);
+    if (!pair || !h || !lora) return;
+    const xd = saved.loraX.get(module);
+    if (!xd || !act.dropout) {
+      loraBackward(this.gpu, pair.dA, pair.dB, dxOut, dy, x, h, pair.A, pair.B, lora.scale);
+      return;
+    }
+    const dxd = this.gpu.zeros(x.shape, `${module}.lora_dropout_dx`);
+    loraBackward(this.gpu, pair.dA, pair.dB, dxd, dy, xd, h, pair.A, pair.B, lora.scale);
+    dropoutBackward(this.gpu, dxOut, dxd, moduleMask(act.dropout, layer, module));
+    this.gpu.release(dxd);
   }
 
   releaseActivations(act: Activations): void {
     for (const s of act.layers) {
-      this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values());
+      this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
     }
     this.gpu.release(act.xL, act.f, act.rstdF);
     act.layers = [];
