@@ -10,6 +10,7 @@ import { formatBench, type KernelBench } from './harness';
 import { loadModelFromPath } from '../model/load_node';
 import { parseHfConfig } from '../model/config';
 import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -57,4 +58,7 @@ const result = {
   models,
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
+// also kept on disk, so that runs can be compared (bench-results/ is ignored by git)
+mkdirSync('bench-results', { recursive: true });
+writeFileSync(`bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, JSON.stringify(result, null, 1) + '\n');
 gpu.destroy();
