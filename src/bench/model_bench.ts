@@ -7,7 +7,7 @@ import { GpuTransformer } from '../model/transformer';
 import { generate } from '../model/generate';
 import { LoraSet } from '../model/lora';
 import { packRows, releaseBatch } from '../model/logprobs';
-import { Rng } from '../selftest/random';
+import { Rng } from '../util/random';
 
 export interface ModelBench {
   model: string;

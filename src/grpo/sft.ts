@@ -10,7 +10,7 @@ import type { LoraSet } from '../model/lora';
 import { packRows, releaseBatch } from '../model/logprobs';
 import { AdamW, type OptimizerHyper } from './optimizer';
 import { learningRate, type SchedulerType } from './schedule';
-import { Rng } from '../selftest/random';
+import { Rng } from '../util/random';
 
 export interface SftExample {
   prompt: number[];

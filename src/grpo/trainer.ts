@@ -16,7 +16,7 @@ import { policyUpdate, type TrainSequence } from './policy_update';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
-import { Rng } from '../selftest/random';
+import { Rng } from '../util/random';
 
 export type Metrics = Record<string, number>;
 

@@ -7,7 +7,7 @@ import { testGpu } from '../gpu';
 import { grpoLossBackward, grpoLossForward } from '../../src/gpu/kernels/grpo_loss';
 import { sequenceWeights, type LossType } from '../../src/grpo/loss_weights';
 import { computeAdvantages, type ScaleRewards } from '../../src/grpo/advantages';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 
 interface Seq { logp: number[]; old: number[]; ref: number[]; reward: number; truncated: boolean }
 

@@ -3,13 +3,13 @@
 // against one-at-a-time decoding.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { tinyConfig, randomWeights } from './tiny_model';
+import { gpuTinyConfig as tinyConfig, randomWeights } from './tiny';
 import { GpuTransformer } from '../../src/model/transformer';
 import { LoraSet, type LoraModule } from '../../src/model/lora';
 import { generate } from '../../src/model/generate';
 import { transformerForward, transformerBackward, type LoraMap } from '../../src/reference/transformer';
 import { compare } from '../../src/selftest/check';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
 
 const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];

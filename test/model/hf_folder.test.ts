@@ -11,7 +11,7 @@ import { loadModelFromPath, nodeFileSource } from '../../src/model/load_node';
 import { writeSafetensors } from '../../src/model/safetensors';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
 import { transformerForward } from '../../src/reference/transformer';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { memFile, randomTokens, STORIES_BIN, STORIES_TOK, tinyConfig, tinyTokenizerJson } from './tiny';
 
 const QWEN_JSON = {

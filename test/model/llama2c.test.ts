@@ -7,7 +7,7 @@ import { parseLlama2cCheckpoint, permuteForHalfRope, unpermuteFromHalfRope } fro
 import { loadLlama2c } from '../../src/model/load';
 import { loadModelFromPath, nodeFileSource } from '../../src/model/load_node';
 import { expectedShapes, validateWeights } from '../../src/model/weights';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { memFile, STORIES_BIN, STORIES_TOK } from './tiny';
 
 /** A llama2.c file: the header, then `floats` float32 values counting 0, 1, 2, ... (so every tensor's

@@ -3,10 +3,10 @@
 // masked forward (float32 on the GPU, so central differences with a loose tolerance).
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { tinyConfig, randomWeights } from './tiny_model';
+import { gpuTinyConfig as tinyConfig, randomWeights } from './tiny';
 import { GpuTransformer } from '../../src/model/transformer';
 import { LoraSet } from '../../src/model/lora';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 
 describe('LoRA dropout', () => {
   test('masks per counter, and gradients through the mask match finite differences', async () => {

@@ -2,12 +2,12 @@
 // models, a lossless round trip, and refusals that name what does not fit.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { tinyConfig } from './tiny_model';
+import { gpuTinyConfig as tinyConfig } from './tiny';
 import { LoraSet, type LoraModule } from '../../src/model/lora';
 import { exportPeftAdapter, parsePeftAdapter, createLoraFromAdapter } from '../../src/model/peft_adapter';
 import { parseSafetensorsHeader, readSafetensors } from '../../src/model/safetensors';
 import { permuteForHalfRope } from '../../src/model/llama2c';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
 
 const TARGETS: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];

@@ -2,7 +2,7 @@
 // malformed file.
 import { describe, expect, test } from 'vitest';
 import { f16ToF32, parseSafetensorsHeader, readSafetensors, writeSafetensors } from '../../src/model/safetensors';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 
 /** A safetensors file from a header object and raw data bytes (no validation: for malformed files). */
 function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0), headerText?: string): Uint8Array {

@@ -1,12 +1,14 @@
 // Shared fixtures of the model tests: tiny random Llama models, LoRA sets, in-memory files and a small
 // generated tokenizer.json. Everything is generated from a seed; nothing is stored.
+import { fileURLToPath } from 'node:url';
 import type { ModelConfig } from '../../src/model/config';
 import type { FileSource } from '../../src/model/load';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
 import type { LoraMap } from '../../src/reference/transformer';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 
-export const STORIES_DIR = '/work/shared/models/stories260K';
+/** ../shared beside the checkout (as on CI), never a fixed absolute path */
+export const STORIES_DIR = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
 export const STORIES_BIN = `${STORIES_DIR}/stories260K.bin`;
 export const STORIES_TOK = `${STORIES_DIR}/tok512.bin`;
 
@@ -31,6 +33,11 @@ export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
     eosTokenIds: [2],
     ...over,
   };
+}
+
+/** A slightly larger tiny model for the GPU tests: GQA with 4 heads over 2 kv heads, odd sizes throughout. */
+export function gpuTinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
+  return tinyConfig({ hiddenSize: 12, numHeads: 4, numKvHeads: 2, intermediateSize: 20, vocabSize: 37, ...over });
 }
 
 /** Random weights: matrices N(0, scale^2), norm weights near 1, biases N(0, scale^2). */

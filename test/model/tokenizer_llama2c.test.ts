@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { parseLlama2cTokenizer, type Llama2cTokenizer } from '../../src/model/tokenizer_llama2c';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { STORIES_TOK } from './tiny';
 
 async function tok512(): Promise<Llama2cTokenizer> {

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import type { ModelConfig } from '../../src/model/config';
 import type { WeightMap } from '../../src/model/weights';
 import { transformerBackward, transformerForward, type LoraMap } from '../../src/reference/transformer';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { randomLora, randomTokens, randomWeights, tinyConfig } from './tiny';
 
 const B = 2;

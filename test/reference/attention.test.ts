@@ -3,7 +3,7 @@
 // forward's rows.
 import { describe, expect, test } from 'vitest';
 import { attentionBackward, attentionDecode, attentionForward, kvCacheWrite } from '../../src/reference/attention';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 type Dims = { B: number; T: number; NH: number; NKV: number; HS: number };

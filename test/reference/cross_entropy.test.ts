@@ -2,7 +2,7 @@
 // rows included, and its loss against -log softmax written out directly.
 import { describe, expect, test } from 'vitest';
 import { crossEntropyBackward, crossEntropyForward } from '../../src/reference/cross_entropy';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 const IGNORE = 0xffffffff;

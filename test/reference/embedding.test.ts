@@ -1,7 +1,7 @@
 // The embedding references: lookup by hand, and the backward's scatter-add against finite differences.
 import { describe, expect, test } from 'vitest';
 import { embeddingBackward, embeddingForward } from '../../src/reference/embedding';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 describe('embedding reference', () => {

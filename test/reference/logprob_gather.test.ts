@@ -2,7 +2,7 @@
 // log-probs and entropy against formulas written out directly.
 import { describe, expect, test } from 'vitest';
 import { logprobGatherBackward, logprobGatherForward } from '../../src/reference/logprob_gather';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 function forward(logits: Float64Array, targets: Uint32Array, temperature: number, n: number, v: number) {

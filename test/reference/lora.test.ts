@@ -1,7 +1,7 @@
 // The LoRA backward reference against central finite differences of the forward reference (float64).
 import { describe, expect, test } from 'vitest';
 import { loraBackward, loraForward } from '../../src/reference/lora';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 function randn64(n: number, rng: Rng): Float64Array {

@@ -2,7 +2,7 @@
 // bias, alpha and accumulate options against plain definitions.
 import { describe, expect, test } from 'vitest';
 import { matmul, matmulBackward } from '../../src/reference/matmul';
-import { Rng } from '../../src/selftest/random';
+import { Rng } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 function randn64(n: number, rng: Rng): Float64Array {

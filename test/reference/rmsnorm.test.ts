@@ -1,7 +1,7 @@
 // The RMSNorm references: a hand-computed forward, and dx / dweight against finite differences.
 import { describe, expect, test } from 'vitest';
 import { rmsnormBackward, rmsnormForward } from '../../src/reference/rmsnorm';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 describe('rmsnorm reference', () => {

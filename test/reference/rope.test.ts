@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { llama3InvFreq, ropeInvFreq, type RopeConvention } from '../../src/gpu/kernels/rope';
 import { ropeBackward, ropeForward } from '../../src/reference/rope';
-import { Rng, randn, randInts } from '../../src/selftest/random';
+import { Rng, randn, randInts } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 const CONVENTIONS: RopeConvention[] = ['interleaved', 'half'];

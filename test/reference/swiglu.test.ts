@@ -1,7 +1,7 @@
 // The SwiGLU references: silu by hand, and the backward against finite differences.
 import { describe, expect, test } from 'vitest';
 import { sigmoid, swigluBackward, swigluForward } from '../../src/reference/swiglu';
-import { Rng, randn } from '../../src/selftest/random';
+import { Rng, randn } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 
 describe('swiglu reference', () => {

@@ -4,7 +4,7 @@
 import { matmulOnPath, matmulPaths, matmulProblem, type MatmulOptions, type MatmulPath } from '../../gpu/kernels/matmul';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
-import { Rng, randn } from '../../selftest/random';
+import { Rng, randn } from '../../util/random';
 import { timeKernel, type KernelBench, type TimeOptions } from '../harness';
 
 export interface MatmulBenchCase {

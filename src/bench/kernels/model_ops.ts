@@ -5,7 +5,7 @@ import { loraBackward, loraForward } from '../../gpu/kernels/lora';
 import { logprobGatherBackward, logprobGatherForward } from '../../gpu/kernels/logprob_gather';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
-import { Rng, randInts, randn } from '../../selftest/random';
+import { Rng, randInts, randn } from '../../util/random';
 import { timeKernel, type KernelBench, type TimeOptions } from '../harness';
 
 export interface OpShapes {

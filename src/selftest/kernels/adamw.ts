@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/adamw';
 import * as ref from '../../reference/adamw';
 import { compare, merge, type CaseResult, type KernelCheck, type Tolerance } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 // Param, m and v are stored as f32 after every step on both sides; the GPU computes the update in f32
 // (sqrt and division within a few ulp), the reference in float64, so they drift apart by a few ulp a step.

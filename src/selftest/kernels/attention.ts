@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/attention';
 import * as ref from '../../reference/attention';
 import { compare, merge, type CaseResult, type KernelCheck, type Tolerance } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 import type { GpuRuntime } from '../../gpu/runtime';
 
 type Dims = gpuK.AttentionDims;

@@ -2,7 +2,7 @@ import * as gpuK from '../../gpu/kernels/cross_entropy';
 import * as ref from '../../reference/cross_entropy';
 import { compare, merge, type KernelCheck, type CaseResult, type Tolerance } from '../check';
 import type { GpuRuntime } from '../../gpu/runtime';
-import { Rng, randInts, randn } from '../random';
+import { Rng, randInts, randn } from '../../util/random';
 import { expectThrow } from './logprob_gather';
 
 const FORWARD_TOL: Tolerance = { atol: 1e-4, rtol: 1e-5 };

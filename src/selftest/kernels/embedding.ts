@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/embedding';
 import * as ref from '../../reference/embedding';
 import { compare, type KernelCheck, type CaseResult } from '../check';
-import { Rng, randn, randInts } from '../random';
+import { Rng, randn, randInts } from '../../util/random';
 
 // Exact: the forward is a copy, and the backward adds each vocab row's gradients in position order, as the
 // reference does (WGSL f32 addition is correctly rounded), so any other order would show in the low bits.

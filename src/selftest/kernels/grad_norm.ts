@@ -2,7 +2,7 @@ import { GradNorm } from '../../gpu/kernels/grad_norm';
 import type { Tensor } from '../../gpu/tensor';
 import * as ref from '../../reference/grad_norm';
 import { compare, type CaseResult, type KernelCheck, type Tolerance } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 // f32 sums of squares (per-invocation runs of 16, then two tree reductions) against float64.
 const TOL: Tolerance = { atol: 1e-6, rtol: 2e-6 };

@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/grpo_loss';
 import * as ref from '../../reference/grpo_loss';
 import { compare, merge, type CaseResult, type KernelCheck } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 export const check: KernelCheck = {
   kernel: 'grpo_loss',

@@ -2,7 +2,7 @@ import * as gpuK from '../../gpu/kernels/logprob_gather';
 import * as ref from '../../reference/logprob_gather';
 import { compare, merge, type KernelCheck, type CaseResult, type Tolerance } from '../check';
 import type { GpuRuntime } from '../../gpu/runtime';
-import { Rng, randInts, randn } from '../random';
+import { Rng, randInts, randn } from '../../util/random';
 
 const FORWARD_TOL: Tolerance = { atol: 1e-4, rtol: 1e-5 };
 const BACKWARD_TOL: Tolerance = { atol: 1e-6, rtol: 1e-4 };

@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/lora';
 import * as ref from '../../reference/lora';
 import { compare, merge, type KernelCheck, type CaseResult, type Tolerance } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 import type { GpuRuntime } from '../../gpu/runtime';
 import { expectThrow } from './logprob_gather';
 

@@ -3,7 +3,7 @@ import * as ref from '../../reference/matmul';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
 import { compare, type CaseResult, type KernelCheck, type Tolerance } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 const TOL: Tolerance = { atol: 2e-4, rtol: 2e-4 };
 

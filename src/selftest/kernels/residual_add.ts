@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/residual_add';
 import * as ref from '../../reference/residual_add';
 import { compare, type KernelCheck, type CaseResult } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 export const check: KernelCheck = {
   kernel: 'residual_add',

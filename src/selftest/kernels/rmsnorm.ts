@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/rmsnorm';
 import * as ref from '../../reference/rmsnorm';
 import { compare, merge, type KernelCheck, type CaseResult } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 // f32 reductions (rows of up to 576 terms, dweight over up to 130 rows) against float64 sums: errors seen
 // are below 4e-6; other GPUs sum in other orders.

@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/rope';
 import * as ref from '../../reference/rope';
 import { compare, type KernelCheck, type CaseResult } from '../check';
-import { Rng, randn, randInts } from '../random';
+import { Rng, randn, randInts } from '../../util/random';
 
 // The shaders' own cos_sin is good to ~2e-7 for angles up to 1e4 rad (~1e-6 at 1e5) on any GPU, since it
 // uses only +, -, *; the errors seen are below 1e-6.

@@ -2,7 +2,7 @@ import * as gpuK from '../../gpu/kernels/sample';
 import type { GpuRuntime } from '../../gpu/runtime';
 import * as ref from '../../reference/sample';
 import type { CaseResult, KernelCheck } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 // GPU and CPU ids must be identical. The one allowed exception is a rounding boundary case, where the
 // f32 sums of the GPU (chunks of <= 16 weights, an 8-level scan, exp within a few ulp) and the float64

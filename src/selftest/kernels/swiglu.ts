@@ -1,7 +1,7 @@
 import * as gpuK from '../../gpu/kernels/swiglu';
 import * as ref from '../../reference/swiglu';
 import { compare, merge, type KernelCheck, type CaseResult } from '../check';
-import { Rng, randn } from '../random';
+import { Rng, randn } from '../../util/random';
 
 // Elementwise with exp(): a few ulp apart from the float64 reference.
 const TOL = { atol: 1e-5, rtol: 1e-5 };

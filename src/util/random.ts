@@ -1,4 +1,4 @@
-// Seeded random inputs for checks and benchmarks (mulberry32 + Box-Muller): the same seed, the same data.
+// Seeded random numbers (mulberry32 + Box-Muller) for weight init, data shuffles, checks and benchmarks: the same seed, the same numbers.
 
 export class Rng {
   private s: number;
