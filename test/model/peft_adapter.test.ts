@@ -101,3 +101,63 @@ describe('PEFT adapter', () => {
     lora.release();
   });
 });
+
+describe('PEFT adapter on the Hugging Face conversion of a llama2.c model', () => {
+  test('merged into the rotate-half weights, the exported adapter gives the logits of the original model + LoRA', async () => {
+    const { loadModelFromPath } = await import('../../src/model/load_node');
+    const { toHalfRope } = await import('../../src/model/llama2c');
+    const { transformerForward } = await import('../../src/reference/transformer');
+    const { STORIES_BIN } = await import('./tiny');
+    const gpu = await testGpu();
+    const loaded = await loadModelFromPath(STORIES_BIN);
+    const c = loaded.config;
+    expect(c.ropeConvention).toBe('interleaved');
+    const { lora } = await randomLora(c);
+    const files = await exportPeftAdapter(gpu, lora, 'stories260K');
+    const { tensors } = readSafetensors(files.weights, 'adapter');
+    const scale = 4 / 2;
+    // the original model with LoRA, as this engine runs it
+    const refLora = new Map<string, { A: Float32Array; B: Float32Array; r: number; scale: number }>();
+    for (const p of lora.pairs.values()) refLora.set(p.path, { A: await gpu.read(p.A), B: await gpu.read(p.B), r: 2, scale });
+    const tokens = loaded.tokenizer.encode('Once upon a time, there was', { addBos: true });
+    const want = transformerForward(c, loaded.weights, tokens, 1, tokens.length, refLora).logits;
+    // what PEFT does on the converted model: W_hf + scale * B_exported @ A_exported, with rotate-half RoPE
+    const hf = toHalfRope(c, loaded.weights);
+    for (const p of lora.pairs.values()) {
+      const A = tensors.get(`base_model.model.${p.path}.lora_A.weight`)!.data;
+      const B = tensors.get(`base_model.model.${p.path}.lora_B.weight`)!.data;
+      const w = hf.weights.get(`${p.path}.weight`)!;
+      const merged = w.data.slice();
+      for (let o = 0; o < p.outFeatures; o++) {
+        for (let i = 0; i < p.inFeatures; i++) {
+          let acc = 0;
+          for (let k = 0; k < 2; k++) acc += B[o * 2 + k] * A[k * p.inFeatures + i];
+          merged[o * p.inFeatures + i] += scale * acc;
+        }
+      }
+      hf.weights.set(`${p.path}.weight`, { shape: w.shape, data: merged });
+    }
+    const got = transformerForward(hf.config, hf.weights, tokens, 1, tokens.length, null).logits;
+    let maxErr = 0;
+    for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
+    expect(maxErr).toBeLessThan(1e-3);
+    // and with q/k lora_B exported unpermuted it would not fit: the check can fail
+    const unpermuted = toHalfRope(c, loaded.weights);
+    for (const p of lora.pairs.values()) {
+      const pair = refLora.get(p.path)!;
+      const w = unpermuted.weights.get(`${p.path}.weight`)!;
+      const merged = w.data.slice();
+      for (let o = 0; o < p.outFeatures; o++) for (let i = 0; i < p.inFeatures; i++) {
+        let acc = 0;
+        for (let k = 0; k < 2; k++) acc += pair.B[o * 2 + k] * pair.A[k * p.inFeatures + i];
+        merged[o * p.inFeatures + i] += scale * acc;
+      }
+      unpermuted.weights.set(`${p.path}.weight`, { shape: w.shape, data: merged });
+    }
+    const wrong = transformerForward(unpermuted.config, unpermuted.weights, tokens, 1, tokens.length, null).logits;
+    let wrongErr = 0;
+    for (let i = 0; i < want.length; i++) wrongErr = Math.max(wrongErr, Math.abs(wrong[i] - want[i]));
+    expect(wrongErr).toBeGreaterThan(1e-2);
+    lora.release();
+  });
+});
