@@ -28,7 +28,32 @@ const LLAMA32_1B = {
   bos_token_id: 128000, eos_token_id: [128001, 128008, 128009], hidden_act: 'silu', attention_bias: false, mlp_bias: false,
 };
 
+const TINYLLAMA_11B = {
+  architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 2048, intermediate_size: 5632,
+  num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4, vocab_size: 32000, rms_norm_eps: 1e-5,
+  rope_theta: 10000, rope_scaling: null, max_position_embeddings: 2048, tie_word_embeddings: false,
+  bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu', torch_dtype: 'bfloat16',
+};
+const SMOLLM2_360M = {
+  architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 960, intermediate_size: 2560,
+  num_hidden_layers: 32, num_attention_heads: 15, num_key_value_heads: 5, vocab_size: 49152, rms_norm_eps: 1e-5,
+  rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 0, eos_token_id: 0,
+  hidden_act: 'silu', torch_dtype: 'bfloat16',
+};
+
 describe('parseHfConfig', () => {
+  test('TinyLlama-1.1B (untied, 4 kv heads) and SmolLM2-360M (15 heads over 5 kv heads): shapes and parameter counts', () => {
+    const t = parseHfConfig(TINYLLAMA_11B);
+    expect(t).toMatchObject({ hiddenSize: 2048, numLayers: 22, numHeads: 32, numKvHeads: 4, headDim: 64, tieWordEmbeddings: false });
+    expect(llamaParamCount(t)).toBe(1_100_048_384);
+    expect(expectedShapes(t).get('lm_head.weight')).toEqual([32000, 2048]);
+    expect(expectedShapes(t).get('model.layers.0.self_attn.k_proj.weight')).toEqual([256, 2048]);
+    const s = parseHfConfig(SMOLLM2_360M);
+    expect(s).toMatchObject({ hiddenSize: 960, numHeads: 15, numKvHeads: 5, headDim: 64, tieWordEmbeddings: true });
+    expect(llamaParamCount(s)).toBe(361_821_120);
+    expect(expectedShapes(s).has('lm_head.weight')).toBe(false);
+  });
+
   test('SmolLM2-135M', () => {
     const c = parseHfConfig(SMOLLM2_135M);
     expect(c).toEqual({
