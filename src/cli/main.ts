@@ -13,6 +13,7 @@ commands:
 
   train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]
             --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME]
+  train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
 

@@ -1,5 +1,5 @@
 // `grpo-playground train` and `grpo-playground eval`: the same trainer as the page's worker, from Node.
-import { mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/node';
 import { loadModelFromPath } from '../model/load_node';
@@ -13,7 +13,8 @@ import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer } from '../grpo/sft';
 import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
-import { numberOpt, parse, requireString } from './args';
+import { numberOpt, parse, requireString, UsageError } from './args';
+import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 
 async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
   const ctx = { maxSequenceLength: model.config.maxPositionEmbeddings };
@@ -76,13 +77,27 @@ export async function trainCommand(argv: string[]): Promise<void> {
     steps: { type: 'string' },
     sft: { type: 'boolean' },
     out: { type: 'string' },
+    resume: { type: 'string' },
     quiet: { type: 'boolean' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
-  const outDir = requireString(v, 'out');
+  const resumeDir = typeof v.resume === 'string' ? v.resume : null;
+  if (resumeDir && v.config) throw new UsageError(`--resume continues the run with its own config (${join(resumeDir, 'config.json')}); drop --config`);
+  if (resumeDir && v.sft) throw new UsageError('--resume applies to GRPO runs; drop --sft');
+  if (resumeDir && typeof v.out === 'string' && v.out !== resumeDir) throw new UsageError('--resume writes into the run\'s own folder: drop --out or give the same folder');
+  const outDir = resumeDir ?? requireString(v, 'out');
   const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
-  const config = await readConfig(v.config as string | undefined, loaded);
+  const checkpointPath = join(outDir, CHECKPOINT_FILE);
+  let checkpoint: Uint8Array | null = null;
+  if (resumeDir) {
+    try {
+      checkpoint = new Uint8Array(await readFile(checkpointPath));
+    } catch {
+      throw new Error(`${checkpointPath}: no checkpoint to resume from (a run writes one every checkpoint_interval steps and at its end)`);
+    }
+  }
+  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath).config : await readConfig(v.config as string | undefined, loaded);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   const ds = await readDataset(dataPath, v);
   const log = (s: string) => {
@@ -96,7 +111,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const metricsPath = join(outDir, 'metrics.jsonl');
-  await writeFile(metricsPath, '');
+  if (!checkpoint) await writeFile(metricsPath, '');
   const writeMetrics = (m: Metrics) => appendFile(metricsPath, JSON.stringify(m) + '\n');
 
   const gpu = await acquireNodeGpu();
@@ -128,14 +143,29 @@ export async function trainCommand(argv: string[]): Promise<void> {
       lora.release();
     } else {
       const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer });
+      const fingerprint = datasetFingerprint(train.examples);
+      const saveCkpt = async () => {
+        const bytes = await saveCheckpoint(gpu, trainer, fingerprint);
+        // a crash mid-write leaves the previous checkpoint intact: write aside, then rename over it
+        await writeFile(checkpointPath + '.tmp', bytes);
+        await rename(checkpointPath + '.tmp', checkpointPath);
+      };
       const evaluate = async (): Promise<Metrics> => {
         if (evalSet.examples.length === 0) return {};
         const e = await trainer.evaluate();
         log(`eval @ step ${e.step}: pass@1 ${fmt(e['pass@1'])}  reward ${fmt(e.reward_mean)}  (n=${e.n})`);
         return { 'eval/pass@1': e['pass@1'], 'eval/reward_mean': e.reward_mean };
       };
-      await writeMetrics({ step: 0, ...(await evaluate()) });
-      for (let s = 1; s <= config.max_steps; s++) {
+      if (checkpoint) {
+        const state = restoreCheckpoint(gpu, trainer, checkpoint, checkpointPath, fingerprint);
+        // metrics written after the checkpoint (by a run that then died) are dropped: they are redone
+        const kept = (await readFile(metricsPath, 'utf8').catch(() => '')).split('\n').filter((l) => l.trim() && (JSON.parse(l) as Metrics).step <= state.progress.step);
+        await writeFile(metricsPath, kept.map((l) => l + '\n').join(''));
+        log(`resumed at step ${trainer.step} from ${checkpointPath}`);
+      } else {
+        await writeMetrics({ step: 0, ...(await evaluate()) });
+      }
+      for (let s = trainer.step + 1; s <= config.max_steps; s++) {
         const r = await trainer.trainStep();
         const m = r.metrics;
         const due = s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0);
@@ -144,11 +174,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
         log(`step ${s}/${config.max_steps}  reward ${fmt(m.reward)} ±${fmt(m.reward_std, 2)}  loss ${fmt(m.loss, 4)}  kl ${fmt(m.kl, 4)}  ` +
           `len ${fmt(m['completions/mean_length'], 1)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s` +
           (r.rewardErrors.length ? `  reward errors: ${r.rewardErrors[0]}` : ''));
+        if (config.checkpoint_interval > 0 && s % config.checkpoint_interval === 0 && s < config.max_steps) await saveCkpt();
       }
+      await saveCkpt();
       await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
       trainer.release();
     }
-    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl`);
+    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
   } finally {
     scorer.dispose();
     gpu.destroy();

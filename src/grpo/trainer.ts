@@ -36,6 +36,16 @@ export interface EvalReport {
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
 }
 
+export interface TrainerProgress {
+  step: number;
+  numTokens: number;
+  skippedUpdates: number;
+  /** epochs started over the training prompts, and the position in the current one */
+  epoch: number;
+  cursor: number;
+  optimizerStep: number;
+}
+
 export interface TrainerInit {
   gpu: GpuRuntime;
   model: GpuTransformer;
@@ -84,13 +94,33 @@ export class GrpoTrainer {
     this.init = { ...this.init, config: { ...this.init.config, max_steps: maxSteps, eval_interval: evalInterval } };
   }
 
+  /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
+  progress(): TrainerProgress {
+    return { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
+  }
+
+  restoreProgress(p: TrainerProgress): void {
+    this.step = p.step;
+    this.numTokens = p.numTokens;
+    this.skippedUpdates = p.skippedUpdates;
+    this.optimizer.step = p.optimizerStep;
+    // the epoch's order is a function of the seed and the epoch number
+    this.epoch = p.epoch;
+    this.order = p.epoch > 0 ? shuffled(this.init.train.length, this.epochRng(p.epoch - 1)) : [];
+    this.cursor = p.cursor;
+  }
+
+  private epochRng(epoch: number): Rng {
+    return new Rng((this.config.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
+  }
+
   /** The next prompts, epoch by epoch in a seeded order. */
   private nextPrompts(n: number): PromptExample[] {
     const rows = this.init.train;
     const out: PromptExample[] = [];
     while (out.length < n) {
       if (this.cursor >= this.order.length) {
-        this.order = shuffled(rows.length, new Rng((this.config.seed ^ Math.imul(this.epoch + 1, 0x85ebca6b)) >>> 0));
+        this.order = shuffled(rows.length, this.epochRng(this.epoch));
         this.cursor = 0;
         this.epoch++;
       }
