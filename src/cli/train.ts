@@ -174,6 +174,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
         log(`step ${s}/${config.max_steps}  reward ${fmt(m.reward)} ±${fmt(m.reward_std, 2)}  loss ${fmt(m.loss, 4)}  kl ${fmt(m.kl, 4)}  ` +
           `len ${fmt(m['completions/mean_length'], 1)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s` +
           (r.rewardErrors.length ? `  reward errors: ${r.rewardErrors[0]}` : ''));
+        const fault = trainer.faulted;
+        if (fault) {
+          await saveCkpt();
+          throw new Error(`${fault} (checkpoint: ${checkpointPath}; continue with --resume ${outDir})`);
+        }
         if (config.checkpoint_interval > 0 && s % config.checkpoint_interval === 0 && s < config.max_steps) await saveCkpt();
       }
       await saveCkpt();

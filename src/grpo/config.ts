@@ -74,6 +74,7 @@ export interface GrpoConfig {
   use_chat_template: boolean;
   // checkpoints and logging
   checkpoint_interval: number;
+  max_consecutive_skips: number;
   log_completions: boolean;
 }
 
@@ -117,6 +118,7 @@ export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   prompt_template: null,
   use_chat_template: true,
   checkpoint_interval: 50,
+  max_consecutive_skips: 3,
   log_completions: true,
 } satisfies GrpoConfig);
 
@@ -429,6 +431,13 @@ const FIELDS: Record<keyof GrpoConfig, FieldSpec> = {
     doc: 'Save the LoRA adapter every this many optimizer steps (and at the end); 0 saves only at the end.',
     source: `${HF} (save_steps)`,
   },
+  max_consecutive_skips: {
+    type: { kind: 'int' },
+    group: 'Logging and checkpoints',
+    doc:
+      'An update whose loss or gradient norm is not finite (NaN or infinite) is skipped and counted; after this ' +
+      'many skipped steps in a row the run pauses with a message, its last good weights and optimizer state intact.',
+  },
   log_completions: {
     type: { kind: 'boolean' },
     group: 'Logging and checkpoints',
@@ -569,6 +578,7 @@ export function validateConfig(c: GrpoConfig, ctx: ValidationContext = {}): stri
   }
 
   whole('checkpoint_interval', 0, ' (0 saves only at the end)');
+  whole('max_consecutive_skips', 1, '');
   return p;
 }
 

@@ -63,6 +63,8 @@ export class GrpoTrainer {
   step = 0;
   numTokens = 0;
   skippedUpdates = 0;
+  /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
+  consecutiveSkips = 0;
   private order: number[] = [];
   private cursor = 0;
   private epoch = 0;
@@ -87,6 +89,15 @@ export class GrpoTrainer {
 
   get config(): GrpoConfig {
     return this.init.config;
+  }
+
+  /** max_consecutive_skips steps in a row could not update (non-finite loss or gradient norm): the run
+   * should pause; weights and optimizer state are those of the last good update. */
+  get faulted(): string | null {
+    const k = this.consecutiveSkips;
+    if (k < this.config.max_consecutive_skips) return null;
+    return `${k} steps in a row had a non-finite loss or gradient norm (the last at step ${this.step}), so their updates were skipped; ` +
+      `the run is paused with the weights and optimizer state of step ${this.step - k}. Lower learning_rate or max_grad_norm, or check the rewards, before resuming`;
   }
 
   /** A resumed run may be lengthened or shortened and evaluated at another interval; nothing else changes. */
@@ -178,6 +189,8 @@ export class GrpoTrainer {
     });
     const trainMs = performance.now() - t1;
     this.skippedUpdates += up.skipped;
+    if (up.skipped > 0 && up.skipped === c.num_iterations) this.consecutiveSkips++;
+    else if (up.trainTokens > 0) this.consecutiveSkips = 0;
 
     const completions = ro.groups.flatMap((g) => g.completions);
     const lengths = completions.map((x) => x.trainIds.length);

@@ -88,3 +88,36 @@ describe('supervised mode on stories260K', () => {
     expect(gpu.pool.stats.bytesInUse).toBe(0);
   });
 });
+
+describe('numerical faults', () => {
+  test('non-finite updates are skipped and counted, leaving LoRA and AdamW state as they were; K in a row fault the run', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadStories();
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const config = wordConfig({ max_steps: 10, max_consecutive_skips: 2, num_generations: 4, max_completion_length: 6 });
+    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const train = preparePrompts(storyRows('dog'), loaded, config).examples;
+    const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
+    await trainer.trainStep();
+    expect(trainer.consecutiveSkips).toBe(0);
+    const snapshot = async () => Promise.all(trainer.optimizer.params.flatMap((p, i) => [gpu.read(p.param), gpu.read(trainer.optimizer.m[i])]));
+    const before = await snapshot();
+    // poison one base weight: every later forward gives NaN
+    const w = model.w('model.layers.2.mlp.down_proj.weight');
+    const poisoned = await gpu.read(w);
+    poisoned[7] = NaN;
+    gpu.write(w, poisoned);
+    const r2 = await trainer.trainStep();
+    expect(r2.metrics.skipped_updates).toBe(1);
+    expect(Number.isFinite(r2.metrics.grad_norm)).toBe(false);
+    expect(trainer.faulted).toBeNull();
+    await trainer.trainStep();
+    expect(trainer.consecutiveSkips).toBe(2);
+    expect(trainer.faulted).toMatch(/2 steps in a row had a non-finite loss or gradient norm .* weights and optimizer state of step 1/);
+    expect(await snapshot()).toEqual(before);
+    expect(trainer.optimizer.step).toBe(1);
+    trainer.release();
+    model.release();
+    scorer.dispose();
+  });
+});
