@@ -60,8 +60,9 @@ async function readDataset(path: string, v: Record<string, unknown>): Promise<Pa
 
 function describeDataset(path: string, ds: ParsedDataset): string {
   const c = ds.counts;
-  const skipped = c.invalid ? `, ${c.invalid} invalid rows skipped (first: line ${ds.issues[0]?.line}: ${ds.issues[0]?.message})` : '';
-  return `${path}: ${c.kept} rows (${ds.format}, prompt="${ds.mapping.prompt}", answer="${ds.mapping.answer}")${skipped}${c.duplicate ? `, ${c.duplicate} duplicates` : ''}`;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const skipped = c.invalid ? `, ${plural(c.invalid, 'invalid row')} skipped (first: line ${ds.issues[0]?.line}: ${ds.issues[0]?.message})` : '';
+  return `${path}: ${plural(c.kept, 'row')} (${ds.format}, prompt="${ds.mapping.prompt}", answer="${ds.mapping.answer}")${skipped}${c.duplicate ? `, ${plural(c.duplicate, 'duplicate')}` : ''}`;
 }
 
 const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
