@@ -12,6 +12,7 @@ import { residualAdd } from '../gpu/kernels/residual_add';
 import { sample } from '../gpu/kernels/sample';
 import type { GpuTransformer } from './transformer';
 import type { LoraSet } from './lora';
+import { PACK_MULTIPLE } from './logprobs';
 
 export interface SamplingOptions {
   /** 0 = greedy */
@@ -59,12 +60,15 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   });
   if (!(opts.maxNewTokens >= 1)) throw new Error(`max new tokens must be at least 1, got ${opts.maxNewTokens}`);
   const lens = prompts.map((p) => p.length);
-  const Tp = Math.max(...lens);
-  const maxNew = Math.min(opts.maxNewTokens, c.maxPositionEmbeddings - Tp);
+  const longest = Math.max(...lens);
+  const maxNew = Math.min(opts.maxNewTokens, c.maxPositionEmbeddings - longest);
   if (maxNew < 1) {
-    throw new Error(`prompt of ${Tp} tokens leaves no room: the model's context is ${c.maxPositionEmbeddings} tokens`);
+    throw new Error(`prompt of ${longest} tokens leaves no room: the model's context is ${c.maxPositionEmbeddings} tokens`);
   }
-  const TMAX = Tp + maxNew;
+  // Prefill length and cache length are rounded up (like packRows) so that calls with slightly different
+  // lengths reuse pooled buffers; padding positions are never attended to.
+  const Tp = Math.min(c.maxPositionEmbeddings, Math.ceil(longest / PACK_MULTIPLE) * PACK_MULTIPLE);
+  const TMAX = Math.max(Tp, Math.ceil((longest + maxNew) / PACK_MULTIPLE) * PACK_MULTIPLE);
   const C = c.hiddenSize;
   const QD = c.numHeads * c.headDim;
   const KVD = c.numKvHeads * c.headDim;

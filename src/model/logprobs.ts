@@ -22,11 +22,16 @@ export interface PackedBatch {
   targets: Tensor; // (B*T) u32
 }
 
+/** Rows are padded to a multiple of this many tokens, so that batches of slightly different lengths share
+ * pooled buffers (causal attention keeps padding from touching real tokens). */
+export const PACK_MULTIPLE = 8;
+
 export function packRows(gpu: GpuRuntime, rows: SequenceRow[], maxPositions: number): PackedBatch {
   const B = rows.length;
   if (B === 0) throw new Error('no sequences to pack');
-  const T = Math.max(...rows.map((r) => r.prompt.length + r.completion.length));
-  if (T > maxPositions) throw new Error(`a sequence of ${T} tokens exceeds the model's ${maxPositions} positions`);
+  const longest = Math.max(...rows.map((r) => r.prompt.length + r.completion.length));
+  if (longest > maxPositions) throw new Error(`a sequence of ${longest} tokens exceeds the model's ${maxPositions} positions`);
+  const T = Math.min(maxPositions, Math.ceil(longest / PACK_MULTIPLE) * PACK_MULTIPLE);
   rows.forEach((r, i) => {
     if (r.prompt.length === 0) throw new Error(`row ${i}: the prompt is empty (it needs at least BOS)`);
   });
