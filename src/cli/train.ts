@@ -109,6 +109,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const train = preparePrompts(split.train, loaded, config);
   const evalSet = preparePrompts(split.eval, loaded, config);
   if (train.truncated + evalSet.truncated) log(`${train.truncated + evalSet.truncated} prompts longer than max_prompt_length=${config.max_prompt_length} were cut from the left`);
+  const skipped = [...train.skippedLines, ...evalSet.skippedLines].sort((a, b) => a - b);
+  if (skipped.length) log(`${skipped.length} prompts longer than max_prompt_length=${config.max_prompt_length} were left out (long_prompts "skip"; lines ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', ...' : ''})`);
+  if (train.examples.length === 0) throw new Error(`${dataPath}: no training prompts left (every prompt is longer than max_prompt_length=${config.max_prompt_length})`);
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const metricsPath = join(outDir, 'metrics.jsonl');

@@ -10,6 +10,8 @@ import { closestMatch } from './rewards/text';
 export type LrSchedulerType = 'constant' | 'linear' | 'cosine';
 export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
 export type ScaleRewards = 'group' | 'batch' | 'none';
+export type LongPrompts = 'truncate_left' | 'skip';
+export const LONG_PROMPTS: readonly LongPrompts[] = ['truncate_left', 'skip'];
 export type LoraTargetModule = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
 
 export const LR_SCHEDULER_TYPES: readonly LrSchedulerType[] = ['constant', 'linear', 'cosine'];
@@ -28,6 +30,7 @@ export interface GrpoConfig {
   // generation
   num_generations: number;
   max_prompt_length: number;
+  long_prompts: LongPrompts;
   max_completion_length: number;
   temperature: number;
   top_p: number;
@@ -81,6 +84,7 @@ export interface GrpoConfig {
 export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   num_generations: 8,
   max_prompt_length: 256,
+  long_prompts: 'truncate_left',
   max_completion_length: 64,
   temperature: 1.0,
   top_p: 1.0,
@@ -302,6 +306,14 @@ const FIELDS: Record<keyof GrpoConfig, FieldSpec> = {
       '"clip-higher" uses 0.28 so that unlikely but good tokens can grow, keeping exploration alive. TRL\'s ' +
       'default (None) means "same as epsilon".',
     source: `${DAPO}; ${TRL}`,
+  },
+  long_prompts: {
+    type: { kind: 'enum', choices: LONG_PROMPTS },
+    group: 'Generation',
+    doc:
+      'What happens to a prompt longer than max_prompt_length tokens: "truncate_left" keeps its last tokens (as TRL ' +
+      'does; the beginning of BOS stays), "skip" leaves the row out. Either way the rows are counted and reported.',
+    source: TRL,
   },
   loss_type: {
     type: { kind: 'enum', choices: LOSS_TYPES },

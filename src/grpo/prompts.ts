@@ -9,17 +9,25 @@ import type { PromptExample } from './rollout';
 
 export interface PreparedPrompts {
   examples: PromptExample[];
-  /** prompts longer than max_prompt_length, cut from the left */
+  /** prompts longer than max_prompt_length, cut from the left (long_prompts "truncate_left") */
   truncated: number;
+  /** lines of the rows left out for being longer than max_prompt_length (long_prompts "skip") */
+  skippedLines: number[];
 }
 
 export function preparePrompts(rows: readonly DatasetRow[], model: Pick<LoadedModel, 'tokenizer' | 'chatTemplate' | 'specialTokens'>, c: GrpoConfig): PreparedPrompts {
   let truncated = 0;
-  const examples = rows.map((row) => {
+  const skippedLines: number[] = [];
+  const examples: PromptExample[] = [];
+  for (const row of rows) {
     const text = formatPrompt(row, c, model.chatTemplate ?? null, model.specialTokens ?? {});
     // A rendered chat template carries its own BOS text; otherwise ask the tokenizer for exactly one BOS.
     const templated = c.use_chat_template && !!model.chatTemplate;
     let ids = model.tokenizer.encode(text, templated ? undefined : { addBos: true });
+    if (ids.length > c.max_prompt_length && c.long_prompts === 'skip') {
+      skippedLines.push(row.line);
+      continue;
+    }
     if (ids.length > c.max_prompt_length) {
       truncated++;
       const bos = model.tokenizer.bosId;
@@ -27,7 +35,7 @@ export function preparePrompts(rows: readonly DatasetRow[], model: Pick<LoadedMo
       ids = keepBos ? [bos, ...ids.slice(ids.length - c.max_prompt_length + 1)] : ids.slice(ids.length - c.max_prompt_length);
     }
     if (ids.length === 0) ids = model.tokenizer.bosId !== null ? [model.tokenizer.bosId] : ids;
-    return { text, ids, answer: row.answer, raw: row.raw };
-  });
-  return { examples, truncated };
+    examples.push({ text, ids, answer: row.answer, raw: row.raw });
+  }
+  return { examples, truncated, skippedLines };
 }
