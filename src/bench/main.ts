@@ -7,6 +7,10 @@ import { benchMatmul } from './kernels/matmul';
 import { benchModelOps, SMOLLM2_SHAPES, STORIES260K_SHAPES } from './kernels/model_ops';
 import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
+import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
+import { defaultConfig } from '../grpo/config';
+
+const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
 import { parseHfConfig } from '../model/config';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +45,17 @@ record(await benchModelOps(gpu, STORIES260K_SHAPES));
 record(await benchModelOps(gpu, SMOLLM2_SHAPES));
 
 const models: ModelBench[] = [];
+const grpoSteps: GrpoStepProfile[] = [];
 if (!args.has('--kernels-only')) {
   const storiesPath = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
   const stories = await loadModelFromPath(storiesPath);
   models.push(await benchModel(gpu, 'stories260K', stories.config, stories.weights, { promptLen: 32, decodeSteps: 32, trainB: 8, trainT: 64 }));
   log(JSON.stringify(models[models.length - 1]));
+  const rows = STORY_OPENINGS.map((prompt, i) => ({ prompt, answer: 'dog', line: i + 1, raw: {} }));
+  const config = { ...defaultConfig(), num_generations: 8, prompts_per_step: 2, max_completion_length: 16, learning_rate: 0.003,
+    reward_funcs: [{ name: 'contains', weight: 1, params: {} }], use_chat_template: false, eval_split: 0 };
+  grpoSteps.push(await profileGrpoStep(gpu, stories, rows, config, ceiling.gflops, { warmup: 3, steps: 3 }));
+  log(JSON.stringify(grpoSteps[grpoSteps.length - 1]));
   const smol = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');
   models.push(await benchModel(gpu, 'SmolLM2-135M (random init)', smol, randomWeights(smol, 1), { promptLen: 32, decodeSteps: 4, trainB: 2, trainT: 64 }));
   log(JSON.stringify(models[models.length - 1]));
@@ -56,6 +66,7 @@ const result = {
   fma_ceiling_gflops: ceiling.gflops,
   kernels: kernels.map((k) => ({ ...k, fraction_of_ceiling: k.gflops / ceiling.gflops })),
   models,
+  grpo_step: grpoSteps,
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 // also kept on disk, so that runs can be compared (bench-results/ is ignored by git)

@@ -30,6 +30,9 @@ export interface UpdateOptions {
   learningRate: number;
   /** distinguishes this update's LoRA dropout masks from other steps' (with lora_dropout > 0) */
   dropoutCounter: number;
+  /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
+   * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
+  profile?: Record<string, number>;
 }
 
 export interface UpdateStats {
@@ -68,6 +71,14 @@ export async function policyUpdate(
   if (mbs.length === 0) return stats;
   const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map((s) => s.active)), opts.maxCompletionLength);
   const prepared: MicroBatch[] = [];
+  let phaseStart = performance.now();
+  const mark = async (phase: string) => {
+    if (!opts.profile) return;
+    await gpu.sync();
+    const now = performance.now();
+    opts.profile[phase] = (opts.profile[phase] ?? 0) + now - phaseStart;
+    phaseStart = now;
+  };
   try {
     for (let m = 0; m < mbs.length; m++) {
       const seqs = mbs[m];
@@ -99,6 +110,7 @@ export async function policyUpdate(
       if (opts.numIterations > 1) mb.old = tokenLogprobs(model, mb.batch, lora, opts.temperature, 'old_logp');
       if (opts.loss.beta !== 0) mb.ref = tokenLogprobs(model, mb.batch, null, opts.temperature, 'ref_logp');
     }
+    await mark('reference_logprobs');
 
     let activeTokens = 0;
     for (let it = 0; it < opts.numIterations; it++) {
@@ -115,8 +127,11 @@ export async function policyUpdate(
         const entropy = gpu.tensor([N], 'entropy');
         const lse = gpu.tensor([N], 'lse');
         logprobGatherForward(gpu, logp, entropy, lse, logits, batch.targets, opts.temperature);
-        const terms = gpu.tensor([4, N], 'grpo_loss_terms');
+        // [loss | kl | ratio | clip flag | entropy] per token, read back once
+        const terms = gpu.tensor([5, N], 'grpo_loss_terms');
         grpoLossForward(gpu, terms, logp, mb.old, mb.ref, mb.adv, opts.loss);
+        gpu.copy(entropy, terms, N, 0, 4 * N);
+        await mark('forward');
         const dlogp = gpu.tensor([N], 'dlogp');
         grpoLossBackward(gpu, dlogp, logp, mb.old, mb.ref, mb.adv, mb.weight, opts.loss);
         const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
@@ -125,8 +140,9 @@ export async function policyUpdate(
         model.backward(act, dlogits);
         model.releaseActivations(act);
         gpu.release(dlogits);
+        await mark('backward');
         const t = await gpu.read(terms);
-        const ent = await gpu.read(entropy);
+        const ent = t.subarray(4 * N);
         gpu.release(terms, entropy, logp);
         const w = mb.weightHost;
         for (let i = 0; i < N; i++) {
@@ -147,6 +163,7 @@ export async function policyUpdate(
       stats.loss += loss;
       if (Number.isFinite(norm) && Number.isFinite(loss)) optimizer.applyUpdate(opts.learningRate);
       else stats.skipped++;
+      await mark('optimizer');
     }
     const k = opts.numIterations;
     const tok = Math.max(activeTokens, 1);

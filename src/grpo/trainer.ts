@@ -54,6 +54,8 @@ export interface TrainerInit {
   train: PromptExample[];
   eval: PromptExample[];
   scorer: RewardScorer;
+  /** synchronise between phases and report each phase's time as time/<phase> metrics (slower; for profiling) */
+  profile?: boolean;
 }
 
 export class GrpoTrainer {
@@ -178,6 +180,7 @@ export class GrpoTrainer {
     }
     const lr = learningRate(c.learning_rate, c.lr_scheduler_type, c.warmup_ratio, this.step, c.max_steps);
     const t1 = performance.now();
+    const profile: Record<string, number> | undefined = this.init.profile ? {} : undefined;
     const up = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
       lossType: c.loss_type,
       maxCompletionLength: c.max_completion_length,
@@ -186,6 +189,7 @@ export class GrpoTrainer {
       loss: { epsilon: c.epsilon, epsilonHigh: c.epsilon_high, beta: c.beta },
       learningRate: lr,
       dropoutCounter: this.step,
+      profile,
     });
     const trainMs = performance.now() - t1;
     this.skippedUpdates += up.skipped;
@@ -221,6 +225,11 @@ export class GrpoTrainer {
       skipped_updates: this.skippedUpdates,
       reward_errors: ro.rewardErrors.length,
     };
+    if (profile) {
+      metrics['time/generation'] = ro.generationMs / 1000;
+      metrics['time/rewards'] = ro.rewardMs / 1000;
+      for (const [phase, ms] of Object.entries(profile)) metrics[`time/${phase}`] = ms / 1000;
+    }
     ro.rewardNames.forEach((name, f) => {
       const vals = completions.map((x) => x.rewards[f]).filter((v): v is number => v !== null && Number.isFinite(v));
       metrics[`rewards/${name}/mean`] = vals.length ? mean(vals) : NaN;
