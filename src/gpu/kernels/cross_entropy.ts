@@ -34,7 +34,7 @@ export function crossEntropyForward(gpu: GpuRuntime, loss: Tensor, lse: Tensor, 
     buffers: [logits, targets, loss, lse],
     params: [n, v],
     workgroups: grid(n),
-    overrides: { WG: rowWorkgroupSize(v) },
+    overrides: { WG: rowWorkgroupSize(v, gpu) },
   });
 }
 
