@@ -48,3 +48,27 @@ describe('gpu runtime', () => {
     expect(() => gpu.tensor([gpu.device.limits.maxBufferSize], 'huge logits')).toThrow(/huge logits.*maxBufferSize/);
   });
 });
+
+describe('device errors', () => {
+  test('a validation error surfaces at the next read, naming the labelled kernel', async () => {
+    const gpu = await testGpu();
+    const spec = {
+      name: 'deliberately_broken',
+      code: '@group(0) @binding(1) var<storage, read_write> x: array<f32>;\n@compute @workgroup_size(1) fn main() { x[0] = 1.0; }',
+      buffers: ['read_write' as const, 'read_write' as const],
+      hasParams: false,
+    };
+    const a = gpu.tensor([4], 'a');
+    // the shader declares one binding, the layout two: pipeline creation fails validation
+    gpu.dispatch(spec, { buffers: [a, a], workgroups: [1] });
+    await expect(gpu.read(a)).rejects.toThrow(/deliberately_broken/);
+    gpu.release(a);
+  });
+
+  test('an out-of-memory message says what the run holds and what to reduce', async () => {
+    const gpu = await testGpu();
+    const msg = gpu.outOfMemoryMessage('Failed to allocate 2 GiB');
+    expect(msg).toMatch(/ran out of memory \(Failed to allocate 2 GiB\)\. This run holds .* in \d+ buffers/);
+    expect(msg).toMatch(/prompts_per_step, num_generations, max_completion_length/);
+  });
+});

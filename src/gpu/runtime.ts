@@ -68,7 +68,7 @@ export class GpuRuntime {
     });
     device.addEventListener('uncapturederror', (ev) => {
       const e = (ev as GPUUncapturedErrorEvent).error;
-      this.errors.push(e.message);
+      this.errors.push(isOutOfMemory(e) ? this.outOfMemoryMessage(e.message) : e.message);
     });
     void device.lost.then((info) => {
       this.lostReason = `GPU device lost (${info.reason}): ${info.message}`;
@@ -249,6 +249,15 @@ export class GpuRuntime {
     this.keepAlive = null;
   }
 
+  /** What an out-of-memory error means for a run: what this engine holds and what to reduce. */
+  outOfMemoryMessage(detail: string): string {
+    const st = this.pool.stats;
+    return `the GPU ran out of memory (${detail.split('\n')[0]}). This run holds ${formatBytes(st.bytesAllocated)} in ` +
+      `${st.buffersAllocated} buffers (${formatBytes(st.bytesInUse)} in use; largest single buffer allowed ` +
+      `${formatBytes(this.device.limits.maxBufferSize)}). Reduce what a step holds at once: prompts_per_step, ` +
+      `num_generations, max_completion_length or max_prompt_length, or choose a smaller model`;
+  }
+
   describe(): string {
     const a = this.adapter;
     return `${a.vendor || 'unknown vendor'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim() +
@@ -271,6 +280,11 @@ export class GpuRuntime {
       this.pass = null;
     }
   }
+}
+
+function isOutOfMemory(e: GPUError): boolean {
+  const ctor = (globalThis as { GPUOutOfMemoryError?: new (...a: never[]) => GPUError }).GPUOutOfMemoryError;
+  return (ctor !== undefined && e instanceof ctor) || e.constructor?.name === 'GPUOutOfMemoryError';
 }
 
 /** Splits a 1-D workgroup count over x and y so that neither exceeds 65535. Shaders compute the linear
