@@ -72,3 +72,20 @@ describe('device errors', () => {
     expect(msg).toMatch(/prompts_per_step, num_generations, max_completion_length/);
   });
 });
+
+describe('kernel timer', () => {
+  test('times every dispatch by kernel name with timestamp queries', async () => {
+    const gpu = await testGpu();
+    const { residualAdd } = await import('../src/gpu/kernels/residual_add');
+    const a = gpu.upload([1, 2, 3], [3], 'a');
+    const out = gpu.tensor([3], 'out');
+    if (!gpu.startKernelTimer()) return; // adapter without timestamp-query: nothing to time
+    for (let i = 0; i < 3; i++) residualAdd(gpu, out, a, a);
+    const t = await gpu.stopKernelTimer();
+    expect(t).toHaveLength(1);
+    expect(t[0]).toMatchObject({ kernel: 'residual_add', count: 3 });
+    expect(t[0].ms).toBeGreaterThanOrEqual(0);
+    expect([...(await gpu.read(out))]).toEqual([2, 4, 6]); // the timed passes still compute
+    gpu.release(a, out);
+  });
+});

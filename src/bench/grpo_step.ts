@@ -25,6 +25,8 @@ export interface GrpoStepProfile {
   train_tokens_per_step: number;
   /** 4 * params * training tokens per second / ceiling: forward + input-gradient backward of frozen weights */
   train_mfu: number;
+  /** GPU time per kernel over one more step, from timestamp queries (one pass per dispatch while timing) */
+  kernels_ms_per_step: { kernel: string; ms: number; dispatches: number }[];
 }
 
 export async function profileGrpoStep(gpu: GpuRuntime, loaded: LoadedModel, rows: DatasetRow[], config: GrpoConfig,
@@ -53,6 +55,11 @@ export async function profileGrpoStep(gpu: GpuRuntime, loaded: LoadedModel, rows
     const g0 = counters(gpu);
     const gen = await generate(model, prompts, { maxNewTokens: config.max_completion_length, temperature: 1, topK: 0, topP: 1, seed: 1, stopIds: [], lora: trainer.lora });
     const g1 = counters(gpu);
+    let kernels: GrpoStepProfile['kernels_ms_per_step'] = [];
+    if (gpu.startKernelTimer()) {
+      await trainer.trainStep();
+      kernels = (await gpu.stopKernelTimer()).map((k) => ({ kernel: k.kernel, ms: k.ms, dispatches: k.count }));
+    }
     const generated = prompts.length * gen.steps;
     const n = opts.steps;
     const trainMs = (phases.forward ?? 0) + (phases.backward ?? 0) + (phases.optimizer ?? 0) + (phases.reference_logprobs ?? 0);
@@ -69,6 +76,7 @@ export async function profileGrpoStep(gpu: GpuRuntime, loaded: LoadedModel, rows
       bytes_allocated_per_step_after_warmup: (c1.bytes - c0.bytes) / n,
       train_tokens_per_step: trainTokens / n,
       train_mfu: trainMs > 0 ? (4 * params * trainTokens) / (trainMs / 1000) / 1e9 / ceilingGflops : 0,
+      kernels_ms_per_step: kernels,
     };
   } finally {
     trainer.release();

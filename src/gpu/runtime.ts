@@ -54,6 +54,7 @@ export class GpuRuntime {
   private paramsStaging = new ArrayBuffer(PARAM_SLOT * PARAM_SLOTS);
   private paramsUsed = 0;
   private lostReason: string | null = null;
+  private timer: KernelTimer | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -206,11 +207,39 @@ export class GpuRuntime {
       entries.push({ binding: i + 1, resource: { buffer: t.buffer, offset: 0, size: Math.max(4, t.size * 4) } });
     });
     const bindGroup = this.device.createBindGroup({ layout, entries, label: spec.name });
+    const timed = this.timer?.slot(spec.name);
+    if (timed) {
+      // profiling: one pass per dispatch, with timestamps at its start and end
+      this.endPass();
+      this.pass = this.getEncoder().beginComputePass({ timestampWrites: timed });
+    }
     const pass = this.getPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    if (timed) this.endPass();
     this.dispatchCount++;
+  }
+
+  /** Starts timing every dispatch on the GPU (timestamp queries; each dispatch gets its own pass, so
+   * it is slower: for profiling only). Returns false when the adapter has no timestamp-query feature. */
+  startKernelTimer(): boolean {
+    if (!this.device.features.has('timestamp-query')) return false;
+    this.flush();
+    this.timer = new KernelTimer(this.device);
+    return true;
+  }
+
+  /** Stops timing; returns GPU milliseconds and dispatch counts per kernel, largest first. */
+  async stopKernelTimer(): Promise<{ kernel: string; ms: number; count: number }[]> {
+    const timer = this.timer;
+    if (!timer) return [];
+    this.flush();
+    this.timer = null;
+    await this.device.queue.onSubmittedWorkDone();
+    const result = await timer.collect();
+    timer.destroy();
+    return result;
   }
 
   /** Submits everything recorded so far. */
@@ -221,6 +250,7 @@ export class GpuRuntime {
       this.device.queue.writeBuffer(this.paramsBuffer, 0, this.paramsStaging, 0, this.paramsUsed * PARAM_SLOT);
       this.paramsUsed = 0;
     }
+    this.timer?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.submitCount++;
@@ -279,6 +309,61 @@ export class GpuRuntime {
       this.pass.end();
       this.pass = null;
     }
+  }
+}
+
+/** Per-dispatch GPU timestamps for profiling: query pairs resolved at each submit, read back at the end. */
+class KernelTimer {
+  private static readonly CAPACITY = 2048; // dispatches per submit
+  private querySet: GPUQuerySet;
+  private names: string[] = [];
+  private pending: { names: string[]; buffer: GPUBuffer }[] = [];
+
+  constructor(private readonly device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * KernelTimer.CAPACITY, label: 'kernel timer' });
+  }
+
+  /** Timestamp writes for the next dispatch, or undefined when this submit's slots are used up. */
+  slot(name: string): GPUComputePassTimestampWrites | undefined {
+    if (this.names.length >= KernelTimer.CAPACITY) return undefined;
+    const i = this.names.length;
+    this.names.push(name);
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+  }
+
+  resolve(encoder: GPUCommandEncoder): void {
+    if (this.names.length === 0) return;
+    const bytes = 16 * this.names.length;
+    const resolved = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const readable = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    encoder.resolveQuerySet(this.querySet, 0, 2 * this.names.length, resolved, 0);
+    encoder.copyBufferToBuffer(resolved, 0, readable, 0, bytes);
+    this.pending.push({ names: this.names, buffer: readable });
+    this.names = [];
+  }
+
+
+  async collect(): Promise<{ kernel: string; ms: number; count: number }[]> {
+    const totals = new Map<string, { ms: number; count: number }>();
+    for (const { names, buffer } of this.pending) {
+      await buffer.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(buffer.getMappedRange().slice(0));
+      buffer.unmap();
+      buffer.destroy();
+      names.forEach((name, i) => {
+        const ms = Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        const e = totals.get(name) ?? { ms: 0, count: 0 };
+        e.ms += ms > 0 && ms < 1e7 ? ms : 0;
+        e.count++;
+        totals.set(name, e);
+      });
+    }
+    this.pending = [];
+    return [...totals].map(([kernel, v]) => ({ kernel, ...v })).sort((a, b) => b.ms - a.ms);
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
   }
 }
 
