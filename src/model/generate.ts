@@ -146,7 +146,9 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     const u = alloc([B, H], 'decode.u');
     const sw = alloc([B, H], 'decode.s');
     const f = alloc([B, C], 'decode.f');
-    const loraScratch: Tensor[] = [];
+    // decode steps use the adapter merged into copies of its weights (3x fewer dispatches per projection)
+    const merged = opts.lora ? model.mergeLora(opts.lora) : null;
+    if (merged) tensors.push(...merged.values());
 
     const sampleInto = (hidden: Tensor, step: number) => {
       const lg = model.lmHeadInto(logits, hidden);
@@ -170,27 +172,26 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
       for (let l = 0; l < c.numLayers; l++) {
         const p = `model.layers.${l}`;
         rmsnormForward(gpu, a, rstd, x, model.w(`${p}.input_layernorm.weight`), c.rmsNormEps);
-        loraScratch.push(...keep(model.linear(q, a, l, 'q_proj', opts.lora)));
-        loraScratch.push(...keep(model.linear(k, a, l, 'k_proj', opts.lora)));
-        loraScratch.push(...keep(model.linear(v, a, l, 'v_proj', opts.lora)));
+        model.linear(q, a, l, 'q_proj', null, null, merged);
+        model.linear(k, a, l, 'k_proj', null, null, merged);
+        model.linear(v, a, l, 'v_proj', null, null, merged);
         ropeForward(gpu, qr, q, posCur, model.invFreq, c.numHeads, c.headDim, c.ropeConvention);
         ropeForward(gpu, kr, k, posCur, model.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
         const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
         kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
         kvCacheWrite(gpu, vCache[l], v, posCur, dims);
         attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX });
-        loraScratch.push(...keep(model.linear(o, att, l, 'o_proj', opts.lora)));
+        model.linear(o, att, l, 'o_proj', null, null, merged);
         residualAdd(gpu, xm, x, o);
         rmsnormForward(gpu, a, rstd, xm, model.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-        loraScratch.push(...keep(model.linear(g, a, l, 'gate_proj', opts.lora)));
-        loraScratch.push(...keep(model.linear(u, a, l, 'up_proj', opts.lora)));
+        model.linear(g, a, l, 'gate_proj', null, null, merged);
+        model.linear(u, a, l, 'up_proj', null, null, merged);
         swigluForward(gpu, sw, g, u);
-        loraScratch.push(...keep(model.linear(o, sw, l, 'down_proj', opts.lora)));
+        model.linear(o, sw, l, 'down_proj', null, null, merged);
         residualAdd(gpu, x, xm, o);
       }
       rmsnormForward(gpu, f, rstd, x, model.w('model.norm.weight'), c.rmsNormEps);
       sampleInto(f, s);
-      gpu.release(...loraScratch.splice(0));
       steps++;
     }
     const rows = rowStop(await gpu.readU32(allIds, steps * B), steps);
@@ -205,10 +206,6 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   }
 }
 
-/** The LoRA hidden a decode-step projection made (released after the step). */
-function keep(r: { h: Tensor } | null): Tensor[] {
-  return r ? [r.h] : [];
-}
 
 interface RowResult {
   tokens: number[];

@@ -140,12 +140,17 @@ export class GpuTransformer {
 
   /** y = x W^T (+ bias) (+ LoRA on dropout(x) when a mask is given): one of the seven projections of layer l.
    * Returns the LoRA hidden h (and the dropped-out input) when LoRA applies. */
-  linear(y: Tensor, x: Tensor, layer: number, module: LoraModule, lora: LoraSet | null, dropout: DropoutMask | null = null): { h: Tensor; xd: Tensor | null } | null {
+  linear(
+    y: Tensor, x: Tensor, layer: number, module: LoraModule, lora: LoraSet | null, dropout: DropoutMask | null = null,
+    merged: Map<string, Tensor> | null = null,
+  ): { h: Tensor; xd: Tensor | null } | null {
     const prefix = `model.layers.${layer}.${module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn'}.${module}`;
     const bias = this.config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj')
       ? this.w(`${prefix}.bias`)
       : null;
-    matmul(this.gpu, y, x, this.w(`${prefix}.weight`), { transB: true, bias });
+    const mergedWeight = merged?.get(prefix);
+    matmul(this.gpu, y, x, mergedWeight ?? this.w(`${prefix}.weight`), { transB: true, bias });
+    if (mergedWeight) return null; // LoRA is already in the weight
     const pair = lora?.get(layer, module);
     if (!pair || !lora) return null;
     const h = this.gpu.tensor([x.shape[0], lora.spec.r], `${prefix}.lora_h`);
@@ -336,6 +341,20 @@ export class GpuTransformer {
     loraBackward(this.gpu, pair.dA, pair.dB, dxd, dy, xd, h, pair.A, pair.B, lora.scale);
     dropoutBackward(this.gpu, dxOut, dxd, moduleMask(act.dropout, layer, module));
     this.gpu.release(dxd);
+  }
+
+  /** Copies of the LoRA-targeted weights with the adapter merged in, W + scale * B A, keyed by module path:
+   * generation then needs one matmul per projection instead of three dispatches. The caller releases them. */
+  mergeLora(lora: LoraSet): Map<string, Tensor> {
+    const merged = new Map<string, Tensor>();
+    for (const p of lora.pairs.values()) {
+      const w = this.w(`${p.path}.weight`);
+      const m = this.gpu.tensor(w.shape, `${p.path}.weight+lora`);
+      this.gpu.copy(w, m);
+      matmul(this.gpu, m, p.B, p.A, { alpha: lora.scale, accumulate: true });
+      merged.set(p.path, m);
+    }
+    return merged;
   }
 
   releaseActivations(act: Activations): void {
