@@ -2,7 +2,7 @@
 // _backward file; gradient sums use residual_add_inplace.wgsl.
 //   out[i] = a[i] + b[i]           a, b, out: (N)
 // Bindings: 0 params {n}; 1 a (read), 2 b (read), 3 out (write).
-// Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
+// Dispatch: ceil(N / WG) workgroups, split over x and y by grid().
 
 struct Params { n: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -11,9 +11,11 @@ struct Params { n: u32 }
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(256)
+override WG: u32 = 256u; // invocations per workgroup (the host picks 64 on software adapters)
+
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
   if (i >= p.n) { return; }
   out[i] = a[i] + b[i];
 }

@@ -13,17 +13,25 @@ const ADD_INPLACE: KernelSpec = {
   hasParams: true,
 };
 
+/** Invocations per workgroup of the elementwise kernels: SwiftShader runs small workgroups faster
+ * (1024 elements: 0.25 ms at 256, 0.10 ms at 64; 24576: 1.22 -> 0.32 ms). */
+export function elementwiseWorkgroupSize(gpu: GpuRuntime): number {
+  return gpu.adapter.isSoftware ? 64 : 256;
+}
+
 /** out = a + b, elementwise over the first n elements (default: all of out). */
 export function residualAdd(gpu: GpuRuntime, out: Tensor, a: Tensor, b: Tensor, n = out.size): void {
   expectSize(a, n);
   expectSize(b, n);
   expectSize(out, n);
-  gpu.dispatch(ADD, { buffers: [a, b, out], params: [n], workgroups: grid(Math.ceil(n / 256)) });
+  const wg = elementwiseWorkgroupSize(gpu);
+  gpu.dispatch(ADD, { buffers: [a, b, out], params: [n], workgroups: grid(Math.ceil(n / wg)), overrides: { WG: wg } });
 }
 
 /** acc += b, elementwise over the first n elements (default: all of acc). */
 export function residualAddInplace(gpu: GpuRuntime, acc: Tensor, b: Tensor, n = acc.size): void {
   expectSize(b, n);
   expectSize(acc, n);
-  gpu.dispatch(ADD_INPLACE, { buffers: [b, acc], params: [n], workgroups: grid(Math.ceil(n / 256)) });
+  const wg = elementwiseWorkgroupSize(gpu);
+  gpu.dispatch(ADD_INPLACE, { buffers: [b, acc], params: [n], workgroups: grid(Math.ceil(n / wg)), overrides: { WG: wg } });
 }
