@@ -3,9 +3,19 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { defaultConfig, type GrpoConfig } from '../src/grpo/config';
 
 const SHARED = fileURLToPath(new URL('../../shared/models/stories260K/', import.meta.url));
 const b64 = (path: string) => readFileSync(path).toString('base64');
+
+// the defaults, so that a field added to the config later needs no edit here
+const CONFIG = {
+  ...defaultConfig(),
+  num_generations: 4, max_prompt_length: 32, max_completion_length: 8, learning_rate: 0.005, prompts_per_step: 2,
+  reward_funcs: [{ name: 'contains', weight: 1, params: {} }], lora_r: 4, lora_alpha: 8,
+  lora_target_modules: ['q_proj', 'v_proj'] as GrpoConfig['lora_target_modules'], seed: 3, max_steps: 20, eval_split: 0.25,
+  eval_interval: 0, eval_max_samples: 4, use_chat_template: false,
+} satisfies GrpoConfig;
 
 test('train, pause, resume, export and import in the engine worker', async ({ page }) => {
   await page.addInitScript(() => {
@@ -21,11 +31,12 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
       };
     }
   });
-  await page.goto('/');
+  // ?autoload=0: the page does not load the built-in model and demo data, so the requests below are the only ones
+  await page.goto('/?autoload=0');
   await expect(page.getByTestId('adapter-vendor')).not.toBeEmpty({ timeout: 60_000 });
 
   const result = await page.evaluate(
-    async ({ model, tokenizer }) => {
+    async ({ model, tokenizer, baseConfig }) => {
       type Client = { call: (req: unknown, onProgress?: (p: unknown) => void) => Promise<any> };
       const engine = (window as unknown as { grpoEngine: Client }).grpoEngine;
       const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -35,16 +46,7 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
       });
       const rows = ['Once upon a time', 'The little dog', 'One day, Lily', 'Tom had a big'].map((p) => JSON.stringify({ prompt: p, answer: 'ball' }));
       const dataset = await engine.call({ type: 'loadDataset', file: { name: 'data.jsonl', bytes: new TextEncoder().encode(rows.join('\n') + '\n{bad json\n') } });
-      const config = {
-        num_generations: 4, max_prompt_length: 32, max_completion_length: 8, temperature: 1, top_p: 1, top_k: 0,
-        learning_rate: 0.005, lr_scheduler_type: 'constant', warmup_ratio: 0, weight_decay: 0, adam_beta1: 0.9, adam_beta2: 0.999,
-        adam_epsilon: 1e-8, max_grad_norm: 1, prompts_per_step: 2, gradient_accumulation_steps: 1, num_iterations: 1, beta: 0,
-        epsilon: 0.2, epsilon_high: 0.2, loss_type: 'dapo', scale_rewards: 'group', mask_truncated_completions: false,
-        dynamic_sampling: false, reward_funcs: [{ name: 'contains', weight: 1, params: {} }], lora_r: 4, lora_alpha: 8,
-        lora_dropout: 0, lora_target_modules: ['q_proj', 'v_proj'], use_rslora: false, seed: 3, max_steps: 20, eval_split: 0.25,
-        eval_interval: 0, eval_max_samples: 4, system_prompt: null, prompt_template: null, use_chat_template: false,
-        checkpoint_interval: 50, log_completions: true,
-      };
+      const config = baseConfig;
       const events: any[] = [];
       let paused = false;
       const first = await engine.call({ type: 'train', config, fresh: true }, (e: any) => {
@@ -55,6 +57,13 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
         }
       });
       const resumed = await engine.call({ type: 'train', config, fresh: false, maxSteps: 1 }, (e: any) => events.push(e));
+      // the playground's extra requests: token lengths, try-it generation, GPU status
+      const lengths = await engine.call({ type: 'tokenLengths', settings: { system_prompt: null, prompt_template: null, use_chat_template: false } });
+      const tried = await engine.call({
+        type: 'generate', prompt: 'Once upon a time', answer: ' there was', maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 1,
+        settings: { system_prompt: null, prompt_template: null, use_chat_template: false },
+      });
+      const status = await engine.call({ type: 'gpuStatus' });
       const adapter = await engine.call({ type: 'exportAdapter' });
       const imported = await engine.call({ type: 'importAdapter', weights: adapter.weights, config: adapter.config, runConfig: config });
       const again = await engine.call({ type: 'exportAdapter' });
@@ -69,11 +78,11 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
       return {
         summary, dataset, first, resumed, events, adapterConfig: JSON.parse(adapter.config), header,
         sameAfterImport: adapter.weights.length === again.weights.length && adapter.weights.every((b: number, i: number) => b === again.weights[i]),
-        imported, badConfig,
+        imported, badConfig, lengths: { prompt: Array.from(lengths.prompt), answer: Array.from(lengths.answer) }, tried, status,
         mainThreadAdapterRequests: (window as unknown as { mainThreadAdapterRequests: number }).mainThreadAdapterRequests,
       };
     },
-    { model: b64(SHARED + 'stories260K.bin'), tokenizer: b64(SHARED + 'tok512.bin') },
+    { model: b64(SHARED + 'stories260K.bin'), tokenizer: b64(SHARED + 'tok512.bin'), baseConfig: CONFIG },
   );
 
   expect(result.summary).toMatchObject({ name: 'stories260K', layers: 5, hiddenSize: 64, vocabSize: 512 });
@@ -102,5 +111,12 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
   expect(result.imported).toEqual({ r: 4, targetModules: ['q_proj', 'v_proj'] });
   expect(result.sameAfterImport).toBe(true);
   expect(result.badConfig).toMatch(/num_generations/);
+  expect(result.lengths.prompt).toHaveLength(4);
+  expect((result.lengths.answer as number[]).every((n) => n >= 1)).toBe(true);
+  expect(result.tried.base.tokens).toBeGreaterThan(0);
+  expect(result.tried.tuned.answerLogprob).toBeLessThan(0);
+  expect(result.tried.step).toBe(result.resumed.step);
+  expect(result.status.lost).toBeNull();
+  expect(result.status.pool.bytesInUse).toBeGreaterThan(0);
   expect(result.mainThreadAdapterRequests).toBe(0);
 });

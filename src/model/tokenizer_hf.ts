@@ -61,6 +61,8 @@ export class HfTokenizer implements Tokenizer {
 
   /** Special tokens (BOS, EOS, chat markers) are skipped, as TRL decodes completions. */
   decode(ids: number[]): string {
+    // the library refuses an empty list; an empty completion (EOS at once) decodes to ''
+    if (ids.length === 0) return '';
     return this.impl.decode(ids, { skip_special_tokens: true });
   }
 

@@ -17,15 +17,22 @@ function formatBytes(n: number): string {
 
 export function AdapterPanel() {
   const adapter = useAppStore((s) => s.adapter);
+  const lost = useAppStore((s) => s.deviceLost);
   return (
     <section className="panel" aria-labelledby="adapter-title" data-testid="adapter-panel">
       <h2 id="adapter-title">GPU adapter</h2>
+      {lost ? (
+        <div className="callout callout-error" data-testid="adapter-lost">
+          <h3>The GPU device was lost</h3>
+          <p className="mono">{lost}</p>
+        </div>
+      ) : null}
       {adapter.status === 'idle' || adapter.status === 'loading' ? (
         <p className="muted" role="status">
           Starting WebGPU in the engine worker…
         </p>
       ) : adapter.status === 'unavailable' ? (
-        <div className="callout callout-error" role="alert" data-testid="webgpu-unavailable">
+        <div className="callout callout-error" data-testid="adapter-unavailable">
           <h3>{adapter.problem}</h3>
           <p>{adapter.help}</p>
         </div>
@@ -82,7 +89,7 @@ function AdapterDetails() {
         </tbody>
       </table>
 
-      <h3>Buffer pool</h3>
+      <h3>Buffer pool <span className="muted">(live)</span></h3>
       {pool ? <PoolTable pool={pool} /> : null}
 
       <h3>

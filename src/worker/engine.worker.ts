@@ -30,13 +30,18 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 // ---- the GPU ----
 
 let runtime: Promise<GpuRuntime> | null = null;
+/** the runtime once acquired, for answers that must not wait (gpuStatus) */
+let acquired: GpuRuntime | null = null;
 
 /** The worker's runtime; a failed acquisition is not cached, so a later request tries again. */
 function gpu(): Promise<GpuRuntime> {
-  runtime ??= acquireGpu(scope.navigator.gpu).catch((e: unknown) => {
-    runtime = null;
-    throw e;
-  });
+  runtime ??= acquireGpu(scope.navigator.gpu).then(
+    (g) => (acquired = g),
+    (e: unknown) => {
+      runtime = null;
+      throw e;
+    },
+  );
   return runtime;
 }
 
@@ -125,6 +130,10 @@ const session = new TrainingSession(gpu);
 
 function fileSource(f: FilePayload): FileSource {
   if (f instanceof File) return { name: f.webkitRelativePath || f.name, size: f.size, arrayBuffer: () => f.arrayBuffer(), text: () => f.text() };
+  if ('blob' in f) {
+    const blob = f.blob;
+    return { name: f.name, size: blob.size, arrayBuffer: () => blob.arrayBuffer(), text: () => blob.text() };
+  }
   const bytes = f.bytes;
   return {
     name: f.name,
@@ -135,7 +144,8 @@ function fileSource(f: FilePayload): FileSource {
 }
 
 async function fileBytes(f: FilePayload): Promise<Uint8Array> {
-  return f instanceof File ? new Uint8Array(await f.arrayBuffer()) : f.bytes;
+  if (f instanceof File) return new Uint8Array(await f.arrayBuffer());
+  return 'blob' in f ? new Uint8Array(await f.blob.arrayBuffer()) : f.bytes;
 }
 
 const handlers: { [K in RequestType]: Handler<K> } = {
@@ -149,6 +159,11 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   evaluate: () => exclusive(() => session.evaluate()),
   exportAdapter: () => exclusive(() => session.exportAdapter()),
   importAdapter: (r) => exclusive(() => session.importAdapter({ weights: r.weights, config: r.config }, r.runConfig)),
+  // refused at once during a run, rather than waiting in the queue until the run pauses
+  generate: (r) => (session.isRunning ? Promise.reject(new Error('a training run is going: pause it to try the model')) : exclusive(() => session.generate(r))),
+  // CPU only (the tokenizer), so it need not wait for a run to pause
+  tokenLengths: async (r) => session.tokenLengths(r.settings),
+  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
 };
 
 // ---- messages ----

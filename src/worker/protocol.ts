@@ -10,6 +10,7 @@ import type { AdapterSummary } from '../gpu/runtime';
 import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
+import type { PromptSettings } from '../data';
 
 /** Device limits the engine depends on, as granted to the device (after raising them to the adapter's). */
 export const REPORTED_LIMITS = [
@@ -66,8 +67,9 @@ export interface SelfTestSummary {
 
 type NoFields = Record<never, never>;
 
-/** A file sent to the worker: a browser File (structured-cloned) or bytes with a name. */
-export type FilePayload = File | { name: string; bytes: Uint8Array };
+/** A file sent to the worker: a browser File (structured-cloned), bytes with a name, or a Blob (e.g. a
+ * dropped folder's File) under another name ("my-model/config.json"); Blobs are cloned without copying. */
+export type FilePayload = File | { name: string; bytes: Uint8Array } | { name: string; blob: Blob };
 
 export interface ModelSummary {
   name: string;
@@ -75,6 +77,10 @@ export interface ModelSummary {
   params: number;
   layers: number;
   hiddenSize: number;
+  intermediateSize: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
   vocabSize: number;
   maxPositions: number;
   /** storage type of the checkpoint (computed in f32) */
@@ -92,7 +98,57 @@ export interface DatasetSummary {
   counts: DatasetCounts;
   issues: DatasetIssue[];
   issuesOmitted: number;
-  preview: { line: number; prompt: string; answer: string }[];
+  /** the first rows, with every column of the record (raw) */
+  preview: { line: number; prompt: string; answer: string; raw: Record<string, unknown> }[];
+}
+
+/** Token lengths of every kept row: the prompt as the model sees it (template applied, BOS counted,
+ * before truncation) and the answer on its own. */
+export interface TokenLengths {
+  prompt: Uint32Array;
+  answer: Uint32Array;
+}
+
+/** The `generate` request: one prompt, completed by the base model and by the tuned one with one seed. */
+export interface GenerateRequest {
+  prompt: string;
+  /** when given, its log-probability as the completion of the prompt is measured under each model */
+  answer?: string;
+  settings: PromptSettings;
+  maxNewTokens: number;
+  /** 0 = greedy */
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface GenerationView {
+  text: string;
+  tokens: number;
+  finish: 'stop' | 'length';
+  /** sum of the answer tokens' log-probabilities (natural log), when an answer was given */
+  answerLogprob: number | null;
+}
+
+export interface GenerateResult {
+  /** the prompt as the model saw it (template applied) */
+  promptText: string;
+  promptTokens: number;
+  answerTokens: number;
+  base: GenerationView;
+  /** null when there is no adapter yet (no run started or imported) */
+  tuned: GenerationView | null;
+  /** the tuned model's training step */
+  step: number;
+}
+
+/** The GPU's state now: the buffer pool and whether the device was lost. */
+export interface GpuStatus {
+  /** null until the GPU has been acquired */
+  pool: PoolStats | null;
+  /** the reason, once the device is lost; every later GPU request fails */
+  lost: string | null;
 }
 
 export interface CompletionView {
@@ -150,6 +206,12 @@ export interface EngineApi {
   exportAdapter: { request: NoFields; value: { weights: Uint8Array; config: string }; progress: never };
   /** Loads a PEFT adapter into a new run (its r, alpha and target modules override the config's). */
   importAdapter: { request: { weights: Uint8Array; config: string; runConfig: GrpoConfig }; value: { r: number; targetModules: string[] }; progress: never };
+  /** Completes a prompt with the base model and with the current adapter (same seed), for side-by-side comparison. */
+  generate: { request: GenerateRequest; value: GenerateResult; progress: never };
+  /** Token lengths of the loaded dataset's prompts and answers under the loaded model's tokenizer. */
+  tokenLengths: { request: { settings: PromptSettings }; value: TokenLengths; progress: never };
+  /** Buffer pool counters and device loss; answered at once, even during a run. */
+  gpuStatus: { request: NoFields; value: GpuStatus; progress: never };
 }
 
 export type RequestType = keyof EngineApi;

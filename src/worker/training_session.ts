@@ -6,12 +6,26 @@ import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
-import { parseDatasetBytes, splitDataset, type ColumnMapping, type ParsedDataset } from '../data';
-import { validateConfig, type GrpoConfig } from '../grpo/config';
+import { parseDatasetBytes, splitDataset, type ColumnMapping, type DatasetRow, type ParsedDataset, type PromptSettings } from '../data';
+import { defaultConfig, validateConfig, type GrpoConfig } from '../grpo/config';
+import { generate } from '../model/generate';
+import { completionLogprobs } from '../model/logprobs';
+import type { LoraSet } from '../model/lora';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, type EvalReport, type StepReport } from '../grpo/trainer';
-import type { DatasetSummary, EvalEvent, ModelSummary, RunEnd, StepEvent, TrainEvent } from './protocol';
+import type {
+  DatasetSummary,
+  EvalEvent,
+  GenerateRequest,
+  GenerateResult,
+  GenerationView,
+  ModelSummary,
+  RunEnd,
+  StepEvent,
+  TokenLengths,
+  TrainEvent,
+} from './protocol';
 
 const PREVIEW_ROWS = 20;
 const MAX_ISSUES_SHOWN = 200;
@@ -45,6 +59,10 @@ export class TrainingSession {
       params: llamaParamCount(c),
       layers: c.numLayers,
       hiddenSize: c.hiddenSize,
+      intermediateSize: c.intermediateSize,
+      numHeads: c.numHeads,
+      numKvHeads: c.numKvHeads,
+      headDim: c.headDim,
       vocabSize: c.vocabSize,
       maxPositions: c.maxPositionEmbeddings,
       dtype: loaded.dtype,
@@ -65,7 +83,7 @@ export class TrainingSession {
       counts: ds.counts,
       issues: ds.issues.slice(0, MAX_ISSUES_SHOWN),
       issuesOmitted: ds.issuesOmitted + Math.max(0, ds.issues.length - MAX_ISSUES_SHOWN),
-      preview: ds.rows.slice(0, PREVIEW_ROWS).map((r) => ({ line: r.line, prompt: r.prompt, answer: r.answer })),
+      preview: ds.rows.slice(0, PREVIEW_ROWS).map((r) => ({ line: r.line, prompt: r.prompt, answer: r.answer, raw: r.raw })),
     };
   }
 
@@ -96,6 +114,11 @@ export class TrainingSession {
       this.running = false;
       this.interrupt = null;
     }
+  }
+
+  /** a train request is in progress */
+  get isRunning(): boolean {
+    return this.running;
   }
 
   requestInterrupt(kind: 'pause' | 'stop'): boolean {
@@ -130,6 +153,57 @@ export class TrainingSession {
     }, true);
     loadAdapterInto(await this.gpu(), trainer.lora, parsed);
     return { r: parsed.spec.r, targetModules: parsed.spec.targetModules };
+  }
+
+  /** Token lengths of every kept row's prompt (as the model will see it) and answer. CPU only. */
+  tokenLengths(settings: PromptSettings): TokenLengths {
+    if (!this.loaded) throw new Error('load a model first: token lengths depend on its tokenizer');
+    if (!this.dataset) throw new Error('load a dataset first');
+    const loaded = this.loaded;
+    const prompts = this.promptIds(this.dataset.rows, settings, Number.MAX_SAFE_INTEGER);
+    const prompt = Uint32Array.from(prompts, (p) => p.ids.length);
+    const answer = Uint32Array.from(this.dataset.rows, (r) => loaded.tokenizer.encode(r.answer, { addBos: false }).length);
+    return { prompt, answer };
+  }
+
+  /** One prompt completed by the base model (LoRA off) and by the current adapter, with the same seed;
+   * and the log-probability of `answer` as the completion under each. */
+  async generate(r: GenerateRequest): Promise<GenerateResult> {
+    if (!this.loaded || !this.model) throw new Error('load a model first');
+    if (this.running) throw new Error('a training run is going: pause it to try the model');
+    const { tokenizer, config: mc } = this.loaded;
+    const maxNew = Math.max(1, Math.floor(r.maxNewTokens));
+    const [prompt] = this.promptIds([{ prompt: r.prompt, answer: r.answer ?? '', line: 1, raw: {} }], r.settings, Math.max(1, mc.maxPositionEmbeddings - maxNew));
+    const answerIds = r.answer ? tokenizer.encode(r.answer, { addBos: false }) : [];
+    const model = this.model;
+    const complete = async (lora: LoraSet | null): Promise<GenerationView> => {
+      const gen = await generate(model, [prompt.ids], {
+        maxNewTokens: maxNew,
+        temperature: r.temperature,
+        topK: r.topK,
+        topP: r.topP,
+        seed: r.seed >>> 0,
+        stopIds: tokenizer.eosIds,
+        lora,
+      });
+      let answerLogprob: number | null = null;
+      if (answerIds.length > 0 && prompt.ids.length + answerIds.length <= mc.maxPositionEmbeddings) {
+        const lp = await completionLogprobs(model, [{ prompt: prompt.ids, completion: answerIds }], lora, 1);
+        answerLogprob = lp.logprobs[0].reduce((a, b) => a + b, 0);
+      }
+      const ids = gen.tokens[0];
+      // (an immediate end-of-sequence is an empty completion; some tokenizers refuse to decode [])
+      return { text: ids.length ? tokenizer.decode(ids) : '', tokens: ids.length, finish: gen.finish[0], answerLogprob };
+    };
+    const base = await complete(null);
+    const tuned = this.trainer ? await complete(this.trainer.lora) : null;
+    return { promptText: prompt.text, promptTokens: prompt.ids.length, answerTokens: answerIds.length, base, tuned, step: this.trainer?.step ?? 0 };
+  }
+
+  private promptIds(rows: readonly DatasetRow[], settings: PromptSettings, maxLength: number) {
+    const loaded = this.loaded!;
+    const c = { ...defaultConfig(), ...settings, max_prompt_length: maxLength };
+    return preparePrompts(rows, loaded, c).examples;
   }
 
   private async trainerFor(config: GrpoConfig, fresh: boolean): Promise<GrpoTrainer> {

@@ -49,4 +49,9 @@ describe('Hugging Face tokenizer', () => {
       /y\/tokenizer.json: cannot build the tokenizer/,
     );
   });
+  test('an empty id list decodes to the empty string (a completion that stopped at once)', () => {
+    const tok = createHfTokenizer({ tokenizerJson: tinyTokenizerJson() });
+    expect(tok.decode([])).toBe('');
+    expect(tok.decode([tok.eosIds[0] ?? 1])).toBe('');
+  });
 });

@@ -1,0 +1,71 @@
+// The built-in model and demo datasets that the playground's first screen selects, and the demo's
+// default GRPO config. The model is pretrained by `npm run pretrain` (scripts/pretrain.ts) from random
+// initialisation on the corpus of src/demo/corpus.ts; `npm run demo:report` measures the demo's effect.
+
+import { defaultConfig, type GrpoConfig, type RewardFuncConfig } from '../grpo/config';
+
+export interface BuiltinModel {
+  name: string;
+  /** folder under the site's base URL (public/ in the repository), ending in '/' */
+  path: string;
+  /** files of the Hugging Face folder, relative to path */
+  files: string[];
+}
+
+export const BUILTIN_MODEL: Readonly<BuiltinModel> = Object.freeze({
+  name: 'tiny-arith',
+  path: 'models/tiny-arith/',
+  files: ['config.json', 'model.safetensors', 'tokenizer.json'],
+});
+
+export interface DemoDataset {
+  id: string;
+  name: string;
+  /** JSONL file (fields prompt, answer) under the site's base URL */
+  path: string;
+  description: string;
+  rewardFuncs: RewardFuncConfig[];
+}
+
+export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
+  {
+    id: 'addition',
+    name: 'Addition (3-digit)',
+    path: 'datasets/addition.jsonl',
+    description:
+      'Add two numbers of up to three digits, e.g. "123+489=" → "612". The built-in model is right only sometimes; ' +
+      'GRPO rewards the completions whose number is correct (numeric_match) and lifts held-out accuracy within minutes.',
+    rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
+  },
+  {
+    id: 'reverse',
+    name: 'Reverse letters',
+    path: 'datasets/reverse.jsonl',
+    description: 'Write a short string of letters backwards, e.g. "rev abcde=" → "edcba". Rewarded by exact_match.',
+    rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
+  },
+]);
+
+/** The main demo, selected on the first screen. */
+export const DEFAULT_DEMO_DATASET_ID = 'addition';
+
+/** The demo's default GRPO config for a dataset id of DEMO_DATASETS (throws for an unknown id). */
+export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoConfig {
+  const ds = DEMO_DATASETS.find((d) => d.id === datasetId);
+  if (!ds) throw new Error(`unknown demo dataset ${JSON.stringify(datasetId)}; the demo datasets are ${DEMO_DATASETS.map((d) => d.id).join(', ')}`);
+  const c = defaultConfig();
+  c.num_generations = 8;
+  c.prompts_per_step = 2;
+  c.max_prompt_length = 32;
+  c.max_completion_length = 16;
+  c.temperature = 1.0;
+  c.learning_rate = 3e-3;
+  c.lora_r = 8;
+  c.lora_alpha = 16;
+  c.max_steps = 300;
+  c.eval_interval = 25;
+  c.eval_max_samples = 64;
+  c.use_chat_template = false;
+  c.reward_funcs = ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) }));
+  return c;
+}

@@ -1,0 +1,168 @@
+// The built-in model's tasks: four families with answers that a program can check, as prompt/answer
+// pairs. The demo datasets (public/datasets/<family>.jsonl) and the pretraining corpus both come from
+// here, from fixed seeds, and the corpus never contains a prompt of the demo datasets: every demo prompt
+// is held out, so the demo's evaluation (and its training split) are prompts the model has never seen.
+//
+//   addition      "352+489="  -> "841"     numeric answer
+//   subtraction   "841-352="  -> "489"     numeric answer (never negative)
+//   reverse       "rev kqzt=" -> "tzqk"    text answer
+//   sort          "sort kqzt=" -> "kqtz"   text answer
+
+import { Rng } from '../util/random';
+
+export type TaskFamily = 'addition' | 'subtraction' | 'reverse' | 'sort';
+export const TASK_FAMILIES: readonly TaskFamily[] = ['addition', 'subtraction', 'reverse', 'sort'];
+
+export interface TaskRow {
+  prompt: string;
+  answer: string;
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/** A number with exactly `digits` digits (1 digit: 0-9). */
+function number(rng: Rng, digits: number): number {
+  if (digits === 1) return rng.int(10);
+  const lo = 10 ** (digits - 1);
+  return lo + rng.int(9 * lo);
+}
+
+function letters(rng: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += LETTERS[rng.int(26)];
+  return s;
+}
+
+/** Digit counts of the two operands: the demo's addition uses three digits each; the corpus mixes 1-3. */
+export interface OperandDigits {
+  min: number;
+  max: number;
+}
+
+export function additionRow(rng: Rng, d: OperandDigits): TaskRow {
+  const span = d.max - d.min + 1;
+  const a = number(rng, d.min + rng.int(span));
+  const b = number(rng, d.min + rng.int(span));
+  return { prompt: `${a}+${b}=`, answer: String(a + b) };
+}
+
+export function subtractionRow(rng: Rng, d: OperandDigits): TaskRow {
+  const span = d.max - d.min + 1;
+  let a = number(rng, d.min + rng.int(span));
+  let b = number(rng, d.min + rng.int(span));
+  if (a < b) [a, b] = [b, a];
+  return { prompt: `${a}-${b}=`, answer: String(a - b) };
+}
+
+export function reverseRow(rng: Rng, minLen: number, maxLen: number): TaskRow {
+  const s = letters(rng, minLen + rng.int(maxLen - minLen + 1));
+  return { prompt: `rev ${s}=`, answer: [...s].reverse().join('') };
+}
+
+export function sortRow(rng: Rng, minLen: number, maxLen: number): TaskRow {
+  const s = letters(rng, minLen + rng.int(maxLen - minLen + 1));
+  return { prompt: `sort ${s}=`, answer: [...s].sort().join('') };
+}
+
+/** The shape of each family: the demo datasets and the corpus draw from the same ranges. */
+export const TASK_SHAPES = {
+  addition: { min: 3, max: 3 },
+  subtraction: { min: 3, max: 3 },
+  stringMin: 3,
+  stringMax: 6,
+} as const;
+
+function familyRow(family: TaskFamily, rng: Rng, opDigits: OperandDigits): TaskRow {
+  switch (family) {
+    case 'addition':
+      return additionRow(rng, opDigits);
+    case 'subtraction':
+      return subtractionRow(rng, opDigits);
+    case 'reverse':
+      return reverseRow(rng, TASK_SHAPES.stringMin, TASK_SHAPES.stringMax);
+    case 'sort':
+      return sortRow(rng, TASK_SHAPES.stringMin, TASK_SHAPES.stringMax);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Demo datasets
+
+export const DEMO_SEED = 20250501;
+/** rows per demo dataset (the trainer holds out eval_split of them for evaluation) */
+export const DEMO_ROWS = 1000;
+
+/** One family's demo dataset: DEMO_ROWS distinct prompts, from a seed of its own. */
+export function demoDataset(family: TaskFamily, seed = DEMO_SEED, rows = DEMO_ROWS): TaskRow[] {
+  const rng = new Rng((seed ^ Math.imul(TASK_FAMILIES.indexOf(family) + 1, 0x9e3779b1)) >>> 0);
+  const digits = family === 'subtraction' ? TASK_SHAPES.subtraction : TASK_SHAPES.addition;
+  const seen = new Set<string>();
+  const out: TaskRow[] = [];
+  while (out.length < rows) {
+    const r = familyRow(family, rng, digits);
+    if (seen.has(r.prompt)) continue;
+    seen.add(r.prompt);
+    out.push(r);
+  }
+  return out;
+}
+
+export function demoDatasets(seed = DEMO_SEED, rows = DEMO_ROWS): Record<TaskFamily, TaskRow[]> {
+  return Object.fromEntries(TASK_FAMILIES.map((f) => [f, demoDataset(f, seed, rows)])) as Record<TaskFamily, TaskRow[]>;
+}
+
+/** JSONL text of a dataset: one {"prompt", "answer"} object per line. */
+export function toJsonl(rows: readonly TaskRow[]): string {
+  return rows.map((r) => JSON.stringify({ prompt: r.prompt, answer: r.answer })).join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pretraining corpus
+
+export interface CorpusOptions {
+  seed: number;
+  /** rows of the corpus */
+  size: number;
+  /** share of each family (normalised) */
+  mix: Record<TaskFamily, number>;
+  /** operand digits of the arithmetic rows in the corpus */
+  digits: OperandDigits;
+  /** prompts that must never appear (the demo datasets) */
+  exclude: ReadonlySet<string>;
+}
+
+export const CORPUS_SEED = 1234;
+export const CORPUS_SIZE = 60000;
+export const CORPUS_MIX: Readonly<Record<TaskFamily, number>> = Object.freeze({ addition: 0.4, subtraction: 0.2, reverse: 0.2, sort: 0.2 });
+export const CORPUS_DIGITS: Readonly<OperandDigits> = Object.freeze({ min: 1, max: 3 });
+
+/** Every prompt of the demo datasets (the corpus excludes them all). */
+export function demoPrompts(seed = DEMO_SEED, rows = DEMO_ROWS): Set<string> {
+  const set = new Set<string>();
+  for (const rowsOf of Object.values(demoDatasets(seed, rows))) for (const r of rowsOf) set.add(r.prompt);
+  return set;
+}
+
+export function defaultCorpusOptions(): CorpusOptions {
+  return { seed: CORPUS_SEED, size: CORPUS_SIZE, mix: { ...CORPUS_MIX }, digits: { ...CORPUS_DIGITS }, exclude: demoPrompts() };
+}
+
+/** The pretraining corpus: rows of every family in a seeded order, none of whose prompts is excluded
+ * (rows may repeat, as small problems such as "3+4=" come up often). */
+export function pretrainingCorpus(opts: CorpusOptions = defaultCorpusOptions()): (TaskRow & { family: TaskFamily })[] {
+  const rng = new Rng(opts.seed);
+  const total = TASK_FAMILIES.reduce((a, f) => a + opts.mix[f], 0);
+  const cumulative: number[] = [];
+  let acc = 0;
+  for (const f of TASK_FAMILIES) cumulative.push((acc += opts.mix[f] / total));
+  const out: (TaskRow & { family: TaskFamily })[] = [];
+  while (out.length < opts.size) {
+    const u = rng.uniform();
+    const at = cumulative.findIndex((c) => u < c);
+    const family = TASK_FAMILIES[at < 0 ? TASK_FAMILIES.length - 1 : at];
+    const r = familyRow(family, rng, opts.digits);
+    if (opts.exclude.has(r.prompt)) continue;
+    out.push({ ...r, family });
+  }
+  return out;
+}

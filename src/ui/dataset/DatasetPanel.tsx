@@ -1,0 +1,248 @@
+// Step 2: the data. A demo dataset (selected when the page opens) or a JSONL / JSON / CSV file picked or
+// dropped; the worker parses it and reports counts, a preview, the columns (mapped to prompt and answer
+// here) and every bad row with its line. Token-length histograms show what the configured maxima cut.
+
+import { DEMO_DATASETS } from '../../demo/builtin';
+import { FileDrop, Panel } from '../common';
+import { useAppStore, isBusy } from '../store';
+import { evalRowCount } from './histogram';
+import { LengthHistogram } from './LengthHistogram';
+
+const PREVIEW_SHOWN = 5;
+const ISSUES_SHOWN = 50;
+
+export function DatasetPanel() {
+  const source = useAppStore((s) => s.datasetSource);
+  const selectDemo = useAppStore((s) => s.selectDemoDataset);
+  const upload = useAppStore((s) => s.uploadDataset);
+  const busy = useAppStore((s) => isBusy(s.runStatus));
+  return (
+    <Panel id="dataset" title="Data" step={2}>
+      <fieldset className="choices" disabled={busy}>
+        <legend className="field-label">Demo datasets</legend>
+        {DEMO_DATASETS.map((d) => (
+          <label key={d.id} className={`choice-card ${source?.kind === 'demo' && source.id === d.id ? 'choice-card-on' : ''}`}>
+            <input type="radio" name="dataset" value={d.id} checked={source?.kind === 'demo' && source.id === d.id} onChange={() => void selectDemo(d.id)} />
+            <span>
+              <strong>{d.name}</strong>
+              <span className="muted small block">{d.description}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <FileDrop
+        testId="dataset-drop"
+        label={source?.kind === 'file' ? `Your file: ${source.name}` : 'Or your own file'}
+        hint="JSONL, JSON or CSV with a prompt and an answer column."
+        accept=".jsonl,.json,.csv,.tsv,.txt"
+        disabled={busy}
+        onFiles={(files) => {
+          const f = files[0].file;
+          void f.arrayBuffer().then((b) => upload(files[0].path, new Uint8Array(b)));
+        }}
+      />
+      <DatasetStatus />
+    </Panel>
+  );
+}
+
+function DatasetStatus() {
+  const status = useAppStore((s) => s.datasetStatus);
+  const error = useAppStore((s) => s.datasetError);
+  const summary = useAppStore((s) => s.datasetSummary);
+  return (
+    <div className="status-block" data-testid="dataset-status" data-state={status}>
+      {status === 'loading' ? (
+        <p className="muted" role="status">
+          Reading the dataset…
+        </p>
+      ) : null}
+      {error ? (
+        <div className="callout callout-error" role="alert" data-testid="dataset-error">
+          <h3>The file could not be read</h3>
+          <p className="mono wrap">{error}</p>
+        </div>
+      ) : null}
+      {summary && status === 'ready' ? (
+        <>
+          <DatasetCounts />
+          <ColumnMapping />
+          <DatasetIssues />
+          <DatasetPreview />
+          <TokenHistograms />
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function DatasetCounts() {
+  const summary = useAppStore((s) => s.datasetSummary)!;
+  const evalSplit = useAppStore((s) => s.config.eval_split);
+  const evalMax = useAppStore((s) => s.config.eval_max_samples);
+  const c = summary.counts;
+  const nEval = evalRowCount(c.kept, evalSplit);
+  return (
+    <dl className="stats" data-testid="dataset-counts">
+      <div>
+        <dt>Rows</dt>
+        <dd data-testid="rows-kept">{c.kept.toLocaleString('en-US')}</dd>
+      </div>
+      <div>
+        <dt>Train</dt>
+        <dd>{(c.kept - nEval).toLocaleString('en-US')}</dd>
+      </div>
+      <div>
+        <dt>Eval</dt>
+        <dd title={`eval_split ${evalSplit}; each evaluation uses at most ${evalMax} of them`}>{nEval.toLocaleString('en-US')}</dd>
+      </div>
+      <div className={c.invalid ? 'stat-bad' : ''}>
+        <dt>Invalid</dt>
+        <dd data-testid="rows-invalid">{c.invalid.toLocaleString('en-US')}</dd>
+      </div>
+      {c.duplicate ? (
+        <div>
+          <dt>Duplicates</dt>
+          <dd>{c.duplicate.toLocaleString('en-US')}</dd>
+        </div>
+      ) : null}
+      {c.empty ? (
+        <div>
+          <dt>Empty</dt>
+          <dd>{c.empty.toLocaleString('en-US')}</dd>
+        </div>
+      ) : null}
+      <div>
+        <dt>Format</dt>
+        <dd className="upper">{summary.format}</dd>
+      </div>
+    </dl>
+  );
+}
+
+function ColumnMapping() {
+  const summary = useAppStore((s) => s.datasetSummary)!;
+  const setMapping = useAppStore((s) => s.setColumnMapping);
+  const busy = useAppStore((s) => isBusy(s.runStatus));
+  const { columns, mapping } = summary;
+  if (columns.length === 0) return null;
+  const select = (role: 'prompt' | 'answer') => (
+    <label className="field inline-field">
+      <span className="field-label">{role === 'prompt' ? 'Prompt column' : 'Answer column'}</span>
+      <select
+        className="input"
+        value={mapping[role]}
+        disabled={busy}
+        onChange={(e) => void setMapping({ ...mapping, [role]: e.target.value })}
+        data-testid={`map-${role}`}
+      >
+        {columns.includes(mapping[role]) ? null : <option value={mapping[role]}>{mapping[role]} (missing)</option>}
+        {columns.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="mapping">
+      {select('prompt')}
+      {select('answer')}
+    </div>
+  );
+}
+
+function DatasetIssues() {
+  const summary = useAppStore((s) => s.datasetSummary)!;
+  const { issues, issuesOmitted } = summary;
+  if (issues.length === 0) return null;
+  const more = issues.length - ISSUES_SHOWN + issuesOmitted;
+  return (
+    <div className="callout callout-warn" role="alert" data-testid="dataset-issues">
+      <h3>
+        {issues.length + issuesOmitted} row{issues.length + issuesOmitted === 1 ? '' : 's'} not used
+      </h3>
+      <ul className="issues">
+        {issues.slice(0, ISSUES_SHOWN).map((i, k) => (
+          <li key={k} className="issue">
+            <span className="issue-line mono">line {i.line}</span>
+            <span className="wrap">
+              {i.field ? <span className="mono">{i.field}: </span> : null}
+              {i.message}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {more > 0 ? <p className="muted small">… and {more} more.</p> : null}
+    </div>
+  );
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function DatasetPreview() {
+  const summary = useAppStore((s) => s.datasetSummary)!;
+  const rows = summary.preview.slice(0, PREVIEW_SHOWN);
+  if (rows.length === 0) return null;
+  const { prompt, answer } = summary.mapping;
+  const others = summary.columns.filter((c) => c !== prompt && c !== answer).slice(0, 2);
+  return (
+    <div className="preview">
+      <h3>First rows</h3>
+      <div className="table-scroll">
+        <table className="data-table" data-testid="dataset-preview">
+          <thead>
+            <tr>
+              <th scope="col" className="num">
+                Line
+              </th>
+              <th scope="col">
+                Prompt {prompt !== 'prompt' ? <span className="muted mono small">{prompt}</span> : null}
+              </th>
+              <th scope="col">
+                Answer {answer !== 'answer' ? <span className="muted mono small">{answer}</span> : null}
+              </th>
+              {others.map((c) => (
+                <th scope="col" key={c} className="mono small">
+                  {c}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.line}>
+                <td className="num muted">{r.line}</td>
+                <td className="cell-text">{r.prompt}</td>
+                <td className="cell-text">{r.answer}</td>
+                {others.map((c) => (
+                  <td key={c} className="cell-text muted">
+                    {cell(r.raw[c])}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function TokenHistograms() {
+  const lengths = useAppStore((s) => s.tokenLengths);
+  const maxPrompt = useAppStore((s) => s.config.max_prompt_length);
+  const maxCompletion = useAppStore((s) => s.config.max_completion_length);
+  const modelReady = useAppStore((s) => s.modelStatus === 'ready');
+  if (!lengths) return modelReady ? null : <p className="help">Token lengths appear once a model is loaded (they depend on its tokenizer).</p>;
+  return (
+    <div className="histograms">
+      <LengthHistogram title="Prompt tokens" lengths={lengths.prompt} limit={maxPrompt} limitName="max_prompt_length" testId="hist-prompt" />
+      <LengthHistogram title="Answer tokens" lengths={lengths.answer} limit={maxCompletion} limitName="max_completion_length" testId="hist-answer" />
+    </div>
+  );
+}

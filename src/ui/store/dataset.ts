@@ -1,0 +1,91 @@
+// The dataset: a demo dataset (fetched from the site) or a file the person picked or dropped. The worker
+// parses it and reports counts, a preview and every bad row with its line; the page keeps the file's
+// bytes so that a new column mapping re-parses the same file.
+
+import type { StateCreator } from 'zustand';
+import { DEMO_DATASETS } from '../../demo/builtin';
+import type { ColumnMapping } from '../../data';
+import type { DatasetSummary, TokenLengths } from '../../worker/protocol';
+import { errorMessage, requireEngine } from './engine';
+import { fetchSiteFile } from './model';
+import type { AppState } from './types';
+
+export type DatasetSource = { kind: 'demo'; id: string; name: string } | { kind: 'file'; name: string };
+
+export type DatasetStatus = 'none' | 'loading' | 'ready' | 'error';
+
+export interface DatasetSlice {
+  datasetStatus: DatasetStatus;
+  datasetSource: DatasetSource | null;
+  datasetSummary: DatasetSummary | null;
+  /** a problem with the file as a whole (not UTF-8, no usable columns, ...); row problems are in the summary */
+  datasetError: string | null;
+  /** token lengths of the rows under the loaded model's tokenizer (null until both are loaded) */
+  tokenLengths: TokenLengths | null;
+  selectDemoDataset(id: string): Promise<void>;
+  uploadDataset(name: string, bytes: Uint8Array): Promise<void>;
+  setColumnMapping(mapping: ColumnMapping): Promise<void>;
+  refreshTokenLengths(): Promise<void>;
+}
+
+export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = (set, get) => {
+  let bytes: Uint8Array | null = null;
+  let generation = 0;
+  const parse = async (source: DatasetSource, file: () => Promise<Uint8Array>, mapping?: ColumnMapping): Promise<void> => {
+    const my = ++generation;
+    set({ datasetStatus: 'loading', datasetSource: source, datasetError: null });
+    try {
+      const data = await file();
+      if (my !== generation) return;
+      bytes = data;
+      const summary = await requireEngine().call({ type: 'loadDataset', file: { name: source.name, bytes: data }, mapping });
+      if (my !== generation) return;
+      set({ datasetStatus: 'ready', datasetSummary: summary, tokenLengths: null });
+      void get().refreshTokenLengths();
+    } catch (e) {
+      if (my !== generation) return;
+      set({ datasetStatus: 'error', datasetError: errorMessage(e), datasetSummary: null, tokenLengths: null });
+    }
+  };
+  return {
+    datasetStatus: 'none',
+    datasetSource: null,
+    datasetSummary: null,
+    datasetError: null,
+    tokenLengths: null,
+    async selectDemoDataset(id) {
+      const ds = DEMO_DATASETS.find((d) => d.id === id);
+      if (!ds) {
+        set({ datasetStatus: 'error', datasetError: `unknown demo dataset ${id}` });
+        return;
+      }
+      // the demo's rewards come with it
+      get().setConfigField(
+        'reward_funcs',
+        ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) })),
+      );
+      await parse({ kind: 'demo', id, name: ds.path.slice(ds.path.lastIndexOf('/') + 1) }, () => fetchSiteFile(ds.path, `the demo dataset ${ds.name}`));
+    },
+    uploadDataset: (name, data) => parse({ kind: 'file', name }, async () => data),
+    async setColumnMapping(mapping) {
+      const source = get().datasetSource;
+      if (!source || !bytes) return;
+      const data = bytes;
+      await parse(source, async () => data, mapping);
+    },
+    async refreshTokenLengths() {
+      const s = get();
+      if (s.modelStatus !== 'ready' || s.datasetStatus !== 'ready') return;
+      const c = s.config;
+      try {
+        const lengths = await requireEngine().call({
+          type: 'tokenLengths',
+          settings: { system_prompt: c.system_prompt, prompt_template: c.prompt_template, use_chat_template: c.use_chat_template },
+        });
+        set({ tokenLengths: lengths });
+      } catch {
+        set({ tokenLengths: null });
+      }
+    },
+  };
+};

@@ -1,0 +1,102 @@
+// The model: the built-in one (fetched from the site), files the person picked or dropped (a Hugging Face
+// folder, or a llama2.c checkpoint with its tokenizer.bin), or URLs (downloaded once, then cached).
+// Loading a model sends its files to the worker, which uploads the weights to the GPU; any run ends.
+
+import type { StateCreator } from 'zustand';
+import { BUILTIN_MODEL } from '../../demo/builtin';
+import type { FilePayload, ModelSummary } from '../../worker/protocol';
+import { browserDownloadEnv, downloadModel, planModelUrls, type DownloadProgress } from '../model/download';
+import { errorMessage, requireEngine } from './engine';
+import type { AppState } from './types';
+
+export type ModelSource =
+  | { kind: 'builtin'; name: string }
+  | { kind: 'files'; label: string }
+  | { kind: 'url'; input: string; repo: string | null };
+
+export type ModelStatus = 'none' | 'fetching' | 'loading' | 'ready' | 'error';
+
+export interface ModelSlice {
+  modelStatus: ModelStatus;
+  /** what is loaded, or being loaded */
+  modelSource: ModelSource | null;
+  modelSummary: ModelSummary | null;
+  modelError: string | null;
+  modelDownload: DownloadProgress | null;
+  loadBuiltinModel(): Promise<void>;
+  loadModelFiles(files: FilePayload[], label: string): Promise<void>;
+  loadModelFromUrls(input: string): Promise<void>;
+}
+
+/** A URL relative to the page (the site's public/ folder), which works under any base path. */
+export function siteUrl(path: string): string {
+  return new URL(path, document.baseURI).href;
+}
+
+/** A file of the site; a missing one is an error even where the server answers with its index page. */
+export async function fetchSiteFile(path: string, what: string): Promise<Uint8Array> {
+  const res = await fetch(siteUrl(path));
+  const html = (res.headers.get('content-type') ?? '').includes('text/html') && !path.endsWith('.html');
+  if (!res.ok || html) throw new Error(`${what} is missing from this site (${path}: ${res.ok ? 'not found' : `${res.status} ${res.statusText}`})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => {
+  /** Sends files to the worker; the last request wins when loads overlap. */
+  let generation = 0;
+  const load = async (source: ModelSource, files: () => Promise<FilePayload[]>): Promise<void> => {
+    const s = get();
+    if (s.runStatus === 'running' || s.runStatus === 'pausing' || s.runStatus === 'stopping') {
+      set({ modelError: 'Stop the run before loading another model.' });
+      return;
+    }
+    const my = ++generation;
+    set({ modelStatus: 'fetching', modelSource: source, modelError: null, modelDownload: null });
+    try {
+      const payload = await files();
+      if (my !== generation) return;
+      set({ modelStatus: 'loading', modelDownload: null });
+      const summary = await requireEngine().call({ type: 'loadModel', files: payload });
+      if (my !== generation) return;
+      set({ modelStatus: 'ready', modelSummary: summary });
+      get().resetRun(); // the worker ended any run with the old model
+      void get().refreshTokenLengths();
+      void get().refreshGpuStatus();
+    } catch (e) {
+      if (my !== generation) return;
+      set({ modelStatus: 'error', modelError: errorMessage(e), modelSummary: null, modelDownload: null });
+    }
+  };
+
+  return {
+    modelStatus: 'none',
+    modelSource: null,
+    modelSummary: null,
+    modelError: null,
+    modelDownload: null,
+    loadBuiltinModel: () =>
+      load({ kind: 'builtin', name: BUILTIN_MODEL.name }, async () =>
+        Promise.all(
+          BUILTIN_MODEL.files.map(async (f) => ({
+            name: `${BUILTIN_MODEL.name}/${f}`,
+            bytes: await fetchSiteFile(BUILTIN_MODEL.path + f, `the built-in model's ${f}`),
+          })),
+        ),
+      ),
+    loadModelFiles: (files, label) => load({ kind: 'files', label }, async () => files),
+    loadModelFromUrls: async (input) => {
+      let plan;
+      try {
+        plan = planModelUrls(input);
+      } catch (e) {
+        set({ modelError: errorMessage(e) });
+        return;
+      }
+      await load({ kind: 'url', input: input.trim(), repo: plan.repo }, async () => {
+        const env = await browserDownloadEnv();
+        const files = await downloadModel(plan, env, (p) => set({ modelDownload: p }));
+        return files.map((f) => ({ name: f.name, bytes: f.bytes }));
+      });
+    },
+  };
+};

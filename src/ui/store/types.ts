@@ -1,0 +1,12 @@
+// The whole store's state: the union of its slices.
+
+import type { ConfigSlice } from './config';
+import type { DatasetSlice } from './dataset';
+import type { GpuSlice } from './gpu';
+import type { ModelSlice } from './model';
+import type { RunSlice } from './run';
+import type { SelfTestSlice } from './selftest';
+import type { TryItSlice } from './tryit';
+import type { ViewSlice } from './view';
+
+export type AppState = GpuSlice & SelfTestSlice & ModelSlice & DatasetSlice & ConfigSlice & RunSlice & TryItSlice & ViewSlice;
