@@ -63,6 +63,11 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
         type: 'generate', prompt: 'Once upon a time', answer: ' there was', maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 1,
         settings: { system_prompt: null, prompt_template: null, use_chat_template: false },
       });
+      // stories260K's greedy continuation through the page's kernel path equals llama2.c's reference output
+      const reference = await engine.call({
+        type: 'generate', prompt: 'Once upon a time', maxNewTokens: 40, temperature: 0, topK: 0, topP: 1, seed: 0,
+        settings: { system_prompt: null, prompt_template: null, use_chat_template: false },
+      });
       const status = await engine.call({ type: 'gpuStatus' });
       const adapter = await engine.call({ type: 'exportAdapter' });
       const imported = await engine.call({ type: 'importAdapter', weights: adapter.weights, config: adapter.config, runConfig: config });
@@ -76,7 +81,7 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
         badConfig = (e as Error).message;
       }
       return {
-        summary, dataset, first, resumed, events, adapterConfig: JSON.parse(adapter.config), header,
+        summary, dataset, first, resumed, events, referenceText: reference.base.text as string, adapterConfig: JSON.parse(adapter.config), header,
         sameAfterImport: adapter.weights.length === again.weights.length && adapter.weights.every((b: number, i: number) => b === again.weights[i]),
         imported, badConfig, lengths: { prompt: Array.from(lengths.prompt), answer: Array.from(lengths.answer) }, tried, status,
         mainThreadAdapterRequests: (window as unknown as { mainThreadAdapterRequests: number }).mainThreadAdapterRequests,
@@ -114,6 +119,8 @@ test('train, pause, resume, export and import in the engine worker', async ({ pa
   expect(result.lengths.prompt).toHaveLength(4);
   expect((result.lengths.answer as number[]).every((n) => n >= 1)).toBe(true);
   expect(result.tried.base.tokens).toBeGreaterThan(0);
+  expect(result.referenceText.startsWith(', there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.'),
+    result.referenceText).toBe(true);
   expect(result.tried.tuned.answerLogprob).toBeLessThan(0);
   expect(result.tried.step).toBe(result.resumed.step);
   expect(result.status.lost).toBeNull();
