@@ -1,0 +1,131 @@
+// `npm run pretrain`: pretrains the built-in model (public/models/tiny-arith/) from random initialisation
+// with the project's own engine (supervised, every weight), on a corpus this script generates, and writes
+// the demo datasets (public/datasets/<family>.jsonl) whose prompts the corpus never contains.
+//
+//   node bin/run-ts.mjs scripts/pretrain.ts [--steps N] [--out DIR] [--datasets DIR] [--batch B] [--lr X]
+//
+// Deterministic: fixed seeds for the corpus, the initialisation and the data order.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { acquireNodeGpu } from '../src/gpu/node';
+import { GpuTransformer } from '../src/model/transformer';
+import { generate } from '../src/model/generate';
+import { writeSafetensors } from '../src/model/safetensors';
+import { createHfTokenizer } from '../src/model/tokenizer_hf';
+import { expectedShapes } from '../src/model/weights';
+import { SftTrainer, type SftExample } from '../src/grpo/sft';
+import { defaultCorpusOptions, demoDatasets, pretrainingCorpus, toJsonl, TASK_FAMILIES, type TaskFamily, type TaskRow } from '../src/demo/corpus';
+import { charTokenizerJson, EOS_ID } from '../src/demo/tokenizer';
+import { initWeights, parameterCount, tinyConfigJson, tinyModelConfig } from '../src/demo/model_init';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '1500' },
+    out: { type: 'string', default: 'public/models/tiny-arith' },
+    datasets: { type: 'string', default: 'public/datasets' },
+    batch: { type: 'string', default: '64' },
+    lr: { type: 'string', default: '3e-3' },
+    'eval-every': { type: 'string', default: '250' },
+    'eval-n': { type: 'string', default: '64' },
+    seed: { type: 'string', default: '7' },
+    // the learning-rate schedule's length (cosine decay over it); stopping at --steps before it leaves the
+    // model part-way, so that it is right only sometimes
+    horizon: { type: 'string', default: '3000' },
+    'save-every': { type: 'string', default: '0' },
+  },
+});
+const STEPS = Number(args.steps);
+const BATCH = Number(args.batch);
+const LR = Number(args.lr);
+const EVAL_EVERY = Number(args['eval-every']);
+const EVAL_N = Number(args['eval-n']);
+const INIT_SEED = Number(args.seed);
+const HORIZON = Math.max(Number(args.horizon), STEPS);
+const SAVE_EVERY = Number(args['save-every']);
+
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
+
+// 1. demo datasets and the corpus, which must not contain any demo prompt
+const demo = demoDatasets();
+await mkdir(args.datasets!, { recursive: true });
+for (const f of TASK_FAMILIES) await writeFile(join(args.datasets!, `${f}.jsonl`), toJsonl(demo[f]));
+const corpusOpts = defaultCorpusOptions();
+const corpus = pretrainingCorpus(corpusOpts);
+const leaked = corpus.filter((r) => corpusOpts.exclude.has(r.prompt));
+if (leaked.length) throw new Error(`the corpus contains ${leaked.length} demo prompts (first: ${leaked[0].prompt})`);
+const counts = TASK_FAMILIES.map((f) => `${f} ${corpus.filter((r) => r.family === f).length}`).join(', ');
+console.log(`corpus: ${corpus.length} rows (${counts}); none of the ${corpusOpts.exclude.size} demo prompts`);
+
+// 2. tokenizer and model
+const configJson = tinyConfigJson();
+const tokenizerJson = charTokenizerJson();
+const tokenizer = createHfTokenizer({ tokenizerJson, config: configJson });
+const config = tinyModelConfig();
+const host = initWeights(config, INIT_SEED);
+const examples: SftExample[] = corpus.map((r) => ({
+  prompt: tokenizer.encode(r.prompt, { addBos: true }),
+  answer: [...tokenizer.encode(r.answer, { addBos: false }), EOS_ID],
+}));
+
+const gpu = await acquireNodeGpu();
+console.log(`adapter: ${gpu.describe()}`);
+const model = GpuTransformer.upload(gpu, config, host);
+console.log(
+  `model: ${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads} heads, MLP ${config.intermediateSize}, ` +
+    `vocab ${config.vocabSize}: ${parameterCount(host)} parameters`,
+);
+
+/** Greedy exact-match accuracy on the first EVAL_N rows of each demo dataset (all held out). */
+async function heldOut(): Promise<Record<TaskFamily, number>> {
+  const out = {} as Record<TaskFamily, number>;
+  for (const f of TASK_FAMILIES) {
+    const rows: TaskRow[] = demo[f].slice(0, EVAL_N);
+    const gen = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
+      maxNewTokens: 10, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
+    });
+    out[f] = rows.filter((r, i) => gen.tokens[i].length > 0 && tokenizer.decode(gen.tokens[i]) === r.answer).length / rows.length;
+  }
+  return out;
+}
+const fmtAcc = (a: Record<TaskFamily, number>) => TASK_FAMILIES.map((f) => `${f} ${(a[f] * 100).toFixed(0)}%`).join('  ');
+
+// 3. supervised training of every weight: cross-entropy on the answer tokens and EOS
+const sft = new SftTrainer(gpu, model, examples, {
+  mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: 0.02, maxSteps: HORIZON, batchSize: BATCH, seed: INIT_SEED,
+  beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
+}, null);
+async function save(dir: string): Promise<void> {
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, shape] of expectedShapes(config)) tensors.set(name, { shape, data: await gpu.read(model.w(name)) });
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson, null, 2) + '\n');
+  await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
+}
+
+let lossSum = 0;
+let lossN = 0;
+let lastLoss = NaN;
+for (let s = 1; s <= STEPS; s++) {
+  const r = await sft.trainStep();
+  lossSum += r.loss;
+  lossN++;
+  if (s % 25 === 0 || s === STEPS) {
+    lastLoss = lossSum / lossN;
+    console.log(`step ${s}/${STEPS}  loss ${lastLoss.toFixed(4)}  lr ${r.learning_rate.toExponential(2)}  ${r.step_time.toFixed(2)}s/step  ${elapsed()}`);
+    lossSum = lossN = 0;
+  }
+  if (s % EVAL_EVERY === 0 || s === STEPS) console.log(`held-out accuracy @ ${s}: ${fmtAcc(await heldOut())}`);
+  if (SAVE_EVERY > 0 && s % SAVE_EVERY === 0 && s < STEPS) await save(`${args.out}-step${s}`);
+}
+sft.release();
+
+// 4. the Hugging Face folder
+await save(args.out!);
+const wall = (performance.now() - t0) / 1000;
+console.log(`wrote ${args.out}/config.json, model.safetensors, tokenizer.json; final loss ${lastLoss.toFixed(4)}; wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${gpu.describe()}`);
+model.release();
+gpu.destroy();
