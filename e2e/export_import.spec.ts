@@ -26,7 +26,7 @@ test('export the adapter, metrics and script; try it; import the adapter back', 
   await expect(page.getByTestId('rows-kept')).toHaveText('9');
 
   await page.locator('[data-testid=reward-card] select').first().selectOption('contains');
-  await setSetting(page, 'max_steps', '3');
+  await setSetting(page, 'max_steps', '5');
   await setSetting(page, 'num_generations', '4');
   await setSetting(page, 'max_completion_length', '8');
   await setSetting(page, 'lora_r', '4');
@@ -38,13 +38,13 @@ test('export the adapter, metrics and script; try it; import the adapter back', 
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('Paused', { timeout: 60_000 });
   const pausedAt = Number(await page.getByTestId('run-step').textContent());
-  expect(pausedAt).toBeLessThan(3);
+  expect(pausedAt).toBeLessThan(5); // the step under way when Pause arrives still finishes
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('Finished', { timeout: 120_000 });
-  await expect(page.getByTestId('run-step')).toHaveText('3');
+  await expect(page.getByTestId('run-step')).toHaveText('5');
 
   // the rollouts show the data's HTML as text
-  await page.getByTestId('rollout-step').selectOption({ label: 'all kept steps (3)' });
+  await page.getByTestId('rollout-step').selectOption({ label: 'all kept steps (5)' });
   await page.getByTestId('rollout-search').fill('script');
   await expect(page.getByTestId('rollout-group').first()).toContainText('<script>window.__xss=1</script>');
   expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
@@ -66,21 +66,21 @@ test('export the adapter, metrics and script; try it; import the adapter back', 
   expect(adapterConfig).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], base_model_name_or_path: 'stories260K' });
   // the zip holds the adapter folder and the run's files
   const zip = await download(page, 'Download all (.zip)');
-  expect(zip.name).toMatch(/^stories260K-grpo-step3\.zip$/);
+  expect(zip.name).toMatch(/^stories260K-grpo-step5\.zip$/);
   const files = unzipSync(new Uint8Array(zip.bytes));
   expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.csv', 'metrics.jsonl', 'train_grpo.py', 'training_config.json']);
   expect(Buffer.from(files['adapter_model.safetensors']).equals(weights.bytes)).toBe(true);
   // metrics: one row per step in TRL's names
   const csv = (await download(page, 'metrics.csv')).bytes.toString('utf8').trim().split('\n');
   expect(csv[0].split(',')).toEqual(expect.arrayContaining(['step', 'reward', 'reward_std', 'rewards/contains/mean', 'loss', 'grad_norm', 'kl', 'entropy']));
-  expect(csv).toHaveLength(1 + 3);
+  expect(csv).toHaveLength(1 + 5);
   const jsonl = (await download(page, 'metrics.jsonl')).bytes.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
-  expect(jsonl.map((r) => r.step)).toEqual([1, 2, 3]);
+  expect(jsonl.map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
   const runConfig = JSON.parse((await download(page, 'training_config.json')).bytes.toString('utf8'));
-  expect(runConfig).toMatchObject({ max_steps: 3, num_generations: 4, lora_r: 4 });
+  expect(runConfig).toMatchObject({ max_steps: 5, num_generations: 4, lora_r: 4 });
   const script = (await download(page, 'train_grpo.py')).bytes.toString('utf8');
   expect(script).toContain('from trl import GRPOConfig, GRPOTrainer');
-  expect(script).toContain('max_steps=3,');
+  expect(script).toContain('max_steps=5,');
   expect(script).toContain('make_contains("contains")');
   await screenshot(page, 'export');
   await shoot(page, 'results-tabs', 'export-panel');
@@ -92,7 +92,7 @@ test('export the adapter, metrics and script; try it; import the adapter back', 
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByTestId('tryit-tuned')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('tryit-base')).toContainText('tokens');
-  await expect(page.getByTestId('tryit-tuned')).toContainText('Tuned (step 3)');
+  await expect(page.getByTestId('tryit-tuned')).toContainText('Tuned (step 5)');
   const base = Number(await page.getByTestId('tryit-base-logprob').textContent());
   const tuned = Number(await page.getByTestId('tryit-tuned-logprob').textContent());
   expect(base).toBeLessThan(0);

@@ -107,7 +107,7 @@ export class TrainingSession {
       }
       const interrupted = this.interrupt as 'pause' | 'stop' | null;
       const state: RunEnd['state'] =
-        interrupted === 'stop' ? 'stopped' : interrupted === 'pause' || trainer.step < c.max_steps ? 'paused' : 'finished';
+        interrupted === 'stop' ? 'stopped' : trainer.step >= c.max_steps ? 'finished' : 'paused';
       if (state === 'stopped') this.runConfig = null; // the next start begins a new run; the adapter stays exportable
       return { state, step: trainer.step };
     } finally {
