@@ -11,6 +11,7 @@ import { Banners, GpuChip } from './GpuStatus';
 import { ModelPanel } from './model/ModelPanel';
 import { RewardsPanel } from './rewards/RewardsPanel';
 import { RolloutsPanel } from './rollouts/RolloutsPanel';
+import { ResumeBanner } from './ResumeBanner';
 import { RunBar } from './RunBar';
 import { SettingsPanel } from './settings/SettingsPanel';
 import { useAppStore } from './store';
@@ -28,6 +29,7 @@ export function App() {
         <GpuChip />
       </header>
       <Banners />
+      <ResumeBanner />
       <RunBar />
       <div className="workspace">
         <aside className="setup" aria-label="Setup">

@@ -1,6 +1,7 @@
 // The run controls: Start, Pause, Resume, Stop and Step, a progress bar with step i of N, elapsed time
-// and an ETA, and the latest reward and pass@1 at a glance. Training runs in the worker, so the page stays
-// responsive; the clock ticks here once a second while a run is going.
+// and an ETA, and the latest reward and pass@1 at a glance; below them the last checkpoint and the run
+// log (storage problems, a lost GPU device and the recovery, a resumed run). Training runs in the worker,
+// so the page stays responsive; the clock ticks here once a second while a run is going.
 
 import { useEffect, useState } from 'react';
 import { ProgressBar, formatDuration } from './common';
@@ -69,6 +70,10 @@ export function RunBar() {
         </p>
       ) : null}
       <RunError />
+      <div style={{ gridColumn: '1 / -1', margin: 0 }}>
+        <RunCheckpoint />
+        <RunLog />
+      </div>
     </section>
   );
 }
@@ -137,10 +142,41 @@ function RunGlance() {
 function RunError() {
   const error = useAppStore((s) => s.runError);
   const status = useAppStore((s) => s.runStatus);
-  if (status !== 'error' || !error) return null;
+  // (a run that paused by itself says why too)
+  if (!error || (status !== 'error' && status !== 'paused')) return null;
   return (
     <div className="callout callout-error run-error" role="alert" data-testid="run-error">
       <p className="mono wrap">{error}</p>
     </div>
+  );
+}
+
+function RunCheckpoint() {
+  const ckpt = useAppStore((s) => s.lastCheckpoint);
+  const interval = useAppStore((s) => (s.runConfig ?? s.config).checkpoint_interval);
+  if (!ckpt) return null;
+  return (
+    <p className="muted small" style={{ margin: 0 }} data-testid="run-checkpoint" data-step={ckpt.step} data-stored={ckpt.problem === null}>
+      Last checkpoint: step {ckpt.step}, {new Date(ckpt.savedAt).toLocaleTimeString()}
+      {ckpt.problem === null ? ', saved in this browser' : ', kept in memory only (not in this browser\'s storage)'}
+      {interval > 0 ? ` · every ${interval} steps and on pause or stop` : ' · on pause or stop'}
+    </p>
+  );
+}
+
+function RunLog() {
+  const log = useAppStore((s) => s.runLog);
+  if (log.length === 0) return null;
+  return (
+    <details className="run-log small" open data-testid="run-log" style={{ marginTop: 'var(--s1)' }}>
+      <summary>Run log ({log.length})</summary>
+      <ul style={{ margin: 'var(--s1) 0 0', paddingLeft: 'var(--s4)', maxHeight: '7.5em', overflowY: 'auto' }}>
+        {log.map((e, i) => (
+          <li key={i} data-level={e.level} style={{ color: e.level === 'error' ? 'var(--fail)' : e.level === 'warn' ? 'var(--warn)' : undefined }}>
+            <span className="muted num">{new Date(e.at).toLocaleTimeString()}</span> <span className="wrap">{e.text}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }

@@ -1,6 +1,6 @@
-// The engine worker: owns the GPU (acquired once, on first use) and answers the page's requests
-// (protocol.ts). GPU work runs one request at a time, so that one request's buffers and errors are not
-// mixed up with another's.
+// The engine worker: owns the GPU (acquired on first use, and again after a lost device) and answers the
+// page's requests (protocol.ts). GPU work runs one request at a time, so that one request's buffers and
+// errors are not mixed up with another's. Runs are checkpointed into IndexedDB (checkpoint_store.ts).
 
 import { formatBytes } from '../gpu/buffer_pool';
 import { acquireGpu, WEBGPU_HELP } from '../gpu/device';
@@ -9,6 +9,7 @@ import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
 import type { FileSource } from '../model/load';
 import { TrainingSession } from './training_session';
+import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
 import {
   REPORTED_LIMITS,
   type AdapterInfo,
@@ -43,6 +44,13 @@ function gpu(): Promise<GpuRuntime> {
     },
   );
   return runtime;
+}
+
+/** A new device after the old one was lost (the lost one is dropped). */
+function renewGpu(): Promise<GpuRuntime> {
+  runtime = null;
+  acquired = null;
+  return gpu();
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -126,7 +134,9 @@ async function runCheck(g: GpuRuntime, check: KernelCheck): Promise<CaseResult[]
 
 // ---- training ----
 
-const session = new TrainingSession(gpu);
+// without IndexedDB (e.g. storage disabled) checkpoints live as long as the worker
+const store = new CheckpointStore(typeof indexedDB !== 'undefined' ? indexedDbBackend(indexedDB) : memoryBackend());
+const session = new TrainingSession(gpu, { renewGpu, store });
 
 function fileSource(f: FilePayload): FileSource {
   if (f instanceof File) return { name: f.webkitRelativePath || f.name, size: f.size, arrayBuffer: () => f.arrayBuffer(), text: () => f.text() };
@@ -153,7 +163,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   selfTest: (request, progress) => exclusive(() => selfTest(request, progress)),
   loadModel: (r) => exclusive(() => session.loadModel(r.files.map(fileSource))),
   loadDataset: (r) => exclusive(async () => session.loadDataset(r.file.name, await fileBytes(r.file), r.mapping)),
-  train: (r, progress) => exclusive(() => session.run(r.config, r.fresh, progress, r.maxSteps)),
+  train: (r, progress) => exclusive(() => session.run(r.config, r.fresh, progress, r.maxSteps, r.origins)),
   // not exclusive: it must reach a run in progress
   interrupt: async (r) => session.requestInterrupt(r.kind),
   evaluate: () => exclusive(() => session.evaluate()),
@@ -164,6 +174,17 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => session.tokenLengths(r.settings),
   gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
+  // storage only: answered at once
+  savedRun: () => session.savedRun(),
+  savedRunDataset: () => session.savedRunDataset(),
+  restoreSavedRun: () => exclusive(() => session.restoreSavedRun()),
+  discardSavedRun: () => exclusive(() => session.discardSavedRun()),
+  // not exclusive: it must reach a run in progress
+  debugLoseDevice: async () => {
+    if (!acquired) return false;
+    acquired.device.destroy();
+    return true;
+  },
 };
 
 // ---- messages ----

@@ -11,6 +11,7 @@ import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import type { PromptSettings } from '../data';
+import type { EvalPoint, MetricRow } from '../export/metrics';
 
 /** Device limits the engine depends on, as granted to the device (after raising them to the adapter's). */
 export const REPORTED_LIMITS = [
@@ -180,11 +181,82 @@ export interface EvalEvent {
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
 }
 
-export type TrainEvent = StepEvent | EvalEvent;
+/** A checkpoint taken (every checkpoint_interval steps, and when the run pauses, stops or finishes). */
+export interface CheckpointEvent {
+  kind: 'checkpoint';
+  step: number;
+  /** Date.now() when it was taken */
+  savedAt: number;
+  /** null when it is in the browser's storage; else why it is not (e.g. storage full): the run goes on,
+   * with the checkpoint kept in the worker's memory for recovery from a lost device */
+  problem: string | null;
+}
+
+/** The GPU device was lost during the run; the worker is acquiring a new one. */
+export interface DeviceLostEvent {
+  kind: 'deviceLost';
+  /** the browser's reason */
+  message: string;
+  /** the last step completed before the loss */
+  step: number;
+}
+
+/** The run continues on a new device from its last checkpoint: metrics after `step` are redone. */
+export interface RecoveredEvent {
+  kind: 'recovered';
+  step: number;
+  message: string;
+}
+
+export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | DeviceLostEvent | RecoveredEvent;
+
+/** Where the run's model came from, as the page describes it. */
+export type ModelOrigin =
+  | { kind: 'builtin'; name: string }
+  | { kind: 'files'; label: string }
+  | { kind: 'url'; input: string; repo: string | null };
+
+/** Where the run's dataset came from, as the page describes it. */
+export type DatasetOrigin = { kind: 'demo'; id: string; name: string } | { kind: 'file'; name: string };
+
+export interface RunOrigins {
+  model: ModelOrigin;
+  dataset: DatasetOrigin;
+}
+
+/** The model of a saved run: its origin, the name it loaded as, and the files it was read from. */
+export type SavedModel = ModelOrigin & { modelName: string; files: { name: string; size: number }[] };
+
+/** The dataset of a saved run: its origin, column mapping, the fingerprint of its training prompts, and
+ * whether its bytes were kept (files up to DATASET_BYTES_KEPT; larger ones must be picked again). */
+export type SavedDataset = DatasetOrigin & { mapping: ColumnMapping; fingerprint: string; stored: boolean; size: number };
+
+/** The run saved in this browser, as the page offers to resume it. */
+export interface SavedRunSummary {
+  step: number;
+  maxSteps: number;
+  /** Date.now() when its checkpoint was taken */
+  savedAt: number;
+  finished: boolean;
+  model: SavedModel;
+  dataset: SavedDataset;
+}
+
+/** A saved run restored into the worker: paused at `step` (finished when step = max_steps). */
+export interface RestoredRun {
+  step: number;
+  config: GrpoConfig;
+  history: MetricRow[];
+  evals: EvalPoint[];
+  rewardNames: string[];
+  finished: boolean;
+}
 
 export interface RunEnd {
   state: 'finished' | 'paused' | 'stopped';
   step: number;
+  /** why the run paused by itself (e.g. max_consecutive_skips non-finite steps in a row) */
+  reason?: string;
 }
 
 /** For every request type: its extra fields, its return value, its progress value. */
@@ -198,7 +270,7 @@ export interface EngineApi {
   /** Parses a JSONL / JSON / CSV dataset; every bad row is reported with its line. */
   loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping> }; value: DatasetSummary; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
-  train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number }; value: RunEnd; progress: TrainEvent };
+  train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */
   interrupt: { request: { kind: 'pause' | 'stop' }; value: boolean; progress: never };
   evaluate: { request: NoFields; value: EvalEvent; progress: never };
@@ -212,6 +284,16 @@ export interface EngineApi {
   tokenLengths: { request: { settings: PromptSettings }; value: TokenLengths; progress: never };
   /** Buffer pool counters and device loss; answered at once, even during a run. */
   gpuStatus: { request: NoFields; value: GpuStatus; progress: never };
+  /** The run saved in this browser's storage (IndexedDB), or null. */
+  savedRun: { request: NoFields; value: SavedRunSummary | null; progress: never };
+  /** The saved run's dataset bytes (when they were kept), to load it again. */
+  savedRunDataset: { request: NoFields; value: { name: string; bytes: Uint8Array; mapping: ColumnMapping }; progress: never };
+  /** Restores the saved run into the loaded model and dataset (checking both match it); train with fresh: false continues it. */
+  restoreSavedRun: { request: NoFields; value: RestoredRun; progress: never };
+  /** Deletes the saved run. */
+  discardSavedRun: { request: NoFields; value: boolean; progress: never };
+  /** For tests: destroys the GPU device now, as a driver reset would; a run in progress recovers. */
+  debugLoseDevice: { request: NoFields; value: boolean; progress: never };
 }
 
 export type RequestType = keyof EngineApi;

@@ -1,5 +1,10 @@
 // The worker's training state: the loaded model (host and GPU), the dataset, and the GRPO run. All GPU
 // work of training happens here, inside the engine worker; the page only sends requests and draws.
+//
+// The run is checkpointed (every checkpoint_interval steps, and when it pauses, stops or finishes) into
+// the browser's storage (checkpoint_store.ts) with what the page needs to resume it after a reload: the
+// model's and dataset's origins and the metric history. When the GPU device is lost mid-run, the session
+// takes a new device, uploads the model again and continues from the last checkpoint.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
@@ -14,8 +19,14 @@ import type { LoraSet } from '../model/lora';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, type EvalReport, type StepReport } from '../grpo/trainer';
+import { datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
+import type { EvalPoint, MetricRow } from '../export/metrics';
+import { CheckpointStoreError, DATASET_BYTES_KEPT, modelFilesMismatch, summarizeRecord, type CheckpointStore, type SavedRunRecord } from './checkpoint_store';
 import type {
   DatasetSummary,
+  RestoredRun,
+  RunOrigins,
+  SavedRunSummary,
   EvalEvent,
   GenerateRequest,
   GenerateResult,
@@ -30,28 +41,59 @@ import type {
 const PREVIEW_ROWS = 20;
 const MAX_ISSUES_SHOWN = 200;
 
+export interface SessionOptions {
+  /** acquires a new device after a loss (the worker's); without it a lost device ends the run */
+  renewGpu?: () => Promise<GpuRuntime>;
+  /** where checkpoints persist (IndexedDB in the worker); without one only the latest is kept, in memory */
+  store?: CheckpointStore | null;
+  /** device losses one train request recovers from before it gives up */
+  maxRecoveries?: number;
+}
+
 export class TrainingSession {
   private loaded: LoadedModel | null = null;
+  /** names and sizes of the files the model was read from (a resumed run checks them) */
+  private modelFiles: { name: string; size: number }[] = [];
   private model: GpuTransformer | null = null;
+  /** the device the model and the run live on */
+  private modelGpu: GpuRuntime | null = null;
   private dataset: ParsedDataset | null = null;
   private datasetName = '';
+  private datasetBytes: Uint8Array | null = null;
   private trainer: GrpoTrainer | null = null;
   private scorer: RewardScorer | null = null;
   private runConfig: GrpoConfig | null = null;
   /** set by pause/stop requests, read between steps */
   private interrupt: 'pause' | 'stop' | null = null;
   private running = false;
+  // the run's record, for checkpoints
+  private runId = '';
+  private fingerprint = '';
+  private origins: RunOrigins | null = null;
+  private history: MetricRow[] = [];
+  private evals: EvalPoint[] = [];
+  private rewardNames: string[] = [];
+  /** the latest checkpoint's bytes, kept here too: a lost device resumes from it even when storage is full */
+  private lastCheckpoint: { step: number; bytes: Uint8Array } | null = null;
+  private readonly store: CheckpointStore | null;
 
-  constructor(private readonly gpu: () => Promise<GpuRuntime>) {}
+  constructor(
+    private readonly gpu: () => Promise<GpuRuntime>,
+    private readonly options: SessionOptions = {},
+  ) {
+    this.store = options.store ?? null;
+  }
 
   async loadModel(files: FileSource[]): Promise<ModelSummary> {
     const loaded = await loadModelFiles(files);
-    const gpu = await this.gpu();
+    const gpu = await this.liveGpu();
     this.endRun();
     this.model?.release();
     this.model = null;
     this.model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    this.modelGpu = gpu;
     this.loaded = loaded;
+    this.modelFiles = files.map((f) => ({ name: f.name, size: f.size }));
     const c = loaded.config;
     return {
       name: loaded.name,
@@ -75,6 +117,7 @@ export class TrainingSession {
     const ds = parseDatasetBytes(bytes, name, { mapping });
     this.dataset = ds;
     this.datasetName = name;
+    this.datasetBytes = bytes;
     return {
       name,
       format: ds.format,
@@ -87,29 +130,71 @@ export class TrainingSession {
     };
   }
 
-  /** Runs steps until max_steps, a pause or a stop. Continues the current run unless `fresh`. */
-  async run(config: GrpoConfig, fresh: boolean, onEvent: (e: TrainEvent) => void, maxSteps = Infinity): Promise<RunEnd> {
+  /** Runs steps until max_steps, a pause or a stop. Continues the current run unless `fresh`. `origins`
+   * (what the page loaded the model and dataset from) go into the checkpoints. */
+  async run(config: GrpoConfig, fresh: boolean, onEvent: (e: TrainEvent) => void, maxSteps = Infinity, origins?: RunOrigins): Promise<RunEnd> {
     if (this.running) throw new Error('a training run is already going: pause or stop it first');
     this.running = true;
     this.interrupt = null;
+    if (origins) this.origins = origins;
+    const emit = (e: TrainEvent) => {
+      this.record(e);
+      onEvent(e);
+    };
     try {
-      const trainer = await this.trainerFor(config, fresh);
-      const c = trainer.config;
-      if (trainer.step === 0 && fresh) onEvent(evalEvent(await trainer.evaluate()));
+      // a device lost while no run was going: move to a new one first
+      const lost = this.modelGpu?.lost;
+      if (lost && this.options.renewGpu && this.model) {
+        if (fresh || !this.trainer) {
+          await this.moveToNewGpu();
+          onEvent({ kind: 'recovered', step: 0, message: `${lost}. A new GPU device was acquired and the model uploaded again.` });
+        } else {
+          onEvent({ kind: 'deviceLost', message: lost, step: this.trainer.step });
+          await this.recover(onEvent);
+        }
+      }
+      let trainer = await this.trainerFor(config, fresh);
+      const c = () => trainer.config;
+      let initialEval = trainer.step === 0 && fresh;
       let done = 0;
-      while (trainer.step < c.max_steps && done < maxSteps) {
-        if (this.interrupt) break;
-        const report = await trainer.trainStep();
-        done++;
-        onEvent(stepEvent(report));
-        const due = trainer.step === c.max_steps || (c.eval_interval > 0 && trainer.step % c.eval_interval === 0);
-        if (due) onEvent(evalEvent(await trainer.evaluate()));
+      let recoveries = 0;
+      let fault: string | null = null;
+      for (;;) {
+        try {
+          if (initialEval) {
+            emit(evalEvent(await trainer.evaluate()));
+            initialEval = false;
+          }
+          while (trainer.step < c().max_steps && done < maxSteps) {
+            if (this.interrupt) break;
+            const report = await trainer.trainStep();
+            done++;
+            emit(stepEvent(report));
+            const due = trainer.step === c().max_steps || (c().eval_interval > 0 && trainer.step % c().eval_interval === 0);
+            if (due) emit(evalEvent(await trainer.evaluate()));
+            fault = trainer.faulted;
+            if (fault) break; // paused, with a checkpoint of the last good update (below)
+            const every = c().checkpoint_interval;
+            if (every > 0 && trainer.step % every === 0 && trainer.step < c().max_steps) await this.checkpoint(trainer, onEvent);
+          }
+          break;
+        } catch (e) {
+          const lost = await this.lostReason();
+          if (!lost) throw e;
+          if (!this.options.renewGpu || recoveries >= (this.options.maxRecoveries ?? 3)) {
+            throw new Error(`${lost}; the run stopped at step ${trainer.step}${recoveries ? ` after ${recoveries} recoveries` : ''}. Reload the page to resume from the last checkpoint`);
+          }
+          recoveries++;
+          onEvent({ kind: 'deviceLost', message: lost, step: trainer.step });
+          trainer = await this.recover(onEvent);
+        }
       }
       const interrupted = this.interrupt as 'pause' | 'stop' | null;
       const state: RunEnd['state'] =
-        interrupted === 'stop' ? 'stopped' : trainer.step >= c.max_steps ? 'finished' : 'paused';
+        interrupted === 'stop' ? 'stopped' : trainer.step >= c().max_steps ? 'finished' : 'paused';
+      if (trainer.step > 0 && this.lastCheckpoint?.step !== trainer.step) await this.checkpoint(trainer, onEvent);
       if (state === 'stopped') this.runConfig = null; // the next start begins a new run; the adapter stays exportable
-      return { state, step: trainer.step };
+      return fault && state === 'paused' ? { state, step: trainer.step, reason: fault } : { state, step: trainer.step };
     } finally {
       this.running = false;
       this.interrupt = null;
@@ -137,7 +222,7 @@ export class TrainingSession {
 
   async exportAdapter(): Promise<PeftAdapterFiles> {
     if (!this.trainer || !this.loaded) throw new Error('there is no adapter to export yet: train at least one step');
-    return exportPeftAdapter(await this.gpu(), this.trainer.lora, this.loaded.name, this.trainer.config.lora_dropout);
+    return exportPeftAdapter(this.modelGpu!, this.trainer.lora, this.loaded.name, this.trainer.config.lora_dropout);
   }
 
   /** Loads a PEFT adapter into the current run's LoRA (creating the run from `config` if there is none). */
@@ -151,7 +236,9 @@ export class TrainingSession {
       lora_target_modules: parsed.spec.targetModules,
       use_rslora: parsed.spec.useRslora,
     }, true);
-    loadAdapterInto(await this.gpu(), trainer.lora, parsed);
+    loadAdapterInto(this.modelGpu!, trainer.lora, parsed);
+    // step 0 of this run is the imported adapter, not a fresh one: keep it for recovery from a lost device
+    this.lastCheckpoint = { step: 0, bytes: await saveCheckpoint(this.modelGpu!, trainer, this.fingerprint) };
     return { r: parsed.spec.r, targetModules: parsed.spec.targetModules };
   }
 
@@ -216,23 +303,203 @@ export class TrainingSession {
       this.trainer.setRunLength(config.max_steps, config.eval_interval);
       return this.trainer;
     }
+    const trainer = await this.newTrainer(config);
+    this.runId = `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+    this.history = [];
+    this.evals = [];
+    this.rewardNames = [];
+    this.lastCheckpoint = null;
+    return trainer;
+  }
+
+  /** A trainer at step 0 for `config` on the loaded model and dataset (any earlier one ends). */
+  private async newTrainer(config: GrpoConfig): Promise<GrpoTrainer> {
     this.endRun();
-    const split = splitDataset(this.dataset.rows, config.eval_split, config.seed);
-    const train = preparePrompts(split.train, this.loaded, config);
-    const evalSet = preparePrompts(split.eval, this.loaded, config);
+    const loaded = this.loaded!;
+    const split = splitDataset(this.dataset!.rows, config.eval_split, config.seed);
+    const train = preparePrompts(split.train, loaded, config);
+    const evalSet = preparePrompts(split.eval, loaded, config);
     if (train.examples.length === 0) throw new Error(`${this.datasetName}: the training split is empty`);
     this.scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
     this.trainer = new GrpoTrainer({
-      gpu: await this.gpu(),
-      model: this.model,
-      tokenizer: this.loaded.tokenizer,
+      gpu: this.modelGpu!,
+      model: this.model!,
+      tokenizer: loaded.tokenizer,
       config,
       train: train.examples,
       eval: evalSet.examples,
       scorer: this.scorer,
     });
+    this.fingerprint = datasetFingerprint(train.examples);
     this.runConfig = config;
     return this.trainer;
+  }
+
+  // ---- checkpoints ----
+
+  /** Keeps what the page drew: every step's metrics and the evaluations (as the page's run slice does). */
+  private record(e: TrainEvent): void {
+    if (e.kind === 'step') {
+      this.history.push({ step: e.step, ...e.metrics });
+      this.rewardNames = e.rewardNames;
+    } else if (e.kind === 'eval' && e.n > 0) {
+      this.evals = [...this.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }];
+    }
+  }
+
+  /** Takes a checkpoint: in memory always, and in the browser's storage when there is one. A storage
+   * problem (e.g. full) is reported as the event's problem; the run goes on. */
+  private async checkpoint(trainer: GrpoTrainer, onEvent: (e: TrainEvent) => void): Promise<void> {
+    const savedAt = Date.now();
+    let bytes: Uint8Array;
+    try {
+      bytes = await saveCheckpoint(this.modelGpu!, trainer, this.fingerprint);
+    } catch (e) {
+      if (await this.lostReason()) throw e;
+      onEvent({ kind: 'checkpoint', step: trainer.step, savedAt, problem: `the checkpoint of step ${trainer.step} could not be read from the GPU: ${errorMessage(e)}` });
+      return;
+    }
+    this.lastCheckpoint = { step: trainer.step, bytes };
+    if (!this.store) return;
+    let problem: string | null;
+    try {
+      problem = await this.store.save({
+        runId: this.runId,
+        step: trainer.step,
+        maxSteps: trainer.config.max_steps,
+        savedAt,
+        finished: trainer.step >= trainer.config.max_steps,
+        config: trainer.config,
+        model: this.savedModel(),
+        dataset: this.savedDataset(),
+        history: this.history,
+        evals: this.evals,
+        rewardNames: this.rewardNames,
+        checkpoint: bytes,
+        datasetBytes: this.datasetBytes && this.datasetBytes.byteLength <= DATASET_BYTES_KEPT ? this.datasetBytes : null,
+      });
+    } catch (e) {
+      problem = e instanceof CheckpointStoreError ? e.message : `the checkpoint of step ${trainer.step} could not be saved: ${errorMessage(e)}`;
+    }
+    onEvent({ kind: 'checkpoint', step: trainer.step, savedAt, problem });
+  }
+
+  private savedModel(): SavedRunRecord['model'] {
+    const origin = this.origins?.model ?? { kind: 'files' as const, label: this.loaded!.name };
+    return { ...origin, modelName: this.loaded!.name, files: this.modelFiles };
+  }
+
+  private savedDataset(): SavedRunRecord['dataset'] {
+    const origin = this.origins?.dataset ?? { kind: 'file' as const, name: this.datasetName };
+    const size = this.datasetBytes?.byteLength ?? 0;
+    return { ...origin, mapping: this.dataset!.mapping, fingerprint: this.fingerprint, stored: size <= DATASET_BYTES_KEPT, size };
+  }
+
+  /** The run saved in the browser's storage, or null. */
+  async savedRun(): Promise<SavedRunSummary | null> {
+    const r = await this.store?.latest();
+    return r ? summarizeRecord(r) : null;
+  }
+
+  async savedRunDataset(): Promise<{ name: string; bytes: Uint8Array; mapping: ColumnMapping }> {
+    const r = await this.store?.latest();
+    if (!r) throw new Error('there is no saved run in this browser');
+    const bytes = await this.store!.datasetBytes(r);
+    if (!bytes) throw new Error(`the saved run did not keep its dataset ${r.dataset.name}: pick the file again`);
+    return { name: r.dataset.name, bytes, mapping: r.dataset.mapping };
+  }
+
+  async discardSavedRun(): Promise<boolean> {
+    if (!this.store || !(await this.store.latest())) return false;
+    await this.store.discard();
+    return true;
+  }
+
+  /** Restores the saved run into the loaded model and dataset, paused at its step; train (not fresh) continues it. */
+  async restoreSavedRun(): Promise<RestoredRun> {
+    if (this.running) throw new Error('a training run is going: stop it before resuming a saved one');
+    const r = await this.store?.latest();
+    if (!r) throw new Error('there is no saved run in this browser');
+    if (!this.loaded || !this.model) throw new Error(`load the saved run's model (${r.model.modelName}) first`);
+    if (!this.dataset) throw new Error(`load the saved run's dataset (${r.dataset.name}) first`);
+    const mismatch = modelFilesMismatch(r.model.files, this.modelFiles);
+    if (mismatch) throw new Error(`the loaded model is not the one the run was saved with: ${mismatch}`);
+    const bytes = await this.store!.checkpoint(r);
+    const state = readCheckpointState(bytes, `the saved checkpoint of step ${r.step}`);
+    try {
+      const trainer = await this.newTrainer(state.config);
+      restoreCheckpoint(this.modelGpu!, trainer, bytes, `the saved checkpoint of step ${r.step}`, this.fingerprint);
+      this.runId = r.runId;
+      this.history = r.history.filter((h) => h.step <= trainer.step);
+      this.evals = r.evals.filter((e) => e.step <= trainer.step);
+      this.rewardNames = r.rewardNames;
+      this.origins = { model: originOfModel(r.model), dataset: originOfDataset(r.dataset) };
+      this.lastCheckpoint = { step: trainer.step, bytes };
+      return {
+        step: trainer.step,
+        config: trainer.config,
+        history: this.history,
+        evals: this.evals,
+        rewardNames: this.rewardNames,
+        finished: trainer.step >= trainer.config.max_steps,
+      };
+    } catch (e) {
+      this.endRun();
+      throw e;
+    }
+  }
+
+  // ---- device loss ----
+
+  /** The reason the run's device was lost, or null; waits a moment, since the loss may be reported
+   * just after the call it made fail. */
+  private async lostReason(): Promise<string | null> {
+    const gpu = this.modelGpu;
+    if (!gpu) return null;
+    if (gpu.lost) return gpu.lost;
+    return Promise.race([
+      gpu.device.lost.then(() => gpu.lost ?? 'GPU device lost'),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000)),
+    ]);
+  }
+
+  /** The worker's device, or a new one when it was lost (and a new one can be had). */
+  private async liveGpu(): Promise<GpuRuntime> {
+    const gpu = await this.gpu();
+    return gpu.lost && this.options.renewGpu ? this.options.renewGpu() : gpu;
+  }
+
+  /** A new device with the model uploaded to it again (the host keeps the weights). */
+  private async moveToNewGpu(): Promise<void> {
+    const gpu = await this.options.renewGpu!();
+    // the old device's buffers went with it: drop them without releasing into its pool
+    this.trainer = null;
+    this.scorer?.dispose();
+    this.scorer = null;
+    this.model = GpuTransformer.upload(gpu, this.loaded!.config, this.loaded!.weights);
+    this.modelGpu = gpu;
+  }
+
+  /** After a lost device: a new device, the model, and the run back at its last checkpoint (step 0 of a
+   * fresh trainer when there is none yet: with the same seed that is where the run began). */
+  private async recover(onEvent: (e: TrainEvent) => void): Promise<GrpoTrainer> {
+    const config = this.runConfig;
+    if (!config || !this.loaded) throw new Error('the GPU device was lost and there is no run to resume');
+    const lostAt = this.trainer?.step ?? 0;
+    await this.moveToNewGpu();
+    const trainer = await this.newTrainer(config);
+    const ckpt = this.lastCheckpoint;
+    if (ckpt) restoreCheckpoint(this.modelGpu!, trainer, ckpt.bytes, `the checkpoint of step ${ckpt.step}`, this.fingerprint);
+    this.history = this.history.filter((h) => h.step <= trainer.step);
+    this.evals = this.evals.filter((e) => e.step <= trainer.step);
+    const redo = lostAt - trainer.step;
+    onEvent({
+      kind: 'recovered',
+      step: trainer.step,
+      message: `A new GPU device was acquired, the model uploaded again and the run resumed from ${ckpt ? `the checkpoint of step ${trainer.step}` : 'its start (no checkpoint yet)'}` +
+        (redo > 0 ? `; ${redo} step${redo === 1 ? '' : 's'} after it will be redone (with the same results)` : ''),
+    });
+    return trainer;
   }
 
   private endRun(): void {
@@ -242,6 +509,18 @@ export class TrainingSession {
     this.scorer = null;
     this.runConfig = null;
   }
+}
+
+function originOfModel(m: SavedRunRecord['model']): RunOrigins['model'] {
+  return m.kind === 'builtin' ? { kind: 'builtin', name: m.name } : m.kind === 'files' ? { kind: 'files', label: m.label } : { kind: 'url', input: m.input, repo: m.repo };
+}
+
+function originOfDataset(d: SavedRunRecord['dataset']): RunOrigins['dataset'] {
+  return d.kind === 'demo' ? { kind: 'demo', id: d.id, name: d.name } : { kind: 'file', name: d.name };
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function stepEvent(r: StepReport): StepEvent {

@@ -59,8 +59,8 @@ function BuiltinChoice({ disabled }: { disabled: boolean }) {
   return (
     <div className="choice">
       <p className="muted">
-        <strong className="text">{BUILTIN_MODEL.name}</strong>: a small Llama-style model trained from scratch for this playground on arithmetic and
-        letter puzzles. It fits any GPU and trains in minutes.
+        <strong className="text">{BUILTIN_MODEL.name}</strong>: a small Llama-style model (0.5M parameters, one token per character) pretrained from
+        scratch for this playground on two puzzles: reversing letters and adding numbers. It fits any GPU and trains in minutes.
       </p>
       {active ? null : (
         <button type="button" className="secondary" onClick={() => void load()} disabled={disabled}>

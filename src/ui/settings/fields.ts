@@ -56,6 +56,7 @@ export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
   eval_split: { kind: 'number', min: 0 },
   eval_interval: { kind: 'int', min: 0 },
   eval_max_samples: { kind: 'int', min: 1 },
+  eval_temperature: { kind: 'number', min: 0 },
   system_prompt: { kind: 'text' },
   prompt_template: { kind: 'text' },
   use_chat_template: { kind: 'boolean' },

@@ -1,14 +1,39 @@
 // The GRPO run: Start, Pause, Resume, Stop and Step drive the worker's `train` request, whose progress
 // events fill the metric history (every step kept, for export), the evaluations and the recent rollouts.
+// The worker checkpoints the run into the browser's storage; when the page opens with a saved run, it is
+// offered for resuming (the model and dataset are loaded again, the checkpoint restored, the history
+// redrawn, and training continues). Checkpoints, storage problems and lost devices go to the run log.
 
 import type { StateCreator } from 'zustand';
 import { cloneConfig, validateConfig, type GrpoConfig, type LoraTargetModule } from '../../grpo/config';
-import type { EvalEvent, StepEvent, TrainEvent } from '../../worker/protocol';
+import type { EvalEvent, FilePayload, RunOrigins, SavedRunSummary, StepEvent, TrainEvent } from '../../worker/protocol';
 import type { EvalPoint, MetricRow } from '../../export/metrics';
+import { modelFilesMismatch } from '../../worker/checkpoint_store';
 import { errorMessage, requireEngine } from './engine';
 import type { AppState } from './types';
 
 export type RunStatus = 'idle' | 'running' | 'pausing' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'error';
+
+/** One line of the run log: what happened to the run besides its steps. */
+export interface RunLogEntry {
+  at: number;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** Where resuming a saved run stands. */
+export type ResumeState =
+  | { phase: 'none' }
+  | { phase: 'offered' }
+  /** the saved run's model came from files: the person picks them again (problem: what was wrong with the last pick) */
+  | { phase: 'model-files'; problem?: string }
+  /** the saved run's dataset was too large to keep: the person picks it again */
+  | { phase: 'dataset-file'; problem?: string }
+  | { phase: 'working'; doing: string }
+  | { phase: 'error'; message: string };
+
+/** run log entries kept */
+export const RUN_LOG_KEPT = 200;
 
 /** steps of rollouts kept for the inspector */
 export const ROLLOUT_STEPS_KEPT = 100;
@@ -36,6 +61,12 @@ export interface RunSlice {
   hasAdapter: boolean;
   /** set when the run's adapter came from an import */
   importedAdapter: { name: string; r: number; targetModules: string[] } | null;
+  /** the run's latest checkpoint, and why it is not in the browser's storage when it is not */
+  lastCheckpoint: { step: number; savedAt: number; problem: string | null } | null;
+  runLog: RunLogEntry[];
+  /** the run saved in this browser when the page opened, until it is resumed or discarded */
+  savedRun: SavedRunSummary | null;
+  resume: ResumeState;
   startRun(): Promise<void>;
   pauseRun(): Promise<void>;
   resumeRun(): Promise<void>;
@@ -43,6 +74,16 @@ export interface RunSlice {
   stepRun(): Promise<void>;
   resetRun(): void;
   importAdapter(name: string, weights: Uint8Array, config: string): Promise<void>;
+  logRun(level: RunLogEntry['level'], text: string): void;
+  /** asks the worker for a saved run (once) and offers it */
+  checkSavedRun(): Promise<void>;
+  /** loads the saved run's model and dataset, restores its checkpoint and continues training */
+  resumeSavedRun(): Promise<void>;
+  /** the saved run's model files, picked again (checked against the saved names and sizes) */
+  provideResumeModelFiles(files: FilePayload[], sizes: { name: string; size: number }[], label: string): Promise<void>;
+  /** the saved run's dataset file, picked again */
+  provideResumeDatasetFile(name: string, bytes: Uint8Array): Promise<void>;
+  discardSavedRun(): Promise<void>;
 }
 
 const FRESH = {
@@ -58,6 +99,7 @@ const FRESH = {
   rewardErrors: [] as string[],
   hasAdapter: false,
   importedAdapter: null,
+  lastCheckpoint: null,
 };
 
 /** Why Start cannot begin now, or null when it can. */
@@ -77,21 +119,45 @@ export function isBusy(status: RunStatus): boolean {
 }
 
 export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => {
+  const log = (level: RunLogEntry['level'], text: string) =>
+    set((s) => ({ runLog: [...s.runLog.slice(-(RUN_LOG_KEPT - 1)), { at: Date.now(), level, text }] }));
+
   const onEvent = (e: TrainEvent) => {
-    if (e.kind === 'step') {
-      set((s) => ({
-        runStep: e.step,
-        history: [...s.history, { step: e.step, ...e.metrics }],
-        // log_completions off: the metrics only
-        rollouts: s.runConfig?.log_completions === false ? s.rollouts : [...s.rollouts.slice(-(ROLLOUT_STEPS_KEPT - 1)), e],
-        rewardNames: e.rewardNames,
-        rewardErrors: e.rewardErrors,
-        hasAdapter: true,
-      }));
-      void get().refreshGpuStatus();
-    } else if (e.n > 0) {
-      // (with no eval split the worker still reports an empty evaluation: nothing to draw)
-      set((s) => ({ evals: [...s.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }], lastEval: e }));
+    switch (e.kind) {
+      case 'step':
+        set((s) => ({
+          runStep: e.step,
+          history: [...s.history, { step: e.step, ...e.metrics }],
+          // log_completions off: the metrics only
+          rollouts: s.runConfig?.log_completions === false ? s.rollouts : [...s.rollouts.slice(-(ROLLOUT_STEPS_KEPT - 1)), e],
+          rewardNames: e.rewardNames,
+          rewardErrors: e.rewardErrors,
+          hasAdapter: true,
+        }));
+        void get().refreshGpuStatus();
+        break;
+      case 'eval':
+        // (with no eval split the worker still reports an empty evaluation: nothing to draw)
+        if (e.n > 0) set((s) => ({ evals: [...s.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }], lastEval: e }));
+        break;
+      case 'checkpoint':
+        set({ lastCheckpoint: { step: e.step, savedAt: e.savedAt, problem: e.problem } });
+        if (e.problem) log('warn', `Checkpoint of step ${e.step} not stored: ${e.problem}.`);
+        break;
+      case 'deviceLost':
+        log('error', `The GPU device was lost after step ${e.step} (${e.message.replace(/\.+$/, '')}). Getting a new device and resuming from the last checkpoint…`);
+        break;
+      case 'recovered':
+        // the steps after the checkpoint are redone: drop them from the charts
+        set((s) => ({
+          runStep: e.step,
+          history: s.history.filter((h) => h.step <= e.step),
+          evals: s.evals.filter((x) => x.step <= e.step),
+          rollouts: s.rollouts.filter((r) => r.step <= e.step),
+          deviceLost: null,
+        }));
+        log('info', `${e.message}.`);
+        break;
     }
   };
 
@@ -105,15 +171,77 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     if (fresh) set({ ...FRESH, runConfig: config });
     else set((s) => ({ runConfig: s.runConfig ? { ...s.runConfig, max_steps: config.max_steps, eval_interval: config.eval_interval } : config }));
     set({ runStatus: 'running', runError: null, runResumedAt: Date.now(), runMaxSteps: config.max_steps });
+    const s = get();
+    const origins: RunOrigins | undefined = s.modelSource && s.datasetSource ? { model: s.modelSource, dataset: s.datasetSource } : undefined;
     try {
-      const end = await requireEngine().call({ type: 'train', config, fresh, maxSteps }, onEvent);
+      const end = await requireEngine().call({ type: 'train', config, fresh, maxSteps, origins }, onEvent);
       stopClock();
       set({ runStatus: end.state, runStep: end.step });
+      if (end.reason) {
+        set({ runError: end.reason });
+        log('warn', `Paused at step ${end.step}: ${end.reason}.`);
+      }
     } catch (e) {
       stopClock();
       set({ runStatus: 'error', runError: errorMessage(e) });
+      log('error', `The run stopped: ${errorMessage(e)}`);
     }
     void get().refreshGpuStatus();
+  };
+
+  // ---- resuming a saved run ----
+
+  let checked = false;
+  /** files picked again for the saved run, until they are loaded */
+  let pickedModel: { files: FilePayload[]; label: string } | null = null;
+  let pickedDataset: { name: string; bytes: Uint8Array } | null = null;
+
+  const working = (doing: string) => set({ resume: { phase: 'working', doing } });
+
+  /** Loads the saved run's model; false when the person must pick its files first. */
+  const loadSavedModel = async (saved: SavedRunSummary): Promise<boolean> => {
+    const m = saved.model;
+    const s = get();
+    if (m.kind === 'files') {
+      if (!pickedModel) return false;
+      working(`Loading ${m.modelName}…`);
+      const picked = pickedModel;
+      pickedModel = null;
+      await get().loadModelFiles(picked.files, picked.label);
+    } else {
+      const same = s.modelStatus === 'ready' && s.modelSummary?.name === m.modelName && s.modelSource?.kind === m.kind &&
+        (m.kind === 'builtin' || (s.modelSource.kind === 'url' && s.modelSource.input === m.input));
+      if (!same) {
+        working(`Loading ${m.modelName}${m.kind === 'url' ? ' from its URL (or the browser cache)' : ''}…`);
+        if (m.kind === 'builtin') await get().loadBuiltinModel();
+        else await get().loadModelFromUrls(m.input);
+      }
+    }
+    const after = get();
+    if (after.modelStatus !== 'ready') throw new Error(`the model ${m.modelName} did not load: ${after.modelError ?? 'unknown error'}`);
+    return true;
+  };
+
+  /** Loads the saved run's dataset with its column mapping; false when the person must pick the file first. */
+  const loadSavedDataset = async (saved: SavedRunSummary): Promise<boolean> => {
+    const d = saved.dataset;
+    working(`Loading the dataset ${d.name}…`);
+    if (d.kind === 'demo') await get().selectDemoDataset(d.id);
+    else if (pickedDataset) {
+      const picked = pickedDataset;
+      pickedDataset = null;
+      await get().uploadDataset(picked.name, picked.bytes);
+    } else if (d.stored) {
+      const kept = await requireEngine().call({ type: 'savedRunDataset' });
+      await get().uploadDataset(kept.name, kept.bytes);
+    } else return false;
+    if (get().datasetStatus !== 'ready') throw new Error(`the dataset ${d.name} did not load: ${get().datasetError ?? 'unknown error'}`);
+    const mapping = get().datasetSummary!.mapping;
+    if (mapping.prompt !== d.mapping.prompt || mapping.answer !== d.mapping.answer) {
+      await get().setColumnMapping(d.mapping);
+      if (get().datasetStatus !== 'ready') throw new Error(`the dataset ${d.name} did not load with its columns ${d.mapping.prompt} / ${d.mapping.answer}: ${get().datasetError ?? ''}`);
+    }
+    return true;
   };
 
   return {
@@ -121,9 +249,16 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     runMaxSteps: 0,
     runConfig: null,
     ...FRESH,
+    lastCheckpoint: null,
+    runLog: [],
+    savedRun: null,
+    resume: { phase: 'none' },
+    logRun: log,
     async startRun() {
       const s = get();
       if (isBusy(s.runStatus) || startBlocker(s)) return;
+      // the new run's first checkpoint replaces the saved one
+      if (s.resume.phase !== 'working') set({ savedRun: null, resume: { phase: 'none' } });
       await drive(true);
     },
     async resumeRun() {
@@ -171,6 +306,85 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         config: { ...s.config, lora_r: r.r, lora_alpha: alpha, use_rslora: rslora, lora_target_modules: r.targetModules as LoraTargetModule[] },
       }));
       set({ ...FRESH, runStatus: 'paused', runConfig: cloneConfig(get().config), runMaxSteps: get().config.max_steps, hasAdapter: true, importedAdapter: { name, r: r.r, targetModules: r.targetModules } });
+    },
+    async checkSavedRun() {
+      if (checked) return;
+      checked = true;
+      try {
+        const saved = await requireEngine().call({ type: 'savedRun' });
+        // (a run started meanwhile replaces it)
+        if (saved && get().runStatus === 'idle') set({ savedRun: saved, resume: { phase: 'offered' } });
+      } catch (e) {
+        log('warn', `The saved run could not be read from this browser's storage: ${errorMessage(e)}`);
+      }
+    },
+    async resumeSavedRun() {
+      const saved = get().savedRun;
+      if (!saved || get().resume.phase === 'working' || isBusy(get().runStatus)) return;
+      try {
+        if (!(await loadSavedModel(saved))) {
+          set({ resume: { phase: 'model-files' } });
+          return;
+        }
+        if (!(await loadSavedDataset(saved))) {
+          set({ resume: { phase: 'dataset-file' } });
+          return;
+        }
+        working(`Restoring the checkpoint of step ${saved.step}…`);
+        const r = await requireEngine().call({ type: 'restoreSavedRun' });
+        get().replaceConfig(r.config);
+        const activeMs = r.history.reduce((a, h) => a + (Number.isFinite(h.step_time) ? h.step_time * 1000 : 0), 0);
+        set({
+          ...FRESH,
+          runConfig: cloneConfig(r.config),
+          runMaxSteps: r.config.max_steps,
+          runStep: r.step,
+          runActiveMs: activeMs,
+          history: r.history,
+          evals: r.evals,
+          rewardNames: r.rewardNames,
+          hasAdapter: true,
+          runStatus: r.finished ? 'finished' : 'paused',
+          lastCheckpoint: { step: r.step, savedAt: saved.savedAt, problem: null },
+          savedRun: null,
+          resume: { phase: 'none' },
+        });
+        log('info', `Resumed the run saved at step ${r.step} (${new Date(saved.savedAt).toLocaleString()}).`);
+        if (r.finished) return;
+        const blocker = startBlocker(get());
+        if (blocker) log('warn', `The run was restored but cannot continue yet: ${blocker}`);
+        else await get().resumeRun();
+      } catch (e) {
+        const message = errorMessage(e);
+        // a file picked again that does not fit is picked again
+        if (saved.dataset.kind === 'file' && !saved.dataset.stored && /other training data|dataset/.test(message)) set({ resume: { phase: 'dataset-file', problem: message } });
+        else if (saved.model.kind === 'files' && /model/.test(message) && !/dataset|training data/.test(message)) set({ resume: { phase: 'model-files', problem: message } });
+        else set({ resume: { phase: 'error', message } });
+      }
+    },
+    async provideResumeModelFiles(files, sizes, label) {
+      const saved = get().savedRun;
+      if (!saved) return;
+      const mismatch = modelFilesMismatch(saved.model.files, sizes);
+      if (mismatch) {
+        set({ resume: { phase: 'model-files', problem: `These are not the files the run was saved with: ${mismatch}.` } });
+        return;
+      }
+      pickedModel = { files, label };
+      await get().resumeSavedRun();
+    },
+    async provideResumeDatasetFile(name, bytes) {
+      if (!get().savedRun) return;
+      pickedDataset = { name, bytes };
+      await get().resumeSavedRun();
+    },
+    async discardSavedRun() {
+      set({ savedRun: null, resume: { phase: 'none' } });
+      try {
+        await requireEngine().call({ type: 'discardSavedRun' });
+      } catch (e) {
+        log('warn', `The saved run could not be deleted: ${errorMessage(e)}`);
+      }
     },
   };
 };
