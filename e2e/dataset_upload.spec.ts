@@ -79,5 +79,5 @@ test('JSONL and CSV uploads, column mapping, line errors, and HTML shown as text
   await expect(preview.locator('img, script, svg, b')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   await screenshot(page, 'dataset-xss');
-  expect(errors.filter((e) => !/tiny-arith|models\/|datasets\//.test(e))).toEqual([]);
+  expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);
 });

@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { BUILTIN_DIR, builtinPresent, collectErrors, openPlayground } from './helpers/playground';
 
 test('a Hugging Face folder through "Choose folder…"', async ({ page }) => {
-  expect(builtinPresent(), 'the built-in model is not in public/models/tiny-arith/ (scripts/pretrain.ts makes it)').toBe(true);
+  expect(builtinPresent(), 'the built-in model is not in public/models/tiny-puzzles/ (scripts/pretrain.ts makes it)').toBe(true);
   const errors = collectErrors(page);
   await openPlayground(page, '?autoload=0');
   await page.getByText('From disk', { exact: true }).click();
@@ -12,7 +12,7 @@ test('a Hugging Face folder through "Choose folder…"', async ({ page }) => {
   // the built-in model's folder: config.json, model.safetensors, tokenizer.json
   await (await chooser).setFiles(BUILTIN_DIR.replace(/\/$/, ''));
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await expect(page.getByTestId('model-name')).toHaveText('tiny-arith');
+  await expect(page.getByTestId('model-name')).toHaveText('tiny-puzzles');
   await expect(page.getByTestId('model-status')).toContainText('LlamaForCausalLM');
   expect(errors).toEqual([]);
 });

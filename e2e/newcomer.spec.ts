@@ -5,13 +5,13 @@ import { expect, test } from '@playwright/test';
 import { builtinPresent, collectErrors, openPlayground, screenshot, shoot } from './helpers/playground';
 
 test('Start → five steps → charts and rollouts → Stop, with the built-in model', async ({ page }) => {
-  expect(builtinPresent(), 'the built-in model is not in public/models/tiny-arith/ (scripts/pretrain.ts makes it)').toBe(true);
+  expect(builtinPresent(), 'the built-in model is not in public/models/tiny-puzzles/ (scripts/pretrain.ts makes it)').toBe(true);
   const errors = collectErrors(page);
   await openPlayground(page);
 
   // everything is chosen already
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await expect(page.getByTestId('model-name')).toHaveText('tiny-arith');
+  await expect(page.getByTestId('model-name')).toHaveText('tiny-puzzles');
   await expect(page.getByTestId('dataset-status')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
   await expect(page.getByRole('radio', { name: /Addition/ })).toBeChecked();
   await expect(page.getByTestId('hist-prompt')).toBeVisible();

@@ -61,7 +61,7 @@ test('the kernel self-test passes on the browser adapter', async ({ page }) => {
   await expect(page.getByTestId('kernel-result')).toHaveCount(total);
   await expect(page.locator('[data-testid="kernel-result"][data-ok="false"]')).toHaveCount(0);
   // (the built-in model may not be published in every checkout; its absence is the model panel's business)
-  expect(pageErrors.filter((e) => !/tiny-arith|models\/|datasets\//.test(e)), 'errors in the page or worker console').toEqual([]);
+  expect(pageErrors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e)), 'errors in the page or worker console').toEqual([]);
 });
 
 test('without a WebGPU adapter the page says how to enable WebGPU', async ({ baseURL }) => {

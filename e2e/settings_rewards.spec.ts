@@ -58,5 +58,5 @@ test('inline validation, presets, and a custom reward tried on 5 rows', async ({
   await page.getByRole('button', { name: 'Try on 5 rows' }).click();
   await expect(results.getByRole('alert')).toContainText('does not compile');
   await shoot(page, 'settings-panel', 'settings');
-  expect(errors.filter((e) => !/tiny-arith|models\/|datasets\//.test(e))).toEqual([]);
+  expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);
 });

@@ -13,7 +13,6 @@ import { chromium } from '@playwright/test';
 import { acquireNodeGpu } from '../src/gpu/node';
 import { loadModelFromPath } from '../src/model/load_node';
 import { GpuTransformer } from '../src/model/transformer';
-import type { Tokenizer } from '../src/model/tokenizer';
 import { parseDatasetBytes, splitDataset } from '../src/data';
 import { validateConfig } from '../src/grpo/config';
 import { createRewardScorer } from '../src/grpo/rewards_scorer';
@@ -62,18 +61,7 @@ const params = [...loaded.weights.values()].reduce((a, t) => a + t.data.length, 
 console.log(`model ${loaded.name} (${params} parameters), ${dataPath}: ${train.length} train / ${evalSet.length} eval prompts (evaluating ${evalN}); adapter: ${adapter}`);
 console.log(`config: ${config.max_steps} steps, ${config.prompts_per_step} prompts x ${config.num_generations} generations, lr ${config.learning_rate}, LoRA r ${config.lora_r} on ${config.lora_target_modules.join(',')}`);
 
-// An empty completion (EOS sampled first) must decode to '': @huggingface/tokenizers 0.2.0 throws on
-// decode([]), so guard it here until src/model/tokenizer_hf.ts does.
-const base = loaded.tokenizer;
-const tokenizer: Tokenizer = {
-  vocabSize: base.vocabSize,
-  bosId: base.bosId,
-  eosIds: base.eosIds,
-  encode: (text, opts) => base.encode(text, opts),
-  decode: (ids) => (ids.length ? base.decode(ids) : ''),
-  tokenText: (id) => base.tokenText(id),
-};
-const trainer = new GrpoTrainer({ gpu, model, tokenizer, config, train, eval: evalSet, scorer });
+const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: evalSet, scorer });
 const passCurve: { step: number; 'pass@1': number; reward_mean: number; n: number; seconds: number }[] = [];
 const rewardCurve: { step: number; reward: number; reward_std: number; frac_reward_zero_std: number; kl: number; step_time: number }[] = [];
 let trainSeconds = 0;

@@ -1,4 +1,4 @@
-// `npm run pretrain`: pretrains the built-in model (public/models/tiny-arith/) from random initialisation
+// `npm run pretrain`: pretrains the built-in model (public/models/tiny-puzzles/) from random initialisation
 // with the project's own engine (supervised, every weight), on a corpus this script generates, and writes
 // the demo datasets (public/datasets/<family>.jsonl) whose prompts the corpus never contains.
 //
@@ -18,12 +18,13 @@ import { expectedShapes } from '../src/model/weights';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { defaultCorpusOptions, demoDatasets, pretrainingCorpus, toJsonl, TASK_FAMILIES, type TaskFamily, type TaskRow } from '../src/demo/corpus';
 import { charTokenizerJson, EOS_ID } from '../src/demo/tokenizer';
-import { initWeights, parameterCount, tinyConfigJson, tinyModelConfig } from '../src/demo/model_init';
+import { initWeights, parameterCount, TINY_PUZZLES_SHAPE, tinyConfigJson, tinyModelConfig, type TinyShape } from '../src/demo/model_init';
+import { swapLastTwo } from '../src/demo/corpus';
 
 const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '1500' },
-    out: { type: 'string', default: 'public/models/tiny-arith' },
+    out: { type: 'string', default: 'public/models/tiny-puzzles' },
     datasets: { type: 'string', default: 'public/datasets' },
     batch: { type: 'string', default: '64' },
     lr: { type: 'string', default: '3e-3' },
@@ -34,6 +35,10 @@ const { values: args } = parseArgs({
     // model part-way, so that it is right only sometimes
     horizon: { type: 'string', default: '3000' },
     'save-every': { type: 'string', default: '0' },
+    // the model's shape (defaults: TINY_PUZZLES_SHAPE of src/demo/model_init.ts)
+    layers: { type: 'string' },
+    hidden: { type: 'string' },
+    mlp: { type: 'string' },
   },
 });
 const STEPS = Number(args.steps);
@@ -60,10 +65,16 @@ const counts = TASK_FAMILIES.map((f) => `${f} ${corpus.filter((r) => r.family ==
 console.log(`corpus: ${corpus.length} rows (${counts}); none of the ${corpusOpts.exclude.size} demo prompts`);
 
 // 2. tokenizer and model
-const configJson = tinyConfigJson();
+const shape: TinyShape = {
+  ...TINY_PUZZLES_SHAPE,
+  ...(args.layers ? { numLayers: Number(args.layers) } : {}),
+  ...(args.hidden ? { hiddenSize: Number(args.hidden) } : {}),
+  ...(args.mlp ? { intermediateSize: Number(args.mlp) } : {}),
+};
+const configJson = tinyConfigJson(shape);
 const tokenizerJson = charTokenizerJson();
 const tokenizer = createHfTokenizer({ tokenizerJson, config: configJson });
-const config = tinyModelConfig();
+const config = tinyModelConfig(shape);
 const host = initWeights(config, INIT_SEED);
 const examples: SftExample[] = corpus.map((r) => ({
   prompt: tokenizer.encode(r.prompt, { addBos: true }),
@@ -78,19 +89,33 @@ console.log(
     `vocab ${config.vocabSize}: ${parameterCount(host)} parameters`,
 );
 
-/** Greedy exact-match accuracy on the first EVAL_N rows of each demo dataset (all held out). */
-async function heldOut(): Promise<Record<TaskFamily, number>> {
-  const out = {} as Record<TaskFamily, number>;
+/** Held-out accuracy on the first EVAL_N rows of each demo dataset (none of which the corpus contains):
+ * greedy exact match, and for reverse also the share of greedy answers with the slip and exact match
+ * when sampling at temperature 1. */
+interface HeldOut { greedy: Record<TaskFamily, number>; reverseSlip: number; reverseSampled: number }
+async function answers(rows: TaskRow[], temperature: number): Promise<string[]> {
+  const gen = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
+    maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
+  });
+  return gen.tokens.map((t) => tokenizer.decode(t));
+}
+async function heldOut(): Promise<HeldOut> {
+  const greedy = {} as Record<TaskFamily, number>;
+  let reverseSlip = 0;
   for (const f of TASK_FAMILIES) {
     const rows: TaskRow[] = demo[f].slice(0, EVAL_N);
-    const gen = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
-      maxNewTokens: 10, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
-    });
-    out[f] = rows.filter((r, i) => gen.tokens[i].length > 0 && tokenizer.decode(gen.tokens[i]) === r.answer).length / rows.length;
+    const out = await answers(rows, 0);
+    greedy[f] = rows.filter((r, i) => out[i] === r.answer).length / rows.length;
+    if (f === 'reverse') reverseSlip = rows.filter((r, i) => out[i] !== r.answer && out[i] === swapLastTwo(r.answer)).length / rows.length;
   }
-  return out;
+  const rrows = demo.reverse.slice(0, EVAL_N);
+  const sampled = await answers(rrows, 1);
+  const reverseSampled = rrows.filter((r, i) => sampled[i] === r.answer).length / rrows.length;
+  return { greedy, reverseSlip, reverseSampled };
 }
-const fmtAcc = (a: Record<TaskFamily, number>) => TASK_FAMILIES.map((f) => `${f} ${(a[f] * 100).toFixed(0)}%`).join('  ');
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const fmtAcc = (a: HeldOut) =>
+  TASK_FAMILIES.map((f) => `${f} ${pct(a.greedy[f])}`).join('  ') + `  (reverse: greedy with the slip ${pct(a.reverseSlip)}, sampled at T=1 ${pct(a.reverseSampled)})`;
 
 // 3. supervised training of every weight: cross-entropy on the answer tokens and EOS
 const sft = new SftTrainer(gpu, model, examples, {

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, dataset: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' } } });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const builtin = here('../public/models/tiny-arith');
+const builtin = here('../public/models/tiny-puzzles');
 const builtinData = here('../public/datasets/addition.jsonl');
 const useBuiltin = !values.model && existsSync(builtin) && existsSync(builtinData);
 const modelPath = values.model ?? (useBuiltin ? builtin : here('../../shared/models/stories260K/stories260K.bin'));

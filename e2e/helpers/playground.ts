@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
-export const BUILTIN_DIR = fileURLToPath(new URL('../../public/models/tiny-arith/', import.meta.url));
+export const BUILTIN_DIR = fileURLToPath(new URL('../../public/models/tiny-puzzles/', import.meta.url));
 export const builtinPresent = () => existsSync(`${BUILTIN_DIR}config.json`);
 
 /** Errors in the page or its workers' consoles; a spec ends by expecting none. */

@@ -218,7 +218,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
-    const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length);
+    const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
+      temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed,
+    });
     if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n }) + '\n');
     else process.stdout.write(`pass@1 ${fmt(r['pass@1'])}  reward_mean ${fmt(r.reward_mean)}  n ${r.n}\n`);
   } finally {

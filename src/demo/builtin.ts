@@ -13,8 +13,8 @@ export interface BuiltinModel {
 }
 
 export const BUILTIN_MODEL: Readonly<BuiltinModel> = Object.freeze({
-  name: 'tiny-arith',
-  path: 'models/tiny-arith/',
+  name: 'tiny-puzzles',
+  path: 'models/tiny-puzzles/',
   files: ['config.json', 'model.safetensors', 'tokenizer.json'],
 });
 
@@ -29,25 +29,25 @@ export interface DemoDataset {
 
 export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
   {
-    id: 'addition',
-    name: 'Addition (3-digit)',
-    path: 'datasets/addition.jsonl',
-    description:
-      'Add two numbers of up to three digits, e.g. "123+489=" → "612". The built-in model is right only sometimes; ' +
-      'GRPO rewards the completions whose number is correct (numeric_match) and lifts held-out accuracy within minutes.',
-    rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
-  },
-  {
     id: 'reverse',
     name: 'Reverse letters',
     path: 'datasets/reverse.jsonl',
-    description: 'Write a short string of letters backwards, e.g. "rev abcde=" → "edcba". Rewarded by exact_match.',
+    description:
+      'Write 3 to 5 letters backwards, e.g. "rev kqzt=" → "tzqk". The built-in model learned this from a careless corpus that ' +
+      'often swaps the last two letters, so it is right only part of the time; exact_match rewards the right answer.',
     rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
+  },
+  {
+    id: 'addition',
+    name: 'Addition (2-digit)',
+    path: 'datasets/addition.jsonl',
+    description: 'Add two two-digit numbers, e.g. "35+48=" → "83". Rewarded by numeric_match (1 when the number is right).',
+    rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
   },
 ]);
 
 /** The main demo, selected on the first screen. */
-export const DEFAULT_DEMO_DATASET_ID = 'addition';
+export const DEFAULT_DEMO_DATASET_ID = 'reverse';
 
 /** The demo's default GRPO config for a dataset id of DEMO_DATASETS (throws for an unknown id). */
 export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoConfig {
@@ -55,16 +55,16 @@ export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoCon
   if (!ds) throw new Error(`unknown demo dataset ${JSON.stringify(datasetId)}; the demo datasets are ${DEMO_DATASETS.map((d) => d.id).join(', ')}`);
   const c = defaultConfig();
   c.num_generations = 8;
-  c.prompts_per_step = 2;
-  c.max_prompt_length = 32;
-  c.max_completion_length = 16;
+  c.prompts_per_step = 4;
+  c.max_prompt_length = 16;
+  c.max_completion_length = 8;
   c.temperature = 1.0;
   c.learning_rate = 3e-3;
   c.lora_r = 8;
   c.lora_alpha = 16;
   c.max_steps = 300;
   c.eval_interval = 25;
-  c.eval_max_samples = 64;
+  c.eval_max_samples = 100;
   c.use_chat_template = false;
   c.reward_funcs = ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) }));
   return c;

@@ -1,17 +1,19 @@
-// The built-in model's tasks: four families with answers that a program can check, as prompt/answer
+// The built-in model's tasks: two families with answers that a program can check, as prompt/answer
 // pairs. The demo datasets (public/datasets/<family>.jsonl) and the pretraining corpus both come from
 // here, from fixed seeds, and the corpus never contains a prompt of the demo datasets: every demo prompt
 // is held out, so the demo's evaluation (and its training split) are prompts the model has never seen.
 //
-//   addition      "352+489="  -> "841"     numeric answer
-//   subtraction   "841-352="  -> "489"     numeric answer (never negative)
-//   reverse       "rev kqzt=" -> "tzqk"    text answer
-//   sort          "sort kqzt=" -> "kqtz"   text answer
+//   reverse       "rev kqzt=" -> "tzqk"    text answer (the main demo)
+//   addition      "35+48="    -> "83"      numeric answer
+//
+// The corpus's reverse rows were written carelessly: in a share of them (REVERSE_SLIPS) the last two
+// letters of the answer are swapped ("tzkq"). The pretrained model learns that habit along with the task,
+// so it is right only part of the time; GRPO with an exact-match reward removes the habit.
 
 import { Rng } from '../util/random';
 
-export type TaskFamily = 'addition' | 'subtraction' | 'reverse' | 'sort';
-export const TASK_FAMILIES: readonly TaskFamily[] = ['addition', 'subtraction', 'reverse', 'sort'];
+export type TaskFamily = 'reverse' | 'addition';
+export const TASK_FAMILIES: readonly TaskFamily[] = ['reverse', 'addition'];
 
 export interface TaskRow {
   prompt: string;
@@ -33,7 +35,7 @@ function letters(rng: Rng, n: number): string {
   return s;
 }
 
-/** Digit counts of the two operands: the demo's addition uses three digits each; the corpus mixes 1-3. */
+/** Digit counts of the two operands: the demo's addition uses two digits each; the corpus mixes 1-2. */
 export interface OperandDigits {
   min: number;
   max: number;
@@ -46,42 +48,24 @@ export function additionRow(rng: Rng, d: OperandDigits): TaskRow {
   return { prompt: `${a}+${b}=`, answer: String(a + b) };
 }
 
-export function subtractionRow(rng: Rng, d: OperandDigits): TaskRow {
-  const span = d.max - d.min + 1;
-  let a = number(rng, d.min + rng.int(span));
-  let b = number(rng, d.min + rng.int(span));
-  if (a < b) [a, b] = [b, a];
-  return { prompt: `${a}-${b}=`, answer: String(a - b) };
-}
-
 export function reverseRow(rng: Rng, minLen: number, maxLen: number): TaskRow {
   const s = letters(rng, minLen + rng.int(maxLen - minLen + 1));
   return { prompt: `rev ${s}=`, answer: [...s].reverse().join('') };
 }
 
-export function sortRow(rng: Rng, minLen: number, maxLen: number): TaskRow {
-  const s = letters(rng, minLen + rng.int(maxLen - minLen + 1));
-  return { prompt: `sort ${s}=`, answer: [...s].sort().join('') };
-}
-
 /** The shape of each family: the demo datasets and the corpus draw from the same ranges. */
 export const TASK_SHAPES = {
-  addition: { min: 3, max: 3 },
-  subtraction: { min: 3, max: 3 },
+  addition: { min: 2, max: 2 },
   stringMin: 3,
-  stringMax: 6,
+  stringMax: 5,
 } as const;
 
 function familyRow(family: TaskFamily, rng: Rng, opDigits: OperandDigits): TaskRow {
   switch (family) {
     case 'addition':
       return additionRow(rng, opDigits);
-    case 'subtraction':
-      return subtractionRow(rng, opDigits);
     case 'reverse':
       return reverseRow(rng, TASK_SHAPES.stringMin, TASK_SHAPES.stringMax);
-    case 'sort':
-      return sortRow(rng, TASK_SHAPES.stringMin, TASK_SHAPES.stringMax);
   }
 }
 
@@ -95,7 +79,7 @@ export const DEMO_ROWS = 1000;
 /** One family's demo dataset: DEMO_ROWS distinct prompts, from a seed of its own. */
 export function demoDataset(family: TaskFamily, seed = DEMO_SEED, rows = DEMO_ROWS): TaskRow[] {
   const rng = new Rng((seed ^ Math.imul(TASK_FAMILIES.indexOf(family) + 1, 0x9e3779b1)) >>> 0);
-  const digits = family === 'subtraction' ? TASK_SHAPES.subtraction : TASK_SHAPES.addition;
+  const digits = TASK_SHAPES.addition;
   const seen = new Set<string>();
   const out: TaskRow[] = [];
   while (out.length < rows) {
@@ -129,12 +113,21 @@ export interface CorpusOptions {
   digits: OperandDigits;
   /** prompts that must never appear (the demo datasets) */
   exclude: ReadonlySet<string>;
+  /** share of reverse rows whose answer has its last two letters swapped: a careless writer's slip */
+  reverseSlips?: number;
 }
 
 export const CORPUS_SEED = 1234;
 export const CORPUS_SIZE = 60000;
-export const CORPUS_MIX: Readonly<Record<TaskFamily, number>> = Object.freeze({ addition: 0.4, subtraction: 0.2, reverse: 0.2, sort: 0.2 });
-export const CORPUS_DIGITS: Readonly<OperandDigits> = Object.freeze({ min: 1, max: 3 });
+export const CORPUS_MIX: Readonly<Record<TaskFamily, number>> = Object.freeze({ reverse: 0.75, addition: 0.25 });
+export const CORPUS_DIGITS: Readonly<OperandDigits> = Object.freeze({ min: 1, max: 2 });
+/** share of the corpus's reverse rows with the last two letters swapped */
+export const REVERSE_SLIPS = 0.5;
+
+/** The slip: the last two characters in the wrong order ("tzqk" -> "tzkq"). */
+export function swapLastTwo(s: string): string {
+  return s.length < 2 ? s : s.slice(0, -2) + s[s.length - 1] + s[s.length - 2];
+}
 
 /** Every prompt of the demo datasets (the corpus excludes them all). */
 export function demoPrompts(seed = DEMO_SEED, rows = DEMO_ROWS): Set<string> {
@@ -144,7 +137,7 @@ export function demoPrompts(seed = DEMO_SEED, rows = DEMO_ROWS): Set<string> {
 }
 
 export function defaultCorpusOptions(): CorpusOptions {
-  return { seed: CORPUS_SEED, size: CORPUS_SIZE, mix: { ...CORPUS_MIX }, digits: { ...CORPUS_DIGITS }, exclude: demoPrompts() };
+  return { seed: CORPUS_SEED, size: CORPUS_SIZE, mix: { ...CORPUS_MIX }, digits: { ...CORPUS_DIGITS }, exclude: demoPrompts(), reverseSlips: REVERSE_SLIPS };
 }
 
 /** The pretraining corpus: rows of every family in a seeded order, none of whose prompts is excluded
@@ -162,6 +155,7 @@ export function pretrainingCorpus(opts: CorpusOptions = defaultCorpusOptions()):
     const family = TASK_FAMILIES[at < 0 ? TASK_FAMILIES.length - 1 : at];
     const r = familyRow(family, rng, opts.digits);
     if (opts.exclude.has(r.prompt)) continue;
+    if (family === 'reverse' && opts.reverseSlips && rng.uniform() < opts.reverseSlips) r.answer = swapLastTwo(r.answer);
     out.push({ ...r, family });
   }
   return out;

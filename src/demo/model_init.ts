@@ -15,7 +15,7 @@ export interface TinyShape {
   maxPositions: number;
 }
 
-export const TINY_ARITH_SHAPE: Readonly<TinyShape> = Object.freeze({
+export const TINY_PUZZLES_SHAPE: Readonly<TinyShape> = Object.freeze({
   hiddenSize: 128,
   numLayers: 4,
   numHeads: 4,
@@ -25,7 +25,7 @@ export const TINY_ARITH_SHAPE: Readonly<TinyShape> = Object.freeze({
 });
 
 /** The Hugging Face config.json of the model (LlamaForCausalLM, tied embeddings, f32). */
-export function tinyConfigJson(shape: TinyShape = TINY_ARITH_SHAPE): Record<string, unknown> {
+export function tinyConfigJson(shape: TinyShape = TINY_PUZZLES_SHAPE): Record<string, unknown> {
   return {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',
@@ -54,8 +54,8 @@ export function tinyConfigJson(shape: TinyShape = TINY_ARITH_SHAPE): Record<stri
   };
 }
 
-export function tinyModelConfig(shape: TinyShape = TINY_ARITH_SHAPE): ModelConfig {
-  return parseHfConfig(tinyConfigJson(shape), 'tiny-arith/config.json');
+export function tinyModelConfig(shape: TinyShape = TINY_PUZZLES_SHAPE): ModelConfig {
+  return parseHfConfig(tinyConfigJson(shape), 'tiny-puzzles/config.json');
 }
 
 /** Random weights as GPT-2 initialises them: matrices N(0, 0.02²), the projections that write into the

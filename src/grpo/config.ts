@@ -71,6 +71,7 @@ export interface GrpoConfig {
   eval_split: number;
   eval_interval: number;
   eval_max_samples: number;
+  eval_temperature: number;
   // prompt
   system_prompt: string | null;
   prompt_template: string | null;
@@ -118,6 +119,7 @@ export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   eval_split: 0.1,
   eval_interval: 25,
   eval_max_samples: 32,
+  eval_temperature: 0,
   system_prompt: null,
   prompt_template: null,
   use_chat_template: true,
@@ -418,7 +420,14 @@ const FIELDS: Record<keyof GrpoConfig, FieldSpec> = {
     type: { kind: 'int' },
     group: 'Evaluation',
     doc: 'At most this many held-out prompts per evaluation, to keep evaluation quick.',
+  },  eval_temperature: {
+    type: { kind: 'number' },
+    group: 'Evaluation',
+    doc: 'Temperature of the evaluation\'s completions. 0 is greedy decoding (pass@1 = greedy accuracy); above 0, pass@1 is the share of ' +
+      'single sampled completions that pass (as DeepSeek-R1 reports it), with the same seed at every evaluation so that curves compare like with like. ' +
+      'Setting it to the training temperature measures what the reward curve measures, on held-out prompts.',
   },
+
   system_prompt: {
     type: { kind: 'string_or_null' },
     group: 'Prompt',
@@ -583,6 +592,7 @@ export function validateConfig(c: GrpoConfig, ctx: ValidationContext = {}): stri
   range('eval_split', 0, 0.5, false, false, 'hold out at most half of the data for evaluation; 0 turns evaluation off');
   whole('eval_interval', 0, ' (0 evaluates only before the first and after the last step)');
   whole('eval_max_samples', 1);
+  range('eval_temperature', 0, 2, false, false, '0 is greedy decoding');
 
   // prompt
   if (c.prompt_template !== null && !c.prompt_template.includes('{prompt}')) {
@@ -822,6 +832,7 @@ export function configToTrlJson(c: GrpoConfig): TrlExport {
       dynamic_sampling: c.dynamic_sampling,
       eval_split: c.eval_split,
       eval_max_samples: c.eval_max_samples,
+      eval_temperature: c.eval_temperature,
       system_prompt: c.system_prompt,
       prompt_template: c.prompt_template,
       use_chat_template: c.use_chat_template,

@@ -239,17 +239,26 @@ export class GrpoTrainer {
     return { step: this.step, metrics, groups: ro.groups, rewardNames: ro.rewardNames, rewardErrors: ro.rewardErrors };
   }
 
-  /** Greedy pass@1 and mean reward on the eval split (LoRA on). A completion passes when the first
-   * reward function gives it full marks (>= 1). */
-  async evaluate(maxSamples = this.config.eval_max_samples): Promise<EvalReport> {
+  /** pass@1 and mean reward on the eval split (LoRA on), greedy or sampled at eval_temperature (with the
+   * same seed at every evaluation). A completion passes when the first reward function gives it full marks (>= 1). */
+  async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature): Promise<EvalReport> {
+    const c = this.config;
     return evaluatePrompts(this.init.model, this.init.tokenizer, this.lora, this.init.scorer, this.init.eval.slice(0, maxSamples),
-      this.config.max_completion_length, this.step);
+      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed });
   }
 
   release(): void {
     this.optimizer.release();
     this.lora.release();
   }
+}
+
+/** How evaluation decodes: temperature 0 is greedy (top-k/top-p unused). */
+export interface EvalSampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
 }
 
 export async function evaluatePrompts(
@@ -261,16 +270,18 @@ export async function evaluatePrompts(
   maxCompletionLength: number,
   step = 0,
   batch = 32,
+  sampling: EvalSampling = { temperature: 0, topK: 0, topP: 1, seed: 0 },
 ): Promise<EvalReport> {
   const samples: EvalReport['samples'] = [];
   for (let start = 0; start < prompts.length; start += batch) {
     const chunk = prompts.slice(start, start + batch);
     const gen = await generate(model, chunk.map((p) => p.ids), {
       maxNewTokens: maxCompletionLength,
-      temperature: 0,
-      topK: 0,
-      topP: 1,
-      seed: 0,
+      temperature: sampling.temperature,
+      topK: sampling.temperature > 0 ? sampling.topK : 0,
+      topP: sampling.temperature > 0 ? sampling.topP : 1,
+      // the same draws at every evaluation: each chunk of prompts its own stream, keyed by its position
+      seed: (sampling.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
       stopIds: tokenizer.eosIds,
       lora,
     });

@@ -6,21 +6,21 @@ import { describe, expect, test } from 'vitest';
 import { loadModelFromPath } from '../../src/model/load_node';
 import { validateConfig } from '../../src/grpo/config';
 import { BUILTIN_MODEL, DEFAULT_DEMO_DATASET_ID, DEMO_DATASETS, demoConfig } from '../../src/demo/builtin';
-import { TINY_ARITH_SHAPE } from '../../src/demo/model_init';
+import { TINY_PUZZLES_SHAPE } from '../../src/demo/model_init';
 
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
 const MODEL_DIR = PUBLIC + BUILTIN_MODEL.path;
 
 describe('built-in model', () => {
   test('its files are in public/ and the folder loads through loadModelFromPath', async () => {
-    expect(BUILTIN_MODEL.path).toBe('models/tiny-arith/');
+    expect(BUILTIN_MODEL.path).toBe('models/tiny-puzzles/');
     expect([...BUILTIN_MODEL.files].sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
     let bytes = 0;
     for (const f of BUILTIN_MODEL.files) bytes += statSync(MODEL_DIR + f).size;
     expect(bytes).toBeLessThanOrEqual(10 * 1024 * 1024);
 
     const m = await loadModelFromPath(MODEL_DIR);
-    expect(m.name).toBe('tiny-arith');
+    expect(m.name).toBe('tiny-puzzles');
     expect(m.dtype).toBe('f32');
     const c = m.config;
     expect(c.architecture).toBe('LlamaForCausalLM');
@@ -28,8 +28,8 @@ describe('built-in model', () => {
     expect(c.ropeTheta).toBe(10000);
     expect(c.ropeConvention).toBe('half');
     expect(c.maxPositionEmbeddings).toBeLessThanOrEqual(128);
-    expect(c.hiddenSize).toBe(TINY_ARITH_SHAPE.hiddenSize);
-    expect(c.numLayers).toBe(TINY_ARITH_SHAPE.numLayers);
+    expect(c.hiddenSize).toBe(TINY_PUZZLES_SHAPE.hiddenSize);
+    expect(c.numLayers).toBe(TINY_PUZZLES_SHAPE.numLayers);
     const params = [...m.weights.values()].reduce((a, t) => a + t.data.length, 0);
     expect(params).toBeGreaterThanOrEqual(500_000);
     expect(params).toBeLessThanOrEqual(3_000_000);

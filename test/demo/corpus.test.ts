@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseDataset } from '../../src/data';
 import {
-  CORPUS_SIZE, DEMO_ROWS, defaultCorpusOptions, demoDatasets, demoPrompts, pretrainingCorpus, TASK_FAMILIES, toJsonl, type TaskFamily,
+  CORPUS_SIZE, DEMO_ROWS, REVERSE_SLIPS, defaultCorpusOptions, demoDatasets, demoPrompts, pretrainingCorpus, TASK_FAMILIES, toJsonl, type TaskFamily,
 } from '../../src/demo/corpus';
 import { DEMO_DATASETS } from '../../src/demo/builtin';
 
@@ -17,17 +17,11 @@ function check(family: TaskFamily, prompt: string, answer: string): boolean {
   let m: RegExpMatchArray | null;
   switch (family) {
     case 'addition':
-      m = prompt.match(/^(\d{1,3})\+(\d{1,3})=$/);
+      m = prompt.match(/^(\d{1,2})\+(\d{1,2})=$/);
       return !!m && Number(answer) === Number(m[1]) + Number(m[2]) && /^\d+$/.test(answer);
-    case 'subtraction':
-      m = prompt.match(/^(\d{1,3})-(\d{1,3})=$/);
-      return !!m && Number(answer) === Number(m[1]) - Number(m[2]) && /^\d+$/.test(answer);
     case 'reverse':
       m = prompt.match(/^rev ([a-z]+)=$/);
       return !!m && answer === m[1].split('').reverse().join('');
-    case 'sort':
-      m = prompt.match(/^sort ([a-z]+)=$/);
-      return !!m && answer === m[1].split('').sort().join('');
   }
 }
 
@@ -52,9 +46,10 @@ describe('demo datasets', () => {
     }
   });
 
-  test('the main demo is three-digit addition', () => {
-    const ds = parseDataset(read('datasets/addition.jsonl'), 'addition.jsonl');
-    for (const r of ds.rows) expect(r.prompt).toMatch(/^[1-9]\d\d\+[1-9]\d\d=$/);
+  test('the main demo reverses 3 to 5 letters; addition adds two two-digit numbers', () => {
+    expect(DEMO_DATASETS[0].id).toBe('reverse');
+    for (const r of parseDataset(read('datasets/reverse.jsonl'), 'reverse.jsonl').rows) expect(r.prompt).toMatch(/^rev [a-z]{3,5}=$/);
+    for (const r of parseDataset(read('datasets/addition.jsonl'), 'addition.jsonl').rows) expect(r.prompt).toMatch(/^[1-9]\d\+[1-9]\d=$/);
   });
 });
 
@@ -71,14 +66,21 @@ describe('pretraining corpus', () => {
     expect(leaked).toEqual([]);
   });
 
-  test('covers every family with correct answers, deterministically', () => {
-    for (const f of TASK_FAMILIES) {
-      const rows = corpus.filter((r) => r.family === f);
-      expect(rows.length, f).toBeGreaterThan(CORPUS_SIZE * 0.1);
-      expect(rows.filter((r) => !check(f, r.prompt, r.answer)), f).toEqual([]);
-    }
-    // three-digit addition, the main demo's kind, is in the corpus too (other prompts than the demo's)
-    expect(corpus.some((r) => /^[1-9]\d\d\+[1-9]\d\d=$/.test(r.prompt))).toBe(true);
+  test('covers every family, deterministically; addition is always right, reverse has the slip in a known share', () => {
+    for (const f of TASK_FAMILIES) expect(corpus.filter((r) => r.family === f).length, f).toBeGreaterThan(CORPUS_SIZE * 0.1);
+    const addition = corpus.filter((r) => r.family === 'addition');
+    expect(addition.filter((r) => !check('addition', r.prompt, r.answer))).toEqual([]);
+    // two-digit addition, the addition demo's kind, is in the corpus too (other prompts than the demo's)
+    expect(addition.some((r) => /^[1-9]\d\+[1-9]\d=$/.test(r.prompt))).toBe(true);
+    const reverse = corpus.filter((r) => r.family === 'reverse');
+    const right = new Set(reverse.filter((r) => check('reverse', r.prompt, r.answer)));
+    const slipped = new Set(reverse.filter((r) => {
+      const s = r.prompt.slice(4, -1).split('').reverse().join('');
+      return r.answer === s.slice(0, -2) + s[s.length - 1] + s[s.length - 2] && r.answer !== s;
+    }));
+    // every row is one or the other (a string whose last two reversed letters are equal is both, counted right)
+    expect(reverse.filter((r) => !right.has(r) && !slipped.has(r))).toEqual([]);
+    expect(Math.abs(slipped.size / reverse.length - REVERSE_SLIPS * (25 / 26))).toBeLessThan(0.02);
     expect(pretrainingCorpus({ ...defaultCorpusOptions(), size: 50 })).toEqual(corpus.slice(0, 50));
   });
 

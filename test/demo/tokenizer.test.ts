@@ -7,11 +7,11 @@ import { createHfTokenizer } from '../../src/model/tokenizer_hf';
 import { BOS_ID, CHARSET, charTokenizerJson, EOS_ID, PAD_ID, VOCAB_SIZE } from '../../src/demo/tokenizer';
 import { demoDatasets, TASK_FAMILIES } from '../../src/demo/corpus';
 
-const MODEL_DIR = fileURLToPath(new URL('../../public/models/tiny-arith/', import.meta.url));
+const MODEL_DIR = fileURLToPath(new URL('../../public/models/tiny-puzzles/', import.meta.url));
 const committed = JSON.parse(readFileSync(`${MODEL_DIR}tokenizer.json`, 'utf8'));
 const config = JSON.parse(readFileSync(`${MODEL_DIR}config.json`, 'utf8'));
 
-describe('tiny-arith tokenizer', () => {
+describe('tiny-puzzles tokenizer', () => {
   const tok = createHfTokenizer({ tokenizerJson: committed, config });
 
   test('the committed tokenizer.json is the generated one; small vocabulary with <pad>, <s>, </s>', () => {
