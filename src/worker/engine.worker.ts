@@ -153,16 +153,17 @@ function fileSource(f: FilePayload): FileSource {
   };
 }
 
-async function fileBytes(f: FilePayload): Promise<Uint8Array> {
-  if (f instanceof File) return new Uint8Array(await f.arrayBuffer());
-  return 'blob' in f ? new Uint8Array(await f.blob.arrayBuffer()) : f.bytes;
+/** A file as a Blob, read in chunks here (off the page's thread) rather than copied in one piece. */
+function fileBlob(f: FilePayload): Blob {
+  if (f instanceof Blob) return f;
+  return 'blob' in f ? f.blob : new Blob([f.bytes as Uint8Array<ArrayBuffer>]);
 }
 
 const handlers: { [K in RequestType]: Handler<K> } = {
   adapterInfo: () => exclusive(adapterInfo),
   selfTest: (request, progress) => exclusive(() => selfTest(request, progress)),
   loadModel: (r) => exclusive(() => session.loadModel(r.files.map(fileSource))),
-  loadDataset: (r) => exclusive(async () => session.loadDataset(r.file.name, await fileBytes(r.file), r.mapping)),
+  loadDataset: (r, progress) => exclusive(() => session.loadDatasetStreamed(r.file.name, fileBlob(r.file), r.mapping, progress)),
   train: (r, progress) => exclusive(() => session.run(r.config, r.fresh, progress, r.maxSteps, r.origins)),
   // not exclusive: it must reach a run in progress
   interrupt: async (r) => session.requestInterrupt(r.kind),

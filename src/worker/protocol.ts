@@ -103,6 +103,12 @@ export interface DatasetSummary {
   preview: { line: number; prompt: string; answer: string; raw: Record<string, unknown> }[];
 }
 
+/** How far the worker has read and parsed a dataset file. */
+export interface DatasetLoadProgress {
+  bytes: number;
+  total: number;
+}
+
 /** Token lengths of every kept row: the prompt as the model sees it (template applied, BOS counted,
  * before truncation) and the answer on its own. */
 export interface TokenLengths {
@@ -267,8 +273,8 @@ export interface EngineApi {
   selfTest: { request: NoFields; value: SelfTestSummary; progress: KernelCheckResult };
   /** Loads a Hugging Face folder's files or a llama2.c checkpoint + tokenizer.bin, and uploads it to the GPU. */
   loadModel: { request: { files: FilePayload[] }; value: ModelSummary; progress: never };
-  /** Parses a JSONL / JSON / CSV dataset; every bad row is reported with its line. */
-  loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping> }; value: DatasetSummary; progress: never };
+  /** Parses a JSONL / JSON / CSV dataset, streamed, with progress; every bad row is reported with its line. */
+  loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping> }; value: DatasetSummary; progress: DatasetLoadProgress };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
   train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */

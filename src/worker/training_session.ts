@@ -11,7 +11,7 @@ import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
-import { parseDatasetBytes, splitDataset, type ColumnMapping, type DatasetRow, type ParsedDataset, type PromptSettings } from '../data';
+import { parseDatasetBytes, parseDatasetStream, splitDataset, type ColumnMapping, type DatasetRow, type ParsedDataset, type PromptSettings } from '../data';
 import { defaultConfig, validateConfig, type GrpoConfig } from '../grpo/config';
 import { generate } from '../model/generate';
 import { completionLogprobs } from '../model/logprobs';
@@ -23,6 +23,7 @@ import { datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpo
 import type { EvalPoint, MetricRow } from '../export/metrics';
 import { CheckpointStoreError, DATASET_BYTES_KEPT, modelFilesMismatch, summarizeRecord, type CheckpointStore, type SavedRunRecord } from './checkpoint_store';
 import type {
+  DatasetLoadProgress,
   DatasetSummary,
   RestoredRun,
   RunOrigins,
@@ -40,6 +41,8 @@ import type {
 
 const PREVIEW_ROWS = 20;
 const MAX_ISSUES_SHOWN = 200;
+/** Least time between two progress reports while a dataset loads. */
+const PROGRESS_MS = 100;
 
 export interface SessionOptions {
   /** acquires a new device after a loss (the worker's); without it a lost device ends the run */
@@ -114,7 +117,45 @@ export class TrainingSession {
   }
 
   loadDataset(name: string, bytes: Uint8Array, mapping?: Partial<ColumnMapping>): DatasetSummary {
-    const ds = parseDatasetBytes(bytes, name, { mapping });
+    return this.keepDataset(name, bytes, parseDatasetBytes(bytes, name, { mapping }));
+  }
+
+  /**
+   * The same as loadDataset for a file read in chunks: each chunk is checked, decoded and parsed as it
+   * arrives (yielding to the event loop now and then, so that other requests are answered), with
+   * `onProgress` told the bytes done at most every PROGRESS_MS.
+   */
+  async loadDatasetStreamed(name: string, file: Blob, mapping: Partial<ColumnMapping> | undefined, onProgress?: (p: DatasetLoadProgress) => void): Promise<DatasetSummary> {
+    const total = file.size;
+    const bytes = new Uint8Array(total);
+    let filled = 0;
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      const reader = file.stream().getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          if (filled + value.length > total) throw new Error(`${name} grew while it was being read`);
+          bytes.set(value, filled);
+          filled += value.length;
+          yield value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    }
+    let last = -Infinity;
+    onProgress?.({ bytes: 0, total });
+    const ds = await parseDatasetStream(chunks(), name, (done) => {
+      const now = performance.now();
+      if (now - last < PROGRESS_MS && done < total) return;
+      last = now;
+      onProgress?.({ bytes: done, total });
+    }, { mapping });
+    return this.keepDataset(name, filled === total ? bytes : bytes.subarray(0, filled), ds);
+  }
+
+  private keepDataset(name: string, bytes: Uint8Array, ds: ParsedDataset): DatasetSummary {
     this.dataset = ds;
     this.datasetName = name;
     this.datasetBytes = bytes;

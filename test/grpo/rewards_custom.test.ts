@@ -2,7 +2,7 @@
 // a hang that times out and a later batch that works again, and blocked network access.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { CustomReward, checkCustomRewardSource, type SandboxRow } from '../../src/grpo/rewards';
+import { CustomReward, checkCustomRewardSource, checkCustomRewardSourceInSandbox, type SandboxRow } from '../../src/grpo/rewards';
 
 const rows: SandboxRow[] = [
   { prompt: 'What is 2+2?', completion: 'The answer is 4', answer: '4', row: { id: 7, level: 'easy' } },
@@ -63,15 +63,75 @@ describe('CustomReward (Node worker)', () => {
     expect(next).toEqual({ values: [7, 9], errors: [], timedOut: false });
   });
 
-  it('removes network, module and process access before user code runs', async () => {
+  it('removes module, process and code-from-text access before user code runs', async () => {
     const r = reward(
-      '() => [typeof fetch, typeof globalThis.fetch, typeof XMLHttpRequest, typeof WebSocket, typeof require, typeof process, typeof importScripts, typeof Worker, typeof eval, typeof (function () {}).constructor].every((t) => t === "undefined") ? 1 : 0',
+      '() => [typeof require, typeof process, typeof navigator, typeof indexedDB, typeof caches, typeof postMessage, typeof eval, typeof Function, typeof (function () {}).constructor, typeof (async () => {}).constructor].every((t) => t === "undefined") ? 1 : 0',
     );
     expect((await r.evaluate(rows.slice(0, 1))).values).toEqual([1]);
-    const f = reward('() => fetch("http://127.0.0.1:9/")');
-    const out = await f.evaluate(rows.slice(0, 1));
+    // a string handed to a timer would be evaluated: refused
+    const t = await reward('() => { setTimeout("1"); return 1; }').evaluate(rows.slice(0, 1));
+    expect(t.errors[0]).toMatch(/^row 0: TypeError: setTimeout with a string of code is not allowed/);
+  });
+
+  // each of these would reach the network, load code, or start a worker that is not locked down
+  const blockedCalls: [string, string, RegExp][] = [
+    ['fetch', '() => fetch("http://127.0.0.1:9/")', /fetch is blocked in the custom reward sandbox: a reward function has no network access/],
+    ['XMLHttpRequest', '() => { const x = new XMLHttpRequest(); x.open("GET", "http://127.0.0.1:9/"); x.send(); return 1; }', /XMLHttpRequest is blocked in the custom reward sandbox: a reward function has no network access/],
+    ['WebSocket', '() => { new WebSocket("ws://127.0.0.1:9/"); return 1; }', /WebSocket is blocked in the custom reward sandbox/],
+    ['EventSource', '() => { new EventSource("http://127.0.0.1:9/"); return 1; }', /EventSource is blocked in the custom reward sandbox/],
+    ['importScripts', '() => { importScripts("http://127.0.0.1:9/x.js"); return 1; }', /importScripts is blocked in the custom reward sandbox: a reward function cannot load other code/],
+    ['Worker', '() => { new Worker("data:text/javascript,1"); return 1; }', /Worker is blocked in the custom reward sandbox: a reward function cannot start workers/],
+    ['self.fetch', '() => globalThis.fetch("http://127.0.0.1:9/")', /fetch is blocked/],
+  ];
+  for (const [name, source, message] of blockedCalls) {
+    it(`blocks ${name} with a clear message, costing only that row`, async () => {
+      const out = await reward(source).evaluate(rows.slice(0, 1));
+      expect(out.values).toEqual([null]);
+      expect(out.errors[0]).toMatch(new RegExp(`^row 0: Error: ${message.source}`));
+    });
+  }
+
+  it('takes eval and the Function constructor away before the source itself is evaluated', async () => {
+    // the source's own top level runs once, at load: it must not reach a compiler either
+    const viaEval = reward('(eval("1"), () => 1)');
+    const out = await viaEval.evaluate(rows.slice(0, 1));
     expect(out.values).toEqual([null]);
-    expect(out.errors[0]).toMatch(/^row 0: TypeError: fetch is not a function/);
+    expect(out.errors[0]).toMatch(/^the custom reward failed to load: TypeError: eval is not a function/);
+    const viaCtor = await reward('((function () {}).constructor("return 1"), () => 1)').evaluate(rows.slice(0, 1));
+    expect(viaCtor.errors[0]).toMatch(/^the custom reward failed to load: TypeError/);
+  });
+
+  it('checks syntax in a sandbox worker, and on a page thread never compiles the source itself', async () => {
+    expect(await checkCustomRewardSourceInSandbox('(p, c) => c.length')).toBeNull();
+    expect(await checkCustomRewardSourceInSandbox('(p, c) => { return c.length;')).toMatch(/^the custom reward source does not compile: SyntaxError/);
+    // the check compiles without running: a source whose evaluation would hang still checks at once
+    expect(await checkCustomRewardSourceInSandbox('(() => { while (true) {} })()')).toBeNull();
+    // a page thread: there is a document, and any compiler call would be a CSP violation
+    const g = globalThis as Record<string, unknown>;
+    const realFunction = g.Function;
+    g.document = {};
+    g.Function = new Proxy(realFunction as object, {
+      construct() {
+        throw new Error('the page compiled user code');
+      },
+      apply() {
+        throw new Error('the page compiled user code');
+      },
+    });
+    try {
+      expect(checkCustomRewardSource('(p, c) => c.length')).toBeNull();
+      expect(checkCustomRewardSource('(p) => { return 1;')).toBeNull(); // not known yet: the engine's own check or the sandbox reports it
+      expect(checkCustomRewardSource('(p, c) => { return c.length;')).toMatch(/does not compile: SyntaxError/); // checked in the sandbox above
+      expect(checkCustomRewardSource('async () => (await import("x")).y')).toMatch(/may not import modules/);
+      // the constructor of a reward on the page does not compile either; loading it in the sandbox reports the error
+      const r = reward('(p) => { return 1;');
+      const out = await r.evaluate(rows.slice(0, 1));
+      expect(out.values).toEqual([null]);
+      expect(out.errors).toEqual([expect.stringMatching(/^the custom reward source does not compile: SyntaxError/)]);
+    } finally {
+      g.Function = realFunction;
+      delete g.document;
+    }
   });
 
   it('reports source problems at once, and a source that is not a function per batch', async () => {

@@ -27,19 +27,76 @@ const MAX_ERRORS = 20;
 /** Time a fresh worker gets to start and load the function, on top of the batch timeout. */
 const STARTUP_MS = 5000;
 
-/** A syntax problem in the source, found without running it; null when it parses. */
-export function checkCustomRewardSource(source: string): string | null {
+/** Verdicts of the sandbox's syntax check, by source (the page compiles no user code itself). */
+const sandboxVerdicts = new Map<string, string | null>();
+const VERDICTS_KEPT = 64;
+
+/** A page thread (with a document) compiles no user code: its Content-Security-Policy forbids it, and the
+ * sandbox worker is the only place user code is turned into a function. Node and workers may parse it. */
+function mayCompileHere(): boolean {
+  return typeof (globalThis as { document?: unknown }).document === 'undefined';
+}
+
+/** Problems that need no compiler: empty, or imports. */
+function staticProblem(source: string): string | null {
   if (typeof source !== 'string' || source.trim() === '') return 'the custom reward source is empty; write a function such as (prompt, completion, answer, row) => 1';
   if (/\bimport\s*\(/.test(source) || /^\s*import\s/m.test(source)) {
     return 'the custom reward may not import modules (import is blocked in the sandbox); put everything the function needs inside it';
   }
+  return null;
+}
+
+/**
+ * A problem with the source, found without running it; null when none is known. In Node and in workers the
+ * source is compiled (not run) here. On a page thread it is not: there a syntax error is known once
+ * checkCustomRewardSourceInSandbox has checked that exact source in a sandbox worker.
+ */
+export function checkCustomRewardSource(source: string): string | null {
+  const problem = staticProblem(source);
+  if (problem) return problem;
+  if (!mayCompileHere()) return sandboxVerdicts.get(source) ?? null;
   try {
     // Parses the wrapper without calling it: nothing of the user's code runs here.
     new Function(`"use strict";\nreturn (${source}\n);`);
     return null;
   } catch (e) {
+    // a worker under a Content-Security-Policy without 'unsafe-eval': the sandbox reports syntax errors instead
+    if (e instanceof EvalError) return null;
     return `the custom reward source does not compile: ${(e as Error).message}`;
   }
+}
+
+/**
+ * Compiles (without running) the source in a fresh sandbox worker and remembers the verdict, so that
+ * checkCustomRewardSource on the page knows it too. Resolves with the problem, or null when it compiles.
+ */
+export async function checkCustomRewardSourceInSandbox(source: string, opts: { factory?: SandboxFactory; timeoutMs?: number } = {}): Promise<string | null> {
+  const problem = staticProblem(source);
+  if (problem) return problem;
+  if (sandboxVerdicts.has(source)) return sandboxVerdicts.get(source)!;
+  let handle: SandboxHandle;
+  try {
+    handle = await (opts.factory ?? defaultFactory)();
+  } catch (e) {
+    return `could not start the custom reward worker: ${(e as Error).message}`;
+  }
+  const verdict = await new Promise<string | null | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), opts.timeoutMs ?? STARTUP_MS);
+    handle.onMessage((reply) => {
+      clearTimeout(timer);
+      resolve(reply.type === 'checked' ? reply.message : undefined);
+    });
+    handle.onError(() => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    handle.post({ type: 'check', source });
+  });
+  handle.terminate();
+  if (verdict === undefined) return null; // no verdict (worker trouble): the run's own start reports it
+  if (sandboxVerdicts.size >= VERDICTS_KEPT) sandboxVerdicts.delete(sandboxVerdicts.keys().next().value!);
+  sandboxVerdicts.set(source, verdict);
+  return verdict;
 }
 
 function isNode(): boolean {

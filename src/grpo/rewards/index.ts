@@ -15,7 +15,7 @@ export {
 } from './registry';
 export { checkRewardParams, withDefaults } from './params';
 export { combineRewards, combineRewardsDetailed, type CombinedRewards } from './combine';
-export { CustomReward, checkCustomRewardSource, type CustomRewardOptions, type CustomRewardResult } from './custom';
+export { CustomReward, checkCustomRewardSource, checkCustomRewardSourceInSandbox, type CustomRewardOptions, type CustomRewardResult } from './custom';
 export type { SandboxRow, SandboxFactory, SandboxHandle } from './sandbox_core';
 export { referenceAnswer } from './match';
 export { DEFAULT_FORMAT_PATTERN } from './shape';

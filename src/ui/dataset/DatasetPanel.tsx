@@ -3,7 +3,7 @@
 // here) and every bad row with its line. Token-length histograms show what the configured maxima cut.
 
 import { DEMO_DATASETS } from '../../demo/builtin';
-import { FileDrop, Panel } from '../common';
+import { FileDrop, Panel, ProgressBar } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { evalRowCount } from './histogram';
 import { LengthHistogram } from './LengthHistogram';
@@ -36,10 +36,9 @@ export function DatasetPanel() {
         hint="JSONL, JSON or CSV with a prompt and an answer column."
         accept=".jsonl,.json,.csv,.tsv,.txt"
         disabled={busy}
-        onFiles={(files) => {
-          const f = files[0].file;
-          void f.arrayBuffer().then((b) => upload(files[0].path, new Uint8Array(b)));
-        }}
+        // the File itself goes to the engine worker, which reads and parses it in chunks: the page never
+        // holds or copies the bytes, so a 100 MB file does not stall it
+        onFiles={(files) => void upload(files[0].path, files[0].file)}
       />
       <DatasetStatus />
     </Panel>
@@ -52,11 +51,7 @@ function DatasetStatus() {
   const summary = useAppStore((s) => s.datasetSummary);
   return (
     <div className="status-block" data-testid="dataset-status" data-state={status}>
-      {status === 'loading' ? (
-        <p className="muted" role="status">
-          Reading the dataset…
-        </p>
-      ) : null}
+      {status === 'loading' ? <DatasetProgress /> : null}
       {error ? (
         <div className="callout callout-error" role="alert" data-testid="dataset-error">
           <h3>The file could not be read</h3>
@@ -72,6 +67,24 @@ function DatasetStatus() {
           <TokenHistograms />
         </>
       ) : null}
+    </div>
+  );
+}
+
+function megabytes(n: number): string {
+  return `${(n / 1e6).toLocaleString('en-US', { maximumFractionDigits: n < 1e7 ? 1 : 0 })} MB`;
+}
+
+function DatasetProgress() {
+  const progress = useAppStore((s) => s.datasetProgress);
+  const fraction = progress && progress.total > 0 ? progress.bytes / progress.total : null;
+  return (
+    <div className="dataset-progress" data-testid="dataset-progress">
+      <p className="muted" role="status">
+        Reading the dataset…
+        {progress && fraction !== null ? ` ${megabytes(progress.bytes)} of ${megabytes(progress.total)} (${Math.floor(fraction * 100)}%)` : null}
+      </p>
+      <ProgressBar value={progress?.bytes ?? 0} max={progress?.total ?? null} label="Dataset read so far" testId="dataset-progress-bar" />
     </div>
   );
 }

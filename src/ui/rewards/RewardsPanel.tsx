@@ -1,9 +1,9 @@
 // Step 3: rewards. The run's reward functions with their weights and parameters (each built-in documents
 // itself), and a custom JavaScript reward with an editor and a "try on 5 rows" button.
 
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD, CUSTOM_REWARD_NAME, REWARD_FUNCS, isBuiltinReward, rewardParamSpecs, type RewardParamSpec } from '../../grpo/rewards';
-import { checkParamsFor } from '../../grpo/rewards';
+import { checkCustomRewardSourceInSandbox, checkParamsFor } from '../../grpo/rewards';
 import type { RewardFuncConfig } from '../../grpo/config';
 import { Panel } from '../common';
 import { useAppStore, isBusy } from '../store';
@@ -213,6 +213,7 @@ function CustomEditor({ func, disabled, onChange }: { func: RewardFuncConfig; di
   const [outcome, setOutcome] = useState<TryOutcome | null>(null);
   const [running, setRunning] = useState(false);
   const latest = rollouts[rollouts.length - 1];
+  const syntax = useSandboxSyntaxCheck(func, onChange);
   const rows = (): TryRow[] => {
     if (from === 'rollouts' && latest) {
       return latest.groups
@@ -243,7 +244,14 @@ function CustomEditor({ func, disabled, onChange }: { func: RewardFuncConfig; di
         disabled={disabled}
         onChange={(e) => onChange({ ...func, params: { ...func.params, source: e.target.value } })}
         data-testid="custom-source"
+        aria-invalid={syntax ? true : undefined}
+        aria-describedby={syntax ? 'custom-source-problem' : undefined}
       />
+      {syntax ? (
+        <p id="custom-source-problem" className="field-errors mono wrap small" role="alert" data-testid="custom-source-problem">
+          {syntax}
+        </p>
+      ) : null}
       <div className="row wrap-row">
         <label className="row small">
           <span className="muted">Try on</span>
@@ -261,6 +269,34 @@ function CustomEditor({ func, disabled, onChange }: { func: RewardFuncConfig; di
       {outcome ? <TryResults outcome={outcome} /> : null}
     </div>
   );
+}
+
+/**
+ * The source's syntax, checked in a sandbox worker a moment after each edit (the page itself compiles no
+ * user code: its Content-Security-Policy forbids it). A problem found is remembered by
+ * checkCustomRewardSource, and the reward is set again (same content) so that the settings' validation,
+ * which keeps Start disabled, runs again and sees it.
+ */
+function useSandboxSyntaxCheck(func: RewardFuncConfig, onChange: (f: RewardFuncConfig) => void): string | null {
+  const source = typeof func.params.source === 'string' ? func.params.source : '';
+  const [problem, setProblem] = useState<{ source: string; message: string | null } | null>(null);
+  const latest = useRef({ func, onChange });
+  latest.current = { func, onChange };
+  useEffect(() => {
+    let live = true;
+    const timer = setTimeout(() => {
+      void checkCustomRewardSourceInSandbox(source).then((message) => {
+        if (!live) return;
+        setProblem({ source, message });
+        if (message) latest.current.onChange({ ...latest.current.func });
+      });
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [source]);
+  return problem && problem.source === source ? problem.message : null;
 }
 
 function TryResults({ outcome }: { outcome: TryOutcome }) {

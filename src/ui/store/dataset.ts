@@ -1,11 +1,12 @@
 // The dataset: a demo dataset (fetched from the site) or a file the person picked or dropped. The worker
-// parses it and reports counts, a preview and every bad row with its line; the page keeps the file's
-// bytes so that a new column mapping re-parses the same file.
+// reads and parses it in chunks (the page only hands it the File, so a 100 MB file costs the page no copy
+// and no parsing), reports how far it got, then counts, a preview and every bad row with its line; the
+// page keeps the file so that a new column mapping re-parses the same file.
 
 import type { StateCreator } from 'zustand';
 import { DEMO_DATASETS } from '../../demo/builtin';
 import type { ColumnMapping } from '../../data';
-import type { DatasetSummary, TokenLengths } from '../../worker/protocol';
+import type { DatasetLoadProgress, DatasetSummary, FilePayload, TokenLengths } from '../../worker/protocol';
 import { errorMessage, requireEngine } from './engine';
 import { fetchSiteFile } from './model';
 import type { AppState } from './types';
@@ -20,31 +21,37 @@ export interface DatasetSlice {
   datasetSummary: DatasetSummary | null;
   /** a problem with the file as a whole (not UTF-8, no usable columns, ...); row problems are in the summary */
   datasetError: string | null;
+  /** how far the worker has read the file while datasetStatus is 'loading' (null before its first report) */
+  datasetProgress: DatasetLoadProgress | null;
   /** token lengths of the rows under the loaded model's tokenizer (null until both are loaded) */
   tokenLengths: TokenLengths | null;
   selectDemoDataset(id: string): Promise<void>;
-  uploadDataset(name: string, bytes: Uint8Array): Promise<void>;
+  /** a picked or dropped File (read by the worker), or bytes already in memory */
+  uploadDataset(name: string, data: Blob | Uint8Array): Promise<void>;
   setColumnMapping(mapping: ColumnMapping): Promise<void>;
   refreshTokenLengths(): Promise<void>;
 }
 
 export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = (set, get) => {
-  let bytes: Uint8Array | null = null;
+  let bytes: Blob | Uint8Array | null = null;
   let generation = 0;
-  const parse = async (source: DatasetSource, file: () => Promise<Uint8Array>, mapping?: ColumnMapping): Promise<void> => {
+  const payload = (name: string, data: Blob | Uint8Array): FilePayload => (data instanceof Uint8Array ? { name, bytes: data } : { name, blob: data });
+  const parse = async (source: DatasetSource, file: () => Promise<Blob | Uint8Array>, mapping?: ColumnMapping): Promise<void> => {
     const my = ++generation;
-    set({ datasetStatus: 'loading', datasetSource: source, datasetError: null });
+    set({ datasetStatus: 'loading', datasetSource: source, datasetError: null, datasetProgress: null });
     try {
       const data = await file();
       if (my !== generation) return;
       bytes = data;
-      const summary = await requireEngine().call({ type: 'loadDataset', file: { name: source.name, bytes: data }, mapping });
+      const summary = await requireEngine().call({ type: 'loadDataset', file: payload(source.name, data), mapping }, (p) => {
+        if (my === generation) set({ datasetProgress: p });
+      });
       if (my !== generation) return;
-      set({ datasetStatus: 'ready', datasetSummary: summary, tokenLengths: null });
+      set({ datasetStatus: 'ready', datasetSummary: summary, tokenLengths: null, datasetProgress: null });
       void get().refreshTokenLengths();
     } catch (e) {
       if (my !== generation) return;
-      set({ datasetStatus: 'error', datasetError: errorMessage(e), datasetSummary: null, tokenLengths: null });
+      set({ datasetStatus: 'error', datasetError: errorMessage(e), datasetSummary: null, tokenLengths: null, datasetProgress: null });
     }
   };
   return {
@@ -52,6 +59,7 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
     datasetSource: null,
     datasetSummary: null,
     datasetError: null,
+    datasetProgress: null,
     tokenLengths: null,
     async selectDemoDataset(id) {
       const ds = DEMO_DATASETS.find((d) => d.id === id);
