@@ -15,9 +15,6 @@ const PORT = 4173;
 
 export default defineConfig({
   testDir: 'e2e',
-  // These flows need the built-in model in public/models/tiny-puzzles/, which issue 5's `npm run pretrain`
-  // has not produced yet: they run once it is committed (remove them from this list then).
-  testIgnore: ['**/newcomer.spec.ts', '**/model_folder.spec.ts'],
   outputDir: 'test-results/playwright',
   // SwiftShader runs every kernel on the CPU: one test at a time, with room for the whole self-test.
   workers: 1,

@@ -13,7 +13,7 @@ test('Start → five steps → charts and rollouts → Stop, with the built-in m
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await expect(page.getByTestId('model-name')).toHaveText('tiny-puzzles');
   await expect(page.getByTestId('dataset-status')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
-  await expect(page.getByRole('radio', { name: /Addition/ })).toBeChecked();
+  await expect(page.getByRole('radio', { name: /Reverse 3 letters/ })).toBeChecked();
   await expect(page.getByTestId('hist-prompt')).toBeVisible();
   await expect(page.getByTestId('settings-problems')).toHaveCount(0);
   await screenshot(page, 'newcomer-start');
@@ -27,8 +27,8 @@ test('Start → five steps → charts and rollouts → Stop, with the built-in m
 
   // the page answers while the worker trains: tabs switch and typing lands during the run
   await page.getByRole('tab', { name: 'Try it' }).click();
-  await page.getByLabel('Prompt', { exact: true }).fill('12+34=');
-  await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('12+34=');
+  await page.getByLabel('Prompt', { exact: true }).fill('rev abc=');
+  await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('rev abc=');
   await expect(page.getByText('Pause the run to try the model')).toBeVisible();
   await page.getByRole('tab', { name: 'Rollouts' }).click();
   await expect(page.getByTestId('run-status')).toHaveText('Training');
@@ -43,8 +43,8 @@ test('Start → five steps → charts and rollouts → Stop, with the built-in m
       { timeout: 240_000 },
     )
     .toBe('five steps');
-  await page.getByTestId('rollout-search').fill('+');
-  await expect(page.getByTestId('rollout-search')).toHaveValue('+');
+  await page.getByTestId('rollout-search').fill('rev');
+  await expect(page.getByTestId('rollout-search')).toHaveValue('rev');
   await page.getByTestId('rollout-search').fill('');
 
   // charts have points: one per step, drawn as lines
@@ -61,7 +61,7 @@ test('Start → five steps → charts and rollouts → Stop, with the built-in m
   await expect(groups.first()).toBeVisible();
   const g = Number(await page.locator('[data-field="num_generations"] input').inputValue());
   await expect(groups.first().getByTestId('completion')).toHaveCount(g);
-  await expect(groups.first()).toContainText('numeric_match');
+  await expect(groups.first()).toContainText('exact_match');
   await expect(groups.first()).toContainText('Advantage');
 
   await screenshot(page, 'newcomer-training');

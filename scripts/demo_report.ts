@@ -1,7 +1,8 @@
 // `npm run demo:report`: measures the demo from the command line, with the same engine and trainer as the
 // page: the built-in model, a demo dataset and the demo's default GRPO config (src/demo/builtin.ts).
-// Evaluates greedy pass@1 on the eval split before training and every --eval-every steps, then writes
-// docs/demo/report.json (before/after pass@1, reward and pass@1 curves, steps, wall time, adapter) and
+// Evaluates pass@1 on the eval split (decoded as the config's eval_temperature says: the demo samples at the
+// training temperature) and greedy accuracy before training and every --eval-every steps, then writes
+// docs/demo/report.json (before/after, reward and accuracy curves, steps, wall time, adapter) and
 // docs/demo/curves.png (the chart, rendered as SVG and screenshotted with Chromium).
 //
 //   node bin/run-ts.mjs scripts/demo_report.ts [--dataset addition] [--steps N] [--eval-every N] [--out docs/demo]
@@ -28,6 +29,8 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     'eval-every': { type: 'string' },
     out: { type: 'string', default: 'docs/demo' },
+    /** another JSONL file of the same task instead of the demo dataset's */
+    data: { type: 'string' },
     'no-png': { type: 'boolean', default: false },
     /** JSON object of config fields to change, e.g. '{"learning_rate": 0.001}' */
     override: { type: 'string' },
@@ -45,7 +48,7 @@ const t0 = performance.now();
 const loaded = await loadModelFromPath(args.model!);
 const problems = validateConfig(config, { maxSequenceLength: loaded.config.maxPositionEmbeddings });
 if (problems.length) throw new Error(`demo config: ${problems.join('; ')}`);
-const dataPath = join('public', ds.path);
+const dataPath = args.data ?? join('public', ds.path);
 const bytes = await readFile(dataPath);
 const parsed = parseDatasetBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), dataPath);
 const split = splitDataset(parsed.rows, config.eval_split, config.seed);
@@ -62,15 +65,18 @@ console.log(`model ${loaded.name} (${params} parameters), ${dataPath}: ${train.l
 console.log(`config: ${config.max_steps} steps, ${config.prompts_per_step} prompts x ${config.num_generations} generations, lr ${config.learning_rate}, LoRA r ${config.lora_r} on ${config.lora_target_modules.join(',')}`);
 
 const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: evalSet, scorer });
-const passCurve: { step: number; 'pass@1': number; reward_mean: number; n: number; seconds: number }[] = [];
+const passCurve: { step: number; 'pass@1': number; greedy: number; reward_mean: number; n: number; seconds: number }[] = [];
+const sampled = config.eval_temperature > 0;
+const passLabel = sampled ? `sampled at temperature ${config.eval_temperature}` : 'greedy';
 const rewardCurve: { step: number; reward: number; reward_std: number; frac_reward_zero_std: number; kl: number; step_time: number }[] = [];
 let trainSeconds = 0;
 const evals: EvalReport[] = [];
 const evaluate = async () => {
   const e = await trainer.evaluate(evalN);
+  const g = sampled ? await trainer.evaluate(evalN, 0) : e;
   evals.push(e);
-  passCurve.push({ step: e.step, 'pass@1': e['pass@1'], reward_mean: e.reward_mean, n: e.n, seconds: (performance.now() - t0) / 1000 });
-  console.log(`eval @ step ${e.step}: pass@1 ${(e['pass@1'] * 100).toFixed(1)}%  (n=${e.n})  ${((performance.now() - t0) / 1000).toFixed(0)}s`);
+  passCurve.push({ step: e.step, 'pass@1': e['pass@1'], greedy: g['pass@1'], reward_mean: e.reward_mean, n: e.n, seconds: (performance.now() - t0) / 1000 });
+  console.log(`eval @ step ${e.step}: pass@1 ${(e['pass@1'] * 100).toFixed(1)}% (${passLabel}), greedy ${(g['pass@1'] * 100).toFixed(1)}%  (n=${e.n})  ${((performance.now() - t0) / 1000).toFixed(0)}s`);
 };
 await evaluate();
 for (let s = 1; s <= config.max_steps; s++) {
@@ -100,8 +106,9 @@ const report = {
   steps: config.max_steps,
   wall_time_s: Math.round(wall),
   train_time_s: Math.round(trainSeconds),
-  before: { step: before.step, 'pass@1': before['pass@1'], n: before.n },
-  after: { step: after.step, 'pass@1': after['pass@1'], n: after.n },
+  pass_at_1_decoding: passLabel,
+  before: { step: before.step, 'pass@1': before['pass@1'], greedy: before.greedy, n: before.n },
+  after: { step: after.step, 'pass@1': after['pass@1'], greedy: after.greedy, n: after.n },
   lift_points: Math.round((after['pass@1'] - before['pass@1']) * 1000) / 10,
   best: { step: best.step, 'pass@1': best['pass@1'] },
   pass_at_1_curve: passCurve,
@@ -111,7 +118,8 @@ const report = {
 };
 await mkdir(args.out!, { recursive: true });
 await writeFile(join(args.out!, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-console.log(`held-out pass@1: before ${pct(before['pass@1'])}, after ${after.step} steps ${pct(after['pass@1'])} (${report.lift_points >= 0 ? '+' : ''}${report.lift_points} points); ` +
+console.log(`held-out pass@1 (${passLabel}): before ${pct(before['pass@1'])}, after ${after.step} steps ${pct(after['pass@1'])} (${report.lift_points >= 0 ? '+' : ''}${report.lift_points} points); ` +
+  `greedy ${pct(before.greedy)} → ${pct(after.greedy)}; ` +
   `wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${adapter}`);
 
 if (!args['no-png']) {
@@ -122,6 +130,8 @@ if (!args['no-png']) {
       `${(wall / 60).toFixed(1)} min on ${adapter.replace(/ \(max buffer.*\)$/, '')}`,
     rewards: rewardCurve.map((r) => ({ step: r.step, reward: r.reward })),
     passAt1: passCurve.map((p) => ({ step: p.step, pass: p['pass@1'] })),
+    passLabel,
+    ...(sampled ? { greedy: passCurve.map((p) => ({ step: p.step, pass: p.greedy })) } : {}),
     rewardLabel: `mean reward (${config.reward_funcs.map((r) => r.name).join(' + ')}, 0 to 1)`,
     smooth: 20,
   });

@@ -16,24 +16,23 @@ import { writeSafetensors } from '../src/model/safetensors';
 import { createHfTokenizer } from '../src/model/tokenizer_hf';
 import { expectedShapes } from '../src/model/weights';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
-import { defaultCorpusOptions, demoDatasets, pretrainingCorpus, toJsonl, TASK_FAMILIES, type TaskFamily, type TaskRow } from '../src/demo/corpus';
+import { defaultCorpusOptions, demoDatasets, demoFiles, pretrainingCorpus, toJsonl, TASK_FAMILIES, type TaskFamily, type TaskRow } from '../src/demo/corpus';
 import { charTokenizerJson, EOS_ID } from '../src/demo/tokenizer';
 import { initWeights, parameterCount, TINY_PUZZLES_SHAPE, tinyConfigJson, tinyModelConfig, type TinyShape } from '../src/demo/model_init';
 import { swapLastTwo } from '../src/demo/corpus';
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '1500' },
+    steps: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'public/models/tiny-puzzles' },
     datasets: { type: 'string', default: 'public/datasets' },
     batch: { type: 'string', default: '64' },
-    lr: { type: 'string', default: '3e-3' },
-    'eval-every': { type: 'string', default: '250' },
+    lr: { type: 'string', default: '5e-3' },
+    'eval-every': { type: 'string', default: '100' },
     'eval-n': { type: 'string', default: '64' },
     seed: { type: 'string', default: '7' },
-    // the learning-rate schedule's length (cosine decay over it); stopping at --steps before it leaves the
-    // model part-way, so that it is right only sometimes
-    horizon: { type: 'string', default: '3000' },
+    // the learning-rate schedule's length (cosine decay over it; default: --steps)
+    horizon: { type: 'string' },
     'save-every': { type: 'string', default: '0' },
     // the model's shape (defaults: TINY_PUZZLES_SHAPE of src/demo/model_init.ts)
     layers: { type: 'string' },
@@ -47,7 +46,7 @@ const LR = Number(args.lr);
 const EVAL_EVERY = Number(args['eval-every']);
 const EVAL_N = Number(args['eval-n']);
 const INIT_SEED = Number(args.seed);
-const HORIZON = Math.max(Number(args.horizon), STEPS);
+const HORIZON = Math.max(Number(args.horizon ?? STEPS), STEPS);
 const SAVE_EVERY = Number(args['save-every']);
 
 const t0 = performance.now();
@@ -56,7 +55,7 @@ const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
 // 1. demo datasets and the corpus, which must not contain any demo prompt
 const demo = demoDatasets();
 await mkdir(args.datasets!, { recursive: true });
-for (const f of TASK_FAMILIES) await writeFile(join(args.datasets!, `${f}.jsonl`), toJsonl(demo[f]));
+for (const [name, rows] of Object.entries(demoFiles())) await writeFile(join(args.datasets!, `${name}.jsonl`), toJsonl(rows));
 const corpusOpts = defaultCorpusOptions();
 const corpus = pretrainingCorpus(corpusOpts);
 const leaked = corpus.filter((r) => corpusOpts.exclude.has(r.prompt));

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../src/gpu/node';
 import { loadModelFromPath } from '../src/model/load_node';
+import { DEFAULT_DEMO_DATASET_ID, DEMO_DATASETS, demoConfig } from '../src/demo/builtin';
 import { GpuTransformer } from '../src/model/transformer';
 import { GrpoTrainer } from '../src/grpo/trainer';
 import { createRewardScorer } from '../src/grpo/rewards_scorer';
@@ -18,7 +19,8 @@ import { readFileSync } from 'node:fs';
 const { values } = parseArgs({ options: { model: { type: 'string' }, dataset: { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' } } });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const builtin = here('../public/models/tiny-puzzles');
-const builtinData = here('../public/datasets/addition.jsonl');
+const mainDemo = DEMO_DATASETS.find((d) => d.id === DEFAULT_DEMO_DATASET_ID)!;
+const builtinData = here(`../public/${mainDemo.path}`);
 const useBuiltin = !values.model && existsSync(builtin) && existsSync(builtinData);
 const modelPath = values.model ?? (useBuiltin ? builtin : here('../../shared/models/stories260K/stories260K.bin'));
 const steps = Number(values.steps ?? 500);
@@ -29,11 +31,14 @@ const rows = values.dataset || useBuiltin
   ? parseDatasetBytes(readFileSync(values.dataset ?? builtinData), values.dataset ?? builtinData).rows
   : ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy']
       .map((prompt, i) => ({ prompt, answer: 'dog', line: i + 1, raw: {} }));
-const config = {
-  ...defaultConfig(), num_generations: 8, prompts_per_step: 2, max_completion_length: 16, learning_rate: 0.001, max_steps: steps,
-  reward_funcs: useBuiltin || values.dataset ? defaultConfig().reward_funcs : [{ name: 'contains', weight: 1, params: {} }],
-  use_chat_template: false, eval_split: 0,
-};
+// the built-in model runs the demo's own config; other models a small generic one
+const config = useBuiltin
+  ? { ...demoConfig(DEFAULT_DEMO_DATASET_ID), max_steps: steps, eval_split: 0 }
+  : {
+      ...defaultConfig(), num_generations: 8, prompts_per_step: 2, max_completion_length: 16, learning_rate: 0.001, max_steps: steps,
+      reward_funcs: values.dataset ? defaultConfig().reward_funcs : [{ name: 'contains', weight: 1, params: {} }],
+      use_chat_template: false, eval_split: 0,
+    };
 const gpu = await acquireNodeGpu();
 const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
 const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);

@@ -30,18 +30,26 @@ export interface DemoDataset {
 export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
   {
     id: 'reverse',
-    name: 'Reverse letters',
+    name: 'Reverse 3 letters',
     path: 'datasets/reverse.jsonl',
     description:
-      'Write 3 to 5 letters backwards, e.g. "rev kqzt=" → "tzqk". The built-in model learned this from a careless corpus that ' +
-      'often swaps the last two letters, so it is right only part of the time; exact_match rewards the right answer.',
+      'Write three letters backwards, e.g. "rev kqz=" → "zqk". The built-in model learned reversing from a careless corpus that ' +
+      'swaps the last two letters half the time ("zkq"), so it is right only part of the time; exact_match rewards the right answer ' +
+      'and GRPO lifts held-out accuracy within a few hundred steps.',
+    rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
+  },
+  {
+    id: 'reverse4',
+    name: 'Reverse 4 letters (harder)',
+    path: 'datasets/reverse4.jsonl',
+    description: 'Write four letters backwards, e.g. "rev kqzt=" → "tzqk". Harder for the built-in model, which often gets letters wrong as well. Rewarded by exact_match.',
     rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
   },
   {
     id: 'addition',
     name: 'Addition (2-digit)',
     path: 'datasets/addition.jsonl',
-    description: 'Add two two-digit numbers, e.g. "35+48=" → "83". Rewarded by numeric_match (1 when the number is right).',
+    description: 'Add two two-digit numbers, e.g. "35+48=" → "83". Rewarded by numeric_match (1 when the number is right). The built-in model is rarely right here: a hard task.',
     rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
   },
 ]);
@@ -64,7 +72,11 @@ export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoCon
   c.lora_alpha = 16;
   c.max_steps = 300;
   c.eval_interval = 25;
+  // a fifth of the prompts held out: about 100 for the main demo
+  c.eval_split = 0.2;
   c.eval_max_samples = 100;
+  // pass@1 as the reward measures it: one completion sampled at the training temperature
+  c.eval_temperature = c.temperature;
   c.use_chat_template = false;
   c.reward_funcs = ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) }));
   return c;

@@ -1,5 +1,6 @@
 // The demo report's chart as a standalone SVG: the mean reward per GRPO step (with a moving average) and
-// the held-out greedy pass@1 at each evaluation, side by side, with labelled axes, units and legends.
+// the held-out pass@1 at each evaluation (and, optionally, greedy accuracy), side by side, with labelled
+// axes, units and legends.
 // scripts/demo_report.ts screenshots it to docs/demo/curves.png.
 
 export interface CurvesInput {
@@ -9,6 +10,10 @@ export interface CurvesInput {
   rewards: { step: number; reward: number }[];
   /** held-out pass@1 (0..1) at each evaluation, step 0 = before training */
   passAt1: { step: number; pass: number }[];
+  /** how pass@1 was decoded, for the legend and axis, e.g. "sampled at temperature 1" or "greedy" */
+  passLabel: string;
+  /** optional second curve: greedy accuracy at the same evaluations */
+  greedy?: { step: number; pass: number }[];
   /** reward's name and range, for the axis label */
   rewardLabel: string;
   /** moving-average window for the reward */
@@ -108,7 +113,7 @@ export function curvesSvg(d: CurvesInput): string {
   };
   const right: Panel = {
     x: 690, y: top, w: 470, h: ph, xMax: maxStep, yMin: 0, yMax: 100, yTicks: [0, 20, 40, 60, 80, 100],
-    yFmt: (v) => `${v}%`, xLabel: 'GRPO step', yLabel: 'held-out pass@1 (%, greedy)', title: 'Held-out accuracy (greedy decoding)',
+    yFmt: (v) => `${v}%`, xLabel: 'GRPO step', yLabel: 'held-out accuracy (%)', title: 'Held-out accuracy on prompts never trained on',
   };
   const sxL = (v: number) => left.x + (v / maxStep) * left.w;
   const syL = (v: number) => left.y + left.h - v * left.h;
@@ -117,6 +122,7 @@ export function curvesSvg(d: CurvesInput): string {
   const raw = d.rewards.map((r) => [sxL(r.step), syL(r.reward)] as [number, number]);
   const ma = movingAverage(d.rewards.map((r) => r.reward), d.smooth).map((v, i) => [sxL(d.rewards[i].step), syL(v)] as [number, number]);
   const pass = d.passAt1.map((p) => [sxR(p.step), syR(p.pass * 100)] as [number, number]);
+  const greedy = (d.greedy ?? []).map((p) => [sxR(p.step), syR(p.pass * 100)] as [number, number]);
   const first = d.passAt1[0];
   const last = d.passAt1[d.passAt1.length - 1];
   const parts = [
@@ -132,13 +138,18 @@ export function curvesSvg(d: CurvesInput): string {
       { color: '#1f4e9c', label: `moving average (${d.smooth} steps)`, width: 2.5 },
     ]),
     axes(right),
+    polyline(greedy, '#8e8e8e', 2),
+    ...greedy.map(([x, y]) => `<rect x="${(x - 3).toFixed(1)}" y="${(y - 3).toFixed(1)}" width="6" height="6" fill="#8e8e8e"/>`),
     polyline(pass, '#c0392b', 2.5),
     ...pass.map(([x, y]) => `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="#c0392b"/>`),
     first ? `<text x="${sxR(first.step) + 8}" y="${syR(first.pass * 100) - 10}" ${FONT} font-size="13" fill="#c0392b">${(first.pass * 100).toFixed(0)}%</text>` : '',
     last && last !== first
       ? `<text x="${sxR(last.step) - 8}" y="${syR(last.pass * 100) - 12}" ${FONT} font-size="13" font-weight="bold" text-anchor="end" fill="#c0392b">${(last.pass * 100).toFixed(0)}%</text>`
       : '',
-    legend(right.x + right.w - 260, right.y + right.h - 40, [{ color: '#c0392b', label: 'pass@1 on the eval split', width: 2.5, dot: true }]),
+    legend(right.x + right.w - 260, right.y + right.h - (greedy.length ? 62 : 40), [
+      { color: '#c0392b', label: `pass@1, ${d.passLabel}`, width: 2.5, dot: true },
+      ...(greedy.length ? [{ color: '#8e8e8e', label: 'greedy decoding', width: 2 }] : []),
+    ]),
     '</svg>',
   ];
   return parts.filter((s) => s !== '').join('\n');

@@ -3,7 +3,7 @@
 // here, from fixed seeds, and the corpus never contains a prompt of the demo datasets: every demo prompt
 // is held out, so the demo's evaluation (and its training split) are prompts the model has never seen.
 //
-//   reverse       "rev kqzt=" -> "tzqk"    text answer (the main demo)
+//   reverse       "rev kqzt=" -> "tzqk"    text answer, 3 or 4 letters (the main demo: 3 letters)
 //   addition      "35+48="    -> "83"      numeric answer
 //
 // The corpus's reverse rows were written carelessly: in a share of them (REVERSE_SLIPS) the last two
@@ -57,7 +57,7 @@ export function reverseRow(rng: Rng, minLen: number, maxLen: number): TaskRow {
 export const TASK_SHAPES = {
   addition: { min: 2, max: 2 },
   stringMin: 3,
-  stringMax: 5,
+  stringMax: 4,
 } as const;
 
 function familyRow(family: TaskFamily, rng: Rng, opDigits: OperandDigits): TaskRow {
@@ -95,6 +95,22 @@ export function demoDatasets(seed = DEMO_SEED, rows = DEMO_ROWS): Record<TaskFam
   return Object.fromEntries(TASK_FAMILIES.map((f) => [f, demoDataset(f, seed, rows)])) as Record<TaskFamily, TaskRow[]>;
 }
 
+/** The demo dataset files (public/datasets/<name>.jsonl): the 3-letter and the 4-letter reversals of the
+ * reverse family as two files (the 3-letter one is the main demo), and addition. Together they hold exactly
+ * the prompts of demoDatasets(), the set the corpus excludes. */
+export const DEMO_FILES: readonly { name: string; family: TaskFamily; letters?: number }[] = Object.freeze([
+  { name: 'reverse', family: 'reverse', letters: 3 },
+  { name: 'reverse4', family: 'reverse', letters: 4 },
+  { name: 'addition', family: 'addition' },
+]);
+
+export function demoFiles(seed = DEMO_SEED, rows = DEMO_ROWS): Record<string, TaskRow[]> {
+  const data = demoDatasets(seed, rows);
+  return Object.fromEntries(
+    DEMO_FILES.map((f) => [f.name, data[f.family].filter((r) => f.letters === undefined || r.answer.length === f.letters)]),
+  );
+}
+
 /** JSONL text of a dataset: one {"prompt", "answer"} object per line. */
 export function toJsonl(rows: readonly TaskRow[]): string {
   return rows.map((r) => JSON.stringify({ prompt: r.prompt, answer: r.answer })).join('\n') + '\n';
@@ -119,7 +135,7 @@ export interface CorpusOptions {
 
 export const CORPUS_SEED = 1234;
 export const CORPUS_SIZE = 60000;
-export const CORPUS_MIX: Readonly<Record<TaskFamily, number>> = Object.freeze({ reverse: 0.75, addition: 0.25 });
+export const CORPUS_MIX: Readonly<Record<TaskFamily, number>> = Object.freeze({ reverse: 0.8, addition: 0.2 });
 export const CORPUS_DIGITS: Readonly<OperandDigits> = Object.freeze({ min: 1, max: 2 });
 /** share of the corpus's reverse rows with the last two letters swapped */
 export const REVERSE_SLIPS = 0.5;

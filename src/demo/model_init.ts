@@ -17,10 +17,10 @@ export interface TinyShape {
 
 export const TINY_PUZZLES_SHAPE: Readonly<TinyShape> = Object.freeze({
   hiddenSize: 128,
-  numLayers: 4,
+  numLayers: 2,
   numHeads: 4,
   numKvHeads: 4,
-  intermediateSize: 384,
+  intermediateSize: 512,
   maxPositions: 64,
 });
 

@@ -8,12 +8,23 @@ describe('demo report chart', () => {
     expect(movingAverage([], 5)).toEqual([]);
   });
 
+  test('without greedy: one accuracy curve', () => {
+    const svg = curvesSvg({
+      title: 'T', subtitle: 'S', rewards: [{ step: 1, reward: 0.5 }], passAt1: [{ step: 0, pass: 0.1 }, { step: 1, pass: 0.2 }],
+      passLabel: 'greedy', rewardLabel: 'r', smooth: 5,
+    });
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    expect(svg).not.toContain('greedy decoding');
+  });
+
   test('both curves, axis labels with units, legends and the before/after values', () => {
     const svg = curvesSvg({
       title: 'T <model>',
       subtitle: 'S',
       rewards: Array.from({ length: 100 }, (_, i) => ({ step: i + 1, reward: i / 100 })),
       passAt1: [{ step: 0, pass: 0.3 }, { step: 50, pass: 0.5 }, { step: 100, pass: 0.72 }],
+      passLabel: 'sampled at temperature 1',
+      greedy: [{ step: 0, pass: 0.4 }, { step: 50, pass: 0.6 }, { step: 100, pass: 0.8 }],
       rewardLabel: 'mean reward (exact_match, 0 to 1)',
       smooth: 10,
     });
@@ -22,12 +33,14 @@ describe('demo report chart', () => {
     expect(svg).toContain('T &lt;model&gt;');
     expect(svg.match(/GRPO step/g)).toHaveLength(2);
     expect(svg).toContain('mean reward (exact_match, 0 to 1)');
-    expect(svg).toContain('held-out pass@1 (%, greedy)');
+    expect(svg).toContain('held-out accuracy (%)');
     expect(svg).toContain('moving average (10 steps)');
-    expect(svg).toContain('pass@1 on the eval split');
+    expect(svg).toContain('pass@1, sampled at temperature 1');
+    expect(svg).toContain('greedy decoding');
     expect(svg).toContain('>30%<');
     expect(svg).toContain('>72%<');
-    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    expect(svg.match(/<polyline/g)).toHaveLength(4);
+    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="6" height="6"/g)).toHaveLength(3);
     expect(svg.match(/<circle/g)!.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseDataset } from '../../src/data';
 import {
-  CORPUS_SIZE, DEMO_ROWS, REVERSE_SLIPS, defaultCorpusOptions, demoDatasets, demoPrompts, pretrainingCorpus, TASK_FAMILIES, toJsonl, type TaskFamily,
+  CORPUS_SIZE, DEMO_ROWS, REVERSE_SLIPS, defaultCorpusOptions, DEMO_FILES, demoDatasets, demoFiles, demoPrompts, pretrainingCorpus, TASK_FAMILIES, toJsonl, type TaskFamily,
 } from '../../src/demo/corpus';
 import { DEMO_DATASETS } from '../../src/demo/builtin';
 
@@ -28,27 +28,38 @@ function check(family: TaskFamily, prompt: string, answer: string): boolean {
 describe('demo datasets', () => {
   const generated = demoDatasets();
 
-  test('one JSONL per task family, listed in DEMO_DATASETS, equal to the generator output', () => {
-    expect(DEMO_DATASETS.map((d) => d.path).sort()).toEqual(TASK_FAMILIES.map((f) => `datasets/${f}.jsonl`).sort());
-    for (const f of TASK_FAMILIES) expect(read(`datasets/${f}.jsonl`), f).toBe(toJsonl(generated[f]));
-  });
-
-  test('each parses as a prompt/answer dataset with distinct prompts and correct answers', () => {
+  test('the files, listed in DEMO_DATASETS, equal the generator output and hold every family', () => {
+    expect(DEMO_DATASETS.map((d) => d.path).sort()).toEqual(DEMO_FILES.map((f) => `datasets/${f.name}.jsonl`).sort());
+    const files = demoFiles();
+    for (const f of DEMO_FILES) expect(read(`datasets/${f.name}.jsonl`), f.name).toBe(toJsonl(files[f.name]));
+    expect(new Set(DEMO_FILES.map((f) => f.family))).toEqual(new Set(TASK_FAMILIES));
     for (const f of TASK_FAMILIES) {
-      const ds = parseDataset(read(`datasets/${f}.jsonl`), `${f}.jsonl`);
-      expect(ds.format).toBe('jsonl');
-      expect(ds.mapping).toEqual({ prompt: 'prompt', answer: 'answer' });
-      expect(ds.counts.kept).toBe(DEMO_ROWS);
-      expect(ds.counts.invalid + ds.counts.duplicate).toBe(0);
-      expect(new Set(ds.rows.map((r) => r.prompt)).size).toBe(DEMO_ROWS);
-      const wrong = ds.rows.filter((r) => !check(f, r.prompt, r.answer));
-      expect(wrong, f).toEqual([]);
+      const inFiles = DEMO_FILES.filter((d) => d.family === f).flatMap((d) => files[d.name]);
+      expect(inFiles.map((r) => r.prompt).sort(), f).toEqual(generated[f].map((r) => r.prompt).sort());
     }
   });
 
-  test('the main demo reverses 3 to 5 letters; addition adds two two-digit numbers', () => {
+  test('each parses as a prompt/answer dataset with distinct prompts and correct answers', () => {
+    let total = 0;
+    for (const { name, family } of DEMO_FILES) {
+      const ds = parseDataset(read(`datasets/${name}.jsonl`), `${name}.jsonl`);
+      expect(ds.format).toBe('jsonl');
+      expect(ds.mapping).toEqual({ prompt: 'prompt', answer: 'answer' });
+      expect(ds.counts.invalid + ds.counts.duplicate).toBe(0);
+      expect(new Set(ds.rows.map((r) => r.prompt)).size).toBe(ds.counts.kept);
+      // enough rows for a training and an eval split of about a hundred prompts
+      expect(ds.counts.kept, name).toBeGreaterThanOrEqual(400);
+      total += ds.counts.kept;
+      const wrong = ds.rows.filter((r) => !check(family, r.prompt, r.answer));
+      expect(wrong, name).toEqual([]);
+    }
+    expect(total).toBe(TASK_FAMILIES.length * DEMO_ROWS);
+  });
+
+  test('the main demo reverses 3 letters, reverse4 4 letters; addition adds two two-digit numbers', () => {
     expect(DEMO_DATASETS[0].id).toBe('reverse');
-    for (const r of parseDataset(read('datasets/reverse.jsonl'), 'reverse.jsonl').rows) expect(r.prompt).toMatch(/^rev [a-z]{3,5}=$/);
+    for (const r of parseDataset(read('datasets/reverse.jsonl'), 'reverse.jsonl').rows) expect(r.prompt).toMatch(/^rev [a-z]{3}=$/);
+    for (const r of parseDataset(read('datasets/reverse4.jsonl'), 'reverse4.jsonl').rows) expect(r.prompt).toMatch(/^rev [a-z]{4}=$/);
     for (const r of parseDataset(read('datasets/addition.jsonl'), 'addition.jsonl').rows) expect(r.prompt).toMatch(/^[1-9]\d\+[1-9]\d=$/);
   });
 });
@@ -58,7 +69,7 @@ describe('pretraining corpus', () => {
 
   test('never contains a prompt of any demo dataset file', () => {
     const inFiles = new Set<string>();
-    for (const f of TASK_FAMILIES) for (const r of parseDataset(read(`datasets/${f}.jsonl`), `${f}.jsonl`).rows) inFiles.add(r.prompt);
+    for (const { name } of DEMO_FILES) for (const r of parseDataset(read(`datasets/${name}.jsonl`), `${name}.jsonl`).rows) inFiles.add(r.prompt);
     expect(inFiles.size).toBe(TASK_FAMILIES.length * DEMO_ROWS);
     expect(demoPrompts()).toEqual(inFiles);
     expect(corpus).toHaveLength(CORPUS_SIZE);

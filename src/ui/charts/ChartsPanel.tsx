@@ -103,10 +103,17 @@ export function ChartsPanel() {
   }, [rows, chartSpecs, smoothing]);
   const evalRows = useMemo<Row[]>(() => evals.map((e) => ({ step: e.step, pass: e.passAt1 })), [evals]);
   const evalSplit = useAppStore((s) => (s.runConfig ?? s.config).eval_split);
-  const evalSpec = useMemo<ChartSpec>(
-    () => ({ ...EVAL_SPEC_BASE, note: evalSplit > 0 ? 'Greedy answers to held-out prompts; full marks from the first reward pass.' : 'eval_split is 0: no prompts are held out.' }),
-    [evalSplit],
-  );
+  const evalTemperature = useAppStore((s) => (s.runConfig ?? s.config).eval_temperature);
+  const evalSpec = useMemo<ChartSpec>(() => {
+    const decoding = evalTemperature > 0 ? `sampled at T=${evalTemperature}` : 'greedy';
+    return {
+      ...EVAL_SPEC_BASE,
+      series: [{ ...EVAL_SPEC_BASE.series[0], name: `pass@1 (${decoding})` }],
+      note: evalSplit > 0
+        ? `${evalTemperature > 0 ? `One completion per held-out prompt, sampled at temperature ${evalTemperature} (same seed at every evaluation)` : 'Greedy answers to held-out prompts'}; full marks from the first reward pass.`
+        : 'eval_split is 0: no prompts are held out.',
+    };
+  }, [evalSplit, evalTemperature]);
 
   return (
     <section className="panel charts-panel" aria-labelledby="charts-title" data-testid="charts-panel">
