@@ -19,6 +19,8 @@ export interface GrpoStepProfile {
   /** seconds per step of each phase, averaged over the measured steps */
   phases_ms: Record<string, number>;
   dispatches_per_generated_token: number;
+  /** every dispatch of a whole step (generation, log-probs, backward, optimizer), averaged */
+  dispatches_per_step: number;
   submits_per_generated_token: number;
   readbacks_per_step: number;
   bytes_allocated_per_step_after_warmup: number;
@@ -71,6 +73,7 @@ export async function profileGrpoStep(gpu: GpuRuntime, loaded: LoadedModel, rows
       step_ms: stepMs / n,
       phases_ms: phases,
       dispatches_per_generated_token: (g1.dispatches - g0.dispatches) / generated,
+      dispatches_per_step: (c1.dispatches - c0.dispatches) / n,
       submits_per_generated_token: (g1.submits - g0.submits) / generated,
       readbacks_per_step: (c1.readbacks - c0.readbacks) / n,
       bytes_allocated_per_step_after_warmup: (c1.bytes - c0.bytes) / n,

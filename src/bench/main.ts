@@ -1,6 +1,8 @@
-// `npm run bench [-- --json] [-- --kernels-only]`: the adapter, its measured FMA ceiling, kernel timings
-// at the shapes that matter, and whole-model throughput for stories260K and a randomly initialised model
-// with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for comparing runs).
+// `npm run bench [-- --json] [-- --kernels-only | --models-only] [-- --no-smollm2]`: the adapter, its measured
+// FMA ceiling, kernel timings at the shapes that matter, and whole-model throughput for stories260K and a
+// randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
+// comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
+// model-FLOP utilisation needs it); --no-smollm2 skips the SmolLM2-shaped model (minutes on SwiftShader).
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchMatmul } from './kernels/matmul';
@@ -40,9 +42,11 @@ const record = (rs: KernelBench[]) => {
     log(formatBench(r, ceiling.gflops));
   }
 };
-record(await benchMatmul(gpu));
-record(await benchModelOps(gpu, STORIES260K_SHAPES));
-record(await benchModelOps(gpu, SMOLLM2_SHAPES));
+if (!args.has('--models-only')) {
+  record(await benchMatmul(gpu));
+  record(await benchModelOps(gpu, STORIES260K_SHAPES));
+  record(await benchModelOps(gpu, SMOLLM2_SHAPES));
+}
 
 const models: ModelBench[] = [];
 const grpoSteps: GrpoStepProfile[] = [];
@@ -56,9 +60,11 @@ if (!args.has('--kernels-only')) {
     reward_funcs: [{ name: 'contains', weight: 1, params: {} }], use_chat_template: false, eval_split: 0 };
   grpoSteps.push(await profileGrpoStep(gpu, stories, rows, config, ceiling.gflops, { warmup: 3, steps: 3 }));
   log(JSON.stringify(grpoSteps[grpoSteps.length - 1]));
-  const smol = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');
-  models.push(await benchModel(gpu, 'SmolLM2-135M (random init)', smol, randomWeights(smol, 1), { promptLen: 32, decodeSteps: 4, trainB: 2, trainT: 64 }));
-  log(JSON.stringify(models[models.length - 1]));
+  if (!args.has('--no-smollm2')) {
+    const smol = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');
+    models.push(await benchModel(gpu, 'SmolLM2-135M (random init)', smol, randomWeights(smol, 1), { promptLen: 32, decodeSteps: 4, trainB: 2, trainT: 64 }));
+    log(JSON.stringify(models[models.length - 1]));
+  }
 }
 
 const result = {

@@ -17,6 +17,8 @@ export interface ModelBench {
   decode_tokens_per_s_batch1: number;
   decode_tokens_per_s_batch32: number;
   lora_train_tokens_per_s: number;
+  /** dispatches of one LoRA training forward + backward at train_shape */
+  lora_train_dispatches_per_step: number;
   train_shape: string;
   peak_bytes_allocated: number;
 }
@@ -85,9 +87,11 @@ export async function benchModel(gpu: GpuRuntime, name: string, config: ModelCon
       await gpu.sync();
     };
     await step();
+    const d0 = gpu.dispatchCount;
     t0 = now();
     await step();
     const trainMs = now() - t0;
+    const trainDispatches = gpu.dispatchCount - d0;
     lora.release();
     return {
       model: name,
@@ -97,6 +101,7 @@ export async function benchModel(gpu: GpuRuntime, name: string, config: ModelCon
       decode_tokens_per_s_batch1: d1,
       decode_tokens_per_s_batch32: d32,
       lora_train_tokens_per_s: (opts.trainB * opts.trainT) / (trainMs / 1000),
+      lora_train_dispatches_per_step: trainDispatches,
       train_shape: `${opts.trainB} x ${opts.trainT}`,
       peak_bytes_allocated: gpu.pool.stats.peakBytesAllocated,
     };

@@ -3,12 +3,16 @@
 // every few steps to stop early once every row has finished.
 
 import type { Tensor } from '../gpu/tensor';
+import type { GpuRuntime } from '../gpu/runtime';
 import { embeddingForward } from '../gpu/kernels/embedding';
 import { rmsnormForward } from '../gpu/kernels/rmsnorm';
-import { ropeForward } from '../gpu/kernels/rope';
+import { ropeQkForward } from '../gpu/kernels/rope_qk';
 import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention';
 import { swigluForward } from '../gpu/kernels/swiglu';
-import { residualAdd } from '../gpu/kernels/residual_add';
+import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
+import { ropeKvCacheWrite } from '../gpu/kernels/rope_kv_cache_write';
+import { swigluPackedForward } from '../gpu/kernels/swiglu_packed';
+import { matmul } from '../gpu/kernels/matmul';
 import { sample } from '../gpu/kernels/sample';
 import type { GpuTransformer } from './transformer';
 import type { LoraSet } from './lora';
@@ -35,6 +39,9 @@ export interface GenerateOptions extends SamplingOptions {
   decode?: (ids: number[]) => string;
   /** how often (in decode steps) the sampled ids are read back to check whether every row has stopped */
   checkEvery?: number;
+  /** bytes that concatenated q/k/v and gate/up weights may take for fused decode projections (default:
+   * a quarter of the model's weights, at least 32 MiB); 0 turns the fusion off */
+  fusedWeightBudget?: number;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -146,9 +153,15 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     const u = alloc([B, H], 'decode.u');
     const sw = alloc([B, H], 'decode.s');
     const f = alloc([B, C], 'decode.f');
-    // decode steps use the adapter merged into copies of its weights (3x fewer dispatches per projection)
+    // decode steps use the adapter merged into copies of its weights (3x fewer dispatches per projection),
+    // and q/k/v (and gate/up) as one matmul each against concatenated copies when they fit the budget
     const merged = opts.lora ? model.mergeLora(opts.lora) : null;
+    const budget = opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+    const fused = fuseDecodeWeights(model, merged, budget);
     if (merged) tensors.push(...merged.values());
+    for (const fl of fused) tensors.push(...[fl.qkv, fl.qkvBias, fl.gateUp].filter((t): t is Tensor => t !== null));
+    const qkv = fused[0]?.qkv ? alloc([B, QD + 2 * KVD], 'decode.qkv') : null;
+    const gu = fused[0]?.gateUp ? alloc([B, 2 * H], 'decode.gate_up') : null;
 
     const sampleInto = (hidden: Tensor, step: number) => {
       const lg = model.lmHeadInto(logits, hidden);
@@ -169,28 +182,41 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
       gpu.copy(posAll, posCur, B, (s - 1) * B, 0);
       gpu.copy(lenAll, lenCur, B, (s - 1) * B, 0);
       embeddingForward(gpu, x, next, model.w('model.embed_tokens.weight'));
+      // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
+      rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
       for (let l = 0; l < c.numLayers; l++) {
         const p = `model.layers.${l}`;
-        rmsnormForward(gpu, a, rstd, x, model.w(`${p}.input_layernorm.weight`), c.rmsNormEps);
-        model.linear(q, a, l, 'q_proj', null, null, merged);
-        model.linear(k, a, l, 'k_proj', null, null, merged);
-        model.linear(v, a, l, 'v_proj', null, null, merged);
-        ropeForward(gpu, qr, q, posCur, model.invFreq, c.numHeads, c.headDim, c.ropeConvention);
-        ropeForward(gpu, kr, k, posCur, model.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
-        const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
-        kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
-        kvCacheWrite(gpu, vCache[l], v, posCur, dims);
+        const fl = fused[l];
+        if (fl.qkv && qkv) {
+          // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
+          matmul(gpu, qkv, a, fl.qkv, { transB: true, bias: fl.qkvBias });
+          ropeKvCacheWrite(gpu, qr, kCache[l], vCache[l], qkv, posCur, model.invFreq,
+            { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX }, c.ropeConvention);
+        } else {
+          model.linear(q, a, l, 'q_proj', null, null, merged);
+          model.linear(k, a, l, 'k_proj', null, null, merged);
+          model.linear(v, a, l, 'v_proj', null, null, merged);
+          ropeQkForward(gpu, qr, kr, q, k, posCur, model.invFreq, model.ropeDims(), c.ropeConvention);
+          const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
+          kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
+          kvCacheWrite(gpu, vCache[l], v, posCur, dims);
+        }
         attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX });
         model.linear(o, att, l, 'o_proj', null, null, merged);
-        residualAdd(gpu, xm, x, o);
-        rmsnormForward(gpu, a, rstd, xm, model.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-        model.linear(g, a, l, 'gate_proj', null, null, merged);
-        model.linear(u, a, l, 'up_proj', null, null, merged);
-        swigluForward(gpu, sw, g, u);
+        addRmsnormForward(gpu, xm, a, rstd, x, o, model.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+        if (fl.gateUp && gu) {
+          matmul(gpu, gu, a, fl.gateUp, { transB: true });
+          swigluPackedForward(gpu, sw, gu);
+        } else {
+          model.linear(g, a, l, 'gate_proj', null, null, merged);
+          model.linear(u, a, l, 'up_proj', null, null, merged);
+          swigluForward(gpu, sw, g, u);
+        }
         model.linear(o, sw, l, 'down_proj', null, null, merged);
-        residualAdd(gpu, x, xm, o);
+        const last = l === c.numLayers - 1;
+        addRmsnormForward(gpu, x, last ? f : a, rstd, xm, o,
+          model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps);
       }
-      rmsnormForward(gpu, f, rstd, x, model.w('model.norm.weight'), c.rmsNormEps);
       sampleInto(f, s);
       steps++;
     }
@@ -206,6 +232,64 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   }
 }
 
+/** One layer's concatenated decode weights (null: that group runs as separate projections). */
+interface FusedLayer {
+  /** [Wq; Wk; Wv] (QD + 2 KVD, C), LoRA merged where it applies */
+  qkv: Tensor | null;
+  /** [bq; bk; bv] with attention biases */
+  qkvBias: Tensor | null;
+  /** [Wgate; Wup] (2H, C) */
+  gateUp: Tensor | null;
+}
+
+/** Copies of each layer's q/k/v weights stacked into one (and gate/up into another) so that a decode step
+ * needs one matmul per group: taken from `merged` (LoRA merged in) where present, else the base weights.
+ * q/k/v first, then gate/up, each only if every layer's copies fit in `budget` bytes. Merged weights that
+ * went into a stack are released and dropped from `merged`. The caller releases the stacks. */
+function fuseDecodeWeights(model: GpuTransformer, merged: Map<string, Tensor> | null, budget: number): FusedLayer[] {
+  const { gpu, config: c } = model;
+  const C = c.hiddenSize;
+  const QD = c.numHeads * c.headDim;
+  const KVD = c.numKvHeads * c.headDim;
+  const H = c.intermediateSize;
+  const qkvBytes = c.numLayers * (QD + 2 * KVD) * C * 4;
+  const guBytes = c.numLayers * 2 * H * C * 4;
+  const withQkv = budget > 0 && qkvBytes <= budget;
+  const withGu = withQkv && qkvBytes + guBytes <= budget;
+  const stack = (paths: string[], rows: number[], label: string, suffix: 'weight' | 'bias') => {
+    const total = rows.reduce((x, y) => x + y, 0);
+    const t = gpu.tensor(suffix === 'weight' ? [total, C] : [total], label);
+    let at = 0;
+    paths.forEach((path, i) => {
+      const src = (suffix === 'weight' ? merged?.get(path) : undefined) ?? model.w(`${path}.${suffix}`);
+      const n = rows[i] * (suffix === 'weight' ? C : 1);
+      gpu.copy(src, t, n, 0, at);
+      at += n;
+    });
+    if (suffix === 'weight') dropMerged(gpu, merged, paths);
+    return t;
+  };
+  const layers: FusedLayer[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    const att = ['q_proj', 'k_proj', 'v_proj'].map((m) => `model.layers.${l}.self_attn.${m}`);
+    const mlp = ['gate_proj', 'up_proj'].map((m) => `model.layers.${l}.mlp.${m}`);
+    layers.push({
+      qkv: withQkv ? stack(att, [QD, KVD, KVD], `model.layers.${l}.qkv_proj.weight (decode)`, 'weight') : null,
+      qkvBias: withQkv && c.attentionBias ? stack(att, [QD, KVD, KVD], `model.layers.${l}.qkv_proj.bias (decode)`, 'bias') : null,
+      gateUp: withGu ? stack(mlp, [H, H], `model.layers.${l}.gate_up_proj.weight (decode)`, 'weight') : null,
+    });
+  }
+  return layers;
+}
+
+function dropMerged(gpu: GpuRuntime, merged: Map<string, Tensor> | null, paths: string[]): void {
+  for (const p of paths) {
+    const t = merged?.get(p);
+    if (!t) continue;
+    gpu.release(t); // its copy into the stack is recorded already; later users are ordered after it
+    merged!.delete(p);
+  }
+}
 
 interface RowResult {
   tokens: number[];

@@ -11,16 +11,18 @@
 //     m  = rmsnorm(xm)           g = m Wg^T, u = m Wu^T (+lora)  (N, H)
 //     s  = silu(g) * u           x' = xm + s Wd^T (+lora)
 //   f = rmsnorm(x_L)             logits = f Wlm^T                (N, V)
+// Every residual add runs fused with the RMSNorm after it (xm with m, x' with the next layer's a or f).
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { matmul } from '../gpu/kernels/matmul';
 import { embeddingBackward, embeddingForward } from '../gpu/kernels/embedding';
 import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
-import { ropeBackward, ropeForward, ropeInvFreq, llama3InvFreq } from '../gpu/kernels/rope';
+import { ropeInvFreq, llama3InvFreq } from '../gpu/kernels/rope';
+import { ropeQkBackward, ropeQkForward, type RopeQkDims } from '../gpu/kernels/rope_qk';
 import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
 import { swigluBackward, swigluForward } from '../gpu/kernels/swiglu';
-import { residualAdd } from '../gpu/kernels/residual_add';
+import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
 import { dropoutBackward, dropoutForward, type DropoutMask } from '../gpu/kernels/dropout';
 import { formatBytes } from '../gpu/buffer_pool';
@@ -133,6 +135,10 @@ export class GpuTransformer {
     return this.config.tieWordEmbeddings ? this.w('model.embed_tokens.weight') : this.w('lm_head.weight');
   }
 
+  ropeDims(): RopeQkDims {
+    return { NH: this.config.numHeads, NKV: this.config.numKvHeads, HS: this.config.headDim };
+  }
+
   attentionDims(B: number, T: number): AttentionDims {
     const c = this.config;
     return { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim };
@@ -177,6 +183,14 @@ export class GpuTransformer {
       : null;
     let x = gpu.tensor([N, C], 'x0');
     embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'));
+    // Each residual add is fused with the RMSNorm that follows it (add_rmsnorm_forward.wgsl): the attention
+    // residual with post_attention_layernorm, the MLP residual with the next layer's input_layernorm (the
+    // final norm after the last layer). Only layer 0's input norm stands alone.
+    let a = gpu.tensor([N, C], 'model.layers.0.a');
+    let rstdA = gpu.tensor([N], 'model.layers.0.rstd_a');
+    rmsnormForward(gpu, a, rstdA, x, this.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
+    const f = gpu.tensor([N, C], 'final_norm');
+    const rstdF = gpu.tensor([N], 'rstd_final');
     const layers: LayerSaved[] = [];
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
@@ -187,9 +201,6 @@ export class GpuTransformer {
         if (r) loraH.set(m, r.h);
         if (r?.xd) loraX.set(m, r.xd);
       };
-      const a = gpu.tensor([N, C], `${p}.a`);
-      const rstdA = gpu.tensor([N], `${p}.rstd_a`);
-      rmsnormForward(gpu, a, rstdA, x, this.w(`${p}.input_layernorm.weight`), c.rmsNormEps);
       const q = gpu.tensor([N, QD], `${p}.q`);
       const k = gpu.tensor([N, KVD], `${p}.k`);
       const v = gpu.tensor([N, KVD], `${p}.v`);
@@ -198,8 +209,7 @@ export class GpuTransformer {
       lin(v, a, 'v_proj');
       const qr = gpu.tensor([N, QD], `${p}.qr`);
       const kr = gpu.tensor([N, KVD], `${p}.kr`);
-      ropeForward(gpu, qr, q, positions, this.invFreq, c.numHeads, c.headDim, c.ropeConvention);
-      ropeForward(gpu, kr, k, positions, this.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
+      ropeQkForward(gpu, qr, kr, q, k, positions, this.invFreq, this.ropeDims(), c.ropeConvention);
       gpu.release(q, k);
       const att = gpu.tensor([N, QD], `${p}.att`);
       const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
@@ -207,11 +217,10 @@ export class GpuTransformer {
       const o = gpu.tensor([N, C], `${p}.o`);
       lin(o, att, 'o_proj');
       const xm = gpu.tensor([N, C], `${p}.xm`);
-      residualAdd(gpu, xm, x, o);
-      gpu.release(o);
       const m = gpu.tensor([N, C], `${p}.m`);
       const rstdM = gpu.tensor([N], `${p}.rstd_m`);
-      rmsnormForward(gpu, m, rstdM, xm, this.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+      addRmsnormForward(gpu, xm, m, rstdM, x, o, this.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+      gpu.release(o);
       const g = gpu.tensor([N, H], `${p}.g`);
       const u = gpu.tensor([N, H], `${p}.u`);
       lin(g, m, 'gate_proj');
@@ -221,14 +230,17 @@ export class GpuTransformer {
       const d = gpu.tensor([N, C], `${p}.d`);
       lin(d, s, 'down_proj');
       const xOut = gpu.tensor([N, C], `${p}.out`);
-      residualAdd(gpu, xOut, xm, d);
+      const last = l === c.numLayers - 1;
+      const aNext = last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`);
+      const rstdNext = last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`);
+      const wNext = this.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`);
+      addRmsnormForward(gpu, xOut, aNext, rstdNext, xm, d, wNext, c.rmsNormEps);
       gpu.release(d);
       layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH, loraX });
       x = xOut;
+      a = aNext;
+      rstdA = rstdNext;
     }
-    const f = gpu.tensor([N, C], 'final_norm');
-    const rstdF = gpu.tensor([N], 'rstd_final');
-    rmsnormForward(gpu, f, rstdF, x, this.w('model.norm.weight'), c.rmsNormEps);
     return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora, dropout };
   }
 
@@ -257,6 +269,9 @@ export class GpuTransformer {
     const H = c.intermediateSize;
     const grad = (name: string) => fullGrads?.get(name) ?? null;
 
+    // dx is the residual stream's gradient. The forward's residual adds (fused into add_rmsnorm_forward)
+    // pass it through unchanged, so they have no backward pass: each rmsnormBackward adds its norm's share
+    // into dx from the saved h (xm, or the layer's output) and rstd.
     // LM head and final norm.
     const df = gpu.tensor([N, C], 'd_final_norm');
     matmul(gpu, df, dlogits, this.lmHead());
@@ -294,8 +309,7 @@ export class GpuTransformer {
       gpu.release(datt);
       const dq = gpu.tensor([N, QD], `${p}.dq`);
       const dk = gpu.tensor([N, KVD], `${p}.dk`);
-      ropeBackward(gpu, dq, dqr, act.positions, this.invFreq, c.numHeads, c.headDim, c.ropeConvention);
-      ropeBackward(gpu, dk, dkr, act.positions, this.invFreq, c.numKvHeads, c.headDim, c.ropeConvention);
+      ropeQkBackward(gpu, dq, dk, dqr, dkr, act.positions, this.invFreq, this.ropeDims(), c.ropeConvention);
       gpu.release(dqr, dkr);
       const da = gpu.tensor([N, C], `${p}.da`);
       this.linearBackward(da, dq, s.a, l, 'q_proj', act, s, fullGrads, false);

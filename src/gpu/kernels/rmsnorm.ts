@@ -42,18 +42,18 @@ const DWEIGHT_WG = 64;
  * barriers slowly: on SwiftShader 16 threads per row is 3x faster than 64 at N=2048, C=576, and 4 is
  * faster again (same run: 16x64 0.84 -> 0.10 ms, 384x64 4.9 -> 1.7 ms, 512x576 26.6 -> 10.9 ms; 1 thread
  * per row is slower than 4). */
-function rowOverrides(gpu: GpuRuntime): Record<string, number> {
+export function rowOverrides(gpu: GpuRuntime): Record<string, number> {
   return { WG: gpu.adapter.isSoftware ? 4 : 64 };
 }
 
 /** (N, C) of x: C is the last dimension, N the product of the others. */
-function rowsOf(x: Tensor): [number, number] {
+export function rowsOf(x: Tensor): [number, number] {
   if (x.shape.length < 1) throw new Error(`${x.label}: expected rows of length C, got ${shapeString(x)}`);
   const C = x.shape[x.shape.length - 1];
   return [C === 0 ? 0 : x.size / C, C];
 }
 
-function expectRstd(rstd: Tensor, N: number): void {
+export function expectRstd(rstd: Tensor, N: number): void {
   if (rstd.size !== N) throw new Error(`${rstd.label}: expected ${N} elements (one per row), got ${shapeString(rstd)}`);
 }
 

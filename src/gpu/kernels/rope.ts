@@ -26,7 +26,7 @@ const BACKWARD: KernelSpec = {
 const CONVENTION_CODE: Record<RopeConvention, number> = { interleaved: 0, half: 1 };
 
 /** Validates a rope call and returns its params {n_pairs, n_heads, head_dim, convention}. */
-function ropeParams(
+export function ropeParams(
   src: Tensor,
   dst: Tensor,
   positions: Tensor,

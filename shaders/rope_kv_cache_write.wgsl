@@ -1,0 +1,103 @@
+// RoPE of q and k plus both KV-cache writes of one decode step, in one dispatch (instead of two
+// rope_forward.wgsl and two kv_cache_write.wgsl dispatches). Input is the fused q/k/v projection's output:
+//   qkv: (B, QD + 2*KVD), each row [q (NH*HS) | k (NKV*HS) | v (NKV*HS)], QD = NH*HS, KVD = NKV*HS
+//   qr[b, :]                      = rope(q[b], positions[b])                 qr: (B, QD)
+//   k_cache[b, positions[b], :]   = rope(k[b], positions[b])                 k_cache, v_cache: (B, TMAX, KVD)
+//   v_cache[b, positions[b], :]   = v[b]                (cache writes skipped for positions[b] >= TMAX)
+// RoPE exactly as rope_forward.wgsl (same cos_sin, same arithmetic, so bit-for-bit equal); convention 0
+// 'interleaved' pairs (2i, 2i+1), 1 'half' pairs (i, i + HS/2). Inference only: no backward.
+// Overwrites qr and the addressed cache rows; leaves every other cache row as it was.
+// Bindings: 0 params {n_items, row_pairs, q_pairs, k_pairs, head_dim, convention, TMAX}; 1 qkv (read),
+// 2 positions (read, u32), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write).
+// Dispatch: ceil(B * row_pairs / WG) workgroups, split over x and y by grid(); one invocation per rotated
+// pair of q or k, or per two consecutive elements of v (row_pairs = (QD + 2*KVD) / 2).
+
+struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_dim: u32, convention: u32, TMAX: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> qkv: array<f32>;
+@group(0) @binding(2) var<storage, read> positions: array<u32>;
+@group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
+@group(0) @binding(4) var<storage, read_write> qr: array<f32>;
+@group(0) @binding(5) var<storage, read_write> k_cache: array<f32>;
+@group(0) @binding(6) var<storage, read_write> v_cache: array<f32>;
+
+override WG: u32 = 256u; // invocations per workgroup (the host picks 64 on software adapters)
+
+const INV_TWO_PI: f32 = 0.15915493667125702;
+const TWO_PI_A: f32 = 6.28125; // 8 significant bits: k * TWO_PI_A is exact for k < 2^16 (|angle| < 4e5)
+const TWO_PI_B: f32 = 0.0019353071693331003;
+const TWO_PI_C: f32 = 1.0253131677018246e-11;
+const TWO_OVER_PI: f32 = 0.6366197723675814;
+const HALF_PI_A: f32 = 1.5703125; // 8 significant bits
+const HALF_PI_B: f32 = 4.838267923332751e-4;
+const HALF_PI_C: f32 = 2.5632829192545615e-12;
+
+// (cos(a), sin(a)) to about 1 ulp for |a| < 4e5, from +, -, * only: builtin cos/sin promise just 2^-11
+// absolute error, and only within [-pi, pi] (SwiftShader's are off by 2e-4 there).
+fn cos_sin(a: f32) -> vec2f {
+  // a = 2 pi k + r, |r| <= pi (Cody-Waite: each k * part is exact or carries a tiny error)
+  let k = round(a * INV_TWO_PI);
+  let r = ((a - k * TWO_PI_A) - k * TWO_PI_B) - k * TWO_PI_C;
+  // r = j pi/2 + y, |y| <= pi/4, j in -2..2
+  let j = round(r * TWO_OVER_PI);
+  let y = ((r - j * HALF_PI_A) - j * HALF_PI_B) - j * HALF_PI_C;
+  // Cephes sinf/cosf minimax polynomials on [-pi/4, pi/4]
+  let z = y * y;
+  let s = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * y + y;
+  let c = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+  let q = (i32(j) + 4) % 4;
+  if (q == 0) { return vec2f(c, s); }
+  if (q == 1) { return vec2f(-s, c); }
+  if (q == 2) { return vec2f(-c, -s); }
+  return vec2f(s, -c);
+}
+
+// offsets of pair i's two channels within a head
+fn pair_offsets(i: u32) -> vec2u {
+  if (p.convention == 0u) { return vec2u(2u * i, 2u * i + 1u); }
+  return vec2u(i, i + p.head_dim / 2u);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let item = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (item >= p.n_items) { return; }
+  let b = item / p.row_pairs;
+  let j = item % p.row_pairs;
+  let QD = 2u * p.q_pairs;
+  let KVD = 2u * p.k_pairs;
+  let src = b * 2u * p.row_pairs; // start of row b of qkv
+  let pos = positions[b];
+  let cache_row = (b * p.TMAX + pos) * KVD;
+  if (j >= p.q_pairs + p.k_pairs) {
+    // v: a plain copy of two elements
+    if (pos >= p.TMAX) { return; }
+    let e = 2u * (j - p.q_pairs - p.k_pairs);
+    v_cache[cache_row + e] = qkv[src + QD + KVD + e];
+    v_cache[cache_row + e + 1u] = qkv[src + QD + KVD + e + 1u];
+    return;
+  }
+  let is_k = j >= p.q_pairs;
+  let jj = select(j, j - p.q_pairs, is_k);
+  let half_hs = p.head_dim / 2u;
+  let i = jj % half_hs;
+  let head_base = (jj / half_hs) * p.head_dim;
+  let off = pair_offsets(i);
+  let in_base = src + select(0u, QD, is_k) + head_base;
+  let cs = cos_sin(f32(pos) * inv_freq[i]);
+  let c = cs.x;
+  let s = cs.y;
+  let xa = qkv[in_base + off.x];
+  let xb = qkv[in_base + off.y];
+  let ya = xa * c - xb * s;
+  let yb = xa * s + xb * c;
+  if (is_k) {
+    if (pos >= p.TMAX) { return; }
+    k_cache[cache_row + head_base + off.x] = ya;
+    k_cache[cache_row + head_base + off.y] = yb;
+  } else {
+    qr[b * QD + head_base + off.x] = ya;
+    qr[b * QD + head_base + off.y] = yb;
+  }
+}

@@ -1,0 +1,73 @@
+// Host wrapper for rope_kv_cache_write.wgsl: one decode step's RoPE of q and k and both KV-cache writes
+// in one dispatch, reading the fused q/k/v projection's output.
+import code from '../../../shaders/rope_kv_cache_write.wgsl?raw';
+import { grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { expectShape, expectSize, type Tensor } from '../tensor';
+import type { RopeConvention } from './rope';
+import { elementwiseWorkgroupSize } from './residual_add';
+
+const KERNEL: KernelSpec = {
+  name: 'rope_kv_cache_write',
+  code,
+  buffers: ['read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
+  hasParams: true,
+};
+
+/** B rows (one token each), NH query heads, NKV kv heads of HS channels, caches of TMAX positions. */
+export interface RopeKvDims {
+  B: number;
+  NH: number;
+  NKV: number;
+  HS: number;
+  TMAX: number;
+}
+
+/** qkv (B, NH*HS + 2*NKV*HS), rows [q | k | v]: qr (B, NH*HS) = rope(q); kCache[b, positions[b]] = rope(k);
+ * vCache[b, positions[b]] = v (caches (B, TMAX, NKV*HS); writes at positions >= TMAX are skipped).
+ * positions (B) u32; invFreq (HS/2). The same values as two ropeForward and two kvCacheWrite calls. */
+export function ropeKvCacheWrite(
+  gpu: GpuRuntime,
+  qr: Tensor,
+  kCache: Tensor,
+  vCache: Tensor,
+  qkv: Tensor,
+  positions: Tensor,
+  invFreq: Tensor,
+  dims: RopeKvDims,
+  convention: RopeConvention,
+): void {
+  const { B, NH, NKV, HS, TMAX } = dims;
+  for (const [name, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`rope_kv_cache_write: ${name} = ${v} must be a positive integer`);
+  }
+  if (HS % 2 !== 0) throw new Error(`rope_kv_cache_write: head size HS = ${HS} must be even`);
+  if (convention !== 'interleaved' && convention !== 'half') {
+    throw new Error(`rope_kv_cache_write: unknown convention '${String(convention)}' (expected 'interleaved' or 'half')`);
+  }
+  const QD = NH * HS;
+  const KVD = NKV * HS;
+  expectShape(qkv, [B, QD + 2 * KVD], `rope_kv_cache_write: qkv (B, QD + 2*KVD) ${qkv.label}`);
+  expectShape(qr, [B, QD], `rope_kv_cache_write: qr (B, NH*HS) ${qr.label}`);
+  expectSize(kCache, B * TMAX * KVD, `rope_kv_cache_write: kCache (B, TMAX, NKV*HS) ${kCache.label}`);
+  expectSize(vCache, B * TMAX * KVD, `rope_kv_cache_write: vCache (B, TMAX, NKV*HS) ${vCache.label}`);
+  if (positions.dtype !== 'u32' || positions.size !== B) {
+    throw new Error(`rope_kv_cache_write: positions (${positions.label}) must be ${B} u32 values, got ${positions.size} ${positions.dtype}`);
+  }
+  expectShape(invFreq, [HS / 2], `rope_kv_cache_write: invFreq ${invFreq.label}`);
+  const outputs = [qr, kCache, vCache];
+  for (const o of outputs) {
+    for (const other of [qkv, positions, invFreq, ...outputs.filter((x) => x !== o)]) {
+      if (o.buffer === other.buffer) throw new Error(`rope_kv_cache_write: ${o.label} is also ${other.label}; outputs need their own tensors`);
+    }
+  }
+  const rowPairs = (QD + 2 * KVD) / 2;
+  const n = B * rowPairs;
+  const wg = elementwiseWorkgroupSize(gpu);
+  gpu.dispatch(KERNEL, {
+    buffers: [qkv, positions, invFreq, qr, kCache, vCache],
+    params: [n, rowPairs, QD / 2, KVD / 2, HS, convention === 'interleaved' ? 0 : 1, TMAX],
+    workgroups: grid(Math.ceil(n / wg)),
+    overrides: { WG: wg },
+  });
+}

@@ -1,0 +1,38 @@
+// CPU reference of rope_kv_cache_write.wgsl (same argument order as src/gpu/kernels/rope_kv_cache_write.ts):
+// the rope and KV-cache references applied to the slices of the fused q/k/v rows.
+import type { RopeConvention } from '../gpu/kernels/rope';
+import { ropeForward } from './rope';
+import { kvCacheWrite } from './attention';
+
+type Floats = Float32Array | Float64Array;
+
+export function ropeKvCacheWrite(
+  qr: Floats,
+  kCache: Floats,
+  vCache: Floats,
+  qkv: Floats,
+  positions: Uint32Array,
+  invFreq: Floats,
+  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number },
+  convention: RopeConvention,
+): void {
+  const { B, NH, NKV, HS, TMAX } = dims;
+  const QD = NH * HS;
+  const KVD = NKV * HS;
+  const W = QD + 2 * KVD;
+  const q = new Float64Array(B * QD);
+  const k = new Float64Array(B * KVD);
+  const v = new Float64Array(B * KVD);
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < QD; c++) q[b * QD + c] = qkv[b * W + c];
+    for (let c = 0; c < KVD; c++) {
+      k[b * KVD + c] = qkv[b * W + QD + c];
+      v[b * KVD + c] = qkv[b * W + QD + KVD + c];
+    }
+  }
+  const kr = new Float64Array(B * KVD);
+  ropeForward(qr, q, positions, invFreq, B, NH, HS, convention);
+  ropeForward(kr, k, positions, invFreq, B, NKV, HS, convention);
+  kvCacheWrite(kCache, kr, positions, { B, T: 1, NKV, HS, TMAX });
+  kvCacheWrite(vCache, v, positions, { B, T: 1, NKV, HS, TMAX });
+}

@@ -1,0 +1,52 @@
+// Decoding with fused projections (q/k/v and gate/up as one matmul each against stacked weight copies,
+// RoPE + both KV-cache writes in one dispatch, residual add + RMSNorm in one) gives the same tokens as the
+// separate projections, with LoRA merged in and with q/k/v biases, and leaves nothing allocated.
+import { describe, expect, test } from 'vitest';
+import { testGpu } from '../gpu';
+import { gpuTinyConfig as tinyConfig, randomWeights } from './tiny';
+import { GpuTransformer } from '../../src/model/transformer';
+import { LoraSet, type LoraModule } from '../../src/model/lora';
+import { generate, type GenerateOptions } from '../../src/model/generate';
+import { Rng, randn } from '../../src/util/random';
+import type { ModelConfig } from '../../src/model/config';
+
+const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+const CASES: [string, Partial<ModelConfig>][] = [
+  ['rotate-half, GQA, tied', { vocabSize: 29 }],
+  ['interleaved, MHA, untied, q/k/v bias', { vocabSize: 29, ropeConvention: 'interleaved', numKvHeads: 4, tieWordEmbeddings: false, attentionBias: true }],
+];
+
+describe('fused decode projections', () => {
+  for (const [name, over] of CASES) {
+    test(`same tokens as separate projections: ${name}`, async () => {
+      const gpu = await testGpu();
+      const c = tinyConfig(over);
+      const model = GpuTransformer.upload(gpu, c, randomWeights(c, 9));
+      const lora = new LoraSet(gpu, c, { r: 3, alpha: 6, targetModules: ALL, useRslora: false });
+      const rng = new Rng(10);
+      for (const p of lora.pairs.values()) {
+        gpu.write(p.A, randn(p.A.size, rng, 0.3));
+        gpu.write(p.B, randn(p.B.size, rng, 0.3));
+      }
+      const prompts = [[1, 3], [1, 7, 8, 2, 5, 6], [1, 9]];
+      const C = c.hiddenSize;
+      const qkvBytes = c.numLayers * (c.numHeads + 2 * c.numKvHeads) * c.headDim * C * 4;
+      const before = gpu.pool.stats.bytesInUse;
+      for (const withLora of [null, lora]) {
+        const run = (fusedWeightBudget: number, temperature: number) => {
+          const opts: GenerateOptions = { maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 5, stopIds: [], lora: withLora, fusedWeightBudget };
+          return generate(model, prompts, opts);
+        };
+        for (const temperature of [0, 1]) {
+          const separate = await run(0, temperature);
+          expect((await run(qkvBytes, temperature)).tokens, 'q/k/v fused only').toEqual(separate.tokens);
+          expect((await run(1e9, temperature)).tokens, 'q/k/v and gate/up fused').toEqual(separate.tokens);
+        }
+      }
+      expect(gpu.pool.stats.bytesInUse).toBe(before);
+      lora.release();
+      model.release();
+    });
+  }
+});
