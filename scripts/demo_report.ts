@@ -32,10 +32,18 @@ const { values: args } = parseArgs({
     /** another JSONL file of the same task instead of the demo dataset's */
     data: { type: 'string' },
     'no-png': { type: 'boolean', default: false },
+    /** draw curves.svg/curves.png again from an existing report.json in --out, without training */
+    'chart-only': { type: 'boolean', default: false },
     /** JSON object of config fields to change, e.g. '{"learning_rate": 0.001}' */
     override: { type: 'string' },
   },
 });
+
+if (args['chart-only']) {
+  const saved = JSON.parse(await readFile(join(args.out!, 'report.json'), 'utf8'));
+  await writeChart(saved, args.out!);
+  process.exit(0);
+}
 
 const ds = DEMO_DATASETS.find((d) => d.id === args.dataset);
 if (!ds) throw new Error(`unknown demo dataset ${args.dataset}; choose one of ${DEMO_DATASETS.map((d) => d.id).join(', ')}`);
@@ -122,20 +130,26 @@ console.log(`held-out pass@1 (${passLabel}): before ${pct(before['pass@1'])}, af
   `greedy ${pct(before.greedy)} → ${pct(after.greedy)}; ` +
   `wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${adapter}`);
 
-if (!args['no-png']) {
+if (!args['no-png']) await writeChart(report, args.out!);
+
+/** curves.svg and curves.png of a report (the SVG screenshotted in Chromium). */
+async function writeChart(r: typeof report, out: string): Promise<void> {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const c = r.config;
+  const ds = DEMO_DATASETS.find((d) => d.id === r.dataset.id);
   const svg = curvesSvg({
-    title: `GRPO on the built-in ${loaded.name} model (${(params / 1e6).toFixed(2)}M parameters): ${ds.name}`,
-    subtitle: `held-out pass@1 ${pct(before['pass@1'])} → ${pct(after['pass@1'])} in ${config.max_steps} steps ` +
-      `(${config.prompts_per_step} prompts × ${config.num_generations} completions per step, LoRA r=${config.lora_r}), ` +
-      `${(wall / 60).toFixed(1)} min on ${adapter.replace(/ \(max buffer.*\)$/, '')}`,
-    rewards: rewardCurve.map((r) => ({ step: r.step, reward: r.reward })),
-    passAt1: passCurve.map((p) => ({ step: p.step, pass: p['pass@1'] })),
-    passLabel,
-    ...(sampled ? { greedy: passCurve.map((p) => ({ step: p.step, pass: p.greedy })) } : {}),
-    rewardLabel: `mean reward (${config.reward_funcs.map((r) => r.name).join(' + ')}, 0 to 1)`,
+    title: `GRPO on the built-in ${r.model.name} model (${(r.model.parameters / 1e6).toFixed(2)}M parameters): ${ds?.name ?? r.dataset.id}`,
+    subtitle: `held-out pass@1 ${pct(r.before['pass@1'])} → ${pct(r.after['pass@1'])} in ${r.steps} steps ` +
+      `(${c.prompts_per_step} prompts × ${c.num_generations} completions per step, LoRA r=${c.lora_r}), ` +
+      `${(r.wall_time_s / 60).toFixed(1)} min on ${r.adapter.replace(/ \(max buffer.*\)$/, '')}`,
+    rewards: r.reward_curve.map((x) => ({ step: x.step, reward: x.reward })),
+    passAt1: r.pass_at_1_curve.map((p) => ({ step: p.step, pass: p['pass@1'] })),
+    passLabel: r.pass_at_1_decoding,
+    ...(r.pass_at_1_decoding !== 'greedy' ? { greedy: r.pass_at_1_curve.map((p) => ({ step: p.step, pass: p.greedy })) } : {}),
+    rewardLabel: `mean reward (${c.reward_funcs.map((f) => f.name).join(' + ')}, 0 to 1)`,
     smooth: 20,
   });
-  await writeFile(join(args.out!, 'curves.svg'), svg + '\n');
+  await writeFile(join(out, 'curves.svg'), svg + '\n');
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -143,9 +157,9 @@ if (!args['no-png']) {
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 520 } });
     await page.setContent(`<!doctype html><html><body style="margin:0">${svg}</body></html>`);
-    await page.screenshot({ path: join(args.out!, 'curves.png'), clip: { x: 0, y: 0, width: 1200, height: 520 } });
+    await page.screenshot({ path: join(out, 'curves.png'), clip: { x: 0, y: 0, width: 1200, height: 520 } });
   } finally {
     await browser.close();
   }
-  console.log(`wrote ${join(args.out!, 'report.json')}, curves.svg, curves.png`);
+  console.log(`wrote ${join(out, 'report.json')}, curves.svg, curves.png`);
 }

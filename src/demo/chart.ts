@@ -81,7 +81,8 @@ function polyline(points: [number, number][], color: string, width: number, opac
 
 function legend(x: number, y: number, items: { color: string; label: string; width: number; opacity?: number; dot?: boolean }[]): string {
   const out: string[] = [];
-  const w = 250;
+  // wide enough for the longest label (about 7 px per character at 13 px)
+  const w = legendWidth(items.map((it) => it.label));
   out.push(`<rect x="${x}" y="${y}" width="${w}" height="${items.length * 22 + 10}" fill="#fff" fill-opacity="0.9" stroke="#ccc"/>`);
   items.forEach((it, i) => {
     const cy = y + 16 + i * 22;
@@ -90,6 +91,10 @@ function legend(x: number, y: number, items: { color: string; label: string; wid
     out.push(`<text x="${x + 46}" y="${cy}" ${FONT} font-size="13" dominant-baseline="middle" fill="#222">${esc(it.label)}</text>`);
   });
   return out.join('\n');
+}
+
+function legendWidth(labels: string[]): number {
+  return Math.max(250, 56 + 7.2 * Math.max(...labels.map((l) => l.length)));
 }
 
 export function movingAverage(xs: number[], window: number): number[] {
@@ -133,7 +138,7 @@ export function curvesSvg(d: CurvesInput): string {
     axes(left),
     polyline(raw, '#7aa6d8', 1, 0.7),
     polyline(ma, '#1f4e9c', 2.5),
-    legend(left.x + left.w - 260, left.y + left.h - 62, [
+    legend(left.x + left.w - 10 - legendWidth([`moving average (${d.smooth} steps)`]), left.y + left.h - 62, [
       { color: '#7aa6d8', label: 'mean reward per step', width: 1, opacity: 0.7 },
       { color: '#1f4e9c', label: `moving average (${d.smooth} steps)`, width: 2.5 },
     ]),
@@ -146,7 +151,7 @@ export function curvesSvg(d: CurvesInput): string {
     last && last !== first
       ? `<text x="${sxR(last.step) - 8}" y="${syR(last.pass * 100) - 12}" ${FONT} font-size="13" font-weight="bold" text-anchor="end" fill="#c0392b">${(last.pass * 100).toFixed(0)}%</text>`
       : '',
-    legend(right.x + right.w - 260, right.y + right.h - (greedy.length ? 62 : 40), [
+    legend(right.x + right.w - 10 - legendWidth([`pass@1, ${d.passLabel}`]), right.y + right.h - (greedy.length ? 62 : 40), [
       { color: '#c0392b', label: `pass@1, ${d.passLabel}`, width: 2.5, dot: true },
       ...(greedy.length ? [{ color: '#8e8e8e', label: 'greedy decoding', width: 2 }] : []),
     ]),
