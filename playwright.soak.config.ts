@@ -10,6 +10,11 @@ export default defineConfig({
   testDir: 'soak',
   outputDir: 'test-results/soak',
   timeout: 60 * 60_000,
-  use: { ...base.use, baseURL: `http://localhost:${PORT}` },
+  use: {
+    ...base.use,
+    baseURL: `http://localhost:${PORT}`,
+    // window.gc(), so that the heap is measured after a collection rather than somewhere on its sawtooth
+    launchOptions: { ...base.use?.launchOptions, args: [...(base.use?.launchOptions?.args ?? []), '--js-flags=--expose-gc'] },
+  },
   webServer: { command: `npx vite preview --port ${PORT} --strictPort`, url: `http://localhost:${PORT}`, reuseExistingServer: false, timeout: 60_000 },
 });
