@@ -2,7 +2,7 @@
 // page: the built-in model, a demo dataset and the demo's default GRPO config (src/demo/builtin.ts).
 // Evaluates pass@1 on the eval split (decoded as the config's eval_temperature says: the demo samples at the
 // training temperature) and greedy accuracy before training and every --eval-every steps, then writes
-// docs/demo/report.json (before/after, reward and accuracy curves, steps, wall time, adapter) and
+// docs/demo/report.json (before/after, reward and accuracy curves, steps, wall time, adapter), config.json and
 // docs/demo/curves.png (the chart, rendered as SVG and screenshotted with Chromium).
 //
 //   node bin/run-ts.mjs scripts/demo_report.ts [--dataset addition] [--steps N] [--eval-every N] [--out docs/demo]
@@ -126,6 +126,8 @@ const report = {
 };
 await mkdir(args.out!, { recursive: true });
 await writeFile(join(args.out!, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+// the run's config as the command line reads it (npx grpo-playground train --config docs/demo/config.json)
+await writeFile(join(args.out!, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 console.log(`held-out pass@1 (${passLabel}): before ${pct(before['pass@1'])}, after ${after.step} steps ${pct(after['pass@1'])} (${report.lift_points >= 0 ? '+' : ''}${report.lift_points} points); ` +
   `greedy ${pct(before.greedy)} → ${pct(after.greedy)}; ` +
   `wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${adapter}`);
