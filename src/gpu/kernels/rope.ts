@@ -2,6 +2,7 @@
 // that compute their inverse frequencies (plain and Llama 3 scaled).
 import forwardCode from '../../../shaders/rope_forward.wgsl?raw';
 import backwardCode from '../../../shaders/rope_backward.wgsl?raw';
+import { withCosSin } from './rope_cos_sin';
 import { grid, type GpuRuntime } from '../runtime';
 import type { KernelSpec } from '../pipeline_cache';
 import { expectShape, shapeString, type Tensor } from '../tensor';
@@ -12,13 +13,13 @@ export type RopeConvention = 'interleaved' | 'half';
 
 const FORWARD: KernelSpec = {
   name: 'rope_forward',
-  code: forwardCode,
+  code: withCosSin(forwardCode),
   buffers: ['read', 'read', 'read', 'read_write'],
   hasParams: true,
 };
 const BACKWARD: KernelSpec = {
   name: 'rope_backward',
-  code: backwardCode,
+  code: withCosSin(backwardCode),
   buffers: ['read', 'read', 'read', 'read_write'],
   hasParams: true,
 };

@@ -1,6 +1,7 @@
 // Host wrapper for rope_kv_cache_write.wgsl: one decode step's RoPE of q and k and both KV-cache writes
 // in one dispatch, reading the fused q/k/v projection's output.
 import code from '../../../shaders/rope_kv_cache_write.wgsl?raw';
+import { withCosSin } from './rope_cos_sin';
 import { grid, type GpuRuntime } from '../runtime';
 import type { KernelSpec } from '../pipeline_cache';
 import { expectShape, expectSize, type Tensor } from '../tensor';
@@ -9,7 +10,7 @@ import { elementwiseWorkgroupSize } from './residual_add';
 
 const KERNEL: KernelSpec = {
   name: 'rope_kv_cache_write',
-  code,
+  code: withCosSin(code),
   buffers: ['read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
   hasParams: true,
 };

@@ -2,6 +2,7 @@
 // gradients) in one dispatch, bit-for-bit two ropeForward / ropeBackward calls.
 import forwardCode from '../../../shaders/rope_qk_forward.wgsl?raw';
 import backwardCode from '../../../shaders/rope_qk_backward.wgsl?raw';
+import { withCosSin } from './rope_cos_sin';
 import { grid, type GpuRuntime } from '../runtime';
 import type { KernelSpec } from '../pipeline_cache';
 import type { Tensor } from '../tensor';
@@ -9,8 +10,8 @@ import { ropeParams, type RopeConvention } from './rope';
 import { elementwiseWorkgroupSize } from './residual_add';
 
 const BUFFERS = ['read', 'read', 'read', 'read', 'read_write', 'read_write'] as const;
-const FORWARD: KernelSpec = { name: 'rope_qk_forward', code: forwardCode, buffers: BUFFERS, hasParams: true };
-const BACKWARD: KernelSpec = { name: 'rope_qk_backward', code: backwardCode, buffers: BUFFERS, hasParams: true };
+const FORWARD: KernelSpec = { name: 'rope_qk_forward', code: withCosSin(forwardCode), buffers: BUFFERS, hasParams: true };
+const BACKWARD: KernelSpec = { name: 'rope_qk_backward', code: withCosSin(backwardCode), buffers: BUFFERS, hasParams: true };
 
 /** Heads of q and of k, and the head size, of a ropeQk call. */
 export interface RopeQkDims {
