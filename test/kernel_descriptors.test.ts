@@ -1,0 +1,103 @@
+// Every kernel descriptor (src/gpu/kernel.ts) against its shader: the names, order and types of struct
+// Params, and the names, order and access of the storage bindings. Parses the WGSL the pipeline compiles
+// (snippets resolved), so a shader edited without its descriptor (or the reverse) fails here by name.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { defineKernel, isKernelDescriptor } from '../src/gpu/kernel';
+import type { GpuRuntime } from '../src/gpu/runtime';
+import type { Tensor } from '../src/gpu/tensor';
+import { resolveIncludes } from '../src/gpu/wgsl_snippets';
+import { descriptorProblems, headerProblems, parseWgslLayout } from './wgsl_layout';
+
+// Every exported descriptor of every host wrapper module.
+const modules = import.meta.glob(['../src/gpu/kernels/*.ts', '../src/bench/fma_ceiling.ts'], { eager: true });
+const unique = [
+  ...new Set(Object.values(modules).flatMap((mod) => Object.values(mod as Record<string, unknown>).filter(isKernelDescriptor))),
+];
+/** Shaders whose host wrapper still uses the untyped GpuRuntime.dispatch (shrinks to empty as they move). */
+const NOT_YET_CONVERTED = new Set<string>([
+  'adamw.wgsl', 'add_rmsnorm_forward.wgsl', 'attention_backward_dkv.wgsl', 'attention_backward_dq.wgsl', 'attention_decode.wgsl', 'attention_forward.wgsl', 'cross_entropy_backward.wgsl', 'cross_entropy_forward.wgsl', 'dropout_backward.wgsl', 'dropout_forward.wgsl', 'embedding_backward_accumulate.wgsl', 'embedding_backward_sort.wgsl', 'embedding_forward.wgsl', 'fma_ceiling.wgsl', 'grad_norm_final.wgsl', 'grad_norm_partial.wgsl', 'grpo_loss_backward.wgsl', 'grpo_loss_forward.wgsl', 'kv_cache_write.wgsl', 'logprob_gather_backward.wgsl', 'logprob_gather_forward.wgsl', 'lora_backward.wgsl', 'lora_forward.wgsl', 'lora_forward_reduce.wgsl', 'matmul.wgsl', 'matmul_scalar.wgsl', 'matmul_subgroup.wgsl', 'residual_add.wgsl', 'residual_add_inplace.wgsl', 'rmsnorm_backward.wgsl', 'rmsnorm_backward_dweight_partial.wgsl', 'rmsnorm_backward_dweight_reduce.wgsl', 'rmsnorm_forward.wgsl', 'sample.wgsl', 'swiglu_backward.wgsl', 'swiglu_forward.wgsl', 'swiglu_packed_forward.wgsl',
+]);
+const shaderFiles = readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && !NOT_YET_CONVERTED.has(f));
+
+describe('kernel descriptors', () => {
+  test('every shader under shaders/ has a descriptor whose source is that file', () => {
+    const named = new Set(unique.map((k) => `${k.name}.wgsl`));
+    expect(shaderFiles.filter((f) => !named.has(f))).toEqual([]);
+    for (const k of unique) {
+      expect(shaderFiles, `${k.name}: no shaders/${k.name}.wgsl`).toContain(`${k.name}.wgsl`);
+      expect(k.source === readFileSync(`shaders/${k.name}.wgsl`, 'utf8'), `${k.name}: source is not shaders/${k.name}.wgsl`).toBe(true);
+    }
+  });
+
+  test.each(unique.map((k) => [`${k.name}${k.entryPoint ? `:${k.entryPoint}` : ''}`, k] as const))('%s matches its shader', (_n, k) => {
+    expect(descriptorProblems(k)).toEqual([]);
+    expect(headerProblems(k)).toEqual([]);
+  });
+
+  test('the check fails when a shader and its descriptor disagree', () => {
+    const source = [
+      'struct Params { n: u32, eps: f32 }',
+      '@group(0) @binding(0) var<uniform> p: Params;',
+      '@group(0) @binding(1) var<storage, read> x: array<f32>;',
+      '@group(0) @binding(2) var<storage, read_write> y: array<f32>;',
+      '@compute @workgroup_size(1) fn main() { y[0] = x[0] * p.eps + f32(p.n); }',
+    ].join('\n');
+    const good = defineKernel({ name: 'probe', source, params: { n: 'u32', eps: 'f32' }, buffers: { x: 'read', y: 'read_write' } });
+    expect(descriptorProblems(good)).toEqual([]);
+    const wrongType = defineKernel({ name: 'probe', source, params: { n: 'u32', eps: 'u32' }, buffers: { x: 'read', y: 'read_write' } });
+    expect(descriptorProblems(wrongType)).toEqual([
+      'probe: struct Params is {n: u32, eps: f32} but the descriptor says {n: u32, eps: u32}',
+    ]);
+    const swapped = defineKernel({ name: 'probe', source, params: { eps: 'f32', n: 'u32' }, buffers: { x: 'read', y: 'read_write' } });
+    expect(descriptorProblems(swapped)).toHaveLength(1);
+    const missing = defineKernel({ name: 'probe', source, params: { n: 'u32' }, buffers: { x: 'read', y: 'read_write' } });
+    expect(descriptorProblems(missing)).toHaveLength(1);
+    const access = defineKernel({ name: 'probe', source, params: { n: 'u32', eps: 'f32' }, buffers: { x: 'read', y: 'read' } });
+    expect(descriptorProblems(access)).toEqual([
+      'probe: the shader binds [1 x (read), 2 y (read_write)] but the descriptor says [1 x (read), 2 y (read)]',
+    ]);
+    const renamed = defineKernel({ name: 'probe', source, params: { n: 'u32', eps: 'f32' }, buffers: { x: 'read', out: 'read_write' } });
+    expect(descriptorProblems(renamed)).toHaveLength(1);
+    const noParams = defineKernel({ name: 'probe', source, params: {}, buffers: { x: 'read', y: 'read_write' } });
+    expect(descriptorProblems(noParams)).toHaveLength(1);
+  });
+
+  test('the parser reads comments, multi-line structs and default access as WGSL does', () => {
+    const layout = parseWgslLayout([
+      '// struct Params { fake: u32 }',
+      'struct Params {',
+      '  a: u32,   // first',
+      '  b: f32,',
+      '}',
+      '/* @group(0) @binding(3) var<storage, read> ghost: array<f32>; */',
+      '@group(0) @binding(0) var<uniform> p: Params;',
+      '@group(0) @binding(1) var<storage> s: array<vec4f>;',
+    ].join('\n'));
+    expect(layout.params).toEqual([{ name: 'a', type: 'u32' }, { name: 'b', type: 'f32' }]);
+    expect(layout.bindings.map((b) => [b.binding, b.name, b.access])).toEqual([[0, 'p', ''], [1, 's', 'read']]);
+  });
+
+  test('snippets: every //#include resolves, each snippet once; an unknown name is refused', () => {
+    for (const k of unique) expect(k.spec.code).not.toMatch(/^\s*\/\/#include/m);
+    const twice = resolveIncludes('//#include rope_cos_sin\n//#include rope_cos_sin\nfn main() {}', 't');
+    expect(twice.match(/fn cos_sin/g)).toHaveLength(1);
+    expect(() => resolveIncludes('//#include no_such_thing\n', 'kernel_x')).toThrow(/kernel_x: \/\/#include no_such_thing: no such WGSL snippet/);
+  });
+});
+
+// Compile-time checks (tsc runs over test/): a misspelt or missing buffer or param does not typecheck.
+export function typeChecks(gpu: GpuRuntime, x: Tensor, y: Tensor): void {
+  const k = defineKernel({ name: 'probe', source: '', params: { n: 'u32', eps: 'f32' }, buffers: { x: 'read', y: 'read_write' } });
+  gpu.run(k, { x, y }, { n: 1, eps: 0.5 }, [1]);
+  // @ts-expect-error misspelt param
+  gpu.run(k, { x, y }, { n: 1, esp: 0.5 }, [1]);
+  // @ts-expect-error missing param
+  gpu.run(k, { x, y }, { n: 1 }, [1]);
+  // @ts-expect-error misspelt buffer
+  gpu.run(k, { x, z: y }, { n: 1, eps: 0.5 }, [1]);
+  // @ts-expect-error missing buffer
+  gpu.run(k, { x }, { n: 1, eps: 0.5 }, [1]);
+  // @ts-expect-error a param is a number, not a tensor
+  gpu.run(k, { x, y }, { n: x, eps: 0.5 }, [1]);
+}
