@@ -2,11 +2,19 @@
 // seeded Philox draw), without a readback.
 import code from '../../../shaders/sample.wgsl?raw';
 import { splitU64 } from '../../reference/philox';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, type Tensor } from '../tensor';
 
-const SAMPLE: KernelSpec = { name: 'sample', code, buffers: ['read', 'read_write'], hasParams: true };
+export const SAMPLE = defineKernel({
+  name: 'sample',
+  source: code,
+  params: {
+    B: 'u32', V: 'u32', greedy: 'u32', invTemp: 'f32', topK: 'u32', topP: 'f32', usePTop: 'u32',
+    seedLo: 'u32', seedHi: 'u32', ctrLo: 'u32', ctrHi: 'u32',
+  },
+  buffers: { logits: 'read', ids: 'read_write' },
+});
 
 export interface SampleOptions {
   /** 0: greedy (argmax, the lowest index on ties); > 0 divides the logits */
@@ -67,22 +75,23 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
   if (ids.dtype !== 'u32') throw new Error(`sample ids (${ids.label}): expected u32, got ${ids.dtype}`);
   const sp = sampleParams(opts);
   const topK = opts.topK > 0 && opts.topK < V ? opts.topK : 0;
-  gpu.dispatch(SAMPLE, {
-    buffers: [logits, ids],
-    params: [
+  gpu.run(
+    SAMPLE,
+    { logits, ids },
+    {
       B,
       V,
-      sp.greedy ? 1 : 0,
-      f32(sp.invTemp),
+      greedy: sp.greedy ? 1 : 0,
+      invTemp: sp.invTemp,
       topK,
-      f32(sp.topP),
-      sp.usePTop ? 1 : 0,
-      sp.seed[0],
-      sp.seed[1],
-      sp.counter[0],
-      sp.counter[1],
-    ],
-    workgroups: grid(B),
-    overrides: { WG: sampleWorkgroupSize(V) },
-  });
+      topP: sp.topP,
+      usePTop: sp.usePTop ? 1 : 0,
+      seedLo: sp.seed[0],
+      seedHi: sp.seed[1],
+      ctrLo: sp.counter[0],
+      ctrHi: sp.counter[1],
+    },
+    grid(B),
+    { WG: sampleWorkgroupSize(V) },
+  );
 }
