@@ -5,9 +5,13 @@
 // module scope, so where a snippet lands does not change the program.
 
 import ropeCosSin from '../../shaders/lib/rope_cos_sin.wgsl?raw';
+import philox from '../../shaders/lib/philox.wgsl?raw';
+import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
+  philox,
+  workgroup_sum: workgroupSum,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
