@@ -14,11 +14,8 @@ const modules = import.meta.glob(['../src/gpu/kernels/*.ts', '../src/bench/fma_c
 const unique = [
   ...new Set(Object.values(modules).flatMap((mod) => Object.values(mod as Record<string, unknown>).filter(isKernelDescriptor))),
 ];
-/** Shaders whose host wrapper still uses the untyped GpuRuntime.dispatch (shrinks to empty as they move). */
-const NOT_YET_CONVERTED = new Set<string>([
-  'matmul.wgsl', 'matmul_scalar.wgsl', 'matmul_subgroup.wgsl',
-]);
-const shaderFiles = readdirSync('shaders').filter((f) => f.endsWith('.wgsl') && !NOT_YET_CONVERTED.has(f));
+/** Kernel shaders (shaders/lib holds snippets, which are not kernels). */
+const shaderFiles = readdirSync('shaders').filter((f) => f.endsWith('.wgsl'));
 
 describe('kernel descriptors', () => {
   test('every shader under shaders/ has a descriptor whose source is that file', () => {
