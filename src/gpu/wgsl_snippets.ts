@@ -5,11 +5,15 @@
 // module scope, so where a snippet lands does not change the program.
 
 import ropeCosSin from '../../shaders/lib/rope_cos_sin.wgsl?raw';
+import matmulBlock8 from '../../shaders/lib/matmul_block8.wgsl?raw';
+import matmulVec4Common from '../../shaders/lib/matmul_vec4_common.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
+  matmul_block8: matmulBlock8,
+  matmul_vec4_common: matmulVec4Common,
   philox,
   workgroup_sum: workgroupSum,
 } as const satisfies Record<string, string>;
