@@ -9,33 +9,9 @@ import kvCacheWriteCode from '../../../shaders/kv_cache_write.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { atEntryPoint, defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import type { AttentionDims, DecodeDims, KvCacheDims } from '../../ops/attention';
 
-/** B batch rows, T positions, NH query heads, NKV kv heads (NH % NKV == 0), HS head size (a multiple of 4). */
-export interface AttentionDims {
-  B: number;
-  T: number;
-  NH: number;
-  NKV: number;
-  HS: number;
-}
-
-/** attentionDecode's dims: TMAX is the cache capacity (positions per batch row). */
-export interface DecodeDims {
-  B: number;
-  NH: number;
-  NKV: number;
-  HS: number;
-  TMAX: number;
-}
-
-/** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */
-export interface KvCacheDims {
-  B: number;
-  T: number;
-  NKV: number;
-  HS: number;
-  TMAX: number;
-}
+export type { AttentionDims, DecodeDims, KvCacheDims } from '../../ops/attention';
 
 const ATTENTION_PARAMS = { T: 'u32', NH: 'u32', NKV: 'u32', G: 'u32', scale: 'f32' } as const;
 export const ATTENTION_FORWARD = defineKernel({

@@ -5,6 +5,9 @@ import bwdCode from '../../../shaders/dropout_backward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import { validateDropoutMask, type DropoutMask } from '../../ops/dropout';
+
+export type { DropoutMask } from '../../ops/dropout';
 
 const DROPOUT_PARAMS = { n: 'u32', p: 'f32', seed: 'u32', counter: 'u32' } as const;
 export const DROPOUT_FORWARD = defineKernel({
@@ -20,30 +23,16 @@ export const DROPOUT_BACKWARD = defineKernel({
   buffers: { dout: 'read', dx: 'read_write' },
 });
 
-export interface DropoutMask {
-  /** probability of dropping an element, in [0, 1) */
-  p: number;
-  seed: number;
-  counter: number;
-}
-
-function check(m: DropoutMask): void {
-  if (!(m.p >= 0 && m.p < 1)) throw new Error(`dropout probability must be in [0, 1), got ${m.p}`);
-  for (const [k, v] of [['seed', m.seed], ['counter', m.counter]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`dropout ${k} must be a u32, got ${v}`);
-  }
-}
-
 /** out = dropout(x) (overwrites). */
 export function dropoutForward(gpu: GpuRuntime, out: Tensor, x: Tensor, mask: DropoutMask): void {
-  check(mask);
+  validateDropoutMask(mask);
   expectSize(out, x.size);
   gpu.run(DROPOUT_FORWARD, { x, out }, { n: x.size, p: mask.p, seed: mask.seed, counter: mask.counter }, grid(Math.ceil(x.size / 256)));
 }
 
 /** dx += mask * dout / (1 - p). */
 export function dropoutBackward(gpu: GpuRuntime, dx: Tensor, dout: Tensor, mask: DropoutMask): void {
-  check(mask);
+  validateDropoutMask(mask);
   expectSize(dx, dout.size);
   gpu.run(DROPOUT_BACKWARD, { dout, dx }, { n: dout.size, p: mask.p, seed: mask.seed, counter: mask.counter }, grid(Math.ceil(dout.size / 256)));
 }

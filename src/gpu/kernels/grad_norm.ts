@@ -5,6 +5,9 @@ import finalCode from '../../../shaders/grad_norm_final.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import { clipsAt } from '../../ops/grad_norm';
+
+export { clipsAt } from '../../ops/grad_norm';
 
 export const GRAD_NORM_PARTIAL = defineKernel({
   name: 'grad_norm_partial',
@@ -23,11 +26,6 @@ const PARTIAL_WG = 256;
 const PARTIAL_ITEMS = 16;
 /** Elements one grad_norm_partial workgroup sums: WG invocations x ITEMS each. */
 export const GRAD_NORM_CHUNK = PARTIAL_WG * PARTIAL_ITEMS;
-
-/** Whether maxNorm asks for clipping: maxNorm <= 0, Infinity (or beyond f32) and NaN mean no clipping. */
-export function clipsAt(maxNorm: number): boolean {
-  return maxNorm > 0 && Number.isFinite(Math.fround(maxNorm));
-}
 
 /**
  * Global gradient norm with clipping factor. run() writes out = [norm, clipScale] (f32), clipScale =

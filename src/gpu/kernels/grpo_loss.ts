@@ -4,6 +4,9 @@ import bwdCode from '../../../shaders/grpo_loss_backward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import type { GrpoLossParams } from '../../ops/grpo_loss';
+
+export type { GrpoLossParams } from '../../ops/grpo_loss';
 
 const GRPO_LOSS_PARAMS = { n: 'u32', eps: 'f32', eps_high: 'f32', beta: 'f32' } as const;
 export const GRPO_LOSS_FORWARD = defineKernel({
@@ -18,12 +21,6 @@ export const GRPO_LOSS_BACKWARD = defineKernel({
   params: GRPO_LOSS_PARAMS,
   buffers: { logp: 'read', old_logp: 'read', ref_logp: 'read', adv: 'read', weight: 'read', dlogp: 'read_write' },
 });
-
-export interface GrpoLossParams {
-  epsilon: number;
-  epsilonHigh: number;
-  beta: number;
-}
 
 /** out (4, N) = [loss | kl | ratio | clip flag] per token. oldLogp null: rho = 1 (one iteration); refLogp null: beta must be 0. */
 export function grpoLossForward(

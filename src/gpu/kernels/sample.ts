@@ -1,10 +1,12 @@
 // Host wrapper for sample.wgsl: one token per row of logits (greedy, or temperature + top-k + top-p with a
 // seeded Philox draw), without a readback.
 import code from '../../../shaders/sample.wgsl?raw';
-import { splitU64 } from '../../reference/philox';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, type Tensor } from '../tensor';
+import { sampleParams, type SampleOptions } from '../../ops/sample';
+
+export { sampleParams, type SampleOptions } from '../../ops/sample';
 
 export const SAMPLE = defineKernel({
   name: 'sample',
@@ -15,46 +17,6 @@ export const SAMPLE = defineKernel({
   },
   buffers: { logits: 'read', ids: 'read_write' },
 });
-
-export interface SampleOptions {
-  /** 0: greedy (argmax, the lowest index on ties); > 0 divides the logits */
-  temperature: number;
-  /** keep the topK largest logits (ties at the threshold all kept); <= 0 or >= V keeps all */
-  topK: number;
-  /** keep the smallest set of most likely tokens whose probability reaches topP; >= 1 keeps all; must be > 0 */
-  topP: number;
-  /** generator key: an integer in [0, 2^53) */
-  seed: number;
-  /** generator counter (e.g. the decoding step): an integer in [0, 2^53); rows are told apart by their index */
-  counter: number;
-}
-
-/** Validates the options; returns the f32 uniform values shared by the GPU wrapper and the CPU reference. */
-export function sampleParams(opts: SampleOptions): {
-  greedy: boolean;
-  invTemp: number;
-  topP: number;
-  usePTop: boolean;
-  seed: [number, number];
-  counter: [number, number];
-} {
-  const { temperature, topK, topP } = opts;
-  if (!Number.isFinite(temperature) || temperature < 0) {
-    throw new Error(`sample: temperature must be finite and >= 0 (0 = greedy), got ${temperature}`);
-  }
-  const invTemp = temperature > 0 ? Math.fround(1 / temperature) : 0;
-  if (temperature > 0 && !Number.isFinite(invTemp)) throw new Error(`sample: temperature ${temperature} is too small`);
-  if (!Number.isInteger(topK)) throw new Error(`sample: topK must be an integer (<= 0 = all), got ${topK}`);
-  if (!(topP > 0)) throw new Error(`sample: topP must be > 0 (>= 1 = all), got ${topP}`);
-  return {
-    greedy: temperature === 0,
-    invTemp,
-    topP: Math.fround(Math.min(topP, 1)),
-    usePTop: topP < 1,
-    seed: splitU64(opts.seed, 'sample: seed'),
-    counter: splitU64(opts.counter, 'sample: counter'),
-  };
-}
 
 /** Invocations per row: about 8 logits each, a power of two in [16, 256] (sample.wgsl's two-level
  * reductions need 16). Small rows get small workgroups: every pass ends in workgroup barriers, and on
