@@ -3,7 +3,7 @@
 // (snippets resolved), so a shader edited without its descriptor (or the reverse) fails here by name.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { defineKernel, isKernelDescriptor } from '../src/gpu/kernel';
+import { defineKernel, encodeParams, isKernelDescriptor, orderBuffers } from '../src/gpu/kernel';
 import type { GpuRuntime } from '../src/gpu/runtime';
 import type { Tensor } from '../src/gpu/tensor';
 import { resolveIncludes } from '../src/gpu/wgsl_snippets';
@@ -58,6 +58,18 @@ describe('kernel descriptors', () => {
     expect(descriptorProblems(renamed)).toHaveLength(1);
     const noParams = defineKernel({ name: 'probe', source, params: {}, buffers: { x: 'read', y: 'read_write' } });
     expect(descriptorProblems(noParams)).toHaveLength(1);
+  });
+
+  test('params are stored by their declared type, and a bad or missing value is refused by name', () => {
+    const k = defineKernel({ name: 'probe', source: '', params: { n: 'u32', eps: 'f32', off: 'i32' }, buffers: { x: 'read' } });
+    expect(encodeParams(k, { eps: 0.5, off: -3, n: 7 })).toEqual([7, { f32: 0.5 }, { i32: -3 }]);
+    expect(() => encodeParams(k, { n: 1.5, eps: 0, off: 0 })).toThrow('probe: param n = 1.5 is not a u32');
+    expect(() => encodeParams(k, { n: -1, eps: 0, off: 0 })).toThrow('probe: param n = -1 is not a u32');
+    expect(() => encodeParams(k, { n: 1, eps: 0, off: 2 ** 31 })).toThrow('probe: param off = 2147483648 is not an i32');
+    expect(() => encodeParams(k, { n: 1, eps: 0 } as never)).toThrow('probe: param off is missing');
+    expect(() => orderBuffers(k, {} as never)).toThrow('probe: buffer x is missing');
+    expect(k.spec.hasParams).toBe(true);
+    expect(k.spec.buffers).toEqual(['read']);
   });
 
   test('the parser reads comments, multi-line structs and default access as WGSL does', () => {
