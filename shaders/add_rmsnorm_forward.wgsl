@@ -11,7 +11,7 @@
 // Bindings: 0 params {n_rows, C, eps}; 1 a (read), 2 b (read), 3 weight (read), 4 h (write),
 // 5 out (write), 6 rstd (write).
 // Dispatch: N workgroups, split over x and y by grid(); WG (a power of two) threads stride over C, then a
-// tree reduction in workgroup memory.
+// tree reduction in workgroup memory (workgroup_sum, shaders/lib/workgroup_sum.wgsl).
 
 struct Params { n_rows: u32, C: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -24,7 +24,7 @@ struct Params { n_rows: u32, C: u32, eps: f32 }
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
 
 override WG: u32 = 64u;
-var<workgroup> partial: array<f32, WG>;
+//#include workgroup_sum
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -38,13 +38,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     h[base + c] = v;
     ss += v * v;
   }
-  partial[lid] = ss;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let r = 1.0 / sqrt(partial[0] / f32(C) + p.eps);
+  let total = workgroup_sum(lid, ss);
+  let r = 1.0 / sqrt(total / f32(C) + p.eps);
   if (lid == 0u) { rstd[row] = r; }
   for (var c = lid; c < C; c += WG) {
     // recomputed rather than read back from h: the same f32 sum, without a read of a just-written buffer

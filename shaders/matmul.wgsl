@@ -13,87 +13,15 @@
 // the last row / column (out[i, j] only ever uses row i of op(a) and column j of op(b), so what those
 // reads return only reaches results that are never stored; the clamp keeps every read inside its matrix).
 // Bindings: 0 params; 1 a (read), 2 b (read), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
+// Params, bindings, the 8x8 block and the stores are shaders/lib/matmul_vec4_common.wgsl (shared with
+// matmul_subgroup.wgsl); this file is the way main() reads a.
 // Dispatch: workgroups of 64 = wg_x (4, 8 or 16) across N by 64 / wg_x across M, each invocation an 8x8
 //   block: (ceil(N / (8 * wg_x)), Y, Z) with Y * Z >= tiles_m * Bt (split by grid()), where
 //   tiles_m = ceil(M / (8 * 64 / wg_x)); workgroup y + z * nwg.y is row tile (i % tiles_m) of batch (i / tiles_m).
 // Overwrites out, or accumulates (+=) into it when accumulate = 1. Saves nothing for backward: the
 // backward of a matmul is two matmuls (see src/reference/matmul.ts matmulBackward).
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  batches: u32,
-  tiles_m: u32,
-  wg_x: u32,
-  stride_a: u32,
-  stride_b: u32,
-  stride_c: u32,
-  alpha: f32,
-  accumulate: u32,
-  has_bias: u32,
-}
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4f>;
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
-
-// Accumulators: row i of the block is c_i (columns 0..3) and d_i (columns 4..7).
-var<private> c0: vec4f; var<private> c1: vec4f; var<private> c2: vec4f; var<private> c3: vec4f;
-var<private> c4: vec4f; var<private> c5: vec4f; var<private> c6: vec4f; var<private> c7: vec4f;
-var<private> d0: vec4f; var<private> d1: vec4f; var<private> d2: vec4f; var<private> d3: vec4f;
-var<private> d4: vec4f; var<private> d5: vec4f; var<private> d6: vec4f; var<private> d7: vec4f;
-
-// acc + m * v, written as fma chains (SwiftShader runs `m * v` at half this speed)
-fn mv(m: mat4x4f, v: vec4f, acc: vec4f) -> vec4f {
-  return fma(m[3], vec4f(v.w), fma(m[2], vec4f(v.z), fma(m[1], vec4f(v.y), fma(m[0], vec4f(v.x), acc))));
-}
-
-// Four steps of k. alo[i] / ahi[i]: op(a) row i / i + 4 at k..k+3; blo[q] / bhi[q]: op(b) row k + q,
-// columns 0..3 / 4..7 of the block.
-fn block4(alo: mat4x4f, ahi: mat4x4f, blo: mat4x4f, bhi: mat4x4f) {
-  c0 = mv(blo, alo[0], c0); d0 = mv(bhi, alo[0], d0);
-  c1 = mv(blo, alo[1], c1); d1 = mv(bhi, alo[1], d1);
-  c2 = mv(blo, alo[2], c2); d2 = mv(bhi, alo[2], d2);
-  c3 = mv(blo, alo[3], c3); d3 = mv(bhi, alo[3], d3);
-  c4 = mv(blo, ahi[0], c4); d4 = mv(bhi, ahi[0], d4);
-  c5 = mv(blo, ahi[1], c5); d5 = mv(bhi, ahi[1], d5);
-  c6 = mv(blo, ahi[2], c6); d6 = mv(bhi, ahi[2], d6);
-  c7 = mv(blo, ahi[3], c7); d7 = mv(bhi, ahi[3], d7);
-}
-
-// One step of k: alo / ahi hold op(a) rows 0..3 / 4..7 of the block, blo / bhi op(b) columns 0..3 / 4..7.
-fn rank1(alo: vec4f, ahi: vec4f, blo: vec4f, bhi: vec4f) {
-  c0 = fma(vec4f(alo.x), blo, c0); d0 = fma(vec4f(alo.x), bhi, d0);
-  c1 = fma(vec4f(alo.y), blo, c1); d1 = fma(vec4f(alo.y), bhi, d1);
-  c2 = fma(vec4f(alo.z), blo, c2); d2 = fma(vec4f(alo.z), bhi, d2);
-  c3 = fma(vec4f(alo.w), blo, c3); d3 = fma(vec4f(alo.w), bhi, d3);
-  c4 = fma(vec4f(ahi.x), blo, c4); d4 = fma(vec4f(ahi.x), bhi, d4);
-  c5 = fma(vec4f(ahi.y), blo, c5); d5 = fma(vec4f(ahi.y), bhi, d5);
-  c6 = fma(vec4f(ahi.z), blo, c6); d6 = fma(vec4f(ahi.z), bhi, d6);
-  c7 = fma(vec4f(ahi.w), blo, c7); d7 = fma(vec4f(ahi.w), bhi, d7);
-}
-
-// out[o] (= vec4 column cv of its row) = alpha * v + bias (+ out[o])
-fn put(o: u32, cv: u32, v: vec4f) {
-  var r = p.alpha * v;
-  if (p.has_bias != 0u) { r += bias[cv]; }
-  if (p.accumulate != 0u) { r += out[o]; }
-  out[o] = r;
-}
-
-fn store_row(out_off: u32, r: u32, col: u32, c: vec4f, d: vec4f) {
-  if (r >= p.M) { return; }
-  let cv = col / 4u;
-  let o = out_off + r * (p.N / 4u) + cv;
-  put(o, cv, c);
-  if (col + 4u < p.N) { put(o + 1u, cv + 1u, d); }
-}
+//#include matmul_vec4_common
 
 // 64 invocations, laid out as wg_x across N by 64 / wg_x across M (a uniform, so that one pipeline
 // serves every shape).

@@ -7,7 +7,8 @@
 //          (b stored (Bt, K, N): b_ks = N, b_cs = 1; stored (Bt, N, K), transposed: b_ks = 1, b_cs = K)
 //   out: (Bt, M, N), batch stride stride_c; bias: (N), added to every row
 // A batch stride of 0 shares one matrix across the batch. All strides are in elements.
-// Each invocation computes an 8x8 block of out in 16 vec4 accumulators (as matmul.wgsl) from scalar reads.
+// Each invocation computes an 8x8 block of out in 16 vec4 accumulators (shaders/lib/matmul_block8.wgsl,
+// as matmul.wgsl) from scalar reads.
 // Edge blocks skip the stores of rows / columns past the edge and clamp their reads to the last row / column
 // (results from those reads are never stored; the clamp keeps every read inside its matrix).
 // Bindings: 0 params; 1 a (read), 2 b (read), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
@@ -42,23 +43,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-// Accumulators: row i of the block is c_i (columns 0..3) and d_i (columns 4..7).
-var<private> c0: vec4f; var<private> c1: vec4f; var<private> c2: vec4f; var<private> c3: vec4f;
-var<private> c4: vec4f; var<private> c5: vec4f; var<private> c6: vec4f; var<private> c7: vec4f;
-var<private> d0: vec4f; var<private> d1: vec4f; var<private> d2: vec4f; var<private> d3: vec4f;
-var<private> d4: vec4f; var<private> d5: vec4f; var<private> d6: vec4f; var<private> d7: vec4f;
-
-// One step of k: alo / ahi hold op(a) rows 0..3 / 4..7 of the block, blo / bhi op(b) columns 0..3 / 4..7.
-fn rank1(alo: vec4f, ahi: vec4f, blo: vec4f, bhi: vec4f) {
-  c0 = fma(vec4f(alo.x), blo, c0); d0 = fma(vec4f(alo.x), bhi, d0);
-  c1 = fma(vec4f(alo.y), blo, c1); d1 = fma(vec4f(alo.y), bhi, d1);
-  c2 = fma(vec4f(alo.z), blo, c2); d2 = fma(vec4f(alo.z), bhi, d2);
-  c3 = fma(vec4f(alo.w), blo, c3); d3 = fma(vec4f(alo.w), bhi, d3);
-  c4 = fma(vec4f(ahi.x), blo, c4); d4 = fma(vec4f(ahi.x), bhi, d4);
-  c5 = fma(vec4f(ahi.y), blo, c5); d5 = fma(vec4f(ahi.y), bhi, d5);
-  c6 = fma(vec4f(ahi.z), blo, c6); d6 = fma(vec4f(ahi.z), bhi, d6);
-  c7 = fma(vec4f(ahi.w), blo, c7); d7 = fma(vec4f(ahi.w), bhi, d7);
-}
+//#include matmul_block8
 
 // out[o] (column j of its row) = alpha * v + bias[j] (+ out[o])
 fn put(o: u32, j: u32, v: f32) {

@@ -1,3 +1,5 @@
+// UNFUSED REFERENCE: production dispatches add_rmsnorm_forward instead (residual add and RMSNorm in one
+// dispatch); this kernel is kept as what that is checked against (src/selftest), not called by src/model.
 // Residual add (elementwise). Its backward is the identity (dout flows to both inputs), so it has no
 // _backward file; gradient sums use residual_add_inplace.wgsl.
 //   out[i] = a[i] + b[i]           a, b, out: (N)

@@ -1,3 +1,5 @@
+// UNFUSED REFERENCE: production dispatches rmsnorm_backward instead (it accumulates into the residual
+// stream's gradient); this kernel is kept as a checked reference (src/selftest), not called by src/model.
 // In-place accumulate: acc[i] += b[i]. Used for residual streams and for summing gradients that reach
 // one tensor along several paths (deterministic: each element is written by one invocation).
 //   b, acc: (N)

@@ -6,7 +6,7 @@
 // rmsnorm_backward_dweight_partial + rmsnorm_backward_dweight_reduce.
 // Bindings: 0 params {n_rows, C}; 1 dout (read), 2 x (read), 3 weight (read), 4 rstd (read), 5 dx (read_write).
 // Dispatch: N workgroups, split over x and y by grid(); WG (a power of two) threads stride over C, then a
-// tree reduction in workgroup memory.
+// tree reduction in workgroup memory (workgroup_sum, shaders/lib/workgroup_sum.wgsl).
 
 struct Params { n_rows: u32, C: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,7 +18,7 @@ struct Params { n_rows: u32, C: u32 }
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
 override WG: u32 = 64u;
-var<workgroup> partial: array<f32, WG>;
+//#include workgroup_sum
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -30,14 +30,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < C; c += WG) {
     sum_gwx += dout[base + c] * weight[c] * x[base + c];
   }
-  partial[lid] = sum_gwx;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(lid, sum_gwx);
   let r = rstd[row];
-  let k = r * r * r * partial[0] / f32(C);
+  let k = r * r * r * total / f32(C);
   for (var c = lid; c < C; c += WG) {
     let i = base + c;
     dx[i] = dx[i] + (r * weight[c] * dout[i] - k * x[i]);

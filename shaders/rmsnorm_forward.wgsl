@@ -5,7 +5,7 @@
 // Saves rstd for backward. Overwrites out and rstd.
 // Bindings: 0 params {n_rows, C, eps}; 1 x (read), 2 weight (read), 3 out (write), 4 rstd (write).
 // Dispatch: N workgroups, split over x and y by grid(); WG (a power of two) threads stride over C, then a
-// tree reduction in workgroup memory.
+// tree reduction in workgroup memory (workgroup_sum, shaders/lib/workgroup_sum.wgsl).
 
 struct Params { n_rows: u32, C: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -16,7 +16,7 @@ struct Params { n_rows: u32, C: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
 
 override WG: u32 = 64u;
-var<workgroup> partial: array<f32, WG>;
+//#include workgroup_sum
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -29,13 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v = x[base + c];
     ss += v * v;
   }
-  partial[lid] = ss;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let r = 1.0 / sqrt(partial[0] / f32(C) + p.eps);
+  let total = workgroup_sum(lid, ss);
+  let r = 1.0 / sqrt(total / f32(C) + p.eps);
   if (lid == 0u) { rstd[row] = r; }
   for (var c = lid; c < C; c += WG) {
     out[base + c] = (x[base + c] * r) * weight[c];

@@ -1,3 +1,5 @@
+// UNFUSED REFERENCE: production dispatches rope_qk_backward instead; this kernel is kept as what those
+// are checked against bit for bit (src/selftest), and is not called by src/model.
 // Rotary position embedding, backward: the transposed rotation (rotation by -angle) applied to dout.
 // Pair i of a head (i < HS/2), angle = f32(positions[n]) * inv_freq[i]:
 //   dx[a] =  dout[a] * cos(angle) + dout[b] * sin(angle)
@@ -9,6 +11,8 @@
 // 3 inv_freq (read), 4 dx (write).
 // Dispatch: ceil(N*NH*HS/2 / 256) workgroups (one invocation per pair), split over x and y by grid().
 
+//#include rope_cos_sin
+
 struct Params { n_pairs: u32, n_heads: u32, head_dim: u32, convention: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -16,8 +20,6 @@ struct Params { n_pairs: u32, n_heads: u32, head_dim: u32, convention: u32 }
 @group(0) @binding(2) var<storage, read> positions: array<u32>;
 @group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
-
-// cos_sin(a): shaders/rope_cos_sin.wgsl, prepended by the host wrapper
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -1,3 +1,5 @@
+// UNFUSED REFERENCE: production dispatches rope_qk_forward and rope_kv_cache_write instead; this kernel is kept as what those
+// are checked against bit for bit (src/selftest), and is not called by src/model.
 // Rotary position embedding, forward. Rows are tokens; each row holds NH heads of HS channels.
 // Pair i of a head (i < HS/2) rotates by angle = f32(positions[n]) * inv_freq[i]:
 //   out[a] = x[a] * cos(angle) - x[b] * sin(angle)
@@ -11,6 +13,8 @@
 // 3 inv_freq (read), 4 out (write).
 // Dispatch: ceil(N*NH*HS/2 / 256) workgroups (one invocation per pair), split over x and y by grid().
 
+//#include rope_cos_sin
+
 struct Params { n_pairs: u32, n_heads: u32, head_dim: u32, convention: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -18,8 +22,6 @@ struct Params { n_pairs: u32, n_heads: u32, head_dim: u32, convention: u32 }
 @group(0) @binding(2) var<storage, read> positions: array<u32>;
 @group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-
-// cos_sin(a): shaders/rope_cos_sin.wgsl, prepended by the host wrapper
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

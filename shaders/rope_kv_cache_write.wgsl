@@ -12,6 +12,8 @@
 // Dispatch: ceil(B * row_pairs / WG) workgroups, split over x and y by grid(); one invocation per rotated
 // pair of q or k, or per two consecutive elements of v (row_pairs = (QD + 2*KVD) / 2).
 
+//#include rope_cos_sin
+
 struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_dim: u32, convention: u32, TMAX: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -24,7 +26,6 @@ struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_d
 
 override WG: u32 = 256u; // invocations per workgroup (the host picks 64 on software adapters)
 
-// cos_sin(a): shaders/rope_cos_sin.wgsl, prepended by the host wrapper
 
 // offsets of pair i's two channels within a head
 fn pair_offsets(i: u32) -> vec2u {

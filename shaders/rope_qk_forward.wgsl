@@ -12,6 +12,8 @@
 // Dispatch: ceil((q_pairs + k_pairs) / WG) workgroups, split over x and y by grid(); invocations below
 // q_pairs rotate a pair of q, the rest a pair of k.
 
+//#include rope_cos_sin
+
 struct Params { q_pairs: u32, k_pairs: u32, n_q_heads: u32, n_k_heads: u32, head_dim: u32, convention: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -24,7 +26,6 @@ struct Params { q_pairs: u32, k_pairs: u32, n_q_heads: u32, n_k_heads: u32, head
 
 override WG: u32 = 256u; // invocations per workgroup (the host picks 64 on software adapters)
 
-// cos_sin(a): shaders/rope_cos_sin.wgsl, prepended by the host wrapper
 
 fn src_val(is_k: bool, idx: u32) -> f32 {
   if (is_k) { return k[idx]; }

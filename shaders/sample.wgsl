@@ -17,7 +17,8 @@
 // chunks per invocation, scans the chunk sums across the workgroup, and the invocation whose range holds
 // the target walks its chunk. Every sum has a fixed order: results are deterministic. Counts are summed as
 // f32, exact because V < 2^24.
-// src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript.
+// src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript (Philox's WGSL is
+// shaders/lib/philox.wgsl).
 // Bindings: 0 params; 1 logits (read), 2 ids (read_write).
 // Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
 
@@ -62,34 +63,9 @@ fn value_of(k: u32) -> f32 {
   return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
 }
 
-// ---- Philox4x32-10 ----
+// ---- Philox4x32-10: mulhi32, philox4x32 ----
 
-fn mulhi32(a: u32, b: u32) -> u32 {
-  let al = a & 0xffffu;
-  let ah = a >> 16u;
-  let bl = b & 0xffffu;
-  let bh = b >> 16u;
-  let ll = al * bl;
-  let lh = al * bh;
-  let hl = ah * bl;
-  let hh = ah * bh;
-  let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
-  return hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
-}
-
-fn philox4x32(ctr: vec4u, key: vec2u) -> vec4u {
-  var c = ctr;
-  var k = key;
-  for (var r = 0u; r < 10u; r++) {
-    if (r > 0u) { k += vec2u(0x9e3779b9u, 0xbb67ae85u); }
-    let hi0 = mulhi32(0xd2511f53u, c.x);
-    let lo0 = 0xd2511f53u * c.x;
-    let hi1 = mulhi32(0xcd9e8d57u, c.z);
-    let lo1 = 0xcd9e8d57u * c.z;
-    c = vec4u(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-  }
-  return c;
-}
+//#include philox
 
 fn uniform01(row: u32) -> f32 {
   let r = philox4x32(vec4u(p.ctrLo, p.ctrHi, row, 0u), vec2u(p.seedLo, p.seedHi)).x;

@@ -1,10 +1,15 @@
 // The adapter's measured FMA ceiling (GFLOP/s): what a kernel is judged against in the benchmarks.
 import code from '../../shaders/fma_ceiling.wgsl?raw';
-import { f32, type GpuRuntime } from '../gpu/runtime';
-import type { KernelSpec } from '../gpu/pipeline_cache';
+import type { GpuRuntime } from '../gpu/runtime';
+import { defineKernel } from '../gpu/kernel';
 import { timeKernel, type KernelBench, type TimeOptions } from './harness';
 
-const FMA_CEILING: KernelSpec = { name: 'fma_ceiling', code, buffers: ['read_write'], hasParams: true };
+export const FMA_CEILING = defineKernel({
+  name: 'fma_ceiling',
+  source: code,
+  params: { iters: 'u32', m: 'f32', c: 'f32' },
+  buffers: { out: 'read_write' },
+});
 
 const WG = 64;
 const CHAINS = 8; // vec4 chains per invocation (shaders/fma_ceiling.wgsl)
@@ -30,12 +35,7 @@ export async function benchFmaCeiling(gpu: GpuRuntime, opts: FmaCeilingOptions =
       `${invocations} x ${iters} x ${CHAINS} vec4`,
       flops,
       () =>
-        gpu.dispatch(FMA_CEILING, {
-          buffers: [out],
-          params: [iters, f32(0.999), f32(0.001)],
-          workgroups: [workgroups],
-          overrides: { WG },
-        }),
+        gpu.run(FMA_CEILING, { out }, { iters, m: 0.999, c: 0.001 }, [workgroups], { WG }),
       opts,
     );
   } finally {

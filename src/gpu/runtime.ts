@@ -7,6 +7,7 @@
 import { BufferPool, formatBytes, type PoolStats } from './buffer_pool';
 import { PipelineCache, type KernelSpec } from './pipeline_cache';
 import { numel, type DType, type Tensor } from './tensor';
+import { encodeParams, orderBuffers, type BufferArgs, type BufferLayout, type KernelDescriptor, type ParamArgs, type ParamLayout } from './kernel';
 
 /** A uniform parameter: plain numbers are u32; wrap floats with f32() and signed ints with i32(). */
 export type Param = number | { f32: number } | { i32: number };
@@ -174,6 +175,18 @@ export class GpuRuntime {
 
   // ---- dispatch ----
 
+  /** Records one dispatch of a typed kernel (kernel.ts): its tensors and its params by name. */
+  run<P extends ParamLayout, B extends BufferLayout>(
+    kernel: KernelDescriptor<P, B>,
+    buffers: NoInfer<BufferArgs<B>>,
+    params: NoInfer<ParamArgs<P>>,
+    workgroups: readonly [number, number?, number?],
+    overrides?: Record<string, number>,
+  ): void {
+    this.dispatch(kernel.spec, { buffers: orderBuffers(kernel, buffers), params: encodeParams(kernel, params), workgroups, overrides });
+  }
+
+  /** The untyped form of run(): a KernelSpec with its buffers and params in binding / struct order. */
   dispatch(spec: KernelSpec, opts: DispatchOptions): void {
     if (this.lostReason) throw new Error(this.lostReason);
     const nBuffers = spec.buffers.length;

@@ -1,6 +1,6 @@
 // CPU reference of adamw.wgsl (same argument order as the host wrapper): one AdamW step in place, each
 // element computed in float64 from the textbook formula, then stored as f32 like the GPU state.
-import { validateAdamWHyper, type AdamWHyper } from '../gpu/kernels/adamw';
+import { validateAdamWHyper, type AdamWHyper } from '../ops/adamw';
 
 export type { AdamWHyper };
 

@@ -6,7 +6,7 @@
 // Layout: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T); query head h uses kv head
 // h / (NH / NKV); position t attends to 0..t; scale 1 / sqrt(HS).
 
-import type { AttentionDims } from '../gpu/kernels/attention';
+import type { AttentionDims } from '../ops/attention';
 
 export type { AttentionDims };
 export type Floats = Float32Array | Float64Array;

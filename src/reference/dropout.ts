@@ -1,5 +1,5 @@
 // CPU reference of dropout_forward.wgsl / dropout_backward.wgsl (same argument order as the host wrappers).
-import type { DropoutMask } from '../gpu/kernels/dropout';
+import type { DropoutMask } from '../ops/dropout';
 
 export function pcg(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;

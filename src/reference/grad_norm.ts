@@ -1,6 +1,6 @@
 // CPU reference of GradNorm (grad_norm_partial.wgsl + grad_norm_final.wgsl), same argument order as
 // GradNorm.run with the gradients passed explicitly: out = [norm, clipScale], summed in float64.
-import { clipsAt } from '../gpu/kernels/grad_norm';
+import { clipsAt } from '../ops/grad_norm';
 
 const F32_MAX = 3.4028234663852886e38;
 

@@ -1,5 +1,5 @@
 // CPU reference of grpo_loss_forward.wgsl / grpo_loss_backward.wgsl (same argument order as the host wrappers).
-import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
+import type { GrpoLossParams } from '../ops/grpo_loss';
 
 /** Per-token loss terms of token i (float64). */
 export function grpoTokenLoss(lp: number, old: number, ref: number, a: number, hp: GrpoLossParams) {

@@ -1,6 +1,8 @@
 // Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC 2011):
-// a counter-based generator, the same bits on the CPU and in WGSL (shaders/sample.wgsl holds the twin).
+// a counter-based generator, the same bits on the CPU and in WGSL (shaders/lib/philox.wgsl holds the twin).
 // Only u32 arithmetic: Math.imul for the low word, 16-bit halves for the high word of a 32x32 product.
+
+import { splitU64 } from '../ops/sample';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -46,11 +48,8 @@ export function philox4x32(ctr: readonly number[], key: readonly number[]): [num
   return [c0, c1, c2, c3];
 }
 
-/** Splits a non-negative integer below 2^53 into its low and high u32 words. */
-export function splitU64(x: number, what: string): [number, number] {
-  if (!Number.isSafeInteger(x) || x < 0) throw new Error(`${what} must be a non-negative integer below 2^53, got ${x}`);
-  return [x % 4294967296, Math.floor(x / 4294967296)];
-}
+/** splitU64 lives in src/ops/sample.ts (the GPU wrapper needs it too); re-exported for this file's callers. */
+export { splitU64 };
 
 /** The sampling uniform of one row: the top 24 bits of Philox word 0 for counter (counter, row, 0)
  * under key seed, as k * 2^-24 in [0, 1). 24 bits so that the value is exact in f32 as well. */

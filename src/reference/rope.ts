@@ -2,7 +2,7 @@
 // src/gpu/kernels/rope.ts, with the row count N explicit). The angle is the f32 product pos * invFreq[i],
 // as on the GPU (and in Hugging Face and llama2.c); its cos and sin are taken in float64.
 
-import type { RopeConvention } from '../gpu/kernels/rope';
+import type { RopeConvention } from '../ops/rope';
 
 type Floats = Float32Array | Float64Array;
 

@@ -1,6 +1,6 @@
 // CPU reference of rope_kv_cache_write.wgsl (same argument order as src/gpu/kernels/rope_kv_cache_write.ts):
 // the rope and KV-cache references applied to the slices of the fused q/k/v rows.
-import type { RopeConvention } from '../gpu/kernels/rope';
+import type { RopeConvention } from '../ops/rope';
 import { ropeForward } from './rope';
 import { kvCacheWrite } from './attention';
 

@@ -1,6 +1,6 @@
 // CPU reference of rope_qk_forward.wgsl and rope_qk_backward.wgsl (same argument order as
 // src/gpu/kernels/rope_qk.ts, with the row count N explicit): the rope reference on q and on k.
-import type { RopeConvention } from '../gpu/kernels/rope';
+import type { RopeConvention } from '../ops/rope';
 import { ropeBackward, ropeForward } from './rope';
 
 type Floats = Float32Array | Float64Array;

@@ -3,7 +3,7 @@
 // highest logits (tied values together) until their share of the top-k mass reaches topP, and the draw takes
 // the first kept index whose cumulative weight exceeds u * total, u from the same Philox stream as the GPU.
 // Weights are exp of the same f32 argument as on the GPU, summed in float64.
-import { sampleParams, type SampleOptions } from '../gpu/kernels/sample';
+import { sampleParams, type SampleOptions } from '../ops/sample';
 import { sampleUniform } from './philox';
 
 export type { SampleOptions };

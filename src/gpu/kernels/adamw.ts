@@ -1,37 +1,21 @@
 // Host wrapper for adamw.wgsl: one AdamW step over one parameter tensor, in place.
 import code from '../../../shaders/adamw.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, expectSize, type Tensor } from '../tensor';
+import { validateAdamWHyper, type AdamWHyper } from '../../ops/adamw';
 
-const ADAMW: KernelSpec = {
+export { validateAdamWHyper, type AdamWHyper } from '../../ops/adamw';
+
+export const ADAMW = defineKernel({
   name: 'adamw',
-  code,
-  buffers: ['read_write', 'read', 'read_write', 'read_write', 'read'],
-  hasParams: true,
-};
-
-export interface AdamWHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** 1-based step number (bias correction uses beta^step) */
-  step: number;
-}
-
-/** Throws a message naming the bad field (shared by the GPU wrapper and the CPU reference). */
-export function validateAdamWHyper(hp: AdamWHyper): void {
-  if (!Number.isFinite(hp.lr) || hp.lr < 0) throw new Error(`adamw: lr must be finite and >= 0, got ${hp.lr}`);
-  if (!(hp.beta1 >= 0 && hp.beta1 < 1)) throw new Error(`adamw: beta1 must be in [0, 1), got ${hp.beta1}`);
-  if (!(hp.beta2 >= 0 && hp.beta2 < 1)) throw new Error(`adamw: beta2 must be in [0, 1), got ${hp.beta2}`);
-  if (!(hp.eps > 0) || !Number.isFinite(hp.eps)) throw new Error(`adamw: eps must be finite and > 0, got ${hp.eps}`);
-  if (!Number.isFinite(hp.weightDecay) || hp.weightDecay < 0) {
-    throw new Error(`adamw: weightDecay must be finite and >= 0, got ${hp.weightDecay}`);
-  }
-  if (!Number.isInteger(hp.step) || hp.step < 1) throw new Error(`adamw: step is 1-based, got ${hp.step}`);
-}
+  source: code,
+  params: {
+    n: 'u32', useClip: 'u32', clipIndex: 'u32', decay: 'f32', beta1: 'f32', oneMinusBeta1: 'f32', beta2: 'f32',
+    oneMinusBeta2: 'f32', stepSize: 'f32', invSqrtBc2: 'f32', eps: 'f32',
+  },
+  buffers: { param: 'read_write', grad: 'read', m: 'read_write', v: 'read_write', clipScale: 'read' },
+});
 
 /**
  * One AdamW step, in place on param, m and v. clipScale: a (>= clipScaleIndex + 1) tensor whose element
@@ -59,22 +43,23 @@ export function adamwStep(
   const n = param.size;
   const bc1 = 1 - hp.beta1 ** hp.step;
   const bc2 = 1 - hp.beta2 ** hp.step;
-  gpu.dispatch(ADAMW, {
+  gpu.run(
+    ADAMW,
     // Without a clip scale, grad is bound a second time (read-only twice is allowed) and not read there.
-    buffers: [param, grad, m, v, clipScale ?? grad],
-    params: [
+    { param, grad, m, v, clipScale: clipScale ?? grad },
+    {
       n,
-      clipScale ? 1 : 0,
-      clipScale ? clipScaleIndex : 0,
-      f32(1 - hp.lr * hp.weightDecay),
-      f32(hp.beta1),
-      f32(1 - hp.beta1),
-      f32(hp.beta2),
-      f32(1 - hp.beta2),
-      f32(hp.lr / bc1),
-      f32(1 / Math.sqrt(bc2)),
-      f32(hp.eps),
-    ],
-    workgroups: grid(Math.ceil(n / 256)),
-  });
+      useClip: clipScale ? 1 : 0,
+      clipIndex: clipScale ? clipScaleIndex : 0,
+      decay: 1 - hp.lr * hp.weightDecay,
+      beta1: hp.beta1,
+      oneMinusBeta1: 1 - hp.beta1,
+      beta2: hp.beta2,
+      oneMinusBeta2: 1 - hp.beta2,
+      stepSize: hp.lr / bc1,
+      invSqrtBc2: 1 / Math.sqrt(bc2),
+      eps: hp.eps,
+    },
+    grid(Math.ceil(n / 256)),
+  );
 }

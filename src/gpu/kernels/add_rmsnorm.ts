@@ -1,17 +1,17 @@
 // Host wrapper for add_rmsnorm_forward.wgsl: residual add + RMSNorm in one dispatch. The backward is
 // rmsnormBackward (rmsnorm.ts) on the saved h and rstd, accumulating into the residual stream's gradient.
 import forwardCode from '../../../shaders/add_rmsnorm_forward.wgsl?raw';
-import { grid, f32, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, type Tensor } from '../tensor';
 import { expectRstd, rowOverrides, rowsOf } from './rmsnorm';
 
-const FORWARD: KernelSpec = {
+export const ADD_RMSNORM_FORWARD = defineKernel({
   name: 'add_rmsnorm_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
-  hasParams: true,
-};
+  source: forwardCode,
+  params: { n_rows: 'u32', C: 'u32', eps: 'f32' },
+  buffers: { a: 'read', b: 'read', weight: 'read', h: 'read_write', out: 'read_write', rstd: 'read_write' },
+});
 
 /** h = a + b; out = h * rstd * weight, rstd = 1/sqrt(mean(h^2) + eps) per row. a, b, h, out (N, C);
  * weight (C); rstd (N). Overwrites h, out and rstd (h and rstd are what backward needs). Bit-for-bit the
@@ -38,10 +38,5 @@ export function addRmsnormForward(
       if (o.buffer === other.buffer) throw new Error(`add_rmsnorm_forward: ${o.label} is also ${other.label}; outputs need their own tensors`);
     }
   }
-  gpu.dispatch(FORWARD, {
-    buffers: [a, b, weight, h, out, rstd],
-    params: [N, C, f32(eps)],
-    workgroups: grid(N),
-    overrides: rowOverrides(gpu),
-  });
+  gpu.run(ADD_RMSNORM_FORWARD, { a, b, weight, h, out, rstd }, { n_rows: N, C, eps }, grid(N), rowOverrides(gpu));
 }

@@ -6,65 +6,46 @@ import backwardDqCode from '../../../shaders/attention_backward_dq.wgsl?raw';
 import backwardDkvCode from '../../../shaders/attention_backward_dkv.wgsl?raw';
 import decodeCode from '../../../shaders/attention_decode.wgsl?raw';
 import kvCacheWriteCode from '../../../shaders/kv_cache_write.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { atEntryPoint, defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import type { AttentionDims, DecodeDims, KvCacheDims } from '../../ops/attention';
 
-/** B batch rows, T positions, NH query heads, NKV kv heads (NH % NKV == 0), HS head size (a multiple of 4). */
-export interface AttentionDims {
-  B: number;
-  T: number;
-  NH: number;
-  NKV: number;
-  HS: number;
-}
+export type { AttentionDims, DecodeDims, KvCacheDims } from '../../ops/attention';
 
-/** attentionDecode's dims: TMAX is the cache capacity (positions per batch row). */
-export interface DecodeDims {
-  B: number;
-  NH: number;
-  NKV: number;
-  HS: number;
-  TMAX: number;
-}
-
-/** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */
-export interface KvCacheDims {
-  B: number;
-  T: number;
-  NKV: number;
-  HS: number;
-  TMAX: number;
-}
-
-const FORWARD: KernelSpec = {
+const ATTENTION_PARAMS = { T: 'u32', NH: 'u32', NKV: 'u32', G: 'u32', scale: 'f32' } as const;
+export const ATTENTION_FORWARD = defineKernel({
   name: 'attention_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD_DQ: KernelSpec = {
+  source: forwardCode,
+  params: ATTENTION_PARAMS,
+  buffers: { q: 'read', k: 'read', v: 'read', out: 'read_write', lse: 'read_write' },
+});
+export const ATTENTION_BACKWARD_DQ = defineKernel({
   name: 'attention_backward_dq',
-  code: backwardDqCode,
-  buffers: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD_DKV: KernelSpec = {
+  source: backwardDqCode,
+  params: ATTENTION_PARAMS,
+  buffers: {
+    dout: 'read', q: 'read', k: 'read', v: 'read', out: 'read', lse: 'read', dq: 'read_write', dsum: 'read_write',
+  },
+});
+export const ATTENTION_BACKWARD_DKV = defineKernel({
   name: 'attention_backward_dkv',
-  code: backwardDkvCode,
-  buffers: ['read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const DECODE_SCORES: KernelSpec = {
+  source: backwardDkvCode,
+  params: ATTENTION_PARAMS,
+  buffers: {
+    dout: 'read', q: 'read', k: 'read', v: 'read', lse: 'read', dsum: 'read', dk: 'read_write', dv: 'read_write',
+  },
+});
+export const ATTENTION_DECODE_SCORES = defineKernel({
   name: 'attention_decode',
-  code: decodeCode,
+  source: decodeCode,
   entryPoint: 'scores',
-  buffers: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const DECODE_SOFTMAX: KernelSpec = { ...DECODE_SCORES, entryPoint: 'softmax' };
-const DECODE_WEIGHTED_SUM: KernelSpec = { ...DECODE_SCORES, entryPoint: 'weighted_sum' };
-const DECODE_SINGLE_PASS: KernelSpec = { ...DECODE_SCORES, entryPoint: 'single_pass' };
+  params: { NH: 'u32', NKV: 'u32', HS4: 'u32', TMAX: 'u32', G: 'u32', scale: 'f32', B: 'u32' },
+  buffers: { q: 'read', kCache: 'read', vCache: 'read', lengths: 'read', probs: 'read_write', out: 'read_write' },
+});
+export const ATTENTION_DECODE_SOFTMAX = atEntryPoint(ATTENTION_DECODE_SCORES, 'softmax');
+export const ATTENTION_DECODE_WEIGHTED_SUM = atEntryPoint(ATTENTION_DECODE_SCORES, 'weighted_sum');
+export const ATTENTION_DECODE_SINGLE_PASS = atEntryPoint(ATTENTION_DECODE_SCORES, 'single_pass');
 
 /** How attentionDecode runs: 'three_pass' (scores, softmax, weighted sum), 'single_pass' (one dispatch that
  * recomputes the scores in every invocation, about 3 * HS/4 times their work; same results bit for bit), or
@@ -76,12 +57,12 @@ const DECODE_SINGLE_PASS: KernelSpec = { ...DECODE_SCORES, entryPoint: 'single_p
 export type DecodeVariant = 'auto' | 'three_pass' | 'single_pass';
 export const SINGLE_PASS_MAX_HS = 16;
 export const SINGLE_PASS_MAX_WORK = 8192;
-const KV_CACHE_WRITE: KernelSpec = {
+export const KV_CACHE_WRITE = defineKernel({
   name: 'kv_cache_write',
-  code: kvCacheWriteCode,
-  buffers: ['read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: kvCacheWriteCode,
+  params: { n: 'u32', T: 'u32', C: 'u32', TMAX: 'u32' },
+  buffers: { x: 'read', positions: 'read', cache: 'read_write' },
+});
 
 /** Workgroup memory every WebGPU device has (16 KiB) and the largest workgroup the kernels use. */
 const WORKGROUP_BYTES = 16384;
@@ -150,7 +131,7 @@ function expectU32(kernel: string, name: string, t: Tensor): void {
 }
 
 function attentionParams(d: AttentionDims) {
-  return [d.T, d.NH, d.NKV, d.NH / d.NKV, f32(1 / Math.sqrt(d.HS))];
+  return { T: d.T, NH: d.NH, NKV: d.NKV, G: d.NH / d.NKV, scale: 1 / Math.sqrt(d.HS) };
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward. */
@@ -162,15 +143,15 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
   expectSize(v, B * T * NKV * HS, `attention_forward: v (B, T, NKV, HS) ${v.label}`);
   expectSize(out, B * T * NH * HS, `attention_forward: out (B, T, NH, HS) ${out.label}`);
   expectSize(lse, B * NH * T, `attention_forward: lse (B, NH, T) ${lse.label}`);
-  const buffers = [q, k, v, out, lse];
   expectDistinct('attention_forward', { out, lse }, { q, k, v });
   const { HS4, RG, BK } = attentionTiles(HS);
-  gpu.dispatch(FORWARD, {
-    buffers,
-    params: attentionParams(dims),
-    workgroups: [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    overrides: { HS4, RG, BK },
-  });
+  gpu.run(
+    ATTENTION_FORWARD,
+    { q, k, v, out, lse },
+    attentionParams(dims),
+    [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
+    { HS4, RG, BK },
+  );
 }
 
 /** overwrites dq (B,T,NH,HS), dk and dv (B,T,NKV,HS); dk/dv sum over the NH/NKV query heads of their group deterministically
@@ -207,18 +188,20 @@ export function attentionBackward(
   // D = rowsum(dout * out), written by the dq pass and read by the dk/dv pass. Releasing it right after
   // recording is safe: the pool hands it out again only to work recorded (and so run) later.
   const dsum = gpu.tensor([B, NH, T], 'attention_backward D');
-  gpu.dispatch(BACKWARD_DQ, {
-    buffers: [dout, q, k, v, out, lse, dq, dsum],
+  gpu.run(
+    ATTENTION_BACKWARD_DQ,
+    { dout, q, k, v, out, lse, dq, dsum },
     params,
-    workgroups: [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    overrides: { HS4, RG, BK },
-  });
-  gpu.dispatch(BACKWARD_DKV, {
-    buffers: [dout, q, k, v, lse, dsum, dk, dv],
+    [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
+    { HS4, RG, BK },
+  );
+  gpu.run(
+    ATTENTION_BACKWARD_DKV,
+    { dout, q, k, v, lse, dsum, dk, dv },
     params,
-    workgroups: [Math.ceil(T / (4 * KG)), NKV, B],
-    overrides: { HS4, KG, BR },
-  });
+    [Math.ceil(T / (4 * KG)), NKV, B],
+    { HS4, KG, BR },
+  );
   gpu.release(dsum);
 }
 
@@ -246,22 +229,20 @@ export function attentionDecode(
   expectSize(out, B * NH * HS, `attention_decode: out (B, NH, HS) ${out.label}`);
   const HS4 = HS / 4;
   expectDistinct('attention_decode', { out }, { q, kCache, vCache, lengths });
-  const params = [NH, NKV, HS4, TMAX, NH / NKV, f32(1 / Math.sqrt(HS)), B];
+  const params = { NH, NKV, HS4, TMAX, G: NH / NKV, scale: 1 / Math.sqrt(HS), B };
   const single = variant === 'single_pass' ||
     (variant === 'auto' && gpu.adapter.isSoftware && HS <= SINGLE_PASS_MAX_HS && B * NH * TMAX <= SINGLE_PASS_MAX_WORK);
   if (single) {
     const unused = gpu.tensor([1], 'attention_decode probabilities (unused by single_pass)');
-    gpu.dispatch(DECODE_SINGLE_PASS, {
-      buffers: [q, kCache, vCache, lengths, unused, out], params, workgroups: [Math.ceil((B * NH * HS4) / 64)],
-    });
+    gpu.run(ATTENTION_DECODE_SINGLE_PASS, { q, kCache, vCache, lengths, probs: unused, out }, params, [Math.ceil((B * NH * HS4) / 64)]);
     gpu.release(unused);
     return;
   }
   const probs = gpu.tensor([B, NH, TMAX], 'attention_decode probabilities');
-  const buffers = [q, kCache, vCache, lengths, probs, out];
-  gpu.dispatch(DECODE_SCORES, { buffers, params, workgroups: [Math.ceil(TMAX / 256), NH, B] });
-  gpu.dispatch(DECODE_SOFTMAX, { buffers, params, workgroups: [Math.ceil(NH / 64), B] });
-  gpu.dispatch(DECODE_WEIGHTED_SUM, { buffers, params, workgroups: [Math.ceil((NH * HS4) / 64), B] });
+  const buffers = { q, kCache, vCache, lengths, probs, out };
+  gpu.run(ATTENTION_DECODE_SCORES, buffers, params, [Math.ceil(TMAX / 256), NH, B]);
+  gpu.run(ATTENTION_DECODE_SOFTMAX, buffers, params, [Math.ceil(NH / 64), B]);
+  gpu.run(ATTENTION_DECODE_WEIGHTED_SUM, buffers, params, [Math.ceil((NH * HS4) / 64), B]);
   gpu.release(probs);
 }
 
@@ -284,5 +265,5 @@ export function kvCacheWrite(
   expectU32('kv_cache_write', 'positions', positions);
   expectSize(cache, B * TMAX * C, `kv_cache_write: cache (B, TMAX, NKV, HS) ${cache.label}`);
   expectDistinct('kv_cache_write', { cache }, { x, positions });
-  gpu.dispatch(KV_CACHE_WRITE, { buffers: [x, positions, cache], params: [n, T, C, TMAX], workgroups: grid(Math.ceil(n / 256)) });
+  gpu.run(KV_CACHE_WRITE, { x, positions, cache }, { n, T, C, TMAX }, grid(Math.ceil(n / 256)));
 }

@@ -4,25 +4,25 @@
 import forwardCode from '../../../shaders/cross_entropy_forward.wgsl?raw';
 import backwardCode from '../../../shaders/cross_entropy_backward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { defineKernel } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 import { expectCount, expectTargets, rowWorkgroupSize, rowsOfLogits } from './logprob_gather';
 
 /** A target that contributes no loss and no gradient (any target >= V is treated the same way). */
 export const IGNORE_INDEX = 0xffffffff;
 
-const FORWARD: KernelSpec = {
+export const CROSS_ENTROPY_FORWARD = defineKernel({
   name: 'cross_entropy_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD: KernelSpec = {
+  source: forwardCode,
+  params: { n: 'u32', v: 'u32' },
+  buffers: { logits: 'read', targets: 'read', loss: 'read_write', lse: 'read_write' },
+});
+export const CROSS_ENTROPY_BACKWARD = defineKernel({
   name: 'cross_entropy_backward',
-  code: backwardCode,
-  buffers: ['read', 'read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: backwardCode,
+  params: { total: 'u32', v: 'u32' },
+  buffers: { dloss: 'read', logits: 'read', targets: 'read', lse: 'read', dlogits: 'read_write' },
+});
 
 /** loss[n] = lse(logits[n]) - logits[n, target] (0 for IGNORE_INDEX); lse[n] saved for backward. Overwrites both. */
 export function crossEntropyForward(gpu: GpuRuntime, loss: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void {
@@ -30,12 +30,7 @@ export function crossEntropyForward(gpu: GpuRuntime, loss: Tensor, lse: Tensor, 
   expectTargets(targets, n);
   expectCount(loss, n, 'loss');
   expectCount(lse, n, 'lse');
-  gpu.dispatch(FORWARD, {
-    buffers: [logits, targets, loss, lse],
-    params: [n, v],
-    workgroups: grid(n),
-    overrides: { WG: rowWorkgroupSize(v, gpu) },
-  });
+  gpu.run(CROSS_ENTROPY_FORWARD, { logits, targets, loss, lse }, { n, v }, grid(n), { WG: rowWorkgroupSize(v, gpu) });
 }
 
 /** dlogits[n, j] = dloss[n] * (softmax_j - 1[j == target]) (overwrites; zero rows for ignored targets) */
@@ -48,9 +43,5 @@ export function crossEntropyBackward(gpu: GpuRuntime, dlogits: Tensor, dloss: Te
     throw new Error(`dlogits: expected the shape of logits ${shapeString(logits)}, got ${shapeString(dlogits)}`);
   }
   const total = n * v;
-  gpu.dispatch(BACKWARD, {
-    buffers: [dloss, logits, targets, lse, dlogits],
-    params: [total, v],
-    workgroups: grid(Math.ceil(total / 256)),
-  });
+  gpu.run(CROSS_ENTROPY_BACKWARD, { dloss, logits, targets, lse, dlogits }, { total, v }, grid(Math.ceil(total / 256)));
 }

@@ -4,27 +4,27 @@ import forwardCode from '../../../shaders/embedding_forward.wgsl?raw';
 import sortCode from '../../../shaders/embedding_backward_sort.wgsl?raw';
 import accumulateCode from '../../../shaders/embedding_backward_accumulate.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
 
-const FORWARD: KernelSpec = {
+export const EMBEDDING_FORWARD = defineKernel({
   name: 'embedding_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD_SORT: KernelSpec = {
+  source: forwardCode,
+  params: { n_tokens: 'u32', C: 'u32', V: 'u32' },
+  buffers: { ids: 'read', table: 'read', out: 'read_write' },
+});
+export const EMBEDDING_BACKWARD_SORT = defineKernel({
   name: 'embedding_backward_sort',
-  code: sortCode,
-  buffers: ['read', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD_ACCUMULATE: KernelSpec = {
+  source: sortCode,
+  params: { n_tokens: 'u32' },
+  buffers: { ids: 'read', order: 'read_write' },
+});
+export const EMBEDDING_BACKWARD_ACCUMULATE = defineKernel({
   name: 'embedding_backward_accumulate',
-  code: accumulateCode,
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: accumulateCode,
+  params: { n_tokens: 'u32', C: 'u32', V: 'u32' },
+  buffers: { dout: 'read', ids: 'read', order: 'read', dtable: 'read_write' },
+});
 
 /** (V, C) of a 2-D table, with a message naming the tensor otherwise. */
 function tableDims(table: Tensor): [number, number] {
@@ -43,7 +43,7 @@ export function embeddingForward(gpu: GpuRuntime, out: Tensor, ids: Tensor, tabl
   expectU32(ids);
   const N = ids.size;
   expectShape(out, [...ids.shape, C]);
-  gpu.dispatch(FORWARD, { buffers: [ids, table, out], params: [N, C, V], workgroups: grid(Math.ceil((N * C) / 256)) });
+  gpu.run(EMBEDDING_FORWARD, { ids, table, out }, { n_tokens: N, C, V }, grid(Math.ceil((N * C) / 256)));
 }
 
 /** dtable += scatter of dout rows by ids (accumulates): dtable (V, C), dout (N, C) (or ids.shape + [C]),
@@ -57,8 +57,8 @@ export function embeddingBackward(gpu: GpuRuntime, dtable: Tensor, dout: Tensor,
   expectShape(dout, [...ids.shape, C]);
   if (N === 0) return;
   const order = gpu.tensor([N], 'embedding_backward order', 'u32');
-  gpu.dispatch(BACKWARD_SORT, { buffers: [ids, order], params: [N], workgroups: grid(Math.ceil(N / 256)) });
-  gpu.dispatch(BACKWARD_ACCUMULATE, { buffers: [dout, ids, order, dtable], params: [N, C, V], workgroups: grid(N) });
+  gpu.run(EMBEDDING_BACKWARD_SORT, { ids, order }, { n_tokens: N }, grid(Math.ceil(N / 256)));
+  gpu.run(EMBEDDING_BACKWARD_ACCUMULATE, { dout, ids, order, dtable }, { n_tokens: N, C, V }, grid(N));
   // Safe before the recorded dispatches run: a later user of this buffer is ordered after them (dispatches
   // are recorded in order, and write() flushes first).
   gpu.release(order);

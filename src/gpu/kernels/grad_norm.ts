@@ -2,27 +2,30 @@
 // tensors (e.g. every LoRA A/B matrix) and the clipping factor, without a readback.
 import partialCode from '../../../shaders/grad_norm_partial.wgsl?raw';
 import finalCode from '../../../shaders/grad_norm_final.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import { clipsAt } from '../../ops/grad_norm';
 
-const PARTIAL: KernelSpec = {
+export { clipsAt } from '../../ops/grad_norm';
+
+export const GRAD_NORM_PARTIAL = defineKernel({
   name: 'grad_norm_partial',
-  code: partialCode,
-  buffers: ['read', 'read_write'],
-  hasParams: true,
-};
-const FINAL: KernelSpec = { name: 'grad_norm_final', code: finalCode, buffers: ['read', 'read_write'], hasParams: true };
+  source: partialCode,
+  params: { n: 'u32', offset: 'u32' },
+  buffers: { grad: 'read', partials: 'read_write' },
+});
+export const GRAD_NORM_FINAL = defineKernel({
+  name: 'grad_norm_final',
+  source: finalCode,
+  params: { count: 'u32', clip: 'u32', maxNorm: 'f32' },
+  buffers: { partials: 'read', out: 'read_write' },
+});
 
 const PARTIAL_WG = 256;
 const PARTIAL_ITEMS = 16;
 /** Elements one grad_norm_partial workgroup sums: WG invocations x ITEMS each. */
 export const GRAD_NORM_CHUNK = PARTIAL_WG * PARTIAL_ITEMS;
-
-/** Whether maxNorm asks for clipping: maxNorm <= 0, Infinity (or beyond f32) and NaN mean no clipping. */
-export function clipsAt(maxNorm: number): boolean {
-  return maxNorm > 0 && Number.isFinite(Math.fround(maxNorm));
-}
 
 /**
  * Global gradient norm with clipping factor. run() writes out = [norm, clipScale] (f32), clipScale =
@@ -57,19 +60,21 @@ export class GradNorm {
     this.grads.forEach((g, i) => {
       const workgroups = Math.ceil(g.size / GRAD_NORM_CHUNK);
       if (workgroups === 0) return;
-      this.gpu.dispatch(PARTIAL, {
-        buffers: [g, this.partials!],
-        params: [g.size, this.offsets[i]],
-        workgroups: grid(workgroups),
-        overrides: { WG: PARTIAL_WG, ITEMS: PARTIAL_ITEMS },
-      });
+      this.gpu.run(
+        GRAD_NORM_PARTIAL,
+        { grad: g, partials: this.partials! },
+        { n: g.size, offset: this.offsets[i] },
+        grid(workgroups),
+        { WG: PARTIAL_WG, ITEMS: PARTIAL_ITEMS },
+      );
     });
     const clip = clipsAt(maxNorm);
-    this.gpu.dispatch(FINAL, {
-      buffers: [this.partials, out],
-      params: [this.count, clip ? 1 : 0, f32(clip ? maxNorm : 0)],
-      workgroups: [1],
-    });
+    this.gpu.run(
+      GRAD_NORM_FINAL,
+      { partials: this.partials, out },
+      { count: this.count, clip: clip ? 1 : 0, maxNorm: clip ? maxNorm : 0 },
+      [1],
+    );
   }
 
   release(): void {

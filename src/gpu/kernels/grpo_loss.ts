@@ -1,23 +1,26 @@
 // Host wrappers for grpo_loss_forward.wgsl / grpo_loss_backward.wgsl.
 import fwdCode from '../../../shaders/grpo_loss_forward.wgsl?raw';
 import bwdCode from '../../../shaders/grpo_loss_backward.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
+import type { GrpoLossParams } from '../../ops/grpo_loss';
 
-const FWD: KernelSpec = { name: 'grpo_loss_forward', code: fwdCode, buffers: ['read', 'read', 'read', 'read', 'read_write'], hasParams: true };
-const BWD: KernelSpec = {
+export type { GrpoLossParams } from '../../ops/grpo_loss';
+
+const GRPO_LOSS_PARAMS = { n: 'u32', eps: 'f32', eps_high: 'f32', beta: 'f32' } as const;
+export const GRPO_LOSS_FORWARD = defineKernel({
+  name: 'grpo_loss_forward',
+  source: fwdCode,
+  params: GRPO_LOSS_PARAMS,
+  buffers: { logp: 'read', old_logp: 'read', ref_logp: 'read', adv: 'read', out: 'read_write' },
+});
+export const GRPO_LOSS_BACKWARD = defineKernel({
   name: 'grpo_loss_backward',
-  code: bwdCode,
-  buffers: ['read', 'read', 'read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-
-export interface GrpoLossParams {
-  epsilon: number;
-  epsilonHigh: number;
-  beta: number;
-}
+  source: bwdCode,
+  params: GRPO_LOSS_PARAMS,
+  buffers: { logp: 'read', old_logp: 'read', ref_logp: 'read', adv: 'read', weight: 'read', dlogp: 'read_write' },
+});
 
 /** out (4, N) = [loss | kl | ratio | clip flag] per token. oldLogp null: rho = 1 (one iteration); refLogp null: beta must be 0. */
 export function grpoLossForward(
@@ -26,11 +29,12 @@ export function grpoLossForward(
   const n = logp.size;
   checkInputs(n, oldLogp, refLogp, adv, hp);
   expectSize(out, 4 * n);
-  gpu.dispatch(FWD, {
-    buffers: [logp, oldLogp ?? logp, refLogp ?? logp, adv, out],
-    params: [n, f32(hp.epsilon), f32(hp.epsilonHigh), f32(hp.beta)],
-    workgroups: grid(Math.ceil(n / 256)),
-  });
+  gpu.run(
+    GRPO_LOSS_FORWARD,
+    { logp, old_logp: oldLogp ?? logp, ref_logp: refLogp ?? logp, adv, out },
+    { n, eps: hp.epsilon, eps_high: hp.epsilonHigh, beta: hp.beta },
+    grid(Math.ceil(n / 256)),
+  );
 }
 
 /** dlogp (N) = weight * d loss / d logp (overwrites). */
@@ -41,11 +45,12 @@ export function grpoLossBackward(
   checkInputs(n, oldLogp, refLogp, adv, hp);
   expectSize(weight, n);
   expectSize(dlogp, n);
-  gpu.dispatch(BWD, {
-    buffers: [logp, oldLogp ?? logp, refLogp ?? logp, adv, weight, dlogp],
-    params: [n, f32(hp.epsilon), f32(hp.epsilonHigh), f32(hp.beta)],
-    workgroups: grid(Math.ceil(n / 256)),
-  });
+  gpu.run(
+    GRPO_LOSS_BACKWARD,
+    { logp, old_logp: oldLogp ?? logp, ref_logp: refLogp ?? logp, adv, weight, dlogp },
+    { n, eps: hp.epsilon, eps_high: hp.epsilonHigh, beta: hp.beta },
+    grid(Math.ceil(n / 256)),
+  );
 }
 
 function checkInputs(n: number, oldLogp: Tensor | null, refLogp: Tensor | null, adv: Tensor, hp: GrpoLossParams): void {

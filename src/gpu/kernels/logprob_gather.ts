@@ -3,22 +3,22 @@
 // Logits may have any leading dimensions: N is the product of all but the last (V).
 import forwardCode from '../../../shaders/logprob_gather_forward.wgsl?raw';
 import backwardCode from '../../../shaders/logprob_gather_backward.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 
-const FORWARD: KernelSpec = {
+export const LOGPROB_GATHER_FORWARD = defineKernel({
   name: 'logprob_gather_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read_write', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD: KernelSpec = {
+  source: forwardCode,
+  params: { n: 'u32', v: 'u32', temperature: 'f32' },
+  buffers: { logits: 'read', targets: 'read', logp: 'read_write', entropy: 'read_write', lse: 'read_write' },
+});
+export const LOGPROB_GATHER_BACKWARD = defineKernel({
   name: 'logprob_gather_backward',
-  code: backwardCode,
-  buffers: ['read', 'read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: backwardCode,
+  params: { total: 'u32', v: 'u32', temperature: 'f32' },
+  buffers: { dlogp: 'read', logits: 'read', targets: 'read', lse: 'read', dlogits: 'read_write' },
+});
 
 /** For each row n: z = logits[n] / temperature; lse[n] = logsumexp(z) (saved); logp[n] = z[targets[n]] - lse[n]
  *  (0 where targets[n] >= V); entropy[n] = -sum_j p_j log p_j, p = softmax(z). Overwrites all three. */
@@ -38,12 +38,7 @@ export function logprobGatherForward(
   expectCount(entropy, n, 'entropy');
   expectCount(lse, n, 'lse');
   const wg = rowWorkgroupSize(v, gpu);
-  gpu.dispatch(FORWARD, {
-    buffers: [logits, targets, logp, entropy, lse],
-    params: [n, v, f32(temperature)],
-    workgroups: grid(n),
-    overrides: { WG: wg },
-  });
+  gpu.run(LOGPROB_GATHER_FORWARD, { logits, targets, logp, entropy, lse }, { n, v, temperature }, grid(n), { WG: wg });
 }
 
 /** dlogits[n, j] = dlogp[n] * (1[j == target] - p_j) / temperature  (overwrites dlogits; entropy has no gradient) */
@@ -65,11 +60,12 @@ export function logprobGatherBackward(
     throw new Error(`dlogits: expected the shape of logits ${shapeString(logits)}, got ${shapeString(dlogits)}`);
   }
   const total = n * v;
-  gpu.dispatch(BACKWARD, {
-    buffers: [dlogp, logits, targets, lse, dlogits],
-    params: [total, v, f32(temperature)],
-    workgroups: grid(Math.ceil(total / 256)),
-  });
+  gpu.run(
+    LOGPROB_GATHER_BACKWARD,
+    { dlogp, logits, targets, lse, dlogits },
+    { total, v, temperature },
+    grid(Math.ceil(total / 256)),
+  );
 }
 
 /** Invocations per row for the row-reduction kernels: a power of two, about V / 8, at most 256 on a GPU

@@ -6,28 +6,34 @@
 import projectCode from '../../../shaders/lora_forward.wgsl?raw';
 import reduceCode from '../../../shaders/lora_forward_reduce.wgsl?raw';
 import weightGradCode from '../../../shaders/lora_backward.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
 
-const PROJECT: KernelSpec = {
+export const LORA_FORWARD = defineKernel({
   name: 'lora_forward',
-  code: projectCode,
-  buffers: ['read', 'read', 'read_write'],
-  hasParams: true,
-};
-const REDUCE: KernelSpec = {
+  source: projectCode,
+  params: {
+    n: 'u32', d: 'u32', k: 'u32', kChunk: 'u32', sWk: 'u32', sWd: 'u32', blocksD: 'u32', blocks: 'u32', chunks: 'u32',
+    accumulate: 'u32', alpha: 'f32',
+  },
+  buffers: { inp: 'read', w: 'read', part: 'read_write' },
+});
+export const LORA_FORWARD_REDUCE = defineKernel({
   name: 'lora_forward_reduce',
-  code: reduceCode,
-  buffers: ['read', 'read_write'],
-  hasParams: true,
-};
-const WEIGHT_GRAD: KernelSpec = {
+  source: reduceCode,
+  params: { count: 'u32', chunks: 'u32', accumulate: 'u32', alpha: 'f32' },
+  buffers: { part: 'read', out: 'read_write' },
+});
+export const LORA_BACKWARD = defineKernel({
   name: 'lora_backward',
-  code: weightGradCode,
-  buffers: ['read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: weightGradCode,
+  params: {
+    n: 'u32', m: 'u32', c: 'u32', rowsPerChunk: 'u32', blocksC: 'u32', blocks: 'u32', chunks: 'u32', accumulate: 'u32',
+    alpha: 'f32',
+  },
+  buffers: { g: 'read', v: 'read', part: 'read_write' },
+});
 
 /** A long reduction (K of a projection, N of a weight gradient) is split into chunks of at least this many
  * terms when the output alone gives fewer than LORA_TARGET_INVOCATIONS 4 x 4 blocks. */
@@ -100,11 +106,12 @@ function project(
   const { chunks, chunkLen } = chunking(k, blocks);
   const direct = chunks === 1;
   const part = direct ? out : gpu.tensor([chunks, n, d], `${out.label} partial sums`);
-  gpu.dispatch(PROJECT, {
-    buffers: [inp, w, part],
-    params: [n, d, k, chunkLen, sWk, sWd, blocksD, blocks, chunks, direct && accumulate ? 1 : 0, f32(direct ? alpha : 1)],
-    workgroups: grid(Math.ceil((blocks * chunks) / 64)),
-  });
+  gpu.run(
+    LORA_FORWARD,
+    { inp, w, part },
+    { n, d, k, kChunk: chunkLen, sWk, sWd, blocksD, blocks, chunks, accumulate: direct && accumulate ? 1 : 0, alpha: direct ? alpha : 1 },
+    grid(Math.ceil((blocks * chunks) / 64)),
+  );
   if (!direct) reduceChunks(gpu, out, part, n * d, chunks, accumulate, alpha);
 }
 
@@ -116,21 +123,18 @@ function weightGrad(gpu: GpuRuntime, grad: Tensor, g: Tensor, v: Tensor, n: numb
   const { chunks, chunkLen } = chunking(n, blocks);
   const direct = chunks === 1;
   const part = direct ? grad : gpu.tensor([chunks, m, c], `${grad.label} partial sums`);
-  gpu.dispatch(WEIGHT_GRAD, {
-    buffers: [g, v, part],
-    params: [n, m, c, chunkLen, blocksC, blocks, chunks, direct ? 1 : 0, f32(direct ? alpha : 1)],
-    workgroups: grid(Math.ceil((blocks * chunks) / 64)),
-  });
+  gpu.run(
+    LORA_BACKWARD,
+    { g, v, part },
+    { n, m, c, rowsPerChunk: chunkLen, blocksC, blocks, chunks, accumulate: direct ? 1 : 0, alpha: direct ? alpha : 1 },
+    grid(Math.ceil((blocks * chunks) / 64)),
+  );
   if (!direct) reduceChunks(gpu, grad, part, m * c, chunks, true, alpha);
 }
 
 /** out (+)= alpha * sum of the chunks of part, in chunk order; releases part. */
 function reduceChunks(gpu: GpuRuntime, out: Tensor, part: Tensor, count: number, chunks: number, accumulate: boolean, alpha: number): void {
-  gpu.dispatch(REDUCE, {
-    buffers: [part, out],
-    params: [count, chunks, accumulate ? 1 : 0, f32(alpha)],
-    workgroups: grid(Math.ceil(count / 256)),
-  });
+  gpu.run(LORA_FORWARD_REDUCE, { part, out }, { count, chunks, accumulate: accumulate ? 1 : 0, alpha }, grid(Math.ceil(count / 256)));
   gpu.release(part); // later users of this buffer are recorded after the dispatches above
 }
 

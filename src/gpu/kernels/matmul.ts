@@ -6,28 +6,32 @@
 import vec4Code from '../../../shaders/matmul.wgsl?raw';
 import subgroupCode from '../../../shaders/matmul_subgroup.wgsl?raw';
 import scalarCode from '../../../shaders/matmul_scalar.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, numel, shapeString, type Tensor } from '../tensor';
 
-const MATMUL: KernelSpec = {
-  name: 'matmul',
-  code: vec4Code,
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-const MATMUL_SUBGROUP: KernelSpec = {
+const MATMUL_BUFFERS = { a: 'read', b: 'read', bias: 'read', out: 'read_write' } as const;
+/** matmul.wgsl and matmul_subgroup.wgsl: batch strides in vec4s */
+const MATMUL_VEC4_PARAMS = {
+  M: 'u32', K: 'u32', N: 'u32', batches: 'u32', tiles_m: 'u32', wg_x: 'u32', stride_a: 'u32', stride_b: 'u32',
+  stride_c: 'u32', alpha: 'f32', accumulate: 'u32', has_bias: 'u32',
+} as const;
+export const MATMUL = defineKernel({ name: 'matmul', source: vec4Code, params: MATMUL_VEC4_PARAMS, buffers: MATMUL_BUFFERS });
+export const MATMUL_SUBGROUP = defineKernel({
   name: 'matmul_subgroup',
-  code: subgroupCode,
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-const MATMUL_SCALAR: KernelSpec = {
+  source: subgroupCode,
+  params: MATMUL_VEC4_PARAMS,
+  buffers: MATMUL_BUFFERS,
+});
+export const MATMUL_SCALAR = defineKernel({
   name: 'matmul_scalar',
-  code: scalarCode,
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: scalarCode,
+  params: {
+    M: 'u32', K: 'u32', N: 'u32', batches: 'u32', tiles_m: 'u32', wg_x: 'u32', stride_a: 'u32', stride_b: 'u32',
+    stride_c: 'u32', a_rs: 'u32', a_ks: 'u32', b_ks: 'u32', b_cs: 'u32', alpha: 'f32', accumulate: 'u32', has_bias: 'u32',
+  },
+  buffers: MATMUL_BUFFERS,
+});
 
 /** Each invocation computes an 8x8 block of out; a workgroup has 64 invocations. */
 const BLOCK = 8;
@@ -163,28 +167,26 @@ export function matmulOnPath(
   const tilesM = Math.ceil(Math.ceil(M / BLOCK) / (WG_INVOCATIONS / wgX));
   const [gy, gz] = grid(tilesM * Bt);
   const workgroups = [Math.ceil(colTiles / wgX), gy, gz] as const;
-  const alpha = f32(opts.alpha ?? 1);
+  const alpha = opts.alpha ?? 1;
   const accumulate = opts.accumulate ? 1 : 0;
-  const hasBias = bias ? 1 : 0;
+  const has_bias = bias ? 1 : 0;
   const strideA = batchedA ? M * K : 0;
   const strideB = batchedB ? K * N : 0;
   const strideC = M * N;
-  const buffers = [a, b, bias ?? a, out];
+  // Without a bias, a is bound a second time (read-only twice is allowed) and not read there.
+  const buffers = { a, b, bias: bias ?? a, out };
+  const shape = { M, K, N, batches: Bt, tiles_m: tilesM, wg_x: wgX };
 
   if (chosen === 'scalar') {
-    const [aRs, aKs] = transA ? [1, M] : [K, 1];
-    const [bKs, bCs] = transB ? [1, K] : [N, 1];
-    gpu.dispatch(MATMUL_SCALAR, {
-      buffers,
-      params: [M, K, N, Bt, tilesM, wgX, strideA, strideB, strideC, aRs, aKs, bKs, bCs, alpha, accumulate, hasBias],
-      workgroups,
-    });
+    const [a_rs, a_ks] = transA ? [1, M] : [K, 1];
+    const [b_ks, b_cs] = transB ? [1, K] : [N, 1];
+    const strides = { stride_a: strideA, stride_b: strideB, stride_c: strideC, a_rs, a_ks, b_ks, b_cs };
+    gpu.run(MATMUL_SCALAR, buffers, { ...shape, ...strides, alpha, accumulate, has_bias }, workgroups);
   } else {
-    gpu.dispatch(chosen === 'subgroup' ? MATMUL_SUBGROUP : MATMUL, {
-      buffers,
-      params: [M, K, N, Bt, tilesM, wgX, strideA / 4, strideB / 4, strideC / 4, alpha, accumulate, hasBias],
-      workgroups,
-      overrides: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
+    const strides = { stride_a: strideA / 4, stride_b: strideB / 4, stride_c: strideC / 4 };
+    gpu.run(chosen === 'subgroup' ? MATMUL_SUBGROUP : MATMUL, buffers, { ...shape, ...strides, alpha, accumulate, has_bias }, workgroups, {
+      TRANS_A: transA ? 1 : 0,
+      TRANS_B: transB ? 1 : 0,
     });
   }
 }

@@ -4,34 +4,34 @@ import forwardCode from '../../../shaders/rmsnorm_forward.wgsl?raw';
 import backwardCode from '../../../shaders/rmsnorm_backward.wgsl?raw';
 import dweightPartialCode from '../../../shaders/rmsnorm_backward_dweight_partial.wgsl?raw';
 import dweightReduceCode from '../../../shaders/rmsnorm_backward_dweight_reduce.wgsl?raw';
-import { grid, f32, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
 
-const FORWARD: KernelSpec = {
+export const RMSNORM_FORWARD = defineKernel({
   name: 'rmsnorm_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD: KernelSpec = {
+  source: forwardCode,
+  params: { n_rows: 'u32', C: 'u32', eps: 'f32' },
+  buffers: { x: 'read', weight: 'read', out: 'read_write', rstd: 'read_write' },
+});
+export const RMSNORM_BACKWARD = defineKernel({
   name: 'rmsnorm_backward',
-  code: backwardCode,
-  buffers: ['read', 'read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-const DWEIGHT_PARTIAL: KernelSpec = {
+  source: backwardCode,
+  params: { n_rows: 'u32', C: 'u32' },
+  buffers: { dout: 'read', x: 'read', weight: 'read', rstd: 'read', dx: 'read_write' },
+});
+export const RMSNORM_BACKWARD_DWEIGHT_PARTIAL = defineKernel({
   name: 'rmsnorm_backward_dweight_partial',
-  code: dweightPartialCode,
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-const DWEIGHT_REDUCE: KernelSpec = {
+  source: dweightPartialCode,
+  params: { n_rows: 'u32', C: 'u32', rows_per_chunk: 'u32' },
+  buffers: { dout: 'read', x: 'read', rstd: 'read', partial: 'read_write' },
+});
+export const RMSNORM_BACKWARD_DWEIGHT_REDUCE = defineKernel({
   name: 'rmsnorm_backward_dweight_reduce',
-  code: dweightReduceCode,
-  buffers: ['read', 'read_write'],
-  hasParams: true,
-};
+  source: dweightReduceCode,
+  params: { n_chunks: 'u32', C: 'u32' },
+  buffers: { partial: 'read', dweight: 'read_write' },
+});
 
 /** Rows per dweight partial sum: (N/64) x C partials, each a sum of 64 products. */
 const ROWS_PER_CHUNK = 64;
@@ -64,12 +64,7 @@ export function rmsnormForward(gpu: GpuRuntime, out: Tensor, rstd: Tensor, x: Te
   expectShape(out, x.shape);
   expectShape(weight, [C]);
   expectRstd(rstd, N);
-  gpu.dispatch(FORWARD, {
-    buffers: [x, weight, out, rstd],
-    params: [N, C, f32(eps)],
-    workgroups: grid(N),
-    overrides: rowOverrides(gpu),
-  });
+  gpu.run(RMSNORM_FORWARD, { x, weight, out, rstd }, { n_rows: N, C, eps }, grid(N), rowOverrides(gpu));
 }
 
 /** dx += dL/dx (accumulates into dx, the residual stream's gradient); dweight += dL/dweight when dweight is
@@ -91,21 +86,17 @@ export function rmsnormBackward(
   expectRstd(rstd, N);
   if (dweight) expectShape(dweight, [C]);
   if (N === 0 || C === 0) return;
-  gpu.dispatch(BACKWARD, {
-    buffers: [dout, x, weight, rstd, dx],
-    params: [N, C],
-    workgroups: grid(N),
-    overrides: rowOverrides(gpu),
-  });
+  gpu.run(RMSNORM_BACKWARD, { dout, x, weight, rstd, dx }, { n_rows: N, C }, grid(N), rowOverrides(gpu));
   if (!dweight) return;
   const nChunks = Math.ceil(N / ROWS_PER_CHUNK);
   const partial = gpu.tensor([nChunks, C], 'rmsnorm_backward dweight partials');
-  gpu.dispatch(DWEIGHT_PARTIAL, {
-    buffers: [dout, x, rstd, partial],
-    params: [N, C, ROWS_PER_CHUNK],
-    workgroups: [Math.ceil(C / DWEIGHT_WG), nChunks],
-  });
-  gpu.dispatch(DWEIGHT_REDUCE, { buffers: [partial, dweight], params: [nChunks, C], workgroups: grid(Math.ceil(C / 256)) });
+  gpu.run(
+    RMSNORM_BACKWARD_DWEIGHT_PARTIAL,
+    { dout, x, rstd, partial },
+    { n_rows: N, C, rows_per_chunk: ROWS_PER_CHUNK },
+    [Math.ceil(C / DWEIGHT_WG), nChunks],
+  );
+  gpu.run(RMSNORM_BACKWARD_DWEIGHT_REDUCE, { partial, dweight }, { n_chunks: nChunks, C }, grid(Math.ceil(C / 256)));
   // Safe before the recorded dispatches run: later users of this buffer are ordered after them.
   gpu.release(partial);
 }

@@ -1,32 +1,36 @@
 // Host wrappers for rotary position embeddings (rope_forward.wgsl, rope_backward.wgsl) and the CPU helpers
 // that compute their inverse frequencies (plain and Llama 3 scaled).
+// UNFUSED REFERENCES: production dispatches rope_qk (rope_qk.ts) and rope_kv_cache_write instead of
+// ropeForward / ropeBackward; these stay as what the fused kernels are checked against bit for bit
+// (src/selftest). ropeParams and the inverse-frequency helpers here are used by production.
 import forwardCode from '../../../shaders/rope_forward.wgsl?raw';
 import backwardCode from '../../../shaders/rope_backward.wgsl?raw';
-import { withCosSin } from './rope_cos_sin';
 import { grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
+import type { RopeConvention } from '../../ops/rope';
 
-/** Which channels of a head form a rotating pair. 'interleaved' (llama2.c): (2i, 2i+1).
- * 'half' (Hugging Face rotate-half): (i, i + HS/2). Pair i rotates by angle pos * invFreq[i] in both. */
-export type RopeConvention = 'interleaved' | 'half';
+export type { RopeConvention } from '../../ops/rope';
 
-const FORWARD: KernelSpec = {
+const ROPE_PARAMS = { n_pairs: 'u32', n_heads: 'u32', head_dim: 'u32', convention: 'u32' } as const;
+export const ROPE_FORWARD = defineKernel({
   name: 'rope_forward',
-  code: withCosSin(forwardCode),
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD: KernelSpec = {
+  source: forwardCode,
+  params: ROPE_PARAMS,
+  buffers: { x: 'read', positions: 'read', inv_freq: 'read', out: 'read_write' },
+  unfusedReferenceOf: ['rope_qk_forward', 'rope_kv_cache_write'],
+});
+export const ROPE_BACKWARD = defineKernel({
   name: 'rope_backward',
-  code: withCosSin(backwardCode),
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: backwardCode,
+  params: ROPE_PARAMS,
+  buffers: { dout: 'read', positions: 'read', inv_freq: 'read', dx: 'read_write' },
+  unfusedReferenceOf: ['rope_qk_backward'],
+});
 
 const CONVENTION_CODE: Record<RopeConvention, number> = { interleaved: 0, half: 1 };
 
-/** Validates a rope call and returns its params {n_pairs, n_heads, head_dim, convention}. */
+/** Validates a rope call and returns its params [n_pairs, n_heads, head_dim, convention] (struct order). */
 export function ropeParams(
   src: Tensor,
   dst: Tensor,
@@ -74,8 +78,9 @@ export function ropeForward(
   headDim: number,
   convention: RopeConvention,
 ): void {
-  const params = ropeParams(x, out, positions, invFreq, nHeads, headDim, convention);
-  gpu.dispatch(FORWARD, { buffers: [x, positions, invFreq, out], params, workgroups: grid(Math.ceil(params[0] / 256)) });
+  const [n_pairs, n_heads, head_dim, conv] = ropeParams(x, out, positions, invFreq, nHeads, headDim, convention);
+  const params = { n_pairs, n_heads, head_dim, convention: conv };
+  gpu.run(ROPE_FORWARD, { x, positions, inv_freq: invFreq, out }, params, grid(Math.ceil(n_pairs / 256)));
 }
 
 /** dx = rotation transposed applied to dout (overwrites dx, which must not be dout). Shapes as ropeForward. */
@@ -89,8 +94,9 @@ export function ropeBackward(
   headDim: number,
   convention: RopeConvention,
 ): void {
-  const params = ropeParams(dout, dx, positions, invFreq, nHeads, headDim, convention);
-  gpu.dispatch(BACKWARD, { buffers: [dout, positions, invFreq, dx], params, workgroups: grid(Math.ceil(params[0] / 256)) });
+  const [n_pairs, n_heads, head_dim, conv] = ropeParams(dout, dx, positions, invFreq, nHeads, headDim, convention);
+  const params = { n_pairs, n_heads, head_dim, convention: conv };
+  gpu.run(ROPE_BACKWARD, { dout, positions, inv_freq: invFreq, dx }, params, grid(Math.ceil(n_pairs / 256)));
 }
 
 /** invFreq[i] = 1 / theta^(2i / headDim), i < headDim/2 (computed in float64, rounded once to f32). */

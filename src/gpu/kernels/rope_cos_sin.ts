@@ -1,8 +1,8 @@
-// The WGSL function cos_sin(a) that every RoPE kernel uses (shaders/rope_cos_sin.wgsl): WGSL has no
-// include, so a RoPE kernel's source is this snippet followed by the kernel's own file.
+// Kept for callers of withCosSin(): RoPE shaders now say `//#include rope_cos_sin` themselves
+// (shaders/lib/rope_cos_sin.wgsl, resolved by src/gpu/wgsl_snippets.ts when a kernel is defined).
+import { withSnippets } from '../wgsl_snippets';
 
-import cosSinCode from '../../../shaders/rope_cos_sin.wgsl?raw';
-
+/** kernelCode with cos_sin in front of it (as `//#include rope_cos_sin` would put it). */
 export function withCosSin(kernelCode: string): string {
-  return `${cosSinCode}\n${kernelCode}`;
+  return withSnippets(kernelCode, ['rope_cos_sin'], 'withCosSin');
 }

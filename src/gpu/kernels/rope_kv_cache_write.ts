@@ -1,19 +1,18 @@
 // Host wrapper for rope_kv_cache_write.wgsl: one decode step's RoPE of q and k and both KV-cache writes
 // in one dispatch, reading the fused q/k/v projection's output.
 import code from '../../../shaders/rope_kv_cache_write.wgsl?raw';
-import { withCosSin } from './rope_cos_sin';
 import { grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { defineKernel } from '../kernel';
 import { expectShape, expectSize, type Tensor } from '../tensor';
 import type { RopeConvention } from './rope';
-import { elementwiseWorkgroupSize } from './residual_add';
+import { elementwiseWorkgroupSize } from './elementwise';
 
-const KERNEL: KernelSpec = {
+export const ROPE_KV_CACHE_WRITE = defineKernel({
   name: 'rope_kv_cache_write',
-  code: withCosSin(code),
-  buffers: ['read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
-  hasParams: true,
-};
+  source: code,
+  params: { n_items: 'u32', row_pairs: 'u32', q_pairs: 'u32', k_pairs: 'u32', head_dim: 'u32', convention: 'u32', TMAX: 'u32' },
+  buffers: { qkv: 'read', positions: 'read', inv_freq: 'read', qr: 'read_write', k_cache: 'read_write', v_cache: 'read_write' },
+});
 
 /** B rows (one token each), NH query heads, NKV kv heads of HS channels, caches of TMAX positions. */
 export interface RopeKvDims {
@@ -65,10 +64,11 @@ export function ropeKvCacheWrite(
   const rowPairs = (QD + 2 * KVD) / 2;
   const n = B * rowPairs;
   const wg = elementwiseWorkgroupSize(gpu);
-  gpu.dispatch(KERNEL, {
-    buffers: [qkv, positions, invFreq, qr, kCache, vCache],
-    params: [n, rowPairs, QD / 2, KVD / 2, HS, convention === 'interleaved' ? 0 : 1, TMAX],
-    workgroups: grid(Math.ceil(n / wg)),
-    overrides: { WG: wg },
-  });
+  gpu.run(
+    ROPE_KV_CACHE_WRITE,
+    { qkv, positions, inv_freq: invFreq, qr, k_cache: kCache, v_cache: vCache },
+    { n_items: n, row_pairs: rowPairs, q_pairs: QD / 2, k_pairs: KVD / 2, head_dim: HS, convention: convention === 'interleaved' ? 0 : 1, TMAX },
+    grid(Math.ceil(n / wg)),
+    { WG: wg },
+  );
 }

@@ -1,6 +1,6 @@
-// RoPE's (cos(a), sin(a)) to about 1 ulp, shared by every RoPE kernel (rope_forward, rope_backward,
-// rope_qk_forward, rope_qk_backward, rope_kv_cache_write): not a kernel of its own. WGSL has no include,
-// so each host wrapper prepends this file to its shader (src/gpu/kernels/rope_cos_sin.ts).
+// Snippet (not a kernel): RoPE's (cos(a), sin(a)) to about 1 ulp, shared by every RoPE kernel
+// (rope_forward, rope_backward, rope_qk_forward, rope_qk_backward, rope_kv_cache_write), each of which
+// includes it by name (src/gpu/wgsl_snippets.ts resolves the include when the kernel is defined).
 
 const INV_TWO_PI: f32 = 0.15915493667125702;
 const TWO_PI_A: f32 = 6.28125; // 8 significant bits: k * TWO_PI_A is exact for k < 2^16 (|angle| < 4e5)

@@ -1,0 +1,41 @@
+// Shared WGSL snippets (shaders/lib/*.wgsl): WGSL has no include, so a kernel's .wgsl says
+// `//#include <name>` on a line of its own and resolveIncludes() puts the snippet's text there when the
+// kernel is defined (src/gpu/kernel.ts). A snippet may include others; each is inserted once per module
+// (at its first include), so two snippets may share a third. WGSL declarations are order-independent at
+// module scope, so where a snippet lands does not change the program.
+
+import ropeCosSin from '../../shaders/lib/rope_cos_sin.wgsl?raw';
+import matmulBlock8 from '../../shaders/lib/matmul_block8.wgsl?raw';
+import matmulVec4Common from '../../shaders/lib/matmul_vec4_common.wgsl?raw';
+import philox from '../../shaders/lib/philox.wgsl?raw';
+import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
+
+export const SNIPPETS = {
+  rope_cos_sin: ropeCosSin,
+  matmul_block8: matmulBlock8,
+  matmul_vec4_common: matmulVec4Common,
+  philox,
+  workgroup_sum: workgroupSum,
+} as const satisfies Record<string, string>;
+
+export type SnippetName = keyof typeof SNIPPETS;
+
+const INCLUDE = /^[ \t]*\/\/#include[ \t]+(\S+)[ \t]*$/gm;
+
+/** `code` with every `//#include name` line replaced by that snippet (resolved recursively, each snippet
+ * once). Throws naming `what` (the kernel) and the snippet when a name is unknown. */
+export function resolveIncludes(code: string, what: string, seen: Set<string> = new Set()): string {
+  return code.replace(INCLUDE, (_line, name: string) => {
+    if (!Object.hasOwn(SNIPPETS, name)) {
+      throw new Error(`${what}: //#include ${name}: no such WGSL snippet (known: ${Object.keys(SNIPPETS).join(', ')})`);
+    }
+    if (seen.has(name)) return `// (${name} included above)`;
+    seen.add(name);
+    return resolveIncludes(SNIPPETS[name as SnippetName], `${what} > ${name}`, seen);
+  });
+}
+
+/** `code` with the named snippets in front of it (for a kernel source that does not say `//#include`). */
+export function withSnippets(code: string, names: readonly SnippetName[], what = 'wgsl'): string {
+  return resolveIncludes([...names.map((n) => `//#include ${n}`), code].join('\n'), what);
+}

@@ -1,0 +1,29 @@
+// Attention's dimensions, shared by the GPU wrappers (src/gpu/kernels/attention.ts) and the CPU reference
+// (src/reference/attention.ts).
+
+/** B batch rows, T positions, NH query heads, NKV kv heads (NH % NKV == 0), HS head size (a multiple of 4). */
+export interface AttentionDims {
+  B: number;
+  T: number;
+  NH: number;
+  NKV: number;
+  HS: number;
+}
+
+/** attentionDecode's dims: TMAX is the cache capacity (positions per batch row). */
+export interface DecodeDims {
+  B: number;
+  NH: number;
+  NKV: number;
+  HS: number;
+  TMAX: number;
+}
+
+/** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */
+export interface KvCacheDims {
+  B: number;
+  T: number;
+  NKV: number;
+  HS: number;
+  TMAX: number;
+}

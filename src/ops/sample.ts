@@ -1,0 +1,48 @@
+// Token sampling's options and the uniform values the GPU kernel (src/gpu/kernels/sample.ts) and its CPU
+// reference (src/reference/sample.ts) both compute from them.
+
+export interface SampleOptions {
+  /** 0: greedy (argmax, the lowest index on ties); > 0 divides the logits */
+  temperature: number;
+  /** keep the topK largest logits (ties at the threshold all kept); <= 0 or >= V keeps all */
+  topK: number;
+  /** keep the smallest set of most likely tokens whose probability reaches topP; >= 1 keeps all; must be > 0 */
+  topP: number;
+  /** generator key: an integer in [0, 2^53) */
+  seed: number;
+  /** generator counter (e.g. the decoding step): an integer in [0, 2^53); rows are told apart by their index */
+  counter: number;
+}
+
+/** Splits a non-negative integer below 2^53 into its low and high u32 words (a Philox key or counter). */
+export function splitU64(x: number, what: string): [number, number] {
+  if (!Number.isSafeInteger(x) || x < 0) throw new Error(`${what} must be a non-negative integer below 2^53, got ${x}`);
+  return [x % 4294967296, Math.floor(x / 4294967296)];
+}
+
+/** Validates the options; returns the f32 uniform values shared by the GPU wrapper and the CPU reference. */
+export function sampleParams(opts: SampleOptions): {
+  greedy: boolean;
+  invTemp: number;
+  topP: number;
+  usePTop: boolean;
+  seed: [number, number];
+  counter: [number, number];
+} {
+  const { temperature, topK, topP } = opts;
+  if (!Number.isFinite(temperature) || temperature < 0) {
+    throw new Error(`sample: temperature must be finite and >= 0 (0 = greedy), got ${temperature}`);
+  }
+  const invTemp = temperature > 0 ? Math.fround(1 / temperature) : 0;
+  if (temperature > 0 && !Number.isFinite(invTemp)) throw new Error(`sample: temperature ${temperature} is too small`);
+  if (!Number.isInteger(topK)) throw new Error(`sample: topK must be an integer (<= 0 = all), got ${topK}`);
+  if (!(topP > 0)) throw new Error(`sample: topP must be > 0 (>= 1 = all), got ${topP}`);
+  return {
+    greedy: temperature === 0,
+    invTemp,
+    topP: Math.fround(Math.min(topP, 1)),
+    usePTop: topP < 1,
+    seed: splitU64(opts.seed, 'sample: seed'),
+    counter: splitU64(opts.counter, 'sample: counter'),
+  };
+}
