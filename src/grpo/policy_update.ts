@@ -45,6 +45,7 @@ export interface UpdateStats {
   gradNorm: number;
   /** optimizer updates skipped because the loss or gradient norm was not finite */
   skipped: number;
+  /** tokens the update processed: every micro-batch's packed (B x T) grid, once per iteration */
   trainTokens: number;
 }
 
