@@ -1,21 +1,23 @@
 // Dropout, backward: dx[i] += keep(i) ? dout[i] / (1 - p) : 0 (accumulates), with the same mask as
-// dropout_forward.wgsl regenerated from (seed, counter): u(seed, counter, i) = PCG hash, 24 bits.
-//   dout, dx: (N). Bindings: 0 params {n, p, seed, counter}; 1 dout (read); 2 dx (read_write).
+// dropout_forward.wgsl regenerated from (seed, s0, s1, s2): u(i) = Philox4x32-10 word 0 of counter
+// (i, s0, s1, s2) under key (seed, "DROP"), 24 bits.
+//   dout, dx: (N). Bindings: 0 params {n, p, seed, s0, s1, s2}; 1 dout (read); 2 dx (read_write).
 // Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
+// src/reference/dropout.ts computes the same in TypeScript.
 
-struct Params { n: u32, p: f32, seed: u32, counter: u32 }
+struct Params { n: u32, p: f32, seed: u32, s0: u32, s1: u32, s2: u32 }
 @group(0) @binding(0) var<uniform> prm: Params;
 @group(0) @binding(1) var<storage, read> dout: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 
-fn pcg(v: u32) -> u32 {
-  let state = v * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
-}
+//#include philox
+
+// key word 1 of every dropout mask ("DROP"): above 2^21, so never a sampling key (seeds below 2^53)
+const DROPOUT_KEY_HI: u32 = 0x44524f50u;
 
 fn keep_scale(i: u32) -> f32 {
-  let u = f32(pcg(pcg(pcg(prm.seed) ^ prm.counter) ^ i) >> 8u) / 16777216.0;
+  let r = philox4x32(vec4u(i, prm.s0, prm.s1, prm.s2), vec2u(prm.seed, DROPOUT_KEY_HI)).x;
+  let u = f32(r >> 8u) * (1.0 / 16777216.0);
   return select(0.0, 1.0 / (1.0 - prm.p), u >= prm.p);
 }
 

@@ -1,6 +1,6 @@
 // Snippet (not a kernel): Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy
 // as 1, 2, 3", SC 2011), a counter-based generator with only u32 arithmetic. src/reference/philox.ts is its
-// CPU twin (the same bits). Used by sample.wgsl; included by name (src/gpu/wgsl_snippets.ts).
+// CPU twin (the same bits). Used by sample.wgsl and dropout_*.wgsl; included by name (src/gpu/wgsl_snippets.ts).
 
 // High 32 bits of the 64-bit product a*b, from 16-bit halves.
 fn mulhi32(a: u32, b: u32) -> u32 {

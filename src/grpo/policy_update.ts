@@ -28,7 +28,7 @@ export interface UpdateOptions {
   temperature: number;
   loss: GrpoLossParams;
   learningRate: number;
-  /** distinguishes this update's LoRA dropout masks from other steps' (with lora_dropout > 0) */
+  /** the optimizer step: keys this update's LoRA dropout masks (with lora_dropout > 0), see dropoutForwardCounter */
   dropoutCounter: number;
   /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
    * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
@@ -45,6 +45,7 @@ export interface UpdateStats {
   gradNorm: number;
   /** optimizer updates skipped because the loss or gradient norm was not finite */
   skipped: number;
+  /** tokens the update processed: every micro-batch's packed (B x T) grid, once per iteration */
   trainTokens: number;
 }
 
@@ -113,6 +114,7 @@ export async function policyUpdate(
     await mark('reference_logprobs');
 
     let activeTokens = 0;
+    const dropoutOn = (lora.spec.dropout ?? 0) > 0;
     for (let it = 0; it < opts.numIterations; it++) {
       optimizer.zeroGrads();
       let loss = 0;
@@ -120,7 +122,7 @@ export async function policyUpdate(
         const mb = prepared[m];
         const { batch } = mb;
         const N = batch.B * batch.T;
-        const counter = (opts.dropoutCounter * 4096 + it * 64 + m) >>> 0;
+        const counter = dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null;
         const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counter);
         const logits = model.logits(act.f);
         const logp = gpu.tensor([N], 'logp');
@@ -184,6 +186,22 @@ export async function policyUpdate(
       releaseBatch(gpu, mb.batch);
     }
   }
+}
+
+/** Forwards one optimizer step may number: iterations x micro-batches (2^21 = 2,097,152). */
+export const DROPOUT_FORWARDS_PER_STEP = 2 ** 21;
+
+/**
+ * The LoRA-dropout counter of one training forward (the model derives each module's mask from it):
+ * step * 2^21 + iteration * microBatches + microBatch, an integer below 2^53, distinct for every
+ * (step, iteration, micro-batch) with step < 2^32 and iterations x micro-batches <= 2^21.
+ */
+export function dropoutForwardCounter(step: number, iteration: number, microBatch: number, iterations: number, microBatches: number): number {
+  if (iterations * microBatches > DROPOUT_FORWARDS_PER_STEP) {
+    throw new Error(`LoRA dropout: num_iterations x micro-batches = ${iterations * microBatches} is more than ${DROPOUT_FORWARDS_PER_STEP} forwards per step; lower num_iterations or gradient_accumulation_steps`);
+  }
+  if (!(step >= 0 && step < 2 ** 32)) throw new Error(`LoRA dropout: step ${step} is past 2^32 steps`);
+  return step * DROPOUT_FORWARDS_PER_STEP + iteration * microBatches + microBatch;
 }
 
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */

@@ -220,7 +220,8 @@ export class GrpoTrainer {
       num_tokens: this.numTokens,
       step_time: (performance.now() - t0) / 1000,
       'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9),
-      'tokens_per_second/training': (up.trainTokens * c.num_iterations) / Math.max(trainMs / 1000, 1e-9),
+      // (trainTokens already counts every iteration's forward and backward)
+      'tokens_per_second/training': up.trainTokens / Math.max(trainMs / 1000, 1e-9),
       dropped_groups: dropped,
       skipped_updates: this.skippedUpdates,
       reward_errors: ro.rewardErrors.length,

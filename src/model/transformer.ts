@@ -70,9 +70,11 @@ export interface Activations {
 
 const MODULE_INDEX: Record<LoraModule, number> = { q_proj: 0, k_proj: 1, v_proj: 2, o_proj: 3, gate_proj: 4, up_proj: 5, down_proj: 6 };
 
-/** The dropout mask of one module of one forward: its own counter, so every module draws its own mask. */
-function moduleMask(d: NonNullable<Activations['dropout']>, layer: number, module: LoraModule): DropoutMask {
-  return { p: d.p, seed: d.seed, counter: (Math.imul(d.counter, 1024) + layer * 8 + MODULE_INDEX[module]) >>> 0 };
+/** The dropout mask of one module of one forward: Philox stream words (the forward's counter, below 2^53,
+ * as its low and high 32 bits; then layer * 8 + module), so no two (forward, layer, module) share a mask. */
+export function moduleMask(d: NonNullable<Activations['dropout']>, layer: number, module: LoraModule): DropoutMask {
+  if (!Number.isSafeInteger(d.counter) || d.counter < 0) throw new Error(`the dropout counter must be an integer in [0, 2^53), got ${d.counter}`);
+  return { p: d.p, seed: d.seed, stream: [d.counter % 2 ** 32, Math.floor(d.counter / 2 ** 32), (layer * 8 + MODULE_INDEX[module]) >>> 0] };
 }
 
 export class GpuTransformer {

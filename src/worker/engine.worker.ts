@@ -1,6 +1,8 @@
-// The engine worker: owns the GPU (acquired on first use, and again after a lost device) and answers the
-// page's requests (protocol.ts). GPU work runs one request at a time, so that one request's buffers and
-// errors are not mixed up with another's. Runs are checkpointed into IndexedDB (checkpoint_store.ts).
+// The engine worker: owns the GPU (acquired on first use, and again after a lost device) and routes the
+// page's requests (protocol.ts) to the model slot (model_slot.ts: the loaded model on its device), the
+// dataset slot (dataset_slot.ts), the run controller (run_controller.ts: the GRPO run, its checkpoints in
+// IndexedDB and its recovery from a lost device) and the try-it functions (try_model.ts). GPU work runs
+// one request at a time, so that one request's buffers and errors are not mixed up with another's.
 
 import { formatBytes } from '../gpu/buffer_pool';
 import { acquireGpu, WEBGPU_HELP } from '../gpu/device';
@@ -8,7 +10,10 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
 import type { FileSource } from '../model/load';
-import { TrainingSession } from './training_session';
+import { ModelSlot } from './model_slot';
+import { DatasetSlot } from './dataset_slot';
+import { RunController } from './run_controller';
+import { generateSideBySide, tokenLengths } from './try_model';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
 import {
   REPORTED_LIMITS,
@@ -136,7 +141,11 @@ async function runCheck(g: GpuRuntime, check: KernelCheck): Promise<CaseResult[]
 
 // without IndexedDB (e.g. storage disabled) checkpoints live as long as the worker
 const store = new CheckpointStore(typeof indexedDB !== 'undefined' ? indexedDbBackend(indexedDB) : memoryBackend());
-const session = new TrainingSession(gpu, { renewGpu, store });
+const models = new ModelSlot(gpu, renewGpu);
+const datasets = new DatasetSlot();
+const runs = new RunController(models, datasets, { store });
+
+const RUN_GOING = 'a training run is going: pause it to try the model';
 
 function fileSource(f: FilePayload): FileSource {
   if (f instanceof File) return { name: f.webkitRelativePath || f.name, size: f.size, arrayBuffer: () => f.arrayBuffer(), text: () => f.text() };
@@ -162,24 +171,28 @@ function fileBlob(f: FilePayload): Blob {
 const handlers: { [K in RequestType]: Handler<K> } = {
   adapterInfo: () => exclusive(adapterInfo),
   selfTest: (request, progress) => exclusive(() => selfTest(request, progress)),
-  loadModel: (r) => exclusive(() => session.loadModel(r.files.map(fileSource))),
-  loadDataset: (r, progress) => exclusive(() => session.loadDatasetStreamed(r.file.name, fileBlob(r.file), r.mapping, progress)),
-  train: (r, progress) => exclusive(() => session.run(r.config, r.fresh, progress, r.maxSteps, r.origins)),
+  // a new model ends the run that lives on the old one
+  loadModel: (r) => exclusive(() => models.load(r.files.map(fileSource), () => runs.end())),
+  loadDataset: (r, progress) => exclusive(() => datasets.loadStreamed(r.file.name, fileBlob(r.file), r.mapping, progress)),
+  train: (r, progress) => exclusive(() => runs.train(r.config, r.fresh, progress, r.maxSteps, r.origins)),
   // not exclusive: it must reach a run in progress
-  interrupt: async (r) => session.requestInterrupt(r.kind),
-  evaluate: () => exclusive(() => session.evaluate()),
-  exportAdapter: () => exclusive(() => session.exportAdapter()),
-  importAdapter: (r) => exclusive(() => session.importAdapter({ weights: r.weights, config: r.config }, r.runConfig)),
+  interrupt: async (r) => runs.requestInterrupt(r.kind),
+  evaluate: () => exclusive(() => runs.evaluate()),
+  exportAdapter: () => exclusive(() => runs.exportAdapter()),
+  importAdapter: (r) => exclusive(() => runs.importAdapter({ weights: r.weights, config: r.config }, r.runConfig)),
   // refused at once during a run, rather than waiting in the queue until the run pauses
-  generate: (r) => (session.isRunning ? Promise.reject(new Error('a training run is going: pause it to try the model')) : exclusive(() => session.generate(r))),
+  generate: (r) => (runs.isRunning ? Promise.reject(new Error(RUN_GOING)) : exclusive(async () => {
+    if (runs.isRunning) throw new Error(RUN_GOING);
+    return generateSideBySide(models.require(), runs.adapter, r);
+  })),
   // CPU only (the tokenizer), so it need not wait for a run to pause
-  tokenLengths: async (r) => session.tokenLengths(r.settings),
+  tokenLengths: async (r) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), r.settings),
   gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
   // storage only: answered at once
-  savedRun: () => session.savedRun(),
-  savedRunDataset: () => session.savedRunDataset(),
-  restoreSavedRun: () => exclusive(() => session.restoreSavedRun()),
-  discardSavedRun: () => exclusive(() => session.discardSavedRun()),
+  savedRun: () => runs.savedRun(),
+  savedRunDataset: () => runs.savedRunDataset(),
+  restoreSavedRun: () => exclusive(() => runs.restoreSavedRun()),
+  discardSavedRun: () => exclusive(() => runs.discardSavedRun()),
   // not exclusive: it must reach a run in progress
   debugLoseDevice: async () => {
     if (!acquired) return false;

@@ -1,9 +1,13 @@
-// The engine worker's session answers the playground's try-it and dataset-histogram requests: base and
-// tuned completions with one seed, the answer's log-probability under each, and token lengths that match
-// the tokenizer. Runs on the Node WebGPU adapter with stories260K.
+// The engine worker's model slot, dataset slot and try-it functions (src/worker/try_model.ts) answer the
+// playground's try-it and dataset-histogram requests: base and tuned completions with one seed, the
+// answer's log-probability under each, and token lengths that match the tokenizer. Node WebGPU, stories260K.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { TrainingSession } from '../../src/worker/training_session';
+import { ModelSlot } from '../../src/worker/model_slot';
+import { DatasetSlot } from '../../src/worker/dataset_slot';
+import { RunController } from '../../src/worker/run_controller';
+import { generateSideBySide, tokenLengths } from '../../src/worker/try_model';
+import type { PromptSettings } from '../../src/data';
 import { nodeFileSource } from '../../src/model/load_node';
 import { STORIES, STORY_PROMPTS, wordConfig } from '../grpo/fixtures';
 import type { GenerateRequest } from '../../src/worker/protocol';
@@ -11,9 +15,23 @@ import type { GenerateRequest } from '../../src/worker/protocol';
 const TOKENIZER = STORIES.replace(/stories260K\.bin$/, 'tok512.bin');
 const settings = { system_prompt: null, prompt_template: null, use_chat_template: false };
 
-describe('TrainingSession: generate and token lengths', () => {
+/** The worker's parts as engine.worker.ts routes the try-it and token-length requests to them. */
+function engineParts() {
+  const models = new ModelSlot(testGpu);
+  const datasets = new DatasetSlot();
+  const runs = new RunController(models, datasets);
+  return {
+    loadModel: async (files: Parameters<ModelSlot['load']>[0]) => models.load(files, () => runs.end()),
+    loadDataset: (name: string, bytes: Uint8Array) => datasets.load(name, bytes),
+    tokenLengths: (s: PromptSettings) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), s),
+    generate: async (r: GenerateRequest) => generateSideBySide(models.require(), runs.adapter, r),
+    run: runs.train.bind(runs),
+  };
+}
+
+describe('the worker: generate and token lengths', () => {
   test('base and tuned completions, answer log-probs, token lengths', async () => {
-    const session = new TrainingSession(testGpu);
+    const session = engineParts();
     await session.loadModel([await nodeFileSource(STORIES), await nodeFileSource(TOKENIZER)]);
     const rows = STORY_PROMPTS.map((prompt) => JSON.stringify({ prompt, answer: 'dog' })).join('\n');
     session.loadDataset('dogs.jsonl', new TextEncoder().encode(rows));
@@ -59,7 +77,7 @@ describe('TrainingSession: generate and token lengths', () => {
   });
 
   test('generate before a model is loaded says what to do', async () => {
-    const session = new TrainingSession(testGpu);
+    const session = engineParts();
     await expect(session.generate({ prompt: 'x', settings, maxNewTokens: 4, temperature: 0, topK: 0, topP: 1, seed: 0 })).rejects.toThrow(/load a model/);
     expect(() => session.tokenLengths(settings)).toThrow(/load a model/);
   });

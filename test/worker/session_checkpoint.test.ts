@@ -1,4 +1,4 @@
-// The engine worker's session checkpoints its run and resumes it: a run saved at step 2 and restored in a
+// The engine worker's run controller (run_controller.ts) checkpoints its run and resumes it: a run saved at step 2 and restored in a
 // new session (as after a page reload) continues with exactly the metrics of an uninterrupted run; a
 // checkpoint from other data is refused naming the fingerprints; a GPU device destroyed mid-run is replaced
 // and the run resumes from its last checkpoint to the uninterrupted run's metrics. Node WebGPU, stories260K.
@@ -6,7 +6,9 @@ import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { acquireNodeGpu } from '../../src/gpu/node';
 import type { GpuRuntime } from '../../src/gpu/runtime';
-import { TrainingSession } from '../../src/worker/training_session';
+import { ModelSlot } from '../../src/worker/model_slot';
+import { DatasetSlot } from '../../src/worker/dataset_slot';
+import { RunController } from '../../src/worker/run_controller';
 import { CheckpointStore, memoryBackend } from '../../src/worker/checkpoint_store';
 import { nodeFileSource } from '../../src/model/load_node';
 import type { StepEvent, TrainEvent } from '../../src/worker/protocol';
@@ -23,21 +25,24 @@ const origins = { model: { kind: 'files' as const, label: 'stories260K.bin' }, d
 const DETERMINISTIC = ['reward', 'reward_std', 'loss', 'kl', 'entropy', 'grad_norm', 'learning_rate', 'num_tokens', 'completions/mean_length', 'rewards/contains/mean'];
 const pick = (m: Record<string, number>) => Object.fromEntries(DETERMINISTIC.map((k) => [k, m[k]]));
 
-async function session(store: CheckpointStore, gpu: () => Promise<GpuRuntime> = testGpu, renewGpu?: () => Promise<GpuRuntime>, data = DATA): Promise<TrainingSession> {
-  const s = new TrainingSession(gpu, { store, renewGpu });
-  await s.loadModel([await nodeFileSource(STORIES), await nodeFileSource(TOKENIZER)]);
-  s.loadDataset('dogs.jsonl', data);
-  return s;
+/** The worker's run controller over a model slot with stories260K and a dataset slot with `data`. */
+async function session(store: CheckpointStore, gpu: () => Promise<GpuRuntime> = testGpu, renewGpu?: () => Promise<GpuRuntime>, data = DATA): Promise<RunController> {
+  const models = new ModelSlot(gpu, renewGpu ?? null);
+  const datasets = new DatasetSlot();
+  const runs = new RunController(models, datasets, { store });
+  await models.load([await nodeFileSource(STORIES), await nodeFileSource(TOKENIZER)], () => runs.end());
+  datasets.load('dogs.jsonl', data);
+  return runs;
 }
 
-describe('TrainingSession checkpoints', () => {
+describe('the run controller: checkpoints, resume, lost devices', () => {
   const reference: Record<number, Record<string, number>> = {};
 
   test('an uninterrupted run checkpoints every 2 steps and at its end', async () => {
     const store = new CheckpointStore(memoryBackend());
     const s = await session(store);
     const events: TrainEvent[] = [];
-    const end = await s.run(config, true, (e) => events.push(e), Infinity, origins);
+    const end = await s.train(config, true, (e) => events.push(e), Infinity, origins);
     expect(end).toEqual({ state: 'finished', step: 4 });
     for (const e of events) if (e.kind === 'step') reference[e.step] = pick(e.metrics);
     expect(Object.keys(reference).map(Number)).toEqual([1, 2, 3, 4]);
@@ -53,7 +58,7 @@ describe('TrainingSession checkpoints', () => {
   test('a run paused at step 2 and restored in a new session continues with the uninterrupted metrics', async () => {
     const backend = memoryBackend();
     const first = await session(new CheckpointStore(backend));
-    const end = await first.run(config, true, () => undefined, 2, origins);
+    const end = await first.train(config, true, () => undefined, 2, origins);
     expect(end).toEqual({ state: 'paused', step: 2 });
 
     // a new session over the same storage: the page was reloaded
@@ -71,7 +76,7 @@ describe('TrainingSession checkpoints', () => {
     for (const h of restored.history) expect(pick(h)).toEqual(reference[h.step]);
 
     const steps: StepEvent[] = [];
-    const resumed = await second.run(restored.config, false, (e) => e.kind === 'step' && steps.push(e));
+    const resumed = await second.train(restored.config, false, (e) => e.kind === 'step' && steps.push(e));
     expect(resumed).toEqual({ state: 'finished', step: 4 });
     expect(steps.map((e) => e.step)).toEqual([3, 4]);
     for (const e of steps) expect(pick(e.metrics)).toEqual(reference[e.step]);
@@ -83,7 +88,7 @@ describe('TrainingSession checkpoints', () => {
   test('a checkpoint made with other data is refused, naming both fingerprints', async () => {
     const backend = memoryBackend();
     const first = await session(new CheckpointStore(backend));
-    await first.run(config, true, () => undefined, 1, origins);
+    await first.train(config, true, () => undefined, 1, origins);
     const other = await session(new CheckpointStore(backend), testGpu, undefined, OTHER);
     await expect(other.restoreSavedRun()).rejects.toThrow(/other training data \(fingerprint \d+:[0-9a-f]{8}, now \d+:[0-9a-f]{8}\)/);
     // and nothing half-restored stays behind
@@ -100,7 +105,7 @@ describe('TrainingSession checkpoints', () => {
     const s = await session(new CheckpointStore(memoryBackend()), gpu, renew);
     const events: TrainEvent[] = [];
     let lost = false;
-    const end = await s.run(config, true, (e) => {
+    const end = await s.train(config, true, (e) => {
       events.push(e);
       // after step 3 (the checkpoint is at step 2), as a driver reset would
       if (e.kind === 'step' && e.step === 3 && !lost) {
@@ -121,6 +126,35 @@ describe('TrainingSession checkpoints', () => {
     // the adapter lives on the new device
     const adapter = await s.exportAdapter();
     expect(adapter.weights.byteLength).toBeGreaterThan(0);
+    (await gpu()).destroy();
+  });
+
+  test('after a resume that lengthens a finished run, a lost device is recovered with the new length', async () => {
+    let current: Promise<GpuRuntime> | null = null;
+    const gpu = () => (current ??= acquireNodeGpu());
+    const renew = () => {
+      current = null;
+      return gpu();
+    };
+    const s = await session(new CheckpointStore(memoryBackend()), gpu, renew);
+    const short = { ...config, max_steps: 2, eval_interval: 0 };
+    expect(await s.train(short, true, () => undefined, Infinity, origins)).toEqual({ state: 'finished', step: 2 });
+    // the page lengthens the run to 4 steps and resumes it; the device is lost after step 3
+    const events: TrainEvent[] = [];
+    let lost = false;
+    const end = await s.train({ ...short, max_steps: 4 }, false, (e) => {
+      events.push(e);
+      if (e.kind === 'step' && e.step === 3 && !lost) {
+        lost = true;
+        void gpu().then((g) => g.device.destroy());
+      }
+    }, Infinity, origins);
+    // recovery rebuilds the run with its current length (4), not the length it started with (2)
+    expect(end).toEqual({ state: 'finished', step: 4 });
+    const kinds = events.map((e) => (e.kind === 'step' || e.kind === 'checkpoint' || e.kind === 'recovered' ? `${e.kind} ${e.step}` : e.kind));
+    expect(kinds).toEqual(['step 3', 'deviceLost', 'recovered 2', 'step 3', 'step 4', 'eval', 'checkpoint 4']);
+    const steps = events.filter((e): e is StepEvent => e.kind === 'step');
+    expect(pick(steps[1].metrics)).toEqual(pick(steps[0].metrics)); // step 3 redone with the same results
     (await gpu()).destroy();
   });
 });

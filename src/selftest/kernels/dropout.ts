@@ -8,8 +8,9 @@ export const check: KernelCheck = {
   async run(gpu) {
     const rng = new Rng(21);
     const results: CaseResult[] = [];
-    for (const [n, p, seed, counter] of [[1, 0.5, 1, 0], [1000, 0.1, 7, 3], [4099, 0.3, 0xffffffff, 123456], [300, 0, 5, 5]] as const) {
-      const mask = { p, seed, counter };
+    const cases = [[1, 0.5, 1, [0, 0, 0]], [1000, 0.1, 7, [3, 0, 9]], [4099, 0.3, 0xffffffff, [123456, 0xfffff, 0xffffffff]], [300, 0, 5, [5, 5, 5]]] as const;
+    for (const [n, p, seed, stream] of cases) {
+      const mask = { p, seed, stream };
       const x = randn(n, rng);
       const d = randn(n, rng);
       const acc = randn(n, rng);

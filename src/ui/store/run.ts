@@ -9,6 +9,7 @@ import { cloneConfig, validateConfig, type GrpoConfig, type LoraTargetModule } f
 import type { EvalEvent, FilePayload, RunOrigins, SavedRunSummary, StepEvent, TrainEvent } from '../../worker/protocol';
 import type { EvalPoint, MetricRow } from '../../export/metrics';
 import { modelFilesMismatch } from '../../worker/checkpoint_store';
+import { reduceRunHistory, type RunHistory } from '../../worker/run_history';
 import { errorMessage, requireEngine } from './engine';
 import type { AppState } from './types';
 
@@ -122,15 +123,18 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   const log = (level: RunLogEntry['level'], text: string) =>
     set((s) => ({ runLog: [...s.runLog.slice(-(RUN_LOG_KEPT - 1)), { at: Date.now(), level, text }] }));
 
+  /** the drawn history after `e`: the reducer the worker's run uses too (src/worker/run_history.ts) */
+  const drawn = (s: AppState, e: TrainEvent): RunHistory =>
+    reduceRunHistory({ history: s.history, evals: s.evals, rewardNames: s.rewardNames }, e);
+
   const onEvent = (e: TrainEvent) => {
     switch (e.kind) {
       case 'step':
         set((s) => ({
+          ...drawn(s, e),
           runStep: e.step,
-          history: [...s.history, { step: e.step, ...e.metrics }],
           // log_completions off: the metrics only
           rollouts: s.runConfig?.log_completions === false ? s.rollouts : [...s.rollouts.slice(-(ROLLOUT_STEPS_KEPT - 1)), e],
-          rewardNames: e.rewardNames,
           rewardErrors: e.rewardErrors,
           hasAdapter: true,
         }));
@@ -138,7 +142,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         break;
       case 'eval':
         // (with no eval split the worker still reports an empty evaluation: nothing to draw)
-        if (e.n > 0) set((s) => ({ evals: [...s.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }], lastEval: e }));
+        if (e.n > 0) set((s) => ({ ...drawn(s, e), lastEval: e }));
         break;
       case 'checkpoint':
         set({ lastCheckpoint: { step: e.step, savedAt: e.savedAt, problem: e.problem } });
@@ -150,9 +154,8 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       case 'recovered':
         // the steps after the checkpoint are redone: drop them from the charts
         set((s) => ({
+          ...drawn(s, e),
           runStep: e.step,
-          history: s.history.filter((h) => h.step <= e.step),
-          evals: s.evals.filter((x) => x.step <= e.step),
           rollouts: s.rollouts.filter((r) => r.step <= e.step),
           deviceLost: null,
         }));

@@ -1,0 +1,105 @@
+// The worker's model slot: the loaded model (host weights, tokenizer, the files it came from) and its
+// upload to the GPU device it lives on. When the device is lost, the slot takes a new one and uploads the
+// host weights again (renew); a run on the old device is rebuilt by the run controller (run_controller.ts).
+
+import type { GpuRuntime } from '../gpu/runtime';
+import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
+import { llamaParamCount } from '../model/config';
+import { GpuTransformer } from '../model/transformer';
+import type { ModelSummary } from './protocol';
+
+/** A model that is loaded: on the host, and uploaded to `gpu`. Replaced as a whole, never half-set. */
+export interface ModelOnDevice {
+  loaded: LoadedModel;
+  /** names and sizes of the files the model was read from (a resumed run checks them) */
+  files: { name: string; size: number }[];
+  gpu: GpuRuntime;
+  model: GpuTransformer;
+}
+
+export class ModelSlot {
+  private current: ModelOnDevice | null = null;
+
+  /**
+   * @param gpu the worker's device (acquired on first use)
+   * @param renewGpu acquires a new device after a loss; without it a lost device cannot be replaced
+   */
+  constructor(
+    private readonly gpu: () => Promise<GpuRuntime>,
+    private readonly renewGpu: (() => Promise<GpuRuntime>) | null = null,
+  ) {}
+
+  /** the loaded model, or null before the first load */
+  get model(): ModelOnDevice | null {
+    return this.current;
+  }
+
+  /** The loaded model; throws `message` when there is none. */
+  require(message = 'load a model first'): ModelOnDevice {
+    if (!this.current) throw new Error(message);
+    return this.current;
+  }
+
+  /** a lost device can be replaced */
+  get canRenew(): boolean {
+    return this.renewGpu !== null;
+  }
+
+  /** Reads the files and uploads the model, replacing the loaded one. `beforeReplace` runs once the
+   * files have been read (a bad file leaves everything as it was) and before the old model is released. */
+  async load(files: FileSource[], beforeReplace: () => void): Promise<ModelSummary> {
+    const loaded = await loadModelFiles(files);
+    const gpu = await this.liveGpu();
+    beforeReplace();
+    this.current?.model.release();
+    this.current = null;
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    this.current = { loaded, files: files.map((f) => ({ name: f.name, size: f.size })), gpu, model };
+    const c = loaded.config;
+    return {
+      name: loaded.name,
+      architecture: c.architecture,
+      params: llamaParamCount(c),
+      layers: c.numLayers,
+      hiddenSize: c.hiddenSize,
+      intermediateSize: c.intermediateSize,
+      numHeads: c.numHeads,
+      numKvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      vocabSize: c.vocabSize,
+      maxPositions: c.maxPositionEmbeddings,
+      dtype: loaded.dtype,
+      weightBytes: model.bytes,
+      hasChatTemplate: !!loaded.chatTemplate,
+    };
+  }
+
+  /** The device the model lives on was lost: its reason (else null). Waits a moment, since the loss may
+   * be reported just after the call it made fail. */
+  async lostReason(): Promise<string | null> {
+    const gpu = this.current?.gpu;
+    if (!gpu) return null;
+    if (gpu.lost) return gpu.lost;
+    return Promise.race([
+      gpu.device.lost.then(() => gpu.lost ?? 'GPU device lost'),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 1000)),
+    ]);
+  }
+
+  /** A new device with the model uploaded to it again (the host keeps the weights). The old device's
+   * buffers went with it: nothing is released into its pool. */
+  async renew(): Promise<ModelOnDevice> {
+    const old = this.require('the GPU device was lost and no model is loaded');
+    if (!this.renewGpu) throw new Error(`${old.gpu.lost ?? 'the GPU device was lost'}, and no new device can be acquired`);
+    const gpu = await this.renewGpu();
+    const model = GpuTransformer.upload(gpu, old.loaded.config, old.loaded.weights);
+    this.current = { ...old, gpu, model };
+    return this.current;
+  }
+
+  /** The worker's device, or a new one when it was lost (and a new one can be had). */
+  private async liveGpu(): Promise<GpuRuntime> {
+    const gpu = await this.gpu();
+    return gpu.lost && this.renewGpu ? this.renewGpu() : gpu;
+  }
+}

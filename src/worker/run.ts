@@ -1,0 +1,115 @@
+// One GRPO run in the worker: its trainer and reward scorer on the device the model lives on, its id, the
+// fingerprint of its training prompts, the history the page drew (run_history.ts) and its latest
+// checkpoint's bytes. A Run exists only with everything it needs; the run controller (run_controller.ts)
+// creates, continues, recovers and ends runs.
+//
+// The run's config has ONE owner, its trainer (trainer.config): lengthening a resumed run changes it
+// there, and a run rebuilt on a new device after a loss is built from it, so nothing can hold an older copy.
+
+import { splitDataset } from '../data';
+import type { GrpoConfig } from '../grpo/config';
+import { preparePrompts } from '../grpo/prompts';
+import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
+import { GrpoTrainer } from '../grpo/trainer';
+import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
+import type { LoadedDataset } from './dataset_slot';
+import type { ModelOnDevice } from './model_slot';
+import type { TrainEvent } from './protocol';
+import { EMPTY_RUN_HISTORY, reduceRunHistory, type RunHistory } from './run_history';
+
+export class Run {
+  /** what the page drew: every step's metrics, the evaluations, the reward names */
+  history: RunHistory = EMPTY_RUN_HISTORY;
+  /** the latest checkpoint's bytes, kept here too: a lost device resumes from it even when storage is full */
+  lastCheckpoint: { step: number; bytes: Uint8Array } | null = null;
+  /** stopped: the adapter stays (export, try-it) but the next train request begins a new run */
+  ended = false;
+
+  private constructor(
+    /** one id per run, kept when it is resumed or recovered */
+    readonly id: string,
+    /** the model and the device the run lives on */
+    readonly on: ModelOnDevice,
+    readonly trainer: GrpoTrainer,
+    private readonly scorer: RewardScorer,
+    /** of the training prompts: a checkpoint from other data is refused */
+    readonly fingerprint: string,
+  ) {}
+
+  /** A run at step 0 for `config` on the model and the dataset. */
+  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId()): Run {
+    const split = splitDataset(data.parsed.rows, config.eval_split, config.seed);
+    const train = preparePrompts(split.train, on.loaded, config);
+    const evalSet = preparePrompts(split.eval, on.loaded, config);
+    if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
+    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    try {
+      const trainer = new GrpoTrainer({
+        gpu: on.gpu,
+        model: on.model,
+        tokenizer: on.loaded.tokenizer,
+        config,
+        train: train.examples,
+        eval: evalSet.examples,
+        scorer,
+      });
+      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples));
+    } catch (e) {
+      scorer.dispose();
+      throw e;
+    }
+  }
+
+  /** The same run on `on` (a new device after a loss): a new trainer for the run's current config, with
+   * its id, history and latest checkpoint (the caller restores it). */
+  static moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Run {
+    const run = Run.create(on, data, old.config, old.id);
+    run.history = old.history;
+    run.lastCheckpoint = old.lastCheckpoint;
+    return run;
+  }
+
+  /** the run's config (its one copy: the trainer's) */
+  get config(): GrpoConfig {
+    return this.trainer.config;
+  }
+
+  get step(): number {
+    return this.trainer.step;
+  }
+
+  /** A resumed run may be lengthened or shortened and evaluated at another interval; nothing else changes. */
+  lengthen(maxSteps: number, evalInterval: number): void {
+    this.trainer.setRunLength(maxSteps, evalInterval);
+  }
+
+  /** Folds an event the run sent to the page into its history. */
+  record(e: TrainEvent): void {
+    this.history = reduceRunHistory(this.history, e);
+  }
+
+  saveCheckpoint(): Promise<Uint8Array> {
+    return saveCheckpoint(this.on.gpu, this.trainer, this.fingerprint);
+  }
+
+  /** Loads a checkpoint of this run (same config and data) into its trainer; `source` names it in errors. */
+  restore(bytes: Uint8Array, source: string): void {
+    restoreCheckpoint(this.on.gpu, this.trainer, bytes, source, this.fingerprint);
+  }
+
+  /** Frees the run's GPU buffers and the scorer. */
+  release(): void {
+    this.trainer.release();
+    this.scorer.dispose();
+  }
+
+  /** The run's device was lost: its buffers went with it, so only the scorer is freed (nothing is
+   * released into the lost device's pool). */
+  drop(): void {
+    this.scorer.dispose();
+  }
+}
+
+function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+}

@@ -1,0 +1,32 @@
+// The trainer's reports as the protocol's events (protocol.ts): what a step and an evaluation send to the
+// page. Rollouts and samples are capped so that a progress message stays small.
+
+import type { EvalReport, StepReport } from '../grpo/trainer';
+import type { EvalEvent, StepEvent } from './protocol';
+
+export function stepEvent(r: StepReport): StepEvent {
+  return {
+    kind: 'step',
+    step: r.step,
+    metrics: r.metrics,
+    rewardNames: r.rewardNames,
+    rewardErrors: r.rewardErrors.slice(0, 20),
+    groups: r.groups.map((g) => ({
+      prompt: g.prompt.text,
+      answer: g.prompt.answer,
+      rewardStd: g.rewardStd,
+      completions: g.completions.map((c) => ({
+        text: c.text,
+        tokens: c.trainIds.length,
+        truncated: c.truncated,
+        rewards: c.rewards,
+        reward: c.reward,
+        advantage: c.advantage,
+      })),
+    })),
+  };
+}
+
+export function evalEvent(e: EvalReport): EvalEvent {
+  return { kind: 'eval', step: e.step, passAt1: e['pass@1'], rewardMean: e.reward_mean, n: e.n, samples: e.samples.slice(0, 20) };
+}
