@@ -17,7 +17,7 @@ function typeText(t: ValueKind): string {
     case 'boolean':
       return 'true / false';
     case 'enum':
-      return t.choices.map((c) => `\`${c}\``).join(' \\| ');
+      return t.choices.map((c) => `\`${c}\``).join(' | ');
     case 'string_or_null':
       return 'text or null';
     case 'modules':
