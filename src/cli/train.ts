@@ -16,7 +16,7 @@ import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 
-async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
+export async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
   const ctx = { maxSequenceLength: model.config.maxPositionEmbeddings };
   if (!path) {
     const c = defaultConfig();
@@ -39,7 +39,7 @@ async function readConfig(path: string | undefined, model: LoadedModel): Promise
   return parseConfigJson(json, path, ctx);
 }
 
-async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
+export async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -58,7 +58,7 @@ async function readDataset(path: string, v: Record<string, unknown>): Promise<Pa
   return ds;
 }
 
-function describeDataset(path: string, ds: ParsedDataset): string {
+export function describeDataset(path: string, ds: ParsedDataset): string {
   const c = ds.counts;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const skipped = c.invalid ? `, ${plural(c.invalid, 'invalid row')} skipped (first: line ${ds.issues[0]?.line}: ${ds.issues[0]?.message})` : '';

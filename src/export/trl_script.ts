@@ -16,8 +16,9 @@ export interface TrlScriptInput {
   /** where the model came from, for the comment above MODEL */
   modelSource?: string;
   dataset: { name: string; format: string; promptColumn: string; answerColumn: string } | null;
-  /** optimizer steps already trained in the browser (0: the script starts from scratch) */
-  stepsTrained: number;
+  /** optimizer steps already trained in the browser (0: the script starts from scratch; null: not known,
+   * as when the command line exports a config and an adapter) */
+  stepsTrained: number | null;
   /** a date for the header; omitted in tests */
   exportedAt?: string;
 }
@@ -142,7 +143,8 @@ export function trlScript(input: TrlScriptInput): string {
     `Continue a GRPO Playground run with TRL + PEFT.`,
     ``,
     `Exported from GRPO Playground${input.exportedAt ? ` on ${input.exportedAt}` : ''}: base model ${input.modelName}` +
-      `${dataset ? `, dataset ${dataset.name}` : ''}, ${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`,
+      `${dataset ? `, dataset ${dataset.name}` : ''}, ` +
+      (input.stepsTrained === null ? `max_steps ${c.max_steps}.` : `${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`),
     `The ${trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
     `transformers v5, PEFT); what TRL does not have is listed below the settings.`,
     ``,
