@@ -5,7 +5,7 @@ import { acquireNodeGpu } from '../gpu/node';
 import { loadModelFromPath } from '../model/load_node';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
-import { LoraSet, type LoraModule } from '../model/lora';
+import { LoraSet } from '../model/lora';
 import { parseDatasetBytes, splitDataset, type ParsedDataset } from '../data';
 import { defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
@@ -125,7 +125,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(model.bytes / 4 / 1e6).toFixed(2)}M parameters; adapter: ${gpu.describe()}`);
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
     if (v.sft) {
-      const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules as LoraModule[], useRslora: config.use_rslora, dropout: config.lora_dropout });
+      const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules, useRslora: config.use_rslora, dropout: config.lora_dropout });
       lora.initialize(config.seed);
       const eos = loaded.tokenizer.eosIds[0];
       const examples = train.examples.map((e) => ({

@@ -411,3 +411,18 @@ describe('configToTrlJson for TRL v1.9', () => {
     expect(configToTrlJson(withChange({ eval_split: 0 })).grpo_config.eval_strategy).toBe('no');
   });
 });
+
+describe('checkpoints made before the issue-15 fields', () => {
+  it('resume with the new fields at their defaults (a config missing them would fail validation)', async () => {
+    const { readCheckpointState } = await import('../../src/grpo/checkpoint');
+    const { writeSafetensors } = await import('../../src/model/safetensors');
+    const old: Record<string, unknown> = { ...defaultConfig(), learning_rate: 0.003 };
+    for (const k of ['steps_per_generation', 'delta', 'importance_sampling_level', 'algorithm', 'num_generations_eval', 'base_precision']) delete old[k];
+    const bytes = writeSafetensors(new Map(), { format: 'pt', grpo_playground_state: JSON.stringify({ version: 1, config: old, progress: {}, datasetFingerprint: 'x' }) });
+    const state = readCheckpointState(bytes, 'old.safetensors');
+    expect(state.config.learning_rate).toBe(0.003);
+    expect(state.config.steps_per_generation).toBe(1);
+    expect(state.config.delta).toBeNull();
+    expect(validateConfig(state.config)).toEqual([]);
+  });
+});
