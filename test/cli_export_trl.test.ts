@@ -57,6 +57,7 @@ describe('export-trl', () => {
     const r = cli('export-trl', '--model', MODEL, '--dataset', data, '--prompt-column', 'story', '--answer-column', 'word', '--config', config, '--adapter', adapter('good'), '--out', out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/wrote .*train_grpo\.py \(GRPOTrainer\)/);
+    expect(r.stdout).not.toMatch(/note \(/); // GSPO with loss grpo and 4 steps per generation draws no advice
     for (const f of ['train_grpo.py', 'tales.csv', 'training_config.json', 'adapter/adapter_model.safetensors', 'adapter/adapter_config.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const script = readFileSync(join(out, 'train_grpo.py'), 'utf8');
     expect(script).toContain('DATA_FILE = "tales.csv"');
@@ -98,6 +99,14 @@ describe('export-trl', () => {
       expect(r.stderr).not.toMatch(/\.ts:\d+/);
     }
     expect(existsSync(join(dir, 'o8', 'train_grpo.py'))).toBe(false);
+  });
+
+  test('advice that does not stop the export is printed as a note naming its field', () => {
+    const advised = join(dir, 'advised.json');
+    writeFileSync(advised, JSON.stringify({ max_prompt_length: 32, max_completion_length: 16, importance_sampling_level: 'sequence', steps_per_generation: 2 }));
+    const r = cli('export-trl', '--model', MODEL, '--dataset', data, '--prompt-column', 'story', '--answer-column', 'word', '--config', advised, '--out', join(dir, 'o10'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/note \(loss_type\): with importance_sampling_level "sequence", loss_type "dapo" .*GSPO uses loss_type "grpo"/);
   });
 });
 

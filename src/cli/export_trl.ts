@@ -4,6 +4,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { trlScript } from '../export/trl_script';
+import { configWarnings } from '../grpo/config';
 import { loadModelFromPath } from '../model/load_node';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../model/peft_adapter';
 import { readAdapterDir } from './adapter_dir';
@@ -48,8 +49,10 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
   });
   await writeFile(join(outDir, 'train_grpo.py'), script);
   await writeFile(join(outDir, 'training_config.json'), JSON.stringify(config, null, 2) + '\n');
+  const notes = configWarnings(config).map((w) => `note (${w.field}): ${w.message}\n`);
   process.stdout.write(
     `${describeDataset(dataPath, ds)}\n` +
+      notes.join('') +
       `wrote ${join(outDir, 'train_grpo.py')} (${config.advantage_estimator === 'rloo' ? 'RLOOTrainer' : 'GRPOTrainer'}), ${join(outDir, dataName)}, ` +
       `${adapterDir ? `${join(outDir, 'adapter')}/, ` : ''}${join(outDir, 'training_config.json')}\n` +
       `run it with: cd ${outDir} && pip install "trl>=1.9" peft datasets && python train_grpo.py\n`,

@@ -7,7 +7,7 @@ import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
 import { LoraSet } from '../model/lora';
 import { parseDatasetBytes, splitDataset, type ParsedDataset } from '../data';
-import { defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
+import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
@@ -105,6 +105,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!v.quiet) process.stdout.write(s + '\n');
   };
   log(describeDataset(dataPath, ds));
+  for (const w of configWarnings(config)) log(`note (${w.field}): ${w.message}`);
   const split = splitDataset(ds.rows, config.eval_split, config.seed);
   const train = preparePrompts(split.train, loaded, config);
   const evalSet = preparePrompts(split.eval, loaded, config);
