@@ -40,6 +40,24 @@ test('inline validation, presets, and a custom reward tried on 5 rows', async ({
   await page.getByRole('button', { name: 'DAPO' }).click();
   await expect(page.locator('[data-field="epsilon_high"] input')).toHaveValue('0.28');
 
+  // advice that does not block (keyed to loss_type): GSPO's sequence-level ratio with the dapo loss
+  await setSetting(page, 'importance_sampling_level', 'sequence');
+  await expect(page.locator('[data-field="loss_type"] .field-warnings')).toContainText('GSPO uses loss_type "grpo"');
+  await expect(page.getByTestId('settings-problems')).toHaveCount(0);
+  // a nullable number (delta): off until set; a cross-field error lands on it
+  const delta = page.locator('[data-field="delta"]');
+  await expect(delta.locator('.field-control')).toContainText('none');
+  await delta.getByRole('checkbox').check();
+  await expect(delta.locator('input.num-input')).toHaveValue('4');
+  await delta.locator('input.num-input').fill('1.1');
+  await expect(delta.getByRole('alert')).toContainText('set delta above 1.28');
+  await expect(page.getByTestId('settings-problems')).toBeVisible();
+  await shoot(page, 'settings-panel', 'settings-new-fields');
+  await delta.getByRole('checkbox').uncheck();
+  await expect(delta.getByRole('alert')).toHaveCount(0);
+  await setSetting(page, 'importance_sampling_level', 'token');
+  await expect(page.locator('[data-field="loss_type"] .field-warnings')).toHaveCount(0);
+
   // a custom reward: add it, write code that fails on some rows, try it
   await page.locator('#add-reward').selectOption('custom');
   await page.getByRole('button', { name: 'Add reward' }).click();

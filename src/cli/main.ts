@@ -2,6 +2,7 @@
 // (2 for usage errors), no stack trace (set GRPO_DEBUG=1 for one).
 import { generateCommand, logprobsCommand } from './generate';
 import { evalCommand, trainCommand } from './train';
+import { exportTrlCommand } from './export_trl';
 import { UsageError } from './args';
 
 const USAGE = `usage: grpo-playground <command> [options]
@@ -16,6 +17,9 @@ commands:
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
+  export-trl --model PATH --dataset FILE [--config FILE.json] [--adapter DIR] --out DIR
+            [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
+            (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
@@ -26,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   logprobs: logprobsCommand,
   train: trainCommand,
   eval: evalCommand,
+  'export-trl': exportTrlCommand,
 };
 
 async function main(): Promise<number> {

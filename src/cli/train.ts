@@ -5,9 +5,9 @@ import { acquireNodeGpu } from '../gpu/node';
 import { loadModelFromPath } from '../model/load_node';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
-import { LoraSet, type LoraModule } from '../model/lora';
+import { LoraSet } from '../model/lora';
 import { parseDatasetBytes, splitDataset, type ParsedDataset } from '../data';
-import { defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
+import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
@@ -16,7 +16,7 @@ import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 
-async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
+export async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
   const ctx = { maxSequenceLength: model.config.maxPositionEmbeddings };
   if (!path) {
     const c = defaultConfig();
@@ -39,7 +39,7 @@ async function readConfig(path: string | undefined, model: LoadedModel): Promise
   return parseConfigJson(json, path, ctx);
 }
 
-async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
+export async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -58,7 +58,7 @@ async function readDataset(path: string, v: Record<string, unknown>): Promise<Pa
   return ds;
 }
 
-function describeDataset(path: string, ds: ParsedDataset): string {
+export function describeDataset(path: string, ds: ParsedDataset): string {
   const c = ds.counts;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   const skipped = c.invalid ? `, ${plural(c.invalid, 'invalid row')} skipped (first: line ${ds.issues[0]?.line}: ${ds.issues[0]?.message})` : '';
@@ -105,6 +105,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!v.quiet) process.stdout.write(s + '\n');
   };
   log(describeDataset(dataPath, ds));
+  for (const w of configWarnings(config)) log(`note (${w.field}): ${w.message}`);
   const split = splitDataset(ds.rows, config.eval_split, config.seed);
   const train = preparePrompts(split.train, loaded, config);
   const evalSet = preparePrompts(split.eval, loaded, config);
@@ -125,7 +126,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(model.bytes / 4 / 1e6).toFixed(2)}M parameters; adapter: ${gpu.describe()}`);
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
     if (v.sft) {
-      const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules as LoraModule[], useRslora: config.use_rslora, dropout: config.lora_dropout });
+      const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules, useRslora: config.use_rslora, dropout: config.lora_dropout });
       lora.initialize(config.seed);
       const eos = loaded.tokenizer.eosIds[0];
       const examples = train.examples.map((e) => ({

@@ -4,7 +4,8 @@
 //   A_i =  r_i - mean(group)                          'none' (Dr. GRPO)
 // Rewards are laid out group by group: completions g*G .. g*G + G - 1 belong to prompt g.
 
-export type ScaleRewards = 'group' | 'batch' | 'none';
+import type { ScaleRewards } from './config/enums';
+export type { ScaleRewards };
 
 export interface Advantages {
   advantages: number[];

@@ -6,7 +6,7 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
-import type { GrpoConfig } from './config';
+import { defaultConfig, type GrpoConfig } from './config';
 import type { GrpoTrainer, TrainerProgress } from './trainer';
 import type { PromptExample } from './rollout';
 
@@ -62,7 +62,8 @@ export function readCheckpointState(bytes: Uint8Array, source: string): Checkpoi
     throw new Error(`${source}: its trainer state is not valid JSON`);
   }
   if (state.version !== 1) throw new Error(`${source}: checkpoint version ${String(state.version)} is not supported`);
-  return state;
+  // a checkpoint from before a config field existed resumes with that field's default
+  return { ...state, config: { ...defaultConfig(), ...state.config } };
 }
 
 /** Loads a checkpoint into a trainer built from the checkpoint's config and the same data. */

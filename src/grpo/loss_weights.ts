@@ -6,7 +6,8 @@
 //   dapo     w = 1 / tokens_all                   sum / active tokens of the whole accumulated batch
 // |o_i|: active (unmasked) tokens of sequence i; a sequence with none contributes nothing.
 
-export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
+export type { LossType } from './config/enums';
+import type { LossType } from './config/enums';
 
 /** Active token counts per sequence, grouped by micro-batch. Returns one weight per sequence (every active token of it). */
 export function sequenceWeights(lossType: LossType, activeTokens: readonly (readonly number[])[], maxCompletionLength: number): number[][] {
@@ -19,12 +20,14 @@ export function sequenceWeights(lossType: LossType, activeTokens: readonly (read
       if (n === 0) return 0;
       switch (lossType) {
         case 'grpo':
+        case 'sapo': // TRL aggregates sapo as grpo
           return 1 / (n * S * GA);
         case 'bnpo':
           return 1 / (Math.max(mbTokens, 1) * GA);
         case 'dr_grpo':
           return 1 / (S * maxCompletionLength * GA);
         case 'dapo':
+        case 'cispo': // and cispo as dapo
           return 1 / Math.max(totalTokens, 1);
       }
     });

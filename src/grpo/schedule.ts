@@ -1,7 +1,9 @@
 // Learning-rate schedules as Hugging Face's get_scheduler builds them: linear warmup over
 // ceil(warmup_ratio * max_steps) steps, then constant, linear decay to 0, or cosine decay to 0.
 
-export type SchedulerType = 'constant' | 'linear' | 'cosine';
+import type { LrSchedulerType } from './config/enums';
+/** The config's lr_scheduler_type. */
+export type SchedulerType = LrSchedulerType;
 
 /** Learning rate used by optimizer step `step` (0-based) of `maxSteps`. */
 export function learningRate(base: number, type: SchedulerType, warmupRatio: number, step: number, maxSteps: number): number {

@@ -11,6 +11,8 @@ import {
   type GrpoConfig,
 } from '../../src/grpo/config';
 import { PRESETS, applyPreset, matchingPreset } from '../../src/grpo/presets';
+import { checkConfig, configWarnings } from '../../src/grpo/config';
+import { int } from '../../src/grpo/config/fields';
 
 function withChange(change: Partial<GrpoConfig>): GrpoConfig {
   return { ...defaultConfig(), ...change };
@@ -220,7 +222,7 @@ describe('parseConfigJson', () => {
     expect(message).toMatch(/^bad\.json: 6 problems in the config:/);
     expect(message).toMatch(/- learning_rate must be a number, got the string "1e-4"/);
     expect(message).toMatch(/- use_rslora must be true or false, got the string "yes"/);
-    expect(message).toMatch(/- loss_type must be one of "grpo", "bnpo", "dr_grpo", "dapo", got the string "ppo"/);
+    expect(message).toMatch(/- loss_type must be one of "grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", got the string "ppo"/);
     expect(message).toMatch(/- lora_target_modules must be an array of module names/);
     expect(message).toMatch(/- system_prompt must be a string or null, got number 5/);
     expect(message).toMatch(/- reward_funcs\[0\] has unknown key "wieght" \(did you mean weight\?\)/);
@@ -299,5 +301,128 @@ describe('PRESETS', () => {
     // Switching presets leaves nothing of the previous one behind.
     expect(applyPreset(applyPreset(defaultConfig(), 'dapo'), 'grpo')).toEqual(applyPreset(defaultConfig(), 'grpo'));
     expect(() => applyPreset(defaultConfig(), 'ppo')).toThrow(/unknown preset "ppo"; the presets are grpo, dr_grpo, dapo/);
+  });
+});
+
+describe('the schema table', () => {
+  it('declares the issue-15 fields with the agreed defaults', () => {
+    expect(DEFAULT_CONFIG).toMatchObject({
+      importance_sampling_level: 'token',
+      sapo_temperature_pos: 1.0,
+      sapo_temperature_neg: 1.05,
+      delta: null,
+      top_entropy_quantile: 1.0,
+      entropy_coef: 0.0,
+      multi_objective_aggregation: 'sum_then_normalize',
+      steps_per_generation: 1,
+      advantage_estimator: 'grpo',
+      algorithm: 'grpo',
+      expert_reward_threshold: 1.0,
+      num_generations_eval: null,
+      base_precision: 'auto',
+      kv_precision: 'auto',
+      recompute: 'auto',
+      memory_budget_bytes: null,
+    });
+    for (const k of ['importance_sampling_level', 'delta', 'top_entropy_quantile', 'advantage_estimator', 'algorithm', 'num_generations_eval', 'base_precision'] as const) {
+      expect(CONFIG_DOCS[k].doc.length, k).toBeGreaterThan(30);
+      expect(CONFIG_DOCS[k].source, k).toBeTruthy();
+    }
+    expect(CONFIG_DOCS.importance_sampling_level.source).toMatch(/2507\.18071/);
+    expect(CONFIG_DOCS.advantage_estimator.doc).toMatch(/not a TRL name/);
+  });
+
+  it('a field without an export decision does not compile', () => {
+    // @ts-expect-error `trl` (the export decision) is required on every entry
+    const entry = int({ default: 1, group: 'Run', doc: 'a field with no TRL decision' });
+    expect(entry.type.kind).toBe('int');
+  });
+
+  it('checkConfig keys every problem by field; validateConfig gives the same messages', () => {
+    const c = withChange({ num_generations: 1, top_entropy_quantile: 1.5, delta: 0.5, sapo_temperature_neg: 0, num_generations_eval: 0, memory_budget_bytes: 1.5, steps_per_generation: 0 });
+    const p = checkConfig(c);
+    expect(p.map((x) => x.field).sort()).toEqual(['delta', 'memory_budget_bytes', 'num_generations', 'num_generations_eval', 'sapo_temperature_neg', 'steps_per_generation', 'top_entropy_quantile']);
+    expect(p.map((x) => x.message)).toEqual(validateConfig(c));
+    expect(p.find((x) => x.field === 'delta')!.message).toMatch(/delta must be greater than 1, got 0\.5; .*INTELLECT-2/);
+    expect(p.find((x) => x.field === 'num_generations_eval')!.message).toMatch(/num_generations_eval must be at least 1, got 0 \(null samples one/);
+    expect(validateConfig(withChange({ delta: null, num_generations_eval: null, memory_budget_bytes: null }))).toEqual([]);
+    expect(oneProblem({ expert_reward_threshold: Number.NaN })).toMatch(/expert_reward_threshold must be a finite number/);
+    expect(oneProblem({ entropy_coef: -0.1 })).toMatch(/entropy_coef must be 0 or more/);
+  });
+
+  it('cross-field checks say what to change', () => {
+    const sapoSeq = checkConfig(withChange({ loss_type: 'sapo', importance_sampling_level: 'sequence', steps_per_generation: 4, max_steps: 100 }));
+    expect(sapoSeq).toHaveLength(1);
+    expect(sapoSeq[0].field).toBe('importance_sampling_level');
+    expect(sapoSeq[0].message).toMatch(/set importance_sampling_level to "token"/);
+    const delta = checkConfig(withChange({ delta: 1.1, epsilon_high: 0.28 }));
+    expect(delta).toEqual([{ field: 'delta', message: expect.stringMatching(/set delta above 1\.28/) }]);
+    const passk = checkConfig(withChange({ num_generations_eval: 4, eval_temperature: 0 }));
+    expect(passk[0].field).toBe('num_generations_eval');
+    expect(passk[0].message).toMatch(/set eval_temperature above 0/);
+    expect(validateConfig(withChange({ num_generations_eval: 4, eval_temperature: 1 }))).toEqual([]);
+  });
+
+  it('warnings advise without blocking', () => {
+    expect(configWarnings(defaultConfig())).toEqual([]);
+    const gspoWithDapo = withChange({ importance_sampling_level: 'sequence', loss_type: 'dapo', steps_per_generation: 4 });
+    expect(validateConfig(gspoWithDapo)).toEqual([]);
+    expect(configWarnings(gspoWithDapo)).toEqual([{ field: 'loss_type', message: expect.stringMatching(/GSPO uses loss_type "grpo"/) }]);
+    expect(configWarnings(withChange({ importance_sampling_level: 'sequence', loss_type: 'grpo' }))[0].message).toMatch(/raise steps_per_generation or num_iterations/);
+    expect(configWarnings(withChange({ steps_per_generation: 3, max_steps: 100 }))[0]).toEqual({ field: 'steps_per_generation', message: expect.stringMatching(/set max_steps to 102/) });
+    const ei = configWarnings(withChange({ algorithm: 'expert_iteration', beta: 0.04, loss_type: 'grpo' }));
+    expect(ei).toEqual([{ field: 'algorithm', message: expect.stringMatching(/do not apply: beta 0\.04, loss_type "grpo"/) }]);
+  });
+});
+
+describe('configToTrlJson for TRL v1.9', () => {
+  it('uses only names TRL v1.9 / transformers v5 accept: no max_prompt_length, warmup_steps not warmup_ratio', () => {
+    const t = configToTrlJson(withChange({ warmup_ratio: 0.1, max_steps: 25 }));
+    expect(t.grpo_config).not.toHaveProperty('max_prompt_length');
+    expect(t.grpo_config).not.toHaveProperty('warmup_ratio');
+    expect(t.grpo_config.warmup_steps).toBe(3); // ceil(0.1 × 25), as src/grpo/schedule.ts warms up
+    expect(t.trainer).toBe('GRPOTrainer');
+  });
+
+  it('lists every setting TRL lacks, with what the script does instead (long_prompts, max_consecutive_skips included)', () => {
+    const t = configToTrlJson(withChange({ long_prompts: 'skip', max_consecutive_skips: 5 }));
+    expect(t.not_in_trl).toMatchObject({ long_prompts: 'skip', max_consecutive_skips: 5, max_prompt_length: 256, dynamic_sampling: false, advantage_estimator: 'grpo', algorithm: 'grpo', base_precision: 'auto' });
+    for (const k of Object.keys(t.not_in_trl)) expect(t.not_in_trl_why[k], k).toBeTruthy();
+  });
+
+  it('the new fields go out by their TRL names; steps_per_generation counts micro-batches in TRL', () => {
+    const t = configToTrlJson(withChange({ importance_sampling_level: 'sequence', loss_type: 'cispo', delta: 4, top_entropy_quantile: 0.2, entropy_coef: 0.01, steps_per_generation: 4, gradient_accumulation_steps: 2, num_generations_eval: 2, eval_temperature: 1 }));
+    expect(t.grpo_config).toMatchObject({ importance_sampling_level: 'sequence', loss_type: 'cispo', delta: 4, top_entropy_quantile: 0.2, entropy_coef: 0.01, steps_per_generation: 8, num_generations_eval: 2 });
+    expect(t.grpo_config.per_device_eval_batch_size).toBe(2 * 2); // prompts_per_step × num_generations_eval: whole groups
+    expect(configToTrlJson(defaultConfig()).grpo_config).not.toHaveProperty('num_generations_eval');
+  });
+
+  it('advantage_estimator rloo exports for RLOOTrainer, leaving out what RLOOConfig lacks', () => {
+    const t = configToTrlJson(withChange({ advantage_estimator: 'rloo' }));
+    expect(t.trainer).toBe('RLOOTrainer');
+    expect(t.config_class).toBe('RLOOConfig');
+    expect(t.grpo_config).not.toHaveProperty('loss_type');
+    expect(t.grpo_config).not.toHaveProperty('scale_rewards');
+    expect(t.not_in_trl).toMatchObject({ loss_type: 'dapo', scale_rewards: 'group' });
+  });
+
+  it('eval_interval 0 evaluates at the end, not every logging step', () => {
+    expect(configToTrlJson(withChange({ eval_interval: 0, max_steps: 40 })).grpo_config).toMatchObject({ eval_strategy: 'steps', eval_steps: 40, eval_on_start: true });
+    expect(configToTrlJson(withChange({ eval_split: 0 })).grpo_config.eval_strategy).toBe('no');
+  });
+});
+
+describe('checkpoints made before the issue-15 fields', () => {
+  it('resume with the new fields at their defaults (a config missing them would fail validation)', async () => {
+    const { readCheckpointState } = await import('../../src/grpo/checkpoint');
+    const { writeSafetensors } = await import('../../src/model/safetensors');
+    const old: Record<string, unknown> = { ...defaultConfig(), learning_rate: 0.003 };
+    for (const k of ['steps_per_generation', 'delta', 'importance_sampling_level', 'algorithm', 'num_generations_eval', 'base_precision']) delete old[k];
+    const bytes = writeSafetensors(new Map(), { format: 'pt', grpo_playground_state: JSON.stringify({ version: 1, config: old, progress: {}, datasetFingerprint: 'x' }) });
+    const state = readCheckpointState(bytes, 'old.safetensors');
+    expect(state.config.learning_rate).toBe(0.003);
+    expect(state.config.steps_per_generation).toBe(1);
+    expect(state.config.delta).toBeNull();
+    expect(validateConfig(state.config)).toEqual([]);
   });
 });

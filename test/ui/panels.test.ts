@@ -2,7 +2,7 @@
 // messages to their fields; numbers parse as people type them; token-length histograms; model URLs are
 // planned and downloaded with progress and a cache; custom-reward messages are sorted by row.
 import { describe, expect, test } from 'vitest';
-import { CONFIG_DOCS, CONFIG_KEYS, defaultConfig, validateConfig } from '../../src/grpo/config';
+import { CONFIG_DOCS, CONFIG_KEYS, checkConfig, defaultConfig, validateConfig } from '../../src/grpo/config';
 import { FIELD_INPUTS, fieldGroups, formatNumberInput, parseNumber, problemsByField } from '../../src/ui/settings/fields';
 import { evalRowCount, lengthHistogram } from '../../src/ui/dataset/histogram';
 import { splitDataset } from '../../src/data';
@@ -17,18 +17,29 @@ describe('settings fields', () => {
     for (const g of fieldGroups()) for (const k of g.keys) expect(CONFIG_DOCS[k].group).toBe(g.group);
     expect(fieldGroups().map((g) => g.group)).toContain('GRPO loss');
   });
-  test("validation messages land on the field they name", () => {
+  test('validation problems land on the field they are keyed to', () => {
     const c = { ...defaultConfig(), num_generations: 1, epsilon_high: 0.1, max_prompt_length: 500, learning_rate: NaN };
-    const problems = validateConfig(c, { maxSequenceLength: 512 });
-    const { byField, general } = problemsByField(problems);
+    const problems = checkConfig(c, { maxSequenceLength: 512 });
+    expect(problems.map((p) => p.message)).toEqual(validateConfig(c, { maxSequenceLength: 512 }));
+    const byField = problemsByField(problems);
     expect(byField.num_generations?.[0]).toMatch(/at least 2/);
     expect(byField.epsilon_high?.[0]).toMatch(/smaller than epsilon/);
     expect(byField.max_prompt_length?.[0]).toMatch(/context/);
     expect(byField.learning_rate?.[0]).toMatch(/learning_rate/);
-    expect(general).toEqual([]);
-    const rewards = problemsByField(validateConfig({ ...defaultConfig(), reward_funcs: [{ name: 'exact_matc', weight: 1, params: {} }] }));
-    expect(rewards.byField.reward_funcs?.[0]).toMatch(/did you mean exact_match/);
-    expect(problemsByField(['something else entirely']).general).toEqual(['something else entirely']);
+    expect(Object.keys(byField).sort()).toEqual(['epsilon_high', 'learning_rate', 'max_prompt_length', 'num_generations']);
+    const rewards = problemsByField(checkConfig({ ...defaultConfig(), reward_funcs: [{ name: 'exact_matc', weight: 1, params: {} }] }));
+    expect(rewards.reward_funcs?.[0]).toMatch(/did you mean exact_match/);
+    // a message that does not start with its field's name still lands on the field
+    const zero = problemsByField(checkConfig({ ...defaultConfig(), reward_funcs: [{ name: 'exact_match', weight: 0, params: {} }] }));
+    expect(zero.reward_funcs?.[0]).toMatch(/^every reward weight is 0/);
+  });
+  test('inputs come from the schema: kind, menu choices, minimum, nullable numbers', () => {
+    expect(FIELD_INPUTS.num_generations).toEqual({ kind: 'int', min: 2 });
+    expect(FIELD_INPUTS.loss_type).toMatchObject({ kind: 'enum', choices: expect.arrayContaining(['dapo', 'cispo', 'sapo']) });
+    expect(FIELD_INPUTS.delta).toMatchObject({ kind: 'optional_number', suggest: 4 });
+    expect(FIELD_INPUTS.system_prompt).toEqual({ kind: 'text' });
+    expect(FIELD_INPUTS.lora_target_modules).toMatchObject({ kind: 'modules' });
+    expect(FIELD_INPUTS.reward_funcs).toEqual({ kind: 'rewards' });
   });
   test('numbers parse as written; anything else is NaN', () => {
     expect(parseNumber('5e-4')).toBe(0.0005);

@@ -1,9 +1,9 @@
 // Step 4: settings. Every field of the config, grouped as its documentation groups them, each with its
 // help text (what it does, its default and where it comes from); the algorithm presets; and every
-// problem validateConfig finds, shown at the field it concerns.
+// problem checkConfig finds (and configWarnings' advice), shown at the field it is keyed to.
 
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
-import { CONFIG_DOCS, validateConfig, type GrpoConfig } from '../../grpo/config';
+import { CONFIG_DOCS, checkConfig, configWarnings, type GrpoConfig } from '../../grpo/config';
 import { PRESETS, matchingPreset } from '../../grpo/presets';
 import { Panel } from '../common';
 import { useAppStore, isBusy } from '../store';
@@ -17,8 +17,9 @@ export function SettingsPanel() {
   const config = useAppStore((s) => s.config);
   const maxPositions = useAppStore((s) => s.modelSummary?.maxPositions);
   const runStatus = useAppStore((s) => s.runStatus);
-  const problems = useMemo(() => validateConfig(config, { maxSequenceLength: maxPositions }), [config, maxPositions]);
-  const { byField, general } = useMemo(() => problemsByField(problems), [problems]);
+  const problems = useMemo(() => checkConfig(config, { maxSequenceLength: maxPositions }), [config, maxPositions]);
+  const byField = useMemo(() => problemsByField(problems), [problems]);
+  const warnings = useMemo(() => problemsByField(configWarnings(config)), [config]);
   const groups = useMemo(() => fieldGroups(), []);
   const locked = isBusy(runStatus);
   return (
@@ -30,21 +31,15 @@ export function SettingsPanel() {
       {problems.length ? (
         <p className="callout callout-error small" role="alert" data-testid="settings-problems">
           {problems.length === 1 ? 'One setting needs' : `${problems.length} settings need`} fixing before a run can start.
-          {general.length ? (
-            <>
-              {' '}
-              {general.join(' ')}
-            </>
-          ) : null}
         </p>
       ) : null}
       <div className="essentials">
         {ESSENTIAL_FIELDS.map((k) => (
-          <Field key={k} name={k} problems={byField[k]} locked={locked && !RESUMABLE.includes(k)} />
+          <Field key={k} name={k} problems={byField[k]} warnings={warnings[k]} locked={locked && !RESUMABLE.includes(k)} />
         ))}
       </div>
       {groups.map((g) => (
-        <Group key={g.group} title={g.group} keys={g.keys.filter((k) => !ESSENTIAL_FIELDS.includes(k))} byField={byField} locked={locked} />
+        <Group key={g.group} title={g.group} keys={g.keys.filter((k) => !ESSENTIAL_FIELDS.includes(k))} byField={byField} warnings={warnings} locked={locked} />
       ))}
     </Panel>
   );
@@ -113,7 +108,9 @@ function Presets() {
   );
 }
 
-function Group({ title, keys, byField, locked }: { title: string; keys: (keyof GrpoConfig)[]; byField: Partial<Record<keyof GrpoConfig, string[]>>; locked: boolean }) {
+type ByField = Partial<Record<keyof GrpoConfig, string[]>>;
+
+function Group({ title, keys, byField, warnings, locked }: { title: string; keys: (keyof GrpoConfig)[]; byField: ByField; warnings: ByField; locked: boolean }) {
   const errors = keys.reduce((n, k) => n + (byField[k]?.length ?? 0), 0);
   const [open, setOpen] = useState(false);
   useEffect(() => {
@@ -131,7 +128,7 @@ function Group({ title, keys, byField, locked }: { title: string; keys: (keyof G
       </summary>
       <div className="group-body">
         {keys.map((k) => (
-          <Field key={k} name={k} problems={byField[k]} locked={locked && !RESUMABLE.includes(k)} />
+          <Field key={k} name={k} problems={byField[k]} warnings={warnings[k]} locked={locked && !RESUMABLE.includes(k)} />
         ))}
       </div>
     </details>
@@ -144,7 +141,7 @@ function defaultText(v: unknown): string {
   return String(v);
 }
 
-function Field({ name, problems, locked }: { name: keyof GrpoConfig; problems?: string[]; locked: boolean }) {
+function Field({ name, problems, warnings, locked }: { name: keyof GrpoConfig; problems?: string[]; warnings?: string[]; locked: boolean }) {
   const value = useAppStore((s) => s.config[name]);
   const set = useAppStore((s) => s.setConfigField);
   const id = useId();
@@ -160,6 +157,23 @@ function Field({ name, problems, locked }: { name: keyof GrpoConfig; problems?: 
     case 'number':
       control = <NumberInput id={id} value={value as number} onChange={(v) => set(name, v as never)} disabled={locked} invalid={invalid} describedBy={describedBy} />;
       break;
+    case 'optional_number': {
+      const n = value as number | null;
+      control = (
+        <div className="text-field">
+          <label className="check small">
+            <input type="checkbox" checked={n !== null} disabled={locked} onChange={(e) => set(name, (e.target.checked ? input.suggest : null) as never)} />
+            set
+          </label>
+          {n !== null ? (
+            <NumberInput id={id} value={n} onChange={(v) => set(name, v as never)} disabled={locked} invalid={invalid} describedBy={describedBy} />
+          ) : (
+            <span className="muted small">none</span>
+          )}
+        </div>
+      );
+      break;
+    }
     case 'boolean':
       control = (
         <input id={id} type="checkbox" checked={value as boolean} disabled={locked} onChange={(e) => set(name, e.target.checked as never)} aria-describedby={describedBy} aria-invalid={invalid || undefined} />
@@ -232,6 +246,13 @@ function Field({ name, problems, locked }: { name: keyof GrpoConfig; problems?: 
         <ul className="field-errors" id={errId} role="alert">
           {problems!.map((p, k) => (
             <li key={k}>{p}</li>
+          ))}
+        </ul>
+      ) : null}
+      {warnings?.length ? (
+        <ul className="field-warnings small">
+          {warnings.map((w, k) => (
+            <li key={k}>{w}</li>
           ))}
         </ul>
       ) : null}

@@ -1,74 +1,62 @@
-// How each config field is edited, and which validation messages belong to which field. Typed as a Record
-// over every key of GrpoConfig, so a new field does not compile until it has an input here.
+// How each config field is edited, derived from the config schema (src/grpo/config/schema.ts): the value
+// kind picks the input, the range gives number inputs their minimum. Problems arrive keyed by field.
 
-import {
-  CONFIG_DOCS,
-  LORA_TARGET_MODULES,
-  LOSS_TYPES,
-  LONG_PROMPTS, LR_SCHEDULER_TYPES,
-  SCALE_REWARDS,
-  type GrpoConfig,
-} from '../../grpo/config';
+import { CONFIG_DOCS, CONFIG_FIELDS, CONFIG_KEYS, type ConfigProblem, type ConfigRange, type GrpoConfig, type ValueKind } from '../../grpo/config';
 
 export type FieldInput =
   | { kind: 'int'; min?: number }
   | { kind: 'number'; min?: number }
+  | { kind: 'optional_number'; suggest: number; min?: number }
   | { kind: 'boolean' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'text' }
   | { kind: 'modules'; choices: readonly string[] }
   | { kind: 'rewards' };
 
-export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
-  num_generations: { kind: 'int', min: 2 },
-  max_prompt_length: { kind: 'int', min: 1 },
-  long_prompts: { kind: 'enum', choices: LONG_PROMPTS },
-  max_completion_length: { kind: 'int', min: 1 },
-  temperature: { kind: 'number', min: 0 },
-  top_p: { kind: 'number', min: 0 },
-  top_k: { kind: 'int', min: 0 },
-  learning_rate: { kind: 'number', min: 0 },
-  lr_scheduler_type: { kind: 'enum', choices: LR_SCHEDULER_TYPES },
-  warmup_ratio: { kind: 'number', min: 0 },
-  weight_decay: { kind: 'number', min: 0 },
-  adam_beta1: { kind: 'number', min: 0 },
-  adam_beta2: { kind: 'number', min: 0 },
-  adam_epsilon: { kind: 'number', min: 0 },
-  max_grad_norm: { kind: 'number', min: 0 },
-  prompts_per_step: { kind: 'int', min: 1 },
-  gradient_accumulation_steps: { kind: 'int', min: 1 },
-  num_iterations: { kind: 'int', min: 1 },
-  beta: { kind: 'number', min: 0 },
-  epsilon: { kind: 'number', min: 0 },
-  epsilon_high: { kind: 'number', min: 0 },
-  loss_type: { kind: 'enum', choices: LOSS_TYPES },
-  scale_rewards: { kind: 'enum', choices: SCALE_REWARDS },
-  mask_truncated_completions: { kind: 'boolean' },
-  dynamic_sampling: { kind: 'boolean' },
-  reward_funcs: { kind: 'rewards' },
-  lora_r: { kind: 'int', min: 1 },
-  lora_alpha: { kind: 'number', min: 0 },
-  lora_dropout: { kind: 'number', min: 0 },
-  lora_target_modules: { kind: 'modules', choices: LORA_TARGET_MODULES },
-  use_rslora: { kind: 'boolean' },
-  seed: { kind: 'int', min: 0 },
-  max_steps: { kind: 'int', min: 1 },
-  eval_split: { kind: 'number', min: 0 },
-  eval_interval: { kind: 'int', min: 0 },
-  eval_max_samples: { kind: 'int', min: 1 },
-  eval_temperature: { kind: 'number', min: 0 },
-  system_prompt: { kind: 'text' },
-  prompt_template: { kind: 'text' },
-  use_chat_template: { kind: 'boolean' },
-  checkpoint_interval: { kind: 'int', min: 0 },
-  max_consecutive_skips: { kind: 'int', min: 1 },
-  log_completions: { kind: 'boolean' },
-};
+function minOf(range: ConfigRange | undefined): number | undefined {
+  if (!range) return undefined;
+  if ('whole' in range) return range.whole;
+  if ('lo' in range) return range.lo;
+  if ('atLeast' in range) return range.atLeast;
+  if ('above' in range) return range.above;
+  return undefined;
+}
+
+/** The settings panel's input for a field of this kind and range. */
+export function inputFor(type: ValueKind, range: ConfigRange | undefined, suggest?: number): FieldInput {
+  const min = minOf(range);
+  switch (type.kind) {
+    case 'int':
+      return { kind: 'int', min };
+    case 'number':
+      return { kind: 'number', min };
+    case 'int_or_null':
+    case 'number_or_null':
+      return { kind: 'optional_number', suggest: suggest ?? min ?? 1, min };
+    case 'boolean':
+      return { kind: 'boolean' };
+    case 'enum':
+      return { kind: 'enum', choices: type.choices };
+    case 'string_or_null':
+      return { kind: 'text' };
+    case 'modules':
+      return { kind: 'modules', choices: type.choices };
+    case 'reward_funcs':
+      return { kind: 'rewards' };
+  }
+}
+
+export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = Object.fromEntries(
+  CONFIG_KEYS.map((k) => {
+    const f: { type: ValueKind; range?: ConfigRange; suggest?: number } = CONFIG_FIELDS[k];
+    return [k, inputFor(f.type, f.range, f.suggest)];
+  }),
+) as Record<keyof GrpoConfig, FieldInput>;
 
 /** The config's groups in the order their fields are declared, each with its fields. */
 export function fieldGroups(): { group: string; keys: (keyof GrpoConfig)[] }[] {
   const groups: { group: string; keys: (keyof GrpoConfig)[] }[] = [];
-  for (const key of Object.keys(CONFIG_DOCS) as (keyof GrpoConfig)[]) {
+  for (const key of CONFIG_KEYS) {
     const g = CONFIG_DOCS[key].group;
     let entry = groups.find((x) => x.group === g);
     if (!entry) groups.push((entry = { group: g, keys: [] }));
@@ -80,20 +68,11 @@ export function fieldGroups(): { group: string; keys: (keyof GrpoConfig)[] }[] {
 /** The fields every run touches, shown above the full list. */
 export const ESSENTIAL_FIELDS: readonly (keyof GrpoConfig)[] = ['max_steps', 'learning_rate', 'num_generations', 'max_completion_length', 'prompts_per_step'];
 
-/** validateConfig's messages sorted by the field they are about (the key they start with, or the
- * reward_funcs entry they name); the rest under "general". */
-export function problemsByField(problems: readonly string[]): { byField: Partial<Record<keyof GrpoConfig, string[]>>; general: string[] } {
-  const keys = (Object.keys(FIELD_INPUTS) as (keyof GrpoConfig)[]).sort((a, b) => b.length - a.length);
+/** checkConfig's (or configWarnings') problems grouped by the field they are keyed to. */
+export function problemsByField(problems: readonly ConfigProblem[]): Partial<Record<keyof GrpoConfig, string[]>> {
   const byField: Partial<Record<keyof GrpoConfig, string[]>> = {};
-  const general: string[] = [];
-  for (const p of problems) {
-    const key = keys.find((k) => p.startsWith(`${k} `) || p.startsWith(`${k}[`) || p.startsWith(`${k}:`) || p.startsWith(`${k} (`));
-    const rewards = !key && /reward weight/.test(p) ? 'reward_funcs' : undefined;
-    const k = key ?? rewards;
-    if (k) (byField[k] ??= []).push(p);
-    else general.push(p);
-  }
-  return { byField, general };
+  for (const p of problems) (byField[p.field] ??= []).push(p.message);
+  return byField;
 }
 
 /** A number as the person typed it: accepts 5e-4, 0.0005, 1_000 is refused. NaN when it is not a number. */

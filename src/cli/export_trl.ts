@@ -1,0 +1,60 @@
+// `grpo-playground export-trl`: the page's TRL export without the page. Writes DIR/train_grpo.py (TRL v1.9
+// + PEFT, filled from the config), the dataset beside it, DIR/adapter/ when --adapter is given (checked
+// against the model first), and DIR/training_config.json.
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { trlScript } from '../export/trl_script';
+import { configWarnings } from '../grpo/config';
+import { loadModelFromPath } from '../model/load_node';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../model/peft_adapter';
+import { readAdapterDir } from './adapter_dir';
+import { parse, requireString } from './args';
+import { describeDataset, readConfig, readDataset } from './train';
+
+export async function exportTrlCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, {
+    model: { type: 'string' },
+    tokenizer: { type: 'string' },
+    dataset: { type: 'string' },
+    'prompt-column': { type: 'string' },
+    'answer-column': { type: 'string' },
+    config: { type: 'string' },
+    adapter: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const modelPath = requireString(v, 'model');
+  const dataPath = requireString(v, 'dataset');
+  const outDir = requireString(v, 'out');
+  // the model is read to check the config against its context length and the adapter against its shapes
+  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const config = await readConfig(v.config as string | undefined, loaded);
+  const ds = await readDataset(dataPath, v);
+  const adapterDir = typeof v.adapter === 'string' ? v.adapter : null;
+  if (adapterDir) await readAdapterDir(adapterDir, loaded.config);
+
+  await mkdir(outDir, { recursive: true });
+  const dataName = basename(dataPath);
+  await copyFile(dataPath, join(outDir, dataName));
+  if (adapterDir) {
+    await mkdir(join(outDir, 'adapter'), { recursive: true });
+    for (const f of [ADAPTER_WEIGHTS, ADAPTER_CONFIG]) await copyFile(join(adapterDir, f), join(outDir, 'adapter', f));
+  }
+  const llama2c = modelPath.endsWith('.bin');
+  const script = trlScript({
+    config,
+    modelName: resolve(modelPath),
+    modelSource: llama2c ? `the llama2.c checkpoint ${modelPath} (convert it to a Hugging Face folder and set MODEL to it)` : `the folder ${modelPath}`,
+    dataset: { name: dataName, format: ds.format, promptColumn: ds.mapping.prompt, answerColumn: ds.mapping.answer },
+    stepsTrained: null,
+  });
+  await writeFile(join(outDir, 'train_grpo.py'), script);
+  await writeFile(join(outDir, 'training_config.json'), JSON.stringify(config, null, 2) + '\n');
+  const notes = configWarnings(config).map((w) => `note (${w.field}): ${w.message}\n`);
+  process.stdout.write(
+    `${describeDataset(dataPath, ds)}\n` +
+      notes.join('') +
+      `wrote ${join(outDir, 'train_grpo.py')} (${config.advantage_estimator === 'rloo' ? 'RLOOTrainer' : 'GRPOTrainer'}), ${join(outDir, dataName)}, ` +
+      `${adapterDir ? `${join(outDir, 'adapter')}/, ` : ''}${join(outDir, 'training_config.json')}\n` +
+      `run it with: cd ${outDir} && pip install "trl>=1.9" peft datasets && python train_grpo.py\n`,
+  );
+}

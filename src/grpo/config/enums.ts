@@ -1,0 +1,42 @@
+// The config's enumerations, declared once: each is a list of its values (for menus, checks and docs)
+// and the union type of those values. Other modules (schedule, advantages, loss weights, the UI) import
+// them from here rather than restating them.
+
+import { LORA_MODULES, type LoraModule } from '../../model/lora';
+
+export const LR_SCHEDULER_TYPES = ['constant', 'linear', 'cosine'] as const;
+export type LrSchedulerType = (typeof LR_SCHEDULER_TYPES)[number];
+
+export const LOSS_TYPES = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo'] as const;
+export type LossType = (typeof LOSS_TYPES)[number];
+
+export const SCALE_REWARDS = ['group', 'batch', 'none'] as const;
+export type ScaleRewards = (typeof SCALE_REWARDS)[number];
+
+export const LONG_PROMPTS = ['truncate_left', 'skip'] as const;
+export type LongPrompts = (typeof LONG_PROMPTS)[number];
+
+/** PEFT target modules: the model's list (src/model/lora.ts), under the config's name. */
+export const LORA_TARGET_MODULES: readonly LoraModule[] = LORA_MODULES;
+export type LoraTargetModule = LoraModule;
+
+export const IMPORTANCE_SAMPLING_LEVELS = ['token', 'sequence'] as const;
+export type ImportanceSamplingLevel = (typeof IMPORTANCE_SAMPLING_LEVELS)[number];
+
+export const MULTI_OBJECTIVE_AGGREGATIONS = ['sum_then_normalize', 'normalize_then_sum'] as const;
+export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[number];
+
+export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp'] as const;
+export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
+
+export const ALGORITHMS = ['grpo', 'expert_iteration'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;
+export type BasePrecision = (typeof BASE_PRECISIONS)[number];
+
+export const KV_PRECISIONS = ['auto', 'f32', 'f16'] as const;
+export type KvPrecision = (typeof KV_PRECISIONS)[number];
+
+export const RECOMPUTE_MODES = ['auto', 'on', 'off'] as const;
+export type RecomputeMode = (typeof RECOMPUTE_MODES)[number];

@@ -1,0 +1,639 @@
+// The GRPO run's configuration as one table: one entry per field, with its value kind, default, range,
+// settings group, documentation, source paper and TRL export decision (see fields.ts for what each part
+// means). Everything else is derived from it: the GrpoConfig type, DEFAULT_CONFIG, CONFIG_DOCS, the
+// type and range checks (validate.ts), JSON import (json.ts), the settings panel's inputs
+// (src/ui/settings/fields.ts), the TRL export (trl.ts) and docs/CONFIG.md (docs.ts).
+// Names are TRL's (GRPOConfig, PEFT LoraConfig) where TRL has the setting; defaults are sized for a small
+// model in a browser tab.
+// Longer than ~400 lines on purpose: it is the one table of every field's documentation.
+
+import { BUILTIN_REWARD_NAMES } from '../rewards/registry';
+import {
+  ADVANTAGE_ESTIMATORS,
+  ALGORITHMS,
+  BASE_PRECISIONS,
+  IMPORTANCE_SAMPLING_LEVELS,
+  KV_PRECISIONS,
+  LONG_PROMPTS,
+  LORA_TARGET_MODULES,
+  LOSS_TYPES,
+  LR_SCHEDULER_TYPES,
+  MULTI_OBJECTIVE_AGGREGATIONS,
+  RECOMPUTE_MODES,
+  SCALE_REWARDS,
+} from './enums';
+import {
+  bool,
+  CISPO,
+  DAPO,
+  DEEPSEEKMATH,
+  DR_GRPO,
+  GSPO,
+  HF,
+  int,
+  intOrNull,
+  listOf,
+  LORA,
+  num,
+  numOrNull,
+  oneOf,
+  PEFT,
+  PLAYGROUND,
+  rewardList,
+  SAPO,
+  textOrNull,
+  TRL,
+  type FieldEntry,
+} from './fields';
+
+/** One reward function of the run: a built-in's name (see REWARD_FUNCS) or 'custom'. */
+export interface RewardFuncConfig {
+  name: string;
+  weight: number;
+  params: Record<string, unknown>;
+}
+
+export const SCHEMA = {
+  // ---- generation
+  num_generations: int({
+    default: 8,
+    group: 'Generation',
+    doc:
+      'Completions sampled per prompt (G, the group). Each completion\'s advantage is its reward compared with ' +
+      'the others in its group, so at least 2 are needed; more gives a better baseline but costs generation time ' +
+      'in proportion.',
+    source: `${DEEPSEEKMATH}; ${TRL}`,
+    range: { whole: 2 },
+    trl: { trl: 'num_generations' },
+  }),
+  max_prompt_length: int({
+    default: 256,
+    group: 'Generation',
+    doc: 'Longest prompt in tokens (after the chat template); longer prompts are cut from the left, keeping their end.',
+    source: TRL,
+    range: { whole: 1 },
+    trl: { notInTrl: 'TRL removed max_prompt_length in v0.28; the script cuts or drops long prompts in its dataset map (see long_prompts)' },
+  }),
+  long_prompts: oneOf(LONG_PROMPTS)({
+    default: 'truncate_left',
+    group: 'Generation',
+    doc:
+      'What happens to a prompt longer than max_prompt_length tokens: "truncate_left" keeps its last tokens (as TRL ' +
+      'does; the beginning of BOS stays), "skip" leaves the row out. Either way the rows are counted and reported.',
+    source: TRL,
+    trl: { notInTrl: 'done in the script\'s dataset map: long prompts are cut from the left or the rows are dropped' },
+  }),
+  max_completion_length: int({
+    default: 64,
+    group: 'Generation',
+    doc:
+      'Most tokens generated per completion. A completion that reaches it without an end-of-sequence token is ' +
+      '"truncated" (see mask_truncated_completions). Also the constant divisor of the dr_grpo loss.',
+    source: TRL,
+    range: { whole: 1 },
+    trl: { trl: 'max_completion_length' },
+  }),
+  temperature: num({
+    default: 1.0,
+    group: 'Generation',
+    doc:
+      'Sampling temperature: higher gives more varied completions (and so more to learn from), lower gives more ' +
+      'likely ones. Log-probabilities in the loss are computed at the same temperature.',
+    source: TRL,
+    range: { above: 0, advice: 'for nearly greedy sampling use a small value such as 0.1' },
+    trl: { trl: 'temperature' },
+  }),
+  top_p: num({
+    default: 1.0,
+    group: 'Generation',
+    doc: 'Nucleus sampling: sample only from the most likely tokens whose probabilities add up to top_p. 1.0 turns it off.',
+    source: TRL,
+    range: { lo: 0, hi: 1, loOpen: true, hiOpen: false, advice: 'use 1.0 to turn nucleus sampling off' },
+    trl: { trl: 'top_p' },
+  }),
+  top_k: int({
+    default: 0,
+    group: 'Generation',
+    doc: 'Sample only from the k most likely tokens. 0 turns it off.',
+    source: TRL,
+    range: { whole: 0, why: ' (0 turns top-k off)' },
+    trl: { trl: 'top_k' },
+  }),
+  // ---- optimizer
+  learning_rate: num({
+    default: 5e-4,
+    group: 'Optimizer',
+    doc:
+      'AdamW step size for the LoRA weights. LoRA adapters on small models train well around 1e-4 to 1e-3; full ' +
+      'fine-tuning of large models uses far less (TRL\'s default 1e-6).',
+    source: HF,
+    range: { lo: 0, hi: 1, loOpen: true, hiOpen: false, advice: 'LoRA usually trains well with 1e-4 to 1e-3' },
+    trl: { trl: 'learning_rate' },
+  }),
+  lr_scheduler_type: oneOf(LR_SCHEDULER_TYPES)({
+    default: 'constant',
+    group: 'Optimizer',
+    doc: 'How the learning rate changes after warmup: "constant", "linear" decay to 0 at max_steps, or "cosine" decay to 0.',
+    source: HF,
+    trl: { computed: ['lr_scheduler_type'], note: 'Hugging Face\'s "constant" ignores warmup: with warmup it is "constant_with_warmup"' },
+  }),
+  warmup_ratio: num({
+    default: 0.0,
+    group: 'Optimizer',
+    doc: 'Fraction of max_steps over which the learning rate rises linearly from 0 to learning_rate.',
+    source: HF,
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: 'it is the fraction of max_steps spent warming up; 0 means no warmup' },
+    trl: { computed: ['warmup_steps'], note: 'transformers v5 deprecates warmup_ratio: exported as warmup_steps = ceil(warmup_ratio × max_steps), the steps this playground warms up for' },
+  }),
+  weight_decay: num({
+    default: 0.0,
+    group: 'Optimizer',
+    doc: 'AdamW decoupled weight decay on the LoRA weights; 0 turns it off.',
+    source: HF,
+    range: { atLeast: 0, advice: '0 turns it off' },
+    trl: { trl: 'weight_decay' },
+  }),
+  adam_beta1: num({
+    default: 0.9,
+    group: 'Optimizer',
+    doc: 'AdamW decay rate of the gradient\'s running mean.',
+    source: HF,
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: true, advice: 'the usual value is 0.9' },
+    trl: { trl: 'adam_beta1' },
+  }),
+  adam_beta2: num({
+    default: 0.999,
+    group: 'Optimizer',
+    doc: 'AdamW decay rate of the squared gradient\'s running mean.',
+    source: HF,
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: true, advice: 'the usual value is 0.999' },
+    trl: { trl: 'adam_beta2' },
+  }),
+  adam_epsilon: num({
+    default: 1e-8,
+    group: 'Optimizer',
+    doc: 'AdamW\'s small constant added to the denominator for numerical safety.',
+    source: HF,
+    range: { above: 0, advice: 'the usual value is 1e-8' },
+    trl: { trl: 'adam_epsilon' },
+  }),
+  max_grad_norm: num({
+    default: 1.0,
+    group: 'Optimizer',
+    doc: 'Gradients are scaled down when their global L2 norm exceeds this; 0 turns clipping off.',
+    source: HF,
+    range: { atLeast: 0, advice: '0 turns gradient clipping off, 1.0 is usual' },
+    trl: { trl: 'max_grad_norm' },
+  }),
+  // ---- batch
+  prompts_per_step: int({
+    default: 2,
+    group: 'Batch',
+    doc:
+      'Prompts per micro-step; each brings its group of num_generations completions. TRL expresses this as ' +
+      'per_device_train_batch_size = prompts_per_step × num_generations completions.',
+    source: TRL,
+    range: { whole: 1 },
+    trl: { computed: ['per_device_train_batch_size'], note: 'TRL counts completions: per_device_train_batch_size = prompts_per_step × num_generations' },
+  }),
+  gradient_accumulation_steps: int({
+    default: 1,
+    group: 'Batch',
+    doc:
+      'Micro-steps whose gradients are added up before one optimizer step, so an optimizer step sees ' +
+      'prompts_per_step × gradient_accumulation_steps prompts without holding them in memory at once.',
+    source: HF,
+    range: { whole: 1 },
+    trl: { trl: 'gradient_accumulation_steps' },
+  }),
+  num_iterations: int({
+    default: 1,
+    group: 'Batch',
+    doc:
+      'Optimizer passes over each batch of generations (μ). With 1 the policy ratio is exactly 1 and clipping ' +
+      'never acts; above 1 the same completions are reused and clipping keeps the updates close.',
+    source: `${DEEPSEEKMATH}; ${TRL}`,
+    range: { whole: 1, why: ' (1 means one optimizer pass per batch of generations)' },
+    trl: { trl: 'num_iterations' },
+  }),
+  steps_per_generation: int({
+    default: 1,
+    group: 'Batch',
+    doc:
+      'Optimizer steps trained from one rollout: each generation samples prompts_per_step × gradient_accumulation_steps × ' +
+      'steps_per_generation prompts at once and splits them over that many optimizer steps, each of ' +
+      'prompts_per_step × gradient_accumulation_steps prompts as usual. After the first, the steps are off-policy: ' +
+      'the old log-probabilities of the rollout and clipping keep them close. 1 generates for every step. TRL counts ' +
+      'micro-batches instead: its steps_per_generation is this × gradient_accumulation_steps.',
+    source: `${GSPO} (4); ${TRL}`,
+    range: { whole: 1, why: ' (1 generates a new rollout for every optimizer step)' },
+    trl: { computed: ['steps_per_generation'], note: 'TRL counts micro-batches: steps_per_generation × gradient_accumulation_steps' },
+  }),
+  // ---- GRPO loss
+  beta: num({
+    default: 0.0,
+    group: 'GRPO loss',
+    doc:
+      'Weight of the KL penalty that keeps the policy close to the starting model. 0 (TRL\'s default) skips the ' +
+      'reference model\'s forward pass entirely; DeepSeekMath used 0.04.',
+    source: `${DEEPSEEKMATH}; ${TRL}`,
+    range: { atLeast: 0, advice: '0 turns the KL penalty off, DeepSeekMath used 0.04' },
+    trl: { trl: 'beta' },
+  }),
+  epsilon: num({
+    default: 0.2,
+    group: 'GRPO loss',
+    doc: 'Clip range below 1 of the policy ratio: ratios under 1 - epsilon get no further push (PPO-style clipping).',
+    source: `${DEEPSEEKMATH}; ${TRL}`,
+    range: { lo: 0, hi: 1, loOpen: true, hiOpen: true, advice: 'the usual value is 0.2' },
+    trl: { trl: 'epsilon' },
+  }),
+  epsilon_high: num({
+    default: 0.2,
+    group: 'GRPO loss',
+    doc:
+      'Clip range above 1 of the policy ratio (1 + epsilon_high). Equal to epsilon is symmetric clipping; DAPO\'s ' +
+      '"clip-higher" uses 0.28 so that unlikely but good tokens can grow, keeping exploration alive. TRL\'s ' +
+      'default (None) means "same as epsilon". With loss_type "cispo" it is the cap of the clipped weight (ε_max).',
+    source: `${DAPO}; ${TRL}`,
+    range: { above: 0, advice: 'set it equal to epsilon for symmetric clipping' },
+    trl: { trl: 'epsilon_high' },
+  }),
+  delta: numOrNull({
+    default: null,
+    group: 'GRPO loss',
+    doc:
+      'Two-sided clipping: when set, the unclipped policy ratio is first clamped to at most delta, so a token with a ' +
+      'negative advantage cannot be pushed without bound. null turns it off; TRL recommends a value above 1 + epsilon_high.',
+    source: `INTELLECT-2 (Prime Intellect 2025, arXiv 2505.07291); ${TRL}`,
+    range: { above: 1, advice: 'it must exceed 1 + epsilon_high to clamp only what clipping does not (INTELLECT-2 used 4); null turns it off' },
+    suggest: 4,
+    trl: { trl: 'delta' },
+  }),
+  loss_type: oneOf(LOSS_TYPES)({
+    default: 'dapo',
+    group: 'GRPO loss',
+    doc:
+      'How per-token losses are averaged. "grpo": mean over each completion\'s tokens, then over completions ' +
+      '(short completions weigh more per token, a length bias). "bnpo": sum over the micro-batch divided by its ' +
+      'active tokens. "dr_grpo": sum divided by completions × max_completion_length, a constant, removing the ' +
+      'length bias. "dapo" (TRL\'s default): sum divided by the active tokens of the whole accumulated batch. ' +
+      '"cispo": the clipped weight min(ρ, epsilon_high), without gradient, times the advantage times the ' +
+      'log-probability, aggregated as dapo. "sapo": a soft gate σ(τ(ρ−1))·4/τ instead of clipping (τ from ' +
+      'sapo_temperature_pos / _neg), aggregated as grpo.',
+    source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${DAPO}; ${CISPO}; ${SAPO}; ${TRL}`,
+    trl: { trl: 'loss_type' },
+  }),
+  importance_sampling_level: oneOf(IMPORTANCE_SAMPLING_LEVELS)({
+    default: 'token',
+    group: 'GRPO loss',
+    doc:
+      'Where the policy ratio is taken: "token" gives each token its own ratio exp(logp − old_logp); "sequence" ' +
+      '(GSPO) gives every token of a completion one ratio, the exp of the mean of its tokens\' log-ratios. It only ' +
+      'matters off-policy (num_iterations or steps_per_generation above 1).',
+    source: `${GSPO}; ${TRL}`,
+    trl: { trl: 'importance_sampling_level' },
+  }),
+  sapo_temperature_pos: num({
+    default: 1.0,
+    group: 'GRPO loss',
+    doc: 'SAPO\'s gate temperature τ for tokens with a positive advantage (loss_type "sapo" only); higher gates more sharply.',
+    source: `${SAPO}; ${TRL}`,
+    range: { above: 0, advice: 'SAPO uses 1.0' },
+    trl: { trl: 'sapo_temperature_pos' },
+  }),
+  sapo_temperature_neg: num({
+    default: 1.05,
+    group: 'GRPO loss',
+    doc: 'SAPO\'s gate temperature τ for tokens with a zero or negative advantage (loss_type "sapo" only).',
+    source: `${SAPO}; ${TRL}`,
+    range: { above: 0, advice: 'SAPO uses 1.05' },
+    trl: { trl: 'sapo_temperature_neg' },
+  }),
+  top_entropy_quantile: num({
+    default: 1.0,
+    group: 'GRPO loss',
+    doc:
+      'Only the highest-entropy tokens get a policy loss: those whose entropy is at or above the (1 − q) quantile of ' +
+      'the batch\'s completion tokens. 1.0 keeps every token; the "80/20" paper trains on the top 0.2.',
+    source: `"Beyond the 80/20 Rule" (Wang et al. 2025, arXiv 2506.01939); ${TRL}`,
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2' },
+    trl: { trl: 'top_entropy_quantile' },
+  }),
+  entropy_coef: num({
+    default: 0.0,
+    group: 'GRPO loss',
+    doc: 'Weight of an entropy bonus subtracted from the loss, to keep the policy from collapsing onto one answer; 0 turns it off.',
+    source: TRL,
+    range: { atLeast: 0, advice: '0 turns the entropy bonus off; small values such as 0.001 are usual' },
+    trl: { trl: 'entropy_coef' },
+  }),
+  scale_rewards: oneOf(SCALE_REWARDS)({
+    default: 'group',
+    group: 'GRPO loss',
+    doc:
+      'How advantages are scaled after subtracting the group\'s mean reward. "group": divide by the group\'s ' +
+      'standard deviation (GRPO). "batch": by the whole batch\'s. "none": do not divide, as Dr. GRPO recommends, ' +
+      'because dividing by the group\'s spread over-weights prompts that are nearly always right or wrong.',
+    source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${TRL}`,
+    trl: { trl: 'scale_rewards' },
+  }),
+  mask_truncated_completions: bool({
+    default: false,
+    group: 'GRPO loss',
+    doc:
+      'Leave completions that hit max_completion_length out of the loss, so an answer cut off mid-way is not ' +
+      'punished as if it were wrong ("overlong filtering").',
+    source: `${DAPO}; ${TRL}`,
+    trl: { trl: 'mask_truncated_completions' },
+  }),
+  dynamic_sampling: bool({
+    default: false,
+    group: 'GRPO loss',
+    doc:
+      'Drop groups whose completions all got the same reward: their advantages are all 0, so they only dilute ' +
+      'the batch. DAPO refills the batch with new prompts; here the step trains on the groups that remain.',
+    source: `${DAPO} (not in TRL)`,
+    trl: { notInTrl: 'GRPOTrainer has no dynamic sampling (TRL issue #3708); the script trains on every group' },
+  }),
+  // ---- algorithm
+  algorithm: oneOf(ALGORITHMS)({
+    default: 'grpo',
+    group: 'Algorithm',
+    doc:
+      '"grpo": policy-gradient training with the loss above. "expert_iteration" (rejection-sampling fine-tuning): ' +
+      'sample num_generations completions per prompt, keep those whose reward reaches expert_reward_threshold, and ' +
+      'train on them with the supervised cross-entropy; the GRPO loss settings do not apply.',
+    source: '"Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912), which compares PPO-style GRPO with Expert Iteration; not in TRL',
+    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place' },
+  }),
+  advantage_estimator: oneOf(ADVANTAGE_ESTIMATORS)({
+    default: 'grpo',
+    group: 'Algorithm',
+    doc:
+      'How a completion\'s advantage is computed from the rewards (not a TRL name). "grpo": minus the group\'s mean, ' +
+      'scaled as scale_rewards says. "rloo": minus the mean of the other G − 1 completions of its group ' +
+      '(leave-one-out). "reinforce_pp" (REINFORCE++): minus the group\'s mean, divided by the whole batch\'s ' +
+      'standard deviation.',
+    source: 'RLOO (Ahmadian et al. 2024, arXiv 2402.14740); REINFORCE++ (Hu 2025, arXiv 2501.03262); as verl and OpenRLHF define them',
+    trl: { notInTrl: 'GRPOTrainer has only group advantages: "rloo" runs TRL\'s RLOOTrainer instead, "reinforce_pp" has no TRL counterpart' },
+  }),
+  expert_reward_threshold: num({
+    default: 1.0,
+    group: 'Algorithm',
+    doc: 'Expert iteration keeps a completion for training when its reward is at least this (algorithm "expert_iteration" only).',
+    source: PLAYGROUND,
+    range: { finite: 'with rewards from 0 to 1, 1.0 keeps only fully correct completions' },
+    trl: { notInTrl: 'used by expert iteration only, which TRL does not have' },
+  }),
+  // ---- rewards
+  reward_funcs: rewardList<RewardFuncConfig>()({
+    default: [{ name: 'numeric_match', weight: 1, params: {} }],
+    group: 'Rewards',
+    doc:
+      'Reward functions with weights; a completion\'s reward is the weighted sum of their values, skipping ' +
+      'functions that return null (not applicable) for it. Built-ins: ' +
+      `${BUILTIN_REWARD_NAMES.join(', ')}; or "custom" with your own JavaScript in params.source.`,
+    source: `${TRL} (reward_funcs, reward_weights)`,
+    trl: { computed: ['reward_weights'], note: 'the functions are written out in Python; their weights are reward_weights' },
+  }),
+  multi_objective_aggregation: oneOf(MULTI_OBJECTIVE_AGGREGATIONS)({
+    default: 'sum_then_normalize',
+    group: 'Rewards',
+    doc:
+      'How several rewards become one advantage. "sum_then_normalize": add the weighted rewards, then compute the ' +
+      'group advantage. "normalize_then_sum" (GDPO): normalise each reward within its group, add them with their ' +
+      'weights, then normalise over the batch. A completion for which every reward returns null gets advantage 0 and ' +
+      'leaves its group\'s baseline.',
+    source: `GDPO (arXiv 2601.05242); ${TRL}`,
+    trl: { trl: 'multi_objective_aggregation' },
+  }),
+  // ---- LoRA
+  lora_r: int({
+    default: 8,
+    group: 'LoRA',
+    doc: 'Rank of the LoRA update B·A added to each target weight. Higher can learn more, with more parameters to train.',
+    source: `${LORA}; ${PEFT}`,
+    range: { whole: 1 },
+    trl: { peft: 'r' },
+  }),
+  lora_alpha: num({
+    default: 16,
+    group: 'LoRA',
+    doc: 'Scale of the LoRA update: the update is multiplied by lora_alpha / lora_r (or lora_alpha / √lora_r with use_rslora).',
+    source: `${LORA}; ${PEFT}`,
+    range: { above: 0, advice: 'the update is scaled by lora_alpha / lora_r; a common choice is 2 × lora_r' },
+    trl: { peft: 'lora_alpha' },
+  }),
+  lora_dropout: num({
+    default: 0.0,
+    group: 'LoRA',
+    doc: 'Dropout probability on the LoRA branch\'s input during training; 0 turns it off.',
+    source: PEFT,
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: true, advice: '0 turns dropout off' },
+    trl: { peft: 'lora_dropout' },
+  }),
+  lora_target_modules: listOf(LORA_TARGET_MODULES)({
+    default: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+    group: 'LoRA',
+    doc:
+      'Which linear layers get an adapter: attention (q_proj, k_proj, v_proj, o_proj) and MLP (gate_proj, up_proj, ' +
+      'down_proj). More modules train more parameters.',
+    source: PEFT,
+    trl: { peft: 'target_modules' },
+  }),
+  use_rslora: bool({
+    default: false,
+    group: 'LoRA',
+    doc: 'Rank-stabilised LoRA: scale by lora_alpha / √lora_r instead of lora_alpha / lora_r, which keeps higher ranks learning.',
+    source: `rsLoRA (Kalajdzievski 2023); ${PEFT}`,
+    trl: { peft: 'use_rslora' },
+  }),
+  // ---- run
+  seed: int({
+    default: 42,
+    group: 'Run',
+    doc: 'Seed for the LoRA initialisation, the data order, the train/eval split and sampling: the same seed, config and data give the same run.',
+    source: HF,
+    range: { lo: 0, hi: 0xffffffff, loOpen: false, hiOpen: false, advice: 'a whole number' },
+    trl: { trl: 'seed' },
+  }),
+  max_steps: int({
+    default: 100,
+    group: 'Run',
+    doc: 'Number of optimizer steps to train for.',
+    source: HF,
+    range: { whole: 1 },
+    trl: { trl: 'max_steps' },
+  }),
+  // ---- evaluation
+  eval_split: num({
+    default: 0.1,
+    group: 'Evaluation',
+    doc: 'Fraction of the dataset held out for evaluation (0 to 0.5); never trained on. 0 means no evaluation.',
+    range: { lo: 0, hi: 0.5, loOpen: false, hiOpen: false, advice: 'hold out at most half of the data for evaluation; 0 turns evaluation off' },
+    trl: { computed: ['eval_strategy', 'eval_on_start'], note: 'the script holds out the same fraction (train_test_split) and evaluates before the first step and every eval_interval steps' },
+  }),
+  eval_interval: int({
+    default: 25,
+    group: 'Evaluation',
+    doc: 'Evaluate every this many optimizer steps, and always before the first and after the last step. 0 evaluates only before and after.',
+    source: `${HF} (eval_steps)`,
+    range: { whole: 0, why: ' (0 evaluates only before the first and after the last step)' },
+    trl: { computed: ['eval_steps'], note: 'eval_steps when evaluation is on; 0 becomes max_steps (evaluate at the end)' },
+  }),
+  eval_max_samples: int({
+    default: 32,
+    group: 'Evaluation',
+    doc: 'At most this many held-out prompts per evaluation, to keep evaluation quick.',
+    range: { whole: 1 },
+    trl: { notInTrl: 'the script keeps at most this many held-out rows' },
+  }),
+  eval_temperature: num({
+    default: 0,
+    group: 'Evaluation',
+    doc:
+      'Temperature of the evaluation\'s completions. 0 is greedy decoding (pass@1 = greedy accuracy); above 0, pass@1 is the share of ' +
+      'single sampled completions that pass (as DeepSeek-R1 reports it), with the same seed at every evaluation so that curves compare like with like. ' +
+      'Setting it to the training temperature measures what the reward curve measures, on held-out prompts.',
+    range: { lo: 0, hi: 2, loOpen: false, hiOpen: false, advice: '0 is greedy decoding' },
+    trl: { notInTrl: 'TRL evaluates with the training temperature and reports rewards, not pass@1' },
+  }),
+  num_generations_eval: intOrNull({
+    default: null,
+    group: 'Evaluation',
+    doc:
+      'Completions sampled per held-out prompt at each evaluation (k of pass@k). null samples one per prompt (pass@1). ' +
+      'More than one needs eval_temperature above 0, or every sample is the same greedy completion.',
+    source: TRL,
+    range: { whole: 1, why: ' (null samples one completion per prompt)' },
+    suggest: 1,
+    trl: { computed: ['num_generations_eval', 'per_device_eval_batch_size'], note: 'TRL\'s None means num_generations, so null is left out; the eval batch holds whole groups' },
+  }),
+  // ---- prompt
+  system_prompt: textOrNull({
+    default: null,
+    group: 'Prompt',
+    doc: 'System message put before every prompt (as the chat template\'s system turn, or as plain text above the prompt); null for none.',
+    trl: { notInTrl: 'applied in the script\'s dataset map' },
+  }),
+  prompt_template: textOrNull({
+    default: null,
+    group: 'Prompt',
+    doc: 'Text wrapped around each dataset prompt, with {prompt} where the prompt goes, e.g. "Question: {prompt}\\nAnswer:"; null uses the prompt as it is.',
+    trl: { notInTrl: 'applied in the script\'s dataset map' },
+  }),
+  use_chat_template: bool({
+    default: true,
+    group: 'Prompt',
+    doc:
+      'Format prompts with the model\'s chat template (system and user turns, then the start of the assistant\'s ' +
+      'turn) when the model has one; base models without a template get the plain text.',
+    source: TRL,
+    trl: { notInTrl: 'applied in the script\'s dataset map (conversational prompts when the tokenizer has a chat template)' },
+  }),
+  // ---- memory
+  base_precision: oneOf(BASE_PRECISIONS)({
+    default: 'auto',
+    group: 'Memory',
+    doc:
+      'Storage of the frozen base weights on the GPU: "f32", or 16-bit "bf16" / "f16" (half the memory; LoRA weights, ' +
+      'gradients and optimizer state stay f32). "auto" picks 16-bit when the model would not fit otherwise.',
+    source: PLAYGROUND,
+    trl: { notInTrl: 'the script loads the model with the matching torch dtype ("auto" lets transformers choose)' },
+  }),
+  kv_precision: oneOf(KV_PRECISIONS)({
+    default: 'auto',
+    group: 'Memory',
+    doc: 'Storage of the KV cache during generation: "f32" or "f16" (half the memory). "auto" picks f16 when the adapter supports shader-f16 and memory is short.',
+    source: PLAYGROUND,
+    trl: { notInTrl: 'generation\'s cache precision follows the model dtype in transformers' },
+  }),
+  recompute: oneOf(RECOMPUTE_MODES)({
+    default: 'auto',
+    group: 'Memory',
+    doc:
+      'Per-layer recomputation (activation checkpointing): "on" keeps only each layer\'s input in the forward pass and ' +
+      'recomputes the rest during backward, trading time for memory; "off" keeps every activation; "auto" recomputes ' +
+      'only when the step would not fit otherwise.',
+    source: PLAYGROUND,
+    trl: { notInTrl: 'TRL\'s counterpart is gradient_checkpointing (on by default in TRL)' },
+  }),
+  memory_budget_bytes: intOrNull({
+    default: null,
+    group: 'Memory',
+    doc: 'GPU memory the run may plan for, in bytes; the "auto" choices above are made to fit it. null uses what the adapter allows.',
+    source: PLAYGROUND,
+    range: { whole: 1, why: ' (null uses what the adapter allows)' },
+    suggest: 2 ** 31,
+    trl: { notInTrl: 'memory on the GPU is managed by PyTorch' },
+  }),
+  // ---- checkpoints and logging
+  checkpoint_interval: int({
+    default: 50,
+    group: 'Logging and checkpoints',
+    doc: 'Save the LoRA adapter every this many optimizer steps (and at the end); 0 saves only at the end.',
+    source: `${HF} (save_steps)`,
+    range: { whole: 0, why: ' (0 saves only at the end)' },
+    trl: { computed: ['save_strategy', 'save_steps'], note: 'save_steps when set' },
+  }),
+  max_consecutive_skips: int({
+    default: 3,
+    group: 'Logging and checkpoints',
+    doc:
+      'An update whose loss or gradient norm is not finite (NaN or infinite) is skipped and counted; after this ' +
+      'many skipped steps in a row the run pauses with a message, its last good weights and optimizer state intact.',
+    range: { whole: 1, why: '' },
+    trl: { notInTrl: 'the Trainer does not skip non-finite updates; the script\'s callback stops training after this many non-finite losses in a row' },
+  }),
+  log_completions: bool({
+    default: true,
+    group: 'Logging and checkpoints',
+    doc: 'Keep every step\'s prompts, completions and rewards for display, so you can read what the model writes as it learns.',
+    source: TRL,
+    trl: { trl: 'log_completions' },
+  }),
+};
+
+export type ConfigSchema = typeof SCHEMA;
+export type ConfigKey = keyof ConfigSchema;
+
+/** The run's configuration: one value per schema entry, of the entry's type. */
+export type GrpoConfig = { [K in ConfigKey]: ConfigSchema[K]['default'] };
+
+/** Every entry, typed by its field's value. */
+export const FIELDS: { readonly [K in ConfigKey]: FieldEntry<GrpoConfig[K]> } = SCHEMA;
+
+export const CONFIG_KEYS = Object.keys(SCHEMA) as ConfigKey[];
+
+export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze(
+  Object.fromEntries(CONFIG_KEYS.map((k) => [k, SCHEMA[k].default])) as GrpoConfig,
+);
+
+/** A fresh, mutable copy of the defaults. */
+export function defaultConfig(): GrpoConfig {
+  return cloneConfig(DEFAULT_CONFIG);
+}
+
+export function cloneConfig(c: Readonly<GrpoConfig>): GrpoConfig {
+  return {
+    ...c,
+    reward_funcs: c.reward_funcs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) })),
+    lora_target_modules: [...c.lora_target_modules],
+  };
+}
+
+export interface ConfigFieldDoc {
+  doc: string;
+  group: string;
+  default: unknown;
+  source?: string;
+}
+
+/** Help text of every field, for the UI: what it does, its default, and where it comes from. */
+export const CONFIG_DOCS: Record<ConfigKey, ConfigFieldDoc> = Object.fromEntries(
+  CONFIG_KEYS.map((k) => {
+    const f: FieldEntry<unknown> = FIELDS[k];
+    return [k, { doc: f.doc, group: f.group, default: DEFAULT_CONFIG[k], ...(f.source ? { source: f.source } : {}) }];
+  }),
+) as Record<ConfigKey, ConfigFieldDoc>;
