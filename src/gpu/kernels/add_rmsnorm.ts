@@ -13,7 +13,7 @@ const FORWARD: KernelSpec = {
   hasParams: true,
 };
 
-/** h = a + b; out = h * rstd * weight, rstd = 1/sqrt(mean(h^2) + eps) per row. a, b, h, out (N, C);
+/** h = a + b; out = h * rstd * (weight + weightOffset), rstd = 1/sqrt(mean(h^2) + eps) per row. a, b, h, out (N, C);
  * weight (C); rstd (N). Overwrites h, out and rstd (h and rstd are what backward needs). Bit-for-bit the
  * result of residualAdd(h, a, b) then rmsnormForward(out, rstd, h, weight, eps), in one dispatch. */
 export function addRmsnormForward(
@@ -25,6 +25,7 @@ export function addRmsnormForward(
   b: Tensor,
   weight: Tensor,
   eps: number,
+  weightOffset = 0,
 ): void {
   const [N, C] = rowsOf(a);
   expectShape(b, a.shape);
@@ -42,6 +43,6 @@ export function addRmsnormForward(
     buffers: [a, b, weight, h, out, rstd],
     params: [N, C, f32(eps)],
     workgroups: grid(N),
-    overrides: rowOverrides(gpu),
+    overrides: rowOverrides(gpu, weightOffset),
   });
 }

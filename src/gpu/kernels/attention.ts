@@ -10,13 +10,17 @@ import { f32, grid, type GpuRuntime } from '../runtime';
 import type { KernelSpec } from '../pipeline_cache';
 import { expectSize, type Tensor } from '../tensor';
 
-/** B batch rows, T positions, NH query heads, NKV kv heads (NH % NKV == 0), HS head size (a multiple of 4). */
+/** B batch rows, T positions, NH query heads, NKV kv heads (NH % NKV == 0), HS head size (a multiple of 4).
+ * scale: the score scale (default 1 / sqrt(HS); Gemma: query_pre_attn_scalar^-1/2). window: sliding-window
+ * attention, position t sees keys j with t - j < window (absent or 0: full causal attention). */
 export interface AttentionDims {
   B: number;
   T: number;
   NH: number;
   NKV: number;
   HS: number;
+  scale?: number;
+  window?: number;
 }
 
 /** attentionDecode's dims: TMAX is the cache capacity (positions per batch row). */
@@ -26,6 +30,9 @@ export interface DecodeDims {
   NKV: number;
   HS: number;
   TMAX: number;
+  /** as in AttentionDims: the query at length len sees positions len - window .. len - 1 */
+  scale?: number;
+  window?: number;
 }
 
 /** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */
@@ -150,7 +157,20 @@ function expectU32(kernel: string, name: string, t: Tensor): void {
 }
 
 function attentionParams(d: AttentionDims) {
-  return [d.T, d.NH, d.NKV, d.NH / d.NKV, f32(1 / Math.sqrt(d.HS))];
+  return [d.T, d.NH, d.NKV, d.NH / d.NKV, f32(scoreScale(d))];
+}
+
+function scoreScale(d: { HS: number; scale?: number }): number {
+  const s = d.scale ?? 1 / Math.sqrt(d.HS);
+  if (!(s > 0) || !Number.isFinite(s)) throw new Error(`attention: scale = ${s} must be a positive number`);
+  return s;
+}
+
+/** WINDOW override of the attention kernels: only when set, so full attention keeps its pipelines. */
+function windowOverride(d: { window?: number }): Record<string, number> {
+  const w = d.window ?? 0;
+  if (!Number.isInteger(w) || w < 0) throw new Error(`attention: window = ${w} must be a non-negative integer (0: none)`);
+  return w > 0 ? { WINDOW: w } : {};
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward. */
@@ -169,7 +189,7 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
     buffers,
     params: attentionParams(dims),
     workgroups: [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    overrides: { HS4, RG, BK },
+    overrides: { HS4, RG, BK, ...windowOverride(dims) },
   });
 }
 
@@ -211,13 +231,13 @@ export function attentionBackward(
     buffers: [dout, q, k, v, out, lse, dq, dsum],
     params,
     workgroups: [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    overrides: { HS4, RG, BK },
+    overrides: { HS4, RG, BK, ...windowOverride(dims) },
   });
   gpu.dispatch(BACKWARD_DKV, {
     buffers: [dout, q, k, v, lse, dsum, dk, dv],
     params,
     workgroups: [Math.ceil(T / (4 * KG)), NKV, B],
-    overrides: { HS4, KG, BR },
+    overrides: { HS4, KG, BR, ...windowOverride(dims) },
   });
   gpu.release(dsum);
 }
@@ -246,22 +266,24 @@ export function attentionDecode(
   expectSize(out, B * NH * HS, `attention_decode: out (B, NH, HS) ${out.label}`);
   const HS4 = HS / 4;
   expectDistinct('attention_decode', { out }, { q, kCache, vCache, lengths });
-  const params = [NH, NKV, HS4, TMAX, NH / NKV, f32(1 / Math.sqrt(HS)), B];
+  const params = [NH, NKV, HS4, TMAX, NH / NKV, f32(scoreScale(dims)), B];
+  const overrides = windowOverride(dims);
   const single = variant === 'single_pass' ||
     (variant === 'auto' && gpu.adapter.isSoftware && HS <= SINGLE_PASS_MAX_HS && B * NH * TMAX <= SINGLE_PASS_MAX_WORK);
   if (single) {
     const unused = gpu.tensor([1], 'attention_decode probabilities (unused by single_pass)');
     gpu.dispatch(DECODE_SINGLE_PASS, {
-      buffers: [q, kCache, vCache, lengths, unused, out], params, workgroups: [Math.ceil((B * NH * HS4) / 64)],
+      buffers: [q, kCache, vCache, lengths, unused, out], params, workgroups: [Math.ceil((B * NH * HS4) / 64)], overrides,
     });
     gpu.release(unused);
     return;
   }
   const probs = gpu.tensor([B, NH, TMAX], 'attention_decode probabilities');
   const buffers = [q, kCache, vCache, lengths, probs, out];
+  // the scores pass does not read WINDOW (it scores every cached position)
   gpu.dispatch(DECODE_SCORES, { buffers, params, workgroups: [Math.ceil(TMAX / 256), NH, B] });
-  gpu.dispatch(DECODE_SOFTMAX, { buffers, params, workgroups: [Math.ceil(NH / 64), B] });
-  gpu.dispatch(DECODE_WEIGHTED_SUM, { buffers, params, workgroups: [Math.ceil((NH * HS4) / 64), B] });
+  gpu.dispatch(DECODE_SOFTMAX, { buffers, params, workgroups: [Math.ceil(NH / 64), B], overrides });
+  gpu.dispatch(DECODE_WEIGHTED_SUM, { buffers, params, workgroups: [Math.ceil((NH * HS4) / 64), B], overrides });
   gpu.release(probs);
 }
 
