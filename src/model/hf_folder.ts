@@ -145,8 +145,9 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
   const generationFile = named.get('generation_config.json');
   const tokenizerConfig = tokenizerConfigFile ? await readJson(tokenizerConfigFile) : undefined;
   const generationConfig = generationFile ? await readJson(generationFile) : undefined;
+  const chatTemplate = await readChatTemplate(named.get('chat_template.jinja'), tokenizerConfig);
   const tokenizer = createHfTokenizer(
-    { tokenizerJson: await readJson(tokenizerFile), tokenizerConfig, config: configJson, generationConfig },
+    { tokenizerJson: await readJson(tokenizerFile), tokenizerConfig, config: configJson, generationConfig, chatTemplate },
     tokenizerFile.name,
   );
   if (tokenizer.vocabSize > config.vocabSize) {
@@ -161,7 +162,6 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
     eosTokenIds: tokenizer.eosIds.length ? tokenizer.eosIds : config.eosTokenIds,
   };
 
-  const chatTemplate = await readChatTemplate(named.get('chat_template.jinja'), tokenizerConfig);
 
   const folder = baseName(dirName(configFile.name));
   const rawName = (configJson as { _name_or_path?: unknown })._name_or_path;
