@@ -33,6 +33,9 @@ export function familyFields(
       r.fail(field, 'is set: logit soft-capping is not supported (Gemma 3 has none; null or absent is required)', json[field]);
     }
   }
+  if (json.use_bidirectional_attention === true) {
+    r.fail('use_bidirectional_attention', 'is true (an embedding model such as EmbeddingGemma): only causal language models are supported');
+  }
   const actField = json.hidden_activation !== undefined && json.hidden_activation !== null ? 'hidden_activation' : 'hidden_act';
   const act = json[actField] ?? 'gelu_pytorch_tanh';
   if (typeof act !== 'string' || !GELU_TANH.has(act)) {
