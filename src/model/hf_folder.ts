@@ -146,11 +146,15 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
   const tokenizerConfig = tokenizerConfigFile ? await readJson(tokenizerConfigFile) : undefined;
   const generationConfig = generationFile ? await readJson(generationFile) : undefined;
   const chatTemplate = await readChatTemplate(named.get('chat_template.jinja'), tokenizerConfig);
+  const tokenizerJson = await readJson(tokenizerFile);
   const tokenizer = createHfTokenizer(
-    { tokenizerJson: await readJson(tokenizerFile), tokenizerConfig, config: configJson, generationConfig, chatTemplate },
+    { tokenizerJson, tokenizerConfig, config: configJson, generationConfig, chatTemplate },
     tokenizerFile.name,
   );
-  if (tokenizer.vocabSize > config.vocabSize) {
+  // Special tokens past the embedding are tolerated: Gemma 3's text models (vocab_size 262144) ship the
+  // multimodal tokenizer, whose <image_soft_token> is id 262144; text never encodes to it unless it spells it
+  // out, and the model never samples it.
+  if (tokenizer.vocabSize > config.vocabSize && !onlySpecialTokensPast(tokenizerJson, config.vocabSize, tokenizer.vocabSize)) {
     throw new Error(
       `${tokenizerFile.name}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}: ` +
         `tokenizer and model do not belong together`,
@@ -179,6 +183,15 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
       eos_token: tokenizer.eosIds.length ? tokenizer.tokenText(tokenizer.eosIds[0]) : undefined,
     },
   };
+}
+
+/** Whether every id in [from, to) is one of tokenizer.json's special added tokens. */
+function onlySpecialTokensPast(tokenizerJson: unknown, from: number, to: number): boolean {
+  const added = (tokenizerJson as { added_tokens?: unknown }).added_tokens;
+  if (!Array.isArray(added)) return false;
+  const special = new Set(added.filter((t) => t && t.special === true && typeof t.id === 'number').map((t) => t.id as number));
+  for (let id = from; id < to; id++) if (!special.has(id)) return false;
+  return true;
 }
 
 /** The chat template: chat_template.jinja when present, else tokenizer_config.json's chat_template (a string,
