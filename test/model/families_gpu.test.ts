@@ -13,6 +13,8 @@ import { transformerBackward, transformerForward, type LoraMap } from '../../src
 import { compare } from '../../src/selftest/check';
 import { Rng, randn } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
+import { exportPeftAdapter, parsePeftAdapter } from '../../src/model/peft_adapter';
+import { parseSafetensorsHeader } from '../../src/model/safetensors';
 
 const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -136,4 +138,21 @@ describe('families: decoding', () => {
       model.release();
     });
   }
+});
+
+describe('families: PEFT keys', () => {
+  test("Gemma3ForConditionalGeneration's adapter uses Hugging Face's module names (model.language_model.*) and reads back", async () => {
+    const c = gpuTinyConfig({ ...GEMMA3_TINY, architecture: 'Gemma3ForConditionalGeneration' });
+    const { gpu, model, lora } = await setup(c, 9);
+    const files = await exportPeftAdapter(gpu, lora, 'google/gemma-3-4b-it');
+    const keys = parseSafetensorsHeader(files.weights, 'adapter').entries.map((e) => e.name);
+    expect(keys).toContain('base_model.model.model.language_model.layers.0.self_attn.q_proj.lora_A.weight');
+    expect(keys.some((k) => k.startsWith('base_model.model.model.layers.'))).toBe(false);
+    const parsed = parsePeftAdapter(files, c);
+    for (const p of lora.pairs.values()) {
+      expect(Array.from(parsed.tensors.get(p.path)!.B)).toEqual(Array.from(await gpu.read(p.B)));
+    }
+    lora.release();
+    model.release();
+  });
 });
