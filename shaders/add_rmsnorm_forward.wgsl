@@ -1,7 +1,8 @@
 // Residual add + RMSNorm, forward, fused (one dispatch instead of residual_add then rmsnorm_forward):
 //   h[n, c]   = a[n, c] + b[n, c]                       the residual stream after a block
 //   rstd[n]   = 1 / sqrt(mean_c(h[n, c]^2) + eps)
-//   out[n, c] = h[n, c] * rstd[n] * weight[c]           the next block's normalised input
+//   out[n, c] = h[n, c] * rstd[n] * (weight[c] + W_OFFSET)   the next block's normalised input
+//   (W_OFFSET: override, default 0; 1 for Gemma's x * (1 + w))
 //   a, b, h, out: (N, C); weight: (C); rstd: (N). Overwrites h, out and rstd; h must be neither a nor b.
 // Saves h and rstd. There is no add_rmsnorm_backward.wgsl: the add's backward is the identity, so the
 // gradient of h is the residual stream's gradient plus rmsnorm_backward.wgsl's dx (which accumulates
@@ -24,6 +25,7 @@ struct Params { n_rows: u32, C: u32, eps: f32 }
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
 
 override WG: u32 = 64u;
+override W_OFFSET: f32 = 0.0;
 //#include workgroup_sum
 
 @compute @workgroup_size(WG)
@@ -44,6 +46,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < C; c += WG) {
     // recomputed rather than read back from h: the same f32 sum, without a read of a just-written buffer
     let v = a[base + c] + b[base + c];
-    out[base + c] = (v * r) * weight[c];
+    out[base + c] = (v * r) * (weight[c] + W_OFFSET);
   }
 }

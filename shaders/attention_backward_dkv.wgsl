@@ -2,6 +2,7 @@
 //   with s, P, dP, D, dS as in attention_backward_dq.wgsl, for kv head g and key position j:
 //   dv[b, j, g, :] = sum_{h in group g} sum_{t >= j} P[t, j] * dout[b, t, h, :]
 //   dk[b, j, g, :] = sum_{h in group g} sum_{t >= j} dS[t, j] * scale * q[b, t, h, :]
+//   (with a sliding window, WINDOW > 0, only t < j + WINDOW)
 // The sum over the G = NH / NKV query heads of a group is part of the row loop, so every element of dk and
 // dv is owned by one invocation and summed in a fixed order (deterministic, no atomics).
 // Shapes: dout, q (B, T, NH, HS); k, v, dk, dv (B, T, NKV, HS); lse, dsum (B, NH, T).
@@ -16,6 +17,7 @@
 // Overwrites dk and dv.
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), KG key
 //   groups of 4 per workgroup, BR rows per tile (a multiple of 4); the workgroup size is KG * HS4.
+//   WINDOW: 0 for full causal attention, else the sliding window (rows past every key's window are skipped).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -32,6 +34,7 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 override HS4: u32 = 16u;
 override KG: u32 = 4u;
 override BR: u32 = 64u;
+override WINDOW: u32 = 0u;
 
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
@@ -53,7 +56,9 @@ fn key_base(b: u32, g: u32, j: u32) -> u32 {
 
 // which of 4 keys row R sees (none when R is past the last row)
 fn visible(keys: vec4u, R: u32, TG: u32) -> vec4<bool> {
-  return (keys <= vec4u(R / p.G)) & vec4<bool>(R < TG);
+  let t = vec4u(R / p.G);
+  let inWindow = (keys + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u);
+  return (keys <= t) & inWindow & vec4<bool>(R < TG);
 }
 
 @compute @workgroup_size(KG * HS4)
@@ -69,7 +74,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   // rows before j0 * G are at positions < j0 and see none of this workgroup's keys
   let rStart = j0 * G;
-  let nTiles = (TG - rStart + BR - 1u) / BR;
+  // with a window, rows at positions >= the last key + WINDOW see none of them
+  var rEnd = TG;
+  if (WINDOW > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
+  let nTiles = (rEnd - rStart + BR - 1u) / BR;
   var dk0 = vec4f(0.0);
   var dk1 = vec4f(0.0);
   var dk2 = vec4f(0.0);
@@ -162,7 +170,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     workgroupBarrier();
 
     // 2. accumulate over the tile's rows; (t, i) walks R = t * G + i without divisions
-    let nr = min(BR, TG - Rb);
+    let nr = min(BR, rEnd - Rb);
     var t = Rb / G;
     var i = Rb % G;
     for (var r = 0u; r < nr; r++) {

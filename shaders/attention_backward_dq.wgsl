@@ -1,6 +1,7 @@
 // Causal GQA attention backward, pass 1 of 2: dq, and D = rowsum(dout * out) for pass 2.
 // Flash-attention style: the probabilities are recomputed from the saved lse, never stored.
-//   s[t, j]  = scale * q[b, t, h, :] . k[b, j, g, :]   (j <= t; g = h / G, G = NH / NKV)
+//   s[t, j]  = scale * q[b, t, h, :] . k[b, j, g, :]   (j <= t, and t - j < WINDOW when WINDOW > 0;
+//              g = h / G, G = NH / NKV)
 //   P[t, j]  = exp(s[t, j] - lse[b, h, t])
 //   dP[t, j] = dout[b, t, h, :] . v[b, j, g, :]
 //   D[t]     = sum_d dout[b, t, h, d] * out[b, t, h, d]       (= sum_j P dP)
@@ -17,6 +18,7 @@
 // Overwrites dq and dsum.
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), RG row
 //   groups of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4.
+//   WINDOW: 0 for full causal attention, else the sliding window (as in attention_forward.wgsl).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,6 +35,12 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 override HS4: u32 = 16u;
 override RG: u32 = 4u;
 override BK: u32 = 64u;
+override WINDOW: u32 = 0u;
+
+// which of 4 keys j each of 4 query positions t sees: causal, and inside the window when there is one
+fn seen(j: vec4u, t: vec4u) -> vec4<bool> {
+  return (j <= t) & ((j + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u));
+}
 
 var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
 var<workgroup> rowLse: array<f32, 4u * RG>;
@@ -79,6 +87,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
+  var kStart = 0u;
+  if (WINDOW > 0u && R0 / G + 1u > WINDOW) { kStart = (R0 / G + 1u - WINDOW) / BK; }
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -86,7 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var g1 = vec4f(0.0);
   var g2 = vec4f(0.0);
   var g3 = vec4f(0.0);
-  for (var kt = 0u; kt < nTiles; kt++) {
+  for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
     workgroupBarrier(); // dss of the previous tile is no longer read; rowD / rowLse are written
 
@@ -141,10 +151,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         // keeps masked entries (whatever their score) finite before select() drops them.
         let t4 = vec4u(rA / G, rA1 / G, rA2 / G, rA3 / G);
         let z = vec4f(0.0);
-        ds0 = select(z, exp(min(s0 * p.scale - lse4, z)) * (dp0 - d4), vec4u(keyA) <= t4);
-        ds1 = select(z, exp(min(s1 * p.scale - lse4, z)) * (dp1 - d4), vec4u(keyA + 1u) <= t4);
-        ds2 = select(z, exp(min(s2 * p.scale - lse4, z)) * (dp2 - d4), vec4u(keyA + 2u) <= t4);
-        ds3 = select(z, exp(min(s3 * p.scale - lse4, z)) * (dp3 - d4), vec4u(keyA + 3u) <= t4);
+        ds0 = select(z, exp(min(s0 * p.scale - lse4, z)) * (dp0 - d4), seen(vec4u(keyA), t4));
+        ds1 = select(z, exp(min(s1 * p.scale - lse4, z)) * (dp1 - d4), seen(vec4u(keyA + 1u), t4));
+        ds2 = select(z, exp(min(s2 * p.scale - lse4, z)) * (dp2 - d4), seen(vec4u(keyA + 2u), t4));
+        ds3 = select(z, exp(min(s3 * p.scale - lse4, z)) * (dp3 - d4), seen(vec4u(keyA + 3u), t4));
       }
       let o = 4u * kb * RG + rb;
       dss[o] = ds0;

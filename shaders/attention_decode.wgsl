@@ -2,6 +2,8 @@
 // workgroup barriers (software adapters pay for every invocation of a shader that has one).
 //   len = min(lengths[b], TMAX); s[j] = scale * q[b, h, :] . kCache[b, j, g, :] for j < len, g = h / G
 //   out[b, h, :] = sum_{j < len} softmax(s)[j] * vCache[b, j, g, :]           (len = 0 gives zeros)
+//   With the override WINDOW > 0 (sliding-window attention) only the last WINDOW positions count:
+//   j >= start = len - WINDOW (when len > WINDOW); probs below start are set to 0.
 // Shapes: q, out (B, NH, HS); kCache, vCache (B, TMAX, NKV, HS); lengths (B) u32; HS a multiple of 4;
 //   probs (B, NH, TMAX) scratch: the scores, then the probabilities.
 // Bindings (every entry point): 0 params {NH, NKV, HS4, TMAX, G, scale, B}; 1 q, 2 kCache, 3 vCache,
@@ -30,6 +32,13 @@ struct Params { NH: u32, NKV: u32, HS4: u32, TMAX: u32, G: u32, scale: f32, B: u
 @group(0) @binding(6) var<storage, read_write> out: array<vec4f>;
 
 const WG: u32 = 64u;
+override WINDOW: u32 = 0u;
+
+// the first cache position a query at length len sees
+fn window_start(len: u32) -> u32 {
+  if (WINDOW > 0u && len > WINDOW) { return len - WINDOW; }
+  return 0u;
+}
 
 @compute @workgroup_size(WG)
 fn scores(@builtin(global_invocation_id) gid: vec3u) {
@@ -64,16 +73,18 @@ fn softmax(@builtin(global_invocation_id) gid: vec3u) {
   let len = min(lengths[b], p.TMAX);
   if (len == 0u) { return; }
   let o = (b * p.NH + h) * p.TMAX;
+  let start = window_start(len);
   var m = -3.0e38;
-  for (var j = 0u; j < len; j++) { m = max(m, probs[o + j]); }
+  for (var j = start; j < len; j++) { m = max(m, probs[o + j]); }
   var l = 0.0;
-  for (var j = 0u; j < len; j++) {
+  for (var j = start; j < len; j++) {
     let e = exp(probs[o + j] - m);
     probs[o + j] = e;
     l += e;
   }
   let inv = 1.0 / l;
-  for (var j = 0u; j < len; j++) { probs[o + j] *= inv; }
+  for (var j = 0u; j < start; j++) { probs[o + j] = 0.0; }
+  for (var j = start; j < len; j++) { probs[o + j] *= inv; }
 }
 
 @compute @workgroup_size(WG)
@@ -88,7 +99,7 @@ fn weighted_sum(@builtin(global_invocation_id) gid: vec3u) {
   let vb = (b * p.TMAX * p.NKV + h / p.G) * HS4 + c;
   let o = (b * p.NH + h) * p.TMAX;
   var acc = vec4f(0.0);
-  for (var j = 0u; j < len; j++) { acc += probs[o + j] * vCache[vb + j * stride]; }
+  for (var j = window_start(len); j < len; j++) { acc += probs[o + j] * vCache[vb + j * stride]; }
   out[(b * p.NH + h) * HS4 + c] = acc;
 }
 
@@ -119,19 +130,20 @@ fn single_pass(@builtin(global_invocation_id) gid: vec3u) {
   let kv0 = (b * p.TMAX * p.NKV + h / p.G) * HS4;
   let qb = (b * p.NH + h) * HS4;
   let last = max(len, 1u) - 1u;
+  let start = window_start(len);
   var m = -3.0e38;
-  for (var jA = 0u; jA < len; jA += 4u) {
+  for (var jA = start; jA < len; jA += 4u) {
     let s = scores4(qb, kv0, jA, last, stride);
     for (var i = 0u; i < 4u && jA + i < len; i++) { m = max(m, s[i]); }
   }
   var l = 0.0;
-  for (var jA = 0u; jA < len; jA += 4u) {
+  for (var jA = start; jA < len; jA += 4u) {
     let s = scores4(qb, kv0, jA, last, stride);
     for (var i = 0u; i < 4u && jA + i < len; i++) { l += exp(s[i] - m); }
   }
   let inv = 1.0 / l;
   var acc = vec4f(0.0);
-  for (var jA = 0u; jA < len; jA += 4u) {
+  for (var jA = start; jA < len; jA += 4u) {
     let s = scores4(qb, kv0, jA, last, stride);
     for (var i = 0u; i < 4u && jA + i < len; i++) {
       let pr = exp(s[i] - m) * inv;

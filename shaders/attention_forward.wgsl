@@ -1,7 +1,9 @@
 // Causal self-attention forward with grouped-query attention, flash-attention style (one pass with an
 // online softmax; the (T, T) score matrix is never stored).
-//   G = NH / NKV; query head h reads kv head g = h / G; scale = 1 / sqrt(HS)
-//   s[t, j]         = scale * q[b, t, h, :] . k[b, j, g, :]          for j <= t (causal)
+//   G = NH / NKV; query head h reads kv head g = h / G; scale from params (1 / sqrt(HS), or Gemma's
+//   query_pre_attn_scalar^-1/2)
+//   s[t, j]         = scale * q[b, t, h, :] . k[b, j, g, :]          for j <= t (causal), and
+//                     t - j < WINDOW when WINDOW > 0 (sliding-window attention)
 //   out[b, t, h, :] = sum_j exp(s[t, j] - lse[b, h, t]) * v[b, j, g, :]
 //   lse[b, h, t]    = log(sum_{j <= t} exp(s[t, j]))    computed as m + log(sum exp(s - m)), m = row max
 // Shapes: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T). All row-major, contiguous.
@@ -20,7 +22,8 @@
 //   with a computed index into a per-lane gather, so the blocking matters more there than on GPUs.
 // Saves for backward: lse. Overwrites out and lse.
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: q, k, v and out are read as vec4s), RG row groups
-//   of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4.
+//   of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4. WINDOW: 0 for
+//   full causal attention, else the sliding window (tiles wholly before every row's window are skipped).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -34,6 +37,7 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 override HS4: u32 = 16u;
 override RG: u32 = 4u;
 override BK: u32 = 64u;
+override WINDOW: u32 = 0u;
 
 // a finite "minus infinity": exp(NEG_BIG - x) underflows to 0 for any real score x
 const NEG_BIG: f32 = -3.0e38;
@@ -69,6 +73,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let tLast = (min(R0 + BQ, TG) - 1u) / G; // the last position of the block: keys past it are masked
   let nTiles = tLast / BK + 1u;
+  // with a window, keys before the first row's window are masked for every row of the block
+  var kStart = 0u;
+  if (WINDOW > 0u && R0 / G + 1u > WINDOW) { kStart = (R0 / G + 1u - WINDOW) / BK; }
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -76,7 +83,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var a1 = vec4f(0.0);
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
-  for (var kt = 0u; kt < nTiles; kt++) {
+  for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
     workgroupBarrier(); // ps of the previous tile is no longer read; rowM / rowL are initialised
 
@@ -119,7 +126,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
     workgroupBarrier();
 
-    // 2. online softmax, one invocation per row; masked and missing entries become 0
+    // 2. online softmax, one invocation per row over the tile's keys [js, nv) it sees; masked and missing
+    //    entries become 0
     for (var rr = lid; rr < BQ; rr += WG) {
       let R = R0 + rr;
       let t = R / G;
@@ -127,14 +135,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let pc = rr % 4u;
       var nv = 0u;
       if (R < TG && t >= j0) { nv = min(BK, t + 1u - j0); }
+      var js = 0u; // the first key of the tile inside the row's window
+      if (WINDOW > 0u && t + 1u > WINDOW + j0) { js = min(t + 1u - WINDOW - j0, nv); }
       var alpha = 1.0;
-      if (nv > 0u) {
+      if (nv > js) {
         let m = rowM[rr];
         var mx = m;
-        for (var j = 0u; j < nv; j++) { mx = max(mx, ps[j * RG + pr][pc]); }
+        for (var j = js; j < nv; j++) { mx = max(mx, ps[j * RG + pr][pc]); }
         alpha = exp(m - mx);
         var sum = 0.0;
-        for (var j = 0u; j < nv; j++) {
+        for (var j = js; j < nv; j++) {
           let e = exp(ps[j * RG + pr][pc] - mx);
           ps[j * RG + pr][pc] = e;
           sum += e;
@@ -142,7 +152,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         rowL[rr] = rowL[rr] * alpha + sum;
         rowM[rr] = mx;
       }
-      for (var j = nv; j < BK; j++) { ps[j * RG + pr][pc] = 0.0; }
+      for (var j = 0u; j < js; j++) { ps[j * RG + pr][pc] = 0.0; }
+      for (var j = max(nv, js); j < BK; j++) { ps[j * RG + pr][pc] = 0.0; }
       rowAlpha[rr] = alpha;
     }
     workgroupBarrier();

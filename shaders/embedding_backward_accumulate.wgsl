@@ -1,5 +1,6 @@
 // Embedding backward, stage 2 of 2: scatter-add of output gradients into the table's gradient.
-//   dtable[v, c] += sum over n with ids[n] == v of dout[n, c], summed in increasing n (deterministic)
+//   dtable[v, c] += sum over n with ids[n] == v of dout[n, c] * SCALE, summed in increasing n (deterministic)
+//   SCALE (override, default 1): the forward's embedding scale (Gemma: sqrt(C))
 //   dout: (N, C), ids: (N) u32, order: (N) u32 from embedding_backward_sort, dtable: (V, C) ACCUMULATED (+=)
 // One workgroup per sorted slot s. The workgroup whose slot starts a run of equal ids owns that vocab row
 // (no other invocation writes it) and walks the run; the others return at once. Rows of other ids are
@@ -16,6 +17,7 @@ struct Params { n_tokens: u32, C: u32, V: u32 }
 @group(0) @binding(4) var<storage, read_write> dtable: array<f32>;
 
 override WG: u32 = 64u;
+override SCALE: f32 = 1.0;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -30,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var c = lid; c < C; c += WG) {
     var acc = dtable[v * C + c];
     for (var k = s; k < end; k++) {
-      acc += dout[order[k] * C + c];
+      acc += dout[order[k] * C + c] * SCALE;
     }
     dtable[v * C + c] = acc;
   }

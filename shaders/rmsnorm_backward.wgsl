@@ -1,5 +1,5 @@
 // RMSNorm, backward, stage 1: the input gradient, one row of length C per workgroup.
-// With y = x * r * w and r = rstd[n] saved by the forward:
+// With y = x * r * w and r = rstd[n] saved by the forward (w = weight + W_OFFSET, see rmsnorm_forward.wgsl):
 //   dx[n, c] += r * w[c] * dout[n, c] - x[n, c] * r^3 / C * sum_j dout[n, j] * w[j] * x[n, j]
 //   dx, dout, x: (N, C); weight: (C); rstd: (N)
 // ACCUMULATES into dx (+=): dx is the residual stream's gradient. The weight gradient is
@@ -18,6 +18,7 @@ struct Params { n_rows: u32, C: u32 }
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
 override WG: u32 = 64u;
+override W_OFFSET: f32 = 0.0;
 //#include workgroup_sum
 
 @compute @workgroup_size(WG)
@@ -28,13 +29,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = row * C;
   var sum_gwx = 0.0;
   for (var c = lid; c < C; c += WG) {
-    sum_gwx += dout[base + c] * weight[c] * x[base + c];
+    sum_gwx += dout[base + c] * (weight[c] + W_OFFSET) * x[base + c];
   }
   let total = workgroup_sum(lid, sum_gwx);
   let r = rstd[row];
   let k = r * r * r * total / f32(C);
   for (var c = lid; c < C; c += WG) {
     let i = base + c;
-    dx[i] = dx[i] + (r * weight[c] * dout[i] - k * x[i]);
+    dx[i] = dx[i] + (r * (weight[c] + W_OFFSET) * dout[i] - k * x[i]);
   }
 }

@@ -21,9 +21,11 @@ export function preparePrompts(rows: readonly DatasetRow[], model: Pick<LoadedMo
   const examples: PromptExample[] = [];
   for (const row of rows) {
     const text = formatPrompt(row, c, model.chatTemplate ?? null, model.specialTokens ?? {});
-    // A rendered chat template carries its own BOS text; otherwise ask the tokenizer for exactly one BOS.
+    // A rendered chat template carries its own BOS text, so it is tokenized without special tokens (TRL:
+    // add_special_tokens=False; Gemma's and Llama 3's tokenizers would add a second BOS); otherwise ask the
+    // tokenizer for exactly one BOS.
     const templated = c.use_chat_template && !!model.chatTemplate;
-    let ids = model.tokenizer.encode(text, templated ? undefined : { addBos: true });
+    let ids = model.tokenizer.encode(text, { addBos: !templated });
     if (ids.length > c.max_prompt_length && c.long_prompts === 'skip') {
       skippedLines.push(row.line);
       continue;

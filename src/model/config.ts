@@ -1,17 +1,54 @@
 // The model's shape and numerics, one interface for every checkpoint format (Hugging Face config.json,
 // llama2.c headers). Letters: C hidden size, NH heads, NKV kv heads, HS head size, H MLP hidden, V vocab.
+// Families: llama / mistral / qwen2 (here), qwen3 and gemma3_text (their fields: config_families.ts).
 
-/** Llama 3.1's frequency-dependent RoPE scaling (Hugging Face `rope_type: "llama3"`). */
-export interface RopeScaling {
-  type: 'llama3';
-  factor: number;
-  lowFreqFactor: number;
-  highFreqFactor: number;
-  originalMaxPositionEmbeddings: number;
+import { FAMILY_DEFAULTS, familyFields, gemma3TextConfig } from './config_families';
+
+/** Llama 3.1's frequency-dependent RoPE scaling (Hugging Face `rope_type: "llama3"`), or linear position
+ * interpolation (`rope_type: "linear"`: every inverse frequency divided by factor; Gemma 3's full layers). */
+export type RopeScaling =
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    }
+  | { type: 'linear'; factor: number };
+
+export type LayerType = 'full_attention' | 'sliding_attention';
+
+/** What a family changes in the Llama layer. Every field is optional: absent means Llama's behaviour, so
+ * llama2.c and Llama/Mistral/Qwen2 configs need none of them. */
+export interface FamilyFields {
+  /** Hugging Face model_type of the language model ('llama', 'qwen2', 'qwen3', 'gemma3_text', ...) */
+  modelType?: string;
+  /** self_attn.q_norm / k_norm: RMSNorm over head_dim of each head of q and k, before RoPE (Qwen3, Gemma 3) */
+  qkNorm?: boolean;
+  /** RMSNorm as x * (w + offset): 0 (absent) for Llama, 1 for Gemma's x * (1 + w) (every norm of the model) */
+  normWeightOffset?: number;
+  /** the embedding is multiplied by this (Gemma: sqrt(hidden) in f32); absent: 1 */
+  embedScale?: number;
+  /** the attention score scale; absent: 1 / sqrt(head_dim) (Gemma: query_pre_attn_scalar^-1/2) */
+  attentionScale?: number;
+  /** Gemma's four norms per layer: post_attention_layernorm on the attention output, pre_feedforward_layernorm
+   * before the MLP, post_feedforward_layernorm on its output (absent: Llama's two) */
+  sandwichNorms?: boolean;
+  /** the MLP gate: silu (SwiGLU, absent) or the tanh-approximated GELU (GeGLU, Gemma) */
+  hiddenAct?: 'silu' | 'gelu_tanh';
+  /** a bias on o_proj too (attention_bias of Llama, Qwen3 and Gemma 3 puts one on all four projections) */
+  oProjBias?: boolean;
+  /** per layer (absent: all full_attention) */
+  layerTypes?: LayerType[];
+  /** sliding_attention layers see positions q - k < slidingWindow */
+  slidingWindow?: number | null;
+  /** RoPE of sliding_attention layers (Gemma: rope_local_base_freq, no scaling) */
+  ropeLocalTheta?: number;
+  ropeLocalScaling?: RopeScaling | null;
 }
 
-export interface ModelConfig {
-  /** e.g. 'LlamaForCausalLM', 'Qwen2ForCausalLM', 'llama2.c' */
+export interface ModelConfig extends FamilyFields {
+  /** e.g. 'LlamaForCausalLM', 'Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'Gemma3ForCausalLM', 'llama2.c' */
   architecture: string;
   /** C */
   hiddenSize: number;
@@ -39,20 +76,26 @@ export interface ModelConfig {
   eosTokenIds: number[];
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /** model_type -> architecture name and the defaults of its transformers config class. */
 const MODEL_TYPES: Record<string, { architecture: string; maxPositions: number; attentionBias: boolean | null }> = {
-  // attentionBias null: read `attention_bias` (Llama applies it to o_proj too, which we refuse)
+  // attentionBias null: read `attention_bias` (a bias on q, k, v and o_proj)
   llama: { architecture: 'LlamaForCausalLM', maxPositions: 2048, attentionBias: null },
   mistral: { architecture: 'MistralForCausalLM', maxPositions: 4096 * 32, attentionBias: false },
   // Qwen2 always has q/k/v biases and none on o_proj
   qwen2: { architecture: 'Qwen2ForCausalLM', maxPositions: 32768, attentionBias: true },
+  qwen3: { architecture: 'Qwen3ForCausalLM', maxPositions: 32768, attentionBias: null },
+  gemma3_text: { architecture: 'Gemma3ForCausalLM', maxPositions: 131072, attentionBias: null },
 };
+
+/** model_types accepted in config.json: the families above, and gemma3 (Gemma3ForConditionalGeneration),
+ * whose language model (text_config) is loaded. */
+export const SUPPORTED_MODEL_TYPES = [...Object.keys(MODEL_TYPES), 'gemma3'];
 
 const SUPPORTED_ARCHITECTURES = new Set(Object.values(MODEL_TYPES).map((m) => m.architecture));
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   try {
     return JSON.stringify(v) ?? String(v);
@@ -62,9 +105,9 @@ function describe(v: unknown): string {
 }
 
 /** Reads config.json fields with errors that name the field and the file. */
-class FieldReader {
+export class FieldReader {
   constructor(
-    private readonly json: Json,
+    readonly json: Json,
     private readonly source: string,
   ) {}
 
@@ -114,14 +157,14 @@ class FieldReader {
   }
 }
 
-function parseRopeScaling(r: FieldReader, raw: unknown, field: string, maxPositions: number): RopeScaling | null {
+export function parseRopeScaling(r: FieldReader, raw: unknown, field: string, maxPositions: number): RopeScaling | null {
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'object' || Array.isArray(raw)) r.fail(field, 'must be an object or null', raw);
   const obj = raw as Json;
   const type = obj.rope_type ?? obj.type;
   if (type === undefined || type === 'default') return null;
-  if (type !== 'llama3') {
-    r.fail(field, `has rope type ${describe(type)}, which is not supported (only "llama3" scaling or none)`);
+  if (type !== 'llama3' && type !== 'linear') {
+    r.fail(field, `has rope type ${describe(type)}, which is not supported (only "llama3" or "linear" scaling, or none)`);
   }
   const num = (name: string, fallback?: number): number => {
     const v = obj[name];
@@ -129,6 +172,7 @@ function parseRopeScaling(r: FieldReader, raw: unknown, field: string, maxPositi
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) r.fail(`${field}.${name}`, 'must be a positive number', v);
     return v;
   };
+  if (type === 'linear') return { type: 'linear', factor: num('factor') };
   const scaling: RopeScaling = {
     type: 'llama3',
     factor: num('factor'),
@@ -136,27 +180,37 @@ function parseRopeScaling(r: FieldReader, raw: unknown, field: string, maxPositi
     highFreqFactor: num('high_freq_factor'),
     originalMaxPositionEmbeddings: num('original_max_position_embeddings', maxPositions),
   };
-  if (scaling.highFreqFactor <= scaling.lowFreqFactor) {
+  if (scaling.type === 'llama3' && scaling.highFreqFactor <= scaling.lowFreqFactor) {
     r.fail(`${field}.high_freq_factor`, `must be greater than low_freq_factor (${scaling.lowFreqFactor})`, scaling.highFreqFactor);
   }
   return scaling;
 }
 
-/** Parses and validates a Hugging Face config.json (Llama, SmolLM, Mistral, Qwen2). Every problem is one
- * Error naming the field and the file. */
+/** Parses and validates a Hugging Face config.json (Llama, SmolLM, Mistral, Qwen2, Qwen3, Gemma 3 text, and
+ * the language model of a Gemma 3 multimodal config). Every problem is one Error naming the field and the file. */
 export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new Error(`${source}: expected a JSON object, got ${describe(json)}`);
   }
-  const obj = json as Json;
-  const r: FieldReader = new FieldReader(obj, source); // annotated: lets r.fail() (never) narrow types
-
-  const modelType = obj.model_type;
-  if (typeof modelType !== 'string') r.fail('model_type', 'is missing or not a string (expected "llama", "mistral" or "qwen2")', modelType);
+  const raw = json as Json;
+  if (raw.model_type === 'gemma3') {
+    // Gemma3ForConditionalGeneration: its text_config is a gemma3_text config
+    const text = parseHfConfig(gemma3TextConfig(new FieldReader(raw, source)), `${source} (text_config)`);
+    return { ...text, architecture: 'Gemma3ForConditionalGeneration' };
+  }
+  const r0: FieldReader = new FieldReader(raw, source);
+  const modelType = raw.model_type;
+  if (typeof modelType !== 'string') {
+    r0.fail('model_type', `is missing or not a string (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`, modelType);
+  }
   const family = MODEL_TYPES[modelType];
   if (!family) {
-    r.fail('model_type', `"${modelType}" is not supported (supported: ${Object.keys(MODEL_TYPES).join(', ')})`);
+    r0.fail('model_type', `"${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
   }
+  // fields a family's transformers config class defaults (Gemma 3 multimodal text_configs leave many out)
+  const obj: Json = { ...raw };
+  for (const [k, v] of Object.entries(FAMILY_DEFAULTS[modelType] ?? {})) if (obj[k] === undefined) obj[k] = v;
+  const r: FieldReader = new FieldReader(obj, source); // annotated: lets r.fail() (never) narrow types
   let architecture = family.architecture;
   if (obj.architectures !== undefined && obj.architectures !== null) {
     const archs = obj.architectures;
@@ -170,8 +224,10 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     }
   }
 
-  const hiddenAct = obj.hidden_act ?? 'silu';
-  if (hiddenAct !== 'silu') r.fail('hidden_act', 'must be "silu" (SwiGLU MLP)', hiddenAct);
+  if (modelType !== 'gemma3_text') {
+    const hiddenAct = obj.hidden_act ?? 'silu';
+    if (hiddenAct !== 'silu') r.fail('hidden_act', 'must be "silu" (SwiGLU MLP)', hiddenAct);
+  }
   if (obj.mlp_bias === true) r.fail('mlp_bias', 'is true: MLP biases are not supported');
 
   const hiddenSize = r.positiveInt('hidden_size');
@@ -208,16 +264,10 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     r.fail('partial_rotary_factor', 'must be 1 (partial RoPE is not supported)', obj.partial_rotary_factor);
   }
 
-  let attentionBias: boolean;
-  if (family.attentionBias === null) {
-    if (r.bool('attention_bias', false)) {
-      r.fail('attention_bias', 'is true: Llama puts a bias on o_proj as well, which is not supported');
-    }
-    attentionBias = false;
-  } else {
-    attentionBias = family.attentionBias;
-  }
-  if (modelType === 'qwen2' && r.bool('use_sliding_window', false)) {
+  // attention_bias (Llama, Qwen3, Gemma 3): a bias on q, k, v and o_proj
+  const attentionBias = family.attentionBias ?? r.bool('attention_bias', false);
+  const oProjBias = family.attentionBias === null && attentionBias;
+  if ((modelType === 'qwen2' || modelType === 'qwen3') && r.bool('use_sliding_window', false)) {
     r.fail('use_sliding_window', 'is true: sliding-window attention is not supported');
   }
   if (modelType === 'mistral' && r.has('sliding_window')) {
@@ -227,6 +277,7 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
 
   const bos = r.tokenIds('bos_token_id');
   if (bos.length > 1) r.fail('bos_token_id', 'must be a single token id', obj.bos_token_id);
+  const families = familyFields(r, modelType, { hiddenSize, numLayers, maxPositionEmbeddings });
   return {
     architecture,
     hiddenSize,
@@ -245,6 +296,9 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     attentionBias,
     bosTokenId: bos.length ? bos[0] : null,
     eosTokenIds: r.tokenIds('eos_token_id'),
+    modelType,
+    ...(oProjBias ? { oProjBias } : {}),
+    ...families,
   };
 }
 
@@ -258,7 +312,10 @@ export function llamaParamCount(c: ModelConfig): number {
     C + // input_layernorm
     QD * C + 2 * KVD * C + C * QD + // q, k, v, o
     (c.attentionBias ? QD + 2 * KVD : 0) +
+    (c.oProjBias ? C : 0) +
+    (c.qkNorm ? 2 * c.headDim : 0) + // q_norm, k_norm
     C + // post_attention_layernorm
+    (c.sandwichNorms ? 2 * C : 0) + // pre_ and post_feedforward_layernorm
     3 * H * C; // gate, up, down
   return c.vocabSize * C + c.numLayers * perLayer + C + (c.tieWordEmbeddings ? 0 : c.vocabSize * C);
 }

@@ -6,9 +6,7 @@ import type { Tensor } from '../gpu/tensor';
 import type { GpuRuntime } from '../gpu/runtime';
 import { embeddingForward } from '../gpu/kernels/embedding';
 import { rmsnormForward } from '../gpu/kernels/rmsnorm';
-import { ropeQkForward } from '../gpu/kernels/rope_qk';
 import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention';
-import { swigluForward } from '../gpu/kernels/swiglu';
 import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { ropeKvCacheWrite } from '../gpu/kernels/rope_kv_cache_write';
 import { swigluPackedForward } from '../gpu/kernels/swiglu_packed';
@@ -181,41 +179,49 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
       // the token sampled at step s-1 sits at position lens[b] + s - 1
       gpu.copy(posAll, posCur, B, (s - 1) * B, 0);
       gpu.copy(lenAll, lenCur, B, (s - 1) * B, 0);
-      embeddingForward(gpu, x, next, model.w('model.embed_tokens.weight'));
+      embeddingForward(gpu, x, next, model.w('model.embed_tokens.weight'), c.embedScale ?? 1);
       // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
-      rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
+      const off = model.normOffset;
+      rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps, off);
       for (let l = 0; l < c.numLayers; l++) {
         const p = `model.layers.${l}`;
         const fl = fused[l];
         if (fl.qkv && qkv) {
           // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
           matmul(gpu, qkv, a, fl.qkv, { transB: true, bias: fl.qkvBias });
-          ropeKvCacheWrite(gpu, qr, kCache[l], vCache[l], qkv, posCur, model.invFreq,
+          ropeKvCacheWrite(gpu, qr, kCache[l], vCache[l], qkv, posCur, model.invFreqOf(l),
             { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX }, c.ropeConvention);
         } else {
           model.linear(q, a, l, 'q_proj', null, null, merged);
           model.linear(k, a, l, 'k_proj', null, null, merged);
           model.linear(v, a, l, 'v_proj', null, null, merged);
-          ropeQkForward(gpu, qr, kr, q, k, posCur, model.invFreq, model.ropeDims(), c.ropeConvention);
+          const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
+          if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
           const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
           kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
           kvCacheWrite(gpu, vCache[l], v, posCur, dims);
         }
-        attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX });
+        const { scale, window } = model.attentionDims(B, 1, l);
+        attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, scale, window });
         model.linear(o, att, l, 'o_proj', null, null, merged);
-        addRmsnormForward(gpu, xm, a, rstd, x, o, model.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
+        // Gemma normalises the attention and MLP outputs before their residual adds
+        const postO = c.sandwichNorms ? model.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
+        addRmsnormForward(gpu, xm, a, rstd, x, postO?.y ?? o, model.w(model.mlpNormName(l)), c.rmsNormEps, off);
+        if (postO) gpu.release(postO.y, postO.rstd);
         if (fl.gateUp && gu) {
           matmul(gpu, gu, a, fl.gateUp, { transB: true });
           swigluPackedForward(gpu, sw, gu);
         } else {
           model.linear(g, a, l, 'gate_proj', null, null, merged);
           model.linear(u, a, l, 'up_proj', null, null, merged);
-          swigluForward(gpu, sw, g, u);
+          model.gate(sw, g, u);
         }
         model.linear(o, sw, l, 'down_proj', null, null, merged);
+        const postD = c.sandwichNorms ? model.postNorm(o, `${p}.post_feedforward_layernorm.weight`) : null;
         const last = l === c.numLayers - 1;
-        addRmsnormForward(gpu, x, last ? f : a, rstd, xm, o,
-          model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps);
+        addRmsnormForward(gpu, x, last ? f : a, rstd, xm, postD?.y ?? o,
+          model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps, off);
+        if (postD) gpu.release(postD.y, postD.rstd);
       }
       sampleInto(f, s);
       steps++;
@@ -254,8 +260,9 @@ function fuseDecodeWeights(model: GpuTransformer, merged: Map<string, Tensor> | 
   const H = c.intermediateSize;
   const qkvBytes = c.numLayers * (QD + 2 * KVD) * C * 4;
   const guBytes = c.numLayers * 2 * H * C * 4;
-  const withQkv = budget > 0 && qkvBytes <= budget;
-  const withGu = withQkv && qkvBytes + guBytes <= budget;
+  // q/k norms sit between the projection and RoPE, and the packed gate is SwiGLU's: those families decode unfused
+  const withQkv = budget > 0 && qkvBytes <= budget && !c.qkNorm;
+  const withGu = withQkv && qkvBytes + guBytes <= budget && (c.hiddenAct ?? 'silu') === 'silu';
   const stack = (paths: string[], rows: number[], label: string, suffix: 'weight' | 'bias') => {
     const total = rows.reduce((x, y) => x + y, 0);
     const t = gpu.tensor(suffix === 'weight' ? [total, C] : [total], label);

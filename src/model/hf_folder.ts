@@ -51,6 +51,20 @@ function ignorable(name: string, tied: boolean): boolean {
   return name.endsWith('.rotary_emb.inv_freq') || (tied && name === 'lm_head.weight');
 }
 
+/** Gemma3ForConditionalGeneration: its language model's tensors under the causal LM's names (older
+ * checkpoints: language_model.model.*, language_model.lm_head.*; transformers >= 4.52: model.language_model.*,
+ * lm_head.*); the vision tower and projector are skipped (null). */
+const LANGUAGE_MODEL_PREFIXES: [string, string][] = [
+  ['language_model.model.', 'model.'],
+  ['model.language_model.', 'model.'],
+  ['language_model.lm_head.', 'lm_head.'],
+];
+
+function languageModelName(name: string): string | null {
+  for (const [from, to] of LANGUAGE_MODEL_PREFIXES) if (name.startsWith(from)) return to + name.slice(from.length);
+  return name.startsWith('lm_head.') ? name : null;
+}
+
 export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
   const named = byBaseName(files);
   const listed = () => [...named.keys()].sort().join(', ') || 'none';
@@ -94,20 +108,36 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
 
   const weights: WeightMap = new Map();
   const dtypes = new Set<SafetensorsDtype>();
+  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration';
+  const rename = (n: string): string | null => (multimodal ? languageModelName(n) : n);
+  const skipped: string[] = [];
   for (const [shard, names] of shards) {
-    const file = readSafetensors(await shard.arrayBuffer(), shard.name, (n) => (names ? names.has(n) : true) && !ignorable(n, config.tieWordEmbeddings));
-    for (const [name, t] of file.tensors) {
-      if (weights.has(name)) throw new Error(`${shard.name}: tensor ${name} appears in two files`);
+    const file = readSafetensors(await shard.arrayBuffer(), shard.name, (n) => {
+      const to = rename(n);
+      if (to === null) skipped.push(n);
+      return to !== null && (names ? names.has(n) : true) && !ignorable(to, config.tieWordEmbeddings);
+    });
+    for (const [raw, t] of file.tensors) {
+      const name = rename(raw)!;
+      if (weights.has(name)) throw new Error(`${shard.name}: tensor ${raw} appears in two files`);
       weights.set(name, t);
     }
     if (names) {
       for (const n of names) {
-        if (!file.tensors.has(n) && !ignorable(n, config.tieWordEmbeddings)) {
+        const to = rename(n);
+        if (to !== null && !file.tensors.has(n) && !ignorable(to, config.tieWordEmbeddings)) {
           throw new Error(`${shard.name}: tensor ${n} is missing, though ${INDEX} places it in this file`);
         }
       }
     }
     for (const d of file.dtypes) dtypes.add(d);
+  }
+  if (multimodal && ![...weights.keys()].some((n) => n.startsWith('model.'))) {
+    const seen = [...new Set(skipped.map((n) => n.split('.').slice(0, 2).join('.')))].slice(0, 4).join(', ') || 'none';
+    throw new Error(
+      `${configFile.name}: a Gemma3ForConditionalGeneration checkpoint, but its files hold no language-model tensors ` +
+        `(expected language_model.model.* or model.language_model.*; found ${seen}): only the text model can be loaded`,
+    );
   }
   validateWeights(config, weights, index ? `${dirName(index.name) || 'model'} (${INDEX})` : shards.keys().next().value!.name);
 
@@ -115,11 +145,16 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
   const generationFile = named.get('generation_config.json');
   const tokenizerConfig = tokenizerConfigFile ? await readJson(tokenizerConfigFile) : undefined;
   const generationConfig = generationFile ? await readJson(generationFile) : undefined;
+  const chatTemplate = await readChatTemplate(named.get('chat_template.jinja'), tokenizerConfig);
+  const tokenizerJson = await readJson(tokenizerFile);
   const tokenizer = createHfTokenizer(
-    { tokenizerJson: await readJson(tokenizerFile), tokenizerConfig, config: configJson, generationConfig },
+    { tokenizerJson, tokenizerConfig, config: configJson, generationConfig, chatTemplate },
     tokenizerFile.name,
   );
-  if (tokenizer.vocabSize > config.vocabSize) {
+  // Special tokens past the embedding are tolerated: Gemma 3's text models (vocab_size 262144) ship the
+  // multimodal tokenizer, whose <image_soft_token> is id 262144; text never encodes to it unless it spells it
+  // out, and the model never samples it.
+  if (tokenizer.vocabSize > config.vocabSize && !onlySpecialTokensPast(tokenizerJson, config.vocabSize, tokenizer.vocabSize)) {
     throw new Error(
       `${tokenizerFile.name}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocabSize}: ` +
         `tokenizer and model do not belong together`,
@@ -131,7 +166,6 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
     eosTokenIds: tokenizer.eosIds.length ? tokenizer.eosIds : config.eosTokenIds,
   };
 
-  const chatTemplate = await readChatTemplate(named.get('chat_template.jinja'), tokenizerConfig);
 
   const folder = baseName(dirName(configFile.name));
   const rawName = (configJson as { _name_or_path?: unknown })._name_or_path;
@@ -149,6 +183,15 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
       eos_token: tokenizer.eosIds.length ? tokenizer.tokenText(tokenizer.eosIds[0]) : undefined,
     },
   };
+}
+
+/** Whether every id in [from, to) is one of tokenizer.json's special added tokens. */
+function onlySpecialTokensPast(tokenizerJson: unknown, from: number, to: number): boolean {
+  const added = (tokenizerJson as { added_tokens?: unknown }).added_tokens;
+  if (!Array.isArray(added)) return false;
+  const special = new Set(added.filter((t) => t && t.special === true && typeof t.id === 'number').map((t) => t.id as number));
+  for (let id = from; id < to; id++) if (!special.has(id)) return false;
+  return true;
 }
 
 /** The chat template: chat_template.jinja when present, else tokenizer_config.json's chat_template (a string,

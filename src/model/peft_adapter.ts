@@ -41,6 +41,15 @@ function permutedHeads(config: ModelConfig, module: LoraModule): number | null {
   return null;
 }
 
+/** PEFT's key prefix of a module path: Hugging Face's module names, which put a Gemma 3 multimodal
+ * checkpoint's language model under model.language_model (transformers >= 4.52). */
+function peftPrefix(config: ModelConfig, path: string): string {
+  if (config.architecture === 'Gemma3ForConditionalGeneration' && path.startsWith('model.')) {
+    return `base_model.model.model.language_model.${path.slice('model.'.length)}`;
+  }
+  return `base_model.model.${path}`;
+}
+
 export async function exportPeftAdapter(
   gpu: GpuRuntime,
   lora: LoraSet,
@@ -54,8 +63,8 @@ export async function exportPeftAdapter(
     let B = await gpu.read(p.B);
     const heads = permutedHeads(c, p.module);
     if (heads !== null) B = permuteForHalfRope(B, heads, c.headDim, lora.spec.r);
-    tensors.set(`base_model.model.${p.path}.lora_A.weight`, { shape: [lora.spec.r, p.inFeatures], data: A });
-    tensors.set(`base_model.model.${p.path}.lora_B.weight`, { shape: [p.outFeatures, lora.spec.r], data: B });
+    tensors.set(`${peftPrefix(c, p.path)}.lora_A.weight`, { shape: [lora.spec.r, p.inFeatures], data: A });
+    tensors.set(`${peftPrefix(c, p.path)}.lora_B.weight`, { shape: [p.outFeatures, lora.spec.r], data: B });
   }
   const config: PeftAdapterConfig = {
     peft_type: 'LORA',
@@ -116,7 +125,8 @@ export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): P
       const path = modulePath(l, module);
       const [out, inF] = moduleShape(model, module);
       const get = (kind: 'lora_A' | 'lora_B', shape: number[]) => {
-        const key = `base_model.model.${path}.${kind}.weight`;
+        const plain = `base_model.model.${path}.${kind}.weight`;
+        const key = raw.has(plain) ? plain : `${peftPrefix(model, path)}.${kind}.weight`;
         const t = raw.get(key);
         if (!t) throw new Error(`${ADAPTER_WEIGHTS}: missing tensor ${key} (target module ${module}, layer ${l})`);
         if (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) {

@@ -14,7 +14,13 @@ export interface HfTokenizerFiles {
   config?: unknown;
   /** parsed generation_config.json, when present */
   generationConfig?: unknown;
+  /** the model's chat template, when it has one: its end-of-turn token also ends a generation */
+  chatTemplate?: string | null;
 }
+
+/** End-of-turn markers of chat templates (Qwen/ChatML, Gemma, Llama 3): a chat model ends its answer with
+ * one, and generation_config.json does not always list it. */
+export const END_OF_TURN_TOKENS = ['<|im_end|>', '<end_of_turn>', '<|eot_id|>'];
 
 type Json = Record<string, unknown>;
 
@@ -97,7 +103,10 @@ export function createHfTokenizer(files: HfTokenizerFiles, source = 'tokenizer.j
     const id = s === null ? undefined : impl.token_to_id(s);
     return id === undefined ? [] : [id];
   };
-  const bos = [...byName(tokConfig.bos_token), ...ids(config.bos_token_id), ...ids(gen.bos_token_id)];
-  const eos = [...new Set([...ids(gen.eos_token_id), ...ids(config.eos_token_id), ...byName(tokConfig.eos_token)])];
+  // A tokenizer_config that says bos_token: null (Qwen) has no BOS, whatever config.json's bos_token_id.
+  const noBos = 'bos_token' in tokConfig && tokConfig.bos_token === null;
+  const bos = noBos ? [] : [...byName(tokConfig.bos_token), ...ids(config.bos_token_id), ...ids(gen.bos_token_id)];
+  const endOfTurn = END_OF_TURN_TOKENS.filter((t) => files.chatTemplate?.includes(t)).flatMap(byName);
+  const eos = [...new Set([...ids(gen.eos_token_id), ...ids(config.eos_token_id), ...byName(tokConfig.eos_token), ...endOfTurn])];
   return new HfTokenizer(impl, bos.length ? bos[0] : null, eos);
 }

@@ -12,11 +12,18 @@
 //     s  = silu(g) * u           x' = xm + s Wd^T (+lora)
 //   f = rmsnorm(x_L)             logits = f Wlm^T                (N, V)
 // Every residual add runs fused with the RMSNorm after it (xm with m, x' with the next layer's a or f).
+// Families (config.ts FamilyFields): Qwen3 and Gemma 3 normalise each head of q and k before RoPE
+// (q_norm / k_norm); Gemma 3 scales the embedding by sqrt(C), uses x * (1 + w) norms, normalises the
+// attention and MLP outputs before their residual adds (post_attention / post_feedforward_layernorm, the
+// MLP's input norm is then pre_feedforward_layernorm), gelu_tanh instead of silu, its own attention scale,
+// and sliding-window layers with their own RoPE base. Over 400 lines: one layer's forward and backward
+// belong side by side.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { matmul } from '../gpu/kernels/matmul';
 import { embeddingBackward, embeddingForward } from '../gpu/kernels/embedding';
+import { gegluBackward, gegluForward } from '../gpu/kernels/geglu';
 import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
 import { ropeInvFreq, llama3InvFreq } from '../gpu/kernels/rope';
 import { ropeQkBackward, ropeQkForward, type RopeQkDims } from '../gpu/kernels/rope_qk';
@@ -26,7 +33,7 @@ import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
 import { dropoutBackward, dropoutForward, type DropoutMask } from '../gpu/kernels/dropout';
 import { formatBytes } from '../gpu/buffer_pool';
-import type { ModelConfig } from './config';
+import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import type { LoraModule, LoraSet } from './lora';
 
@@ -45,7 +52,11 @@ interface LayerSaved {
   rstdM: Tensor;
   g: Tensor; // (N, H)
   u: Tensor;
-  s: Tensor; // silu(g) * u
+  s: Tensor; // silu(g) * u (gelu_tanh(g) * u)
+  /** qkNorm: q and k before their per-head norms (N, NH*HS), (N, NKV*HS), and the norms' rstd (N*NH), (N*NKV) */
+  qk: { q: Tensor; k: Tensor; rstdQ: Tensor; rstdK: Tensor } | null;
+  /** sandwichNorms: attention and MLP outputs before post_attention / post_feedforward_layernorm, and rstd */
+  post: { o: Tensor; rstdO: Tensor; d: Tensor; rstdD: Tensor } | null;
   /** LoRA hidden h = x A^T (N, R) per module */
   loraH: Map<LoraModule, Tensor>;
   /** LoRA's dropped-out input per module (only with lora_dropout in a training forward) */
@@ -77,9 +88,31 @@ export function moduleMask(d: NonNullable<Activations['dropout']>, layer: number
   return { p: d.p, seed: d.seed, stream: [d.counter % 2 ** 32, Math.floor(d.counter / 2 ** 32), (layer * 8 + MODULE_INDEX[module]) >>> 0] };
 }
 
+/** The same buffer seen as rows of HS: (N, heads*HS) -> (N*heads, HS), for the per-head q/k norms. Not
+ * released on its own (it is the tensor it views). */
+function headRows(t: Tensor, HS: number): Tensor {
+  return { buffer: t.buffer, shape: [t.size / HS, HS], dtype: t.dtype, label: `${t.label} (per head)`, size: t.size };
+}
+
+function invFreqOf(headDim: number, theta: number, rs: RopeScaling | null | undefined): Float32Array {
+  if (!rs) return ropeInvFreq(headDim, theta);
+  if (rs.type === 'linear') return ropeInvFreq(headDim, theta).map((f) => f / rs.factor);
+  return llama3InvFreq(headDim, theta, {
+    factor: rs.factor,
+    low_freq_factor: rs.lowFreqFactor,
+    high_freq_factor: rs.highFreqFactor,
+    original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
+  });
+}
+
 export class GpuTransformer {
+  /** RoPE inverse frequencies of full-attention layers (every layer unless the config has sliding ones) */
   readonly invFreq: Tensor;
+  /** RoPE of sliding_attention layers (Gemma's rope_local_base_freq); null when there are none */
+  readonly invFreqLocal: Tensor | null;
   readonly bytes: number;
+  /** RMSNorm weight offset of every norm (Gemma: 1) */
+  readonly normOffset: number;
 
   private constructor(
     readonly gpu: GpuRuntime,
@@ -87,16 +120,11 @@ export class GpuTransformer {
     readonly weights: Map<string, Tensor>,
   ) {
     const c = config;
-    const rs = c.ropeScaling;
-    const inv = rs
-      ? llama3InvFreq(c.headDim, c.ropeTheta, {
-          factor: rs.factor,
-          low_freq_factor: rs.lowFreqFactor,
-          high_freq_factor: rs.highFreqFactor,
-          original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
-        })
-      : ropeInvFreq(c.headDim, c.ropeTheta);
-    this.invFreq = gpu.upload(inv, [c.headDim / 2], 'rope.inv_freq');
+    this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
+    this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
+      ? gpu.upload(invFreqOf(c.headDim, c.ropeLocalTheta ?? c.ropeTheta, c.ropeLocalScaling), [c.headDim / 2], 'rope.inv_freq (sliding layers)')
+      : null;
+    this.normOffset = c.normWeightOffset ?? 0;
     let bytes = 0;
     for (const t of weights.values()) bytes += t.size * 4;
     this.bytes = bytes;
@@ -141,9 +169,53 @@ export class GpuTransformer {
     return { NH: this.config.numHeads, NKV: this.config.numKvHeads, HS: this.config.headDim };
   }
 
-  attentionDims(B: number, T: number): AttentionDims {
+  /** Whether layer l is a sliding-window layer (Gemma's sliding_attention). */
+  isSliding(layer: number): boolean {
+    return this.config.layerTypes?.[layer] === 'sliding_attention';
+  }
+
+  /** The RoPE inverse frequencies of layer l. */
+  invFreqOf(layer: number): Tensor {
+    return this.isSliding(layer) && this.invFreqLocal ? this.invFreqLocal : this.invFreq;
+  }
+
+  /** Attention dims of layer l (its window and the family's score scale). */
+  attentionDims(B: number, T: number, layer = 0): AttentionDims {
     const c = this.config;
-    return { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim };
+    const window = this.isSliding(layer) ? c.slidingWindow ?? 0 : 0;
+    return { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, scale: c.attentionScale, window };
+  }
+
+  /** The norm before the MLP: post_attention_layernorm (Llama), pre_feedforward_layernorm (Gemma). */
+  mlpNormName(layer: number): string {
+    return `model.layers.${layer}.${this.config.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`;
+  }
+
+  /** qr, kr = rope(q_norm(q), k_norm(k)) (rope(q), rope(k) without q/k norms) of layer l. With q/k norms,
+   * returns their rstd (N*NH), (N*NKV); q and k are left as they are. */
+  qkNormRope(qr: Tensor, kr: Tensor, q: Tensor, k: Tensor, positions: Tensor, layer: number): { rstdQ: Tensor; rstdK: Tensor } | null {
+    const { gpu, config: c } = this;
+    if (!c.qkNorm) {
+      ropeQkForward(gpu, qr, kr, q, k, positions, this.invFreqOf(layer), this.ropeDims(), c.ropeConvention);
+      return null;
+    }
+    const p = `model.layers.${layer}.self_attn`;
+    const HS = c.headDim;
+    const qn = gpu.tensor(q.shape, `${p}.q_normed`);
+    const kn = gpu.tensor(k.shape, `${p}.k_normed`);
+    const rstdQ = gpu.tensor([q.size / HS], `${p}.rstd_q`);
+    const rstdK = gpu.tensor([k.size / HS], `${p}.rstd_k`);
+    rmsnormForward(gpu, headRows(qn, HS), rstdQ, headRows(q, HS), this.w(`${p}.q_norm.weight`), c.rmsNormEps, this.normOffset);
+    rmsnormForward(gpu, headRows(kn, HS), rstdK, headRows(k, HS), this.w(`${p}.k_norm.weight`), c.rmsNormEps, this.normOffset);
+    ropeQkForward(gpu, qr, kr, qn, kn, positions, this.invFreqOf(layer), this.ropeDims(), c.ropeConvention);
+    gpu.release(qn, kn);
+    return { rstdQ, rstdK };
+  }
+
+  /** The MLP gate: s = silu(g) * u, or gelu_tanh(g) * u (Gemma). */
+  gate(s: Tensor, g: Tensor, u: Tensor): void {
+    if (this.config.hiddenAct === 'gelu_tanh') gegluForward(this.gpu, s, g, u);
+    else swigluForward(this.gpu, s, g, u);
   }
 
   /** y = x W^T (+ bias) (+ LoRA on dropout(x) when a mask is given): one of the seven projections of layer l.
@@ -153,7 +225,8 @@ export class GpuTransformer {
     merged: Map<string, Tensor> | null = null,
   ): { h: Tensor; xd: Tensor | null } | null {
     const prefix = `model.layers.${layer}.${module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn'}.${module}`;
-    const bias = this.config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj')
+    const c = this.config;
+    const bias = (c.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj')) || (c.oProjBias && module === 'o_proj')
       ? this.w(`${prefix}.bias`)
       : null;
     const mergedWeight = merged?.get(prefix);
@@ -183,14 +256,15 @@ export class GpuTransformer {
     const dropout = lora && dropoutCounter !== null && (lora.spec.dropout ?? 0) > 0
       ? { p: lora.spec.dropout!, seed: lora.dropoutSeed, counter: dropoutCounter }
       : null;
+    const off = this.normOffset;
     let x = gpu.tensor([N, C], 'x0');
-    embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'));
+    embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'), c.embedScale ?? 1);
     // Each residual add is fused with the RMSNorm that follows it (add_rmsnorm_forward.wgsl): the attention
     // residual with post_attention_layernorm, the MLP residual with the next layer's input_layernorm (the
     // final norm after the last layer). Only layer 0's input norm stands alone.
     let a = gpu.tensor([N, C], 'model.layers.0.a');
     let rstdA = gpu.tensor([N], 'model.layers.0.rstd_a');
-    rmsnormForward(gpu, a, rstdA, x, this.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
+    rmsnormForward(gpu, a, rstdA, x, this.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps, off);
     const f = gpu.tensor([N, C], 'final_norm');
     const rstdF = gpu.tensor([N], 'rstd_final');
     const layers: LayerSaved[] = [];
@@ -211,39 +285,55 @@ export class GpuTransformer {
       lin(v, a, 'v_proj');
       const qr = gpu.tensor([N, QD], `${p}.qr`);
       const kr = gpu.tensor([N, KVD], `${p}.kr`);
-      ropeQkForward(gpu, qr, kr, q, k, positions, this.invFreq, this.ropeDims(), c.ropeConvention);
-      gpu.release(q, k);
+      const qkRstd = this.qkNormRope(qr, kr, q, k, positions, l);
+      const qk = qkRstd ? { q, k, ...qkRstd } : null;
+      if (!qk) gpu.release(q, k);
       const att = gpu.tensor([N, QD], `${p}.att`);
       const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
-      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T));
+      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l));
       const o = gpu.tensor([N, C], `${p}.o`);
       lin(o, att, 'o_proj');
+      // Gemma: o goes through post_attention_layernorm before the residual add
+      const postO = c.sandwichNorms ? this.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
       const xm = gpu.tensor([N, C], `${p}.xm`);
       const m = gpu.tensor([N, C], `${p}.m`);
       const rstdM = gpu.tensor([N], `${p}.rstd_m`);
-      addRmsnormForward(gpu, xm, m, rstdM, x, o, this.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
-      gpu.release(o);
+      addRmsnormForward(gpu, xm, m, rstdM, x, postO?.y ?? o, this.w(this.mlpNormName(l)), c.rmsNormEps, off);
+      if (postO) gpu.release(postO.y);
+      else gpu.release(o);
       const g = gpu.tensor([N, H], `${p}.g`);
       const u = gpu.tensor([N, H], `${p}.u`);
       lin(g, m, 'gate_proj');
       lin(u, m, 'up_proj');
       const s = gpu.tensor([N, H], `${p}.s`);
-      swigluForward(gpu, s, g, u);
+      this.gate(s, g, u);
       const d = gpu.tensor([N, C], `${p}.d`);
       lin(d, s, 'down_proj');
+      const postD = c.sandwichNorms ? this.postNorm(d, `${p}.post_feedforward_layernorm.weight`) : null;
       const xOut = gpu.tensor([N, C], `${p}.out`);
       const last = l === c.numLayers - 1;
       const aNext = last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`);
       const rstdNext = last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`);
       const wNext = this.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`);
-      addRmsnormForward(gpu, xOut, aNext, rstdNext, xm, d, wNext, c.rmsNormEps);
-      gpu.release(d);
-      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH, loraX });
+      addRmsnormForward(gpu, xOut, aNext, rstdNext, xm, postD?.y ?? d, wNext, c.rmsNormEps, off);
+      if (postD) gpu.release(postD.y);
+      else gpu.release(d);
+      const post = postO && postD ? { o, rstdO: postO.rstd, d, rstdD: postD.rstd } : null;
+      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX });
       x = xOut;
       a = aNext;
       rstdA = rstdNext;
     }
     return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora, dropout };
+  }
+
+  /** y = rmsnorm(x) with one of Gemma's output norms (post_attention / post_feedforward_layernorm); returns y
+   * and rstd (N) (the caller releases y; rstd is saved for backward). */
+  postNorm(x: Tensor, weight: string): { y: Tensor; rstd: Tensor } {
+    const y = this.gpu.tensor(x.shape, `${weight} (out)`);
+    const rstd = this.gpu.tensor([x.shape[0]], `${weight} (rstd)`);
+    rmsnormForward(this.gpu, y, rstd, x, this.w(weight), this.config.rmsNormEps, this.normOffset);
+    return { y, rstd };
   }
 
   /** logits = f Wlm^T for rows [0, N) of f: (N, V). The caller releases the result. */
@@ -270,6 +360,7 @@ export class GpuTransformer {
     const KVD = c.numKvHeads * c.headDim;
     const H = c.intermediateSize;
     const grad = (name: string) => fullGrads?.get(name) ?? null;
+    const off = this.normOffset;
 
     // dx is the residual stream's gradient. The forward's residual adds (fused into add_rmsnorm_forward)
     // pass it through unchanged, so they have no backward pass: each rmsnormBackward adds its norm's share
@@ -281,48 +372,72 @@ export class GpuTransformer {
     const dLm = grad(lmName);
     if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
     const dx = gpu.zeros([N, C], 'd_residual');
-    rmsnormBackward(gpu, dx, grad('model.norm.weight'), df, act.xL, this.w('model.norm.weight'), act.rstdF);
+    rmsnormBackward(gpu, dx, grad('model.norm.weight'), df, act.xL, this.w('model.norm.weight'), act.rstdF, off);
     gpu.release(df);
+    /** Gemma's output norms: the gradient of their input x (N, C) from dy = the residual stream's gradient. */
+    const postNormBackward = (x: Tensor, rstd: Tensor, weight: string): Tensor => {
+      const dIn = gpu.zeros([N, C], `${weight} (d input)`);
+      rmsnormBackward(gpu, dIn, grad(weight), dx, x, this.w(weight), rstd, off);
+      return dIn;
+    };
 
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const s = act.layers[l];
       const p = `model.layers.${l}`;
-      // MLP: x' = xm + down(silu(g) * u)
+      // MLP: x' = xm + down(silu(g) * u)   (Gemma: xm + post_feedforward_layernorm(down(gelu_tanh(g) * u)))
+      const dd = s.post ? postNormBackward(s.post.d, s.post.rstdD, `${p}.post_feedforward_layernorm.weight`) : dx;
       const ds = gpu.tensor([N, H], `${p}.ds`);
-      this.linearBackward(ds, dx, s.s, l, 'down_proj', act, s, fullGrads, false);
+      this.linearBackward(ds, dd, s.s, l, 'down_proj', act, s, fullGrads, false);
+      if (dd !== dx) gpu.release(dd);
       const dg = gpu.tensor([N, H], `${p}.dg`);
       const du = gpu.tensor([N, H], `${p}.du`);
-      swigluBackward(gpu, dg, du, ds, s.g, s.u);
+      if (c.hiddenAct === 'gelu_tanh') gegluBackward(gpu, dg, du, ds, s.g, s.u);
+      else swigluBackward(gpu, dg, du, ds, s.g, s.u);
       gpu.release(ds);
       const dm = gpu.tensor([N, C], `${p}.dm`);
       this.linearBackward(dm, dg, s.m, l, 'gate_proj', act, s, fullGrads, false);
       this.linearBackward(dm, du, s.m, l, 'up_proj', act, s, fullGrads, true);
       gpu.release(dg, du);
-      rmsnormBackward(gpu, dx, grad(`${p}.post_attention_layernorm.weight`), dm, s.xm,
-        this.w(`${p}.post_attention_layernorm.weight`), s.rstdM);
+      const mlpNorm = this.mlpNormName(l);
+      rmsnormBackward(gpu, dx, grad(mlpNorm), dm, s.xm, this.w(mlpNorm), s.rstdM, off);
       gpu.release(dm);
-      // attention: xm = x + o_proj(attention(rope(q), rope(k), v))
+      // attention: xm = x + o_proj(attention(rope(q), rope(k), v))   (Gemma: + post_attention_layernorm(...))
+      const dAttOut = s.post ? postNormBackward(s.post.o, s.post.rstdO, `${p}.post_attention_layernorm.weight`) : dx;
       const datt = gpu.tensor([N, QD], `${p}.datt`);
-      this.linearBackward(datt, dx, s.att, l, 'o_proj', act, s, fullGrads, false);
+      this.linearBackward(datt, dAttOut, s.att, l, 'o_proj', act, s, fullGrads, false);
+      if (dAttOut !== dx) gpu.release(dAttOut);
       const dqr = gpu.tensor([N, QD], `${p}.dqr`);
       const dkr = gpu.tensor([N, KVD], `${p}.dkr`);
       const dv = gpu.tensor([N, KVD], `${p}.dv`);
-      attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T));
+      attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T, l));
       gpu.release(datt);
-      const dq = gpu.tensor([N, QD], `${p}.dq`);
-      const dk = gpu.tensor([N, KVD], `${p}.dk`);
-      ropeQkBackward(gpu, dq, dk, dqr, dkr, act.positions, this.invFreq, this.ropeDims(), c.ropeConvention);
+      let dq = gpu.tensor([N, QD], `${p}.dq`);
+      let dk = gpu.tensor([N, KVD], `${p}.dk`);
+      ropeQkBackward(gpu, dq, dk, dqr, dkr, act.positions, this.invFreqOf(l), this.ropeDims(), c.ropeConvention);
       gpu.release(dqr, dkr);
+      if (s.qk) {
+        // q_norm / k_norm per head: (N*NH, HS) rows
+        const HS = c.headDim;
+        const dqIn = gpu.zeros([N, QD], `${p}.dq (before q_norm)`);
+        const dkIn = gpu.zeros([N, KVD], `${p}.dk (before k_norm)`);
+        const qn = `${p}.self_attn.q_norm.weight`;
+        const kn = `${p}.self_attn.k_norm.weight`;
+        rmsnormBackward(gpu, headRows(dqIn, HS), grad(qn), headRows(dq, HS), headRows(s.qk.q, HS), this.w(qn), s.qk.rstdQ, off);
+        rmsnormBackward(gpu, headRows(dkIn, HS), grad(kn), headRows(dk, HS), headRows(s.qk.k, HS), this.w(kn), s.qk.rstdK, off);
+        gpu.release(dq, dk);
+        dq = dqIn;
+        dk = dkIn;
+      }
       const da = gpu.tensor([N, C], `${p}.da`);
       this.linearBackward(da, dq, s.a, l, 'q_proj', act, s, fullGrads, false);
       this.linearBackward(da, dk, s.a, l, 'k_proj', act, s, fullGrads, true);
       this.linearBackward(da, dv, s.a, l, 'v_proj', act, s, fullGrads, true);
       gpu.release(dq, dk, dv);
-      rmsnormBackward(gpu, dx, grad(`${p}.input_layernorm.weight`), da, s.x, this.w(`${p}.input_layernorm.weight`), s.rstdA);
+      rmsnormBackward(gpu, dx, grad(`${p}.input_layernorm.weight`), da, s.x, this.w(`${p}.input_layernorm.weight`), s.rstdA, off);
       gpu.release(da);
     }
     const dEmb = grad('model.embed_tokens.weight');
-    if (dEmb) embeddingBackward(gpu, dEmb, dx, act.ids);
+    if (dEmb) embeddingBackward(gpu, dEmb, dx, act.ids, c.embedScale ?? 1);
     gpu.release(dx);
   }
 
@@ -376,6 +491,8 @@ export class GpuTransformer {
   releaseActivations(act: Activations): void {
     for (const s of act.layers) {
       this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
+      if (s.qk) this.gpu.release(s.qk.q, s.qk.k, s.qk.rstdQ, s.qk.rstdK);
+      if (s.post) this.gpu.release(s.post.o, s.post.rstdO, s.post.d, s.post.rstdD);
     }
     this.gpu.release(act.xL, act.f, act.rstdF);
     act.layers = [];
@@ -395,5 +512,6 @@ export class GpuTransformer {
     for (const t of this.weights.values()) this.gpu.release(t);
     this.weights.clear();
     this.gpu.release(this.invFreq);
+    if (this.invFreqLocal) this.gpu.release(this.invFreqLocal);
   }
 }

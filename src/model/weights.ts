@@ -3,8 +3,10 @@
 //   model.layers.{i}.input_layernorm.weight            (C)
 //   model.layers.{i}.self_attn.q_proj.weight           (NH*HS, C)    .bias (NH*HS) when attentionBias
 //   model.layers.{i}.self_attn.{k,v}_proj.weight       (NKV*HS, C)   .bias (NKV*HS) when attentionBias
-//   model.layers.{i}.self_attn.o_proj.weight           (C, NH*HS)
+//   model.layers.{i}.self_attn.{q,k}_norm.weight       (HS)          Qwen3, Gemma 3 (qkNorm)
+//   model.layers.{i}.self_attn.o_proj.weight           (C, NH*HS)    .bias (C) when oProjBias
 //   model.layers.{i}.post_attention_layernorm.weight   (C)
+//   model.layers.{i}.{pre,post}_feedforward_layernorm.weight (C)    Gemma 3 (sandwichNorms)
 //   model.layers.{i}.mlp.{gate,up}_proj.weight         (H, C)
 //   model.layers.{i}.mlp.down_proj.weight              (C, H)
 //   model.norm.weight                                  (C)
@@ -38,8 +40,17 @@ export function expectedShapes(c: ModelConfig): Map<string, number[]> {
       m.set(`${p}.self_attn.k_proj.bias`, [KVD]);
       m.set(`${p}.self_attn.v_proj.bias`, [KVD]);
     }
+    if (c.qkNorm) {
+      m.set(`${p}.self_attn.q_norm.weight`, [c.headDim]);
+      m.set(`${p}.self_attn.k_norm.weight`, [c.headDim]);
+    }
     m.set(`${p}.self_attn.o_proj.weight`, [C, QD]);
+    if (c.oProjBias) m.set(`${p}.self_attn.o_proj.bias`, [C]);
     m.set(`${p}.post_attention_layernorm.weight`, [C]);
+    if (c.sandwichNorms) {
+      m.set(`${p}.pre_feedforward_layernorm.weight`, [C]);
+      m.set(`${p}.post_feedforward_layernorm.weight`, [C]);
+    }
     m.set(`${p}.mlp.gate_proj.weight`, [H, C]);
     m.set(`${p}.mlp.up_proj.weight`, [H, C]);
     m.set(`${p}.mlp.down_proj.weight`, [C, H]);
@@ -47,6 +58,11 @@ export function expectedShapes(c: ModelConfig): Map<string, number[]> {
   m.set('model.norm.weight', [C]);
   if (!c.tieWordEmbeddings) m.set('lm_head.weight', [c.vocabSize, C]);
   return m;
+}
+
+/** The family as a person knows it: model_type and architecture (e.g. qwen3 (Qwen3ForCausalLM)). */
+function familyName(c: ModelConfig): string {
+  return c.modelType ? `${c.modelType} (${c.architecture})` : c.architecture;
 }
 
 function fmt(shape: readonly number[]): string {
@@ -59,7 +75,9 @@ export function validateWeights(c: ModelConfig, w: WeightMap, source: string): v
   const shapes = expectedShapes(c);
   for (const [name, shape] of shapes) {
     const t = w.get(name);
-    if (!t) throw new Error(`${source}: missing tensor ${name} (expected shape ${fmt(shape)})`);
+    if (!t) {
+      throw new Error(`${source}: missing tensor ${name} (expected shape ${fmt(shape)}): a ${familyName(c)} checkpoint with this config has it`);
+    }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new Error(`${source}: tensor ${name} has shape ${fmt(t.shape)}, expected ${fmt(shape)}`);
     }
@@ -70,7 +88,7 @@ export function validateWeights(c: ModelConfig, w: WeightMap, source: string): v
   }
   for (const [name, t] of w) {
     if (!shapes.has(name)) {
-      throw new Error(`${source}: unexpected tensor ${name} ${fmt(t.shape)} (not part of this ${c.architecture} config)`);
+      throw new Error(`${source}: unexpected tensor ${name} ${fmt(t.shape)} (not part of a ${familyName(c)} model with this config)`);
     }
   }
 }

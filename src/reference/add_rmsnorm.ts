@@ -16,9 +16,10 @@ export function addRmsnormForward(
   N: number,
   C: number,
   eps: number,
+  offset = 0,
 ): void {
   for (let i = 0; i < N * C; i++) h[i] = a[i] + b[i];
-  rmsnormForward(out, rstd, h, weight, N, C, eps);
+  rmsnormForward(out, rstd, h, weight, N, C, eps, offset);
 }
 
 /** Given dh (the gradient reaching h from later uses of the residual stream) and dout (of the normalised

@@ -4,27 +4,38 @@
 // that finite-difference tests can run the whole computation in float64.
 //
 // Layout: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T); query head h uses kv head
-// h / (NH / NKV); position t attends to 0..t; scale 1 / sqrt(HS).
+// h / (NH / NKV); position t attends to 0..t, or with dims.window = W > 0 to max(0, t - W + 1)..t
+// (sliding window); scale dims.scale, default 1 / sqrt(HS).
 
 import type { AttentionDims } from '../ops/attention';
 
 export type { AttentionDims };
 export type Floats = Float32Array | Float64Array;
 
+/** The first key position that query position t sees (sliding window), and the score scale. */
+function firstKey(t: number, window: number | undefined): number {
+  return window && window > 0 ? Math.max(0, t - window + 1) : 0;
+}
+
+function scaleOf(dims: { HS: number; scale?: number }): number {
+  return dims.scale ?? 1 / Math.sqrt(dims.HS);
+}
+
 /** out = softmax(q k^T * scale + causal mask) v; lse (B, NH, T) = log-sum-exp of each row's scaled scores. */
 export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims): void {
   const { B, T, NH, NKV, HS } = dims;
   const G = NH / NKV;
-  const scale = 1 / Math.sqrt(HS);
+  const scale = scaleOf(dims);
   const s = new Float64Array(T);
   const acc = new Float64Array(HS);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
+      const j0 = firstKey(t, dims.window);
       for (let h = 0; h < NH; h++) {
         const g = Math.floor(h / G);
         const qo = ((b * T + t) * NH + h) * HS;
         let m = -Number.MAX_VALUE;
-        for (let j = 0; j <= t; j++) {
+        for (let j = j0; j <= t; j++) {
           const ko = ((b * T + j) * NKV + g) * HS;
           let dot = 0;
           for (let d = 0; d < HS; d++) dot += q[qo + d] * k[ko + d];
@@ -33,7 +44,7 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
         }
         let sum = 0;
         acc.fill(0);
-        for (let j = 0; j <= t; j++) {
+        for (let j = j0; j <= t; j++) {
           const p = Math.exp(s[j] - m);
           sum += p;
           const vo = ((b * T + j) * NKV + g) * HS;
@@ -62,7 +73,7 @@ export function attentionBackward(
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   const G = NH / NKV;
-  const scale = 1 / Math.sqrt(HS);
+  const scale = scaleOf(dims);
   const dqAcc = new Float64Array(B * T * NH * HS);
   const dkAcc = new Float64Array(B * T * NKV * HS);
   const dvAcc = new Float64Array(B * T * NKV * HS);
@@ -74,7 +85,7 @@ export function attentionBackward(
         const L = lse[(b * NH + h) * T + t];
         let D = 0;
         for (let d = 0; d < HS; d++) D += dout[qo + d] * out[qo + d];
-        for (let j = 0; j <= t; j++) {
+        for (let j = firstKey(t, dims.window); j <= t; j++) {
           const ko = ((b * T + j) * NKV + g) * HS;
           let s = 0;
           let dp = 0;
@@ -101,27 +112,28 @@ export function attentionBackward(
 }
 
 /** Decoding: q, out (B, NH, HS); kCache, vCache (B, TMAX, NKV, HS); row b attends to cache positions
- * 0 .. min(lengths[b], TMAX) - 1; a length of 0 gives zeros. */
+ * 0 .. min(lengths[b], TMAX) - 1 (the last dims.window of them with a sliding window); a length of 0 gives zeros. */
 export function attentionDecode(
   out: Floats,
   q: Floats,
   kCache: Floats,
   vCache: Floats,
   lengths: Uint32Array,
-  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number },
+  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number; scale?: number; window?: number },
 ): void {
   const { B, NH, NKV, HS, TMAX } = dims;
   const G = NH / NKV;
-  const scale = 1 / Math.sqrt(HS);
+  const scale = scaleOf(dims);
   const s = new Float64Array(TMAX);
   const acc = new Float64Array(HS);
   for (let b = 0; b < B; b++) {
     const len = Math.min(lengths[b], TMAX);
+    const j0 = len > 0 ? firstKey(len - 1, dims.window) : 0;
     for (let h = 0; h < NH; h++) {
       const g = Math.floor(h / G);
       const qo = (b * NH + h) * HS;
       let m = -Number.MAX_VALUE;
-      for (let j = 0; j < len; j++) {
+      for (let j = j0; j < len; j++) {
         const ko = ((b * TMAX + j) * NKV + g) * HS;
         let dot = 0;
         for (let d = 0; d < HS; d++) dot += q[qo + d] * kCache[ko + d];
@@ -130,7 +142,7 @@ export function attentionDecode(
       }
       let sum = 0;
       acc.fill(0);
-      for (let j = 0; j < len; j++) {
+      for (let j = j0; j < len; j++) {
         const p = Math.exp(s[j] - m);
         sum += p;
         const vo = ((b * TMAX + j) * NKV + g) * HS;

@@ -4,7 +4,8 @@
 
 type Floats = Float32Array | Float64Array;
 
-/** rstd[n] = 1/sqrt(mean(x[n]^2) + eps); out[n, c] = x[n, c] * rstd[n] * weight[c]. x, out (N, C). */
+/** rstd[n] = 1/sqrt(mean(x[n]^2) + eps); out[n, c] = x[n, c] * rstd[n] * (weight[c] + offset). x, out (N, C).
+ * offset 1 is Gemma's x * (1 + w); (weight + offset) is rounded to f32 first, as Hugging Face does. */
 export function rmsnormForward(
   out: Floats,
   rstd: Floats,
@@ -13,17 +14,28 @@ export function rmsnormForward(
   N: number,
   C: number,
   eps: number,
+  offset = 0,
 ): void {
+  const w = effectiveWeight(weight, offset);
   for (let n = 0; n < N; n++) {
     let ss = 0;
     for (let c = 0; c < C; c++) ss += x[n * C + c] * x[n * C + c];
     const r = 1 / Math.sqrt(ss / C + eps);
     rstd[n] = r;
-    for (let c = 0; c < C; c++) out[n * C + c] = x[n * C + c] * r * weight[c];
+    for (let c = 0; c < C; c++) out[n * C + c] = x[n * C + c] * r * w[c];
   }
 }
 
-/** dx += dL/dx; dweight += dL/dweight when not null (both accumulate). rstd as saved by the forward:
+/** weight + offset, in the weight's own precision (f32 weights stay f32 as on the GPU). */
+function effectiveWeight(weight: Floats, offset: number): Floats {
+  if (offset === 0) return weight;
+  const w = weight instanceof Float32Array ? new Float32Array(weight.length) : new Float64Array(weight.length);
+  for (let c = 0; c < weight.length; c++) w[c] = weight[c] + offset;
+  return w;
+}
+
+/** dx += dL/dx; dweight += dL/dweight when not null (both accumulate). rstd as saved by the forward;
+ * w = weight + offset as in the forward:
  * dx[n, c] += r * w[c] * dout[n, c] - x[n, c] * r^3 / C * sum_j dout[n, j] * w[j] * x[n, j]
  * dweight[c] += sum_n dout[n, c] * x[n, c] * r[n] */
 export function rmsnormBackward(
@@ -35,13 +47,15 @@ export function rmsnormBackward(
   rstd: Floats,
   N: number,
   C: number,
+  offset = 0,
 ): void {
+  const w = effectiveWeight(weight, offset);
   for (let n = 0; n < N; n++) {
     const r = rstd[n];
     let sum = 0;
-    for (let c = 0; c < C; c++) sum += dout[n * C + c] * weight[c] * x[n * C + c];
+    for (let c = 0; c < C; c++) sum += dout[n * C + c] * w[c] * x[n * C + c];
     const k = (r * r * r * sum) / C;
-    for (let c = 0; c < C; c++) dx[n * C + c] += r * weight[c] * dout[n * C + c] - k * x[n * C + c];
+    for (let c = 0; c < C; c++) dx[n * C + c] += r * w[c] * dout[n * C + c] - k * x[n * C + c];
   }
   if (!dweight) return;
   for (let c = 0; c < C; c++) {

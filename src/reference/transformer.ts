@@ -1,23 +1,36 @@
-// CPU reference of the whole Llama-family model, forward and backward, readable top to bottom: plain
-// loops in float64 over float32 weights. The GPU transformer is checked against it; it is also the
-// ground truth for RoPE conventions, llama3 frequency scaling, GQA and LoRA. N = B*T rows.
+// CPU reference of the whole model, forward and backward, llm.c style: it calls the per-op references of
+// this folder in order (embedding, rmsnorm, matmul + lora, rope, attention, swiglu / geglu), in float64
+// activations over float32 weights. The GPU transformer is checked against it; it is also the ground truth
+// for RoPE conventions and scalings, GQA, LoRA and the families. N = B*T rows.
 //
-//   x0 = embed(ids)                                                (N, C)
-//   per layer:
-//     a  = rmsnorm(x) * w_in                                       (N, C)
-//     q  = a Wq^T (+bq) (+lora)   k, v = a Wk^T, a Wv^T (+b) (+lora) (N, NH*HS), (N, NKV*HS)
-//     qr, kr = rope(q), rope(k)   (positions 0..T-1 per row unless given)
-//     att = softmax(qr kr^T / sqrt(HS), causal) v  per head; head h reads kv head h / (NH/NKV)
-//     xm = x + att Wo^T (+lora)                                    (N, C)
-//     m  = rmsnorm(xm) * w_post
-//     s  = silu(m Wg^T) * (m Wu^T)  (+lora on each)                (N, H)
-//     x' = xm + s Wd^T (+lora)
+//   x0 = embed(ids) * embedScale                                     (N, C)       Gemma: sqrt(C)
+//   per layer l (full or sliding attention):
+//     a  = rmsnorm(x) * w_in                                         (N, C)       norms: x * (w + offset)
+//     q  = a Wq^T (+bq) (+lora)   k, v = a Wk^T, a Wv^T (+b) (+lora)   (N, NH*HS), (N, NKV*HS)
+//     q, k = q_norm(q), k_norm(k) per head over HS                    Qwen3, Gemma 3
+//     qr, kr = rope(q), rope(k)   (layer's base: rope_theta, or rope_local_base_freq on sliding layers)
+//     att = softmax(qr kr^T * scale, causal [, window]) v  per head; head h reads kv head h / (NH/NKV)
+//     o  = att Wo^T (+bo) (+lora)                                    (N, C)
+//     xm = x + o                  (Gemma: x + post_attention_layernorm(o))
+//     m  = rmsnorm(xm) * w_mlp    (w_mlp: post_attention_layernorm, Gemma: pre_feedforward_layernorm)
+//     s  = act(m Wg^T) * (m Wu^T)  (+lora on each)  act = silu, Gemma: gelu_tanh   (N, H)
+//     d  = s Wd^T (+lora)
+//     x' = xm + d                 (Gemma: xm + post_feedforward_layernorm(d))
 //   f = rmsnorm(x_L) * w_norm;  logits = f Wlm^T (Wlm = embed_tokens when tied)   (N, V)
 // LoRA (PEFT): y += scale * (x A^T) B^T with A (R, IN), B (OUT, R), keyed by module path such as
 // 'model.layers.0.self_attn.q_proj' or 'model.layers.3.mlp.down_proj'.
+// Over 400 lines: the whole model's forward and backward stay in one file, readable top to bottom.
 
 import type { ModelConfig } from '../model/config';
 import { expectedShapes, type WeightMap } from '../model/weights';
+import { attentionBackward, attentionForward, type AttentionDims } from './attention';
+import { embeddingBackward, embeddingForward } from './embedding';
+import { gegluBackward, gegluForward } from './geglu';
+import { loraBackward, loraForward } from './lora';
+import { matmul } from './matmul';
+import { rmsnormBackward, rmsnormForward } from './rmsnorm';
+import { ropeBackward, ropeForward } from './rope';
+import { swigluBackward, swigluForward } from './swiglu';
 
 export interface LoraWeights {
   /** (R, IN) */
@@ -38,14 +51,16 @@ function modulePath(layer: number, m: Module): string {
   return `model.layers.${layer}.${(MLP_MODULES as readonly string[]).includes(m) ? 'mlp' : 'self_attn'}.${m}`;
 }
 
-/** RoPE inverse frequencies (HS/2): theta^(-2i/HS), with Llama 3.1's scaling when configured
- * (transformers' _compute_llama3_parameters). */
-export function ropeInvFreq(c: ModelConfig): Float64Array {
+/** RoPE inverse frequencies (HS/2) in float64: theta^(-2i/HS), with the config's scaling (transformers'
+ * _compute_llama3_parameters, or linear: divided by factor). `local`: the sliding layers' RoPE (Gemma). */
+export function ropeInvFreq(c: ModelConfig, local = false): Float64Array {
+  const theta = local ? c.ropeLocalTheta ?? c.ropeTheta : c.ropeTheta;
+  const s = local ? c.ropeLocalScaling ?? null : c.ropeScaling;
   const half = c.headDim / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim);
-  const s = c.ropeScaling;
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / c.headDim);
   if (!s) return inv;
+  if (s.type === 'linear') return inv.map((f) => f / s.factor);
   const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
   const highFreqWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
   for (let i = 0; i < half; i++) {
@@ -71,17 +86,25 @@ interface LayerActs {
   x: Float64Array; // layer input (N, C)
   a: Float64Array; // rmsnorm(x) * w_in (N, C)
   rstdA: Float64Array; // (N)
+  q: Float64Array; // (N, NH*HS) before q_norm (qkNorm)
+  k: Float64Array; // (N, NKV*HS) before k_norm
+  rstdQ: Float64Array | null; // (N*NH) q_norm's rstd (qkNorm)
+  rstdK: Float64Array | null; // (N*NKV)
   qr: Float64Array; // (N, NH*HS) after RoPE
   kr: Float64Array; // (N, NKV*HS) after RoPE
   v: Float64Array; // (N, NKV*HS)
-  probs: Float64Array; // softmax (B, NH, T, T), zero above the diagonal
   att: Float64Array; // (N, NH*HS)
+  lse: Float64Array; // (B, NH, T)
+  o: Float64Array; // attention output (N, C), before post_attention_layernorm (Gemma)
+  rstdO: Float64Array | null; // sandwichNorms
   xm: Float64Array; // after the attention residual (N, C)
-  m: Float64Array; // rmsnorm(xm) * w_post
+  m: Float64Array; // rmsnorm(xm) * w_mlp
   rstdM: Float64Array;
   g: Float64Array; // (N, H)
   u: Float64Array;
-  s: Float64Array; // silu(g) * u
+  s: Float64Array; // act(g) * u
+  d: Float64Array; // MLP output (N, C), before post_feedforward_layernorm (Gemma)
+  rstdD: Float64Array | null;
   lin: Map<Module, LinearSaved>;
 }
 
@@ -95,6 +118,8 @@ export interface ReferenceActivations {
   tokens: Int32Array;
   positions: Int32Array;
   invFreq: Float64Array;
+  /** the sliding layers' RoPE (equal to invFreq when the config has none) */
+  invFreqLocal: Float64Array;
   layers: LayerActs[];
   xL: Float64Array; // last layer's output (N, C)
   f: Float64Array; // final rmsnorm (N, C)
@@ -140,6 +165,10 @@ function moduleDims(c: ModelConfig, m: Module): [number, number] {
   return dims[m];
 }
 
+function hasBias(c: ModelConfig, m: Module): boolean {
+  return (c.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) || (!!c.oProjBias && m === 'o_proj');
+}
+
 function validateLora(c: ModelConfig, lora: LoraMap): void {
   const known = new Map<string, Module>();
   for (let l = 0; l < c.numLayers; l++) {
@@ -156,63 +185,16 @@ function validateLora(c: ModelConfig, lora: LoraMap): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Ops: forward and backward of each piece. Backward functions accumulate (+=) into their gradients.
-
-/** out = rmsnorm(x) * w per row; returns rstd (N). */
-function rmsnormForward(out: Float64Array, x: Float64Array, w: Float32Array, N: number, C: number, eps: number): Float64Array {
-  const rstd = new Float64Array(N);
-  for (let n = 0; n < N; n++) {
-    let ss = 0;
-    for (let i = 0; i < C; i++) ss += x[n * C + i] * x[n * C + i];
-    const r = 1 / Math.sqrt(ss / C + eps);
-    rstd[n] = r;
-    for (let i = 0; i < C; i++) out[n * C + i] = x[n * C + i] * r * w[i];
-  }
-  return rstd;
-}
-
-/** dx += d rmsnorm / dx, dw += dy * x * rstd (dw may be null). */
-function rmsnormBackward(
-  dx: Float64Array, dw: Float64Array | null, dy: Float64Array, x: Float64Array, w: Float32Array, rstd: Float64Array, N: number, C: number,
-): void {
-  for (let n = 0; n < N; n++) {
-    const r = rstd[n];
-    let dot = 0; // sum_i dy_i w_i x_i
-    for (let i = 0; i < C; i++) dot += dy[n * C + i] * w[i] * x[n * C + i];
-    const k = (r * r * r * dot) / C;
-    for (let i = 0; i < C; i++) {
-      dx[n * C + i] += r * dy[n * C + i] * w[i] - k * x[n * C + i];
-      if (dw) dw[i] += dy[n * C + i] * x[n * C + i] * r;
-    }
-  }
-}
+// Linear layers: matmul (+ bias) + LoRA, from the per-op references.
 
 /** y = x W^T (+ bias) (+ scale * (x A^T) B^T); x (N, IN), W (OUT, IN). Returns the LoRA hidden (N, R). */
 function linearForward(
   y: Float64Array, x: Float64Array, W: Float32Array, bias: Float32Array | null, lora: LoraWeights | null, N: number, IN: number, OUT: number,
 ): Float64Array | null {
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < OUT; o++) {
-      let acc = bias ? bias[o] : 0;
-      for (let i = 0; i < IN; i++) acc += x[n * IN + i] * W[o * IN + i];
-      y[n * OUT + o] = acc;
-    }
-  }
+  matmul(y, x, W, 1, N, IN, OUT, { transB: true, bias });
   if (!lora) return null;
-  const { A, B, r: R, scale } = lora;
-  const h = new Float64Array(N * R);
-  for (let n = 0; n < N; n++) {
-    for (let r = 0; r < R; r++) {
-      let acc = 0;
-      for (let i = 0; i < IN; i++) acc += x[n * IN + i] * A[r * IN + i];
-      h[n * R + r] = acc;
-    }
-    for (let o = 0; o < OUT; o++) {
-      let acc = 0;
-      for (let r = 0; r < R; r++) acc += h[n * R + r] * B[o * R + r];
-      y[n * OUT + o] += scale * acc;
-    }
-  }
+  const h = new Float64Array(N * lora.r);
+  loraForward(y, h, x, lora.A, lora.B, lora.scale, N, IN, OUT, lora.r);
   return h;
 }
 
@@ -223,164 +205,16 @@ interface LinearGrads {
   dB: Float64Array | null;
 }
 
-/** dx += dy W + scale * (dy B) A; dW += dy^T x; dBias += sum dy; dB += scale * dy^T h; dA += scale * (dy B)^T x. */
+/** dx += dy W (+ LoRA's share); dW += dy^T x; dBias += sum over rows of dy; dA, dB += LoRA's gradients. */
 function linearBackward(
   dx: Float64Array, g: LinearGrads, dy: Float64Array, saved: LinearSaved, W: Float32Array, lora: LoraWeights | null,
   N: number, IN: number, OUT: number,
 ): void {
-  const x = saved.x;
-  for (let n = 0; n < N; n++) {
-    for (let o = 0; o < OUT; o++) {
-      const d = dy[n * OUT + o];
-      if (d === 0) continue;
-      for (let i = 0; i < IN; i++) dx[n * IN + i] += d * W[o * IN + i];
-      if (g.dW) for (let i = 0; i < IN; i++) g.dW[o * IN + i] += d * x[n * IN + i];
-      if (g.dBias) g.dBias[o] += d;
-    }
-  }
-  if (!lora || !saved.h) return;
-  const { A, B, r: R, scale } = lora;
-  const h = saved.h;
-  const dh = new Float64Array(R);
-  for (let n = 0; n < N; n++) {
-    dh.fill(0);
-    for (let o = 0; o < OUT; o++) {
-      const d = scale * dy[n * OUT + o];
-      for (let r = 0; r < R; r++) {
-        dh[r] += d * B[o * R + r];
-        if (g.dB) g.dB[o * R + r] += d * h[n * R + r];
-      }
-    }
-    for (let r = 0; r < R; r++) {
-      for (let i = 0; i < IN; i++) {
-        dx[n * IN + i] += dh[r] * A[r * IN + i];
-        if (g.dA) g.dA[r * IN + i] += dh[r] * x[n * IN + i];
-      }
-    }
-  }
-}
-
-/** The two elements rotated together for frequency i of a head: interleaved (2i, 2i+1), half (i, i+HS/2). */
-function ropePair(convention: 'interleaved' | 'half', i: number, HS: number): [number, number] {
-  return convention === 'interleaved' ? [2 * i, 2 * i + 1] : [i, i + HS / 2];
-}
-
-/** out = x rotated by angle pos * invFreq[i] in each pair; x (N, nHeads*HS). sign -1 applies the inverse
- * rotation, which is the backward (the transpose of a rotation). */
-function rope(
-  out: Float64Array, x: Float64Array, positions: Int32Array, invFreq: Float64Array, nHeads: number, HS: number,
-  convention: 'interleaved' | 'half', sign: 1 | -1,
-): void {
-  const D = nHeads * HS;
-  for (let n = 0; n < positions.length; n++) {
-    for (let i = 0; i < HS / 2; i++) {
-      const angle = positions[n] * invFreq[i];
-      const cos = Math.cos(angle);
-      const sin = sign * Math.sin(angle);
-      const [i0, i1] = ropePair(convention, i, HS);
-      for (let h = 0; h < nHeads; h++) {
-        const base = n * D + h * HS;
-        const x0 = x[base + i0];
-        const x1 = x[base + i1];
-        out[base + i0] = x0 * cos - x1 * sin;
-        out[base + i1] = x0 * sin + x1 * cos;
-      }
-    }
-  }
-}
-
-interface AttnDims {
-  B: number;
-  T: number;
-  NH: number;
-  NKV: number;
-  HS: number;
-}
-
-/** Causal GQA attention: att (N, NH*HS) from q (N, NH*HS), k, v (N, NKV*HS); returns probs (B, NH, T, T). */
-function attentionForward(att: Float64Array, q: Float64Array, k: Float64Array, v: Float64Array, d: AttnDims): Float64Array {
-  const { B, T, NH, NKV, HS } = d;
-  const QD = NH * HS;
-  const KVD = NKV * HS;
-  const group = NH / NKV;
-  const scale = 1 / Math.sqrt(HS);
-  const probs = new Float64Array(B * NH * T * T);
-  const s = new Float64Array(T);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < NH; h++) {
-      const kvh = Math.floor(h / group);
-      for (let t = 0; t < T; t++) {
-        const qo = (b * T + t) * QD + h * HS;
-        let max = -Infinity;
-        for (let u = 0; u <= t; u++) {
-          const ko = (b * T + u) * KVD + kvh * HS;
-          let dot = 0;
-          for (let i = 0; i < HS; i++) dot += q[qo + i] * k[ko + i];
-          s[u] = dot * scale;
-          if (s[u] > max) max = s[u];
-        }
-        let sum = 0;
-        for (let u = 0; u <= t; u++) {
-          s[u] = Math.exp(s[u] - max);
-          sum += s[u];
-        }
-        const po = ((b * NH + h) * T + t) * T;
-        for (let i = 0; i < HS; i++) att[qo + i] = 0;
-        for (let u = 0; u <= t; u++) {
-          const p = s[u] / sum;
-          probs[po + u] = p;
-          const vo = (b * T + u) * KVD + kvh * HS;
-          for (let i = 0; i < HS; i++) att[qo + i] += p * v[vo + i];
-        }
-      }
-    }
-  }
-  return probs;
-}
-
-/** dq, dk, dv += attention backward from datt. */
-function attentionBackward(
-  dq: Float64Array, dk: Float64Array, dv: Float64Array, datt: Float64Array,
-  q: Float64Array, k: Float64Array, v: Float64Array, probs: Float64Array, d: AttnDims,
-): void {
-  const { B, T, NH, NKV, HS } = d;
-  const QD = NH * HS;
-  const KVD = NKV * HS;
-  const group = NH / NKV;
-  const scale = 1 / Math.sqrt(HS);
-  const dp = new Float64Array(T);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < NH; h++) {
-      const kvh = Math.floor(h / group);
-      for (let t = 0; t < T; t++) {
-        const qo = (b * T + t) * QD + h * HS;
-        const po = ((b * NH + h) * T + t) * T;
-        let dot = 0; // sum_u p_u dp_u
-        for (let u = 0; u <= t; u++) {
-          const vo = (b * T + u) * KVD + kvh * HS;
-          let acc = 0;
-          for (let i = 0; i < HS; i++) {
-            acc += datt[qo + i] * v[vo + i];
-            dv[vo + i] += probs[po + u] * datt[qo + i];
-          }
-          dp[u] = acc;
-          dot += probs[po + u] * acc;
-        }
-        for (let u = 0; u <= t; u++) {
-          const ds = probs[po + u] * (dp[u] - dot) * scale;
-          const ko = (b * T + u) * KVD + kvh * HS;
-          for (let i = 0; i < HS; i++) {
-            dq[qo + i] += ds * k[ko + i];
-            dk[ko + i] += ds * q[qo + i];
-          }
-        }
-      }
-    }
-  }
-}
-
-function silu(x: number): number {
-  return x / (1 + Math.exp(-x));
+  matmul(dx, dy, W, 1, N, OUT, IN, { accumulate: true });
+  if (g.dW) matmul(g.dW, dy, saved.x, 1, OUT, N, IN, { transA: true, accumulate: true });
+  if (g.dBias) for (let n = 0; n < N; n++) for (let o = 0; o < OUT; o++) g.dBias[o] += dy[n * OUT + o];
+  if (!lora || !saved.h || !g.dA || !g.dB) return;
+  loraBackward(g.dA, g.dB, dx, dy, saved.x, saved.h, lora.A, lora.B, lora.scale, N, IN, OUT, lora.r);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -404,6 +238,8 @@ export function transformerForward(
   const QD = c.numHeads * HS;
   const KVD = c.numKvHeads * HS;
   const H = c.intermediateSize;
+  const eps = c.rmsNormEps;
+  const off = c.normWeightOffset ?? 0;
   if (tokens.length !== N) throw new Error(`reference transformer: tokens has ${tokens.length} ids, expected B*T = ${B}*${T}`);
   const ids = Int32Array.from(tokens);
   ids.forEach((id, n) => {
@@ -411,65 +247,113 @@ export function transformerForward(
   });
   if (positions && positions.length !== N) throw new Error(`reference transformer: positions has ${positions.length} values, expected ${N}`);
   const pos = positions ? Int32Array.from(positions) : Int32Array.from({ length: N }, (_, n) => n % T);
+  const posU = Uint32Array.from(pos);
   for (const [name, shape] of expectedShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (tensor(weights, name).length !== n) throw new Error(`reference transformer: ${name} should hold ${n} values [${shape.join(', ')}]`);
   }
   if (lora) validateLora(c, lora);
   const invFreq = ropeInvFreq(c);
-  const dims: AttnDims = { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS };
+  const invFreqLocal = ropeInvFreq(c, true);
+  const w = (name: string) => tensor(weights, name);
 
-  const embed = tensor(weights, 'model.embed_tokens.weight');
   let x = new Float64Array(N * C);
-  for (let n = 0; n < N; n++) for (let i = 0; i < C; i++) x[n * C + i] = embed[ids[n] * C + i];
+  embeddingForward(x, Uint32Array.from(ids), w('model.embed_tokens.weight'), N, V, C, c.embedScale ?? 1);
 
   const layers: LayerActs[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}`;
+    const sliding = c.layerTypes?.[l] === 'sliding_attention';
     const lin = new Map<Module, LinearSaved>();
-    const linear = (m: Module, xIn: Float64Array, N_: number): Float64Array => {
+    const linear = (m: Module, xIn: Float64Array): Float64Array => {
       const [OUT, IN] = moduleDims(c, m);
       const path = modulePath(l, m);
-      const bias = c.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj') ? tensor(weights, `${path}.bias`) : null;
-      const y = new Float64Array(N_ * OUT);
-      const h = linearForward(y, xIn, tensor(weights, `${path}.weight`), bias, lora?.get(path) ?? null, N_, IN, OUT);
+      const y = new Float64Array(N * OUT);
+      const h = linearForward(y, xIn, w(`${path}.weight`), hasBias(c, m) ? w(`${path}.bias`) : null, lora?.get(path) ?? null, N, IN, OUT);
       lin.set(m, { x: xIn, h });
       return y;
     };
+    /** out = rmsnorm(xIn) * (w + offset) over rows of `width`; returns rstd */
+    const norm = (out: Float64Array, xIn: Float64Array, weight: string, rows: number, width: number): Float64Array => {
+      const rstd = new Float64Array(rows);
+      rmsnormForward(out, rstd, xIn, w(weight), rows, width, eps, off);
+      return rstd;
+    };
+
+    // attention block
     const a = new Float64Array(N * C);
-    const rstdA = rmsnormForward(a, x, tensor(weights, `${p}.input_layernorm.weight`), N, C, c.rmsNormEps);
-    const q = linear('q_proj', a, N);
-    const k = linear('k_proj', a, N);
-    const v = linear('v_proj', a, N);
+    const rstdA = norm(a, x, `${p}.input_layernorm.weight`, N, C);
+    const q = linear('q_proj', a);
+    const k = linear('k_proj', a);
+    const v = linear('v_proj', a);
+    let qIn = q;
+    let kIn = k;
+    let rstdQ: Float64Array | null = null;
+    let rstdK: Float64Array | null = null;
+    if (c.qkNorm) {
+      qIn = new Float64Array(N * QD);
+      kIn = new Float64Array(N * KVD);
+      rstdQ = norm(qIn, q, `${p}.self_attn.q_norm.weight`, N * c.numHeads, HS);
+      rstdK = norm(kIn, k, `${p}.self_attn.k_norm.weight`, N * c.numKvHeads, HS);
+    }
+    const inv = sliding ? invFreqLocal : invFreq;
     const qr = new Float64Array(N * QD);
     const kr = new Float64Array(N * KVD);
-    rope(qr, q, pos, invFreq, c.numHeads, HS, c.ropeConvention, 1);
-    rope(kr, k, pos, invFreq, c.numKvHeads, HS, c.ropeConvention, 1);
+    ropeForward(qr, qIn, posU, inv, N, c.numHeads, HS, c.ropeConvention);
+    ropeForward(kr, kIn, posU, inv, N, c.numKvHeads, HS, c.ropeConvention);
     const att = new Float64Array(N * QD);
-    const probs = attentionForward(att, qr, kr, v, dims);
-    const o = linear('o_proj', att, N);
+    const lse = new Float64Array(B * c.numHeads * T);
+    attentionForward(att, lse, qr, kr, v, attentionDims(c, B, T, sliding));
+    const o = linear('o_proj', att);
+    let oPost = o;
+    let rstdO: Float64Array | null = null;
+    if (c.sandwichNorms) {
+      oPost = new Float64Array(N * C);
+      rstdO = norm(oPost, o, `${p}.post_attention_layernorm.weight`, N, C);
+    }
     const xm = new Float64Array(N * C);
-    for (let i = 0; i < N * C; i++) xm[i] = x[i] + o[i];
+    for (let i = 0; i < N * C; i++) xm[i] = x[i] + oPost[i];
+
+    // MLP block
     const m = new Float64Array(N * C);
-    const rstdM = rmsnormForward(m, xm, tensor(weights, `${p}.post_attention_layernorm.weight`), N, C, c.rmsNormEps);
-    const g = linear('gate_proj', m, N);
-    const u = linear('up_proj', m, N);
+    const rstdM = norm(m, xm, mlpNormName(c, l), N, C);
+    const g = linear('gate_proj', m);
+    const u = linear('up_proj', m);
     const s = new Float64Array(N * H);
-    for (let i = 0; i < N * H; i++) s[i] = silu(g[i]) * u[i];
-    const d = linear('down_proj', s, N);
+    if (c.hiddenAct === 'gelu_tanh') gegluForward(s, g, u);
+    else swigluForward(s, g, u);
+    const d = linear('down_proj', s);
+    let dPost = d;
+    let rstdD: Float64Array | null = null;
+    if (c.sandwichNorms) {
+      dPost = new Float64Array(N * C);
+      rstdD = norm(dPost, d, `${p}.post_feedforward_layernorm.weight`, N, C);
+    }
     const xOut = new Float64Array(N * C);
-    for (let i = 0; i < N * C; i++) xOut[i] = xm[i] + d[i];
-    layers.push({ x, a, rstdA, qr, kr, v, probs, att, xm, m, rstdM, g, u, s, lin });
+    for (let i = 0; i < N * C; i++) xOut[i] = xm[i] + dPost[i];
+    layers.push({ x, a, rstdA, q, k, rstdQ, rstdK, qr, kr, v, att, lse, o, rstdO, xm, m, rstdM, g, u, s, d, rstdD, lin });
     x = xOut;
   }
   const f = new Float64Array(N * C);
-  const rstdF = rmsnormForward(f, x, tensor(weights, 'model.norm.weight'), N, C, c.rmsNormEps);
+  const rstdF = new Float64Array(N);
+  rmsnormForward(f, rstdF, x, w('model.norm.weight'), N, C, eps, off);
   const logits = new Float64Array(N * V);
-  linearForward(logits, f, tensor(weights, lmHeadName(c)), null, null, N, C, V);
+  linearForward(logits, f, w(lmHeadName(c)), null, null, N, C, V);
   const acts: ReferenceActivations = {
-    config: c, weights, lora, B, T, tokens: ids, positions: pos, invFreq, layers, xL: x, f, rstdF, logits,
+    config: c, weights, lora, B, T, tokens: ids, positions: pos, invFreq, invFreqLocal, layers, xL: x, f, rstdF, logits,
   };
   return { logits: Float32Array.from(logits), acts };
+}
+
+function attentionDims(c: ModelConfig, B: number, T: number, sliding: boolean): AttentionDims {
+  return {
+    B, T, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, scale: c.attentionScale, window: sliding ? c.slidingWindow ?? 0 : 0,
+  };
+}
+
+/** The norm before the MLP: post_attention_layernorm (Llama), pre_feedforward_layernorm (Gemma). */
+function mlpNormName(c: ModelConfig, l: number): string {
+  return `model.layers.${l}.${c.sandwichNorms ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`;
 }
 
 /** Backward from dlogits (B, T, V): gradients of every LoRA A and B and, unless weightGrads is false,
@@ -488,84 +372,96 @@ export function transformerBackward(
   const QD = c.numHeads * HS;
   const KVD = c.numKvHeads * HS;
   const H = c.intermediateSize;
+  const off = c.normWeightOffset ?? 0;
   if (dlogits.length !== N * V) throw new Error(`reference transformer: dlogits has ${dlogits.length} values, expected (B, T, V) = ${N * V}`);
-  const dims: AttnDims = { B, T, NH: c.numHeads, NKV: c.numKvHeads, HS };
+  const posU = Uint32Array.from(acts.positions);
+  const w = (name: string) => tensor(weights, name);
 
   const shapes = expectedShapes(c);
   const dW = new Map<string, Float64Array>();
   if (wantW) for (const [name, shape] of shapes) dW.set(name, new Float64Array(shape.reduce((a, b) => a * b, 1)));
   const dLora = new Map<string, { A: Float64Array; B: Float64Array }>();
-  if (lora) for (const [path, w] of lora) dLora.set(path, { A: new Float64Array(w.A.length), B: new Float64Array(w.B.length) });
+  if (lora) for (const [path, lw] of lora) dLora.set(path, { A: new Float64Array(lw.A.length), B: new Float64Array(lw.B.length) });
   const gradsOf = (path: string, withBias: boolean): LinearGrads => ({
     dW: dW.get(`${path}.weight`) ?? null,
     dBias: withBias ? dW.get(`${path}.bias`) ?? null : null,
     dA: dLora.get(path)?.A ?? null,
     dB: dLora.get(path)?.B ?? null,
   });
+  /** dxIn += d rmsnorm(xIn) from dy; dweight accumulates */
+  const normBack = (dxIn: Float64Array, dy: Float64Array, xIn: Float64Array, weight: string, rstd: Float64Array, rows: number, width: number) =>
+    rmsnormBackward(dxIn, dW.get(weight) ?? null, dy, xIn, w(weight), rstd, rows, width, off);
 
   // logits = f Wlm^T
   const dlog = Float64Array.from(dlogits);
   const df = new Float64Array(N * C);
-  linearBackward(df, gradsOf(lmHeadName(c).replace(/\.weight$/, ''), false), dlog, { x: acts.f, h: null },
-    tensor(weights, lmHeadName(c)), null, N, C, V);
-  let dx = new Float64Array(N * C);
-  rmsnormBackward(dx, dW.get('model.norm.weight') ?? null, df, acts.xL, tensor(weights, 'model.norm.weight'), acts.rstdF, N, C);
+  linearBackward(df, gradsOf(lmHeadName(c).replace(/\.weight$/, ''), false), dlog, { x: acts.f, h: null }, w(lmHeadName(c)), null, N, C, V);
+  // dx: the residual stream's gradient, passed unchanged through every residual add
+  const dx = new Float64Array(N * C);
+  normBack(dx, df, acts.xL, 'model.norm.weight', acts.rstdF, N, C);
 
   for (let l = c.numLayers - 1; l >= 0; l--) {
     const L = acts.layers[l];
     const p = `model.layers.${l}`;
+    const sliding = c.layerTypes?.[l] === 'sliding_attention';
     const linearBack = (m: Module, dxIn: Float64Array, dy: Float64Array): void => {
       const [OUT, IN] = moduleDims(c, m);
       const path = modulePath(l, m);
-      const hasBias = c.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj');
       const saved = L.lin.get(m);
       if (!saved) throw new Error(`reference transformer: layer ${l} ${m} was not saved`);
-      linearBackward(dxIn, gradsOf(path, hasBias), dy, saved, tensor(weights, `${path}.weight`), lora?.get(path) ?? null, N, IN, OUT);
+      linearBackward(dxIn, gradsOf(path, hasBias(c, m)), dy, saved, w(`${path}.weight`), lora?.get(path) ?? null, N, IN, OUT);
     };
-    // x' = xm + s Wd^T: dx flows to xm unchanged and into the MLP
-    const dxm = Float64Array.from(dx);
+
+    // MLP block: x' = xm + d (Gemma: xm + post_feedforward_layernorm(d))
+    let dd = dx;
+    if (c.sandwichNorms) {
+      dd = new Float64Array(N * C);
+      normBack(dd, dx, L.d, `${p}.post_feedforward_layernorm.weight`, L.rstdD!, N, C);
+    }
     const ds = new Float64Array(N * H);
-    linearBack('down_proj', ds, dx);
-    // s = silu(g) * u;  silu'(g) = sig(g) (1 + g (1 - sig(g)))
+    linearBack('down_proj', ds, dd);
     const dg = new Float64Array(N * H);
     const du = new Float64Array(N * H);
-    for (let i = 0; i < N * H; i++) {
-      const g = L.g[i];
-      const sig = 1 / (1 + Math.exp(-g));
-      du[i] = ds[i] * g * sig;
-      dg[i] = ds[i] * L.u[i] * sig * (1 + g * (1 - sig));
-    }
+    if (c.hiddenAct === 'gelu_tanh') gegluBackward(dg, du, ds, L.g, L.u);
+    else swigluBackward(dg, du, ds, L.g, L.u);
     const dm = new Float64Array(N * C);
     linearBack('gate_proj', dm, dg);
     linearBack('up_proj', dm, du);
-    const wPost = `${p}.post_attention_layernorm.weight`;
-    rmsnormBackward(dxm, dW.get(wPost) ?? null, dm, L.xm, tensor(weights, wPost), L.rstdM, N, C);
-    // xm = x + att Wo^T
-    dx = Float64Array.from(dxm);
+    normBack(dx, dm, L.xm, mlpNormName(c, l), L.rstdM, N, C);
+
+    // attention block: xm = x + o (Gemma: x + post_attention_layernorm(o))
+    let dout = dx;
+    if (c.sandwichNorms) {
+      dout = new Float64Array(N * C);
+      normBack(dout, dx, L.o, `${p}.post_attention_layernorm.weight`, L.rstdO!, N, C);
+    }
     const datt = new Float64Array(N * QD);
-    linearBack('o_proj', datt, dxm);
+    linearBack('o_proj', datt, dout);
     const dqr = new Float64Array(N * QD);
     const dkr = new Float64Array(N * KVD);
     const dv = new Float64Array(N * KVD);
-    attentionBackward(dqr, dkr, dv, datt, L.qr, L.kr, L.v, L.probs, dims);
-    const dq = new Float64Array(N * QD);
-    const dk = new Float64Array(N * KVD);
-    rope(dq, dqr, acts.positions, acts.invFreq, c.numHeads, HS, c.ropeConvention, -1);
-    rope(dk, dkr, acts.positions, acts.invFreq, c.numKvHeads, HS, c.ropeConvention, -1);
+    attentionBackward(dqr, dkr, dv, datt, L.qr, L.kr, L.v, L.att, L.lse, attentionDims(c, B, T, sliding));
+    const inv = sliding ? acts.invFreqLocal : acts.invFreq;
+    let dq = new Float64Array(N * QD);
+    let dk = new Float64Array(N * KVD);
+    ropeBackward(dq, dqr, posU, inv, N, c.numHeads, HS, c.ropeConvention);
+    ropeBackward(dk, dkr, posU, inv, N, c.numKvHeads, HS, c.ropeConvention);
+    if (c.qkNorm) {
+      const dqIn = new Float64Array(N * QD);
+      const dkIn = new Float64Array(N * KVD);
+      normBack(dqIn, dq, L.q, `${p}.self_attn.q_norm.weight`, L.rstdQ!, N * c.numHeads, HS);
+      normBack(dkIn, dk, L.k, `${p}.self_attn.k_norm.weight`, L.rstdK!, N * c.numKvHeads, HS);
+      dq = dqIn;
+      dk = dkIn;
+    }
     const da = new Float64Array(N * C);
     linearBack('q_proj', da, dq);
     linearBack('k_proj', da, dk);
     linearBack('v_proj', da, dv);
-    const wIn = `${p}.input_layernorm.weight`;
-    rmsnormBackward(dx, dW.get(wIn) ?? null, da, L.x, tensor(weights, wIn), L.rstdA, N, C);
+    normBack(dx, da, L.x, `${p}.input_layernorm.weight`, L.rstdA, N, C);
   }
   const dEmbed = dW.get('model.embed_tokens.weight');
-  if (dEmbed) {
-    for (let n = 0; n < N; n++) {
-      const row = acts.tokens[n] * C;
-      for (let i = 0; i < C; i++) dEmbed[row + i] += dx[n * C + i];
-    }
-  }
+  if (dEmbed) embeddingBackward(dEmbed, dx, Uint32Array.from(acts.tokens), N, V, C, c.embedScale ?? 1);
   const out: TransformerGrads = { weights: new Map(), lora: new Map() };
   for (const [name, g] of dW) out.weights.set(name, Float32Array.from(g));
   for (const [path, g] of dLora) out.lora.set(path, { A: Float32Array.from(g.A), B: Float32Array.from(g.B) });

@@ -60,7 +60,7 @@ describe('parseHfConfig', () => {
       architecture: 'LlamaForCausalLM', hiddenSize: 576, numLayers: 30, numHeads: 9, numKvHeads: 3, headDim: 64,
       intermediateSize: 1536, vocabSize: 49152, rmsNormEps: 1e-5, ropeTheta: 100000, ropeScaling: null,
       ropeConvention: 'half', maxPositionEmbeddings: 8192, tieWordEmbeddings: true, attentionBias: false,
-      bosTokenId: 0, eosTokenIds: [0],
+      bosTokenId: 0, eosTokenIds: [0], modelType: 'llama',
     });
     expect(llamaParamCount(c)).toBe(134_515_008);
   });
@@ -111,17 +111,16 @@ describe('parseHfConfig', () => {
       [{ ...SMOLLM2_135M, vocab_size: 0 }, /vocab_size must be a positive integer, got 0/],
       [{ ...SMOLLM2_135M, rms_norm_eps: -1 }, /rms_norm_eps must be a positive number, got -1/],
       [{ ...SMOLLM2_135M, tie_word_embeddings: 'yes' }, /tie_word_embeddings must be true or false, got "yes"/],
-      [{ ...SMOLLM2_135M, model_type: 'gpt2' }, /my\/config.json: model_type "gpt2" is not supported \(supported: llama, mistral, qwen2\)/],
+      [{ ...SMOLLM2_135M, model_type: 'gpt2' }, /my\/config.json: model_type "gpt2" is not supported \(supported: llama, mistral, qwen2, qwen3, gemma3_text, gemma3\)/],
       [without('model_type'), /model_type is missing or not a string/],
       [{ ...SMOLLM2_135M, architectures: ['LlamaForSequenceClassification'] }, /architectures names no supported architecture/],
       [{ ...SMOLLM2_135M, num_key_value_heads: 2 }, /num_key_value_heads must divide num_attention_heads \(9\), got 2/],
       [{ ...without('head_dim'), num_attention_heads: 7, num_key_value_heads: 7 }, /num_attention_heads must divide hidden_size \(576\)/],
       [{ ...SMOLLM2_135M, head_dim: 63 }, /head_dim must be even for RoPE, got 63/],
       [{ ...SMOLLM2_135M, hidden_act: 'gelu' }, /hidden_act must be "silu"/],
-      [{ ...SMOLLM2_135M, attention_bias: true }, /attention_bias is true: Llama puts a bias on o_proj/],
       [{ ...SMOLLM2_135M, mlp_bias: true }, /mlp_bias is true/],
       [{ ...QWEN25_05B, use_sliding_window: true }, /use_sliding_window is true/],
-      [{ ...SMOLLM2_135M, rope_scaling: { type: 'linear', factor: 2 } }, /my\/config.json: rope_scaling has rope type "linear", which is not supported \(only "llama3" scaling or none\)/],
+      [{ ...SMOLLM2_135M, rope_scaling: { type: 'dynamic', factor: 2 } }, /my\/config.json: rope_scaling has rope type "dynamic", which is not supported \(only "llama3" or "linear" scaling, or none\)/],
       [{ ...SMOLLM2_135M, rope_scaling: { rope_type: 'yarn', factor: 4 } }, /rope_scaling has rope type "yarn"/],
       [{ ...LLAMA32_1B, rope_scaling: { ...LLAMA32_1B.rope_scaling, factor: 'big' } }, /rope_scaling.factor must be a positive number, got "big"/],
       [{ ...SMOLLM2_135M, eos_token_id: [1, 'x'] }, /eos_token_id must be a token id or a list of token ids/],

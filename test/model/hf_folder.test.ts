@@ -110,7 +110,7 @@ describe('Hugging Face folder', () => {
     const m = await loadHfFolder(files);
     expect(m.name).toBe('tiny-qwen');
     expect(m.dtype).toBe('f32');
-    expect(m.config).toEqual({ ...c, eosTokenIds: [1, 19] }); // generation_config's EOS list wins
+    expect(m.config).toEqual({ ...c, eosTokenIds: [1, 19], modelType: 'qwen2' }); // generation_config's EOS list wins
     expect(m.generationConfig).toEqual({ eos_token_id: [1, 19], temperature: 0.7 });
     expectSameWeights(m.weights, w);
     expect(m.tokenizer.encode('hello world')).toEqual([0, 14, 18]);

@@ -124,7 +124,9 @@ describe('reference transformer forward', () => {
       const same = transformerForward(c, w, tokens, B, T, null, pos);
       const shifted = transformerForward(c, w, tokens, B, T, null, pos.map((p) => p + 13));
       expect(maxAbsDiff(a.logits, same.logits)).toBe(0);
-      expect(maxAbsDiff(a.acts.logits, shifted.acts.logits)).toBeLessThan(1e-9);
+      // the angle pos * invFreq is an f32 product (as on the GPU, in Hugging Face and llama2.c), so a shift
+      // changes the rounding of the angles: equal to f32 precision, not exactly
+      expect(maxAbsDiff(a.acts.logits, shifted.acts.logits)).toBeLessThan(2e-6);
       // positions do matter: spreading them apart changes the result
       const spread = transformerForward(c, w, tokens, B, T, null, pos.map((p) => 3 * p));
       expect(maxAbsDiff(a.acts.logits, spread.acts.logits)).toBeGreaterThan(1e-3);

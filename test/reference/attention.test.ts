@@ -196,4 +196,72 @@ describe('attention reference', () => {
     kvCacheWrite(cache, x, Uint32Array.from([2, 0, 3, 1]), d);
     expect(Array.from(cache)).toEqual([3, 4, -1, -1, 1, 2, /* b = 1 */ -1, -1, 7, 8, -1, -1]);
   });
+
+  test('sliding window and scale: equals full attention on the window, FD backward, decode over the window', () => {
+    const rng = new Rng(35);
+    const d = { B: 2, T: 7, NH: 4, NKV: 2, HS: 3, window: 3, scale: 0.3 };
+    const nq = d.B * d.T * d.NH * d.HS;
+    const nkv = d.B * d.T * d.NKV * d.HS;
+    const q = rand64(nq, rng);
+    const k = rand64(nkv, rng);
+    const v = rand64(nkv, rng);
+    const out = new Float64Array(nq);
+    const lse = new Float64Array(d.B * d.NH * d.T);
+    attentionForward(out, lse, q, k, v, d);
+    // position t with the window equals full attention over positions t-2..t (a T = 3 slice, scale 0.3)
+    for (const t of [0, 2, 5, 6]) {
+      const from = Math.max(0, t - 2);
+      const n = t - from + 1;
+      const slice = (x: Float64Array, heads: number) => {
+        const r = new Float64Array(d.B * n * heads * d.HS);
+        for (let b = 0; b < d.B; b++) {
+          r.set(x.subarray((b * d.T + from) * heads * d.HS, (b * d.T + t + 1) * heads * d.HS), b * n * heads * d.HS);
+        }
+        return r;
+      };
+      const o = new Float64Array(d.B * n * d.NH * d.HS);
+      attentionForward(o, new Float64Array(d.B * d.NH * n), slice(q, d.NH), slice(k, d.NKV), slice(v, d.NKV),
+        { B: d.B, T: n, NH: d.NH, NKV: d.NKV, HS: d.HS, scale: 0.3 });
+      for (let b = 0; b < d.B; b++) {
+        const got = out.subarray((b * d.T + t) * d.NH * d.HS, (b * d.T + t + 1) * d.NH * d.HS);
+        const want = o.subarray(((b * n) + n - 1) * d.NH * d.HS, (b * n + n) * d.NH * d.HS);
+        expect(mismatches(got, want, 1e-14, 1e-12, `t=${t} b=${b}`)).toBe('');
+      }
+    }
+    const G = rand64(nq, rng);
+    const loss = () => {
+      attentionForward(out, lse, q, k, v, d);
+      return dotLoss(out, G);
+    };
+    const fdQ = centralDiff(loss, q, 1e-4);
+    const fdK = centralDiff(loss, k, 1e-4);
+    const fdV = centralDiff(loss, v, 1e-4);
+    loss();
+    const dq = new Float64Array(nq);
+    const dk = new Float64Array(nkv);
+    const dv = new Float64Array(nkv);
+    attentionBackward(dq, dk, dv, G, q, k, v, out, lse, d);
+    expect(mismatches(dq, fdQ, 1e-7, 1e-6, 'dq')).toBe('');
+    expect(mismatches(dk, fdK, 1e-7, 1e-6, 'dk')).toBe('');
+    expect(mismatches(dv, fdV, 1e-7, 1e-6, 'dv')).toBe('');
+    // decoding with the window: a cache holding the whole sequence, length t + 1, gives row t
+    const C = d.NKV * d.HS;
+    const TMAX = d.T;
+    const kc = new Float64Array(d.B * TMAX * C);
+    const vc = new Float64Array(d.B * TMAX * C);
+    const pos = Uint32Array.from({ length: d.B * d.T }, (_, i) => i % d.T);
+    kvCacheWrite(kc, k, pos, { B: d.B, T: d.T, NKV: d.NKV, HS: d.HS, TMAX });
+    kvCacheWrite(vc, v, pos, { B: d.B, T: d.T, NKV: d.NKV, HS: d.HS, TMAX });
+    for (let t = 0; t < d.T; t++) {
+      const qt = new Float64Array(d.B * d.NH * d.HS);
+      const want = new Float64Array(d.B * d.NH * d.HS);
+      for (let b = 0; b < d.B; b++) {
+        qt.set(q.subarray((b * d.T + t) * d.NH * d.HS, (b * d.T + t + 1) * d.NH * d.HS), b * d.NH * d.HS);
+        want.set(out.subarray((b * d.T + t) * d.NH * d.HS, (b * d.T + t + 1) * d.NH * d.HS), b * d.NH * d.HS);
+      }
+      const got = new Float64Array(d.B * d.NH * d.HS);
+      attentionDecode(got, qt, kc, vc, new Uint32Array(d.B).fill(t + 1), { B: d.B, NH: d.NH, NKV: d.NKV, HS: d.HS, TMAX, window: 3, scale: 0.3 });
+      expect(mismatches(got, want, 1e-14, 1e-12, `decode t=${t}`)).toBe('');
+    }
+  });
 });

@@ -33,4 +33,23 @@ describe('embedding reference', () => {
     for (let c = 0; c < C; c++) expect(grad[2 * C + c]).toBe(0);
     expect(Math.max(...grad.map(Math.abs))).toBeGreaterThan(0.1);
   });
+
+  test('scaled (Gemma: sqrt(C)): forward multiplies, backward matches finite differences', () => {
+    const rng = new Rng(22);
+    const [N, V, C, scale] = [6, 4, 3, Math.fround(Math.sqrt(640))];
+    const ids = Uint32Array.from([3, 1, 3, 0, 2, 1]);
+    const table = Float64Array.from(randn(V * C, rng));
+    const G = Float64Array.from(randn(N * C, rng));
+    const out = new Float64Array(N * C);
+    embeddingForward(out, ids, table, N, V, C, scale);
+    expect(out[0]).toBeCloseTo(table[3 * C] * scale, 12);
+    const loss = () => {
+      embeddingForward(out, ids, table, N, V, C, scale);
+      return dotLoss(out, G);
+    };
+    const fd = centralDiff(loss, table, 1e-4);
+    const dtable = new Float64Array(V * C);
+    embeddingBackward(dtable, G, ids, N, V, C, scale);
+    expect(mismatches(dtable, fd, 1e-7, 1e-7, 'dtable')).toBe('');
+  });
 });

@@ -42,4 +42,32 @@ describe('rmsnorm reference', () => {
     rmsnormBackward(dxOnly, null, G, x, weight, rstd, N, C);
     expect(Array.from(dxOnly)).toEqual(Array.from(dx));
   });
+
+  test('(1 + w) form (offset 1, Gemma): forward by hand and backward against finite differences', () => {
+    const out = new Float64Array(2);
+    const rstd = new Float64Array(1);
+    rmsnormForward(out, rstd, Float64Array.from([3, 4]), Float64Array.from([0, 1]), 1, 2, 0.5, 1);
+    const r = 1 / Math.sqrt(13);
+    expect(out[0]).toBeCloseTo(3 * r, 15);
+    expect(out[1]).toBeCloseTo(8 * r, 15);
+    const rng = new Rng(23);
+    const [N, C, eps] = [5, 6, 1e-6];
+    const x = Float64Array.from(randn(N * C, rng));
+    const weight = Float64Array.from(randn(C, rng, 0.3));
+    const G = Float64Array.from(randn(N * C, rng));
+    const o = new Float64Array(N * C);
+    const rs = new Float64Array(N);
+    const loss = () => {
+      rmsnormForward(o, rs, x, weight, N, C, eps, 1);
+      return dotLoss(o, G);
+    };
+    const fdX = centralDiff(loss, x, 1e-4);
+    const fdW = centralDiff(loss, weight, 1e-4);
+    loss();
+    const dx = new Float64Array(N * C);
+    const dw = new Float64Array(C);
+    rmsnormBackward(dx, dw, G, x, weight, rs, N, C, 1);
+    expect(mismatches(dx, fdX, 1e-7, 1e-6, 'dx')).toBe('');
+    expect(mismatches(dw, fdW, 1e-7, 1e-6, 'dweight')).toBe('');
+  });
 });

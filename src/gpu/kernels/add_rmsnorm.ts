@@ -13,7 +13,7 @@ export const ADD_RMSNORM_FORWARD = defineKernel({
   buffers: { a: 'read', b: 'read', weight: 'read', h: 'read_write', out: 'read_write', rstd: 'read_write' },
 });
 
-/** h = a + b; out = h * rstd * weight, rstd = 1/sqrt(mean(h^2) + eps) per row. a, b, h, out (N, C);
+/** h = a + b; out = h * rstd * (weight + weightOffset), rstd = 1/sqrt(mean(h^2) + eps) per row. a, b, h, out (N, C);
  * weight (C); rstd (N). Overwrites h, out and rstd (h and rstd are what backward needs). Bit-for-bit the
  * result of residualAdd(h, a, b) then rmsnormForward(out, rstd, h, weight, eps), in one dispatch. */
 export function addRmsnormForward(
@@ -25,6 +25,7 @@ export function addRmsnormForward(
   b: Tensor,
   weight: Tensor,
   eps: number,
+  weightOffset = 0,
 ): void {
   const [N, C] = rowsOf(a);
   expectShape(b, a.shape);
@@ -38,5 +39,5 @@ export function addRmsnormForward(
       if (o.buffer === other.buffer) throw new Error(`add_rmsnorm_forward: ${o.label} is also ${other.label}; outputs need their own tensors`);
     }
   }
-  gpu.run(ADD_RMSNORM_FORWARD, { a, b, weight, h, out, rstd }, { n_rows: N, C, eps }, grid(N), rowOverrides(gpu));
+  gpu.run(ADD_RMSNORM_FORWARD, { a, b, weight, h, out, rstd }, { n_rows: N, C, eps }, grid(N), rowOverrides(gpu, weightOffset));
 }

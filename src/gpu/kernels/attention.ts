@@ -131,7 +131,20 @@ function expectU32(kernel: string, name: string, t: Tensor): void {
 }
 
 function attentionParams(d: AttentionDims) {
-  return { T: d.T, NH: d.NH, NKV: d.NKV, G: d.NH / d.NKV, scale: 1 / Math.sqrt(d.HS) };
+  return { T: d.T, NH: d.NH, NKV: d.NKV, G: d.NH / d.NKV, scale: scoreScale(d) };
+}
+
+function scoreScale(d: { HS: number; scale?: number }): number {
+  const s = d.scale ?? 1 / Math.sqrt(d.HS);
+  if (!(s > 0) || !Number.isFinite(s)) throw new Error(`attention: scale = ${s} must be a positive number`);
+  return s;
+}
+
+/** WINDOW override of the attention kernels: only when set, so full attention keeps its pipelines. */
+function windowOverride(d: { window?: number }): Record<string, number> {
+  const w = d.window ?? 0;
+  if (!Number.isInteger(w) || w < 0) throw new Error(`attention: window = ${w} must be a non-negative integer (0: none)`);
+  return w > 0 ? { WINDOW: w } : {};
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward. */
@@ -150,7 +163,7 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
     { q, k, v, out, lse },
     attentionParams(dims),
     [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    { HS4, RG, BK },
+    { HS4, RG, BK, ...windowOverride(dims) },
   );
 }
 
@@ -193,14 +206,14 @@ export function attentionBackward(
     { dout, q, k, v, out, lse, dq, dsum },
     params,
     [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    { HS4, RG, BK },
+    { HS4, RG, BK, ...windowOverride(dims) },
   );
   gpu.run(
     ATTENTION_BACKWARD_DKV,
     { dout, q, k, v, lse, dsum, dk, dv },
     params,
     [Math.ceil(T / (4 * KG)), NKV, B],
-    { HS4, KG, BR },
+    { HS4, KG, BR, ...windowOverride(dims) },
   );
   gpu.release(dsum);
 }
@@ -229,20 +242,22 @@ export function attentionDecode(
   expectSize(out, B * NH * HS, `attention_decode: out (B, NH, HS) ${out.label}`);
   const HS4 = HS / 4;
   expectDistinct('attention_decode', { out }, { q, kCache, vCache, lengths });
-  const params = { NH, NKV, HS4, TMAX, G: NH / NKV, scale: 1 / Math.sqrt(HS), B };
+  const params = { NH, NKV, HS4, TMAX, G: NH / NKV, scale: scoreScale(dims), B };
+  const overrides = windowOverride(dims);
   const single = variant === 'single_pass' ||
     (variant === 'auto' && gpu.adapter.isSoftware && HS <= SINGLE_PASS_MAX_HS && B * NH * TMAX <= SINGLE_PASS_MAX_WORK);
   if (single) {
     const unused = gpu.tensor([1], 'attention_decode probabilities (unused by single_pass)');
-    gpu.run(ATTENTION_DECODE_SINGLE_PASS, { q, kCache, vCache, lengths, probs: unused, out }, params, [Math.ceil((B * NH * HS4) / 64)]);
+    gpu.run(ATTENTION_DECODE_SINGLE_PASS, { q, kCache, vCache, lengths, probs: unused, out }, params, [Math.ceil((B * NH * HS4) / 64)], overrides);
     gpu.release(unused);
     return;
   }
   const probs = gpu.tensor([B, NH, TMAX], 'attention_decode probabilities');
   const buffers = { q, kCache, vCache, lengths, probs, out };
+  // the scores pass does not read WINDOW (it scores every cached position)
   gpu.run(ATTENTION_DECODE_SCORES, buffers, params, [Math.ceil(TMAX / 256), NH, B]);
-  gpu.run(ATTENTION_DECODE_SOFTMAX, buffers, params, [Math.ceil(NH / 64), B]);
-  gpu.run(ATTENTION_DECODE_WEIGHTED_SUM, buffers, params, [Math.ceil((NH * HS4) / 64), B]);
+  gpu.run(ATTENTION_DECODE_SOFTMAX, buffers, params, [Math.ceil(NH / 64), B], overrides);
+  gpu.run(ATTENTION_DECODE_WEIGHTED_SUM, buffers, params, [Math.ceil((NH * HS4) / 64), B], overrides);
   gpu.release(probs);
 }
 

@@ -42,8 +42,11 @@ const DWEIGHT_WG = 64;
  * barriers slowly: on SwiftShader 16 threads per row is 3x faster than 64 at N=2048, C=576, and 4 is
  * faster again (same run: 16x64 0.84 -> 0.10 ms, 384x64 4.9 -> 1.7 ms, 512x576 26.6 -> 10.9 ms; 1 thread
  * per row is slower than 4). */
-export function rowOverrides(gpu: GpuRuntime): Record<string, number> {
-  return { WG: gpu.adapter.isSoftware ? 4 : 64 };
+export function rowOverrides(gpu: GpuRuntime, weightOffset = 0): Record<string, number> {
+  const o: Record<string, number> = { WG: gpu.adapter.isSoftware ? 4 : 64 };
+  // only when set, so the plain norm keeps its pipeline
+  if (weightOffset !== 0) o.W_OFFSET = weightOffset;
+  return o;
 }
 
 /** (N, C) of x: C is the last dimension, N the product of the others. */
@@ -57,19 +60,20 @@ export function expectRstd(rstd: Tensor, N: number): void {
   if (rstd.size !== N) throw new Error(`${rstd.label}: expected ${N} elements (one per row), got ${shapeString(rstd)}`);
 }
 
-/** out = x * rstd * weight, rstd = 1/sqrt(mean(x^2) + eps) per row: x, out (N, C); weight (C); rstd (N),
- * saved for backward. Overwrites out and rstd. */
-export function rmsnormForward(gpu: GpuRuntime, out: Tensor, rstd: Tensor, x: Tensor, weight: Tensor, eps: number): void {
+/** out = x * rstd * (weight + weightOffset), rstd = 1/sqrt(mean(x^2) + eps) per row: x, out (N, C);
+ * weight (C); rstd (N), saved for backward. weightOffset 1 is Gemma's x * (1 + w). Overwrites out and rstd. */
+export function rmsnormForward(gpu: GpuRuntime, out: Tensor, rstd: Tensor, x: Tensor, weight: Tensor, eps: number, weightOffset = 0): void {
   const [N, C] = rowsOf(x);
   expectShape(out, x.shape);
   expectShape(weight, [C]);
   expectRstd(rstd, N);
-  gpu.run(RMSNORM_FORWARD, { x, weight, out, rstd }, { n_rows: N, C, eps }, grid(N), rowOverrides(gpu));
+  gpu.run(RMSNORM_FORWARD, { x, weight, out, rstd }, { n_rows: N, C, eps }, grid(N), rowOverrides(gpu, weightOffset));
 }
 
 /** dx += dL/dx (accumulates into dx, the residual stream's gradient); dweight += dL/dweight when dweight is
  * not null (deterministic: per-chunk partial sums over rows, then a second pass in chunk order).
- * dx, dout, x (N, C); weight, dweight (C); rstd (N) from the forward. */
+ * dx, dout, x (N, C); weight, dweight (C); rstd (N) from the forward; weightOffset as in the forward (the
+ * weight gradient does not depend on it). */
 export function rmsnormBackward(
   gpu: GpuRuntime,
   dx: Tensor,
@@ -78,6 +82,7 @@ export function rmsnormBackward(
   x: Tensor,
   weight: Tensor,
   rstd: Tensor,
+  weightOffset = 0,
 ): void {
   const [N, C] = rowsOf(x);
   expectShape(dx, x.shape);
@@ -86,7 +91,7 @@ export function rmsnormBackward(
   expectRstd(rstd, N);
   if (dweight) expectShape(dweight, [C]);
   if (N === 0 || C === 0) return;
-  gpu.run(RMSNORM_BACKWARD, { dout, x, weight, rstd, dx }, { n_rows: N, C }, grid(N), rowOverrides(gpu));
+  gpu.run(RMSNORM_BACKWARD, { dout, x, weight, rstd, dx }, { n_rows: N, C }, grid(N), rowOverrides(gpu, weightOffset));
   if (!dweight) return;
   const nChunks = Math.ceil(N / ROWS_PER_CHUNK);
   const partial = gpu.tensor([nChunks, C], 'rmsnorm_backward dweight partials');

@@ -14,7 +14,8 @@ type Dims = gpuK.AttentionDims;
 const FWD_TOL: Tolerance = { atol: 1e-4, rtol: 1e-4 };
 const BWD_TOL: Tolerance = { atol: 1e-4, rtol: 1e-4 };
 
-const name = (d: Dims) => `B=${d.B} T=${d.T} NH=${d.NH} NKV=${d.NKV} HS=${d.HS}`;
+const name = (d: Dims) =>
+  `B=${d.B} T=${d.T} NH=${d.NH} NKV=${d.NKV} HS=${d.HS}${d.window ? ` window=${d.window}` : ''}${d.scale ? ` scale=${d.scale}` : ''}`;
 
 /** Forward and backward against the reference: NH == NKV and NH > NKV (G = 2, 3), T = 1, T and rows
  * (T * G) past one tile and not multiples of any tile, head sizes 8, 16, 64. */
@@ -26,6 +27,11 @@ const TRAINING_CASES: Dims[] = [
   { B: 1, T: 70, NH: 2, NKV: 1, HS: 8 },
   { B: 1, T: 20, NH: 2, NKV: 2, HS: 64 },
   { B: 2, T: 37, NH: 6, NKV: 2, HS: 64 },
+  // sliding windows (Gemma): shorter than a tile, across tile boundaries, 1 (only itself); another scale
+  { B: 2, T: 13, NH: 4, NKV: 2, HS: 16, window: 5, scale: 0.125 },
+  { B: 1, T: 70, NH: 2, NKV: 1, HS: 8, window: 19 },
+  { B: 1, T: 40, NH: 4, NKV: 1, HS: 64, window: 17 },
+  { B: 2, T: 9, NH: 2, NKV: 2, HS: 8, window: 1 },
 ];
 
 async function trainingCase(gpu: GpuRuntime, d: Dims, rng: Rng): Promise<CaseResult[]> {
@@ -77,6 +83,8 @@ interface DecodeCase {
   HS: number;
   TMAX: number;
   lengths: number[];
+  window?: number;
+  scale?: number;
 }
 
 /** Rows of different lengths (past one workgroup of 256 positions of the scores pass, not multiples of 4),
@@ -86,11 +94,14 @@ const DECODE_CASES: DecodeCase[] = [
   { B: 2, NH: 2, NKV: 2, HS: 8, TMAX: 64, lengths: [64, 5] },
   { B: 2, NH: 6, NKV: 2, HS: 64, TMAX: 270, lengths: [257, 66] },
   { B: 1, NH: 3, NKV: 1, HS: 16, TMAX: 600, lengths: [517] },
+  // sliding windows: lengths shorter and longer than the window
+  { B: 3, NH: 4, NKV: 2, HS: 16, TMAX: 40, lengths: [3, 40, 11], window: 7, scale: 0.2 },
+  { B: 2, NH: 2, NKV: 1, HS: 8, TMAX: 300, lengths: [300, 1], window: 33 },
 ];
 
 async function decodeCase(gpu: GpuRuntime, c: DecodeCase, rng: Rng): Promise<CaseResult> {
   const { B, NH, NKV, HS, TMAX } = c;
-  const label = `B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} lengths=${c.lengths.join(',')}`;
+  const label = `B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} lengths=${c.lengths.join(',')}${c.window ? ` window=${c.window}` : ''}`;
   const q = randn(B * NH * HS, rng, 1.5);
   // random everywhere, also past the lengths, where the kernel must not look
   const kCache = randn(B * TMAX * NKV * HS, rng);

@@ -28,17 +28,20 @@ export const check: KernelCheck = {
     const eps = 1e-5;
     // [N, C, with dweight]: single rows; C off the workgroup size (7, 172) and on it (64); SmolLM2's 576;
     // N over one 64-row dweight chunk (130 rows = 3 chunks, the last partial); one case without dweight.
-    for (const [N, C, withDweight] of [
-      [1, 7, 1],
-      [1, 576, 1],
-      [5, 64, 1],
-      [33, 172, 1],
-      [130, 20, 1],
-      [9, 576, 0],
+    // offset 1: Gemma's x * (1 + w) with weights around 0 (also per-head q/k norms of HS = 8).
+    for (const [N, C, withDweight, offset] of [
+      [1, 7, 1, 0],
+      [1, 576, 1, 0],
+      [5, 64, 1, 0],
+      [33, 172, 1, 0],
+      [130, 20, 1, 0],
+      [9, 576, 0, 0],
+      [24, 8, 1, 1],
+      [5, 64, 0, 1],
     ] as const) {
       const x = randn(N * C, rng);
       const weight = randn(C, rng, 0.5);
-      for (let c = 0; c < C; c++) weight[c] += 1;
+      if (offset === 0) for (let c = 0; c < C; c++) weight[c] += 1;
       const dout = randn(N * C, rng);
       const dx0 = randn(N * C, rng, 0.5);
       const dweight0 = randn(C, rng, 0.5);
@@ -49,12 +52,12 @@ export const check: KernelCheck = {
       const tDout = gpu.upload(dout, [N, C], 'dout');
       const tDx = gpu.upload(dx0, [N, C], 'dx');
       const tDw = withDweight ? gpu.upload(dweight0, [C], 'dweight') : null;
-      const name = `N=${N} C=${C}${withDweight ? '' : ' no dweight'}`;
+      const name = `N=${N} C=${C}${withDweight ? '' : ' no dweight'}${offset ? ' (1 + w)' : ''}`;
 
-      gpuK.rmsnormForward(gpu, tOut, tRstd, tX, tW, eps);
+      gpuK.rmsnormForward(gpu, tOut, tRstd, tX, tW, eps, offset);
       const out = new Float32Array(N * C);
       const rstd = new Float32Array(N);
-      ref.rmsnormForward(out, rstd, x, weight, N, C, eps);
+      ref.rmsnormForward(out, rstd, x, weight, N, C, eps, offset);
       results.push(
         merge([
           compare('rmsnorm_forward', name, 'out', await gpu.read(tOut), out, TOL),
@@ -62,10 +65,10 @@ export const check: KernelCheck = {
         ]),
       );
 
-      gpuK.rmsnormBackward(gpu, tDx, tDw, tDout, tX, tW, tRstd);
+      gpuK.rmsnormBackward(gpu, tDx, tDw, tDout, tX, tW, tRstd, offset);
       const dx = dx0.slice();
       const dweight = withDweight ? dweight0.slice() : null;
-      ref.rmsnormBackward(dx, dweight, dout, x, weight, rstd, N, C);
+      ref.rmsnormBackward(dx, dweight, dout, x, weight, rstd, N, C, offset);
       const backward = [compare('rmsnorm_backward', `${name} (+= onto non-zero grads)`, 'dx', await gpu.read(tDx), dx, TOL)];
       if (tDw && dweight) backward.push(compare('rmsnorm_backward', name, 'dweight', await gpu.read(tDw), dweight, TOL));
       results.push(merge(backward));
