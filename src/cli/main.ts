@@ -3,6 +3,7 @@
 import { generateCommand, logprobsCommand } from './generate';
 import { evalCommand, trainCommand } from './train';
 import { UsageError } from './args';
+import { cacheCommand } from './cache';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -16,16 +17,21 @@ commands:
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
+  cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
-answer columns (recognised by name, or named with --prompt-column / --answer-column). Without a GPU, WebGPU runs on SwiftShader.`;
+answer columns (recognised by name, or named with --prompt-column / --answer-column), or parquet.
+From the Hugging Face Hub: --model hf:ORG/NAME[@REVISION], --dataset hf:ORG/NAME[:CONFIG][/SPLIT]
+(HF_ENDPOINT, HF_TOKEN for gated or private repos; cached in GRPO_HUB_CACHE, default
+~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
   logprobs: logprobsCommand,
   train: trainCommand,
   eval: evalCommand,
+  cache: cacheCommand,
 };
 
 async function main(): Promise<number> {
