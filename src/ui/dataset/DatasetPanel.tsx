@@ -1,5 +1,5 @@
-// Step 2: the data. A demo dataset (selected when the page opens) or a JSONL / JSON / CSV file picked or
-// dropped; the worker parses it and reports counts, a preview, the columns (mapped to prompt and answer
+// Step 2: the data. A demo dataset (selected when the page opens), a JSONL / JSON / CSV / parquet file
+// picked or dropped, or a dataset by Hub id (../hub/HubDatasetChoice.tsx); the worker parses it and reports counts, a preview, the columns (mapped to prompt and answer
 // here) and every bad row with its line. Token-length histograms show what the configured maxima cut.
 
 import { DEMO_DATASETS } from '../../demo/builtin';
@@ -213,7 +213,7 @@ function DatasetPreview() {
           <thead>
             <tr>
               <th scope="col" className="num">
-                Line
+                {summary.format === 'parquet' ? 'Row' : 'Line'}
               </th>
               <th scope="col">
                 Prompt {prompt !== 'prompt' ? <span className="muted mono small">{prompt}</span> : null}

@@ -39,6 +39,8 @@ export function HubDatasetChoice({ disabled }: { disabled: boolean }) {
       setListing({ repo: spec.repo, splits });
       setConfig(c);
       setSplit(spec.split && splits[c][spec.split] ? spec.split : names.includes('train') ? 'train' : names[0]);
+      // a config or split that was asked for by name and is not there is said, with what there is
+      if (spec.config || spec.split) chooseSplit(splits, spec);
     } catch (e) {
       setProblem(e instanceof Error ? e.message : String(e));
     } finally {

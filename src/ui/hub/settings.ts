@@ -47,6 +47,13 @@ export const useHubSettings = create<HubSettings>((set) => ({
 /** A client for the current settings (throws a clear message for a bad endpoint) and the page's cache. */
 export async function hubContext(): Promise<{ client: HubClient; cache: BrowserHubCache }> {
   const { endpoint, token } = useHubSettings.getState();
-  const client = new HubClient({ endpoint: normalizeEndpoint(endpoint), token: token || null, tokenHint: 'an access token in the Hub settings (kept in this tab only)' });
+  const client = new HubClient({
+    endpoint: normalizeEndpoint(endpoint),
+    token: token || null,
+    tokenHint: 'an access token in the Hub settings (kept in this tab only)',
+    // the files are kept in Cache Storage: the browser's HTTP cache would only hold a second copy (and
+    // answers a resumed Range request from its own partial entry)
+    fetch: (input, init) => fetch(input, { ...init, cache: 'no-store' }),
+  });
   return { client, cache: await BrowserHubCache.open() };
 }
