@@ -59,6 +59,23 @@ describe('CLI with HF_ENDPOINT', () => {
     expect(listed.stdout).toMatch(/model {3}test-org\/tiny-puzzles@main {2}4 files, 2\.0 MB/);
   });
 
+  test('a download interrupted for good keeps what arrived; the next run resumes from there with a Range request', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'cli-hub-'));
+    server.drop('model.safetensors', { at: 700_000, mode: 'always' });
+    const dropped = await cli(['generate', '--model', 'hf:test-org/tiny-puzzles', '--prompt', 'x', '--max-new-tokens', '1'], { GRPO_HUB_CACHE: fresh });
+    expect(dropped.code).toBe(1);
+    expect(dropped.stderr.trim().split('\n').at(-1)).toMatch(
+      /^grpo-playground generate: test-org\/tiny-puzzles: model\.safetensors: the connection dropped at 683\.6 kB of 2\.0 MB .*3 retries failed; the 683\.6 kB that arrived are kept: load again to resume from there$/,
+    );
+    server.clearDrops();
+    server.log.length = 0;
+    const resumed = await cli(['generate', '--model', 'hf:test-org/tiny-puzzles', '--prompt', 'x', '--max-new-tokens', '1'], { GRPO_HUB_CACHE: fresh });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/model\.safetensors {2}2\.0 MB {2}\(resumed at 683\.6 kB\)/);
+    expect(server.log.filter((r) => r.server === 'cdn' && r.path.endsWith('model.safetensors')).map((r) => r.range)).toEqual(['bytes=0-0', 'bytes=700000-']);
+    await rm(fresh, { recursive: true, force: true });
+  });
+
   test('gated repos need HF_TOKEN; bad repositories get one line each, before any weights download', async () => {
     const gated = await cli(['generate', '--model', 'hf:test-org/gated-tiny', '--prompt', 'x', '--max-new-tokens', '1']);
     expect(gated.code).toBe(1);
