@@ -122,5 +122,12 @@ describe('CLI with HF_ENDPOINT', () => {
       expect(e.code, dataset).toBe(1);
       expect(e.stderr.trim().split('\n').filter((l) => l.startsWith('grpo-playground')), dataset).toEqual([expect.stringContaining(message)]);
     }
+
+    // the cache command lists the dataset and deletes it
+    const listed = JSON.parse((await cli(['cache', '--json'])).stdout) as { repos: { kind: string; repo: string; files: number }[] };
+    expect(listed.repos).toContainEqual(expect.objectContaining({ kind: 'dataset', repo: 'test-org/puzzles', files: 1 }));
+    const deleted = await cli(['cache', '--delete', 'test-org/puzzles']);
+    expect(deleted.stdout).toMatch(/^deleted dataset test-org\/puzzles@refs\/convert\/parquet \(\d/);
+    expect((await cli(['cache'])).stdout).not.toContain('test-org/puzzles');
   });
 });
