@@ -5,6 +5,10 @@
 
 import type { RepoKind } from './client';
 
+/** A repository's listing, kept beside its files so that a cached model loads without the network
+ * (not a file of the repository: the cache manager does not count it). */
+export const LISTING_FILE = '.grpo-listing.json';
+
 export interface FileKey {
   /** the endpoint, e.g. https://huggingface.co */
   endpoint: string;

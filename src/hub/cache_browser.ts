@@ -3,7 +3,7 @@
 // the stored response's headers. A download that stopped half way is kept under the same URL + "?partial"
 // and continued from its length. Also lists and deletes cached repositories for the cache manager.
 
-import { keyPath, parseKeyPath, type CachedRepo, type DownloadSink, type FileKey, type HubCache } from './cache';
+import { keyPath, LISTING_FILE, parseKeyPath, type CachedRepo, type DownloadSink, type FileKey, type HubCache } from './cache';
 
 export const HUB_CACHE_NAME = 'grpo-playground-hub-v1';
 const BASE = 'https://hub-cache.invalid/';
@@ -100,11 +100,13 @@ export class BrowserHubCache implements HubCache {
       const partial = req.url.endsWith('?partial');
       const key = keyOfUrl(partial ? req.url.slice(0, -'?partial'.length) : req.url);
       if (!key) continue;
+      const listing = key.path === LISTING_FILE;
       const id = `${key.endpoint} ${key.kind} ${key.repo} ${key.revision}`;
       let r = repos.get(id);
       if (!r) repos.set(id, (r = { endpoint: key.endpoint, kind: key.kind, repo: key.repo, revision: key.revision, files: 0, bytes: 0, partialBytes: 0 }));
       const res = await this.cache.match(req);
       const size = Number(res?.headers.get('content-length') ?? 0) || 0;
+      if (listing) continue;
       if (partial) r.partialBytes += size;
       else {
         r.files++;

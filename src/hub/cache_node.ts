@@ -6,7 +6,7 @@
 import { mkdir, open, readFile, rename, rm, stat, writeFile, readdir, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { keyPath, type CachedRepo, type DownloadSink, type FileKey, type HubCache } from './cache';
+import { keyPath, LISTING_FILE, type CachedRepo, type DownloadSink, type FileKey, type HubCache } from './cache';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.GRPO_HUB_CACHE) return env.GRPO_HUB_CACHE;
@@ -113,7 +113,7 @@ export class NodeHubCache implements HubCache {
                   const p = join(dir, e.name);
                   if (e.isDirectory()) await walk(p);
                   else if (e.name.endsWith('.partial')) repo.partialBytes += (await sizeOf(p)) ?? 0;
-                  else if (e.name.endsWith('.meta.json') || e.name.endsWith('.partial.json')) continue;
+                  else if (e.name.endsWith('.meta.json') || e.name.endsWith('.partial.json') || e.name === LISTING_FILE) continue;
                   else {
                     repo.files++;
                     repo.bytes += (await sizeOf(p)) ?? 0;

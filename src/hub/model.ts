@@ -5,12 +5,13 @@
 // when it holds that version, with progress per file and in total.
 
 import { parseHfConfig, type ModelConfig } from '../model/config';
-import { dataText, type CachedData, type FileKey, type HubCache } from './cache';
+import { dataText, LISTING_FILE, type CachedData, type FileKey, type HubCache } from './cache';
 import { HubError, type HubClient, type RepoFile } from './client';
 import { fetchFile, formatSize, type FileProgress } from './download';
 import type { ModelSpec } from './repo_id';
 
 const INDEX = 'model.safetensors.index.json';
+
 const SINGLE = 'model.safetensors';
 /** read when present */
 const OPTIONAL = ['tokenizer_config.json', 'generation_config.json', 'chat_template.jinja'];
@@ -32,6 +33,8 @@ export interface ModelPlan {
   downloadBytes: number;
   /** the validated config (what the worker will load) */
   config: ModelConfig;
+  /** the Hub could not be reached: the plan comes from the listing cached at the last load */
+  offline: boolean;
 }
 
 export interface ModelProgress {
@@ -61,7 +64,7 @@ function listNames(files: RepoFile[]): string {
 
 /** The files to fetch, their sizes, and the validated config; nothing but config.json and the shard index downloads. */
 export async function planModel(client: HubClient, cache: HubCache, spec: ModelSpec): Promise<ModelPlan> {
-  const listing = await client.listRepoFiles('model', spec.repo, spec.revision);
+  const { listing, offline } = await listWithCache(client, cache, spec);
   const byPath = new Map(listing.map((f) => [f.path, f]));
   const at = spec.revision === 'main' ? '' : ` at ${spec.revision}`;
   const config = byPath.get('config.json');
@@ -128,7 +131,27 @@ export async function planModel(client: HubClient, cache: HubCache, spec: ModelS
     totalBytes,
     downloadBytes: files.filter((f) => !f.cached).reduce((a, f) => a + f.size, 0),
     config: parsed,
+    offline,
   };
+}
+
+/** The repository's listing from the Hub (and kept in the cache); when the Hub cannot be reached at all
+ * (no answer, not a refusal), the listing kept at the last load. */
+async function listWithCache(client: HubClient, cache: HubCache, spec: ModelSpec): Promise<{ listing: RepoFile[]; offline: boolean }> {
+  const key = keyOf(client, spec, LISTING_FILE);
+  try {
+    const listing = await client.listRepoFiles('model', spec.repo, spec.revision);
+    const sink = await cache.open(key, null);
+    await sink.reset();
+    await sink.write(new TextEncoder().encode(JSON.stringify(listing)));
+    await sink.finish('listing');
+    return { listing, offline: false };
+  } catch (e) {
+    if (!(e instanceof HubError) || e.status !== null) throw e;
+    const kept = await cache.get(key, null);
+    if (!kept) throw e;
+    return { listing: JSON.parse(await dataText(kept)) as RepoFile[], offline: true };
+  }
 }
 
 /** The file's download URL, from @huggingface/hub's fileDownloadInfo (asked only when it is not cached). */
@@ -140,6 +163,10 @@ function resolveUrl(client: HubClient, spec: ModelSpec, path: string): () => Pro
 export function describePlan(plan: ModelPlan): string {
   const cached = plan.totalBytes - plan.downloadBytes;
   const n = plan.files.length;
+  if (plan.offline) {
+    const missing = plan.downloadBytes ? `; ${formatSize(plan.downloadBytes)} not cached cannot download now` : ', all in the cache';
+    return `${n} files, ${formatSize(plan.totalBytes)} (offline: the Hub cannot be reached, the listing of the last load is used${missing})`;
+  }
   if (plan.downloadBytes === 0) return `${n} files, ${formatSize(plan.totalBytes)}, all in the cache: nothing to download`;
   return `${n} files, ${formatSize(plan.totalBytes)}: ${formatSize(plan.downloadBytes)} to download${cached ? ` (${formatSize(cached)} already cached)` : ''}`;
 }

@@ -89,6 +89,21 @@ describe('models by id', () => {
     expect(server.log.every((r) => r.path.startsWith('/api/models/test-org/tiny-puzzles/tree/'))).toBe(true);
   });
 
+  it('a cached model loads when the Hub cannot be reached (the listing of the last load is kept)', async () => {
+    const other = await startHubServer({ models: modelFixtures() });
+    const at = new HubClient({ endpoint: other.url });
+    const spec = parseModelSpec('test-org/tiny-sharded');
+    await fetchModel(at, cache, await planModel(at, cache, spec));
+    await other.close();
+    const offline = await planModel(at, cache, spec);
+    expect(offline.offline).toBe(true);
+    expect(describePlan(offline)).toMatch(/^6 files, .* \(offline: the Hub cannot be reached, the listing of the last load is used, all in the cache\)$/);
+    expect((await loadHfFolder(await asSources(await fetchModel(at, cache, offline)))).name).toBe('tiny-sharded');
+    // a model never loaded says that the Hub cannot be reached
+    await expect(planModel(at, cache, parseModelSpec('test-org/tiny-puzzles'))).rejects.toThrow(`test-org/tiny-puzzles: could not reach the Hub at ${other.url}`);
+    expect((await cache.list()).map((r) => [r.repo, r.files])).toEqual([['test-org/tiny-sharded', 6]]);
+  });
+
   it('loads a sharded model through model.safetensors.index.json', async () => {
     const plan = await planModel(client(), cache, parseModelSpec('test-org/tiny-sharded'));
     expect(plan.files.map((f) => f.path).slice(-3)).toEqual(['model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
