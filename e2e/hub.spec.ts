@@ -81,6 +81,13 @@ test('a model by Hub id: size first, progress, resume after dropped connections,
   await page.getByRole('button', { name: 'Load from the cache' }).click();
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   expect(server.log.filter((r) => r.path.includes('/resolve/') || r.server === 'cdn')).toEqual([]);
+  // a repository typed in the URL tab goes the same way (the Hub settings' endpoint, the same cache)
+  await page.getByText('From URL', { exact: true }).click();
+  await page.getByLabel('Hugging Face model or file URLs').fill('test-org/tiny-puzzles');
+  await page.getByRole('button', { name: 'Download and load' }).click();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  expect(server.log.filter((r) => r.path.includes('/resolve/') || r.server === 'cdn')).toEqual([]);
+  await page.getByText('Hugging Face Hub', { exact: true }).click();
 
   // gated: the message says how to get access; the token (memory only) opens it
   await check(page, 'test-org/gated-tiny');

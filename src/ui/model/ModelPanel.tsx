@@ -1,6 +1,6 @@
-// Step 1: the model. The built-in model is loaded when the page opens; a person can instead pick or drop
-// a Hugging Face folder or a llama2.c checkpoint with its tokenizer.bin, or give URLs (downloaded once,
-// then read from the browser's cache). The loaded model's shape and the memory the run needs are shown
+// Step 1: the model. The built-in model is loaded when the page opens; a person can instead name a model
+// on the Hugging Face Hub (../hub/HubModelChoice.tsx), pick or drop a Hugging Face folder or a llama2.c
+// checkpoint with its tokenizer.bin, or give URLs (downloaded once, then read from the browser's cache). The loaded model's shape and the memory the run needs are shown
 // beside what the device allows.
 
 import { useState } from 'react';
