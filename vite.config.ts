@@ -13,8 +13,16 @@ import react from '@vitejs/plugin-react';
  *   under `vite preview`) does not apply a document's <meta> policy to workers started from same-origin
  *   URLs (their policy would come from their own response headers), so the sandbox worker's
  *   `new Function` needs no 'unsafe-eval' here; the sandbox removes the network from its own global scope.
- * - connect-src 'self' https:: the site's own files (demo datasets, the built-in model) and the model URLs
- *   a person asks for (Hugging Face and its CDN, or any https host).
+ * - connect-src 'self' https: http://localhost:* http://127.0.0.1:*: the site's own files (demo datasets,
+ *   the built-in model), the model URLs a person asks for, and the Hugging Face Hub: its API and resolve
+ *   URLs on huggingface.co, and the hosts large files redirect to, which change over time (cdn-lfs*.hf.co,
+ *   cdn-lfs*.huggingface.co, cas-bridge.xethub.hf.co, and lately regional *.cdn.hf.co such as
+ *   us.aws.cdn.hf.co; CSP applies to every redirect hop). `https:` already admits all of them and any
+ *   https endpoint a person sets in the Hub settings (a mirror), so listing Hub hosts would only make the
+ *   policy break when the Hub moves its CDN. A <meta> policy cannot be widened at run time (a second policy
+ *   only narrows), so a user-set endpoint must be admitted ahead of time: the one source added for the Hub
+ *   is plain http on the loopback interface (a local mirror or proxy, and the tests' Hub-shaped server);
+ *   every other http host stays blocked.
  * - style-src 'unsafe-inline': inline style attributes (bars and charts sized per value); no script.
  * - img-src data: blob:: inline SVG/PNG data of charts and exported images; nothing remote.
  */
@@ -22,7 +30,7 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "worker-src 'self'",
-  "connect-src 'self' https:",
+  "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self'",

@@ -52,7 +52,7 @@ test('the built app ships a Content-Security-Policy that refuses remote, inline 
   expect(csp.get('default-src')).toEqual(["'self'"]);
   expect(csp.get('script-src')).toEqual(["'self'"]);
   expect(csp.get('worker-src')).toEqual(["'self'"]);
-  expect(csp.get('connect-src')).toEqual(["'self'", 'https:']);
+  expect(csp.get('connect-src')).toEqual(["'self'", 'https:', 'http://localhost:*', 'http://127.0.0.1:*']);
   expect(csp.get('object-src')).toEqual(["'none'"]);
   expect(meta).not.toContain('unsafe-eval');
   await expect(page.getByRole('heading', { level: 1, name: 'GRPO Playground' })).toBeVisible();

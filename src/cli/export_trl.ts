@@ -5,7 +5,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { trlScript } from '../export/trl_script';
 import { configWarnings } from '../grpo/config';
-import { loadModelFromPath } from '../model/load_node';
+import { loadModelArg } from './sources';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../model/peft_adapter';
 import { readAdapterDir } from './adapter_dir';
 import { parse, requireString } from './args';
@@ -26,7 +26,7 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
   const dataPath = requireString(v, 'dataset');
   const outDir = requireString(v, 'out');
   // the model is read to check the config against its context length and the adapter against its shapes
-  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const config = await readConfig(v.config as string | undefined, loaded);
   const ds = await readDataset(dataPath, v);
   const adapterDir = typeof v.adapter === 'string' ? v.adapter : null;

@@ -1,6 +1,6 @@
 // `grpo-playground generate` and `grpo-playground logprobs`.
 import { acquireNodeGpu } from '../gpu/node';
-import { loadModelFromPath } from '../model/load_node';
+import { loadModelArg } from './sources';
 import { GpuTransformer } from '../model/transformer';
 import { generate } from '../model/generate';
 import { completionLogprobs } from '../model/logprobs';
@@ -33,7 +33,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const topP = numberOpt(v, 'top-p', 1, (n) => n > 0 && n <= 1, 'in (0, 1]');
   const seed = numberOpt(v, 'seed', 0, (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, 'an integer in [0, 2^32)');
 
-  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
   const gpu = await acquireNodeGpu();
   try {
@@ -68,7 +68,7 @@ export async function logprobsCommand(argv: string[]): Promise<void> {
   const prompt = requireString(v, 'prompt');
   if (typeof v.completion !== 'string') throw new UsageError('--completion is required');
   const temperature = numberOpt(v, 'temperature', 1, (n) => n > 0, 'a number > 0');
-  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
   // The completion's ids are those of the whole text minus the prompt's, so that tokens merge as they would in generation.
   const full = loaded.tokenizer.encode(prompt + v.completion, { addBos: true });

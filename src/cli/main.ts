@@ -4,6 +4,7 @@ import { generateCommand, logprobsCommand } from './generate';
 import { evalCommand, trainCommand } from './train';
 import { exportTrlCommand } from './export_trl';
 import { UsageError } from './args';
+import { cacheCommand } from './cache';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -20,10 +21,14 @@ commands:
   export-trl --model PATH --dataset FILE [--config FILE.json] [--adapter DIR] --out DIR
             [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
             (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)
+  cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
-answer columns (recognised by name, or named with --prompt-column / --answer-column). Without a GPU, WebGPU runs on SwiftShader.`;
+answer columns (recognised by name, or named with --prompt-column / --answer-column), or parquet.
+From the Hugging Face Hub: --model hf:ORG/NAME[@REVISION], --dataset hf:ORG/NAME[:CONFIG][/SPLIT]
+(HF_ENDPOINT, HF_TOKEN for gated or private repos; cached in GRPO_HUB_CACHE, default
+~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
@@ -31,6 +36,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   eval: evalCommand,
   'export-trl': exportTrlCommand,
+  cache: cacheCommand,
 };
 
 async function main(): Promise<number> {

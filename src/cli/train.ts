@@ -2,11 +2,11 @@
 import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/node';
-import { loadModelFromPath } from '../model/load_node';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
 import { LoraSet } from '../model/lora';
-import { parseDatasetBytes, splitDataset, type ParsedDataset } from '../data';
+import { splitDataset, type ParsedDataset } from '../data';
+import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
@@ -40,20 +40,15 @@ export async function readConfig(path: string | undefined, model: LoadedModel): 
 }
 
 export async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new Error(`${path}: dataset file not found`);
-  }
   const mapping = {
     ...(typeof v['prompt-column'] === 'string' ? { prompt: v['prompt-column'] } : {}),
     ...(typeof v['answer-column'] === 'string' ? { answer: v['answer-column'] } : {}),
   };
-  const ds = parseDatasetBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, { mapping });
+  const { label, dataset: ds } = await readDatasetArg(path, mapping);
   if (ds.rows.length === 0) {
     const first = ds.issues[0];
-    throw new Error(`${path}: no usable rows${first ? ` (line ${first.line}${first.field ? `, ${first.field}` : ''}: ${first.message})` : ''}`);
+    const where = ds.format === 'parquet' ? 'row' : 'line';
+    throw new Error(`${label}: no usable rows${first ? ` (${where} ${first.line}${first.field ? `, ${first.field}` : ''}: ${first.message})` : ''}`);
   }
   return ds;
 }
@@ -88,7 +83,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (resumeDir && v.sft) throw new UsageError('--resume applies to GRPO runs; drop --sft');
   if (resumeDir && typeof v.out === 'string' && v.out !== resumeDir) throw new UsageError('--resume writes into the run\'s own folder: drop --out or give the same folder');
   const outDir = resumeDir ?? requireString(v, 'out');
-  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const checkpointPath = join(outDir, CHECKPOINT_FILE);
   let checkpoint: Uint8Array | null = null;
   if (resumeDir) {
@@ -210,7 +205,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
-  const loaded = await loadModelFromPath(modelPath, v.tokenizer as string | undefined);
+  const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const config = await readConfig(v.config as string | undefined, loaded);
   const ds = await readDataset(dataPath, v);
   const prompts = preparePrompts(ds.rows, loaded, config);

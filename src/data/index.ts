@@ -8,3 +8,4 @@ export { blobChunks, parseDatasetStream } from './stream';
 export { RECOGNISED_PAIRS, resolveMapping } from './collector';
 export { formatPrompt, userMessage, type PromptSettings, type SpecialTokens } from './prompt';
 export { splitDataset, type DatasetSplit } from './split';
+export { bundleParquetFiles, isParquetBundleName, isParquetName, parseParquetData, parseParquetFiles } from './parquet';

@@ -3,6 +3,7 @@
 // pieces. JSONL and CSV are parsed as they arrive; a JSON array is gathered and parsed at the end.
 
 import { DatasetParser } from './parse';
+import { hasParquetMagic, isParquetBundleName, isParquetName, parseParquetData } from './parquet';
 import { countNewlines, notUtf8Message, Utf8Validator } from './utf8';
 import { DatasetError, type ParseOptions, type ParsedDataset } from './types';
 
@@ -19,6 +20,37 @@ export async function parseDatasetStream(
   onProgress?: (bytes: number) => void,
   opts: ParseOptions = {},
 ): Promise<ParsedDataset> {
+  // parquet (by name, a .zip of parquet files, or by its PAR1 marker): gathered, then read at the end
+  const iterator = chunks[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const rest: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      if (!first.done) yield first.value;
+      for (;;) {
+        const r = await iterator.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    },
+  };
+  if (isParquetName(fileName) || isParquetBundleName(fileName) || (!first.done && hasParquetMagic(first.value))) {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for await (const c of rest) {
+      parts.push(c);
+      total += c.length;
+      onProgress?.(total);
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const c of parts) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    if (total === 0) throw new DatasetError(`${fileName} is empty (0 bytes)`);
+    return parseParquetData(bytes, fileName, opts);
+  }
+  chunks = rest;
   const parser = new DatasetParser(fileName, opts);
   const validator = new Utf8Validator();
   const decoder = new TextDecoder('utf-8');

@@ -1,6 +1,6 @@
 // What parsing a dataset file gives: the usable rows, and an account of every record that was not used.
 
-export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'tsv';
+export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
 
 export interface DatasetRow {
   prompt: string;

@@ -1,5 +1,5 @@
-// Step 2: the data. A demo dataset (selected when the page opens) or a JSONL / JSON / CSV file picked or
-// dropped; the worker parses it and reports counts, a preview, the columns (mapped to prompt and answer
+// Step 2: the data. A demo dataset (selected when the page opens), a JSONL / JSON / CSV / parquet file
+// picked or dropped, or a dataset by Hub id (../hub/HubDatasetChoice.tsx); the worker parses it and reports counts, a preview, the columns (mapped to prompt and answer
 // here) and every bad row with its line. Token-length histograms show what the configured maxima cut.
 
 import { DEMO_DATASETS } from '../../demo/builtin';
@@ -7,6 +7,7 @@ import { FileDrop, Panel, ProgressBar } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { evalRowCount } from './histogram';
 import { LengthHistogram } from './LengthHistogram';
+import { HubDatasetChoice } from '../hub/HubDatasetChoice';
 
 const PREVIEW_SHOWN = 5;
 const ISSUES_SHOWN = 50;
@@ -33,13 +34,14 @@ export function DatasetPanel() {
       <FileDrop
         testId="dataset-drop"
         label={source?.kind === 'file' ? `Your file: ${source.name}` : 'Or your own file'}
-        hint="JSONL, JSON or CSV with a prompt and an answer column."
-        accept=".jsonl,.json,.csv,.tsv,.txt"
+        hint="JSONL, JSON, CSV or parquet with a prompt and an answer column."
+        accept=".jsonl,.json,.csv,.tsv,.txt,.parquet,.zip"
         disabled={busy}
         // the File itself goes to the engine worker, which reads and parses it in chunks: the page never
         // holds or copies the bytes, so a 100 MB file does not stall it
         onFiles={(files) => void upload(files[0].path, files[0].file)}
       />
+      <HubDatasetChoice disabled={busy} />
       <DatasetStatus />
     </Panel>
   );
@@ -179,7 +181,7 @@ function DatasetIssues() {
       <ul className="issues">
         {issues.slice(0, ISSUES_SHOWN).map((i, k) => (
           <li key={k} className="issue">
-            <span className="issue-line mono">line {i.line}</span>
+            <span className="issue-line mono">{summary.format === 'parquet' ? 'row' : 'line'} {i.line}</span>
             <span className="wrap">
               {i.field ? <span className="mono">{i.field}: </span> : null}
               {i.message}
@@ -211,7 +213,7 @@ function DatasetPreview() {
           <thead>
             <tr>
               <th scope="col" className="num">
-                Line
+                {summary.format === 'parquet' ? 'Row' : 'Line'}
               </th>
               <th scope="col">
                 Prompt {prompt !== 'prompt' ? <span className="muted mono small">{prompt}</span> : null}

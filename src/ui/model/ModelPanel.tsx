@@ -1,6 +1,6 @@
-// Step 1: the model. The built-in model is loaded when the page opens; a person can instead pick or drop
-// a Hugging Face folder or a llama2.c checkpoint with its tokenizer.bin, or give URLs (downloaded once,
-// then read from the browser's cache). The loaded model's shape and the memory the run needs are shown
+// Step 1: the model. The built-in model is loaded when the page opens; a person can instead name a model
+// on the Hugging Face Hub (../hub/HubModelChoice.tsx), pick or drop a Hugging Face folder or a llama2.c
+// checkpoint with its tokenizer.bin, or give URLs (downloaded once, then read from the browser's cache). The loaded model's shape and the memory the run needs are shown
 // beside what the device allows.
 
 import { useState } from 'react';
@@ -9,8 +9,9 @@ import type { FilePayload } from '../../worker/protocol';
 import { FileDrop, Panel, ProgressBar, type PickedFile } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { estimateMemory, formatBytes, formatCount } from './memory';
+import { HubModelChoice } from '../hub/HubModelChoice';
 
-type Tab = 'builtin' | 'files' | 'url';
+type Tab = 'builtin' | 'hub' | 'files' | 'url';
 
 function payload(files: PickedFile[]): FilePayload[] {
   return files.map(({ path, file }) => (path === file.name || path === file.webkitRelativePath ? file : { name: path, blob: file }));
@@ -33,6 +34,7 @@ export function ModelPanel() {
         {(
           [
             ['builtin', 'Built-in'],
+            ['hub', 'Hugging Face Hub'],
             ['files', 'From disk'],
             ['url', 'From URL'],
           ] as const
@@ -44,6 +46,7 @@ export function ModelPanel() {
         ))}
       </div>
       {shown === 'builtin' ? <BuiltinChoice disabled={busy || loading} /> : null}
+      {shown === 'hub' ? <HubModelChoice disabled={busy || loading} /> : null}
       {shown === 'files' ? <FilesChoice disabled={busy || loading} /> : null}
       {shown === 'url' ? <UrlChoice disabled={busy || loading} /> : null}
       <ModelStatus />
@@ -146,7 +149,16 @@ function ModelStatus() {
           <ProgressBar value={download.loaded} max={download.total} label={`Downloading ${download.file}`} testId="model-download-progress" />
           <span className="muted small">
             File {Math.min(download.done + 1, download.files)} of {download.files}
+            {download.resumedFrom ? ` · resumed at ${formatBytes(download.resumedFrom)}` : ''}
           </span>
+          {download.bytesTotal ? (
+            <>
+              <ProgressBar value={download.bytesDone} max={download.bytesTotal} label="Downloading the model, all files" testId="model-download-total" />
+              <span className="muted small" data-testid="model-download-total-text">
+                {formatBytes(download.bytesDone)} of {formatBytes(download.bytesTotal)} in all
+              </span>
+            </>
+          ) : null}
         </div>
       ) : null}
       {status === 'fetching' && !download ? <p className="muted" role="status">Reading {sourceLabel}…</p> : null}

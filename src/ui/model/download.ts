@@ -83,6 +83,10 @@ export interface DownloadProgress {
   total: number | null;
   /** bytes of all files so far */
   bytesDone: number;
+  /** bytes of all files, when known in advance (Hub models: from the repository's listing) */
+  bytesTotal?: number | null;
+  /** where a resumed download of this file continued from (HTTP Range) */
+  resumedFrom?: number;
   fromCache: boolean;
 }
 

@@ -7,6 +7,9 @@ import { BUILTIN_MODEL } from '../../demo/builtin';
 import type { FilePayload, ModelSummary } from '../../worker/protocol';
 import { browserDownloadEnv, downloadModel, planModelUrls, type DownloadProgress } from '../model/download';
 import { errorMessage, requireEngine } from './engine';
+import { fetchModel, planModel, type ModelPlan } from '../../hub/model';
+import { formatModelSpec, parseModelSpec } from '../../hub/repo_id';
+import { hubContext, useHubSettings } from '../hub/settings';
 import type { AppState } from './types';
 
 export type ModelSource =
@@ -26,6 +29,9 @@ export interface ModelSlice {
   loadBuiltinModel(): Promise<void>;
   loadModelFiles(files: FilePayload[], label: string): Promise<void>;
   loadModelFromUrls(input: string): Promise<void>;
+  /** A model by its Hub id ("org/name[@revision]"), with the endpoint and token of the Hub settings; a
+   * plan from planModel for the same repository saves listing it again. */
+  loadModelFromHub(input: string, plan?: ModelPlan): Promise<void>;
 }
 
 /** A URL relative to the page (the site's public/ folder), which works under any base path. */
@@ -85,6 +91,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       ),
     loadModelFiles: (files, label) => load({ kind: 'files', label }, async () => files),
     loadModelFromUrls: async (input) => {
+      // a repository (hf:org/name, org/name, a huggingface.co URL) goes through the Hub client
+      if (/^hf:/.test(input.trim())) return get().loadModelFromHub(input);
       let plan;
       try {
         plan = planModelUrls(input);
@@ -92,10 +100,46 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
         set({ modelError: errorMessage(e) });
         return;
       }
+      if (plan.repo) return get().loadModelFromHub(input);
       await load({ kind: 'url', input: input.trim(), repo: plan.repo }, async () => {
         const env = await browserDownloadEnv();
         const files = await downloadModel(plan, env, (p) => set({ modelDownload: p }));
         return files.map((f) => ({ name: f.name, bytes: f.bytes }));
+      });
+    },
+    loadModelFromHub: async (input, given) => {
+      let spec;
+      try {
+        spec = parseModelSpec(input);
+      } catch (e) {
+        set({ modelError: errorMessage(e) });
+        return;
+      }
+      // the origin names the repository only (checkpoints keep it; never the token)
+      await load({ kind: 'url', input: `hf:${formatModelSpec(spec)}`, repo: spec.repo }, async () => {
+        const { client, cache } = await hubContext();
+        try {
+          const same = given && given.spec.repo === spec.repo && given.spec.revision === spec.revision && given.endpoint === client.endpoint;
+          const plan = same ? given : await planModel(client, cache, spec);
+          const files = await fetchModel(client, cache, plan, (p) =>
+            set({
+              modelDownload: {
+                file: p.file.path,
+                done: p.filesDone,
+                files: p.files,
+                loaded: p.file.loaded,
+                total: p.file.size,
+                bytesDone: p.bytesDone,
+                bytesTotal: p.totalBytes,
+                resumedFrom: p.file.resumedFrom,
+                fromCache: p.file.fromCache,
+              },
+            }),
+          );
+          return files.map((f) => (f.data instanceof Uint8Array ? { name: f.name, bytes: f.data } : { name: f.name, blob: f.data }));
+        } finally {
+          useHubSettings.getState().cacheChanged();
+        }
       });
     },
   };

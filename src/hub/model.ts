@@ -1,0 +1,203 @@
+// A model by its repository id: list the repository's files and sizes, check that it has what the
+// loader reads (config.json, tokenizer.json, safetensors weights), fetch config.json and refuse an
+// unsupported architecture before any weights move (src/model/config.ts decides what is supported), read
+// the shard index, then say how much will download; fetchModel then brings every file, from the cache
+// when it holds that version, with progress per file and in total.
+
+import { parseHfConfig, type ModelConfig } from '../model/config';
+import { dataText, LISTING_FILE, type CachedData, type FileKey, type HubCache } from './cache';
+import { HubError, type HubClient, type RepoFile } from './client';
+import { fetchFile, formatSize, type FileProgress } from './download';
+import type { ModelSpec } from './repo_id';
+
+const INDEX = 'model.safetensors.index.json';
+
+const SINGLE = 'model.safetensors';
+/** read when present */
+const OPTIONAL = ['tokenizer_config.json', 'generation_config.json', 'chat_template.jinja'];
+
+export interface PlannedFile extends RepoFile {
+  /** already in the cache at this version */
+  cached: boolean;
+}
+
+export interface ModelPlan {
+  spec: ModelSpec;
+  endpoint: string;
+  /** the repository's name part: the loaded model's name */
+  name: string;
+  /** every file the loader will read, config first, weights last */
+  files: PlannedFile[];
+  totalBytes: number;
+  /** bytes not yet in the cache */
+  downloadBytes: number;
+  /** the validated config (what the worker will load) */
+  config: ModelConfig;
+  /** the Hub could not be reached: the plan comes from the listing cached at the last load */
+  offline: boolean;
+}
+
+export interface ModelProgress {
+  file: FileProgress;
+  /** files done, of files */
+  filesDone: number;
+  files: number;
+  /** bytes of every file so far, of all (cached files count as done) */
+  bytesDone: number;
+  totalBytes: number;
+}
+
+export interface FetchedFile {
+  /** "NAME/path": the name the loaders expect (a folder named after the model) */
+  name: string;
+  data: CachedData;
+}
+
+function keyOf(client: HubClient, spec: ModelSpec, path: string): FileKey {
+  return { endpoint: client.endpoint, kind: 'model', repo: spec.repo, revision: spec.revision, path };
+}
+
+function listNames(files: RepoFile[]): string {
+  const names = files.map((f) => f.path);
+  return names.length > 12 ? `${names.slice(0, 12).join(', ')}, ... (${names.length} files)` : names.join(', ') || 'none';
+}
+
+/** The files to fetch, their sizes, and the validated config; nothing but config.json and the shard index downloads. */
+export async function planModel(client: HubClient, cache: HubCache, spec: ModelSpec): Promise<ModelPlan> {
+  const { listing, offline } = await listWithCache(client, cache, spec);
+  const byPath = new Map(listing.map((f) => [f.path, f]));
+  const at = spec.revision === 'main' ? '' : ` at ${spec.revision}`;
+  const config = byPath.get('config.json');
+  if (!config) {
+    throw new HubError(`${spec.repo}${at} has no config.json, so it is not a transformers model repository this playground can load (files: ${listNames(listing)})`);
+  }
+  const hasIndex = byPath.has(INDEX);
+  if (!hasIndex && !byPath.has(SINGLE)) {
+    const bins = listing.filter((f) => /^pytorch_model.*\.bin$/.test(f.path) || f.path === 'pytorch_model.bin.index.json');
+    if (bins.length) {
+      throw new HubError(
+        `${spec.repo}${at} has only PyTorch weights (${bins.map((b) => b.path).join(', ')}) and no model.safetensors: this playground reads safetensors only ` +
+          `(pickled .bin files can run code); pick a repository with safetensors weights, or convert it (transformers: save_pretrained(..., safe_serialization=True))`,
+      );
+    }
+    const other = listing.filter((f) => f.path.endsWith('.safetensors') || f.path.endsWith('.gguf') || f.path.endsWith('.onnx'));
+    throw new HubError(
+      `${spec.repo}${at} has no model.safetensors nor ${INDEX} at its top level${other.length ? ` (it has ${other.map((f) => f.path).slice(0, 5).join(', ')}, which this playground does not read)` : ''}; files: ${listNames(listing)}`,
+    );
+  }
+  if (!byPath.has('tokenizer.json')) {
+    throw new HubError(`${spec.repo}${at} has no tokenizer.json (the tokenizers-library file this playground reads; tokenizer.model / vocab.json alone are not enough); files: ${listNames(listing)}`);
+  }
+
+  // config.json first: an unsupported architecture is refused before any weights download
+  const small = async (f: RepoFile): Promise<unknown> => {
+    const { data } = await fetchFile(client, cache, keyOf(client, spec, f.path), { url: resolveUrl(client, spec, f.path), size: f.size, version: f.oid });
+    const text = await dataText(data);
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new HubError(`${spec.repo}: ${f.path} is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  let parsed: ModelConfig;
+  try {
+    parsed = parseHfConfig(await small(config), `${spec.repo}: config.json`);
+  } catch (e) {
+    if (e instanceof HubError) throw e;
+    throw new HubError(`${(e as Error).message} — nothing else was downloaded`);
+  }
+
+  let weights: RepoFile[];
+  if (hasIndex) {
+    const index = byPath.get(INDEX)!;
+    const json = (await small(index)) as { weight_map?: unknown } | null;
+    const map = json?.weight_map;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new HubError(`${spec.repo}: ${INDEX} has no weight_map (tensor -> shard file)`);
+    const shards = [...new Set(Object.values(map as Record<string, unknown>).map(String))];
+    const missing = shards.filter((s) => !byPath.has(s));
+    if (missing.length) throw new HubError(`${spec.repo}: ${INDEX} names shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the repository does not have`);
+    weights = [index, ...shards.map((s) => byPath.get(s)!)];
+  } else weights = [byPath.get(SINGLE)!];
+
+  const wanted = [config, byPath.get('tokenizer.json')!, ...OPTIONAL.flatMap((p) => (byPath.has(p) ? [byPath.get(p)!] : [])), ...weights];
+  const files: PlannedFile[] = [];
+  for (const f of wanted) files.push({ ...f, cached: (await cache.get(keyOf(client, spec, f.path), f.oid).then((d) => d !== null)) });
+  const totalBytes = files.reduce((a, f) => a + f.size, 0);
+  return {
+    spec,
+    endpoint: client.endpoint,
+    name: spec.repo.slice(spec.repo.indexOf('/') + 1),
+    files,
+    totalBytes,
+    downloadBytes: files.filter((f) => !f.cached).reduce((a, f) => a + f.size, 0),
+    config: parsed,
+    offline,
+  };
+}
+
+/** The repository's listing from the Hub (and kept in the cache); when the Hub cannot be reached at all
+ * (no answer, not a refusal), the listing kept at the last load. */
+async function listWithCache(client: HubClient, cache: HubCache, spec: ModelSpec): Promise<{ listing: RepoFile[]; offline: boolean }> {
+  const key = keyOf(client, spec, LISTING_FILE);
+  try {
+    const listing = await client.listRepoFiles('model', spec.repo, spec.revision);
+    const sink = await cache.open(key, null);
+    await sink.reset();
+    await sink.write(new TextEncoder().encode(JSON.stringify(listing)));
+    await sink.finish('listing');
+    return { listing, offline: false };
+  } catch (e) {
+    if (!(e instanceof HubError) || e.status !== null) throw e;
+    const kept = await cache.get(key, null);
+    if (!kept) throw e;
+    return { listing: JSON.parse(await dataText(kept)) as RepoFile[], offline: true };
+  }
+}
+
+/** The file's download URL, from @huggingface/hub's fileDownloadInfo (asked only when it is not cached). */
+function resolveUrl(client: HubClient, spec: ModelSpec, path: string): () => Promise<string> {
+  return async () => (await client.fileInfo('model', spec.repo, spec.revision, path)).url;
+}
+
+/** "3 files, 2.1 MB to download (1.2 kB cached)" */
+export function describePlan(plan: ModelPlan): string {
+  const cached = plan.totalBytes - plan.downloadBytes;
+  const n = plan.files.length;
+  if (plan.offline) {
+    const missing = plan.downloadBytes ? `; ${formatSize(plan.downloadBytes)} not cached cannot download now` : ', all in the cache';
+    return `${n} files, ${formatSize(plan.totalBytes)} (offline: the Hub cannot be reached, the listing of the last load is used${missing})`;
+  }
+  if (plan.downloadBytes === 0) return `${n} files, ${formatSize(plan.totalBytes)}, all in the cache: nothing to download`;
+  return `${n} files, ${formatSize(plan.totalBytes)}: ${formatSize(plan.downloadBytes)} to download${cached ? ` (${formatSize(cached)} already cached)` : ''}`;
+}
+
+/** Every planned file, from the cache or downloaded (resumably); progress per file and in total. */
+export async function fetchModel(
+  client: HubClient,
+  cache: HubCache,
+  plan: ModelPlan,
+  onProgress?: (p: ModelProgress) => void,
+  opts: { retries?: number; retryDelayMs?: number; signal?: AbortSignal } = {},
+): Promise<FetchedFile[]> {
+  const out: FetchedFile[] = [];
+  let done = 0;
+  for (const f of plan.files) {
+    const { data } = await fetchFile(client, cache, keyOf(client, plan.spec, f.path), {
+      url: resolveUrl(client, plan.spec, f.path),
+      size: f.size,
+      version: f.oid,
+      ...opts,
+      onProgress: (p) => onProgress?.({ file: p, filesDone: out.length, files: plan.files.length, bytesDone: done + p.loaded, totalBytes: plan.totalBytes }),
+    });
+    done += f.size;
+    out.push({ name: `${plan.name}/${f.path}`, data });
+  }
+  onProgress?.({
+    file: { path: plan.files[plan.files.length - 1].path, loaded: 0, size: 0, fromCache: false, resumedFrom: 0, retries: 0 },
+    filesDone: out.length,
+    files: plan.files.length,
+    bytesDone: plan.totalBytes,
+    totalBytes: plan.totalBytes,
+  });
+  return out;
+}
