@@ -5,10 +5,10 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logprob_gather';
 import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
+import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
 import { sequenceWeights, type LossType } from './loss_weights';
 import type { AdamW } from './optimizer';
@@ -122,11 +122,8 @@ export async function policyUpdate(
         const N = batch.B * batch.T;
         const counter = (opts.dropoutCounter * 4096 + it * 64 + m) >>> 0;
         const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counter);
-        const logits = model.logits(act.f);
-        const logp = gpu.tensor([N], 'logp');
-        const entropy = gpu.tensor([N], 'entropy');
-        const lse = gpu.tensor([N], 'lse');
-        logprobGatherForward(gpu, logp, entropy, lse, logits, batch.targets, opts.temperature);
+        // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
+        const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         // [loss | kl | ratio | clip flag | entropy] per token, read back once
         const terms = gpu.tensor([5, N], 'grpo_loss_terms');
         grpoLossForward(gpu, terms, logp, mb.old, mb.ref, mb.adv, opts.loss);
@@ -134,12 +131,11 @@ export async function policyUpdate(
         await mark('forward');
         const dlogp = gpu.tensor([N], 'dlogp');
         grpoLossBackward(gpu, dlogp, logp, mb.old, mb.ref, mb.adv, mb.weight, opts.loss);
-        const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
-        logprobGatherBackward(gpu, dlogits, dlogp, logits, batch.targets, lse, opts.temperature);
-        gpu.release(logits, dlogp, lse);
-        model.backward(act, dlogits);
+        const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
+        headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature);
+        gpu.release(dlogp, lse);
+        model.backwardFromHead(act, df);
         model.releaseActivations(act);
-        gpu.release(dlogits);
         await mark('backward');
         const t = await gpu.read(terms);
         const ent = t.subarray(4 * N);
@@ -189,14 +185,9 @@ export async function policyUpdate(
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
 function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
   const { gpu } = model;
-  const N = batch.B * batch.T;
   const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
-  const logits = model.logits(act.f);
+  const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, label);
   model.releaseActivations(act);
-  const out = gpu.tensor([N], label);
-  const entropy = gpu.tensor([N], `${label}.entropy`);
-  const lse = gpu.tensor([N], `${label}.lse`);
-  logprobGatherForward(gpu, out, entropy, lse, logits, batch.targets, temperature);
-  gpu.release(logits, entropy, lse);
-  return out;
+  gpu.release(entropy, lse);
+  return logp;
 }

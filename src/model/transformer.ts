@@ -78,6 +78,8 @@ function moduleMask(d: NonNullable<Activations['dropout']>, layer: number, modul
 export class GpuTransformer {
   readonly invFreq: Tensor;
   readonly bytes: number;
+  /** the largest logits buffer the fused LM head writes at once (lm_head.ts; bigger vocabularies go in chunks) */
+  lmHeadChunkBytes = 64 * 2 ** 20;
 
   private constructor(
     readonly gpu: GpuRuntime,
@@ -262,6 +264,25 @@ export class GpuTransformer {
    */
   backward(act: Activations, dlogits: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
     const { gpu, config: c } = this;
+    const df = gpu.tensor([act.N, c.hiddenSize], 'd_final_norm');
+    matmul(gpu, df, dlogits, this.lmHead());
+    const dLm = fullGrads?.get(this.lmHeadName()) ?? null;
+    if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
+    this.backwardFromHead(act, df, fullGrads);
+  }
+
+  /** Name of the LM head's weight (the embedding when tied). */
+  lmHeadName(): string {
+    return this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  /**
+   * Backward from df = dLoss/df (N, C), the gradient at the final norm's output (the LM head's input: see
+   * lm_head.ts, which computes it without an (N, V) buffer), through the rest of the network. Releases df.
+   * The LM head's own weight gradient is the caller's (lm_head.ts adds it).
+   */
+  backwardFromHead(act: Activations, df: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
+    const { gpu, config: c } = this;
     const { N, B, T } = act;
     const C = c.hiddenSize;
     const QD = c.numHeads * c.headDim;
@@ -272,12 +293,7 @@ export class GpuTransformer {
     // dx is the residual stream's gradient. The forward's residual adds (fused into add_rmsnorm_forward)
     // pass it through unchanged, so they have no backward pass: each rmsnormBackward adds its norm's share
     // into dx from the saved h (xm, or the layer's output) and rstd.
-    // LM head and final norm.
-    const df = gpu.tensor([N, C], 'd_final_norm');
-    matmul(gpu, df, dlogits, this.lmHead());
-    const lmName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    const dLm = grad(lmName);
-    if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
+    // Final norm.
     const dx = gpu.zeros([N, C], 'd_residual');
     rmsnormBackward(gpu, dx, grad('model.norm.weight'), df, act.xL, this.w('model.norm.weight'), act.rstdF);
     gpu.release(df);
