@@ -26,7 +26,53 @@ export interface RewardFuncConfig {
   params: Record<string, unknown>;
 }
 
-export interface GrpoConfig {
+// memory: new fields
+// How the frozen base, the KV caches and activations are held (issue 12 items 3, 5, 6): declared here as one
+// block, hooked into GrpoConfig, DEFAULT_CONFIG, FIELDS and validateConfig by one line each.
+export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;
+export const KV_PRECISIONS = ['auto', 'f32', 'f16'] as const;
+export const RECOMPUTE_MODES = ['auto', 'on', 'off'] as const;
+export interface MemoryConfigFields {
+  base_precision: (typeof BASE_PRECISIONS)[number];
+  kv_precision: (typeof KV_PRECISIONS)[number];
+  recompute: (typeof RECOMPUTE_MODES)[number];
+  memory_budget_bytes: number | null;
+}
+const MEMORY_DEFAULTS: MemoryConfigFields = { base_precision: 'auto', kv_precision: 'auto', recompute: 'auto', memory_budget_bytes: null };
+const MEMORY_FIELDS = (): Record<keyof MemoryConfigFields, FieldSpec> => ({
+  base_precision: {
+    type: { kind: 'enum', choices: BASE_PRECISIONS },
+    group: 'Memory',
+    doc:
+      'How the frozen base weights are stored on the GPU. "auto": f32 for models under 50M parameters, else 16 bits ' +
+      '(the file\'s bf16/f16, bf16 for f32 files); "bf16"/"f16" halve their memory (matmuls unpack to f32 and ' +
+      'accumulate in f32); LoRA weights, gradients and optimizer state stay f32. Full-weight training needs "f32".',
+  },
+  kv_precision: {
+    type: { kind: 'enum', choices: KV_PRECISIONS },
+    group: 'Memory',
+    doc: 'Precision of the generation KV caches. Only "f32" is implemented so far ("auto" means f32); the memory plan lowers rows generated at once instead.',
+  },
+  recompute: {
+    type: { kind: 'enum', choices: RECOMPUTE_MODES },
+    group: 'Memory',
+    doc: 'Activation recomputation (gradient checkpointing) per layer. Not implemented yet: every setting keeps all activations.',
+  },
+  memory_budget_bytes: {
+    type: { kind: 'number_or_null' },
+    group: 'Memory',
+    doc:
+      'GPU memory a training step may use, in bytes; null means the adapter\'s limits. The memory plan picks rows per ' +
+      'micro-batch and rows generated at once to fit it, and refuses a run that cannot fit before allocating anything.',
+  },
+});
+function checkMemoryFields(c: GrpoConfig, p: string[]): void {
+  const b = c.memory_budget_bytes;
+  if (b !== null && !(Number.isInteger(b) && b > 0)) p.push(`memory_budget_bytes must be a positive whole number of bytes or null (the adapter's limits), got ${b}`);
+}
+// end of memory: new fields
+
+export interface GrpoConfig extends MemoryConfigFields {
   // generation
   num_generations: number;
   max_prompt_length: number;
@@ -126,6 +172,7 @@ export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   checkpoint_interval: 50,
   max_consecutive_skips: 3,
   log_completions: true,
+  ...MEMORY_DEFAULTS,
 } satisfies GrpoConfig);
 
 /** A fresh, mutable copy of the defaults. */
@@ -150,6 +197,7 @@ type Kind =
   | { kind: 'boolean' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'string_or_null' }
+  | { kind: 'number_or_null' }
   | { kind: 'reward_funcs' }
   | { kind: 'modules' };
 
@@ -465,6 +513,7 @@ const FIELDS: Record<keyof GrpoConfig, FieldSpec> = {
     doc: 'Keep every step\'s prompts, completions and rewards for display, so you can read what the model writes as it learns.',
     source: TRL,
   },
+  ...MEMORY_FIELDS(),
 };
 
 export interface ConfigFieldDoc {
@@ -601,6 +650,7 @@ export function validateConfig(c: GrpoConfig, ctx: ValidationContext = {}): stri
 
   whole('checkpoint_interval', 0, ' (0 saves only at the end)');
   whole('max_consecutive_skips', 1, '');
+  checkMemoryFields(c, p);
   return p;
 }
 
@@ -680,6 +730,8 @@ function typeProblem(key: string, kind: Kind, v: unknown): string | null {
       return typeof v === 'string' && kind.choices.includes(v) ? null : `${key} must be one of ${kind.choices.map((x) => JSON.stringify(x)).join(', ')}, got ${describeValue(v)}`;
     case 'string_or_null':
       return v === null || typeof v === 'string' ? null : `${key} must be a string or null, got ${describeValue(v)}`;
+    case 'number_or_null':
+      return v === null || (typeof v === 'number' && Number.isFinite(v)) ? null : `${key} must be a number or null, got ${describeValue(v)}`;
     case 'modules':
       return Array.isArray(v) && v.every((m) => typeof m === 'string') ? null : `${key} must be an array of module names such as ["q_proj", "v_proj"], got ${describeValue(v)}`;
     case 'reward_funcs':

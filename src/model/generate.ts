@@ -15,7 +15,7 @@ import { swigluPackedForward } from '../gpu/kernels/swiglu_packed';
 import { matmul } from '../gpu/kernels/matmul';
 import { sample } from '../gpu/kernels/sample';
 import type { GpuTransformer } from './transformer';
-import type { LoraSet } from './lora';
+import type { LoraModule, LoraSet } from './lora';
 import { PACK_MULTIPLE } from './logprobs';
 
 export interface SamplingOptions {
@@ -156,13 +156,19 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     // decode steps use the adapter merged into copies of its weights (3x fewer dispatches per projection),
     // and q/k/v (and gate/up) as one matmul each against concatenated copies when they fit the budget
     const merged = opts.lora ? model.mergeLora(opts.lora) : null;
-    const budget = opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+    // a 16-bit base is read by the packed matmuls: no stacked f32 copies (and LoRA stays unmerged, see lin)
+    const budget = model.formats.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
     const fused = fuseDecodeWeights(model, merged, budget);
     if (merged) tensors.push(...merged.values());
     for (const fl of fused) tensors.push(...[fl.qkv, fl.qkvBias, fl.gateUp].filter((t): t is Tensor => t !== null));
     const qkv = fused[0]?.qkv ? alloc([B, QD + 2 * KVD], 'decode.qkv') : null;
     const gu = fused[0]?.gateUp ? alloc([B, 2 * H], 'decode.gate_up') : null;
 
+    // a projection with LoRA merged into a copy of its weight; unmerged (16-bit base) it adds LoRA itself
+    const lin = (y: Tensor, xIn: Tensor, l: number, m: LoraModule) => {
+      const r = model.linear(y, xIn, l, m, opts.lora, null, merged);
+      if (r) gpu.release(r.h, r.xd);
+    };
     const sampleInto = (hidden: Tensor, step: number) => {
       const lg = model.lmHeadInto(logits, hidden);
       sample(gpu, next, lg, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: step });
@@ -181,7 +187,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
       // the token sampled at step s-1 sits at position lens[b] + s - 1
       gpu.copy(posAll, posCur, B, (s - 1) * B, 0);
       gpu.copy(lenAll, lenCur, B, (s - 1) * B, 0);
-      embeddingForward(gpu, x, next, model.w('model.embed_tokens.weight'));
+      model.embed(x, next);
       // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
       rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
       for (let l = 0; l < c.numLayers; l++) {
@@ -193,26 +199,26 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
           ropeKvCacheWrite(gpu, qr, kCache[l], vCache[l], qkv, posCur, model.invFreq,
             { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX }, c.ropeConvention);
         } else {
-          model.linear(q, a, l, 'q_proj', null, null, merged);
-          model.linear(k, a, l, 'k_proj', null, null, merged);
-          model.linear(v, a, l, 'v_proj', null, null, merged);
+          lin(q, a, l, 'q_proj');
+          lin(k, a, l, 'k_proj');
+          lin(v, a, l, 'v_proj');
           ropeQkForward(gpu, qr, kr, q, k, posCur, model.invFreq, model.ropeDims(), c.ropeConvention);
           const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
           kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
           kvCacheWrite(gpu, vCache[l], v, posCur, dims);
         }
         attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX });
-        model.linear(o, att, l, 'o_proj', null, null, merged);
+        lin(o, att, l, 'o_proj');
         addRmsnormForward(gpu, xm, a, rstd, x, o, model.w(`${p}.post_attention_layernorm.weight`), c.rmsNormEps);
         if (fl.gateUp && gu) {
           matmul(gpu, gu, a, fl.gateUp, { transB: true });
           swigluPackedForward(gpu, sw, gu);
         } else {
-          model.linear(g, a, l, 'gate_proj', null, null, merged);
-          model.linear(u, a, l, 'up_proj', null, null, merged);
+          lin(g, a, l, 'gate_proj');
+          lin(u, a, l, 'up_proj');
           swigluForward(gpu, sw, g, u);
         }
-        model.linear(o, sw, l, 'down_proj', null, null, merged);
+        lin(o, sw, l, 'down_proj');
         const last = l === c.numLayers - 1;
         addRmsnormForward(gpu, x, last ? f : a, rstd, xm, o,
           model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps);

@@ -12,20 +12,15 @@
 // models (the built-in demo, stories260K) reproduce bit for bit.
 // Cross-entropy (SFT) is -logp at temperature 1 with ignored rows' targets >= V: dlogp = -dloss.
 
-import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { matmul } from '../gpu/kernels/matmul';
 import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logprob_gather';
 import { logprobChunkBackward, logprobChunkForward } from '../gpu/kernels/logprob_chunk';
+import { matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
+import type { GpuTransformer } from './transformer';
 
-/** What the fused head needs of a model: its config sizes, the head weight and the chunk budget. */
-export interface LmHeadModel {
-  gpu: GpuRuntime;
-  config: { vocabSize: number; hiddenSize: number };
-  lmHead(): Tensor;
-  /** the largest logits buffer (bytes) the head may write at once */
-  lmHeadChunkBytes: number;
-}
+/** What the fused head needs of a model: its sizes, the head weight (f32 or 16-bit) and the chunk budget. */
+export type LmHeadModel = Pick<GpuTransformer, 'gpu' | 'config' | 'lmHead' | 'lmHeadName' | 'lmHeadChunkBytes' | 'weightFormat' | 'project' | 'projectBackward'>;
 
 /** Columns per vocabulary chunk for N rows: V when N*V*4 fits the budget, else the largest multiple of 64
  * that fits (at least 64). */
@@ -48,15 +43,20 @@ function chunks(v: number, vc: number): { v0: number; vc: number }[] {
   return out;
 }
 
-/** Z (N, vc) = f W[v0:v0+vc]^T; W's rows are copied into a (vc, C) slice first (bindings start at offset 0). */
-function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z: Tensor; w: Tensor } {
+/** Z (N, vc) = f W[v0:v0+vc]^T; W's rows are copied into a (vc, C) slice first (bindings start at offset 0);
+ * a 16-bit head is copied as packed rows (C / 2 words each) and read by the packed matmul. */
+function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z: Tensor; w: Tensor; fmt: Format16 | null } {
   const { gpu } = model;
   const C = model.config.hiddenSize;
-  const w = gpu.tensor([vc, C], 'lm_head.chunk');
-  gpu.copy(model.lmHead(), w, vc * C, v0 * C, 0);
+  const format = model.weightFormat(model.lmHeadName());
+  const fmt = format === 'f32' ? null : format;
+  const width = fmt ? C / 2 : C;
+  const w = gpu.tensor([vc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
+  gpu.copy(model.lmHead(), w, vc * width, v0 * width, 0);
   const z = gpu.tensor([f.shape[0], vc], 'logits.chunk');
-  matmul(gpu, z, f, w, { transB: true });
-  return { z, w };
+  if (fmt) matmulPacked16Forward(gpu, z, f, w, fmt);
+  else matmul(gpu, z, f, w, { transB: true });
+  return { z, w, fmt };
 }
 
 /** logp, entropy and lse (N) of targets (N) under softmax(f Wlm^T / temperature); the caller releases them. */
@@ -72,7 +72,7 @@ export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, tem
   const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
   if (vc === V) {
     const logits = gpu.tensor([N, V], 'logits');
-    matmul(gpu, logits, f, model.lmHead(), { transB: true });
+    model.project(logits, f, model.lmHeadName());
     logprobGatherForward(gpu, out.logp, out.entropy, out.lse, logits, targets, temperature);
     gpu.release(logits);
     return out;
@@ -105,24 +105,25 @@ export function headLogprobsBackward(
   const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
   if (vc === V) {
     const logits = gpu.tensor([N, V], 'logits');
-    matmul(gpu, logits, f, model.lmHead(), { transB: true });
+    model.project(logits, f, model.lmHeadName());
     const dlogits = gpu.tensor([N, V], 'dlogits');
     logprobGatherBackward(gpu, dlogits, dlogp, logits, targets, lse, temperature);
     gpu.release(logits);
-    matmul(gpu, df, dlogits, model.lmHead());
+    model.projectBackward(df, dlogits, model.lmHeadName());
     if (dWlm) matmul(gpu, dWlm, dlogits, f, { transA: true, accumulate: true });
     gpu.release(dlogits);
     return;
   }
   let first = true;
   for (const c of chunks(V, vc)) {
-    const { z, w } = chunkLogits(model, f, c.v0, c.vc);
+    const { z, w, fmt } = chunkLogits(model, f, c.v0, c.vc);
     const dz = gpu.tensor([N, c.vc], 'dlogits.chunk');
     logprobChunkBackward(gpu, dz, dlogp, z, targets, lse, { v0: c.v0, v: V }, temperature);
     gpu.release(z);
-    matmul(gpu, df, dz, w, { accumulate: !first });
+    if (fmt) matmulPacked16Backward(gpu, df, dz, w, fmt, { accumulate: !first });
+    else matmul(gpu, df, dz, w, { accumulate: !first });
     first = false;
-    if (dWlm) {
+    if (dWlm && !fmt) {
       // dW rows [v0, v0 + vc) += dz^T f, through a (vc, C) slice (bindings start at offset 0)
       gpu.copy(dWlm, w, c.vc * C, c.v0 * C, 0);
       matmul(gpu, w, dz, f, { transA: true, accumulate: true });

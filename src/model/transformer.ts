@@ -26,6 +26,8 @@ import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
 import { dropoutBackward, dropoutForward, type DropoutMask } from '../gpu/kernels/dropout';
 import { formatBytes } from '../gpu/buffer_pool';
+import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
+import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
 import type { ModelConfig } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import type { LoraModule, LoraSet } from './lora';
@@ -85,6 +87,8 @@ export class GpuTransformer {
     readonly gpu: GpuRuntime,
     readonly config: ModelConfig,
     readonly weights: Map<string, Tensor>,
+    /** weights stored in 16 bits (packed pairs, (rows, cols / 2) u32) and their format; the rest are f32 */
+    readonly formats: Map<string, Format16> = new Map(),
   ) {
     const c = config;
     const rs = c.ropeScaling;
@@ -102,13 +106,15 @@ export class GpuTransformer {
     this.bytes = bytes;
   }
 
-  /** Uploads host weights (f32) after checking that they fit the device. */
-  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap): GpuTransformer {
+  /** Uploads host weights (f32 on the host) after checking that they fit the device; the frozen matrices go
+   * to the GPU in 16 bits when storage.basePrecision resolves to bf16/f16 (weight_storage.ts). */
+  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}): GpuTransformer {
     const shapes = expectedShapes(config);
     const maxBinding = gpu.device.limits.maxStorageBufferBindingSize;
+    const format = resolveBasePrecision(config, storage);
     let total = 0;
     for (const [name, shape] of shapes) {
-      const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+      const bytes = shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
       total += bytes;
       if (bytes > maxBinding) {
         throw new Error(
@@ -118,13 +124,51 @@ export class GpuTransformer {
       }
     }
     const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    for (const name of shapes.keys()) if (!host.has(name)) throw new Error(`missing tensor ${name}`);
+    // every tensor is checked (f16 range) before the first upload, so a refusal allocates nothing
+    const packed = new Map<string, Uint32Array>();
     for (const [name, shape] of shapes) {
-      const h = host.get(name);
-      if (!h) throw new Error(`missing tensor ${name}`);
-      weights.set(name, gpu.upload(h.data, shape, name));
+      if (format !== 'f32' && isPackable(name, shape)) packed.set(name, packWeight(name, host.get(name)!.data, format));
+    }
+    for (const [name, shape] of shapes) {
+      const p = packed.get(name);
+      if (p && format !== 'f32') {
+        weights.set(name, gpu.upload(p, [shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.upload(host.get(name)!.data, shape, name));
+      }
     }
     void total;
-    return new GpuTransformer(gpu, config, weights);
+    return new GpuTransformer(gpu, config, weights, formats);
+  }
+
+  /** 'f32', or the 16-bit format a frozen weight is stored in. */
+  weightFormat(name: string): 'f32' | Format16 {
+    return this.formats.get(name) ?? 'f32';
+  }
+
+  /** y (M, N) = alpha * x (M, K) W^T (+ bias) (+ y when accumulate) for the weight `name` (N, K), f32 or 16-bit. */
+  project(y: Tensor, x: Tensor, name: string, opts: { bias?: Tensor | null; accumulate?: boolean; alpha?: number } = {}): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
+    else matmul(this.gpu, y, x, this.w(name), { ...opts, transB: true });
+  }
+
+  /** dx (M, K) (=|+=) dy (M, N) W for the weight `name` (N, K), f32 or 16-bit. */
+  projectBackward(dx: Tensor, dy: Tensor, name: string, accumulate = false): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
+    else matmul(this.gpu, dx, dy, this.w(name), { accumulate });
+  }
+
+  /** out (N, C) = embedding rows of ids (N), from the f32 or 16-bit table. */
+  embed(out: Tensor, ids: Tensor): void {
+    const name = 'model.embed_tokens.weight';
+    const fmt = this.formats.get(name);
+    if (fmt) embeddingPacked16Forward(this.gpu, out, ids, this.w(name), fmt);
+    else embeddingForward(this.gpu, out, ids, this.w(name));
   }
 
   w(name: string): Tensor {
@@ -157,7 +201,8 @@ export class GpuTransformer {
       ? this.w(`${prefix}.bias`)
       : null;
     const mergedWeight = merged?.get(prefix);
-    matmul(this.gpu, y, x, mergedWeight ?? this.w(`${prefix}.weight`), { transB: true, bias });
+    if (mergedWeight) matmul(this.gpu, y, x, mergedWeight, { transB: true, bias });
+    else this.project(y, x, `${prefix}.weight`, { bias });
     if (mergedWeight) return null; // LoRA is already in the weight
     const pair = lora?.get(layer, module);
     if (!pair || !lora) return null;
@@ -184,7 +229,7 @@ export class GpuTransformer {
       ? { p: lora.spec.dropout!, seed: lora.dropoutSeed, counter: dropoutCounter }
       : null;
     let x = gpu.tensor([N, C], 'x0');
-    embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'));
+    this.embed(x, ids);
     // Each residual add is fused with the RMSNorm that follows it (add_rmsnorm_forward.wgsl): the attention
     // residual with post_attention_layernorm, the MLP residual with the next layer's input_layernorm (the
     // final norm after the last layer). Only layer 0's input norm stands alone.
@@ -253,7 +298,7 @@ export class GpuTransformer {
 
   /** out (N, V) = f Wlm^T. */
   lmHeadInto(out: Tensor, f: Tensor): Tensor {
-    matmul(this.gpu, out, f, this.lmHead(), { transB: true });
+    this.project(out, f, this.lmHeadName());
     return out;
   }
 
@@ -265,7 +310,7 @@ export class GpuTransformer {
   backward(act: Activations, dlogits: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
     const { gpu, config: c } = this;
     const df = gpu.tensor([act.N, c.hiddenSize], 'd_final_norm');
-    matmul(gpu, df, dlogits, this.lmHead());
+    this.projectBackward(df, dlogits, this.lmHeadName());
     const dLm = fullGrads?.get(this.lmHeadName()) ?? null;
     if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
     this.backwardFromHead(act, df, fullGrads);
@@ -356,7 +401,7 @@ export class GpuTransformer {
     const lora = act.lora;
     const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
     const name = `model.layers.${layer}.${group}.${module}.weight`;
-    matmul(this.gpu, dxOut, dy, this.w(name), { accumulate });
+    this.projectBackward(dxOut, dy, name, accumulate);
     const dW = fullGrads?.get(name);
     if (dW) matmul(this.gpu, dW, dy, x, { transA: true, accumulate: true });
     const pair = lora?.get(layer, module);
@@ -378,6 +423,7 @@ export class GpuTransformer {
   mergeLora(lora: LoraSet): Map<string, Tensor> {
     const merged = new Map<string, Tensor>();
     for (const p of lora.pairs.values()) {
+      if (this.formats.has(`${p.path}.weight`)) continue; // a 16-bit base: decode applies LoRA unmerged (no f32 copy)
       const w = this.w(`${p.path}.weight`);
       const m = this.gpu.tensor(w.shape, `${p.path}.weight+lora`);
       this.gpu.copy(w, m);
@@ -397,6 +443,9 @@ export class GpuTransformer {
 
   /** Zeroed full-weight gradient tensors for every weight (for supervised full fine-tuning). */
   createFullGrads(): Map<string, Tensor> {
+    if (this.formats.size > 0) {
+      throw new Error('full-weight training needs f32 weights: this model\'s base is stored in 16 bits (set base_precision to "f32")');
+    }
     const out = new Map<string, Tensor>();
     for (const [name, t] of this.weights) {
       if (name.endsWith('.bias')) continue; // biases stay frozen

@@ -7,6 +7,7 @@ import {
   LOSS_TYPES,
   LONG_PROMPTS, LR_SCHEDULER_TYPES,
   SCALE_REWARDS,
+  BASE_PRECISIONS, KV_PRECISIONS, RECOMPUTE_MODES,
   type GrpoConfig,
 } from '../../grpo/config';
 
@@ -20,6 +21,11 @@ export type FieldInput =
   | { kind: 'rewards' };
 
 export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
+  // memory: new fields (issue 12; the config branch places them in the schema)
+  base_precision: { kind: 'enum', choices: BASE_PRECISIONS },
+  kv_precision: { kind: 'enum', choices: KV_PRECISIONS },
+  recompute: { kind: 'enum', choices: RECOMPUTE_MODES },
+  memory_budget_bytes: { kind: 'text' },
   num_generations: { kind: 'int', min: 2 },
   max_prompt_length: { kind: 'int', min: 1 },
   long_prompts: { kind: 'enum', choices: LONG_PROMPTS },
