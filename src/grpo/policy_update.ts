@@ -30,6 +30,10 @@ export interface UpdateOptions {
   learningRate: number;
   /** distinguishes this update's LoRA dropout masks from other steps' (with lora_dropout > 0) */
   dropoutCounter: number;
+  /** rows per forward/backward pass (the memory plan's choice; null: a whole micro-batch). A micro-batch then
+   * runs in several passes whose gradients accumulate, each token keeping its micro-batch's loss weight, so
+   * the update is the same (up to summation order; LoRA dropout masks are drawn per pass). */
+  rowsPerPass?: number | null;
   /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
    * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
   profile?: Record<string, number>;
@@ -70,6 +74,7 @@ export async function policyUpdate(
   const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
   if (mbs.length === 0) return stats;
   const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map((s) => s.active)), opts.maxCompletionLength);
+  const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
   const prepared: MicroBatch[] = [];
   let phaseStart = performance.now();
   const mark = async (phase: string) => {
@@ -80,8 +85,8 @@ export async function policyUpdate(
     phaseStart = now;
   };
   try {
-    for (let m = 0; m < mbs.length; m++) {
-      const seqs = mbs[m];
+    for (let m = 0; m < passes.length; m++) {
+      const { seqs, weights: passWeights } = passes[m];
       const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings);
       const N = batch.B * batch.T;
       const adv = new Float32Array(N);
@@ -92,7 +97,7 @@ export async function policyUpdate(
           const idx = completionIndex(batch, b, j);
           adv[idx] = s.advantage;
           if (j < s.active) {
-            weight[idx] = weights[m][b];
+            weight[idx] = passWeights[b];
             mask[idx] = 1;
           }
         }
@@ -190,4 +195,14 @@ function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet 
   model.releaseActivations(act);
   gpu.release(entropy, lse);
   return logp;
+}
+
+/** Micro-batches cut into passes of at most rowsPerPass rows, each row with its loss weight (null: no cut). */
+function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: number | null): { seqs: TrainSequence[]; weights: number[] }[] {
+  const out: { seqs: TrainSequence[]; weights: number[] }[] = [];
+  mbs.forEach((mb, m) => {
+    const step = rowsPerPass && rowsPerPass > 0 ? rowsPerPass : mb.length;
+    for (let r = 0; r < mb.length; r += step) out.push({ seqs: mb.slice(r, r + step), weights: weights[m].slice(r, r + step) });
+  });
+  return out;
 }

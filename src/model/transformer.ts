@@ -144,6 +144,23 @@ export class GpuTransformer {
     return new GpuTransformer(gpu, config, weights, formats);
   }
 
+  /** The weight tensors of `upload` (same shapes, formats and order) without their data: for memory planning on
+   * a dry runtime (src/gpu/dry_device.ts), where a plan needs no weights. */
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}): GpuTransformer {
+    const format = resolveBasePrecision(config, storage);
+    const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    for (const [name, shape] of expectedShapes(config)) {
+      if (format !== 'f32' && isPackable(name, shape)) {
+        weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.tensor(shape, name));
+      }
+    }
+    return new GpuTransformer(gpu, config, weights, formats);
+  }
+
   /** 'f32', or the 16-bit format a frozen weight is stored in. */
   weightFormat(name: string): 'f32' | Format16 {
     return this.formats.get(name) ?? 'f32';
