@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --kernels-only | --models-only] [-- --no-smollm2]`: the adapter, its measured
+// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only] [-- --no-smollm2]`: the adapter, its measured
 // FMA ceiling, kernel timings at the shapes that matter, and whole-model throughput for stories260K and a
 // randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
 // comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
@@ -11,6 +11,7 @@ import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
 import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
+import { benchMemoryPlans } from './memory_plans';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -30,6 +31,13 @@ const SMOLLM2_CONFIG = {
   num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, vocab_size: 49152, rms_norm_eps: 1e-5,
   rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2,
 };
+
+// --memory-only: just the memory plans (dry runs on the host: no GPU needed)
+if (args.has('--memory-only')) {
+  const memoryPlans = await benchMemoryPlans(log);
+  if (json) process.stdout.write(JSON.stringify({ memory_plans: memoryPlans }) + '\n');
+  process.exit(0);
+}
 
 const gpu = await acquireNodeGpu();
 log(`adapter: ${gpu.describe()}`);
@@ -67,12 +75,15 @@ if (!args.has('--kernels-only')) {
   }
 }
 
+const memoryPlans = await benchMemoryPlans(log);
+
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
   fma_ceiling_gflops: ceiling.gflops,
   kernels: kernels.map((k) => ({ ...k, fraction_of_ceiling: k.gflops / ceiling.gflops })),
   models,
   grpo_step: grpoSteps,
+  memory_plans: memoryPlans,
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 // also kept on disk, so that runs can be compared (bench-results/ is ignored by git)

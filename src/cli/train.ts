@@ -5,6 +5,8 @@ import { acquireNodeGpu } from '../gpu/node';
 import { loadModelFromPath } from '../model/load_node';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
+import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
+import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
 import { LoraSet, type LoraModule } from '../model/lora';
 import { parseDatasetBytes, splitDataset, type ParsedDataset } from '../data';
 import { defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
@@ -121,8 +123,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-    log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(model.bytes / 4 / 1e6).toFixed(2)}M parameters; adapter: ${gpu.describe()}`);
+    const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype };
+    // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
+    const plan = v.sft ? null : await choosePlan(loaded.config, config, {
+      budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
+      limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+    });
+    if (plan) refuseUnlessFits(plan);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
+    log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
+    if (plan) log(`memory plan: ${describePlan(plan).split('\n').join('; ')}`);
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
     if (v.sft) {
       const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules as LoraModule[], useRslora: config.use_rslora, dropout: config.lora_dropout });
@@ -146,7 +156,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       sft.release();
       lora.release();
     } else {
-      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer });
+      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout });
       const fingerprint = datasetFingerprint(train.examples);
       const saveCkpt = async () => {
         const bytes = await saveCheckpoint(gpu, trainer, fingerprint);
@@ -216,7 +226,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed,

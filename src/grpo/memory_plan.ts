@@ -29,6 +29,8 @@ export interface PlanOptions {
   storage?: BaseStorageOptions;
   /** the largest logits chunk the LM head may write (GpuTransformer.lmHeadChunkBytes; Infinity: never chunk) */
   lmHeadChunkBytes?: number;
+  /** keep every layer in forwards without backward (the design before issue 12, for the benchmark's "before") */
+  inferenceKeepsLayers?: boolean;
 }
 
 export interface StepMeasure {
@@ -73,6 +75,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   const gpu = createDryRuntime(opts.limits ?? DEFAULT_DRY_LIMITS, opts.adapter);
   const m = GpuTransformer.allocateForPlan(gpu, model, opts.storage);
   if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
+  if (opts.inferenceKeepsLayers) m.inferenceKeepsLayers = true;
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
   const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw: {} }));
@@ -89,14 +92,15 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
 function candidateLayouts(config: GrpoConfig): StepLayout[] {
   const P = config.prompts_per_step;
   const rows = P * config.num_generations;
-  const out: StepLayout[] = [{ generationPrompts: P, rowsPerPass: null }];
+  // every cut also frees idle buffers between generation and training (trimBetweenPhases)
+  const out: StepLayout[] = [{ generationPrompts: P, rowsPerPass: null }, { generationPrompts: P, rowsPerPass: null, trimBetweenPhases: true }];
   const gens: number[] = [];
   for (let g = P; g >= 1; g = g === 1 ? 0 : Math.max(1, Math.floor(g / 2))) gens.push(g);
   const passes: number[] = [];
   for (let r = Math.ceil(rows / 2); r >= 1; r = r === 1 ? 0 : Math.ceil(r / 2)) passes.push(r);
-  for (const g of gens.slice(1)) out.push({ generationPrompts: g, rowsPerPass: null });
+  for (const g of gens.slice(1)) out.push({ generationPrompts: g, rowsPerPass: null, trimBetweenPhases: true });
   const g1 = gens[gens.length - 1];
-  for (const r of passes) out.push({ generationPrompts: g1, rowsPerPass: r });
+  for (const r of passes) out.push({ generationPrompts: g1, rowsPerPass: r, trimBetweenPhases: true });
   return out;
 }
 
@@ -170,7 +174,8 @@ export function describePlan(p: MemoryPlan): string {
       `(weights ${formatBytes(b.weights)} in ${p.basePrecision}, LoRA + Adam ${formatBytes(b.loraAdam)}, KV cache ${formatBytes(b.kvCache)}, ` +
       `activations and the rest ${formatBytes(b.activations)})`,
     `largest buffer ${formatBytes(p.largestBufferBytes)} (${p.largestBufferLabel}; the device allows ${formatBytes(p.maxBufferSize)})`,
-    `layout: ${p.layout.generationPrompts} prompt(s) generated together, ${p.layout.rowsPerPass ?? 'all'} rows per training pass, recompute ${p.recompute}`,
+    `layout: ${p.layout.generationPrompts} prompt(s) generated together, ${p.layout.rowsPerPass ?? 'all'} rows per training pass, ` +
+      `${p.layout.trimBetweenPhases ? 'idle buffers freed between generation and training' : 'buffers kept for reuse'}, recompute ${p.recompute}`,
   ];
   if (!p.fits) lines.push(`does not fit; lower: ${p.advice.join('; ')}`);
   return lines.join('\n');

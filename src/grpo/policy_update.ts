@@ -190,7 +190,7 @@ export async function policyUpdate(
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
 function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
   const { gpu } = model;
-  const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
+  const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {}); // no backward: one layer at a time
   const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, label);
   model.releaseActivations(act);
   gpu.release(entropy, lse);

@@ -25,6 +25,9 @@ export type Metrics = Record<string, number>;
 export interface StepLayout {
   generationPrompts: number;
   rowsPerPass: number | null;
+  /** free the pool's idle buffers after generation and after the update, so that the KV caches and the
+   * training activations are never held at once (costs re-allocating them every step) */
+  trimBetweenPhases?: boolean;
 }
 
 export interface StepReport {
@@ -170,6 +173,10 @@ export class GrpoTrainer {
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
     });
 
+    if (this.init.layout?.trimBetweenPhases) {
+      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+      gpu.pool.trim();
+    }
     // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
     const microBatches: TrainSequence[][] = [];
     let dropped = 0;
@@ -202,6 +209,10 @@ export class GrpoTrainer {
       rowsPerPass: this.init.layout?.rowsPerPass ?? null,
     });
     const trainMs = performance.now() - t1;
+    if (this.init.layout?.trimBetweenPhases) {
+      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+      gpu.pool.trim();
+    }
     this.skippedUpdates += up.skipped;
     if (up.skipped > 0 && up.skipped === c.num_iterations) this.consecutiveSkips++;
     else if (up.trainTokens > 0) this.consecutiveSkips = 0;

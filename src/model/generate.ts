@@ -107,12 +107,14 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     const posT = alloc([B * Tp], 'prefill.positions', 'u32');
     gpu.write(idsT, ids);
     gpu.write(posT, pos);
-    const act = model.forward(idsT, posT, B, Tp, opts.lora);
-    for (let l = 0; l < c.numLayers; l++) {
-      const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
-      kvCacheWrite(gpu, kCache[l], act.layers[l].kr, posT, dims);
-      kvCacheWrite(gpu, vCache[l], act.layers[l].v, posT, dims);
-    }
+    const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
+    // one layer's activations at a time: each layer's k/v go into the caches before it is released
+    const act = model.forward(idsT, posT, B, Tp, opts.lora, null, {
+      onLayer: (l, saved) => {
+        kvCacheWrite(gpu, kCache[l], saved.kr, posT, dims);
+        kvCacheWrite(gpu, vCache[l], saved.v, posT, dims);
+      },
+    });
     const lastIdx = alloc([B], 'prefill.last_index', 'u32');
     gpu.write(lastIdx, lens.map((n, b) => b * Tp + n - 1));
     const hLast = alloc([B, C], 'prefill.last_hidden');

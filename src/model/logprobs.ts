@@ -84,7 +84,7 @@ export async function completionLogprobs(
   let act: Activations | null = null;
   let out: HeadLogprobs | null = null;
   try {
-    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
+    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {});
     out = headLogprobs(model, act.f, batch.targets, temperature);
     const { logp, entropy } = out;
     const lp = await gpu.read(logp);

@@ -32,8 +32,14 @@ import type { ModelConfig } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import type { LoraModule, LoraSet } from './lora';
 
+/** A forward without backward (log-probs, prefill): each layer's tensors are released as soon as the next
+ * layer has its input, after onLayer (prefill writes its k/v into the caches there); act.layers stays empty. */
+export interface InferenceForward {
+  onLayer?: (layer: number, saved: Readonly<LayerSaved>) => void;
+}
+
 /** Activations of one layer saved by the training forward. */
-interface LayerSaved {
+export interface LayerSaved {
   x: Tensor; // layer input (N, C)
   a: Tensor; // rmsnorm(x) (N, C)
   rstdA: Tensor; // (N)
@@ -82,6 +88,8 @@ export class GpuTransformer {
   readonly bytes: number;
   /** the largest logits buffer the fused LM head writes at once (lm_head.ts; bigger vocabularies go in chunks) */
   lmHeadChunkBytes = 64 * 2 ** 20;
+  /** keep every layer in forwards without backward too (the design before issue 12; the benchmark's "before") */
+  inferenceKeepsLayers = false;
 
   private constructor(
     readonly gpu: GpuRuntime,
@@ -235,7 +243,10 @@ export class GpuTransformer {
 
   /** Training forward over B right-padded rows of T tokens. ids/positions: (N) u32 tensors. With
    * `dropoutCounter`, LoRA's inputs go through lora.spec.dropout (a new mask per counter value). */
-  forward(ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null = null): Activations {
+  forward(
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null = null,
+    inference: InferenceForward | null = null,
+  ): Activations {
     const { gpu, config: c } = this;
     const N = B * T;
     const C = c.hiddenSize;
@@ -300,7 +311,11 @@ export class GpuTransformer {
       const wNext = this.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`);
       addRmsnormForward(gpu, xOut, aNext, rstdNext, xm, d, wNext, c.rmsNormEps);
       gpu.release(d);
-      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH, loraX });
+      const saved: LayerSaved = { x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, loraH, loraX };
+      inference?.onLayer?.(l, saved);
+      // no backward: release the layer at once (one layer's activations at a time)
+      if (inference && !this.inferenceKeepsLayers) this.releaseLayer(saved);
+      else layers.push(saved);
       x = xOut;
       a = aNext;
       rstdA = rstdNext;
@@ -450,10 +465,12 @@ export class GpuTransformer {
     return merged;
   }
 
+  private releaseLayer(s: LayerSaved): void {
+    this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
+  }
+
   releaseActivations(act: Activations): void {
-    for (const s of act.layers) {
-      this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
-    }
+    for (const s of act.layers) this.releaseLayer(s);
     this.gpu.release(act.xL, act.f, act.rstdF);
     act.layers = [];
   }

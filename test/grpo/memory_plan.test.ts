@@ -49,7 +49,7 @@ async function realStep(gpu: GpuRuntime, mc: ModelConfig, config: GrpoConfig, st
 const CASES: [string, Partial<ModelConfig>, BaseStorageOptions, number | undefined, StepLayout | undefined][] = [
   ['llama, f32, whole-vocabulary head', { vocabSize: 301 }, {}, undefined, undefined],
   ['qwen2 (q/k/v bias), untied, bf16 base, chunked head', { vocabSize: 301, attentionBias: true, tieWordEmbeddings: false, hiddenSize: 16 }, { basePrecision: 'bf16' }, 16 * 64 * 4, undefined],
-  ['llama, cut layout (1 prompt generated at a time, 2 rows per pass)', { vocabSize: 97 }, {}, undefined, { generationPrompts: 1, rowsPerPass: 2 }],
+  ['llama, cut layout (1 prompt generated at a time, 2 rows per pass)', { vocabSize: 97 }, {}, undefined, { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }],
 ];
 
 describe('memory plan', () => {
