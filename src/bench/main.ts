@@ -12,6 +12,7 @@ import { formatBench, type KernelBench } from './harness';
 import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans } from './memory_plans';
+import { benchRealStep } from './real_step';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -32,10 +33,17 @@ const SMOLLM2_CONFIG = {
   rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2,
 };
 
-// --memory-only: just the memory plans (dry runs on the host: no GPU needed)
+// --memory-only: the memory plans (dry runs on the host) and the real reduced-batch SmolLM2-135M step
+/** A real GRPO step of random-weight SmolLM2-135M at a reduced batch (1 prompt x 2 completions, 32 + 16). */
+const realSmolStep = (g: Awaited<ReturnType<typeof acquireNodeGpu>>) => benchRealStep(g, 'SmolLM2-135M (random init)',
+  parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config'), { prompts_per_step: 1, num_generations: 2, max_prompt_length: 32, max_completion_length: 16 });
 if (args.has('--memory-only')) {
   const memoryPlans = await benchMemoryPlans(log);
-  if (json) process.stdout.write(JSON.stringify({ memory_plans: memoryPlans }) + '\n');
+  const g = await acquireNodeGpu();
+  const realStep = await realSmolStep(g);
+  log(JSON.stringify(realStep));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), memory_plans: memoryPlans, real_step: [realStep] }) + '\n');
+  g.destroy();
   process.exit(0);
 }
 
@@ -76,6 +84,7 @@ if (!args.has('--kernels-only')) {
 }
 
 const memoryPlans = await benchMemoryPlans(log);
+const realSteps = args.has('--kernels-only') || args.has('--no-smollm2') ? [] : [await realSmolStep(gpu)];
 
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
@@ -84,6 +93,7 @@ const result = {
   models,
   grpo_step: grpoSteps,
   memory_plans: memoryPlans,
+  real_step: realSteps,
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 // also kept on disk, so that runs can be compared (bench-results/ is ignored by git)

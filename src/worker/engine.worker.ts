@@ -10,6 +10,7 @@ import { kernelChecks } from '../selftest/registry';
 import type { FileSource } from '../model/load';
 import { TrainingSession } from './training_session';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
+import { memoryPlanFor } from './plan_request';
 import {
   REPORTED_LIMITS,
   type AdapterInfo,
@@ -174,6 +175,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   generate: (r) => (session.isRunning ? Promise.reject(new Error('a training run is going: pause it to try the model')) : exclusive(() => session.generate(r))),
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => session.tokenLengths(r.settings),
+  // host code only (a dry run), so it need not wait for a run to pause
+  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config),
   gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
   // storage only: answered at once
   savedRun: () => session.savedRun(),

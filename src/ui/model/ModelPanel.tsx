@@ -9,6 +9,7 @@ import type { FilePayload } from '../../worker/protocol';
 import { FileDrop, Panel, ProgressBar, type PickedFile } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { estimateMemory, formatBytes, formatCount } from './memory';
+import { MemoryPlanPanel } from './MemoryPlanPanel';
 
 type Tab = 'builtin' | 'files' | 'url';
 
@@ -232,6 +233,7 @@ function ModelFacts() {
           </tr>
         </tbody>
       </table>
+      <MemoryPlanPanel />
       {tooBig ? (
         <p className="callout callout-warn" role="alert">
           One buffer of this run is larger than this device allows: lower prompts_per_step, num_generations or the lengths.

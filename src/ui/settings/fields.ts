@@ -25,7 +25,7 @@ export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
   base_precision: { kind: 'enum', choices: BASE_PRECISIONS },
   kv_precision: { kind: 'enum', choices: KV_PRECISIONS },
   recompute: { kind: 'enum', choices: RECOMPUTE_MODES },
-  memory_budget_bytes: { kind: 'text' },
+  memory_budget_bytes: { kind: 'number', min: 1 }, // null shows as an empty box
   num_generations: { kind: 'int', min: 2 },
   max_prompt_length: { kind: 'int', min: 1 },
   long_prompts: { kind: 'enum', choices: LONG_PROMPTS },
