@@ -51,3 +51,12 @@ describe('16-bit weights reference', () => {
     });
   }
 });
+
+test('the fast bf16 pack of a Float32Array equals bf16Bits per value (ties, NaN, Inf, subnormals)', () => {
+  const rng = new Rng(4);
+  const v = Float32Array.from({ length: 200 }, () => rng.normal() * 10 ** (rng.int(20) - 10));
+  v.set([1 + 2 ** -8, 1 + 3 * 2 ** -8, NaN, Infinity, -Infinity, 1e-40, -0, 3.4e38], 0);
+  const fast = pack16(v, 'bf16');
+  const slow = pack16(Array.from(v), 'bf16');
+  expect([...fast]).toEqual([...slow]);
+});
