@@ -13,6 +13,7 @@ import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans } from './memory_plans';
 import { benchRealStep } from './real_step';
+import { benchPackedMatmul } from './kernels/matmul_packed16';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -37,6 +38,14 @@ const SMOLLM2_CONFIG = {
 /** A real GRPO step of random-weight SmolLM2-135M at a reduced batch (1 prompt x 2 completions, 32 + 16). */
 const realSmolStep = (g: Awaited<ReturnType<typeof acquireNodeGpu>>) => benchRealStep(g, 'SmolLM2-135M (random init)',
   parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config'), { prompts_per_step: 1, num_generations: 2, max_prompt_length: 32, max_completion_length: 16 });
+if (args.has('--packed-only')) {
+  const g = await acquireNodeGpu();
+  const rs = await benchPackedMatmul(g);
+  for (const r of rs) log(formatBench(r));
+  if (json) process.stdout.write(JSON.stringify({ kernels: rs }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
 if (args.has('--memory-only')) {
   const memoryPlans = await benchMemoryPlans(log);
   const g = await acquireNodeGpu();
@@ -62,6 +71,7 @@ if (!args.has('--models-only')) {
   record(await benchMatmul(gpu));
   record(await benchModelOps(gpu, STORIES260K_SHAPES));
   record(await benchModelOps(gpu, SMOLLM2_SHAPES));
+  record(await benchPackedMatmul(gpu));
 }
 
 const models: ModelBench[] = [];
