@@ -6,7 +6,7 @@
 
 import type { ModelConfig } from './config';
 import { expectedShapes } from './weights';
-import { maxAbs, pack16, type Format16 } from '../reference/packed16';
+import { maxAbs, packWeights16, type Format16 } from './pack16';
 
 export type BasePrecision = 'auto' | 'f32' | 'bf16' | 'f16';
 
@@ -53,7 +53,7 @@ export function packWeight(name: string, data: Float32Array, format: Format16): 
       );
     }
   }
-  return pack16(data, format);
+  return packWeights16(data, format);
 }
 
 /** Bytes the base weights take on the GPU in a format (what the memory plan counts). */

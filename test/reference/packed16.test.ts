@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { bf16Bits, f16Bits, from16, pack16, unpack16, matmulPacked16Backward, matmulPacked16Forward } from '../../src/reference/packed16';
 import { Rng } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
+import { packWeights16 } from '../../src/model/pack16';
 
 describe('16-bit weights reference', () => {
   test('bfloat16 and half bit patterns of known values', () => {
@@ -52,11 +53,9 @@ describe('16-bit weights reference', () => {
   }
 });
 
-test('the fast bf16 pack of a Float32Array equals bf16Bits per value (ties, NaN, Inf, subnormals)', () => {
+test('the upload packing (src/model/pack16.ts) equals the reference for both formats (ties, NaN, Inf, subnormals)', () => {
   const rng = new Rng(4);
   const v = Float32Array.from({ length: 200 }, () => rng.normal() * 10 ** (rng.int(20) - 10));
-  v.set([1 + 2 ** -8, 1 + 3 * 2 ** -8, NaN, Infinity, -Infinity, 1e-40, -0, 3.4e38], 0);
-  const fast = pack16(v, 'bf16');
-  const slow = pack16(Array.from(v), 'bf16');
-  expect([...fast]).toEqual([...slow]);
+  v.set([1 + 2 ** -8, 1 + 3 * 2 ** -8, NaN, Infinity, -Infinity, 1e-40, -0, 3.4e38, 65504, 65520, 2 ** -25, 2 ** -24 * 1.5], 0);
+  for (const f of ['bf16', 'f16'] as const) expect([...packWeights16(v, f)]).toEqual([...pack16(Array.from(v), f)]);
 });

@@ -4,7 +4,7 @@
 import { matmul } from '../../gpu/kernels/matmul';
 import { matmulPacked16Backward, matmulPacked16Forward } from '../../gpu/kernels/matmul_packed16';
 import type { GpuRuntime } from '../../gpu/runtime';
-import { pack16 } from '../../reference/packed16';
+import { packWeights16 } from '../../model/pack16';
 import { Rng, randn } from '../../util/random';
 import { timeKernel, type KernelBench } from '../harness';
 
@@ -13,7 +13,7 @@ export async function benchPackedMatmul(gpu: GpuRuntime): Promise<KernelBench[]>
   const [K, N] = [576, 1536];
   const wf = randn(N * K, rng, 0.05);
   const w32 = gpu.upload(wf, [N, K], 'w f32');
-  const w16 = gpu.upload(pack16(wf, 'bf16'), [N, K / 2], 'w bf16', 'u32');
+  const w16 = gpu.upload(packWeights16(wf, 'bf16'), [N, K / 2], 'w bf16', 'u32');
   const out: KernelBench[] = [];
   for (const M of [2, 128]) {
     const x = gpu.upload(randn(M * K, rng), [M, K], 'x');
