@@ -11,7 +11,7 @@ import { STORIES, STORY_PROMPTS } from './grpo/fixtures';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = (...a: string[]) => ['bin/grpo-playground.mjs', ...a];
 const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-  .map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'step_time' && !k.startsWith('tokens_per_second'))));
+  .map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'step_time' && !k.startsWith('tokens_per_second') && !k.startsWith('gpu/'))));
 
 describe('train --resume', () => {
   const dir = mkdtempSync(join(tmpdir(), 'grpo-resume-'));

@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --kernels-only | --models-only] [-- --no-smollm2]`: the adapter, its measured
+// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only] [-- --no-smollm2]`: the adapter, its measured
 // FMA ceiling, kernel timings at the shapes that matter, and whole-model throughput for stories260K and a
 // randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
 // comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
@@ -11,6 +11,9 @@ import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
 import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
+import { benchMemoryPlans } from './memory_plans';
+import { benchRealStep } from './real_step';
+import { benchPackedMatmul } from './kernels/matmul_packed16';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -31,6 +34,28 @@ const SMOLLM2_CONFIG = {
   rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 1, eos_token_id: 2,
 };
 
+// --memory-only: the memory plans (dry runs on the host) and the real reduced-batch SmolLM2-135M step
+/** A real GRPO step of random-weight SmolLM2-135M at a reduced batch (1 prompt x 2 completions, 32 + 16). */
+const realSmolStep = (g: Awaited<ReturnType<typeof acquireNodeGpu>>) => benchRealStep(g, 'SmolLM2-135M (random init)',
+  parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config'), { prompts_per_step: 1, num_generations: 2, max_prompt_length: 32, max_completion_length: 16 });
+if (args.has('--packed-only')) {
+  const g = await acquireNodeGpu();
+  const rs = await benchPackedMatmul(g);
+  for (const r of rs) log(formatBench(r));
+  if (json) process.stdout.write(JSON.stringify({ kernels: rs }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+if (args.has('--memory-only')) {
+  const memoryPlans = await benchMemoryPlans(log);
+  const g = await acquireNodeGpu();
+  const realStep = await realSmolStep(g);
+  log(JSON.stringify(realStep));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), memory_plans: memoryPlans, real_step: [realStep] }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+
 const gpu = await acquireNodeGpu();
 log(`adapter: ${gpu.describe()}`);
 const ceiling = await benchFmaCeiling(gpu);
@@ -46,6 +71,7 @@ if (!args.has('--models-only')) {
   record(await benchMatmul(gpu));
   record(await benchModelOps(gpu, STORIES260K_SHAPES));
   record(await benchModelOps(gpu, SMOLLM2_SHAPES));
+  record(await benchPackedMatmul(gpu));
 }
 
 const models: ModelBench[] = [];
@@ -67,12 +93,17 @@ if (!args.has('--kernels-only')) {
   }
 }
 
+const memoryPlans = await benchMemoryPlans(log);
+const realSteps = args.has('--kernels-only') || args.has('--no-smollm2') ? [] : [await realSmolStep(gpu)];
+
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
   fma_ceiling_gflops: ceiling.gflops,
   kernels: kernels.map((k) => ({ ...k, fraction_of_ceiling: k.gflops / ceiling.gflops })),
   models,
   grpo_step: grpoSteps,
+  memory_plans: memoryPlans,
+  real_step: realSteps,
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 // also kept on disk, so that runs can be compared (bench-results/ is ignored by git)

@@ -37,7 +37,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
   const gpu = await acquireNodeGpu();
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const out = await generate(model, [promptIds], {
       maxNewTokens: maxNew,
@@ -77,7 +77,7 @@ export async function logprobsCommand(argv: string[]): Promise<void> {
   if (completionIds.length === 0) throw new UsageError('--completion encodes to no tokens');
   const gpu = await acquireNodeGpu();
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const out = await completionLogprobs(model, [{ prompt: promptIds, completion: completionIds }], lora, temperature);
     const logprobs = [...out.logprobs[0]];

@@ -5,6 +5,7 @@ import { evalCommand, trainCommand } from './train';
 import { exportTrlCommand } from './export_trl';
 import { UsageError } from './args';
 import { cacheCommand } from './cache';
+import { planCommand } from './plan';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -22,6 +23,8 @@ commands:
             [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
             (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
+  plan      --model PATH [--config FILE.json] [--budget BYTES] [--json]
+            (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
@@ -37,6 +40,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   eval: evalCommand,
   'export-trl': exportTrlCommand,
   cache: cacheCommand,
+  plan: planCommand,
 };
 
 async function main(): Promise<number> {

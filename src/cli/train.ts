@@ -8,6 +8,8 @@ import { LoraSet } from '../model/lora';
 import { splitDataset, type ParsedDataset } from '../data';
 import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
+import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
+import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
@@ -117,8 +119,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-    log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(model.bytes / 4 / 1e6).toFixed(2)}M parameters; adapter: ${gpu.describe()}`);
+    const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype };
+    // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
+    const plan = v.sft ? null : await choosePlan(loaded.config, config, {
+      budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
+      limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+    });
+    if (plan) refuseUnlessFits(plan);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
+    log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
+    if (plan) log(`memory plan: ${describePlan(plan).split('\n').join('; ')}`);
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
     if (v.sft) {
       const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules, useRslora: config.use_rslora, dropout: config.lora_dropout });
@@ -142,7 +152,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       sft.release();
       lora.release();
     } else {
-      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer });
+      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout });
       const fingerprint = datasetFingerprint(train.examples);
       const saveCkpt = async () => {
         const bytes = await saveCheckpoint(gpu, trainer, fingerprint);
@@ -212,7 +222,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed,

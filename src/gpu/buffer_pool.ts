@@ -20,6 +20,8 @@ export class BufferPool {
   private free = new Map<string, GPUBuffer[]>();
   private sizes = new WeakMap<GPUBuffer, { key: string; bytes: number }>();
   readonly stats: PoolStats = { bytesAllocated: 0, bytesInUse: 0, peakBytesAllocated: 0, buffersAllocated: 0 };
+  /** the largest single buffer created so far (bytes, after bucketing) and its label (for the memory plan) */
+  readonly largest = { bytes: 0, label: '' };
 
   constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number) {}
 
@@ -41,6 +43,10 @@ export class BufferPool {
       this.stats.bytesAllocated += size;
       this.stats.buffersAllocated++;
       this.stats.peakBytesAllocated = Math.max(this.stats.peakBytesAllocated, this.stats.bytesAllocated);
+      if (size > this.largest.bytes) {
+        this.largest.bytes = size;
+        this.largest.label = label;
+      }
     }
     this.stats.bytesInUse += size;
     return buffer;

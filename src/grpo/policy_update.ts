@@ -5,10 +5,10 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logprob_gather';
 import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
+import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
 import { sequenceWeights, type LossType } from './loss_weights';
 import type { AdamW } from './optimizer';
@@ -30,6 +30,10 @@ export interface UpdateOptions {
   learningRate: number;
   /** the optimizer step: keys this update's LoRA dropout masks (with lora_dropout > 0), see dropoutForwardCounter */
   dropoutCounter: number;
+  /** rows per forward/backward pass (the memory plan's choice; null: a whole micro-batch). A micro-batch then
+   * runs in several passes whose gradients accumulate, each token keeping its micro-batch's loss weight, so
+   * the update is the same (up to summation order; LoRA dropout masks are drawn per pass). */
+  rowsPerPass?: number | null;
   /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
    * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
   profile?: Record<string, number>;
@@ -71,6 +75,7 @@ export async function policyUpdate(
   const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
   if (mbs.length === 0) return stats;
   const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map((s) => s.active)), opts.maxCompletionLength);
+  const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
   const prepared: MicroBatch[] = [];
   let phaseStart = performance.now();
   const mark = async (phase: string) => {
@@ -81,8 +86,8 @@ export async function policyUpdate(
     phaseStart = now;
   };
   try {
-    for (let m = 0; m < mbs.length; m++) {
-      const seqs = mbs[m];
+    for (let m = 0; m < passes.length; m++) {
+      const { seqs, weights: passWeights } = passes[m];
       const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings);
       const N = batch.B * batch.T;
       const adv = new Float32Array(N);
@@ -93,7 +98,7 @@ export async function policyUpdate(
           const idx = completionIndex(batch, b, j);
           adv[idx] = s.advantage;
           if (j < s.active) {
-            weight[idx] = weights[m][b];
+            weight[idx] = passWeights[b];
             mask[idx] = 1;
           }
         }
@@ -124,11 +129,8 @@ export async function policyUpdate(
         const N = batch.B * batch.T;
         const counter = dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null;
         const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counter);
-        const logits = model.logits(act.f);
-        const logp = gpu.tensor([N], 'logp');
-        const entropy = gpu.tensor([N], 'entropy');
-        const lse = gpu.tensor([N], 'lse');
-        logprobGatherForward(gpu, logp, entropy, lse, logits, batch.targets, opts.temperature);
+        // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
+        const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         // [loss | kl | ratio | clip flag | entropy] per token, read back once
         const terms = gpu.tensor([5, N], 'grpo_loss_terms');
         grpoLossForward(gpu, terms, logp, mb.old, mb.ref, mb.adv, opts.loss);
@@ -136,12 +138,11 @@ export async function policyUpdate(
         await mark('forward');
         const dlogp = gpu.tensor([N], 'dlogp');
         grpoLossBackward(gpu, dlogp, logp, mb.old, mb.ref, mb.adv, mb.weight, opts.loss);
-        const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
-        logprobGatherBackward(gpu, dlogits, dlogp, logits, batch.targets, lse, opts.temperature);
-        gpu.release(logits, dlogp, lse);
-        model.backward(act, dlogits);
+        const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
+        headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature);
+        gpu.release(dlogp, lse);
+        model.backwardFromHead(act, df);
         model.releaseActivations(act);
-        gpu.release(dlogits);
         await mark('backward');
         const t = await gpu.read(terms);
         const ent = t.subarray(4 * N);
@@ -207,14 +208,19 @@ export function dropoutForwardCounter(step: number, iteration: number, microBatc
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
 function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
   const { gpu } = model;
-  const N = batch.B * batch.T;
-  const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
-  const logits = model.logits(act.f);
+  const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {}); // no backward: one layer at a time
+  const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, label);
   model.releaseActivations(act);
-  const out = gpu.tensor([N], label);
-  const entropy = gpu.tensor([N], `${label}.entropy`);
-  const lse = gpu.tensor([N], `${label}.lse`);
-  logprobGatherForward(gpu, out, entropy, lse, logits, batch.targets, temperature);
-  gpu.release(logits, entropy, lse);
+  gpu.release(entropy, lse);
+  return logp;
+}
+
+/** Micro-batches cut into passes of at most rowsPerPass rows, each row with its loss weight (null: no cut). */
+function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: number | null): { seqs: TrainSequence[]; weights: number[] }[] {
+  const out: { seqs: TrainSequence[]; weights: number[] }[] = [];
+  mbs.forEach((mb, m) => {
+    const step = rowsPerPass && rowsPerPass > 0 ? rowsPerPass : mb.length;
+    for (let r = 0; r < mb.length; r += step) out.push({ seqs: mb.slice(r, r + step), weights: weights[m].slice(r, r + step) });
+  });
   return out;
 }

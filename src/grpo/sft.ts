@@ -8,6 +8,7 @@ import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../gpu/
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import { packRows, releaseBatch } from '../model/logprobs';
+import { headLogprobs, headLogprobsBackward, vocabChunkColumns } from '../model/lm_head';
 import { AdamW, type OptimizerHyper } from './optimizer';
 import { learningRate, type SchedulerType } from './schedule';
 import { Rng } from '../util/random';
@@ -102,27 +103,44 @@ export class SftTrainer {
     });
     if (count === 0) throw new Error('supervised batch has no answer tokens');
     gpu.write(batch.targets, targets);
-    const dloss = gpu.upload(new Float32Array(N).fill(1 / count), [N], 'dloss');
-    const loss = gpu.tensor([N], 'ce_loss');
-    const lse = gpu.tensor([N], 'ce_lse');
     this.optimizer.zeroGrads();
     const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, opts.mode === 'lora' ? this.lora : null, this.step);
-    const logits = model.logits(act.f);
-    crossEntropyForward(gpu, loss, lse, logits, batch.targets);
-    const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
-    crossEntropyBackward(gpu, dlogits, dloss, logits, batch.targets, lse);
-    gpu.release(logits);
-    model.backward(act, dlogits, this.fullGrads);
+    let lossT: Tensor;
+    let sign = 1;
+    if (vocabChunkColumns(N, model.config.vocabSize, model.lmHeadChunkBytes) === model.config.vocabSize) {
+      // small vocabulary: the (N, V) logits are small; the cross-entropy kernels as before chunking
+      const dloss = gpu.upload(new Float32Array(N).fill(1 / count), [N], 'dloss');
+      const loss = gpu.tensor([N], 'ce_loss');
+      const lse = gpu.tensor([N], 'ce_lse');
+      const logits = model.logits(act.f);
+      crossEntropyForward(gpu, loss, lse, logits, batch.targets);
+      const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
+      crossEntropyBackward(gpu, dlogits, dloss, logits, batch.targets, lse);
+      gpu.release(logits);
+      model.backward(act, dlogits, this.fullGrads);
+      gpu.release(dlogits, dloss, lse);
+      lossT = loss;
+    } else {
+      // large vocabulary: cross-entropy = -logp at temperature 1 through the chunked LM head (lm_head.ts);
+      // ignored rows' targets (IGNORE_INDEX >= V) give logp 0 and no gradient
+      const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, 1, 'ce_logp');
+      const dlogp = gpu.upload(new Float32Array(N).fill(-1 / count), [N], 'ce_dlogp');
+      const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
+      headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, 1, this.fullGrads?.get(model.lmHeadName()) ?? null);
+      model.backwardFromHead(act, df, this.fullGrads);
+      gpu.release(dlogp, entropy, lse);
+      lossT = logp;
+      sign = -1;
+    }
     model.releaseActivations(act);
-    gpu.release(dlogits, dloss, lse);
     this.optimizer.computeNorm();
     const lr = learningRate(opts.learningRate, opts.scheduler, opts.warmupRatio, this.step, opts.maxSteps);
     const [norm] = await gpu.read(this.optimizer.normOut, 1);
-    const losses = await gpu.read(loss);
-    gpu.release(loss);
+    const losses = await gpu.read(lossT);
+    gpu.release(lossT);
     releaseBatch(gpu, batch);
     let total = 0;
-    for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX) total += losses[i];
+    for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX) total += sign * losses[i];
     const meanLoss = total / count;
     const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
     if (!skipped) this.optimizer.applyUpdate(lr);

@@ -20,6 +20,16 @@ import { Rng } from '../util/random';
 
 export type Metrics = Record<string, number>;
 
+/** How a step is cut to fit GPU memory: prompts whose G completions are generated together, and rows per
+ * forward/backward pass of the policy update (null: a whole micro-batch of prompts_per_step groups). */
+export interface StepLayout {
+  generationPrompts: number;
+  rowsPerPass: number | null;
+  /** free the pool's idle buffers after generation and after the update, so that the KV caches and the
+   * training activations are never held at once (costs re-allocating them every step) */
+  trimBetweenPhases?: boolean;
+}
+
 export interface StepReport {
   step: number;
   metrics: Metrics;
@@ -56,6 +66,8 @@ export interface TrainerInit {
   scorer: RewardScorer;
   /** synchronise between phases and report each phase's time as time/<phase> metrics (slower; for profiling) */
   profile?: boolean;
+  /** how a step is cut to fit GPU memory (memory_plan.ts chooses it; absent: as the config says) */
+  layout?: StepLayout;
 }
 
 export class GrpoTrainer {
@@ -158,9 +170,13 @@ export class GrpoTrainer {
       topP: c.top_p,
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
-      promptsPerBatch: P,
+      promptsPerBatch: this.init.layout?.generationPrompts ?? P,
     });
 
+    if (this.init.layout?.trimBetweenPhases) {
+      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+      gpu.pool.trim();
+    }
     // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
     const microBatches: TrainSequence[][] = [];
     let dropped = 0;
@@ -190,8 +206,13 @@ export class GrpoTrainer {
       learningRate: lr,
       dropoutCounter: this.step,
       profile,
+      rowsPerPass: this.init.layout?.rowsPerPass ?? null,
     });
     const trainMs = performance.now() - t1;
+    if (this.init.layout?.trimBetweenPhases) {
+      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+      gpu.pool.trim();
+    }
     this.skippedUpdates += up.skipped;
     if (up.skipped > 0 && up.skipped === c.num_iterations) this.consecutiveSkips++;
     else if (up.trainTokens > 0) this.consecutiveSkips = 0;
@@ -225,6 +246,9 @@ export class GrpoTrainer {
       dropped_groups: dropped,
       skipped_updates: this.skippedUpdates,
       reward_errors: ro.rewardErrors.length,
+      // GPU memory held by the engine's buffer pool: the most ever allocated, and now
+      'gpu/peak_bytes': gpu.stats.peakBytesAllocated,
+      'gpu/allocated_bytes': gpu.stats.bytesAllocated,
     };
     if (profile) {
       metrics['time/generation'] = ro.generationMs / 1000;

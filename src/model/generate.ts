@@ -13,7 +13,7 @@ import { swigluPackedForward } from '../gpu/kernels/swiglu_packed';
 import { matmul } from '../gpu/kernels/matmul';
 import { sample } from '../gpu/kernels/sample';
 import type { GpuTransformer } from './transformer';
-import type { LoraSet } from './lora';
+import type { LoraModule, LoraSet } from './lora';
 import { PACK_MULTIPLE } from './logprobs';
 
 export interface SamplingOptions {
@@ -105,12 +105,14 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     const posT = alloc([B * Tp], 'prefill.positions', 'u32');
     gpu.write(idsT, ids);
     gpu.write(posT, pos);
-    const act = model.forward(idsT, posT, B, Tp, opts.lora);
-    for (let l = 0; l < c.numLayers; l++) {
-      const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
-      kvCacheWrite(gpu, kCache[l], act.layers[l].kr, posT, dims);
-      kvCacheWrite(gpu, vCache[l], act.layers[l].v, posT, dims);
-    }
+    const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
+    // one layer's activations at a time: each layer's k/v go into the caches before it is released
+    const act = model.forward(idsT, posT, B, Tp, opts.lora, null, {
+      onLayer: (l, saved) => {
+        kvCacheWrite(gpu, kCache[l], saved.kr, posT, dims);
+        kvCacheWrite(gpu, vCache[l], saved.v, posT, dims);
+      },
+    });
     const lastIdx = alloc([B], 'prefill.last_index', 'u32');
     gpu.write(lastIdx, lens.map((n, b) => b * Tp + n - 1));
     const hLast = alloc([B, C], 'prefill.last_hidden');
@@ -154,13 +156,19 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     // decode steps use the adapter merged into copies of its weights (3x fewer dispatches per projection),
     // and q/k/v (and gate/up) as one matmul each against concatenated copies when they fit the budget
     const merged = opts.lora ? model.mergeLora(opts.lora) : null;
-    const budget = opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+    // a 16-bit base is read by the packed matmuls: no stacked f32 copies (and LoRA stays unmerged, see lin)
+    const budget = model.formats.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
     const fused = fuseDecodeWeights(model, merged, budget);
     if (merged) tensors.push(...merged.values());
     for (const fl of fused) tensors.push(...[fl.qkv, fl.qkvBias, fl.gateUp].filter((t): t is Tensor => t !== null));
     const qkv = fused[0]?.qkv ? alloc([B, QD + 2 * KVD], 'decode.qkv') : null;
     const gu = fused[0]?.gateUp ? alloc([B, 2 * H], 'decode.gate_up') : null;
 
+    // a projection with LoRA merged into a copy of its weight; unmerged (16-bit base) it adds LoRA itself
+    const lin = (y: Tensor, xIn: Tensor, l: number, m: LoraModule) => {
+      const r = model.linear(y, xIn, l, m, opts.lora, null, merged);
+      if (r) gpu.release(r.h, r.xd);
+    };
     const sampleInto = (hidden: Tensor, step: number) => {
       const lg = model.lmHeadInto(logits, hidden);
       sample(gpu, next, lg, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: step });
@@ -179,7 +187,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
       // the token sampled at step s-1 sits at position lens[b] + s - 1
       gpu.copy(posAll, posCur, B, (s - 1) * B, 0);
       gpu.copy(lenAll, lenCur, B, (s - 1) * B, 0);
-      embeddingForward(gpu, x, next, model.w('model.embed_tokens.weight'), c.embedScale ?? 1);
+      model.embed(x, next);
       // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
       const off = model.normOffset;
       rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps, off);
@@ -192,9 +200,9 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
           ropeKvCacheWrite(gpu, qr, kCache[l], vCache[l], qkv, posCur, model.invFreqOf(l),
             { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX }, c.ropeConvention);
         } else {
-          model.linear(q, a, l, 'q_proj', null, null, merged);
-          model.linear(k, a, l, 'k_proj', null, null, merged);
-          model.linear(v, a, l, 'v_proj', null, null, merged);
+          lin(q, a, l, 'q_proj');
+          lin(k, a, l, 'k_proj');
+          lin(v, a, l, 'v_proj');
           const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
           if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
           const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
@@ -203,7 +211,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
         }
         const { scale, window } = model.attentionDims(B, 1, l);
         attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, scale, window });
-        model.linear(o, att, l, 'o_proj', null, null, merged);
+        lin(o, att, l, 'o_proj');
         // Gemma normalises the attention and MLP outputs before their residual adds
         const postO = c.sandwichNorms ? model.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
         addRmsnormForward(gpu, xm, a, rstd, x, postO?.y ?? o, model.w(model.mlpNormName(l)), c.rmsNormEps, off);
@@ -212,11 +220,11 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
           matmul(gpu, gu, a, fl.gateUp, { transB: true });
           swigluPackedForward(gpu, sw, gu);
         } else {
-          model.linear(g, a, l, 'gate_proj', null, null, merged);
-          model.linear(u, a, l, 'up_proj', null, null, merged);
+          lin(g, a, l, 'gate_proj');
+          lin(u, a, l, 'up_proj');
           model.gate(sw, g, u);
         }
-        model.linear(o, sw, l, 'down_proj', null, null, merged);
+        lin(o, sw, l, 'down_proj');
         const postD = c.sandwichNorms ? model.postNorm(o, `${p}.post_feedforward_layernorm.weight`) : null;
         const last = l === c.numLayers - 1;
         addRmsnormForward(gpu, x, last ? f : a, rstd, xm, postD?.y ?? o,

@@ -3,7 +3,7 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { logprobGatherForward } from '../gpu/kernels/logprob_gather';
+import { headLogprobs, type HeadLogprobs } from './lm_head';
 import type { GpuTransformer, Activations } from './transformer';
 import type { LoraSet } from './lora';
 
@@ -82,15 +82,11 @@ export async function completionLogprobs(
   const { gpu } = model;
   const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings);
   let act: Activations | null = null;
-  const N = batch.B * batch.T;
-  const logp = gpu.tensor([N], 'logp');
-  const entropy = gpu.tensor([N], 'entropy');
-  const lse = gpu.tensor([N], 'lse');
+  let out: HeadLogprobs | null = null;
   try {
-    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora);
-    const logits = model.logits(act.f);
-    logprobGatherForward(gpu, logp, entropy, lse, logits, batch.targets, temperature);
-    gpu.release(logits);
+    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {});
+    out = headLogprobs(model, act.f, batch.targets, temperature);
+    const { logp, entropy } = out;
     const lp = await gpu.read(logp);
     const en = await gpu.read(entropy);
     const pick = (src: Float32Array, b: number) =>
@@ -98,7 +94,7 @@ export async function completionLogprobs(
     return { logprobs: rows.map((_, b) => pick(lp, b)), entropy: rows.map((_, b) => pick(en, b)) };
   } finally {
     if (act) model.releaseActivations(act);
-    gpu.release(logp, entropy, lse);
+    if (out) gpu.release(out.logp, out.entropy, out.lse);
     releaseBatch(gpu, batch);
   }
 }

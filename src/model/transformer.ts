@@ -33,12 +33,20 @@ import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
 import { dropoutBackward, dropoutForward, type DropoutMask } from '../gpu/kernels/dropout';
 import { formatBytes } from '../gpu/buffer_pool';
+import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
+import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
 import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import type { LoraModule, LoraSet } from './lora';
 
+/** A forward without backward (log-probs, prefill): each layer's tensors are released as soon as the next
+ * layer has its input, after onLayer (prefill writes its k/v into the caches there); act.layers stays empty. */
+export interface InferenceForward {
+  onLayer?: (layer: number, saved: Readonly<LayerSaved>) => void;
+}
+
 /** Activations of one layer saved by the training forward. */
-interface LayerSaved {
+export interface LayerSaved {
   x: Tensor; // layer input (N, C)
   a: Tensor; // rmsnorm(x) (N, C)
   rstdA: Tensor; // (N)
@@ -113,11 +121,17 @@ export class GpuTransformer {
   readonly bytes: number;
   /** RMSNorm weight offset of every norm (Gemma: 1) */
   readonly normOffset: number;
+  /** the largest logits buffer the fused LM head writes at once (lm_head.ts; bigger vocabularies go in chunks) */
+  lmHeadChunkBytes = 64 * 2 ** 20;
+  /** keep every layer in forwards without backward too (the design before issue 12; the benchmark's "before") */
+  inferenceKeepsLayers = false;
 
   private constructor(
     readonly gpu: GpuRuntime,
     readonly config: ModelConfig,
     readonly weights: Map<string, Tensor>,
+    /** weights stored in 16 bits (packed pairs, (rows, cols / 2) u32) and their format; the rest are f32 */
+    readonly formats: Map<string, Format16> = new Map(),
   ) {
     const c = config;
     this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
@@ -130,13 +144,15 @@ export class GpuTransformer {
     this.bytes = bytes;
   }
 
-  /** Uploads host weights (f32) after checking that they fit the device. */
-  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap): GpuTransformer {
+  /** Uploads host weights (f32 on the host) after checking that they fit the device; the frozen matrices go
+   * to the GPU in 16 bits when storage.basePrecision resolves to bf16/f16 (weight_storage.ts). */
+  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}): GpuTransformer {
     const shapes = expectedShapes(config);
     const maxBinding = gpu.device.limits.maxStorageBufferBindingSize;
+    const format = resolveBasePrecision(config, storage);
     let total = 0;
     for (const [name, shape] of shapes) {
-      const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+      const bytes = shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
       total += bytes;
       if (bytes > maxBinding) {
         throw new Error(
@@ -146,13 +162,69 @@ export class GpuTransformer {
       }
     }
     const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    for (const name of shapes.keys()) if (!host.has(name)) throw new Error(`missing tensor ${name}`);
+    // every tensor is checked (f16 range) before the first upload, so a refusal allocates nothing
+    const packed = new Map<string, Uint32Array>();
     for (const [name, shape] of shapes) {
-      const h = host.get(name);
-      if (!h) throw new Error(`missing tensor ${name}`);
-      weights.set(name, gpu.upload(h.data, shape, name));
+      if (format !== 'f32' && isPackable(name, shape)) packed.set(name, packWeight(name, host.get(name)!.data, format));
+    }
+    for (const [name, shape] of shapes) {
+      const p = packed.get(name);
+      if (p && format !== 'f32') {
+        weights.set(name, gpu.upload(p, [shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.upload(host.get(name)!.data, shape, name));
+      }
     }
     void total;
-    return new GpuTransformer(gpu, config, weights);
+    return new GpuTransformer(gpu, config, weights, formats);
+  }
+
+  /** The weight tensors of `upload` (same shapes, formats and order) without their data: for memory planning on
+   * a dry runtime (src/gpu/dry_device.ts), where a plan needs no weights. */
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}): GpuTransformer {
+    const format = resolveBasePrecision(config, storage);
+    const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    for (const [name, shape] of expectedShapes(config)) {
+      if (format !== 'f32' && isPackable(name, shape)) {
+        weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.tensor(shape, name));
+      }
+    }
+    return new GpuTransformer(gpu, config, weights, formats);
+  }
+
+  /** 'f32', or the 16-bit format a frozen weight is stored in. */
+  weightFormat(name: string): 'f32' | Format16 {
+    return this.formats.get(name) ?? 'f32';
+  }
+
+  /** y (M, N) = alpha * x (M, K) W^T (+ bias) (+ y when accumulate) for the weight `name` (N, K), f32 or 16-bit. */
+  project(y: Tensor, x: Tensor, name: string, opts: { bias?: Tensor | null; accumulate?: boolean; alpha?: number } = {}): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
+    else matmul(this.gpu, y, x, this.w(name), { ...opts, transB: true });
+  }
+
+  /** dx (M, K) (=|+=) dy (M, N) W for the weight `name` (N, K), f32 or 16-bit. */
+  projectBackward(dx: Tensor, dy: Tensor, name: string, accumulate = false): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
+    else matmul(this.gpu, dx, dy, this.w(name), { accumulate });
+  }
+
+  /** out (N, C) = embedding rows of ids (N), from the f32 or 16-bit table. */
+  embed(out: Tensor, ids: Tensor): void {
+    const name = 'model.embed_tokens.weight';
+    const fmt = this.formats.get(name);
+    const scale = this.config.embedScale ?? 1; // Gemma: sqrt(hidden)
+    if (fmt) embeddingPacked16Forward(this.gpu, out, ids, this.w(name), fmt, scale);
+    else embeddingForward(this.gpu, out, ids, this.w(name), scale);
   }
 
   w(name: string): Tensor {
@@ -230,7 +302,8 @@ export class GpuTransformer {
       ? this.w(`${prefix}.bias`)
       : null;
     const mergedWeight = merged?.get(prefix);
-    matmul(this.gpu, y, x, mergedWeight ?? this.w(`${prefix}.weight`), { transB: true, bias });
+    if (mergedWeight) matmul(this.gpu, y, x, mergedWeight, { transB: true, bias });
+    else this.project(y, x, `${prefix}.weight`, { bias });
     if (mergedWeight) return null; // LoRA is already in the weight
     const pair = lora?.get(layer, module);
     if (!pair || !lora) return null;
@@ -246,7 +319,10 @@ export class GpuTransformer {
 
   /** Training forward over B right-padded rows of T tokens. ids/positions: (N) u32 tensors. With
    * `dropoutCounter`, LoRA's inputs go through lora.spec.dropout (a new mask per counter value). */
-  forward(ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null = null): Activations {
+  forward(
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null = null,
+    inference: InferenceForward | null = null,
+  ): Activations {
     const { gpu, config: c } = this;
     const N = B * T;
     const C = c.hiddenSize;
@@ -258,7 +334,7 @@ export class GpuTransformer {
       : null;
     const off = this.normOffset;
     let x = gpu.tensor([N, C], 'x0');
-    embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'), c.embedScale ?? 1);
+    this.embed(x, ids);
     // Each residual add is fused with the RMSNorm that follows it (add_rmsnorm_forward.wgsl): the attention
     // residual with post_attention_layernorm, the MLP residual with the next layer's input_layernorm (the
     // final norm after the last layer). Only layer 0's input norm stands alone.
@@ -319,7 +395,11 @@ export class GpuTransformer {
       if (postD) gpu.release(postD.y);
       else gpu.release(d);
       const post = postO && postD ? { o, rstdO: postO.rstd, d, rstdD: postD.rstd } : null;
-      layers.push({ x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX });
+      const saved: LayerSaved = { x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX };
+      inference?.onLayer?.(l, saved);
+      // no backward: release the layer at once (one layer's activations at a time)
+      if (inference && !this.inferenceKeepsLayers) this.releaseLayer(saved);
+      else layers.push(saved);
       x = xOut;
       a = aNext;
       rstdA = rstdNext;
@@ -343,7 +423,7 @@ export class GpuTransformer {
 
   /** out (N, V) = f Wlm^T. */
   lmHeadInto(out: Tensor, f: Tensor): Tensor {
-    matmul(this.gpu, out, f, this.lmHead(), { transB: true });
+    this.project(out, f, this.lmHeadName());
     return out;
   }
 
@@ -353,6 +433,25 @@ export class GpuTransformer {
    * (same shapes as the weights; the caller zeroes them). Does not release act (see releaseActivations).
    */
   backward(act: Activations, dlogits: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
+    const { gpu, config: c } = this;
+    const df = gpu.tensor([act.N, c.hiddenSize], 'd_final_norm');
+    this.projectBackward(df, dlogits, this.lmHeadName());
+    const dLm = fullGrads?.get(this.lmHeadName()) ?? null;
+    if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
+    this.backwardFromHead(act, df, fullGrads);
+  }
+
+  /** Name of the LM head's weight (the embedding when tied). */
+  lmHeadName(): string {
+    return this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  /**
+   * Backward from df = dLoss/df (N, C), the gradient at the final norm's output (the LM head's input: see
+   * lm_head.ts, which computes it without an (N, V) buffer), through the rest of the network. Releases df.
+   * The LM head's own weight gradient is the caller's (lm_head.ts adds it).
+   */
+  backwardFromHead(act: Activations, df: Tensor, fullGrads: Map<string, Tensor> | null = null): void {
     const { gpu, config: c } = this;
     const { N, B, T } = act;
     const C = c.hiddenSize;
@@ -365,12 +464,7 @@ export class GpuTransformer {
     // dx is the residual stream's gradient. The forward's residual adds (fused into add_rmsnorm_forward)
     // pass it through unchanged, so they have no backward pass: each rmsnormBackward adds its norm's share
     // into dx from the saved h (xm, or the layer's output) and rstd.
-    // LM head and final norm.
-    const df = gpu.tensor([N, C], 'd_final_norm');
-    matmul(gpu, df, dlogits, this.lmHead());
-    const lmName = c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    const dLm = grad(lmName);
-    if (dLm) matmul(gpu, dLm, dlogits, act.f, { transA: true, accumulate: true });
+    // Final norm.
     const dx = gpu.zeros([N, C], 'd_residual');
     rmsnormBackward(gpu, dx, grad('model.norm.weight'), df, act.xL, this.w('model.norm.weight'), act.rstdF, off);
     gpu.release(df);
@@ -457,7 +551,7 @@ export class GpuTransformer {
     const lora = act.lora;
     const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
     const name = `model.layers.${layer}.${group}.${module}.weight`;
-    matmul(this.gpu, dxOut, dy, this.w(name), { accumulate });
+    this.projectBackward(dxOut, dy, name, accumulate);
     const dW = fullGrads?.get(name);
     if (dW) matmul(this.gpu, dW, dy, x, { transA: true, accumulate: true });
     const pair = lora?.get(layer, module);
@@ -479,6 +573,7 @@ export class GpuTransformer {
   mergeLora(lora: LoraSet): Map<string, Tensor> {
     const merged = new Map<string, Tensor>();
     for (const p of lora.pairs.values()) {
+      if (this.formats.has(`${p.path}.weight`)) continue; // a 16-bit base: decode applies LoRA unmerged (no f32 copy)
       const w = this.w(`${p.path}.weight`);
       const m = this.gpu.tensor(w.shape, `${p.path}.weight+lora`);
       this.gpu.copy(w, m);
@@ -488,18 +583,23 @@ export class GpuTransformer {
     return merged;
   }
 
+  private releaseLayer(s: LayerSaved): void {
+    this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
+    if (s.qk) this.gpu.release(s.qk.q, s.qk.k, s.qk.rstdQ, s.qk.rstdK);
+    if (s.post) this.gpu.release(s.post.o, s.post.rstdO, s.post.d, s.post.rstdD);
+  }
+
   releaseActivations(act: Activations): void {
-    for (const s of act.layers) {
-      this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
-      if (s.qk) this.gpu.release(s.qk.q, s.qk.k, s.qk.rstdQ, s.qk.rstdK);
-      if (s.post) this.gpu.release(s.post.o, s.post.rstdO, s.post.d, s.post.rstdD);
-    }
+    for (const s of act.layers) this.releaseLayer(s);
     this.gpu.release(act.xL, act.f, act.rstdF);
     act.layers = [];
   }
 
   /** Zeroed full-weight gradient tensors for every weight (for supervised full fine-tuning). */
   createFullGrads(): Map<string, Tensor> {
+    if (this.formats.size > 0) {
+      throw new Error('full-weight training needs f32 weights: this model\'s base is stored in 16 bits (set base_precision to "f32")');
+    }
     const out = new Map<string, Tensor>();
     for (const [name, t] of this.weights) {
       if (name.endsWith('.bias')) continue; // biases stay frozen

@@ -15,6 +15,7 @@ import { DatasetSlot } from './dataset_slot';
 import { RunController } from './run_controller';
 import { generateSideBySide, tokenLengths } from './try_model';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
+import { memoryPlanFor } from './plan_request';
 import {
   REPORTED_LIMITS,
   type AdapterInfo,
@@ -187,6 +188,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   })),
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), r.settings),
+  // host code only (a dry run), so it need not wait for a run to pause
+  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config),
   gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
   // storage only: answered at once
   savedRun: () => runs.savedRun(),

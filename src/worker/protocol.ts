@@ -10,6 +10,7 @@ import type { AdapterSummary } from '../gpu/runtime';
 import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
+import type { MemoryPlan } from '../grpo/memory_plan';
 import type { PromptSettings } from '../data';
 import type { EvalPoint, MetricRow } from '../export/metrics';
 
@@ -288,6 +289,8 @@ export interface EngineApi {
   generate: { request: GenerateRequest; value: GenerateResult; progress: never };
   /** Token lengths of the loaded dataset's prompts and answers under the loaded model's tokenizer. */
   tokenLengths: { request: { settings: PromptSettings }; value: TokenLengths; progress: never };
+  /** The exact GPU memory plan of one training step for these shapes and config (a dry run: no GPU work). */
+  memoryPlan: { request: { model: ModelSummary; config: GrpoConfig }; value: MemoryPlan; progress: never };
   /** Buffer pool counters and device loss; answered at once, even during a run. */
   gpuStatus: { request: NoFields; value: GpuStatus; progress: never };
   /** The run saved in this browser's storage (IndexedDB), or null. */

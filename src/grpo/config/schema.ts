@@ -537,15 +537,16 @@ export const SCHEMA = {
     default: 'auto',
     group: 'Memory',
     doc:
-      'Storage of the frozen base weights on the GPU: "f32", or 16-bit "bf16" / "f16" (half the memory; LoRA weights, ' +
-      'gradients and optimizer state stay f32). "auto" picks 16-bit when the model would not fit otherwise.',
+      'How the frozen base weights are stored on the GPU. "auto": f32 for models under 50M parameters, else 16 bits ' +
+      '(the file\'s bf16/f16, bf16 for f32 files); "bf16"/"f16" halve their memory (matmuls unpack to f32 and ' +
+      'accumulate in f32); LoRA weights, gradients and optimizer state stay f32. Full-weight training needs "f32".',
     source: PLAYGROUND,
     trl: { notInTrl: 'the script loads the model with the matching torch dtype ("auto" lets transformers choose)' },
   }),
   kv_precision: oneOf(KV_PRECISIONS)({
     default: 'auto',
     group: 'Memory',
-    doc: 'Storage of the KV cache during generation: "f32" or "f16" (half the memory). "auto" picks f16 when the adapter supports shader-f16 and memory is short.',
+    doc: 'Precision of the generation KV caches. Only "f32" is implemented so far ("auto" means f32); the memory plan lowers rows generated at once instead.',
     source: PLAYGROUND,
     trl: { notInTrl: 'generation\'s cache precision follows the model dtype in transformers' },
   }),
@@ -553,16 +554,17 @@ export const SCHEMA = {
     default: 'auto',
     group: 'Memory',
     doc:
-      'Per-layer recomputation (activation checkpointing): "on" keeps only each layer\'s input in the forward pass and ' +
-      'recomputes the rest during backward, trading time for memory; "off" keeps every activation; "auto" recomputes ' +
-      'only when the step would not fit otherwise.',
+      'Activation recomputation (gradient checkpointing) per layer. Not implemented yet: every setting keeps all ' +
+      'activations (forwards without a backward already hold one layer at a time).',
     source: PLAYGROUND,
     trl: { notInTrl: 'TRL\'s counterpart is gradient_checkpointing (on by default in TRL)' },
   }),
   memory_budget_bytes: intOrNull({
     default: null,
     group: 'Memory',
-    doc: 'GPU memory the run may plan for, in bytes; the "auto" choices above are made to fit it. null uses what the adapter allows.',
+    doc:
+      'GPU memory a training step may use, in bytes; null means the adapter\'s limits. The memory plan picks rows per ' +
+      'micro-batch and rows generated at once to fit it, and refuses a run that cannot fit before allocating anything.',
     source: PLAYGROUND,
     range: { whole: 1, why: ' (null uses what the adapter allows)' },
     suggest: 2 ** 31,

@@ -10,6 +10,7 @@ import { FileDrop, Panel, ProgressBar, type PickedFile } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { estimateMemory, formatBytes, formatCount } from './memory';
 import { HubModelChoice } from '../hub/HubModelChoice';
+import { MemoryPlanPanel } from './MemoryPlanPanel';
 
 type Tab = 'builtin' | 'hub' | 'files' | 'url';
 
@@ -244,6 +245,7 @@ function ModelFacts() {
           </tr>
         </tbody>
       </table>
+      <MemoryPlanPanel />
       {tooBig ? (
         <p className="callout callout-warn" role="alert">
           One buffer of this run is larger than this device allows: lower prompts_per_step, num_generations or the lengths.

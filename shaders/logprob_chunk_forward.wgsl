@@ -1,0 +1,106 @@
+// One vocabulary chunk of the fused LM head + log-prob gather (logits never materialised: the caller
+// computes logits for columns [v0, v0 + vc) only, then this kernel folds them into a running per-row state).
+// Online log-sum-exp over chunks, as logprob_gather_forward.wgsl does within a row:
+//   z = chunk[n] / temperature;  state[n] = (m, s, t, zt): m running max, s = sum exp(z - m),
+//   t = sum exp(z - m) (z - m), zt = z of the target when the target lies in an earlier or this chunk.
+//   On the last chunk (last = 1): lse[n] = m + log(s); entropy[n] = log(s) - t / s;
+//   logp[n] = zt - lse[n] (0 when targets[n] >= v: no token there).
+// Shapes: chunk (N, vc); targets (N) u32 (ids in [0, v), or >= v for none); state (N, 4); logp, entropy, lse (N).
+// Bindings: 0 params {n, vc, v0, v, temperature, last}; 1 chunk (read), 2 targets (read), 3 state
+//   (read_write: ignored and overwritten when v0 = 0), 4 logp, 5 entropy, 6 lse (written on the last chunk only).
+// Dispatch: one workgroup of WG invocations per row, N workgroups split over x and y by grid().
+// Override: WG (a power of two, <= 256).
+// The running max starts at -3.0e38 (finite) so that empty slices combine without Inf or NaN.
+
+struct Params {
+  n: u32,
+  vc: u32,
+  v0: u32,
+  v: u32,
+  temperature: f32,
+  last: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> chunk: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> logp: array<f32>;
+@group(0) @binding(5) var<storage, read_write> entropy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> lse: array<f32>;
+
+override WG: u32 = 256u;
+
+var<workgroup> wm: array<f32, WG>;
+var<workgroup> ws: array<f32, WG>;
+var<workgroup> wt: array<f32, WG>;
+
+struct Stats {
+  m: f32,
+  s: f32,
+  t: f32,
+}
+
+/** Merges two partial (m, s, t), each relative to its own max, into one relative to the larger max. */
+fn combine(a: Stats, b: Stats) -> Stats {
+  let m = max(a.m, b.m);
+  let ca = exp(a.m - m);
+  let cb = exp(b.m - m);
+  let s = a.s * ca + b.s * cb;
+  let t = ca * (a.t + (a.m - m) * a.s) + cb * (b.t + (b.m - m) * b.s);
+  return Stats(m, s, t);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.n) { return; }
+  let base = row * p.vc;
+  var st = Stats(-3.0e38, 0.0, 0.0);
+  for (var j = lid; j < p.vc; j += WG) {
+    let z = chunk[base + j] / p.temperature;
+    if (z > st.m) {
+      let c = exp(st.m - z);
+      st = Stats(z, st.s * c + 1.0, c * (st.t + (st.m - z) * st.s));
+    } else {
+      let d = z - st.m;
+      let e = exp(d);
+      st.s += e;
+      st.t += e * d;
+    }
+  }
+  wm[lid] = st.m;
+  ws[lid] = st.s;
+  wt[lid] = st.t;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      let c = combine(Stats(wm[lid], ws[lid], wt[lid]), Stats(wm[lid + stride], ws[lid + stride], wt[lid + stride]));
+      wm[lid] = c.m;
+      ws[lid] = c.s;
+      wt[lid] = c.t;
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    var total = Stats(wm[0], ws[0], wt[0]);
+    var zt = 0.0;
+    if (p.v0 > 0u) {
+      total = combine(Stats(state[row * 4u], state[row * 4u + 1u], state[row * 4u + 2u]), total);
+      zt = state[row * 4u + 3u];
+    }
+    let tgt = targets[row];
+    if (tgt >= p.v0 && tgt < p.v0 + p.vc) { zt = chunk[base + tgt - p.v0] / p.temperature; }
+    state[row * 4u] = total.m;
+    state[row * 4u + 1u] = total.s;
+    state[row * 4u + 2u] = total.t;
+    state[row * 4u + 3u] = zt;
+    if (p.last == 1u) {
+      let logS = log(total.s);
+      let l = total.m + logS;
+      lse[row] = l;
+      entropy[row] = logS - total.t / total.s;
+      logp[row] = select(0.0, zt - l, tgt < p.v);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// memory_plans for `npm run bench`: the exact memory plan (src/grpo/memory_plan.ts, a dry run of one
+// training step's host code) of a GSM8K-like GRPO step (4 prompts x 8 completions, prompt 192 tokens,
+// completion 256, LoRA r 8 on q/k/v/o, beta 0) for eight public model shapes, before and after issue 12:
+//   before: f32 base, (N, V) logits and dlogits, every layer's activations kept in forwards without backward
+//           (prefill, log-probs), the config's own layout (the design before this issue, reproduced by
+//           switches on the current code: GpuTransformer.lmHeadChunkBytes = Infinity, inferenceKeepsLayers)
+//   after:  the plan choosePlan makes for the model's target as budget (2.5 GiB where the issue sets none) (16-bit base under 'auto', logits in vocabulary
+//           chunks, one layer at a time in forwards without backward, and the largest layout that fits; the
+//           smallest layout when none fits)
+// Qwen3 and Gemma 3 are planned from their shapes as Llamas (src/model/structural_config.ts lists what that
+// leaves out); the others with this engine's own config parser.
+import { parseHfConfig, type ModelConfig } from '../model/config';
+import { structuralConfig } from '../model/structural_config';
+import { defaultConfig, type GrpoConfig } from '../grpo/config';
+import { choosePlan, measureStep } from '../grpo/memory_plan';
+import { resolveBasePrecision } from '../model/weight_storage';
+
+const GIB = 2 ** 30;
+
+/** Public configs' shapes (GUIDE.md "Shapes"). */
+export const PLAN_MODELS: { name: string; json: Record<string, unknown>; targetGiB?: number }[] = [
+  { name: 'SmolLM2-135M', targetGiB: 1, json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, vocab_size: 49152, max_position_embeddings: 8192, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'SmolLM2-360M', json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 960, intermediate_size: 2560, num_hidden_layers: 32, num_attention_heads: 15, num_key_value_heads: 5, vocab_size: 49152, max_position_embeddings: 8192, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'Qwen3-0.6B', targetGiB: 2.5, json: { model_type: 'qwen3', hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'Qwen3-1.7B', json: { model_type: 'qwen3', hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'Gemma-3-270M', targetGiB: 1.5, json: { model_type: 'gemma3_text', hidden_size: 640, intermediate_size: 2048, num_hidden_layers: 18, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, vocab_size: 262144, max_position_embeddings: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'Gemma-3-1B', json: { model_type: 'gemma3_text', hidden_size: 1152, intermediate_size: 6912, num_hidden_layers: 26, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, vocab_size: 262144, max_position_embeddings: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'Qwen2.5-0.5B', json: { model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, max_position_embeddings: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
+  { name: 'Llama-3.2-1B', targetGiB: 4, json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: true, torch_dtype: 'bfloat16', rope_theta: 500000, rope_scaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } } },
+];
+
+export const GSM8K_STEP: Partial<GrpoConfig> = { prompts_per_step: 4, num_generations: 8, max_prompt_length: 192, max_completion_length: 256 };
+export const PLAN_BUDGET = 2.5 * GIB;
+
+export interface MemoryPlanBench {
+  model: string;
+  structural: boolean;
+  before: { peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string };
+  after: {
+    peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string; fits_budget: boolean;
+    budget_bytes: number; layout: unknown;
+  };
+  target_bytes: number | null;
+  meets_target: boolean | null;
+}
+
+function modelConfig(json: Record<string, unknown>, name: string): { config: ModelConfig; structural: boolean } {
+  try {
+    return { config: parseHfConfig(json, `${name} config`), structural: false };
+  } catch (e) {
+    if (!/is not supported/.test((e as Error).message)) throw e;
+    return { config: structuralConfig(json, `${name} config`), structural: true };
+  }
+}
+
+export async function benchMemoryPlans(log: (s: string) => void): Promise<MemoryPlanBench[]> {
+  const out: MemoryPlanBench[] = [];
+  const grpo: GrpoConfig = { ...defaultConfig(), ...GSM8K_STEP };
+  for (const m of PLAN_MODELS) {
+    const { config, structural } = modelConfig(m.json, m.name);
+    const fileDtype = 'bf16';
+    const before = await measureStep(config, grpo, undefined, {
+      storage: { basePrecision: 'f32', fileDtype }, lmHeadChunkBytes: Infinity, inferenceKeepsLayers: true,
+      limits: { maxBufferSize: 2 ** 53, maxStorageBufferBindingSize: 2 ** 53 },
+    });
+    const storage = { basePrecision: 'auto' as const, fileDtype };
+    const budget = m.targetGiB !== undefined ? m.targetGiB * GIB : PLAN_BUDGET;
+    const after = await choosePlan(config, grpo, { budgetBytes: budget, storage });
+    const target = m.targetGiB !== undefined ? m.targetGiB * GIB : null;
+    const row: MemoryPlanBench = {
+      model: m.name,
+      structural,
+      before: { peak_bytes: before.peakBytes, largest_buffer_bytes: before.largestBufferBytes, largest_buffer: before.largestBufferLabel, base: 'f32' },
+      after: {
+        peak_bytes: after.peakBytes, largest_buffer_bytes: after.largestBufferBytes, largest_buffer: after.largestBufferLabel,
+        base: resolveBasePrecision(config, storage), fits_budget: after.fits, budget_bytes: budget, layout: after.layout,
+      },
+      target_bytes: target,
+      meets_target: target === null ? null : after.peakBytes <= target && after.largestBufferBytes <= GIB,
+    };
+    log(`memory plan ${m.name}${structural ? ' (structural)' : ''}: before ${(before.peakBytes / GIB).toFixed(2)} GiB ` +
+      `(largest ${(before.largestBufferBytes / GIB).toFixed(2)} GiB ${before.largestBufferLabel}), after ${(after.peakBytes / GIB).toFixed(2)} GiB ` +
+      `(largest ${(after.largestBufferBytes / GIB).toFixed(2)} GiB ${after.largestBufferLabel}), layout ${JSON.stringify(after.layout)}`);
+    out.push(row);
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+// Host wrappers for the frozen 16-bit weight kernels: matmul_packed16_forward.wgsl (y = x W^T),
+// matmul_packed16_backward.wgsl (dx = dy W: the base is frozen, so no dW) and embedding_packed16_forward.wgsl.
+// A packed weight is a u32 tensor of shape (R, K / 2) holding an (R, K) matrix in bf16 or f16 pairs.
+import forwardCode from '../../../shaders/matmul_packed16_forward.wgsl?raw';
+import backwardCode from '../../../shaders/matmul_packed16_backward.wgsl?raw';
+import embeddingCode from '../../../shaders/embedding_packed16_forward.wgsl?raw';
+import { f32, grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { expectShape, shapeString, type Tensor } from '../tensor';
+
+export type Format16 = 'bf16' | 'f16';
+
+const FORWARD: KernelSpec = {
+  name: 'matmul_packed16_forward',
+  code: forwardCode,
+  buffers: ['read', 'read', 'read', 'read_write'],
+  hasParams: true,
+};
+const BACKWARD: KernelSpec = {
+  name: 'matmul_packed16_backward',
+  code: backwardCode,
+  buffers: ['read', 'read', 'read_write'],
+  hasParams: true,
+};
+const EMBEDDING: KernelSpec = {
+  name: 'embedding_packed16_forward',
+  code: embeddingCode,
+  buffers: ['read', 'read', 'read_write'],
+  hasParams: true,
+};
+
+const FORMAT = { bf16: 0, f16: 1 } as const;
+
+/** (R, K) of a packed (R, K / 2) u32 weight. */
+function packedDims(w: Tensor): [number, number] {
+  if (w.dtype !== 'u32' || w.shape.length !== 2) {
+    throw new Error(`${w.label}: expected a packed 16-bit weight, (rows, K / 2) u32, got ${w.dtype} ${shapeString(w)}`);
+  }
+  return [w.shape[0], w.shape[1] * 2];
+}
+
+function rows(t: Tensor, cols: number, what: string): number {
+  if (t.dtype !== 'f32' || t.shape[t.shape.length - 1] !== cols) {
+    throw new Error(`${what} ${t.label}: expected f32 (..., ${cols}), got ${t.dtype} ${shapeString(t)}`);
+  }
+  return t.size / cols;
+}
+
+/** Workgroup layout shared by both matmuls: wg_x in {16, 8, 4} across the output's columns. */
+function layout(M: number, cols: number): { wgX: number; tilesM: number; workgroups: [number, number, number] } {
+  const colTiles = Math.ceil(cols / 8);
+  const wgX = [16, 8, 4].reduce((best, w) => (Math.ceil(colTiles / w) * w < Math.ceil(colTiles / best) * best ? w : best));
+  const tilesM = Math.ceil(Math.ceil(M / 8) / (64 / wgX));
+  const [gy, gz] = grid(tilesM);
+  return { wgX, tilesM, workgroups: [Math.ceil(colTiles / wgX), gy, gz] };
+}
+
+export interface Packed16Options {
+  bias?: Tensor | null;
+  accumulate?: boolean;
+  alpha?: number;
+}
+
+/** out (M, N) = alpha * x (M, K) W^T (+ bias) (+ out when accumulate); W (N, K) packed in `format`. */
+export function matmulPacked16Forward(gpu: GpuRuntime, out: Tensor, x: Tensor, w: Tensor, format: Format16, opts: Packed16Options = {}): void {
+  const [N, K] = packedDims(w);
+  const M = rows(x, K, 'matmul_packed16_forward: x');
+  if (rows(out, N, 'matmul_packed16_forward: out') !== M) {
+    throw new Error(`matmul_packed16_forward: out ${out.label} ${shapeString(out)} needs ${M} rows of ${N} (x ${x.label} ${shapeString(x)})`);
+  }
+  if (opts.bias) expectShape(opts.bias, [N], `matmul_packed16_forward: bias ${opts.bias.label}`);
+  if (M === 0 || N === 0) return;
+  const { wgX, tilesM, workgroups } = layout(M, N);
+  gpu.dispatch(FORWARD, {
+    buffers: [x, w, opts.bias ?? x, out],
+    params: [M, K, N, tilesM, wgX, f32(opts.alpha ?? 1), opts.accumulate ? 1 : 0, opts.bias ? 1 : 0],
+    workgroups,
+    overrides: { FORMAT: FORMAT[format] },
+  });
+}
+
+/** dx (M, K) = alpha * dy (M, N) W (+ dx when accumulate); W (N, K) packed in `format` (frozen: no dW). */
+export function matmulPacked16Backward(gpu: GpuRuntime, dx: Tensor, dy: Tensor, w: Tensor, format: Format16, opts: { accumulate?: boolean; alpha?: number } = {}): void {
+  const [N, K] = packedDims(w);
+  const M = rows(dy, N, 'matmul_packed16_backward: dy');
+  if (rows(dx, K, 'matmul_packed16_backward: dx') !== M) {
+    throw new Error(`matmul_packed16_backward: dx ${dx.label} ${shapeString(dx)} needs ${M} rows of ${K} (dy ${dy.label} ${shapeString(dy)})`);
+  }
+  if (M === 0 || K === 0) return;
+  const { wgX, tilesM, workgroups } = layout(M, K);
+  gpu.dispatch(BACKWARD, {
+    buffers: [dy, w, dx],
+    params: [M, K, N, tilesM, wgX, f32(opts.alpha ?? 1), opts.accumulate ? 1 : 0],
+    workgroups,
+    overrides: { FORMAT: FORMAT[format] },
+  });
+}
+
+/** out = table[ids] * scale: out (N, C), ids (N) u32, table (V, C) packed as (V, C / 2) u32. Ids >= V give zero rows. */
+export function embeddingPacked16Forward(gpu: GpuRuntime, out: Tensor, ids: Tensor, table: Tensor, format: Format16, scale = 1): void {
+  if (!Number.isFinite(scale)) throw new Error(`embedding_packed16_forward: scale = ${scale} must be finite`);
+  const [V, C] = packedDims(table);
+  if (ids.dtype !== 'u32') throw new Error(`${ids.label}: expected u32 token ids, got ${ids.dtype}`);
+  const N = ids.size;
+  expectShape(out, [...ids.shape, C]);
+  gpu.dispatch(EMBEDDING, {
+    buffers: [ids, table, out],
+    params: [N, C, V],
+    workgroups: grid(Math.ceil((N * C) / 256)),
+    overrides: scale === 1 ? { FORMAT: FORMAT[format] } : { FORMAT: FORMAT[format], SCALE: scale },
+  });
+}

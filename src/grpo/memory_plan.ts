@@ -1,0 +1,187 @@
+// The exact memory plan of a GRPO run: one training step's host code (GrpoTrainer.trainStep: generation,
+// then the policy update) run on a dry runtime (src/gpu/dry_device.ts) at worst-case lengths (every prompt
+// max_prompt_length tokens, every completion max_completion_length, no early stop). The buffer pool sees the
+// same acquisitions and releases as a real step, so its peak is the real step's peak. Needs only the model's
+// config, never its weights.
+//
+// From it, choosePlan() picks how a step is cut (prompts generated together, rows per forward/backward pass)
+// so that the run fits a budget, trying the config's own layout first; a run that cannot fit is refused with
+// the plan and the settings to lower. Recomputation (issue 12 item 5) is not implemented: always off.
+
+import type { ModelConfig } from '../model/config';
+import type { Tokenizer } from '../model/tokenizer';
+import { GpuTransformer } from '../model/transformer';
+import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
+import { createDryRuntime, type DryDeviceLimits, DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
+import type { AdapterSummary } from '../gpu/runtime';
+import { formatBytes } from '../gpu/buffer_pool';
+import type { GrpoConfig } from './config';
+import { GrpoTrainer, type StepLayout } from './trainer';
+import type { RewardScorer } from './rewards_scorer';
+import type { PromptExample } from './rollout';
+
+export interface PlanOptions {
+  /** bytes a step may hold; null: the device's limits only (every buffer within maxBufferSize) */
+  budgetBytes?: number | null;
+  limits?: DryDeviceLimits;
+  /** the adapter planned for (isSoftware changes a few small temporaries) */
+  adapter?: Partial<AdapterSummary>;
+  storage?: BaseStorageOptions;
+  /** the largest logits chunk the LM head may write (GpuTransformer.lmHeadChunkBytes; Infinity: never chunk) */
+  lmHeadChunkBytes?: number;
+  /** keep every layer in forwards without backward (the design before issue 12, for the benchmark's "before") */
+  inferenceKeepsLayers?: boolean;
+}
+
+export interface StepMeasure {
+  peakBytes: number;
+  largestBufferBytes: number;
+  largestBufferLabel: string;
+}
+
+export interface MemoryPlan {
+  basePrecision: string;
+  layout: StepLayout;
+  /** the buffer pool's peak over one worst-case step (exact) */
+  peakBytes: number;
+  largestBufferBytes: number;
+  largestBufferLabel: string;
+  budgetBytes: number | null;
+  maxBufferSize: number;
+  fits: boolean;
+  recompute: 'off';
+  /** parts of the peak (weights and LoRA + Adam exact; KV cache of one generation batch; the rest is activations) */
+  breakdown: { weights: number; loraAdam: number; kvCache: number; activations: number };
+  /** what to lower when it does not fit */
+  advice: string[];
+}
+
+/** A tokenizer for planning: no stop ids (worst case: every completion runs to max_completion_length). */
+function planningTokenizer(vocabSize: number): Tokenizer {
+  return { vocabSize, bosId: null, eosIds: [], encode: () => [], decode: () => '', tokenText: () => '' };
+}
+
+function planningScorer(): RewardScorer {
+  return {
+    names: ['plan'],
+    weights: [1],
+    score: async (items) => ({ perFunc: [items.map(() => 0)], errors: [] }),
+    dispose: () => {},
+  };
+}
+
+/** Runs one worst-case training step on a dry runtime and returns the pool's peak and largest buffer. */
+export async function measureStep(model: ModelConfig, config: GrpoConfig, layout: StepLayout | undefined, opts: PlanOptions = {}): Promise<StepMeasure> {
+  const gpu = createDryRuntime(opts.limits ?? DEFAULT_DRY_LIMITS, opts.adapter);
+  const m = GpuTransformer.allocateForPlan(gpu, model, opts.storage);
+  if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
+  if (opts.inferenceKeepsLayers) m.inferenceKeepsLayers = true;
+  const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
+  const n = config.prompts_per_step * config.gradient_accumulation_steps;
+  const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw: {} }));
+  const trainer = new GrpoTrainer({
+    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, dynamic_sampling: false },
+    train, eval: [], scorer: planningScorer(), layout,
+  });
+  await trainer.trainStep();
+  return { peakBytes: gpu.stats.peakBytesAllocated, largestBufferBytes: gpu.pool.largest.bytes, largestBufferLabel: gpu.pool.largest.label };
+}
+
+/** Layouts to try, largest first: the config's own, then fewer prompts generated together, then fewer rows
+ * per pass (halving down to one row). */
+function candidateLayouts(config: GrpoConfig): StepLayout[] {
+  const P = config.prompts_per_step;
+  const rows = P * config.num_generations;
+  // every cut also frees idle buffers between generation and training (trimBetweenPhases)
+  const out: StepLayout[] = [{ generationPrompts: P, rowsPerPass: null }, { generationPrompts: P, rowsPerPass: null, trimBetweenPhases: true }];
+  const gens: number[] = [];
+  for (let g = P; g >= 1; g = g === 1 ? 0 : Math.max(1, Math.floor(g / 2))) gens.push(g);
+  const passes: number[] = [];
+  for (let r = Math.ceil(rows / 2); r >= 1; r = r === 1 ? 0 : Math.ceil(r / 2)) passes.push(r);
+  for (const g of gens.slice(1)) out.push({ generationPrompts: g, rowsPerPass: null, trimBetweenPhases: true });
+  const g1 = gens[gens.length - 1];
+  for (const r of passes) out.push({ generationPrompts: g1, rowsPerPass: r, trimBetweenPhases: true });
+  return out;
+}
+
+function loraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
+  const C = model.hiddenSize;
+  const QD = model.numHeads * model.headDim;
+  const KVD = model.numKvHeads * model.headDim;
+  const H = model.intermediateSize;
+  const dims: Record<string, [number, number]> = {
+    q_proj: [QD, C], k_proj: [KVD, C], v_proj: [KVD, C], o_proj: [C, QD], gate_proj: [H, C], up_proj: [H, C], down_proj: [C, H],
+  };
+  let params = 0;
+  for (const m of config.lora_target_modules) params += model.numLayers * config.lora_r * (dims[m][0] + dims[m][1]);
+  return params * 4 * 4; // parameter, gradient, AdamW m and v, f32
+}
+
+/** The plan for one layout. */
+export async function planLayout(model: ModelConfig, config: GrpoConfig, layout: StepLayout, opts: PlanOptions = {}): Promise<MemoryPlan> {
+  const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
+  const measure = await measureStep(model, config, layout, opts);
+  const format = resolveBasePrecision(model, opts.storage);
+  const weights = baseWeightBytes(model, format);
+  const loraAdam = loraAdamBytes(model, config);
+  const rows = layout.generationPrompts * config.num_generations;
+  const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
+  const kvCache = 2 * model.numLayers * rows * T * model.numKvHeads * model.headDim * 4;
+  const budget = opts.budgetBytes ?? null;
+  const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
+  return {
+    basePrecision: format,
+    layout,
+    peakBytes: measure.peakBytes,
+    largestBufferBytes: measure.largestBufferBytes,
+    largestBufferLabel: measure.largestBufferLabel,
+    budgetBytes: budget,
+    maxBufferSize: limits.maxBufferSize,
+    fits,
+    recompute: 'off',
+    breakdown: { weights, loraAdam, kvCache, activations: Math.max(0, measure.peakBytes - weights - loraAdam - kvCache) },
+    advice: fits ? [] : adviceFor(config, format),
+  };
+}
+
+function adviceFor(config: GrpoConfig, format: string): string[] {
+  const out = [
+    `max_completion_length (${config.max_completion_length}) or max_prompt_length (${config.max_prompt_length})`,
+    `num_generations (${config.num_generations}) or prompts_per_step (${config.prompts_per_step})`,
+    `lora_r (${config.lora_r}) or lora_target_modules (${config.lora_target_modules.join(', ')})`,
+  ];
+  if (format === 'f32') out.push('base_precision "bf16" (halves the frozen weights)');
+  out.push('a smaller model, or memory_budget_bytes if the GPU has more memory');
+  return out;
+}
+
+/** The config's own layout when it fits, else the first (largest) cut that fits; the smallest cut's plan,
+ * with fits false, when none does. */
+export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
+  let last: MemoryPlan | null = null;
+  for (const layout of candidateLayouts(config)) {
+    last = await planLayout(model, config, layout, opts);
+    if (last.fits) return last;
+  }
+  return last!;
+}
+
+/** A plan as lines a person reads (the CLI, refusals). */
+export function describePlan(p: MemoryPlan): string {
+  const b = p.breakdown;
+  const lines = [
+    `peak ${formatBytes(p.peakBytes)}${p.budgetBytes !== null ? ` of a ${formatBytes(p.budgetBytes)} budget` : ''} ` +
+      `(weights ${formatBytes(b.weights)} in ${p.basePrecision}, LoRA + Adam ${formatBytes(b.loraAdam)}, KV cache ${formatBytes(b.kvCache)}, ` +
+      `activations and the rest ${formatBytes(b.activations)})`,
+    `largest buffer ${formatBytes(p.largestBufferBytes)} (${p.largestBufferLabel}; the device allows ${formatBytes(p.maxBufferSize)})`,
+    `layout: ${p.layout.generationPrompts} prompt(s) generated together, ${p.layout.rowsPerPass ?? 'all'} rows per training pass, ` +
+      `${p.layout.trimBetweenPhases ? 'idle buffers freed between generation and training' : 'buffers kept for reuse'}, recompute ${p.recompute}`,
+  ];
+  if (!p.fits) lines.push(`does not fit; lower: ${p.advice.join('; ')}`);
+  return lines.join('\n');
+}
+
+/** Throws before anything is allocated when the run cannot fit, with the plan and what to lower. */
+export function refuseUnlessFits(p: MemoryPlan): void {
+  if (!p.fits) throw new Error(`this run does not fit the GPU memory budget:\n${describePlan(p)}`);
+}

@@ -1,0 +1,134 @@
+// The LM head fused with the log-prob gather, forward and backward, without an (N, V) buffer when the
+// vocabulary is large: logits are computed one vocabulary chunk at a time (columns [v0, v0 + vc) of
+// f Wlm^T), folded into a running log-sum-exp per row (logprob_chunk_forward.wgsl), and in backward each
+// chunk's logits are recomputed, turned into dlogits of that chunk, and pushed into df (and dWlm).
+//
+//   forward:  for each chunk c:  Z_c = f W_c^T (N, vc);  state <- fold(state, Z_c)   -> logp, entropy, lse (N)
+//   backward: for each chunk c:  Z_c = f W_c^T;  dZ_c = dlogp (1[j == t] - p) / T;
+//             df += dZ_c W_c (N, C);  dW_c += dZ_c^T f (vc, C) (full fine-tuning only)
+//
+// When N * V * 4 bytes is at most model.lmHeadChunkBytes the whole vocabulary is one chunk and the
+// unchunked kernels run (logprob_gather): the same floating-point sums as before chunking, so small
+// models (the built-in demo, stories260K) reproduce bit for bit.
+// Cross-entropy (SFT) is -logp at temperature 1 with ignored rows' targets >= V: dlogp = -dloss.
+
+import type { Tensor } from '../gpu/tensor';
+import { matmul } from '../gpu/kernels/matmul';
+import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logprob_gather';
+import { logprobChunkBackward, logprobChunkForward } from '../gpu/kernels/logprob_chunk';
+import { matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
+import type { GpuTransformer } from './transformer';
+
+/** What the fused head needs of a model: its sizes, the head weight (f32 or 16-bit) and the chunk budget. */
+export type LmHeadModel = Pick<GpuTransformer, 'gpu' | 'config' | 'lmHead' | 'lmHeadName' | 'lmHeadChunkBytes' | 'weightFormat' | 'project' | 'projectBackward'>;
+
+/** Columns per vocabulary chunk for N rows: V when N*V*4 fits the budget, else the largest multiple of 64
+ * that fits (at least 64). */
+export function vocabChunkColumns(n: number, v: number, budgetBytes: number): number {
+  if (n * v * 4 <= budgetBytes) return v;
+  const cols = Math.floor(budgetBytes / (4 * Math.max(1, n)) / 64) * 64;
+  return Math.max(64, Math.min(v, cols));
+}
+
+export interface HeadLogprobs {
+  logp: Tensor; // (N)
+  entropy: Tensor; // (N)
+  lse: Tensor; // (N), saved for backward
+}
+
+/** Chunks [v0, vc) covering the vocabulary. */
+function chunks(v: number, vc: number): { v0: number; vc: number }[] {
+  const out: { v0: number; vc: number }[] = [];
+  for (let v0 = 0; v0 < v; v0 += vc) out.push({ v0, vc: Math.min(vc, v - v0) });
+  return out;
+}
+
+/** Z (N, vc) = f W[v0:v0+vc]^T; W's rows are copied into a (vc, C) slice first (bindings start at offset 0);
+ * a 16-bit head is copied as packed rows (C / 2 words each) and read by the packed matmul. */
+function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z: Tensor; w: Tensor; fmt: Format16 | null } {
+  const { gpu } = model;
+  const C = model.config.hiddenSize;
+  const format = model.weightFormat(model.lmHeadName());
+  const fmt = format === 'f32' ? null : format;
+  const width = fmt ? C / 2 : C;
+  const w = gpu.tensor([vc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
+  gpu.copy(model.lmHead(), w, vc * width, v0 * width, 0);
+  const z = gpu.tensor([f.shape[0], vc], 'logits.chunk');
+  if (fmt) matmulPacked16Forward(gpu, z, f, w, fmt);
+  else matmul(gpu, z, f, w, { transB: true });
+  return { z, w, fmt };
+}
+
+/** logp, entropy and lse (N) of targets (N) under softmax(f Wlm^T / temperature); the caller releases them. */
+export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, temperature: number, label = 'logp'): HeadLogprobs {
+  const { gpu } = model;
+  const N = f.shape[0];
+  const V = model.config.vocabSize;
+  const out = {
+    logp: gpu.tensor([N], label),
+    entropy: gpu.tensor([N], `${label}.entropy`),
+    lse: gpu.tensor([N], `${label}.lse`),
+  };
+  const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
+  if (vc === V) {
+    const logits = gpu.tensor([N, V], 'logits');
+    model.project(logits, f, model.lmHeadName());
+    logprobGatherForward(gpu, out.logp, out.entropy, out.lse, logits, targets, temperature);
+    gpu.release(logits);
+    return out;
+  }
+  const state = gpu.tensor([N, 4], `${label}.lse_state`);
+  for (const c of chunks(V, vc)) {
+    const { z, w } = chunkLogits(model, f, c.v0, c.vc);
+    logprobChunkForward(gpu, out.logp, out.entropy, out.lse, state, z, targets, { v0: c.v0, v: V }, temperature);
+    gpu.release(z, w);
+  }
+  gpu.release(state);
+  return out;
+}
+
+/** df (N, C) = d(sum_n dlogp[n] logp[n]) / df (overwritten); dWlm (V, C) += the head's gradient when given. */
+export function headLogprobsBackward(
+  model: LmHeadModel,
+  df: Tensor,
+  dlogp: Tensor,
+  f: Tensor,
+  targets: Tensor,
+  lse: Tensor,
+  temperature: number,
+  dWlm: Tensor | null = null,
+): void {
+  const { gpu } = model;
+  const N = f.shape[0];
+  const V = model.config.vocabSize;
+  const C = model.config.hiddenSize;
+  const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
+  if (vc === V) {
+    const logits = gpu.tensor([N, V], 'logits');
+    model.project(logits, f, model.lmHeadName());
+    const dlogits = gpu.tensor([N, V], 'dlogits');
+    logprobGatherBackward(gpu, dlogits, dlogp, logits, targets, lse, temperature);
+    gpu.release(logits);
+    model.projectBackward(df, dlogits, model.lmHeadName());
+    if (dWlm) matmul(gpu, dWlm, dlogits, f, { transA: true, accumulate: true });
+    gpu.release(dlogits);
+    return;
+  }
+  let first = true;
+  for (const c of chunks(V, vc)) {
+    const { z, w, fmt } = chunkLogits(model, f, c.v0, c.vc);
+    const dz = gpu.tensor([N, c.vc], 'dlogits.chunk');
+    logprobChunkBackward(gpu, dz, dlogp, z, targets, lse, { v0: c.v0, v: V }, temperature);
+    gpu.release(z);
+    if (fmt) matmulPacked16Backward(gpu, df, dz, w, fmt, { accumulate: !first });
+    else matmul(gpu, df, dz, w, { accumulate: !first });
+    first = false;
+    if (dWlm && !fmt) {
+      // dW rows [v0, v0 + vc) += dz^T f, through a (vc, C) slice (bindings start at offset 0)
+      gpu.copy(dWlm, w, c.vc * C, c.v0 * C, 0);
+      matmul(gpu, w, dz, f, { transA: true, accumulate: true });
+      gpu.copy(w, dWlm, c.vc * C, 0, c.v0 * C);
+    }
+    gpu.release(dz, w);
+  }
+}

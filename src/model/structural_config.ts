@@ -1,0 +1,59 @@
+// A Llama-structured ModelConfig read from any decoder config.json's shapes, for memory planning only
+// (memory_plan.ts): families whose per-layer ops this engine does not run yet (qwen3, gemma3_text) are planned
+// as a Llama of the same hidden size, layers, heads, kv heads, head_dim, MLP width and vocabulary. Exactly
+// what that leaves out, per family:
+//   qwen3:       q_norm / k_norm weights (2 * head_dim floats per layer) and the normed q, k a training
+//                forward would save (N * (NH + NKV) * HS floats per layer);
+//   gemma3_text: two more norms per layer (pre/post feed-forward: 2 * C weights, 2 * N * C saved floats) and
+//                the q/k norms as qwen3; sliding layers' KV caches are planned at full length (an upper bound);
+//                GeGLU saves the same tensors as SwiGLU.
+// It never loads weights and is never used to run a model.
+
+import type { ModelConfig } from './config';
+
+const FAMILY_DEFAULT_TIE: Record<string, boolean> = { qwen3: true, gemma3_text: true, gemma3: true };
+
+function int(obj: Record<string, unknown>, key: string, source: string, fallback?: number): number {
+  const v = obj[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new Error(`${source}: ${key} must be a positive whole number for a memory plan, got ${JSON.stringify(obj[key])}`);
+  }
+  return v;
+}
+
+/** The shapes of a config.json (a Gemma3ForConditionalGeneration's text_config is used when present). */
+export function structuralConfig(json: unknown, source = 'config.json'): ModelConfig & { modelType: string } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${source}: expected a JSON object`);
+  let obj = json as Record<string, unknown>;
+  if (typeof obj.text_config === 'object' && obj.text_config !== null) obj = { model_type: 'gemma3_text', ...(obj.text_config as Record<string, unknown>) };
+  const modelType = typeof obj.model_type === 'string' ? obj.model_type : 'unknown';
+  const hidden = int(obj, 'hidden_size', source);
+  const heads = int(obj, 'num_attention_heads', source);
+  return {
+    modelType,
+    architecture: `${modelType} (structural plan)`,
+    hiddenSize: hidden,
+    numLayers: int(obj, 'num_hidden_layers', source),
+    numHeads: heads,
+    numKvHeads: int(obj, 'num_key_value_heads', source, heads),
+    headDim: int(obj, 'head_dim', source, hidden / heads),
+    intermediateSize: int(obj, 'intermediate_size', source),
+    vocabSize: int(obj, 'vocab_size', source),
+    rmsNormEps: 1e-6,
+    ropeTheta: 10000,
+    ropeScaling: null,
+    ropeConvention: 'half',
+    maxPositionEmbeddings: int(obj, 'max_position_embeddings', source, 32768),
+    tieWordEmbeddings: typeof obj.tie_word_embeddings === 'boolean' ? obj.tie_word_embeddings : (FAMILY_DEFAULT_TIE[modelType] ?? false),
+    attentionBias: obj.attention_bias === true || modelType === 'qwen2',
+    bosTokenId: null,
+    eosTokenIds: [],
+  };
+}
+
+/** The checkpoint's dtype as config.json states it (torch_dtype, or transformers v5's dtype): 'bf16', 'f16', 'f32'. */
+export function configDtype(json: unknown): string | undefined {
+  const obj = (json ?? {}) as Record<string, unknown>;
+  const d = obj.torch_dtype ?? obj.dtype ?? (obj.text_config as Record<string, unknown> | undefined)?.torch_dtype;
+  return d === 'bfloat16' ? 'bf16' : d === 'float16' ? 'f16' : d === 'float32' ? 'f32' : undefined;
+}

@@ -1,0 +1,67 @@
+// How the frozen base weights are stored on the GPU: f32, or 16 bits (bf16 / f16) packed two per u32 and
+// unpacked to f32 inside the matmuls (matmul_packed16_*.wgsl). LoRA weights, gradients and AdamW state are
+// always f32; norm weights and biases stay f32 (they are small and read by other kernels).
+//   base_precision 'auto': f32 below AUTO_F32_BELOW parameters (stories260K and the built-in model are
+//   unchanged), else the file's 16-bit format when it has one (bf16 or f16), else bf16.
+
+import type { ModelConfig } from './config';
+import { expectedShapes } from './weights';
+import { maxAbs, packWeights16, type Format16 } from './pack16';
+
+export type BasePrecision = 'auto' | 'f32' | 'bf16' | 'f16';
+
+export interface BaseStorageOptions {
+  basePrecision?: BasePrecision;
+  /** the checkpoint's dtype as the loader reports it: 'f32', 'bf16', 'f16', or a '+'-joined mix */
+  fileDtype?: string;
+}
+
+/** Models with fewer parameters keep f32 under 'auto'. */
+export const AUTO_F32_BELOW = 50_000_000;
+
+export function parameterCount(c: ModelConfig): number {
+  let n = 0;
+  for (const shape of expectedShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/** The storage format of the frozen matrices for a config and a base_precision setting. */
+export function resolveBasePrecision(c: ModelConfig, opts: BaseStorageOptions = {}): 'f32' | Format16 {
+  const p = opts.basePrecision ?? 'auto';
+  if (p !== 'auto') return p;
+  if (parameterCount(c) < AUTO_F32_BELOW) return 'f32';
+  const parts = (opts.fileDtype ?? 'f32').split('+');
+  if (parts.includes('f16') && !parts.includes('bf16')) return 'f16';
+  return 'bf16';
+}
+
+/** Matrices read by matmuls or the embedding gather, with an even row length (pairs pack into one u32). */
+export function isPackable(name: string, shape: readonly number[]): boolean {
+  return shape.length === 2 && shape[1] % 2 === 0 && name.endsWith('.weight') && !name.endsWith('norm.weight');
+}
+
+const F16_MAX = 65504;
+
+/** data rounded to `format` and packed; throws naming the tensor when an f16 store would overflow. */
+export function packWeight(name: string, data: Float32Array, format: Format16): Uint32Array {
+  if (format === 'f16') {
+    const m = maxAbs(data);
+    if (m > F16_MAX) {
+      throw new Error(
+        `base_precision "f16": tensor ${name} holds values up to ${m.toPrecision(4)}, beyond IEEE half's largest ` +
+          `(${F16_MAX}); storing it in f16 would overflow to Inf. Use base_precision "bf16" (same range as f32) or "f32"`,
+      );
+    }
+  }
+  return packWeights16(data, format);
+}
+
+/** Bytes the base weights take on the GPU in a format (what the memory plan counts). */
+export function baseWeightBytes(c: ModelConfig, format: 'f32' | Format16): number {
+  let bytes = 0;
+  for (const [name, shape] of expectedShapes(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    bytes += n * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
+  }
+  return bytes;
+}

@@ -1,0 +1,33 @@
+// The worker's memoryPlan request: the exact plan (src/grpo/memory_plan.ts, a dry run of one step's host
+// code, no GPU work) for the loaded model's shapes and the page's config, against this adapter's limits and
+// the memory budget (memory_budget_bytes, else PAGE_DEFAULT_BUDGET).
+import type { ModelConfig } from '../model/config';
+import { parameterCount } from '../model/weight_storage';
+import { choosePlan, type MemoryPlan } from '../grpo/memory_plan';
+import type { GrpoConfig } from '../grpo/config';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { ModelSummary } from './protocol';
+
+/** The page's budget when memory_budget_bytes is null: 2 GiB, what a browser tab can usually hold. */
+export const PAGE_DEFAULT_BUDGET = 2 * 2 ** 30;
+
+/** A ModelConfig with the summary's shapes; tied or untied embeddings as the parameter count says. */
+export function configFromSummary(m: ModelSummary): ModelConfig {
+  const base: ModelConfig = {
+    architecture: m.architecture, hiddenSize: m.hiddenSize, numLayers: m.layers, numHeads: m.numHeads, numKvHeads: m.numKvHeads,
+    headDim: m.headDim, intermediateSize: m.intermediateSize, vocabSize: m.vocabSize, rmsNormEps: 1e-5, ropeTheta: 10000,
+    ropeScaling: null, ropeConvention: 'half', maxPositionEmbeddings: m.maxPositions, tieWordEmbeddings: true,
+    attentionBias: m.architecture === 'Qwen2ForCausalLM', bosTokenId: null, eosTokenIds: [],
+  };
+  return parameterCount(base) === m.params ? base : { ...base, tieWordEmbeddings: false };
+}
+
+export async function memoryPlanFor(gpu: GpuRuntime, m: ModelSummary, config: GrpoConfig): Promise<MemoryPlan> {
+  const fileDtype = m.dtype;
+  return choosePlan(configFromSummary(m), config, {
+    budgetBytes: config.memory_budget_bytes ?? PAGE_DEFAULT_BUDGET,
+    storage: { basePrecision: config.base_precision, fileDtype },
+    adapter: { isSoftware: gpu.adapter.isSoftware },
+    limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+  });
+}

@@ -1,0 +1,85 @@
+// `grpo-playground plan`: the memory plan from a folder holding only config.json (no weights, no GPU needed),
+// as JSON; a budget too small is refused with exit code 1 and the settings to lower; a family this branch
+// does not run (qwen3) is planned from its shapes and says so.
+import { describe, expect, test } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function folder(config: object): string {
+  const dir = mkdtempSync(join(tmpdir(), 'plan-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+const LLAMA = {
+  model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 64, intermediate_size: 172, num_hidden_layers: 2,
+  num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 512, max_position_embeddings: 256, tie_word_embeddings: true, rms_norm_eps: 1e-5,
+};
+
+describe('grpo-playground plan', () => {
+  test('--json from a folder with only config.json', () => {
+    const dir = folder(LLAMA);
+    const cfg = join(dir, 'grpo.json');
+    writeFileSync(cfg, JSON.stringify({ prompts_per_step: 2, num_generations: 4, max_prompt_length: 32, max_completion_length: 16 }));
+    const r = cli('plan', '--model', dir, '--config', cfg, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model.structural).toBe(false);
+    expect(out.model.base_precision).toBe('f32');
+    expect(out.plan.fits).toBe(true);
+    expect(out.plan.peakBytes).toBeGreaterThan(out.plan.breakdown.weights);
+    expect(out.plan.largestBufferBytes).toBeGreaterThan(0);
+    expect(out.plan.layout).toEqual({ generationPrompts: 2, rowsPerPass: null });
+  });
+
+  test('a budget that cannot be met is refused with exit 1, the plan and what to lower', () => {
+    const r = cli('plan', '--model', folder(LLAMA), '--budget', '100000');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/does not fit/);
+    expect(r.stderr).toMatch(/^grpo-playground plan: the run does not fit: lower max_completion_length/);
+  });
+
+  test('a qwen3 config is planned from its shapes (bf16 as its torch_dtype says)', () => {
+    const dir = folder({
+      model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+      head_dim: 32, vocab_size: 1000, max_position_embeddings: 512, torch_dtype: 'bfloat16',
+    });
+    const r = cli('plan', '--model', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model.structural).toBe(true);
+    expect(out.model.base_precision).toBe('f32'); // under 50M parameters 'auto' keeps f32
+  });
+
+  test('bad input names the problem', () => {
+    const r = cli('plan', '--model', folder({ model_type: 'llama' }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/config\.json/);
+    expect(cli('plan', '--model', folder(LLAMA), '--budget', 'lots').stderr).toMatch(/--budget must be a positive whole number/);
+  });
+});
+
+describe('grpo-playground train with a memory budget', () => {
+  test('a run over memory_budget_bytes is refused before training, with the plan', () => {
+    const model = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'budget-'));
+    const data = join(dir, 'd.jsonl');
+    writeFileSync(data, Array.from({ length: 8 }, (_, i) => JSON.stringify({ prompt: `Once ${i}`, answer: 'x' })).join('\n'));
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ memory_budget_bytes: 200000, max_steps: 1 }));
+    const r = cli('train', '--model', model, '--dataset', data, '--config', cfg, '--out', join(dir, 'run'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/does not fit the GPU memory budget.*peak .* of a 195\.3 KiB budget.*lower:/);
+    expect(r.stdout).not.toMatch(/step 1\//);
+  });
+});

@@ -1,0 +1,124 @@
+// The memory plan's dry run against a real training step on the Node WebGPU adapter: same model shapes,
+// same config, same worst-case lengths, and the buffer pool's peak (and largest buffer) must be equal to the
+// byte. Llama and qwen2 (q/k/v bias) shapes, f32 and bf16 bases, the chunked LM head and a cut layout.
+// (Qwen3 / Gemma 3 plans come with the families branch: their per-layer ops are not in this branch.)
+import { describe, expect, test } from 'vitest';
+import { testGpu } from '../gpu';
+import { gpuTinyConfig, randomWeights } from '../model/tiny';
+import { GpuTransformer } from '../../src/model/transformer';
+import { GrpoTrainer, type StepLayout } from '../../src/grpo/trainer';
+import { defaultConfig, type GrpoConfig } from '../../src/grpo/config';
+import { choosePlan, measureStep, planLayout } from '../../src/grpo/memory_plan';
+import type { ModelConfig } from '../../src/model/config';
+import type { Tokenizer } from '../../src/model/tokenizer';
+import type { GpuRuntime } from '../../src/gpu/runtime';
+import type { BaseStorageOptions } from '../../src/model/weight_storage';
+
+function grpo(over: Partial<GrpoConfig> = {}): GrpoConfig {
+  return {
+    ...defaultConfig(),
+    num_generations: 3, prompts_per_step: 2, gradient_accumulation_steps: 2, max_prompt_length: 13, max_completion_length: 9,
+    lora_r: 2, lora_target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], beta: 0.04, ...over,
+  };
+}
+
+/** A real step at worst-case lengths: prompts of max_prompt_length tokens, no stop ids (every completion runs
+ * to max_completion_length), on the real adapter, from an empty pool. */
+async function realStep(gpu: GpuRuntime, mc: ModelConfig, config: GrpoConfig, storage: BaseStorageOptions, chunk: number | undefined, layout?: StepLayout) {
+  await gpu.sync();
+  gpu.pool.trim();
+  expect(gpu.pool.stats.bytesAllocated).toBe(0);
+  gpu.pool.stats.peakBytesAllocated = 0;
+  gpu.pool.largest.bytes = 0;
+  const model = GpuTransformer.upload(gpu, mc, randomWeights(mc, 5), storage);
+  if (chunk !== undefined) model.lmHeadChunkBytes = chunk;
+  const tokenizer: Tokenizer = { vocabSize: mc.vocabSize, bosId: null, eosIds: [], encode: () => [], decode: (ids) => ids.join(' '), tokenText: String };
+  const n = config.prompts_per_step * config.gradient_accumulation_steps;
+  const train = Array.from({ length: n }, (_, i) => ({ text: `p${i}`, ids: Array.from({ length: config.max_prompt_length }, (_, j) => (i + j) % mc.vocabSize), answer: '', raw: {} }));
+  const scorer = { names: ['r'], weights: [1], score: async (items: unknown[]) => ({ perFunc: [items.map((_, i) => i % 2)], errors: [] }), dispose() {} };
+  const trainer = new GrpoTrainer({ gpu, model, tokenizer, config, train, eval: [], scorer, layout });
+  const report = await trainer.trainStep();
+  expect(report.metrics['completions/mean_length']).toBe(config.max_completion_length);
+  const out = { peak: gpu.pool.stats.peakBytesAllocated, largest: gpu.pool.largest.bytes, metricPeak: report.metrics['gpu/peak_bytes'] };
+  await gpu.sync();
+  trainer.release();
+  model.release();
+  return out;
+}
+
+const CASES: [string, Partial<ModelConfig>, BaseStorageOptions, number | undefined, StepLayout | undefined][] = [
+  ['llama, f32, whole-vocabulary head', { vocabSize: 301 }, {}, undefined, undefined],
+  ['qwen2 (q/k/v bias), untied, bf16 base, chunked head', { vocabSize: 301, attentionBias: true, tieWordEmbeddings: false, hiddenSize: 16 }, { basePrecision: 'bf16' }, 16 * 64 * 4, undefined],
+  ['llama, cut layout (1 prompt generated at a time, 2 rows per pass)', { vocabSize: 97 }, {}, undefined, { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }],
+];
+
+describe('memory plan', () => {
+  for (const [name, over, storage, chunk, layout] of CASES) {
+    test(`dry-run peak equals a real step's measured peak: ${name}`, async () => {
+      const gpu = await testGpu();
+      const mc = gpuTinyConfig(over);
+      const config = grpo();
+      const real = await realStep(gpu, mc, config, storage, chunk, layout);
+      const dry = await measureStep(mc, config, layout, {
+        storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware },
+        limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+      });
+      expect(dry.peakBytes).toBe(real.peak);
+      expect(dry.largestBufferBytes).toBe(real.largest);
+      expect(real.metricPeak).toBe(real.peak);
+    });
+  }
+
+  test('choosePlan keeps the config layout when it fits and cuts the step to fit a smaller budget', async () => {
+    const mc = gpuTinyConfig({ vocabSize: 301 });
+    const config = grpo({ prompts_per_step: 4, gradient_accumulation_steps: 1, max_completion_length: 24 });
+    const free = await choosePlan(mc, config);
+    expect(free.fits).toBe(true);
+    expect(free.layout).toEqual({ generationPrompts: 4, rowsPerPass: null });
+    const small = await planLayout(mc, config, { generationPrompts: 1, rowsPerPass: 1 });
+    expect(small.peakBytes).toBeLessThan(free.peakBytes);
+    const budget = Math.floor((free.peakBytes + small.peakBytes) / 2);
+    const cut = await choosePlan(mc, config, { budgetBytes: budget });
+    expect(cut.fits).toBe(true);
+    expect(cut.peakBytes).toBeLessThanOrEqual(budget);
+    expect(cut.layout).not.toEqual(free.layout);
+    const none = await choosePlan(mc, config, { budgetBytes: 1000 });
+    expect(none.fits).toBe(false);
+    expect(none.advice.join(' ')).toMatch(/max_completion_length/);
+  });
+});
+
+describe('rows per pass', () => {
+  test('a micro-batch run in passes of fewer rows gives the same gradients and loss', async () => {
+    const { policyUpdate } = await import('../../src/grpo/policy_update');
+    const { AdamW } = await import('../../src/grpo/optimizer');
+    const { LoraSet } = await import('../../src/model/lora');
+    const gpu = await testGpu();
+    const mc = gpuTinyConfig({ vocabSize: 53 });
+    const model = GpuTransformer.upload(gpu, mc, randomWeights(mc, 2));
+    const run = async (rowsPerPass: number | null) => {
+      const lora = new LoraSet(gpu, mc, { r: 2, alpha: 4, targetModules: ['q_proj', 'v_proj', 'down_proj'], useRslora: false });
+      lora.initialize(7);
+      for (const p of lora.pairs.values()) gpu.write(p.B, Float32Array.from({ length: p.B.size }, (_, i) => Math.sin(i + 1) * 0.1));
+      const opt = new AdamW(gpu, lora.parameters(), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1e9 });
+      const seq = (i: number) => ({ prompt: [1, 2 + i, 3], completion: Array.from({ length: 3 + (i % 4) }, (_, j) => (i * 5 + j) % 53), advantage: (i % 3) - 1, active: 3 + (i % 4) });
+      const mbs = [[0, 1, 2, 3, 4].map(seq), [5, 6, 7].map(seq)];
+      const stats = await policyUpdate(gpu, model, lora, opt, mbs, {
+        lossType: 'grpo', maxCompletionLength: 8, numIterations: 1, temperature: 1, loss: { epsilon: 0.2, epsilonHigh: 0.2, beta: 0 },
+        learningRate: 0, dropoutCounter: 0, rowsPerPass,
+      });
+      const grads: Float32Array[] = [];
+      for (const p of lora.pairs.values()) grads.push(await gpu.read(p.dA), await gpu.read(p.dB));
+      opt.release();
+      lora.release();
+      return { stats, grads };
+    };
+    const whole = await run(null);
+    const cut = await run(2);
+    expect(cut.stats.loss).toBeCloseTo(whole.stats.loss, 6);
+    expect(cut.stats.gradNorm).toBeCloseTo(whole.stats.gradNorm, 5);
+    expect(whole.stats.gradNorm).toBeGreaterThan(1e-4);
+    whole.grads.forEach((g, i) => g.forEach((x, j) => expect(Math.abs(cut.grads[i][j] - x)).toBeLessThan(1e-6 + 1e-4 * Math.abs(x))));
+    model.release();
+  });
+});
