@@ -8,14 +8,14 @@ import { CUSTOM_REWARD_NAME, BUILTIN_REWARD_NAMES, checkParamsFor, isBuiltinRewa
 import { closestMatch } from './rewards/text';
 
 export type LrSchedulerType = 'constant' | 'linear' | 'cosine';
-export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
+export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo' | 'cispo' | 'sapo';
 export type ScaleRewards = 'group' | 'batch' | 'none';
 export type LongPrompts = 'truncate_left' | 'skip';
 export const LONG_PROMPTS: readonly LongPrompts[] = ['truncate_left', 'skip'];
 export type LoraTargetModule = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
 
 export const LR_SCHEDULER_TYPES: readonly LrSchedulerType[] = ['constant', 'linear', 'cosine'];
-export const LOSS_TYPES: readonly LossType[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo'];
+export const LOSS_TYPES: readonly LossType[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo'];
 export const SCALE_REWARDS: readonly ScaleRewards[] = ['group', 'batch', 'none'];
 export const LORA_TARGET_MODULES: readonly LoraTargetModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -26,7 +26,178 @@ export interface RewardFuncConfig {
   params: Record<string, unknown>;
 }
 
-export interface GrpoConfig {
+// recipes: new fields
+// The 2026 recipe shelf (issue 15): TRL v1.9's importance_sampling_level, cispo/sapo, delta,
+// top_entropy_quantile, entropy_coef, multi_objective_aggregation and steps_per_generation; verl's and
+// OpenRLHF's advantage estimators; expert iteration. Declared in one block so the config branch can move
+// them into its schema table.
+export type ImportanceSamplingLevel = 'token' | 'sequence';
+export const IMPORTANCE_SAMPLING_LEVELS: readonly ImportanceSamplingLevel[] = ['token', 'sequence'];
+export type MultiObjectiveAggregation = 'sum_then_normalize' | 'normalize_then_sum';
+export const MULTI_OBJECTIVE_AGGREGATIONS: readonly MultiObjectiveAggregation[] = ['sum_then_normalize', 'normalize_then_sum'];
+export type AdvantageEstimator = 'grpo' | 'rloo' | 'reinforce_pp';
+export const ADVANTAGE_ESTIMATORS: readonly AdvantageEstimator[] = ['grpo', 'rloo', 'reinforce_pp'];
+export type Algorithm = 'grpo' | 'expert_iteration';
+export const ALGORITHMS: readonly Algorithm[] = ['grpo', 'expert_iteration'];
+
+export interface RecipesConfig {
+  importance_sampling_level: ImportanceSamplingLevel;
+  sapo_temperature_pos: number;
+  sapo_temperature_neg: number;
+  delta: number | null;
+  top_entropy_quantile: number;
+  entropy_coef: number;
+  multi_objective_aggregation: MultiObjectiveAggregation;
+  steps_per_generation: number;
+  advantage_estimator: AdvantageEstimator;
+  algorithm: Algorithm;
+  expert_reward_threshold: number;
+}
+
+const RECIPES_DEFAULTS: RecipesConfig = {
+  importance_sampling_level: 'token',
+  sapo_temperature_pos: 1.0,
+  sapo_temperature_neg: 1.05,
+  delta: null,
+  top_entropy_quantile: 1.0,
+  entropy_coef: 0.0,
+  multi_objective_aggregation: 'sum_then_normalize',
+  steps_per_generation: 1,
+  advantage_estimator: 'grpo',
+  algorithm: 'grpo',
+  expert_reward_threshold: 1.0,
+};
+
+const RECIPES_TRL = 'TRL GRPOConfig (v1.9)';
+const RECIPES_FIELDS: Record<keyof RecipesConfig, FieldSpec> = {
+  importance_sampling_level: {
+    type: { kind: 'enum', choices: IMPORTANCE_SAMPLING_LEVELS },
+    group: 'GRPO loss',
+    doc:
+      'Where the policy ratio is taken. "token": one ratio per token, rho_t = exp(logp_t - old_logp_t) (GRPO). "sequence" (GSPO): one ' +
+      'ratio per completion, exp of the mean of its tokens\' log-ratios, shared by all its tokens, so clipping keeps or drops whole ' +
+      'completions. GSPO clips far tighter (epsilon 3e-4, epsilon_high 4e-4) and needs old log-probs that differ from the current ' +
+      'ones (num_iterations or steps_per_generation above 1) for clipping to act.',
+    source: `GSPO: "Group Sequence Policy Optimization" (Zheng et al. 2025, arXiv 2507.18071); ${RECIPES_TRL}`,
+  },
+  sapo_temperature_pos: {
+    type: { kind: 'number' },
+    group: 'GRPO loss',
+    doc: 'SAPO\'s gate temperature tau for tokens with a positive advantage: the loss is -sigmoid(tau (rho - 1)) 4 / tau A. Higher tau closes the gate faster as the ratio leaves 1.',
+    source: `SAPO: "Soft Adaptive Policy Optimization" (Gao et al. 2025, arXiv 2511.20347); ${RECIPES_TRL}`,
+  },
+  sapo_temperature_neg: {
+    type: { kind: 'number' },
+    group: 'GRPO loss',
+    doc: 'SAPO\'s gate temperature tau for tokens with a zero or negative advantage (slightly above the positive one, as the paper recommends, because negative updates destabilise more).',
+    source: `SAPO (Gao et al. 2025); ${RECIPES_TRL}`,
+  },
+  delta: {
+    type: { kind: 'number_or_null' },
+    group: 'GRPO loss',
+    doc:
+      'Two-sided clipping: the unclipped ratio is capped at delta before the PPO minimum, so a token with a negative advantage whose ' +
+      'ratio has grown very large cannot produce an unbounded update. null turns it off; INTELLECT-2 used 4. Must be above 1 + epsilon_high.',
+    source: `INTELLECT-2 (Prime Intellect 2025, arXiv 2505.07291); ${RECIPES_TRL}`,
+  },
+  top_entropy_quantile: {
+    type: { kind: 'number' },
+    group: 'GRPO loss',
+    doc:
+      'Train only on the highest-entropy tokens: a token keeps its policy loss when its entropy is at or above the (1 - q) quantile ' +
+      'of the entropies of the micro-batch\'s completion tokens (TRL computes it per loss computation). 1.0 keeps every token; the ' +
+      '"80/20" paper uses 0.2 (the top 20% "forking" tokens). The KL term is not masked.',
+    source: `"Beyond the 80/20 Rule: High-Entropy Minority Tokens Drive Effective RL for LLM Reasoning" (Wang et al. 2025, arXiv 2506.01939); ${RECIPES_TRL}`,
+  },
+  entropy_coef: {
+    type: { kind: 'number' },
+    group: 'GRPO loss',
+    doc:
+      'Entropy bonus: coef × the mean entropy of the completion tokens is subtracted from the loss (with its gradient through the ' +
+      'logits), normalised as TRL normalises it: by the whole accumulated batch\'s active tokens for dapo and cispo, by the micro-batch\'s ' +
+      'active tokens otherwise. 0 turns it off.',
+    source: RECIPES_TRL,
+  },
+  multi_objective_aggregation: {
+    type: { kind: 'enum', choices: MULTI_OBJECTIVE_AGGREGATIONS },
+    group: 'Rewards',
+    doc:
+      'How several reward functions become one advantage. "sum_then_normalize": the weighted sum of the rewards, then the group ' +
+      'advantage. "normalize_then_sum" (GDPO): each reward normalised within its group first (so a reward with a large scale does not ' +
+      'drown the others), the weighted sum, then normalised over the batch. Either way a completion for which every reward function ' +
+      'returns null is left out of its group\'s baseline and gets advantage 0.',
+    source: `GDPO: "Group reward-Decoupled Normalization Policy Optimization" (2026); ${RECIPES_TRL}`,
+  },
+  steps_per_generation: {
+    type: { kind: 'int' },
+    group: 'Batch',
+    doc:
+      'Optimizer steps per generation: each rollout batch (prompts_per_step × num_generations completions per micro-step) is split ' +
+      'into this many slices, one optimizer step each. Old log-probs are taken at generation, so later slices see ratios away from 1 ' +
+      'and clipping acts. Must divide prompts_per_step × num_generations. 1 generates before every optimizer step. max_steps counts optimizer steps.',
+    source: RECIPES_TRL,
+  },
+  advantage_estimator: {
+    type: { kind: 'enum', choices: ADVANTAGE_ESTIMATORS },
+    group: 'GRPO loss',
+    doc:
+      'Not a TRL setting (TRL has GRPO\'s only; verl\'s and OpenRLHF\'s name). "grpo": reward minus the group mean, scaled by scale_rewards. ' +
+      '"rloo": reward minus the mean of the other G - 1 rewards of its group (leave-one-out, no scaling). "reinforce_pp" ' +
+      '(REINFORCE++ with baseline): reward minus the group mean, divided by the standard deviation of those differences over the whole ' +
+      'batch (+1e-8). scale_rewards applies to "grpo" only.',
+    source: 'RLOO: Ahmadian et al. 2024 (arXiv 2402.14740); REINFORCE++: Hu 2025 (arXiv 2501.03262); as verl and OpenRLHF implement them',
+  },
+  algorithm: {
+    type: { kind: 'enum', choices: ALGORITHMS },
+    group: 'GRPO loss',
+    doc:
+      '"grpo": the policy-gradient update. "expert_iteration" (rejection-sampling fine-tuning): sample num_generations completions per ' +
+      'prompt, keep those whose reward is at least expert_reward_threshold, and train on them with the supervised cross-entropy; ' +
+      'the loss settings above are then unused. Not in TRL\'s GRPOTrainer.',
+    source: 'Expert Iteration (Anthony et al. 2017); as compared with GRPO in "Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912)',
+  },
+  expert_reward_threshold: {
+    type: { kind: 'number' },
+    group: 'GRPO loss',
+    doc: 'Expert iteration keeps a completion when its (weighted) reward is at least this. 1.0 keeps fully correct answers with one 0/1 reward.',
+  },
+};
+
+function checkRecipesFields(c: GrpoConfig, p: string[]): void {
+  for (const k of ['sapo_temperature_pos', 'sapo_temperature_neg'] as const) {
+    if (!(Number.isFinite(c[k]) && c[k] > 0)) p.push(`${k} must be greater than 0, got ${c[k]}; SAPO uses 1.0 (positive) and 1.05 (negative)`);
+  }
+  if (c.delta !== null && !(Number.isFinite(c.delta) && c.delta > 1 + c.epsilon_high)) {
+    p.push(`delta must be null or greater than 1 + epsilon_high (${1 + c.epsilon_high}), got ${c.delta}: a cap below the clip range caps every ratio; INTELLECT-2 used 4`);
+  }
+  if (!(Number.isFinite(c.top_entropy_quantile) && c.top_entropy_quantile > 0 && c.top_entropy_quantile <= 1)) {
+    p.push(`top_entropy_quantile must be in (0, 1], got ${c.top_entropy_quantile}; 1.0 keeps every token, 0.2 keeps the top 20% by entropy`);
+  }
+  if (!Number.isFinite(c.entropy_coef)) p.push(`entropy_coef must be a finite number, got ${c.entropy_coef}; 0 turns the entropy bonus off`);
+  if (!Number.isInteger(c.steps_per_generation) || c.steps_per_generation < 1) {
+    p.push(`steps_per_generation must be a whole number of at least 1, got ${c.steps_per_generation}`);
+  } else if (Number.isInteger(c.prompts_per_step) && Number.isInteger(c.num_generations) && (c.prompts_per_step * c.num_generations) % c.steps_per_generation !== 0) {
+    const n = c.prompts_per_step * c.num_generations;
+    const divisors = Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0 && d <= 16);
+    p.push(
+      `steps_per_generation (${c.steps_per_generation}) does not divide the rollout batch of prompts_per_step × num_generations = ${n} completions per micro-step; ` +
+        `choose one of ${divisors.join(', ')}, or change prompts_per_step or num_generations`,
+    );
+  }
+  if (c.loss_type === 'sapo' && c.importance_sampling_level === 'sequence') {
+    p.push('loss_type "sapo" with importance_sampling_level "sequence": SAPO\'s soft gate is designed per token (TRL warns about this combination); set importance_sampling_level to "token", or use loss_type "grpo" for GSPO');
+  }
+  if (c.loss_type === 'cispo' && Number.isFinite(c.epsilon_high) && c.epsilon_high <= 1) {
+    p.push(`loss_type "cispo" uses epsilon_high as the cap on the importance weight itself (min(rho, epsilon_high)), so epsilon_high ${c.epsilon_high} would shrink every weight below 1; set epsilon_high above 1 (MiniMax-M1 and TRL recommend 5.0)`);
+  }
+  if (c.multi_objective_aggregation === 'normalize_then_sum' && c.advantage_estimator !== 'grpo') {
+    p.push(`multi_objective_aggregation "normalize_then_sum" defines the advantage itself (normalised over the batch); it does not combine with advantage_estimator "${c.advantage_estimator}": set advantage_estimator to "grpo" or multi_objective_aggregation to "sum_then_normalize"`);
+  }
+  if (!Number.isFinite(c.expert_reward_threshold)) p.push(`expert_reward_threshold must be a finite number, got ${c.expert_reward_threshold}`);
+}
+// recipes: end of new fields
+
+export interface GrpoConfig extends RecipesConfig {
   // generation
   num_generations: number;
   max_prompt_length: number;
@@ -126,6 +297,7 @@ export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   checkpoint_interval: 50,
   max_consecutive_skips: 3,
   log_completions: true,
+  ...RECIPES_DEFAULTS,
 } satisfies GrpoConfig);
 
 /** A fresh, mutable copy of the defaults. */
@@ -150,6 +322,7 @@ type Kind =
   | { kind: 'boolean' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'string_or_null' }
+  | { kind: 'number_or_null' }
   | { kind: 'reward_funcs' }
   | { kind: 'modules' };
 
@@ -465,6 +638,7 @@ const FIELDS: Record<keyof GrpoConfig, FieldSpec> = {
     doc: 'Keep every step\'s prompts, completions and rewards for display, so you can read what the model writes as it learns.',
     source: TRL,
   },
+  ...RECIPES_FIELDS,
 };
 
 export interface ConfigFieldDoc {
@@ -601,6 +775,7 @@ export function validateConfig(c: GrpoConfig, ctx: ValidationContext = {}): stri
 
   whole('checkpoint_interval', 0, ' (0 saves only at the end)');
   whole('max_consecutive_skips', 1, '');
+  checkRecipesFields(c, p);
   return p;
 }
 
@@ -651,7 +826,6 @@ function checkRewardFuncs(c: GrpoConfig, p: string[]): void {
 const FOREIGN_KEYS: Record<string, string> = {
   per_device_train_batch_size: 'use prompts_per_step = per_device_train_batch_size / num_generations (the number of prompts, not completions)',
   generation_batch_size: 'use prompts_per_step and gradient_accumulation_steps (one generation batch per optimizer step)',
-  steps_per_generation: 'generations are made once per optimizer step here; use gradient_accumulation_steps',
   reward_weights: 'put each weight in its reward_funcs entry: {"name": ..., "weight": ...}',
   r: 'use lora_r',
   target_modules: 'use lora_target_modules',
@@ -678,6 +852,8 @@ function typeProblem(key: string, kind: Kind, v: unknown): string | null {
       return typeof v === 'boolean' ? null : `${key} must be true or false, got ${describeValue(v)}`;
     case 'enum':
       return typeof v === 'string' && kind.choices.includes(v) ? null : `${key} must be one of ${kind.choices.map((x) => JSON.stringify(x)).join(', ')}, got ${describeValue(v)}`;
+    case 'number_or_null':
+      return v === null || (typeof v === 'number' && Number.isFinite(v)) ? null : `${key} must be a number or null, got ${describeValue(v)}`;
     case 'string_or_null':
       return v === null || typeof v === 'string' ? null : `${key} must be a string or null, got ${describeValue(v)}`;
     case 'modules':

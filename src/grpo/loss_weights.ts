@@ -4,9 +4,12 @@
 //   bnpo     w = 1 / (tokens_mb * GA)             sum / active tokens of the micro-batch
 //   dr_grpo  w = 1 / (S_mb * L_max * GA)          sum / (sequences * max_completion_length)
 //   dapo     w = 1 / tokens_all                   sum / active tokens of the whole accumulated batch
+//   cispo    as dapo; sapo as grpo (TRL v1.9)
+// The entropy bonus (entropy_coef) is normalised as TRL v1.9 does: by the accumulated batch's active tokens
+// for dapo and cispo, by the micro-batch's active tokens (then / GA) for the others (entropyWeights).
 // |o_i|: active (unmasked) tokens of sequence i; a sequence with none contributes nothing.
 
-export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo';
+export type LossType = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo' | 'cispo' | 'sapo';
 
 /** Active token counts per sequence, grouped by micro-batch. Returns one weight per sequence (every active token of it). */
 export function sequenceWeights(lossType: LossType, activeTokens: readonly (readonly number[])[], maxCompletionLength: number): number[][] {
@@ -19,14 +22,27 @@ export function sequenceWeights(lossType: LossType, activeTokens: readonly (read
       if (n === 0) return 0;
       switch (lossType) {
         case 'grpo':
+        case 'sapo':
           return 1 / (n * S * GA);
         case 'bnpo':
           return 1 / (Math.max(mbTokens, 1) * GA);
         case 'dr_grpo':
           return 1 / (S * maxCompletionLength * GA);
         case 'dapo':
+        case 'cispo':
           return 1 / Math.max(totalTokens, 1);
       }
     });
+  });
+}
+
+/** One weight per micro-batch for the entropy bonus of each of its active tokens (see the header). */
+export function entropyWeights(lossType: LossType, activeTokens: readonly (readonly number[])[]): number[] {
+  const GA = activeTokens.length;
+  const totalTokens = activeTokens.flat().reduce((a, b) => a + b, 0);
+  return activeTokens.map((mb) => {
+    const mbTokens = mb.reduce((a, b) => a + b, 0);
+    if (lossType === 'dapo' || lossType === 'cispo') return 1 / Math.max(totalTokens, 1);
+    return 1 / (Math.max(mbTokens, 1) * GA);
   });
 }

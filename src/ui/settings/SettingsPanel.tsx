@@ -160,6 +160,24 @@ function Field({ name, problems, locked }: { name: keyof GrpoConfig; problems?: 
     case 'number':
       control = <NumberInput id={id} value={value as number} onChange={(v) => set(name, v as never)} disabled={locked} invalid={invalid} describedBy={describedBy} />;
       break;
+    case 'number_or_null': {
+      // recipes: a number that may be unset (null), e.g. delta
+      const num = value as number | null;
+      control = (
+        <div className="text-field">
+          <label className="check small">
+            <input type="checkbox" checked={num !== null} disabled={locked} onChange={(e) => set(name, (e.target.checked ? 4 : null) as never)} />
+            set
+          </label>
+          {num !== null ? (
+            <NumberInput id={id} value={num} onChange={(v) => set(name, v as never)} disabled={locked} invalid={invalid} describedBy={describedBy} />
+          ) : (
+            <span className="muted small">none</span>
+          )}
+        </div>
+      );
+      break;
+    }
     case 'boolean':
       control = (
         <input id={id} type="checkbox" checked={value as boolean} disabled={locked} onChange={(e) => set(name, e.target.checked as never)} aria-describedby={describedBy} aria-invalid={invalid || undefined} />

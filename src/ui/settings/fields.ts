@@ -7,12 +7,14 @@ import {
   LOSS_TYPES,
   LONG_PROMPTS, LR_SCHEDULER_TYPES,
   SCALE_REWARDS,
+  IMPORTANCE_SAMPLING_LEVELS, MULTI_OBJECTIVE_AGGREGATIONS, ADVANTAGE_ESTIMATORS, ALGORITHMS,
   type GrpoConfig,
 } from '../../grpo/config';
 
 export type FieldInput =
   | { kind: 'int'; min?: number }
   | { kind: 'number'; min?: number }
+  | { kind: 'number_or_null'; min?: number }
   | { kind: 'boolean' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'text' }
@@ -63,6 +65,18 @@ export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
   checkpoint_interval: { kind: 'int', min: 0 },
   max_consecutive_skips: { kind: 'int', min: 1 },
   log_completions: { kind: 'boolean' },
+  // recipes: new fields (issue 15)
+  importance_sampling_level: { kind: 'enum', choices: IMPORTANCE_SAMPLING_LEVELS },
+  sapo_temperature_pos: { kind: 'number', min: 0 },
+  sapo_temperature_neg: { kind: 'number', min: 0 },
+  delta: { kind: 'number_or_null', min: 1 },
+  top_entropy_quantile: { kind: 'number', min: 0 },
+  entropy_coef: { kind: 'number' },
+  multi_objective_aggregation: { kind: 'enum', choices: MULTI_OBJECTIVE_AGGREGATIONS },
+  steps_per_generation: { kind: 'int', min: 1 },
+  advantage_estimator: { kind: 'enum', choices: ADVANTAGE_ESTIMATORS },
+  algorithm: { kind: 'enum', choices: ALGORITHMS },
+  expert_reward_threshold: { kind: 'number' },
 };
 
 /** The config's groups in the order their fields are declared, each with its fields. */
