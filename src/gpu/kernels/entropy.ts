@@ -1,0 +1,25 @@
+// Host wrapper for entropy_backward.wgsl: the gradient of the per-token entropy that logprob_gather_forward
+// computes, added into dlogits (the entropy bonus, entropy_coef).
+import code from '../../../shaders/entropy_backward.wgsl?raw';
+import { f32, grid, type GpuRuntime } from '../runtime';
+import type { KernelSpec } from '../pipeline_cache';
+import { shapeString, type Tensor } from '../tensor';
+import { expectCount, rowsOfLogits } from './logprob_gather';
+
+const BACKWARD: KernelSpec = { name: 'entropy_backward', code, buffers: ['read', 'read', 'read', 'read', 'read_write'], hasParams: true };
+
+/** dlogits[n, j] += dentropy[n] * d H_n / d logits[n, j] at the sampling temperature (accumulates). */
+export function entropyBackward(gpu: GpuRuntime, dlogits: Tensor, dentropy: Tensor, logits: Tensor, lse: Tensor, entropy: Tensor, temperature: number): void {
+  const { n, v } = rowsOfLogits(logits);
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive finite number, got ${temperature}`);
+  expectCount(dentropy, n, 'dentropy');
+  expectCount(lse, n, 'lse');
+  expectCount(entropy, n, 'entropy');
+  if (dlogits.size !== logits.size) throw new Error(`dlogits: expected the shape of logits ${shapeString(logits)}, got ${shapeString(dlogits)}`);
+  const total = n * v;
+  gpu.dispatch(BACKWARD, {
+    buffers: [dentropy, logits, lse, entropy, dlogits],
+    params: [total, v, f32(temperature)],
+    workgroups: grid(Math.ceil(total / 256)),
+  });
+}
