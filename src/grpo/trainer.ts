@@ -1,5 +1,7 @@
 // The GRPO trainer: each step picks prompts, rolls out G completions per prompt, scores them, and
-// updates the LoRA adapter (policy_update.ts). Reports TRL's metric names, keeps each step's rollouts
+// updates the LoRA adapter (policy_update.ts). Under steps_per_generation k > 1 one rollout feeds k
+// optimizer steps, a slice each, with old log-probs taken at generation. algorithm "expert_iteration"
+// trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts). Reports TRL's metric names, keeps each step's rollouts
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
 // identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
 
@@ -11,14 +13,23 @@ import { generate } from '../model/generate';
 import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
-import { rollout, type PromptExample, type RolloutGroup } from './rollout';
-import { policyUpdate, type TrainSequence } from './policy_update';
+import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup } from './rollout';
+import { policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
+import { crossEntropyUpdate, type SftExample } from './sft';
+import { completionLogprobs } from '../model/logprobs';
+import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
 import { Rng } from '../util/random';
 
 export type Metrics = Record<string, number>;
+
+/** A completion's per-token values from the optimizer step that trained on it (see TokenTrace). */
+export interface StepTokenTrace extends TokenTrace {
+  /** the optimizer step (1-based, as StepReport.step) */
+  step: number;
+}
 
 export interface StepReport {
   step: number;
@@ -70,6 +81,10 @@ export class GrpoTrainer {
   private order: number[] = [];
   private cursor = 0;
   private epoch = 0;
+  /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
+  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null } | null = null;
+  /** per-token values of the completions trained on, by the step that did (for the token inspector) */
+  readonly traces = new WeakMap<Completion, StepTokenTrace>();
 
   constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
@@ -142,16 +157,28 @@ export class GrpoTrainer {
     return out;
   }
 
-  async trainStep(): Promise<StepReport> {
+  /** The loss kernels' settings from the config (TRL v1.9's names). */
+  lossParams(): GrpoLossParams {
     const c = this.config;
-    const { gpu, model, tokenizer, scorer } = this.init;
-    const t0 = performance.now();
+    return {
+      epsilon: c.epsilon,
+      epsilonHigh: c.epsilon_high,
+      beta: c.beta,
+      kind: c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : 'clip',
+      importanceSamplingLevel: c.importance_sampling_level,
+      delta: c.delta,
+      sapoTemperaturePos: c.sapo_temperature_pos,
+      sapoTemperatureNeg: c.sapo_temperature_neg,
+    };
+  }
+
+  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null }> {
+    const c = this.config;
+    const { model, tokenizer, scorer } = this.init;
     const P = c.prompts_per_step;
-    const GA = c.gradient_accumulation_steps;
-    const G = c.num_generations;
-    const prompts = this.nextPrompts(P * GA);
+    const prompts = this.nextPrompts(P * c.gradient_accumulation_steps);
     const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
-      numGenerations: G,
+      numGenerations: c.num_generations,
       maxCompletionLength: c.max_completion_length,
       temperature: c.temperature,
       topK: c.top_k,
@@ -159,71 +186,135 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: P,
+      advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
+    let old: Map<Completion, Float32Array> | null = null;
+    if (c.steps_per_generation > 1 && c.algorithm === 'grpo') {
+      // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
+      old = new Map();
+      const t = performance.now();
+      for (let g0 = 0; g0 < ro.groups.length; g0 += P) {
+        const comps = ro.groups.slice(g0, g0 + P).flatMap((g) => g.completions.map((x) => ({ g, x })));
+        const lp = await completionLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
+        comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
+      }
+      ro.generationMs += performance.now() - t;
+    }
+    return { ro, next: 0, old };
+  }
 
-    // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
+  async trainStep(): Promise<StepReport> {
+    const c = this.config;
+    const { gpu, model } = this.init;
+    const t0 = performance.now();
+    const P = c.prompts_per_step;
+    const GA = c.gradient_accumulation_steps;
+    const G = c.num_generations;
+    const k = c.steps_per_generation;
+    const generated = !this.pending || this.pending.next >= k;
+    if (generated) this.pending = await this.generate();
+    const pend = this.pending!;
+    const slice = pend.next++;
+    const ro = pend.ro;
+    const perSlice = (P * G) / k;
+
+    // Micro-batches of P prompts (their groups; under steps_per_generation, this step's slice of their
+    // completions), minus groups without signal under dynamic sampling.
+    const sliceOf = (m: number) =>
+      ro.groups.slice(m * P, (m + 1) * P).flatMap((group) => group.completions.map((comp) => ({ group, comp }))).slice(slice * perSlice, (slice + 1) * perSlice);
     const microBatches: TrainSequence[][] = [];
-    let dropped = 0;
+    const sequenceOwners: Completion[][] = [];
+    const stepItems: { group: RolloutGroup; comp: Completion }[] = [];
+    const droppedGroups = new Set<RolloutGroup>();
     for (let m = 0; m < GA; m++) {
       const seqs: TrainSequence[] = [];
-      for (const group of ro.groups.slice(m * P, (m + 1) * P)) {
+      const owners: Completion[] = [];
+      for (const { group, comp } of sliceOf(m)) {
+        stepItems.push({ group, comp });
         if (c.dynamic_sampling && group.zeroStd) {
-          dropped++;
+          droppedGroups.add(group);
           continue;
         }
-        for (const comp of group.completions) {
-          const masked = c.mask_truncated_completions && comp.truncated;
-          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length });
-        }
+        const masked = c.mask_truncated_completions && comp.truncated;
+        const oldLogp = pend.old?.get(comp);
+        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}) });
+        owners.push(comp);
       }
       microBatches.push(seqs);
+      sequenceOwners.push(owners);
     }
+    const dropped = droppedGroups.size;
     const lr = learningRate(c.learning_rate, c.lr_scheduler_type, c.warmup_ratio, this.step, c.max_steps);
     const t1 = performance.now();
     const profile: Record<string, number> | undefined = this.init.profile ? {} : undefined;
-    const up = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
-      lossType: c.loss_type,
-      maxCompletionLength: c.max_completion_length,
-      numIterations: c.num_iterations,
-      temperature: c.temperature,
-      loss: { epsilon: c.epsilon, epsilonHigh: c.epsilon_high, beta: c.beta },
-      learningRate: lr,
-      dropoutCounter: this.step,
-      profile,
-    });
+    const algo: Metrics = {};
+    let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
+    if (c.algorithm === 'expert_iteration') {
+      // rejection sampling: keep what reaches the threshold, and imitate it
+      const kept: SftExample[][] = microBatches.map((mb, m) =>
+        mb.filter((seq, i) => seq.active > 0 && sequenceOwners[m][i].reward >= c.expert_reward_threshold).map((seq) => ({ prompt: seq.prompt, answer: seq.completion })));
+      const nKept = kept.reduce((a, mb) => a + mb.length, 0);
+      algo['expert/kept_ratio'] = nKept / Math.max(stepItems.length, 1);
+      if (nKept > 0) {
+        const ce = await crossEntropyUpdate(gpu, model, this.lora, this.optimizer, kept, lr, (m) => (this.step * 4096 + m) >>> 0);
+        up = { loss: ce.loss, gradNorm: ce.gradNorm, skipped: ce.skipped ? 1 : 0, trainTokens: ce.tokens };
+      } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
+    } else {
+      const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
+        lossType: c.loss_type,
+        maxCompletionLength: c.max_completion_length,
+        numIterations: c.num_iterations,
+        temperature: c.temperature,
+        loss: this.lossParams(),
+        topEntropyQuantile: c.top_entropy_quantile,
+        entropyCoef: c.entropy_coef,
+        trace: c.log_completions,
+        learningRate: lr,
+        dropoutCounter: this.step,
+        profile,
+      });
+      up = pu;
+      algo.kl = pu.kl;
+      algo.entropy = pu.entropy;
+      algo['clip_ratio/low_mean'] = pu.clipLow;
+      algo['clip_ratio/high_mean'] = pu.clipHigh;
+      algo['clip_ratio/region_mean'] = pu.clipRegion;
+      if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
+      pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
+    }
     const trainMs = performance.now() - t1;
+    const iterations = c.algorithm === 'expert_iteration' ? 1 : c.num_iterations;
     this.skippedUpdates += up.skipped;
-    if (up.skipped > 0 && up.skipped === c.num_iterations) this.consecutiveSkips++;
+    if (up.skipped > 0 && up.skipped === iterations) this.consecutiveSkips++;
     else if (up.trainTokens > 0) this.consecutiveSkips = 0;
 
-    const completions = ro.groups.flatMap((g) => g.completions);
+    const groups = [...new Set(stepItems.map((x) => x.group))];
+    const completions = stepItems.map((x) => x.comp);
     const lengths = completions.map((x) => x.trainIds.length);
     const rewards = completions.map((x) => x.reward);
-    const promptTokens = ro.groups.reduce((a, g) => a + g.prompt.ids.length * G, 0);
+    const promptTokens = stepItems.reduce((a, x) => a + x.group.prompt.ids.length, 0);
     this.numTokens += promptTokens + lengths.reduce((a, b) => a + b, 0);
     const metrics: Metrics = {
       reward: mean(rewards),
-      reward_std: mean(ro.groups.map((g) => g.rewardStd)),
-      frac_reward_zero_std: ro.groups.filter((g) => g.zeroStd).length / ro.groups.length,
+      reward_std: mean(groups.map((g) => g.rewardStd)),
+      frac_reward_zero_std: groups.filter((g) => g.zeroStd).length / groups.length,
       'completions/mean_length': mean(lengths),
       'completions/min_length': Math.min(...lengths),
       'completions/max_length': Math.max(...lengths),
       'completions/clipped_ratio': completions.filter((x) => x.truncated).length / completions.length,
-      kl: up.kl,
-      entropy: up.entropy,
-      'clip_ratio/low_mean': up.clipLow,
-      'clip_ratio/high_mean': up.clipHigh,
-      'clip_ratio/region_mean': up.clipRegion,
+      ...(c.algorithm === 'expert_iteration' ? {} : { kl: algo.kl, entropy: algo.entropy, 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] }),
       loss: up.loss,
       grad_norm: up.gradNorm,
       learning_rate: lr,
       num_tokens: this.numTokens,
       step_time: (performance.now() - t0) / 1000,
-      'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9),
-      'tokens_per_second/training': (up.trainTokens * c.num_iterations) / Math.max(trainMs / 1000, 1e-9),
+      ...(generated ? { 'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9) } : {}),
+      'tokens_per_second/training': (up.trainTokens * iterations) / Math.max(trainMs / 1000, 1e-9),
       dropped_groups: dropped,
       skipped_updates: this.skippedUpdates,
-      reward_errors: ro.rewardErrors.length,
+      reward_errors: generated ? ro.rewardErrors.length : 0,
+      ...(algo.cispo_clip_ratio !== undefined ? { cispo_clip_ratio: algo.cispo_clip_ratio } : {}),
+      ...(algo['expert/kept_ratio'] !== undefined ? { 'expert/kept_ratio': algo['expert/kept_ratio'] } : {}),
     };
     if (profile) {
       metrics['time/generation'] = ro.generationMs / 1000;
@@ -236,7 +327,7 @@ export class GrpoTrainer {
       metrics[`rewards/${name}/std`] = vals.length > 1 ? unbiasedStd(vals) : 0;
     });
     this.step++;
-    return { step: this.step, metrics, groups: ro.groups, rewardNames: ro.rewardNames, rewardErrors: ro.rewardErrors };
+    return { step: this.step, metrics, groups, rewardNames: ro.rewardNames, rewardErrors: generated ? ro.rewardErrors : [] };
   }
 
   /** pass@1 and mean reward on the eval split (LoRA on), greedy or sampled at eval_temperature (with the
