@@ -31,10 +31,22 @@ export interface StepTokenTrace extends TokenTrace {
   step: number;
 }
 
+/** A completion's trace with each token's text, as the token inspector shows it. */
+export interface TokenTraceView extends StepTokenTrace {
+  /** each trained token decoded on its own */
+  tokens: string[];
+}
+
+/** Traces go to the page for the first TRACE_GROUPS groups of a step, at most TRACE_TOKENS tokens each. */
+export const TRACE_GROUPS = 4;
+export const TRACE_TOKENS = 512;
+
 export interface StepReport {
   step: number;
   metrics: Metrics;
   groups: RolloutGroup[];
+  /** per group of `groups` (the first TRACE_GROUPS), per completion: its token trace from the step that trained on it */
+  traces: (TokenTraceView | null)[][];
   rewardNames: string[];
   rewardErrors: string[];
 }
@@ -327,7 +339,26 @@ export class GrpoTrainer {
       metrics[`rewards/${name}/std`] = vals.length > 1 ? unbiasedStd(vals) : 0;
     });
     this.step++;
-    return { step: this.step, metrics, groups, rewardNames: ro.rewardNames, rewardErrors: generated ? ro.rewardErrors : [] };
+    const traces = groups.slice(0, TRACE_GROUPS).map((g) => g.completions.map((comp) => this.traceView(comp)));
+    return { step: this.step, metrics, groups, traces, rewardNames: ro.rewardNames, rewardErrors: generated ? ro.rewardErrors : [] };
+  }
+
+  private traceView(comp: Completion): TokenTraceView | null {
+    const t = this.traces.get(comp);
+    if (!t) return null;
+    const n = Math.min(comp.trainIds.length, TRACE_TOKENS);
+    const cut = (xs: number[]) => xs.slice(0, n);
+    const { tokenizer } = this.init;
+    return {
+      step: t.step,
+      active: Math.min(t.active, n),
+      tokens: comp.trainIds.slice(0, n).map((id) => tokenizer.decode([id])),
+      logp: cut(t.logp),
+      entropy: cut(t.entropy),
+      ratio: cut(t.ratio),
+      contribution: cut(t.contribution),
+      flags: cut(t.flags),
+    };
   }
 
   /** pass@1 and mean reward on the eval split (LoRA on), greedy or sampled at eval_temperature (with the
