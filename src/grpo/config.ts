@@ -167,7 +167,9 @@ function checkRecipesFields(c: GrpoConfig, p: string[]): void {
   for (const k of ['sapo_temperature_pos', 'sapo_temperature_neg'] as const) {
     if (!(Number.isFinite(c[k]) && c[k] > 0)) p.push(`${k} must be greater than 0, got ${c[k]}; SAPO uses 1.0 (positive) and 1.05 (negative)`);
   }
-  if (c.delta !== null && !(Number.isFinite(c.delta) && c.delta > 1 + c.epsilon_high)) {
+  if (c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
+    p.push(`delta caps the ratio of the clipped losses (grpo, bnpo, dr_grpo, dapo); loss_type "${c.loss_type}" does not use it: set delta to null`);
+  } else if (c.delta !== null && !(Number.isFinite(c.delta) && c.delta > 1 + c.epsilon_high)) {
     p.push(`delta must be null or greater than 1 + epsilon_high (${1 + c.epsilon_high}), got ${c.delta}: a cap below the clip range caps every ratio; INTELLECT-2 used 4`);
   }
   if (!(Number.isFinite(c.top_entropy_quantile) && c.top_entropy_quantile > 0 && c.top_entropy_quantile <= 1)) {
