@@ -3,7 +3,7 @@
 // then a completion in the rollouts panel opens token by token; every token's number, under each of the
 // four colourings, equals what the worker sent in its step event, and the marks follow the step's flags.
 import { expect, test } from '@playwright/test';
-import { builtinPresent, collectErrors, openPlayground, setSetting, shoot } from './helpers/playground';
+import { builtinPresent, collectErrors, openPlayground, setSetting } from './helpers/playground';
 
 interface Trace { step: number; tokens: string[]; logp: number[]; entropy: number[]; ratio: number[]; contribution: number[]; flags: number[]; active: number }
 
@@ -31,6 +31,14 @@ test('a completion opens token by token with the numbers of the step that traine
   await setSetting(page, 'max_steps', '1');
   await setSetting(page, 'eval_split', '0');
   await setSetting(page, 'num_iterations', '2');
+  // the GRPO loss group: opened (and checked open) before typing into it
+  const lossGroup = page.locator('details.group', { has: page.locator('[data-field="top_entropy_quantile"]') });
+  await expect
+    .poll(async () => {
+      if (!(await lossGroup.evaluate((d) => (d as HTMLDetailsElement).open))) await lossGroup.locator('summary').click();
+      return lossGroup.evaluate((d) => (d as HTMLDetailsElement).open);
+    }, { timeout: 30_000 })
+    .toBe(true);
   await setSetting(page, 'top_entropy_quantile', '0.5');
   await expect(page.getByTestId('settings-problems')).toHaveCount(0);
 
@@ -42,14 +50,16 @@ test('a completion opens token by token with the numbers of the step that traine
     }, { timeout: 240_000 })
     .toBe('Finished');
 
-  const sent = await page.evaluate(() => (window as unknown as { workerSteps: { step: number; groups: { completions: { text: string; trace?: unknown }[] }[] }[] }).workerSteps);
+  const sent = await page.evaluate(() => (window as unknown as { workerSteps: { step: number; groups: { completions: { text: string; advantage: number; trace?: unknown }[] }[] }[] }).workerSteps);
   expect(sent.length).toBe(1);
-  const trace = sent[0].groups[0].completions[0].trace as Trace;
+  // a group with a learning signal (advantages not all 0) among those sent with traces, else the first
+  const gi = Math.max(0, sent[0].groups.findIndex((g) => g.completions[0].trace && g.completions.some((c) => c.advantage !== 0)));
+  const trace = sent[0].groups[gi].completions[0].trace as Trace;
   expect(trace, 'the worker sent a token trace for the first group').toBeTruthy();
   expect(trace.step).toBe(1);
 
   await page.getByRole('tab', { name: 'Rollouts' }).click();
-  const first = page.getByTestId('rollout-group').first().getByTestId('completion').first();
+  const first = page.getByTestId('rollout-group').nth(gi).getByTestId('completion').first();
   await first.getByTestId('token-inspector-toggle').click();
   const inspector = first.getByTestId('token-inspector');
   await expect(inspector).toBeVisible();
@@ -78,10 +88,16 @@ test('a completion opens token by token with the numbers of the step that traine
   expect(allFlags.some((f) => f & 4)).toBe(true);
   expect(allFlags.some((f) => !(f & 4))).toBe(true);
 
-  // open a second completion too, coloured by advantage contribution, for the picture
-  const second = page.getByTestId('rollout-group').first().getByTestId('completion').nth(1);
-  await second.getByTestId('token-inspector-toggle').click();
-  await second.getByTestId('token-quantity-contribution').check();
-  await shoot(page, 'rollouts', 'token-inspector');
+  // for the picture: this completion by log-prob, the next two by ratio and by advantage contribution
+  await inspector.getByTestId('token-quantity-logp').check();
+  for (const [k, q] of [[1, 'ratio'], [2, 'contribution']] as const) {
+    const c = page.getByTestId('rollout-group').nth(gi).getByTestId('completion').nth(k);
+    await c.getByTestId('token-inspector-toggle').click();
+    await c.getByTestId(`token-quantity-${q}`).check();
+    await expect(c.getByTestId('token-strip')).toHaveAttribute('data-quantity', q);
+  }
+  await page.getByTestId('rollout-group').nth(gi).scrollIntoViewIfNeeded();
+  await page.addStyleTag({ content: '.runbar { position: static !important; }' });
+  await page.getByTestId('rollout-group').nth(gi).screenshot({ path: 'test-results/token-inspector.png' });
   expect(errors).toEqual([]);
 });

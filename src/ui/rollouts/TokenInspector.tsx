@@ -3,7 +3,7 @@
 // tokens clipped low/high, masked as truncated, or masked by the entropy quantile marked. The numbers are the
 // worker's (the trainer's read-back of that step), never recomputed here. Texts are rendered as text.
 
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { TokenTraceView } from '../../grpo/trainer';
 import { formatValue } from '../charts/series';
 
@@ -59,6 +59,7 @@ function shown(tok: string): string {
 
 export function TokenInspector({ trace }: { trace: TokenTraceView }) {
   const [q, setQ] = useState<TokenQuantity>('logp');
+  const group = useId();
   const values = trace[q];
   const scale = Math.max(0, ...values.filter(Number.isFinite).map(Math.abs));
   const counts = { low: 0, high: 0, trunc: 0, ent: 0 };
@@ -75,7 +76,7 @@ export function TokenInspector({ trace }: { trace: TokenTraceView }) {
         <span className="muted">Values from step {trace.step}, which trained on this completion. Colour by</span>
         {QUANTITIES.map((x) => (
           <label key={x.id} className="check" title={x.help}>
-            <input type="radio" name={`tq-${trace.step}-${trace.tokens.length}`} checked={q === x.id} onChange={() => setQ(x.id)} data-testid={`token-quantity-${x.id}`} />
+            <input type="radio" name={group} checked={q === x.id} onChange={() => setQ(x.id)} data-testid={`token-quantity-${x.id}`} />
             {x.label}
           </label>
         ))}
