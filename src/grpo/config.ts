@@ -134,7 +134,8 @@ const RECIPES_FIELDS: Record<keyof RecipesConfig, FieldSpec> = {
     doc:
       'Optimizer steps per generation: each rollout batch (prompts_per_step × num_generations completions per micro-step) is split ' +
       'into this many slices, one optimizer step each. Old log-probs are taken at generation, so later slices see ratios away from 1 ' +
-      'and clipping acts. Must divide prompts_per_step × num_generations. 1 generates before every optimizer step. max_steps counts optimizer steps.',
+      'and clipping acts. Must divide prompts_per_step × num_generations. 1 generates before every optimizer step. max_steps counts optimizer steps. ' +
+      'A run resumed from a checkpoint between two generations starts a new generation (the pending slices are not saved).',
     source: RECIPES_TRL,
   },
   advantage_estimator: {
