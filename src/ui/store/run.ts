@@ -41,7 +41,7 @@ export const ROLLOUT_STEPS_KEPT = 100;
 export const TRACE_STEPS_KEPT = 10;
 
 /** recipes: the kept steps with token traces dropped from all but the last TRACE_STEPS_KEPT - 1 (memory stays bounded). */
-function withoutOldTraces(events: StepEvent[]): StepEvent[] {
+export function withoutOldTraces(events: StepEvent[]): StepEvent[] {
   const cut = events.length - (TRACE_STEPS_KEPT - 1);
   if (cut <= 0) return events;
   const old = events[cut - 1];
