@@ -5,9 +5,8 @@ import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import { generate } from '../model/generate';
-import { computeAdvantages, type ScaleRewards } from './advantages';
+import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
-import { combineRewardsDetailed } from './rewards';
 
 export interface PromptExample {
   /** the prompt as shown to the model (template applied) */
@@ -58,6 +57,8 @@ export interface RolloutOptions {
   scaleRewards: ScaleRewards;
   /** prompts generated together in one batch */
   promptsPerBatch: number;
+  /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
+  advantage?: Omit<AdvantageSettings, 'scale'>;
 }
 
 export async function rollout(
@@ -98,9 +99,13 @@ export async function rollout(
     return { prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length };
   });
   const scores = await scorer.score(items);
-  const { rewards: total, allNull: allNullRows } = combineRewardsDetailed(scores.perFunc, scorer.weights);
-  const allNull = allNullRows.length;
-  const adv = computeAdvantages(total, G, opts.scaleRewards);
+  const adv = rewardAdvantages(scores.perFunc, scorer.weights, G, {
+    scale: opts.scaleRewards,
+    estimator: opts.advantage?.estimator ?? 'grpo',
+    aggregation: opts.advantage?.aggregation ?? 'sum_then_normalize',
+  });
+  const total = adv.rewards;
+  const allNull = adv.allNull.filter(Boolean).length;
   const rewardMs = performance.now() - t1;
 
   const eos = tokenizer.eosIds[0];

@@ -11,6 +11,7 @@ import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import type { MemoryPlan } from '../grpo/memory_plan';
+import type { TokenTraceView } from '../grpo/trainer';
 import type { PromptSettings } from '../data';
 import type { EvalPoint, MetricRow } from '../export/metrics';
 
@@ -167,6 +168,8 @@ export interface CompletionView {
   rewards: (number | null)[];
   reward: number;
   advantage: number;
+  /** recipes: the completion's per-token values from the step that trained on it (first groups of a step only) */
+  trace?: TokenTraceView;
 }
 
 export interface StepEvent {
