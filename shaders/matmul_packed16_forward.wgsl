@@ -5,7 +5,7 @@
 // (unpack2x16float). Every product and sum is f32 (f32 accumulation).
 // Each invocation computes an 8x8 block of out in 16 vec4 accumulators (as matmul_scalar.wgsl); edge blocks
 // clamp their reads to the last row / column and skip the stores past the edge.
-// Bindings: 0 params; 1 x (read), 2 w (read, u32), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
+// Bindings: 0 params; 1 a (x, read), 2 w (read, u32), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
 // Dispatch: workgroups of 64 = wg_x (4, 8 or 16) across N by 64 / wg_x across M: (ceil(N / (8 wg_x)), Y)
 //   with Y >= tiles_m = ceil(M / (8 * 64 / wg_x)), split over y and z by grid().
 // Override: FORMAT. Overwrites out, or accumulates (+=) when accumulate = 1. K must be even.
