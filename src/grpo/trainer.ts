@@ -5,6 +5,8 @@
 // trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts). Reports TRL's metric names, keeps each step's rollouts
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
 // identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
+// Over 400 lines because one step (rollout reuse, the GRPO or expert-iteration update, the memory layout's
+// trimming, TRL's metrics, the token traces) reads best in one place; evaluatePrompts could move out.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuTransformer } from '../model/transformer';
