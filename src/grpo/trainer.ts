@@ -222,8 +222,11 @@ export class GrpoTrainer {
       // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
       old = new Map();
       const t = performance.now();
-      for (let g0 = 0; g0 < ro.groups.length; g0 += P) {
-        const comps = ro.groups.slice(g0, g0 + P).flatMap((g) => g.completions.map((x) => ({ g, x })));
+      // a micro-batch's rows at a time, or the memory layout's rows per pass
+      const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
+      const rows = this.init.layout?.rowsPerPass ?? P * c.num_generations;
+      for (let r0 = 0; r0 < all.length; r0 += rows) {
+        const comps = all.slice(r0, r0 + rows);
         const lp = await completionLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
