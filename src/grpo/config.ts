@@ -72,6 +72,9 @@ export interface GrpoConfig {
   eval_interval: number;
   eval_max_samples: number;
   eval_temperature: number;
+  // experiments: new fields
+  /** completions per held-out prompt at evaluation (pass@k for k = 1..n); null: one, as before */
+  num_generations_eval: number | null;
   // prompt
   system_prompt: string | null;
   prompt_template: string | null;
@@ -120,6 +123,7 @@ export const DEFAULT_CONFIG: Readonly<GrpoConfig> = Object.freeze({
   eval_interval: 25,
   eval_max_samples: 32,
   eval_temperature: 0,
+  num_generations_eval: null, // experiments: new fields
   system_prompt: null,
   prompt_template: null,
   use_chat_template: true,
@@ -150,6 +154,7 @@ type Kind =
   | { kind: 'boolean' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'string_or_null' }
+  | { kind: 'int_or_null' } // experiments: new fields
   | { kind: 'reward_funcs' }
   | { kind: 'modules' };
 
@@ -427,6 +432,14 @@ const FIELDS: Record<keyof GrpoConfig, FieldSpec> = {
       'single sampled completions that pass (as DeepSeek-R1 reports it), with the same seed at every evaluation so that curves compare like with like. ' +
       'Setting it to the training temperature measures what the reward curve measures, on held-out prompts.',
   },
+  // experiments: new fields
+  num_generations_eval: {
+    type: { kind: 'int_or_null' },
+    group: 'Evaluation',
+    doc: 'Completions sampled per held-out prompt at each evaluation (at eval_temperature, which should then be above 0). With n of them, ' +
+      'eval/pass@k for k = 1..n is the unbiased estimate of Chen et al. 2021 (1 - C(n-c, k)/C(n, k), c passing), and eval/mean@k the mean ' +
+      'accuracy of the first k; eval/pass@1 becomes c/n averaged over prompts. null: one completion per prompt (eval/pass@1 as before).',
+  },
 
   system_prompt: {
     type: { kind: 'string_or_null' },
@@ -593,6 +606,12 @@ export function validateConfig(c: GrpoConfig, ctx: ValidationContext = {}): stri
   whole('eval_interval', 0, ' (0 evaluates only before the first and after the last step)');
   whole('eval_max_samples', 1);
   range('eval_temperature', 0, 2, false, false, '0 is greedy decoding');
+  // experiments: new fields
+  if (c.num_generations_eval !== null && (!Number.isInteger(c.num_generations_eval) || c.num_generations_eval < 1 || c.num_generations_eval > 64)) {
+    p.push(`num_generations_eval must be a whole number from 1 to 64 (samples per held-out prompt), or null for one, got ${c.num_generations_eval}`);
+  } else if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
+    p.push(`num_generations_eval is ${c.num_generations_eval} but eval_temperature is 0 (greedy), so every sample of a prompt is the same; set eval_temperature above 0 (e.g. 1) or num_generations_eval to null`);
+  }
 
   // prompt
   if (c.prompt_template !== null && !c.prompt_template.includes('{prompt}')) {
@@ -680,6 +699,8 @@ function typeProblem(key: string, kind: Kind, v: unknown): string | null {
       return typeof v === 'string' && kind.choices.includes(v) ? null : `${key} must be one of ${kind.choices.map((x) => JSON.stringify(x)).join(', ')}, got ${describeValue(v)}`;
     case 'string_or_null':
       return v === null || typeof v === 'string' ? null : `${key} must be a string or null, got ${describeValue(v)}`;
+    case 'int_or_null': // experiments: new fields
+      return v === null || (typeof v === 'number' && Number.isFinite(v)) ? null : `${key} must be a number or null, got ${describeValue(v)}`;
     case 'modules':
       return Array.isArray(v) && v.every((m) => typeof m === 'string') ? null : `${key} must be an array of module names such as ["q_proj", "v_proj"], got ${describeValue(v)}`;
     case 'reward_funcs':

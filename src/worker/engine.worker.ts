@@ -164,6 +164,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   selfTest: (request, progress) => exclusive(() => selfTest(request, progress)),
   loadModel: (r) => exclusive(() => session.loadModel(r.files.map(fileSource))),
   loadDataset: (r, progress) => exclusive(() => session.loadDatasetStreamed(r.file.name, fileBlob(r.file), r.mapping, progress)),
+  loadEvalDataset: (r) =>
+    exclusive(async () => (r.file ? session.setEvalDataset(r.file.name, new Uint8Array(await fileBlob(r.file).arrayBuffer()), r.mapping) : session.setEvalDataset(null, null))),
   train: (r, progress) => exclusive(() => session.run(r.config, r.fresh, progress, r.maxSteps, r.origins)),
   // not exclusive: it must reach a run in progress
   interrupt: async (r) => session.requestInterrupt(r.kind),

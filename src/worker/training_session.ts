@@ -11,7 +11,8 @@ import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
-import { parseDatasetBytes, parseDatasetStream, splitDataset, type ColumnMapping, type DatasetRow, type ParsedDataset, type PromptSettings } from '../data';
+import { trainEvalRows } from '../experiments/eval_split';
+import { parseDatasetBytes, parseDatasetStream, type ColumnMapping, type DatasetRow, type ParsedDataset, type PromptSettings } from '../data';
 import { defaultConfig, validateConfig, type GrpoConfig } from '../grpo/config';
 import { generate } from '../model/generate';
 import { completionLogprobs } from '../model/logprobs';
@@ -63,6 +64,8 @@ export class TrainingSession {
   private dataset: ParsedDataset | null = null;
   private datasetName = '';
   private datasetBytes: Uint8Array | null = null;
+  /** a separate test file held out for evaluation (experiments); null: eval_split of the dataset */
+  private evalDataset: ParsedDataset | null = null;
   private trainer: GrpoTrainer | null = null;
   private scorer: RewardScorer | null = null;
   private runConfig: GrpoConfig | null = null;
@@ -153,6 +156,18 @@ export class TrainingSession {
       onProgress?.({ bytes: done, total });
     }, { mapping });
     return this.keepDataset(name, filled === total ? bytes : bytes.subarray(0, filled), ds);
+  }
+
+  /** A separate test file for evaluation (null drops it): the whole dataset then trains. */
+  setEvalDataset(name: string | null, bytes: Uint8Array | null, mapping?: Partial<ColumnMapping>): DatasetSummary | null {
+    if (!name || !bytes) {
+      this.evalDataset = null;
+      return null;
+    }
+    const ds = parseDatasetBytes(bytes, name, { mapping });
+    if (ds.rows.length === 0) throw new Error(`${name}: no usable rows${ds.issues[0] ? ` (line ${ds.issues[0].line}: ${ds.issues[0].message})` : ''}`);
+    this.evalDataset = ds;
+    return { name, format: ds.format, columns: ds.columns, mapping: ds.mapping, counts: ds.counts, issues: ds.issues.slice(0, MAX_ISSUES_SHOWN), issuesOmitted: ds.issuesOmitted, preview: [] };
   }
 
   private keepDataset(name: string, bytes: Uint8Array, ds: ParsedDataset): DatasetSummary {
@@ -357,7 +372,7 @@ export class TrainingSession {
   private async newTrainer(config: GrpoConfig): Promise<GrpoTrainer> {
     this.endRun();
     const loaded = this.loaded!;
-    const split = splitDataset(this.dataset!.rows, config.eval_split, config.seed);
+    const split = trainEvalRows(this.dataset!.rows, this.evalDataset?.rows ?? null, config.eval_split, config.seed);
     const train = preparePrompts(split.train, loaded, config);
     const evalSet = preparePrompts(split.eval, loaded, config);
     if (train.examples.length === 0) throw new Error(`${this.datasetName}: the training split is empty`);
@@ -384,7 +399,7 @@ export class TrainingSession {
       this.history.push({ step: e.step, ...e.metrics });
       this.rewardNames = e.rewardNames;
     } else if (e.kind === 'eval' && e.n > 0) {
-      this.evals = [...this.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }];
+      this.evals = [...this.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean, ...(e.atK ? { atK: e.atK } : {}) }];
     }
   }
 
@@ -588,5 +603,5 @@ function stepEvent(r: StepReport): StepEvent {
 }
 
 function evalEvent(e: EvalReport): EvalEvent {
-  return { kind: 'eval', step: e.step, passAt1: e['pass@1'], rewardMean: e.reward_mean, n: e.n, samples: e.samples.slice(0, 20) };
+  return { kind: 'eval', step: e.step, passAt1: e['pass@1'], rewardMean: e.reward_mean, n: e.n, samples: e.samples.slice(0, 20), ...(e.atK ? { atK: e.atK } : {}) };
 }

@@ -191,6 +191,20 @@ function Field({ name, problems, locked }: { name: keyof GrpoConfig; problems?: 
       );
       break;
     }
+    case 'int_or_null': {
+      // experiments: new fields (a number, or null when "set" is off)
+      const n = value as number | null;
+      control = (
+        <div className="text-field">
+          <label className="check small">
+            <input type="checkbox" checked={n !== null} disabled={locked} onChange={(e) => set(name, (e.target.checked ? input.whenSet : null) as never)} />
+            set
+          </label>
+          {n !== null ? <NumberInput id={id} value={n} onChange={(v) => set(name, v as never)} disabled={locked} invalid={invalid} describedBy={describedBy} /> : <span className="muted small">none</span>}
+        </div>
+      );
+      break;
+    }
     case 'modules': {
       const modules = value as string[];
       control = (

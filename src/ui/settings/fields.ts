@@ -17,7 +17,8 @@ export type FieldInput =
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'text' }
   | { kind: 'modules'; choices: readonly string[] }
-  | { kind: 'rewards' };
+  | { kind: 'rewards' }
+  | { kind: 'int_or_null'; min: number; whenSet: number }; // experiments: new fields
 
 export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
   num_generations: { kind: 'int', min: 2 },
@@ -57,6 +58,7 @@ export const FIELD_INPUTS: Record<keyof GrpoConfig, FieldInput> = {
   eval_interval: { kind: 'int', min: 0 },
   eval_max_samples: { kind: 'int', min: 1 },
   eval_temperature: { kind: 'number', min: 0 },
+  num_generations_eval: { kind: 'int_or_null', min: 1, whenSet: 4 }, // experiments: new fields
   system_prompt: { kind: 'text' },
   prompt_template: { kind: 'text' },
   use_chat_template: { kind: 'boolean' },

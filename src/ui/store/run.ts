@@ -138,7 +138,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         break;
       case 'eval':
         // (with no eval split the worker still reports an empty evaluation: nothing to draw)
-        if (e.n > 0) set((s) => ({ evals: [...s.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }], lastEval: e }));
+        if (e.n > 0) set((s) => ({ evals: [...s.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean, ...(e.atK ? { atK: e.atK } : {}) }], lastEval: e }));
         break;
       case 'checkpoint':
         set({ lastCheckpoint: { step: e.step, savedAt: e.savedAt, problem: e.problem } });
