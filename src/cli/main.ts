@@ -3,6 +3,7 @@
 import { generateCommand, logprobsCommand } from './generate';
 import { evalCommand, trainCommand } from './train';
 import { UsageError } from './args';
+import { sweepCommand } from './sweep';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -16,6 +17,8 @@ commands:
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
+  sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
+            DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
@@ -26,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   logprobs: logprobsCommand,
   train: trainCommand,
   eval: evalCommand,
+  sweep: sweepCommand,
 };
 
 async function main(): Promise<number> {
