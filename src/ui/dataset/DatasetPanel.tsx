@@ -7,6 +7,7 @@ import { FileDrop, Panel, ProgressBar } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { evalRowCount } from './histogram';
 import { LengthHistogram } from './LengthHistogram';
+import { EvalFilePicker } from '../runs/EvalFilePicker';
 
 const PREVIEW_SHOWN = 5;
 const ISSUES_SHOWN = 50;
@@ -41,6 +42,7 @@ export function DatasetPanel() {
         onFiles={(files) => void upload(files[0].path, files[0].file)}
       />
       <DatasetStatus />
+      <EvalFilePicker />
     </Panel>
   );
 }
