@@ -154,7 +154,8 @@ export function startRecorder(store: Store): void {
         const r = await library.get(kept.id);
         const a = r?.history[0];
         const b = s.history[0];
-        if (r && a && b && a.step === b.step && Object.is(a.reward, b.reward) && Object.is(a.loss, b.loss)) stored = r;
+        // the same run: its first step agrees (or the record was written before its first step)
+        if (r && b && (!a || (a.step === b.step && Object.is(a.reward, b.reward) && Object.is(a.loss, b.loss)))) stored = r;
       }
     } catch {
       // no record to continue: a new one
@@ -162,6 +163,7 @@ export function startRecorder(store: Store): void {
     const meta = nextRunMeta;
     nextRunMeta = null;
     const now = Date.now();
+    if (stored && meta?.sweep && !stored.sweep) stored = { ...stored, sweep: meta.sweep };
     current = stored ?? {
       id: `run-${now.toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`,
       name: meta?.name ?? defaultName(s),
@@ -210,7 +212,7 @@ export function startRecorder(store: Store): void {
       if (!busy && wasBusy) releaseLock();
       return;
     }
-    if (s.runStatus !== prev.runStatus || s.evals !== prev.evals) schedule(s, true);
+    if (s.runStatus !== prev.runStatus || s.evals !== prev.evals || (prev.history.length === 0 && s.history.length > 0)) schedule(s, true);
     else if (s.history !== prev.history) schedule(s);
     if (!busy && wasBusy) {
       releaseLock();

@@ -75,7 +75,9 @@ export async function driveSweep(store: Store): Promise<void> {
       if (run.status === 'running' && saved && run.startedAt !== null && saved.savedAt >= run.startedAt) {
         // interrupted by a reload: continue from its checkpoint
         st.logRun('info', `Sweep ${sweep.spec.name}: continuing ${run.name} (${i + 1} of ${sweep.runs.length}) from its checkpoint of step ${saved.step}.`);
+        setNextRunMeta({ name: run.name, sweep: { id: sweep.id, name: sweep.spec.name, arm: run.arm, value: run.value, seed: run.seed } });
         await st.resumeSavedRun();
+        setNextRunMeta(null);
         await until(() => store.getState().resume.phase !== 'working' && store.getState().runStatus !== 'running', 24 * 3600_000);
       } else {
         if (store.getState().modelStatus !== 'ready' || store.getState().datasetStatus !== 'ready') {
