@@ -91,15 +91,26 @@ export async function driveSweep(store: Store): Promise<void> {
           s.runs[i] = { ...s.runs[i], status: 'running', startedAt: Date.now() };
           return s;
         });
+        const before = store.getState().recordingId;
         const started = store.getState().startRun();
         // the record's id, once the recorder made it
-        await until(() => store.getState().recordingId !== null || store.getState().runStatus === 'error', 10_000);
-        const id = store.getState().recordingId;
+        await until(() => (store.getState().recordingId !== null && store.getState().recordingId !== before) || store.getState().runStatus === 'error' || !!store.getState().runLockProblem, 10_000);
+        const id = store.getState().recordingId !== before ? store.getState().recordingId : null;
         update(store, (s) => {
           s.runs[i] = { ...s.runs[i], recordId: id };
           return s;
         });
         await started;
+        const now = store.getState();
+        if (now.runLockProblem && now.recordingId === before) {
+          // refused: another tab is training (nothing ran here)
+          setNextRunMeta(null);
+          update(store, (s) => {
+            s.runs[i] = { ...s.runs[i], status: 'queued', startedAt: null, recordId: null };
+            return { ...s, state: 'paused', note: now.runLockProblem ?? undefined };
+          });
+          return;
+        }
       }
       const end = store.getState();
       if (end.runStatus === 'finished') {
