@@ -129,7 +129,7 @@ export function RunsPanel() {
                       {run.sweep ? <span className="tag small">{run.sweep.name}</span> : null}
                       {live ? <span className="tag tag-ok small">live</span> : null}
                     </td>
-                    <td className="small">{new Date(run.createdAt).toLocaleString()}</td>
+                    <td className="small">{new Date(run.createdAt).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })}</td>
                     <td className="small" title={`fingerprint ${run.model.fingerprint}`}>{run.model.name}</td>
                     <td className="small" title={`fingerprint ${run.dataset.fingerprint}`}>
                       {run.dataset.name}
