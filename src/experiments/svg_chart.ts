@@ -103,7 +103,7 @@ export function lineChartSvg(opts: { title: string; xLabel: string; yLabel: stri
 /** One final metric per arm: a bar at the mean over seeds, ± std whiskers, each seed's value a dot. */
 export function armChartSvg(opts: { title: string; yLabel: string; arms: { name: string; mean: number | null; std: number | null; values: (number | null)[] }[]; percent?: boolean; width?: number }): string {
   const { title, yLabel, arms, percent = false } = opts;
-  const f = frame(opts.width ?? Math.max(360, 90 * arms.length + 100), 300, 0);
+  const f = frame(opts.width ?? Math.max(440, 90 * arms.length + 100), 300, 0);
   const vals = arms.flatMap((a) => [...a.values, a.mean !== null && a.std !== null ? a.mean + a.std : null]).filter((x): x is number => x !== null && Number.isFinite(x));
   const lows = arms.flatMap((a) => [...a.values, a.mean !== null && a.std !== null ? a.mean - a.std : null]).filter((x): x is number => x !== null && Number.isFinite(x));
   let y0 = Math.min(0, ...lows);
