@@ -25,7 +25,7 @@ const METRICS: { key: string; title: string; percent?: boolean }[] = [
   { key: 'tokens_per_second/generation', title: 'Generation tokens / s' },
 ];
 
-const X_LABEL: Record<OverlayX, string> = { step: 'step', tokens: 'tokens (prompt + completion)', time: 'training time (s)' };
+const X_LABEL: Record<OverlayX, string> = { step: 'step', tokens: 'tokens (prompt + completion)', time: 'wall time of training steps (s)' };
 
 export function useOverlayRuns(): { runs: OverlayRun[]; configs: { name: string; config: Record<string, unknown> }[] } {
   const selected = useAppStore((s) => s.selectedRunIds);
@@ -110,7 +110,7 @@ export function OverlayCharts() {
           <select className="input" value={x} onChange={(e) => setX(e.target.value as OverlayX)} data-testid="overlay-x">
             <option value="step">step</option>
             <option value="tokens">generated tokens</option>
-            <option value="time">training time</option>
+            <option value="time">wall time</option>
           </select>
         </label>
         <label className="check small">
