@@ -6,6 +6,7 @@ import { exportTrlCommand } from './export_trl';
 import { UsageError } from './args';
 import { cacheCommand } from './cache';
 import { planCommand } from './plan';
+import { sweepCommand } from './sweep';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -14,7 +15,7 @@ commands:
             [--top-k K] [--top-p P] [--seed S] [--stop TEXT]... [--json]
   logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
 
-  train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]
+  train     --model PATH [--tokenizer PATH] --dataset FILE [--eval-dataset FILE] [--config FILE.json] [--steps N] [--sft]
             --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME]
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
@@ -25,6 +26,8 @@ commands:
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
   plan      --model PATH [--config FILE.json] [--budget BYTES] [--json]
             (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)
+  sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
+            DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
@@ -41,6 +44,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'export-trl': exportTrlCommand,
   cache: cacheCommand,
   plan: planCommand,
+  sweep: sweepCommand,
 };
 
 async function main(): Promise<number> {

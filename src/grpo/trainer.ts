@@ -17,6 +17,7 @@ import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
 import { Rng } from '../util/random';
+import { passAtKTable } from '../experiments/pass_at_k';
 
 export type Metrics = Record<string, number>;
 
@@ -44,6 +45,8 @@ export interface EvalReport {
   reward_mean: number;
   n: number;
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
+  /** with several samples per prompt (num_generations_eval): pass@k and mean@k for k = 1..n (src/experiments/pass_at_k.ts) */
+  atK?: Record<string, number>;
 }
 
 export interface TrainerProgress {
@@ -269,7 +272,7 @@ export class GrpoTrainer {
   async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature): Promise<EvalReport> {
     const c = this.config;
     return evaluatePrompts(this.init.model, this.init.tokenizer, this.lora, this.init.scorer, this.init.eval.slice(0, maxSamples),
-      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed });
+      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed }, c.num_generations_eval ?? 1);
   }
 
   release(): void {
@@ -296,8 +299,12 @@ export async function evaluatePrompts(
   step = 0,
   batch = 32,
   sampling: EvalSampling = { temperature: 0, topK: 0, topP: 1, seed: 0 },
+  samplesPerPrompt = 1,
 ): Promise<EvalReport> {
   const samples: EvalReport['samples'] = [];
+  // sample j of every prompt: j = 0 draws exactly what a single-sample evaluation draws
+  for (let j = 0; j < samplesPerPrompt; j++) {
+  const seedJ = j === 0 ? sampling.seed : (sampling.seed ^ Math.imul(j, 0x2545f491)) >>> 0;
   for (let start = 0; start < prompts.length; start += batch) {
     const chunk = prompts.slice(start, start + batch);
     const gen = await generate(model, chunk.map((p) => p.ids), {
@@ -306,7 +313,7 @@ export async function evaluatePrompts(
       topK: sampling.temperature > 0 ? sampling.topK : 0,
       topP: sampling.temperature > 0 ? sampling.topP : 1,
       // the same draws at every evaluation: each chunk of prompts its own stream, keyed by its position
-      seed: (sampling.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
+      seed: (seedJ + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
       stopIds: tokenizer.eosIds,
       lora,
     });
@@ -324,13 +331,19 @@ export async function evaluatePrompts(
       samples.push({ prompt: it.prompt, completion: it.completion, answer: it.answer, reward: total[i], pass: first !== null && first >= 1 - 1e-6 });
     });
   }
-  const n = samples.length;
+  }
+  const total = samples.length;
+  // samples are sample-major (all prompts' first samples, then their second, ...)
+  const atK = samplesPerPrompt > 1 && prompts.length > 0
+    ? passAtKTable(prompts.map((_, p) => Array.from({ length: samplesPerPrompt }, (_, j) => samples[j * prompts.length + p].pass)))
+    : undefined;
   return {
     step,
-    'pass@1': n ? samples.filter((s) => s.pass).length / n : NaN,
-    reward_mean: n ? mean(samples.map((s) => s.reward)) : NaN,
-    n,
+    'pass@1': total ? samples.filter((s) => s.pass).length / total : NaN,
+    reward_mean: total ? mean(samples.map((s) => s.reward)) : NaN,
+    n: prompts.length,
     samples,
+    ...(atK ? { atK } : {}),
   };
 }
 

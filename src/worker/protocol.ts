@@ -186,6 +186,8 @@ export interface EvalEvent {
   rewardMean: number;
   n: number;
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
+  /** with num_generations_eval: pass@k and mean@k for k = 1..n ("pass@2", "mean@2", ...) */
+  atK?: Record<string, number>;
 }
 
 /** A checkpoint taken (every checkpoint_interval steps, and when the run pauses, stops or finishes). */
@@ -276,6 +278,8 @@ export interface EngineApi {
   loadModel: { request: { files: FilePayload[] }; value: ModelSummary; progress: never };
   /** Parses a JSONL / JSON / CSV dataset, streamed, with progress; every bad row is reported with its line. */
   loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping> }; value: DatasetSummary; progress: DatasetLoadProgress };
+  /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
+  loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping> }; value: DatasetSummary | null; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
   train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */

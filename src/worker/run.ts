@@ -6,7 +6,8 @@
 // The run's config has ONE owner, its trainer (trainer.config): lengthening a resumed run changes it
 // there, and a run rebuilt on a new device after a loss is built from it, so nothing can hold an older copy.
 
-import { splitDataset } from '../data';
+import { trainEvalRows } from '../experiments/eval_split';
+import type { DatasetRow } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
@@ -34,11 +35,14 @@ export class Run {
     private readonly scorer: RewardScorer,
     /** of the training prompts: a checkpoint from other data is refused */
     readonly fingerprint: string,
+    /** the separate test file's rows the run evaluates on (null: eval_split of the dataset) */
+    readonly evalRows: DatasetRow[] | null = null,
   ) {}
 
   /** A run at step 0 for `config` on the model and the dataset. */
-  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId()): Run {
-    const split = splitDataset(data.parsed.rows, config.eval_split, config.seed);
+  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), evalRows: DatasetRow[] | null = null): Run {
+    // a separate test file (evalRows) is held out whole; otherwise eval_split of the dataset
+    const split = trainEvalRows(data.parsed.rows, evalRows, config.eval_split, config.seed);
     const train = preparePrompts(split.train, on.loaded, config);
     const evalSet = preparePrompts(split.eval, on.loaded, config);
     if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
@@ -53,7 +57,7 @@ export class Run {
         eval: evalSet.examples,
         scorer,
       });
-      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples));
+      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), evalRows);
     } catch (e) {
       scorer.dispose();
       throw e;
@@ -63,7 +67,7 @@ export class Run {
   /** The same run on `on` (a new device after a loss): a new trainer for the run's current config, with
    * its id, history and latest checkpoint (the caller restores it). */
   static moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Run {
-    const run = Run.create(on, data, old.config, old.id);
+    const run = Run.create(on, data, old.config, old.id, old.evalRows);
     run.history = old.history;
     run.lastCheckpoint = old.lastCheckpoint;
     return run;

@@ -198,7 +198,7 @@ export class RunController {
     const source = `the saved checkpoint of step ${r.step}`;
     const state = readCheckpointState(bytes, source);
     this.end();
-    const run = Run.create(on, data, state.config, r.runId);
+    const run = Run.create(on, data, state.config, r.runId, this.data.evalDataset?.rows ?? null);
     try {
       run.restore(bytes, source);
     } catch (e) {
@@ -238,7 +238,7 @@ export class RunController {
       return current;
     }
     this.end();
-    this.run = Run.create(on, data, config);
+    this.run = Run.create(on, data, config, undefined, this.data.evalDataset?.rows ?? null);
     return this.run;
   }
 
