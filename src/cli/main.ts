@@ -12,14 +12,16 @@ commands:
   logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
 
   train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]
-            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME]
+            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME] [--no-autotune]
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
-answer columns (recognised by name, or named with --prompt-column / --answer-column). Without a GPU, WebGPU runs on SwiftShader.`;
+answer columns (recognised by name, or named with --prompt-column / --answer-column). Without a GPU, WebGPU runs on SwiftShader.
+On a hardware GPU, train times the kernel variants of each new matmul shape between steps and caches the
+fastest in ~/.cache/grpo-playground/autotune.json ($GRPO_AUTOTUNE_CACHE); --no-autotune uses a fixed table.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
