@@ -213,7 +213,15 @@ export class Autotuner {
     readonly enabled: boolean,
     readonly store: AutotuneStore | null,
     readonly opts: AutotuneOptions = {},
-  ) {}
+  ) {
+    tuners.set(gpu, this);
+  }
+
+  /** One line for the GPU panel and logs. */
+  get summary(): string {
+    if (this.gpu.adapter.isSoftware) return 'software adapter: software kernels, never tuned';
+    return this.enabled ? `on (cache: ${this.store?.where ?? 'none'})` : 'off: fixed table for this vendor';
+  }
 
   /** Loads cached choices (when enabled). Returns a line for the log. */
   async init(): Promise<string> {
@@ -227,4 +235,11 @@ export class Autotuner {
     if (!this.enabled || this.gpu.adapter.isSoftware) return [];
     return tunePending(this.gpu, { ...this.opts, store: this.store });
   }
+}
+
+const tuners = new WeakMap<GpuRuntime, Autotuner>();
+
+/** The Autotuner made for this runtime, if any (the trainer's host calls afterStep() on it). */
+export function autotunerOf(gpu: GpuRuntime): Autotuner | undefined {
+  return tuners.get(gpu);
 }

@@ -3,7 +3,8 @@
 // { autotune: boolean }. Works in a page and in a Web Worker (both have IndexedDB).
 
 import { openDB, type IDBPDatabase } from 'idb';
-import type { AutotuneEntry, AutotuneStore } from './autotune';
+import { Autotuner, type AutotuneEntry, type AutotuneStore } from './autotune';
+import type { GpuRuntime } from './runtime';
 
 const DB = 'grpo-playground-autotune';
 
@@ -66,4 +67,23 @@ export async function clearAutotuneCache(): Promise<void> {
   } finally {
     db.close();
   }
+}
+
+/** The page's autotuner for a runtime: the IndexedDB setting and cache (cached choices loaded). Without
+ * IndexedDB (a private window may refuse it) autotuning still runs, without a cache. */
+export async function pageAutotuner(gpu: GpuRuntime): Promise<Autotuner> {
+  let enabled = true;
+  let store: AutotuneStore | null = idbAutotuneStore();
+  try {
+    enabled = await readAutotuneSetting();
+  } catch {
+    store = null;
+  }
+  const tuner = new Autotuner(gpu, enabled, store);
+  try {
+    await tuner.init();
+  } catch {
+    // an unreadable cache: tune afresh
+  }
+  return tuner;
 }

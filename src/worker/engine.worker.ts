@@ -7,6 +7,8 @@ import { acquireGpu, WEBGPU_HELP } from '../gpu/device';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
+import { autotunerOf, variantReport } from '../gpu/autotune';
+import { pageAutotuner } from '../gpu/autotune_idb';
 import type { FileSource } from '../model/load';
 import { TrainingSession } from './training_session';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
@@ -37,7 +39,10 @@ let acquired: GpuRuntime | null = null;
 /** The worker's runtime; a failed acquisition is not cached, so a later request tries again. */
 function gpu(): Promise<GpuRuntime> {
   runtime ??= acquireGpu(scope.navigator.gpu).then(
-    (g) => (acquired = g),
+    async (g) => {
+      await pageAutotuner(g); // gpuvar: kernel-variant autotuning (setting and cache in IndexedDB)
+      return (acquired = g);
+    },
     (e: unknown) => {
       runtime = null;
       throw e;
@@ -77,7 +82,7 @@ async function adapterInfo(): Promise<AdapterInfo> {
   }
   const limits = {} as Record<(typeof REPORTED_LIMITS)[number], number>;
   for (const name of REPORTED_LIMITS) limits[name] = g.device.limits[name];
-  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats } };
+  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats }, variants: variantReport(g), autotune: autotunerOf(g)?.summary };
 }
 
 async function selfTest(_request: RequestOf<'selfTest'>, progress: (value: KernelCheckResult) => void): Promise<SelfTestSummary> {
@@ -174,7 +179,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   generate: (r) => (session.isRunning ? Promise.reject(new Error('a training run is going: pause it to try the model')) : exclusive(() => session.generate(r))),
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => session.tokenLengths(r.settings),
-  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
+  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null, variants: acquired ? variantReport(acquired) : undefined }),
   // storage only: answered at once
   savedRun: () => session.savedRun(),
   savedRunDataset: () => session.savedRunDataset(),

@@ -7,6 +7,7 @@
 // takes a new device, uploads the model again and continues from the last checkpoint.
 
 import type { GpuRuntime } from '../gpu/runtime';
+import { autotunerOf } from '../gpu/autotune';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
@@ -209,6 +210,7 @@ export class TrainingSession {
           while (trainer.step < c().max_steps && done < maxSteps) {
             if (this.interrupt) break;
             const report = await trainer.trainStep();
+            if (this.modelGpu) await autotunerOf(this.modelGpu)?.afterStep(); // gpuvar: time kernel variants of new shapes
             done++;
             emit(stepEvent(report));
             const due = trainer.step === c().max_steps || (c().eval_interval > 0 && trainer.step % c().eval_interval === 0);
