@@ -74,7 +74,7 @@ if (!args.has('--models-only')) {
 const models: ModelBench[] = [];
 const grpoSteps: GrpoStepProfile[] = [];
 if (!args.has('--kernels-only')) {
-  const storiesPath = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+  const storiesPath = process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
   const stories = await loadModelFromPath(storiesPath);
   models.push(await benchModel(gpu, 'stories260K', stories.config, stories.weights, { promptLen: 32, decodeSteps: 32, trainB: 8, trainT: 64 }));
   log(JSON.stringify(models[models.length - 1]));
