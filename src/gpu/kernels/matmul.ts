@@ -156,29 +156,46 @@ export const ALL_MATMUL_PATHS: readonly MatmulPath[] = [
 /** Variants that need a device feature, by feature. */
 export const MATMUL_PATH_FEATURES: Partial<Record<MatmulPath, string>> = { subgroup: 'subgroups', smallm_subgroup: 'subgroups' };
 
+const subgroupsOf4 = new WeakMap<GPUDevice, boolean>();
 /** Whether the device's subgroups are always exactly 4 invocations (what matmul_subgroup.wgsl assumes). */
 export function hasSubgroupsOf4(gpu: GpuRuntime): boolean {
   const info = gpu.device.adapterInfo as GPUAdapterInfo | undefined;
-  return gpu.device.features.has('subgroups') && info?.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
+  let v = subgroupsOf4.get(gpu.device);
+  if (v === undefined) {
+    v = gpu.device.features.has('subgroups') && info?.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
+    subgroupsOf4.set(gpu.device, v);
+  }
+  return v;
 }
 
 /** The kernels that can run this problem on this device: the software kernels fastest first on
  * SwiftShader (the first is what a software adapter runs), then the GPU-class variants this device's limits
  * and features allow. matmul() runs chooseMatmulPath's pick; checks and benchmarks run every one. */
 export function matmulPaths(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions = {}): MatmulPath[] {
+  return [...softwarePaths(gpu, prob, opts), ...gpuClassPaths(gpu)];
+}
+
+/** The software kernels that can run this problem here, fastest first on SwiftShader. */
+function softwarePaths(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions): readonly MatmulPath[] {
   const { M, K, N } = prob;
   const vec4 = K > 0 && N % 4 === 0 && (opts.transA ? M % 4 === 0 : K % 4 === 0) && (!opts.transB || K % 4 === 0);
-  const paths: MatmulPath[] = !vec4 ? ['scalar'] : hasSubgroupsOf4(gpu) ? ['subgroup', 'vec4', 'scalar'] : ['vec4', 'scalar'];
+  if (!vec4) return ['scalar'];
+  return hasSubgroupsOf4(gpu) ? ['subgroup', 'vec4', 'scalar'] : ['vec4', 'scalar'];
+}
+
+/** The GPU-class variants this device's limits and features allow (any shape), worked out once per device. */
+const gpuClassCache = new WeakMap<GPUDevice, readonly MatmulPath[]>();
+function gpuClassPaths(gpu: GpuRuntime): readonly MatmulPath[] {
+  let paths = gpuClassCache.get(gpu.device);
+  if (paths) return paths;
   const lim = gpu.device.limits;
-  for (const t of Object.keys(MATMUL_TILES) as MatmulTile[]) {
+  const fit = (Object.keys(MATMUL_TILES) as MatmulTile[]).filter((t) => {
     const d = tileDims(t);
-    if (d.bytes <= lim.maxComputeWorkgroupStorageSize && d.invocations <= lim.maxComputeInvocationsPerWorkgroup &&
-      MATMUL_TILES[t].WG_X <= lim.maxComputeWorkgroupSizeX && MATMUL_TILES[t].WG_Y <= lim.maxComputeWorkgroupSizeY) {
-      paths.push(t);
-    }
-  }
-  paths.push('smallm');
-  if (gpu.device.features.has('subgroups')) paths.push('smallm_subgroup');
+    return d.bytes <= lim.maxComputeWorkgroupStorageSize && d.invocations <= lim.maxComputeInvocationsPerWorkgroup &&
+      MATMUL_TILES[t].WG_X <= lim.maxComputeWorkgroupSizeX && MATMUL_TILES[t].WG_Y <= lim.maxComputeWorkgroupSizeY;
+  });
+  paths = [...fit, 'smallm', ...(gpu.device.features.has('subgroups') ? (['smallm_subgroup'] as const) : [])];
+  gpuClassCache.set(gpu.device, paths);
   return paths;
 }
 
@@ -186,8 +203,8 @@ export function matmulPaths(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOp
  * always been, so results there do not change); elsewhere the autotuned choice for this adapter and shape
  * class (src/gpu/autotune.ts) when there is one, else the fixed default table for the adapter's vendor. */
 export function chooseMatmulPath(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions = {}): MatmulPath {
+  if (gpu.adapter.isSoftware) return softwarePaths(gpu, prob, opts)[0];
   const paths = matmulPaths(gpu, prob, opts);
-  if (gpu.adapter.isSoftware) return paths[0];
   const cls = matmulShapeClass(prob, opts);
   const tuned = gpu.variantChoices.get(cls) as MatmulPath | undefined;
   if (tuned && paths.includes(tuned)) return tuned;
@@ -244,9 +261,9 @@ export function matmulOnPath(
       throw new Error(`matmul: out ${dims(out)} is also ${role}; write into a separate tensor`);
     }
   }
-  const paths = matmulPaths(gpu, prob, opts);
   const chosen = path ?? chooseMatmulPath(gpu, prob, opts);
-  if (!paths.includes(chosen)) {
+  const paths = path === undefined ? null : matmulPaths(gpu, prob, opts);
+  if (paths && !paths.includes(chosen)) {
     throw new Error(`matmul: the ${chosen} kernel cannot run M=${prob.M} K=${prob.K} N=${prob.N} here (can: ${paths.join(', ')})`);
   }
   const transA = opts.transA ?? false;
