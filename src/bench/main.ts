@@ -50,6 +50,7 @@ if (autotuneOn && !gpu.adapter.isSoftware) {
   for (const c of [...matmulBenchCases(), ...variantSweepCases()]) {
     chooseMatmulPath(gpu, { Bt: 1, M: c.out[0], K: c.opts.transA ? c.a[0] : c.a[1], N: c.out[1], batchedA: false, batchedB: false }, c.opts);
   }
+  chooseMatmulPath(gpu, { Bt: 1, M: bigN, K: bigN, N: bigN, batchedA: false, batchedB: false }); // the big cube's class too
   const tuned = await tunePending(gpu, { budgetMs: 20_000, perCandidateMs: 20 });
   for (const e of tuned) log(`autotune ${e.shapeClass}: ${e.variant} ${e.gflops.toFixed(1)} GFLOP/s (${e.candidates.length} candidates)`);
 }
