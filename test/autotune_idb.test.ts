@@ -5,7 +5,8 @@ import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
 import type { AutotuneEntry } from '../src/gpu/autotune';
 import { adapterKey } from '../src/gpu/autotune';
-import { clearAutotuneCache, idbAutotuneStore, pageAutotuner, readAutotuneSetting, writeAutotuneSetting } from '../src/gpu/autotune_idb';
+import { clearAutotuneCache, idbAutotuneStore, readAutotuneSetting, writeAutotuneSetting } from '../src/gpu/autotune_idb';
+import { pageAutotuner } from '../src/gpu/autotune_page';
 import { GpuRuntime } from '../src/gpu/runtime';
 import { testGpu } from './gpu';
 

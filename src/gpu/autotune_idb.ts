@@ -1,10 +1,10 @@
 // The page's autotune cache (and its on/off setting): IndexedDB database "grpo-playground-autotune",
 // object store "adapters" keyed by adapter key (entries by shape class), and "settings" holding
-// { autotune: boolean }. Works in a page and in a Web Worker (both have IndexedDB).
+// { autotune: boolean }. Works in a page and in a Web Worker (both have IndexedDB). Storage only (no GPU
+// code), so the page's GPU panel can read and write the setting; the worker's autotuner is autotune_page.ts.
 
 import { openDB, type IDBPDatabase } from 'idb';
-import { Autotuner, type AutotuneEntry, type AutotuneStore } from './autotune';
-import type { GpuRuntime } from './runtime';
+import type { AutotuneEntry, AutotuneStore } from './autotune';
 
 const DB = 'grpo-playground-autotune';
 
@@ -67,23 +67,4 @@ export async function clearAutotuneCache(): Promise<void> {
   } finally {
     db.close();
   }
-}
-
-/** The page's autotuner for a runtime: the IndexedDB setting and cache (cached choices loaded). Without
- * IndexedDB (a private window may refuse it) autotuning still runs, without a cache. */
-export async function pageAutotuner(gpu: GpuRuntime): Promise<Autotuner> {
-  let enabled = true;
-  let store: AutotuneStore | null = idbAutotuneStore();
-  try {
-    enabled = await readAutotuneSetting();
-  } catch {
-    store = null;
-  }
-  const tuner = new Autotuner(gpu, enabled, store);
-  try {
-    await tuner.init();
-  } catch {
-    // an unreadable cache: tune afresh
-  }
-  return tuner;
 }

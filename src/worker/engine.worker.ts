@@ -8,7 +8,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
 import { autotunerOf, variantReport } from '../gpu/autotune';
-import { pageAutotuner } from '../gpu/autotune_idb';
+import { pageAutotuner } from '../gpu/autotune_page';
 import type { FileSource } from '../model/load';
 import { TrainingSession } from './training_session';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
