@@ -9,8 +9,6 @@
 # Then, with the device tool: run(command="bash scripts/device_bench.sh", carry=[".devbench", ".gl"], timeout_s=540).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-grep -qx '/.devbench/' .git/info/exclude 2>/dev/null || echo /.devbench/ >> "$(git rev-parse --git-path info/exclude)"
-grep -qx '/.gl/' .git/info/exclude 2>/dev/null || echo /.gl/ >> "$(git rev-parse --git-path info/exclude)"
 rm -rf .devbench && mkdir -p .devbench/node_modules/webgpu/dist
 xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > .devbench/node.xz
 W=node_modules/webgpu
