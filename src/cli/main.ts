@@ -16,7 +16,7 @@ commands:
   logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
 
   train     --model PATH [--tokenizer PATH] --dataset FILE [--eval-dataset FILE] [--config FILE.json] [--steps N] [--sft]
-            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME]
+            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME] [--no-autotune]
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
@@ -34,7 +34,9 @@ folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or 
 answer columns (recognised by name, or named with --prompt-column / --answer-column), or parquet.
 From the Hugging Face Hub: --model hf:ORG/NAME[@REVISION], --dataset hf:ORG/NAME[:CONFIG][/SPLIT]
 (HF_ENDPOINT, HF_TOKEN for gated or private repos; cached in GRPO_HUB_CACHE, default
-~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.`;
+~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.
+On a hardware GPU, train times the kernel variants of each new matmul shape between steps and caches the
+fastest in ~/.cache/grpo-playground/autotune.json ($GRPO_AUTOTUNE_CACHE); --no-autotune uses a fixed table.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,

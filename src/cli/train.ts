@@ -2,6 +2,8 @@
 import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/node';
+import { Autotuner } from '../gpu/autotune';
+import { fileAutotuneStore } from '../gpu/autotune_file';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
 import { LoraSet } from '../model/lora';
@@ -80,6 +82,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     out: { type: 'string' },
     resume: { type: 'string' },
     quiet: { type: 'boolean' },
+    'no-autotune': { type: 'boolean' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -123,6 +126,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const writeMetrics = (m: Metrics) => appendFile(metricsPath, JSON.stringify(m) + '\n');
 
   const gpu = await acquireNodeGpu();
+  // kernel variants: autotuned per adapter and shape class between steps (src/gpu/autotune.ts)
+  const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype };
@@ -135,6 +140,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
     if (plan) log(`memory plan: ${describePlan(plan).split('\n').join('; ')}`);
+    log(await autotune.init());
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
     if (v.sft) {
       const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules, useRslora: config.use_rslora, dropout: config.lora_dropout });
@@ -151,6 +157,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       }, lora);
       for (let s = 0; s < config.max_steps; s++) {
         const r = await sft.trainStep();
+        await autotune.afterStep();
         await writeMetrics({ ...r, skipped: r.skipped ? 1 : 0 });
         log(`step ${r.step}/${config.max_steps}  loss ${fmt(r.loss)}  grad_norm ${fmt(r.grad_norm)}  lr ${r.learning_rate.toExponential(2)}  ${fmt(r.step_time, 2)}s`);
       }
@@ -184,6 +191,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       }
       for (let s = trainer.step + 1; s <= config.max_steps; s++) {
         const r = await trainer.trainStep();
+        await autotune.afterStep();
         const m = r.metrics;
         const due = s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0);
         const ev = due ? await evaluate() : {};

@@ -48,6 +48,12 @@ export class GpuRuntime {
   readbackCount = 0;
   /** an object that must live as long as the device (Node: the Dawn GPU instance) */
   keepAlive: unknown = null;
+  /** Kernel variant chosen per op shape class (e.g. "matmul NT M8 K576 N1536" -> "smallm_subgroup"), filled
+   * from the autotune cache or by measurement (src/gpu/autotune.ts); empty means each op's default table. */
+  readonly variantChoices = new Map<string, string>();
+  /** Shape classes met on a hardware adapter without a choice yet, each with one problem of that class
+   * (what autotune.ts's tunePending() times). */
+  readonly variantPending = new Map<string, unknown>();
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;

@@ -7,6 +7,7 @@
 
 import type { PoolStats } from '../gpu/buffer_pool';
 import type { AdapterSummary } from '../gpu/runtime';
+import type { VariantReportRow } from '../gpu/autotune';
 import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
@@ -33,6 +34,9 @@ export type AdapterInfo =
       adapter: AdapterSummary;
       limits: Record<ReportedLimit, number>;
       pool: PoolStats;
+      /** gpuvar: the kernel variant each op shape class runs, and autotuning's state */
+      variants?: VariantReportRow[];
+      autotune?: string;
     }
   | {
       available: false;
@@ -157,6 +161,8 @@ export interface GpuStatus {
   pool: PoolStats | null;
   /** the reason, once the device is lost; every later GPU request fails */
   lost: string | null;
+  /** gpuvar: the kernel variant each op shape class runs so far (absent before the GPU is acquired) */
+  variants?: VariantReportRow[];
 }
 
 export interface CompletionView {

@@ -7,6 +7,7 @@
 
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
 import type { ColumnMapping } from '../data';
+import { autotunerOf } from '../gpu/autotune';
 import { validateConfig, type GrpoConfig } from '../grpo/config';
 import { readCheckpointState } from '../grpo/checkpoint';
 import { CheckpointStoreError, DATASET_BYTES_KEPT, modelFilesMismatch, summarizeRecord, type CheckpointStore, type SaveInput, type SavedRunRecord } from './checkpoint_store';
@@ -94,6 +95,7 @@ export class RunController {
           while (run.step < run.config.max_steps && done < maxSteps) {
             if (going.interrupt) break;
             const report = await run.trainer.trainStep();
+            await autotunerOf(run.on.gpu)?.afterStep(); // time kernel variants of shapes first met (hardware adapters)
             done++;
             emit(stepEvent(report));
             const c = run.config;
