@@ -10,7 +10,7 @@ import { splitDataset } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
-import { GrpoTrainer } from '../grpo/trainer';
+import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
@@ -34,10 +34,13 @@ export class Run {
     private readonly scorer: RewardScorer,
     /** of the training prompts: a checkpoint from other data is refused */
     readonly fingerprint: string,
+    /** how a step is cut (the memory plan's layout; undefined: the config's own) */
+    readonly layout: StepLayout | undefined,
   ) {}
 
-  /** A run at step 0 for `config` on the model and the dataset. */
-  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId()): Run {
+  /** A run at step 0 for `config` on the model and the dataset, its steps cut as `layout` says (the memory
+   * plan's; the run controller plans before it creates a run). */
+  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), layout?: StepLayout): Run {
     const split = splitDataset(data.parsed.rows, config.eval_split, config.seed);
     const train = preparePrompts(split.train, on.loaded, config);
     const evalSet = preparePrompts(split.eval, on.loaded, config);
@@ -52,8 +55,9 @@ export class Run {
         train: train.examples,
         eval: evalSet.examples,
         scorer,
+        layout,
       });
-      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples));
+      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout);
     } catch (e) {
       scorer.dispose();
       throw e;
@@ -63,7 +67,7 @@ export class Run {
   /** The same run on `on` (a new device after a loss): a new trainer for the run's current config, with
    * its id, history and latest checkpoint (the caller restores it). */
   static moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Run {
-    const run = Run.create(on, data, old.config, old.id);
+    const run = Run.create(on, data, old.config, old.id, old.layout);
     run.history = old.history;
     run.lastCheckpoint = old.lastCheckpoint;
     return run;

@@ -563,10 +563,11 @@ export const SCHEMA = {
     default: null,
     group: 'Memory',
     doc:
-      'GPU memory a training step may use, in bytes; null means the adapter\'s limits. The memory plan picks rows per ' +
-      'micro-batch and rows generated at once to fit it, and refuses a run that cannot fit before allocating anything.',
+      'GPU memory a training step may use, in bytes. null: 2 GiB in the page (what a browser tab can usually hold), ' +
+      'only the adapter\'s buffer limits in the CLI. The memory plan (shown before Start) picks rows per micro-batch and ' +
+      'rows generated at once to fit it, and the page and the CLI refuse a run that cannot fit before allocating anything.',
     source: PLAYGROUND,
-    range: { whole: 1, why: ' (null uses what the adapter allows)' },
+    range: { whole: 1, why: ' (null: 2 GiB in the page, the adapter\'s limits in the CLI)' },
     suggest: 2 ** 31,
     trl: { notInTrl: 'memory on the GPU is managed by PyTorch' },
   }),
