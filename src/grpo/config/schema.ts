@@ -554,8 +554,11 @@ export const SCHEMA = {
     default: 'auto',
     group: 'Memory',
     doc:
-      'Activation recomputation (gradient checkpointing) per layer. Not implemented yet: every setting keeps all ' +
-      'activations (forwards without a backward already hold one layer at a time).',
+      'Activation recomputation (gradient checkpointing) per layer in the policy update: "on" keeps only each ' +
+      'layer\'s input (and its norm) in the training forward and recomputes the rest of the layer just before its ' +
+      'backward (same gradients, about one more forward of compute); "off" keeps every activation; "auto" turns it ' +
+      'on only when the memory plan finds no layout that fits the budget without it. Forwards without a backward ' +
+      '(generation, reference and old log-probs) hold one layer at a time either way.',
     source: PLAYGROUND,
     trl: { notInTrl: 'TRL\'s counterpart is gradient_checkpointing (on by default in TRL)' },
   }),
