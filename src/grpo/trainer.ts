@@ -29,6 +29,9 @@ export interface StepLayout {
   /** free the pool's idle buffers after generation and after the update, so that the KV caches and the
    * training activations are never held at once (costs re-allocating them every step) */
   trimBetweenPhases?: boolean;
+  /** activation recomputation in the policy update (GpuTransformer.recomputeLayers) under recompute "auto"
+   * (the memory plan sets it when no layout fits without); "on" and "off" override it */
+  recompute?: boolean;
 }
 
 export interface StepReport {
@@ -200,6 +203,8 @@ export class GrpoTrainer {
     const lr = learningRate(c.learning_rate, c.lr_scheduler_type, c.warmup_ratio, this.step, c.max_steps);
     const t1 = performance.now();
     const profile: Record<string, number> | undefined = this.init.profile ? {} : undefined;
+    const recomputeWas = model.recomputeLayers;
+    model.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
     const up = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
       lossType: c.loss_type,
       maxCompletionLength: c.max_completion_length,
@@ -210,6 +215,8 @@ export class GrpoTrainer {
       dropoutCounter: this.step,
       profile,
       rowsPerPass: this.init.layout?.rowsPerPass ?? null,
+    }).finally(() => {
+      model.recomputeLayers = recomputeWas;
     });
     const trainMs = performance.now() - t1;
     if (this.init.layout?.trimBetweenPhases) {

@@ -196,7 +196,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), r.settings),
   // host code only (a dry run), so it need not wait for a run to pause
-  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config),
+  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config, models.model?.loaded.name === r.model.name ? models.model.loaded.config : undefined),
   gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null, variants: acquired ? variantReport(acquired) : undefined }),
   // storage only: answered at once
   savedRun: () => runs.savedRun(),

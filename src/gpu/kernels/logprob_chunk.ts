@@ -3,23 +3,23 @@
 // (src/model/lm_head.ts drives them: logits of columns [v0, v0 + vc) for every row, then this kernel).
 import forwardCode from '../../../shaders/logprob_chunk_forward.wgsl?raw';
 import backwardCode from '../../../shaders/logprob_chunk_backward.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 import { expectCount, expectTargets, rowWorkgroupSize } from './logprob_gather';
 
-const FORWARD: KernelSpec = {
+export const LOGPROB_CHUNK_FORWARD = defineKernel({
   name: 'logprob_chunk_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read_write', 'read_write', 'read_write', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD: KernelSpec = {
+  source: forwardCode,
+  params: { n: 'u32', vc: 'u32', v0: 'u32', v: 'u32', temperature: 'f32', last: 'u32' },
+  buffers: { chunk: 'read', targets: 'read', state: 'read_write', logp: 'read_write', entropy: 'read_write', lse: 'read_write' },
+});
+export const LOGPROB_CHUNK_BACKWARD = defineKernel({
   name: 'logprob_chunk_backward',
-  code: backwardCode,
-  buffers: ['read', 'read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: backwardCode,
+  params: { total: 'u32', vc: 'u32', v0: 'u32', v: 'u32', temperature: 'f32' },
+  buffers: { dlogp: 'read', chunk: 'read', targets: 'read', lse: 'read', dchunk: 'read_write' },
+});
 
 /** Where a chunk sits in the vocabulary: columns [v0, v0 + vc) of v. */
 export interface VocabChunk {
@@ -63,12 +63,13 @@ export function logprobChunkForward(
   expectCount(lse, n, 'lse');
   expectCount(state, 4 * n, 'logprob chunk state');
   const last = at.v0 + vc === at.v ? 1 : 0;
-  gpu.dispatch(FORWARD, {
-    buffers: [chunk, targets, state, logp, entropy, lse],
-    params: [n, vc, at.v0, at.v, f32(temperature), last],
-    workgroups: grid(n),
-    overrides: { WG: rowWorkgroupSize(vc, gpu) },
-  });
+  gpu.run(
+    LOGPROB_CHUNK_FORWARD,
+    { chunk, targets, state, logp, entropy, lse },
+    { n, vc, v0: at.v0, v: at.v, temperature, last },
+    grid(n),
+    { WG: rowWorkgroupSize(vc, gpu) },
+  );
 }
 
 /** dchunk[n, j] = dlogp[n] * (1[v0 + j == targets[n]] - p_j) / temperature, p_j = exp(chunk[n, j] / T - lse[n])
@@ -90,9 +91,10 @@ export function logprobChunkBackward(
   expectCount(lse, n, 'lse');
   if (dchunk.size !== chunk.size) throw new Error(`dchunk: expected the shape of the chunk ${shapeString(chunk)}, got ${shapeString(dchunk)}`);
   const total = n * vc;
-  gpu.dispatch(BACKWARD, {
-    buffers: [dlogp, chunk, targets, lse, dchunk],
-    params: [total, vc, at.v0, at.v, f32(temperature)],
-    workgroups: grid(Math.ceil(total / 256)),
-  });
+  gpu.run(
+    LOGPROB_CHUNK_BACKWARD,
+    { dlogp, chunk, targets, lse, dchunk },
+    { total, vc, v0: at.v0, v: at.v, temperature },
+    grid(Math.ceil(total / 256)),
+  );
 }

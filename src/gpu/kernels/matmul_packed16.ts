@@ -4,30 +4,30 @@
 import forwardCode from '../../../shaders/matmul_packed16_forward.wgsl?raw';
 import backwardCode from '../../../shaders/matmul_packed16_backward.wgsl?raw';
 import embeddingCode from '../../../shaders/embedding_packed16_forward.wgsl?raw';
-import { f32, grid, type GpuRuntime } from '../runtime';
-import type { KernelSpec } from '../pipeline_cache';
+import { grid, type GpuRuntime } from '../runtime';
+import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
 
 export type Format16 = 'bf16' | 'f16';
 
-const FORWARD: KernelSpec = {
+export const MATMUL_PACKED16_FORWARD = defineKernel({
   name: 'matmul_packed16_forward',
-  code: forwardCode,
-  buffers: ['read', 'read', 'read', 'read_write'],
-  hasParams: true,
-};
-const BACKWARD: KernelSpec = {
+  source: forwardCode,
+  params: { M: 'u32', K: 'u32', N: 'u32', tiles_m: 'u32', wg_x: 'u32', alpha: 'f32', accumulate: 'u32', has_bias: 'u32' },
+  buffers: { x: 'read', w: 'read', bias: 'read', out: 'read_write' },
+});
+export const MATMUL_PACKED16_BACKWARD = defineKernel({
   name: 'matmul_packed16_backward',
-  code: backwardCode,
-  buffers: ['read', 'read', 'read_write'],
-  hasParams: true,
-};
-const EMBEDDING: KernelSpec = {
+  source: backwardCode,
+  params: { M: 'u32', K: 'u32', N: 'u32', tiles_m: 'u32', wg_x: 'u32', alpha: 'f32', accumulate: 'u32' },
+  buffers: { dy: 'read', w: 'read', dx: 'read_write' },
+});
+export const EMBEDDING_PACKED16_FORWARD = defineKernel({
   name: 'embedding_packed16_forward',
-  code: embeddingCode,
-  buffers: ['read', 'read', 'read_write'],
-  hasParams: true,
-};
+  source: embeddingCode,
+  params: { n_tokens: 'u32', C: 'u32', V: 'u32' },
+  buffers: { ids: 'read', table: 'read', out: 'read_write' },
+});
 
 const FORMAT = { bf16: 0, f16: 1 } as const;
 
@@ -71,12 +71,13 @@ export function matmulPacked16Forward(gpu: GpuRuntime, out: Tensor, x: Tensor, w
   if (opts.bias) expectShape(opts.bias, [N], `matmul_packed16_forward: bias ${opts.bias.label}`);
   if (M === 0 || N === 0) return;
   const { wgX, tilesM, workgroups } = layout(M, N);
-  gpu.dispatch(FORWARD, {
-    buffers: [x, w, opts.bias ?? x, out],
-    params: [M, K, N, tilesM, wgX, f32(opts.alpha ?? 1), opts.accumulate ? 1 : 0, opts.bias ? 1 : 0],
+  gpu.run(
+    MATMUL_PACKED16_FORWARD,
+    { x, w, bias: opts.bias ?? x, out },
+    { M, K, N, tiles_m: tilesM, wg_x: wgX, alpha: opts.alpha ?? 1, accumulate: opts.accumulate ? 1 : 0, has_bias: opts.bias ? 1 : 0 },
     workgroups,
-    overrides: { FORMAT: FORMAT[format] },
-  });
+    { FORMAT: FORMAT[format] },
+  );
 }
 
 /** dx (M, K) = alpha * dy (M, N) W (+ dx when accumulate); W (N, K) packed in `format` (frozen: no dW). */
@@ -88,12 +89,13 @@ export function matmulPacked16Backward(gpu: GpuRuntime, dx: Tensor, dy: Tensor, 
   }
   if (M === 0 || K === 0) return;
   const { wgX, tilesM, workgroups } = layout(M, K);
-  gpu.dispatch(BACKWARD, {
-    buffers: [dy, w, dx],
-    params: [M, K, N, tilesM, wgX, f32(opts.alpha ?? 1), opts.accumulate ? 1 : 0],
+  gpu.run(
+    MATMUL_PACKED16_BACKWARD,
+    { dy, w, dx },
+    { M, K, N, tiles_m: tilesM, wg_x: wgX, alpha: opts.alpha ?? 1, accumulate: opts.accumulate ? 1 : 0 },
     workgroups,
-    overrides: { FORMAT: FORMAT[format] },
-  });
+    { FORMAT: FORMAT[format] },
+  );
 }
 
 /** out = table[ids] * scale: out (N, C), ids (N) u32, table (V, C) packed as (V, C / 2) u32. Ids >= V give zero rows. */
@@ -103,10 +105,11 @@ export function embeddingPacked16Forward(gpu: GpuRuntime, out: Tensor, ids: Tens
   if (ids.dtype !== 'u32') throw new Error(`${ids.label}: expected u32 token ids, got ${ids.dtype}`);
   const N = ids.size;
   expectShape(out, [...ids.shape, C]);
-  gpu.dispatch(EMBEDDING, {
-    buffers: [ids, table, out],
-    params: [N, C, V],
-    workgroups: grid(Math.ceil((N * C) / 256)),
-    overrides: scale === 1 ? { FORMAT: FORMAT[format] } : { FORMAT: FORMAT[format], SCALE: scale },
-  });
+  gpu.run(
+    EMBEDDING_PACKED16_FORWARD,
+    { ids, table, out },
+    { n_tokens: N, C, V },
+    grid(Math.ceil((N * C) / 256)),
+    scale === 1 ? { FORMAT: FORMAT[format] } : { FORMAT: FORMAT[format], SCALE: scale },
+  );
 }
