@@ -1,6 +1,9 @@
 // The GPU runtime: one device, its buffer pool and pipeline cache, and a command encoder that collects
 // many dispatches into one submit. Works the same in a page, a Web Worker and Node (see device.ts).
 //
+// About 400 lines: the runtime is the one object every kernel wrapper talks to (device, pool, pipelines,
+// recording, readback, error scopes, timers); split further it would scatter one object's state.
+//
 // Ordering rule: dispatches are recorded, not run, until flush(). Uploads (write) and readbacks (read)
 // flush first, so the queue sees every operation in program order.
 
