@@ -1,6 +1,7 @@
 // The memory plan before Start: with the built-in model loaded, the model panel shows the exact plan of one
 // step (weights, KV cache, activations, LoRA + Adam, peak against the budget, largest buffer); a budget too
-// small for the run shows the refusal with what to lower.
+// small for the run shows the refusal with what to lower, and Start is refused by the worker with the plan
+// before anything is allocated.
 import { expect, test } from '@playwright/test';
 import { builtinPresent, collectErrors, openPlayground, setSetting, shoot } from './helpers/playground';
 
@@ -16,5 +17,9 @@ test('the model panel shows the memory plan and a budget that cannot fit', async
   await shoot(page, 'memory-plan', 'memory-plan');
   await setSetting(page, 'memory_budget_bytes', '1000');
   await expect(page.getByTestId('memory-plan-refusal')).toContainText('does not fit', { timeout: 30_000 });
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByTestId('run-error')).toContainText('does not fit the GPU memory budget', { timeout: 60_000 });
+  await expect(page.getByTestId('run-error')).toContainText('max_completion_length');
+  await shoot(page, 'run-error', 'memory-plan-refused');
   expect(errors).toEqual([]);
 });

@@ -5,7 +5,7 @@
 // (unpack2x16float). Every product and sum is f32 (f32 accumulation).
 // Each invocation computes an 8x8 block of out in 16 vec4 accumulators (as matmul_scalar.wgsl); edge blocks
 // clamp their reads to the last row / column and skip the stores past the edge.
-// Bindings: 0 params; 1 a (x, read), 2 w (read, u32), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
+// Bindings: 0 params; 1 x (read), 2 w (read, u32), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
 // Dispatch: workgroups of 64 = wg_x (4, 8 or 16) across N by 64 / wg_x across M: (ceil(N / (8 wg_x)), Y)
 //   with Y >= tiles_m = ceil(M / (8 * 64 / wg_x)), split over y and z by grid().
 // Override: FORMAT. Overwrites out, or accumulates (+=) when accumulate = 1. K must be even.
@@ -25,7 +25,7 @@ struct Params {
 override FORMAT: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
@@ -96,13 +96,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let b4 = unpack(w[w4 + i]); let b5 = unpack(w[w5 + i]);
     let b6 = unpack(w[w6 + i]); let b7 = unpack(w[w7 + i]);
     rank1(
-      vec4f(a[r0 + k], a[r1 + k], a[r2 + k], a[r3 + k]),
-      vec4f(a[r4 + k], a[r5 + k], a[r6 + k], a[r7 + k]),
+      vec4f(x[r0 + k], x[r1 + k], x[r2 + k], x[r3 + k]),
+      vec4f(x[r4 + k], x[r5 + k], x[r6 + k], x[r7 + k]),
       vec4f(b0.x, b1.x, b2.x, b3.x), vec4f(b4.x, b5.x, b6.x, b7.x),
     );
     rank1(
-      vec4f(a[r0 + k + 1u], a[r1 + k + 1u], a[r2 + k + 1u], a[r3 + k + 1u]),
-      vec4f(a[r4 + k + 1u], a[r5 + k + 1u], a[r6 + k + 1u], a[r7 + k + 1u]),
+      vec4f(x[r0 + k + 1u], x[r1 + k + 1u], x[r2 + k + 1u], x[r3 + k + 1u]),
+      vec4f(x[r4 + k + 1u], x[r5 + k + 1u], x[r6 + k + 1u], x[r7 + k + 1u]),
       vec4f(b0.y, b1.y, b2.y, b3.y), vec4f(b4.y, b5.y, b6.y, b7.y),
     );
   }

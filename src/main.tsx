@@ -7,6 +7,7 @@ import { App } from './ui/App';
 import { connectEngine, useAppStore } from './ui/store';
 import { DEFAULT_DEMO_DATASET_ID } from './demo/builtin';
 import { startEngineWorker } from './worker/client';
+import { startExperiments } from './ui/runs/init';
 import './ui/styles.css';
 
 const engine = startEngineWorker();
@@ -23,6 +24,8 @@ void store.loadAdapter().then(() => {
   void store.selectDemoDataset(DEFAULT_DEMO_DATASET_ID);
   if (useAppStore.getState().adapter.status === 'ready') void store.loadBuiltinModel();
 });
+// the runs library, the kept eval file, and a sweep interrupted by a reload
+startExperiments();
 // buffer pool counters and device loss, for the GPU status
 setInterval(() => {
   if (useAppStore.getState().adapter.status === 'ready' && document.visibilityState === 'visible') void useAppStore.getState().refreshGpuStatus();

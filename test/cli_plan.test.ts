@@ -1,6 +1,7 @@
 // `grpo-playground plan`: the memory plan from a folder holding only config.json (no weights, no GPU needed),
-// as JSON; a budget too small is refused with exit code 1 and the settings to lower; a family this branch
-// does not run (qwen3) is planned from its shapes and says so.
+// as JSON; a budget too small is refused with exit code 1 and the settings to lower; Qwen3 and Gemma 3 text
+// are planned with their own model code (q/k norms, Gemma's four norms: more than a Llama of the same shapes);
+// a model_type the engine does not run is planned from its shapes as a Llama and says so.
 import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -49,16 +50,36 @@ describe('grpo-playground plan', () => {
     expect(r.stderr).toMatch(/^grpo-playground plan: the run does not fit: lower max_completion_length/);
   });
 
-  test('a qwen3 config is planned from its shapes (bf16 as its torch_dtype says)', () => {
-    const dir = folder({
-      model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
-      head_dim: 32, vocab_size: 1000, max_position_embeddings: 512, torch_dtype: 'bfloat16',
-    });
-    const r = cli('plan', '--model', dir, '--json');
+  const QWEN3 = {
+    model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+    head_dim: 32, vocab_size: 1000, max_position_embeddings: 512, torch_dtype: 'bfloat16', tie_word_embeddings: true,
+  };
+  const GEMMA3 = {
+    model_type: 'gemma3_text', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 1,
+    head_dim: 32, vocab_size: 1000, max_position_embeddings: 512, torch_dtype: 'bfloat16', query_pre_attn_scalar: 32, sliding_window: 16, tie_word_embeddings: true,
+  };
+  const plan = (json: object) => {
+    const r = cli('plan', '--model', folder(json), '--json');
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.model.structural).toBe(true);
-    expect(out.model.base_precision).toBe('f32'); // under 50M parameters 'auto' keeps f32
+    return JSON.parse(r.stdout);
+  };
+
+  test('qwen3 and gemma3_text configs are planned with their own model code, above a Llama of the same shapes', () => {
+    const q = plan(QWEN3);
+    expect(q.model.structural).toBe(false);
+    expect(q.model.architecture).toBe('Qwen3ForCausalLM');
+    expect(q.model.base_precision).toBe('f32'); // under 50M parameters 'auto' keeps f32
+    const g = plan(GEMMA3);
+    expect(g.model.structural).toBe(false);
+    expect(g.model.architecture).toBe('Gemma3ForCausalLM');
+    // the same shapes under a model_type the engine does not run: the structural (Llama) fallback, which
+    // leaves out the q/k norms (and Gemma's extra norms), so it plans less
+    const qs = plan({ ...QWEN3, model_type: 'phi3' });
+    expect(qs.model.structural).toBe(true);
+    expect(q.plan.peakBytes).toBeGreaterThan(qs.plan.peakBytes);
+    const gs = plan({ ...GEMMA3, model_type: 'phi3' });
+    expect(gs.model.structural).toBe(true);
+    expect(g.plan.peakBytes).toBeGreaterThan(gs.plan.peakBytes);
   });
 
   test('bad input names the problem', () => {

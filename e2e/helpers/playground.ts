@@ -49,7 +49,12 @@ export async function setSetting(page: Page, name: string, value: string): Promi
   const field = page.locator(`[data-field="${name}"]`);
   const group = page.locator('details.group', { has: field });
   if ((await group.count()) && !(await group.evaluate((d) => (d as HTMLDetailsElement).open))) await group.locator('summary').click();
-  const control = field.locator('input, select').first();
+  let control = field.locator('input, select').first();
+  if ((await control.getAttribute('type')) === 'checkbox' && (await field.locator('.text-field').count()) > 0) {
+    // an optional number ("set" checkbox, then its number input once set)
+    if (!(await control.isChecked())) await control.check();
+    control = field.locator('input:not([type="checkbox"])').first();
+  }
   if ((await control.evaluate((e) => e.tagName)) === 'SELECT') await control.selectOption(value);
   else await control.fill(value);
 }

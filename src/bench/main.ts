@@ -3,9 +3,15 @@
 // randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
 // comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
 // model-FLOP utilisation needs it); --no-smollm2 skips the SmolLM2-shaped model (minutes on SwiftShader).
+// Kernel variants: every matmul variant this adapter can run is timed on the sweep shapes (names end in
+// [variant]); `--matmul-size N` sets the big cube (default 4096 on a hardware adapter, 1024 on a software
+// one, where 4096^3 takes minutes); `--no-autotune` reports the fixed table instead of autotuning the
+// benchmark's shapes. JSON adds `big_matmul` and `autotune` (fields only added, never renamed).
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
-import { benchMatmul } from './kernels/matmul';
+import { benchBigMatmul, benchMatmul, matmulBenchCases, variantSweepCases } from './kernels/matmul';
+import { adapterKey, tunePending, variantReport } from '../gpu/autotune';
+import { chooseMatmulPath } from '../gpu/kernels/matmul';
 import { benchModelOps, SMOLLM2_SHAPES, STORIES260K_SHAPES } from './kernels/model_ops';
 import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
@@ -21,7 +27,9 @@ import { parseHfConfig } from '../model/config';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const sizeArg = argv.indexOf('--matmul-size');
 const json = args.has('--json');
 const log = (s: string) => {
   if (!json) process.stdout.write(s + '\n');
@@ -58,6 +66,19 @@ if (args.has('--memory-only')) {
 
 const gpu = await acquireNodeGpu();
 log(`adapter: ${gpu.describe()}`);
+const bigN = sizeArg >= 0 ? Number(argv[sizeArg + 1]) : gpu.adapter.isSoftware ? 1024 : 4096;
+if (!Number.isInteger(bigN) || bigN < 1) throw new Error(`--matmul-size: "${argv[sizeArg + 1]}" is not a positive integer`);
+const autotuneOn = !args.has('--no-autotune');
+// Autotune the benchmark's matmul shapes first (hardware adapters; a software adapter keeps its kernels),
+// so that the timings below run the choices a training run would make.
+if (autotuneOn && !gpu.adapter.isSoftware) {
+  for (const c of [...matmulBenchCases(), ...variantSweepCases()]) {
+    chooseMatmulPath(gpu, { Bt: 1, M: c.out[0], K: c.opts.transA ? c.a[0] : c.a[1], N: c.out[1], batchedA: false, batchedB: false }, c.opts);
+  }
+  chooseMatmulPath(gpu, { Bt: 1, M: bigN, K: bigN, N: bigN, batchedA: false, batchedB: false }); // the big cube's class too
+  const tuned = await tunePending(gpu, { budgetMs: 20_000, perCandidateMs: 20 });
+  for (const e of tuned) log(`autotune ${e.shapeClass}: ${e.variant} ${e.gflops.toFixed(1)} GFLOP/s (${e.candidates.length} candidates)`);
+}
 const ceiling = await benchFmaCeiling(gpu);
 log(formatBench(ceiling));
 const kernels: KernelBench[] = [];
@@ -67,8 +88,11 @@ const record = (rs: KernelBench[]) => {
     log(formatBench(r, ceiling.gflops));
   }
 };
+let bigMatmul: KernelBench | null = null;
 if (!args.has('--models-only')) {
   record(await benchMatmul(gpu));
+  bigMatmul = await benchBigMatmul(gpu, bigN);
+  record([bigMatmul]);
   record(await benchModelOps(gpu, STORIES260K_SHAPES));
   record(await benchModelOps(gpu, SMOLLM2_SHAPES));
   record(await benchPackedMatmul(gpu));
@@ -77,7 +101,7 @@ if (!args.has('--models-only')) {
 const models: ModelBench[] = [];
 const grpoSteps: GrpoStepProfile[] = [];
 if (!args.has('--kernels-only')) {
-  const storiesPath = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+  const storiesPath = process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
   const stories = await loadModelFromPath(storiesPath);
   models.push(await benchModel(gpu, 'stories260K', stories.config, stories.weights, { promptLen: 32, decodeSteps: 32, trainB: 8, trainT: 64 }));
   log(JSON.stringify(models[models.length - 1]));
@@ -104,6 +128,13 @@ const result = {
   grpo_step: grpoSteps,
   memory_plans: memoryPlans,
   real_step: realSteps,
+  big_matmul: bigMatmul,
+  autotune: {
+    enabled: autotuneOn && !gpu.adapter.isSoftware,
+    note: gpu.adapter.isSoftware ? 'software adapter: the software kernels always run (never tuned)' : autotuneOn ? 'tuned at the benchmark shapes' : '--no-autotune: fixed vendor table',
+    adapter_key: adapterKey(gpu.adapter),
+    choices: variantReport(gpu),
+  },
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 // also kept on disk, so that runs can be compared (bench-results/ is ignored by git)

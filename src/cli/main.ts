@@ -6,6 +6,7 @@ import { exportTrlCommand } from './export_trl';
 import { UsageError } from './args';
 import { cacheCommand } from './cache';
 import { planCommand } from './plan';
+import { sweepCommand } from './sweep';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -14,8 +15,8 @@ commands:
             [--top-k K] [--top-p P] [--seed S] [--stop TEXT]... [--json]
   logprobs  --model PATH [--tokenizer PATH] [--adapter DIR] --prompt TEXT --completion TEXT [--temperature T] [--json]
 
-  train     --model PATH [--tokenizer PATH] --dataset FILE [--config FILE.json] [--steps N] [--sft]
-            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME]
+  train     --model PATH [--tokenizer PATH] --dataset FILE [--eval-dataset FILE] [--config FILE.json] [--steps N] [--sft]
+            --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME] [--no-autotune]
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]
@@ -25,13 +26,17 @@ commands:
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
   plan      --model PATH [--config FILE.json] [--budget BYTES] [--json]
             (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)
+  sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
+            DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)
 
 PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
 folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
 answer columns (recognised by name, or named with --prompt-column / --answer-column), or parquet.
 From the Hugging Face Hub: --model hf:ORG/NAME[@REVISION], --dataset hf:ORG/NAME[:CONFIG][/SPLIT]
 (HF_ENDPOINT, HF_TOKEN for gated or private repos; cached in GRPO_HUB_CACHE, default
-~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.`;
+~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.
+On a hardware GPU, train times the kernel variants of each new matmul shape between steps and caches the
+fastest in ~/.cache/grpo-playground/autotune.json ($GRPO_AUTOTUNE_CACHE); --no-autotune uses a fixed table.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   generate: generateCommand,
@@ -41,6 +46,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   'export-trl': exportTrlCommand,
   cache: cacheCommand,
   plan: planCommand,
+  sweep: sweepCommand,
 };
 
 async function main(): Promise<number> {

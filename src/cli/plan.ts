@@ -1,7 +1,8 @@
 // `grpo-playground plan`: the exact memory plan of one GRPO step (src/grpo/memory_plan.ts) for a model and a
 // config, without a GPU and without weights: PATH may be a folder holding only config.json (or the file).
-// Families this engine runs are read with their own parser; others (qwen3, gemma3_text before the families
-// branch lands) are planned from their shapes (src/model/structural_config.ts says what that leaves out).
+// Families this engine runs (llama, mistral, qwen2, qwen3, gemma3_text, gemma3) are read with their own parser
+// and planned with their own model code; any other decoder model_type is planned from its shapes as a Llama
+// (src/model/structural_config.ts says what that leaves out) and the output says so.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseHfConfig, type ModelConfig } from '../model/config';

@@ -2,14 +2,18 @@
 import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/node';
+import { Autotuner } from '../gpu/autotune';
+import { fileAutotuneStore } from '../gpu/autotune_file';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
 import { LoraSet } from '../model/lora';
-import { splitDataset, type ParsedDataset } from '../data';
+import type { ParsedDataset } from '../data';
 import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
 import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
+import { trainEvalRows } from '../experiments/eval_split';
+import { evalMetrics } from '../experiments/eval_metrics';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
@@ -69,6 +73,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     model: { type: 'string' },
     tokenizer: { type: 'string' },
     dataset: { type: 'string' },
+    'eval-dataset': { type: 'string' },
     'prompt-column': { type: 'string' },
     'answer-column': { type: 'string' },
     config: { type: 'string' },
@@ -77,6 +82,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     out: { type: 'string' },
     resume: { type: 'string' },
     quiet: { type: 'boolean' },
+    'no-autotune': { type: 'boolean' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -103,7 +109,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   log(describeDataset(dataPath, ds));
   for (const w of configWarnings(config)) log(`note (${w.field}): ${w.message}`);
-  const split = splitDataset(ds.rows, config.eval_split, config.seed);
+  const evalPath = typeof v['eval-dataset'] === 'string' ? v['eval-dataset'] : null;
+  const evalDs = evalPath ? await readDataset(evalPath, v) : null;
+  if (evalPath && evalDs) log(`${describeDataset(evalPath, evalDs)}: held out for evaluation (the whole of ${dataPath} trains)`);
+  const split = trainEvalRows(ds.rows, evalDs?.rows ?? null, config.eval_split, config.seed);
   const train = preparePrompts(split.train, loaded, config);
   const evalSet = preparePrompts(split.eval, loaded, config);
   if (train.truncated + evalSet.truncated) log(`${train.truncated + evalSet.truncated} prompts longer than max_prompt_length=${config.max_prompt_length} were cut from the left`);
@@ -117,6 +126,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const writeMetrics = (m: Metrics) => appendFile(metricsPath, JSON.stringify(m) + '\n');
 
   const gpu = await acquireNodeGpu();
+  // kernel variants: autotuned per adapter and shape class between steps (src/gpu/autotune.ts)
+  const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype };
@@ -129,6 +140,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
     if (plan) log(`memory plan: ${describePlan(plan).split('\n').join('; ')}`);
+    log(await autotune.init());
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);
     if (v.sft) {
       const lora = new LoraSet(gpu, loaded.config, { r: config.lora_r, alpha: config.lora_alpha, targetModules: config.lora_target_modules, useRslora: config.use_rslora, dropout: config.lora_dropout });
@@ -145,6 +157,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       }, lora);
       for (let s = 0; s < config.max_steps; s++) {
         const r = await sft.trainStep();
+        await autotune.afterStep();
         await writeMetrics({ ...r, skipped: r.skipped ? 1 : 0 });
         log(`step ${r.step}/${config.max_steps}  loss ${fmt(r.loss)}  grad_norm ${fmt(r.grad_norm)}  lr ${r.learning_rate.toExponential(2)}  ${fmt(r.step_time, 2)}s`);
       }
@@ -163,8 +176,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       const evaluate = async (): Promise<Metrics> => {
         if (evalSet.examples.length === 0) return {};
         const e = await trainer.evaluate();
-        log(`eval @ step ${e.step}: pass@1 ${fmt(e['pass@1'])}  reward ${fmt(e.reward_mean)}  (n=${e.n})`);
-        return { 'eval/pass@1': e['pass@1'], 'eval/reward_mean': e.reward_mean };
+        const k = config.num_generations_eval ?? 1;
+        log(`eval @ step ${e.step}: pass@1 ${fmt(e['pass@1'])}${k > 1 ? `  pass@${k} ${fmt(e.atK?.[`pass@${k}`])}` : ''}  reward ${fmt(e.reward_mean)}  (n=${e.n}${k > 1 ? ` x ${k}` : ''})`);
+        return evalMetrics(e);
       };
       if (checkpoint) {
         const state = restoreCheckpoint(gpu, trainer, checkpoint, checkpointPath, fingerprint);
@@ -177,6 +191,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       }
       for (let s = trainer.step + 1; s <= config.max_steps; s++) {
         const r = await trainer.trainStep();
+        await autotune.afterStep();
         const m = r.metrics;
         const due = s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0);
         const ev = due ? await evaluate() : {};
@@ -226,9 +241,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed,
-    });
-    if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n }) + '\n');
-    else process.stdout.write(`pass@1 ${fmt(r['pass@1'])}  reward_mean ${fmt(r.reward_mean)}  n ${r.n}\n`);
+    }, config.num_generations_eval ?? 1);
+    if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n, ...(r.atK ?? {}) }) + '\n');
+    else process.stdout.write(`pass@1 ${fmt(r['pass@1'])}  reward_mean ${fmt(r.reward_mean)}  n ${r.n}${r.atK ? '  ' + Object.entries(r.atK).map(([k, x]) => `${k} ${fmt(x)}`).join('  ') : ''}\n`);
   } finally {
     scorer.dispose();
     gpu.destroy();

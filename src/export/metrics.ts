@@ -8,6 +8,8 @@ export interface EvalPoint {
   step: number;
   passAt1: number;
   rewardMean: number;
+  /** with num_generations_eval: pass@k and mean@k by "pass@2", "mean@2", ... (written as eval/pass@2 ...) */
+  atK?: Record<string, number>;
 }
 
 /** Steps and evaluations merged by step, in step order. */
@@ -18,6 +20,7 @@ export function mergeMetricRows(steps: readonly MetricRow[], evals: readonly Eva
     const row = byStep.get(e.step) ?? ({ step: e.step } as MetricRow);
     row['eval/pass@1'] = e.passAt1;
     row['eval/reward_mean'] = e.rewardMean;
+    for (const [k, v] of Object.entries(e.atK ?? {})) if (k !== 'pass@1') row[`eval/${k}`] = v;
     byStep.set(e.step, row);
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);

@@ -1,6 +1,9 @@
 // The GPU runtime: one device, its buffer pool and pipeline cache, and a command encoder that collects
 // many dispatches into one submit. Works the same in a page, a Web Worker and Node (see device.ts).
 //
+// About 400 lines: the runtime is the one object every kernel wrapper talks to (device, pool, pipelines,
+// recording, readback, error scopes, timers); split further it would scatter one object's state.
+//
 // Ordering rule: dispatches are recorded, not run, until flush(). Uploads (write) and readbacks (read)
 // flush first, so the queue sees every operation in program order.
 
@@ -48,6 +51,12 @@ export class GpuRuntime {
   readbackCount = 0;
   /** an object that must live as long as the device (Node: the Dawn GPU instance) */
   keepAlive: unknown = null;
+  /** Kernel variant chosen per op shape class (e.g. "matmul NT M8 K576 N1536" -> "smallm_subgroup"), filled
+   * from the autotune cache or by measurement (src/gpu/autotune.ts); empty means each op's default table. */
+  readonly variantChoices = new Map<string, string>();
+  /** Shape classes met on a hardware adapter without a choice yet, each with one problem of that class
+   * (what autotune.ts's tunePending() times). */
+  readonly variantPending = new Map<string, unknown>();
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;

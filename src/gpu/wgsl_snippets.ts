@@ -7,6 +7,8 @@
 import ropeCosSin from '../../shaders/lib/rope_cos_sin.wgsl?raw';
 import matmulBlock8 from '../../shaders/lib/matmul_block8.wgsl?raw';
 import matmulVec4Common from '../../shaders/lib/matmul_vec4_common.wgsl?raw';
+import matmulStridedCommon from '../../shaders/lib/matmul_strided_common.wgsl?raw';
+import matmulSmallmCommon from '../../shaders/lib/matmul_smallm_common.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
@@ -14,6 +16,8 @@ export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
   matmul_block8: matmulBlock8,
   matmul_vec4_common: matmulVec4Common,
+  matmul_strided_common: matmulStridedCommon,
+  matmul_smallm_common: matmulSmallmCommon,
   philox,
   workgroup_sum: workgroupSum,
 } as const satisfies Record<string, string>;

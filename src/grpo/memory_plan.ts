@@ -49,7 +49,8 @@ export interface MemoryPlan {
   budgetBytes: number | null;
   maxBufferSize: number;
   fits: boolean;
-  recompute: 'off';
+  /** activation recomputation in the policy update (config recompute, or the layout's under "auto") */
+  recompute: 'on' | 'off';
   /** parts of the peak (weights and LoRA + Adam exact; KV cache of one generation batch; the rest is activations) */
   breakdown: { weights: number; loraAdam: number; kvCache: number; activations: number };
   /** what to lower when it does not fit */
@@ -138,7 +139,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
     budgetBytes: budget,
     maxBufferSize: limits.maxBufferSize,
     fits,
-    recompute: 'off',
+    recompute: config.recompute === 'on' || (config.recompute === 'auto' && layout.recompute) ? 'on' : 'off',
     breakdown: { weights, loraAdam, kvCache, activations: Math.max(0, measure.peakBytes - weights - loraAdam - kvCache) },
     advice: fits ? [] : adviceFor(config, format),
   };
@@ -151,15 +152,19 @@ function adviceFor(config: GrpoConfig, format: string): string[] {
     `lora_r (${config.lora_r}) or lora_target_modules (${config.lora_target_modules.join(', ')})`,
   ];
   if (format === 'f32') out.push('base_precision "bf16" (halves the frozen weights)');
+  if (config.recompute === 'off') out.push('recompute "auto" or "on" (keeps only each layer\'s input for backward)');
   out.push('a smaller model, or memory_budget_bytes if the GPU has more memory');
   return out;
 }
 
-/** The config's own layout when it fits, else the first (largest) cut that fits; the smallest cut's plan,
- * with fits false, when none does. */
+/** The config's own layout when it fits, else the first (largest) cut that fits; under recompute "auto",
+ * when no layout fits without recomputation, the same layouts again with it; the smallest cut's plan, with
+ * fits false, when none does. */
 export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
   let last: MemoryPlan | null = null;
-  for (const layout of candidateLayouts(config)) {
+  const plain = candidateLayouts(config);
+  const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
+  for (const layout of layouts) {
     last = await planLayout(model, config, layout, opts);
     if (last.fits) return last;
   }

@@ -17,7 +17,7 @@ import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
 import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup } from './rollout';
-import { policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
+import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
 import { crossEntropyUpdate, type SftExample } from './sft';
 import { completionLogprobs } from '../model/logprobs';
 import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
@@ -25,6 +25,7 @@ import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
 import { Rng } from '../util/random';
+import { passAtKTable } from '../experiments/pass_at_k';
 
 export type Metrics = Record<string, number>;
 
@@ -36,6 +37,9 @@ export interface StepLayout {
   /** free the pool's idle buffers after generation and after the update, so that the KV caches and the
    * training activations are never held at once (costs re-allocating them every step) */
   trimBetweenPhases?: boolean;
+  /** activation recomputation in the policy update (GpuTransformer.recomputeLayers) under recompute "auto"
+   * (the memory plan sets it when no layout fits without); "on" and "off" override it */
+  recompute?: boolean;
 }
 
 /** A completion's per-token values from the optimizer step that trained on it (see TokenTrace). */
@@ -70,6 +74,8 @@ export interface EvalReport {
   reward_mean: number;
   n: number;
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
+  /** with several samples per prompt (num_generations_eval): pass@k and mean@k for k = 1..n (src/experiments/pass_at_k.ts) */
+  atK?: Record<string, number>;
 }
 
 export interface TrainerProgress {
@@ -284,39 +290,46 @@ export class GrpoTrainer {
     const profile: Record<string, number> | undefined = this.init.profile ? {} : undefined;
     const algo: Metrics = {};
     let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
-    if (c.algorithm === 'expert_iteration') {
-      // rejection sampling: keep what reaches the threshold, and imitate it
-      const kept: SftExample[][] = microBatches.map((mb, m) =>
-        mb.filter((seq, i) => seq.active > 0 && sequenceOwners[m][i].reward >= c.expert_reward_threshold).map((seq) => ({ prompt: seq.prompt, answer: seq.completion })));
-      const nKept = kept.reduce((a, mb) => a + mb.length, 0);
-      algo['expert/kept_ratio'] = nKept / Math.max(stepItems.length, 1);
-      if (nKept > 0) {
-        const ce = await crossEntropyUpdate(gpu, model, this.lora, this.optimizer, kept, lr, (m) => (this.step * 4096 + m) >>> 0);
-        up = { loss: ce.loss, gradNorm: ce.gradNorm, skipped: ce.skipped ? 1 : 0, trainTokens: ce.tokens };
-      } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
-    } else {
-      const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
-        lossType: c.loss_type,
-        maxCompletionLength: c.max_completion_length,
-        numIterations: c.num_iterations,
-        temperature: c.temperature,
-        loss: this.lossParams(),
-        topEntropyQuantile: c.top_entropy_quantile,
-        entropyCoef: c.entropy_coef,
-        trace: c.log_completions,
-        learningRate: lr,
-        dropoutCounter: this.step,
-        profile,
-        rowsPerPass: this.init.layout?.rowsPerPass ?? null,
-      });
-      up = pu;
-      algo.kl = pu.kl;
-      algo.entropy = pu.entropy;
-      algo['clip_ratio/low_mean'] = pu.clipLow;
-      algo['clip_ratio/high_mean'] = pu.clipHigh;
-      algo['clip_ratio/region_mean'] = pu.clipRegion;
-      if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
-      pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
+    // activation recomputation (the memory plan's choice, or the recompute setting) for this update only
+    const recomputeWas = model.recomputeLayers;
+    model.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
+    try {
+      if (c.algorithm === 'expert_iteration') {
+        // rejection sampling: keep what reaches the threshold, and imitate it
+        const kept: SftExample[][] = microBatches.map((mb, m) =>
+          mb.filter((seq, i) => seq.active > 0 && sequenceOwners[m][i].reward >= c.expert_reward_threshold).map((seq) => ({ prompt: seq.prompt, answer: seq.completion })));
+        const nKept = kept.reduce((a, mb) => a + mb.length, 0);
+        algo['expert/kept_ratio'] = nKept / Math.max(stepItems.length, 1);
+        if (nKept > 0) {
+          const ce = await crossEntropyUpdate(gpu, model, this.lora, this.optimizer, kept, lr, (m) => dropoutForwardCounter(this.step, 0, m, 1, kept.length));
+          up = { loss: ce.loss, gradNorm: ce.gradNorm, skipped: ce.skipped ? 1 : 0, trainTokens: ce.tokens };
+        } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
+      } else {
+        const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
+          lossType: c.loss_type,
+          maxCompletionLength: c.max_completion_length,
+          numIterations: c.num_iterations,
+          temperature: c.temperature,
+          loss: this.lossParams(),
+          topEntropyQuantile: c.top_entropy_quantile,
+          entropyCoef: c.entropy_coef,
+          trace: c.log_completions,
+          learningRate: lr,
+          dropoutCounter: this.step,
+          profile,
+          rowsPerPass: this.init.layout?.rowsPerPass ?? null,
+        });
+        up = pu;
+        algo.kl = pu.kl;
+        algo.entropy = pu.entropy;
+        algo['clip_ratio/low_mean'] = pu.clipLow;
+        algo['clip_ratio/high_mean'] = pu.clipHigh;
+        algo['clip_ratio/region_mean'] = pu.clipRegion;
+        if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
+        pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
+      }
+    } finally {
+      model.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
     const iterations = c.algorithm === 'expert_iteration' ? 1 : c.num_iterations;
@@ -398,7 +411,7 @@ export class GrpoTrainer {
   async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature): Promise<EvalReport> {
     const c = this.config;
     return evaluatePrompts(this.init.model, this.init.tokenizer, this.lora, this.init.scorer, this.init.eval.slice(0, maxSamples),
-      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed });
+      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed }, c.num_generations_eval ?? 1);
   }
 
   release(): void {
@@ -425,8 +438,12 @@ export async function evaluatePrompts(
   step = 0,
   batch = 32,
   sampling: EvalSampling = { temperature: 0, topK: 0, topP: 1, seed: 0 },
+  samplesPerPrompt = 1,
 ): Promise<EvalReport> {
   const samples: EvalReport['samples'] = [];
+  // sample j of every prompt: j = 0 draws exactly what a single-sample evaluation draws
+  for (let j = 0; j < samplesPerPrompt; j++) {
+  const seedJ = j === 0 ? sampling.seed : (sampling.seed ^ Math.imul(j, 0x2545f491)) >>> 0;
   for (let start = 0; start < prompts.length; start += batch) {
     const chunk = prompts.slice(start, start + batch);
     const gen = await generate(model, chunk.map((p) => p.ids), {
@@ -435,7 +452,7 @@ export async function evaluatePrompts(
       topK: sampling.temperature > 0 ? sampling.topK : 0,
       topP: sampling.temperature > 0 ? sampling.topP : 1,
       // the same draws at every evaluation: each chunk of prompts its own stream, keyed by its position
-      seed: (sampling.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
+      seed: (seedJ + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
       stopIds: tokenizer.eosIds,
       lora,
     });
@@ -453,13 +470,19 @@ export async function evaluatePrompts(
       samples.push({ prompt: it.prompt, completion: it.completion, answer: it.answer, reward: total[i], pass: first !== null && first >= 1 - 1e-6 });
     });
   }
-  const n = samples.length;
+  }
+  const total = samples.length;
+  // samples are sample-major (all prompts' first samples, then their second, ...)
+  const atK = samplesPerPrompt > 1 && prompts.length > 0
+    ? passAtKTable(prompts.map((_, p) => Array.from({ length: samplesPerPrompt }, (_, j) => samples[j * prompts.length + p].pass)))
+    : undefined;
   return {
     step,
-    'pass@1': n ? samples.filter((s) => s.pass).length / n : NaN,
-    reward_mean: n ? mean(samples.map((s) => s.reward)) : NaN,
-    n,
+    'pass@1': total ? samples.filter((s) => s.pass).length / total : NaN,
+    reward_mean: total ? mean(samples.map((s) => s.reward)) : NaN,
+    n: prompts.length,
     samples,
+    ...(atK ? { atK } : {}),
   };
 }
 

@@ -1,12 +1,9 @@
 // A Llama-structured ModelConfig read from any decoder config.json's shapes, for memory planning only
-// (memory_plan.ts): families whose per-layer ops this engine does not run yet (qwen3, gemma3_text) are planned
-// as a Llama of the same hidden size, layers, heads, kv heads, head_dim, MLP width and vocabulary. Exactly
-// what that leaves out, per family:
-//   qwen3:       q_norm / k_norm weights (2 * head_dim floats per layer) and the normed q, k a training
-//                forward would save (N * (NH + NKV) * HS floats per layer);
-//   gemma3_text: two more norms per layer (pre/post feed-forward: 2 * C weights, 2 * N * C saved floats) and
-//                the q/k norms as qwen3; sliding layers' KV caches are planned at full length (an upper bound);
-//                GeGLU saves the same tensors as SwiGLU.
+// (memory_plan.ts, the `plan` CLI): the fallback for a model_type this engine does not run. Families it runs
+// (llama, mistral, qwen2, qwen3, gemma3_text, gemma3) are parsed by config.ts and planned with their own code.
+// A model planned this way is a Llama of the same hidden size, layers, heads, kv heads, head_dim, MLP width and
+// vocabulary: any per-layer op the family adds (e.g. q/k norms: N * (NH + NKV) * HS more saved floats per
+// layer; extra norms: N * C each) is left out, and sliding-window layers are planned at full length.
 // It never loads weights and is never used to run a model.
 
 import type { ModelConfig } from './config';

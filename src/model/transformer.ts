@@ -85,7 +85,14 @@ export interface Activations {
   lora: LoraSet | null;
   /** LoRA dropout of this forward (null: none), keyed per module by its counter */
   dropout: { p: number; seed: number; counter: number } | null;
+  /** recomputation (GpuTransformer.recomputeLayers): each layer's input only; layers stays empty and backward
+   * recomputes a layer's other activations from its input, one layer at a time */
+  inputs?: LayerInput[];
 }
+
+/** What a recomputing training forward keeps of a layer: its input and the input's norm (as the fused
+ * add_rmsnorm of the layer before wrote them, so the recomputed layer is bit for bit the forward's). */
+export type LayerInput = Pick<LayerSaved, 'x' | 'a' | 'rstdA'>;
 
 const MODULE_INDEX: Record<LoraModule, number> = { q_proj: 0, k_proj: 1, v_proj: 2, o_proj: 3, gate_proj: 4, up_proj: 5, down_proj: 6 };
 
@@ -125,6 +132,10 @@ export class GpuTransformer {
   lmHeadChunkBytes = 64 * 2 ** 20;
   /** keep every layer in forwards without backward too (the design before issue 12; the benchmark's "before") */
   inferenceKeepsLayers = false;
+  /** activation recomputation (gradient checkpointing): a training forward keeps only each layer's input
+   * (x, its norm a and rstd) and backward recomputes the layer from it before its backward (config
+   * `recompute`; the trainer sets it from the memory plan) */
+  recomputeLayers = false;
 
   private constructor(
     readonly gpu: GpuRuntime,
@@ -326,9 +337,6 @@ export class GpuTransformer {
     const { gpu, config: c } = this;
     const N = B * T;
     const C = c.hiddenSize;
-    const QD = c.numHeads * c.headDim;
-    const KVD = c.numKvHeads * c.headDim;
-    const H = c.intermediateSize;
     const dropout = lora && dropoutCounter !== null && (lora.spec.dropout ?? 0) > 0
       ? { p: lora.spec.dropout!, seed: lora.dropoutSeed, counter: dropoutCounter }
       : null;
@@ -344,67 +352,96 @@ export class GpuTransformer {
     const f = gpu.tensor([N, C], 'final_norm');
     const rstdF = gpu.tensor([N], 'rstd_final');
     const layers: LayerSaved[] = [];
+    const recompute = !inference && this.recomputeLayers;
+    const inputs: LayerInput[] = [];
     for (let l = 0; l < c.numLayers; l++) {
-      const p = `model.layers.${l}`;
-      const loraH = new Map<LoraModule, Tensor>();
-      const loraX = new Map<LoraModule, Tensor>();
-      const lin = (y: Tensor, xIn: Tensor, m: LoraModule) => {
-        const r = this.linear(y, xIn, l, m, lora, dropout && moduleMask(dropout, l, m));
-        if (r) loraH.set(m, r.h);
-        if (r?.xd) loraX.set(m, r.xd);
-      };
-      const q = gpu.tensor([N, QD], `${p}.q`);
-      const k = gpu.tensor([N, KVD], `${p}.k`);
-      const v = gpu.tensor([N, KVD], `${p}.v`);
-      lin(q, a, 'q_proj');
-      lin(k, a, 'k_proj');
-      lin(v, a, 'v_proj');
-      const qr = gpu.tensor([N, QD], `${p}.qr`);
-      const kr = gpu.tensor([N, KVD], `${p}.kr`);
-      const qkRstd = this.qkNormRope(qr, kr, q, k, positions, l);
-      const qk = qkRstd ? { q, k, ...qkRstd } : null;
-      if (!qk) gpu.release(q, k);
-      const att = gpu.tensor([N, QD], `${p}.att`);
-      const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
-      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l));
-      const o = gpu.tensor([N, C], `${p}.o`);
-      lin(o, att, 'o_proj');
-      // Gemma: o goes through post_attention_layernorm before the residual add
-      const postO = c.sandwichNorms ? this.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
-      const xm = gpu.tensor([N, C], `${p}.xm`);
-      const m = gpu.tensor([N, C], `${p}.m`);
-      const rstdM = gpu.tensor([N], `${p}.rstd_m`);
-      addRmsnormForward(gpu, xm, m, rstdM, x, postO?.y ?? o, this.w(this.mlpNormName(l)), c.rmsNormEps, off);
-      if (postO) gpu.release(postO.y);
-      else gpu.release(o);
-      const g = gpu.tensor([N, H], `${p}.g`);
-      const u = gpu.tensor([N, H], `${p}.u`);
-      lin(g, m, 'gate_proj');
-      lin(u, m, 'up_proj');
-      const s = gpu.tensor([N, H], `${p}.s`);
-      this.gate(s, g, u);
-      const d = gpu.tensor([N, C], `${p}.d`);
-      lin(d, s, 'down_proj');
-      const postD = c.sandwichNorms ? this.postNorm(d, `${p}.post_feedforward_layernorm.weight`) : null;
-      const xOut = gpu.tensor([N, C], `${p}.out`);
       const last = l === c.numLayers - 1;
-      const aNext = last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`);
-      const rstdNext = last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`);
-      const wNext = this.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`);
-      addRmsnormForward(gpu, xOut, aNext, rstdNext, xm, postD?.y ?? d, wNext, c.rmsNormEps, off);
-      if (postD) gpu.release(postD.y);
-      else gpu.release(d);
-      const post = postO && postD ? { o, rstdO: postO.rstd, d, rstdD: postD.rstd } : null;
-      const saved: LayerSaved = { x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX };
+      const nextNorm = (): [Tensor, Tensor] => [
+        last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`),
+        last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`),
+      ];
+      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout);
       inference?.onLayer?.(l, saved);
       // no backward: release the layer at once (one layer's activations at a time)
       if (inference && !this.inferenceKeepsLayers) this.releaseLayer(saved);
-      else layers.push(saved);
+      else if (recompute) {
+        // keep the layer's input only; backward recomputes the rest
+        inputs.push({ x, a, rstdA });
+        this.releaseLayer(saved, true);
+      } else layers.push(saved);
       x = xOut;
       a = aNext;
       rstdA = rstdNext;
     }
-    return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora, dropout };
+    return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora, dropout, ...(recompute ? { inputs } : {}) };
+  }
+
+  /** Layer l's forward from its input (x, a = its norm, rstdA): writes the layer's output into a new tensor
+   * xOut and the next norm (the next layer's input_layernorm, or the final norm after the last layer) into
+   * the tensors nextNorm gives (aNext (N, C), rstdNext (N)); returns them and every activation backward
+   * needs. Used by forward and, recomputing a layer before its backward, by backwardFromHead. */
+  private layerForward(
+    l: number, input: LayerInput, nextNorm: () => [Tensor, Tensor], positions: Tensor, B: number, T: number,
+    lora: LoraSet | null, dropout: Activations['dropout'],
+  ): { saved: LayerSaved; xOut: Tensor; aNext: Tensor; rstdNext: Tensor } {
+    const { gpu, config: c } = this;
+    const { x, a, rstdA } = input;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const QD = c.numHeads * c.headDim;
+    const KVD = c.numKvHeads * c.headDim;
+    const H = c.intermediateSize;
+    const off = this.normOffset;
+    const p = `model.layers.${l}`;
+    const loraH = new Map<LoraModule, Tensor>();
+    const loraX = new Map<LoraModule, Tensor>();
+    const lin = (y: Tensor, xIn: Tensor, m: LoraModule) => {
+      const r = this.linear(y, xIn, l, m, lora, dropout && moduleMask(dropout, l, m));
+      if (r) loraH.set(m, r.h);
+      if (r?.xd) loraX.set(m, r.xd);
+    };
+    const q = gpu.tensor([N, QD], `${p}.q`);
+    const k = gpu.tensor([N, KVD], `${p}.k`);
+    const v = gpu.tensor([N, KVD], `${p}.v`);
+    lin(q, a, 'q_proj');
+    lin(k, a, 'k_proj');
+    lin(v, a, 'v_proj');
+    const qr = gpu.tensor([N, QD], `${p}.qr`);
+    const kr = gpu.tensor([N, KVD], `${p}.kr`);
+    const qkRstd = this.qkNormRope(qr, kr, q, k, positions, l);
+    const qk = qkRstd ? { q, k, ...qkRstd } : null;
+    if (!qk) gpu.release(q, k);
+    const att = gpu.tensor([N, QD], `${p}.att`);
+    const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
+    attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l));
+    const o = gpu.tensor([N, C], `${p}.o`);
+    lin(o, att, 'o_proj');
+    // Gemma: o goes through post_attention_layernorm before the residual add
+    const postO = c.sandwichNorms ? this.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
+    const xm = gpu.tensor([N, C], `${p}.xm`);
+    const m = gpu.tensor([N, C], `${p}.m`);
+    const rstdM = gpu.tensor([N], `${p}.rstd_m`);
+    addRmsnormForward(gpu, xm, m, rstdM, x, postO?.y ?? o, this.w(this.mlpNormName(l)), c.rmsNormEps, off);
+    if (postO) gpu.release(postO.y);
+    else gpu.release(o);
+    const g = gpu.tensor([N, H], `${p}.g`);
+    const u = gpu.tensor([N, H], `${p}.u`);
+    lin(g, m, 'gate_proj');
+    lin(u, m, 'up_proj');
+    const s = gpu.tensor([N, H], `${p}.s`);
+    this.gate(s, g, u);
+    const d = gpu.tensor([N, C], `${p}.d`);
+    lin(d, s, 'down_proj');
+    const postD = c.sandwichNorms ? this.postNorm(d, `${p}.post_feedforward_layernorm.weight`) : null;
+    const xOut = gpu.tensor([N, C], `${p}.out`);
+    const [aNext, rstdNext] = nextNorm();
+    const last = l === c.numLayers - 1;
+    const wNext = this.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`);
+    addRmsnormForward(gpu, xOut, aNext, rstdNext, xm, postD?.y ?? d, wNext, c.rmsNormEps, off);
+    if (postD) gpu.release(postD.y);
+    else gpu.release(d);
+    const post = postO && postD ? { o, rstdO: postO.rstd, d, rstdD: postD.rstd } : null;
+    return { saved: { x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX }, xOut, aNext, rstdNext };
   }
 
   /** y = rmsnorm(x) with one of Gemma's output norms (post_attention / post_feedforward_layernorm); returns y
@@ -476,7 +513,7 @@ export class GpuTransformer {
     };
 
     for (let l = c.numLayers - 1; l >= 0; l--) {
-      const s = act.layers[l];
+      const s = act.inputs ? this.recomputeLayer(act, l) : act.layers[l];
       const p = `model.layers.${l}`;
       // MLP: x' = xm + down(silu(g) * u)   (Gemma: xm + post_feedforward_layernorm(down(gelu_tanh(g) * u)))
       const dd = s.post ? postNormBackward(s.post.d, s.post.rstdD, `${p}.post_feedforward_layernorm.weight`) : dx;
@@ -529,10 +566,25 @@ export class GpuTransformer {
       gpu.release(dq, dk, dv);
       rmsnormBackward(gpu, dx, grad(`${p}.input_layernorm.weight`), da, s.x, this.w(`${p}.input_layernorm.weight`), s.rstdA, off);
       gpu.release(da);
+      // a recomputed layer is freed at once (its input stays with act until releaseActivations)
+      if (act.inputs) this.releaseLayer(s, true);
     }
     const dEmb = grad('model.embed_tokens.weight');
     if (dEmb) embeddingBackward(gpu, dEmb, dx, act.ids, c.embedScale ?? 1);
     gpu.release(dx);
+  }
+
+  /** Layer l's activations recomputed from its kept input (same LoRA, same dropout masks: the forward's
+   * counter), for its backward; the layer's output and next norm are computed into scratch and freed. */
+  private recomputeLayer(act: Activations, l: number): LayerSaved {
+    const { gpu, config: c } = this;
+    const input = act.inputs![l];
+    const { saved, xOut, aNext, rstdNext } = this.layerForward(
+      l, input, () => [gpu.tensor([act.N, c.hiddenSize], 'recompute: next norm'), gpu.tensor([act.N], 'recompute: next rstd')],
+      act.positions, act.B, act.T, act.lora, act.dropout,
+    );
+    gpu.release(xOut, aNext, rstdNext);
+    return saved;
   }
 
   /** dx (=|+=) dy W, then LoRA's dA, dB (+=) and its share of dx (+=, through the dropout mask when one was
@@ -583,14 +635,18 @@ export class GpuTransformer {
     return merged;
   }
 
-  private releaseLayer(s: LayerSaved): void {
-    this.gpu.release(s.x, s.a, s.rstdA, s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
+  /** Frees a layer's saved activations (all but its input x, a, rstdA when keepInput). */
+  private releaseLayer(s: LayerSaved, keepInput = false): void {
+    if (!keepInput) this.gpu.release(s.x, s.a, s.rstdA);
+    this.gpu.release(s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
     if (s.qk) this.gpu.release(s.qk.q, s.qk.k, s.qk.rstdQ, s.qk.rstdK);
     if (s.post) this.gpu.release(s.post.o, s.post.rstdO, s.post.d, s.post.rstdD);
   }
 
   releaseActivations(act: Activations): void {
     for (const s of act.layers) this.releaseLayer(s);
+    for (const i of act.inputs ?? []) this.gpu.release(i.x, i.a, i.rstdA);
+    if (act.inputs) act.inputs = [];
     this.gpu.release(act.xL, act.f, act.rstdF);
     act.layers = [];
   }

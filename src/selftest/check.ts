@@ -17,6 +17,9 @@ export interface KernelCheck {
   /** the kernel (or forward/backward pair) this checks, e.g. "matmul" */
   kernel: string;
   run(gpu: GpuRuntime): Promise<CaseResult[]>;
+  /** Why this check cannot run on this device (e.g. a kernel variant needing a feature the adapter lacks),
+   * or null; absent: it always can. */
+  unavailable?(gpu: GpuRuntime): string | null;
 }
 
 export interface Tolerance {

@@ -4,6 +4,7 @@
 import type { PoolStats } from '../gpu/buffer_pool';
 import { REPORTED_LIMITS, type ReportedLimit } from '../worker/protocol';
 import { useAppStore } from './store';
+import { KernelVariants } from './KernelVariants';
 
 /** Limits measured in bytes (shown as KiB/MiB/GiB); the others are counts. */
 const BYTE_LIMITS = new Set<ReportedLimit>(['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize']);
@@ -88,6 +89,8 @@ function AdapterDetails() {
           ))}
         </tbody>
       </table>
+
+      <KernelVariants isSoftware={a.isSoftware} summary={adapter.info.autotune} />
 
       <h3>Buffer pool <span className="muted">(live)</span></h3>
       {pool ? <PoolTable pool={pool} /> : null}

@@ -17,6 +17,7 @@ import { SettingsPanel } from './settings/SettingsPanel';
 import { useAppStore } from './store';
 import type { ResultsTab } from './store/view';
 import { TryItPanel } from './tryit/TryItPanel';
+import { ExperimentsPanel } from './runs/SweepPanel';
 
 export function App() {
   return (
@@ -40,6 +41,7 @@ export function App() {
         </aside>
         <main className="results">
           <ChartsPanel />
+          <ExperimentsPanel />
           <ResultsTabs />
         </main>
       </div>

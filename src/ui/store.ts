@@ -12,6 +12,7 @@ import { createSelfTestSlice } from './store/selftest';
 import { createTryItSlice } from './store/tryit';
 import { createViewSlice } from './store/view';
 import type { AppState } from './store/types';
+import { createExperimentsSlice } from './runs/slice';
 
 export { connectEngine } from './store/engine';
 export type { AppState } from './store/types';
@@ -28,4 +29,5 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createRunSlice(...a),
   ...createTryItSlice(...a),
   ...createViewSlice(...a),
+  ...createExperimentsSlice(...a),
 }));

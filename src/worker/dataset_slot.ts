@@ -18,6 +18,24 @@ export interface LoadedDataset {
 
 export class DatasetSlot {
   private current: LoadedDataset | null = null;
+  /** a separate test file held out for evaluation (experiments); null: the dataset's eval_split */
+  private evalFile: ParsedDataset | null = null;
+
+  get evalDataset(): ParsedDataset | null {
+    return this.evalFile;
+  }
+
+  /** A separate test file for evaluation (null drops it): the whole dataset then trains. */
+  setEvalDataset(name: string | null, bytes: Uint8Array | null, mapping?: Partial<ColumnMapping>): DatasetSummary | null {
+    if (!name || !bytes) {
+      this.evalFile = null;
+      return null;
+    }
+    const ds = parseDatasetBytes(bytes, name, { mapping });
+    if (ds.rows.length === 0) throw new Error(`${name}: no usable rows${ds.issues[0] ? ` (line ${ds.issues[0].line}: ${ds.issues[0].message})` : ''}`);
+    this.evalFile = ds;
+    return { ...summaryOf(name, ds), preview: [] };
+  }
 
   get dataset(): LoadedDataset | null {
     return this.current;
@@ -70,6 +88,11 @@ export class DatasetSlot {
 
   private keep(name: string, bytes: Uint8Array, ds: ParsedDataset): DatasetSummary {
     this.current = { name, bytes, parsed: ds };
+    return summaryOf(name, ds);
+  }
+}
+
+function summaryOf(name: string, ds: ParsedDataset): DatasetSummary {
     return {
       name,
       format: ds.format,
@@ -80,5 +103,4 @@ export class DatasetSlot {
       issuesOmitted: ds.issuesOmitted + Math.max(0, ds.issues.length - MAX_ISSUES_SHOWN),
       preview: ds.rows.slice(0, PREVIEW_ROWS).map((r) => ({ line: r.line, prompt: r.prompt, answer: r.answer, raw: r.raw })),
     };
-  }
 }

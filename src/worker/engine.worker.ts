@@ -9,6 +9,8 @@ import { acquireGpu, WEBGPU_HELP } from '../gpu/device';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
+import { autotunerOf, variantReport } from '../gpu/autotune';
+import { pageAutotuner } from '../gpu/autotune_page';
 import type { FileSource } from '../model/load';
 import { ModelSlot } from './model_slot';
 import { DatasetSlot } from './dataset_slot';
@@ -43,7 +45,10 @@ let acquired: GpuRuntime | null = null;
 /** The worker's runtime; a failed acquisition is not cached, so a later request tries again. */
 function gpu(): Promise<GpuRuntime> {
   runtime ??= acquireGpu(scope.navigator.gpu).then(
-    (g) => (acquired = g),
+    async (g) => {
+      await pageAutotuner(g); // gpuvar: kernel-variant autotuning (setting and cache in IndexedDB)
+      return (acquired = g);
+    },
     (e: unknown) => {
       runtime = null;
       throw e;
@@ -83,7 +88,7 @@ async function adapterInfo(): Promise<AdapterInfo> {
   }
   const limits = {} as Record<(typeof REPORTED_LIMITS)[number], number>;
   for (const name of REPORTED_LIMITS) limits[name] = g.device.limits[name];
-  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats } };
+  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats }, variants: variantReport(g), autotune: autotunerOf(g)?.summary };
 }
 
 async function selfTest(_request: RequestOf<'selfTest'>, progress: (value: KernelCheckResult) => void): Promise<SelfTestSummary> {
@@ -176,6 +181,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   loadModel: (r) => exclusive(() => models.load(r.files.map(fileSource), () => runs.end())),
   loadDataset: (r, progress) => exclusive(() => datasets.loadStreamed(r.file.name, fileBlob(r.file), r.mapping, progress)),
   train: (r, progress) => exclusive(() => runs.train(r.config, r.fresh, progress, r.maxSteps, r.origins)),
+  loadEvalDataset: (r) =>
+    exclusive(async () => (r.file ? datasets.setEvalDataset(r.file.name, new Uint8Array(await fileBlob(r.file).arrayBuffer()), r.mapping) : datasets.setEvalDataset(null, null))),
   // not exclusive: it must reach a run in progress
   interrupt: async (r) => runs.requestInterrupt(r.kind),
   evaluate: () => exclusive(() => runs.evaluate()),
@@ -189,8 +196,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), r.settings),
   // host code only (a dry run), so it need not wait for a run to pause
-  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config),
-  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null }),
+  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config, models.model?.loaded.name === r.model.name ? models.model.loaded.config : undefined),
+  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null, variants: acquired ? variantReport(acquired) : undefined }),
   // storage only: answered at once
   savedRun: () => runs.savedRun(),
   savedRunDataset: () => runs.savedRunDataset(),

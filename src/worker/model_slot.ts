@@ -1,11 +1,14 @@
 // The worker's model slot: the loaded model (host weights, tokenizer, the files it came from) and its
 // upload to the GPU device it lives on. When the device is lost, the slot takes a new one and uploads the
 // host weights again (renew); a run on the old device is rebuilt by the run controller (run_controller.ts).
+// The frozen base is uploaded as base_precision 'auto' says for the file (16 bits above 50M parameters); a run
+// whose base_precision resolves otherwise has the model uploaded again before it starts (useBasePrecision).
 
 import type { GpuRuntime } from '../gpu/runtime';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
+import { resolveBasePrecision, type BasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import type { ModelSummary } from './protocol';
 
 /** A model that is loaded: on the host, and uploaded to `gpu`. Replaced as a whole, never half-set. */
@@ -15,6 +18,8 @@ export interface ModelOnDevice {
   files: { name: string; size: number }[];
   gpu: GpuRuntime;
   model: GpuTransformer;
+  /** how the base was uploaded ({ basePrecision, fileDtype: loaded.dtype }, as the CLI passes them) */
+  storage: BaseStorageOptions;
 }
 
 export class ModelSlot {
@@ -53,8 +58,9 @@ export class ModelSlot {
     beforeReplace();
     this.current?.model.release();
     this.current = null;
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-    this.current = { loaded, files: files.map((f) => ({ name: f.name, size: f.size })), gpu, model };
+    const storage: BaseStorageOptions = { basePrecision: 'auto', fileDtype: loaded.dtype };
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
+    this.current = { loaded, files: files.map((f) => ({ name: f.name, size: f.size })), gpu, model, storage };
     const c = loaded.config;
     return {
       name: loaded.name,
@@ -92,8 +98,28 @@ export class ModelSlot {
     const old = this.require('the GPU device was lost and no model is loaded');
     if (!this.renewGpu) throw new Error(`${old.gpu.lost ?? 'the GPU device was lost'}, and no new device can be acquired`);
     const gpu = await this.renewGpu();
-    const model = GpuTransformer.upload(gpu, old.loaded.config, old.loaded.weights);
+    const model = GpuTransformer.upload(gpu, old.loaded.config, old.loaded.weights, old.storage);
     this.current = { ...old, gpu, model };
+    return this.current;
+  }
+
+  /** The loaded model with its base stored as `basePrecision` resolves for it: uploaded again (the old upload
+   * released first) when that differs from how it is stored now. Only between runs: nothing may hold the old
+   * upload. A refused f16 store (values beyond half's range) leaves the model as it was. */
+  useBasePrecision(basePrecision: BasePrecision): ModelOnDevice {
+    const on = this.require();
+    const storage: BaseStorageOptions = { basePrecision, fileDtype: on.loaded.dtype };
+    const want = resolveBasePrecision(on.loaded.config, storage);
+    if (want === resolveBasePrecision(on.loaded.config, on.storage)) return on;
+    // the old upload is released first, so the two never hold memory together; a refused store (f16 values
+    // out of range, said before anything is allocated) puts the old one back
+    on.model.release();
+    try {
+      this.current = { ...on, model: GpuTransformer.upload(on.gpu, on.loaded.config, on.loaded.weights, storage), storage };
+    } catch (e) {
+      this.current = { ...on, model: GpuTransformer.upload(on.gpu, on.loaded.config, on.loaded.weights, on.storage) };
+      throw e;
+    }
     return this.current;
   }
 

@@ -1,6 +1,7 @@
 // The worker's memoryPlan request: the exact plan (src/grpo/memory_plan.ts, a dry run of one step's host
 // code, no GPU work) for the loaded model's shapes and the page's config, against this adapter's limits and
-// the memory budget (memory_budget_bytes, else PAGE_DEFAULT_BUDGET).
+// the memory budget (memory_budget_bytes, else PAGE_DEFAULT_BUDGET). The run controller plans a new run
+// the same way at Start (planForModel) and refuses one that does not fit before allocating anything.
 import type { ModelConfig } from '../model/config';
 import { parameterCount } from '../model/weight_storage';
 import { choosePlan, type MemoryPlan } from '../grpo/memory_plan';
@@ -22,9 +23,16 @@ export function configFromSummary(m: ModelSummary): ModelConfig {
   return parameterCount(base) === m.params ? base : { ...base, tieWordEmbeddings: false };
 }
 
-export async function memoryPlanFor(gpu: GpuRuntime, m: ModelSummary, config: GrpoConfig): Promise<MemoryPlan> {
-  const fileDtype = m.dtype;
-  return choosePlan(configFromSummary(m), config, {
+/** The plan for the page's model summary; `loaded` (the worker's own config of that model, with its family's
+ * fields: q/k norms, Gemma's norms, GeGLU, sliding layers) is used instead of the summary's shapes when given. */
+export async function memoryPlanFor(gpu: GpuRuntime, m: ModelSummary, config: GrpoConfig, loaded?: ModelConfig): Promise<MemoryPlan> {
+  return planForModel(gpu, loaded ?? configFromSummary(m), m.dtype, config);
+}
+
+/** The plan of a step of `config` on a model of this config and file dtype, against memory_budget_bytes
+ * (null: PAGE_DEFAULT_BUDGET) and this adapter's buffer limits. */
+export async function planForModel(gpu: GpuRuntime, model: ModelConfig, fileDtype: string | undefined, config: GrpoConfig): Promise<MemoryPlan> {
+  return choosePlan(model, config, {
     budgetBytes: config.memory_budget_bytes ?? PAGE_DEFAULT_BUDGET,
     storage: { basePrecision: config.base_precision, fileDtype },
     adapter: { isSoftware: gpu.adapter.isSoftware },

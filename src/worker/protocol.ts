@@ -7,6 +7,7 @@
 
 import type { PoolStats } from '../gpu/buffer_pool';
 import type { AdapterSummary } from '../gpu/runtime';
+import type { VariantReportRow } from '../gpu/autotune';
 import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
@@ -34,6 +35,9 @@ export type AdapterInfo =
       adapter: AdapterSummary;
       limits: Record<ReportedLimit, number>;
       pool: PoolStats;
+      /** gpuvar: the kernel variant each op shape class runs, and autotuning's state */
+      variants?: VariantReportRow[];
+      autotune?: string;
     }
   | {
       available: false;
@@ -158,6 +162,8 @@ export interface GpuStatus {
   pool: PoolStats | null;
   /** the reason, once the device is lost; every later GPU request fails */
   lost: string | null;
+  /** gpuvar: the kernel variant each op shape class runs so far (absent before the GPU is acquired) */
+  variants?: VariantReportRow[];
 }
 
 export interface CompletionView {
@@ -189,6 +195,8 @@ export interface EvalEvent {
   rewardMean: number;
   n: number;
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
+  /** with num_generations_eval: pass@k and mean@k for k = 1..n ("pass@2", "mean@2", ...) */
+  atK?: Record<string, number>;
 }
 
 /** A checkpoint taken (every checkpoint_interval steps, and when the run pauses, stops or finishes). */
@@ -279,6 +287,8 @@ export interface EngineApi {
   loadModel: { request: { files: FilePayload[] }; value: ModelSummary; progress: never };
   /** Parses a JSONL / JSON / CSV dataset, streamed, with progress; every bad row is reported with its line. */
   loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping> }; value: DatasetSummary; progress: DatasetLoadProgress };
+  /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
+  loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping> }; value: DatasetSummary | null; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
   train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */

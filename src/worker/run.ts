@@ -6,11 +6,12 @@
 // The run's config has ONE owner, its trainer (trainer.config): lengthening a resumed run changes it
 // there, and a run rebuilt on a new device after a loss is built from it, so nothing can hold an older copy.
 
-import { splitDataset } from '../data';
+import { trainEvalRows } from '../experiments/eval_split';
+import type { DatasetRow } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
-import { GrpoTrainer } from '../grpo/trainer';
+import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
@@ -34,11 +35,17 @@ export class Run {
     private readonly scorer: RewardScorer,
     /** of the training prompts: a checkpoint from other data is refused */
     readonly fingerprint: string,
+    /** how a step is cut (the memory plan's layout; undefined: the config's own) */
+    readonly layout: StepLayout | undefined,
+    /** the separate test file's rows the run evaluates on (null: eval_split of the dataset) */
+    readonly evalRows: DatasetRow[] | null = null,
   ) {}
 
-  /** A run at step 0 for `config` on the model and the dataset. */
-  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId()): Run {
-    const split = splitDataset(data.parsed.rows, config.eval_split, config.seed);
+  /** A run at step 0 for `config` on the model and the dataset, its steps cut as `layout` says (the memory
+   * plan's; the run controller plans before it creates a run). A separate test file (evalRows) is held out
+   * whole; otherwise eval_split of the dataset. */
+  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), layout?: StepLayout, evalRows: DatasetRow[] | null = null): Run {
+    const split = trainEvalRows(data.parsed.rows, evalRows, config.eval_split, config.seed);
     const train = preparePrompts(split.train, on.loaded, config);
     const evalSet = preparePrompts(split.eval, on.loaded, config);
     if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
@@ -52,8 +59,9 @@ export class Run {
         train: train.examples,
         eval: evalSet.examples,
         scorer,
+        layout,
       });
-      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples));
+      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
     } catch (e) {
       scorer.dispose();
       throw e;
@@ -63,7 +71,7 @@ export class Run {
   /** The same run on `on` (a new device after a loss): a new trainer for the run's current config, with
    * its id, history and latest checkpoint (the caller restores it). */
   static moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Run {
-    const run = Run.create(on, data, old.config, old.id);
+    const run = Run.create(on, data, old.config, old.id, old.layout, old.evalRows);
     run.history = old.history;
     run.lastCheckpoint = old.lastCheckpoint;
     return run;

@@ -3,10 +3,13 @@
 // stops or finishes) into the browser's storage (checkpoint_store.ts) with what the page needs to resume it
 // after a reload (the model's and dataset's origins and the drawn history); restores a saved run; and when
 // the GPU device is lost mid-run, takes a new device (the model slot uploads the model again) and continues
-// from the last checkpoint with the run's current config.
+// from the last checkpoint with the run's current config. A new run is planned first (plan_request.ts: the
+// exact memory plan of one step against memory_budget_bytes, 2 GiB when null) and refused before anything is
+// allocated when it cannot fit; it runs with the plan's layout on a base stored as base_precision says.
 
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
 import type { ColumnMapping } from '../data';
+import { autotunerOf } from '../gpu/autotune';
 import { validateConfig, type GrpoConfig } from '../grpo/config';
 import { readCheckpointState } from '../grpo/checkpoint';
 import { CheckpointStoreError, DATASET_BYTES_KEPT, modelFilesMismatch, summarizeRecord, type CheckpointStore, type SaveInput, type SavedRunRecord } from './checkpoint_store';
@@ -14,6 +17,8 @@ import type { DatasetSlot } from './dataset_slot';
 import type { ModelSlot } from './model_slot';
 import type { EvalEvent, RestoredRun, RunEnd, RunOrigins, SavedRunSummary, TrainEvent } from './protocol';
 import { Run } from './run';
+import { planForModel } from './plan_request';
+import { refuseUnlessFits } from '../grpo/memory_plan';
 import { rewindRunHistory } from './run_history';
 import { evalEvent, stepEvent } from './train_events';
 import type { TunedAdapter } from './try_model';
@@ -80,7 +85,7 @@ export class RunController {
     };
     try {
       await this.renewIfLost(fresh, emit);
-      let run = this.runFor(config, fresh);
+      let run = await this.runFor(config, fresh);
       let initialEval = run.step === 0 && fresh;
       let done = 0;
       let recoveries = 0;
@@ -94,6 +99,7 @@ export class RunController {
           while (run.step < run.config.max_steps && done < maxSteps) {
             if (going.interrupt) break;
             const report = await run.trainer.trainStep();
+            await autotunerOf(run.on.gpu)?.afterStep(); // time kernel variants of shapes first met (hardware adapters)
             done++;
             emit(stepEvent(report));
             const c = run.config;
@@ -151,7 +157,7 @@ export class RunController {
   async importAdapter(files: PeftAdapterFiles, config: GrpoConfig): Promise<{ r: number; targetModules: string[] }> {
     const on = this.models.require('load a model before importing an adapter');
     const parsed = parsePeftAdapter(files, on.loaded.config);
-    const run = this.runFor({
+    const run = await this.runFor({
       ...config,
       lora_r: parsed.spec.r,
       lora_alpha: parsed.spec.alpha,
@@ -191,14 +197,14 @@ export class RunController {
     if (this.going) throw new Error('a training run is going: stop it before resuming a saved one');
     const { store, record: r } = await this.latestSaved();
     const on = this.models.require(`load the saved run's model (${r.model.modelName}) first`);
-    const data = this.data.require(`load the saved run's dataset (${r.dataset.name}) first`);
+    this.data.require(`load the saved run's dataset (${r.dataset.name}) first`);
     const mismatch = modelFilesMismatch(r.model.files, on.files);
     if (mismatch) throw new Error(`the loaded model is not the one the run was saved with: ${mismatch}`);
     const bytes = await store.checkpoint(r);
     const source = `the saved checkpoint of step ${r.step}`;
     const state = readCheckpointState(bytes, source);
     this.end();
-    const run = Run.create(on, data, state.config, r.runId);
+    const run = await this.newRun(state.config, r.runId);
     try {
       run.restore(bytes, source);
     } catch (e) {
@@ -227,9 +233,9 @@ export class RunController {
 
   /** The run to train: the current one continued (its length and eval interval from `config`), or a new
    * one for `config` (when `fresh`, or there is none, or it was stopped). */
-  private runFor(config: GrpoConfig, fresh: boolean): Run {
+  private async runFor(config: GrpoConfig, fresh: boolean): Promise<Run> {
     const on = this.models.require();
-    const data = this.data.require();
+    this.data.require();
     const problems = validateConfig(config, { maxSequenceLength: on.loaded.config.maxPositionEmbeddings });
     if (problems.length) throw new Error(`the config has ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
     const current = this.run;
@@ -238,8 +244,20 @@ export class RunController {
       return current;
     }
     this.end();
-    this.run = Run.create(on, data, config);
+    this.run = await this.newRun(config);
     return this.run;
+  }
+
+  /** A new run of `config` on the loaded model and dataset: planned (a dry run, nothing allocated), refused
+   * with the plan when it does not fit the budget, the base uploaded again when base_precision asks for
+   * another storage, and the trainer built with the plan's layout. */
+  private async newRun(config: GrpoConfig, id?: string): Promise<Run> {
+    const loaded = this.models.require();
+    const data = this.data.require();
+    const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config);
+    refuseUnlessFits(plan);
+    const on = this.models.useBasePrecision(config.base_precision);
+    return Run.create(on, data, config, id, plan.layout, this.data.evalDataset?.rows ?? null);
   }
 
   /** A device lost while no run was going: move to a new one before training (and recover the run that

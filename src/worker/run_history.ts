@@ -32,7 +32,7 @@ export function reduceRunHistory(h: RunHistory, e: TrainEvent): RunHistory {
       return { ...h, history: [...h.history, { step: e.step, ...e.metrics }], rewardNames: e.rewardNames };
     case 'eval':
       if (!(e.n > 0)) return h;
-      return { ...h, evals: [...h.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean }] };
+      return { ...h, evals: [...h.evals.filter((x) => x.step !== e.step), { step: e.step, passAt1: e.passAt1, rewardMean: e.rewardMean, ...(e.atK ? { atK: e.atK } : {}) }] };
     case 'recovered':
       return rewindRunHistory(h, e.step);
     case 'checkpoint':

@@ -30,5 +30,5 @@ export function stepEvent(r: StepReport): StepEvent {
 }
 
 export function evalEvent(e: EvalReport): EvalEvent {
-  return { kind: 'eval', step: e.step, passAt1: e['pass@1'], rewardMean: e.reward_mean, n: e.n, samples: e.samples.slice(0, 20) };
+  return { kind: 'eval', step: e.step, passAt1: e['pass@1'], rewardMean: e.reward_mean, n: e.n, samples: e.samples.slice(0, 20), ...(e.atK ? { atK: e.atK } : {}) };
 }

@@ -1,7 +1,7 @@
 // The memory plan's dry run against a real training step on the Node WebGPU adapter: same model shapes,
 // same config, same worst-case lengths, and the buffer pool's peak (and largest buffer) must be equal to the
-// byte. Llama and qwen2 (q/k/v bias) shapes, f32 and bf16 bases, the chunked LM head and a cut layout.
-// (Qwen3 / Gemma 3 plans come with the families branch: their per-layer ops are not in this branch.)
+// byte. Llama, qwen2 (q/k/v bias), Qwen3 (q/k norms) and Gemma 3 text (four norms, GeGLU, sliding layers,
+// embedding scale) shapes, f32 and bf16 bases, the chunked LM head and a cut layout.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { gpuTinyConfig, randomWeights } from '../model/tiny';
@@ -46,9 +46,25 @@ async function realStep(gpu: GpuRuntime, mc: ModelConfig, config: GrpoConfig, st
   return out;
 }
 
+const QWEN3: Partial<ModelConfig> = {
+  architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 2, qkNorm: true,
+  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, vocabSize: 301,
+};
+const GEMMA3: Partial<ModelConfig> = {
+  architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 1,
+  numLayers: 3, qkNorm: true, normWeightOffset: 1, embedScale: Math.fround(Math.sqrt(12)), attentionScale: 8 ** -0.5 * 1.3,
+  sandwichNorms: true, hiddenAct: 'gelu_tanh', attentionBias: true, oProjBias: true,
+  layerTypes: ['sliding_attention', 'full_attention', 'sliding_attention'], slidingWindow: 3,
+  ropeTheta: 1_000_000, ropeScaling: { type: 'linear', factor: 8 }, ropeLocalTheta: 10000, ropeLocalScaling: null, rmsNormEps: 1e-6,
+  tieWordEmbeddings: true, vocabSize: 301,
+};
+
 const CASES: [string, Partial<ModelConfig>, BaseStorageOptions, number | undefined, StepLayout | undefined][] = [
   ['llama, f32, whole-vocabulary head', { vocabSize: 301 }, {}, undefined, undefined],
   ['qwen2 (q/k/v bias), untied, bf16 base, chunked head', { vocabSize: 301, attentionBias: true, tieWordEmbeddings: false, hiddenSize: 16 }, { basePrecision: 'bf16' }, 16 * 64 * 4, undefined],
+  ['qwen3, bf16 base, chunked head', QWEN3, { basePrecision: 'bf16' }, 16 * 64 * 4, undefined],
+  ['gemma3_text, f32 base, whole-vocabulary head', GEMMA3, {}, undefined, undefined],
+  ['gemma3_text, bf16 base, chunked head, cut layout', GEMMA3, { basePrecision: 'bf16' }, 16 * 64 * 4, { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }],
   ['llama, cut layout (1 prompt generated at a time, 2 rows per pass)', { vocabSize: 97 }, {}, undefined, { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }],
 ];
 

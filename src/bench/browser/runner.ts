@@ -4,6 +4,8 @@
 // load touches all of them alike. Every timed run ends with that library's GPU queue drained (ours and
 // tfjs: onSubmittedWorkDone after submitting; jax-js: blockUntilReady, a 0-byte readback, then
 // onSubmittedWorkDone), so that no library is flattered by work still queued. Times are medians.
+import { adapterKey, timeMatmulVariants, variantReport, type VariantReportRow } from '../../gpu/autotune';
+import { chooseMatmulPath } from '../../gpu/kernels/matmul';
 import { FLOP_NOTE, benchCases, type BenchCase } from './cases';
 import type { BenchLibrary, LibraryName, PreparedCase } from './library';
 import { createOurs } from './ours';
@@ -59,6 +61,11 @@ export interface BenchReport {
   results: CaseResult[];
   library_errors: PerLib<string>;
   total_s: number;
+  /** ours: every matmul variant this adapter can run on one NN cube (512^3; 256^3 on a software adapter),
+   * fastest first (added field) */
+  matmul_variants?: { shape: string; variant: string; ms: number; gflops: number; chosen: boolean }[];
+  /** ours: which variant each matmul shape class of the cases ran, and whether it was autotuned (added field) */
+  autotune?: { adapter_key: string; choices: VariantReportRow[] };
 }
 
 const RTOL = 2e-3;
@@ -126,9 +133,18 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     results.push(r);
     o.onCase?.(r);
   }
+  // every matmul variant of ours on one cube, and what each shape class chose
+  const n = a.isSoftware ? 256 : 512;
+  const cubeProb = { Bt: 1, M: n, K: n, N: n, batchedA: false, batchedB: false };
+  const chosen = chooseMatmulPath(gpu, cubeProb);
+  const matmulVariants = (await timeMatmulVariants(gpu, cubeProb, {}, 20)).map((v) => ({ shape: `${n}x${n}x${n}`, ...v, chosen: v.variant === chosen }));
+  for (const v of matmulVariants) o.log(`ours matmul ${v.shape} [${v.variant}] ${v.ms.toFixed(2)} ms ${v.gflops.toFixed(1)} GFLOP/s${v.chosen ? ' (chosen)' : ''}`);
+  const autotune = { adapter_key: adapterKey(a), choices: variantReport(gpu) };
   for (const l of libs) l.destroy();
 
   return {
+    matmul_variants: matmulVariants,
+    autotune,
     benchmark: 'browser side-by-side kernels',
     format: FORMAT_VERSION,
     date: new Date().toISOString(),

@@ -1,7 +1,7 @@
 // Matmul benchmarks: the 512^3 cube in every transpose form (and, in the NN form, on every kernel this
 // device can run it on), the linear layers of a training step (forward y = x W^T, backward dx = dy W and
 // dW += dy^T x) at stories260K and SmolLM2-135M MLP sizes, and an odd-sized cube (the scalar kernel).
-import { matmulOnPath, matmulPaths, matmulProblem, type MatmulOptions, type MatmulPath } from '../../gpu/kernels/matmul';
+import { chooseMatmulPath, matmulOnPath, matmulPaths, matmulProblem, SOFTWARE_MATMUL_PATHS, type MatmulOptions, type MatmulPath } from '../../gpu/kernels/matmul';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
 import { Rng, randn } from '../../util/random';
@@ -63,7 +63,7 @@ export async function benchMatmulCase(gpu: GpuRuntime, c: MatmulBenchCase, opts:
     const out = up(c.out, 'out');
     const a = up(c.a, 'a');
     const b = up(c.b, 'b');
-    const path = c.path ?? matmulPaths(gpu, matmulProblem(out, a, b, c.opts), c.opts)[0];
+    const path = c.path ?? chooseMatmulPath(gpu, matmulProblem(out, a, b, c.opts), c.opts);
     const name = `${c.name} [${path}]`;
     return await timeKernel(gpu, name, c.shape, 2 * c.macs, () => matmulOnPath(gpu, out, a, b, c.opts, path), opts);
   } finally {
@@ -71,13 +71,37 @@ export async function benchMatmulCase(gpu: GpuRuntime, c: MatmulBenchCase, opts:
   }
 }
 
-/** Every case of matmulBenchCases() on the kernel matmul() picks, then the 512^3 NN cube on each other
- * kernel that can run it here. Names end in the kernel, e.g. "matmul NN [subgroup]". */
+/** Decoding's linear layer: `rows` sequences, one token each, y (rows, OUT) = x (rows, IN) @ W^T. */
+export function decodeCase(model: string, rows: number, IN: number, OUT: number): MatmulBenchCase {
+  return { name: `matmul ${model} decode`, shape: `(${rows}, ${IN}) x (${IN} -> ${OUT})`, out: [rows, OUT], a: [rows, IN], b: [OUT, IN], opts: { transB: true }, macs: rows * IN * OUT };
+}
+
+/** The variant sweep's shapes: the 512^3 cube and SmolLM2's decode-time up projection at 8 and 32 rows. */
+export function variantSweepCases(): MatmulBenchCase[] {
+  return [cube(512, false, false), decodeCase('SmolLM2 up', 8, 576, 1536), decodeCase('SmolLM2 up', 32, 576, 1536)];
+}
+
+/** Every case of matmulBenchCases() on the kernel matmul() picks; the SmolLM2 decode shapes; then the
+ * sweep cases on each other kernel that can run them here (GPU-class variants on a software adapter with
+ * short timing: they are slow there and are not what it runs). Names end in the kernel, e.g.
+ * "matmul NN [subgroup]". */
 export async function benchMatmul(gpu: GpuRuntime, opts: TimeOptions = {}): Promise<KernelBench[]> {
   const results: KernelBench[] = [];
   for (const c of matmulBenchCases()) results.push(await benchMatmulCase(gpu, c, opts));
-  const n = 512;
-  const cubePaths = matmulPaths(gpu, { Bt: 1, M: n, K: n, N: n, batchedA: false, batchedB: false });
-  for (const path of cubePaths.slice(1)) results.push(await benchMatmulCase(gpu, { ...cube(n, false, false), path }, opts));
+  for (const c of variantSweepCases().slice(1)) results.push(await benchMatmulCase(gpu, c, opts));
+  const quick: TimeOptions = gpu.adapter.isSoftware ? { warmup: 1, minMs: 0, batches: 2 } : opts;
+  for (const c of variantSweepCases()) {
+    const prob = { Bt: 1, M: c.out[0], K: c.a[1], N: c.out[1], batchedA: false, batchedB: false };
+    const chosen = chooseMatmulPath(gpu, prob, c.opts);
+    for (const path of matmulPaths(gpu, prob, c.opts)) {
+      if (path === chosen) continue;
+      results.push(await benchMatmulCase(gpu, { ...c, path }, SOFTWARE_MATMUL_PATHS.includes(path) ? opts : quick));
+    }
+  }
   return results;
+}
+
+/** The n^3 NN cube on the kernel matmul() picks (n = 4096 by default on a hardware adapter; --matmul-size). */
+export async function benchBigMatmul(gpu: GpuRuntime, n: number, opts: TimeOptions = {}): Promise<KernelBench> {
+  return benchMatmulCase(gpu, cube(n, false, false), { warmup: 1, minMs: 0, batches: 2, ...opts });
 }

@@ -91,5 +91,10 @@ export function logprobChunkBackward(
   expectCount(lse, n, 'lse');
   if (dchunk.size !== chunk.size) throw new Error(`dchunk: expected the shape of the chunk ${shapeString(chunk)}, got ${shapeString(dchunk)}`);
   const total = n * vc;
-  gpu.run(LOGPROB_CHUNK_BACKWARD, { dlogp, chunk, targets, lse, dchunk }, { total, vc, v0: at.v0, v: at.v, temperature }, grid(Math.ceil(total / 256)));
+  gpu.run(
+    LOGPROB_CHUNK_BACKWARD,
+    { dlogp, chunk, targets, lse, dchunk },
+    { total, vc, v0: at.v0, v: at.v, temperature },
+    grid(Math.ceil(total / 256)),
+  );
 }

@@ -3,7 +3,16 @@
 //                         subgroups are exactly 4 wide (SwiftShader): reads of a shared across a subgroup
 //   matmul.wgsl           the same shapes on every other adapter
 //   matmul_scalar.wgsl    every other shape
+// and the GPU-class variants (any shape and transpose form; for hardware adapters):
+//   matmul_tiled.wgsl     workgroup-memory tiles, several tile shapes (MATMUL_TILES, override constants)
+//   matmul_smallm.wgsl    few rows (decoding), K split across a workgroup, tree sum in workgroup memory
+//   matmul_smallm_subgroup.wgsl  the same summed with subgroupAdd (any subgroup size)
+// Which one runs: chooseMatmulPath (the autotuned choice for this adapter and shape class, else a fixed
+// table per vendor; software adapters always keep the software kernels, see src/gpu/autotune.ts).
 import vec4Code from '../../../shaders/matmul.wgsl?raw';
+import tiledCode from '../../../shaders/matmul_tiled.wgsl?raw';
+import smallmCode from '../../../shaders/matmul_smallm.wgsl?raw';
+import smallmSubgroupCode from '../../../shaders/matmul_smallm_subgroup.wgsl?raw';
 import subgroupCode from '../../../shaders/matmul_subgroup.wgsl?raw';
 import scalarCode from '../../../shaders/matmul_scalar.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
@@ -32,6 +41,37 @@ export const MATMUL_SCALAR = defineKernel({
   },
   buffers: MATMUL_BUFFERS,
 });
+
+/** matmul_tiled / matmul_smallm(_subgroup): element strides, as matmul_scalar without wg_x */
+const MATMUL_STRIDED_PARAMS = {
+  M: 'u32', K: 'u32', N: 'u32', batches: 'u32', tiles_m: 'u32', stride_a: 'u32', stride_b: 'u32', stride_c: 'u32',
+  a_rs: 'u32', a_ks: 'u32', b_ks: 'u32', b_cs: 'u32', alpha: 'f32', accumulate: 'u32', has_bias: 'u32',
+} as const;
+export const MATMUL_TILED = defineKernel({ name: 'matmul_tiled', source: tiledCode, params: MATMUL_STRIDED_PARAMS, buffers: MATMUL_BUFFERS });
+export const MATMUL_SMALLM = defineKernel({ name: 'matmul_smallm', source: smallmCode, params: MATMUL_STRIDED_PARAMS, buffers: MATMUL_BUFFERS });
+export const MATMUL_SMALLM_SUBGROUP = defineKernel({
+  name: 'matmul_smallm_subgroup',
+  source: smallmSubgroupCode,
+  params: MATMUL_STRIDED_PARAMS,
+  buffers: MATMUL_BUFFERS,
+});
+
+/** Tile shapes of matmul_tiled.wgsl (its override constants): a workgroup of WG_X x WG_Y invocations
+ * computes a (WG_Y * TM) x (WG_X * 4) tile of out, TK steps of k per workgroup-memory tile. */
+export const MATMUL_TILES = {
+  tiled_32x32_k16: { WG_X: 8, WG_Y: 8, TM: 4, TK: 16 },
+  tiled_64x64_k8: { WG_X: 16, WG_Y: 16, TM: 4, TK: 8 },
+  tiled_64x64_k16: { WG_X: 16, WG_Y: 16, TM: 4, TK: 16 },
+  tiled_64x64_k32: { WG_X: 16, WG_Y: 16, TM: 4, TK: 32 },
+  tiled_128x64_k8: { WG_X: 16, WG_Y: 16, TM: 8, TK: 8 },
+  tiled_128x64_k16: { WG_X: 16, WG_Y: 16, TM: 8, TK: 16 },
+  tiled_64x128_k16: { WG_X: 32, WG_Y: 8, TM: 8, TK: 16 },
+} as const;
+export type MatmulTile = keyof typeof MATMUL_TILES;
+const tileDims = (t: MatmulTile) => {
+  const c = MATMUL_TILES[t];
+  return { tileM: c.WG_Y * c.TM, tileN: c.WG_X * 4, invocations: c.WG_X * c.WG_Y, bytes: 4 * c.TK * (c.WG_Y * c.TM + c.WG_X * 4) };
+};
 
 /** Each invocation computes an 8x8 block of out; a workgroup has 64 invocations. */
 const BLOCK = 8;
@@ -101,21 +141,99 @@ export function matmulProblem(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOpt
   return { Bt, M, K, N, batchedA, batchedB };
 }
 
-/** Which kernel runs a matmul: 'subgroup' (matmul_subgroup.wgsl), 'vec4' (matmul.wgsl), 'scalar'. */
-export type MatmulPath = 'subgroup' | 'vec4' | 'scalar';
+/** Which kernel runs a matmul: 'subgroup' (matmul_subgroup.wgsl), 'vec4' (matmul.wgsl), 'scalar', a tile
+ * shape of matmul_tiled.wgsl, 'smallm' or 'smallm_subgroup'. */
+export type MatmulPath = 'subgroup' | 'vec4' | 'scalar' | MatmulTile | 'smallm' | 'smallm_subgroup';
+/** The software-adapter kernels (register blocking, no workgroup memory), fastest first on SwiftShader. */
+export const SOFTWARE_MATMUL_PATHS: readonly MatmulPath[] = ['subgroup', 'vec4', 'scalar'];
+/** Every variant, in the order listed by matmulPaths. */
+export const ALL_MATMUL_PATHS: readonly MatmulPath[] = [
+  ...SOFTWARE_MATMUL_PATHS,
+  ...(Object.keys(MATMUL_TILES) as MatmulTile[]),
+  'smallm',
+  'smallm_subgroup',
+];
+/** Variants that need a device feature, by feature. */
+export const MATMUL_PATH_FEATURES: Partial<Record<MatmulPath, string>> = { subgroup: 'subgroups', smallm_subgroup: 'subgroups' };
 
+const subgroupsOf4 = new WeakMap<GPUDevice, boolean>();
 /** Whether the device's subgroups are always exactly 4 invocations (what matmul_subgroup.wgsl assumes). */
 export function hasSubgroupsOf4(gpu: GpuRuntime): boolean {
   const info = gpu.device.adapterInfo as GPUAdapterInfo | undefined;
-  return gpu.device.features.has('subgroups') && info?.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
+  let v = subgroupsOf4.get(gpu.device);
+  if (v === undefined) {
+    v = gpu.device.features.has('subgroups') && info?.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
+    subgroupsOf4.set(gpu.device, v);
+  }
+  return v;
 }
 
-/** The kernels that can run this problem on this device, fastest first (the last is always 'scalar'). */
+/** The kernels that can run this problem on this device: the software kernels fastest first on
+ * SwiftShader (the first is what a software adapter runs), then the GPU-class variants this device's limits
+ * and features allow. matmul() runs chooseMatmulPath's pick; checks and benchmarks run every one. */
 export function matmulPaths(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions = {}): MatmulPath[] {
+  return [...softwarePaths(gpu, prob, opts), ...gpuClassPaths(gpu)];
+}
+
+/** The software kernels that can run this problem here, fastest first on SwiftShader. */
+function softwarePaths(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions): readonly MatmulPath[] {
   const { M, K, N } = prob;
   const vec4 = K > 0 && N % 4 === 0 && (opts.transA ? M % 4 === 0 : K % 4 === 0) && (!opts.transB || K % 4 === 0);
   if (!vec4) return ['scalar'];
   return hasSubgroupsOf4(gpu) ? ['subgroup', 'vec4', 'scalar'] : ['vec4', 'scalar'];
+}
+
+/** The GPU-class variants this device's limits and features allow (any shape), worked out once per device. */
+const gpuClassCache = new WeakMap<GPUDevice, readonly MatmulPath[]>();
+function gpuClassPaths(gpu: GpuRuntime): readonly MatmulPath[] {
+  let paths = gpuClassCache.get(gpu.device);
+  if (paths) return paths;
+  const lim = gpu.device.limits;
+  const fit = (Object.keys(MATMUL_TILES) as MatmulTile[]).filter((t) => {
+    const d = tileDims(t);
+    return d.bytes <= lim.maxComputeWorkgroupStorageSize && d.invocations <= lim.maxComputeInvocationsPerWorkgroup &&
+      MATMUL_TILES[t].WG_X <= lim.maxComputeWorkgroupSizeX && MATMUL_TILES[t].WG_Y <= lim.maxComputeWorkgroupSizeY;
+  });
+  paths = [...fit, 'smallm', ...(gpu.device.features.has('subgroups') ? (['smallm_subgroup'] as const) : [])];
+  gpuClassCache.set(gpu.device, paths);
+  return paths;
+}
+
+/** The kernel matmul() runs for this problem: on software adapters the first software kernel (what it has
+ * always been, so results there do not change); elsewhere the autotuned choice for this adapter and shape
+ * class (src/gpu/autotune.ts) when there is one, else the fixed default table for the adapter's vendor. */
+export function chooseMatmulPath(gpu: GpuRuntime, prob: MatmulProblem, opts: MatmulOptions = {}): MatmulPath {
+  if (gpu.adapter.isSoftware) return softwarePaths(gpu, prob, opts)[0];
+  const paths = matmulPaths(gpu, prob, opts);
+  const cls = matmulShapeClass(prob, opts);
+  const tuned = gpu.variantChoices.get(cls) as MatmulPath | undefined;
+  if (tuned && paths.includes(tuned)) return tuned;
+  if (!gpu.variantChoices.has(cls) && !gpu.variantPending.has(cls)) {
+    gpu.variantPending.set(cls, { op: 'matmul', prob, transA: !!opts.transA, transB: !!opts.transB });
+  }
+  return defaultMatmulPath(gpu.adapter.vendor, prob, paths);
+}
+
+/** The fixed table (autotuning off, or a shape class not tuned yet): split-K for decode-sized M, big
+ * tiles for big problems on discrete-class vendors, 64x64 tiles otherwise. */
+export function defaultMatmulPath(vendor: string, prob: MatmulProblem, paths: readonly MatmulPath[]): MatmulPath {
+  const want: MatmulPath[] = [];
+  const big = prob.M >= 256 && prob.N >= 256;
+  if (prob.M <= 8) want.push('smallm_subgroup', 'smallm');
+  else if (/nvidia|amd|ati/i.test(vendor) && big) want.push('tiled_128x64_k16', 'tiled_64x64_k16');
+  else if (prob.M < 64 || prob.N < 64) want.push('tiled_32x32_k16');
+  want.push('tiled_64x64_k16', 'tiled_64x64_k8');
+  return want.find((p) => paths.includes(p)) ?? paths[0];
+}
+
+const bucket = (n: number): string => (n <= 8 ? `${n}` : `${2 ** Math.ceil(Math.log2(n))}`);
+
+/** The autotuner's shape class: transpose form and each of M, K, N rounded up to a power of 2 (M exact up
+ * to 8, the decode sizes). */
+export function matmulShapeClass(prob: MatmulProblem, opts: MatmulOptions = {}): string {
+  const form = `${opts.transA ? 'T' : 'N'}${opts.transB ? 'T' : 'N'}`;
+  const M = prob.M * (prob.Bt > 1 && prob.batchedA && !prob.batchedB && !opts.transA ? prob.Bt : 1);
+  return `matmul ${form} M${bucket(M)} K${bucket(prob.K)} N${bucket(prob.N)}${prob.Bt > 1 && prob.batchedB ? ' batched' : ''}`;
 }
 
 /** out = alpha * op(a) @ op(b) (+ bias) (+ out if accumulate).
@@ -143,9 +261,9 @@ export function matmulOnPath(
       throw new Error(`matmul: out ${dims(out)} is also ${role}; write into a separate tensor`);
     }
   }
-  const paths = matmulPaths(gpu, prob, opts);
-  const chosen = path ?? paths[0];
-  if (!paths.includes(chosen)) {
+  const chosen = path ?? chooseMatmulPath(gpu, prob, opts);
+  const paths = path === undefined ? null : matmulPaths(gpu, prob, opts);
+  if (paths && !paths.includes(chosen)) {
     throw new Error(`matmul: the ${chosen} kernel cannot run M=${prob.M} K=${prob.K} N=${prob.N} here (can: ${paths.join(', ')})`);
   }
   const transA = opts.transA ?? false;
@@ -177,9 +295,21 @@ export function matmulOnPath(
   const buffers = { a, b, bias: bias ?? a, out };
   const shape = { M, K, N, batches: Bt, tiles_m: tilesM, wg_x: wgX };
 
-  if (chosen === 'scalar') {
-    const [a_rs, a_ks] = transA ? [1, M] : [K, 1];
-    const [b_ks, b_cs] = transB ? [1, K] : [N, 1];
+  const [a_rs, a_ks] = transA ? [1, M] : [K, 1];
+  const [b_ks, b_cs] = transB ? [1, K] : [N, 1];
+  const elementStrides = { stride_a: strideA, stride_b: strideB, stride_c: strideC, a_rs, a_ks, b_ks, b_cs, alpha, accumulate, has_bias };
+  if (chosen in MATMUL_TILES) {
+    const d = tileDims(chosen as MatmulTile);
+    const tiles_m = Math.ceil(M / d.tileM);
+    const [ty, tz] = grid(tiles_m * Bt);
+    const params = { M, K, N, batches: Bt, tiles_m, ...elementStrides };
+    gpu.run(MATMUL_TILED, buffers, params, [Math.ceil(N / d.tileN), ty, tz], { ...MATMUL_TILES[chosen as MatmulTile] });
+  } else if (chosen === 'smallm' || chosen === 'smallm_subgroup') {
+    const tiles_m = Math.ceil(M / 4);
+    const [ty, tz] = grid(tiles_m * Bt);
+    const params = { M, K, N, batches: Bt, tiles_m, ...elementStrides };
+    gpu.run(chosen === 'smallm' ? MATMUL_SMALLM : MATMUL_SMALLM_SUBGROUP, buffers, params, [Math.ceil(N / 8), ty, tz]);
+  } else if (chosen === 'scalar') {
     const strides = { stride_a: strideA, stride_b: strideB, stride_c: strideC, a_rs, a_ks, b_ks, b_cs };
     gpu.run(MATMUL_SCALAR, buffers, { ...shape, ...strides, alpha, accumulate, has_bias }, workgroups);
   } else {

@@ -10,17 +10,16 @@ import { expectShape, shapeString, type Tensor } from '../tensor';
 
 export type Format16 = 'bf16' | 'f16';
 
-const MATMUL_PARAMS = { M: 'u32', K: 'u32', N: 'u32', tiles_m: 'u32', wg_x: 'u32', alpha: 'f32', accumulate: 'u32' } as const;
 export const MATMUL_PACKED16_FORWARD = defineKernel({
   name: 'matmul_packed16_forward',
   source: forwardCode,
-  params: { ...MATMUL_PARAMS, has_bias: 'u32' },
-  buffers: { a: 'read', w: 'read', bias: 'read', out: 'read_write' },
+  params: { M: 'u32', K: 'u32', N: 'u32', tiles_m: 'u32', wg_x: 'u32', alpha: 'f32', accumulate: 'u32', has_bias: 'u32' },
+  buffers: { x: 'read', w: 'read', bias: 'read', out: 'read_write' },
 });
 export const MATMUL_PACKED16_BACKWARD = defineKernel({
   name: 'matmul_packed16_backward',
   source: backwardCode,
-  params: MATMUL_PARAMS,
+  params: { M: 'u32', K: 'u32', N: 'u32', tiles_m: 'u32', wg_x: 'u32', alpha: 'f32', accumulate: 'u32' },
   buffers: { dy: 'read', w: 'read', dx: 'read_write' },
 });
 export const EMBEDDING_PACKED16_FORWARD = defineKernel({
@@ -74,7 +73,7 @@ export function matmulPacked16Forward(gpu: GpuRuntime, out: Tensor, x: Tensor, w
   const { wgX, tilesM, workgroups } = layout(M, N);
   gpu.run(
     MATMUL_PACKED16_FORWARD,
-    { a: x, w, bias: opts.bias ?? x, out },
+    { x, w, bias: opts.bias ?? x, out },
     { M, K, N, tiles_m: tilesM, wg_x: wgX, alpha: opts.alpha ?? 1, accumulate: opts.accumulate ? 1 : 0, has_bias: opts.bias ? 1 : 0 },
     workgroups,
     { FORMAT: FORMAT[format] },

@@ -556,8 +556,11 @@ export const SCHEMA = {
     default: 'auto',
     group: 'Memory',
     doc:
-      'Activation recomputation (gradient checkpointing) per layer. Not implemented yet: every setting keeps all ' +
-      'activations (forwards without a backward already hold one layer at a time).',
+      'Activation recomputation (gradient checkpointing) per layer in the policy update: "on" keeps only each ' +
+      'layer\'s input (and its norm) in the training forward and recomputes the rest of the layer just before its ' +
+      'backward (same gradients, about one more forward of compute); "off" keeps every activation; "auto" turns it ' +
+      'on only when the memory plan finds no layout that fits the budget without it. Forwards without a backward ' +
+      '(generation, reference and old log-probs) hold one layer at a time either way.',
     source: PLAYGROUND,
     trl: { notInTrl: 'TRL\'s counterpart is gradient_checkpointing (on by default in TRL)' },
   }),
@@ -565,10 +568,11 @@ export const SCHEMA = {
     default: null,
     group: 'Memory',
     doc:
-      'GPU memory a training step may use, in bytes; null means the adapter\'s limits. The memory plan picks rows per ' +
-      'micro-batch and rows generated at once to fit it, and refuses a run that cannot fit before allocating anything.',
+      'GPU memory a training step may use, in bytes. null: 2 GiB in the page (what a browser tab can usually hold), ' +
+      'only the adapter\'s buffer limits in the CLI. The memory plan (shown before Start) picks rows per micro-batch and ' +
+      'rows generated at once to fit it, and the page and the CLI refuse a run that cannot fit before allocating anything.',
     source: PLAYGROUND,
-    range: { whole: 1, why: ' (null uses what the adapter allows)' },
+    range: { whole: 1, why: ' (null: 2 GiB in the page, the adapter\'s limits in the CLI)' },
     suggest: 2 ** 31,
     trl: { notInTrl: 'memory on the GPU is managed by PyTorch' },
   }),

@@ -6,6 +6,8 @@ import { useMemo } from 'react';
 import { useAppStore } from '../store';
 import { MetricChart, type ChartSpec } from './MetricChart';
 import { downsampleRows, smoothRows, type Row } from './series';
+import { OverlayCharts } from '../runs/OverlayCharts';
+import { GapChart } from '../runs/GapChart';
 
 const MAX_POINTS = 400;
 
@@ -115,13 +117,15 @@ export function ChartsPanel() {
     };
   }, [evalSplit, evalTemperature]);
 
+  // experiments: runs selected in the Runs panel are overlaid instead
+  const overlay = useAppStore((s) => s.selectedRunIds.length > 0);
   return (
     <section className="panel charts-panel" aria-labelledby="charts-title" data-testid="charts-panel">
       <div className="panel-head">
         <h2 id="charts-title">Training curves</h2>
         <SmoothingControl />
       </div>
-      {history.length === 0 && evals.length === 0 ? (
+      {overlay ? <OverlayCharts /> : history.length === 0 && evals.length === 0 ? (
         <div className="charts-empty" data-testid="charts-empty">
           <p>
             <strong>Press Start.</strong> The model first answers the held-out prompts (eval pass@1), then every step samples a group of completions per prompt,
@@ -136,6 +140,7 @@ export function ChartsPanel() {
       <div className="chart-grid">
         <MetricChart spec={chartSpecs[0]} rows={drawn.get('reward')!.rows} raw={drawn.get('reward')!.raw} points={history.length} />
         <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />
+        <GapChart />
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}

@@ -8,6 +8,7 @@ import { useAppStore, isBusy } from '../store';
 import { evalRowCount } from './histogram';
 import { LengthHistogram } from './LengthHistogram';
 import { HubDatasetChoice } from '../hub/HubDatasetChoice';
+import { EvalFilePicker } from '../runs/EvalFilePicker';
 
 const PREVIEW_SHOWN = 5;
 const ISSUES_SHOWN = 50;
@@ -43,6 +44,7 @@ export function DatasetPanel() {
       />
       <HubDatasetChoice disabled={busy} />
       <DatasetStatus />
+      <EvalFilePicker />
     </Panel>
   );
 }

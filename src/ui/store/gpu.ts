@@ -3,6 +3,7 @@
 import type { StateCreator } from 'zustand';
 import type { PoolStats } from '../../gpu/buffer_pool';
 import type { AdapterInfo } from '../../worker/protocol';
+import type { VariantReportRow } from '../../gpu/autotune';
 import { errorMessage, requireEngine } from './engine';
 import type { AppState } from './types';
 
@@ -21,6 +22,8 @@ export interface GpuSlice {
   deviceLost: string | null;
   /** the engine worker itself stopped (crashed or failed to load) */
   workerFailed: string | null;
+  /** gpuvar: the kernel variant each op shape class runs, as of the last report */
+  variants: VariantReportRow[] | null;
   loadAdapter(): Promise<void>;
   /** asks the worker for the pool counters and device state (answered at once, even during a run) */
   refreshGpuStatus(): Promise<void>;
@@ -31,6 +34,7 @@ export const createGpuSlice: StateCreator<AppState, [], [], GpuSlice> = (set, ge
   pool: null,
   deviceLost: null,
   workerFailed: null,
+  variants: null,
   async loadAdapter() {
     set({ adapter: { status: 'loading' } });
     try {
@@ -47,6 +51,7 @@ export const createGpuSlice: StateCreator<AppState, [], [], GpuSlice> = (set, ge
     try {
       const s = await requireEngine().call({ type: 'gpuStatus' });
       if (s.pool) set({ pool: s.pool });
+      if (s.variants && JSON.stringify(s.variants) !== JSON.stringify(get().variants)) set({ variants: s.variants });
       if (s.lost && s.lost !== get().deviceLost) set({ deviceLost: s.lost });
     } catch (e) {
       const message = errorMessage(e);

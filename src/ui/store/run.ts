@@ -127,6 +127,12 @@ export function startBlocker(s: AppState): string | null {
   return null;
 }
 
+/** Asked before every start or resume (the runs library's cross-tab lock): a message refuses it. */
+let runGate: (() => Promise<string | null>) | null = null;
+export function setRunGate(gate: (() => Promise<string | null>) | null): void {
+  runGate = gate;
+}
+
 export function isBusy(status: RunStatus): boolean {
   return status === 'running' || status === 'pausing' || status === 'stopping';
 }
@@ -182,6 +188,12 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   };
 
   const drive = async (fresh: boolean, maxSteps?: number): Promise<void> => {
+    const refused = runGate ? await runGate() : null;
+    if (refused) {
+      set({ runError: refused });
+      log('warn', refused);
+      return;
+    }
     const config = cloneConfig(get().config);
     if (fresh) set({ ...FRESH, runConfig: config });
     else set((s) => ({ runConfig: s.runConfig ? { ...s.runConfig, max_steps: config.max_steps, eval_interval: config.eval_interval } : config }));

@@ -8,5 +8,6 @@ import type { RunSlice } from './run';
 import type { SelfTestSlice } from './selftest';
 import type { TryItSlice } from './tryit';
 import type { ViewSlice } from './view';
+import type { ExperimentsSlice } from '../runs/slice';
 
-export type AppState = GpuSlice & SelfTestSlice & ModelSlice & DatasetSlice & ConfigSlice & RunSlice & TryItSlice & ViewSlice;
+export type AppState = GpuSlice & SelfTestSlice & ModelSlice & DatasetSlice & ConfigSlice & RunSlice & TryItSlice & ViewSlice & ExperimentsSlice;
