@@ -3,6 +3,8 @@
 // The worker checkpoints the run into the browser's storage; when the page opens with a saved run, it is
 // offered for resuming (the model and dataset are loaded again, the checkpoint restored, the history
 // redrawn, and training continues). Checkpoints, storage problems and lost devices go to the run log.
+// Over 400 lines: the run's controls (start, pause, resume, stop, step, resume-after-reload) share one driver
+// loop and its state; the history itself is folded by src/worker/run_history.ts.
 
 import type { StateCreator } from 'zustand';
 import { cloneConfig, validateConfig, type GrpoConfig, type LoraTargetModule } from '../../grpo/config';
