@@ -11,7 +11,7 @@ import { generate } from '../model/generate';
 import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
-import { rollout, type PromptExample, type RolloutGroup } from './rollout';
+import { rollout, type PromptExample, type RolloutGroup, type RolloutTools } from './rollout';
 import { policyUpdate, type TrainSequence } from './policy_update';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
@@ -56,6 +56,8 @@ export interface TrainerInit {
   scorer: RewardScorer;
   /** synchronise between phases and report each phase's time as time/<phase> metrics (slower; for profiling) */
   profile?: boolean;
+  /** tools and/or an environment (tools_source, env_source): multi-turn rollouts */
+  tools?: RolloutTools;
 }
 
 export class GrpoTrainer {
@@ -159,6 +161,7 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: P,
+      tools: this.init.tools,
     });
 
     // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
@@ -173,7 +176,7 @@ export class GrpoTrainer {
         }
         for (const comp of group.completions) {
           const masked = c.mask_truncated_completions && comp.truncated;
-          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length });
+          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
         }
       }
       microBatches.push(seqs);
@@ -226,6 +229,7 @@ export class GrpoTrainer {
       skipped_updates: this.skippedUpdates,
       reward_errors: ro.rewardErrors.length,
     };
+    if (this.init.tools) Object.assign(metrics, episodeMetrics(completions, this.init.tools.setup.env));
     if (profile) {
       metrics['time/generation'] = ro.generationMs / 1000;
       metrics['time/rewards'] = ro.rewardMs / 1000;
@@ -307,6 +311,29 @@ export async function evaluatePrompts(
     reward_mean: n ? mean(samples.map((s) => s.reward)) : NaN,
     n,
     samples,
+  };
+}
+
+/** Tool and environment metrics of a step: TRL's tools/call_frequency (calls per completion) and
+ * tools/failure_frequency (failed calls per call), plus timeouts, turns per episode and environment outcomes. */
+export function episodeMetrics(completions: { episode?: { toolCalls: number; toolFailures: number; toolTimeouts: number; turnCount: number; envReward: number | null; envDone: boolean } }[], hasEnv: boolean): Metrics {
+  const eps = completions.map((c) => c.episode).filter((e) => e !== undefined);
+  const calls = eps.reduce((a, e) => a + e.toolCalls, 0);
+  const failures = eps.reduce((a, e) => a + e.toolFailures, 0);
+  const env = eps.filter((e) => e.envReward !== null);
+  const out: Metrics = {
+    'tools/call_frequency': eps.length ? calls / eps.length : 0,
+    'tools/failure_frequency': calls ? failures / calls : 0,
+    'tools/failures': failures,
+    'tools/timeouts': eps.reduce((a, e) => a + e.toolTimeouts, 0),
+    'turns/mean': mean(eps.map((e) => e.turnCount)),
+  };
+  if (!hasEnv) return out;
+  return {
+    ...out,
+    'env/done_ratio': eps.length ? eps.filter((e) => e.envDone).length / eps.length : 0,
+    'env/reward_mean': env.length ? mean(env.map((e) => e.envReward!)) : NaN,
+    'env/errors': eps.length - env.length,
   };
 }
 
