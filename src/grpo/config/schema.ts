@@ -175,6 +175,14 @@ export const SCHEMA = {
     doc: 'For models without a chat template: the text inserted for an environment observation, with {observation}.',
     trl: { notInTrl: 'with a chat template the observation is a user message' },
   }),
+  turn_end_marker: textOrNull({
+    default: null,
+    group: 'Generation',
+    doc:
+      'For environment episodes with models without a chat template: text that ends a model turn (e.g. "\\n"), ' +
+      'besides the end-of-sequence token; the turn is then stepped. null: only end-of-sequence ends a turn.',
+    trl: { notInTrl: 'TRL ends turns at the chat template\'s end of turn' },
+  }),
   max_tool_calling_iterations: intOrNull({
     default: null,
     group: 'Generation',

@@ -57,6 +57,8 @@ export interface EpisodeEnv {
   format: ToolFormat;
   tools: boolean;
   env: boolean;
+  /** text that ends a model turn in an environment episode, besides the stop ids */
+  turnEndMarker?: string | null;
 }
 
 /** Runs one episode per row: rows[i] is the prompt ids and the dataset row (for the environment's reset). */
@@ -167,14 +169,18 @@ export async function runEpisodes(
     lora,
     initial,
   }, {
-    endsTurn: (_b, ids) => setup.tools && format.endsWithCall(tokenizer.decode([...ids])),
+    endsTurn: (_b, ids) => {
+      if (!setup.tools && !(setup.env && setup.turnEndMarker)) return false;
+      const text = tokenizer.decode([...ids]);
+      return (setup.tools && format.endsWithCall(text)) || (setup.env && !!setup.turnEndMarker && text.endsWith(setup.turnEndMarker));
+    },
     onTurnEnd: async (i, ids, reason) => {
       const ep = eps[i];
       const endedWithStop = reason === 'stop';
       const turnText = tokenizer.decode(endedWithStop ? ids.slice(0, -1) : [...ids]);
       ep.turnCount++;
       ep.turns.push({ kind: 'model', text: turnText });
-      const isCall = setup.tools && (reason === 'marker' || format.findCall(turnText) !== null);
+      const isCall = setup.tools && format.findCall(turnText) !== null;
       if (isCall) {
         if (opts.maxToolCalls !== null && ep.toolCalls >= opts.maxToolCalls) return null;
         return encode(afterStop(await runTool(i, turnText), endedWithStop));

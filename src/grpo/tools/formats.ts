@@ -45,7 +45,7 @@ export function pickFormat(configured: string, chatTemplate: string | null): Too
   }
   if (configured !== 'auto') throw new Error(`tool_call_format must be auto, qwen, llama3 or pattern, got "${configured}"`);
   if (chatTemplate?.includes('<tool_call>')) return 'qwen';
-  if (chatTemplate && (chatTemplate.includes('ipython') || chatTemplate.includes('<|python_tag|>'))) return 'llama3';
+  if (chatTemplate && ['ipython', '<|python_tag|>', '<|start_header_id|>'].some((m) => chatTemplate.includes(m))) return 'llama3';
   return 'pattern';
 }
 

@@ -36,7 +36,7 @@ export async function createRolloutTools(c: GrpoConfig, model: ToolModelInfo, fa
     },
   });
   return {
-    setup: { runner, format, tools: toolsSrc !== null, env: envSrc !== null },
+    setup: { runner, format, tools: toolsSrc !== null, env: envSrc !== null, turnEndMarker: c.turn_end_marker },
     maxToolCalls: c.max_tool_calling_iterations,
     maxTurns: c.max_turns,
     envRewardWeight: c.env_reward_weight,
