@@ -5,7 +5,8 @@
 // - llama3 (Llama 3.1-3.3): the whole assistant turn is {"name": ..., "parameters": {...}} (optionally after
 //   <|python_tag|>), ended by <|eom_id|> or <|eot_id|>; the result is an "ipython" message.
 // - pattern: models without a chat template (the built-in one): a call is open marker + JSON
-//   {"name", "arguments"} (or name({...})) + close marker; the result is result_template with {result}.
+//   {"name", "arguments"} (or name({...}); with a single tool, any other body is {"input": body}) + close
+//   marker; the result is result_template with {result}.
 // With a chat template, inserted text is what the template renders for the message (with @huggingface/jinja,
 // `tools` passed): rendered after an assistant turn whose content is a sentinel, the text after the sentinel.
 
@@ -80,7 +81,7 @@ function clip(s: string): string {
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
 }
 
-function markerCall(text: string, open: string, close: string, argsKeys: string[]): ParsedCall | null {
+function markerCall(text: string, open: string, close: string, argsKeys: string[], onlyTool: string | null = null): ParsedCall | null {
   const end = text.lastIndexOf(close);
   if (end < 0) return null;
   const start = text.lastIndexOf(open, end);
@@ -96,6 +97,8 @@ function markerCall(text: string, open: string, close: string, argsKeys: string[
       return { error: `the arguments of "${fn[1]}" are not valid JSON (${(e as Error).message}): ${clip(inner)}` };
     }
   }
+  // with one tool, a plain body (not JSON) is that tool's {"input": body}: e.g. <calc>12+34</calc>
+  if (onlyTool !== null && !body.startsWith('{')) return { name: onlyTool, args: { input: body } };
   return parseJsonCall(body, argsKeys);
 }
 
@@ -137,7 +140,7 @@ export function makeFormat(
     return {
       name,
       endsWithCall: (t) => t.trimEnd().endsWith(p.close),
-      findCall: (t) => markerCall(t, p.open, p.close, ['arguments', 'parameters']),
+      findCall: (t) => markerCall(t, p.open, p.close, ['arguments', 'parameters'], opts.tools.length === 1 ? opts.tools[0].name : null),
       toolResult: (c) => p.resultTemplate.split('{result}').join(c),
       observation: (c) => p.observationTemplate.split('{observation}').join(c),
     };
