@@ -56,8 +56,10 @@ export interface TrainerInit {
   scorer: RewardScorer;
   /** synchronise between phases and report each phase's time as time/<phase> metrics (slower; for profiling) */
   profile?: boolean;
-  /** tools and/or an environment (tools_source, env_source): multi-turn rollouts */
-  tools?: RolloutTools;
+  /** tools and/or an environment (tools_source, env_source): multi-turn rollouts. A promise (still loading
+   * in the sandbox) is awaited by the first step, which fails with its message if it does not load. The
+   * trainer owns them: release() stops their worker. */
+  tools?: RolloutTools | null | Promise<RolloutTools | null>;
 }
 
 export class GrpoTrainer {
@@ -151,6 +153,7 @@ export class GrpoTrainer {
     const P = c.prompts_per_step;
     const GA = c.gradient_accumulation_steps;
     const G = c.num_generations;
+    const tools = (await this.init.tools) ?? undefined;
     const prompts = this.nextPrompts(P * GA);
     const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
       numGenerations: G,
@@ -161,7 +164,7 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: P,
-      tools: this.init.tools,
+      tools,
     });
 
     // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
@@ -229,7 +232,7 @@ export class GrpoTrainer {
       skipped_updates: this.skippedUpdates,
       reward_errors: ro.rewardErrors.length,
     };
-    if (this.init.tools) Object.assign(metrics, episodeMetrics(completions, this.init.tools.setup.env));
+    if (tools) Object.assign(metrics, episodeMetrics(completions, tools.setup.env));
     if (profile) {
       metrics['time/generation'] = ro.generationMs / 1000;
       metrics['time/rewards'] = ro.rewardMs / 1000;
@@ -255,6 +258,13 @@ export class GrpoTrainer {
   release(): void {
     this.optimizer.release();
     this.lora.release();
+    this.releaseTools();
+  }
+
+  /** Stops the tools' sandbox worker (also when the device was lost and the buffers went with it). */
+  releaseTools(): void {
+    const t = this.init.tools;
+    if (t) void Promise.resolve(t).then((x) => x?.setup.runner.dispose(), () => undefined);
   }
 }
 
