@@ -129,7 +129,7 @@ export const SCHEMA = {
       'tool_timeout_ms per call). When a completion writes a call in tool_call_format, that row pauses, the tool ' +
       'runs, its result is inserted into that row\'s context (out of the loss), and generation continues. null: no tools.',
     source: TRL,
-    trl: { notInTrl: 'GRPOTrainer(tools=...) takes Python functions; the export writes them (translated or as stubs) in the script' },
+    trl: { notInTrl: 'GRPOTrainer(tools=...) takes Python functions; the exported script does not translate the JavaScript tools yet' },
   }),
   env_source: textOrNull({
     default: null,
@@ -147,7 +147,8 @@ export const SCHEMA = {
     doc:
       'How the model writes tool calls and reads results: "qwen" (<tool_call>{"name", "arguments"}</tool_call>, ' +
       'results as tool messages), "llama3" (a JSON call as the whole turn, results as ipython messages), "pattern" ' +
-      '(tool_call_open + JSON {"name", "arguments"} or name({...}) + tool_call_close, results by tool_result_template: ' +
+      '(tool_call_open + JSON {"name", "arguments"} or name({...}) + tool_call_close; with a single tool any other body ' +
+      'is its {"input": body}; results by tool_result_template: ' +
       'for models without a chat template), or "auto" (from the model\'s chat template; pattern without one).',
     trl: { notInTrl: 'TRL reads the format from the chat template' },
   }),
