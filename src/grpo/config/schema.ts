@@ -129,7 +129,7 @@ export const SCHEMA = {
       'tool_timeout_ms per call). When a completion writes a call in tool_call_format, that row pauses, the tool ' +
       'runs, its result is inserted into that row\'s context (out of the loss), and generation continues. null: no tools.',
     source: TRL,
-    trl: { notInTrl: 'GRPOTrainer(tools=...) takes Python functions; the exported script does not translate the JavaScript tools yet' },
+    trl: { notInTrl: 'GRPOTrainer(tools=...) takes Python functions: export-trl writes them (translated when the body is plain arithmetic, else stubs that raise)' },
   }),
   env_source: textOrNull({
     default: null,

@@ -28,7 +28,7 @@ export type SandboxReply =
   | { type: 'init_error'; message: string }
   | { type: 'checked'; message: string | null }
   | { type: 'result'; id: number; values: (number | null)[]; errors: string[] }
-  | { type: 'tools_ready'; tools: { name: string; description: string; parameters: unknown }[]; env: boolean }
+  | { type: 'tools_ready'; tools: { name: string; description: string; parameters: unknown }[]; env: boolean; sources?: string[] }
   /** a tool's or an environment's answer: `json` is its value as JSON text, or `error` says what went wrong */
   | { type: 'call_result'; id: number; json?: string; error?: string };
 
@@ -220,6 +220,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
       }
     };
     const infos: { name: string; description: string; parameters: unknown }[] = [];
+    const sources: string[] = [];
     try {
       if (toolsSrc !== null) {
         const v = load(toolsSrc, 'tools file');
@@ -234,6 +235,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
           if (typeof params !== 'object') throw new Error(`tool "${o.name}": parameters must be a JSON schema object`);
           toolFns.set(o.name, o.run as (args: unknown) => unknown);
           infos.push({ name: o.name, description: typeof o.description === 'string' ? o.description : '', parameters: JSON.parse(JSON.stringify(params)) });
+          sources.push((compiler.prototype.toString as () => string).call(o.run));
         });
       }
       if (envSrc !== null) {
@@ -244,7 +246,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
     } catch (e) {
       return { type: 'init_error', message: (e as Error).message };
     }
-    return { type: 'tools_ready', tools: infos, env: envFactory !== null };
+    return { type: 'tools_ready', tools: infos, env: envFactory !== null, sources };
   };
   const answer = async (id: number, work: () => unknown): Promise<void> => {
     let reply: SandboxReply;

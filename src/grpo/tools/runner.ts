@@ -37,6 +37,8 @@ type Waiter = (reply: SandboxReply | { type: 'died'; message: string }) => void;
 
 export class ToolRunner {
   tools: ToolInfo[] = [];
+  /** each tool's run function as JavaScript text (for the TRL export) */
+  toolSources: string[] = [];
   hasEnv = false;
   /** worker restarts after a timeout or a crash */
   restarts = 0;
@@ -98,6 +100,7 @@ export class ToolRunner {
       });
       if (reply !== 'timeout' && reply.type === 'tools_ready') {
         this.tools = reply.tools;
+        this.toolSources = reply.sources ?? [];
         this.hasEnv = reply.env;
         this.handle = handle;
         return null;
