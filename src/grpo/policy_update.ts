@@ -19,6 +19,22 @@ export interface TrainSequence {
   advantage: number;
   /** tokens that count in the loss (0 for a masked truncated completion) */
   active: number;
+  /** per completion token: 0 for a token inserted by a tool or an environment (context only: out of the loss,
+   * the KL and the entropy, TRL's tool_mask); absent: every token is the model's */
+  modelMask?: readonly number[];
+}
+
+/** Whether completion token j of s is trained on. */
+function counts(s: TrainSequence, j: number): boolean {
+  return j < s.active && (s.modelMask === undefined || s.modelMask[j] === 1);
+}
+
+/** The tokens of s that are trained on. */
+export function trainedTokens(s: TrainSequence): number {
+  if (!s.modelMask) return s.active;
+  let n = 0;
+  for (let j = 0; j < s.active; j++) if (s.modelMask[j] === 1) n++;
+  return n;
 }
 
 export interface UpdateOptions {
@@ -74,7 +90,7 @@ export async function policyUpdate(
   const mbs = microBatches.filter((mb) => mb.length > 0);
   const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
   if (mbs.length === 0) return stats;
-  const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map((s) => s.active)), opts.maxCompletionLength);
+  const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map(trainedTokens)), opts.maxCompletionLength);
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
   const prepared: MicroBatch[] = [];
   let phaseStart = performance.now();
@@ -97,7 +113,7 @@ export async function policyUpdate(
         for (let j = 0; j < s.completion.length; j++) {
           const idx = completionIndex(batch, b, j);
           adv[idx] = s.advantage;
-          if (j < s.active) {
+          if (counts(s, j)) {
             weight[idx] = passWeights[b];
             mask[idx] = 1;
           }

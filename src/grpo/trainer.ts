@@ -11,7 +11,7 @@ import { generate } from '../model/generate';
 import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
-import { rollout, type PromptExample, type RolloutGroup } from './rollout';
+import { rollout, type PromptExample, type RolloutGroup, type RolloutTools } from './rollout';
 import { policyUpdate, type TrainSequence } from './policy_update';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
@@ -74,6 +74,10 @@ export interface TrainerInit {
   profile?: boolean;
   /** how a step is cut to fit GPU memory (memory_plan.ts chooses it; absent: as the config says) */
   layout?: StepLayout;
+  /** tools and/or an environment (tools_source, env_source): multi-turn rollouts. A promise (still loading
+   * in the sandbox) is awaited by the first step, which fails with its message if it does not load. The
+   * trainer owns them: release() stops their worker. */
+  tools?: RolloutTools | null | Promise<RolloutTools | null>;
 }
 
 export class GrpoTrainer {
@@ -167,6 +171,7 @@ export class GrpoTrainer {
     const P = c.prompts_per_step;
     const GA = c.gradient_accumulation_steps;
     const G = c.num_generations;
+    const tools = (await this.init.tools) ?? undefined;
     const prompts = this.nextPrompts(P * GA);
     const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
       numGenerations: G,
@@ -177,6 +182,7 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
+      tools,
     });
 
     if (this.init.layout?.trimBetweenPhases) {
@@ -195,7 +201,7 @@ export class GrpoTrainer {
         }
         for (const comp of group.completions) {
           const masked = c.mask_truncated_completions && comp.truncated;
-          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length });
+          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
         }
       }
       microBatches.push(seqs);
@@ -260,6 +266,7 @@ export class GrpoTrainer {
       'gpu/peak_bytes': gpu.stats.peakBytesAllocated,
       'gpu/allocated_bytes': gpu.stats.bytesAllocated,
     };
+    if (tools) Object.assign(metrics, episodeMetrics(completions, tools.setup.env));
     if (profile) {
       metrics['time/generation'] = ro.generationMs / 1000;
       metrics['time/rewards'] = ro.rewardMs / 1000;
@@ -285,6 +292,13 @@ export class GrpoTrainer {
   release(): void {
     this.optimizer.release();
     this.lora.release();
+    this.releaseTools();
+  }
+
+  /** Stops the tools' sandbox worker (also when the device was lost and the buffers went with it). */
+  releaseTools(): void {
+    const t = this.init.tools;
+    if (t) void Promise.resolve(t).then((x) => x?.setup.runner.dispose(), () => undefined);
   }
 }
 
@@ -351,6 +365,29 @@ export async function evaluatePrompts(
     n: prompts.length,
     samples,
     ...(atK ? { atK } : {}),
+  };
+}
+
+/** Tool and environment metrics of a step: TRL's tools/call_frequency (calls per completion) and
+ * tools/failure_frequency (failed calls per call), plus timeouts, turns per episode and environment outcomes. */
+export function episodeMetrics(completions: { episode?: { toolCalls: number; toolFailures: number; toolTimeouts: number; turnCount: number; envReward: number | null; envDone: boolean } }[], hasEnv: boolean): Metrics {
+  const eps = completions.map((c) => c.episode).filter((e) => e !== undefined);
+  const calls = eps.reduce((a, e) => a + e.toolCalls, 0);
+  const failures = eps.reduce((a, e) => a + e.toolFailures, 0);
+  const env = eps.filter((e) => e.envReward !== null);
+  const out: Metrics = {
+    'tools/call_frequency': eps.length ? calls / eps.length : 0,
+    'tools/failure_frequency': calls ? failures / calls : 0,
+    'tools/failures': failures,
+    'tools/timeouts': eps.reduce((a, e) => a + e.toolTimeouts, 0),
+    'turns/mean': mean(eps.map((e) => e.turnCount)),
+  };
+  if (!hasEnv) return out;
+  return {
+    ...out,
+    'env/done_ratio': eps.length ? eps.filter((e) => e.envDone).length / eps.length : 0,
+    'env/reward_mean': env.length ? mean(env.map((e) => e.envReward!)) : NaN,
+    'env/errors': eps.length - env.length,
   };
 }
 

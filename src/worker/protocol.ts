@@ -173,7 +173,12 @@ export interface CompletionView {
   rewards: (number | null)[];
   reward: number;
   advantage: number;
+  /** with tools or an environment: the episode's turns (model text, tool call, result or error, observation) */
+  turns?: TurnView[];
 }
+
+/** One turn of a multi-turn completion, as the rollouts panel shows it. */
+export type TurnView = import('../grpo/tools/episodes').TurnRecord;
 
 export interface StepEvent {
   kind: 'step';
