@@ -11,20 +11,19 @@
 // at its next free position, which the real token overwrites later (attention never reads past a row's
 // length), so the batch shape never changes.
 //
-// The decode step is this file's own copy of generate.ts's unfused path (separate q/k/v and gate/up
-// projections, LoRA merged): generate.ts stays untouched. The sampled ids are read back every step,
+// The decode step is generate.ts's unfused path (separate q/k/v and gate/up projections) built from the
+// same per-layer pieces of GpuTransformer (embed, linear, qkNormRope, attentionDims, postNorm, gate), so
+// every family and weight format generate.ts decodes, this decodes the same way. The sampled ids are read back every step,
 // since the host must see each token to find the end of a turn.
 
 import type { Tensor } from '../gpu/tensor';
 import { embeddingForward } from '../gpu/kernels/embedding';
 import { rmsnormForward } from '../gpu/kernels/rmsnorm';
-import { ropeQkForward } from '../gpu/kernels/rope_qk';
 import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention';
-import { swigluForward } from '../gpu/kernels/swiglu';
 import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { sample } from '../gpu/kernels/sample';
 import type { GpuTransformer } from './transformer';
-import type { LoraSet } from './lora';
+import type { LoraModule, LoraSet } from './lora';
 import type { SamplingOptions } from './generate';
 import { PACK_MULTIPLE } from './logprobs';
 
@@ -173,12 +172,14 @@ export async function generateTurns(model: GpuTransformer, prompts: number[][], 
     const posT = alloc([B * Tp], 'prefill.positions', 'u32');
     gpu.write(idsT, ids);
     gpu.write(posT, pos);
-    const act = model.forward(idsT, posT, B, Tp, opts.lora);
-    for (let l = 0; l < c.numLayers; l++) {
-      const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
-      kvCacheWrite(gpu, kCache[l], act.layers[l].kr, posT, dims);
-      kvCacheWrite(gpu, vCache[l], act.layers[l].v, posT, dims);
-    }
+    const prefillDims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX };
+    // one layer's activations at a time: each layer's k/v go into the caches before it is released
+    const act = model.forward(idsT, posT, B, Tp, opts.lora, null, {
+      onLayer: (l, saved) => {
+        kvCacheWrite(gpu, kCache[l], saved.kr, posT, prefillDims);
+        kvCacheWrite(gpu, vCache[l], saved.v, posT, prefillDims);
+      },
+    });
     const lastIdx = alloc([B], 'prefill.last_index', 'u32');
     gpu.write(lastIdx, lens.map((n, b) => b * Tp + n - 1));
     const hLast = alloc([B, C], 'prefill.last_hidden');
@@ -207,6 +208,11 @@ export async function generateTurns(model: GpuTransformer, prompts: number[][], 
     const f = alloc([B, C], 'decode.f');
     const merged = opts.lora ? model.mergeLora(opts.lora) : null;
     if (merged) tensors.push(...merged.values());
+    // a projection with LoRA merged into a copy of its weight; unmerged (16-bit base) it adds LoRA itself
+    const lin = (y: Tensor, xIn: Tensor, l: number, m: LoraModule) => {
+      const r = model.linear(y, xIn, l, m, opts.lora, null, merged);
+      if (r) gpu.release(r.h, r.xd);
+    };
     let step = 0;
     const sampleRead = async (hidden: Tensor): Promise<Uint32Array> => {
       const lg = model.lmHeadInto(logits, hidden);
@@ -240,26 +246,36 @@ export async function generateTurns(model: GpuTransformer, prompts: number[][], 
       gpu.write(tokIn, tok);
       gpu.write(posCur, posArr);
       gpu.write(lenCur, lenArr);
-      embeddingForward(gpu, x, tokIn, model.w('model.embed_tokens.weight'));
-      rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps);
+      model.embed(x, tokIn); // Gemma scales the embedding; a 16-bit table is read packed
+      // the same per-layer pieces as generate.ts's unfused decode: q/k norms, Gemma's sandwich norms and
+      // GeGLU, sliding windows, its own RoPE frequencies per layer, and 16-bit weights with LoRA unmerged
+      const off = model.normOffset;
+      rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps, off);
       for (let l = 0; l < c.numLayers; l++) {
-        model.linear(q, a, l, 'q_proj', null, null, merged);
-        model.linear(k, a, l, 'k_proj', null, null, merged);
-        model.linear(v, a, l, 'v_proj', null, null, merged);
-        ropeQkForward(gpu, qr, kr, q, k, posCur, model.invFreq, model.ropeDims(), c.ropeConvention);
+        const pre = `model.layers.${l}`;
+        lin(q, a, l, 'q_proj');
+        lin(k, a, l, 'k_proj');
+        lin(v, a, l, 'v_proj');
+        const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l);
+        if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
         const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX };
         kvCacheWrite(gpu, kCache[l], kr, posCur, dims);
         kvCacheWrite(gpu, vCache[l], v, posCur, dims);
-        attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX });
-        model.linear(o, att, l, 'o_proj', null, null, merged);
-        addRmsnormForward(gpu, xm, a, rstd, x, o, model.w(`model.layers.${l}.post_attention_layernorm.weight`), c.rmsNormEps);
-        model.linear(g, a, l, 'gate_proj', null, null, merged);
-        model.linear(u, a, l, 'up_proj', null, null, merged);
-        swigluForward(gpu, sw, g, u);
-        model.linear(o, sw, l, 'down_proj', null, null, merged);
+        const { scale, window } = model.attentionDims(B, 1, l);
+        attentionDecode(gpu, att, qr, kCache[l], vCache[l], lenCur, { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, scale, window });
+        lin(o, att, l, 'o_proj');
+        const postO = c.sandwichNorms ? model.postNorm(o, `${pre}.post_attention_layernorm.weight`) : null;
+        addRmsnormForward(gpu, xm, a, rstd, x, postO?.y ?? o, model.w(model.mlpNormName(l)), c.rmsNormEps, off);
+        if (postO) gpu.release(postO.y, postO.rstd);
+        lin(g, a, l, 'gate_proj');
+        lin(u, a, l, 'up_proj');
+        model.gate(sw, g, u);
+        lin(o, sw, l, 'down_proj');
+        const postD = c.sandwichNorms ? model.postNorm(o, `${pre}.post_feedforward_layernorm.weight`) : null;
         const last = l === c.numLayers - 1;
-        addRmsnormForward(gpu, x, last ? f : a, rstd, xm, o,
-          model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps);
+        addRmsnormForward(gpu, x, last ? f : a, rstd, xm, postD?.y ?? o,
+          model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps, off);
+        if (postD) gpu.release(postD.y, postD.rstd);
       }
       const sampled = await sampleRead(f);
       for (let b = 0; b < B; b++) {
