@@ -1,20 +1,46 @@
-// GRPO per-token loss, backward: the gradient of total = sum_n weight[n] * loss[n] with respect to logp.
-//   d pg / d logp = -rho * A when the unclipped term is the minimum (A >= 0 and rho <= 1 + eps_high, or
-//                   A < 0 and rho >= 1 - eps), else 0 (the clipped term is constant in logp)
-//   d k3 / d logp = 1 - exp(ref - logp)
-//   dlogp[n] = weight[n] * (d pg / d logp + beta * d k3 / d logp)        (overwrites dlogp)
-// old_logp is detached (with num_iterations == 1 it equals logp, so rho = 1 and the gradient is -A).
-// Shapes: all (N). Bindings: 0 params {n, eps, eps_high, beta}; 1 logp; 2 old_logp; 3 ref_logp; 4 adv;
-// 5 weight; 6 dlogp (write). Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
+// GRPO per-token loss, backward: the gradient of total = sum_n weight[n] * loss[n] (grpo_loss_forward.wgsl)
+// with respect to logp, old_logp detached. With G(rho) = d pg / d rho * rho:
+//   kind 0 (clip): G = -rho * A when the unclipped term is the minimum (A >= 0 and rho <= 1 + eps_high, or
+//                  A < 0 and rho >= 1 - eps) and rho <= delta, else 0 (a clamped ratio is constant in logp)
+//   kind 2 (sapo): G = -4 * A * s * (1 - s) * rho,  s = sigmoid(tau (rho - 1))
+//   token level:    dlogp[n] = weight[n] * (em[n] * G(rho_n) + beta * (1 - exp(ref - logp)))
+//   sequence level: rho = s_i is shared by completion i's active tokens and d s_i / d logp_n = s_i / |o_i|, so
+//                   dlogp[n] = G(s_i) / |o_i| * sum_{k in o_i} weight[k] * em[k] + weight[n] * beta * (1 - exp(ref - logp))
+//   kind 1 (cispo): the weight min(rho, eps_high) is detached: dlogp[n] = weight[n] * (em[n] * -min(rho, eps_high) * A + KL part)
+//                   at either level.
+// Shapes: all (N) except seq (2N) u32. Bindings: 0 params (as the forward); 1 logp; 2 old_logp; 3 ref_logp;
+// 4 adv; 5 entropy; 6 seq; 7 weight; 8 dlogp (write: overwritten).
+// Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
 
-struct Params { n: u32, eps: f32, eps_high: f32, beta: f32 }
+struct Params {
+  n: u32, eps: f32, eps_high: f32, beta: f32,
+  kind: u32, seq_level: u32, delta: f32, tau_pos: f32,
+  tau_neg: f32, ent_threshold: f32, _pad0: u32, _pad1: u32,
+}
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logp: array<f32>;
 @group(0) @binding(2) var<storage, read> old_logp: array<f32>;
 @group(0) @binding(3) var<storage, read> ref_logp: array<f32>;
 @group(0) @binding(4) var<storage, read> adv: array<f32>;
-@group(0) @binding(5) var<storage, read> weight: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dlogp: array<f32>;
+@group(0) @binding(5) var<storage, read> entropy: array<f32>;
+@group(0) @binding(6) var<storage, read> seq: array<u32>;
+@group(0) @binding(7) var<storage, read> weight: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dlogp: array<f32>;
+
+fn entropy_mask(k: u32) -> f32 {
+  return select(1.0, 0.0, entropy[k] < p.ent_threshold);
+}
+
+/** d pg / d rho * rho at ratio rho and advantage a (kinds 0 and 2). */
+fn policy_grad(rho: f32, a: f32) -> f32 {
+  if (p.kind == 2u) {
+    let tau = select(p.tau_neg, p.tau_pos, a > 0.0);
+    let s = 1.0 / (1.0 + exp(-tau * (rho - 1.0)));
+    return -4.0 * a * s * (1.0 - s) * rho;
+  }
+  let unclipped = ((a >= 0.0 && rho <= 1.0 + p.eps_high) || (a < 0.0 && rho >= 1.0 - p.eps)) && rho <= p.delta;
+  return select(0.0, -rho * a, unclipped);
+}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -22,12 +48,36 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= p.n) { return; }
   let lp = logp[i];
   let a = adv[i];
-  let rho = exp(clamp(lp - old_logp[i], -20.0, 20.0));
-  var g = 0.0;
-  let unclipped = (a >= 0.0 && rho <= 1.0 + p.eps_high) || (a < 0.0 && rho >= 1.0 - p.eps);
-  if (unclipped) { g = -rho * a; }
-  if (p.beta != 0.0) {
-    g = g + p.beta * (1.0 - exp(clamp(ref_logp[i] - lp, -20.0, 20.0)));
+  var kl = 0.0;
+  if (p.beta != 0.0) { kl = p.beta * (1.0 - exp(clamp(ref_logp[i] - lp, -20.0, 20.0))); }
+  if (p.seq_level == 0u || p.kind == 1u) {
+    var rho = 0.0;
+    if (p.seq_level == 0u) {
+      rho = exp(clamp(lp - old_logp[i], -20.0, 20.0));
+    } else {
+      let first = seq[2u * i];
+      let count = seq[2u * i + 1u];
+      var s = 0.0;
+      for (var k = first; k < first + count; k++) { s = s + (logp[k] - old_logp[k]); }
+      rho = exp(clamp(s / f32(max(count, 1u)), -20.0, 20.0));
+    }
+    var pg = 0.0;
+    if (p.kind == 1u) { pg = -min(rho, p.eps_high) * a; } else { pg = policy_grad(rho, a); }
+    dlogp[i] = weight[i] * (entropy_mask(i) * pg + kl);
+    return;
   }
-  dlogp[i] = weight[i] * g;
+  var g = 0.0;
+  let first = seq[2u * i];
+  let count = seq[2u * i + 1u];
+  if (count > 0u && i >= first && i < first + count) {
+    var s = 0.0;
+    var wsum = 0.0;
+    for (var k = first; k < first + count; k++) {
+      s = s + (logp[k] - old_logp[k]);
+      wsum = wsum + weight[k] * entropy_mask(k);
+    }
+    let rho = exp(clamp(s / f32(count), -20.0, 20.0));
+    g = policy_grad(rho, a) / f32(count) * wsum;
+  }
+  dlogp[i] = g + weight[i] * kl;
 }

@@ -1,21 +1,47 @@
-// GRPO per-token loss, forward. For each token n of the (B*T) grid:
-//   rho  = exp(logp - old_logp)                                 (old_logp = logp when num_iterations == 1)
-//   pg   = -min(rho * A, clip(rho, 1 - eps, 1 + eps_high) * A)
-//   k3   = exp(ref - logp) - (ref - logp) - 1                   (only when beta > 0)
-//   loss[n] = pg + beta * k3;  kl[n] = k3;  ratio[n] = rho
-//   clip[n] = 1 if rho < 1 - eps and A < 0 (low), 2 if rho > 1 + eps_high and A > 0 (high), else 0
-// The aggregation (loss_type) is carried by per-token weights on the host: total = sum_n weight[n] * loss[n].
-// Shapes: logp, old_logp, ref_logp, adv: (N); outputs loss, kl, ratio, clip: (N). Overwrites its outputs.
-// Bindings: 0 params {n, eps, eps_high, beta}; 1 logp; 2 old_logp; 3 ref_logp; 4 adv; 5 out (4N: loss | kl | ratio | clip).
+// GRPO per-token loss, forward (TRL v1.9's policy losses). For each token n of the (B*T) grid:
+//   rho  = exp(logp - old_logp)                          importance_sampling_level "token" (old_logp = logp when
+//                                                         num_iterations == 1, so rho = 1)
+//        = exp(mean over its completion's active tokens k of (logp_k - old_logp_k))   "sequence" (GSPO), one per completion
+//   pg   = -min(min(rho, delta) * A, clip(rho, 1 - eps, 1 + eps_high) * A)     kind 0: grpo/bnpo/dr_grpo/dapo
+//        = -min(rho, eps_high) * A * logp   (the weight is detached)            kind 1: cispo
+//        = -sigmoid(tau (rho - 1)) * 4 / tau * A,  tau = tau_pos if A > 0 else tau_neg   kind 2: sapo
+//   em   = 1 if entropy >= ent_threshold else 0          top_entropy_quantile's mask (threshold -3e38 when off)
+//   k3   = exp(ref - logp) - (ref - logp) - 1            (only when beta > 0)
+//   loss[n] = em * pg + beta * k3;  kl[n] = k3;  ratio[n] = rho
+//   flag[n] = bits: 1 clipped low (rho < 1 - eps, A < 0), 2 clipped high (rho > 1 + eps_high, A > 0; cispo:
+//             rho > eps_high, A > 0; sapo: never), 4 masked by the entropy quantile
+// The aggregation (loss_type) is carried by per-token weights on the host: total = sum_n weight[n] * loss[n];
+// the entropy bonus is added on the host (its gradient goes through the logits, entropy_backward.wgsl).
+// Shapes: logp, old_logp, ref_logp, adv, entropy: (N); seq: (2N) u32 {first index, active count} of the token's
+// completion (count 0 outside completions; read only at sequence level); out (4N): loss | kl | ratio | flag.
+// Bindings: 0 params; 1 logp; 2 old_logp; 3 ref_logp; 4 adv; 5 entropy; 6 seq; 7 out. Overwrites out.
 // Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
 
-struct Params { n: u32, eps: f32, eps_high: f32, beta: f32 }
+struct Params {
+  n: u32, eps: f32, eps_high: f32, beta: f32,
+  kind: u32, seq_level: u32, delta: f32, tau_pos: f32,
+  tau_neg: f32, ent_threshold: f32, _pad0: u32, _pad1: u32,
+}
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logp: array<f32>;
 @group(0) @binding(2) var<storage, read> old_logp: array<f32>;
 @group(0) @binding(3) var<storage, read> ref_logp: array<f32>;
 @group(0) @binding(4) var<storage, read> adv: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> entropy: array<f32>;
+@group(0) @binding(6) var<storage, read> seq: array<u32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+
+fn ratio(i: u32) -> f32 {
+  if (p.seq_level == 0u) {
+    // exp of a clamped difference: a policy that drifted by more than e^20 is clipped anyway
+    return exp(clamp(logp[i] - old_logp[i], -20.0, 20.0));
+  }
+  let first = seq[2u * i];
+  let count = seq[2u * i + 1u];
+  var s = 0.0;
+  for (var k = first; k < first + count; k++) { s = s + (logp[k] - old_logp[k]); }
+  return exp(clamp(s / f32(max(count, 1u)), -20.0, 20.0));
+}
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -23,19 +49,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= p.n) { return; }
   let lp = logp[i];
   let a = adv[i];
-  // exp of a clamped difference: a policy that drifted by more than e^20 is clipped anyway
-  let rho = exp(clamp(lp - old_logp[i], -20.0, 20.0));
-  let clipped = clamp(rho, 1.0 - p.eps, 1.0 + p.eps_high);
-  let pg = -min(rho * a, clipped * a);
+  let rho = ratio(i);
+  var pg = 0.0;
+  var flag = 0.0;
+  if (p.kind == 1u) {
+    pg = -min(rho, p.eps_high) * a * lp;
+    if (rho > p.eps_high && a > 0.0) { flag = 2.0; }
+  } else if (p.kind == 2u) {
+    let tau = select(p.tau_neg, p.tau_pos, a > 0.0);
+    pg = -(1.0 / (1.0 + exp(-tau * (rho - 1.0)))) * 4.0 / tau * a;
+  } else {
+    let clipped = clamp(rho, 1.0 - p.eps, 1.0 + p.eps_high);
+    pg = -min(min(rho, p.delta) * a, clipped * a);
+    if (rho < 1.0 - p.eps && a < 0.0) { flag = 1.0; }
+    if (rho > 1.0 + p.eps_high && a > 0.0) { flag = 2.0; }
+  }
+  var em = 1.0;
+  if (entropy[i] < p.ent_threshold) { em = 0.0; flag = flag + 4.0; }
   var k3 = 0.0;
   if (p.beta != 0.0) {
     let d = clamp(ref_logp[i] - lp, -20.0, 20.0);
     k3 = exp(d) - d - 1.0;
   }
-  var flag = 0.0;
-  if (rho < 1.0 - p.eps && a < 0.0) { flag = 1.0; }
-  if (rho > 1.0 + p.eps_high && a > 0.0) { flag = 2.0; }
-  out[i] = pg + p.beta * k3;
+  out[i] = em * pg + p.beta * k3;
   out[p.n + i] = k3;
   out[2u * p.n + i] = rho;
   out[3u * p.n + i] = flag;

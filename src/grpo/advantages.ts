@@ -4,7 +4,7 @@
 //   A_i =  r_i - mean(group)                          'none' (Dr. GRPO)
 // Rewards are laid out group by group: completions g*G .. g*G + G - 1 belong to prompt g.
 
-import type { ScaleRewards } from './config/enums';
+import type { AdvantageEstimator, MultiObjectiveAggregation, ScaleRewards } from './config/enums';
 export type { ScaleRewards };
 
 export interface Advantages {
@@ -44,4 +44,115 @@ export function computeAdvantages(rewards: readonly number[], G: number, scale: 
     return centred / ((scale === 'group' ? groupStd[g] : batchStd) + 1e-4);
   });
   return { advantages, groupMean, groupStd, zeroStd };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Advantages from each reward function's values (issue 15): TRL's multi_objective_aggregation and the
+// advantage estimators of verl / OpenRLHF. A completion for which every reward function returned null is
+// left out of its group's baseline (and of batch statistics) and gets advantage 0, as in TRL.
+//   sum_then_normalize, grpo:  r = sum_f w_f r_f; A_i = (r_i - mean(valid group)) / (std + 1e-4) per scale_rewards
+//   sum_then_normalize, rloo:  A_i = r_i - mean of the other valid rewards of its group (no scaling)
+//   sum_then_normalize, reinforce_pp: c_i = r_i - mean(valid group); A_i = c_i / (std over the batch's valid c + 1e-8)
+//   normalize_then_sum (GDPO): z_fi = (r_fi - mean_f(group)) / (std_f(group) + 1e-4) over the group's non-null
+//     values of function f; s_i = sum_f w_f z_fi (non-null only); A_i = (s_i - mean(s)) / (std(s) + 1e-4) over the batch
+// std is the unbiased standard deviation throughout (torch.std), 0 for fewer than 2 values.
+
+
+export interface AdvantageSettings {
+  scale: ScaleRewards;
+  estimator: AdvantageEstimator;
+  aggregation: MultiObjectiveAggregation;
+}
+
+export interface RewardAdvantages extends Advantages {
+  /** the weighted sum of each completion's non-null rewards (0 when all are null) */
+  rewards: number[];
+  /** every reward function returned null for this completion */
+  allNull: boolean[];
+}
+
+const isValue = (v: number | null | undefined): v is number => v !== null && v !== undefined && !Number.isNaN(v);
+const meanOf = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/** perFunc[f][i]: reward function f's value for completion i (null: not applicable). */
+export function rewardAdvantages(
+  perFunc: readonly (readonly (number | null)[])[], weights: readonly number[], G: number, s: AdvantageSettings,
+): RewardAdvantages {
+  if (!Number.isInteger(G) || G < 1) throw new Error(`group size must be a positive integer, got ${G}`);
+  if (perFunc.length !== weights.length) throw new Error(`${perFunc.length} reward functions but ${weights.length} weights`);
+  const n = perFunc.length ? perFunc[0].length : 0;
+  if (n % G !== 0) throw new Error(`${n} rewards do not split into groups of ${G}`);
+  const allNull: boolean[] = [];
+  const rewards: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    let any = false;
+    for (let f = 0; f < perFunc.length; f++) {
+      const v = perFunc[f][i];
+      if (!isValue(v)) continue;
+      sum += weights[f] * v;
+      any = true;
+    }
+    allNull.push(!any);
+    rewards.push(any ? sum : 0);
+  }
+  const nGroups = n / G;
+  const members = (g: number) => Array.from({ length: G }, (_, j) => g * G + j).filter((i) => !allNull[i]);
+  const groupMean: number[] = [];
+  const groupStd: number[] = [];
+  const zeroStd: boolean[] = [];
+  for (let g = 0; g < nGroups; g++) {
+    const vals = members(g).map((i) => rewards[i]);
+    groupMean.push(meanOf(vals));
+    const std = unbiasedStd(vals);
+    groupStd.push(std);
+    zeroStd.push(Math.abs(std) < 1e-8);
+  }
+  const advantages = new Array<number>(n).fill(0);
+  if (s.aggregation === 'normalize_then_sum') {
+    const summed = new Array<number>(n).fill(0);
+    for (let f = 0; f < perFunc.length; f++) {
+      for (let g = 0; g < nGroups; g++) {
+        const idx = members(g).filter((i) => isValue(perFunc[f][i]));
+        const vals = idx.map((i) => perFunc[f][i] as number);
+        const m = meanOf(vals);
+        const sd = unbiasedStd(vals);
+        for (const i of idx) summed[i] += weights[f] * (((perFunc[f][i] as number) - m) / (sd + 1e-4));
+      }
+    }
+    const valid = summed.filter((_, i) => !allNull[i]);
+    const m = meanOf(valid);
+    const sd = unbiasedStd(valid);
+    for (let i = 0; i < n; i++) if (!allNull[i]) advantages[i] = (summed[i] - m) / (sd + 1e-4);
+    return { advantages, groupMean, groupStd, zeroStd, rewards, allNull };
+  }
+  switch (s.estimator) {
+    case 'grpo': {
+      const batchStd = unbiasedStd(rewards.filter((_, i) => !allNull[i]));
+      for (let i = 0; i < n; i++) {
+        if (allNull[i]) continue;
+        const g = Math.floor(i / G);
+        const centred = rewards[i] - groupMean[g];
+        advantages[i] = s.scale === 'none' ? centred : centred / ((s.scale === 'group' ? groupStd[g] : batchStd) + 1e-4);
+      }
+      break;
+    }
+    case 'rloo': {
+      for (let g = 0; g < nGroups; g++) {
+        const idx = members(g);
+        const k = idx.length;
+        const sum = idx.reduce((a, i) => a + rewards[i], 0);
+        for (const i of idx) advantages[i] = k > 1 ? rewards[i] - (sum - rewards[i]) / (k - 1) : 0;
+      }
+      break;
+    }
+    case 'reinforce_pp': {
+      const centred = new Array<number>(n).fill(0);
+      for (let i = 0; i < n; i++) if (!allNull[i]) centred[i] = rewards[i] - groupMean[Math.floor(i / G)];
+      const sd = unbiasedStd(centred.filter((_, i) => !allNull[i]));
+      for (let i = 0; i < n; i++) if (!allNull[i]) advantages[i] = centred[i] / (sd + 1e-8);
+      break;
+    }
+  }
+  return { advantages, groupMean, groupStd, zeroStd, rewards, allNull };
 }

@@ -4,6 +4,9 @@
 //   bnpo     w = 1 / (tokens_mb * GA)             sum / active tokens of the micro-batch
 //   dr_grpo  w = 1 / (S_mb * L_max * GA)          sum / (sequences * max_completion_length)
 //   dapo     w = 1 / tokens_all                   sum / active tokens of the whole accumulated batch
+//   cispo    as dapo; sapo as grpo (TRL v1.9)
+// The entropy bonus (entropy_coef) is normalised as TRL v1.9 does: by the accumulated batch's active tokens
+// for dapo and cispo, by the micro-batch's active tokens (then / GA) for the others (entropyWeights).
 // |o_i|: active (unmasked) tokens of sequence i; a sequence with none contributes nothing.
 
 export type { LossType } from './config/enums';
@@ -31,5 +34,16 @@ export function sequenceWeights(lossType: LossType, activeTokens: readonly (read
           return 1 / Math.max(totalTokens, 1);
       }
     });
+  });
+}
+
+/** One weight per micro-batch for the entropy bonus of each of its active tokens (see the header). */
+export function entropyWeights(lossType: LossType, activeTokens: readonly (readonly number[])[]): number[] {
+  const GA = activeTokens.length;
+  const totalTokens = activeTokens.flat().reduce((a, b) => a + b, 0);
+  return activeTokens.map((mb) => {
+    const mbTokens = mb.reduce((a, b) => a + b, 0);
+    if (lossType === 'dapo' || lossType === 'cispo') return 1 / Math.max(totalTokens, 1);
+    return 1 / (Math.max(mbTokens, 1) * GA);
   });
 }

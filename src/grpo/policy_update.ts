@@ -1,16 +1,20 @@
-// The GRPO policy update for one rollout: per micro-batch, old log-probs (num_iterations > 1) and
-// reference log-probs (beta > 0, LoRA off); then num_iterations times: forward, per-token loss,
-// backward into LoRA, global-norm clipping and AdamW. Loss aggregation follows loss_type through
-// per-token weights (loss_weights.ts).
+// The GRPO policy update for one rollout: per micro-batch, old log-probs (num_iterations > 1, or given
+// from generation time under steps_per_generation) and reference log-probs (beta > 0, LoRA off); then
+// num_iterations times: forward, per-token loss (TRL v1.9's losses, grpo_loss kernels), the entropy bonus
+// (entropy_coef), backward into LoRA, global-norm clipping and AdamW. Loss aggregation follows loss_type
+// through per-token weights (loss_weights.ts); top_entropy_quantile's threshold is taken per micro-batch
+// from the entropies of its active tokens (entropy_mask.ts). The last iteration's per-token values are
+// returned for the token inspector.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
+import { entropyThreshold } from './entropy_mask';
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
-import { sequenceWeights, type LossType } from './loss_weights';
+import { entropyWeights, sequenceWeights, type LossType } from './loss_weights';
 import type { AdamW } from './optimizer';
 
 export interface TrainSequence {
@@ -22,6 +26,9 @@ export interface TrainSequence {
   /** per completion token: 0 for a token inserted by a tool or an environment (context only: out of the loss,
    * the KL and the entropy, TRL's tool_mask); absent: every token is the model's */
   modelMask?: readonly number[];
+  /** log-probs of the completion's tokens under the policy that generated it (steps_per_generation > 1);
+   * without them old log-probs are taken at the start of the update when num_iterations > 1 */
+  oldLogp?: Float32Array;
 }
 
 /** Whether completion token j of s is trained on. */
@@ -37,12 +44,32 @@ export function trainedTokens(s: TrainSequence): number {
   return n;
 }
 
+/** What the step did to each token of a completion (the last iteration's values), for the token inspector. */
+export interface TokenTrace {
+  logp: number[];
+  entropy: number[];
+  ratio: number[];
+  /** -d loss / d logp divided by the token's aggregation weight: its advantage after clipping, gating and
+   * masking (A * rho for an unclipped token, 0 for a clipped or masked one) */
+  contribution: number[];
+  /** bits: 1 clipped low, 2 clipped high, 4 masked by the entropy quantile */
+  flags: number[];
+  /** tokens in the loss (the rest were masked as truncated) */
+  active: number;
+}
+
 export interface UpdateOptions {
   lossType: LossType;
   maxCompletionLength: number;
   numIterations: number;
   temperature: number;
   loss: GrpoLossParams;
+  /** top_entropy_quantile (1: no mask) */
+  topEntropyQuantile?: number;
+  /** entropy_coef (0: no bonus) */
+  entropyCoef?: number;
+  /** return each sequence's per-token values of the last iteration */
+  trace?: boolean;
   learningRate: number;
   /** the optimizer step: keys this update's LoRA dropout masks (with lora_dropout > 0), see dropoutForwardCounter */
   dropoutCounter: number;
@@ -67,9 +94,15 @@ export interface UpdateStats {
   skipped: number;
   /** tokens the update processed: every micro-batch's packed (B x T) grid, once per iteration */
   trainTokens: number;
+  /** per micro-batch, per sequence (when opts.trace) */
+  traces?: TokenTrace[][];
 }
 
+/** One forward/backward pass: a micro-batch, or some rows of it (rowsPerPass). */
 interface MicroBatch {
+  /** the micro-batch it belongs to */
+  mb: number;
+  seqs: TrainSequence[];
   batch: PackedBatch;
   adv: Tensor; // (B*T)
   weight: Tensor; // (B*T)
@@ -77,6 +110,11 @@ interface MicroBatch {
   mask: Float32Array; // (B*T) 1 on active completion tokens
   old: Tensor | null;
   ref: Tensor | null;
+  /** (2N) u32 {first, active count} of each token's completion (sequence level) */
+  seq: Tensor | null;
+  /** (N) d total / d entropy (entropy bonus) */
+  dentropy: Tensor | null;
+  dentropyHost: Float32Array | null;
 }
 
 export async function policyUpdate(
@@ -90,8 +128,17 @@ export async function policyUpdate(
   const mbs = microBatches.filter((mb) => mb.length > 0);
   const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
   if (mbs.length === 0) return stats;
-  const weights = sequenceWeights(opts.lossType, mbs.map((mb) => mb.map(trainedTokens)), opts.maxCompletionLength);
+  // a tool's or environment's inserted tokens are not counted (modelMask)
+  const activeCounts = mbs.map((mb) => mb.map(trainedTokens));
+  const weights = sequenceWeights(opts.lossType, activeCounts, opts.maxCompletionLength);
+  const entW = entropyWeights(opts.lossType, activeCounts);
+  const entCoef = opts.entropyCoef ?? 0;
+  const quantile = opts.topEntropyQuantile ?? 1;
+  const seqLevel = opts.loss.importanceSamplingLevel === 'sequence';
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
+  // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
+  const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
+  const traces: TokenTrace[][] | undefined = opts.trace ? mbs.map(() => []) : undefined;
   const prepared: MicroBatch[] = [];
   let phaseStart = performance.now();
   const mark = async (phase: string) => {
@@ -103,33 +150,47 @@ export async function policyUpdate(
   };
   try {
     for (let m = 0; m < passes.length; m++) {
-      const { seqs, weights: passWeights } = passes[m];
+      const { seqs, weights: passWeights, mb: mbIndex } = passes[m];
       const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings);
       const N = batch.B * batch.T;
       const adv = new Float32Array(N);
       const weight = new Float32Array(N);
       const mask = new Float32Array(N);
+      const seqInfo = seqLevel ? new Uint32Array(2 * N) : null;
+      const oldHost = seqs.every((s) => s.oldLogp) ? new Float32Array(N) : null;
+      const dent = entCoef !== 0 ? new Float32Array(N) : null;
       seqs.forEach((s, b) => {
         for (let j = 0; j < s.completion.length; j++) {
           const idx = completionIndex(batch, b, j);
           adv[idx] = s.advantage;
+          if (oldHost) oldHost[idx] = s.oldLogp![j];
+          if (seqInfo) {
+            seqInfo[2 * idx] = completionIndex(batch, b, 0);
+            seqInfo[2 * idx + 1] = s.active;
+          }
           if (counts(s, j)) {
             weight[idx] = passWeights[b];
             mask[idx] = 1;
+            if (dent) dent[idx] = -entCoef * entW[mbIndex];
           }
         }
       });
       const mb: MicroBatch = {
+        mb: mbIndex,
+        seqs,
         batch,
         adv: gpu.upload(adv, [N], 'advantages'),
         weight: gpu.upload(weight, [N], 'loss_weights'),
         weightHost: weight,
         mask,
-        old: null,
+        old: oldHost ? gpu.upload(oldHost, [N], 'old_logp') : null,
         ref: null,
+        seq: seqInfo ? gpu.upload(seqInfo, [2 * N], 'completion_extent', 'u32') : null,
+        dentropy: dent ? gpu.upload(dent, [N], 'dentropy') : null,
+        dentropyHost: dent,
       };
       prepared.push(mb);
-      if (opts.numIterations > 1) mb.old = tokenLogprobs(model, mb.batch, lora, opts.temperature, 'old_logp');
+      if (!mb.old && opts.numIterations > 1) mb.old = tokenLogprobs(model, mb.batch, lora, opts.temperature, 'old_logp');
       if (opts.loss.beta !== 0) mb.ref = tokenLogprobs(model, mb.batch, null, opts.temperature, 'ref_logp');
     }
     await mark('reference_logprobs');
@@ -139,6 +200,7 @@ export async function policyUpdate(
     for (let it = 0; it < opts.numIterations; it++) {
       optimizer.zeroGrads();
       let loss = 0;
+      const thresholds = quantile < 1 ? await splitThresholds(model, lora, prepared, splitMbs, quantile, opts.temperature, (m) => (dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null)) : new Map<number, number | null>();
       for (let m = 0; m < prepared.length; m++) {
         const mb = prepared[m];
         const { batch } = mb;
@@ -147,33 +209,48 @@ export async function policyUpdate(
         const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counter);
         // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
         const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
-        // [loss | kl | ratio | clip flag | entropy] per token, read back once
-        const terms = gpu.tensor([5, N], 'grpo_loss_terms');
-        grpoLossForward(gpu, terms, logp, mb.old, mb.ref, mb.adv, opts.loss);
+        let hp = opts.loss;
+        if (quantile < 1) {
+          // top_entropy_quantile: the threshold from this micro-batch's active tokens (one readback)
+          const thr = thresholds.has(mb.mb) ? thresholds.get(mb.mb)! : entropyThreshold((await gpu.read(entropy)).filter((_, i) => mb.mask[i] !== 0), quantile);
+          hp = { ...hp, entropyThreshold: thr };
+        }
+        const aux = { entropy: quantile < 1 ? entropy : null, seq: mb.seq };
+        const last = it === opts.numIterations - 1 && !!traces;
+        // [loss | kl | ratio | clip flags | entropy (| logp | dlogp when tracing)] per token, read back once
+        const terms = gpu.tensor([last ? 7 : 5, N], 'grpo_loss_terms');
+        grpoLossForward(gpu, terms, logp, mb.old, mb.ref, mb.adv, hp, aux);
         gpu.copy(entropy, terms, N, 0, 4 * N);
+        if (last) gpu.copy(logp, terms, N, 0, 5 * N);
         await mark('forward');
         const dlogp = gpu.tensor([N], 'dlogp');
-        grpoLossBackward(gpu, dlogp, logp, mb.old, mb.ref, mb.adv, mb.weight, opts.loss);
+        grpoLossBackward(gpu, dlogp, logp, mb.old, mb.ref, mb.adv, mb.weight, hp, aux);
+        if (last) gpu.copy(dlogp, terms, N, 0, 6 * N);
         const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
-        headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature);
+        // the entropy bonus's gradient joins the log-prob's in each vocabulary chunk of the head
+        const entropyGrad = mb.dentropy ? { dentropy: mb.dentropy, entropy } : null;
+        headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature, null, entropyGrad);
         gpu.release(dlogp, lse);
         model.backwardFromHead(act, df);
         model.releaseActivations(act);
         await mark('backward');
         const t = await gpu.read(terms);
-        const ent = t.subarray(4 * N);
         gpu.release(terms, entropy, logp);
+        const ent = t.subarray(4 * N, 5 * N);
         const w = mb.weightHost;
+        const dent = mb.dentropyHost;
         for (let i = 0; i < N; i++) {
           if (mb.mask[i] === 0) continue;
           loss += w[i] * t[i];
+          if (dent) loss += dent[i] * ent[i];
           stats.kl += t[N + i];
           stats.entropy += ent[i];
           const flag = t[3 * N + i];
-          if (flag === 1) stats.clipLow++;
-          if (flag === 2) stats.clipHigh++;
+          if (flag & 1) stats.clipLow++;
+          if (flag & 2) stats.clipHigh++;
           activeTokens++;
         }
+        if (last) traces![mb.mb].push(...mb.seqs.map((s, b) => traceOf(t, N, batch, b, s, w)));
         stats.trainTokens += N;
       }
       optimizer.computeNorm();
@@ -196,10 +273,11 @@ export async function policyUpdate(
       gradNorm: stats.gradNorm / k,
       skipped: stats.skipped,
       trainTokens: stats.trainTokens,
+      ...(traces ? { traces } : {}),
     };
   } finally {
     for (const mb of prepared) {
-      gpu.release(mb.adv, mb.weight, mb.old, mb.ref);
+      gpu.release(mb.adv, mb.weight, mb.old, mb.ref, mb.seq, mb.dentropy);
       releaseBatch(gpu, mb.batch);
     }
   }
@@ -232,11 +310,51 @@ function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet 
 }
 
 /** Micro-batches cut into passes of at most rowsPerPass rows, each row with its loss weight (null: no cut). */
-function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: number | null): { seqs: TrainSequence[]; weights: number[] }[] {
-  const out: { seqs: TrainSequence[]; weights: number[] }[] = [];
+function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: number | null): { seqs: TrainSequence[]; weights: number[]; mb: number }[] {
+  const out: { seqs: TrainSequence[]; weights: number[]; mb: number }[] = [];
   mbs.forEach((mb, m) => {
     const step = rowsPerPass && rowsPerPass > 0 ? rowsPerPass : mb.length;
-    for (let r = 0; r < mb.length; r += step) out.push({ seqs: mb.slice(r, r + step), weights: weights[m].slice(r, r + step) });
+    for (let r = 0; r < mb.length; r += step) out.push({ seqs: mb.slice(r, r + step), weights: weights[m].slice(r, r + step), mb: m });
   });
   return out;
+}
+
+/** top_entropy_quantile's threshold of each micro-batch cut into several passes, from the entropies of all
+ * its passes' active tokens under the current weights (no-gradient forwards with each pass's dropout mask),
+ * so that the mask is the one an uncut micro-batch gets. */
+async function splitThresholds(
+  model: GpuTransformer, lora: LoraSet, passes: MicroBatch[], split: Set<number>, quantile: number, temperature: number,
+  counterOf: (pass: number) => number | null,
+): Promise<Map<number, number | null>> {
+  const { gpu } = model;
+  const active = new Map<number, number[]>();
+  for (let m = 0; m < passes.length; m++) {
+    const mb = passes[m];
+    if (!split.has(mb.mb)) continue;
+    const { batch } = mb;
+    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), {});
+    const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, 'entropy_quantile');
+    model.releaseActivations(act);
+    const ent = await gpu.read(entropy);
+    gpu.release(logp, entropy, lse);
+    const list = active.get(mb.mb) ?? [];
+    ent.forEach((e, i) => { if (mb.mask[i] !== 0) list.push(e); });
+    active.set(mb.mb, list);
+  }
+  const out = new Map<number, number | null>();
+  for (const [m, list] of active) out.set(m, entropyThreshold(Float32Array.from(list), quantile));
+  return out;
+}
+
+/** One sequence's per-token values from the read-back terms [loss | kl | ratio | flags | entropy | logp | dlogp]. */
+function traceOf(t: Float32Array, N: number, batch: PackedBatch, b: number, s: TrainSequence, w: Float32Array): TokenTrace {
+  const idx = s.completion.map((_, j) => completionIndex(batch, b, j));
+  return {
+    logp: idx.map((i) => t[5 * N + i]),
+    entropy: idx.map((i) => t[4 * N + i]),
+    ratio: idx.map((i) => t[2 * N + i]),
+    contribution: idx.map((i) => (w[i] > 0 && t[6 * N + i] !== 0 ? -t[6 * N + i] / w[i] : 0)),
+    flags: idx.map((i, j) => (j < s.active ? t[3 * N + i] : 0)),
+    active: s.active,
+  };
 }

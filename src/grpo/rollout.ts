@@ -5,9 +5,8 @@ import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import { generate } from '../model/generate';
-import { computeAdvantages, type ScaleRewards } from './advantages';
+import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
-import { combineRewardsDetailed } from './rewards';
 import { runEpisodes, type Episode, type EpisodeEnv, type TurnRecord } from './tools/episodes';
 
 export interface PromptExample {
@@ -66,6 +65,8 @@ export interface RolloutOptions {
   promptsPerBatch: number;
   /** tools and/or an environment: multi-turn episodes instead of single completions */
   tools?: RolloutTools;
+  /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
+  advantage?: Omit<AdvantageSettings, 'scale'>;
 }
 
 export interface RolloutTools {
@@ -143,9 +144,13 @@ export async function rollout(
     rewardNames.push(ENV_REWARD_NAME);
     weights.push(opts.tools.envRewardWeight);
   }
-  const { rewards: total, allNull: allNullRows } = combineRewardsDetailed(scores.perFunc, weights);
-  const allNull = allNullRows.length;
-  const adv = computeAdvantages(total, G, opts.scaleRewards);
+  const adv = rewardAdvantages(scores.perFunc, weights, G, {
+    scale: opts.scaleRewards,
+    estimator: opts.advantage?.estimator ?? 'grpo',
+    aggregation: opts.advantage?.aggregation ?? 'sum_then_normalize',
+  });
+  const total = adv.rewards;
+  const allNull = adv.allNull.filter(Boolean).length;
   const rewardMs = performance.now() - t1;
 
   const eos = tokenizer.eosIds[0];

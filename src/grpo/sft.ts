@@ -90,21 +90,66 @@ export class SftTrainer {
     const { gpu, model, opts } = this;
     const t0 = performance.now();
     const rows = this.nextBatch();
+    const lr = learningRate(opts.learningRate, opts.scheduler, opts.warmupRatio, this.step, opts.maxSteps);
+    const up = await crossEntropyUpdate(gpu, model, opts.mode === 'lora' ? this.lora : null, this.optimizer, [rows], lr, () => this.step, this.fullGrads);
+    this.step++;
+    this.numTokens += up.tokens;
+    return {
+      step: this.step,
+      loss: up.loss,
+      grad_norm: up.gradNorm,
+      learning_rate: lr,
+      num_tokens: this.numTokens,
+      step_time: (performance.now() - t0) / 1000,
+      skipped: up.skipped,
+    };
+  }
+
+  release(): void {
+    this.optimizer.release();
+    if (this.fullGrads) this.gpu.release(...this.fullGrads.values());
+  }
+}
+
+export interface CrossEntropyUpdate {
+  /** mean cross-entropy over every answer token of the step */
+  loss: number;
+  gradNorm: number;
+  /** answer tokens trained on */
+  tokens: number;
+  /** the loss or gradient norm was not finite, so the optimizer did not step */
+  skipped: boolean;
+}
+
+/** One optimizer step of supervised cross-entropy over micro-batches of examples (gradients accumulated,
+ * the loss averaged over all their answer tokens), into `lora` (or, with fullGrads, into every weight).
+ * Used by SftTrainer and by expert iteration. dropoutCounter(m) keys micro-batch m's LoRA dropout masks. */
+export async function crossEntropyUpdate(
+  gpu: GpuRuntime,
+  model: GpuTransformer,
+  lora: LoraSet | null,
+  optimizer: AdamW,
+  microBatches: SftExample[][],
+  lr: number,
+  dropoutCounter: (m: number) => number,
+  fullGrads: Map<string, Tensor> | null = null,
+): Promise<CrossEntropyUpdate> {
+  const mbs = microBatches.filter((mb) => mb.length > 0);
+  const count = mbs.reduce((a, mb) => a + mb.reduce((x, r) => x + r.answer.length, 0), 0);
+  if (count === 0) throw new Error('supervised batch has no answer tokens');
+  optimizer.zeroGrads();
+  let total = 0;
+  for (let m = 0; m < mbs.length; m++) {
+    const rows = mbs[m];
     const batch = packRows(gpu, rows.map((r) => ({ prompt: r.prompt, completion: r.answer })), model.config.maxPositionEmbeddings);
     const N = batch.B * batch.T;
     // targets only where the next token is an answer token
     const targets = new Uint32Array(N).fill(IGNORE_INDEX);
-    let count = 0;
     rows.forEach((r, b) => {
-      for (let j = 0; j < r.answer.length; j++) {
-        targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
-        count++;
-      }
+      for (let j = 0; j < r.answer.length; j++) targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
     });
-    if (count === 0) throw new Error('supervised batch has no answer tokens');
     gpu.write(batch.targets, targets);
-    this.optimizer.zeroGrads();
-    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, opts.mode === 'lora' ? this.lora : null, this.step);
+    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
     let lossT: Tensor;
     let sign = 1;
     if (vocabChunkColumns(N, model.config.vocabSize, model.lmHeadChunkBytes) === model.config.vocabSize) {
@@ -117,7 +162,7 @@ export class SftTrainer {
       const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
       crossEntropyBackward(gpu, dlogits, dloss, logits, batch.targets, lse);
       gpu.release(logits);
-      model.backward(act, dlogits, this.fullGrads);
+      model.backward(act, dlogits, fullGrads);
       gpu.release(dlogits, dloss, lse);
       lossT = loss;
     } else {
@@ -126,39 +171,22 @@ export class SftTrainer {
       const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, 1, 'ce_logp');
       const dlogp = gpu.upload(new Float32Array(N).fill(-1 / count), [N], 'ce_dlogp');
       const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
-      headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, 1, this.fullGrads?.get(model.lmHeadName()) ?? null);
-      model.backwardFromHead(act, df, this.fullGrads);
+      headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, 1, fullGrads?.get(model.lmHeadName()) ?? null);
+      model.backwardFromHead(act, df, fullGrads);
       gpu.release(dlogp, entropy, lse);
       lossT = logp;
       sign = -1;
     }
     model.releaseActivations(act);
-    this.optimizer.computeNorm();
-    const lr = learningRate(opts.learningRate, opts.scheduler, opts.warmupRatio, this.step, opts.maxSteps);
-    const [norm] = await gpu.read(this.optimizer.normOut, 1);
     const losses = await gpu.read(lossT);
     gpu.release(lossT);
     releaseBatch(gpu, batch);
-    let total = 0;
     for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX) total += sign * losses[i];
-    const meanLoss = total / count;
-    const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
-    if (!skipped) this.optimizer.applyUpdate(lr);
-    this.step++;
-    this.numTokens += count;
-    return {
-      step: this.step,
-      loss: meanLoss,
-      grad_norm: norm,
-      learning_rate: lr,
-      num_tokens: this.numTokens,
-      step_time: (performance.now() - t0) / 1000,
-      skipped,
-    };
   }
-
-  release(): void {
-    this.optimizer.release();
-    if (this.fullGrads) this.gpu.release(...this.fullGrads.values());
-  }
+  optimizer.computeNorm();
+  const [norm] = await gpu.read(optimizer.normOut, 1);
+  const meanLoss = total / count;
+  const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
+  if (!skipped) optimizer.applyUpdate(lr);
+  return { loss: meanLoss, gradNorm: norm, tokens: count, skipped };
 }

@@ -1,7 +1,12 @@
 // The GRPO trainer: each step picks prompts, rolls out G completions per prompt, scores them, and
-// updates the LoRA adapter (policy_update.ts). Reports TRL's metric names, keeps each step's rollouts
+// updates the LoRA adapter (policy_update.ts). Under steps_per_generation k > 1 one rollout samples k
+// optimizer steps' prompts (prompts_per_step x gradient_accumulation_steps each) and feeds them to the next k
+// steps in order, with old log-probs taken at generation. algorithm "expert_iteration"
+// trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts). Reports TRL's metric names, keeps each step's rollouts
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
 // identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
+// Over 400 lines because one step (rollout reuse, the GRPO or expert-iteration update, the memory layout's
+// trimming, TRL's metrics, the token traces) reads best in one place; evaluatePrompts could move out.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuTransformer } from '../model/transformer';
@@ -11,8 +16,11 @@ import { generate } from '../model/generate';
 import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
-import { rollout, type PromptExample, type RolloutGroup, type RolloutTools } from './rollout';
-import { policyUpdate, type TrainSequence } from './policy_update';
+import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutTools } from './rollout';
+import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
+import { crossEntropyUpdate, type SftExample } from './sft';
+import { completionLogprobs } from '../model/logprobs';
+import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
@@ -34,10 +42,28 @@ export interface StepLayout {
   recompute?: boolean;
 }
 
+/** A completion's per-token values from the optimizer step that trained on it (see TokenTrace). */
+export interface StepTokenTrace extends TokenTrace {
+  /** the optimizer step (1-based, as StepReport.step) */
+  step: number;
+}
+
+/** A completion's trace with each token's text, as the token inspector shows it. */
+export interface TokenTraceView extends StepTokenTrace {
+  /** each trained token decoded on its own */
+  tokens: string[];
+}
+
+/** Traces go to the page for the first TRACE_GROUPS groups of a step, at most TRACE_TOKENS tokens each. */
+export const TRACE_GROUPS = 4;
+export const TRACE_TOKENS = 512;
+
 export interface StepReport {
   step: number;
   metrics: Metrics;
   groups: RolloutGroup[];
+  /** per group of `groups` (the first TRACE_GROUPS), per completion: its token trace from the step that trained on it */
+  traces: (TokenTraceView | null)[][];
   rewardNames: string[];
   rewardErrors: string[];
 }
@@ -92,6 +118,10 @@ export class GrpoTrainer {
   private order: number[] = [];
   private cursor = 0;
   private epoch = 0;
+  /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
+  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null } | null = null;
+  /** per-token values of the completions trained on, by the step that did (for the token inspector) */
+  readonly traces = new WeakMap<Completion, StepTokenTrace>();
 
   constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
@@ -164,17 +194,31 @@ export class GrpoTrainer {
     return out;
   }
 
-  async trainStep(): Promise<StepReport> {
+  /** The loss kernels' settings from the config (TRL v1.9's names). */
+  lossParams(): GrpoLossParams {
     const c = this.config;
-    const { gpu, model, tokenizer, scorer } = this.init;
-    const t0 = performance.now();
+    return {
+      epsilon: c.epsilon,
+      epsilonHigh: c.epsilon_high,
+      beta: c.beta,
+      kind: c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : 'clip',
+      importanceSamplingLevel: c.importance_sampling_level,
+      delta: c.delta,
+      sapoTemperaturePos: c.sapo_temperature_pos,
+      sapoTemperatureNeg: c.sapo_temperature_neg,
+    };
+  }
+
+  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null }> {
+    const c = this.config;
+    const { model, tokenizer, scorer } = this.init;
     const P = c.prompts_per_step;
-    const GA = c.gradient_accumulation_steps;
-    const G = c.num_generations;
+    // one rollout = steps_per_generation optimizer steps of prompts_per_step x gradient_accumulation_steps prompts
+    const k = c.steps_per_generation;
     const tools = (await this.init.tools) ?? undefined;
-    const prompts = this.nextPrompts(P * GA);
+    const prompts = this.nextPrompts(P * c.gradient_accumulation_steps * k);
     const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
-      numGenerations: G,
+      numGenerations: c.num_generations,
       maxCompletionLength: c.max_completion_length,
       temperature: c.temperature,
       topK: c.top_k,
@@ -183,88 +227,158 @@ export class GrpoTrainer {
       scaleRewards: c.scale_rewards,
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
       tools,
+      advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
+    let old: Map<Completion, Float32Array> | null = null;
+    if (c.steps_per_generation > 1 && c.algorithm === 'grpo') {
+      // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
+      old = new Map();
+      const t = performance.now();
+      // a micro-batch's rows at a time, or the memory layout's rows per pass
+      const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
+      const rows = this.init.layout?.rowsPerPass ?? P * c.num_generations;
+      for (let r0 = 0; r0 < all.length; r0 += rows) {
+        const comps = all.slice(r0, r0 + rows);
+        const lp = await completionLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
+        comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
+      }
+      ro.generationMs += performance.now() - t;
+    }
+    return { ro, next: 0, old };
+  }
 
-    if (this.init.layout?.trimBetweenPhases) {
+  async trainStep(): Promise<StepReport> {
+    const c = this.config;
+    const { gpu, model } = this.init;
+    const t0 = performance.now();
+    const tools = (await this.init.tools) ?? undefined;
+    const P = c.prompts_per_step;
+    const GA = c.gradient_accumulation_steps;
+    const k = c.steps_per_generation;
+    const generated = !this.pending || this.pending.next >= k;
+    if (generated) this.pending = await this.generate();
+    const pend = this.pending!;
+    const slice = pend.next++;
+    const ro = pend.ro;
+
+    if (generated && this.init.layout?.trimBetweenPhases) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();
     }
-    // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling.
+    // Micro-batches of P prompts (their groups), minus groups without signal under dynamic sampling. Under
+    // steps_per_generation k the rollout holds k optimizer steps' prompts: this step trains on its slice of
+    // P x GA of them.
+    const sliceOf = (m: number) =>
+      ro.groups.slice((slice * GA + m) * P, (slice * GA + m + 1) * P).flatMap((group) => group.completions.map((comp) => ({ group, comp })));
     const microBatches: TrainSequence[][] = [];
-    let dropped = 0;
+    const sequenceOwners: Completion[][] = [];
+    const stepItems: { group: RolloutGroup; comp: Completion }[] = [];
+    const droppedGroups = new Set<RolloutGroup>();
     for (let m = 0; m < GA; m++) {
       const seqs: TrainSequence[] = [];
-      for (const group of ro.groups.slice(m * P, (m + 1) * P)) {
+      const owners: Completion[] = [];
+      for (const { group, comp } of sliceOf(m)) {
+        stepItems.push({ group, comp });
         if (c.dynamic_sampling && group.zeroStd) {
-          dropped++;
+          droppedGroups.add(group);
           continue;
         }
-        for (const comp of group.completions) {
-          const masked = c.mask_truncated_completions && comp.truncated;
-          seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
-        }
+        const masked = c.mask_truncated_completions && comp.truncated;
+        const oldLogp = pend.old?.get(comp);
+        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}), ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
+        owners.push(comp);
       }
       microBatches.push(seqs);
+      sequenceOwners.push(owners);
     }
+    const dropped = droppedGroups.size;
     const lr = learningRate(c.learning_rate, c.lr_scheduler_type, c.warmup_ratio, this.step, c.max_steps);
     const t1 = performance.now();
     const profile: Record<string, number> | undefined = this.init.profile ? {} : undefined;
+    const algo: Metrics = {};
+    let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
+    // activation recomputation (the memory plan's choice, or the recompute setting) for this update only
     const recomputeWas = model.recomputeLayers;
     model.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
-    const up = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
-      lossType: c.loss_type,
-      maxCompletionLength: c.max_completion_length,
-      numIterations: c.num_iterations,
-      temperature: c.temperature,
-      loss: { epsilon: c.epsilon, epsilonHigh: c.epsilon_high, beta: c.beta },
-      learningRate: lr,
-      dropoutCounter: this.step,
-      profile,
-      rowsPerPass: this.init.layout?.rowsPerPass ?? null,
-    }).finally(() => {
+    try {
+      if (c.algorithm === 'expert_iteration') {
+        // rejection sampling: keep what reaches the threshold, and imitate it
+        const kept: SftExample[][] = microBatches.map((mb, m) =>
+          mb.filter((seq, i) => seq.active > 0 && sequenceOwners[m][i].reward >= c.expert_reward_threshold).map((seq) => ({ prompt: seq.prompt, answer: seq.completion })));
+        const nKept = kept.reduce((a, mb) => a + mb.length, 0);
+        algo['expert/kept_ratio'] = nKept / Math.max(stepItems.length, 1);
+        if (nKept > 0) {
+          const ce = await crossEntropyUpdate(gpu, model, this.lora, this.optimizer, kept, lr, (m) => dropoutForwardCounter(this.step, 0, m, 1, kept.length));
+          up = { loss: ce.loss, gradNorm: ce.gradNorm, skipped: ce.skipped ? 1 : 0, trainTokens: ce.tokens };
+        } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
+      } else {
+        const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
+          lossType: c.loss_type,
+          maxCompletionLength: c.max_completion_length,
+          numIterations: c.num_iterations,
+          temperature: c.temperature,
+          loss: this.lossParams(),
+          topEntropyQuantile: c.top_entropy_quantile,
+          entropyCoef: c.entropy_coef,
+          trace: c.log_completions,
+          learningRate: lr,
+          dropoutCounter: this.step,
+          profile,
+          rowsPerPass: this.init.layout?.rowsPerPass ?? null,
+        });
+        up = pu;
+        algo.kl = pu.kl;
+        algo.entropy = pu.entropy;
+        algo['clip_ratio/low_mean'] = pu.clipLow;
+        algo['clip_ratio/high_mean'] = pu.clipHigh;
+        algo['clip_ratio/region_mean'] = pu.clipRegion;
+        if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
+        pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
+      }
+    } finally {
       model.recomputeLayers = recomputeWas;
-    });
+    }
     const trainMs = performance.now() - t1;
+    const iterations = c.algorithm === 'expert_iteration' ? 1 : c.num_iterations;
     if (this.init.layout?.trimBetweenPhases) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();
     }
     this.skippedUpdates += up.skipped;
-    if (up.skipped > 0 && up.skipped === c.num_iterations) this.consecutiveSkips++;
+    if (up.skipped > 0 && up.skipped === iterations) this.consecutiveSkips++;
     else if (up.trainTokens > 0) this.consecutiveSkips = 0;
 
-    const completions = ro.groups.flatMap((g) => g.completions);
+    const groups = [...new Set(stepItems.map((x) => x.group))];
+    const completions = stepItems.map((x) => x.comp);
     const lengths = completions.map((x) => x.trainIds.length);
     const rewards = completions.map((x) => x.reward);
-    const promptTokens = ro.groups.reduce((a, g) => a + g.prompt.ids.length * G, 0);
+    const promptTokens = stepItems.reduce((a, x) => a + x.group.prompt.ids.length, 0);
     this.numTokens += promptTokens + lengths.reduce((a, b) => a + b, 0);
     const metrics: Metrics = {
       reward: mean(rewards),
-      reward_std: mean(ro.groups.map((g) => g.rewardStd)),
-      frac_reward_zero_std: ro.groups.filter((g) => g.zeroStd).length / ro.groups.length,
+      reward_std: mean(groups.map((g) => g.rewardStd)),
+      frac_reward_zero_std: groups.filter((g) => g.zeroStd).length / groups.length,
       'completions/mean_length': mean(lengths),
       'completions/min_length': Math.min(...lengths),
       'completions/max_length': Math.max(...lengths),
       'completions/clipped_ratio': completions.filter((x) => x.truncated).length / completions.length,
-      kl: up.kl,
-      entropy: up.entropy,
-      'clip_ratio/low_mean': up.clipLow,
-      'clip_ratio/high_mean': up.clipHigh,
-      'clip_ratio/region_mean': up.clipRegion,
+      ...(c.algorithm === 'expert_iteration' ? {} : { kl: algo.kl, entropy: algo.entropy, 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] }),
       loss: up.loss,
       grad_norm: up.gradNorm,
       learning_rate: lr,
       num_tokens: this.numTokens,
       step_time: (performance.now() - t0) / 1000,
-      'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9),
+      ...(generated ? { 'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9) } : {}),
       // (trainTokens already counts every iteration's forward and backward)
       'tokens_per_second/training': up.trainTokens / Math.max(trainMs / 1000, 1e-9),
       dropped_groups: dropped,
       skipped_updates: this.skippedUpdates,
-      reward_errors: ro.rewardErrors.length,
+      reward_errors: generated ? ro.rewardErrors.length : 0,
       // GPU memory held by the engine's buffer pool: the most ever allocated, and now
       'gpu/peak_bytes': gpu.stats.peakBytesAllocated,
       'gpu/allocated_bytes': gpu.stats.bytesAllocated,
+      ...(algo.cispo_clip_ratio !== undefined ? { cispo_clip_ratio: algo.cispo_clip_ratio } : {}),
+      ...(algo['expert/kept_ratio'] !== undefined ? { 'expert/kept_ratio': algo['expert/kept_ratio'] } : {}),
     };
     if (tools) Object.assign(metrics, episodeMetrics(completions, tools.setup.env));
     if (profile) {
@@ -278,7 +392,26 @@ export class GrpoTrainer {
       metrics[`rewards/${name}/std`] = vals.length > 1 ? unbiasedStd(vals) : 0;
     });
     this.step++;
-    return { step: this.step, metrics, groups: ro.groups, rewardNames: ro.rewardNames, rewardErrors: ro.rewardErrors };
+    const traces = groups.slice(0, TRACE_GROUPS).map((g) => g.completions.map((comp) => this.traceView(comp)));
+    return { step: this.step, metrics, groups, traces, rewardNames: ro.rewardNames, rewardErrors: generated ? ro.rewardErrors : [] };
+  }
+
+  private traceView(comp: Completion): TokenTraceView | null {
+    const t = this.traces.get(comp);
+    if (!t) return null;
+    const n = Math.min(comp.trainIds.length, TRACE_TOKENS);
+    const cut = (xs: number[]) => xs.slice(0, n);
+    const { tokenizer } = this.init;
+    return {
+      step: t.step,
+      active: Math.min(t.active, n),
+      tokens: comp.trainIds.slice(0, n).map((id) => tokenizer.decode([id])),
+      logp: cut(t.logp),
+      entropy: cut(t.entropy),
+      ratio: cut(t.ratio),
+      contribution: cut(t.contribution),
+      flags: cut(t.flags),
+    };
   }
 
   /** pass@1 and mean reward on the eval split (LoRA on), greedy or sampled at eval_temperature (with the

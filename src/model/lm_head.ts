@@ -4,7 +4,8 @@
 // chunk's logits are recomputed, turned into dlogits of that chunk, and pushed into df (and dWlm).
 //
 //   forward:  for each chunk c:  Z_c = f W_c^T (N, vc);  state <- fold(state, Z_c)   -> logp, entropy, lse (N)
-//   backward: for each chunk c:  Z_c = f W_c^T;  dZ_c = dlogp (1[j == t] - p) / T;
+//   backward: for each chunk c:  Z_c = f W_c^T;  dZ_c = dlogp (1[j == t] - p) / T  (+ the entropy bonus's
+//             dentropy dH/dZ_c, elementwise given lse and H);
 //             df += dZ_c W_c (N, C);  dW_c += dZ_c^T f (vc, C) (full fine-tuning only)
 //
 // When N * V * 4 bytes is at most model.lmHeadChunkBytes the whole vocabulary is one chunk and the
@@ -16,6 +17,7 @@ import type { Tensor } from '../gpu/tensor';
 import { matmul } from '../gpu/kernels/matmul';
 import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logprob_gather';
 import { logprobChunkBackward, logprobChunkForward } from '../gpu/kernels/logprob_chunk';
+import { entropyBackward } from '../gpu/kernels/entropy';
 import { matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import type { GpuTransformer } from './transformer';
 
@@ -87,7 +89,16 @@ export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, tem
   return out;
 }
 
-/** df (N, C) = d(sum_n dlogp[n] logp[n]) / df (overwritten); dWlm (V, C) += the head's gradient when given. */
+/** The entropy bonus's part of the head's gradient: dentropy (N) = d total / d entropy[n], with the entropy
+ * (N) headLogprobs returned. Its dlogits term is elementwise given lse and entropy, so it is added to each
+ * vocabulary chunk's dlogits as to the whole row's (entropy_backward.wgsl). */
+export interface EntropyGrad {
+  dentropy: Tensor;
+  entropy: Tensor;
+}
+
+/** df (N, C) = d(sum_n dlogp[n] logp[n] (+ dentropy[n] entropy[n])) / df (overwritten); dWlm (V, C) += the
+ * head's gradient when given. */
 export function headLogprobsBackward(
   model: LmHeadModel,
   df: Tensor,
@@ -97,6 +108,7 @@ export function headLogprobsBackward(
   lse: Tensor,
   temperature: number,
   dWlm: Tensor | null = null,
+  entropyGrad: EntropyGrad | null = null,
 ): void {
   const { gpu } = model;
   const N = f.shape[0];
@@ -108,6 +120,7 @@ export function headLogprobsBackward(
     model.project(logits, f, model.lmHeadName());
     const dlogits = gpu.tensor([N, V], 'dlogits');
     logprobGatherBackward(gpu, dlogits, dlogp, logits, targets, lse, temperature);
+    if (entropyGrad) entropyBackward(gpu, dlogits, entropyGrad.dentropy, logits, lse, entropyGrad.entropy, temperature);
     gpu.release(logits);
     model.projectBackward(df, dlogits, model.lmHeadName());
     if (dWlm) matmul(gpu, dWlm, dlogits, f, { transA: true, accumulate: true });
@@ -119,6 +132,7 @@ export function headLogprobsBackward(
     const { z, w, fmt } = chunkLogits(model, f, c.v0, c.vc);
     const dz = gpu.tensor([N, c.vc], 'dlogits.chunk');
     logprobChunkBackward(gpu, dz, dlogp, z, targets, lse, { v0: c.v0, v: V }, temperature);
+    if (entropyGrad) entropyBackward(gpu, dz, entropyGrad.dentropy, z, lse, entropyGrad.entropy, temperature);
     gpu.release(z);
     if (fmt) matmulPacked16Backward(gpu, df, dz, w, fmt, { accumulate: !first });
     else matmul(gpu, df, dz, w, { accumulate: !first });

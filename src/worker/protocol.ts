@@ -12,6 +12,7 @@ import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import type { MemoryPlan } from '../grpo/memory_plan';
+import type { TokenTraceView } from '../grpo/trainer';
 import type { PromptSettings } from '../data';
 import type { EvalPoint, MetricRow } from '../export/metrics';
 
@@ -175,6 +176,8 @@ export interface CompletionView {
   advantage: number;
   /** with tools or an environment: the episode's turns (model text, tool call, result or error, observation) */
   turns?: TurnView[];
+  /** recipes: the completion's per-token values from the step that trained on it (first groups of a step only) */
+  trace?: TokenTraceView;
 }
 
 /** One turn of a multi-turn completion, as the rollouts panel shows it. */

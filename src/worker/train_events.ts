@@ -11,11 +11,13 @@ export function stepEvent(r: StepReport): StepEvent {
     metrics: r.metrics,
     rewardNames: r.rewardNames,
     rewardErrors: r.rewardErrors.slice(0, 20),
-    groups: r.groups.map((g) => ({
+    groups: r.groups.map((g, gi) => ({
       prompt: g.prompt.text,
       answer: g.prompt.answer,
       rewardStd: g.rewardStd,
-      completions: g.completions.map((c) => ({
+      completions: g.completions.map((c, ci) => ({
+        // the token inspector's per-token values (the trainer traces the first groups of a step only)
+        ...(r.traces[gi]?.[ci] ? { trace: r.traces[gi][ci]! } : {}),
         text: c.text,
         tokens: c.trainIds.length,
         truncated: c.truncated,

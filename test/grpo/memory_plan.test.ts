@@ -105,7 +105,17 @@ describe('memory plan', () => {
 });
 
 describe('rows per pass', () => {
-  test('a micro-batch run in passes of fewer rows gives the same gradients and loss', async () => {
+  // the recipes' settings too: the entropy-quantile threshold is the whole micro-batch's, the entropy bonus
+  // goes through the head, GSPO's sequence ratios and the traces are per completion
+  const RECIPES = {
+    lossType: 'dapo' as const,
+    loss: { epsilon: 0.2, epsilonHigh: 0.28, beta: 0, importanceSamplingLevel: 'sequence' as const, delta: 4 },
+    topEntropyQuantile: 0.5,
+    entropyCoef: 0.05,
+    trace: true,
+  };
+  for (const [name, extra] of [['plain', {}], ['top_entropy_quantile, entropy_coef, sequence level, traces', RECIPES]] as const) {
+  test(`a micro-batch run in passes of fewer rows gives the same gradients and loss (${name})`, async () => {
     const { policyUpdate } = await import('../../src/grpo/policy_update');
     const { AdamW } = await import('../../src/grpo/optimizer');
     const { LoraSet } = await import('../../src/model/lora');
@@ -121,7 +131,7 @@ describe('rows per pass', () => {
       const mbs = [[0, 1, 2, 3, 4].map(seq), [5, 6, 7].map(seq)];
       const stats = await policyUpdate(gpu, model, lora, opt, mbs, {
         lossType: 'grpo', maxCompletionLength: 8, numIterations: 1, temperature: 1, loss: { epsilon: 0.2, epsilonHigh: 0.2, beta: 0 },
-        learningRate: 0, dropoutCounter: 0, rowsPerPass,
+        learningRate: 0, dropoutCounter: 0, rowsPerPass, ...extra,
       });
       const grads: Float32Array[] = [];
       for (const p of lora.pairs.values()) grads.push(await gpu.read(p.dA), await gpu.read(p.dB));
@@ -135,6 +145,13 @@ describe('rows per pass', () => {
     expect(cut.stats.gradNorm).toBeCloseTo(whole.stats.gradNorm, 5);
     expect(whole.stats.gradNorm).toBeGreaterThan(1e-4);
     whole.grads.forEach((g, i) => g.forEach((x, j) => expect(Math.abs(cut.grads[i][j] - x)).toBeLessThan(1e-6 + 1e-4 * Math.abs(x))));
+    if ('trace' in extra) {
+      // traces per micro-batch, per sequence, in order, whatever the passes
+      expect(cut.stats.traces!.map((mb) => mb.length)).toEqual([5, 3]);
+      expect(cut.stats.traces!.map((mb) => mb.map((t) => t.flags))).toEqual(whole.stats.traces!.map((mb) => mb.map((t) => t.flags)));
+      expect(whole.stats.traces!.flat().some((t) => t.flags.some((f) => f & 4))).toBe(true);
+    }
     model.release();
   });
+  }
 });

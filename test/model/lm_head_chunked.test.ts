@@ -19,7 +19,7 @@ function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<numbe
 }
 
 /** One forward + backward through the fused head; returns every result read back. */
-async function run(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunkBytes: number, B: number, T: number, seed: number) {
+async function run(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunkBytes: number, B: number, T: number, seed: number, withEntropy = false) {
   const c = model.config;
   const N = B * T;
   const rng = new Rng(seed);
@@ -27,6 +27,7 @@ async function run(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunkB
   const targets = Uint32Array.from({ length: N }, () => rng.int(c.vocabSize));
   targets[3] = 0xffffffff; // a position without a target
   const dlogpHost = randn(N, rng, 1);
+  const dentHost = randn(N, rng, 1);
   model.lmHeadChunkBytes = chunkBytes;
   const ids = gpu.upload(tokens, [N], 'ids', 'u32');
   const pos = gpu.upload(Array.from({ length: N }, (_, i) => i % T), [N], 'pos', 'u32');
@@ -43,7 +44,10 @@ async function run(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunkB
   lora.zeroGrads();
   const dlogp = gpu.upload(dlogpHost, [N], 'dlogp');
   const df = gpu.tensor([N, c.hiddenSize], 'df');
-  headLogprobsBackward(model, df, dlogp, act.f, tgt, out.lse, 0.7, full.get(model.lmHeadName())!);
+  // the entropy bonus's gradient (dentropy) joins dlogp's in each chunk
+  const dentropy = withEntropy ? gpu.upload(dentHost, [N], 'dentropy') : null;
+  headLogprobsBackward(model, df, dlogp, act.f, tgt, out.lse, 0.7, full.get(model.lmHeadName())!, dentropy ? { dentropy, entropy: out.entropy } : null);
+  if (dentropy) gpu.release(dentropy);
   model.backwardFromHead(act, df, full);
   gpu.pool.acquire = acquire;
   const res = {
@@ -101,4 +105,31 @@ describe('LM head in vocabulary chunks', () => {
       expect(gpu.pool.stats.bytesInUse).toBe(0);
     });
   }
+
+  test('with the entropy bonus: chunked equals unchunked, and the entropy term changes the gradients', async () => {
+    const gpu = await testGpu();
+    const c = gpuTinyConfig({ vocabSize: 301, tieWordEmbeddings: false });
+    const model = GpuTransformer.upload(gpu, c, randomWeights(c, 43));
+    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL, useRslora: false });
+    const rng = new Rng(11);
+    for (const p of lora.pairs.values()) {
+      gpu.write(p.A, randn(p.A.size, rng, 0.3));
+      gpu.write(p.B, randn(p.B.size, rng, 0.3));
+    }
+    const B = 2;
+    const T = 7;
+    const N = B * T;
+    const plain = await run(gpu, model, lora, N * c.vocabSize * 4, B, T, 5);
+    const whole = await run(gpu, model, lora, N * c.vocabSize * 4, B, T, 5, true);
+    const chunked = await run(gpu, model, lora, N * 64 * 4, B, T, 5, true);
+    expect(chunked.largest).toBeLessThan(N * c.vocabSize * 4);
+    for (const [k, v] of whole.lora) expectClose(k, chunked.lora.get(k)!, v);
+    for (const [k, v] of whole.full) expectClose(k, chunked.full.get(k)!, v);
+    const head = model.lmHeadName();
+    const diff = whole.full.get(head)!.reduce((m, x, i) => Math.max(m, Math.abs(x - plain.full.get(head)![i])), 0);
+    expect(diff).toBeGreaterThan(1e-3);
+    lora.release();
+    model.release();
+    expect(gpu.pool.stats.bytesInUse).toBe(0);
+  });
 });

@@ -30,7 +30,7 @@ describe('turns in the rollouts panel', () => {
   test('the step event carries the turns, texts clipped', () => {
     const long = 'x'.repeat(5000);
     const ev = stepEvent({
-      step: 1, metrics: {}, rewardNames: ['environment'], rewardErrors: [],
+      step: 1, metrics: {}, rewardNames: ['environment'], rewardErrors: [], traces: [],
       groups: [{ prompt: { text: 'p', ids: [1], answer: 'a', raw: {} }, rewardStd: 0, zeroStd: true, completions: [
         { text: 't', ids: [], trainIds: [], truncated: false, rewards: [0], reward: 0, advantage: 0, turns: [{ kind: 'model', text: long }], modelMask: [] },
         { text: 'u', ids: [], trainIds: [], truncated: false, rewards: [0], reward: 0, advantage: 0 },

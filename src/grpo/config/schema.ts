@@ -322,7 +322,9 @@ export const SCHEMA = {
       'steps_per_generation prompts at once and splits them over that many optimizer steps, each of ' +
       'prompts_per_step × gradient_accumulation_steps prompts as usual. After the first, the steps are off-policy: ' +
       'the old log-probabilities of the rollout and clipping keep them close. 1 generates for every step. TRL counts ' +
-      'micro-batches instead: its steps_per_generation is this × gradient_accumulation_steps.',
+      'micro-batches instead: its steps_per_generation is this × gradient_accumulation_steps. max_steps counts ' +
+      'optimizer steps. A run resumed from a checkpoint between two generations starts a new generation (the ' +
+      'rollout\'s remaining steps are not saved).',
     source: `${GSPO} (4); ${TRL}`,
     range: { whole: 1, why: ' (1 generates a new rollout for every optimizer step)' },
     trl: { computed: ['steps_per_generation'], note: 'TRL counts micro-batches: steps_per_generation × gradient_accumulation_steps' },
@@ -415,7 +417,7 @@ export const SCHEMA = {
       'Only the highest-entropy tokens get a policy loss: those whose entropy is at or above the (1 − q) quantile of ' +
       'the batch\'s completion tokens. 1.0 keeps every token; the "80/20" paper trains on the top 0.2.',
     source: `"Beyond the 80/20 Rule" (Wang et al. 2025, arXiv 2506.01939); ${TRL}`,
-    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2' },
+    range: { lo: 0, hi: 1, loOpen: true, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2' },
     trl: { trl: 'top_entropy_quantile' },
   }),
   entropy_coef: num({

@@ -161,12 +161,33 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         'which SAPO does not define (TRL\'s SAPO is token-level): set importance_sampling_level to "token", or use loss_type "grpo" for GSPO',
     });
   }
-  if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high) {
+  if (c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
+    p.push({
+      field: 'delta',
+      message: `delta caps the ratio of the clipped losses (grpo, bnpo, dr_grpo, dapo); loss_type "${c.loss_type}" does not use it: set delta to null`,
+    });
+  } else if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high) {
     p.push({
       field: 'delta',
       message:
         `delta (${c.delta}) is not above 1 + epsilon_high (${1 + c.epsilon_high}): it would clamp ratios that clipping already handles; ` +
         `set delta above ${1 + c.epsilon_high} (INTELLECT-2 used 4), or null to turn it off`,
+    });
+  }
+  if (c.loss_type === 'cispo' && Number.isFinite(c.epsilon_high) && c.epsilon_high <= 1) {
+    p.push({
+      field: 'epsilon_high',
+      message:
+        `loss_type "cispo" uses epsilon_high as the cap on the importance weight itself (min(rho, epsilon_high)), so epsilon_high ${c.epsilon_high} ` +
+        'would shrink every weight below 1; set epsilon_high above 1 (MiniMax-M1 and TRL recommend 5.0)',
+    });
+  }
+  if (c.multi_objective_aggregation === 'normalize_then_sum' && c.advantage_estimator !== 'grpo') {
+    p.push({
+      field: 'multi_objective_aggregation',
+      message:
+        `multi_objective_aggregation "normalize_then_sum" defines the advantage itself (normalised over the batch); it does not combine with ` +
+        `advantage_estimator "${c.advantage_estimator}": set advantage_estimator to "grpo" or multi_objective_aggregation to "sum_then_normalize"`,
     });
   }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {

@@ -1,12 +1,14 @@
 // The rollouts inspector: for a recent step (the latest by default, following the run), each prompt with
 // its G completions, each completion's reward per function, total reward and advantage, colour-coded;
-// a search over prompts and completions. Texts are rendered as text, never as HTML.
+// a search over prompts and completions; a completion of a recent step opens token by token (TokenInspector).
+// Texts are rendered as text, never as HTML.
 
 import { useDeferredValue, useMemo, useState } from 'react';
 import type { CompletionView, StepEvent } from '../../worker/protocol';
 import { formatValue } from '../charts/series';
 import { useAppStore } from '../store';
 import { Turns } from './Turns';
+import { TokenInspector } from './TokenInspector';
 
 const LATEST = -1;
 const ALL = -2;
@@ -142,6 +144,7 @@ export function RolloutsPanel() {
 }
 
 function CompletionRow({ index, c }: { index: number; c: CompletionView }) {
+  const [open, setOpen] = useState(false);
   return (
     <tr data-testid="completion" style={{ boxShadow: `inset 4px 0 0 ${c.advantage > 0 ? 'var(--ok)' : c.advantage < 0 ? 'var(--fail)' : 'var(--border)'}` }}>
       <td className="num muted">{index + 1}</td>
@@ -151,6 +154,12 @@ function CompletionRow({ index, c }: { index: number; c: CompletionView }) {
           {c.tokens} token{c.tokens === 1 ? '' : 's'}
           {c.truncated ? ' · truncated' : ''}
         </span>
+        {c.trace ? (
+          <button type="button" className="link-button small token-toggle" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="token-inspector-toggle">
+            {open ? 'Hide tokens' : 'Tokens'}
+          </button>
+        ) : null}
+        {open && c.trace ? <TokenInspector trace={c.trace} /> : null}
       </td>
       {c.rewards.map((r, i) => (
         <td key={i} className="num mono">

@@ -38,6 +38,18 @@ export const RUN_LOG_KEPT = 200;
 
 /** steps of rollouts kept for the inspector */
 export const ROLLOUT_STEPS_KEPT = 100;
+/** steps whose per-token traces (the token inspector's) are kept; older steps keep their completions only */
+export const TRACE_STEPS_KEPT = 10;
+
+/** recipes: the kept steps with token traces dropped from all but the last TRACE_STEPS_KEPT - 1 (memory stays bounded). */
+export function withoutOldTraces(events: StepEvent[]): StepEvent[] {
+  const cut = events.length - (TRACE_STEPS_KEPT - 1);
+  if (cut <= 0) return events;
+  const old = events[cut - 1];
+  if (!old.groups.some((g) => g.completions.some((c) => c.trace))) return events;
+  const stripped: StepEvent = { ...old, groups: old.groups.map((g) => ({ ...g, completions: g.completions.map(({ trace: _t, ...c }) => c) })) };
+  return [...events.slice(0, cut - 1), stripped, ...events.slice(cut)];
+}
 
 export interface RunSlice {
   runStatus: RunStatus;
@@ -140,7 +152,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
           ...drawn(s, e),
           runStep: e.step,
           // log_completions off: the metrics only
-          rollouts: s.runConfig?.log_completions === false ? s.rollouts : [...s.rollouts.slice(-(ROLLOUT_STEPS_KEPT - 1)), e],
+          rollouts: s.runConfig?.log_completions === false ? s.rollouts : [...withoutOldTraces(s.rollouts.slice(-(ROLLOUT_STEPS_KEPT - 1))), e],
           rewardErrors: e.rewardErrors,
           hasAdapter: true,
         }));
