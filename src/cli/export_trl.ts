@@ -10,6 +10,9 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../model/peft_adapter';
 import { readAdapterDir } from './adapter_dir';
 import { parse, requireString } from './args';
 import { describeDataset, readConfig, readDataset } from './train';
+import { readFile } from 'node:fs/promises';
+import { ToolRunner } from '../grpo/tools/runner';
+import type { ToolExport } from '../export/tools_py';
 
 export async function exportTrlCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -21,13 +24,34 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     config: { type: 'string' },
     adapter: { type: 'string' },
     out: { type: 'string' },
+    tools: { type: 'string' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
   const outDir = requireString(v, 'out');
   // the model is read to check the config against its context length and the adapter against its shapes
   const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
-  const config = await readConfig(v.config as string | undefined, loaded);
+  let toolsText: string | undefined;
+  if (typeof v.tools === 'string') {
+    try {
+      toolsText = await readFile(v.tools, 'utf8');
+    } catch {
+      throw new Error(`${v.tools}: tools file not found`);
+    }
+  }
+  const config = await readConfig(v.config as string | undefined, loaded, toolsText !== undefined ? { tools_source: toolsText } : {});
+  // the tools are loaded in the sandbox (never here) for their names, descriptions, schemas and sources
+  let tools: ToolExport[] | undefined;
+  if ((config.tools_source ?? '').trim() !== '') {
+    let runner: ToolRunner;
+    try {
+      runner = await ToolRunner.create(config.tools_source, null, { timeoutMs: config.tool_timeout_ms });
+    } catch (e) {
+      throw new Error(`${typeof v.tools === 'string' ? v.tools : 'tools_source'}: ${(e as Error).message}`);
+    }
+    tools = runner.tools.map((t, i) => ({ ...t, source: runner.toolSources[i] ?? '' }));
+    runner.dispose();
+  }
   const ds = await readDataset(dataPath, v);
   const adapterDir = typeof v.adapter === 'string' ? v.adapter : null;
   if (adapterDir) await readAdapterDir(adapterDir, loaded.config);
@@ -46,6 +70,7 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     modelSource: llama2c ? `the llama2.c checkpoint ${modelPath} (convert it to a Hugging Face folder and set MODEL to it)` : `the folder ${modelPath}`,
     dataset: { name: dataName, format: ds.format, promptColumn: ds.mapping.prompt, answerColumn: ds.mapping.answer },
     stepsTrained: null,
+    tools,
   });
   await writeFile(join(outDir, 'train_grpo.py'), script);
   await writeFile(join(outDir, 'training_config.json'), JSON.stringify(config, null, 2) + '\n');

@@ -17,6 +17,7 @@ commands:
 
   train     --model PATH [--tokenizer PATH] --dataset FILE [--eval-dataset FILE] [--config FILE.json] [--steps N] [--sft]
             --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME] [--no-autotune]
+            [--tools FILE.js] [--env FILE.js]   (tools the model may call; a multi-turn environment)
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME]

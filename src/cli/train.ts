@@ -20,12 +20,13 @@ import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer } from '../grpo/sft';
 import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
+import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 
-export async function readConfig(path: string | undefined, model: LoadedModel): Promise<GrpoConfig> {
+export async function readConfig(path: string | undefined, model: LoadedModel, overrides: Partial<GrpoConfig> = {}): Promise<GrpoConfig> {
   const ctx = { maxSequenceLength: model.config.maxPositionEmbeddings };
   if (!path) {
-    const c = defaultConfig();
+    const c = { ...defaultConfig(), ...overrides };
     const problems = validateConfig(c, ctx);
     if (problems.length) throw new Error(`default config: ${problems.join('; ')}`);
     return c;
@@ -42,6 +43,7 @@ export async function readConfig(path: string | undefined, model: LoadedModel): 
   } catch (e) {
     throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
   }
+  if (json && typeof json === 'object' && !Array.isArray(json)) json = { ...json, ...overrides };
   return parseConfigJson(json, path, ctx);
 }
 
@@ -83,6 +85,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     resume: { type: 'string' },
     quiet: { type: 'boolean' },
     'no-autotune': { type: 'boolean' },
+    tools: { type: 'string' },
+    env: { type: 'string' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -101,8 +105,30 @@ export async function trainCommand(argv: string[]): Promise<void> {
       throw new Error(`${checkpointPath}: no checkpoint to resume from (a run writes one every checkpoint_interval steps and at its end)`);
     }
   }
-  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath).config : await readConfig(v.config as string | undefined, loaded);
+  // --tools / --env: their sources go into the config (tools_source, env_source), so checkpoints keep them
+  const overrides: Partial<GrpoConfig> = {};
+  for (const [flag, field] of [['tools', 'tools_source'], ['env', 'env_source']] as const) {
+    if (typeof v[flag] !== 'string') continue;
+    if (checkpoint) throw new UsageError(`--resume continues the run with its own ${field} (in its checkpoint); drop --${flag}`);
+    if (v.sft) throw new UsageError(`--${flag} applies to GRPO runs; drop --sft`);
+    try {
+      overrides[field] = await readFile(v[flag] as string, 'utf8');
+    } catch {
+      throw new Error(`${v[flag]}: ${flag === 'tools' ? 'tools' : 'environment'} file not found`);
+    }
+  }
+  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  // tools and environment load in their sandbox first: a file that does not load stops here, naming it
+  let tools: Awaited<ReturnType<typeof createRolloutTools>> = null;
+  if (usesTools(config) && !v.sft) {
+    try {
+      tools = await createRolloutTools(config, loaded);
+    } catch (e) {
+      const file = typeof v.tools === 'string' || typeof v.env === 'string' ? [v.tools, v.env].filter((x) => typeof x === 'string').join(' / ') : 'the config\'s tools_source / env_source';
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+  }
   const ds = await readDataset(dataPath, v);
   const log = (s: string) => {
     if (!v.quiet) process.stdout.write(s + '\n');
@@ -113,8 +139,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const evalDs = evalPath ? await readDataset(evalPath, v) : null;
   if (evalPath && evalDs) log(`${describeDataset(evalPath, evalDs)}: held out for evaluation (the whole of ${dataPath} trains)`);
   const split = trainEvalRows(ds.rows, evalDs?.rows ?? null, config.eval_split, config.seed);
-  const train = preparePrompts(split.train, loaded, config);
-  const evalSet = preparePrompts(split.eval, loaded, config);
+  const toolInfos = tools?.setup.tools ? tools.setup.runner.tools : undefined;
+  const train = preparePrompts(split.train, loaded, config, toolInfos);
+  const evalSet = preparePrompts(split.eval, loaded, config, toolInfos);
+  if (tools) log(`${tools.setup.tools ? `tools: ${tools.setup.runner.tools.map((t) => t.name).join(', ')}; ` : ''}${tools.setup.env ? 'environment loaded; ' : ''}call format ${tools.setup.format.name}`);
   if (train.truncated + evalSet.truncated) log(`${train.truncated + evalSet.truncated} prompts longer than max_prompt_length=${config.max_prompt_length} were cut from the left`);
   const skipped = [...train.skippedLines, ...evalSet.skippedLines].sort((a, b) => a - b);
   if (skipped.length) log(`${skipped.length} prompts longer than max_prompt_length=${config.max_prompt_length} were left out (long_prompts "skip"; lines ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', ...' : ''})`);
@@ -165,7 +193,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       sft.release();
       lora.release();
     } else {
-      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout });
+      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
       const fingerprint = datasetFingerprint(train.examples);
       const saveCkpt = async () => {
         const bytes = await saveCheckpoint(gpu, trainer, fingerprint);
@@ -198,7 +226,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
         await writeMetrics({ step: s, ...m, ...ev });
         log(`step ${s}/${config.max_steps}  reward ${fmt(m.reward)} ±${fmt(m.reward_std, 2)}  loss ${fmt(m.loss, 4)}  kl ${fmt(m.kl, 4)}  ` +
           `len ${fmt(m['completions/mean_length'], 1)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s` +
-          (r.rewardErrors.length ? `  reward errors: ${r.rewardErrors[0]}` : ''));
+          (r.rewardErrors.length ? `  reward errors: ${r.rewardErrors[0]}` : '') +
+          (tools ? `  tool calls/completion ${fmt(m['tools/call_frequency'], 2)}  failures ${m['tools/failures'] ?? 0}  timeouts ${m['tools/timeouts'] ?? 0}  turns ${fmt(m['turns/mean'], 2)}` +
+            (tools.setup.env ? `  env reward ${fmt(m['env/reward_mean'])}  env errors ${m['env/errors'] ?? 0}` : '') : ''));
         const fault = trainer.faulted;
         if (fault) {
           await saveCkpt();
@@ -213,6 +243,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
   } finally {
     scorer.dispose();
+    tools?.setup.runner.dispose();
     gpu.destroy();
   }
 }

@@ -42,6 +42,8 @@ export function formatPrompt(
   settings: PromptSettings,
   chatTemplate?: string | null,
   special: SpecialTokens = {},
+  /** tools the model may call (name, description, JSON schema), given to the chat template as `tools` */
+  tools?: readonly { name: string; description: string; parameters: unknown }[],
 ): string {
   const content = userMessage(row.prompt, settings.prompt_template);
   if (settings.use_chat_template && chatTemplate) {
@@ -53,6 +55,7 @@ export function formatPrompt(
       return compiled(chatTemplate).render({
         messages,
         add_generation_prompt: true,
+        ...(tools && tools.length ? { tools: tools.map((t) => ({ type: 'function', function: t })) } : {}),
         bos_token: special.bos_token ?? '',
         eos_token: special.eos_token ?? '',
       });

@@ -8,6 +8,7 @@ import { configToTrlJson, DEFAULT_CONFIG, type GrpoConfig, type RewardFuncConfig
 import TRAIN_TEMPLATE from './templates/train_grpo.py?raw';
 import REWARD_HELPERS from './templates/rewards.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
+import { toolsPython, type ToolExport } from './tools_py';
 
 export interface TrlScriptInput {
   config: GrpoConfig;
@@ -21,6 +22,8 @@ export interface TrlScriptInput {
   stepsTrained: number | null;
   /** a date for the header; omitted in tests */
   exportedAt?: string;
+  /** the run's tools (tools_source, loaded in the sandbox), written as Python functions or stubs */
+  tools?: ToolExport[];
 }
 
 /** A JSON value as a Python literal (None, True, False, strings, numbers, lists, dicts). */
@@ -136,6 +139,19 @@ export function trlScript(input: TrlScriptInput): string {
     .map((f, i) => (f.name === 'custom' ? customStub(names[i], String(f.params.source ?? '')) : ''))
     .filter(Boolean)
     .join('\n\n');
+  const tools = input.tools?.length ? toolsPython(input.tools) : null;
+  const toolNotes: string[] = [];
+  if (tools) {
+    toolNotes.push('', `Tools: ${input.tools!.map((t) => t.name).join(', ')} are passed to the trainer (tools=TOOLS).`);
+    if (tools.stubs.length) {
+      const one = tools.stubs.length === 1;
+      toolNotes.push(`NOT TRANSLATED: ${tools.stubs.join(', ')} ${one ? 'is a stub that raises' : 'are stubs that raise'} NotImplementedError; ${one ? 'its JavaScript is in a comment' : 'their JavaScript is in comments'}`,
+        `above ${one ? 'it' : 'them'}: translate ${one ? 'it' : 'them'} to Python before running.`);
+    }
+  } else if ((c.tools_source ?? '').trim() !== '') {
+    toolNotes.push('', 'NOT EXPORTED: the run has JavaScript tools (tools_source) that were not loaded for this export; pass them as tools=... yourself.');
+  }
+  if ((c.env_source ?? '').trim() !== '') toolNotes.push('', 'NOT EXPORTED: the run\'s JavaScript environment (env_source); TRL takes one as environment_factory=...');
   const rename: string[] = [];
   if (dataset && dataset.promptColumn !== 'prompt') rename.push(`${JSON.stringify(dataset.promptColumn)}: "prompt"`);
   if (dataset && dataset.answerColumn !== 'answer') rename.push(`${JSON.stringify(dataset.answerColumn)}: "answer"`);
@@ -153,6 +169,7 @@ export function trlScript(input: TrlScriptInput): string {
     ``,
     `Put adapter_model.safetensors and adapter_config.json (the playground's export) in ./adapter to continue`,
     `from the browser's adapter, and the dataset file beside this script.`,
+    ...toolNotes,
   ].join('\n');
   const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[c.base_precision];
   const notInTrl = Object.entries(trl.not_in_trl).map(([k, v]) => `#   ${k} = ${pyLiteral(v)}: ${trl.not_in_trl_why[k]}`);
@@ -184,6 +201,8 @@ export function trlScript(input: TrlScriptInput): string {
       rename_columns: rename.length ? `dataset = dataset.rename_columns({${rename.join(', ')}})\n` : '',
       reward_helpers: REWARD_HELPERS,
       custom_rewards: customs ? `\n${customs}\n` : '',
+      tools_code: tools ? `\n# ---- tools (from the playground's JavaScript tools) ----\n\n${tools.code}\n\n\nTOOLS = [${input.tools!.map((t) => t.name).join(', ')}]\n\n` : '',
+      tools_arg: tools ? '\n    tools=TOOLS,' : '',
       reward_funcs: c.reward_funcs.map((f, i) => `    ${rewardLine(f, names[i], c)},`).join('\n'),
       // the Trainer replaces non-finite logged losses unless told not to; the callback needs to see them
       config_kwargs: kwargs({ ...trl.grpo_config, logging_nan_inf_filter: false }, '    '),

@@ -23,9 +23,25 @@ export interface TrainSequence {
   advantage: number;
   /** tokens that count in the loss (0 for a masked truncated completion) */
   active: number;
+  /** per completion token: 0 for a token inserted by a tool or an environment (context only: out of the loss,
+   * the KL and the entropy, TRL's tool_mask); absent: every token is the model's */
+  modelMask?: readonly number[];
   /** log-probs of the completion's tokens under the policy that generated it (steps_per_generation > 1);
    * without them old log-probs are taken at the start of the update when num_iterations > 1 */
   oldLogp?: Float32Array;
+}
+
+/** Whether completion token j of s is trained on. */
+function counts(s: TrainSequence, j: number): boolean {
+  return j < s.active && (s.modelMask === undefined || s.modelMask[j] === 1);
+}
+
+/** The tokens of s that are trained on. */
+export function trainedTokens(s: TrainSequence): number {
+  if (!s.modelMask) return s.active;
+  let n = 0;
+  for (let j = 0; j < s.active; j++) if (s.modelMask[j] === 1) n++;
+  return n;
 }
 
 /** What the step did to each token of a completion (the last iteration's values), for the token inspector. */
@@ -112,7 +128,8 @@ export async function policyUpdate(
   const mbs = microBatches.filter((mb) => mb.length > 0);
   const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
   if (mbs.length === 0) return stats;
-  const activeCounts = mbs.map((mb) => mb.map((s) => s.active));
+  // a tool's or environment's inserted tokens are not counted (modelMask)
+  const activeCounts = mbs.map((mb) => mb.map(trainedTokens));
   const weights = sequenceWeights(opts.lossType, activeCounts, opts.maxCompletionLength);
   const entW = entropyWeights(opts.lossType, activeCounts);
   const entCoef = opts.entropyCoef ?? 0;
@@ -151,7 +168,7 @@ export async function policyUpdate(
             seqInfo[2 * idx] = completionIndex(batch, b, 0);
             seqInfo[2 * idx + 1] = s.active;
           }
-          if (j < s.active) {
+          if (counts(s, j)) {
             weight[idx] = passWeights[b];
             mask[idx] = 1;
             if (dent) dent[idx] = -entCoef * entW[mbIndex];

@@ -15,12 +15,18 @@ export interface PreparedPrompts {
   skippedLines: number[];
 }
 
-export function preparePrompts(rows: readonly DatasetRow[], model: Pick<LoadedModel, 'tokenizer' | 'chatTemplate' | 'specialTokens'>, c: GrpoConfig): PreparedPrompts {
+export function preparePrompts(
+  rows: readonly DatasetRow[],
+  model: Pick<LoadedModel, 'tokenizer' | 'chatTemplate' | 'specialTokens'>,
+  c: GrpoConfig,
+  /** tools for the chat template's `tools` (tools_source, loaded in the sandbox) */
+  tools?: readonly { name: string; description: string; parameters: unknown }[],
+): PreparedPrompts {
   let truncated = 0;
   const skippedLines: number[] = [];
   const examples: PromptExample[] = [];
   for (const row of rows) {
-    const text = formatPrompt(row, c, model.chatTemplate ?? null, model.specialTokens ?? {});
+    const text = formatPrompt(row, c, model.chatTemplate ?? null, model.specialTokens ?? {}, tools);
     // A rendered chat template carries its own BOS text, so it is tokenized without special tokens (TRL:
     // add_special_tokens=False; Gemma's and Llama 3's tokenizers would add a second BOS); otherwise ask the
     // tokenizer for exactly one BOS.

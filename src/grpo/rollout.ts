@@ -7,6 +7,7 @@ import type { Tokenizer } from '../model/tokenizer';
 import { generate } from '../model/generate';
 import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
+import { runEpisodes, type Episode, type EpisodeEnv, type TurnRecord } from './tools/episodes';
 
 export interface PromptExample {
   /** the prompt as shown to the model (template applied) */
@@ -27,6 +28,11 @@ export interface Completion {
   rewards: (number | null)[];
   reward: number;
   advantage: number;
+  /** with tools or an environment: per trainIds token, 1 for the model's own tokens, 0 for inserted ones */
+  modelMask?: number[];
+  /** with tools or an environment: the episode's turns, for display */
+  turns?: TurnRecord[];
+  episode?: Pick<Episode, 'toolCalls' | 'toolFailures' | 'toolTimeouts' | 'turnCount' | 'envReward' | 'envDone'>;
 }
 
 export interface RolloutGroup {
@@ -57,9 +63,22 @@ export interface RolloutOptions {
   scaleRewards: ScaleRewards;
   /** prompts generated together in one batch */
   promptsPerBatch: number;
+  /** tools and/or an environment: multi-turn episodes instead of single completions */
+  tools?: RolloutTools;
   /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
   advantage?: Omit<AdvantageSettings, 'scale'>;
 }
+
+export interface RolloutTools {
+  setup: EpisodeEnv;
+  maxToolCalls: number | null;
+  maxTurns: number;
+  /** weight of the environment's reward, which joins the reward functions as the "environment" column */
+  envRewardWeight: number;
+}
+
+/** The name of the environment's reward among the reward columns. */
+export const ENV_REWARD_NAME = 'environment';
 
 export async function rollout(
   model: GpuTransformer,
@@ -71,11 +90,30 @@ export async function rollout(
 ): Promise<Rollout> {
   const G = opts.numGenerations;
   const t0 = performance.now();
-  const generated: { ids: number[]; truncated: boolean }[] = [];
+  const generated: { ids: number[]; truncated: boolean; episode?: Episode }[] = [];
   let generatedTokens = 0;
   for (let start = 0; start < prompts.length; start += opts.promptsPerBatch) {
     const chunk = prompts.slice(start, start + opts.promptsPerBatch);
     const rows = chunk.flatMap((p) => Array.from({ length: G }, () => p.ids));
+    if (opts.tools) {
+      const eps = await runEpisodes(model, tokenizer, lora, opts.tools.setup, chunk.flatMap((p) => Array.from({ length: G }, () => p)), {
+        maxCompletionLength: opts.maxCompletionLength,
+        temperature: opts.temperature,
+        topK: opts.topK,
+        topP: opts.topP,
+        seed: (opts.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
+        maxToolCalls: opts.tools.maxToolCalls,
+        maxTurns: opts.tools.maxTurns,
+      }, start * G);
+      for (const ep of eps) {
+        // the row's trailing stop token (its last model token) is kept only in trainIds, as below
+        const last = ep.ids[ep.ids.length - 1];
+        const endsWithStop = !ep.truncated && ep.ids.length > 0 && tokenizer.eosIds.includes(last);
+        generated.push({ ids: endsWithStop ? ep.ids.slice(0, -1) : ep.ids, truncated: ep.truncated, episode: ep });
+        generatedTokens += ep.modelMask.reduce((a, m) => a + m, 0);
+      }
+      continue;
+    }
     const gen = await generate(model, rows, {
       maxNewTokens: opts.maxCompletionLength,
       temperature: opts.temperature,
@@ -99,7 +137,14 @@ export async function rollout(
     return { prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length };
   });
   const scores = await scorer.score(items);
-  const adv = rewardAdvantages(scores.perFunc, scorer.weights, G, {
+  const rewardNames = [...scorer.names];
+  const weights = [...scorer.weights];
+  if (opts.tools?.setup.env) {
+    scores.perFunc.push(generated.map((g) => g.episode?.envReward ?? null));
+    rewardNames.push(ENV_REWARD_NAME);
+    weights.push(opts.tools.envRewardWeight);
+  }
+  const adv = rewardAdvantages(scores.perFunc, weights, G, {
     scale: opts.scaleRewards,
     estimator: opts.advantage?.estimator ?? 'grpo',
     aggregation: opts.advantage?.aggregation ?? 'sum_then_normalize',
@@ -124,16 +169,23 @@ export async function rollout(
         rewards: scores.perFunc.map((f) => f[i] ?? null),
         reward: total[i],
         advantage: adv.advantages[i],
+        ...(gen.episode ? episodeFields(gen.episode) : {}),
       };
     }),
   }));
   return {
     groups,
-    rewardNames: scorer.names,
+    rewardNames,
     rewardErrors: scores.errors,
     allNullRewards: allNull,
     generatedTokens,
     generationMs,
     rewardMs,
   };
+}
+
+function episodeFields(ep: Episode): Pick<Completion, 'modelMask' | 'turns' | 'episode' | 'trainIds'> {
+  const { toolCalls, toolFailures, toolTimeouts, turnCount, envReward, envDone } = ep;
+  // trainIds are the episode's tokens as generated (the model's stop tokens included, as it sampled them)
+  return { trainIds: ep.ids, modelMask: ep.modelMask, turns: ep.turns, episode: { toolCalls, toolFailures, toolTimeouts, turnCount, envReward, envDone } };
 }

@@ -16,7 +16,7 @@ import { generate } from '../model/generate';
 import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
-import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup } from './rollout';
+import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutTools } from './rollout';
 import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
 import { crossEntropyUpdate, type SftExample } from './sft';
 import { completionLogprobs } from '../model/logprobs';
@@ -100,6 +100,10 @@ export interface TrainerInit {
   profile?: boolean;
   /** how a step is cut to fit GPU memory (memory_plan.ts chooses it; absent: as the config says) */
   layout?: StepLayout;
+  /** tools and/or an environment (tools_source, env_source): multi-turn rollouts. A promise (still loading
+   * in the sandbox) is awaited by the first step, which fails with its message if it does not load. The
+   * trainer owns them: release() stops their worker. */
+  tools?: RolloutTools | null | Promise<RolloutTools | null>;
 }
 
 export class GrpoTrainer {
@@ -211,6 +215,7 @@ export class GrpoTrainer {
     const P = c.prompts_per_step;
     // one rollout = steps_per_generation optimizer steps of prompts_per_step x gradient_accumulation_steps prompts
     const k = c.steps_per_generation;
+    const tools = (await this.init.tools) ?? undefined;
     const prompts = this.nextPrompts(P * c.gradient_accumulation_steps * k);
     const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
       numGenerations: c.num_generations,
@@ -221,6 +226,7 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
+      tools,
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
     let old: Map<Completion, Float32Array> | null = null;
@@ -245,6 +251,7 @@ export class GrpoTrainer {
     const c = this.config;
     const { gpu, model } = this.init;
     const t0 = performance.now();
+    const tools = (await this.init.tools) ?? undefined;
     const P = c.prompts_per_step;
     const GA = c.gradient_accumulation_steps;
     const k = c.steps_per_generation;
@@ -278,7 +285,7 @@ export class GrpoTrainer {
         }
         const masked = c.mask_truncated_completions && comp.truncated;
         const oldLogp = pend.old?.get(comp);
-        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}) });
+        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}), ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
         owners.push(comp);
       }
       microBatches.push(seqs);
@@ -373,6 +380,7 @@ export class GrpoTrainer {
       ...(algo.cispo_clip_ratio !== undefined ? { cispo_clip_ratio: algo.cispo_clip_ratio } : {}),
       ...(algo['expert/kept_ratio'] !== undefined ? { 'expert/kept_ratio': algo['expert/kept_ratio'] } : {}),
     };
+    if (tools) Object.assign(metrics, episodeMetrics(completions, tools.setup.env));
     if (profile) {
       metrics['time/generation'] = ro.generationMs / 1000;
       metrics['time/rewards'] = ro.rewardMs / 1000;
@@ -417,6 +425,13 @@ export class GrpoTrainer {
   release(): void {
     this.optimizer.release();
     this.lora.release();
+    this.releaseTools();
+  }
+
+  /** Stops the tools' sandbox worker (also when the device was lost and the buffers went with it). */
+  releaseTools(): void {
+    const t = this.init.tools;
+    if (t) void Promise.resolve(t).then((x) => x?.setup.runner.dispose(), () => undefined);
   }
 }
 
@@ -483,6 +498,29 @@ export async function evaluatePrompts(
     n: prompts.length,
     samples,
     ...(atK ? { atK } : {}),
+  };
+}
+
+/** Tool and environment metrics of a step: TRL's tools/call_frequency (calls per completion) and
+ * tools/failure_frequency (failed calls per call), plus timeouts, turns per episode and environment outcomes. */
+export function episodeMetrics(completions: { episode?: { toolCalls: number; toolFailures: number; toolTimeouts: number; turnCount: number; envReward: number | null; envDone: boolean } }[], hasEnv: boolean): Metrics {
+  const eps = completions.map((c) => c.episode).filter((e) => e !== undefined);
+  const calls = eps.reduce((a, e) => a + e.toolCalls, 0);
+  const failures = eps.reduce((a, e) => a + e.toolFailures, 0);
+  const env = eps.filter((e) => e.envReward !== null);
+  const out: Metrics = {
+    'tools/call_frequency': eps.length ? calls / eps.length : 0,
+    'tools/failure_frequency': calls ? failures / calls : 0,
+    'tools/failures': failures,
+    'tools/timeouts': eps.reduce((a, e) => a + e.toolTimeouts, 0),
+    'turns/mean': mean(eps.map((e) => e.turnCount)),
+  };
+  if (!hasEnv) return out;
+  return {
+    ...out,
+    'env/done_ratio': eps.length ? eps.filter((e) => e.envDone).length / eps.length : 0,
+    'env/reward_mean': env.length ? mean(env.map((e) => e.envReward!)) : NaN,
+    'env/errors': eps.length - env.length,
   };
 }
 

@@ -174,9 +174,14 @@ export interface CompletionView {
   rewards: (number | null)[];
   reward: number;
   advantage: number;
+  /** with tools or an environment: the episode's turns (model text, tool call, result or error, observation) */
+  turns?: TurnView[];
   /** recipes: the completion's per-token values from the step that trained on it (first groups of a step only) */
   trace?: TokenTraceView;
 }
+
+/** One turn of a multi-turn completion, as the rollouts panel shows it. */
+export type TurnView = import('../grpo/tools/episodes').TurnRecord;
 
 export interface StepEvent {
   kind: 'step';

@@ -12,6 +12,7 @@ import type { GrpoConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
 import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
+import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
@@ -50,6 +51,9 @@ export class Run {
     const evalSet = preparePrompts(split.eval, on.loaded, config);
     if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
     const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    // tools / environment load in their sandbox meanwhile; the first step reports a load failure
+    const tools = usesTools(config) ? createRolloutTools(config, on.loaded) : undefined;
+    tools?.catch(() => undefined);
     try {
       const trainer = new GrpoTrainer({
         gpu: on.gpu,
@@ -60,6 +64,7 @@ export class Run {
         eval: evalSet.examples,
         scorer,
         layout,
+        tools,
       });
       return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
     } catch (e) {
@@ -115,6 +120,7 @@ export class Run {
    * released into the lost device's pool). */
   drop(): void {
     this.scorer.dispose();
+    this.trainer.releaseTools();
   }
 }
 

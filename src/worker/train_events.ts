@@ -2,7 +2,7 @@
 // page. Rollouts and samples are capped so that a progress message stays small.
 
 import type { EvalReport, StepReport } from '../grpo/trainer';
-import type { EvalEvent, StepEvent } from './protocol';
+import type { EvalEvent, StepEvent, TurnView } from './protocol';
 
 export function stepEvent(r: StepReport): StepEvent {
   return {
@@ -24,9 +24,16 @@ export function stepEvent(r: StepReport): StepEvent {
         rewards: c.rewards,
         reward: c.reward,
         advantage: c.advantage,
+        ...(c.turns ? { turns: c.turns.slice(0, 64).map(clipTurn) } : {}),
       })),
     })),
   };
+}
+
+/** A turn with its texts cut to 2000 characters (a progress message stays small). */
+function clipTurn(t: TurnView): TurnView {
+  const clip = (x: string) => (x.length > 2000 ? `${x.slice(0, 2000)}…` : x);
+  return 'text' in t ? { ...t, text: clip(t.text) } : t;
 }
 
 export function evalEvent(e: EvalReport): EvalEvent {

@@ -119,6 +119,104 @@ export const SCHEMA = {
     range: { whole: 0, why: ' (0 turns top-k off)' },
     trl: { trl: 'top_k' },
   }),
+  // ---- tools and environments (issue 16)
+  tools_source: textOrNull({
+    default: null,
+    group: 'Generation',
+    doc:
+      'JavaScript tools the model may call while it generates: an array of {name, description, parameters (a JSON ' +
+      'schema of the arguments), run(args) => JSON value}, run in the reward sandbox (no network, no DOM, ' +
+      'tool_timeout_ms per call). When a completion writes a call in tool_call_format, that row pauses, the tool ' +
+      'runs, its result is inserted into that row\'s context (out of the loss), and generation continues. null: no tools.',
+    source: TRL,
+    trl: { notInTrl: 'GRPOTrainer(tools=...) takes Python functions: export-trl writes them (translated when the body is plain arithmetic, else stubs that raise)' },
+  }),
+  env_source: textOrNull({
+    default: null,
+    group: 'Generation',
+    doc:
+      'JavaScript environment for multi-turn episodes: a function (or class) making one environment per rollout, ' +
+      'with reset(row) returning the first observation and step(text) returning {observation, reward?, done}. ' +
+      'Each model turn is stepped; observations are inserted (out of the loss) until done or max_turns. null: none.',
+    source: 'TRL GRPOTrainer environment_factory',
+    trl: { notInTrl: 'GRPOTrainer(environment_factory=...) takes a Python class; not exported' },
+  }),
+  tool_call_format: oneOf(['auto', 'qwen', 'llama3', 'pattern'] as const)({
+    default: 'auto',
+    group: 'Generation',
+    doc:
+      'How the model writes tool calls and reads results: "qwen" (<tool_call>{"name", "arguments"}</tool_call>, ' +
+      'results as tool messages), "llama3" (a JSON call as the whole turn, results as ipython messages), "pattern" ' +
+      '(tool_call_open + JSON {"name", "arguments"} or name({...}) + tool_call_close; with a single tool any other body ' +
+      'is its {"input": body}; results by tool_result_template: ' +
+      'for models without a chat template), or "auto" (from the model\'s chat template; pattern without one).',
+    trl: { notInTrl: 'TRL reads the format from the chat template' },
+  }),
+  tool_call_open: textOrNull({
+    default: '<tool>',
+    group: 'Generation',
+    doc: 'The pattern format\'s opening marker of a tool call.',
+    trl: { notInTrl: 'pattern format only' },
+  }),
+  tool_call_close: textOrNull({
+    default: '</tool>',
+    group: 'Generation',
+    doc: 'The pattern format\'s closing marker: the row pauses when the model\'s turn ends with it.',
+    trl: { notInTrl: 'pattern format only' },
+  }),
+  tool_result_template: textOrNull({
+    default: '<result>{result}</result>',
+    group: 'Generation',
+    doc: 'The pattern format\'s inserted text after a call, with {result} where the result (or "Error: ...") goes.',
+    trl: { notInTrl: 'pattern format only' },
+  }),
+  env_observation_template: textOrNull({
+    default: '\n{observation}\n',
+    group: 'Generation',
+    doc: 'For models without a chat template: the text inserted for an environment observation, with {observation}.',
+    trl: { notInTrl: 'with a chat template the observation is a user message' },
+  }),
+  turn_end_marker: textOrNull({
+    default: null,
+    group: 'Generation',
+    doc:
+      'For environment episodes with models without a chat template: text that ends a model turn (e.g. "\\n"), ' +
+      'besides the end-of-sequence token; the turn is then stepped. null: only end-of-sequence ends a turn.',
+    trl: { notInTrl: 'TRL ends turns at the chat template\'s end of turn' },
+  }),
+  max_tool_calling_iterations: intOrNull({
+    default: null,
+    group: 'Generation',
+    doc: 'Most tool calls per completion; after that the episode ends at its next call. null: limited only by max_completion_length.',
+    source: TRL,
+    range: { whole: 0, why: ' (null: no limit)' },
+    suggest: 4,
+    trl: { trl: 'max_tool_calling_iterations' },
+  }),
+  tool_timeout_ms: int({
+    default: 2000,
+    group: 'Generation',
+    doc: 'Time one tool call or environment step may take; past it the call is an error in that row\'s context and the sandbox worker is restarted.',
+    range: { whole: 1 },
+    trl: { notInTrl: 'Python tools run in-process in TRL' },
+  }),
+  max_turns: int({
+    default: 4,
+    group: 'Generation',
+    doc: 'Model turns per environment episode; an episode that has not said done by then ends (counted as not done).',
+    source: TRL,
+    range: { whole: 1 },
+    trl: { notInTrl: 'environment episodes are not exported' },
+  }),
+  env_reward_weight: num({
+    default: 1.0,
+    group: 'Rewards',
+    doc:
+      'Weight of the environment\'s episode reward (the sum of its step rewards) in the total reward, added to the ' +
+      'weighted reward functions (which score the whole conversation). 0 uses only the reward functions.',
+    range: { finite: 'any weight; 0 leaves the environment reward out' },
+    trl: { notInTrl: 'environments are not exported' },
+  }),
   // ---- optimizer
   learning_rate: num({
     default: 5e-4,

@@ -38,6 +38,7 @@ export const NOT_IN_RLOO_CONFIG: readonly string[] = [
   'top_entropy_quantile',
   'entropy_coef',
   'multi_objective_aggregation',
+  'max_tool_calling_iterations',
 ];
 
 export interface TrlExport {

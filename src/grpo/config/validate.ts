@@ -136,7 +136,9 @@ function rewardFuncProblems(c: GrpoConfig): string[] {
       }
     }
   });
-  if (c.reward_funcs.every((r) => r.weight === 0)) p.push('every reward weight is 0, so every completion gets reward 0 and nothing is learned; give at least one reward a non-zero weight');
+  // (an environment's reward, env_reward_weight, may be the only one)
+  const envRewards = (c.env_source ?? '').trim() !== '' && c.env_reward_weight !== 0;
+  if (!envRewards && c.reward_funcs.every((r) => r.weight === 0)) p.push('every reward weight is 0, so every completion gets reward 0 and nothing is learned; give at least one reward a non-zero weight');
   return p;
 }
 

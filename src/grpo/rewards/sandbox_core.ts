@@ -16,13 +16,21 @@ export type SandboxRequest =
   | { type: 'init'; source: string }
   | { type: 'eval'; id: number; rows: SandboxRow[] }
   /** compile the source without running it (a syntax check for the page, which compiles no user code itself) */
-  | { type: 'check'; source: string };
+  | { type: 'check'; source: string }
+  // tools and environments (src/grpo/tools): load both sources; call a tool; reset or step one episode's environment
+  | { type: 'tools_init'; tools: string | null; env: string | null }
+  | { type: 'tool_call'; id: number; name: string; args: unknown }
+  | { type: 'env_reset'; id: number; slot: number; row: unknown }
+  | { type: 'env_step'; id: number; slot: number; text: string };
 
 export type SandboxReply =
   | { type: 'ready' }
   | { type: 'init_error'; message: string }
   | { type: 'checked'; message: string | null }
-  | { type: 'result'; id: number; values: (number | null)[]; errors: string[] };
+  | { type: 'result'; id: number; values: (number | null)[]; errors: string[] }
+  | { type: 'tools_ready'; tools: { name: string; description: string; parameters: unknown }[]; env: boolean; sources?: string[] }
+  /** a tool's or an environment's answer: `json` is its value as JSON text, or `error` says what went wrong */
+  | { type: 'call_result'; id: number; json?: string; error?: string };
 
 /** The page's (or Node's) end of one sandbox worker. */
 export interface SandboxHandle {
@@ -191,6 +199,82 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
     post({ type: 'result', id, values, errors });
   };
 
+  // ---- tools and environments: same compiler, same locked scope
+  const toolFns = new Map<string, (args: unknown) => unknown>();
+  let envFactory: ((...a: unknown[]) => unknown) | null = null;
+  const envs = new Map<number, Record<string, unknown>>();
+  const loadTools = (toolsSrc: string | null, envSrc: string | null): SandboxReply => {
+    if (stuck.length) return { type: 'init_error', message: `the sandbox could not remove ${stuck.join(', ')}; refusing to run custom code` };
+    const load = (src: string, what: string): unknown => {
+      if (/\bimport\s*\(/.test(src) || /^\s*import\s/m.test(src)) throw new Error(`the ${what} may not import modules (import is blocked in the sandbox)`);
+      let w: () => unknown;
+      try {
+        w = compiler(`"use strict";\nreturn (${src}\n);`) as () => unknown;
+      } catch (e) {
+        throw new Error(`the ${what} source does not compile: ${errorText(e)}`);
+      }
+      try {
+        return w();
+      } catch (e) {
+        throw new Error(`the ${what} failed to load: ${errorText(e)}`);
+      }
+    };
+    const infos: { name: string; description: string; parameters: unknown }[] = [];
+    const sources: string[] = [];
+    try {
+      if (toolsSrc !== null) {
+        const v = load(toolsSrc, 'tools file');
+        if (!Array.isArray(v)) throw new Error(`the tools file must evaluate to an array of {name, description, parameters, run}, but it evaluates to ${describe(v)}`);
+        v.forEach((t: unknown, i: number) => {
+          const o = t as Record<string, unknown> | null;
+          if (!o || typeof o !== 'object') throw new Error(`tool ${i} is ${describe(t)}; expected {name, description, parameters, run}`);
+          if (typeof o.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.name)) throw new Error(`tool ${i}: name must be an identifier such as "add", got ${describe(o.name)}`);
+          if (typeof o.run !== 'function') throw new Error(`tool "${o.name}": run must be a function (args) => result, got ${describe(o.run)}`);
+          if (toolFns.has(o.name)) throw new Error(`tool "${o.name}" is defined twice`);
+          const params = o.parameters ?? { type: 'object', properties: {} };
+          if (typeof params !== 'object') throw new Error(`tool "${o.name}": parameters must be a JSON schema object`);
+          toolFns.set(o.name, o.run as (args: unknown) => unknown);
+          infos.push({ name: o.name, description: typeof o.description === 'string' ? o.description : '', parameters: JSON.parse(JSON.stringify(params)) });
+          sources.push((compiler.prototype.toString as () => string).call(o.run));
+        });
+      }
+      if (envSrc !== null) {
+        const v = load(envSrc, 'environment file');
+        if (typeof v !== 'function') throw new Error(`the environment file must evaluate to a function (or class) that makes one environment {reset(row), step(text)}, but it evaluates to ${describe(v)}`);
+        envFactory = v as (...a: unknown[]) => unknown;
+      }
+    } catch (e) {
+      return { type: 'init_error', message: (e as Error).message };
+    }
+    return { type: 'tools_ready', tools: infos, env: envFactory !== null, sources };
+  };
+  const answer = async (id: number, work: () => unknown): Promise<void> => {
+    let reply: SandboxReply;
+    try {
+      let v = work();
+      if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') v = await (v as Promise<unknown>);
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(v);
+      } catch (e) {
+        json = undefined;
+      }
+      reply = json === undefined ? { type: 'call_result', id, error: `returned ${describe(v)}, which is not JSON-serialisable` } : { type: 'call_result', id, json };
+    } catch (e) {
+      reply = { type: 'call_result', id, error: errorText(e) };
+    }
+    post(reply);
+  };
+  const makeEnv = (): Record<string, unknown> => {
+    const f = envFactory!;
+    const isClass = /^class[\s{]/.test((compiler.prototype.toString as () => string).call(f));
+    const env = (isClass ? new (f as unknown as new () => unknown)() : f()) as Record<string, unknown> | null;
+    if (!env || typeof env !== 'object' || typeof env.reset !== 'function' || typeof env.step !== 'function') {
+      throw new Error(`the environment factory made ${describe(env)}; expected an object with reset(row) and step(text)`);
+    }
+    return env;
+  };
+
   listen((request) => {
     if (request.type === 'check') {
       const parsed = stuck.length ? { problem: `the sandbox could not remove ${stuck.join(', ')}; refusing to run custom code` } : parse(request.source);
@@ -204,6 +288,27 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
         return;
       }
       void evaluate(request.id, request.rows);
+    } else if (request.type === 'tools_init') {
+      post(loadTools(request.tools, request.env));
+    } else if (request.type === 'tool_call') {
+      const f = toolFns.get(request.name);
+      void answer(request.id, () => {
+        if (!f) throw new Error(`unknown tool "${request.name}"`);
+        return f(request.args);
+      });
+    } else if (request.type === 'env_reset') {
+      void answer(request.id, () => {
+        if (!envFactory) throw new Error('no environment was loaded');
+        const env = makeEnv();
+        envs.set(request.slot, env);
+        return (env.reset as (row: unknown) => unknown).call(env, request.row);
+      });
+    } else if (request.type === 'env_step') {
+      void answer(request.id, () => {
+        const env = envs.get(request.slot);
+        if (!env) throw new Error(`episode ${request.slot} has no environment (it was lost when the worker restarted)`);
+        return (env.step as (text: string) => unknown).call(env, request.text);
+      });
     }
   });
 }

@@ -7,6 +7,7 @@ import { useDeferredValue, useMemo, useState } from 'react';
 import type { CompletionView, StepEvent } from '../../worker/protocol';
 import { formatValue } from '../charts/series';
 import { useAppStore } from '../store';
+import { Turns } from './Turns';
 import { TokenInspector } from './TokenInspector';
 
 const LATEST = -1;
@@ -148,7 +149,7 @@ function CompletionRow({ index, c }: { index: number; c: CompletionView }) {
     <tr data-testid="completion" style={{ boxShadow: `inset 4px 0 0 ${c.advantage > 0 ? 'var(--ok)' : c.advantage < 0 ? 'var(--fail)' : 'var(--border)'}` }}>
       <td className="num muted">{index + 1}</td>
       <td className="cell-text">
-        <pre className="completion-text">{c.text === '' ? <span className="muted">(empty)</span> : c.text}</pre>
+        {c.turns ? <Turns turns={c.turns} /> : <pre className="completion-text">{c.text === '' ? <span className="muted">(empty)</span> : c.text}</pre>}
         <span className="muted small">
           {c.tokens} token{c.tokens === 1 ? '' : 's'}
           {c.truncated ? ' · truncated' : ''}
