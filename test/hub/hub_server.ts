@@ -192,7 +192,10 @@ export async function startHubServer(init: { models?: Record<string, RepoFixture
     while (at <= end) {
       if (at >= cut) {
         res.flushHeaders();
-        await sleep(20);
+        // every byte before the cut must have left this process (a loaded machine can hold some in Node's
+        // write queue), so that the client has exactly `cut` bytes when the connection drops
+        for (let i = 0; i < 500 && (res.socket?.writableLength ?? 0) > 0; i++) await sleep(10);
+        await sleep(50);
         res.destroy(); // the connection drops mid-file
         return res.statusCode;
       }
