@@ -7,8 +7,9 @@
 //   2. top-p (usePTop != 0): of those, keep x >= the largest threshold t whose kept mass
 //      sum(w : x >= t) reaches topP * sum(w : top-k kept) (the smallest set of most likely tokens whose
 //      probability reaches topP; tied logits are kept or dropped together);
-//   3. draw by inverse CDF in index order: u = Philox4x32-10(counter = (ctrLo, ctrHi, b, 0),
-//      key = (seedLo, seedHi)) word 0, top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
+//   3. draw by inverse CDF in index order: u = Philox4x32-10(counter = (ctrLo + c_b, ctrHi, b, 0),
+//      key = (seedLo, seedHi)) word 0 (c_b = 0, or with rowCtr != 0 the u32 that ids[b] holds on entry: a
+//      per-row counter, so that a row's draws depend on its own position, not on the other rows), top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
 //      weight exceeds u * (total kept weight).
 // Thresholds are found exactly, without sorting: logits map to order-preserving u32 keys and the
 // threshold key is built from the top, 3 bits per pass (a radix-8 bisection on the key, at most 11
@@ -19,7 +20,7 @@
 // f32, exact because V < 2^24.
 // src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript (Philox's WGSL is
 // shaders/lib/philox.wgsl).
-// Bindings: 0 params; 1 logits (read), 2 ids (read_write).
+// Bindings: 0 params; 1 logits (read), 2 ids (read_write; with rowCtr != 0 read first: per-row counters).
 // Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
 
 override WG: u32 = 256u;   // power of two, >= 16 (the host picks it from V)
@@ -36,6 +37,7 @@ struct Params {
   seedHi: u32,
   ctrLo: u32,
   ctrHi: u32,
+  rowCtr: u32,    // != 0: ids[b] holds row b's counter offset on entry
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -67,8 +69,8 @@ fn value_of(k: u32) -> f32 {
 
 //#include philox
 
-fn uniform01(row: u32) -> f32 {
-  let r = philox4x32(vec4u(p.ctrLo, p.ctrHi, row, 0u), vec2u(p.seedLo, p.seedHi)).x;
+fn uniform01(row: u32, rowOff: u32) -> f32 {
+  let r = philox4x32(vec4u(p.ctrLo + rowOff, p.ctrHi, row, 0u), vec2u(p.seedLo, p.seedHi)).x;
   return f32(r >> 8u) * (1.0 / 16777216.0);
 }
 
@@ -223,6 +225,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (row >= p.B) { return; }   // uniform: the whole workgroup leaves together
   let V = p.V;
   let base = row * V;
+  // the row's counter offset, read before any invocation writes ids[row] (after the barriers below)
+  var rowOff = 0u;
+  if (p.rowCtr != 0u) {
+    rowOff = ids[row];
+    storageBarrier();
+  }
 
   // max key with its lowest index, and min key
   var kmaxL = 0u;
@@ -274,7 +282,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     workgroupBarrier();
   }
   let total = sh_f[WG - 1u];
-  var draw = uniform01(row) * total;
+  var draw = uniform01(row, rowOff) * total;
   if (draw >= total) { draw = bitcast<f32>(bitcast<u32>(total) - 1u); }   // u * total rounded up
   let incl = sh_f[lid];
   let excl = select(0.0, sh_f[max(lid, 1u) - 1u], lid > 0u);

@@ -214,13 +214,15 @@ export async function generateTurns(model: GpuTransformer, prompts: number[][], 
       if (r) gpu.release(r.h, r.xd);
     };
     let step = 0;
-    const sampleRead = async (hidden: Tensor): Promise<Uint32Array> => {
+    // each row draws with its own counter, the position of the token being drawn: a row's tokens do not
+    // depend on when the other rows' tool calls returned (rows advance at different decode steps)
+    const sampleRead = async (hidden: Tensor, positions: ArrayLike<number>): Promise<Uint32Array> => {
       const lg = model.lmHeadInto(logits, hidden);
-      sample(gpu, next, lg, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: step });
+      sample(gpu, next, lg, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: 0, rowCounters: positions });
       step++;
       return gpu.readU32(next, B);
     };
-    const first = await sampleRead(hLast);
+    const first = await sampleRead(hLast, lens);
     // a row with an initial insertion feeds it first; its sample after the prompt is discarded
     for (let b = 0; b < B; b++) if (initial[b].length === 0) accept(b, first[b]);
 
@@ -277,7 +279,7 @@ export async function generateTurns(model: GpuTransformer, prompts: number[][], 
           model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps, off);
         if (postD) gpu.release(postD.y, postD.rstd);
       }
-      const sampled = await sampleRead(f);
+      const sampled = await sampleRead(f, posArr.map((p, b) => (fed[b] ? p + 1 : 0)));
       for (let b = 0; b < B; b++) {
         if (!fed[b]) continue;
         const r = rows[b];

@@ -12,6 +12,19 @@ export interface SampleOptions {
   seed: number;
   /** generator counter (e.g. the decoding step): an integer in [0, 2^53); rows are told apart by their index */
   counter: number;
+  /** per-row counter offsets (u32): row b draws with counter = (low word of counter + rowCounters[b]) mod 2^32
+   * and the same high word, so a row's draws depend on its own position only (multi-turn decoding, where
+   * rows advance at different times) */
+  rowCounters?: ArrayLike<number>;
+}
+
+/** The counter row b draws with: counter, or with rowCounters its low word plus the row's offset (mod 2^32). */
+export function rowCounter(opts: Pick<SampleOptions, 'counter' | 'rowCounters'>, row: number): number {
+  if (!opts.rowCounters) return opts.counter;
+  const [lo, hi] = splitU64(opts.counter, 'sample: counter');
+  const off = opts.rowCounters[row];
+  if (!Number.isInteger(off) || off < 0 || off > 0xffffffff) throw new Error(`sample: rowCounters[${row}] must be a u32, got ${off}`);
+  return hi * 4294967296 + ((lo + off) >>> 0);
 }
 
 /** Splits a non-negative integer below 2^53 into its low and high u32 words (a Philox key or counter). */

@@ -4,7 +4,7 @@ import code from '../../../shaders/sample.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, type Tensor } from '../tensor';
-import { sampleParams, type SampleOptions } from '../../ops/sample';
+import { rowCounter, sampleParams, type SampleOptions } from '../../ops/sample';
 
 export { sampleParams, type SampleOptions } from '../../ops/sample';
 
@@ -13,7 +13,7 @@ export const SAMPLE = defineKernel({
   source: code,
   params: {
     B: 'u32', V: 'u32', greedy: 'u32', invTemp: 'f32', topK: 'u32', topP: 'f32', usePTop: 'u32',
-    seedLo: 'u32', seedHi: 'u32', ctrLo: 'u32', ctrHi: 'u32',
+    seedLo: 'u32', seedHi: 'u32', ctrLo: 'u32', ctrHi: 'u32', rowCtr: 'u32',
   },
   buffers: { logits: 'read', ids: 'read_write' },
 });
@@ -27,7 +27,8 @@ export function sampleWorkgroupSize(V: number): number {
   return wg;
 }
 
-/** ids[b] = one token drawn from row b of logits (B, V); ids: (B) u32. Records one dispatch. */
+/** ids[b] = one token drawn from row b of logits (B, V); ids: (B) u32. Records one dispatch (and with
+ * opts.rowCounters, a write of the per-row counters into ids, which the kernel reads before it overwrites them). */
 export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: SampleOptions): void {
   if (logits.shape.length !== 2) throw new Error(`sample logits (${logits.label}): expected shape [B, V], got [${logits.shape.join(', ')}]`);
   const [B, V] = logits.shape;
@@ -37,6 +38,11 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
   if (ids.dtype !== 'u32') throw new Error(`sample ids (${ids.label}): expected u32, got ${ids.dtype}`);
   const sp = sampleParams(opts);
   const topK = opts.topK > 0 && opts.topK < V ? opts.topK : 0;
+  if (opts.rowCounters) {
+    if (opts.rowCounters.length !== B) throw new Error(`sample: rowCounters has ${opts.rowCounters.length} entries for ${B} rows`);
+    for (let b = 0; b < B; b++) rowCounter(opts, b); // validates each offset
+    gpu.write(ids, Uint32Array.from(opts.rowCounters));
+  }
   gpu.run(
     SAMPLE,
     { logits, ids },
@@ -52,6 +58,7 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
       seedHi: sp.seed[1],
       ctrLo: sp.counter[0],
       ctrHi: sp.counter[1],
+      rowCtr: opts.rowCounters ? 1 : 0,
     },
     grid(B),
     { WG: sampleWorkgroupSize(V) },

@@ -113,6 +113,23 @@ const matchesReference: KernelCheck = {
       results.push(expectEqualIds(`topK=1 equals greedy V=${V}`, top1, greedy));
     }
 
+    // per-row counters (multi-turn decoding): each row draws with the low counter word plus its own offset
+    // (mod 2^32, so offsets near 2^32 wrap); a row's id must not depend on the other rows' offsets
+    {
+      const B = 12;
+      const V = 257;
+      const logits = randn(B * V, rng, 2.5);
+      const offsets = Array.from({ length: B }, (_, b) => (b === 0 ? 0 : b === 1 ? 0xffffffff : rng.int(2 ** 31)));
+      for (const [temperature, topK, topP] of [[1.0, 0, 1], [0.7, 5, 0.9]] as const) {
+        const opts = { temperature, topK, topP, seed: 11, counter: 2 ** 32 + 7, rowCounters: offsets };
+        const got = await gpuSample(gpu, logits, B, V, opts);
+        results.push(judge('per-row counters', got, logits, B, V, opts));
+        const shifted = await gpuSample(gpu, logits, B, V, { ...opts, rowCounters: offsets.map((o, b) => (b % 2 ? o : (o + 1) >>> 0)) });
+        const r = expectEqualIds(`per-row counters: odd rows keep their ids when even rows move T=${temperature}`, shifted.filter((_, b) => b % 2 === 1), got.filter((_, b) => b % 2 === 1));
+        results.push(r);
+      }
+    }
+
     // masked logits (-3e38, as large finite values) are never drawn, also at temperatures below 1
     {
       const B = 12;
