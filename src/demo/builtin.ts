@@ -1,8 +1,11 @@
-// The built-in model and demo datasets that the playground's first screen selects, and the demo's
-// default GRPO config. The model is pretrained by `npm run pretrain` (scripts/pretrain.ts) from random
-// initialisation on the corpus of src/demo/corpus.ts; `npm run demo:report` measures the demo's effect.
+// The built-in models and demo datasets that the playground's first screen offers, and each demo's
+// default GRPO config. tiny-puzzles is pretrained by `npm run pretrain` (scripts/pretrain.ts) on the corpus
+// of src/demo/corpus.ts; tiny-calculator by `npm run pretrain:calculator` (scripts/pretrain_calculator.ts) on
+// the calculator corpus of src/demo/calculator.ts. `npm run demo:report [-- --demo calculator]` measures
+// each demo's effect.
 
 import { defaultConfig, type GrpoConfig, type RewardFuncConfig } from '../grpo/config';
+import { CALC_PATTERN, CALCULATOR_TOOLS_SOURCE } from './calculator';
 
 export interface BuiltinModel {
   name: string;
@@ -10,13 +13,37 @@ export interface BuiltinModel {
   path: string;
   /** files of the Hugging Face folder, relative to path */
   files: string[];
+  /** one line for the model panel */
+  description: string;
 }
+
+const HF_FILES = ['config.json', 'model.safetensors', 'tokenizer.json'];
 
 export const BUILTIN_MODEL: Readonly<BuiltinModel> = Object.freeze({
   name: 'tiny-puzzles',
   path: 'models/tiny-puzzles/',
-  files: ['config.json', 'model.safetensors', 'tokenizer.json'],
+  files: HF_FILES,
+  description: 'a small Llama-style model (0.5M parameters, one token per character) pretrained from scratch on letter reversals and small additions',
 });
+
+export const CALCULATOR_MODEL: Readonly<BuiltinModel> = Object.freeze({
+  name: 'tiny-calculator',
+  path: 'models/tiny-calculator/',
+  files: HF_FILES,
+  description:
+    'the same shape (0.5M parameters), pretrained on 3-digit additions where it sometimes calls a calculator tool as [123+456] and reads ' +
+    '(579) back: it calls rarely and copies the numbers carelessly, and cannot add in its head',
+});
+
+/** Every built-in model; the first is the one the first screen loads. */
+export const BUILTIN_MODELS: readonly Readonly<BuiltinModel>[] = Object.freeze([BUILTIN_MODEL, CALCULATOR_MODEL]);
+
+/** The built-in model of that name (throws for an unknown one). */
+export function builtinModel(name: string): Readonly<BuiltinModel> {
+  const m = BUILTIN_MODELS.find((x) => x.name === name);
+  if (!m) throw new Error(`unknown built-in model ${JSON.stringify(name)}; the built-in models are ${BUILTIN_MODELS.map((x) => x.name).join(', ')}`);
+  return m;
+}
 
 export interface DemoDataset {
   id: string;
@@ -25,6 +52,10 @@ export interface DemoDataset {
   path: string;
   description: string;
   rewardFuncs: RewardFuncConfig[];
+  /** the built-in model it is made for (BUILTIN_MODELS' name) */
+  model: string;
+  /** the demo gives the model tools (their source is in demoConfig's tools_source) */
+  tools?: boolean;
 }
 
 export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
@@ -37,6 +68,7 @@ export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
       'swaps the last two letters half the time ("zkq"), so it is right only part of the time; exact_match rewards the right answer ' +
       'and GRPO lifts held-out accuracy within a few hundred steps.',
     rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
+    model: BUILTIN_MODEL.name,
   },
   {
     id: 'reverse4',
@@ -44,6 +76,7 @@ export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
     path: 'datasets/reverse4.jsonl',
     description: 'Write four letters backwards, e.g. "rev kqzt=" → "tzqk". Harder for the built-in model, which often gets letters wrong as well. Rewarded by exact_match.',
     rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
+    model: BUILTIN_MODEL.name,
   },
   {
     id: 'addition',
@@ -51,6 +84,19 @@ export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
     path: 'datasets/addition.jsonl',
     description: 'Add two two-digit numbers, e.g. "35+48=" → "83". Rewarded by numeric_match (1 when the number is right). The built-in model is rarely right here: a hard task.',
     rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
+    model: BUILTIN_MODEL.name,
+  },
+  {
+    id: 'calculator',
+    name: 'Calculator tool (3-digit addition)',
+    path: 'datasets/calculator.jsonl',
+    description:
+      'Add two 3-digit numbers, e.g. "123+456=" → "579", with a calculator tool. For the built-in tiny-calculator model, which cannot add ' +
+      'in its head: it calls the tool as [123+456], the engine runs it and inserts (579), and the model copies the result. It calls rarely ' +
+      'and copies numbers carelessly; numeric_match rewards the right sum, and GRPO teaches it to call, and to copy exactly.',
+    rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
+    model: CALCULATOR_MODEL.name,
+    tools: true,
   },
 ]);
 
@@ -79,5 +125,16 @@ export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoCon
   c.eval_temperature = c.temperature;
   c.use_chat_template = false;
   c.reward_funcs = ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) }));
+  if (ds.tools) {
+    // "[123+456](579)579" and the stop token: 18 tokens at most
+    c.max_completion_length = 24;
+    c.tools_source = CALCULATOR_TOOLS_SOURCE;
+    c.tool_call_format = 'pattern';
+    c.tool_call_open = CALC_PATTERN.open;
+    c.tool_call_close = CALC_PATTERN.close;
+    c.tool_result_template = CALC_PATTERN.resultTemplate;
+    c.max_tool_calling_iterations = 1;
+    c.max_steps = 200;
+  }
   return c;
 }

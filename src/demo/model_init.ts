@@ -13,6 +13,8 @@ export interface TinyShape {
   numKvHeads: number;
   intermediateSize: number;
   maxPositions: number;
+  /** the tokenizer's size (default: the puzzles model's VOCAB_SIZE) */
+  vocabSize?: number;
 }
 
 export const TINY_PUZZLES_SHAPE: Readonly<TinyShape> = Object.freeze({
@@ -44,7 +46,7 @@ export function tinyConfigJson(shape: TinyShape = TINY_PUZZLES_SHAPE): Record<st
     attention_dropout: 0,
     mlp_bias: false,
     tie_word_embeddings: true,
-    vocab_size: VOCAB_SIZE,
+    vocab_size: shape.vocabSize ?? VOCAB_SIZE,
     bos_token_id: BOS_ID,
     eos_token_id: EOS_ID,
     pad_token_id: PAD_ID,
@@ -54,8 +56,8 @@ export function tinyConfigJson(shape: TinyShape = TINY_PUZZLES_SHAPE): Record<st
   };
 }
 
-export function tinyModelConfig(shape: TinyShape = TINY_PUZZLES_SHAPE): ModelConfig {
-  return parseHfConfig(tinyConfigJson(shape), 'tiny-puzzles/config.json');
+export function tinyModelConfig(shape: TinyShape = TINY_PUZZLES_SHAPE, name = 'tiny-puzzles'): ModelConfig {
+  return parseHfConfig(tinyConfigJson(shape), `${name}/config.json`);
 }
 
 /** Random weights as GPT-2 initialises them: matrices N(0, 0.02²), the projections that write into the

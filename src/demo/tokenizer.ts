@@ -17,15 +17,16 @@ export const CHARSET = '0123456789abcdefghijklmnopqrstuvwxyz +-=:,.?';
 /** The vocabulary size (special tokens + characters). */
 export const VOCAB_SIZE = SPECIAL_TOKENS.length + CHARSET.length;
 
-export function charVocab(): Record<string, number> {
+export function charVocab(charset: string = CHARSET): Record<string, number> {
   const vocab: Record<string, number> = {};
   SPECIAL_TOKENS.forEach((t, i) => (vocab[t] = i));
-  [...CHARSET].forEach((ch, i) => (vocab[ch] = SPECIAL_TOKENS.length + i));
+  [...charset].forEach((ch, i) => (vocab[ch] = SPECIAL_TOKENS.length + i));
   return vocab;
 }
 
-/** The tokenizer.json object (serialise with JSON.stringify). */
-export function charTokenizerJson(): Record<string, unknown> {
+/** The tokenizer.json object (serialise with JSON.stringify) over `charset` (the puzzles model's CHARSET by
+ * default; the calculator model has its own, src/demo/calculator.ts). */
+export function charTokenizerJson(charset: string = CHARSET): Record<string, unknown> {
   const special = (id: number, content: string) => ({
     id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
   });
@@ -57,7 +58,7 @@ export function charTokenizerJson(): Record<string, unknown> {
       fuse_unk: false,
       byte_fallback: false,
       ignore_merges: false,
-      vocab: charVocab(),
+      vocab: charVocab(charset),
       merges: [],
     },
   };

@@ -17,6 +17,14 @@ export interface SftExample {
   prompt: number[];
   /** answer ids, the stop token included when the model should learn to stop */
   answer: number[];
+  /** per answer token: 0 for context only (e.g. a tool's result inserted into the text: the model reads it
+   * but is not trained to write it), 1 (or absent) for trained */
+  answerMask?: readonly number[];
+}
+
+/** Whether answer token j of r is trained on. */
+function trained(r: SftExample, j: number): boolean {
+  return r.answerMask === undefined || r.answerMask[j] !== 0;
 }
 
 export interface SftOptions extends OptimizerHyper {
@@ -112,7 +120,7 @@ export class SftTrainer {
 }
 
 export interface CrossEntropyUpdate {
-  /** mean cross-entropy over every answer token of the step */
+  /** mean cross-entropy over every trained answer token of the step */
   loss: number;
   gradNorm: number;
   /** answer tokens trained on */
@@ -135,7 +143,14 @@ export async function crossEntropyUpdate(
   fullGrads: Map<string, Tensor> | null = null,
 ): Promise<CrossEntropyUpdate> {
   const mbs = microBatches.filter((mb) => mb.length > 0);
-  const count = mbs.reduce((a, mb) => a + mb.reduce((x, r) => x + r.answer.length, 0), 0);
+  for (const mb of mbs) {
+    for (const r of mb) {
+      if (r.answerMask !== undefined && r.answerMask.length !== r.answer.length) {
+        throw new Error(`supervised example: answerMask has ${r.answerMask.length} entries for ${r.answer.length} answer tokens`);
+      }
+    }
+  }
+  const count = mbs.reduce((a, mb) => a + mb.reduce((x, r) => x + r.answer.filter((_, j) => trained(r, j)).length, 0), 0);
   if (count === 0) throw new Error('supervised batch has no answer tokens');
   optimizer.zeroGrads();
   let total = 0;
@@ -143,10 +158,10 @@ export async function crossEntropyUpdate(
     const rows = mbs[m];
     const batch = packRows(gpu, rows.map((r) => ({ prompt: r.prompt, completion: r.answer })), model.config.maxPositionEmbeddings);
     const N = batch.B * batch.T;
-    // targets only where the next token is an answer token
+    // targets only where the next token is a trained answer token
     const targets = new Uint32Array(N).fill(IGNORE_INDEX);
     rows.forEach((r, b) => {
-      for (let j = 0; j < r.answer.length; j++) targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
+      for (let j = 0; j < r.answer.length; j++) if (trained(r, j)) targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
     });
     gpu.write(batch.targets, targets);
     const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));

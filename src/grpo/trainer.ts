@@ -302,9 +302,10 @@ export class GrpoTrainer {
     model.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
     try {
       if (c.algorithm === 'expert_iteration') {
-        // rejection sampling: keep what reaches the threshold, and imitate it
+        // rejection sampling: keep what reaches the threshold, and imitate it (the model's own tokens only:
+        // inserted tool results and observations are context)
         const kept: SftExample[][] = microBatches.map((mb, m) =>
-          mb.filter((seq, i) => seq.active > 0 && sequenceOwners[m][i].reward >= c.expert_reward_threshold).map((seq) => ({ prompt: seq.prompt, answer: seq.completion })));
+          mb.filter((seq, i) => seq.active > 0 && sequenceOwners[m][i].reward >= c.expert_reward_threshold).map((seq) => ({ prompt: seq.prompt, answer: seq.completion, ...(seq.modelMask ? { answerMask: seq.modelMask } : {}) })));
         const nKept = kept.reduce((a, mb) => a + mb.length, 0);
         algo['expert/kept_ratio'] = nKept / Math.max(stepItems.length, 1);
         if (nKept > 0) {

@@ -1,0 +1,130 @@
+// `npm run pretrain:calculator`: pretrains the second built-in model, tiny-calculator
+// (public/models/tiny-calculator/), from random initialisation with the project's own engine (supervised,
+// every weight) on the calculator corpus of src/demo/calculator.ts, and writes the calculator demo's files
+// (public/datasets/calculator.jsonl, calculator.tools.js). The tool's results in the corpus are context
+// only (masked out of the loss): the model learns to call the calculator and to copy its result, never to add.
+//
+//   node bin/run-ts.mjs scripts/pretrain_calculator.ts [--steps N] [--out DIR] [--datasets DIR] [--batch B] [--lr X]
+//
+// Deterministic: fixed seeds for the corpus, the initialisation and the data order.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { acquireNodeGpu } from '../src/gpu/node';
+import { GpuTransformer } from '../src/model/transformer';
+import { generate } from '../src/model/generate';
+import { writeSafetensors } from '../src/model/safetensors';
+import { createHfTokenizer } from '../src/model/tokenizer_hf';
+import { expectedShapes } from '../src/model/weights';
+import { SftTrainer, type SftExample } from '../src/grpo/sft';
+import { toJsonl } from '../src/demo/corpus';
+import { CALC_CHARSET, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion } from '../src/demo/calculator';
+import { charTokenizerJson, EOS_ID, SPECIAL_TOKENS } from '../src/demo/tokenizer';
+import { initWeights, parameterCount, TINY_PUZZLES_SHAPE, tinyConfigJson, tinyModelConfig, type TinyShape } from '../src/demo/model_init';
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '400' },
+    out: { type: 'string', default: 'public/models/tiny-calculator' },
+    datasets: { type: 'string', default: 'public/datasets' },
+    batch: { type: 'string', default: '64' },
+    lr: { type: 'string', default: '5e-3' },
+    'eval-every': { type: 'string', default: '50' },
+    'eval-n': { type: 'string', default: '100' },
+    seed: { type: 'string', default: '11' },
+  },
+});
+const STEPS = Number(args.steps);
+const BATCH = Number(args.batch);
+const LR = Number(args.lr);
+const EVAL_EVERY = Number(args['eval-every']);
+const EVAL_N = Number(args['eval-n']);
+const INIT_SEED = Number(args.seed);
+
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
+
+// 1. the demo's files, and the corpus (which excludes every demo prompt)
+const demo = calculatorDataset();
+await mkdir(args.datasets!, { recursive: true });
+await writeFile(join(args.datasets!, 'calculator.jsonl'), toJsonl(demo));
+await writeFile(join(args.datasets!, 'calculator.tools.js'), CALCULATOR_TOOLS_SOURCE);
+const corpus = calculatorCorpus();
+const calls = corpus.filter((r) => r.kind === 'call');
+console.log(`corpus: ${corpus.length} rows (${calls.length} calls, ${calls.filter((r) => r.slip).length} of them careless); none of the ${demo.length} demo prompts`);
+
+// 2. tokenizer and model
+const shape: TinyShape = { ...TINY_PUZZLES_SHAPE, vocabSize: SPECIAL_TOKENS.length + CALC_CHARSET.length };
+const configJson = tinyConfigJson(shape);
+const tokenizerJson = charTokenizerJson(CALC_CHARSET);
+const tokenizer = createHfTokenizer({ tokenizerJson, config: configJson });
+const config = tinyModelConfig(shape, 'tiny-calculator');
+const host = initWeights(config, INIT_SEED);
+const encode = (text: string) => tokenizer.encode(text, { addBos: false });
+const examples: SftExample[] = corpus.map((r) => {
+  const answer: number[] = [];
+  const answerMask: number[] = [];
+  for (const seg of r.segments) {
+    const ids = encode(seg.text);
+    answer.push(...ids);
+    answerMask.push(...ids.map(() => (seg.trained ? 1 : 0)));
+  }
+  answer.push(EOS_ID);
+  answerMask.push(1);
+  return { prompt: tokenizer.encode(r.prompt, { addBos: true }), answer, answerMask };
+});
+
+const gpu = await acquireNodeGpu();
+console.log(`adapter: ${gpu.describe()}`);
+const model = GpuTransformer.upload(gpu, config, host);
+console.log(`model: ${config.numLayers} layers, hidden ${config.hiddenSize}, vocab ${config.vocabSize}: ${parameterCount(host)} parameters`);
+
+/** Held-out behaviour on the first EVAL_N demo prompts, sampled at temperature 1 (as the demo samples):
+ * how often the model calls, how often a call copies both numbers right, and how often it is right
+ * without the tool (its own text after a call, or its guess). */
+async function heldOut(): Promise<string> {
+  const rows = demo.slice(0, EVAL_N);
+  const gen = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
+    maxNewTokens: 20, temperature: 1, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
+  });
+  const outs = gen.tokens.map((t) => tokenizer.decode(t));
+  const read = rows.map((r, i) => readCompletion(r.prompt, outs[i]));
+  const called = read.filter((x) => x.called).length;
+  const right = read.filter((x) => x.copiedRight).length;
+  const inHead = rows.filter((r, i) => (/(\d+)\D*$/.exec(outs[i])?.[1] ?? '') === r.answer).length;
+  return `calls ${called}/${rows.length}, copied right ${right}/${called}, right without the tool ${inHead}/${rows.length}; e.g. ${JSON.stringify(outs.slice(0, 4))}`;
+}
+
+// 3. supervised training of every weight: cross-entropy on the model's own tokens (not the tool's results)
+const sft = new SftTrainer(gpu, model, examples, {
+  mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: 0.02, maxSteps: STEPS, batchSize: BATCH, seed: INIT_SEED,
+  beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
+}, null);
+let lossSum = 0;
+let lossN = 0;
+let lastLoss = NaN;
+for (let s = 1; s <= STEPS; s++) {
+  const r = await sft.trainStep();
+  lossSum += r.loss;
+  lossN++;
+  if (s % 25 === 0 || s === STEPS) {
+    lastLoss = lossSum / lossN;
+    console.log(`step ${s}/${STEPS}  loss ${lastLoss.toFixed(4)}  lr ${r.learning_rate.toExponential(2)}  ${r.step_time.toFixed(2)}s/step  ${elapsed()}`);
+    lossSum = lossN = 0;
+  }
+  if (s % EVAL_EVERY === 0 || s === STEPS) console.log(`held-out @ ${s}: ${await heldOut()}`);
+}
+sft.release();
+
+// 4. the Hugging Face folder
+const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+for (const [name, shp] of expectedShapes(config)) tensors.set(name, { shape: shp, data: await gpu.read(model.w(name)) });
+await mkdir(args.out!, { recursive: true });
+await writeFile(join(args.out!, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+await writeFile(join(args.out!, 'tokenizer.json'), JSON.stringify(tokenizerJson, null, 2) + '\n');
+await writeFile(join(args.out!, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
+const wall = (performance.now() - t0) / 1000;
+console.log(`wrote ${args.out}/config.json, model.safetensors, tokenizer.json; final loss ${lastLoss.toFixed(4)}; wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${gpu.describe()}`);
+model.release();
+gpu.destroy();
