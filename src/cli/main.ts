@@ -20,7 +20,8 @@ commands:
             [--tools FILE.js] [--env FILE.js]   (tools the model may call; a multi-turn environment)
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
-            [--prompt-column NAME] [--answer-column NAME]
+            [--prompt-column NAME] [--answer-column NAME] [--tools FILE.js] [--env FILE.js] [--no-tools]
+            (with tools, the same episodes as training; --no-tools: the model on its own)
   export-trl --model PATH --dataset FILE [--config FILE.json] [--adapter DIR] --out DIR
             [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
             (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)

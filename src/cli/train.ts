@@ -258,11 +258,34 @@ export async function evalCommand(argv: string[]): Promise<void> {
     'answer-column': { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean' },
+    tools: { type: 'string' },
+    env: { type: 'string' },
+    'no-tools': { type: 'boolean' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
   const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
-  const config = await readConfig(v.config as string | undefined, loaded);
+  const overrides: Record<string, unknown> = {};
+  for (const [flag, field] of [['tools', 'tools_source'], ['env', 'env_source']] as const) {
+    if (typeof v[flag] !== 'string') continue;
+    try {
+      overrides[field] = await readFile(v[flag] as string, 'utf8');
+    } catch {
+      throw new Error(`${v[flag]}: ${flag === 'tools' ? 'tools' : 'environment'} file not found`);
+    }
+  }
+  const config = await readConfig(v.config as string | undefined, loaded, overrides);
+  // with tools (the config's or --tools/--env), evaluation runs the same episodes as training; --no-tools
+  // measures the model on its own
+  let tools: Awaited<ReturnType<typeof createRolloutTools>> = null;
+  if (usesTools(config) && !v['no-tools']) {
+    try {
+      tools = await createRolloutTools(config, loaded);
+    } catch (e) {
+      const file = [v.tools, v.env].filter((x) => typeof x === 'string').join(' / ') || 'the config\'s tools_source / env_source';
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+  }
   const ds = await readDataset(dataPath, v);
   const prompts = preparePrompts(ds.rows, loaded, config);
   const gpu = await acquireNodeGpu();
@@ -272,10 +295,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed,
-    }, config.num_generations_eval ?? 1);
-    if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n, ...(r.atK ?? {}) }) + '\n');
-    else process.stdout.write(`pass@1 ${fmt(r['pass@1'])}  reward_mean ${fmt(r.reward_mean)}  n ${r.n}${r.atK ? '  ' + Object.entries(r.atK).map(([k, x]) => `${k} ${fmt(x)}`).join('  ') : ''}\n`);
+    }, config.num_generations_eval ?? 1, tools);
+    const toolStats = r.tools ? { 'tools/call_frequency': r.tools.call_frequency, 'tools/failure_frequency': r.tools.failure_frequency, 'turns/mean': r.tools.turns_mean } : {};
+    if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n, ...(r.atK ?? {}), ...toolStats }) + '\n');
+    else process.stdout.write(`pass@1 ${fmt(r['pass@1'])}  reward_mean ${fmt(r.reward_mean)}  n ${r.n}${r.atK ? '  ' + Object.entries(r.atK).map(([k, x]) => `${k} ${fmt(x)}`).join('  ') : ''}${Object.entries(toolStats).map(([k, x]) => `  ${k} ${fmt(x)}`).join('')}\n`);
   } finally {
+    tools?.setup.runner.dispose();
     scorer.dispose();
     gpu.destroy();
   }

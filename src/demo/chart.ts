@@ -18,6 +18,8 @@ export interface CurvesInput {
   rewardLabel: string;
   /** moving-average window for the reward */
   smooth: number;
+  /** optional: tool calls per completion of each step (0..1 with one call allowed), drawn smoothed on the reward panel */
+  toolCalls?: { step: number; rate: number }[];
 }
 
 const W = 1200;
@@ -128,6 +130,9 @@ export function curvesSvg(d: CurvesInput): string {
   const ma = movingAverage(d.rewards.map((r) => r.reward), d.smooth).map((v, i) => [sxL(d.rewards[i].step), syL(v)] as [number, number]);
   const pass = d.passAt1.map((p) => [sxR(p.step), syR(p.pass * 100)] as [number, number]);
   const greedy = (d.greedy ?? []).map((p) => [sxR(p.step), syR(p.pass * 100)] as [number, number]);
+  const toolsLabel = `tool calls per completion (${d.smooth}-step average)`;
+  const tc = d.toolCalls ?? [];
+  const tools = movingAverage(tc.map((t) => t.rate), d.smooth).map((v, i) => [sxL(tc[i].step), syL(v)] as [number, number]);
   const first = d.passAt1[0];
   const last = d.passAt1[d.passAt1.length - 1];
   const parts = [
@@ -138,9 +143,11 @@ export function curvesSvg(d: CurvesInput): string {
     axes(left),
     polyline(raw, '#7aa6d8', 1, 0.7),
     polyline(ma, '#1f4e9c', 2.5),
-    legend(left.x + left.w - 10 - legendWidth([`moving average (${d.smooth} steps)`]), left.y + left.h - 62, [
+    tools.length ? polyline(tools, '#27ae60', 2.5) : '',
+    legend(left.x + left.w - 10 - legendWidth([`moving average (${d.smooth} steps)`, ...(tools.length ? [toolsLabel] : [])]), left.y + left.h - (tools.length ? 84 : 62), [
       { color: '#7aa6d8', label: 'mean reward per step', width: 1, opacity: 0.7 },
       { color: '#1f4e9c', label: `moving average (${d.smooth} steps)`, width: 2.5 },
+      ...(tools.length ? [{ color: '#27ae60', label: toolsLabel, width: 2.5 }] : []),
     ]),
     axes(right),
     polyline(greedy, '#8e8e8e', 2),

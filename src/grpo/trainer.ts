@@ -6,13 +6,12 @@
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
 // identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
 // Over 400 lines because one step (rollout reuse, the GRPO or expert-iteration update, the memory layout's
-// trimming, TRL's metrics, the token traces) reads best in one place; evaluatePrompts could move out.
+// trimming, TRL's metrics, the token traces) reads best in one place; evaluation is src/grpo/evaluate.ts.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuTransformer } from '../model/transformer';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
-import { generate } from '../model/generate';
 import type { GrpoConfig } from './config';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
@@ -22,10 +21,11 @@ import { crossEntropyUpdate, type SftExample } from './sft';
 import { completionLogprobs } from '../model/logprobs';
 import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { RewardScorer } from './rewards_scorer';
-import { combineRewardsDetailed } from './rewards';
 import { unbiasedStd } from './advantages';
 import { Rng } from '../util/random';
-import { passAtKTable } from '../experiments/pass_at_k';
+import { evaluatePrompts, type EvalReport } from './evaluate';
+
+export { evaluatePrompts, type EvalReport, type EvalSample, type EvalSampling } from './evaluate';
 
 export type Metrics = Record<string, number>;
 
@@ -68,15 +68,6 @@ export interface StepReport {
   rewardErrors: string[];
 }
 
-export interface EvalReport {
-  step: number;
-  'pass@1': number;
-  reward_mean: number;
-  n: number;
-  samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
-  /** with several samples per prompt (num_generations_eval): pass@k and mean@k for k = 1..n (src/experiments/pass_at_k.ts) */
-  atK?: Record<string, number>;
-}
 
 export interface TrainerProgress {
   step: number;
@@ -416,11 +407,14 @@ export class GrpoTrainer {
   }
 
   /** pass@1 and mean reward on the eval split (LoRA on), greedy or sampled at eval_temperature (with the
-   * same seed at every evaluation). A completion passes when the first reward function gives it full marks (>= 1). */
-  async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature): Promise<EvalReport> {
+   * same seed at every evaluation). A completion passes when the first reward function gives it full marks (>= 1).
+   * With tools or an environment, evaluation runs the same episodes as training; withTools false evaluates
+   * the model without them (plain single-turn generation: what it does on its own). */
+  async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature, withTools = true): Promise<EvalReport> {
     const c = this.config;
+    const tools = withTools ? (await this.init.tools) ?? null : null;
     return evaluatePrompts(this.init.model, this.init.tokenizer, this.lora, this.init.scorer, this.init.eval.slice(0, maxSamples),
-      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed }, c.num_generations_eval ?? 1);
+      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed }, c.num_generations_eval ?? 1, tools);
   }
 
   release(): void {
@@ -434,72 +428,6 @@ export class GrpoTrainer {
     const t = this.init.tools;
     if (t) void Promise.resolve(t).then((x) => x?.setup.runner.dispose(), () => undefined);
   }
-}
-
-/** How evaluation decodes: temperature 0 is greedy (top-k/top-p unused). */
-export interface EvalSampling {
-  temperature: number;
-  topK: number;
-  topP: number;
-  seed: number;
-}
-
-export async function evaluatePrompts(
-  model: GpuTransformer,
-  tokenizer: Tokenizer,
-  lora: LoraSet | null,
-  scorer: RewardScorer,
-  prompts: PromptExample[],
-  maxCompletionLength: number,
-  step = 0,
-  batch = 32,
-  sampling: EvalSampling = { temperature: 0, topK: 0, topP: 1, seed: 0 },
-  samplesPerPrompt = 1,
-): Promise<EvalReport> {
-  const samples: EvalReport['samples'] = [];
-  // sample j of every prompt: j = 0 draws exactly what a single-sample evaluation draws
-  for (let j = 0; j < samplesPerPrompt; j++) {
-  const seedJ = j === 0 ? sampling.seed : (sampling.seed ^ Math.imul(j, 0x2545f491)) >>> 0;
-  for (let start = 0; start < prompts.length; start += batch) {
-    const chunk = prompts.slice(start, start + batch);
-    const gen = await generate(model, chunk.map((p) => p.ids), {
-      maxNewTokens: maxCompletionLength,
-      temperature: sampling.temperature,
-      topK: sampling.temperature > 0 ? sampling.topK : 0,
-      topP: sampling.temperature > 0 ? sampling.topP : 1,
-      // the same draws at every evaluation: each chunk of prompts its own stream, keyed by its position
-      seed: (seedJ + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
-      stopIds: tokenizer.eosIds,
-      lora,
-    });
-    const items = chunk.map((p, i) => ({
-      prompt: p.text,
-      completion: tokenizer.decode(gen.tokens[i]),
-      answer: p.answer,
-      row: p.raw,
-      completionTokens: gen.tokens[i].length,
-    }));
-    const scores = await scorer.score(items);
-    const { rewards: total } = combineRewardsDetailed(scores.perFunc, scorer.weights);
-    items.forEach((it, i) => {
-      const first = scores.perFunc[0]?.[i] ?? null;
-      samples.push({ prompt: it.prompt, completion: it.completion, answer: it.answer, reward: total[i], pass: first !== null && first >= 1 - 1e-6 });
-    });
-  }
-  }
-  const total = samples.length;
-  // samples are sample-major (all prompts' first samples, then their second, ...)
-  const atK = samplesPerPrompt > 1 && prompts.length > 0
-    ? passAtKTable(prompts.map((_, p) => Array.from({ length: samplesPerPrompt }, (_, j) => samples[j * prompts.length + p].pass)))
-    : undefined;
-  return {
-    step,
-    'pass@1': total ? samples.filter((s) => s.pass).length / total : NaN,
-    reward_mean: total ? mean(samples.map((s) => s.reward)) : NaN,
-    n: prompts.length,
-    samples,
-    ...(atK ? { atK } : {}),
-  };
 }
 
 /** Tool and environment metrics of a step: TRL's tools/call_frequency (calls per completion) and

@@ -1,0 +1,141 @@
+// Evaluation on held-out prompts: pass@1 (and pass@k with several samples per prompt), mean reward, and
+// with tools or an environment the same multi-turn episodes as training (tool calls run, results inserted),
+// so a tool-using model is measured the way it is trained. A completion passes when the first reward column
+// gives it full marks (>= 1); with an environment its episode reward is a column after the reward functions.
+
+import type { GpuTransformer } from '../model/transformer';
+import type { Tokenizer } from '../model/tokenizer';
+import type { LoraSet } from '../model/lora';
+import { generate } from '../model/generate';
+import type { RewardScorer } from './rewards_scorer';
+import { combineRewardsDetailed } from './rewards';
+import { passAtKTable } from '../experiments/pass_at_k';
+import type { PromptExample, RolloutTools } from './rollout';
+import { runEpisodes, type TurnRecord } from './tools/episodes';
+
+export interface EvalSample {
+  prompt: string;
+  completion: string;
+  answer: string;
+  reward: number;
+  pass: boolean;
+  /** with tools: the episode's turns and tool calls */
+  turns?: TurnRecord[];
+  toolCalls?: number;
+}
+
+export interface EvalReport {
+  step: number;
+  'pass@1': number;
+  reward_mean: number;
+  n: number;
+  samples: EvalSample[];
+  /** with several samples per prompt (num_generations_eval): pass@k and mean@k for k = 1..n (src/experiments/pass_at_k.ts) */
+  atK?: Record<string, number>;
+  /** evaluated with tools or an environment: tool calls per completion (TRL's tools/call_frequency), failed
+   * calls per call, and model turns per episode */
+  tools?: { call_frequency: number; failure_frequency: number; turns_mean: number };
+}
+
+/** How evaluation decodes: temperature 0 is greedy (top-k/top-p unused). */
+export interface EvalSampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export async function evaluatePrompts(
+  model: GpuTransformer,
+  tokenizer: Tokenizer,
+  lora: LoraSet | null,
+  scorer: RewardScorer,
+  prompts: PromptExample[],
+  maxCompletionLength: number,
+  step = 0,
+  batch = 32,
+  sampling: EvalSampling = { temperature: 0, topK: 0, topP: 1, seed: 0 },
+  samplesPerPrompt = 1,
+  tools: RolloutTools | null = null,
+): Promise<EvalReport> {
+  const samples: EvalSample[] = [];
+  let calls = 0;
+  let failures = 0;
+  let turns = 0;
+  // sample j of every prompt: j = 0 draws exactly what a single-sample evaluation draws
+  for (let j = 0; j < samplesPerPrompt; j++) {
+    const seedJ = j === 0 ? sampling.seed : (sampling.seed ^ Math.imul(j, 0x2545f491)) >>> 0;
+    for (let start = 0; start < prompts.length; start += batch) {
+      const chunk = prompts.slice(start, start + batch);
+      const decoding = {
+        temperature: sampling.temperature,
+        topK: sampling.temperature > 0 ? sampling.topK : 0,
+        topP: sampling.temperature > 0 ? sampling.topP : 1,
+        // the same draws at every evaluation: each chunk of prompts its own stream, keyed by its position
+        seed: (seedJ + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
+      };
+      let texts: string[];
+      let lengths: number[];
+      let episodes: Awaited<ReturnType<typeof runEpisodes>> | null = null;
+      if (tools) {
+        episodes = await runEpisodes(model, tokenizer, lora, tools.setup, chunk.map((p) => ({ ids: p.ids, raw: p.raw })), {
+          ...decoding,
+          maxCompletionLength,
+          maxToolCalls: tools.maxToolCalls,
+          maxTurns: tools.maxTurns,
+        });
+        // as in training's rollout: a trailing stop token is not part of the text
+        const ids = episodes.map((ep) => {
+          const last = ep.ids[ep.ids.length - 1];
+          return !ep.truncated && ep.ids.length > 0 && tokenizer.eosIds.includes(last) ? ep.ids.slice(0, -1) : ep.ids;
+        });
+        texts = ids.map((x) => tokenizer.decode(x));
+        lengths = ids.map((x) => x.length);
+        for (const ep of episodes) {
+          calls += ep.toolCalls;
+          failures += ep.toolFailures;
+          turns += ep.turnCount;
+        }
+      } else {
+        const gen = await generate(model, chunk.map((p) => p.ids), { ...decoding, maxNewTokens: maxCompletionLength, stopIds: tokenizer.eosIds, lora });
+        texts = gen.tokens.map((t) => tokenizer.decode(t));
+        lengths = gen.tokens.map((t) => t.length);
+      }
+      const items = chunk.map((p, i) => ({ prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: lengths[i] }));
+      const scores = await scorer.score(items);
+      const perFunc = [...scores.perFunc];
+      const weights = [...scorer.weights];
+      if (tools?.setup.env && episodes) {
+        perFunc.push(episodes.map((ep) => ep.envReward));
+        weights.push(tools.envRewardWeight);
+      }
+      const { rewards: total } = combineRewardsDetailed(perFunc, weights);
+      items.forEach((it, i) => {
+        const first = perFunc[0]?.[i] ?? null;
+        const ep = episodes?.[i];
+        samples.push({
+          prompt: it.prompt,
+          completion: it.completion,
+          answer: it.answer,
+          reward: total[i],
+          pass: first !== null && first >= 1 - 1e-6,
+          ...(ep ? { turns: ep.turns, toolCalls: ep.toolCalls } : {}),
+        });
+      });
+    }
+  }
+  const total = samples.length;
+  // samples are sample-major (all prompts' first samples, then their second, ...)
+  const atK = samplesPerPrompt > 1 && prompts.length > 0
+    ? passAtKTable(prompts.map((_, p) => Array.from({ length: samplesPerPrompt }, (_, j) => samples[j * prompts.length + p].pass)))
+    : undefined;
+  return {
+    step,
+    'pass@1': total ? samples.filter((s) => s.pass).length / total : NaN,
+    reward_mean: total ? samples.reduce((a, s) => a + s.reward, 0) / total : NaN,
+    n: prompts.length,
+    samples,
+    ...(atK ? { atK } : {}),
+    ...(tools ? { tools: { call_frequency: total ? calls / total : 0, failure_frequency: calls ? failures / calls : 0, turns_mean: total ? turns / total : NaN } } : {}),
+  };
+}
