@@ -52,6 +52,8 @@ export interface StepTokenTrace extends TokenTrace {
 export interface TokenTraceView extends StepTokenTrace {
   /** each trained token decoded on its own */
   tokens: string[];
+  /** with tools or an environment: 1 the model's token, 0 inserted (a tool result, an observation: out of the loss) */
+  modelMask?: number[];
 }
 
 /** Traces go to the page for the first TRACE_GROUPS groups of a step, at most TRACE_TOKENS tokens each. */
@@ -412,6 +414,7 @@ export class GrpoTrainer {
       ratio: cut(t.ratio),
       contribution: cut(t.contribution),
       flags: cut(t.flags),
+      ...(comp.modelMask ? { modelMask: cut(comp.modelMask) } : {}),
     };
   }
 
