@@ -129,5 +129,12 @@ test('the calculator demo: tiny-calculator calls its tool during a GRPO run, and
   await traced.screenshot({ path: 'test-results/tools-token-inspector.png' });
   await page.getByTestId('charts-panel').screenshot({ path: 'test-results/tools-charts.png' });
 
+  // back to the main demo: tiny-puzzles and its config (no tools) come back
+  await page.locator('input[name="dataset"][value="reverse"]').check();
+  await expect(page.getByTestId('model-name')).toHaveText('tiny-puzzles', { timeout: 60_000 });
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(tools.getByTestId('tools-check')).toHaveAttribute('data-state', 'none');
+  await expect(tools.getByTestId('tools_source-editor')).toHaveValue('');
+
   expect(errors.filter((e) => !/models\/|datasets\//.test(e))).toEqual([]);
 });
