@@ -135,6 +135,15 @@ test('the calculator demo: tiny-calculator calls its tool during a GRPO run, and
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await expect(tools.getByTestId('tools-check')).toHaveAttribute('data-state', 'none');
   await expect(tools.getByTestId('tools_source-editor')).toHaveValue('');
+  // the environment example, then a file of one's own that does not make an environment
+  await tools.getByTestId('env_source-example').click();
+  await expect(tools.getByTestId('env_source-editor')).toHaveValue(/I am thinking of a number/);
+  await expect(tools.getByTestId('env-loaded')).toBeVisible({ timeout: 30_000 });
+  await tools.getByTestId('env_source-file').setInputFiles({ name: 'mine.env.js', mimeType: 'text/javascript', buffer: Buffer.from('({ reset() {} })') });
+  await expect(tools.getByTestId('env_source-editor')).toHaveValue('({ reset() {} })');
+  await expect(tools.getByTestId('tools-error')).toContainText('the environment file must evaluate to a function', { timeout: 30_000 });
+  await tools.getByRole('button', { name: 'Clear' }).nth(1).click();
+  await expect(tools.getByTestId('tools-check')).toHaveAttribute('data-state', 'none');
 
   expect(errors.filter((e) => !/models\/|datasets\//.test(e))).toEqual([]);
 });
