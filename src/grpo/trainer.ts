@@ -408,7 +408,8 @@ export class GrpoTrainer {
     return {
       step: t.step,
       active: Math.min(t.active, n),
-      tokens: comp.trainIds.slice(0, n).map((id) => tokenizer.decode([id])),
+      // a token that decodes to nothing (special: <|im_end|>, </s>, an unknown) shows its own text
+      tokens: comp.trainIds.slice(0, n).map((id) => tokenizer.decode([id]) || tokenizer.tokenText(id)),
       logp: cut(t.logp),
       entropy: cut(t.entropy),
       ratio: cut(t.ratio),
