@@ -52,6 +52,8 @@ export interface StepTokenTrace extends TokenTrace {
 export interface TokenTraceView extends StepTokenTrace {
   /** each trained token decoded on its own */
   tokens: string[];
+  /** with tools or an environment: 1 the model's token, 0 inserted (a tool result, an observation: out of the loss) */
+  modelMask?: number[];
 }
 
 /** Traces go to the page for the first TRACE_GROUPS groups of a step, at most TRACE_TOKENS tokens each. */
@@ -397,12 +399,14 @@ export class GrpoTrainer {
     return {
       step: t.step,
       active: Math.min(t.active, n),
-      tokens: comp.trainIds.slice(0, n).map((id) => tokenizer.decode([id])),
+      // a token that decodes to nothing (special: <|im_end|>, </s>, an unknown) shows its own text
+      tokens: comp.trainIds.slice(0, n).map((id) => tokenizer.decode([id]) || tokenizer.tokenText(id)),
       logp: cut(t.logp),
       entropy: cut(t.entropy),
       ratio: cut(t.ratio),
       contribution: cut(t.contribution),
       flags: cut(t.flags),
+      ...(comp.modelMask ? { modelMask: cut(comp.modelMask) } : {}),
     };
   }
 

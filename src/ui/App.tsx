@@ -14,6 +14,7 @@ import { RolloutsPanel } from './rollouts/RolloutsPanel';
 import { ResumeBanner } from './ResumeBanner';
 import { RunBar } from './RunBar';
 import { SettingsPanel } from './settings/SettingsPanel';
+import { ToolsPanel } from './tools/ToolsPanel';
 import { useAppStore } from './store';
 import type { ResultsTab } from './store/view';
 import { TryItPanel } from './tryit/TryItPanel';
@@ -37,6 +38,7 @@ export function App() {
           <ModelPanel />
           <DatasetPanel />
           <RewardsPanel />
+          <ToolsPanel />
           <SettingsPanel />
         </aside>
         <main className="results">

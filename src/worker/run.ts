@@ -13,6 +13,7 @@ import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
 import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
+import type { RolloutTools } from '../grpo/rollout';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
@@ -44,17 +45,26 @@ export class Run {
 
   /** A run at step 0 for `config` on the model and the dataset, its steps cut as `layout` says (the memory
    * plan's; the run controller plans before it creates a run). A separate test file (evalRows) is held out
-   * whole; otherwise eval_split of the dataset. */
-  static create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), layout?: StepLayout, evalRows: DatasetRow[] | null = null): Run {
+   * whole; otherwise eval_split of the dataset. Tools / an environment load in their sandbox first (as the
+   * command line does): a file that does not load stops here with the sandbox's message, and the tools
+   * reach the chat template of every prompt (its `tools`, as TRL passes them). */
+  static async create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), layout?: StepLayout, evalRows: DatasetRow[] | null = null): Promise<Run> {
     const split = trainEvalRows(data.parsed.rows, evalRows, config.eval_split, config.seed);
-    const train = preparePrompts(split.train, on.loaded, config);
-    const evalSet = preparePrompts(split.eval, on.loaded, config);
-    if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
-    // tools / environment load in their sandbox meanwhile; the first step reports a load failure
-    const tools = usesTools(config) ? createRolloutTools(config, on.loaded) : undefined;
-    tools?.catch(() => undefined);
+    let tools: RolloutTools | null = null;
+    if (usesTools(config)) {
+      try {
+        tools = await createRolloutTools(config, on.loaded);
+      } catch (e) {
+        throw new Error(`the tools / environment (tools_source, env_source) did not load: ${(e as Error).message}`);
+      }
+    }
+    const toolInfos = tools?.setup.tools ? tools.setup.runner.tools : undefined;
+    let scorer: RewardScorer | null = null;
     try {
+      const train = preparePrompts(split.train, on.loaded, config, toolInfos);
+      const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);
+      if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
+      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
       const trainer = new GrpoTrainer({
         gpu: on.gpu,
         model: on.model,
@@ -68,15 +78,16 @@ export class Run {
       });
       return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
     } catch (e) {
-      scorer.dispose();
+      scorer?.dispose();
+      tools?.setup.runner.dispose();
       throw e;
     }
   }
 
   /** The same run on `on` (a new device after a loss): a new trainer for the run's current config, with
    * its id, history and latest checkpoint (the caller restores it). */
-  static moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Run {
-    const run = Run.create(on, data, old.config, old.id, old.layout, old.evalRows);
+  static async moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Promise<Run> {
+    const run = await Run.create(on, data, old.config, old.id, old.layout, old.evalRows);
     run.history = old.history;
     run.lastCheckpoint = old.lastCheckpoint;
     return run;

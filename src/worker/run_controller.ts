@@ -285,7 +285,7 @@ export class RunController {
     lost.drop();
     this.run = null;
     const on = await this.models.renew();
-    const run = Run.moved(lost, on, this.data.require());
+    const run = await Run.moved(lost, on, this.data.require());
     const ckpt = run.lastCheckpoint;
     try {
       if (ckpt) run.restore(ckpt.bytes, `the checkpoint of step ${ckpt.step}`);

@@ -94,6 +94,11 @@ describe('tool-using GRPO step', () => {
     expect(inserted).toBeGreaterThan(0);
     expect(report.metrics['tools/call_frequency']).toBeCloseTo(calls / comps.length, 10);
     expect(report.metrics['tools/failure_frequency']).toBeGreaterThanOrEqual(0);
+    // the token inspector's traces carry each completion's mask (inserted tokens shown apart on the page)
+    const traced = report.traces.flatMap((g, gi) => g.map((t, ci) => ({ t, c: report.groups[gi].completions[ci] }))).filter((x) => x.t !== null);
+    expect(traced.length).toBeGreaterThan(0);
+    for (const { t, c } of traced) expect(t!.modelMask).toEqual(c.modelMask!.slice(0, t!.tokens.length));
+    expect(traced.some(({ t }) => t!.modelMask!.includes(0))).toBe(true);
 
     // at step 1 the LoRA update comes after the forward, and LoRA B starts at zero: the policy is the base model
     const rows = comps.map(({ c, prompt }) => ({ prompt, completion: c.trainIds }));

@@ -26,6 +26,7 @@ const ENV = `() => {
     step(text) {
       turns++;
       if (text === 'throw') throw new Error('env broke');
+      if (text === 'net') fetch('http://127.0.0.1:1/');
       const g = Number((/\\d+/.exec(text) || ['NaN'])[0]);
       if (g === target) return { observation: 'correct', reward: 1, done: true };
       return { observation: Number.isNaN(g) ? 'say a number' : g < target ? 'higher' : 'lower', reward: -0.1, done: false };
@@ -60,8 +61,9 @@ describe('ToolRunner', () => {
     expect(await err('circular')).toMatch(/circular|serialisable/i);
     expect(await err('nothing')).toMatch(/not JSON-serialisable/);
     expect(await err('no_such_tool')).toMatch(/unknown tool "no_such_tool"/);
-    expect(await err('net')).toMatch(/fetch is blocked/);
-    expect(await err('net2')).toMatch(/XMLHttpRequest is blocked/);
+    // the message names what ran: a tool here (an environment below; a custom reward in test/grpo/rewards_custom.test.ts)
+    expect(await err('net')).toMatch(/fetch is blocked in the tools sandbox \(tool "net"\): a tool has no network access/);
+    expect(await err('net2')).toMatch(/XMLHttpRequest is blocked in the tools sandbox \(tool "net2"\): a tool has no network access/);
     expect(await err('escape')).toMatch(/not a function|undefined/);
   });
 
@@ -82,6 +84,7 @@ describe('ToolRunner', () => {
     expect(await runner.envStep(1, 'I guess 5')).toEqual({ ok: true, value: { observation: 'lower', reward: -0.1, done: false } });
     expect(await runner.envStep(0, '7')).toEqual({ ok: true, value: { observation: 'correct', reward: 1, done: true } });
     expect(await runner.envStep(1, 'throw')).toMatchObject({ ok: false, error: expect.stringMatching(/env broke/) });
+    expect(await runner.envStep(0, 'net')).toMatchObject({ ok: false, error: expect.stringMatching(/fetch is blocked in the environment sandbox \(step\): an environment has no network access/) });
     expect(await runner.envStep(9, 'x')).toMatchObject({ ok: false, error: expect.stringMatching(/no environment/) });
   });
 
@@ -92,5 +95,15 @@ describe('ToolRunner', () => {
     await expect(ToolRunner.create('[', null, { timeoutMs: 500 })).rejects.toThrow(/does not compile/);
     await expect(ToolRunner.create(null, '42', { timeoutMs: 500 })).rejects.toThrow(/environment file must evaluate to a function/);
     await expect(ToolRunner.create('import("x")', null, { timeoutMs: 500 })).rejects.toThrow(/may not import/);
+    // a syntax error names its line; an unfinished source says so
+    await expect(ToolRunner.create('[\n  { name: "a", run: () => 1 },\n  { name: "b" run: () => 2 },\n]', null, { timeoutMs: 500 })).rejects.toThrow(/does not compile: SyntaxError: .* \(line 3: \{ name: "b" run: \(\) => 2 \},\)/);
+    await expect(ToolRunner.create('[\n  { name: "a", run: () => 1 },\n', null, { timeoutMs: 500 })).rejects.toThrow(/does not compile: .*no one line holds it: an unclosed or extra bracket/);
+    await expect(ToolRunner.create(null, '() => ({\n  reset() { return "x" },\n  step(t) { return t t },\n})', { timeoutMs: 500 })).rejects.toThrow(/environment file source does not compile: .*\(line 3: /);
+    // bad argument schemas
+    await expect(ToolRunner.create('[{ name: "a", parameters: { type: "string" }, run: () => 1 }]', null, { timeoutMs: 500 })).rejects.toThrow(/tool "a": parameters must describe an object of named arguments \(type "object"\), got type "string"/);
+    await expect(ToolRunner.create('[{ name: "a", parameters: { type: "object", properties: { x: { type: "string" } }, required: ["y"] }, run: () => 1 }]', null, { timeoutMs: 500 })).rejects.toThrow(/"required" names "y", which "properties" does not define/);
+    await expect(ToolRunner.create('[{ name: "a", parameters: 3, run: () => 1 }]', null, { timeoutMs: 500 })).rejects.toThrow(/parameters must be a JSON schema object, got 3/);
+    // network use while the file loads names the file
+    await expect(ToolRunner.create('(() => { fetch("http://127.0.0.1:1/"); return []; })()', null, { timeoutMs: 500 })).rejects.toThrow(/fetch is blocked in the tools sandbox \(loading the tools file\): a tool has no network access/);
   });
 });

@@ -73,18 +73,22 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
   };
 
   // Network, other scripts and workers: calling (or constructing) one throws an error that says why, so a
-  // reward that tries gets a clear message rather than "x is not a function".
+  // reward, tool or environment that tries gets a clear message rather than "x is not a function". The
+  // message names what ran: `running` is set as each piece of user code starts (a reward batch, a tool call,
+  // an environment's reset or step, the loading of a file); code that resumes after an await is named by
+  // the piece started last.
+  let running: { place: string; who: string } = { place: 'custom reward sandbox', who: 'a reward function' };
   const denied = (name: string, why: string) =>
     function blocked(): never {
-      throw new Error(`${name} is blocked in the custom reward sandbox: ${why}`);
+      throw new Error(`${name} is blocked in the ${running.place}: ${why.replace('{who}', running.who)}`);
     };
-  const NO_NETWORK = 'a reward function has no network access';
-  const NO_CODE = 'a reward function cannot load other code';
+  const NO_NETWORK = '{who} has no network access';
+  const NO_CODE = '{who} cannot load other code';
   const stubs: [string, string][] = [
     ['fetch', NO_NETWORK], ['XMLHttpRequest', NO_NETWORK], ['WebSocket', NO_NETWORK], ['WebSocketStream', NO_NETWORK],
     ['WebTransport', NO_NETWORK], ['EventSource', NO_NETWORK], ['FontFace', NO_NETWORK], ['importScripts', NO_CODE],
-    ['Worker', 'a reward function cannot start workers'], ['SharedWorker', 'a reward function cannot start workers'],
-    ['BroadcastChannel', 'a reward function cannot talk to other pages or workers'],
+    ['Worker', '{who} cannot start workers'], ['SharedWorker', '{who} cannot start workers'],
+    ['BroadcastChannel', '{who} cannot talk to other pages or workers'],
   ];
   // Storage, the network through other objects (navigator.sendBeacon, self.fonts), the host's module
   // system and process, and the channel back to the page (user code must not forge results): gone.
@@ -109,7 +113,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
     const original = g[name] as ((...args: unknown[]) => unknown) | undefined;
     if (typeof original !== 'function') continue;
     const safe = (handler: unknown, ...rest: unknown[]): unknown => {
-      if (typeof handler !== 'function') throw new TypeError(`${name} with a string of code is not allowed in the reward sandbox`);
+      if (typeof handler !== 'function') throw new TypeError(`${name} with a string of code is not allowed in the ${running.place}`);
       return original.call(globalThis, handler, ...rest);
     };
     try {
@@ -203,15 +207,54 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
   const toolFns = new Map<string, (args: unknown) => unknown>();
   let envFactory: ((...a: unknown[]) => unknown) | null = null;
   const envs = new Map<number, Record<string, unknown>>();
+  // JavaScript engines do not say where a syntax error of compiled text is. The first line whose prefix
+  // (compiled on its own) fails with the whole source's message holds it, unless that message is one that
+  // an unfinished prefix gives anyway (the compiled function's own closing brace, the end of the text).
+  const syntaxLine = (src: string, whole: unknown): string => {
+    const lines = src.split('\n');
+    const message = whole instanceof Error ? whole.message : '';
+    const vague = /end of (input|script|file)|Unexpected token '?[})]'?$|expected .* got end/i.test(message);
+    if (!vague && message && lines.length <= 5000) {
+      for (let n = 1; n <= lines.length; n++) {
+        try {
+          compiler(`"use strict";\nreturn (${lines.slice(0, n).join('\n')}`);
+        } catch (e) {
+          if (e instanceof Error && e.message === message) return ` (line ${n}: ${lines[n - 1].trim().slice(0, 80)})`;
+        }
+      }
+    }
+    return ' (no one line holds it: an unclosed or extra bracket, string or comment?)';
+  };
+  /** what is wrong with a tool's JSON schema of its arguments (a sketch of what the engine checks calls against) */
+  const schemaError = (p: unknown): string | null => {
+    if (!p || typeof p !== 'object' || Array.isArray(p)) return `must be a JSON schema object, got ${describe(p)}`;
+    const o = p as Record<string, unknown>;
+    if (o.type !== undefined && o.type !== 'object') return `must describe an object of named arguments (type "object"), got type ${JSON.stringify(o.type)}`;
+    if (o.properties !== undefined && (!o.properties || typeof o.properties !== 'object' || Array.isArray(o.properties))) return `"properties" must be an object of argument schemas, got ${describe(o.properties)}`;
+    const props = (o.properties ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(props)) if (!v || typeof v !== 'object' || Array.isArray(v)) return `argument "${k}" must have a schema object, got ${describe(v)}`;
+    if (o.required !== undefined) {
+      if (!Array.isArray(o.required) || o.required.some((r) => typeof r !== 'string')) return `"required" must be an array of argument names, got ${describe(o.required)}`;
+      const missing = (o.required as string[]).filter((r) => !(r in props));
+      if (missing.length) return `"required" names ${missing.map((m) => `"${m}"`).join(', ')}, which "properties" does not define`;
+    }
+    try {
+      JSON.stringify(p);
+    } catch {
+      return 'must be JSON (it holds a function, a cycle or a BigInt)';
+    }
+    return null;
+  };
   const loadTools = (toolsSrc: string | null, envSrc: string | null): SandboxReply => {
     if (stuck.length) return { type: 'init_error', message: `the sandbox could not remove ${stuck.join(', ')}; refusing to run custom code` };
     const load = (src: string, what: string): unknown => {
+      running = what === 'tools file' ? { place: 'tools sandbox (loading the tools file)', who: 'a tool' } : { place: 'environment sandbox (loading the environment file)', who: 'an environment' };
       if (/\bimport\s*\(/.test(src) || /^\s*import\s/m.test(src)) throw new Error(`the ${what} may not import modules (import is blocked in the sandbox)`);
       let w: () => unknown;
       try {
         w = compiler(`"use strict";\nreturn (${src}\n);`) as () => unknown;
       } catch (e) {
-        throw new Error(`the ${what} source does not compile: ${errorText(e)}`);
+        throw new Error(`the ${what} source does not compile: ${errorText(e)}${syntaxLine(src, e)}`);
       }
       try {
         return w();
@@ -232,7 +275,9 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
           if (typeof o.run !== 'function') throw new Error(`tool "${o.name}": run must be a function (args) => result, got ${describe(o.run)}`);
           if (toolFns.has(o.name)) throw new Error(`tool "${o.name}" is defined twice`);
           const params = o.parameters ?? { type: 'object', properties: {} };
-          if (typeof params !== 'object') throw new Error(`tool "${o.name}": parameters must be a JSON schema object`);
+          const bad = schemaError(params);
+          if (bad) throw new Error(`tool "${o.name}": parameters ${bad}`);
+          if (o.description !== undefined && typeof o.description !== 'string') throw new Error(`tool "${o.name}": description must be a string, got ${describe(o.description)}`);
           toolFns.set(o.name, o.run as (args: unknown) => unknown);
           infos.push({ name: o.name, description: typeof o.description === 'string' ? o.description : '', parameters: JSON.parse(JSON.stringify(params)) });
           sources.push((compiler.prototype.toString as () => string).call(o.run));
@@ -280,6 +325,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
       const parsed = stuck.length ? { problem: `the sandbox could not remove ${stuck.join(', ')}; refusing to run custom code` } : parse(request.source);
       post({ type: 'checked', message: 'problem' in parsed ? parsed.problem : null });
     } else if (request.type === 'init') {
+      running = { place: 'custom reward sandbox', who: 'a reward function' };
       const problem = compile(request.source);
       post(problem === null ? { type: 'ready' } : { type: 'init_error', message: problem });
     } else if (request.type === 'eval') {
@@ -287,16 +333,19 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
         post({ type: 'result', id: request.id, values: request.rows.map(() => null), errors: ['the custom reward was not loaded'] });
         return;
       }
+      running = { place: 'custom reward sandbox', who: 'a reward function' };
       void evaluate(request.id, request.rows);
     } else if (request.type === 'tools_init') {
       post(loadTools(request.tools, request.env));
     } else if (request.type === 'tool_call') {
       const f = toolFns.get(request.name);
+      running = { place: `tools sandbox (tool "${request.name}")`, who: 'a tool' };
       void answer(request.id, () => {
         if (!f) throw new Error(`unknown tool "${request.name}"`);
         return f(request.args);
       });
     } else if (request.type === 'env_reset') {
+      running = { place: 'environment sandbox (reset)', who: 'an environment' };
       void answer(request.id, () => {
         if (!envFactory) throw new Error('no environment was loaded');
         const env = makeEnv();
@@ -304,6 +353,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
         return (env.reset as (row: unknown) => unknown).call(env, request.row);
       });
     } else if (request.type === 'env_step') {
+      running = { place: 'environment sandbox (step)', who: 'an environment' };
       void answer(request.id, () => {
         const env = envs.get(request.slot);
         if (!env) throw new Error(`episode ${request.slot} has no environment (it was lost when the worker restarted)`);

@@ -14,7 +14,7 @@ import type { LoraSet } from '../../model/lora';
 import type { Tokenizer } from '../../model/tokenizer';
 import type { SamplingOptions } from '../../model/generate';
 import { generateTurns } from '../../model/generate_turns';
-import { resultText, type ToolFormat } from './formats';
+import { afterStopToken, resultText, stopTokenTexts, type ToolFormat } from './formats';
 import { schemaProblem } from './json_schema';
 import type { ToolRunner } from './runner';
 
@@ -74,7 +74,7 @@ export async function runEpisodes(
   const { runner, format } = setup;
   const toolsByName = new Map(runner.tools.map((t) => [t.name, t]));
   const encode = (text: string) => tokenizer.encode(text, { addBos: false });
-  const stopTexts = tokenizer.eosIds.map((id) => tokenizer.decode([id])).filter((t) => t.length > 0);
+  const stopTexts = stopTokenTexts(tokenizer);
   const eps: Episode[] = rows.map(() => ({ ids: [], modelMask: [], truncated: false, turns: [], toolCalls: 0, toolFailures: 0, toolTimeouts: 0, turnCount: 0, envReward: null, envDone: false }));
   const envAlive = rows.map(() => setup.env);
 
@@ -98,11 +98,7 @@ export async function runEpisodes(
   }
 
   /** inserted text after a turn that ended with a stop token: the template's own end marker is dropped */
-  const afterStop = (text: string, endedWithStop: boolean) => {
-    if (!endedWithStop) return text;
-    for (const s of stopTexts) if (text.startsWith(s)) return text.slice(s.length);
-    return text;
-  };
+  const afterStop = (text: string, endedWithStop: boolean) => afterStopToken(text, endedWithStop, stopTexts);
 
   const runTool = async (i: number, turnText: string): Promise<string> => {
     const ep = eps[i];

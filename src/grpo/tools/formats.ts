@@ -1,7 +1,8 @@
 // Tool-call formats: how a model writes a call, and how the result (or an environment's observation) is
 // put back into its context.
-// - qwen (Qwen2.5, Qwen3): <tool_call>{"name": ..., "arguments": {...}}</tool_call>; the result is a
-//   "tool" message, which their chat template renders as <tool_response>...</tool_response> in a user turn.
+// - qwen (Qwen2.5, Qwen3): <tool_call>{"name": ..., "arguments": {...}}</tool_call>; the turn ends with the
+//   model's own <|im_end|> (as TRL generates it); the result is a "tool" message, which their chat template
+//   renders as <tool_response>...</tool_response> in a user turn, inserted from after that <|im_end|>.
 // - llama3 (Llama 3.1-3.3): the whole assistant turn is {"name": ..., "parameters": {...}} (optionally after
 //   <|python_tag|>), ended by <|eom_id|> or <|eot_id|>; the result is an "ipython" message.
 // - pattern: models without a chat template (the built-in one): a call is open marker + JSON
@@ -150,7 +151,11 @@ export function makeFormat(
   if (name === 'qwen') {
     return {
       name,
-      endsWithCall: (t) => t.trimEnd().endsWith('</tool_call>'),
+      // As in TRL's tool loop: the model's turn runs to its own end-of-turn token (<|im_end|>, sampled and
+      // trained on like any other token of its), then the call is parsed and the tool message inserted from
+      // just after that token ("\n<|im_start|>user\n<tool_response>..."). Ending the turn at </tool_call>
+      // instead would insert the template's <|im_end|> as context the model never learns to write.
+      endsWithCall: () => false,
       findCall: (t) => markerCall(t, '<tool_call>', '</tool_call>', ['arguments', 'parameters']),
       toolResult: (c) => render('tool', c),
       observation: (c) => render('user', c),
@@ -167,6 +172,20 @@ export function makeFormat(
     toolResult: (c) => render('ipython', c),
     observation: (c) => render('user', c),
   };
+}
+
+/** The stop tokens as text, as inserted text may begin with them (tokenText: a tokenizer's decode skips
+ * special tokens, and <|im_end|> / <|eot_id|> are special). */
+export function stopTokenTexts(tokenizer: { eosIds: readonly number[]; tokenText(id: number): string }): string[] {
+  return tokenizer.eosIds.map((id) => tokenizer.tokenText(id)).filter((t) => t.length > 0);
+}
+
+/** Text inserted after a turn that ended with a stop token: the template's own end-of-turn marker at its
+ * start is dropped, since the model wrote that token itself (TRL cuts the tool suffix after the EOS). */
+export function afterStopToken(text: string, endedWithStop: boolean, stopTexts: readonly string[]): string {
+  if (!endedWithStop) return text;
+  for (const s of stopTexts) if (s !== '' && text.startsWith(s)) return text.slice(s.length);
+  return text;
 }
 
 /** A tool's value as the text the model reads: strings as they are, anything else as JSON. */

@@ -1,6 +1,6 @@
 // The live charts, in TRL's metric names: reward with its ±std band, each reward function, eval pass@1,
 // KL, loss, clip ratios, entropy, completion lengths and the truncated share, gradient norm, learning
-// rate and throughput. Every step stays in the store (for export); each chart draws at most MAX_POINTS.
+// rate, tool calls (with tools) and throughput. Every step stays in the store (for export); each chart draws at most MAX_POINTS.
 
 import { useMemo } from 'react';
 import { useAppStore } from '../store';
@@ -13,7 +13,7 @@ const MAX_POINTS = 400;
 
 const PALETTE = ['#1f5fbf', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285', '#e67700'];
 
-function specs(rewardNames: string[], beta: number): ChartSpec[] {
+function specs(rewardNames: string[], beta: number, tools: boolean): ChartSpec[] {
   return [
     {
       id: 'reward',
@@ -55,6 +55,20 @@ function specs(rewardNames: string[], beta: number): ChartSpec[] {
     { id: 'clipped', title: 'Truncated completions', unit: 'share', percent: true, series: [{ key: 'completions/clipped_ratio', name: 'clipped_ratio', color: PALETTE[6] }] },
     { id: 'grad-norm', title: 'Gradient norm', unit: 'L2 norm', series: [{ key: 'grad_norm', name: 'grad_norm', color: PALETTE[4] }] },
     { id: 'lr', title: 'Learning rate', unit: 'learning rate', series: [{ key: 'learning_rate', name: 'learning_rate', color: PALETTE[3] }] },
+    ...(tools
+      ? [
+          {
+            // TRL's tool metrics: calls per completion, failed calls per call
+            id: 'tools',
+            title: 'Tool calls',
+            unit: 'per completion / per call',
+            series: [
+              { key: 'tools/call_frequency', name: 'call_frequency', color: PALETTE[2] },
+              { key: 'tools/failure_frequency', name: 'failure_frequency', color: PALETTE[1] },
+            ],
+          },
+        ]
+      : []),
     {
       id: 'throughput',
       title: 'Throughput',
@@ -90,7 +104,9 @@ export function ChartsPanel() {
   const rewardNames = useAppStore((s) => s.rewardNames);
   const smoothing = useAppStore((s) => s.smoothing);
   const beta = useAppStore((s) => (s.runConfig ?? s.config).beta);
-  const chartSpecs = useMemo(() => specs(rewardNames, beta), [rewardNames, beta]);
+  // a run with tools or an environment reports TRL's tools/* metrics: their chart appears with them
+  const tools = useAppStore((s) => s.history.length > 0 && s.history[s.history.length - 1]['tools/call_frequency'] !== undefined);
+  const chartSpecs = useMemo(() => specs(rewardNames, beta, tools), [rewardNames, beta, tools]);
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
   const rows = useMemo<Row[]>(() => withRewardBand(history), [history]);

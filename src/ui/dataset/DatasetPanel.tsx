@@ -2,7 +2,7 @@
 // picked or dropped, or a dataset by Hub id (../hub/HubDatasetChoice.tsx); the worker parses it and reports counts, a preview, the columns (mapped to prompt and answer
 // here) and every bad row with its line. Token-length histograms show what the configured maxima cut.
 
-import { DEMO_DATASETS } from '../../demo/builtin';
+import { BUILTIN_MODEL, DEMO_DATASETS } from '../../demo/builtin';
 import { FileDrop, Panel, ProgressBar } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { evalRowCount } from './histogram';
@@ -27,6 +27,7 @@ export function DatasetPanel() {
             <input type="radio" name="dataset" value={d.id} checked={source?.kind === 'demo' && source.id === d.id} onChange={() => void selectDemo(d.id)} />
             <span>
               <strong>{d.name}</strong>
+              {d.model !== BUILTIN_MODEL.name ? <span className="tag small"> for {d.model}{d.tools ? ', with a tool' : ''}</span> : null}
               <span className="muted small block">{d.description}</span>
             </span>
           </label>

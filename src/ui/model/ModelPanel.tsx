@@ -1,10 +1,11 @@
-// Step 1: the model. The built-in model is loaded when the page opens; a person can instead name a model
+// Step 1: the model. The first built-in model (tiny-puzzles) is loaded when the page opens, and a demo made
+// for another built-in model (the calculator demo's tiny-calculator) brings its own; a person can instead name a model
 // on the Hugging Face Hub (../hub/HubModelChoice.tsx), pick or drop a Hugging Face folder or a llama2.c
 // checkpoint with its tokenizer.bin, or give URLs (downloaded once, then read from the browser's cache). The loaded model's shape and the memory the run needs are shown
 // beside what the device allows.
 
 import { useState } from 'react';
-import { BUILTIN_MODEL } from '../../demo/builtin';
+import { BUILTIN_MODELS, DEMO_DATASETS } from '../../demo/builtin';
 import type { FilePayload } from '../../worker/protocol';
 import { FileDrop, Panel, ProgressBar, type PickedFile } from '../common';
 import { useAppStore, isBusy } from '../store';
@@ -50,6 +51,7 @@ export function ModelPanel() {
       {shown === 'hub' ? <HubModelChoice disabled={busy || loading} /> : null}
       {shown === 'files' ? <FilesChoice disabled={busy || loading} /> : null}
       {shown === 'url' ? <UrlChoice disabled={busy || loading} /> : null}
+      <DemoModelNote />
       <ModelStatus />
     </Panel>
   );
@@ -59,19 +61,50 @@ function BuiltinChoice({ disabled }: { disabled: boolean }) {
   const load = useAppStore((s) => s.loadBuiltinModel);
   const source = useAppStore((s) => s.modelSource);
   const status = useAppStore((s) => s.modelStatus);
-  const active = source?.kind === 'builtin' && status === 'ready';
   return (
     <div className="choice">
-      <p className="muted">
-        <strong className="text">{BUILTIN_MODEL.name}</strong>: a small Llama-style model (0.5M parameters, one token per character) pretrained from
-        scratch for this playground on two puzzles: reversing letters and adding numbers. It fits any GPU and trains in minutes.
-      </p>
-      {active ? null : (
-        <button type="button" className="secondary" onClick={() => void load()} disabled={disabled}>
-          Load {BUILTIN_MODEL.name}
-        </button>
-      )}
+      <ul className="builtin-models" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+        {BUILTIN_MODELS.map((m) => {
+          const active = source?.kind === 'builtin' && source.name === m.name && status === 'ready';
+          const demos = DEMO_DATASETS.filter((d) => d.model === m.name).map((d) => d.name);
+          return (
+            <li key={m.name} data-testid={`builtin-model-${m.name}`} style={{ marginBottom: 8 }}>
+              <p className="muted">
+                <strong className="text">{m.name}</strong>: {m.description}.{' '}
+                {demos.length ? <span className="small">For the demo{demos.length > 1 ? 's' : ''} {demos.map((d) => `“${d}”`).join(', ')}.</span> : null}
+              </p>
+              {active ? (
+                <span className="tag tag-ok">loaded</span>
+              ) : (
+                <button type="button" className="secondary" onClick={() => void load(m.name)} disabled={disabled}>
+                  Load {m.name}
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
     </div>
+  );
+}
+
+/** Which model the selected demo dataset is made for, when another model is loaded. */
+function DemoModelNote() {
+  const dataset = useAppStore((s) => s.datasetSource);
+  const source = useAppStore((s) => s.modelSource);
+  const load = useAppStore((s) => s.loadBuiltinModel);
+  const busy = useAppStore((s) => isBusy(s.runStatus));
+  const demo = dataset?.kind === 'demo' ? DEMO_DATASETS.find((d) => d.id === dataset.id) : undefined;
+  if (!demo || !source) return null;
+  if (source.kind === 'builtin' && source.name === demo.model) return null;
+  return (
+    <p className="callout callout-warn small" data-testid="demo-model-note">
+      The demo “{demo.name}” is made for the built-in model <strong>{demo.model}</strong>
+      {demo.tools ? ', which learned to call its tool' : ''}; another model is loaded.{' '}
+      <button type="button" className="link-button" onClick={() => void load(demo.model)} disabled={busy}>
+        Load {demo.model}
+      </button>
+    </p>
   );
 }
 

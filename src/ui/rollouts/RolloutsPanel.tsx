@@ -149,7 +149,14 @@ function CompletionRow({ index, c }: { index: number; c: CompletionView }) {
     <tr data-testid="completion" style={{ boxShadow: `inset 4px 0 0 ${c.advantage > 0 ? 'var(--ok)' : c.advantage < 0 ? 'var(--fail)' : 'var(--border)'}` }}>
       <td className="num muted">{index + 1}</td>
       <td className="cell-text">
-        {c.turns ? <Turns turns={c.turns} /> : <pre className="completion-text">{c.text === '' ? <span className="muted">(empty)</span> : c.text}</pre>}
+        {c.turns ? (
+          <>
+            <pre className="completion-text" data-testid="completion-full-text" title="the whole completion as the model's context holds it: its own text and the inserted results">
+              {c.text === '' ? <span className="muted">(empty)</span> : c.text}
+            </pre>
+            <Turns turns={c.turns} />
+          </>
+        ) : <pre className="completion-text">{c.text === '' ? <span className="muted">(empty)</span> : c.text}</pre>}
         <span className="muted small">
           {c.tokens} token{c.tokens === 1 ? '' : 's'}
           {c.truncated ? ' · truncated' : ''}

@@ -1,6 +1,8 @@
 // The token-level inspector: one completion token by token, each token coloured by a chosen quantity from
 // the optimizer step that trained on it (log-prob, entropy, policy ratio, or advantage contribution), with
-// tokens clipped low/high, masked as truncated, or masked by the entropy quantile marked. The numbers are the
+// tokens clipped low/high, masked as truncated, or masked by the entropy quantile marked, and with tools or an
+// environment the inserted tokens (tool results, observations: context the model did not write, out of the
+// loss, TRL's tool_mask 0) set apart from the model's own. The numbers are the
 // worker's (the trainer's read-back of that step), never recomputed here. Texts are rendered as text.
 
 import { useId, useState } from 'react';
@@ -45,6 +47,7 @@ export function tokenColor(q: TokenQuantity, v: number, scale: number): string {
 function marks(trace: TokenTraceView, j: number): string[] {
   const out: string[] = [];
   const f = trace.flags[j];
+  if (trace.modelMask && trace.modelMask[j] === 0) out.push('inserted');
   if (j >= trace.active) out.push('truncation-masked');
   if (f & 1) out.push('clipped-low');
   if (f & 2) out.push('clipped-high');
@@ -62,13 +65,14 @@ export function TokenInspector({ trace }: { trace: TokenTraceView }) {
   const group = useId();
   const values = trace[q];
   const scale = Math.max(0, ...values.filter(Number.isFinite).map(Math.abs));
-  const counts = { low: 0, high: 0, trunc: 0, ent: 0 };
+  const counts = { low: 0, high: 0, trunc: 0, ent: 0, inserted: 0 };
   trace.tokens.forEach((_, j) => {
     const m = marks(trace, j);
     if (m.includes('clipped-low')) counts.low++;
     if (m.includes('clipped-high')) counts.high++;
     if (m.includes('truncation-masked')) counts.trunc++;
     if (m.includes('entropy-masked')) counts.ent++;
+    if (m.includes('inserted')) counts.inserted++;
   });
   return (
     <div className="token-inspector" data-testid="token-inspector" data-step={trace.step}>
@@ -84,7 +88,10 @@ export function TokenInspector({ trace }: { trace: TokenTraceView }) {
       <div className="token-strip mono" data-testid="token-strip" data-quantity={q}>
         {trace.tokens.map((tok, j) => {
           const m = marks(trace, j);
-          const title =
+          const inserted = m.includes('inserted');
+          const title = inserted
+            ? `token ${j + 1}: ${JSON.stringify(tok)}\ninserted (a tool result or an observation): context the model did not write, out of the loss`
+            :
             `token ${j + 1}: ${JSON.stringify(tok)}\nlog-prob ${formatValue(trace.logp[j])}\nentropy ${formatValue(trace.entropy[j])}\n` +
             `ratio ${formatValue(trace.ratio[j])}\nadvantage contribution ${formatValue(trace.contribution[j])}` +
             (m.length ? `\n${m.join(', ')}` : '');
@@ -92,7 +99,7 @@ export function TokenInspector({ trace }: { trace: TokenTraceView }) {
             <span
               key={j}
               className={`token ${m.map((x) => `tok-${x}`).join(' ')}`}
-              style={{ background: tokenColor(q, values[j], scale) }}
+              style={inserted ? undefined : { background: tokenColor(q, values[j], scale) }}
               title={title}
               data-testid="token"
               data-value={String(values[j])}
@@ -104,6 +111,14 @@ export function TokenInspector({ trace }: { trace: TokenTraceView }) {
         })}
       </div>
       <div className="legend small muted token-legend">
+        {trace.modelMask ? (
+          <>
+            <span className="token tok-inserted" data-testid="legend-inserted">
+              inserted (tool result / observation, not trained on)
+            </span>{' '}
+            {counts.inserted}
+          </>
+        ) : null}
         <span className="token tok-clipped-low">clipped low</span> {counts.low}
         <span className="token tok-clipped-high">clipped high</span> {counts.high}
         <span className="token tok-truncation-masked">masked (truncated)</span> {counts.trunc}

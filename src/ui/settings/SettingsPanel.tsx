@@ -7,7 +7,7 @@ import { CONFIG_DOCS, checkConfig, configWarnings, type GrpoConfig } from '../..
 import { PRESETS, matchingPreset } from '../../grpo/presets';
 import { Panel } from '../common';
 import { useAppStore, isBusy } from '../store';
-import { ESSENTIAL_FIELDS, FIELD_INPUTS, fieldGroups, problemsByField } from './fields';
+import { ESSENTIAL_FIELDS, FIELD_INPUTS, TOOL_FORMAT_FIELDS, TOOL_SOURCE_FIELDS, fieldGroups, problemsByField } from './fields';
 import { NumberInput } from './NumberInput';
 
 /** Fields a paused run takes from the settings when it resumes; the rest apply at the next Start. */
@@ -38,8 +38,11 @@ export function SettingsPanel() {
           <Field key={k} name={k} problems={byField[k]} warnings={warnings[k]} locked={locked && !RESUMABLE.includes(k)} />
         ))}
       </div>
+      <p className="help small">
+        Tools, environments and their call format: <a href="#tools-title">Tools and environments</a>.
+      </p>
       {groups.map((g) => (
-        <Group key={g.group} title={g.group} keys={g.keys.filter((k) => !ESSENTIAL_FIELDS.includes(k))} byField={byField} warnings={warnings} locked={locked} />
+        <Group key={g.group} title={g.group} keys={g.keys.filter((k) => !ESSENTIAL_FIELDS.includes(k) && !TOOL_FORMAT_FIELDS.includes(k) && !TOOL_SOURCE_FIELDS.includes(k))} byField={byField} warnings={warnings} locked={locked} />
       ))}
     </Panel>
   );
@@ -141,7 +144,7 @@ function defaultText(v: unknown): string {
   return String(v);
 }
 
-function Field({ name, problems, warnings, locked }: { name: keyof GrpoConfig; problems?: string[]; warnings?: string[]; locked: boolean }) {
+export function Field({ name, problems, warnings, locked }: { name: keyof GrpoConfig; problems?: string[]; warnings?: string[]; locked: boolean }) {
   const value = useAppStore((s) => s.config[name]);
   const set = useAppStore((s) => s.setConfigField);
   const id = useId();

@@ -65,6 +65,21 @@ export function fieldGroups(): { group: string; keys: (keyof GrpoConfig)[] }[] {
   return groups;
 }
 
+/** The tools-and-environments fields: edited in the tools panel (../tools/ToolsPanel.tsx), not among the settings' groups. */
+export const TOOL_SOURCE_FIELDS: readonly (keyof GrpoConfig)[] = ['tools_source', 'env_source'];
+export const TOOL_FORMAT_FIELDS: readonly (keyof GrpoConfig)[] = [
+  'tool_call_format',
+  'tool_call_open',
+  'tool_call_close',
+  'tool_result_template',
+  'max_tool_calling_iterations',
+  'tool_timeout_ms',
+  'env_observation_template',
+  'turn_end_marker',
+  'max_turns',
+  'env_reward_weight',
+];
+
 /** The fields every run touches, shown above the full list. */
 export const ESSENTIAL_FIELDS: readonly (keyof GrpoConfig)[] = ['max_steps', 'learning_rate', 'num_generations', 'max_completion_length', 'prompts_per_step'];
 

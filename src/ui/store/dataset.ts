@@ -4,7 +4,7 @@
 // page keeps the file so that a new column mapping re-parses the same file.
 
 import type { StateCreator } from 'zustand';
-import { DEMO_DATASETS } from '../../demo/builtin';
+import { BUILTIN_MODEL, DEMO_DATASETS, demoConfig } from '../../demo/builtin';
 import type { ColumnMapping } from '../../data';
 import type { DatasetLoadProgress, DatasetSummary, FilePayload, TokenLengths } from '../../worker/protocol';
 import { errorMessage, requireEngine } from './engine';
@@ -25,6 +25,10 @@ export interface DatasetSlice {
   datasetProgress: DatasetLoadProgress | null;
   /** token lengths of the rows under the loaded model's tokenizer (null until both are loaded) */
   tokenLengths: TokenLengths | null;
+  /** A demo dataset with its rewards. A demo made for another built-in model than the previous demo's (or one
+   * that gives the model tools) brings its whole demo config (demoConfig: lengths, tools, call format), and
+   * when a built-in model is loaded, the demo's own built-in model is loaded in its place; a model of the
+   * person's own stays (the model panel says which model the demo is made for). */
   selectDemoDataset(id: string): Promise<void>;
   /** a picked or dropped File (read by the worker), or bytes already in memory */
   uploadDataset(name: string, data: Blob | Uint8Array): Promise<void>;
@@ -67,11 +71,21 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
         set({ datasetStatus: 'error', datasetError: `unknown demo dataset ${id}` });
         return;
       }
-      // the demo's rewards come with it
-      get().setConfigField(
-        'reward_funcs',
-        ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) })),
-      );
+      const prev = get().datasetSource;
+      const prevDemo = prev?.kind === 'demo' ? DEMO_DATASETS.find((d) => d.id === prev.id) : undefined;
+      const prevModel = prevDemo?.model ?? BUILTIN_MODEL.name;
+      if (ds.tools || prevDemo?.tools || ds.model !== prevModel) {
+        // another built-in model, or tools: the demo's whole config (its lengths, tools and call format)
+        get().replaceConfig(demoConfig(id));
+      } else {
+        // the demo's rewards come with it
+        get().setConfigField(
+          'reward_funcs',
+          ds.rewardFuncs.map((r) => ({ name: r.name, weight: r.weight, params: structuredClone(r.params) })),
+        );
+      }
+      const model = get().modelSource;
+      if (model?.kind === 'builtin' && model.name !== ds.model) void get().loadBuiltinModel(ds.model);
       await parse({ kind: 'demo', id, name: ds.path.slice(ds.path.lastIndexOf('/') + 1) }, () => fetchSiteFile(ds.path, `the demo dataset ${ds.name}`));
     },
     uploadDataset: (name, data) => parse({ kind: 'file', name }, async () => data),

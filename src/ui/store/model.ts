@@ -3,7 +3,7 @@
 // Loading a model sends its files to the worker, which uploads the weights to the GPU; any run ends.
 
 import type { StateCreator } from 'zustand';
-import { BUILTIN_MODEL } from '../../demo/builtin';
+import { BUILTIN_MODEL, builtinModel } from '../../demo/builtin';
 import type { FilePayload, ModelSummary } from '../../worker/protocol';
 import { browserDownloadEnv, downloadModel, planModelUrls, type DownloadProgress } from '../model/download';
 import { errorMessage, requireEngine } from './engine';
@@ -26,7 +26,8 @@ export interface ModelSlice {
   modelSummary: ModelSummary | null;
   modelError: string | null;
   modelDownload: DownloadProgress | null;
-  loadBuiltinModel(): Promise<void>;
+  /** a built-in model by its name (BUILTIN_MODELS; the first screen's tiny-puzzles by default) */
+  loadBuiltinModel(name?: string): Promise<void>;
   loadModelFiles(files: FilePayload[], label: string): Promise<void>;
   loadModelFromUrls(input: string): Promise<void>;
   /** A model by its Hub id ("org/name[@revision]"), with the endpoint and token of the Hub settings; a
@@ -80,15 +81,23 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     modelSummary: null,
     modelError: null,
     modelDownload: null,
-    loadBuiltinModel: () =>
-      load({ kind: 'builtin', name: BUILTIN_MODEL.name }, async () =>
+    loadBuiltinModel: async (name = BUILTIN_MODEL.name) => {
+      let m;
+      try {
+        m = builtinModel(name);
+      } catch (e) {
+        set({ modelError: errorMessage(e) });
+        return;
+      }
+      await load({ kind: 'builtin', name: m.name }, async () =>
         Promise.all(
-          BUILTIN_MODEL.files.map(async (f) => ({
-            name: `${BUILTIN_MODEL.name}/${f}`,
-            bytes: await fetchSiteFile(BUILTIN_MODEL.path + f, `the built-in model's ${f}`),
+          m.files.map(async (f) => ({
+            name: `${m.name}/${f}`,
+            bytes: await fetchSiteFile(m.path + f, `the built-in model ${m.name}'s ${f}`),
           })),
         ),
-      ),
+      );
+    },
     loadModelFiles: (files, label) => load({ kind: 'files', label }, async () => files),
     loadModelFromUrls: async (input) => {
       // a repository (hf:org/name, org/name, a huggingface.co URL) goes through the Hub client

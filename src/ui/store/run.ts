@@ -242,7 +242,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         (m.kind === 'builtin' || (s.modelSource.kind === 'url' && s.modelSource.input === m.input));
       if (!same) {
         working(`Loading ${m.modelName}${m.kind === 'url' ? ' from its URL (or the browser cache)' : ''}…`);
-        if (m.kind === 'builtin') await get().loadBuiltinModel();
+        if (m.kind === 'builtin') await get().loadBuiltinModel(m.name);
         else await get().loadModelFromUrls(m.input);
       }
     }
