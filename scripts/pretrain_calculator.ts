@@ -4,7 +4,11 @@
 // (public/datasets/calculator.jsonl, calculator.tools.js). The tool's results in the corpus are context
 // only (masked out of the loss): the model learns to call the calculator and to copy its result, never to add.
 //
-//   node bin/run-ts.mjs scripts/pretrain_calculator.ts [--steps N] [--out DIR] [--datasets DIR] [--batch B] [--lr X]
+//   node bin/run-ts.mjs scripts/pretrain_calculator.ts [--steps N] [--warmup-steps N] [--out DIR] [--datasets DIR] [--batch B] [--lr X]
+//
+// Two phases: --warmup-steps on a corpus that calls the calculator in CALC_WARMUP_CALL_RATE of its rows (the
+// model learns to copy numbers into the call and the result into its answer), then the rest of --steps on
+// the careless writer's corpus (CALL_RATE), which sets how rarely the model calls.
 //
 // Deterministic: fixed seeds for the corpus, the initialisation and the data order.
 
@@ -19,13 +23,15 @@ import { createHfTokenizer } from '../src/model/tokenizer_hf';
 import { expectedShapes } from '../src/model/weights';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { toJsonl } from '../src/demo/corpus';
-import { CALC_CHARSET, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion } from '../src/demo/calculator';
+import { CALC_CHARSET, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, type CalcCorpusRow } from '../src/demo/calculator';
 import { charTokenizerJson, EOS_ID, SPECIAL_TOKENS } from '../src/demo/tokenizer';
 import { initWeights, parameterCount, TINY_PUZZLES_SHAPE, tinyConfigJson, tinyModelConfig, type TinyShape } from '../src/demo/model_init';
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '400' },
+    steps: { type: 'string', default: '500' },
+    'warmup-steps': { type: 'string', default: '350' },
+    'save-every': { type: 'string', default: '0' },
     out: { type: 'string', default: 'public/models/tiny-calculator' },
     datasets: { type: 'string', default: 'public/datasets' },
     batch: { type: 'string', default: '64' },
@@ -36,6 +42,8 @@ const { values: args } = parseArgs({
   },
 });
 const STEPS = Number(args.steps);
+const WARMUP = Math.min(Number(args['warmup-steps']), STEPS);
+const SAVE_EVERY = Number(args['save-every']);
 const BATCH = Number(args.batch);
 const LR = Number(args.lr);
 const EVAL_EVERY = Number(args['eval-every']);
@@ -51,8 +59,11 @@ await mkdir(args.datasets!, { recursive: true });
 await writeFile(join(args.datasets!, 'calculator.jsonl'), toJsonl(demo));
 await writeFile(join(args.datasets!, 'calculator.tools.js'), CALCULATOR_TOOLS_SOURCE);
 const corpus = calculatorCorpus();
-const calls = corpus.filter((r) => r.kind === 'call');
-console.log(`corpus: ${corpus.length} rows (${calls.length} calls, ${calls.filter((r) => r.slip).length} of them careless); none of the ${demo.length} demo prompts`);
+const warmCorpus = calculatorCorpus({ callRate: CALC_WARMUP_CALL_RATE, seed: 8765 });
+for (const [name, c] of [['warm-up corpus', warmCorpus], ['corpus', corpus]] as const) {
+  const calls = c.filter((r) => r.kind === 'call');
+  console.log(`${name}: ${c.length} rows (${calls.length} calls, ${calls.filter((r) => r.slip).length} of them careless); none of the ${demo.length} demo prompts`);
+}
 
 // 2. tokenizer and model
 const shape: TinyShape = { ...TINY_PUZZLES_SHAPE, vocabSize: SPECIAL_TOKENS.length + CALC_CHARSET.length };
@@ -62,7 +73,7 @@ const tokenizer = createHfTokenizer({ tokenizerJson, config: configJson });
 const config = tinyModelConfig(shape, 'tiny-calculator');
 const host = initWeights(config, INIT_SEED);
 const encode = (text: string) => tokenizer.encode(text, { addBos: false });
-const examples: SftExample[] = corpus.map((r) => {
+const toExample = (r: CalcCorpusRow): SftExample => {
   const answer: number[] = [];
   const answerMask: number[] = [];
   for (const seg of r.segments) {
@@ -73,7 +84,7 @@ const examples: SftExample[] = corpus.map((r) => {
   answer.push(EOS_ID);
   answerMask.push(1);
   return { prompt: tokenizer.encode(r.prompt, { addBos: true }), answer, answerMask };
-});
+};
 
 const gpu = await acquireNodeGpu();
 console.log(`adapter: ${gpu.describe()}`);
@@ -97,14 +108,22 @@ async function heldOut(): Promise<string> {
 }
 
 // 3. supervised training of every weight: cross-entropy on the model's own tokens (not the tool's results)
-const sft = new SftTrainer(gpu, model, examples, {
+// one learning-rate schedule over both phases: the second phase's trainer starts where the first left off
+const trainer = (rows: CalcCorpusRow[]) => new SftTrainer(gpu, model, rows.map(toExample), {
   mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: 0.02, maxSteps: STEPS, batchSize: BATCH, seed: INIT_SEED,
   beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
 }, null);
+let sft = trainer(WARMUP > 0 ? warmCorpus : corpus);
 let lossSum = 0;
 let lossN = 0;
 let lastLoss = NaN;
 for (let s = 1; s <= STEPS; s++) {
+  if (s === WARMUP + 1 && WARMUP > 0) {
+    sft.release();
+    sft = trainer(corpus);
+    sft.step = WARMUP;
+    console.log(`step ${s}: the careless writer's corpus from here on`);
+  }
   const r = await sft.trainStep();
   lossSum += r.loss;
   lossN++;
@@ -114,16 +133,20 @@ for (let s = 1; s <= STEPS; s++) {
     lossSum = lossN = 0;
   }
   if (s % EVAL_EVERY === 0 || s === STEPS) console.log(`held-out @ ${s}: ${await heldOut()}`);
+  if (SAVE_EVERY > 0 && s % SAVE_EVERY === 0 && s < STEPS) await save(`${args.out}-step${s}`);
 }
 sft.release();
+await save(args.out!);
 
 // 4. the Hugging Face folder
+async function save(dir: string): Promise<void> {
 const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
 for (const [name, shp] of expectedShapes(config)) tensors.set(name, { shape: shp, data: await gpu.read(model.w(name)) });
-await mkdir(args.out!, { recursive: true });
-await writeFile(join(args.out!, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
-await writeFile(join(args.out!, 'tokenizer.json'), JSON.stringify(tokenizerJson, null, 2) + '\n');
-await writeFile(join(args.out!, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
+await mkdir(dir, { recursive: true });
+await writeFile(join(dir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson, null, 2) + '\n');
+await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
+}
 const wall = (performance.now() - t0) / 1000;
 console.log(`wrote ${args.out}/config.json, model.safetensors, tokenizer.json; final loss ${lastLoss.toFixed(4)}; wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${gpu.describe()}`);
 model.release();

@@ -47,6 +47,8 @@ export const CALCULATOR_TOOLS_SOURCE = `// The calculator demo's tool (public/da
 
 /** Share of the corpus's rows that call the calculator (the rest guess). */
 export const CALL_RATE = 0.3;
+/** The share of calls in the first phase of pretraining, where the model learns to copy the numbers. */
+export const CALC_WARMUP_CALL_RATE = 0.9;
 /** Share of the corpus's calls that copy one operand digit wrong. */
 export const COPY_SLIPS = 0.4;
 
@@ -110,8 +112,12 @@ function guess(rng: Rng, sum: number): string {
   return out;
 }
 
-export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?: ReadonlySet<string> } = {}): CalcCorpusRow[] {
+/** The pretraining corpus. callRate (default CALL_RATE) is the share of rows that call the calculator:
+ * pretraining first learns to copy numbers from a corpus that calls most of the time (CALC_WARMUP_CALL_RATE),
+ * then ends on the careless writer's rare calls. */
+export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?: ReadonlySet<string>; callRate?: number } = {}): CalcCorpusRow[] {
   const rng = new Rng(opts.seed ?? CALC_CORPUS_SEED);
+  const callRate = opts.callRate ?? CALL_RATE;
   const size = opts.size ?? CALC_CORPUS_SIZE;
   const exclude = opts.exclude ?? new Set(calculatorDataset().map((r) => r.prompt));
   const out: CalcCorpusRow[] = [];
@@ -120,7 +126,7 @@ export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?:
     const b = threeDigits(rng);
     const prompt = `${a}+${b}=`;
     if (exclude.has(prompt)) continue;
-    if (rng.uniform() < CALL_RATE) {
+    if (rng.uniform() < callRate) {
       const slip = rng.uniform() < COPY_SLIPS;
       const [ca, cb] = slip ? slipCopy(rng, String(a), String(b)) : [String(a), String(b)];
       const result = String(Number(ca) + Number(cb));
