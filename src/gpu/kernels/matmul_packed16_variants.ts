@@ -130,6 +130,24 @@ export function defaultPacked16Path(prob: Packed16Problem, paths: readonly Packe
 
 const FORMAT = { bf16: 0, f16: 1 } as const;
 
+/** A variant's grid and override constants for a problem: tiles_m row tiles, (column tiles, y, z)
+ * workgroups; the tile shape, and FORMAT except for the f16 kernels (IEEE half by construction). */
+export function packed16Dispatch(path: Exclude<Packed16Path, 'block8'>, prob: Packed16Problem): {
+  tiles_m: number;
+  workgroups: readonly [number, number, number];
+  overrides: Record<string, number>;
+} {
+  const cols = prob.dir === 'forward' ? prob.N : prob.K;
+  const tile = tileOf(path);
+  const rowsPer = tile ? tile.WG_Y * tile.TM : 4;
+  const colsPer = tile ? tile.WG_X * 4 : 8;
+  const tiles_m = Math.ceil(prob.M / rowsPer);
+  const [gy, gz] = grid(tiles_m);
+  const format = { FORMAT: FORMAT[prob.format] };
+  const overrides = isF16Tile(path) ? { ...tile! } : tile ? { ...tile, ...format } : format;
+  return { tiles_m, workgroups: [Math.ceil(cols / colsPer), gy, gz], overrides };
+}
+
 /** Runs a GPU-class variant (not 'block8'); the caller has checked the shapes. a is x (forward) or dy
  * (backward); out is out or dx; bias only forward. */
 export function runPacked16Variant(
@@ -141,22 +159,13 @@ export function runPacked16Variant(
   accumulate: boolean,
 ): void {
   const { dir, format, M, K, N } = prob;
-  const cols = dir === 'forward' ? N : K;
   const why = packed16PathUnavailable(gpu, path, format);
   if (why) throw new Error(`matmul_packed16_${dir}: the ${path} variant cannot run here: it ${why}`);
   const common = { M, K, N, alpha, accumulate: accumulate ? 1 : 0 };
-  const overrides = { FORMAT: FORMAT[format] };
-  const tile = tileOf(path);
-  const rowsPer = tile ? tile.WG_Y * tile.TM : 4;
-  const colsPer = tile ? tile.WG_X * 4 : 8;
-  const tiles_m = Math.ceil(M / rowsPer);
-  const [gy, gz] = grid(tiles_m);
-  const workgroups = [Math.ceil(cols / colsPer), gy, gz] as const;
+  const { tiles_m, workgroups, overrides: over } = packed16Dispatch(path, prob);
   const kernel = dir === 'forward'
     ? (path === 'smallm' ? MATMUL_PACKED16_SMALLM_FORWARD : isF16Tile(path) ? MATMUL_PACKED16_TILED_F16_FORWARD : MATMUL_PACKED16_TILED_FORWARD)
     : (path === 'smallm' ? MATMUL_PACKED16_SMALLM_BACKWARD : isF16Tile(path) ? MATMUL_PACKED16_TILED_F16_BACKWARD : MATMUL_PACKED16_TILED_BACKWARD);
-  // the f16 kernels read IEEE half by construction (no FORMAT override); the others widen by FORMAT
-  const over = isF16Tile(path) ? { ...tile! } : tile ? { ...tile, ...overrides } : overrides;
   if (dir === 'forward') {
     gpu.run(kernel as typeof MATMUL_PACKED16_TILED_FORWARD, { x: t.a, w: t.w, bias: t.bias ?? t.a, out: t.out }, { ...common, tiles_m, has_bias: t.bias ? 1 : 0 }, workgroups, over);
   } else {
