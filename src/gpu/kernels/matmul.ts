@@ -214,6 +214,17 @@ export function hasSubgroupsOf4(gpu: GpuRuntime): boolean {
   return v;
 }
 
+/** Why a variant cannot run on this device (null: it can), e.g. a feature the adapter lacks. */
+export function matmulPathUnavailable(gpu: GpuRuntime, path: MatmulPath): string | null {
+  const probe = { Bt: 1, M: 64, K: 64, N: 64, batchedA: false, batchedB: false };
+  if (matmulPaths(gpu, probe).includes(path)) return null;
+  if (path in MATMUL_SUBGROUP_TILES) return tiledSubgroupUnavailable(gpu);
+  const feature = MATMUL_PATH_FEATURES[path];
+  if (feature && !gpu.device.features.has(feature as GPUFeatureName)) return `needs the '${feature}' feature, which this adapter lacks`;
+  if (path === 'subgroup') return 'needs subgroups of exactly 4 invocations';
+  return "does not fit this adapter's workgroup limits";
+}
+
 /** The kernels that can run this problem on this device: the software kernels fastest first on
  * SwiftShader (the first is what a software adapter runs), then the GPU-class variants this device's limits
  * and features allow. matmul() runs chooseMatmulPath's pick; checks and benchmarks run every one. */

@@ -166,14 +166,7 @@ export const check: KernelCheck = {
 };
 
 /** Why a variant cannot run on this device (null: it can), e.g. a feature the adapter lacks. */
-export function matmulVariantUnavailable(gpu: GpuRuntime, path: gpuK.MatmulPath): string | null {
-  const probe = { Bt: 1, M: 64, K: 64, N: 64, batchedA: false, batchedB: false };
-  if (gpuK.matmulPaths(gpu, probe).includes(path)) return null;
-  if (path in gpuK.MATMUL_SUBGROUP_TILES) return gpuK.tiledSubgroupUnavailable(gpu);
-  const feature = gpuK.MATMUL_PATH_FEATURES[path];
-  if (feature && !gpu.device.features.has(feature as GPUFeatureName)) return `needs the '${feature}' feature, which this adapter lacks`;
-  return "does not fit this adapter's workgroup limits";
-}
+export const matmulVariantUnavailable = gpuK.matmulPathUnavailable;
 
 /** Each GPU-class variant forced in turn on the cases (on software adapters a subset: see runsOn). On a
  * device that cannot run a variant the check says so in one skipped case named "untested here: ..." (the
