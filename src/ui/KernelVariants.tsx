@@ -91,7 +91,6 @@ function VariantAvailability({ rows }: { rows: VariantAvailabilityRow[] }) {
       <table className="limits">
         <thead>
           <tr>
-            <th scope="col">Op</th>
             <th scope="col">Variant</th>
             <th scope="col">Here</th>
           </tr>
@@ -99,17 +98,15 @@ function VariantAvailability({ rows }: { rows: VariantAvailabilityRow[] }) {
         <tbody>
           {rows.map((r) => (
             <tr key={`${r.op} ${r.variant}`} data-testid="variant-availability-row" data-available={r.unavailable === null}>
-              <td className="mono">{r.op}</td>
               <th scope="row" className="mono">
-                {r.variant}
-                {r.kind === 'software' ? <span className="muted"> (software)</span> : null}
+                {r.op} [{r.variant}]{r.kind === 'software' ? <span className="muted"> software</span> : null}
               </th>
               <td>
                 {r.unavailable === null ? (
-                  <span className="tag tag-ok">runs (checked by the self-test)</span>
+                  <span className="tag tag-ok">runs</span>
                 ) : (
                   <>
-                    <span className="tag tag-skip">untested here</span> <span className="muted">{r.unavailable}</span>
+                    <span className="tag tag-skip">untested here</span> <span className="muted note">{r.unavailable}</span>
                   </>
                 )}
               </td>
