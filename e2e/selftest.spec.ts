@@ -1,5 +1,6 @@
-// The page finds a WebGPU adapter, and every kernel check passes in the browser's engine worker; without
-// WebGPU it says so and how to turn it on.
+// The page finds a WebGPU adapter, and every kernel check passes in the browser's engine worker; a check the
+// adapter cannot run (a variant needing shader-f16 on SwiftShader) shows as untested, never as passed, in the
+// self-test and in the GPU panel's variant list; without WebGPU the page says so and how to turn it on.
 import { chromium, expect, test } from '@playwright/test';
 
 test('the kernel self-test passes on the browser adapter', async ({ page }) => {
@@ -22,6 +23,29 @@ test('the kernel self-test passes on the browser adapter', async ({ page }) => {
   await expect(panel.getByTestId('adapter-vendor')).not.toBeEmpty();
   await expect(panel.getByText('maxStorageBufferBindingSize')).toBeVisible();
   await expect(panel.getByTestId('pool-stats')).toBeVisible();
+
+  // What this Chromium's adapter offers (logged: whether headless SwiftShader has shader-f16 and subgroups).
+  const facts = await page.evaluate(async () => {
+    const a = await navigator.gpu.requestAdapter();
+    const info = a?.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+    return { features: a ? [...a.features].map(String).sort() : [], subgroups: [info?.subgroupMinSize ?? null, info?.subgroupMaxSize ?? null], arch: info?.architecture ?? '' };
+  });
+  const hasF16 = facts.features.includes('shader-f16');
+  console.log(`browser adapter ${facts.arch}: shader-f16 ${hasF16 ? 'yes' : 'no'}, subgroups ${facts.features.includes('subgroups') ? `yes (${facts.subgroups.join('..')})` : 'no'}`);
+  // The GPU panel lists every matmul variant; the shader-f16 ones read "untested here" where it is missing.
+  const availability = panel.getByTestId('variant-availability');
+  await expect(availability).toBeVisible();
+  await availability.locator('summary').click();
+  const f16Rows = availability.locator('[data-testid="variant-availability-row"]', { hasText: 'f16_tiled' });
+  await expect(f16Rows).toHaveCount(3);
+  for (const row of await f16Rows.all()) {
+    await expect(row).toHaveAttribute('data-available', String(hasF16));
+    if (!hasF16) await expect(row).toContainText("untested here needs the 'shader-f16' feature");
+  }
+  await expect(availability.locator('[data-testid="variant-availability-row"]', { hasText: 'tiled_subgroup_m128_n16' })).toHaveAttribute(
+    'data-available',
+    String(facts.features.includes('subgroups') && (facts.subgroups[0] ?? 4) >= 4 && (facts.subgroups[1] ?? 128) <= 128),
+  );
 
   const start = Date.now();
   const button = page.getByRole('button', { name: 'Run kernel self-test' });
@@ -58,8 +82,27 @@ test('the kernel self-test passes on the browser adapter', async ({ page }) => {
   const [passed, total] = [Number(m![1]), Number(m![2])];
   expect(total, 'there is at least one kernel check').toBeGreaterThan(0);
   expect(passed).toBe(total);
-  await expect(page.getByTestId('kernel-result')).toHaveCount(total);
+  // checks this adapter cannot run are listed as untested, outside the passed count
+  const skippedResults = page.locator('[data-testid="kernel-result"][data-ok="skipped"]');
+  const skipped = await skippedResults.count();
+  await expect(page.getByTestId('kernel-result')).toHaveCount(total + skipped);
   await expect(page.locator('[data-testid="kernel-result"][data-ok="false"]')).toHaveCount(0);
+  const f16Checks = page.locator('[data-testid="kernel-result"]', { has: page.locator('.kernel-name', { hasText: /^matmul_packed16 \[f16_tiled_/ }) });
+  await expect(f16Checks).toHaveCount(3);
+  for (const check of await f16Checks.all()) {
+    await expect(check).toHaveAttribute('data-ok', hasF16 ? 'true' : 'skipped');
+    if (!hasF16) {
+      await expect(check.locator('.tag').first()).toHaveText('untested');
+      await expect(check).toContainText("untested here: needs the 'shader-f16' feature");
+      await expect(check.locator('.tag-ok')).toHaveCount(0); // never shown as a pass
+    }
+  }
+  if (skipped > 0) await expect(page.getByTestId('selftest-skipped')).toContainText(`${skipped} untested here`);
+  else await expect(page.getByTestId('selftest-skipped')).toHaveCount(0);
+  // the packed 16-bit and subgroup tiled variants this adapter can run passed
+  for (const name of ['matmul_packed16 [tiled_64x64_k16]', 'matmul_packed16 [smallm]']) {
+    await expect(page.locator('[data-testid="kernel-result"]', { has: page.locator('.kernel-name', { hasText: name }) })).toHaveAttribute('data-ok', 'true');
+  }
   // (the built-in model may not be published in every checkout; its absence is the model panel's business)
   expect(pageErrors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e)), 'errors in the page or worker console').toEqual([]);
 });

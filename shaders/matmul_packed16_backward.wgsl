@@ -17,33 +17,13 @@ struct Params {
   accumulate: u32,
 }
 
-override FORMAT: u32 = 0u;
-
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-var<private> c0: vec4f; var<private> c1: vec4f; var<private> c2: vec4f; var<private> c3: vec4f;
-var<private> c4: vec4f; var<private> c5: vec4f; var<private> c6: vec4f; var<private> c7: vec4f;
-var<private> d0: vec4f; var<private> d1: vec4f; var<private> d2: vec4f; var<private> d3: vec4f;
-var<private> d4: vec4f; var<private> d5: vec4f; var<private> d6: vec4f; var<private> d7: vec4f;
-
-fn unpack(u: u32) -> vec2f {
-  if (FORMAT == 1u) { return unpack2x16float(u); }
-  return vec2f(bitcast<f32>(u << 16u), bitcast<f32>(u & 0xffff0000u));
-}
-
-fn rank1(alo: vec4f, ahi: vec4f, blo: vec4f, bhi: vec4f) {
-  c0 = fma(vec4f(alo.x), blo, c0); d0 = fma(vec4f(alo.x), bhi, d0);
-  c1 = fma(vec4f(alo.y), blo, c1); d1 = fma(vec4f(alo.y), bhi, d1);
-  c2 = fma(vec4f(alo.z), blo, c2); d2 = fma(vec4f(alo.z), bhi, d2);
-  c3 = fma(vec4f(alo.w), blo, c3); d3 = fma(vec4f(alo.w), bhi, d3);
-  c4 = fma(vec4f(ahi.x), blo, c4); d4 = fma(vec4f(ahi.x), bhi, d4);
-  c5 = fma(vec4f(ahi.y), blo, c5); d5 = fma(vec4f(ahi.y), bhi, d5);
-  c6 = fma(vec4f(ahi.z), blo, c6); d6 = fma(vec4f(ahi.z), bhi, d6);
-  c7 = fma(vec4f(ahi.w), blo, c7); d7 = fma(vec4f(ahi.w), bhi, d7);
-}
+//#include matmul_block8
+//#include packed16_unpack
 
 fn put(o: u32, v: f32) {
   var r = p.alpha * v;

@@ -1,5 +1,5 @@
 // Snippet (not a kernel): the 8x8 register block of the matmul kernels (matmul.wgsl, matmul_subgroup.wgsl,
-// matmul_scalar.wgsl): an invocation's block of out in 16 vec4 accumulators, and one step of k into them.
+// matmul_scalar.wgsl, matmul_packed16_forward/_backward.wgsl): an invocation's block of out in 16 vec4 accumulators, and one step of k into them.
 
 // Accumulators: row i of the block is c_i (columns 0..3) and d_i (columns 4..7).
 var<private> c0: vec4f; var<private> c1: vec4f; var<private> c2: vec4f; var<private> c3: vec4f;

@@ -7,11 +7,17 @@
 // [variant]); `--matmul-size N` sets the big cube (default 4096 on a hardware adapter, 1024 on a software
 // one, where 4096^3 takes minutes); `--no-autotune` reports the fixed table instead of autotuning the
 // benchmark's shapes. JSON adds `big_matmul` and `autotune` (fields only added, never renamed).
+// `--matmul-variants-only [--variant-cube N] [--variant-linear IN OUT]`: only the variant sweeps (every f32
+// matmul variant on the N^3 cube, default 512, and the decode shapes (8 and 32 rows) of a linear layer IN -> OUT,
+// default SmolLM2's MLP up projection 576 -> 1536; every packed 16-bit variant on that layer at M = 2 and 32),
+// with the autotuner's view (choices, which variants can run here and why not). Small sizes for software adapters.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
-import { benchBigMatmul, benchMatmul, matmulBenchCases, variantSweepCases } from './kernels/matmul';
+import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
 import { adapterKey, tunePending, variantReport } from '../gpu/autotune';
-import { chooseMatmulPath } from '../gpu/kernels/matmul';
+import { chooseMatmulPath, subgroupSizeRange } from '../gpu/kernels/matmul';
+import { choosePacked16Path } from '../gpu/kernels/matmul_packed16_variants';
+import { variantAvailability } from '../gpu/kernels/matmul_availability';
 import { benchModelOps, SMOLLM2_SHAPES, STORIES260K_SHAPES } from './kernels/model_ops';
 import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
@@ -19,7 +25,7 @@ import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans } from './memory_plans';
 import { benchRealStep } from './real_step';
-import { benchPackedMatmul } from './kernels/matmul_packed16';
+import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -54,6 +60,35 @@ if (args.has('--packed-only')) {
   g.destroy();
   process.exit(0);
 }
+/** What the autotuner knows beyond its choices (fields added to `autotune`). */
+const variantFields = (g: Awaited<ReturnType<typeof acquireNodeGpu>>) => ({
+  variant_availability: variantAvailability(g),
+  subgroup_sizes: g.device.features.has('subgroups') ? subgroupSizeRange(g) : null,
+  shader_f16: g.device.features.has('shader-f16' as GPUFeatureName),
+});
+if (args.has('--matmul-variants-only')) {
+  const g = await acquireNodeGpu();
+  log(`adapter: ${g.describe()}`);
+  const int = (flag: string, at: number, fallback: number): number => {
+    const i = argv.indexOf(flag);
+    const v = i >= 0 ? Number(argv[i + at]) : fallback;
+    if (!Number.isInteger(v) || v < 2 || v % 2) throw new Error(`${flag}: "${argv[i + at]}" is not an even integer >= 2`);
+    return v;
+  };
+  const n = int('--variant-cube', 1, 512);
+  const [IN, OUT] = [int('--variant-linear', 1, 576), int('--variant-linear', 2, 1536)];
+  const opts = g.adapter.isSoftware ? { warmup: 1, minMs: 50, batches: 2 } : {};
+  const rs = [...(await benchMatmulVariants(g, variantSweepCases(n, IN, OUT), opts)), ...(await benchPackedVariants(g, IN, OUT, [2, 32], opts))];
+  for (const r of rs) log(formatBench(r));
+  // on hardware, the autotuner's pick for each swept shape class (a software adapter keeps its kernels)
+  const enabled = !args.has('--no-autotune') && !g.adapter.isSoftware;
+  for (const c of variantSweepCases(n, IN, OUT)) chooseMatmulPath(g, { Bt: 1, M: c.out[0], K: c.a[1], N: c.out[1], batchedA: false, batchedB: false }, c.opts);
+  if (enabled) for (const e of await tunePending(g, { budgetMs: 20_000, perCandidateMs: 20 })) log(`autotune ${e.shapeClass}: ${e.variant} ${e.gflops.toFixed(1)} GFLOP/s`);
+  const autotune = { enabled, adapter_key: adapterKey(g.adapter), choices: variantReport(g), ...variantFields(g) };
+  if (json) process.stdout.write(JSON.stringify({ adapter: { ...g.adapter, limits: undefined }, kernels: rs, autotune }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
 if (args.has('--memory-only')) {
   const memoryPlans = await benchMemoryPlans(log);
   const g = await acquireNodeGpu();
@@ -76,6 +111,11 @@ if (autotuneOn && !gpu.adapter.isSoftware) {
     chooseMatmulPath(gpu, { Bt: 1, M: c.out[0], K: c.opts.transA ? c.a[0] : c.a[1], N: c.out[1], batchedA: false, batchedB: false }, c.opts);
   }
   chooseMatmulPath(gpu, { Bt: 1, M: bigN, K: bigN, N: bigN, batchedA: false, batchedB: false }); // the big cube's class too
+  for (const M of [2, 128]) {
+    // the packed 16-bit matmuls of benchPackedMatmul (SmolLM2's MLP up projection), both directions
+    choosePacked16Path(gpu, { dir: 'forward', format: 'bf16', M, K: 576, N: 1536 });
+    choosePacked16Path(gpu, { dir: 'backward', format: 'bf16', M, K: 576, N: 1536 });
+  }
   const tuned = await tunePending(gpu, { budgetMs: 20_000, perCandidateMs: 20 });
   for (const e of tuned) log(`autotune ${e.shapeClass}: ${e.variant} ${e.gflops.toFixed(1)} GFLOP/s (${e.candidates.length} candidates)`);
 }
@@ -96,6 +136,7 @@ if (!args.has('--models-only')) {
   record(await benchModelOps(gpu, STORIES260K_SHAPES));
   record(await benchModelOps(gpu, SMOLLM2_SHAPES));
   record(await benchPackedMatmul(gpu));
+  record(await benchPackedVariants(gpu, 576, 1536, [2, 128], gpu.adapter.isSoftware ? { warmup: 1, minMs: 50, batches: 2 } : {}));
 }
 
 const models: ModelBench[] = [];
@@ -134,6 +175,7 @@ const result = {
     note: gpu.adapter.isSoftware ? 'software adapter: the software kernels always run (never tuned)' : autotuneOn ? 'tuned at the benchmark shapes' : '--no-autotune: fixed vendor table',
     adapter_key: adapterKey(gpu.adapter),
     choices: variantReport(gpu),
+    ...variantFields(gpu),
   },
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');

@@ -3,8 +3,8 @@
 // cache the choice by adapter and shape class (a JSON file for the CLI: autotune_file.ts; IndexedDB in the
 // page: autotune_idb.ts).
 //
-// How it fits together: matmul() asks chooseMatmulPath (src/gpu/kernels/matmul.ts), which reads
-// gpu.variantChoices; a shape class with no choice runs the vendor's default table and is recorded in
+// How it fits together: matmul() asks chooseMatmulPath (src/gpu/kernels/matmul.ts) and the 16-bit weight
+// matmuls ask choosePacked16Path (matmul_packed16_variants.ts); both read gpu.variantChoices; a shape class with no choice runs the vendor's default table and is recorded in
 // gpu.variantPending. tunePending() (called between training steps, and by the benchmark) times the
 // pending classes and fills gpu.variantChoices, so later calls run the winner.
 // Software adapters (SwiftShader) are never tuned: they always run the software kernels, so their results
@@ -15,7 +15,10 @@
 // optional and Chrome quantises them).
 
 import { chooseMatmulPath, matmulOnPath, matmulPaths, type MatmulOptions, type MatmulPath, type MatmulProblem } from './kernels/matmul';
+import { matmulPacked16Backward, matmulPacked16Forward } from './kernels/matmul_packed16';
+import { choosePacked16Path, packed16Paths, type Packed16Path, type Packed16Problem } from './kernels/matmul_packed16_variants';
 import type { AdapterSummary, GpuRuntime } from './runtime';
+import { round16FromBits } from '../ops/float16';
 
 export interface AutotuneCandidate {
   variant: string;
@@ -25,7 +28,8 @@ export interface AutotuneCandidate {
 
 /** One tuned shape class of one adapter. */
 export interface AutotuneEntry {
-  op: 'matmul';
+  /** 'matmul' (f32 operands) or 'matmul_packed16' (16-bit frozen weight: forward x W^T or backward dy W) */
+  op: 'matmul' | 'matmul_packed16';
   shapeClass: string;
   /** the concrete shape that was timed, e.g. "M=32 K=576 N=1536 NT" */
   shape: string;
@@ -62,6 +66,11 @@ interface PendingMatmul {
   transA: boolean;
   transB: boolean;
 }
+interface PendingPacked16 {
+  op: 'matmul_packed16';
+  prob: Packed16Problem;
+}
+type Pending = PendingMatmul | PendingPacked16;
 
 /** The adapter as the cache knows it: vendor, architecture, device and description (Chrome and Dawn put the
  * driver in the description). */
@@ -147,6 +156,45 @@ export async function timeMatmulVariants(
   return results.sort((x, y) => x.ms - y.ms);
 }
 
+/** Times every variant that can run this 16-bit weight matmul (random bfloat16 / half weights of its shape),
+ * fastest first; as timeMatmulVariants. */
+export async function timePacked16Variants(
+  gpu: GpuRuntime,
+  prob: Packed16Problem,
+  perCandidateMs: number,
+  deadline = Infinity,
+  only?: readonly Packed16Path[],
+): Promise<AutotuneCandidate[]> {
+  const { dir, format, M, K, N } = prob;
+  // random weights rounded to the format and packed in pairs, as src/model/pack16.ts uploads them
+  const noise = new Uint32Array(randomFill(N * K).buffer);
+  const round = round16FromBits(format);
+  const words = new Uint32Array((N * K) / 2);
+  for (let i = 0; i < words.length; i++) words[i] = (round(noise[2 * i]) | (round(noise[2 * i + 1]) << 16)) >>> 0;
+  const w = gpu.upload(words, [N, K / 2], 'autotune w16', 'u32');
+  const a = gpu.upload(randomFill(M * (dir === 'forward' ? K : N)), [M, dir === 'forward' ? K : N], 'autotune a');
+  const out = gpu.tensor([M, dir === 'forward' ? N : K], 'autotune out');
+  const flop = 2 * M * K * N;
+  const results: AutotuneCandidate[] = [];
+  try {
+    for (const variant of packed16Paths(gpu, format)) {
+      if (only && !only.includes(variant)) continue;
+      if (performance.now() > deadline) break;
+      const run = dir === 'forward'
+        ? () => matmulPacked16Forward(gpu, out, a, w, format, { path: variant })
+        : () => matmulPacked16Backward(gpu, out, a, w, format, { path: variant });
+      const ms = await timeRuns(gpu, run, perCandidateMs);
+      results.push({ variant, ms, gflops: flop / (ms * 1e6) });
+    }
+  } finally {
+    gpu.release(a, w, out);
+  }
+  return results.sort((x, y) => x.ms - y.ms);
+}
+
+const packedShapeText = (p: Packed16Problem): string =>
+  `${p.dir} ${p.format} M=${p.M} K=${p.K} N=${p.N} (${p.dir === 'forward' ? 'x W^T' : 'dy W'})`;
+
 const shapeText = (p: MatmulProblem, transA: boolean, transB: boolean): string =>
   `${p.Bt > 1 ? `Bt=${p.Bt} ` : ''}M=${p.M} K=${p.K} N=${p.N} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
 
@@ -156,16 +204,27 @@ export async function tunePending(gpu: GpuRuntime, opts: AutotuneOptions = {}): 
   if (gpu.variantPending.size === 0 || (gpu.adapter.isSoftware && !opts.includeSoftware)) return [];
   const deadline = performance.now() + (opts.budgetMs ?? 3000);
   const fresh: AutotuneEntry[] = [];
-  for (const [cls, job] of [...gpu.variantPending]) {
+  for (const [cls, pending] of [...gpu.variantPending]) {
     if (performance.now() > deadline) break;
-    const { prob, transA, transB } = job as PendingMatmul;
+    const job = pending as Pending;
     gpu.variantPending.delete(cls);
-    const elements = (prob.batchedA ? prob.Bt : 1) * prob.M * prob.K + (prob.batchedB ? prob.Bt : 1) * prob.K * prob.N + prob.Bt * prob.M * prob.N;
-    if (elements > MAX_TUNE_ELEMENTS) continue; // stays on the default table
-    const candidates = await timeMatmulVariants(gpu, prob, { transA, transB }, opts.perCandidateMs ?? 5, deadline);
+    let candidates: AutotuneCandidate[];
+    let shape: string;
+    if (job.op === 'matmul_packed16') {
+      const { M, K, N } = job.prob;
+      if (M * K + N * K / 2 + M * Math.max(K, N) > MAX_TUNE_ELEMENTS) continue; // stays on the default table
+      candidates = await timePacked16Variants(gpu, job.prob, opts.perCandidateMs ?? 5, deadline);
+      shape = packedShapeText(job.prob);
+    } else {
+      const { prob, transA, transB } = job;
+      const elements = (prob.batchedA ? prob.Bt : 1) * prob.M * prob.K + (prob.batchedB ? prob.Bt : 1) * prob.K * prob.N + prob.Bt * prob.M * prob.N;
+      if (elements > MAX_TUNE_ELEMENTS) continue; // stays on the default table
+      candidates = await timeMatmulVariants(gpu, prob, { transA, transB }, opts.perCandidateMs ?? 5, deadline);
+      shape = shapeText(prob, transA, transB);
+    }
     if (candidates.length === 0) continue;
     const entry: AutotuneEntry = {
-      op: 'matmul', shapeClass: cls, shape: shapeText(prob, transA, transB), variant: candidates[0].variant,
+      op: job.op, shapeClass: cls, shape, variant: candidates[0].variant,
       gflops: candidates[0].gflops, candidates, measuredAt: new Date().toISOString(),
     };
     gpu.variantChoices.set(cls, entry.variant);
@@ -197,8 +256,14 @@ export function variantReport(gpu: GpuRuntime): VariantReportRow[] {
   for (const [cls, e] of entriesOf(gpu)) {
     rows.push({ op: e.op, shapeClass: cls, variant: e.variant, source: 'autotuned', gflops: e.gflops, shape: e.shape });
   }
-  for (const [cls, job] of gpu.variantPending) {
-    const { prob, transA, transB } = job as PendingMatmul;
+  for (const [cls, pending] of gpu.variantPending) {
+    const job = pending as Pending;
+    if (job.op === 'matmul_packed16') {
+      const variant = choosePacked16Path(gpu, job.prob);
+      rows.push({ op: job.op, shapeClass: cls, variant, source: 'default', gflops: null, shape: packedShapeText(job.prob) });
+      continue;
+    }
+    const { prob, transA, transB } = job;
     const variant = chooseMatmulPath(gpu, prob, { transA, transB });
     rows.push({ op: 'matmul', shapeClass: cls, variant, source: 'default', gflops: null, shape: shapeText(prob, transA, transB) });
   }
@@ -238,6 +303,35 @@ export class Autotuner {
 }
 
 const tuners = new WeakMap<GpuRuntime, Autotuner>();
+
+/** After a device loss, the renewed runtime `to` gets the autotuning `from` had: when `to` has no Autotuner
+ * yet, one with the same setting, cache store and options (its cached choices loaded); either way the
+ * choices measured or loaded on `from` carry over when both present the same adapter, so the renewed
+ * runtime runs the same variants without timing them again, also without a cache store. Returns `to`'s
+ * Autotuner (undefined when neither has one). Callers: src/worker/model_slot.ts (renew, and a load after a
+ * loss). */
+export async function renewAutotuner(from: GpuRuntime, to: GpuRuntime): Promise<Autotuner | undefined> {
+  const old = tuners.get(from);
+  let tuner = tuners.get(to);
+  if (!tuner) {
+    if (!old) return undefined;
+    tuner = new Autotuner(to, old.enabled, old.store, old.opts);
+    try {
+      await tuner.init();
+    } catch {
+      // an unreadable cache: the carried choices below still apply, the rest is tuned afresh
+    }
+  }
+  if (old && tuner.enabled && !to.adapter.isSoftware && adapterKey(from.adapter) === adapterKey(to.adapter)) {
+    const mine = entriesOf(to);
+    for (const [cls, e] of entriesOf(from)) {
+      if (to.variantChoices.has(cls)) continue;
+      to.variantChoices.set(cls, e.variant);
+      mine.set(cls, e);
+    }
+  }
+  return tuner;
+}
 
 /** The Autotuner made for this runtime, if any (the trainer's host calls afterStep() on it). */
 export function autotunerOf(gpu: GpuRuntime): Autotuner | undefined {

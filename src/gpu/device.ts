@@ -16,7 +16,7 @@ const RAISED_LIMITS = [
 ] as const;
 
 /** Features used when present. */
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups'];
+const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
 
 export const WEBGPU_HELP =
   'WebGPU is not available. Use a recent Chrome or Edge (113+) with hardware acceleration on, or enable ' +

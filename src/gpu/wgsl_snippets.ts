@@ -9,6 +9,11 @@ import matmulBlock8 from '../../shaders/lib/matmul_block8.wgsl?raw';
 import matmulVec4Common from '../../shaders/lib/matmul_vec4_common.wgsl?raw';
 import matmulStridedCommon from '../../shaders/lib/matmul_strided_common.wgsl?raw';
 import matmulSmallmCommon from '../../shaders/lib/matmul_smallm_common.wgsl?raw';
+import matmulPacked16Tile from '../../shaders/lib/matmul_packed16_tile.wgsl?raw';
+import matmulPacked16TiledForwardBody from '../../shaders/lib/matmul_packed16_tiled_forward_body.wgsl?raw';
+import matmulPacked16TiledBackwardBody from '../../shaders/lib/matmul_packed16_tiled_backward_body.wgsl?raw';
+import matmulTreeSum8 from '../../shaders/lib/matmul_tree_sum8.wgsl?raw';
+import packed16Unpack from '../../shaders/lib/packed16_unpack.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
@@ -18,6 +23,11 @@ export const SNIPPETS = {
   matmul_vec4_common: matmulVec4Common,
   matmul_strided_common: matmulStridedCommon,
   matmul_smallm_common: matmulSmallmCommon,
+  matmul_packed16_tile: matmulPacked16Tile,
+  matmul_packed16_tiled_forward_body: matmulPacked16TiledForwardBody,
+  matmul_packed16_tiled_backward_body: matmulPacked16TiledBackwardBody,
+  matmul_tree_sum8: matmulTreeSum8,
+  packed16_unpack: packed16Unpack,
   philox,
   workgroup_sum: workgroupSum,
 } as const satisfies Record<string, string>;

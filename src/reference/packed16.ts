@@ -3,7 +3,9 @@
 // A packed (R, K) matrix is (R, K / 2) u32: low 16 bits element 2i, high 16 bits element 2i + 1.
 // 'bf16' is the top half of an f32 (rounded to nearest even); 'f16' is IEEE half.
 
-export type Format16 = 'bf16' | 'f16';
+import { bf16FromBits, f16FromBits, type Format16 } from '../ops/float16';
+
+export type { Format16 };
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -11,42 +13,13 @@ const u32 = new Uint32Array(f32.buffer);
 /** bfloat16 bits of x, rounded to nearest even (NaN stays NaN). */
 export function bf16Bits(x: number): number {
   f32[0] = x;
-  const b = u32[0];
-  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) return (b >>> 16) | 0x40;
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+  return bf16FromBits(u32[0]);
 }
 
 /** IEEE half bits of x, rounded to nearest even; |x| beyond the largest half (65504) becomes Inf. */
 export function f16Bits(x: number): number {
   f32[0] = x;
-  const b = u32[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1))) m++;
-    return sign | m;
-  }
-  const rest = mant & 0x1fff;
-  let m = mant >>> 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
-    m++;
-    if (m === 0x400) {
-      m = 0;
-      e++;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | m;
+  return f16FromBits(u32[0]);
 }
 
 /** The f32 value of 16 bits in the given format. */

@@ -11,6 +11,14 @@ export interface CaseResult {
   maxAbsErr: number;
   /** the first mismatches: "out[3] got 1.2 want 1.25 (tol 1e-4)" */
   mismatches: string[];
+  /** set when the case did not run on this device, with why (e.g. a feature the adapter lacks): neither
+   * passed nor failed; shown as untested, never counted as a pass */
+  skipped?: string;
+}
+
+/** The one case of a check that cannot run on this device: untested here, with the reason. */
+export function skippedCase(kernel: string, why: string): CaseResult {
+  return { kernel, case: `untested here: ${why}`, ok: true, maxAbsErr: 0, mismatches: [], skipped: why };
 }
 
 export interface KernelCheck {

@@ -1,13 +1,17 @@
 // The GPU panel's kernel variants: whether autotuning is on (a page setting kept in IndexedDB, applied when
 // the engine worker next starts), and which variant each matmul shape class runs with its measured GFLOP/s
-// (src/gpu/autotune.ts). Software adapters always run the software kernels.
+// (src/gpu/autotune.ts). Software adapters always run the software kernels. Below, every matmul variant and
+// whether this device can run it: one it cannot (a feature the adapter lacks, e.g. shader-f16) is marked
+// "untested here" with the reason, never as checked.
 
 import { useEffect, useState } from 'react';
 import { clearAutotuneCache, readAutotuneSetting, writeAutotuneSetting } from '../gpu/autotune_idb';
+import type { VariantAvailabilityRow } from '../gpu/kernels/matmul_availability';
 import { useAppStore } from './store';
 
 export function KernelVariants({ isSoftware, summary }: { isSoftware: boolean; summary?: string }) {
   const variants = useAppStore((s) => s.variants);
+  const availability = useAppStore((s) => (s.adapter.status === 'ready' ? s.adapter.info.variantAvailability : undefined));
   const [on, setOn] = useState<boolean | null>(null);
   const [note, setNote] = useState<string | null>(null);
   useEffect(() => {
@@ -71,6 +75,45 @@ export function KernelVariants({ isSoftware, summary }: { isSoftware: boolean; s
           </tbody>
         </table>
       )}
+      {availability ? <VariantAvailability rows={availability} /> : null}
     </div>
+  );
+}
+
+function VariantAvailability({ rows }: { rows: VariantAvailabilityRow[] }) {
+  const missing = rows.filter((r) => r.unavailable !== null).length;
+  return (
+    <details data-testid="variant-availability">
+      <summary>
+        Matmul variants on this device: {rows.length - missing} of {rows.length} can run here
+        {missing ? `, ${missing} untested here` : ''}
+      </summary>
+      <table className="limits">
+        <thead>
+          <tr>
+            <th scope="col">Variant</th>
+            <th scope="col">Here</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${r.op} ${r.variant}`} data-testid="variant-availability-row" data-available={r.unavailable === null}>
+              <th scope="row" className="mono">
+                {r.op} [{r.variant}]{r.kind === 'software' ? <span className="muted"> software</span> : null}
+              </th>
+              <td>
+                {r.unavailable === null ? (
+                  <span className="tag tag-ok">runs</span>
+                ) : (
+                  <>
+                    <span className="tag tag-skip">untested here</span> <span className="muted note">{r.unavailable}</span>
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }

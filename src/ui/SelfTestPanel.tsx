@@ -1,5 +1,6 @@
 // The kernel self-test: every WGSL kernel against its CPU reference on random inputs, run by the engine
-// worker on this machine's GPU. Each check's cases appear as they finish; the summary line comes last.
+// worker on this machine's GPU. Each check's cases appear as they finish; the summary line comes last. A check
+// this device cannot run (e.g. a variant needing shader-f16) shows as "untested here", never as passed.
 
 import type { CaseResult } from '../selftest/check';
 import type { KernelCheckResult } from '../worker/protocol';
@@ -76,6 +77,12 @@ function SelfTestStatusLine() {
           · {summary.casesPassed} of {summary.cases} cases · {formatMs(summary.ms)}
         </span>
         {allPassed ? null : <span className="summary-failed"> · failed: {summary.failed.join(', ')}</span>}
+        {summary.skipped?.length ? (
+          <span className="muted" data-testid="selftest-skipped" title={summary.skipped.join(', ')}>
+            {' '}
+            · {summary.skipped.length} untested here (this device cannot run them)
+          </span>
+        ) : null}
       </p>
     );
   }
@@ -104,17 +111,24 @@ function SelfTestResults() {
 }
 
 function KernelResult({ result }: { result: KernelCheckResult }) {
-  const passed = result.cases.filter((c) => c.ok).length;
+  const passed = result.cases.filter((c) => c.ok && !c.skipped).length;
   const maxErr = Math.max(0, ...result.cases.filter((c) => !Number.isNaN(c.maxAbsErr)).map((c) => c.maxAbsErr));
-  // Passing checks start folded to one line, failing ones open at their mismatches.
+  const skipped = result.skipped !== undefined;
+  // Passing and skipped checks start folded to one line, failing ones open at their mismatches.
   return (
-    <li className={`kernel ${result.ok ? 'kernel-ok' : 'kernel-fail'}`} data-testid="kernel-result" data-ok={result.ok}>
+    <li
+      className={`kernel ${skipped ? 'kernel-skipped' : result.ok ? 'kernel-ok' : 'kernel-fail'}`}
+      data-testid="kernel-result"
+      data-ok={skipped ? 'skipped' : result.ok}
+    >
       <details open={!result.ok}>
         <summary className="kernel-head">
           <span className="mono kernel-name">{result.kernel}</span>
-          <Verdict ok={result.ok} />
+          <Verdict ok={result.ok} skipped={skipped} />
           <span className="muted kernel-meta">
-            {passed} of {result.cases.length} cases · max |err| {formatErr(maxErr)} · {formatMs(result.ms)}
+            {skipped
+              ? `untested here: ${result.skipped}`
+              : `${passed} of ${result.cases.length} cases · max |err| ${formatErr(maxErr)} · ${formatMs(result.ms)}`}
           </span>
         </summary>
         <table className="cases">
@@ -143,10 +157,10 @@ function CaseRow({ c, kernel }: { c: CaseResult; kernel: string }) {
   const label = c.kernel === kernel ? c.case : `${c.kernel} · ${c.case}`;
   return (
     <>
-      <tr data-ok={c.ok}>
+      <tr data-ok={c.skipped ? 'skipped' : c.ok}>
         <td className="mono">{label}</td>
         <td>
-          <Verdict ok={c.ok} />
+          <Verdict ok={c.ok} skipped={c.skipped !== undefined} />
         </td>
         <td className="num mono">{formatErr(c.maxAbsErr)}</td>
       </tr>
@@ -167,6 +181,7 @@ function CaseRow({ c, kernel }: { c: CaseResult; kernel: string }) {
   );
 }
 
-function Verdict({ ok }: { ok: boolean }) {
+function Verdict({ ok, skipped = false }: { ok: boolean; skipped?: boolean }) {
+  if (skipped && ok) return <span className="tag tag-skip">untested</span>;
   return <span className={`tag ${ok ? 'tag-ok' : 'tag-fail'}`}>{ok ? 'pass' : 'fail'}</span>;
 }

@@ -10,6 +10,8 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { CaseResult, KernelCheck } from '../selftest/check';
 import { kernelChecks } from '../selftest/registry';
 import { autotunerOf, variantReport } from '../gpu/autotune';
+import { variantAvailability } from '../gpu/kernels/matmul_availability';
+import { skippedCase } from '../selftest/check';
 import { pageAutotuner } from '../gpu/autotune_page';
 import type { FileSource } from '../model/load';
 import { ModelSlot } from './model_slot';
@@ -88,35 +90,47 @@ async function adapterInfo(): Promise<AdapterInfo> {
   }
   const limits = {} as Record<(typeof REPORTED_LIMITS)[number], number>;
   for (const name of REPORTED_LIMITS) limits[name] = g.device.limits[name];
-  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats }, variants: variantReport(g), autotune: autotunerOf(g)?.summary };
+  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats }, variants: variantReport(g), autotune: autotunerOf(g)?.summary, variantAvailability: variantAvailability(g) };
 }
 
 async function selfTest(_request: RequestOf<'selfTest'>, progress: (value: KernelCheckResult) => void): Promise<SelfTestSummary> {
   const g = await gpu();
   const t0 = performance.now();
   const failed: string[] = [];
+  const skipped: string[] = [];
   let cases = 0;
   let casesPassed = 0;
   for (let index = 0; index < kernelChecks.length; index++) {
     const check = kernelChecks[index];
     const started = performance.now();
+    // a check this device cannot run is untested here: reported as skipped, never counted as passed
+    const why = check.unavailable?.(g) ?? null;
+    if (why) {
+      skipped.push(check.kernel);
+      progress({ kernel: check.kernel, index, total: kernelChecks.length, ok: true, skipped: why, cases: [skippedCase(check.kernel, why)], ms: 0, next: kernelChecks[index + 1]?.kernel ?? null });
+      continue;
+    }
     const results = await runCheck(g, check);
     const ok = results.length > 0 && results.every((r) => r.ok);
+    // a check whose every case says it did not run (skipped) is untested here too
+    const allSkipped = ok && results.every((r) => r.skipped);
     if (!ok) failed.push(check.kernel);
-    cases += results.length;
-    casesPassed += results.filter((r) => r.ok).length;
+    if (allSkipped) skipped.push(check.kernel);
+    cases += results.filter((r) => !r.skipped).length;
+    casesPassed += results.filter((r) => r.ok && !r.skipped).length;
     progress({
       kernel: check.kernel,
       index,
       total: kernelChecks.length,
       ok,
+      ...(allSkipped ? { skipped: results[0].skipped } : {}),
       cases: results,
       ms: performance.now() - started,
       next: kernelChecks[index + 1]?.kernel ?? null,
     });
   }
-  const checks = kernelChecks.length;
-  return { checks, passed: checks - failed.length, failed, cases, casesPassed, ms: performance.now() - t0, pool: { ...g.stats } };
+  const checks = kernelChecks.length - skipped.length;
+  return { checks, passed: checks - failed.length, failed, skipped, cases, casesPassed, ms: performance.now() - t0, pool: { ...g.stats } };
 }
 
 /** One check's cases; an exception, a device error or a leaked tensor becomes a failed case. */

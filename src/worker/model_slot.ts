@@ -5,6 +5,7 @@
 // whose base_precision resolves otherwise has the model uploaded again before it starts (useBasePrecision).
 
 import type { GpuRuntime } from '../gpu/runtime';
+import { renewAutotuner } from '../gpu/autotune';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
@@ -98,6 +99,7 @@ export class ModelSlot {
     const old = this.require('the GPU device was lost and no model is loaded');
     if (!this.renewGpu) throw new Error(`${old.gpu.lost ?? 'the GPU device was lost'}, and no new device can be acquired`);
     const gpu = await this.renewGpu();
+    await renewAutotuner(old.gpu, gpu); // the autotuner and its choices move to the new device
     const model = GpuTransformer.upload(gpu, old.loaded.config, old.loaded.weights, old.storage);
     this.current = { ...old, gpu, model };
     return this.current;
@@ -126,6 +128,9 @@ export class ModelSlot {
   /** The worker's device, or a new one when it was lost (and a new one can be had). */
   private async liveGpu(): Promise<GpuRuntime> {
     const gpu = await this.gpu();
-    return gpu.lost && this.renewGpu ? this.renewGpu() : gpu;
+    if (!gpu.lost || !this.renewGpu) return gpu;
+    const renewed = await this.renewGpu();
+    await renewAutotuner(gpu, renewed);
+    return renewed;
   }
 }

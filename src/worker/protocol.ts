@@ -8,6 +8,7 @@
 import type { PoolStats } from '../gpu/buffer_pool';
 import type { AdapterSummary } from '../gpu/runtime';
 import type { VariantReportRow } from '../gpu/autotune';
+import type { VariantAvailabilityRow } from '../gpu/kernels/matmul_availability';
 import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
 import type { GrpoConfig } from '../grpo/config';
@@ -38,6 +39,8 @@ export type AdapterInfo =
       /** gpuvar: the kernel variant each op shape class runs, and autotuning's state */
       variants?: VariantReportRow[];
       autotune?: string;
+      /** matvar: every matmul variant, and why it cannot run on this device (null: it can) */
+      variantAvailability?: VariantAvailabilityRow[];
     }
   | {
       available: false;
@@ -53,7 +56,10 @@ export interface KernelCheckResult {
   /** 0-based position of this check and the number of checks */
   index: number;
   total: number;
+  /** false when a case failed; true for a check that passed or was skipped (see skipped) */
   ok: boolean;
+  /** set when the check cannot run on this device (why): untested here, neither passed nor failed */
+  skipped?: string;
   cases: CaseResult[];
   ms: number;
   /** the check that runs next, or null after the last */
@@ -61,11 +67,13 @@ export interface KernelCheckResult {
 }
 
 export interface SelfTestSummary {
-  /** kernel checks run and passed (a check passes when all its cases pass) */
+  /** kernel checks run and passed (a check passes when all its cases pass); skipped checks are in neither */
   checks: number;
   passed: number;
   /** kernels of the failed checks */
   failed: string[];
+  /** kernels of the checks that cannot run on this device (e.g. a variant needing shader-f16), untested here */
+  skipped?: string[];
   cases: number;
   casesPassed: number;
   ms: number;

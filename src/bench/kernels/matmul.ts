@@ -76,9 +76,25 @@ export function decodeCase(model: string, rows: number, IN: number, OUT: number)
   return { name: `matmul ${model} decode`, shape: `(${rows}, ${IN}) x (${IN} -> ${OUT})`, out: [rows, OUT], a: [rows, IN], b: [OUT, IN], opts: { transB: true }, macs: rows * IN * OUT };
 }
 
-/** The variant sweep's shapes: the 512^3 cube and SmolLM2's decode-time up projection at 8 and 32 rows. */
-export function variantSweepCases(): MatmulBenchCase[] {
-  return [cube(512, false, false), decodeCase('SmolLM2 up', 8, 576, 1536), decodeCase('SmolLM2 up', 32, 576, 1536)];
+/** The variant sweep's shapes: the n^3 cube (512 by default) and SmolLM2's decode-time up projection
+ * (576 -> 1536, or in -> out when given) at 8 and 32 rows. */
+export function variantSweepCases(n = 512, IN = 576, OUT = 1536): MatmulBenchCase[] {
+  const model = IN === 576 && OUT === 1536 ? 'SmolLM2 up' : 'linear';
+  return [cube(n, false, false), decodeCase(model, 8, IN, OUT), decodeCase(model, 32, IN, OUT)];
+}
+
+/** The sweep cases on every kernel that can run them here (the chosen one with `opts`, the others with short
+ * timing on a software adapter). Names end in the kernel. */
+export async function benchMatmulVariants(gpu: GpuRuntime, cases: MatmulBenchCase[], opts: TimeOptions = {}): Promise<KernelBench[]> {
+  const results: KernelBench[] = [];
+  const quick: TimeOptions = gpu.adapter.isSoftware ? { warmup: 1, minMs: 0, batches: 2 } : opts;
+  for (const c of cases) {
+    const prob = { Bt: 1, M: c.out[0], K: c.a[1], N: c.out[1], batchedA: false, batchedB: false };
+    for (const path of matmulPaths(gpu, prob, c.opts)) {
+      results.push(await benchMatmulCase(gpu, { ...c, path }, SOFTWARE_MATMUL_PATHS.includes(path) ? opts : quick));
+    }
+  }
+  return results;
 }
 
 /** Every case of matmulBenchCases() on the kernel matmul() picks; the SmolLM2 decode shapes; then the

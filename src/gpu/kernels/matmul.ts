@@ -7,6 +7,7 @@
 //   matmul_tiled.wgsl     workgroup-memory tiles, several tile shapes (MATMUL_TILES, override constants)
 //   matmul_smallm.wgsl    few rows (decoding), K split across a workgroup, tree sum in workgroup memory
 //   matmul_smallm_subgroup.wgsl  the same summed with subgroupAdd (any subgroup size)
+//   matmul_tiled_subgroup.wgsl   op(b) tiles shared across a subgroup by subgroupShuffle (subgroup sizes 4..128)
 // Which one runs: chooseMatmulPath (the autotuned choice for this adapter and shape class, else a fixed
 // table per vendor; software adapters always keep the software kernels, see src/gpu/autotune.ts).
 import vec4Code from '../../../shaders/matmul.wgsl?raw';
@@ -14,6 +15,7 @@ import tiledCode from '../../../shaders/matmul_tiled.wgsl?raw';
 import smallmCode from '../../../shaders/matmul_smallm.wgsl?raw';
 import smallmSubgroupCode from '../../../shaders/matmul_smallm_subgroup.wgsl?raw';
 import subgroupCode from '../../../shaders/matmul_subgroup.wgsl?raw';
+import tiledSubgroupCode from '../../../shaders/matmul_tiled_subgroup.wgsl?raw';
 import scalarCode from '../../../shaders/matmul_scalar.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
@@ -55,6 +57,21 @@ export const MATMUL_SMALLM_SUBGROUP = defineKernel({
   params: MATMUL_STRIDED_PARAMS,
   buffers: MATMUL_BUFFERS,
 });
+
+export const MATMUL_TILED_SUBGROUP = defineKernel({
+  name: 'matmul_tiled_subgroup',
+  source: tiledSubgroupCode,
+  params: MATMUL_STRIDED_PARAMS,
+  buffers: MATMUL_BUFFERS,
+});
+
+/** Shapes of matmul_tiled_subgroup.wgsl (its override constants): a workgroup of 128 invocations computes
+ * (128 * TM) rows x (4 * TNV) columns of out. */
+export const MATMUL_SUBGROUP_TILES = {
+  tiled_subgroup_m128_n16: { TM: 1, TNV: 4 },
+  tiled_subgroup_m256_n16: { TM: 2, TNV: 4 },
+} as const;
+export type MatmulSubgroupTile = keyof typeof MATMUL_SUBGROUP_TILES;
 
 /** Tile shapes of matmul_tiled.wgsl (its override constants): a workgroup of WG_X x WG_Y invocations
  * computes a (WG_Y * TM) x (WG_X * 4) tile of out, TK steps of k per workgroup-memory tile. */
@@ -143,7 +160,7 @@ export function matmulProblem(out: Tensor, a: Tensor, b: Tensor, opts: MatmulOpt
 
 /** Which kernel runs a matmul: 'subgroup' (matmul_subgroup.wgsl), 'vec4' (matmul.wgsl), 'scalar', a tile
  * shape of matmul_tiled.wgsl, 'smallm' or 'smallm_subgroup'. */
-export type MatmulPath = 'subgroup' | 'vec4' | 'scalar' | MatmulTile | 'smallm' | 'smallm_subgroup';
+export type MatmulPath = 'subgroup' | 'vec4' | 'scalar' | MatmulTile | 'smallm' | 'smallm_subgroup' | MatmulSubgroupTile;
 /** The software-adapter kernels (register blocking, no workgroup memory), fastest first on SwiftShader. */
 export const SOFTWARE_MATMUL_PATHS: readonly MatmulPath[] = ['subgroup', 'vec4', 'scalar'];
 /** Every variant, in the order listed by matmulPaths. */
@@ -152,9 +169,38 @@ export const ALL_MATMUL_PATHS: readonly MatmulPath[] = [
   ...(Object.keys(MATMUL_TILES) as MatmulTile[]),
   'smallm',
   'smallm_subgroup',
+  ...(Object.keys(MATMUL_SUBGROUP_TILES) as MatmulSubgroupTile[]),
 ];
 /** Variants that need a device feature, by feature. */
-export const MATMUL_PATH_FEATURES: Partial<Record<MatmulPath, string>> = { subgroup: 'subgroups', smallm_subgroup: 'subgroups' };
+export const MATMUL_PATH_FEATURES: Partial<Record<MatmulPath, string>> = {
+  subgroup: 'subgroups',
+  smallm_subgroup: 'subgroups',
+  tiled_subgroup_m128_n16: 'subgroups',
+  tiled_subgroup_m256_n16: 'subgroups',
+};
+
+/** The subgroup sizes the adapter reports (GPUAdapterInfo.subgroupMinSize / subgroupMaxSize), or WebGPU's
+ * bounds for them (4..128) where the browser does not report them. */
+export function subgroupSizeRange(gpu: GpuRuntime): { min: number; max: number; reported: boolean } {
+  const info = gpu.device.adapterInfo as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  const min = info?.subgroupMinSize;
+  const max = info?.subgroupMaxSize;
+  if (typeof min === 'number' && typeof max === 'number' && min > 0 && max >= min) return { min, max, reported: true };
+  return { min: 4, max: 128, reported: false };
+}
+
+/** Why matmul_tiled_subgroup.wgsl cannot run here (null: it can): it needs the subgroups feature, subgroups
+ * of at least 4 (its op(b) tile spreads over at most 8 slots per lane) and at most 128 (its workgroup of 128
+ * must hold whole subgroups), and a workgroup of 128 invocations. */
+export function tiledSubgroupUnavailable(gpu: GpuRuntime): string | null {
+  if (!gpu.device.features.has('subgroups')) return "needs the 'subgroups' feature, which this adapter lacks";
+  const { min, max } = subgroupSizeRange(gpu);
+  if (min < 4 || max > 128) return `needs subgroups of 4..128 invocations; this adapter reports ${min}..${max}`;
+  if (gpu.device.limits.maxComputeInvocationsPerWorkgroup < 128 || gpu.device.limits.maxComputeWorkgroupSizeX < 128) {
+    return 'needs workgroups of 128 invocations';
+  }
+  return null;
+}
 
 const subgroupsOf4 = new WeakMap<GPUDevice, boolean>();
 /** Whether the device's subgroups are always exactly 4 invocations (what matmul_subgroup.wgsl assumes). */
@@ -166,6 +212,17 @@ export function hasSubgroupsOf4(gpu: GpuRuntime): boolean {
     subgroupsOf4.set(gpu.device, v);
   }
   return v;
+}
+
+/** Why a variant cannot run on this device (null: it can), e.g. a feature the adapter lacks. */
+export function matmulPathUnavailable(gpu: GpuRuntime, path: MatmulPath): string | null {
+  const probe = { Bt: 1, M: 64, K: 64, N: 64, batchedA: false, batchedB: false };
+  if (matmulPaths(gpu, probe).includes(path)) return null;
+  if (path in MATMUL_SUBGROUP_TILES) return tiledSubgroupUnavailable(gpu);
+  const feature = MATMUL_PATH_FEATURES[path];
+  if (feature && !gpu.device.features.has(feature as GPUFeatureName)) return `needs the '${feature}' feature, which this adapter lacks`;
+  if (path === 'subgroup') return 'needs subgroups of exactly 4 invocations';
+  return "does not fit this adapter's workgroup limits";
 }
 
 /** The kernels that can run this problem on this device: the software kernels fastest first on
@@ -194,7 +251,12 @@ function gpuClassPaths(gpu: GpuRuntime): readonly MatmulPath[] {
     return d.bytes <= lim.maxComputeWorkgroupStorageSize && d.invocations <= lim.maxComputeInvocationsPerWorkgroup &&
       MATMUL_TILES[t].WG_X <= lim.maxComputeWorkgroupSizeX && MATMUL_TILES[t].WG_Y <= lim.maxComputeWorkgroupSizeY;
   });
-  paths = [...fit, 'smallm', ...(gpu.device.features.has('subgroups') ? (['smallm_subgroup'] as const) : [])];
+  paths = [
+    ...fit,
+    'smallm',
+    ...(gpu.device.features.has('subgroups') ? (['smallm_subgroup'] as const) : []),
+    ...(tiledSubgroupUnavailable(gpu) === null ? (Object.keys(MATMUL_SUBGROUP_TILES) as MatmulSubgroupTile[]) : []),
+  ];
   gpuClassCache.set(gpu.device, paths);
   return paths;
 }
@@ -226,7 +288,7 @@ export function defaultMatmulPath(vendor: string, prob: MatmulProblem, paths: re
   return want.find((p) => paths.includes(p)) ?? paths[0];
 }
 
-const bucket = (n: number): string => (n <= 8 ? `${n}` : `${2 ** Math.ceil(Math.log2(n))}`);
+export const bucket = (n: number): string => (n <= 8 ? `${n}` : `${2 ** Math.ceil(Math.log2(n))}`);
 
 /** The autotuner's shape class: transpose form and each of M, K, N rounded up to a power of 2 (M exact up
  * to 8, the decode sizes). */
@@ -304,6 +366,12 @@ export function matmulOnPath(
     const [ty, tz] = grid(tiles_m * Bt);
     const params = { M, K, N, batches: Bt, tiles_m, ...elementStrides };
     gpu.run(MATMUL_TILED, buffers, params, [Math.ceil(N / d.tileN), ty, tz], { ...MATMUL_TILES[chosen as MatmulTile] });
+  } else if (chosen in MATMUL_SUBGROUP_TILES) {
+    const t = MATMUL_SUBGROUP_TILES[chosen as MatmulSubgroupTile];
+    const tiles_m = Math.ceil(M / (128 * t.TM));
+    const [ty, tz] = grid(tiles_m * Bt);
+    const params = { M, K, N, batches: Bt, tiles_m, ...elementStrides };
+    gpu.run(MATMUL_TILED_SUBGROUP, buffers, params, [Math.ceil(N / (4 * t.TNV)), ty, tz], { ...t });
   } else if (chosen === 'smallm' || chosen === 'smallm_subgroup') {
     const tiles_m = Math.ceil(M / 4);
     const [ty, tz] = grid(tiles_m * Bt);

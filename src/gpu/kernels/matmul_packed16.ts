@@ -1,14 +1,18 @@
 // Host wrappers for the frozen 16-bit weight kernels: matmul_packed16_forward.wgsl (y = x W^T),
 // matmul_packed16_backward.wgsl (dx = dy W: the base is frozen, so no dW) and embedding_packed16_forward.wgsl.
 // A packed weight is a u32 tensor of shape (R, K / 2) holding an (R, K) matrix in bf16 or f16 pairs.
+// Software adapters always run these two ('block8'); hardware adapters run the variant choosePacked16Path
+// picks (matmul_packed16_variants.ts: workgroup tiles, split-K for decoding, shader-f16 tiles).
 import forwardCode from '../../../shaders/matmul_packed16_forward.wgsl?raw';
 import backwardCode from '../../../shaders/matmul_packed16_backward.wgsl?raw';
 import embeddingCode from '../../../shaders/embedding_packed16_forward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
+import type { Format16 } from '../../ops/float16';
+import { choosePacked16Path, packed16Paths, runPacked16Variant, type Packed16Path } from './matmul_packed16_variants';
 
-export type Format16 = 'bf16' | 'f16';
+export type { Format16 };
 
 export const MATMUL_PACKED16_FORWARD = defineKernel({
   name: 'matmul_packed16_forward',
@@ -59,6 +63,17 @@ export interface Packed16Options {
   bias?: Tensor | null;
   accumulate?: boolean;
   alpha?: number;
+  /** force a variant (checks and benchmarks); default: choosePacked16Path's pick */
+  path?: Packed16Path;
+}
+
+/** The forced variant if it can run here, else the chosen one. */
+function pathFor(gpu: GpuRuntime, dir: 'forward' | 'backward', format: Format16, M: number, K: number, N: number, forced?: Packed16Path): Packed16Path {
+  if (forced === undefined) return choosePacked16Path(gpu, { dir, format, M, K, N });
+  if (!packed16Paths(gpu, format).includes(forced)) {
+    throw new Error(`matmul_packed16_${dir}: the ${forced} variant cannot run ${format} weights here (can: ${packed16Paths(gpu, format).join(', ')})`);
+  }
+  return forced;
 }
 
 /** out (M, N) = alpha * x (M, K) W^T (+ bias) (+ out when accumulate); W (N, K) packed in `format`. */
@@ -70,6 +85,11 @@ export function matmulPacked16Forward(gpu: GpuRuntime, out: Tensor, x: Tensor, w
   }
   if (opts.bias) expectShape(opts.bias, [N], `matmul_packed16_forward: bias ${opts.bias.label}`);
   if (M === 0 || N === 0) return;
+  const path = pathFor(gpu, 'forward', format, M, K, N, opts.path);
+  if (path !== 'block8') {
+    runPacked16Variant(gpu, path, { dir: 'forward', format, M, K, N }, { a: x, w, out, bias: opts.bias ?? null }, opts.alpha ?? 1, !!opts.accumulate);
+    return;
+  }
   const { wgX, tilesM, workgroups } = layout(M, N);
   gpu.run(
     MATMUL_PACKED16_FORWARD,
@@ -81,13 +101,18 @@ export function matmulPacked16Forward(gpu: GpuRuntime, out: Tensor, x: Tensor, w
 }
 
 /** dx (M, K) = alpha * dy (M, N) W (+ dx when accumulate); W (N, K) packed in `format` (frozen: no dW). */
-export function matmulPacked16Backward(gpu: GpuRuntime, dx: Tensor, dy: Tensor, w: Tensor, format: Format16, opts: { accumulate?: boolean; alpha?: number } = {}): void {
+export function matmulPacked16Backward(gpu: GpuRuntime, dx: Tensor, dy: Tensor, w: Tensor, format: Format16, opts: { accumulate?: boolean; alpha?: number; path?: Packed16Path } = {}): void {
   const [N, K] = packedDims(w);
   const M = rows(dy, N, 'matmul_packed16_backward: dy');
   if (rows(dx, K, 'matmul_packed16_backward: dx') !== M) {
     throw new Error(`matmul_packed16_backward: dx ${dx.label} ${shapeString(dx)} needs ${M} rows of ${K} (dy ${dy.label} ${shapeString(dy)})`);
   }
   if (M === 0 || K === 0) return;
+  const path = pathFor(gpu, 'backward', format, M, K, N, opts.path);
+  if (path !== 'block8') {
+    runPacked16Variant(gpu, path, { dir: 'backward', format, M, K, N }, { a: dy, w, out: dx, bias: null }, opts.alpha ?? 1, !!opts.accumulate);
+    return;
+  }
   const { wgX, tilesM, workgroups } = layout(M, K);
   gpu.run(
     MATMUL_PACKED16_BACKWARD,

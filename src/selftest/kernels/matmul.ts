@@ -2,7 +2,7 @@ import * as gpuK from '../../gpu/kernels/matmul';
 import * as ref from '../../reference/matmul';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
-import { compare, type CaseResult, type KernelCheck, type Tolerance } from '../check';
+import { compare, skippedCase, type CaseResult, type KernelCheck, type Tolerance } from '../check';
 import { Rng, randn } from '../../util/random';
 
 const TOL: Tolerance = { atol: 2e-4, rtol: 2e-4 };
@@ -166,23 +166,17 @@ export const check: KernelCheck = {
 };
 
 /** Why a variant cannot run on this device (null: it can), e.g. a feature the adapter lacks. */
-export function matmulVariantUnavailable(gpu: GpuRuntime, path: gpuK.MatmulPath): string | null {
-  const probe = { Bt: 1, M: 64, K: 64, N: 64, batchedA: false, batchedB: false };
-  if (gpuK.matmulPaths(gpu, probe).includes(path)) return null;
-  const feature = gpuK.MATMUL_PATH_FEATURES[path];
-  if (feature && !gpu.device.features.has(feature as GPUFeatureName)) return `needs the '${feature}' feature, which this adapter lacks`;
-  return "does not fit this adapter's workgroup limits";
-}
+export const matmulVariantUnavailable = gpuK.matmulPathUnavailable;
 
 /** Each GPU-class variant forced in turn on the cases (on software adapters a subset: see runsOn). On a
- * device that cannot run a variant the check says so in one passing case named "untested here: ..."
- * (vitest skips it instead, see test/kernels.test.ts). */
+ * device that cannot run a variant the check says so in one skipped case named "untested here: ..." (the
+ * page's self-test shows it as untested, not passed; vitest skips it, see test/kernels.test.ts). */
 export const checks: KernelCheck[] = gpuK.ALL_MATMUL_PATHS.filter((p) => !gpuK.SOFTWARE_MATMUL_PATHS.includes(p)).map((path) => ({
   kernel: `matmul [${path}]`,
   unavailable: (gpu: GpuRuntime) => matmulVariantUnavailable(gpu, path),
   async run(gpu: GpuRuntime): Promise<CaseResult[]> {
     const why = matmulVariantUnavailable(gpu, path);
-    if (why) return [{ kernel: `matmul [${path}]`, case: `untested here: ${why}`, ok: true, maxAbsErr: 0, mismatches: [] }];
+    if (why) return [skippedCase(`matmul [${path}]`, why)];
     const rng = new Rng(7);
     const results: CaseResult[] = [];
     for (const c of CASES) results.push(...(await runCase(gpu, c, rng, [path], `matmul [${path}]`)));
