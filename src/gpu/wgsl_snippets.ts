@@ -11,6 +11,7 @@ import matmulStridedCommon from '../../shaders/lib/matmul_strided_common.wgsl?ra
 import matmulSmallmCommon from '../../shaders/lib/matmul_smallm_common.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
+import logsumexpStats from '../../shaders/lib/logsumexp_stats.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -20,6 +21,7 @@ export const SNIPPETS = {
   matmul_smallm_common: matmulSmallmCommon,
   philox,
   workgroup_sum: workgroupSum,
+  logsumexp_stats: logsumexpStats,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
