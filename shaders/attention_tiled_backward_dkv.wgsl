@@ -9,19 +9,20 @@
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
 //           7 dk (write), 8 dv (write).
 // Dispatch: (ceil(T / (4 * KG)), NKV, B). A workgroup owns 4 * KG key positions of kv head g and visits
-//   the query rows R = t * G + i (as in the forward) with t >= its first key, BR = 4 * HS4 / S rows per tile:
+//   the query rows R = t * G + i (as in the forward) with t >= its first key, BR rows per tile:
 //   0. the workgroup copies the tile's rows of q and dout into qt and dt (coalesced): the rows are the
 //      operand streamed past the workgroup's keys, as the K/V tiles are in the forward;
-//   1. KG * BR / 4 blocks of 4 rows x 4 keys, each split over S slices of HS4 / S dims: every invocation
-//      computes one partial block of s and dP (q, dout from the tiles; k, v from memory) into ps, pd;
+//   1. KG * BR / 4 blocks of 4 rows x 4 keys, each split over S slices of HS4 / S dims (S * BR = 4 * HS4:
+//      one per invocation): the invocations compute partial blocks of s and dP (q, dout from the tiles;
+//      k, v from memory) into ps, pd;
 //   2. one invocation per block sums the S partials (in slice order) and forms P into slice 0 of ps and
 //      dS into slice 0 of pd (0 where masked);
 //   3. invocation (kg, c) = (lid / HS4, lid % HS4) owns dims 4c..4c+3 of dk and dv of keys 4kg..4kg+3 in
 //      registers and adds P dout and dS q (from the tiles) over the tile's rows, in row order.
 // Overwrites dk and dv.
-// Overrides: HS4 = HS / 4 (HS a multiple of 4), KG key groups of 4 per workgroup, S dim slices (a divisor
-//   of HS4; BR = 4 * HS4 / S rows per tile); the workgroup size is KG * HS4. WINDOW: 0 for full causal
-//   attention, else the sliding window. Workgroup memory: 16 * (2 * BR * HS4 + 8 * KG * HS4) bytes.
+// Overrides: HS4 = HS / 4 (HS a multiple of 4), KG key groups of 4 per workgroup, BR rows per tile (a
+//   multiple of 4), S dim slices (a divisor of HS4); the workgroup size is KG * HS4. WINDOW: 0 for full
+//   causal attention, else the sliding window. Workgroup memory: 16 * (2 * BR * HS4 + 2 * S * BR * KG) bytes.
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -40,7 +41,7 @@ override KG: u32 = 4u;
 override S: u32 = 1u;
 override WINDOW: u32 = 0u;
 
-override BR: u32 = 4u * HS4 / S;
+override BR: u32 = 16u;
 
 var<workgroup> qt: array<vec4f, BR * HS4>;      // [row r][dim c]: q of the tile's rows
 var<workgroup> dt: array<vec4f, BR * HS4>;      // [row r][dim c]: dout of the tile's rows

@@ -11,18 +11,20 @@
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 out, 6 lse (read);
 //           7 dq (write), 8 dsum (write: D, read by attention_tiled_backward_dkv.wgsl).
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG; rows R = t * G + i as in attention_forward.wgsl.
-//   First one invocation per row forms D. Then per tile of BK = 4 * HS4 / S keys:
+//   First one invocation per row forms D. Then per tile of BK keys:
 //   0. the workgroup copies the tile's keys and values into kt and vt (coalesced);
-//   1. RG * BK / 4 blocks of 4 rows x 4 keys, each split over S slices of HS4 / S dims: every invocation
-//      computes one partial block of s and of dP (q, dout from memory; k, v from the tiles) into ps, pd;
+//   1. RG * BK / 4 blocks of 4 rows x 4 keys, each split over S slices of HS4 / S dims (S * BK = 4 * HS4:
+//      one per invocation): the invocations compute partial blocks of s and dP (q, dout from memory; k, v
+//      from the tiles) into ps, pd;
 //   2. one invocation per block sums the S partials (in slice order) and forms dS into slice 0 of ps
 //      (0 where masked);
 //   3. invocation (rg, c) = (lid / HS4, lid % HS4) adds dS k (k from kt) to dims 4c..4c+3 of rows
 //      4rg..4rg+3, held in registers, in key order (deterministic).
 // Overwrites dq and dsum.
-// Overrides: HS4 = HS / 4 (HS a multiple of 4), RG row groups of 4 per workgroup, S dim slices (a divisor
-//   of HS4; BK = 4 * HS4 / S keys per tile); the workgroup size is RG * HS4. WINDOW: 0 for full causal
-//   attention, else the sliding window. Workgroup memory: 16 * (2 * BK * HS4 + 8 * RG * HS4) + 32 * RG bytes.
+// Overrides: HS4 = HS / 4 (HS a multiple of 4), RG row groups of 4 per workgroup, BK keys per tile (a
+//   multiple of 4), S dim slices (a divisor of HS4); the workgroup size is RG * HS4. WINDOW: 0 for full
+//   causal attention, else the sliding window. Workgroup memory: 16 * (2 * BK * HS4 + 2 * S * RG * BK)
+//   + 32 * RG bytes.
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,7 +43,7 @@ override RG: u32 = 4u;
 override S: u32 = 1u;
 override WINDOW: u32 = 0u;
 
-override BK: u32 = 4u * HS4 / S;
+override BK: u32 = 16u;
 
 var<workgroup> kt: array<vec4f, BK * HS4>;      // [key j][dim c]
 var<workgroup> vt: array<vec4f, BK * HS4>;      // [key j][dim c]

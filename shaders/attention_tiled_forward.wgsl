@@ -11,12 +11,11 @@
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 q (read), 2 k (read), 3 v (read), 4 out (write),
 //           5 lse (write).
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG; rows R = t * G + i of kv head g as in
-//   attention_forward.wgsl (one pass over the keys serves every query head of the group). Per tile of
-//   BK = 4 * HS4 / S keys:
+//   attention_forward.wgsl (one pass over the keys serves every query head of the group). Per tile of BK keys:
 //   0. the workgroup copies the tile's keys into kv (coalesced: neighbouring invocations read neighbouring
 //      vec4s), so each key is read from memory once per workgroup instead of once per row group;
-//   1. scores: RG * BK / 4 blocks of 4 rows x 4 keys, each split over S slices of HS4 / S dims, so that
-//      the RG * HS4 invocations each compute one partial block (q from memory, k from kv) into part;
+//   1. scores: RG * BK / 4 blocks of 4 rows x 4 keys, each split over S slices of HS4 / S dims (S * BK =
+//      4 * HS4 gives the RG * HS4 invocations one partial block each), q from memory, k from kv, into part;
 //   2. softmax: one invocation per row sums the S partials of its scores (in slice order), scales them,
 //      updates the row's running max m and sum l and turns the scores into probabilities exp(s - m);
 //      meanwhile the workgroup copies the tile's values into kv (the scores no longer need the keys);
@@ -25,9 +24,10 @@
 //   Blocks above the diagonal are skipped; rows past T * G are idle.
 // Saves for backward: lse. Overwrites out and lse.
 // Overrides: HS4 = HS / 4 (HS a multiple of 4: the (.., HS) tensors are read as vec4s), RG row groups of 4
-//   per workgroup, S dim slices (a divisor of HS4; BK = 4 * HS4 / S keys per tile); the workgroup size is
-//   RG * HS4. WINDOW: 0 for full causal attention, else the sliding window (tiles wholly before every
-//   row's window are skipped). Workgroup memory: 16 * (BK * HS4 + 4 * RG * HS4) + 48 * RG bytes.
+//   per workgroup, BK keys per tile (a multiple of 4), S dim slices (a divisor of HS4); the workgroup size
+//   is RG * HS4. WINDOW: 0 for full causal attention, else the sliding window (tiles wholly before every
+//   row's window are skipped). Workgroup memory: 16 * (BK * HS4 + S * RG * BK) + 48 * RG bytes
+//   (src/gpu/kernels/attention_tiled.ts picks the shape that fits the device).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -45,7 +45,7 @@ override WINDOW: u32 = 0u;
 
 const NEG_BIG: f32 = -3.0e38;
 
-override BK: u32 = 4u * HS4 / S;
+override BK: u32 = 16u;
 
 var<workgroup> kv: array<vec4f, BK * HS4>;        // [key j][dim c]: the tile's keys, then its values
 var<workgroup> part: array<vec4f, S * RG * BK>;   // [slice][key j][row group]: partial scores of 4 rows

@@ -58,11 +58,12 @@ const MIN_TILE = 16;
 const MIN_WORKGROUP_BYTES = 16384;
 
 /** One kernel's workgroup shape: `groups` groups of 4 rows (forward, dq) or keys (dk/dv) per workgroup,
- * S slices of the head's HS4 vec4 dims in the score blocks, tile = 4 * HS4 / S keys (rows) per tile. */
+ * `tile` keys (rows) per tile, S slices of the head's HS4 vec4 dims in the score blocks (S * tile = 4 * HS4
+ * gives every invocation one partial block; fewer slices when the partials would not fit). */
 export interface TiledShape {
   groups: number;
-  S: number;
   tile: number;
+  S: number;
 }
 export interface TiledAttentionTiles {
   HS4: number;
@@ -75,24 +76,30 @@ type Kind = 'forward' | 'dq' | 'dkv';
 
 /** Workgroup memory of one kernel in bytes (as its header says). */
 export function tiledBytes(kind: Kind, HS4: number, s: TiledShape): number {
-  const partials = 16 * 4 * s.groups * HS4; // S * groups * tile vec4s of partial scores
+  const partials = 16 * s.S * s.groups * s.tile;
   if (kind === 'forward') return 16 * s.tile * HS4 + partials + 48 * s.groups;
   if (kind === 'dq') return 2 * 16 * s.tile * HS4 + 2 * partials + 32 * s.groups;
   return 2 * 16 * s.tile * HS4 + 2 * partials;
 }
 
 /** The largest workgroups (up to TARGET_INVOCATIONS) whose tiles fit `bytes`, preferring at least
- * MIN_TILE keys per tile, then the fewest dim slices. null when even one group with 4-key tiles does not fit. */
+ * MIN_TILE keys per tile, then the longest tile, then the most dim slices up to one partial block per
+ * invocation. null when even one group with 4-key tiles and no slices does not fit. */
 function chooseShape(kind: Kind, HS4: number, bytes: number, maxInvocations: number): TiledShape | null {
   if (HS4 > maxInvocations) return null;
   const divisors = Array.from({ length: HS4 }, (_, i) => i + 1).filter((d) => HS4 % d === 0);
+  const tiles = divisors.map((d) => (4 * HS4) / d); // longest first
   let best: TiledShape | null = null;
   for (let groups = Math.min(8, Math.max(1, Math.floor(Math.min(TARGET_INVOCATIONS, maxInvocations) / HS4))); groups >= 1; groups = Math.floor(groups / 2)) {
-    const S = divisors.find((d) => tiledBytes(kind, HS4, { groups, S: d, tile: (4 * HS4) / d }) <= bytes);
-    if (S === undefined) continue;
-    const shape = { groups, S, tile: (4 * HS4) / S };
-    if (shape.tile >= Math.min(MIN_TILE, 4 * HS4)) return shape;
-    if (!best || shape.tile > best.tile) best = shape;
+    for (const tile of tiles) {
+      const slices = divisors.filter((d) => d * tile <= 4 * HS4).reverse(); // most first
+      const S = slices.find((d) => tiledBytes(kind, HS4, { groups, tile, S: d }) <= bytes);
+      if (S === undefined) continue;
+      const shape = { groups, tile, S };
+      if (tile >= Math.min(MIN_TILE, 4 * HS4)) return shape;
+      if (!best || tile > best.tile) best = shape;
+      break;
+    }
   }
   return best;
 }
@@ -174,7 +181,7 @@ export function runTiledForward(
   const { HS4, forward } = tilesOrThrow(gpu, path, dims.HS);
   const rows = 4 * forward.groups;
   gpu.run(ATTENTION_TILED_FORWARD, buffers, params, [Math.ceil((dims.T * params.G) / rows), dims.NKV, dims.B], {
-    HS4, RG: forward.groups, S: forward.S, ...window,
+    HS4, RG: forward.groups, BK: forward.tile, S: forward.S, ...window,
   });
 }
 
@@ -194,13 +201,13 @@ export function runTiledBackward(
     { dout: t.dout, q: t.q, k: t.k, v: t.v, out: t.out, lse: t.lse, dq: t.dq, dsum: t.dsum },
     params,
     [Math.ceil((dims.T * params.G) / (4 * dq.groups)), dims.NKV, dims.B],
-    { HS4, RG: dq.groups, S: dq.S, ...window },
+    { HS4, RG: dq.groups, BK: dq.tile, S: dq.S, ...window },
   );
   gpu.run(
     ATTENTION_TILED_BACKWARD_DKV,
     { dout: t.dout, q: t.q, k: t.k, v: t.v, lse: t.lse, dsum: t.dsum, dk: t.dk, dv: t.dv },
     params,
     [Math.ceil(dims.T / (4 * dkv.groups)), dims.NKV, dims.B],
-    { HS4, KG: dkv.groups, S: dkv.S, ...window },
+    { HS4, KG: dkv.groups, BR: dkv.tile, S: dkv.S, ...window },
   );
 }
