@@ -7,6 +7,8 @@
 // [variant]); `--matmul-size N` sets the big cube (default 4096 on a hardware adapter, 1024 on a software
 // one, where 4096^3 takes minutes); `--no-autotune` reports the fixed table instead of autotuning the
 // benchmark's shapes. JSON adds `big_matmul` and `autotune` (fields only added, never renamed).
+// Attention and LM-head variants (src/bench/kernels/attention_variants.ts): JSON adds `attention_variants`
+// and `lm_head_variants`; `--variants-only` times just those two sections.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchBigMatmul, benchMatmul, matmulBenchCases, variantSweepCases } from './kernels/matmul';
@@ -20,6 +22,7 @@ import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans } from './memory_plans';
 import { benchRealStep } from './real_step';
 import { benchPackedMatmul } from './kernels/matmul_packed16';
+import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -51,6 +54,17 @@ if (args.has('--packed-only')) {
   const rs = await benchPackedMatmul(g);
   for (const r of rs) log(formatBench(r));
   if (json) process.stdout.write(JSON.stringify({ kernels: rs }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+if (args.has('--variants-only')) {
+  const g = await acquireNodeGpu();
+  log(`adapter: ${g.describe()}`);
+  const attention = await benchAttentionVariants(g);
+  for (const r of attention) log(formatVariantBench(r));
+  const lmHead = await benchLogprobChunkVariants(g);
+  for (const r of lmHead) log(formatVariantBench(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), attention_variants: attention, lm_head_variants: lmHead }) + '\n');
   g.destroy();
   process.exit(0);
 }
@@ -89,6 +103,8 @@ const record = (rs: KernelBench[]) => {
   }
 };
 let bigMatmul: KernelBench | null = null;
+const attentionVariants: VariantBench[] = [];
+const lmHeadVariants: VariantBench[] = [];
 if (!args.has('--models-only')) {
   record(await benchMatmul(gpu));
   bigMatmul = await benchBigMatmul(gpu, bigN);
@@ -96,6 +112,9 @@ if (!args.has('--models-only')) {
   record(await benchModelOps(gpu, STORIES260K_SHAPES));
   record(await benchModelOps(gpu, SMOLLM2_SHAPES));
   record(await benchPackedMatmul(gpu));
+  attentionVariants.push(...(await benchAttentionVariants(gpu)));
+  lmHeadVariants.push(...(await benchLogprobChunkVariants(gpu)));
+  for (const r of [...attentionVariants, ...lmHeadVariants]) log(formatVariantBench(r));
 }
 
 const models: ModelBench[] = [];
@@ -129,6 +148,8 @@ const result = {
   memory_plans: memoryPlans,
   real_step: realSteps,
   big_matmul: bigMatmul,
+  attention_variants: attentionVariants,
+  lm_head_variants: lmHeadVariants,
   autotune: {
     enabled: autotuneOn && !gpu.adapter.isSoftware,
     note: gpu.adapter.isSoftware ? 'software adapter: the software kernels always run (never tuned)' : autotuneOn ? 'tuned at the benchmark shapes' : '--no-autotune: fixed vendor table',
