@@ -109,6 +109,8 @@ const tileCache = new Map<string, TiledAttentionTiles | null>();
 /** The tiles of the three kernels for head size HS within `bytes` of workgroup memory and
  * `maxInvocations` per workgroup; null when they do not fit. */
 export function tiledAttentionTiles(HS: number, bytes: number, maxInvocations: number): TiledAttentionTiles | null {
+  // heads the kernels cannot read as vec4s: attention.ts's checks name the problem
+  if (!Number.isInteger(HS) || HS < 4 || HS % 4 !== 0) return null;
   const key = `${HS} ${bytes} ${maxInvocations}`;
   if (tileCache.has(key)) return tileCache.get(key)!;
   const HS4 = HS / 4;
