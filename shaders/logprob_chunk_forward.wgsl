@@ -10,7 +10,7 @@
 //   (read_write: ignored and overwritten when v0 = 0), 4 logp, 5 entropy, 6 lse (written on the last chunk only).
 // Dispatch: one workgroup of WG invocations per row, N workgroups split over x and y by grid().
 // Override: WG (a power of two, <= 256).
-// The running max starts at -3.0e38 (finite) so that empty slices combine without Inf or NaN.
+// The row reduction is shaders/lib/logsumexp_stats.wgsl (shared with logprob_gather_forward.wgsl).
 
 struct Params {
   n: u32,
@@ -31,59 +31,18 @@ struct Params {
 
 override WG: u32 = 256u;
 
-var<workgroup> wm: array<f32, WG>;
-var<workgroup> ws: array<f32, WG>;
-var<workgroup> wt: array<f32, WG>;
-
-struct Stats {
-  m: f32,
-  s: f32,
-  t: f32,
-}
-
-/** Merges two partial (m, s, t), each relative to its own max, into one relative to the larger max. */
-fn combine(a: Stats, b: Stats) -> Stats {
-  let m = max(a.m, b.m);
-  let ca = exp(a.m - m);
-  let cb = exp(b.m - m);
-  let s = a.s * ca + b.s * cb;
-  let t = ca * (a.t + (a.m - m) * a.s) + cb * (b.t + (b.m - m) * b.s);
-  return Stats(m, s, t);
-}
+//#include logsumexp_stats
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.n) { return; }
   let base = row * p.vc;
-  var st = Stats(-3.0e38, 0.0, 0.0);
-  for (var j = lid; j < p.vc; j += WG) {
-    let z = chunk[base + j] / p.temperature;
-    if (z > st.m) {
-      let c = exp(st.m - z);
-      st = Stats(z, st.s * c + 1.0, c * (st.t + (st.m - z) * st.s));
-    } else {
-      let d = z - st.m;
-      let e = exp(d);
-      st.s += e;
-      st.t += e * d;
-    }
-  }
-  wm[lid] = st.m;
-  ws[lid] = st.s;
-  wt[lid] = st.t;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      let c = combine(Stats(wm[lid], ws[lid], wt[lid]), Stats(wm[lid + stride], ws[lid + stride], wt[lid + stride]));
-      wm[lid] = c.m;
-      ws[lid] = c.s;
-      wt[lid] = c.t;
-    }
-    workgroupBarrier();
-  }
+  var st = EMPTY_STATS;
+  for (var j = lid; j < p.vc; j += WG) { st = stats_add(st, chunk[base + j] / p.temperature); }
+  let part = workgroup_stats(lid, st);
   if (lid == 0u) {
-    var total = Stats(wm[0], ws[0], wt[0]);
+    var total = part;
     var zt = 0.0;
     if (p.v0 > 0u) {
       total = combine(Stats(state[row * 4u], state[row * 4u + 1u], state[row * 4u + 2u]), total);

@@ -11,6 +11,8 @@
 // matmul variant on the N^3 cube, default 512, and the decode shapes (8 and 32 rows) of a linear layer IN -> OUT,
 // default SmolLM2's MLP up projection 576 -> 1536; every packed 16-bit variant on that layer at M = 2 and 32),
 // with the autotuner's view (choices, which variants can run here and why not). Small sizes for software adapters.
+// Attention and LM-head variants (src/bench/kernels/attention_variants.ts): JSON adds `attention_variants`
+// and `lm_head_variants`; `--variants-only` times just those two sections.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
@@ -26,6 +28,7 @@ import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans } from './memory_plans';
 import { benchRealStep } from './real_step';
 import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
+import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
 import { loadModelFromPath } from '../model/load_node';
@@ -89,6 +92,17 @@ if (args.has('--matmul-variants-only')) {
   g.destroy();
   process.exit(0);
 }
+if (args.has('--variants-only')) {
+  const g = await acquireNodeGpu();
+  log(`adapter: ${g.describe()}`);
+  const attention = await benchAttentionVariants(g);
+  for (const r of attention) log(formatVariantBench(r));
+  const lmHead = await benchLogprobChunkVariants(g);
+  for (const r of lmHead) log(formatVariantBench(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), attention_variants: attention, lm_head_variants: lmHead }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
 if (args.has('--memory-only')) {
   const memoryPlans = await benchMemoryPlans(log);
   const g = await acquireNodeGpu();
@@ -129,6 +143,8 @@ const record = (rs: KernelBench[]) => {
   }
 };
 let bigMatmul: KernelBench | null = null;
+const attentionVariants: VariantBench[] = [];
+const lmHeadVariants: VariantBench[] = [];
 if (!args.has('--models-only')) {
   record(await benchMatmul(gpu));
   bigMatmul = await benchBigMatmul(gpu, bigN);
@@ -137,6 +153,9 @@ if (!args.has('--models-only')) {
   record(await benchModelOps(gpu, SMOLLM2_SHAPES));
   record(await benchPackedMatmul(gpu));
   record(await benchPackedVariants(gpu, 576, 1536, [2, 128], gpu.adapter.isSoftware ? { warmup: 1, minMs: 50, batches: 2 } : {}));
+  attentionVariants.push(...(await benchAttentionVariants(gpu)));
+  lmHeadVariants.push(...(await benchLogprobChunkVariants(gpu)));
+  for (const r of [...attentionVariants, ...lmHeadVariants]) log(formatVariantBench(r));
 }
 
 const models: ModelBench[] = [];
@@ -170,6 +189,8 @@ const result = {
   memory_plans: memoryPlans,
   real_step: realSteps,
   big_matmul: bigMatmul,
+  attention_variants: attentionVariants,
+  lm_head_variants: lmHeadVariants,
   autotune: {
     enabled: autotuneOn && !gpu.adapter.isSoftware,
     note: gpu.adapter.isSoftware ? 'software adapter: the software kernels always run (never tuned)' : autotuneOn ? 'tuned at the benchmark shapes' : '--no-autotune: fixed vendor table',

@@ -16,6 +16,7 @@ import matmulTreeSum8 from '../../shaders/lib/matmul_tree_sum8.wgsl?raw';
 import packed16Unpack from '../../shaders/lib/packed16_unpack.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
+import logsumexpStats from '../../shaders/lib/logsumexp_stats.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -30,6 +31,7 @@ export const SNIPPETS = {
   packed16_unpack: packed16Unpack,
   philox,
   workgroup_sum: workgroupSum,
+  logsumexp_stats: logsumexpStats,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

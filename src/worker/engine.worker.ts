@@ -12,6 +12,7 @@ import { kernelChecks } from '../selftest/registry';
 import { autotunerOf, variantReport } from '../gpu/autotune';
 import { variantAvailability } from '../gpu/kernels/matmul_availability';
 import { skippedCase } from '../selftest/check';
+import { attentionVariantRows } from '../gpu/kernels/attention_tiled';
 import { pageAutotuner } from '../gpu/autotune_page';
 import type { FileSource } from '../model/load';
 import { ModelSlot } from './model_slot';
@@ -77,6 +78,12 @@ function exclusive<T>(task: () => Promise<T>): Promise<T> {
 
 // ---- handlers ----
 
+/** The GPU panel's kernel variants: the matmul shape classes (autotune.ts) and, on hardware adapters, the
+ * attention choices (attention_tiled.ts; software adapters always run the direct kernels). */
+function kernelVariants(g: GpuRuntime) {
+  return [...variantReport(g), ...(g.adapter.isSoftware ? [] : attentionVariantRows(g))];
+}
+
 async function adapterInfo(): Promise<AdapterInfo> {
   if (!scope.navigator.gpu) {
     return { available: false, problem: 'This browser does not offer WebGPU to Web Workers (navigator.gpu is missing).', help: WEBGPU_HELP };
@@ -90,7 +97,7 @@ async function adapterInfo(): Promise<AdapterInfo> {
   }
   const limits = {} as Record<(typeof REPORTED_LIMITS)[number], number>;
   for (const name of REPORTED_LIMITS) limits[name] = g.device.limits[name];
-  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats }, variants: variantReport(g), autotune: autotunerOf(g)?.summary, variantAvailability: variantAvailability(g) };
+  return { available: true, adapter: g.adapter, limits, pool: { ...g.stats }, variants: kernelVariants(g), autotune: autotunerOf(g)?.summary, variantAvailability: variantAvailability(g) };
 }
 
 async function selfTest(_request: RequestOf<'selfTest'>, progress: (value: KernelCheckResult) => void): Promise<SelfTestSummary> {
@@ -211,7 +218,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   tokenLengths: async (r) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), r.settings),
   // host code only (a dry run), so it need not wait for a run to pause
   memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config, models.model?.loaded.name === r.model.name ? models.model.loaded.config : undefined),
-  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null, variants: acquired ? variantReport(acquired) : undefined }),
+  gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null, variants: acquired ? kernelVariants(acquired) : undefined }),
   // storage only: answered at once
   savedRun: () => runs.savedRun(),
   savedRunDataset: () => runs.savedRunDataset(),

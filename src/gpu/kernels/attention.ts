@@ -1,5 +1,6 @@
 // Host wrappers for causal grouped-query self-attention: training forward/backward (flash-attention
-// style, attention_forward.wgsl, attention_backward_dq.wgsl + attention_backward_dkv.wgsl) and decoding
+// style, attention_forward.wgsl, attention_backward_dq.wgsl + attention_backward_dkv.wgsl; the tiled
+// variants for hardware adapters are in attention_tiled.ts) and decoding
 // from a KV cache (attention_decode.wgsl, kv_cache_write.wgsl).
 import forwardCode from '../../../shaders/attention_forward.wgsl?raw';
 import backwardDqCode from '../../../shaders/attention_backward_dq.wgsl?raw';
@@ -10,6 +11,7 @@ import { grid, type GpuRuntime } from '../runtime';
 import { atEntryPoint, defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
 import type { AttentionDims, DecodeDims, KvCacheDims } from '../../ops/attention';
+import { chooseAttentionPath, runTiledBackward, runTiledForward, type AttentionPath } from './attention_tiled';
 
 export type { AttentionDims, DecodeDims, KvCacheDims } from '../../ops/attention';
 
@@ -147,8 +149,18 @@ function windowOverride(d: { window?: number }): Record<string, number> {
   return w > 0 ? { WINDOW: w } : {};
 }
 
-/** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward. */
-export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, dims: AttentionDims): void {
+/** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward.
+ *  path: which kernels (attention_tiled.ts; default chooseAttentionPath's pick, checks and benchmarks force one). */
+export function attentionForward(
+  gpu: GpuRuntime,
+  out: Tensor,
+  lse: Tensor,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  dims: AttentionDims,
+  path: AttentionPath = chooseAttentionPath(gpu, dims),
+): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_forward', { B, T, NH, NKV, HS });
   expectSize(q, B * T * NH * HS, `attention_forward: q (B, T, NH, HS) ${q.label}`);
@@ -157,6 +169,7 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
   expectSize(out, B * T * NH * HS, `attention_forward: out (B, T, NH, HS) ${out.label}`);
   expectSize(lse, B * NH * T, `attention_forward: lse (B, NH, T) ${lse.label}`);
   expectDistinct('attention_forward', { out, lse }, { q, k, v });
+  if (path !== 'direct') return runTiledForward(gpu, path, { q, k, v, out, lse }, attentionParams(dims), dims, windowOverride(dims));
   const { HS4, RG, BK } = attentionTiles(HS);
   gpu.run(
     ATTENTION_FORWARD,
@@ -168,7 +181,8 @@ export function attentionForward(gpu: GpuRuntime, out: Tensor, lse: Tensor, q: T
 }
 
 /** overwrites dq (B,T,NH,HS), dk and dv (B,T,NKV,HS); dk/dv sum over the NH/NKV query heads of their group deterministically
- *  (no float atomics). Uses the saved lse (flash-attention style: recompute p = exp(s - lse), D = rowsum(dout * out)). */
+ *  (no float atomics). Uses the saved lse (flash-attention style: recompute p = exp(s - lse), D = rowsum(dout * out)).
+ *  path: as in attentionForward. */
 export function attentionBackward(
   gpu: GpuRuntime,
   dq: Tensor,
@@ -181,6 +195,7 @@ export function attentionBackward(
   out: Tensor,
   lse: Tensor,
   dims: AttentionDims,
+  path: AttentionPath = chooseAttentionPath(gpu, dims),
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_backward', { B, T, NH, NKV, HS });
@@ -196,11 +211,16 @@ export function attentionBackward(
   expectSize(out, nq, `attention_backward: out (B, T, NH, HS) ${out.label}`);
   expectSize(lse, B * NH * T, `attention_backward: lse (B, NH, T) ${lse.label}`);
   expectDistinct('attention_backward', { dq, dk, dv }, { dout, q, k, v, out, lse });
-  const { HS4, RG, BK, KG, BR } = attentionTiles(HS);
   const params = attentionParams(dims);
   // D = rowsum(dout * out), written by the dq pass and read by the dk/dv pass. Releasing it right after
   // recording is safe: the pool hands it out again only to work recorded (and so run) later.
   const dsum = gpu.tensor([B, NH, T], 'attention_backward D');
+  if (path !== 'direct') {
+    runTiledBackward(gpu, path, { dq, dk, dv, dout, q, k, v, out, lse, dsum }, params, dims, windowOverride(dims));
+    gpu.release(dsum);
+    return;
+  }
+  const { HS4, RG, BK, KG, BR } = attentionTiles(HS);
   gpu.run(
     ATTENTION_BACKWARD_DQ,
     { dout, q, k, v, out, lse, dq, dsum },

@@ -1,12 +1,14 @@
 // Host wrappers for logprob_chunk_forward.wgsl / logprob_chunk_backward.wgsl: the log-prob gather of
 // logprob_gather.ts over one vocabulary chunk at a time, so that the LM head never writes an (N, V) buffer
 // (src/model/lm_head.ts drives them: logits of columns [v0, v0 + vc) for every row, then this kernel).
+// The variant for hardware adapters and large vocabularies is in logprob_chunk_wide.ts.
 import forwardCode from '../../../shaders/logprob_chunk_forward.wgsl?raw';
 import backwardCode from '../../../shaders/logprob_chunk_backward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { shapeString, type Tensor } from '../tensor';
 import { expectCount, expectTargets, rowWorkgroupSize } from './logprob_gather';
+import { chooseLogprobChunkVariant, runWideBackward, runWideForward, type LogprobChunkVariant } from './logprob_chunk_wide';
 
 export const LOGPROB_CHUNK_FORWARD = defineKernel({
   name: 'logprob_chunk_forward',
@@ -43,7 +45,8 @@ function expectTemperature(temperature: number): void {
 }
 
 /** Folds chunk (N, vc) = logits[:, v0:v0+vc] into state (N, 4) (reset when v0 = 0). When the chunk is the
- * last one (v0 + vc = v) writes lse, entropy and logp of every row (logp 0 where targets[n] >= v). */
+ * last one (v0 + vc = v) writes lse, entropy and logp of every row (logp 0 where targets[n] >= v).
+ * variant: which kernels (logprob_chunk_wide.ts; default its fixed rule, checks and benchmarks force one). */
 export function logprobChunkForward(
   gpu: GpuRuntime,
   logp: Tensor,
@@ -54,6 +57,7 @@ export function logprobChunkForward(
   targets: Tensor,
   at: VocabChunk,
   temperature: number,
+  variant: LogprobChunkVariant = chooseLogprobChunkVariant(gpu, chunk.shape[1]),
 ): void {
   const { n, vc } = chunkDims(chunk, at);
   expectTemperature(temperature);
@@ -63,17 +67,19 @@ export function logprobChunkForward(
   expectCount(lse, n, 'lse');
   expectCount(state, 4 * n, 'logprob chunk state');
   const last = at.v0 + vc === at.v ? 1 : 0;
+  const params = { n, vc, v0: at.v0, v: at.v, temperature, last };
+  if (variant === 'wide') return runWideForward(gpu, { chunk, targets, state, logp, entropy, lse }, params);
   gpu.run(
     LOGPROB_CHUNK_FORWARD,
     { chunk, targets, state, logp, entropy, lse },
-    { n, vc, v0: at.v0, v: at.v, temperature, last },
+    params,
     grid(n),
     { WG: rowWorkgroupSize(vc, gpu) },
   );
 }
 
 /** dchunk[n, j] = dlogp[n] * (1[v0 + j == targets[n]] - p_j) / temperature, p_j = exp(chunk[n, j] / T - lse[n])
- * (overwrites dchunk; a zero row where targets[n] >= v). */
+ * (overwrites dchunk; a zero row where targets[n] >= v). variant: as in logprobChunkForward. */
 export function logprobChunkBackward(
   gpu: GpuRuntime,
   dchunk: Tensor,
@@ -83,6 +89,7 @@ export function logprobChunkBackward(
   lse: Tensor,
   at: VocabChunk,
   temperature: number,
+  variant: LogprobChunkVariant = chooseLogprobChunkVariant(gpu, chunk.shape[1]),
 ): void {
   const { n, vc } = chunkDims(chunk, at);
   expectTemperature(temperature);
@@ -90,6 +97,7 @@ export function logprobChunkBackward(
   expectCount(dlogp, n, 'dlogp');
   expectCount(lse, n, 'lse');
   if (dchunk.size !== chunk.size) throw new Error(`dchunk: expected the shape of the chunk ${shapeString(chunk)}, got ${shapeString(dchunk)}`);
+  if (variant === 'wide') return runWideBackward(gpu, { dlogp, chunk, targets, lse, dchunk }, { n, vc, v0: at.v0, v: at.v, temperature });
   const total = n * vc;
   gpu.run(
     LOGPROB_CHUNK_BACKWARD,
