@@ -4,7 +4,9 @@
 // (public/datasets/calculator.jsonl, calculator.tools.js). The tool's results in the corpus are context
 // only (masked out of the loss): the model learns to call the calculator and to copy its result, never to add.
 //
-//   node bin/run-ts.mjs scripts/pretrain_calculator.ts [--steps N] [--warmup-steps N] [--out DIR] [--datasets DIR] [--batch B] [--lr X]
+//   node bin/run-ts.mjs scripts/pretrain_calculator.ts [--steps N] [--warmup-steps N] [--init DIR] [--out DIR] [--datasets DIR] [--batch B] [--lr X]
+//
+// --init DIR starts from a saved tiny-calculator folder instead of random initialisation (continued pretraining).
 //
 // Two phases: --warmup-steps on a corpus that calls the calculator in CALC_WARMUP_CALL_RATE of its rows (the
 // model learns to copy numbers into the call and the result into its answer), then the rest of --steps on
@@ -21,6 +23,7 @@ import { generate } from '../src/model/generate';
 import { writeSafetensors } from '../src/model/safetensors';
 import { createHfTokenizer } from '../src/model/tokenizer_hf';
 import { expectedShapes } from '../src/model/weights';
+import { loadModelFromPath } from '../src/model/load_node';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { toJsonl } from '../src/demo/corpus';
 import { CALC_CHARSET, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, type CalcCorpusRow } from '../src/demo/calculator';
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     steps: { type: 'string', default: '500' },
     'warmup-steps': { type: 'string', default: '350' },
     'save-every': { type: 'string', default: '0' },
+    init: { type: 'string' },
     out: { type: 'string', default: 'public/models/tiny-calculator' },
     datasets: { type: 'string', default: 'public/datasets' },
     batch: { type: 'string', default: '64' },
@@ -71,7 +75,8 @@ const configJson = tinyConfigJson(shape);
 const tokenizerJson = charTokenizerJson(CALC_CHARSET);
 const tokenizer = createHfTokenizer({ tokenizerJson, config: configJson });
 const config = tinyModelConfig(shape, 'tiny-calculator');
-const host = initWeights(config, INIT_SEED);
+const host = args.init ? (await loadModelFromPath(args.init)).weights : initWeights(config, INIT_SEED);
+if (args.init) console.log(`continuing from ${args.init}`);
 const encode = (text: string) => tokenizer.encode(text, { addBos: false });
 const toExample = (r: CalcCorpusRow): SftExample => {
   const answer: number[] = [];

@@ -161,6 +161,14 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         'which SAPO does not define (TRL\'s SAPO is token-level): set importance_sampling_level to "token", or use loss_type "grpo" for GSPO',
     });
   }
+  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    p.push({
+      field: 'importance_sampling_level',
+      message:
+        'importance_sampling_level "sequence" (GSPO) is not supported with tools or an environment yet: its one ratio per completion would ' +
+        'average over the inserted tool results and observations too, which are not the model\'s tokens; set importance_sampling_level to "token"',
+    });
+  }
   if (c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
     p.push({
       field: 'delta',
