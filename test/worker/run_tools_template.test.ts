@@ -50,7 +50,7 @@ describe('Run.create: tools in the chat template', () => {
     try {
       const { train, eval: held } = prompts(run);
       expect(train.length + held.length).toBe(ROWS.length);
-      const tools = [{ name: 'calc', description: 'Adds two whole numbers written as a+b, e.g. 123+456', parameters: { type: 'object', properties: { input: { type: 'string', description: 'the sum to work out, a+b' } }, required: ['input'] } }];
+      const tools = [{ name: 'calc', description: 'Adds two whole numbers written as a+b, e.g. 123+456; anything else gives an empty result', parameters: { type: 'object', properties: { input: { type: 'string', description: 'the sum to work out, a+b' } }, required: ['input'] } }];
       for (const p of [...train, ...held]) {
         expect(p.text).toContain('<tools>');
         expect(p.text).toContain('"name": "calc"');
