@@ -11,6 +11,8 @@ import matmulStridedCommon from '../../shaders/lib/matmul_strided_common.wgsl?ra
 import matmulSmallmCommon from '../../shaders/lib/matmul_smallm_common.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
+import pack16 from '../../shaders/lib/pack16.wgsl?raw';
+import attentionDecodeBody from '../../shaders/lib/attention_decode_body.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -20,6 +22,8 @@ export const SNIPPETS = {
   matmul_smallm_common: matmulSmallmCommon,
   philox,
   workgroup_sum: workgroupSum,
+  pack16,
+  attention_decode_body: attentionDecodeBody,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
