@@ -226,6 +226,7 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
+      kvPrecision: c.kv_precision,
       tools,
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
