@@ -103,7 +103,8 @@ describe('memory plan', () => {
     });
   }
 
-  test('16-bit KV caches halve the plan\'s KV cache and lower its peak; sliding layers count their window', async () => {
+  // (the step's peak is the policy update's here, so the caches' saving need not lower it)
+  test('16-bit KV caches halve the plan\'s KV cache; sliding layers count their window', async () => {
     const mc = gpuTinyConfig(GEMMA3);
     const f32 = await planLayout(mc, grpo({ kv_precision: 'f32' }), { generationPrompts: 2, rowsPerPass: null });
     const bf16 = await planLayout(mc, grpo({ kv_precision: 'bf16' }), { generationPrompts: 2, rowsPerPass: null });
@@ -112,7 +113,6 @@ describe('memory plan', () => {
     // 6 rows; 24 positions on the full layer, 3 slots on each of the two sliding layers; k and v; NKV * HS = 8
     expect(f32.breakdown.kvCache).toBe(2 * 6 * (24 + 3 + 3) * 8 * 4);
     expect(bf16.breakdown.kvCache).toBe(f32.breakdown.kvCache / 2);
-    expect(bf16.peakBytes).toBeLessThan(f32.peakBytes);
     // 'auto' keeps f32 for a model this small
     expect((await planLayout(mc, grpo(), { generationPrompts: 2, rowsPerPass: null })).kvPrecision).toBe('f32');
   });
