@@ -254,9 +254,9 @@ export class DecodeState {
     this.f = this.alloc([B, C], 'decode.f');
     const merged = this.opts.lora ? model.mergeLora(this.opts.lora) : null;
     this.merged = merged;
-    // the fused RoPE + cache write (rope_kv_cache_write.wgsl) writes f32, full-length caches
-    const plainCaches = this.kvFormat === 'f32' && this.caches.every((lc) => !lc.ring);
-    this.fused = fuseDecodeWeights(model, merged, plainCaches ? this.opts.fusedWeightBudget : 0);
+    // the fused RoPE + cache write (rope_kv_cache_write*.wgsl) writes full-length caches, not rings
+    const noRings = this.caches.every((lc) => !lc.ring);
+    this.fused = fuseDecodeWeights(model, merged, noRings ? this.opts.fusedWeightBudget : 0);
     if (merged) this.tensors.push(...merged.values());
     for (const fl of this.fused) this.tensors.push(...[fl.qkv, fl.qkvBias, fl.gateUp].filter((t): t is Tensor => t !== null));
     this.qkv = this.fused[0]?.qkv ? this.alloc([B, QD + 2 * KVD], 'decode.qkv') : null;
@@ -289,7 +289,7 @@ export class DecodeState {
         // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
         matmul(gpu, this.qkv, a, fl.qkv, { transB: true, bias: fl.qkvBias });
         ropeKvCacheWrite(gpu, qr, cache.k, cache.v, this.qkv, posCur, model.invFreqOf(l),
-          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX }, c.ropeConvention);
+          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
       } else {
         this.lin(q, a, l, 'q_proj');
         this.lin(k, a, l, 'k_proj');

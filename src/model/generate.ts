@@ -23,7 +23,7 @@ export interface GenerateOptions extends SamplingOptions {
   /** how often (in decode steps) the sampled ids are read back to check whether every row has stopped */
   checkEvery?: number;
   /** bytes that concatenated q/k/v and gate/up weights may take for fused decode projections (default:
-   * a quarter of the model's weights, at least 32 MiB); 0 turns the fusion off (so do 16-bit or ring caches) */
+   * a quarter of the model's weights, at least 32 MiB); 0 turns the fusion off (so do ring caches) */
   fusedWeightBudget?: number;
   /** the KV caches' storage (config kv_precision, kv_storage.ts; default 'auto') */
   kvPrecision?: KvPrecision;
