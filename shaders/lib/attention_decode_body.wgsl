@@ -2,31 +2,12 @@
 // including shader declares the bindings (p, q, kCache, vCache, lengths, probs, out) and the loads
 // k4(i) / v4(i), the i-th vec4 of the caches as f32, so that the f32 and the 16-bit caches run the same
 // arithmetic in the same order.
-// Overrides: WINDOW (sliding window, 0: none); RING (1: the caches are rings of TMAX slots, position j in
-// slot j % TMAX, and lengths may exceed TMAX; the host sets it only with 0 < WINDOW <= TMAX). Positions are
-// visited in the same order either way, so a ring gives the full-length cache's result bit for bit.
+// Overrides WINDOW and RING: shaders/lib/attention_decode_common.wgsl. Positions are visited in the same
+// order either way, so a ring gives the full-length cache's result bit for bit.
 
 const WG: u32 = 64u;
-override WINDOW: u32 = 0u;
-override RING: u32 = 0u;
 
-// positions a query at lengths[b] sees end at len (exclusive): the cache holds at most TMAX of them unless it is a ring
-fn seq_len(b: u32) -> u32 {
-  if (RING == 1u) { return lengths[b]; }
-  return min(lengths[b], p.TMAX);
-}
-
-// the cache slot of position j
-fn slot(j: u32) -> u32 {
-  if (RING == 1u) { return j % p.TMAX; }
-  return j;
-}
-
-// the first cache position a query at length len sees
-fn window_start(len: u32) -> u32 {
-  if (WINDOW > 0u && len > WINDOW) { return len - WINDOW; }
-  return 0u;
-}
+//#include attention_decode_common
 
 @compute @workgroup_size(WG)
 fn scores(@builtin(global_invocation_id) gid: vec3u) {

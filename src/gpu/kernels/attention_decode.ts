@@ -5,6 +5,8 @@
 // ones that ran before 16-bit and ring caches existed (the new cases are override values or other shaders).
 import decodeCode from '../../../shaders/attention_decode.wgsl?raw';
 import decodePacked16Code from '../../../shaders/attention_decode_packed16.wgsl?raw';
+import splitCode from '../../../shaders/attention_decode_split.wgsl?raw';
+import splitPacked16Code from '../../../shaders/attention_decode_split_packed16.wgsl?raw';
 import kvCacheWriteCode from '../../../shaders/kv_cache_write.wgsl?raw';
 import kvCacheWritePacked16Code from '../../../shaders/kv_cache_write_packed16.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
@@ -36,14 +38,44 @@ export const ATTENTION_DECODE_PACKED16_SOFTMAX = atEntryPoint(ATTENTION_DECODE_P
 export const ATTENTION_DECODE_PACKED16_WEIGHTED_SUM = atEntryPoint(ATTENTION_DECODE_PACKED16_SCORES, 'weighted_sum');
 export const ATTENTION_DECODE_PACKED16_SINGLE_PASS = atEntryPoint(ATTENTION_DECODE_PACKED16_SCORES, 'single_pass');
 
+const SPLIT_PARAMS = { ...DECODE_PARAMS, CH: 'u32', S: 'u32' } as const;
+const SPLIT_BUFFERS = { q: 'read', kCache: 'read', vCache: 'read', lengths: 'read', partial: 'read_write', out: 'read_write' } as const;
+export const ATTENTION_DECODE_SPLIT = defineKernel({
+  name: 'attention_decode_split',
+  source: splitCode,
+  entryPoint: 'partial_pass',
+  params: SPLIT_PARAMS,
+  buffers: SPLIT_BUFFERS,
+});
+export const ATTENTION_DECODE_SPLIT_COMBINE = atEntryPoint(ATTENTION_DECODE_SPLIT, 'combine');
+export const ATTENTION_DECODE_SPLIT_PACKED16 = defineKernel({
+  name: 'attention_decode_split_packed16',
+  source: splitPacked16Code,
+  entryPoint: 'partial_pass',
+  params: SPLIT_PARAMS,
+  buffers: SPLIT_BUFFERS,
+});
+export const ATTENTION_DECODE_SPLIT_PACKED16_COMBINE = atEntryPoint(ATTENTION_DECODE_SPLIT_PACKED16, 'combine');
+/** positions per split of the split variant (the shaders' CH_MAX) */
+export const SPLIT_CHUNK = 256;
+/** 'auto' picks the split variant on hardware adapters from caches of SPLIT_MIN_TMAX positions when at most
+ * SPLIT_MAX_ROW_HEADS (row, head) pairs decode: three_pass's softmax and weighted sum then run one serial loop
+ * over the cache per (row, head), too few to fill a GPU. Not yet measured on a GPU (no hardware adapter here):
+ * the thresholds are a first guess for the benchmark to tune. */
+export const SPLIT_MIN_TMAX = 512;
+export const SPLIT_MAX_ROW_HEADS = 512;
+
 /** How attentionDecode runs: 'three_pass' (scores, softmax, weighted sum), 'single_pass' (one dispatch that
- * recomputes the scores in every invocation, about 3 * HS/4 times their work; same results bit for bit), or
- * 'auto': single pass on software adapters for heads of at most SINGLE_PASS_MAX_HS when the caches are small
- * (B * NH * TMAX at most SINGLE_PASS_MAX_WORK), three passes everywhere else. Measured on SwiftShader with
+ * recomputes the scores in every invocation, about 3 * HS/4 times their work; same results bit for bit),
+ * 'split' (flash-decoding: the cache cut into splits of SPLIT_CHUNK positions, one workgroup each, then a
+ * combine; the same result to rounding, summed in another order), or 'auto': single pass on software
+ * adapters for heads of at most SINGLE_PASS_MAX_HS when the caches are small (B * NH * TMAX at most
+ * SINGLE_PASS_MAX_WORK), split on hardware adapters for long caches and few rows (SPLIT_MIN_TMAX,
+ * SPLIT_MAX_ROW_HEADS), three passes everywhere else (software adapters never split). Measured on SwiftShader with
  * stories260K (8 heads of 8), GPU time of the decode attention over a generation: 1 row, TMAX 64:
  * 228 -> 46 ms; 16 rows, TMAX 32: 242 -> 90 ms; but 32 rows, TMAX 80: 320 -> 436 ms (the recomputation
  * outweighs two dispatches), hence the bound on the work. */
-export type DecodeVariant = 'auto' | 'three_pass' | 'single_pass';
+export type DecodeVariant = 'auto' | 'three_pass' | 'single_pass' | 'split';
 export const SINGLE_PASS_MAX_HS = 16;
 export const SINGLE_PASS_MAX_WORK = 8192;
 export const KV_CACHE_WRITE = defineKernel({
@@ -129,6 +161,18 @@ export function attentionDecode(
   const kernels: Record<'scores' | 'softmax' | 'sum' | 'single', typeof ATTENTION_DECODE_SCORES> = packed
     ? { scores: ATTENTION_DECODE_PACKED16_SCORES, softmax: ATTENTION_DECODE_PACKED16_SOFTMAX, sum: ATTENTION_DECODE_PACKED16_WEIGHTED_SUM, single: ATTENTION_DECODE_PACKED16_SINGLE_PASS }
     : { scores: ATTENTION_DECODE_SCORES, softmax: ATTENTION_DECODE_SOFTMAX, sum: ATTENTION_DECODE_WEIGHTED_SUM, single: ATTENTION_DECODE_SINGLE_PASS };
+  const split = variant === 'split' ||
+    (variant === 'auto' && !gpu.adapter.isSoftware && TMAX >= SPLIT_MIN_TMAX && B * NH <= SPLIT_MAX_ROW_HEADS);
+  if (split) {
+    const S = Math.ceil(TMAX / SPLIT_CHUNK);
+    const partial = gpu.tensor([B, NH, S, HS + 4], 'attention_decode_split partial sums');
+    const splitParams = { ...params, CH: SPLIT_CHUNK, S };
+    const buffers = { q, kCache, vCache, lengths, partial, out };
+    gpu.run(packed ? ATTENTION_DECODE_SPLIT_PACKED16 : ATTENTION_DECODE_SPLIT, buffers, splitParams, [S, NH, B], overrides);
+    gpu.run(packed ? ATTENTION_DECODE_SPLIT_PACKED16_COMBINE : ATTENTION_DECODE_SPLIT_COMBINE, buffers, splitParams, [Math.ceil((NH * HS4) / 64), B], overrides);
+    gpu.release(partial);
+    return;
+  }
   const single = variant === 'single_pass' ||
     (variant === 'auto' && gpu.adapter.isSoftware && HS <= SINGLE_PASS_MAX_HS && B * NH * TMAX <= SINGLE_PASS_MAX_WORK);
   if (single) {

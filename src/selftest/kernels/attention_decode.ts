@@ -2,7 +2,8 @@
 // the RING override of both decode kernels and cache writes) against src/reference/attention_decode.ts:
 // the cache writes bit for bit (rounding to nearest even, ties, f16 overflow and subnormals included), the
 // decode with the caches' 16-bit values against the reference on the same rounded values, and a ring
-// cache of the window's length against the full-length masked cache bit for bit (same order of positions).
+// cache of the window's length against the full-length masked cache bit for bit (same order of positions),
+// and the split (flash-decoding) variant, forced, against the reference.
 // The f32 full-length cases stay in ./attention.ts.
 import * as gpuK from '../../gpu/kernels/attention_decode';
 import * as ref from '../../reference/attention_decode';
@@ -209,6 +210,44 @@ async function ringCase(gpu: GpuRuntime, c: RingCase, rng: Rng): Promise<CaseRes
   return merge(results);
 }
 
+/** Flash-decoding (forced: 'auto' picks it on hardware adapters only): several splits, a zero length, a
+ * split holding nothing but the window's start, 16-bit caches, a ring; against the reference. */
+const SPLIT_CASES: DecodeCase[] = [
+  { B: 4, NH: 4, NKV: 2, HS: 16, TMAX: 300, lengths: [1, 70, 300, 0] },
+  { B: 1, NH: 3, NKV: 1, HS: 16, TMAX: 600, lengths: [517] },
+  { B: 2, NH: 6, NKV: 2, HS: 64, TMAX: 270, lengths: [257, 66], kvFormat: 'bf16' },
+  { B: 2, NH: 2, NKV: 2, HS: 8, TMAX: 530, lengths: [530, 5], window: 261, scale: 0.3, kvFormat: 'f16' },
+  { B: 1, NH: 4, NKV: 1, HS: 256, TMAX: 40, lengths: [40] },
+];
+
+async function splitCase(gpu: GpuRuntime, c: DecodeCase, rng: Rng): Promise<CaseResult> {
+  const { B, NH, NKV, HS, TMAX } = c;
+  const format = c.kvFormat ?? 'f32';
+  const C = NKV * HS;
+  const label = `split ${format}${c.ring ? ' ring' : ''} B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} lengths=${c.lengths.join(',')}${c.window ? ` window=${c.window}` : ''}`;
+  const q = randn(B * NH * HS, rng, 1.5);
+  const k = randn(B * TMAX * C, rng);
+  const v = randn(B * TMAX * C, rng);
+  const lengths = Uint32Array.from(c.lengths);
+  const tq = gpu.upload(q, [B, NH, HS], 'q');
+  const tk = uploadCache(gpu, k, B, TMAX, C, format, 'kCache');
+  const tv = uploadCache(gpu, v, B, TMAX, C, format, 'vCache');
+  const tlen = gpu.upload(lengths, [B], 'lengths', 'u32');
+  const tout = gpu.tensor([B, NH, HS], 'out');
+  const want = new Float32Array(B * NH * HS);
+  ref.attentionDecode(want, q, format === 'f32' ? k : pack16(k, format), format === 'f32' ? v : pack16(v, format), lengths, c);
+  gpuK.attentionDecode(gpu, tout, tq, tk, tv, tlen, c, 'split');
+  const split = await gpu.read(tout);
+  gpuK.attentionDecode(gpu, tout, tq, tk, tv, tlen, c, 'three_pass');
+  const three = await gpu.read(tout);
+  const result = merge([
+    compare('attention_decode_split', label, 'out', split, want, TOL),
+    compare('attention_decode_split', `${label} against three_pass`, 'out', split, three, { atol: 1e-5, rtol: 1e-5 }),
+  ]);
+  gpu.release(tq, tk, tv, tlen, tout);
+  return result;
+}
+
 export const checks: KernelCheck[] = [
   {
     kernel: 'kv_cache_write_packed16',
@@ -225,6 +264,17 @@ export const checks: KernelCheck[] = [
       const rng = new Rng(32);
       const results: CaseResult[] = [];
       for (const c of PACKED_CASES) results.push(await packedCase(gpu, c, rng));
+      return results;
+    },
+  },
+  {
+    kernel: 'attention_decode_split',
+    async run(gpu) {
+      const rng = new Rng(34);
+      const results: CaseResult[] = [];
+      for (const c of SPLIT_CASES) results.push(await splitCase(gpu, c, rng));
+      // a ring of 300 slots (two splits) holding the last 300 of 700 positions
+      results.push(await splitCase(gpu, { B: 1, NH: 2, NKV: 1, HS: 8, TMAX: 300, lengths: [700], window: 300, ring: true, kvFormat: 'bf16' }, rng));
       return results;
     },
   },
