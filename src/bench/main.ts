@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only] [-- --no-smollm2]`: the adapter, its measured
+// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only | --qwen3-step] [-- --no-smollm2]`: the adapter, its measured
 // FMA ceiling, kernel timings at the shapes that matter, and whole-model throughput for stories260K and a
 // randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
 // comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
@@ -13,6 +13,8 @@
 // with the autotuner's view (choices, which variants can run here and why not). Small sizes for software adapters.
 // Attention and LM-head variants (src/bench/kernels/attention_variants.ts): JSON adds `attention_variants`
 // and `lm_head_variants`; `--variants-only` times just those two sections.
+// --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
+// completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
@@ -100,6 +102,20 @@ if (args.has('--variants-only')) {
   const lmHead = await benchLogprobChunkVariants(g);
   for (const r of lmHead) log(formatVariantBench(r));
   if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), attention_variants: attention, lm_head_variants: lmHead }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+const QWEN3_06B_CONFIG = {
+  architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', vocab_size: 151936, hidden_size: 1024, intermediate_size: 3072,
+  num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, hidden_act: 'silu',
+  max_position_embeddings: 40960, rms_norm_eps: 1e-6, rope_theta: 1000000, tie_word_embeddings: true, bos_token_id: 151643, eos_token_id: 151645,
+};
+if (args.has('--qwen3-step')) {
+  const g = await acquireNodeGpu();
+  const step = await benchRealStep(g, 'Qwen3-0.6B (random init)', parseHfConfig(QWEN3_06B_CONFIG, 'Qwen3-0.6B config'),
+    { prompts_per_step: 1, num_generations: 2, max_prompt_length: 16, max_completion_length: 8, base_precision: 'bf16' }, 1);
+  log(JSON.stringify(step));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), real_step: [step] }) + '\n');
   g.destroy();
   process.exit(0);
 }

@@ -10,11 +10,14 @@ import { GrpoTrainer } from '../grpo/trainer';
 import { defaultConfig, type GrpoConfig } from '../grpo/config';
 import { measureStep } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
+import { resolveKvPrecision } from '../model/kv_storage';
 import { randomWeights } from './model_bench';
 
 export interface RealStepBench {
   model: string;
   base: string;
+  /** the generation KV caches' storage (kv_precision resolved) */
+  kv: string;
   shape: string;
   step_ms: number;
   /** prompt + completion tokens of every row, through generation and the update, per second of the step */
@@ -61,6 +64,7 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
     return {
       model: name,
       base: resolveBasePrecision(mc, storage),
+      kv: resolveKvPrecision(mc, config.kv_precision, resolveBasePrecision(mc, storage)),
       shape: `${config.prompts_per_step} prompts x ${config.num_generations} completions, prompt ${config.max_prompt_length}, completion ${config.max_completion_length}`,
       step_ms: measured,
       tokens_per_s: (rows * (config.max_prompt_length + config.max_completion_length)) / (measured / 1000),

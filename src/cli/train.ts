@@ -294,7 +294,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
-      temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed,
+      temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed, kvPrecision: config.kv_precision,
     }, config.num_generations_eval ?? 1, tools);
     const toolStats = r.tools ? { 'tools/call_frequency': r.tools.call_frequency, 'tools/failure_frequency': r.tools.failure_frequency, 'turns/mean': r.tools.turns_mean } : {};
     if (v.json) process.stdout.write(JSON.stringify({ 'pass@1': r['pass@1'], reward_mean: r.reward_mean, n: r.n, ...(r.atK ?? {}), ...toolStats }) + '\n');

@@ -17,6 +17,10 @@ import packed16Unpack from '../../shaders/lib/packed16_unpack.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 import logsumexpStats from '../../shaders/lib/logsumexp_stats.wgsl?raw';
+import pack16 from '../../shaders/lib/pack16.wgsl?raw';
+import attentionDecodeBody from '../../shaders/lib/attention_decode_body.wgsl?raw';
+import attentionDecodeCommon from '../../shaders/lib/attention_decode_common.wgsl?raw';
+import attentionDecodeSplitBody from '../../shaders/lib/attention_decode_split_body.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -32,6 +36,10 @@ export const SNIPPETS = {
   philox,
   workgroup_sum: workgroupSum,
   logsumexp_stats: logsumexpStats,
+  pack16,
+  attention_decode_body: attentionDecodeBody,
+  attention_decode_common: attentionDecodeCommon,
+  attention_decode_split_body: attentionDecodeSplitBody,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

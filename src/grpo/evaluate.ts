@@ -12,6 +12,7 @@ import { combineRewardsDetailed } from './rewards';
 import { passAtKTable } from '../experiments/pass_at_k';
 import type { PromptExample, RolloutTools } from './rollout';
 import { runEpisodes, type TurnRecord } from './tools/episodes';
+import type { KvPrecision } from '../model/kv_storage';
 
 export interface EvalSample {
   prompt: string;
@@ -43,6 +44,8 @@ export interface EvalSampling {
   topK: number;
   topP: number;
   seed: number;
+  /** the KV caches' storage (config kv_precision; default 'auto') */
+  kvPrecision?: KvPrecision;
 }
 
 export async function evaluatePrompts(
@@ -73,6 +76,7 @@ export async function evaluatePrompts(
         topP: sampling.temperature > 0 ? sampling.topP : 1,
         // the same draws at every evaluation: each chunk of prompts its own stream, keyed by its position
         seed: (seedJ + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
+        kvPrecision: sampling.kvPrecision,
       };
       let texts: string[];
       let lengths: number[];

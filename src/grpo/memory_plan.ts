@@ -12,6 +12,8 @@ import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
+import { resolveKvPrecision } from '../model/kv_storage';
+import { kvCacheBytes } from '../model/decode_state';
 import { createDryRuntime, type DryDeviceLimits, DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
 import type { AdapterSummary } from '../gpu/runtime';
 import { formatBytes } from '../gpu/buffer_pool';
@@ -41,6 +43,8 @@ export interface StepMeasure {
 
 export interface MemoryPlan {
   basePrecision: string;
+  /** the generation KV caches' storage (kv_precision resolved) */
+  kvPrecision: string;
   layout: StepLayout;
   /** the buffer pool's peak over one worst-case step (exact) */
   peakBytes: number;
@@ -127,11 +131,14 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
-  const kvCache = 2 * model.numLayers * rows * T * model.numKvHeads * model.headDim * 4;
+  const kvFormat = resolveKvPrecision(model, config.kv_precision, format);
+  // sliding-window layers' caches are rings as long as their window (decode_state.ts)
+  const kvCache = kvCacheBytes(model, rows, T, kvFormat);
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {
     basePrecision: format,
+    kvPrecision: kvFormat,
     layout,
     peakBytes: measure.peakBytes,
     largestBufferBytes: measure.largestBufferBytes,
@@ -141,17 +148,18 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
     fits,
     recompute: config.recompute === 'on' || (config.recompute === 'auto' && layout.recompute) ? 'on' : 'off',
     breakdown: { weights, loraAdam, kvCache, activations: Math.max(0, measure.peakBytes - weights - loraAdam - kvCache) },
-    advice: fits ? [] : adviceFor(config, format),
+    advice: fits ? [] : adviceFor(config, format, kvFormat),
   };
 }
 
-function adviceFor(config: GrpoConfig, format: string): string[] {
+function adviceFor(config: GrpoConfig, format: string, kvFormat: string): string[] {
   const out = [
     `max_completion_length (${config.max_completion_length}) or max_prompt_length (${config.max_prompt_length})`,
     `num_generations (${config.num_generations}) or prompts_per_step (${config.prompts_per_step})`,
     `lora_r (${config.lora_r}) or lora_target_modules (${config.lora_target_modules.join(', ')})`,
   ];
   if (format === 'f32') out.push('base_precision "bf16" (halves the frozen weights)');
+  if (kvFormat === 'f32') out.push('kv_precision "bf16" (halves the generation KV caches)');
   if (config.recompute === 'off') out.push('recompute "auto" or "on" (keeps only each layer\'s input for backward)');
   out.push('a smaller model, or memory_budget_bytes if the GPU has more memory');
   return out;
@@ -176,7 +184,7 @@ export function describePlan(p: MemoryPlan): string {
   const b = p.breakdown;
   const lines = [
     `peak ${formatBytes(p.peakBytes)}${p.budgetBytes !== null ? ` of a ${formatBytes(p.budgetBytes)} budget` : ''} ` +
-      `(weights ${formatBytes(b.weights)} in ${p.basePrecision}, LoRA + Adam ${formatBytes(b.loraAdam)}, KV cache ${formatBytes(b.kvCache)}, ` +
+      `(weights ${formatBytes(b.weights)} in ${p.basePrecision}, LoRA + Adam ${formatBytes(b.loraAdam)}, KV cache ${formatBytes(b.kvCache)} in ${p.kvPrecision}, ` +
       `activations and the rest ${formatBytes(b.activations)})`,
     `largest buffer ${formatBytes(p.largestBufferBytes)} (${p.largestBufferLabel}; the device allows ${formatBytes(p.maxBufferSize)})`,
     `layout: ${p.layout.generationPrompts} prompt(s) generated together, ${p.layout.rowsPerPass ?? 'all'} rows per training pass, ` +

@@ -5,6 +5,7 @@ import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import { generate } from '../model/generate';
+import type { KvPrecision } from '../model/kv_storage';
 import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
 import { runEpisodes, type Episode, type EpisodeEnv, type TurnRecord } from './tools/episodes';
@@ -63,6 +64,8 @@ export interface RolloutOptions {
   scaleRewards: ScaleRewards;
   /** prompts generated together in one batch */
   promptsPerBatch: number;
+  /** the KV caches' storage (config kv_precision; default 'auto') */
+  kvPrecision?: KvPrecision;
   /** tools and/or an environment: multi-turn episodes instead of single completions */
   tools?: RolloutTools;
   /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
@@ -104,6 +107,7 @@ export async function rollout(
         seed: (opts.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
         maxToolCalls: opts.tools.maxToolCalls,
         maxTurns: opts.tools.maxTurns,
+        kvPrecision: opts.kvPrecision,
       }, start * G);
       for (const ep of eps) {
         // the row's trailing stop token (its last model token) is kept only in trainIds, as below
@@ -122,6 +126,7 @@ export async function rollout(
       seed: (opts.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
       stopIds: tokenizer.eosIds,
       lora,
+      kvPrecision: opts.kvPrecision,
     });
     gen.tokens.forEach((ids, i) => {
       generated.push({ ids, truncated: gen.finish[i] === 'length' });

@@ -219,6 +219,7 @@ export class GrpoTrainer {
       seed: (c.seed * 1000003 + this.step * 7919) >>> 0,
       scaleRewards: c.scale_rewards,
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
+      kvPrecision: c.kv_precision,
       tools,
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
@@ -418,7 +419,7 @@ export class GrpoTrainer {
     const c = this.config;
     const tools = withTools ? (await this.init.tools) ?? null : null;
     return evaluatePrompts(this.init.model, this.init.tokenizer, this.lora, this.init.scorer, this.init.eval.slice(0, maxSamples),
-      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed }, c.num_generations_eval ?? 1, tools);
+      c.max_completion_length, this.step, 32, { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed, kvPrecision: c.kv_precision }, c.num_generations_eval ?? 1, tools);
   }
 
   release(): void {

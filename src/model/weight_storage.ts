@@ -16,8 +16,13 @@ export interface BaseStorageOptions {
   fileDtype?: string;
 }
 
-/** Models with fewer parameters keep f32 under 'auto'. */
+/** Models with fewer parameters keep f32 under 'auto' (base weights and KV caches, kv_storage.ts). */
 export const AUTO_F32_BELOW = 50_000_000;
+
+/** Whether 'auto' keeps f32 for this model (stories260K and the built-in model, so their numbers do not move). */
+export function autoKeepsF32(c: ModelConfig): boolean {
+  return parameterCount(c) < AUTO_F32_BELOW;
+}
 
 export function parameterCount(c: ModelConfig): number {
   let n = 0;
@@ -29,7 +34,7 @@ export function parameterCount(c: ModelConfig): number {
 export function resolveBasePrecision(c: ModelConfig, opts: BaseStorageOptions = {}): 'f32' | Format16 {
   const p = opts.basePrecision ?? 'auto';
   if (p !== 'auto') return p;
-  if (parameterCount(c) < AUTO_F32_BELOW) return 'f32';
+  if (autoKeepsF32(c)) return 'f32';
   const parts = (opts.fileDtype ?? 'f32').split('+');
   if (parts.includes('f16') && !parts.includes('bf16')) return 'f16';
   return 'bf16';

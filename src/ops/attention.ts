@@ -14,6 +14,10 @@ export interface AttentionDims {
   window?: number;
 }
 
+/** How a KV cache stores its values: f32, or 16 bits (bfloat16 / IEEE half) packed two per u32, the cache
+ * then being a u32 tensor of half as many elements. */
+export type KvFormat = 'f32' | 'bf16' | 'f16';
+
 /** attentionDecode's dims: TMAX is the cache capacity (positions per batch row). */
 export interface DecodeDims {
   B: number;
@@ -24,6 +28,11 @@ export interface DecodeDims {
   /** as in AttentionDims: the query at length len sees positions len - window .. len - 1 */
   scale?: number;
   window?: number;
+  /** the caches' storage (default f32) */
+  kvFormat?: KvFormat;
+  /** the caches are rings of TMAX slots (position j in slot j % TMAX; lengths may exceed TMAX); needs
+   * 0 < window <= TMAX, so that a ring holds every position a query sees */
+  ring?: boolean;
 }
 
 /** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */
@@ -33,4 +42,11 @@ export interface KvCacheDims {
   NKV: number;
   HS: number;
   TMAX: number;
+  /** the cache's storage (default f32) */
+  kvFormat?: KvFormat;
+  /** the cache is a ring of TMAX slots: position pos goes to slot pos % TMAX; positions RING_SKIP are skipped */
+  ring?: boolean;
 }
+
+/** A position kvCacheWrite skips in a ring cache (padding, or older than the ring's last TMAX positions). */
+export const RING_SKIP = 0xffffffff;

@@ -1,19 +1,21 @@
 // CPU reference of rope_kv_cache_write.wgsl (same argument order as src/gpu/kernels/rope_kv_cache_write.ts):
-// the rope and KV-cache references applied to the slices of the fused q/k/v rows.
+// the rope and KV-cache references applied to the slices of the fused q/k/v rows (caches in f32 or 16 bits,
+// as rope_kv_cache_write_packed16.wgsl stores them).
 import type { RopeConvention } from '../ops/rope';
 import { ropeForward } from './rope';
-import { kvCacheWrite } from './attention';
+import { kvCacheWrite, type CacheData } from './attention_decode';
+import type { KvFormat } from '../ops/attention';
 
 type Floats = Float32Array | Float64Array;
 
 export function ropeKvCacheWrite(
   qr: Floats,
-  kCache: Floats,
-  vCache: Floats,
+  kCache: CacheData,
+  vCache: CacheData,
   qkv: Floats,
   positions: Uint32Array,
   invFreq: Floats,
-  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number },
+  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number; kvFormat?: KvFormat },
   convention: RopeConvention,
 ): void {
   const { B, NH, NKV, HS, TMAX } = dims;
@@ -33,6 +35,6 @@ export function ropeKvCacheWrite(
   const kr = new Float64Array(B * KVD);
   ropeForward(qr, q, positions, invFreq, B, NH, HS, convention);
   ropeForward(kr, k, positions, invFreq, B, NKV, HS, convention);
-  kvCacheWrite(kCache, kr, positions, { B, T: 1, NKV, HS, TMAX });
-  kvCacheWrite(vCache, v, positions, { B, T: 1, NKV, HS, TMAX });
+  kvCacheWrite(kCache, kr, positions, { B, T: 1, NKV, HS, TMAX, kvFormat: dims.kvFormat });
+  kvCacheWrite(vCache, v, positions, { B, T: 1, NKV, HS, TMAX, kvFormat: dims.kvFormat });
 }

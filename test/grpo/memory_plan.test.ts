@@ -1,7 +1,8 @@
 // The memory plan's dry run against a real training step on the Node WebGPU adapter: same model shapes,
 // same config, same worst-case lengths, and the buffer pool's peak (and largest buffer) must be equal to the
-// byte. Llama, qwen2 (q/k/v bias), Qwen3 (q/k norms) and Gemma 3 text (four norms, GeGLU, sliding layers,
-// embedding scale) shapes, f32 and bf16 bases, the chunked LM head and a cut layout.
+// byte. Llama, qwen2 (q/k/v bias), Qwen3 (q/k norms) and Gemma 3 text (four norms, GeGLU, sliding layers
+// with ring KV caches, embedding scale) shapes, f32 and bf16 bases, f32 and 16-bit KV caches, the chunked LM
+// head and a cut layout.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { gpuTinyConfig, randomWeights } from '../model/tiny';
@@ -68,22 +69,53 @@ const CASES: [string, Partial<ModelConfig>, BaseStorageOptions, number | undefin
   ['llama, cut layout (1 prompt generated at a time, 2 rows per pass)', { vocabSize: 97 }, {}, undefined, { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }],
 ];
 
+/** The dry run's peak and largest buffer equal a real step's, to the byte. */
+async function expectPlanEqualsReal(over: Partial<ModelConfig>, storage: BaseStorageOptions, chunk: number | undefined, layout: StepLayout | undefined, extra: Partial<GrpoConfig> = {}) {
+  const gpu = await testGpu();
+  const mc = gpuTinyConfig(over);
+  const config = grpo(extra);
+  const real = await realStep(gpu, mc, config, storage, chunk, layout);
+  const dry = await measureStep(mc, config, layout, {
+    storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware },
+    limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+  });
+  expect(dry.peakBytes).toBe(real.peak);
+  expect(dry.largestBufferBytes).toBe(real.largest);
+  expect(real.metricPeak).toBe(real.peak);
+}
+
+/** KV caches in 16 bits (generation's caches as u32 pairs) and Gemma's ring caches in 16 bits. */
+const KV_CASES: [string, Partial<ModelConfig>, BaseStorageOptions, Partial<GrpoConfig>][] = [
+  ['llama, f32 base, bf16 KV caches', { vocabSize: 301 }, {}, { kv_precision: 'bf16' }],
+  ['qwen3, bf16 base, f16 KV caches', QWEN3, { basePrecision: 'bf16' }, { kv_precision: 'f16' }],
+  ['gemma3_text, bf16 base, bf16 KV caches (sliding layers: rings of 3 slots)', GEMMA3, { basePrecision: 'bf16' }, { kv_precision: 'bf16' }],
+];
+
 describe('memory plan', () => {
   for (const [name, over, storage, chunk, layout] of CASES) {
     test(`dry-run peak equals a real step's measured peak: ${name}`, async () => {
-      const gpu = await testGpu();
-      const mc = gpuTinyConfig(over);
-      const config = grpo();
-      const real = await realStep(gpu, mc, config, storage, chunk, layout);
-      const dry = await measureStep(mc, config, layout, {
-        storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware },
-        limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
-      });
-      expect(dry.peakBytes).toBe(real.peak);
-      expect(dry.largestBufferBytes).toBe(real.largest);
-      expect(real.metricPeak).toBe(real.peak);
+      await expectPlanEqualsReal(over, storage, chunk, layout);
     });
   }
+  for (const [name, over, storage, extra] of KV_CASES) {
+    test(`dry-run peak equals a real step's measured peak: ${name}`, async () => {
+      await expectPlanEqualsReal(over, storage, undefined, undefined, extra);
+    });
+  }
+
+  // (the step's peak is the policy update's here, so the caches' saving need not lower it)
+  test('16-bit KV caches halve the plan\'s KV cache; sliding layers count their window', async () => {
+    const mc = gpuTinyConfig(GEMMA3);
+    const f32 = await planLayout(mc, grpo({ kv_precision: 'f32' }), { generationPrompts: 2, rowsPerPass: null });
+    const bf16 = await planLayout(mc, grpo({ kv_precision: 'bf16' }), { generationPrompts: 2, rowsPerPass: null });
+    expect(f32.kvPrecision).toBe('f32');
+    expect(bf16.kvPrecision).toBe('bf16');
+    // 6 rows; 24 positions on the full layer, 3 slots on each of the two sliding layers; k and v; NKV * HS = 8
+    expect(f32.breakdown.kvCache).toBe(2 * 6 * (24 + 3 + 3) * 8 * 4);
+    expect(bf16.breakdown.kvCache).toBe(f32.breakdown.kvCache / 2);
+    // 'auto' keeps f32 for a model this small
+    expect((await planLayout(mc, grpo(), { generationPrompts: 2, rowsPerPass: null })).kvPrecision).toBe('f32');
+  });
 
   test('choosePlan keeps the config layout when it fits and cuts the step to fit a smaller budget', async () => {
     const mc = gpuTinyConfig({ vocabSize: 301 });

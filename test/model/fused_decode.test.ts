@@ -1,6 +1,7 @@
 // Decoding with fused projections (q/k/v and gate/up as one matmul each against stacked weight copies,
 // RoPE + both KV-cache writes in one dispatch, residual add + RMSNorm in one) gives the same tokens as the
-// separate projections, with LoRA merged in and with q/k/v biases, and leaves nothing allocated.
+// separate projections, with LoRA merged in and with q/k/v biases, with f32 and bf16 KV caches, and leaves
+// nothing allocated.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { gpuTinyConfig as tinyConfig, randomWeights } from './tiny';
@@ -33,15 +34,16 @@ describe('fused decode projections', () => {
       const C = c.hiddenSize;
       const qkvBytes = c.numLayers * (c.numHeads + 2 * c.numKvHeads) * c.headDim * C * 4;
       const before = gpu.pool.stats.bytesInUse;
-      for (const withLora of [null, lora]) {
+      // KV caches in f32, and in bf16 (rope_kv_cache_write_packed16.wgsl against kv_cache_write_packed16.wgsl)
+      for (const [withLora, kvPrecision] of [[null, 'f32'], [lora, 'f32'], [lora, 'bf16']] as const) {
         const run = (fusedWeightBudget: number, temperature: number) => {
-          const opts: GenerateOptions = { maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 5, stopIds: [], lora: withLora, fusedWeightBudget };
+          const opts: GenerateOptions = { maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 5, stopIds: [], lora: withLora, fusedWeightBudget, kvPrecision };
           return generate(model, prompts, opts);
         };
         for (const temperature of [0, 1]) {
           const separate = await run(0, temperature);
-          expect((await run(qkvBytes, temperature)).tokens, 'q/k/v fused only').toEqual(separate.tokens);
-          expect((await run(1e9, temperature)).tokens, 'q/k/v and gate/up fused').toEqual(separate.tokens);
+          expect((await run(qkvBytes, temperature)).tokens, `q/k/v fused only, ${kvPrecision} caches`).toEqual(separate.tokens);
+          expect((await run(1e9, temperature)).tokens, `q/k/v and gate/up fused, ${kvPrecision} caches`).toEqual(separate.tokens);
         }
       }
       expect(gpu.pool.stats.bytesInUse).toBe(before);

@@ -1,17 +1,26 @@
-// Host wrapper for rope_kv_cache_write.wgsl: one decode step's RoPE of q and k and both KV-cache writes
-// in one dispatch, reading the fused q/k/v projection's output.
+// Host wrapper for rope_kv_cache_write.wgsl (f32 caches) and rope_kv_cache_write_packed16.wgsl (caches in
+// 16 bits): one decode step's RoPE of q and k and both KV-cache writes in one dispatch, reading the fused
+// q/k/v projection's output.
 import code from '../../../shaders/rope_kv_cache_write.wgsl?raw';
+import packed16Code from '../../../shaders/rope_kv_cache_write_packed16.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, expectSize, type Tensor } from '../tensor';
 import type { RopeConvention } from './rope';
 import { elementwiseWorkgroupSize } from './elementwise';
+import type { KvFormat } from '../../ops/attention';
 
 export const ROPE_KV_CACHE_WRITE = defineKernel({
   name: 'rope_kv_cache_write',
   source: code,
   params: { n_items: 'u32', row_pairs: 'u32', q_pairs: 'u32', k_pairs: 'u32', head_dim: 'u32', convention: 'u32', TMAX: 'u32' },
   buffers: { qkv: 'read', positions: 'read', inv_freq: 'read', qr: 'read_write', k_cache: 'read_write', v_cache: 'read_write' },
+});
+export const ROPE_KV_CACHE_WRITE_PACKED16 = defineKernel({
+  name: 'rope_kv_cache_write_packed16',
+  source: packed16Code,
+  params: ROPE_KV_CACHE_WRITE.params,
+  buffers: ROPE_KV_CACHE_WRITE.buffers,
 });
 
 /** B rows (one token each), NH query heads, NKV kv heads of HS channels, caches of TMAX positions. */
@@ -21,10 +30,13 @@ export interface RopeKvDims {
   NKV: number;
   HS: number;
   TMAX: number;
+  /** the caches' storage (default f32; 16 bits: u32 caches of (B, TMAX, NKV*HS / 2) words) */
+  kvFormat?: KvFormat;
 }
 
 /** qkv (B, NH*HS + 2*NKV*HS), rows [q | k | v]: qr (B, NH*HS) = rope(q); kCache[b, positions[b]] = rope(k);
- * vCache[b, positions[b]] = v (caches (B, TMAX, NKV*HS); writes at positions >= TMAX are skipped).
+ * vCache[b, positions[b]] = v (caches (B, TMAX, NKV*HS) in dims.kvFormat, 16 bits rounded to nearest even;
+ * writes at positions >= TMAX are skipped).
  * positions (B) u32; invFreq (HS/2). The same values as two ropeForward and two kvCacheWrite calls. */
 export function ropeKvCacheWrite(
   gpu: GpuRuntime,
@@ -38,7 +50,7 @@ export function ropeKvCacheWrite(
   convention: RopeConvention,
 ): void {
   const { B, NH, NKV, HS, TMAX } = dims;
-  for (const [name, v] of Object.entries(dims)) {
+  for (const [name, v] of Object.entries({ B, NH, NKV, HS, TMAX })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`rope_kv_cache_write: ${name} = ${v} must be a positive integer`);
   }
   if (HS % 2 !== 0) throw new Error(`rope_kv_cache_write: head size HS = ${HS} must be even`);
@@ -49,8 +61,14 @@ export function ropeKvCacheWrite(
   const KVD = NKV * HS;
   expectShape(qkv, [B, QD + 2 * KVD], `rope_kv_cache_write: qkv (B, QD + 2*KVD) ${qkv.label}`);
   expectShape(qr, [B, QD], `rope_kv_cache_write: qr (B, NH*HS) ${qr.label}`);
-  expectSize(kCache, B * TMAX * KVD, `rope_kv_cache_write: kCache (B, TMAX, NKV*HS) ${kCache.label}`);
-  expectSize(vCache, B * TMAX * KVD, `rope_kv_cache_write: vCache (B, TMAX, NKV*HS) ${vCache.label}`);
+  const format = dims.kvFormat ?? 'f32';
+  if (format !== 'f32' && format !== 'bf16' && format !== 'f16') throw new Error(`rope_kv_cache_write: unknown KV cache format '${String(format)}'`);
+  const words = format === 'f32' ? B * TMAX * KVD : (B * TMAX * KVD) / 2;
+  for (const [name, t] of [['kCache', kCache], ['vCache', vCache]] as const) {
+    const dtype = format === 'f32' ? 'f32' : 'u32';
+    if (t.dtype !== dtype) throw new Error(`rope_kv_cache_write: ${name} (${t.label}) is ${t.dtype} but a ${format} cache is a ${dtype} tensor`);
+    expectSize(t, words, `rope_kv_cache_write: ${name} (B, TMAX, NKV*HS) ${t.label} (${format})`);
+  }
   if (positions.dtype !== 'u32' || positions.size !== B) {
     throw new Error(`rope_kv_cache_write: positions (${positions.label}) must be ${B} u32 values, got ${positions.size} ${positions.dtype}`);
   }
@@ -65,10 +83,10 @@ export function ropeKvCacheWrite(
   const n = B * rowPairs;
   const wg = elementwiseWorkgroupSize(gpu);
   gpu.run(
-    ROPE_KV_CACHE_WRITE,
+    format === 'f32' ? ROPE_KV_CACHE_WRITE : ROPE_KV_CACHE_WRITE_PACKED16,
     { qkv, positions, inv_freq: invFreq, qr, k_cache: kCache, v_cache: vCache },
     { n_items: n, row_pairs: rowPairs, q_pairs: QD / 2, k_pairs: KVD / 2, head_dim: HS, convention: convention === 'interleaved' ? 0 : 1, TMAX },
     grid(Math.ceil(n / wg)),
-    { WG: wg },
+    format === 'f32' ? { WG: wg } : { WG: wg, FORMAT: format === 'f16' ? 1 : 0 },
   );
 }

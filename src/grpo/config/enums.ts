@@ -35,7 +35,7 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;
 export type BasePrecision = (typeof BASE_PRECISIONS)[number];
 
-export const KV_PRECISIONS = ['auto', 'f32', 'f16'] as const;
+export const KV_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;
 export type KvPrecision = (typeof KV_PRECISIONS)[number];
 
 export const RECOMPUTE_MODES = ['auto', 'on', 'off'] as const;

@@ -646,7 +646,12 @@ export const SCHEMA = {
   kv_precision: oneOf(KV_PRECISIONS)({
     default: 'auto',
     group: 'Memory',
-    doc: 'Precision of the generation KV caches. Only "f32" is implemented so far ("auto" means f32); the memory plan lowers rows generated at once instead.',
+    doc:
+      'How the generation KV caches store keys and values. "auto": f32 for models under 50M parameters (as ' +
+      'base_precision), else 16 bits: "f16" when the base is stored in f16, else "bf16"; "bf16"/"f16" halve the ' +
+      'caches (values rounded to nearest even when written, unpacked to f32 in the decode attention, which ' +
+      'accumulates in f32; "f16" turns keys or values beyond 65504 into Inf). Sliding-window layers (Gemma 3) keep ' +
+      'caches as long as their window. LoRA weights, gradients and optimizer state stay f32.',
     source: PLAYGROUND,
     trl: { notInTrl: 'generation\'s cache precision follows the model dtype in transformers' },
   }),

@@ -14,6 +14,7 @@ import type { LoraSet } from '../../model/lora';
 import type { Tokenizer } from '../../model/tokenizer';
 import type { SamplingOptions } from '../../model/generate';
 import { generateTurns } from '../../model/generate_turns';
+import type { KvPrecision } from '../../model/kv_storage';
 import { afterStopToken, resultText, stopTokenTexts, type ToolFormat } from './formats';
 import { schemaProblem } from './json_schema';
 import type { ToolRunner } from './runner';
@@ -50,6 +51,8 @@ export interface EpisodeOptions extends SamplingOptions {
   maxToolCalls: number | null;
   /** model turns per environment episode */
   maxTurns: number;
+  /** the KV caches' storage (config kv_precision; default 'auto') */
+  kvPrecision?: KvPrecision;
 }
 
 export interface EpisodeEnv {
@@ -164,6 +167,7 @@ export async function runEpisodes(
     stopIds: tokenizer.eosIds,
     lora,
     initial,
+    kvPrecision: opts.kvPrecision,
   }, {
     endsTurn: (_b, ids) => {
       if (!setup.tools && !(setup.env && setup.turnEndMarker)) return false;

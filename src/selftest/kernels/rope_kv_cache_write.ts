@@ -2,6 +2,7 @@ import { ropeKvCacheWrite } from '../../gpu/kernels/rope_kv_cache_write';
 import { ropeForward, ropeInvFreq, type RopeConvention } from '../../gpu/kernels/rope';
 import { kvCacheWrite } from '../../gpu/kernels/attention';
 import * as ref from '../../reference/rope_kv_cache_write';
+import { pack16, unpack16 } from '../../reference/packed16';
 import { compare, merge, type KernelCheck, type CaseResult, type Tolerance } from '../check';
 import type { GpuRuntime } from '../../gpu/runtime';
 import { Rng, randn } from '../../util/random';
@@ -14,20 +15,23 @@ const sameAs = (gpu: GpuRuntime): Tolerance => (gpu.adapter.isSoftware ? { atol:
 const TOL = { atol: 1e-5, rtol: 1e-5 };
 const EXACT = { atol: 0, rtol: 0 };
 
-export const check: KernelCheck = {
+/** [B, NH, NKV, HS, TMAX, convention]: stories260K's heads; grouped-query with a position past TMAX;
+ * SmolLM2's 9/3 heads of 64 (rotate-half); one row, one head of 2 */
+const CASES: [number, number, number, number, number, RopeConvention][] = [
+  [3, 8, 4, 8, 16, 'interleaved'],
+  [4, 6, 2, 4, 9, 'half'],
+  [2, 9, 3, 64, 5, 'half'],
+  [1, 1, 1, 2, 3, 'interleaved'],
+];
+
+export const checks: KernelCheck[] = [];
+
+checks.push({
   kernel: 'rope_kv_cache_write',
   async run(gpu) {
     const rng = new Rng(37);
     const results: CaseResult[] = [];
-    // [B, NH, NKV, HS, TMAX, convention]: stories260K's heads; grouped-query with a position past TMAX;
-    // SmolLM2's 9/3 heads of 64 (rotate-half); one row, one head of 2
-    const cases: [number, number, number, number, number, RopeConvention][] = [
-      [3, 8, 4, 8, 16, 'interleaved'],
-      [4, 6, 2, 4, 9, 'half'],
-      [2, 9, 3, 64, 5, 'half'],
-      [1, 1, 1, 2, 3, 'interleaved'],
-    ];
-    for (const [B, NH, NKV, HS, TMAX, conv] of cases) {
+    for (const [B, NH, NKV, HS, TMAX, conv] of CASES) {
       const QD = NH * HS;
       const KVD = NKV * HS;
       const qkv = randn(B * (QD + 2 * KVD), rng);
@@ -82,4 +86,61 @@ export const check: KernelCheck = {
     }
     return results;
   },
-};
+});
+
+/** 16-bit caches: against the reference (the rotation within TOL, then rounded: within one 16-bit step), and
+ * the caches bit for bit the f32 kernel's caches rounded to nearest even (qr bit for bit the f32 kernel's). */
+checks.push({
+  kernel: 'rope_kv_cache_write_packed16',
+  async run(gpu) {
+    const rng = new Rng(38);
+    const results: CaseResult[] = [];
+    for (const format of ['bf16', 'f16'] as const) {
+      for (const [B, NH, NKV, HS, TMAX, conv] of CASES) {
+        const QD = NH * HS;
+        const KVD = NKV * HS;
+        const qkv = randn(B * (QD + 2 * KVD), rng);
+        const positions = Uint32Array.from({ length: B }, (_, b) => (b === 3 && TMAX === 9 ? TMAX + 2 : (b * 5 + 1) % TMAX));
+        const inv = ropeInvFreq(HS, 10000);
+        const cache0 = randn(B * TMAX * KVD, rng);
+        const packed0 = pack16(cache0, format);
+        const tQkv = gpu.upload(qkv, [B, QD + 2 * KVD], 'qkv');
+        const tPos = gpu.upload(positions, [B], 'positions', 'u32');
+        const tInv = gpu.upload(inv, [HS / 2], 'inv_freq');
+        const tQr = gpu.tensor([B, QD], 'qr');
+        const tK = gpu.upload(packed0, [B, TMAX, KVD / 2], 'k_cache', 'u32');
+        const tV = gpu.upload(packed0, [B, TMAX, KVD / 2], 'v_cache', 'u32');
+        const dims = { B, NH, NKV, HS, TMAX, kvFormat: format };
+        const name = `${format} B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} ${conv}`;
+        ropeKvCacheWrite(gpu, tQr, tK, tV, tQkv, tPos, tInv, dims, conv);
+        const got = { qr: await gpu.read(tQr), k: await gpu.readU32(tK), v: await gpu.readU32(tV) };
+        const qr = new Float32Array(B * QD);
+        const kc = packed0.slice();
+        const vc = packed0.slice();
+        ref.ropeKvCacheWrite(qr, kc, vc, qkv, positions, inv, dims, conv);
+        const step = format === 'bf16' ? 2 ** -7 : 2 ** -10; // one 16-bit step, relative
+        results.push(merge([
+          compare('rope_kv_cache_write_packed16', name, 'qr', got.qr, qr, TOL),
+          compare('rope_kv_cache_write_packed16', name, 'k_cache', unpack16(got.k, format), unpack16(kc, format), { atol: 1e-5, rtol: step }),
+          compare('rope_kv_cache_write_packed16', name, 'v_cache', got.v, vc, EXACT),
+        ]));
+        // the f32 kernel on the same input, its caches rounded
+        const tQr32 = gpu.tensor([B, QD], 'qr f32');
+        const tK32 = gpu.upload(cache0, [B, TMAX, KVD], 'k_cache f32');
+        const tV32 = gpu.upload(cache0, [B, TMAX, KVD], 'v_cache f32');
+        ropeKvCacheWrite(gpu, tQr32, tK32, tV32, tQkv, tPos, tInv, { B, NH, NKV, HS, TMAX }, conv);
+        const same = `${name} equals the f32 kernel, rounded`;
+        const k32 = pack16(await gpu.read(tK32), format);
+        results.push(merge([
+          compare('rope_kv_cache_write_packed16', same, 'qr', got.qr, await gpu.read(tQr32), EXACT),
+          gpu.adapter.isSoftware
+            ? compare('rope_kv_cache_write_packed16', same, 'k_cache', got.k, k32, EXACT)
+            : compare('rope_kv_cache_write_packed16', same, 'k_cache', unpack16(got.k, format), unpack16(k32, format), { atol: 1e-6, rtol: step }),
+          compare('rope_kv_cache_write_packed16', same, 'v_cache', got.v, pack16(await gpu.read(tV32), format), EXACT),
+        ]));
+        gpu.release(tQkv, tPos, tInv, tQr, tK, tV, tQr32, tK32, tV32);
+      }
+    }
+    return results;
+  },
+});

@@ -1,0 +1,384 @@
+// What batched generation (generate.ts) and multi-turn generation (generate_turns.ts) share: the lengths,
+// the KV caches, the prefill that fills them, the decode step's buffers and one decode step through every
+// layer, and the LM head with sampling into `next`. Each caller drives its own loop: generate.ts runs a
+// fixed schedule of positions and reads the ids back every few steps; generate_turns.ts feeds each row its
+// own token and position and reads every step.
+//
+// KV caches: one k and one v cache per layer, (B, L, NKV * HS) in the format kv_precision resolves to
+// (kv_storage.ts: f32, or 16-bit pairs in u32). A sliding-window layer whose window is shorter than the
+// generation's TMAX positions keeps a ring of `window` slots (position j in slot j % window), since a query
+// never sees further back; the decode attention visits the same positions in the same order, so the result
+// equals the full-length cache's bit for bit.
+
+import type { Tensor } from '../gpu/tensor';
+import type { GpuRuntime } from '../gpu/runtime';
+import { embeddingForward } from '../gpu/kernels/embedding';
+import { rmsnormForward } from '../gpu/kernels/rmsnorm';
+import { allocKvCache, attentionDecode, kvCacheWrite, kvValuesPerElement } from '../gpu/kernels/attention_decode';
+import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
+import { ropeKvCacheWrite } from '../gpu/kernels/rope_kv_cache_write';
+import { swigluPackedForward } from '../gpu/kernels/swiglu_packed';
+import { matmul } from '../gpu/kernels/matmul';
+import { sample } from '../gpu/kernels/sample';
+import { RING_SKIP, type KvFormat } from '../ops/attention';
+import type { ModelConfig } from './config';
+import type { GpuTransformer } from './transformer';
+import type { LoraModule, LoraSet } from './lora';
+import { PACK_MULTIPLE } from './logprobs';
+import { resolveKvPrecision, type KvPrecision } from './kv_storage';
+import type { Format16 } from './pack16';
+
+export interface SamplingOptions {
+  /** 0 = greedy */
+  temperature: number;
+  /** <= 0: no top-k */
+  topK: number;
+  /** >= 1: no top-p */
+  topP: number;
+  seed: number;
+}
+
+export interface DecodeSetupOptions {
+  maxNewTokens: number;
+  lora: LoraSet | null;
+  /** the KV caches' storage (config kv_precision; default 'auto') */
+  kvPrecision?: KvPrecision;
+  /** bytes that concatenated q/k/v and gate/up weights may take for fused decode projections; 0: unfused */
+  fusedWeightBudget: number;
+  /** appended to the caches' labels */
+  cacheLabel?: string;
+}
+
+/** Lengths of a generation: B rows, prompt lengths, new tokens, the prefill's and the caches' positions. */
+export interface GenerationLengths {
+  B: number;
+  lens: number[];
+  longest: number;
+  maxNew: number;
+  /** prefill length, rounded up like packRows so that calls with slightly different lengths reuse buffers */
+  Tp: number;
+  /** positions a full-length cache holds */
+  TMAX: number;
+}
+
+export function generationLengths(c: ModelConfig, prompts: number[][], maxNewTokens: number): GenerationLengths {
+  const B = prompts.length;
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`prompt ${i} is empty: generation needs at least one token (e.g. BOS)`);
+  });
+  if (!(maxNewTokens >= 1)) throw new Error(`max new tokens must be at least 1, got ${maxNewTokens}`);
+  const lens = prompts.map((p) => p.length);
+  const longest = Math.max(...lens);
+  const maxNew = Math.min(maxNewTokens, c.maxPositionEmbeddings - longest);
+  if (maxNew < 1) throw new Error(`prompt of ${longest} tokens leaves no room: the model's context is ${c.maxPositionEmbeddings} tokens`);
+  // padding positions are never attended to
+  const Tp = Math.min(c.maxPositionEmbeddings, Math.ceil(longest / PACK_MULTIPLE) * PACK_MULTIPLE);
+  const TMAX = Math.max(Tp, Math.ceil((longest + maxNew) / PACK_MULTIPLE) * PACK_MULTIPLE);
+  return { B, lens, longest, maxNew, Tp, TMAX };
+}
+
+/** Slots of layer l's KV cache for a generation of TMAX positions: its sliding window when shorter (a ring). */
+export function kvCacheSlots(c: ModelConfig, layer: number, TMAX: number): { slots: number; ring: boolean } {
+  const w = c.layerTypes?.[layer] === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
+  return w > 0 && w < TMAX ? { slots: w, ring: true } : { slots: TMAX, ring: false };
+}
+
+/** Bytes of every layer's k and v caches for B rows of TMAX positions in `format` (what the memory plan counts). */
+export function kvCacheBytes(c: ModelConfig, B: number, TMAX: number, format: KvFormat): number {
+  let positions = 0;
+  for (let l = 0; l < c.numLayers; l++) positions += kvCacheSlots(c, l, TMAX).slots;
+  return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format);
+}
+
+/** The format the model's frozen matrices are stored in (f32 when none is packed). */
+function baseFormat(model: GpuTransformer): 'f32' | Format16 {
+  for (const f of model.formats.values()) return f;
+  return 'f32';
+}
+
+interface LayerCache {
+  k: Tensor;
+  v: Tensor;
+  slots: number;
+  ring: boolean;
+}
+
+/** One layer's concatenated decode weights (null: that group runs as separate projections). */
+interface FusedLayer {
+  /** [Wq; Wk; Wv] (QD + 2 KVD, C), LoRA merged where it applies */
+  qkv: Tensor | null;
+  /** [bq; bk; bv] with attention biases */
+  qkvBias: Tensor | null;
+  /** [Wgate; Wup] (2H, C) */
+  gateUp: Tensor | null;
+}
+
+/** A generation's device state, from the prefilled caches to the decode step. Release with release(). */
+export class DecodeState {
+  readonly gpu: GpuRuntime;
+  readonly len: GenerationLengths;
+  readonly kvFormat: KvFormat;
+  private readonly tensors: Tensor[] = [];
+  private readonly caches: LayerCache[] = [];
+  /** the last prompt token's final hidden state of each row (B, C), after prefill() */
+  hLast!: Tensor;
+  /** the step's input positions and attention lengths (B) u32, written by the caller before step() */
+  posCur!: Tensor;
+  lenCur!: Tensor;
+  /** sampled ids (B) u32, written by sampleNext() */
+  next!: Tensor;
+  /** the final norm's output of a decode step (B, C) */
+  f!: Tensor;
+  private logits!: Tensor;
+  private x!: Tensor;
+  private a!: Tensor;
+  private rstd!: Tensor;
+  private q!: Tensor;
+  private k!: Tensor;
+  private v!: Tensor;
+  private qr!: Tensor;
+  private kr!: Tensor;
+  private att!: Tensor;
+  private o!: Tensor;
+  private xm!: Tensor;
+  private g!: Tensor;
+  private u!: Tensor;
+  private sw!: Tensor;
+  private merged: Map<string, Tensor> | null = null;
+  private fused: FusedLayer[] = [];
+  private qkv: Tensor | null = null;
+  private gu: Tensor | null = null;
+
+  constructor(readonly model: GpuTransformer, prompts: number[][], readonly opts: DecodeSetupOptions) {
+    this.gpu = model.gpu;
+    const c = model.config;
+    this.len = generationLengths(c, prompts, opts.maxNewTokens);
+    this.kvFormat = resolveKvPrecision(c, opts.kvPrecision, baseFormat(model));
+    const { B, TMAX } = this.len;
+    const KVD = c.numKvHeads * c.headDim;
+    for (let l = 0; l < c.numLayers; l++) {
+      const { slots, ring } = kvCacheSlots(c, l, TMAX);
+      const tag = opts.cacheLabel ?? '';
+      const k = allocKvCache(this.gpu, B, slots, KVD, this.kvFormat, `layer${l}.k_cache${tag}`);
+      const v = allocKvCache(this.gpu, B, slots, KVD, this.kvFormat, `layer${l}.v_cache${tag}`);
+      this.tensors.push(k, v);
+      this.caches.push({ k, v, slots, ring });
+    }
+  }
+
+  alloc(shape: number[], label: string, dtype: 'f32' | 'u32' = 'f32'): Tensor {
+    const t = this.gpu.tensor(shape, label, dtype);
+    this.tensors.push(t);
+    return t;
+  }
+
+  release(): void {
+    this.gpu.release(...this.tensors);
+  }
+
+  /** The training forward over the right-padded prompts, each layer's k/v into the caches before its
+   * activations are released; sets hLast. */
+  prefill(prompts: number[][]): void {
+    const { gpu, model } = this;
+    const c = model.config;
+    const { B, Tp, lens, TMAX } = this.len;
+    const ids = new Uint32Array(B * Tp);
+    const pos = new Uint32Array(B * Tp);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < Tp; t++) {
+        ids[b * Tp + t] = t < lens[b] ? prompts[b][t] : 0;
+        pos[b * Tp + t] = t;
+      }
+    }
+    const idsT = this.alloc([B * Tp], 'prefill.ids', 'u32');
+    const posT = this.alloc([B * Tp], 'prefill.positions', 'u32');
+    gpu.write(idsT, ids);
+    gpu.write(posT, pos);
+    // ring caches take only each row's last `slots` prompt positions (distinct slots); padding is skipped
+    const ringPos = new Map<number, Tensor>();
+    for (const { slots, ring } of this.caches) {
+      if (!ring || ringPos.has(slots)) continue;
+      const rp = new Uint32Array(B * Tp).fill(RING_SKIP);
+      for (let b = 0; b < B; b++) for (let t = Math.max(0, lens[b] - slots); t < lens[b]; t++) rp[b * Tp + t] = t;
+      const tr = this.alloc([B * Tp], `prefill.ring_positions (${slots})`, 'u32');
+      gpu.write(tr, rp);
+      ringPos.set(slots, tr);
+    }
+    const kvFormat = this.kvFormat;
+    const act = model.forward(idsT, posT, B, Tp, this.opts.lora, null, {
+      onLayer: (l, saved) => {
+        const { k, v, slots, ring } = this.caches[l];
+        const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: ring ? slots : TMAX, kvFormat, ring };
+        const p = ring ? ringPos.get(slots)! : posT;
+        kvCacheWrite(gpu, k, saved.kr, p, dims);
+        kvCacheWrite(gpu, v, saved.v, p, dims);
+      },
+    });
+    const lastIdx = this.alloc([B], 'prefill.last_index', 'u32');
+    gpu.write(lastIdx, lens.map((n, b) => b * Tp + n - 1));
+    this.hLast = this.alloc([B, c.hiddenSize], 'prefill.last_hidden');
+    embeddingForward(gpu, this.hLast, lastIdx, act.f); // row gather
+    model.releaseActivations(act);
+  }
+
+  /** The decode step's buffers and weights: LoRA merged into copies of its weights (3x fewer dispatches per
+   * projection), and q/k/v (and gate/up) as one matmul each against concatenated copies when they fit
+   * opts.fusedWeightBudget. `extra` allocates the caller's own buffers where generate.ts always did. */
+  prepareDecode(extra?: () => void): void {
+    const { model } = this;
+    const c = model.config;
+    const { B } = this.len;
+    const C = c.hiddenSize;
+    const QD = c.numHeads * c.headDim;
+    const KVD = c.numKvHeads * c.headDim;
+    const H = c.intermediateSize;
+    this.logits = this.alloc([B, c.vocabSize], 'decode.logits');
+    this.next = this.alloc([B], 'decode.ids', 'u32');
+    extra?.();
+    this.posCur = this.alloc([B], 'decode.positions', 'u32');
+    this.lenCur = this.alloc([B], 'decode.lengths', 'u32');
+    this.x = this.alloc([B, C], 'decode.x');
+    this.a = this.alloc([B, C], 'decode.a');
+    this.rstd = this.alloc([B], 'decode.rstd');
+    this.q = this.alloc([B, QD], 'decode.q');
+    this.k = this.alloc([B, KVD], 'decode.k');
+    this.v = this.alloc([B, KVD], 'decode.v');
+    this.qr = this.alloc([B, QD], 'decode.qr');
+    this.kr = this.alloc([B, KVD], 'decode.kr');
+    this.att = this.alloc([B, QD], 'decode.att');
+    this.o = this.alloc([B, C], 'decode.o');
+    this.xm = this.alloc([B, C], 'decode.xm');
+    this.g = this.alloc([B, H], 'decode.g');
+    this.u = this.alloc([B, H], 'decode.u');
+    this.sw = this.alloc([B, H], 'decode.s');
+    this.f = this.alloc([B, C], 'decode.f');
+    const merged = this.opts.lora ? model.mergeLora(this.opts.lora) : null;
+    this.merged = merged;
+    // the fused RoPE + cache write (rope_kv_cache_write*.wgsl) writes full-length caches, not rings
+    const noRings = this.caches.every((lc) => !lc.ring);
+    this.fused = fuseDecodeWeights(model, merged, noRings ? this.opts.fusedWeightBudget : 0);
+    if (merged) this.tensors.push(...merged.values());
+    for (const fl of this.fused) this.tensors.push(...[fl.qkv, fl.qkvBias, fl.gateUp].filter((t): t is Tensor => t !== null));
+    this.qkv = this.fused[0]?.qkv ? this.alloc([B, QD + 2 * KVD], 'decode.qkv') : null;
+    this.gu = this.fused[0]?.gateUp ? this.alloc([B, 2 * H], 'decode.gate_up') : null;
+  }
+
+  /** A projection with LoRA merged into a copy of its weight; unmerged (16-bit base) it adds LoRA itself. */
+  private lin(y: Tensor, xIn: Tensor, l: number, m: LoraModule): void {
+    const r = this.model.linear(y, xIn, l, m, this.opts.lora, null, this.merged);
+    if (r) this.gpu.release(r.h, r.xd);
+  }
+
+  /** One decode step of every row: tokens (B) u32 at posCur, attending to lenCur positions; leaves the final
+   * norm's output in f. */
+  step(tokens: Tensor): void {
+    const { model, gpu } = this;
+    const c = model.config;
+    const { B, TMAX } = this.len;
+    const { x, a, rstd, q, k, v, qr, kr, att, o, xm, g, u, sw, f, posCur, lenCur } = this;
+    model.embed(x, tokens); // Gemma scales the embedding; a 16-bit table is read packed
+    // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
+    const off = model.normOffset;
+    rmsnormForward(gpu, a, rstd, x, model.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps, off);
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}`;
+      const fl = this.fused[l];
+      const cache = this.caches[l];
+      const slots = cache.ring ? cache.slots : TMAX;
+      if (fl.qkv && this.qkv) {
+        // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
+        matmul(gpu, this.qkv, a, fl.qkv, { transB: true, bias: fl.qkvBias });
+        ropeKvCacheWrite(gpu, qr, cache.k, cache.v, this.qkv, posCur, model.invFreqOf(l),
+          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
+      } else {
+        this.lin(q, a, l, 'q_proj');
+        this.lin(k, a, l, 'k_proj');
+        this.lin(v, a, l, 'v_proj');
+        const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
+        if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
+        const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat: this.kvFormat, ring: cache.ring };
+        kvCacheWrite(gpu, cache.k, kr, posCur, dims);
+        kvCacheWrite(gpu, cache.v, v, posCur, dims);
+      }
+      const { scale, window } = model.attentionDims(B, 1, l);
+      attentionDecode(gpu, att, qr, cache.k, cache.v, lenCur,
+        { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, scale, window, kvFormat: this.kvFormat, ring: cache.ring });
+      this.lin(o, att, l, 'o_proj');
+      // Gemma normalises the attention and MLP outputs before their residual adds
+      const postO = c.sandwichNorms ? model.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
+      addRmsnormForward(gpu, xm, a, rstd, x, postO?.y ?? o, model.w(model.mlpNormName(l)), c.rmsNormEps, off);
+      if (postO) gpu.release(postO.y, postO.rstd);
+      if (fl.gateUp && this.gu) {
+        matmul(gpu, this.gu, a, fl.gateUp, { transB: true });
+        swigluPackedForward(gpu, sw, this.gu);
+      } else {
+        this.lin(g, a, l, 'gate_proj');
+        this.lin(u, a, l, 'up_proj');
+        model.gate(sw, g, u);
+      }
+      this.lin(o, sw, l, 'down_proj');
+      const postD = c.sandwichNorms ? model.postNorm(o, `${p}.post_feedforward_layernorm.weight`) : null;
+      const last = l === c.numLayers - 1;
+      addRmsnormForward(gpu, x, last ? f : a, rstd, xm, postD?.y ?? o,
+        model.w(last ? 'model.norm.weight' : `model.layers.${l + 1}.input_layernorm.weight`), c.rmsNormEps, off);
+      if (postD) gpu.release(postD.y, postD.rstd);
+    }
+  }
+
+  /** The LM head of `hidden` (B, C), then one draw per row into `next`: with counter `counter`, or each row
+   * with its own counter (rowCounters). */
+  sampleNext(hidden: Tensor, sampling: SamplingOptions, counter: number, rowCounters?: ArrayLike<number>): void {
+    const lg = this.model.lmHeadInto(this.logits, hidden);
+    sample(this.gpu, this.next, lg, { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, counter, ...(rowCounters ? { rowCounters } : {}) });
+  }
+}
+
+/** Copies of each layer's q/k/v weights stacked into one (and gate/up into another) so that a decode step
+ * needs one matmul per group: taken from `merged` (LoRA merged in) where present, else the base weights.
+ * q/k/v first, then gate/up, each only if every layer's copies fit in `budget` bytes. Merged weights that
+ * went into a stack are released and dropped from `merged`. The caller releases the stacks. */
+function fuseDecodeWeights(model: GpuTransformer, merged: Map<string, Tensor> | null, budget: number): FusedLayer[] {
+  const { gpu, config: c } = model;
+  const C = c.hiddenSize;
+  const QD = c.numHeads * c.headDim;
+  const KVD = c.numKvHeads * c.headDim;
+  const H = c.intermediateSize;
+  const qkvBytes = c.numLayers * (QD + 2 * KVD) * C * 4;
+  const guBytes = c.numLayers * 2 * H * C * 4;
+  // q/k norms sit between the projection and RoPE, and the packed gate is SwiGLU's: those families decode unfused
+  const withQkv = budget > 0 && qkvBytes <= budget && !c.qkNorm;
+  const withGu = withQkv && qkvBytes + guBytes <= budget && (c.hiddenAct ?? 'silu') === 'silu';
+  const stack = (paths: string[], rows: number[], label: string, suffix: 'weight' | 'bias') => {
+    const total = rows.reduce((x, y) => x + y, 0);
+    const t = gpu.tensor(suffix === 'weight' ? [total, C] : [total], label);
+    let at = 0;
+    paths.forEach((path, i) => {
+      const src = (suffix === 'weight' ? merged?.get(path) : undefined) ?? model.w(`${path}.${suffix}`);
+      const n = rows[i] * (suffix === 'weight' ? C : 1);
+      gpu.copy(src, t, n, 0, at);
+      at += n;
+    });
+    if (suffix === 'weight') dropMerged(gpu, merged, paths);
+    return t;
+  };
+  const layers: FusedLayer[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    const att = ['q_proj', 'k_proj', 'v_proj'].map((m) => `model.layers.${l}.self_attn.${m}`);
+    const mlp = ['gate_proj', 'up_proj'].map((m) => `model.layers.${l}.mlp.${m}`);
+    layers.push({
+      qkv: withQkv ? stack(att, [QD, KVD, KVD], `model.layers.${l}.qkv_proj.weight (decode)`, 'weight') : null,
+      qkvBias: withQkv && c.attentionBias ? stack(att, [QD, KVD, KVD], `model.layers.${l}.qkv_proj.bias (decode)`, 'bias') : null,
+      gateUp: withGu ? stack(mlp, [H, H], `model.layers.${l}.gate_up_proj.weight (decode)`, 'weight') : null,
+    });
+  }
+  return layers;
+}
+
+function dropMerged(gpu: GpuRuntime, merged: Map<string, Tensor> | null, paths: string[]): void {
+  for (const p of paths) {
+    const t = merged?.get(p);
+    if (!t) continue;
+    gpu.release(t); // its copy into the stack is recorded already; later users are ordered after it
+    merged!.delete(p);
+  }
+}
