@@ -82,3 +82,16 @@ export function merge(results: CaseResult[]): CaseResult {
     mismatches: results.flatMap((r) => r.mismatches),
   };
 }
+
+/** A case that passes when `call` throws an error whose message matches `pattern` (shape validation). */
+export function rejects(kernel: string, caseName: string, pattern: RegExp, call: () => void): CaseResult {
+  let message = 'no error';
+  try {
+    call();
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  const ok = pattern.test(message);
+  const mismatches = ok ? [] : [`expected an error matching ${pattern}, got: ${message}`];
+  return { kernel, case: caseName, ok, maxAbsErr: 0, mismatches };
+}

@@ -1,24 +1,11 @@
 import * as gpuK from '../../gpu/kernels/embedding';
 import * as ref from '../../reference/embedding';
-import { compare, type KernelCheck, type CaseResult } from '../check';
+import { compare, rejects, type KernelCheck, type CaseResult } from '../check';
 import { Rng, randn, randInts } from '../../util/random';
 
 // Exact: the forward is a copy, and the backward adds each vocab row's gradients in position order, as the
 // reference does (WGSL f32 addition is correctly rounded), so any other order would show in the low bits.
 const EXACT = { atol: 0, rtol: 0 };
-
-/** A case that passes when `call` throws an error whose message matches `pattern` (shape validation). */
-function rejects(kernel: string, caseName: string, pattern: RegExp, call: () => void): CaseResult {
-  let message = 'no error';
-  try {
-    call();
-  } catch (e) {
-    message = (e as Error).message;
-  }
-  const ok = pattern.test(message);
-  const mismatches = ok ? [] : [`expected an error matching ${pattern}, got: ${message}`];
-  return { kernel, case: caseName, ok, maxAbsErr: 0, mismatches };
-}
 
 export const check: KernelCheck = {
   kernel: 'embedding',

@@ -1,24 +1,11 @@
 import * as gpuK from '../../gpu/kernels/rmsnorm';
 import * as ref from '../../reference/rmsnorm';
-import { compare, merge, type KernelCheck, type CaseResult } from '../check';
+import { compare, merge, rejects, type KernelCheck, type CaseResult } from '../check';
 import { Rng, randn } from '../../util/random';
 
 // f32 reductions (rows of up to 576 terms, dweight over up to 130 rows) against float64 sums: errors seen
 // are below 4e-6; other GPUs sum in other orders.
 const TOL = { atol: 2e-5, rtol: 2e-5 };
-
-/** A case that passes when `call` throws an error whose message matches `pattern` (shape validation). */
-function rejects(kernel: string, caseName: string, pattern: RegExp, call: () => void): CaseResult {
-  let message = 'no error';
-  try {
-    call();
-  } catch (e) {
-    message = (e as Error).message;
-  }
-  const ok = pattern.test(message);
-  const mismatches = ok ? [] : [`expected an error matching ${pattern}, got: ${message}`];
-  return { kernel, case: caseName, ok, maxAbsErr: 0, mismatches };
-}
 
 export const check: KernelCheck = {
   kernel: 'rmsnorm',

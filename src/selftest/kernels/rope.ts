@@ -1,24 +1,11 @@
 import * as gpuK from '../../gpu/kernels/rope';
 import * as ref from '../../reference/rope';
-import { compare, type KernelCheck, type CaseResult } from '../check';
+import { compare, rejects, type KernelCheck, type CaseResult } from '../check';
 import { Rng, randn, randInts } from '../../util/random';
 
 // The shaders' own cos_sin is good to ~2e-7 for angles up to 1e4 rad (~1e-6 at 1e5) on any GPU, since it
 // uses only +, -, *; the errors seen are below 1e-6.
 const TOL = { atol: 1e-5, rtol: 1e-5 };
-
-/** A case that passes when `call` throws an error whose message matches `pattern` (shape validation). */
-function rejects(kernel: string, caseName: string, pattern: RegExp, call: () => void): CaseResult {
-  let message = 'no error';
-  try {
-    call();
-  } catch (e) {
-    message = (e as Error).message;
-  }
-  const ok = pattern.test(message);
-  const mismatches = ok ? [] : [`expected an error matching ${pattern}, got: ${message}`];
-  return { kernel, case: caseName, ok, maxAbsErr: 0, mismatches };
-}
 
 export const check: KernelCheck = {
   kernel: 'rope',

@@ -1,80 +1,12 @@
+// swiglu_forward and swiglu_backward against the CPU reference: the cases shared with the other gate (../gate_cases.ts).
 import * as gpuK from '../../gpu/kernels/swiglu';
 import * as ref from '../../reference/swiglu';
-import { compare, merge, type KernelCheck, type CaseResult } from '../check';
-import { Rng, randn } from '../../util/random';
+import { gateCheck } from '../gate_cases';
 
-// Elementwise with exp(): a few ulp apart from the float64 reference.
-const TOL = { atol: 1e-5, rtol: 1e-5 };
-
-/** A case that passes when `call` throws an error whose message matches `pattern` (shape validation). */
-function rejects(kernel: string, caseName: string, pattern: RegExp, call: () => void): CaseResult {
-  let message = 'no error';
-  try {
-    call();
-  } catch (e) {
-    message = (e as Error).message;
-  }
-  const ok = pattern.test(message);
-  const mismatches = ok ? [] : [`expected an error matching ${pattern}, got: ${message}`];
-  return { kernel, case: caseName, ok, maxAbsErr: 0, mismatches };
-}
-
-export const check: KernelCheck = {
-  kernel: 'swiglu',
-  async run(gpu) {
-    const rng = new Rng(5);
-    const results: CaseResult[] = [];
-    // [N, H]: one element; odd sizes; stories260K's hidden 172; 257 elements (one past a workgroup).
-    for (const [N, H] of [
-      [1, 1],
-      [3, 7],
-      [17, 172],
-      [1, 257],
-      [4, 1536],
-    ]) {
-      const n = N * H;
-      const gate = randn(n, rng, 3); // wide enough to reach both tails of the sigmoid
-      if (n > 2) {
-        gate[0] = 60; // sigmoid saturates to 1
-        gate[1] = -60; // sigmoid underflows towards 0 without overflowing exp
-      }
-      const up = randn(n, rng);
-      const dout = randn(n, rng);
-      const tGate = gpu.upload(gate, [N, H], 'gate');
-      const tUp = gpu.upload(up, [N, H], 'up');
-      const tOut = gpu.tensor([N, H], 'out');
-      const tDout = gpu.upload(dout, [N, H], 'dout');
-      const tDgate = gpu.upload(randn(n, rng), [N, H], 'dgate'); // garbage: the backward overwrites
-      const tDup = gpu.upload(randn(n, rng), [N, H], 'dup');
-      const name = `N=${N} H=${H}`;
-
-      gpuK.swigluForward(gpu, tOut, tGate, tUp);
-      const out = new Float32Array(n);
-      ref.swigluForward(out, gate, up);
-      results.push(compare('swiglu_forward', name, 'out', await gpu.read(tOut), out, TOL));
-
-      gpuK.swigluBackward(gpu, tDgate, tDup, tDout, tGate, tUp);
-      const dgate = new Float32Array(n);
-      const dup = new Float32Array(n);
-      ref.swigluBackward(dgate, dup, dout, gate, up);
-      results.push(
-        merge([
-          compare('swiglu_backward', name, 'dgate', await gpu.read(tDgate), dgate, TOL),
-          compare('swiglu_backward', name, 'dup', await gpu.read(tDup), dup, TOL),
-        ]),
-      );
-      gpu.release(tGate, tUp, tOut, tDout, tDgate, tDup);
-    }
-    {
-      const a = gpu.tensor([2, 3], 'gate');
-      const b = gpu.tensor([3, 2], 'up');
-      const out = gpu.tensor([2, 3], 'out');
-      results.push(rejects('swiglu_forward', 'rejects up of another shape', /^up: expected shape \[2, 3\]/, () =>
-        gpuK.swigluForward(gpu, out, a, b)));
-      results.push(rejects('swiglu_backward', 'rejects up of another shape', /^up: expected shape \[2, 3\]/, () =>
-        gpuK.swigluBackward(gpu, out, a, a, a, b)));
-      gpu.release(a, b, out);
-    }
-    return results;
-  },
-};
+export const check = gateCheck({
+  name: 'swiglu',
+  gpuForward: gpuK.swigluForward,
+  gpuBackward: gpuK.swigluBackward,
+  refForward: ref.swigluForward,
+  refBackward: ref.swigluBackward,
+});
