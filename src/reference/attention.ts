@@ -1,7 +1,8 @@
-// CPU reference of causal grouped-query self-attention (attention_forward.wgsl, attention_backward_*.wgsl,
-// attention_decode.wgsl, kv_cache_write.wgsl), same argument order as the host wrappers in
-// src/gpu/kernels/attention.ts. Sums in float64. Float arrays may be Float32Array or Float64Array, so
-// that finite-difference tests can run the whole computation in float64.
+// CPU reference of causal grouped-query self-attention for training (attention_forward.wgsl,
+// attention_backward_*.wgsl), same argument order as the host wrappers in src/gpu/kernels/attention.ts.
+// Decoding from KV caches (every cache format, rings) has its one reference in ./attention_decode.ts.
+// Sums in float64. Float arrays may be Float32Array or Float64Array, so that finite-difference tests can
+// run the whole computation in float64.
 //
 // Layout: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T); query head h uses kv head
 // h / (NH / NKV); position t attends to 0..t, or with dims.window = W > 0 to max(0, t - W + 1)..t
@@ -108,64 +109,5 @@ export function attentionBackward(
   for (let i = 0; i < dkAcc.length; i++) {
     dk[i] = dkAcc[i];
     dv[i] = dvAcc[i];
-  }
-}
-
-/** Decoding: q, out (B, NH, HS); kCache, vCache (B, TMAX, NKV, HS); row b attends to cache positions
- * 0 .. min(lengths[b], TMAX) - 1 (the last dims.window of them with a sliding window); a length of 0 gives zeros. */
-export function attentionDecode(
-  out: Floats,
-  q: Floats,
-  kCache: Floats,
-  vCache: Floats,
-  lengths: Uint32Array,
-  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number; scale?: number; window?: number },
-): void {
-  const { B, NH, NKV, HS, TMAX } = dims;
-  const G = NH / NKV;
-  const scale = scaleOf(dims);
-  const s = new Float64Array(TMAX);
-  const acc = new Float64Array(HS);
-  for (let b = 0; b < B; b++) {
-    const len = Math.min(lengths[b], TMAX);
-    const j0 = len > 0 ? firstKey(len - 1, dims.window) : 0;
-    for (let h = 0; h < NH; h++) {
-      const g = Math.floor(h / G);
-      const qo = (b * NH + h) * HS;
-      let m = -Number.MAX_VALUE;
-      for (let j = j0; j < len; j++) {
-        const ko = ((b * TMAX + j) * NKV + g) * HS;
-        let dot = 0;
-        for (let d = 0; d < HS; d++) dot += q[qo + d] * kCache[ko + d];
-        s[j] = dot * scale;
-        m = Math.max(m, s[j]);
-      }
-      let sum = 0;
-      acc.fill(0);
-      for (let j = j0; j < len; j++) {
-        const p = Math.exp(s[j] - m);
-        sum += p;
-        const vo = ((b * TMAX + j) * NKV + g) * HS;
-        for (let d = 0; d < HS; d++) acc[d] += p * vCache[vo + d];
-      }
-      for (let d = 0; d < HS; d++) out[qo + d] = len > 0 ? acc[d] / sum : 0;
-    }
-  }
-}
-
-/** cache (B, TMAX, NKV*HS)[b, positions[b*T + t], :] = x (B, T, NKV*HS)[b, t, :]; positions >= TMAX are skipped. */
-export function kvCacheWrite(
-  cache: Floats,
-  x: Floats,
-  positions: Uint32Array,
-  dims: { B: number; T: number; NKV: number; HS: number; TMAX: number },
-): void {
-  const { B, T, NKV, HS, TMAX } = dims;
-  const C = NKV * HS;
-  for (let row = 0; row < B * T; row++) {
-    const pos = positions[row];
-    if (pos >= TMAX) continue;
-    const b = Math.floor(row / T);
-    for (let c = 0; c < C; c++) cache[(b * TMAX + pos) * C + c] = x[row * C + c];
   }
 }

@@ -1,8 +1,8 @@
 // CPU reference of decoding from KV caches in any storage (attention_decode.wgsl,
 // attention_decode_packed16.wgsl, kv_cache_write.wgsl, kv_cache_write_packed16.wgsl), same argument order as
 // src/gpu/kernels/attention_decode.ts: caches in f32, or 16 bits (bf16 / f16, rounded to nearest even) packed
-// two per u32, full-length or rings (position j in slot j % TMAX). Sums in float64.
-// (src/reference/attention.ts keeps the f32 full-length forms beside the training references.)
+// two per u32, full-length or rings (position j in slot j % TMAX). Sums in float64. The one decode reference:
+// src/reference/attention.ts holds the training forward and backward only.
 
 import type { DecodeDims, KvCacheDims, KvFormat } from '../ops/attention';
 import { RING_SKIP } from '../ops/attention';

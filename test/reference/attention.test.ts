@@ -2,7 +2,8 @@
 // repeated k/v heads, the backward against finite differences, and decoding from a KV cache against the
 // forward's rows.
 import { describe, expect, test } from 'vitest';
-import { attentionBackward, attentionDecode, attentionForward, kvCacheWrite } from '../../src/reference/attention';
+import { attentionBackward, attentionForward } from '../../src/reference/attention';
+import { attentionDecode, kvCacheWrite } from '../../src/reference/attention_decode';
 import { Rng, randn } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 

@@ -1,6 +1,7 @@
-// The CPU reference of decoding from 16-bit and ring KV caches (src/reference/attention_decode.ts) against
-// the f32 full-length reference (src/reference/attention.ts): the same result on the caches' stored values,
-// a ring equal to the full-length cache with the same window, and 16-bit writes rounding to nearest even.
+// The CPU reference of decoding (src/reference/attention_decode.ts, the only one): f32 full-length caches
+// against the training forward (src/reference/attention.ts), to the bit; 16-bit caches against the f32
+// path on the caches' stored values; a ring equal to the full-length cache with the same window; and 16-bit
+// writes rounding to nearest even.
 import { describe, expect, test } from 'vitest';
 import * as full from '../../src/reference/attention';
 import * as ref from '../../src/reference/attention_decode';
@@ -17,26 +18,35 @@ describe('decode reference with 16-bit and ring caches', () => {
   const v = randn(d.B * d.TMAX * C, rng);
   const lengths = Uint32Array.from([30, 11]);
 
-  test('f32 caches: the same numbers as the full-length reference', () => {
-    const a = new Float64Array(q.length);
+  test("f32 caches: each row is the training forward's last position over the row's cache, to the bit", () => {
     const b = new Float64Array(q.length);
-    full.attentionDecode(a, q, k, v, lengths, { ...d, window: 7 });
     ref.attentionDecode(b, q, k, v, lengths, { ...d, window: 7 });
-    expect(Array.from(b)).toEqual(Array.from(a));
+    const n = d.NH * d.HS;
+    for (let r = 0; r < d.B; r++) {
+      // a sequence of the row's length: its cache positions as k and v, the decoded query at the last position
+      // (the other positions' queries do not reach the last position's output)
+      const T = lengths[r];
+      const qs = new Float64Array(T * n);
+      qs.set(q.subarray(r * n, (r + 1) * n), (T - 1) * n);
+      const cache = (x: Float32Array) => x.subarray(r * d.TMAX * C, (r * d.TMAX + T) * C);
+      const a = new Float64Array(T * n);
+      full.attentionForward(a, new Float64Array(d.NH * T), qs, cache(k), cache(v), { B: 1, T, NH: d.NH, NKV: d.NKV, HS: d.HS, window: 7 });
+      expect(Array.from(b.subarray(r * n, (r + 1) * n)), `row ${r}`).toEqual(Array.from(a.subarray((T - 1) * n)));
+    }
   });
 
-  test('16-bit caches: the full-length reference on the rounded values', () => {
+  test("16-bit caches: the f32 caches' result on the rounded values", () => {
     for (const format of ['bf16', 'f16'] as const) {
       const kp = pack16(k, format);
       const vp = pack16(v, format);
       const a = new Float64Array(q.length);
       const b = new Float64Array(q.length);
-      full.attentionDecode(a, q, unpack16(kp, format), unpack16(vp, format), lengths, d);
+      ref.attentionDecode(a, q, unpack16(kp, format), unpack16(vp, format), lengths, d);
       ref.attentionDecode(b, q, kp, vp, lengths, { ...d, kvFormat: format });
       expect(Array.from(b)).toEqual(Array.from(a));
       // and not the unrounded result
       const c = new Float64Array(q.length);
-      full.attentionDecode(c, q, k, v, lengths, d);
+      ref.attentionDecode(c, q, k, v, lengths, d);
       expect(Math.max(...b.map((x, i) => Math.abs(x - c[i])))).toBeGreaterThan(1e-5);
     }
   });
@@ -58,7 +68,7 @@ describe('decode reference with 16-bit and ring caches', () => {
     }
     const a = new Float64Array(q.length);
     const b = new Float64Array(q.length);
-    full.attentionDecode(a, q, k, v, lengths, { ...d, window: W });
+    ref.attentionDecode(a, q, k, v, lengths, { ...d, window: W });
     ref.attentionDecode(b, q, ringK, ringV, lengths, { ...d, TMAX: W, window: W, ring: true });
     expect(Array.from(b)).toEqual(Array.from(a));
   });

@@ -1,11 +1,14 @@
-// Decoding from 16-bit and ring KV caches (attention_decode_packed16.wgsl, kv_cache_write_packed16.wgsl,
+// Every decode self-test: decoding from KV caches in f32 and 16 bits, full-length and rings
+// (attention_decode.wgsl, attention_decode_packed16.wgsl, kv_cache_write.wgsl, kv_cache_write_packed16.wgsl,
 // the RING override of both decode kernels and cache writes) against src/reference/attention_decode.ts:
 // the cache writes bit for bit (rounding to nearest even, ties, f16 overflow and subnormals included), the
-// decode with the caches' 16-bit values against the reference on the same rounded values, and a ring
-// cache of the window's length against the full-length masked cache bit for bit (same order of positions),
-// and the split (flash-decoding) variant, forced, against the reference.
-// The f32 full-length cases stay in ./attention.ts.
+// decode with the caches' values (16 bits: against the reference on the same rounded values), caches filled
+// by kv_cache_write against the training forward's rows, a ring cache of the window's length against the
+// full-length masked cache bit for bit (same order of positions), and the split (flash-decoding) variant,
+// forced, against the reference. The training attention cases are in ./attention.ts.
+// Over 400 lines on purpose: the one set of decode self-tests (every cache format, rings, splits) in one file.
 import * as gpuK from '../../gpu/kernels/attention_decode';
+import { attentionForward, type AttentionDims } from '../../gpu/kernels/attention';
 import * as ref from '../../reference/attention_decode';
 import { pack16 } from '../../reference/packed16';
 import { RING_SKIP, type DecodeDims, type KvFormat } from '../../ops/attention';
@@ -38,6 +41,19 @@ function awkward(n: number, rng: Rng): Float32Array {
   return x;
 }
 
+/** Each batch row's T rows to distinct random positions of its cache (a permutation of 0..TMAX-1), the last
+ * one (T > 1) past TMAX + b, where the write must skip it. */
+function scatterPositions(B: number, T: number, TMAX: number, rng: Rng, positions: Uint32Array): void {
+  for (let b = 0; b < B; b++) {
+    const perm = Array.from({ length: TMAX }, (_, i) => i);
+    for (let i = TMAX - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    for (let t = 0; t < T; t++) positions[b * T + t] = t === T - 1 && T > 1 ? TMAX + b : perm[t % TMAX];
+  }
+}
+
 interface WriteCase {
   B: number;
   T: number;
@@ -65,20 +81,13 @@ async function writeCase(gpu: GpuRuntime, c: WriteCase, rng: Rng): Promise<CaseR
   const x = awkward(B * T * C, rng);
   const cache0 = randn(B * TMAX * C, rng);
   const positions = new Uint32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    if (ring) {
-      // a prefill's ring write: the row's last TMAX positions (of a length that varies per row), the rest skipped
+  if (ring) {
+    // a prefill's ring write: the row's last TMAX positions (of a length that varies per row), the rest skipped
+    for (let b = 0; b < B; b++) {
       const len = T - b;
       for (let t = 0; t < T; t++) positions[b * T + t] = t < len && t >= len - TMAX ? t : RING_SKIP;
-    } else {
-      const perm = Array.from({ length: TMAX }, (_, i) => i);
-      for (let i = TMAX - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [perm[i], perm[j]] = [perm[j], perm[i]];
-      }
-      for (let t = 0; t < T; t++) positions[b * T + t] = t === T - 1 && T > 1 ? TMAX + b : perm[t % TMAX];
     }
-  }
+  } else scatterPositions(B, T, TMAX, rng, positions);
   const tx = gpu.upload(x, [B, T, C], 'x');
   const tpos = gpu.upload(positions, [B * T], 'positions', 'u32');
   const tcache = uploadCache(gpu, cache0, B, TMAX, C, format, 'cache');
@@ -94,6 +103,18 @@ interface DecodeCase extends DecodeDims {
   lengths: number[];
 }
 
+/** f32 caches: rows of different lengths (past one workgroup of 256 positions of the scores pass, not
+ * multiples of 4), full caches, a zero length, NH == NKV and NH > NKV; sliding windows with lengths shorter
+ * and longer than the window. */
+const F32_CASES: DecodeCase[] = [
+  { B: 4, NH: 4, NKV: 2, HS: 16, TMAX: 300, lengths: [1, 70, 300, 0] },
+  { B: 2, NH: 2, NKV: 2, HS: 8, TMAX: 64, lengths: [64, 5] },
+  { B: 2, NH: 6, NKV: 2, HS: 64, TMAX: 270, lengths: [257, 66] },
+  { B: 1, NH: 3, NKV: 1, HS: 16, TMAX: 600, lengths: [517] },
+  { B: 3, NH: 4, NKV: 2, HS: 16, TMAX: 40, lengths: [3, 40, 11], window: 7, scale: 0.2 },
+  { B: 2, NH: 2, NKV: 1, HS: 8, TMAX: 300, lengths: [300, 1], window: 33 },
+];
+
 /** 16-bit caches: rows of different lengths (past one workgroup of the scores pass, not multiples of 4), a
  * zero length, GQA, a window. */
 const PACKED_CASES: DecodeCase[] = [
@@ -105,11 +126,12 @@ const PACKED_CASES: DecodeCase[] = [
 
 /** Both variants against the reference on the caches' stored values, single pass bit for bit three passes,
  * and (16 bits) bit for bit attention_decode.wgsl on the caches unpacked to f32. */
-async function packedCase(gpu: GpuRuntime, c: DecodeCase, rng: Rng): Promise<CaseResult> {
+async function decodeCase(gpu: GpuRuntime, c: DecodeCase, rng: Rng): Promise<CaseResult> {
   const { B, NH, NKV, HS, TMAX } = c;
   const format = c.kvFormat ?? 'f32';
   const C = NKV * HS;
-  const label = `${format} B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} lengths=${c.lengths.join(',')}${c.window ? ` window=${c.window}` : ''}`;
+  const kernel = format === 'f32' ? 'attention_decode' : 'attention_decode_packed16';
+  const label = `${format === 'f32' ? '' : `${format} `}B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} lengths=${c.lengths.join(',')}${c.window ? ` window=${c.window}` : ''}`;
   const q = randn(B * NH * HS, rng, 1.5);
   const k = randn(B * TMAX * C, rng);
   const v = randn(B * TMAX * C, rng);
@@ -127,20 +149,99 @@ async function packedCase(gpu: GpuRuntime, c: DecodeCase, rng: Rng): Promise<Cas
   const three = await gpu.read(tout);
   gpuK.attentionDecode(gpu, tout, tq, tk, tv, tlen, c, 'single_pass');
   const single = await gpu.read(tout);
-  // the f32 kernel on the same values
-  const unpack = (stored: ArrayLike<number>) => Float32Array.from({ length: B * TMAX * C }, (_, i) => ref.cacheValue(stored as Uint32Array, i, format));
-  const tk32 = gpu.upload(unpack(kStored), [B, TMAX, C], 'kCache f32');
-  const tv32 = gpu.upload(unpack(vStored), [B, TMAX, C], 'vCache f32');
-  gpuK.attentionDecode(gpu, tout, tq, tk32, tv32, tlen, { ...c, kvFormat: 'f32' }, 'three_pass');
-  const f32 = await gpu.read(tout);
-  const result = merge([
-    compare('attention_decode_packed16', `${label} three_pass`, 'out', three, want, TOL),
-    compare('attention_decode_packed16', `${label} single_pass`, 'out', single, want, TOL),
-    compare('attention_decode_packed16', `${label} single_pass equals three_pass`, 'out', single, three, sameAs(gpu)),
-    compare('attention_decode_packed16', `${label} equals f32 decode of the unpacked caches`, 'out', three, f32, sameAs(gpu)),
-  ]);
-  gpu.release(tq, tk, tv, tk32, tv32, tlen, tout);
-  return result;
+  const results = [
+    compare(kernel, `${label} three_pass`, 'out', three, want, TOL),
+    compare(kernel, `${label} single_pass`, 'out', single, want, TOL),
+    compare(kernel, `${label} single_pass equals three_pass`, 'out', single, three, sameAs(gpu)),
+  ];
+  if (format !== 'f32') {
+    // the f32 kernel on the same values
+    const unpack = (stored: ArrayLike<number>) => Float32Array.from({ length: B * TMAX * C }, (_, i) => ref.cacheValue(stored as Uint32Array, i, format));
+    const tk32 = gpu.upload(unpack(kStored), [B, TMAX, C], 'kCache f32');
+    const tv32 = gpu.upload(unpack(vStored), [B, TMAX, C], 'vCache f32');
+    gpuK.attentionDecode(gpu, tout, tq, tk32, tv32, tlen, { ...c, kvFormat: 'f32' }, 'three_pass');
+    const f32 = await gpu.read(tout);
+    results.push(compare(kernel, `${label} equals f32 decode of the unpacked caches`, 'out', three, f32, sameAs(gpu)));
+    gpu.release(tk32, tv32);
+  }
+  gpu.release(tq, tk, tv, tlen, tout);
+  return merge(results);
+}
+
+/** kvCacheWrite (f32) against its reference (scattered positions, one skipped past TMAX), then decoding over
+ * caches it filled against the rows of attentionForward on the same sequence: step by step (T = 1 writes
+ * at the current length) and after a prefill (one write of the whole sequence). */
+async function cacheCase(gpu: GpuRuntime, d: AttentionDims, TMAX: number, stepwise: boolean, rng: Rng): Promise<CaseResult[]> {
+  const { B, T, NH, NKV, HS } = d;
+  const C = NKV * HS;
+  const label = `B=${B} T=${T} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} ${stepwise ? 'step by step' : 'prefill'}`;
+  const results: CaseResult[] = [];
+
+  // scatter check: each batch row writes its T rows to distinct random positions, the last one past TMAX
+  const x = randn(B * T * C, rng);
+  const cache0 = randn(B * TMAX * C, rng);
+  const positions = new Uint32Array(B * T);
+  scatterPositions(B, T, TMAX, rng, positions);
+  const tx = gpu.upload(x, [B, T, C], 'x');
+  const tpos = gpu.upload(positions, [B * T], 'positions', 'u32');
+  const tcache = gpu.upload(cache0, [B, TMAX, NKV, HS], 'cache');
+  gpuK.kvCacheWrite(gpu, tcache, tx, tpos, { B, T, NKV, HS, TMAX });
+  const wantCache = cache0.slice();
+  ref.kvCacheWrite(wantCache, x, positions, { B, T, NKV, HS, TMAX });
+  results.push(compare('kv_cache_write', label, 'cache', await gpu.read(tcache), wantCache, EXACT));
+  gpu.release(tx, tpos, tcache);
+
+  // decode over the cache against the forward pass
+  const q = randn(B * T * NH * HS, rng, 1.5);
+  const k = randn(B * T * C, rng);
+  const v = randn(B * T * C, rng);
+  const tq = gpu.upload(q, [B, T, NH, HS], 'q');
+  const tk = gpu.upload(k, [B, T, NKV, HS], 'k');
+  const tv = gpu.upload(v, [B, T, NKV, HS], 'v');
+  const tout = gpu.tensor([B, T, NH, HS], 'out');
+  const tlse = gpu.tensor([B, NH, T], 'lse');
+  attentionForward(gpu, tout, tlse, tq, tk, tv, d);
+  const fwdOut = await gpu.read(tout);
+  const kCache = gpu.upload(randn(B * TMAX * C, rng), [B, TMAX, NKV, HS], 'kCache');
+  const vCache = gpu.upload(randn(B * TMAX * C, rng), [B, TMAX, NKV, HS], 'vCache');
+  const tlen = gpu.tensor([B], 'lengths', 'u32');
+  const tqRow = gpu.tensor([B, NH, HS], 'q row');
+  const tdec = gpu.tensor([B, NH, HS], 'decoded');
+  const rowOf = (a: Float32Array, t: number): Float32Array => {
+    const r = new Float32Array(B * NH * HS);
+    const n = NH * HS;
+    for (let b = 0; b < B; b++) r.set(a.subarray((b * T + t) * n, (b * T + t + 1) * n), b * n);
+    return r;
+  };
+  const decodeRow = async (t: number): Promise<void> => {
+    gpu.write(tqRow, rowOf(q, t));
+    gpu.write(tlen, new Uint32Array(B).fill(t + 1));
+    gpuK.attentionDecode(gpu, tdec, tqRow, kCache, vCache, tlen, { B, NH, NKV, HS, TMAX });
+    results.push(compare('attention_decode', `${label} t=${t}`, 'out', await gpu.read(tdec), rowOf(fwdOut, t), TOL));
+  };
+  if (stepwise) {
+    const tstep = gpu.tensor([B, 1, C], 'x step');
+    for (let t = 0; t < T; t++) {
+      const pos = gpu.upload(new Uint32Array(B).fill(t), [B], 'positions', 'u32');
+      for (const [src, cache] of [[k, kCache], [v, vCache]] as const) {
+        const step = new Float32Array(B * C);
+        for (let b = 0; b < B; b++) step.set(src.subarray((b * T + t) * C, (b * T + t + 1) * C), b * C);
+        gpu.write(tstep, step);
+        gpuK.kvCacheWrite(gpu, cache, tstep, pos, { B, T: 1, NKV, HS, TMAX });
+      }
+      gpu.release(pos);
+      await decodeRow(t);
+    }
+    gpu.release(tstep);
+  } else {
+    const pos = gpu.upload(Uint32Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'positions', 'u32');
+    gpuK.kvCacheWrite(gpu, kCache, tk, pos, { B, T, NKV, HS, TMAX });
+    gpuK.kvCacheWrite(gpu, vCache, tv, pos, { B, T, NKV, HS, TMAX });
+    gpu.release(pos);
+    await decodeRow(T - 1);
+  }
+  gpu.release(tq, tk, tv, tout, tlse, kCache, vCache, tlen, tqRow, tdec);
+  return results;
 }
 
 interface RingCase {
@@ -250,6 +351,25 @@ async function splitCase(gpu: GpuRuntime, c: DecodeCase, rng: Rng): Promise<Case
 
 export const checks: KernelCheck[] = [
   {
+    kernel: 'attention_decode',
+    async run(gpu) {
+      const rng = new Rng(8);
+      const results: CaseResult[] = [];
+      for (const c of F32_CASES) results.push(await decodeCase(gpu, c, rng));
+      return results;
+    },
+  },
+  {
+    kernel: 'attention_kv_cache',
+    async run(gpu) {
+      const rng = new Rng(9);
+      return [
+        ...(await cacheCase(gpu, { B: 2, T: 9, NH: 4, NKV: 2, HS: 8 }, 12, true, rng)),
+        ...(await cacheCase(gpu, { B: 2, T: 70, NH: 6, NKV: 2, HS: 64 }, 80, false, rng)),
+      ];
+    },
+  },
+  {
     kernel: 'kv_cache_write_packed16',
     async run(gpu) {
       const rng = new Rng(31);
@@ -263,7 +383,7 @@ export const checks: KernelCheck[] = [
     async run(gpu) {
       const rng = new Rng(32);
       const results: CaseResult[] = [];
-      for (const c of PACKED_CASES) results.push(await packedCase(gpu, c, rng));
+      for (const c of PACKED_CASES) results.push(await decodeCase(gpu, c, rng));
       return results;
     },
   },
