@@ -5,32 +5,19 @@
 // values beyond half's range is refused with the advice to use bf16.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { gpuTinyConfig, randomWeights } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, randomWeights, randomizeLora, roundedWeights, uploadRandomBatch } from './tiny';
 import { GpuTransformer } from '../../src/model/transformer';
-import { LoraSet, type LoraModule } from '../../src/model/lora';
+import { LoraSet } from '../../src/model/lora';
 import { headLogprobs, headLogprobsBackward } from '../../src/model/lm_head';
 import { generate } from '../../src/model/generate';
-import { pack16, unpack16 } from '../../src/reference/packed16';
-import { isPackable, resolveBasePrecision, baseWeightBytes } from '../../src/model/weight_storage';
+import { resolveBasePrecision, baseWeightBytes } from '../../src/model/weight_storage';
 import { compare } from '../../src/selftest/check';
 import { Rng, randn } from '../../src/util/random';
-import type { WeightMap } from '../../src/model/weights';
 import type { GpuRuntime } from '../../src/gpu/runtime';
-
-const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol = 2e-5, rtol = 2e-4) {
   const r = compare('base16', name, name, got, want, { atol, rtol });
   expect(r.mismatches.join('\n'), `${name}: max |err| ${r.maxAbsErr}`).toBe('');
-}
-
-/** The same weights with every packable matrix rounded to the format (kept as f32). */
-function rounded(w: WeightMap, format: 'bf16' | 'f16'): WeightMap {
-  const out: WeightMap = new Map();
-  for (const [name, t] of w) {
-    out.set(name, { shape: t.shape, data: isPackable(name, t.shape) ? unpack16(pack16(t.data, format), format) : t.data });
-  }
-  return out;
 }
 
 async function step(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunkBytes: number) {
@@ -38,9 +25,7 @@ async function step(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunk
   const N = B * T;
   const c = model.config;
   const rng = new Rng(8);
-  const ids = gpu.upload(Array.from({ length: N }, () => rng.int(c.vocabSize)), [N], 'ids', 'u32');
-  const pos = gpu.upload(Array.from({ length: N }, (_, i) => i % T), [N], 'pos', 'u32');
-  const tgt = gpu.upload(Array.from({ length: N }, () => rng.int(c.vocabSize)), [N], 'tgt', 'u32');
+  const { ids, pos, tgt } = uploadRandomBatch(gpu, B, T, c.vocabSize, rng);
   model.lmHeadChunkBytes = chunkBytes;
   lora.zeroGrads();
   const act = model.forward(ids, pos, B, T, lora);
@@ -74,15 +59,11 @@ describe('base weights in 16 bits', () => {
       const c = gpuTinyConfig({ vocabSize: 301, tieWordEmbeddings: format === 'bf16', hiddenSize: 16 });
       const w = randomWeights(c, 12);
       const m16 = GpuTransformer.upload(gpu, c, w, { basePrecision: format });
-      const m32 = GpuTransformer.upload(gpu, c, rounded(w, format), { basePrecision: 'f32' });
+      const m32 = GpuTransformer.upload(gpu, c, roundedWeights(w, format), { basePrecision: 'f32' });
       expect(m16.formats.size).toBeGreaterThan(0);
       expect(m16.bytes).toBeLessThan(0.7 * m32.bytes);
-      const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL, useRslora: false });
-      const rng = new Rng(3);
-      for (const p of lora.pairs.values()) {
-        gpu.write(p.A, randn(p.A.size, rng, 0.3));
-        gpu.write(p.B, randn(p.B.size, rng, 0.3));
-      }
+      const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL_TARGETS, useRslora: false });
+      randomizeLora(gpu, lora, new Rng(3));
       for (const chunk of [1 << 30, 14 * 64 * 4]) {
         const a = await step(gpu, m16, lora, chunk);
         const b = await step(gpu, m32, lora, chunk);

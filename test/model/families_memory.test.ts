@@ -4,55 +4,26 @@
 // the same (bf16-rounded) weights with the whole-vocabulary head, to tolerance.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { gpuTinyConfig, randomWeights } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, randomizeLora, roundedWeights, uploadRandomBatch } from './tiny';
+import { GEMMA3_TINY, QWEN3_TINY, tinyFamilyWeights } from './families_fixtures';
 import { GpuTransformer } from '../../src/model/transformer';
-import { LoraSet, type LoraModule } from '../../src/model/lora';
+import { LoraSet } from '../../src/model/lora';
 import { headLogprobs, headLogprobsBackward } from '../../src/model/lm_head';
-import { pack16, unpack16 } from '../../src/reference/packed16';
-import { isPackable } from '../../src/model/weight_storage';
 import { compare } from '../../src/selftest/check';
 import { Rng, randn } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
-import type { WeightMap } from '../../src/model/weights';
 import type { GpuRuntime } from '../../src/gpu/runtime';
 
-const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-// the tiny family shapes of families_gpu.test.ts, with a vocabulary wide enough for several 64-column chunks
-const QWEN3: Partial<ModelConfig> = {
-  architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 2, qkNorm: true,
-  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, vocabSize: 301,
-};
-const GEMMA3: Partial<ModelConfig> = {
-  architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 1,
-  numLayers: 3, qkNorm: true, normWeightOffset: 1, embedScale: Math.fround(Math.sqrt(12)), attentionScale: 8 ** -0.5 * 1.3,
-  sandwichNorms: true, hiddenAct: 'gelu_tanh', attentionBias: true, oProjBias: true,
-  layerTypes: ['sliding_attention', 'full_attention', 'sliding_attention'], slidingWindow: 3,
-  ropeTheta: 1_000_000, ropeScaling: { type: 'linear', factor: 8 }, ropeLocalTheta: 10000, ropeLocalScaling: null, rmsNormEps: 1e-6,
-  tieWordEmbeddings: true, vocabSize: 301,
-};
+// the tiny family shapes, with a vocabulary wide enough for several 64-column chunks
+const QWEN3: Partial<ModelConfig> = { ...QWEN3_TINY, vocabSize: 301 };
+const GEMMA3: Partial<ModelConfig> = { ...GEMMA3_TINY, tieWordEmbeddings: true, vocabSize: 301 };
 
 function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol = 3e-5, rtol = 3e-4) {
   const r = compare('families_memory', name, name, got, want, { atol, rtol });
   expect(r.mismatches.join('\n'), `${name}: max |err| ${r.maxAbsErr}`).toBe('');
 }
 
-function weightsFor(c: ModelConfig, seed: number): WeightMap {
-  const w = randomWeights(c, seed);
-  if (c.normWeightOffset) {
-    // Gemma stores norm weights around 0 (the norm multiplies by 1 + w)
-    for (const [name, t] of w) if (name.endsWith('norm.weight')) t.data.forEach((v, i) => (t.data[i] = v - 1));
-  }
-  return w;
-}
-
 /** The same weights with every packable matrix rounded to bf16 (kept as f32). */
-function rounded(w: WeightMap): WeightMap {
-  const out: WeightMap = new Map();
-  for (const [name, t] of w) out.set(name, { shape: t.shape, data: isPackable(name, t.shape) ? unpack16(pack16(t.data, 'bf16'), 'bf16') : t.data });
-  return out;
-}
-
 /** Forward + fused head + backward at (B, T) = (2, 7); returns log-probs, entropy, LoRA gradients and the
  * largest buffer the head acquired. */
 async function step(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunkBytes: number) {
@@ -60,9 +31,7 @@ async function step(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, chunk
   const N = B * T;
   const c = model.config;
   const rng = new Rng(8);
-  const ids = gpu.upload(Array.from({ length: N }, () => rng.int(c.vocabSize)), [N], 'ids', 'u32');
-  const pos = gpu.upload(Array.from({ length: N }, (_, i) => i % T), [N], 'pos', 'u32');
-  const tgt = gpu.upload(Array.from({ length: N }, () => rng.int(c.vocabSize)), [N], 'tgt', 'u32');
+  const { ids, pos, tgt } = uploadRandomBatch(gpu, B, T, c.vocabSize, rng);
   model.lmHeadChunkBytes = chunkBytes;
   lora.zeroGrads();
   const act = model.forward(ids, pos, B, T, lora);
@@ -90,17 +59,13 @@ describe('Qwen3 and Gemma 3 with a bf16 base and the chunked LM head', () => {
     test(`${family}: bf16 + chunked head equals f32 (rounded weights) + whole-vocabulary head`, async () => {
       const gpu = await testGpu();
       const c = gpuTinyConfig(over);
-      const w = weightsFor(c, 21);
+      const w = tinyFamilyWeights(c, 21);
       const m16 = GpuTransformer.upload(gpu, c, w, { basePrecision: 'bf16' });
-      const m32 = GpuTransformer.upload(gpu, c, rounded(w), { basePrecision: 'f32' });
+      const m32 = GpuTransformer.upload(gpu, c, roundedWeights(w, 'bf16'), { basePrecision: 'f32' });
       expect(m16.formats.size).toBeGreaterThan(0);
       expect(m16.bytes).toBeLessThan(0.7 * m32.bytes);
-      const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL, useRslora: false });
-      const rng = new Rng(3);
-      for (const p of lora.pairs.values()) {
-        gpu.write(p.A, randn(p.A.size, rng, 0.3));
-        gpu.write(p.B, randn(p.B.size, rng, 0.3));
-      }
+      const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL_TARGETS, useRslora: false });
+      randomizeLora(gpu, lora, new Rng(3));
       const N = 14;
       const chunked = await step(gpu, m16, lora, N * 64 * 4); // 64 columns per chunk: 5 chunks of 301
       const whole = await step(gpu, m32, lora, 1 << 30);

@@ -3,40 +3,25 @@
 // against one-at-a-time decoding.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { gpuTinyConfig as tinyConfig, randomWeights } from './tiny';
+import { ALL_TARGETS, expectClose, forwardBackwardVsReference, gpuTinyConfig as tinyConfig, randomWeights, randomizeLora } from './tiny';
 import { GpuTransformer } from '../../src/model/transformer';
-import { LoraSet, type LoraModule } from '../../src/model/lora';
+import { LoraSet } from '../../src/model/lora';
 import { generate } from '../../src/model/generate';
-import { transformerForward, transformerBackward, type LoraMap } from '../../src/reference/transformer';
-import { compare } from '../../src/selftest/check';
-import { Rng, randn } from '../../src/util/random';
+import type { LoraMap } from '../../src/reference/transformer';
+import { Rng } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
-
-const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol = 2e-4, rtol = 2e-3) {
-  const r = compare('model', name, name, got, want, { atol, rtol });
-  expect(r.mismatches.join('\n'), `${name}: max |err| ${r.maxAbsErr}`).toBe('');
-}
 
 async function setup(c: ModelConfig, seed: number, withLora: boolean) {
   const gpu = await testGpu();
   const weights = randomWeights(c, seed);
   const model = GpuTransformer.upload(gpu, c, weights);
   let lora: LoraSet | null = null;
-  const refLora: LoraMap = new Map();
+  let refLora: LoraMap | null = null;
   if (withLora) {
-    lora = new LoraSet(gpu, c, { r: 3, alpha: 6, targetModules: ALL, useRslora: false });
-    const rng = new Rng(seed + 1);
-    for (const p of lora.pairs.values()) {
-      const A = randn(p.A.size, rng, 0.3);
-      const B = randn(p.B.size, rng, 0.3);
-      gpu.write(p.A, A);
-      gpu.write(p.B, B);
-      refLora.set(p.path, { A, B, r: 3, scale: lora.scale });
-    }
+    lora = new LoraSet(gpu, c, { r: 3, alpha: 6, targetModules: ALL_TARGETS, useRslora: false });
+    refLora = randomizeLora(gpu, lora, new Rng(seed + 1));
   }
-  return { gpu, weights, model, lora, refLora: withLora ? refLora : null };
+  return { gpu, weights, model, lora, refLora };
 }
 
 const CASES: [string, Partial<ModelConfig>][] = [
@@ -50,23 +35,7 @@ describe('GPU transformer vs CPU reference', () => {
     test(`forward logits and backward gradients: ${name}`, async () => {
       const c = tinyConfig(over);
       const { gpu, weights, model, lora, refLora } = await setup(c, 11, true);
-      const B = 2;
-      const T = 5;
-      const rng = new Rng(5);
-      const tokens = Array.from({ length: B * T }, () => rng.int(c.vocabSize));
-      const ref = transformerForward(c, weights, tokens, B, T, refLora);
-      const ids = gpu.upload(tokens, [B * T], 'ids', 'u32');
-      const pos = gpu.upload(Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'pos', 'u32');
-      const act = model.forward(ids, pos, B, T, lora);
-      const logits = model.logits(act.f);
-      expectClose('logits', await gpu.read(logits), ref.logits);
-
-      const dlogits = randn(B * T * c.vocabSize, rng, 1);
-      const refGrads = transformerBackward(ref.acts, dlogits);
-      const dl = gpu.upload(dlogits, [B * T, c.vocabSize], 'dlogits');
-      const full = model.createFullGrads();
-      lora!.zeroGrads();
-      model.backward(act, dl, full);
+      const { full, refGrads, release } = await forwardBackwardVsReference(model, c, weights, lora!, refLora!, 2, 5, new Rng(5));
       for (const p of lora!.pairs.values()) {
         const want = refGrads.lora.get(p.path)!;
         expectClose(`${p.path}.lora_A.grad`, await gpu.read(p.dA), want.A);
@@ -75,8 +44,7 @@ describe('GPU transformer vs CPU reference', () => {
       for (const [wname, g] of full) {
         expectClose(`${wname}.grad`, await gpu.read(g), refGrads.weights.get(wname)!);
       }
-      model.releaseActivations(act);
-      gpu.release(ids, pos, logits, dl, ...full.values());
+      release();
       lora!.release();
       model.release();
     });

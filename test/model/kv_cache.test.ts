@@ -5,9 +5,10 @@
 // (16-bit values bit for bit, rings bit for bit equal to the full-length masked cache).
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { gpuTinyConfig, randomWeights } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, greedyReference, randomizeLora } from './tiny';
+import { GEMMA3_TINY, QWEN3_TINY, tinyFamilyWeights } from './families_fixtures';
 import { GpuTransformer } from '../../src/model/transformer';
-import { LoraSet, type LoraModule } from '../../src/model/lora';
+import { LoraSet } from '../../src/model/lora';
 import { generate } from '../../src/model/generate';
 import { generateTurns } from '../../src/model/generate_turns';
 import { resolveKvPrecision } from '../../src/model/kv_storage';
@@ -15,23 +16,7 @@ import { generationLengths, kvCacheBytes, kvCacheSlots } from '../../src/model/d
 import { AUTO_F32_BELOW, parameterCount } from '../../src/model/weight_storage';
 import { parseHfConfig, type ModelConfig } from '../../src/model/config';
 import { createDryRuntime } from '../../src/gpu/dry_device';
-import { transformerForward, type LoraMap } from '../../src/reference/transformer';
-import { Rng, randn } from '../../src/util/random';
-
-// the tiny families of families_gpu.test.ts
-const QWEN3_TINY: Partial<ModelConfig> = {
-  architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 2, qkNorm: true,
-  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true,
-};
-const GEMMA3_TINY: Partial<ModelConfig> = {
-  architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 1,
-  numLayers: 3, qkNorm: true, normWeightOffset: 1, embedScale: Math.fround(Math.sqrt(12)), attentionScale: 8 ** -0.5 * 1.3,
-  sandwichNorms: true, hiddenAct: 'gelu_tanh', attentionBias: true, oProjBias: true,
-  layerTypes: ['sliding_attention', 'full_attention', 'sliding_attention'], slidingWindow: 3,
-  ropeTheta: 1_000_000, ropeScaling: { type: 'linear', factor: 8 }, ropeLocalTheta: 10000, ropeLocalScaling: null, rmsNormEps: 1e-6,
-};
-
-const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+import { Rng } from '../../src/util/random';
 
 /** Qwen3-0.6B's public shapes (about 600M parameters). */
 const QWEN3_06B = parseHfConfig({
@@ -89,20 +74,6 @@ describe('kv_precision', () => {
   });
 });
 
-/** Greedy continuation by repeated reference forwards (f32 attention over unrounded k/v). */
-function greedyReference(c: ModelConfig, w: ReturnType<typeof randomWeights>, lora: LoraMap | null, prompt: number[], steps: number): number[] {
-  const seq = [...prompt];
-  for (let s = 0; s < steps; s++) {
-    const T = seq.length;
-    const logits = transformerForward(c, w, seq, 1, T, lora).logits;
-    const V = c.vocabSize;
-    let best = 0;
-    for (let v = 1; v < V; v++) if (logits[(T - 1) * V + v] > logits[(T - 1) * V + best]) best = v;
-    seq.push(best);
-  }
-  return seq.slice(prompt.length);
-}
-
 describe('decoding with 16-bit KV caches', () => {
   const FAMILIES: [string, Partial<ModelConfig>, 'bf16' | 'f16'][] = [
     ['qwen3, bf16 caches', QWEN3_TINY, 'bf16'],
@@ -112,19 +83,10 @@ describe('decoding with 16-bit KV caches', () => {
     test(`greedy tokens equal the reference's and the f32 caches'; multi-turn decoding agrees: ${name}`, async () => {
       const gpu = await testGpu();
       const c = gpuTinyConfig({ ...over, vocabSize: 29 });
-      const weights = randomWeights(c, 5);
-      if (c.normWeightOffset) for (const [n, t] of weights) if (n.endsWith('norm.weight')) t.data.forEach((v, i) => (t.data[i] = v - 1));
+      const weights = tinyFamilyWeights(c, 5);
       const model = GpuTransformer.upload(gpu, c, weights);
-      const lora = new LoraSet(gpu, c, { r: 3, alpha: 6, targetModules: ALL, useRslora: false });
-      const refLora: LoraMap = new Map();
-      const rng = new Rng(6);
-      for (const p of lora.pairs.values()) {
-        const A = randn(p.A.size, rng, 0.3);
-        const B = randn(p.B.size, rng, 0.3);
-        gpu.write(p.A, A);
-        gpu.write(p.B, B);
-        refLora.set(p.path, { A, B, r: 3, scale: lora.scale });
-      }
+      const lora = new LoraSet(gpu, c, { r: 3, alpha: 6, targetModules: ALL_TARGETS, useRslora: false });
+      const refLora = randomizeLora(gpu, lora, new Rng(6));
       const before = gpu.pool.stats.bytesInUse;
       // prompts shorter and longer than Gemma's window of 3; 12 new tokens run far past it
       const prompts = [[1, 5, 9, 4, 7, 3], [2, 3]];

@@ -4,27 +4,13 @@
 // activations, for Llama, Qwen3 and Gemma 3 text shapes; and it holds less memory at its peak.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
-import { gpuTinyConfig, randomWeights } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, randomWeights, randomizeLora, uploadRandomBatch } from './tiny';
+import { GEMMA3_TINY, QWEN3_TINY } from './families_fixtures';
 import { GpuTransformer } from '../../src/model/transformer';
-import { LoraSet, type LoraModule } from '../../src/model/lora';
+import { LoraSet } from '../../src/model/lora';
 import { headLogprobs, headLogprobsBackward } from '../../src/model/lm_head';
 import { Rng, randn } from '../../src/util/random';
-import type { ModelConfig } from '../../src/model/config';
 import type { GpuRuntime } from '../../src/gpu/runtime';
-
-const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-const QWEN3: Partial<ModelConfig> = {
-  architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 2, qkNorm: true,
-  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true,
-};
-const GEMMA3: Partial<ModelConfig> = {
-  architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 1,
-  numLayers: 3, qkNorm: true, normWeightOffset: 1, embedScale: Math.fround(Math.sqrt(12)), attentionScale: 8 ** -0.5 * 1.3,
-  sandwichNorms: true, hiddenAct: 'gelu_tanh', attentionBias: true, oProjBias: true,
-  layerTypes: ['sliding_attention', 'full_attention', 'sliding_attention'], slidingWindow: 3,
-  ropeTheta: 1_000_000, ropeScaling: { type: 'linear', factor: 8 }, ropeLocalTheta: 10000, ropeLocalScaling: null, rmsNormEps: 1e-6,
-};
 
 /** Forward (LoRA with dropout, counter 5) + fused head + backward with full-weight gradients; everything read
  * back, and the pool's peak over the pass. */
@@ -33,9 +19,7 @@ async function pass(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, recom
   const N = B * T;
   const c = model.config;
   const rng = new Rng(8);
-  const ids = gpu.upload(Array.from({ length: N }, () => rng.int(c.vocabSize)), [N], 'ids', 'u32');
-  const pos = gpu.upload(Array.from({ length: N }, (_, i) => i % T), [N], 'pos', 'u32');
-  const tgt = gpu.upload(Array.from({ length: N }, () => rng.int(c.vocabSize)), [N], 'tgt', 'u32');
+  const { ids, pos, tgt } = uploadRandomBatch(gpu, B, T, c.vocabSize, rng);
   const dlogp = gpu.upload(randn(N, rng), [N], 'dlogp');
   const full = model.createFullGrads();
   lora.zeroGrads();
@@ -63,17 +47,13 @@ async function pass(gpu: GpuRuntime, model: GpuTransformer, lora: LoraSet, recom
 }
 
 describe('activation recomputation', () => {
-  for (const [family, over] of [['llama', { numLayers: 4 }], ['qwen3', { ...QWEN3, numLayers: 4 }], ['gemma3_text', GEMMA3]] as const) {
+  for (const [family, over] of [['llama', { numLayers: 4 }], ['qwen3', { ...QWEN3_TINY, numLayers: 4 }], ['gemma3_text', GEMMA3_TINY]] as const) {
     test(`${family}: recomputed layers give the kept-activation path's log-probs and gradients, at a lower peak`, async () => {
       const gpu = await testGpu();
       const c = gpuTinyConfig({ vocabSize: 53, ...over });
       const model = GpuTransformer.upload(gpu, c, randomWeights(c, 17), { basePrecision: 'f32' });
-      const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL, useRslora: false, dropout: 0.25 });
-      const rng = new Rng(4);
-      for (const p of lora.pairs.values()) {
-        gpu.write(p.A, randn(p.A.size, rng, 0.3));
-        gpu.write(p.B, randn(p.B.size, rng, 0.3));
-      }
+      const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL_TARGETS, useRslora: false, dropout: 0.25 });
+      randomizeLora(gpu, lora, new Rng(4));
       const kept = await pass(gpu, model, lora, false);
       const recomputed = await pass(gpu, model, lora, true);
       expect(Array.from(recomputed.logp)).toEqual(Array.from(kept.logp));

@@ -1,11 +1,19 @@
 // Shared fixtures of the model tests: tiny random Llama models, LoRA sets, in-memory files and a small
 // generated tokenizer.json. Everything is generated from a seed; nothing is stored.
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { ModelConfig } from '../../src/model/config';
 import type { FileSource } from '../../src/model/load';
+import type { LoraModule, LoraSet } from '../../src/model/lora';
+import type { GpuTransformer } from '../../src/model/transformer';
+import { isPackable } from '../../src/model/weight_storage';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
-import type { LoraMap } from '../../src/reference/transformer';
-import { Rng } from '../../src/util/random';
+import type { GpuRuntime } from '../../src/gpu/runtime';
+import type { Tensor } from '../../src/gpu/tensor';
+import { pack16, unpack16 } from '../../src/reference/packed16';
+import { transformerBackward, transformerForward, type LoraMap } from '../../src/reference/transformer';
+import { compare } from '../../src/selftest/check';
+import { Rng, randn } from '../../src/util/random';
 
 /** ../shared beside the checkout (as on CI), never a fixed absolute path */
 export const STORIES_DIR = fileURLToPath(new URL('../../../shared/models/stories260K', import.meta.url));
@@ -78,6 +86,90 @@ export function randomLora(c: ModelConfig, seed: number, r: number, scale: numbe
     }
   }
   return lora;
+}
+
+/** ALL_MODULES as LoraSet's targetModules (same order). */
+export const ALL_TARGETS: LoraModule[] = [...ALL_MODULES];
+
+/** Writes random A and B, N(0, 0.3^2) drawn from rng pair by pair (A, then B), into every pair of a LoraSet;
+ * returns the same values as a reference LoraMap. */
+export function randomizeLora(gpu: GpuRuntime, lora: LoraSet, rng: Rng): LoraMap {
+  const refLora: LoraMap = new Map();
+  for (const p of lora.pairs.values()) {
+    const A = randn(p.A.size, rng, 0.3);
+    const B = randn(p.B.size, rng, 0.3);
+    gpu.write(p.A, A);
+    gpu.write(p.B, B);
+    refLora.set(p.path, { A, B, r: lora.spec.r, scale: lora.scale });
+  }
+  return refLora;
+}
+
+/** A random batch of B rows of T on the GPU: ids, then targets, drawn from rng in [0, V); positions 0..T-1 per row. */
+export function uploadRandomBatch(gpu: GpuRuntime, B: number, T: number, V: number, rng: Rng): { ids: Tensor; pos: Tensor; tgt: Tensor } {
+  const N = B * T;
+  const ids = gpu.upload(Array.from({ length: N }, () => rng.int(V)), [N], 'ids', 'u32');
+  const pos = gpu.upload(Array.from({ length: N }, (_, i) => i % T), [N], 'pos', 'u32');
+  const tgt = gpu.upload(Array.from({ length: N }, () => rng.int(V)), [N], 'tgt', 'u32');
+  return { ids, pos, tgt };
+}
+
+/** The weights a 16-bit base holds: every packable matrix rounded to `format` (nearest even) and back to f32. */
+export function roundedWeights(w: WeightMap, format: 'bf16' | 'f16'): WeightMap {
+  const out: WeightMap = new Map();
+  for (const [name, t] of w) {
+    out.set(name, { shape: t.shape, data: isPackable(name, t.shape) ? unpack16(pack16(t.data, format), format) : t.data });
+  }
+  return out;
+}
+
+/** GPU against CPU reference for the whole model: |got - want| <= atol + rtol * |want| elementwise. */
+export function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, atol = 2e-4, rtol = 2e-3) {
+  const r = compare('model', name, name, got, want, { atol, rtol });
+  expect(r.mismatches.join('\n'), `${name}: max |err| ${r.maxAbsErr}`).toBe('');
+}
+
+/** Forward and backward of one random batch (B rows of T: tokens, then dlogits N(0, 1), drawn from rng) through
+ * the GPU model and the CPU reference: checks the logits, then returns the GPU's full-weight gradients and the
+ * reference's gradients for the caller to check (LoRA gradients stay in the pairs' dA and dB), and `release`
+ * for the pass's tensors. */
+export async function forwardBackwardVsReference(
+  model: GpuTransformer, c: ModelConfig, weights: WeightMap, lora: LoraSet, refLora: LoraMap, B: number, T: number, rng: Rng,
+) {
+  const { gpu } = model;
+  const tokens = Array.from({ length: B * T }, () => rng.int(c.vocabSize));
+  const ref = transformerForward(c, weights, tokens, B, T, refLora);
+  const ids = gpu.upload(tokens, [B * T], 'ids', 'u32');
+  const pos = gpu.upload(Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'pos', 'u32');
+  const act = model.forward(ids, pos, B, T, lora);
+  const logits = model.logits(act.f);
+  expectClose('logits', await gpu.read(logits), ref.logits);
+
+  const dlogits = randn(B * T * c.vocabSize, rng, 1);
+  const refGrads = transformerBackward(ref.acts, dlogits);
+  const dl = gpu.upload(dlogits, [B * T, c.vocabSize], 'dlogits');
+  const full = model.createFullGrads();
+  lora.zeroGrads();
+  model.backward(act, dl, full);
+  const release = () => {
+    model.releaseActivations(act);
+    gpu.release(ids, pos, logits, dl, ...full.values());
+  };
+  return { full, refGrads, release };
+}
+
+/** Greedy continuation by repeated reference forwards (no KV cache: f32 attention over unrounded k/v). */
+export function greedyReference(c: ModelConfig, w: WeightMap, lora: LoraMap | null, prompt: number[], steps: number): number[] {
+  const seq = [...prompt];
+  for (let s = 0; s < steps; s++) {
+    const T = seq.length;
+    const logits = transformerForward(c, w, seq, 1, T, lora).logits;
+    const V = c.vocabSize;
+    let best = 0;
+    for (let v = 1; v < V; v++) if (logits[(T - 1) * V + v] > logits[(T - 1) * V + best]) best = v;
+    seq.push(best);
+  }
+  return seq.slice(prompt.length);
 }
 
 export function randomTokens(n: number, V: number, seed: number): number[] {
