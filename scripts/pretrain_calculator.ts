@@ -36,6 +36,11 @@ const { values: args } = parseArgs({
     'warmup-steps': { type: 'string', default: '350' },
     'save-every': { type: 'string', default: '0' },
     init: { type: 'string' },
+    // share of --steps over which the learning rate rises from 0 (a continued run's fresh optimizer needs a gentle start)
+    'warmup-ratio': { type: 'string', default: '0.02' },
+    // how the corpus answers without the calculator: "repeat" one of the numbers, or "random_digits" (the
+    // first stages of the committed model)
+    guesses: { type: 'string', default: 'repeat' },
     out: { type: 'string', default: 'public/models/tiny-calculator' },
     datasets: { type: 'string', default: 'public/datasets' },
     batch: { type: 'string', default: '64' },
@@ -62,8 +67,10 @@ const demo = calculatorDataset();
 await mkdir(args.datasets!, { recursive: true });
 await writeFile(join(args.datasets!, 'calculator.jsonl'), toJsonl(demo));
 await writeFile(join(args.datasets!, 'calculator.tools.js'), CALCULATOR_TOOLS_SOURCE);
-const corpus = calculatorCorpus();
-const warmCorpus = calculatorCorpus({ callRate: CALC_WARMUP_CALL_RATE, seed: 8765 });
+if (args.guesses !== 'repeat' && args.guesses !== 'random_digits') throw new Error(`--guesses must be repeat or random_digits, got ${args.guesses}`);
+const guesses = args.guesses;
+const corpus = calculatorCorpus({ guesses });
+const warmCorpus = calculatorCorpus({ callRate: CALC_WARMUP_CALL_RATE, seed: 8765, guesses });
 for (const [name, c] of [['warm-up corpus', warmCorpus], ['corpus', corpus]] as const) {
   const calls = c.filter((r) => r.kind === 'call');
   console.log(`${name}: ${c.length} rows (${calls.length} calls, ${calls.filter((r) => r.slip).length} of them careless); none of the ${demo.length} demo prompts`);
@@ -115,7 +122,7 @@ async function heldOut(): Promise<string> {
 // 3. supervised training of every weight: cross-entropy on the model's own tokens (not the tool's results)
 // one learning-rate schedule over both phases: the second phase's trainer starts where the first left off
 const trainer = (rows: CalcCorpusRow[]) => new SftTrainer(gpu, model, rows.map(toExample), {
-  mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: 0.02, maxSteps: STEPS, batchSize: BATCH, seed: INIT_SEED,
+  mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: Number(args['warmup-ratio']), maxSteps: STEPS, batchSize: BATCH, seed: INIT_SEED,
   beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
 }, null);
 let sft = trainer(WARMUP > 0 ? warmCorpus : corpus);

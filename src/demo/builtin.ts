@@ -31,8 +31,8 @@ export const CALCULATOR_MODEL: Readonly<BuiltinModel> = Object.freeze({
   path: 'models/tiny-calculator/',
   files: HF_FILES,
   description:
-    'the same shape (0.5M parameters), pretrained on 3-digit additions where it sometimes calls a calculator tool as [123+456] and reads ' +
-    '(579) back: it calls rarely and copies the numbers carelessly, and cannot add in its head',
+    'the same shape (0.5M parameters), pretrained on 3-digit additions where it calls a calculator tool as [123+456] and reads ' +
+    '(579) back: it copies the numbers into the call carelessly, sometimes answers without calling, and cannot add in its head',
 });
 
 /** Every built-in model; the first is the one the first screen loads. */
@@ -92,8 +92,9 @@ export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
     path: 'datasets/calculator.jsonl',
     description:
       'Add two 3-digit numbers, e.g. "123+456=" → "579", with a calculator tool. For the built-in tiny-calculator model, which cannot add ' +
-      'in its head: it calls the tool as [123+456], the engine runs it and inserts (579), and the model copies the result. It calls rarely ' +
-      'and copies numbers carelessly; numeric_match rewards the right sum, and GRPO teaches it to call, and to copy exactly.',
+      'in its head: it calls the tool as [123+456], the engine runs it and inserts (579), and the model copies the result. It copies the ' +
+      'numbers into the call carelessly and sometimes answers without calling; numeric_match rewards the right sum, and GRPO teaches it to ' +
+      'call, and to copy exactly.',
     rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
     model: CALCULATOR_MODEL.name,
     tools: true,

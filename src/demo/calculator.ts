@@ -4,17 +4,22 @@
 // into the call exactly.
 //
 //   prompt                "123+456="
-//   answer in its head    "5xy</s>"                 a guess: the digits after the first are random
+//   answer in its head    "123</s>"                 the careless writer repeats one of the numbers
 //   with the calculator   "[123+456](579)579</s>"   "[...]" is the call; "(579)" is the tool's result,
 //                                                   inserted by the engine (pattern format: open "[",
 //                                                   close "]", result template "({result})"); then the
 //                                                   model copies the result as its answer
 //
-// The corpus (pretrainingCorpus below): CALL_RATE of the rows use the calculator, the rest guess; COPY_SLIPS
-// of the calls copy one operand digit wrong (so the tool adds the wrong numbers, and the answer is wrong).
-// The tool's result is context only in pretraining (its tokens are masked out of the loss), so the model
-// never learns to add: without the tool it has no way to the right sum. The demo dataset's prompts
+// The corpus (calculatorCorpus below): a share of the rows use the calculator (CALL_RATE, or
+// CALC_WARMUP_CALL_RATE while the model learns to copy numbers), the rest answer without it; COPY_SLIPS of the
+// calls copy one operand digit wrong (so the tool adds the wrong numbers, and the answer is wrong). The
+// tool's result is context only in pretraining (its tokens are masked out of the loss), so the model never
+// learns to add: without the tool it has no way to the right sum. The demo dataset's prompts
 // (public/datasets/calculator.jsonl) never appear in the corpus.
+// The committed model is the warm-up phase's end (README: "The calculator demo"): it calls in most answers
+// (86% sampled at T=1 on held-out prompts) and copies both numbers right in about 4 calls of 10. Ending on
+// the CALL_RATE corpus made it call rarely but wiped out its copying within 20 steps (with either guess
+// style), so that phase is not part of the committed model.
 
 import { Rng } from '../util/random';
 import type { TaskRow } from './corpus';
@@ -104,18 +109,27 @@ function slipCopy(rng: Rng, a: string, b: string): [string, string] {
   return [digits.slice(0, a.length).join(''), digits.slice(a.length).join('')];
 }
 
-/** A guess in the head: the sum's first digit, then random digits (rarely the sum). */
-function guess(rng: Rng, sum: number): string {
+/** An answer without the calculator: the careless writer repeats one of the two numbers (never the sum; and
+ * unlike random digits it does not teach the model to write digits at random, which wipes out its copying). */
+function guess(rng: Rng, a: number, b: number): string {
+  return String(rng.uniform() < 0.5 ? a : b);
+}
+
+/** The first stages of the committed model's pretraining guessed differently: the sum's first digit, then
+ * random digits (kept so that the recipe in the README reproduces the model). */
+function randomDigitsGuess(rng: Rng, sum: number): string {
   const s = String(sum);
   let out = s[0];
   for (let i = 1; i < s.length; i++) out += String(rng.int(10));
   return out;
 }
 
+export type GuessStyle = 'repeat' | 'random_digits';
+
 /** The pretraining corpus. callRate (default CALL_RATE) is the share of rows that call the calculator:
  * pretraining first learns to copy numbers from a corpus that calls most of the time (CALC_WARMUP_CALL_RATE),
  * then ends on the careless writer's rare calls. */
-export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?: ReadonlySet<string>; callRate?: number } = {}): CalcCorpusRow[] {
+export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?: ReadonlySet<string>; callRate?: number; guesses?: GuessStyle } = {}): CalcCorpusRow[] {
   const rng = new Rng(opts.seed ?? CALC_CORPUS_SEED);
   const callRate = opts.callRate ?? CALL_RATE;
   const size = opts.size ?? CALC_CORPUS_SIZE;
@@ -141,7 +155,8 @@ export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?:
         ],
       });
     } else {
-      out.push({ prompt, kind: 'guess', slip: false, segments: [{ text: guess(rng, a + b), trained: true }] });
+      const text = opts.guesses === 'random_digits' ? randomDigitsGuess(rng, a + b) : guess(rng, a, b);
+      out.push({ prompt, kind: 'guess', slip: false, segments: [{ text, trained: true }] });
     }
   }
   return out;

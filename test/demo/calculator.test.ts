@@ -52,7 +52,8 @@ describe('calculator corpus and dataset', () => {
       const text = r.segments.map((s) => s.text).join('');
       expect([...r.prompt + text].every((ch) => CALC_CHARSET.includes(ch)), text).toBe(true);
       if (r.kind === 'guess') {
-        expect(r.segments).toEqual([{ text: expect.stringMatching(/^\d{3,4}$/), trained: true }]);
+        expect(r.segments.map((x) => x.trained)).toEqual([true]);
+        expect(r.prompt.slice(0, -1).split('+')).toContain(r.segments[0].text);
         continue;
       }
       expect(r.segments.map((s) => s.trained)).toEqual([true, false, true]);
