@@ -12,7 +12,7 @@ import { STORIES } from './grpo/fixtures';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
   const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:') && !l.startsWith(' - ') && !/^\s+at /.test(l));
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, lines };
 }

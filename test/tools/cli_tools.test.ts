@@ -18,7 +18,7 @@ const file = (name: string, content: string) => {
 const data = file('d.jsonl', '{"prompt": "Tom saw a", "answer": "dog"}\n{"prompt": "Sue had a", "answer": "dog"}\n');
 
 function expectOneLineError(args: string[], message: RegExp) {
-  const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', 'train', '--model', STORIES, '--dataset', data, '--out', join(dir, 'out'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', 'train', '--model', STORIES, '--dataset', data, '--out', join(dir, 'out'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
   const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning:') && !l.startsWith(' - ') && !/^\s+at /.test(l));
   expect(r.status, r.stdout).not.toBe(0);
   expect(lines.length, r.stderr).toBe(1);
