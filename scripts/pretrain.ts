@@ -12,9 +12,8 @@ import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../src/gpu/node';
 import { GpuTransformer } from '../src/model/transformer';
 import { generate } from '../src/model/generate';
-import { writeSafetensors } from '../src/model/safetensors';
 import { createHfTokenizer } from '../src/model/tokenizer_hf';
-import { expectedShapes } from '../src/model/weights';
+import { saveTinyFolder } from './save_tiny_folder';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { defaultCorpusOptions, demoDatasets, demoFiles, pretrainingCorpus, toJsonl, TASK_FAMILIES, type TaskFamily, type TaskRow } from '../src/demo/corpus';
 import { charTokenizerJson, EOS_ID } from '../src/demo/tokenizer';
@@ -121,14 +120,7 @@ const sft = new SftTrainer(gpu, model, examples, {
   mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: 0.02, maxSteps: HORIZON, batchSize: BATCH, seed: INIT_SEED,
   beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
 }, null);
-async function save(dir: string): Promise<void> {
-  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, shape] of expectedShapes(config)) tensors.set(name, { shape, data: await gpu.read(model.w(name)) });
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
-  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson, null, 2) + '\n');
-  await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
-}
+const save = (dir: string) => saveTinyFolder(dir, gpu, model, config, configJson, tokenizerJson);
 
 let lossSum = 0;
 let lossN = 0;

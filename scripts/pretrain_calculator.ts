@@ -20,10 +20,9 @@ import { parseArgs } from 'node:util';
 import { acquireNodeGpu } from '../src/gpu/node';
 import { GpuTransformer } from '../src/model/transformer';
 import { generate } from '../src/model/generate';
-import { writeSafetensors } from '../src/model/safetensors';
 import { createHfTokenizer } from '../src/model/tokenizer_hf';
-import { expectedShapes } from '../src/model/weights';
 import { loadModelFromPath } from '../src/model/load_node';
+import { saveTinyFolder } from './save_tiny_folder';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { toJsonl } from '../src/demo/corpus';
 import { CALC_CHARSET, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, type CalcCorpusRow } from '../src/demo/calculator';
@@ -151,13 +150,8 @@ sft.release();
 await save(args.out!);
 
 // 4. the Hugging Face folder
-async function save(dir: string): Promise<void> {
-const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-for (const [name, shp] of expectedShapes(config)) tensors.set(name, { shape: shp, data: await gpu.read(model.w(name)) });
-await mkdir(dir, { recursive: true });
-await writeFile(join(dir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
-await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson, null, 2) + '\n');
-await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
+function save(dir: string): Promise<void> {
+  return saveTinyFolder(dir, gpu, model, config, configJson, tokenizerJson);
 }
 const wall = (performance.now() - t0) / 1000;
 console.log(`wrote ${args.out}/config.json, model.safetensors, tokenizer.json; final loss ${lastLoss.toFixed(4)}; wall time ${wall.toFixed(0)}s (${(wall / 60).toFixed(1)} min) on ${gpu.describe()}`);

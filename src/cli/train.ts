@@ -107,28 +107,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   // --tools / --env: their sources go into the config (tools_source, env_source), so checkpoints keep them
   const overrides: Partial<GrpoConfig> = {};
-  for (const [flag, field] of [['tools', 'tools_source'], ['env', 'env_source']] as const) {
+  for (const [flag, field] of TOOL_FLAGS) {
     if (typeof v[flag] !== 'string') continue;
     if (checkpoint) throw new UsageError(`--resume continues the run with its own ${field} (in its checkpoint); drop --${flag}`);
     if (v.sft) throw new UsageError(`--${flag} applies to GRPO runs; drop --sft`);
-    try {
-      overrides[field] = await readFile(v[flag] as string, 'utf8');
-    } catch {
-      throw new Error(`${v[flag]}: ${flag === 'tools' ? 'tools' : 'environment'} file not found`);
-    }
   }
+  Object.assign(overrides, await readToolFiles(v));
   const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   // tools and environment load in their sandbox first: a file that does not load stops here, naming it
-  let tools: Awaited<ReturnType<typeof createRolloutTools>> = null;
-  if (usesTools(config) && !v.sft) {
-    try {
-      tools = await createRolloutTools(config, loaded);
-    } catch (e) {
-      const file = typeof v.tools === 'string' || typeof v.env === 'string' ? [v.tools, v.env].filter((x) => typeof x === 'string').join(' / ') : 'the config\'s tools_source / env_source';
-      throw new Error(`${file}: ${(e as Error).message}`);
-    }
-  }
+  const tools = v.sft ? null : await loadTools(config, loaded, v);
   const ds = await readDataset(dataPath, v);
   const log = (s: string) => {
     if (!v.quiet) process.stdout.write(s + '\n');
@@ -265,27 +253,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
   const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
-  const overrides: Record<string, unknown> = {};
-  for (const [flag, field] of [['tools', 'tools_source'], ['env', 'env_source']] as const) {
-    if (typeof v[flag] !== 'string') continue;
-    try {
-      overrides[field] = await readFile(v[flag] as string, 'utf8');
-    } catch {
-      throw new Error(`${v[flag]}: ${flag === 'tools' ? 'tools' : 'environment'} file not found`);
-    }
-  }
-  const config = await readConfig(v.config as string | undefined, loaded, overrides);
+  const config = await readConfig(v.config as string | undefined, loaded, await readToolFiles(v));
   // with tools (the config's or --tools/--env), evaluation runs the same episodes as training; --no-tools
   // measures the model on its own
-  let tools: Awaited<ReturnType<typeof createRolloutTools>> = null;
-  if (usesTools(config) && !v['no-tools']) {
-    try {
-      tools = await createRolloutTools(config, loaded);
-    } catch (e) {
-      const file = [v.tools, v.env].filter((x) => typeof x === 'string').join(' / ') || 'the config\'s tools_source / env_source';
-      throw new Error(`${file}: ${(e as Error).message}`);
-    }
-  }
+  const tools = v['no-tools'] ? null : await loadTools(config, loaded, v);
   const ds = await readDataset(dataPath, v);
   const prompts = preparePrompts(ds.rows, loaded, config);
   const gpu = await acquireNodeGpu();
@@ -306,3 +277,30 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
+const TOOL_FLAGS = [['tools', 'tools_source'], ['env', 'env_source']] as const;
+
+/** The config fields --tools FILE.js / --env FILE.js give: the files' text. */
+async function readToolFiles(v: Record<string, unknown>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [flag, field] of TOOL_FLAGS) {
+    if (typeof v[flag] !== 'string') continue;
+    try {
+      out[field] = await readFile(v[flag] as string, 'utf8');
+    } catch {
+      throw new Error(`${v[flag]}: ${flag === 'tools' ? 'tools' : 'environment'} file not found`);
+    }
+  }
+  return out;
+}
+
+/** The run's tools and environment, loaded in their sandbox first (null without them): a file that does not
+ * load stops here, naming it. */
+async function loadTools(config: GrpoConfig, loaded: Parameters<typeof createRolloutTools>[1], v: Record<string, unknown>): Promise<Awaited<ReturnType<typeof createRolloutTools>>> {
+  if (!usesTools(config)) return null;
+  try {
+    return await createRolloutTools(config, loaded);
+  } catch (e) {
+    const file = [v.tools, v.env].filter((x) => typeof x === 'string').join(' / ') || 'the config\'s tools_source / env_source';
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+}

@@ -11,7 +11,7 @@ import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { passAtKTable } from '../experiments/pass_at_k';
 import type { PromptExample, RolloutTools } from './rollout';
-import { runEpisodes, type TurnRecord } from './tools/episodes';
+import { idsWithoutTrailingStop, runEpisodes, type TurnRecord } from './tools/episodes';
 import type { KvPrecision } from '../model/kv_storage';
 
 export interface EvalSample {
@@ -89,10 +89,7 @@ export async function evaluatePrompts(
           maxTurns: tools.maxTurns,
         });
         // as in training's rollout: a trailing stop token is not part of the text
-        const ids = episodes.map((ep) => {
-          const last = ep.ids[ep.ids.length - 1];
-          return !ep.truncated && ep.ids.length > 0 && tokenizer.eosIds.includes(last) ? ep.ids.slice(0, -1) : ep.ids;
-        });
+        const ids = episodes.map((ep) => idsWithoutTrailingStop(ep, tokenizer.eosIds));
         texts = ids.map((x) => tokenizer.decode(x));
         lengths = ids.map((x) => x.length);
         for (const ep of episodes) {

@@ -8,7 +8,7 @@ import { generate } from '../model/generate';
 import type { KvPrecision } from '../model/kv_storage';
 import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
-import { runEpisodes, type Episode, type EpisodeEnv, type TurnRecord } from './tools/episodes';
+import { idsWithoutTrailingStop, runEpisodes, type Episode, type EpisodeEnv, type TurnRecord } from './tools/episodes';
 
 export interface PromptExample {
   /** the prompt as shown to the model (template applied) */
@@ -111,9 +111,7 @@ export async function rollout(
       }, start * G);
       for (const ep of eps) {
         // the row's trailing stop token (its last model token) is kept only in trainIds, as below
-        const last = ep.ids[ep.ids.length - 1];
-        const endsWithStop = !ep.truncated && ep.ids.length > 0 && tokenizer.eosIds.includes(last);
-        generated.push({ ids: endsWithStop ? ep.ids.slice(0, -1) : ep.ids, truncated: ep.truncated, episode: ep });
+        generated.push({ ids: idsWithoutTrailingStop(ep, tokenizer.eosIds), truncated: ep.truncated, episode: ep });
         generatedTokens += ep.modelMask.reduce((a, m) => a + m, 0);
       }
       continue;

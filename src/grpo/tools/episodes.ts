@@ -202,3 +202,10 @@ export async function runEpisodes(
   });
   return eps;
 }
+
+/** An episode's completion ids without its trailing stop token (the text rewards and evaluation read; training
+ * keeps the stop token, as the model sampled it). */
+export function idsWithoutTrailingStop(ep: Pick<Episode, 'ids' | 'truncated'>, eosIds: readonly number[]): number[] {
+  const last = ep.ids[ep.ids.length - 1];
+  return !ep.truncated && ep.ids.length > 0 && eosIds.includes(last) ? ep.ids.slice(0, -1) : ep.ids;
+}
