@@ -40,6 +40,14 @@ const { values: args } = parseArgs({
     // how the corpus answers without the calculator: "repeat" one of the numbers, or "random_digits" (the
     // first stages of the committed model)
     guesses: { type: 'string', default: 'repeat' },
+    // the last phase (the committed model's): learn to call in this share of answers without touching how the
+    // model copies. Its examples are of two kinds: the choice alone (only the first answer token trained, "["
+    // or a guess's first digit) from a corpus that calls in --decide of its rows, and the warm-up corpus's
+    // calls with the choice masked out (copying keeps being trained). Training every token of a rare-call
+    // corpus wiped the copying out within 20 steps; so did training the choice alone.
+    decide: { type: 'string' },
+    // share of the last phase's examples that train the choice
+    'decide-share': { type: 'string', default: '0.5' },
     out: { type: 'string', default: 'public/models/tiny-calculator' },
     datasets: { type: 'string', default: 'public/datasets' },
     batch: { type: 'string', default: '64' },
@@ -69,6 +77,10 @@ await writeFile(join(args.datasets!, 'calculator.tools.js'), CALCULATOR_TOOLS_SO
 if (args.guesses !== 'repeat' && args.guesses !== 'random_digits') throw new Error(`--guesses must be repeat or random_digits, got ${args.guesses}`);
 const guesses = args.guesses;
 const corpus = calculatorCorpus({ guesses });
+const DECIDE = args.decide === undefined ? null : Number(args.decide);
+const DECIDE_SHARE = Number(args['decide-share']);
+if (DECIDE !== null && !(DECIDE >= 0 && DECIDE <= 1)) throw new Error(`--decide must be a share from 0 to 1, got ${args.decide}`);
+if (!(DECIDE_SHARE > 0 && DECIDE_SHARE < 1)) throw new Error(`--decide-share must be between 0 and 1, got ${args['decide-share']}`);
 const warmCorpus = calculatorCorpus({ callRate: CALC_WARMUP_CALL_RATE, seed: 8765, guesses });
 for (const [name, c] of [['warm-up corpus', warmCorpus], ['corpus', corpus]] as const) {
   const calls = c.filter((r) => r.kind === 'call');
@@ -84,7 +96,7 @@ const config = tinyModelConfig(shape, 'tiny-calculator');
 const host = args.init ? (await loadModelFromPath(args.init)).weights : initWeights(config, INIT_SEED);
 if (args.init) console.log(`continuing from ${args.init}`);
 const encode = (text: string) => tokenizer.encode(text, { addBos: false });
-const toExample = (r: CalcCorpusRow): SftExample => {
+const toExample = (r: CalcCorpusRow, train: 'all' | 'choice' | 'after_choice' = 'all'): SftExample => {
   const answer: number[] = [];
   const answerMask: number[] = [];
   for (const seg of r.segments) {
@@ -94,6 +106,8 @@ const toExample = (r: CalcCorpusRow): SftExample => {
   }
   answer.push(EOS_ID);
   answerMask.push(1);
+  if (train === 'choice') answerMask.fill(0, 1);
+  if (train === 'after_choice') answerMask[0] = 0;
   return { prompt: tokenizer.encode(r.prompt, { addBos: true }), answer, answerMask };
 };
 
@@ -120,7 +134,16 @@ async function heldOut(): Promise<string> {
 
 // 3. supervised training of every weight: cross-entropy on the model's own tokens (not the tool's results)
 // one learning-rate schedule over both phases: the second phase's trainer starts where the first left off
-const trainer = (rows: CalcCorpusRow[]) => new SftTrainer(gpu, model, rows.map(toExample), {
+/** The last phase's examples (--decide): the choice alone, and the warm-up corpus's calls after the choice. */
+function decideExamples(callRate: number): SftExample[] {
+  const choice = calculatorCorpus({ callRate, seed: 5678, guesses });
+  const copies = warmCorpus.filter((r) => r.kind === 'call');
+  const nChoice = Math.round((copies.length * DECIDE_SHARE) / (1 - DECIDE_SHARE));
+  console.log(`choice corpus: ${choice.length} rows, ${choice.filter((r) => r.kind === 'call').length} calls; ${Math.min(nChoice, choice.length)} choice examples beside ${copies.length} copying examples`);
+  return [...choice.slice(0, nChoice).map((r) => toExample(r, 'choice')), ...copies.map((r) => toExample(r, 'after_choice'))];
+}
+if (DECIDE !== null && WARMUP > 0) throw new Error('--decide is the last phase alone: give --warmup-steps 0 (and --init)');
+const trainer = (rows: CalcCorpusRow[]) => new SftTrainer(gpu, model, DECIDE !== null ? decideExamples(DECIDE) : rows.map((r) => toExample(r)), {
   mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: Number(args['warmup-ratio']), maxSteps: STEPS, batchSize: BATCH, seed: INIT_SEED,
   beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
 }, null);
@@ -128,6 +151,7 @@ let sft = trainer(WARMUP > 0 ? warmCorpus : corpus);
 let lossSum = 0;
 let lossN = 0;
 let lastLoss = NaN;
+if (args.init) console.log(`held-out @ 0: ${await heldOut()}`);
 for (let s = 1; s <= STEPS; s++) {
   if (s === WARMUP + 1 && WARMUP > 0) {
     sft.release();
