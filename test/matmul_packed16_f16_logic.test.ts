@@ -3,7 +3,8 @@
 // untested. This checks everything but their f16 lines: the kernels with their marked f16 type block swapped
 // for f32 (tile_s = f32, tile_v = vec4f, pair16 = unpack2x16float, exact for IEEE-half weights) must match
 // the CPU reference on every tile shape, forward and input gradient, with odd shapes, bias, alpha and
-// accumulation. What stays untested here: that the f16 block itself compiles and runs on a real adapter.
+// accumulation. That the f16 block compiles is checked by test/compile_null_backend.test.ts (Dawn's Null
+// backend, which has shader-f16 but runs nothing); what stays untested here: that it runs on a real adapter.
 import { describe, expect, test } from 'vitest';
 import { defineKernel } from '../src/gpu/kernel';
 import {

@@ -29,16 +29,23 @@ export class PipelineCache {
     return this.cache.size;
   }
 
-  get(spec: KernelSpec, overrides: Record<string, number> = {}): CachedPipeline {
-    const entryPoint = spec.entryPoint ?? 'main';
-    const key = `${spec.name}:${entryPoint}:${JSON.stringify(overrides)}`;
-    let hit = this.cache.get(key);
-    if (hit) return hit;
+  /** The kernel's shader module (one per kernel name, shared by its entry points and override sets); its
+   * getCompilationInfo() holds the WGSL compiler's messages (test/compile_null_backend.test.ts). */
+  module(spec: KernelSpec): GPUShaderModule {
     let module = this.modules.get(spec.name);
     if (!module) {
       module = this.device.createShaderModule({ code: spec.code, label: spec.name });
       this.modules.set(spec.name, module);
     }
+    return module;
+  }
+
+  get(spec: KernelSpec, overrides: Record<string, number> = {}): CachedPipeline {
+    const entryPoint = spec.entryPoint ?? 'main';
+    const key = `${spec.name}:${entryPoint}:${JSON.stringify(overrides)}`;
+    let hit = this.cache.get(key);
+    if (hit) return hit;
+    const module = this.module(spec);
     const entries: GPUBindGroupLayoutEntry[] = [];
     if (spec.hasParams) {
       entries.push({ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });

@@ -2,7 +2,7 @@
 // the engine worker next starts), and which variant each matmul shape class runs with its measured GFLOP/s
 // (src/gpu/autotune.ts). Software adapters always run the software kernels. Below, every matmul variant and
 // whether this device can run it: one it cannot (a feature the adapter lacks, e.g. shader-f16) is marked
-// "untested here" with the reason, never as checked.
+// "untested here" with the reason, never as checked (and that CI compiles it without running it).
 
 import { useEffect, useState } from 'react';
 import { clearAutotuneCache, readAutotuneSetting, writeAutotuneSetting } from '../gpu/autotune_idb';
@@ -107,6 +107,7 @@ function VariantAvailability({ rows }: { rows: VariantAvailabilityRow[] }) {
                 ) : (
                   <>
                     <span className="tag tag-skip">untested here</span> <span className="muted note">{r.unavailable}</span>
+                    {r.note ? <span className="muted note"> ({r.note})</span> : null}
                   </>
                 )}
               </td>

@@ -148,6 +148,13 @@ export function packed16Dispatch(path: Exclude<Packed16Path, 'block8'>, prob: Pa
   return { tiles_m, workgroups: [Math.ceil(cols / colsPer), gy, gz], overrides };
 }
 
+/** The kernel a GPU-class variant (not 'block8') runs in a direction (its tile shape: packed16Dispatch). */
+export function packed16VariantKernel(path: Exclude<Packed16Path, 'block8'>, dir: Packed16Direction) {
+  return dir === 'forward'
+    ? (path === 'smallm' ? MATMUL_PACKED16_SMALLM_FORWARD : isF16Tile(path) ? MATMUL_PACKED16_TILED_F16_FORWARD : MATMUL_PACKED16_TILED_FORWARD)
+    : (path === 'smallm' ? MATMUL_PACKED16_SMALLM_BACKWARD : isF16Tile(path) ? MATMUL_PACKED16_TILED_F16_BACKWARD : MATMUL_PACKED16_TILED_BACKWARD);
+}
+
 /** Runs a GPU-class variant (not 'block8'); the caller has checked the shapes. a is x (forward) or dy
  * (backward); out is out or dx; bias only forward. */
 export function runPacked16Variant(
@@ -163,9 +170,7 @@ export function runPacked16Variant(
   if (why) throw new Error(`matmul_packed16_${dir}: the ${path} variant cannot run here: it ${why}`);
   const common = { M, K, N, alpha, accumulate: accumulate ? 1 : 0 };
   const { tiles_m, workgroups, overrides: over } = packed16Dispatch(path, prob);
-  const kernel = dir === 'forward'
-    ? (path === 'smallm' ? MATMUL_PACKED16_SMALLM_FORWARD : isF16Tile(path) ? MATMUL_PACKED16_TILED_F16_FORWARD : MATMUL_PACKED16_TILED_FORWARD)
-    : (path === 'smallm' ? MATMUL_PACKED16_SMALLM_BACKWARD : isF16Tile(path) ? MATMUL_PACKED16_TILED_F16_BACKWARD : MATMUL_PACKED16_TILED_BACKWARD);
+  const kernel = packed16VariantKernel(path, dir);
   if (dir === 'forward') {
     gpu.run(kernel as typeof MATMUL_PACKED16_TILED_FORWARD, { x: t.a, w: t.w, bias: t.bias ?? t.a, out: t.out }, { ...common, tiles_m, has_bias: t.bias ? 1 : 0 }, workgroups, over);
   } else {

@@ -1,4 +1,5 @@
 import * as gpuK from '../../gpu/kernels/matmul';
+import { COMPILED_NOT_RUN } from '../../gpu/kernels/matmul_availability';
 import * as ref from '../../reference/matmul';
 import type { GpuRuntime } from '../../gpu/runtime';
 import type { Tensor } from '../../gpu/tensor';
@@ -165,8 +166,12 @@ export const check: KernelCheck = {
   },
 };
 
-/** Why a variant cannot run on this device (null: it can), e.g. a feature the adapter lacks. */
-export const matmulVariantUnavailable = gpuK.matmulPathUnavailable;
+/** Why a variant cannot run on this device (null: it can), e.g. a feature the adapter lacks, and that it is
+ * only compiled (in CI), never run here. */
+export function matmulVariantUnavailable(gpu: GpuRuntime, path: gpuK.MatmulPath): string | null {
+  const why = gpuK.matmulPathUnavailable(gpu, path);
+  return why === null ? null : `${why}; ${COMPILED_NOT_RUN}`;
+}
 
 /** Each GPU-class variant forced in turn on the cases (on software adapters a subset: see runsOn). On a
  * device that cannot run a variant the check says so in one skipped case named "untested here: ..." (the

@@ -4,6 +4,7 @@
 // outputs spanning several tiles both ways, a 3-D x, bias, alpha and accumulation. A variant this device cannot
 // run (e.g. shader-f16 missing) is one skipped case, "untested here: ...", never a pass.
 import * as gpuK from '../../gpu/kernels/matmul_packed16';
+import { COMPILED_NOT_RUN } from '../../gpu/kernels/matmul_availability';
 import { ALL_PACKED16_PATHS, packed16PathUnavailable, type Packed16Path } from '../../gpu/kernels/matmul_packed16_variants';
 import type { GpuRuntime } from '../../gpu/runtime';
 import * as ref from '../../reference/packed16';
@@ -69,10 +70,11 @@ async function runVariant(gpu: GpuRuntime, path: Packed16Path): Promise<CaseResu
   return out;
 }
 
-/** Why this device cannot run the variant for any format it reads (null: it can for at least one). */
+/** Why this device cannot run the variant for any format it reads (null: it can for at least one), and that
+ * it is only compiled (in CI), never run here. */
 function unavailable(gpu: GpuRuntime, path: Packed16Path): string | null {
   const whys = formatsOf(path).map((f) => packed16PathUnavailable(gpu, path, f));
-  return whys.some((w) => w === null) ? null : whys[0];
+  return whys.some((w) => w === null) ? null : `${whys[0]}; ${COMPILED_NOT_RUN}`;
 }
 
 export const checks: KernelCheck[] = ALL_PACKED16_PATHS.filter((p) => p !== 'block8').map((path) => ({
