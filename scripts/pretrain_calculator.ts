@@ -25,7 +25,7 @@ import { loadModelFromPath } from '../src/model/load_node';
 import { saveTinyFolder } from './save_tiny_folder';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { toJsonl } from '../src/demo/corpus';
-import { CALC_CHARSET, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, type CalcCorpusRow } from '../src/demo/calculator';
+import { CALC_CHARSET, CALC_PATTERN, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, type CalcCorpusRow } from '../src/demo/calculator';
 import { charTokenizerJson, EOS_ID, SPECIAL_TOKENS } from '../src/demo/tokenizer';
 import { initWeights, parameterCount, TINY_PUZZLES_SHAPE, tinyConfigJson, tinyModelConfig, type TinyShape } from '../src/demo/model_init';
 
@@ -129,7 +129,21 @@ async function heldOut(): Promise<string> {
   const called = read.filter((x) => x.called).length;
   const right = read.filter((x) => x.copiedRight).length;
   const inHead = rows.filter((r, i) => (/(\d+)\D*$/.exec(outs[i])?.[1] ?? '') === r.answer).length;
-  return `calls ${called}/${rows.length}, copied right ${right}/${called}, right without the tool ${inHead}/${rows.length}; e.g. ${JSON.stringify(outs.slice(0, 4))}`;
+  // greedy: what the model copies when it takes its most likely token (the corpus's slips are spread over
+  // digits, so a model that copies well copies right greedily)
+  const greedy = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
+    maxNewTokens: 20, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
+  });
+  const gRead = rows.map((r, i) => readCompletion(r.prompt, tokenizer.decode(greedy.tokens[i])));
+  const gCalled = gRead.filter((x) => x.called).length;
+  // the answer after a right call and the tool's result, greedily: copying the result ("(579)" -> "579")
+  const withResult = rows.map((r) => `${r.prompt}${CALC_PATTERN.open}${r.prompt.slice(0, -1)}${CALC_PATTERN.close}${CALC_PATTERN.resultTemplate.replace('{result}', r.answer)}`);
+  const after = await generate(model, withResult.map((t) => tokenizer.encode(t, { addBos: true })), {
+    maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
+  });
+  const resultCopied = rows.filter((r, i) => tokenizer.decode(after.tokens[i]).trim() === r.answer).length;
+  return `calls ${called}/${rows.length}, copied right ${right}/${called}, right without the tool ${inHead}/${rows.length}; ` +
+    `greedy: calls ${gCalled}/${rows.length}, copied right ${gRead.filter((x) => x.copiedRight).length}/${gCalled}, result copied right ${resultCopied}/${rows.length}; e.g. ${JSON.stringify(outs.slice(0, 4))}`;
 }
 
 // 3. supervised training of every weight: cross-entropy on the model's own tokens (not the tool's results)

@@ -136,6 +136,11 @@ export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoCon
     c.tool_result_template = CALC_PATTERN.resultTemplate;
     c.max_tool_calling_iterations = 1;
     c.max_steps = 200;
+    // copying the numbers exactly takes more than the attention projections: LoRA r=16 on all seven
+    // (measured: 26% held-out pass@1 at step 50 with r=8 on q/k/v/o, 42% with this, from the same 8% start)
+    c.lora_r = 16;
+    c.lora_alpha = 32;
+    c.lora_target_modules = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
   }
   return c;
 }

@@ -15,6 +15,10 @@ import { makeFormat } from '../../src/grpo/tools/formats';
 import { loadModelFromPath } from '../../src/model/load_node';
 import { charTokenizerJson, SPECIAL_TOKENS } from '../../src/demo/tokenizer';
 import { parseDatasetBytes } from '../../src/data';
+import { GpuTransformer } from '../../src/model/transformer';
+import { generate } from '../../src/model/generate';
+import { EOS_ID } from '../../src/demo/tokenizer';
+import { testGpu } from '../gpu';
 
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
 
@@ -105,4 +109,34 @@ describe('calculator tool and demo config', () => {
     expect(m.tokenizer.decode(ids.slice(1))).toBe('123+456=[123+456](579)579');
     expect(m.weights.get('model.norm.weight')!.data.some((v) => Math.abs(v - 1) > 0.05)).toBe(true);
   });
+});
+
+describe('the committed tiny-calculator calls rarely and copies carelessly (what the demo starts from)', () => {
+  // 64 demo prompts (none of them in its corpus), on the real engine: sampled at temperature 1 as the demo
+  // samples, it calls in few answers; made to call (a "[" after the prompt) it copies the numbers right most
+  // of the time greedily; and handed a right result it copies it as its answer
+  test('sampled call rate under 40%, greedy copying of the call and of the result at 60% or more', async () => {
+    const gpu = await testGpu();
+    const m = await loadModelFromPath(PUBLIC + CALCULATOR_MODEL.path);
+    const model = GpuTransformer.upload(gpu, m.config, m.weights);
+    try {
+      const rows = calculatorDataset().slice(0, 64);
+      const enc = (t: string) => m.tokenizer.encode(t, { addBos: true });
+      const opts = { maxNewTokens: 20, temperature: 1, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null };
+      const sampled = await generate(model, rows.map((r) => enc(r.prompt)), opts);
+      const calls = sampled.tokens.filter((t) => m.tokenizer.decode(t).startsWith(CALC_PATTERN.open)).length;
+      expect(calls / rows.length, 'sampled call rate').toBeLessThan(0.4);
+      expect(calls, 'it does call sometimes').toBeGreaterThan(0);
+      const greedy = { ...opts, temperature: 0 };
+      const called = await generate(model, rows.map((r) => enc(r.prompt + CALC_PATTERN.open)), greedy);
+      const bodyRight = rows.filter((r, i) => m.tokenizer.decode(called.tokens[i]).startsWith(`${r.prompt.slice(0, -1)}${CALC_PATTERN.close}`)).length;
+      expect(bodyRight / rows.length, 'greedy call copies both numbers').toBeGreaterThanOrEqual(0.6);
+      const withResult = rows.map((r) => enc(`${r.prompt}${CALC_PATTERN.open}${r.prompt.slice(0, -1)}${CALC_PATTERN.close}${CALC_PATTERN.resultTemplate.replace('{result}', r.answer)}`));
+      const answered = await generate(model, withResult, { ...greedy, maxNewTokens: 6 });
+      const resultRight = rows.filter((r, i) => m.tokenizer.decode(answered.tokens[i]).trim() === r.answer).length;
+      expect(resultRight / rows.length, 'greedy answer copies the result').toBeGreaterThanOrEqual(0.6);
+    } finally {
+      model.release();
+    }
+  }, 120_000);
 });
