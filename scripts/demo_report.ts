@@ -59,7 +59,10 @@ if (args['chart-only']) {
 }
 
 const config = demoConfig(ds.id);
-if (args.steps) config.max_steps = Number(args.steps);
+// --steps N stops after N steps of the demo's run: the learning-rate schedule still spans the config's
+// max_steps (a cosine schedule over N steps would decay sooner), so the first N steps are those of the full run
+const steps = args.steps ? Number(args.steps) : config.max_steps;
+if (!(Number.isInteger(steps) && steps >= 1 && steps <= config.max_steps)) throw new Error(`--steps must be a whole number from 1 to the demo's ${config.max_steps}, got ${args.steps}`);
 if (args['eval-every']) config.eval_interval = Number(args['eval-every']);
 if (args.override) Object.assign(config, JSON.parse(args.override));
 
@@ -113,7 +116,7 @@ const evaluate = async () => {
 };
 if (tools) await evaluateWithoutTools();
 await evaluate();
-for (let s = 1; s <= config.max_steps; s++) {
+for (let s = 1; s <= steps; s++) {
   const r = await trainer.trainStep();
   const m = r.metrics;
   trainSeconds += m.step_time;
@@ -121,8 +124,8 @@ for (let s = 1; s <= config.max_steps; s++) {
     step: s, reward: m.reward, reward_std: m.reward_std, frac_reward_zero_std: m.frac_reward_zero_std, kl: m.kl, step_time: m.step_time,
     ...(tools ? { 'tools/call_frequency': m['tools/call_frequency'], 'tools/failure_frequency': m['tools/failure_frequency'] } : {}),
   });
-  if (s % 10 === 0) console.log(`step ${s}/${config.max_steps}  reward ${m.reward.toFixed(3)}${tools ? `  tool calls ${m['tools/call_frequency'].toFixed(2)}` : ''}  ${m.step_time.toFixed(2)}s/step`);
-  if (s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0)) await evaluate();
+  if (s % 10 === 0) console.log(`step ${s}/${steps}  reward ${m.reward.toFixed(3)}${tools ? `  tool calls ${m['tools/call_frequency'].toFixed(2)}` : ''}  ${m.step_time.toFixed(2)}s/step`);
+  if (s === steps || (config.eval_interval > 0 && s % config.eval_interval === 0)) await evaluate();
 }
 if (tools) await evaluateWithoutTools();
 const wall = (performance.now() - t0) / 1000;
@@ -141,7 +144,7 @@ const report = {
   dataset: { id: ds.id, path: dataPath, train_prompts: train.length, eval_prompts: evalSet.length, evaluated: evalN },
   adapter,
   config,
-  steps: config.max_steps,
+  steps,
   wall_time_s: Math.round(wall),
   train_time_s: Math.round(trainSeconds),
   pass_at_1_decoding: passLabel,

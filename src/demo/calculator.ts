@@ -16,10 +16,12 @@
 // tool's result is context only in pretraining (its tokens are masked out of the loss), so the model never
 // learns to add: without the tool it has no way to the right sum. The demo dataset's prompts
 // (public/datasets/calculator.jsonl) never appear in the corpus.
-// The committed model is the warm-up phase's end (README: "The calculator demo"): it calls in most answers
-// (86% sampled at T=1 on held-out prompts) and copies both numbers right in about 4 calls of 10. Ending on
-// the CALL_RATE corpus made it call rarely but wiped out its copying within 20 steps (with either guess
-// style), so that phase is not part of the committed model.
+// The committed model (README: "The calculator demo"): the warm-up phase taught it to copy; its last phase
+// (scripts/pretrain_calculator.ts --decide 0.15) trained the choice to call alone, on a corpus that calls in
+// 15% of its rows, beside the warm-up corpus's calls with the choice masked out, so that it calls in about
+// 15% of its answers (sampled at T=1 on held-out prompts) and still copies (carelessly: about 4 calls of 10
+// right when sampled). Ending on the CALL_RATE corpus with every token trained wiped out its copying within
+// 20 steps (with either guess style), and so did training the choice alone.
 
 import { Rng } from '../util/random';
 import type { TaskRow } from './corpus';
