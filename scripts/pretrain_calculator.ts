@@ -25,7 +25,7 @@ import { loadModelFromPath } from '../src/model/load_node';
 import { saveTinyFolder } from './save_tiny_folder';
 import { SftTrainer, type SftExample } from '../src/grpo/sft';
 import { toJsonl } from '../src/demo/corpus';
-import { CALC_CHARSET, CALC_PATTERN, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, type CalcCorpusRow } from '../src/demo/calculator';
+import { CALC_CHARSET, CALC_WARMUP_CALL_RATE, CALCULATOR_TOOLS_SOURCE, calculatorCorpus, calculatorDataset, readCompletion, withRightCall, type CalcCorpusRow } from '../src/demo/calculator';
 import { charTokenizerJson, EOS_ID, SPECIAL_TOKENS } from '../src/demo/tokenizer';
 import { initWeights, parameterCount, TINY_PUZZLES_SHAPE, tinyConfigJson, tinyModelConfig, type TinyShape } from '../src/demo/model_init';
 
@@ -121,27 +121,21 @@ console.log(`model: ${config.numLayers} layers, hidden ${config.hiddenSize}, voc
  * without the tool (its own text after a call, or its guess). */
 async function heldOut(): Promise<string> {
   const rows = demo.slice(0, EVAL_N);
-  const gen = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
-    maxNewTokens: 20, temperature: 1, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
-  });
-  const outs = gen.tokens.map((t) => tokenizer.decode(t));
+  const prompts = rows.map((r) => tokenizer.encode(r.prompt, { addBos: true }));
+  const decode = async (ids: number[][], temperature: number, maxNewTokens: number) =>
+    (await generate(model, ids, { maxNewTokens, temperature, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null })).tokens.map((t) => tokenizer.decode(t));
+  const outs = await decode(prompts, 1, 20);
   const read = rows.map((r, i) => readCompletion(r.prompt, outs[i]));
   const called = read.filter((x) => x.called).length;
   const right = read.filter((x) => x.copiedRight).length;
   const inHead = rows.filter((r, i) => (/(\d+)\D*$/.exec(outs[i])?.[1] ?? '') === r.answer).length;
   // greedy: what the model copies when it takes its most likely token (the corpus's slips are spread over
   // digits, so a model that copies well copies right greedily)
-  const greedy = await generate(model, rows.map((r) => tokenizer.encode(r.prompt, { addBos: true })), {
-    maxNewTokens: 20, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
-  });
-  const gRead = rows.map((r, i) => readCompletion(r.prompt, tokenizer.decode(greedy.tokens[i])));
+  const gRead = (await decode(prompts, 0, 20)).map((text, i) => readCompletion(rows[i].prompt, text));
   const gCalled = gRead.filter((x) => x.called).length;
   // the answer after a right call and the tool's result, greedily: copying the result ("(579)" -> "579")
-  const withResult = rows.map((r) => `${r.prompt}${CALC_PATTERN.open}${r.prompt.slice(0, -1)}${CALC_PATTERN.close}${CALC_PATTERN.resultTemplate.replace('{result}', r.answer)}`);
-  const after = await generate(model, withResult.map((t) => tokenizer.encode(t, { addBos: true })), {
-    maxNewTokens: 6, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [EOS_ID], lora: null,
-  });
-  const resultCopied = rows.filter((r, i) => tokenizer.decode(after.tokens[i]).trim() === r.answer).length;
+  const answers = await decode(rows.map((r) => tokenizer.encode(withRightCall(r), { addBos: true })), 0, 6);
+  const resultCopied = rows.filter((r, i) => answers[i].trim() === r.answer).length;
   return `calls ${called}/${rows.length}, copied right ${right}/${called}, right without the tool ${inHead}/${rows.length}; ` +
     `greedy: calls ${gCalled}/${rows.length}, copied right ${gRead.filter((x) => x.copiedRight).length}/${gCalled}, result copied right ${resultCopied}/${rows.length}; e.g. ${JSON.stringify(outs.slice(0, 4))}`;
 }
@@ -157,11 +151,11 @@ function decideExamples(callRate: number): SftExample[] {
   return [...choice.slice(0, nChoice).map((r) => toExample(r, 'choice')), ...copies.map((r) => toExample(r, 'after_choice'))];
 }
 if (DECIDE !== null && WARMUP > 0) throw new Error('--decide is the last phase alone: give --warmup-steps 0 (and --init)');
-const trainer = (rows: CalcCorpusRow[]) => new SftTrainer(gpu, model, DECIDE !== null ? decideExamples(DECIDE) : rows.map((r) => toExample(r)), {
+const trainer = (examples: SftExample[]) => new SftTrainer(gpu, model, examples, {
   mode: 'full', learningRate: LR, scheduler: 'cosine', warmupRatio: Number(args['warmup-ratio']), maxSteps: STEPS, batchSize: BATCH, seed: INIT_SEED,
   beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, maxGradNorm: 1,
 }, null);
-let sft = trainer(WARMUP > 0 ? warmCorpus : corpus);
+let sft = trainer(DECIDE !== null ? decideExamples(DECIDE) : (WARMUP > 0 ? warmCorpus : corpus).map((r) => toExample(r)));
 let lossSum = 0;
 let lossN = 0;
 let lastLoss = NaN;
@@ -169,7 +163,7 @@ if (args.init) console.log(`held-out @ 0: ${await heldOut()}`);
 for (let s = 1; s <= STEPS; s++) {
   if (s === WARMUP + 1 && WARMUP > 0) {
     sft.release();
-    sft = trainer(corpus);
+    sft = trainer(corpus.map((r) => toExample(r)));
     sft.step = WARMUP;
     console.log(`step ${s}: the careless writer's corpus from here on`);
   }

@@ -164,6 +164,12 @@ export function calculatorCorpus(opts: { seed?: number; size?: number; exclude?:
   return out;
 }
 
+/** The row's prompt followed by a right call and the tool's result, "123+456=[123+456](579)": what the model
+ * reads before it copies the result as its answer. */
+export function withRightCall(row: TaskRow): string {
+  return `${row.prompt}${CALC_PATTERN.open}${row.prompt.slice(0, -1)}${CALC_PATTERN.close}${CALC_PATTERN.resultTemplate.replace('{result}', row.answer)}`;
+}
+
 /** What a completion did, read from its text: a call (with its operands copied right or not), or a guess. */
 export function readCompletion(prompt: string, completion: string): { called: boolean; copiedRight: boolean } {
   const at = completion.indexOf(CALC_PATTERN.open);

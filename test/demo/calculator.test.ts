@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
-  CALC_CHARSET, CALC_PATTERN, CALCULATOR_TOOLS_SOURCE, CALL_RATE, COPY_SLIPS, calculatorCorpus, calculatorDataset, readCompletion,
+  CALC_CHARSET, CALC_PATTERN, CALCULATOR_TOOLS_SOURCE, CALL_RATE, COPY_SLIPS, calculatorCorpus, calculatorDataset, readCompletion, withRightCall,
 } from '../../src/demo/calculator';
 import { CALCULATOR_MODEL, DEMO_DATASETS, demoConfig } from '../../src/demo/builtin';
 import { validateConfig } from '../../src/grpo/config';
@@ -131,7 +131,7 @@ describe('the committed tiny-calculator calls rarely and copies carelessly (what
       const called = await generate(model, rows.map((r) => enc(r.prompt + CALC_PATTERN.open)), greedy);
       const bodyRight = rows.filter((r, i) => m.tokenizer.decode(called.tokens[i]).startsWith(`${r.prompt.slice(0, -1)}${CALC_PATTERN.close}`)).length;
       expect(bodyRight / rows.length, 'greedy call copies both numbers').toBeGreaterThanOrEqual(0.6);
-      const withResult = rows.map((r) => enc(`${r.prompt}${CALC_PATTERN.open}${r.prompt.slice(0, -1)}${CALC_PATTERN.close}${CALC_PATTERN.resultTemplate.replace('{result}', r.answer)}`));
+      const withResult = rows.map((r) => enc(withRightCall(r)));
       const answered = await generate(model, withResult, { ...greedy, maxNewTokens: 6 });
       const resultRight = rows.filter((r, i) => m.tokenizer.decode(answered.tokens[i]).trim() === r.answer).length;
       expect(resultRight / rows.length, 'greedy answer copies the result').toBeGreaterThanOrEqual(0.6);
