@@ -120,14 +120,15 @@ describe('CustomReward (Node worker)', () => {
     });
     try {
       expect(checkCustomRewardSource('(p, c) => c.length')).toBeNull();
-      expect(checkCustomRewardSource('(p) => { return 1;')).toBeNull(); // not known yet: the engine's own check or the sandbox reports it
-      expect(checkCustomRewardSource('(p, c) => { return c.length;')).toMatch(/does not compile: SyntaxError/); // checked in the sandbox above
+      // the parser (acorn, src/grpo/rewards/code_check.ts) finds syntax errors on the page without compiling
+      expect(checkCustomRewardSource('(p) => { return 1;')).toMatch(/does not compile: SyntaxError/);
+      expect(checkCustomRewardSource('(p, c) => { return c.length;')).toMatch(/does not compile: SyntaxError/);
       expect(checkCustomRewardSource('async () => (await import("x")).y')).toMatch(/may not import modules/);
-      // the constructor of a reward on the page does not compile either; loading it in the sandbox reports the error
-      const r = reward('(p) => { return 1;');
-      const out = await r.evaluate(rows.slice(0, 1));
-      expect(out.values).toEqual([null]);
-      expect(out.errors).toEqual([expect.stringMatching(/^the custom reward source does not compile: SyntaxError/)]);
+      // the constructor of a reward on the page refuses it at once, compiling nothing
+      expect(() => reward('(p) => { return 1;')).toThrow(/^the custom reward source does not compile: SyntaxError/);
+      // a source the parser accepts but that the page cannot compile is loaded in the sandbox, not here
+      const r = reward('(p) => 1');
+      expect((await r.evaluate(rows.slice(0, 1))).values).toEqual([1]);
     } finally {
       g.Function = realFunction;
       delete g.document;

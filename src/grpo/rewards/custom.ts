@@ -6,6 +6,7 @@
 
 import type { SandboxFactory, SandboxHandle, SandboxReply, SandboxRow } from './sandbox_core';
 import { DEFAULT_CUSTOM_TIMEOUT_MS } from './registry';
+import { checkUserCode } from './code_check';
 
 export interface CustomRewardResult {
   /** one value per row; null where the function failed or said "not applicable" */
@@ -37,13 +38,10 @@ function mayCompileHere(): boolean {
   return typeof (globalThis as { document?: unknown }).document === 'undefined';
 }
 
-/** Problems that need no compiler: empty, or imports. */
+/** Problems that need no compiler: empty, does not parse, or imports (code_check.ts parses, runs nothing). */
 function staticProblem(source: string): string | null {
   if (typeof source !== 'string' || source.trim() === '') return 'the custom reward source is empty; write a function such as (prompt, completion, answer, row) => 1';
-  if (/\bimport\s*\(/.test(source) || /^\s*import\s/m.test(source)) {
-    return 'the custom reward may not import modules (import is blocked in the sandbox); put everything the function needs inside it';
-  }
-  return null;
+  return checkUserCode(source, 'custom reward');
 }
 
 /**

@@ -152,9 +152,6 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
   /** Compiles the wrapper around the source without running it; a message when it does not compile. */
   const parse = (source: string): { wrapper: () => unknown } | { problem: string } => {
     if (typeof source !== 'string' || source.trim() === '') return { problem: 'the custom reward source is empty; write a function such as (prompt, completion, answer, row) => 1' };
-    if (/\bimport\s*\(/.test(source) || /^\s*import\s/m.test(source)) {
-      return { problem: 'the custom reward may not import modules (import is blocked in the sandbox); put everything the function needs inside it' };
-    }
     try {
       return { wrapper: compiler(`"use strict";\nreturn (${source}\n);`) as () => unknown };
     } catch (e) {
@@ -249,7 +246,6 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
     if (stuck.length) return { type: 'init_error', message: `the sandbox could not remove ${stuck.join(', ')}; refusing to run custom code` };
     const load = (src: string, what: string): unknown => {
       running = what === 'tools file' ? { place: 'tools sandbox (loading the tools file)', who: 'a tool' } : { place: 'environment sandbox (loading the environment file)', who: 'an environment' };
-      if (/\bimport\s*\(/.test(src) || /^\s*import\s/m.test(src)) throw new Error(`the ${what} may not import modules (import is blocked in the sandbox)`);
       let w: () => unknown;
       try {
         w = compiler(`"use strict";\nreturn (${src}\n);`) as () => unknown;

@@ -5,6 +5,7 @@
 // in it are lost and their episodes end with an error. Nothing the user's code does rejects a promise here.
 
 import type { SandboxFactory, SandboxHandle, SandboxReply } from '../rewards/sandbox_core';
+import { checkUserCode } from '../rewards/code_check';
 
 export interface ToolInfo {
   name: string;
@@ -60,6 +61,9 @@ export class ToolRunner {
   /** Loads the sources in a fresh worker; throws with the sandbox's message when they do not load. */
   static async create(toolsSource: string | null, envSource: string | null, opts: ToolRunnerOptions): Promise<ToolRunner> {
     if (!(opts.timeoutMs > 0)) throw new Error(`tool_timeout_ms must be positive, got ${opts.timeoutMs}`);
+    // parsed before any sandbox sees them: import(...), import.meta and module syntax are refused here
+    const refused = (toolsSource !== null ? checkUserCode(toolsSource, 'tools file') : null) ?? (envSource !== null ? checkUserCode(envSource, 'environment file') : null);
+    if (refused) throw new Error(refused);
     const r = new ToolRunner(toolsSource, envSource, opts.timeoutMs, opts.factory);
     const problem = await r.start();
     if (problem) {
