@@ -1,4 +1,4 @@
-// The custom-reward sandbox in Node (worker_threads): values, failures that cost only their batch,
+// The custom-reward sandbox in Node (a permission-limited child process): values, failures that cost only their batch,
 // a hang that times out and a later batch that works again, and blocked network access.
 
 import { afterEach, describe, expect, it } from 'vitest';

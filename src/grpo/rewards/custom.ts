@@ -1,5 +1,6 @@
 // The user's own reward: JavaScript source for (prompt, completion, answer, row) => number | null, run in a
-// separate worker (a Web Worker in the browser, a worker_threads Worker in Node) with network and storage
+// sandbox (in the browser a worker inside a network-less sandboxed frame, sandbox_browser.ts; in Node a
+// permission-limited child process with an empty environment, sandbox_node.ts) with network and storage
 // removed. A batch that throws, returns a non-number, or runs past the timeout costs that batch its
 // rewards (null, "not applicable", with messages), never the run: a stuck worker is terminated and the
 // next batch starts a fresh one.
@@ -7,6 +8,7 @@
 import type { SandboxFactory, SandboxHandle, SandboxReply, SandboxRow } from './sandbox_core';
 import { DEFAULT_CUSTOM_TIMEOUT_MS } from './registry';
 import { checkUserCode } from './code_check';
+import { acceptValue } from './sandbox_reply';
 
 export interface CustomRewardResult {
   /** one value per row; null where the function failed or said "not applicable" */
@@ -20,7 +22,7 @@ export interface CustomRewardResult {
 export interface CustomRewardOptions {
   /** time allowed for one batch (default 2000 ms) */
   timeoutMs?: number;
-  /** how to start a worker (default: Node's worker_threads in Node, a module Web Worker elsewhere) */
+  /** how to start a sandbox (default: a locked child process in Node, a sandboxed frame's worker elsewhere) */
   factory?: SandboxFactory;
 }
 
@@ -169,8 +171,12 @@ export class CustomReward {
       this.kill();
       return failAll(['the custom reward worker sent an unexpected reply; it was restarted']);
     }
-    const errors = reply.errors.length > MAX_ERRORS ? [...reply.errors.slice(0, MAX_ERRORS), `… and ${reply.errors.length - MAX_ERRORS} more rows failed`] : reply.errors;
-    return { values: reply.values, errors, timedOut: false };
+    // the sandbox runs hostile code: a value that is not null or a finite number is that row's error, never a number
+    const values = reply.values.map((v) => (acceptValue(v) ? v : null));
+    const forged = reply.values.flatMap((v, i) => (acceptValue(v) ? [] : [`row ${i}: the sandbox sent a value that is not a number or null; the row scores null`]));
+    const all = [...forged, ...reply.errors];
+    const errors = all.length > MAX_ERRORS ? [...all.slice(0, MAX_ERRORS), `… and ${all.length - MAX_ERRORS} more rows failed`] : all;
+    return { values, errors, timedOut: false };
   }
 
   /** Starts a worker and loads the function; returns what went wrong, or null. */

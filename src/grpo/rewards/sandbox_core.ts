@@ -1,6 +1,6 @@
 // The inside of the custom-reward worker: locks the global scope, compiles the user's function, and
 // scores batches. The same code runs in a browser Web Worker (sandbox.worker.ts imports it) and in a
-// Node worker_threads Worker (sandbox_node.ts sends its text with Function.prototype.toString).
+// Node child process under the permission model (sandbox_node.ts sends its text with Function.prototype.toString).
 //
 // runSandbox must stay self-contained: no imports, no module-level helpers, nothing from outside its
 // own body, because in Node it is serialised to text and evaluated in a fresh worker.
@@ -140,8 +140,8 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
   };
   const errorText = (e: unknown): string => {
     try {
-      if (e instanceof Error) return `${e.name}: ${e.message}`;
-      return `threw ${describe(e)}`;
+      const text = e instanceof Error ? `${e.name}: ${e.message}` : `threw ${describe(e)}`;
+      return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
     } catch {
       return 'threw a value that could not be read';
     }

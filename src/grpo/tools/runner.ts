@@ -98,6 +98,12 @@ export class ToolRunner {
         handle.onError((message) => {
           clearTimeout(timer);
           resolve({ type: 'died', message });
+          // a dead (or forged-into-silence) sandbox is dropped: the next call starts a fresh one
+          if (this.handle === handle) {
+            this.handle = null;
+            this.restarts++;
+            handle.terminate();
+          }
           this.failAll(`the tools worker stopped: ${message}`);
         });
         handle.post({ type: 'tools_init', tools: this.toolsSource, env: this.envSource });
@@ -161,7 +167,11 @@ export class ToolRunner {
     if (reply.type === 'died') return { ok: false, error: reply.message, timedOut: false };
     if (reply.type !== 'call_result') return { ok: false, error: 'the tools worker sent an unexpected reply', timedOut: false };
     if (reply.error !== undefined) return { ok: false, error: reply.error, timedOut: false };
-    return { ok: true, value: JSON.parse(reply.json!) };
+    try {
+      return { ok: true, value: JSON.parse(reply.json!) };
+    } catch {
+      return { ok: false, error: `${what}: the sandbox sent a value that is not JSON`, timedOut: false };
+    }
   }
 
   private restart(handle: SandboxHandle, why: string): void {
