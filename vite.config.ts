@@ -7,12 +7,16 @@ import react from '@vitejs/plugin-react';
  * relied on to send headers). Only the build gets it: the dev server's inline React-refresh preamble and
  * its HMR websocket would need holes the app does not.
  *
- * - script-src 'self': no remote, inline or eval'd script on the page. The page compiles no user code;
- *   the custom reward is compiled inside its sandbox worker (src/grpo/rewards/sandbox_core.ts).
- * - worker-src 'self': the engine and custom-reward workers are files of the build. Chromium (156, checked
- *   under `vite preview`) does not apply a document's <meta> policy to workers started from same-origin
- *   URLs (their policy would come from their own response headers), so the sandbox worker's
- *   `new Function` needs no 'unsafe-eval' here; the sandbox removes the network from its own global scope.
+ * - script-src 'self': no remote, inline or eval'd script on the page. The page compiles no user code
+ *   (it only parses it, src/grpo/rewards/code_check.ts); user code is compiled in the sandbox frame.
+ * - worker-src 'self': the engine worker is a file of the build. User code never runs under this policy.
+ * - frame-src 'self': the one frame the page makes is public/sandbox_frame.html, where user JavaScript
+ *   (rewards, tools, environments) runs: loaded in <iframe sandbox="allow-scripts"> (an opaque origin: no
+ *   storage, no access to the page, its Hub token or its engine worker), it is a document fetched from the
+ *   network, so it does not inherit this policy but carries its own, stricter one (no network at all, no
+ *   script but its own inline bootstrap and the 'unsafe-eval' that compiling user code needs), which the
+ *   worker it starts from a blob: URL inherits. So this page keeps no 'unsafe-eval', and the frame has no
+ *   connect-src. Written out (default-src would give the same) so that the frame's place is explicit.
  * - connect-src 'self' https: http://localhost:* http://127.0.0.1:*: the site's own files (demo datasets,
  *   the built-in model), the model URLs a person asks for, and the Hugging Face Hub: its API and resolve
  *   URLs on huggingface.co, and the hosts large files redirect to, which change over time (cdn-lfs*.hf.co,
@@ -30,6 +34,7 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "worker-src 'self'",
+  "frame-src 'self'",
   "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",

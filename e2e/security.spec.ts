@@ -147,7 +147,7 @@ test('a custom reward that tries the network or loading code gets a clear error,
   await expect(results.nth(4)).toContainText('WebSocket is blocked in the custom reward sandbox');
   await page.getByTestId('rewards-panel').screenshot({ path: 'test-results/security-custom-reward.png' });
 
-  // a syntax error is found in the sandbox worker (the page compiles nothing) and shown at the editor
+  // a syntax error is found by the parser (the page compiles nothing) and shown at the editor
   await page.getByTestId('custom-source').fill('(prompt) => {');
   await expect(page.getByTestId('custom-source-problem')).toContainText('does not compile: SyntaxError');
   expect(foreign(requests, baseURL!)).toEqual([]);
@@ -178,7 +178,7 @@ test('a short training run with stories260K makes no request beyond the page\'s 
   await expect(page.getByTestId('run-step')).toHaveText('2');
 
   const urls = requests.map((r) => r.url());
-  expect(urls.some((u) => /sandbox\.worker-[\w-]+\.js$/.test(u))).toBe(true); // the custom reward ran in its worker
+  expect(urls.some((u) => /\/sandbox_frame\.html$/.test(u))).toBe(true); // the custom reward ran in its sandbox frame (opened by the page for the engine worker)
   expect(foreign(requests, baseURL!)).toEqual([]);
   expect(await violations(page)).toEqual([]);
   expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);

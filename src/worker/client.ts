@@ -2,6 +2,8 @@
 // settles each call's promise with its `return` or `throw`. The page does no GPU work; the worker does.
 
 import type { ProgressOf, ReplyMessage, RequestMessage, RequestOf, RequestType, ValueOf } from './protocol';
+import { SANDBOX_BROKER_MESSAGE } from './protocol';
+import { serveSandboxBroker } from '../grpo/rewards/sandbox_browser';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -79,5 +81,9 @@ export class EngineClient {
 /** Starts the engine worker (Vite bundles it from this expression). */
 export function startEngineWorker(): EngineClient {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+  // user code runs in sandboxed frames, which only the page can open: the worker asks through this port
+  const sandboxes = new MessageChannel();
+  serveSandboxBroker(sandboxes.port1);
+  worker.postMessage({ type: SANDBOX_BROKER_MESSAGE }, [sandboxes.port2]);
   return new EngineClient(worker);
 }

@@ -21,8 +21,10 @@ import { RunController } from './run_controller';
 import { generateSideBySide, tokenLengths } from './try_model';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
 import { memoryPlanFor } from './plan_request';
+import { useSandboxBroker } from '../grpo/rewards/sandbox_browser';
 import {
   REPORTED_LIMITS,
+  SANDBOX_BROKER_MESSAGE,
   type AdapterInfo,
   type KernelCheckResult,
   type ProgressOf,
@@ -255,5 +257,10 @@ function errorMessage(e: unknown): string {
 }
 
 scope.addEventListener('message', (ev: MessageEvent<RequestMessage>) => {
+  // the page's sandbox broker (sandbox_browser.ts): how this worker gets sandboxed frames for user code
+  if ((ev.data as { type?: unknown } | null)?.type === SANDBOX_BROKER_MESSAGE && ev.ports[0]) {
+    useSandboxBroker(ev.ports[0]);
+    return;
+  }
   void handle(ev.data);
 });

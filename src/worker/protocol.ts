@@ -17,6 +17,10 @@ import type { TokenTraceView } from '../grpo/trainer';
 import type { PromptSettings } from '../data';
 import type { EvalPoint, MetricRow } from '../export/metrics';
 
+/** The one message outside the request union: the page hands the worker its sandbox broker port (sent
+ * once, at start, with the port transferred; see src/grpo/rewards/sandbox_browser.ts). */
+export const SANDBOX_BROKER_MESSAGE = 'sandboxBroker';
+
 /** Device limits the engine depends on, as granted to the device (after raising them to the adapter's). */
 export const REPORTED_LIMITS = [
   'maxBufferSize',

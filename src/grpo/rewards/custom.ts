@@ -9,6 +9,7 @@ import type { SandboxFactory, SandboxHandle, SandboxReply, SandboxRow } from './
 import { DEFAULT_CUSTOM_TIMEOUT_MS } from './registry';
 import { checkUserCode } from './code_check';
 import { acceptValue } from './sandbox_reply';
+import { createBrowserSandbox } from './sandbox_browser';
 
 export interface CustomRewardResult {
   /** one value per row; null where the function failed or said "not applicable" */
@@ -106,7 +107,7 @@ function isNode(): boolean {
 
 async function defaultFactory(): Promise<SandboxHandle> {
   if (isNode()) return (await import('./sandbox_node')).createNodeSandbox();
-  return (await import('./sandbox_browser')).createBrowserSandbox();
+  return createBrowserSandbox();
 }
 
 interface Live {

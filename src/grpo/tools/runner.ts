@@ -6,6 +6,7 @@
 
 import type { SandboxFactory, SandboxHandle, SandboxReply } from '../rewards/sandbox_core';
 import { checkUserCode } from '../rewards/code_check';
+import { createBrowserSandbox } from '../rewards/sandbox_browser';
 
 export interface ToolInfo {
   name: string;
@@ -31,7 +32,7 @@ function isNode(): boolean {
 
 async function defaultFactory(): Promise<SandboxHandle> {
   if (isNode()) return (await import('../rewards/sandbox_node')).createNodeSandbox();
-  return (await import('../rewards/sandbox_browser')).createBrowserSandbox();
+  return createBrowserSandbox();
 }
 
 type Waiter = (reply: SandboxReply | { type: 'died'; message: string }) => void;
