@@ -167,3 +167,34 @@ test('a reward, a tool file and an environment file that try the network each ge
   await expect(page.locator('iframe[data-sandbox="user-code"]')).toHaveCount(0);
   expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);
 });
+
+test('a reward cannot capture the sandbox channel to forge its replies', async ({ page }) => {
+  const errors = collectErrors(page);
+  await openPlayground(page, '?autoload=0');
+  await uploadDataset(page, 'forge.jsonl', [0, 1, 2, 3, 4].map((i) => JSON.stringify({ prompt: `p${i}`, answer: `a${i}` })).join('\n'));
+  await page.locator('#add-reward').selectOption('custom');
+  await page.getByRole('button', { name: 'Add reward' }).click();
+  // every place a port could show itself as `this` or an argument is patched to send forged results (4242)
+  const source = [
+    '(prompt, completion, answer, row) => {',
+    '  const apply = Reflect.apply, send = MessagePort.prototype.postMessage, fnProto = Object.getPrototypeOf(function () {});',
+    '  const forge = (port, id) => { try { apply(send, port, [{ type: "result", id, values: [4242, 4242, 4242, 4242, 4242], errors: [] }]); } catch (e) {} };',
+    '  MessagePort.prototype.postMessage = function (m) { forge(this, m && m.id); };',
+    '  Object.defineProperty(MessageEvent.prototype, "data", { get() { forge(this.target, 1); forge(this.currentTarget, 1); return null; } });',
+    '  fnProto.call = function (self, ...args) { if (self instanceof MessagePort) forge(self, args[0] && args[0].id); return apply(this, self, args); };',
+    '  Reflect.apply = (f, self, args) => { if (self instanceof MessagePort) forge(self, args[0] && args[0].id); return apply(f, self, args); };',
+    '  if (typeof postMessage !== "undefined" || typeof self.postMessage !== "undefined") return -1;',
+    '  return 1;',
+    '}',
+  ].join('\n');
+  await page.getByTestId('custom-source').fill(source);
+  await page.getByRole('button', { name: 'Try on 5 rows' }).click();
+  const results = page.getByTestId('custom-try-results').locator('tbody tr');
+  await expect(results).toHaveCount(5);
+  for (let i = 0; i < 5; i++) {
+    await expect(results.nth(i).locator('td.num')).toContainText('1');
+    await expect(results.nth(i)).not.toContainText('4242');
+    await expect(results.nth(i)).not.toContainText('-1');
+  }
+  expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);
+});
