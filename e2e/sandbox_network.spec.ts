@@ -96,11 +96,11 @@ test('the sandbox frame refuses every network and script source, even to code th
       pageReach = `refused: ${(e as Error).name}`;
     }
     frame.remove();
-    return { ...out, pageReach };
+    return { ...out, pageReach } as Record<string, string>;
   }, base);
 
   for (const name of ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'importScripts', 'import http', 'import blob', 'import data', 'indexedDB']) {
-    expect(outcome[name as keyof typeof outcome], name).toMatch(/^failed: /);
+    expect(outcome[name], name).toMatch(/^failed: /);
   }
   expect(outcome.compile).toBe('succeeded'); // the runtime compiles user code: 'unsafe-eval' is the one hole it needs
   expect(outcome.origin).toBe('null'); // opaque: no storage, no cookies, not the page's origin
