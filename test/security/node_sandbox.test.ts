@@ -126,6 +126,18 @@ describe('the Node sandbox process (parser bypassed)', () => {
 });
 
 describe('rewards, tools and environments through the public API', () => {
+  it('a huge allocation costs its batch with a message (the heap limit), and the next batch runs afresh', async () => {
+    const r = new CustomReward('(p) => { if (p === "big") { const a = []; for (;;) a.push(new Array(100000).fill(1.5)); } return 1; }', { timeoutMs: 30_000 });
+    try {
+      const out = await r.evaluate([{ ...row, prompt: 'big' }]);
+      expect(out.values).toEqual([null]);
+      expect(out.errors).toEqual(['the custom reward worker stopped: the sandbox process ran out of memory (over 512 MiB of heap) and was stopped']);
+      expect((await r.evaluate([row])).values).toEqual([1]);
+    } finally {
+      r.dispose();
+    }
+  });
+
   const tricks: [string, string][] = [
     ['process.env.HF_TOKEN', '() => process.env.HF_TOKEN.length'],
     ['globalThis.process', '() => globalThis.process.env.HF_TOKEN.length'],
