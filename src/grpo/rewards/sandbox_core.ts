@@ -1,6 +1,7 @@
 // The inside of the custom-reward worker: locks the global scope, compiles the user's function, and
-// scores batches. The same code runs in a browser Web Worker (sandbox.worker.ts imports it) and in a
-// Node child process under the permission model (sandbox_node.ts sends its text with Function.prototype.toString).
+// scores batches. The same code runs in a browser worker inside a sandboxed frame (sandbox_browser.ts) and
+// in a Node child process under the permission model (sandbox_node.ts); both send its text, taken with
+// Function.prototype.toString, and start it with the channel back to the host kept in a closure.
 //
 // runSandbox must stay self-contained: no imports, no module-level helpers, nothing from outside its
 // own body, because in Node it is serialised to text and evaluated in a fresh worker.
