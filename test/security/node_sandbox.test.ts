@@ -107,6 +107,25 @@ describe('the Node sandbox process (parser bypassed)', () => {
     expect(out.value).toBe(0);
   });
 
+  it('a tool and an environment get the same walls', async () => {
+    const tools = `[{ name: "read", run: async () => (await import("node:fs")).readFileSync(${lit(SECRET)}, "utf8") }]`;
+    const env = '() => ({ reset: async () => JSON.stringify((await import("node:process")).default.env), step: async () => { (await import("node:child_process")).execSync("id"); return { observation: "", reward: 1, done: true }; } })';
+    const { replies } = await raw(
+      [
+        { type: 'tools_init', tools, env },
+        { type: 'tool_call', id: 1, name: 'read', args: {} },
+        { type: 'env_reset', id: 2, slot: 0, row: {} },
+        { type: 'env_step', id: 3, slot: 0, text: 'x' },
+      ],
+      (r) => r.filter((x) => x.type === 'call_result').length === 3,
+    );
+    const calls = new Map(replies.flatMap((r) => (r.type === 'call_result' ? [[r.id, r]] : [])));
+    expect(calls.get(1)?.error).toMatch(/ERR_ACCESS_DENIED|Access to this API has been restricted/);
+    expect(calls.get(2)).toEqual({ type: 'call_result', id: 2, json: JSON.stringify('{}') });
+    expect(calls.get(3)?.error).toMatch(/ERR_ACCESS_DENIED|Access to this API has been restricted/);
+    expect(JSON.stringify(replies)).not.toContain(TOKEN);
+  });
+
   it('a forged reply (wrong shape, a non-number value) is an error, never a number', async () => {
     // the runtime would never send these; a host-side check refuses them whoever sent them
     const h = await createNodeSandbox();
