@@ -79,6 +79,10 @@ describe('the Node sandbox process (parser bypassed)', () => {
     const args = sandboxArgs(permissionFlag()!);
     expect(args.some((a) => a.startsWith('--allow-'))).toBe(false);
     expect(args).toContain('--max-old-space-size=512');
+    // Node >= 22 names the flag --permission; Node 20-21 --experimental-permission; before that there is none
+    expect(permissionFlag(new Set(['--permission', '--experimental-permission']))).toBe('--permission');
+    expect(permissionFlag(new Set(['--experimental-permission']))).toBe('--experimental-permission');
+    expect(permissionFlag(new Set())).toBeNull();
   });
 
   it('cannot read a file, even with import() reaching node:fs', async () => {
@@ -141,6 +145,26 @@ describe('the Node sandbox process (parser bypassed)', () => {
     expect(await died).toMatch(/malformed reply \(result without a list of values\)/);
     expect(got.filter((r) => r.type === 'result')).toEqual([]);
     h.terminate();
+  });
+});
+
+describe('a forged answer that reached the channel (parser bypassed)', () => {
+  it('names no request the host is waiting for, so the batch fails instead of scoring the forged number', async () => {
+    // a factory that swaps the reward's source for a hostile one on its way to the real sandbox process,
+    // as if the parser check had been bypassed: it answers request 1, 2, ... with 42 before the runtime can
+    const hostile = 'async () => { const p = (await import("node:process")).default; for (let id = 1; id < 50; id++) p.send({ type: "result", id, values: [42], errors: [] }); await new Promise((r) => setTimeout(r, 300)); return 1; }';
+    const factory = async () => {
+      const h = await createNodeSandbox();
+      return { ...h, post: (q: SandboxRequest) => h.post(q.type === 'init' ? { ...q, source: hostile } : q) };
+    };
+    const r = new CustomReward('() => 1', { timeoutMs: 5000, factory });
+    try {
+      const out = await r.evaluate([row]);
+      expect(out.values).toEqual([null]);
+      expect(out.errors).toEqual(['the custom reward worker sent an unexpected reply; it was restarted']);
+    } finally {
+      r.dispose();
+    }
   });
 });
 

@@ -8,7 +8,7 @@
 import type { SandboxFactory, SandboxHandle, SandboxReply, SandboxRow } from './sandbox_core';
 import { DEFAULT_CUSTOM_TIMEOUT_MS } from './registry';
 import { checkUserCode } from './code_check';
-import { acceptValue } from './sandbox_reply';
+import { acceptValue, requestId } from './sandbox_reply';
 import { createBrowserSandbox } from './sandbox_browser';
 
 export interface CustomRewardResult {
@@ -121,7 +121,6 @@ export class CustomReward {
   private readonly factory: SandboxFactory;
   private live: Live | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private nextId = 1;
   private disposed = false;
 
   /** Throws at once when the source does not compile, with the parser's message. */
@@ -158,7 +157,7 @@ export class CustomReward {
       const problem = await this.start();
       if (problem) return failAll([problem.message], problem.timedOut);
     }
-    const id = this.nextId++;
+    const id = requestId();
     const reply = await this.request({ type: 'eval', id, rows }, this.timeoutMs);
     if (reply === 'timeout') {
       this.kill();

@@ -76,3 +76,14 @@ export function readSandboxReply(value: unknown): { reply: SandboxReply } | { pr
 export function acceptValue(v: unknown): v is number | null {
   return v === null || (typeof v === 'number' && Number.isFinite(v));
 }
+
+/**
+ * A request id nobody can guess: a random integer in [1, 2^52]. The runtime echoes the id of the request it
+ * answers; code that reached the channel back without seeing the request (which only the runtime's closure
+ * holds) cannot name the request in flight, so its forged answer is refused as a reply to no request.
+ */
+export function requestId(): number {
+  const w = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(w);
+  return (w[0] & 0xfffff) * 0x100000000 + w[1] + 1; // 52 random bits, + 1: never 0, always a safe integer
+}

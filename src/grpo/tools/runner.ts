@@ -7,6 +7,7 @@
 import type { SandboxFactory, SandboxHandle, SandboxReply } from '../rewards/sandbox_core';
 import { checkUserCode } from '../rewards/code_check';
 import { createBrowserSandbox } from '../rewards/sandbox_browser';
+import { requestId } from '../rewards/sandbox_reply';
 
 export interface ToolInfo {
   name: string;
@@ -47,7 +48,6 @@ export class ToolRunner {
   private handle: SandboxHandle | null = null;
   private starting: Promise<string | null> | null = null;
   private waiters = new Map<number, Waiter>();
-  private nextId = 1;
   private readonly factory: SandboxFactory;
 
   private constructor(
@@ -143,7 +143,7 @@ export class ToolRunner {
     const problem = await this.start();
     if (problem) return { ok: false, error: problem, timedOut: false };
     const handle = this.handle!;
-    const id = this.nextId++;
+    const id = requestId();
     const reply = await new Promise<SandboxReply | { type: 'died'; message: string } | 'timeout'>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(id);
