@@ -8,11 +8,14 @@
 //    code still works. This is the wall that holds if everything in front of it failed.
 // 2. Through the app: a custom reward ("Try on 5 rows"), a tools file and an environment file that try the
 //    same each get an error; import() hidden behind a comment is refused by the parser with its place.
+// 3. A short training run (stories260K), where the engine worker gets its sandboxes from the page through
+//    the broker: a custom reward and a tools file that try the network at every turn; the run reports the
+//    reward's errors and finishes.
 // Neither makes a single connection to the second server.
 import { expect, test } from '@playwright/test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { collectErrors, openPlayground, uploadDataset } from './helpers/playground';
+import { collectErrors, loadStories, openPlayground, setSetting, STORY_ROWS, uploadDataset } from './helpers/playground';
 
 let server: Server;
 let base = '';
@@ -196,5 +199,54 @@ test('a reward cannot capture the sandbox channel to forge its replies', async (
     await expect(results.nth(i)).not.toContainText('4242');
     await expect(results.nth(i)).not.toContainText('-1');
   }
+  expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);
+});
+
+test('a training run whose reward and tools try the network: errors reported, the run finishes, nothing reaches the server', async ({ page }) => {
+  const errors = collectErrors(page);
+  await openPlayground(page);
+  await loadStories(page);
+  connections.length = 0;
+  await uploadDataset(page, 'stories.jsonl', STORY_ROWS);
+  await page.locator('[data-testid=reward-card] select').first().selectOption('contains');
+  await page.locator('#add-reward').selectOption('custom');
+  await page.getByRole('button', { name: 'Add reward' }).click();
+  // each try throws (the runtime's stub, and the frame's policy under it); the reward throws what it saw
+  const tries = [
+    `() => fetch(${JSON.stringify(`${base}/reward`)})`,
+    `() => { const x = new XMLHttpRequest(); x.open("GET", ${JSON.stringify(`${base}/reward-xhr`)}); x.send(); }`,
+    `() => new WebSocket(${JSON.stringify(`${base.replace('http', 'ws')}/reward-ws`)})`,
+    `() => new EventSource(${JSON.stringify(`${base}/reward-events`)})`,
+    `() => importScripts(${JSON.stringify(`${base}/reward.js`)})`,
+  ];
+  await page
+    .getByTestId('custom-source')
+    .fill(`(p, completion) => { const seen = []; for (const t of [${tries.join(', ')}]) { try { t(); seen.push("went through"); } catch (e) { seen.push(e.message.split(":")[0]); } } throw new Error("network: " + seen.join("; ")); }`);
+  const tools = page.getByTestId('tools-panel');
+  await tools
+    .getByTestId('tools_source-editor')
+    .fill(`((() => { try { fetch(${JSON.stringify(`${base}/tools-load`)}); } catch (e) {} })(), [{ name: "ping", description: "pings", parameters: { type: "object", properties: {} }, run: () => fetch(${JSON.stringify(`${base}/tool`)}) }])`);
+  await expect(tools.getByTestId('tools-check')).toHaveAttribute('data-state', 'ok', { timeout: 30_000 });
+  await setSetting(page, 'max_steps', '2');
+  await setSetting(page, 'num_generations', '4');
+  await setSetting(page, 'max_completion_length', '8');
+  await setSetting(page, 'lora_r', '4');
+  await setSetting(page, 'lora_alpha', '8');
+  await setSetting(page, 'eval_split', '0');
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect
+    .poll(
+      async () => {
+        if (await page.getByTestId('run-error').count()) return `the run stopped: ${await page.getByTestId('run-error').textContent()}`;
+        return page.getByTestId('run-status').textContent();
+      },
+      { timeout: 240_000 },
+    )
+    .toBe('Finished');
+  await page.getByRole('tab', { name: 'Rollouts' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'Reward errors at step' });
+  await expect(alert).toContainText('network: fetch is blocked in the custom reward sandbox; XMLHttpRequest is blocked in the custom reward sandbox; WebSocket is blocked in the custom reward sandbox; EventSource is blocked in the custom reward sandbox; importScripts is blocked in the custom reward sandbox');
+  await page.waitForTimeout(500);
+  expect(connections).toEqual([]);
   expect(errors.filter((e) => !/tiny-puzzles|models\/|datasets\//.test(e))).toEqual([]);
 });
