@@ -145,6 +145,10 @@ export class GpuTransformer {
     readonly formats: Map<string, Format16> = new Map(),
   ) {
     const c = config;
+    if (c.gemma4) {
+      throw new Error(`${c.modelType} (${c.architecture}): the GPU model does not run Gemma 4 yet (per-layer head sizes, shared K/V, ` +
+        'per-layer embeddings); only the CPU reference (src/reference/gemma4.ts) does');
+    }
     this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
     this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
       ? gpu.upload(invFreqOf(c.headDim, c.ropeLocalTheta ?? c.ropeTheta, c.ropeLocalScaling), [c.headDim / 2], 'rope.inv_freq (sliding layers)')
