@@ -1,0 +1,17 @@
+// Scale by a constant, forward (elementwise; Gemma 4's per-layer layer_scalar on the residual stream):
+//   out[i] = alpha * x[i]                    x, out: (n). Overwrites out; out and x are distinct buffers.
+// Bindings: 0 params {n, alpha}; 1 x (read), 2 out (write).
+// Dispatch: ceil(n / 256) workgroups, split over x and y by grid().
+
+struct Params { n: u32, alpha: f32 }
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (i >= p.n) { return; }
+  out[i] = p.alpha * x[i];
+}

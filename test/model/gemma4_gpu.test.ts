@@ -1,0 +1,83 @@
+// The Gemma 4 GPU forward (src/model/gemma4_gpu.ts) against the CPU reference (src/reference/gemma4.ts) on
+// E2B-like tiny models (sliding and full layers with their own head sizes, shared K/V, double-wide MLPs, PLE,
+// proportional RoPE, soft-cap), with v_proj and with attention_k_eq_v, with and without LoRA; and the shared
+// layers' K/V source on the GPU: perturbing the source layer's k_proj changes what the shared layers compute.
+import { describe, expect, test } from 'vitest';
+import { Gemma4Gpu, type Gemma4GpuLora } from '../../src/model/gemma4_gpu';
+import type { ModelConfig } from '../../src/model/config';
+import type { WeightMap } from '../../src/model/weights';
+import { gemma4LoraModules } from '../../src/reference/gemma4';
+import { transformerForward, type LoraMap } from '../../src/reference/transformer';
+import { Rng } from '../../src/util/random';
+import { testGpu } from '../gpu';
+import { gemma4TinyConfig, gemma4Weights, K_EQ_V } from './gemma4_fixtures';
+import { expectClose, randomTokens } from './tiny';
+
+const B = 2;
+const T = 6;
+
+function loraFor(c: ModelConfig, seed: number): LoraMap {
+  const rng = new Rng(seed);
+  const lora: LoraMap = new Map();
+  for (const [path, [OUT, IN]] of gemma4LoraModules(c)) {
+    lora.set(path, {
+      A: Float32Array.from({ length: 2 * IN }, () => 0.3 * rng.normal()),
+      B: Float32Array.from({ length: OUT * 2 }, () => 0.3 * rng.normal()),
+      r: 2, scale: 0.5,
+    });
+  }
+  return lora;
+}
+
+async function gpuLogits(c: ModelConfig, w: WeightMap, tokens: number[], lora: LoraMap | null): Promise<Float32Array> {
+  const gpu = await testGpu();
+  const model = Gemma4Gpu.upload(gpu, c, w);
+  const ids = gpu.upload(Uint32Array.from(tokens), [B * T], 'ids', 'u32');
+  const pos = gpu.upload(Uint32Array.from({ length: B * T }, (_, n) => n % T), [B * T], 'positions', 'u32');
+  let gl: Gemma4GpuLora | null = null;
+  if (lora) {
+    gl = new Map();
+    for (const [path, l] of lora) {
+      gl.set(path, { A: gpu.upload(l.A, [l.r, l.A.length / l.r], `${path}.A`), B: gpu.upload(l.B, [l.B.length / l.r, l.r], `${path}.B`), r: l.r, scale: l.scale });
+    }
+  }
+  const out = model.logits(ids, pos, B, T, gl);
+  const logits = await gpu.read(out);
+  gpu.release(out, ids, pos, ...[...(gl?.values() ?? [])].flatMap((p) => [p.A, p.B]));
+  model.destroy();
+  expect(gpu.pool.stats.bytesInUse, 'the forward leaked tensors').toBeLessThanOrEqual(0);
+  return logits;
+}
+
+describe('gemma4 GPU forward equals the CPU reference', () => {
+  for (const [name, over] of [['E2B-like (v_proj)', {}], ['attention_k_eq_v', K_EQ_V]] as const) {
+    test(name, async () => {
+      const c = gemma4TinyConfig(over);
+      const w = gemma4Weights(c, 31, 0.3);
+      const tokens = randomTokens(B * T, c.vocabSize, 32);
+      const lora = loraFor(c, 33);
+      for (const l of [null, lora]) {
+        const want = transformerForward(c, w, tokens, B, T, l).logits;
+        expectClose(`logits${l ? ' with LoRA' : ''}`, await gpuLogits(c, w, tokens, l), want);
+      }
+    }, 120_000);
+  }
+
+  test('shared layers attend over the source layer\'s K/V on the GPU', async () => {
+    const c = gemma4TinyConfig();
+    const w = gemma4Weights(c, 41, 0.3);
+    const tokens = randomTokens(B * T, c.vocabSize, 42);
+    // layer 1's own attention output cut: its K/V reach the logits only through shared layers 3 and 4
+    const cut = new Map(w);
+    cut.set('model.layers.1.self_attn.o_proj.weight', { shape: [16, 16], data: new Float32Array(256) });
+    const moved = new Map(cut);
+    const k = w.get('model.layers.1.self_attn.k_proj.weight')!;
+    moved.set('model.layers.1.self_attn.k_proj.weight', { shape: k.shape, data: k.data.map((v) => 1.5 * v + 0.1) });
+    const a = await gpuLogits(c, cut, tokens, null);
+    const b = await gpuLogits(c, moved, tokens, null);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    expect(diff).toBeGreaterThan(1e-3);
+    expectClose('perturbed', b, transformerForward(c, moved, tokens, B, T).logits);
+  }, 120_000);
+});
