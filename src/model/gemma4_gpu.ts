@@ -1,24 +1,25 @@
-// Gemma 4 text on the GPU, forward: the whole model (src/reference/gemma4.ts is its CPU reference, read it for
-// the formulas) built from the existing kernels, each layer with its own head size and kv heads, shared layers
-// attending over their source layer's rotated K and normed V, per-layer embeddings, layer_scalar and the
-// soft-capped logits. f32 weights; LoRA on the projections a layer owns. Letters: N = B*T rows, C hidden,
-// L layers, P hidden_size_per_layer_input, V vocab; HS, NKV, H per layer.
+// Gemma 4 text on the GPU, forward and LoRA backward: the whole model (src/reference/gemma4.ts is its CPU
+// reference, read it for the formulas) built from the existing kernels, each layer with its own head size and kv
+// heads, shared layers attending over their source layer's rotated K and normed V (their gradients summed into
+// the source layer's), per-layer embeddings, layer_scalar and the soft-capped logits. f32 weights; LoRA on the
+// projections a layer owns. Letters: N = B*T rows, C hidden, L layers, P hidden_size_per_layer_input, V vocab;
+// HS, NKV, H per layer.
 //
-// Not here (yet): the backward, KV-cache decoding and 16-bit weights; GpuTransformer refuses Gemma 4 configs,
-// so training and generation do not reach this model.
+// Not here (yet): KV-cache decoding, full-weight gradients and 16-bit weights; GpuTransformer refuses Gemma 4
+// configs, so the trainer and generation do not reach this model.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { matmul } from '../gpu/kernels/matmul';
 import { embeddingForward } from '../gpu/kernels/embedding';
-import { gegluForward } from '../gpu/kernels/geglu';
-import { rmsnormForward } from '../gpu/kernels/rmsnorm';
-import { ropeForward } from '../gpu/kernels/rope';
-import { attentionForward } from '../gpu/kernels/attention';
-import { loraForward } from '../gpu/kernels/lora';
+import { gegluBackward, gegluForward } from '../gpu/kernels/geglu';
+import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
+import { ropeBackward, ropeForward } from '../gpu/kernels/rope';
+import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
+import { loraBackward, loraForward } from '../gpu/kernels/lora';
 import { residualAdd } from '../gpu/kernels/residual_add';
-import { scaleForward } from '../gpu/kernels/scale';
-import { softcapForward } from '../gpu/kernels/softcap';
+import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
+import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { gemma4InvFreq } from '../reference/gemma4';
 import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
@@ -26,6 +27,31 @@ import { expectedShapes, type WeightMap } from './weights';
 
 /** A LoRA on the GPU: A (R, IN), B (OUT, R), keyed by module path (model.layers.0.self_attn.q_proj). */
 export type Gemma4GpuLora = Map<string, { A: Tensor; B: Tensor; r: number; scale: number }>;
+
+/** Gradients of a Gemma4GpuLora: dA (R, IN), dB (OUT, R) per module path (accumulated into). */
+export type Gemma4GpuLoraGrads = Map<string, { dA: Tensor; dB: Tensor }>;
+
+/** What one layer's backward needs (kept by a training forward). */
+interface LayerActs {
+  x: Tensor; a: Tensor; rstdA: Tensor; q: Tensor; rstdQ: Tensor; qr: Tensor;
+  k: Tensor | null; rstdK: Tensor | null; v: Tensor | null; rstdV: Tensor | null;
+  att: Tensor; lse: Tensor; o: Tensor; rstdO: Tensor; xm: Tensor; m: Tensor; rstdM: Tensor;
+  g: Tensor; u: Tensor; s: Tensor; d: Tensor; rstdD: Tensor; xp: Tensor;
+  gi: Tensor | null; pleL: Tensor | null; ge: Tensor | null; pp: Tensor | null; rstdP: Tensor | null; xq: Tensor;
+  /** LoRA hiddens h = x A^T per module path, and each projection's input */
+  h: Map<string, { h: Tensor; x: Tensor }>;
+}
+
+/** A training forward's activations: release with releaseActivations. */
+export interface Gemma4Activations {
+  B: number; T: number; positions: Tensor; lora: Gemma4GpuLora | null;
+  layers: LayerActs[];
+  /** each non-shared layer's rotated K and normed V */
+  kv: Map<number, { k: Tensor; v: Tensor }>;
+  xL: Tensor; rstdF: Tensor; f: Tensor;
+  /** logits before the soft-cap (N, V); null without a cap (then the logits are not the activations') */
+  raw: Tensor | null;
+}
 
 /** A tensor's view as rows of `width` (same buffer). */
 function rowsView(t: Tensor, width: number): Tensor {
@@ -72,27 +98,54 @@ export class Gemma4Gpu {
     return t;
   }
 
-  /** y = x W^T (+ LoRA) for the weight `path`.weight (OUT, IN). */
-  private linear(y: Tensor, x: Tensor, path: string, lora: Gemma4GpuLora | null): void {
+  /** y = x W^T (+ LoRA) for the weight `path`.weight (OUT, IN); with `saved`, keeps LoRA's hidden and input. */
+  private linear(y: Tensor, x: Tensor, path: string, lora: Gemma4GpuLora | null, saved: LayerActs['h'] | null = null): void {
     matmul(this.gpu, y, x, this.w(`${path}.weight`), { transB: true });
     const pair = lora?.get(path);
     if (!pair) return;
     const h = this.gpu.tensor([x.shape[0], pair.r], `${path}.lora_h`);
     loraForward(this.gpu, y, h, x, pair.A, pair.B, pair.scale);
-    this.gpu.release(h);
+    if (saved) saved.set(path, { h, x });
+    else this.gpu.release(h);
   }
 
-  /** out = rmsnorm(x) * w over rows of `width` (w null: no weight, v_norm); returns out. */
-  private norm(x: Tensor, weight: Tensor, width: number, label: string): Tensor {
+  /** dx (=|+=) dy W (+ LoRA's share; LoRA's dA, dB accumulate) for the weight `path`.weight (OUT, IN). */
+  private linearBack(dx: Tensor, dy: Tensor, path: string, act: Gemma4Activations, L: LayerActs | null, grads: Gemma4GpuLoraGrads, accumulate: boolean): void {
+    matmul(this.gpu, dx, dy, this.w(`${path}.weight`), { accumulate });
+    const pair = act.lora?.get(path);
+    const saved = L?.h.get(path);
+    const g = grads.get(path);
+    if (pair && saved && g) loraBackward(this.gpu, g.dA, g.dB, dx, dy, saved.x, saved.h, pair.A, pair.B, pair.scale);
+  }
+
+  /** out = rmsnorm(x) * w over rows of `width`; returns out and rstd (released unless `keep`). */
+  private normR(x: Tensor, weight: Tensor, width: number, label: string): { out: Tensor; rstd: Tensor } {
     const out = this.gpu.tensor(x.shape, label);
     const rstd = this.gpu.tensor([x.size / width], `${label} rstd`);
     rmsnormForward(this.gpu, rowsView(out, width), rstd, rowsView(x, width), weight, this.config.rmsNormEps);
+    return { out, rstd };
+  }
+
+  private norm(x: Tensor, weight: Tensor, width: number, label: string): Tensor {
+    const { out, rstd } = this.normR(x, weight, width, label);
     this.gpu.release(rstd);
     return out;
   }
 
+  /** dx += d rmsnorm(x) over rows of `width` from dy. */
+  private normBack(dx: Tensor, dy: Tensor, x: Tensor, weight: Tensor, rstd: Tensor, width: number): void {
+    rmsnormBackward(this.gpu, rowsView(dx, width), null, rowsView(dy, width), rowsView(x, width), weight, rstd);
+  }
+
   /** Soft-capped logits (N, V) of B rows of T tokens; ids and positions (N) u32. The caller releases the result. */
   logits(ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null = null): Tensor {
+    return this.forward(ids, positions, B, T, lora, false).logits;
+  }
+
+  /** The forward; with `keep`, also every activation the backward needs (release with releaseActivations). */
+  forward(
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean,
+  ): { logits: Tensor; act: Gemma4Activations | null } {
     const { gpu, config: c } = this;
     const g = c.gemma4!;
     const N = B * T;
@@ -118,104 +171,250 @@ export class Gemma4Gpu {
       gpu.release(proj, pn, tok, sum);
     }
 
-    // each non-shared layer's rotated K and normed V, kept while a later shared layer reads them
+    // each non-shared layer's rotated K and normed V, kept while a later shared layer reads them (or for backward)
     const kv = new Map<number, { k: Tensor; v: Tensor }>();
     const lastReader = new Map<number, number>();
     this.layers.forEach((ly, l) => lastReader.set(ly.kvSource, l));
+    const saved: LayerActs[] = [];
     for (let l = 0; l < L; l++) {
       const ly = this.layers[l];
       const p = `model.layers.${l}`;
       const HS = ly.HS;
       const QD = NH * HS;
       const KVD = ly.NKV * HS;
-      const a = this.norm(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
+      const h = new Map<string, { h: Tensor; x: Tensor }>();
+      const lin = (y: Tensor, xIn: Tensor, path: string) => this.linear(y, xIn, path, lora, keep ? h : null);
+      const { out: a, rstd: rstdA } = this.normR(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
       const q = gpu.tensor([N, QD], `${p}.q`);
-      this.linear(q, a, `${p}.self_attn.q_proj`, lora);
-      const qn = this.norm(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
+      lin(q, a, `${p}.self_attn.q_proj`);
+      const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
       const qr = gpu.tensor([N, QD], `${p}.qr`);
       ropeForward(gpu, qr, qn, positions, this.invFreq[l], NH, HS, 'half');
-      gpu.release(q, qn);
+      gpu.release(qn);
+      let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
       if (!ly.shared) {
-        const k = gpu.tensor([N, KVD], `${p}.k`);
-        this.linear(k, a, `${p}.self_attn.k_proj`, lora);
-        let v = k;
+        k = gpu.tensor([N, KVD], `${p}.k`);
+        lin(k, a, `${p}.self_attn.k_proj`);
+        v = k;
         if (!ly.kEqV) {
           v = gpu.tensor([N, KVD], `${p}.v`);
-          this.linear(v, a, `${p}.self_attn.v_proj`, lora);
+          lin(v, a, `${p}.self_attn.v_proj`);
         }
-        const kn = this.norm(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
+        const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
+        rstdK = kn.rstd;
         const kr = gpu.tensor([N, KVD], `${p}.kr`);
-        ropeForward(gpu, kr, kn, positions, this.invFreq[l], ly.NKV, HS, 'half');
-        const vn = this.norm(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
-        gpu.release(k, kn);
-        if (v !== k) gpu.release(v);
-        kv.set(l, { k: kr, v: vn });
+        ropeForward(gpu, kr, kn.out, positions, this.invFreq[l], ly.NKV, HS, 'half');
+        const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
+        rstdV = vn.rstd;
+        gpu.release(kn.out);
+        kv.set(l, { k: kr, v: vn.out });
       }
-      gpu.release(a);
       const src = kv.get(ly.kvSource)!;
       const att = gpu.tensor([N, QD], `${p}.att`);
       const lse = gpu.tensor([B, NH, T], `${p}.lse`);
-      const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
-      attentionForward(gpu, att, lse, qr, src.k, src.v, { B, T, NH, NKV: ly.NKV, HS, scale: 1, window });
-      gpu.release(qr, lse);
-      if (lastReader.get(ly.kvSource) === l) {
+      attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
+      if (!keep && lastReader.get(ly.kvSource) === l) {
         gpu.release(src.k, src.v);
         kv.delete(ly.kvSource);
       }
       const o = gpu.tensor([N, C], `${p}.o`);
-      this.linear(o, att, `${p}.self_attn.o_proj`, lora);
-      gpu.release(att);
-      const oP = this.norm(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
+      lin(o, att, `${p}.self_attn.o_proj`);
+      const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
       const xm = gpu.tensor([N, C], `${p}.xm`);
       residualAdd(gpu, xm, x, oP);
-      gpu.release(o, oP, x);
-      const m = this.norm(xm, this.w(`${p}.pre_feedforward_layernorm.weight`), C, `${p}.m`);
+      gpu.release(oP);
+      const { out: m, rstd: rstdM } = this.normR(xm, this.w(`${p}.pre_feedforward_layernorm.weight`), C, `${p}.m`);
       const gg = gpu.tensor([N, ly.H], `${p}.g`);
       const u = gpu.tensor([N, ly.H], `${p}.u`);
-      this.linear(gg, m, `${p}.mlp.gate_proj`, lora);
-      this.linear(u, m, `${p}.mlp.up_proj`, lora);
+      lin(gg, m, `${p}.mlp.gate_proj`);
+      lin(u, m, `${p}.mlp.up_proj`);
       const s = gpu.tensor([N, ly.H], `${p}.s`);
       gegluForward(gpu, s, gg, u);
       const d = gpu.tensor([N, C], `${p}.d`);
-      this.linear(d, s, `${p}.mlp.down_proj`, lora);
-      gpu.release(m, gg, u, s);
-      const dP = this.norm(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.d_normed`);
-      let xq = gpu.tensor([N, C], `${p}.xp`);
-      residualAdd(gpu, xq, xm, dP);
-      gpu.release(xm, d, dP);
+      lin(d, s, `${p}.mlp.down_proj`);
+      const { out: dP, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.d_normed`);
+      const xp = gpu.tensor([N, C], `${p}.xp`);
+      residualAdd(gpu, xp, xm, dP);
+      gpu.release(dP);
+      let xq = xp;
+      let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
       if (P && ple) {
-        const gi = gpu.tensor([N, P], `${p}.ple_gate`);
-        matmul(gpu, gi, xq, this.w(`${p}.per_layer_input_gate.weight`), { transB: true });
+        gi = gpu.tensor([N, P], `${p}.ple_gate`);
+        matmul(gpu, gi, xp, this.w(`${p}.per_layer_input_gate.weight`), { transB: true });
         // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
         const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
-        const pleL = gpu.tensor([N, P], `${p}.ple`);
+        pleL = gpu.tensor([N, P], `${p}.ple`);
         embeddingForward(gpu, pleL, rows, ple);
-        const ge = gpu.tensor([N, P], `${p}.ple_gated`);
+        gpu.release(rows);
+        ge = gpu.tensor([N, P], `${p}.ple_gated`);
         gegluForward(gpu, ge, gi, pleL);
-        const pp = gpu.tensor([N, C], `${p}.ple_projected`);
+        pp = gpu.tensor([N, C], `${p}.ple_projected`);
         matmul(gpu, pp, ge, this.w(`${p}.per_layer_projection.weight`), { transB: true });
-        const ppn = this.norm(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.ple_normed`);
-        const xq2 = gpu.tensor([N, C], `${p}.xq`);
-        residualAdd(gpu, xq2, xq, ppn);
-        gpu.release(gi, rows, pleL, ge, pp, ppn, xq);
-        xq = xq2;
+        const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.ple_normed`);
+        rstdP = ppn.rstd;
+        xq = gpu.tensor([N, C], `${p}.xq`);
+        residualAdd(gpu, xq, xp, ppn.out);
+        gpu.release(ppn.out);
       }
       const xOut = gpu.tensor([N, C], `${p}.out`);
       scaleForward(gpu, xOut, xq, this.scalars[l]);
-      gpu.release(xq);
+      if (keep) {
+        saved.push({ x, a, rstdA, q, rstdQ, qr, k, rstdK, v: v === k ? null : v, rstdV, att, lse, o, rstdO, xm, m, rstdM, g: gg, u, s, d, rstdD, xp, gi, pleL, ge, pp, rstdP, xq, h });
+      } else {
+        gpu.release(x, a, rstdA, q, rstdQ, qr, k, rstdK, rstdV, att, lse, o, rstdO, xm, m, rstdM, gg, u, s, d, rstdD, gi, pleL, ge, pp, rstdP);
+        if (v !== k) gpu.release(v);
+        if (xq !== xp) gpu.release(xq);
+        gpu.release(xp);
+      }
       x = xOut;
     }
     gpu.release(ple);
-    const f = this.norm(x, this.w('model.norm.weight'), C, 'final_norm');
-    gpu.release(x);
+    const { out: f, rstd: rstdF } = this.normR(x, this.w('model.norm.weight'), C, 'final_norm');
     const raw = gpu.tensor([N, c.vocabSize], 'logits (uncapped)');
-    matmul(gpu, raw, f, this.w(c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'), { transB: true });
-    gpu.release(f);
-    if (g.finalLogitSoftcap === null) return raw;
-    const logits = gpu.tensor([N, c.vocabSize], 'logits');
-    softcapForward(gpu, logits, raw, g.finalLogitSoftcap);
-    gpu.release(raw);
-    return logits;
+    matmul(gpu, raw, f, this.lmHead(), { transB: true });
+    let logits = raw;
+    if (g.finalLogitSoftcap !== null) {
+      logits = gpu.tensor([N, c.vocabSize], 'logits');
+      softcapForward(gpu, logits, raw, g.finalLogitSoftcap);
+    }
+    if (!keep) {
+      gpu.release(x, f, rstdF);
+      if (logits !== raw) gpu.release(raw);
+      return { logits, act: null };
+    }
+    return { logits, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: logits !== raw ? raw : null } };
+  }
+
+  private lmHead(): Tensor {
+    return this.w(this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  }
+
+  private attentionDims(ly: Gemma4Layer, B: number, T: number): AttentionDims {
+    const window = ly.type === 'sliding_attention' ? this.config.slidingWindow ?? 0 : 0;
+    return { B, T, NH: this.config.numHeads, NKV: ly.NKV, HS: ly.HS, scale: 1, window };
+  }
+
+  /** Backward from dlogits (N, V) (of the capped logits) into the LoRA gradients (accumulated). */
+  backward(act: Gemma4Activations, dlogits: Tensor, grads: Gemma4GpuLoraGrads): void {
+    const { gpu, config: c } = this;
+    const g = c.gemma4!;
+    const { B, T } = act;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const P = g.plePerLayer;
+    const NH = c.numHeads;
+    let dRaw = dlogits;
+    if (g.finalLogitSoftcap !== null && act.raw) {
+      dRaw = gpu.tensor(dlogits.shape, 'd logits (uncapped)');
+      softcapBackward(gpu, dRaw, dlogits, act.raw, g.finalLogitSoftcap);
+    }
+    const df = gpu.tensor([N, C], 'd final_norm');
+    matmul(gpu, df, dRaw, this.lmHead());
+    if (dRaw !== dlogits) gpu.release(dRaw);
+    let dx = gpu.zeros([N, C], 'd x_L');
+    this.normBack(dx, df, act.xL, this.w('model.norm.weight'), act.rstdF, C);
+    gpu.release(df);
+    // gradients into each non-shared layer's rotated K and normed V, summed over the layers that read them
+    const dK = new Map<number, Tensor>();
+    const dV = new Map<number, Tensor>();
+    const addInto = (map: Map<number, Tensor>, key: number, t: Tensor) => {
+      const acc = map.get(key);
+      if (!acc) return void map.set(key, t);
+      scaleBackward(gpu, acc, t, 1, true);
+      gpu.release(t);
+    };
+    for (let l = c.numLayers - 1; l >= 0; l--) {
+      const ly = this.layers[l];
+      const A = act.layers[l];
+      const p = `model.layers.${l}`;
+      const HS = ly.HS;
+      const QD = NH * HS;
+      const KVD = ly.NKV * HS;
+      const back = (dIn: Tensor, dy: Tensor, path: string, accumulate: boolean) => this.linearBack(dIn, dy, path, act, A, grads, accumulate);
+      // x' = layer_scalar * xq
+      const dxq = gpu.tensor([N, C], `${p}.d_xq`);
+      scaleBackward(gpu, dxq, dx, this.scalars[l], false);
+      gpu.release(dx);
+      if (P && A.gi && A.pleL && A.ge && A.pp && A.rstdP) {
+        const dpp = gpu.zeros([N, C], `${p}.d_ple_projected`);
+        this.normBack(dpp, dxq, A.pp, this.w(`${p}.post_per_layer_input_norm.weight`), A.rstdP, C);
+        const dge = gpu.tensor([N, P], `${p}.d_ple_gated`);
+        matmul(gpu, dge, dpp, this.w(`${p}.per_layer_projection.weight`));
+        const dgi = gpu.tensor([N, P], `${p}.d_ple_gate`);
+        const dpl = gpu.tensor([N, P], `${p}.d_ple`);
+        gegluBackward(gpu, dgi, dpl, dge, A.gi, A.pleL);
+        matmul(gpu, dxq, dgi, this.w(`${p}.per_layer_input_gate.weight`), { accumulate: true });
+        gpu.release(dpp, dge, dgi, dpl);
+      }
+      // xp = xm + post_feedforward_layernorm(d)   (dxq now holds d xp, then d xm)
+      const dd = gpu.zeros([N, C], `${p}.d_d`);
+      this.normBack(dd, dxq, A.d, this.w(`${p}.post_feedforward_layernorm.weight`), A.rstdD, C);
+      const ds = gpu.tensor([N, ly.H], `${p}.d_s`);
+      back(ds, dd, `${p}.mlp.down_proj`, false);
+      const dgg = gpu.tensor([N, ly.H], `${p}.d_g`);
+      const du = gpu.tensor([N, ly.H], `${p}.d_u`);
+      gegluBackward(gpu, dgg, du, ds, A.g, A.u);
+      const dm = gpu.tensor([N, C], `${p}.d_m`);
+      back(dm, dgg, `${p}.mlp.gate_proj`, false);
+      back(dm, du, `${p}.mlp.up_proj`, true);
+      this.normBack(dxq, dm, A.xm, this.w(`${p}.pre_feedforward_layernorm.weight`), A.rstdM, C);
+      gpu.release(dd, ds, dgg, du, dm);
+      // xm = x + post_attention_layernorm(o)
+      const dout = gpu.zeros([N, C], `${p}.d_o`);
+      this.normBack(dout, dxq, A.o, this.w(`${p}.post_attention_layernorm.weight`), A.rstdO, C);
+      const datt = gpu.tensor([N, QD], `${p}.d_att`);
+      back(datt, dout, `${p}.self_attn.o_proj`, false);
+      const src = act.kv.get(ly.kvSource)!;
+      const dqr = gpu.tensor([N, QD], `${p}.d_qr`);
+      const dk = gpu.tensor([N, KVD], `${p}.d_kr`);
+      const dv = gpu.tensor([N, KVD], `${p}.d_vn`);
+      attentionBackward(gpu, dqr, dk, dv, datt, A.qr, src.k, src.v, A.att, A.lse, this.attentionDims(ly, B, T));
+      addInto(dK, ly.kvSource, dk);
+      addInto(dV, ly.kvSource, dv);
+      const dqn = gpu.tensor([N, QD], `${p}.d_q_normed`);
+      ropeBackward(gpu, dqn, dqr, act.positions, this.invFreq[l], NH, HS, 'half');
+      const dq = gpu.zeros([N, QD], `${p}.d_q`);
+      this.normBack(dq, dqn, A.q, this.w(`${p}.self_attn.q_norm.weight`), A.rstdQ, HS);
+      const da = gpu.tensor([N, C], `${p}.d_a`);
+      back(da, dq, `${p}.self_attn.q_proj`, false);
+      gpu.release(dout, datt, dqr, dqn, dq);
+      if (!ly.shared && A.k && A.rstdK && A.rstdV) {
+        // every layer reading this one's K/V (itself and later shared layers) has been walked
+        const dKl = dK.get(l)!;
+        const dVl = dV.get(l)!;
+        const dkn = gpu.tensor([N, KVD], `${p}.d_k_normed`);
+        ropeBackward(gpu, dkn, dKl, act.positions, this.invFreq[l], ly.NKV, HS, 'half');
+        const dkIn = gpu.zeros([N, KVD], `${p}.d_k`);
+        this.normBack(dkIn, dkn, A.k, this.w(`${p}.self_attn.k_norm.weight`), A.rstdK, HS);
+        const dvIn = ly.kEqV ? dkIn : gpu.zeros([N, KVD], `${p}.d_v`);
+        this.normBack(dvIn, dVl, A.v ?? A.k, this.ones.get(HS)!, A.rstdV, HS);
+        back(da, dkIn, `${p}.self_attn.k_proj`, true);
+        if (!ly.kEqV) back(da, dvIn, `${p}.self_attn.v_proj`, true);
+        gpu.release(dKl, dVl, dkn, dkIn);
+        if (dvIn !== dkIn) gpu.release(dvIn);
+        dK.delete(l);
+        dV.delete(l);
+      }
+      this.normBack(dxq, da, A.x, this.w(`${p}.input_layernorm.weight`), A.rstdA, C);
+      gpu.release(da);
+      dx = dxq;
+    }
+    gpu.release(dx);
+  }
+
+  /** Frees a training forward's activations (not its logits). */
+  releaseActivations(act: Gemma4Activations): void {
+    const { gpu } = this;
+    for (const A of act.layers) {
+      gpu.release(A.x, A.a, A.rstdA, A.q, A.rstdQ, A.qr, A.k, A.rstdK, A.v, A.rstdV, A.att, A.lse, A.o, A.rstdO, A.xm, A.m, A.rstdM,
+        A.g, A.u, A.s, A.d, A.rstdD, A.gi, A.pleL, A.ge, A.pp, A.rstdP);
+      if (A.xq !== A.xp) gpu.release(A.xq);
+      gpu.release(A.xp);
+      for (const { h } of A.h.values()) gpu.release(h);
+    }
+    for (const { k, v } of act.kv.values()) gpu.release(k, v);
+    gpu.release(act.xL, act.rstdF, act.f);
+    if (act.raw) gpu.release(act.raw);
   }
 
   /** Frees every weight and constant. */

@@ -1,13 +1,15 @@
 // The Gemma 4 GPU forward (src/model/gemma4_gpu.ts) against the CPU reference (src/reference/gemma4.ts) on
 // E2B-like tiny models (sliding and full layers with their own head sizes, shared K/V, double-wide MLPs, PLE,
-// proportional RoPE, soft-cap), with v_proj and with attention_k_eq_v, with and without LoRA; and the shared
-// layers' K/V source on the GPU: perturbing the source layer's k_proj changes what the shared layers compute.
+// proportional RoPE, soft-cap), with v_proj and with attention_k_eq_v, with and without LoRA; the shared layers'
+// K/V source on the GPU (perturbing the source layer's k_proj changes what the shared layers compute); and the
+// backward's LoRA gradients of every module against the reference's (shared layers' K/V gradients summed into
+// their source layer's).
 import { describe, expect, test } from 'vitest';
-import { Gemma4Gpu, type Gemma4GpuLora } from '../../src/model/gemma4_gpu';
+import { Gemma4Gpu, type Gemma4GpuLora, type Gemma4GpuLoraGrads } from '../../src/model/gemma4_gpu';
 import type { ModelConfig } from '../../src/model/config';
 import type { WeightMap } from '../../src/model/weights';
 import { gemma4LoraModules } from '../../src/reference/gemma4';
-import { transformerForward, type LoraMap } from '../../src/reference/transformer';
+import { transformerBackward, transformerForward, type LoraMap } from '../../src/reference/transformer';
 import { Rng } from '../../src/util/random';
 import { testGpu } from '../gpu';
 import { gemma4TinyConfig, gemma4Weights, K_EQ_V } from './gemma4_fixtures';
@@ -80,4 +82,44 @@ describe('gemma4 GPU forward equals the CPU reference', () => {
     expect(diff).toBeGreaterThan(1e-3);
     expectClose('perturbed', b, transformerForward(c, moved, tokens, B, T).logits);
   }, 120_000);
+});
+
+describe('gemma4 GPU backward: LoRA gradients equal the CPU reference', () => {
+  for (const [name, over] of [['E2B-like (v_proj)', {}], ['attention_k_eq_v', K_EQ_V], ['no soft-cap, no PLE', { final_logit_softcapping: null, hidden_size_per_layer_input: 0 }]] as const) {
+    test(name, async () => {
+      const c = gemma4TinyConfig(over);
+      const w = gemma4Weights(c, 51, 0.3);
+      const tokens = randomTokens(B * T, c.vocabSize, 52);
+      const lora = loraFor(c, 53);
+      const rng = new Rng(54);
+      const G = Float32Array.from({ length: B * T * c.vocabSize }, () => rng.normal());
+      const { acts } = transformerForward(c, w, tokens, B, T, lora);
+      const want = transformerBackward(acts, G, { weightGrads: false }).lora;
+
+      const gpu = await testGpu();
+      const model = Gemma4Gpu.upload(gpu, c, w);
+      const ids = gpu.upload(Uint32Array.from(tokens), [B * T], 'ids', 'u32');
+      const pos = gpu.upload(Uint32Array.from({ length: B * T }, (_, n) => n % T), [B * T], 'positions', 'u32');
+      const gl: Gemma4GpuLora = new Map();
+      const grads: Gemma4GpuLoraGrads = new Map();
+      for (const [path, l] of lora) {
+        const A = gpu.upload(l.A, [l.r, l.A.length / l.r], `${path}.A`);
+        const Bm = gpu.upload(l.B, [l.B.length / l.r, l.r], `${path}.B`);
+        gl.set(path, { A, B: Bm, r: l.r, scale: l.scale });
+        grads.set(path, { dA: gpu.zeros(A.shape, `${path}.dA`), dB: gpu.zeros(Bm.shape, `${path}.dB`) });
+      }
+      const { logits, act } = model.forward(ids, pos, B, T, gl, true);
+      expectClose('logits', await gpu.read(logits), acts.logits);
+      const dl = gpu.upload(G, [B * T, c.vocabSize], 'dlogits');
+      model.backward(act!, dl, grads);
+      for (const [path, g] of grads) {
+        expectClose(`${path} dA`, await gpu.read(g.dA), want.get(path)!.A, 5e-4, 5e-3);
+        expectClose(`${path} dB`, await gpu.read(g.dB), want.get(path)!.B, 5e-4, 5e-3);
+      }
+      model.releaseActivations(act!);
+      gpu.release(logits, dl, ids, pos, ...[...gl.values()].flatMap((p) => [p.A, p.B]), ...[...grads.values()].flatMap((g) => [g.dA, g.dB]));
+      model.destroy();
+      expect(gpu.pool.stats.bytesInUse, 'forward/backward leaked tensors').toBeLessThanOrEqual(0);
+    }, 120_000);
+  }
 });
