@@ -5,8 +5,10 @@
 // projections a layer owns. Letters: N = B*T rows, C hidden, L layers, P hidden_size_per_layer_input, V vocab;
 // HS, NKV, H per layer.
 //
-// Not here (yet): KV-cache decoding, full-weight gradients and 16-bit weights; GpuTransformer refuses Gemma 4
-// configs, so the trainer and generation do not reach this model.
+// Greedy decoding keeps a KV cache per non-shared layer (rings of sliding_window slots on sliding layers) and
+// shared layers attend over their source layer's cache.
+// Not here (yet): sampling, full-weight gradients, 16-bit weights and KV caches; GpuTransformer refuses Gemma 4
+// configs, so the trainer and the page's generation do not reach this model.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
@@ -17,6 +19,8 @@ import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
 import { ropeBackward, ropeForward } from '../gpu/kernels/rope';
 import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
+import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
+import { RING_SKIP } from '../ops/attention';
 import { residualAdd } from '../gpu/kernels/residual_add';
 import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
@@ -51,6 +55,20 @@ export interface Gemma4Activations {
   xL: Tensor; rstdF: Tensor; f: Tensor;
   /** logits before the soft-cap (N, V); null without a cap (then the logits are not the activations') */
   raw: Tensor | null;
+}
+
+/** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32, full-length
+ * (TMAX = the longest sequence) on full layers, rings of `window` slots on sliding layers. */
+export interface Gemma4Caches {
+  B: number;
+  byLayer: Map<number, { k: Tensor; v: Tensor; TMAX: number; ring: boolean }>;
+}
+
+/** One decode step's attention: every row's cache length after this token and the position it writes. */
+interface DecodeStep {
+  caches: Gemma4Caches;
+  /** (B) u32: cache length after this step's write (position + 1) */
+  lengths: Tensor;
 }
 
 /** A tensor's view as rows of `width` (same buffer). */
@@ -145,6 +163,7 @@ export class Gemma4Gpu {
   /** The forward; with `keep`, also every activation the backward needs (release with releaseActivations). */
   forward(
     ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean,
+    prefill: Gemma4Caches | null = null, step: DecodeStep | null = null,
   ): { logits: Tensor; act: Gemma4Activations | null } {
     const { gpu, config: c } = this;
     const g = c.gemma4!;
@@ -208,11 +227,20 @@ export class Gemma4Gpu {
         rstdV = vn.rstd;
         gpu.release(kn.out);
         kv.set(l, { k: kr, v: vn.out });
+        const cache = (prefill ?? step?.caches)?.byLayer.get(l);
+        if (cache) this.writeCache(cache, kr, vn.out, positions, B, T, ly);
       }
       const src = kv.get(ly.kvSource)!;
       const att = gpu.tensor([N, QD], `${p}.att`);
       const lse = gpu.tensor([B, NH, T], `${p}.lse`);
-      attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
+      if (step) {
+        // one token per row: attend over the source layer's cache
+        const cache = step.caches.byLayer.get(ly.kvSource)!;
+        const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
+        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring });
+      } else {
+        attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
+      }
       if (!keep && lastReader.get(ly.kvSource) === l) {
         gpu.release(src.k, src.v);
         kv.delete(ly.kvSource);
@@ -283,6 +311,76 @@ export class Gemma4Gpu {
       return { logits, act: null };
     }
     return { logits, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: logits !== raw ? raw : null } };
+  }
+
+  /** Empty caches for B rows of up to maxLen positions: one per non-shared layer. */
+  allocCaches(B: number, maxLen: number): Gemma4Caches {
+    const byLayer: Gemma4Caches['byLayer'] = new Map();
+    const window = this.config.slidingWindow ?? 0;
+    this.layers.forEach((ly, l) => {
+      if (ly.shared) return;
+      const ring = ly.type === 'sliding_attention' && window > 0 && window < maxLen;
+      const TMAX = ring ? window : maxLen;
+      const KVD = ly.NKV * ly.HS;
+      byLayer.set(l, { k: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.k_cache`), v: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.v_cache`), TMAX, ring });
+    });
+    return { B, byLayer };
+  }
+
+  releaseCaches(caches: Gemma4Caches): void {
+    for (const { k, v } of caches.byLayer.values()) this.gpu.release(k, v);
+  }
+
+  /** Writes T rows per batch row of rotated K and normed V at their positions; a ring keeps the last TMAX. */
+  private writeCache(cache: Gemma4Caches['byLayer'] extends Map<number, infer E> ? E : never, kr: Tensor, vn: Tensor, positions: Tensor, B: number, T: number, ly: Gemma4Layer): void {
+    const dims = { B, T, NKV: ly.NKV, HS: ly.HS, TMAX: cache.TMAX, ring: cache.ring };
+    let pos = positions;
+    if (cache.ring && T > cache.TMAX) {
+      // positions are 0..T-1 per row in a prefill: only the last TMAX go into the ring (one writer per slot)
+      const rp = Uint32Array.from({ length: B * T }, (_, n) => (n % T >= T - cache.TMAX ? n % T : RING_SKIP));
+      pos = this.gpu.upload(rp, [B * T], 'ring positions', 'u32');
+    }
+    kvCacheWrite(this.gpu, cache.k, kr, pos, dims);
+    kvCacheWrite(this.gpu, cache.v, vn, pos, dims);
+    if (pos !== positions) this.gpu.release(pos);
+  }
+
+  /** Greedy continuation of B prompts of equal length (prompts (B*Tp), row-major): a batched prefill that fills the
+   * caches, then `steps` one-token decode steps over them. Returns the B rows of generated ids and, per step, the
+   * logits (B, V) each token was chosen from. */
+  async greedy(prompts: number[], B: number, steps: number, lora: Gemma4GpuLora | null = null): Promise<{ tokens: number[][]; logits: Float32Array[] }> {
+    const { gpu, config: c } = this;
+    const Tp = prompts.length / B;
+    const V = c.vocabSize;
+    const caches = this.allocCaches(B, Tp + steps);
+    const out: number[][] = Array.from({ length: B }, () => []);
+    const argmax = (logits: Float32Array, row: number): number => {
+      let best = 0;
+      for (let v = 1; v < V; v++) if (logits[row * V + v] > logits[row * V + best]) best = v;
+      return best;
+    };
+    const ids = gpu.upload(Uint32Array.from(prompts), [B * Tp], 'prompt ids', 'u32');
+    const pos = gpu.upload(Uint32Array.from({ length: B * Tp }, (_, n) => n % Tp), [B * Tp], 'prompt positions', 'u32');
+    const first = this.forward(ids, pos, B, Tp, lora, false, caches).logits;
+    const all = await gpu.read(first);
+    gpu.release(ids, pos, first);
+    let next = Array.from({ length: B }, (_, b) => argmax(all, b * Tp + Tp - 1));
+    const stepLogits = [Float32Array.from({ length: B * V }, (_, i) => all[(Math.floor(i / V) * Tp + Tp - 1) * V + (i % V)])];
+    for (let s = 0; s < steps; s++) {
+      next.forEach((t, b) => out[b].push(t));
+      if (s === steps - 1) break;
+      const position = Tp + s;
+      const sid = gpu.upload(Uint32Array.from(next), [B], 'step ids', 'u32');
+      const spos = gpu.upload(new Uint32Array(B).fill(position), [B], 'step positions', 'u32');
+      const lengths = gpu.upload(new Uint32Array(B).fill(position + 1), [B], 'cache lengths', 'u32');
+      const logits = this.forward(sid, spos, B, 1, lora, false, null, { caches, lengths }).logits;
+      const l = await gpu.read(logits);
+      gpu.release(sid, spos, lengths, logits);
+      stepLogits.push(Float32Array.from(l));
+      next = Array.from({ length: B }, (_, b) => argmax(l, b));
+    }
+    this.releaseCaches(caches);
+    return { tokens: out, logits: stepLogits };
   }
 
   private lmHead(): Tensor {

@@ -13,7 +13,7 @@ import { transformerBackward, transformerForward, type LoraMap } from '../../src
 import { Rng } from '../../src/util/random';
 import { testGpu } from '../gpu';
 import { gemma4TinyConfig, gemma4Weights, K_EQ_V } from './gemma4_fixtures';
-import { expectClose, randomTokens } from './tiny';
+import { expectClose, greedyReference, randomTokens } from './tiny';
 
 const B = 2;
 const T = 6;
@@ -120,6 +120,45 @@ describe('gemma4 GPU backward: LoRA gradients equal the CPU reference', () => {
       gpu.release(logits, dl, ids, pos, ...[...gl.values()].flatMap((p) => [p.A, p.B]), ...[...grads.values()].flatMap((g) => [g.dA, g.dB]));
       model.destroy();
       expect(gpu.pool.stats.bytesInUse, 'forward/backward leaked tensors').toBeLessThanOrEqual(0);
+    }, 120_000);
+  }
+});
+
+describe('gemma4 GPU cached greedy decoding equals the reference', () => {
+  for (const [name, over] of [['E2B-like (v_proj)', {}], ['attention_k_eq_v', K_EQ_V]] as const) {
+    test(`${name}: shared layers own no cache and read their source's; sliding layers' rings wrap`, async () => {
+      const c = gemma4TinyConfig(over);
+      const w = gemma4Weights(c, 61, 0.5);
+      const lora = loraFor(c, 62);
+      const prompts = randomTokens(2 * 4, c.vocabSize, 63);
+      const steps = 7; // 4 + 7 positions > the window of 3: the sliding rings wrap
+      const gpu = await testGpu();
+      const model = Gemma4Gpu.upload(gpu, c, w);
+      const caches = model.allocCaches(2, 11);
+      expect([...caches.byLayer.keys()]).toEqual([0, 1, 2]); // layers 3, 4, 5 share
+      expect([...caches.byLayer.values()].map((x) => [x.TMAX, x.ring])).toEqual([[3, true], [3, true], [11, false]]);
+      model.releaseCaches(caches);
+      const gl: Gemma4GpuLora = new Map();
+      for (const [path, l] of lora) gl.set(path, { A: gpu.upload(l.A, [l.r, l.A.length / l.r], `${path}.A`), B: gpu.upload(l.B, [l.B.length / l.r, l.r], `${path}.B`), r: l.r, scale: l.scale });
+      for (const [lo, glo] of [[null, null], [lora, gl]] as const) {
+        const got = await model.greedy(prompts, 2, steps, glo);
+        for (let b = 0; b < 2; b++) {
+          const prompt = prompts.slice(b * 4, b * 4 + 4);
+          const want = greedyReference(c, w, lo, prompt, steps);
+          expect(got.tokens[b]).toEqual(want);
+          // every step's logits, not only the argmax: the reference over the whole sequence so far, last position
+          const seq = [...prompt, ...want];
+          for (let s = 0; s < steps; s++) {
+            const T1 = 4 + s;
+            const ref = transformerForward(c, w, seq.slice(0, T1), 1, T1, lo).logits.slice((T1 - 1) * c.vocabSize, T1 * c.vocabSize);
+            expectClose(`row ${b} step ${s} logits`, got.logits[s].slice(b * c.vocabSize, (b + 1) * c.vocabSize), ref);
+          }
+        }
+        expect(new Set(got.tokens.flat()).size, 'greedy tokens vary').toBeGreaterThan(2);
+      }
+      gpu.release(...[...gl.values()].flatMap((p) => [p.A, p.B]));
+      model.destroy();
+      expect(gpu.pool.stats.bytesInUse, 'decoding leaked tensors').toBeLessThanOrEqual(0);
     }, 120_000);
   }
 });
