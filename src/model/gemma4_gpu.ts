@@ -7,7 +7,7 @@
 //
 // Greedy decoding keeps a KV cache per non-shared layer (rings of sliding_window slots on sliding layers) and
 // shared layers attend over their source layer's cache.
-// Not here (yet): sampling, full-weight gradients, 16-bit weights and KV caches; GpuTransformer refuses Gemma 4
+// Not here (yet): sampling, full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
 // configs, so the trainer and the page's generation do not reach this model.
 
 import type { GpuRuntime } from '../gpu/runtime';
@@ -24,7 +24,9 @@ import { RING_SKIP } from '../ops/attention';
 import { residualAdd } from '../gpu/kernels/residual_add';
 import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
+import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { gemma4InvFreq } from '../reference/gemma4';
+import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
 import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
 import { expectedShapes, type WeightMap } from './weights';
@@ -85,7 +87,11 @@ export class Gemma4Gpu {
   /** layer_scalar of each layer, read once on upload (a frozen scalar) */
   private readonly scalars: number[];
 
-  private constructor(readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, host: WeightMap) {
+  private constructor(
+    readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, host: WeightMap,
+    /** weights stored in 16 bits (packed pairs) and their format; the rest are f32 */
+    readonly formats: Map<string, Format16>,
+  ) {
     this.layers = gemma4Layers(config);
     const byType = new Map<string, Tensor>();
     this.invFreq = this.layers.map((ly) => {
@@ -98,16 +104,53 @@ export class Gemma4Gpu {
     this.scalars = this.layers.map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
   }
 
-  /** Uploads f32 weights (every tensor of expectedShapes, checked by the loader). */
-  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap): Gemma4Gpu {
+  /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
+   * storage.basePrecision resolves to bf16/f16 (weight_storage.ts), the PLE table included. */
+  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
+    const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
     for (const [name, shape] of expectedShapes(config)) {
       const t = host.get(name);
       if (!t) throw new Error(`missing tensor ${name}`);
-      weights.set(name, gpu.upload(t.data, shape, name));
+      if (format !== 'f32' && isPackable(name, shape)) {
+        weights.set(name, gpu.upload(packWeight(name, t.data, format), [shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.upload(t.data, shape, name));
+      }
     }
-    return new Gemma4Gpu(gpu, config, weights, host);
+    return new Gemma4Gpu(gpu, config, weights, host, formats);
+  }
+
+  /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */
+  weightBytes(): { total: number; pleTable: number } {
+    let total = 0;
+    for (const t of this.weights.values()) total += t.size * 4;
+    const ple = this.weights.get('model.embed_tokens_per_layer.weight');
+    return { total, pleTable: ple ? ple.size * 4 : 0 };
+  }
+
+  /** y (M, N) = alpha * x (M, K) W^T (+ y when accumulate) for the weight `name` (N, K), f32 or 16-bit. */
+  private project(y: Tensor, x: Tensor, name: string, opts: { accumulate?: boolean; alpha?: number } = {}): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
+    else matmul(this.gpu, y, x, this.w(name), { ...opts, transB: true });
+  }
+
+  /** dx (M, K) (=|+=) dy (M, N) W for the weight `name` (N, K), f32 or 16-bit. */
+  private projectBack(dx: Tensor, dy: Tensor, name: string, accumulate: boolean): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
+    else matmul(this.gpu, dx, dy, this.w(name), { accumulate });
+  }
+
+  /** out = table rows of ids * scale, from the f32 or 16-bit table `name`. */
+  private embed(out: Tensor, ids: Tensor, name: string, scale: number): void {
+    const fmt = this.formats.get(name);
+    if (fmt) embeddingPacked16Forward(this.gpu, out, ids, this.w(name), fmt, scale);
+    else embeddingForward(this.gpu, out, ids, this.w(name), scale);
   }
 
   private w(name: string): Tensor {
@@ -118,7 +161,7 @@ export class Gemma4Gpu {
 
   /** y = x W^T (+ LoRA) for the weight `path`.weight (OUT, IN); with `saved`, keeps LoRA's hidden and input. */
   private linear(y: Tensor, x: Tensor, path: string, lora: Gemma4GpuLora | null, saved: LayerActs['h'] | null = null): void {
-    matmul(this.gpu, y, x, this.w(`${path}.weight`), { transB: true });
+    this.project(y, x, `${path}.weight`);
     const pair = lora?.get(path);
     if (!pair) return;
     const h = this.gpu.tensor([x.shape[0], pair.r], `${path}.lora_h`);
@@ -129,7 +172,7 @@ export class Gemma4Gpu {
 
   /** dx (=|+=) dy W (+ LoRA's share; LoRA's dA, dB accumulate) for the weight `path`.weight (OUT, IN). */
   private linearBack(dx: Tensor, dy: Tensor, path: string, act: Gemma4Activations, L: LayerActs | null, grads: Gemma4GpuLoraGrads, accumulate: boolean): void {
-    matmul(this.gpu, dx, dy, this.w(`${path}.weight`), { accumulate });
+    this.projectBack(dx, dy, `${path}.weight`, accumulate);
     const pair = act.lora?.get(path);
     const saved = L?.h.get(path);
     const g = grads.get(path);
@@ -173,16 +216,16 @@ export class Gemma4Gpu {
     const P = g.plePerLayer;
     const NH = c.numHeads;
     let x = gpu.tensor([N, C], 'x0');
-    embeddingForward(gpu, x, ids, this.w('model.embed_tokens.weight'), c.embedScale ?? 1);
+    this.embed(x, ids, 'model.embed_tokens.weight', c.embedScale ?? 1);
 
     // per-layer embeddings: ple (N*L, P) rows, row n*L + l for token n at layer l
     let ple: Tensor | null = null;
     if (P) {
       const proj = gpu.tensor([N, L * P], 'ple.projection');
-      matmul(gpu, proj, x, this.w('model.per_layer_model_projection.weight'), { transB: true, alpha: C ** -0.5 });
+      this.project(proj, x, 'model.per_layer_model_projection.weight', { alpha: C ** -0.5 });
       const pn = this.norm(proj, this.w('model.per_layer_projection_norm.weight'), P, 'ple.projection_normed');
       const tok = gpu.tensor([N, L * P], 'ple.tokens');
-      embeddingForward(gpu, tok, ids, this.w('model.embed_tokens_per_layer.weight'), Math.fround(Math.sqrt(P)));
+      this.embed(tok, ids, 'model.embed_tokens_per_layer.weight', Math.fround(Math.sqrt(P)));
       const sum = gpu.tensor([N, L * P], 'ple.sum');
       residualAdd(gpu, sum, pn, tok);
       ple = gpu.tensor([N * L, P], 'ple');
@@ -268,7 +311,7 @@ export class Gemma4Gpu {
       let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
       if (P && ple) {
         gi = gpu.tensor([N, P], `${p}.ple_gate`);
-        matmul(gpu, gi, xp, this.w(`${p}.per_layer_input_gate.weight`), { transB: true });
+        this.project(gi, xp, `${p}.per_layer_input_gate.weight`);
         // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
         const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
         pleL = gpu.tensor([N, P], `${p}.ple`);
@@ -277,7 +320,7 @@ export class Gemma4Gpu {
         ge = gpu.tensor([N, P], `${p}.ple_gated`);
         gegluForward(gpu, ge, gi, pleL);
         pp = gpu.tensor([N, C], `${p}.ple_projected`);
-        matmul(gpu, pp, ge, this.w(`${p}.per_layer_projection.weight`), { transB: true });
+        this.project(pp, ge, `${p}.per_layer_projection.weight`);
         const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.ple_normed`);
         rstdP = ppn.rstd;
         xq = gpu.tensor([N, C], `${p}.xq`);
@@ -299,7 +342,7 @@ export class Gemma4Gpu {
     gpu.release(ple);
     const { out: f, rstd: rstdF } = this.normR(x, this.w('model.norm.weight'), C, 'final_norm');
     const raw = gpu.tensor([N, c.vocabSize], 'logits (uncapped)');
-    matmul(gpu, raw, f, this.lmHead(), { transB: true });
+    this.project(raw, f, this.lmHeadName());
     let logits = raw;
     if (g.finalLogitSoftcap !== null) {
       logits = gpu.tensor([N, c.vocabSize], 'logits');
@@ -383,8 +426,8 @@ export class Gemma4Gpu {
     return { tokens: out, logits: stepLogits };
   }
 
-  private lmHead(): Tensor {
-    return this.w(this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  private lmHeadName(): string {
+    return this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
   }
 
   private attentionDims(ly: Gemma4Layer, B: number, T: number): AttentionDims {
@@ -407,7 +450,7 @@ export class Gemma4Gpu {
       softcapBackward(gpu, dRaw, dlogits, act.raw, g.finalLogitSoftcap);
     }
     const df = gpu.tensor([N, C], 'd final_norm');
-    matmul(gpu, df, dRaw, this.lmHead());
+    this.projectBack(df, dRaw, this.lmHeadName(), false);
     if (dRaw !== dlogits) gpu.release(dRaw);
     let dx = gpu.zeros([N, C], 'd x_L');
     this.normBack(dx, df, act.xL, this.w('model.norm.weight'), act.rstdF, C);
@@ -437,11 +480,11 @@ export class Gemma4Gpu {
         const dpp = gpu.zeros([N, C], `${p}.d_ple_projected`);
         this.normBack(dpp, dxq, A.pp, this.w(`${p}.post_per_layer_input_norm.weight`), A.rstdP, C);
         const dge = gpu.tensor([N, P], `${p}.d_ple_gated`);
-        matmul(gpu, dge, dpp, this.w(`${p}.per_layer_projection.weight`));
+        this.projectBack(dge, dpp, `${p}.per_layer_projection.weight`, false);
         const dgi = gpu.tensor([N, P], `${p}.d_ple_gate`);
         const dpl = gpu.tensor([N, P], `${p}.d_ple`);
         gegluBackward(gpu, dgi, dpl, dge, A.gi, A.pleL);
-        matmul(gpu, dxq, dgi, this.w(`${p}.per_layer_input_gate.weight`), { accumulate: true });
+        this.projectBack(dxq, dgi, `${p}.per_layer_input_gate.weight`, true);
         gpu.release(dpp, dge, dgi, dpl);
       }
       // xp = xm + post_feedforward_layernorm(d)   (dxq now holds d xp, then d xm)

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseHfConfig, type ModelConfig } from '../../src/model/config';
 import { writeSafetensors } from '../../src/model/safetensors';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
+import { gemma4LoraModules } from '../../src/reference/gemma4';
+import type { LoraMap } from '../../src/reference/transformer';
 import { Rng } from '../../src/util/random';
 
 /** 6 layers S S F S S F; the last 3 share K/V (3, 4 read layer 1's, 5 reads layer 2's). */
@@ -83,4 +85,18 @@ export async function writeGemma4Folder(
   await writeFile(join(root, 'model.safetensors'), writeSafetensors(file, { format: 'pt' }));
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(TOKENIZER_DIR, f), join(root, f));
   return root;
+}
+
+/** A random LoRA (r 2, both factors random) on every projection the model's layers own. */
+export function gemma4LoraFor(c: ModelConfig, seed: number): LoraMap {
+  const rng = new Rng(seed);
+  const lora: LoraMap = new Map();
+  for (const [path, [OUT, IN]] of gemma4LoraModules(c)) {
+    lora.set(path, {
+      A: Float32Array.from({ length: 2 * IN }, () => 0.3 * rng.normal()),
+      B: Float32Array.from({ length: OUT * 2 }, () => 0.3 * rng.normal()),
+      r: 2, scale: 0.5,
+    });
+  }
+  return lora;
 }
