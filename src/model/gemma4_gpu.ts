@@ -25,10 +25,10 @@ import { residualAdd } from '../gpu/kernels/residual_add';
 import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
-import { gemma4InvFreq } from '../reference/gemma4';
 import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
 import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
+import { gemma4CheckLoraModule, gemma4InvFreq } from './gemma4_lora';
 import { expectedShapes, type WeightMap } from './weights';
 
 /** A LoRA on the GPU: A (R, IN), B (OUT, R), keyed by module path (model.layers.0.self_attn.q_proj). */
@@ -215,6 +215,7 @@ export class Gemma4Gpu {
     const L = c.numLayers;
     const P = g.plePerLayer;
     const NH = c.numHeads;
+    for (const [path, pair] of lora ?? []) gemma4CheckLoraModule(c, this.layers, path, pair.r, pair.A.size, pair.B.size);
     let x = gpu.tensor([N, C], 'x0');
     this.embed(x, ids, 'model.embed_tokens.weight', c.embedScale ?? 1);
 

@@ -21,6 +21,7 @@
 
 import type { ModelConfig } from '../model/config';
 import { gemma4Layers, type Gemma4Layer } from '../model/gemma4_config';
+import { gemma4CheckLoraModule, gemma4InvFreq, gemma4ModuleDims as moduleDims, gemma4ModulePath as modulePath, type Gemma4Module as Module } from '../model/gemma4_lora';
 import { expectedShapes, type WeightMap } from '../model/weights';
 import { attentionBackward, attentionForward, type AttentionDims } from './attention';
 import { embeddingBackward, embeddingForward } from './embedding';
@@ -32,69 +33,9 @@ import { ropeBackward, ropeForward } from './rope';
 import { softcapBackward, softcapForward } from './softcap';
 import type { ForwardResult, LoraMap, LoraWeights, ReferenceActivations, TransformerGrads } from './transformer';
 
-type Module = 'q_proj' | 'k_proj' | 'v_proj' | 'o_proj' | 'gate_proj' | 'up_proj' | 'down_proj';
-const MODULES: Module[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-function modulePath(l: number, m: Module): string {
-  return `model.layers.${l}.${m === 'gate_proj' || m === 'up_proj' || m === 'down_proj' ? 'mlp' : 'self_attn'}.${m}`;
-}
-
-/** (OUT, IN) of a module of layer ly. */
-function moduleDims(c: ModelConfig, ly: Gemma4Layer, m: Module): [number, number] {
-  const C = c.hiddenSize;
-  const QD = c.numHeads * ly.HS;
-  const KVD = ly.NKV * ly.HS;
-  const dims: Record<Module, [number, number]> = {
-    q_proj: [QD, C], k_proj: [KVD, C], v_proj: [KVD, C], o_proj: [C, QD], gate_proj: [ly.H, C], up_proj: [ly.H, C], down_proj: [C, ly.H],
-  };
-  return dims[m];
-}
-
-/** Inverse frequencies (HS/2) of a layer: default RoPE over its head size, or proportional (full layers). */
-export function gemma4InvFreq(c: ModelConfig, ly: Gemma4Layer): Float64Array {
-  const g = c.gemma4!;
-  const half = ly.HS / 2;
-  const inv = new Float64Array(half);
-  const full = ly.type === 'full_attention';
-  const theta = full ? g.fullRope.theta : c.ropeLocalTheta ?? 10000;
-  const factor = full ? g.fullRope.factor : c.ropeLocalScaling?.type === 'linear' ? c.ropeLocalScaling.factor : 1;
-  const rotated = full ? Math.floor((g.fullRope.partialFactor * ly.HS) / 2) : half;
-  for (let i = 0; i < rotated; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / ly.HS) / factor;
-  return inv;
-}
-
-/** Gemma 4 LoRA modules: every projection a layer owns (shared layers own no k/v; k_eq_v layers no v_proj). */
-export function gemma4LoraModules(c: ModelConfig): Map<string, [number, number]> {
-  const out = new Map<string, [number, number]>();
-  gemma4Layers(c).forEach((ly, l) => {
-    for (const m of MODULES) if (ownsModule(ly, m)) out.set(modulePath(l, m), moduleDims(c, ly, m));
-  });
-  return out;
-}
-
-function ownsModule(ly: Gemma4Layer, m: Module): boolean {
-  if (ly.shared && (m === 'k_proj' || m === 'v_proj')) return false;
-  return !(ly.kEqV && m === 'v_proj');
-}
-
 function validateLora(c: ModelConfig, lora: LoraMap): void {
   const layers = gemma4Layers(c);
-  for (const [path, w] of lora) {
-    const match = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)$/.exec(path);
-    const ly = match ? layers[Number(match[1])] : undefined;
-    const m = match?.[3] as Module | undefined;
-    if (!match || !ly || !m || !MODULES.includes(m) || modulePath(Number(match[1]), m) !== path) {
-      throw new Error(`LoRA module ${path}: not a projection of this model (e.g. model.layers.0.self_attn.q_proj)`);
-    }
-    if (ly.shared && (m === 'k_proj' || m === 'v_proj')) {
-      throw new Error(`LoRA module ${path}: layer ${match[1]} shares the keys and values of layer ${ly.kvSource} (num_kv_shared_layers), its own ${m} is unused; put the LoRA on layer ${ly.kvSource}'s ${m} instead`);
-    }
-    if (ly.kEqV && m === 'v_proj') throw new Error(`LoRA module ${path}: layer ${match[1]} takes its values from k_proj (attention_k_eq_v) and has no v_proj`);
-    const [OUT, IN] = moduleDims(c, ly, m);
-    if (!Number.isInteger(w.r) || w.r <= 0) throw new Error(`LoRA module ${path}: rank ${w.r} must be a positive integer`);
-    if (w.A.length !== w.r * IN) throw new Error(`LoRA module ${path}: A has ${w.A.length} values, expected (R, IN) = (${w.r}, ${IN})`);
-    if (w.B.length !== OUT * w.r) throw new Error(`LoRA module ${path}: B has ${w.B.length} values, expected (OUT, R) = (${OUT}, ${w.r})`);
-  }
+  for (const [path, w] of lora) gemma4CheckLoraModule(c, layers, path, w.r, w.A.length, w.B.length);
 }
 
 interface Lin {

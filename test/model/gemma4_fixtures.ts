@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseHfConfig, type ModelConfig } from '../../src/model/config';
 import { writeSafetensors } from '../../src/model/safetensors';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
-import { gemma4LoraModules } from '../../src/reference/gemma4';
+import { gemma4LoraModules } from '../../src/model/gemma4_lora';
 import type { LoraMap } from '../../src/reference/transformer';
 import { Rng } from '../../src/util/random';
 

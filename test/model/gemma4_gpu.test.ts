@@ -149,3 +149,17 @@ describe('gemma4 GPU cached greedy decoding equals the reference', () => {
     }, 120_000);
   }
 });
+
+test('the GPU model refuses a LoRA on a shared layer\'s k_proj with the reason', async () => {
+  const c = gemma4TinyConfig();
+  const gpu = await testGpu();
+  const model = Gemma4Gpu.upload(gpu, c, gemma4Weights(c, 91));
+  const A = gpu.zeros([2, 16], 'A');
+  const Bm = gpu.zeros([8, 2], 'B');
+  const ids = gpu.upload(new Uint32Array(2), [2], 'ids', 'u32');
+  const pos = gpu.upload(Uint32Array.from([0, 1]), [2], 'positions', 'u32');
+  expect(() => model.logits(ids, pos, 1, 2, new Map([['model.layers.4.self_attn.k_proj', { A, B: Bm, r: 2, scale: 1 }]])))
+    .toThrow(/layer 4 shares the keys and values of layer 1/);
+  gpu.release(A, Bm, ids, pos);
+  model.destroy();
+});

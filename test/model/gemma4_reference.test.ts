@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { parseHfConfig, type ModelConfig } from '../../src/model/config';
 import { gemma4Layers } from '../../src/model/gemma4_config';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
-import { gemma4InvFreq, gemma4LoraModules } from '../../src/reference/gemma4';
+import { gemma4InvFreq, gemma4LoraModules } from '../../src/model/gemma4_lora';
 import { transformerBackward, transformerForward, type LoraMap } from '../../src/reference/transformer';
 import { Rng } from '../../src/util/random';
 import { gemma4TinyConfig, gemma4Weights, K_EQ_V } from './gemma4_fixtures';
