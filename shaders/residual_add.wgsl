@@ -1,6 +1,5 @@
-// Mostly an UNFUSED REFERENCE: production dispatches add_rmsnorm_forward instead (residual add and RMSNorm in
-// one dispatch), checked against this kernel (src/selftest); src/model/gemma4_gpu.ts calls it for the adds that
-// no norm follows (Gemma 4's MLP and per-layer-embedding residuals).
+// UNFUSED REFERENCE: production dispatches add_rmsnorm_forward instead (residual add and RMSNorm in one
+// dispatch); this kernel is kept as what that is checked against (src/selftest), not called by src/model.
 // Residual add (elementwise). Its backward is the identity (dout flows to both inputs), so it has no
 // _backward file; gradient sums use residual_add_inplace.wgsl.
 //   out[i] = a[i] + b[i]           a, b, out: (N)

@@ -16,12 +16,12 @@ import { matmul } from '../gpu/kernels/matmul';
 import { embeddingForward } from '../gpu/kernels/embedding';
 import { gegluBackward, gegluForward } from '../gpu/kernels/geglu';
 import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
-import { ropeBackward, ropeForward } from '../gpu/kernels/rope';
+import { ropeQkBackward, ropeQkForward } from '../gpu/kernels/rope_qk';
+import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
 import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
 import { RING_SKIP } from '../ops/attention';
-import { residualAdd } from '../gpu/kernels/residual_add';
 import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
@@ -227,11 +227,10 @@ export class Gemma4Gpu {
       const pn = this.norm(proj, this.w('model.per_layer_projection_norm.weight'), P, 'ple.projection_normed');
       const tok = gpu.tensor([N, L * P], 'ple.tokens');
       this.embed(tok, ids, 'model.embed_tokens_per_layer.weight', Math.fround(Math.sqrt(P)));
-      const sum = gpu.tensor([N, L * P], 'ple.sum');
-      residualAdd(gpu, sum, pn, tok);
       ple = gpu.tensor([N * L, P], 'ple');
-      scaleForward(gpu, rowsView(ple, L * P), sum, 2 ** -0.5);
-      gpu.release(proj, pn, tok, sum);
+      scaleForward(gpu, rowsView(ple, L * P), pn, 2 ** -0.5);
+      scaleForward(gpu, rowsView(ple, L * P), tok, 2 ** -0.5, true);
+      gpu.release(proj, pn, tok);
     }
 
     // each non-shared layer's rotated K and normed V, kept while a later shared layer reads them (or for backward)
@@ -252,8 +251,6 @@ export class Gemma4Gpu {
       lin(q, a, `${p}.self_attn.q_proj`);
       const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
       const qr = gpu.tensor([N, QD], `${p}.qr`);
-      ropeForward(gpu, qr, qn, positions, this.invFreq[l], NH, HS, 'half');
-      gpu.release(qn);
       let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
       if (!ly.shared) {
         k = gpu.tensor([N, KVD], `${p}.k`);
@@ -266,14 +263,17 @@ export class Gemma4Gpu {
         const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
         rstdK = kn.rstd;
         const kr = gpu.tensor([N, KVD], `${p}.kr`);
-        ropeForward(gpu, kr, kn.out, positions, this.invFreq[l], ly.NKV, HS, 'half');
+        ropeQkForward(gpu, qr, kr, qn, kn.out, positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
         const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
         rstdV = vn.rstd;
         gpu.release(kn.out);
         kv.set(l, { k: kr, v: vn.out });
         const cache = (prefill ?? step?.caches)?.byLayer.get(l);
         if (cache) this.writeCache(cache, kr, vn.out, positions, B, T, ly);
+      } else {
+        this.ropeQOnly('forward', qr, qn, positions, l, N);
       }
+      gpu.release(qn);
       const src = kv.get(ly.kvSource)!;
       const att = gpu.tensor([N, QD], `${p}.att`);
       const lse = gpu.tensor([B, NH, T], `${p}.lse`);
@@ -293,9 +293,10 @@ export class Gemma4Gpu {
       lin(o, att, `${p}.self_attn.o_proj`);
       const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
       const xm = gpu.tensor([N, C], `${p}.xm`);
-      residualAdd(gpu, xm, x, oP);
+      const m = gpu.tensor([N, C], `${p}.m`);
+      const rstdM = gpu.tensor([N], `${p}.m rstd`);
+      addRmsnormForward(gpu, xm, m, rstdM, x, oP, this.w(`${p}.pre_feedforward_layernorm.weight`), c.rmsNormEps);
       gpu.release(oP);
-      const { out: m, rstd: rstdM } = this.normR(xm, this.w(`${p}.pre_feedforward_layernorm.weight`), C, `${p}.m`);
       const gg = gpu.tensor([N, ly.H], `${p}.g`);
       const u = gpu.tensor([N, ly.H], `${p}.u`);
       lin(gg, m, `${p}.mlp.gate_proj`);
@@ -304,10 +305,9 @@ export class Gemma4Gpu {
       gegluForward(gpu, s, gg, u);
       const d = gpu.tensor([N, C], `${p}.d`);
       lin(d, s, `${p}.mlp.down_proj`);
-      const { out: dP, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.d_normed`);
-      const xp = gpu.tensor([N, C], `${p}.xp`);
-      residualAdd(gpu, xp, xm, dP);
-      gpu.release(dP);
+      // xp = xm + post_feedforward_layernorm(d): the norm written into xp, then xm added
+      const { out: xp, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.xp`);
+      scaleForward(gpu, xp, xm, 1, true);
       let xq = xp;
       let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
       if (P && ple) {
@@ -322,11 +322,11 @@ export class Gemma4Gpu {
         gegluForward(gpu, ge, gi, pleL);
         pp = gpu.tensor([N, C], `${p}.ple_projected`);
         this.project(pp, ge, `${p}.per_layer_projection.weight`);
-        const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.ple_normed`);
+        // xq = xp + post_per_layer_input_norm(pp): the norm written into xq, then xp added
+        const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.xq`);
         rstdP = ppn.rstd;
-        xq = gpu.tensor([N, C], `${p}.xq`);
-        residualAdd(gpu, xq, xp, ppn.out);
-        gpu.release(ppn.out);
+        xq = ppn.out;
+        scaleForward(gpu, xq, xp, 1, true);
       }
       const xOut = gpu.tensor([N, C], `${p}.out`);
       scaleForward(gpu, xOut, xq, this.scalars[l]);
@@ -355,6 +355,17 @@ export class Gemma4Gpu {
       return { logits, act: null };
     }
     return { logits, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: logits !== raw ? raw : null } };
+  }
+
+  /** RoPE of q alone (shared layers, which compute no k): rope_qk with a one-head k read from q's first rows into a
+   * scratch (rope_forward is an unfused reference production does not call); dir 'backward' applies the transpose. */
+  private ropeQOnly(dir: 'forward' | 'backward', out: Tensor, x: Tensor, positions: Tensor, l: number, N: number): void {
+    const HS = this.layers[l].HS;
+    const kIn: Tensor = { buffer: x.buffer, shape: [N, HS], dtype: x.dtype, label: `${x.label} (first head, unused)`, size: N * HS };
+    const kOut = this.gpu.tensor([N, HS], 'rope scratch (unused)');
+    const run = dir === 'forward' ? ropeQkForward : ropeQkBackward;
+    run(this.gpu, out, kOut, x, kIn, positions, this.invFreq[l], { NH: this.config.numHeads, NKV: 1, HS }, 'half');
+    this.gpu.release(kOut);
   }
 
   /** Empty caches for B rows of up to maxLen positions: one per non-shared layer. */
@@ -514,18 +525,21 @@ export class Gemma4Gpu {
       addInto(dK, ly.kvSource, dk);
       addInto(dV, ly.kvSource, dv);
       const dqn = gpu.tensor([N, QD], `${p}.d_q_normed`);
-      ropeBackward(gpu, dqn, dqr, act.positions, this.invFreq[l], NH, HS, 'half');
+      let dkn: Tensor | null = null;
+      if (ly.shared) this.ropeQOnly('backward', dqn, dqr, act.positions, l, N);
+      else {
+        // every layer reading this one's K/V (itself and later shared layers) has been walked: dK is complete
+        dkn = gpu.tensor([N, KVD], `${p}.d_k_normed`);
+        ropeQkBackward(gpu, dqn, dkn, dqr, dK.get(l)!, act.positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
+      }
       const dq = gpu.zeros([N, QD], `${p}.d_q`);
       this.normBack(dq, dqn, A.q, this.w(`${p}.self_attn.q_norm.weight`), A.rstdQ, HS);
       const da = gpu.tensor([N, C], `${p}.d_a`);
       back(da, dq, `${p}.self_attn.q_proj`, false);
       gpu.release(dout, datt, dqr, dqn, dq);
-      if (!ly.shared && A.k && A.rstdK && A.rstdV) {
-        // every layer reading this one's K/V (itself and later shared layers) has been walked
+      if (dkn && A.k && A.rstdK && A.rstdV) {
         const dKl = dK.get(l)!;
         const dVl = dV.get(l)!;
-        const dkn = gpu.tensor([N, KVD], `${p}.d_k_normed`);
-        ropeBackward(gpu, dkn, dKl, act.positions, this.invFreq[l], ly.NKV, HS, 'half');
         const dkIn = gpu.zeros([N, KVD], `${p}.d_k`);
         this.normBack(dkIn, dkn, A.k, this.w(`${p}.self_attn.k_norm.weight`), A.rstdK, HS);
         const dvIn = ly.kEqV ? dkIn : gpu.zeros([N, KVD], `${p}.d_v`);

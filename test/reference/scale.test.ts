@@ -9,6 +9,8 @@ describe('scale reference', () => {
     const out = new Float64Array(3);
     scaleForward(out, Float64Array.from([1, -2, 0.5]), 3);
     expect([...out]).toEqual([3, -6, 1.5]);
+    scaleForward(out, Float64Array.from([1, 1, 1]), 2, true);
+    expect([...out]).toEqual([5, -4, 3.5]);
   });
 
   test('backward matches finite differences, overwriting and accumulating', () => {

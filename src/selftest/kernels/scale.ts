@@ -1,4 +1,4 @@
-// scale_forward and scale_backward (overwriting and accumulating) against the CPU reference.
+// scale_forward and scale_backward, each overwriting and accumulating, against the CPU reference.
 import * as gpuK from '../../gpu/kernels/scale';
 import * as ref from '../../reference/scale';
 import { compare, merge, type CaseResult, type KernelCheck } from '../check';
@@ -14,13 +14,14 @@ export const check: KernelCheck = {
       const d = randn(n, rng);
       const acc = randn(n, rng);
       const tx = gpu.upload(x, [n], 'x');
-      const tout = gpu.tensor([n], 'out');
+      const prior = randn(n, rng);
+      const tout = gpu.upload(prior, [n], 'out');
       const td = gpu.upload(d, [n], 'dout');
       const tdx = gpu.upload(acc, [n], 'dx');
-      gpuK.scaleForward(gpu, tout, tx, alpha);
+      gpuK.scaleForward(gpu, tout, tx, alpha, accumulate);
       gpuK.scaleBackward(gpu, tdx, td, alpha, accumulate);
-      const wantOut = new Float32Array(n);
-      ref.scaleForward(wantOut, x, alpha);
+      const wantOut = prior.slice();
+      ref.scaleForward(wantOut, x, alpha, accumulate);
       const wantDx = acc.slice();
       ref.scaleBackward(wantDx, d, alpha, accumulate);
       const name = `n=${n} alpha=${alpha}${accumulate ? ' accumulate' : ''}`;
