@@ -179,7 +179,7 @@ export class Gemma4Gpu {
     if (pair && saved && g) loraBackward(this.gpu, g.dA, g.dB, dx, dy, saved.x, saved.h, pair.A, pair.B, pair.scale);
   }
 
-  /** out = rmsnorm(x) * w over rows of `width`; returns out and rstd (released unless `keep`). */
+  /** out = rmsnorm(x) * w over rows of `width`; returns out and its rstd (the caller releases both). */
   private normR(x: Tensor, weight: Tensor, width: number, label: string): { out: Tensor; rstd: Tensor } {
     const out = this.gpu.tensor(x.shape, label);
     const rstd = this.gpu.tensor([x.size / width], `${label} rstd`);
