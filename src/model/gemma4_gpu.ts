@@ -5,6 +5,8 @@
 // projections a layer owns. Letters: N = B*T rows, C hidden, L layers, P hidden_size_per_layer_input, V vocab;
 // HS, NKV, H per layer.
 //
+// The PLE table may stay in host memory (upload's pleOnHost: E2B's is 4.4 GiB in 16 bits); each forward then
+// uploads only its tokens' rows and needs the token ids on the host.
 // Greedy decoding keeps a KV cache per non-shared layer (rings of sliding_window slots on sliding layers) and
 // shared layers attend over their source layer's cache.
 // Not here (yet): sampling, full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
@@ -26,6 +28,7 @@ import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
+import { bf16FromBits, f16FromBits } from '../ops/float16';
 import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
 import { gemma4CheckLoraModule, gemma4InvFreq } from './gemma4_lora';
@@ -73,6 +76,35 @@ interface DecodeStep {
   lengths: Tensor;
 }
 
+const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
+
+/** data rounded to `format` as its 16-bit upload stores it (nearest even), back in f32. */
+function rounded16(data: Float32Array, format: Format16): Float32Array {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Float32Array(data.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < data.length; i++) {
+    if (format === 'bf16') {
+      outBits[i] = bf16FromBits(bits[i]) << 16;
+      continue;
+    }
+    const h = f16FromBits(bits[i]);
+    const e = (h >>> 10) & 0x1f;
+    const m = h & 0x3ff;
+    const v = e === 0 ? m * 2 ** -24 : e === 0x1f ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+    out[i] = h & 0x8000 ? -v : v;
+  }
+  return out;
+}
+
+/** Options of one forward: decoding caches to fill (prefill) or read (step), and the token ids on the host (needed
+ * when the PLE table is kept there). */
+export interface Gemma4ForwardOptions {
+  prefill?: Gemma4Caches | null;
+  step?: DecodeStep | null;
+  hostIds?: ArrayLike<number>;
+}
+
 /** A tensor's view as rows of `width` (same buffer). */
 function rowsView(t: Tensor, width: number): Tensor {
   return { buffer: t.buffer, shape: [t.size / width, width], dtype: t.dtype, label: `${t.label} (rows of ${width})`, size: t.size };
@@ -91,6 +123,8 @@ export class Gemma4Gpu {
     readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, host: WeightMap,
     /** weights stored in 16 bits (packed pairs) and their format; the rest are f32 */
     readonly formats: Map<string, Format16>,
+    /** the PLE table kept in host memory (pleOnHost; rounded as base_precision stores it), else null */
+    private readonly pleHost: Float32Array | null = null,
   ) {
     this.layers = gemma4Layers(config);
     const byType = new Map<string, Tensor>();
@@ -106,14 +140,23 @@ export class Gemma4Gpu {
 
   /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
    * storage.basePrecision resolves to bf16/f16 (weight_storage.ts), the PLE table included. */
-  static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}): Gemma4Gpu {
+  static upload(
+    gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {},
+  ): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
+    let pleHost: Float32Array | null = null;
     for (const [name, shape] of expectedShapes(config)) {
       const t = host.get(name);
       if (!t) throw new Error(`missing tensor ${name}`);
+      if (opts.pleOnHost && name === PLE_TABLE) {
+        // E2B's table is 2.35 B values (4.4 GiB in 16 bits): each step needs only its tokens' rows
+        if (format !== 'f32' && isPackable(name, shape)) packWeight(name, t.data, format); // refuses what f16 cannot hold
+        pleHost = format !== 'f32' && isPackable(name, shape) ? rounded16(t.data, format) : t.data;
+        continue;
+      }
       if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.upload(packWeight(name, t.data, format), [shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
@@ -121,14 +164,14 @@ export class Gemma4Gpu {
         weights.set(name, gpu.upload(t.data, shape, name));
       }
     }
-    return new Gemma4Gpu(gpu, config, weights, host, formats);
+    return new Gemma4Gpu(gpu, config, weights, host, formats, pleHost);
   }
 
   /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */
   weightBytes(): { total: number; pleTable: number } {
     let total = 0;
     for (const t of this.weights.values()) total += t.size * 4;
-    const ple = this.weights.get('model.embed_tokens_per_layer.weight');
+    const ple = this.weights.get(PLE_TABLE);
     return { total, pleTable: ple ? ple.size * 4 : 0 };
   }
 
@@ -199,15 +242,16 @@ export class Gemma4Gpu {
   }
 
   /** Soft-capped logits (N, V) of B rows of T tokens; ids and positions (N) u32. The caller releases the result. */
-  logits(ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null = null): Tensor {
-    return this.forward(ids, positions, B, T, lora, false).logits;
+  logits(ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null = null, hostIds?: ArrayLike<number>): Tensor {
+    return this.forward(ids, positions, B, T, lora, false, { hostIds }).logits;
   }
 
   /** The forward; with `keep`, also every activation the backward needs (release with releaseActivations). */
   forward(
-    ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean,
-    prefill: Gemma4Caches | null = null, step: DecodeStep | null = null,
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean, opts: Gemma4ForwardOptions = {},
   ): { logits: Tensor; act: Gemma4Activations | null } {
+    const prefill = opts.prefill ?? null;
+    const step = opts.step ?? null;
     const { gpu, config: c } = this;
     const g = c.gemma4!;
     const N = B * T;
@@ -216,6 +260,9 @@ export class Gemma4Gpu {
     const P = g.plePerLayer;
     const NH = c.numHeads;
     for (const [path, pair] of lora ?? []) gemma4CheckLoraModule(c, this.layers, path, pair.r, pair.A.size, pair.B.size);
+    if (this.pleHost && opts.hostIds?.length !== N) {
+      throw new Error(`Gemma 4: the PLE table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
+    }
     let x = gpu.tensor([N, C], 'x0');
     this.embed(x, ids, 'model.embed_tokens.weight', c.embedScale ?? 1);
 
@@ -225,8 +272,8 @@ export class Gemma4Gpu {
       const proj = gpu.tensor([N, L * P], 'ple.projection');
       this.project(proj, x, 'model.per_layer_model_projection.weight', { alpha: C ** -0.5 });
       const pn = this.norm(proj, this.w('model.per_layer_projection_norm.weight'), P, 'ple.projection_normed');
-      const tok = gpu.tensor([N, L * P], 'ple.tokens');
-      this.embed(tok, ids, 'model.embed_tokens_per_layer.weight', Math.fround(Math.sqrt(P)));
+      const tok = this.pleHost ? this.pleRowsFromHost(opts.hostIds, N) : gpu.tensor([N, L * P], 'ple.tokens');
+      if (!this.pleHost) this.embed(tok, ids, PLE_TABLE, Math.fround(Math.sqrt(P)));
       ple = gpu.tensor([N * L, P], 'ple');
       scaleForward(gpu, rowsView(ple, L * P), pn, 2 ** -0.5);
       scaleForward(gpu, rowsView(ple, L * P), tok, 2 ** -0.5, true);
@@ -368,6 +415,21 @@ export class Gemma4Gpu {
     this.gpu.release(kOut);
   }
 
+  /** The PLE table's rows of hostIds times sqrt(P) (as the embedding kernel computes them), uploaded (N, L*P). */
+  private pleRowsFromHost(hostIds: ArrayLike<number> | undefined, N: number): Tensor {
+    const g = this.config.gemma4!;
+    const W = this.config.numLayers * g.plePerLayer;
+    if (!hostIds) throw new Error('Gemma 4: the PLE table is kept on the host: hostIds are required');
+    const scale = Math.fround(Math.sqrt(g.plePerLayer));
+    const rows = new Float32Array(N * W);
+    for (let n = 0; n < N; n++) {
+      const id = hostIds[n];
+      if (!(id >= 0 && id < g.pleVocab)) continue; // a row of zeros, as the kernel gives ids past the table
+      for (let j = 0; j < W; j++) rows[n * W + j] = Math.fround(this.pleHost![id * W + j] * scale);
+    }
+    return this.gpu.upload(rows, [N, W], 'ple.tokens (from the host table)');
+  }
+
   /** Empty caches for B rows of up to maxLen positions: one per non-shared layer. */
   allocCaches(B: number, maxLen: number): Gemma4Caches {
     const byLayer: Gemma4Caches['byLayer'] = new Map();
@@ -416,7 +478,7 @@ export class Gemma4Gpu {
     };
     const ids = gpu.upload(Uint32Array.from(prompts), [B * Tp], 'prompt ids', 'u32');
     const pos = gpu.upload(Uint32Array.from({ length: B * Tp }, (_, n) => n % Tp), [B * Tp], 'prompt positions', 'u32');
-    const first = this.forward(ids, pos, B, Tp, lora, false, caches).logits;
+    const first = this.forward(ids, pos, B, Tp, lora, false, { prefill: caches, hostIds: prompts }).logits;
     const all = await gpu.read(first);
     gpu.release(ids, pos, first);
     let next = Array.from({ length: B }, (_, b) => argmax(all, b * Tp + Tp - 1));
@@ -428,7 +490,7 @@ export class Gemma4Gpu {
       const sid = gpu.upload(Uint32Array.from(next), [B], 'step ids', 'u32');
       const spos = gpu.upload(new Uint32Array(B).fill(position), [B], 'step positions', 'u32');
       const lengths = gpu.upload(new Uint32Array(B).fill(position + 1), [B], 'cache lengths', 'u32');
-      const logits = this.forward(sid, spos, B, 1, lora, false, null, { caches, lengths }).logits;
+      const logits = this.forward(sid, spos, B, 1, lora, false, { step: { caches, lengths }, hostIds: next }).logits;
       const l = await gpu.read(logits);
       gpu.release(sid, spos, lengths, logits);
       stepLogits.push(Float32Array.from(l));

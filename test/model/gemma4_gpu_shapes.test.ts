@@ -1,6 +1,7 @@
 // The Gemma 4 GPU model (src/model/gemma4_gpu.ts) at E2B's real head sizes (256 sliding, 512 full: the attention
-// kernels' head-size limits) and with 16-bit base weights (base_precision, the PLE table among them): forward,
-// LoRA backward and cached decoding against the CPU reference.
+// kernels' head-size limits), with 16-bit base weights (base_precision, the PLE table among them), and with the
+// PLE table kept in host memory (its rows gathered per forward): forward, LoRA backward and cached decoding
+// against the CPU reference.
 import { describe, expect, test } from 'vitest';
 import { Gemma4Gpu, type Gemma4GpuLora, type Gemma4GpuLoraGrads } from '../../src/model/gemma4_gpu';
 import { transformerBackward, transformerForward } from '../../src/reference/transformer';
@@ -97,6 +98,30 @@ describe('gemma4 GPU with 16-bit base weights (base_precision), the PLE table am
     expect(got.tokens[0]).toEqual(greedyReference(c, rounded, lora, tokens.slice(0, 4), 5));
     gpu.release(logits, dl, ids, pos, ...[...gl.values()].flatMap((p) => [p.A, p.B]), ...[...grads.values()].flatMap((g) => [g.dA, g.dB]));
     model.destroy();
+    expect(gpu.pool.stats.bytesInUse, 'leaked tensors').toBeLessThanOrEqual(0);
+  }, 120_000);
+});
+
+describe('gemma4 GPU with the PLE table kept on the host', () => {
+  test('no PLE table on the GPU; logits and decoding equal the reference (f32 and bf16); a forward without host ids is refused', async () => {
+    const c = gemma4TinyConfig();
+    const w = gemma4Weights(c, 111, 0.3);
+    const tokens = randomTokens(B * T, c.vocabSize, 112);
+    const gpu = await testGpu();
+    for (const basePrecision of ['f32', 'bf16'] as const) {
+      const ref = basePrecision === 'f32' ? w : roundedWeights(w, 'bf16');
+      const model = Gemma4Gpu.upload(gpu, c, w, { basePrecision }, { pleOnHost: true });
+      expect(model.weightBytes().pleTable).toBe(0);
+      const ids = gpu.upload(Uint32Array.from(tokens), [B * T], 'ids', 'u32');
+      const pos = gpu.upload(Uint32Array.from({ length: B * T }, (_, n) => n % T), [B * T], 'positions', 'u32');
+      expect(() => model.logits(ids, pos, B, T)).toThrow(/PLE table is kept on the host/);
+      const logits = model.logits(ids, pos, B, T, null, tokens);
+      expectClose(`logits (${basePrecision})`, await gpu.read(logits), transformerForward(c, ref, tokens, B, T).logits);
+      const got = await model.greedy(tokens.slice(0, 4), 1, 4);
+      expect(got.tokens[0]).toEqual(greedyReference(c, ref, null, tokens.slice(0, 4), 4));
+      gpu.release(logits, ids, pos);
+      model.destroy();
+    }
     expect(gpu.pool.stats.bytesInUse, 'leaked tensors').toBeLessThanOrEqual(0);
   }, 120_000);
 });
