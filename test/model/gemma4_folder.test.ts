@@ -1,11 +1,13 @@
 // Gemma 4 folders with the real Gemma 3 tokenizer standing in (vocab 262,144), in both checkpoint layouts:
 // Gemma4ForCausalLM (model.*) and Gemma4ForConditionalGeneration (model.language_model.*, with vision and audio
 // tower tensors that are skipped). Both load to the same weights and the reference gives the same log-probs of
-// real tokenized text; the shared layers' own k/v tensors in a file are ignored; a missing or misshapen tensor is
+// real tokenized text, on the CPU reference and on the GPU model; the shared layers' own k/v tensors in a file are ignored; a missing or misshapen tensor is
 // named; the GPU model refuses Gemma 4 with its reason.
 import { describe, expect, test } from 'vitest';
 import { loadModelFromPath } from '../../src/model/load_node';
 import { GpuTransformer } from '../../src/model/transformer';
+import { Gemma4Gpu } from '../../src/model/gemma4_gpu';
+import { expectClose } from './tiny';
 import { transformerForward } from '../../src/reference/transformer';
 import type { WeightMap } from '../../src/model/weights';
 import { testGpu } from '../gpu';
@@ -52,6 +54,15 @@ describe('gemma4 folders', () => {
     expect(ids.length).toBeGreaterThan(3);
     const a = logits(causal.weights, ids);
     expect(same(logits(conditional.weights, ids), a)).toBe(true);
+    // the GPU model on the loaded conditional checkpoint: the same logits over the real 262,144-token vocabulary
+    const gpu = await testGpu();
+    const model = Gemma4Gpu.upload(gpu, conditional.config, conditional.weights);
+    const tIds = gpu.upload(Uint32Array.from(ids), [ids.length], 'ids', 'u32');
+    const tPos = gpu.upload(Uint32Array.from(ids.map((_, i) => i)), [ids.length], 'positions', 'u32');
+    const out = model.logits(tIds, tPos, 1, ids.length);
+    expectClose('GPU logits (conditional folder)', await gpu.read(out), a);
+    gpu.release(out, tIds, tPos);
+    model.destroy();
     expect(a.every((v) => Number.isFinite(v) && Math.abs(v) < 3)).toBe(true); // soft-capped at 3
     expect(a.some((v) => Math.abs(v) > 0.5)).toBe(true);
   }, 120_000);
