@@ -1,6 +1,7 @@
 // The model's shape and numerics, one interface for every checkpoint format (Hugging Face config.json,
 // llama2.c headers). Letters: C hidden size, NH heads, NKV kv heads, HS head size, H MLP hidden, V vocab.
-// Families: llama / mistral / qwen2 (here), qwen3 and gemma3_text (their fields: config_families.ts).
+// Families: llama / mistral / qwen2 (here), qwen3 and gemma3_text (their fields: config_families.ts), gemma4_text
+// (gemma4_config.ts).
 
 import { FAMILY_DEFAULTS, familyFields, gemma3TextConfig } from './config_families';
 import { isGemma4ModelType, parseGemma4Config, type Gemma4Fields } from './gemma4_config';

@@ -146,8 +146,8 @@ export class GpuTransformer {
   ) {
     const c = config;
     if (c.gemma4) {
-      throw new Error(`${c.modelType} (${c.architecture}): the GPU model does not run Gemma 4 yet (per-layer head sizes, shared K/V, ` +
-        'per-layer embeddings); only the CPU reference (src/reference/gemma4.ts) does');
+      throw new Error(`${c.modelType} (${c.architecture}): the training and generation engine does not run Gemma 4 yet (per-layer ` +
+        'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, is not wired into them');
     }
     this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
     this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
