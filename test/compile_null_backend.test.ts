@@ -13,7 +13,7 @@
 //   - every GPU-class packed 16-bit matmul (tiled, smallm, the shader-f16 tiles), forward and backward, each
 //     format it takes, with packed16Dispatch's overrides; block8 with each FORMAT;
 //   - attention (direct and tiled, 'tiled' and 'tiled_16k') at the tiles its host picks for head sizes 8, 64,
-//     128 and 256, with and without a sliding window.
+//     128, 256 and 512, with and without a sliding window.
 // Other host-chosen overrides (workgroup sizes WG, FORMAT / RING of the KV-cache kernels, SCALE, W_OFFSET)
 // are compiled at their defaults only.
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -93,10 +93,10 @@ function matmulVariants(): Variant[] {
 }
 
 /** Attention at the tiles its hosts pick for real head sizes (stories260K 8; SmolLM2 / Qwen2.5 / Llama 64;
- * Qwen3 128; Gemma 3 256), full and sliding-window. */
+ * Qwen3 128; Gemma 3 256; Gemma 4's full layers 512), full and sliding-window. */
 function attentionVariants(gpu: GpuRuntime): Variant[] {
   const out: Variant[] = [];
-  for (const HS of [8, 64, 128, 256]) {
+  for (const HS of [8, 64, 128, 256, 512]) {
     for (const size of [0, 512]) {
       const window = windowOverride({ window: size }); // the hosts' own: {} for full attention
       const w = size ? ` window=${size}` : '';

@@ -1,8 +1,10 @@
 // The model's shape and numerics, one interface for every checkpoint format (Hugging Face config.json,
 // llama2.c headers). Letters: C hidden size, NH heads, NKV kv heads, HS head size, H MLP hidden, V vocab.
-// Families: llama / mistral / qwen2 (here), qwen3 and gemma3_text (their fields: config_families.ts).
+// Families: llama / mistral / qwen2 (here), qwen3 and gemma3_text (their fields: config_families.ts), gemma4_text
+// (gemma4_config.ts).
 
 import { FAMILY_DEFAULTS, familyFields, gemma3TextConfig } from './config_families';
+import { isGemma4ModelType, parseGemma4Config, type Gemma4Fields } from './gemma4_config';
 
 /** Llama 3.1's frequency-dependent RoPE scaling (Hugging Face `rope_type: "llama3"`), or linear position
  * interpolation (`rope_type: "linear"`: every inverse frequency divided by factor; Gemma 3's full layers). */
@@ -45,6 +47,8 @@ export interface FamilyFields {
   /** RoPE of sliding_attention layers (Gemma: rope_local_base_freq, no scaling) */
   ropeLocalTheta?: number;
   ropeLocalScaling?: RopeScaling | null;
+  /** Gemma 4 text: per-layer head sizes, shared K/V, per-layer embeddings, soft-capping (gemma4_config.ts) */
+  gemma4?: Gemma4Fields;
 }
 
 export interface ModelConfig extends FamilyFields {
@@ -91,7 +95,7 @@ const MODEL_TYPES: Record<string, { architecture: string; maxPositions: number; 
 
 /** model_types accepted in config.json: the families above, and gemma3 (Gemma3ForConditionalGeneration),
  * whose language model (text_config) is loaded. */
-export const SUPPORTED_MODEL_TYPES = [...Object.keys(MODEL_TYPES), 'gemma3'];
+export const SUPPORTED_MODEL_TYPES = [...Object.keys(MODEL_TYPES), 'gemma3', 'gemma4_text', 'gemma4'];
 
 const SUPPORTED_ARCHITECTURES = new Set(Object.values(MODEL_TYPES).map((m) => m.architecture));
 
@@ -193,6 +197,7 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     throw new Error(`${source}: expected a JSON object, got ${describe(json)}`);
   }
   const raw = json as Json;
+  if (isGemma4ModelType(raw.model_type)) return parseGemma4Config(raw, source);
   if (raw.model_type === 'gemma3') {
     // Gemma3ForConditionalGeneration: its text_config is a gemma3_text config
     const text = parseHfConfig(gemma3TextConfig(new FieldReader(raw, source)), `${source} (text_config)`);

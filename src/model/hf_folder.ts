@@ -3,7 +3,8 @@
 // generation_config.json. Files are matched by base name, so a browser folder pick ("my-model/config.json")
 // and a flat list of dropped files both work.
 
-import { parseHfConfig } from './config';
+import { parseHfConfig, type ModelConfig } from './config';
+import { gemma4Ignored } from './gemma4_weights';
 import type { FileSource, LoadedModel } from './load';
 import { readSafetensors, type SafetensorsDtype } from './safetensors';
 import { createHfTokenizer } from './tokenizer_hf';
@@ -46,9 +47,9 @@ function byBaseName(files: FileSource[]): Map<string, FileSource> {
   return map;
 }
 
-/** Tensors that checkpoints carry but the model recomputes or shares. */
-function ignorable(name: string, tied: boolean): boolean {
-  return name.endsWith('.rotary_emb.inv_freq') || (tied && name === 'lm_head.weight');
+/** Tensors that checkpoints carry but the model recomputes or shares (Gemma 4: the shared layers' k/v). */
+function ignorable(name: string, config: ModelConfig): boolean {
+  return name.endsWith('.rotary_emb.inv_freq') || (config.tieWordEmbeddings && name === 'lm_head.weight') || (!!config.gemma4 && gemma4Ignored(config, name));
 }
 
 /** Gemma3ForConditionalGeneration: its language model's tensors under the causal LM's names (older
@@ -108,14 +109,14 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
 
   const weights: WeightMap = new Map();
   const dtypes = new Set<SafetensorsDtype>();
-  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration';
+  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration' || config.architecture === 'Gemma4ForConditionalGeneration';
   const rename = (n: string): string | null => (multimodal ? languageModelName(n) : n);
   const skipped: string[] = [];
   for (const [shard, names] of shards) {
     const file = readSafetensors(await shard.arrayBuffer(), shard.name, (n) => {
       const to = rename(n);
       if (to === null) skipped.push(n);
-      return to !== null && (names ? names.has(n) : true) && !ignorable(to, config.tieWordEmbeddings);
+      return to !== null && (names ? names.has(n) : true) && !ignorable(to, config);
     });
     for (const [raw, t] of file.tensors) {
       const name = rename(raw)!;
@@ -125,7 +126,7 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
     if (names) {
       for (const n of names) {
         const to = rename(n);
-        if (to !== null && !file.tensors.has(n) && !ignorable(to, config.tieWordEmbeddings)) {
+        if (to !== null && !file.tensors.has(n) && !ignorable(to, config)) {
           throw new Error(`${shard.name}: tensor ${n} is missing, though ${INDEX} places it in this file`);
         }
       }
@@ -135,7 +136,7 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
   if (multimodal && ![...weights.keys()].some((n) => n.startsWith('model.'))) {
     const seen = [...new Set(skipped.map((n) => n.split('.').slice(0, 2).join('.')))].slice(0, 4).join(', ') || 'none';
     throw new Error(
-      `${configFile.name}: a Gemma3ForConditionalGeneration checkpoint, but its files hold no language-model tensors ` +
+      `${configFile.name}: a ${config.architecture} checkpoint, but its files hold no language-model tensors ` +
         `(expected language_model.model.* or model.language_model.*; found ${seen}): only the text model can be loaded`,
     );
   }

@@ -145,6 +145,10 @@ export class GpuTransformer {
     readonly formats: Map<string, Format16> = new Map(),
   ) {
     const c = config;
+    if (c.gemma4) {
+      throw new Error(`${c.modelType} (${c.architecture}): the training and generation engine does not run Gemma 4 yet (per-layer ` +
+        'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, is not wired into them');
+    }
     this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
     this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
       ? gpu.upload(invFreqOf(c.headDim, c.ropeLocalTheta ?? c.ropeTheta, c.ropeLocalScaling), [c.headDim / 2], 'rope.inv_freq (sliding layers)')

@@ -13,6 +13,7 @@
 //   lm_head.weight                                     (V, C) unless tied to the embedding
 
 import type { ModelConfig } from './config';
+import { gemma4ExpectedShapes } from './gemma4_weights';
 
 export interface HostTensor {
   shape: number[];
@@ -23,6 +24,7 @@ export type WeightMap = Map<string, HostTensor>;
 
 /** Every tensor the model needs, in a stable order (embedding, layers, final norm, lm_head). */
 export function expectedShapes(c: ModelConfig): Map<string, number[]> {
+  if (c.gemma4) return gemma4ExpectedShapes(c);
   const C = c.hiddenSize;
   const QD = c.numHeads * c.headDim;
   const KVD = c.numKvHeads * c.headDim;

@@ -25,6 +25,7 @@ import type { ModelConfig } from '../model/config';
 import { expectedShapes, type WeightMap } from '../model/weights';
 import { attentionBackward, attentionForward, type AttentionDims } from './attention';
 import { embeddingBackward, embeddingForward } from './embedding';
+import { gemma4Backward, gemma4Forward, type Gemma4Acts } from './gemma4';
 import { gegluBackward, gegluForward } from './geglu';
 import { loraBackward, loraForward } from './lora';
 import { matmul } from './matmul';
@@ -126,6 +127,8 @@ export interface ReferenceActivations {
   rstdF: Float64Array;
   /** logits in float64 (N, V) */
   logits: Float64Array;
+  /** Gemma 4 (./gemma4.ts): its own per-layer activations (then `layers` is empty) */
+  gemma4?: Gemma4Acts;
 }
 
 export interface ForwardResult {
@@ -230,6 +233,7 @@ export function transformerForward(
   lora: LoraMap | null = null,
   positions?: ArrayLike<number>,
 ): ForwardResult {
+  if (config.gemma4) return gemma4Forward(config, weights, tokens, B, T, lora, positions);
   const c = config;
   const N = B * T;
   const C = c.hiddenSize;
@@ -363,6 +367,7 @@ export function transformerBackward(
   dlogits: ArrayLike<number>,
   opts: { weightGrads?: boolean } = {},
 ): TransformerGrads {
+  if (acts.gemma4) return gemma4Backward(acts, dlogits, opts);
   const { config: c, weights, lora, B, T } = acts;
   const wantW = opts.weightGrads ?? true;
   const N = B * T;

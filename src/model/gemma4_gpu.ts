@@ -1,0 +1,642 @@
+// Gemma 4 text on the GPU, forward and LoRA backward: the whole model (src/reference/gemma4.ts is its CPU
+// reference, read it for the formulas) built from the existing kernels, each layer with its own head size and kv
+// heads, shared layers attending over their source layer's rotated K and normed V (their gradients summed into
+// the source layer's), per-layer embeddings, layer_scalar and the soft-capped logits. f32 weights; LoRA on the
+// projections a layer owns. Letters: N = B*T rows, C hidden, L layers, P hidden_size_per_layer_input, V vocab;
+// HS, NKV, H per layer.
+//
+// The PLE table may stay in host memory (upload's pleOnHost: E2B's is 4.4 GiB in 16 bits); each forward then
+// uploads only its tokens' rows and needs the token ids on the host.
+// Greedy decoding keeps a KV cache per non-shared layer (rings of sliding_window slots on sliding layers) and
+// shared layers attend over their source layer's cache.
+// Not here (yet): sampling, full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
+// configs, so the trainer and the page's generation do not reach this model.
+
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
+import { matmul } from '../gpu/kernels/matmul';
+import { embeddingForward } from '../gpu/kernels/embedding';
+import { gegluBackward, gegluForward } from '../gpu/kernels/geglu';
+import { rmsnormBackward, rmsnormForward } from '../gpu/kernels/rmsnorm';
+import { ropeQkBackward, ropeQkForward } from '../gpu/kernels/rope_qk';
+import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
+import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
+import { loraBackward, loraForward } from '../gpu/kernels/lora';
+import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
+import { RING_SKIP } from '../ops/attention';
+import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
+import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
+import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
+import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
+import { bf16FromBits, f16FromBits } from '../ops/float16';
+import type { ModelConfig } from './config';
+import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
+import { gemma4CheckLoraModule, gemma4InvFreq } from './gemma4_lora';
+import { expectedShapes, type WeightMap } from './weights';
+
+/** A LoRA on the GPU: A (R, IN), B (OUT, R), keyed by module path (model.layers.0.self_attn.q_proj). */
+export type Gemma4GpuLora = Map<string, { A: Tensor; B: Tensor; r: number; scale: number }>;
+
+/** Gradients of a Gemma4GpuLora: dA (R, IN), dB (OUT, R) per module path (accumulated into). */
+export type Gemma4GpuLoraGrads = Map<string, { dA: Tensor; dB: Tensor }>;
+
+/** What one layer's backward needs (kept by a training forward). */
+interface LayerActs {
+  x: Tensor; a: Tensor; rstdA: Tensor; q: Tensor; rstdQ: Tensor; qr: Tensor;
+  k: Tensor | null; rstdK: Tensor | null; v: Tensor | null; rstdV: Tensor | null;
+  att: Tensor; lse: Tensor; o: Tensor; rstdO: Tensor; xm: Tensor; m: Tensor; rstdM: Tensor;
+  g: Tensor; u: Tensor; s: Tensor; d: Tensor; rstdD: Tensor; xp: Tensor;
+  gi: Tensor | null; pleL: Tensor | null; ge: Tensor | null; pp: Tensor | null; rstdP: Tensor | null; xq: Tensor;
+  /** LoRA hiddens h = x A^T per module path, and each projection's input */
+  h: Map<string, { h: Tensor; x: Tensor }>;
+}
+
+/** A training forward's activations: release with releaseActivations. */
+export interface Gemma4Activations {
+  B: number; T: number; positions: Tensor; lora: Gemma4GpuLora | null;
+  layers: LayerActs[];
+  /** each non-shared layer's rotated K and normed V */
+  kv: Map<number, { k: Tensor; v: Tensor }>;
+  xL: Tensor; rstdF: Tensor; f: Tensor;
+  /** logits before the soft-cap (N, V); null without a cap (then the logits are not the activations') */
+  raw: Tensor | null;
+}
+
+/** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32, full-length
+ * (TMAX = the longest sequence) on full layers, rings of `window` slots on sliding layers. */
+export interface Gemma4Caches {
+  B: number;
+  byLayer: Map<number, { k: Tensor; v: Tensor; TMAX: number; ring: boolean }>;
+}
+
+/** One decode step's attention: every row's cache length after this token and the position it writes. */
+interface DecodeStep {
+  caches: Gemma4Caches;
+  /** (B) u32: cache length after this step's write (position + 1) */
+  lengths: Tensor;
+}
+
+const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
+
+/** data rounded to `format` as its 16-bit upload stores it (nearest even), back in f32. */
+function rounded16(data: Float32Array, format: Format16): Float32Array {
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Float32Array(data.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < data.length; i++) {
+    if (format === 'bf16') {
+      outBits[i] = bf16FromBits(bits[i]) << 16;
+      continue;
+    }
+    const h = f16FromBits(bits[i]);
+    const e = (h >>> 10) & 0x1f;
+    const m = h & 0x3ff;
+    const v = e === 0 ? m * 2 ** -24 : e === 0x1f ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+    out[i] = h & 0x8000 ? -v : v;
+  }
+  return out;
+}
+
+/** Options of one forward: decoding caches to fill (prefill) or read (step), and the token ids on the host (needed
+ * when the PLE table is kept there). */
+export interface Gemma4ForwardOptions {
+  prefill?: Gemma4Caches | null;
+  step?: DecodeStep | null;
+  hostIds?: ArrayLike<number>;
+}
+
+/** A tensor's view as rows of `width` (same buffer). */
+function rowsView(t: Tensor, width: number): Tensor {
+  return { buffer: t.buffer, shape: [t.size / width, width], dtype: t.dtype, label: `${t.label} (rows of ${width})`, size: t.size };
+}
+
+export class Gemma4Gpu {
+  readonly layers: Gemma4Layer[];
+  /** per layer: RoPE inverse frequencies (HS/2), shared between layers of one type */
+  private readonly invFreq: Tensor[];
+  /** the weightless v_norm as a weight of ones, per head size */
+  private readonly ones = new Map<number, Tensor>();
+  /** layer_scalar of each layer, read once on upload (a frozen scalar) */
+  private readonly scalars: number[];
+
+  private constructor(
+    readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, host: WeightMap,
+    /** weights stored in 16 bits (packed pairs) and their format; the rest are f32 */
+    readonly formats: Map<string, Format16>,
+    /** the PLE table kept in host memory (pleOnHost; rounded as base_precision stores it), else null */
+    private readonly pleHost: Float32Array | null = null,
+  ) {
+    this.layers = gemma4Layers(config);
+    const byType = new Map<string, Tensor>();
+    this.invFreq = this.layers.map((ly) => {
+      const key = `${ly.type}:${ly.HS}`;
+      let t = byType.get(key);
+      if (!t) byType.set(key, (t = gpu.upload(Float32Array.from(gemma4InvFreq(config, ly)), [ly.HS / 2], `rope.inv_freq (${ly.type})`)));
+      return t;
+    });
+    for (const ly of this.layers) if (!this.ones.has(ly.HS)) this.ones.set(ly.HS, gpu.upload(new Float32Array(ly.HS).fill(1), [ly.HS], `v_norm (no weight, HS ${ly.HS})`));
+    this.scalars = this.layers.map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
+  }
+
+  /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
+   * storage.basePrecision resolves to bf16/f16 (weight_storage.ts), the PLE table included. */
+  static upload(
+    gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {},
+  ): Gemma4Gpu {
+    if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
+    const format = resolveBasePrecision(config, storage);
+    const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    let pleHost: Float32Array | null = null;
+    for (const [name, shape] of expectedShapes(config)) {
+      const t = host.get(name);
+      if (!t) throw new Error(`missing tensor ${name}`);
+      if (opts.pleOnHost && name === PLE_TABLE) {
+        // E2B's table is 2.35 B values (4.4 GiB in 16 bits): each step needs only its tokens' rows
+        if (format !== 'f32' && isPackable(name, shape)) packWeight(name, t.data, format); // refuses what f16 cannot hold
+        pleHost = format !== 'f32' && isPackable(name, shape) ? rounded16(t.data, format) : t.data;
+        continue;
+      }
+      if (format !== 'f32' && isPackable(name, shape)) {
+        weights.set(name, gpu.upload(packWeight(name, t.data, format), [shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.upload(t.data, shape, name));
+      }
+    }
+    return new Gemma4Gpu(gpu, config, weights, host, formats, pleHost);
+  }
+
+  /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */
+  weightBytes(): { total: number; pleTable: number } {
+    let total = 0;
+    for (const t of this.weights.values()) total += t.size * 4;
+    const ple = this.weights.get(PLE_TABLE);
+    return { total, pleTable: ple ? ple.size * 4 : 0 };
+  }
+
+  /** y (M, N) = alpha * x (M, K) W^T (+ y when accumulate) for the weight `name` (N, K), f32 or 16-bit. */
+  private project(y: Tensor, x: Tensor, name: string, opts: { accumulate?: boolean; alpha?: number } = {}): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
+    else matmul(this.gpu, y, x, this.w(name), { ...opts, transB: true });
+  }
+
+  /** dx (M, K) (=|+=) dy (M, N) W for the weight `name` (N, K), f32 or 16-bit. */
+  private projectBack(dx: Tensor, dy: Tensor, name: string, accumulate: boolean): void {
+    const fmt = this.formats.get(name);
+    if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
+    else matmul(this.gpu, dx, dy, this.w(name), { accumulate });
+  }
+
+  /** out = table rows of ids * scale, from the f32 or 16-bit table `name`. */
+  private embed(out: Tensor, ids: Tensor, name: string, scale: number): void {
+    const fmt = this.formats.get(name);
+    if (fmt) embeddingPacked16Forward(this.gpu, out, ids, this.w(name), fmt, scale);
+    else embeddingForward(this.gpu, out, ids, this.w(name), scale);
+  }
+
+  private w(name: string): Tensor {
+    const t = this.weights.get(name);
+    if (!t) throw new Error(`model has no tensor ${name}`);
+    return t;
+  }
+
+  /** y = x W^T (+ LoRA) for the weight `path`.weight (OUT, IN); with `saved`, keeps LoRA's hidden and input. */
+  private linear(y: Tensor, x: Tensor, path: string, lora: Gemma4GpuLora | null, saved: LayerActs['h'] | null = null): void {
+    this.project(y, x, `${path}.weight`);
+    const pair = lora?.get(path);
+    if (!pair) return;
+    const h = this.gpu.tensor([x.shape[0], pair.r], `${path}.lora_h`);
+    loraForward(this.gpu, y, h, x, pair.A, pair.B, pair.scale);
+    if (saved) saved.set(path, { h, x });
+    else this.gpu.release(h);
+  }
+
+  /** dx (=|+=) dy W (+ LoRA's share; LoRA's dA, dB accumulate) for the weight `path`.weight (OUT, IN). */
+  private linearBack(dx: Tensor, dy: Tensor, path: string, act: Gemma4Activations, L: LayerActs | null, grads: Gemma4GpuLoraGrads, accumulate: boolean): void {
+    this.projectBack(dx, dy, `${path}.weight`, accumulate);
+    const pair = act.lora?.get(path);
+    const saved = L?.h.get(path);
+    const g = grads.get(path);
+    if (pair && saved && g) loraBackward(this.gpu, g.dA, g.dB, dx, dy, saved.x, saved.h, pair.A, pair.B, pair.scale);
+  }
+
+  /** out = rmsnorm(x) * w over rows of `width`; returns out and its rstd (the caller releases both). */
+  private normR(x: Tensor, weight: Tensor, width: number, label: string): { out: Tensor; rstd: Tensor } {
+    const out = this.gpu.tensor(x.shape, label);
+    const rstd = this.gpu.tensor([x.size / width], `${label} rstd`);
+    rmsnormForward(this.gpu, rowsView(out, width), rstd, rowsView(x, width), weight, this.config.rmsNormEps);
+    return { out, rstd };
+  }
+
+  private norm(x: Tensor, weight: Tensor, width: number, label: string): Tensor {
+    const { out, rstd } = this.normR(x, weight, width, label);
+    this.gpu.release(rstd);
+    return out;
+  }
+
+  /** dx += d rmsnorm(x) over rows of `width` from dy. */
+  private normBack(dx: Tensor, dy: Tensor, x: Tensor, weight: Tensor, rstd: Tensor, width: number): void {
+    rmsnormBackward(this.gpu, rowsView(dx, width), null, rowsView(dy, width), rowsView(x, width), weight, rstd);
+  }
+
+  /** Soft-capped logits (N, V) of B rows of T tokens; ids and positions (N) u32. The caller releases the result. */
+  logits(ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null = null, hostIds?: ArrayLike<number>): Tensor {
+    return this.forward(ids, positions, B, T, lora, false, { hostIds }).logits;
+  }
+
+  /** The forward; with `keep`, also every activation the backward needs (release with releaseActivations). */
+  forward(
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean, opts: Gemma4ForwardOptions = {},
+  ): { logits: Tensor; act: Gemma4Activations | null } {
+    const prefill = opts.prefill ?? null;
+    const step = opts.step ?? null;
+    const { gpu, config: c } = this;
+    const g = c.gemma4!;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const L = c.numLayers;
+    const P = g.plePerLayer;
+    const NH = c.numHeads;
+    for (const [path, pair] of lora ?? []) gemma4CheckLoraModule(c, this.layers, path, pair.r, pair.A.size, pair.B.size);
+    if (this.pleHost && opts.hostIds?.length !== N) {
+      throw new Error(`Gemma 4: the PLE table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
+    }
+    let x = gpu.tensor([N, C], 'x0');
+    this.embed(x, ids, 'model.embed_tokens.weight', c.embedScale ?? 1);
+
+    // per-layer embeddings: ple (N*L, P) rows, row n*L + l for token n at layer l
+    let ple: Tensor | null = null;
+    if (P) {
+      const proj = gpu.tensor([N, L * P], 'ple.projection');
+      this.project(proj, x, 'model.per_layer_model_projection.weight', { alpha: C ** -0.5 });
+      const pn = this.norm(proj, this.w('model.per_layer_projection_norm.weight'), P, 'ple.projection_normed');
+      const tok = this.pleHost ? this.pleRowsFromHost(opts.hostIds, N) : gpu.tensor([N, L * P], 'ple.tokens');
+      if (!this.pleHost) this.embed(tok, ids, PLE_TABLE, Math.fround(Math.sqrt(P)));
+      ple = gpu.tensor([N * L, P], 'ple');
+      scaleForward(gpu, rowsView(ple, L * P), pn, 2 ** -0.5);
+      scaleForward(gpu, rowsView(ple, L * P), tok, 2 ** -0.5, true);
+      gpu.release(proj, pn, tok);
+    }
+
+    // each non-shared layer's rotated K and normed V, kept while a later shared layer reads them (or for backward)
+    const kv = new Map<number, { k: Tensor; v: Tensor }>();
+    const lastReader = new Map<number, number>();
+    this.layers.forEach((ly, l) => lastReader.set(ly.kvSource, l));
+    const saved: LayerActs[] = [];
+    for (let l = 0; l < L; l++) {
+      const ly = this.layers[l];
+      const p = `model.layers.${l}`;
+      const HS = ly.HS;
+      const QD = NH * HS;
+      const KVD = ly.NKV * HS;
+      const h = new Map<string, { h: Tensor; x: Tensor }>();
+      const lin = (y: Tensor, xIn: Tensor, path: string) => this.linear(y, xIn, path, lora, keep ? h : null);
+      const { out: a, rstd: rstdA } = this.normR(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
+      const q = gpu.tensor([N, QD], `${p}.q`);
+      lin(q, a, `${p}.self_attn.q_proj`);
+      const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
+      const qr = gpu.tensor([N, QD], `${p}.qr`);
+      let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
+      if (!ly.shared) {
+        k = gpu.tensor([N, KVD], `${p}.k`);
+        lin(k, a, `${p}.self_attn.k_proj`);
+        v = k;
+        if (!ly.kEqV) {
+          v = gpu.tensor([N, KVD], `${p}.v`);
+          lin(v, a, `${p}.self_attn.v_proj`);
+        }
+        const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
+        rstdK = kn.rstd;
+        const kr = gpu.tensor([N, KVD], `${p}.kr`);
+        ropeQkForward(gpu, qr, kr, qn, kn.out, positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
+        const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
+        rstdV = vn.rstd;
+        gpu.release(kn.out);
+        kv.set(l, { k: kr, v: vn.out });
+        const cache = (prefill ?? step?.caches)?.byLayer.get(l);
+        if (cache) this.writeCache(cache, kr, vn.out, positions, B, T, ly);
+      } else {
+        this.ropeQOnly('forward', qr, qn, positions, l, N);
+      }
+      gpu.release(qn);
+      const src = kv.get(ly.kvSource)!;
+      const att = gpu.tensor([N, QD], `${p}.att`);
+      const lse = gpu.tensor([B, NH, T], `${p}.lse`);
+      if (step) {
+        // one token per row: attend over the source layer's cache
+        const cache = step.caches.byLayer.get(ly.kvSource)!;
+        const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
+        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring });
+      } else {
+        attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
+      }
+      if (!keep && lastReader.get(ly.kvSource) === l) {
+        gpu.release(src.k, src.v);
+        kv.delete(ly.kvSource);
+      }
+      const o = gpu.tensor([N, C], `${p}.o`);
+      lin(o, att, `${p}.self_attn.o_proj`);
+      const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
+      const xm = gpu.tensor([N, C], `${p}.xm`);
+      const m = gpu.tensor([N, C], `${p}.m`);
+      const rstdM = gpu.tensor([N], `${p}.m rstd`);
+      addRmsnormForward(gpu, xm, m, rstdM, x, oP, this.w(`${p}.pre_feedforward_layernorm.weight`), c.rmsNormEps);
+      gpu.release(oP);
+      const gg = gpu.tensor([N, ly.H], `${p}.g`);
+      const u = gpu.tensor([N, ly.H], `${p}.u`);
+      lin(gg, m, `${p}.mlp.gate_proj`);
+      lin(u, m, `${p}.mlp.up_proj`);
+      const s = gpu.tensor([N, ly.H], `${p}.s`);
+      gegluForward(gpu, s, gg, u);
+      const d = gpu.tensor([N, C], `${p}.d`);
+      lin(d, s, `${p}.mlp.down_proj`);
+      // xp = xm + post_feedforward_layernorm(d): the norm written into xp, then xm added
+      const { out: xp, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.xp`);
+      scaleForward(gpu, xp, xm, 1, true);
+      let xq = xp;
+      let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
+      if (P && ple) {
+        gi = gpu.tensor([N, P], `${p}.ple_gate`);
+        this.project(gi, xp, `${p}.per_layer_input_gate.weight`);
+        // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
+        const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
+        pleL = gpu.tensor([N, P], `${p}.ple`);
+        embeddingForward(gpu, pleL, rows, ple);
+        gpu.release(rows);
+        ge = gpu.tensor([N, P], `${p}.ple_gated`);
+        gegluForward(gpu, ge, gi, pleL);
+        pp = gpu.tensor([N, C], `${p}.ple_projected`);
+        this.project(pp, ge, `${p}.per_layer_projection.weight`);
+        // xq = xp + post_per_layer_input_norm(pp): the norm written into xq, then xp added
+        const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.xq`);
+        rstdP = ppn.rstd;
+        xq = ppn.out;
+        scaleForward(gpu, xq, xp, 1, true);
+      }
+      const xOut = gpu.tensor([N, C], `${p}.out`);
+      scaleForward(gpu, xOut, xq, this.scalars[l]);
+      if (keep) {
+        saved.push({ x, a, rstdA, q, rstdQ, qr, k, rstdK, v: v === k ? null : v, rstdV, att, lse, o, rstdO, xm, m, rstdM, g: gg, u, s, d, rstdD, xp, gi, pleL, ge, pp, rstdP, xq, h });
+      } else {
+        gpu.release(x, a, rstdA, q, rstdQ, qr, k, rstdK, rstdV, att, lse, o, rstdO, xm, m, rstdM, gg, u, s, d, rstdD, gi, pleL, ge, pp, rstdP);
+        if (v !== k) gpu.release(v);
+        if (xq !== xp) gpu.release(xq);
+        gpu.release(xp);
+      }
+      x = xOut;
+    }
+    gpu.release(ple);
+    const { out: f, rstd: rstdF } = this.normR(x, this.w('model.norm.weight'), C, 'final_norm');
+    const raw = gpu.tensor([N, c.vocabSize], 'logits (uncapped)');
+    this.project(raw, f, this.lmHeadName());
+    let logits = raw;
+    if (g.finalLogitSoftcap !== null) {
+      logits = gpu.tensor([N, c.vocabSize], 'logits');
+      softcapForward(gpu, logits, raw, g.finalLogitSoftcap);
+    }
+    if (!keep) {
+      gpu.release(x, f, rstdF);
+      if (logits !== raw) gpu.release(raw);
+      return { logits, act: null };
+    }
+    return { logits, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: logits !== raw ? raw : null } };
+  }
+
+  /** RoPE of q alone (shared layers, which compute no k): rope_qk with a one-head k read from q's first rows into a
+   * scratch (rope_forward is an unfused reference production does not call); dir 'backward' applies the transpose. */
+  private ropeQOnly(dir: 'forward' | 'backward', out: Tensor, x: Tensor, positions: Tensor, l: number, N: number): void {
+    const HS = this.layers[l].HS;
+    const kIn: Tensor = { buffer: x.buffer, shape: [N, HS], dtype: x.dtype, label: `${x.label} (first head, unused)`, size: N * HS };
+    const kOut = this.gpu.tensor([N, HS], 'rope scratch (unused)');
+    const run = dir === 'forward' ? ropeQkForward : ropeQkBackward;
+    run(this.gpu, out, kOut, x, kIn, positions, this.invFreq[l], { NH: this.config.numHeads, NKV: 1, HS }, 'half');
+    this.gpu.release(kOut);
+  }
+
+  /** The PLE table's rows of hostIds times sqrt(P) (as the embedding kernel computes them), uploaded (N, L*P). */
+  private pleRowsFromHost(hostIds: ArrayLike<number> | undefined, N: number): Tensor {
+    const g = this.config.gemma4!;
+    const W = this.config.numLayers * g.plePerLayer;
+    if (!hostIds) throw new Error('Gemma 4: the PLE table is kept on the host: hostIds are required');
+    const scale = Math.fround(Math.sqrt(g.plePerLayer));
+    const rows = new Float32Array(N * W);
+    for (let n = 0; n < N; n++) {
+      const id = hostIds[n];
+      if (!(id >= 0 && id < g.pleVocab)) continue; // a row of zeros, as the kernel gives ids past the table
+      for (let j = 0; j < W; j++) rows[n * W + j] = Math.fround(this.pleHost![id * W + j] * scale);
+    }
+    return this.gpu.upload(rows, [N, W], 'ple.tokens (from the host table)');
+  }
+
+  /** Empty caches for B rows of up to maxLen positions: one per non-shared layer. */
+  allocCaches(B: number, maxLen: number): Gemma4Caches {
+    const byLayer: Gemma4Caches['byLayer'] = new Map();
+    const window = this.config.slidingWindow ?? 0;
+    this.layers.forEach((ly, l) => {
+      if (ly.shared) return;
+      const ring = ly.type === 'sliding_attention' && window > 0 && window < maxLen;
+      const TMAX = ring ? window : maxLen;
+      const KVD = ly.NKV * ly.HS;
+      byLayer.set(l, { k: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.k_cache`), v: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.v_cache`), TMAX, ring });
+    });
+    return { B, byLayer };
+  }
+
+  releaseCaches(caches: Gemma4Caches): void {
+    for (const { k, v } of caches.byLayer.values()) this.gpu.release(k, v);
+  }
+
+  /** Writes T rows per batch row of rotated K and normed V at their positions; a ring keeps the last TMAX. */
+  private writeCache(cache: Gemma4Caches['byLayer'] extends Map<number, infer E> ? E : never, kr: Tensor, vn: Tensor, positions: Tensor, B: number, T: number, ly: Gemma4Layer): void {
+    const dims = { B, T, NKV: ly.NKV, HS: ly.HS, TMAX: cache.TMAX, ring: cache.ring };
+    let pos = positions;
+    if (cache.ring && T > cache.TMAX) {
+      // positions are 0..T-1 per row in a prefill: only the last TMAX go into the ring (one writer per slot)
+      const rp = Uint32Array.from({ length: B * T }, (_, n) => (n % T >= T - cache.TMAX ? n % T : RING_SKIP));
+      pos = this.gpu.upload(rp, [B * T], 'ring positions', 'u32');
+    }
+    kvCacheWrite(this.gpu, cache.k, kr, pos, dims);
+    kvCacheWrite(this.gpu, cache.v, vn, pos, dims);
+    if (pos !== positions) this.gpu.release(pos);
+  }
+
+  /** Greedy continuation of B prompts of equal length (prompts (B*Tp), row-major): a batched prefill that fills the
+   * caches, then `steps` one-token decode steps over them. Returns the B rows of generated ids and, per step, the
+   * logits (B, V) each token was chosen from. */
+  async greedy(prompts: number[], B: number, steps: number, lora: Gemma4GpuLora | null = null): Promise<{ tokens: number[][]; logits: Float32Array[] }> {
+    const { gpu, config: c } = this;
+    const Tp = prompts.length / B;
+    const V = c.vocabSize;
+    const caches = this.allocCaches(B, Tp + steps);
+    const out: number[][] = Array.from({ length: B }, () => []);
+    const argmax = (logits: Float32Array, row: number): number => {
+      let best = 0;
+      for (let v = 1; v < V; v++) if (logits[row * V + v] > logits[row * V + best]) best = v;
+      return best;
+    };
+    const ids = gpu.upload(Uint32Array.from(prompts), [B * Tp], 'prompt ids', 'u32');
+    const pos = gpu.upload(Uint32Array.from({ length: B * Tp }, (_, n) => n % Tp), [B * Tp], 'prompt positions', 'u32');
+    const first = this.forward(ids, pos, B, Tp, lora, false, { prefill: caches, hostIds: prompts }).logits;
+    const all = await gpu.read(first);
+    gpu.release(ids, pos, first);
+    let next = Array.from({ length: B }, (_, b) => argmax(all, b * Tp + Tp - 1));
+    const stepLogits = [Float32Array.from({ length: B * V }, (_, i) => all[(Math.floor(i / V) * Tp + Tp - 1) * V + (i % V)])];
+    for (let s = 0; s < steps; s++) {
+      next.forEach((t, b) => out[b].push(t));
+      if (s === steps - 1) break;
+      const position = Tp + s;
+      const sid = gpu.upload(Uint32Array.from(next), [B], 'step ids', 'u32');
+      const spos = gpu.upload(new Uint32Array(B).fill(position), [B], 'step positions', 'u32');
+      const lengths = gpu.upload(new Uint32Array(B).fill(position + 1), [B], 'cache lengths', 'u32');
+      const logits = this.forward(sid, spos, B, 1, lora, false, { step: { caches, lengths }, hostIds: next }).logits;
+      const l = await gpu.read(logits);
+      gpu.release(sid, spos, lengths, logits);
+      stepLogits.push(Float32Array.from(l));
+      next = Array.from({ length: B }, (_, b) => argmax(l, b));
+    }
+    this.releaseCaches(caches);
+    return { tokens: out, logits: stepLogits };
+  }
+
+  private lmHeadName(): string {
+    return this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  private attentionDims(ly: Gemma4Layer, B: number, T: number): AttentionDims {
+    const window = ly.type === 'sliding_attention' ? this.config.slidingWindow ?? 0 : 0;
+    return { B, T, NH: this.config.numHeads, NKV: ly.NKV, HS: ly.HS, scale: 1, window };
+  }
+
+  /** Backward from dlogits (N, V) (of the capped logits) into the LoRA gradients (accumulated). */
+  backward(act: Gemma4Activations, dlogits: Tensor, grads: Gemma4GpuLoraGrads): void {
+    const { gpu, config: c } = this;
+    const g = c.gemma4!;
+    const { B, T } = act;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const P = g.plePerLayer;
+    const NH = c.numHeads;
+    let dRaw = dlogits;
+    if (g.finalLogitSoftcap !== null && act.raw) {
+      dRaw = gpu.tensor(dlogits.shape, 'd logits (uncapped)');
+      softcapBackward(gpu, dRaw, dlogits, act.raw, g.finalLogitSoftcap);
+    }
+    const df = gpu.tensor([N, C], 'd final_norm');
+    this.projectBack(df, dRaw, this.lmHeadName(), false);
+    if (dRaw !== dlogits) gpu.release(dRaw);
+    let dx = gpu.zeros([N, C], 'd x_L');
+    this.normBack(dx, df, act.xL, this.w('model.norm.weight'), act.rstdF, C);
+    gpu.release(df);
+    // gradients into each non-shared layer's rotated K and normed V, summed over the layers that read them
+    const dK = new Map<number, Tensor>();
+    const dV = new Map<number, Tensor>();
+    const addInto = (map: Map<number, Tensor>, key: number, t: Tensor) => {
+      const acc = map.get(key);
+      if (!acc) return void map.set(key, t);
+      scaleBackward(gpu, acc, t, 1, true);
+      gpu.release(t);
+    };
+    for (let l = c.numLayers - 1; l >= 0; l--) {
+      const ly = this.layers[l];
+      const A = act.layers[l];
+      const p = `model.layers.${l}`;
+      const HS = ly.HS;
+      const QD = NH * HS;
+      const KVD = ly.NKV * HS;
+      const back = (dIn: Tensor, dy: Tensor, path: string, accumulate: boolean) => this.linearBack(dIn, dy, path, act, A, grads, accumulate);
+      // x' = layer_scalar * xq
+      const dxq = gpu.tensor([N, C], `${p}.d_xq`);
+      scaleBackward(gpu, dxq, dx, this.scalars[l], false);
+      gpu.release(dx);
+      if (P && A.gi && A.pleL && A.ge && A.pp && A.rstdP) {
+        const dpp = gpu.zeros([N, C], `${p}.d_ple_projected`);
+        this.normBack(dpp, dxq, A.pp, this.w(`${p}.post_per_layer_input_norm.weight`), A.rstdP, C);
+        const dge = gpu.tensor([N, P], `${p}.d_ple_gated`);
+        this.projectBack(dge, dpp, `${p}.per_layer_projection.weight`, false);
+        const dgi = gpu.tensor([N, P], `${p}.d_ple_gate`);
+        const dpl = gpu.tensor([N, P], `${p}.d_ple`);
+        gegluBackward(gpu, dgi, dpl, dge, A.gi, A.pleL);
+        this.projectBack(dxq, dgi, `${p}.per_layer_input_gate.weight`, true);
+        gpu.release(dpp, dge, dgi, dpl);
+      }
+      // xp = xm + post_feedforward_layernorm(d)   (dxq now holds d xp, then d xm)
+      const dd = gpu.zeros([N, C], `${p}.d_d`);
+      this.normBack(dd, dxq, A.d, this.w(`${p}.post_feedforward_layernorm.weight`), A.rstdD, C);
+      const ds = gpu.tensor([N, ly.H], `${p}.d_s`);
+      back(ds, dd, `${p}.mlp.down_proj`, false);
+      const dgg = gpu.tensor([N, ly.H], `${p}.d_g`);
+      const du = gpu.tensor([N, ly.H], `${p}.d_u`);
+      gegluBackward(gpu, dgg, du, ds, A.g, A.u);
+      const dm = gpu.tensor([N, C], `${p}.d_m`);
+      back(dm, dgg, `${p}.mlp.gate_proj`, false);
+      back(dm, du, `${p}.mlp.up_proj`, true);
+      this.normBack(dxq, dm, A.xm, this.w(`${p}.pre_feedforward_layernorm.weight`), A.rstdM, C);
+      gpu.release(dd, ds, dgg, du, dm);
+      // xm = x + post_attention_layernorm(o)
+      const dout = gpu.zeros([N, C], `${p}.d_o`);
+      this.normBack(dout, dxq, A.o, this.w(`${p}.post_attention_layernorm.weight`), A.rstdO, C);
+      const datt = gpu.tensor([N, QD], `${p}.d_att`);
+      back(datt, dout, `${p}.self_attn.o_proj`, false);
+      const src = act.kv.get(ly.kvSource)!;
+      const dqr = gpu.tensor([N, QD], `${p}.d_qr`);
+      const dk = gpu.tensor([N, KVD], `${p}.d_kr`);
+      const dv = gpu.tensor([N, KVD], `${p}.d_vn`);
+      attentionBackward(gpu, dqr, dk, dv, datt, A.qr, src.k, src.v, A.att, A.lse, this.attentionDims(ly, B, T));
+      addInto(dK, ly.kvSource, dk);
+      addInto(dV, ly.kvSource, dv);
+      const dqn = gpu.tensor([N, QD], `${p}.d_q_normed`);
+      let dkn: Tensor | null = null;
+      if (ly.shared) this.ropeQOnly('backward', dqn, dqr, act.positions, l, N);
+      else {
+        // every layer reading this one's K/V (itself and later shared layers) has been walked: dK is complete
+        dkn = gpu.tensor([N, KVD], `${p}.d_k_normed`);
+        ropeQkBackward(gpu, dqn, dkn, dqr, dK.get(l)!, act.positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
+      }
+      const dq = gpu.zeros([N, QD], `${p}.d_q`);
+      this.normBack(dq, dqn, A.q, this.w(`${p}.self_attn.q_norm.weight`), A.rstdQ, HS);
+      const da = gpu.tensor([N, C], `${p}.d_a`);
+      back(da, dq, `${p}.self_attn.q_proj`, false);
+      gpu.release(dout, datt, dqr, dqn, dq);
+      if (dkn && A.k && A.rstdK && A.rstdV) {
+        const dKl = dK.get(l)!;
+        const dVl = dV.get(l)!;
+        const dkIn = gpu.zeros([N, KVD], `${p}.d_k`);
+        this.normBack(dkIn, dkn, A.k, this.w(`${p}.self_attn.k_norm.weight`), A.rstdK, HS);
+        const dvIn = ly.kEqV ? dkIn : gpu.zeros([N, KVD], `${p}.d_v`);
+        this.normBack(dvIn, dVl, A.v ?? A.k, this.ones.get(HS)!, A.rstdV, HS);
+        back(da, dkIn, `${p}.self_attn.k_proj`, true);
+        if (!ly.kEqV) back(da, dvIn, `${p}.self_attn.v_proj`, true);
+        gpu.release(dKl, dVl, dkn, dkIn);
+        if (dvIn !== dkIn) gpu.release(dvIn);
+        dK.delete(l);
+        dV.delete(l);
+      }
+      this.normBack(dxq, da, A.x, this.w(`${p}.input_layernorm.weight`), A.rstdA, C);
+      gpu.release(da);
+      dx = dxq;
+    }
+    gpu.release(dx);
+  }
+
+  /** Frees a training forward's activations (not its logits). */
+  releaseActivations(act: Gemma4Activations): void {
+    const { gpu } = this;
+    for (const A of act.layers) {
+      gpu.release(A.x, A.a, A.rstdA, A.q, A.rstdQ, A.qr, A.k, A.rstdK, A.v, A.rstdV, A.att, A.lse, A.o, A.rstdO, A.xm, A.m, A.rstdM,
+        A.g, A.u, A.s, A.d, A.rstdD, A.gi, A.pleL, A.ge, A.pp, A.rstdP);
+      if (A.xq !== A.xp) gpu.release(A.xq);
+      gpu.release(A.xp);
+      for (const { h } of A.h.values()) gpu.release(h);
+    }
+    for (const { k, v } of act.kv.values()) gpu.release(k, v);
+    gpu.release(act.xL, act.rstdF, act.f);
+    if (act.raw) gpu.release(act.raw);
+  }
+
+  /** Frees every weight and constant. */
+  destroy(): void {
+    this.gpu.release(...this.weights.values(), ...new Set(this.invFreq), ...this.ones.values());
+  }
+}
