@@ -93,7 +93,7 @@ describe('cache paths from names somebody else wrote', () => {
   }
 
   it('a config or split named ".." is refused', async () => {
-    server.intercept = (req, res, at) => {
+    server.intercept = (_req, res, at) => {
       if (at.path !== '/api/datasets/test-org/puzzles/parquet') return false;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ '..': { '..': [`${server.url}/api/datasets/test-org/puzzles/parquet/default/train/0.parquet`] } }));
@@ -115,7 +115,7 @@ describe('what arrives must be what the listing promised', () => {
   const lfsPath = '/lfs/model/test-org/tiny-puzzles/model.safetensors';
 
   it("the listing's size is required", async () => {
-    server.intercept = (req, res, at) => {
+    server.intercept = (_req, res, at) => {
       if (!at.path.startsWith('/api/models/test-org/tiny-puzzles/tree/')) return false;
       const files = modelFixtures()['test-org/tiny-puzzles'].files;
       const entries = [...files].map(([path, b]) => ({ type: 'file', oid: createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex'), path, ...(path === 'model.safetensors' ? {} : { size: b.length }) }));
@@ -129,12 +129,12 @@ describe('what arrives must be what the listing promised', () => {
   const cases: { name: string; answer: (req: IncomingMessage, res: ServerResponse) => boolean; message: RegExp }[] = [
     {
       name: 'a 206 to a request without Range',
-      answer: (req, res) => send(res, 206, { 'content-range': `bytes 0-${weights().length - 1}/${weights().length}`, 'content-length': String(weights().length) }, weights()),
+      answer: (_req, res) => send(res, 206, { 'content-range': `bytes 0-${weights().length - 1}/${weights().length}`, 'content-length': String(weights().length) }, weights()),
       message: /model\.safetensors: the server answered 206 \(part of the file\) to a request for the whole file; what arrived was discarded/,
     },
     {
       name: 'a Content-Length that disagrees with the listing',
-      answer: (req, res) => {
+      answer: (_req, res) => {
         const more = new Uint8Array(weights().length + 10);
         more.set(weights());
         return send(res, 200, { 'content-length': String(more.length) }, more);
@@ -143,7 +143,7 @@ describe('what arrives must be what the listing promised', () => {
     },
     {
       name: 'more bytes than the listing says, without a Content-Length',
-      answer: (req, res) => {
+      answer: (_req, res) => {
         res.writeHead(200, { 'transfer-encoding': 'chunked' });
         res.write(weights());
         res.end(new Uint8Array(100));
