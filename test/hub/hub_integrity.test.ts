@@ -77,7 +77,7 @@ describe('cache paths from names somebody else wrote', () => {
   for (const evilName of ['..%2F..%2F..%2Fescaped.parquet', '%2E%2E%2F%2E%2E%2Fescaped.parquet', '%2e%2E%2F%2e%2E%2Fescaped.parquet', 'a%5C..%5C..%5Cescaped.parquet', 'x%00.parquet']) {
     it(`a parquet URL ending in ${evilName} is refused, nothing is written outside the cache`, async () => {
       const parquet = datasetFixtures()['test-org/puzzles'].parquet.default.train[0];
-      server.intercept = (req: IncomingMessage, res: ServerResponse, at) => {
+      server.intercept = (_req: IncomingMessage, res: ServerResponse, at) => {
         if (at.path === '/api/datasets/test-org/puzzles/parquet') {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ default: { train: [`${server.url}/files/${evilName}`] } }));
