@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { parseHfConfig } from '../../src/model/config';
 import { loadHfFolder } from '../../src/model/load';
 import { CONFIG_SIZE_LIMITS } from '../../src/model/config_bounds';
+import { structuralConfig } from '../../src/model/structural_config';
 import { memFile } from './tiny';
 import { TINY_DIR } from '../hub/fixtures';
 
@@ -28,6 +29,10 @@ describe('config sizes are bounded', () => {
     const t = performance.now();
     await expect(loadHfFolder(files)).rejects.toThrow(/config\.json: num_hidden_layers is above this playground's limit of 512/);
     expect(performance.now() - t).toBeLessThan(5000);
+  });
+
+  test('the memory planner reads the same bounds (a config of a family it does not run)', () => {
+    expect(() => structuralConfig({ ...base, model_type: 'olmo', num_hidden_layers: 1e9 }, 'olmo/config.json')).toThrow(/olmo\/config\.json: num_hidden_layers is above this playground's limit of 512/);
   });
 
   test('real shapes stay accepted (Gemma 3 vocabulary, a 1M context)', () => {
