@@ -67,14 +67,15 @@ export function pyCommentLines(s: string, prefix = '# '): string {
     .join('\n');
 }
 
-/** Text for the inside of a `"""..."""` docstring (not a raw one): backslashes and double quotes are escaped
- * so that no `"""` and no escape sequence can form, \r, other line breaks and controls become escapes or
- * plain newlines; the docstring's value reads as the text did. */
+/** Text for the inside of a `"""..."""` docstring (not a raw one): backslashes are doubled and every double
+ * quote next to another one (and a last one) is escaped, so that no `"""` and no escape sequence can form
+ * while a lone quote stays readable (`pip install "trl>=1.9"`); \r and other line breaks become newlines and
+ * controls become escapes; the docstring's value reads as the text did. */
 export function pyDocstring(s: string): string {
   return s
     .replace(/\r\n|\r|[\v\f\x1c-\x1e\x85\u2028\u2029]/g, '\n')
     .replace(/\\/g, '\\\\')
-    .replace(/"/g, '\\"')
+    .replace(/"(?=")|(?<=")"|"$/g, '\\"')
     .replace(CONTROLS, (c) => hex(c));
 }
 

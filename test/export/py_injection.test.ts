@@ -180,6 +180,7 @@ describe('py_escape, one function per Python context', () => {
   test('docstrings cannot be closed or end in an escape', () => {
     expect(pyDocstring('a"""b\\')).toBe('a\\"\\"\\"b\\\\');
     expect(pyDocstring('a\rb')).toBe('a\nb');
+    expect(pyDocstring('pip install "trl>=1.9" ""x"')).toBe('pip install "trl>=1.9" \\"\\"x\\"');
   });
 
   test('identifiers are checked, not rewritten', () => {
