@@ -21,6 +21,7 @@
 // src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript (Philox's WGSL is
 // shaders/lib/philox.wgsl).
 // Bindings: 0 params; 1 logits (read), 2 ids (read_write; with rowCtr != 0 read first: per-row counters).
+// A row with a NaN or infinite logit gets ids[b] = 0xffffffff (outside every vocabulary; the host reports it).
 // Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
 
 override WG: u32 = 256u;   // power of two, >= 16 (the host picks it from V)
@@ -232,17 +233,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     storageBarrier();
   }
 
-  // max key with its lowest index, and min key
+  // max key with its lowest index, and min key; finiteL = 0 where a logit is NaN or infinite (exponent
+  // bits all set)
   var kmaxL = 0u;
   var imaxL = 0xffffffffu;
   var kminL = 0xffffffffu;
+  var finiteL = 1u;
   for (var i = lid; i < V; i += WG) {
-    let k = key_of(logits[base + i]);
+    let x = logits[base + i];
+    if ((bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u) { finiteL = 0u; }
+    let k = key_of(x);
     if (imaxL == 0xffffffffu || k > kmaxL) {
       kmaxL = k;
       imaxL = i;
     }
     kminL = min(kminL, k);
+  }
+  // a row with a non-finite logit has no meaningful draw: it gets id 0xffffffff, outside every vocabulary,
+  // which the host reports as an error (src/model/sampled_ids.ts) instead of using a token
+  if (reduce_min_u(lid, finiteL) == 0u) {
+    if (lid == 0u) { ids[row] = 0xffffffffu; }
+    return;
   }
   let am = reduce_argmax(lid, kmaxL, imaxL);
   if (p.greedy != 0u) {

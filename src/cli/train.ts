@@ -113,7 +113,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (v.sft) throw new UsageError(`--${flag} applies to GRPO runs; drop --sft`);
   }
   Object.assign(overrides, await readToolFiles(v));
-  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath).config : await readConfig(v.config as string | undefined, loaded, overrides);
+  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath, { maxSequenceLength: loaded.config.maxPositionEmbeddings }).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   // tools and environment load in their sandbox first: a file that does not load stops here, naming it
   const tools = v.sft ? null : await loadTools(config, loaded, v);

@@ -4,7 +4,8 @@
 // files travels as one uncompressed .zip of them (bundleParquetFiles), read in name order.
 
 import { unzipSync, zipSync } from 'fflate';
-import { parquetMetadata, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { parquetSchema, type FileMetaData } from 'hyparquet';
+import { PARQUET_TIME_LIMIT_MS, readParquetGuarded } from './parquet_guard';
 import { RowCollector } from './collector';
 import { DatasetError, type ParseOptions, type ParsedDataset } from './types';
 
@@ -62,8 +63,17 @@ function topColumns(meta: FileMetaData): Column[] {
   });
 }
 
-/** Reads one or more parquet files (in order) as one dataset. `label` names the dataset in messages. */
-export async function parseParquetFiles(files: { name: string; bytes: Uint8Array }[], opts: ParseOptions = {}): Promise<ParsedDataset> {
+/** Limits on reading somebody else's parquet or zip file. */
+export interface ParquetLimits {
+  /** per parquet file: the worker reading it is stopped after this long (default PARQUET_TIME_LIMIT_MS) */
+  timeLimitMs?: number;
+  /** a .zip's parquet entries may inflate to at most this many bytes in all (default MAX_ZIP_INFLATED) */
+  maxInflatedBytes?: number;
+}
+
+/** Reads one or more parquet files (in order) as one dataset. `label` names the dataset in messages. Each
+ * file is read in a worker with a time limit (parquet_guard.ts). */
+export async function parseParquetFiles(files: { name: string; bytes: Uint8Array }[], opts: ParseOptions = {}, limits: ParquetLimits = {}): Promise<ParsedDataset> {
   const collector = new RowCollector(opts, 'parquet');
   let rowBase = 0;
   let columns: string[] | null = null;
@@ -75,13 +85,26 @@ export async function parseParquetFiles(files: { name: string; bytes: Uint8Array
       throw new DatasetError(`${name} is truncated or damaged: a parquet file ends with its footer and the PAR1 marker, and this one (${bytes.length} bytes) does not; download it again`);
     }
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    let meta: FileMetaData;
+    const limit = limits.timeLimitMs ?? PARQUET_TIME_LIMIT_MS;
+    let reply;
     try {
-      meta = parquetMetadata(buffer);
+      reply = await readParquetGuarded(buffer, limit);
     } catch (e) {
-      throw new DatasetError(`${name}: the parquet footer cannot be read (${(e as Error).message}); the file is truncated or damaged`);
+      throw new DatasetError(`${name}: the parquet file cannot be read (${(e as Error).message})`);
     }
-    const cols = topColumns(meta);
+    if (reply === null) {
+      throw new DatasetError(`${name}: reading the parquet file took longer than ${limit / 1000} s and was stopped; the file is damaged or crafted (or too large to read here)`);
+    }
+    if (!reply.ok && reply.stage === 'footer') {
+      throw new DatasetError(`${name}: the parquet footer cannot be read (${reply.message}); the file is truncated or damaged`);
+    }
+    const meta: FileMetaData = reply.meta;
+    let cols: Column[];
+    try {
+      cols = topColumns(meta);
+    } catch (e) {
+      throw new DatasetError(`${name}: the parquet schema cannot be read (${(e as Error).message}); the file is damaged`);
+    }
     if (!cols.some((c) => c.text)) {
       throw new DatasetError(`${name} has no text (string) columns: its columns are ${cols.map((c) => `"${c.name}" (${c.type})`).join(', ') || 'none'}; a dataset needs a text prompt column`);
     }
@@ -92,12 +115,10 @@ export async function parseParquetFiles(files: { name: string; bytes: Uint8Array
     } else if (names.join('\u0000') !== columns.join('\u0000')) {
       throw new DatasetError(`${name} has columns ${names.join(', ')}, unlike the split's first file (${columns.join(', ')})`);
     }
-    let rows: Record<string, unknown>[];
-    try {
-      rows = await parquetReadObjects({ file: buffer, metadata: meta, rowFormat: 'object' });
-    } catch (e) {
-      throw new DatasetError(`${name}: the parquet data cannot be read (${(e as Error).message}); the file is truncated, damaged or uses an unsupported encoding`);
+    if (!reply.ok) {
+      throw new DatasetError(`${name}: the parquet data cannot be read (${reply.message}); the file is truncated, damaged or uses an unsupported encoding`);
     }
+    const rows = reply.rows;
     for (let i = 0; i < rows.length; i++) {
       const raw = plain(rows[i]) as Record<string, unknown>;
       const empty = Object.values(raw).every((v) => v === null || v === undefined || (typeof v === 'string' && v.trim() === ''));
@@ -109,19 +130,42 @@ export async function parseParquetFiles(files: { name: string; bytes: Uint8Array
   return collector.finish();
 }
 
-/** A .parquet file, or a .zip of them. */
-export async function parseParquetData(bytes: Uint8Array, fileName: string, opts: ParseOptions = {}): Promise<ParsedDataset> {
-  if (hasParquetMagic(bytes) || !isParquetBundleName(fileName)) return parseParquetFiles([{ name: fileName, bytes }], opts);
+/** A .zip's parquet entries inflate to at most this many bytes in all (by their declared sizes). */
+export const MAX_ZIP_INFLATED = 4 * 1024 ** 3;
+
+/** A .parquet file, or a .zip of them. Only the .zip's parquet entries are inflated (the others are skipped
+ * unread, whatever their size), and only while their sizes stay under the cap. */
+export async function parseParquetData(bytes: Uint8Array, fileName: string, opts: ParseOptions = {}, limits: ParquetLimits = {}): Promise<ParsedDataset> {
+  if (hasParquetMagic(bytes) || !isParquetBundleName(fileName)) return parseParquetFiles([{ name: fileName, bytes }], opts, limits);
+  const cap = limits.maxInflatedBytes ?? MAX_ZIP_INFLATED;
+  const wanted = (n: string) => isParquetName(n) && !n.startsWith('__MACOSX/');
+  const skipped: string[] = [];
+  let total = 0;
+  let tooBig: string | null = null;
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(bytes);
+    entries = unzipSync(bytes, {
+      // decided from the central directory, before anything is inflated
+      filter: (f) => {
+        if (!wanted(f.name)) {
+          skipped.push(f.name);
+          return false;
+        }
+        total += f.originalSize;
+        if (total > cap) tooBig ??= f.name;
+        return tooBig === null;
+      },
+    });
   } catch (e) {
     throw new DatasetError(`${fileName}: not a readable .zip (${(e as Error).message})`);
   }
+  if (tooBig !== null) {
+    throw new DatasetError(`${fileName}: its parquet files would inflate to more than ${cap} bytes (at ${tooBig}); this is more than the playground reads from one .zip`);
+  }
   const parts = Object.keys(entries)
-    .filter((n) => isParquetName(n) && !n.startsWith('__MACOSX/'))
+    .filter(wanted)
     .sort()
     .map((n) => ({ name: `${fileName}/${n.replace(/^\d{5}-/, '')}`, bytes: entries[n] }));
-  if (parts.length === 0) throw new DatasetError(`${fileName}: the .zip holds no .parquet files (it has ${Object.keys(entries).slice(0, 5).join(', ') || 'nothing'})`);
-  return parseParquetFiles(parts, opts);
+  if (parts.length === 0) throw new DatasetError(`${fileName}: the .zip holds no .parquet files (it has ${skipped.slice(0, 5).join(', ') || 'nothing'})`);
+  return parseParquetFiles(parts, opts, limits);
 }

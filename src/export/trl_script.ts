@@ -9,6 +9,7 @@ import TRAIN_TEMPLATE from './templates/train_grpo.py?raw';
 import REWARD_HELPERS from './templates/rewards.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
 import { toolsPython, type ToolExport } from './tools_py';
+import { isPyIdentifier, pyComment, pyCommentLines, pyDocstring, pyIdentifier, pyString } from './py_escape';
 
 export interface TrlScriptInput {
   config: GrpoConfig;
@@ -36,20 +37,19 @@ export function pyLiteral(v: unknown): string {
     if (!Number.isFinite(v)) return v > 0 ? 'float("inf")' : '-float("inf")';
     return String(v);
   }
-  // JSON's string escapes (\n, \", \\, \uXXXX) are valid in Python string literals too
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return pyString(v);
   if (Array.isArray(v)) return `[${v.map(pyLiteral).join(', ')}]`;
   if (typeof v === 'object') {
     return `{${Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`)
+      .map(([k, x]) => `${pyString(k)}: ${pyLiteral(x)}`)
       .join(', ')}}`;
   }
-  return JSON.stringify(String(v));
+  return pyString(String(v));
 }
 
 function kwargs(obj: Record<string, unknown>, indent: string): string {
   return Object.entries(obj)
-    .map(([k, v]) => `${indent}${k}=${pyLiteral(v)},`)
+    .map(([k, v]) => `${indent}${pyIdentifier(k, 'the keyword')}=${pyLiteral(v)},`)
     .join('\n');
 }
 
@@ -57,7 +57,8 @@ function kwargs(obj: Record<string, unknown>, indent: string): string {
 function rewardNames(funcs: readonly RewardFuncConfig[]): string[] {
   const names: string[] = [];
   for (const f of funcs) {
-    const base = f.name.replace(/[^A-Za-z0-9_]/g, '_');
+    let base = f.name.replace(/[^A-Za-z0-9_]/g, '_');
+    if (!isPyIdentifier(base)) base = `reward_${base}`; // a leading digit, a keyword or an empty name
     let name = base;
     for (let k = 2; names.includes(name); k++) name = `${base}_${k}`;
     names.push(name);
@@ -111,11 +112,7 @@ export function fillTemplate(template: string, values: Record<string, string>, w
 }
 
 function customStub(name: string, source: string): string {
-  const commented = source
-    .split('\n')
-    .map((l) => `#     ${l}`)
-    .join('\n');
-  return fillTemplate(CUSTOM_REWARD_TEMPLATE, { name, js_source: commented }, 'custom_reward.py');
+  return fillTemplate(CUSTOM_REWARD_TEMPLATE, { name: pyIdentifier(name, 'the reward function'), js_source: pyCommentLines(source, '#     ') }, 'custom_reward.py');
 }
 
 /** Settings TRL has no counterpart for and the script does not do, when the run changed them from the defaults. */
@@ -153,8 +150,8 @@ export function trlScript(input: TrlScriptInput): string {
   }
   if ((c.env_source ?? '').trim() !== '') toolNotes.push('', 'NOT EXPORTED: the run\'s JavaScript environment (env_source); TRL takes one as environment_factory=...');
   const rename: string[] = [];
-  if (dataset && dataset.promptColumn !== 'prompt') rename.push(`${JSON.stringify(dataset.promptColumn)}: "prompt"`);
-  if (dataset && dataset.answerColumn !== 'answer') rename.push(`${JSON.stringify(dataset.answerColumn)}: "answer"`);
+  if (dataset && dataset.promptColumn !== 'prompt') rename.push(`${pyString(dataset.promptColumn)}: "prompt"`);
+  if (dataset && dataset.answerColumn !== 'answer') rename.push(`${pyString(dataset.answerColumn)}: "answer"`);
   const header = [
     `Continue a GRPO Playground run with TRL + PEFT.`,
     ``,
@@ -172,15 +169,15 @@ export function trlScript(input: TrlScriptInput): string {
     ...toolNotes,
   ].join('\n');
   const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[c.base_precision];
-  const notInTrl = Object.entries(trl.not_in_trl).map(([k, v]) => `#   ${k} = ${pyLiteral(v)}: ${trl.not_in_trl_why[k]}`);
+  const notInTrl = Object.entries(trl.not_in_trl).map(([k, v]) => `#   ${pyComment(`${k} = ${pyLiteral(v)}: ${trl.not_in_trl_why[k]}`)}`);
   const format = dataset?.format === 'csv' || dataset?.format === 'tsv' ? 'csv' : 'json';
   return fillTemplate(
     TRAIN_TEMPLATE,
     {
-      docstring: header,
-      config_class: trl.config_class,
-      trainer_class: trl.trainer,
-      model_source: input.modelSource ? ` In the playground: ${input.modelSource}.` : '',
+      docstring: pyDocstring(header),
+      config_class: pyIdentifier(trl.config_class, 'the config class'),
+      trainer_class: pyIdentifier(trl.trainer, 'the trainer class'),
+      model_source: input.modelSource ? ` In the playground: ${pyComment(input.modelSource)}.` : '',
       model: pyLiteral(input.modelName),
       data_file: pyLiteral(dataset?.name ?? 'data.jsonl'),
       system_prompt: pyLiteral(c.system_prompt),

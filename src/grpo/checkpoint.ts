@@ -6,7 +6,7 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import { readSafetensors, writeSafetensors } from '../model/safetensors';
-import { defaultConfig, type GrpoConfig } from './config';
+import { parseConfigJson, type GrpoConfig, type ValidationContext } from './config';
 import type { GrpoTrainer, TrainerProgress } from './trainer';
 import type { PromptExample } from './rollout';
 
@@ -50,8 +50,10 @@ export async function saveCheckpoint(gpu: GpuRuntime, trainer: GrpoTrainer, fing
   return writeSafetensors(tensors, { format: 'pt', [STATE_KEY]: JSON.stringify(state) });
 }
 
-/** The state stored in a checkpoint file (to build a matching trainer before restoring). */
-export function readCheckpointState(bytes: Uint8Array, source: string): CheckpointState {
+/** The state stored in a checkpoint file (to build a matching trainer before restoring). A checkpoint is
+ * somebody else's file: its config goes through the same parsing and validation as a new run's config
+ * file (types, unknown keys, ranges, cross-field rules; `ctx` as for a new run when the model is known). */
+export function readCheckpointState(bytes: Uint8Array, source: string, ctx: ValidationContext = {}): CheckpointState {
   const { metadata } = readSafetensors(bytes, source, () => false);
   const raw = metadata[STATE_KEY];
   if (!raw) throw new Error(`${source}: not a GRPO Playground checkpoint (no ${STATE_KEY} metadata)`);
@@ -61,9 +63,12 @@ export function readCheckpointState(bytes: Uint8Array, source: string): Checkpoi
   } catch {
     throw new Error(`${source}: its trainer state is not valid JSON`);
   }
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new Error(`${source}: its trainer state is not a JSON object`);
   if (state.version !== 1) throw new Error(`${source}: checkpoint version ${String(state.version)} is not supported`);
-  // a checkpoint from before a config field existed resumes with that field's default
-  return { ...state, config: { ...defaultConfig(), ...state.config } };
+  if (state.progress === null || typeof state.progress !== 'object' || Array.isArray(state.progress)) throw new Error(`${source}: its trainer state has no progress object`);
+  // a checkpoint from before a config field existed resumes with that field's default (parseConfigJson
+  // starts from the defaults)
+  return { ...state, config: parseConfigJson(state.config, `${source}: its config`, ctx) };
 }
 
 /** Loads a checkpoint into a trainer built from the checkpoint's config and the same data. */
@@ -78,6 +83,8 @@ export function restoreCheckpoint(gpu: GpuRuntime, trainer: GrpoTrainer, bytes: 
     const t = tensors.get(name);
     if (!t) throw new Error(`${source}: missing tensor ${name}`);
     if (t.shape.join() !== shape.join()) throw new Error(`${source}: tensor ${name} has shape [${t.shape}], the run needs [${shape}]`);
+    const bad = t.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new Error(`${source}: tensor ${name} holds ${t.data[bad]} at index ${bad}; a checkpoint's weights and optimizer state must be finite`);
     return t.data;
   };
   for (let i = 0; i < opt.params.length; i++) {

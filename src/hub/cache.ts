@@ -4,6 +4,8 @@
 // what arrived, so the next attempt asks for the rest with an HTTP Range request.
 
 import type { RepoKind } from './client';
+import { isRepoId } from './repo_id';
+import { checkRepoPath, checkSegment, IntegrityError } from './verify';
 
 /** A repository's listing, kept beside its files so that a cached model loads without the network
  * (not a file of the repository: the cache manager does not count it). */
@@ -28,8 +30,11 @@ export interface DownloadSink {
   write(chunk: Uint8Array): Promise<void>;
   /** drop what is held: the server sent the whole file instead of the range */
   reset(): Promise<void>;
-  /** the file is complete: store it (version = its oid/ETag) and return it */
-  finish(version: string): Promise<CachedData>;
+  /** the file is complete: run `check` on it (the size and hash the listing promised), then store it
+   * (version = its oid/ETag) and return it; when the check throws, the partial file is discarded */
+  finish(version: string, check?: (data: CachedData) => Promise<void>): Promise<CachedData>;
+  /** drop what arrived and forget the partial download (it cannot be trusted) */
+  discard(): Promise<void>;
   /** the download stopped: keep what arrived for a later resume */
   suspend(): Promise<void>;
 }
@@ -58,7 +63,10 @@ export interface CachedRepo {
 export function keyPath(key: FileKey): string {
   const url = new URL(key.endpoint);
   const host = url.protocol === 'http:' ? `http_${url.host}` : url.host;
-  return `${host}/${key.kind}s/${key.repo}/${encodeURIComponent(key.revision)}/${key.path}`;
+  // every part is checked: a key comes from listings and URLs that somebody else wrote
+  if (!isRepoId(key.repo)) throw new IntegrityError(`${JSON.stringify(key.repo)} is not a repository id (ORG/NAME)`);
+  const revision = checkSegment(encodeURIComponent(key.revision), `${key.repo}: the revision`);
+  return `${host}/${key.kind}s/${key.repo}/${revision}/${checkRepoPath(key.path, key.repo)}`;
 }
 
 /** The key back from keyPath's text. */

@@ -59,6 +59,15 @@ export class BrowserHubCache implements HubCache {
       offset = blob.size;
     }
     const keptVersion = kept?.headers.get(VERSION) ?? '';
+    const discard = async () => {
+      chunks.length = 0;
+      offset = 0;
+      try {
+        await cache?.delete(partialUrl);
+      } catch {
+        // storage blocked: nothing was kept
+      }
+    };
     return {
       get offset() {
         return offset;
@@ -71,8 +80,14 @@ export class BrowserHubCache implements HubCache {
         chunks.length = 0;
         offset = 0;
       },
-      async finish(v) {
+      async finish(v, check) {
         const blob = new Blob(chunks);
+        try {
+          await check?.(blob);
+        } catch (e) {
+          await discard();
+          throw e;
+        }
         try {
           await cache?.put(url, response(blob, v));
           await cache?.delete(partialUrl);
@@ -81,6 +96,7 @@ export class BrowserHubCache implements HubCache {
         }
         return blob;
       },
+      discard,
       async suspend() {
         if (!cache || offset === 0) return;
         try {

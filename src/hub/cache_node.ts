@@ -5,7 +5,8 @@
 
 import { mkdir, open, readFile, rename, rm, stat, writeFile, readdir, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import { IntegrityError } from './verify';
 import { keyPath, LISTING_FILE, type CachedRepo, type DownloadSink, type FileKey, type HubCache } from './cache';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -33,8 +34,12 @@ async function sizeOf(path: string): Promise<number | null> {
 export class NodeHubCache implements HubCache {
   constructor(readonly root: string = defaultCacheDir()) {}
 
+  /** The file's place in the cache folder; keyPath checked every name, and the result must still lie inside the folder. */
   pathOf(key: FileKey): string {
-    return join(this.root, ...keyPath(key).split('/'));
+    const root = resolve(this.root);
+    const file = resolve(root, ...keyPath(key).split('/'));
+    if (!file.startsWith(root + sep)) throw new IntegrityError(`${key.repo}: ${JSON.stringify(key.path)} would be stored outside the cache folder ${root}`);
+    return file;
   }
 
   async get(key: FileKey, version: string | null): Promise<Uint8Array | null> {
@@ -63,6 +68,12 @@ export class NodeHubCache implements HubCache {
       await handle?.close();
       handle = null;
     };
+    const discard = async () => {
+      await close();
+      offset = 0;
+      await rm(partial, { force: true });
+      await rm(partial + '.json', { force: true });
+    };
     return {
       get offset() {
         return offset;
@@ -75,14 +86,22 @@ export class NodeHubCache implements HubCache {
         await handle!.truncate(0);
         offset = 0;
       },
-      async finish(v) {
+      async finish(v, check) {
         await close();
+        const b = await readFile(partial);
+        const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        try {
+          await check?.(bytes);
+        } catch (e) {
+          await discard();
+          throw e;
+        }
         await rename(partial, file);
         await rm(partial + '.json', { force: true });
         await writeFile(file + '.meta.json', JSON.stringify({ version: v, size: offset, saved: new Date().toISOString() }));
-        const b = await readFile(file);
-        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        return bytes;
       },
+      discard,
       async suspend() {
         await close();
       },

@@ -7,6 +7,7 @@ import type { CachedData, FileKey, HubCache } from './cache';
 import { HubError, type HubClient } from './client';
 import { fetchFile, type FileProgress } from './download';
 import type { DatasetSpec } from './repo_id';
+import { checkSegment, urlFileName } from './verify';
 
 /** config -> split -> parquet file URLs */
 export type ParquetListing = Record<string, Record<string, string[]>>;
@@ -68,15 +69,17 @@ export async function fetchSplit(
   cache: HubCache,
   choice: DatasetChoice,
   onProgress?: (p: DatasetProgress) => void,
-  opts: { retries?: number; retryDelayMs?: number } = {},
+  opts: { retries?: number; retryDelayMs?: number; maxBytes?: number } = {},
 ): Promise<{ name: string; data: CachedData }[]> {
   const out: { name: string; data: CachedData }[] = [];
   for (const [i, url] of choice.urls.entries()) {
-    const file = decodeURIComponent(new URL(url, client.endpoint).pathname.split('/').pop() || `${i}.parquet`);
-    const path = `${choice.config}/${choice.split}/${file}`;
+    // the listing's names become cache paths: each is checked as one safe file name (after URL-decoding)
+    const href = new URL(url, client.endpoint).href;
+    const file = new URL(href).pathname.endsWith('/') ? `${i}.parquet` : urlFileName(href, `${choice.repo}: parquet file ${i + 1}`);
+    const path = `${checkSegment(choice.config, `${choice.repo}: the config name`)}/${checkSegment(choice.split, `${choice.repo}: the split name`)}/${file}`;
     const key: FileKey = { endpoint: client.endpoint, kind: 'dataset', repo: choice.repo, revision: 'refs/convert/parquet', path };
     const { data } = await fetchFile(client, cache, key, {
-      url: new URL(url, client.endpoint).href,
+      url: href,
       size: null,
       version: null,
       ...opts,

@@ -5,6 +5,7 @@
 
 import { dataSize, type CachedData, type FileKey, type HubCache } from './cache';
 import { HubError, type HubClient } from './client';
+import { checkListedSize, IntegrityError, MAX_UNKNOWN_SIZE, verifyDownload } from './verify';
 
 export interface FileProgress {
   path: string;
@@ -27,6 +28,8 @@ export interface DownloadOptions {
   /** the version to store and look up (listing oid); null: any cached version, stored with the ETag */
   version: string | null;
   onProgress?: (p: FileProgress) => void;
+  /** a file without a listed size stops here (default MAX_UNKNOWN_SIZE, 2 GiB) */
+  maxBytes?: number;
   /** tries after a dropped connection before giving up (default 3) */
   retries?: number;
   /** first wait before a retry, doubled each time (default 300 ms) */
@@ -59,9 +62,13 @@ function contentRange(header: string | null): { start: number; total: number | n
   return m ? { start: Number(m[1]), total: m[2] === '*' ? null : Number(m[2]) } : null;
 }
 
-/** The cached file, or the file downloaded into the cache (resuming a kept partial download). */
+/** The cached file, or the file downloaded into the cache (resuming a kept partial download). What arrives
+ * must agree with the listing: its size (a server's Content-Length or Content-Range that disagrees is
+ * refused), its hash (verify.ts, before the file is stored), and a 206 only as the answer to our Range
+ * request; a file without a listed size stops at opts.maxBytes. A refused download is discarded, not kept. */
 export async function fetchFile(client: HubClient, cache: HubCache, key: FileKey, opts: DownloadOptions): Promise<{ data: CachedData; fromCache: boolean }> {
   const name = `${key.repo}: ${key.path}`;
+  const listed = opts.size === null ? null : checkListedSize(opts.size, name);
   const cached = await cache.get(key, opts.version);
   if (cached) {
     const n = dataSize(cached);
@@ -70,14 +77,24 @@ export async function fetchFile(client: HubClient, cache: HubCache, key: FileKey
   }
   const url = typeof opts.url === 'string' ? opts.url : await opts.url();
   const sink = await cache.open(key, opts.version);
+  const cap = listed ?? opts.maxBytes ?? MAX_UNKNOWN_SIZE;
   const maxRetries = opts.retries ?? 3;
   let retries = 0;
-  let size = opts.size;
+  let size = listed;
   let etag = opts.version ?? '';
   let lastProblem = '';
+  const refuse = async (why: string): Promise<never> => {
+    await sink.discard();
+    throw new IntegrityError(`${name}: ${why}; what arrived was discarded (load again to download it afresh)`);
+  };
+  const finish = async () => ({
+    data: await sink.finish(etag, (d) => verifyDownload(d, { size, oid: opts.version }, name)),
+    fromCache: false,
+  });
+  if (sink.offset > cap) await refuse(`the kept partial download (${formatSize(sink.offset)}) is longer than the file's ${formatSize(cap)}`);
   for (;;) {
     const from = sink.offset;
-    if (size !== null && from === size && from > 0) return { data: await sink.finish(etag), fromCache: false };
+    if (size !== null && from === size && from > 0) return finish();
     const report = (loaded: number) => opts.onProgress?.({ path: key.path, loaded, size, fromCache: false, resumedFrom: from, retries });
     let res: Response | null = null;
     try {
@@ -90,7 +107,7 @@ export async function fetchFile(client: HubClient, cache: HubCache, key: FileKey
       lastProblem = (e as Error).message;
     }
     if (res) {
-      if (res.status === 416 && size !== null && from >= size) return { data: await sink.finish(etag), fromCache: false };
+      if (res.status === 416 && size !== null && from >= size) return finish();
       if (!res.ok) {
         await sink.suspend();
         let said = '';
@@ -101,11 +118,25 @@ export async function fetchFile(client: HubClient, cache: HubCache, key: FileKey
         }
         throw client.failure(res.status, res.headers.get('x-error-code'), said, { kind: key.kind, repo: key.repo, revision: key.revision, file: key.path });
       }
-      const range = res.status === 206 ? contentRange(res.headers.get('content-range')) : null;
-      if (from > 0 && (res.status !== 206 || !range || range.start !== from)) await sink.reset(); // the whole file came instead of the rest
-      const length = Number(res.headers.get('content-length') ?? NaN);
-      if (range?.total != null) size = range.total;
-      else if (res.status === 200 && Number.isFinite(length)) size = length;
+      if (res.status === 206) {
+        const header = res.headers.get('content-range');
+        const range = contentRange(header);
+        if (from === 0) await refuse('the server answered 206 (part of the file) to a request for the whole file');
+        if (!range || range.start !== from) await refuse(`asked for the bytes from ${from}, the server sent ${header === null ? 'no Content-Range' : `"${header}"`}`);
+        if (range!.total !== null) {
+          if (listed !== null && range!.total !== listed) await refuse(`the server says the file has ${range!.total} bytes, the listing says ${listed}`);
+          size = range!.total;
+        }
+      } else {
+        if (from > 0) await sink.reset(); // the whole file came instead of the rest
+        const length = Number(res.headers.get('content-length') ?? NaN);
+        // a compressed answer's Content-Length is not the file's size
+        if (Number.isFinite(length) && !res.headers.get('content-encoding')) {
+          if (listed !== null && length !== listed) await refuse(`the server sends ${length} bytes, the listing says ${listed}`);
+          size = length;
+        }
+      }
+      if (size !== null && size > cap) await refuse(`the server announces ${formatSize(size)}, more than the ${formatSize(cap)} allowed for a file without a listed size`);
       etag = opts.version ?? (res.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
       report(sink.offset);
       try {
@@ -113,15 +144,14 @@ export async function fetchFile(client: HubClient, cache: HubCache, key: FileKey
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          if (sink.offset + value.length > (size ?? cap)) {
+            await reader.cancel().catch(() => undefined);
+            await refuse(size !== null ? `the server sent more bytes than the file's ${formatSize(size)}` : `more than ${formatSize(cap)} arrived for a file without a listed size`);
+          }
           await sink.write(value);
           report(sink.offset);
         }
-        if (size === null || sink.offset === size) return { data: await sink.finish(etag), fromCache: false };
-        if (sink.offset > size) {
-          await sink.reset();
-          await sink.suspend();
-          throw new HubError(`${name}: the server sent more bytes than the file's ${formatSize(size)}; load again to download it afresh`);
-        }
+        if (size === null || sink.offset === size) return await finish();
         lastProblem = `the server closed the connection at ${formatSize(sink.offset)} of ${formatSize(size)}`;
       } catch (e) {
         if (e instanceof HubError) throw e;

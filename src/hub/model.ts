@@ -9,6 +9,7 @@ import { dataText, LISTING_FILE, type CachedData, type FileKey, type HubCache } 
 import { HubError, type HubClient, type RepoFile } from './client';
 import { fetchFile, formatSize, type FileProgress } from './download';
 import type { ModelSpec } from './repo_id';
+import { checkListedSize, checkRepoPath } from './verify';
 
 const INDEX = 'model.safetensors.index.json';
 
@@ -121,6 +122,11 @@ export async function planModel(client: HubClient, cache: HubCache, spec: ModelS
 
   const wanted = [config, byPath.get('tokenizer.json')!, ...OPTIONAL.flatMap((p) => (byPath.has(p) ? [byPath.get(p)!] : [])), ...weights];
   const files: PlannedFile[] = [];
+  // the listing is somebody else's: every file to fetch needs a safe path and a stated size
+  for (const f of wanted) {
+    checkRepoPath(f.path, `${spec.repo}: the file`);
+    checkListedSize(f.size, `${spec.repo}: ${f.path}`);
+  }
   for (const f of wanted) files.push({ ...f, cached: (await cache.get(keyOf(client, spec, f.path), f.oid).then((d) => d !== null)) });
   const totalBytes = files.reduce((a, f) => a + f.size, 0);
   return {

@@ -5,6 +5,7 @@
 
 import { FAMILY_DEFAULTS, familyFields, gemma3TextConfig } from './config_families';
 import { isGemma4ModelType, parseGemma4Config, type Gemma4Fields } from './gemma4_config';
+import { checkConfigSizes } from './config_bounds';
 
 /** Llama 3.1's frequency-dependent RoPE scaling (Hugging Face `rope_type: "llama3"`), or linear position
  * interpolation (`rope_type: "linear"`: every inverse frequency divided by factor; Gemma 3's full layers). */
@@ -197,6 +198,12 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     throw new Error(`${source}: expected a JSON object, got ${describe(json)}`);
   }
   const raw = json as Json;
+  // sizes bounded before any family's parser loops over them (also the text_config of multimodal checkpoints)
+  for (const [obj, prefix] of [[raw, ''], [raw.text_config, 'text_config.']] as const) {
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) continue;
+    const sizes = Object.fromEntries(Object.entries(obj as Json).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+    checkConfigSizes(sizes, (f, m, v) => new FieldReader(obj as Json, source).fail(`${prefix}${f}`, m, v));
+  }
   if (isGemma4ModelType(raw.model_type)) return parseGemma4Config(raw, source);
   if (raw.model_type === 'gemma3') {
     // Gemma3ForConditionalGeneration: its text_config is a gemma3_text config
@@ -254,6 +261,10 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
   if (headDim % 2 !== 0) r.fail(r.has('head_dim') ? 'head_dim' : 'hidden_size / num_attention_heads', 'must be even for RoPE', headDim);
   const intermediateSize = r.positiveInt('intermediate_size');
   const vocabSize = r.positiveInt('vocab_size');
+  checkConfigSizes(
+    { num_hidden_layers: numLayers, hidden_size: hiddenSize, intermediate_size: intermediateSize, num_key_value_heads: numKvHeads, num_attention_heads: numHeads, head_dim: headDim, vocab_size: vocabSize },
+    (f, m, v) => r.fail(f, m, v),
+  );
 
   // transformers v5 moves rope_theta / rope_scaling into rope_parameters
   const ropeParams = obj.rope_parameters;
@@ -262,6 +273,7 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     ? r.positiveNumber('rope_theta', 10000, ropeObj, 'rope_parameters.')
     : r.positiveNumber('rope_theta', 10000);
   let maxPositionEmbeddings = r.positiveInt('max_position_embeddings', family.maxPositions);
+  checkConfigSizes({ max_position_embeddings: maxPositionEmbeddings }, (f, m, v) => r.fail(f, m, v));
   const ropeScaling = obj.rope_scaling !== undefined && obj.rope_scaling !== null
     ? parseRopeScaling(r, obj.rope_scaling, 'rope_scaling', maxPositionEmbeddings)
     : parseRopeScaling(r, ropeObj, 'rope_parameters', maxPositionEmbeddings);

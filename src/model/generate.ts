@@ -8,6 +8,7 @@ import type { GpuTransformer } from './transformer';
 import type { LoraSet } from './lora';
 import { DecodeState, type SamplingOptions } from './decode_state';
 import type { KvPrecision } from './kv_storage';
+import { checkSampledIds } from './sampled_ids';
 
 export type { SamplingOptions } from './decode_state';
 
@@ -85,7 +86,11 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     const stop = new Set(opts.stopIds);
     const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
     if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
-    const rowStop = (ids: Uint32Array, n: number) => cutRows(ids, B, n, stop, stopStrings, opts.decode);
+    const V = model.config.vocabSize;
+    const rowStop = (ids: Uint32Array, n: number) => {
+      checkSampledIds(ids, B, V);
+      return cutRows(ids, B, n, stop, stopStrings, opts.decode);
+    };
     const checkEvery = opts.checkEvery ?? DEFAULT_CHECK_EVERY;
     let steps = 1;
     for (let s = 1; s < maxNew; s++) {

@@ -18,6 +18,7 @@
 
 import type { Tensor } from '../gpu/tensor';
 import type { GpuTransformer } from './transformer';
+import { checkSampledIds } from './sampled_ids';
 import type { LoraSet } from './lora';
 import { DecodeState, type SamplingOptions } from './decode_state';
 import type { KvPrecision } from './kv_storage';
@@ -145,7 +146,9 @@ export async function generateTurns(model: GpuTransformer, prompts: number[][], 
     const sampleRead = async (hidden: Tensor, positions: ArrayLike<number>): Promise<Uint32Array> => {
       st.sampleNext(hidden, opts, 0, positions);
       step++;
-      return gpu.readU32(st.next, B);
+      const ids = await gpu.readU32(st.next, B);
+      checkSampledIds(ids, B, model.config.vocabSize, step - 1);
+      return ids;
     };
     const first = await sampleRead(st.hLast, lens);
     // a row with an initial insertion feeds it first; its sample after the prompt is discarded

@@ -8,6 +8,7 @@ import { gemma4Ignored } from './gemma4_weights';
 import type { FileSource, LoadedModel } from './load';
 import { readSafetensors, type SafetensorsDtype } from './safetensors';
 import { createHfTokenizer } from './tokenizer_hf';
+import { probeTokenizerAndTemplate } from './load_probe';
 import { validateWeights, type WeightMap } from './weights';
 
 const INDEX = 'model.safetensors.index.json';
@@ -152,6 +153,9 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
     { tokenizerJson, tokenizerConfig, config: configJson, generationConfig, chatTemplate },
     tokenizerFile.name,
   );
+  // the tokenizer's regexes and the chat template run once in a worker with a time limit (load_probe.ts)
+  const templateFile = named.get('chat_template.jinja')?.name ?? tokenizerConfigFile?.name ?? 'the chat template';
+  await probeTokenizerAndTemplate({ tokenizerJson, tokenizerConfig: tokenizerConfig ?? {}, chatTemplate: chatTemplate ?? null }, { tokenizer: tokenizerFile.name, 'chat template': templateFile });
   // Special tokens past the embedding are tolerated: Gemma 3's text models (vocab_size 262144) ship the
   // multimodal tokenizer, whose <image_soft_token> is id 262144; text never encodes to it unless it spells it
   // out, and the model never samples it.

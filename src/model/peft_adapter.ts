@@ -91,7 +91,20 @@ export interface ParsedAdapter {
   tensors: Map<string, { A: Float32Array; B: Float32Array }>;
 }
 
-/** Parses and checks an adapter against a model: rank, target modules and every shape must fit. */
+/** Bounds on what an adapter file may say (somebody else's file): ranks beyond this are no LoRA this
+ * engine trains, and an alpha beyond this scales the update past any useful (or finite) value. */
+export const MAX_ADAPTER_RANK = 4096;
+export const MAX_ADAPTER_ALPHA = 1e6;
+
+/** The first non-finite value of a tensor, as an error naming it; nothing when all are finite. */
+function requireFinite(data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new Error(`${what} holds ${data[i]} at index ${i}: an adapter's weights must all be finite numbers`);
+  }
+}
+
+/** Parses and checks an adapter against a model, before any GPU work: the config is an object with r and
+ * lora_alpha in range and unique target modules, every shape fits and every weight is finite. */
 export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): ParsedAdapter {
   let cfg: Record<string, unknown>;
   try {
@@ -99,16 +112,27 @@ export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): P
   } catch (e) {
     throw new Error(`${ADAPTER_CONFIG}: not valid JSON (${(e as Error).message})`);
   }
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
+    throw new Error(`${ADAPTER_CONFIG}: must be a JSON object such as {"peft_type": "LORA", "r": 8, ...}, got ${cfg === null ? 'null' : Array.isArray(cfg) ? 'an array' : typeof cfg}`);
+  }
   if (cfg.peft_type !== undefined && cfg.peft_type !== 'LORA') {
     throw new Error(`${ADAPTER_CONFIG}: peft_type is ${JSON.stringify(cfg.peft_type)}; only LORA adapters are supported`);
   }
   const r = cfg.r;
-  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new Error(`${ADAPTER_CONFIG}: field "r" must be a positive integer`);
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r > MAX_ADAPTER_RANK) throw new Error(`${ADAPTER_CONFIG}: field "r" must be a positive integer of at most ${MAX_ADAPTER_RANK} (got ${JSON.stringify(r)})`);
   const alpha = cfg.lora_alpha ?? r;
-  if (typeof alpha !== 'number' || !(alpha > 0)) throw new Error(`${ADAPTER_CONFIG}: field "lora_alpha" must be a positive number`);
+  if (typeof alpha !== 'number' || !(alpha > 0) || !(alpha <= MAX_ADAPTER_ALPHA)) {
+    throw new Error(`${ADAPTER_CONFIG}: field "lora_alpha" must be a positive number of at most ${MAX_ADAPTER_ALPHA} (got ${JSON.stringify(alpha)})`);
+  }
+  if (cfg.lora_dropout !== undefined && cfg.lora_dropout !== null && (typeof cfg.lora_dropout !== 'number' || !(cfg.lora_dropout >= 0 && cfg.lora_dropout < 1))) {
+    throw new Error(`${ADAPTER_CONFIG}: field "lora_dropout" must be a number in [0, 1) (got ${JSON.stringify(cfg.lora_dropout)})`);
+  }
+  if (cfg.use_rslora !== undefined && typeof cfg.use_rslora !== 'boolean') throw new Error(`${ADAPTER_CONFIG}: field "use_rslora" must be true or false`);
   let targets = cfg.target_modules;
   if (typeof targets === 'string') targets = [targets];
   if (!Array.isArray(targets) || targets.length === 0) throw new Error(`${ADAPTER_CONFIG}: field "target_modules" must list modules`);
+  const dup = targets.find((t, i) => (targets as unknown[]).indexOf(t) !== i);
+  if (dup !== undefined) throw new Error(`${ADAPTER_CONFIG}: target module "${String(dup)}" is listed twice in "target_modules"`);
   for (const t of targets) {
     if (!LORA_MODULES.includes(t as LoraModule)) {
       throw new Error(`${ADAPTER_CONFIG}: target module "${String(t)}" is not one of this model's ${LORA_MODULES.join(', ')}`);
@@ -133,6 +157,7 @@ export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): P
           throw new Error(`${ADAPTER_WEIGHTS}: tensor ${key} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}] (r=${r})`);
         }
         seen.add(key);
+        requireFinite(t.data, `${ADAPTER_WEIGHTS}: tensor ${key}`);
         return t.data;
       };
       const A = get('lora_A', [r, inF]);

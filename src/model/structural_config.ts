@@ -7,6 +7,7 @@
 // It never loads weights and is never used to run a model.
 
 import type { ModelConfig } from './config';
+import { checkConfigSizes } from './config_bounds';
 
 const FAMILY_DEFAULT_TIE: Record<string, boolean> = { qwen3: true, gemma3_text: true, gemma3: true };
 
@@ -15,6 +16,9 @@ function int(obj: Record<string, unknown>, key: string, source: string, fallback
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw new Error(`${source}: ${key} must be a positive whole number for a memory plan, got ${JSON.stringify(obj[key])}`);
   }
+  checkConfigSizes({ [key]: v }, (f, why, got) => {
+    throw new Error(`${source}: ${f} ${why}, got ${JSON.stringify(got)}`);
+  });
   return v;
 }
 

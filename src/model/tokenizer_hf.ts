@@ -4,6 +4,7 @@
 
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import type { Tokenizer } from './tokenizer';
+import { checkTokenizerIds } from './tokenizer_bounds';
 
 export interface HfTokenizerFiles {
   /** parsed tokenizer.json */
@@ -89,6 +90,7 @@ export function createHfTokenizer(files: HfTokenizerFiles, source = 'tokenizer.j
   if (!isObject(tokenizerJson) || !isObject(tokenizerJson.model)) {
     throw new Error(`${source}: not a tokenizer.json (expected an object with a "model" entry)`);
   }
+  checkTokenizerIds(tokenizerJson, source);
   const tokConfig = isObject(files.tokenizerConfig) ? files.tokenizerConfig : {};
   const config = isObject(files.config) ? files.config : {};
   const gen = isObject(files.generationConfig) ? files.generationConfig : {};

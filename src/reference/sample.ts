@@ -42,6 +42,8 @@ export function sample(ids: Uint32Array, logits: Float32Array, opts: SampleOptio
 export function sampleRow(x: Float32Array, opts: SampleOptions, row: number): SampleTrace {
   const V = x.length;
   const sp = sampleParams(opts);
+  // a non-finite logit: id 0xffffffff (outside every vocabulary), as sample.wgsl writes
+  if (x.some((xi) => !Number.isFinite(xi))) return { id: 0xffffffff, u: NaN, kept: new Uint8Array(V), cdf: new Float64Array(V), topPMargin: Infinity };
   const keys = Array.from(x, keyOf);
   let imax = 0;
   for (let i = 1; i < V; i++) if (keys[i] > keys[imax]) imax = i;

@@ -202,7 +202,7 @@ export class RunController {
     if (mismatch) throw new Error(`the loaded model is not the one the run was saved with: ${mismatch}`);
     const bytes = await store.checkpoint(r);
     const source = `the saved checkpoint of step ${r.step}`;
-    const state = readCheckpointState(bytes, source);
+    const state = readCheckpointState(bytes, source, { maxSequenceLength: on.loaded.config.maxPositionEmbeddings });
     this.end();
     const run = await this.newRun(state.config, r.runId);
     try {

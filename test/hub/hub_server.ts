@@ -57,6 +57,8 @@ export interface HubServer {
   throttle(chunk: number, pauseMs: number): void;
   /** tree listings give at most this many entries per page */
   pageSize: number;
+  /** a misbehaving server: when set and it returns true for a request, it has answered it itself */
+  intercept: ((req: IncomingMessage, res: ServerResponse, at: { server: 'hub' | 'cdn'; path: string }) => boolean) | null;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export async function startHubServer(init: { models?: Record<string, RepoFixture
       pauseMs = pause;
     },
     pageSize: 1000,
+    intercept: null,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -314,6 +317,10 @@ export async function startHubServer(init: { models?: Record<string, RepoFixture
       status: 0,
     };
     log.push(entry);
+    if (state.intercept?.(req, res, { server: name, path: entry.path })) {
+      entry.status = res.statusCode;
+      return;
+    }
     handler(req, res).then(
       (status) => (entry.status = status),
       (e: unknown) => {
