@@ -201,7 +201,11 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
   // sizes bounded before any family's parser loops over them (also the text_config of multimodal checkpoints)
   for (const [obj, prefix] of [[raw, ''], [raw.text_config, 'text_config.']] as const) {
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) continue;
-    const sizes = Object.fromEntries(Object.entries(obj as Json).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+    const sizes = Object.fromEntries(
+      ['num_hidden_layers', 'hidden_size', 'intermediate_size', 'num_key_value_heads', 'num_attention_heads', 'head_dim', 'vocab_size', 'max_position_embeddings']
+        .map((k) => [k, (obj as Json)[k]])
+        .filter(([, v]) => typeof v === 'number'),
+    ) as Record<string, number>;
     checkConfigSizes(sizes, (f, m, v) => new FieldReader(obj as Json, source).fail(`${prefix}${f}`, m, v));
   }
   if (isGemma4ModelType(raw.model_type)) return parseGemma4Config(raw, source);
