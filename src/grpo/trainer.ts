@@ -13,6 +13,7 @@ import type { GpuTransformer } from '../model/transformer';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
+import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
 import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutTools } from './rollout';
@@ -119,6 +120,7 @@ export class GrpoTrainer {
   constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
+    if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r,
       alpha: c.lora_alpha,

@@ -6,7 +6,7 @@
 import { checkCustomRewardSource } from '../rewards/custom';
 import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, checkParamsFor, isBuiltinReward } from '../rewards/registry';
 import { closestMatch } from '../rewards/text';
-import { LORA_TARGET_MODULES } from './enums';
+import { isPreferenceAlgorithm, LORA_TARGET_MODULES } from './enums';
 import type { Range } from './fields';
 import { CONFIG_KEYS, FIELDS, type ConfigKey, type GrpoConfig } from './schema';
 
@@ -151,6 +151,12 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       message:
         `max_prompt_length + max_completion_length = ${c.max_prompt_length + c.max_completion_length} tokens is more than the model's context of ` +
         `${ctx.maxSequenceLength}; lower one of them so that they add up to at most ${ctx.maxSequenceLength}`,
+    });
+  }
+  if (isPreferenceAlgorithm(c.algorithm) && !(c.beta > 0)) {
+    p.push({
+      field: 'beta',
+      message: `algorithm "${c.algorithm}" uses beta as its temperature (${c.algorithm === 'orpo' ? 'ORPO\'s lambda' : 'the preference loss\'s scale'}), so it must be above 0; TRL's default is 0.1`,
     });
   }
   if (c.loss_type === 'sapo' && c.importance_sampling_level === 'sequence') {

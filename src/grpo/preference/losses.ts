@@ -5,8 +5,7 @@
 // each of its tokens, and goes back to the GPU as a per-token dlogp (preference/update.ts).
 // The reference log-probs are constants (computed once per pair with the adapter off).
 
-export const DPO_LOSS_TYPES = ['sigmoid', 'ipo', 'hinge', 'robust'] as const;
-export type DpoLossType = (typeof DPO_LOSS_TYPES)[number];
+import type { DpoLossType } from '../config/enums';
 
 /** One preference pair's summed completion log-probs (policy and reference) and token counts. */
 export interface PairLogps {
