@@ -9,6 +9,8 @@ import TRAIN_TEMPLATE from './templates/train_grpo.py?raw';
 import REWARD_HELPERS from './templates/rewards.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
 import { toolsPython, type ToolExport } from './tools_py';
+import { isPreferenceAlgorithm } from '../grpo/config/enums';
+import { preferenceScript } from './trl_preference';
 
 export interface TrlScriptInput {
   config: GrpoConfig;
@@ -16,7 +18,8 @@ export interface TrlScriptInput {
   modelName: string;
   /** where the model came from, for the comment above MODEL */
   modelSource?: string;
-  dataset: { name: string; format: string; promptColumn: string; answerColumn: string } | null;
+  /** answerColumn is the chosen (KTO: completion) column of a preference dataset; rejectedColumn / labelColumn its others */
+  dataset: { name: string; format: string; promptColumn: string; answerColumn: string; rejectedColumn?: string; labelColumn?: string } | null;
   /** optimizer steps already trained in the browser (0: the script starts from scratch; null: not known,
    * as when the command line exports a config and an adapter) */
   stepsTrained: number | null;
@@ -133,6 +136,8 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
 /** The whole script. */
 export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
+  // DPO, SimPO, ORPO, KTO: their own TRL trainers (trl_preference.ts)
+  if (isPreferenceAlgorithm(c.algorithm)) return preferenceScript({ ...input, config: { ...c, algorithm: c.algorithm } });
   const trl = configToTrlJson(c);
   const names = rewardNames(c.reward_funcs);
   const customs = c.reward_funcs
