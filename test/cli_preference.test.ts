@@ -1,6 +1,6 @@
 // `train` with a preference dataset and algorithm dpo: TRL's metric names in metrics.jsonl, held-out pair
 // accuracy, a PEFT adapter; a run stopped after 2 steps resumes from its checkpoint and matches an
-// uninterrupted run exactly; a prompt/answer file is refused with the columns a preference dataset needs.
+// uninterrupted run exactly; export-trl writes the DPOTrainer script; a prompt/answer file is refused with the columns a preference dataset needs.
 import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -56,6 +56,16 @@ describe('train with algorithm dpo', () => {
     const strip = (xs: Record<string, unknown>[]) => xs.map((x) => Object.fromEntries(Object.entries(x).filter(([k]) => !k.startsWith('eval'))));
     expect(strip(metrics(part))).toEqual(strip(m));
     expect(readFileSync(join(part, 'adapter_model.safetensors'))).toEqual(readFileSync(join(full, 'adapter_model.safetensors')));
+  });
+
+  test('export-trl writes a DPOTrainer script for the pairs', () => {
+    const out = join(dir, 'export');
+    const r = run('export-trl', '--model', STORIES, '--dataset', data, '--config', config, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/train_dpo\.py \(DPOTrainer\)/);
+    const py = readFileSync(join(out, 'train_dpo.py'), 'utf8');
+    expect(py).toContain('from trl import DPOConfig, DPOTrainer');
+    expect(py).toContain('beta=0.1,');
   });
 
   test('a prompt/answer file is refused with the columns a preference dataset needs', () => {
