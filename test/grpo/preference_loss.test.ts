@@ -31,6 +31,9 @@ describe('preference losses: TRL formulas by hand', () => {
   it('DPO ipo: (1/3 - (-1/5) - 1/(2 x 0.1))^2 = (-4.4666667)^2 = 19.9511111', () => {
     expect(pairLoss([PAIR], dpo({ lossType: 'ipo' })).loss).toBeCloseTo(19.9511111, 5);
   });
+  it('online DPO ipo (OnlineDPOTrainer: on the sums, not length-averaged): (2 - 1/(2 x 0.1))^2 = 9', () => {
+    expect(pairLoss([PAIR], dpo({ lossType: 'ipo', ipoPerToken: false })).loss).toBeCloseTo(9, 9);
+  });
   it('DPO with the sft term (loss_weights [1, 0.5]): 0.5981389 + 0.5 x (3 / 3 tokens) = 1.0981389', () => {
     expect(pairLoss([PAIR], dpo({ sftWeight: 0.5 })).loss).toBeCloseTo(1.0981389, 6);
   });
@@ -67,6 +70,7 @@ describe('preference losses: gradients against central finite differences', () =
     ['dpo sigmoid', dpo({ beta: 0.5 })],
     ['dpo hinge', dpo({ lossType: 'hinge', beta: 0.3 })],
     ['dpo ipo', dpo({ lossType: 'ipo', beta: 0.2 })],
+    ['online dpo ipo', dpo({ lossType: 'ipo', beta: 0.2, ipoPerToken: false })],
     ['dpo robust', dpo({ lossType: 'robust', beta: 0.7, labelSmoothing: 0.2 })],
     ['dpo + sft', dpo({ beta: 0.5, dpoWeight: 0.8, sftWeight: 0.3 })],
     ['simpo', { kind: 'simpo', beta: 2, labelSmoothing: 0.1, simpoGamma: 0.5, cpoAlpha: 0.4 }],

@@ -29,7 +29,7 @@ export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[nu
 export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp'] as const;
 export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
-export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto'] as const;
+export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** The offline preference algorithms: trained on a preference dataset by src/grpo/preference/trainer.ts. */

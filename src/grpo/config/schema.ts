@@ -469,7 +469,9 @@ export const SCHEMA = {
       'with beta as their temperature: "dpo" (DPOTrainer; dpo_loss_type, label_smoothing, sft_loss_weight; the reference is ' +
       'the model with the adapter off, its log-probs computed once per pair), "simpo" (CPOTrainer with loss_type "simpo": ' +
       'reference-free, length-averaged, simpo_gamma, cpo_alpha), "orpo" (ORPOTrainer: NLL plus beta x the odds-ratio term), ' +
-      '"kto" (KTOTrainer: desirable_weight, undesirable_weight, the batch KL baseline).',
+      '"kto" (KTOTrainer: desirable_weight, undesirable_weight, the batch KL baseline). "online_dpo" (OnlineDPOTrainer): ' +
+      'rollouts and rewards as in GRPO; the best and the worst completion of each group form a pair (groups whose best ' +
+      'and worst tie are skipped), trained with the DPO loss (dpo_loss_type sigmoid or ipo, beta, missing_eos_penalty).',
     source: '"Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912), which compares PPO-style GRPO with Expert Iteration; not in TRL; DPO (Rafailov et al. 2023), SimPO (Meng et al. 2024), ORPO (Hong et al. 2024), KTO (Ethayarajh et al. 2024) as TRL v1.9 implements them',
     trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place; the preference algorithms export their own TRL scripts (DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer)' },
   }),
@@ -519,6 +521,17 @@ export const SCHEMA = {
     source: 'TRL DPOConfig loss_type ["sigmoid", "sft"] with loss_weights [1, w]; RPO (Pang et al. 2024)',
     range: { atLeast: 0, advice: 'RPO uses 1' },
     trl: { notInTrl: 'GRPOConfig has no such setting: the DPO script passes loss_type [dpo_loss_type, "sft"], loss_weights [1, w]' },
+  }),
+  missing_eos_penalty: numOrNull({
+    default: null,
+    group: 'Algorithm',
+    suggest: 1,
+    doc:
+      'Online DPO (algorithm "online_dpo"): subtracted from the reward of a completion that ends without the stop token ' +
+      '(cut at max_completion_length) before the best and worst of its group are picked; null: no penalty.',
+    source: 'TRL OnlineDPOConfig missing_eos_penalty',
+    range: { atLeast: 0, advice: 'TRL\'s examples use 1.0' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: OnlineDPOConfig has it' },
   }),
   simpo_gamma: num({
     default: 0.5,

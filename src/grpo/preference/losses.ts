@@ -26,6 +26,8 @@ export type PairLossSettings =
       labelSmoothing: number;
       dpoWeight: number;
       sftWeight: number;
+      /** IPO on length-averaged log-ratios (DPOTrainer; default) or on the sums (OnlineDPOTrainer: false) */
+      ipoPerToken?: boolean;
     }
   | {
       /** CPOTrainer with loss_type "simpo": reference-free, length-averaged, margin simpo_gamma, plus cpo_alpha x NLL */
@@ -101,10 +103,13 @@ export function pairLoss(pairs: readonly PairLogps[], s: PairLossSettings): Pair
       let dr: number;
       if (s.lossType === 'ipo') {
         // length-averaged log-ratios (TRL's IPO normalisation), target 1 / (2 beta)
-        const d = hc / p.chosenLen - hr / p.rejectedLen - 1 / (2 * beta);
+        const perToken = s.ipoPerToken ?? true;
+        const nc = perToken ? p.chosenLen : 1;
+        const nr = perToken ? p.rejectedLen : 1;
+        const d = hc / nc - hr / nr - 1 / (2 * beta);
         l = d * d;
-        dc = (2 * d) / p.chosenLen;
-        dr = (-2 * d) / p.rejectedLen;
+        dc = (2 * d) / nc;
+        dr = (-2 * d) / nr;
       } else {
         const z = beta * (hc - hr);
         let dz: number;
