@@ -111,3 +111,22 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
     lora_kwargs: kw(lora),
   }, 'train_preference.py');
 }
+
+/** OnlineDPOConfig's fields (TRL v1.9, trl/experimental/online_dpo/online_dpo_config.py) that the GRPO export's
+ * keywords may carry over unchanged; TrainingArguments' own keywords (TRAINING_KEYS) pass too. */
+const ONLINE_DPO_SHARED = ['temperature', 'top_p', 'top_k', 'reward_weights'];
+
+/** OnlineDPOConfig keywords for an online_dpo run, from the GRPO export's keywords (grpo) and the config. */
+export function onlineDpoConfigKwargs(c: GrpoConfig, grpo: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of [...TRAINING_KEYS, ...ONLINE_DPO_SHARED]) if (k in grpo) out[k] = grpo[k];
+  // OnlineDPOTrainer samples two completions per prompt; the batch is counted in prompts
+  out.per_device_train_batch_size = c.prompts_per_step;
+  if (c.eval_split > 0) out.per_device_eval_batch_size = c.prompts_per_step;
+  out.logging_steps = 1;
+  out.max_new_tokens = c.max_completion_length;
+  out.beta = c.beta;
+  out.loss_type = c.dpo_loss_type;
+  out.missing_eos_penalty = c.missing_eos_penalty;
+  return out;
+}

@@ -10,7 +10,7 @@ import REWARD_HELPERS from './templates/rewards.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
 import { toolsPython, type ToolExport } from './tools_py';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
-import { preferenceScript } from './trl_preference';
+import { onlineDpoConfigKwargs, preferenceScript } from './trl_preference';
 
 export interface TrlScriptInput {
   config: GrpoConfig;
@@ -124,6 +124,7 @@ function customStub(name: string, source: string): string {
 /** Settings TRL has no counterpart for and the script does not do, when the run changed them from the defaults. */
 function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Record<string, string>): string[] {
   const out: string[] = [];
+  if (c.algorithm === 'online_dpo') out.push(`online_dpo paired the best and worst of num_generations = ${c.num_generations} completions per prompt; OnlineDPOTrainer samples two`);
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
   if (c.advantage_estimator === 'reinforce_pp') out.push('advantage_estimator "reinforce_pp" (REINFORCE++): TRL has no such advantage; GRPO\'s group advantages are used');
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
@@ -138,6 +139,8 @@ export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
   // DPO, SimPO, ORPO, KTO: their own TRL trainers (trl_preference.ts)
   if (isPreferenceAlgorithm(c.algorithm)) return preferenceScript({ ...input, config: { ...c, algorithm: c.algorithm } });
+  // online DPO: this script (rollouts and rewards as GRPO's) with TRL's OnlineDPOTrainer
+  const online = c.algorithm === 'online_dpo';
   const trl = configToTrlJson(c);
   const names = rewardNames(c.reward_funcs);
   const customs = c.reward_funcs
@@ -166,7 +169,7 @@ export function trlScript(input: TrlScriptInput): string {
     `Exported from GRPO Playground${input.exportedAt ? ` on ${input.exportedAt}` : ''}: base model ${input.modelName}` +
       `${dataset ? `, dataset ${dataset.name}` : ''}, ` +
       (input.stepsTrained === null ? `max_steps ${c.max_steps}.` : `${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`),
-    `The ${trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
+    `The ${online ? 'OnlineDPOConfig' : trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
     `transformers v5, PEFT); what TRL does not have is listed below the settings.`,
     ``,
     `    pip install "trl>=1.9" peft datasets`,
@@ -183,8 +186,9 @@ export function trlScript(input: TrlScriptInput): string {
     TRAIN_TEMPLATE,
     {
       docstring: header,
-      config_class: trl.config_class,
-      trainer_class: trl.trainer,
+      trl_module: online ? 'trl.experimental.online_dpo' : 'trl',
+      config_class: online ? 'OnlineDPOConfig' : trl.config_class,
+      trainer_class: online ? 'OnlineDPOTrainer' : trl.trainer,
       model_source: input.modelSource ? ` In the playground: ${input.modelSource}.` : '',
       model: pyLiteral(input.modelName),
       data_file: pyLiteral(dataset?.name ?? 'data.jsonl'),
@@ -210,7 +214,7 @@ export function trlScript(input: TrlScriptInput): string {
       tools_arg: tools ? '\n    tools=TOOLS,' : '',
       reward_funcs: c.reward_funcs.map((f, i) => `    ${rewardLine(f, names[i], c)},`).join('\n'),
       // the Trainer replaces non-finite logged losses unless told not to; the callback needs to see them
-      config_kwargs: kwargs({ ...trl.grpo_config, logging_nan_inf_filter: false }, '    '),
+      config_kwargs: kwargs({ ...(online ? onlineDpoConfigKwargs(c, trl.grpo_config) : trl.grpo_config), logging_nan_inf_filter: false }, '    '),
       lora_kwargs: kwargs(trl.lora_config, '    '),
     },
     'train_grpo.py',

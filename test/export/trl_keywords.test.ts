@@ -98,6 +98,17 @@ const TRL_KTO_CONFIG = [
   'dataset_num_proc', 'max_length', 'pad_to_multiple_of', 'precompute_ref_log_probs', 'precompute_ref_batch_size', 'loss_type', 'beta',
   'desirable_weight', 'undesirable_weight', 'activation_offloading', 'sync_ref_model', 'ref_model_mixup_alpha', 'ref_model_sync_steps',
 ];
+const TRL_ONLINE_DPO_CONFIG = [
+  'learning_rate', 'remove_unused_columns', 'reward_model_path', 'max_new_tokens', 'max_length', 'temperature', 'top_p', 'top_k', 'min_p',
+  'repetition_penalty', 'generation_kwargs', 'cache_implementation', 'missing_eos_penalty', 'beta', 'loss_type', 'disable_dropout',
+  'use_vllm', 'vllm_model_impl', 'vllm_structured_outputs_regex', 'vllm_gpu_memory_utilization', 'vllm_mode', 'vllm_server_base_url',
+  'vllm_server_host', 'vllm_server_port', 'vllm_server_timeout', 'vllm_group_port', 'vllm_tensor_parallel_size', 'vllm_enable_sleep_mode',
+  'ds3_gather_for_generation', 'model_init_kwargs', 'trust_remote_code', 'reward_weights',
+];
+const ONLINE_DPO_TRAINER_PARAMS = [
+  'model', 'ref_model', 'reward_funcs', 'args', 'data_collator', 'train_dataset', 'eval_dataset', 'processing_class',
+  'reward_processing_classes', 'peft_config', 'compute_metrics', 'callbacks', 'optimizers', 'preprocess_logits_for_metrics',
+];
 const DPO_KTO_TRAINER_PARAMS = [
   'model', 'ref_model', 'args', 'data_collator', 'train_dataset', 'eval_dataset', 'processing_class', 'compute_metrics', 'callbacks',
   'optimizers', 'quantization_config', 'peft_config',
@@ -124,6 +135,8 @@ const ALLOWED: Record<string, string[]> = {
   KTOTrainer: DPO_KTO_TRAINER_PARAMS,
   CPOTrainer: CPO_ORPO_TRAINER_PARAMS,
   ORPOTrainer: CPO_ORPO_TRAINER_PARAMS,
+  OnlineDPOConfig: [...TRL_ONLINE_DPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  OnlineDPOTrainer: ONLINE_DPO_TRAINER_PARAMS,
 };
 
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -289,7 +302,7 @@ test('fillTemplate fills by name and refuses a missing or an unused value', () =
   expect(() => fillTemplate('{{x}}', { x: '1', w: '2' }, 't.py')).toThrow(/no placeholder for w/);
 });
 
-describe.skipIf(!python)('the exported TRL scripts of the preference algorithms (TRL v1.9 DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer)', () => {
+describe.skipIf(!python)('the exported TRL scripts of the preference algorithms (TRL v1.9 DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer, OnlineDPOTrainer)', () => {
   const pref = (over: Partial<GrpoConfig>) => ({ ...defaultConfig(), beta: 0.1, ...over });
   const pairs = { name: 'pairs.csv', format: 'csv', promptColumn: 'question', answerColumn: 'good', rejectedColumn: 'bad' };
   const scripts: Record<string, string> = {
@@ -298,6 +311,7 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
     simpo: script(pref({ algorithm: 'simpo', beta: 2, simpo_gamma: 1, cpo_alpha: 0 })),
     orpo: script(pref({ algorithm: 'orpo' })),
     kto: script(pref({ algorithm: 'kto', desirable_weight: 1.33 }), { name: 'kto.jsonl', format: 'jsonl', promptColumn: 'prompt', answerColumn: 'completion', labelColumn: 'ok' }),
+    online_dpo: script(pref({ algorithm: 'online_dpo', dpo_loss_type: 'ipo', missing_eos_penalty: 1 })),
   };
   const results = analyse(scripts);
   const kw = (name: string, callee: string) => results[name].calls[callee]?.flat() ?? [];
@@ -305,6 +319,7 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
   test('each compiles and passes only keywords its trainer and config accept', () => {
     const trainerOf: Record<string, [string, string]> = {
       dpo: ['DPOTrainer', 'DPOConfig'], dpo_robust_sft: ['DPOTrainer', 'DPOConfig'], simpo: ['CPOTrainer', 'CPOConfig'], orpo: ['ORPOTrainer', 'ORPOConfig'], kto: ['KTOTrainer', 'KTOConfig'],
+      online_dpo: ['OnlineDPOTrainer', 'OnlineDPOConfig'],
     };
     for (const [name, r] of Object.entries(results)) {
       expect(r.compiled, name).toBeNull();
@@ -336,6 +351,10 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
     expect(kw('kto', 'KTOConfig')).toEqual(expect.arrayContaining(['desirable_weight', 'undesirable_weight', 'train_sampling_strategy']));
     expect(scripts.kto).toContain('UNPAIRED = True');
     expect(scripts.kto).toContain('dataset.rename_columns({"ok": "label"})');
+    expect(scripts.online_dpo).toContain('from trl.experimental.online_dpo import OnlineDPOConfig, OnlineDPOTrainer');
+    expect(kw('online_dpo', 'OnlineDPOConfig')).toEqual(expect.arrayContaining(['beta', 'loss_type', 'missing_eos_penalty', 'max_new_tokens', 'temperature']));
+    expect(kw('online_dpo', 'OnlineDPOTrainer')).toContain('reward_funcs');
+    expect(scripts.online_dpo).toContain('loss_type="ipo",');
     // the batch is counted in pairs, not in completions
     expect(scripts.dpo).toContain(`per_device_train_batch_size=${defaultConfig().prompts_per_step},`);
   });
