@@ -35,8 +35,8 @@ export const PREFERENCE_SPECS: ChartSpec[] = [
     unit: 'chosen reward above rejected',
     percent: true,
     series: [
-      { key: 'rewards/accuracies', name: 'train batch', color: '#7048e8' },
       { key: 'eval_rewards/accuracies', name: 'held-out pairs', color: CHOSEN },
+      { key: 'rewards/accuracies', name: 'train batch', color: '#7048e8' },
     ],
   },
 ];
