@@ -29,6 +29,8 @@ export interface DpoDemoArgs {
   'eval-every'?: string;
   out?: string;
   'no-png'?: boolean;
+  /** draw curves.svg/curves.png again from report.json in --out, without training */
+  'chart-only'?: boolean;
 }
 
 /** The slipped reversal the corpus taught (its last two letters swapped). */
@@ -46,6 +48,10 @@ export function dpoDemoConfig(): GrpoConfig {
 export async function dpoDemoReport(args: DpoDemoArgs): Promise<void> {
   const ds = DEMO_DATASETS.find((d) => d.id === 'reverse')!;
   const outDir = args.out ?? 'docs/demo/dpo';
+  if (args['chart-only']) {
+    await writeChart(JSON.parse(await readFile(join(outDir, 'report.json'), 'utf8')) as Report, outDir);
+    return;
+  }
   const config = dpoDemoConfig();
   const steps = args.steps ? Number(args.steps) : config.max_steps;
   if (!(Number.isInteger(steps) && steps >= 1 && steps <= config.max_steps)) throw new Error(`--steps must be a whole number from 1 to ${config.max_steps}`);
@@ -129,30 +135,31 @@ type Report = { steps: number; held_out_curve: { step: number; greedy: number; p
 /** Two panels: held-out greedy and pair accuracy; the training batches' chosen and rejected log-probs. */
 async function writeChart(r: Report, out: string): Promise<void> {
   const W = 1200;
-  const H = 480;
+  const H = 540;
   const panel = (x0: number, title: string, yLabel: string, yMin: number, yMax: number, series: { color: string; name: string; pts: [number, number][] }[]) => {
     const w = 480;
     const h = 320;
-    const y0 = 90;
+    const y0 = 110;
     const sx = (s: number) => x0 + (s / Math.max(1, r.steps)) * w;
     const sy = (v: number) => y0 + h - ((v - yMin) / (yMax - yMin)) * h;
     const ticks = Array.from({ length: 6 }, (_, i) => yMin + ((yMax - yMin) * i) / 5);
     return [
-      `<text x="${x0}" y="${y0 - 30}" font-size="17" font-weight="600">${title}</text>`,
+      `<text x="${x0}" y="${y0 - 14}" font-size="17" font-weight="600">${title}</text>`,
       `<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#ccc"/>`,
       ...ticks.map((t) => `<text x="${x0 - 8}" y="${sy(t) + 4}" font-size="12" text-anchor="end">${Math.abs(yMax - yMin) <= 1 ? `${Math.round(t * 100)}%` : t.toFixed(0)}</text>`),
       `<text x="${x0 + w / 2}" y="${y0 + h + 36}" font-size="13" text-anchor="middle">DPO step</text>`,
       `<text x="${x0 - 52}" y="${y0 + h / 2}" font-size="13" text-anchor="middle" transform="rotate(-90 ${x0 - 52} ${y0 + h / 2})">${yLabel}</text>`,
       ...[0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${sx(f * r.steps)}" y="${y0 + h + 16}" font-size="12" text-anchor="middle">${Math.round(f * r.steps)}</text>`),
       ...series.map((s, i) => `<polyline fill="none" stroke="${s.color}" stroke-width="2.5" points="${s.pts.map(([a, b]) => `${sx(a).toFixed(1)},${sy(Math.min(yMax, Math.max(yMin, b))).toFixed(1)}`).join(' ')}"/>` +
-        `<text x="${x0 + 12}" y="${y0 + 20 + 18 * i}" font-size="13" fill="${s.color}">${s.name}</text>`),
+        `<line x1="${x0 + 10 + 250 * i}" y1="${y0 + h + 61}" x2="${x0 + 34 + 250 * i}" y2="${y0 + h + 61}" stroke="${s.color}" stroke-width="3"/>` +
+        `<text x="${x0 + 40 + 250 * i}" y="${y0 + h + 66}" font-size="13" fill="${s.color}">${s.name}</text>`),
     ].join('\n');
   };
   const c = r.held_out_curve;
   const lo = Math.floor(Math.min(...r.train_curve.map((x) => Math.min(x['logps/chosen'], x['logps/rejected'])), 0) / 5) * 5;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="${W}" height="${H}" fill="#fff"/>
 <text x="40" y="30" font-size="20" font-weight="600">DPO on the built-in tiny-puzzles model: right reversal vs the habitual slipped one</text>
-<text x="40" y="52" font-size="14" fill="#555">held-out greedy accuracy ${(c[0].greedy * 100).toFixed(0)}% -> ${(c[c.length - 1].greedy * 100).toFixed(0)}% (${r.lift_points >= 0 ? '+' : ''}${r.lift_points} points), pair accuracy ${(c[c.length - 1].pair_accuracy * 100).toFixed(0)}% after ${r.steps} steps</text>
+<text x="40" y="56" font-size="14" fill="#555">held-out greedy accuracy ${(c[0].greedy * 100).toFixed(0)}% -> ${(c[c.length - 1].greedy * 100).toFixed(0)}% (${r.lift_points >= 0 ? '+' : ''}${r.lift_points} points), pair accuracy ${(c[c.length - 1].pair_accuracy * 100).toFixed(0)}% after ${r.steps} steps</text>
 ${panel(100, 'Held-out prompts never trained on', 'accuracy', 0, 1, [
   { color: '#1f5fbf', name: 'greedy accuracy (exact match)', pts: c.map((p) => [p.step, p.greedy]) },
   { color: '#2b8a3e', name: 'pair accuracy (chosen reward > rejected)', pts: c.map((p) => [p.step, p.pair_accuracy]) },
