@@ -48,6 +48,7 @@ test('a short DPO run in the page draws chosen vs rejected log-probs and pair ac
   await expect(accuracy).toHaveAttribute('aria-label', /latest (9\d|100)(\.\d+)?%/);
   // offline preference training has no rollouts: no reward chart
   await expect(page.getByTestId('chart-reward')).toHaveCount(0);
+  await expect(page.getByTestId('chart-kl')).toHaveCount(0);
   await shoot(page, 'charts-panel', 'dpo-charts');
   expect(errors).toEqual([]);
 });

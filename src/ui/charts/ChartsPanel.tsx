@@ -167,7 +167,7 @@ export function ChartsPanel() {
       <div className="chart-grid">
         <MetricChart spec={chartSpecs[0]} rows={drawn.get(chartSpecs[0].id)!.rows} raw={drawn.get(chartSpecs[0].id)!.raw} points={history.length} />
         <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />
-        <GapChart />
+        {preference && rewardNames.length === 0 ? null : <GapChart />}
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}
