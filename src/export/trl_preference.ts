@@ -62,14 +62,26 @@ export function preferenceConfigKwargs(c: GrpoConfig & { algorithm: PreferenceAl
   return out;
 }
 
-/** The whole script for a preference run. */
+/** Text for the inside of a """ docstring: backslashes and quotes escaped (so no """ and no trailing
+ * backslash can end it), NUL dropped (it makes a file uncompilable). */
+function docText(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\0/g, '');
+}
+
+/** Text for the rest of a # comment line: every character some reader takes as a line break becomes a space. */
+function commentText(s: string): string {
+  return s.replace(/[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]/g, ' ').replace(/\0/g, '');
+}
+
+/** The whole script for a preference run. Names from outside (model, dataset, columns) enter only as string
+ * literals (pyLiteral), escaped docstring text or one-line comments. */
 export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & { algorithm: PreferenceAlgorithm } }): string {
   const { config: c, dataset } = input;
   const t = PREFERENCE_TRAINERS[c.algorithm];
   const unpaired = c.algorithm === 'kto';
   const want = unpaired ? ['prompt', 'completion', 'label'] : ['prompt', 'chosen', 'rejected'];
   const have = dataset ? [dataset.promptColumn, dataset.answerColumn, (unpaired ? dataset.labelColumn : dataset.rejectedColumn) ?? want[2]] : want;
-  const rename = want.map((w, i) => [have[i], w]).filter(([h, w]) => h !== w).map(([h, w]) => `${JSON.stringify(h)}: ${JSON.stringify(w)}`);
+  const rename = want.map((w, i) => [have[i], w]).filter(([h, w]) => h !== w).map(([h, w]) => `${pyLiteral(h)}: ${pyLiteral(w)}`);
   const lora = configToTrlJson(c).lora_config;
   const kw = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `    ${k}=${pyLiteral(v)},`).join('\n');
   const header = [
@@ -87,11 +99,11 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
   const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[c.base_precision];
   const format = dataset?.format === 'csv' || dataset?.format === 'tsv' ? 'csv' : 'json';
   return fillTemplate(TEMPLATE, {
-    docstring: header,
+    docstring: docText(header),
     trl_module: t.module,
     config_class: t.config,
     trainer_class: t.trainer,
-    model_source: input.modelSource ? ` In the playground: ${input.modelSource}.` : '',
+    model_source: input.modelSource ? ` In the playground: ${commentText(input.modelSource)}.` : '',
     model: pyLiteral(input.modelName),
     data_file: pyLiteral(dataset?.name ?? 'data.jsonl'),
     system_prompt: pyLiteral(c.system_prompt),

@@ -312,6 +312,14 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
     orpo: script(pref({ algorithm: 'orpo' })),
     kto: script(pref({ algorithm: 'kto', desirable_weight: 1.33 }), { name: 'kto.jsonl', format: 'jsonl', promptColumn: 'prompt', answerColumn: 'completion', labelColumn: 'ok' }),
     online_dpo: script(pref({ algorithm: 'online_dpo', dpo_loss_type: 'ipo', missing_eos_penalty: 1 })),
+    // names from outside that try to end the docstring, a comment or a string and run code
+    hostile: trlScript({
+      config: pref({ algorithm: 'dpo' }),
+      modelName: 'org/m\\',
+      modelSource: 'the folder x\nos.system("echo model")\r#',
+      dataset: { name: 'd"""\nos.system("echo data")\n""".jsonl', format: 'jsonl', promptColumn: 'p"]\nos.system("echo col")#', answerColumn: 'chosen', rejectedColumn: 'rejected' },
+      stepsTrained: 3,
+    }),
   };
   const results = analyse(scripts);
   const kw = (name: string, callee: string) => results[name].calls[callee]?.flat() ?? [];
@@ -320,6 +328,7 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
     const trainerOf: Record<string, [string, string]> = {
       dpo: ['DPOTrainer', 'DPOConfig'], dpo_robust_sft: ['DPOTrainer', 'DPOConfig'], simpo: ['CPOTrainer', 'CPOConfig'], orpo: ['ORPOTrainer', 'ORPOConfig'], kto: ['KTOTrainer', 'KTOConfig'],
       online_dpo: ['OnlineDPOTrainer', 'OnlineDPOConfig'],
+      hostile: ['DPOTrainer', 'DPOConfig'],
     };
     for (const [name, r] of Object.entries(results)) {
       expect(r.compiled, name).toBeNull();
@@ -351,6 +360,8 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
     expect(kw('kto', 'KTOConfig')).toEqual(expect.arrayContaining(['desirable_weight', 'undesirable_weight', 'train_sampling_strategy']));
     expect(scripts.kto).toContain('UNPAIRED = True');
     expect(scripts.kto).toContain('dataset.rename_columns({"ok": "label"})');
+    // the hostile names stay text: the script compiles (above) and calls no os.system
+    expect(results.hostile.calls.system).toBeUndefined();
     expect(scripts.online_dpo).toContain('from trl.experimental.online_dpo import OnlineDPOConfig, OnlineDPOTrainer');
     expect(kw('online_dpo', 'OnlineDPOConfig')).toEqual(expect.arrayContaining(['beta', 'loss_type', 'missing_eos_penalty', 'max_new_tokens', 'temperature']));
     expect(kw('online_dpo', 'OnlineDPOTrainer')).toContain('reward_funcs');
