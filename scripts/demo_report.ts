@@ -8,7 +8,9 @@
 // (every evaluation runs the same tool-using episodes as training; the model is also measured without the
 // tool before and after), written to docs/demo/calculator/ with the tool metrics added.
 //
-//   node bin/run-ts.mjs scripts/demo_report.ts [--demo calculator | --dataset addition] [--steps N] [--eval-every N] [--out docs/demo]
+// `--demo dpo` measures the preference demo (scripts/demo_report_dpo.ts), written to docs/demo/dpo/.
+//
+//   node bin/run-ts.mjs scripts/demo_report.ts [--demo calculator | --demo dpo | --dataset addition] [--steps N] [--eval-every N] [--out docs/demo]
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -45,6 +47,12 @@ const { values: args } = parseArgs({
   },
 });
 
+// the preference demo (DPO on pairs of the reverse demo's prompts): scripts/demo_report_dpo.ts
+if (args.demo === 'dpo') {
+  const { dpoDemoReport } = await import('./demo_report_dpo');
+  await dpoDemoReport(args);
+  process.exit(0);
+}
 if (args.demo && args.dataset && args.demo !== args.dataset) throw new Error(`--demo ${args.demo} and --dataset ${args.dataset} disagree; give one`);
 const datasetId = args.demo ?? args.dataset ?? DEFAULT_DEMO_DATASET_ID;
 const ds = DEMO_DATASETS.find((d) => d.id === datasetId);

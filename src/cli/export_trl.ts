@@ -10,6 +10,8 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../model/peft_adapter';
 import { readAdapterDir } from './adapter_dir';
 import { parse, requireString } from './args';
 import { describeDataset, readConfig, readDataset } from './train';
+import { isPreferenceAlgorithm } from '../grpo/config/enums';
+import { PREFERENCE_TRAINERS } from '../export/trl_preference';
 import { readFile } from 'node:fs/promises';
 import { ToolRunner } from '../grpo/tools/runner';
 import type { ToolExport } from '../export/tools_py';
@@ -21,6 +23,8 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     dataset: { type: 'string' },
     'prompt-column': { type: 'string' },
     'answer-column': { type: 'string' },
+    'rejected-column': { type: 'string' },
+    'label-column': { type: 'string' },
     config: { type: 'string' },
     adapter: { type: 'string' },
     out: { type: 'string' },
@@ -52,7 +56,8 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     tools = runner.tools.map((t, i) => ({ ...t, source: runner.toolSources[i] ?? '' }));
     runner.dispose();
   }
-  const ds = await readDataset(dataPath, v);
+  const preference = isPreferenceAlgorithm(config.algorithm) ? PREFERENCE_TRAINERS[config.algorithm].trainer : null;
+  const ds = await readDataset(dataPath, v, preference ? (config.algorithm === 'kto' ? 'unpaired' : 'preference') : undefined);
   const adapterDir = typeof v.adapter === 'string' ? v.adapter : null;
   if (adapterDir) await readAdapterDir(adapterDir, loaded.config);
 
@@ -68,18 +73,22 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     config,
     modelName: resolve(modelPath),
     modelSource: llama2c ? `the llama2.c checkpoint ${modelPath} (convert it to a Hugging Face folder and set MODEL to it)` : `the folder ${modelPath}`,
-    dataset: { name: dataName, format: ds.format, promptColumn: ds.mapping.prompt, answerColumn: ds.mapping.answer },
+    dataset: {
+      name: dataName, format: ds.format, promptColumn: ds.mapping.prompt, answerColumn: ds.mapping.answer,
+      ...(ds.mapping.rejected !== undefined ? { rejectedColumn: ds.mapping.rejected } : {}), ...(ds.mapping.label !== undefined ? { labelColumn: ds.mapping.label } : {}),
+    },
     stepsTrained: null,
     tools,
   });
-  await writeFile(join(outDir, 'train_grpo.py'), script);
+  const scriptName = preference ? `train_${config.algorithm}.py` : 'train_grpo.py';
+  await writeFile(join(outDir, scriptName), script);
   await writeFile(join(outDir, 'training_config.json'), JSON.stringify(config, null, 2) + '\n');
   const notes = configWarnings(config).map((w) => `note (${w.field}): ${w.message}\n`);
   process.stdout.write(
     `${describeDataset(dataPath, ds)}\n` +
       notes.join('') +
-      `wrote ${join(outDir, 'train_grpo.py')} (${config.advantage_estimator === 'rloo' ? 'RLOOTrainer' : 'GRPOTrainer'}), ${join(outDir, dataName)}, ` +
+      `wrote ${join(outDir, scriptName)} (${preference ?? (config.advantage_estimator === 'rloo' ? 'RLOOTrainer' : 'GRPOTrainer')}), ${join(outDir, dataName)}, ` +
       `${adapterDir ? `${join(outDir, 'adapter')}/, ` : ''}${join(outDir, 'training_config.json')}\n` +
-      `run it with: cd ${outDir} && pip install "trl>=1.9" peft datasets && python train_grpo.py\n`,
+      `run it with: cd ${outDir} && pip install "trl>=1.9" peft datasets && python ${scriptName}\n`,
   );
 }

@@ -18,6 +18,8 @@ commands:
   train     --model PATH [--tokenizer PATH] --dataset FILE [--eval-dataset FILE] [--config FILE.json] [--steps N] [--sft]
             --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME] [--no-autotune]
             [--tools FILE.js] [--env FILE.js]   (tools the model may call; a multi-turn environment)
+            with the config's algorithm dpo, simpo, orpo or kto: a preference dataset (prompt/chosen/rejected; KTO
+            prompt/completion/label) [--answer-column NAME (chosen)] [--rejected-column NAME] [--label-column NAME]
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME] [--tools FILE.js] [--env FILE.js] [--no-tools]

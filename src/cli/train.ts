@@ -7,7 +7,7 @@ import { fileAutotuneStore } from '../gpu/autotune_file';
 import type { LoadedModel } from '../model/load';
 import { GpuTransformer } from '../model/transformer';
 import { LoraSet } from '../model/lora';
-import type { ParsedDataset } from '../data';
+import type { DatasetKind, ParsedDataset } from '../data';
 import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
@@ -18,6 +18,8 @@ import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer } from '../grpo/sft';
+import { isPreferenceAlgorithm } from '../grpo/config/enums';
+import { trainPreferenceRun } from './train_preference';
 import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
@@ -47,12 +49,15 @@ export async function readConfig(path: string | undefined, model: LoadedModel, o
   return parseConfigJson(json, path, ctx);
 }
 
-export async function readDataset(path: string, v: Record<string, unknown>): Promise<ParsedDataset> {
+export async function readDataset(path: string, v: Record<string, unknown>, kind?: DatasetKind): Promise<ParsedDataset> {
   const mapping = {
     ...(typeof v['prompt-column'] === 'string' ? { prompt: v['prompt-column'] } : {}),
     ...(typeof v['answer-column'] === 'string' ? { answer: v['answer-column'] } : {}),
+    // preference data: --answer-column names the chosen (KTO: the completion) column
+    ...(typeof v['rejected-column'] === 'string' ? { rejected: v['rejected-column'] } : {}),
+    ...(typeof v['label-column'] === 'string' ? { label: v['label-column'] } : {}),
   };
-  const { label, dataset: ds } = await readDatasetArg(path, mapping);
+  const { label, dataset: ds } = await readDatasetArg(path, mapping, undefined, kind);
   if (ds.rows.length === 0) {
     const first = ds.issues[0];
     const where = ds.format === 'parquet' ? 'row' : 'line';
@@ -78,6 +83,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'eval-dataset': { type: 'string' },
     'prompt-column': { type: 'string' },
     'answer-column': { type: 'string' },
+    'rejected-column': { type: 'string' },
+    'label-column': { type: 'string' },
     config: { type: 'string' },
     steps: { type: 'string' },
     sft: { type: 'boolean' },
@@ -115,6 +122,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   Object.assign(overrides, await readToolFiles(v));
   const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath, { maxSequenceLength: loaded.config.maxPositionEmbeddings }).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  if (isPreferenceAlgorithm(config.algorithm)) {
+    if (v.sft) throw new UsageError(`--sft trains on prompt/answer rows; the config's algorithm "${config.algorithm}" trains on preference data: drop one of them`);
+    if (usesTools(config)) throw new UsageError(`algorithm "${config.algorithm}" trains on a preference dataset; tools and environments apply to rollouts (GRPO)`);
+    await trainPreferenceRun({ v, config, loaded, dataPath, outDir, checkpoint, checkpointPath });
+    return;
+  }
   // tools and environment load in their sandbox first: a file that does not load stops here, naming it
   const tools = v.sft ? null : await loadTools(config, loaded, v);
   const ds = await readDataset(dataPath, v);

@@ -1,6 +1,7 @@
 // Turns parsed records into dataset rows: decides which columns hold the prompt and the answer, checks
 // each record, counts duplicates, and accounts for every record that is not kept.
 
+import { readPreferenceRecord, resolvePreferenceMapping } from './preference';
 import { DatasetError, type ColumnMapping, type DatasetCounts, type DatasetFormat, type DatasetIssue, type DatasetRow, type ParseOptions, type ParsedDataset } from './types';
 
 /** Column pairs recognised without a mapping (case-insensitive), in order of preference. */
@@ -97,7 +98,7 @@ export class RowCollector {
   /** CSV: the header fixes the columns and the mapping at once. */
   setColumns(columns: readonly string[]): void {
     for (const c of columns) this.noteColumn(c);
-    this.mapping = resolveMapping(this.columns, this.opts.mapping);
+    this.mapping = this.resolve();
   }
 
   issue(line: number, message: string, field?: string): void {
@@ -147,8 +148,13 @@ export class RowCollector {
     }
   }
 
+  private resolve(): ColumnMapping {
+    const kind = this.opts.kind ?? 'prompt_answer';
+    return kind === 'prompt_answer' ? resolveMapping(this.columns, this.opts.mapping) : resolvePreferenceMapping(this.columns, this.opts.mapping ?? {}, kind);
+  }
+
   private decide(): void {
-    this.mapping = resolveMapping(this.columns, this.opts.mapping);
+    this.mapping = this.resolve();
     const pending = this.pending;
     this.pending = [];
     for (const p of pending) this.accept(p.raw, p.line);
@@ -157,6 +163,17 @@ export class RowCollector {
   private accept(raw: Record<string, unknown>, line: number): void {
     const m = this.mapping!;
     this.counts.total++;
+    const kind = this.opts.kind ?? 'prompt_answer';
+    if (kind !== 'prompt_answer') {
+      const r = readPreferenceRecord(raw, m, kind);
+      if (Array.isArray(r)) {
+        this.counts.invalid++;
+        for (const p of r) this.issue(line, p.message, p.field);
+        return;
+      }
+      this.keep({ ...r, line, raw }, `${r.prompt}\u0000${r.answer}\u0000${r.rejected ?? ''}\u0000${r.label ?? ''}`);
+      return;
+    }
     const prompt = fieldText(raw, m.prompt, 'prompt');
     const answer = fieldText(raw, m.answer, 'answer');
     if ('problem' in prompt || 'problem' in answer) {
@@ -165,7 +182,11 @@ export class RowCollector {
       if ('problem' in answer) this.issue(line, answer.problem, m.answer);
       return;
     }
-    const key = `${prompt.text}\u0000${answer.text}`;
+    this.keep({ prompt: prompt.text, answer: answer.text, line, raw }, `${prompt.text}\u0000${answer.text}`);
+  }
+
+  private keep(row: DatasetRow, key: string): void {
+    const line = row.line;
     const first = this.firstLineOf.get(key);
     if (first !== undefined) {
       this.counts.duplicate++;
@@ -174,6 +195,6 @@ export class RowCollector {
       if (drop) return;
     } else this.firstLineOf.set(key, line);
     this.counts.kept++;
-    this.rows.push({ prompt: prompt.text, answer: answer.text, line, raw });
+    this.rows.push(row);
   }
 }

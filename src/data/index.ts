@@ -2,7 +2,7 @@
 // record not used, split them for evaluation, and format prompts for the model.
 
 export { DatasetError } from './types';
-export type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue, DatasetRow, ParseOptions, ParsedDataset } from './types';
+export type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetKind, DatasetIssue, DatasetRow, ParseOptions, ParsedDataset } from './types';
 export { DatasetParser, formatFromFileName, parseDataset, parseDatasetBytes } from './parse';
 export { blobChunks, parseDatasetStream } from './stream';
 export { RECOGNISED_PAIRS, resolveMapping } from './collector';

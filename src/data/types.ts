@@ -9,7 +9,14 @@ export interface DatasetRow {
   line: number;
   /** the record with all its columns (custom rewards receive it as `row`) */
   raw: Record<string, unknown>;
+  /** preference datasets (src/data/preference.ts): `answer` is the chosen completion, this the rejected one */
+  rejected?: string;
+  /** unpaired preference datasets (KTO): `answer` is the completion, this whether it is desirable */
+  label?: boolean;
 }
+
+/** What a dataset's rows are: prompt/answer (GRPO, SFT), prompt/chosen/rejected pairs, or prompt/completion/label. */
+export type DatasetKind = 'prompt_answer' | 'preference' | 'unpaired';
 
 export interface DatasetIssue {
   line: number;
@@ -20,7 +27,12 @@ export interface DatasetIssue {
 
 export interface ColumnMapping {
   prompt: string;
+  /** the answer column; in a preference dataset the chosen column, in an unpaired one the completion column */
   answer: string;
+  /** preference datasets: the rejected column */
+  rejected?: string;
+  /** unpaired preference datasets: the label column */
+  label?: string;
 }
 
 export interface DatasetCounts {
@@ -56,6 +68,8 @@ export interface ParseOptions {
   maxIssues?: number;
   /** force a format instead of going by the file name and content */
   format?: DatasetFormat;
+  /** what the rows are (default prompt_answer); preference kinds read TRL's columns (src/data/preference.ts) */
+  kind?: DatasetKind;
 }
 
 /** A problem with the file as a whole (empty, not UTF-8, no usable columns): nothing can be loaded. */

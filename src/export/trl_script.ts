@@ -10,6 +10,8 @@ import REWARD_HELPERS from './templates/rewards.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
 import { toolsPython, type ToolExport } from './tools_py';
 import { isPyIdentifier, pyComment, pyCommentLines, pyDocstring, pyIdentifier, pyString } from './py_escape';
+import { isPreferenceAlgorithm } from '../grpo/config/enums';
+import { onlineDpoConfigKwargs, preferenceScript } from './trl_preference';
 
 export interface TrlScriptInput {
   config: GrpoConfig;
@@ -17,7 +19,8 @@ export interface TrlScriptInput {
   modelName: string;
   /** where the model came from, for the comment above MODEL */
   modelSource?: string;
-  dataset: { name: string; format: string; promptColumn: string; answerColumn: string } | null;
+  /** answerColumn is the chosen (KTO: completion) column of a preference dataset; rejectedColumn / labelColumn its others */
+  dataset: { name: string; format: string; promptColumn: string; answerColumn: string; rejectedColumn?: string; labelColumn?: string } | null;
   /** optimizer steps already trained in the browser (0: the script starts from scratch; null: not known,
    * as when the command line exports a config and an adapter) */
   stepsTrained: number | null;
@@ -118,6 +121,7 @@ function customStub(name: string, source: string): string {
 /** Settings TRL has no counterpart for and the script does not do, when the run changed them from the defaults. */
 function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Record<string, string>): string[] {
   const out: string[] = [];
+  if (c.algorithm === 'online_dpo') out.push(`online_dpo paired the best and worst of num_generations = ${c.num_generations} completions per prompt; OnlineDPOTrainer samples two`);
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
   if (c.advantage_estimator === 'reinforce_pp') out.push('advantage_estimator "reinforce_pp" (REINFORCE++): TRL has no such advantage; GRPO\'s group advantages are used');
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
@@ -130,6 +134,10 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
 /** The whole script. */
 export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
+  // DPO, SimPO, ORPO, KTO: their own TRL trainers (trl_preference.ts)
+  if (isPreferenceAlgorithm(c.algorithm)) return preferenceScript({ ...input, config: { ...c, algorithm: c.algorithm } });
+  // online DPO: this script (rollouts and rewards as GRPO's) with TRL's OnlineDPOTrainer
+  const online = c.algorithm === 'online_dpo';
   const trl = configToTrlJson(c);
   const names = rewardNames(c.reward_funcs);
   const customs = c.reward_funcs
@@ -158,7 +166,7 @@ export function trlScript(input: TrlScriptInput): string {
     `Exported from GRPO Playground${input.exportedAt ? ` on ${input.exportedAt}` : ''}: base model ${input.modelName}` +
       `${dataset ? `, dataset ${dataset.name}` : ''}, ` +
       (input.stepsTrained === null ? `max_steps ${c.max_steps}.` : `${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`),
-    `The ${trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
+    `The ${online ? 'OnlineDPOConfig' : trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
     `transformers v5, PEFT); what TRL does not have is listed below the settings.`,
     ``,
     `    pip install "trl>=1.9" peft datasets`,
@@ -175,8 +183,9 @@ export function trlScript(input: TrlScriptInput): string {
     TRAIN_TEMPLATE,
     {
       docstring: pyDocstring(header),
-      config_class: pyIdentifier(trl.config_class, 'the config class'),
-      trainer_class: pyIdentifier(trl.trainer, 'the trainer class'),
+      trl_module: online ? 'trl.experimental.online_dpo' : 'trl',
+      config_class: pyIdentifier(online ? 'OnlineDPOConfig' : trl.config_class, 'the config class'),
+      trainer_class: pyIdentifier(online ? 'OnlineDPOTrainer' : trl.trainer, 'the trainer class'),
       model_source: input.modelSource ? ` In the playground: ${pyComment(input.modelSource)}.` : '',
       model: pyLiteral(input.modelName),
       data_file: pyLiteral(dataset?.name ?? 'data.jsonl'),
@@ -202,7 +211,7 @@ export function trlScript(input: TrlScriptInput): string {
       tools_arg: tools ? '\n    tools=TOOLS,' : '',
       reward_funcs: c.reward_funcs.map((f, i) => `    ${rewardLine(f, names[i], c)},`).join('\n'),
       // the Trainer replaces non-finite logged losses unless told not to; the callback needs to see them
-      config_kwargs: kwargs({ ...trl.grpo_config, logging_nan_inf_filter: false }, '    '),
+      config_kwargs: kwargs({ ...(online ? onlineDpoConfigKwargs(c, trl.grpo_config) : trl.grpo_config), logging_nan_inf_filter: false }, '    '),
       lora_kwargs: kwargs(trl.lora_config, '    '),
     },
     'train_grpo.py',

@@ -10,6 +10,9 @@ import { parseConfigJson, type GrpoConfig, type ValidationContext } from './conf
 import type { GrpoTrainer, TrainerProgress } from './trainer';
 import type { PromptExample } from './rollout';
 
+/** What a checkpoint holds of a trainer: GrpoTrainer, or the preference trainer (src/grpo/preference/trainer.ts). */
+export type CheckpointTrainer = Pick<GrpoTrainer, 'optimizer' | 'config' | 'progress' | 'restoreProgress'>;
+
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const STATE_KEY = 'grpo_playground_state';
 
@@ -37,7 +40,7 @@ export function datasetFingerprint(examples: readonly PromptExample[]): string {
   return `${examples.length}:${h.toString(16).padStart(8, '0')}`;
 }
 
-export async function saveCheckpoint(gpu: GpuRuntime, trainer: GrpoTrainer, fingerprint: string): Promise<Uint8Array> {
+export async function saveCheckpoint(gpu: GpuRuntime, trainer: CheckpointTrainer, fingerprint: string): Promise<Uint8Array> {
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   const opt = trainer.optimizer;
   for (let i = 0; i < opt.params.length; i++) {
@@ -72,7 +75,7 @@ export function readCheckpointState(bytes: Uint8Array, source: string, ctx: Vali
 }
 
 /** Loads a checkpoint into a trainer built from the checkpoint's config and the same data. */
-export function restoreCheckpoint(gpu: GpuRuntime, trainer: GrpoTrainer, bytes: Uint8Array, source: string, fingerprint: string): CheckpointState {
+export function restoreCheckpoint(gpu: GpuRuntime, trainer: CheckpointTrainer, bytes: Uint8Array, source: string, fingerprint: string): CheckpointState {
   const state = readCheckpointState(bytes, source);
   if (state.datasetFingerprint !== fingerprint) {
     throw new Error(`${source}: the checkpoint was made with other training data (fingerprint ${state.datasetFingerprint}, now ${fingerprint}); resume with the same dataset and config`);

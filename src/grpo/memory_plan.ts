@@ -8,6 +8,7 @@
 // so that the run fits a budget, trying the config's own layout first; a run that cannot fit is refused with
 // the plan and the settings to lower. Recomputation (issue 12 item 5) is not implemented: always off.
 
+import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
@@ -84,8 +85,12 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
   const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw: {} }));
+  // an offline preference step (2 x prompts_per_step rows of at most max_prompt_length + max_completion_length
+  // tokens, no KV caches) is bounded by the GRPO step of the same lengths (prompts_per_step x num_generations >= 2 x
+  // prompts_per_step rows, plus the caches): it is planned as that
+  const algorithm = isPreferenceAlgorithm(config.algorithm) ? 'grpo' : config.algorithm;
   const trainer = new GrpoTrainer({
-    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, dynamic_sampling: false },
+    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false },
     train, eval: [], scorer: planningScorer(), layout,
   });
   await trainer.trainStep();

@@ -2,7 +2,8 @@
 // updates the LoRA adapter (policy_update.ts). Under steps_per_generation k > 1 one rollout samples k
 // optimizer steps' prompts (prompts_per_step x gradient_accumulation_steps each) and feeds them to the next k
 // steps in order, with old log-probs taken at generation. algorithm "expert_iteration"
-// trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts). Reports TRL's metric names, keeps each step's rollouts
+// trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts); "online_dpo"
+// trains each group's best and worst completion as a DPO pair (preference/online.ts). Reports TRL's metric names, keeps each step's rollouts
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
 // identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
 // Over 400 lines because one step (rollout reuse, the GRPO or expert-iteration update, the memory layout's
@@ -13,11 +14,13 @@ import type { GpuTransformer } from '../model/transformer';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
+import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
 import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutTools } from './rollout';
 import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
 import { crossEntropyUpdate, type SftExample } from './sft';
+import { onlineDpoUpdate } from './preference/online';
 import { completionLogprobs } from '../model/logprobs';
 import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { RewardScorer } from './rewards_scorer';
@@ -119,6 +122,7 @@ export class GrpoTrainer {
   constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
+    if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r,
       alpha: c.lora_alpha,
@@ -306,6 +310,12 @@ export class GrpoTrainer {
           const ce = await crossEntropyUpdate(gpu, model, this.lora, this.optimizer, kept, lr, (m) => dropoutForwardCounter(this.step, 0, m, 1, kept.length));
           up = { loss: ce.loss, gradNorm: ce.gradNorm, skipped: ce.skipped ? 1 : 0, trainTokens: ce.tokens };
         } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
+      } else if (c.algorithm === 'online_dpo') {
+        // the best and worst completion of each group as a pair, trained with the DPO loss (preference/online.ts)
+        const groupsOf = (m: number) => [...new Set(sliceOf(m).map((x) => x.group))].filter((g) => !droppedGroups.has(g));
+        const od = await onlineDpoUpdate(gpu, model, this.lora, this.optimizer, Array.from({ length: GA }, (_, m) => groupsOf(m)), c, lr);
+        up = od;
+        Object.assign(algo, od.metrics);
       } else {
         const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
           lossType: c.loss_type,
@@ -334,7 +344,7 @@ export class GrpoTrainer {
       model.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
-    const iterations = c.algorithm === 'expert_iteration' ? 1 : c.num_iterations;
+    const iterations = c.algorithm === 'grpo' ? c.num_iterations : 1;
     if (this.init.layout?.trimBetweenPhases) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();
@@ -357,7 +367,7 @@ export class GrpoTrainer {
       'completions/min_length': Math.min(...lengths),
       'completions/max_length': Math.max(...lengths),
       'completions/clipped_ratio': completions.filter((x) => x.truncated).length / completions.length,
-      ...(c.algorithm === 'expert_iteration' ? {} : { kl: algo.kl, entropy: algo.entropy, 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] }),
+      ...(c.algorithm !== 'grpo' ? {} : { kl: algo.kl, entropy: algo.entropy, 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] }),
       loss: up.loss,
       grad_norm: up.gradNorm,
       learning_rate: lr,
@@ -374,6 +384,7 @@ export class GrpoTrainer {
       'gpu/allocated_bytes': gpu.stats.bytesAllocated,
       ...(algo.cispo_clip_ratio !== undefined ? { cispo_clip_ratio: algo.cispo_clip_ratio } : {}),
       ...(algo['expert/kept_ratio'] !== undefined ? { 'expert/kept_ratio': algo['expert/kept_ratio'] } : {}),
+      ...(c.algorithm === 'online_dpo' ? algo : {}),
     };
     if (tools) Object.assign(metrics, episodeMetrics(completions, tools.setup.env));
     if (profile) {

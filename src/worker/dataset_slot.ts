@@ -1,7 +1,7 @@
 // The worker's dataset slot: the parsed dataset the next run trains on, with its file name and bytes (kept
 // so that a saved run can store the file for resuming after a reload). CPU only.
 
-import { parseDatasetBytes, parseDatasetStream, type ColumnMapping, type ParsedDataset } from '../data';
+import { parseDatasetBytes, parseDatasetStream, type ColumnMapping, type DatasetKind, type ParsedDataset } from '../data';
 import type { DatasetLoadProgress, DatasetSummary } from './protocol';
 
 const PREVIEW_ROWS = 20;
@@ -56,7 +56,7 @@ export class DatasetSlot {
    * (yielding to the event loop now and then, so that other requests are answered), with `onProgress`
    * told the bytes done at most every PROGRESS_MS.
    */
-  async loadStreamed(name: string, file: Blob, mapping: Partial<ColumnMapping> | undefined, onProgress?: (p: DatasetLoadProgress) => void): Promise<DatasetSummary> {
+  async loadStreamed(name: string, file: Blob, mapping: Partial<ColumnMapping> | undefined, onProgress?: (p: DatasetLoadProgress) => void, kind?: DatasetKind): Promise<DatasetSummary> {
     const total = file.size;
     const bytes = new Uint8Array(total);
     let filled = 0;
@@ -82,7 +82,7 @@ export class DatasetSlot {
       if (now - last < PROGRESS_MS && done < total) return;
       last = now;
       onProgress?.({ bytes: done, total });
-    }, { mapping });
+    }, { mapping, ...(kind ? { kind } : {}) });
     return this.keep(name, filled === total ? bytes : bytes.subarray(0, filled), ds);
   }
 
@@ -101,6 +101,9 @@ function summaryOf(name: string, ds: ParsedDataset): DatasetSummary {
       counts: ds.counts,
       issues: ds.issues.slice(0, MAX_ISSUES_SHOWN),
       issuesOmitted: ds.issuesOmitted + Math.max(0, ds.issues.length - MAX_ISSUES_SHOWN),
-      preview: ds.rows.slice(0, PREVIEW_ROWS).map((r) => ({ line: r.line, prompt: r.prompt, answer: r.answer, raw: r.raw })),
+      preview: ds.rows.slice(0, PREVIEW_ROWS).map((r) => ({
+        line: r.line, prompt: r.prompt, answer: r.answer, raw: r.raw, ...(r.rejected !== undefined ? { rejected: r.rejected } : {}), ...(r.label !== undefined ? { label: r.label } : {}),
+      })),
+      ...(ds.mapping.rejected !== undefined ? { kind: 'preference' as const } : ds.mapping.label !== undefined ? { kind: 'unpaired' as const } : {}),
     };
 }

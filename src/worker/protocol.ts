@@ -10,7 +10,7 @@ import type { AdapterSummary } from '../gpu/runtime';
 import type { VariantReportRow } from '../gpu/autotune';
 import type { VariantAvailabilityRow } from '../gpu/kernels/matmul_availability';
 import type { CaseResult } from '../selftest/check';
-import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue } from '../data';
+import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue, DatasetKind } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import type { MemoryPlan } from '../grpo/memory_plan';
 import type { TokenTraceView } from '../grpo/trainer';
@@ -117,8 +117,11 @@ export interface DatasetSummary {
   counts: DatasetCounts;
   issues: DatasetIssue[];
   issuesOmitted: number;
-  /** the first rows, with every column of the record (raw) */
-  preview: { line: number; prompt: string; answer: string; raw: Record<string, unknown> }[];
+  /** the first rows, with every column of the record (raw); a preference dataset's answer is the chosen
+   * completion, with the rejected one beside it (KTO: the completion and its label) */
+  preview: { line: number; prompt: string; answer: string; raw: Record<string, unknown>; rejected?: string; label?: boolean }[];
+  /** what the rows are (absent: prompt/answer) */
+  kind?: DatasetKind;
 }
 
 /** How far the worker has read and parsed a dataset file. */
@@ -303,7 +306,7 @@ export interface EngineApi {
   /** Loads a Hugging Face folder's files or a llama2.c checkpoint + tokenizer.bin, and uploads it to the GPU. */
   loadModel: { request: { files: FilePayload[] }; value: ModelSummary; progress: never };
   /** Parses a JSONL / JSON / CSV dataset, streamed, with progress; every bad row is reported with its line. */
-  loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping> }; value: DatasetSummary; progress: DatasetLoadProgress };
+  loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary; progress: DatasetLoadProgress };
   /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
   loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping> }; value: DatasetSummary | null; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */

@@ -12,6 +12,12 @@ import type { GrpoConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
 import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
+import { isPreferenceAlgorithm } from '../grpo/config/enums';
+import { preparePreference } from '../grpo/preference/data';
+import { PreferenceRunTrainer } from '../grpo/preference/run_trainer';
+
+/** What a run drives: GRPO's trainer, or the offline preference trainer (algorithm dpo, simpo, orpo, kto). */
+export type RunTrainer = GrpoTrainer | PreferenceRunTrainer;
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import type { RolloutTools } from '../grpo/rollout';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
@@ -33,7 +39,7 @@ export class Run {
     readonly id: string,
     /** the model and the device the run lives on */
     readonly on: ModelOnDevice,
-    readonly trainer: GrpoTrainer,
+    readonly trainer: RunTrainer,
     private readonly scorer: RewardScorer,
     /** of the training prompts: a checkpoint from other data is refused */
     readonly fingerprint: string,
@@ -60,6 +66,21 @@ export class Run {
     }
     const toolInfos = tools?.setup.tools ? tools.setup.runner.tools : undefined;
     let scorer: RewardScorer | null = null;
+    if (isPreferenceAlgorithm(config.algorithm)) {
+      // offline preference training: the dataset's pairs (or KTO's labelled completions), no rollouts
+      const train = preparePreference(split.train, on.loaded, config).examples;
+      const held = preparePreference(split.eval, on.loaded, config).examples;
+      if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
+      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      try {
+        const trainer = new PreferenceRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train, held, scorer);
+        const fp = datasetFingerprint(train.map((e) => ({ ...e.prompt, answer: `${e.chosen.join(',')}|${e.rejected?.join(',') ?? ''}|${e.desirable ?? ''}` })));
+        return new Run(id, on, trainer, scorer, fp, layout, evalRows);
+      } catch (e) {
+        scorer.dispose();
+        throw e;
+      }
+    }
     try {
       const train = preparePrompts(split.train, on.loaded, config, toolInfos);
       const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);

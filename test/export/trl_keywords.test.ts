@@ -76,6 +76,48 @@ const TRAINER_PARAMS = [
   'model', 'reward_funcs', 'args', 'train_dataset', 'eval_dataset', 'processing_class', 'reward_processing_classes', 'callbacks',
   'optimizers', 'quantization_config', 'peft_config',
 ];
+// TRL v1.9 (commit f2cd577): the fields the preference trainers' configs declare (each a _BaseConfig, so
+// TrainingArguments' fields too): trl/trainer/dpo_config.py, trl/experimental/cpo/cpo_config.py,
+// trl/experimental/orpo/orpo_config.py, trl/trainer/kto_config.py; and their trainers' __init__ parameters.
+const TRL_DPO_CONFIG = [
+  'learning_rate', 'model_init_kwargs', 'trust_remote_code', 'router_aux_loss_coef', 'disable_dropout', 'dataset_num_proc', 'max_length',
+  'truncation_mode', 'padding_free', 'pad_to_multiple_of', 'precompute_ref_log_probs', 'precompute_ref_batch_size', 'loss_type',
+  'loss_weights', 'ld_alpha', 'f_divergence_type', 'f_alpha_divergence_coef', 'label_smoothing', 'beta', 'use_weighting', 'discopop_tau',
+  'activation_offloading', 'sync_ref_model', 'ref_model_mixup_alpha', 'ref_model_sync_steps', 'pad_token',
+];
+const TRL_CPO_CONFIG = [
+  'learning_rate', 'max_length', 'max_completion_length', 'beta', 'label_smoothing', 'loss_type', 'disable_dropout', 'cpo_alpha',
+  'simpo_gamma', 'alpha', 'generate_during_eval', 'is_encoder_decoder', 'model_init_kwargs', 'trust_remote_code', 'dataset_num_proc',
+];
+const TRL_ORPO_CONFIG = [
+  'learning_rate', 'max_length', 'max_completion_length', 'beta', 'disable_dropout', 'padding_value', 'generate_during_eval',
+  'is_encoder_decoder', 'model_init_kwargs', 'trust_remote_code', 'dataset_num_proc',
+];
+const TRL_KTO_CONFIG = [
+  'learning_rate', 'train_sampling_strategy', 'model_init_kwargs', 'trust_remote_code', 'router_aux_loss_coef', 'disable_dropout',
+  'dataset_num_proc', 'max_length', 'pad_to_multiple_of', 'precompute_ref_log_probs', 'precompute_ref_batch_size', 'loss_type', 'beta',
+  'desirable_weight', 'undesirable_weight', 'activation_offloading', 'sync_ref_model', 'ref_model_mixup_alpha', 'ref_model_sync_steps',
+];
+const TRL_ONLINE_DPO_CONFIG = [
+  'learning_rate', 'remove_unused_columns', 'reward_model_path', 'max_new_tokens', 'max_length', 'temperature', 'top_p', 'top_k', 'min_p',
+  'repetition_penalty', 'generation_kwargs', 'cache_implementation', 'missing_eos_penalty', 'beta', 'loss_type', 'disable_dropout',
+  'use_vllm', 'vllm_model_impl', 'vllm_structured_outputs_regex', 'vllm_gpu_memory_utilization', 'vllm_mode', 'vllm_server_base_url',
+  'vllm_server_host', 'vllm_server_port', 'vllm_server_timeout', 'vllm_group_port', 'vllm_tensor_parallel_size', 'vllm_enable_sleep_mode',
+  'ds3_gather_for_generation', 'model_init_kwargs', 'trust_remote_code', 'reward_weights',
+];
+const ONLINE_DPO_TRAINER_PARAMS = [
+  'model', 'ref_model', 'reward_funcs', 'args', 'data_collator', 'train_dataset', 'eval_dataset', 'processing_class',
+  'reward_processing_classes', 'peft_config', 'compute_metrics', 'callbacks', 'optimizers', 'preprocess_logits_for_metrics',
+];
+const DPO_KTO_TRAINER_PARAMS = [
+  'model', 'ref_model', 'args', 'data_collator', 'train_dataset', 'eval_dataset', 'processing_class', 'compute_metrics', 'callbacks',
+  'optimizers', 'quantization_config', 'peft_config',
+];
+const CPO_ORPO_TRAINER_PARAMS = [
+  'model', 'args', 'data_collator', 'train_dataset', 'eval_dataset', 'processing_class', 'model_init', 'callbacks', 'optimizers',
+  'preprocess_logits_for_metrics', 'peft_config', 'compute_metrics',
+];
+
 /** Keywords that older exports passed and today's versions refuse or deprecate. */
 const REMOVED = ['max_prompt_length', 'warmup_ratio', 'logging_dir', 'torch_dtype'];
 
@@ -85,6 +127,16 @@ const ALLOWED: Record<string, string[]> = {
   LoraConfig: PEFT_LORA_CONFIG,
   GRPOTrainer: TRAINER_PARAMS,
   RLOOTrainer: TRAINER_PARAMS,
+  DPOConfig: [...TRL_DPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  CPOConfig: [...TRL_CPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  ORPOConfig: [...TRL_ORPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  KTOConfig: [...TRL_KTO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  DPOTrainer: DPO_KTO_TRAINER_PARAMS,
+  KTOTrainer: DPO_KTO_TRAINER_PARAMS,
+  CPOTrainer: CPO_ORPO_TRAINER_PARAMS,
+  ORPOTrainer: CPO_ORPO_TRAINER_PARAMS,
+  OnlineDPOConfig: [...TRL_ONLINE_DPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  OnlineDPOTrainer: ONLINE_DPO_TRAINER_PARAMS,
 };
 
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -248,4 +300,73 @@ test('fillTemplate fills by name and refuses a missing or an unused value', () =
   expect(fillTemplate('a = {{x}}\nb = {{y}} {x}', { x: '1', y: '"{{z}}"' }, 't')).toBe('a = 1\nb = "{{z}}" {x}');
   expect(() => fillTemplate('{{x}} {{y}}', { x: '1' }, 't.py')).toThrow(/t\.py: no value for the placeholder \{\{y\}\}/);
   expect(() => fillTemplate('{{x}}', { x: '1', w: '2' }, 't.py')).toThrow(/no placeholder for w/);
+});
+
+describe.skipIf(!python)('the exported TRL scripts of the preference algorithms (TRL v1.9 DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer, OnlineDPOTrainer)', () => {
+  const pref = (over: Partial<GrpoConfig>) => ({ ...defaultConfig(), beta: 0.1, ...over });
+  const pairs = { name: 'pairs.csv', format: 'csv', promptColumn: 'question', answerColumn: 'good', rejectedColumn: 'bad' };
+  const scripts: Record<string, string> = {
+    dpo: script(pref({ algorithm: 'dpo' }), pairs),
+    dpo_robust_sft: script(pref({ algorithm: 'dpo', dpo_loss_type: 'robust', label_smoothing: 0.1, sft_loss_weight: 0.5, eval_split: 0 })),
+    simpo: script(pref({ algorithm: 'simpo', beta: 2, simpo_gamma: 1, cpo_alpha: 0 })),
+    orpo: script(pref({ algorithm: 'orpo' })),
+    kto: script(pref({ algorithm: 'kto', desirable_weight: 1.33 }), { name: 'kto.jsonl', format: 'jsonl', promptColumn: 'prompt', answerColumn: 'completion', labelColumn: 'ok' }),
+    online_dpo: script(pref({ algorithm: 'online_dpo', dpo_loss_type: 'ipo', missing_eos_penalty: 1 })),
+    // names from outside that try to end the docstring, a comment or a string and run code
+    hostile: trlScript({
+      config: pref({ algorithm: 'dpo' }),
+      modelName: 'org/m\\',
+      modelSource: 'the folder x\nos.system("echo model")\r#',
+      dataset: { name: 'd"""\nos.system("echo data")\n""".jsonl', format: 'jsonl', promptColumn: 'p"]\nos.system("echo col")#', answerColumn: 'chosen', rejectedColumn: 'rejected' },
+      stepsTrained: 3,
+    }),
+  };
+  const results = analyse(scripts);
+  const kw = (name: string, callee: string) => results[name].calls[callee]?.flat() ?? [];
+
+  test('each compiles and passes only keywords its trainer and config accept', () => {
+    const trainerOf: Record<string, [string, string]> = {
+      dpo: ['DPOTrainer', 'DPOConfig'], dpo_robust_sft: ['DPOTrainer', 'DPOConfig'], simpo: ['CPOTrainer', 'CPOConfig'], orpo: ['ORPOTrainer', 'ORPOConfig'], kto: ['KTOTrainer', 'KTOConfig'],
+      online_dpo: ['OnlineDPOTrainer', 'OnlineDPOConfig'],
+      hostile: ['DPOTrainer', 'DPOConfig'],
+    };
+    for (const [name, r] of Object.entries(results)) {
+      expect(r.compiled, name).toBeNull();
+      const [trainer, config] = trainerOf[name];
+      expect(r.calls[trainer]?.length, `${name} calls ${trainer}`).toBe(1);
+      expect(r.calls[config]?.length, `${name} calls ${config}`).toBe(1);
+      for (const callee of [trainer, config, 'LoraConfig']) {
+        for (const k of r.calls[callee].flat()) {
+          expect(ALLOWED[callee], `${name}: ${callee}(${k}=...)`).toContain(k);
+          expect(REMOVED, `${name}: ${callee}(${k}=...)`).not.toContain(k);
+        }
+      }
+      expect(scripts[name]).not.toMatch(/\{\{\w+\}\}/);
+    }
+  });
+
+  test('the settings reach TRL under its names', () => {
+    expect(scripts.dpo).toContain('from trl import DPOConfig, DPOTrainer');
+    expect(scripts.dpo).toContain('loss_type=["sigmoid"],');
+    expect(scripts.dpo).toContain('precompute_ref_log_probs=True,');
+    expect(scripts.dpo).toContain('dataset.rename_columns({"question": "prompt", "good": "chosen", "bad": "rejected"})');
+    expect(scripts.dpo_robust_sft).toContain('loss_type=["robust", "sft"],');
+    expect(scripts.dpo_robust_sft).toContain('loss_weights=[1, 0.5],');
+    expect(scripts.dpo_robust_sft).toContain('label_smoothing=0.1,');
+    expect(scripts.simpo).toContain('from trl.experimental.cpo import CPOConfig, CPOTrainer');
+    expect(kw('simpo', 'CPOConfig')).toEqual(expect.arrayContaining(['loss_type', 'simpo_gamma', 'cpo_alpha', 'beta']));
+    expect(scripts.simpo).toContain('loss_type="simpo",');
+    expect(scripts.orpo).toContain('from trl.experimental.orpo import ORPOConfig, ORPOTrainer');
+    expect(kw('kto', 'KTOConfig')).toEqual(expect.arrayContaining(['desirable_weight', 'undesirable_weight', 'train_sampling_strategy']));
+    expect(scripts.kto).toContain('UNPAIRED = True');
+    expect(scripts.kto).toContain('dataset.rename_columns({"ok": "label"})');
+    // the hostile names stay text: the script compiles (above) and calls no os.system
+    expect(results.hostile.calls.system).toBeUndefined();
+    expect(scripts.online_dpo).toContain('from trl.experimental.online_dpo import OnlineDPOConfig, OnlineDPOTrainer');
+    expect(kw('online_dpo', 'OnlineDPOConfig')).toEqual(expect.arrayContaining(['beta', 'loss_type', 'missing_eos_penalty', 'max_new_tokens', 'temperature']));
+    expect(kw('online_dpo', 'OnlineDPOTrainer')).toContain('reward_funcs');
+    expect(scripts.online_dpo).toContain('loss_type="ipo",');
+    // the batch is counted in pairs, not in completions
+    expect(scripts.dpo).toContain(`per_device_train_batch_size=${defaultConfig().prompts_per_step},`);
+  });
 });

@@ -10,7 +10,7 @@ import torch
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
-from trl import {{config_class}}, {{trainer_class}}
+from {{trl_module}} import {{config_class}}, {{trainer_class}}
 
 # The base model: a Hugging Face id or a local folder.{{model_source}}
 # (A llama2.c checkpoint must first be converted with transformers' convert_llama_weights_to_hf.py;
@@ -34,7 +34,7 @@ ALGORITHM = {{algorithm}}
 {{not_in_trl}}
 NOT_REPRODUCED = {{not_reproduced}}
 
-if ALGORITHM != "grpo":
+if ALGORITHM not in ("grpo", "online_dpo"):
     raise SystemExit(
         f"The playground run used algorithm={ALGORITHM!r} (expert iteration), which TRL does not have; this script "
         "would train GRPO instead. Set algorithm to grpo in the playground to export a GRPO run."

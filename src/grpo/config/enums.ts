@@ -29,8 +29,19 @@ export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[nu
 export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp'] as const;
 export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
-export const ALGORITHMS = ['grpo', 'expert_iteration'] as const;
+export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
+
+/** The offline preference algorithms: trained on a preference dataset by src/grpo/preference/trainer.ts. */
+export const PREFERENCE_ALGORITHMS = ['dpo', 'simpo', 'orpo', 'kto'] as const;
+export type PreferenceAlgorithm = (typeof PREFERENCE_ALGORITHMS)[number];
+export function isPreferenceAlgorithm(a: Algorithm): a is PreferenceAlgorithm {
+  return (PREFERENCE_ALGORITHMS as readonly string[]).includes(a);
+}
+
+/** DPOConfig's loss_type values offered (TRL v1.9 dpo_trainer.py _compute_loss). */
+export const DPO_LOSS_TYPES = ['sigmoid', 'ipo', 'hinge', 'robust'] as const;
+export type DpoLossType = (typeof DPO_LOSS_TYPES)[number];
 
 export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;
 export type BasePrecision = (typeof BASE_PRECISIONS)[number];

@@ -12,6 +12,7 @@ import {
   ADVANTAGE_ESTIMATORS,
   ALGORITHMS,
   BASE_PRECISIONS,
+  DPO_LOSS_TYPES,
   IMPORTANCE_SAMPLING_LEVELS,
   KV_PRECISIONS,
   LONG_PROMPTS,
@@ -463,9 +464,16 @@ export const SCHEMA = {
     doc:
       '"grpo": policy-gradient training with the loss above. "expert_iteration" (rejection-sampling fine-tuning): ' +
       'sample num_generations completions per prompt, keep those whose reward reaches expert_reward_threshold, and ' +
-      'train on them with the supervised cross-entropy; the GRPO loss settings do not apply.',
-    source: '"Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912), which compares PPO-style GRPO with Expert Iteration; not in TRL',
-    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place' },
+      'train on them with the supervised cross-entropy; the GRPO loss settings do not apply. The preference ' +
+      'algorithms train on a preference dataset instead of rollouts (prompt/chosen/rejected; KTO: prompt/completion/label), ' +
+      'with beta as their temperature: "dpo" (DPOTrainer; dpo_loss_type, label_smoothing, sft_loss_weight; the reference is ' +
+      'the model with the adapter off, its log-probs computed once per pair), "simpo" (CPOTrainer with loss_type "simpo": ' +
+      'reference-free, length-averaged, simpo_gamma, cpo_alpha), "orpo" (ORPOTrainer: NLL plus beta x the odds-ratio term), ' +
+      '"kto" (KTOTrainer: desirable_weight, undesirable_weight, the batch KL baseline). "online_dpo" (OnlineDPOTrainer): ' +
+      'rollouts and rewards as in GRPO; the best and the worst completion of each group form a pair (groups whose best ' +
+      'and worst tie are skipped), trained with the DPO loss (dpo_loss_type sigmoid or ipo, beta, missing_eos_penalty).',
+    source: '"Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912), which compares PPO-style GRPO with Expert Iteration; not in TRL; DPO (Rafailov et al. 2023), SimPO (Meng et al. 2024), ORPO (Hong et al. 2024), KTO (Ethayarajh et al. 2024) as TRL v1.9 implements them',
+    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place; the preference algorithms export their own TRL scripts (DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer)' },
   }),
   advantage_estimator: oneOf(ADVANTAGE_ESTIMATORS)({
     default: 'grpo',
@@ -485,6 +493,77 @@ export const SCHEMA = {
     source: PLAYGROUND,
     range: { finite: 'with rewards from 0 to 1, 1.0 keeps only fully correct completions' },
     trl: { notInTrl: 'used by expert iteration only, which TRL does not have' },
+  }),
+  dpo_loss_type: oneOf(DPO_LOSS_TYPES)({
+    default: 'sigmoid',
+    group: 'Algorithm',
+    doc:
+      'The DPO loss (algorithm "dpo"), on h = (logp_c - ref_c) - (logp_r - ref_r) over completion tokens: "sigmoid" ' +
+      '-logsigmoid(beta h); "hinge" relu(1 - beta h); "ipo" (h\' - 1/(2 beta))^2 on length-averaged log-ratios; "robust" ' +
+      'label_smoothing-corrected sigmoid (Robust DPO).',
+    source: 'TRL DPOConfig loss_type; DPO (Rafailov et al. 2023), IPO (Azar et al. 2023), SLiC hinge (Zhao et al. 2023), Robust DPO (Chowdhury et al. 2024)',
+    trl: { notInTrl: 'GRPOConfig has no such setting: the DPO script passes it as DPOConfig loss_type' },
+  }),
+  label_smoothing: num({
+    default: 0,
+    group: 'Algorithm',
+    doc: 'Robust DPO\'s probability that a preference label is flipped (dpo_loss_type "robust"), and SimPO\'s label smoothing.',
+    source: 'TRL DPOConfig / CPOConfig label_smoothing',
+    range: { lo: 0, hi: 0.5, loOpen: false, hiOpen: true, advice: 'the Robust DPO paper suggests 0.1' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the DPO and CPO scripts pass it as label_smoothing' },
+  }),
+  sft_loss_weight: num({
+    default: 0,
+    group: 'Algorithm',
+    doc:
+      'Adds TRL\'s "sft" loss term to DPO with this weight: the chosen completions\' cross-entropy (mean over their tokens); ' +
+      '0 leaves it out (RPO and MPO combine it with the DPO loss).',
+    source: 'TRL DPOConfig loss_type ["sigmoid", "sft"] with loss_weights [1, w]; RPO (Pang et al. 2024)',
+    range: { atLeast: 0, advice: 'RPO uses 1' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the DPO script passes loss_type [dpo_loss_type, "sft"], loss_weights [1, w]' },
+  }),
+  missing_eos_penalty: numOrNull({
+    default: null,
+    group: 'Algorithm',
+    suggest: 1,
+    doc:
+      'Online DPO (algorithm "online_dpo"): subtracted from the reward of a completion that ends without the stop token ' +
+      '(cut at max_completion_length) before the best and worst of its group are picked; null: no penalty.',
+    source: 'TRL OnlineDPOConfig missing_eos_penalty',
+    range: { atLeast: 0, advice: 'TRL\'s examples use 1.0' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: OnlineDPOConfig has it' },
+  }),
+  simpo_gamma: num({
+    default: 0.5,
+    group: 'Algorithm',
+    doc: 'SimPO\'s target reward margin gamma (algorithm "simpo"): the loss is -logsigmoid(beta (avg logp_c - avg logp_r) - gamma).',
+    source: 'TRL CPOConfig simpo_gamma; SimPO (Meng et al. 2024)',
+    range: { atLeast: 0, advice: 'SimPO used 0.5 to 1.6 times beta' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the CPO script passes it' },
+  }),
+  cpo_alpha: num({
+    default: 1.0,
+    group: 'Algorithm',
+    doc: 'Weight of the chosen completions\' NLL in CPO and SimPO (algorithm "simpo"); 0 gives SimPO as its paper has it.',
+    source: 'TRL CPOConfig cpo_alpha; CPO (Xu et al. 2024)',
+    range: { atLeast: 0, advice: 'TRL\'s default is 1, pure SimPO 0' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the CPO script passes it' },
+  }),
+  desirable_weight: num({
+    default: 1.0,
+    group: 'Algorithm',
+    doc: 'KTO\'s weight of the desirable examples\' losses (algorithm "kto").',
+    source: 'TRL KTOConfig desirable_weight; KTO (Ethayarajh et al. 2024)',
+    range: { above: 0, advice: 'KTO suggests weights so that desirable x count is 1 to 4/3 of undesirable x count' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the KTO script passes it' },
+  }),
+  undesirable_weight: num({
+    default: 1.0,
+    group: 'Algorithm',
+    doc: 'KTO\'s weight of the undesirable examples\' losses (algorithm "kto").',
+    source: 'TRL KTOConfig undesirable_weight; KTO (Ethayarajh et al. 2024)',
+    range: { above: 0, advice: 'see desirable_weight' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the KTO script passes it' },
   }),
   // ---- rewards
   reward_funcs: rewardList<RewardFuncConfig>()({

@@ -6,7 +6,7 @@
 import { checkCustomRewardSource } from '../rewards/custom';
 import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, checkParamsFor, isBuiltinReward } from '../rewards/registry';
 import { closestMatch } from '../rewards/text';
-import { LORA_TARGET_MODULES } from './enums';
+import { isPreferenceAlgorithm, LORA_TARGET_MODULES } from './enums';
 import type { Range } from './fields';
 import { CONFIG_KEYS, FIELDS, type ConfigKey, type GrpoConfig } from './schema';
 
@@ -151,6 +151,18 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       message:
         `max_prompt_length + max_completion_length = ${c.max_prompt_length + c.max_completion_length} tokens is more than the model's context of ` +
         `${ctx.maxSequenceLength}; lower one of them so that they add up to at most ${ctx.maxSequenceLength}`,
+    });
+  }
+  if (c.algorithm === 'online_dpo' && c.dpo_loss_type !== 'sigmoid' && c.dpo_loss_type !== 'ipo') {
+    p.push({ field: 'dpo_loss_type', message: `online DPO has the losses "sigmoid" and "ipo" (TRL's OnlineDPOTrainer); "${c.dpo_loss_type}" is offline DPO's only: set dpo_loss_type to "sigmoid" or "ipo"` });
+  }
+  if (c.algorithm === 'online_dpo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    p.push({ field: 'algorithm', message: 'online DPO pairs single-turn completions; tools and environments are supported with algorithm "grpo": remove tools_source / env_source or pick grpo' });
+  }
+  if ((isPreferenceAlgorithm(c.algorithm) || c.algorithm === 'online_dpo') && !(c.beta > 0)) {
+    p.push({
+      field: 'beta',
+      message: `algorithm "${c.algorithm}" uses beta as its temperature (${c.algorithm === 'orpo' ? 'ORPO\'s lambda' : 'the preference loss\'s scale'}), so it must be above 0; TRL's default is 0.1`,
     });
   }
   if (c.loss_type === 'sapo' && c.importance_sampling_level === 'sequence') {

@@ -8,12 +8,17 @@ import { MetricChart, type ChartSpec } from './MetricChart';
 import { downsampleRows, smoothRows, type Row } from './series';
 import { OverlayCharts } from '../runs/OverlayCharts';
 import { GapChart } from '../runs/GapChart';
+import { PREFERENCE_SPECS } from './preference_specs';
 
 const MAX_POINTS = 400;
 
 const PALETTE = ['#1f5fbf', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285', '#e67700'];
 
-function specs(rewardNames: string[], beta: number, tools: boolean): ChartSpec[] {
+function specs(rewardNames: string[], beta: number, tools: boolean, preference = false): ChartSpec[] {
+  if (preference && rewardNames.length === 0) {
+    // offline preference training (DPO, SimPO, ORPO, KTO): no rollouts, so no reward, KL or length charts
+    return [...PREFERENCE_SPECS, ...GRPO_SHARED.map((id) => specs([], beta, false).find((s) => s.id === id)!)];
+  }
   return [
     {
       id: 'reward',
@@ -28,6 +33,7 @@ function specs(rewardNames: string[], beta: number, tools: boolean): ChartSpec[]
       unit: 'mean reward',
       series: rewardNames.map((n, i) => ({ key: `rewards/${n}/mean`, name: n, color: PALETTE[(i + 1) % PALETTE.length] })),
     },
+    ...(preference ? PREFERENCE_SPECS : []),
     { id: 'kl', title: 'KL to the base model', unit: 'nats / token', series: [{ key: 'kl', name: 'kl', color: PALETTE[3] }], note: beta === 0 ? 'beta is 0: no reference pass, KL is not measured.' : undefined },
     { id: 'loss', title: 'Loss', unit: 'loss', series: [{ key: 'loss', name: 'loss', color: PALETTE[4] }] },
     {
@@ -81,6 +87,9 @@ function specs(rewardNames: string[], beta: number, tools: boolean): ChartSpec[]
   ];
 }
 
+/** The GRPO charts an offline preference run draws too. */
+const GRPO_SHARED = ['loss', 'grad-norm', 'lr'];
+
 const EVAL_SPEC_BASE: ChartSpec = {
   id: 'eval',
   title: 'Eval pass@1',
@@ -106,7 +115,9 @@ export function ChartsPanel() {
   const beta = useAppStore((s) => (s.runConfig ?? s.config).beta);
   // a run with tools or an environment reports TRL's tools/* metrics: their chart appears with them
   const tools = useAppStore((s) => s.history.length > 0 && s.history[s.history.length - 1]['tools/call_frequency'] !== undefined);
-  const chartSpecs = useMemo(() => specs(rewardNames, beta, tools), [rewardNames, beta, tools]);
+  // preference runs (and online DPO) report TRL's logps/chosen, logps/rejected: their charts appear with them
+  const preference = useAppStore((s) => s.history.some((r) => r['logps/chosen'] !== undefined));
+  const chartSpecs = useMemo(() => specs(rewardNames, beta, tools, preference), [rewardNames, beta, tools, preference]);
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
   const rows = useMemo<Row[]>(() => withRewardBand(history), [history]);
@@ -154,9 +165,9 @@ export function ChartsPanel() {
         </div>
       ) : (
       <div className="chart-grid">
-        <MetricChart spec={chartSpecs[0]} rows={drawn.get('reward')!.rows} raw={drawn.get('reward')!.raw} points={history.length} />
+        <MetricChart spec={chartSpecs[0]} rows={drawn.get(chartSpecs[0].id)!.rows} raw={drawn.get(chartSpecs[0].id)!.raw} points={history.length} />
         <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />
-        <GapChart />
+        {preference && rewardNames.length === 0 ? null : <GapChart />}
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}

@@ -36,7 +36,7 @@ export function DatasetPanel() {
       <FileDrop
         testId="dataset-drop"
         label={source?.kind === 'file' ? `Your file: ${source.name}` : 'Or your own file'}
-        hint="JSONL, JSON, CSV or parquet with a prompt and an answer column."
+        hint="JSONL, JSON, CSV or parquet with a prompt and an answer column (DPO, SimPO, ORPO: prompt, chosen, rejected; KTO: prompt, completion, label)."
         accept=".jsonl,.json,.csv,.tsv,.txt,.parquet,.zip"
         disabled={busy}
         // the File itself goes to the engine worker, which reads and parses it in chunks: the page never
@@ -144,9 +144,10 @@ function ColumnMapping() {
   const busy = useAppStore((s) => isBusy(s.runStatus));
   const { columns, mapping } = summary;
   if (columns.length === 0) return null;
-  const select = (role: 'prompt' | 'answer') => (
+  const names = { prompt: 'Prompt', answer: mapping.rejected !== undefined ? 'Chosen' : mapping.label !== undefined ? 'Completion' : 'Answer', rejected: 'Rejected', label: 'Label' };
+  const select = (role: 'prompt' | 'answer' | 'rejected' | 'label') => mapping[role] === undefined ? null : (
     <label className="field inline-field">
-      <span className="field-label">{role === 'prompt' ? 'Prompt column' : 'Answer column'}</span>
+      <span className="field-label">{names[role]} column</span>
       <select
         className="input"
         value={mapping[role]}
@@ -154,7 +155,7 @@ function ColumnMapping() {
         onChange={(e) => void setMapping({ ...mapping, [role]: e.target.value })}
         data-testid={`map-${role}`}
       >
-        {columns.includes(mapping[role]) ? null : <option value={mapping[role]}>{mapping[role]} (missing)</option>}
+        {columns.includes(mapping[role]!) ? null : <option value={mapping[role]}>{mapping[role]} (missing)</option>}
         {columns.map((c) => (
           <option key={c} value={c}>
             {c}
@@ -167,6 +168,8 @@ function ColumnMapping() {
     <div className="mapping">
       {select('prompt')}
       {select('answer')}
+      {select('rejected')}
+      {select('label')}
     </div>
   );
 }
@@ -206,8 +209,12 @@ function DatasetPreview() {
   const summary = useAppStore((s) => s.datasetSummary)!;
   const rows = summary.preview.slice(0, PREVIEW_SHOWN);
   if (rows.length === 0) return null;
-  const { prompt, answer } = summary.mapping;
-  const others = summary.columns.filter((c) => c !== prompt && c !== answer).slice(0, 2);
+  const { prompt, answer, rejected, label } = summary.mapping;
+  // a preference dataset: chosen and rejected (KTO: completion and label) in place of the answer
+  const pair = rejected !== undefined;
+  const unpaired = label !== undefined;
+  const answerTitle = pair ? 'Chosen' : unpaired ? 'Completion' : 'Answer';
+  const others = summary.columns.filter((c) => c !== prompt && c !== answer && c !== rejected && c !== label).slice(0, pair || unpaired ? 1 : 2);
   return (
     <div className="preview">
       <h3>First rows</h3>
@@ -222,8 +229,14 @@ function DatasetPreview() {
                 Prompt {prompt !== 'prompt' ? <span className="muted mono small">{prompt}</span> : null}
               </th>
               <th scope="col">
-                Answer {answer !== 'answer' ? <span className="muted mono small">{answer}</span> : null}
+                {answerTitle} {answer !== answerTitle.toLowerCase() ? <span className="muted mono small">{answer}</span> : null}
               </th>
+              {pair ? (
+                <th scope="col">
+                  Rejected {rejected !== 'rejected' ? <span className="muted mono small">{rejected}</span> : null}
+                </th>
+              ) : null}
+              {unpaired ? <th scope="col">Label</th> : null}
               {others.map((c) => (
                 <th scope="col" key={c} className="mono small">
                   {c}
@@ -237,6 +250,8 @@ function DatasetPreview() {
                 <td className="num muted">{r.line}</td>
                 <td className="cell-text">{r.prompt}</td>
                 <td className="cell-text">{r.answer}</td>
+                {pair ? <td className="cell-text">{r.rejected}</td> : null}
+                {unpaired ? <td className="mono small">{r.label ? 'desirable' : 'undesirable'}</td> : null}
                 {others.map((c) => (
                   <td key={c} className="cell-text muted">
                     {cell(r.raw[c])}

@@ -33,6 +33,8 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
     setConfigField(key, value) {
       set((s) => ({ config: { ...s.config, [key]: value } }));
       if (PROMPT_FIELDS.includes(key)) promptChanged();
+      // a preference algorithm reads the dataset as pairs (or KTO's labelled completions)
+      if (key === 'algorithm') void get().reparseForAlgorithm();
     },
     replaceConfig(config) {
       set({ config: cloneConfig(config) });

@@ -5,7 +5,8 @@
 
 import type { StateCreator } from 'zustand';
 import { BUILTIN_MODEL, DEMO_DATASETS, demoConfig } from '../../demo/builtin';
-import type { ColumnMapping } from '../../data';
+import type { ColumnMapping, DatasetKind } from '../../data';
+import { isPreferenceAlgorithm, type Algorithm } from '../../grpo/config/enums';
 import type { DatasetLoadProgress, DatasetSummary, FilePayload, TokenLengths } from '../../worker/protocol';
 import { errorMessage, requireEngine } from './engine';
 import { fetchSiteFile } from './model';
@@ -33,7 +34,15 @@ export interface DatasetSlice {
   /** a picked or dropped File (read by the worker), or bytes already in memory */
   uploadDataset(name: string, data: Blob | Uint8Array): Promise<void>;
   setColumnMapping(mapping: ColumnMapping): Promise<void>;
+  /** Reads the same file again as the config's algorithm needs it (preference pairs, KTO's labelled
+   * completions, or prompt/answer rows), when that differs from how it was read. */
+  reparseForAlgorithm(): Promise<void>;
   refreshTokenLengths(): Promise<void>;
+}
+
+/** How a dataset is read for an algorithm: preference pairs, unpaired labelled completions, or prompt/answer. */
+export function datasetKindFor(algorithm: Algorithm): DatasetKind {
+  return algorithm === 'kto' ? 'unpaired' : isPreferenceAlgorithm(algorithm) ? 'preference' : 'prompt_answer';
 }
 
 export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = (set, get) => {
@@ -47,7 +56,8 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
       const data = await file();
       if (my !== generation) return;
       bytes = data;
-      const summary = await requireEngine().call({ type: 'loadDataset', file: payload(source.name, data), mapping }, (p) => {
+      const kind = datasetKindFor(get().config.algorithm);
+      const summary = await requireEngine().call({ type: 'loadDataset', file: payload(source.name, data), mapping, ...(kind !== 'prompt_answer' ? { kind } : {}) }, (p) => {
         if (my === generation) set({ datasetProgress: p });
       });
       if (my !== generation) return;
@@ -94,6 +104,13 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
       if (!source || !bytes) return;
       const data = bytes;
       await parse(source, async () => data, mapping);
+    },
+    async reparseForAlgorithm() {
+      const source = get().datasetSource;
+      const read = get().datasetSummary?.kind ?? 'prompt_answer';
+      if (!source || !bytes || get().datasetStatus === 'loading' || read === datasetKindFor(get().config.algorithm)) return;
+      const data = bytes;
+      await parse(source, async () => data);
     },
     async refreshTokenLengths() {
       const s = get();

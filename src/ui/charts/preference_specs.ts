@@ -1,0 +1,42 @@
+// The preference algorithms' charts (DPO, SimPO, ORPO, KTO, online DPO), in TRL's metric names: the
+// chosen and rejected completions' log-probs side by side (when both fall the model is only pushing the
+// rejected down faster: the margin grows while the chosen answer gets less likely, a known DPO failure),
+// the implicit rewards with their margin, and the pair accuracy in training and on held-out pairs.
+
+import type { ChartSpec } from './MetricChart';
+
+const CHOSEN = '#2b8a3e';
+const REJECTED = '#d9480f';
+
+export const PREFERENCE_SPECS: ChartSpec[] = [
+  {
+    id: 'pref-logps',
+    title: 'Log-probs: chosen vs rejected',
+    unit: 'summed log-prob per completion',
+    series: [
+      { key: 'logps/chosen', name: 'logps/chosen', color: CHOSEN },
+      { key: 'logps/rejected', name: 'logps/rejected', color: REJECTED },
+    ],
+    note: 'Both falling means the margin grows only because the rejected completion falls faster: the chosen answer gets less likely too.',
+  },
+  {
+    id: 'pref-rewards',
+    title: 'Implicit rewards',
+    unit: 'beta x log-ratio',
+    series: [
+      { key: 'rewards/chosen', name: 'rewards/chosen', color: CHOSEN },
+      { key: 'rewards/rejected', name: 'rewards/rejected', color: REJECTED },
+      { key: 'rewards/margins', name: 'rewards/margins', color: '#1f5fbf' },
+    ],
+  },
+  {
+    id: 'pref-accuracy',
+    title: 'Pair accuracy',
+    unit: 'chosen reward above rejected',
+    percent: true,
+    series: [
+      { key: 'eval_rewards/accuracies', name: 'held-out pairs', color: CHOSEN },
+      { key: 'rewards/accuracies', name: 'train batch', color: '#7048e8' },
+    ],
+  },
+];
