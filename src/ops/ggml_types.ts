@@ -54,3 +54,36 @@ export function ggmlTypeName(id: number): string {
 export function ggmlByteSize(t: GgmlType, count: number): number {
   return (count / t.blockSize) * t.typeSize;
 }
+
+/** The block types the quantised kernels read (matmul_quant_*.wgsl, embedding_quant_forward.wgsl). F32, F16 and
+ * BF16 tensors take the f32 and packed 16-bit paths instead. */
+export const QUANT_KERNEL_TYPES: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K'];
+
+export function isQuantKernelType(name: string): name is GgmlTypeName {
+  return (QUANT_KERNEL_TYPES as readonly string[]).includes(name);
+}
+
+/** u32 words of one block as the kernels store it: ggml's bytes padded to whole words (Q8_0 34 -> 36 bytes). */
+export function blockWords(t: GgmlType): number {
+  return Math.ceil(t.typeSize / 4);
+}
+
+/** Bytes a (rows, cols) tensor of a block type takes on the GPU (word-aligned blocks). */
+export function quantGpuBytes(t: GgmlType, rows: number, cols: number): number {
+  return rows * (cols / t.blockSize) * blockWords(t) * 4;
+}
+
+/** ggml blocks (`count` values from byte `offset`) copied into word-aligned blocks: each block's bytes at the
+ * same offsets, zero-padded to whole u32 words (little-endian words, as the GPU reads them). */
+export function repackBlocks(t: GgmlType, bytes: Uint8Array, offset: number, count: number): Uint32Array {
+  const nb = count / t.blockSize;
+  const wpb = blockWords(t);
+  const out = new Uint32Array(nb * wpb);
+  const outBytes = new Uint8Array(out.buffer);
+  if (wpb * 4 === t.typeSize) {
+    outBytes.set(bytes.subarray(offset, offset + nb * t.typeSize));
+  } else {
+    for (let b = 0; b < nb; b++) outBytes.set(bytes.subarray(offset + b * t.typeSize, offset + (b + 1) * t.typeSize), b * wpb * 4);
+  }
+  return out;
+}
