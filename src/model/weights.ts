@@ -12,11 +12,15 @@
 //   model.norm.weight                                  (C)
 //   lm_head.weight                                     (V, C) unless tied to the embedding
 
+import type { GgmlTypeName } from '../ops/ggml_types';
 import type { ModelConfig } from './config';
 
 export interface HostTensor {
   shape: number[];
   data: Float32Array;
+  /** the same matrix in a ggml block format (GGUF files), word-aligned as the quantised kernels read it: kept
+   * quantised on the GPU when base_precision is "auto" (data holds its dequantised values) */
+  quant?: { type: GgmlTypeName; words: Uint32Array };
 }
 
 export type WeightMap = Map<string, HostTensor>;

@@ -1,8 +1,10 @@
 // A GGUF model file -> LoadedModel: config from the metadata, weights dequantised to f32 under Hugging Face
-// names (llama's q/k permutation and Gemma's 1 + w norms undone), the tokenizer from the file or from a
-// tokenizer.json beside it. Every check runs here, on the host, before anything reaches the GPU.
+// names (llama's q/k permutation and Gemma's 1 + w norms undone), quantised matrices also kept in their
+// blocks (word-aligned, HostTensor.quant) for the GPU, the tokenizer from the file or from a tokenizer.json
+// beside it. Every check runs here, on the host, before anything reaches the GPU.
 
 import { dequantize } from '../../ops/ggml_dequant';
+import { isQuantKernelType, repackBlocks } from '../../ops/ggml_types';
 import type { FileSource, LoadedModel } from '../load';
 import { validateWeights, type WeightMap } from '../weights';
 import { ggufArchitecture, ggufConfig, MetaReader } from './config';
@@ -55,17 +57,20 @@ export async function loadGguf(file: FileSource, tokenizerFile?: FileSource): Pr
     if (hf === null) throw new Error(`${file.name}: tensor ${t.name} (${t.type.name} [${t.dims.join(', ')}]) has no place in a ${arch} model here`);
     const shape = [...t.dims].reverse();
     let data = values(t);
+    const isMatrix = shape.length === 2 && !hf.endsWith('norm.weight');
+    let words = isMatrix && isQuantKernelType(t.type.name) ? repackBlocks(t.type, bytes, t.offset, t.count) : null;
     if (isRopePermuted(hf, arch)) {
       const rows = shape[0];
       const cols = shape.length === 2 ? shape[1] : 1;
       if (rows % config.headDim !== 0) throw new Error(`${file.name}: tensor ${t.name} has ${rows} rows, not whole heads of ${config.headDim}`);
       data = unpermuteRows(data, rows, cols, config.headDim);
+      if (words) words = unpermuteRows(words, rows, words.length / rows, config.headDim);
     }
     if (config.normWeightOffset && hf.endsWith('norm.weight')) {
       // llama.cpp stores Gemma's norm weights as 1 + w; the model adds normWeightOffset back
       for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i] - config.normWeightOffset);
     }
-    weights.set(hf, { shape, data });
+    weights.set(hf, { shape, data, ...(words ? { quant: { type: t.type.name, words } } : {}) });
     types.add(t.type.name.toLowerCase());
   }
   validateWeights(config, weights, file.name);

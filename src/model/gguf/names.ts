@@ -65,10 +65,11 @@ export function permutedRow(r: number, HS: number): number {
   return h * HS + 2 * i + s;
 }
 
-/** Rows of a (R, K) row-major tensor (R = heads * HS) from GGUF order to Hugging Face order. */
-export function unpermuteRows(data: Float32Array, R: number, K: number, HS: number): Float32Array {
+/** Rows of a (R, K) row-major tensor (R = heads * HS) from GGUF order to Hugging Face order (values, or the
+ * words of quantised rows: a row's blocks move with it). */
+export function unpermuteRows<T extends Float32Array | Uint32Array>(data: T, R: number, K: number, HS: number): T {
   if (R % HS !== 0 || HS % 2 !== 0) throw new Error(`unpermuteRows: ${R} rows are not whole heads of ${HS}`);
-  const out = new Float32Array(data.length);
+  const out = (data instanceof Float32Array ? new Float32Array(data.length) : new Uint32Array(data.length)) as T;
   for (let r = 0; r < R; r++) {
     const g = permutedRow(r, HS);
     out.set(data.subarray(g * K, g * K + K), r * K);

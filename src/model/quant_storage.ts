@@ -1,0 +1,22 @@
+// Frozen base weights kept in a ggml block format (from GGUF files) on the GPU, dequantised inside the matmuls
+// and the embedding gather (matmul_quant_*.wgsl). A host tensor carries its blocks (HostTensor.quant) beside
+// its dequantised values; under base_precision "auto" the blocks are uploaded, word-aligned (Q8_0's 34-byte
+// blocks take 36 bytes, Q4_0 20, Q5_0 24, Q6_K 212; Q4_K, Q5_K, Q4_1, Q5_1 need no padding). Any other
+// base_precision uses the dequantised values the usual way (f32 or 16 bits). LoRA stays f32.
+
+import { isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
+import type { BaseStorageOptions } from './weight_storage';
+import type { HostTensor } from './weights';
+
+/** weight name -> its block type, for the weights a model keeps quantised */
+export type QuantTypes = Map<string, GgmlTypeName>;
+
+/** The blocks to upload for a host tensor, or null when it goes up as f32 / 16 bits. */
+export function keepsQuantised(t: HostTensor | undefined, storage: BaseStorageOptions): HostTensor['quant'] | null {
+  if (!t?.quant || (storage.basePrecision ?? 'auto') !== 'auto') return null;
+  return isQuantKernelType(t.quant.type) ? t.quant : null;
+}
+
+export function quantUploadBytes(q: NonNullable<HostTensor['quant']>): number {
+  return q.words.length * 4;
+}
