@@ -4,6 +4,7 @@
 // blocks take 36 bytes, Q4_0 20, Q5_0 24, Q6_K 212; Q4_K, Q5_K, Q4_1, Q5_1 need no padding). Any other
 // base_precision uses the dequantised values the usual way (f32 or 16 bits). LoRA stays f32.
 
+import { dequantWords } from '../ops/ggml_dequant';
 import { isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
 import type { BaseStorageOptions } from './weight_storage';
 import type { HostTensor } from './weights';
@@ -19,4 +20,16 @@ export function keepsQuantised(t: HostTensor | undefined, storage: BaseStorageOp
 
 export function quantUploadBytes(q: NonNullable<HostTensor['quant']>): number {
   return q.words.length * 4;
+}
+
+/** A host tensor that holds only its blocks: `data` (the f32 values) is dequantised on first read and kept,
+ * so a model uploaded quantised never holds its f32 copy on the host. */
+export function quantHostTensor(shape: number[], type: GgmlTypeName, words: Uint32Array): HostTensor {
+  let data: Float32Array | null = null;
+  const t = { shape, quant: { type, words } } as HostTensor;
+  Object.defineProperty(t, 'data', {
+    enumerable: true,
+    get: () => (data ??= dequantWords(words, type, shape[0], shape[1])),
+  });
+  return t;
 }

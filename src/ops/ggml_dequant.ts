@@ -3,7 +3,7 @@
 // the GGUF loader (production) and by the CPU reference of the quantised kernels (src/reference/dequant.ts). Block
 // layouts: ggml_types.ts (ggml-common.h).
 
-import { ggmlByteSize, type GgmlType } from './ggml_types';
+import { blockWords, ggmlByteSize, ggmlType, type GgmlType, type GgmlTypeName } from './ggml_types';
 
 const f = Math.fround;
 
@@ -161,4 +161,16 @@ export function dequantize(t: GgmlType, bytes: Uint8Array, offset: number, count
       }
       return;
   }
+}
+
+/** The (R, K) f32 matrix of a quantised weight stored word-aligned (repackBlocks: each block padded to words). */
+export function dequantWords(words: Uint32Array, type: GgmlTypeName, R: number, K: number): Float32Array {
+  const t = ggmlType(type);
+  const wpb = blockWords(t);
+  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  const out = new Float32Array(R * K);
+  const nb = (R * K) / t.blockSize;
+  if (words.length !== nb * wpb) throw new Error(`dequantWords ${type}: ${words.length} words do not hold ${R} x ${K} values (${nb * wpb} words)`);
+  for (let b = 0; b < nb; b++) dequantize(t, bytes, b * wpb * 4, t.blockSize, out, b * t.blockSize);
+  return out;
 }

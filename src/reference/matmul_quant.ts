@@ -1,21 +1,12 @@
 // CPU reference of the quantised-weight kernels (matmul_quant_forward/_backward.wgsl, embedding_quant_forward.wgsl):
 // the weight is dequantised block by block exactly as ggml's dequantize_row_* (src/ops/ggml_dequant.ts), then
 // multiplied in f32. W is given as the kernels store it: (R, K / QK * WPB) u32, word-aligned blocks.
-import { dequantize } from '../ops/ggml_dequant';
-import { blockWords, ggmlType, type GgmlTypeName } from '../ops/ggml_types';
+import { dequantWords } from '../ops/ggml_dequant';
+import type { GgmlTypeName } from '../ops/ggml_types';
 
 type Floats = Float32Array | Float64Array;
 
-/** The (R, K) f32 matrix of a word-aligned quantised weight. */
-export function dequantWords(words: Uint32Array, type: GgmlTypeName, R: number, K: number): Float32Array {
-  const t = ggmlType(type);
-  const wpb = blockWords(t);
-  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
-  const out = new Float32Array(R * K);
-  const nb = (R * K) / t.blockSize;
-  for (let b = 0; b < nb; b++) dequantize(t, bytes, b * wpb * 4, t.blockSize, out, b * t.blockSize);
-  return out;
-}
+export { dequantWords };
 
 /** y (M, N) = alpha * x (M, K) W^T (+ bias) (+ y when accumulate). */
 export function matmulQuantForward(

@@ -6,6 +6,7 @@
 import { dequantize } from '../../ops/ggml_dequant';
 import { isQuantKernelType, repackBlocks } from '../../ops/ggml_types';
 import type { FileSource, LoadedModel } from '../load';
+import { quantHostTensor } from '../quant_storage';
 import { validateWeights, type WeightMap } from '../weights';
 import { ggufArchitecture, ggufConfig, MetaReader } from './config';
 import { hfTensorName, isRopePermuted, unpermuteRows } from './names';
@@ -56,21 +57,25 @@ export async function loadGguf(file: FileSource, tokenizerFile?: FileSource): Pr
     const hf = hfTensorName(t.name, arch);
     if (hf === null) throw new Error(`${file.name}: tensor ${t.name} (${t.type.name} [${t.dims.join(', ')}]) has no place in a ${arch} model here`);
     const shape = [...t.dims].reverse();
-    let data = values(t);
     const isMatrix = shape.length === 2 && !hf.endsWith('norm.weight');
-    let words = isMatrix && isQuantKernelType(t.type.name) ? repackBlocks(t.type, bytes, t.offset, t.count) : null;
-    if (isRopePermuted(hf, arch)) {
-      const rows = shape[0];
-      const cols = shape.length === 2 ? shape[1] : 1;
-      if (rows % config.headDim !== 0) throw new Error(`${file.name}: tensor ${t.name} has ${rows} rows, not whole heads of ${config.headDim}`);
-      data = unpermuteRows(data, rows, cols, config.headDim);
-      if (words) words = unpermuteRows(words, rows, words.length / rows, config.headDim);
+    const rows = shape[0];
+    const permuted = isRopePermuted(hf, arch);
+    if (permuted && rows % config.headDim !== 0) throw new Error(`${file.name}: tensor ${t.name} has ${rows} rows, not whole heads of ${config.headDim}`);
+    if (isMatrix && isQuantKernelType(t.type.name)) {
+      // kept in its blocks; f32 values only when something reads them
+      let words = repackBlocks(t.type, bytes, t.offset, t.count);
+      if (permuted) words = unpermuteRows(words, rows, words.length / rows, config.headDim);
+      weights.set(hf, quantHostTensor(shape, t.type.name, words));
+      types.add(t.type.name.toLowerCase());
+      continue;
     }
+    let data = values(t);
+    if (permuted) data = unpermuteRows(data, rows, shape.length === 2 ? shape[1] : 1, config.headDim);
     if (config.normWeightOffset && hf.endsWith('norm.weight')) {
       // llama.cpp stores Gemma's norm weights as 1 + w; the model adds normWeightOffset back
       for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i] - config.normWeightOffset);
     }
-    weights.set(hf, { shape, data, ...(words ? { quant: { type: t.type.name, words } } : {}) });
+    weights.set(hf, { shape, data });
     types.add(t.type.name.toLowerCase());
   }
   validateWeights(config, weights, file.name);
