@@ -24,7 +24,7 @@ function ggufName(hf: string, arch: Arch): string {
 }
 
 /** convert_hf_to_gguf.py's permute: view rows as (heads, 2, HS/2) and swap the last two axes. */
-function permute(x: Float32Array, rows: number, cols: number, heads: number, back: boolean): Float32Array {
+export function permute(x: Float32Array, rows: number, cols: number, heads: number, back: boolean): Float32Array {
   const hs = rows / heads;
   const out = new Float32Array(x.length);
   for (let h = 0; h < heads; h++) {
