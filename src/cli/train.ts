@@ -12,6 +12,7 @@ import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
 import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
+import { quantTypesOf } from '../model/quant_storage';
 import { trainEvalRows } from '../experiments/eval_split';
 import { evalMetrics } from '../experiments/eval_metrics';
 import { createRewardScorer } from '../grpo/rewards_scorer';
@@ -146,7 +147,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype };
+    const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
     const plan = v.sft ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },

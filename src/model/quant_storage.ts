@@ -5,9 +5,9 @@
 // base_precision uses the dequantised values the usual way (f32 or 16 bits). LoRA stays f32.
 
 import { dequantWords } from '../ops/ggml_dequant';
-import { isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
+import { blockWords, ggmlType, isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
 import type { BaseStorageOptions } from './weight_storage';
-import type { HostTensor } from './weights';
+import type { HostTensor, WeightMap } from './weights';
 
 /** weight name -> its block type, for the weights a model keeps quantised */
 export type QuantTypes = Map<string, GgmlTypeName>;
@@ -32,4 +32,22 @@ export function quantHostTensor(shape: number[], type: GgmlTypeName, words: Uint
     get: () => (data ??= dequantWords(words, type, shape[0], shape[1])),
   });
   return t;
+}
+
+/** The block type of every weight a model's host tensors hold quantised (for planning: BaseStorageOptions.quant). */
+export function quantTypesOf(weights: WeightMap): Map<string, GgmlTypeName> {
+  const out = new Map<string, GgmlTypeName>();
+  for (const [name, t] of weights) if (t.quant && isQuantKernelType(t.quant.type)) out.set(name, t.quant.type);
+  return out;
+}
+
+/** The block types the GPU will keep for a storage setting (none unless base_precision is "auto"). */
+export function plannedQuant(storage: BaseStorageOptions | undefined): ReadonlyMap<string, GgmlTypeName> | undefined {
+  return storage?.quant && (storage.basePrecision ?? 'auto') === 'auto' ? storage.quant : undefined;
+}
+
+/** u32 words per row of a (rows, cols) weight in block type `type`. */
+export function quantRowWords(type: GgmlTypeName, cols: number): number {
+  const t = ggmlType(type);
+  return (cols / t.blockSize) * blockWords(t);
 }

@@ -36,7 +36,7 @@ import { formatBytes } from '../gpu/buffer_pool';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
 import { embeddingQuantForward, matmulQuantBackward, matmulQuantForward } from '../gpu/kernels/matmul_quant';
-import { keepsQuantised, quantUploadBytes, type QuantTypes } from './quant_storage';
+import { keepsQuantised, plannedQuant, quantRowWords, quantUploadBytes, type QuantTypes } from './quant_storage';
 import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import type { LoraModule, LoraSet } from './lora';
@@ -210,15 +210,21 @@ export class GpuTransformer {
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
+    const quant: QuantTypes = new Map();
+    const planned = plannedQuant(storage);
     for (const [name, shape] of expectedShapes(config)) {
-      if (format !== 'f32' && isPackable(name, shape)) {
+      const q = planned?.get(name);
+      if (q) {
+        weights.set(name, gpu.tensor([shape[0], quantRowWords(q, shape[1])], `${name} (${q})`, 'u32'));
+        quant.set(name, q);
+      } else if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
       } else {
         weights.set(name, gpu.tensor(shape, name));
       }
     }
-    return new GpuTransformer(gpu, config, weights, formats);
+    return new GpuTransformer(gpu, config, weights, formats, quant);
   }
 
   /** 'f32', or the 16-bit format a frozen weight is stored in. */
