@@ -30,6 +30,23 @@ const CASES: [string, Arch, ModelConfig, (hf: string, shape: number[]) => QuantN
     (hf, s) => (s.length === 1 ? 'F32' : hf.includes('embed') ? 'Q4_0' : hf.includes('down_proj') ? 'F16' : 'Q8_0'),
     ['Q4_0', 'Q8_0'],
   ],
+  [
+    'qwen2, Q4_1 / Q5_0 / Q5_1 matrices with F32 q/k/v biases, Q8_0 embedding',
+    'qwen2',
+    tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 96, vocabSize: 288, attentionBias: true, maxPositionEmbeddings: 64 }),
+    (hf, s) => (s.length === 1 ? 'F32' : hf.includes('embed') ? 'Q8_0' : hf.includes('mlp') ? 'Q5_1' : hf.includes('o_proj') ? 'Q4_1' : 'Q5_0'),
+    ['Q4_1', 'Q5_0', 'Q5_1', 'Q8_0'],
+  ],
+  [
+    'gemma3, Q8_0 / F16: (1 + w) norms stored with the +1, sqrt(C) embedding scale, GeGLU',
+    'gemma3',
+    tinyConfig({
+      hiddenSize: 64, numHeads: 2, numKvHeads: 1, headDim: 32, intermediateSize: 96, vocabSize: 288, qkNorm: true, normWeightOffset: 1,
+      sandwichNorms: true, slidingWindow: 4, maxPositionEmbeddings: 64, ropeTheta: 1e6,
+    }),
+    (hf, s) => (s.length === 1 ? 'F32' : hf.includes('up_proj') ? 'F16' : 'Q8_0'),
+    ['Q8_0'],
+  ],
 ];
 
 describe('GGUF models on the GPU, quantised, against the CPU reference on dequantised weights', () => {
