@@ -1,5 +1,6 @@
 // `grpo-playground train` and `grpo-playground eval`: the same trainer as the page's worker, from Node.
 import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/node';
 import { Autotuner } from '../gpu/autotune';
@@ -19,7 +20,7 @@ import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer } from '../grpo/sft';
-import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
+import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
@@ -229,7 +230,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
       trainer.release();
     }
-    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
+    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, ${existsSync(join(outDir, GGUF_ADAPTER)) ? `${GGUF_ADAPTER}, ` : ''}config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
   } finally {
     scorer.dispose();
     tools?.setup.runner.dispose();
