@@ -36,9 +36,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var yr: array<u32, 8>;
   for (var r = 0u; r < 8u; r++) { yr[r] = min(row + r, p.M - 1u) * p.N; }
   var acc: array<f32, 8>;
+  let live = min(8u, p.M - row); // a decode-sized M computes only its rows
   for (var n = 0u; n < p.N; n++) {
     let v = q_value((n * nb + b) * wpb, e);
-    for (var r = 0u; r < 8u; r++) { acc[r] = fma(dy[yr[r] + n], v, acc[r]); }
+    for (var r = 0u; r < live; r++) { acc[r] = fma(dy[yr[r] + n], v, acc[r]); }
   }
   for (var r = 0u; r < 8u; r++) {
     if (row + r >= p.M) { break; }

@@ -3,7 +3,7 @@
 //   out (M, N) = alpha * x (M, K) @ W^T (+ bias) (+ out when accumulate = 1),   W (N, K) quantised
 // W is (N, K / QK * WPB) u32: row n holds its K / QK blocks of QK values, each block WPB words (the ggml block's
 // bytes padded to whole words, lib/ggml_dequant.wgsl). Every product and sum is f32 (f32 accumulation).
-// Each invocation computes one column n of out for 8 rows (rows past M clamp their reads and skip the store).
+// Each invocation computes one column n of out for up to 8 rows, reading each block's scales once per sub-block.
 // Bindings: 0 params; 1 x (read), 2 w (read, u32), 3 bias (read; any buffer when has_bias = 0), 4 out (read_write).
 // Dispatch: workgroups of 64 across N: (ceil(N / 64), Y) with Y >= tiles_m = ceil(M / 8), split over y and z by grid().
 // Override: QTYPE (ggml type id). Overwrites out, or accumulates (+=) when accumulate = 1. K must be whole blocks.
@@ -39,13 +39,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var xr: array<u32, 8>;
   for (var r = 0u; r < 8u; r++) { xr[r] = min(row + r, p.M - 1u) * p.K; }
   var acc: array<f32, 8>;
+  let sub = q_sub_size();
+  // rows past M only repeat row M - 1's reads: a decode step (M = 1) computes one row
+  let live = min(8u, p.M - row);
   for (var b = 0u; b < nb; b++) {
     let base = (n * nb + b) * wpb;
     let k0 = b * qk;
-    for (var e = 0u; e < qk; e++) {
-      let v = q_value(base, e);
-      let k = k0 + e;
-      for (var r = 0u; r < 8u; r++) { acc[r] = fma(x[xr[r] + k], v, acc[r]); }
+    for (var s = 0u; s < qk / sub; s++) {
+      let sp = q_sub_params(base, s);
+      for (var j = 0u; j < sub; j++) {
+        let e = s * sub + j;
+        let v = fma(sp.x, q_int(base, e), sp.y);
+        let k = k0 + e;
+        for (var r = 0u; r < live; r++) { acc[r] = fma(x[xr[r] + k], v, acc[r]); }
+      }
     }
   }
   for (var r = 0u; r < 8u; r++) {

@@ -94,3 +94,61 @@ fn q_value(base: u32, e: u32) -> f32 {
     }
   }
 }
+
+// The same values split as value = mult * q_int(e) + off with (mult, off) = q_sub_params(s) constant over each
+// sub-block s of q_sub_size() values (the block for Q8_0 and the 32-value types, 32 for Q4_K / Q5_K, 16 for
+// Q6_K): a kernel reads the scales once per sub-block instead of once per value. Equal to q_value up to the
+// rounding of one fused multiply-add.
+fn q_sub_size() -> u32 {
+  switch QTYPE {
+    case 12u, 13u: { return 32u; }
+    case 14u: { return 16u; }
+    default: { return 32u; }
+  }
+}
+
+fn q_sub_params(base: u32, s: u32) -> vec2f {
+  switch QTYPE {
+    case 3u, 7u: { return vec2f(q_half(base, 0u), q_half(base, 2u)); }
+    case 12u, 13u: {
+      let sm = q_scale_min_k4(base, s);
+      return vec2f(q_half(base, 0u) * sm.x, -(q_half(base, 2u) * sm.y));
+    }
+    case 14u: { return vec2f(q_half(base, 208u) * q_i8(base, 192u + s), 0.0); }
+    default: { return vec2f(q_half(base, 0u), 0.0); }
+  }
+}
+
+// the integer of value e (centred for the symmetric types: Q4_0 q - 8, Q5_0 q - 16, Q6_K q - 32, Q8_0 int8)
+fn q_int(base: u32, e: u32) -> f32 {
+  switch QTYPE {
+    case 2u: { return f32((q_byte(base, 2u + (e & 15u)) >> ((e >> 4u) * 4u)) & 15u) - 8.0; }
+    case 3u: { return f32((q_byte(base, 4u + (e & 15u)) >> ((e >> 4u) * 4u)) & 15u); }
+    case 6u: {
+      let hb = (q_byte(base, 2u + (e >> 3u)) >> (e & 7u)) & 1u;
+      return f32(((q_byte(base, 6u + (e & 15u)) >> ((e >> 4u) * 4u)) & 15u) | (hb << 4u)) - 16.0;
+    }
+    case 7u: {
+      let hb = (w[base + 1u] >> e) & 1u;
+      return f32(((q_byte(base, 8u + (e & 15u)) >> ((e >> 4u) * 4u)) & 15u) | (hb << 4u));
+    }
+    case 12u, 13u: {
+      let sub = e >> 5u;
+      let l = e & 31u;
+      let qs = select(16u, 48u, QTYPE == 13u);
+      var q = (q_byte(base, qs + (e >> 6u) * 32u + l) >> ((sub & 1u) * 4u)) & 15u;
+      if (QTYPE == 13u) { q = q | (((q_byte(base, 16u + l) >> sub) & 1u) << 4u); }
+      return f32(q);
+    }
+    case 14u: {
+      let k = e & 127u;
+      let g = k >> 5u;
+      let l = k & 31u;
+      let n = e >> 7u;
+      let lo = (q_byte(base, n * 64u + l + (g & 1u) * 32u) >> ((g >> 1u) * 4u)) & 15u;
+      let hi = (q_byte(base, 128u + n * 32u + l) >> (2u * g)) & 3u;
+      return f32(lo | (hi << 4u)) - 32.0;
+    }
+    default: { return q_i8(base, 2u + e); }
+  }
+}
