@@ -10,7 +10,11 @@ import { dequantize } from '../../src/ops/ggml_dequant';
 import { Rng } from '../../src/util/random';
 import { testGpu } from '../gpu';
 import { ggufModel, permute, type Arch } from './gguf_models';
-import { ALL_TARGETS, memFile, randomizeLora, tinyConfig } from './tiny';
+import { ALL_TARGETS, expectClose, memFile, randomizeLora, tinyConfig } from './tiny';
+import { GpuTransformer } from '../../src/model/transformer';
+import { completionLogprobs } from '../../src/model/logprobs';
+import { createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter } from '../../src/model/peft_adapter';
+import { transformerForward, type LoraMap } from '../../src/reference/transformer';
 
 function tensorValues(bytes: Uint8Array, f: GgufFile, name: string): { dims: number[]; data: Float32Array } {
   const t = f.tensors.find((x) => x.name === name);
@@ -72,4 +76,56 @@ describe('GGUF LoRA adapter export', () => {
       lora.release();
     });
   }
+});
+
+describe('a LoRA over a quantised GGUF base, exported both ways, reproduces the project\'s log-probs', () => {
+  test('llama, Q8_0 base: PEFT re-import on the GPU, GGUF adapter through the CPU reference', async () => {
+    const gpu = await testGpu();
+    const c0 = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 64, vocabSize: 288 });
+    const base = ggufModel('llama', c0, 6, (_, s) => (s.length === 1 ? 'F32' : 'Q8_0'));
+    const loaded = await loadGguf(memFile('base.gguf', base.bytes));
+    const c = loaded.config;
+    const model = GpuTransformer.upload(gpu, c, loaded.weights, { fileDtype: loaded.dtype });
+    expect(model.quant.size).toBeGreaterThan(0);
+    const lora = new LoraSet(gpu, c, { r: 2, alpha: 5, targetModules: ALL_TARGETS, useRslora: false });
+    randomizeLora(gpu, lora, new Rng(12));
+    const row = { prompt: [3, 70, 9, 41], completion: [100, 5, 260, 17, 2] };
+    const want = (await completionLogprobs(model, [row], lora, 1)).logprobs[0];
+
+    // PEFT: export, parse, upload again
+    const peft = await exportPeftAdapter(gpu, lora, 'tiny');
+    const again = createLoraFromAdapter(gpu, c, parsePeftAdapter(peft, c));
+    expectClose('PEFT round trip log-probs', (await completionLogprobs(model, [row], again, 1)).logprobs[0], want, 1e-5, 1e-5);
+
+    // GGUF adapter: the base file's rows (llama.cpp's order) with the adapter's delta, un-permuted by the tests'
+    // own permutation, through the CPU reference on the dequantised weights
+    const bytes = await exportGgufLoraAdapter(gpu, lora, 'tiny');
+    const f = readGgufHeader(bytes, 'adapter.gguf');
+    const r = 2;
+    const scale = (f.metadata.get('adapter.lora.alpha') as number) / r;
+    const refLora: LoraMap = new Map();
+    const gguf: Record<string, string> = {
+      q_proj: 'attn_q', k_proj: 'attn_k', v_proj: 'attn_v', o_proj: 'attn_output', gate_proj: 'ffn_gate', up_proj: 'ffn_up', down_proj: 'ffn_down',
+    };
+    for (const p of lora.pairs.values()) {
+      const name = `blk.${p.layer}.${gguf[p.module]}.weight`;
+      const A = tensorValues(bytes, f, `${name}.lora_a`).data;
+      let B = tensorValues(bytes, f, `${name}.lora_b`).data;
+      if (p.module === 'q_proj' || p.module === 'k_proj') B = permute(B, p.outFeatures, r, p.module === 'q_proj' ? c.numHeads : c.numKvHeads, true);
+      refLora.set(p.path, { A, B, r, scale });
+    }
+    const tokens = [...row.prompt, ...row.completion];
+    const logits = transformerForward(c, base.expected, tokens, 1, tokens.length, refLora).logits;
+    const V = c.vocabSize;
+    const ref = row.completion.map((t, i) => {
+      const pos = row.prompt.length + i - 1;
+      const z = logits.subarray(pos * V, pos * V + V);
+      const mx = Math.max(...z);
+      return z[t] - (mx + Math.log(z.reduce((a, v) => a + Math.exp(v - mx), 0)));
+    });
+    expectClose('GGUF adapter log-probs (CPU reference)', want, ref, 2e-4, 2e-3);
+    again.release();
+    lora.release();
+    model.release();
+  });
 });
