@@ -24,6 +24,8 @@ import { windowOverride } from '../src/gpu/kernels/attention_common';
 import { ATTENTION_TILED_BACKWARD_DKV, ATTENTION_TILED_BACKWARD_DQ, ATTENTION_TILED_FORWARD, tilesFor } from '../src/gpu/kernels/attention_tiled';
 import { MATMUL, MATMUL_SUBGROUP, MATMUL_SUBGROUP_TILES, MATMUL_TILED, MATMUL_TILED_SUBGROUP, MATMUL_TILES } from '../src/gpu/kernels/matmul';
 import { MATMUL_PACKED16_BACKWARD, MATMUL_PACKED16_FORWARD } from '../src/gpu/kernels/matmul_packed16';
+import { EMBEDDING_QUANT_FORWARD, MATMUL_QUANT_BACKWARD, MATMUL_QUANT_FORWARD } from '../src/gpu/kernels/matmul_quant';
+import { ggmlType, QUANT_KERNEL_TYPES } from '../src/ops/ggml_types';
 import {
   ALL_PACKED16_PATHS,
   PACKED16_F16_TILES,
@@ -78,6 +80,10 @@ function matmulVariants(): Variant[] {
   for (const [tile, t] of Object.entries(MATMUL_SUBGROUP_TILES)) out.push(at(MATMUL_TILED_SUBGROUP, { ...t }, tile));
   for (const k of [MATMUL_PACKED16_FORWARD, MATMUL_PACKED16_BACKWARD]) {
     for (const FORMAT of [0, 1]) out.push(at(k, { FORMAT }, `block8 FORMAT=${FORMAT}`));
+  }
+  // the quantised-weight kernels with each ggml block type they read (QTYPE)
+  for (const k of [MATMUL_QUANT_FORWARD, MATMUL_QUANT_BACKWARD, EMBEDDING_QUANT_FORWARD]) {
+    for (const type of QUANT_KERNEL_TYPES) out.push(at(k, { QTYPE: ggmlType(type).id }, type));
   }
   for (const path of ALL_PACKED16_PATHS) {
     if (path === 'block8') continue;

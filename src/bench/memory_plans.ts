@@ -15,6 +15,7 @@ import { structuralConfig } from '../model/structural_config';
 import { defaultConfig, type GrpoConfig } from '../grpo/config';
 import { choosePlan, measureStep } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
+import { llamaCppQuantTypes, type GgufFileType } from '../model/gguf/schemes';
 
 const GIB = 2 ** 30;
 
@@ -28,6 +29,16 @@ export const PLAN_MODELS: { name: string; json: Record<string, unknown>; targetG
   { name: 'Gemma-3-1B', json: { model_type: 'gemma3_text', architectures: ['Gemma3ForCausalLM'], query_pre_attn_scalar: 256, sliding_window: 512, rope_theta: 1000000, rope_local_base_freq: 10000, rms_norm_eps: 1e-6, hidden_size: 1152, intermediate_size: 6912, num_hidden_layers: 26, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, vocab_size: 262144, max_position_embeddings: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
   { name: 'Qwen2.5-0.5B', json: { model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'], hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, max_position_embeddings: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16' } },
   { name: 'Llama-3.2-1B', targetGiB: 4, json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: true, torch_dtype: 'bfloat16', rope_theta: 500000, rope_scaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } } },
+];
+
+const QWEN3 = { model_type: 'qwen3', architectures: ['Qwen3ForCausalLM'], rope_theta: 1000000, rms_norm_eps: 1e-6, head_dim: 128, vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: true };
+
+/** GGUF files as people have them (issue 26's targets): the matrices stay in their block format on the GPU. */
+export const QUANT_PLAN_MODELS: { name: string; fileType: GgufFileType; json: Record<string, unknown>; targetGiB: number }[] = [
+  { name: 'Qwen3-1.7B', fileType: 'Q4_K_M', targetGiB: 2, json: { ...QWEN3, hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8 } },
+  { name: 'Qwen3-4B', fileType: 'Q4_K_M', targetGiB: 3.5, json: { ...QWEN3, hidden_size: 2560, intermediate_size: 9728, num_hidden_layers: 36, num_attention_heads: 32, num_key_value_heads: 8 } },
+  { name: 'Llama-3.2-3B', fileType: 'Q4_K_M', targetGiB: 3, json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 3072, intermediate_size: 8192, num_hidden_layers: 28, num_attention_heads: 24, num_key_value_heads: 8, head_dim: 128, vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: true, rope_theta: 500000, rope_scaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } } },
+  { name: 'Qwen3-0.6B', fileType: 'Q8_0', targetGiB: 1.75, json: { ...QWEN3, hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8 } },
 ];
 
 export const GSM8K_STEP: Partial<GrpoConfig> = { prompts_per_step: 4, num_generations: 8, max_prompt_length: 192, max_completion_length: 256 };
@@ -84,6 +95,27 @@ export async function benchMemoryPlans(log: (s: string) => void): Promise<Memory
       `(largest ${(before.largestBufferBytes / GIB).toFixed(2)} GiB ${before.largestBufferLabel}), after ${(after.peakBytes / GIB).toFixed(2)} GiB ` +
       `(largest ${(after.largestBufferBytes / GIB).toFixed(2)} GiB ${after.largestBufferLabel}), layout ${JSON.stringify(after.layout)}`);
     out.push(row);
+  }
+  for (const m of QUANT_PLAN_MODELS) {
+    const config = parseHfConfig(m.json, `${m.name} config`);
+    const quant = llamaCppQuantTypes(config, m.fileType);
+    const fileDtype = [...new Set([...quant.values()].map((t) => t.toLowerCase())), 'f32'].sort().join('+');
+    const storage = { basePrecision: 'auto' as const, fileDtype, quant };
+    const target = m.targetGiB * GIB;
+    const after = await choosePlan(config, grpo, { budgetBytes: target, storage });
+    out.push({
+      model: `${m.name} ${m.fileType}`,
+      structural: false,
+      before: { peak_bytes: NaN, largest_buffer_bytes: NaN, largest_buffer: '', base: '' },
+      after: {
+        peak_bytes: after.peakBytes, largest_buffer_bytes: after.largestBufferBytes, largest_buffer: after.largestBufferLabel,
+        base: `${m.fileType} (${fileDtype})`, fits_budget: after.fits, budget_bytes: target, layout: after.layout,
+      },
+      target_bytes: target,
+      meets_target: after.peakBytes <= target && after.largestBufferBytes <= GIB,
+    });
+    log(`memory plan ${m.name} ${m.fileType}: ${(after.peakBytes / GIB).toFixed(2)} GiB (weights ${(after.breakdown.weights / GIB).toFixed(2)} GiB; ` +
+      `largest ${(after.largestBufferBytes / GIB).toFixed(2)} GiB ${after.largestBufferLabel}), layout ${JSON.stringify(after.layout)}, target ${m.targetGiB} GiB`);
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from '../model/config';
 import type { LoraSet } from '../model/lora';
+import { exportGgufLoraAdapter, ggufArchOf } from '../model/gguf/lora_export';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter } from '../model/peft_adapter';
 
 export async function readAdapterDir(dir: string, model: ModelConfig): Promise<ParsedAdapter> {
@@ -28,4 +29,15 @@ export async function writeAdapterDir(gpu: GpuRuntime, dir: string, lora: LoraSe
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, ADAPTER_WEIGHTS), files.weights);
   await writeFile(join(dir, ADAPTER_CONFIG), files.config);
+  // the same adapter for llama.cpp / Ollama (llama-cli --lora adapter.gguf), for the families llama.cpp names
+  let hasArch = true;
+  try {
+    ggufArchOf(lora.config);
+  } catch {
+    hasArch = false;
+  }
+  if (hasArch) await writeFile(join(dir, GGUF_ADAPTER), await exportGgufLoraAdapter(gpu, lora, baseModel));
 }
+
+/** The GGUF LoRA adapter written beside the PEFT files. */
+export const GGUF_ADAPTER = 'adapter.gguf';

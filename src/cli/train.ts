@@ -1,5 +1,6 @@
 // `grpo-playground train` and `grpo-playground eval`: the same trainer as the page's worker, from Node.
 import { mkdir, readFile, rename, writeFile, appendFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireNodeGpu } from '../gpu/node';
 import { Autotuner } from '../gpu/autotune';
@@ -12,6 +13,7 @@ import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
 import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
+import { quantTypesOf } from '../model/quant_storage';
 import { trainEvalRows } from '../experiments/eval_split';
 import { evalMetrics } from '../experiments/eval_metrics';
 import { createRewardScorer } from '../grpo/rewards_scorer';
@@ -20,7 +22,7 @@ import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer } from '../grpo/sft';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { trainPreferenceRun } from './train_preference';
-import { loadAdapterDir, writeAdapterDir } from './adapter_dir';
+import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
@@ -159,7 +161,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype };
+    const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
     const plan = v.sft ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
@@ -241,7 +243,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
       trainer.release();
     }
-    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
+    log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, ${existsSync(join(outDir, GGUF_ADAPTER)) ? `${GGUF_ADAPTER}, ` : ''}config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
   } finally {
     scorer.dispose();
     tools?.setup.runner.dispose();

@@ -14,6 +14,7 @@ import matmulPacked16TiledForwardBody from '../../shaders/lib/matmul_packed16_ti
 import matmulPacked16TiledBackwardBody from '../../shaders/lib/matmul_packed16_tiled_backward_body.wgsl?raw';
 import matmulTreeSum8 from '../../shaders/lib/matmul_tree_sum8.wgsl?raw';
 import packed16Unpack from '../../shaders/lib/packed16_unpack.wgsl?raw';
+import ggmlDequant from '../../shaders/lib/ggml_dequant.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 import logsumexpStats from '../../shaders/lib/logsumexp_stats.wgsl?raw';
@@ -34,6 +35,7 @@ export const SNIPPETS = {
   matmul_packed16_tiled_backward_body: matmulPacked16TiledBackwardBody,
   matmul_tree_sum8: matmulTreeSum8,
   packed16_unpack: packed16Unpack,
+  ggml_dequant: ggmlDequant,
   philox,
   workgroup_sum: workgroupSum,
   logsumexp_stats: logsumexpStats,

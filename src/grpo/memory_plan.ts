@@ -14,6 +14,7 @@ import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
+import { plannedQuant } from '../model/quant_storage';
 import { kvCacheBytes } from '../model/decode_state';
 import { createDryRuntime, type DryDeviceLimits, DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
 import type { AdapterSummary } from '../gpu/runtime';
@@ -132,7 +133,8 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
   const measure = await measureStep(model, config, layout, opts);
   const format = resolveBasePrecision(model, opts.storage);
-  const weights = baseWeightBytes(model, format);
+  const quant = plannedQuant(opts.storage);
+  const weights = baseWeightBytes(model, format, quant);
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
@@ -142,7 +144,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {
-    basePrecision: format,
+    basePrecision: quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format,
     kvPrecision: kvFormat,
     layout,
     peakBytes: measure.peakBytes,

@@ -48,7 +48,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   const B = prompts.length;
   if (B === 0) return { tokens: [], finish: [], steps: 0 };
   // a 16-bit base is read by the packed matmuls: no stacked f32 copies (and LoRA stays unmerged)
-  const budget = model.formats.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+  const budget = model.formats.size > 0 || model.quant.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
   const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget });
   const { gpu } = model;
   const { lens, maxNew } = st.len;

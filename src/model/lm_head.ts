@@ -19,10 +19,12 @@ import { logprobGatherBackward, logprobGatherForward } from '../gpu/kernels/logp
 import { logprobChunkBackward, logprobChunkForward } from '../gpu/kernels/logprob_chunk';
 import { entropyBackward } from '../gpu/kernels/entropy';
 import { matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
+import { matmulQuantBackward, matmulQuantForward } from '../gpu/kernels/matmul_quant';
+import type { GgmlTypeName } from '../ops/ggml_types';
 import type { GpuTransformer } from './transformer';
 
 /** What the fused head needs of a model: its sizes, the head weight (f32 or 16-bit) and the chunk budget. */
-export type LmHeadModel = Pick<GpuTransformer, 'gpu' | 'config' | 'lmHead' | 'lmHeadName' | 'lmHeadChunkBytes' | 'weightFormat' | 'project' | 'projectBackward'>;
+export type LmHeadModel = Pick<GpuTransformer, 'gpu' | 'config' | 'lmHead' | 'lmHeadName' | 'lmHeadChunkBytes' | 'weightFormat' | 'project' | 'projectBackward'> & { quant?: Map<string, GgmlTypeName> };
 
 /** Columns per vocabulary chunk for N rows: V when N*V*4 fits the budget, else the largest multiple of 64
  * that fits (at least 64). */
@@ -47,8 +49,18 @@ function chunks(v: number, vc: number): { v0: number; vc: number }[] {
 
 /** Z (N, vc) = f W[v0:v0+vc]^T; W's rows are copied into a (vc, C) slice first (bindings start at offset 0);
  * a 16-bit head is copied as packed rows (C / 2 words each) and read by the packed matmul. */
-function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z: Tensor; w: Tensor; fmt: Format16 | null } {
+function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z: Tensor; w: Tensor; fmt: Format16 | null; q?: GgmlTypeName } {
   const { gpu } = model;
+  const q = model.quant?.get(model.lmHeadName());
+  if (q) {
+    // a quantised head: whole rows of blocks are copied, as words
+    const words = model.lmHead().shape[1];
+    const w = gpu.tensor([vc, words], 'lm_head.chunk', 'u32');
+    gpu.copy(model.lmHead(), w, vc * words, v0 * words, 0);
+    const z = gpu.tensor([f.shape[0], vc], 'logits.chunk');
+    matmulQuantForward(gpu, z, f, w, q);
+    return { z, w, fmt: null, q };
+  }
   const C = model.config.hiddenSize;
   const format = model.weightFormat(model.lmHeadName());
   const fmt = format === 'f32' ? null : format;
@@ -129,15 +141,16 @@ export function headLogprobsBackward(
   }
   let first = true;
   for (const c of chunks(V, vc)) {
-    const { z, w, fmt } = chunkLogits(model, f, c.v0, c.vc);
+    const { z, w, fmt, q } = chunkLogits(model, f, c.v0, c.vc);
     const dz = gpu.tensor([N, c.vc], 'dlogits.chunk');
     logprobChunkBackward(gpu, dz, dlogp, z, targets, lse, { v0: c.v0, v: V }, temperature);
     if (entropyGrad) entropyBackward(gpu, dz, entropyGrad.dentropy, z, lse, entropyGrad.entropy, temperature);
     gpu.release(z);
-    if (fmt) matmulPacked16Backward(gpu, df, dz, w, fmt, { accumulate: !first });
+    if (q) matmulQuantBackward(gpu, df, dz, w, q, { accumulate: !first });
+    else if (fmt) matmulPacked16Backward(gpu, df, dz, w, fmt, { accumulate: !first });
     else matmul(gpu, df, dz, w, { accumulate: !first });
     first = false;
-    if (dWlm && !fmt) {
+    if (dWlm && !fmt && !q) {
       // dW rows [v0, v0 + vc) += dz^T f, through a (vc, C) slice (bindings start at offset 0)
       gpu.copy(dWlm, w, c.vc * C, c.v0 * C, 0);
       matmul(gpu, w, dz, f, { transA: true, accumulate: true });

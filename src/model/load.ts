@@ -2,6 +2,7 @@
 // (model .bin + tokenizer .bin) and Hugging Face folders (config.json + safetensors + tokenizer.json).
 
 import type { ModelConfig } from './config';
+import { loadGguf } from './gguf/load';
 import { readHfFolder } from './hf_folder';
 import { parseLlama2cCheckpoint } from './llama2c';
 import type { Tokenizer } from './tokenizer';
@@ -56,6 +57,9 @@ export function loadHfFolder(files: FileSource[]): Promise<LoadedModel> {
  * (two .bin files: the larger is the model, the other its tokenizer). */
 export async function loadModelFiles(files: FileSource[]): Promise<LoadedModel> {
   const base = (f: FileSource) => f.name.slice(f.name.lastIndexOf('/') + 1);
+  const ggufs = files.filter((f) => base(f).toLowerCase().endsWith('.gguf'));
+  if (ggufs.length > 1) throw new Error(`several GGUF files given (${ggufs.map((f) => f.name).join(', ')}): pick one (split GGUF files are not supported)`);
+  if (ggufs.length === 1) return loadGguf(ggufs[0], files.find((f) => base(f) === 'tokenizer.json'));
   if (files.some((f) => base(f) === 'config.json')) return loadHfFolder(files);
   const bins = files.filter((f) => base(f).endsWith('.bin'));
   if (bins.length === 2) {
@@ -65,6 +69,6 @@ export async function loadModelFiles(files: FileSource[]): Promise<LoadedModel> 
   const names = files.map((f) => f.name).join(', ') || 'none';
   throw new Error(
     `cannot tell the model format from these files (${names}): give a Hugging Face folder (config.json, ` +
-      `model.safetensors, tokenizer.json) or a llama2.c checkpoint .bin with its tokenizer .bin`,
+      `model.safetensors, tokenizer.json), a GGUF file (.gguf, with its tokenizer.json when it holds none) or a llama2.c checkpoint .bin with its tokenizer .bin`,
   );
 }

@@ -3,6 +3,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { loadGguf } from './gguf/load';
 import { loadHfFolder, loadLlama2c, type FileSource, type LoadedModel } from './load';
 
 /** A file on disk as a FileSource (read when asked). */
@@ -29,7 +30,8 @@ async function llama2cTokenizerBeside(modelPath: string): Promise<string> {
   throw new Error(`${modelPath}: no tokenizer given and no single tokenizer.bin / tok*.bin beside it (${found}): pass the tokenizer path`);
 }
 
-/** A llama2.c checkpoint (.bin, with tokenizerPath or the tokenizer beside it) or a Hugging Face folder. */
+/** A llama2.c checkpoint (.bin, with tokenizerPath or the tokenizer beside it), a GGUF file (.gguf, with
+ * tokenizerPath or a tokenizer.json beside it overriding its own tokenizer) or a Hugging Face folder. */
 export async function loadModelFromPath(path: string, tokenizerPath?: string): Promise<LoadedModel> {
   let info;
   try {
@@ -44,10 +46,16 @@ export async function loadModelFromPath(path: string, tokenizerPath?: string): P
     );
     return loadHfFolder(files);
   }
+  if (path.toLowerCase().endsWith('.gguf')) {
+    // the tokenizer: the one given, else a tokenizer.json beside the file, else the file's own
+    const besideJson = join(dirname(path), 'tokenizer.json');
+    const tok = tokenizerPath ?? ((await stat(besideJson).catch(() => null))?.isFile() ? besideJson : undefined);
+    return loadGguf(await nodeFileSource(path), tok ? await nodeFileSource(tok) : undefined);
+  }
   if (path.endsWith('.bin')) {
     const tok = tokenizerPath ?? (await llama2cTokenizerBeside(path));
     return loadLlama2c(await nodeFileSource(path), await nodeFileSource(tok));
   }
   if (basename(path) === 'config.json' || path.endsWith('.safetensors')) return loadModelFromPath(dirname(path), tokenizerPath);
-  throw new Error(`${path}: expected a llama2.c checkpoint (.bin) or a Hugging Face model folder`);
+  throw new Error(`${path}: expected a llama2.c checkpoint (.bin), a GGUF file (.gguf) or a Hugging Face model folder`);
 }

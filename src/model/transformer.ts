@@ -35,6 +35,8 @@ import { dropoutBackward, dropoutForward, type DropoutMask } from '../gpu/kernel
 import { formatBytes } from '../gpu/buffer_pool';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
+import { embeddingQuantForward, matmulQuantBackward, matmulQuantForward } from '../gpu/kernels/matmul_quant';
+import { keepsQuantised, plannedQuant, quantRowWords, quantUploadBytes, type QuantTypes } from './quant_storage';
 import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import type { LoraModule, LoraSet } from './lora';
@@ -143,6 +145,8 @@ export class GpuTransformer {
     readonly weights: Map<string, Tensor>,
     /** weights stored in 16 bits (packed pairs, (rows, cols / 2) u32) and their format; the rest are f32 */
     readonly formats: Map<string, Format16> = new Map(),
+    /** weights kept in a ggml block format (GGUF files; quant_storage.ts) and their type */
+    readonly quant: QuantTypes = new Map(),
   ) {
     const c = config;
     if (c.gemma4) {
@@ -167,7 +171,8 @@ export class GpuTransformer {
     const format = resolveBasePrecision(config, storage);
     let total = 0;
     for (const [name, shape] of shapes) {
-      const bytes = shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
+      const q = keepsQuantised(host.get(name), storage);
+      const bytes = q ? quantUploadBytes(q) : shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
       total += bytes;
       if (bytes > maxBinding) {
         throw new Error(
@@ -181,12 +186,18 @@ export class GpuTransformer {
     for (const name of shapes.keys()) if (!host.has(name)) throw new Error(`missing tensor ${name}`);
     // every tensor is checked (f16 range) before the first upload, so a refusal allocates nothing
     const packed = new Map<string, Uint32Array>();
+    const quant: QuantTypes = new Map();
     for (const [name, shape] of shapes) {
+      if (keepsQuantised(host.get(name), storage)) continue;
       if (format !== 'f32' && isPackable(name, shape)) packed.set(name, packWeight(name, host.get(name)!.data, format));
     }
     for (const [name, shape] of shapes) {
       const p = packed.get(name);
-      if (p && format !== 'f32') {
+      const q = keepsQuantised(host.get(name), storage);
+      if (q) {
+        weights.set(name, gpu.upload(q.words, [shape[0], q.words.length / shape[0]], `${name} (${q.type})`, 'u32'));
+        quant.set(name, q.type);
+      } else if (p && format !== 'f32') {
         weights.set(name, gpu.upload(p, [shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
       } else {
@@ -194,7 +205,7 @@ export class GpuTransformer {
       }
     }
     void total;
-    return new GpuTransformer(gpu, config, weights, formats);
+    return new GpuTransformer(gpu, config, weights, formats, quant);
   }
 
   /** The weight tensors of `upload` (same shapes, formats and order) without their data: for memory planning on
@@ -203,15 +214,21 @@ export class GpuTransformer {
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
+    const quant: QuantTypes = new Map();
+    const planned = plannedQuant(storage);
     for (const [name, shape] of expectedShapes(config)) {
-      if (format !== 'f32' && isPackable(name, shape)) {
+      const q = planned?.get(name);
+      if (q) {
+        weights.set(name, gpu.tensor([shape[0], quantRowWords(q, shape[1])], `${name} (${q})`, 'u32'));
+        quant.set(name, q);
+      } else if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
       } else {
         weights.set(name, gpu.tensor(shape, name));
       }
     }
-    return new GpuTransformer(gpu, config, weights, formats);
+    return new GpuTransformer(gpu, config, weights, formats, quant);
   }
 
   /** 'f32', or the 16-bit format a frozen weight is stored in. */
@@ -222,14 +239,18 @@ export class GpuTransformer {
   /** y (M, N) = alpha * x (M, K) W^T (+ bias) (+ y when accumulate) for the weight `name` (N, K), f32 or 16-bit. */
   project(y: Tensor, x: Tensor, name: string, opts: { bias?: Tensor | null; accumulate?: boolean; alpha?: number } = {}): void {
     const fmt = this.formats.get(name);
-    if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
+    const q = this.quant.get(name);
+    if (q) matmulQuantForward(this.gpu, y, x, this.w(name), q, opts);
+    else if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
     else matmul(this.gpu, y, x, this.w(name), { ...opts, transB: true });
   }
 
   /** dx (M, K) (=|+=) dy (M, N) W for the weight `name` (N, K), f32 or 16-bit. */
   projectBackward(dx: Tensor, dy: Tensor, name: string, accumulate = false): void {
     const fmt = this.formats.get(name);
-    if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
+    const q = this.quant.get(name);
+    if (q) matmulQuantBackward(this.gpu, dx, dy, this.w(name), q, { accumulate });
+    else if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
     else matmul(this.gpu, dx, dy, this.w(name), { accumulate });
   }
 
@@ -238,7 +259,9 @@ export class GpuTransformer {
     const name = 'model.embed_tokens.weight';
     const fmt = this.formats.get(name);
     const scale = this.config.embedScale ?? 1; // Gemma: sqrt(hidden)
-    if (fmt) embeddingPacked16Forward(this.gpu, out, ids, this.w(name), fmt, scale);
+    const q = this.quant.get(name);
+    if (q) embeddingQuantForward(this.gpu, out, ids, this.w(name), q, scale);
+    else if (fmt) embeddingPacked16Forward(this.gpu, out, ids, this.w(name), fmt, scale);
     else embeddingForward(this.gpu, out, ids, this.w(name), scale);
   }
 
@@ -629,7 +652,7 @@ export class GpuTransformer {
   mergeLora(lora: LoraSet): Map<string, Tensor> {
     const merged = new Map<string, Tensor>();
     for (const p of lora.pairs.values()) {
-      if (this.formats.has(`${p.path}.weight`)) continue; // a 16-bit base: decode applies LoRA unmerged (no f32 copy)
+      if (this.formats.has(`${p.path}.weight`) || this.quant.has(`${p.path}.weight`)) continue; // a 16-bit or quantised base: decode applies LoRA unmerged (no f32 copy)
       const w = this.w(`${p.path}.weight`);
       const m = this.gpu.tensor(w.shape, `${p.path}.weight+lora`);
       this.gpu.copy(w, m);
@@ -657,8 +680,8 @@ export class GpuTransformer {
 
   /** Zeroed full-weight gradient tensors for every weight (for supervised full fine-tuning). */
   createFullGrads(): Map<string, Tensor> {
-    if (this.formats.size > 0) {
-      throw new Error('full-weight training needs f32 weights: this model\'s base is stored in 16 bits (set base_precision to "f32")');
+    if (this.formats.size > 0 || this.quant.size > 0) {
+      throw new Error(`full-weight training needs f32 weights: this model's base is stored in ${this.quant.size ? 'a quantised format' : '16 bits'} (set base_precision to "f32")`);
     }
     const out = new Map<string, Tensor>();
     for (const [name, t] of this.weights) {

@@ -4,6 +4,7 @@
 //   base_precision 'auto': f32 below AUTO_F32_BELOW parameters (stories260K and the built-in model are
 //   unchanged), else the file's 16-bit format when it has one (bf16 or f16), else bf16.
 
+import { ggmlType, quantGpuBytes, type GgmlTypeName } from '../ops/ggml_types';
 import type { ModelConfig } from './config';
 import { expectedShapes } from './weights';
 import { maxAbs, packWeights16, type Format16 } from './pack16';
@@ -14,6 +15,9 @@ export interface BaseStorageOptions {
   basePrecision?: BasePrecision;
   /** the checkpoint's dtype as the loader reports it: 'f32', 'bf16', 'f16', or a '+'-joined mix */
   fileDtype?: string;
+  /** weights a GGUF file holds in a ggml block format (quant_storage.ts quantTypesOf): kept so on the GPU under
+   * 'auto'; what the memory plan counts for them (upload reads each host tensor's own blocks) */
+  quant?: ReadonlyMap<string, GgmlTypeName>;
 }
 
 /** Models with fewer parameters keep f32 under 'auto' (base weights and KV caches, kv_storage.ts). */
@@ -61,11 +65,17 @@ export function packWeight(name: string, data: Float32Array, format: Format16): 
   return packWeights16(data, format);
 }
 
-/** Bytes the base weights take on the GPU in a format (what the memory plan counts). */
-export function baseWeightBytes(c: ModelConfig, format: 'f32' | Format16): number {
+/** Bytes the base weights take on the GPU in a format (what the memory plan counts); `quant`: the weights kept
+ * in block formats (word-aligned blocks). */
+export function baseWeightBytes(c: ModelConfig, format: 'f32' | Format16, quant?: ReadonlyMap<string, GgmlTypeName>): number {
   let bytes = 0;
   for (const [name, shape] of expectedShapes(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
+    const q = quant?.get(name);
+    if (q) {
+      bytes += quantGpuBytes(ggmlType(q), shape[0], shape[1]);
+      continue;
+    }
     bytes += n * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
   }
   return bytes;

@@ -22,6 +22,7 @@ import { generateSideBySide, tokenLengths } from './try_model';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
 import { memoryPlanFor } from './plan_request';
 import { useSandboxBroker } from '../grpo/rewards/sandbox_browser';
+import { quantTypesOf } from '../model/quant_storage';
 import {
   REPORTED_LIMITS,
   SANDBOX_BROKER_MESSAGE,
@@ -219,7 +220,10 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   // CPU only (the tokenizer), so it need not wait for a run to pause
   tokenLengths: async (r) => tokenLengths(models.require('load a model first: token lengths depend on its tokenizer').loaded, datasets.require(), r.settings),
   // host code only (a dry run), so it need not wait for a run to pause
-  memoryPlan: async (r) => memoryPlanFor(await gpu(), r.model, r.config, models.model?.loaded.name === r.model.name ? models.model.loaded.config : undefined),
+  memoryPlan: async (r) => {
+    const same = models.model?.loaded.name === r.model.name ? models.model.loaded : undefined;
+    return memoryPlanFor(await gpu(), r.model, r.config, same?.config, same ? quantTypesOf(same.weights) : undefined);
+  },
   gpuStatus: async () => ({ pool: acquired ? { ...acquired.stats } : null, lost: acquired?.lost ?? null, variants: acquired ? kernelVariants(acquired) : undefined }),
   // storage only: answered at once
   savedRun: () => runs.savedRun(),

@@ -8,6 +8,7 @@ import { choosePlan, type MemoryPlan } from '../grpo/memory_plan';
 import type { GrpoConfig } from '../grpo/config';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelSummary } from './protocol';
+import type { GgmlTypeName } from '../ops/ggml_types';
 
 /** The page's budget when memory_budget_bytes is null: 2 GiB, what a browser tab can usually hold. */
 export const PAGE_DEFAULT_BUDGET = 2 * 2 ** 30;
@@ -25,16 +26,21 @@ export function configFromSummary(m: ModelSummary): ModelConfig {
 
 /** The plan for the page's model summary; `loaded` (the worker's own config of that model, with its family's
  * fields: q/k norms, Gemma's norms, GeGLU, sliding layers) is used instead of the summary's shapes when given. */
-export async function memoryPlanFor(gpu: GpuRuntime, m: ModelSummary, config: GrpoConfig, loaded?: ModelConfig): Promise<MemoryPlan> {
-  return planForModel(gpu, loaded ?? configFromSummary(m), m.dtype, config);
+export async function memoryPlanFor(
+  gpu: GpuRuntime, m: ModelSummary, config: GrpoConfig, loaded?: ModelConfig, quant?: ReadonlyMap<string, GgmlTypeName>,
+): Promise<MemoryPlan> {
+  return planForModel(gpu, loaded ?? configFromSummary(m), m.dtype, config, loaded ? quant : undefined);
 }
 
 /** The plan of a step of `config` on a model of this config and file dtype, against memory_budget_bytes
  * (null: PAGE_DEFAULT_BUDGET) and this adapter's buffer limits. */
-export async function planForModel(gpu: GpuRuntime, model: ModelConfig, fileDtype: string | undefined, config: GrpoConfig): Promise<MemoryPlan> {
+export async function planForModel(
+  gpu: GpuRuntime, model: ModelConfig, fileDtype: string | undefined, config: GrpoConfig, quant?: ReadonlyMap<string, GgmlTypeName>,
+): Promise<MemoryPlan> {
   return choosePlan(model, config, {
     budgetBytes: config.memory_budget_bytes ?? PAGE_DEFAULT_BUDGET,
-    storage: { basePrecision: config.base_precision, fileDtype },
+    // quant: a GGUF model's block types (its matrices stay quantised on the GPU under base_precision auto)
+    storage: { basePrecision: config.base_precision, fileDtype, quant },
     adapter: { isSoftware: gpu.adapter.isSoftware },
     limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
   });

@@ -18,6 +18,7 @@ import type { ModelSlot } from './model_slot';
 import type { EvalEvent, RestoredRun, RunEnd, RunOrigins, SavedRunSummary, TrainEvent } from './protocol';
 import { Run } from './run';
 import { planForModel } from './plan_request';
+import { quantTypesOf } from '../model/quant_storage';
 import { refuseUnlessFits } from '../grpo/memory_plan';
 import { rewindRunHistory } from './run_history';
 import { evalEvent, stepEvent } from './train_events';
@@ -254,7 +255,7 @@ export class RunController {
   private async newRun(config: GrpoConfig, id?: string): Promise<Run> {
     const loaded = this.models.require();
     const data = this.data.require();
-    const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config);
+    const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config, quantTypesOf(loaded.loaded.weights));
     refuseUnlessFits(plan);
     const on = this.models.useBasePrecision(config.base_precision);
     return Run.create(on, data, config, id, plan.layout, this.data.evalDataset?.rows ?? null);

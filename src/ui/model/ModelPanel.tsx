@@ -116,11 +116,11 @@ function FilesChoice({ disabled }: { disabled: boolean }) {
       label="Drop a model folder or its files"
       hint={
         <>
-          A Hugging Face folder (<code>config.json</code>, <code>*.safetensors</code>, <code>tokenizer.json</code>) or a llama2.c checkpoint <code>.bin</code> with
-          its <code>tokenizer.bin</code>.
+          A Hugging Face folder (<code>config.json</code>, <code>*.safetensors</code>, <code>tokenizer.json</code>), a GGUF file <code>.gguf</code>
+          (llama.cpp, Ollama; with its <code>tokenizer.json</code> when it holds none) or a llama2.c checkpoint <code>.bin</code> with its <code>tokenizer.bin</code>.
         </>
       }
-      accept=".json,.safetensors,.bin,.jinja"
+      accept=".json,.safetensors,.bin,.jinja,.gguf"
       multiple
       folder
       disabled={disabled}

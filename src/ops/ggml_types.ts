@@ -1,0 +1,89 @@
+// ggml tensor types as GGUF files name them (ggml.h `enum ggml_type`; block layouts: ggml-common.h).
+// Shared by the GGUF reader, the CPU dequantisation reference and the quantised kernels. Imports nothing.
+// A block holds `blockSize` values in `typeSize` bytes; a row's length must be a multiple of blockSize.
+
+export type GgmlTypeName =
+  | 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
+
+export interface GgmlType {
+  id: number;
+  name: GgmlTypeName;
+  blockSize: number;
+  typeSize: number;
+}
+
+/** The types this project reads (dequantises), by ggml's type id. */
+export const SUPPORTED_GGML_TYPES: readonly GgmlType[] = [
+  { id: 0, name: 'F32', blockSize: 1, typeSize: 4 },
+  { id: 1, name: 'F16', blockSize: 1, typeSize: 2 },
+  { id: 2, name: 'Q4_0', blockSize: 32, typeSize: 18 }, // f16 d, 16 bytes of nibbles
+  { id: 3, name: 'Q4_1', blockSize: 32, typeSize: 20 }, // f16 d, f16 m, 16 bytes of nibbles
+  { id: 6, name: 'Q5_0', blockSize: 32, typeSize: 22 }, // f16 d, u32 high bits, 16 bytes of nibbles
+  { id: 7, name: 'Q5_1', blockSize: 32, typeSize: 24 }, // f16 d, f16 m, u32 high bits, 16 bytes of nibbles
+  { id: 8, name: 'Q8_0', blockSize: 32, typeSize: 34 }, // f16 d, 32 int8
+  { id: 12, name: 'Q4_K', blockSize: 256, typeSize: 144 }, // f16 d, f16 dmin, 12 bytes 6-bit scales/mins, 128 nibbles
+  { id: 13, name: 'Q5_K', blockSize: 256, typeSize: 176 }, // as Q4_K + 32 bytes of high bits
+  { id: 14, name: 'Q6_K', blockSize: 256, typeSize: 210 }, // 128 low nibbles, 64 high 2-bit, 16 int8 scales, f16 d
+  { id: 30, name: 'BF16', blockSize: 1, typeSize: 2 },
+];
+
+/** Types ggml knows that this project refuses (named in the message). */
+export const KNOWN_UNSUPPORTED_GGML_TYPES: Record<number, string> = {
+  9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 15: 'Q8_K', 16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S',
+  20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS', 24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64',
+  29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
+};
+
+const BY_ID = new Map(SUPPORTED_GGML_TYPES.map((t) => [t.id, t]));
+const BY_NAME = new Map(SUPPORTED_GGML_TYPES.map((t) => [t.name, t]));
+
+export function ggmlTypeById(id: number): GgmlType | undefined {
+  return BY_ID.get(id);
+}
+
+export function ggmlType(name: GgmlTypeName): GgmlType {
+  return BY_NAME.get(name)!;
+}
+
+/** The name of a type id for messages: supported, known but refused, or unknown. */
+export function ggmlTypeName(id: number): string {
+  return BY_ID.get(id)?.name ?? KNOWN_UNSUPPORTED_GGML_TYPES[id] ?? `unknown type ${id}`;
+}
+
+/** Bytes of `count` values in a type (count a multiple of the block size). */
+export function ggmlByteSize(t: GgmlType, count: number): number {
+  return (count / t.blockSize) * t.typeSize;
+}
+
+/** The block types the quantised kernels read (matmul_quant_*.wgsl, embedding_quant_forward.wgsl). F32, F16 and
+ * BF16 tensors take the f32 and packed 16-bit paths instead. */
+export const QUANT_KERNEL_TYPES: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K'];
+
+export function isQuantKernelType(name: string): name is GgmlTypeName {
+  return (QUANT_KERNEL_TYPES as readonly string[]).includes(name);
+}
+
+/** u32 words of one block as the kernels store it: ggml's bytes padded to whole words (Q8_0 34 -> 36 bytes). */
+export function blockWords(t: GgmlType): number {
+  return Math.ceil(t.typeSize / 4);
+}
+
+/** Bytes a (rows, cols) tensor of a block type takes on the GPU (word-aligned blocks). */
+export function quantGpuBytes(t: GgmlType, rows: number, cols: number): number {
+  return rows * (cols / t.blockSize) * blockWords(t) * 4;
+}
+
+/** ggml blocks (`count` values from byte `offset`) copied into word-aligned blocks: each block's bytes at the
+ * same offsets, zero-padded to whole u32 words (little-endian words, as the GPU reads them). */
+export function repackBlocks(t: GgmlType, bytes: Uint8Array, offset: number, count: number): Uint32Array {
+  const nb = count / t.blockSize;
+  const wpb = blockWords(t);
+  const out = new Uint32Array(nb * wpb);
+  const outBytes = new Uint8Array(out.buffer);
+  if (wpb * 4 === t.typeSize) {
+    outBytes.set(bytes.subarray(offset, offset + nb * t.typeSize));
+  } else {
+    for (let b = 0; b < nb; b++) outBytes.set(bytes.subarray(offset + b * t.typeSize, offset + (b + 1) * t.typeSize), b * wpb * 4);
+  }
+  return out;
+}
