@@ -208,7 +208,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         if (evalSet.examples.length === 0) return {};
         const e = await trainer.evaluate();
         const k = config.num_generations_eval ?? 1;
-        log(`eval @ step ${e.step}: pass@1 ${fmt(e['pass@1'])}${k > 1 ? `  pass@${k} ${fmt(e.atK?.[`pass@${k}`])}` : ''}  reward ${fmt(e.reward_mean)}  (n=${e.n}${k > 1 ? ` x ${k}` : ''})`);
+        log(`eval @ step ${e.step}: pass@1 ${fmt(e['pass@1'])}${k > 1 ? `  pass@${k} ${fmt(e.atK?.[`pass@${k}`])}  maj@${k} ${fmt(e.atK?.[`maj@${k}`])}` : ''}  reward ${fmt(e.reward_mean)}  (n=${e.n}${k > 1 ? ` x ${k}` : ''})`);
         return evalMetrics(e);
       };
       if (checkpoint) {

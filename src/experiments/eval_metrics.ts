@@ -1,5 +1,6 @@
 // An evaluation as metric-row entries, in the names metrics.jsonl and the page's CSV use: eval/pass@1 and
-// eval/reward_mean always; with num_generations_eval = n > 1 also eval/pass@k and eval/mean@k for k = 1..n.
+// eval/reward_mean always; with num_generations_eval = n > 1 also eval/pass@k, eval/mean@k and eval/maj@k
+// (the majority answer of the first k samples is right) for k = 1..n.
 
 import type { EvalReport } from '../grpo/trainer';
 

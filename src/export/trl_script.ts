@@ -88,6 +88,8 @@ function rewardLine(f: RewardFuncConfig, name: string, c: GrpoConfig): string {
         ['flags', p.flags],
         ['trim', p.trim],
       ])})`;
+    case 'majority_vote':
+      return `make_majority_vote(${args([['extract', p.extract], ['case_sensitive', p.case_sensitive]])})`;
     case 'length_penalty':
       return `make_length_penalty(${args([['target', p.target], ['floor', p.floor]])})`;
     case 'soft_overlong':

@@ -10,6 +10,8 @@ import { generate } from '../model/generate';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { passAtKTable } from '../experiments/pass_at_k';
+import { majAtKTable } from '../experiments/maj_at_k';
+import { answerKey } from './rewards';
 import type { PromptExample, RolloutTools } from './rollout';
 import { idsWithoutTrailingStop, runEpisodes, type TurnRecord } from './tools/episodes';
 import type { KvPrecision } from '../model/kv_storage';
@@ -31,7 +33,8 @@ export interface EvalReport {
   reward_mean: number;
   n: number;
   samples: EvalSample[];
-  /** with several samples per prompt (num_generations_eval): pass@k and mean@k for k = 1..n (src/experiments/pass_at_k.ts) */
+  /** with several samples per prompt (num_generations_eval): pass@k, mean@k and maj@k for k = 1..n
+   * (src/experiments/pass_at_k.ts, maj_at_k.ts) */
   atK?: Record<string, number>;
   /** evaluated with tools or an environment: tool calls per completion (TRL's tools/call_frequency), failed
    * calls per call, and model turns per episode */
@@ -127,8 +130,14 @@ export async function evaluatePrompts(
   }
   const total = samples.length;
   // samples are sample-major (all prompts' first samples, then their second, ...)
+  const byPrompt = prompts.map((_, p) => Array.from({ length: samplesPerPrompt }, (_, j) => samples[j * prompts.length + p]));
+  // maj@k votes with answers read as the passing reward reads them: numbers for numeric_match, else as exact_match
+  const extract = scorer.names[0] === 'numeric_match' ? 'number' : 'auto';
   const atK = samplesPerPrompt > 1 && prompts.length > 0
-    ? passAtKTable(prompts.map((_, p) => Array.from({ length: samplesPerPrompt }, (_, j) => samples[j * prompts.length + p].pass)))
+    ? {
+        ...passAtKTable(byPrompt.map((ss) => ss.map((s) => s.pass))),
+        ...majAtKTable(byPrompt.map((ss) => ss.map((s) => ({ key: answerKey(s.completion, extract), pass: s.pass })))),
+      }
     : undefined;
   return {
     step,

@@ -11,6 +11,9 @@ export interface RewardItem {
   answer: string;
   row: Record<string, unknown>;
   completionTokens: number;
+  /** the completions of this item's group (the same prompt's samples in this step, this one included);
+   * absent: the item is its own group */
+  group?: readonly string[];
 }
 
 export interface RewardScores {
@@ -44,7 +47,9 @@ export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxComple
       const custom = new CustomReward(String(p.source), { timeoutMs: Number(p.timeout_ms) });
       customs.push(custom);
       scorers.push(async (items) => {
-        const r = await custom.evaluate(items.map((it) => ({ prompt: it.prompt, completion: it.completion, answer: it.answer, row: it.row })));
+        const r = await custom.evaluate(
+          items.map((it) => ({ prompt: it.prompt, completion: it.completion, answer: it.answer, row: it.row, group_completions: [...(it.group ?? [it.completion])] })),
+        );
         return { values: r.values, errors: r.errors.map((e) => `${name}: ${e}`) };
       });
     } else if (isBuiltinReward(f.name)) {
@@ -57,6 +62,7 @@ export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxComple
             const v = entry.fn(it.completion, it.answer, it.prompt, params, {
               completion_tokens: it.completionTokens,
               max_completion_length: maxCompletionLength,
+              group_completions: it.group ?? [it.completion],
             });
             return v === null || Number.isFinite(v) ? v : null;
           } catch (e) {

@@ -137,7 +137,8 @@ export async function rollout(
   const texts = generated.map((g) => tokenizer.decode(g.ids));
   const items = generated.map((g, i) => {
     const p = prompts[Math.floor(i / G)];
-    return { prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length };
+    const first = Math.floor(i / G) * G;
+    return { prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length, group: texts.slice(first, first + G) };
   });
   const scores = await scorer.score(items);
   const rewardNames = [...scorer.names];

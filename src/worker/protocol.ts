@@ -215,7 +215,7 @@ export interface EvalEvent {
   rewardMean: number;
   n: number;
   samples: { prompt: string; completion: string; answer: string; reward: number; pass: boolean }[];
-  /** with num_generations_eval: pass@k and mean@k for k = 1..n ("pass@2", "mean@2", ...) */
+  /** with num_generations_eval: pass@k, mean@k and maj@k for k = 1..n ("pass@2", "mean@2", "maj@2", ...) */
   atK?: Record<string, number>;
 }
 

@@ -33,14 +33,18 @@ describe('evaluation with k samples per prompt on a separate test file', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/test\.jsonl: 6 rows .*held out for evaluation/);
     expect(r.stdout).toMatch(/40 train \/ 6 eval prompts/);
-    expect(r.stdout).toMatch(/eval @ step 0: pass@1 \S+  pass@4 \S+ .*\(n=6 x 4\)/);
+    expect(r.stdout).toMatch(/eval @ step 0: pass@1 \S+  pass@4 \S+  maj@4 \S+ .*\(n=6 x 4\)/);
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((x) => x.step)).toEqual([0, 1, 2]);
     for (const row of [rows[0], rows[2]]) {
       for (let k = 1; k <= 4; k++) {
         expect(row, `pass@${k}`).toHaveProperty([`eval/pass@${k}`]);
         expect(row, `mean@${k}`).toHaveProperty([`eval/mean@${k}`]);
+        expect(row, `maj@${k}`).toHaveProperty([`eval/maj@${k}`]);
       }
+      // one sample's majority is itself: maj@1 is the share of prompts whose first sample passed (exact_match
+      // reads the answer as maj@k does), a multiple of 1/6
+      expect(Math.abs(row['eval/maj@1'] * 6 - Math.round(row['eval/maj@1'] * 6))).toBeLessThan(1e-9);
       // pass@k grows with k; mean@n and pass@1 are both the share of passing samples
       for (let k = 2; k <= 4; k++) expect(row[`eval/pass@${k}`]).toBeGreaterThanOrEqual(row[`eval/pass@${k - 1}`] - 1e-12);
       expect(row['eval/mean@4']).toBeCloseTo(row['eval/pass@1'], 12);
@@ -58,6 +62,9 @@ describe('evaluation with k samples per prompt on a separate test file', () => {
     expect(e.n).toBe(6);
     expect(e['pass@1']).toBeCloseTo(last['eval/pass@1'], 12);
     for (let k = 2; k <= 4; k++) expect(e[`pass@${k}`]).toBeCloseTo(last[`eval/pass@${k}`], 12);
+    for (let k = 1; k <= 4; k++) expect(e[`maj@${k}`]).toBeCloseTo(last[`eval/maj@${k}`], 12);
+    const text = cli('eval', '--model', 'public/models/tiny-puzzles', '--adapter', out, '--dataset', testFile, '--config', config);
+    expect(text.stdout).toMatch(/pass@4 \S+ .*maj@4 \S+/);
   });
 
   test('num_generations_eval > 1 with greedy evaluation is refused with a message', () => {

@@ -201,6 +201,7 @@ const CONFIGS: Record<string, GrpoConfig> = {
   },
   no_eval_no_checkpoints: { ...defaultConfig(), eval_split: 0, checkpoint_interval: 0, system_prompt: 'Be brief.', prompt_template: 'Q: {prompt}\nA:' },
   custom_reward: { ...defaultConfig(), reward_funcs: [{ name: 'custom', weight: 1, params: { source: '(p, c) => {{ "x" }}.length' } }, { name: 'format', weight: 0.5, params: {} }] },
+  majority_vote: { ...defaultConfig(), reward_funcs: [{ name: 'majority_vote', weight: 1, params: { extract: 'tag', case_sensitive: true } }, { name: 'exact_match', weight: 1, params: {} }] },
 };
 
 describe.skipIf(!python)('the exported TRL script on TRL v1.9 / transformers v5 / PEFT 0.20', () => {

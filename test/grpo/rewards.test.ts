@@ -174,7 +174,7 @@ describe('partial_credit', () => {
 
 describe('registry', () => {
   it('lists every built-in with documentation and documented parameters with valid defaults', () => {
-    expect(BUILTIN_REWARD_NAMES.sort()).toEqual(['contains', 'exact_match', 'format', 'length_penalty', 'numeric_match', 'partial_credit', 'soft_overlong']);
+    expect(BUILTIN_REWARD_NAMES.sort()).toEqual(['contains', 'exact_match', 'format', 'length_penalty', 'majority_vote', 'numeric_match', 'partial_credit', 'soft_overlong']);
     for (const name of BUILTIN_REWARD_NAMES) {
       const e = REWARD_FUNCS[name];
       expect(e.doc.length, name).toBeGreaterThan(60);

@@ -182,3 +182,39 @@ def make_soft_overlong(name, max_completion_length, cache_length=16):
         return out
 
     return named(name, reward)
+
+
+def answer_key(completion, extract="auto", case_sensitive=False):
+    """The answer a completion gives (None when it gives none), as majority_vote compares answers."""
+    if extract == "number":
+        region = extract_boxed(completion)
+        region = extract_answer_tag(completion) if region is None else region
+        return last_number(completion if region is None else region)
+    final = extract_final(completion)
+    if final is None and extract == "tag":
+        return None
+    key = normalize(completion if final is None else final, not case_sensitive, True)
+    return key if key != "" else None
+
+
+def make_majority_vote(name, extract="auto", case_sensitive=False):
+    """1 when the completion's answer is the most common answer of its group, else 0; no answer scores 0 and
+    does not vote; every answer tied for the most votes counts. TRL calls a reward function once with the
+    whole generation batch (num_generations completions per prompt, prompts repeated), so the groups are
+    rebuilt here by prompt. On several processes each holds part of the batch: run it on one."""
+
+    def reward(prompts, completions, **kwargs):
+        keys = [answer_key(c, extract, case_sensitive) for c in map(completion_text, completions)]
+        groups = [p if isinstance(p, str) else repr(p) for p in prompts]
+        counts = {}
+        for g, k in zip(groups, keys):
+            if k is not None:
+                counts.setdefault(g, {})
+                counts[g][k] = counts[g].get(k, 0) + 1
+        out = []
+        for g, k in zip(groups, keys):
+            votes = counts.get(g, {})
+            out.append(0.0 if k is None else float(votes[k] == max(votes.values())))
+        return out
+
+    return named(name, reward)

@@ -1,4 +1,4 @@
-// The user's own reward: JavaScript source for (prompt, completion, answer, row) => number | null, run in a
+// The user's own reward: JavaScript source for (prompt, completion, answer, row, group) => number | null, run in a
 // sandbox (in the browser a worker inside a network-less sandboxed frame, sandbox_browser.ts; in Node a
 // permission-limited child process with an empty environment, sandbox_node.ts) with network and storage
 // removed. A batch that throws, returns a non-number, or runs past the timeout costs that batch its

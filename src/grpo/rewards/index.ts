@@ -18,5 +18,6 @@ export { combineRewards, combineRewardsDetailed, type CombinedRewards } from './
 export { CustomReward, checkCustomRewardSource, checkCustomRewardSourceInSandbox, type CustomRewardOptions, type CustomRewardResult } from './custom';
 export type { SandboxRow, SandboxFactory, SandboxHandle } from './sandbox_core';
 export { referenceAnswer } from './match';
+export { answerKey, majorityAnswers, type AnswerExtraction } from './majority';
 export { DEFAULT_FORMAT_PATTERN } from './shape';
 export { extractAnswerTag, extractBoxed, extractFinalAnswer, findNumbers, lastNumber, levenshtein, normalizeText } from './text';

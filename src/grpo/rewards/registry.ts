@@ -3,6 +3,7 @@
 
 import { contains, exactMatch, numericMatch, partialCredit } from './match';
 import { format, lengthPenalty, softOverlong } from './shape';
+import { majorityVote } from './majority';
 import { checkRewardParams } from './params';
 import type { RewardFuncEntry, RewardParamSpec } from './types';
 
@@ -14,6 +15,7 @@ export const REWARD_FUNCS = {
   length_penalty: lengthPenalty,
   soft_overlong: softOverlong,
   partial_credit: partialCredit,
+  majority_vote: majorityVote,
 } satisfies Record<string, RewardFuncEntry>;
 
 export type BuiltinRewardName = keyof typeof REWARD_FUNCS;
@@ -24,8 +26,9 @@ export const DEFAULT_CUSTOM_TIMEOUT_MS = 2000;
 
 export const CUSTOM_REWARD: { doc: string; params: readonly RewardParamSpec[] } = {
   doc:
-    'Your own JavaScript: a function (prompt, completion, answer, row) => number | null, where row is the ' +
-    'dataset row with all its columns. It runs in a separate worker with no network or storage access; a ' +
+    'Your own JavaScript: a function (prompt, completion, answer, row, group) => number | null, where row is the ' +
+    'dataset row with all its columns and group is the list of the completions of the same prompt in this step ' +
+    '(this one included; in evaluation just this one), so a reward can compare a completion with its group. It runs in a separate worker with no network or storage access; a ' +
     'call that throws, returns something other than a finite number or null, or does not finish in time ' +
     'scores null (not applicable) for that batch and is reported, without stopping the run.',
   params: [

@@ -11,6 +11,8 @@ export interface SandboxRow {
   completion: string;
   answer: string;
   row: Record<string, unknown>;
+  /** the completions of this row's group (the same prompt's samples, this one included); the function's fifth argument */
+  group_completions?: string[];
 }
 
 export type SandboxRequest =
@@ -185,7 +187,9 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       try {
-        let v = fn!(r.prompt, r.completion, r.answer, r.row);
+        // a fresh list per call: one row's function cannot change what the next row sees
+        const group = Array.isArray(r.group_completions) ? r.group_completions.slice() : [r.completion];
+        let v = fn!(r.prompt, r.completion, r.answer, r.row, group);
         if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') v = await (v as Promise<unknown>);
         if (v === null) values.push(null);
         else if (typeof v === 'number' && Number.isFinite(v)) values.push(v);

@@ -9,6 +9,9 @@ export interface RewardInfo {
   completion_tokens?: number;
   /** the run's max_completion_length (tokens); soft_overlong uses it when its own parameter is null */
   max_completion_length?: number;
+  /** the completions of this completion's group (the same prompt's num_generations samples, this one
+   * included, in sampling order); absent where there is no group (a lone completion) */
+  group_completions?: readonly string[];
 }
 
 export type RewardFn = (completion: string, answer: string, prompt: string, params: RewardParams, info?: RewardInfo) => number | null;

@@ -233,7 +233,7 @@ function CustomEditor({ func, disabled, onChange }: { func: RewardFuncConfig; di
   return (
     <div className="custom-editor">
       <label className="field-label" htmlFor="custom-source">
-        <span className="mono">(prompt, completion, answer, row) =&gt; number | null</span>
+        <span className="mono">(prompt, completion, answer, row, group) =&gt; number | null</span>
       </label>
       <textarea
         id="custom-source"
