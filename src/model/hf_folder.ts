@@ -108,8 +108,10 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
 
   const weights: WeightMap = new Map();
   const dtypes = new Set<SafetensorsDtype>();
-  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration';
-  const rename = (n: string): string | null => (multimodal ? languageModelName(n) : n);
+  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration' || config.architecture === 'Qwen3_5ForConditionalGeneration';
+  // Qwen3.5's multi-token-prediction head (mtp.*) is not part of the language model
+  const mtp = (n: string) => config.modelType === 'qwen3_5_text' && n.startsWith('mtp.');
+  const rename = (n: string): string | null => (mtp(n) ? null : multimodal ? languageModelName(n) : n);
   const skipped: string[] = [];
   for (const [shard, names] of shards) {
     const file = readSafetensors(await shard.arrayBuffer(), shard.name, (n) => {
@@ -135,7 +137,7 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
   if (multimodal && ![...weights.keys()].some((n) => n.startsWith('model.'))) {
     const seen = [...new Set(skipped.map((n) => n.split('.').slice(0, 2).join('.')))].slice(0, 4).join(', ') || 'none';
     throw new Error(
-      `${configFile.name}: a Gemma3ForConditionalGeneration checkpoint, but its files hold no language-model tensors ` +
+      `${configFile.name}: a ${config.architecture} checkpoint, but its files hold no language-model tensors ` +
         `(expected language_model.model.* or model.language_model.*; found ${seen}): only the text model can be loaded`,
     );
   }
