@@ -38,7 +38,7 @@ describe('gated delta rule reference', () => {
     const one: GatedDeltaDims = { B: 1, T: 1, NK: 1, NV: 1, DK: 2, DV: 2, scale: 0.5 };
     const out = new Float64Array(2);
     const S = new Float64Array(4);
-    gatedDeltaForward(out, S, F(F([1, 2])), F(F([3, -1])), F(F([4, 5])), F(F([-0.7])), F(F([0.25])), null, one);
+    gatedDeltaForward(out, S, F([1, 2]), F([3, -1]), F([4, 5]), F([-0.7]), F([0.25]), null, one);
     // k . q = 1, beta v = (1, 1.25)
     expect(Array.from(out)).toEqual([0.5, 0.625]);
     expect(Array.from(S)).toEqual([3, 3.75, -1, -1.25]);
@@ -85,7 +85,7 @@ describe('causal depthwise conv1d + SiLU reference', () => {
   test('by hand: K = 2, one channel', () => {
     const out = new Float64Array(3);
     const st = new Float64Array(1);
-    causalConv1dForward(out, st, F(F([1, 2, 3])), F(F([0.5, 1])), null, 1, 3, 1, 2);
+    causalConv1dForward(out, st, F([1, 2, 3]), F([0.5, 1]), null, 1, 3, 1, 2);
     const silu = (x: number) => x / (1 + Math.exp(-x));
     expect(Array.from(out)).toEqual([silu(1), silu(0.5 + 2), silu(1 + 3)]);
     expect(Array.from(st)).toEqual([3]);
@@ -127,7 +127,7 @@ describe('l2norm, gated RMSNorm, output gate, GDN gates, partial RoPE references
   test('l2norm: by hand and backward (+=) against finite differences', () => {
     const out = new Float64Array(2);
     const r = new Float64Array(1);
-    l2normForward(out, r, F(F([3, 4])), 1, 2, 0);
+    l2normForward(out, r, F([3, 4]), 1, 2, 0);
     expect(out[0]).toBeCloseTo(0.6, 14);
     expect(out[1]).toBeCloseTo(0.8, 14);
     const [N, W] = [3, 5];
@@ -148,7 +148,7 @@ describe('l2norm, gated RMSNorm, output gate, GDN gates, partial RoPE references
   test('gated RMSNorm rms(x) w silu(z): by hand and backward against finite differences', () => {
     const out = new Float64Array(2);
     const r = new Float64Array(1);
-    gatedRmsnormForward(out, r, F(F([3, 4])), F(F([0, 2])), F(F([1, 2])), 1, 2, 0);
+    gatedRmsnormForward(out, r, F([3, 4]), F([0, 2]), F([1, 2]), 1, 2, 0);
     const rr = 1 / Math.sqrt(12.5);
     expect(out[0]).toBe(0); // silu(0) = 0
     expect(out[1]).toBeCloseTo(8 * rr * (2 / (1 + Math.exp(-2))), 14);
@@ -173,7 +173,7 @@ describe('l2norm, gated RMSNorm, output gate, GDN gates, partial RoPE references
 
   test('output gate: reads the second half of each head of q_proj; backward against finite differences', () => {
     const out = new Float64Array(2);
-    outputGateForward(out, F(F([2, 3])), F(F([9, 9, 0, 100])), 1, 1, 2);
+    outputGateForward(out, F([2, 3]), F([9, 9, 0, 100]), 1, 1, 2);
     expect(out[0]).toBe(1);
     expect(out[1]).toBeCloseTo(3, 12);
     const [N, NH, HS] = [2, 3, 2];
@@ -201,7 +201,7 @@ describe('l2norm, gated RMSNorm, output gate, GDN gates, partial RoPE references
   test('GDN gates beta = sigmoid(b), g = -exp(A_log) softplus(a + dt_bias): by hand and backward', () => {
     const beta = new Float64Array(1);
     const g = new Float64Array(1);
-    gdnGatesForward(beta, g, F(F([0])), F(F([0.5])), F(F([Math.log(2)])), F(F([0.5])), 1, 1);
+    gdnGatesForward(beta, g, F([0]), F([0.5]), F([Math.log(2)]), F([0.5]), 1, 1);
     expect(beta[0]).toBe(0.5);
     expect(g[0]).toBeCloseTo(-2 * Math.log1p(Math.E), 14);
     const [N, NV] = [3, 2];
