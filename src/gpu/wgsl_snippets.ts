@@ -21,6 +21,7 @@ import pack16 from '../../shaders/lib/pack16.wgsl?raw';
 import attentionDecodeBody from '../../shaders/lib/attention_decode_body.wgsl?raw';
 import attentionDecodeCommon from '../../shaders/lib/attention_decode_common.wgsl?raw';
 import attentionDecodeSplitBody from '../../shaders/lib/attention_decode_split_body.wgsl?raw';
+import gdnGatesCommon from '../../shaders/lib/gdn_gates_common.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -40,6 +41,7 @@ export const SNIPPETS = {
   attention_decode_body: attentionDecodeBody,
   attention_decode_common: attentionDecodeCommon,
   attention_decode_split_body: attentionDecodeSplitBody,
+  gdn_gates_common: gdnGatesCommon,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

@@ -120,6 +120,17 @@ function invFreqOf(headDim: number, theta: number, rs: RopeScaling | null | unde
   });
 }
 
+/** Qwen3.5 runs in the CPU reference (src/reference/qwen35.ts) and has its GPU kernels (gated_delta,
+ * causal_conv1d, ...), but its whole GPU model is not assembled yet: refused here by name, before any upload. */
+function refuseUnbuiltFamily(c: ModelConfig): void {
+  if (c.linearAttention || c.attnOutputGate || c.rotaryDim !== undefined) {
+    throw new Error(
+      `${c.modelType ?? c.architecture} (${c.architecture}): the GPU model of Qwen3.5's hybrid layers (Gated DeltaNet linear ` +
+        'attention, gated full attention with partial RoPE) is not built yet; this engine can only check such a model on the CPU reference',
+    );
+  }
+}
+
 export class GpuTransformer {
   /** RoPE inverse frequencies of full-attention layers (every layer unless the config has sliding ones) */
   readonly invFreq: Tensor;
@@ -145,6 +156,7 @@ export class GpuTransformer {
     readonly formats: Map<string, Format16> = new Map(),
   ) {
     const c = config;
+    refuseUnbuiltFamily(c);
     this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
     this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
       ? gpu.upload(invFreqOf(c.headDim, c.ropeLocalTheta ?? c.ropeTheta, c.ropeLocalScaling), [c.headDim / 2], 'rope.inv_freq (sliding layers)')
@@ -158,6 +170,7 @@ export class GpuTransformer {
   /** Uploads host weights (f32 on the host) after checking that they fit the device; the frozen matrices go
    * to the GPU in 16 bits when storage.basePrecision resolves to bf16/f16 (weight_storage.ts). */
   static upload(gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}): GpuTransformer {
+    refuseUnbuiltFamily(config);
     const shapes = expectedShapes(config);
     const maxBinding = gpu.device.limits.maxStorageBufferBindingSize;
     const format = resolveBasePrecision(config, storage);

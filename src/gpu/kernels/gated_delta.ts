@@ -72,17 +72,18 @@ export function gatedDeltaForward(gpu: GpuRuntime, out: Tensor, qkv: Tensor, gb:
   if ((opts.initial || opts.final) && !opts.state) throw new Error('gated delta rule: an initial or final state needs a state tensor');
   if (opts.state) expectShape(opts.state, [d.B, d.NV, d.DK, d.DV]);
   // a binding for each unused buffer (never read or written then)
-  const spare = !opts.ckpt || !opts.state ? gpu.tensor([1], 'gated_delta spare') : null;
+  const spareC = opts.ckpt ? null : gpu.tensor([1], 'gated_delta spare (ckpt)');
+  const spareS = opts.state ? null : gpu.tensor([1], 'gated_delta spare (state)');
   gpu.run(
     GATED_DELTA_FORWARD,
-    { qkv, gb, out, ckpt: opts.ckpt?.tensor ?? spare!, state: opts.state ?? spare! },
+    { qkv, gb, out, ckpt: opts.ckpt?.tensor ?? spareC!, state: opts.state ?? spareS! },
     {
       B: d.B, T: d.T, NK: d.NK, NV: d.NV, DK: d.DK, DV: d.DV, CH, has_init: opts.initial ? 1 : 0, has_final: opts.final ? 1 : 0,
       has_ckpt: opts.ckpt ? 1 : 0, scale: d.scale,
     },
     [Math.ceil(d.DV / 64), d.B * d.NV],
   );
-  if (spare) gpu.release(spare);
+  gpu.release(spareC, spareS);
 }
 
 /** Elements of the backward's work buffer: per (b, kh), CH chunk states, dS and two partial-sum planes. */
