@@ -1,6 +1,7 @@
 // Host wrappers of Qwen3.5's linear-layer ops around the gated delta rule (gated_delta.ts): the causal
 // depthwise conv1d + SiLU (causal_conv1d_*.wgsl), the per-head l2norm of the conv output's q and k
-// (l2norm_*.wgsl), the Gated DeltaNet gates (gdn_gates_*.wgsl) and the gated output RMSNorm (gated_rmsnorm_*.wgsl).
+// (l2norm_*.wgsl), the Gated DeltaNet gates (gdn_gates_*.wgsl) and the gated output RMSNorm (gated_rmsnorm_*.wgsl);
+// and the full layers' partial RoPE (partial_rope_*.wgsl) and gated q_proj (output_gate_*.wgsl).
 // CPU references: src/reference/{causal_conv1d,l2norm,gdn_gates,gated_rmsnorm}.ts.
 import convForwardCode from '../../../shaders/causal_conv1d_forward.wgsl?raw';
 import convBackwardCode from '../../../shaders/causal_conv1d_backward.wgsl?raw';
@@ -10,6 +11,10 @@ import gatesForwardCode from '../../../shaders/gdn_gates_forward.wgsl?raw';
 import gatesBackwardCode from '../../../shaders/gdn_gates_backward.wgsl?raw';
 import grnForwardCode from '../../../shaders/gated_rmsnorm_forward.wgsl?raw';
 import grnBackwardCode from '../../../shaders/gated_rmsnorm_backward.wgsl?raw';
+import partialRopeForwardCode from '../../../shaders/partial_rope_forward.wgsl?raw';
+import partialRopeBackwardCode from '../../../shaders/partial_rope_backward.wgsl?raw';
+import gateForwardCode from '../../../shaders/output_gate_forward.wgsl?raw';
+import gateBackwardCode from '../../../shaders/output_gate_backward.wgsl?raw';
 import { defineKernel } from '../kernel';
 import { grid, type GpuRuntime } from '../runtime';
 import { expectShape, type Tensor } from '../tensor';
@@ -168,4 +173,67 @@ export function gatedRmsnormBackward(
     { N, C, has_dweight: dweight ? 1 : 0 }, grid(Math.ceil(Math.max(N, C) / 64)),
   );
   if (s) gpu.release(s);
+}
+
+// ---- Qwen3.5's full-attention layers: partial RoPE and the gated q_proj ----
+
+const PARTIAL_ROPE_LAYOUT = {
+  params: { N: 'u32', heads: 'u32', HS: 'u32', R: 'u32' },
+  buffers: { x: 'read', positions: 'read', inv_freq: 'read', out: 'read_write' },
+} as const;
+export const PARTIAL_ROPE_FORWARD = defineKernel({ name: 'partial_rope_forward', source: partialRopeForwardCode, ...PARTIAL_ROPE_LAYOUT });
+export const PARTIAL_ROPE_BACKWARD = defineKernel({ name: 'partial_rope_backward', source: partialRopeBackwardCode, ...PARTIAL_ROPE_LAYOUT });
+export const OUTPUT_GATE_FORWARD = defineKernel({
+  name: 'output_gate_forward', source: gateForwardCode,
+  params: { N: 'u32', NH: 'u32', HS: 'u32', mode: 'u32' },
+  buffers: { qg: 'read', att: 'read', out: 'read_write' },
+});
+export const OUTPUT_GATE_BACKWARD = defineKernel({
+  name: 'output_gate_backward', source: gateBackwardCode,
+  params: { N: 'u32', NH: 'u32', HS: 'u32' },
+  buffers: { dout: 'read', att: 'read', qg: 'read', dq: 'read', datt: 'read_write', dqg: 'read_write' },
+});
+
+/** out = partial RoPE of x (forward) or its transpose (backward): x, out (N, heads*HS), the first R channels of
+ * each head rotated (rotate-half within them) by positions (N) u32 and invFreq (R/2), the rest copied. */
+export function partialRope(
+  gpu: GpuRuntime, dir: 'forward' | 'backward', out: Tensor, x: Tensor, positions: Tensor, invFreq: Tensor, heads: number, HS: number, R: number,
+): void {
+  const N = x.shape[0];
+  if (R < 2 || R % 2 !== 0 || R > HS) throw new Error(`partial rope: rotary dim ${R} must be even, >= 2 and <= HS = ${HS}`);
+  expectShape(x, [N, heads * HS]);
+  expectShape(out, x.shape);
+  expectShape(positions, [N]);
+  expectShape(invFreq, [R / 2]);
+  if (out.buffer === x.buffer) throw new Error('partial rope: out needs its own tensor');
+  gpu.run(dir === 'forward' ? PARTIAL_ROPE_FORWARD : PARTIAL_ROPE_BACKWARD, { x, positions, inv_freq: invFreq, out }, { N, heads, HS, R },
+    grid(Math.ceil(N * heads * HS / 256)));
+}
+
+/** out (N, NH*HS) = att * sigmoid(gate halves of qg (N, NH*2*HS)). Overwrites out. */
+export function outputGateForward(gpu: GpuRuntime, out: Tensor, att: Tensor, qg: Tensor, NH: number, HS: number): void {
+  const N = qg.shape[0];
+  expectShape(qg, [N, NH * 2 * HS]);
+  expectShape(att, [N, NH * HS]);
+  expectShape(out, att.shape);
+  gpu.run(OUTPUT_GATE_FORWARD, { qg, att, out }, { N, NH, HS, mode: 0 }, grid(Math.ceil(N * NH * HS / 256)));
+}
+
+/** q (N, NH*HS) = the query halves of qg (N, NH*2*HS). Overwrites q. */
+export function splitQuery(gpu: GpuRuntime, q: Tensor, qg: Tensor, NH: number, HS: number): void {
+  const N = qg.shape[0];
+  expectShape(qg, [N, NH * 2 * HS]);
+  expectShape(q, [N, NH * HS]);
+  gpu.run(OUTPUT_GATE_FORWARD, { qg, att: qg, out: q }, { N, NH, HS, mode: 1 }, grid(Math.ceil(N * NH * HS / 256)));
+}
+
+/** datt (N, NH*HS) and dqg (N, NH*2*HS) (gate halves from dout, query halves = dq); both overwritten. */
+export function outputGateBackward(
+  gpu: GpuRuntime, datt: Tensor, dqg: Tensor, dout: Tensor, att: Tensor, qg: Tensor, dq: Tensor, NH: number, HS: number,
+): void {
+  const N = qg.shape[0];
+  expectShape(qg, [N, NH * 2 * HS]);
+  expectShape(dqg, qg.shape);
+  for (const t of [dout, att, dq, datt]) expectShape(t, [N, NH * HS]);
+  gpu.run(OUTPUT_GATE_BACKWARD, { dout, att, qg, dq, datt, dqg }, { N, NH, HS }, grid(Math.ceil(N * NH * HS / 256)));
 }

@@ -1,11 +1,13 @@
 // Qwen3.5's linear-layer ops around the delta rule against their CPU references: causal conv1d + SiLU (with
 // and without a carried state, and decoding one token at a time), per-head l2norm of the q/k part of a row,
-// the Gated DeltaNet gates, the gated output RMSNorm.
+// the Gated DeltaNet gates, the gated output RMSNorm; the full layers' partial RoPE and gated q_proj.
 import * as gpuK from '../../gpu/kernels/qwen35_ops';
 import { causalConv1dBackward, causalConv1dForward } from '../../reference/causal_conv1d';
 import { gatedRmsnormBackward, gatedRmsnormForward } from '../../reference/gated_rmsnorm';
 import { gdnGatesBackward, gdnGatesForward } from '../../reference/gdn_gates';
 import { l2normBackward, l2normForward } from '../../reference/l2norm';
+import { outputGateBackward, outputGateForward } from '../../reference/output_gate';
+import { ropeBackward, ropeForward } from '../../reference/rope';
 import { Rng, randn } from '../../util/random';
 import { compare, merge, type CaseResult, type KernelCheck } from '../check';
 
@@ -191,4 +193,70 @@ const gatedNorm: KernelCheck = {
   },
 };
 
-export const checks: KernelCheck[] = [conv, l2, gates, gatedNorm];
+
+const partialRope: KernelCheck = {
+  kernel: 'partial_rope',
+  async run(gpu) {
+    const rng = new Rng(85);
+    const results: CaseResult[] = [];
+    for (const [N, heads, HS, R] of [[3, 2, 8, 4], [5, 1, 6, 6], [4, 3, 16, 2]] as const) {
+      const name = `N=${N} heads=${heads} HS=${HS} R=${R}`;
+      const x = randn(N * heads * HS, rng);
+      const pos = Uint32Array.from({ length: N }, () => rng.int(300));
+      const inv = Float32Array.from({ length: R / 2 }, (_, i) => 1 / Math.pow(10000, (2 * i) / R));
+      const tx = gpu.upload(x, [N, heads * HS], 'x');
+      const tp = gpu.upload(pos, [N], 'positions', 'u32');
+      const ti = gpu.upload(inv, [R / 2], 'inv_freq');
+      const out = gpu.tensor([N, heads * HS], 'out');
+      for (const dir of ['forward', 'backward'] as const) {
+        gpuK.partialRope(gpu, dir, out, tx, tp, ti, heads, HS, R);
+        const want = new Float32Array(x.length);
+        (dir === 'forward' ? ropeForward : ropeBackward)(want, x, pos, inv, N, heads, HS, 'half', R);
+        results.push(compare(`partial_rope_${dir}`, name, 'out', await gpu.read(out), want, { atol: 1e-5, rtol: 1e-5 }));
+      }
+      gpu.release(tx, tp, ti, out);
+    }
+    return results;
+  },
+};
+
+const outputGate: KernelCheck = {
+  kernel: 'output_gate',
+  async run(gpu) {
+    const rng = new Rng(86);
+    const results: CaseResult[] = [];
+    for (const [N, NH, HS] of [[3, 2, 4], [7, 3, 5]] as const) {
+      const name = `N=${N} NH=${NH} HS=${HS}`;
+      const qg = randn(N * NH * 2 * HS, rng, 2);
+      const att = randn(N * NH * HS, rng);
+      const tqg = gpu.upload(qg, [N, NH * 2 * HS], 'qg');
+      const tatt = gpu.upload(att, [N, NH * HS], 'att');
+      const out = gpu.tensor([N, NH * HS], 'out');
+      gpuK.outputGateForward(gpu, out, tatt, tqg, NH, HS);
+      const want = new Float32Array(att.length);
+      outputGateForward(want, att, qg, N, NH, HS);
+      results.push(compare('output_gate_forward', name, 'out', await gpu.read(out), want, TOL));
+      gpuK.splitQuery(gpu, out, tqg, NH, HS);
+      const q = Float32Array.from({ length: att.length }, (_, o) => qg[Math.floor(o / HS) * 2 * HS + (o % HS)]);
+      results.push(compare('output_gate_forward', `${name} query split`, 'q', await gpu.read(out), q, { atol: 0, rtol: 0 }));
+      const dout = randn(att.length, rng);
+      const dq = randn(att.length, rng);
+      const t = { dout: gpu.upload(dout, [N, NH * HS], 'dout'), dq: gpu.upload(dq, [N, NH * HS], 'dq') };
+      const datt = gpu.tensor([N, NH * HS], 'datt');
+      const dqg = gpu.tensor([N, NH * 2 * HS], 'dqg');
+      gpuK.outputGateBackward(gpu, datt, dqg, t.dout, tatt, tqg, t.dq, NH, HS);
+      const rdatt = new Float32Array(att.length);
+      const rdqg = new Float32Array(qg.length);
+      outputGateBackward(rdatt, rdqg, dout, att, qg, N, NH, HS);
+      for (let o = 0; o < att.length; o++) rdqg[Math.floor(o / HS) * 2 * HS + (o % HS)] = dq[o];
+      results.push(merge([
+        compare('output_gate_backward', name, 'datt', await gpu.read(datt), rdatt, TOL),
+        compare('output_gate_backward', `${name} (query halves = dq)`, 'dqg', await gpu.read(dqg), rdqg, TOL),
+      ]));
+      gpu.release(tqg, tatt, out, t.dout, t.dq, datt, dqg);
+    }
+    return results;
+  },
+};
+
+export const checks: KernelCheck[] = [conv, l2, gates, gatedNorm, partialRope, outputGate];
