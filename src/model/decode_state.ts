@@ -10,6 +10,7 @@
 // never sees further back; the decode attention visits the same positions in the same order, so the result
 // equals the full-length cache's bit for bit.
 
+import { refuseQwen35Decoding } from './transformer';
 import type { Tensor } from '../gpu/tensor';
 import type { GpuRuntime } from '../gpu/runtime';
 import { embeddingForward } from '../gpu/kernels/embedding';
@@ -152,6 +153,7 @@ export class DecodeState {
   constructor(readonly model: GpuTransformer, prompts: number[][], readonly opts: DecodeSetupOptions) {
     this.gpu = model.gpu;
     const c = model.config;
+    refuseQwen35Decoding(c);
     this.len = generationLengths(c, prompts, opts.maxNewTokens);
     this.kvFormat = resolveKvPrecision(c, opts.kvPrecision, baseFormat(model));
     const { B, TMAX } = this.len;
