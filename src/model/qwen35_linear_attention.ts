@@ -54,10 +54,41 @@ function view(t: Tensor, shape: number[]): Tensor {
 export type GdnLinear = (y: Tensor, x: Tensor, m: LinearAttnModule) => void;
 export type GdnLinearBackward = (dx: Tensor, dy: Tensor, x: Tensor, m: LinearAttnModule, accumulate: boolean) => void;
 
+/** A linear layer's decoding state: the conv's last K-1 inputs (B, CD, K-1) and the delta rule's state
+ * (B, NV, DK, DV); constant in the sequence length (it replaces a KV cache). */
+export interface GdnDecodeState {
+  convState: Tensor;
+  /** where a decode step's conv writes its new state before it is copied into convState */
+  convNext: Tensor;
+  state: Tensor;
+}
+
+/** Allocates a linear layer's decoding state for B rows (`alloc` records the tensors for release). */
+export function allocGdnDecodeState(c: ModelConfig, B: number, alloc: (shape: number[], label: string) => Tensor, label: string): GdnDecodeState {
+  const s = c.linearAttention!;
+  const CD = convChannels(s);
+  return {
+    convState: alloc([B, CD, s.convKernel - 1], `${label}.conv_state`),
+    convNext: alloc([B, CD, s.convKernel - 1], `${label}.conv_state (next)`),
+    state: alloc([B, s.numValueHeads, s.keyHeadDim, s.valueHeadDim], `${label}.recurrent_state`),
+  };
+}
+
+/** Bytes of every linear layer's decoding state for B rows (f32): what replaces their KV caches in a memory plan. */
+export function gdnDecodeStateBytes(c: ModelConfig, B: number): number {
+  const s = c.linearAttention;
+  if (!s) return 0;
+  const layers = (c.layerTypes ?? []).filter((t) => t === 'linear_attention').length;
+  const per = 2 * convChannels(s) * (s.convKernel - 1) + s.numValueHeads * s.keyHeadDim * s.valueHeadDim;
+  return layers * B * per * 4;
+}
+
 /** The token mixer of linear layer `p` ('model.layers.3') on the normed input a (N, C): out (N, C) (the caller
- * releases it) and what backward needs. */
+ * releases it) and what backward needs. With `prefill` (a right-padded prompt batch, row lengths lens (B) u32),
+ * the layer's decoding state is written as each row's last real token leaves it, and no checkpoints are kept. */
 export function gdnForward(
   gpu: GpuRuntime, c: ModelConfig, w: (name: string) => Tensor, linear: GdnLinear, p: string, a: Tensor, B: number, T: number,
+  prefill: (GdnDecodeState & { lens: Tensor }) | null = null,
 ): { out: Tensor; saved: GdnSaved } {
   const d = gdnDims(c, B, T);
   const N = B * T;
@@ -72,16 +103,21 @@ export function gdnForward(
   linear(b, a, 'in_proj_b');
   linear(aa, a, 'in_proj_a');
   const conv = gpu.tensor([B, T, CD], `${p}.linear_attn.conv`);
-  causalConv1dForward(gpu, conv, null, qkv, w(`${p}.linear_attn.conv1d.weight`), null);
+  causalConv1dForward(gpu, conv, prefill?.convState ?? null, qkv, w(`${p}.linear_attn.conv1d.weight`), null, prefill?.lens ?? null);
   const qkvn = gpu.tensor([B, T, CD], `${p}.linear_attn.qkv_normed`);
   const rstdL2 = gpu.tensor([N, 2 * d.NK], `${p}.linear_attn.rstd_l2`);
   l2normForward(gpu, view(qkvn, [N, CD]), rstdL2, view(conv, [N, CD]), 2 * d.NK, d.DK, L2NORM_EPS);
   const gb = gpu.tensor([B, T, d.NV, 2], `${p}.linear_attn.gb`);
-  gdnGatesForward(gpu, view(gb, [N, d.NV, 2]), b, aa, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`));
+  gdnGatesForward(gpu, view(gb, [N, d.NV, 2]), b, aa, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`),
+    prefill ? { T, lens: prefill.lens } : null);
   const CH = Math.min(GDN_CHECKPOINT_INTERVAL, T);
-  const ckpt = gpu.tensor([B, d.NV, Math.ceil(T / CH), d.DK, d.DV], `${p}.linear_attn.ckpt`);
+  const ckpt = prefill
+    ? gpu.tensor([1], `${p}.linear_attn.ckpt (prefill: none)`)
+    : gpu.tensor([B, d.NV, Math.ceil(T / CH), d.DK, d.DV], `${p}.linear_attn.ckpt`);
   const o = gpu.tensor([B, T, d.NV, d.DV], `${p}.linear_attn.o`);
-  gatedDeltaForward(gpu, o, qkvn, gb, d, { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
+  gatedDeltaForward(gpu, o, qkvn, gb, d, prefill
+    ? { ckpt: null, state: prefill.state, initial: false, final: true }
+    : { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
   const y = gpu.tensor([N, VD], `${p}.linear_attn.y`);
   const rstdO = gpu.tensor([N * d.NV], `${p}.linear_attn.rstd_o`);
   gatedRmsnormForward(gpu, view(y, [N * d.NV, d.DV]), rstdO, view(o, [N * d.NV, d.DV]), view(z, [N * d.NV, d.DV]),
@@ -142,6 +178,40 @@ export function gdnBackward(
   linearBackward(da, db, a, 'in_proj_b', true);
   linearBackward(da, dA, a, 'in_proj_a', true);
   gpu.release(dqkv, dz, db, dA);
+}
+
+/** One decode step of linear layer `p` for B rows: a (B, C) -> out (B, C), the conv and delta-rule states carried. */
+export function gdnDecodeStep(
+  gpu: GpuRuntime, c: ModelConfig, w: (name: string) => Tensor, linear: GdnLinear, p: string, out: Tensor, a: Tensor, st: GdnDecodeState,
+): void {
+  const B = a.shape[0];
+  const d = gdnDims(c, B, 1);
+  const CD = convChannels(c.linearAttention!);
+  const VD = d.NV * d.DV;
+  const qkv = gpu.tensor([B, 1, CD], `${p}.decode.qkv`);
+  const z = gpu.tensor([B, VD], `${p}.decode.z`);
+  const b = gpu.tensor([B, d.NV], `${p}.decode.b`);
+  const aa = gpu.tensor([B, d.NV], `${p}.decode.a`);
+  linear(view(qkv, [B, CD]), a, 'in_proj_qkv');
+  linear(z, a, 'in_proj_z');
+  linear(b, a, 'in_proj_b');
+  linear(aa, a, 'in_proj_a');
+  const conv = gpu.tensor([B, 1, CD], `${p}.decode.conv`);
+  causalConv1dForward(gpu, conv, st.convNext, qkv, w(`${p}.linear_attn.conv1d.weight`), st.convState);
+  gpu.copy(st.convNext, st.convState);
+  const qkvn = gpu.tensor([B, 1, CD], `${p}.decode.qkv_normed`);
+  const rstd = gpu.tensor([B, 2 * d.NK], `${p}.decode.rstd_l2`);
+  l2normForward(gpu, view(qkvn, [B, CD]), rstd, view(conv, [B, CD]), 2 * d.NK, d.DK, L2NORM_EPS);
+  const gb = gpu.tensor([B, 1, d.NV, 2], `${p}.decode.gb`);
+  gdnGatesForward(gpu, view(gb, [B, d.NV, 2]), b, aa, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`));
+  const o = gpu.tensor([B, 1, d.NV, d.DV], `${p}.decode.o`);
+  gatedDeltaForward(gpu, o, qkvn, gb, d, { ckpt: null, state: st.state, initial: true, final: true });
+  const y = gpu.tensor([B, VD], `${p}.decode.y`);
+  const rstdO = gpu.tensor([B * d.NV], `${p}.decode.rstd_o`);
+  gatedRmsnormForward(gpu, view(y, [B * d.NV, d.DV]), rstdO, view(o, [B * d.NV, d.DV]), view(z, [B * d.NV, d.DV]),
+    w(`${p}.linear_attn.norm.weight`), c.rmsNormEps);
+  linear(out, y, 'out_proj');
+  gpu.release(qkv, z, b, aa, conv, qkvn, rstd, gb, o, y, rstdO);
 }
 
 export function releaseGdn(gpu: GpuRuntime, s: GdnSaved): void {

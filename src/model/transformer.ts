@@ -41,13 +41,15 @@ import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import { modulePath, type LoraModule, type LoraSet } from './lora';
 import { outputGateBackward, outputGateForward, partialRope, splitQuery } from '../gpu/kernels/qwen35_ops';
-import { gdnBackward, gdnForward, releaseGdn, type GdnSaved } from './qwen35_linear_attention';
+import { gdnBackward, gdnForward, releaseGdn, type GdnDecodeState, type GdnSaved } from './qwen35_linear_attention';
 import { isLinearAttentionLayer } from './weights_qwen35';
 
 /** A forward without backward (log-probs, prefill): each layer's tensors are released as soon as the next
  * layer has its input, after onLayer (prefill writes its k/v into the caches there); act.layers stays empty. */
 export interface InferenceForward {
   onLayer?: (layer: number, saved: Readonly<LayerSaved>) => void;
+  /** Qwen3.5 prefill: each linear layer writes its decoding state (as each row's token lens[b] - 1 leaves it) */
+  gdnStates?: { lens: Tensor; of: (layer: number) => GdnDecodeState };
 }
 
 /** Activations of one layer saved by the training forward. */
@@ -131,17 +133,6 @@ function invFreqOf(headDim: number, theta: number, rs: RopeScaling | null | unde
     high_freq_factor: rs.highFreqFactor,
     original_max_position_embeddings: rs.originalMaxPositionEmbeddings,
   });
-}
-
-/** Qwen3.5 trains and scores on the GPU (forward and backward), but its decoding (a recurrent state and a conv
- * state per linear layer instead of a KV cache) is not built yet: generation refuses it by name. */
-export function refuseQwen35Decoding(c: ModelConfig): void {
-  if (c.linearAttention || c.attnOutputGate) {
-    throw new Error(
-      `${c.modelType ?? c.architecture} (${c.architecture}): decoding Qwen3.5's hybrid layers (a recurrent and a conv state per ` +
-        'linear layer) is not built yet; training forwards, backwards and log-probs of this model run on the GPU',
-    );
-  }
 }
 
 export class GpuTransformer {
@@ -395,7 +386,8 @@ export class GpuTransformer {
         last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`),
         last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`),
       ];
-      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout);
+      const gs = inference?.gdnStates && isLinearAttentionLayer(c, l) ? { ...inference.gdnStates.of(l), lens: inference.gdnStates.lens } : null;
+      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout, gs);
       inference?.onLayer?.(l, saved);
       // no backward: release the layer at once (one layer's activations at a time)
       if (inference && !this.inferenceKeepsLayers) this.releaseLayer(saved);
@@ -417,7 +409,7 @@ export class GpuTransformer {
    * needs. Used by forward and, recomputing a layer before its backward, by backwardFromHead. */
   private layerForward(
     l: number, input: LayerInput, nextNorm: () => [Tensor, Tensor], positions: Tensor, B: number, T: number,
-    lora: LoraSet | null, dropout: Activations['dropout'],
+    lora: LoraSet | null, dropout: Activations['dropout'], gdnPrefill: (GdnDecodeState & { lens: Tensor }) | null = null,
   ): { saved: LayerSaved; xOut: Tensor; aNext: Tensor; rstdNext: Tensor } {
     const { gpu, config: c } = this;
     const { x, a, rstdA } = input;
@@ -442,7 +434,7 @@ export class GpuTransformer {
     let qk: LayerSaved['qk'] = null;
     if (isLinearAttentionLayer(c, l)) {
       // Qwen3.5 linear layer: the Gated DeltaNet mixer (1-element stand-ins for the attention fields)
-      const r = gdnForward(gpu, c, (name) => this.w(name), (y, xIn, m) => lin(y, xIn, m), p, a, B, T);
+      const r = gdnForward(gpu, c, (name) => this.w(name), (y, xIn, m) => lin(y, xIn, m), p, a, B, T, gdnPrefill);
       o = r.out;
       gdn = r.saved;
       [qr, kr, v, att, lse] = ['qr', 'kr', 'v', 'att', 'lse'].map((n) => gpu.tensor([1], `${p}.${n} (linear layer: unused)`));

@@ -21,8 +21,8 @@ import { expectShape, type Tensor } from '../tensor';
 
 export const CAUSAL_CONV1D_FORWARD = defineKernel({
   name: 'causal_conv1d_forward', source: convForwardCode,
-  params: { B: 'u32', T: 'u32', D: 'u32', K: 'u32', has_state: 'u32', has_new_state: 'u32' },
-  buffers: { x: 'read', weight: 'read', state: 'read', out: 'read_write', new_state: 'read_write' },
+  params: { B: 'u32', T: 'u32', D: 'u32', K: 'u32', has_state: 'u32', has_new_state: 'u32', has_lens: 'u32' },
+  buffers: { x: 'read', weight: 'read', state: 'read', lens: 'read', out: 'read_write', new_state: 'read_write' },
 });
 export const CAUSAL_CONV1D_BACKWARD = defineKernel({
   name: 'causal_conv1d_backward', source: convBackwardCode,
@@ -41,8 +41,8 @@ export const L2NORM_BACKWARD = defineKernel({
 });
 export const GDN_GATES_FORWARD = defineKernel({
   name: 'gdn_gates_forward', source: gatesForwardCode,
-  params: { N: 'u32', NV: 'u32' },
-  buffers: { b: 'read', a: 'read', a_log: 'read', dt_bias: 'read', gb: 'read_write' },
+  params: { N: 'u32', NV: 'u32', T: 'u32', has_lens: 'u32' },
+  buffers: { b: 'read', a: 'read', a_log: 'read', dt_bias: 'read', lens: 'read', gb: 'read_write' },
 });
 export const GDN_GATES_BACKWARD = defineKernel({
   name: 'gdn_gates_backward', source: gatesBackwardCode,
@@ -67,9 +67,10 @@ function spare(gpu: GpuRuntime): Tensor {
 
 /** out = silu(causal depthwise conv(x)), x, out (B, T, D), weight (D, K) (the checkpoint's (D, 1, K)). With
  * `state` (B, D, K-1) the inputs before t = 0 (else zeros); with `newState` (another tensor) the last K-1 inputs
- * are written there (decoding). Overwrites out and newState. */
+ * are written there (decoding), those before lens[b] (B) u32 when given (a right-padded prefill). Overwrites out
+ * and newState. */
 export function causalConv1dForward(
-  gpu: GpuRuntime, out: Tensor, newState: Tensor | null, x: Tensor, weight: Tensor, state: Tensor | null,
+  gpu: GpuRuntime, out: Tensor, newState: Tensor | null, x: Tensor, weight: Tensor, state: Tensor | null, lens: Tensor | null = null,
 ): void {
   const [B, T, D] = x.shape;
   const K = weight.size / D;
@@ -81,11 +82,13 @@ export function causalConv1dForward(
   // distinct spares: a read and a written binding may not share a buffer
   const s1 = state ? null : spare(gpu);
   const s2 = newState ? null : spare(gpu);
+  const s3 = lens ? null : spare(gpu);
+  if (lens) expectShape(lens, [B]);
   gpu.run(
-    CAUSAL_CONV1D_FORWARD, { x, weight, state: state ?? s1!, out, new_state: newState ?? s2! },
-    { B, T, D, K, has_state: state ? 1 : 0, has_new_state: newState ? 1 : 0 }, grid(Math.ceil(B * T * D / 256)),
+    CAUSAL_CONV1D_FORWARD, { x, weight, state: state ?? s1!, lens: lens ?? s3!, out, new_state: newState ?? s2! },
+    { B, T, D, K, has_state: state ? 1 : 0, has_new_state: newState ? 1 : 0, has_lens: lens ? 1 : 0 }, grid(Math.ceil(B * T * D / 256)),
   );
-  gpu.release(s1, s2);
+  gpu.release(s1, s2, s3);
 }
 
 /** dx (B, T, D) (overwrites) and dweight (D, K) (accumulates, when given) from dout, from a zero state. */
@@ -122,14 +125,21 @@ export function l2normBackward(gpu: GpuRuntime, dx: Tensor, dout: Tensor, x: Ten
   gpu.run(L2NORM_BACKWARD, { dout, x, rstd, dx }, { N, W, heads, HS }, grid(Math.ceil(N * (heads + 1) / 64)));
 }
 
-/** gb (N, NV, 2) = (g, beta) = (-exp(A_log) softplus(a + dt_bias), sigmoid(b)); b, a (N, NV); aLog, dtBias (NV). */
-export function gdnGatesForward(gpu: GpuRuntime, gb: Tensor, b: Tensor, a: Tensor, aLog: Tensor, dtBias: Tensor): void {
+/** gb (N, NV, 2) = (g, beta) = (-exp(A_log) softplus(a + dt_bias), sigmoid(b)); b, a (N, NV); aLog, dtBias (NV).
+ * With `pad` (rows of T tokens, lens (B) u32), tokens past their row's length get g = beta = 0 (the state passes). */
+export function gdnGatesForward(
+  gpu: GpuRuntime, gb: Tensor, b: Tensor, a: Tensor, aLog: Tensor, dtBias: Tensor, pad: { T: number; lens: Tensor } | null = null,
+): void {
   const [N, NV] = b.shape;
   expectShape(a, b.shape);
   expectShape(aLog, [NV]);
   expectShape(dtBias, [NV]);
   expectShape(gb, [N, NV, 2]);
-  gpu.run(GDN_GATES_FORWARD, { b, a, a_log: aLog, dt_bias: dtBias, gb }, { N, NV }, grid(Math.ceil(N * NV / 256)));
+  if (pad) expectShape(pad.lens, [N / pad.T]);
+  const s = pad ? null : spare(gpu);
+  gpu.run(GDN_GATES_FORWARD, { b, a, a_log: aLog, dt_bias: dtBias, lens: pad?.lens ?? s!, gb }, { N, NV, T: pad?.T ?? 1, has_lens: pad ? 1 : 0 },
+    grid(Math.ceil(N * NV / 256)));
+  gpu.release(s);
 }
 
 /** db, da (N, NV) (overwrite) from dgb (N, NV, 2); dparams (2, NV) = (dA_log, ddt_bias) accumulates when given. */

@@ -42,6 +42,19 @@ const conv: KernelCheck = {
         compare('causal_conv1d_forward', `${name} with state`, 'out', await gpu.read(out), want2, TOL),
         compare('causal_conv1d_forward', `${name} with state`, 'new state', await gpu.read(ns), ns2, TOL),
       ]));
+      // a right-padded prefill: row b's new state is that of its first lens[b] inputs
+      const lens = Array.from({ length: B }, (_, b) => 1 + ((b * 3 + 1) % T));
+      const tl = gpu.upload(Uint32Array.from(lens), [B], 'lens', 'u32');
+      gpuK.causalConv1dForward(gpu, out, ns, tx, tw, ts, tl);
+      const ns3 = new Float32Array(B * D * (K - 1));
+      for (let b = 0; b < B; b++) {
+        const row = new Float32Array(D * (K - 1));
+        causalConv1dForward(new Float32Array(lens[b] * D), row, x.subarray(b * T * D, (b * T + lens[b]) * D), w,
+          state.subarray(b * D * (K - 1), (b + 1) * D * (K - 1)), 1, lens[b], D, K);
+        ns3.set(row, b * D * (K - 1));
+      }
+      results.push(compare('causal_conv1d_forward', `${name} lens ${lens.join(',')}`, 'new state', await gpu.read(ns), ns3, TOL));
+      gpu.release(tl);
       // backward from a zero state; dweight accumulates onto non-zero values
       const dout = randn(B * T * D, rng);
       const dw0 = randn(D * K, rng);
@@ -125,6 +138,17 @@ const gates: KernelCheck = {
       const want = new Float32Array(N * NV * 2);
       for (let i = 0; i < N * NV; i++) [want[2 * i], want[2 * i + 1]] = [g[i], beta[i]];
       results.push(compare('gdn_gates_forward', name, 'gb', await gpu.read(gb), want, TOL));
+      // padding: rows of T = N / B tokens, tokens past lens[b] get g = beta = 0
+      const Bp = N === 7 ? 1 : 3;
+      const T = N / Bp;
+      if (Number.isInteger(T)) {
+        const lens = Array.from({ length: Bp }, (_, r) => (r * 37 + 2) % T);
+        const tl = gpu.upload(Uint32Array.from(lens), [Bp], 'lens', 'u32');
+        gpuK.gdnGatesForward(gpu, gb, t.b, t.a, t.aLog, t.dt, { T, lens: tl });
+        const padded = want.map((v, i) => (Math.floor(i / 2 / NV) % T >= lens[Math.floor(i / 2 / NV / T)] ? 0 : v));
+        results.push(compare('gdn_gates_forward', `${name} padded rows ${lens.join(',')}`, 'gb', await gpu.read(gb), padded, TOL));
+        gpu.release(tl);
+      }
       const dgb = randn(N * NV * 2, rng);
       const dp0 = randn(2 * NV, rng);
       const tdgb = gpu.upload(dgb, [N, NV, 2], 'dgb');
