@@ -7,7 +7,7 @@
 import { LINEAR_ATTN_MODULES } from './weights_qwen35';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from './config';
-import { LORA_MODULES, LoraSet, modulePath, moduleShape, type LoraModule, type LoraSpec } from './lora';
+import { layerHasModule, LORA_MODULES, LoraSet, modulePath, moduleShape, type LoraModule, type LoraSpec } from './lora';
 import { permuteForHalfRope, unpermuteFromHalfRope } from './llama2c';
 import { readSafetensors, writeSafetensors } from './safetensors';
 
@@ -125,6 +125,7 @@ export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): P
   const seen = new Set<string>();
   for (let l = 0; l < model.numLayers; l++) {
     for (const module of spec.targetModules) {
+      if (!layerHasModule(model, l, module)) continue; // Qwen3.5: q/k/v/o on full layers, in_proj_* / out_proj on linear ones
       const path = modulePath(l, module);
       const [out, inF] = moduleShape(model, module);
       const get = (kind: 'lora_A' | 'lora_B', shape: number[]) => {
