@@ -13,7 +13,7 @@
 // KV caches as every other family.
 
 import { outputGateForward, splitQuery } from '../gpu/kernels/qwen35_ops';
-import { allocGdnDecodeState, gdnDecodeStep, type GdnDecodeState } from './qwen35_linear_attention';
+import { allocGdnDecodeState, gdnDecodeStateBytes, gdnDecodeStep, type GdnDecodeState } from './qwen35_linear_attention';
 import { isLinearAttentionLayer } from './weights_qwen35';
 import type { Tensor } from '../gpu/tensor';
 import type { GpuRuntime } from '../gpu/runtime';
@@ -88,11 +88,12 @@ export function kvCacheSlots(c: ModelConfig, layer: number, TMAX: number): { slo
   return w > 0 && w < TMAX ? { slots: w, ring: true } : { slots: TMAX, ring: false };
 }
 
-/** Bytes of every layer's k and v caches for B rows of TMAX positions in `format` (what the memory plan counts). */
+/** Bytes of every layer's k and v caches for B rows of TMAX positions in `format` (what the memory plan counts);
+ * Qwen3.5's linear layers count their conv and recurrent states instead (f32, constant in TMAX). */
 export function kvCacheBytes(c: ModelConfig, B: number, TMAX: number, format: KvFormat): number {
   let positions = 0;
-  for (let l = 0; l < c.numLayers; l++) positions += kvCacheSlots(c, l, TMAX).slots;
-  return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format);
+  for (let l = 0; l < c.numLayers; l++) if (!isLinearAttentionLayer(c, l)) positions += kvCacheSlots(c, l, TMAX).slots;
+  return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format) + gdnDecodeStateBytes(c, B);
 }
 
 /** The format the model's frozen matrices are stored in (f32 when none is packed). */
