@@ -15,7 +15,7 @@ import {
   causalConv1dBackward, causalConv1dForward, gatedRmsnormBackward, gatedRmsnormForward, gdnGatesBackward, gdnGatesForward, l2normBackward,
   l2normForward,
 } from '../gpu/kernels/qwen35_ops';
-import { residualAddInplace } from '../gpu/kernels/residual_add';
+import { matmul } from '../gpu/kernels/matmul';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import type { GatedDeltaDims } from '../ops/gated_delta';
@@ -157,14 +157,15 @@ export function gdnBackward(
   const dparams = gALog || gDt ? gpu.zeros([2, d.NV], `${p}.linear_attn.dparams`) : null;
   gdnGatesBackward(gpu, db, dA, dparams, view(dgb, [N, d.NV, 2]), s.b, s.a, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`));
   if (dparams) {
-    // (2, NV) -> the two weights' gradients (+=)
-    const part = gpu.tensor([d.NV], `${p}.linear_attn.dparam`);
+    // (2, NV) -> the two weights' gradients (+=), as a (1, 1) x (1, NV) matmul that accumulates
+    const part = gpu.tensor([1, d.NV], `${p}.linear_attn.dparam`);
+    const one = gpu.upload([1], [1, 1], `${p}.linear_attn.one`);
     for (const [i, g] of [gALog, gDt].entries()) {
       if (!g) continue;
       gpu.copy(dparams, part, d.NV, i * d.NV, 0);
-      residualAddInplace(gpu, g, part);
+      matmul(gpu, view(g, [1, d.NV]), one, part, { accumulate: true });
     }
-    gpu.release(part, dparams);
+    gpu.release(part, one, dparams);
   }
   gpu.release(dgb);
   const dconv = gpu.tensor([B, T, CD], `${p}.linear_attn.dconv`);
