@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only | --qwen3-step] [-- --no-smollm2]`: the adapter, its measured
+// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only | --qwen3-step | --qwen35-step] [-- --no-smollm2]`: the adapter, its measured
 // FMA ceiling, kernel timings at the shapes that matter, and whole-model throughput for stories260K and a
 // randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
 // comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
@@ -15,6 +15,7 @@
 // and `lm_head_variants`; `--variants-only` times just those two sections.
 // --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
 // completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
+// --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
@@ -27,7 +28,7 @@ import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
 import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
-import { benchMemoryPlans } from './memory_plans';
+import { benchMemoryPlans, PLAN_MODELS } from './memory_plans';
 import { benchRealStep } from './real_step';
 import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
 import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
@@ -113,6 +114,18 @@ const QWEN3_06B_CONFIG = {
 if (args.has('--qwen3-step')) {
   const g = await acquireNodeGpu();
   const step = await benchRealStep(g, 'Qwen3-0.6B (random init)', parseHfConfig(QWEN3_06B_CONFIG, 'Qwen3-0.6B config'),
+    { prompts_per_step: 1, num_generations: 2, max_prompt_length: 16, max_completion_length: 8, base_precision: 'bf16' }, 1);
+  log(JSON.stringify(step));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), real_step: [step] }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+if (args.has('--qwen35-step')) {
+  // Qwen3.5-0.8B's own config (PLAN_MODELS, the Hub's format): Gated DeltaNet and gated full layers, decoding with
+  // the linear layers' states; the measured peak must equal the dry run's plan of the same step
+  const g = await acquireNodeGpu();
+  const m = PLAN_MODELS.find((x) => x.name === 'Qwen3.5-0.8B')!;
+  const step = await benchRealStep(g, 'Qwen3.5-0.8B (random init)', parseHfConfig(m.json, 'Qwen3.5-0.8B config'),
     { prompts_per_step: 1, num_generations: 2, max_prompt_length: 16, max_completion_length: 8, base_precision: 'bf16' }, 1);
   log(JSON.stringify(step));
   if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), real_step: [step] }) + '\n');

@@ -23,6 +23,7 @@ import attentionDecodeBody from '../../shaders/lib/attention_decode_body.wgsl?ra
 import attentionDecodeCommon from '../../shaders/lib/attention_decode_common.wgsl?raw';
 import attentionDecodeSplitBody from '../../shaders/lib/attention_decode_split_body.wgsl?raw';
 import stableTanh from '../../shaders/lib/stable_tanh.wgsl?raw';
+import gdnGatesCommon from '../../shaders/lib/gdn_gates_common.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -44,6 +45,7 @@ export const SNIPPETS = {
   attention_decode_common: attentionDecodeCommon,
   attention_decode_split_body: attentionDecodeSplitBody,
   stable_tanh: stableTanh,
+  gdn_gates_common: gdnGatesCommon,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

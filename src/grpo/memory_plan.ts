@@ -12,6 +12,7 @@ import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
+import { layerHasModule, moduleShape } from '../model/lora';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
 import { plannedQuant } from '../model/quant_storage';
@@ -116,15 +117,12 @@ function candidateLayouts(config: GrpoConfig): StepLayout[] {
 }
 
 function loraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
-  const C = model.hiddenSize;
-  const QD = model.numHeads * model.headDim;
-  const KVD = model.numKvHeads * model.headDim;
-  const H = model.intermediateSize;
-  const dims: Record<string, [number, number]> = {
-    q_proj: [QD, C], k_proj: [KVD, C], v_proj: [KVD, C], o_proj: [C, QD], gate_proj: [H, C], up_proj: [H, C], down_proj: [C, H],
-  };
   let params = 0;
-  for (const m of config.lora_target_modules) params += model.numLayers * config.lora_r * (dims[m][0] + dims[m][1]);
+  for (const m of config.lora_target_modules) {
+    // lora.ts's shapes (Qwen3.5: a gated q_proj, and q/k/v/o on its full layers only)
+    const [out, inF] = moduleShape(model, m);
+    for (let l = 0; l < model.numLayers; l++) if (layerHasModule(model, l, m)) params += config.lora_r * (out + inF);
+  }
   return params * 4 * 4; // parameter, gradient, AdamW m and v, f32
 }
 

@@ -6,6 +6,7 @@
 import { FAMILY_DEFAULTS, familyFields, gemma3TextConfig } from './config_families';
 import { isGemma4ModelType, parseGemma4Config, type Gemma4Fields } from './gemma4_config';
 import { checkConfigSizes } from './config_bounds';
+import { qwen35Fields, qwen35TextConfig, type LinearAttentionShape } from './config_qwen35';
 
 /** Llama 3.1's frequency-dependent RoPE scaling (Hugging Face `rope_type: "llama3"`), or linear position
  * interpolation (`rope_type: "linear"`: every inverse frequency divided by factor; Gemma 3's full layers). */
@@ -19,7 +20,8 @@ export type RopeScaling =
     }
   | { type: 'linear'; factor: number };
 
-export type LayerType = 'full_attention' | 'sliding_attention';
+/** linear_attention: Qwen3.5's Gated DeltaNet layers (config_qwen35.ts) */
+export type LayerType = 'full_attention' | 'sliding_attention' | 'linear_attention';
 
 /** What a family changes in the Llama layer. Every field is optional: absent means Llama's behaviour, so
  * llama2.c and Llama/Mistral/Qwen2 configs need none of them. */
@@ -50,6 +52,12 @@ export interface FamilyFields {
   ropeLocalScaling?: RopeScaling | null;
   /** Gemma 4 text: per-layer head sizes, shared K/V, per-layer embeddings, soft-capping (gemma4_config.ts) */
   gemma4?: Gemma4Fields;
+  /** Qwen3.5 full layers: q_proj yields per head the query then an equal-sized gate; o * sigmoid(gate) before o_proj */
+  attnOutputGate?: boolean;
+  /** RoPE rotates only the first rotaryDim of each head (rotate-half within them); absent: all of head_dim */
+  rotaryDim?: number;
+  /** Qwen3.5: the shape of the linear_attention (Gated DeltaNet) layers of layerTypes */
+  linearAttention?: LinearAttentionShape;
 }
 
 export interface ModelConfig extends FamilyFields {
@@ -92,11 +100,12 @@ const MODEL_TYPES: Record<string, { architecture: string; maxPositions: number; 
   qwen2: { architecture: 'Qwen2ForCausalLM', maxPositions: 32768, attentionBias: true },
   qwen3: { architecture: 'Qwen3ForCausalLM', maxPositions: 32768, attentionBias: null },
   gemma3_text: { architecture: 'Gemma3ForCausalLM', maxPositions: 131072, attentionBias: null },
+  qwen3_5_text: { architecture: 'Qwen3_5ForCausalLM', maxPositions: 32768, attentionBias: null },
 };
 
 /** model_types accepted in config.json: the families above, and gemma3 (Gemma3ForConditionalGeneration),
  * whose language model (text_config) is loaded. */
-export const SUPPORTED_MODEL_TYPES = [...Object.keys(MODEL_TYPES), 'gemma3', 'gemma4_text', 'gemma4'];
+export const SUPPORTED_MODEL_TYPES = [...Object.keys(MODEL_TYPES), 'gemma3', 'gemma4_text', 'gemma4', 'qwen3_5'];
 
 const SUPPORTED_ARCHITECTURES = new Set(Object.values(MODEL_TYPES).map((m) => m.architecture));
 
@@ -214,6 +223,11 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
     const text = parseHfConfig(gemma3TextConfig(new FieldReader(raw, source)), `${source} (text_config)`);
     return { ...text, architecture: 'Gemma3ForConditionalGeneration' };
   }
+  if (raw.model_type === 'qwen3_5') {
+    // Qwen3_5ForConditionalGeneration: its text_config is a qwen3_5_text config
+    const text = parseHfConfig(qwen35TextConfig(new FieldReader(raw, source)), `${source} (text_config)`);
+    return { ...text, architecture: 'Qwen3_5ForConditionalGeneration' };
+  }
   const r0: FieldReader = new FieldReader(raw, source);
   const modelType = raw.model_type;
   if (typeof modelType !== 'string') {
@@ -281,7 +295,7 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
   const ropeScaling = obj.rope_scaling !== undefined && obj.rope_scaling !== null
     ? parseRopeScaling(r, obj.rope_scaling, 'rope_scaling', maxPositionEmbeddings)
     : parseRopeScaling(r, ropeObj, 'rope_parameters', maxPositionEmbeddings);
-  if (obj.partial_rotary_factor !== undefined && obj.partial_rotary_factor !== 1) {
+  if (modelType !== 'qwen3_5_text' && obj.partial_rotary_factor !== undefined && obj.partial_rotary_factor !== 1) {
     r.fail('partial_rotary_factor', 'must be 1 (partial RoPE is not supported)', obj.partial_rotary_factor);
   }
 
@@ -298,7 +312,9 @@ export function parseHfConfig(json: unknown, source = 'config.json'): ModelConfi
 
   const bos = r.tokenIds('bos_token_id');
   if (bos.length > 1) r.fail('bos_token_id', 'must be a single token id', obj.bos_token_id);
-  const families = familyFields(r, modelType, { hiddenSize, numLayers, maxPositionEmbeddings });
+  const families = modelType === 'qwen3_5_text'
+    ? qwen35Fields(r, numLayers, headDim)
+    : familyFields(r, modelType, { hiddenSize, numLayers, maxPositionEmbeddings });
   return {
     architecture,
     hiddenSize,

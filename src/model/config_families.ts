@@ -3,6 +3,7 @@
 // layers with their own RoPE), and the language model inside a Gemma 3 multimodal config. Definitions:
 // transformers' configuration_qwen3.py / configuration_gemma3.py and modeling_*.py.
 
+import { QWEN35_DEFAULTS } from './config_qwen35';
 import { describe, parseRopeScaling, type FamilyFields, type FieldReader, type Json, type LayerType, type RopeScaling } from './config';
 
 /** Fields whose transformers defaults apply when a config leaves them out (Qwen3Config, Gemma3TextConfig). */
@@ -13,6 +14,7 @@ export const FAMILY_DEFAULTS: Record<string, Json> = {
     rope_theta: 1_000_000, rope_local_base_freq: 10000, query_pre_attn_scalar: 256, sliding_window: 4096,
     tie_word_embeddings: true, bos_token_id: 2, eos_token_id: 1,
   },
+  qwen3_5_text: QWEN35_DEFAULTS,
 };
 
 /** GELU spellings that mean the tanh approximation (transformers' ACT2FN: gelu_pytorch_tanh, gelu_new). */

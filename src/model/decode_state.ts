@@ -8,8 +8,13 @@
 // (kv_storage.ts: f32, or 16-bit pairs in u32). A sliding-window layer whose window is shorter than the
 // generation's TMAX positions keeps a ring of `window` slots (position j in slot j % window), since a query
 // never sees further back; the decode attention visits the same positions in the same order, so the result
-// equals the full-length cache's bit for bit.
+// equals the full-length cache's bit for bit. Qwen3.5's linear layers keep no KV cache: a conv state and a
+// recurrent state per row (qwen35_linear_attention.ts), constant in the sequence length; its full layers keep
+// KV caches as every other family.
 
+import { outputGateForward, splitQuery } from '../gpu/kernels/qwen35_ops';
+import { allocGdnDecodeState, gdnDecodeStateBytes, gdnDecodeStep, type GdnDecodeState } from './qwen35_linear_attention';
+import { isLinearAttentionLayer } from './weights_qwen35';
 import type { Tensor } from '../gpu/tensor';
 import type { GpuRuntime } from '../gpu/runtime';
 import { embeddingForward } from '../gpu/kernels/embedding';
@@ -83,11 +88,12 @@ export function kvCacheSlots(c: ModelConfig, layer: number, TMAX: number): { slo
   return w > 0 && w < TMAX ? { slots: w, ring: true } : { slots: TMAX, ring: false };
 }
 
-/** Bytes of every layer's k and v caches for B rows of TMAX positions in `format` (what the memory plan counts). */
+/** Bytes of every layer's k and v caches for B rows of TMAX positions in `format` (what the memory plan counts);
+ * Qwen3.5's linear layers count their conv and recurrent states instead (f32, constant in TMAX). */
 export function kvCacheBytes(c: ModelConfig, B: number, TMAX: number, format: KvFormat): number {
   let positions = 0;
-  for (let l = 0; l < c.numLayers; l++) positions += kvCacheSlots(c, l, TMAX).slots;
-  return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format);
+  for (let l = 0; l < c.numLayers; l++) if (!isLinearAttentionLayer(c, l)) positions += kvCacheSlots(c, l, TMAX).slots;
+  return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format) + gdnDecodeStateBytes(c, B);
 }
 
 /** The format the model's frozen matrices are stored in (f32 when none is packed). */
@@ -148,6 +154,11 @@ export class DecodeState {
   private fused: FusedLayer[] = [];
   private qkv: Tensor | null = null;
   private gu: Tensor | null = null;
+  /** Qwen3.5: each linear layer's decoding state (undefined on other layers) */
+  private readonly gdn: (GdnDecodeState | undefined)[] = [];
+  /** Qwen3.5 full layers: q_proj's query-and-gate output and the gated attention output of a decode step */
+  private qg: Tensor | null = null;
+  private attG: Tensor | null = null;
 
   constructor(readonly model: GpuTransformer, prompts: number[][], readonly opts: DecodeSetupOptions) {
     this.gpu = model.gpu;
@@ -157,8 +168,15 @@ export class DecodeState {
     const { B, TMAX } = this.len;
     const KVD = c.numKvHeads * c.headDim;
     for (let l = 0; l < c.numLayers; l++) {
-      const { slots, ring } = kvCacheSlots(c, l, TMAX);
       const tag = opts.cacheLabel ?? '';
+      if (isLinearAttentionLayer(c, l)) {
+        // no KV cache: 1-element stand-ins keep caches[l] aligned with the layers
+        const none = this.alloc([1], `layer${l}.no_kv_cache${tag}`);
+        this.caches.push({ k: none, v: none, slots: 0, ring: false });
+        this.gdn[l] = allocGdnDecodeState(c, B, (shape, label) => this.alloc(shape, label), `layer${l}${tag}`);
+        continue;
+      }
+      const { slots, ring } = kvCacheSlots(c, l, TMAX);
       const k = allocKvCache(this.gpu, B, slots, KVD, this.kvFormat, `layer${l}.k_cache${tag}`);
       const v = allocKvCache(this.gpu, B, slots, KVD, this.kvFormat, `layer${l}.v_cache${tag}`);
       this.tensors.push(k, v);
@@ -205,8 +223,12 @@ export class DecodeState {
       ringPos.set(slots, tr);
     }
     const kvFormat = this.kvFormat;
+    const lensT = this.alloc([B], 'prefill.lengths', 'u32');
+    gpu.write(lensT, Uint32Array.from(lens));
     const act = model.forward(idsT, posT, B, Tp, this.opts.lora, null, {
+      gdnStates: { lens: lensT, of: (l) => this.gdn[l]! },
       onLayer: (l, saved) => {
+        if (saved.gdn) return; // a linear layer wrote its state itself
         const { k, v, slots, ring } = this.caches[l];
         const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: ring ? slots : TMAX, kvFormat, ring };
         const p = ring ? ringPos.get(slots)! : posT;
@@ -260,6 +282,10 @@ export class DecodeState {
     if (merged) this.tensors.push(...merged.values());
     for (const fl of this.fused) this.tensors.push(...[fl.qkv, fl.qkvBias, fl.gateUp].filter((t): t is Tensor => t !== null));
     this.qkv = this.fused[0]?.qkv ? this.alloc([B, QD + 2 * KVD], 'decode.qkv') : null;
+    if (c.attnOutputGate) {
+      this.qg = this.alloc([B, 2 * QD], 'decode.q_and_gate');
+      this.attG = this.alloc([B, QD], 'decode.att_gated');
+    }
     this.gu = this.fused[0]?.gateUp ? this.alloc([B, 2 * H], 'decode.gate_up') : null;
   }
 
@@ -285,13 +311,20 @@ export class DecodeState {
       const fl = this.fused[l];
       const cache = this.caches[l];
       const slots = cache.ring ? cache.slots : TMAX;
-      if (fl.qkv && this.qkv) {
+      const gdn = this.gdn[l];
+      if (gdn) {
+        // Qwen3.5 linear layer: the recurrent step, its states carried
+        gdnDecodeStep(gpu, c, (name) => model.w(name), (y, xIn, m) => this.lin(y, xIn, l, m), p, o, a, gdn);
+      } else if (fl.qkv && this.qkv) {
         // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
         matmul(gpu, this.qkv, a, fl.qkv, { transB: true, bias: fl.qkvBias });
         ropeKvCacheWrite(gpu, qr, cache.k, cache.v, this.qkv, posCur, model.invFreqOf(l),
           { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
       } else {
-        this.lin(q, a, l, 'q_proj');
+        if (this.qg) {
+          this.lin(this.qg, a, l, 'q_proj');
+          splitQuery(gpu, q, this.qg, c.numHeads, c.headDim);
+        } else this.lin(q, a, l, 'q_proj');
         this.lin(k, a, l, 'k_proj');
         this.lin(v, a, l, 'v_proj');
         const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
@@ -300,10 +333,13 @@ export class DecodeState {
         kvCacheWrite(gpu, cache.k, kr, posCur, dims);
         kvCacheWrite(gpu, cache.v, v, posCur, dims);
       }
-      const { scale, window } = model.attentionDims(B, 1, l);
-      attentionDecode(gpu, att, qr, cache.k, cache.v, lenCur,
-        { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, scale, window, kvFormat: this.kvFormat, ring: cache.ring });
-      this.lin(o, att, l, 'o_proj');
+      if (!gdn) {
+        const { scale, window } = model.attentionDims(B, 1, l);
+        attentionDecode(gpu, att, qr, cache.k, cache.v, lenCur,
+          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, scale, window, kvFormat: this.kvFormat, ring: cache.ring });
+        if (this.qg && this.attG) outputGateForward(gpu, this.attG, att, this.qg, c.numHeads, c.headDim);
+        this.lin(o, this.attG ?? att, l, 'o_proj');
+      }
       // Gemma normalises the attention and MLP outputs before their residual adds
       const postO = c.sandwichNorms ? model.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
       addRmsnormForward(gpu, xm, a, rstd, x, postO?.y ?? o, model.w(model.mlpNormName(l)), c.rmsNormEps, off);

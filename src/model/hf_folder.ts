@@ -110,8 +110,10 @@ export async function readHfFolder(files: FileSource[]): Promise<LoadedModel> {
 
   const weights: WeightMap = new Map();
   const dtypes = new Set<SafetensorsDtype>();
-  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration' || config.architecture === 'Gemma4ForConditionalGeneration';
-  const rename = (n: string): string | null => (multimodal ? languageModelName(n) : n);
+  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration' || config.architecture === 'Gemma4ForConditionalGeneration' || config.architecture === 'Qwen3_5ForConditionalGeneration';
+  // Qwen3.5's multi-token-prediction head (mtp.*) is not part of the language model
+  const mtp = (n: string) => config.modelType === 'qwen3_5_text' && n.startsWith('mtp.');
+  const rename = (n: string): string | null => (mtp(n) ? null : multimodal ? languageModelName(n) : n);
   const skipped: string[] = [];
   for (const [shard, names] of shards) {
     const file = readSafetensors(await shard.arrayBuffer(), shard.name, (n) => {

@@ -1,14 +1,27 @@
 // LoRA adapters on the GPU with PEFT's semantics: for a target linear layer W (OUT, IN),
 // y = x W^T + scale * (x A^T) B^T, A (R, IN) Kaiming-uniform, B (OUT, R) zeros, scale = alpha / R
-// (or alpha / sqrt(R) with rsLoRA). Module names follow Hugging Face's Llama: q_proj ... down_proj.
+// (or alpha / sqrt(R) with rsLoRA). Module names follow Hugging Face's Llama: q_proj ... down_proj; Qwen3.5's
+// linear layers add in_proj_qkv, in_proj_z, in_proj_b, in_proj_a and out_proj (linear_attn.*), which exist only
+// on those layers (as q/k/v/o_proj only on its full layers): a target gets a pair on every layer that has it.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import type { ModelConfig } from './config';
 import { Rng } from '../util/random';
+import { isLinearAttentionLayer, LINEAR_ATTN_MODULES, linearAttnModuleDims, type LinearAttnModule } from './weights_qwen35';
 
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
-export type LoraModule = (typeof LORA_MODULES)[number];
+export type LoraModule = (typeof LORA_MODULES)[number] | LinearAttnModule;
+
+function isLinearAttnModule(m: string): m is LinearAttnModule {
+  return (LINEAR_ATTN_MODULES as readonly string[]).includes(m);
+}
+
+/** Whether layer l has the module (Qwen3.5: linear layers have in_proj_* / out_proj instead of q/k/v/o_proj). */
+export function layerHasModule(c: ModelConfig, layer: number, module: LoraModule): boolean {
+  if (module === 'gate_proj' || module === 'up_proj' || module === 'down_proj') return true;
+  return isLinearAttentionLayer(c, layer) === isLinearAttnModule(module);
+}
 
 export interface LoraSpec {
   r: number;
@@ -33,18 +46,19 @@ export interface LoraPair {
 }
 
 export function modulePath(layer: number, module: LoraModule): string {
-  const group = module.endsWith('_proj') && ['gate_proj', 'up_proj', 'down_proj'].includes(module) ? 'mlp' : 'self_attn';
+  const group = ['gate_proj', 'up_proj', 'down_proj'].includes(module) ? 'mlp' : isLinearAttnModule(module) ? 'linear_attn' : 'self_attn';
   return `model.layers.${layer}.${group}.${module}`;
 }
 
 /** (OUT, IN) of a module's base weight. */
 export function moduleShape(c: ModelConfig, module: LoraModule): [number, number] {
+  if (isLinearAttnModule(module)) return linearAttnModuleDims(c, module);
   const C = c.hiddenSize;
   const q = c.numHeads * c.headDim;
   const kv = c.numKvHeads * c.headDim;
   switch (module) {
     case 'q_proj':
-      return [q, C];
+      return [c.attnOutputGate ? 2 * q : q, C]; // Qwen3.5: query and gate per head
     case 'k_proj':
     case 'v_proj':
       return [kv, C];
@@ -79,12 +93,14 @@ export class LoraSet {
       throw new Error(`lora_dropout must be in [0, 1), got ${spec.dropout}`);
     }
     if (spec.targetModules.length === 0) throw new Error('LoRA target_modules is empty: name at least one of ' + LORA_MODULES.join(', '));
+    const known: readonly string[] = config.linearAttention ? [...LORA_MODULES, ...LINEAR_ATTN_MODULES] : LORA_MODULES;
     for (const m of spec.targetModules) {
-      if (!LORA_MODULES.includes(m)) throw new Error(`unknown LoRA target module "${m}": use ${LORA_MODULES.join(', ')}`);
+      if (!known.includes(m)) throw new Error(`unknown LoRA target module "${m}": use ${known.join(', ')}`);
     }
     this.scale = loraScale(spec);
     for (let l = 0; l < config.numLayers; l++) {
       for (const module of spec.targetModules) {
+        if (!layerHasModule(config, l, module)) continue;
         const [out, inF] = moduleShape(config, module);
         const path = modulePath(l, module);
         this.pairs.set(path, {

@@ -4,9 +4,10 @@
 // exported q_proj/k_proj lora_B rows are permuted the same way (and un-permuted on import): the adapter
 // then fits the converted Hugging Face model.
 
+import { LINEAR_ATTN_MODULES } from './weights_qwen35';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from './config';
-import { LORA_MODULES, LoraSet, modulePath, moduleShape, type LoraModule, type LoraSpec } from './lora';
+import { layerHasModule, LORA_MODULES, LoraSet, modulePath, moduleShape, type LoraModule, type LoraSpec } from './lora';
 import { permuteForHalfRope, unpermuteFromHalfRope } from './llama2c';
 import { readSafetensors, writeSafetensors } from './safetensors';
 
@@ -44,7 +45,8 @@ function permutedHeads(config: ModelConfig, module: LoraModule): number | null {
 /** PEFT's key prefix of a module path: Hugging Face's module names, which put a Gemma 3 multimodal
  * checkpoint's language model under model.language_model (transformers >= 4.52). */
 function peftPrefix(config: ModelConfig, path: string): string {
-  if (config.architecture === 'Gemma3ForConditionalGeneration' && path.startsWith('model.')) {
+  const multimodal = config.architecture === 'Gemma3ForConditionalGeneration' || config.architecture === 'Qwen3_5ForConditionalGeneration';
+  if (multimodal && path.startsWith('model.')) {
     return `base_model.model.model.language_model.${path.slice('model.'.length)}`;
   }
   return `base_model.model.${path}`;
@@ -134,8 +136,9 @@ export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): P
   const dup = targets.find((t, i) => (targets as unknown[]).indexOf(t) !== i);
   if (dup !== undefined) throw new Error(`${ADAPTER_CONFIG}: target module "${String(dup)}" is listed twice in "target_modules"`);
   for (const t of targets) {
-    if (!LORA_MODULES.includes(t as LoraModule)) {
-      throw new Error(`${ADAPTER_CONFIG}: target module "${String(t)}" is not one of this model's ${LORA_MODULES.join(', ')}`);
+    const known: readonly string[] = [...LORA_MODULES, ...LINEAR_ATTN_MODULES];
+    if (!known.includes(t as string)) {
+      throw new Error(`${ADAPTER_CONFIG}: target module "${String(t)}" is not one of this model's ${known.join(', ')}`);
     }
   }
   if (cfg.bias !== undefined && cfg.bias !== 'none') throw new Error(`${ADAPTER_CONFIG}: bias "${String(cfg.bias)}" is not supported (only "none")`);
@@ -146,6 +149,7 @@ export function parsePeftAdapter(files: PeftAdapterFiles, model: ModelConfig): P
   const seen = new Set<string>();
   for (let l = 0; l < model.numLayers; l++) {
     for (const module of spec.targetModules) {
+      if (!layerHasModule(model, l, module)) continue; // Qwen3.5: q/k/v/o on full layers, in_proj_* / out_proj on linear ones
       const path = modulePath(l, module);
       const [out, inF] = moduleShape(model, module);
       const get = (kind: 'lora_A' | 'lora_B', shape: number[]) => {

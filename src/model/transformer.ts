@@ -16,8 +16,10 @@
 // (q_norm / k_norm); Gemma 3 scales the embedding by sqrt(C), uses x * (1 + w) norms, normalises the
 // attention and MLP outputs before their residual adds (post_attention / post_feedforward_layernorm, the
 // MLP's input norm is then pre_feedforward_layernorm), gelu_tanh instead of silu, its own attention scale,
-// and sliding-window layers with their own RoPE base. Over 400 lines: one layer's forward and backward
-// belong side by side.
+// and sliding-window layers with their own RoPE base. Qwen3.5: linear_attention layers run the Gated
+// DeltaNet mixer of qwen35_linear_attention.ts instead of attention; its full layers split q_proj into query and
+// gate (att * sigmoid(gate) before o_proj) and turn RoPE over the first rotaryDim channels of each head only.
+// Over 400 lines: one layer's forward and backward belong side by side.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
@@ -39,12 +41,17 @@ import { embeddingQuantForward, matmulQuantBackward, matmulQuantForward } from '
 import { keepsQuantised, plannedQuant, quantRowWords, quantUploadBytes, type QuantTypes } from './quant_storage';
 import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
-import type { LoraModule, LoraSet } from './lora';
+import { modulePath, type LoraModule, type LoraSet } from './lora';
+import { outputGateBackward, outputGateForward, partialRope, splitQuery } from '../gpu/kernels/qwen35_ops';
+import { gdnBackward, gdnForward, releaseGdn, type GdnDecodeState, type GdnSaved } from './qwen35_linear_attention';
+import { isLinearAttentionLayer } from './weights_qwen35';
 
 /** A forward without backward (log-probs, prefill): each layer's tensors are released as soon as the next
  * layer has its input, after onLayer (prefill writes its k/v into the caches there); act.layers stays empty. */
 export interface InferenceForward {
   onLayer?: (layer: number, saved: Readonly<LayerSaved>) => void;
+  /** Qwen3.5 prefill: each linear layer writes its decoding state (as each row's token lens[b] - 1 leaves it) */
+  gdnStates?: { lens: Tensor; of: (layer: number) => GdnDecodeState };
 }
 
 /** Activations of one layer saved by the training forward. */
@@ -71,6 +78,10 @@ export interface LayerSaved {
   loraH: Map<LoraModule, Tensor>;
   /** LoRA's dropped-out input per module (only with lora_dropout in a training forward) */
   loraX: Map<LoraModule, Tensor>;
+  /** Qwen3.5 full layers: q_proj's output (N, NH*2*HS) and the gated attention output (o_proj's input) */
+  gate?: { qg: Tensor; attG: Tensor };
+  /** Qwen3.5 linear layers: the Gated DeltaNet's saved tensors (qr, kr, v, att, lse are then 1-element stand-ins) */
+  gdn?: GdnSaved;
 }
 
 export interface Activations {
@@ -96,7 +107,11 @@ export interface Activations {
  * add_rmsnorm of the layer before wrote them, so the recomputed layer is bit for bit the forward's). */
 export type LayerInput = Pick<LayerSaved, 'x' | 'a' | 'rstdA'>;
 
-const MODULE_INDEX: Record<LoraModule, number> = { q_proj: 0, k_proj: 1, v_proj: 2, o_proj: 3, gate_proj: 4, up_proj: 5, down_proj: 6 };
+// Qwen3.5's linear layers have no q/k/v/o_proj: their projections reuse those stream words (out_proj the spare 7)
+const MODULE_INDEX: Record<LoraModule, number> = {
+  q_proj: 0, k_proj: 1, v_proj: 2, o_proj: 3, gate_proj: 4, up_proj: 5, down_proj: 6,
+  in_proj_qkv: 0, in_proj_z: 1, in_proj_b: 2, in_proj_a: 3, out_proj: 7,
+};
 
 /** The dropout mask of one module of one forward: Philox stream words (the forward's counter, below 2^53,
  * as its low and high 32 bits; then layer * 8 + module), so no two (forward, layer, module) share a mask. */
@@ -153,7 +168,8 @@ export class GpuTransformer {
       throw new Error(`${c.modelType} (${c.architecture}): the training and generation engine does not run Gemma 4 yet (per-layer ` +
         'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, is not wired into them');
     }
-    this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
+    const rot = c.rotaryDim ?? c.headDim; // Qwen3.5: partial RoPE, frequencies over the rotated slice only
+    this.invFreq = gpu.upload(invFreqOf(rot, c.ropeTheta, c.ropeScaling), [rot / 2], 'rope.inv_freq');
     this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
       ? gpu.upload(invFreqOf(c.headDim, c.ropeLocalTheta ?? c.ropeTheta, c.ropeLocalScaling), [c.headDim / 2], 'rope.inv_freq (sliding layers)')
       : null;
@@ -306,7 +322,7 @@ export class GpuTransformer {
   qkNormRope(qr: Tensor, kr: Tensor, q: Tensor, k: Tensor, positions: Tensor, layer: number): { rstdQ: Tensor; rstdK: Tensor } | null {
     const { gpu, config: c } = this;
     if (!c.qkNorm) {
-      ropeQkForward(gpu, qr, kr, q, k, positions, this.invFreqOf(layer), this.ropeDims(), c.ropeConvention);
+      this.ropeQk(qr, kr, q, k, positions, layer);
       return null;
     }
     const p = `model.layers.${layer}.self_attn`;
@@ -317,9 +333,19 @@ export class GpuTransformer {
     const rstdK = gpu.tensor([k.size / HS], `${p}.rstd_k`);
     rmsnormForward(gpu, headRows(qn, HS), rstdQ, headRows(q, HS), this.w(`${p}.q_norm.weight`), c.rmsNormEps, this.normOffset);
     rmsnormForward(gpu, headRows(kn, HS), rstdK, headRows(k, HS), this.w(`${p}.k_norm.weight`), c.rmsNormEps, this.normOffset);
-    ropeQkForward(gpu, qr, kr, qn, kn, positions, this.invFreqOf(layer), this.ropeDims(), c.ropeConvention);
+    this.ropeQk(qr, kr, qn, kn, positions, layer);
     gpu.release(qn, kn);
     return { rstdQ, rstdK };
+  }
+
+  /** qr, kr = rope(q), rope(k) of layer l; Qwen3.5's partial RoPE (rotaryDim) with its own kernel. */
+  private ropeQk(qr: Tensor, kr: Tensor, q: Tensor, k: Tensor, positions: Tensor, layer: number, dir: 'forward' | 'backward' = 'forward'): void {
+    const { gpu, config: c } = this;
+    if (c.rotaryDim !== undefined) {
+      partialRope(gpu, dir, qr, q, positions, this.invFreqOf(layer), c.numHeads, c.headDim, c.rotaryDim);
+      partialRope(gpu, dir, kr, k, positions, this.invFreqOf(layer), c.numKvHeads, c.headDim, c.rotaryDim);
+    } else if (dir === 'forward') ropeQkForward(gpu, qr, kr, q, k, positions, this.invFreqOf(layer), this.ropeDims(), c.ropeConvention);
+    else ropeQkBackward(gpu, qr, kr, q, k, positions, this.invFreqOf(layer), this.ropeDims(), c.ropeConvention);
   }
 
   /** The MLP gate: s = silu(g) * u, or gelu_tanh(g) * u (Gemma). */
@@ -334,7 +360,7 @@ export class GpuTransformer {
     y: Tensor, x: Tensor, layer: number, module: LoraModule, lora: LoraSet | null, dropout: DropoutMask | null = null,
     merged: Map<string, Tensor> | null = null,
   ): { h: Tensor; xd: Tensor | null } | null {
-    const prefix = `model.layers.${layer}.${module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn'}.${module}`;
+    const prefix = modulePath(layer, module);
     const c = this.config;
     const bias = (c.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj')) || (c.oProjBias && module === 'o_proj')
       ? this.w(`${prefix}.bias`)
@@ -387,7 +413,8 @@ export class GpuTransformer {
         last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`),
         last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`),
       ];
-      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout);
+      const gs = inference?.gdnStates && isLinearAttentionLayer(c, l) ? { ...inference.gdnStates.of(l), lens: inference.gdnStates.lens } : null;
+      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout, gs);
       inference?.onLayer?.(l, saved);
       // no backward: release the layer at once (one layer's activations at a time)
       if (inference && !this.inferenceKeepsLayers) this.releaseLayer(saved);
@@ -409,7 +436,7 @@ export class GpuTransformer {
    * needs. Used by forward and, recomputing a layer before its backward, by backwardFromHead. */
   private layerForward(
     l: number, input: LayerInput, nextNorm: () => [Tensor, Tensor], positions: Tensor, B: number, T: number,
-    lora: LoraSet | null, dropout: Activations['dropout'],
+    lora: LoraSet | null, dropout: Activations['dropout'], gdnPrefill: (GdnDecodeState & { lens: Tensor }) | null = null,
   ): { saved: LayerSaved; xOut: Tensor; aNext: Tensor; rstdNext: Tensor } {
     const { gpu, config: c } = this;
     const { x, a, rstdA } = input;
@@ -427,22 +454,42 @@ export class GpuTransformer {
       if (r) loraH.set(m, r.h);
       if (r?.xd) loraX.set(m, r.xd);
     };
-    const q = gpu.tensor([N, QD], `${p}.q`);
-    const k = gpu.tensor([N, KVD], `${p}.k`);
-    const v = gpu.tensor([N, KVD], `${p}.v`);
-    lin(q, a, 'q_proj');
-    lin(k, a, 'k_proj');
-    lin(v, a, 'v_proj');
-    const qr = gpu.tensor([N, QD], `${p}.qr`);
-    const kr = gpu.tensor([N, KVD], `${p}.kr`);
-    const qkRstd = this.qkNormRope(qr, kr, q, k, positions, l);
-    const qk = qkRstd ? { q, k, ...qkRstd } : null;
-    if (!qk) gpu.release(q, k);
-    const att = gpu.tensor([N, QD], `${p}.att`);
-    const lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
-    attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l));
-    const o = gpu.tensor([N, C], `${p}.o`);
-    lin(o, att, 'o_proj');
+    let o: Tensor;
+    let gdn: GdnSaved | undefined;
+    let gate: LayerSaved['gate'];
+    let qr: Tensor, kr: Tensor, v: Tensor, att: Tensor, lse: Tensor;
+    let qk: LayerSaved['qk'] = null;
+    if (isLinearAttentionLayer(c, l)) {
+      // Qwen3.5 linear layer: the Gated DeltaNet mixer (1-element stand-ins for the attention fields)
+      const r = gdnForward(gpu, c, (name) => this.w(name), (y, xIn, m) => lin(y, xIn, m), p, a, B, T, gdnPrefill);
+      o = r.out;
+      gdn = r.saved;
+      [qr, kr, v, att, lse] = ['qr', 'kr', 'v', 'att', 'lse'].map((n) => gpu.tensor([1], `${p}.${n} (linear layer: unused)`));
+    } else {
+      const q = gpu.tensor([N, QD], `${p}.q`);
+      const k = gpu.tensor([N, KVD], `${p}.k`);
+      v = gpu.tensor([N, KVD], `${p}.v`);
+      if (c.attnOutputGate) {
+        // Qwen3.5: q_proj yields per head the query then the gate
+        const qg = gpu.tensor([N, 2 * QD], `${p}.q_and_gate`);
+        lin(qg, a, 'q_proj');
+        splitQuery(gpu, q, qg, c.numHeads, c.headDim);
+        gate = { qg, attG: gpu.tensor([N, QD], `${p}.att_gated`) };
+      } else lin(q, a, 'q_proj');
+      lin(k, a, 'k_proj');
+      lin(v, a, 'v_proj');
+      qr = gpu.tensor([N, QD], `${p}.qr`);
+      kr = gpu.tensor([N, KVD], `${p}.kr`);
+      const qkRstd = this.qkNormRope(qr, kr, q, k, positions, l);
+      qk = qkRstd ? { q, k, ...qkRstd } : null;
+      if (!qk) gpu.release(q, k);
+      att = gpu.tensor([N, QD], `${p}.att`);
+      lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
+      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l));
+      o = gpu.tensor([N, C], `${p}.o`);
+      if (gate) outputGateForward(gpu, gate.attG, att, gate.qg, c.numHeads, c.headDim);
+      lin(o, gate?.attG ?? att, 'o_proj');
+    }
     // Gemma: o goes through post_attention_layernorm before the residual add
     const postO = c.sandwichNorms ? this.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
     const xm = gpu.tensor([N, C], `${p}.xm`);
@@ -468,7 +515,7 @@ export class GpuTransformer {
     if (postD) gpu.release(postD.y);
     else gpu.release(d);
     const post = postO && postD ? { o, rstdO: postO.rstd, d, rstdD: postD.rstd } : null;
-    return { saved: { x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX }, xOut, aNext, rstdNext };
+    return { saved: { x, a, rstdA, qr, kr, v, att, lse, xm, m, rstdM, g, u, s, qk, post, loraH, loraX, gate, gdn }, xOut, aNext, rstdNext };
   }
 
   /** y = rmsnorm(x) with one of Gemma's output norms (post_attention / post_feedforward_layernorm); returns y
@@ -561,36 +608,60 @@ export class GpuTransformer {
       gpu.release(dm);
       // attention: xm = x + o_proj(attention(rope(q), rope(k), v))   (Gemma: + post_attention_layernorm(...))
       const dAttOut = s.post ? postNormBackward(s.post.o, s.post.rstdO, `${p}.post_attention_layernorm.weight`) : dx;
-      const datt = gpu.tensor([N, QD], `${p}.datt`);
-      this.linearBackward(datt, dAttOut, s.att, l, 'o_proj', act, s, fullGrads, false);
-      if (dAttOut !== dx) gpu.release(dAttOut);
-      const dqr = gpu.tensor([N, QD], `${p}.dqr`);
-      const dkr = gpu.tensor([N, KVD], `${p}.dkr`);
-      const dv = gpu.tensor([N, KVD], `${p}.dv`);
-      attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T, l));
-      gpu.release(datt);
-      let dq = gpu.tensor([N, QD], `${p}.dq`);
-      let dk = gpu.tensor([N, KVD], `${p}.dk`);
-      ropeQkBackward(gpu, dq, dk, dqr, dkr, act.positions, this.invFreqOf(l), this.ropeDims(), c.ropeConvention);
-      gpu.release(dqr, dkr);
-      if (s.qk) {
-        // q_norm / k_norm per head: (N*NH, HS) rows
-        const HS = c.headDim;
-        const dqIn = gpu.zeros([N, QD], `${p}.dq (before q_norm)`);
-        const dkIn = gpu.zeros([N, KVD], `${p}.dk (before k_norm)`);
-        const qn = `${p}.self_attn.q_norm.weight`;
-        const kn = `${p}.self_attn.k_norm.weight`;
-        rmsnormBackward(gpu, headRows(dqIn, HS), grad(qn), headRows(dq, HS), headRows(s.qk.q, HS), this.w(qn), s.qk.rstdQ, off);
-        rmsnormBackward(gpu, headRows(dkIn, HS), grad(kn), headRows(dk, HS), headRows(s.qk.k, HS), this.w(kn), s.qk.rstdK, off);
-        gpu.release(dq, dk);
-        dq = dqIn;
-        dk = dkIn;
-      }
       const da = gpu.tensor([N, C], `${p}.da`);
-      this.linearBackward(da, dq, s.a, l, 'q_proj', act, s, fullGrads, false);
-      this.linearBackward(da, dk, s.a, l, 'k_proj', act, s, fullGrads, true);
-      this.linearBackward(da, dv, s.a, l, 'v_proj', act, s, fullGrads, true);
-      gpu.release(dq, dk, dv);
+      if (s.gdn) {
+        // Qwen3.5 linear layer
+        gdnBackward(gpu, c, (name) => this.w(name), grad, (dxIn, dy, xIn, m, accumulate) =>
+          this.linearBackward(dxIn, dy, xIn, l, m, act, s, fullGrads, accumulate), p, da, false, dAttOut, s.a, s.gdn, B, T);
+        if (dAttOut !== dx) gpu.release(dAttOut);
+      } else {
+        let datt = gpu.tensor([N, QD], `${p}.datt`);
+        this.linearBackward(datt, dAttOut, s.gate?.attG ?? s.att, l, 'o_proj', act, s, fullGrads, false);
+        if (dAttOut !== dx) gpu.release(dAttOut);
+        let dqg: Tensor | null = null;
+        let dGated: Tensor | null = null;
+        if (s.gate) {
+          // the gate's share now (datt, and dqg's gate halves); the query halves once dq is known, below
+          dGated = datt;
+          datt = gpu.tensor([N, QD], `${p}.datt (before the gate)`);
+          dqg = gpu.tensor([N, 2 * QD], `${p}.dq_and_gate`);
+          const noDq = gpu.zeros([N, QD], `${p}.dq (not yet)`);
+          outputGateBackward(gpu, datt, dqg, dGated, s.att, s.gate.qg, noDq, c.numHeads, c.headDim);
+          gpu.release(noDq);
+        }
+        const dqr = gpu.tensor([N, QD], `${p}.dqr`);
+        const dkr = gpu.tensor([N, KVD], `${p}.dkr`);
+        const dv = gpu.tensor([N, KVD], `${p}.dv`);
+        attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T, l));
+        gpu.release(datt);
+        let dq = gpu.tensor([N, QD], `${p}.dq`);
+        let dk = gpu.tensor([N, KVD], `${p}.dk`);
+        this.ropeQk(dq, dk, dqr, dkr, act.positions, l, 'backward');
+        gpu.release(dqr, dkr);
+        if (s.qk) {
+          // q_norm / k_norm per head: (N*NH, HS) rows
+          const HS = c.headDim;
+          const dqIn = gpu.zeros([N, QD], `${p}.dq (before q_norm)`);
+          const dkIn = gpu.zeros([N, KVD], `${p}.dk (before k_norm)`);
+          const qn = `${p}.self_attn.q_norm.weight`;
+          const kn = `${p}.self_attn.k_norm.weight`;
+          rmsnormBackward(gpu, headRows(dqIn, HS), grad(qn), headRows(dq, HS), headRows(s.qk.q, HS), this.w(qn), s.qk.rstdQ, off);
+          rmsnormBackward(gpu, headRows(dkIn, HS), grad(kn), headRows(dk, HS), headRows(s.qk.k, HS), this.w(kn), s.qk.rstdK, off);
+          gpu.release(dq, dk);
+          dq = dqIn;
+          dk = dkIn;
+        }
+        if (dqg && dGated && s.gate) {
+          const scratch = gpu.tensor([N, QD], `${p}.datt (again)`);
+          outputGateBackward(gpu, scratch, dqg, dGated, s.att, s.gate.qg, dq, c.numHeads, c.headDim);
+          gpu.release(scratch, dGated, dq);
+          dq = dqg;
+        }
+        this.linearBackward(da, dq, s.a, l, 'q_proj', act, s, fullGrads, false);
+        this.linearBackward(da, dk, s.a, l, 'k_proj', act, s, fullGrads, true);
+        this.linearBackward(da, dv, s.a, l, 'v_proj', act, s, fullGrads, true);
+        gpu.release(dq, dk, dv);
+      }
       rmsnormBackward(gpu, dx, grad(`${p}.input_layernorm.weight`), da, s.x, this.w(`${p}.input_layernorm.weight`), s.rstdA, off);
       gpu.release(da);
       // a recomputed layer is freed at once (its input stays with act until releaseActivations)
@@ -628,8 +699,7 @@ export class GpuTransformer {
     accumulate: boolean,
   ): void {
     const lora = act.lora;
-    const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
-    const name = `model.layers.${layer}.${group}.${module}.weight`;
+    const name = `${modulePath(layer, module)}.weight`;
     this.projectBackward(dxOut, dy, name, accumulate);
     const dW = fullGrads?.get(name);
     if (dW) matmul(this.gpu, dW, dy, x, { transA: true, accumulate: true });
@@ -668,6 +738,8 @@ export class GpuTransformer {
     this.gpu.release(s.qr, s.kr, s.v, s.att, s.lse, s.xm, s.m, s.rstdM, s.g, s.u, s.s, ...s.loraH.values(), ...s.loraX.values());
     if (s.qk) this.gpu.release(s.qk.q, s.qk.k, s.qk.rstdQ, s.qk.rstdK);
     if (s.post) this.gpu.release(s.post.o, s.post.rstdO, s.post.d, s.post.rstdD);
+    if (s.gate) this.gpu.release(s.gate.qg, s.gate.attG);
+    if (s.gdn) releaseGdn(this.gpu, s.gdn);
   }
 
   releaseActivations(act: Activations): void {

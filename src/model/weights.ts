@@ -11,10 +11,13 @@
 //   model.layers.{i}.mlp.down_proj.weight              (C, H)
 //   model.norm.weight                                  (C)
 //   lm_head.weight                                     (V, C) unless tied to the embedding
+// Qwen3.5: linear_attention layers hold linear_attn.* instead of self_attn.*, and q_proj is (2*NH*HS, C) with
+// attnOutputGate (weights_qwen35.ts).
 
 import type { GgmlTypeName } from '../ops/ggml_types';
 import type { ModelConfig } from './config';
 import { gemma4ExpectedShapes } from './gemma4_weights';
+import { isLinearAttentionLayer, linearAttentionShapes } from './weights_qwen35';
 
 export interface HostTensor {
   shape: number[];
@@ -38,20 +41,23 @@ export function expectedShapes(c: ModelConfig): Map<string, number[]> {
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;
     m.set(`${p}.input_layernorm.weight`, [C]);
-    m.set(`${p}.self_attn.q_proj.weight`, [QD, C]);
-    m.set(`${p}.self_attn.k_proj.weight`, [KVD, C]);
-    m.set(`${p}.self_attn.v_proj.weight`, [KVD, C]);
-    if (c.attentionBias) {
-      m.set(`${p}.self_attn.q_proj.bias`, [QD]);
-      m.set(`${p}.self_attn.k_proj.bias`, [KVD]);
-      m.set(`${p}.self_attn.v_proj.bias`, [KVD]);
+    if (isLinearAttentionLayer(c, i)) linearAttentionShapes(m, c, p);
+    else {
+      m.set(`${p}.self_attn.q_proj.weight`, [c.attnOutputGate ? 2 * QD : QD, C]);
+      m.set(`${p}.self_attn.k_proj.weight`, [KVD, C]);
+      m.set(`${p}.self_attn.v_proj.weight`, [KVD, C]);
+      if (c.attentionBias) {
+        m.set(`${p}.self_attn.q_proj.bias`, [c.attnOutputGate ? 2 * QD : QD]);
+        m.set(`${p}.self_attn.k_proj.bias`, [KVD]);
+        m.set(`${p}.self_attn.v_proj.bias`, [KVD]);
+      }
+      if (c.qkNorm) {
+        m.set(`${p}.self_attn.q_norm.weight`, [c.headDim]);
+        m.set(`${p}.self_attn.k_norm.weight`, [c.headDim]);
+      }
+      m.set(`${p}.self_attn.o_proj.weight`, [C, QD]);
+      if (c.oProjBias) m.set(`${p}.self_attn.o_proj.bias`, [C]);
     }
-    if (c.qkNorm) {
-      m.set(`${p}.self_attn.q_norm.weight`, [c.headDim]);
-      m.set(`${p}.self_attn.k_norm.weight`, [c.headDim]);
-    }
-    m.set(`${p}.self_attn.o_proj.weight`, [C, QD]);
-    if (c.oProjBias) m.set(`${p}.self_attn.o_proj.bias`, [C]);
     m.set(`${p}.post_attention_layernorm.weight`, [C]);
     if (c.sandwichNorms) {
       m.set(`${p}.pre_feedforward_layernorm.weight`, [C]);

@@ -1,6 +1,8 @@
 // CPU reference of rope_forward.wgsl and rope_backward.wgsl (same argument order as the host wrappers in
 // src/gpu/kernels/rope.ts, with the row count N explicit). The angle is the f32 product pos * invFreq[i],
-// as on the GPU (and in Hugging Face and llama2.c); its cos and sin are taken in float64.
+// as on the GPU (and in Hugging Face and llama2.c); its cos and sin are taken in float64. rotaryDim (default HS):
+// partial RoPE (Qwen3.5) rotates the first rotaryDim channels of each head (pairs within them; invFreq has
+// rotaryDim/2 entries) and passes the rest through.
 
 import type { RopeConvention } from '../ops/rope';
 
@@ -17,11 +19,13 @@ function rotate(
   headDim: number,
   convention: RopeConvention,
   sign: 1 | -1,
+  rotaryDim: number,
 ): void {
-  const half = headDim / 2;
+  const half = rotaryDim / 2;
   for (let n = 0; n < N; n++) {
     for (let h = 0; h < nHeads; h++) {
       const base = (n * nHeads + h) * headDim;
+      for (let i = rotaryDim; i < headDim; i++) dst[base + i] = src[base + i];
       for (let i = 0; i < half; i++) {
         const angle = Math.fround(positions[n] * invFreq[i]);
         const c = Math.cos(angle);
@@ -47,8 +51,9 @@ export function ropeForward(
   nHeads: number,
   headDim: number,
   convention: RopeConvention,
+  rotaryDim = headDim,
 ): void {
-  rotate(out, x, positions, invFreq, N, nHeads, headDim, convention, 1);
+  rotate(out, x, positions, invFreq, N, nHeads, headDim, convention, 1, rotaryDim);
 }
 
 /** dx = the transposed rotation applied to dout (overwrites). */
@@ -61,6 +66,7 @@ export function ropeBackward(
   nHeads: number,
   headDim: number,
   convention: RopeConvention,
+  rotaryDim = headDim,
 ): void {
-  rotate(dx, dout, positions, invFreq, N, nHeads, headDim, convention, -1);
+  rotate(dx, dout, positions, invFreq, N, nHeads, headDim, convention, -1, rotaryDim);
 }

@@ -17,18 +17,24 @@
 //     d  = s Wd^T (+lora)
 //     x' = xm + d                 (Gemma: xm + post_feedforward_layernorm(d))
 //   f = rmsnorm(x_L) * w_norm;  logits = f Wlm^T (Wlm = embed_tokens when tied)   (N, V)
+// Qwen3.5: linear_attention layers replace the attention block by the Gated DeltaNet of ./qwen35.ts (o is its
+// output); full layers' q_proj also yields a gate per head (att * sigmoid(gate) before o_proj, ./output_gate.ts)
+// and RoPE turns only the first rotaryDim of each head.
 // LoRA (PEFT): y += scale * (x A^T) B^T with A (R, IN), B (OUT, R), keyed by module path such as
 // 'model.layers.0.self_attn.q_proj' or 'model.layers.3.mlp.down_proj'.
 // Over 400 lines: the whole model's forward and backward stay in one file, readable top to bottom.
 
 import type { ModelConfig } from '../model/config';
 import { expectedShapes, type WeightMap } from '../model/weights';
+import { isLinearAttentionLayer, LINEAR_ATTN_MODULES, linearAttnModuleDims, type LinearAttnModule } from '../model/weights_qwen35';
 import { attentionBackward, attentionForward, type AttentionDims } from './attention';
 import { embeddingBackward, embeddingForward } from './embedding';
 import { gemma4Backward, gemma4Forward, type Gemma4Acts } from './gemma4';
 import { gegluBackward, gegluForward } from './geglu';
 import { loraBackward, loraForward } from './lora';
 import { matmul } from './matmul';
+import { outputGateBackward, outputGateForward } from './output_gate';
+import { gatedDeltaNetBackward, gatedDeltaNetForward, type GatedDeltaNetSaved } from './qwen35';
 import { rmsnormBackward, rmsnormForward } from './rmsnorm';
 import { ropeBackward, ropeForward } from './rope';
 import { swigluBackward, swigluForward } from './swiglu';
@@ -46,10 +52,12 @@ export type LoraMap = Map<string, LoraWeights>;
 
 const ATTN_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
 const MLP_MODULES = ['gate_proj', 'up_proj', 'down_proj'] as const;
-type Module = (typeof ATTN_MODULES)[number] | (typeof MLP_MODULES)[number];
+type Module = (typeof ATTN_MODULES)[number] | (typeof MLP_MODULES)[number] | LinearAttnModule;
 
 function modulePath(layer: number, m: Module): string {
-  return `model.layers.${layer}.${(MLP_MODULES as readonly string[]).includes(m) ? 'mlp' : 'self_attn'}.${m}`;
+  const parent = (MLP_MODULES as readonly string[]).includes(m) ? 'mlp'
+    : (LINEAR_ATTN_MODULES as readonly string[]).includes(m) ? 'linear_attn' : 'self_attn';
+  return `model.layers.${layer}.${parent}.${m}`;
 }
 
 /** RoPE inverse frequencies (HS/2) in float64: theta^(-2i/HS), with the config's scaling (transformers'
@@ -57,9 +65,10 @@ function modulePath(layer: number, m: Module): string {
 export function ropeInvFreq(c: ModelConfig, local = false): Float64Array {
   const theta = local ? c.ropeLocalTheta ?? c.ropeTheta : c.ropeTheta;
   const s = local ? c.ropeLocalScaling ?? null : c.ropeScaling;
-  const half = c.headDim / 2;
+  const dim = c.rotaryDim ?? c.headDim; // partial RoPE (Qwen3.5): frequencies over the rotated slice only
+  const half = dim / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / c.headDim);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / dim);
   if (!s) return inv;
   if (s.type === 'linear') return inv.map((f) => f / s.factor);
   const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
@@ -107,6 +116,10 @@ interface LayerActs {
   d: Float64Array; // MLP output (N, C), before post_feedforward_layernorm (Gemma)
   rstdD: Float64Array | null;
   lin: Map<Module, LinearSaved>;
+  /** Qwen3.5 full layers: q_proj's output (N, NH*2*HS), query and gate per head (q is then its query halves) */
+  qg: Float64Array | null;
+  /** Qwen3.5 linear layers: the Gated DeltaNet's saved values (the attention fields above are then empty) */
+  gdn: GatedDeltaNetSaved | null;
 }
 
 /** Everything backward needs, from one forward. */
@@ -157,15 +170,16 @@ function lmHeadName(c: ModelConfig): string {
 
 /** (OUT, IN) of each LoRA-able module. */
 function moduleDims(c: ModelConfig, m: Module): [number, number] {
+  if ((LINEAR_ATTN_MODULES as readonly string[]).includes(m)) return linearAttnModuleDims(c, m as LinearAttnModule);
   const C = c.hiddenSize;
   const QD = c.numHeads * c.headDim;
   const KVD = c.numKvHeads * c.headDim;
   const H = c.intermediateSize;
-  const dims: Record<Module, [number, number]> = {
-    q_proj: [QD, C], k_proj: [KVD, C], v_proj: [KVD, C], o_proj: [C, QD],
+  const dims: Record<Exclude<Module, LinearAttnModule>, [number, number]> = {
+    q_proj: [c.attnOutputGate ? 2 * QD : QD, C], k_proj: [KVD, C], v_proj: [KVD, C], o_proj: [C, QD],
     gate_proj: [H, C], up_proj: [H, C], down_proj: [C, H],
   };
-  return dims[m];
+  return dims[m as Exclude<Module, LinearAttnModule>];
 }
 
 function hasBias(c: ModelConfig, m: Module): boolean {
@@ -175,7 +189,7 @@ function hasBias(c: ModelConfig, m: Module): boolean {
 function validateLora(c: ModelConfig, lora: LoraMap): void {
   const known = new Map<string, Module>();
   for (let l = 0; l < c.numLayers; l++) {
-    for (const m of [...ATTN_MODULES, ...MLP_MODULES]) known.set(modulePath(l, m), m);
+    for (const m of [...(isLinearAttentionLayer(c, l) ? LINEAR_ATTN_MODULES : ATTN_MODULES), ...MLP_MODULES]) known.set(modulePath(l, m), m);
   }
   for (const [path, w] of lora) {
     const m = known.get(path);
@@ -284,31 +298,50 @@ export function transformerForward(
       return rstd;
     };
 
-    // attention block
+    // attention block (Qwen3.5 linear layers: the Gated DeltaNet instead)
     const a = new Float64Array(N * C);
     const rstdA = norm(a, x, `${p}.input_layernorm.weight`, N, C);
-    const q = linear('q_proj', a);
-    const k = linear('k_proj', a);
-    const v = linear('v_proj', a);
-    let qIn = q;
-    let kIn = k;
-    let rstdQ: Float64Array | null = null;
-    let rstdK: Float64Array | null = null;
-    if (c.qkNorm) {
-      qIn = new Float64Array(N * QD);
-      kIn = new Float64Array(N * KVD);
-      rstdQ = norm(qIn, q, `${p}.self_attn.q_norm.weight`, N * c.numHeads, HS);
-      rstdK = norm(kIn, k, `${p}.self_attn.k_norm.weight`, N * c.numKvHeads, HS);
+    const E = new Float64Array(0);
+    let o: Float64Array;
+    let gdn: GatedDeltaNetSaved | null = null;
+    let qg: Float64Array | null = null;
+    let [q, k, v, qr, kr, att, lse]: Float64Array[] = [E, E, E, E, E, E, E];
+    let [rstdQ, rstdK]: (Float64Array | null)[] = [null, null];
+    if (isLinearAttentionLayer(c, l)) {
+      const r = gatedDeltaNetForward(c, w, (m, xIn) => linear(m, xIn), p, a, B, T);
+      o = r.out;
+      gdn = r.saved;
+    } else {
+      q = linear('q_proj', a);
+      if (c.attnOutputGate) {
+        qg = q;
+        q = queryHalves(qg, N, c.numHeads, HS);
+      }
+      k = linear('k_proj', a);
+      v = linear('v_proj', a);
+      let qIn = q;
+      let kIn = k;
+      if (c.qkNorm) {
+        qIn = new Float64Array(N * QD);
+        kIn = new Float64Array(N * KVD);
+        rstdQ = norm(qIn, q, `${p}.self_attn.q_norm.weight`, N * c.numHeads, HS);
+        rstdK = norm(kIn, k, `${p}.self_attn.k_norm.weight`, N * c.numKvHeads, HS);
+      }
+      const inv = sliding ? invFreqLocal : invFreq;
+      qr = new Float64Array(N * QD);
+      kr = new Float64Array(N * KVD);
+      ropeForward(qr, qIn, posU, inv, N, c.numHeads, HS, c.ropeConvention, c.rotaryDim ?? HS);
+      ropeForward(kr, kIn, posU, inv, N, c.numKvHeads, HS, c.ropeConvention, c.rotaryDim ?? HS);
+      att = new Float64Array(N * QD);
+      lse = new Float64Array(B * c.numHeads * T);
+      attentionForward(att, lse, qr, kr, v, attentionDims(c, B, T, sliding));
+      let attOut = att;
+      if (qg) {
+        attOut = new Float64Array(N * QD);
+        outputGateForward(attOut, att, qg, N, c.numHeads, HS);
+      }
+      o = linear('o_proj', attOut);
     }
-    const inv = sliding ? invFreqLocal : invFreq;
-    const qr = new Float64Array(N * QD);
-    const kr = new Float64Array(N * KVD);
-    ropeForward(qr, qIn, posU, inv, N, c.numHeads, HS, c.ropeConvention);
-    ropeForward(kr, kIn, posU, inv, N, c.numKvHeads, HS, c.ropeConvention);
-    const att = new Float64Array(N * QD);
-    const lse = new Float64Array(B * c.numHeads * T);
-    attentionForward(att, lse, qr, kr, v, attentionDims(c, B, T, sliding));
-    const o = linear('o_proj', att);
     let oPost = o;
     let rstdO: Float64Array | null = null;
     if (c.sandwichNorms) {
@@ -335,7 +368,7 @@ export function transformerForward(
     }
     const xOut = new Float64Array(N * C);
     for (let i = 0; i < N * C; i++) xOut[i] = xm[i] + dPost[i];
-    layers.push({ x, a, rstdA, q, k, rstdQ, rstdK, qr, kr, v, att, lse, o, rstdO, xm, m, rstdM, g, u, s, d, rstdD, lin });
+    layers.push({ x, a, rstdA, q, k, rstdQ, rstdK, qr, kr, v, att, lse, o, rstdO, xm, m, rstdM, g, u, s, d, rstdD, lin, qg, gdn });
     x = xOut;
   }
   const f = new Float64Array(N * C);
@@ -347,6 +380,13 @@ export function transformerForward(
     config: c, weights, lora, B, T, tokens: ids, positions: pos, invFreq, invFreqLocal, layers, xL: x, f, rstdF, logits,
   };
   return { logits: Float32Array.from(logits), acts };
+}
+
+/** The query halves (N, NH*HS) of a gated q_proj output (N, NH*2*HS): per head HS query then HS gate values. */
+function queryHalves(qg: Float64Array, N: number, NH: number, HS: number): Float64Array {
+  const q = new Float64Array(N * NH * HS);
+  for (let n = 0; n < N * NH; n++) q.set(qg.subarray(n * 2 * HS, n * 2 * HS + HS), n * HS);
+  return q;
 }
 
 function attentionDims(c: ModelConfig, B: number, T: number, sliding: boolean): AttentionDims {
@@ -440,29 +480,44 @@ export function transformerBackward(
       dout = new Float64Array(N * C);
       normBack(dout, dx, L.o, `${p}.post_attention_layernorm.weight`, L.rstdO!, N, C);
     }
-    const datt = new Float64Array(N * QD);
-    linearBack('o_proj', datt, dout);
-    const dqr = new Float64Array(N * QD);
-    const dkr = new Float64Array(N * KVD);
-    const dv = new Float64Array(N * KVD);
-    attentionBackward(dqr, dkr, dv, datt, L.qr, L.kr, L.v, L.att, L.lse, attentionDims(c, B, T, sliding));
-    const inv = sliding ? acts.invFreqLocal : acts.invFreq;
-    let dq = new Float64Array(N * QD);
-    let dk = new Float64Array(N * KVD);
-    ropeBackward(dq, dqr, posU, inv, N, c.numHeads, HS, c.ropeConvention);
-    ropeBackward(dk, dkr, posU, inv, N, c.numKvHeads, HS, c.ropeConvention);
-    if (c.qkNorm) {
-      const dqIn = new Float64Array(N * QD);
-      const dkIn = new Float64Array(N * KVD);
-      normBack(dqIn, dq, L.q, `${p}.self_attn.q_norm.weight`, L.rstdQ!, N * c.numHeads, HS);
-      normBack(dkIn, dk, L.k, `${p}.self_attn.k_norm.weight`, L.rstdK!, N * c.numKvHeads, HS);
-      dq = dqIn;
-      dk = dkIn;
-    }
     const da = new Float64Array(N * C);
-    linearBack('q_proj', da, dq);
-    linearBack('k_proj', da, dk);
-    linearBack('v_proj', da, dv);
+    if (L.gdn) {
+      gatedDeltaNetBackward(c, w, dW, (m, dxIn, dy) => linearBack(m, dxIn, dy), p, da, dout, L.gdn, B, T);
+    } else {
+      let datt = new Float64Array(N * QD);
+      linearBack('o_proj', datt, dout);
+      let dqg: typeof datt | null = null;
+      if (L.qg) {
+        dqg = new Float64Array(N * 2 * QD);
+        const dGated = datt;
+        datt = new Float64Array(N * QD);
+        outputGateBackward(datt, dqg, dGated, L.att, L.qg, N, c.numHeads, HS);
+      }
+      const dqr = new Float64Array(N * QD);
+      const dkr = new Float64Array(N * KVD);
+      const dv = new Float64Array(N * KVD);
+      attentionBackward(dqr, dkr, dv, datt, L.qr, L.kr, L.v, L.att, L.lse, attentionDims(c, B, T, sliding));
+      const inv = sliding ? acts.invFreqLocal : acts.invFreq;
+      let dq = new Float64Array(N * QD);
+      let dk = new Float64Array(N * KVD);
+      ropeBackward(dq, dqr, posU, inv, N, c.numHeads, HS, c.ropeConvention, c.rotaryDim ?? HS);
+      ropeBackward(dk, dkr, posU, inv, N, c.numKvHeads, HS, c.ropeConvention, c.rotaryDim ?? HS);
+      if (c.qkNorm) {
+        const dqIn = new Float64Array(N * QD);
+        const dkIn = new Float64Array(N * KVD);
+        normBack(dqIn, dq, L.q, `${p}.self_attn.q_norm.weight`, L.rstdQ!, N * c.numHeads, HS);
+        normBack(dkIn, dk, L.k, `${p}.self_attn.k_norm.weight`, L.rstdK!, N * c.numKvHeads, HS);
+        dq = dqIn;
+        dk = dkIn;
+      }
+      if (dqg) {
+        for (let n = 0; n < N * c.numHeads; n++) dqg.set(dq.subarray(n * HS, (n + 1) * HS), n * 2 * HS);
+        dq = dqg;
+      }
+      linearBack('q_proj', da, dq);
+      linearBack('k_proj', da, dk);
+      linearBack('v_proj', da, dv);
+    }
     normBack(dx, da, L.x, `${p}.input_layernorm.weight`, L.rstdA, N, C);
   }
   const dEmbed = dW.get('model.embed_tokens.weight');

@@ -45,6 +45,7 @@ function moduleShape(m: ModelShape, module: LoraTargetModule): [number, number] 
     case 'down_proj':
       return [C, m.intermediateSize];
   }
+  throw new Error(`LoRA module ${module}: the page's memory estimate knows the seven Llama projections only`);
 }
 
 export function estimateMemory(m: ModelShape, c: GrpoConfig): MemoryEstimate {

@@ -1,0 +1,43 @@
+// Qwen3.5's memory plans (the exact dry run of one GSM8K-like GRPO step: 4 prompts x 8 completions, prompt 192,
+// completion 256, bf16 base, as `npm run bench` plans them): Qwen3.5-0.8B within 2.5 GiB (Qwen3.5-2B is planned by
+// the bench only); and the linear layers' decoding state is constant in the sequence length (it replaces their KV
+// caches).
+import { describe, expect, test } from 'vitest';
+import { defaultConfig, type GrpoConfig } from '../../src/grpo/config';
+import { planLayout } from '../../src/grpo/memory_plan';
+import { GSM8K_STEP, PLAN_MODELS } from '../../src/bench/memory_plans';
+import { parseHfConfig } from '../../src/model/config';
+import { kvCacheBytes } from '../../src/model/decode_state';
+import { gdnDecodeStateBytes } from '../../src/model/qwen35_linear_attention';
+
+const GIB = 2 ** 30;
+
+describe('Qwen3.5 memory plans', () => {
+  test('Qwen3.5-0.8B: the GSM8K-like step fits 2.5 GiB (the layout choosePlan picks for that budget)', async () => {
+    const m = PLAN_MODELS.find((x) => x.name === 'Qwen3.5-0.8B')!;
+    const c = parseHfConfig(m.json, m.name);
+    const grpo: GrpoConfig = { ...defaultConfig(), ...GSM8K_STEP };
+    // one dry run of the layout choosePlan({ budgetBytes: 2.5 GiB }) chooses (measured: peak 2.168 GiB), not the
+    // whole search (minutes on a loaded machine)
+    const layout = { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true, recompute: true };
+    const plan = await planLayout(c, grpo, layout, { budgetBytes: m.targetGiB! * GIB, storage: { basePrecision: 'auto', fileDtype: 'bf16' } });
+    const b = plan.breakdown;
+    console.log(`${m.name}: peak ${(plan.peakBytes / GIB).toFixed(3)} GiB (weights ${(b.weights / GIB).toFixed(3)}, LoRA+Adam ${(b.loraAdam / GIB).toFixed(4)}, ` +
+      `KV caches + linear states ${(b.kvCache / GIB).toFixed(3)}, activations ${(b.activations / GIB).toFixed(3)}), largest ${(plan.largestBufferBytes / GIB).toFixed(3)} GiB ` +
+      `${plan.largestBufferLabel}, recompute ${plan.recompute}`);
+    expect(plan.fits).toBe(true);
+    expect(plan.peakBytes).toBeLessThanOrEqual(m.targetGiB! * GIB);
+    // the dry run really planned the hybrid model: its decoding states are in the breakdown
+    expect(b.kvCache).toBeGreaterThan(gdnDecodeStateBytes(c, 8));
+  }, 300_000);
+
+  test('the linear layers\' decoding state does not grow with the sequence; full layers\' KV caches do', () => {
+    const c = parseHfConfig(PLAN_MODELS.find((x) => x.name === 'Qwen3.5-0.8B')!.json);
+    const state = gdnDecodeStateBytes(c, 32);
+    // 18 linear layers x 32 rows x (conv 2 x 6144 x 3 + state 16 x 128 x 128) floats
+    expect(state).toBe(18 * 32 * (2 * 6144 * 3 + 16 * 128 * 128) * 4);
+    const kv = (T: number) => kvCacheBytes(c, 32, T, 'bf16') - state;
+    expect(kv(512)).toBe(2 * kv(256)); // 6 full layers' caches, linear in T
+    expect(kv(256)).toBe((2 * 32 * 256 * 6 * 2 * 256 * 4) / 2);
+  });
+});
