@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from '../model/config';
 import type { LoraSet } from '../model/lora';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter } from '../model/peft_adapter';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
 
-export async function readAdapterDir(dir: string, model: ModelConfig): Promise<ParsedAdapter> {
+/** The adapter folder's two files, as they are. */
+export async function readAdapterFiles(dir: string): Promise<PeftAdapterFiles> {
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name));
@@ -16,7 +17,11 @@ export async function readAdapterDir(dir: string, model: ModelConfig): Promise<P
   };
   const weights = await read(ADAPTER_WEIGHTS);
   const config = (await read(ADAPTER_CONFIG)).toString('utf8');
-  return parsePeftAdapter({ weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), config }, model);
+  return { weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), config };
+}
+
+export async function readAdapterDir(dir: string, model: ModelConfig): Promise<ParsedAdapter> {
+  return parsePeftAdapter(await readAdapterFiles(dir), model);
 }
 
 export async function loadAdapterDir(gpu: GpuRuntime, dir: string, model: ModelConfig): Promise<LoraSet> {
