@@ -9,8 +9,10 @@
 // uploads only its tokens' rows and needs the token ids on the host.
 // Greedy decoding keeps a KV cache per non-shared layer (rings of sliding_window slots on sliding layers) and
 // shared layers attend over their source layer's cache.
-// Not here (yet): sampling, full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
-// configs, so the trainer and the page's generation do not reach this model.
+// Log-probs and training use forwardHidden and backwardFromHead around the shared chunked LM head (lm_head.ts,
+// soft-cap inside each chunk; gemma4_logprobs.ts); sampled generation is gemma4_generate.ts; the CLI's generate
+// and logprobs reach this model through src/cli/model_runner.ts. Not here (yet): full-weight gradients and 16-bit
+// KV caches; GpuTransformer refuses Gemma 4 configs, so the trainer and the page do not reach this model.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
