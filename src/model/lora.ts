@@ -6,6 +6,8 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import type { ModelConfig } from './config';
 import { Rng } from '../util/random';
+import { gemma4Layers } from './gemma4_config';
+import { gemma4ModuleDims, gemma4OwnsModule } from './gemma4_lora';
 
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraModule = (typeof LORA_MODULES)[number];
@@ -83,9 +85,12 @@ export class LoraSet {
       if (!LORA_MODULES.includes(m)) throw new Error(`unknown LoRA target module "${m}": use ${LORA_MODULES.join(', ')}`);
     }
     this.scale = loraScale(spec);
+    // Gemma 4: each layer's own shapes, and only the projections it owns (as PEFT wraps it: gemma4_lora.ts)
+    const gemma4 = config.gemma4 ? gemma4Layers(config) : null;
     for (let l = 0; l < config.numLayers; l++) {
       for (const module of spec.targetModules) {
-        const [out, inF] = moduleShape(config, module);
+        if (gemma4 && !gemma4OwnsModule(gemma4[l], module)) continue;
+        const [out, inF] = gemma4 ? gemma4ModuleDims(config, gemma4[l], module) : moduleShape(config, module);
         const path = modulePath(l, module);
         this.pairs.set(path, {
           path,
