@@ -29,7 +29,11 @@ export async function loadAdapterDir(gpu: GpuRuntime, dir: string, model: ModelC
 }
 
 export async function writeAdapterDir(gpu: GpuRuntime, dir: string, lora: LoraSet, baseModel: string, loraDropout: number): Promise<void> {
-  const files = await exportPeftAdapter(gpu, lora, baseModel, loraDropout);
+  await writeAdapterFiles(dir, await exportPeftAdapter(gpu, lora, baseModel, loraDropout));
+}
+
+/** Writes an adapter's two files into dir (created if missing). */
+export async function writeAdapterFiles(dir: string, files: PeftAdapterFiles): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, ADAPTER_WEIGHTS), files.weights);
   await writeFile(join(dir, ADAPTER_CONFIG), files.config);
