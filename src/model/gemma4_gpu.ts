@@ -11,8 +11,9 @@
 // shared layers attend over their source layer's cache.
 // Log-probs and training use forwardHidden and backwardFromHead around the shared chunked LM head (lm_head.ts,
 // soft-cap inside each chunk; gemma4_logprobs.ts); sampled generation is gemma4_generate.ts; the CLI's generate
-// and logprobs reach this model through src/cli/model_runner.ts. Not here (yet): full-weight gradients and 16-bit
-// KV caches; GpuTransformer refuses Gemma 4 configs, so the trainer and the page do not reach this model.
+// and logprobs reach this model through src/cli/model_runner.ts, supervised LoRA training through
+// gemma4_trainable.ts. Not here (yet): full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
+// configs, so GRPO and the page do not reach this model.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';

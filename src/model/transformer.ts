@@ -147,8 +147,8 @@ export class GpuTransformer {
     const c = config;
     if (c.gemma4) {
       throw new Error(`${c.modelType} (${c.architecture}): the training and generation engine does not run Gemma 4 yet (per-layer ` +
-        'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, runs the CLI\'s generate and logprobs ' +
-        '(src/cli/model_runner.ts) but not training yet');
+        'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, runs the CLI\'s generate, logprobs ' +
+        'and train --sft (src/cli/model_runner.ts, gemma4_trainable.ts) but not GRPO yet');
     }
     this.invFreq = gpu.upload(invFreqOf(c.headDim, c.ropeTheta, c.ropeScaling), [c.headDim / 2], 'rope.inv_freq');
     this.invFreqLocal = c.layerTypes?.includes('sliding_attention')
