@@ -1,6 +1,7 @@
 // memory_plans for `npm run bench`: the exact memory plan (src/grpo/memory_plan.ts, a dry run of one
 // training step's host code) of a GSM8K-like GRPO step (4 prompts x 8 completions, prompt 192 tokens,
-// completion 256, LoRA r 8 on q/k/v/o, beta 0) for eight public model shapes, before and after issue 12:
+// completion 256, LoRA r 8 on q/k/v/o, beta 0) for eight public model shapes, before and after issue 12 (and
+// Gemma-4-E2B's floor, gemma4Row, which the trainer cannot plan yet):
 //   before: f32 base, (N, V) logits and dlogits, every layer's activations kept in forwards without backward
 //           (prefill, log-probs), the config's own layout (the design before this issue, reproduced by
 //           switches on the current code: GpuTransformer.lmHeadChunkBytes = Infinity, inferenceKeepsLayers)
@@ -16,6 +17,7 @@ import { defaultConfig, type GrpoConfig } from '../grpo/config';
 import { choosePlan, measureStep } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
 import { llamaCppQuantTypes, type GgufFileType } from '../model/gguf/schemes';
+import { gemma4MemoryFloor, type Gemma4MemoryFloor } from '../grpo/gemma4_memory';
 
 const GIB = 2 ** 30;
 
@@ -33,6 +35,24 @@ export const PLAN_MODELS: { name: string; json: Record<string, unknown>; targetG
   // the Hub's Qwen3_5ForConditionalGeneration format: the language model in text_config (vision tower not planned)
   { name: 'Qwen3.5-2B', targetGiB: 4, json: { architectures: ['Qwen3_5ForConditionalGeneration'], model_type: 'qwen3_5', tie_word_embeddings: true, image_token_id: 248056, video_token_id: 248057, vision_config: { depth: 12, hidden_size: 768, out_hidden_size: 2048 }, text_config: { model_type: 'qwen3_5_text', hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 24, num_attention_heads: 8, num_key_value_heads: 2, head_dim: 256, attention_bias: false, attn_output_gate: true, linear_num_key_heads: 16, linear_num_value_heads: 16, linear_key_head_dim: 128, linear_value_head_dim: 128, linear_conv_kernel_dim: 4, full_attention_interval: 4, rms_norm_eps: 1e-6, vocab_size: 248320, max_position_embeddings: 262144, tie_word_embeddings: true, eos_token_id: 248044, dtype: 'bfloat16', mtp_num_hidden_layers: 1, mlp_only_layers: [], rope_parameters: { mrope_interleaved: true, mrope_section: [11, 11, 10], rope_type: 'default', rope_theta: 10000000, partial_rotary_factor: 0.25 } } } },
   { name: 'Llama-3.2-1B', targetGiB: 4, json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: true, torch_dtype: 'bfloat16', rope_theta: 500000, rope_scaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } } },
+  // google/gemma-4-E2B's config.json (a gemma4 checkpoint; its text_config). The trainer does not run Gemma 4, so
+  // its row is the floor of gemma4_memory.ts (weights, PLE table, LoRA + Adam, non-shared layers' KV caches), not
+  // an exact plan.
+  { name: 'Gemma-4-E2B', targetGiB: 4, json: {
+    architectures: ['Gemma4ForConditionalGeneration'], model_type: 'gemma4', tie_word_embeddings: true, eos_token_id: [1, 106], torch_dtype: 'bfloat16',
+    text_config: {
+      model_type: 'gemma4_text', hidden_size: 1536, num_hidden_layers: 35, num_attention_heads: 8, num_key_value_heads: 1, head_dim: 256,
+      global_head_dim: 512, num_global_key_value_heads: null, attention_k_eq_v: false, sliding_window: 512, vocab_size: 262144,
+      vocab_size_per_layer_input: 262144, hidden_size_per_layer_input: 256, num_kv_shared_layers: 20, use_double_wide_mlp: true,
+      intermediate_size: 6144, max_position_embeddings: 131072, rms_norm_eps: 1e-6, hidden_activation: 'gelu_pytorch_tanh',
+      final_logit_softcapping: 30.0, pad_token_id: 0, bos_token_id: 2, eos_token_id: 1, enable_moe_block: false,
+      layer_types: Array.from({ length: 35 }, (_, i) => (i % 5 === 4 ? 'full_attention' : 'sliding_attention')),
+      rope_parameters: {
+        full_attention: { partial_rotary_factor: 0.25, rope_theta: 1000000.0, rope_type: 'proportional' },
+        sliding_attention: { rope_theta: 10000.0, rope_type: 'default' },
+      },
+    },
+  } },
 ];
 
 const QWEN3 = { model_type: 'qwen3', architectures: ['Qwen3ForCausalLM'], rope_theta: 1000000, rms_norm_eps: 1e-6, head_dim: 128, vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: true };
@@ -51,13 +71,40 @@ export const PLAN_BUDGET = 2.5 * GIB;
 export interface MemoryPlanBench {
   model: string;
   structural: boolean;
-  before: { peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string };
+  /** null on a floor-only row (a family the trainer does not run: Gemma 4) */
+  before: { peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string } | null;
   after: {
     peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string; fits_budget: boolean;
     budget_bytes: number; layout: unknown;
-  };
+  } | null;
+  /** Gemma 4: the step's floor (gemma4_memory.ts) with the PLE table on the GPU and kept on the host, and why */
+  floor?: { ple_on_gpu: Gemma4MemoryFloor; ple_on_host: Gemma4MemoryFloor; note: string };
   target_bytes: number | null;
+  /** a floor-only row meets its target only if even its floor does not exceed it; never true on a floor alone */
   meets_target: boolean | null;
+}
+
+/** Gemma 4's row: the floor with the PLE table on the GPU and on the host (16-bit base, as the other rows'
+ * "after"), and a note saying what it is and what the target needs. */
+export function gemma4Row(name: string, config: ModelConfig, grpo: GrpoConfig, targetGiB: number | undefined): MemoryPlanBench {
+  const storage = { basePrecision: 'auto' as const, fileDtype: 'bf16' };
+  const onGpu = gemma4MemoryFloor(config, grpo, { storage });
+  const onHost = gemma4MemoryFloor(config, grpo, { storage, pleOnHost: true });
+  const target = targetGiB !== undefined ? targetGiB * GIB : null;
+  const gib = (b: number) => `${(b / GIB).toFixed(2)} GiB`;
+  const over = target !== null && onHost.total > target;
+  const note = `floor, not a plan: the trainer does not run Gemma 4 yet, so activations are not counted. ${onGpu.basePrecision} weights ` +
+    `${gib(onGpu.weights + onGpu.pleTable)}, of which the PLE table is ${gib(onGpu.pleTable)}: ${gib(onGpu.total)} with the table on the GPU; ` +
+    `kept on the host the GPU holds ${gib(onHost.total)} (weights ${gib(onHost.weights)}, LoRA + Adam ${gib(onHost.loraAdam)}, f32 KV caches of ` +
+    `the non-shared layers ${gib(onHost.kvCache)}).` +
+    (over ? ` Even that floor exceeds the ${targetGiB} GiB target (the ${onHost.basePrecision} weights without the table are ${gib(onHost.weights)}): ` +
+      'meeting it needs 8-bit weights, which this engine does not have.' : '');
+  return {
+    model: name, structural: false, before: null, after: null,
+    floor: { ple_on_gpu: onGpu, ple_on_host: onHost, note },
+    target_bytes: target,
+    meets_target: over ? false : null,
+  };
 }
 
 function modelConfig(json: Record<string, unknown>, name: string): { config: ModelConfig; structural: boolean } {
@@ -74,6 +121,12 @@ export async function benchMemoryPlans(log: (s: string) => void): Promise<Memory
   const grpo: GrpoConfig = { ...defaultConfig(), ...GSM8K_STEP };
   for (const m of PLAN_MODELS) {
     const { config, structural } = modelConfig(m.json, m.name);
+    if (config.gemma4) {
+      const row = gemma4Row(m.name, config, grpo, m.targetGiB);
+      log(`memory plan ${m.name}: ${row.floor!.note}`);
+      out.push(row);
+      continue;
+    }
     const fileDtype = 'bf16';
     // before: today's design before the real-models issue (f32 base and KV caches, full logits, every layer kept)
     const before = await measureStep(config, { ...grpo, kv_precision: 'f32' }, undefined, {

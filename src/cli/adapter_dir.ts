@@ -5,9 +5,10 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from '../model/config';
 import type { LoraSet } from '../model/lora';
 import { exportGgufLoraAdapter, ggufArchOf } from '../model/gguf/lora_export';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter } from '../model/peft_adapter';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
 
-export async function readAdapterDir(dir: string, model: ModelConfig): Promise<ParsedAdapter> {
+/** The adapter folder's two files, as they are. */
+export async function readAdapterFiles(dir: string): Promise<PeftAdapterFiles> {
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name));
@@ -17,7 +18,11 @@ export async function readAdapterDir(dir: string, model: ModelConfig): Promise<P
   };
   const weights = await read(ADAPTER_WEIGHTS);
   const config = (await read(ADAPTER_CONFIG)).toString('utf8');
-  return parsePeftAdapter({ weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), config }, model);
+  return { weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength), config };
+}
+
+export async function readAdapterDir(dir: string, model: ModelConfig): Promise<ParsedAdapter> {
+  return parsePeftAdapter(await readAdapterFiles(dir), model);
 }
 
 export async function loadAdapterDir(gpu: GpuRuntime, dir: string, model: ModelConfig): Promise<LoraSet> {
@@ -25,10 +30,7 @@ export async function loadAdapterDir(gpu: GpuRuntime, dir: string, model: ModelC
 }
 
 export async function writeAdapterDir(gpu: GpuRuntime, dir: string, lora: LoraSet, baseModel: string, loraDropout: number): Promise<void> {
-  const files = await exportPeftAdapter(gpu, lora, baseModel, loraDropout);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, ADAPTER_WEIGHTS), files.weights);
-  await writeFile(join(dir, ADAPTER_CONFIG), files.config);
+  await writeAdapterFiles(dir, await exportPeftAdapter(gpu, lora, baseModel, loraDropout));
   // the same adapter for llama.cpp / Ollama (llama-cli --lora adapter.gguf), for the families llama.cpp names
   let hasArch = true;
   try {
@@ -37,6 +39,13 @@ export async function writeAdapterDir(gpu: GpuRuntime, dir: string, lora: LoraSe
     hasArch = false;
   }
   if (hasArch) await writeFile(join(dir, GGUF_ADAPTER), await exportGgufLoraAdapter(gpu, lora, baseModel));
+}
+
+/** Writes an adapter's two files into dir (created if missing). */
+export async function writeAdapterFiles(dir: string, files: PeftAdapterFiles): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, ADAPTER_WEIGHTS), files.weights);
+  await writeFile(join(dir, ADAPTER_CONFIG), files.config);
 }
 
 /** The GGUF LoRA adapter written beside the PEFT files. */

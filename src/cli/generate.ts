@@ -1,10 +1,7 @@
 // `grpo-playground generate` and `grpo-playground logprobs`.
 import { acquireNodeGpu } from '../gpu/node';
 import { loadModelArg } from './sources';
-import { GpuTransformer } from '../model/transformer';
-import { generate } from '../model/generate';
-import { completionLogprobs } from '../model/logprobs';
-import { loadAdapterDir } from './adapter_dir';
+import { openModelRunner } from './model_runner';
 import { numberOpt, parse, requireString, UsageError, type Options } from './args';
 
 const MODEL_OPTIONS: Options = {
@@ -37,9 +34,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const promptIds = loaded.tokenizer.encode(prompt, { addBos: true });
   const gpu = await acquireNodeGpu();
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { fileDtype: loaded.dtype });
-    const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
-    const out = await generate(model, [promptIds], {
+    const model = await openModelRunner(gpu, loaded, typeof v.adapter === 'string' ? v.adapter : undefined);
+    const out = await model.generate([promptIds], {
       maxNewTokens: maxNew,
       temperature,
       topK,
@@ -48,7 +44,6 @@ export async function generateCommand(argv: string[]): Promise<void> {
       stopIds: loaded.tokenizer.eosIds,
       stopStrings: Array.isArray(v.stop) ? v.stop : [],
       decode: (ids) => loaded.tokenizer.decode([...promptIds, ...ids]).slice(loaded.tokenizer.decode(promptIds).length),
-      lora,
     });
     const completion = out.tokens[0];
     const text = out.texts?.[0] ?? loaded.tokenizer.decode([...promptIds, ...completion]).slice(loaded.tokenizer.decode(promptIds).length);
@@ -77,9 +72,8 @@ export async function logprobsCommand(argv: string[]): Promise<void> {
   if (completionIds.length === 0) throw new UsageError('--completion encodes to no tokens');
   const gpu = await acquireNodeGpu();
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { fileDtype: loaded.dtype });
-    const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
-    const out = await completionLogprobs(model, [{ prompt: promptIds, completion: completionIds }], lora, temperature);
+    const model = await openModelRunner(gpu, loaded, typeof v.adapter === 'string' ? v.adapter : undefined);
+    const out = await model.logprobs([{ prompt: promptIds, completion: completionIds }], temperature);
     const logprobs = [...out.logprobs[0]];
     if (v.json) process.stdout.write(JSON.stringify({ completion_ids: completionIds, logprobs }) + '\n');
     else process.stdout.write(`sum ${logprobs.reduce((a, b) => a + b, 0).toFixed(4)} over ${logprobs.length} tokens\n`);

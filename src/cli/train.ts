@@ -19,10 +19,12 @@ import { evalMetrics } from '../experiments/eval_metrics';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
-import { SftTrainer } from '../grpo/sft';
+import { SftTrainer, type SftModel } from '../grpo/sft';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { trainPreferenceRun } from './train_preference';
-import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir } from './adapter_dir';
+import { Gemma4Gpu } from '../model/gemma4_gpu';
+import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
+import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
@@ -163,12 +165,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
+    if (loaded.config.gemma4 && !v.sft) {
+      throw new Error(`${loaded.config.modelType}: GRPO training does not run Gemma 4 yet (its GPU model runs generate, logprobs and train --sft)`);
+    }
     const plan = v.sft ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
       limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
     });
     if (plan) refuseUnlessFits(plan);
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
+    // Gemma 4 runs its own GPU model (supervised LoRA only); every other family the engine
+    const model = loaded.config.gemma4 ? null : GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
+    const sftModel: SftModel = model ?? new Gemma4Trainable(Gemma4Gpu.upload(gpu, loaded.config, loaded.weights, storage));
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
     if (plan) log(`memory plan: ${describePlan(plan).split('\n').join('; ')}`);
     log(await autotune.init());
@@ -181,7 +188,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         prompt: e.ids,
         answer: [...loaded.tokenizer.encode(e.answer, { addBos: false }), ...(eos !== undefined ? [eos] : [])],
       }));
-      const sft = new SftTrainer(gpu, model, examples, {
+      const sft = new SftTrainer(gpu, sftModel, examples, {
         mode: 'lora', learningRate: config.learning_rate, scheduler: config.lr_scheduler_type, warmupRatio: config.warmup_ratio,
         maxSteps: config.max_steps, batchSize: config.prompts_per_step * config.num_generations, seed: config.seed,
         beta1: config.adam_beta1, beta2: config.adam_beta2, eps: config.adam_epsilon, weightDecay: config.weight_decay, maxGradNorm: config.max_grad_norm,
@@ -192,11 +199,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
         await writeMetrics({ ...r, skipped: r.skipped ? 1 : 0 });
         log(`step ${r.step}/${config.max_steps}  loss ${fmt(r.loss)}  grad_norm ${fmt(r.grad_norm)}  lr ${r.learning_rate.toExponential(2)}  ${fmt(r.step_time, 2)}s`);
       }
-      await writeAdapterDir(gpu, outDir, lora, loaded.name, config.lora_dropout);
+      if (model) await writeAdapterDir(gpu, outDir, lora, loaded.name, config.lora_dropout);
+      else await writeAdapterFiles(outDir, await exportGemma4Adapter(gpu, lora, loaded.name, config.lora_dropout));
       sft.release();
       lora.release();
     } else {
-      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
+      const trainer = new GrpoTrainer({ gpu, model: model!, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
       const fingerprint = datasetFingerprint(train.examples);
       const saveCkpt = async () => {
         const bytes = await saveCheckpoint(gpu, trainer, fingerprint);

@@ -5,13 +5,18 @@
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../gpu/kernels/cross_entropy';
-import type { GpuTransformer } from '../model/transformer';
+import { GpuTransformer } from '../model/transformer';
+import type { Gemma4Trainable } from '../model/gemma4_trainable';
 import type { LoraSet } from '../model/lora';
 import { packRows, releaseBatch } from '../model/logprobs';
 import { headLogprobs, headLogprobsBackward, vocabChunkColumns } from '../model/lm_head';
 import { AdamW, type OptimizerHyper } from './optimizer';
 import { learningRate, type SchedulerType } from './schedule';
 import { Rng } from '../util/random';
+
+/** The models supervised training runs: the Llama-family engine, or Gemma 4's (LoRA only, through the chunked
+ * head, which applies its soft-cap). */
+export type SftModel = GpuTransformer | Gemma4Trainable;
 
 export interface SftExample {
   prompt: number[];
@@ -59,7 +64,7 @@ export class SftTrainer {
 
   constructor(
     private readonly gpu: GpuRuntime,
-    private readonly model: GpuTransformer,
+    private readonly model: SftModel,
     private readonly examples: SftExample[],
     readonly opts: SftOptions,
     private readonly lora: LoraSet | null,
@@ -67,6 +72,7 @@ export class SftTrainer {
     if (examples.length === 0) throw new Error('supervised training needs at least one example');
     if (opts.mode === 'lora' && !lora) throw new Error('supervised LoRA training needs a LoRA set');
     if (opts.mode === 'full') {
+      if (!(model instanceof GpuTransformer)) throw new Error(`${model.config.modelType}: full-weight training is not supported for this model; train a LoRA`);
       this.fullGrads = model.createFullGrads();
       const params = [...this.fullGrads].map(([name, grad]) => ({ name, param: model.w(name), grad }));
       this.optimizer = new AdamW(gpu, params, opts);
@@ -134,7 +140,7 @@ export interface CrossEntropyUpdate {
  * Used by SftTrainer and by expert iteration. dropoutCounter(m) keys micro-batch m's LoRA dropout masks. */
 export async function crossEntropyUpdate(
   gpu: GpuRuntime,
-  model: GpuTransformer,
+  model: SftModel,
   lora: LoraSet | null,
   optimizer: AdamW,
   microBatches: SftExample[][],
@@ -164,10 +170,10 @@ export async function crossEntropyUpdate(
       for (let j = 0; j < r.answer.length; j++) if (trained(r, j)) targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
     });
     gpu.write(batch.targets, targets);
-    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
     let lossT: Tensor;
     let sign = 1;
-    if (vocabChunkColumns(N, model.config.vocabSize, model.lmHeadChunkBytes) === model.config.vocabSize) {
+    if (model instanceof GpuTransformer && vocabChunkColumns(N, model.config.vocabSize, model.lmHeadChunkBytes) === model.config.vocabSize) {
+      const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
       // small vocabulary: the (N, V) logits are small; the cross-entropy kernels as before chunking
       const dloss = gpu.upload(new Float32Array(N).fill(1 / count), [N], 'dloss');
       const loss = gpu.tensor([N], 'ce_loss');
@@ -179,20 +185,23 @@ export async function crossEntropyUpdate(
       gpu.release(logits);
       model.backward(act, dlogits, fullGrads);
       gpu.release(dlogits, dloss, lse);
+      model.releaseActivations(act);
       lossT = loss;
     } else {
       // large vocabulary: cross-entropy = -logp at temperature 1 through the chunked LM head (lm_head.ts);
       // ignored rows' targets (IGNORE_INDEX >= V) give logp 0 and no gradient
-      const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, 1, 'ce_logp');
+      // (Gemma 4 always: the head applies its soft-cap)
+      const { f, backward, release } = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
+      const { logp, entropy, lse } = headLogprobs(model, f, batch.targets, 1, 'ce_logp');
       const dlogp = gpu.upload(new Float32Array(N).fill(-1 / count), [N], 'ce_dlogp');
       const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
-      headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, 1, fullGrads?.get(model.lmHeadName()) ?? null);
-      model.backwardFromHead(act, df, fullGrads);
+      headLogprobsBackward(model, df, dlogp, f, batch.targets, lse, 1, fullGrads?.get(model.lmHeadName()) ?? null);
+      backward(df, fullGrads);
       gpu.release(dlogp, entropy, lse);
+      release();
       lossT = logp;
       sign = -1;
     }
-    model.releaseActivations(act);
     const losses = await gpu.read(lossT);
     gpu.release(lossT);
     releaseBatch(gpu, batch);
@@ -204,4 +213,17 @@ export async function crossEntropyUpdate(
   const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
   if (!skipped) optimizer.applyUpdate(lr);
   return { loss: meanLoss, gradNorm: norm, tokens: count, skipped };
+}
+
+/** A training forward of either model: its final-norm output f, backward(df), which runs the backward from df
+ * (releasing it) into the LoRA (or full) gradients, and release(), which frees the activations. */
+function trainForward(
+  model: SftModel, ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number,
+): { f: Tensor; backward: (df: Tensor, fullGrads: Map<string, Tensor> | null) => void; release: () => void } {
+  if (model instanceof GpuTransformer) {
+    const act = model.forward(ids, positions, B, T, lora, dropoutCounter);
+    return { f: act.f, backward: (df, fullGrads) => model.backwardFromHead(act, df, fullGrads), release: () => model.releaseActivations(act) };
+  }
+  const act = model.forward(ids, positions, B, T, lora, dropoutCounter);
+  return { f: act.f, backward: (df, fullGrads) => model.backwardFromHead(act, df, fullGrads), release: () => model.releaseActivations(act) };
 }

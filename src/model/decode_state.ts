@@ -27,6 +27,7 @@ import { matmul } from '../gpu/kernels/matmul';
 import { sample } from '../gpu/kernels/sample';
 import { RING_SKIP, type KvFormat } from '../ops/attention';
 import type { ModelConfig } from './config';
+import { gemma4Layers } from './gemma4_config';
 import type { GpuTransformer } from './transformer';
 import type { LoraModule, LoraSet } from './lora';
 import { PACK_MULTIPLE } from './logprobs';
@@ -91,6 +92,14 @@ export function kvCacheSlots(c: ModelConfig, layer: number, TMAX: number): { slo
 /** Bytes of every layer's k and v caches for B rows of TMAX positions in `format` (what the memory plan counts);
  * Qwen3.5's linear layers count their conv and recurrent states instead (f32, constant in TMAX). */
 export function kvCacheBytes(c: ModelConfig, B: number, TMAX: number, format: KvFormat): number {
+  if (c.gemma4) {
+    // Gemma 4: only the non-shared layers own caches (gemma4_gpu.ts), each of its own kv heads and head size
+    let values = 0;
+    gemma4Layers(c).forEach((ly, l) => {
+      if (!ly.shared) values += kvCacheSlots(c, l, TMAX).slots * ly.NKV * ly.HS;
+    });
+    return (2 * B * values * 4) / kvValuesPerElement(format);
+  }
   let positions = 0;
   for (let l = 0; l < c.numLayers; l++) if (!isLinearAttentionLayer(c, l)) positions += kvCacheSlots(c, l, TMAX).slots;
   return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format) + gdnDecodeStateBytes(c, B);

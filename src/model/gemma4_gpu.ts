@@ -9,8 +9,11 @@
 // uploads only its tokens' rows and needs the token ids on the host.
 // Greedy decoding keeps a KV cache per non-shared layer (rings of sliding_window slots on sliding layers) and
 // shared layers attend over their source layer's cache.
-// Not here (yet): sampling, full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
-// configs, so the trainer and the page's generation do not reach this model.
+// Log-probs and training use forwardHidden and backwardFromHead around the shared chunked LM head (lm_head.ts,
+// soft-cap inside each chunk; gemma4_logprobs.ts); sampled generation is gemma4_generate.ts; the CLI's generate
+// and logprobs reach this model through src/cli/model_runner.ts, supervised LoRA training through
+// gemma4_trainable.ts. Not here (yet): full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
+// configs, so GRPO and the page do not reach this model.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
@@ -112,6 +115,8 @@ function rowsView(t: Tensor, width: number): Tensor {
 
 export class Gemma4Gpu {
   readonly layers: Gemma4Layer[];
+  /** the largest logits buffer the chunked LM head writes at once (lm_head.ts) */
+  lmHeadChunkBytes = 64 * 2 ** 20;
   /** per layer: RoPE inverse frequencies (HS/2), shared between layers of one type */
   private readonly invFreq: Tensor[];
   /** the weightless v_norm as a weight of ones, per head size */
@@ -176,14 +181,14 @@ export class Gemma4Gpu {
   }
 
   /** y (M, N) = alpha * x (M, K) W^T (+ y when accumulate) for the weight `name` (N, K), f32 or 16-bit. */
-  private project(y: Tensor, x: Tensor, name: string, opts: { accumulate?: boolean; alpha?: number } = {}): void {
+  project(y: Tensor, x: Tensor, name: string, opts: { accumulate?: boolean; alpha?: number } = {}): void {
     const fmt = this.formats.get(name);
     if (fmt) matmulPacked16Forward(this.gpu, y, x, this.w(name), fmt, opts);
     else matmul(this.gpu, y, x, this.w(name), { ...opts, transB: true });
   }
 
   /** dx (M, K) (=|+=) dy (M, N) W for the weight `name` (N, K), f32 or 16-bit. */
-  private projectBack(dx: Tensor, dy: Tensor, name: string, accumulate: boolean): void {
+  projectBackward(dx: Tensor, dy: Tensor, name: string, accumulate = false): void {
     const fmt = this.formats.get(name);
     if (fmt) matmulPacked16Backward(this.gpu, dx, dy, this.w(name), fmt, { accumulate });
     else matmul(this.gpu, dx, dy, this.w(name), { accumulate });
@@ -215,7 +220,7 @@ export class Gemma4Gpu {
 
   /** dx (=|+=) dy W (+ LoRA's share; LoRA's dA, dB accumulate) for the weight `path`.weight (OUT, IN). */
   private linearBack(dx: Tensor, dy: Tensor, path: string, act: Gemma4Activations, L: LayerActs | null, grads: Gemma4GpuLoraGrads, accumulate: boolean): void {
-    this.projectBack(dx, dy, `${path}.weight`, accumulate);
+    this.projectBackward(dx, dy, `${path}.weight`, accumulate);
     const pair = act.lora?.get(path);
     const saved = L?.h.get(path);
     const g = grads.get(path);
@@ -246,10 +251,40 @@ export class Gemma4Gpu {
     return this.forward(ids, positions, B, T, lora, false, { hostIds }).logits;
   }
 
-  /** The forward; with `keep`, also every activation the backward needs (release with releaseActivations). */
+  /** The forward with the whole (N, V) head: soft-capped logits; with `keep`, also every activation the backward
+   * needs (release with releaseActivations). Training and log-probs use forwardHidden and the chunked head
+   * (lm_head.ts), which never holds (N, V). */
   forward(
     ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean, opts: Gemma4ForwardOptions = {},
   ): { logits: Tensor; act: Gemma4Activations | null } {
+    const { f, act } = this.forwardHidden(ids, positions, B, T, lora, keep, opts);
+    const { raw, logits } = this.headLogits(f);
+    if (!act) {
+      this.gpu.release(f);
+      if (logits !== raw) this.gpu.release(raw);
+      return { logits, act: null };
+    }
+    act.raw = logits !== raw ? raw : null;
+    return { logits, act };
+  }
+
+  /** logits (N, V) = softcap(f Wlm^T) of the rows of f, and the uncapped raw (the same tensor without a cap). */
+  headLogits(f: Tensor): { raw: Tensor; logits: Tensor } {
+    const { gpu, config: c } = this;
+    const cap = c.gemma4!.finalLogitSoftcap;
+    const raw = gpu.tensor([f.shape[0], c.vocabSize], 'logits (uncapped)');
+    this.project(raw, f, this.lmHeadName());
+    if (cap === null) return { raw, logits: raw };
+    const logits = gpu.tensor([f.shape[0], c.vocabSize], 'logits');
+    softcapForward(gpu, logits, raw, cap);
+    return { raw, logits };
+  }
+
+  /** The forward up to the final norm: f (N, C) (the caller releases it; with `keep` it is act.f, released with
+   * the activations). */
+  forwardHidden(
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: Gemma4GpuLora | null, keep: boolean, opts: Gemma4ForwardOptions = {},
+  ): { f: Tensor; act: Gemma4Activations | null } {
     const prefill = opts.prefill ?? null;
     const step = opts.step ?? null;
     const { gpu, config: c } = this;
@@ -389,19 +424,11 @@ export class Gemma4Gpu {
     }
     gpu.release(ple);
     const { out: f, rstd: rstdF } = this.normR(x, this.w('model.norm.weight'), C, 'final_norm');
-    const raw = gpu.tensor([N, c.vocabSize], 'logits (uncapped)');
-    this.project(raw, f, this.lmHeadName());
-    let logits = raw;
-    if (g.finalLogitSoftcap !== null) {
-      logits = gpu.tensor([N, c.vocabSize], 'logits');
-      softcapForward(gpu, logits, raw, g.finalLogitSoftcap);
-    }
     if (!keep) {
-      gpu.release(x, f, rstdF);
-      if (logits !== raw) gpu.release(raw);
-      return { logits, act: null };
+      gpu.release(x, rstdF);
+      return { f, act: null };
     }
-    return { logits, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: logits !== raw ? raw : null } };
+    return { f, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: null } };
   }
 
   /** RoPE of q alone (shared layers, which compute no k): rope_qk with a one-head k read from q's first rows into a
@@ -500,8 +527,19 @@ export class Gemma4Gpu {
     return { tokens: out, logits: stepLogits };
   }
 
-  private lmHeadName(): string {
+  /** Name of the LM head's weight (the embedding when tied). */
+  lmHeadName(): string {
     return this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  /** The LM head's weight (V, C), f32 or 16-bit. */
+  lmHead(): Tensor {
+    return this.w(this.lmHeadName());
+  }
+
+  /** 'f32', or the 16-bit format a frozen weight is stored in. */
+  weightFormat(name: string): 'f32' | Format16 {
+    return this.formats.get(name) ?? 'f32';
   }
 
   private attentionDims(ly: Gemma4Layer, B: number, T: number): AttentionDims {
@@ -513,19 +551,29 @@ export class Gemma4Gpu {
   backward(act: Gemma4Activations, dlogits: Tensor, grads: Gemma4GpuLoraGrads): void {
     const { gpu, config: c } = this;
     const g = c.gemma4!;
-    const { B, T } = act;
-    const N = B * T;
+    const N = act.B * act.T;
     const C = c.hiddenSize;
-    const P = g.plePerLayer;
-    const NH = c.numHeads;
     let dRaw = dlogits;
     if (g.finalLogitSoftcap !== null && act.raw) {
       dRaw = gpu.tensor(dlogits.shape, 'd logits (uncapped)');
       softcapBackward(gpu, dRaw, dlogits, act.raw, g.finalLogitSoftcap);
     }
     const df = gpu.tensor([N, C], 'd final_norm');
-    this.projectBack(df, dRaw, this.lmHeadName(), false);
+    this.projectBackward(df, dRaw, this.lmHeadName(), false);
     if (dRaw !== dlogits) gpu.release(dRaw);
+    this.backwardFromHead(act, df, grads);
+  }
+
+  /** Backward from df (N, C), the gradient at the final norm's output (lm_head.ts computes it chunk by chunk),
+   * into the LoRA gradients (accumulated). Releases df. */
+  backwardFromHead(act: Gemma4Activations, df: Tensor, grads: Gemma4GpuLoraGrads): void {
+    const { gpu, config: c } = this;
+    const g = c.gemma4!;
+    const { B, T } = act;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const P = g.plePerLayer;
+    const NH = c.numHeads;
     let dx = gpu.zeros([N, C], 'd x_L');
     this.normBack(dx, df, act.xL, this.w('model.norm.weight'), act.rstdF, C);
     gpu.release(df);
@@ -554,11 +602,11 @@ export class Gemma4Gpu {
         const dpp = gpu.zeros([N, C], `${p}.d_ple_projected`);
         this.normBack(dpp, dxq, A.pp, this.w(`${p}.post_per_layer_input_norm.weight`), A.rstdP, C);
         const dge = gpu.tensor([N, P], `${p}.d_ple_gated`);
-        this.projectBack(dge, dpp, `${p}.per_layer_projection.weight`, false);
+        this.projectBackward(dge, dpp, `${p}.per_layer_projection.weight`, false);
         const dgi = gpu.tensor([N, P], `${p}.d_ple_gate`);
         const dpl = gpu.tensor([N, P], `${p}.d_ple`);
         gegluBackward(gpu, dgi, dpl, dge, A.gi, A.pleL);
-        this.projectBack(dxq, dgi, `${p}.per_layer_input_gate.weight`, true);
+        this.projectBackward(dxq, dgi, `${p}.per_layer_input_gate.weight`, true);
         gpu.release(dpp, dge, dgi, dpl);
       }
       // xp = xm + post_feedforward_layernorm(d)   (dxq now holds d xp, then d xm)

@@ -9,6 +9,7 @@ import type { LoraSet } from './lora';
 import { DecodeState, type SamplingOptions } from './decode_state';
 import type { KvPrecision } from './kv_storage';
 import { checkSampledIds } from './sampled_ids';
+import { cutRows } from './stop_rows';
 
 export type { SamplingOptions } from './decode_state';
 
@@ -112,46 +113,4 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   } finally {
     st.release();
   }
-}
-
-interface RowResult {
-  tokens: number[];
-  finish: FinishReason;
-  text?: string;
-}
-
-/** Each row's completion: up to its first stop id, or to the first token whose text completes a stop string. */
-function cutRows(ids: Uint32Array, B: number, steps: number, stop: Set<number>, stopStrings: string[], decode?: (ids: number[]) => string): RowResult[] {
-  const out: RowResult[] = [];
-  for (let b = 0; b < B; b++) {
-    const row: number[] = [];
-    let finish: FinishReason = 'length';
-    for (let s = 0; s < steps; s++) {
-      const id = ids[s * B + b];
-      if (stop.has(id)) {
-        finish = 'stop';
-        break;
-      }
-      row.push(id);
-    }
-    if (!stopStrings.length || !decode) {
-      out.push({ tokens: row, finish });
-      continue;
-    }
-    const text = decode(row);
-    let cut = -1;
-    for (const st of stopStrings) {
-      const at = text.indexOf(st);
-      if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-    }
-    if (cut < 0) {
-      out.push({ tokens: row, finish, text });
-      continue;
-    }
-    // the shortest token prefix whose text reaches past the stop string's start
-    let n = 1;
-    while (n < row.length && decode(row.slice(0, n)).length <= cut) n++;
-    out.push({ tokens: row.slice(0, n), finish: 'stop', text: text.slice(0, cut) });
-  }
-  return out;
 }

@@ -12,6 +12,9 @@
 // unchunked kernels run (logprob_gather): the same floating-point sums as before chunking, so small
 // models (the built-in demo, stories260K) reproduce bit for bit.
 // Cross-entropy (SFT) is -logp at temperature 1 with ignored rows' targets >= V: dlogp = -dloss.
+// A final logit soft-cap (Gemma 4's final_logit_softcapping) is applied to each chunk's logits before the
+// fold, Z_c' = cap * tanh(Z_c / cap); in backward each chunk's dZ_c' is multiplied by the cap's derivative
+// 1 - tanh^2(Z_c / cap) before it reaches df. Both the Llama-family and the Gemma 4 model run this head.
 
 import type { Tensor } from '../gpu/tensor';
 import { matmul } from '../gpu/kernels/matmul';
@@ -21,10 +24,45 @@ import { entropyBackward } from '../gpu/kernels/entropy';
 import { matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { matmulQuantBackward, matmulQuantForward } from '../gpu/kernels/matmul_quant';
 import type { GgmlTypeName } from '../ops/ggml_types';
-import type { GpuTransformer } from './transformer';
+import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { ModelConfig } from './config';
 
-/** What the fused head needs of a model: its sizes, the head weight (f32 or 16-bit) and the chunk budget. */
-export type LmHeadModel = Pick<GpuTransformer, 'gpu' | 'config' | 'lmHead' | 'lmHeadName' | 'lmHeadChunkBytes' | 'weightFormat' | 'project' | 'projectBackward'> & { quant?: Map<string, GgmlTypeName> };
+/** What the fused head needs of a model: its sizes, the head weight (f32 or 16-bit) and the chunk budget
+ * (GpuTransformer and Gemma4Gpu both have it). */
+export interface LmHeadModel {
+  readonly gpu: GpuRuntime;
+  readonly config: ModelConfig;
+  lmHeadChunkBytes: number;
+  lmHead(): Tensor;
+  lmHeadName(): string;
+  weightFormat(name: string): 'f32' | Format16;
+  project(y: Tensor, x: Tensor, name: string): void;
+  projectBackward(dx: Tensor, dy: Tensor, name: string): void;
+  /** weights kept in a ggml block format (GGUF), by name */
+  readonly quant?: Map<string, GgmlTypeName>;
+}
+
+/** The final logit soft-cap of the config (Gemma 4's final_logit_softcapping), or null. */
+export function logitSoftcap(c: ModelConfig): number | null {
+  return c.gemma4?.finalLogitSoftcap ?? null;
+}
+
+/** Soft-capped logits z' = cap * tanh(z / cap) in a new tensor (the caller releases both), or z without a cap. */
+function capped(gpu: GpuRuntime, z: Tensor, cap: number | null): Tensor {
+  if (cap === null) return z;
+  const out = gpu.tensor(z.shape, `${z.label} (soft-capped)`);
+  softcapForward(gpu, out, z, cap);
+  return out;
+}
+
+/** dz (of the uncapped z) from dzc (of the capped logits): a new tensor, or dzc itself without a cap. */
+function cappedBackward(gpu: GpuRuntime, dzc: Tensor, z: Tensor, cap: number | null): Tensor {
+  if (cap === null) return dzc;
+  const dz = gpu.tensor(z.shape, `${dzc.label} (uncapped)`);
+  softcapBackward(gpu, dz, dzc, z, cap);
+  return dz;
+}
 
 /** Columns per vocabulary chunk for N rows: V when N*V*4 fits the budget, else the largest multiple of 64
  * that fits (at least 64). */
@@ -84,18 +122,23 @@ export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, tem
     lse: gpu.tensor([N], `${label}.lse`),
   };
   const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
+  const cap = logitSoftcap(model.config);
   if (vc === V) {
-    const logits = gpu.tensor([N, V], 'logits');
-    model.project(logits, f, model.lmHeadName());
+    const raw = gpu.tensor([N, V], 'logits');
+    model.project(raw, f, model.lmHeadName());
+    const logits = capped(gpu, raw, cap);
     logprobGatherForward(gpu, out.logp, out.entropy, out.lse, logits, targets, temperature);
-    gpu.release(logits);
+    gpu.release(raw);
+    if (logits !== raw) gpu.release(logits);
     return out;
   }
   const state = gpu.tensor([N, 4], `${label}.lse_state`);
   for (const c of chunks(V, vc)) {
     const { z, w } = chunkLogits(model, f, c.v0, c.vc);
-    logprobChunkForward(gpu, out.logp, out.entropy, out.lse, state, z, targets, { v0: c.v0, v: V }, temperature);
+    const zc = capped(gpu, z, cap);
+    logprobChunkForward(gpu, out.logp, out.entropy, out.lse, state, zc, targets, { v0: c.v0, v: V }, temperature);
     gpu.release(z, w);
+    if (zc !== z) gpu.release(zc);
   }
   gpu.release(state);
   return out;
@@ -127,13 +170,18 @@ export function headLogprobsBackward(
   const V = model.config.vocabSize;
   const C = model.config.hiddenSize;
   const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
+  const cap = logitSoftcap(model.config);
   if (vc === V) {
-    const logits = gpu.tensor([N, V], 'logits');
-    model.project(logits, f, model.lmHeadName());
-    const dlogits = gpu.tensor([N, V], 'dlogits');
-    logprobGatherBackward(gpu, dlogits, dlogp, logits, targets, lse, temperature);
-    if (entropyGrad) entropyBackward(gpu, dlogits, entropyGrad.dentropy, logits, lse, entropyGrad.entropy, temperature);
-    gpu.release(logits);
+    const raw = gpu.tensor([N, V], 'logits');
+    model.project(raw, f, model.lmHeadName());
+    const logits = capped(gpu, raw, cap);
+    const dcapped = gpu.tensor([N, V], 'dlogits');
+    logprobGatherBackward(gpu, dcapped, dlogp, logits, targets, lse, temperature);
+    if (entropyGrad) entropyBackward(gpu, dcapped, entropyGrad.dentropy, logits, lse, entropyGrad.entropy, temperature);
+    if (logits !== raw) gpu.release(logits);
+    const dlogits = cappedBackward(gpu, dcapped, raw, cap);
+    if (dlogits !== dcapped) gpu.release(dcapped);
+    gpu.release(raw);
     model.projectBackward(df, dlogits, model.lmHeadName());
     if (dWlm) matmul(gpu, dWlm, dlogits, f, { transA: true, accumulate: true });
     gpu.release(dlogits);
@@ -142,9 +190,13 @@ export function headLogprobsBackward(
   let first = true;
   for (const c of chunks(V, vc)) {
     const { z, w, fmt, q } = chunkLogits(model, f, c.v0, c.vc);
-    const dz = gpu.tensor([N, c.vc], 'dlogits.chunk');
-    logprobChunkBackward(gpu, dz, dlogp, z, targets, lse, { v0: c.v0, v: V }, temperature);
-    if (entropyGrad) entropyBackward(gpu, dz, entropyGrad.dentropy, z, lse, entropyGrad.entropy, temperature);
+    const zc = capped(gpu, z, cap);
+    const dzc = gpu.tensor([N, c.vc], 'dlogits.chunk');
+    logprobChunkBackward(gpu, dzc, dlogp, zc, targets, lse, { v0: c.v0, v: V }, temperature);
+    if (entropyGrad) entropyBackward(gpu, dzc, entropyGrad.dentropy, zc, lse, entropyGrad.entropy, temperature);
+    if (zc !== z) gpu.release(zc);
+    const dz = cappedBackward(gpu, dzc, z, cap);
+    if (dz !== dzc) gpu.release(dzc);
     gpu.release(z);
     if (q) matmulQuantBackward(gpu, df, dz, w, q, { accumulate: !first });
     else if (fmt) matmulPacked16Backward(gpu, df, dz, w, fmt, { accumulate: !first });

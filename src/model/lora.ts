@@ -9,6 +9,8 @@ import type { Tensor } from '../gpu/tensor';
 import type { ModelConfig } from './config';
 import { Rng } from '../util/random';
 import { isLinearAttentionLayer, LINEAR_ATTN_MODULES, linearAttnModuleDims, type LinearAttnModule } from './weights_qwen35';
+import { gemma4Layers } from './gemma4_config';
+import { gemma4ModuleDims, gemma4OwnsModule, type Gemma4Module } from './gemma4_lora';
 
 export const LORA_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 export type LoraModule = (typeof LORA_MODULES)[number] | LinearAttnModule;
@@ -98,10 +100,14 @@ export class LoraSet {
       if (!known.includes(m)) throw new Error(`unknown LoRA target module "${m}": use ${known.join(', ')}`);
     }
     this.scale = loraScale(spec);
+    // Gemma 4: each layer's own shapes, and only the projections it owns (as PEFT wraps it: gemma4_lora.ts)
+    const gemma4 = config.gemma4 ? gemma4Layers(config) : null;
     for (let l = 0; l < config.numLayers; l++) {
       for (const module of spec.targetModules) {
         if (!layerHasModule(config, l, module)) continue;
-        const [out, inF] = moduleShape(config, module);
+        // Gemma 4 configs have no linear-attention layers, so their target modules are the seven above
+        if (gemma4 && !gemma4OwnsModule(gemma4[l], module as Gemma4Module)) continue;
+        const [out, inF] = gemma4 ? gemma4ModuleDims(config, gemma4[l], module as Gemma4Module) : moduleShape(config, module);
         const path = modulePath(l, module);
         this.pairs.set(path, {
           path,

@@ -1,0 +1,60 @@
+// The part of a GRPO step's memory that a Gemma 4 model fixes before any activation: the frozen weights in the
+// base precision (the per-layer-embedding table counted on its own, on the GPU or kept on the host as
+// Gemma4Gpu.upload's pleOnHost keeps it), LoRA + AdamW on the projections each layer owns (shared layers have no
+// k/v, k_eq_v full layers no v), and the generation KV caches of the non-shared layers only (kvCacheBytes). The
+// trainer does not run Gemma 4, so memory_plan.ts's exact dry run cannot plan it: this is a floor of the peak,
+// not the peak (activations, the chunked LM head's and decode's temporaries come on top).
+
+import type { ModelConfig } from '../model/config';
+import { isPackable, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
+import { kvCacheBytes } from '../model/decode_state';
+import { gemma4LoraModules } from '../model/gemma4_lora';
+import { expectedShapes } from '../model/weights';
+import type { GrpoConfig } from './config';
+
+const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
+
+export interface Gemma4MemoryFloor {
+  basePrecision: string;
+  /** f32: the Gemma 4 model's caches are f32 */
+  kvPrecision: string;
+  /** frozen weights on the GPU (without the PLE table when it stays on the host) */
+  weights: number;
+  /** the PLE table in the base precision (262,144 x L*P values), on the GPU unless pleOnHost */
+  pleTable: number;
+  pleOnHost: boolean;
+  loraAdam: number;
+  /** KV caches of one generation batch (prompts generated together x num_generations rows) */
+  kvCache: number;
+  /** weights + LoRA/Adam + KV cache on the GPU */
+  total: number;
+}
+
+export function gemma4MemoryFloor(
+  model: ModelConfig, config: GrpoConfig, opts: { storage?: BaseStorageOptions; pleOnHost?: boolean; generationPrompts?: number } = {},
+): Gemma4MemoryFloor {
+  if (!model.gemma4) throw new Error(`${model.architecture}: not a Gemma 4 config`);
+  const format = resolveBasePrecision(model, opts.storage);
+  let weights = 0;
+  let pleTable = 0;
+  for (const [name, shape] of expectedShapes(model)) {
+    const bytes = shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
+    if (name === PLE_TABLE) pleTable = bytes;
+    else weights += bytes;
+  }
+  let params = 0;
+  for (const [path, [out, inF]] of gemma4LoraModules(model)) {
+    if (config.lora_target_modules.some((m) => path.endsWith(`.${m}`))) params += config.lora_r * (out + inF);
+  }
+  const loraAdam = params * 4 * 4; // parameter, gradient, AdamW m and v, f32
+  const rows = (opts.generationPrompts ?? config.prompts_per_step) * config.num_generations;
+  const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
+  // gemma4_gpu.ts keeps its caches in f32 whatever kv_precision says (no 16-bit Gemma 4 caches yet)
+  const kvFormat = 'f32';
+  const kvCache = kvCacheBytes(model, rows, T, kvFormat);
+  const pleOnHost = !!opts.pleOnHost;
+  return {
+    basePrecision: format, kvPrecision: kvFormat, weights, pleTable, pleOnHost, loraAdam, kvCache,
+    total: weights + (pleOnHost ? 0 : pleTable) + loraAdam + kvCache,
+  };
+}

@@ -1,0 +1,73 @@
+// Generation with the Gemma 4 GPU model (gemma4_gpu.ts): a batched prefill that fills the non-shared layers'
+// caches, then one-token decode steps over them; each step's next token drawn by the shared sampling kernel
+// (sample.wgsl: greedy at temperature 0, else temperature / top-k / top-p with the seeded Philox draw, counter =
+// the step, as generate.ts draws) from the soft-capped logits of the B rows' last positions only, so no (N, V)
+// logits exist. The ids are read back every step (the PLE table may live on the host and needs them there).
+// Prompts of one call have the same length (the prefill writes every position into the caches, and a right-padded
+// row's padding would land in a sliding layer's ring).
+
+import type { Tensor } from '../gpu/tensor';
+import { sample } from '../gpu/kernels/sample';
+import type { Gemma4Gpu, Gemma4GpuLora } from './gemma4_gpu';
+import { generationLengths } from './decode_state';
+import type { GenerateOptions, Generation } from './generate';
+import { cutRows } from './stop_rows';
+
+export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'kvPrecision' | 'checkEvery'> {
+  lora: Gemma4GpuLora | null;
+}
+
+export async function generateGemma4(model: Gemma4Gpu, prompts: number[][], opts: Gemma4GenerateOptions): Promise<Generation> {
+  const B = prompts.length;
+  if (B === 0) return { tokens: [], finish: [], steps: 0 };
+  const { gpu, config: c } = model;
+  const C = c.hiddenSize;
+  const { lens, maxNew } = generationLengths(c, prompts, opts.maxNewTokens);
+  const Tp = lens[0];
+  if (lens.some((l) => l !== Tp)) throw new Error(`Gemma 4 generation: the prompts of one call must have one length, got ${lens.join(', ')}`);
+  const stop = new Set(opts.stopIds);
+  const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
+  if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
+  const caches = model.allocCaches(B, Tp + maxNew);
+  const next = gpu.tensor([B], 'next ids', 'u32');
+  const drawn: number[] = []; // step-major: drawn[s * B + b]
+  let steps = 0;
+  try {
+    const flat = prompts.flat();
+    const ids = gpu.upload(Uint32Array.from(flat), [B * Tp], 'prompt ids', 'u32');
+    const pos = gpu.upload(Uint32Array.from({ length: B * Tp }, (_, n) => n % Tp), [B * Tp], 'prompt positions', 'u32');
+    const { f } = model.forwardHidden(ids, pos, B, Tp, opts.lora, false, { prefill: caches, hostIds: flat });
+    gpu.release(ids, pos);
+    // each row's last prompt position
+    let hidden: Tensor = gpu.tensor([B, C], 'last prompt hidden');
+    for (let b = 0; b < B; b++) gpu.copy(f, hidden, C, (b * Tp + Tp - 1) * C, b * C);
+    gpu.release(f);
+    for (let s = 0; s < maxNew; s++) {
+      const { raw, logits } = model.headLogits(hidden);
+      sample(gpu, next, logits, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: s });
+      gpu.release(hidden, raw);
+      if (logits !== raw) gpu.release(logits);
+      const ids = [...(await gpu.readU32(next, B))];
+      drawn.push(...ids);
+      steps++;
+      if (s === maxNew - 1) break;
+      if ((stop.size || stopStrings.length) && cutRows(Uint32Array.from(drawn), B, steps, stop, stopStrings, opts.decode).every((r) => r.finish === 'stop')) break;
+      const position = Tp + s;
+      const sid = gpu.upload(Uint32Array.from(ids), [B], 'step ids', 'u32');
+      const spos = gpu.upload(new Uint32Array(B).fill(position), [B], 'step positions', 'u32');
+      const lengths = gpu.upload(new Uint32Array(B).fill(position + 1), [B], 'cache lengths', 'u32');
+      hidden = model.forwardHidden(sid, spos, B, 1, opts.lora, false, { step: { caches, lengths }, hostIds: ids }).f;
+      gpu.release(sid, spos, lengths);
+    }
+  } finally {
+    model.releaseCaches(caches);
+    gpu.release(next);
+  }
+  const rows = cutRows(Uint32Array.from(drawn), B, steps, stop, stopStrings, opts.decode);
+  return {
+    tokens: rows.map((r) => r.tokens),
+    finish: rows.map((r) => r.finish),
+    texts: stopStrings.length ? rows.map((r) => r.text!) : undefined,
+    steps,
+  };
+}

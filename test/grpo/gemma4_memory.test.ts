@@ -1,0 +1,58 @@
+// Gemma 4's memory floor (src/grpo/gemma4_memory.ts) and KV-cache count (decode_state.ts kvCacheBytes): only the
+// non-shared layers own caches, each with its own kv heads and head size (rings on sliding layers); the PLE table
+// counted on its own and left out of the GPU's total when kept on the host; LoRA + Adam only on the projections a
+// layer owns. Checked by hand on the tiny config, and the bench's Gemma-4-E2B row (Hub config) against E2B's
+// sizes, its note saying it is a floor and what the 4 GiB target needs.
+import { describe, expect, test } from 'vitest';
+import { kvCacheBytes } from '../../src/model/decode_state';
+import { gemma4MemoryFloor } from '../../src/grpo/gemma4_memory';
+import { defaultConfig } from '../../src/grpo/config';
+import { parseHfConfig } from '../../src/model/config';
+import { gemma4Row, GSM8K_STEP, PLAN_MODELS } from '../../src/bench/memory_plans';
+import { gemma4TinyConfig, K_EQ_V } from '../model/gemma4_fixtures';
+
+const GIB = 2 ** 30;
+
+describe('gemma4 memory', () => {
+  test('KV caches: non-shared layers only, their own head sizes, rings on sliding layers', () => {
+    // layers S S F S S F, the last three shared: caches on 0, 1 (window 3, HS 8, 1 kv head) and 2 (HS 16)
+    const c = gemma4TinyConfig();
+    expect(kvCacheBytes(c, 5, 16, 'f32')).toBe(2 * 5 * (3 * 8 + 3 * 8 + 16 * 16) * 4);
+    expect(kvCacheBytes(c, 5, 16, 'bf16')).toBe(kvCacheBytes(c, 5, 16, 'f32') / 2);
+    // k_eq_v full layers have 2 kv heads
+    expect(kvCacheBytes(gemma4TinyConfig(K_EQ_V), 1, 2, 'f32')).toBe(2 * (2 * 8 + 2 * 8 + 2 * 2 * 16) * 4);
+  });
+
+  test('floor: PLE table on its own, LoRA + Adam on owned projections, the bench\'s E2B row', () => {
+    const grpo = { ...defaultConfig(), ...GSM8K_STEP, lora_r: 2, lora_target_modules: ['k_proj' as const, 'v_proj' as const] };
+    const c = gemma4TinyConfig();
+    const f = gemma4MemoryFloor(c, grpo, { storage: { basePrecision: 'f32' } });
+    expect(f.pleTable).toBe(64 * 6 * 4 * 4); // vocab 64 x L*P (6 * 4), f32
+    // k/v on layers 0..2 only (3..5 share): sliding k/v (8, 16), full (16, 16)
+    expect(f.loraAdam).toBe(16 * 2 * (2 * (8 + 16) * 2 + 2 * (16 + 16))); // 2 modules on 2 sliding, 2 on the full layer
+    expect(f.total).toBe(f.weights + f.pleTable + f.loraAdam + f.kvCache);
+    expect(gemma4MemoryFloor(c, grpo, { storage: { basePrecision: 'f32' }, pleOnHost: true }).total).toBe(f.total - f.pleTable);
+
+    const e2b = PLAN_MODELS.find((m) => m.name === 'Gemma-4-E2B')!;
+    const config = parseHfConfig(e2b.json, 'Gemma-4-E2B config');
+    const g = { ...defaultConfig(), ...GSM8K_STEP };
+    const storage = { basePrecision: 'auto' as const, fileDtype: 'bf16' };
+    const onGpu = gemma4MemoryFloor(config, g, { storage });
+    const onHost = gemma4MemoryFloor(config, g, { storage, pleOnHost: true });
+    expect(onGpu.basePrecision).toBe('bf16');
+    expect(onGpu.pleTable).toBe(262144 * 35 * 256 * 2);
+    // 32 rows x 448 positions; 15 non-shared layers (full at 4, 9, 14: HS 512; the rest HS 256, window 512 > 448)
+    expect(onGpu.kvCache).toBe(2 * 32 * 448 * (12 * 256 + 3 * 512) * 4);
+    console.log(`Gemma-4-E2B floor: weights ${((onGpu.weights + onGpu.pleTable) / GIB).toFixed(2)} GiB (PLE ${(onGpu.pleTable / GIB).toFixed(2)}), ` +
+      `LoRA+Adam ${(onGpu.loraAdam / GIB).toFixed(3)}, KV ${(onGpu.kvCache / GIB).toFixed(2)}; total ${(onGpu.total / GIB).toFixed(2)} GiB, ` +
+      `PLE on host ${(onHost.total / GIB).toFixed(2)} GiB`);
+    expect(onGpu.total).toBeGreaterThan(4 * GIB);
+    const row = gemma4Row(e2b.name, config, g, e2b.targetGiB);
+    expect(row.floor!.ple_on_host.total).toBe(onHost.total);
+    // the bf16 weights without the table already pass 4 GiB: the row says so and does not claim the target
+    expect(onHost.weights).toBeGreaterThan(4 * GIB);
+    expect(row.meets_target).toBe(false);
+    expect(row.floor!.note).toMatch(/floor, not a plan/);
+    expect(row.floor!.note).toMatch(/needs 8-bit weights/);
+  });
+});
