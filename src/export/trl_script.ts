@@ -122,7 +122,7 @@ function customStub(name: string, source: string): string {
 function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Record<string, string>): string[] {
   const out: string[] = [];
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
-  if (c.advantage_estimator === 'reinforce_pp') out.push('advantage_estimator "reinforce_pp" (REINFORCE++): TRL has no such advantage; GRPO\'s group advantages are used');
+  if (c.advantage_estimator === 'reinforce_pp' || c.advantage_estimator === 'reinforce_pp_verl') out.push(`advantage_estimator "${c.advantage_estimator}" (REINFORCE++): TRL has no such advantage; GRPO's group advantages are used`);
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
   for (const [k, v] of Object.entries(notInTrl)) {
     if (why[k]?.startsWith("TRL's RLOOConfig") && JSON.stringify(v) !== JSON.stringify(DEFAULT_CONFIG[k as keyof GrpoConfig])) out.push(`${k} = ${JSON.stringify(v)}: ${why[k]}`);

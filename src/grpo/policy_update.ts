@@ -196,6 +196,8 @@ export async function policyUpdate(
     await mark('reference_logprobs');
 
     let activeTokens = 0;
+    /** what clip ratios are over: active tokens, or completions at sequence level */
+    let clipUnits = 0;
     const dropoutOn = (lora.spec.dropout ?? 0) > 0;
     for (let it = 0; it < opts.numIterations; it++) {
       optimizer.zeroGrads();
@@ -245,10 +247,23 @@ export async function policyUpdate(
           if (dent) loss += dent[i] * ent[i];
           stats.kl += t[N + i];
           stats.entropy += ent[i];
+          activeTokens++;
+          if (seqLevel) continue;
           const flag = t[3 * N + i];
           if (flag & 1) stats.clipLow++;
           if (flag & 2) stats.clipHigh++;
-          activeTokens++;
+          clipUnits++;
+        }
+        if (seqLevel) {
+          // one ratio per completion: TRL counts clipped completions, not tokens
+          mb.seqs.forEach((s, b) => {
+            const j = s.completion.findIndex((_, jj) => counts(s, jj));
+            if (j < 0) return;
+            const flag = t[3 * N + completionIndex(batch, b, j)];
+            if (flag & 1) stats.clipLow++;
+            if (flag & 2) stats.clipHigh++;
+            clipUnits++;
+          });
         }
         if (last) traces![mb.mb].push(...mb.seqs.map((s, b) => traceOf(t, N, batch, b, s, w)));
         stats.trainTokens += N;
@@ -267,9 +282,9 @@ export async function policyUpdate(
       loss: stats.loss / k,
       kl: stats.kl / tok,
       entropy: stats.entropy / tok,
-      clipLow: stats.clipLow / tok,
-      clipHigh: stats.clipHigh / tok,
-      clipRegion: (stats.clipLow + stats.clipHigh) / tok,
+      clipLow: stats.clipLow / Math.max(clipUnits, 1),
+      clipHigh: stats.clipHigh / Math.max(clipUnits, 1),
+      clipRegion: (stats.clipLow + stats.clipHigh) / Math.max(clipUnits, 1),
       gradNorm: stats.gradNorm / k,
       skipped: stats.skipped,
       trainTokens: stats.trainTokens,

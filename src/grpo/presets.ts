@@ -129,10 +129,11 @@ const PRESETS_LIST: Preset[] = [
       'Clipped IS-weight Policy Optimization from MiniMax-M1 (MiniMax 2025, arXiv 2506.13585): instead of dropping the ' +
       'gradient of tokens whose ratio left the clip range, it keeps every token\'s gradient and clips the (detached) ' +
       'importance weight itself, min(rho, epsilon_high) with epsilon_high 5.0 (TRL\'s recommendation, after ScaleRL), so rare ' +
-      '"fork" tokens still learn. Token-level loss over the batch, no KL; steps_per_generation 4 so the weights are live.',
+      '"fork" tokens still learn. Token-level loss over the batch, advantages scaled by the batch\'s standard deviation ' +
+      '(scale_rewards "batch", as TRL\'s ScaleRL recipe), no KL; steps_per_generation 4 so the weights are live.',
     overrides: {
       loss_type: 'cispo',
-      scale_rewards: 'group',
+      scale_rewards: 'batch',
       beta: 0,
       epsilon: 0.2,
       epsilon_high: 5.0,

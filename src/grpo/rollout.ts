@@ -40,8 +40,12 @@ export interface RolloutGroup {
   prompt: PromptExample;
   completions: Completion[];
   rewardStd: number;
-  /** every reward equal: no learning signal (dropped under dynamic sampling) */
+  /** every reward equal */
   zeroStd: boolean;
+  /** every advantage equal: no learning signal in the advantages used (dropped under dynamic sampling) */
+  flat?: boolean;
+  /** TRL's is_std_zero for frac_reward_zero_std (the batch's std under scale_rewards "batch" and normalize_then_sum) */
+  loggedZeroStd?: boolean;
 }
 
 export interface Rollout {
@@ -147,27 +151,32 @@ export async function rollout(
     rewardNames.push(ENV_REWARD_NAME);
     weights.push(opts.tools.envRewardWeight);
   }
+  const eos = tokenizer.eosIds[0];
+  const trainIdsOf = (gen: (typeof generated)[number]) => gen.episode ? gen.episode.ids : gen.truncated || eos === undefined ? gen.ids : [...gen.ids, eos];
+  // the tokens each completion trains on (the model's own): REINFORCE++ whitens over them
+  const modelTokens = generated.map((gen) => (gen.episode ? gen.episode.modelMask.reduce((a, b) => a + b, 0) : trainIdsOf(gen).length));
   const adv = rewardAdvantages(scores.perFunc, weights, G, {
     scale: opts.scaleRewards,
     estimator: opts.advantage?.estimator ?? 'grpo',
     aggregation: opts.advantage?.aggregation ?? 'sum_then_normalize',
-  });
+  }, modelTokens);
   const total = adv.rewards;
   const allNull = adv.allNull.filter(Boolean).length;
   const rewardMs = performance.now() - t1;
 
-  const eos = tokenizer.eosIds[0];
   const groups: RolloutGroup[] = prompts.map((prompt, g) => ({
     prompt,
     rewardStd: adv.groupStd[g],
     zeroStd: adv.zeroStd[g],
+    flat: adv.flat[g],
+    loggedZeroStd: adv.loggedZeroStd[g],
     completions: Array.from({ length: G }, (_, j) => {
       const i = g * G + j;
       const gen = generated[i];
       return {
         text: texts[i],
         ids: gen.ids,
-        trainIds: gen.truncated || eos === undefined ? gen.ids : [...gen.ids, eos],
+        trainIds: trainIdsOf(gen),
         truncated: gen.truncated,
         rewards: scores.perFunc.map((f) => f[i] ?? null),
         reward: total[i],

@@ -273,7 +273,7 @@ export class GrpoTrainer {
       const owners: Completion[] = [];
       for (const { group, comp } of sliceOf(m)) {
         stepItems.push({ group, comp });
-        if (c.dynamic_sampling && group.zeroStd) {
+        if (c.dynamic_sampling && (group.flat ?? group.zeroStd)) {
           droppedGroups.add(group);
           continue;
         }
@@ -324,10 +324,13 @@ export class GrpoTrainer {
         up = pu;
         algo.kl = pu.kl;
         algo.entropy = pu.entropy;
-        algo['clip_ratio/low_mean'] = pu.clipLow;
-        algo['clip_ratio/high_mean'] = pu.clipHigh;
-        algo['clip_ratio/region_mean'] = pu.clipRegion;
+        // TRL logs clip_ratio/* for the clipped losses only, and cispo_clip_ratio for cispo (sapo: neither)
         if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
+        else if (c.loss_type !== 'sapo') {
+          algo['clip_ratio/low_mean'] = pu.clipLow;
+          algo['clip_ratio/high_mean'] = pu.clipHigh;
+          algo['clip_ratio/region_mean'] = pu.clipRegion;
+        }
         pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
       }
     } finally {
@@ -352,12 +355,13 @@ export class GrpoTrainer {
     const metrics: Metrics = {
       reward: mean(rewards),
       reward_std: mean(groups.map((g) => g.rewardStd)),
-      frac_reward_zero_std: groups.filter((g) => g.zeroStd).length / groups.length,
+      frac_reward_zero_std: groups.filter((g) => g.loggedZeroStd ?? g.zeroStd).length / groups.length,
       'completions/mean_length': mean(lengths),
       'completions/min_length': Math.min(...lengths),
       'completions/max_length': Math.max(...lengths),
       'completions/clipped_ratio': completions.filter((x) => x.truncated).length / completions.length,
-      ...(c.algorithm === 'expert_iteration' ? {} : { kl: algo.kl, entropy: algo.entropy, 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] }),
+      ...(c.algorithm === 'expert_iteration' ? {} : { kl: algo.kl, entropy: algo.entropy }),
+      ...(algo['clip_ratio/low_mean'] !== undefined ? { 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] } : {}),
       loss: up.loss,
       grad_norm: up.gradNorm,
       learning_rate: lr,

@@ -26,7 +26,7 @@ export type ImportanceSamplingLevel = (typeof IMPORTANCE_SAMPLING_LEVELS)[number
 export const MULTI_OBJECTIVE_AGGREGATIONS = ['sum_then_normalize', 'normalize_then_sum'] as const;
 export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[number];
 
-export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp'] as const;
+export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp', 'reinforce_pp_verl'] as const;
 export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
 export const ALGORITHMS = ['grpo', 'expert_iteration'] as const;

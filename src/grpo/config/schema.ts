@@ -417,7 +417,7 @@ export const SCHEMA = {
       'Only the highest-entropy tokens get a policy loss: those whose entropy is at or above the (1 − q) quantile of ' +
       'the batch\'s completion tokens. 1.0 keeps every token; the "80/20" paper trains on the top 0.2.',
     source: `"Beyond the 80/20 Rule" (Wang et al. 2025, arXiv 2506.01939); ${TRL}`,
-    range: { lo: 0, hi: 1, loOpen: true, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2' },
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2, 0 keeps only the highest (as TRL)' },
     trl: { trl: 'top_entropy_quantile' },
   }),
   entropy_coef: num({
@@ -473,10 +473,12 @@ export const SCHEMA = {
     doc:
       'How a completion\'s advantage is computed from the rewards (not a TRL name). "grpo": minus the group\'s mean, ' +
       'scaled as scale_rewards says. "rloo": minus the mean of the other G − 1 completions of its group ' +
-      '(leave-one-out). "reinforce_pp" (REINFORCE++): minus the group\'s mean, divided by the whole batch\'s ' +
-      'standard deviation.',
+      '(leave-one-out). "reinforce_pp": REINFORCE++-baseline as OpenRLHF publishes it (advantage_estimator ' +
+      '"reinforce_baseline"): minus the group\'s mean, then whitened over every completion token of the batch (token-weighted ' +
+      'mean and biased variance, divided by sqrt(max(var, 1e-8))). "reinforce_pp_verl": the same as verl\'s ' +
+      '"reinforce_plus_plus_baseline" (masked_whiten: unbiased variance, divided by sqrt(var + 1e-8)).',
     source: 'RLOO (Ahmadian et al. 2024, arXiv 2402.14740); REINFORCE++ (Hu 2025, arXiv 2501.03262); as verl and OpenRLHF define them',
-    trl: { notInTrl: 'GRPOTrainer has only group advantages: "rloo" runs TRL\'s RLOOTrainer instead, "reinforce_pp" has no TRL counterpart' },
+    trl: { notInTrl: 'GRPOTrainer has only group advantages: "rloo" runs TRL\'s RLOOTrainer instead, "reinforce_pp" and "reinforce_pp_verl" have no TRL counterpart' },
   }),
   expert_reward_threshold: num({
     default: 1.0,

@@ -153,14 +153,6 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         `${ctx.maxSequenceLength}; lower one of them so that they add up to at most ${ctx.maxSequenceLength}`,
     });
   }
-  if (c.loss_type === 'sapo' && c.importance_sampling_level === 'sequence') {
-    p.push({
-      field: 'importance_sampling_level',
-      message:
-        'loss_type "sapo" gates each token\'s own ratio softly; with importance_sampling_level "sequence" every token of a completion shares one ratio, ' +
-        'which SAPO does not define (TRL\'s SAPO is token-level): set importance_sampling_level to "token", or use loss_type "grpo" for GSPO',
-    });
-  }
   if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
     p.push({
       field: 'importance_sampling_level',
@@ -169,12 +161,7 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         'average over the inserted tool results and observations too, which are not the model\'s tokens; set importance_sampling_level to "token"',
     });
   }
-  if (c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
-    p.push({
-      field: 'delta',
-      message: `delta caps the ratio of the clipped losses (grpo, bnpo, dr_grpo, dapo); loss_type "${c.loss_type}" does not use it: set delta to null`,
-    });
-  } else if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high) {
+  if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high && c.loss_type !== 'cispo' && c.loss_type !== 'sapo') {
     p.push({
       field: 'delta',
       message:
@@ -196,6 +183,14 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       message:
         `multi_objective_aggregation "normalize_then_sum" defines the advantage itself (normalised over the batch); it does not combine with ` +
         `advantage_estimator "${c.advantage_estimator}": set advantage_estimator to "grpo" or multi_objective_aggregation to "sum_then_normalize"`,
+    });
+  }
+  if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    p.push({
+      field: 'advantage_estimator',
+      message:
+        'advantage_estimator "rloo" exports to TRL\'s RLOOTrainer, which has no tools or environments (its script would not run): ' +
+        'set advantage_estimator to "grpo", or remove tools_source and env_source',
     });
   }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
@@ -221,10 +216,13 @@ export function configWarnings(c: GrpoConfig): ConfigProblem[] {
         '(TRL warns about this): GSPO uses loss_type "grpo"',
     });
   }
-  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && !offPolicy) {
+  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && !offPolicy && c.top_entropy_quantile >= 1) {
     w.push({
       field: 'importance_sampling_level',
-      message: 'importance_sampling_level "sequence" changes nothing on-policy (every ratio is 1): raise steps_per_generation or num_iterations above 1 for GSPO',
+      message:
+        'importance_sampling_level "sequence" gives the same update as "token" on-policy without an entropy mask (every ratio is 1 and ' +
+        'each completion\'s tokens share one loss weight): raise steps_per_generation or num_iterations above 1 for GSPO ' +
+        '(with top_entropy_quantile < 1 it differs even on-policy: the shared ratio passes the kept tokens\' gradient to the masked ones)',
     });
   }
   if (c.steps_per_generation > 1 && Number.isInteger(c.max_steps) && c.max_steps % c.steps_per_generation !== 0) {
@@ -255,6 +253,9 @@ export function configWarnings(c: GrpoConfig): ConfigProblem[] {
         message: `expert_iteration trains with cross-entropy on the kept completions, so these GRPO loss settings do not apply: ${ignored.join(', ')}; reset them or pick the "Expert iteration" preset`,
       });
     }
+  }
+  if (c.algorithm === 'grpo' && c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
+    w.push({ field: 'delta', message: `delta caps the ratio of the clipped losses only; loss_type "${c.loss_type}" ignores it (as TRL does)` });
   }
   if (c.loss_type !== 'sapo' && (c.sapo_temperature_pos !== 1.0 || c.sapo_temperature_neg !== 1.05)) {
     w.push({ field: 'loss_type', message: `sapo_temperature_pos / sapo_temperature_neg only act with loss_type "sapo" (now "${c.loss_type}")` });
