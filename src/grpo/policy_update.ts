@@ -14,7 +14,7 @@ import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
-import { entropyWeights, sequenceWeights, type LossType } from './loss_weights';
+import { entropyBonusWeight, entropyWeights, sequenceWeights, type LossType } from './loss_weights';
 import type { AdamW } from './optimizer';
 
 export interface TrainSequence {
@@ -68,6 +68,9 @@ export interface UpdateOptions {
   topEntropyQuantile?: number;
   /** entropy_coef (0: no bonus) */
   entropyCoef?: number;
+  /** active tokens of the whole generation batch (TRL's num_items_in_batch: the dapo/cispo denominator); under
+   * steps_per_generation k > 1 it counts all k steps' tokens; absent: these micro-batches' */
+  batchTokens?: number;
   /** return each sequence's per-token values of the last iteration */
   trace?: boolean;
   learningRate: number;
@@ -130,8 +133,9 @@ export async function policyUpdate(
   if (mbs.length === 0) return stats;
   // a tool's or environment's inserted tokens are not counted (modelMask)
   const activeCounts = mbs.map((mb) => mb.map(trainedTokens));
-  const weights = sequenceWeights(opts.lossType, activeCounts, opts.maxCompletionLength);
-  const entW = entropyWeights(opts.lossType, activeCounts);
+  const batchTokens = opts.batchTokens ?? activeCounts.flat().reduce((a, b) => a + b, 0);
+  const weights = sequenceWeights(opts.lossType, activeCounts, opts.maxCompletionLength, batchTokens);
+  const entW = entropyWeights(opts.lossType, activeCounts, batchTokens);
   const entCoef = opts.entropyCoef ?? 0;
   const quantile = opts.topEntropyQuantile ?? 1;
   const seqLevel = opts.loss.importanceSamplingLevel === 'sequence';
@@ -202,7 +206,7 @@ export async function policyUpdate(
     for (let it = 0; it < opts.numIterations; it++) {
       optimizer.zeroGrads();
       let loss = 0;
-      const thresholds = quantile < 1 ? await splitThresholds(model, lora, prepared, splitMbs, quantile, opts.temperature, (m) => (dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null)) : new Map<number, number | null>();
+      const thresholds = quantile < 1 ? await splitThresholds(model, lora, prepared, splitMbs, quantile, opts.temperature, (m) => (dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null)) : new Map<number, { threshold: number | null; kept: number }>();
       for (let m = 0; m < prepared.length; m++) {
         const mb = prepared[m];
         const { batch } = mb;
@@ -212,10 +216,21 @@ export async function policyUpdate(
         // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
         const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         let hp = opts.loss;
+        let dentropy = mb.dentropy;
+        let dentHost = mb.dentropyHost;
         if (quantile < 1) {
           // top_entropy_quantile: the threshold from this micro-batch's active tokens (one readback)
-          const thr = thresholds.has(mb.mb) ? thresholds.get(mb.mb)! : entropyThreshold((await gpu.read(entropy)).filter((_, i) => mb.mask[i] !== 0), quantile);
+          const ent = await gpu.read(entropy);
+          const active = ent.filter((_, i) => mb.mask[i] !== 0);
+          const thr = thresholds.has(mb.mb) ? thresholds.get(mb.mb)!.threshold : entropyThreshold(active, quantile);
           hp = { ...hp, entropyThreshold: thr };
+          if (dentHost) {
+            // the entropy bonus acts on the tokens the policy loss keeps (TRL: mask x entropy_mask), normalised by their count
+            const kept = thresholds.has(mb.mb) ? thresholds.get(mb.mb)!.kept : active.filter((e) => thr === null || e >= thr).length;
+            const wBonus = entropyBonusWeight(opts.lossType, kept, mbs.length, batchTokens);
+            dentHost = dentHost.map((_, i) => (mb.mask[i] !== 0 && (thr === null || ent[i] >= thr) ? -entCoef * wBonus : 0));
+            dentropy = gpu.upload(dentHost, [N], 'dentropy');
+          }
         }
         const aux = { entropy: quantile < 1 ? entropy : null, seq: mb.seq };
         const last = it === opts.numIterations - 1 && !!traces;
@@ -230,7 +245,7 @@ export async function policyUpdate(
         if (last) gpu.copy(dlogp, terms, N, 0, 6 * N);
         const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
         // the entropy bonus's gradient joins the log-prob's in each vocabulary chunk of the head
-        const entropyGrad = mb.dentropy ? { dentropy: mb.dentropy, entropy } : null;
+        const entropyGrad = dentropy ? { dentropy, entropy } : null;
         headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature, null, entropyGrad);
         gpu.release(dlogp, lse);
         model.backwardFromHead(act, df);
@@ -238,9 +253,10 @@ export async function policyUpdate(
         await mark('backward');
         const t = await gpu.read(terms);
         gpu.release(terms, entropy, logp);
+        if (dentropy !== mb.dentropy) gpu.release(dentropy);
         const ent = t.subarray(4 * N, 5 * N);
         const w = mb.weightHost;
-        const dent = mb.dentropyHost;
+        const dent = dentHost;
         for (let i = 0; i < N; i++) {
           if (mb.mask[i] === 0) continue;
           loss += w[i] * t[i];
@@ -334,13 +350,14 @@ function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: n
   return out;
 }
 
-/** top_entropy_quantile's threshold of each micro-batch cut into several passes, from the entropies of all
+/** top_entropy_quantile's threshold of each micro-batch cut into several passes (and how many of its active tokens
+ * it keeps, the entropy bonus's count), from the entropies of all
  * its passes' active tokens under the current weights (no-gradient forwards with each pass's dropout mask),
  * so that the mask is the one an uncut micro-batch gets. */
 async function splitThresholds(
   model: GpuTransformer, lora: LoraSet, passes: MicroBatch[], split: Set<number>, quantile: number, temperature: number,
   counterOf: (pass: number) => number | null,
-): Promise<Map<number, number | null>> {
+): Promise<Map<number, { threshold: number | null; kept: number }>> {
   const { gpu } = model;
   const active = new Map<number, number[]>();
   for (let m = 0; m < passes.length; m++) {
@@ -356,8 +373,11 @@ async function splitThresholds(
     ent.forEach((e, i) => { if (mb.mask[i] !== 0) list.push(e); });
     active.set(mb.mb, list);
   }
-  const out = new Map<number, number | null>();
-  for (const [m, list] of active) out.set(m, entropyThreshold(Float32Array.from(list), quantile));
+  const out = new Map<number, { threshold: number | null; kept: number }>();
+  for (const [m, list] of active) {
+    const threshold = entropyThreshold(Float32Array.from(list), quantile);
+    out.set(m, { threshold, kept: list.filter((e) => threshold === null || e >= threshold).length });
+  }
   return out;
 }
 

@@ -112,7 +112,7 @@ export class GrpoTrainer {
   private cursor = 0;
   private epoch = 0;
   /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
-  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null } | null = null;
+  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number } | null = null;
   /** per-token values of the completions trained on, by the step that did (for the token inspector) */
   readonly traces = new WeakMap<Completion, StepTokenTrace>();
 
@@ -202,7 +202,7 @@ export class GrpoTrainer {
     };
   }
 
-  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null }> {
+  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number }> {
     const c = this.config;
     const { model, tokenizer, scorer } = this.init;
     const P = c.prompts_per_step;
@@ -238,7 +238,12 @@ export class GrpoTrainer {
       }
       ro.generationMs += performance.now() - t;
     }
-    return { ro, next: 0, old };
+    // the generation batch's trained tokens (TRL's num_items_in_batch): the dapo/cispo denominator of all its steps
+    const batchTokens = ro.groups
+      .filter((g) => !(c.dynamic_sampling && (g.flat ?? g.zeroStd)))
+      .flatMap((g) => g.completions)
+      .reduce((a, x) => a + (c.mask_truncated_completions && x.truncated ? 0 : x.modelMask ? x.modelMask.reduce((m, b) => m + b, 0) : x.trainIds.length), 0);
+    return { ro, next: 0, old, batchTokens };
   }
 
   async trainStep(): Promise<StepReport> {
@@ -315,6 +320,7 @@ export class GrpoTrainer {
           loss: this.lossParams(),
           topEntropyQuantile: c.top_entropy_quantile,
           entropyCoef: c.entropy_coef,
+          batchTokens: pend.batchTokens,
           trace: c.log_completions,
           learningRate: lr,
           dropoutCounter: this.step,
