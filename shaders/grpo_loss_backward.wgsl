@@ -4,8 +4,11 @@
 //                  A < 0 and rho >= 1 - eps) and rho <= delta, else 0 (a clamped ratio is constant in logp)
 //   kind 2 (sapo): G = -4 * A * s * (1 - s) * rho,  s = sigmoid(tau (rho - 1))
 //   token level:    dlogp[n] = weight[n] * (em[n] * G(rho_n) + beta * (1 - exp(ref - logp)))
-//   sequence level: rho = s_i is shared by completion i's active tokens and d s_i / d logp_n = s_i / |o_i|, so
-//                   dlogp[n] = G(s_i) / |o_i| * sum_{k in o_i} weight[k] * em[k] + weight[n] * beta * (1 - exp(ref - logp))
+//   sequence level: rho = s_i is shared by completion i's tokens and d s_i / d logp_n = s_i * mask[n] / |o_i|
+//                   (|o_i| = sum of mask over the completion: tool tokens are out of the ratio; the mask is read as
+//                   weight > 0, since every token in the loss has a positive weight and the others none: a ninth
+//                   storage buffer would pass the default limit of 8 per stage), so
+//                   dlogp[n] = mask[n] * G(s_i) / |o_i| * sum_{k in o_i} weight[k] * em[k] + weight[n] * beta * (1 - exp(ref - logp))
 //   kind 1 (cispo): the weight min(rho, eps_high) is detached: dlogp[n] = weight[n] * (em[n] * -min(rho, eps_high) * A + KL part)
 //                   at either level.
 // Shapes: all (N) except seq (2N) u32. Bindings: 0 params (as the forward); 1 logp; 2 old_logp; 3 ref_logp;
@@ -26,6 +29,11 @@ struct Params {
 @group(0) @binding(6) var<storage, read> seq: array<u32>;
 @group(0) @binding(7) var<storage, read> weight: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dlogp: array<f32>;
+
+/** 1 for a token in the loss (TRL's mask * tool_mask), read from its positive weight. */
+fn in_loss(k: u32) -> f32 {
+  return select(0.0, 1.0, weight[k] > 0.0);
+}
 
 fn entropy_mask(k: u32) -> f32 {
   return select(1.0, 0.0, entropy[k] < p.ent_threshold);
@@ -58,8 +66,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       let first = seq[2u * i];
       let count = seq[2u * i + 1u];
       var s = 0.0;
-      for (var k = first; k < first + count; k++) { s = s + (logp[k] - old_logp[k]); }
-      rho = exp(clamp(s / f32(max(count, 1u)), -20.0, 20.0));
+      var m = 0.0;
+      for (var k = first; k < first + count; k++) { s = s + in_loss(k) * (logp[k] - old_logp[k]); m = m + in_loss(k); }
+      rho = exp(clamp(s / max(m, 1.0), -20.0, 20.0));
     }
     var pg = 0.0;
     if (p.kind == 1u) { pg = -min(rho, p.eps_high) * a; } else { pg = policy_grad(rho, a); }
@@ -71,13 +80,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let count = seq[2u * i + 1u];
   if (count > 0u && i >= first && i < first + count) {
     var s = 0.0;
+    var m = 0.0;
     var wsum = 0.0;
     for (var k = first; k < first + count; k++) {
-      s = s + (logp[k] - old_logp[k]);
+      s = s + in_loss(k) * (logp[k] - old_logp[k]);
+      m = m + in_loss(k);
       wsum = wsum + weight[k] * entropy_mask(k);
     }
-    let rho = exp(clamp(s / f32(count), -20.0, 20.0));
-    g = policy_grad(rho, a) / f32(count) * wsum;
+    let cnt = max(m, 1.0);
+    let rho = exp(clamp(s / cnt, -20.0, 20.0));
+    g = in_loss(i) * policy_grad(rho, a) / cnt * wsum;
   }
   dlogp[i] = g + weight[i] * kl;
 }

@@ -1,7 +1,8 @@
 // GRPO per-token loss, forward (TRL v1.9's policy losses). For each token n of the (B*T) grid:
 //   rho  = exp(logp - old_logp)                          importance_sampling_level "token" (old_logp = logp when
 //                                                         num_iterations == 1, so rho = 1)
-//        = exp(mean over its completion's active tokens k of (logp_k - old_logp_k))   "sequence" (GSPO), one per completion
+//        = exp(sum_k mask_k (logp_k - old_logp_k) / max(sum_k mask_k, 1)) over its completion's extent   "sequence"
+//          (GSPO), one per completion; mask: 1 on the tokens in the loss (TRL's completion_mask * tool_mask)
 //   pg   = -min(min(rho, delta) * A, clip(rho, 1 - eps, 1 + eps_high) * A)     kind 0: grpo/bnpo/dr_grpo/dapo
 //        = -min(rho, eps_high) * A * logp   (the weight is detached)            kind 1: cispo
 //        = -sigmoid(tau (rho - 1)) * 4 / tau * A,  tau = tau_pos if A > 0 else tau_neg   kind 2: sapo
@@ -12,9 +13,9 @@
 //             rho > eps_high, A > 0; sapo: never), 4 masked by the entropy quantile
 // The aggregation (loss_type) is carried by per-token weights on the host: total = sum_n weight[n] * loss[n];
 // the entropy bonus is added on the host (its gradient goes through the logits, entropy_backward.wgsl).
-// Shapes: logp, old_logp, ref_logp, adv, entropy: (N); seq: (2N) u32 {first index, active count} of the token's
-// completion (count 0 outside completions; read only at sequence level); out (4N): loss | kl | ratio | flag.
-// Bindings: 0 params; 1 logp; 2 old_logp; 3 ref_logp; 4 adv; 5 entropy; 6 seq; 7 out. Overwrites out.
+// Shapes: logp, old_logp, ref_logp, adv, entropy, mask: (N); seq: (2N) u32 {first index, extent} of the token's
+// completion (extent 0 outside completions; seq and mask read only at sequence level); out (4N): loss | kl | ratio | flag.
+// Bindings: 0 params; 1 logp; 2 old_logp; 3 ref_logp; 4 adv; 5 entropy; 6 seq; 7 mask; 8 out. Overwrites out.
 // Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
 
 struct Params {
@@ -29,7 +30,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> adv: array<f32>;
 @group(0) @binding(5) var<storage, read> entropy: array<f32>;
 @group(0) @binding(6) var<storage, read> seq: array<u32>;
-@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<storage, read> mask: array<f32>;
+@group(0) @binding(8) var<storage, read_write> out: array<f32>;
 
 fn ratio(i: u32) -> f32 {
   if (p.seq_level == 0u) {
@@ -39,8 +41,9 @@ fn ratio(i: u32) -> f32 {
   let first = seq[2u * i];
   let count = seq[2u * i + 1u];
   var s = 0.0;
-  for (var k = first; k < first + count; k++) { s = s + (logp[k] - old_logp[k]); }
-  return exp(clamp(s / f32(max(count, 1u)), -20.0, 20.0));
+  var m = 0.0;
+  for (var k = first; k < first + count; k++) { s = s + mask[k] * (logp[k] - old_logp[k]); m = m + mask[k]; }
+  return exp(clamp(s / max(m, 1.0), -20.0, 20.0));
 }
 
 @compute @workgroup_size(256)

@@ -113,8 +113,10 @@ interface MicroBatch {
   mask: Float32Array; // (B*T) 1 on active completion tokens
   old: Tensor | null;
   ref: Tensor | null;
-  /** (2N) u32 {first, active count} of each token's completion (sequence level) */
+  /** (2N) u32 {first, extent} of each token's completion, and (N) the tokens in the loss (sequence level: the
+   * ratio averages over the model's own tokens, not a tool's, as TRL's mask * tool_mask) */
   seq: Tensor | null;
+  maskT: Tensor | null;
   /** (N) d total / d entropy (entropy bonus) */
   dentropy: Tensor | null;
   dentropyHost: Float32Array | null;
@@ -190,6 +192,7 @@ export async function policyUpdate(
         old: oldHost ? gpu.upload(oldHost, [N], 'old_logp') : null,
         ref: null,
         seq: seqInfo ? gpu.upload(seqInfo, [2 * N], 'completion_extent', 'u32') : null,
+        maskT: seqInfo ? gpu.upload(mask, [N], 'loss_mask') : null,
         dentropy: dent ? gpu.upload(dent, [N], 'dentropy') : null,
         dentropyHost: dent,
       };
@@ -232,7 +235,7 @@ export async function policyUpdate(
             dentropy = gpu.upload(dentHost, [N], 'dentropy');
           }
         }
-        const aux = { entropy: quantile < 1 ? entropy : null, seq: mb.seq };
+        const aux = { entropy: quantile < 1 ? entropy : null, seq: mb.seq, mask: mb.maskT };
         const last = it === opts.numIterations - 1 && !!traces;
         // [loss | kl | ratio | clip flags | entropy (| logp | dlogp when tracing)] per token, read back once
         const terms = gpu.tensor([last ? 7 : 5, N], 'grpo_loss_terms');
@@ -308,7 +311,7 @@ export async function policyUpdate(
     };
   } finally {
     for (const mb of prepared) {
-      gpu.release(mb.adv, mb.weight, mb.old, mb.ref, mb.seq, mb.dentropy);
+      gpu.release(mb.adv, mb.weight, mb.old, mb.ref, mb.seq, mb.maskT, mb.dentropy);
       releaseBatch(gpu, mb.batch);
     }
   }

@@ -5,8 +5,10 @@ import type { GrpoLossParams } from '../ops/grpo_loss';
 
 export interface GrpoLossAuxHost {
   entropy?: Float32Array | null;
-  /** per token: its completion's first index and active-token count (2N) */
+  /** per token: its completion's first index and extent (2N) */
   seq?: Uint32Array | null;
+  /** per token: 1 in the loss, 0 out (a tool's inserted token); the sequence ratio averages over mask 1 only (default all 1) */
+  mask?: Float32Array | null;
 }
 
 const clampExp = (x: number) => Math.exp(Math.min(20, Math.max(-20, x)));
@@ -44,6 +46,8 @@ export function grpoTokenLoss(lp: number, old: number, ref: number, a: number, h
   return { loss: em * t.pg + hp.beta * k3, kl: k3, rho, flag: t.flag + (em ? 0 : 4), grad: em * t.grad + klGrad, em, policyGrad: t.grad, klGrad };
 }
 
+const maskOf = (aux: GrpoLossAuxHost, k: number) => (aux.mask ? aux.mask[k] : 1);
+
 function ratios(logp: Float32Array, oldLogp: Float32Array | null, hp: GrpoLossParams, aux: GrpoLossAuxHost): number[] {
   const n = logp.length;
   const old = (i: number) => (oldLogp ? oldLogp[i] : logp[i]);
@@ -54,8 +58,12 @@ function ratios(logp: Float32Array, oldLogp: Float32Array | null, hp: GrpoLossPa
     const first = seq[2 * i];
     const count = seq[2 * i + 1];
     let s = 0;
-    for (let k = first; k < first + count; k++) s += logp[k] - old(k);
-    return clampExp(s / Math.max(count, 1));
+    let m = 0;
+    for (let k = first; k < first + count; k++) {
+      s += maskOf(aux, k) * (logp[k] - old(k));
+      m += maskOf(aux, k);
+    }
+    return clampExp(s / Math.max(m, 1));
   });
 }
 
@@ -79,6 +87,9 @@ export function grpoLossBackward(
   weight: Float32Array, hp: GrpoLossParams, aux: GrpoLossAuxHost = {},
 ): void {
   const n = logp.length;
+  // as the shader: the tokens in the loss are those with a positive weight
+  const inLoss = Float32Array.from(weight, (w) => (w > 0 ? 1 : 0));
+  aux = { ...aux, mask: inLoss };
   const rho = ratios(logp, oldLogp, hp, aux);
   const seqLevel = hp.importanceSamplingLevel === 'sequence' && hp.kind !== 'cispo';
   const term = (i: number) =>
@@ -94,8 +105,12 @@ export function grpoLossBackward(
     let g = 0;
     if (count > 0 && i >= first && i < first + count) {
       let wsum = 0;
-      for (let k = first; k < first + count; k++) wsum += weight[k] * term(k).em;
-      g = (t.policyGrad / count) * wsum;
+      let m = 0;
+      for (let k = first; k < first + count; k++) {
+        wsum += weight[k] * term(k).em;
+        m += maskOf(aux, k);
+      }
+      g = (maskOf(aux, i) * t.policyGrad / Math.max(m, 1)) * wsum;
     }
     dlogp[i] = g + weight[i] * t.klGrad;
   }

@@ -30,10 +30,8 @@ describe('recipes config fields', () => {
   });
 
   test('cross-field checks say what to change', () => {
-    // GSPO's one ratio per completion would average over inserted tool results: refused with tools or an environment
-    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, tools_source: '[]' }).join('\n')).toMatch(/not supported with tools or an environment yet.*set importance_sampling_level to "token"/);
-    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, env_source: '() => ({})' }).join('\n')).toMatch(/not supported with tools/);
-    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4 }).join('\n')).not.toMatch(/not supported with tools/);
+    // GSPO's one ratio per completion averages over the model's own tokens only (issue 24): allowed with tools
+    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, max_steps: 100, tools_source: '[]' })).toEqual([]);
     // one rollout samples steps_per_generation optimizer steps' prompts, so any whole number of steps is valid
     expect(problems({ steps_per_generation: 3 })).toEqual([]);
     expect(problems({ steps_per_generation: 0 }).join('\n')).toMatch(/steps_per_generation must be at least 1/);

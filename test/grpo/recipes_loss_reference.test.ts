@@ -183,22 +183,23 @@ describe('issue-15 losses against a TRL-style CPU formula', () => {
           adv: Float32Array.from(part.map((x) => x.A)),
           w: Float32Array.from(part.map((x) => x.w)),
           ent: Float32Array.from(part.map((x) => x.s.ent[x.t])),
+          mask: Float32Array.from(part.map((x) => (x.on ? 1 : 0))),
         };
         const up = (xs: Float32Array, label: string) => gpu.upload(xs, [np], label);
-        const t = { logp: up(host.logp, 'logp'), old: up(host.old, 'old'), ref: up(host.ref, 'ref'), adv: up(host.adv, 'adv'), w: up(host.w, 'w'), ent: up(host.ent, 'ent'), seq: gpu.upload(sub, [2 * np], 'seq', 'u32') };
+        const t = { logp: up(host.logp, 'logp'), old: up(host.old, 'old'), ref: up(host.ref, 'ref'), adv: up(host.adv, 'adv'), w: up(host.w, 'w'), ent: up(host.ent, 'ent'), seq: gpu.upload(sub, [2 * np], 'seq', 'u32'), mask: up(host.mask, 'mask') };
         const out = gpu.tensor([4, np], 'terms');
         const dlogp = gpu.tensor([np], 'dlogp');
-        const aux = { entropy: t.ent, seq: t.seq };
+        const aux = { entropy: t.ent, seq: t.seq, mask: t.mask };
         grpoLossForward(gpu, out, t.logp, t.old, t.ref, t.adv, hp, aux);
         grpoLossBackward(gpu, dlogp, t.logp, t.old, t.ref, t.adv, t.w, hp, aux);
         const terms = await gpu.read(out);
         const g = await gpu.read(dlogp);
-        gpu.release(t.logp, t.old, t.ref, t.adv, t.w, t.ent, t.seq, out, dlogp);
+        gpu.release(t.logp, t.old, t.ref, t.adv, t.w, t.ent, t.seq, t.mask, out, dlogp);
         // the CPU reference agrees with the kernel
         const refOut = new Float32Array(4 * np);
-        ref.grpoLossForward(refOut, host.logp, host.old, host.ref, host.adv, hp, { entropy: host.ent, seq: sub });
+        ref.grpoLossForward(refOut, host.logp, host.old, host.ref, host.adv, hp, { entropy: host.ent, seq: sub, mask: host.mask });
         const refD = new Float32Array(np);
-        ref.grpoLossBackward(refD, host.logp, host.old, host.ref, host.adv, host.w, hp, { entropy: host.ent, seq: sub });
+        ref.grpoLossBackward(refD, host.logp, host.old, host.ref, host.adv, host.w, hp, { entropy: host.ent, seq: sub, mask: host.mask });
         refOut.forEach((x, j) => expect(terms[j]).toBeCloseTo(x, 5));
         refD.forEach((x, j) => expect(g[j]).toBeCloseTo(x, 5));
         part.forEach((x, j) => {

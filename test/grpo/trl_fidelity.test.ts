@@ -76,6 +76,11 @@ describe('settings as TRL accepts them', () => {
     expect(warnings({ loss_type: 'sapo', delta: 4 })).toMatch(/loss_type "sapo" ignores it \(as TRL does\)/);
   });
 
+  test('GSPO with tools is accepted: its ratio leaves the inserted tokens out (trl_fidelity_loss.test.ts)', () => {
+    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, max_steps: 100, tools_source: '[]' })).toEqual([]);
+    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, max_steps: 100, env_source: '() => ({})' })).toEqual([]);
+  });
+
   test('top_entropy_quantile 0 is accepted (only the highest-entropy tokens keep their loss)', () => {
     expect(problems({ top_entropy_quantile: 0 })).toEqual([]);
   });

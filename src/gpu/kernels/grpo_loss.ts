@@ -18,7 +18,7 @@ export const GRPO_LOSS_FORWARD = defineKernel({
   name: 'grpo_loss_forward',
   source: fwdCode,
   params: GRPO_LOSS_PARAMS,
-  buffers: { logp: 'read', old_logp: 'read', ref_logp: 'read', adv: 'read', entropy: 'read', seq: 'read', out: 'read_write' },
+  buffers: { logp: 'read', old_logp: 'read', ref_logp: 'read', adv: 'read', entropy: 'read', seq: 'read', mask: 'read', out: 'read_write' },
 });
 export const GRPO_LOSS_BACKWARD = defineKernel({
   name: 'grpo_loss_backward',
@@ -28,10 +28,12 @@ export const GRPO_LOSS_BACKWARD = defineKernel({
 });
 
 /** Inputs that only some settings read: per-token entropy (the entropy threshold) and, per token, its
- * completion's {first index, active count} as u32 (2N; sequence level). */
+ * completion's {first index, extent} as u32 (2N; sequence level) with the tokens in the loss (N: 1 in, 0 out,
+ * e.g. a tool's inserted tokens; sequence level). */
 export interface GrpoLossAux {
   entropy?: Tensor | null;
   seq?: Tensor | null;
+  mask?: Tensor | null;
 }
 
 const KIND_CODE: Record<GrpoLossKind, number> = { clip: 0, cispo: 1, sapo: 2 };
@@ -58,13 +60,14 @@ export function grpoLossForward(
   expectSize(out, 4 * n);
   gpu.run(
     GRPO_LOSS_FORWARD,
-    { logp, old_logp: oldLogp ?? logp, ref_logp: refLogp ?? logp, adv, entropy: aux.entropy ?? logp, seq: aux.seq ?? logp, out },
+    { logp, old_logp: oldLogp ?? logp, ref_logp: refLogp ?? logp, adv, entropy: aux.entropy ?? logp, seq: aux.seq ?? logp, mask: aux.mask ?? logp, out },
     grpoLossParamValues(n, hp),
     grid(Math.ceil(n / 256)),
   );
 }
 
-/** dlogp (N) = d (sum_n weight[n] * loss[n]) / d logp (overwrites). */
+/** dlogp (N) = d (sum_n weight[n] * loss[n]) / d logp (overwrites). At sequence level the tokens in the loss are
+ * those with weight > 0 (aux.mask is the forward's; the two must agree). */
 export function grpoLossBackward(
   gpu: GpuRuntime, dlogp: Tensor, logp: Tensor, oldLogp: Tensor | null, refLogp: Tensor | null, adv: Tensor, weight: Tensor, hp: GrpoLossParams,
   aux: GrpoLossAux = {},
@@ -92,4 +95,6 @@ function checkInputs(n: number, oldLogp: Tensor | null, refLogp: Tensor | null, 
     if (aux.seq.dtype !== 'u32') throw new Error(`grpo loss: seq must be u32 {first, count} pairs, got ${aux.seq.dtype}`);
     expectSize(aux.seq, 2 * n);
   } else if (hp.importanceSamplingLevel === 'sequence') throw new Error('grpo loss: importance_sampling_level "sequence" needs each token\'s completion extent (seq)');
+  if (aux.mask) expectSize(aux.mask, n);
+  else if (hp.importanceSamplingLevel === 'sequence') throw new Error('grpo loss: importance_sampling_level "sequence" needs the mask of the tokens in the loss');
 }

@@ -153,14 +153,6 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         `${ctx.maxSequenceLength}; lower one of them so that they add up to at most ${ctx.maxSequenceLength}`,
     });
   }
-  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
-    p.push({
-      field: 'importance_sampling_level',
-      message:
-        'importance_sampling_level "sequence" (GSPO) is not supported with tools or an environment yet: its one ratio per completion would ' +
-        'average over the inserted tool results and observations too, which are not the model\'s tokens; set importance_sampling_level to "token"',
-    });
-  }
   if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high && c.loss_type !== 'cispo' && c.loss_type !== 'sapo') {
     p.push({
       field: 'delta',

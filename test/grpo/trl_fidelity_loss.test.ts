@@ -1,0 +1,92 @@
+// Issue 24 (TRL fidelity): loss kernels (GPU, and the CPU reference) against TRL's `_compute_loss` written out by
+// hand for small cases, with the gradient of the written-out formula by central differences.
+import { describe, expect, test } from 'vitest';
+import { testGpu } from '../gpu';
+import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../../src/gpu/kernels/grpo_loss';
+import * as ref from '../../src/reference/grpo_loss';
+
+interface Case {
+  logp: number[];
+  old: number[];
+  adv: number[];
+  /** each token's completion: {first, extent} */
+  seq: [number, number][];
+  /** TRL's completion_mask * tool_mask */
+  mask: number[];
+  /** the aggregation weight of each token (0 off the mask) */
+  weight: number[];
+  hp: GrpoLossParams;
+}
+
+/** Runs the GPU kernels and the CPU reference; returns the weighted total, the ratios and d total / d logp. */
+async function run(c: Case) {
+  const gpu = await testGpu();
+  const n = c.logp.length;
+  const f = (xs: number[]) => Float32Array.from(xs);
+  const seq = Uint32Array.from(c.seq.flat());
+  const t = {
+    logp: gpu.upload(f(c.logp), [n], 'logp'), old: gpu.upload(f(c.old), [n], 'old'), adv: gpu.upload(f(c.adv), [n], 'adv'),
+    w: gpu.upload(f(c.weight), [n], 'w'), seq: gpu.upload(seq, [2 * n], 'seq', 'u32'), mask: gpu.upload(f(c.mask), [n], 'mask'),
+  };
+  const out = gpu.tensor([4, n], 'terms');
+  const dlogp = gpu.tensor([n], 'dlogp');
+  const aux = { seq: t.seq, mask: t.mask };
+  grpoLossForward(gpu, out, t.logp, t.old, null, t.adv, c.hp, aux);
+  grpoLossBackward(gpu, dlogp, t.logp, t.old, null, t.adv, t.w, c.hp, aux);
+  const terms = await gpu.read(out);
+  const grad = await gpu.read(dlogp);
+  gpu.release(t.logp, t.old, t.adv, t.w, t.seq, t.mask, out, dlogp);
+  const refOut = new Float32Array(4 * n);
+  const refD = new Float32Array(n);
+  const hostAux = { seq, mask: f(c.mask) };
+  ref.grpoLossForward(refOut, f(c.logp), f(c.old), null, f(c.adv), c.hp, hostAux);
+  ref.grpoLossBackward(refD, f(c.logp), f(c.old), null, f(c.adv), f(c.weight), c.hp, hostAux);
+  refOut.forEach((x, i) => expect(terms[i], `reference term ${i}`).toBeCloseTo(x, 5));
+  refD.forEach((x, i) => expect(grad[i], `reference dlogp ${i}`).toBeCloseTo(x, 5));
+  const total = c.weight.reduce((a, w, i) => a + w * terms[i], 0);
+  return { total, ratio: Array.from(terms.subarray(2 * n, 3 * n)), grad: Array.from(grad) };
+}
+
+/** Central differences of f with respect to each entry of x. */
+function numericGrad(f: (x: number[]) => number, x: number[]): number[] {
+  const h = 1e-5;
+  return x.map((_, i) => {
+    const up = [...x];
+    const dn = [...x];
+    up[i] += h;
+    dn[i] -= h;
+    return (f(up) - f(dn)) / (2 * h);
+  });
+}
+
+describe('GSPO: the sequence ratio over the model\'s own tokens (TRL: mask * tool_mask)', () => {
+  // one completion of 4 tokens whose token 1 was inserted by a tool; loss_type grpo (mean over its 3 kept tokens)
+  const c: Case = {
+    logp: [-1, -2, -0.5, -1.5],
+    old: [-1.1, -1.0, -0.7, -1.3],
+    adv: [0.8, 0.8, 0.8, 0.8],
+    seq: [[0, 4], [0, 4], [0, 4], [0, 4]],
+    mask: [1, 0, 1, 1],
+    weight: [1 / 3, 0, 1 / 3, 1 / 3],
+    hp: { epsilon: 0.2, epsilonHigh: 0.28, beta: 0, importanceSamplingLevel: 'sequence' },
+  };
+  // TRL: log_importance_weights = sum(mask * (logp - old)) / sum(mask) = (0.1 + 0.2 - 0.2) / 3; coef_1 = exp of it;
+  // per_token_loss = -min(coef_1 * A, clip(coef_1, 0.8, 1.28) * A); loss = sum(ptl * mask) / sum(mask)
+  const trl = (logp: number[]) => {
+    const lw = logp.reduce((a, lp, i) => a + c.mask[i] * (lp - c.old[i]), 0) / 3;
+    const r = Math.exp(lw);
+    const ptl = -Math.min(r * 0.8, Math.min(Math.max(r, 0.8), 1.28) * 0.8);
+    return (ptl * 3) / 3;
+  };
+
+  test('ratio exp(0.1/3), loss -0.8 exp(0.1/3), no gradient on the tool token', async () => {
+    const got = await run(c);
+    const rho = Math.exp(0.1 / 3);
+    for (const i of [0, 2, 3]) expect(got.ratio[i]).toBeCloseTo(rho, 6);
+    expect(got.total).toBeCloseTo(-0.8 * rho, 6);
+    expect(got.total).toBeCloseTo(trl(c.logp), 6);
+    const want = numericGrad(trl, c.logp);
+    got.grad.forEach((g, i) => expect(g, `d loss / d logp ${i}`).toBeCloseTo(want[i], 5));
+    expect(got.grad[1]).toBe(0);
+  });
+});
