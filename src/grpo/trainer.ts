@@ -1,7 +1,8 @@
 // The GRPO trainer: each step picks prompts, rolls out G completions per prompt, scores them, and
-// updates the LoRA adapter (policy_update.ts). Under steps_per_generation k > 1 one rollout samples k
-// optimizer steps' prompts (prompts_per_step x gradient_accumulation_steps each) and feeds them to the next k
-// steps in order, with old log-probs taken at generation. algorithm "expert_iteration"
+// updates the LoRA adapter (policy_update.ts). A step is one optimizer step, as in TRL. Under
+// steps_per_generation k > 1 one rollout samples k optimizer steps' prompts (prompts_per_step x
+// gradient_accumulation_steps each); with num_iterations mu it feeds k * mu steps in TRL's order (the k slices,
+// then the cycle again, mu times), with old log-probs taken at generation. algorithm "expert_iteration"
 // trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts). Reports TRL's metric names, keeps each step's rollouts
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
 // identical metrics (every GPU reduction is deterministic; sampling is keyed by seed and step).
@@ -224,7 +225,7 @@ export class GrpoTrainer {
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
     let old: Map<Completion, Float32Array> | null = null;
-    if (c.steps_per_generation > 1 && c.algorithm === 'grpo') {
+    if ((c.steps_per_generation > 1 || c.num_iterations > 1) && c.algorithm === 'grpo') {
       // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
       old = new Map();
       const t = performance.now();
@@ -254,10 +255,12 @@ export class GrpoTrainer {
     const P = c.prompts_per_step;
     const GA = c.gradient_accumulation_steps;
     const k = c.steps_per_generation;
-    const generated = !this.pending || this.pending.next >= k;
+    // one rollout feeds k x num_iterations optimizer steps: slices 0..k-1, then the cycle again (TRL's order)
+    const passes = c.algorithm === 'grpo' ? c.num_iterations : 1;
+    const generated = !this.pending || this.pending.next >= k * passes;
     if (generated) this.pending = await this.generate();
     const pend = this.pending!;
-    const slice = pend.next++;
+    const slice = pend.next++ % k;
     const ro = pend.ro;
 
     if (generated && this.init.layout?.trimBetweenPhases) {
@@ -315,7 +318,7 @@ export class GrpoTrainer {
         const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
           lossType: c.loss_type,
           maxCompletionLength: c.max_completion_length,
-          numIterations: c.num_iterations,
+          numIterations: 1, // each pass over the rollout is its own optimizer step (trainStep)
           temperature: c.temperature,
           loss: this.lossParams(),
           topEntropyQuantile: c.top_entropy_quantile,
@@ -343,7 +346,7 @@ export class GrpoTrainer {
       model.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
-    const iterations = c.algorithm === 'expert_iteration' ? 1 : c.num_iterations;
+    const iterations = 1;
     if (this.init.layout?.trimBetweenPhases) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();

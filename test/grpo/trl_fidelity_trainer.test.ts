@@ -122,4 +122,29 @@ describe('TRL fidelity in the trainer', () => {
     expect(Math.abs(region - Math.round(region))).toBeLessThan(1e-9);
     expect(done()).toBe(0);
   });
+
+  test('num_iterations 2 x steps_per_generation 2: four optimizer steps per rollout, slices in TRL\'s order', async () => {
+    const { trainer, done } = await setup(demoConfig({ loss_type: 'grpo', num_iterations: 2, steps_per_generation: 2, max_steps: 4 }));
+    const r: Awaited<ReturnType<typeof trainer.trainStep>>[] = [];
+    const ratios: number[][] = [];
+    for (let s = 0; s < 5; s++) {
+      r.push(await trainer.trainStep());
+      // each step's own per-token ratios (the traces of a completion are overwritten by a later pass over it)
+      ratios.push(r[s].groups.flatMap((g) => g.completions.flatMap((c) => trainer.traces.get(c)!.ratio)));
+      // a step is one optimizer step
+      expect(trainer.progress().optimizerStep).toBe(s + 1);
+      expect(r[s].step).toBe(s + 1);
+    }
+    // generation at steps 1 and 5 only (every k * mu = 4 steps)
+    expect(r.map((x) => x.metrics['tokens_per_second/generation'] !== undefined)).toEqual([true, false, false, false, true]);
+    // TRL's order: slice 0, slice 1, then the cycle again
+    expect(r[2].groups).toEqual(r[0].groups);
+    expect(r[3].groups).toEqual(r[1].groups);
+    expect(r[1].groups.some((g) => r[0].groups.includes(g))).toBe(false);
+    expect(r[4].groups.some((g) => r[0].groups.includes(g) || r[1].groups.includes(g))).toBe(false);
+    // the second pass over slice 0 sees the policy after two updates: ratios away from 1; the first pass is on-policy
+    for (const v of ratios[0]) expect(Math.abs(v - 1)).toBeLessThan(1e-4);
+    expect(ratios[2].some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+    expect(done()).toBe(0);
+  });
 });

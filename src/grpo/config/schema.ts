@@ -308,8 +308,11 @@ export const SCHEMA = {
     default: 1,
     group: 'Batch',
     doc:
-      'Optimizer passes over each batch of generations (μ). With 1 the policy ratio is exactly 1 and clipping ' +
-      'never acts; above 1 the same completions are reused and clipping keeps the updates close.',
+      'Passes over each batch of generations (μ), each its own optimizer step, as in TRL: one rollout feeds ' +
+      'steps_per_generation × num_iterations optimizer steps (its slices in order, then the cycle again), and max_steps, ' +
+      'the schedule, warm-up, evaluation and checkpoints count optimizer steps. With 1 (and steps_per_generation 1) the ' +
+      'policy ratio is exactly 1 and clipping never acts; above 1 the same completions are reused with the old ' +
+      'log-probabilities of the generating policy, and clipping keeps the updates close.',
     source: `${DEEPSEEKMATH}; ${TRL}`,
     range: { whole: 1, why: ' (1 means one optimizer pass per batch of generations)' },
     trl: { trl: 'num_iterations' },

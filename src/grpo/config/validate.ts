@@ -217,12 +217,13 @@ export function configWarnings(c: GrpoConfig): ConfigProblem[] {
         '(with top_entropy_quantile < 1 it differs even on-policy: the shared ratio passes the kept tokens\' gradient to the masked ones)',
     });
   }
-  if (c.steps_per_generation > 1 && Number.isInteger(c.max_steps) && c.max_steps % c.steps_per_generation !== 0) {
-    const up = Math.ceil(c.max_steps / c.steps_per_generation) * c.steps_per_generation;
+  const perRollout = c.steps_per_generation * (c.algorithm === 'grpo' ? c.num_iterations : 1);
+  if (perRollout > 1 && Number.isInteger(c.max_steps) && c.max_steps % perRollout !== 0) {
+    const up = Math.ceil(c.max_steps / perRollout) * perRollout;
     w.push({
       field: 'steps_per_generation',
       message:
-        `max_steps (${c.max_steps}) is not a multiple of steps_per_generation (${c.steps_per_generation}): the last rollout's prompts are generated ` +
+        `max_steps (${c.max_steps}) is not a multiple of steps_per_generation × num_iterations (${perRollout}): the last rollout's prompts are generated ` +
         `but only partly trained on; set max_steps to ${up}`,
     });
   }
