@@ -3,6 +3,7 @@
 //   kind 0 (clip): G = -rho * A when the unclipped term is the minimum (A >= 0 and rho <= 1 + eps_high, or
 //                  A < 0 and rho >= 1 - eps) and rho <= delta, else 0 (a clamped ratio is constant in logp)
 //   kind 2 (sapo): G = -4 * A * s * (1 - s) * rho,  s = sigmoid(tau (rho - 1))
+//   seq_sum = 1 (TRL's RLOOTrainer): rho = exp(sum of the log-ratios), d rho / d logp_n = rho * mask[n] (no 1 / |o_i|)
 //   token level:    dlogp[n] = weight[n] * (em[n] * G(rho_n) + beta * (1 - exp(ref - logp)))
 //   sequence level: rho = s_i is shared by completion i's tokens and d s_i / d logp_n = s_i * mask[n] / |o_i|
 //                   (|o_i| = sum of mask over the completion: tool tokens are out of the ratio; the mask is read as
@@ -11,6 +12,7 @@
 //                   dlogp[n] = mask[n] * G(s_i) / |o_i| * sum_{k in o_i} weight[k] * em[k] + weight[n] * beta * (1 - exp(ref - logp))
 //   kind 1 (cispo): the weight min(rho, eps_high) is detached: dlogp[n] = weight[n] * (em[n] * -min(rho, eps_high) * A + KL part)
 //                   at either level.
+//   kind 3 (vespo): the weight phi (grpo_loss_forward.wgsl) is detached: dlogp[n] = weight[n] * (em[n] * -phi * A + KL part)
 // Shapes: all (N) except seq (2N) u32. Bindings: 0 params (as the forward); 1 logp; 2 old_logp; 3 ref_logp;
 // 4 adv; 5 entropy; 6 seq; 7 weight; 8 dlogp (write: overwritten).
 // Dispatch: ceil(N / 256) workgroups, split over x and y by grid().
@@ -18,7 +20,8 @@
 struct Params {
   n: u32, eps: f32, eps_high: f32, beta: f32,
   kind: u32, seq_level: u32, delta: f32, tau_pos: f32,
-  tau_neg: f32, ent_threshold: f32, _pad0: u32, _pad1: u32,
+  tau_neg: f32, ent_threshold: f32, seq_sum: u32, _pad0: u32,
+  k_pos: f32, lambda_pos: f32, k_neg: f32, lambda_neg: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logp: array<f32>;
@@ -50,6 +53,18 @@ fn policy_grad(rho: f32, a: f32) -> f32 {
   return select(0.0, -rho * a, unclipped);
 }
 
+/** VESPO's gamma weight of token i's completion (detached; as the forward, with the mask read as weight > 0). */
+fn vespo_phi(i: u32, a: f32) -> f32 {
+  let first = seq[2u * i];
+  let count = seq[2u * i + 1u];
+  var s = 0.0;
+  for (var k = first; k < first + count; k++) { s = s + in_loss(k) * clamp(logp[k] - old_logp[k], -20.0, 20.0); }
+  let lw = clamp(s, -18.420680743952367, 20.0);
+  let kk = select(p.k_neg, p.k_pos, a >= 0.0);
+  let lam = max(select(p.lambda_neg, p.lambda_pos, a >= 0.0), 1e-4);
+  return exp(lam + kk * lw - lam * exp(lw));
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -58,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let a = adv[i];
   var kl = 0.0;
   if (p.beta != 0.0) { kl = p.beta * (1.0 - exp(clamp(ref_logp[i] - lp, -20.0, 20.0))); }
-  if (p.seq_level == 0u || p.kind == 1u) {
+  if (p.seq_level == 0u || p.kind == 1u || p.kind == 3u) {
     var rho = 0.0;
     if (p.seq_level == 0u) {
       rho = exp(clamp(lp - old_logp[i], -20.0, 20.0));
@@ -68,10 +83,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       var s = 0.0;
       var m = 0.0;
       for (var k = first; k < first + count; k++) { s = s + in_loss(k) * (logp[k] - old_logp[k]); m = m + in_loss(k); }
-      rho = exp(clamp(s / max(m, 1.0), -20.0, 20.0));
+      rho = exp(clamp(select(s / max(m, 1.0), s, p.seq_sum == 1u), -20.0, 20.0));
     }
     var pg = 0.0;
-    if (p.kind == 1u) { pg = -min(rho, p.eps_high) * a; } else { pg = policy_grad(rho, a); }
+    if (p.kind == 1u) { pg = -min(rho, p.eps_high) * a; } else if (p.kind == 3u) { pg = -vespo_phi(i, a) * a; } else { pg = policy_grad(rho, a); }
     dlogp[i] = weight[i] * (entropy_mask(i) * pg + kl);
     return;
   }
@@ -88,8 +103,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       wsum = wsum + weight[k] * entropy_mask(k);
     }
     let cnt = max(m, 1.0);
-    let rho = exp(clamp(s / cnt, -20.0, 20.0));
-    g = in_loss(i) * policy_grad(rho, a) / cnt * wsum;
+    // d rho / d logp_n = rho * mask[n] / |o_i| (mean), or rho * mask[n] (sum)
+    let per = select(1.0 / cnt, 1.0, p.seq_sum == 1u);
+    let rho = exp(clamp(s * per, -20.0, 20.0));
+    g = in_loss(i) * policy_grad(rho, a) * per * wsum;
   }
   dlogp[i] = g + weight[i] * kl;
 }

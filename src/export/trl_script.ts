@@ -139,6 +139,9 @@ export function trlScript(input: TrlScriptInput): string {
     .map((f, i) => (f.name === 'custom' ? customStub(names[i], String(f.params.source ?? '')) : ''))
     .filter(Boolean)
     .join('\n\n');
+  if (c.advantage_estimator === 'rloo' && (input.tools?.length || (c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    throw new Error('advantage_estimator "rloo" exports to TRL\'s RLOOTrainer, which has no tools or environments: set advantage_estimator to "grpo" to export this run');
+  }
   const tools = input.tools?.length ? toolsPython(input.tools) : null;
   const toolNotes: string[] = [];
   if (tools) {

@@ -4,7 +4,8 @@
 //   bnpo     w = 1 / (tokens_mb * GA)             sum / active tokens of the micro-batch
 //   dr_grpo  w = 1 / (S_mb * L_max * GA)          sum / (sequences * max_completion_length)
 //   dapo     w = 1 / tokens_all                   sum / active tokens of the whole accumulated batch
-//   cispo    as dapo; sapo as grpo (TRL v1.9)
+//   luspo    w = 1 / (S_mb * GA)                  each completion's (sequence-level) loss times its length, mean
+//   cispo, vespo as dapo; sapo as grpo (TRL 1.10)
 // tokens_all is the whole generation batch's active tokens (TRL's num_items_in_batch): under steps_per_generation
 // k > 1 it spans all k optimizer steps of the rollout, so each step's dapo/cispo loss is its share of one mean.
 // The entropy bonus (entropy_coef) is normalised as TRL v1.9 does, over the tokens the policy loss keeps
@@ -33,8 +34,11 @@ export function sequenceWeights(lossType: LossType, activeTokens: readonly (read
           return 1 / (Math.max(mbTokens, 1) * GA);
         case 'dr_grpo':
           return 1 / (S * maxCompletionLength * GA);
+        case 'luspo': // sum over its n tokens of the shared sequence loss = n x that loss; then / S / GA
+          return 1 / (S * GA);
         case 'dapo':
-        case 'cispo': // and cispo as dapo
+        case 'cispo': // cispo and vespo as dapo
+        case 'vespo':
           return 1 / Math.max(totalTokens, 1);
       }
     });
@@ -44,7 +48,7 @@ export function sequenceWeights(lossType: LossType, activeTokens: readonly (read
 /** The entropy bonus's weight on each kept token of a micro-batch: keptTokens are the micro-batch's tokens under
  * mask x entropy mask, GA the micro-batches of the step, batchTokens the generation batch's active tokens. */
 export function entropyBonusWeight(lossType: LossType, keptTokens: number, GA: number, batchTokens: number): number {
-  if (lossType === 'dapo' || lossType === 'cispo') return 1 / Math.max(batchTokens, 1);
+  if (lossType === 'dapo' || lossType === 'cispo' || lossType === 'vespo') return 1 / Math.max(batchTokens, 1);
   return 1 / (Math.max(keptTokens, 1) * GA);
 }
 

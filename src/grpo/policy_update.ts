@@ -141,6 +141,8 @@ export async function policyUpdate(
   const entCoef = opts.entropyCoef ?? 0;
   const quantile = opts.topEntropyQuantile ?? 1;
   const seqLevel = opts.loss.importanceSamplingLevel === 'sequence';
+  // each token's completion extent and the loss mask: for the sequence ratio, and for vespo's weight at either level
+  const needSeq = seqLevel || opts.loss.kind === 'vespo';
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
   // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
@@ -162,7 +164,7 @@ export async function policyUpdate(
       const adv = new Float32Array(N);
       const weight = new Float32Array(N);
       const mask = new Float32Array(N);
-      const seqInfo = seqLevel ? new Uint32Array(2 * N) : null;
+      const seqInfo = needSeq ? new Uint32Array(2 * N) : null;
       const oldHost = seqs.every((s) => s.oldLogp) ? new Float32Array(N) : null;
       const dent = entCoef !== 0 ? new Float32Array(N) : null;
       seqs.forEach((s, b) => {

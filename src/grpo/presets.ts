@@ -169,10 +169,11 @@ const PRESETS_LIST: Preset[] = [
     description:
       'REINFORCE Leave-One-Out (Ahmadian et al. 2024, "Back to Basics", arXiv 2402.14740; TRL has it as its own RLOOTrainer): ' +
       'each completion\'s baseline is the mean reward of the other G - 1 completions of its prompt, with no division by a ' +
-      'standard deviation. Here it is the advantage of the GRPO loss (advantage_estimator "rloo", as verl defines it), with ' +
-      'the token-level loss and no KL.',
+      'standard deviation. It trains as TRL\'s RLOOTrainer (which the export runs): one ratio per completion, the exp of its ' +
+      'summed log-ratio, clipped at 1 ± 0.2, and the mean of the per-completion losses; no KL (TRL\'s RLOO would put beta on ' +
+      'the reward).',
     overrides: {
-      loss_type: 'dapo',
+      loss_type: 'grpo',
       advantage_estimator: 'rloo',
       scale_rewards: 'none',
       beta: 0,

@@ -191,13 +191,17 @@ export class GrpoTrainer {
   /** The loss kernels' settings from the config (TRL v1.9's names). */
   lossParams(): GrpoLossParams {
     const c = this.config;
+    // advantage_estimator "rloo" is TRL's RLOOTrainer: one summed-log-ratio per completion, clipped (loss_weights: grpo)
+    const rloo = c.advantage_estimator === 'rloo';
     return {
       epsilon: c.epsilon,
       epsilonHigh: c.epsilon_high,
       beta: c.beta,
-      kind: c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : 'clip',
-      importanceSamplingLevel: c.importance_sampling_level,
-      delta: c.delta,
+      kind: rloo ? 'clip' : c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : c.loss_type === 'vespo' ? 'vespo' : 'clip',
+      importanceSamplingLevel: rloo ? 'sequence' : c.importance_sampling_level,
+      ...(rloo ? { sequenceSum: true } : {}),
+      ...(c.loss_type === 'vespo' && !rloo ? { vespo: { kPos: c.vespo_k_pos, lambdaPos: c.vespo_lambda_pos, kNeg: c.vespo_k_neg, lambdaNeg: c.vespo_lambda_neg } } : {}),
+      delta: rloo ? null : c.delta,
       sapoTemperaturePos: c.sapo_temperature_pos,
       sapoTemperatureNeg: c.sapo_temperature_neg,
     };
@@ -316,7 +320,7 @@ export class GrpoTrainer {
         } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
       } else {
         const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
-          lossType: c.loss_type,
+          lossType: c.advantage_estimator === 'rloo' ? 'grpo' : c.loss_type, // RLOO: the mean of the per-completion losses
           maxCompletionLength: c.max_completion_length,
           numIterations: 1, // each pass over the rollout is its own optimizer step (trainStep)
           temperature: c.temperature,
@@ -334,8 +338,8 @@ export class GrpoTrainer {
         algo.kl = pu.kl;
         algo.entropy = pu.entropy;
         // TRL logs clip_ratio/* for the clipped losses only, and cispo_clip_ratio for cispo (sapo: neither)
-        if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
-        else if (c.loss_type !== 'sapo') {
+        if (c.loss_type === 'cispo' && c.advantage_estimator !== 'rloo') algo.cispo_clip_ratio = pu.clipHigh;
+        else if ((c.loss_type !== 'sapo' && c.loss_type !== 'vespo') || c.advantage_estimator === 'rloo') {
           algo['clip_ratio/low_mean'] = pu.clipLow;
           algo['clip_ratio/high_mean'] = pu.clipHigh;
           algo['clip_ratio/region_mean'] = pu.clipRegion;

@@ -1,6 +1,7 @@
 // CPU reference of grpo_loss_forward.wgsl / grpo_loss_backward.wgsl (same argument order as the host
 // wrappers), in float64. See the shaders' headers for the formulas: the clipped surrogate (with delta),
-// cispo, sapo; token or sequence (GSPO) importance sampling; the entropy-quantile mask; the k3 KL term.
+// cispo, sapo, vespo; token or sequence (GSPO; RLOO's summed) importance sampling; the entropy-quantile mask;
+// the k3 KL term.
 import type { GrpoLossParams } from '../ops/grpo_loss';
 
 export interface GrpoLossAuxHost {
@@ -14,9 +15,11 @@ export interface GrpoLossAuxHost {
 const clampExp = (x: number) => Math.exp(Math.min(20, Math.max(-20, x)));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** The policy term pg(rho), its G(rho) = d pg / d rho * rho (cispo: d pg / d logp with the weight detached), and the clip flag. */
-export function policyTerm(rho: number, a: number, lp: number, hp: GrpoLossParams): { pg: number; grad: number; flag: number } {
+/** The policy term pg(rho), its G(rho) = d pg / d rho * rho (cispo, vespo: d pg / d logp with the weight
+ * detached), and the clip flag. phi: vespo's weight of the token's completion. */
+export function policyTerm(rho: number, a: number, lp: number, hp: GrpoLossParams, phi = 0): { pg: number; grad: number; flag: number } {
   const kind = hp.kind ?? 'clip';
+  if (kind === 'vespo') return { pg: -phi * a * lp, grad: -phi * a, flag: 0 };
   if (kind === 'cispo') {
     const w = Math.min(rho, hp.epsilonHigh);
     return { pg: -w * a * lp, grad: -w * a, flag: rho > hp.epsilonHigh && a > 0 ? 2 : 0 };
@@ -35,9 +38,9 @@ export function policyTerm(rho: number, a: number, lp: number, hp: GrpoLossParam
 }
 
 /** Per-token loss terms of token i at a given ratio (float64); `grad` is the token-level d loss / d logp. */
-export function grpoTokenLoss(lp: number, old: number, ref: number, a: number, hp: GrpoLossParams, entropy = Infinity, rhoIn?: number) {
+export function grpoTokenLoss(lp: number, old: number, ref: number, a: number, hp: GrpoLossParams, entropy = Infinity, rhoIn?: number, phi = 0) {
   const rho = rhoIn ?? clampExp(lp - old);
-  const t = policyTerm(rho, a, lp, hp);
+  const t = policyTerm(rho, a, lp, hp, phi);
   const thr = hp.entropyThreshold ?? null;
   const em = thr !== null && entropy < thr ? 0 : 1;
   const d = Math.min(20, Math.max(-20, ref - lp));
@@ -63,7 +66,25 @@ function ratios(logp: Float32Array, oldLogp: Float32Array | null, hp: GrpoLossPa
       s += maskOf(aux, k) * (logp[k] - old(k));
       m += maskOf(aux, k);
     }
-    return clampExp(s / Math.max(m, 1));
+    return clampExp(hp.sequenceSum ? s : s / Math.max(m, 1));
+  });
+}
+
+/** VESPO's gamma weight phi per token (that of its completion); zeros for other kinds. */
+function vespoPhis(logp: Float32Array, oldLogp: Float32Array | null, adv: Float32Array, hp: GrpoLossParams, aux: GrpoLossAuxHost): number[] {
+  const n = logp.length;
+  if (hp.kind !== 'vespo') return new Array<number>(n).fill(0);
+  const seq = aux.seq;
+  if (!seq) throw new Error('vespo needs seq');
+  const v = hp.vespo ?? { kPos: 2, lambdaPos: 3, kNeg: 3, lambdaNeg: 2 };
+  return Array.from({ length: n }, (_, i) => {
+    let s = 0;
+    for (let k = seq[2 * i]; k < seq[2 * i] + seq[2 * i + 1]; k++) s += maskOf(aux, k) * Math.min(20, Math.max(-20, logp[k] - (oldLogp ? oldLogp[k] : logp[k])));
+    const lw = Math.min(20, Math.max(Math.log(1e-8), s));
+    const pos = adv[i] >= 0;
+    const k = pos ? v.kPos : v.kNeg;
+    const lam = Math.max(pos ? v.lambdaPos : v.lambdaNeg, 1e-4);
+    return Math.exp(lam + k * lw - lam * Math.exp(lw));
   });
 }
 
@@ -73,8 +94,9 @@ export function grpoLossForward(
 ): void {
   const n = logp.length;
   const rho = ratios(logp, oldLogp, hp, aux);
+  const phi = vespoPhis(logp, oldLogp, adv, hp, aux);
   for (let i = 0; i < n; i++) {
-    const t = grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i]);
+    const t = grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i], phi[i]);
     out[i] = t.loss;
     out[n + i] = t.kl;
     out[2 * n + i] = t.rho;
@@ -91,9 +113,10 @@ export function grpoLossBackward(
   const inLoss = Float32Array.from(weight, (w) => (w > 0 ? 1 : 0));
   aux = { ...aux, mask: inLoss };
   const rho = ratios(logp, oldLogp, hp, aux);
-  const seqLevel = hp.importanceSamplingLevel === 'sequence' && hp.kind !== 'cispo';
+  const phi = vespoPhis(logp, oldLogp, adv, hp, aux);
+  const seqLevel = hp.importanceSamplingLevel === 'sequence' && hp.kind !== 'cispo' && hp.kind !== 'vespo';
   const term = (i: number) =>
-    grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i]);
+    grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i], phi[i]);
   for (let i = 0; i < n; i++) {
     const t = term(i);
     if (!seqLevel) {
@@ -110,7 +133,8 @@ export function grpoLossBackward(
         wsum += weight[k] * term(k).em;
         m += maskOf(aux, k);
       }
-      g = (maskOf(aux, i) * t.policyGrad / Math.max(m, 1)) * wsum;
+      const per = hp.sequenceSum ? 1 : 1 / Math.max(m, 1);
+      g = maskOf(aux, i) * t.policyGrad * per * wsum;
     }
     dlogp[i] = g + weight[i] * t.klGrad;
   }

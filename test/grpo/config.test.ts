@@ -222,7 +222,7 @@ describe('parseConfigJson', () => {
     expect(message).toMatch(/^bad\.json: 6 problems in the config:/);
     expect(message).toMatch(/- learning_rate must be a number, got the string "1e-4"/);
     expect(message).toMatch(/- use_rslora must be true or false, got the string "yes"/);
-    expect(message).toMatch(/- loss_type must be one of "grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", got the string "ppo"/);
+    expect(message).toMatch(/- loss_type must be one of "grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo", got the string "ppo"/);
     expect(message).toMatch(/- lora_target_modules must be an array of module names/);
     expect(message).toMatch(/- system_prompt must be a string or null, got number 5/);
     expect(message).toMatch(/- reward_funcs\[0\] has unknown key "wieght" \(did you mean weight\?\)/);

@@ -5,6 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { rewardAdvantages, type AdvantageSettings } from '../../src/grpo/advantages';
 import { configWarnings, defaultConfig, validateConfig, type GrpoConfig } from '../../src/grpo/config';
 import { applyPreset } from '../../src/grpo/presets';
+import { sequenceWeights } from '../../src/grpo/loss_weights';
+import { trlScript } from '../../src/export/trl_script';
 
 const problems = (over: Partial<GrpoConfig>) => validateConfig({ ...defaultConfig(), ...over });
 const warnings = (over: Partial<GrpoConfig>) => configWarnings({ ...defaultConfig(), ...over }).map((w) => w.message).join('\n');
@@ -99,5 +101,32 @@ describe('settings as TRL accepts them', () => {
 
   test('the CISPO preset scales rewards by the batch std, as TRL\'s ScaleRL recipe', () => {
     expect(applyPreset(defaultConfig(), 'cispo').scale_rewards).toBe('batch');
+  });
+
+  test('luspo needs sequence level and beta 0 (TRL\'s requirement; its padded mean with beta is not reproduced)', () => {
+    expect(problems({ loss_type: 'luspo' }).join('\n')).toMatch(/TRL requires importance_sampling_level "sequence"/);
+    expect(problems({ loss_type: 'luspo', importance_sampling_level: 'sequence', beta: 0.04 }).join('\n')).toMatch(/set beta to 0/);
+    expect(problems({ loss_type: 'luspo', importance_sampling_level: 'sequence' })).toEqual([]);
+    expect(problems({ loss_type: 'vespo' })).toEqual([]);
+  });
+
+  test('luspo weighs each kept token 1 / (completions x micro-batches); vespo aggregates as dapo', () => {
+    expect(sequenceWeights('luspo', [[3, 2], [4]], 8)).toEqual([[0.25, 0.25], [0.5]]);
+    expect(sequenceWeights('vespo', [[3, 2], [4]], 8)).toEqual([[1 / 9, 1 / 9], [1 / 9]]);
+    expect(sequenceWeights('vespo', [[3, 2]], 8, 20)).toEqual([[1 / 20, 1 / 20]]);
+  });
+
+  test('RLOO is TRL\'s RLOOTrainer: beta must be 0 (TRL puts it on the reward); the GRPO loss settings are not used', () => {
+    expect(problems({ advantage_estimator: 'rloo', beta: 0.05 }).join('\n')).toMatch(/KL penalty subtracted from each reward.*set beta to 0/);
+    expect(warnings({ advantage_estimator: 'rloo', loss_type: 'dapo' })).toMatch(/TRL's RLOO loss/);
+    expect(warnings({ ...applyPreset(defaultConfig(), 'rloo') })).not.toMatch(/TRL's RLOO loss/);
+    expect(applyPreset(defaultConfig(), 'rloo').loss_type).toBe('grpo');
+  });
+
+  test('the TRL export refuses RLOO with tools (RLOOTrainer has no tools argument)', () => {
+    const c = { ...applyPreset(defaultConfig(), 'rloo'), tools_source: '[]' };
+    const input = { config: c, modelName: 'm', dataset: { name: 'd.jsonl', format: 'jsonl' as const, promptColumn: 'prompt', answerColumn: 'answer' }, stepsTrained: 1 };
+    expect(() => trlScript(input)).toThrow(/RLOOTrainer, which has no tools/);
+    expect(trlScript({ ...input, config: applyPreset(defaultConfig(), 'rloo') })).toContain('RLOOTrainer');
   });
 });

@@ -90,3 +90,84 @@ describe('GSPO: the sequence ratio over the model\'s own tokens (TRL: mask * too
     expect(got.grad[1]).toBe(0);
   });
 });
+
+// Two completions for the sequence losses: completion 0 has 3 tokens (A = +0.7), completion 1 has 3 tokens of
+// which the middle one was inserted by a tool (A = -0.5).
+const two = {
+  logp: [-1, -0.8, -1.2, -0.5, -3, -0.7],
+  old: [-1.2, -0.9, -1.0, -0.4, -1, -0.9],
+  adv: [0.7, 0.7, 0.7, -0.5, -0.5, -0.5],
+  seq: [[0, 3], [0, 3], [0, 3], [3, 3], [3, 3], [3, 3]] as [number, number][],
+  mask: [1, 1, 1, 1, 0, 1],
+};
+const owner = [0, 0, 0, 1, 1, 1];
+const kept = [3, 2];
+/** sum over completion i's kept tokens of f(token) */
+const seqSum = (i: number, f: (t: number) => number) => two.logp.reduce((a, _, t) => a + (owner[t] === i ? two.mask[t] * f(t) : 0), 0);
+const clip = (r: number, lo: number, hi: number) => Math.min(Math.max(r, lo), hi);
+
+describe('vespo as TRL\'s _compute_loss: -phi(w) A logp, phi detached, summed over the batch / num_items_in_batch', () => {
+  const v = { kPos: 2, lambdaPos: 3, kNeg: 3, lambdaNeg: 2 };
+  // log w = sum of the kept log-ratios: 0.2 + 0.1 - 0.2 = 0.1 for completion 0; -0.1 + 0.2 = 0.1 for completion 1
+  // phi_0 = exp(3 + 2(0.1) - 3 e^0.1) = 0.89091 (A >= 0: k 2, lambda 3); phi_1 = exp(2 + 3(0.1) - 2 e^0.1) = 1.09381
+  const phi = [Math.exp(3 + 0.2 - 3 * Math.exp(0.1)), Math.exp(2 + 0.3 - 2 * Math.exp(0.1))];
+  const trl = (logp: number[]) => two.logp.reduce((a, _, t) => a + two.mask[t] * -phi[owner[t]] * two.adv[t] * logp[t], 0) / 5;
+
+  test('phi 0.8909 / 1.0938, loss and gradient', async () => {
+    expect(phi[0]).toBeCloseTo(0.89091, 4);
+    expect(phi[1]).toBeCloseTo(1.09381, 4);
+    const got = await run({ ...two, weight: two.mask.map((m) => m / 5), hp: { epsilon: 0.2, epsilonHigh: 0.2, beta: 0, kind: 'vespo', vespo: v } });
+    expect(got.total).toBeCloseTo(trl(two.logp), 5);
+    const want = numericGrad(trl, two.logp);
+    got.grad.forEach((g, i) => expect(g, `d loss / d logp ${i}`).toBeCloseTo(want[i], 5));
+  });
+});
+
+describe('luspo as TRL\'s _compute_loss: each completion\'s GSPO loss times its kept tokens, mean over completions', () => {
+  const hp: GrpoLossParams = { epsilon: 0.2, epsilonHigh: 0.28, beta: 0, importanceSamplingLevel: 'sequence' };
+  const trl = (logp: number[]) => {
+    let loss = 0;
+    for (let i = 0; i < 2; i++) {
+      const r = Math.exp(seqSum(i, (t) => logp[t] - two.old[t]) / kept[i]);
+      const A = i === 0 ? 0.7 : -0.5;
+      loss += -Math.min(r * A, clip(r, 0.8, 1.28) * A) * kept[i];
+    }
+    return loss / 2;
+  };
+
+  test('loss = mean of (clipped sequence loss x length), and its gradient', async () => {
+    // the trainer's luspo weight: 1 / (completions x micro-batches) on every kept token
+    const got = await run({ ...two, weight: two.mask.map((m) => m / 2), hp });
+    // completion 0: r = exp(0.1 / 3), A = 0.7: -0.7 r x 3; completion 1: r = exp(0.1 / 2), A = -0.5: 0.5 r x 2
+    const hand = (-0.7 * Math.exp(0.1 / 3) * 3 + 0.5 * Math.exp(0.05) * 2) / 2;
+    expect(trl(two.logp)).toBeCloseTo(hand, 12);
+    expect(got.total).toBeCloseTo(hand, 5);
+    const want = numericGrad(trl, two.logp);
+    got.grad.forEach((g, i) => expect(g, `d loss / d logp ${i}`).toBeCloseTo(want[i], 5));
+  });
+});
+
+describe('RLOO as TRL\'s RLOOTrainer: ratio exp(sum logp - sum old) per completion, clipped, mean over completions', () => {
+  const hp: GrpoLossParams = { epsilon: 0.2, epsilonHigh: 0.2, beta: 0, importanceSamplingLevel: 'sequence', sequenceSum: true };
+  const trl = (logp: number[]) => {
+    let loss = 0;
+    for (let i = 0; i < 2; i++) {
+      const r = Math.exp(seqSum(i, (t) => logp[t] - two.old[t]));
+      const A = i === 0 ? 0.7 : -0.5;
+      loss += -Math.min(r * A, clip(r, 0.8, 1.2) * A);
+    }
+    return loss / 2;
+  };
+
+  test('ratios exp(0.1) each, loss and gradient (rho * A per token, not / length)', async () => {
+    // the trainer's weights: loss_type grpo's 1 / (kept tokens x completions)
+    const got = await run({ ...two, weight: two.mask.map((m, t) => m / (kept[owner[t]] * 2)), hp });
+    expect(got.ratio[0]).toBeCloseTo(Math.exp(0.1), 5);
+    expect(got.ratio[3]).toBeCloseTo(Math.exp(0.1), 5);
+    const hand = (-0.7 * Math.exp(0.1) + 0.5 * Math.exp(0.1)) / 2;
+    expect(trl(two.logp)).toBeCloseTo(hand, 12);
+    expect(got.total).toBeCloseTo(hand, 5);
+    const want = numericGrad(trl, two.logp);
+    got.grad.forEach((g, i) => expect(g, `d loss / d logp ${i}`).toBeCloseTo(want[i], 5));
+  });
+});

@@ -12,7 +12,8 @@ export type { GrpoLossKind, GrpoLossParams } from '../../ops/grpo_loss';
 const GRPO_LOSS_PARAMS = {
   n: 'u32', eps: 'f32', eps_high: 'f32', beta: 'f32',
   kind: 'u32', seq_level: 'u32', delta: 'f32', tau_pos: 'f32',
-  tau_neg: 'f32', ent_threshold: 'f32', _pad0: 'u32', _pad1: 'u32',
+  tau_neg: 'f32', ent_threshold: 'f32', seq_sum: 'u32', _pad0: 'u32',
+  k_pos: 'f32', lambda_pos: 'f32', k_neg: 'f32', lambda_neg: 'f32',
 } as const;
 export const GRPO_LOSS_FORWARD = defineKernel({
   name: 'grpo_loss_forward',
@@ -36,7 +37,7 @@ export interface GrpoLossAux {
   mask?: Tensor | null;
 }
 
-const KIND_CODE: Record<GrpoLossKind, number> = { clip: 0, cispo: 1, sapo: 2 };
+const KIND_CODE: Record<GrpoLossKind, number> = { clip: 0, cispo: 1, sapo: 2, vespo: 3 };
 const OFF = 3e38;
 
 /** The values of the kernels' Params struct (same for both directions). */
@@ -45,7 +46,8 @@ export function grpoLossParamValues(n: number, hp: GrpoLossParams) {
   return {
     n, eps: hp.epsilon, eps_high: hp.epsilonHigh, beta: hp.beta,
     kind: KIND_CODE[hp.kind ?? 'clip'], seq_level: hp.importanceSamplingLevel === 'sequence' ? 1 : 0, delta: hp.delta ?? OFF, tau_pos: hp.sapoTemperaturePos ?? 1.0,
-    tau_neg: hp.sapoTemperatureNeg ?? 1.05, ent_threshold: thr === null ? -OFF : thr, _pad0: 0, _pad1: 0,
+    tau_neg: hp.sapoTemperatureNeg ?? 1.05, ent_threshold: thr === null ? -OFF : thr, seq_sum: hp.sequenceSum ? 1 : 0, _pad0: 0,
+    k_pos: hp.vespo?.kPos ?? 2, lambda_pos: hp.vespo?.lambdaPos ?? 3, k_neg: hp.vespo?.kNeg ?? 3, lambda_neg: hp.vespo?.lambdaNeg ?? 2,
   };
 }
 
@@ -94,7 +96,7 @@ function checkInputs(n: number, oldLogp: Tensor | null, refLogp: Tensor | null, 
   if (aux.seq) {
     if (aux.seq.dtype !== 'u32') throw new Error(`grpo loss: seq must be u32 {first, count} pairs, got ${aux.seq.dtype}`);
     expectSize(aux.seq, 2 * n);
-  } else if (hp.importanceSamplingLevel === 'sequence') throw new Error('grpo loss: importance_sampling_level "sequence" needs each token\'s completion extent (seq)');
+  } else if (hp.importanceSamplingLevel === 'sequence' || hp.kind === 'vespo') throw new Error('grpo loss: importance_sampling_level "sequence" and vespo need each token\'s completion extent (seq)');
   if (aux.mask) expectSize(aux.mask, n);
-  else if (hp.importanceSamplingLevel === 'sequence') throw new Error('grpo loss: importance_sampling_level "sequence" needs the mask of the tokens in the loss');
+  else if (hp.importanceSamplingLevel === 'sequence' || hp.kind === 'vespo') throw new Error('grpo loss: importance_sampling_level "sequence" and vespo need the mask of the tokens in the loss');
 }

@@ -7,7 +7,7 @@ import { LORA_MODULES, type LoraModule } from '../../model/lora';
 export const LR_SCHEDULER_TYPES = ['constant', 'linear', 'cosine'] as const;
 export type LrSchedulerType = (typeof LR_SCHEDULER_TYPES)[number];
 
-export const LOSS_TYPES = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo'] as const;
+export const LOSS_TYPES = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo', 'luspo', 'vespo'] as const;
 export type LossType = (typeof LOSS_TYPES)[number];
 
 export const SCALE_REWARDS = ['group', 'batch', 'none'] as const;

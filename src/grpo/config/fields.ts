@@ -103,4 +103,6 @@ export const LORA = 'LoRA (Hu et al. 2021)';
 export const GSPO = 'GSPO: "Group Sequence Policy Optimization" (Zheng et al. 2025, arXiv 2507.18071)';
 export const CISPO = 'CISPO: MiniMax-M1 (MiniMax 2025, arXiv 2506.13585)';
 export const SAPO = 'SAPO: "Soft Adaptive Policy Optimization" (arXiv 2511.20347)';
+export const LUSPO = 'LUSPO: "Length-Unbiased Sequence Policy Optimization" (arXiv 2602.05261)';
+export const VESPO = 'VESPO: "Variational Sequence-Level Soft Policy Optimization" (arXiv 2602.10693)';
 export const PLAYGROUND = 'this playground (not in TRL)';

@@ -41,6 +41,8 @@ import {
   PLAYGROUND,
   rewardList,
   SAPO,
+  LUSPO,
+  VESPO,
   textOrNull,
   TRL,
   type FieldEntry,
@@ -383,8 +385,12 @@ export const SCHEMA = {
       'length bias. "dapo" (TRL\'s default): sum divided by the active tokens of the whole accumulated batch. ' +
       '"cispo": the clipped weight min(ρ, epsilon_high), without gradient, times the advantage times the ' +
       'log-probability, aggregated as dapo. "sapo": a soft gate σ(τ(ρ−1))·4/τ instead of clipping (τ from ' +
-      'sapo_temperature_pos / _neg), aggregated as grpo.',
-    source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${DAPO}; ${CISPO}; ${SAPO}; ${TRL}`,
+      'sapo_temperature_pos / _neg), aggregated as grpo. "luspo": the clipped GSPO loss of each completion times ' +
+      'its token count, then the mean over completions (needs importance_sampling_level "sequence", as TRL). ' +
+      '"vespo": −φ(w)·A·log-probability with φ(w) = e^{λ + k log w − λw} (no gradient), w the completion\'s summed ' +
+      'ratio, (k, λ) from vespo_k_pos / vespo_lambda_pos for A ≥ 0 and the _neg pair otherwise, aggregated as dapo. ' +
+      'All as TRL\'s _compute_loss (TRL 1.10).',
+    source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${DAPO}; ${CISPO}; ${SAPO}; ${LUSPO}; ${VESPO}; ${TRL}`,
     trl: { trl: 'loss_type' },
   }),
   importance_sampling_level: oneOf(IMPORTANCE_SAMPLING_LEVELS)({
@@ -412,6 +418,38 @@ export const SCHEMA = {
     source: `${SAPO}; ${TRL}`,
     range: { above: 0, advice: 'SAPO uses 1.05' },
     trl: { trl: 'sapo_temperature_neg' },
+  }),
+  vespo_k_pos: num({
+    default: 2.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s power k for completions with advantage ≥ 0 (loss_type "vespo" only): how strongly a ratio below 1 is down-weighted. As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 2.0' },
+    trl: { trl: 'vespo_k_pos' },
+  }),
+  vespo_lambda_pos: num({
+    default: 3.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s decay λ for completions with advantage ≥ 0 (loss_type "vespo" only): how strongly a ratio above 1 is down-weighted. As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 3.0' },
+    trl: { trl: 'vespo_lambda_pos' },
+  }),
+  vespo_k_neg: num({
+    default: 3.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s power k for completions with a negative advantage (loss_type "vespo" only). As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 3.0' },
+    trl: { trl: 'vespo_k_neg' },
+  }),
+  vespo_lambda_neg: num({
+    default: 2.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s decay λ for completions with a negative advantage (loss_type "vespo" only). As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 2.0' },
+    trl: { trl: 'vespo_lambda_neg' },
   }),
   top_entropy_quantile: num({
     default: 1.0,
@@ -475,8 +513,10 @@ export const SCHEMA = {
     group: 'Algorithm',
     doc:
       'How a completion\'s advantage is computed from the rewards (not a TRL name). "grpo": minus the group\'s mean, ' +
-      'scaled as scale_rewards says. "rloo": minus the mean of the other G − 1 completions of its group ' +
-      '(leave-one-out). "reinforce_pp": REINFORCE++-baseline as OpenRLHF publishes it (advantage_estimator ' +
+      'scaled as scale_rewards says. "rloo": TRL\'s RLOOTrainer: minus the mean of the other G − 1 completions of its ' +
+      'group (leave-one-out, not scaled), with RLOO\'s own loss (the ratio exp(Σ logp − Σ old_logp) of each completion, ' +
+      'clipped at 1 ± epsilon, mean over completions; loss_type and importance_sampling_level are not used; beta must ' +
+      'be 0 since TRL\'s RLOO puts it on the reward). "reinforce_pp": REINFORCE++-baseline as OpenRLHF publishes it (advantage_estimator ' +
       '"reinforce_baseline"): minus the group\'s mean, then whitened over every completion token of the batch (token-weighted ' +
       'mean and biased variance, divided by sqrt(max(var, 1e-8))). "reinforce_pp_verl": the same as verl\'s ' +
       '"reinforce_plus_plus_baseline" (masked_whiten: unbiased variance, divided by sqrt(var + 1e-8)).',

@@ -177,6 +177,30 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         `advantage_estimator "${c.advantage_estimator}": set advantage_estimator to "grpo" or multi_objective_aggregation to "sum_then_normalize"`,
     });
   }
+  if (c.algorithm === 'grpo' && c.loss_type === 'luspo' && c.advantage_estimator !== 'rloo') {
+    if (c.importance_sampling_level !== 'sequence') {
+      p.push({
+        field: 'importance_sampling_level',
+        message: 'loss_type "luspo" scales each completion\'s sequence-level loss by its length: TRL requires importance_sampling_level "sequence"; set it to "sequence"',
+      });
+    }
+    if (c.beta !== 0) {
+      p.push({
+        field: 'beta',
+        message:
+          'loss_type "luspo" with beta > 0 makes TRL\'s loss per token, which it then averages over the padded (completions × longest) grid, ' +
+          'padding included: a value this playground does not reproduce; set beta to 0',
+      });
+    }
+  }
+  if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && c.beta !== 0) {
+    p.push({
+      field: 'beta',
+      message:
+        'advantage_estimator "rloo" runs TRL\'s RLOO, where beta is a KL penalty subtracted from each reward (not a loss term), which ' +
+        'this playground does not implement: set beta to 0',
+    });
+  }
   if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
     p.push({
       field: 'advantage_estimator',
@@ -247,7 +271,15 @@ export function configWarnings(c: GrpoConfig): ConfigProblem[] {
       });
     }
   }
-  if (c.algorithm === 'grpo' && c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
+  if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && (c.loss_type !== 'grpo' || c.importance_sampling_level !== 'token' || c.delta !== null)) {
+    w.push({
+      field: 'advantage_estimator',
+      message:
+        'advantage_estimator "rloo" trains with TRL\'s RLOO loss (one summed log-ratio per completion, clipped, mean over completions), ' +
+        'so loss_type, importance_sampling_level and delta are not used',
+    });
+  }
+  if (c.algorithm === 'grpo' && c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo' || c.loss_type === 'vespo')) {
     w.push({ field: 'delta', message: `delta caps the ratio of the clipped losses only; loss_type "${c.loss_type}" ignores it (as TRL does)` });
   }
   if (c.loss_type !== 'sapo' && (c.sapo_temperature_pos !== 1.0 || c.sapo_temperature_neg !== 1.05)) {
