@@ -130,6 +130,9 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
   return out;
 }
 
+/** The TRL the export (keywords, trainer classes, loss semantics) was checked against. */
+export const TRL_CHECKED_VERSION = 'TRL v1.9 (huggingface/trl main at commit f2cd577, 1.10.0.dev0, July 2026)';
+
 /** The whole script. */
 export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
@@ -166,6 +169,7 @@ export function trlScript(input: TrlScriptInput): string {
       (input.stepsTrained === null ? `max_steps ${c.max_steps}.` : `${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`),
     `The ${trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
     `transformers v5, PEFT); what TRL does not have is listed below the settings.`,
+    `Checked against ${TRL_CHECKED_VERSION}.`,
     ``,
     `    pip install "trl>=1.9" peft datasets`,
     `    python train_grpo.py            # or: accelerate launch train_grpo.py`,

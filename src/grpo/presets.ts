@@ -19,6 +19,10 @@ const BASE: Partial<GrpoConfig> = {
   entropy_coef: 0,
   sapo_temperature_pos: 1.0,
   sapo_temperature_neg: 1.05,
+  vespo_k_pos: 2.0,
+  vespo_lambda_pos: 3.0,
+  vespo_k_neg: 3.0,
+  vespo_lambda_neg: 2.0,
   steps_per_generation: 1,
   advantage_estimator: 'grpo',
   algorithm: 'grpo',
@@ -86,12 +90,16 @@ const PRESETS_LIST: Preset[] = [
     id: 'trl_default',
     name: 'TRL default (v1.9)',
     description:
-      'What TRL v1.9\'s GRPOTrainer does out of the box (July 2026): the DAPO token-level loss (loss_type "dapo", ' +
-      'normalised by the whole batch\'s active tokens, from DAPO, Yu et al. 2025, arXiv 2503.14476), no KL penalty (beta 0), ' +
-      'symmetric clipping at 0.2, advantages scaled by the group\'s standard deviation (DeepSeekMath, Shao et al. 2024, arXiv ' +
-      '2402.03300), no overlong filtering and no dynamic sampling. TRL\'s learning rate (1e-6) and lengths are for full fine-tuning ' +
-      'of large models and are left as they are here.',
+      'What TRL\'s GRPOTrainer does out of the box (GRPOConfig\'s defaults, v1.9 / 1.10.dev, July 2026): the DAPO token-level loss ' +
+      '(loss_type "dapo", normalised by the whole batch\'s active tokens, from DAPO, Yu et al. 2025, arXiv 2503.14476), no KL ' +
+      'penalty (beta 0), symmetric clipping at 0.2, advantages scaled by the group\'s standard deviation (DeepSeekMath, Shao et ' +
+      'al. 2024, arXiv 2402.03300), 8 completions per prompt, no overlong filtering and no dynamic sampling. The learning rate ' +
+      'is 1e-5, not TRL\'s 1e-6: that default is for full fine-tuning, and LoRA\'s best learning rate is about 10 times full ' +
+      'fine-tuning\'s ("LoRA Without Regret", Schulman et al., Thinking Machines 2025, which TRL\'s LoRA guide follows). ' +
+      'Lengths stay yours.',
     overrides: {
+      num_generations: 8,
+      learning_rate: 1e-5,
       loss_type: 'dapo',
       scale_rewards: 'group',
       beta: 0,

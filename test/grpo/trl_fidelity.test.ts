@@ -6,7 +6,8 @@ import { rewardAdvantages, type AdvantageSettings } from '../../src/grpo/advanta
 import { configWarnings, defaultConfig, validateConfig, type GrpoConfig } from '../../src/grpo/config';
 import { applyPreset } from '../../src/grpo/presets';
 import { sequenceWeights } from '../../src/grpo/loss_weights';
-import { trlScript } from '../../src/export/trl_script';
+import { trlScript, TRL_CHECKED_VERSION } from '../../src/export/trl_script';
+import { PRESETS } from '../../src/grpo/presets';
 
 const problems = (over: Partial<GrpoConfig>) => validateConfig({ ...defaultConfig(), ...over });
 const warnings = (over: Partial<GrpoConfig>) => configWarnings({ ...defaultConfig(), ...over }).map((w) => w.message).join('\n');
@@ -128,5 +129,21 @@ describe('settings as TRL accepts them', () => {
     const input = { config: c, modelName: 'm', dataset: { name: 'd.jsonl', format: 'jsonl' as const, promptColumn: 'prompt', answerColumn: 'answer' }, stepsTrained: 1 };
     expect(() => trlScript(input)).toThrow(/RLOOTrainer, which has no tools/);
     expect(trlScript({ ...input, config: applyPreset(defaultConfig(), 'rloo') })).toContain('RLOOTrainer');
+  });
+
+  test('the "TRL default" preset is TRL\'s GRPOConfig defaults, with a LoRA-sized learning rate and its reason', () => {
+    // TRL main (f2cd577), trl/trainer/grpo_config.py: loss_type "dapo", beta 0.0, epsilon 0.2, epsilon_high None (= epsilon),
+    // scale_rewards "group", num_generations 8, learning_rate 1e-6
+    const c = applyPreset(defaultConfig(), 'trl_default');
+    expect({ loss_type: c.loss_type, beta: c.beta, epsilon: c.epsilon, epsilon_high: c.epsilon_high, scale_rewards: c.scale_rewards, num_generations: c.num_generations })
+      .toEqual({ loss_type: 'dapo', beta: 0, epsilon: 0.2, epsilon_high: 0.2, scale_rewards: 'group', num_generations: 8 });
+    expect(c.learning_rate).toBe(1e-5);
+    expect(PRESETS.find((p) => p.id === 'trl_default')!.description).toMatch(/LoRA's best learning rate is about 10 times/);
+  });
+
+  test('the exported script names the TRL version it was checked against', () => {
+    const input = { config: defaultConfig(), modelName: 'm', dataset: { name: 'd.jsonl', format: 'jsonl' as const, promptColumn: 'prompt', answerColumn: 'answer' }, stepsTrained: 1 };
+    expect(TRL_CHECKED_VERSION).toMatch(/f2cd577/);
+    expect(trlScript(input)).toContain(`Checked against ${TRL_CHECKED_VERSION}.`);
   });
 });
