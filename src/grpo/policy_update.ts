@@ -8,7 +8,7 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
+import { grpoLossBackward, grpoLossForward, needsSequences, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import { entropyThreshold } from './entropy_mask';
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
@@ -142,7 +142,7 @@ export async function policyUpdate(
   const quantile = opts.topEntropyQuantile ?? 1;
   const seqLevel = opts.loss.importanceSamplingLevel === 'sequence';
   // each token's completion extent and the loss mask: for the sequence ratio, and for vespo's weight at either level
-  const needSeq = seqLevel || opts.loss.kind === 'vespo';
+  const needSeq = needsSequences(opts.loss);
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
   // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));

@@ -1,6 +1,7 @@
 // Named algorithm recipes. Each sets the same loss-related fields (RECIPE_FIELDS), so picking one after
 // another never leaves a setting of the previous recipe behind; sizes (G, lengths, learning rate) stay
-// the user's, since the papers' values are for large models on many GPUs.
+// the user's, since the papers' values are for large models on many GPUs (except the TRL default's group size
+// and learning rate, which track TRL's GRPOConfig).
 
 import { cloneConfig, type GrpoConfig } from './config';
 
@@ -23,6 +24,8 @@ const BASE: Partial<GrpoConfig> = {
   vespo_lambda_pos: 3.0,
   vespo_k_neg: 3.0,
   vespo_lambda_neg: 2.0,
+  off_policy_mask_threshold: null,
+  use_bias_correction_kl: false,
   steps_per_generation: 1,
   advantage_estimator: 'grpo',
   algorithm: 'grpo',

@@ -202,6 +202,7 @@ export class GrpoTrainer {
       ...(rloo ? { sequenceSum: true } : {}),
       ...(c.loss_type === 'vespo' && !rloo ? { vespo: { kPos: c.vespo_k_pos, lambdaPos: c.vespo_lambda_pos, kNeg: c.vespo_k_neg, lambdaNeg: c.vespo_lambda_neg } } : {}),
       delta: rloo ? null : c.delta,
+      ...(rloo ? {} : { offPolicyMaskThreshold: c.off_policy_mask_threshold, biasCorrectionKl: c.use_bias_correction_kl }),
       sapoTemperaturePos: c.sapo_temperature_pos,
       sapoTemperatureNeg: c.sapo_temperature_neg,
     };

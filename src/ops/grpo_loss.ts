@@ -32,4 +32,9 @@ export interface GrpoLossParams {
   sapoTemperatureNeg?: number;
   /** tokens whose entropy is below this lose their policy loss (top_entropy_quantile; needs aux.entropy); null: none */
   entropyThreshold?: number | null;
+  /** off_policy_mask_threshold: completions with A < 0 whose mean old_logp - logp exceeds it lose their policy loss
+   * (DeepSeek-V3.2 eq. 9; needs aux.seq); null/undefined: off */
+  offPolicyMaskThreshold?: number | null;
+  /** use_bias_correction_kl: the k3 term times the importance ratio */
+  biasCorrectionKl?: boolean;
 }

@@ -38,15 +38,20 @@ export function policyTerm(rho: number, a: number, lp: number, hp: GrpoLossParam
 }
 
 /** Per-token loss terms of token i at a given ratio (float64); `grad` is the token-level d loss / d logp. */
-export function grpoTokenLoss(lp: number, old: number, ref: number, a: number, hp: GrpoLossParams, entropy = Infinity, rhoIn?: number, phi = 0) {
+export function grpoTokenLoss(lp: number, old: number, ref: number, a: number, hp: GrpoLossParams, entropy = Infinity, rhoIn?: number, phi = 0, om = 1) {
   const rho = rhoIn ?? clampExp(lp - old);
   const t = policyTerm(rho, a, lp, hp, phi);
   const thr = hp.entropyThreshold ?? null;
   const em = thr !== null && entropy < thr ? 0 : 1;
   const d = Math.min(20, Math.max(-20, ref - lp));
-  const k3 = hp.beta !== 0 ? Math.exp(d) - d - 1 : 0;
-  const klGrad = hp.beta !== 0 ? hp.beta * (1 - Math.exp(d)) : 0;
-  return { loss: em * t.pg + hp.beta * k3, kl: k3, rho, flag: t.flag + (em ? 0 : 4), grad: em * t.grad + klGrad, em, policyGrad: t.grad, klGrad };
+  const k3raw = hp.beta !== 0 ? Math.exp(d) - d - 1 : 0;
+  const k3 = hp.biasCorrectionKl ? k3raw * rho : k3raw;
+  // d (beta k3) / d logp through k3 only (the ratio's share is added by the caller: it depends on the level)
+  const klGrad = hp.beta !== 0 ? hp.beta * (1 - Math.exp(d)) * (hp.biasCorrectionKl ? rho : 1) : 0;
+  return {
+    loss: em * om * t.pg + hp.beta * k3, kl: k3, rho, flag: t.flag + (em ? 0 : 4) + (om ? 0 : 8),
+    grad: em * om * t.grad + klGrad, em: em * om, entropyMask: em, policyGrad: t.grad, klGrad, k3raw,
+  };
 }
 
 const maskOf = (aux: GrpoLossAuxHost, k: number) => (aux.mask ? aux.mask[k] : 1);
@@ -67,6 +72,25 @@ function ratios(logp: Float32Array, oldLogp: Float32Array | null, hp: GrpoLossPa
       m += maskOf(aux, k);
     }
     return clampExp(hp.sequenceSum ? s : s / Math.max(m, 1));
+  });
+}
+
+/** off_policy_mask_threshold's keep (1) / drop (0) per token (its completion's). */
+function offPolicyMasks(logp: Float32Array, oldLogp: Float32Array | null, adv: Float32Array, hp: GrpoLossParams, aux: GrpoLossAuxHost): number[] {
+  const n = logp.length;
+  const thr = hp.offPolicyMaskThreshold ?? null;
+  if (thr === null) return new Array<number>(n).fill(1);
+  const seq = aux.seq;
+  if (!seq) throw new Error('the off-policy mask needs seq');
+  return Array.from({ length: n }, (_, i) => {
+    if (adv[i] >= 0) return 1;
+    let s = 0;
+    let m = 0;
+    for (let k = seq[2 * i]; k < seq[2 * i] + seq[2 * i + 1]; k++) {
+      s += maskOf(aux, k) * ((oldLogp ? oldLogp[k] : logp[k]) - logp[k]);
+      m += maskOf(aux, k);
+    }
+    return s / Math.max(m, 1) <= thr ? 1 : 0;
   });
 }
 
@@ -95,8 +119,9 @@ export function grpoLossForward(
   const n = logp.length;
   const rho = ratios(logp, oldLogp, hp, aux);
   const phi = vespoPhis(logp, oldLogp, adv, hp, aux);
+  const om = offPolicyMasks(logp, oldLogp, adv, hp, aux);
   for (let i = 0; i < n; i++) {
-    const t = grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i], phi[i]);
+    const t = grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i], phi[i], om[i]);
     out[i] = t.loss;
     out[n + i] = t.kl;
     out[2 * n + i] = t.rho;
@@ -114,28 +139,35 @@ export function grpoLossBackward(
   aux = { ...aux, mask: inLoss };
   const rho = ratios(logp, oldLogp, hp, aux);
   const phi = vespoPhis(logp, oldLogp, adv, hp, aux);
-  const seqLevel = hp.importanceSamplingLevel === 'sequence' && hp.kind !== 'cispo' && hp.kind !== 'vespo';
+  const om = offPolicyMasks(logp, oldLogp, adv, hp, aux);
+  const seqLevel = hp.importanceSamplingLevel === 'sequence';
   const term = (i: number) =>
-    grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i], phi[i]);
+    grpoTokenLoss(logp[i], oldLogp ? oldLogp[i] : logp[i], refLogp ? refLogp[i] : logp[i], adv[i], hp, aux.entropy ? aux.entropy[i] : Infinity, rho[i], phi[i], om[i]);
   for (let i = 0; i < n; i++) {
     const t = term(i);
-    if (!seqLevel) {
-      dlogp[i] = weight[i] * t.grad;
-      continue;
-    }
-    const first = aux.seq![2 * i];
-    const count = aux.seq![2 * i + 1];
-    let g = 0;
-    if (count > 0 && i >= first && i < first + count) {
-      let wsum = 0;
+    const first = aux.seq ? aux.seq[2 * i] : 0;
+    const count = aux.seq ? aux.seq[2 * i + 1] : 0;
+    // at sequence level: d rho / d logp_n = rho * mask[n] * per; the sums of weight * em and weight * k3 over the completion
+    let per = 1;
+    let wsum = 0;
+    let ksum = 0;
+    if (seqLevel) {
       let m = 0;
       for (let k = first; k < first + count; k++) {
-        wsum += weight[k] * term(k).em;
+        const tk = term(k);
+        wsum += weight[k] * tk.entropyMask; // (the off-policy mask is the completion's: om[i] below)
+        ksum += weight[k] * tk.k3raw;
         m += maskOf(aux, k);
       }
-      const per = hp.sequenceSum ? 1 : 1 / Math.max(m, 1);
-      g = maskOf(aux, i) * t.policyGrad * per * wsum;
+      per = hp.sequenceSum ? 1 : 1 / Math.max(m, 1);
     }
-    dlogp[i] = g + weight[i] * t.klGrad;
+    const detachedWeight = hp.kind === 'cispo' || hp.kind === 'vespo';
+    const pol = !seqLevel || detachedWeight ? weight[i] * t.em * t.policyGrad : maskOf(aux, i) * om[i] * t.policyGrad * per * wsum;
+    let kl = weight[i] * t.klGrad;
+    if (hp.beta !== 0 && hp.biasCorrectionKl) {
+      // the ratio's share: token level d rho / d logp = rho; sequence level through the shared ratio
+      kl += seqLevel ? maskOf(aux, i) * per * rho[i] * hp.beta * ksum : weight[i] * hp.beta * t.k3raw * rho[i];
+    }
+    dlogp[i] = pol + kl;
   }
 }

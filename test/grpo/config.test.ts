@@ -292,7 +292,9 @@ describe('PRESETS', () => {
   it('every preset is valid, cites its paper, sets the same fields, and is recognised after applying', () => {
     const fields = Object.keys(PRESETS[0].overrides).sort();
     for (const p of PRESETS) {
-      expect(Object.keys(p.overrides).sort(), p.id).toEqual(fields);
+      // the TRL default also takes TRL's group size and a LoRA-sized learning rate (issue 24)
+      const sizes = p.id === 'trl_default' ? ['learning_rate', 'num_generations'] : [];
+      expect(Object.keys(p.overrides).sort(), p.id).toEqual([...fields, ...sizes].sort());
       expect(p.description, p.id).toMatch(/arXiv \d{4}\.\d{5}/);
       const c = applyPreset(defaultConfig(), p.id);
       expect(validateConfig(c), p.id).toEqual([]);

@@ -171,3 +171,71 @@ describe('RLOO as TRL\'s RLOOTrainer: ratio exp(sum logp - sum old) per completi
     got.grad.forEach((g, i) => expect(g, `d loss / d logp ${i}`).toBeCloseTo(want[i], 5));
   });
 });
+
+describe('off_policy_mask_threshold and use_bias_correction_kl as TRL\'s _compute_loss', () => {
+  // completion 1 (A = -0.5) moved away from its old policy: mean of old - logp over its kept tokens = (0.3 + 0.3) / 2
+  // = 0.3 > 0.05, so it is masked; completion 0 has A > 0 and is kept whatever its drift
+  const old = [-1.2, -0.9, -1.0, -0.2, -1, -0.4];
+  const refLp = [-1.1, -1.0, -1.3, -0.6, -2, -0.5];
+  const beta = 0.1;
+  const keep = [1, 0];
+  const k3 = (lp: number, t: number) => Math.exp(refLp[t] - lp) - (refLp[t] - lp) - 1;
+  const cases: { level: 'token' | 'sequence'; weight: number[]; trl: (logp: number[]) => number }[] = [
+    {
+      level: 'token',
+      weight: two.mask.map((m) => m / 5), // dapo: / num_items_in_batch
+      trl: (logp) => two.logp.reduce((a, _, t) => {
+        const r = Math.exp(logp[t] - old[t]);
+        const A = two.adv[t];
+        const pg = -Math.min(r * A, clip(r, 0.8, 1.28) * A) * keep[owner[t]];
+        return a + two.mask[t] * (pg + beta * k3(logp[t], t) * r);
+      }, 0) / 5,
+    },
+    {
+      level: 'sequence',
+      weight: two.mask.map((m, t) => m / (kept[owner[t]] * 2)), // grpo: mean over each completion, then over completions
+      trl: (logp) => {
+        let loss = 0;
+        for (let i = 0; i < 2; i++) {
+          const r = Math.exp(seqSum(i, (t) => logp[t] - old[t]) / kept[i]);
+          const A = i === 0 ? 0.7 : -0.5;
+          const pg = -Math.min(r * A, clip(r, 0.8, 1.28) * A) * keep[i];
+          loss += seqSum(i, (t) => pg + beta * k3(logp[t], t) * r) / kept[i] / 2;
+        }
+        return loss;
+      },
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.level} level: completion 1 masked (flag 8), the KL weighted by the ratio, and the gradient`, async () => {
+      const gpu = await testGpu();
+      const n = two.logp.length;
+      const f = (xs: number[]) => Float32Array.from(xs);
+      const hp: GrpoLossParams = { epsilon: 0.2, epsilonHigh: 0.28, beta, importanceSamplingLevel: c.level, offPolicyMaskThreshold: 0.05, biasCorrectionKl: true };
+      const t = {
+        logp: gpu.upload(f(two.logp), [n], 'logp'), old: gpu.upload(f(old), [n], 'old'), ref: gpu.upload(f(refLp), [n], 'ref'), adv: gpu.upload(f(two.adv), [n], 'adv'),
+        w: gpu.upload(f(c.weight), [n], 'w'), seq: gpu.upload(Uint32Array.from(two.seq.flat()), [2 * n], 'seq', 'u32'), mask: gpu.upload(f(two.mask), [n], 'mask'),
+      };
+      const out = gpu.tensor([4, n], 'terms');
+      const dlogp = gpu.tensor([n], 'dlogp');
+      grpoLossForward(gpu, out, t.logp, t.old, t.ref, t.adv, hp, { seq: t.seq, mask: t.mask });
+      grpoLossBackward(gpu, dlogp, t.logp, t.old, t.ref, t.adv, t.w, hp, { seq: t.seq, mask: t.mask });
+      const terms = await gpu.read(out);
+      const grad = await gpu.read(dlogp);
+      gpu.release(t.logp, t.old, t.ref, t.adv, t.w, t.seq, t.mask, out, dlogp);
+      const refOut = new Float32Array(4 * n);
+      const refD = new Float32Array(n);
+      const aux = { seq: Uint32Array.from(two.seq.flat()), mask: f(two.mask) };
+      ref.grpoLossForward(refOut, f(two.logp), f(old), f(refLp), f(two.adv), hp, aux);
+      ref.grpoLossBackward(refD, f(two.logp), f(old), f(refLp), f(two.adv), f(c.weight), hp, aux);
+      refOut.forEach((x, i) => expect(terms[i], `reference term ${i}`).toBeCloseTo(x, 5));
+      refD.forEach((x, i) => expect(grad[i], `reference dlogp ${i}`).toBeCloseTo(x, 5));
+      // flags: completion 1's kept tokens masked as off-policy, completion 0's not
+      expect([0, 1, 2, 3, 5].map((i) => terms[3 * n + i] & 8)).toEqual([0, 0, 0, 8, 8]);
+      const total = c.weight.reduce((a, w, i) => a + w * terms[i], 0);
+      expect(total).toBeCloseTo(c.trl(two.logp), 5);
+      const want = numericGrad(c.trl, two.logp);
+      Array.from(grad).forEach((g, i) => expect(g, `d loss / d logp ${i}`).toBeCloseTo(want[i], 4));
+    });
+  }
+});

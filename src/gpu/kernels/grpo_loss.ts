@@ -14,6 +14,7 @@ const GRPO_LOSS_PARAMS = {
   kind: 'u32', seq_level: 'u32', delta: 'f32', tau_pos: 'f32',
   tau_neg: 'f32', ent_threshold: 'f32', seq_sum: 'u32', _pad0: 'u32',
   k_pos: 'f32', lambda_pos: 'f32', k_neg: 'f32', lambda_neg: 'f32',
+  opsm_threshold: 'f32', bias_kl: 'u32', _pad1: 'u32', _pad2: 'u32',
 } as const;
 export const GRPO_LOSS_FORWARD = defineKernel({
   name: 'grpo_loss_forward',
@@ -48,6 +49,7 @@ export function grpoLossParamValues(n: number, hp: GrpoLossParams) {
     kind: KIND_CODE[hp.kind ?? 'clip'], seq_level: hp.importanceSamplingLevel === 'sequence' ? 1 : 0, delta: hp.delta ?? OFF, tau_pos: hp.sapoTemperaturePos ?? 1.0,
     tau_neg: hp.sapoTemperatureNeg ?? 1.05, ent_threshold: thr === null ? -OFF : thr, seq_sum: hp.sequenceSum ? 1 : 0, _pad0: 0,
     k_pos: hp.vespo?.kPos ?? 2, lambda_pos: hp.vespo?.lambdaPos ?? 3, k_neg: hp.vespo?.kNeg ?? 3, lambda_neg: hp.vespo?.lambdaNeg ?? 2,
+    opsm_threshold: hp.offPolicyMaskThreshold ?? OFF, bias_kl: hp.biasCorrectionKl ? 1 : 0, _pad1: 0, _pad2: 0,
   };
 }
 
@@ -96,7 +98,12 @@ function checkInputs(n: number, oldLogp: Tensor | null, refLogp: Tensor | null, 
   if (aux.seq) {
     if (aux.seq.dtype !== 'u32') throw new Error(`grpo loss: seq must be u32 {first, count} pairs, got ${aux.seq.dtype}`);
     expectSize(aux.seq, 2 * n);
-  } else if (hp.importanceSamplingLevel === 'sequence' || hp.kind === 'vespo') throw new Error('grpo loss: importance_sampling_level "sequence" and vespo need each token\'s completion extent (seq)');
+  } else if (needsSequences(hp)) throw new Error('grpo loss: importance_sampling_level "sequence", vespo and the off-policy mask need each token\'s completion extent (seq)');
   if (aux.mask) expectSize(aux.mask, n);
-  else if (hp.importanceSamplingLevel === 'sequence' || hp.kind === 'vespo') throw new Error('grpo loss: importance_sampling_level "sequence" and vespo need the mask of the tokens in the loss');
+  else if (needsSequences(hp)) throw new Error('grpo loss: importance_sampling_level "sequence", vespo and the off-policy mask need the mask of the tokens in the loss');
+}
+
+/** Whether the kernels read each token's completion (aux.seq, aux.mask). */
+export function needsSequences(hp: GrpoLossParams): boolean {
+  return hp.importanceSamplingLevel === 'sequence' || hp.kind === 'vespo' || (hp.offPolicyMaskThreshold ?? null) !== null;
 }

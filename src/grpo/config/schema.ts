@@ -375,6 +375,28 @@ export const SCHEMA = {
     suggest: 4,
     trl: { trl: 'delta' },
   }),
+  off_policy_mask_threshold: numOrNull({
+    default: null,
+    group: 'GRPO loss',
+    doc:
+      'Off-policy sequence masking: a completion with a negative advantage whose mean log-ratio old_logp − logp over its ' +
+      'tokens (a KL estimate of how far the policy moved) exceeds this loses its policy loss (not its KL term). Acts ' +
+      'off-policy only (steps_per_generation or num_iterations above 1). null turns it off. As TRL (the old log-probs ' +
+      'are those of the generating policy; TRL with vLLM would use the sampler\'s).',
+    source: `DeepSeek-V3.2 (DeepSeek-AI 2025, arXiv 2512.02556), eq. 9; ${TRL}`,
+    range: { above: 0, advice: 'TRL expects a positive value, e.g. 0.5; null turns it off' },
+    suggest: 0.5,
+    trl: { trl: 'off_policy_mask_threshold' },
+  }),
+  use_bias_correction_kl: bool({
+    default: false,
+    group: 'GRPO loss',
+    doc:
+      'Multiply the k3 KL estimate by the importance ratio (token or sequence level, with its gradient), which makes it ' +
+      'unbiased off-policy. Only acts with beta > 0. As TRL.',
+    source: `DeepSeek-V3.2 (DeepSeek-AI 2025, arXiv 2512.02556); ${TRL}`,
+    trl: { trl: 'use_bias_correction_kl' },
+  }),
   loss_type: oneOf(LOSS_TYPES)({
     default: 'dapo',
     group: 'GRPO loss',

@@ -39,6 +39,8 @@ export const NOT_IN_RLOO_CONFIG: readonly string[] = [
   'vespo_lambda_pos',
   'vespo_k_neg',
   'vespo_lambda_neg',
+  'off_policy_mask_threshold',
+  'use_bias_correction_kl',
   'top_entropy_quantile',
   'entropy_coef',
   'multi_objective_aggregation',

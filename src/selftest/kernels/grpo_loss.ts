@@ -40,6 +40,8 @@ export const check: KernelCheck = {
       { n: 300, beta: 0, useOld: true, hp: { epsilon: 0.2, epsilonHigh: 0.28, importanceSamplingLevel: 'sequence' }, entropyQ: 0.5, note: 'gspo entropy mask' },
       { n: 300, beta: 0.04, useOld: true, hp: { epsilon: 0.2, epsilonHigh: 0.2, importanceSamplingLevel: 'sequence', sequenceSum: true }, note: 'rloo summed ratio' },
       { n: 300, beta: 0.04, useOld: true, hp: { epsilon: 0.2, epsilonHigh: 0.2, kind: 'vespo', vespo: { kPos: 2, lambdaPos: 3, kNeg: 3, lambdaNeg: 2 } }, note: 'vespo' },
+      { n: 300, beta: 0.04, useOld: true, hp: { epsilon: 0.2, epsilonHigh: 0.28, offPolicyMaskThreshold: 0.05, biasCorrectionKl: true }, note: 'off-policy mask + bias-corrected KL' },
+      { n: 300, beta: 0.04, useOld: true, hp: { epsilon: 0.2, epsilonHigh: 0.28, importanceSamplingLevel: 'sequence', offPolicyMaskThreshold: 0.05, biasCorrectionKl: true }, note: 'gspo off-policy mask + bias-corrected KL' },
     ];
     for (const c of cases) {
       const logp = randn(c.n, rng, 1).map((x) => -Math.abs(x) - 0.1);
