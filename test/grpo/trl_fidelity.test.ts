@@ -8,6 +8,8 @@ import { applyPreset } from '../../src/grpo/presets';
 import { sequenceWeights } from '../../src/grpo/loss_weights';
 import { trlScript, TRL_CHECKED_VERSION } from '../../src/export/trl_script';
 import { PRESETS } from '../../src/grpo/presets';
+import { configDocsMarkdown } from '../../src/grpo/config/docs';
+import { CONFIG_KEYS, FIELDS } from '../../src/grpo/config/schema';
 
 const problems = (over: Partial<GrpoConfig>) => validateConfig({ ...defaultConfig(), ...over });
 const warnings = (over: Partial<GrpoConfig>) => configWarnings({ ...defaultConfig(), ...over }).map((w) => w.message).join('\n');
@@ -145,5 +147,16 @@ describe('settings as TRL accepts them', () => {
     const input = { config: defaultConfig(), modelName: 'm', dataset: { name: 'd.jsonl', format: 'jsonl' as const, promptColumn: 'prompt', answerColumn: 'answer' }, stepsTrained: 1 };
     expect(TRL_CHECKED_VERSION).toMatch(/f2cd577/);
     expect(trlScript(input)).toContain(`Checked against ${TRL_CHECKED_VERSION}.`);
+  });
+
+  test('docs/CONFIG.md says, for every TRL keyword, "as TRL" or how it differs', () => {
+    const md = configDocsMarkdown();
+    for (const k of CONFIG_KEYS) {
+      const d = FIELDS[k].trl as { trl?: string; differs?: string };
+      if (!d.trl) continue;
+      const section = md.slice(md.indexOf(`### \`${k}\``)).split('\n### ')[0];
+      expect(section, k).toMatch(d.differs ? /differs from TRL: / : /, as TRL \|/);
+    }
+    expect(md).toMatch(/`entropy_coef`; differs from TRL: a fixed coefficient only/);
   });
 });

@@ -53,7 +53,9 @@ export type Range =
  *   the TRL keywords named here
  * - notInTrl: TRL has no such setting; the text says what the script does instead (listed in its comment)
  */
-export type TrlDecision = { trl: string } | { peft: string } | { computed: readonly string[]; note: string } | { notInTrl: string };
+/** How the export passes a field to TRL. `trl`: by that GRPOConfig name, meaning the same as in TRL unless
+ * `differs` says how and why it does not. */
+export type TrlDecision = { trl: string; differs?: string } | { peft: string } | { computed: readonly string[]; note: string } | { notInTrl: string };
 
 export interface FieldEntry<T> {
   type: ValueKind;

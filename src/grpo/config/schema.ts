@@ -329,7 +329,10 @@ export const SCHEMA = {
       'the old log-probabilities of the rollout and clipping keep them close. 1 generates for every step. TRL counts ' +
       'micro-batches instead: its steps_per_generation is this × gradient_accumulation_steps. max_steps counts ' +
       'optimizer steps. A run resumed from a checkpoint between two generations starts a new generation (the ' +
-      'rollout\'s remaining steps are not saved).',
+      'rollout\'s remaining steps are not saved). Unlike TRL, the rollout is not shuffled before it is cut: each step ' +
+      'and micro-batch trains on whole groups, so the rollouts panel and the token traces show whole groups and ' +
+      'dynamic_sampling drops groups; TRL shuffles completions, which only changes which tokens share a micro-batch ' +
+      '(bnpo\'s denominator, the entropy quantile\'s token set).',
     source: `${GSPO} (4); ${TRL}`,
     range: { whole: 1, why: ' (1 generates a new rollout for every optimizer step)' },
     trl: { computed: ['steps_per_generation'], note: 'TRL counts micro-batches: steps_per_generation × gradient_accumulation_steps' },
@@ -343,7 +346,7 @@ export const SCHEMA = {
       'reference model\'s forward pass entirely; DeepSeekMath used 0.04.',
     source: `${DEEPSEEKMATH}; ${TRL}`,
     range: { atLeast: 0, advice: '0 turns the KL penalty off, DeepSeekMath used 0.04' },
-    trl: { trl: 'beta' },
+    trl: { trl: 'beta', differs: 'with advantage_estimator "rloo" it must be 0: TRL\'s RLOO puts beta on the reward, which is not implemented' },
   }),
   epsilon: num({
     default: 0.2,
@@ -386,7 +389,7 @@ export const SCHEMA = {
     source: `DeepSeek-V3.2 (DeepSeek-AI 2025, arXiv 2512.02556), eq. 9; ${TRL}`,
     range: { above: 0, advice: 'TRL expects a positive value, e.g. 0.5; null turns it off' },
     suggest: 0.5,
-    trl: { trl: 'off_policy_mask_threshold' },
+    trl: { trl: 'off_policy_mask_threshold', differs: 'the old log-probs are the generating policy\'s (TRL with vLLM would use the sampler\'s)' },
   }),
   use_bias_correction_kl: bool({
     default: false,
@@ -413,7 +416,7 @@ export const SCHEMA = {
       'ratio, (k, λ) from vespo_k_pos / vespo_lambda_pos for A ≥ 0 and the _neg pair otherwise, aggregated as dapo. ' +
       'All as TRL\'s _compute_loss (TRL 1.10).',
     source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${DAPO}; ${CISPO}; ${SAPO}; ${LUSPO}; ${VESPO}; ${TRL}`,
-    trl: { trl: 'loss_type' },
+    trl: { trl: 'loss_type', differs: 'each micro-batch holds whole groups (TRL shuffles the generation batch\'s completions before cutting it), so bnpo\'s per-micro-batch denominator is taken over other tokens than TRL\'s; the expected loss is the same. luspo needs beta 0 here (TRL\'s luspo with beta > 0 averages over the padded grid)' },
   }),
   importance_sampling_level: oneOf(IMPORTANCE_SAMPLING_LEVELS)({
     default: 'token',
@@ -481,7 +484,7 @@ export const SCHEMA = {
       'the batch\'s completion tokens. 1.0 keeps every token; the "80/20" paper trains on the top 0.2.',
     source: `"Beyond the 80/20 Rule" (Wang et al. 2025, arXiv 2506.01939); ${TRL}`,
     range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2, 0 keeps only the highest (as TRL)' },
-    trl: { trl: 'top_entropy_quantile' },
+    trl: { trl: 'top_entropy_quantile', differs: 'the threshold is taken over each micro-batch of whole groups, TRL\'s over a shuffled mix of completions (see loss_type)' },
   }),
   entropy_coef: num({
     default: 0.0,
@@ -489,7 +492,7 @@ export const SCHEMA = {
     doc: 'Weight of an entropy bonus subtracted from the loss, to keep the policy from collapsing onto one answer; 0 turns it off.',
     source: TRL,
     range: { atLeast: 0, advice: '0 turns the entropy bonus off; small values such as 0.001 are usual' },
-    trl: { trl: 'entropy_coef' },
+    trl: { trl: 'entropy_coef', differs: 'a fixed coefficient only: TRL\'s adaptive entropy control (entropy_target, entropy_coef_delta, min/max) is not implemented' },
   }),
   scale_rewards: oneOf(SCALE_REWARDS)({
     default: 'group',
@@ -623,7 +626,7 @@ export const SCHEMA = {
     doc: 'Seed for the LoRA initialisation, the data order, the train/eval split and sampling: the same seed, config and data give the same run.',
     source: HF,
     range: { lo: 0, hi: 0xffffffff, loOpen: false, hiOpen: false, advice: 'a whole number' },
-    trl: { trl: 'seed' },
+    trl: { trl: 'seed', differs: 'the same seed does not give the same samples as PyTorch: sampling and LoRA initialisation use this playground\'s own generators' },
   }),
   max_steps: int({
     default: 100,
