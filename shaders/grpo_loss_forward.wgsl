@@ -11,10 +11,13 @@
 //          log w = clamp(sum_k mask_k clamp(logp_k - old_logp_k, -20, 20), log 1e-8, 20) over the completion,
 //          phi = exp(lambda + k log w - lambda w), (k, lambda) = (k_pos, lambda_pos) if A >= 0 else the neg pair
 //   em   = 1 if entropy >= ent_threshold else 0          top_entropy_quantile's mask (threshold -3e38 when off)
-//   k3   = exp(ref - logp) - (ref - logp) - 1            (only when beta > 0)
-//   loss[n] = em * pg + beta * k3;  kl[n] = k3;  ratio[n] = rho
+//   om   = 0 if A < 0 and the completion's mean of mask_k (old_logp_k - logp_k) > opsm_threshold, else 1
+//          (off_policy_mask_threshold, DeepSeek-V3.2 eq. 9; threshold 3e38 when off)
+//   k3   = exp(ref - logp) - (ref - logp) - 1            (only when beta > 0); times rho with bias_kl = 1
+//          (use_bias_correction_kl: the KL estimate importance-weighted)
+//   loss[n] = em * om * pg + beta * k3;  kl[n] = k3;  ratio[n] = rho
 //   flag[n] = bits: 1 clipped low (rho < 1 - eps, A < 0), 2 clipped high (rho > 1 + eps_high, A > 0; cispo:
-//             rho > eps_high, A > 0; sapo: never), 4 masked by the entropy quantile
+//             rho > eps_high, A > 0; sapo: never), 4 masked by the entropy quantile, 8 masked as off-policy (om = 0)
 // The aggregation (loss_type) is carried by per-token weights on the host: total = sum_n weight[n] * loss[n];
 // the entropy bonus is added on the host (its gradient goes through the logits, entropy_backward.wgsl).
 // Shapes: logp, old_logp, ref_logp, adv, entropy, mask: (N); seq: (2N) u32 {first index, extent} of the token's
@@ -28,6 +31,7 @@ struct Params {
   kind: u32, seq_level: u32, delta: f32, tau_pos: f32,
   tau_neg: f32, ent_threshold: f32, seq_sum: u32, _pad0: u32,
   k_pos: f32, lambda_pos: f32, k_neg: f32, lambda_neg: f32,
+  opsm_threshold: f32, bias_kl: u32, _pad1: u32, _pad2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logp: array<f32>;
@@ -65,6 +69,17 @@ fn vespo_phi(i: u32, a: f32) -> f32 {
   return exp(lam + kk * lw - lam * exp(lw));
 }
 
+/** off_policy_mask_threshold's keep (1) or drop (0) of token i's completion (sequence-wide, detached). */
+fn off_policy_mask(i: u32, a: f32) -> f32 {
+  if (p.opsm_threshold >= 1e38 || a >= 0.0) { return 1.0; }
+  let first = seq[2u * i];
+  let count = seq[2u * i + 1u];
+  var s = 0.0;
+  var m = 0.0;
+  for (var k = first; k < first + count; k++) { s = s + mask[k] * (old_logp[k] - logp[k]); m = m + mask[k]; }
+  return select(0.0, 1.0, s / max(m, 1.0) <= p.opsm_threshold);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
@@ -90,12 +105,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   var em = 1.0;
   if (entropy[i] < p.ent_threshold) { em = 0.0; flag = flag + 4.0; }
+  let om = off_policy_mask(i, a);
+  if (om == 0.0) { flag = flag + 8.0; }
   var k3 = 0.0;
   if (p.beta != 0.0) {
     let d = clamp(ref_logp[i] - lp, -20.0, 20.0);
     k3 = exp(d) - d - 1.0;
+    if (p.bias_kl == 1u) { k3 = k3 * rho; }
   }
-  out[i] = em * pg + p.beta * k3;
+  out[i] = em * om * pg + p.beta * k3;
   out[p.n + i] = k3;
   out[2u * p.n + i] = rho;
   out[3u * p.n + i] = flag;
