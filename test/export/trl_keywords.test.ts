@@ -249,3 +249,14 @@ test('fillTemplate fills by name and refuses a missing or an unused value', () =
   expect(() => fillTemplate('{{x}} {{y}}', { x: '1' }, 't.py')).toThrow(/t\.py: no value for the placeholder \{\{y\}\}/);
   expect(() => fillTemplate('{{x}}', { x: '1', w: '2' }, 't.py')).toThrow(/no placeholder for w/);
 });
+
+describe('RLOO exports as TRL runs it (issue 24)', () => {
+  test('RLOO without tools runs RLOOTrainer; with tools or an environment the export is refused (RLOOTrainer has no tools)', () => {
+    const rloo = applyPreset(defaultConfig(), 'rloo');
+    expect(script(rloo)).toContain('from trl import RLOOConfig, RLOOTrainer');
+    expect(() => script({ ...rloo, tools_source: '[]' })).toThrow(/RLOOTrainer, which has no tools/);
+    expect(() => script({ ...rloo, env_source: '() => ({})' })).toThrow(/RLOOTrainer, which has no tools/);
+    // every loss type exports as GRPOTrainer with its own loss_type
+    for (const l of LOSS_TYPES) expect(script({ ...defaultConfig(), loss_type: l })).toContain(`loss_type="${l}"`);
+  });
+});

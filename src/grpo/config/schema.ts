@@ -423,8 +423,9 @@ export const SCHEMA = {
     group: 'GRPO loss',
     doc:
       'Where the policy ratio is taken: "token" gives each token its own ratio exp(logp − old_logp); "sequence" ' +
-      '(GSPO) gives every token of a completion one ratio, the exp of the mean of its tokens\' log-ratios. It only ' +
-      'matters off-policy (num_iterations or steps_per_generation above 1).',
+      '(GSPO) gives every token of a completion one ratio, the exp of the mean of its own tokens\' log-ratios (a tool\'s ' +
+      'inserted tokens left out, as TRL). It matters off-policy (num_iterations or steps_per_generation above 1), and ' +
+      'with top_entropy_quantile < 1, where the shared ratio passes the kept tokens\' gradient to the masked ones.',
     source: `${GSPO}; ${TRL}`,
     trl: { trl: 'importance_sampling_level' },
   }),
