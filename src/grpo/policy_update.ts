@@ -52,7 +52,8 @@ export interface TokenTrace {
   /** -d loss / d logp divided by the token's aggregation weight: its advantage after clipping, gating and
    * masking (A * rho for an unclipped token, 0 for a clipped or masked one) */
   contribution: number[];
-  /** bits: 1 clipped low, 2 clipped high, 4 masked by the entropy quantile */
+  /** bits: 1 clipped low, 2 clipped high, 4 masked by the entropy quantile, 8 masked as off-policy
+   * (off_policy_mask_threshold; the token inspector does not mark it yet) */
   flags: number[];
   /** tokens in the loss (the rest were masked as truncated) */
   active: number;
