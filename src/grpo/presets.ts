@@ -181,8 +181,8 @@ const PRESETS_LIST: Preset[] = [
       'REINFORCE Leave-One-Out (Ahmadian et al. 2024, "Back to Basics", arXiv 2402.14740; TRL has it as its own RLOOTrainer): ' +
       'each completion\'s baseline is the mean reward of the other G - 1 completions of its prompt, with no division by a ' +
       'standard deviation. It trains as TRL\'s RLOOTrainer (which the export runs): one ratio per completion, the exp of its ' +
-      'summed log-ratio, clipped at 1 ± 0.2, and the mean of the per-completion losses; no KL (TRL\'s RLOO would put beta on ' +
-      'the reward).',
+      'summed log-ratio, clipped at 1 ± 0.2, and the mean of the per-completion losses; beta 0 here (with beta > 0, as in TRL, ' +
+      'beta times the completion\'s summed KL to the starting model is taken off its reward).',
     overrides: {
       loss_type: 'grpo',
       advantage_estimator: 'rloo',

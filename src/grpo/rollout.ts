@@ -31,6 +31,9 @@ export interface Completion {
   advantage: number;
   /** with tools or an environment: per trainIds token, 1 for the model's own tokens, 0 for inserted ones */
   modelMask?: number[];
+  /** advantage_estimator "rloo" with beta > 0: the completion's summed first-order KL, sum of old_logp - ref_logp
+   * over its tokens, of which beta times was taken off its reward before the leave-one-out advantage (TRL's RLOO) */
+  klPenalty?: number;
   /** with tools or an environment: the episode's turns, for display */
   turns?: TurnRecord[];
   episode?: Pick<Episode, 'toolCalls' | 'toolFailures' | 'toolTimeouts' | 'turnCount' | 'envReward' | 'envDone'>;

@@ -196,7 +196,7 @@ export class GrpoTrainer {
     return {
       epsilon: c.epsilon,
       epsilonHigh: c.epsilon_high,
-      beta: c.beta,
+      beta: rloo ? 0 : c.beta, // TRL's RLOO puts beta on the reward (rlooKlAdvantages), not in the loss
       kind: rloo ? 'clip' : c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : c.loss_type === 'vespo' ? 'vespo' : 'clip',
       importanceSamplingLevel: rloo ? 'sequence' : c.importance_sampling_level,
       ...(rloo ? { sequenceSum: true } : {}),
@@ -244,12 +244,48 @@ export class GrpoTrainer {
       }
       ro.generationMs += performance.now() - t;
     }
+    if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && c.beta !== 0) {
+      const t = performance.now();
+      await this.rlooKlAdvantages(ro, old);
+      ro.generationMs += performance.now() - t;
+    }
     // the generation batch's trained tokens (TRL's num_items_in_batch): the dapo/cispo denominator of all its steps
     const batchTokens = ro.groups
       .filter((g) => !(c.dynamic_sampling && (g.flat ?? g.zeroStd)))
       .flatMap((g) => g.completions)
       .reduce((a, x) => a + (c.mask_truncated_completions && x.truncated ? 0 : x.modelMask ? x.modelMask.reduce((m, b) => m + b, 0) : x.trainIds.length), 0);
     return { ro, next: 0, old, batchTokens };
+  }
+
+  /**
+   * TRL's RLOO with beta > 0: beta times each completion's summed first-order KL, sum over its tokens of
+   * old_logp - ref_logp (old: the generating policy; ref: LoRA off), is taken off its reward, and the
+   * leave-one-out advantage is taken again over the group's scorable completions. The loss then has no KL term.
+   */
+  private async rlooKlAdvantages(ro: Rollout, old: Map<Completion, Float32Array> | null): Promise<void> {
+    const c = this.config;
+    const { model } = this.init;
+    const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
+    const rows = this.init.layout?.rowsPerPass ?? c.prompts_per_step * c.num_generations;
+    for (let r0 = 0; r0 < all.length; r0 += rows) {
+      const part = all.slice(r0, r0 + rows);
+      const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
+      const ref = await completionLogprobs(model, seqs, null, c.temperature);
+      const pol = old ? null : await completionLogprobs(model, seqs, this.lora, c.temperature);
+      part.forEach(({ x }, i) => {
+        const o = old?.get(x) ?? pol!.logprobs[i];
+        const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;
+        let kl = 0;
+        for (let t = 0; t < active; t++) kl += o[t] - ref.logprobs[i][t];
+        x.klPenalty = kl;
+      });
+    }
+    for (const g of ro.groups) {
+      const scorable = g.completions.filter((x) => x.rewards.some((v) => v !== null && !Number.isNaN(v)));
+      const penalised = (x: Completion) => x.reward - c.beta * x.klPenalty!;
+      const sum = scorable.reduce((a, x) => a + penalised(x), 0);
+      for (const x of scorable) x.advantage = scorable.length > 1 ? penalised(x) - (sum - penalised(x)) / (scorable.length - 1) : 0;
+    }
   }
 
   async trainStep(): Promise<StepReport> {
@@ -337,6 +373,12 @@ export class GrpoTrainer {
         });
         up = pu;
         algo.kl = pu.kl;
+        if (c.advantage_estimator === 'rloo' && c.beta !== 0) {
+          // TRL's RLOO logs the first-order KL it put on the rewards, per token
+          const items = stepItems.filter((x) => x.comp.klPenalty !== undefined);
+          const tokens = items.reduce((a, x) => a + (c.mask_truncated_completions && x.comp.truncated ? 0 : x.comp.trainIds.length), 0);
+          algo.kl = items.reduce((a, x) => a + x.comp.klPenalty!, 0) / Math.max(tokens, 1);
+        }
         algo.entropy = pu.entropy;
         // TRL logs clip_ratio/* for the clipped losses only, and cispo_clip_ratio for cispo (sapo: neither)
         if (c.loss_type === 'cispo' && c.advantage_estimator !== 'rloo') algo.cispo_clip_ratio = pu.clipHigh;

@@ -15,6 +15,8 @@ import { preparePrompts } from '../../src/grpo/prompts';
 import { defaultConfig, validateConfig, type GrpoConfig } from '../../src/grpo/config';
 import { parseDataset } from '../../src/data';
 import type { Completion } from '../../src/grpo/rollout';
+import { applyPreset } from '../../src/grpo/presets';
+import { completionLogprobs } from '../../src/model/logprobs';
 
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
 
@@ -50,7 +52,7 @@ async function setup(config: GrpoConfig) {
     scorer.dispose();
     return gpu.pool.stats.bytesInUse;
   };
-  return { trainer, done };
+  return { trainer, done, model };
 }
 
 describe('TRL fidelity in the trainer', () => {
@@ -145,6 +147,39 @@ describe('TRL fidelity in the trainer', () => {
     // the second pass over slice 0 sees the policy after two updates: ratios away from 1; the first pass is on-policy
     for (const v of ratios[0]) expect(Math.abs(v - 1)).toBeLessThan(1e-4);
     expect(ratios[2].some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+    expect(done()).toBe(0);
+  });
+
+  test('RLOO with beta: beta x sum(old - ref) comes off each reward before the leave-one-out advantage (TRL\'s RLOOTrainer)', async () => {
+    const beta = 0.5;
+    const config = { ...applyPreset(demoConfig(), 'rloo'), beta, learning_rate: 0.05, lr_scheduler_type: 'linear' as const, warmup_ratio: 0, max_steps: 2 };
+    const { trainer, done, model } = await setup(config);
+    const a = await trainer.trainStep();
+    // step 1 generates with LoRA B = 0: the policy is the reference, so every KL is 0
+    for (const c of a.groups.flatMap((g) => g.completions)) expect(Math.abs(c.klPenalty!)).toBeLessThan(1e-3);
+    // step 2 at learning rate 0 (linear decay to 0 at max_steps 1): the LoRA after it is the one that generated it
+    trainer.setRunLength(1, config.eval_interval);
+    const b = await trainer.trainStep();
+    expect(b.metrics.learning_rate).toBe(0);
+    const comps = b.groups.flatMap((g) => g.completions);
+    expect(comps.some((c) => Math.abs(c.klPenalty!) > 1e-3)).toBe(true);
+    // the KL against an independent computation: sum over the tokens of log-probs with the LoRA minus without
+    for (const g of b.groups) {
+      const rows = g.completions.map((c) => ({ prompt: g.prompt.ids, completion: c.trainIds }));
+      const pol = await completionLogprobs(model, rows, trainer.lora, config.temperature);
+      const ref = await completionLogprobs(model, rows, null, config.temperature);
+      g.completions.forEach((c, i) => {
+        const kl = c.trainIds.reduce((x, _, t) => x + pol.logprobs[i][t] - ref.logprobs[i][t], 0);
+        expect(c.klPenalty!).toBeCloseTo(kl, 3);
+      });
+      // TRL: r' = r - beta * kl; A_i = r'_i - mean of the other r'
+      const r = g.completions.map((c) => c.reward - beta * c.klPenalty!);
+      const sum = r.reduce((x, y) => x + y, 0);
+      g.completions.forEach((c, i) => expect(c.advantage).toBeCloseTo(r[i] - (sum - r[i]) / (r.length - 1), 10));
+    }
+    // the logged kl: the first-order KL per token
+    const tokens = comps.reduce((x, c) => x + c.trainIds.length, 0);
+    expect(b.metrics.kl).toBeCloseTo(comps.reduce((x, c) => x + c.klPenalty!, 0) / tokens, 10);
     expect(done()).toBe(0);
   });
 });

@@ -346,7 +346,7 @@ export const SCHEMA = {
       'reference model\'s forward pass entirely; DeepSeekMath used 0.04.',
     source: `${DEEPSEEKMATH}; ${TRL}`,
     range: { atLeast: 0, advice: '0 turns the KL penalty off, DeepSeekMath used 0.04' },
-    trl: { trl: 'beta', differs: 'with advantage_estimator "rloo" it must be 0: TRL\'s RLOO puts beta on the reward, which is not implemented' },
+    trl: { trl: 'beta', differs: 'as TRL\'s GRPOConfig; with advantage_estimator "rloo" it is, as in TRL\'s RLOOConfig, a penalty of beta times the summed first-order KL on each reward instead of a loss term' },
   }),
   epsilon: num({
     default: 0.2,
@@ -541,8 +541,8 @@ export const SCHEMA = {
       'How a completion\'s advantage is computed from the rewards (not a TRL name). "grpo": minus the group\'s mean, ' +
       'scaled as scale_rewards says. "rloo": TRL\'s RLOOTrainer: minus the mean of the other G − 1 completions of its ' +
       'group (leave-one-out, not scaled), with RLOO\'s own loss (the ratio exp(Σ logp − Σ old_logp) of each completion, ' +
-      'clipped at 1 ± epsilon, mean over completions; loss_type and importance_sampling_level are not used; beta must ' +
-      'be 0 since TRL\'s RLOO puts it on the reward). "reinforce_pp": REINFORCE++-baseline as OpenRLHF publishes it (advantage_estimator ' +
+      'clipped at 1 ± epsilon, mean over completions; loss_type and importance_sampling_level are not used; beta is a ' +
+      'KL penalty on the reward, β · Σ(old_logp − ref_logp) over the completion\'s tokens, as TRL\'s RLOO). "reinforce_pp": REINFORCE++-baseline as OpenRLHF publishes it (advantage_estimator ' +
       '"reinforce_baseline"): minus the group\'s mean, then whitened over every completion token of the batch (token-weighted ' +
       'mean and biased variance, divided by sqrt(max(var, 1e-8))). "reinforce_pp_verl": the same as verl\'s ' +
       '"reinforce_plus_plus_baseline" (masked_whiten: unbiased variance, divided by sqrt(var + 1e-8)).',

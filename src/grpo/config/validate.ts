@@ -193,14 +193,6 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       });
     }
   }
-  if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && c.beta !== 0) {
-    p.push({
-      field: 'beta',
-      message:
-        'advantage_estimator "rloo" runs TRL\'s RLOO, where beta is a KL penalty subtracted from each reward (not a loss term), which ' +
-        'this playground does not implement: set beta to 0',
-    });
-  }
   if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
     p.push({
       field: 'advantage_estimator',
