@@ -1,5 +1,6 @@
-// The token-level inspector after a real step with the built-in model: the page trains one step (two
-// iterations, so ratios move off 1, and top_entropy_quantile 0.5, so some tokens are masked by entropy),
+// The token-level inspector after real steps with the built-in model: the page trains two optimizer steps on one
+// rollout (num_iterations 2: the second pass is its own step, as in TRL, so its ratios move off 1;
+// top_entropy_quantile 0.5, so some tokens are masked by entropy),
 // then a completion in the rollouts panel opens token by token; every token's number, under each of the
 // four colourings, equals what the worker sent in its step event, and the marks follow the step's flags.
 import { expect, test } from '@playwright/test';
@@ -28,7 +29,7 @@ test('a completion opens token by token with the numbers of the step that traine
   await openPlayground(page);
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await expect(page.getByTestId('dataset-status')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
-  await setSetting(page, 'max_steps', '1');
+  await setSetting(page, 'max_steps', '2');
   await setSetting(page, 'eval_split', '0');
   await setSetting(page, 'num_iterations', '2');
   // the GRPO loss group: opened (and checked open) before typing into it
@@ -51,19 +52,19 @@ test('a completion opens token by token with the numbers of the step that traine
     .toBe('Finished');
 
   const sent = await page.evaluate(() => (window as unknown as { workerSteps: { step: number; groups: { completions: { text: string; advantage: number; trace?: unknown }[] }[] }[] }).workerSteps);
-  expect(sent.length).toBe(1);
+  expect(sent.length).toBe(2);
   // a group with a learning signal (advantages not all 0) among those sent with traces, else the first
-  const gi = Math.max(0, sent[0].groups.findIndex((g) => g.completions[0].trace && g.completions.some((c) => c.advantage !== 0)));
-  const trace = sent[0].groups[gi].completions[0].trace as Trace;
+  const gi = Math.max(0, sent[1].groups.findIndex((g) => g.completions[0].trace && g.completions.some((c) => c.advantage !== 0)));
+  const trace = sent[1].groups[gi].completions[0].trace as Trace;
   expect(trace, 'the worker sent a token trace for the first group').toBeTruthy();
-  expect(trace.step).toBe(1);
+  expect(trace.step).toBe(2);
 
   await page.getByRole('tab', { name: 'Rollouts' }).click();
   const first = page.getByTestId('rollout-group').nth(gi).getByTestId('completion').first();
   await first.getByTestId('token-inspector-toggle').click();
   const inspector = first.getByTestId('token-inspector');
   await expect(inspector).toBeVisible();
-  await expect(inspector).toHaveAttribute('data-step', '1');
+  await expect(inspector).toHaveAttribute('data-step', '2');
   const tokens = inspector.getByTestId('token');
   await expect(tokens).toHaveCount(trace.tokens.length);
 
@@ -73,7 +74,7 @@ test('a completion opens token by token with the numbers of the step that traine
     const shown = await tokens.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.value));
     expect(shown, q).toEqual(trace[q].map((x) => String(x)));
   }
-  // two iterations: the second iteration's ratios are not all 1
+  // the rollout's second pass (step 2): its ratios are not all 1
   expect(trace.ratio.some((r) => r !== 1)).toBe(true);
   // marks follow the step's flags: entropy-masked tokens (bit 4) and clipping (bits 1, 2)
   const marks = await tokens.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.marks ?? ''));
@@ -84,7 +85,7 @@ test('a completion opens token by token with the numbers of the step that traine
     expect(marks[j].includes('truncation-masked'), `token ${j}`).toBe(j >= trace.active);
   });
   // over the whole step some tokens were kept and some masked by the entropy quantile
-  const allFlags = sent[0].groups.flatMap((g) => g.completions.flatMap((c) => (c.trace as Trace | undefined)?.flags ?? []));
+  const allFlags = sent[1].groups.flatMap((g) => g.completions.flatMap((c) => (c.trace as Trace | undefined)?.flags ?? []));
   expect(allFlags.some((f) => f & 4)).toBe(true);
   expect(allFlags.some((f) => !(f & 4))).toBe(true);
 

@@ -125,13 +125,16 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
   const out: string[] = [];
   if (c.algorithm === 'online_dpo') out.push(`online_dpo paired the best and worst of num_generations = ${c.num_generations} completions per prompt; OnlineDPOTrainer samples two`);
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
-  if (c.advantage_estimator === 'reinforce_pp') out.push('advantage_estimator "reinforce_pp" (REINFORCE++): TRL has no such advantage; GRPO\'s group advantages are used');
+  if (c.advantage_estimator === 'reinforce_pp' || c.advantage_estimator === 'reinforce_pp_verl') out.push(`advantage_estimator "${c.advantage_estimator}" (REINFORCE++): TRL has no such advantage; GRPO's group advantages are used`);
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
   for (const [k, v] of Object.entries(notInTrl)) {
     if (why[k]?.startsWith("TRL's RLOOConfig") && JSON.stringify(v) !== JSON.stringify(DEFAULT_CONFIG[k as keyof GrpoConfig])) out.push(`${k} = ${JSON.stringify(v)}: ${why[k]}`);
   }
   return out;
 }
+
+/** The TRL the export (keywords, trainer classes, loss semantics) was checked against. */
+export const TRL_CHECKED_VERSION = 'TRL v1.9 (huggingface/trl main at commit f2cd577, 1.10.0.dev0, July 2026)';
 
 /** The whole script. */
 export function trlScript(input: TrlScriptInput): string {
@@ -146,6 +149,9 @@ export function trlScript(input: TrlScriptInput): string {
     .map((f, i) => (f.name === 'custom' ? customStub(names[i], String(f.params.source ?? '')) : ''))
     .filter(Boolean)
     .join('\n\n');
+  if (c.advantage_estimator === 'rloo' && (input.tools?.length || (c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    throw new Error('advantage_estimator "rloo" exports to TRL\'s RLOOTrainer, which has no tools or environments: set advantage_estimator to "grpo" to export this run');
+  }
   const tools = input.tools?.length ? toolsPython(input.tools) : null;
   const toolNotes: string[] = [];
   if (tools) {
@@ -170,6 +176,7 @@ export function trlScript(input: TrlScriptInput): string {
       (input.stepsTrained === null ? `max_steps ${c.max_steps}.` : `${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`),
     `The ${online ? 'OnlineDPOConfig' : trl.config_class} and LoraConfig below hold the browser run's values, in TRL's names (TRL v1.9,`,
     `transformers v5, PEFT); what TRL does not have is listed below the settings.`,
+    `Checked against ${TRL_CHECKED_VERSION}.`,
     ``,
     `    pip install "trl>=1.9" peft datasets`,
     `    python train_grpo.py            # or: accelerate launch train_grpo.py`,

@@ -8,13 +8,13 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
-import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
+import { grpoLossBackward, grpoLossForward, needsSequences, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import { entropyThreshold } from './entropy_mask';
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
-import { entropyWeights, sequenceWeights, type LossType } from './loss_weights';
+import { entropyBonusWeight, entropyWeights, sequenceWeights, type LossType } from './loss_weights';
 import type { AdamW } from './optimizer';
 
 export interface TrainSequence {
@@ -52,7 +52,8 @@ export interface TokenTrace {
   /** -d loss / d logp divided by the token's aggregation weight: its advantage after clipping, gating and
    * masking (A * rho for an unclipped token, 0 for a clipped or masked one) */
   contribution: number[];
-  /** bits: 1 clipped low, 2 clipped high, 4 masked by the entropy quantile */
+  /** bits: 1 clipped low, 2 clipped high, 4 masked by the entropy quantile, 8 masked as off-policy
+   * (off_policy_mask_threshold; the token inspector does not mark it yet) */
   flags: number[];
   /** tokens in the loss (the rest were masked as truncated) */
   active: number;
@@ -68,6 +69,9 @@ export interface UpdateOptions {
   topEntropyQuantile?: number;
   /** entropy_coef (0: no bonus) */
   entropyCoef?: number;
+  /** active tokens of the whole generation batch (TRL's num_items_in_batch: the dapo/cispo denominator); under
+   * steps_per_generation k > 1 it counts all k steps' tokens; absent: these micro-batches' */
+  batchTokens?: number;
   /** return each sequence's per-token values of the last iteration */
   trace?: boolean;
   learningRate: number;
@@ -110,8 +114,10 @@ interface MicroBatch {
   mask: Float32Array; // (B*T) 1 on active completion tokens
   old: Tensor | null;
   ref: Tensor | null;
-  /** (2N) u32 {first, active count} of each token's completion (sequence level) */
+  /** (2N) u32 {first, extent} of each token's completion, and (N) the tokens in the loss (sequence level: the
+   * ratio averages over the model's own tokens, not a tool's, as TRL's mask * tool_mask) */
   seq: Tensor | null;
+  maskT: Tensor | null;
   /** (N) d total / d entropy (entropy bonus) */
   dentropy: Tensor | null;
   dentropyHost: Float32Array | null;
@@ -130,11 +136,14 @@ export async function policyUpdate(
   if (mbs.length === 0) return stats;
   // a tool's or environment's inserted tokens are not counted (modelMask)
   const activeCounts = mbs.map((mb) => mb.map(trainedTokens));
-  const weights = sequenceWeights(opts.lossType, activeCounts, opts.maxCompletionLength);
-  const entW = entropyWeights(opts.lossType, activeCounts);
+  const batchTokens = opts.batchTokens ?? activeCounts.flat().reduce((a, b) => a + b, 0);
+  const weights = sequenceWeights(opts.lossType, activeCounts, opts.maxCompletionLength, batchTokens);
+  const entW = entropyWeights(opts.lossType, activeCounts, batchTokens);
   const entCoef = opts.entropyCoef ?? 0;
   const quantile = opts.topEntropyQuantile ?? 1;
   const seqLevel = opts.loss.importanceSamplingLevel === 'sequence';
+  // each token's completion extent and the loss mask: for the sequence ratio, and for vespo's weight at either level
+  const needSeq = needsSequences(opts.loss);
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
   // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
@@ -156,7 +165,7 @@ export async function policyUpdate(
       const adv = new Float32Array(N);
       const weight = new Float32Array(N);
       const mask = new Float32Array(N);
-      const seqInfo = seqLevel ? new Uint32Array(2 * N) : null;
+      const seqInfo = needSeq ? new Uint32Array(2 * N) : null;
       const oldHost = seqs.every((s) => s.oldLogp) ? new Float32Array(N) : null;
       const dent = entCoef !== 0 ? new Float32Array(N) : null;
       seqs.forEach((s, b) => {
@@ -186,6 +195,7 @@ export async function policyUpdate(
         old: oldHost ? gpu.upload(oldHost, [N], 'old_logp') : null,
         ref: null,
         seq: seqInfo ? gpu.upload(seqInfo, [2 * N], 'completion_extent', 'u32') : null,
+        maskT: seqInfo ? gpu.upload(mask, [N], 'loss_mask') : null,
         dentropy: dent ? gpu.upload(dent, [N], 'dentropy') : null,
         dentropyHost: dent,
       };
@@ -196,11 +206,13 @@ export async function policyUpdate(
     await mark('reference_logprobs');
 
     let activeTokens = 0;
+    /** what clip ratios are over: active tokens, or completions at sequence level */
+    let clipUnits = 0;
     const dropoutOn = (lora.spec.dropout ?? 0) > 0;
     for (let it = 0; it < opts.numIterations; it++) {
       optimizer.zeroGrads();
       let loss = 0;
-      const thresholds = quantile < 1 ? await splitThresholds(model, lora, prepared, splitMbs, quantile, opts.temperature, (m) => (dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null)) : new Map<number, number | null>();
+      const thresholds = quantile < 1 ? await splitThresholds(model, lora, prepared, splitMbs, quantile, opts.temperature, (m) => (dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null)) : new Map<number, { threshold: number | null; kept: number }>();
       for (let m = 0; m < prepared.length; m++) {
         const mb = prepared[m];
         const { batch } = mb;
@@ -210,12 +222,23 @@ export async function policyUpdate(
         // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
         const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         let hp = opts.loss;
+        let dentropy = mb.dentropy;
+        let dentHost = mb.dentropyHost;
         if (quantile < 1) {
           // top_entropy_quantile: the threshold from this micro-batch's active tokens (one readback)
-          const thr = thresholds.has(mb.mb) ? thresholds.get(mb.mb)! : entropyThreshold((await gpu.read(entropy)).filter((_, i) => mb.mask[i] !== 0), quantile);
+          const ent = await gpu.read(entropy);
+          const active = ent.filter((_, i) => mb.mask[i] !== 0);
+          const thr = thresholds.has(mb.mb) ? thresholds.get(mb.mb)!.threshold : entropyThreshold(active, quantile);
           hp = { ...hp, entropyThreshold: thr };
+          if (dentHost) {
+            // the entropy bonus acts on the tokens the policy loss keeps (TRL: mask x entropy_mask), normalised by their count
+            const kept = thresholds.has(mb.mb) ? thresholds.get(mb.mb)!.kept : active.filter((e) => thr === null || e >= thr).length;
+            const wBonus = entropyBonusWeight(opts.lossType, kept, mbs.length, batchTokens);
+            dentHost = dentHost.map((_, i) => (mb.mask[i] !== 0 && (thr === null || ent[i] >= thr) ? -entCoef * wBonus : 0));
+            dentropy = gpu.upload(dentHost, [N], 'dentropy');
+          }
         }
-        const aux = { entropy: quantile < 1 ? entropy : null, seq: mb.seq };
+        const aux = { entropy: quantile < 1 ? entropy : null, seq: mb.seq, mask: mb.maskT };
         const last = it === opts.numIterations - 1 && !!traces;
         // [loss | kl | ratio | clip flags | entropy (| logp | dlogp when tracing)] per token, read back once
         const terms = gpu.tensor([last ? 7 : 5, N], 'grpo_loss_terms');
@@ -228,7 +251,7 @@ export async function policyUpdate(
         if (last) gpu.copy(dlogp, terms, N, 0, 6 * N);
         const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
         // the entropy bonus's gradient joins the log-prob's in each vocabulary chunk of the head
-        const entropyGrad = mb.dentropy ? { dentropy: mb.dentropy, entropy } : null;
+        const entropyGrad = dentropy ? { dentropy, entropy } : null;
         headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature, null, entropyGrad);
         gpu.release(dlogp, lse);
         model.backwardFromHead(act, df);
@@ -236,19 +259,33 @@ export async function policyUpdate(
         await mark('backward');
         const t = await gpu.read(terms);
         gpu.release(terms, entropy, logp);
+        if (dentropy !== mb.dentropy) gpu.release(dentropy);
         const ent = t.subarray(4 * N, 5 * N);
         const w = mb.weightHost;
-        const dent = mb.dentropyHost;
+        const dent = dentHost;
         for (let i = 0; i < N; i++) {
           if (mb.mask[i] === 0) continue;
           loss += w[i] * t[i];
           if (dent) loss += dent[i] * ent[i];
           stats.kl += t[N + i];
           stats.entropy += ent[i];
+          activeTokens++;
+          if (seqLevel) continue;
           const flag = t[3 * N + i];
           if (flag & 1) stats.clipLow++;
           if (flag & 2) stats.clipHigh++;
-          activeTokens++;
+          clipUnits++;
+        }
+        if (seqLevel) {
+          // one ratio per completion: TRL counts clipped completions, not tokens
+          mb.seqs.forEach((s, b) => {
+            const j = s.completion.findIndex((_, jj) => counts(s, jj));
+            if (j < 0) return;
+            const flag = t[3 * N + completionIndex(batch, b, j)];
+            if (flag & 1) stats.clipLow++;
+            if (flag & 2) stats.clipHigh++;
+            clipUnits++;
+          });
         }
         if (last) traces![mb.mb].push(...mb.seqs.map((s, b) => traceOf(t, N, batch, b, s, w)));
         stats.trainTokens += N;
@@ -267,9 +304,9 @@ export async function policyUpdate(
       loss: stats.loss / k,
       kl: stats.kl / tok,
       entropy: stats.entropy / tok,
-      clipLow: stats.clipLow / tok,
-      clipHigh: stats.clipHigh / tok,
-      clipRegion: (stats.clipLow + stats.clipHigh) / tok,
+      clipLow: stats.clipLow / Math.max(clipUnits, 1),
+      clipHigh: stats.clipHigh / Math.max(clipUnits, 1),
+      clipRegion: (stats.clipLow + stats.clipHigh) / Math.max(clipUnits, 1),
       gradNorm: stats.gradNorm / k,
       skipped: stats.skipped,
       trainTokens: stats.trainTokens,
@@ -277,7 +314,7 @@ export async function policyUpdate(
     };
   } finally {
     for (const mb of prepared) {
-      gpu.release(mb.adv, mb.weight, mb.old, mb.ref, mb.seq, mb.dentropy);
+      gpu.release(mb.adv, mb.weight, mb.old, mb.ref, mb.seq, mb.maskT, mb.dentropy);
       releaseBatch(gpu, mb.batch);
     }
   }
@@ -319,13 +356,14 @@ function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: n
   return out;
 }
 
-/** top_entropy_quantile's threshold of each micro-batch cut into several passes, from the entropies of all
+/** top_entropy_quantile's threshold of each micro-batch cut into several passes (and how many of its active tokens
+ * it keeps, the entropy bonus's count), from the entropies of all
  * its passes' active tokens under the current weights (no-gradient forwards with each pass's dropout mask),
  * so that the mask is the one an uncut micro-batch gets. */
 async function splitThresholds(
   model: GpuTransformer, lora: LoraSet, passes: MicroBatch[], split: Set<number>, quantile: number, temperature: number,
   counterOf: (pass: number) => number | null,
-): Promise<Map<number, number | null>> {
+): Promise<Map<number, { threshold: number | null; kept: number }>> {
   const { gpu } = model;
   const active = new Map<number, number[]>();
   for (let m = 0; m < passes.length; m++) {
@@ -341,8 +379,11 @@ async function splitThresholds(
     ent.forEach((e, i) => { if (mb.mask[i] !== 0) list.push(e); });
     active.set(mb.mb, list);
   }
-  const out = new Map<number, number | null>();
-  for (const [m, list] of active) out.set(m, entropyThreshold(Float32Array.from(list), quantile));
+  const out = new Map<number, { threshold: number | null; kept: number }>();
+  for (const [m, list] of active) {
+    const threshold = entropyThreshold(Float32Array.from(list), quantile);
+    out.set(m, { threshold, kept: list.filter((e) => threshold === null || e >= threshold).length });
+  }
   return out;
 }
 

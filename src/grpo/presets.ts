@@ -1,6 +1,7 @@
 // Named algorithm recipes. Each sets the same loss-related fields (RECIPE_FIELDS), so picking one after
 // another never leaves a setting of the previous recipe behind; sizes (G, lengths, learning rate) stay
-// the user's, since the papers' values are for large models on many GPUs.
+// the user's, since the papers' values are for large models on many GPUs (except the TRL default's group size
+// and learning rate, which track TRL's GRPOConfig).
 
 import { cloneConfig, type GrpoConfig } from './config';
 
@@ -19,6 +20,12 @@ const BASE: Partial<GrpoConfig> = {
   entropy_coef: 0,
   sapo_temperature_pos: 1.0,
   sapo_temperature_neg: 1.05,
+  vespo_k_pos: 2.0,
+  vespo_lambda_pos: 3.0,
+  vespo_k_neg: 3.0,
+  vespo_lambda_neg: 2.0,
+  off_policy_mask_threshold: null,
+  use_bias_correction_kl: false,
   steps_per_generation: 1,
   advantage_estimator: 'grpo',
   algorithm: 'grpo',
@@ -86,12 +93,16 @@ const PRESETS_LIST: Preset[] = [
     id: 'trl_default',
     name: 'TRL default (v1.9)',
     description:
-      'What TRL v1.9\'s GRPOTrainer does out of the box (July 2026): the DAPO token-level loss (loss_type "dapo", ' +
-      'normalised by the whole batch\'s active tokens, from DAPO, Yu et al. 2025, arXiv 2503.14476), no KL penalty (beta 0), ' +
-      'symmetric clipping at 0.2, advantages scaled by the group\'s standard deviation (DeepSeekMath, Shao et al. 2024, arXiv ' +
-      '2402.03300), no overlong filtering and no dynamic sampling. TRL\'s learning rate (1e-6) and lengths are for full fine-tuning ' +
-      'of large models and are left as they are here.',
+      'What TRL\'s GRPOTrainer does out of the box (GRPOConfig\'s defaults, v1.9 / 1.10.dev, July 2026): the DAPO token-level loss ' +
+      '(loss_type "dapo", normalised by the whole batch\'s active tokens, from DAPO, Yu et al. 2025, arXiv 2503.14476), no KL ' +
+      'penalty (beta 0), symmetric clipping at 0.2, advantages scaled by the group\'s standard deviation (DeepSeekMath, Shao et ' +
+      'al. 2024, arXiv 2402.03300), 8 completions per prompt, no overlong filtering and no dynamic sampling. The learning rate ' +
+      'is 1e-5, not TRL\'s 1e-6: that default is for full fine-tuning, and LoRA\'s best learning rate is about 10 times full ' +
+      'fine-tuning\'s ("LoRA Without Regret", Schulman et al., Thinking Machines 2025, which TRL\'s LoRA guide follows). ' +
+      'Lengths stay yours.',
     overrides: {
+      num_generations: 8,
+      learning_rate: 1e-5,
       loss_type: 'dapo',
       scale_rewards: 'group',
       beta: 0,
@@ -129,10 +140,11 @@ const PRESETS_LIST: Preset[] = [
       'Clipped IS-weight Policy Optimization from MiniMax-M1 (MiniMax 2025, arXiv 2506.13585): instead of dropping the ' +
       'gradient of tokens whose ratio left the clip range, it keeps every token\'s gradient and clips the (detached) ' +
       'importance weight itself, min(rho, epsilon_high) with epsilon_high 5.0 (TRL\'s recommendation, after ScaleRL), so rare ' +
-      '"fork" tokens still learn. Token-level loss over the batch, no KL; steps_per_generation 4 so the weights are live.',
+      '"fork" tokens still learn. Token-level loss over the batch, advantages scaled by the batch\'s standard deviation ' +
+      '(scale_rewards "batch", as TRL\'s ScaleRL recipe), no KL; steps_per_generation 4 so the weights are live.',
     overrides: {
       loss_type: 'cispo',
-      scale_rewards: 'group',
+      scale_rewards: 'batch',
       beta: 0,
       epsilon: 0.2,
       epsilon_high: 5.0,
@@ -168,10 +180,11 @@ const PRESETS_LIST: Preset[] = [
     description:
       'REINFORCE Leave-One-Out (Ahmadian et al. 2024, "Back to Basics", arXiv 2402.14740; TRL has it as its own RLOOTrainer): ' +
       'each completion\'s baseline is the mean reward of the other G - 1 completions of its prompt, with no division by a ' +
-      'standard deviation. Here it is the advantage of the GRPO loss (advantage_estimator "rloo", as verl defines it), with ' +
-      'the token-level loss and no KL.',
+      'standard deviation. It trains as TRL\'s RLOOTrainer (which the export runs): one ratio per completion, the exp of its ' +
+      'summed log-ratio, clipped at 1 ± 0.2, and the mean of the per-completion losses; beta 0 here (with beta > 0, as in TRL, ' +
+      'beta times the completion\'s summed KL to the starting model is taken off its reward).',
     overrides: {
-      loss_type: 'dapo',
+      loss_type: 'grpo',
       advantage_estimator: 'rloo',
       scale_rewards: 'none',
       beta: 0,

@@ -31,6 +31,9 @@ export interface Completion {
   advantage: number;
   /** with tools or an environment: per trainIds token, 1 for the model's own tokens, 0 for inserted ones */
   modelMask?: number[];
+  /** advantage_estimator "rloo" with beta > 0: the completion's summed first-order KL, sum of old_logp - ref_logp
+   * over its tokens, of which beta times was taken off its reward before the leave-one-out advantage (TRL's RLOO) */
+  klPenalty?: number;
   /** with tools or an environment: the episode's turns, for display */
   turns?: TurnRecord[];
   episode?: Pick<Episode, 'toolCalls' | 'toolFailures' | 'toolTimeouts' | 'turnCount' | 'envReward' | 'envDone'>;
@@ -40,8 +43,12 @@ export interface RolloutGroup {
   prompt: PromptExample;
   completions: Completion[];
   rewardStd: number;
-  /** every reward equal: no learning signal (dropped under dynamic sampling) */
+  /** every reward equal */
   zeroStd: boolean;
+  /** every advantage equal: no learning signal in the advantages used (dropped under dynamic sampling) */
+  flat?: boolean;
+  /** TRL's is_std_zero for frac_reward_zero_std (the batch's std under scale_rewards "batch" and normalize_then_sum) */
+  loggedZeroStd?: boolean;
 }
 
 export interface Rollout {
@@ -148,27 +155,32 @@ export async function rollout(
     rewardNames.push(ENV_REWARD_NAME);
     weights.push(opts.tools.envRewardWeight);
   }
+  const eos = tokenizer.eosIds[0];
+  const trainIdsOf = (gen: (typeof generated)[number]) => gen.episode ? gen.episode.ids : gen.truncated || eos === undefined ? gen.ids : [...gen.ids, eos];
+  // the tokens each completion trains on (the model's own): REINFORCE++ whitens over them
+  const modelTokens = generated.map((gen) => (gen.episode ? gen.episode.modelMask.reduce((a, b) => a + b, 0) : trainIdsOf(gen).length));
   const adv = rewardAdvantages(scores.perFunc, weights, G, {
     scale: opts.scaleRewards,
     estimator: opts.advantage?.estimator ?? 'grpo',
     aggregation: opts.advantage?.aggregation ?? 'sum_then_normalize',
-  });
+  }, modelTokens);
   const total = adv.rewards;
   const allNull = adv.allNull.filter(Boolean).length;
   const rewardMs = performance.now() - t1;
 
-  const eos = tokenizer.eosIds[0];
   const groups: RolloutGroup[] = prompts.map((prompt, g) => ({
     prompt,
     rewardStd: adv.groupStd[g],
     zeroStd: adv.zeroStd[g],
+    flat: adv.flat[g],
+    loggedZeroStd: adv.loggedZeroStd[g],
     completions: Array.from({ length: G }, (_, j) => {
       const i = g * G + j;
       const gen = generated[i];
       return {
         text: texts[i],
         ids: gen.ids,
-        trainIds: gen.truncated || eos === undefined ? gen.ids : [...gen.ids, eos],
+        trainIds: trainIdsOf(gen),
         truncated: gen.truncated,
         rewards: scores.perFunc.map((f) => f[i] ?? null),
         reward: total[i],

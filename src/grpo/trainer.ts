@@ -1,7 +1,8 @@
 // The GRPO trainer: each step picks prompts, rolls out G completions per prompt, scores them, and
-// updates the LoRA adapter (policy_update.ts). Under steps_per_generation k > 1 one rollout samples k
-// optimizer steps' prompts (prompts_per_step x gradient_accumulation_steps each) and feeds them to the next k
-// steps in order, with old log-probs taken at generation. algorithm "expert_iteration"
+// updates the LoRA adapter (policy_update.ts). A step is one optimizer step, as in TRL. Under
+// steps_per_generation k > 1 one rollout samples k optimizer steps' prompts (prompts_per_step x
+// gradient_accumulation_steps each); with num_iterations mu it feeds k * mu steps in TRL's order (the k slices,
+// then the cycle again, mu times), with old log-probs taken at generation. algorithm "expert_iteration"
 // trains on the completions whose reward reaches expert_reward_threshold with cross-entropy (sft.ts); "online_dpo"
 // trains each group's best and worst completion as a DPO pair (preference/online.ts). Reports TRL's metric names, keeps each step's rollouts
 // for display, and evaluates pass@1 on the eval split. The same seed, config, data and adapter give
@@ -115,7 +116,7 @@ export class GrpoTrainer {
   private cursor = 0;
   private epoch = 0;
   /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
-  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null } | null = null;
+  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number } | null = null;
   /** per-token values of the completions trained on, by the step that did (for the token inspector) */
   readonly traces = new WeakMap<Completion, StepTokenTrace>();
 
@@ -194,19 +195,24 @@ export class GrpoTrainer {
   /** The loss kernels' settings from the config (TRL v1.9's names). */
   lossParams(): GrpoLossParams {
     const c = this.config;
+    // advantage_estimator "rloo" is TRL's RLOOTrainer: one summed-log-ratio per completion, clipped (loss_weights: grpo)
+    const rloo = c.advantage_estimator === 'rloo';
     return {
       epsilon: c.epsilon,
       epsilonHigh: c.epsilon_high,
-      beta: c.beta,
-      kind: c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : 'clip',
-      importanceSamplingLevel: c.importance_sampling_level,
-      delta: c.delta,
+      beta: rloo ? 0 : c.beta, // TRL's RLOO puts beta on the reward (rlooKlAdvantages), not in the loss
+      kind: rloo ? 'clip' : c.loss_type === 'cispo' ? 'cispo' : c.loss_type === 'sapo' ? 'sapo' : c.loss_type === 'vespo' ? 'vespo' : 'clip',
+      importanceSamplingLevel: rloo ? 'sequence' : c.importance_sampling_level,
+      ...(rloo ? { sequenceSum: true } : {}),
+      ...(c.loss_type === 'vespo' && !rloo ? { vespo: { kPos: c.vespo_k_pos, lambdaPos: c.vespo_lambda_pos, kNeg: c.vespo_k_neg, lambdaNeg: c.vespo_lambda_neg } } : {}),
+      delta: rloo ? null : c.delta,
+      ...(rloo ? {} : { offPolicyMaskThreshold: c.off_policy_mask_threshold, biasCorrectionKl: c.use_bias_correction_kl }),
       sapoTemperaturePos: c.sapo_temperature_pos,
       sapoTemperatureNeg: c.sapo_temperature_neg,
     };
   }
 
-  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null }> {
+  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number }> {
     const c = this.config;
     const { model, tokenizer, scorer } = this.init;
     const P = c.prompts_per_step;
@@ -228,7 +234,7 @@ export class GrpoTrainer {
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     });
     let old: Map<Completion, Float32Array> | null = null;
-    if (c.steps_per_generation > 1 && c.algorithm === 'grpo') {
+    if ((c.steps_per_generation > 1 || c.num_iterations > 1) && c.algorithm === 'grpo') {
       // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
       old = new Map();
       const t = performance.now();
@@ -242,7 +248,48 @@ export class GrpoTrainer {
       }
       ro.generationMs += performance.now() - t;
     }
-    return { ro, next: 0, old };
+    if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && c.beta !== 0) {
+      const t = performance.now();
+      await this.rlooKlAdvantages(ro, old);
+      ro.generationMs += performance.now() - t;
+    }
+    // the generation batch's trained tokens (TRL's num_items_in_batch): the dapo/cispo denominator of all its steps
+    const batchTokens = ro.groups
+      .filter((g) => !(c.dynamic_sampling && (g.flat ?? g.zeroStd)))
+      .flatMap((g) => g.completions)
+      .reduce((a, x) => a + (c.mask_truncated_completions && x.truncated ? 0 : x.modelMask ? x.modelMask.reduce((m, b) => m + b, 0) : x.trainIds.length), 0);
+    return { ro, next: 0, old, batchTokens };
+  }
+
+  /**
+   * TRL's RLOO with beta > 0: beta times each completion's summed first-order KL, sum over its tokens of
+   * old_logp - ref_logp (old: the generating policy; ref: LoRA off), is taken off its reward, and the
+   * leave-one-out advantage is taken again over the group's scorable completions. The loss then has no KL term.
+   */
+  private async rlooKlAdvantages(ro: Rollout, old: Map<Completion, Float32Array> | null): Promise<void> {
+    const c = this.config;
+    const { model } = this.init;
+    const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
+    const rows = this.init.layout?.rowsPerPass ?? c.prompts_per_step * c.num_generations;
+    for (let r0 = 0; r0 < all.length; r0 += rows) {
+      const part = all.slice(r0, r0 + rows);
+      const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
+      const ref = await completionLogprobs(model, seqs, null, c.temperature);
+      const pol = old ? null : await completionLogprobs(model, seqs, this.lora, c.temperature);
+      part.forEach(({ x }, i) => {
+        const o = old?.get(x) ?? pol!.logprobs[i];
+        const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;
+        let kl = 0;
+        for (let t = 0; t < active; t++) kl += o[t] - ref.logprobs[i][t];
+        x.klPenalty = kl;
+      });
+    }
+    for (const g of ro.groups) {
+      const scorable = g.completions.filter((x) => x.rewards.some((v) => v !== null && !Number.isNaN(v)));
+      const penalised = (x: Completion) => x.reward - c.beta * x.klPenalty!;
+      const sum = scorable.reduce((a, x) => a + penalised(x), 0);
+      for (const x of scorable) x.advantage = scorable.length > 1 ? penalised(x) - (sum - penalised(x)) / (scorable.length - 1) : 0;
+    }
   }
 
   async trainStep(): Promise<StepReport> {
@@ -253,10 +300,12 @@ export class GrpoTrainer {
     const P = c.prompts_per_step;
     const GA = c.gradient_accumulation_steps;
     const k = c.steps_per_generation;
-    const generated = !this.pending || this.pending.next >= k;
+    // one rollout feeds k x num_iterations optimizer steps: slices 0..k-1, then the cycle again (TRL's order)
+    const passes = c.algorithm === 'grpo' ? c.num_iterations : 1;
+    const generated = !this.pending || this.pending.next >= k * passes;
     if (generated) this.pending = await this.generate();
     const pend = this.pending!;
-    const slice = pend.next++;
+    const slice = pend.next++ % k;
     const ro = pend.ro;
 
     if (generated && this.init.layout?.trimBetweenPhases) {
@@ -277,7 +326,7 @@ export class GrpoTrainer {
       const owners: Completion[] = [];
       for (const { group, comp } of sliceOf(m)) {
         stepItems.push({ group, comp });
-        if (c.dynamic_sampling && group.zeroStd) {
+        if (c.dynamic_sampling && (group.flat ?? group.zeroStd)) {
           droppedGroups.add(group);
           continue;
         }
@@ -318,13 +367,14 @@ export class GrpoTrainer {
         Object.assign(algo, od.metrics);
       } else {
         const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
-          lossType: c.loss_type,
+          lossType: c.advantage_estimator === 'rloo' ? 'grpo' : c.loss_type, // RLOO: the mean of the per-completion losses
           maxCompletionLength: c.max_completion_length,
-          numIterations: c.num_iterations,
+          numIterations: 1, // each pass over the rollout is its own optimizer step (trainStep)
           temperature: c.temperature,
           loss: this.lossParams(),
           topEntropyQuantile: c.top_entropy_quantile,
           entropyCoef: c.entropy_coef,
+          batchTokens: pend.batchTokens,
           trace: c.log_completions,
           learningRate: lr,
           dropoutCounter: this.step,
@@ -333,18 +383,27 @@ export class GrpoTrainer {
         });
         up = pu;
         algo.kl = pu.kl;
+        if (c.advantage_estimator === 'rloo' && c.beta !== 0) {
+          // TRL's RLOO logs the first-order KL it put on the rewards, per token
+          const items = stepItems.filter((x) => x.comp.klPenalty !== undefined);
+          const tokens = items.reduce((a, x) => a + (c.mask_truncated_completions && x.comp.truncated ? 0 : x.comp.trainIds.length), 0);
+          algo.kl = items.reduce((a, x) => a + x.comp.klPenalty!, 0) / Math.max(tokens, 1);
+        }
         algo.entropy = pu.entropy;
-        algo['clip_ratio/low_mean'] = pu.clipLow;
-        algo['clip_ratio/high_mean'] = pu.clipHigh;
-        algo['clip_ratio/region_mean'] = pu.clipRegion;
-        if (c.loss_type === 'cispo') algo.cispo_clip_ratio = pu.clipHigh;
+        // TRL logs clip_ratio/* for the clipped losses only, and cispo_clip_ratio for cispo (sapo: neither)
+        if (c.loss_type === 'cispo' && c.advantage_estimator !== 'rloo') algo.cispo_clip_ratio = pu.clipHigh;
+        else if ((c.loss_type !== 'sapo' && c.loss_type !== 'vespo') || c.advantage_estimator === 'rloo') {
+          algo['clip_ratio/low_mean'] = pu.clipLow;
+          algo['clip_ratio/high_mean'] = pu.clipHigh;
+          algo['clip_ratio/region_mean'] = pu.clipRegion;
+        }
         pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
       }
     } finally {
       model.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
-    const iterations = c.algorithm === 'grpo' ? c.num_iterations : 1;
+    const iterations = 1;
     if (this.init.layout?.trimBetweenPhases) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();
@@ -362,12 +421,13 @@ export class GrpoTrainer {
     const metrics: Metrics = {
       reward: mean(rewards),
       reward_std: mean(groups.map((g) => g.rewardStd)),
-      frac_reward_zero_std: groups.filter((g) => g.zeroStd).length / groups.length,
+      frac_reward_zero_std: groups.filter((g) => g.loggedZeroStd ?? g.zeroStd).length / groups.length,
       'completions/mean_length': mean(lengths),
       'completions/min_length': Math.min(...lengths),
       'completions/max_length': Math.max(...lengths),
       'completions/clipped_ratio': completions.filter((x) => x.truncated).length / completions.length,
-      ...(c.algorithm !== 'grpo' ? {} : { kl: algo.kl, entropy: algo.entropy, 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] }),
+      ...(c.algorithm !== 'grpo' ? {} : { kl: algo.kl, entropy: algo.entropy }),
+      ...(c.algorithm === 'grpo' && algo['clip_ratio/low_mean'] !== undefined ? { 'clip_ratio/low_mean': algo['clip_ratio/low_mean'], 'clip_ratio/high_mean': algo['clip_ratio/high_mean'], 'clip_ratio/region_mean': algo['clip_ratio/region_mean'] } : {}),
       loss: up.loss,
       grad_norm: up.gradNorm,
       learning_rate: lr,

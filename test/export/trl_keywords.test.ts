@@ -371,3 +371,14 @@ describe.skipIf(!python)('the exported TRL scripts of the preference algorithms 
     expect(scripts.dpo).toContain(`per_device_train_batch_size=${defaultConfig().prompts_per_step},`);
   });
 });
+
+describe('RLOO exports as TRL runs it (issue 24)', () => {
+  test('RLOO without tools runs RLOOTrainer; with tools or an environment the export is refused (RLOOTrainer has no tools)', () => {
+    const rloo = applyPreset(defaultConfig(), 'rloo');
+    expect(script(rloo)).toContain('from trl import RLOOConfig, RLOOTrainer');
+    expect(() => script({ ...rloo, tools_source: '[]' })).toThrow(/RLOOTrainer, which has no tools/);
+    expect(() => script({ ...rloo, env_source: '() => ({})' })).toThrow(/RLOOTrainer, which has no tools/);
+    // every loss type exports as GRPOTrainer with its own loss_type
+    for (const l of LOSS_TYPES) expect(script({ ...defaultConfig(), loss_type: l })).toContain(`loss_type="${l}"`);
+  });
+});

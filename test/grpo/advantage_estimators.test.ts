@@ -15,10 +15,10 @@ describe('advantage estimators', () => {
     a.forEach((x, i) => expect(x).toBeCloseTo(want[i], 12));
   });
 
-  test('reinforce_pp: group-centred, divided by the batch std of the centred values', () => {
+  test('reinforce_pp: group-centred, whitened over the batch (OpenRLHF: biased variance; one token each here)', () => {
     const a = rewardAdvantages(single, [1], G, { scale: 'group', estimator: 'reinforce_pp', aggregation: 'sum_then_normalize' }).advantages;
-    // centred: [.5, -.5, -.5, .5 | .5, -, 0, -.5]; over the 7 valid values mean 0, unbiased var 1.5 / 6 = .25, std .5
-    const want = [1, -1, -1, 1, 1, 0, 0, -1].map((x) => x * 0.5 / (0.5 + 1e-8));
+    // centred: [.5, -.5, -.5, .5 | .5, -, 0, -.5]; over the 7 valid values mean 0, biased var 1.5 / 7
+    const want = [1, -1, -1, 1, 1, 0, 0, -1].map((x) => x * 0.5 / Math.sqrt(1.5 / 7));
     a.forEach((x, i) => expect(x).toBeCloseTo(want[i], 12));
   });
 

@@ -21,7 +21,8 @@ describe('recipes config fields', () => {
 
   test('JSON import: delta as a number or null, enums checked', () => {
     expect(parseConfigJson({ delta: 4 }, 'c.json').delta).toBe(4);
-    expect(() => parseConfigJson({ delta: 4, loss_type: 'cispo', epsilon_high: 5 }, 'c.json')).toThrow(/loss_type "cispo" does not use it: set delta to null/);
+    // TRL ignores delta with cispo (issue 24): accepted, with a warning
+    expect(parseConfigJson({ delta: 4, loss_type: 'cispo', epsilon_high: 5 }, 'c.json').delta).toBe(4);
     expect(parseConfigJson({ delta: null }, 'c.json').delta).toBeNull();
     expect(() => parseConfigJson({ delta: 'big' }, 'c.json')).toThrow(/delta must be a number or null, got the string "big"/);
     expect(() => parseConfigJson({ importance_sampling_level: 'seq' }, 'c.json')).toThrow(/importance_sampling_level must be one of "token", "sequence"/);
@@ -29,18 +30,15 @@ describe('recipes config fields', () => {
   });
 
   test('cross-field checks say what to change', () => {
-    expect(problems({ loss_type: 'sapo', importance_sampling_level: 'sequence' }).join('\n')).toMatch(/set importance_sampling_level to "token"/);
-    // GSPO's one ratio per completion would average over inserted tool results: refused with tools or an environment
-    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, tools_source: '[]' }).join('\n')).toMatch(/not supported with tools or an environment yet.*set importance_sampling_level to "token"/);
-    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, env_source: '() => ({})' }).join('\n')).toMatch(/not supported with tools/);
-    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4 }).join('\n')).not.toMatch(/not supported with tools/);
+    // GSPO's one ratio per completion averages over the model's own tokens only (issue 24): allowed with tools
+    expect(problems({ importance_sampling_level: 'sequence', steps_per_generation: 4, max_steps: 100, tools_source: '[]' })).toEqual([]);
     // one rollout samples steps_per_generation optimizer steps' prompts, so any whole number of steps is valid
     expect(problems({ steps_per_generation: 3 })).toEqual([]);
     expect(problems({ steps_per_generation: 0 }).join('\n')).toMatch(/steps_per_generation must be at least 1/);
     expect(problems({ loss_type: 'cispo' }).join('\n')).toMatch(/set epsilon_high above 1 \(MiniMax-M1 and TRL recommend 5.0\)/);
     expect(problems({ loss_type: 'cispo', epsilon_high: 5 })).toEqual([]);
     expect(problems({ delta: 1.1 }).join('\n')).toMatch(/delta \(1.1\) is not above 1 \+ epsilon_high .* or null to turn it off/);
-    expect(problems({ top_entropy_quantile: 0 }).join('\n')).toMatch(/top_entropy_quantile must be in \(0, 1\]/);
+    expect(problems({ top_entropy_quantile: -0.1 }).join('\n')).toMatch(/top_entropy_quantile must be in \[0, 1\]/);
     expect(problems({ multi_objective_aggregation: 'normalize_then_sum', advantage_estimator: 'rloo' }).join('\n')).toMatch(/set advantage_estimator to "grpo"/);
     expect(problems({ sapo_temperature_neg: 0 }).join('\n')).toMatch(/sapo_temperature_neg must be greater than 0/);
   });

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { grpoLossBackward, grpoLossForward, type GrpoLossParams } from '../../src/gpu/kernels/grpo_loss';
 import * as ref from '../../src/reference/grpo_loss';
-import { entropyWeights, sequenceWeights, type LossType } from '../../src/grpo/loss_weights';
+import { entropyBonusWeight, sequenceWeights, type LossType } from '../../src/grpo/loss_weights';
 import { entropyThreshold } from '../../src/grpo/entropy_mask';
 import { Rng } from '../../src/util/random';
 
@@ -84,8 +84,11 @@ function trlLoss(mbs: Seq[][], r: Recipe, detached: Seq[][]): number {
     const global = r.lossType === 'dapo' || r.lossType === 'cispo';
     total += global ? mbLoss : mbLoss / GA;
     if (r.entCoef) {
-      const entSum = mb.reduce((a, s, i) => a + s.ent.reduce((x, e, t) => x + e * masks[i][t], 0), 0);
-      total -= global ? (r.entCoef * entSum) / Math.max(allActive, 1) : (r.entCoef * entSum) / Math.max(mbTokens, 1) / GA;
+      // TRL: over effective_mask = mask * entropy_mask, divided by its count (by num_items_in_batch for dapo/cispo)
+      const eff = (s: Seq, i: number, t: number) => masks[i][t] * (s.ent[t] >= thr ? 1 : 0);
+      const entSum = mb.reduce((a, s, i) => a + s.ent.reduce((x, e, t) => x + e * eff(s, i, t), 0), 0);
+      const effCount = mb.reduce((a, s, i) => a + s.ent.reduce((x, _, t) => x + eff(s, i, t), 0), 0);
+      total -= global ? (r.entCoef * entSum) / Math.max(allActive, 1) : (r.entCoef * entSum) / Math.max(effCount, 1) / GA;
     }
   });
   return total;
@@ -136,11 +139,13 @@ describe('issue-15 losses against a TRL-style CPU formula', () => {
       // the trainer's way
       const active = mbs.map((mb) => mb.map((s) => (s.truncated ? 0 : s.logp.length)));
       const w = sequenceWeights(r.lossType, active, MAX_LEN);
-      const wE = entropyWeights(r.lossType, active);
       const flat = mbs.flatMap((mb, m) => mb.flatMap((s, i) => s.logp.map((_, t) => ({ s, t, m, A: s.adv, w: active[m][i] ? w[m][i] : 0, on: active[m][i] > 0 }))));
       const n = flat.length;
       // per micro-batch threshold, from the active tokens' entropies
       const thr = mbs.map((mb, m) => entropyThreshold(mb.flatMap((s, i) => (active[m][i] ? s.ent : [])), r.q ?? 1));
+      // the entropy bonus's weight per micro-batch, over the tokens the entropy mask keeps (as policy_update.ts)
+      const allActive = active.flat().reduce((a, b) => a + b, 0);
+      const wE = mbs.map((mb, m) => entropyBonusWeight(r.lossType, mb.reduce((a, s, i) => a + (active[m][i] ? s.ent.filter((e) => thr[m] === null || e >= thr[m]!).length : 0), 0), mbs.length, allActive));
       if (r.q !== undefined) {
         const indep = mbs.map((mb, m) => Math.fround(quantile(mb.flatMap((s, i) => (active[m][i] ? s.ent : [])), 1 - r.q!)));
         expect(thr).toEqual(indep);
@@ -178,28 +183,29 @@ describe('issue-15 losses against a TRL-style CPU formula', () => {
           adv: Float32Array.from(part.map((x) => x.A)),
           w: Float32Array.from(part.map((x) => x.w)),
           ent: Float32Array.from(part.map((x) => x.s.ent[x.t])),
+          mask: Float32Array.from(part.map((x) => (x.on ? 1 : 0))),
         };
         const up = (xs: Float32Array, label: string) => gpu.upload(xs, [np], label);
-        const t = { logp: up(host.logp, 'logp'), old: up(host.old, 'old'), ref: up(host.ref, 'ref'), adv: up(host.adv, 'adv'), w: up(host.w, 'w'), ent: up(host.ent, 'ent'), seq: gpu.upload(sub, [2 * np], 'seq', 'u32') };
+        const t = { logp: up(host.logp, 'logp'), old: up(host.old, 'old'), ref: up(host.ref, 'ref'), adv: up(host.adv, 'adv'), w: up(host.w, 'w'), ent: up(host.ent, 'ent'), seq: gpu.upload(sub, [2 * np], 'seq', 'u32'), mask: up(host.mask, 'mask') };
         const out = gpu.tensor([4, np], 'terms');
         const dlogp = gpu.tensor([np], 'dlogp');
-        const aux = { entropy: t.ent, seq: t.seq };
+        const aux = { entropy: t.ent, seq: t.seq, mask: t.mask };
         grpoLossForward(gpu, out, t.logp, t.old, t.ref, t.adv, hp, aux);
         grpoLossBackward(gpu, dlogp, t.logp, t.old, t.ref, t.adv, t.w, hp, aux);
         const terms = await gpu.read(out);
         const g = await gpu.read(dlogp);
-        gpu.release(t.logp, t.old, t.ref, t.adv, t.w, t.ent, t.seq, out, dlogp);
+        gpu.release(t.logp, t.old, t.ref, t.adv, t.w, t.ent, t.seq, t.mask, out, dlogp);
         // the CPU reference agrees with the kernel
         const refOut = new Float32Array(4 * np);
-        ref.grpoLossForward(refOut, host.logp, host.old, host.ref, host.adv, hp, { entropy: host.ent, seq: sub });
+        ref.grpoLossForward(refOut, host.logp, host.old, host.ref, host.adv, hp, { entropy: host.ent, seq: sub, mask: host.mask });
         const refD = new Float32Array(np);
-        ref.grpoLossBackward(refD, host.logp, host.old, host.ref, host.adv, host.w, hp, { entropy: host.ent, seq: sub });
+        ref.grpoLossBackward(refD, host.logp, host.old, host.ref, host.adv, host.w, hp, { entropy: host.ent, seq: sub, mask: host.mask });
         refOut.forEach((x, j) => expect(terms[j]).toBeCloseTo(x, 5));
         refD.forEach((x, j) => expect(g[j]).toBeCloseTo(x, 5));
         part.forEach((x, j) => {
           got += x.w * terms[j];
           if (x.on) {
-            if (r.entCoef) got -= r.entCoef * wE[m] * host.ent[j];
+            if (r.entCoef && (thr[m] === null || host.ent[j] >= thr[m]!)) got -= r.entCoef * wE[m] * host.ent[j];
             flags.push(terms[3 * np + j]);
             rhos.push(terms[2 * np + j] * Math.sign(x.A));
           }

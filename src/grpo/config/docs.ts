@@ -37,7 +37,7 @@ function rangeText(r: Range | undefined): string {
 }
 
 function trlText(d: TrlDecision): string {
-  if ('trl' in d) return `\`${d.trl}\``;
+  if ('trl' in d) return d.differs ? `\`${d.trl}\`; differs from TRL: ${d.differs}` : `\`${d.trl}\`, as TRL`;
   if ('peft' in d) return `LoraConfig \`${d.peft}\``;
   if ('computed' in d) return `${d.computed.map((k) => `\`${k}\``).join(', ')}: ${d.note}`;
   return `not in TRL: ${d.notInTrl}`;
@@ -55,7 +55,8 @@ export function configDocsMarkdown(): string {
     'Every setting of a run, as the settings panel, `--config FILE.json` and the exported TRL script know it.',
     'Names are TRL\'s (GRPOConfig, PEFT LoraConfig) where TRL has the setting. A config file holds any subset',
     'of these keys; the rest keep their defaults. "TRL" says how the exported script passes the setting to',
-    'TRL v1.9 (GRPOConfig keyword, a mapping, or "not in TRL" with what the script does instead).',
+    'TRL v1.9 (GRPOConfig keyword, a mapping, or "not in TRL" with what the script does instead), and for a',
+    'GRPOConfig keyword whether it means the same as in TRL ("as TRL") or how and why it differs.',
     '',
   ];
   const groups: string[] = [];

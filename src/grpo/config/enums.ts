@@ -7,7 +7,7 @@ import { LORA_MODULES, type LoraModule } from '../../model/lora';
 export const LR_SCHEDULER_TYPES = ['constant', 'linear', 'cosine'] as const;
 export type LrSchedulerType = (typeof LR_SCHEDULER_TYPES)[number];
 
-export const LOSS_TYPES = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo'] as const;
+export const LOSS_TYPES = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'cispo', 'sapo', 'luspo', 'vespo'] as const;
 export type LossType = (typeof LOSS_TYPES)[number];
 
 export const SCALE_REWARDS = ['group', 'batch', 'none'] as const;
@@ -26,7 +26,7 @@ export type ImportanceSamplingLevel = (typeof IMPORTANCE_SAMPLING_LEVELS)[number
 export const MULTI_OBJECTIVE_AGGREGATIONS = ['sum_then_normalize', 'normalize_then_sum'] as const;
 export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[number];
 
-export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp'] as const;
+export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp', 'reinforce_pp_verl'] as const;
 export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
 export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo'] as const;

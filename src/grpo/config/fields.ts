@@ -53,7 +53,9 @@ export type Range =
  *   the TRL keywords named here
  * - notInTrl: TRL has no such setting; the text says what the script does instead (listed in its comment)
  */
-export type TrlDecision = { trl: string } | { peft: string } | { computed: readonly string[]; note: string } | { notInTrl: string };
+/** How the export passes a field to TRL. `trl`: by that GRPOConfig name, meaning the same as in TRL unless
+ * `differs` says how and why it does not. */
+export type TrlDecision = { trl: string; differs?: string } | { peft: string } | { computed: readonly string[]; note: string } | { notInTrl: string };
 
 export interface FieldEntry<T> {
   type: ValueKind;
@@ -103,4 +105,6 @@ export const LORA = 'LoRA (Hu et al. 2021)';
 export const GSPO = 'GSPO: "Group Sequence Policy Optimization" (Zheng et al. 2025, arXiv 2507.18071)';
 export const CISPO = 'CISPO: MiniMax-M1 (MiniMax 2025, arXiv 2506.13585)';
 export const SAPO = 'SAPO: "Soft Adaptive Policy Optimization" (arXiv 2511.20347)';
+export const LUSPO = 'LUSPO: "Length-Unbiased Sequence Policy Optimization" (arXiv 2602.05261)';
+export const VESPO = 'VESPO: "Variational Sequence-Level Soft Policy Optimization" (arXiv 2602.10693)';
 export const PLAYGROUND = 'this playground (not in TRL)';

@@ -42,6 +42,8 @@ import {
   PLAYGROUND,
   rewardList,
   SAPO,
+  LUSPO,
+  VESPO,
   textOrNull,
   TRL,
   type FieldEntry,
@@ -309,8 +311,11 @@ export const SCHEMA = {
     default: 1,
     group: 'Batch',
     doc:
-      'Optimizer passes over each batch of generations (μ). With 1 the policy ratio is exactly 1 and clipping ' +
-      'never acts; above 1 the same completions are reused and clipping keeps the updates close.',
+      'Passes over each batch of generations (μ), each its own optimizer step, as in TRL: one rollout feeds ' +
+      'steps_per_generation × num_iterations optimizer steps (its slices in order, then the cycle again), and max_steps, ' +
+      'the schedule, warm-up, evaluation and checkpoints count optimizer steps. With 1 (and steps_per_generation 1) the ' +
+      'policy ratio is exactly 1 and clipping never acts; above 1 the same completions are reused with the old ' +
+      'log-probabilities of the generating policy, and clipping keeps the updates close.',
     source: `${DEEPSEEKMATH}; ${TRL}`,
     range: { whole: 1, why: ' (1 means one optimizer pass per batch of generations)' },
     trl: { trl: 'num_iterations' },
@@ -325,7 +330,10 @@ export const SCHEMA = {
       'the old log-probabilities of the rollout and clipping keep them close. 1 generates for every step. TRL counts ' +
       'micro-batches instead: its steps_per_generation is this × gradient_accumulation_steps. max_steps counts ' +
       'optimizer steps. A run resumed from a checkpoint between two generations starts a new generation (the ' +
-      'rollout\'s remaining steps are not saved).',
+      'rollout\'s remaining steps are not saved). Unlike TRL, the rollout is not shuffled before it is cut: each step ' +
+      'and micro-batch trains on whole groups, so the rollouts panel and the token traces show whole groups and ' +
+      'dynamic_sampling drops groups; TRL shuffles completions, which only changes which tokens share a micro-batch ' +
+      '(bnpo\'s denominator, the entropy quantile\'s token set).',
     source: `${GSPO} (4); ${TRL}`,
     range: { whole: 1, why: ' (1 generates a new rollout for every optimizer step)' },
     trl: { computed: ['steps_per_generation'], note: 'TRL counts micro-batches: steps_per_generation × gradient_accumulation_steps' },
@@ -339,7 +347,7 @@ export const SCHEMA = {
       'reference model\'s forward pass entirely; DeepSeekMath used 0.04.',
     source: `${DEEPSEEKMATH}; ${TRL}`,
     range: { atLeast: 0, advice: '0 turns the KL penalty off, DeepSeekMath used 0.04' },
-    trl: { trl: 'beta' },
+    trl: { trl: 'beta', differs: 'as TRL\'s GRPOConfig; with advantage_estimator "rloo" it is, as in TRL\'s RLOOConfig, a penalty of beta times the summed first-order KL on each reward instead of a loss term' },
   }),
   epsilon: num({
     default: 0.2,
@@ -371,6 +379,28 @@ export const SCHEMA = {
     suggest: 4,
     trl: { trl: 'delta' },
   }),
+  off_policy_mask_threshold: numOrNull({
+    default: null,
+    group: 'GRPO loss',
+    doc:
+      'Off-policy sequence masking: a completion with a negative advantage whose mean log-ratio old_logp − logp over its ' +
+      'tokens (a KL estimate of how far the policy moved) exceeds this loses its policy loss (not its KL term). Acts ' +
+      'off-policy only (steps_per_generation or num_iterations above 1). null turns it off. As TRL (the old log-probs ' +
+      'are those of the generating policy; TRL with vLLM would use the sampler\'s).',
+    source: `DeepSeek-V3.2 (DeepSeek-AI 2025, arXiv 2512.02556), eq. 9; ${TRL}`,
+    range: { above: 0, advice: 'TRL expects a positive value, e.g. 0.5; null turns it off' },
+    suggest: 0.5,
+    trl: { trl: 'off_policy_mask_threshold', differs: 'the old log-probs are the generating policy\'s (TRL with vLLM would use the sampler\'s)' },
+  }),
+  use_bias_correction_kl: bool({
+    default: false,
+    group: 'GRPO loss',
+    doc:
+      'Multiply the k3 KL estimate by the importance ratio (token or sequence level, with its gradient), which makes it ' +
+      'unbiased off-policy. Only acts with beta > 0. As TRL.',
+    source: `DeepSeek-V3.2 (DeepSeek-AI 2025, arXiv 2512.02556); ${TRL}`,
+    trl: { trl: 'use_bias_correction_kl' },
+  }),
   loss_type: oneOf(LOSS_TYPES)({
     default: 'dapo',
     group: 'GRPO loss',
@@ -381,17 +411,22 @@ export const SCHEMA = {
       'length bias. "dapo" (TRL\'s default): sum divided by the active tokens of the whole accumulated batch. ' +
       '"cispo": the clipped weight min(ρ, epsilon_high), without gradient, times the advantage times the ' +
       'log-probability, aggregated as dapo. "sapo": a soft gate σ(τ(ρ−1))·4/τ instead of clipping (τ from ' +
-      'sapo_temperature_pos / _neg), aggregated as grpo.',
-    source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${DAPO}; ${CISPO}; ${SAPO}; ${TRL}`,
-    trl: { trl: 'loss_type' },
+      'sapo_temperature_pos / _neg), aggregated as grpo. "luspo": the clipped GSPO loss of each completion times ' +
+      'its token count, then the mean over completions (needs importance_sampling_level "sequence", as TRL). ' +
+      '"vespo": −φ(w)·A·log-probability with φ(w) = e^{λ + k log w − λw} (no gradient), w the completion\'s summed ' +
+      'ratio, (k, λ) from vespo_k_pos / vespo_lambda_pos for A ≥ 0 and the _neg pair otherwise, aggregated as dapo. ' +
+      'All as TRL\'s _compute_loss (TRL 1.10).',
+    source: `${DEEPSEEKMATH}; ${DR_GRPO}; ${DAPO}; ${CISPO}; ${SAPO}; ${LUSPO}; ${VESPO}; ${TRL}`,
+    trl: { trl: 'loss_type', differs: 'each micro-batch holds whole groups (TRL shuffles the generation batch\'s completions before cutting it), so bnpo\'s per-micro-batch denominator is taken over other tokens than TRL\'s; the expected loss is the same. luspo needs beta 0 here (TRL\'s luspo with beta > 0 averages over the padded grid)' },
   }),
   importance_sampling_level: oneOf(IMPORTANCE_SAMPLING_LEVELS)({
     default: 'token',
     group: 'GRPO loss',
     doc:
       'Where the policy ratio is taken: "token" gives each token its own ratio exp(logp − old_logp); "sequence" ' +
-      '(GSPO) gives every token of a completion one ratio, the exp of the mean of its tokens\' log-ratios. It only ' +
-      'matters off-policy (num_iterations or steps_per_generation above 1).',
+      '(GSPO) gives every token of a completion one ratio, the exp of the mean of its own tokens\' log-ratios (a tool\'s ' +
+      'inserted tokens left out, as TRL). It matters off-policy (num_iterations or steps_per_generation above 1), and ' +
+      'with top_entropy_quantile < 1, where the shared ratio passes the kept tokens\' gradient to the masked ones.',
     source: `${GSPO}; ${TRL}`,
     trl: { trl: 'importance_sampling_level' },
   }),
@@ -411,6 +446,38 @@ export const SCHEMA = {
     range: { above: 0, advice: 'SAPO uses 1.05' },
     trl: { trl: 'sapo_temperature_neg' },
   }),
+  vespo_k_pos: num({
+    default: 2.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s power k for completions with advantage ≥ 0 (loss_type "vespo" only): how strongly a ratio below 1 is down-weighted. As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 2.0' },
+    trl: { trl: 'vespo_k_pos' },
+  }),
+  vespo_lambda_pos: num({
+    default: 3.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s decay λ for completions with advantage ≥ 0 (loss_type "vespo" only): how strongly a ratio above 1 is down-weighted. As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 3.0' },
+    trl: { trl: 'vespo_lambda_pos' },
+  }),
+  vespo_k_neg: num({
+    default: 3.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s power k for completions with a negative advantage (loss_type "vespo" only). As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 3.0' },
+    trl: { trl: 'vespo_k_neg' },
+  }),
+  vespo_lambda_neg: num({
+    default: 2.0,
+    group: 'GRPO loss',
+    doc: 'VESPO\'s decay λ for completions with a negative advantage (loss_type "vespo" only). As TRL.',
+    source: `${VESPO}; ${TRL}`,
+    range: { atLeast: 0, advice: 'TRL\'s default is 2.0' },
+    trl: { trl: 'vespo_lambda_neg' },
+  }),
   top_entropy_quantile: num({
     default: 1.0,
     group: 'GRPO loss',
@@ -418,8 +485,8 @@ export const SCHEMA = {
       'Only the highest-entropy tokens get a policy loss: those whose entropy is at or above the (1 − q) quantile of ' +
       'the batch\'s completion tokens. 1.0 keeps every token; the "80/20" paper trains on the top 0.2.',
     source: `"Beyond the 80/20 Rule" (Wang et al. 2025, arXiv 2506.01939); ${TRL}`,
-    range: { lo: 0, hi: 1, loOpen: true, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2' },
-    trl: { trl: 'top_entropy_quantile' },
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: '1.0 keeps every token, the 80/20 paper used 0.2, 0 keeps only the highest (as TRL)' },
+    trl: { trl: 'top_entropy_quantile', differs: 'the threshold is taken over each micro-batch of whole groups, TRL\'s over a shuffled mix of completions (see loss_type)' },
   }),
   entropy_coef: num({
     default: 0.0,
@@ -427,7 +494,7 @@ export const SCHEMA = {
     doc: 'Weight of an entropy bonus subtracted from the loss, to keep the policy from collapsing onto one answer; 0 turns it off.',
     source: TRL,
     range: { atLeast: 0, advice: '0 turns the entropy bonus off; small values such as 0.001 are usual' },
-    trl: { trl: 'entropy_coef' },
+    trl: { trl: 'entropy_coef', differs: 'a fixed coefficient only: TRL\'s adaptive entropy control (entropy_target, entropy_coef_delta, min/max) is not implemented' },
   }),
   scale_rewards: oneOf(SCALE_REWARDS)({
     default: 'group',
@@ -480,11 +547,15 @@ export const SCHEMA = {
     group: 'Algorithm',
     doc:
       'How a completion\'s advantage is computed from the rewards (not a TRL name). "grpo": minus the group\'s mean, ' +
-      'scaled as scale_rewards says. "rloo": minus the mean of the other G − 1 completions of its group ' +
-      '(leave-one-out). "reinforce_pp" (REINFORCE++): minus the group\'s mean, divided by the whole batch\'s ' +
-      'standard deviation.',
+      'scaled as scale_rewards says. "rloo": TRL\'s RLOOTrainer: minus the mean of the other G − 1 completions of its ' +
+      'group (leave-one-out, not scaled), with RLOO\'s own loss (the ratio exp(Σ logp − Σ old_logp) of each completion, ' +
+      'clipped at 1 ± epsilon, mean over completions; loss_type and importance_sampling_level are not used; beta is a ' +
+      'KL penalty on the reward, β · Σ(old_logp − ref_logp) over the completion\'s tokens, as TRL\'s RLOO). "reinforce_pp": REINFORCE++-baseline as OpenRLHF publishes it (advantage_estimator ' +
+      '"reinforce_baseline"): minus the group\'s mean, then whitened over every completion token of the batch (token-weighted ' +
+      'mean and biased variance, divided by sqrt(max(var, 1e-8))). "reinforce_pp_verl": the same as verl\'s ' +
+      '"reinforce_plus_plus_baseline" (masked_whiten: unbiased variance, divided by sqrt(var + 1e-8)).',
     source: 'RLOO (Ahmadian et al. 2024, arXiv 2402.14740); REINFORCE++ (Hu 2025, arXiv 2501.03262); as verl and OpenRLHF define them',
-    trl: { notInTrl: 'GRPOTrainer has only group advantages: "rloo" runs TRL\'s RLOOTrainer instead, "reinforce_pp" has no TRL counterpart' },
+    trl: { notInTrl: 'GRPOTrainer has only group advantages: "rloo" runs TRL\'s RLOOTrainer instead, "reinforce_pp" and "reinforce_pp_verl" have no TRL counterpart' },
   }),
   expert_reward_threshold: num({
     default: 1.0,
@@ -635,7 +706,7 @@ export const SCHEMA = {
     doc: 'Seed for the LoRA initialisation, the data order, the train/eval split and sampling: the same seed, config and data give the same run.',
     source: HF,
     range: { lo: 0, hi: 0xffffffff, loOpen: false, hiOpen: false, advice: 'a whole number' },
-    trl: { trl: 'seed' },
+    trl: { trl: 'seed', differs: 'the same seed does not give the same samples as PyTorch: sampling and LoRA initialisation use this playground\'s own generators' },
   }),
   max_steps: int({
     default: 100,

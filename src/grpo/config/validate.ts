@@ -165,28 +165,7 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       message: `algorithm "${c.algorithm}" uses beta as its temperature (${c.algorithm === 'orpo' ? 'ORPO\'s lambda' : 'the preference loss\'s scale'}), so it must be above 0; TRL's default is 0.1`,
     });
   }
-  if (c.loss_type === 'sapo' && c.importance_sampling_level === 'sequence') {
-    p.push({
-      field: 'importance_sampling_level',
-      message:
-        'loss_type "sapo" gates each token\'s own ratio softly; with importance_sampling_level "sequence" every token of a completion shares one ratio, ' +
-        'which SAPO does not define (TRL\'s SAPO is token-level): set importance_sampling_level to "token", or use loss_type "grpo" for GSPO',
-    });
-  }
-  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
-    p.push({
-      field: 'importance_sampling_level',
-      message:
-        'importance_sampling_level "sequence" (GSPO) is not supported with tools or an environment yet: its one ratio per completion would ' +
-        'average over the inserted tool results and observations too, which are not the model\'s tokens; set importance_sampling_level to "token"',
-    });
-  }
-  if (c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo')) {
-    p.push({
-      field: 'delta',
-      message: `delta caps the ratio of the clipped losses (grpo, bnpo, dr_grpo, dapo); loss_type "${c.loss_type}" does not use it: set delta to null`,
-    });
-  } else if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high) {
+  if (c.delta !== null && Number.isFinite(c.delta) && c.delta > 1 && Number.isFinite(c.epsilon_high) && c.delta <= 1 + c.epsilon_high && c.loss_type !== 'cispo' && c.loss_type !== 'sapo') {
     p.push({
       field: 'delta',
       message:
@@ -208,6 +187,30 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       message:
         `multi_objective_aggregation "normalize_then_sum" defines the advantage itself (normalised over the batch); it does not combine with ` +
         `advantage_estimator "${c.advantage_estimator}": set advantage_estimator to "grpo" or multi_objective_aggregation to "sum_then_normalize"`,
+    });
+  }
+  if (c.algorithm === 'grpo' && c.loss_type === 'luspo' && c.advantage_estimator !== 'rloo') {
+    if (c.importance_sampling_level !== 'sequence') {
+      p.push({
+        field: 'importance_sampling_level',
+        message: 'loss_type "luspo" scales each completion\'s sequence-level loss by its length: TRL requires importance_sampling_level "sequence"; set it to "sequence"',
+      });
+    }
+    if (c.beta !== 0) {
+      p.push({
+        field: 'beta',
+        message:
+          'loss_type "luspo" with beta > 0 makes TRL\'s loss per token, which it then averages over the padded (completions × longest) grid, ' +
+          'padding included: a value this playground does not reproduce; set beta to 0',
+      });
+    }
+  }
+  if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    p.push({
+      field: 'advantage_estimator',
+      message:
+        'advantage_estimator "rloo" exports to TRL\'s RLOOTrainer, which has no tools or environments (its script would not run): ' +
+        'set advantage_estimator to "grpo", or remove tools_source and env_source',
     });
   }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
@@ -233,18 +236,22 @@ export function configWarnings(c: GrpoConfig): ConfigProblem[] {
         '(TRL warns about this): GSPO uses loss_type "grpo"',
     });
   }
-  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && !offPolicy) {
+  if (c.algorithm === 'grpo' && c.importance_sampling_level === 'sequence' && !offPolicy && c.top_entropy_quantile >= 1) {
     w.push({
       field: 'importance_sampling_level',
-      message: 'importance_sampling_level "sequence" changes nothing on-policy (every ratio is 1): raise steps_per_generation or num_iterations above 1 for GSPO',
+      message:
+        'importance_sampling_level "sequence" gives the same update as "token" on-policy without an entropy mask (every ratio is 1 and ' +
+        'each completion\'s tokens share one loss weight): raise steps_per_generation or num_iterations above 1 for GSPO ' +
+        '(with top_entropy_quantile < 1 it differs even on-policy: the shared ratio passes the kept tokens\' gradient to the masked ones)',
     });
   }
-  if (c.steps_per_generation > 1 && Number.isInteger(c.max_steps) && c.max_steps % c.steps_per_generation !== 0) {
-    const up = Math.ceil(c.max_steps / c.steps_per_generation) * c.steps_per_generation;
+  const perRollout = c.steps_per_generation * (c.algorithm === 'grpo' ? c.num_iterations : 1);
+  if (perRollout > 1 && Number.isInteger(c.max_steps) && c.max_steps % perRollout !== 0) {
+    const up = Math.ceil(c.max_steps / perRollout) * perRollout;
     w.push({
       field: 'steps_per_generation',
       message:
-        `max_steps (${c.max_steps}) is not a multiple of steps_per_generation (${c.steps_per_generation}): the last rollout's prompts are generated ` +
+        `max_steps (${c.max_steps}) is not a multiple of steps_per_generation × num_iterations (${perRollout}): the last rollout's prompts are generated ` +
         `but only partly trained on; set max_steps to ${up}`,
     });
   }
@@ -267,6 +274,17 @@ export function configWarnings(c: GrpoConfig): ConfigProblem[] {
         message: `expert_iteration trains with cross-entropy on the kept completions, so these GRPO loss settings do not apply: ${ignored.join(', ')}; reset them or pick the "Expert iteration" preset`,
       });
     }
+  }
+  if (c.algorithm === 'grpo' && c.advantage_estimator === 'rloo' && (c.loss_type !== 'grpo' || c.importance_sampling_level !== 'token' || c.delta !== null)) {
+    w.push({
+      field: 'advantage_estimator',
+      message:
+        'advantage_estimator "rloo" trains with TRL\'s RLOO loss (one summed log-ratio per completion, clipped, mean over completions), ' +
+        'so loss_type, importance_sampling_level and delta are not used',
+    });
+  }
+  if (c.algorithm === 'grpo' && c.delta !== null && (c.loss_type === 'cispo' || c.loss_type === 'sapo' || c.loss_type === 'vespo')) {
+    w.push({ field: 'delta', message: `delta caps the ratio of the clipped losses only; loss_type "${c.loss_type}" ignores it (as TRL does)` });
   }
   if (c.loss_type !== 'sapo' && (c.sapo_temperature_pos !== 1.0 || c.sapo_temperature_neg !== 1.05)) {
     w.push({ field: 'loss_type', message: `sapo_temperature_pos / sapo_temperature_neg only act with loss_type "sapo" (now "${c.loss_type}")` });
