@@ -94,7 +94,9 @@ describe('numerical faults', () => {
     const gpu = await testGpu();
     const loaded = await loadStories();
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-    const config = wordConfig({ max_steps: 10, max_consecutive_skips: 2, num_generations: 4, max_completion_length: 6 });
+    // num_iterations 3: the rollout of step 1 feeds steps 2 and 3 too (TRL's order), so those steps run no
+    // sampling; a rollout on the poisoned model fails at its first decode step instead (the last lines)
+    const config = wordConfig({ max_steps: 10, max_consecutive_skips: 2, num_generations: 4, max_completion_length: 6, num_iterations: 3 });
     const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
     const train = preparePrompts(storyRows('dog'), loaded, config).examples;
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
@@ -117,6 +119,10 @@ describe('numerical faults', () => {
     expect(await snapshot()).toEqual(before);
     expect(trainer.optimizer.step).toBe(1);
     trainer.release();
+    // sampling from NaN logits is an error naming the step, never a token id outside the vocabulary
+    const fresh = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
+    await expect(fresh.trainStep()).rejects.toThrow(/sampling failed at decode step 0 \(row \d+\).*outside the vocabulary/);
+    fresh.release();
     model.release();
     scorer.dispose();
   });
