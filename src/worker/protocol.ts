@@ -308,7 +308,7 @@ export interface EngineApi {
   /** Parses a JSONL / JSON / CSV dataset, streamed, with progress; every bad row is reported with its line. */
   loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary; progress: DatasetLoadProgress };
   /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
-  loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping> }; value: DatasetSummary | null; progress: never };
+  loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary | null; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
   train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */

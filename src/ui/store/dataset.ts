@@ -5,8 +5,8 @@
 
 import type { StateCreator } from 'zustand';
 import { BUILTIN_MODEL, DEMO_DATASETS, demoConfig } from '../../demo/builtin';
-import type { ColumnMapping, DatasetKind } from '../../data';
-import { isPreferenceAlgorithm, type Algorithm } from '../../grpo/config/enums';
+import type { ColumnMapping } from '../../data';
+import { datasetKindFor } from '../../grpo/preference/data';
 import type { DatasetLoadProgress, DatasetSummary, FilePayload, TokenLengths } from '../../worker/protocol';
 import { errorMessage, requireEngine } from './engine';
 import { fetchSiteFile } from './model';
@@ -40,10 +40,7 @@ export interface DatasetSlice {
   refreshTokenLengths(): Promise<void>;
 }
 
-/** How a dataset is read for an algorithm: preference pairs, unpaired labelled completions, or prompt/answer. */
-export function datasetKindFor(algorithm: Algorithm): DatasetKind {
-  return algorithm === 'kto' ? 'unpaired' : isPreferenceAlgorithm(algorithm) ? 'preference' : 'prompt_answer';
-}
+export { datasetKindFor };
 
 export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = (set, get) => {
   let bytes: Blob | Uint8Array | null = null;
