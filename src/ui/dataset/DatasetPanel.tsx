@@ -28,6 +28,7 @@ export function DatasetPanel() {
             <span>
               <strong>{d.name}</strong>
               {d.model !== BUILTIN_MODEL.name ? <span className="tag small"> for {d.model}{d.tools ? ', with a tool' : ''}</span> : null}
+              {d.algorithm ? <span className="tag small"> {d.algorithm.toUpperCase()}: preference pairs</span> : null}
               <span className="muted small block">{d.description}</span>
             </span>
           </label>

@@ -27,7 +27,8 @@ export interface DatasetSlice {
   /** token lengths of the rows under the loaded model's tokenizer (null until both are loaded) */
   tokenLengths: TokenLengths | null;
   /** A demo dataset with its rewards. A demo made for another built-in model than the previous demo's (or one
-   * that gives the model tools) brings its whole demo config (demoConfig: lengths, tools, call format), and
+   * that gives the model tools, or a preference demo) brings its whole demo config (demoConfig: lengths, tools,
+   * call format, algorithm), and
    * when a built-in model is loaded, the demo's own built-in model is loaded in its place; a model of the
    * person's own stays (the model panel says which model the demo is made for). */
   selectDemoDataset(id: string): Promise<void>;
@@ -81,8 +82,9 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
       const prev = get().datasetSource;
       const prevDemo = prev?.kind === 'demo' ? DEMO_DATASETS.find((d) => d.id === prev.id) : undefined;
       const prevModel = prevDemo?.model ?? BUILTIN_MODEL.name;
-      if (ds.tools || prevDemo?.tools || ds.model !== prevModel) {
-        // another built-in model, or tools: the demo's whole config (its lengths, tools and call format)
+      if (ds.tools || prevDemo?.tools || ds.algorithm || prevDemo?.algorithm || ds.model !== prevModel) {
+        // another built-in model, tools, or a preference demo (or leaving one): the demo's whole config (its
+        // lengths, tools and call format, its algorithm), so the file is read as the pairs it holds
         get().replaceConfig(demoConfig(id));
       } else {
         // the demo's rewards come with it
