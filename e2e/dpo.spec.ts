@@ -137,8 +137,13 @@ test('an ORPO run reloaded after its step-2 checkpoint resumes to the metrics of
   expect(reference.map((r) => r.step)).toEqual([1, 2, 3, 4]);
   expect(new Set(reference.map((r) => r.loss)).size).toBe(4);
 
-  await page.getByRole('button', { name: 'Start new run', exact: true }).click();
-  await page.locator('[data-testid=run-checkpoint][data-step="2"][data-stored=true]').waitFor({ timeout: 300_000 });
+  // the same run again, two steps one at a time (so that it cannot run past its step-2 checkpoint), then a reload
+  const stepButton = page.getByRole('button', { name: 'Step', exact: true });
+  await stepButton.click();
+  await expect(page.getByTestId('run-step')).toHaveText('1', { timeout: 120_000 });
+  await expect(stepButton).toBeEnabled({ timeout: 60_000 });
+  await stepButton.click();
+  await page.locator('[data-testid=run-checkpoint][data-step="2"][data-stored=true]').waitFor({ timeout: 120_000 });
   await page.reload();
   await expect(page.getByTestId('gpu-chip')).toHaveAttribute('data-ready', 'true', { timeout: 60_000 });
   const banner = page.getByTestId('resume-banner');
