@@ -23,6 +23,9 @@ import { evaluatePrompts } from '../src/grpo/evaluate';
 import { preparePreference } from '../src/grpo/preference/data';
 import { PreferenceTrainer } from '../src/grpo/preference/trainer';
 import { builtinModel, DEMO_DATASETS, demoConfig } from '../src/demo/builtin';
+import { slipped } from '../src/demo/preference';
+
+export { slipped };
 
 export interface DpoDemoArgs {
   steps?: string;
@@ -33,16 +36,9 @@ export interface DpoDemoArgs {
   'chart-only'?: boolean;
 }
 
-/** The slipped reversal the corpus taught (its last two letters swapped). */
-export function slipped(answer: string): string {
-  return answer.length < 2 ? answer : answer.slice(0, -2) + answer[answer.length - 1] + answer[answer.length - 2];
-}
-
-/** The demo's preference config: the reverse demo's, with DPO's loss. */
+/** The demo's preference config: the reverse demo's, with DPO's loss (src/demo/preference.ts). */
 export function dpoDemoConfig(): GrpoConfig {
-  // the sft term (RPO: DPO plus the chosen completions' NLL) keeps the right reversal likely: with DPO alone both
-  // log-probs fall and greedy accuracy collapses while the pair accuracy reaches 100% (measured: 59% at step 25, 3% at 75)
-  return { ...demoConfig('reverse'), algorithm: 'dpo', beta: 0.1, dpo_loss_type: 'sigmoid', sft_loss_weight: 1, max_steps: 200, eval_interval: 25, eval_temperature: 0 };
+  return demoConfig('reverse_pairs');
 }
 
 export async function dpoDemoReport(args: DpoDemoArgs): Promise<void> {

@@ -50,7 +50,7 @@ export function resolvePreferenceMapping(columns: readonly string[], explicit: P
   ].filter((x): x is string => x !== null);
   if (missing.length) {
     const want = kind === 'preference' ? 'prompt/chosen/rejected (TRL\'s preference format)' : 'prompt/completion/label (TRL\'s unpaired preference format, KTO)';
-    throw new DatasetError(`no ${missing.join(' and ')} column: a ${kind} dataset has the columns ${want}; the file's columns are ${list(columns)}; choose them in the column mapping`);
+    throw new DatasetError(`no ${missing.join(' and ')} column: ${kind === 'unpaired' ? 'an unpaired' : 'a preference'} dataset has the columns ${want}; the file's columns are ${list(columns)}; choose them in the column mapping`);
   }
   const used = [prompt, answer, rejected, label].filter((c): c is string => c !== undefined);
   if (new Set(used).size !== used.length) throw new DatasetError(`two roles are mapped to the same column (${used.join(', ')}); choose different columns`);

@@ -1,11 +1,13 @@
 // The built-in models and demo datasets that the playground's first screen offers, and each demo's
 // default GRPO config. tiny-puzzles is pretrained by `npm run pretrain` (scripts/pretrain.ts) on the corpus
 // of src/demo/corpus.ts; tiny-calculator by `npm run pretrain:calculator` (scripts/pretrain_calculator.ts) on
-// the calculator corpus of src/demo/calculator.ts. `npm run demo:report [-- --demo calculator]` measures
-// each demo's effect.
+// the calculator corpus of src/demo/calculator.ts. The preference demo (reverse_pairs, src/demo/preference.ts)
+// trains tiny-puzzles with DPO on pairs of the main demo's prompts. `npm run demo:report [-- --demo calculator|dpo]`
+// measures each demo's effect.
 
 import { defaultConfig, type GrpoConfig, type RewardFuncConfig } from '../grpo/config';
 import { CALC_PATTERN, CALCULATOR_TOOLS_SOURCE } from './calculator';
+import { dpoDemoConfig } from './preference';
 
 export interface BuiltinModel {
   name: string;
@@ -56,6 +58,8 @@ export interface DemoDataset {
   model: string;
   /** the demo gives the model tools (their source is in demoConfig's tools_source) */
   tools?: boolean;
+  /** a preference demo: the file holds pairs (prompt, chosen, rejected) and demoConfig trains this algorithm */
+  algorithm?: 'dpo';
 }
 
 export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
@@ -98,6 +102,18 @@ export const DEMO_DATASETS: readonly DemoDataset[] = Object.freeze([
     rewardFuncs: [{ name: 'numeric_match', weight: 1, params: {} }],
     model: CALCULATOR_MODEL.name,
     tools: true,
+  },
+  {
+    id: 'reverse_pairs',
+    name: 'Prefer the right reversal (DPO)',
+    path: 'datasets/reverse_pairs.jsonl',
+    description:
+      'The main demo\'s prompts as preference pairs: the right reversal (chosen, "zqk") against the slipped one the built-in model ' +
+      'writes out of habit (rejected, "zkq"). DPO (with the sft term) trains on the pairs, no sampling: held-out pair accuracy ' +
+      'climbs to about 100% and greedy accuracy rises (46% -> 99% in `npm run demo:report -- --demo dpo`).',
+    rewardFuncs: [{ name: 'exact_match', weight: 1, params: {} }],
+    model: BUILTIN_MODEL.name,
+    algorithm: 'dpo',
   },
 ]);
 
@@ -146,5 +162,5 @@ export function demoConfig(datasetId: string = DEFAULT_DEMO_DATASET_ID): GrpoCon
     c.lora_alpha = 32;
     c.lora_target_modules = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
   }
-  return c;
+  return ds.algorithm === 'dpo' ? dpoDemoConfig(c) : c;
 }

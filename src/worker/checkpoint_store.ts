@@ -132,7 +132,7 @@ export class CheckpointStore {
 
 /** The part of a record the page shows before resuming. */
 export function summarizeRecord(r: SavedRunRecord): SavedRunSummary {
-  return { step: r.step, maxSteps: r.maxSteps, savedAt: r.savedAt, finished: r.finished, model: r.model, dataset: r.dataset };
+  return { step: r.step, maxSteps: r.maxSteps, savedAt: r.savedAt, finished: r.finished, algorithm: r.config.algorithm, model: r.model, dataset: r.dataset };
 }
 
 /** What differs between the saved run's model files and the loaded ones, or null when they match. */

@@ -1,7 +1,7 @@
 // The worker's dataset slot: the parsed dataset the next run trains on, with its file name and bytes (kept
 // so that a saved run can store the file for resuming after a reload). CPU only.
 
-import { parseDatasetBytes, parseDatasetStream, type ColumnMapping, type DatasetKind, type ParsedDataset } from '../data';
+import { parseDatasetBytes, parseDatasetStream, type ColumnMapping, type DatasetKind, type DatasetRow, type ParsedDataset } from '../data';
 import type { DatasetLoadProgress, DatasetSummary } from './protocol';
 
 const PREVIEW_ROWS = 20;
@@ -16,25 +16,58 @@ export interface LoadedDataset {
   parsed: ParsedDataset;
 }
 
+interface EvalFile {
+  name: string;
+  bytes: Uint8Array;
+  mapping: Partial<ColumnMapping> | undefined;
+  kind: DatasetKind;
+  parsed: ParsedDataset;
+}
+
+function parseEvalFile(name: string, bytes: Uint8Array, mapping: Partial<ColumnMapping> | undefined, kind: DatasetKind): ParsedDataset {
+  let ds: ParsedDataset;
+  try {
+    ds = parseDatasetBytes(bytes, name, { mapping, ...(kind !== 'prompt_answer' ? { kind } : {}) });
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new Error(message.startsWith(name) ? message : `${name}: ${message}`);
+  }
+  const what = kind === 'preference' ? ' preference pairs (prompt, chosen, rejected)' : kind === 'unpaired' ? ' labelled completions (prompt, completion, label)' : '';
+  if (ds.rows.length === 0) throw new Error(`${name}: no usable${what} rows${ds.issues[0] ? ` (line ${ds.issues[0].line}: ${ds.issues[0].message})` : ''}`);
+  return ds;
+}
+
 export class DatasetSlot {
   private current: LoadedDataset | null = null;
-  /** a separate test file held out for evaluation (experiments); null: the dataset's eval_split */
-  private evalFile: ParsedDataset | null = null;
+  /** a separate test file held out for evaluation (experiments), with its bytes so that it can be read
+   * again as another kind; null: the dataset's eval_split */
+  private evalFile: EvalFile | null = null;
 
   get evalDataset(): ParsedDataset | null {
-    return this.evalFile;
+    return this.evalFile?.parsed ?? null;
   }
 
-  /** A separate test file for evaluation (null drops it): the whole dataset then trains. */
-  setEvalDataset(name: string | null, bytes: Uint8Array | null, mapping?: Partial<ColumnMapping>): DatasetSummary | null {
+  /** A separate test file for evaluation (null drops it): the whole dataset then trains. It is read as
+   * `kind` (the training data's: prompt/answer, preference pairs or KTO's labelled completions). */
+  setEvalDataset(name: string | null, bytes: Uint8Array | null, mapping?: Partial<ColumnMapping>, kind: DatasetKind = 'prompt_answer'): DatasetSummary | null {
     if (!name || !bytes) {
       this.evalFile = null;
       return null;
     }
-    const ds = parseDatasetBytes(bytes, name, { mapping });
-    if (ds.rows.length === 0) throw new Error(`${name}: no usable rows${ds.issues[0] ? ` (line ${ds.issues[0].line}: ${ds.issues[0].message})` : ''}`);
-    this.evalFile = ds;
-    return { ...summaryOf(name, ds), preview: [] };
+    const parsed = parseEvalFile(name, bytes, mapping, kind);
+    this.evalFile = { name, bytes, mapping, kind, parsed };
+    return { ...summaryOf(name, parsed), preview: [] };
+  }
+
+  /** The test file's rows read as `kind` (read again when it was read as another kind; throws, naming the
+   * file and the first bad line, when it has no usable rows of that kind); null without a test file. */
+  evalRowsAs(kind: DatasetKind): DatasetRow[] | null {
+    const f = this.evalFile;
+    if (!f) return null;
+    if (f.kind === kind) return f.parsed.rows;
+    const parsed = parseEvalFile(f.name, f.bytes, f.mapping, kind);
+    this.evalFile = { ...f, kind, parsed };
+    return parsed.rows;
   }
 
   get dataset(): LoadedDataset | null {
@@ -47,8 +80,8 @@ export class DatasetSlot {
     return this.current;
   }
 
-  load(name: string, bytes: Uint8Array, mapping?: Partial<ColumnMapping>): DatasetSummary {
-    return this.keep(name, bytes, parseDatasetBytes(bytes, name, { mapping }));
+  load(name: string, bytes: Uint8Array, mapping?: Partial<ColumnMapping>, kind?: DatasetKind): DatasetSummary {
+    return this.keep(name, bytes, parseDatasetBytes(bytes, name, { mapping, ...(kind ? { kind } : {}) }));
   }
 
   /**

@@ -206,7 +206,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   loadDataset: (r, progress) => exclusive(() => datasets.loadStreamed(r.file.name, fileBlob(r.file), r.mapping, progress, r.kind)),
   train: (r, progress) => exclusive(() => runs.train(r.config, r.fresh, progress, r.maxSteps, r.origins)),
   loadEvalDataset: (r) =>
-    exclusive(async () => (r.file ? datasets.setEvalDataset(r.file.name, new Uint8Array(await fileBlob(r.file).arrayBuffer()), r.mapping) : datasets.setEvalDataset(null, null))),
+    exclusive(async () => (r.file ? datasets.setEvalDataset(r.file.name, new Uint8Array(await fileBlob(r.file).arrayBuffer()), r.mapping, r.kind) : datasets.setEvalDataset(null, null))),
   // not exclusive: it must reach a run in progress
   interrupt: async (r) => runs.requestInterrupt(r.kind),
   evaluate: () => exclusive(() => runs.evaluate()),

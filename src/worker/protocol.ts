@@ -12,6 +12,7 @@ import type { VariantAvailabilityRow } from '../gpu/kernels/matmul_availability'
 import type { CaseResult } from '../selftest/check';
 import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue, DatasetKind } from '../data';
 import type { GrpoConfig } from '../grpo/config';
+import type { Algorithm } from '../grpo/config/enums';
 import type { MemoryPlan } from '../grpo/memory_plan';
 import type { TokenTraceView } from '../grpo/trainer';
 import type { PromptSettings } from '../data';
@@ -134,7 +135,10 @@ export interface DatasetLoadProgress {
  * before truncation) and the answer on its own. */
 export interface TokenLengths {
   prompt: Uint32Array;
+  /** the answer; of preference pairs the chosen completion, of KTO's rows the completion */
   answer: Uint32Array;
+  /** preference pairs only: the rejected completion */
+  rejected?: Uint32Array;
 }
 
 /** The `generate` request: one prompt, completed by the base model and by the tuned one with one seed. */
@@ -276,6 +280,9 @@ export interface SavedRunSummary {
   /** Date.now() when its checkpoint was taken */
   savedAt: number;
   finished: boolean;
+  /** the run's algorithm: its dataset is read as that algorithm needs (preference pairs, KTO's labelled
+   * completions, prompt/answer rows) before the checkpoint is restored */
+  algorithm?: Algorithm;
   model: SavedModel;
   dataset: SavedDataset;
 }
@@ -308,7 +315,7 @@ export interface EngineApi {
   /** Parses a JSONL / JSON / CSV dataset, streamed, with progress; every bad row is reported with its line. */
   loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary; progress: DatasetLoadProgress };
   /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
-  loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping> }; value: DatasetSummary | null; progress: never };
+  loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary | null; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
   train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */

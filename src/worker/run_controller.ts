@@ -17,6 +17,7 @@ import type { DatasetSlot } from './dataset_slot';
 import type { ModelSlot } from './model_slot';
 import type { EvalEvent, RestoredRun, RunEnd, RunOrigins, SavedRunSummary, TrainEvent } from './protocol';
 import { Run } from './run';
+import { datasetKindFor } from '../grpo/preference/data';
 import { planForModel } from './plan_request';
 import { quantTypesOf } from '../model/quant_storage';
 import { refuseUnlessFits } from '../grpo/memory_plan';
@@ -258,7 +259,7 @@ export class RunController {
     const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config, quantTypesOf(loaded.loaded.weights));
     refuseUnlessFits(plan);
     const on = this.models.useBasePrecision(config.base_precision);
-    return Run.create(on, data, config, id, plan.layout, this.data.evalDataset?.rows ?? null);
+    return Run.create(on, data, config, id, plan.layout, this.data.evalRowsAs(datasetKindFor(config.algorithm)));
   }
 
   /** A device lost while no run was going: move to a new one before training (and recover the run that

@@ -19,13 +19,17 @@ export interface TunedAdapter {
   step: number;
 }
 
-/** Token lengths of every kept row's prompt (as the model will see it) and answer. CPU only. */
+/** Token lengths of every kept row's prompt (as the model will see it) and answer (a pair's chosen completion,
+ * KTO's completion), and a pair's rejected completion. CPU only. */
 export function tokenLengths(loaded: LoadedModel, data: LoadedDataset, settings: PromptSettings): TokenLengths {
   const rows = data.parsed.rows;
   const prompts = promptIds(loaded, rows, settings, Number.MAX_SAFE_INTEGER);
   const prompt = Uint32Array.from(prompts, (p) => p.ids.length);
-  const answer = Uint32Array.from(rows, (r) => loaded.tokenizer.encode(r.answer, { addBos: false }).length);
-  return { prompt, answer };
+  const count = (text: string) => loaded.tokenizer.encode(text, { addBos: false }).length;
+  const answer = Uint32Array.from(rows, (r) => count(r.answer));
+  // preference pairs: the rejected completions too (every kept pair has one)
+  if (data.parsed.mapping.rejected === undefined) return { prompt, answer };
+  return { prompt, answer, rejected: Uint32Array.from(rows, (r) => count(r.rejected ?? '')) };
 }
 
 /** One prompt completed by the base model (LoRA off) and by the tuned adapter (when there is one), with the

@@ -3,11 +3,18 @@
 // token (as SFT does, so the model learns where to stop), cut to max_completion_length tokens from the
 // right (TRL's truncation_mode "keep_start").
 
-import type { DatasetRow } from '../../data';
+import type { DatasetKind, DatasetRow } from '../../data';
+import { isPreferenceAlgorithm, type Algorithm } from '../config/enums';
 import type { LoadedModel } from '../../model/load';
 import type { GrpoConfig } from '../config';
 import { preparePrompts } from '../prompts';
 import type { PromptExample } from '../rollout';
+
+/** How a dataset (and a separate test file) is read for an algorithm: preference pairs (DPO, SimPO, ORPO),
+ * KTO's unpaired labelled completions, or prompt/answer rows (GRPO and the rest). */
+export function datasetKindFor(algorithm: Algorithm): DatasetKind {
+  return algorithm === 'kto' ? 'unpaired' : isPreferenceAlgorithm(algorithm) ? 'preference' : 'prompt_answer';
+}
 
 /** A pair (DPO, SimPO, ORPO) or an unpaired example (KTO: rejected absent, desirable given). */
 export interface PreferenceExample {

@@ -28,6 +28,7 @@ export function DatasetPanel() {
             <span>
               <strong>{d.name}</strong>
               {d.model !== BUILTIN_MODEL.name ? <span className="tag small"> for {d.model}{d.tools ? ', with a tool' : ''}</span> : null}
+              {d.algorithm ? <span className="tag small"> {d.algorithm.toUpperCase()}: preference pairs</span> : null}
               <span className="muted small block">{d.description}</span>
             </span>
           </label>
@@ -270,12 +271,14 @@ function TokenHistograms() {
   const lengths = useAppStore((s) => s.tokenLengths);
   const maxPrompt = useAppStore((s) => s.config.max_prompt_length);
   const maxCompletion = useAppStore((s) => s.config.max_completion_length);
+  const kind = useAppStore((s) => s.datasetSummary?.kind);
   const modelReady = useAppStore((s) => s.modelStatus === 'ready');
   if (!lengths) return modelReady ? null : <p className="help">Token lengths appear once a model is loaded (they depend on its tokenizer).</p>;
   return (
     <div className="histograms">
       <LengthHistogram title="Prompt tokens" lengths={lengths.prompt} limit={maxPrompt} limitName="max_prompt_length" testId="hist-prompt" />
-      <LengthHistogram title="Answer tokens" lengths={lengths.answer} limit={maxCompletion} limitName="max_completion_length" testId="hist-answer" />
+      <LengthHistogram title={lengths.rejected ? 'Chosen tokens' : kind === 'unpaired' ? 'Completion tokens' : 'Answer tokens'} lengths={lengths.answer} limit={maxCompletion} limitName="max_completion_length" testId="hist-answer" />
+      {lengths.rejected ? <LengthHistogram title="Rejected tokens" lengths={lengths.rejected} limit={maxCompletion} limitName="max_completion_length" testId="hist-rejected" /> : null}
     </div>
   );
 }

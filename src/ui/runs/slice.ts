@@ -2,6 +2,8 @@
 // IndexedDB, see recorder.ts), the runs selected for overlay, and the sweep queue (sweep_runner.ts).
 
 import type { StateCreator } from 'zustand';
+import type { DatasetKind } from '../../data';
+import { datasetKindFor } from '../../grpo/preference/data';
 import type { AppState } from '../store/types';
 import { errorMessage, requireEngine } from '../store/engine';
 import { LibraryFullError, RunLibrary, type RunListEntry } from './library';
@@ -10,10 +12,13 @@ import { loadSweep, type SweepState } from './sweep_state';
 export type OverlayX = 'step' | 'tokens' | 'time';
 
 export interface ExperimentsSlice {
-  evalFile: { name: string; rows: number } | null;
+  /** the separate test file, read as `kind` (the training data's kind for the config's algorithm) */
+  evalFile: { name: string; rows: number; kind: DatasetKind } | null;
   evalFileStatus: 'none' | 'loading' | 'ready' | 'error';
   evalFileError: string | null;
   setEvalFile(name: string, bytes: Uint8Array): Promise<void>;
+  /** Reads the test file again when the algorithm needs another kind of rows (pairs, labelled completions). */
+  rereadEvalFileForAlgorithm(): Promise<void>;
   clearEvalFile(): Promise<void>;
 
   libraryRuns: RunListEntry[];
@@ -52,6 +57,8 @@ export interface ExperimentsSlice {
 export const library = new RunLibrary();
 
 const EVAL_FILE_KEY = 'grpo-playground:eval-file';
+/** the test file's bytes, kept to read it again as another kind when the algorithm changes */
+let evalBytes: { name: string; bytes: Uint8Array; kind: DatasetKind } | null = null;
 
 export const createExperimentsSlice: StateCreator<AppState, [], [], ExperimentsSlice> = (set, get) => ({
   evalFile: null,
@@ -60,8 +67,11 @@ export const createExperimentsSlice: StateCreator<AppState, [], [], ExperimentsS
   async setEvalFile(name, bytes) {
     set({ evalFileStatus: 'loading', evalFileError: null });
     try {
-      const summary = await requireEngine().call({ type: 'loadEvalDataset', file: { name, bytes } });
-      set({ evalFile: summary ? { name, rows: summary.counts.kept } : null, evalFileStatus: 'ready' });
+      // read as the training data is: prompt/answer, preference pairs or KTO's labelled completions
+      const kind = datasetKindFor(get().config.algorithm);
+      evalBytes = { name, bytes, kind };
+      const summary = await requireEngine().call({ type: 'loadEvalDataset', file: { name, bytes }, ...(kind !== 'prompt_answer' ? { kind } : {}) });
+      set({ evalFile: summary ? { name, rows: summary.counts.kept, kind } : null, evalFileStatus: 'ready' });
       try {
         // kept for a reload (a resumed run needs the same split); small files only
         if (bytes.byteLength <= 1_000_000) localStorage.setItem(EVAL_FILE_KEY, JSON.stringify({ name, text: new TextDecoder().decode(bytes) }));
@@ -72,7 +82,13 @@ export const createExperimentsSlice: StateCreator<AppState, [], [], ExperimentsS
       set({ evalFile: null, evalFileStatus: 'error', evalFileError: errorMessage(e) });
     }
   },
+  async rereadEvalFileForAlgorithm() {
+    // also a file that failed as the previous algorithm's kind (pairs picked while GRPO was chosen)
+    if (!evalBytes || get().evalFileStatus === 'loading' || evalBytes.kind === datasetKindFor(get().config.algorithm)) return;
+    await get().setEvalFile(evalBytes.name, evalBytes.bytes);
+  },
   async clearEvalFile() {
+    evalBytes = null;
     await requireEngine().call({ type: 'loadEvalDataset', file: null });
     set({ evalFile: null, evalFileStatus: 'none', evalFileError: null });
     try {

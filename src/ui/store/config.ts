@@ -34,11 +34,16 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
       set((s) => ({ config: { ...s.config, [key]: value } }));
       if (PROMPT_FIELDS.includes(key)) promptChanged();
       // a preference algorithm reads the dataset as pairs (or KTO's labelled completions)
-      if (key === 'algorithm') void get().reparseForAlgorithm();
+      if (key === 'algorithm') {
+        void get().reparseForAlgorithm();
+        void get().rereadEvalFileForAlgorithm();
+      }
     },
     replaceConfig(config) {
       set({ config: cloneConfig(config) });
       promptChanged();
+      // a restored preference run's test file: read as its algorithm needs (nothing when the kind is the same)
+      void get().rereadEvalFileForAlgorithm();
     },
     applyPreset(id) {
       set((s) => ({ config: applyPreset(s.config, id) }));

@@ -5,8 +5,8 @@
 
 import type { StateCreator } from 'zustand';
 import { BUILTIN_MODEL, DEMO_DATASETS, demoConfig } from '../../demo/builtin';
-import type { ColumnMapping, DatasetKind } from '../../data';
-import { isPreferenceAlgorithm, type Algorithm } from '../../grpo/config/enums';
+import type { ColumnMapping } from '../../data';
+import { datasetKindFor } from '../../grpo/preference/data';
 import type { DatasetLoadProgress, DatasetSummary, FilePayload, TokenLengths } from '../../worker/protocol';
 import { errorMessage, requireEngine } from './engine';
 import { fetchSiteFile } from './model';
@@ -27,7 +27,8 @@ export interface DatasetSlice {
   /** token lengths of the rows under the loaded model's tokenizer (null until both are loaded) */
   tokenLengths: TokenLengths | null;
   /** A demo dataset with its rewards. A demo made for another built-in model than the previous demo's (or one
-   * that gives the model tools) brings its whole demo config (demoConfig: lengths, tools, call format), and
+   * that gives the model tools, or a preference demo) brings its whole demo config (demoConfig: lengths, tools,
+   * call format, algorithm), and
    * when a built-in model is loaded, the demo's own built-in model is loaded in its place; a model of the
    * person's own stays (the model panel says which model the demo is made for). */
   selectDemoDataset(id: string): Promise<void>;
@@ -40,10 +41,7 @@ export interface DatasetSlice {
   refreshTokenLengths(): Promise<void>;
 }
 
-/** How a dataset is read for an algorithm: preference pairs, unpaired labelled completions, or prompt/answer. */
-export function datasetKindFor(algorithm: Algorithm): DatasetKind {
-  return algorithm === 'kto' ? 'unpaired' : isPreferenceAlgorithm(algorithm) ? 'preference' : 'prompt_answer';
-}
+export { datasetKindFor };
 
 export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = (set, get) => {
   let bytes: Blob | Uint8Array | null = null;
@@ -84,8 +82,9 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
       const prev = get().datasetSource;
       const prevDemo = prev?.kind === 'demo' ? DEMO_DATASETS.find((d) => d.id === prev.id) : undefined;
       const prevModel = prevDemo?.model ?? BUILTIN_MODEL.name;
-      if (ds.tools || prevDemo?.tools || ds.model !== prevModel) {
-        // another built-in model, or tools: the demo's whole config (its lengths, tools and call format)
+      if (ds.tools || prevDemo?.tools || ds.algorithm || prevDemo?.algorithm || ds.model !== prevModel) {
+        // another built-in model, tools, or a preference demo (or leaving one): the demo's whole config (its
+        // lengths, tools and call format, its algorithm), so the file is read as the pairs it holds
         get().replaceConfig(demoConfig(id));
       } else {
         // the demo's rewards come with it

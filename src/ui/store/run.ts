@@ -8,6 +8,7 @@
 
 import type { StateCreator } from 'zustand';
 import { cloneConfig, validateConfig, type GrpoConfig, type LoraTargetModule } from '../../grpo/config';
+import { datasetKindFor } from '../../grpo/preference/data';
 import type { EvalEvent, FilePayload, RunOrigins, SavedRunSummary, StepEvent, TrainEvent } from '../../worker/protocol';
 import type { EvalPoint, MetricRow } from '../../export/metrics';
 import { modelFilesMismatch } from '../../worker/checkpoint_store';
@@ -255,6 +256,8 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   const loadSavedDataset = async (saved: SavedRunSummary): Promise<boolean> => {
     const d = saved.dataset;
     working(`Loading the dataset ${d.name}…`);
+    // read as the saved run's algorithm needs (pairs, labelled completions); the restore then brings its whole config
+    if (saved.algorithm && datasetKindFor(saved.algorithm) !== datasetKindFor(get().config.algorithm)) get().replaceConfig({ ...get().config, algorithm: saved.algorithm });
     if (d.kind === 'demo') await get().selectDemoDataset(d.id);
     else if (pickedDataset) {
       const picked = pickedDataset;
