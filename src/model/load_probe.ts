@@ -8,6 +8,7 @@
 // prompt's content can still be slow on a crafted prompt (docs/SECURITY.md).
 
 import { runLoadProbe, type ProbeInput, type ProbeStage } from './load_probe_run';
+import { isNodeProcess, startNodeEvalWorker } from '../util/node_eval_worker';
 
 /** per stage (encoding the probe strings; rendering the template). Building the tokenizer in the worker is
  * not timed: the same construction has just finished on the caller's thread (createHfTokenizer), and a large
@@ -22,35 +23,11 @@ interface Job {
   stop(): void;
 }
 
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
-}
-
-type NodeWorker = {
-  on(event: 'message', f: (v: Message) => void): void;
-  on(event: 'error', f: (e: Error) => void): void;
-  on(event: 'exit', f: (code: number) => void): void;
-  terminate(): Promise<number>;
-};
-
 async function startNode(input: ProbeInput): Promise<Job> {
-  // computed specifiers: browser bundles never try to include node:* modules
-  const threads = 'node:worker_threads';
-  const mod = 'node:module';
-  const url = 'node:url';
-  const { Worker } = (await import(/* @vite-ignore */ threads)) as { Worker: new (code: string, o: { eval: true; workerData: unknown }) => NodeWorker };
-  const { createRequire } = (await import(/* @vite-ignore */ mod)) as { createRequire(u: string): { resolve(s: string): string } };
-  const { pathToFileURL } = (await import(/* @vite-ignore */ url)) as { pathToFileURL(p: string): URL };
-  const require = createRequire(import.meta.url);
-  const libs = { tokenizers: pathToFileURL(require.resolve('@huggingface/tokenizers')).href, jinja: pathToFileURL(require.resolve('@huggingface/jinja')).href };
-  const source = `"use strict";
-const __name = (target) => target;
-const { parentPort, workerData } = require('node:worker_threads');
-Promise.all([import(workerData.libs.tokenizers), import(workerData.libs.jinja)])
+  const body = `Promise.all([import(workerData.libs['@huggingface/tokenizers']), import(workerData.libs['@huggingface/jinja'])])
   .then(([t, j]) => (${runLoadProbe.toString()})({ Tokenizer: t.Tokenizer || (t.default && t.default.Tokenizer), Template: j.Template || (j.default && j.default.Template) }, workerData.input, (stage) => parentPort.postMessage({ stage })))
   .then(() => parentPort.postMessage({ done: true }), (e) => parentPort.postMessage({ error: String((e && e.message) || e) }));`;
-  const worker = new Worker(source, { eval: true, workerData: { libs, input } });
+  const worker = await startNodeEvalWorker<Message>(['@huggingface/tokenizers', '@huggingface/jinja'], body, { input });
   let stopped = false;
   return {
     onMessage: (f) => worker.on('message', f),
@@ -89,7 +66,7 @@ export async function probeTokenizerAndTemplate(
   files: Record<ProbeStage, string>,
   timeLimitMs = LOAD_PROBE_TIME_LIMIT_MS,
 ): Promise<void> {
-  const job = isNode() ? await startNode(input) : startBrowser(input);
+  const job = isNodeProcess() ? await startNode(input) : startBrowser(input);
   let stage: ProbeStage = 'tokenizer';
   try {
     const outcome = await new Promise<'done' | 'timeout' | 'failed'>((resolve) => {
