@@ -3,7 +3,8 @@
 // rejected and their token-length histograms, a short run, and the charts of chosen vs rejected log-probs,
 // implicit rewards and pair accuracy. KTO on labelled completions with a separate test file picked while the
 // algorithm was still GRPO (read again as labelled completions). ORPO reloaded after its step-2 checkpoint
-// resumes to the metrics of an uninterrupted run. The preference demo opens from the first screen.
+// resumes to the metrics of an uninterrupted run. The preference demo opens from the first screen. Online DPO
+// trains on the main demo's rollouts.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { builtinPresent, chooseFiles, collectErrors, loadStories, openPlayground, screenshot, setSetting, shoot, STORIES, uploadDataset } from './helpers/playground';
@@ -184,5 +185,31 @@ test('the preference demo opens from the first screen with its pairs and its DPO
   // back to the main demo: GRPO again
   await page.getByRole('radio', { name: /Reverse 3 letters/ }).check();
   await expect(page.locator('[data-field="algorithm"] select')).toHaveValue('grpo');
+  expect(errors).toEqual([]);
+});
+
+test('online DPO on the main demo: rollouts scored by its reward, best against worst of each group, charts', async ({ page }) => {
+  expect(builtinPresent(), 'the built-in model is not in public/models/tiny-puzzles/ (scripts/pretrain.ts makes it)').toBe(true);
+  const errors = collectErrors(page);
+  await openPlayground(page);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-status')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+  await setSetting(page, 'algorithm', 'online_dpo');
+  await setSetting(page, 'beta', '0.1');
+  await setSetting(page, 'max_steps', '3');
+  await setSetting(page, 'eval_max_samples', '4');
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await finish(page);
+  await expect(page.getByTestId('run-step')).toHaveText('3');
+  // the rollouts' reward, and the DPO pairs' log-probs and implicit rewards
+  await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-points', '3');
+  await expect(page.getByTestId('chart-pref-logps')).toHaveAttribute('data-points', '3');
+  const rows = await metricsJsonl(page);
+  expect(rows.map((r) => r.step)).toEqual([1, 2, 3]);
+  for (const r of rows) {
+    expect(Number.isFinite(r.reward), JSON.stringify(r)).toBe(true);
+    expect(Number.isFinite(r['logps/chosen']) && Number.isFinite(r['logps/rejected']), JSON.stringify(r)).toBe(true);
+  }
+  await shoot(page, 'charts-panel', 'online-dpo-charts');
   expect(errors).toEqual([]);
 });
