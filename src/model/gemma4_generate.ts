@@ -12,6 +12,7 @@ import type { Gemma4Gpu, Gemma4GpuLora } from './gemma4_gpu';
 import { generationLengths } from './decode_state';
 import type { GenerateOptions, Generation } from './generate';
 import { cutRows } from './stop_rows';
+import { checkSampledIds } from './sampled_ids';
 
 export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'kvPrecision' | 'checkEvery'> {
   lora: Gemma4GpuLora | null;
@@ -48,6 +49,7 @@ export async function generateGemma4(model: Gemma4Gpu, prompts: number[][], opts
       gpu.release(hidden, raw);
       if (logits !== raw) gpu.release(logits);
       const ids = [...(await gpu.readU32(next, B))];
+      checkSampledIds(ids, B, c.vocabSize, s); // non-finite logits are an error naming the step, never a token
       drawn.push(...ids);
       steps++;
       if (s === maxNew - 1) break;

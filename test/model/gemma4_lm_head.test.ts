@@ -5,6 +5,7 @@
 // (one chunk) and in chunks of 64 columns (the last one short), so no (N, V) logits exist in the chunked run.
 import { describe, expect, test } from 'vitest';
 import { Gemma4Gpu, type Gemma4GpuLora, type Gemma4GpuLoraGrads } from '../../src/model/gemma4_gpu';
+import { generateGemma4 } from '../../src/model/gemma4_generate';
 import { headLogprobs, headLogprobsBackward, vocabChunkColumns } from '../../src/model/lm_head';
 import { transformerBackward, transformerForward } from '../../src/reference/transformer';
 import { Rng } from '../../src/util/random';
@@ -74,4 +75,21 @@ describe('gemma4 through the chunked LM head with the soft-cap inside the chunks
       expect(gpu.pool.stats.bytesInUse, 'leaked tensors').toBeLessThanOrEqual(0);
     }, 120_000);
   }
+});
+
+test('Gemma 4 generation from non-finite weights is an error naming the decode step, never a token id', async () => {
+  const c = gemma4TinyConfig({ vocab_size: 200, vocab_size_per_layer_input: 200 });
+  const w = gemma4Weights(c, 81, 0.4);
+  const gpu = await testGpu();
+  const fine = Gemma4Gpu.upload(gpu, c, w);
+  const opts = { maxNewTokens: 3, temperature: 0, topK: 0, topP: 1, seed: 1, stopIds: [], lora: null };
+  const ok = await generateGemma4(fine, [[1, 5, 6]], opts);
+  expect(ok.tokens[0].every((id) => id < c.vocabSize)).toBe(true);
+  fine.destroy();
+  const norm = w.get('model.norm.weight')!;
+  const poisoned = new Map(w);
+  poisoned.set('model.norm.weight', { ...norm, data: Float32Array.from(norm.data as Float32Array, (v, i) => (i === 0 ? NaN : v)) });
+  const bad = Gemma4Gpu.upload(gpu, c, poisoned);
+  await expect(generateGemma4(bad, [[1, 5, 6]], opts)).rejects.toThrow(/sampling failed at decode step 0 \(row 0\).*outside the vocabulary of 200/);
+  bad.destroy();
 });
