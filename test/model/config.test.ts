@@ -111,7 +111,7 @@ describe('parseHfConfig', () => {
       [{ ...SMOLLM2_135M, vocab_size: 0 }, /vocab_size must be a positive integer, got 0/],
       [{ ...SMOLLM2_135M, rms_norm_eps: -1 }, /rms_norm_eps must be a positive number, got -1/],
       [{ ...SMOLLM2_135M, tie_word_embeddings: 'yes' }, /tie_word_embeddings must be true or false, got "yes"/],
-      [{ ...SMOLLM2_135M, model_type: 'gpt2' }, /my\/config.json: model_type "gpt2" is not supported \(supported: llama, mistral, qwen2, qwen3, llama, mistral, qwen2, qwen3, gemma3_text, qwen3_5_text, gemma3, gemma4_text, gemma4, qwen3_5\)/],
+      [{ ...SMOLLM2_135M, model_type: 'gpt2' }, /my\/config.json: model_type "gpt2" is not supported \(supported: llama, mistral, qwen2, qwen3, gemma3_text, qwen3_5_text, gemma3, gemma4_text, gemma4, qwen3_5\)/],
       [without('model_type'), /model_type is missing or not a string/],
       [{ ...SMOLLM2_135M, architectures: ['LlamaForSequenceClassification'] }, /architectures names no supported architecture/],
       [{ ...SMOLLM2_135M, num_key_value_heads: 2 }, /num_key_value_heads must divide num_attention_heads \(9\), got 2/],
