@@ -109,6 +109,8 @@ test('KTO trains on labelled completions, held out on a separate test file picke
   await expect(page.getByTestId('eval-file-error')).toHaveCount(0);
   const logps = page.getByTestId('chart-pref-logps');
   await expect(logps).toHaveAttribute('data-points', '3');
+  // unpaired completions: no pair accuracy to draw
+  await expect(page.getByTestId('chart-pref-accuracy')).toHaveCount(0);
   const rows = await metricsJsonl(page);
   expect(rows.map((r) => r.step)).toEqual([1, 2, 3]);
   // measured on the test file's labelled completions

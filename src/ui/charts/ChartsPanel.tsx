@@ -117,7 +117,12 @@ export function ChartsPanel() {
   const tools = useAppStore((s) => s.history.length > 0 && s.history[s.history.length - 1]['tools/call_frequency'] !== undefined);
   // preference runs (and online DPO) report TRL's logps/chosen, logps/rejected: their charts appear with them
   const preference = useAppStore((s) => s.history.some((r) => r['logps/chosen'] !== undefined));
-  const chartSpecs = useMemo(() => specs(rewardNames, beta, tools, preference), [rewardNames, beta, tools, preference]);
+  // KTO's unpaired completions have no pairs: no pair-accuracy chart (TRL's KTOTrainer logs no rewards/accuracies)
+  const pairs = useAppStore((s) => s.history.some((r) => r['rewards/accuracies'] !== undefined || r['eval_rewards/accuracies'] !== undefined));
+  const chartSpecs = useMemo(
+    () => specs(rewardNames, beta, tools, preference).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
+    [rewardNames, beta, tools, preference, pairs],
+  );
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
   const rows = useMemo<Row[]>(() => withRewardBand(history), [history]);
