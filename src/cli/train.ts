@@ -13,7 +13,7 @@ import { loadModelArg, readDatasetArg } from './sources';
 import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
 import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
-import { quantTypesOf } from '../model/quant_storage';
+import { loadQuantSummary, quantTypesOf } from '../model/quant_storage';
 import { trainEvalRows } from '../experiments/eval_split';
 import { evalMetrics } from '../experiments/eval_metrics';
 import { createRewardScorer } from '../grpo/rewards_scorer';
@@ -177,6 +177,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const model = loaded.config.gemma4 ? null : GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
     const sftModel: SftModel = model ?? new Gemma4Trainable(Gemma4Gpu.upload(gpu, loaded.config, loaded.weights, storage));
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
+    const quantNote = loadQuantSummary(loaded.config, config.base_precision);
+    if (quantNote) log(quantNote);
     if (plan) log(`memory plan: ${describePlan(plan).split('\n').join('; ')}`);
     log(await autotune.init());
     log(`${v.sft ? 'supervised' : 'GRPO'}: ${config.max_steps} steps, ${train.examples.length} train / ${evalSet.examples.length} eval prompts`);

@@ -86,7 +86,8 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
     `    pip install "trl>=1.9" peft datasets`,
     `    python train_${c.algorithm}.py`,
   ].join('\n');
-  const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[c.base_precision];
+  // q8_0 / q4_k: the script loads the base in bf16 (no bitsandbytes quantisation written for it)
+  const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16', q8_0: 'bfloat16', q4_k: 'bfloat16' }[c.base_precision];
   const format = dataset?.format === 'csv' || dataset?.format === 'tsv' ? 'csv' : 'json';
   return fillTemplate(TEMPLATE, {
     docstring: pyDocstring(header),

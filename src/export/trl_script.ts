@@ -185,7 +185,8 @@ export function trlScript(input: TrlScriptInput): string {
     `from the browser's adapter, and the dataset file beside this script.`,
     ...toolNotes,
   ].join('\n');
-  const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16' }[c.base_precision];
+  // q8_0 / q4_k: the script loads the base in bf16 (no bitsandbytes quantisation written for it)
+  const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16', q8_0: 'bfloat16', q4_k: 'bfloat16' }[c.base_precision];
   const notInTrl = Object.entries(trl.not_in_trl).map(([k, v]) => `#   ${pyComment(`${k} = ${pyLiteral(v)}: ${trl.not_in_trl_why[k]}`)}`);
   const format = dataset?.format === 'csv' || dataset?.format === 'tsv' ? 'csv' : 'json';
   return fillTemplate(

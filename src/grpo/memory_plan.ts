@@ -131,7 +131,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
   const measure = await measureStep(model, config, layout, opts);
   const format = resolveBasePrecision(model, opts.storage);
-  const quant = plannedQuant(opts.storage);
+  const quant = plannedQuant(opts.storage, model);
   const weights = baseWeightBytes(model, format, quant);
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;

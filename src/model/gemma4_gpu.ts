@@ -31,6 +31,7 @@ import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
+import { loadQuantPlan } from './quant_storage';
 import { bf16FromBits, f16FromBits } from '../ops/float16';
 import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
@@ -149,6 +150,7 @@ export class Gemma4Gpu {
     gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {},
   ): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
+    loadQuantPlan(config, storage.basePrecision); // refuses base_precision "q8_0" / "q4_k" (not covered yet)
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();

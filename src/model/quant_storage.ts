@@ -3,18 +3,83 @@
 // its dequantised values; under base_precision "auto" the blocks are uploaded, word-aligned (Q8_0's 34-byte
 // blocks take 36 bytes, Q4_0 20, Q5_0 24, Q6_K 212; Q4_K, Q5_K, Q4_1, Q5_1 need no padding). Any other
 // base_precision uses the dequantised values the usual way (f32 or 16 bits). LoRA stays f32.
+// base_precision "q8_0" / "q4_k" (quantisation at load, for models whose files hold f32/16-bit weights): the
+// embedding, the attention and MLP projections and lm_head are quantised on the host at upload
+// (ops/ggml_quantize.ts, as ggml's quantize_row_*_ref), as a GGUF file of that type keeps them; a matrix whose
+// rows are not whole blocks (32 values for Q8_0, 256 for Q4_K) stays bf16 (loadQuantPlan names them); norms and
+// biases stay f32. The host keeps its f32 values (LoRA export and merging read those).
 
 import { dequantWords } from '../ops/ggml_dequant';
+import { quantizeMatrix, type LoadQuantType } from '../ops/ggml_quantize';
 import { blockWords, ggmlType, isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
-import type { BaseStorageOptions } from './weight_storage';
-import type { HostTensor, WeightMap } from './weights';
+import type { ModelConfig } from './config';
+import type { BasePrecision, BaseStorageOptions } from './weight_storage';
+import { expectedShapes, type HostTensor, type WeightMap } from './weights';
 
 /** weight name -> its block type, for the weights a model keeps quantised */
 export type QuantTypes = Map<string, GgmlTypeName>;
 
-/** The blocks to upload for a host tensor, or null when it goes up as f32 / 16 bits. */
-export function keepsQuantised(t: HostTensor | undefined, storage: BaseStorageOptions): HostTensor['quant'] | null {
-  if (!t?.quant || (storage.basePrecision ?? 'auto') !== 'auto') return null;
+/** The block type a base_precision quantises to at load, or null. */
+export function loadQuantType(p: BasePrecision | undefined): LoadQuantType | null {
+  return p === 'q8_0' ? 'Q8_0' : p === 'q4_k' ? 'Q4_K' : null;
+}
+
+/** The weights quantisation at load covers: the embedding, attention and MLP projections, lm_head. */
+const LOAD_QUANT_NAME = /(^model\.embed_tokens|^lm_head|\.self_attn\.[qkvo]_proj|\.mlp\.(gate|up|down)_proj)\.weight$/;
+
+export interface LoadQuantPlan {
+  /** weight -> block type, for the matrices quantised at upload */
+  quant: Map<string, GgmlTypeName>;
+  /** matrices the rule covers whose rows are not whole blocks: kept bf16 */
+  kept16: string[];
+}
+
+/** What base_precision "q8_0" / "q4_k" quantises for a model (null for any other setting). Gemma 4 is refused. */
+export function loadQuantPlan(c: ModelConfig, p: BasePrecision | undefined): LoadQuantPlan | null {
+  const type = loadQuantType(p);
+  if (!type) return null;
+  if (c.gemma4) throw new Error(`base_precision "${p}" (quantisation at load) does not cover Gemma 4 models yet; use "auto", "bf16" or "f32"`);
+  const block = ggmlType(type).blockSize;
+  const quant = new Map<string, GgmlTypeName>();
+  const kept16: string[] = [];
+  for (const [name, shape] of expectedShapes(c)) {
+    if (shape.length !== 2 || !LOAD_QUANT_NAME.test(name)) continue;
+    if (shape[1] % block === 0) quant.set(name, type);
+    else kept16.push(name);
+  }
+  return { quant, kept16 };
+}
+
+/** One line for the load summary: what base_precision "q8_0" / "q4_k" quantised and what stayed bf16. */
+export function loadQuantSummary(c: ModelConfig, p: BasePrecision | undefined): string | null {
+  const plan = loadQuantPlan(c, p);
+  if (!plan) return null;
+  const type = loadQuantType(p)!;
+  const block = ggmlType(type).blockSize;
+  let s = `base_precision "${p}": ${plan.quant.size} matrices quantised to ${type} at load`;
+  if (plan.kept16.length) {
+    s += `; ${plan.kept16.length} kept in bf16 (rows not a multiple of ${block} values): ${plan.kept16.slice(0, 4).join(', ')}${plan.kept16.length > 4 ? ', ...' : ''}`;
+  }
+  return s;
+}
+
+const loadQuantCache = new WeakMap<HostTensor, Map<GgmlTypeName, NonNullable<HostTensor['quant']>>>();
+
+/** The blocks to upload for a host tensor, or null when it goes up as f32 / 16 bits: a GGUF tensor's own blocks
+ * under "auto"; under "q8_0" / "q4_k" the tensor quantised here (once per tensor and type) when `name` is
+ * one loadQuantPlan covers and its rows are whole blocks. */
+export function keepsQuantised(t: HostTensor | undefined, storage: BaseStorageOptions, name?: string): HostTensor['quant'] | null {
+  if (!t) return null;
+  const type = loadQuantType(storage.basePrecision);
+  if (type) {
+    if (!name || t.shape.length !== 2 || !LOAD_QUANT_NAME.test(name) || t.shape[1] % ggmlType(type).blockSize) return null;
+    let byType = loadQuantCache.get(t);
+    if (!byType) loadQuantCache.set(t, (byType = new Map()));
+    let q = byType.get(type);
+    if (!q) byType.set(type, (q = { type, words: quantizeMatrix(t.data, t.shape[0], t.shape[1], type) }));
+    return q;
+  }
+  if (!t.quant || (storage.basePrecision ?? 'auto') !== 'auto') return null;
   return isQuantKernelType(t.quant.type) ? t.quant : null;
 }
 
@@ -41,8 +106,10 @@ export function quantTypesOf(weights: WeightMap): Map<string, GgmlTypeName> {
   return out;
 }
 
-/** The block types the GPU will keep for a storage setting (none unless base_precision is "auto"). */
-export function plannedQuant(storage: BaseStorageOptions | undefined): ReadonlyMap<string, GgmlTypeName> | undefined {
+/** The block types the GPU will keep for a storage setting (a GGUF file's under "auto", loadQuantPlan's under
+ * "q8_0" / "q4_k", else none). */
+export function plannedQuant(storage: BaseStorageOptions | undefined, c?: ModelConfig): ReadonlyMap<string, GgmlTypeName> | undefined {
+  if (c && loadQuantType(storage?.basePrecision)) return loadQuantPlan(c, storage?.basePrecision)?.quant;
   return storage?.quant && (storage.basePrecision ?? 'auto') === 'auto' ? storage.quant : undefined;
 }
 

@@ -188,7 +188,7 @@ export class GpuTransformer {
     const format = resolveBasePrecision(config, storage);
     let total = 0;
     for (const [name, shape] of shapes) {
-      const q = keepsQuantised(host.get(name), storage);
+      const q = keepsQuantised(host.get(name), storage, name);
       const bytes = q ? quantUploadBytes(q) : shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
       total += bytes;
       if (bytes > maxBinding) {
@@ -205,12 +205,12 @@ export class GpuTransformer {
     const packed = new Map<string, Uint32Array>();
     const quant: QuantTypes = new Map();
     for (const [name, shape] of shapes) {
-      if (keepsQuantised(host.get(name), storage)) continue;
+      if (keepsQuantised(host.get(name), storage, name)) continue;
       if (format !== 'f32' && isPackable(name, shape)) packed.set(name, packWeight(name, host.get(name)!.data, format));
     }
     for (const [name, shape] of shapes) {
       const p = packed.get(name);
-      const q = keepsQuantised(host.get(name), storage);
+      const q = keepsQuantised(host.get(name), storage, name);
       if (q) {
         weights.set(name, gpu.upload(q.words, [shape[0], q.words.length / shape[0]], `${name} (${q.type})`, 'u32'));
         quant.set(name, q.type);
@@ -232,7 +232,7 @@ export class GpuTransformer {
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
     const quant: QuantTypes = new Map();
-    const planned = plannedQuant(storage);
+    const planned = plannedQuant(storage, config);
     for (const [name, shape] of expectedShapes(config)) {
       const q = planned?.get(name);
       if (q) {

@@ -9,6 +9,7 @@ import { renewAutotuner } from '../gpu/autotune';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
 import { GpuTransformer } from '../model/transformer';
+import { loadQuantType } from '../model/quant_storage';
 import { resolveBasePrecision, type BasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import type { ModelSummary } from './protocol';
 
@@ -112,7 +113,9 @@ export class ModelSlot {
     const on = this.require();
     const storage: BaseStorageOptions = { basePrecision, fileDtype: on.loaded.dtype };
     const want = resolveBasePrecision(on.loaded.config, storage);
-    if (want === resolveBasePrecision(on.loaded.config, on.storage)) return on;
+    // q8_0 / q4_k resolve to bf16 for the matrices they leave: the block type must match as well
+    const sameQuant = loadQuantType(basePrecision) === loadQuantType(on.storage.basePrecision);
+    if (want === resolveBasePrecision(on.loaded.config, on.storage) && sameQuant) return on;
     // the old upload is released first, so the two never hold memory together; a refused store (f16 values
     // out of range, said before anything is allocated) puts the old one back
     on.model.release();

@@ -789,7 +789,11 @@ export const SCHEMA = {
     doc:
       'How the frozen base weights are stored on the GPU. "auto": f32 for models under 50M parameters, else 16 bits ' +
       '(the file\'s bf16/f16, bf16 for f32 files); "bf16"/"f16" halve their memory (matmuls unpack to f32 and ' +
-      'accumulate in f32); LoRA weights, gradients and optimizer state stay f32. Full-weight training needs "f32".',
+      'accumulate in f32); "q8_0"/"q4_k" quantise the embedding, attention and MLP projections and lm_head on the ' +
+      'host at load (as llama.cpp\'s quantize_row_q8_0_ref / q4_K_ref; a GGUF file\'s blocks are read under "auto") ' +
+      'and run them in the quantised kernels, matrices whose rows are not whole 32 / 256-value blocks staying bf16 ' +
+      '(the load summary names them; not for Gemma 4). LoRA weights, gradients and optimizer state stay f32. ' +
+      'Full-weight training needs "f32".',
     source: PLAYGROUND,
     trl: { notInTrl: 'the script loads the model with the matching torch dtype ("auto" lets transformers choose)' },
   }),

@@ -1,0 +1,149 @@
+// base_precision "q8_0" / "q4_k": quantisation at load of f32 / 16-bit models (src/ops/ggml_quantize.ts), the
+// blocks then run by the quantised kernels GGUF models use. The quantiser is checked against the tests' own
+// ggml reference quantiser (test/model/gguf_fixtures.ts), a whole random model's GPU log-probs against the CPU
+// reference on the dequantised weights, and the error it costs on the real stories260K.
+import { describe, expect, test } from 'vitest';
+import { loadModelFromPath } from '../../src/model/load_node';
+import { completionLogprobs } from '../../src/model/logprobs';
+import { loadQuantPlan, loadQuantSummary } from '../../src/model/quant_storage';
+import { GpuTransformer } from '../../src/model/transformer';
+import { resolveBasePrecision, type BasePrecision } from '../../src/model/weight_storage';
+import type { WeightMap } from '../../src/model/weights';
+import { dequantWords } from '../../src/ops/ggml_dequant';
+import { quantizeMatrix } from '../../src/ops/ggml_quantize';
+import { ggmlType, repackBlocks } from '../../src/ops/ggml_types';
+import { transformerForward } from '../../src/reference/transformer';
+import { Rng } from '../../src/util/random';
+import { testGpu } from '../gpu';
+import { quantK45, quantQ8_0 } from './gguf_fixtures';
+import { STORIES_BIN, expectClose, randomWeights, roundedWeights, tinyConfig } from './tiny';
+
+/** rows of mixed character: gaussian at several scales, an all-zero block, one outlier, exact ties at .5 steps */
+function randomRows(rows: number, cols: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const x = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const scale = [1e-3, 0.05, 1, 30][r % 4];
+    for (let i = 0; i < cols; i++) x[r * cols + i] = scale * rng.normal();
+  }
+  x.fill(0, 0, 32); // a zero block: d = 0
+  x[cols + 5] = 500; // an outlier dominating its block
+  for (let i = 0; i < 32; i++) x[2 * cols + i] = (i - 16) * 0.5; // amax 8: values on and between the grid
+  return x;
+}
+
+describe('quantisation at load: the host quantiser', () => {
+  test('Q8_0 matches the reference quantize_row_q8_0_ref bit for bit and stays within half a step', () => {
+    const [R, K] = [9, 96];
+    const x = randomRows(R, K, 1);
+    const words = quantizeMatrix(x, R, K, 'Q8_0');
+    const ref = quantQ8_0(x);
+    expect(words).toEqual(repackBlocks(ggmlType('Q8_0'), ref.bytes, 0, R * K));
+    const y = dequantWords(words, 'Q8_0', R, K);
+    expect(y).toEqual(ref.values);
+    for (let b = 0; b < (R * K) / 32; b++) {
+      let amax = 0;
+      for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b * 32 + j]));
+      // |err| <= d/2 with d = amax/127, plus d's rounding to f16 (relative 2^-11, or half of f16's subnormal
+      // step 2^-24 for tiny blocks) times |q| <= 127
+      const bound = (amax / 127) * (0.5 + 127 * 2 ** -11) + 127 * 2 ** -25;
+      for (let j = 0; j < 32; j++) expect(Math.abs(y[b * 32 + j] - x[b * 32 + j])).toBeLessThanOrEqual(bound);
+    }
+  });
+
+  test('Q4_K (quantize_row_q4_K_ref with its make_qkx2_quants search) is no worse than a plain min/max encoder', () => {
+    const [R, K] = [8, 512];
+    const x = randomRows(R, K, 2);
+    const y = dequantWords(quantizeMatrix(x, R, K, 'Q4_K'), 'Q4_K', R, K);
+    const plain = quantK45(x, 4).values; // the tests' simple Q4_K encoder (min/max scales, no search)
+    for (let r = 0; r < R; r++) {
+      let e = 0;
+      let ep = 0;
+      let rms = 0;
+      for (let i = r * K; i < (r + 1) * K; i++) {
+        e += (y[i] - x[i]) ** 2;
+        ep += (plain[i] - x[i]) ** 2;
+        rms += x[i] ** 2;
+      }
+      // 16 levels over a sub-block's range: RMS error ~ range/15/sqrt(12), about 10% of a gaussian row's RMS
+      expect(Math.sqrt(e / rms), `row ${r}`).toBeLessThan(0.12);
+      expect(e, `row ${r}`).toBeLessThanOrEqual(ep * 1.0001);
+    }
+  });
+
+  test('rows that are not whole blocks are refused', () => {
+    expect(() => quantizeMatrix(new Float32Array(40), 1, 40, 'Q8_0')).toThrow(/not whole 32-value blocks/);
+  });
+});
+
+describe('quantisation at load: whole models', () => {
+  test('a q8_0 random-weight model: GPU log-probs equal the CPU reference on the dequantised weights', async () => {
+    const gpu = await testGpu();
+    // down_proj's rows hold 80 values (not whole 32-value blocks): it stays bf16, named in the load summary
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 80, vocabSize: 96, tieWordEmbeddings: false });
+    const w = randomWeights(c, 5, 0.3);
+    const plan = loadQuantPlan(c, 'q8_0')!;
+    expect(plan.kept16).toEqual(['model.layers.0.mlp.down_proj.weight', 'model.layers.1.mlp.down_proj.weight']);
+    expect(plan.quant.has('model.embed_tokens.weight') && plan.quant.has('lm_head.weight')).toBe(true);
+    expect(loadQuantSummary(c, 'q8_0')).toMatch(/14 matrices quantised to Q8_0 at load; 2 kept in bf16 \(rows not a multiple of 32 values\)/);
+    expect(resolveBasePrecision(c, { basePrecision: 'q8_0' })).toBe('bf16');
+
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'q8_0' });
+    expect([...model.quant.keys()].sort()).toEqual([...plan.quant.keys()].sort());
+    expect(model.weightFormat('model.layers.0.mlp.down_proj.weight')).toBe('bf16');
+    const expected: WeightMap = roundedWeights(w, 'bf16');
+    for (const name of plan.quant.keys()) {
+      const t = w.get(name)!;
+      expected.set(name, { shape: t.shape, data: dequantWords(quantizeMatrix(t.data, t.shape[0], t.shape[1], 'Q8_0'), 'Q8_0', t.shape[0], t.shape[1]) });
+    }
+    const rng = new Rng(9);
+    const prompt = Array.from({ length: 5 }, () => rng.int(c.vocabSize));
+    const completion = Array.from({ length: 7 }, () => rng.int(c.vocabSize));
+    const got = await completionLogprobs(model, [{ prompt, completion }], null, 1);
+    const seq = [...prompt, ...completion];
+    const ref = transformerForward(c, expected, seq, 1, seq.length, null);
+    const V = c.vocabSize;
+    const want = completion.map((id, j) => {
+      const row = ref.logits.subarray((prompt.length + j - 1) * V, (prompt.length + j) * V);
+      const mx = Math.max(...row);
+      return row[id] - (mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0)));
+    });
+    expectClose('q8_0 log-probs', got.logprobs[0], want, 5e-4, 5e-3);
+    // and the f32 weights do not pass in its place: the quantisation error is far above the tolerance
+    const f32ref = transformerForward(c, w, seq, 1, seq.length, null);
+    const maxLogitDiff = Math.max(...Array.from(ref.logits, (v, i) => Math.abs(v - f32ref.logits[i])));
+    expect(maxLogitDiff).toBeGreaterThan(5e-3);
+    model.release();
+  }, 120_000);
+
+  test('stories260K: q8_0 log-probs on a held-out text against bf16 and f32', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadModelFromPath(STORIES_BIN);
+    const c = loaded.config;
+    // dim 64: every matrix but down_proj (rows of 172) is whole Q8_0 blocks; no row is a whole 256-value Q4_K block
+    expect(loadQuantPlan(c, 'q4_k')!.quant.size).toBe(0);
+    expect(loadQuantPlan(c, 'q8_0')!.kept16.every((n) => n.endsWith('down_proj.weight'))).toBe(true);
+    const text = 'The old dog sat by the door and waited for the boy to come home from school. When he came, they ran to the pond together.';
+    const prompt = loaded.tokenizer.encode('The', { addBos: true });
+    const completion = loaded.tokenizer.encode(text.slice(3), { addBos: false });
+    const logprobs = async (basePrecision: BasePrecision) => {
+      const model = GpuTransformer.upload(gpu, c, loaded.weights, { basePrecision, fileDtype: loaded.dtype });
+      const r = await completionLogprobs(model, [{ prompt, completion }], null, 1);
+      model.release();
+      return r.logprobs[0];
+    };
+    const [f32, bf16, q8] = [await logprobs('f32'), await logprobs('bf16'), await logprobs('q8_0')];
+    const mad = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+    const [q8VsBf16, q8VsF32, bf16VsF32] = [mad(q8, bf16), mad(q8, f32), mad(bf16, f32)];
+    const meanLogp = Array.from(f32).reduce((s, v) => s + v, 0) / f32.length;
+    console.log(
+      `stories260K, ${completion.length} held-out tokens (mean log-prob ${meanLogp.toFixed(3)} in f32): mean |dlogp| ` +
+        `q8_0 vs bf16 ${q8VsBf16.toExponential(3)}, q8_0 vs f32 ${q8VsF32.toExponential(3)}, bf16 vs f32 ${bf16VsF32.toExponential(3)}`,
+    );
+    expect(q8VsBf16).toBeGreaterThan(0); // the quantised kernels ran
+    // Q8_0's step is amax/127 per 32 values (relative error up to ~0.4% of a block's largest weight, bf16's
+    // 2^-9 = 0.2% of each weight): its log-prob error should be of bf16's order: measured 2.3 times bf16's (0.023 vs 0.010 nats per token)
+    expect(q8VsF32).toBeLessThan(4 * bf16VsF32);
+    expect(q8VsBf16).toBeLessThan(0.05);
+  }, 120_000);
+});
