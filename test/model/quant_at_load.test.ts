@@ -116,6 +116,38 @@ describe('quantisation at load: whole models', () => {
     model.release();
   }, 120_000);
 
+  test('a q4_k random-weight model (rows of 256): GPU logits equal the CPU reference on the dequantised weights', async () => {
+    const gpu = await testGpu();
+    const c = tinyConfig({ hiddenSize: 256, numHeads: 4, numKvHeads: 2, headDim: 64, intermediateSize: 256, vocabSize: 64, numLayers: 1 });
+    const w = randomWeights(c, 6, 0.1);
+    const plan = loadQuantPlan(c, 'q4_k')!;
+    expect(plan.kept16).toEqual([]);
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'q4_k' });
+    expect([...new Set(model.quant.values())]).toEqual(['Q4_K']);
+    expect([...model.quant.keys()].sort()).toEqual([...plan.quant.keys()].sort());
+    // the memory plan's tensors are the upload's (plannedQuant follows base_precision)
+    const dry = GpuTransformer.allocateForPlan(gpu, c, { basePrecision: 'q4_k' });
+    expect([...dry.quant.entries()].sort()).toEqual([...model.quant.entries()].sort());
+    dry.release();
+    const expected: WeightMap = roundedWeights(w, 'bf16');
+    for (const name of plan.quant.keys()) {
+      const t = w.get(name)!;
+      expected.set(name, { shape: t.shape, data: dequantWords(quantizeMatrix(t.data, t.shape[0], t.shape[1], 'Q4_K'), 'Q4_K', t.shape[0], t.shape[1]) });
+    }
+    const rng = new Rng(4);
+    const [B, T] = [2, 5];
+    const tokens = Array.from({ length: B * T }, () => rng.int(c.vocabSize));
+    const ref = transformerForward(c, expected, tokens, B, T, null);
+    const ids = gpu.upload(tokens, [B * T], 'ids', 'u32');
+    const pos = gpu.upload(Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'pos', 'u32');
+    const act = model.forward(ids, pos, B, T, null);
+    const logits = model.logits(act.f);
+    expectClose('q4_k logits', await gpu.read(logits), ref.logits, 5e-4, 5e-3);
+    model.releaseActivations(act);
+    gpu.release(ids, pos, logits);
+    model.release();
+  }, 120_000);
+
   test('stories260K: q8_0 log-probs on a held-out text against bf16 and f32', async () => {
     const gpu = await testGpu();
     const loaded = await loadModelFromPath(STORIES_BIN);
