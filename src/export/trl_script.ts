@@ -124,6 +124,7 @@ function customStub(name: string, source: string): string {
 function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Record<string, string>): string[] {
   const out: string[] = [];
   if (c.algorithm === 'online_dpo') out.push(`online_dpo paired the best and worst of num_generations = ${c.num_generations} completions per prompt; OnlineDPOTrainer samples two`);
+  if (c.base_precision === 'q8_0' || c.base_precision === 'q4_k') out.push(`base_precision "${c.base_precision}": the playground quantised the frozen base to ggml's ${c.base_precision === 'q8_0' ? 'Q8_0' : 'Q4_K'} blocks at load; this script loads it in bfloat16 (for a 4-bit base on a GPU, PEFT + bitsandbytes' BitsAndBytesConfig is the usual route)`);
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
   if (c.advantage_estimator === 'reinforce_pp' || c.advantage_estimator === 'reinforce_pp_verl') out.push(`advantage_estimator "${c.advantage_estimator}" (REINFORCE++): TRL has no such advantage; GRPO's group advantages are used`);
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
