@@ -8,6 +8,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { renewAutotuner } from '../gpu/autotune';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
+import { loraModuleSizes } from '../model/lora';
 import { GpuTransformer } from '../model/transformer';
 import { resolveBasePrecision, type BasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import type { ModelSummary } from './protocol';
@@ -78,6 +79,7 @@ export class ModelSlot {
       dtype: loaded.dtype,
       weightBytes: model.bytes,
       hasChatTemplate: !!loaded.chatTemplate,
+      loraModules: loraModuleSizes(c),
     };
   }
 
