@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseHfConfig, type ModelConfig } from '../model/config';
 import { configDtype, structuralConfig } from '../model/structural_config';
-import { defaultConfig, parseConfigJson, type GrpoConfig } from '../grpo/config';
+import { defaultConfig, modelValidationContext, parseConfigJson, type GrpoConfig } from '../grpo/config';
 import { choosePlan, describePlan } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
 import { DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
@@ -53,7 +53,7 @@ export async function planCommand(argv: string[]): Promise<void> {
   const shapes = await readModelShapes(modelPath);
   let config: GrpoConfig = defaultConfig();
   if (typeof v.config === 'string') {
-    config = parseConfigJson(await readJson(v.config, 'config file'), v.config, { maxSequenceLength: shapes.config.maxPositionEmbeddings });
+    config = parseConfigJson(await readJson(v.config, 'config file'), v.config, modelValidationContext(shapes.config));
   }
   let budget = config.memory_budget_bytes;
   if (v.budget !== undefined) {

@@ -10,7 +10,7 @@ import { GpuTransformer } from '../model/transformer';
 import { LoraSet } from '../model/lora';
 import type { DatasetKind, ParsedDataset } from '../data';
 import { loadModelArg, readDatasetArg } from './sources';
-import { configWarnings, defaultConfig, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
+import { configWarnings, defaultConfig, modelValidationContext, parseConfigJson, validateConfig, type GrpoConfig } from '../grpo/config';
 import { parameterCount, resolveBasePrecision } from '../model/weight_storage';
 import { choosePlan, describePlan, refuseUnlessFits } from '../grpo/memory_plan';
 import { loadQuantSummary, quantTypesOf } from '../model/quant_storage';
@@ -30,7 +30,7 @@ import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 
 export async function readConfig(path: string | undefined, model: LoadedModel, overrides: Partial<GrpoConfig> = {}): Promise<GrpoConfig> {
-  const ctx = { maxSequenceLength: model.config.maxPositionEmbeddings };
+  const ctx = modelValidationContext(model.config);
   if (!path) {
     const c = { ...defaultConfig(), ...overrides };
     const problems = validateConfig(c, ctx);
@@ -124,7 +124,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (v.sft) throw new UsageError(`--${flag} applies to GRPO runs; drop --sft`);
   }
   Object.assign(overrides, await readToolFiles(v));
-  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath, { maxSequenceLength: loaded.config.maxPositionEmbeddings }).config : await readConfig(v.config as string | undefined, loaded, overrides);
+  const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath, modelValidationContext(loaded.config)).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   if (isPreferenceAlgorithm(config.algorithm)) {
     if (v.sft) throw new UsageError(`--sft trains on prompt/answer rows; the config's algorithm "${config.algorithm}" trains on preference data: drop one of them`);

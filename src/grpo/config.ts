@@ -13,7 +13,7 @@ export * from './config/enums';
 export { CONFIG_DOCS, CONFIG_KEYS, DEFAULT_CONFIG, FIELDS as CONFIG_FIELDS, SCHEMA as CONFIG_SCHEMA, cloneConfig, defaultConfig } from './config/schema';
 export type { ConfigFieldDoc, ConfigKey, GrpoConfig, RewardFuncConfig } from './config/schema';
 export type { FieldEntry, Group as ConfigGroup, Range as ConfigRange, TrlDecision, ValueKind } from './config/fields';
-export { checkConfig, configWarnings, rangeProblem, validateConfig } from './config/validate';
+export { checkConfig, configWarnings, modelValidationContext, rangeProblem, summaryValidationContext, validateConfig } from './config/validate';
 export type { ConfigProblem, ValidationContext } from './config/validate';
 export { parseConfigJson } from './config/json';
 export { configToTrlJson, NOT_IN_RLOO_CONFIG } from './config/trl';

@@ -116,7 +116,7 @@ function candidateLayouts(config: GrpoConfig): StepLayout[] {
   return out;
 }
 
-function loraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
+export function loraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
   let params = 0;
   for (const m of config.lora_target_modules) {
     // lora.ts's shapes (Qwen3.5: a gated q_proj, and q/k/v/o on its full layers only)

@@ -25,6 +25,42 @@ export function layerHasModule(c: ModelConfig, layer: number, module: LoraModule
   return isLinearAttentionLayer(c, layer) === isLinearAttnModule(module);
 }
 
+/** The LoRA target modules some layer of the model has (for the config's validation and the settings panel). */
+export function modelLoraModules(c: ModelConfig): LoraModule[] {
+  const all: LoraModule[] = [...LORA_MODULES, ...LINEAR_ATTN_MODULES];
+  return all.filter((m) => {
+    for (let l = 0; l < c.numLayers; l++) if (layerHasModule(c, l, m)) return true;
+    return false;
+  });
+}
+
+/** Each module some layer has, with Σ over those layers of (OUT + IN): its LoRA parameters are r times that
+ * (the shapes LoraSet allocates, Gemma 4's per-layer ones included). */
+export function loraModuleSizes(c: ModelConfig): { name: LoraModule; layers: number; outPlusIn: number }[] {
+  const gemma4 = c.gemma4 ? gemma4Layers(c) : null;
+  const out: { name: LoraModule; layers: number; outPlusIn: number }[] = [];
+  for (const name of modelLoraModules(c)) {
+    let layers = 0;
+    let outPlusIn = 0;
+    for (let l = 0; l < c.numLayers; l++) {
+      if (!layerHasModule(c, l, name)) continue;
+      if (gemma4 && !gemma4OwnsModule(gemma4[l], name as Gemma4Module)) continue;
+      const [o, i] = gemma4 ? gemma4ModuleDims(c, gemma4[l], name as Gemma4Module) : moduleShape(c, name);
+      layers++;
+      outPlusIn += o + i;
+    }
+    if (layers > 0) out.push({ name, layers, outPlusIn });
+  }
+  return out;
+}
+
+/** Where a module exists, for a message about a model that lacks it. */
+export function loraModuleHome(m: string): string {
+  if (isLinearAttnModule(m)) return `${m} exists only in Qwen3.5's linear-attention layers`;
+  if (m === 'q_proj' || m === 'k_proj' || m === 'v_proj' || m === 'o_proj') return `${m} exists only in (full-)attention layers`;
+  return `${m} is an MLP projection`;
+}
+
 export interface LoraSpec {
   r: number;
   alpha: number;

@@ -8,6 +8,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import { renewAutotuner } from '../gpu/autotune';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
+import { loraModuleSizes } from '../model/lora';
 import { GpuTransformer } from '../model/transformer';
 import { loadQuantType } from '../model/quant_storage';
 import { resolveBasePrecision, type BasePrecision, type BaseStorageOptions } from '../model/weight_storage';
@@ -79,6 +80,7 @@ export class ModelSlot {
       dtype: loaded.dtype,
       weightBytes: model.bytes,
       hasChatTemplate: !!loaded.chatTemplate,
+      loraModules: loraModuleSizes(c),
     };
   }
 

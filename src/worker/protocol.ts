@@ -108,6 +108,8 @@ export interface ModelSummary {
   /** bytes of weights on the GPU */
   weightBytes: number;
   hasChatTemplate: boolean;
+  /** the LoRA target modules the model has, each with Σ over its layers of (OUT + IN) (src/model/lora.ts loraModuleSizes) */
+  loraModules?: { name: string; layers: number; outPlusIn: number }[];
 }
 
 export interface DatasetSummary {

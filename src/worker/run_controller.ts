@@ -10,7 +10,7 @@
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
 import type { ColumnMapping } from '../data';
 import { autotunerOf } from '../gpu/autotune';
-import { validateConfig, type GrpoConfig } from '../grpo/config';
+import { modelValidationContext, validateConfig, type GrpoConfig } from '../grpo/config';
 import { readCheckpointState } from '../grpo/checkpoint';
 import { CheckpointStoreError, DATASET_BYTES_KEPT, modelFilesMismatch, summarizeRecord, type CheckpointStore, type SaveInput, type SavedRunRecord } from './checkpoint_store';
 import type { DatasetSlot } from './dataset_slot';
@@ -204,7 +204,7 @@ export class RunController {
     if (mismatch) throw new Error(`the loaded model is not the one the run was saved with: ${mismatch}`);
     const bytes = await store.checkpoint(r);
     const source = `the saved checkpoint of step ${r.step}`;
-    const state = readCheckpointState(bytes, source, { maxSequenceLength: on.loaded.config.maxPositionEmbeddings });
+    const state = readCheckpointState(bytes, source, modelValidationContext(on.loaded.config));
     this.end();
     const run = await this.newRun(state.config, r.runId);
     try {
@@ -238,7 +238,7 @@ export class RunController {
   private async runFor(config: GrpoConfig, fresh: boolean): Promise<Run> {
     const on = this.models.require();
     this.data.require();
-    const problems = validateConfig(config, { maxSequenceLength: on.loaded.config.maxPositionEmbeddings });
+    const problems = validateConfig(config, modelValidationContext(on.loaded.config));
     if (problems.length) throw new Error(`the config has ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
     const current = this.run;
     if (current && !fresh && !current.ended) {

@@ -3,6 +3,7 @@
 // them from here rather than restating them.
 
 import { LORA_MODULES, type LoraModule } from '../../model/lora';
+import { LINEAR_ATTN_MODULES } from '../../model/weights_qwen35';
 
 export const LR_SCHEDULER_TYPES = ['constant', 'linear', 'cosine'] as const;
 export type LrSchedulerType = (typeof LR_SCHEDULER_TYPES)[number];
@@ -16,8 +17,9 @@ export type ScaleRewards = (typeof SCALE_REWARDS)[number];
 export const LONG_PROMPTS = ['truncate_left', 'skip'] as const;
 export type LongPrompts = (typeof LONG_PROMPTS)[number];
 
-/** PEFT target modules: the model's list (src/model/lora.ts), under the config's name. */
-export const LORA_TARGET_MODULES: readonly LoraModule[] = LORA_MODULES;
+/** PEFT target modules by the checkpoints' own names: the seven Llama projections (src/model/lora.ts) and
+ * Qwen3.5's linear-attention projections (src/model/weights_qwen35.ts); which a model has: modelLoraModules. */
+export const LORA_TARGET_MODULES: readonly LoraModule[] = [...LORA_MODULES, ...LINEAR_ATTN_MODULES];
 export type LoraTargetModule = LoraModule;
 
 export const IMPORTANCE_SAMPLING_LEVELS = ['token', 'sequence'] as const;

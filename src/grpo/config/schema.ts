@@ -687,8 +687,10 @@ export const SCHEMA = {
     default: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
     group: 'LoRA',
     doc:
-      'Which linear layers get an adapter: attention (q_proj, k_proj, v_proj, o_proj) and MLP (gate_proj, up_proj, ' +
-      'down_proj). More modules train more parameters.',
+      'Which linear layers get an adapter, by the checkpoint\'s own names: attention (q_proj, k_proj, v_proj, o_proj) and MLP ' +
+      '(gate_proj, up_proj, down_proj) in every family (Qwen3.5: q/k/v/o_proj on its full-attention layers only); Qwen3.5\'s ' +
+      'linear-attention (Gated DeltaNet) layers add in_proj_qkv, in_proj_z, in_proj_b, in_proj_a and out_proj, which no other ' +
+      'family has. A module gets an adapter on every layer that has it. More modules train more parameters.',
     source: PEFT,
     trl: { peft: 'target_modules' },
   }),

@@ -6,6 +6,8 @@
 import { checkCustomRewardSource } from '../rewards/custom';
 import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, checkParamsFor, isBuiltinReward } from '../rewards/registry';
 import { closestMatch } from '../rewards/text';
+import { loraModuleHome, modelLoraModules } from '../../model/lora';
+import type { ModelConfig } from '../../model/config';
 import { isPreferenceAlgorithm, LORA_TARGET_MODULES } from './enums';
 import type { Range } from './fields';
 import { CONFIG_KEYS, FIELDS, type ConfigKey, type GrpoConfig } from './schema';
@@ -13,6 +15,20 @@ import { CONFIG_KEYS, FIELDS, type ConfigKey, type GrpoConfig } from './schema';
 export interface ValidationContext {
   /** the model's context length: prompt and completion must fit in it together */
   maxSequenceLength?: number;
+  /** the loaded model's LoRA-able modules (src/model/lora.ts modelLoraModules) and its family (model_type or
+   * architecture), for naming a target module it does not have */
+  model?: { loraModules: readonly string[]; family: string };
+}
+
+/** The context a loaded model gives: its context length, and the LoRA modules it has. */
+export function modelValidationContext(m: ModelConfig): ValidationContext {
+  return { maxSequenceLength: m.maxPositionEmbeddings, model: { loraModules: modelLoraModules(m), family: m.modelType ?? m.architecture } };
+}
+
+/** The same from the page's model summary (src/worker/protocol.ts ModelSummary), or {} with no model. */
+export function summaryValidationContext(s: { maxPositions: number; architecture: string; loraModules?: { name: string }[] } | null | undefined): ValidationContext {
+  if (!s) return {};
+  return { maxSequenceLength: s.maxPositions, ...(s.loraModules ? { model: { loraModules: s.loraModules.map((m) => m.name), family: s.architecture } } : {}) };
 }
 
 export interface ConfigProblem {
@@ -145,6 +161,16 @@ function rewardFuncProblems(c: GrpoConfig): string[] {
 /** Checks between fields; each problem is keyed by the field to change. */
 function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProblem[] {
   const p: ConfigProblem[] = [];
+  if (ctx.model) {
+    const { loraModules, family } = ctx.model;
+    for (const m of new Set(c.lora_target_modules)) {
+      if (!(LORA_TARGET_MODULES as readonly string[]).includes(m) || loraModules.includes(m)) continue;
+      p.push({
+        field: 'lora_target_modules',
+        message: `lora_target_modules has ${m}, which this ${family} model does not have: ${loraModuleHome(m)}; its modules are ${loraModules.join(', ')}`,
+      });
+    }
+  }
   if (ctx.maxSequenceLength !== undefined && c.max_prompt_length + c.max_completion_length > ctx.maxSequenceLength) {
     p.push({
       field: 'max_prompt_length',

@@ -8,7 +8,8 @@
 import type { GrpoConfig, LoraTargetModule } from '../../grpo/config';
 import type { ModelSummary } from '../../worker/protocol';
 
-export type ModelShape = Pick<ModelSummary, 'layers' | 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'numKvHeads' | 'headDim' | 'vocabSize' | 'weightBytes'>;
+export type ModelShape = Pick<ModelSummary, 'layers' | 'hiddenSize' | 'intermediateSize' | 'numHeads' | 'numKvHeads' | 'headDim' | 'vocabSize' | 'weightBytes'> &
+  Partial<Pick<ModelSummary, 'loraModules'>>;
 
 export interface MemoryEstimate {
   weights: number;
@@ -45,7 +46,7 @@ function moduleShape(m: ModelShape, module: LoraTargetModule): [number, number] 
     case 'down_proj':
       return [C, m.intermediateSize];
   }
-  throw new Error(`LoRA module ${module}: the page's memory estimate knows the seven Llama projections only`);
+  throw new Error(`LoRA module ${module}: the model summary lists no shapes for it (a Qwen3.5 linear-attention module needs the summary's loraModules)`);
 }
 
 export function estimateMemory(m: ModelShape, c: GrpoConfig): MemoryEstimate {
@@ -58,6 +59,14 @@ export function estimateMemory(m: ModelShape, c: GrpoConfig): MemoryEstimate {
 
   let loraParams = 0;
   for (const mod of c.lora_target_modules) {
+    if (m.loraModules) {
+      // the worker's shapes (src/model/lora.ts loraModuleSizes): only the layers that have the module, e.g.
+      // Qwen3.5's in_proj_* / out_proj on its linear layers and q/k/v/o_proj on its full ones; a module the
+      // model lacks gets no adapter (validation names it)
+      const s = m.loraModules.find((x) => x.name === mod);
+      if (s) loraParams += c.lora_r * s.outPlusIn;
+      continue;
+    }
     const [out, inF] = moduleShape(m, mod);
     loraParams += L * c.lora_r * (out + inF);
   }

@@ -3,7 +3,7 @@
 // problem checkConfig finds (and configWarnings' advice), shown at the field it is keyed to.
 
 import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
-import { CONFIG_DOCS, checkConfig, configWarnings, type GrpoConfig } from '../../grpo/config';
+import { CONFIG_DOCS, checkConfig, configWarnings, summaryValidationContext, type GrpoConfig } from '../../grpo/config';
 import { PRESETS, matchingPreset } from '../../grpo/presets';
 import { Panel } from '../common';
 import { useAppStore, isBusy } from '../store';
@@ -15,9 +15,9 @@ const RESUMABLE: readonly (keyof GrpoConfig)[] = ['max_steps', 'eval_interval'];
 
 export function SettingsPanel() {
   const config = useAppStore((s) => s.config);
-  const maxPositions = useAppStore((s) => s.modelSummary?.maxPositions);
+  const modelSummary = useAppStore((s) => s.modelSummary);
   const runStatus = useAppStore((s) => s.runStatus);
-  const problems = useMemo(() => checkConfig(config, { maxSequenceLength: maxPositions }), [config, maxPositions]);
+  const problems = useMemo(() => checkConfig(config, summaryValidationContext(modelSummary)), [config, modelSummary]);
   const byField = useMemo(() => problemsByField(problems), [problems]);
   const warnings = useMemo(() => problemsByField(configWarnings(config)), [config]);
   const groups = useMemo(() => fieldGroups(), []);
@@ -150,6 +150,8 @@ export function Field({ name, problems, warnings, locked }: { name: keyof GrpoCo
   const id = useId();
   const input = FIELD_INPUTS[name];
   const doc = CONFIG_DOCS[name];
+  // the LoRA modules the loaded model has (Qwen3.5's in_proj_* / out_proj only where it has linear layers)
+  const modelModules = useAppStore((s) => s.modelSummary?.loraModules);
   const helpId = `${id}-help`;
   const errId = `${id}-err`;
   const invalid = !!problems?.length;
@@ -210,9 +212,11 @@ export function Field({ name, problems, warnings, locked }: { name: keyof GrpoCo
     }
     case 'modules': {
       const modules = value as string[];
+      // with a model loaded, only its modules (and any already chosen, so a flagged one can be unticked)
+      const offered = modelModules ? input.choices.filter((m) => modules.includes(m) || modelModules.some((x) => x.name === m)) : input.choices;
       control = (
         <div className="modules" role="group" aria-labelledby={`${id}-label`} aria-describedby={describedBy}>
-          {input.choices.map((m) => (
+          {offered.map((m) => (
             <label key={m} className="check mono small">
               <input
                 type="checkbox"

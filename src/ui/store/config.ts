@@ -3,7 +3,7 @@
 // Start stays disabled until they are fixed).
 
 import type { StateCreator } from 'zustand';
-import { cloneConfig, parseConfigJson, type GrpoConfig } from '../../grpo/config';
+import { cloneConfig, parseConfigJson, summaryValidationContext, type GrpoConfig } from '../../grpo/config';
 import { applyPreset } from '../../grpo/presets';
 import { DEFAULT_DEMO_DATASET_ID, demoConfig } from '../../demo/builtin';
 import type { AppState } from './types';
@@ -55,8 +55,7 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
       promptChanged();
     },
     importConfigJson(text, source) {
-      const maxSequenceLength = get().modelSummary?.maxPositions;
-      get().replaceConfig(parseConfigJson(text, source, { maxSequenceLength }));
+      get().replaceConfig(parseConfigJson(text, source, summaryValidationContext(get().modelSummary)));
     },
   };
 };

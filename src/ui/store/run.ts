@@ -7,7 +7,7 @@
 // loop and its state; the history itself is folded by src/worker/run_history.ts.
 
 import type { StateCreator } from 'zustand';
-import { cloneConfig, validateConfig, type GrpoConfig, type LoraTargetModule } from '../../grpo/config';
+import { cloneConfig, summaryValidationContext, validateConfig, type GrpoConfig, type LoraTargetModule } from '../../grpo/config';
 import { datasetKindFor } from '../../grpo/preference/data';
 import type { EvalEvent, FilePayload, RunOrigins, SavedRunSummary, StepEvent, TrainEvent } from '../../worker/protocol';
 import type { EvalPoint, MetricRow } from '../../export/metrics';
@@ -125,7 +125,7 @@ export function startBlocker(s: AppState): string | null {
   if (s.modelStatus !== 'ready') return s.modelStatus === 'error' ? 'The model did not load.' : 'Load a model first.';
   if (s.datasetStatus !== 'ready') return s.datasetStatus === 'error' ? 'The dataset did not load.' : 'Load a dataset first.';
   if ((s.datasetSummary?.counts.kept ?? 0) === 0) return 'The dataset has no usable rows.';
-  const problems = validateConfig(s.config, { maxSequenceLength: s.modelSummary?.maxPositions });
+  const problems = validateConfig(s.config, summaryValidationContext(s.modelSummary));
   if (problems.length) return `Fix ${problems.length === 1 ? 'the setting' : `${problems.length} settings`} flagged in Settings.`;
   return null;
 }

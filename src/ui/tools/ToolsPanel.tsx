@@ -5,7 +5,7 @@
 // settings (from the config schema, with their docs and checks) follow.
 
 import { useEffect, useId, useMemo, useState } from 'react';
-import { checkConfig, configWarnings, type GrpoConfig } from '../../grpo/config';
+import { checkConfig, configWarnings, summaryValidationContext, type GrpoConfig } from '../../grpo/config';
 import { Panel } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { fetchSiteFile } from '../store/model';
@@ -24,9 +24,9 @@ const EXAMPLES: Record<SourceField, { path: string; label: string }> = {
 
 export function ToolsPanel() {
   const config = useAppStore((s) => s.config);
-  const maxPositions = useAppStore((s) => s.modelSummary?.maxPositions);
+  const modelSummary = useAppStore((s) => s.modelSummary);
   const locked = useAppStore((s) => isBusy(s.runStatus));
-  const problems = useMemo(() => problemsByField(checkConfig(config, { maxSequenceLength: maxPositions })), [config, maxPositions]);
+  const problems = useMemo(() => problemsByField(checkConfig(config, summaryValidationContext(modelSummary))), [config, modelSummary]);
   const warnings = useMemo(() => problemsByField(configWarnings(config)), [config]);
   const check = useToolsCheck(config.tools_source, config.env_source, config.tool_timeout_ms);
   const on = (config.tools_source ?? '').trim() !== '' || (config.env_source ?? '').trim() !== '';
