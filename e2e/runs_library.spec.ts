@@ -1,5 +1,5 @@
 // The runs library in the page: a run with a separate test file and 2 samples per held-out prompt is kept
-// (pass@2 among its evaluations, the training-vs-held-out gap drawn); its exported file imports back, a
+// (pass@2 and maj@2 among its evaluations, the training-vs-held-out gap drawn); its exported file imports back, a
 // damaged one is refused with a message and stores nothing; a second tab cannot start a run while the
 // first one trains.
 import { expect, test } from '@playwright/test';
@@ -45,7 +45,7 @@ test('runs are kept with pass@k on a test file, export and import, and one tab t
       }),
   );
   expect(rec[0].evals.map((e) => e.step).sort()).toEqual([0, 2]);
-  for (const e of rec[0].evals) expect(Object.keys(e.atK ?? {}).sort()).toEqual(['mean@1', 'mean@2', 'pass@1', 'pass@2']);
+  for (const e of rec[0].evals) expect(Object.keys(e.atK ?? {}).sort()).toEqual(['maj@1', 'maj@2', 'mean@1', 'mean@2', 'pass@1', 'pass@2']);
   await expect.poll(async () => (await page.getByTestId('runs-row').first().getByRole('button', { name: 'Export' }).getAttribute('title')) ?? '', { timeout: 15_000 }).toContain('with its adapter');
 
   // export, then import a damaged copy (refused, nothing stored) and the file itself (a second row)
