@@ -18,11 +18,7 @@ struct Params { B: u32, T: u32, D: u32, K: u32, has_dweight: u32 }
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dweight: array<f32>;
 
-fn sigmoid(g: f32) -> f32 {
-  let e = exp(-abs(g));
-  let s = 1.0 / (1.0 + e);
-  return select(e * s, s, g >= 0.0);
-}
+//#include causal_conv1d_common
 
 fn input_at(b: u32, s: i32, c: u32) -> f32 {
   if (s < 0) { return 0.0; }
@@ -31,8 +27,7 @@ fn input_at(b: u32, s: i32, c: u32) -> f32 {
 
 /** dout * silu'(pre) at (b, t, c) */
 fn dpre(b: u32, t: u32, c: u32) -> f32 {
-  var pre = 0.0;
-  for (var j = 0u; j < p.K; j++) { pre += weight[c * p.K + j] * input_at(b, i32(t) - i32(p.K) + 1 + i32(j), c); }
+  let pre = conv_pre(b, t, c);
   let s = sigmoid(pre);
   return dout[(b * p.T + t) * p.D + c] * s * (1.0 + pre * (1.0 - s));
 }

@@ -18,11 +18,7 @@ struct Params { B: u32, T: u32, D: u32, K: u32, has_state: u32, has_new_state: u
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> new_state: array<f32>;
 
-fn sigmoid(g: f32) -> f32 {
-  let e = exp(-abs(g));
-  let s = 1.0 / (1.0 + e);
-  return select(e * s, s, g >= 0.0);
-}
+//#include causal_conv1d_common
 
 /** the input at position s (< T) of row b, channel c: x, the state before 0, or 0 */
 fn input_at(b: u32, s: i32, c: u32) -> f32 {
@@ -39,10 +35,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let bt = i / p.D;
     let t = bt % p.T;
     let b = bt / p.T;
-    var acc = 0.0;
-    for (var j = 0u; j < p.K; j++) {
-      acc += weight[c * p.K + j] * input_at(b, i32(t) - i32(p.K) + 1 + i32(j), c);
-    }
+    let acc = conv_pre(b, t, c);
     out[i] = acc * sigmoid(acc);
   }
   if (p.has_new_state != 0u && i < p.B * p.D) {

@@ -24,6 +24,9 @@ import attentionDecodeCommon from '../../shaders/lib/attention_decode_common.wgs
 import attentionDecodeSplitBody from '../../shaders/lib/attention_decode_split_body.wgsl?raw';
 import stableTanh from '../../shaders/lib/stable_tanh.wgsl?raw';
 import gdnGatesCommon from '../../shaders/lib/gdn_gates_common.wgsl?raw';
+import partialRopeBody from '../../shaders/lib/partial_rope_body.wgsl?raw';
+import stableSigmoid from '../../shaders/lib/stable_sigmoid.wgsl?raw';
+import causalConv1dCommon from '../../shaders/lib/causal_conv1d_common.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -46,6 +49,9 @@ export const SNIPPETS = {
   attention_decode_split_body: attentionDecodeSplitBody,
   stable_tanh: stableTanh,
   gdn_gates_common: gdnGatesCommon,
+  partial_rope_body: partialRopeBody,
+  stable_sigmoid: stableSigmoid,
+  causal_conv1d_common: causalConv1dCommon,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
