@@ -11,7 +11,7 @@
 // Double quantisation (bnb_4bit_use_double_quant, functional.py quantize_4bit with compress_statistics=True):
 //   offset = mean(absmax) over the whole tensor; (absmax - offset) quantised by quantize_blockwise: blocks of 256
 //   absmax values, each with its own f32 absmax2, coded on create_dynamic_map(signed=True) (256 f32 levels) by
-//   dQuantize<0>'s binary search and nearest-of-two choice; absmax is then rebuilt as code8[q] * absmax2 + offset (f32).
+//   dQuantize<0>'s binary search and midpoint choice (the nearest level); absmax is then rebuilt as code8[q] * absmax2 + offset (f32).
 // Where this can differ from a given bitsandbytes build in the last bit: the offset is the mean summed in f64 and
 // rounded to f32 (torch's f32 reduction order may differ); the dynamic map's linspace uses torch's scalar formula
 // (start + step * i below halfway, end - step * (n - 1 - i) above), a vectorised torch build may round a level differently.
@@ -124,25 +124,31 @@ export function createDynamicMap(): Float32Array {
   return (dynamicMap = new Float32Array(data));
 }
 
-/** bitsandbytes' dQuantize<0> (non-stochastic): binary search over the 256 sorted levels, then the nearer of the
- * two bracketing levels (the lower only when strictly nearer). */
+/** bitsandbytes' dQuantize<0> (non-stochastic): a binary search over the 256 sorted levels (7 halvings from 127),
+ * then the last pivot or its bracketing neighbour, split at their f32 midpoint. */
 export function quantizeDynamicValue(code: Float32Array, x: number): number {
   let pivot = 127;
-  let upper = 255;
-  let lower = 0;
+  let upperPivot = 255;
+  let lowerPivot = 0;
+  let lower = -1;
+  let upper = 1;
   let val = code[pivot];
   for (let i = 64; i > 0; i >>= 1) {
     if (x > val) {
-      lower = pivot;
+      lowerPivot = pivot;
+      lower = val;
       pivot += i;
     } else {
-      upper = pivot;
+      upperPivot = pivot;
+      upper = val;
       pivot -= i;
     }
     val = code[pivot];
   }
-  if (upper === 255) upper = 254;
-  return Math.abs(f(x - code[lower])) < Math.abs(f(x - code[upper])) ? lower : upper;
+  if (upperPivot === 255) upper = code[upperPivot];
+  if (lowerPivot === 0) lower = code[lowerPivot];
+  if (x > val) return x > f(f(upper + val) * 0.5) ? upperPivot : pivot;
+  return x < f(f(lower + val) * 0.5) ? lowerPivot : pivot;
 }
 
 /** bitsandbytes' quantize_blockwise (8-bit, dynamic map, blocks of `blocksize`): codes and each block's f32 absmax. */
