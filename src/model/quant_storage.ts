@@ -14,6 +14,7 @@
 // exactly), so the GPU does not realise double quantisation's memory saving (bitsandbytes' nested blocks of 256
 // run across rows; the kernels read whole rows of blocks). quantStorageNote says so in the load summary.
 
+import { formatBytes } from '../gpu/buffer_pool';
 import { dequantWords } from '../ops/ggml_dequant';
 import { quantizeMatrix, type LoadQuantType } from '../ops/ggml_quantize';
 import { nf4BnbBytes, nf4Words } from '../ops/nf4_quantize';
@@ -77,8 +78,8 @@ export function loadQuantSummary(c: ModelConfig, p: BasePrecision | undefined): 
     const shapes = expectedShapes(c);
     let n = 0;
     for (const name of plan.quant.keys()) n += shapes.get(name)!.reduce((a, b) => a * b, 1);
-    s += `; the GPU holds each 64-value block's absmax rebuilt in f32 (${(nf4BnbBytes(n, false) / 2 ** 20).toFixed(2)} MiB, ` +
-      `bitsandbytes' double-quantised storage would take ${(nf4BnbBytes(n, true) / 2 ** 20).toFixed(2)} MiB)`;
+    s += `; the GPU holds each 64-value block's absmax rebuilt in f32 (${formatBytes(nf4BnbBytes(n, false))}, ` +
+      `bitsandbytes' double-quantised storage would take ${formatBytes(nf4BnbBytes(n, true))})`;
   }
   return s;
 }
