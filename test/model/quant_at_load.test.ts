@@ -13,11 +13,13 @@ import { dequantWords } from '../../src/ops/ggml_dequant';
 import { quantizeMatrix } from '../../src/ops/ggml_quantize';
 import { dequantizeAbsmax, dequantizeNf4, doubleQuantizeAbsmax, nf4Words, quantizeNf4 } from '../../src/ops/nf4_quantize';
 import { ggmlType, repackBlocks } from '../../src/ops/ggml_types';
-import { transformerForward } from '../../src/reference/transformer';
-import { Rng } from '../../src/util/random';
+import { transformerBackward, transformerForward } from '../../src/reference/transformer';
+import { headLogprobs } from '../../src/model/lm_head';
+import { LoraSet } from '../../src/model/lora';
+import { Rng, randn } from '../../src/util/random';
 import { testGpu } from '../gpu';
 import { quantK45, quantQ8_0 } from './gguf_fixtures';
-import { STORIES_BIN, expectClose, randomWeights, roundedWeights, tinyConfig } from './tiny';
+import { ALL_TARGETS, STORIES_BIN, expectClose, randomWeights, randomizeLora, roundedWeights, tinyConfig } from './tiny';
 
 /** rows of mixed character: gaussian at several scales, an all-zero block, one outlier, exact ties at .5 steps */
 function randomRows(rows: number, cols: number, seed: number): Float32Array {
@@ -196,6 +198,55 @@ describe('quantisation at load: whole models', () => {
     }
     const plainRef = transformerForward(c, plainW, seq, 1, seq.length, null);
     expect(Math.max(...Array.from(ref.logits, (v, i) => Math.abs(v - plainRef.logits[i])))).toBeGreaterThan(5e-3);
+    model.release();
+  }, 120_000);
+
+  test('an nf4 random-weight model with LoRA: logits, chunked LM-head log-probs and LoRA gradients (dx through NF4) equal the reference', async () => {
+    const gpu = await testGpu();
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 128, vocabSize: 96, tieWordEmbeddings: false, numLayers: 1 });
+    const w = randomWeights(c, 23, 0.3);
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4' });
+    expect(model.quant.size).toBe(9); // embedding, lm_head and the 7 projections: every row is whole 64-value blocks
+    const expected: WeightMap = roundedWeights(w, 'bf16');
+    for (const name of model.quant.keys()) {
+      const t = w.get(name)!;
+      expected.set(name, { shape: t.shape, data: dequantWords(nf4Words(t.data, t.shape[0], t.shape[1], false), 'NF4', t.shape[0], t.shape[1]) });
+    }
+    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL_TARGETS, useRslora: false });
+    const refLora = randomizeLora(gpu, lora, new Rng(3));
+    const [B, T] = [2, 5];
+    const rng = new Rng(8);
+    const tokens = Array.from({ length: B * T }, () => rng.int(c.vocabSize));
+    const ref = transformerForward(c, expected, tokens, B, T, refLora);
+    const ids = gpu.upload(tokens, [B * T], 'ids', 'u32');
+    const pos = gpu.upload(Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'pos', 'u32');
+    const act = model.forward(ids, pos, B, T, lora);
+    const logits = model.logits(act.f);
+    expectClose('nf4 logits', await gpu.read(logits), ref.logits, 5e-4, 5e-3);
+    // the LM head in vocabulary chunks (a chunk of NF4 block rows copied at a time)
+    model.lmHeadChunkBytes = B * T * 32 * 4;
+    const targets = gpu.upload(tokens.map((t) => (t + 1) % c.vocabSize), [B * T], 'targets', 'u32');
+    const head = headLogprobs(model, act.f, targets, 1);
+    const V = c.vocabSize;
+    const want = tokens.map((t, n) => {
+      const row = ref.logits.subarray(n * V, n * V + V);
+      const mx = Math.max(...row);
+      return row[(t + 1) % V] - (mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0)));
+    });
+    expectClose('nf4 chunked log-probs', await gpu.read(head.logp), want, 5e-4, 5e-3);
+    const dlogits = randn(B * T * V, rng, 1);
+    const refGrads = transformerBackward(ref.acts, dlogits);
+    const dl = gpu.upload(dlogits, [B * T, V], 'dlogits');
+    lora.zeroGrads();
+    model.backward(act, dl, null);
+    for (const p of lora.pairs.values()) {
+      const g = refGrads.lora.get(p.path)!;
+      expectClose(`${p.path}.lora_A.grad`, await gpu.read(p.dA), g.A, 5e-4, 5e-3);
+      expectClose(`${p.path}.lora_B.grad`, await gpu.read(p.dB), g.B, 5e-4, 5e-3);
+    }
+    model.releaseActivations(act);
+    gpu.release(ids, pos, logits, targets, dl, head.logp, head.entropy, head.lse);
+    lora.release();
     model.release();
   }, 120_000);
 
