@@ -1,5 +1,5 @@
-// base_precision "q8_0" / "q4_k": quantisation at load of f32 / 16-bit models (src/ops/ggml_quantize.ts), the
-// blocks then run by the quantised kernels GGUF models use. The quantiser is checked against the tests' own
+// base_precision "q8_0" / "q4_k" / "nf4" / "nf4_dq": quantisation at load of f32 / 16-bit models
+// (src/ops/ggml_quantize.ts, src/ops/nf4_quantize.ts), the blocks then run by the quantised kernels GGUF models use. The quantiser is checked against the tests' own
 // ggml reference quantiser (test/model/gguf_fixtures.ts), a whole random model's GPU log-probs against the CPU
 // reference on the dequantised weights, and the error it costs on the real stories260K.
 import { describe, expect, test } from 'vitest';
@@ -284,7 +284,9 @@ describe('quantisation at load: whole models', () => {
     expect(q8VsF32).toBeLessThan(4 * bf16VsF32);
     expect(q8VsBf16).toBeLessThan(0.05);
     // NF4: 16 levels over a 64-value block's [-absmax, absmax] (steps of 0.08 to 0.28 of absmax, 30 to 70 times
-    // Q8_0's): its error is far above Q8_0's; double quantisation moves each absmax by under 1% of its nested block's spread
+    // Q8_0's): its error is far above Q8_0's; double quantisation moves each absmax by under 1% of its nested block's
+    // spread. Measured: nf4 vs bf16 0.440, nf4 vs f32 0.440, nf4_dq vs bf16 0.442, nf4_dq vs f32 0.444, nf4_dq vs nf4 0.039
+    // nats per token (q8_0 vs bf16 0.0246, q8_0 vs f32 0.0230, bf16 vs f32 0.0102)
     expect(nf4VsF32).toBeGreaterThan(3 * q8VsF32);
     expect(nf4VsF32).toBeLessThan(1);
     expect(dqVsNf4).toBeGreaterThan(0); // the double-quantised absmax ran
