@@ -1,6 +1,6 @@
 // base_precision "q8_0" / "q4_k" / "nf4" / "nf4_dq": quantisation at load of f32 / 16-bit models
-// (src/ops/ggml_quantize.ts, src/ops/nf4_quantize.ts), the blocks then run by the quantised kernels GGUF models use. The quantiser is checked against the tests' own
-// ggml reference quantiser (test/model/gguf_fixtures.ts), a whole random model's GPU log-probs against the CPU
+// (src/ops/ggml_quantize.ts, src/ops/nf4_quantize.ts), the blocks then run by the quantised kernels GGUF models use.
+// The ggml quantiser is checked against the tests' own ggml reference quantiser (test/model/gguf_fixtures.ts), a whole random model's GPU log-probs against the CPU
 // reference on the dequantised weights, and the error it costs on the real stories260K.
 import { describe, expect, test } from 'vitest';
 import { loadModelFromPath } from '../../src/model/load_node';
