@@ -43,6 +43,25 @@ describe('grpo-playground plan', () => {
     expect(out.plan.layout).toEqual({ generationPrompts: 2, rowsPerPass: null });
   });
 
+  test('--base-precision nf4: the matrices of whole 64-value rows counted at 36 bytes per 64 values, the rest bf16', () => {
+    const dir = folder(LLAMA);
+    const weights = (p: string) => {
+      const r = cli('plan', '--model', dir, '--base-precision', p, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).plan;
+    };
+    const [bf16, nf4, dq] = [weights('bf16'), weights('nf4'), weights('nf4_dq')];
+    expect(nf4.basePrecision).toBe('NF4 blocks, the rest bf16');
+    // NF4: the embedding (512 x 64) and per layer q, o (64 x 64), k, v (32 x 64), gate, up (172 x 64); down_proj's
+    // rows of 172 stay bf16. Each NF4 value takes 36 / 64 bytes instead of bf16's 2
+    const quantised = 512 * 64 + 2 * (2 * 64 * 64 + 2 * 32 * 64 + 2 * 172 * 64);
+    expect(bf16.breakdown.weights - nf4.breakdown.weights).toBe(quantised * (2 - 36 / 64));
+    expect(dq.breakdown.weights).toBe(nf4.breakdown.weights); // the GPU keeps the rebuilt f32 absmax
+    const bad = cli('plan', '--model', dir, '--base-precision', 'nf5');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--base-precision must be one of auto, f32, bf16, f16, q8_0, q4_k, nf4, nf4_dq, got "nf5"/);
+  });
+
   test('a budget that cannot be met is refused with exit 1, the plan and what to lower', () => {
     const r = cli('plan', '--model', folder(LLAMA), '--budget', '100000');
     expect(r.code).toBe(1);

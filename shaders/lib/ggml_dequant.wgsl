@@ -3,12 +3,28 @@
 // Blocks are stored word-aligned: each block's bytes at their ggml offsets, padded with zeros to whole u32
 // words (src/model/gguf/quant_storage.ts repacks them at upload): Q8_0 34 -> 36 bytes, Q4_0 18 -> 20,
 // Q5_0 22 -> 24, Q6_K 210 -> 212; Q4_1 (20), Q5_1 (24), Q4_K (144) and Q5_K (176) are already whole words.
-// Override QTYPE: ggml's type id: 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0, 12 Q4_K, 13 Q5_K, 14 Q6_K.
+// Override QTYPE: ggml's type id: 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0, 12 Q4_K, 13 Q5_K, 14 Q6_K; and 100 NF4
+// (not a ggml type: bitsandbytes' 4-bit NormalFloat quantised at load, src/ops/nf4_quantize.ts): 64 values in
+// 9 words, word 0 the block's f32 absmax, then 32 bytes of codes, value 2j in the high nibble of byte j;
+// value = NF4_LUT[code] * absmax.
 
 override QTYPE: u32 = 8u;
 
+// bitsandbytes' nf4_dequantization_lut
+var<private> NF4_LUT: array<f32, 16> = array<f32, 16>(
+  -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+  -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+  0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+);
+
+// the NF4 level of value e of the block at word `base`
+fn q_nf4(base: u32, e: u32) -> f32 {
+  return NF4_LUT[(q_byte(base, 4u + (e >> 1u)) >> (4u - (e & 1u) * 4u)) & 15u];
+}
+
 // values per block
 fn q_block_size() -> u32 {
+  if (QTYPE == 100u) { return 64u; }
   return select(32u, 256u, QTYPE >= 12u);
 }
 
@@ -20,7 +36,7 @@ fn q_block_words() -> u32 {
     case 12u: { return 36u; }
     case 13u: { return 44u; }
     case 14u: { return 53u; }
-    default: { return 9u; }
+    default: { return 9u; } // Q8_0, NF4
   }
 }
 
@@ -89,6 +105,7 @@ fn q_value(base: u32, e: u32) -> f32 {
       let hi = (q_byte(base, 128u + n * 32u + l) >> (2u * g)) & 3u;
       return (q_half(base, 208u) * q_i8(base, 192u + (e >> 4u))) * (f32(lo | (hi << 4u)) - 32.0);
     }
+    case 100u: { return q_nf4(base, e) * bitcast<f32>(w[base]); } // NF4: level * absmax
     default: { // Q8_0: q * d
       return q_i8(base, 2u + e) * q_half(base, 0u);
     }
@@ -96,13 +113,14 @@ fn q_value(base: u32, e: u32) -> f32 {
 }
 
 // The same values split as value = mult * q_int(e) + off with (mult, off) = q_sub_params(s) constant over each
-// sub-block s of q_sub_size() values (the block for Q8_0 and the 32-value types, 32 for Q4_K / Q5_K, 16 for
+// sub-block s of q_sub_size() values (the block for Q8_0, NF4 and the 32-value types, 32 for Q4_K / Q5_K, 16 for
 // Q6_K): a kernel reads the scales once per sub-block instead of once per value. Equal to q_value up to the
 // rounding of one fused multiply-add.
 fn q_sub_size() -> u32 {
   switch QTYPE {
     case 12u, 13u: { return 32u; }
     case 14u: { return 16u; }
+    case 100u: { return 64u; }
     default: { return 32u; }
   }
 }
@@ -115,6 +133,7 @@ fn q_sub_params(base: u32, s: u32) -> vec2f {
       return vec2f(q_half(base, 0u) * sm.x, -(q_half(base, 2u) * sm.y));
     }
     case 14u: { return vec2f(q_half(base, 208u) * q_i8(base, 192u + s), 0.0); }
+    case 100u: { return vec2f(bitcast<f32>(w[base]), 0.0); }
     default: { return vec2f(q_half(base, 0u), 0.0); }
   }
 }
@@ -149,6 +168,7 @@ fn q_int(base: u32, e: u32) -> f32 {
       let hi = (q_byte(base, 128u + n * 32u + l) >> (2u * g)) & 3u;
       return f32(lo | (hi << 4u)) - 32.0;
     }
+    case 100u: { return q_nf4(base, e); } // NF4: the level itself (not an integer)
     default: { return q_i8(base, 2u + e); }
   }
 }

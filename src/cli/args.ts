@@ -1,5 +1,6 @@
 // Command-line argument parsing with one-line errors that say what to change.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BASE_PRECISIONS, type BasePrecision } from '../grpo/config/enums';
 
 export class UsageError extends Error {}
 
@@ -30,4 +31,14 @@ export function numberOpt(v: Record<string, unknown>, name: string, fallback: nu
     throw new UsageError(`--${name} must be ${what ?? 'a number'}, got "${String(s)}"`);
   }
   return n;
+}
+
+/** --base-precision NAME (the config's base_precision, e.g. nf4 / nf4_dq), or undefined when not given. */
+export function basePrecisionOpt(v: Record<string, unknown>): BasePrecision | undefined {
+  const s = v['base-precision'];
+  if (s === undefined) return undefined;
+  if (typeof s !== 'string' || !(BASE_PRECISIONS as readonly string[]).includes(s)) {
+    throw new UsageError(`--base-precision must be one of ${BASE_PRECISIONS.join(', ')}, got "${String(s)}"`);
+  }
+  return s as BasePrecision;
 }

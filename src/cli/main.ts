@@ -18,6 +18,7 @@ commands:
   train     --model PATH [--tokenizer PATH] --dataset FILE [--eval-dataset FILE] [--config FILE.json] [--steps N] [--sft]
             --out DIR [--quiet] [--prompt-column NAME] [--answer-column NAME] [--no-autotune]
             [--tools FILE.js] [--env FILE.js]   (tools the model may call; a multi-turn environment)
+            [--base-precision NAME]   (the config's base_precision: auto, f32, bf16, f16, q8_0, q4_k, nf4, nf4_dq)
             with the config's algorithm dpo, simpo, orpo or kto: a preference dataset (prompt/chosen/rejected; KTO
             prompt/completion/label) [--answer-column NAME (chosen)] [--rejected-column NAME] [--label-column NAME]
   train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
@@ -28,7 +29,7 @@ commands:
             [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
             (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
-  plan      --model PATH [--config FILE.json] [--budget BYTES] [--json]
+  plan      --model PATH [--config FILE.json] [--budget BYTES] [--base-precision NAME] [--json]
             (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)
   sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
             DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)

@@ -11,7 +11,7 @@ import { defaultConfig, modelValidationContext, parseConfigJson, type GrpoConfig
 import { choosePlan, describePlan } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
 import { DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
-import { parse, requireString, UsageError } from './args';
+import { basePrecisionOpt, parse, requireString, UsageError } from './args';
 import { formatBytes } from '../gpu/buffer_pool';
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -48,13 +48,15 @@ export async function readModelShapes(path: string): Promise<{ config: ModelConf
 }
 
 export async function planCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { model: { type: 'string' }, config: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' } });
+  const v = parse(argv, { model: { type: 'string' }, config: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' }, 'base-precision': { type: 'string' } });
   const modelPath = requireString(v, 'model');
   const shapes = await readModelShapes(modelPath);
   let config: GrpoConfig = defaultConfig();
   if (typeof v.config === 'string') {
     config = parseConfigJson(await readJson(v.config, 'config file'), v.config, modelValidationContext(shapes.config));
   }
+  const basePrecision = basePrecisionOpt(v);
+  if (basePrecision) config = { ...config, base_precision: basePrecision };
   let budget = config.memory_budget_bytes;
   if (v.budget !== undefined) {
     const n = Number(v.budget);

@@ -25,7 +25,7 @@ import { trainPreferenceRun } from './train_preference';
 import { Gemma4Gpu } from '../model/gemma4_gpu';
 import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
 import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
-import { numberOpt, parse, requireString, UsageError } from './args';
+import { basePrecisionOpt, numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
 
@@ -98,6 +98,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'no-autotune': { type: 'boolean' },
     tools: { type: 'string' },
     env: { type: 'string' },
+    'base-precision': { type: 'string' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -124,6 +125,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (v.sft) throw new UsageError(`--${flag} applies to GRPO runs; drop --sft`);
   }
   Object.assign(overrides, await readToolFiles(v));
+  const basePrecision = basePrecisionOpt(v); // --base-precision: the config's base_precision (nf4, nf4_dq, q8_0, ...)
+  if (basePrecision) {
+    if (checkpoint) throw new UsageError('--resume continues the run with its own base_precision (in its checkpoint); drop --base-precision');
+    overrides.base_precision = basePrecision;
+  }
   const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath, modelValidationContext(loaded.config)).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   if (isPreferenceAlgorithm(config.algorithm)) {

@@ -8,7 +8,7 @@
 import { configToTrlJson, type GrpoConfig } from '../grpo/config';
 import type { PreferenceAlgorithm } from '../grpo/config/enums';
 import TEMPLATE from './templates/train_preference.py?raw';
-import { fillTemplate, pyLiteral, type TrlScriptInput } from './trl_script';
+import { baseLoading, fillTemplate, pyLiteral, type TrlScriptInput } from './trl_script';
 import { pyComment, pyDocstring, pyIdentifier } from './py_escape';
 
 /** TrainingArguments keywords the GRPO export writes that mean the same for a preference trainer. */
@@ -86,8 +86,6 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
     `    pip install "trl>=1.9" peft datasets`,
     `    python train_${c.algorithm}.py`,
   ].join('\n');
-  // q8_0 / q4_k: the script loads the base in bf16 (no bitsandbytes quantisation written for it)
-  const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16', q8_0: 'bfloat16', q4_k: 'bfloat16' }[c.base_precision];
   const format = dataset?.format === 'csv' || dataset?.format === 'tsv' ? 'csv' : 'json';
   return fillTemplate(TEMPLATE, {
     docstring: pyDocstring(header),
@@ -103,7 +101,7 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
     eval_split: pyLiteral(c.eval_split),
     eval_max_samples: pyLiteral(c.eval_max_samples),
     seed: pyLiteral(c.seed),
-    base_dtype: pyLiteral(base),
+    ...baseLoading(c.base_precision),
     unpaired: pyLiteral(unpaired),
     columns: want.join(' / '),
     file_format: pyLiteral(format),

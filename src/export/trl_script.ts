@@ -120,6 +120,31 @@ function customStub(name: string, source: string): string {
   return fillTemplate(CUSTOM_REWARD_TEMPLATE, { name: pyIdentifier(name, 'the reward function'), js_source: pyCommentLines(source, '#     ') }, 'custom_reward.py');
 }
 
+/** How the script loads the base for a base_precision: the torch dtype, and for "nf4" / "nf4_dq" QLoRA's
+ * BitsAndBytesConfig (bitsandbytes' NF4, the absmax double-quantised under "nf4_dq", bf16 compute). */
+export function baseLoading(p: GrpoConfig['base_precision']): { base_dtype: string; quantization_config: string } {
+  // q8_0 / q4_k: the script loads the base in bf16 (no bitsandbytes quantisation written for it)
+  const dtype = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16', q8_0: 'bfloat16', q4_k: 'bfloat16', nf4: 'bfloat16', nf4_dq: 'bfloat16' }[p];
+  const quant =
+    p === 'nf4' || p === 'nf4_dq'
+      ? [
+          `# base_precision ${pyLiteral(p)}: the playground quantised the frozen base to bitsandbytes' NF4 at load (64-value blocks, f32`,
+          `# absmax${p === 'nf4_dq' ? ', double-quantised to 8 bits in blocks of 256' : ''}), as this config does. What differs: the playground`,
+          `# multiplies in f32 (this script computes in bfloat16), quantises the f32/16-bit values of the file (transformers`,
+          `# first casts them to bfloat16), keeps matrices whose rows are not whole 64-value blocks in bf16, and quantises`,
+          `# the embedding and lm_head too (transformers leaves them unquantised).`,
+          `# Needs bitsandbytes (pip install bitsandbytes) and a CUDA GPU.`,
+          `QUANTIZATION_CONFIG = BitsAndBytesConfig(`,
+          `    load_in_4bit=True,`,
+          `    bnb_4bit_quant_type="nf4",`,
+          `    bnb_4bit_use_double_quant=${p === 'nf4_dq' ? 'True' : 'False'},`,
+          `    bnb_4bit_compute_dtype=torch.bfloat16,`,
+          `)`,
+        ].join('\n')
+      : 'QUANTIZATION_CONFIG = None  # the base is loaded unquantised (base_precision ' + pyLiteral(p) + ')';
+  return { base_dtype: pyLiteral(dtype), quantization_config: quant };
+}
+
 /** Settings TRL has no counterpart for and the script does not do, when the run changed them from the defaults. */
 function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Record<string, string>): string[] {
   const out: string[] = [];
@@ -186,8 +211,6 @@ export function trlScript(input: TrlScriptInput): string {
     `from the browser's adapter, and the dataset file beside this script.`,
     ...toolNotes,
   ].join('\n');
-  // q8_0 / q4_k: the script loads the base in bf16 (no bitsandbytes quantisation written for it)
-  const base = { auto: 'auto', f32: 'float32', bf16: 'bfloat16', f16: 'float16', q8_0: 'bfloat16', q4_k: 'bfloat16' }[c.base_precision];
   const notInTrl = Object.entries(trl.not_in_trl).map(([k, v]) => `#   ${pyComment(`${k} = ${pyLiteral(v)}: ${trl.not_in_trl_why[k]}`)}`);
   const format = dataset?.format === 'csv' || dataset?.format === 'tsv' ? 'csv' : 'json';
   return fillTemplate(
@@ -209,7 +232,7 @@ export function trlScript(input: TrlScriptInput): string {
       eval_max_samples: pyLiteral(c.eval_max_samples),
       seed: pyLiteral(c.seed),
       max_consecutive_skips: pyLiteral(c.max_consecutive_skips),
-      base_dtype: pyLiteral(base),
+      ...baseLoading(c.base_precision),
       algorithm: pyLiteral(c.algorithm),
       not_in_trl: notInTrl.join('\n'),
       not_reproduced: pyLiteral(notReproduced(c, trl.not_in_trl, trl.not_in_trl_why)),

@@ -3,14 +3,21 @@
 // its dequantised values; under base_precision "auto" the blocks are uploaded, word-aligned (Q8_0's 34-byte
 // blocks take 36 bytes, Q4_0 20, Q5_0 24, Q6_K 212; Q4_K, Q5_K, Q4_1, Q5_1 need no padding). Any other
 // base_precision uses the dequantised values the usual way (f32 or 16 bits). LoRA stays f32.
-// base_precision "q8_0" / "q4_k" (quantisation at load, for models whose files hold f32/16-bit weights): the
+// base_precision "q8_0" / "q4_k" / "nf4" (quantisation at load, for models whose files hold f32/16-bit weights): the
 // embedding, the attention and MLP projections and lm_head are quantised on the host at upload
 // (ops/ggml_quantize.ts, as ggml's quantize_row_*_ref), as a GGUF file of that type keeps them; a matrix whose
-// rows are not whole blocks (32 values for Q8_0, 256 for Q4_K) stays bf16 (loadQuantPlan names them); norms and
+// rows are not whole blocks (32 values for Q8_0, 256 for Q4_K, 64 for NF4) stays bf16 (loadQuantPlan names them); norms and
 // biases stay f32. The host keeps its f32 values (LoRA export and merging read those).
+// base_precision "nf4" / "nf4_dq": the same matrices in bitsandbytes' NF4 (ops/nf4_quantize.ts; "nf4_dq" with its
+// double quantisation of the absmax values). The GPU keeps NF4 blocks of 64 values in 36 bytes (an f32 absmax,
+// 32 bytes of codes): under "nf4_dq" the absmax is the double-quantised one rebuilt in f32 (bitsandbytes' values
+// exactly), so the GPU does not realise double quantisation's memory saving (bitsandbytes' nested blocks of 256
+// run across rows; the kernels read whole rows of blocks). quantStorageNote says so in the load summary.
 
+import { formatBytes } from '../gpu/buffer_pool';
 import { dequantWords } from '../ops/ggml_dequant';
 import { quantizeMatrix, type LoadQuantType } from '../ops/ggml_quantize';
+import { nf4BnbBytes, nf4Words } from '../ops/nf4_quantize';
 import { blockWords, ggmlType, isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
 import type { ModelConfig } from './config';
 import type { BasePrecision, BaseStorageOptions } from './weight_storage';
@@ -20,8 +27,15 @@ import { expectedShapes, type HostTensor, type WeightMap } from './weights';
 export type QuantTypes = Map<string, GgmlTypeName>;
 
 /** The block type a base_precision quantises to at load, or null. */
-export function loadQuantType(p: BasePrecision | undefined): LoadQuantType | null {
-  return p === 'q8_0' ? 'Q8_0' : p === 'q4_k' ? 'Q4_K' : null;
+export function loadQuantType(p: BasePrecision | undefined): LoadQuantType | 'NF4' | null {
+  return p === 'q8_0' ? 'Q8_0' : p === 'q4_k' ? 'Q4_K' : p === 'nf4' || p === 'nf4_dq' ? 'NF4' : null;
+}
+
+/** A (rows, cols) matrix quantised at load for a base_precision (cols whole blocks of its type). */
+export function quantizeAtLoad(data: Float32Array, rows: number, cols: number, p: BasePrecision): Uint32Array {
+  const type = loadQuantType(p);
+  if (!type) throw new Error(`base_precision "${p}" does not quantise at load`);
+  return type === 'NF4' ? nf4Words(data, rows, cols, p === 'nf4_dq') : quantizeMatrix(data, rows, cols, type);
 }
 
 /** The weights quantisation at load covers: the embedding, attention and MLP projections, lm_head. */
@@ -34,7 +48,7 @@ export interface LoadQuantPlan {
   kept16: string[];
 }
 
-/** What base_precision "q8_0" / "q4_k" quantises for a model (null for any other setting). Gemma 4 is refused. */
+/** What base_precision "q8_0" / "q4_k" / "nf4" quantises for a model (null for any other setting). Gemma 4 is refused. */
 export function loadQuantPlan(c: ModelConfig, p: BasePrecision | undefined): LoadQuantPlan | null {
   const type = loadQuantType(p);
   if (!type) return null;
@@ -50,23 +64,30 @@ export function loadQuantPlan(c: ModelConfig, p: BasePrecision | undefined): Loa
   return { quant, kept16 };
 }
 
-/** One line for the load summary: what base_precision "q8_0" / "q4_k" quantised and what stayed bf16. */
+/** One line for the load summary: what base_precision "q8_0" / "q4_k" / "nf4" quantised and what stayed bf16. */
 export function loadQuantSummary(c: ModelConfig, p: BasePrecision | undefined): string | null {
   const plan = loadQuantPlan(c, p);
   if (!plan) return null;
   const type = loadQuantType(p)!;
   const block = ggmlType(type).blockSize;
-  let s = `base_precision "${p}": ${plan.quant.size} matrices quantised to ${type} at load`;
+  let s = `base_precision "${p}": ${plan.quant.size} matrices quantised to ${type}${p === 'nf4_dq' ? ' (double-quantised absmax)' : ''} at load`;
   if (plan.kept16.length) {
     s += `; ${plan.kept16.length} kept in bf16 (rows not a multiple of ${block} values): ${plan.kept16.slice(0, 4).join(', ')}${plan.kept16.length > 4 ? ', ...' : ''}`;
+  }
+  if (p === 'nf4_dq') {
+    const shapes = expectedShapes(c);
+    let n = 0;
+    for (const name of plan.quant.keys()) n += shapes.get(name)!.reduce((a, b) => a * b, 1);
+    s += `; the GPU holds each 64-value block's absmax rebuilt in f32 (${formatBytes(nf4BnbBytes(n, false))}, ` +
+      `bitsandbytes' double-quantised storage would take ${formatBytes(nf4BnbBytes(n, true))})`;
   }
   return s;
 }
 
-const loadQuantCache = new WeakMap<HostTensor, Map<GgmlTypeName, NonNullable<HostTensor['quant']>>>();
+const loadQuantCache = new WeakMap<HostTensor, Map<BasePrecision, NonNullable<HostTensor['quant']>>>();
 
 /** The blocks to upload for a host tensor, or null when it goes up as f32 / 16 bits: a GGUF tensor's own blocks
- * under "auto"; under "q8_0" / "q4_k" the tensor quantised here (once per tensor and type) when `name` is
+ * under "auto"; under "q8_0" / "q4_k" / "nf4" the tensor quantised here (once per tensor and type) when `name` is
  * one loadQuantPlan covers and its rows are whole blocks. */
 export function keepsQuantised(t: HostTensor | undefined, storage: BaseStorageOptions, name?: string): HostTensor['quant'] | null {
   if (!t) return null;
@@ -75,8 +96,9 @@ export function keepsQuantised(t: HostTensor | undefined, storage: BaseStorageOp
     if (!name || t.shape.length !== 2 || !LOAD_QUANT_NAME.test(name) || t.shape[1] % ggmlType(type).blockSize) return null;
     let byType = loadQuantCache.get(t);
     if (!byType) loadQuantCache.set(t, (byType = new Map()));
-    let q = byType.get(type);
-    if (!q) byType.set(type, (q = { type, words: quantizeMatrix(t.data, t.shape[0], t.shape[1], type) }));
+    const p = storage.basePrecision!;
+    let q = byType.get(p);
+    if (!q) byType.set(p, (q = { type, words: quantizeAtLoad(t.data, t.shape[0], t.shape[1], p) }));
     return q;
   }
   if (!t.quant || (storage.basePrecision ?? 'auto') !== 'auto') return null;
@@ -107,7 +129,7 @@ export function quantTypesOf(weights: WeightMap): Map<string, GgmlTypeName> {
 }
 
 /** The block types the GPU will keep for a storage setting (a GGUF file's under "auto", loadQuantPlan's under
- * "q8_0" / "q4_k", else none). */
+ * "q8_0" / "q4_k" / "nf4", else none). */
 export function plannedQuant(storage: BaseStorageOptions | undefined, c?: ModelConfig): ReadonlyMap<string, GgmlTypeName> | undefined {
   if (c && loadQuantType(storage?.basePrecision)) return loadQuantPlan(c, storage?.basePrecision)?.quant;
   return storage?.quant && (storage.basePrecision ?? 'auto') === 'auto' ? storage.quant : undefined;

@@ -3,14 +3,14 @@
 // always f32; norm weights and biases stay f32 (they are small and read by other kernels).
 //   base_precision 'auto': f32 below AUTO_F32_BELOW parameters (stories260K and the built-in model are
 //   unchanged), else the file's 16-bit format when it has one (bf16 or f16), else bf16.
-//   base_precision 'q8_0' / 'q4_k': the matrices quantised on the host at load (quant_storage.ts), the rest bf16.
+//   base_precision 'q8_0' / 'q4_k' / 'nf4' / 'nf4_dq': the matrices quantised on the host at load (quant_storage.ts), the rest bf16.
 
 import { ggmlType, quantGpuBytes, type GgmlTypeName } from '../ops/ggml_types';
 import type { ModelConfig } from './config';
 import { expectedShapes } from './weights';
 import { maxAbs, packWeights16, type Format16 } from './pack16';
 
-export type BasePrecision = 'auto' | 'f32' | 'bf16' | 'f16' | 'q8_0' | 'q4_k';
+export type BasePrecision = 'auto' | 'f32' | 'bf16' | 'f16' | 'q8_0' | 'q4_k' | 'nf4' | 'nf4_dq';
 
 export interface BaseStorageOptions {
   basePrecision?: BasePrecision;
@@ -38,7 +38,7 @@ export function parameterCount(c: ModelConfig): number {
 /** The storage format of the frozen matrices for a config and a base_precision setting. */
 export function resolveBasePrecision(c: ModelConfig, opts: BaseStorageOptions = {}): 'f32' | Format16 {
   const p = opts.basePrecision ?? 'auto';
-  if (p === 'q8_0' || p === 'q4_k') return 'bf16'; // the matrices it does not quantise (quant_storage.ts)
+  if (p === 'q8_0' || p === 'q4_k' || p === 'nf4' || p === 'nf4_dq') return 'bf16'; // the matrices it does not quantise (quant_storage.ts)
   if (p !== 'auto') return p;
   if (autoKeepsF32(c)) return 'f32';
   const parts = (opts.fileDtype ?? 'f32').split('+');

@@ -3,6 +3,7 @@
 // the GGUF loader (production) and by the CPU reference of the quantised kernels (src/reference/dequant.ts). Block
 // layouts: ggml_types.ts (ggml-common.h).
 
+import { NF4_CODE } from './nf4_quantize';
 import { blockWords, ggmlByteSize, ggmlType, type GgmlType, type GgmlTypeName } from './ggml_types';
 
 const f = Math.fround;
@@ -134,6 +135,16 @@ export function dequantize(t: GgmlType, bytes: Uint8Array, offset: number, count
       }
       return;
     }
+    case 'NF4': // our word-aligned NF4 block (ggml_types.ts LOAD_ONLY_TYPES): f32 absmax, then bitsandbytes' packed codes
+      for (let b = 0; b < nb; b++, y += 64) {
+        const p = offset + b * 36;
+        const a = new DataView(bytes.buffer, bytes.byteOffset + p, 4).getFloat32(0, true);
+        for (let j = 0; j < 32; j++) {
+          out[y + 2 * j] = f(NF4_CODE[bytes[p + 4 + j] >> 4] * a);
+          out[y + 2 * j + 1] = f(NF4_CODE[bytes[p + 4 + j] & 15] * a);
+        }
+      }
+      return;
     case 'Q6_K':
       for (let b = 0; b < nb; b++) {
         const p = offset + b * 210;

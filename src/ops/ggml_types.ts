@@ -3,7 +3,7 @@
 // A block holds `blockSize` values in `typeSize` bytes; a row's length must be a multiple of blockSize.
 
 export type GgmlTypeName =
-  | 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
+  | 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'NF4';
 
 export interface GgmlType {
   id: number;
@@ -34,8 +34,13 @@ export const KNOWN_UNSUPPORTED_GGML_TYPES: Record<number, string> = {
   29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
 };
 
+/** Block types that exist only as quantisation at load (no GGUF file holds them; not found by ggmlTypeById):
+ * NF4 (bitsandbytes' 4-bit NormalFloat, src/ops/nf4_quantize.ts), stored as 64-value blocks of 36 bytes: the f32
+ * absmax, then 32 bytes of codes (first value in the high nibble). Its id (100) is ours, for the kernels' QTYPE. */
+export const LOAD_ONLY_TYPES: readonly GgmlType[] = [{ id: 100, name: 'NF4', blockSize: 64, typeSize: 36 }];
+
 const BY_ID = new Map(SUPPORTED_GGML_TYPES.map((t) => [t.id, t]));
-const BY_NAME = new Map(SUPPORTED_GGML_TYPES.map((t) => [t.name, t]));
+const BY_NAME = new Map([...SUPPORTED_GGML_TYPES, ...LOAD_ONLY_TYPES].map((t) => [t.name, t]));
 
 export function ggmlTypeById(id: number): GgmlType | undefined {
   return BY_ID.get(id);
@@ -57,7 +62,7 @@ export function ggmlByteSize(t: GgmlType, count: number): number {
 
 /** The block types the quantised kernels read (matmul_quant_*.wgsl, embedding_quant_forward.wgsl). F32, F16 and
  * BF16 tensors take the f32 and packed 16-bit paths instead. */
-export const QUANT_KERNEL_TYPES: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K'];
+export const QUANT_KERNEL_TYPES: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'NF4'];
 
 export function isQuantKernelType(name: string): name is GgmlTypeName {
   return (QUANT_KERNEL_TYPES as readonly string[]).includes(name);

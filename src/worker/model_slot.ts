@@ -115,8 +115,10 @@ export class ModelSlot {
     const on = this.require();
     const storage: BaseStorageOptions = { basePrecision, fileDtype: on.loaded.dtype };
     const want = resolveBasePrecision(on.loaded.config, storage);
-    // q8_0 / q4_k resolve to bf16 for the matrices they leave: the block type must match as well
-    const sameQuant = loadQuantType(basePrecision) === loadQuantType(on.storage.basePrecision);
+    // q8_0 / q4_k / nf4 / nf4_dq resolve to bf16 for the matrices they leave: the quantisation must match as well
+    // (nf4 and nf4_dq share a block type but not their absmax values)
+    const quantOf = (p: BasePrecision | undefined) => (loadQuantType(p) ? p : null);
+    const sameQuant = quantOf(basePrecision) === quantOf(on.storage.basePrecision);
     if (want === resolveBasePrecision(on.loaded.config, on.storage) && sameQuant) return on;
     // the old upload is released first, so the two never hold memory together; a refused store (f16 values
     // out of range, said before anything is allocated) puts the old one back

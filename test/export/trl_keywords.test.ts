@@ -120,6 +120,11 @@ const CPO_ORPO_TRAINER_PARAMS = [
 
 /** Keywords that older exports passed and today's versions refuse or deprecate. */
 const REMOVED = ['max_prompt_length', 'warmup_ratio', 'logging_dir', 'torch_dtype'];
+// transformers v5, src/transformers/utils/quantization_config.py: BitsAndBytesConfig.__init__'s parameters.
+const BNB_CONFIG = [
+  'load_in_8bit', 'load_in_4bit', 'llm_int8_threshold', 'llm_int8_skip_modules', 'llm_int8_enable_fp32_cpu_offload',
+  'llm_int8_has_fp16_weight', 'bnb_4bit_compute_dtype', 'bnb_4bit_quant_type', 'bnb_4bit_use_double_quant', 'bnb_4bit_quant_storage',
+];
 
 const ALLOWED: Record<string, string[]> = {
   GRPOConfig: [...TRL_GRPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
@@ -137,6 +142,7 @@ const ALLOWED: Record<string, string[]> = {
   ORPOTrainer: CPO_ORPO_TRAINER_PARAMS,
   OnlineDPOConfig: [...TRL_ONLINE_DPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
   OnlineDPOTrainer: ONLINE_DPO_TRAINER_PARAMS,
+  BitsAndBytesConfig: BNB_CONFIG,
 };
 
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -199,6 +205,8 @@ const CONFIGS: Record<string, GrpoConfig> = {
     long_prompts: 'skip',
     max_consecutive_skips: 7,
   },
+  nf4: { ...defaultConfig(), base_precision: 'nf4' },
+  nf4_dq: { ...defaultConfig(), base_precision: 'nf4_dq' },
   no_eval_no_checkpoints: { ...defaultConfig(), eval_split: 0, checkpoint_interval: 0, system_prompt: 'Be brief.', prompt_template: 'Q: {prompt}\nA:' },
   custom_reward: { ...defaultConfig(), reward_funcs: [{ name: 'custom', weight: 1, params: { source: '(p, c) => {{ "x" }}.length' } }, { name: 'format', weight: 0.5, params: {} }] },
   majority_vote: { ...defaultConfig(), reward_funcs: [{ name: 'majority_vote', weight: 1, params: { extract: 'tag', case_sensitive: true } }, { name: 'exact_match', weight: 1, params: {} }] },
@@ -216,7 +224,8 @@ describe.skipIf(!python)('the exported TRL script on TRL v1.9 / transformers v5 
   test('every keyword passed to GRPOConfig, RLOOConfig, LoraConfig and the trainers is a field of those versions', () => {
     for (const [name, r] of Object.entries(results)) {
       const used = Object.keys(r.calls).filter((c) => c in ALLOWED);
-      expect(used.filter((c) => c.endsWith('Config')).length, name).toBe(2); // one trainer config, one LoraConfig
+      // one trainer config, one LoraConfig (and a BitsAndBytesConfig for an nf4 base)
+      expect(used.filter((c) => c.endsWith('Config') && c !== 'BitsAndBytesConfig').length, name).toBe(2);
       for (const callee of used) {
         for (const kws of r.calls[callee]) {
           for (const kw of kws) {
@@ -246,6 +255,16 @@ describe.skipIf(!python)('the exported TRL script on TRL v1.9 / transformers v5 
     expect(scripts.new_fields).toContain('LONG_PROMPTS = "skip"');
     expect(scripts.new_fields).toContain('MAX_CONSECUTIVE_SKIPS = 7');
     expect(scripts.new_fields).toContain('BASE_DTYPE = "bfloat16"');
+    // base_precision nf4 / nf4_dq: QLoRA's BitsAndBytesConfig, passed to from_pretrained; none otherwise
+    for (const [name, dq] of [['nf4', 'False'], ['nf4_dq', 'True']]) {
+      expect(kw(name, 'BitsAndBytesConfig').sort()).toEqual(['bnb_4bit_compute_dtype', 'bnb_4bit_quant_type', 'bnb_4bit_use_double_quant', 'load_in_4bit']);
+      expect(scripts[name]).toContain('bnb_4bit_quant_type="nf4",');
+      expect(scripts[name]).toContain(`bnb_4bit_use_double_quant=${dq},`);
+      expect(scripts[name]).toContain('bnb_4bit_compute_dtype=torch.bfloat16,');
+      expect(kw(name, 'from_pretrained')).toContain('quantization_config');
+    }
+    expect(kw('new_fields', 'BitsAndBytesConfig')).toEqual([]);
+    expect(scripts.new_fields).toContain('QUANTIZATION_CONFIG = None');
     expect(scripts.reinforce_pp).toContain('REINFORCE++');
     expect(scripts.expert_iteration).toContain('ALGORITHM = "expert_iteration"');
     expect(scripts.tsv_renamed).toContain('dataset.rename_columns({"question": "prompt", "solution": "answer"})');

@@ -1,6 +1,6 @@
-// base_precision "q8_0" / "q4_k": quantisation at load of f32 / 16-bit models (src/ops/ggml_quantize.ts), the
-// blocks then run by the quantised kernels GGUF models use. The quantiser is checked against the tests' own
-// ggml reference quantiser (test/model/gguf_fixtures.ts), a whole random model's GPU log-probs against the CPU
+// base_precision "q8_0" / "q4_k" / "nf4" / "nf4_dq": quantisation at load of f32 / 16-bit models
+// (src/ops/ggml_quantize.ts, src/ops/nf4_quantize.ts), the blocks then run by the quantised kernels GGUF models use.
+// The ggml quantiser is checked against the tests' own ggml reference quantiser (test/model/gguf_fixtures.ts), a whole random model's GPU log-probs against the CPU
 // reference on the dequantised weights, and the error it costs on the real stories260K.
 import { describe, expect, test } from 'vitest';
 import { loadModelFromPath } from '../../src/model/load_node';
@@ -11,12 +11,15 @@ import { resolveBasePrecision, type BasePrecision } from '../../src/model/weight
 import type { WeightMap } from '../../src/model/weights';
 import { dequantWords } from '../../src/ops/ggml_dequant';
 import { quantizeMatrix } from '../../src/ops/ggml_quantize';
+import { dequantizeAbsmax, dequantizeNf4, doubleQuantizeAbsmax, nf4Words, quantizeNf4 } from '../../src/ops/nf4_quantize';
 import { ggmlType, repackBlocks } from '../../src/ops/ggml_types';
-import { transformerForward } from '../../src/reference/transformer';
-import { Rng } from '../../src/util/random';
+import { transformerBackward, transformerForward } from '../../src/reference/transformer';
+import { headLogprobs } from '../../src/model/lm_head';
+import { LoraSet } from '../../src/model/lora';
+import { Rng, randn } from '../../src/util/random';
 import { testGpu } from '../gpu';
 import { quantK45, quantQ8_0 } from './gguf_fixtures';
-import { STORIES_BIN, expectClose, randomWeights, roundedWeights, tinyConfig } from './tiny';
+import { ALL_TARGETS, STORIES_BIN, expectClose, randomWeights, randomizeLora, roundedWeights, tinyConfig } from './tiny';
 
 /** rows of mixed character: gaussian at several scales, an all-zero block, one outlier, exact ties at .5 steps */
 function randomRows(rows: number, cols: number, seed: number): Float32Array {
@@ -148,12 +151,112 @@ describe('quantisation at load: whole models', () => {
     model.release();
   }, 120_000);
 
-  test('stories260K: q8_0 log-probs on a held-out text against bf16 and f32', async () => {
+  test('an nf4_dq random-weight model: GPU log-probs equal the CPU reference on the dequantised weights; the plan counts its bytes', async () => {
+    const gpu = await testGpu();
+    // down_proj's rows hold 80 values (not whole 64-value NF4 blocks): it stays bf16
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 80, vocabSize: 96, tieWordEmbeddings: false });
+    const w = randomWeights(c, 15, 0.3);
+    const plan = loadQuantPlan(c, 'nf4_dq')!;
+    expect(plan.kept16).toEqual(['model.layers.0.mlp.down_proj.weight', 'model.layers.1.mlp.down_proj.weight']);
+    expect(loadQuantSummary(c, 'nf4_dq')).toMatch(/14 matrices quantised to NF4 \(double-quantised absmax\) at load; 2 kept in bf16 \(rows not a multiple of 64 values\): .*; the GPU holds each 64-value block's absmax rebuilt in f32 \(31\.5 KiB, bitsandbytes' double-quantised storage would take 28\.9 KiB\)$/);
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4_dq' });
+    expect([...new Set(model.quant.values())]).toEqual(['NF4']);
+    expect([...model.quant.keys()].sort()).toEqual([...plan.quant.keys()].sort());
+    // the memory plan's tensors are the upload's: 36 bytes per 64 values
+    const dry = GpuTransformer.allocateForPlan(gpu, c, { basePrecision: 'nf4_dq' });
+    expect([...dry.quant.entries()].sort()).toEqual([...model.quant.entries()].sort());
+    for (const name of plan.quant.keys()) {
+      const [R, K] = w.get(name)!.shape;
+      expect(dry.w(name).size * 4, name).toBe((R * K * 36) / 64);
+      expect(model.w(name).size, name).toBe(dry.w(name).size);
+    }
+    dry.release();
+    const expected: WeightMap = roundedWeights(w, 'bf16');
+    for (const name of plan.quant.keys()) {
+      const t = w.get(name)!;
+      const { packed, absmax } = quantizeNf4(t.data);
+      expected.set(name, { shape: t.shape, data: dequantizeNf4(packed, dequantizeAbsmax(doubleQuantizeAbsmax(absmax))) });
+    }
+    const rng = new Rng(19);
+    const prompt = Array.from({ length: 5 }, () => rng.int(c.vocabSize));
+    const completion = Array.from({ length: 7 }, () => rng.int(c.vocabSize));
+    const got = await completionLogprobs(model, [{ prompt, completion }], null, 1);
+    const seq = [...prompt, ...completion];
+    const ref = transformerForward(c, expected, seq, 1, seq.length, null);
+    const V = c.vocabSize;
+    const want = completion.map((id, j) => {
+      const row = ref.logits.subarray((prompt.length + j - 1) * V, (prompt.length + j) * V);
+      const mx = Math.max(...row);
+      return row[id] - (mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0)));
+    });
+    expectClose('nf4_dq log-probs', got.logprobs[0], want, 5e-4, 5e-3);
+    // plain NF4's weights (the f32 absmax, not the double-quantised one) do not pass in its place
+    const plainW: WeightMap = new Map(expected);
+    for (const name of plan.quant.keys()) {
+      const t = w.get(name)!;
+      plainW.set(name, { shape: t.shape, data: dequantWords(nf4Words(t.data, t.shape[0], t.shape[1], false), 'NF4', t.shape[0], t.shape[1]) });
+    }
+    const plainRef = transformerForward(c, plainW, seq, 1, seq.length, null);
+    expect(Math.max(...Array.from(ref.logits, (v, i) => Math.abs(v - plainRef.logits[i])))).toBeGreaterThan(5e-3);
+    model.release();
+  }, 120_000);
+
+  test('an nf4 random-weight model with LoRA: logits, chunked LM-head log-probs and LoRA gradients (dx through NF4) equal the reference', async () => {
+    const gpu = await testGpu();
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 128, vocabSize: 96, tieWordEmbeddings: false, numLayers: 1 });
+    const w = randomWeights(c, 23, 0.3);
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4' });
+    expect(model.quant.size).toBe(9); // embedding, lm_head and the 7 projections: every row is whole 64-value blocks
+    const expected: WeightMap = roundedWeights(w, 'bf16');
+    for (const name of model.quant.keys()) {
+      const t = w.get(name)!;
+      expected.set(name, { shape: t.shape, data: dequantWords(nf4Words(t.data, t.shape[0], t.shape[1], false), 'NF4', t.shape[0], t.shape[1]) });
+    }
+    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL_TARGETS, useRslora: false });
+    const refLora = randomizeLora(gpu, lora, new Rng(3));
+    const [B, T] = [2, 5];
+    const rng = new Rng(8);
+    const tokens = Array.from({ length: B * T }, () => rng.int(c.vocabSize));
+    const ref = transformerForward(c, expected, tokens, B, T, refLora);
+    const ids = gpu.upload(tokens, [B * T], 'ids', 'u32');
+    const pos = gpu.upload(Array.from({ length: B * T }, (_, i) => i % T), [B * T], 'pos', 'u32');
+    const act = model.forward(ids, pos, B, T, lora);
+    const logits = model.logits(act.f);
+    expectClose('nf4 logits', await gpu.read(logits), ref.logits, 5e-4, 5e-3);
+    // the LM head in vocabulary chunks (a chunk of NF4 block rows copied at a time)
+    model.lmHeadChunkBytes = B * T * 32 * 4;
+    const targets = gpu.upload(tokens.map((t) => (t + 1) % c.vocabSize), [B * T], 'targets', 'u32');
+    const head = headLogprobs(model, act.f, targets, 1);
+    const V = c.vocabSize;
+    const want = tokens.map((t, n) => {
+      const row = ref.logits.subarray(n * V, n * V + V);
+      const mx = Math.max(...row);
+      return row[(t + 1) % V] - (mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0)));
+    });
+    expectClose('nf4 chunked log-probs', await gpu.read(head.logp), want, 5e-4, 5e-3);
+    const dlogits = randn(B * T * V, rng, 1);
+    const refGrads = transformerBackward(ref.acts, dlogits);
+    const dl = gpu.upload(dlogits, [B * T, V], 'dlogits');
+    lora.zeroGrads();
+    model.backward(act, dl, null);
+    for (const p of lora.pairs.values()) {
+      const g = refGrads.lora.get(p.path)!;
+      expectClose(`${p.path}.lora_A.grad`, await gpu.read(p.dA), g.A, 5e-4, 5e-3);
+      expectClose(`${p.path}.lora_B.grad`, await gpu.read(p.dB), g.B, 5e-4, 5e-3);
+    }
+    model.releaseActivations(act);
+    gpu.release(ids, pos, logits, targets, dl, head.logp, head.entropy, head.lse);
+    lora.release();
+    model.release();
+  }, 120_000);
+
+  test('stories260K: q8_0, nf4 and nf4_dq log-probs on a held-out text against bf16 and f32', async () => {
     const gpu = await testGpu();
     const loaded = await loadModelFromPath(STORIES_BIN);
     const c = loaded.config;
-    // dim 64: every matrix but down_proj (rows of 172) is whole Q8_0 blocks; no row is a whole 256-value Q4_K block
+    // dim 64: every matrix but down_proj (rows of 172) is whole Q8_0 and NF4 blocks; no row is a whole 256-value Q4_K block
     expect(loadQuantPlan(c, 'q4_k')!.quant.size).toBe(0);
+    expect(loadQuantPlan(c, 'nf4')!.kept16.every((n) => n.endsWith('down_proj.weight'))).toBe(true);
     expect(loadQuantPlan(c, 'q8_0')!.kept16.every((n) => n.endsWith('down_proj.weight'))).toBe(true);
     const text = 'The old dog sat by the door and waited for the boy to come home from school. When he came, they ran to the pond together.';
     const prompt = loaded.tokenizer.encode('The', { addBos: true });
@@ -164,18 +267,29 @@ describe('quantisation at load: whole models', () => {
       model.release();
       return r.logprobs[0];
     };
-    const [f32, bf16, q8] = [await logprobs('f32'), await logprobs('bf16'), await logprobs('q8_0')];
+    const [f32, bf16, q8, nf4, nf4dq] = [await logprobs('f32'), await logprobs('bf16'), await logprobs('q8_0'), await logprobs('nf4'), await logprobs('nf4_dq')];
     const mad = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
     const [q8VsBf16, q8VsF32, bf16VsF32] = [mad(q8, bf16), mad(q8, f32), mad(bf16, f32)];
+    const [nf4VsBf16, nf4VsF32, dqVsBf16, dqVsF32, dqVsNf4] = [mad(nf4, bf16), mad(nf4, f32), mad(nf4dq, bf16), mad(nf4dq, f32), mad(nf4dq, nf4)];
     const meanLogp = Array.from(f32).reduce((s, v) => s + v, 0) / f32.length;
     console.log(
       `stories260K, ${completion.length} held-out tokens (mean log-prob ${meanLogp.toFixed(3)} in f32): mean |dlogp| ` +
-        `q8_0 vs bf16 ${q8VsBf16.toExponential(3)}, q8_0 vs f32 ${q8VsF32.toExponential(3)}, bf16 vs f32 ${bf16VsF32.toExponential(3)}`,
+        `q8_0 vs bf16 ${q8VsBf16.toExponential(3)}, q8_0 vs f32 ${q8VsF32.toExponential(3)}, bf16 vs f32 ${bf16VsF32.toExponential(3)}, ` +
+        `nf4 vs bf16 ${nf4VsBf16.toExponential(3)}, nf4 vs f32 ${nf4VsF32.toExponential(3)}, ` +
+        `nf4_dq vs bf16 ${dqVsBf16.toExponential(3)}, nf4_dq vs f32 ${dqVsF32.toExponential(3)}, nf4_dq vs nf4 ${dqVsNf4.toExponential(3)}`,
     );
     expect(q8VsBf16).toBeGreaterThan(0); // the quantised kernels ran
     // Q8_0's step is amax/127 per 32 values (relative error up to ~0.4% of a block's largest weight, bf16's
     // 2^-9 = 0.2% of each weight): its log-prob error should be of bf16's order: measured 2.3 times bf16's (0.023 vs 0.010 nats per token)
     expect(q8VsF32).toBeLessThan(4 * bf16VsF32);
     expect(q8VsBf16).toBeLessThan(0.05);
-  }, 120_000);
+    // NF4: 16 levels over a 64-value block's [-absmax, absmax] (steps of 0.08 to 0.28 of absmax, 30 to 70 times
+    // Q8_0's): its error is far above Q8_0's; double quantisation moves each absmax by under 1% of its nested block's
+    // spread. Measured: nf4 vs bf16 0.440, nf4 vs f32 0.440, nf4_dq vs bf16 0.442, nf4_dq vs f32 0.444, nf4_dq vs nf4 0.039
+    // nats per token (q8_0 vs bf16 0.0246, q8_0 vs f32 0.0230, bf16 vs f32 0.0102)
+    expect(nf4VsF32).toBeGreaterThan(3 * q8VsF32);
+    expect(nf4VsF32).toBeLessThan(1);
+    expect(dqVsNf4).toBeGreaterThan(0); // the double-quantised absmax ran
+    expect(dqVsNf4).toBeLessThan(0.5 * nf4VsF32);
+  }, 240_000);
 });

@@ -33,7 +33,7 @@ describe('dequantize vs independent quantisers', () => {
       const t = ggmlType(name);
       expect(q.bytes.length).toBe((n / t.blockSize) * t.typeSize);
       // the quantised values approximate the input (a check of the test's quantiser itself)
-      const tol = { F32: 0, F16: 1e-3, BF16: 4e-3, Q8_0: 0.02, Q6_K: 0.06, Q5_0: 0.1, Q5_1: 0.1, Q5_K: 0.1, Q4_0: 0.2, Q4_1: 0.2, Q4_K: 0.25 }[name];
+      const tol = { F32: 0, F16: 1e-3, BF16: 4e-3, Q8_0: 0.02, Q6_K: 0.06, Q5_0: 0.1, Q5_1: 0.1, Q5_K: 0.1, Q4_0: 0.2, Q4_1: 0.2, Q4_K: 0.25 }[name as keyof typeof QUANTISERS];
       let worst = 0;
       for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(q.values[i] - x[i]));
       expect(worst).toBeLessThanOrEqual(tol);

@@ -8,9 +8,10 @@ import { randomQuantWeight } from '../../src/selftest/kernels/matmul_quant';
 import { Rng, randn } from '../../src/util/random';
 import { centralDiff, dotLoss, mismatches } from '../fd';
 import { QUANTISERS } from '../model/gguf_fixtures';
+import { quantNf4Ref } from '../ops/nf4_fixture';
 
 describe('quantised matmul reference', () => {
-  for (const type of ['Q8_0', 'Q4_K', 'Q6_K'] as GgmlTypeName[]) {
+  for (const type of ['Q8_0', 'Q4_K', 'Q6_K', 'NF4'] as GgmlTypeName[]) {
     test(`dx matches finite differences (${type})`, () => {
       const rng = new Rng(3);
       const K = ggmlType(type).blockSize;
@@ -34,7 +35,7 @@ describe('quantised matmul reference', () => {
     for (const type of QUANT_KERNEL_TYPES) {
       const t = ggmlType(type);
       const x = randn(2 * t.blockSize * 2, new Rng(5), 0.5);
-      const q = QUANTISERS[type as keyof typeof QUANTISERS].q(x);
+      const q = type === 'NF4' ? quantNf4Ref(x) : QUANTISERS[type as keyof typeof QUANTISERS].q(x);
       const words = repackBlocks(t, q.bytes, 0, x.length);
       expect(Array.from(dequantWords(words, type, 2, x.length / 2)), type).toEqual(Array.from(q.values));
     }

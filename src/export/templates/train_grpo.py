@@ -9,7 +9,7 @@ import re
 import torch
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, TrainerCallback
 from {{trl_module}} import {{config_class}}, {{trainer_class}}
 
 # The base model: a Hugging Face id or a local folder.{{model_source}}
@@ -28,6 +28,7 @@ EVAL_MAX_SAMPLES = {{eval_max_samples}}
 SEED = {{seed}}
 MAX_CONSECUTIVE_SKIPS = {{max_consecutive_skips}}
 BASE_DTYPE = {{base_dtype}}  # "auto", or the torch dtype the playground stored the base weights in
+{{quantization_config}}
 ALGORITHM = {{algorithm}}
 
 # Settings of the playground that TRL does not have, and what this script does about them:
@@ -138,7 +139,9 @@ lora_config = LoraConfig(
 {{lora_kwargs}}
 )
 
-model = AutoModelForCausalLM.from_pretrained(MODEL, dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE))
+model = AutoModelForCausalLM.from_pretrained(
+    MODEL, dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE), quantization_config=QUANTIZATION_CONFIG
+)
 peft_config = lora_config
 if ADAPTER and os.path.exists(os.path.join(ADAPTER, "adapter_config.json")):
     # continue from the browser's adapter; its r, alpha and target modules are in adapter_config.json

@@ -7,7 +7,7 @@ import os
 import torch
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 from {{trl_module}} import {{config_class}}, {{trainer_class}}
 
 # The base model: a Hugging Face id or a local folder.{{model_source}}
@@ -21,6 +21,7 @@ EVAL_SPLIT = {{eval_split}}
 EVAL_MAX_SAMPLES = {{eval_max_samples}}
 SEED = {{seed}}
 BASE_DTYPE = {{base_dtype}}  # "auto", or the torch dtype the playground stored the base weights in
+{{quantization_config}}
 UNPAIRED = {{unpaired}}  # KTO: prompt / completion / label rows; otherwise prompt / chosen / rejected pairs
 
 # ---- data: TRL's preference format ({{columns}}) ----
@@ -71,7 +72,9 @@ training_args = {{config_class}}(
 lora_config = LoraConfig(
 {{lora_kwargs}}
 )
-model = AutoModelForCausalLM.from_pretrained(MODEL, dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE))
+model = AutoModelForCausalLM.from_pretrained(
+    MODEL, dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE), quantization_config=QUANTIZATION_CONFIG
+)
 peft_config = lora_config
 if ADAPTER and os.path.exists(os.path.join(ADAPTER, "adapter_config.json")):
     # continue from the browser's adapter; its r, alpha and target modules are in adapter_config.json

@@ -45,7 +45,7 @@ export function isPreferenceAlgorithm(a: Algorithm): a is PreferenceAlgorithm {
 export const DPO_LOSS_TYPES = ['sigmoid', 'ipo', 'hinge', 'robust'] as const;
 export type DpoLossType = (typeof DPO_LOSS_TYPES)[number];
 
-export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16', 'q8_0', 'q4_k'] as const;
+export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16', 'q8_0', 'q4_k', 'nf4', 'nf4_dq'] as const;
 export type BasePrecision = (typeof BASE_PRECISIONS)[number];
 
 export const KV_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;

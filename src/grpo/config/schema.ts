@@ -794,10 +794,13 @@ export const SCHEMA = {
       'accumulate in f32); "q8_0"/"q4_k" quantise the embedding, attention and MLP projections and lm_head on the ' +
       'host at load (as llama.cpp\'s quantize_row_q8_0_ref / q4_K_ref; a GGUF file\'s blocks are read under "auto") ' +
       'and run them in the quantised kernels, matrices whose rows are not whole 32 / 256-value blocks staying bf16 ' +
-      '(the load summary names them; not for Gemma 4). LoRA weights, gradients and optimizer state stay f32. ' +
+      '(the load summary names them; not for Gemma 4). "nf4" quantises the same matrices to bitsandbytes\' NF4 (QLoRA\'s ' +
+      '4-bit NormalFloat: 64-value blocks, an f32 absmax each; rows not whole 64-value blocks stay bf16); "nf4_dq" adds ' +
+      'its double quantisation (the absmax values to 8 bits in blocks of 256; the values are bitsandbytes\', the GPU keeps ' +
+      'the rebuilt f32 absmax, so its memory is nf4\'s). LoRA weights, gradients and optimizer state stay f32. ' +
       'Full-weight training needs "f32".',
     source: PLAYGROUND,
-    trl: { notInTrl: 'the script loads the model with the matching torch dtype ("auto" lets transformers choose)' },
+    trl: { notInTrl: 'the script loads the model with the matching torch dtype ("auto" lets transformers choose); nf4 / nf4_dq with QLoRA\'s BitsAndBytesConfig' },
   }),
   kv_precision: oneOf(KV_PRECISIONS)({
     default: 'auto',

@@ -1,5 +1,5 @@
 // matmul_quant_forward / _backward and embedding_quant_forward against their CPU references (ggml's
-// dequantisation, then f32), for every block type the kernels read: random block bytes (every bit pattern of
+// dequantisation, then f32), for every block type the kernels read (NF4: bitsandbytes' levels times an f32 absmax): random block bytes (every bit pattern of
 // quants, scales and high bits) with finite f16 scales, odd M and N, with bias, alpha and accumulation.
 import * as gpuK from '../../gpu/kernels/matmul_quant';
 import * as ref from '../../reference/matmul_quant';
@@ -12,7 +12,7 @@ const TOL: Tolerance = { atol: 1e-4, rtol: 1e-4 };
 
 /** byte offsets of each type's f16 scales (the rest of a block is any bytes) */
 const HALVES: Record<string, number[]> = {
-  Q4_0: [0], Q5_0: [0], Q8_0: [0], Q4_1: [0, 2], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208],
+  Q4_0: [0], Q5_0: [0], Q8_0: [0], Q4_1: [0, 2], Q5_1: [0, 2], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208], NF4: [],
 };
 
 /** R rows of K values of random blocks, stored as the kernels read them (word-aligned). */
@@ -30,6 +30,7 @@ export function randomQuantWeight(type: GgmlTypeName, R: number, K: number, rng:
       bytes[o + h] = bits & 0xff;
       bytes[o + h + 1] = bits >> 8;
     }
+    if (type === 'NF4') new DataView(words.buffer).setFloat32(o, rng.uniform() * 0.1, true); // the block's f32 absmax
   }
   return words;
 }
