@@ -17,6 +17,8 @@ export interface PromptExample {
   ids: number[];
   answer: string;
   raw: Record<string, unknown>;
+  /** its pass rate in a difficulty scan, when one was joined to the dataset (curriculum easy_to_hard) */
+  passRate?: number;
 }
 
 export interface Completion {

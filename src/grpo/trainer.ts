@@ -15,6 +15,7 @@ import type { GpuTransformer } from '../model/transformer';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
+import { curriculumOrder } from './curriculum';
 import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
@@ -113,6 +114,8 @@ export class GrpoTrainer {
   /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
   consecutiveSkips = 0;
   private order: number[] = [];
+  /** the curriculum's fixed order of the training prompts (null: a seeded shuffle every epoch) */
+  private readonly curriculum: number[] | null;
   private cursor = 0;
   private epoch = 0;
   /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
@@ -124,6 +127,8 @@ export class GrpoTrainer {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
     if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
+    // before any GPU buffer: a curriculum the data cannot follow is an error naming why
+    this.curriculum = curriculumOrder(init.train, c);
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r,
       alpha: c.lora_alpha,
@@ -169,7 +174,7 @@ export class GrpoTrainer {
     this.optimizer.step = p.optimizerStep;
     // the epoch's order is a function of the seed and the epoch number
     this.epoch = p.epoch;
-    this.order = p.epoch > 0 ? shuffled(this.init.train.length, this.epochRng(p.epoch - 1)) : [];
+    this.order = p.epoch > 0 ? this.curriculum ?? shuffled(this.init.train.length, this.epochRng(p.epoch - 1)) : [];
     this.cursor = p.cursor;
   }
 
@@ -177,13 +182,13 @@ export class GrpoTrainer {
     return new Rng((this.config.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
   }
 
-  /** The next prompts, epoch by epoch in a seeded order. */
+  /** The next prompts, epoch by epoch in a seeded order (or the curriculum's fixed order). */
   private nextPrompts(n: number): PromptExample[] {
     const rows = this.init.train;
     const out: PromptExample[] = [];
     while (out.length < n) {
       if (this.cursor >= this.order.length) {
-        this.order = shuffled(rows.length, this.epochRng(this.epoch));
+        this.order = this.curriculum ?? shuffled(rows.length, this.epochRng(this.epoch));
         this.cursor = 0;
         this.epoch++;
       }

@@ -12,6 +12,7 @@ import {
   ADVANTAGE_ESTIMATORS,
   ALGORITHMS,
   BASE_PRECISIONS,
+  CURRICULA,
   DPO_LOSS_TYPES,
   IMPORTANCE_SAMPLING_LEVELS,
   KV_PRECISIONS,
@@ -34,6 +35,7 @@ import {
   int,
   intOrNull,
   listOf,
+  LIMR,
   LORA,
   num,
   numOrNull,
@@ -761,6 +763,34 @@ export const SCHEMA = {
     range: { whole: 1, why: ' (null samples one completion per prompt)' },
     suggest: 1,
     trl: { computed: ['num_generations_eval', 'per_device_eval_batch_size'], note: 'TRL\'s None means num_generations, so null is left out; the eval batch holds whole groups' },
+  }),
+  // ---- data selection (issue 29): which prompts, in which order
+  pass_rate_band: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc:
+      'Train only on prompts whose pass rate in a difficulty scan lies in this band, in interval notation: "(0, 1)" keeps ' +
+      'prompts the model sometimes but not always solves (the only ones whose group has a reward spread), "[0.2, 0.8]" a ' +
+      'middle band. Needs a scan (the data panel\'s Scan, or `grpo-playground scan` and `train --scan FILE`); prompts the ' +
+      'scan does not know are left out. null trains on every prompt.',
+    source: `${LIMR}; DeepMath-103K's pass-rate filtering (He et al. 2025, arXiv 2504.11456)`,
+    trl: { notInTrl: 'the exported dataset holds only the rows the band kept' },
+  }),
+  curriculum: oneOf(CURRICULA)({
+    default: 'shuffle',
+    group: 'Data selection',
+    doc:
+      'The order of the training prompts: "shuffle" a new seeded order every epoch; "easy_to_hard" by the scan\'s pass rate, ' +
+      'highest first (needs a scan); "by_column" by curriculum_column\'s value, ascending (numbers as numbers), the same ' +
+      'order every epoch; ties keep the file\'s order.',
+    source: 'curriculum RL: Kimi k1.5 (Kimi Team 2025, arXiv 2501.12599) and AceReason-Nemotron\'s staged training (Chen et al. 2025, arXiv 2505.16400)',
+    trl: { notInTrl: 'the exported dataset is written in this order and the script sets shuffle_dataset=False' },
+  }),
+  curriculum_column: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc: 'The dataset column curriculum "by_column" orders by (e.g. "level" or "difficulty"); every training row needs it.',
+    trl: { notInTrl: 'used to order the exported dataset' },
   }),
   // ---- prompt
   system_prompt: textOrNull({
