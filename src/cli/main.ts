@@ -28,7 +28,8 @@ commands:
             (with tools, the same episodes as training; --no-tools: the model on its own)
   export-trl --model PATH --dataset FILE [--config FILE.json] [--adapter DIR] --out DIR
             [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
-            (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)
+            [--scan FILE.jsonl] (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are
+            copied beside it; with --scan the dataset gains each row's pass_rate, for pass_rate_band and curricula)
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
   plan      --model PATH [--config FILE.json] [--budget BYTES] [--json]
             (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)

@@ -1,7 +1,7 @@
 // `grpo-playground scan`: a difficulty scan of a dataset (src/grpo/difficulty.ts), k completions per prompt at
 // the training temperature, written as JSONL (one record per prompt: key, line, k, pass_rate, reward_mean); and
 // `train --scan FILE`: the scan joined to the training rows (pass_rate_band, curriculum "easy_to_hard").
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { acquireNodeGpu } from '../gpu/node';
 import { GpuTransformer } from '../model/transformer';
 import type { DatasetRow } from '../data';
@@ -9,7 +9,7 @@ import type { GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { preparePrompts } from '../grpo/prompts';
 import { evaluatePrompts } from '../grpo/evaluate';
-import { difficultyRecords, parseBand, parseScanJsonl, passRateHistogram, scanToJsonl, selectByDifficulty, SCAN_LIMITS } from '../grpo/difficulty';
+import { difficultyRecords, type DifficultyRecord, parseBand, parseScanJsonl, passRateHistogram, scanToJsonl, selectByDifficulty, SCAN_LIMITS } from '../grpo/difficulty';
 import { loadModelArg } from './sources';
 import { loadAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
@@ -77,19 +77,24 @@ export async function selectTrainRows(scanPath: string | undefined, rows: Datase
     }
     return rows;
   }
-  let text: string;
-  try {
-    const bytes = await readFile(scanPath);
-    if (bytes.length > SCAN_LIMITS.bytes) throw new Error(`${scanPath}: ${bytes.length} bytes; a scan file holds at most ${SCAN_LIMITS.bytes}`);
-    text = bytes.toString('utf8');
-  } catch (e) {
-    throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${scanPath}: scan file not found` : (e as Error).message);
-  }
-  const scan = parseScanJsonl(text, scanPath);
+  const scan = await readScanFile(scanPath);
   const band = config.pass_rate_band === null ? null : parseBand(config.pass_rate_band);
   if (typeof band === 'string') throw new Error(`pass_rate_band: ${band}`);
   const sel = selectByDifficulty(rows, scan, band, scanPath);
   log(`${scanPath}: ${scan.size} scanned prompts; ${sel.rows.length} of ${rows.length} training prompts kept` +
     (band ? ` (pass rate in ${config.pass_rate_band}: ${sel.outside} outside, ${sel.unscanned} not in the scan)` : sel.unscanned ? ` (${sel.unscanned} not in the scan)` : ''));
   return sel.rows;
+}
+
+/** A scan file from disk, bounded before it is read whole and checked record by record. */
+export async function readScanFile(path: string): Promise<Map<string, DifficultyRecord>> {
+  let text: string;
+  try {
+    const size = (await stat(path)).size;
+    if (size > SCAN_LIMITS.bytes) throw new Error(`${path}: ${size} bytes; a scan file holds at most ${SCAN_LIMITS.bytes}`);
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${path}: scan file not found` : (e as Error).message);
+  }
+  return parseScanJsonl(text, path);
 }

@@ -162,3 +162,10 @@ export function passRateHistogram(rates: readonly number[], bins = 10): number[]
   for (const p of rates) h[Math.min(bins - 1, Math.max(0, Math.floor(p * bins)))]++;
   return h;
 }
+
+/** The rows as JSONL, each record with its scanned `pass_rate` (null when the scan has none): the dataset an
+ * exported TRL script reads for pass_rate_band and curriculum "easy_to_hard". Big integers become text. */
+export function scannedJsonl(rows: readonly DatasetRow[], scan: Map<string, DifficultyRecord>): string {
+  const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return rows.map((r) => json({ ...r.raw, pass_rate: scan.get(rowKey(r.prompt, r.answer))?.pass_rate ?? null })).join('\n') + (rows.length ? '\n' : '');
+}

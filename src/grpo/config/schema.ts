@@ -774,7 +774,7 @@ export const SCHEMA = {
       'middle band. Needs a scan (the data panel\'s Scan, or `grpo-playground scan` and `train --scan FILE`); prompts the ' +
       'scan does not know are left out. null trains on every prompt.',
     source: `${LIMR}; DeepMath-103K's pass-rate filtering (He et al. 2025, arXiv 2504.11456)`,
-    trl: { notInTrl: 'the exported dataset holds only the rows the band kept' },
+    trl: { notInTrl: 'the script keeps the same band of its training split, by the pass_rate column export-trl --scan writes into the exported dataset' },
   }),
   curriculum: oneOf(CURRICULA)({
     default: 'shuffle',
@@ -784,13 +784,13 @@ export const SCHEMA = {
       'highest first (needs a scan); "by_column" by curriculum_column\'s value, ascending (numbers as numbers), the same ' +
       'order every epoch; ties keep the file\'s order.',
     source: 'curriculum RL: Kimi k1.5 (Kimi Team 2025, arXiv 2501.12599) and AceReason-Nemotron\'s staged training (Chen et al. 2025, arXiv 2505.16400)',
-    trl: { notInTrl: 'the exported dataset is written in this order and the script sets shuffle_dataset=False' },
+    trl: { computed: ['shuffle_dataset'], note: 'shuffle_dataset=False, and the script orders its training split the same way (easy_to_hard: by the pass_rate column export-trl --scan writes)' },
   }),
   curriculum_column: textOrNull({
     default: null,
     group: 'Data selection',
     doc: 'The dataset column curriculum "by_column" orders by (e.g. "level" or "difficulty"); every training row needs it.',
-    trl: { notInTrl: 'used to order the exported dataset' },
+    trl: { notInTrl: 'the script orders its training split by this column as the playground does' },
   }),
   // ---- prompt
   system_prompt: textOrNull({
