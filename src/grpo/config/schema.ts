@@ -522,9 +522,43 @@ export const SCHEMA = {
     group: 'GRPO loss',
     doc:
       'Drop groups whose completions all got the same reward: their advantages are all 0, so they only dilute ' +
-      'the batch. DAPO refills the batch with new prompts; here the step trains on the groups that remain.',
+      'the batch. With max_resample_rounds > 0 the batch is refilled with new prompts as DAPO does; with 0 the step ' +
+      'trains on the groups that remain.',
     source: `${DAPO} (not in TRL)`,
     trl: { notInTrl: 'GRPOTrainer has no dynamic sampling (TRL issue #3708); the script trains on every group' },
+  }),
+  max_resample_rounds: int({
+    default: 0,
+    group: 'GRPO loss',
+    doc:
+      'With dynamic_sampling: sample more prompts, at most this many extra rounds per generation, until every slot of ' +
+      'the batch holds a group whose rewards vary (DAPO\'s refill). The rounds used, the groups generated and the share ' +
+      'of groups without spread before and after the refill are logged under dynamic_sampling/. 0 drops without refilling.',
+    source: `${DAPO}, §3.2 (verl recipe: max_num_gen_batches)`,
+    range: { whole: 0, why: ' (0 drops without refilling)' },
+    trl: { notInTrl: 'TRL has no dynamic sampling; the script trains on every group' },
+  }),
+  skip_solved_epochs: int({
+    default: 0,
+    group: 'Data selection',
+    doc:
+      'Leave out, for this many epochs, a prompt whose last group was all right or all wrong (pass rate 1 or 0 at the ' +
+      'first reward): its group would carry no signal. Counted in data/skipped_prompts. 0 keeps every prompt.',
+    source: 'online pass-rate filtering, e.g. Skywork-OR1 (He et al. 2025, arXiv 2505.22312)',
+    range: { whole: 0, why: ' (0 keeps every prompt)' },
+    trl: { notInTrl: 'the script draws every prompt' },
+  }),
+  replay_buffer_size: int({
+    default: 0,
+    group: 'GRPO loss',
+    doc:
+      'Keep this many high-variance groups (score: the sum of |advantage| times the group\'s reward std) and train on ' +
+      'one of them, drawn by score, in place of each group whose rewards are all equal, as TRL\'s experimental ' +
+      'GRPOWithReplayBufferTrainer does. Logged as replay/groups_replaced and replay/buffer_size; frac_reward_zero_std ' +
+      'counts the batch as trained, after the swaps (TRL logs it before). 0 turns it off.',
+    source: 'TRL experimental GRPOWithReplayBufferConfig (replay_buffer_size)',
+    range: { whole: 0, why: ' (0 turns the buffer off)' },
+    trl: { notInTrl: 'TRL has it only in trl.experimental.grpo_with_replay_buffer (GRPOWithReplayBufferTrainer); the script uses GRPOTrainer' },
   }),
   // ---- algorithm
   algorithm: oneOf(ALGORITHMS)({
