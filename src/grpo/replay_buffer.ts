@@ -96,7 +96,7 @@ export interface ReplayEntryJson {
   score: number;
   prompt: number;
   rewardStd: number;
-  completions: Pick<Completion, 'text' | 'ids' | 'trainIds' | 'truncated' | 'rewards' | 'reward' | 'advantage' | 'modelMask' | 'episode'>[];
+  completions: Pick<Completion, 'text' | 'ids' | 'trainIds' | 'truncated' | 'rewards' | 'reward' | 'advantage' | 'modelMask' | 'episode' | 'tokenAdvantages'>[];
   oldLogp: (number[] | null)[];
 }
 
@@ -106,8 +106,9 @@ export function replayToJson(buf: ReplayBuffer, train: readonly PromptExampleRef
     score: e.score,
     prompt: index.get(e.group.prompt) ?? -1,
     rewardStd: e.group.rewardStd,
-    completions: e.group.completions.map(({ text, ids, trainIds, truncated, rewards, reward, advantage, modelMask, episode }) => ({
+    completions: e.group.completions.map(({ text, ids, trainIds, truncated, rewards, reward, advantage, modelMask, episode, tokenAdvantages }) => ({
       text, ids, trainIds, truncated, rewards, reward, advantage, ...(modelMask ? { modelMask } : {}), ...(episode ? { episode } : {}),
+      ...(tokenAdvantages ? { tokenAdvantages } : {}),
     })),
     oldLogp: e.oldLogp.map((x) => (x ? Array.from(x) : null)),
   }));
@@ -148,6 +149,8 @@ export function replayFromJson(buf: ReplayBuffer, json: unknown, train: readonly
         reward: num(c.reward, 'reward'),
         advantage: num(c.advantage, 'advantage'),
         ...(mask ? { modelMask: mask } : {}),
+        ...(c.tokenAdvantages === undefined ? {} : Array.isArray(c.tokenAdvantages) && c.tokenAdvantages.length === trainIds.length
+          ? { tokenAdvantages: c.tokenAdvantages.map((x) => num(x, 'token advantage')) } : bad(`entry ${i} has token advantages of the wrong length`)),
         ...(c.episode && typeof c.episode === 'object' ? { episode: c.episode as Completion['episode'] } : {}),
       } as Completion;
     });

@@ -17,6 +17,7 @@ import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
 import { curriculumOrder } from './curriculum';
 import { refillRollout, type RefillStats } from './dynamic_sampling';
+import { applyTurnCredit } from './step_credit';
 import { ReplayBuffer, replayFromJson, replayToJson, type ReplayEntryJson } from './replay_buffer';
 import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
@@ -61,6 +62,9 @@ export interface TokenTraceView extends StepTokenTrace {
   tokens: string[];
   /** with tools or an environment: 1 the model's token, 0 inserted (a tool result, an observation: out of the loss) */
   modelMask?: number[];
+  /** the advantage each token was trained with (per turn under step_advantage "per_turn_discounted"); absent in
+   * traces kept from before it was recorded */
+  advantage?: number[];
 }
 
 /** Traces go to the page for the first TRACE_GROUPS groups of a step, at most TRACE_TOKENS tokens each. */
@@ -307,6 +311,13 @@ export class GrpoTrainer {
       ro = r.rollout;
       refill = r.stats;
     }
+    if (c.step_advantage === 'per_turn_discounted') {
+      // each model turn its own advantage (step_credit.ts); the environment's column is the last
+      const env = !!tools?.setup.env;
+      const weights = [...scorer.weights, ...(env ? [tools!.envRewardWeight] : [])];
+      const scale = c.scale_rewards === 'none' ? 'none' : 'group';
+      for (const g of ro.groups) applyTurnCredit(g.completions, { gamma: c.step_gamma, scale, weights, envColumn: env ? weights.length - 1 : -1 });
+    }
     let old: Map<Completion, Float32Array> | null = null;
     if ((c.steps_per_generation > 1 || c.num_iterations > 1) && c.algorithm === 'grpo') {
       // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
@@ -421,7 +432,7 @@ export class GrpoTrainer {
         }
         const masked = c.mask_truncated_completions && comp.truncated;
         const oldLogp = pend.old?.get(comp);
-        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}), ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
+        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, ...(comp.tokenAdvantages ? { tokenAdvantages: comp.tokenAdvantages } : {}), active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}), ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
         owners.push(comp);
       }
       microBatches.push(seqs);
@@ -569,6 +580,7 @@ export class GrpoTrainer {
       ratio: cut(t.ratio),
       contribution: cut(t.contribution),
       flags: cut(t.flags),
+      advantage: comp.tokenAdvantages ? cut(comp.tokenAdvantages) : new Array<number>(n).fill(comp.advantage),
       ...(comp.modelMask ? { modelMask: cut(comp.modelMask) } : {}),
     };
   }

@@ -13,6 +13,7 @@ import {
   ALGORITHMS,
   BASE_PRECISIONS,
   CURRICULA,
+  STEP_ADVANTAGES,
   DPO_LOSS_TYPES,
   IMPORTANCE_SAMPLING_LEVELS,
   KV_PRECISIONS,
@@ -559,6 +560,24 @@ export const SCHEMA = {
     source: 'TRL experimental GRPOWithReplayBufferConfig (replay_buffer_size)',
     range: { whole: 0, why: ' (0 turns the buffer off)' },
     trl: { notInTrl: 'TRL has it only in trl.experimental.grpo_with_replay_buffer (GRPOWithReplayBufferTrainer); the script uses GRPOTrainer' },
+  }),
+  step_advantage: oneOf(STEP_ADVANTAGES)({
+    default: 'episode',
+    group: 'GRPO loss',
+    doc:
+      'How a multi-turn episode (tools or an environment) is credited: "episode" gives every token the episode\'s ' +
+      'advantage; "per_turn_discounted" gives each model turn its own, from its discounted return (the environment\'s ' +
+      'step rewards after it, and the reward functions at the end, discounted by step_gamma) against the group\'s ' +
+      'mean return at the same turn index. The token inspector shows each token\'s advantage.',
+    source: 'MT-GRPO: "Reinforcing Multi-Turn Reasoning in LLM Agents via Turn-Level Credit Assignment" (Zeng et al. 2025, arXiv 2505.11821)',
+    trl: { notInTrl: 'TRL gives every completion token one advantage; the script uses the episode\'s' },
+  }),
+  step_gamma: num({
+    default: 1,
+    group: 'GRPO loss',
+    doc: 'Discount per turn of step_advantage "per_turn_discounted" (1: a turn is credited with every reward after it).',
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: 'a discount lies in [0, 1]' },
+    trl: { notInTrl: 'no per-turn credit in TRL' },
   }),
   // ---- algorithm
   algorithm: oneOf(ALGORITHMS)({

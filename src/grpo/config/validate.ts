@@ -247,6 +247,19 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
   if (c.curriculum === 'by_column' && !(c.curriculum_column ?? '').trim()) {
     p.push({ field: 'curriculum_column', message: 'curriculum "by_column" orders prompts by a column: name it in curriculum_column' });
   }
+  if (c.step_advantage === 'per_turn_discounted') {
+    const why: string[] = [];
+    if (c.algorithm !== 'grpo') why.push(`algorithm "${c.algorithm}"`);
+    if (c.advantage_estimator !== 'grpo') why.push(`advantage_estimator "${c.advantage_estimator}"`);
+    if (c.multi_objective_aggregation !== 'sum_then_normalize') why.push(`multi_objective_aggregation "${c.multi_objective_aggregation}"`);
+    if (c.scale_rewards === 'batch') why.push('scale_rewards "batch"');
+    if (why.length) {
+      p.push({
+        field: 'step_advantage',
+        message: `step_advantage "per_turn_discounted" takes GRPO's group baseline per turn index (scale_rewards "group" or "none"); it does not combine with ${why.join(', ')}`,
+      });
+    }
+  }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
     p.push({
       field: 'num_generations_eval',
