@@ -8,7 +8,9 @@ import { configWarnings } from '../grpo/config';
 import { loadModelArg } from './sources';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../model/peft_adapter';
 import { readAdapterDir } from './adapter_dir';
-import { parse, requireString } from './args';
+import { parse, requireString, UsageError } from './args';
+import { readScanFile } from './scan';
+import { scannedJsonl } from '../grpo/difficulty';
 import { describeDataset, readConfig, readDataset } from './train';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { PREFERENCE_TRAINERS } from '../export/trl_preference';
@@ -29,6 +31,7 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     adapter: { type: 'string' },
     out: { type: 'string' },
     tools: { type: 'string' },
+    scan: { type: 'string' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -62,8 +65,17 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
   if (adapterDir) await readAdapterDir(adapterDir, loaded.config);
 
   await mkdir(outDir, { recursive: true });
-  const dataName = basename(dataPath);
-  await copyFile(dataPath, join(outDir, dataName));
+  // with a difficulty scan (--scan), the dataset goes out as JSONL with each row's pass_rate (null when the scan
+  // has none), which the script's pass_rate_band / curriculum "easy_to_hard" read
+  const scanPath = typeof v.scan === 'string' ? v.scan : undefined;
+  if (!scanPath && (config.pass_rate_band !== null || config.curriculum === 'easy_to_hard')) {
+    throw new UsageError(`${config.pass_rate_band !== null ? `pass_rate_band "${config.pass_rate_band}"` : 'curriculum "easy_to_hard"'} needs the difficulty scan the run used: give it with --scan FILE.jsonl`);
+  }
+  const dataName = scanPath ? `${basename(dataPath).replace(/\.[^.]*$/, '')}.scanned.jsonl` : basename(dataPath);
+  if (scanPath) {
+    const scan = await readScanFile(scanPath);
+    await writeFile(join(outDir, dataName), scannedJsonl(ds.rows, scan));
+  } else await copyFile(dataPath, join(outDir, dataName));
   if (adapterDir) {
     await mkdir(join(outDir, 'adapter'), { recursive: true });
     for (const f of [ADAPTER_WEIGHTS, ADAPTER_CONFIG]) await copyFile(join(adapterDir, f), join(outDir, 'adapter', f));
@@ -74,7 +86,7 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     modelName: resolve(modelPath),
     modelSource: llama2c ? `the llama2.c checkpoint ${modelPath} (convert it to a Hugging Face folder and set MODEL to it)` : `the folder ${modelPath}`,
     dataset: {
-      name: dataName, format: ds.format, promptColumn: ds.mapping.prompt, answerColumn: ds.mapping.answer,
+      name: dataName, format: scanPath ? 'jsonl' : ds.format, promptColumn: ds.mapping.prompt, answerColumn: ds.mapping.answer,
       ...(ds.mapping.rejected !== undefined ? { rejectedColumn: ds.mapping.rejected } : {}), ...(ds.mapping.label !== undefined ? { labelColumn: ds.mapping.label } : {}),
     },
     stepsTrained: null,

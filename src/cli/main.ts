@@ -7,6 +7,7 @@ import { UsageError } from './args';
 import { cacheCommand } from './cache';
 import { planCommand } from './plan';
 import { sweepCommand } from './sweep';
+import { scanCommand } from './scan';
 
 const USAGE = `usage: grpo-playground <command> [options]
 
@@ -21,16 +22,21 @@ commands:
             [--base-precision NAME]   (the config's base_precision: auto, f32, bf16, f16, q8_0, q4_k, nf4, nf4_dq)
             with the config's algorithm dpo, simpo, orpo or kto: a preference dataset (prompt/chosen/rejected; KTO
             prompt/completion/label) [--answer-column NAME (chosen)] [--rejected-column NAME] [--label-column NAME]
-  train     --model PATH --dataset FILE --resume DIR [--steps N]   (continue a run from DIR's checkpoint)
+            [--scan FILE.jsonl]   (a difficulty scan: needed by pass_rate_band and curriculum "easy_to_hard")
+  train     --model PATH --dataset FILE --resume DIR [--steps N] [--scan FILE.jsonl]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME] [--tools FILE.js] [--env FILE.js] [--no-tools]
             (with tools, the same episodes as training; --no-tools: the model on its own)
   export-trl --model PATH --dataset FILE [--config FILE.json] [--adapter DIR] --out DIR
             [--tokenizer PATH] [--prompt-column NAME] [--answer-column NAME]
-            (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are copied beside it)
+            [--scan FILE.jsonl] (DIR/train_grpo.py continues the run with TRL v1.9 + PEFT; the dataset and adapter are
+            copied beside it; with --scan the dataset gains each row's pass_rate, for pass_rate_band and curricula)
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
   plan      --model PATH [--config FILE.json] [--budget BYTES] [--base-precision NAME] [--json]
             (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)
+  scan      --model PATH --dataset FILE [--k N (8)] --out FILE.jsonl [--config FILE.json] [--adapter DIR]
+            (difficulty scan: N completions per prompt at the config's temperature; each prompt's pass rate and
+            mean reward, for pass_rate_band and curriculum "easy_to_hard")
   sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
             DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)
 
@@ -52,6 +58,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   cache: cacheCommand,
   plan: planCommand,
   sweep: sweepCommand,
+  scan: scanCommand,
 };
 
 async function main(): Promise<number> {

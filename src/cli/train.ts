@@ -22,6 +22,7 @@ import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer, type SftModel } from '../grpo/sft';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { trainPreferenceRun } from './train_preference';
+import { selectTrainRows } from './scan';
 import { Gemma4Gpu } from '../model/gemma4_gpu';
 import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
 import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
@@ -99,6 +100,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     tools: { type: 'string' },
     env: { type: 'string' },
     'base-precision': { type: 'string' },
+    scan: { type: 'string' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -151,7 +153,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (evalPath && evalDs) log(`${describeDataset(evalPath, evalDs)}: held out for evaluation (the whole of ${dataPath} trains)`);
   const split = trainEvalRows(ds.rows, evalDs?.rows ?? null, config.eval_split, config.seed);
   const toolInfos = tools?.setup.tools ? tools.setup.runner.tools : undefined;
-  const train = preparePrompts(split.train, loaded, config, toolInfos);
+  // a difficulty scan (--scan): pass rates joined to the training rows, cut to pass_rate_band (held-out rows stay)
+  const trainRows = v.sft ? split.train : await selectTrainRows(v.scan as string | undefined, split.train, config, log);
+  const train = preparePrompts(trainRows, loaded, config, toolInfos);
   const evalSet = preparePrompts(split.eval, loaded, config, toolInfos);
   if (tools) log(`${tools.setup.tools ? `tools: ${tools.setup.runner.tools.map((t) => t.name).join(', ')}; ` : ''}${tools.setup.env ? 'environment loaded; ' : ''}call format ${tools.setup.format.name}`);
   if (train.truncated + evalSet.truncated) log(`${train.truncated + evalSet.truncated} prompts longer than max_prompt_length=${config.max_prompt_length} were cut from the left`);

@@ -13,6 +13,8 @@ export interface DatasetRow {
   rejected?: string;
   /** unpaired preference datasets (KTO): `answer` is the completion, this whether it is desirable */
   label?: boolean;
+  /** the prompt's pass rate in a difficulty scan (src/grpo/difficulty.ts), when one was joined to the rows */
+  passRate?: number;
 }
 
 /** What a dataset's rows are: prompt/answer (GRPO, SFT), prompt/chosen/rejected pairs, or prompt/completion/label. */

@@ -8,6 +8,8 @@ import { configToTrlJson, DEFAULT_CONFIG, type GrpoConfig, type RewardFuncConfig
 import TRAIN_TEMPLATE from './templates/train_grpo.py?raw';
 import REWARD_HELPERS from './templates/rewards.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
+import DATA_SELECTION_TEMPLATE from './templates/data_selection.py?raw';
+import { parseBand } from '../grpo/difficulty';
 import { toolsPython, type ToolExport } from './tools_py';
 import { isPyIdentifier, pyComment, pyCommentLines, pyDocstring, pyIdentifier, pyString } from './py_escape';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
@@ -162,6 +164,22 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
 /** The TRL the export (keywords, trainer classes, loss semantics) was checked against. */
 export const TRL_CHECKED_VERSION = 'TRL v1.9 (huggingface/trl main at commit f2cd577, 1.10.0.dev0, July 2026)';
 
+/** pass_rate_band and curriculum in Python, on the training split as the playground applies them
+ * (src/grpo/difficulty.ts, src/grpo/curriculum.ts); empty when neither is set. The scan's pass rates reach the
+ * script as the dataset's pass_rate column (export-trl --scan writes it). */
+function dataSelectionPython(c: GrpoConfig): string {
+  if (c.pass_rate_band === null && c.curriculum === 'shuffle') return '';
+  const band = c.pass_rate_band === null ? null : parseBand(c.pass_rate_band);
+  if (typeof band === 'string') throw new Error(`pass_rate_band: ${band}`);
+  const needsScan = band !== null || c.curriculum === 'easy_to_hard';
+  return fillTemplate(DATA_SELECTION_TEMPLATE, {
+    band: band ? `(${pyLiteral(band.lo)}, ${pyLiteral(band.hi)}, ${pyLiteral(band.loOpen)}, ${pyLiteral(band.hiOpen)})` : 'None',
+    curriculum: pyLiteral(c.curriculum),
+    column: pyLiteral(c.curriculum_column),
+    needs_scan: pyLiteral(needsScan),
+  }, 'data_selection.py');
+}
+
 /** The whole script. */
 export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
@@ -238,6 +256,7 @@ export function trlScript(input: TrlScriptInput): string {
       not_reproduced: pyLiteral(notReproduced(c, trl.not_in_trl, trl.not_in_trl_why)),
       file_format: pyLiteral(format),
       load_options: dataset?.format === 'tsv' ? ', delimiter="\\t"' : '',
+      data_selection: dataSelectionPython(c),
       rename_columns: rename.length ? `dataset = dataset.rename_columns({${rename.join(', ')}})\n` : '',
       reward_helpers: REWARD_HELPERS,
       custom_rewards: customs ? `\n${customs}\n` : '',

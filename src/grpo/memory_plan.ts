@@ -92,7 +92,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   // prompts_per_step rows, plus the caches): it is planned as that
   const algorithm = isPreferenceAlgorithm(config.algorithm) ? 'grpo' : config.algorithm;
   const trainer = new GrpoTrainer({
-    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false },
+    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false, curriculum: 'shuffle' }, // the order of the planning prompts changes no byte
     train, eval: [], scorer: planningScorer(), layout,
   });
   await trainer.trainStep();

@@ -21,6 +21,9 @@ export interface TrainSequence {
   prompt: number[];
   completion: number[];
   advantage: number;
+  /** per completion token (step_advantage "per_turn_discounted", step_credit.ts): each token's own advantage in
+   * place of `advantage` */
+  tokenAdvantages?: readonly number[];
   /** tokens that count in the loss (0 for a masked truncated completion) */
   active: number;
   /** per completion token: 0 for a token inserted by a tool or an environment (context only: out of the loss,
@@ -171,7 +174,7 @@ export async function policyUpdate(
       seqs.forEach((s, b) => {
         for (let j = 0; j < s.completion.length; j++) {
           const idx = completionIndex(batch, b, j);
-          adv[idx] = s.advantage;
+          adv[idx] = s.tokenAdvantages?.[j] ?? s.advantage;
           if (oldHost) oldHost[idx] = s.oldLogp![j];
           if (seqInfo) {
             seqInfo[2 * idx] = completionIndex(batch, b, 0);

@@ -43,7 +43,7 @@ export function preparePrompts(
       ids = keepBos ? [bos, ...ids.slice(ids.length - c.max_prompt_length + 1)] : ids.slice(ids.length - c.max_prompt_length);
     }
     if (ids.length === 0) ids = model.tokenizer.bosId !== null ? [model.tokenizer.bosId] : ids;
-    examples.push({ text, ids, answer: row.answer, raw: row.raw });
+    examples.push({ text, ids, answer: row.answer, raw: row.raw, ...(row.passRate !== undefined ? { passRate: row.passRate } : {}) });
   }
   return { examples, truncated, skippedLines };
 }

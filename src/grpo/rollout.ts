@@ -17,6 +17,8 @@ export interface PromptExample {
   ids: number[];
   answer: string;
   raw: Record<string, unknown>;
+  /** its pass rate in a difficulty scan, when one was joined to the dataset (curriculum easy_to_hard) */
+  passRate?: number;
 }
 
 export interface Completion {
@@ -36,7 +38,10 @@ export interface Completion {
   klPenalty?: number;
   /** with tools or an environment: the episode's turns, for display */
   turns?: TurnRecord[];
-  episode?: Pick<Episode, 'toolCalls' | 'toolFailures' | 'toolTimeouts' | 'turnCount' | 'envReward' | 'envDone'>;
+  episode?: Pick<Episode, 'toolCalls' | 'toolFailures' | 'toolTimeouts' | 'turnCount' | 'envReward' | 'envDone' | 'turnTokens' | 'turnRewards'>;
+  /** step_advantage "per_turn_discounted": the advantage of each trainIds token (step_credit.ts); else every
+   * token carries `advantage` */
+  tokenAdvantages?: number[];
 }
 
 export interface RolloutGroup {
@@ -201,7 +206,7 @@ export async function rollout(
 }
 
 function episodeFields(ep: Episode): Pick<Completion, 'modelMask' | 'turns' | 'episode' | 'trainIds'> {
-  const { toolCalls, toolFailures, toolTimeouts, turnCount, envReward, envDone } = ep;
+  const { toolCalls, toolFailures, toolTimeouts, turnCount, envReward, envDone, turnTokens, turnRewards } = ep;
   // trainIds are the episode's tokens as generated (the model's stop tokens included, as it sampled them)
-  return { trainIds: ep.ids, modelMask: ep.modelMask, turns: ep.turns, episode: { toolCalls, toolFailures, toolTimeouts, turnCount, envReward, envDone } };
+  return { trainIds: ep.ids, modelMask: ep.modelMask, turns: ep.turns, episode: { toolCalls, toolFailures, toolTimeouts, turnCount, envReward, envDone, turnTokens, turnRewards } };
 }

@@ -15,10 +15,14 @@ import type { GpuTransformer } from '../model/transformer';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
+import { curriculumOrder } from './curriculum';
+import { refillRollout, type RefillStats } from './dynamic_sampling';
+import { applyTurnCredit } from './step_credit';
+import { ReplayBuffer, replayFromJson, replayToJson, type ReplayEntryJson } from './replay_buffer';
 import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
-import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutTools } from './rollout';
+import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutOptions, type RolloutTools } from './rollout';
 import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
 import { crossEntropyUpdate, type SftExample } from './sft';
 import { onlineDpoUpdate } from './preference/online';
@@ -58,6 +62,9 @@ export interface TokenTraceView extends StepTokenTrace {
   tokens: string[];
   /** with tools or an environment: 1 the model's token, 0 inserted (a tool result, an observation: out of the loss) */
   modelMask?: number[];
+  /** the advantage each token was trained with (per turn under step_advantage "per_turn_discounted"); absent in
+   * traces kept from before it was recorded */
+  advantage?: number[];
 }
 
 /** Traces go to the page for the first TRACE_GROUPS groups of a step, at most TRACE_TOKENS tokens each. */
@@ -83,6 +90,8 @@ export interface TrainerProgress {
   epoch: number;
   cursor: number;
   optimizerStep: number;
+  /** skip_solved_epochs and replay_buffer_size state (absent in checkpoints of runs without them) */
+  selection?: { skipUntil: [number, number][]; skippedPrompts: number; replay: ReplayEntryJson[] };
 }
 
 export interface TrainerInit {
@@ -113,10 +122,17 @@ export class GrpoTrainer {
   /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
   consecutiveSkips = 0;
   private order: number[] = [];
+  /** the curriculum's fixed order of the training prompts (null: a seeded shuffle every epoch) */
+  private readonly curriculum: number[] | null;
+  /** skip_solved_epochs: the epoch after which a prompt whose last group was all right or all wrong is drawn again */
+  private readonly skipUntil = new Map<PromptExample, number>();
+  private skippedPrompts = 0;
+  /** replay_buffer_size > 0: TRL's buffer of high-variance groups (replay_buffer.ts) */
+  private readonly replay: ReplayBuffer | null;
   private cursor = 0;
   private epoch = 0;
   /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
-  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number } | null = null;
+  private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number; selection: Metrics } | null = null;
   /** per-token values of the completions trained on, by the step that did (for the token inspector) */
   readonly traces = new WeakMap<Completion, StepTokenTrace>();
 
@@ -124,6 +140,9 @@ export class GrpoTrainer {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
     if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
+    // before any GPU buffer: a curriculum the data cannot follow is an error naming why
+    this.curriculum = curriculumOrder(init.train, c);
+    this.replay = c.replay_buffer_size > 0 ? new ReplayBuffer(c.replay_buffer_size) : null;
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r,
       alpha: c.lora_alpha,
@@ -159,7 +178,16 @@ export class GrpoTrainer {
 
   /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
   progress(): TrainerProgress {
-    return { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
+    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
+    if (this.skipUntil.size || this.skippedPrompts || this.replay) {
+      const index = new Map(this.init.train.map((e, i) => [e, i]));
+      p.selection = {
+        skipUntil: [...this.skipUntil].map(([e, until]) => [index.get(e) ?? -1, until]),
+        skippedPrompts: this.skippedPrompts,
+        replay: this.replay ? replayToJson(this.replay, this.init.train) : [],
+      };
+    }
+    return p;
   }
 
   restoreProgress(p: TrainerProgress): void {
@@ -169,27 +197,64 @@ export class GrpoTrainer {
     this.optimizer.step = p.optimizerStep;
     // the epoch's order is a function of the seed and the epoch number
     this.epoch = p.epoch;
-    this.order = p.epoch > 0 ? shuffled(this.init.train.length, this.epochRng(p.epoch - 1)) : [];
+    this.order = p.epoch > 0 ? this.curriculum ?? shuffled(this.init.train.length, this.epochRng(p.epoch - 1)) : [];
     this.cursor = p.cursor;
+    this.skipUntil.clear();
+    this.skippedPrompts = 0;
+    const sel = p.selection;
+    if (sel === undefined) return;
+    const where = 'the checkpoint';
+    if (!sel || typeof sel !== 'object' || !Array.isArray(sel.skipUntil)) throw new Error(`${where}: its data-selection state is malformed`);
+    const train = this.init.train;
+    for (const pair of sel.skipUntil) {
+      if (!Array.isArray(pair) || !Number.isInteger(pair[0]) || pair[0] < 0 || pair[0] >= train.length || !Number.isInteger(pair[1])) {
+        throw new Error(`${where}: its skipped-prompt list names a prompt that is not among the ${train.length} training prompts`);
+      }
+      this.skipUntil.set(train[pair[0]], pair[1]);
+    }
+    this.skippedPrompts = Number.isInteger(sel.skippedPrompts) && sel.skippedPrompts >= 0 ? sel.skippedPrompts : 0;
+    if (this.replay) replayFromJson(this.replay, sel.replay, train, this.init.model.config.vocabSize, where);
   }
 
   private epochRng(epoch: number): Rng {
     return new Rng((this.config.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
   }
 
-  /** The next prompts, epoch by epoch in a seeded order. */
+  /** The next prompts, epoch by epoch in a seeded order (or the curriculum's fixed order). */
   private nextPrompts(n: number): PromptExample[] {
     const rows = this.init.train;
     const out: PromptExample[] = [];
+    // skip_solved_epochs: a prompt solved (or failed) by its whole last group waits; a whole epoch's worth of
+    // draws all skipped means every prompt waits, and then none is skipped
+    let skippedInARow = 0;
     while (out.length < n) {
       if (this.cursor >= this.order.length) {
-        this.order = shuffled(rows.length, this.epochRng(this.epoch));
+        this.order = this.curriculum ?? shuffled(rows.length, this.epochRng(this.epoch));
         this.cursor = 0;
         this.epoch++;
       }
-      out.push(rows[this.order[this.cursor++]]);
+      const ex = rows[this.order[this.cursor++]];
+      const until = this.skipUntil.get(ex);
+      if (until !== undefined && this.epoch <= until && skippedInARow < rows.length) {
+        skippedInARow++;
+        this.skippedPrompts++;
+        continue;
+      }
+      skippedInARow = 0;
+      out.push(ex);
     }
     return out;
+  }
+
+  /** skip_solved_epochs: remember the prompts whose group all passed or all failed (first reward >= 1). */
+  private noteSolved(groups: readonly RolloutGroup[]): void {
+    const n = this.config.skip_solved_epochs;
+    if (n <= 0) return;
+    for (const g of groups) {
+      const passed = g.completions.filter((x) => (x.rewards[0] ?? -Infinity) >= 1 - 1e-6).length;
+      if (passed === 0 || passed === g.completions.length) this.skipUntil.set(g.prompt, this.epoch + n);
+      else this.skipUntil.delete(g.prompt);
+    }
   }
 
   /** The loss kernels' settings from the config (TRL v1.9's names). */
@@ -212,7 +277,7 @@ export class GrpoTrainer {
     };
   }
 
-  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number }> {
+  private async generate(): Promise<{ ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number; selection: Metrics }> {
     const c = this.config;
     const { model, tokenizer, scorer } = this.init;
     const P = c.prompts_per_step;
@@ -220,7 +285,7 @@ export class GrpoTrainer {
     const k = c.steps_per_generation;
     const tools = (await this.init.tools) ?? undefined;
     const prompts = this.nextPrompts(P * c.gradient_accumulation_steps * k);
-    const ro = await rollout(model, tokenizer, this.lora, scorer, prompts, {
+    const opts: RolloutOptions = {
       numGenerations: c.num_generations,
       maxCompletionLength: c.max_completion_length,
       temperature: c.temperature,
@@ -232,7 +297,27 @@ export class GrpoTrainer {
       kvPrecision: c.kv_precision,
       tools,
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
-    });
+    };
+    let ro = await rollout(model, tokenizer, this.lora, scorer, prompts, opts);
+    this.noteSolved(ro.groups);
+    let refill: RefillStats | null = null;
+    if (c.dynamic_sampling && c.max_resample_rounds > 0) {
+      // DAPO: more prompts until every slot holds a group with signal (dynamic_sampling.ts)
+      const r = await refillRollout(ro, c.max_resample_rounds, async (n, round) => {
+        const more = await rollout(model, tokenizer, this.lora, scorer, this.nextPrompts(n), { ...opts, seed: (opts.seed ^ Math.imul(round, 0x27d4eb2f)) >>> 0 });
+        this.noteSolved(more.groups);
+        return more;
+      });
+      ro = r.rollout;
+      refill = r.stats;
+    }
+    if (c.step_advantage === 'per_turn_discounted') {
+      // each model turn its own advantage (step_credit.ts); the environment's column is the last
+      const env = !!tools?.setup.env;
+      const weights = [...scorer.weights, ...(env ? [tools!.envRewardWeight] : [])];
+      const scale = c.scale_rewards === 'none' ? 'none' : 'group';
+      for (const g of ro.groups) applyTurnCredit(g.completions, { gamma: c.step_gamma, scale, weights, envColumn: env ? weights.length - 1 : -1 });
+    }
     let old: Map<Completion, Float32Array> | null = null;
     if ((c.steps_per_generation > 1 || c.num_iterations > 1) && c.algorithm === 'grpo') {
       // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
@@ -253,12 +338,27 @@ export class GrpoTrainer {
       await this.rlooKlAdvantages(ro, old);
       ro.generationMs += performance.now() - t;
     }
+    let replayed = 0;
+    if (this.replay) {
+      // TRL's replay buffer: this batch's varied groups go in, then its flat groups are swapped for draws
+      this.replay.add(ro.groups, old);
+      replayed = this.replay.replaceFlat(ro.groups, new Rng((opts.seed ^ 0x5bd1e995) >>> 0), old);
+    }
     // the generation batch's trained tokens (TRL's num_items_in_batch): the dapo/cispo denominator of all its steps
     const batchTokens = ro.groups
       .filter((g) => !(c.dynamic_sampling && (g.flat ?? g.zeroStd)))
       .flatMap((g) => g.completions)
       .reduce((a, x) => a + (c.mask_truncated_completions && x.truncated ? 0 : x.modelMask ? x.modelMask.reduce((m, b) => m + b, 0) : x.trainIds.length), 0);
-    return { ro, next: 0, old, batchTokens };
+    const selection: Metrics = {
+      ...(refill ? {
+        'dynamic_sampling/rounds': refill.rounds,
+        'dynamic_sampling/groups_generated': refill.groupsGenerated,
+        'dynamic_sampling/zero_spread_before': refill.zeroSpreadBefore,
+        'dynamic_sampling/zero_spread_after': refill.zeroSpreadAfter,
+      } : {}),
+      ...(this.replay ? { 'replay/groups_replaced': replayed, 'replay/buffer_size': this.replay.size } : {}),
+    };
+    return { ro, next: 0, old, batchTokens, selection };
   }
 
   /**
@@ -332,7 +432,7 @@ export class GrpoTrainer {
         }
         const masked = c.mask_truncated_completions && comp.truncated;
         const oldLogp = pend.old?.get(comp);
-        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}), ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
+        seqs.push({ prompt: group.prompt.ids, completion: comp.trainIds, advantage: comp.advantage, ...(comp.tokenAdvantages ? { tokenAdvantages: comp.tokenAdvantages } : {}), active: masked ? 0 : comp.trainIds.length, ...(oldLogp ? { oldLogp } : {}), ...(comp.modelMask ? { modelMask: comp.modelMask } : {}) });
         owners.push(comp);
       }
       microBatches.push(seqs);
@@ -437,6 +537,8 @@ export class GrpoTrainer {
       // (trainTokens already counts every iteration's forward and backward)
       'tokens_per_second/training': up.trainTokens / Math.max(trainMs / 1000, 1e-9),
       dropped_groups: dropped,
+      ...(generated ? pend.selection : {}),
+      ...(c.skip_solved_epochs > 0 ? { 'data/skipped_prompts': this.skippedPrompts } : {}),
       skipped_updates: this.skippedUpdates,
       reward_errors: generated ? ro.rewardErrors.length : 0,
       // GPU memory held by the engine's buffer pool: the most ever allocated, and now
@@ -478,6 +580,7 @@ export class GrpoTrainer {
       ratio: cut(t.ratio),
       contribution: cut(t.contribution),
       flags: cut(t.flags),
+      advantage: comp.tokenAdvantages ? cut(comp.tokenAdvantages) : new Array<number>(n).fill(comp.advantage),
       ...(comp.modelMask ? { modelMask: cut(comp.modelMask) } : {}),
     };
   }

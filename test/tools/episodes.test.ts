@@ -178,6 +178,11 @@ describe('multi-turn environment (guessing game)', () => {
         }
         expect(ep.envReward).toBeCloseTo(reward, 10);
         expect(c.reward).toBeCloseTo(reward, 10);
+        // per model turn: the step reward after it (step_advantage "per_turn_discounted") and its tokens
+        const stepRewards = turns.flatMap((t, k) => (t.kind !== 'model' ? [] : [turns[k + 1]?.kind === 'observation' ? (turns[k + 1] as { reward: number | null }).reward : null]));
+        expect(ep.turnRewards).toEqual(stepRewards);
+        expect(ep.turnTokens).toHaveLength(ep.turnCount);
+        expect(ep.turnTokens.reduce((a, b) => a + b, 0)).toBe(c.modelMask!.reduce((a, b) => a + b, 0));
         // inserted spans: the first observation, then each observation that did not end the episode
         const spans = insertedSpans(c);
         const expected = obs.filter((_o, k) => k === 0 || !(ep.envDone && k === obs.length - 1)).map((o) => fmt.observation((o as { text: string }).text));

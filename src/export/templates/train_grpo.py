@@ -103,7 +103,7 @@ if EVAL_SPLIT > 0:
     train_dataset, eval_dataset = split["train"], split["test"].select(range(min(EVAL_MAX_SAMPLES, len(split["test"]))))
 else:
     train_dataset, eval_dataset = dataset, None
-
+{{data_selection}}
 {{reward_helpers}}
 {{custom_rewards}}{{tools_code}}
 # ---- the run ----

@@ -17,6 +17,14 @@ export type ScaleRewards = (typeof SCALE_REWARDS)[number];
 export const LONG_PROMPTS = ['truncate_left', 'skip'] as const;
 export type LongPrompts = (typeof LONG_PROMPTS)[number];
 
+/** The order prompts are trained in (src/grpo/curriculum.ts). */
+export const CURRICULA = ['shuffle', 'easy_to_hard', 'by_column'] as const;
+export type Curriculum = (typeof CURRICULA)[number];
+
+/** How a multi-turn episode's reward reaches its tokens (src/grpo/step_credit.ts). */
+export const STEP_ADVANTAGES = ['episode', 'per_turn_discounted'] as const;
+export type StepAdvantage = (typeof STEP_ADVANTAGES)[number];
+
 /** PEFT target modules by the checkpoints' own names: the seven Llama projections (src/model/lora.ts) and
  * Qwen3.5's linear-attention projections (src/model/weights_qwen35.ts); which a model has: modelLoraModules. */
 export const LORA_TARGET_MODULES: readonly LoraModule[] = [...LORA_MODULES, ...LINEAR_ATTN_MODULES];

@@ -14,6 +14,7 @@ export type Group =
   | 'Run'
   | 'Evaluation'
   | 'Prompt'
+  | 'Data selection'
   | 'Memory'
   | 'Logging and checkpoints';
 
@@ -108,3 +109,4 @@ export const SAPO = 'SAPO: "Soft Adaptive Policy Optimization" (arXiv 2511.20347
 export const LUSPO = 'LUSPO: "Length-Unbiased Sequence Policy Optimization" (arXiv 2602.05261)';
 export const VESPO = 'VESPO: "Variational Sequence-Level Soft Policy Optimization" (arXiv 2602.10693)';
 export const PLAYGROUND = 'this playground (not in TRL)';
+export const LIMR = 'LIMR: "Less is More for RL Scaling" (Li et al. 2025, arXiv 2502.11886)';

@@ -12,6 +12,8 @@ import {
   ADVANTAGE_ESTIMATORS,
   ALGORITHMS,
   BASE_PRECISIONS,
+  CURRICULA,
+  STEP_ADVANTAGES,
   DPO_LOSS_TYPES,
   IMPORTANCE_SAMPLING_LEVELS,
   KV_PRECISIONS,
@@ -34,6 +36,7 @@ import {
   int,
   intOrNull,
   listOf,
+  LIMR,
   LORA,
   num,
   numOrNull,
@@ -520,9 +523,61 @@ export const SCHEMA = {
     group: 'GRPO loss',
     doc:
       'Drop groups whose completions all got the same reward: their advantages are all 0, so they only dilute ' +
-      'the batch. DAPO refills the batch with new prompts; here the step trains on the groups that remain.',
+      'the batch. With max_resample_rounds > 0 the batch is refilled with new prompts as DAPO does; with 0 the step ' +
+      'trains on the groups that remain.',
     source: `${DAPO} (not in TRL)`,
     trl: { notInTrl: 'GRPOTrainer has no dynamic sampling (TRL issue #3708); the script trains on every group' },
+  }),
+  max_resample_rounds: int({
+    default: 0,
+    group: 'GRPO loss',
+    doc:
+      'With dynamic_sampling: sample more prompts, at most this many extra rounds per generation, until every slot of ' +
+      'the batch holds a group whose rewards vary (DAPO\'s refill). The rounds used, the groups generated and the share ' +
+      'of groups without spread before and after the refill are logged under dynamic_sampling/. 0 drops without refilling.',
+    source: `${DAPO}, §3.2 (verl recipe: max_num_gen_batches)`,
+    range: { whole: 0, why: ' (0 drops without refilling)' },
+    trl: { notInTrl: 'TRL has no dynamic sampling; the script trains on every group' },
+  }),
+  skip_solved_epochs: int({
+    default: 0,
+    group: 'Data selection',
+    doc:
+      'Leave out, for this many epochs, a prompt whose last group was all right or all wrong (pass rate 1 or 0 at the ' +
+      'first reward): its group would carry no signal. Counted in data/skipped_prompts. 0 keeps every prompt.',
+    source: 'online pass-rate filtering, e.g. Skywork-OR1 (He et al. 2025, arXiv 2505.22312)',
+    range: { whole: 0, why: ' (0 keeps every prompt)' },
+    trl: { notInTrl: 'the script draws every prompt' },
+  }),
+  replay_buffer_size: int({
+    default: 0,
+    group: 'GRPO loss',
+    doc:
+      'Keep this many high-variance groups (score: the sum of |advantage| times the group\'s reward std) and train on ' +
+      'one of them, drawn by score, in place of each group whose rewards are all equal, as TRL\'s experimental ' +
+      'GRPOWithReplayBufferTrainer does. Logged as replay/groups_replaced and replay/buffer_size; frac_reward_zero_std ' +
+      'counts the batch as trained, after the swaps (TRL logs it before). 0 turns it off.',
+    source: 'TRL experimental GRPOWithReplayBufferConfig (replay_buffer_size)',
+    range: { whole: 0, why: ' (0 turns the buffer off)' },
+    trl: { notInTrl: 'TRL has it only in trl.experimental.grpo_with_replay_buffer (GRPOWithReplayBufferTrainer); the script uses GRPOTrainer' },
+  }),
+  step_advantage: oneOf(STEP_ADVANTAGES)({
+    default: 'episode',
+    group: 'GRPO loss',
+    doc:
+      'How a multi-turn episode (tools or an environment) is credited: "episode" gives every token the episode\'s ' +
+      'advantage; "per_turn_discounted" gives each model turn its own, from its discounted return (the environment\'s ' +
+      'step rewards after it, and the reward functions at the end, discounted by step_gamma) against the group\'s ' +
+      'mean return at the same turn index. The token inspector shows each token\'s advantage.',
+    source: 'MT-GRPO: "Reinforcing Multi-Turn Reasoning in LLM Agents via Turn-Level Credit Assignment" (Zeng et al. 2025, arXiv 2505.11821)',
+    trl: { notInTrl: 'TRL gives every completion token one advantage; the script uses the episode\'s' },
+  }),
+  step_gamma: num({
+    default: 1,
+    group: 'GRPO loss',
+    doc: 'Discount per turn of step_advantage "per_turn_discounted" (1: a turn is credited with every reward after it).',
+    range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: 'a discount lies in [0, 1]' },
+    trl: { notInTrl: 'no per-turn credit in TRL' },
   }),
   // ---- algorithm
   algorithm: oneOf(ALGORITHMS)({
@@ -761,6 +816,34 @@ export const SCHEMA = {
     range: { whole: 1, why: ' (null samples one completion per prompt)' },
     suggest: 1,
     trl: { computed: ['num_generations_eval', 'per_device_eval_batch_size'], note: 'TRL\'s None means num_generations, so null is left out; the eval batch holds whole groups' },
+  }),
+  // ---- data selection (issue 29): which prompts, in which order
+  pass_rate_band: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc:
+      'Train only on prompts whose pass rate in a difficulty scan lies in this band, in interval notation: "(0, 1)" keeps ' +
+      'prompts the model sometimes but not always solves (the only ones whose group has a reward spread), "[0.2, 0.8]" a ' +
+      'middle band. Needs a scan (the data panel\'s Scan, or `grpo-playground scan` and `train --scan FILE`); prompts the ' +
+      'scan does not know are left out. null trains on every prompt.',
+    source: `${LIMR}; DeepMath-103K's pass-rate filtering (He et al. 2025, arXiv 2504.11456)`,
+    trl: { notInTrl: 'the script keeps the same band of its training split, by the pass_rate column export-trl --scan writes into the exported dataset' },
+  }),
+  curriculum: oneOf(CURRICULA)({
+    default: 'shuffle',
+    group: 'Data selection',
+    doc:
+      'The order of the training prompts: "shuffle" a new seeded order every epoch; "easy_to_hard" by the scan\'s pass rate, ' +
+      'highest first (needs a scan); "by_column" by curriculum_column\'s value, ascending (numbers as numbers), the same ' +
+      'order every epoch; ties keep the file\'s order.',
+    source: 'curriculum RL: Kimi k1.5 (Kimi Team 2025, arXiv 2501.12599) and AceReason-Nemotron\'s staged training (Chen et al. 2025, arXiv 2505.16400)',
+    trl: { computed: ['shuffle_dataset'], note: 'shuffle_dataset=False, and the script orders its training split the same way (easy_to_hard: by the pass_rate column export-trl --scan writes)' },
+  }),
+  curriculum_column: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc: 'The dataset column curriculum "by_column" orders by (e.g. "level" or "difficulty"); every training row needs it.',
+    trl: { notInTrl: 'the script orders its training split by this column as the playground does' },
   }),
   // ---- prompt
   system_prompt: textOrNull({

@@ -24,6 +24,8 @@ const TRL_MAPPINGS: { [K in ComputedKey]: (c: GrpoConfig) => Record<string, unkn
     ...(c.num_generations_eval !== null ? { num_generations_eval: c.num_generations_eval } : {}),
     ...(c.eval_split > 0 ? { per_device_eval_batch_size: c.prompts_per_step * (c.num_generations_eval ?? c.num_generations) } : {}),
   }),
+  // a curriculum is an order: TRL must not shuffle it away (the script orders the training split, trl_script.ts)
+  curriculum: (c) => (c.curriculum === 'shuffle' ? {} : { shuffle_dataset: false }),
   checkpoint_interval: (c) => (c.checkpoint_interval > 0 ? { save_strategy: 'steps', save_steps: c.checkpoint_interval } : { save_strategy: 'no' }),
 };
 

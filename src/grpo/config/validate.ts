@@ -10,6 +10,7 @@ import { loraModuleHome, modelLoraModules } from '../../model/lora';
 import type { ModelConfig } from '../../model/config';
 import { isPreferenceAlgorithm, LORA_TARGET_MODULES } from './enums';
 import type { Range } from './fields';
+import { parseBand } from '../difficulty';
 import { CONFIG_KEYS, FIELDS, type ConfigKey, type GrpoConfig } from './schema';
 
 export interface ValidationContext {
@@ -238,6 +239,26 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
         'advantage_estimator "rloo" exports to TRL\'s RLOOTrainer, which has no tools or environments (its script would not run): ' +
         'set advantage_estimator to "grpo", or remove tools_source and env_source',
     });
+  }
+  if (c.pass_rate_band !== null) {
+    const band = parseBand(c.pass_rate_band);
+    if (typeof band === 'string') p.push({ field: 'pass_rate_band', message: `pass_rate_band "${c.pass_rate_band.slice(0, 40)}" is not a band: ${band}` });
+  }
+  if (c.curriculum === 'by_column' && !(c.curriculum_column ?? '').trim()) {
+    p.push({ field: 'curriculum_column', message: 'curriculum "by_column" orders prompts by a column: name it in curriculum_column' });
+  }
+  if (c.step_advantage === 'per_turn_discounted') {
+    const why: string[] = [];
+    if (c.algorithm !== 'grpo') why.push(`algorithm "${c.algorithm}"`);
+    if (c.advantage_estimator !== 'grpo') why.push(`advantage_estimator "${c.advantage_estimator}"`);
+    if (c.multi_objective_aggregation !== 'sum_then_normalize') why.push(`multi_objective_aggregation "${c.multi_objective_aggregation}"`);
+    if (c.scale_rewards === 'batch') why.push('scale_rewards "batch"');
+    if (why.length) {
+      p.push({
+        field: 'step_advantage',
+        message: `step_advantage "per_turn_discounted" takes GRPO's group baseline per turn index (scale_rewards "group" or "none"); it does not combine with ${why.join(', ')}`,
+      });
+    }
   }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
     p.push({

@@ -43,6 +43,10 @@ export interface Episode {
   envReward: number | null;
   /** the environment said done (false: it ran out of max_turns or tokens, or failed) */
   envDone: boolean;
+  /** per model turn: its tokens (the model's, stop token included) and the environment's step reward after it
+   * (null: none given, or no environment); step_advantage "per_turn_discounted" credits turns by them */
+  turnTokens: number[];
+  turnRewards: (number | null)[];
 }
 
 export interface EpisodeOptions extends SamplingOptions {
@@ -78,7 +82,7 @@ export async function runEpisodes(
   const toolsByName = new Map(runner.tools.map((t) => [t.name, t]));
   const encode = (text: string) => tokenizer.encode(text, { addBos: false });
   const stopTexts = stopTokenTexts(tokenizer);
-  const eps: Episode[] = rows.map(() => ({ ids: [], modelMask: [], truncated: false, turns: [], toolCalls: 0, toolFailures: 0, toolTimeouts: 0, turnCount: 0, envReward: null, envDone: false }));
+  const eps: Episode[] = rows.map(() => ({ ids: [], modelMask: [], truncated: false, turns: [], toolCalls: 0, toolFailures: 0, toolTimeouts: 0, turnCount: 0, envReward: null, envDone: false, turnTokens: [], turnRewards: [] }));
   const envAlive = rows.map(() => setup.env);
 
   // environments: one per episode, reset together before generation; the first observation is inserted first
@@ -142,7 +146,10 @@ export async function runEpisodes(
     if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(`step must return {observation, reward?, done}, got ${JSON.stringify(v)}`);
     if (v.reward !== undefined && v.reward !== null && !(typeof v.reward === 'number' && Number.isFinite(v.reward))) return fail(`step returned reward ${JSON.stringify(v.reward)}; expected a finite number or null`);
     const reward = typeof v.reward === 'number' ? v.reward : null;
-    if (reward !== null) ep.envReward = (ep.envReward ?? 0) + reward;
+    if (reward !== null) {
+      ep.envReward = (ep.envReward ?? 0) + reward;
+      ep.turnRewards[ep.turnRewards.length - 1] = reward;
+    }
     const obs = v.observation === undefined || v.observation === null ? '' : resultText(v.observation);
     ep.turns.push({ kind: 'observation', text: obs, reward });
     if (v.done === true) {
@@ -180,6 +187,8 @@ export async function runEpisodes(
       const turnText = tokenizer.decode(endedWithStop ? ids.slice(0, -1) : [...ids]);
       ep.turnCount++;
       ep.turns.push({ kind: 'model', text: turnText });
+      ep.turnTokens.push(ids.length);
+      ep.turnRewards.push(null);
       const isCall = setup.tools && format.findCall(turnText) !== null;
       if (isCall) {
         if (opts.maxToolCalls !== null && ep.toolCalls >= opts.maxToolCalls) return null;

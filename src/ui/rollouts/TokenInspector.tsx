@@ -9,12 +9,13 @@ import { useId, useState } from 'react';
 import type { TokenTraceView } from '../../grpo/trainer';
 import { formatValue } from '../charts/series';
 
-export type TokenQuantity = 'logp' | 'entropy' | 'ratio' | 'contribution';
+export type TokenQuantity = 'logp' | 'entropy' | 'ratio' | 'advantage' | 'contribution';
 
 const QUANTITIES: { id: TokenQuantity; label: string; help: string }[] = [
   { id: 'logp', label: 'log-prob', help: 'log-probability of the token under the policy at that step (at the sampling temperature): green likely, red unlikely' },
   { id: 'entropy', label: 'entropy', help: 'entropy of the predictive distribution at the token: darker is more uncertain (a "forking" token)' },
   { id: 'ratio', label: 'ratio', help: 'policy ratio rho (per completion under GSPO): blue below 1, orange above' },
+  { id: 'advantage', label: 'advantage', help: 'the advantage the token was trained with: the episode\'s, or its turn\'s under step_advantage "per_turn_discounted" (green positive, red negative)' },
   { id: 'contribution', label: 'advantage contribution', help: 'how hard the step pushed this token up (green) or down (red): its advantage after clipping, gating and masking (−∂loss/∂logp per unit of aggregation weight)' },
 ];
 
@@ -36,6 +37,7 @@ export function tokenColor(q: TokenQuantity, v: number, scale: number): string {
       if (t < 1e-6) return 'transparent';
       return d > 0 ? `rgba(230, 119, 0, ${0.1 + 0.5 * t})` : `rgba(25, 113, 194, ${0.1 + 0.5 * t})`;
     }
+    case 'advantage':
     case 'contribution': {
       const t = scale > 0 ? Math.min(1, Math.abs(v) / scale) : 0;
       if (v === 0) return 'transparent';
@@ -63,7 +65,7 @@ function shown(tok: string): string {
 export function TokenInspector({ trace }: { trace: TokenTraceView }) {
   const [q, setQ] = useState<TokenQuantity>('logp');
   const group = useId();
-  const values = trace[q];
+  const values = trace[q] ?? [];
   const scale = Math.max(0, ...values.filter(Number.isFinite).map(Math.abs));
   const counts = { low: 0, high: 0, trunc: 0, ent: 0, inserted: 0 };
   trace.tokens.forEach((_, j) => {
@@ -93,7 +95,7 @@ export function TokenInspector({ trace }: { trace: TokenTraceView }) {
             ? `token ${j + 1}: ${JSON.stringify(tok)}\ninserted (a tool result or an observation): context the model did not write, out of the loss`
             :
             `token ${j + 1}: ${JSON.stringify(tok)}\nlog-prob ${formatValue(trace.logp[j])}\nentropy ${formatValue(trace.entropy[j])}\n` +
-            `ratio ${formatValue(trace.ratio[j])}\nadvantage contribution ${formatValue(trace.contribution[j])}` +
+            `ratio ${formatValue(trace.ratio[j])}\nadvantage ${formatValue(trace.advantage?.[j] ?? NaN)}\nadvantage contribution ${formatValue(trace.contribution[j])}` +
             (m.length ? `\n${m.join(', ')}` : '');
           return (
             <span
