@@ -39,7 +39,7 @@ const MIN_SIZE = [1, 1, 2, 2, 4, 4, 4, 1, 8, 12, 8, 8, 8];
 class Cursor {
   pos = 0;
   private readonly view: DataView;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }) // a token may start with U+FEFF (Gemma's do);
 
   constructor(
     readonly bytes: Uint8Array,
