@@ -19,7 +19,7 @@ export interface GgufChoice {
 
 export interface GgufChoices {
   choices: GgufChoice[];
-  /** GGUF files not offered, and why ("split file", "vision projector", "unsafe name", "no size") */
+  /** GGUF files not offered, by why ("split files (...)", "vision projectors (mmproj)", "unsafe names", ...) */
   skipped: { why: string; count: number }[];
 }
 
@@ -52,18 +52,23 @@ export function ggufChoices(listing: RepoFile[]): GgufChoices {
     try {
       checkRepoPath(f.path, 'GGUF file');
     } catch {
-      skip('unsafe name');
+      skip('unsafe names');
       continue;
     }
     const base = f.path.slice(f.path.lastIndexOf('/') + 1);
-    if (SPLIT.test(base)) skip('split file (several parts; not read here)');
-    else if (/mmproj/i.test(base)) skip('vision projector (mmproj)');
-    else if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0) skip('no size in the listing');
+    if (SPLIT.test(base)) skip('split files (several parts; not read here)');
+    else if (/mmproj/i.test(base)) skip('vision projectors (mmproj)');
+    else if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0) skip('without a size in the listing');
     else if (choices.length >= MAX_GGUF_CHOICES) skip(`beyond the first ${MAX_GGUF_CHOICES}`);
     else choices.push({ path: f.path, size: f.size, oid: f.oid, quant: ggufQuantName(f.path) });
   }
   choices.sort((a, b) => a.size - b.size || (a.path < b.path ? -1 : 1));
   return { choices, skipped: [...skipped].map(([why, count]) => ({ why, count })) };
+}
+
+/** "split files (...): 2; unsafe names: 1" */
+export function describeSkipped(g: GgufChoices): string {
+  return g.skipped.map((s) => `${s.why}: ${s.count}`).join('; ');
 }
 
 /** "Q4_K_M 1.2 GB (Qwen3-0.6B-Q4_K_M.gguf)" */

@@ -13,7 +13,7 @@ import { HubError, type HubClient, type RepoFile } from './client';
 import { fetchFile, formatSize, type FileProgress } from './download';
 import type { ModelSpec } from './repo_id';
 import { checkListedSize, checkRepoPath } from './verify';
-import { checkedChoice, chooseMessage, ggufChoices, pickGguf, type GgufChoice, type GgufChoices } from './gguf_choice';
+import { checkedChoice, chooseMessage, describeSkipped, ggufChoices, pickGguf, type GgufChoice, type GgufChoices } from './gguf_choice';
 import { formatModelSpec } from './repo_id';
 
 const INDEX = 'model.safetensors.index.json';
@@ -157,7 +157,7 @@ async function planGguf(client: HubClient, cache: HubCache, spec: ModelSpec, lis
   const g = ggufChoices(listing);
   const repoSpec = formatModelSpec({ repo: spec.repo, revision: spec.revision });
   if (g.choices.length === 0) {
-    const skipped = g.skipped.map((s) => `${s.count} ${s.why}`).join(', ');
+    const skipped = describeSkipped(g);
     throw new HubError(`${repoSpec} has no GGUF file this playground can read${skipped ? ` (set aside: ${skipped})` : ''}; files: ${listNames(listing)}`);
   }
   const picked = pickGguf(g, spec.file, repoSpec);

@@ -81,8 +81,8 @@ describe('a repository of GGUF files', () => {
       ['Q8_0', 'Tiny-Qwen3-Q8_0.gguf', files.get('Tiny-Qwen3-Q8_0.gguf')!.length],
     ]);
     expect(plan.gguf!.skipped).toEqual([
-      { why: 'split file (several parts; not read here)', count: 2 },
-      { why: 'vision projector (mmproj)', count: 1 },
+      { why: 'split files (several parts; not read here)', count: 2 },
+      { why: 'vision projectors (mmproj)', count: 1 },
     ]);
     expect(plan.gguf!.chosen).toBeNull();
     expect(plan.files).toEqual([]);
@@ -147,7 +147,7 @@ describe('a repository of GGUF files', () => {
   it('hostile listings: names that climb, control characters and overlong names are never offered nor fetched', async () => {
     const plan = await planModel(client(), cache, parseModelSpec('test-org/hostile-gguf'));
     expect(plan.gguf!.choices.map((c) => c.path)).toEqual(['fine-Q8_0.gguf']);
-    expect(plan.gguf!.skipped).toEqual([{ why: 'unsafe name', count: 4 }]);
+    expect(plan.gguf!.skipped).toEqual([{ why: 'unsafe names', count: 4 }]);
     expect(plan.gguf!.chosen!.path).toBe('fine-Q8_0.gguf');
     await expect(planModel(client(), cache, parseModelSpec('test-org/hostile-gguf:EVIL-Q8_0.gguf'))).rejects.toThrow(/has no GGUF file "EVIL-Q8_0\.gguf"; its GGUF files: Q8_0/);
     expect(fileRequests()).toEqual([]);
@@ -155,7 +155,7 @@ describe('a repository of GGUF files', () => {
 
   it('a repository whose GGUF files cannot be read says so, with what was set aside', async () => {
     await expect(planModel(client(), cache, parseModelSpec('test-org/no-gguf'))).rejects.toThrow(
-      /^test-org\/no-gguf has no GGUF file this playground can read \(set aside: 1 split file \(several parts; not read here\)\); files: /,
+      /^test-org\/no-gguf has no GGUF file this playground can read \(set aside: split files \(several parts; not read here\): 1\); files: /,
     );
   });
 });

@@ -8,7 +8,7 @@
 
 import { useState } from 'react';
 import { formatSize } from '../../hub/download';
-import { choiceKey } from '../../hub/gguf_choice';
+import { choiceKey, describeSkipped } from '../../hub/gguf_choice';
 import { describePlan, planKind, planModel, type ModelPlan } from '../../hub/model';
 import { formatModelSpec, parseModelSpec } from '../../hub/repo_id';
 import { useAppStore } from '../store';
@@ -144,7 +144,7 @@ function GgufChoices({ plan, disabled, onChoose }: { plan: ModelPlan; disabled: 
         </label>
       ))}
       {g.skipped.length ? (
-        <p className="help">Set aside: {g.skipped.map((s) => `${s.count} ${s.why}`).join('; ')}.</p>
+        <p className="help">Set aside: {describeSkipped(g)}.</p>
       ) : null}
       {!g.chosen ? <p className="help">Choose one; only that file downloads. Its architecture and tokenizer are read from the file.</p> : null}
     </fieldset>
