@@ -47,9 +47,13 @@ test('a GGUF file from disk: quantisation per tensor group, generation and a sho
   await expect(page.getByTestId('memory-plan')).toBeVisible({ timeout: 60_000 });
   await shoot(page, 'model-panel', 'gguf-model-panel');
 
-  // base_precision "f32" stores every matrix in f32: the table follows the setting
+  // the table follows the run's base_precision: "f32" stores every matrix in f32
   await setSetting(page, 'base_precision', 'f32');
   await expect(groups.getByTestId('weight-group-attention-q').getByTestId('weight-group-types')).toHaveText('f32', { timeout: 30_000 });
+  // base_precision "q8_0" quantises the matrices at load (the norms stay f32)
+  await setSetting(page, 'base_precision', 'q8_0');
+  await expect(groups.getByTestId('weight-group-MLP-down').getByTestId('weight-group-types')).toHaveText('Q8_0', { timeout: 30_000 });
+  await expect(groups.getByTestId('weight-group-norms').getByTestId('weight-group-types')).toHaveText('f32');
   await setSetting(page, 'base_precision', 'auto');
   await expect(groups.getByTestId('weight-group-attention-q').getByTestId('weight-group-types')).toHaveText('Q4_K', { timeout: 30_000 });
 
