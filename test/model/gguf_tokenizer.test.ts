@@ -190,6 +190,24 @@ describe('SentencePiece GGUF tokenizers (tokenizer.ggml.model "llama") rebuilt f
     expect(tokenizer.eosIds).toEqual([2]);
   });
 
+  test('pieces named like Object.prototype\'s properties ("constructor", "__proto__") keep their ids', () => {
+    for (const model of ['llama', 'gpt2']) {
+      const tokens = ['<unk>', 'a', 'b', 'constructor', '__proto__', 'toString'];
+      const kv: [string, KvValue][] = [
+        ['general.architecture', { t: 'string', v: 'llama' }],
+        ['tokenizer.ggml.model', { t: 'string', v: model }],
+        ['tokenizer.ggml.tokens', { t: 'array', of: 'string', v: tokens }],
+        ['tokenizer.ggml.merges', { t: 'array', of: 'string', v: [] }],
+      ];
+      const m = new MetaReader(readGgufHeader(writeGguf({ kv, tensors: [] }), 'x.gguf'), 'x.gguf');
+      const vocab = (ggufTokenizerJson(m).tokenizerJson as { model: { vocab: Record<string, number> } }).model.vocab;
+      for (const [id, t] of tokens.entries()) {
+        expect(Object.prototype.hasOwnProperty.call(vocab, t), `${model}: ${t}`).toBe(true);
+        expect(vocab[t]).toBe(id);
+      }
+    }
+  });
+
   test('bad SentencePiece metadata is refused naming the key', () => {
     const kv: [string, KvValue][] = [
       ['general.architecture', { t: 'string', v: 'llama' }],

@@ -100,10 +100,10 @@ function bpeTokenizerJson(m: MetaReader, tokens: string[], types: number[] | nul
   for (const [i, merge] of merges.entries()) {
     if (merge.split(' ').length !== 2) m.fail('tokenizer.ggml.merges', `entry ${i} ("${merge}") is not two tokens separated by one space`);
   }
-  const vocab: Record<string, number> = {};
+  const ids = new Map<string, number>();
   const added: unknown[] = [];
   tokens.forEach((t, id) => {
-    if (!Object.prototype.hasOwnProperty.call(vocab, t)) vocab[t] = id; // not `in`: "constructor" is a token too
+    if (!ids.has(t)) ids.set(t, id);
     const type = types ? types[id] : TOKEN_TYPE.normal;
     if (type === TOKEN_TYPE.control || type === TOKEN_TYPE.userDefined) {
       added.push({ id, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === TOKEN_TYPE.control });
@@ -119,7 +119,8 @@ function bpeTokenizerJson(m: MetaReader, tokens: string[], types: number[] | nul
     decoder: byteLevel(true),
     model: {
       type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false,
-      byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab, merges,
+      // own properties even for "constructor" or "__proto__" (tokens too): fromEntries, not assignment
+      byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab: Object.fromEntries(ids), merges,
     },
   };
 }

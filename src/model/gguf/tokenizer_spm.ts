@@ -57,12 +57,12 @@ export function spmTokenizerJson(m: MetaReader, tokens: string[], types: number[
     scores = scoresRaw as number[];
   }
   const typeOf = (id: number) => (types ? types[id] : TOKEN_TYPE.normal);
-  const vocab: Record<string, number> = {};
+  const ids = new Map<string, number>();
   const added: unknown[] = [];
   let unk: string | null = null;
   let bytes = 0;
   tokens.forEach((t, id) => {
-    if (!Object.prototype.hasOwnProperty.call(vocab, t)) vocab[t] = id;
+    if (!ids.has(t)) ids.set(t, id);
     const type = typeOf(id);
     if (type === TOKEN_TYPE.unknown && unk === null) unk = t;
     if (type === TOKEN_TYPE.byte) bytes++;
@@ -86,7 +86,8 @@ export function spmTokenizerJson(m: MetaReader, tokens: string[], types: number[
     decoder: { type: 'Sequence', decoders },
     model: {
       type: 'BPE', dropout: null, unk_token: unk, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true,
-      byte_fallback: bytes > 0, ignore_merges: false, vocab, merges: spmMerges(tokens, scores),
+      // own properties even for "constructor" or "__proto__": fromEntries, not assignment
+      byte_fallback: bytes > 0, ignore_merges: false, vocab: Object.fromEntries(ids), merges: spmMerges(tokens, scores),
     },
   };
 }
