@@ -8,7 +8,7 @@ function saved(r: { gpuBytes: number; bf16Bytes: number }): string {
   const d = r.bf16Bytes - r.gpuBytes;
   if (d === 0) return '—';
   const pct = r.bf16Bytes ? ` (${Math.round((100 * Math.abs(d)) / r.bf16Bytes)}%)` : '';
-  return d > 0 ? `${formatBytes(d)}${pct}` : `−${formatBytes(-d)} more${pct}`;
+  return d > 0 ? `${formatBytes(d)}${pct}` : `none: ${formatBytes(-d)} more${pct}`;
 }
 
 export function WeightGroupsTable({ rows, precision }: { rows: WeightGroupRow[]; precision: string }) {
