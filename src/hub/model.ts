@@ -15,6 +15,8 @@ import type { ModelSpec } from './repo_id';
 import { checkListedSize, checkRepoPath } from './verify';
 import { checkedChoice, chooseMessage, describeSkipped, ggufChoices, pickGguf, type GgufChoice, type GgufChoices } from './gguf_choice';
 import { formatModelSpec } from './repo_id';
+import { GGUF_ARCHITECTURES } from '../model/gguf/config';
+import { peekGgufMetadata } from '../model/gguf/reader';
 
 const INDEX = 'model.safetensors.index.json';
 
@@ -40,7 +42,7 @@ export interface ModelPlan {
   /** the validated config (what the worker will load); null for a GGUF file (its header holds it: read at load) */
   config: ModelConfig | null;
   /** a repository of GGUF files: its choices and the one chosen (null: several, none named yet) */
-  gguf: (GgufChoices & { chosen: GgufChoice | null }) | null;
+  gguf: (GgufChoices & { chosen: GgufChoice | null; architecture: string | null }) | null;
   /** the Hub could not be reached: the plan comes from the listing cached at the last load */
   offline: boolean;
 }
@@ -165,6 +167,17 @@ async function planGguf(client: HubClient, cache: HubCache, spec: ModelSpec, lis
   const files: PlannedFile[] = chosen
     ? [{ path: chosen.path, size: chosen.size, oid: chosen.oid, cached: (await cache.get(keyOf(client, spec, chosen.path), chosen.oid)) !== null }]
     : [];
+  // the architecture from the file's first bytes (one Range request), so an unsupported one is refused before the rest moves
+  let architecture: string | null = null;
+  if (chosen && !files[0].cached && !offline) {
+    architecture = await peekArchitecture(client, spec, chosen.path);
+    if (architecture !== null && !GGUF_ARCHITECTURES[architecture]) {
+      throw new HubError(
+        `${repoSpec}: ${chosen.path} holds a ${JSON.stringify(architecture.slice(0, 64))} model (general.architecture), which is not supported ` +
+          `(supported: ${Object.keys(GGUF_ARCHITECTURES).join(', ')}); nothing else was downloaded`,
+      );
+    }
+  }
   const totalBytes = files.reduce((a, f) => a + f.size, 0);
   return {
     spec,
@@ -174,16 +187,49 @@ async function planGguf(client: HubClient, cache: HubCache, spec: ModelSpec, lis
     totalBytes,
     downloadBytes: files.filter((f) => !f.cached).reduce((a, f) => a + f.size, 0),
     config: null,
-    gguf: { ...g, chosen },
+    gguf: { ...g, chosen, architecture },
     offline,
   };
+}
+
+/** The first bytes a GGUF file's architecture is looked for in (llama.cpp writes general.architecture first). */
+export const GGUF_PEEK_BYTES = 64 * 1024;
+
+/** general.architecture from the first GGUF_PEEK_BYTES of the file, or null when they do not hold it or the
+ * server does not answer a Range request with them (the load then reads it from the whole file). */
+async function peekArchitecture(client: HubClient, spec: ModelSpec, path: string): Promise<string | null> {
+  try {
+    const { url } = await client.fileInfo('model', spec.repo, spec.revision, path);
+    const res = await client.fetch(url, { headers: { Range: `bytes=0-${GGUF_PEEK_BYTES - 1}` } });
+    if (res.status !== 206 && res.status !== 200) return null;
+    // read at most GGUF_PEEK_BYTES, whatever the server sends
+    const reader = res.body?.getReader();
+    if (!reader) return null;
+    const prefix = new Uint8Array(GGUF_PEEK_BYTES);
+    let n = 0;
+    while (n < GGUF_PEEK_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, GGUF_PEEK_BYTES - n);
+      prefix.set(value.subarray(0, take), n);
+      n += take;
+    }
+    await reader.cancel().catch(() => {});
+    const v = peekGgufMetadata(prefix.subarray(0, n), path, 'general.architecture');
+    return typeof v === 'string' ? v : null;
+  } catch (e) {
+    if (e instanceof HubError && e.status !== null && e.status !== 416) throw e; // refused (gated, missing): say so now
+    if (e instanceof Error && /not a GGUF file|GGUF version/.test(e.message)) throw new HubError(`${formatModelSpec({ repo: spec.repo, revision: spec.revision })}: ${e.message}; nothing else was downloaded`);
+    return null;
+  }
 }
 
 /** What the plan loads, for a line: the architecture, or "GGUF Q4_K_M (file)" */
 export function planKind(plan: ModelPlan): string {
   if (plan.config) return plan.config.architecture;
   const c = plan.gguf?.chosen;
-  return c ? `GGUF${c.quant ? ` ${c.quant}` : ''} (${c.path}; its architecture is read from the file)` : 'GGUF';
+  const arch = plan.gguf?.architecture;
+  return c ? `GGUF${c.quant ? ` ${c.quant}` : ''} (${c.path}${arch ? `, ${arch}` : ''})` : 'GGUF';
 }
 
 /** Throws (with the choices and how to pick one) when the plan is of several GGUF files and none was chosen. */

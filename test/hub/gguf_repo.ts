@@ -2,7 +2,7 @@
 // random-weight Qwen3 written by the tests' independent GGUF writer (test/model/gguf_models.ts) in two
 // quantisations, a split file and a vision projector (set aside), and a repository with one GGUF file.
 import type { ModelConfig } from '../../src/model/config';
-import type { QuantName } from '../model/gguf_fixtures';
+import { writeGguf, type QuantName } from '../model/gguf_fixtures';
 import { ggufModel, q4KM } from '../model/gguf_models';
 import type { RepoFixture } from './hub_server';
 
@@ -45,6 +45,10 @@ export function ggufRepoFixtures(): Record<string, RepoFixture> {
         [`${'x'.repeat(300)}-Q8_0.gguf`, q8file],
         ['fine-Q8_0.gguf', q8file],
       ]),
+    },
+    // an architecture the engine does not run, in a file larger than the first range that is read of it
+    'test-org/mamba-GGUF': {
+      files: new Map([['mamba-Q8_0.gguf', writeGguf({ kv: [['general.architecture', { t: 'string', v: 'mamba' }]], tensors: [{ name: 'x.weight', dims: [100_000], type: 0, bytes: new Uint8Array(400_000) }] })]]),
     },
     'test-org/no-gguf': { files: new Map([['README.md', enc('nothing\n')], ['weights-00001-of-00002.gguf', q8file.slice(0, 1200)]]) },
   };

@@ -98,7 +98,9 @@ describe('a repository of GGUF files', () => {
     const plan = await planModel(client(), cache, parseModelSpec('hf:test-org/Tiny-Qwen3-GGUF:q4_k_m'));
     expect(plan.gguf!.chosen!.path).toBe('Tiny-Qwen3-Q4_K_M.gguf');
     expect(plan.files.map((f) => [f.path, f.cached])).toEqual([['Tiny-Qwen3-Q4_K_M.gguf', false]]);
-    expect(planKind(plan)).toBe('GGUF Q4_K_M (Tiny-Qwen3-Q4_K_M.gguf; its architecture is read from the file)');
+    // the architecture comes from the file's first 64 KiB (one Range request), before the rest downloads
+    expect(planKind(plan)).toBe('GGUF Q4_K_M (Tiny-Qwen3-Q4_K_M.gguf, qwen3)');
+    expect(server.log.filter((r) => r.server === 'cdn').map((r) => r.range)).toEqual(['bytes=0-0', 'bytes=0-65535']);
     expect(describePlan(plan)).toMatch(/^1 file, .* kB: .* kB to download$/);
     const fetched = await fetchModel(client(), cache, plan);
     expect(new Set(fileRequests().map((r) => r.path.split('/').pop()))).toEqual(new Set(['Tiny-Qwen3-Q4_K_M.gguf']));
@@ -150,7 +152,16 @@ describe('a repository of GGUF files', () => {
     expect(plan.gguf!.skipped).toEqual([{ why: 'unsafe names', count: 4 }]);
     expect(plan.gguf!.chosen!.path).toBe('fine-Q8_0.gguf');
     await expect(planModel(client(), cache, parseModelSpec('test-org/hostile-gguf:EVIL-Q8_0.gguf'))).rejects.toThrow(/has no GGUF file "EVIL-Q8_0\.gguf"; its GGUF files: Q8_0/);
-    expect(fileRequests()).toEqual([]);
+    // only the chosen file's first bytes were asked for (its architecture)
+    expect(fileRequests().length).toBeGreaterThan(0);
+    expect(fileRequests().every((r) => r.path.endsWith('/fine-Q8_0.gguf') && /^bytes=0-(0|65535)$/.test(r.range ?? ''))).toBe(true);
+  });
+
+  it('an architecture the engine does not run is refused from the file\'s first bytes, before the rest downloads', async () => {
+    await expect(planModel(client(), cache, parseModelSpec('test-org/mamba-GGUF'))).rejects.toThrow(
+      'test-org/mamba-GGUF: mamba-Q8_0.gguf holds a "mamba" model (general.architecture), which is not supported (supported: llama, qwen2, qwen3, gemma3); nothing else was downloaded',
+    );
+    expect(server.log.filter((r) => r.server === 'cdn').map((r) => r.range)).toEqual(['bytes=0-0', 'bytes=0-65535']);
   });
 
   it('a repository whose GGUF files cannot be read says so, with what was set aside', async () => {
@@ -177,7 +188,7 @@ describe('CLI: --model hf:ORG/NAME:QUANT', () => {
     expect(ask.stderr).toContain('test-org/Tiny-Qwen3-GGUF holds 2 GGUF files, one per quantisation: pick one by writing it after ":", e.g. hf:test-org/Tiny-Qwen3-GGUF:Q4_K_M');
     const hub = await cli(['generate', '--model', 'hf:test-org/Tiny-Qwen3-GGUF:Q8_0', ...gen], env);
     expect(hub.code, hub.stderr).toBe(0);
-    expect(hub.stderr).toContain(`test-org/Tiny-Qwen3-GGUF:Q8_0 (${server.url}): GGUF Q8_0 (Tiny-Qwen3-Q8_0.gguf; its architecture is read from the file), 1 file`);
+    expect(hub.stderr).toContain(`test-org/Tiny-Qwen3-GGUF:Q8_0 (${server.url}): GGUF Q8_0 (Tiny-Qwen3-Q8_0.gguf, qwen3), 1 file`);
     const local = join(dir, 'local-Q8_0.gguf');
     await writeFile(local, tinyGgufFile('Q8_0'));
     const disk = await cli(['generate', '--model', local, ...gen], env);
