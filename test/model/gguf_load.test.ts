@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import type { ModelConfig } from '../../src/model/config';
 import { llama3RopeFactors } from '../../src/model/gguf/config';
 import { loadGguf } from '../../src/model/gguf/load';
-import { readGgufHeader } from '../../src/model/gguf/reader';
+import { peekGgufMetadata, readGgufHeader } from '../../src/model/gguf/reader';
 import { loadModelFiles } from '../../src/model/load';
 import { loadModelFromPath } from '../../src/model/load_node';
 import type { WeightMap } from '../../src/model/weights';
@@ -237,6 +237,14 @@ describe('GGUF bad inputs: clear messages naming the key or tensor', () => {
     await expect(loadBytes(writeGguf({ kv: m2.kv, tensors: m2.tensors.filter((t) => t.name !== 'blk.1.attn_q_norm.weight') }))).rejects.toThrow(
       /missing tensor model\.layers\.1\.self_attn\.q_norm\.weight/,
     );
+  });
+
+  test('the reader alone: one metadata value from the first bytes (peekGgufMetadata)', () => {
+    const bytes = good().bytes;
+    expect(peekGgufMetadata(bytes.subarray(0, 4096), 'x', 'general.architecture')).toBe('qwen3');
+    expect(peekGgufMetadata(bytes.subarray(0, 30), 'x', 'general.architecture')).toBeUndefined(); // the bytes end first
+    expect(peekGgufMetadata(bytes, 'x', 'no.such.key')).toBeUndefined();
+    expect(() => peekGgufMetadata(new TextEncoder().encode('<!DOCTYPE html><html>'), 'x', 'general.architecture')).toThrow(/not a GGUF file/);
   });
 
   test('the reader alone: header facts', () => {
