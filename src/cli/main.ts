@@ -40,10 +40,11 @@ commands:
   sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
             DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)
 
-PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer) or a Hugging Face
-folder (config.json, model.safetensors, tokenizer.json). FILE is JSONL, JSON or CSV with prompt and
+PATH is a llama2.c checkpoint (.bin, with tokenizer.bin beside it or --tokenizer), a Hugging Face
+folder (config.json, model.safetensors, tokenizer.json) or a GGUF file (.gguf). FILE is JSONL, JSON or CSV with prompt and
 answer columns (recognised by name, or named with --prompt-column / --answer-column), or parquet.
-From the Hugging Face Hub: --model hf:ORG/NAME[@REVISION], --dataset hf:ORG/NAME[:CONFIG][/SPLIT]
+From the Hugging Face Hub: --model hf:ORG/NAME[@REVISION] (a repository of GGUF files: hf:ORG/NAME:Q4_K_M
+picks a quantisation, or :PATH.gguf a file; one GGUF file is picked alone), --dataset hf:ORG/NAME[:CONFIG][/SPLIT]
 (HF_ENDPOINT, HF_TOKEN for gated or private repos; cached in GRPO_HUB_CACHE, default
 ~/.cache/grpo-playground/hub). Without a GPU, WebGPU runs on SwiftShader.
 On a hardware GPU, train times the kernel variants of each new matmul shape between steps and caches the

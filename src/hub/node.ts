@@ -2,14 +2,14 @@
 // in Python's huggingface_hub), the token from HF_TOKEN (or HUGGING_FACE_HUB_TOKEN), the cache folder from
 // GRPO_HUB_CACHE (default ~/.cache/grpo-playground/hub). Progress goes to `log` (stderr in the CLI).
 
-import { loadHfFolder, type FileSource, type LoadedModel } from '../model/load';
+import { loadHfFolder, loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { parseParquetFiles, type ParseOptions, type ParsedDataset } from '../data';
 import { dataBytes } from './cache';
 import { NodeHubCache, defaultCacheDir } from './cache_node';
 import { HubClient } from './client';
 import { chooseSplit, fetchSplit, listParquet } from './dataset';
 import { formatSize } from './download';
-import { describePlan, fetchModel, planModel } from './model';
+import { describePlan, fetchModel, planKind, planModel, requireChosen } from './model';
 import { formatDatasetSpec, formatModelSpec, parseDatasetSpec, parseModelSpec } from './repo_id';
 
 export const HUB_PREFIX = 'hf:';
@@ -48,7 +48,8 @@ export async function loadHubModel(arg: string, log: (s: string) => void, env: N
   const client = hubClientFromEnv(env);
   const cache = hubCacheFromEnv(env);
   const plan = await planModel(client, cache, spec);
-  log(`${formatModelSpec(spec)} (${client.endpoint}): ${plan.config.architecture}, ${describePlan(plan)}`);
+  requireChosen(plan); // a repository of several GGUF files: the message lists them and how to pick one
+  log(`${formatModelSpec(spec)} (${client.endpoint}): ${planKind(plan)}, ${describePlan(plan)}`);
   const show = progressLogger(log);
   let current = '';
   const files = await fetchModel(client, cache, plan, (p) => {
@@ -65,7 +66,7 @@ export async function loadHubModel(arg: string, log: (s: string) => void, env: N
       return { name: f.name, size: bytes.byteLength, arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
     }),
   );
-  return loadHfFolder(sources);
+  return plan.gguf ? loadModelFiles(sources) : loadHfFolder(sources);
 }
 
 export async function loadHubDataset(arg: string, opts: ParseOptions, log: (s: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ label: string; dataset: ParsedDataset }> {

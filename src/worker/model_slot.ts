@@ -10,7 +10,8 @@ import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load
 import { llamaParamCount } from '../model/config';
 import { loraModuleSizes } from '../model/lora';
 import { GpuTransformer } from '../model/transformer';
-import { loadQuantType } from '../model/quant_storage';
+import { loadQuantType, quantTypesOf } from '../model/quant_storage';
+import { weightGroups } from '../model/weight_groups';
 import { resolveBasePrecision, type BasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import type { ModelSummary } from './protocol';
 
@@ -81,6 +82,7 @@ export class ModelSlot {
       weightBytes: model.bytes,
       hasChatTemplate: !!loaded.chatTemplate,
       loraModules: loraModuleSizes(c),
+      weightGroups: weightGroups(c, { ...storage, quant: quantTypesOf(loaded.weights) }),
     };
   }
 

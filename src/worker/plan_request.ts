@@ -7,8 +7,9 @@ import { parameterCount } from '../model/weight_storage';
 import { choosePlan, type MemoryPlan } from '../grpo/memory_plan';
 import type { GrpoConfig } from '../grpo/config';
 import type { GpuRuntime } from '../gpu/runtime';
-import type { ModelSummary } from './protocol';
+import type { ModelSummary, PagePlan } from './protocol';
 import type { GgmlTypeName } from '../ops/ggml_types';
+import { weightGroups } from '../model/weight_groups';
 
 /** The page's budget when memory_budget_bytes is null: 2 GiB, what a browser tab can usually hold. */
 export const PAGE_DEFAULT_BUDGET = 2 * 2 ** 30;
@@ -28,8 +29,11 @@ export function configFromSummary(m: ModelSummary): ModelConfig {
  * fields: q/k norms, Gemma's norms, GeGLU, sliding layers) is used instead of the summary's shapes when given. */
 export async function memoryPlanFor(
   gpu: GpuRuntime, m: ModelSummary, config: GrpoConfig, loaded?: ModelConfig, quant?: ReadonlyMap<string, GgmlTypeName>,
-): Promise<MemoryPlan> {
-  return planForModel(gpu, loaded ?? configFromSummary(m), m.dtype, config, loaded ? quant : undefined);
+): Promise<PagePlan> {
+  const model = loaded ?? configFromSummary(m);
+  const q = loaded ? quant : undefined;
+  const plan = await planForModel(gpu, model, m.dtype, config, q);
+  return { ...plan, weightGroups: weightGroups(model, { basePrecision: config.base_precision, fileDtype: m.dtype, quant: q }) };
 }
 
 /** The plan of a step of `config` on a model of this config and file dtype, against memory_budget_bytes

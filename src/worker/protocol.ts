@@ -14,6 +14,7 @@ import type { ColumnMapping, DatasetCounts, DatasetFormat, DatasetIssue, Dataset
 import type { GrpoConfig } from '../grpo/config';
 import type { Algorithm } from '../grpo/config/enums';
 import type { MemoryPlan } from '../grpo/memory_plan';
+import type { WeightGroupRow } from '../model/weight_groups';
 import type { TokenTraceView } from '../grpo/trainer';
 import type { PromptSettings } from '../data';
 import type { EvalPoint, MetricRow } from '../export/metrics';
@@ -110,7 +111,12 @@ export interface ModelSummary {
   hasChatTemplate: boolean;
   /** the LoRA target modules the model has, each with Σ over its layers of (OUT + IN) (src/model/lora.ts loraModuleSizes) */
   loraModules?: { name: string; layers: number; outPlusIn: number }[];
+  /** the base on the GPU as loaded (base_precision "auto"), by tensor group (src/model/weight_groups.ts) */
+  weightGroups?: WeightGroupRow[];
 }
+
+/** The page's memory plan: the plan, and the base weights by tensor group as the run's base_precision stores them. */
+export type PagePlan = MemoryPlan & { weightGroups: WeightGroupRow[] };
 
 export interface DatasetSummary {
   name: string;
@@ -332,7 +338,7 @@ export interface EngineApi {
   /** Token lengths of the loaded dataset's prompts and answers under the loaded model's tokenizer. */
   tokenLengths: { request: { settings: PromptSettings }; value: TokenLengths; progress: never };
   /** The exact GPU memory plan of one training step for these shapes and config (a dry run: no GPU work). */
-  memoryPlan: { request: { model: ModelSummary; config: GrpoConfig }; value: MemoryPlan; progress: never };
+  memoryPlan: { request: { model: ModelSummary; config: GrpoConfig }; value: PagePlan; progress: never };
   /** Buffer pool counters and device loss; answered at once, even during a run. */
   gpuStatus: { request: NoFields; value: GpuStatus; progress: never };
   /** The run saved in this browser's storage (IndexedDB), or null. */

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import type { ModelConfig } from '../../src/model/config';
 import { llama3RopeFactors } from '../../src/model/gguf/config';
 import { loadGguf } from '../../src/model/gguf/load';
-import { readGgufHeader } from '../../src/model/gguf/reader';
+import { peekGgufMetadata, readGgufHeader } from '../../src/model/gguf/reader';
 import { loadModelFiles } from '../../src/model/load';
 import { loadModelFromPath } from '../../src/model/load_node';
 import type { WeightMap } from '../../src/model/weights';
@@ -186,13 +186,47 @@ describe('GGUF bad inputs: clear messages naming the key or tensor', () => {
     await expect(loadBytes(writeGguf({ kv: kv([], ['qwen3.block_count']), tensors: m.tensors }))).rejects.toThrow(/metadata qwen3.block_count is missing/);
   });
 
-  test('no tokenizer in the file and no tokenizer.json; a SentencePiece tokenizer without tokenizer.json', async () => {
+  test('no tokenizer in the file and no tokenizer.json; a SentencePiece tokenizer without its pieces', async () => {
     const noTok = ggufModel('qwen3', QWEN3, 3, () => 'F32', { tokenizer: false });
     await expect(loadBytes(noTok.bytes)).rejects.toThrow(/metadata tokenizer.ggml.model is missing: the file has no tokenizer; put the model's tokenizer.json beside it/);
     const spm = ggufModel('qwen3', QWEN3, 3, () => 'F32', { tokenizer: false, extraKv: [['tokenizer.ggml.model', { t: 'string', v: 'llama' }]] });
-    await expect(loadBytes(spm.bytes)).rejects.toThrow(/tokenizer.ggml.model is "llama": only byte-level BPE/);
+    await expect(loadBytes(spm.bytes)).rejects.toThrow(/metadata tokenizer\.ggml\.tokens is missing/);
     // and with the tokenizer.json given, it loads
     await expect(loadGguf(memFile('x.gguf', spm.bytes), memFile('tokenizer.json', JSON.stringify(tinyTokenizerJson())))).resolves.toBeTruthy();
+  });
+
+  test('a Gemma 3 file with its SentencePiece tokenizer (tokenizer.ggml.model "llama") loads without a tokenizer.json', async () => {
+    const c = tinyConfig({
+      hiddenSize: 64, numHeads: 2, numKvHeads: 1, headDim: 32, intermediateSize: 96, vocabSize: 288, qkNorm: true, normWeightOffset: 1,
+      sandwichNorms: true, slidingWindow: 4, maxPositionEmbeddings: 64, ropeTheta: 1e6,
+    });
+    const bytePieces = Array.from({ length: 256 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
+    const pieces = ['▁', 'h', 'e', 'l', 'o', 'he', 'll', 'hell', 'hello', '▁hello'];
+    const tokens = ['<pad>', '<eos>', '<bos>', '<unk>', '<start_of_turn>', '<end_of_turn>', ...bytePieces, ...pieces];
+    while (tokens.length < 288) tokens.push(`<unused${tokens.length}>`);
+    const types = tokens.map((t, i) => (i === 3 ? 2 : i < 6 ? 3 : t.startsWith('<0x') ? 6 : t.startsWith('<unused') ? 4 : 1));
+    const scores = tokens.map((t) => (pieces.includes(t) ? -pieces.indexOf(t) : 0));
+    const m = ggufModel('gemma3', c, 7, () => 'F32', {
+      tokenizer: false,
+      extraKv: [
+        ['tokenizer.ggml.model', { t: 'string', v: 'llama' }],
+        ['tokenizer.ggml.tokens', { t: 'array', of: 'string', v: tokens }],
+        ['tokenizer.ggml.scores', { t: 'array', of: 'f32', v: scores }],
+        ['tokenizer.ggml.token_type', { t: 'array', of: 'i32', v: types }],
+        ['tokenizer.ggml.bos_token_id', { t: 'u32', v: 2 }],
+        ['tokenizer.ggml.eos_token_id', { t: 'u32', v: 1 }],
+        ['tokenizer.ggml.add_space_prefix', { t: 'bool', v: false }],
+        ['tokenizer.chat_template', { t: 'string', v: '{% for m in messages %}<start_of_turn>{{ m.role }}\n{{ m.content }}<end_of_turn>\n{% endfor %}' }],
+      ],
+    });
+    const loaded = await loadBytes(m.bytes);
+    const t = loaded.tokenizer;
+    expect(t.encode('hello hé')).toEqual([2, tokens.indexOf('hello'), tokens.indexOf('▁'), tokens.indexOf('h'), tokens.indexOf('<0xC3>'), tokens.indexOf('<0xA9>')]);
+    expect(t.decode(t.encode('hello hé', { addBos: false }))).toBe('hello hé');
+    expect(t.encode('<start_of_turn>hello', { addBos: false })).toEqual([4, tokens.indexOf('hello')]);
+    expect(loaded.config.bosTokenId).toBe(2);
+    expect(loaded.config.eosTokenIds).toEqual(expect.arrayContaining([1, 5])); // EOS and the template's <end_of_turn>
+    expect(loaded.specialTokens).toMatchObject({ bos_token: '<bos>', eos_token: '<eos>' });
   });
 
   test('a tensor the model has no place for, and a missing one', async () => {
@@ -203,6 +237,14 @@ describe('GGUF bad inputs: clear messages naming the key or tensor', () => {
     await expect(loadBytes(writeGguf({ kv: m2.kv, tensors: m2.tensors.filter((t) => t.name !== 'blk.1.attn_q_norm.weight') }))).rejects.toThrow(
       /missing tensor model\.layers\.1\.self_attn\.q_norm\.weight/,
     );
+  });
+
+  test('the reader alone: one metadata value from the first bytes (peekGgufMetadata)', () => {
+    const bytes = good().bytes;
+    expect(peekGgufMetadata(bytes.subarray(0, 4096), 'x', 'general.architecture')).toBe('qwen3');
+    expect(peekGgufMetadata(bytes.subarray(0, 30), 'x', 'general.architecture')).toBeUndefined(); // the bytes end first
+    expect(peekGgufMetadata(bytes, 'x', 'no.such.key')).toBeUndefined();
+    expect(() => peekGgufMetadata(new TextEncoder().encode('<!DOCTYPE html><html>'), 'x', 'general.architecture')).toThrow(/not a GGUF file/);
   });
 
   test('the reader alone: header facts', () => {

@@ -39,7 +39,7 @@ const MIN_SIZE = [1, 1, 2, 2, 4, 4, 4, 1, 8, 12, 8, 8, 8];
 class Cursor {
   pos = 0;
   private readonly view: DataView;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }); // a token may start with U+FEFF (Gemma's do)
 
   constructor(
     readonly bytes: Uint8Array,
@@ -131,6 +131,31 @@ function safe(v: bigint): number | bigint {
 }
 
 const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
+
+/** One metadata value from the first bytes of a GGUF file (a Hub download's first range, before the rest moves):
+ * the key/values are read in order until `key`; undefined when the bytes end first or the key is not there.
+ * Throws as readGgufHeader does for what is not GGUF at all (magic, version, a value type nobody knows). */
+export function peekGgufMetadata(prefix: Uint8Array, source: string, key: string): GgufValue | undefined {
+  const c = new Cursor(prefix, source);
+  if (prefix.length < 4 || c.u32('the magic') !== MAGIC) throw new Error(`${source}: not a GGUF file (it does not start with the magic "GGUF")`);
+  const version = c.u32('the version');
+  if (version !== 2 && version !== 3) throw new Error(`${source}: GGUF version ${version} is not supported (versions 2 and 3 are)`);
+  try {
+    c.u64('the tensor count');
+    const nKeys = Math.min(c.u64('the metadata key/value count'), GGUF_LIMITS.keys);
+    for (let i = 0; i < nKeys; i++) {
+      const k = c.string(`metadata key #${i}`);
+      const type = c.u32(`the value type of ${k}`);
+      if (type >= TYPE_NAMES.length) throw new Error(`${source}: metadata ${k} has unknown value type ${type}`);
+      const v = c.value(type, `metadata ${k}`);
+      if (k === key) return v;
+    }
+  } catch (e) {
+    if (/truncated GGUF file/.test((e as Error).message)) return undefined; // the prefix ended first
+    throw e;
+  }
+  return undefined;
+}
 
 /** Parses the header, metadata and tensor infos, and checks every tensor's type, shape and byte range. */
 export function readGgufHeader(buf: ArrayBuffer | Uint8Array, source: string): GgufFile {

@@ -1,13 +1,12 @@
 // The tokenizer stored in a GGUF file (tokenizer.ggml.*, as llama.cpp's converter writes it) rebuilt as the
 // tokenizer.json that the project's Hugging Face tokenizer path reads. Byte-level BPE ("gpt2": Qwen, Llama 3,
 // SmolLM) is rebuilt from tokens, merges and token types, with the pre-tokenizer that tokenizer.ggml.pre names;
-// SentencePiece vocabularies ("llama": Gemma, Llama 2) need the model's tokenizer.json beside the file.
+// SentencePiece BPE ("llama": Gemma, Llama 2) from tokens, scores and token types (tokenizer_spm.ts). BOS/EOS
+// as add_bos_token / add_eos_token say, and the chat template, come from the file.
 
 import { createHfTokenizer, type HfTokenizer } from '../tokenizer_hf';
 import type { MetaReader } from './config';
-
-/** token_type values (llama.cpp's llama_token_type) */
-const TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 };
+import { spmTokenizerJson, TOKEN_TYPE } from './tokenizer_spm';
 
 const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -39,22 +38,16 @@ function stringList(m: MetaReader, key: string, required: boolean): string[] | n
   return v as string[];
 }
 
-/** The tokenizer.json of a GGUF file's byte-level BPE tokenizer, and the tokenizer_config it implies. */
+/** The tokenizer.json of a GGUF file's tokenizer (byte-level BPE or SentencePiece BPE), and the tokenizer_config it implies. */
 export function ggufTokenizerJson(m: MetaReader): { tokenizerJson: unknown; tokenizerConfig: Record<string, unknown> } {
   const model = m.string('tokenizer.ggml.model');
   if (model === undefined) {
     m.fail('tokenizer.ggml.model', 'is missing: the file has no tokenizer; put the model\'s tokenizer.json beside it (or pass it)');
   }
-  if (model !== 'gpt2') {
-    m.fail('tokenizer.ggml.model', `is "${model}": only byte-level BPE ("gpt2") tokenizers are rebuilt from a GGUF file; put the model's tokenizer.json beside the file (or pass it)`);
-  }
-  const pre = m.string('tokenizer.ggml.pre') ?? 'default';
-  const p = PRE[pre];
-  if (!p) {
-    m.fail('tokenizer.ggml.pre', `is "${pre}", a pre-tokenizer not known here (known: ${GGUF_TOKENIZER_PRE.join(', ')}); put the model's tokenizer.json beside the file (or pass it)`);
+  if (model !== 'gpt2' && model !== 'llama') {
+    m.fail('tokenizer.ggml.model', `is "${model}": only byte-level BPE ("gpt2") and SentencePiece BPE ("llama") tokenizers are rebuilt from a GGUF file; put the model's tokenizer.json beside the file (or pass it)`);
   }
   const tokens = stringList(m, 'tokenizer.ggml.tokens', true)!;
-  const merges = stringList(m, 'tokenizer.ggml.merges', true)!;
   const typesRaw = m.get('tokenizer.ggml.token_type');
   let types: number[] | null = null;
   if (typesRaw !== undefined) {
@@ -63,18 +56,6 @@ export function ggufTokenizerJson(m: MetaReader): { tokenizerJson: unknown; toke
     }
     types = typesRaw as number[];
   }
-  for (const [i, merge] of merges.entries()) {
-    if (merge.split(' ').length !== 2) m.fail('tokenizer.ggml.merges', `entry ${i} ("${merge}") is not two tokens separated by one space`);
-  }
-  const vocab: Record<string, number> = {};
-  const added: unknown[] = [];
-  tokens.forEach((t, id) => {
-    if (!(t in vocab)) vocab[t] = id;
-    const type = types ? types[id] : TOKEN_TYPE.normal;
-    if (type === TOKEN_TYPE.control || type === TOKEN_TYPE.userDefined) {
-      added.push({ id, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === TOKEN_TYPE.control });
-    }
-  });
   const tokenAt = (key: string): string | null => {
     const id = m.int(key);
     if (id === undefined) return null;
@@ -83,33 +64,64 @@ export function ggufTokenizerJson(m: MetaReader): { tokenizerJson: unknown; toke
   };
   const bos = tokenAt('tokenizer.ggml.bos_token_id');
   const eos = tokenAt('tokenizer.ggml.eos_token_id');
-  const addBos = (m.bool('tokenizer.ggml.add_bos_token') ?? false) && bos !== null;
-  const post = addBos
-    ? {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-        pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-        special_tokens: { [bos!]: { id: bos, ids: [vocab[bos!]], tokens: [bos] } },
-      }
-    : null;
-  const tokenizerJson = {
+  const addBos = (m.bool('tokenizer.ggml.add_bos_token') ?? (model === 'llama')) && bos !== null; // llama.cpp: SPM adds BOS unless told
+  const addEos = (m.bool('tokenizer.ggml.add_eos_token') ?? false) && eos !== null;
+  const chatTemplate = m.string('tokenizer.chat_template');
+  const tokenizerConfig = {
+    bos_token: addBos ? bos : null, eos_token: eos, add_bos_token: addBos, add_eos_token: addEos, ...(chatTemplate ? { chat_template: chatTemplate } : {}),
+  };
+  const json = model === 'llama' ? spmTokenizerJson(m, tokens, types) : bpeTokenizerJson(m, tokens, types);
+  return { tokenizerJson: { ...json, post_processor: postProcessor(addBos ? bos : null, addEos ? eos : null, json.model as { vocab: Record<string, number> }) }, tokenizerConfig };
+}
+
+/** BOS before and EOS after the text, as the file's add_bos_token / add_eos_token say (TemplateProcessing). */
+function postProcessor(bos: string | null, eos: string | null, model: { vocab: Record<string, number> }): unknown {
+  if (bos === null && eos === null) return null;
+  const seq = (id: string, type: number) => ({ Sequence: { id, type_id: type } });
+  const tok = (t: string | null, type: number) => (t === null ? [] : [{ SpecialToken: { id: t, type_id: type } }]);
+  const special: Record<string, unknown> = {};
+  for (const t of [bos, eos]) if (t !== null) special[t] = { id: t, ids: [model.vocab[t]], tokens: [t] };
+  return {
+    type: 'TemplateProcessing',
+    single: [...tok(bos, 0), seq('A', 0), ...tok(eos, 0)],
+    pair: [...tok(bos, 0), seq('A', 0), ...tok(eos, 0), seq('B', 1), ...tok(eos, 1)],
+    special_tokens: special,
+  };
+}
+
+/** tokenizer.json (without its post-processor) of a byte-level BPE ("gpt2") GGUF tokenizer. */
+function bpeTokenizerJson(m: MetaReader, tokens: string[], types: number[] | null): Record<string, unknown> {
+  const pre = m.string('tokenizer.ggml.pre') ?? 'default';
+  const p = PRE[pre];
+  if (!p) {
+    m.fail('tokenizer.ggml.pre', `is "${pre}", a pre-tokenizer not known here (known: ${GGUF_TOKENIZER_PRE.join(', ')}); put the model's tokenizer.json beside the file (or pass it)`);
+  }
+  const merges = stringList(m, 'tokenizer.ggml.merges', true)!;
+  for (const [i, merge] of merges.entries()) {
+    if (merge.split(' ').length !== 2) m.fail('tokenizer.ggml.merges', `entry ${i} ("${merge}") is not two tokens separated by one space`);
+  }
+  const ids = new Map<string, number>();
+  const added: unknown[] = [];
+  tokens.forEach((t, id) => {
+    if (!ids.has(t)) ids.set(t, id);
+    const type = types ? types[id] : TOKEN_TYPE.normal;
+    if (type === TOKEN_TYPE.control || type === TOKEN_TYPE.userDefined) {
+      added.push({ id, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === TOKEN_TYPE.control });
+    }
+  });
+  return {
     version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: added,
     normalizer: p.normalizer,
     pre_tokenizer: p.preTokenizer,
-    post_processor: post,
     decoder: byteLevel(true),
     model: {
       type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false,
-      byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab, merges,
+      // own properties even for "constructor" or "__proto__" (tokens too): fromEntries, not assignment
+      byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab: Object.fromEntries(ids), merges,
     },
-  };
-  const chatTemplate = m.string('tokenizer.chat_template');
-  return {
-    tokenizerJson,
-    tokenizerConfig: { bos_token: addBos ? bos : null, eos_token: eos, add_bos_token: addBos, ...(chatTemplate ? { chat_template: chatTemplate } : {}) },
   };
 }
 
@@ -119,7 +131,7 @@ export function ggufTokenizer(m: MetaReader, beside?: { json: unknown; source: s
   const chatTemplate = m.string('tokenizer.chat_template') ?? null;
   const eosId = m.int('tokenizer.ggml.eos_token_id');
   const bosId = m.int('tokenizer.ggml.bos_token_id');
-  const addBos = m.bool('tokenizer.ggml.add_bos_token') ?? false;
+  const addBos = m.bool('tokenizer.ggml.add_bos_token') ?? m.string('tokenizer.ggml.model') === 'llama';
   const config = { eos_token_id: eosId ?? null, bos_token_id: addBos ? (bosId ?? null) : null };
   if (beside) {
     // the file's BOS/EOS ids index its own token list: carry them over by their text

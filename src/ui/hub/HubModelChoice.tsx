@@ -2,11 +2,14 @@
 // architecture the engine cannot run before any weights download; the plan then says how much will
 // download (what is cached already is not downloaded again), and "Download and load" fetches the rest
 // with progress per file and in total (shown by the model panel's status), resuming a download that
-// stopped. The endpoint, the token and the cache manager are below.
+// stopped. A repository of GGUF files offers its quantisations (name and size, from the listing); choosing
+// one writes it after ":" in the id (org/name:Q4_K_M) and plans that file. The endpoint, the token and the
+// cache manager are below.
 
 import { useState } from 'react';
 import { formatSize } from '../../hub/download';
-import { describePlan, planModel, type ModelPlan } from '../../hub/model';
+import { choiceKey, describeSkipped } from '../../hub/gguf_choice';
+import { describePlan, planKind, planModel, type ModelPlan } from '../../hub/model';
 import { formatModelSpec, parseModelSpec } from '../../hub/repo_id';
 import { useAppStore } from '../store';
 import { HubCacheManager } from './HubCacheManager';
@@ -21,12 +24,12 @@ export function HubModelChoice({ disabled }: { disabled: boolean }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [checking, setChecking] = useState(false);
 
-  const check = async () => {
+  const check = async (input = text) => {
     setPlan(null);
     setProblem(null);
     setChecking(true);
     try {
-      const spec = parseModelSpec(text);
+      const spec = parseModelSpec(input);
       const { client, cache } = await hubContext();
       setPlan(await planModel(client, cache, spec));
     } catch (e) {
@@ -71,7 +74,8 @@ export function HubModelChoice({ disabled }: { disabled: boolean }) {
         </div>
         <p className="help" id="hub-model-help">
           A repository id as on {endpoint.replace(/^https?:\/\//, '')} (Llama, Mistral, Qwen2 and the other families the engine runs, with safetensors
-          weights). Its files are listed first; nothing large downloads before you confirm.
+          weights), or a repository of GGUF files (its quantisations to choose from; <code>org/name:Q4_K_M</code> names one). Its files are
+          listed first; nothing large downloads before you confirm.
         </p>
       </form>
       {problem ? (
@@ -82,8 +86,13 @@ export function HubModelChoice({ disabled }: { disabled: boolean }) {
       {plan && current ? (
         <div className="hub-plan" data-testid="hub-model-plan">
           <p>
-            <strong className="mono">{formatModelSpec(plan.spec)}</strong> · {plan.config.architecture} · <span data-testid="hub-plan-summary">{describePlan(plan)}</span>
+            <strong className="mono">{formatModelSpec(plan.spec)}</strong> · {planKind(plan)} · <span data-testid="hub-plan-summary">{describePlan(plan)}</span>
           </p>
+          {plan.gguf ? <GgufChoices plan={plan} disabled={disabled || checking} onChoose={(key) => {
+            const next = `${formatModelSpec({ repo: plan.spec.repo, revision: plan.spec.revision })}:${key}`;
+            setText(next);
+            void check(next);
+          }} /> : null}
           <table className="limits">
             <tbody>
               {plan.files.map((f) => (
@@ -99,13 +108,45 @@ export function HubModelChoice({ disabled }: { disabled: boolean }) {
               ))}
             </tbody>
           </table>
-          <button type="button" className="primary" disabled={disabled} onClick={() => void loadFromHub(text, plan)}>
-            {plan.downloadBytes === 0 ? 'Load from the cache' : `Download ${formatSize(plan.downloadBytes)} and load`}
-          </button>
+          {plan.files.length ? (
+            <button type="button" className="primary" disabled={disabled} onClick={() => void loadFromHub(text, plan)}>
+              {plan.downloadBytes === 0 ? 'Load from the cache' : `Download ${formatSize(plan.downloadBytes)} and load`}
+            </button>
+          ) : null}
         </div>
       ) : null}
       <HubSettingsFields idPrefix="hub-model" />
       <HubCacheManager />
     </div>
+  );
+}
+
+/** The quantisations of a repository of GGUF files, one radio button each (the chosen one checked). */
+function GgufChoices({ plan, disabled, onChoose }: { plan: ModelPlan; disabled: boolean; onChoose: (key: string) => void }) {
+  const g = plan.gguf!;
+  return (
+    <fieldset className="gguf-choices" data-testid="hub-gguf-choices">
+      <legend>Quantisation ({g.choices.length} GGUF files)</legend>
+      {g.choices.map((c) => (
+        <label key={c.path} className="row-between gap" data-testid="hub-gguf-choice">
+          <span>
+            <input
+              type="radio"
+              name="hub-gguf"
+              value={c.path}
+              checked={g.chosen?.path === c.path}
+              disabled={disabled}
+              onChange={() => onChoose(choiceKey(c, g.choices))}
+            />{' '}
+            <strong className="mono">{c.quant ?? '(no quantisation in the name)'}</strong> <span className="mono small muted">{c.path}</span>
+          </span>
+          <span className="num small">{formatSize(c.size)}</span>
+        </label>
+      ))}
+      {g.skipped.length ? (
+        <p className="help">Set aside: {describeSkipped(g)}.</p>
+      ) : null}
+      {!g.chosen ? <p className="help">Choose one; only that file downloads. Its architecture and tokenizer are read from the file.</p> : null}
+    </fieldset>
   );
 }

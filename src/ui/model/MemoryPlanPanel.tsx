@@ -2,15 +2,16 @@
 // step's host code) for the loaded model and the current settings, shown as the parts of the peak against
 // the budget (memory_budget_bytes, else 2 GiB), with what to lower when it does not fit.
 import { useEffect, useState } from 'react';
-import type { MemoryPlan } from '../../grpo/memory_plan';
+import type { PagePlan } from '../../worker/protocol';
 import { useAppStore } from '../store';
 import { requireEngine } from '../store/engine';
 import { formatBytes } from './memory';
+import { WeightGroupsTable } from './WeightGroupsTable';
 
 export function MemoryPlanPanel() {
   const model = useAppStore((s) => s.modelSummary);
   const config = useAppStore((s) => s.config);
-  const [plan, setPlan] = useState<MemoryPlan | null>(null);
+  const [plan, setPlan] = useState<PagePlan | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (!model) return;
@@ -28,8 +29,11 @@ export function MemoryPlanPanel() {
     };
   }, [model, config]);
   if (!model) return null;
-  if (error) return <p className="callout callout-warn" data-testid="memory-plan-error">Memory plan: {error}</p>;
-  if (!plan) return <p className="help" data-testid="memory-plan-pending">Planning GPU memory…</p>;
+  // the base by tensor group as this run's base_precision stores it (the plan's), else as loaded
+  const groups = plan ? { rows: plan.weightGroups, precision: plan.basePrecision } : model.weightGroups ? { rows: model.weightGroups, precision: 'auto (as loaded)' } : null;
+  const table = groups ? <WeightGroupsTable rows={groups.rows} precision={groups.precision} /> : null;
+  if (error) return <>{table}<p className="callout callout-warn" data-testid="memory-plan-error">Memory plan: {error}</p></>;
+  if (!plan) return <>{table}<p className="help" data-testid="memory-plan-pending">Planning GPU memory…</p></>;
   const b = plan.breakdown;
   const rows: [string, number][] = [
     [`Weights (${plan.basePrecision})`, b.weights],
@@ -39,6 +43,7 @@ export function MemoryPlanPanel() {
   ];
   return (
     <div data-testid="memory-plan">
+      {table}
       <h3>Memory plan (exact, one worst-case step)</h3>
       <table className="limits">
         <tbody>

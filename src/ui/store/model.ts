@@ -128,7 +128,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       await load({ kind: 'url', input: `hf:${formatModelSpec(spec)}`, repo: spec.repo }, async () => {
         const { client, cache } = await hubContext();
         try {
-          const same = given && given.spec.repo === spec.repo && given.spec.revision === spec.revision && given.endpoint === client.endpoint;
+          const same = given && given.spec.repo === spec.repo && given.spec.revision === spec.revision && given.spec.file === spec.file && given.endpoint === client.endpoint;
           const plan = same ? given : await planModel(client, cache, spec);
           const files = await fetchModel(client, cache, plan, (p) =>
             set({
