@@ -7,7 +7,7 @@ import os
 import torch
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoTokenizer, {{model_class}}
 from {{trl_module}} import {{config_class}}, {{trainer_class}}
 
 # The base model: a Hugging Face id or a local folder.{{model_source}}
@@ -71,7 +71,7 @@ training_args = {{config_class}}(
 lora_config = LoraConfig(
 {{lora_kwargs}}
 )
-model = AutoModelForCausalLM.from_pretrained(MODEL, dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE))
+model = {{model_class}}.from_pretrained(MODEL, {{model_kwargs}}dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE))
 peft_config = lora_config
 if ADAPTER and os.path.exists(os.path.join(ADAPTER, "adapter_config.json")):
     # continue from the browser's adapter; its r, alpha and target modules are in adapter_config.json
