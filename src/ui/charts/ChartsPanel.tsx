@@ -177,8 +177,9 @@ export function ChartsPanel() {
       ) : (
       <div className="chart-grid">
         <MetricChart spec={chartSpecs[0]} rows={drawn.get(chartSpecs[0].id)!.rows} raw={drawn.get(chartSpecs[0].id)!.raw} points={history.length} />
-        <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />
-        {preference && rewardNames.length === 0 ? null : <GapChart />}
+        {/* a reward model does not change what the model writes: no generation to evaluate */}
+        {rewardModel && rewardNames.length === 0 ? null : <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />}
+        {(preference || rewardModel) && rewardNames.length === 0 ? null : <GapChart />}
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}
