@@ -41,5 +41,14 @@ describe('reward adapters sent by the page', () => {
     expect(() => parseRunRewardAdapters(config('policy'), mc, new Map([['policy', files(false)]]))).toThrow(/saved run "policy": adapter_config.json has task_type "CAUSAL_LM"/);
     const noHead = { ...files(true), config: JSON.stringify({ ...JSON.parse(files(true).config), modules_to_save: null }) };
     expect(() => parseRunRewardAdapters(config('x'), mc, new Map([['x', noHead]]))).toThrow(/must list "score" in modules_to_save/);
+    // a head of another width, or with a NaN
+    const bad = (data: Float32Array, shape: number[]) => {
+      const f = files(true);
+      return { ...f, weights: writeSafetensors(new Map([[SCORE_WEIGHT_KEY, { shape, data }]]), { format: 'pt' }) };
+    };
+    expect(() => parseRunRewardAdapters(config('w'), mc, new Map([['w', bad(new Float32Array(C + 1), [1, C + 1])]]))).toThrow(/has shape \[1, 13\]; a reward head for this model is \[1, 12\]/);
+    const nan = new Float32Array(C);
+    nan[3] = NaN;
+    expect(() => parseRunRewardAdapters(config('n'), mc, new Map([['n', bad(nan, [1, C])]]))).toThrow(/holds NaN at index 3/);
   });
 });
