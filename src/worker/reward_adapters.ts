@@ -45,7 +45,8 @@ export function runRewardScorer(on: ModelOnDevice, config: GrpoConfig, files: Re
       score: (items) => scorer.score(items),
       dispose() {
         scorer.dispose();
-        for (const m of models) m?.release();
+        // after a lost device its buffers went with it: nothing is released into its pool
+        if (!on.gpu.lost) for (const m of models) m?.release();
       },
     };
   } catch (e) {
