@@ -9,6 +9,7 @@ import { parseHfConfig, type ModelConfig } from '../model/config';
 import { configDtype, structuralConfig } from '../model/structural_config';
 import { defaultConfig, modelValidationContext, parseConfigJson, type GrpoConfig } from '../grpo/config';
 import { choosePlan, describePlan } from '../grpo/memory_plan';
+import { CliRewardModels } from './reward_models';
 import { resolveBasePrecision } from '../model/weight_storage';
 import { DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
 import { basePrecisionOpt, parse, requireString, UsageError } from './args';
@@ -64,7 +65,9 @@ export async function planCommand(argv: string[]): Promise<void> {
     budget = n;
   }
   const storage = { basePrecision: config.base_precision, fileDtype: shapes.fileDtype };
-  const plan = await choosePlan(shapes.config, config, { budgetBytes: budget, storage });
+  // reward_model entries: their adapter folders' LoRA sets are part of the step
+  const rewardModels = (await CliRewardModels.read(config, shapes.config)).planSpecs();
+  const plan = await choosePlan(shapes.config, config, { budgetBytes: budget, storage, rewardModels });
   if (v.json) {
     process.stdout.write(JSON.stringify({
       model: { source: shapes.source, structural: shapes.structural, architecture: shapes.config.architecture, base_precision: resolveBasePrecision(shapes.config, storage) },

@@ -17,6 +17,7 @@ import { loadQuantSummary, quantTypesOf } from '../model/quant_storage';
 import { trainEvalRows } from '../experiments/eval_split';
 import { evalMetrics } from '../experiments/eval_metrics';
 import { createRewardScorer } from '../grpo/rewards_scorer';
+import { CliRewardModels } from './reward_models';
 import { preparePrompts } from '../grpo/prompts';
 import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer, type SftModel } from '../grpo/sft';
@@ -171,7 +172,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   // kernel variants: autotuned per adapter and shape class between steps (src/gpu/autotune.ts)
   const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  // reward models (reward_model entries): their adapter folders, read and checked before anything is uploaded
+  const rewardModels = await CliRewardModels.read(config, loaded.config);
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, rewardModels.hooks());
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
@@ -179,13 +182,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
       throw new Error(`${loaded.config.modelType}: GRPO training does not run Gemma 4 yet (its GPU model runs generate, logprobs and train --sft)`);
     }
     const plan = v.sft ? null : await choosePlan(loaded.config, config, {
-      budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
+      budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware }, rewardModels: rewardModels.planSpecs(),
       limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
     });
     if (plan) refuseUnlessFits(plan);
     // Gemma 4 runs its own GPU model (supervised LoRA only); every other family the engine
     const model = loaded.config.gemma4 ? null : GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
     const sftModel: SftModel = model ?? new Gemma4Trainable(Gemma4Gpu.upload(gpu, loaded.config, loaded.weights, storage));
+    if (model && rewardModels.count) {
+      rewardModels.bind(gpu, model);
+      log(`reward models: ${rewardModels.count} reward adapter${rewardModels.count === 1 ? '' : 's'} on the policy's base weights`);
+    }
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
     const quantNote = loadQuantSummary(loaded.config, config.base_precision);
     if (quantNote) log(quantNote);
@@ -266,6 +273,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, ${existsSync(join(outDir, GGUF_ADAPTER)) ? `${GGUF_ADAPTER}, ` : ''}config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
   } finally {
     scorer.dispose();
+    rewardModels.release();
     tools?.setup.runner.dispose();
     gpu.destroy();
   }
@@ -295,9 +303,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const ds = await readDataset(dataPath, v);
   const prompts = preparePrompts(ds.rows, loaded, config);
   const gpu = await acquireNodeGpu();
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const rewardModels = await CliRewardModels.read(config, loaded.config);
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, rewardModels.hooks());
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
+    rewardModels.bind(gpu, model);
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed, kvPrecision: config.kv_precision,
@@ -308,6 +318,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   } finally {
     tools?.setup.runner.dispose();
     scorer.dispose();
+    rewardModels.release();
     gpu.destroy();
   }
 }

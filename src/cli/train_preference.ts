@@ -14,8 +14,10 @@ import { createRewardScorer } from '../grpo/rewards_scorer';
 import { evaluatePrompts } from '../grpo/evaluate';
 import { preparePreference, type PreferenceExample } from '../grpo/preference/data';
 import { PreferenceTrainer, type Metrics } from '../grpo/preference/trainer';
+import { RewardModelTrainer } from '../grpo/reward_model/trainer';
+import { exportRewardAdapter } from '../model/reward_adapter';
 import { CHECKPOINT_FILE, datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
-import { writeAdapterDir } from './adapter_dir';
+import { writeAdapterDir, writeAdapterFiles } from './adapter_dir';
 import { readDataset } from './train';
 import type { ParsedDataset } from '../data';
 
@@ -74,12 +76,21 @@ export async function trainPreferenceRun(a: PreferenceRunArgs): Promise<void> {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     log(`model ${loaded.name}; adapter: ${gpu.describe()}`);
     log(`${config.algorithm}: ${config.max_steps} steps, ${train.examples.length} train / ${held.examples.length} held-out ${kind === 'preference' ? 'pairs' : 'examples'}`);
-    const trainer = new PreferenceTrainer({ gpu, model, config, train: train.examples, eval: held.examples });
+    // a reward model (algorithm reward_model) trains a LoRA and a scalar head on the same pairs
+    const reward = config.algorithm === 'reward_model';
+    const trainer = reward
+      ? new RewardModelTrainer({ gpu, model, config, train: train.examples, eval: held.examples })
+      : new PreferenceTrainer({ gpu, model, config, train: train.examples, eval: held.examples });
     // held-out prompts answered greedily, scored against the chosen (KTO: the desirable) completion
     const evalPrompts = held.examples.filter((e) => e.desirable !== false).map((e) => e.prompt).slice(0, config.eval_max_samples);
     const evaluate = async (): Promise<Metrics> => {
       if (held.examples.length === 0) return {};
       const pairs = await trainer.evaluatePairs();
+      if (reward) {
+        // a reward model is judged by its ranking of held-out pairs (it does not change what the model writes)
+        log(`eval @ step ${trainer.step}: accuracy ${fmt(pairs.eval_accuracy)}  margin ${fmt(pairs.eval_margin)}  mean_reward ${fmt(pairs.eval_mean_reward)}`);
+        return pairs;
+      }
       const e = await evaluatePrompts(model, loaded.tokenizer, trainer.lora, scorer, evalPrompts, config.max_completion_length, trainer.step, 32, {
         temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed, kvPrecision: config.kv_precision,
       });
@@ -105,8 +116,13 @@ export async function trainPreferenceRun(a: PreferenceRunArgs): Promise<void> {
       const due = s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0);
       const ev = due ? await evaluate() : {};
       await writeMetrics({ step: s, ...m, ...ev });
-      log(`step ${s}/${config.max_steps}  loss ${fmt(m.loss, 4)}  accuracy ${fmt(m['rewards/accuracies'], 2)}  margin ${fmt(m['rewards/margins'])}  ` +
-        `logps chosen ${fmt(m['logps/chosen'], 2)} rejected ${fmt(m['logps/rejected'], 2)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s`);
+      if (reward) {
+        log(`step ${s}/${config.max_steps}  loss ${fmt(m.loss, 4)}  accuracy ${fmt(m.accuracy, 2)}  margin ${fmt(m.margin)}  ` +
+          `mean_reward ${fmt(m.mean_reward)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s`);
+      } else {
+        log(`step ${s}/${config.max_steps}  loss ${fmt(m.loss, 4)}  accuracy ${fmt(m['rewards/accuracies'], 2)}  margin ${fmt(m['rewards/margins'])}  ` +
+          `logps chosen ${fmt(m['logps/chosen'], 2)} rejected ${fmt(m['logps/rejected'], 2)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s`);
+      }
       const fault = trainer.faulted;
       if (fault) {
         await saveCkpt();
@@ -115,7 +131,10 @@ export async function trainPreferenceRun(a: PreferenceRunArgs): Promise<void> {
       if (config.checkpoint_interval > 0 && s % config.checkpoint_interval === 0 && s < config.max_steps) await saveCkpt();
     }
     await saveCkpt();
-    await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
+    if (trainer instanceof RewardModelTrainer) {
+      // PEFT's sequence-classification adapter: task_type SEQ_CLS, the score head in modules_to_save
+      await writeAdapterFiles(outDir, await exportRewardAdapter(gpu, trainer.lora, await trainer.head.read(), loaded.name, config.lora_dropout));
+    } else await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
     trainer.release();
     log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, config.json, metrics.jsonl, ${CHECKPOINT_FILE}`);
   } finally {

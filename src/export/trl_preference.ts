@@ -22,6 +22,7 @@ export const PREFERENCE_TRAINERS: Record<PreferenceAlgorithm, { trainer: string;
   simpo: { trainer: 'CPOTrainer', config: 'CPOConfig', module: 'trl.experimental.cpo' },
   orpo: { trainer: 'ORPOTrainer', config: 'ORPOConfig', module: 'trl.experimental.orpo' },
   kto: { trainer: 'KTOTrainer', config: 'KTOConfig', module: 'trl' },
+  reward_model: { trainer: 'RewardTrainer', config: 'RewardConfig', module: 'trl' },
 };
 
 /** The trainer config's keyword arguments for a preference run. */
@@ -34,7 +35,7 @@ export function preferenceConfigKwargs(c: GrpoConfig & { algorithm: PreferenceAl
   out.logging_steps = 1;
   // the playground keeps prompt + completion within max_prompt_length + max_completion_length
   out.max_length = c.max_prompt_length + c.max_completion_length;
-  out.beta = c.beta;
+  if (c.algorithm !== 'reward_model') out.beta = c.beta;
   switch (c.algorithm) {
     case 'dpo':
       out.loss_type = c.sft_loss_weight > 0 ? [c.dpo_loss_type, 'sft'] : [c.dpo_loss_type];
@@ -59,6 +60,10 @@ export function preferenceConfigKwargs(c: GrpoConfig & { algorithm: PreferenceAl
       // KTO's KL baseline pairs each prompt with the previous example's completion: TRL requires sequential order
       out.train_sampling_strategy = 'sequential';
       break;
+    case 'reward_model':
+      // 0 is TRL's None (no centring term)
+      out.center_rewards_coefficient = c.center_rewards_coefficient > 0 ? c.center_rewards_coefficient : null;
+      break;
   }
   return out;
 }
@@ -72,7 +77,9 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
   const want = unpaired ? ['prompt', 'completion', 'label'] : ['prompt', 'chosen', 'rejected'];
   const have = dataset ? [dataset.promptColumn, dataset.answerColumn, (unpaired ? dataset.labelColumn : dataset.rejectedColumn) ?? want[2]] : want;
   const rename = want.map((w, i) => [have[i], w]).filter(([h, w]) => h !== w).map(([h, w]) => `${pyLiteral(h)}: ${pyLiteral(w)}`);
-  const lora = configToTrlJson(c).lora_config;
+  const reward = c.algorithm === 'reward_model';
+  // a reward model is a sequence-classification model (num_labels 1) whose LoRA saves the score head too
+  const lora = reward ? { ...configToTrlJson(c).lora_config, task_type: 'SEQ_CLS', modules_to_save: ['score'] } : configToTrlJson(c).lora_config;
   const kw = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `    ${k}=${pyLiteral(v)},`).join('\n');
   const header = [
     `Continue a GRPO Playground ${c.algorithm.toUpperCase()} run with TRL + PEFT (${t.trainer}).`,
@@ -81,7 +88,9 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
       `${dataset ? `, dataset ${dataset.name}` : ''}, ` +
       (input.stepsTrained === null ? `max_steps ${c.max_steps}.` : `${input.stepsTrained} of ${c.max_steps} steps trained in the browser.`),
     `The ${t.config} and LoraConfig below hold the browser run's values in TRL's names (TRL v1.9, transformers v5, PEFT).`,
-    `The reference model is the base model with the adapter off, as in the playground.`,
+    reward
+      ? `The reward is a scalar head (score) on the last token; the saved adapter is a PEFT SEQ_CLS adapter with the head in modules_to_save.`
+      : `The reference model is the base model with the adapter off, as in the playground.`,
     ``,
     `    pip install "trl>=1.9" peft datasets`,
     `    python train_${c.algorithm}.py`,
@@ -92,6 +101,8 @@ export function preferenceScript(input: TrlScriptInput & { config: GrpoConfig & 
     trl_module: t.module,
     config_class: pyIdentifier(t.config, 'the config class'),
     trainer_class: pyIdentifier(t.trainer, 'the trainer class'),
+    model_class: reward ? 'AutoModelForSequenceClassification' : 'AutoModelForCausalLM',
+    model_kwargs: reward ? 'num_labels=1, ' : '',
     model_source: input.modelSource ? ` In the playground: ${pyComment(input.modelSource)}.` : '',
     model: pyLiteral(input.modelName),
     data_file: pyLiteral(dataset?.name ?? 'data.jsonl'),

@@ -7,6 +7,7 @@
 import { configToTrlJson, DEFAULT_CONFIG, type GrpoConfig, type RewardFuncConfig } from '../grpo/config';
 import TRAIN_TEMPLATE from './templates/train_grpo.py?raw';
 import REWARD_HELPERS from './templates/rewards.py?raw';
+import REWARD_MODEL_HELPERS from './templates/reward_model.py?raw';
 import CUSTOM_REWARD_TEMPLATE from './templates/custom_reward.py?raw';
 import DATA_SELECTION_TEMPLATE from './templates/data_selection.py?raw';
 import { parseBand } from '../grpo/difficulty';
@@ -94,6 +95,12 @@ function rewardLine(f: RewardFuncConfig, name: string, c: GrpoConfig): string {
       return `make_majority_vote(${args([['extract', p.extract], ['case_sensitive', p.case_sensitive]])})`;
     case 'length_penalty':
       return `make_length_penalty(${args([['target', p.target], ['floor', p.floor]])})`;
+    case 'reward_model': {
+      // one adapter: the merged model itself (TRL scores it with reward_processing_classes); several: an ensemble function
+      const paths = String(p.adapters ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      if (paths.length === 1) return `load_reward_model(${pyLiteral(paths[0])})`;
+      return `make_reward_model_ensemble(${args([['paths', paths], ['reduce', p.reduce ?? 'mean'], ['std_coef', p.std_coef ?? 1]])})`;
+    }
     case 'soft_overlong':
       return `make_soft_overlong(${args([
         ['max_completion_length', typeof p.max_completion_length === 'number' ? p.max_completion_length : c.max_completion_length],
@@ -152,6 +159,7 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
   const out: string[] = [];
   if (c.algorithm === 'online_dpo') out.push(`online_dpo paired the best and worst of num_generations = ${c.num_generations} completions per prompt; OnlineDPOTrainer samples two`);
   if (c.base_precision === 'q8_0' || c.base_precision === 'q4_k') out.push(`base_precision "${c.base_precision}": the playground quantised the frozen base to ggml's ${c.base_precision === 'q8_0' ? 'Q8_0' : 'Q4_K'} blocks at load; this script loads it in bfloat16 (for a 4-bit base on a GPU, PEFT + bitsandbytes' BitsAndBytesConfig is the usual route)`);
+  if (c.reward_funcs.some((f) => f.name === 'reward_model')) out.push('reward_model rewards: the playground scores with the policy\'s own base weights and each reward adapter (LoRA + head); this script loads each reward model as its own merged copy of the base');
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
   if (c.advantage_estimator === 'reinforce_pp' || c.advantage_estimator === 'reinforce_pp_verl') out.push(`advantage_estimator "${c.advantage_estimator}" (REINFORCE++): TRL has no such advantage; GRPO's group advantages are used`);
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
@@ -180,6 +188,11 @@ function dataSelectionPython(c: GrpoConfig): string {
   }, 'data_selection.py');
 }
 
+/** A reward_model entry with one adapter: passed to TRL as a model, scored with reward_processing_classes. */
+function isSingleRewardModel(f: RewardFuncConfig): boolean {
+  return f.name === 'reward_model' && String(f.params.adapters ?? '').split(',').filter((x) => x.trim()).length === 1;
+}
+
 /** The whole script. */
 export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
@@ -197,6 +210,8 @@ export function trlScript(input: TrlScriptInput): string {
     throw new Error('advantage_estimator "rloo" exports to TRL\'s RLOOTrainer, which has no tools or environments: set advantage_estimator to "grpo" to export this run');
   }
   const tools = input.tools?.length ? toolsPython(input.tools) : null;
+  const rewardModels = c.reward_funcs.some((f) => f.name === 'reward_model');
+  const singleModels = c.reward_funcs.some(isSingleRewardModel);
   const toolNotes: string[] = [];
   if (tools) {
     toolNotes.push('', `Tools: ${input.tools!.map((t) => t.name).join(', ')} are passed to the trainer (tools=TOOLS).`);
@@ -262,6 +277,8 @@ export function trlScript(input: TrlScriptInput): string {
       custom_rewards: customs ? `\n${customs}\n` : '',
       tools_code: tools ? `\n# ---- tools (from the playground's JavaScript tools) ----\n\n${tools.code}\n\n\nTOOLS = [${input.tools!.map((t) => t.name).join(', ')}]\n\n` : '',
       tools_arg: tools ? '\n    tools=TOOLS,' : '',
+      reward_model_helpers: rewardModels ? `\n${REWARD_MODEL_HELPERS}\n` : '',
+      reward_processing_arg: singleModels ? `\n    reward_processing_classes=[${c.reward_funcs.map((f) => (isSingleRewardModel(f) ? 'tokenizer' : 'None')).join(', ')}],` : '',
       reward_funcs: c.reward_funcs.map((f, i) => `    ${rewardLine(f, names[i], c)},`).join('\n'),
       // the Trainer replaces non-finite logged losses unless told not to; the callback needs to see them
       config_kwargs: kwargs({ ...(online ? onlineDpoConfigKwargs(c, trl.grpo_config) : trl.grpo_config), logging_nan_inf_filter: false }, '    '),

@@ -83,6 +83,7 @@ export async function evaluatePrompts(
       };
       let texts: string[];
       let lengths: number[];
+      let completionIds: number[][] | null = null;
       let episodes: Awaited<ReturnType<typeof runEpisodes>> | null = null;
       if (tools) {
         episodes = await runEpisodes(model, tokenizer, lora, tools.setup, chunk.map((p) => ({ ids: p.ids, raw: p.raw })), {
@@ -104,8 +105,12 @@ export async function evaluatePrompts(
         const gen = await generate(model, chunk.map((p) => p.ids), { ...decoding, maxNewTokens: maxCompletionLength, stopIds: tokenizer.eosIds, lora });
         texts = gen.tokens.map((t) => tokenizer.decode(t));
         lengths = gen.tokens.map((t) => t.length);
+        completionIds = gen.tokens.map((t, i) => (gen.finish[i] === 'stop' && tokenizer.eosIds.length > 0 ? [...t, tokenizer.eosIds[0]] : t));
       }
-      const items = chunk.map((p, i) => ({ prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: lengths[i] }));
+      const items = chunk.map((p, i) => ({
+        prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: lengths[i],
+        ...(completionIds ? { promptIds: p.ids, completionIds: completionIds[i] } : {}),
+      }));
       const scores = await scorer.score(items);
       const perFunc = [...scores.perFunc];
       const weights = [...scorer.weights];

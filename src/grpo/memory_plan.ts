@@ -12,7 +12,9 @@ import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
-import { layerHasModule, moduleShape } from '../model/lora';
+import { layerHasModule, LoraSet, moduleShape, type LoraSpec } from '../model/lora';
+import { RewardModelScorer } from './reward_model/scorer';
+import { createRewardScorer } from './rewards_scorer';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
 import { plannedQuant } from '../model/quant_storage';
@@ -36,6 +38,9 @@ export interface PlanOptions {
   lmHeadChunkBytes?: number;
   /** keep every layer in forwards without backward (the design before issue 12, for the benchmark's "before") */
   inferenceKeepsLayers?: boolean;
+  /** reward_model entries of reward_funcs: per entry index, the LoRA spec of each of its reward adapters (their
+   * LoRA sets are allocated and their scoring forwards run in the planned step, on the same base weights) */
+  rewardModels?: ReadonlyMap<number, readonly LoraSpec[]>;
 }
 
 export interface StepMeasure {
@@ -91,9 +96,21 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   // tokens, no KV caches) is bounded by the GRPO step of the same lengths (prompts_per_step x num_generations >= 2 x
   // prompts_per_step rows, plus the caches): it is planned as that
   const algorithm = isPreferenceAlgorithm(config.algorithm) ? 'grpo' : config.algorithm;
+  // reward models: their LoRA sets (zero weights) and head on the dry runtime, scoring with the planned model
+  const rewardModels = [...(opts.rewardModels ?? new Map<number, readonly LoraSpec[]>())].map(([index, specs]) => ({
+    index,
+    scorer: new RewardModelScorer(m, specs.map((spec, k) => ({ source: `plan ${k}`, lora: new LoraSet(gpu, model, spec), head: new Float32Array(model.hiddenSize) })), 'mean', 0),
+  }));
+  const scorer = rewardModels.length
+    ? createRewardScorer(
+      config.reward_funcs.map((f, i) => (rewardModels.some((r) => r.index === i) ? f : { name: 'length_penalty', weight: f.weight, params: {} })),
+      config.max_completion_length,
+      new Map(rewardModels.map((r) => [r.index, (items) => r.scorer.scoreItems(items)])),
+    )
+    : planningScorer();
   const trainer = new GrpoTrainer({
     gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false, curriculum: 'shuffle' }, // the order of the planning prompts changes no byte
-    train, eval: [], scorer: planningScorer(), layout,
+    train, eval: [], scorer, layout,
   });
   await trainer.trainStep();
   return { peakBytes: gpu.stats.peakBytesAllocated, largestBufferBytes: gpu.pool.largest.bytes, largestBufferLabel: gpu.pool.largest.label };

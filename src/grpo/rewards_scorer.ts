@@ -4,6 +4,11 @@
 
 import type { RewardFuncConfig } from './config';
 import { CUSTOM_REWARD_NAME, CustomReward, REWARD_FUNCS, isBuiltinReward, withDefaults, rewardParamSpecs } from './rewards';
+import { REWARD_MODEL_NAME } from './rewards/registry';
+
+/** A reward_model entry's scorer (src/grpo/reward_model/scorer.ts), by the entry's index in reward_funcs: it
+ * needs the GPU and the model, so the caller that holds them builds it. */
+export type RewardModelScorers = ReadonlyMap<number, (items: RewardItem[]) => Promise<(number | null)[]>>;
 
 export interface RewardItem {
   prompt: string;
@@ -11,6 +16,10 @@ export interface RewardItem {
   answer: string;
   row: Record<string, unknown>;
   completionTokens: number;
+  /** the prompt's and the completion's token ids (the completion with its stop token when it stopped), for
+   * rewards that read tokens (a reward model); absent where a caller has none */
+  promptIds?: readonly number[];
+  completionIds?: readonly number[];
   /** the completions of this item's group (the same prompt's samples in this step, this one included);
    * absent: the item is its own group */
   group?: readonly string[];
@@ -33,16 +42,26 @@ export interface RewardScorer {
 type Scorer = (items: RewardItem[]) => Promise<{ values: (number | null)[]; errors: string[] }>;
 
 /** Builds the scorer for a config's reward_funcs (names are made unique: numeric_match, numeric_match_2, ...). */
-export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxCompletionLength: number): RewardScorer {
+export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxCompletionLength: number, rewardModels: RewardModelScorers = new Map()): RewardScorer {
   if (funcs.length === 0) throw new Error('reward_funcs is empty: add at least one reward function');
   const names: string[] = [];
   const scorers: Scorer[] = [];
   const customs: CustomReward[] = [];
-  for (const f of funcs) {
+  for (const [index, f] of funcs.entries()) {
     let name = f.name;
     for (let k = 2; names.includes(name); k++) name = `${f.name}_${k}`;
     names.push(name);
-    if (f.name === CUSTOM_REWARD_NAME) {
+    if (f.name === REWARD_MODEL_NAME) {
+      const rm = rewardModels.get(index);
+      if (!rm) throw new Error(`reward_funcs[${index}] (reward_model): its reward adapters were not loaded (this caller cannot run a reward model)`);
+      scorers.push(async (items) => {
+        try {
+          return { values: await rm(items), errors: [] };
+        } catch (e) {
+          return { values: items.map(() => null), errors: [`${name}: ${(e as Error).message}`] };
+        }
+      });
+    } else if (f.name === CUSTOM_REWARD_NAME) {
       const p = withDefaults(f.name, rewardParamSpecs(f.name)!, f.params);
       const custom = new CustomReward(String(p.source), { timeoutMs: Number(p.timeout_ms) });
       customs.push(custom);

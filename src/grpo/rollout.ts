@@ -150,7 +150,11 @@ export async function rollout(
   const items = generated.map((g, i) => {
     const p = prompts[Math.floor(i / G)];
     const first = Math.floor(i / G) * G;
-    return { prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length, group: texts.slice(first, first + G) };
+    const stop = !g.truncated && tokenizer.eosIds.length > 0 ? [tokenizer.eosIds[0]] : [];
+    return {
+      prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: g.ids.length, group: texts.slice(first, first + G),
+      promptIds: p.ids, completionIds: [...g.ids, ...stop],
+    };
   });
   const scores = await scorer.score(items);
   const rewardNames = [...scorer.names];

@@ -211,6 +211,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   interrupt: async (r) => runs.requestInterrupt(r.kind),
   evaluate: () => exclusive(() => runs.evaluate()),
   exportAdapter: () => exclusive(() => runs.exportAdapter()),
+  rewardAdapters: (r) => exclusive(async () => runs.setRewardAdapters(r.adapters)),
   importAdapter: (r) => exclusive(() => runs.importAdapter({ weights: r.weights, config: r.config }, r.runConfig)),
   // refused at once during a run, rather than waiting in the queue until the run pauses
   generate: (r) => (runs.isRunning ? Promise.reject(new Error(RUN_GOING)) : exclusive(async () => {

@@ -2,6 +2,7 @@
 // code, no GPU work) for the loaded model's shapes and the page's config, against this adapter's limits and
 // the memory budget (memory_budget_bytes, else PAGE_DEFAULT_BUDGET). The run controller plans a new run
 // the same way at Start (planForModel) and refuses one that does not fit before allocating anything.
+import type { LoraSpec } from '../model/lora';
 import type { ModelConfig } from '../model/config';
 import { parameterCount } from '../model/weight_storage';
 import { choosePlan, type MemoryPlan } from '../grpo/memory_plan';
@@ -40,8 +41,10 @@ export async function memoryPlanFor(
  * (null: PAGE_DEFAULT_BUDGET) and this adapter's buffer limits. */
 export async function planForModel(
   gpu: GpuRuntime, model: ModelConfig, fileDtype: string | undefined, config: GrpoConfig, quant?: ReadonlyMap<string, GgmlTypeName>,
+  rewardModels?: ReadonlyMap<number, readonly LoraSpec[]>,
 ): Promise<MemoryPlan> {
   return choosePlan(model, config, {
+    rewardModels,
     budgetBytes: config.memory_budget_bytes ?? PAGE_DEFAULT_BUDGET,
     // quant: a GGUF model's block types (its matrices stay quantised on the GPU under base_precision auto)
     storage: { basePrecision: config.base_precision, fileDtype, quant },

@@ -331,6 +331,8 @@ export interface EngineApi {
   evaluate: { request: NoFields; value: EvalEvent; progress: never };
   /** The current LoRA adapter in PEFT's format. */
   exportAdapter: { request: NoFields; value: { weights: Uint8Array; config: string }; progress: never };
+  /** The reward adapters (saved runs' kept SEQ_CLS adapters, by name) that reward_model entries of the next new run name. */
+  rewardAdapters: { request: { adapters: { name: string; weights: Uint8Array; config: string }[] }; value: number; progress: never };
   /** Loads a PEFT adapter into a new run (its r, alpha and target modules override the config's). */
   importAdapter: { request: { weights: Uint8Array; config: string; runConfig: GrpoConfig }; value: { r: number; targetModules: string[] }; progress: never };
   /** Completes a prompt with the base model and with the current adapter (same seed), for side-by-side comparison. */

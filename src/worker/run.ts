@@ -11,6 +11,8 @@ import type { DatasetRow } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
 import { createRewardScorer, type RewardScorer } from '../grpo/rewards_scorer';
+import type { PeftAdapterFiles } from '../model/peft_adapter';
+import { runRewardScorer } from './reward_adapters';
 import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { preparePreference } from '../grpo/preference/data';
@@ -47,6 +49,8 @@ export class Run {
     readonly layout: StepLayout | undefined,
     /** the separate test file's rows the run evaluates on (null: eval_split of the dataset) */
     readonly evalRows: DatasetRow[] | null = null,
+    /** the reward adapters its reward_model entries name (saved runs' kept adapters, by name) */
+    readonly rewardAdapters: ReadonlyMap<string, PeftAdapterFiles> = new Map(),
   ) {}
 
   /** A run at step 0 for `config` on the model and the dataset, its steps cut as `layout` says (the memory
@@ -54,7 +58,10 @@ export class Run {
    * whole; otherwise eval_split of the dataset. Tools / an environment load in their sandbox first (as the
    * command line does): a file that does not load stops here with the sandbox's message, and the tools
    * reach the chat template of every prompt (its `tools`, as TRL passes them). */
-  static async create(on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), layout?: StepLayout, evalRows: DatasetRow[] | null = null): Promise<Run> {
+  static async create(
+    on: ModelOnDevice, data: LoadedDataset, config: GrpoConfig, id = newRunId(), layout?: StepLayout, evalRows: DatasetRow[] | null = null,
+    rewardAdapters: ReadonlyMap<string, PeftAdapterFiles> = new Map(),
+  ): Promise<Run> {
     const split = trainEvalRows(data.parsed.rows, evalRows, config.eval_split, config.seed);
     let tools: RolloutTools | null = null;
     if (usesTools(config)) {
@@ -85,7 +92,8 @@ export class Run {
       const train = preparePrompts(split.train, on.loaded, config, toolInfos);
       const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);
       if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
-      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      // reward_model entries: the named reward adapters on this run's model (its own base weights)
+      scorer = runRewardScorer(on, config, rewardAdapters);
       const trainer = new GrpoTrainer({
         gpu: on.gpu,
         model: on.model,
@@ -97,7 +105,7 @@ export class Run {
         layout,
         tools,
       });
-      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
+      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows, rewardAdapters);
     } catch (e) {
       scorer?.dispose();
       tools?.setup.runner.dispose();
@@ -108,7 +116,7 @@ export class Run {
   /** The same run on `on` (a new device after a loss): a new trainer for the run's current config, with
    * its id, history and latest checkpoint (the caller restores it). */
   static async moved(old: Run, on: ModelOnDevice, data: LoadedDataset): Promise<Run> {
-    const run = await Run.create(on, data, old.config, old.id, old.layout, old.evalRows);
+    const run = await Run.create(on, data, old.config, old.id, old.layout, old.evalRows, old.rewardAdapters);
     run.history = old.history;
     run.lastCheckpoint = old.lastCheckpoint;
     return run;

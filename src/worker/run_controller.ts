@@ -8,6 +8,10 @@
 // allocated when it cannot fit; it runs with the plan's layout on a base stored as base_precision says.
 
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
+import { exportRewardAdapter } from '../model/reward_adapter';
+import { PreferenceRunTrainer } from '../grpo/preference/run_trainer';
+import { RewardModelTrainer } from '../grpo/reward_model/trainer';
+import { parseRunRewardAdapters, rewardAdapterSpecs } from './reward_adapters';
 import type { ColumnMapping } from '../data';
 import { autotunerOf } from '../gpu/autotune';
 import { modelValidationContext, validateConfig, type GrpoConfig } from '../grpo/config';
@@ -46,6 +50,7 @@ export class RunController {
   /** where the page last said it loaded the model and dataset from (for the checkpoints) */
   private origins: RunOrigins | null = null;
   private readonly store: CheckpointStore | null;
+  private rewardAdapterFiles = new Map<string, PeftAdapterFiles>();
   private readonly maxRecoveries: number;
 
   constructor(
@@ -151,7 +156,19 @@ export class RunController {
 
   async exportAdapter(): Promise<PeftAdapterFiles> {
     const run = this.requireRun('there is no adapter to export yet: train at least one step');
+    const t = run.trainer;
+    // a reward model: PEFT's SEQ_CLS adapter (task_type SEQ_CLS, the score head in modules_to_save)
+    if (t instanceof PreferenceRunTrainer && t.inner instanceof RewardModelTrainer) {
+      return exportRewardAdapter(run.on.gpu, t.inner.lora, await t.inner.head.read(), run.on.loaded.name, run.config.lora_dropout);
+    }
     return exportPeftAdapter(run.on.gpu, run.trainer.lora, run.on.loaded.name, run.config.lora_dropout);
+  }
+
+  /** The reward adapters (saved runs' kept adapters, by the names reward_model entries use) the next new run
+   * may score with; replaces the previous set. */
+  setRewardAdapters(list: readonly { name: string; weights: Uint8Array; config: string }[]): number {
+    this.rewardAdapterFiles = new Map(list.map((a) => [a.name, { weights: a.weights, config: a.config }]));
+    return this.rewardAdapterFiles.size;
   }
 
   /** Loads a PEFT adapter into a new run created from `config` (the adapter's r, alpha, target modules
@@ -256,10 +273,12 @@ export class RunController {
   private async newRun(config: GrpoConfig, id?: string): Promise<Run> {
     const loaded = this.models.require();
     const data = this.data.require();
-    const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config, quantTypesOf(loaded.loaded.weights));
+    // reward_model entries: their adapters parsed first (a missing or wrong one stops here), and planned
+    const rewardModels = rewardAdapterSpecs(parseRunRewardAdapters(config, loaded.loaded.config, this.rewardAdapterFiles));
+    const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config, quantTypesOf(loaded.loaded.weights), rewardModels);
     refuseUnlessFits(plan);
     const on = this.models.useBasePrecision(config.base_precision);
-    return Run.create(on, data, config, id, plan.layout, this.data.evalRowsAs(datasetKindFor(config.algorithm)));
+    return Run.create(on, data, config, id, plan.layout, this.data.evalRowsAs(datasetKindFor(config.algorithm)), new Map(this.rewardAdapterFiles));
   }
 
   /** A device lost while no run was going: move to a new one before training (and recover the run that

@@ -105,7 +105,7 @@ else:
     train_dataset, eval_dataset = dataset, None
 {{data_selection}}
 {{reward_helpers}}
-{{custom_rewards}}{{tools_code}}
+{{custom_rewards}}{{reward_model_helpers}}{{tools_code}}
 # ---- the run ----
 
 reward_funcs = [
@@ -151,7 +151,7 @@ if ADAPTER and os.path.exists(os.path.join(ADAPTER, "adapter_config.json")):
 trainer = {{trainer_class}}(
     model=model,
     processing_class=tokenizer,
-    reward_funcs=reward_funcs,{{tools_arg}}
+    reward_funcs=reward_funcs,{{reward_processing_arg}}{{tools_arg}}
     args=training_args,
     train_dataset=train_dataset,
     eval_dataset=eval_dataset,

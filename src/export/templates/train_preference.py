@@ -7,7 +7,7 @@ import os
 import torch
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers import AutoTokenizer, BitsAndBytesConfig, {{model_class}}
 from {{trl_module}} import {{config_class}}, {{trainer_class}}
 
 # The base model: a Hugging Face id or a local folder.{{model_source}}
@@ -72,8 +72,8 @@ training_args = {{config_class}}(
 lora_config = LoraConfig(
 {{lora_kwargs}}
 )
-model = AutoModelForCausalLM.from_pretrained(
-    MODEL, dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE), quantization_config=QUANTIZATION_CONFIG
+model = {{model_class}}.from_pretrained(
+    MODEL, {{model_kwargs}}dtype=BASE_DTYPE if BASE_DTYPE == "auto" else getattr(torch, BASE_DTYPE), quantization_config=QUANTIZATION_CONFIG
 )
 peft_config = lora_config
 if ADAPTER and os.path.exists(os.path.join(ADAPTER, "adapter_config.json")):

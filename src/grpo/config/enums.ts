@@ -39,11 +39,12 @@ export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[nu
 export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp', 'reinforce_pp_verl'] as const;
 export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
-export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo'] as const;
+export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo', 'reward_model'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-/** The offline preference algorithms: trained on a preference dataset by src/grpo/preference/trainer.ts. */
-export const PREFERENCE_ALGORITHMS = ['dpo', 'simpo', 'orpo', 'kto'] as const;
+/** The offline preference algorithms: trained on a preference dataset by src/grpo/preference/trainer.ts
+ * (reward_model: by src/grpo/reward_model/trainer.ts, a scalar head on the same pairs). */
+export const PREFERENCE_ALGORITHMS = ['dpo', 'simpo', 'orpo', 'kto', 'reward_model'] as const;
 export type PreferenceAlgorithm = (typeof PREFERENCE_ALGORITHMS)[number];
 export function isPreferenceAlgorithm(a: Algorithm): a is PreferenceAlgorithm {
   return (PREFERENCE_ALGORITHMS as readonly string[]).includes(a);

@@ -593,9 +593,14 @@ export const SCHEMA = {
       'reference-free, length-averaged, simpo_gamma, cpo_alpha), "orpo" (ORPOTrainer: NLL plus beta x the odds-ratio term), ' +
       '"kto" (KTOTrainer: desirable_weight, undesirable_weight, the batch KL baseline). "online_dpo" (OnlineDPOTrainer): ' +
       'rollouts and rewards as in GRPO; the best and the worst completion of each group form a pair (groups whose best ' +
-      'and worst tie are skipped), trained with the DPO loss (dpo_loss_type sigmoid or ipo, beta, missing_eos_penalty).',
+      'and worst tie are skipped), trained with the DPO loss (dpo_loss_type sigmoid or ipo, beta, missing_eos_penalty) ' +
+      '"reward_model" (RewardTrainer): LoRA plus a scalar head (Linear(hidden, 1), transformers\' score layer) on the ' +
+      'last token\'s final hidden state, trained on the preference pairs with the Bradley-Terry loss ' +
+      '-logsigmoid(r_chosen - r_rejected - margin) (a numeric "margin" column if the dataset has one) plus ' +
+      'center_rewards_coefficient x mean((r_chosen + r_rejected)^2); it exports a PEFT SEQ_CLS adapter that a GRPO run\'s ' +
+      '"reward_model" reward entry scores completions with.',
     source: '"Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912), which compares PPO-style GRPO with Expert Iteration; not in TRL; DPO (Rafailov et al. 2023), SimPO (Meng et al. 2024), ORPO (Hong et al. 2024), KTO (Ethayarajh et al. 2024) as TRL v1.9 implements them',
-    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place; the preference algorithms export their own TRL scripts (DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer)' },
+    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place; the preference algorithms export their own TRL scripts (DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer, RewardTrainer)' },
   }),
   advantage_estimator: oneOf(ADVANTAGE_ESTIMATORS)({
     default: 'grpo',
@@ -690,6 +695,16 @@ export const SCHEMA = {
     source: 'TRL KTOConfig undesirable_weight; KTO (Ethayarajh et al. 2024)',
     range: { above: 0, advice: 'see desirable_weight' },
     trl: { notInTrl: 'GRPOConfig has no such setting: the KTO script passes it' },
+  }),
+  center_rewards_coefficient: num({
+    default: 0,
+    group: 'Algorithm',
+    doc:
+      'Reward models (algorithm "reward_model"): adds this x mean((r_chosen + r_rejected)^2) to the Bradley-Terry loss, ' +
+      'pulling the rewards towards mean zero; 0 leaves it out (TRL\'s None).',
+    source: 'TRL RewardConfig center_rewards_coefficient (Eisenstein et al. 2023, arXiv 2312.09244, eq. 2)',
+    range: { atLeast: 0, advice: 'TRL recommends 0.01' },
+    trl: { notInTrl: 'GRPOConfig has no such setting: the RewardTrainer script passes it (0 as None)' },
   }),
   // ---- rewards
   reward_funcs: rewardList<RewardFuncConfig>()({

@@ -4,7 +4,7 @@
 // that does not stop a run.
 
 import { checkCustomRewardSource } from '../rewards/custom';
-import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, checkParamsFor, isBuiltinReward } from '../rewards/registry';
+import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, REWARD_MODEL_NAME, checkParamsFor, isBuiltinReward, rewardModelAdapters } from '../rewards/registry';
 import { closestMatch } from '../rewards/text';
 import { loraModuleHome, modelLoraModules } from '../../model/lora';
 import type { ModelConfig } from '../../model/config';
@@ -123,10 +123,13 @@ function rewardFuncProblems(c: GrpoConfig): string[] {
   }
   c.reward_funcs.forEach((r, i) => {
     const at = `reward_funcs[${i}] (${r.name})`;
-    if (!isBuiltinReward(r.name) && r.name !== CUSTOM_REWARD_NAME) {
-      const hint = closestMatch(r.name, [...BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME]);
-      p.push(`reward_funcs[${i}]: unknown reward ${JSON.stringify(r.name)}${hint ? ` (did you mean ${hint}?)` : ''}; use one of ${BUILTIN_REWARD_NAMES.join(', ')} or ${CUSTOM_REWARD_NAME}`);
+    if (!isBuiltinReward(r.name) && r.name !== CUSTOM_REWARD_NAME && r.name !== REWARD_MODEL_NAME) {
+      const hint = closestMatch(r.name, [...BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, REWARD_MODEL_NAME]);
+      p.push(`reward_funcs[${i}]: unknown reward ${JSON.stringify(r.name)}${hint ? ` (did you mean ${hint}?)` : ''}; use one of ${BUILTIN_REWARD_NAMES.join(', ')}, ${CUSTOM_REWARD_NAME} or ${REWARD_MODEL_NAME}`);
       return;
+    }
+    if (r.name === REWARD_MODEL_NAME && typeof r.params.adapters === 'string' && rewardModelAdapters(r.params).length === 0) {
+      p.push(`${at}: params.adapters must name at least one reward adapter (a folder, or a saved reward_model run on the page)`);
     }
     if (!Number.isFinite(r.weight)) p.push(`${at}: weight must be a finite number, got ${r.weight}`);
     p.push(...checkParamsFor(r.name, r.params).map((m) => `reward_funcs[${i}]: ${m}`));
@@ -186,7 +189,7 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
   if (c.algorithm === 'online_dpo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
     p.push({ field: 'algorithm', message: 'online DPO pairs single-turn completions; tools and environments are supported with algorithm "grpo": remove tools_source / env_source or pick grpo' });
   }
-  if ((isPreferenceAlgorithm(c.algorithm) || c.algorithm === 'online_dpo') && !(c.beta > 0)) {
+  if (((isPreferenceAlgorithm(c.algorithm) && c.algorithm !== 'reward_model') || c.algorithm === 'online_dpo') && !(c.beta > 0)) {
     p.push({
       field: 'beta',
       message: `algorithm "${c.algorithm}" uses beta as its temperature (${c.algorithm === 'orpo' ? 'ORPO\'s lambda' : 'the preference loss\'s scale'}), so it must be above 0; TRL's default is 0.1`,

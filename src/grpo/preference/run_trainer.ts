@@ -13,9 +13,11 @@ import { evaluatePrompts, type EvalReport } from '../evaluate';
 import type { StepReport, TrainerProgress } from '../trainer';
 import type { PreferenceExample } from './data';
 import { PreferenceTrainer } from './trainer';
+import { RewardModelTrainer } from '../reward_model/trainer';
 
 export class PreferenceRunTrainer {
-  private readonly inner: PreferenceTrainer;
+  /** algorithm reward_model: the reward-model trainer (LoRA + scalar head) on the same pairs */
+  readonly inner: PreferenceTrainer | RewardModelTrainer;
 
   constructor(
     gpu: GpuRuntime,
@@ -26,7 +28,8 @@ export class PreferenceRunTrainer {
     private readonly held: PreferenceExample[],
     private readonly scorer: RewardScorer,
   ) {
-    this.inner = new PreferenceTrainer({ gpu, model, config, train, eval: held.slice(0, config.eval_max_samples) });
+    const init = { gpu, model, config, train, eval: held.slice(0, config.eval_max_samples) };
+    this.inner = config.algorithm === 'reward_model' ? new RewardModelTrainer(init) : new PreferenceTrainer(init);
   }
 
   get lora() {
@@ -62,6 +65,9 @@ export class PreferenceRunTrainer {
 
   async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature): Promise<EvalReport> {
     const c = this.config;
+    // a reward model does not change what the model writes: no generation to evaluate (its held-out pair
+    // accuracy is in every step's report)
+    if (this.inner instanceof RewardModelTrainer) maxSamples = 0;
     const prompts = this.held.filter((e) => e.desirable !== false).map((e) => e.prompt).slice(0, maxSamples);
     return evaluatePrompts(this.model, this.tokenizer, this.lora, this.scorer, prompts, c.max_completion_length, this.step, 32,
       { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed, kvPrecision: c.kv_precision }, c.num_generations_eval ?? 1);

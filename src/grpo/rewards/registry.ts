@@ -42,6 +42,28 @@ export const CUSTOM_REWARD: { doc: string; params: readonly RewardParamSpec[] } 
   ],
 };
 
+/** A trained reward model (algorithm "reward_model") as a reward: src/grpo/reward_model/scorer.ts scores
+ * completions with the policy's own frozen base weights and the reward adapter's LoRA + head. */
+export const REWARD_MODEL_NAME = 'reward_model';
+export const REWARD_MODEL_REWARD: { doc: string; params: readonly RewardParamSpec[] } = {
+  doc:
+    'A trained reward model: the adapter of a run with algorithm "reward_model" (its LoRA and scalar head), run over ' +
+    'prompt + completion with the same frozen base weights as the policy (no second copy of the model). Several ' +
+    'adapters make an ensemble, reduced by their mean, their min, or mean - std_coef x std (penalising disagreement, ' +
+    'which guards against over-optimising one reward model).',
+  params: [
+    { name: 'adapters', type: 'string', default: '', doc: 'The reward adapters, separated by commas: adapter folders (command line) or saved runs (page).' },
+    { name: 'reduce', type: 'choice', choices: ['mean', 'min', 'mean_minus_std'], default: 'mean', doc: 'How an ensemble\'s scores become one reward.' },
+    { name: 'std_coef', type: 'number', min: 0, default: 1, doc: 'lambda of "mean_minus_std": reward = mean - lambda x std over the ensemble.' },
+  ],
+};
+
+/** The adapters a reward_model entry names (its comma-separated `adapters` parameter). */
+export function rewardModelAdapters(params: Record<string, unknown>): string[] {
+  const a = params.adapters;
+  return typeof a === 'string' ? a.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
 export function isBuiltinReward(name: string): name is BuiltinRewardName {
   return Object.prototype.hasOwnProperty.call(REWARD_FUNCS, name);
 }
@@ -50,6 +72,7 @@ export function isBuiltinReward(name: string): name is BuiltinRewardName {
 export function rewardParamSpecs(name: string): readonly RewardParamSpec[] | undefined {
   if (isBuiltinReward(name)) return REWARD_FUNCS[name].params;
   if (name === CUSTOM_REWARD_NAME) return CUSTOM_REWARD.params;
+  if (name === REWARD_MODEL_NAME) return REWARD_MODEL_REWARD.params;
   return undefined;
 }
 

@@ -8,13 +8,17 @@ import { MetricChart, type ChartSpec } from './MetricChart';
 import { downsampleRows, smoothRows, type Row } from './series';
 import { OverlayCharts } from '../runs/OverlayCharts';
 import { GapChart } from '../runs/GapChart';
-import { PREFERENCE_SPECS } from './preference_specs';
+import { PREFERENCE_SPECS, REWARD_MODEL_SPECS } from './preference_specs';
 
 const MAX_POINTS = 400;
 
 const PALETTE = ['#1f5fbf', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285', '#e67700'];
 
-function specs(rewardNames: string[], beta: number, tools: boolean, preference = false): ChartSpec[] {
+function specs(rewardNames: string[], beta: number, tools: boolean, preference = false, rewardModel = false): ChartSpec[] {
+  if (rewardModel && rewardNames.length === 0) {
+    // a reward model's training (algorithm reward_model): its pair accuracy and rewards, loss, gradient norm
+    return [...REWARD_MODEL_SPECS, ...GRPO_SHARED.map((id) => specs([], beta, false).find((s) => s.id === id)!)];
+  }
   if (preference && rewardNames.length === 0) {
     // offline preference training (DPO, SimPO, ORPO, KTO): no rollouts, so no reward, KL or length charts
     return [...PREFERENCE_SPECS, ...GRPO_SHARED.map((id) => specs([], beta, false).find((s) => s.id === id)!)];
@@ -119,9 +123,11 @@ export function ChartsPanel() {
   const preference = useAppStore((s) => s.history.some((r) => r['logps/chosen'] !== undefined));
   // KTO's unpaired completions have no pairs: no pair-accuracy chart (TRL's KTOTrainer logs no rewards/accuracies)
   const pairs = useAppStore((s) => s.history.some((r) => r['rewards/accuracies'] !== undefined || r['eval_rewards/accuracies'] !== undefined));
+  // a reward model's training reports RewardTrainer's accuracy and mean_reward
+  const rewardModel = useAppStore((s) => s.history.some((r) => r.mean_reward !== undefined));
   const chartSpecs = useMemo(
-    () => specs(rewardNames, beta, tools, preference).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
-    [rewardNames, beta, tools, preference, pairs],
+    () => specs(rewardNames, beta, tools, preference, rewardModel).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
+    [rewardNames, beta, tools, preference, pairs, rewardModel],
   );
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
@@ -171,8 +177,9 @@ export function ChartsPanel() {
       ) : (
       <div className="chart-grid">
         <MetricChart spec={chartSpecs[0]} rows={drawn.get(chartSpecs[0].id)!.rows} raw={drawn.get(chartSpecs[0].id)!.raw} points={history.length} />
-        <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />
-        {preference && rewardNames.length === 0 ? null : <GapChart />}
+        {/* a reward model does not change what the model writes: no generation to evaluate */}
+        {rewardModel && rewardNames.length === 0 ? null : <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />}
+        {(preference || rewardModel) && rewardNames.length === 0 ? null : <GapChart />}
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}

@@ -40,3 +40,30 @@ export const PREFERENCE_SPECS: ChartSpec[] = [
     ],
   },
 ];
+
+/** A reward model's training (algorithm reward_model, TRL's RewardTrainer metrics): how often the chosen
+ * completion out-scores the rejected one, and the rewards' margin and spread. */
+export const REWARD_MODEL_SPECS: ChartSpec[] = [
+  {
+    id: 'rm-accuracy',
+    title: 'Reward model: pair accuracy',
+    unit: 'r(chosen) above r(rejected)',
+    percent: true,
+    series: [
+      { key: 'eval_accuracy', name: 'held-out pairs', color: CHOSEN },
+      { key: 'accuracy', name: 'train batch', color: '#7048e8' },
+    ],
+  },
+  {
+    id: 'rm-rewards',
+    title: 'Reward model: rewards',
+    unit: 'scalar reward',
+    series: [
+      { key: 'margin', name: 'margin', color: '#1f5fbf' },
+      { key: 'mean_reward', name: 'mean_reward', color: CHOSEN },
+      { key: 'min_reward', name: 'min_reward', color: REJECTED },
+      { key: 'max_reward', name: 'max_reward', color: '#7048e8' },
+    ],
+    note: 'A reward model is its ranking of pairs: its scale is free (center_rewards_coefficient pulls the mean towards 0).',
+  },
+];

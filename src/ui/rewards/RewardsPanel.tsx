@@ -4,17 +4,19 @@
 import { useEffect, useRef, useState } from 'react';
 import { BUILTIN_REWARD_NAMES, CUSTOM_REWARD, CUSTOM_REWARD_NAME, REWARD_FUNCS, isBuiltinReward, rewardParamSpecs, type RewardParamSpec } from '../../grpo/rewards';
 import { checkCustomRewardSourceInSandbox, checkParamsFor } from '../../grpo/rewards';
+import { REWARD_MODEL_NAME, REWARD_MODEL_REWARD } from '../../grpo/rewards/registry';
 import type { RewardFuncConfig } from '../../grpo/config';
 import { Panel } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { NumberInput } from '../settings/NumberInput';
 import { tryCustomReward, type TryOutcome, type TryRow } from './tryCustom';
 
-const ALL_REWARDS = [...BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME];
+const ALL_REWARDS = [...BUILTIN_REWARD_NAMES, CUSTOM_REWARD_NAME, REWARD_MODEL_NAME];
 
 function docOf(name: string): string {
   if (isBuiltinReward(name)) return REWARD_FUNCS[name].doc;
   if (name === CUSTOM_REWARD_NAME) return CUSTOM_REWARD.doc;
+  if (name === REWARD_MODEL_NAME) return REWARD_MODEL_REWARD.doc;
   return '';
 }
 
@@ -126,6 +128,7 @@ function RewardCard({
           ))}
         </div>
       ) : null}
+      {func.name === REWARD_MODEL_NAME ? <SavedRewardModels /> : null}
       {problems.length ? (
         <ul className="field-errors" role="alert">
           {problems.map((p, k) => (
@@ -134,6 +137,17 @@ function RewardCard({
         </ul>
       ) : null}
     </li>
+  );
+}
+
+/** The saved runs whose kept adapter is a reward model (algorithm reward_model): the names adapters may use. */
+function SavedRewardModels() {
+  const runs = useAppStore((s) => s.libraryRuns);
+  const names = runs.filter((e) => e.run.hasAdapter && e.run.config.algorithm === 'reward_model').map((e) => e.run.name);
+  return (
+    <p className="help" data-testid="saved-reward-models">
+      {names.length ? `Saved reward models: ${names.join(', ')}` : 'No saved reward model yet: train a run with algorithm reward_model and "keep adapters" on.'}
+    </p>
   );
 }
 

@@ -54,7 +54,8 @@ function statusOf(s: AppState): RunRecordStatus {
 function defaultName(s: AppState): string {
   const c = s.runConfig ?? s.config;
   const d = new Date();
-  return `${c.loss_type} lr ${c.learning_rate} seed ${c.seed} · ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  // a reward model is named as one (reward_model entries name saved runs)
+  return `${c.algorithm === 'reward_model' ? 'reward_model' : c.loss_type} lr ${c.learning_rate} seed ${c.seed} · ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
 }
 
 export function startRecorder(store: Store): void {

@@ -6,6 +6,8 @@
 // Over 400 lines: the run's controls (start, pause, resume, stop, step, resume-after-reload) share one driver
 // loop and its state; the history itself is folded by src/worker/run_history.ts.
 
+import { REWARD_MODEL_NAME, rewardModelAdapters } from '../../grpo/rewards/registry';
+import { isPreferenceAlgorithm } from '../../grpo/config/enums';
 import type { StateCreator } from 'zustand';
 import { cloneConfig, summaryValidationContext, validateConfig, type GrpoConfig, type LoraTargetModule } from '../../grpo/config';
 import { datasetKindFor } from '../../grpo/preference/data';
@@ -136,6 +138,14 @@ export function setRunGate(gate: (() => Promise<string | null>) | null): void {
   runGate = gate;
 }
 
+/** Finds the kept adapters that a config's reward_model entries name (the runs library's, by run name or id);
+ * a message refuses the start when one is missing. */
+export type RewardAdapterSource = (names: string[]) => Promise<{ adapters: { name: string; weights: Uint8Array; config: string }[] } | { error: string }>;
+let rewardAdapterSource: RewardAdapterSource | null = null;
+export function setRewardAdapterSource(source: RewardAdapterSource | null): void {
+  rewardAdapterSource = source;
+}
+
 export function isBusy(status: RunStatus): boolean {
   return status === 'running' || status === 'pausing' || status === 'stopping';
 }
@@ -198,6 +208,18 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       return;
     }
     const config = cloneConfig(get().config);
+    // reward_model rewards: the saved runs' reward adapters go to the worker before a new run starts
+    const rewardAdapterNames = [...new Set(config.reward_funcs.filter((f) => f.name === REWARD_MODEL_NAME).flatMap((f) => rewardModelAdapters(f.params)))];
+    if (fresh && rewardAdapterNames.length && !isPreferenceAlgorithm(config.algorithm)) {
+      const found = rewardAdapterSource ? await rewardAdapterSource(rewardAdapterNames) : { error: 'the runs library is not available here' };
+      if ('error' in found) {
+        set({ runError: found.error });
+        log('warn', found.error);
+        return;
+      }
+      await requireEngine().call({ type: 'rewardAdapters', adapters: found.adapters });
+      log('info', `Reward model${found.adapters.length === 1 ? '' : 's'}: ${found.adapters.map((a) => a.name).join(', ')} (on the policy's base weights).`);
+    }
     if (fresh) set({ ...FRESH, runConfig: config });
     else set((s) => ({ runConfig: s.runConfig ? { ...s.runConfig, max_steps: config.max_steps, eval_interval: config.eval_interval } : config }));
     set({ runStatus: 'running', runError: null, runResumedAt: Date.now(), runMaxSteps: config.max_steps });
