@@ -71,7 +71,7 @@ describe.skipIf(!python)('reward-model TRL exports', () => {
     const r = calls(py);
     expect(r.compiled).toBeNull();
     expect(py).toContain('from trl import RewardConfig, RewardTrainer');
-    expect(py).toContain('model = AutoModelForSequenceClassification.from_pretrained(MODEL, num_labels=1, dtype=');
+    expect(py).toMatch(/model = AutoModelForSequenceClassification\.from_pretrained\(\s*MODEL, num_labels=1, dtype=/);
     for (const k of r.calls.RewardConfig.flat()) expect([...TRL_REWARD_CONFIG, ...TRAINING_ARGUMENTS_USED], `RewardConfig(${k}=...)`).toContain(k);
     for (const k of r.calls.RewardTrainer.flat()) expect(REWARD_TRAINER_PARAMS, `RewardTrainer(${k}=...)`).toContain(k);
     for (const k of r.calls.LoraConfig.flat()) expect(LORA_USED, `LoraConfig(${k}=...)`).toContain(k);
