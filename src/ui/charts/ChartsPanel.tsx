@@ -9,12 +9,15 @@ import { downsampleRows, smoothRows, type Row } from './series';
 import { OverlayCharts } from '../runs/OverlayCharts';
 import { GapChart } from '../runs/GapChart';
 import { PREFERENCE_SPECS } from './preference_specs';
+import { SFT_SPECS, SFT_TERM_SPEC } from './sft_specs';
 
 const MAX_POINTS = 400;
 
 const PALETTE = ['#1f5fbf', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285', '#e67700'];
 
-function specs(rewardNames: string[], beta: number, tools: boolean, preference = false): ChartSpec[] {
+function specs(rewardNames: string[], beta: number, tools: boolean, preference = false, sft: 'run' | 'term' | null = null): ChartSpec[] {
+  // supervised fine-tuning (algorithm "sft"): SFTTrainer's curves; no rollouts
+  if (sft === 'run') return SFT_SPECS;
   if (preference && rewardNames.length === 0) {
     // offline preference training (DPO, SimPO, ORPO, KTO): no rollouts, so no reward, KL or length charts
     return [...PREFERENCE_SPECS, ...GRPO_SHARED.map((id) => specs([], beta, false).find((s) => s.id === id)!)];
@@ -36,6 +39,7 @@ function specs(rewardNames: string[], beta: number, tools: boolean, preference =
     ...(preference ? PREFERENCE_SPECS : []),
     { id: 'kl', title: 'KL to the base model', unit: 'nats / token', series: [{ key: 'kl', name: 'kl', color: PALETTE[3] }], note: beta === 0 ? 'beta is 0: no reference pass, KL is not measured.' : undefined },
     { id: 'loss', title: 'Loss', unit: 'loss', series: [{ key: 'loss', name: 'loss', color: PALETTE[4] }] },
+    ...(sft === 'term' ? [SFT_TERM_SPEC] : []),
     {
       id: 'clip',
       title: 'Clip ratios',
@@ -119,9 +123,11 @@ export function ChartsPanel() {
   const preference = useAppStore((s) => s.history.some((r) => r['logps/chosen'] !== undefined));
   // KTO's unpaired completions have no pairs: no pair-accuracy chart (TRL's KTOTrainer logs no rewards/accuracies)
   const pairs = useAppStore((s) => s.history.some((r) => r['rewards/accuracies'] !== undefined || r['eval_rewards/accuracies'] !== undefined));
+  // an SFT run reports SFTTrainer's mean_token_accuracy / num_tokens without rewards; GRPO with sft_coef its sft/loss
+  const sft = useAppStore((s) => ((s.runConfig ?? s.config).algorithm === 'sft' && s.history.length > 0 ? 'run' : s.history.some((r) => r['sft/loss'] !== undefined) ? 'term' : null));
   const chartSpecs = useMemo(
-    () => specs(rewardNames, beta, tools, preference).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
-    [rewardNames, beta, tools, preference, pairs],
+    () => specs(rewardNames, beta, tools, preference, sft).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
+    [rewardNames, beta, tools, preference, pairs, sft],
   );
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
@@ -172,7 +178,7 @@ export function ChartsPanel() {
       <div className="chart-grid">
         <MetricChart spec={chartSpecs[0]} rows={drawn.get(chartSpecs[0].id)!.rows} raw={drawn.get(chartSpecs[0].id)!.raw} points={history.length} />
         <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />
-        {preference && rewardNames.length === 0 ? null : <GapChart />}
+        {(preference && rewardNames.length === 0) || sft === 'run' ? null : <GapChart />}
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}

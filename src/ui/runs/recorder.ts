@@ -54,7 +54,8 @@ function statusOf(s: AppState): RunRecordStatus {
 function defaultName(s: AppState): string {
   const c = s.runConfig ?? s.config;
   const d = new Date();
-  return `${c.loss_type} lr ${c.learning_rate} seed ${c.seed} · ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  const what = c.algorithm === 'sft' ? 'sft' : c.loss_type;
+  return `${what} lr ${c.learning_rate} seed ${c.seed}${s.runParent ? ` from ${s.runParent.algorithm}` : ''} · ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
 }
 
 export function startRecorder(store: Store): void {
@@ -181,6 +182,7 @@ export function startRecorder(store: Store): void {
       durationMs: 0,
       sweep: meta?.sweep ?? null,
       hasAdapter: false,
+      parent: s.runParent ? { id: s.runParent.recordId, name: s.runParent.name, algorithm: s.runParent.algorithm } : null,
     };
     adapterSavedFor = null;
     try {
