@@ -18,6 +18,7 @@ import { CHECKPOINT_FILE, datasetFingerprint, restoreCheckpoint, saveCheckpoint 
 import { writeAdapterDir } from './adapter_dir';
 import { readDataset } from './train';
 import type { ParsedDataset } from '../data';
+import { loadAdapterInto, type ParsedAdapter } from '../model/peft_adapter';
 
 export interface PreferenceRunArgs {
   v: Record<string, unknown>;
@@ -27,6 +28,8 @@ export interface PreferenceRunArgs {
   outDir: string;
   checkpoint: Uint8Array | null;
   checkpointPath: string;
+  /** --init-adapter: the LoRA starts from this adapter (e.g. an SFT run's); config's LoRA shape already matches it */
+  init?: ParsedAdapter | null;
 }
 
 const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
@@ -75,6 +78,10 @@ export async function trainPreferenceRun(a: PreferenceRunArgs): Promise<void> {
     log(`model ${loaded.name}; adapter: ${gpu.describe()}`);
     log(`${config.algorithm}: ${config.max_steps} steps, ${train.examples.length} train / ${held.examples.length} held-out ${kind === 'preference' ? 'pairs' : 'examples'}`);
     const trainer = new PreferenceTrainer({ gpu, model, config, train: train.examples, eval: held.examples });
+    if (a.init) {
+      loadAdapterInto(gpu, trainer.lora, a.init);
+      log('LoRA initialised from the --init-adapter adapter');
+    }
     // held-out prompts answered greedily, scored against the chosen (KTO: the desirable) completion
     const evalPrompts = held.examples.filter((e) => e.desirable !== false).map((e) => e.prompt).slice(0, config.eval_max_samples);
     const evaluate = async (): Promise<Metrics> => {

@@ -11,7 +11,7 @@ import type { PromptExample, RolloutGroup } from './rollout';
 import { sftTargetIds, type SftExample } from './sft';
 
 /** The groups the term covers: every group, or those whose completions' rewards are all exactly 0. */
-export function sftTermGroups<G extends Pick<RolloutGroup, 'completions'>>(groups: readonly G[], on: SftOn): G[] {
+export function sftTermGroups<G extends { completions: readonly { reward: number }[] }>(groups: readonly G[], on: SftOn): G[] {
   if (on === 'all') return [...groups];
   return groups.filter((g) => g.completions.length > 0 && g.completions.every((c) => c.reward === 0));
 }
@@ -26,19 +26,20 @@ export function referenceAnswer(prompt: Pick<PromptExample, 'answer' | 'raw'>, c
   throw new Error(`sft_column "${column}": expected text, got ${Array.isArray(v) ? 'a list' : typeof v}`);
 }
 
-/** The term's supervised examples for `groups` (one per prompt), their target ids cached per prompt. */
+/** The term's supervised examples for `groups` (one per prompt; an empty answer without a stop token gives none),
+ * their target ids cached per prompt. */
 export function sftTermExamples(
   groups: readonly Pick<RolloutGroup, 'prompt'>[],
   column: string | null,
   tokenizer: Tokenizer,
   cache: Map<PromptExample, number[]>,
 ): SftExample[] {
-  return groups.map((g) => {
+  return groups.flatMap((g) => {
     let ids = cache.get(g.prompt);
     if (!ids) {
       ids = sftTargetIds(tokenizer, referenceAnswer(g.prompt, column));
       cache.set(g.prompt, ids);
     }
-    return { prompt: g.prompt.ids, answer: ids };
+    return ids.length > 0 ? [{ prompt: g.prompt.ids, answer: ids }] : [];
   });
 }
