@@ -280,7 +280,7 @@ export async function crossEntropyGrads(
     }
     if (entT) gpu.release(entT);
     if (argT) {
-      const am = await gpu.read(argT);
+      const am = await gpu.readU32(argT);
       gpu.release(argT);
       for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX && am[i] === targets[i]) correct++;
     }

@@ -100,9 +100,28 @@ describe('the combined loss on the GPU (tiny model)', () => {
     const gpu = await testGpu();
     const mc = gpuTinyConfig({ vocabSize: 23 });
     const model = GpuTransformer.upload(gpu, mc, randomWeights(mc, 5, 1.2));
-    const ex: SftExample[] = [{ prompt: [1, 4, 7], answer: [3, 8, 2] }, { prompt: [1, 9], answer: [5, 2] }];
     const lora = new LoraSet(gpu, mc, { r: 2, alpha: 4, targetModules: ['q_proj'], useRslora: false });
     lora.initialize(1);
+    /** logits (T, V) of one sequence */
+    const logitsOf = async (ids: number[]) => {
+      const b = packRows(gpu, [{ prompt: ids, completion: [] }], mc.maxPositionEmbeddings);
+      const a = model.forward(b.ids, b.positions, b.B, b.T, lora, null);
+      const lt = model.logits(a.f);
+      const out = await gpu.read(lt);
+      gpu.release(lt);
+      model.releaseActivations(a);
+      releaseBatch(gpu, b);
+      return out;
+    };
+    // the first example's answer is the model's own greedy continuation (every token its argmax), the second's
+    // is not: the accuracy lies strictly between 0 and 1 and a wrong argmax read would show
+    const greedy: number[] = [1, 4, 7];
+    for (let j = 0; j < 3; j++) {
+      const lg = await logitsOf(greedy);
+      const row = lg.subarray((greedy.length - 1) * mc.vocabSize, greedy.length * mc.vocabSize);
+      greedy.push(row.indexOf(Math.max(...row)));
+    }
+    const ex: SftExample[] = [{ prompt: [1, 4, 7], answer: greedy.slice(3) }, { prompt: [1, 9], answer: [5, 2] }];
     const ce = await crossEntropyGrads(gpu, model, lora, [ex], () => 0, null, 1, true);
     // the CPU: logits of the same packed batch
     const batch = packRows(gpu, ex.map((r) => ({ prompt: r.prompt, completion: r.answer })), mc.maxPositionEmbeddings);
@@ -132,6 +151,8 @@ describe('the combined loss on the GPU (tiny model)', () => {
       }
     });
     expect(ce.tokens).toBe(5);
+    expect(correct).toBeGreaterThanOrEqual(3);
+    expect(correct).toBeLessThan(5);
     expect(ce.loss).toBeCloseTo(nll / answerTokens, 4);
     expect(ce.stats!.seenTokens).toBe(seen);
     expect(ce.stats!.accuracy).toBeCloseTo(correct / answerTokens, 6);

@@ -9,7 +9,7 @@ export const SFT_SPECS: ChartSpec[] = [
   {
     id: 'sft-accuracy',
     title: 'Mean token accuracy',
-    unit: 'answer tokens predicted (argmax)',
+    unit: 'share of answer tokens',
     percent: true,
     series: [{ key: 'mean_token_accuracy', name: 'mean_token_accuracy', color: '#2b8a3e' }],
   },
