@@ -304,9 +304,8 @@ export interface RunEnd {
   step: number;
   /** why the run paused by itself (e.g. max_consecutive_skips non-finite steps in a row) */
   reason?: string;
-  /** the worker's id of the run, and of the run whose adapter it started from (null: a fresh LoRA) */
-  runId?: string;
-  parentRunId?: string | null;
+  /** the worker's id of the run whose adapter this run's LoRA started from (absent: a fresh LoRA) */
+  parentRunId?: string;
 }
 
 /** For every request type: its extra fields, its return value, its progress value. */

@@ -127,7 +127,7 @@ export class RunController {
       const state: RunEnd['state'] = going.interrupt === 'stop' ? 'stopped' : run.step >= run.config.max_steps ? 'finished' : 'paused';
       if (run.step > 0 && run.lastCheckpoint?.step !== run.step) await this.checkpoint(run, emit);
       if (state === 'stopped') run.ended = true; // the next start begins a new run; the adapter stays exportable
-      const ids = { runId: run.id, parentRunId: run.parentId };
+      const ids = run.parentId ? { parentRunId: run.parentId } : {};
       return fault && state === 'paused' ? { state, step: run.step, reason: fault, ...ids } : { state, step: run.step, ...ids };
     } finally {
       this.going = null;
@@ -361,7 +361,7 @@ export class RunController {
       step: run.step,
       maxSteps: run.config.max_steps,
       savedAt,
-      parentRunId: run.parentId,
+      ...(run.parentId ? { parentRunId: run.parentId } : {}),
       finished: run.step >= run.config.max_steps,
       config: run.config,
       model: { ...(this.origins?.model ?? { kind: 'files' as const, label: loaded.name }), modelName: loaded.name, files },
