@@ -21,7 +21,41 @@ const origins = { model: { kind: 'files' as const, label: 'stories260K.bin' }, d
 const config = (over: Partial<GrpoConfig>): GrpoConfig =>
   wordConfig({ num_generations: 2, prompts_per_step: 2, max_completion_length: 4, lora_r: 4, lora_alpha: 8, lora_target_modules: ['q_proj', 'v_proj'], checkpoint_interval: 0, ...over });
 
+async function session(store: CheckpointStore) {
+  const models = new ModelSlot(testGpu, null);
+  const datasets = new DatasetSlot();
+  const runs = new RunController(models, datasets, { store });
+  await models.load([await nodeFileSource(STORIES), await nodeFileSource(TOKENIZER)], () => runs.end());
+  datasets.load('sft.jsonl', DATA);
+  return runs;
+}
+
 describe('SFT, then GRPO from its adapter, in the worker', () => {
+  test('an SFT run paused at step 2 and restored in a new session continues with the uninterrupted metrics', async () => {
+    const c = config({ algorithm: 'sft', max_steps: 4, learning_rate: 0.01, checkpoint_interval: 2 });
+    const whole: StepEvent[] = [];
+    const a = await session(new CheckpointStore(memoryBackend()));
+    expect(await a.train(c, true, (e) => e.kind === 'step' && whole.push(e), Infinity, origins)).toEqual({ state: 'finished', step: 4 });
+    expect(new Set(whole.map((e) => e.metrics.loss)).size).toBeGreaterThan(1);
+    a.end();
+    const backend = memoryBackend();
+    const first = await session(new CheckpointStore(backend));
+    expect(await first.train(c, true, () => undefined, 2, origins)).toEqual({ state: 'paused', step: 2 });
+    first.end();
+    const second = await session(new CheckpointStore(backend));
+    const restored = await second.restoreSavedRun();
+    expect(restored.step).toBe(2);
+    expect(restored.config.algorithm).toBe('sft');
+    const rest: StepEvent[] = [];
+    expect(await second.train(restored.config, false, (e) => e.kind === 'step' && rest.push(e))).toEqual({ state: 'finished', step: 4 });
+    expect(rest.map((e) => e.step)).toEqual([3, 4]);
+    for (const e of rest) {
+      const ref = whole[e.step - 1].metrics;
+      for (const k of ['loss', 'mean_token_accuracy', 'entropy', 'num_tokens', 'grad_norm']) expect(e.metrics[k], k).toBe(ref[k]);
+    }
+    second.end();
+  });
+
   test('the GRPO run starts from the SFT adapter and names its parent', async () => {
     const store = new CheckpointStore(memoryBackend());
     const models = new ModelSlot(testGpu, null);
