@@ -101,3 +101,32 @@ test('SFT in the page draws its curves; Continue with GRPO starts GRPO from the 
   await shoot(page, 'experiments-panel', 'sft-grpo-runs');
   expect(errors).toEqual([]);
 });
+
+test('Continue with DPO: after SFT, a preference file, then DPO from the SFT adapter in one click', async ({ page }) => {
+  const errors = collectErrors(page);
+  await openPlayground(page);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-status')).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+  await setSetting(page, 'algorithm', 'sft');
+  await setSetting(page, 'max_steps', '3');
+  await setSetting(page, 'prompts_per_step', '4');
+  await setSetting(page, 'learning_rate', '0.003');
+  await setSetting(page, 'eval_max_samples', '4');
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await finish(page);
+  // the preference file: read as prompt/answer rows while the algorithm is still "sft" (no answer column), then
+  // as pairs once DPO is chosen
+  const pairs = ['abc', 'dog', 'kqz', 'tmp', 'xyz', 'bfw'].map((w) => JSON.stringify({ prompt: `rev ${w}=`, chosen: [...w].reverse().join(''), rejected: [...w].reverse().join('').slice(0, 1) + w.slice(0, 2) })).join('\n');
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByTestId('dataset-drop').getByText(/^Choose files?…$/).click();
+  await (await chooser).setFiles({ name: 'pairs.jsonl', mimeType: 'application/json', buffer: Buffer.from(pairs) });
+  await expect(page.getByTestId('dataset-status')).not.toHaveAttribute('data-state', 'loading', { timeout: 30_000 });
+  await setSetting(page, 'max_steps', '2');
+  await page.getByTestId('continue-from-sft').getByRole('button', { name: 'Continue with DPO' }).click();
+  await expect(page.getByTestId('run-parent')).toContainText(/LoRA initialised from the adapter of .*sft/);
+  await finish(page);
+  await expect(page.getByTestId('chart-pref-logps')).toHaveAttribute('data-points', '2');
+  await expect(page.getByTestId('dataset-status')).toHaveAttribute('data-state', 'ready');
+  await shoot(page, 'run-bar', 'dpo-from-sft-runbar');
+  expect(errors.filter((e) => !/could not tell which column/.test(e))).toEqual([]);
+});
