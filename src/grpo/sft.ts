@@ -36,10 +36,13 @@ function trained(r: SftExample, j: number): boolean {
 }
 
 /** A prompt's reference answer as SFT's target ids: the answer text (no BOS), then the tokenizer's first stop
- * token (the model learns to stop), as `train --sft` and TRL's SFTTrainer (which appends eos_token). */
-export function sftTargetIds(tokenizer: Tokenizer, answer: string): number[] {
+ * token (the model learns to stop), as `train --sft` and TRL's SFTTrainer (which appends eos_token); at most
+ * maxLength ids. */
+export function sftTargetIds(tokenizer: Tokenizer, answer: string, maxLength = Infinity): number[] {
   const eos = tokenizer.eosIds[0];
-  return [...tokenizer.encode(answer, { addBos: false }), ...(eos !== undefined ? [eos] : [])];
+  // longer than maxLength (max_completion_length): its start is kept, without the stop token (TRL's truncation_mode
+  // "keep_start" at max_length)
+  return [...tokenizer.encode(answer, { addBos: false }), ...(eos !== undefined ? [eos] : [])].slice(0, maxLength);
 }
 
 export interface SftOptions extends OptimizerHyper {

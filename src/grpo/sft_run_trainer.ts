@@ -2,7 +2,8 @@
 // with the same calls as GrpoTrainer (trainStep -> StepReport, evaluate -> EvalReport, progress for
 // checkpoints). A step is one optimizer step over gradient_accumulation_steps micro-batches of prompts_per_step
 // prompt/answer rows (TRL SFTTrainer's per_device_train_batch_size and gradient_accumulation_steps), the loss the
-// mean cross-entropy of the answer tokens and the stop token (prompt tokens ignored: TRL's completion_only_loss).
+// mean cross-entropy of the answer tokens and the stop token (prompt tokens ignored: TRL's completion_only_loss);
+// an answer longer than max_completion_length tokens keeps its start (prompts are cut as GRPO's, max_prompt_length).
 // It logs TRL SFTTrainer's metrics: loss, mean_token_accuracy, entropy, num_tokens, grad_norm, learning_rate.
 // Its LoRA can then start a GRPO or DPO run (the run controller copies it: "Continue with GRPO").
 
@@ -46,7 +47,7 @@ export class SftRunTrainer {
     if (config.algorithm !== 'sft') throw new Error(`the SFT trainer runs algorithm "sft", not "${config.algorithm}"`);
     if (train.length === 0) throw new Error('supervised training needs at least one prompt/answer row');
     this.cfg = config;
-    this.examples = train.map((e) => ({ prompt: e.ids, answer: sftTargetIds(tokenizer, e.answer) }));
+    this.examples = train.map((e) => ({ prompt: e.ids, answer: sftTargetIds(tokenizer, e.answer, config.max_completion_length) }));
     const c = config;
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r, alpha: c.lora_alpha, targetModules: c.lora_target_modules as LoraModule[], useRslora: c.use_rslora, dropout: c.lora_dropout,

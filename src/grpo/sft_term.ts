@@ -33,11 +33,13 @@ export function sftTermExamples(
   column: string | null,
   tokenizer: Tokenizer,
   cache: Map<PromptExample, number[]>,
+  /** max_completion_length: longer answers keep their start */
+  maxLength = Infinity,
 ): SftExample[] {
   return groups.flatMap((g) => {
     let ids = cache.get(g.prompt);
     if (!ids) {
-      ids = sftTargetIds(tokenizer, referenceAnswer(g.prompt, column));
+      ids = sftTargetIds(tokenizer, referenceAnswer(g.prompt, column), maxLength);
       cache.set(g.prompt, ids);
     }
     return ids.length > 0 ? [{ prompt: g.prompt.ids, answer: ids }] : [];

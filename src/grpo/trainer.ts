@@ -372,9 +372,12 @@ export class GrpoTrainer {
         // sft_coef: the reference answers of the step's prompts (sft_on picks which) join the same optimizer step
         const sftGroups = c.sft_coef > 0 ? sftTermGroups([...new Set(stepItems.map((x) => x.group))], c.sft_on) : [];
         if (c.sft_coef > 0) algo['sft/groups'] = sftGroups.length;
-        const sftExamples = sftTermExamples(sftGroups, c.sft_column, this.init.tokenizer, this.sftTargets);
+        const sftExamples = sftTermExamples(sftGroups, c.sft_column, this.init.tokenizer, this.sftTargets, c.max_completion_length);
+        // passes of at most the memory plan's rows (a prompt + answer row is no longer than a prompt + completion one)
+        const perPass = this.init.layout?.rowsPerPass ?? P;
+        const sftPasses = Array.from({ length: Math.ceil(sftExamples.length / perPass) }, (_, i) => sftExamples.slice(i * perPass, (i + 1) * perPass));
         const extraGradients = sftExamples.length === 0 ? undefined : async () => {
-          const ce = await crossEntropyGrads(gpu, model, this.lora, [sftExamples], () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef);
+          const ce = await crossEntropyGrads(gpu, model, this.lora, sftPasses, () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef);
           algo['sft/loss'] = ce.loss;
           return c.sft_coef * ce.loss;
         };

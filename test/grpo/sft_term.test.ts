@@ -11,7 +11,9 @@ import { LoraSet } from '../../src/model/lora';
 import { AdamW } from '../../src/grpo/optimizer';
 import { policyUpdate, type TrainSequence } from '../../src/grpo/policy_update';
 import { crossEntropyGrads, type SftExample } from '../../src/grpo/sft';
-import { referenceAnswer, sftTermGroups } from '../../src/grpo/sft_term';
+import { referenceAnswer, sftTermExamples, sftTermGroups } from '../../src/grpo/sft_term';
+import type { Tokenizer } from '../../src/model/tokenizer';
+import type { PromptExample } from '../../src/grpo/rollout';
 import { packRows, releaseBatch } from '../../src/model/logprobs';
 import { defaultConfig, validateConfig } from '../../src/grpo/config';
 
@@ -30,6 +32,20 @@ describe('sft_on picks the groups', () => {
     expect(referenceAnswer(p, 'solution')).toBe('so 42');
     expect(referenceAnswer(p, 'n')).toBe('7');
     expect(() => referenceAnswer(p, 'proof')).toThrow(/sft_column "proof": the row has no such column \(its columns: question, solution, n\)/);
+  });
+
+  test('the reference answers as examples: the column\'s text, then the stop token, cut at max_completion_length', () => {
+    // one token per character (code point), stop token 2
+    const tok = { eosIds: [2], encode: (t: string) => [...t].map((ch) => ch.charCodeAt(0)) } as unknown as Tokenizer;
+    const p = (answer: string, solution: string): PromptExample => ({ text: 'q', ids: [1, 9], answer, raw: { solution } });
+    const groups = [{ prompt: p('ab', 'xyz') }, { prompt: p('c', 'uvwxyz') }];
+    const cache = new Map<PromptExample, number[]>();
+    expect(sftTermExamples(groups, 'solution', tok, cache, 5)).toEqual([
+      { prompt: [1, 9], answer: [120, 121, 122, 2] },
+      { prompt: [1, 9], answer: [117, 118, 119, 120, 121] }, // cut: its start, no stop token
+    ]);
+    expect(sftTermExamples(groups, null, tok, new Map())).toEqual([{ prompt: [1, 9], answer: [97, 98, 2] }, { prompt: [1, 9], answer: [99, 2] }]);
+    expect(cache.size).toBe(2);
   });
 
   test('config: sft_coef is GRPO\'s, refused with another algorithm; algorithm "sft" takes no tools', () => {

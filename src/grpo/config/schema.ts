@@ -567,7 +567,7 @@ export const SCHEMA = {
   sft_column: textOrNull({
     default: null,
     group: 'Algorithm',
-    doc: 'The dataset column holding the reference answers for sft_coef (e.g. "answer", "solution"); null: the dataset\'s answer column.',
+    doc: 'The dataset column holding the reference answers for sft_coef (e.g. "answer", "solution"); null: the dataset\'s answer column. An answer longer than max_completion_length tokens keeps its start.',
     source: PLAYGROUND,
     trl: { notInTrl: 'used by sft_coef only, which TRL does not have' },
   }),
