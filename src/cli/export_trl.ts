@@ -92,14 +92,14 @@ export async function exportTrlCommand(argv: string[]): Promise<void> {
     stepsTrained: null,
     tools,
   });
-  const scriptName = preference ? `train_${config.algorithm}.py` : 'train_grpo.py';
+  const scriptName = preference || config.algorithm === 'sft' ? `train_${config.algorithm}.py` : 'train_grpo.py';
   await writeFile(join(outDir, scriptName), script);
   await writeFile(join(outDir, 'training_config.json'), JSON.stringify(config, null, 2) + '\n');
   const notes = configWarnings(config).map((w) => `note (${w.field}): ${w.message}\n`);
   process.stdout.write(
     `${describeDataset(dataPath, ds)}\n` +
       notes.join('') +
-      `wrote ${join(outDir, scriptName)} (${preference ?? (config.advantage_estimator === 'rloo' ? 'RLOOTrainer' : 'GRPOTrainer')}), ${join(outDir, dataName)}, ` +
+      `wrote ${join(outDir, scriptName)} (${preference ?? (config.algorithm === 'sft' ? 'SFTTrainer' : config.advantage_estimator === 'rloo' ? 'RLOOTrainer' : 'GRPOTrainer')}), ${join(outDir, dataName)}, ` +
       `${adapterDir ? `${join(outDir, 'adapter')}/, ` : ''}${join(outDir, 'training_config.json')}\n` +
       `run it with: cd ${outDir} && pip install "trl>=1.9" peft datasets && python ${scriptName}\n`,
   );

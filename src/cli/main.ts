@@ -23,6 +23,8 @@ commands:
             with the config's algorithm dpo, simpo, orpo or kto: a preference dataset (prompt/chosen/rejected; KTO
             prompt/completion/label) [--answer-column NAME (chosen)] [--rejected-column NAME] [--label-column NAME]
             [--scan FILE.jsonl]   (a difficulty scan: needed by pass_rate_band and curriculum "easy_to_hard")
+            [--init-adapter DIR]   (the LoRA starts from DIR's PEFT adapter, e.g. an SFT run's: SFT, then GRPO or DPO)
+            with the config's algorithm sft: supervised fine-tuning as the page runs it (checkpoints, TRL's SFT metrics)
   train     --model PATH --dataset FILE --resume DIR [--steps N] [--scan FILE.jsonl]   (continue a run from DIR's checkpoint)
   eval      --model PATH [--tokenizer PATH] [--adapter DIR] --dataset FILE [--config FILE.json] [--json]
             [--prompt-column NAME] [--answer-column NAME] [--tools FILE.js] [--env FILE.js] [--no-tools]

@@ -26,7 +26,10 @@ import { trainPreferenceRun } from './train_preference';
 import { selectTrainRows } from './scan';
 import { Gemma4Gpu } from '../model/gemma4_gpu';
 import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
-import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
+import { GGUF_ADAPTER, loadAdapterDir, readAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
+import { loadAdapterInto } from '../model/peft_adapter';
+import { SftRunTrainer } from '../grpo/sft_run_trainer';
+import type { LoraModule } from '../model/lora';
 import { basePrecisionOpt, numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
@@ -102,12 +105,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
     env: { type: 'string' },
     'base-precision': { type: 'string' },
     scan: { type: 'string' },
+    'init-adapter': { type: 'string' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
+  const initAdapter = typeof v['init-adapter'] === 'string' ? v['init-adapter'] : null;
   const resumeDir = typeof v.resume === 'string' ? v.resume : null;
   if (resumeDir && v.config) throw new UsageError(`--resume continues the run with its own config (${join(resumeDir, 'config.json')}); drop --config`);
   if (resumeDir && v.sft) throw new UsageError('--resume applies to GRPO runs; drop --sft');
+  if (initAdapter && resumeDir) throw new UsageError('--resume continues from the run\'s own checkpoint; drop --init-adapter');
+  if (initAdapter && v.sft) throw new UsageError('--init-adapter starts a GRPO (or DPO, SFT) run from an adapter; --sft always starts a new LoRA: drop one of them');
   if (resumeDir && typeof v.out === 'string' && v.out !== resumeDir) throw new UsageError('--resume writes into the run\'s own folder: drop --out or give the same folder');
   const outDir = resumeDir ?? requireString(v, 'out');
   const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
@@ -135,10 +142,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const config = checkpoint ? readCheckpointState(checkpoint, checkpointPath, modelValidationContext(loaded.config)).config : await readConfig(v.config as string | undefined, loaded, overrides);
   config.max_steps = numberOpt(v, 'steps', config.max_steps, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  // --init-adapter DIR: the run's LoRA starts from that adapter (e.g. an SFT run's), in its own shape
+  const init = initAdapter ? await readAdapterDir(initAdapter, loaded.config) : null;
+  if (init) {
+    Object.assign(config, { lora_r: init.spec.r, lora_alpha: init.spec.alpha, lora_target_modules: [...init.spec.targetModules] as LoraModule[], use_rslora: init.spec.useRslora });
+  }
   if (isPreferenceAlgorithm(config.algorithm)) {
     if (v.sft) throw new UsageError(`--sft trains on prompt/answer rows; the config's algorithm "${config.algorithm}" trains on preference data: drop one of them`);
     if (usesTools(config)) throw new UsageError(`algorithm "${config.algorithm}" trains on a preference dataset; tools and environments apply to rollouts (GRPO)`);
-    await trainPreferenceRun({ v, config, loaded, dataPath, outDir, checkpoint, checkpointPath });
+    await trainPreferenceRun({ v, config, loaded, dataPath, outDir, checkpoint, checkpointPath, init });
     return;
   }
   // tools and environment load in their sandbox first: a file that does not load stops here, naming it
@@ -223,7 +235,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
       sft.release();
       lora.release();
     } else {
-      const trainer = new GrpoTrainer({ gpu, model: model!, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
+      // algorithm "sft": the page's supervised run (SftRunTrainer: checkpoints, evaluation and TRL's SFT metrics)
+      const sftRun = config.algorithm === 'sft';
+      const trainer = sftRun
+        ? new SftRunTrainer(gpu, model!, loaded.tokenizer, config, train.examples, evalSet.examples, scorer)
+        : new GrpoTrainer({ gpu, model: model!, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
+      if (init) {
+        loadAdapterInto(gpu, trainer.lora, init);
+        await writeFile(join(outDir, 'init_adapter.json'), JSON.stringify({ init_adapter: initAdapter }, null, 2) + '\n');
+        log(`LoRA initialised from the adapter in ${initAdapter} (r ${init.spec.r}, alpha ${init.spec.alpha}, ${init.spec.targetModules.join(', ')})`);
+      }
       const fingerprint = datasetFingerprint(train.examples);
       const saveCkpt = async () => {
         const bytes = await saveCheckpoint(gpu, trainer, fingerprint);
@@ -254,11 +275,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
         const due = s === config.max_steps || (config.eval_interval > 0 && s % config.eval_interval === 0);
         const ev = due ? await evaluate() : {};
         await writeMetrics({ step: s, ...m, ...ev });
-        log(`step ${s}/${config.max_steps}  reward ${fmt(m.reward)} ±${fmt(m.reward_std, 2)}  loss ${fmt(m.loss, 4)}  kl ${fmt(m.kl, 4)}  ` +
+        if (sftRun) log(`step ${s}/${config.max_steps}  loss ${fmt(m.loss, 4)}  mean_token_accuracy ${fmt(m.mean_token_accuracy)}  entropy ${fmt(m.entropy)}  num_tokens ${m.num_tokens}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s`);
+        else log(`step ${s}/${config.max_steps}  reward ${fmt(m.reward)} ±${fmt(m.reward_std, 2)}  loss ${fmt(m.loss, 4)}  kl ${fmt(m.kl, 4)}  ` +
           `len ${fmt(m['completions/mean_length'], 1)}  grad_norm ${fmt(m.grad_norm)}  ${fmt(m.step_time, 2)}s` +
           (r.rewardErrors.length ? `  reward errors: ${r.rewardErrors[0]}` : '') +
           (tools ? `  tool calls/completion ${fmt(m['tools/call_frequency'], 2)}  failures ${m['tools/failures'] ?? 0}  timeouts ${m['tools/timeouts'] ?? 0}  turns ${fmt(m['turns/mean'], 2)}` +
-            (tools.setup.env ? `  env reward ${fmt(m['env/reward_mean'])}  env errors ${m['env/errors'] ?? 0}` : '') : ''));
+            (tools.setup.env ? `  env reward ${fmt(m['env/reward_mean'])}  env errors ${m['env/errors'] ?? 0}` : '') : '') +
+          (config.sft_coef > 0 ? `  sft/loss ${fmt(m['sft/loss'])}  sft/groups ${m['sft/groups'] ?? 0}` : ''));
         const fault = trainer.faulted;
         if (fault) {
           await saveCkpt();

@@ -20,6 +20,7 @@ import { CHECKPOINT_FILE, datasetFingerprint, restoreCheckpoint, saveCheckpoint 
 import { writeAdapterDir, writeAdapterFiles } from './adapter_dir';
 import { readDataset } from './train';
 import type { ParsedDataset } from '../data';
+import { loadAdapterInto, type ParsedAdapter } from '../model/peft_adapter';
 
 export interface PreferenceRunArgs {
   v: Record<string, unknown>;
@@ -29,6 +30,8 @@ export interface PreferenceRunArgs {
   outDir: string;
   checkpoint: Uint8Array | null;
   checkpointPath: string;
+  /** --init-adapter: the LoRA starts from this adapter (e.g. an SFT run's); config's LoRA shape already matches it */
+  init?: ParsedAdapter | null;
 }
 
 const fmt = (x: number | undefined, d = 3) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
@@ -81,6 +84,10 @@ export async function trainPreferenceRun(a: PreferenceRunArgs): Promise<void> {
     const trainer = reward
       ? new RewardModelTrainer({ gpu, model, config, train: train.examples, eval: held.examples })
       : new PreferenceTrainer({ gpu, model, config, train: train.examples, eval: held.examples });
+    if (a.init) {
+      loadAdapterInto(gpu, trainer.lora, a.init);
+      log('LoRA initialised from the --init-adapter adapter');
+    }
     // held-out prompts answered greedily, scored against the chosen (KTO: the desirable) completion
     const evalPrompts = held.examples.filter((e) => e.desirable !== false).map((e) => e.prompt).slice(0, config.eval_max_samples);
     const evaluate = async (): Promise<Metrics> => {

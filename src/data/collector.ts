@@ -1,7 +1,7 @@
 // Turns parsed records into dataset rows: decides which columns hold the prompt and the answer, checks
 // each record, counts duplicates, and accounts for every record that is not kept.
 
-import { readPreferenceRecord, resolvePreferenceMapping } from './preference';
+import { messages, readPreferenceRecord, resolvePreferenceMapping } from './preference';
 import { DatasetError, type ColumnMapping, type DatasetCounts, type DatasetFormat, type DatasetIssue, type DatasetRow, type ParseOptions, type ParsedDataset } from './types';
 
 /** Column pairs recognised without a mapping (case-insensitive), in order of preference. */
@@ -15,6 +15,8 @@ export const RECOGNISED_PAIRS: readonly (readonly [string, string])[] = [
 ];
 
 const PROMPT_NAMES = ['question', 'prompt', 'problem', 'input', 'instruction'];
+/** TRL's conversational format without a prompt column: [{role: "user", ...}, {role: "assistant", ...}] */
+const MESSAGES_COLUMN = 'messages';
 const ANSWER_NAMES = ['answer', 'solution', 'completion', 'output'];
 
 /** Records of a JSON file looked at before choosing the columns (they must all be seen by then). */
@@ -51,6 +53,11 @@ export function resolveMapping(columns: readonly string[], explicit: Partial<Col
       if (pc !== undefined && ac !== undefined) return { prompt: pc, answer: ac };
     }
   }
+  // TRL's conversational language-modeling format: one "messages" column, the prompt its user turn and the answer
+  // its final assistant turn (rowFromMessages)
+  const conversation = findColumn(columns, MESSAGES_COLUMN);
+  if (explicit.prompt === undefined && explicit.answer === undefined && conversation !== undefined &&
+    !PROMPT_NAMES.some((n) => findColumn(columns, n) !== undefined)) return { prompt: conversation, answer: conversation };
   const prompt = explicit.prompt ?? PROMPT_NAMES.map((n) => findColumn(columns, n)).find((c) => c !== undefined && c !== explicit.answer);
   const answer = explicit.answer ?? ANSWER_NAMES.map((n) => findColumn(columns, n)).find((c) => c !== undefined && c !== explicit.prompt);
   if (prompt === undefined || answer === undefined) {
@@ -65,15 +72,40 @@ export function resolveMapping(columns: readonly string[], explicit: Partial<Col
 
 type FieldResult = { text: string } | { problem: string };
 
+/** The text of a conversational field (TRL's prompt-completion format with lists of messages): the prompt one user
+ * message, the answer one assistant message. */
+function messageText(v: unknown[], column: string, role: 'prompt' | 'answer'): FieldResult {
+  const m = messages(v, `the ${role} field ${JSON.stringify(column)}`);
+  if (typeof m === 'string') return { problem: m };
+  const want = role === 'prompt' ? 'user' : 'assistant';
+  if (m.length !== 1 || m[0].role !== want) {
+    return { problem: `the ${role} field ${JSON.stringify(column)} must be one ${want} message (got ${m.map((x) => x.role).join(', ') || 'none'}); multi-turn and system messages are not supported (use system_prompt for a system message)` };
+  }
+  return m[0].content.trim() === '' ? { problem: `the ${role} field ${JSON.stringify(column)}'s ${want} message is empty` } : { text: m[0].content };
+}
+
+/** A "messages" conversation as a prompt and an answer: a user message, then the assistant's answer. */
+export function rowFromMessages(raw: Record<string, unknown>, column: string): { prompt: string; answer: string } | { problem: string } {
+  const v = raw[column];
+  if (!Array.isArray(v)) return { problem: `the ${JSON.stringify(column)} field is ${v === undefined ? 'missing' : 'not a list of {role, content} messages'}` };
+  const m = messages(v, `the ${JSON.stringify(column)} field`);
+  if (typeof m === 'string') return { problem: m };
+  if (m.length !== 2 || m[0].role !== 'user' || m[1].role !== 'assistant') {
+    return { problem: `the ${JSON.stringify(column)} field must be a user message then an assistant message (got ${m.map((x) => x.role).join(', ') || 'none'}); multi-turn and system messages are not supported (use system_prompt for a system message)` };
+  }
+  if (m[0].content.trim() === '') return { problem: `the ${JSON.stringify(column)} field's user message is empty` };
+  if (m[1].content.trim() === '') return { problem: `the ${JSON.stringify(column)} field's assistant message is empty` };
+  return { prompt: m[0].content, answer: m[1].content };
+}
+
 function fieldText(raw: Record<string, unknown>, column: string, role: 'prompt' | 'answer'): FieldResult {
   if (!Object.prototype.hasOwnProperty.call(raw, column) || raw[column] === undefined) return { problem: `missing the ${role} field ${JSON.stringify(column)}` };
   const v = raw[column];
   if (v === null) return { problem: `the ${role} field ${JSON.stringify(column)} is null` };
   if (typeof v === 'string') return v.trim() === '' ? { problem: `the ${role} field ${JSON.stringify(column)} is empty` } : { text: v };
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return { text: String(v) };
-  const what = Array.isArray(v) ? 'a list' : 'an object';
-  const hint = Array.isArray(v) && role === 'prompt' ? ' (conversation-style prompts, lists of messages, are not supported: use the user message text)' : '';
-  return { problem: `the ${role} field ${JSON.stringify(column)} is ${what}; it must be text or a number${hint}` };
+  if (Array.isArray(v)) return messageText(v, column, role);
+  return { problem: `the ${role} field ${JSON.stringify(column)} is an object; it must be text, a number or a list of {role, content} messages` };
 }
 
 export class RowCollector {
@@ -172,6 +204,17 @@ export class RowCollector {
         return;
       }
       this.keep({ ...r, line, raw }, `${r.prompt}\u0000${r.answer}\u0000${r.rejected ?? ''}\u0000${r.label ?? ''}`);
+      return;
+    }
+    if (m.prompt === m.answer) {
+      // one "messages" column: the user turn is the prompt, the assistant turn the answer
+      const r = rowFromMessages(raw, m.prompt);
+      if ('problem' in r) {
+        this.counts.invalid++;
+        this.issue(line, r.problem, m.prompt);
+        return;
+      }
+      this.keep({ ...r, line, raw }, `${r.prompt}\u0000${r.answer}`);
       return;
     }
     const prompt = fieldText(raw, m.prompt, 'prompt');

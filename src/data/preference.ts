@@ -66,7 +66,7 @@ function describe(v: unknown): string {
 }
 
 /** A conversational field's messages, or why it is not one. */
-function messages(v: unknown[], what: string): Message[] | string {
+export function messages(v: unknown[], what: string): Message[] | string {
   const out: Message[] = [];
   for (let i = 0; i < v.length; i++) {
     const m = v[i] as Record<string, unknown> | null;

@@ -47,6 +47,9 @@ export interface RunRecord {
   sweep?: { id: string; name: string; arm: string; value: unknown; seed: number } | null;
   /** an adapter is stored with the run (in the adapters store, by id) */
   hasAdapter: boolean;
+  /** the run whose adapter this run's LoRA started from (an SFT run continued with GRPO / DPO): its record id
+   * (null when it was not recorded), name and algorithm */
+  parent?: { id: string | null; name: string; algorithm: string } | null;
 }
 
 /** The exported file: the record, and its adapter's files when kept (base64). */

@@ -15,6 +15,7 @@ import { toolsPython, type ToolExport } from './tools_py';
 import { isPyIdentifier, pyComment, pyCommentLines, pyDocstring, pyIdentifier, pyString } from './py_escape';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { onlineDpoConfigKwargs, preferenceScript } from './trl_preference';
+import { sftScript } from './trl_sft';
 
 export interface TrlScriptInput {
   config: GrpoConfig;
@@ -160,6 +161,7 @@ function notReproduced(c: GrpoConfig, notInTrl: Record<string, unknown>, why: Re
   if (c.algorithm === 'online_dpo') out.push(`online_dpo paired the best and worst of num_generations = ${c.num_generations} completions per prompt; OnlineDPOTrainer samples two`);
   if (c.base_precision === 'q8_0' || c.base_precision === 'q4_k') out.push(`base_precision "${c.base_precision}": the playground quantised the frozen base to ggml's ${c.base_precision === 'q8_0' ? 'Q8_0' : 'Q4_K'} blocks at load; this script loads it in bfloat16 (for a 4-bit base on a GPU, PEFT + bitsandbytes' BitsAndBytesConfig is the usual route)`);
   if (c.reward_funcs.some((f) => f.name === 'reward_model')) out.push('reward_model rewards: the playground scores with the policy\'s own base weights and each reward adapter (LoRA + head); this script loads each reward model as its own merged copy of the base');
+  if (c.sft_coef > 0) out.push(`sft_coef = ${c.sft_coef} (sft_on "${c.sft_on}"${c.sft_column !== null ? `, sft_column "${c.sft_column}"` : ''}): the playground added sft_coef x the mean NLL of the reference answers ${c.sft_on === 'all' ? 'of every prompt of a step' : 'of the prompts whose completions all got reward 0'} to the GRPO loss, in the same optimizer step; TRL's GRPOTrainer has no SFT term, so this script trains on the policy loss alone (a custom compute_loss or an SFTTrainer run before GRPO would be needed)`);
   if (c.dynamic_sampling) out.push('dynamic_sampling was on in the playground (drop groups whose rewards are all equal); TRL has no such switch');
   if (c.advantage_estimator === 'reinforce_pp' || c.advantage_estimator === 'reinforce_pp_verl') out.push(`advantage_estimator "${c.advantage_estimator}" (REINFORCE++): TRL has no such advantage; GRPO's group advantages are used`);
   if (c.eval_temperature !== DEFAULT_CONFIG.eval_temperature) out.push(`eval_temperature ${c.eval_temperature}: TRL evaluates at the training temperature`);
@@ -198,6 +200,8 @@ export function trlScript(input: TrlScriptInput): string {
   const { config: c, dataset } = input;
   // DPO, SimPO, ORPO, KTO: their own TRL trainers (trl_preference.ts)
   if (isPreferenceAlgorithm(c.algorithm)) return preferenceScript({ ...input, config: { ...c, algorithm: c.algorithm } });
+  // supervised fine-tuning: TRL's SFTTrainer (trl_sft.ts)
+  if (c.algorithm === 'sft') return sftScript(input);
   // online DPO: this script (rollouts and rewards as GRPO's) with TRL's OnlineDPOTrainer
   const online = c.algorithm === 'online_dpo';
   const trl = configToTrlJson(c);

@@ -91,11 +91,15 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   if (opts.inferenceKeepsLayers) m.inferenceKeepsLayers = true;
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
-  const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw: {} }));
+  // (sft_coef's reference answers: the planned rows carry the sft_column, empty; the term's pass over prompt + answer
+  // comes after the policy update's and is smaller than it)
+  const raw = config.sft_column !== null ? { [config.sft_column]: '' } : {};
+  const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw }));
   // an offline preference step (2 x prompts_per_step rows of at most max_prompt_length + max_completion_length
   // tokens, no KV caches) is bounded by the GRPO step of the same lengths (prompts_per_step x num_generations >= 2 x
   // prompts_per_step rows, plus the caches): it is planned as that
-  const algorithm = isPreferenceAlgorithm(config.algorithm) ? 'grpo' : config.algorithm;
+  // (an SFT step, prompts_per_step rows of prompt + answer, is bounded by the same GRPO step)
+  const algorithm = isPreferenceAlgorithm(config.algorithm) || config.algorithm === 'sft' ? 'grpo' : config.algorithm;
   // reward models: their LoRA sets (zero weights) and head on the dry runtime, scoring with the planned model
   const rewardModels = [...(opts.rewardModels ?? new Map<number, readonly LoraSpec[]>())].map(([index, specs]) => ({
     index,

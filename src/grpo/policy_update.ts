@@ -87,6 +87,10 @@ export interface UpdateOptions {
   /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
    * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
   profile?: Record<string, number>;
+  /** another loss term of the same optimizer step (sft_coef's cross-entropy on reference answers): adds its
+   * gradient into the LoRA's gradients after the policy loss's and before the norm and the update; returns its
+   * (already weighted) loss, added to the step's loss */
+  extraGradients?: () => Promise<number>;
 }
 
 export interface UpdateStats {
@@ -293,6 +297,7 @@ export async function policyUpdate(
         if (last) traces![mb.mb].push(...mb.seqs.map((s, b) => traceOf(t, N, batch, b, s, w)));
         stats.trainTokens += N;
       }
+      if (opts.extraGradients) loss += await opts.extraGradients();
       optimizer.computeNorm();
       const [norm] = await gpu.read(optimizer.normOut, 1);
       stats.gradNorm += norm;

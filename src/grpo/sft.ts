@@ -8,8 +8,11 @@ import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../gpu/
 import { GpuTransformer } from '../model/transformer';
 import type { Gemma4Trainable } from '../model/gemma4_trainable';
 import type { LoraSet } from '../model/lora';
+import type { Tokenizer } from '../model/tokenizer';
 import { packRows, releaseBatch } from '../model/logprobs';
 import { headLogprobs, headLogprobsBackward, vocabChunkColumns } from '../model/lm_head';
+import { sample } from '../gpu/kernels/sample';
+import { logprobGatherForward } from '../gpu/kernels/logprob_gather';
 import { AdamW, type OptimizerHyper } from './optimizer';
 import { learningRate, type SchedulerType } from './schedule';
 import { Rng } from '../util/random';
@@ -30,6 +33,16 @@ export interface SftExample {
 /** Whether answer token j of r is trained on. */
 function trained(r: SftExample, j: number): boolean {
   return r.answerMask === undefined || r.answerMask[j] !== 0;
+}
+
+/** A prompt's reference answer as SFT's target ids: the answer text (no BOS), then the tokenizer's first stop
+ * token (the model learns to stop), as `train --sft` and TRL's SFTTrainer (which appends eos_token); at most
+ * maxLength ids. */
+export function sftTargetIds(tokenizer: Tokenizer, answer: string, maxLength = Infinity): number[] {
+  const eos = tokenizer.eosIds[0];
+  // longer than maxLength (max_completion_length): its start is kept, without the stop token (TRL's truncation_mode
+  // "keep_start" at max_length)
+  return [...tokenizer.encode(answer, { addBos: false }), ...(eos !== undefined ? [eos] : [])].slice(0, maxLength);
 }
 
 export interface SftOptions extends OptimizerHyper {
@@ -137,7 +150,8 @@ export interface CrossEntropyUpdate {
 
 /** One optimizer step of supervised cross-entropy over micro-batches of examples (gradients accumulated,
  * the loss averaged over all their answer tokens), into `lora` (or, with fullGrads, into every weight).
- * Used by SftTrainer and by expert iteration. dropoutCounter(m) keys micro-batch m's LoRA dropout masks. */
+ * Used by SftTrainer, the page's SFT runs (sft_run_trainer.ts) and expert iteration. dropoutCounter(m) keys
+ * micro-batch m's LoRA dropout masks. With `stats`, also TRL SFTTrainer's token statistics (CrossEntropyStats). */
 export async function crossEntropyUpdate(
   gpu: GpuRuntime,
   model: SftModel,
@@ -147,7 +161,41 @@ export async function crossEntropyUpdate(
   lr: number,
   dropoutCounter: (m: number) => number,
   fullGrads: Map<string, Tensor> | null = null,
-): Promise<CrossEntropyUpdate> {
+  stats = false,
+): Promise<CrossEntropyUpdate & { stats?: CrossEntropyStats }> {
+  optimizer.zeroGrads();
+  const g = await crossEntropyGrads(gpu, model, lora, microBatches, dropoutCounter, fullGrads, 1, stats);
+  optimizer.computeNorm();
+  const [norm] = await gpu.read(optimizer.normOut, 1);
+  const skipped = !(Number.isFinite(norm) && Number.isFinite(g.loss));
+  if (!skipped) optimizer.applyUpdate(lr);
+  return { loss: g.loss, gradNorm: norm, tokens: g.tokens, skipped, ...(g.stats ? { stats: g.stats } : {}) };
+}
+
+/** TRL SFTTrainer's per-step statistics (sft_trainer.py compute_loss): mean_token_accuracy is the share of
+ * trained tokens whose argmax prediction is the target; entropy the mean entropy of the predicted distribution
+ * over every non-padding position (prompt and answer, as TRL's attention mask); seenTokens the non-padding
+ * tokens of the batch (TRL's num_tokens adds them up). */
+export interface CrossEntropyStats {
+  /** null when the vocabulary is chunked (no whole logits row to take the argmax of) */
+  accuracy: number | null;
+  entropy: number;
+  seenTokens: number;
+}
+
+/** Supervised cross-entropy gradients ADDED to the LoRA's (or fullGrads') current gradients, scaled by
+ * `scale` / (trained answer tokens): d(scale × mean NLL). Nothing is zeroed and the optimizer does not step
+ * (GRPO's sft_coef term adds its gradient to the policy loss's this way). Returns the mean NLL (unscaled). */
+export async function crossEntropyGrads(
+  gpu: GpuRuntime,
+  model: SftModel,
+  lora: LoraSet | null,
+  microBatches: SftExample[][],
+  dropoutCounter: (m: number) => number,
+  fullGrads: Map<string, Tensor> | null = null,
+  scale = 1,
+  stats = false,
+): Promise<{ loss: number; tokens: number; stats?: CrossEntropyStats }> {
   const mbs = microBatches.filter((mb) => mb.length > 0);
   for (const mb of mbs) {
     for (const r of mb) {
@@ -158,8 +206,11 @@ export async function crossEntropyUpdate(
   }
   const count = mbs.reduce((a, mb) => a + mb.reduce((x, r) => x + r.answer.filter((_, j) => trained(r, j)).length, 0), 0);
   if (count === 0) throw new Error('supervised batch has no answer tokens');
-  optimizer.zeroGrads();
   let total = 0;
+  let correct = 0;
+  let accuracyKnown = stats;
+  let entropySum = 0;
+  let seen = 0;
   for (let m = 0; m < mbs.length; m++) {
     const rows = mbs[m];
     const batch = packRows(gpu, rows.map((r) => ({ prompt: r.prompt, completion: r.answer })), model.config.maxPositionEmbeddings);
@@ -170,16 +221,31 @@ export async function crossEntropyUpdate(
       for (let j = 0; j < r.answer.length; j++) if (trained(r, j)) targets[b * batch.T + r.prompt.length + j - 1] = r.answer[j];
     });
     gpu.write(batch.targets, targets);
+    /** non-padding positions (row b's first prompt + answer tokens) */
+    const real = (i: number) => i % batch.T < rows[Math.floor(i / batch.T)].prompt.length + rows[Math.floor(i / batch.T)].answer.length;
     let lossT: Tensor;
     let sign = 1;
+    let entT: Tensor | null = null;
+    let argT: Tensor | null = null;
     if (model instanceof GpuTransformer && vocabChunkColumns(N, model.config.vocabSize, model.lmHeadChunkBytes) === model.config.vocabSize) {
       const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
       // small vocabulary: the (N, V) logits are small; the cross-entropy kernels as before chunking
-      const dloss = gpu.upload(new Float32Array(N).fill(1 / count), [N], 'dloss');
+      const dloss = gpu.upload(new Float32Array(N).fill(scale / count), [N], 'dloss');
       const loss = gpu.tensor([N], 'ce_loss');
       const lse = gpu.tensor([N], 'ce_lse');
       const logits = model.logits(act.f);
       crossEntropyForward(gpu, loss, lse, logits, batch.targets);
+      if (stats) {
+        // argmax (the greedy sampler, lowest index on ties as torch.argmax) and the entropy of every row
+        argT = gpu.tensor([N], 'ce_argmax', 'u32');
+        sample(gpu, argT, logits, { temperature: 0, topK: 0, topP: 1, seed: 0, counter: 0 });
+        entT = gpu.tensor([N], 'ce_entropy');
+        const lp = gpu.tensor([N], 'ce_logp');
+        const lse2 = gpu.tensor([N], 'ce_lse2');
+        const safeTargets = gpu.upload(new Uint32Array(N), [N], 'ce_targets0', 'u32');
+        logprobGatherForward(gpu, lp, entT, lse2, logits, safeTargets, 1);
+        gpu.release(lp, lse2, safeTargets);
+      }
       const dlogits = gpu.tensor([N, model.config.vocabSize], 'dlogits');
       crossEntropyBackward(gpu, dlogits, dloss, logits, batch.targets, lse);
       gpu.release(logits);
@@ -193,26 +259,39 @@ export async function crossEntropyUpdate(
       // (Gemma 4 always: the head applies its soft-cap)
       const { f, backward, release } = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
       const { logp, entropy, lse } = headLogprobs(model, f, batch.targets, 1, 'ce_logp');
-      const dlogp = gpu.upload(new Float32Array(N).fill(-1 / count), [N], 'ce_dlogp');
+      const dlogp = gpu.upload(new Float32Array(N).fill(-scale / count), [N], 'ce_dlogp');
       const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
       headLogprobsBackward(model, df, dlogp, f, batch.targets, lse, 1, fullGrads?.get(model.lmHeadName()) ?? null);
       backward(df, fullGrads);
-      gpu.release(dlogp, entropy, lse);
+      gpu.release(dlogp, lse);
       release();
       lossT = logp;
       sign = -1;
+      entT = entropy;
+      accuracyKnown = false;
     }
     const losses = await gpu.read(lossT);
     gpu.release(lossT);
-    releaseBatch(gpu, batch);
     for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX) total += sign * losses[i];
+    if (stats && entT) {
+      const ent = await gpu.read(entT);
+      for (let i = 0; i < N; i++) {
+        if (!real(i)) continue;
+        entropySum += ent[i];
+        seen++;
+      }
+    }
+    if (entT) gpu.release(entT);
+    if (argT) {
+      const am = await gpu.readU32(argT);
+      gpu.release(argT);
+      for (let i = 0; i < N; i++) if (targets[i] !== IGNORE_INDEX && am[i] === targets[i]) correct++;
+    }
+    releaseBatch(gpu, batch);
   }
-  optimizer.computeNorm();
-  const [norm] = await gpu.read(optimizer.normOut, 1);
-  const meanLoss = total / count;
-  const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
-  if (!skipped) optimizer.applyUpdate(lr);
-  return { loss: meanLoss, gradNorm: norm, tokens: count, skipped };
+  const out = { loss: total / count, tokens: count };
+  if (!stats) return out;
+  return { ...out, stats: { accuracy: accuracyKnown ? correct / count : null, entropy: seen > 0 ? entropySum / seen : NaN, seenTokens: seen } };
 }
 
 /** A training forward of either model: its final-norm output f, backward(df), which runs the backward from df

@@ -24,7 +24,8 @@ import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
 import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutOptions, type RolloutTools } from './rollout';
 import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
-import { crossEntropyUpdate, type SftExample } from './sft';
+import { crossEntropyGrads, crossEntropyUpdate, type SftExample } from './sft';
+import { sftTermExamples, sftTermGroups } from './sft_term';
 import { onlineDpoUpdate } from './preference/online';
 import { completionLogprobs } from '../model/logprobs';
 import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
@@ -135,6 +136,8 @@ export class GrpoTrainer {
   private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number; selection: Metrics } | null = null;
   /** per-token values of the completions trained on, by the step that did (for the token inspector) */
   readonly traces = new WeakMap<Completion, StepTokenTrace>();
+  /** sft_coef: each prompt's reference answer as target ids */
+  private readonly sftTargets = new Map<PromptExample, number[]>();
 
   constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
@@ -466,7 +469,20 @@ export class GrpoTrainer {
         up = od;
         Object.assign(algo, od.metrics);
       } else {
+        // sft_coef: the reference answers of the step's prompts (sft_on picks which) join the same optimizer step
+        const sftGroups = c.sft_coef > 0 ? sftTermGroups([...new Set(stepItems.map((x) => x.group))], c.sft_on) : [];
+        if (c.sft_coef > 0) algo['sft/groups'] = sftGroups.length;
+        const sftExamples = sftTermExamples(sftGroups, c.sft_column, this.init.tokenizer, this.sftTargets, c.max_completion_length);
+        // passes of at most the memory plan's rows (a prompt + answer row is no longer than a prompt + completion one)
+        const perPass = this.init.layout?.rowsPerPass ?? P;
+        const sftPasses = Array.from({ length: Math.ceil(sftExamples.length / perPass) }, (_, i) => sftExamples.slice(i * perPass, (i + 1) * perPass));
+        const extraGradients = sftExamples.length === 0 ? undefined : async () => {
+          const ce = await crossEntropyGrads(gpu, model, this.lora, sftPasses, () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef);
+          algo['sft/loss'] = ce.loss;
+          return c.sft_coef * ce.loss;
+        };
         const pu = await policyUpdate(gpu, model, this.lora, this.optimizer, microBatches, {
+          extraGradients,
           lossType: c.advantage_estimator === 'rloo' ? 'grpo' : c.loss_type, // RLOO: the mean of the per-completion losses
           maxCompletionLength: c.max_completion_length,
           numIterations: 1, // each pass over the rollout is its own optimizer step (trainStep)
@@ -547,6 +563,7 @@ export class GrpoTrainer {
       ...(algo.cispo_clip_ratio !== undefined ? { cispo_clip_ratio: algo.cispo_clip_ratio } : {}),
       ...(algo['expert/kept_ratio'] !== undefined ? { 'expert/kept_ratio': algo['expert/kept_ratio'] } : {}),
       ...(c.algorithm === 'online_dpo' ? algo : {}),
+      ...(algo['sft/groups'] !== undefined ? { 'sft/groups': algo['sft/groups'], 'sft/loss': algo['sft/loss'] ?? NaN } : {}),
     };
     if (tools) Object.assign(metrics, episodeMetrics(completions, tools.setup.env));
     if (profile) {

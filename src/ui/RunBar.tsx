@@ -62,6 +62,7 @@ export function RunBar() {
           Step
         </button>
       </div>
+      <ContinueFromSft />
       <RunProgress />
       <RunGlance />
       {blocker && !busy ? (
@@ -178,5 +179,33 @@ function RunLog() {
         ))}
       </ul>
     </details>
+  );
+}
+
+/** After an SFT run: start GRPO (or DPO) from its adapter in one click; during the child run, name its parent. */
+function ContinueFromSft() {
+  const status = useAppStore((s) => s.runStatus);
+  const algorithm = useAppStore((s) => s.runConfig?.algorithm);
+  const hasAdapter = useAppStore((s) => s.hasAdapter);
+  const parent = useAppStore((s) => s.runParent);
+  const cont = useAppStore((s) => s.continueFromAdapter);
+  if (parent && algorithm !== 'sft') {
+    return (
+      <p className="muted small" style={{ gridColumn: '1 / -1', margin: 0 }} data-testid="run-parent">
+        LoRA initialised from the adapter of <strong>{parent.name}</strong> ({parent.algorithm})
+      </p>
+    );
+  }
+  const done = status === 'finished' || status === 'paused' || status === 'stopped';
+  if (algorithm !== 'sft' || !hasAdapter || !done) return null;
+  return (
+    <div className="run-buttons" style={{ gridColumn: '1 / -1' }} data-testid="continue-from-sft">
+      <button type="button" className="primary" onClick={() => void cont('grpo')} title="A new GRPO run whose LoRA starts from this SFT adapter">
+        Continue with GRPO
+      </button>
+      <button type="button" className="secondary" onClick={() => void cont('dpo')} title="A new DPO run whose LoRA starts from this SFT adapter (load a preference dataset first)">
+        Continue with DPO
+      </button>
+    </div>
   );
 }

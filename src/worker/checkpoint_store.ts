@@ -28,6 +28,8 @@ export interface SavedRunRecord {
   history: MetricRow[];
   evals: EvalPoint[];
   rewardNames: string[];
+  /** the run whose adapter this run's LoRA started from (an SFT run continued with GRPO / DPO) */
+  parentRunId?: string | null;
   /** the blobs: the checkpoint's bytes, and the dataset's (null when not kept) */
   checkpointKey: string;
   datasetKey: string | null;

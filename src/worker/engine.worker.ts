@@ -204,7 +204,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   // a new model ends the run that lives on the old one
   loadModel: (r) => exclusive(() => models.load(r.files.map(fileSource), () => runs.end())),
   loadDataset: (r, progress) => exclusive(() => datasets.loadStreamed(r.file.name, fileBlob(r.file), r.mapping, progress, r.kind)),
-  train: (r, progress) => exclusive(() => runs.train(r.config, r.fresh, progress, r.maxSteps, r.origins)),
+  train: (r, progress) => exclusive(() => runs.train(r.config, r.fresh, progress, r.maxSteps, r.origins, r.fromParent ?? false)),
   loadEvalDataset: (r) =>
     exclusive(async () => (r.file ? datasets.setEvalDataset(r.file.name, new Uint8Array(await fileBlob(r.file).arrayBuffer()), r.mapping, r.kind) : datasets.setEvalDataset(null, null))),
   // not exclusive: it must reach a run in progress

@@ -310,6 +310,8 @@ export interface RunEnd {
   step: number;
   /** why the run paused by itself (e.g. max_consecutive_skips non-finite steps in a row) */
   reason?: string;
+  /** the worker's id of the run whose adapter this run's LoRA started from (absent: a fresh LoRA) */
+  parentRunId?: string;
 }
 
 /** For every request type: its extra fields, its return value, its progress value. */
@@ -325,7 +327,9 @@ export interface EngineApi {
   /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
   loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary | null; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
-  train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins }; value: RunEnd; progress: TrainEvent };
+  /** fromParent (with fresh): the new run's LoRA starts from the current run's adapter ("Continue with GRPO" after
+   * SFT); its r, alpha, target modules and rsLoRA are the parent's, and RunEnd.parentRunId names the parent. */
+  train: { request: { config: GrpoConfig; fresh: boolean; maxSteps?: number; origins?: RunOrigins; fromParent?: boolean }; value: RunEnd; progress: TrainEvent };
   /** Asks the running train request to stop after its current step (pause: resumable; stop: ends the run). */
   interrupt: { request: { kind: 'pause' | 'stop' }; value: boolean; progress: never };
   evaluate: { request: NoFields; value: EvalEvent; progress: never };

@@ -18,8 +18,11 @@ import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { preparePreference } from '../grpo/preference/data';
 import { PreferenceRunTrainer } from '../grpo/preference/run_trainer';
 
-/** What a run drives: GRPO's trainer, or the offline preference trainer (algorithm dpo, simpo, orpo, kto). */
-export type RunTrainer = GrpoTrainer | PreferenceRunTrainer;
+import { SftRunTrainer } from '../grpo/sft_run_trainer';
+
+/** What a run drives: GRPO's trainer, the offline preference trainer (algorithm dpo, simpo, orpo, kto), or
+ * supervised fine-tuning (algorithm sft). */
+export type RunTrainer = GrpoTrainer | PreferenceRunTrainer | SftRunTrainer;
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import type { RolloutTools } from '../grpo/rollout';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
@@ -35,6 +38,8 @@ export class Run {
   lastCheckpoint: { step: number; bytes: Uint8Array } | null = null;
   /** stopped: the adapter stays (export, try-it) but the next train request begins a new run */
   ended = false;
+  /** the run whose adapter this run's LoRA started from ("Continue with GRPO" after an SFT run), or null */
+  parentId: string | null = null;
 
   private constructor(
     /** one id per run, kept when it is resumed or recovered */
@@ -88,6 +93,20 @@ export class Run {
         throw e;
       }
     }
+    if (config.algorithm === 'sft') {
+      // supervised fine-tuning on the prompt/answer rows: no rollouts; evaluation answers the held-out prompts
+      const train = preparePrompts(split.train, on.loaded, config);
+      const held = preparePrompts(split.eval, on.loaded, config);
+      if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
+      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      try {
+        const trainer = new SftRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train.examples, held.examples, scorer);
+        return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
+      } catch (e) {
+        scorer.dispose();
+        throw e;
+      }
+    }
     try {
       const train = preparePrompts(split.train, on.loaded, config, toolInfos);
       const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);
@@ -119,6 +138,7 @@ export class Run {
     const run = await Run.create(on, data, old.config, old.id, old.layout, old.evalRows, old.rewardAdapters);
     run.history = old.history;
     run.lastCheckpoint = old.lastCheckpoint;
+    run.parentId = old.parentId;
     return run;
   }
 

@@ -80,7 +80,7 @@ export class RunController {
 
   /** Runs steps until max_steps, a pause or a stop. Continues the current run unless `fresh`. `origins`
    * (what the page loaded the model and dataset from) go into the checkpoints. */
-  async train(config: GrpoConfig, fresh: boolean, onEvent: Emit, maxSteps = Infinity, origins?: RunOrigins): Promise<RunEnd> {
+  async train(config: GrpoConfig, fresh: boolean, onEvent: Emit, maxSteps = Infinity, origins?: RunOrigins, fromParent = false): Promise<RunEnd> {
     if (this.going) throw new Error('a training run is already going: pause or stop it first');
     const going: Going = { interrupt: null };
     this.going = going;
@@ -92,7 +92,7 @@ export class RunController {
     };
     try {
       await this.renewIfLost(fresh, emit);
-      let run = await this.runFor(config, fresh);
+      let run = fresh && fromParent ? await this.childRun(config) : await this.runFor(config, fresh);
       let initialEval = run.step === 0 && fresh;
       let done = 0;
       let recoveries = 0;
@@ -132,7 +132,8 @@ export class RunController {
       const state: RunEnd['state'] = going.interrupt === 'stop' ? 'stopped' : run.step >= run.config.max_steps ? 'finished' : 'paused';
       if (run.step > 0 && run.lastCheckpoint?.step !== run.step) await this.checkpoint(run, emit);
       if (state === 'stopped') run.ended = true; // the next start begins a new run; the adapter stays exportable
-      return fault && state === 'paused' ? { state, step: run.step, reason: fault } : { state, step: run.step };
+      const ids = run.parentId ? { parentRunId: run.parentId } : {};
+      return fault && state === 'paused' ? { state, step: run.step, reason: fault, ...ids } : { state, step: run.step, ...ids };
     } finally {
       this.going = null;
     }
@@ -232,6 +233,7 @@ export class RunController {
     }
     run.history = rewindRunHistory({ history: r.history, evals: r.evals, rewardNames: r.rewardNames }, run.step);
     run.lastCheckpoint = { step: run.step, bytes };
+    run.parentId = r.parentRunId ?? null;
     this.run = run;
     this.origins = { model: originOfModel(r.model), dataset: originOfDataset(r.dataset) };
     return { step: run.step, config: run.config, ...run.history, finished: run.step >= run.config.max_steps };
@@ -265,6 +267,23 @@ export class RunController {
     this.end();
     this.run = await this.newRun(config);
     return this.run;
+  }
+
+  /** A new run of `config` whose LoRA starts from the current run's adapter (an SFT run continued with GRPO or
+   * DPO): the adapter is read from the GPU in PEFT's form (as an export), the parent run ends, and the new run
+   * (the parent's r, alpha, target modules and rsLoRA) loads it before its first step; step 0 is kept as its
+   * first in-memory checkpoint, so a lost device resumes from the parent's adapter, not a fresh one. */
+  private async childRun(config: GrpoConfig): Promise<Run> {
+    const parent = this.requireRun('there is no run to continue from: train one (e.g. algorithm "sft") first');
+    if (parent.step === 0) throw new Error('the run to continue from has not trained a step yet');
+    const files = await exportPeftAdapter(parent.on.gpu, parent.trainer.lora, parent.on.loaded.name, parent.config.lora_dropout);
+    const parsed = parsePeftAdapter(files, parent.on.loaded.config);
+    const pc = parent.config;
+    const run = await this.runFor({ ...config, lora_r: pc.lora_r, lora_alpha: pc.lora_alpha, lora_target_modules: pc.lora_target_modules, use_rslora: pc.use_rslora }, true);
+    loadAdapterInto(run.on.gpu, run.trainer.lora, parsed);
+    run.parentId = parent.id;
+    run.lastCheckpoint = { step: 0, bytes: await run.saveCheckpoint() };
+    return run;
   }
 
   /** A new run of `config` on the loaded model and dataset: planned (a dry run, nothing allocated), refused
@@ -361,6 +380,7 @@ export class RunController {
       step: run.step,
       maxSteps: run.config.max_steps,
       savedAt,
+      ...(run.parentId ? { parentRunId: run.parentId } : {}),
       finished: run.step >= run.config.max_steps,
       config: run.config,
       model: { ...(this.origins?.model ?? { kind: 'files' as const, label: loaded.name }), modelName: loaded.name, files },

@@ -51,9 +51,10 @@ describe('JSONL', () => {
     expect(byLine[3].message).not.toMatch(/"prompt"/); // no quote of the whole line
     expect(byLine[4]).toEqual({ line: 4, field: 'answer', message: 'missing the answer field "answer"' });
     expect(byLine[5]).toEqual({ line: 5, field: 'prompt', message: 'the prompt field "prompt" is empty' });
-    expect(byLine[7].message).toBe('the answer field "answer" is an object; it must be text or a number');
+    expect(byLine[7].message).toBe('the answer field "answer" is an object; it must be text, a number or a list of {role, content} messages');
     expect(byLine[8].message).toMatch(/line 8 holds a list; each line must be a JSON object/);
-    expect(byLine[9].message).toMatch(/is a list; it must be text or a number \(conversation-style prompts/);
+    // a list is read as TRL's conversational format: these are not {role, content} messages
+    expect(byLine[9].message).toBe('the prompt field "prompt": message 1 is a string, not a {role, content} object');
     expect(byLine[10].message).toBe('the answer field "answer" is null');
     expectAccounted(d);
   });
@@ -261,5 +262,37 @@ describe('parseDatasetBytes', () => {
     expect(() => parseDatasetBytes(new Uint8Array(0), 'empty.jsonl')).toThrow('empty.jsonl is empty (0 bytes)');
     expect(() => parseDatasetBytes(enc.encode('\n \n\t\n'), 'blank.jsonl')).toThrow('blank.jsonl has no data: it is empty or only blank lines');
     expect(() => parseDataset('\uFEFF', 'bom.csv')).toThrow(/has no data/);
+  });
+});
+
+describe('TRL\'s conversational formats (SFT data)', () => {
+  it('a "messages" column: the user turn is the prompt, the assistant turn the answer; other shapes are named', () => {
+    const conv = (...m: [string, string][]) => JSON.stringify({ messages: m.map(([role, content]) => ({ role, content })) });
+    const text = [
+      conv(['user', 'rev abc='], ['assistant', 'cba']),
+      conv(['system', 'be brief'], ['user', 'x'], ['assistant', 'y']),
+      conv(['user', 'q']),
+      JSON.stringify({ messages: 'hello' }),
+      conv(['user', '2+2='], ['assistant', '4']),
+    ].join('\n');
+    const d = parseDataset(text, 'chat.jsonl');
+    expect(d.mapping).toEqual({ prompt: 'messages', answer: 'messages' });
+    expect(d.rows.map((r) => [r.line, r.prompt, r.answer])).toEqual([[1, 'rev abc=', 'cba'], [5, '2+2=', '4']]);
+    const byLine = Object.fromEntries(d.issues.map((i) => [i.line, i.message]));
+    expect(byLine[2]).toMatch(/must be a user message then an assistant message \(got system, user, assistant\).*system_prompt/);
+    expect(byLine[3]).toMatch(/\(got user\)/);
+    expect(byLine[4]).toBe('the "messages" field is not a list of {role, content} messages');
+    expectAccounted(d);
+  });
+
+  it('prompt / completion as lists of messages: one user message and one assistant message', () => {
+    const text = [
+      JSON.stringify({ prompt: [{ role: 'user', content: 'rev abc=' }], completion: [{ role: 'assistant', content: 'cba' }] }),
+      JSON.stringify({ prompt: [{ role: 'user', content: 'q' }], completion: [{ role: 'user', content: 'a' }] }),
+    ].join('\n');
+    const d = parseDataset(text, 'pc.jsonl');
+    expect(d.mapping).toEqual({ prompt: 'prompt', answer: 'completion' });
+    expect(d.rows.map((r) => [r.prompt, r.answer])).toEqual([['rev abc=', 'cba']]);
+    expect(d.issues[0].message).toMatch(/the answer field "completion" must be one assistant message \(got user\)/);
   });
 });

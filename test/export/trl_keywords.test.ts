@@ -118,6 +118,18 @@ const CPO_ORPO_TRAINER_PARAMS = [
   'preprocess_logits_for_metrics', 'peft_config', 'compute_metrics',
 ];
 
+// TRL main (commit 016013e, 2026), trl/trainer/sft_config.py: the fields SFTConfig declares (a _BaseConfig, so
+// TrainingArguments' fields too); SFTTrainer.__init__'s parameters (trl/trainer/sft_trainer.py).
+const TRL_SFT_CONFIG = [
+  'learning_rate', 'model_init_kwargs', 'chat_template_path', 'dataset_text_field', 'dataset_kwargs', 'dataset_num_proc', 'eos_token',
+  'max_length', 'truncation_mode', 'shuffle_dataset', 'packing', 'packing_strategy', 'padding_free', 'pad_to_multiple_of', 'eval_packing',
+  'completion_only_loss', 'assistant_only_loss', 'loss_type', 'activation_offloading', 'pad_token',
+];
+const SFT_TRAINER_PARAMS = [
+  'model', 'args', 'data_collator', 'train_dataset', 'eval_dataset', 'processing_class', 'compute_loss_func', 'compute_metrics', 'callbacks',
+  'optimizers', 'optimizer_cls_and_kwargs', 'preprocess_logits_for_metrics', 'peft_config', 'formatting_func',
+];
+
 /** Keywords that older exports passed and today's versions refuse or deprecate. */
 const REMOVED = ['max_prompt_length', 'warmup_ratio', 'logging_dir', 'torch_dtype'];
 // transformers v5, src/transformers/utils/quantization_config.py: BitsAndBytesConfig.__init__'s parameters.
@@ -143,6 +155,8 @@ const ALLOWED: Record<string, string[]> = {
   OnlineDPOConfig: [...TRL_ONLINE_DPO_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
   OnlineDPOTrainer: ONLINE_DPO_TRAINER_PARAMS,
   BitsAndBytesConfig: BNB_CONFIG,
+  SFTConfig: [...TRL_SFT_CONFIG, ...TRL_BASE_CONFIG, ...TRAINING_ARGUMENTS],
+  SFTTrainer: SFT_TRAINER_PARAMS,
 };
 
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -399,5 +413,47 @@ describe('RLOO exports as TRL runs it (issue 24)', () => {
     expect(() => script({ ...rloo, env_source: '() => ({})' })).toThrow(/RLOOTrainer, which has no tools/);
     // every loss type exports as GRPOTrainer with its own loss_type
     for (const l of LOSS_TYPES) expect(script({ ...defaultConfig(), loss_type: l })).toContain(`loss_type="${l}"`);
+  });
+});
+
+describe.skipIf(!python)('the exported TRL script of an SFT run (SFTTrainer) and of GRPO with sft_coef', () => {
+  const sft = (over: Partial<GrpoConfig>) => ({ ...defaultConfig(), algorithm: 'sft' as const, ...over });
+  const scripts: Record<string, string> = {
+    sft: script(sft({})),
+    sft_renamed_tsv: script(sft({ eval_split: 0, gradient_accumulation_steps: 2 }), { name: 'qa.tsv', format: 'tsv', promptColumn: 'question', answerColumn: 'solution' }),
+    grpo_sft_coef: script({ ...defaultConfig(), sft_coef: 0.05, sft_on: 'zero_reward_groups', sft_column: 'solution' }),
+  };
+  const results = analyse(scripts);
+  const kw = (name: string, callee: string) => results[name].calls[callee]?.flat() ?? [];
+
+  test('the SFT scripts compile, call SFTTrainer / SFTConfig once, and pass only keywords they accept', () => {
+    for (const name of ['sft', 'sft_renamed_tsv']) {
+      const r = results[name];
+      expect(r.compiled, name).toBeNull();
+      expect(r.calls.SFTTrainer?.length, name).toBe(1);
+      expect(r.calls.SFTConfig?.length, name).toBe(1);
+      expect(r.calls.GRPOConfig, name).toBeUndefined();
+      for (const callee of ['SFTTrainer', 'SFTConfig', 'LoraConfig']) {
+        for (const k of r.calls[callee].flat()) {
+          expect(ALLOWED[callee], `${name}: ${callee}(${k}=...)`).toContain(k);
+          expect(REMOVED, `${name}: ${callee}(${k}=...)`).not.toContain(k);
+        }
+      }
+      expect(scripts[name]).not.toMatch(/\{\{\w+\}\}/);
+    }
+    expect(kw('sft', 'SFTConfig')).toEqual(expect.arrayContaining(['completion_only_loss', 'max_length', 'per_device_train_batch_size', 'loss_type']));
+    expect(scripts.sft).toContain('from trl import SFTConfig, SFTTrainer');
+    expect(scripts.sft).toContain(`per_device_train_batch_size=${defaultConfig().prompts_per_step},`);
+    expect(scripts.sft).toContain('completion_only_loss=True,');
+    expect(scripts.sft_renamed_tsv).toContain('dataset.rename_columns({"question": "prompt", "solution": "completion"})');
+    expect(scripts.sft_renamed_tsv).toContain('gradient_accumulation_steps=2,');
+  });
+
+  test('GRPO with sft_coef > 0 says that TRL has no such term and what the script does instead', () => {
+    expect(results.grpo_sft_coef.compiled).toBeNull();
+    const s = scripts.grpo_sft_coef;
+    expect(s).toMatch(/#   sft_coef = 0\.05: TRL's GRPOTrainer has no SFT term/);
+    expect(s).toMatch(/sft_coef = 0\.05 \(sft_on \\?"zero_reward_groups\\?", sft_column \\?"solution\\?"\): the playground added sft_coef x the mean NLL of the reference answers of the prompts whose completions all got reward 0/);
+    expect(kw('grpo_sft_coef', 'GRPOConfig')).not.toContain('sft_coef');
   });
 });

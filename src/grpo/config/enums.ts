@@ -39,7 +39,7 @@ export type MultiObjectiveAggregation = (typeof MULTI_OBJECTIVE_AGGREGATIONS)[nu
 export const ADVANTAGE_ESTIMATORS = ['grpo', 'rloo', 'reinforce_pp', 'reinforce_pp_verl'] as const;
 export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
-export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo', 'reward_model'] as const;
+export const ALGORITHMS = ['grpo', 'expert_iteration', 'dpo', 'simpo', 'orpo', 'kto', 'online_dpo', 'reward_model', 'sft'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 /** The offline preference algorithms: trained on a preference dataset by src/grpo/preference/trainer.ts
@@ -53,6 +53,11 @@ export function isPreferenceAlgorithm(a: Algorithm): a is PreferenceAlgorithm {
 /** DPOConfig's loss_type values offered (TRL v1.9 dpo_trainer.py _compute_loss). */
 export const DPO_LOSS_TYPES = ['sigmoid', 'ipo', 'hinge', 'robust'] as const;
 export type DpoLossType = (typeof DPO_LOSS_TYPES)[number];
+
+/** Which prompts of a GRPO step the SFT term (sft_coef) covers: all of them (SRFT-style single-stage mix) or only
+ * the groups whose rewards are all zero (ReLIFT-style: supervised learning on the questions RL cannot solve). */
+export const SFT_ON = ['all', 'zero_reward_groups'] as const;
+export type SftOn = (typeof SFT_ON)[number];
 
 export const BASE_PRECISIONS = ['auto', 'f32', 'bf16', 'f16', 'q8_0', 'q4_k', 'nf4', 'nf4_dq'] as const;
 export type BasePrecision = (typeof BASE_PRECISIONS)[number];

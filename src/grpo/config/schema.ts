@@ -24,6 +24,7 @@ import {
   MULTI_OBJECTIVE_AGGREGATIONS,
   RECOMPUTE_MODES,
   SCALE_REWARDS,
+  SFT_ON,
 } from './enums';
 import {
   bool,
@@ -598,9 +599,46 @@ export const SCHEMA = {
       'last token\'s final hidden state, trained on the preference pairs with the Bradley-Terry loss ' +
       '-logsigmoid(r_chosen - r_rejected - margin) (a numeric "margin" column if the dataset has one) plus ' +
       'center_rewards_coefficient x mean((r_chosen + r_rejected)^2); it exports a PEFT SEQ_CLS adapter that a GRPO run\'s ' +
-      '"reward_model" reward entry scores completions with.',
+      '"reward_model" reward entry scores completions with. ' +
+      '"sft" (SFTTrainer): supervised fine-tuning of the LoRA on prompt/answer rows (cross-entropy on the answer and the stop ' +
+      'token, prompt tokens ignored, as TRL\'s completion_only_loss); prompts_per_step rows per step, no rollouts; logged as ' +
+      'TRL\'s loss, mean_token_accuracy, entropy and num_tokens. Its adapter can start a GRPO or DPO run.',
     source: '"Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining" (Zhao et al. 2025, arXiv 2504.07912), which compares PPO-style GRPO with Expert Iteration; not in TRL; DPO (Rafailov et al. 2023), SimPO (Meng et al. 2024), ORPO (Hong et al. 2024), KTO (Ethayarajh et al. 2024) as TRL v1.9 implements them',
-    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place; the preference algorithms export their own TRL scripts (DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer, RewardTrainer)' },
+    trl: { notInTrl: 'TRL has no expert iteration: the script refuses to run GRPO in its place; the preference algorithms export their own TRL scripts (DPOTrainer, CPOTrainer, ORPOTrainer, KTOTrainer, RewardTrainer), "sft" an SFTTrainer script' },
+  }),
+  sft_coef: num({
+    default: 0,
+    group: 'Algorithm',
+    doc:
+      'GRPO (algorithm "grpo"): adds sft_coef × the supervised cross-entropy (mean NLL over the tokens) of ' +
+      'the reference answers (the sft_column of each prompt\'s row, then the stop token) to the step\'s loss, on the ' +
+      'prompts sft_on picks; 0 leaves it out. Logged as sft/loss (the NLL before the coefficient) and sft/groups ' +
+      '(prompts that got the term). The gradient is the RL gradient plus sft_coef × the SFT gradient, in one optimizer step. ' +
+      'The term covers the prompts of the step\'s groups, also groups dynamic_sampling drops (unless it drops all of them).',
+    source:
+      'sft_on "all": a fixed-weight single-stage mix of SFT and RL as in SRFT ("SRFT: A Single-Stage Method with Supervised and ' +
+      'Reinforcement Fine-Tuning for Reasoning", Fu et al. 2025, arXiv 2506.19767; SRFT weights its terms by entropy, here the ' +
+      'weight is fixed); "zero_reward_groups": SFT on the questions RL cannot solve, as ReLIFT ("Learning What Reinforcement ' +
+      'Learning Can\'t: Interleaved Online Fine-Tuning for Hardest Questions", Ma et al. 2025, arXiv 2506.07527; ReLIFT buffers ' +
+      'those questions and interleaves separate fine-tuning steps, here the term joins the same step)',
+    range: { atLeast: 0, advice: 'small values (0.01 to 0.1) keep the RL signal in charge' },
+    trl: { notInTrl: 'TRL\'s GRPOTrainer has no SFT term: its loss is the policy loss (and KL) only, so the script trains without the reference-answer cross-entropy that the playground added (an SFTTrainer run before, or a custom compute_loss, would be needed)' },
+  }),
+  sft_column: textOrNull({
+    default: null,
+    group: 'Algorithm',
+    doc: 'The dataset column holding the reference answers for sft_coef (e.g. "answer", "solution"); null: the dataset\'s answer column. An answer longer than max_completion_length tokens keeps its start.',
+    source: PLAYGROUND,
+    trl: { notInTrl: 'used by sft_coef only, which TRL does not have' },
+  }),
+  sft_on: oneOf(SFT_ON)({
+    default: 'all',
+    group: 'Algorithm',
+    doc:
+      'Which prompts of a step get the sft_coef term: "all" (every prompt of the step) or "zero_reward_groups" (only prompts ' +
+      'whose completions all got reward 0: the questions RL has no signal on yet).',
+    source: 'SRFT (arXiv 2506.19767) for "all"; ReLIFT (arXiv 2506.07527) for "zero_reward_groups"',
+    trl: { notInTrl: 'used by sft_coef only, which TRL does not have' },
   }),
   advantage_estimator: oneOf(ADVANTAGE_ESTIMATORS)({
     default: 'grpo',

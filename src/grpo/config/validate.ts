@@ -189,6 +189,15 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
   if (c.algorithm === 'online_dpo' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
     p.push({ field: 'algorithm', message: 'online DPO pairs single-turn completions; tools and environments are supported with algorithm "grpo": remove tools_source / env_source or pick grpo' });
   }
+  if (c.algorithm === 'sft' && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    p.push({ field: 'algorithm', message: 'algorithm "sft" trains on the dataset\'s answers, without rollouts: remove tools_source / env_source or pick grpo' });
+  }
+  if (c.sft_coef > 0 && c.algorithm !== 'grpo') {
+    p.push({ field: 'sft_coef', message: `sft_coef adds an SFT term to the GRPO loss (algorithm "grpo"); algorithm "${c.algorithm}" does not take it: set sft_coef to 0${c.algorithm === 'dpo' ? ' (DPO\'s own SFT term is sft_loss_weight)' : c.algorithm === 'expert_iteration' ? ' (expert iteration is supervised already)' : ''}` });
+  }
+  if (c.sft_coef > 0 && ((c.tools_source ?? '').trim() !== '' || (c.env_source ?? '').trim() !== '')) {
+    p.push({ field: 'sft_coef', message: 'sft_coef trains on single-turn reference answers; with tools or an environment the turns would not match: set sft_coef to 0 or remove tools_source / env_source' });
+  }
   if (((isPreferenceAlgorithm(c.algorithm) && c.algorithm !== 'reward_model') || c.algorithm === 'online_dpo') && !(c.beta > 0)) {
     p.push({
       field: 'beta',

@@ -9,12 +9,15 @@ import { downsampleRows, smoothRows, type Row } from './series';
 import { OverlayCharts } from '../runs/OverlayCharts';
 import { GapChart } from '../runs/GapChart';
 import { PREFERENCE_SPECS, REWARD_MODEL_SPECS } from './preference_specs';
+import { SFT_SPECS, SFT_TERM_SPEC } from './sft_specs';
 
 const MAX_POINTS = 400;
 
 const PALETTE = ['#1f5fbf', '#d9480f', '#2b8a3e', '#7048e8', '#c2255c', '#0b7285', '#e67700'];
 
-function specs(rewardNames: string[], beta: number, tools: boolean, preference = false, rewardModel = false): ChartSpec[] {
+function specs(rewardNames: string[], beta: number, tools: boolean, preference = false, rewardModel = false, sft: 'run' | 'term' | null = null): ChartSpec[] {
+  // supervised fine-tuning (algorithm "sft"): SFTTrainer's curves; no rollouts
+  if (sft === 'run') return SFT_SPECS;
   if (rewardModel && rewardNames.length === 0) {
     // a reward model's training (algorithm reward_model): its pair accuracy and rewards, loss, gradient norm
     return [...REWARD_MODEL_SPECS, ...GRPO_SHARED.map((id) => specs([], beta, false).find((s) => s.id === id)!)];
@@ -40,6 +43,7 @@ function specs(rewardNames: string[], beta: number, tools: boolean, preference =
     ...(preference ? PREFERENCE_SPECS : []),
     { id: 'kl', title: 'KL to the base model', unit: 'nats / token', series: [{ key: 'kl', name: 'kl', color: PALETTE[3] }], note: beta === 0 ? 'beta is 0: no reference pass, KL is not measured.' : undefined },
     { id: 'loss', title: 'Loss', unit: 'loss', series: [{ key: 'loss', name: 'loss', color: PALETTE[4] }] },
+    ...(sft === 'term' ? [SFT_TERM_SPEC] : []),
     {
       id: 'clip',
       title: 'Clip ratios',
@@ -125,9 +129,11 @@ export function ChartsPanel() {
   const pairs = useAppStore((s) => s.history.some((r) => r['rewards/accuracies'] !== undefined || r['eval_rewards/accuracies'] !== undefined));
   // a reward model's training reports RewardTrainer's accuracy and mean_reward
   const rewardModel = useAppStore((s) => s.history.some((r) => r.mean_reward !== undefined));
+  // an SFT run reports SFTTrainer's mean_token_accuracy / num_tokens without rewards; GRPO with sft_coef its sft/loss
+  const sft = useAppStore((s) => ((s.runConfig ?? s.config).algorithm === 'sft' && s.history.length > 0 ? 'run' : s.history.some((r) => r['sft/loss'] !== undefined) ? 'term' : null));
   const chartSpecs = useMemo(
-    () => specs(rewardNames, beta, tools, preference, rewardModel).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
-    [rewardNames, beta, tools, preference, pairs, rewardModel],
+    () => specs(rewardNames, beta, tools, preference, rewardModel, sft).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
+    [rewardNames, beta, tools, preference, pairs, rewardModel, sft],
   );
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
@@ -179,7 +185,7 @@ export function ChartsPanel() {
         <MetricChart spec={chartSpecs[0]} rows={drawn.get(chartSpecs[0].id)!.rows} raw={drawn.get(chartSpecs[0].id)!.raw} points={history.length} />
         {/* a reward model does not change what the model writes: no generation to evaluate */}
         {rewardModel && rewardNames.length === 0 ? null : <MetricChart spec={evalSpec} rows={evalRows} raw={null} points={evals.length} />}
-        {(preference || rewardModel) && rewardNames.length === 0 ? null : <GapChart />}
+        {((preference || rewardModel) && rewardNames.length === 0) || sft === 'run' ? null : <GapChart />}
         {chartSpecs.slice(1).map((spec) => (
           <MetricChart key={spec.id} spec={spec} rows={drawn.get(spec.id)!.rows} raw={drawn.get(spec.id)!.raw} points={history.length} />
         ))}

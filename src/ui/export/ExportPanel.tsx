@@ -13,6 +13,8 @@ export function ExportPanel() {
   const hasAdapter = useAppStore((s) => s.hasAdapter);
   const steps = useAppStore((s) => s.history.length);
   const busy = useAppStore((s) => isBusy(s.runStatus));
+  // an SFT run continues with TRL's SFTTrainer (train_sft.py)
+  const pyName = useAppStore((s) => ((s.runConfig ?? s.config).algorithm === 'sft' ? 'train_sft.py' : 'train_grpo.py'));
   const [error, setError] = useState<string | null>(null);
   const [working, setWorking] = useState<string | null>(null);
   const act = (label: string, f: () => Promise<void> | void) => async () => {
@@ -77,8 +79,8 @@ export function ExportPanel() {
           <h3>Continue on a GPU cluster</h3>
           <p className="help">A Python script for TRL + PEFT with the same GRPOConfig values, the LoraConfig, the dataset and the reward functions, starting from this adapter.</p>
           <div className="button-column">
-            <button type="button" className="secondary" onClick={act('py', () => saveFile('train_grpo.py', scriptFor(useAppStore.getState()), 'text/x-python'))}>
-              train_grpo.py
+            <button type="button" className="secondary" onClick={act('py', () => saveFile(pyName, scriptFor(useAppStore.getState()), 'text/x-python'))}>
+              {pyName}
             </button>
           </div>
         </section>

@@ -60,7 +60,7 @@ export async function runZip(): Promise<Uint8Array> {
     'training_config.json': configJson(s),
     'metrics.csv': metricsToCsv(rows),
     'metrics.jsonl': metricsToJsonl(rows),
-    'train_grpo.py': scriptFor(s),
+    [(s.runConfig ?? s.config).algorithm === 'sft' ? 'train_sft.py' : 'train_grpo.py']: scriptFor(s),
   });
 }
 

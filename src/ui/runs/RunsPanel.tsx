@@ -13,7 +13,7 @@ import { formatBytes } from './library';
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
 
 function recipe(r: RunRecord): string {
-  return matchingPreset(r.config)?.id ?? r.config.loss_type;
+  return r.config.algorithm === 'sft' ? 'sft' : matchingPreset(r.config)?.id ?? r.config.loss_type;
 }
 
 function RunName({ run }: { run: RunRecord }) {
@@ -127,6 +127,11 @@ export function RunsPanel() {
                     <td>
                       <RunName run={run} />
                       {run.sweep ? <span className="tag small">{run.sweep.name}</span> : null}
+                      {run.parent ? (
+                        <span className="tag small" data-testid="run-parent-tag" title={`The LoRA started from the adapter of ${run.parent.name}`}>
+                          from {run.parent.name} ({run.parent.algorithm})
+                        </span>
+                      ) : null}
                       {live ? <span className="tag tag-ok small">live</span> : null}
                     </td>
                     <td className="small">{new Date(run.createdAt).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })}</td>

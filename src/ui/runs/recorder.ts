@@ -55,7 +55,8 @@ function defaultName(s: AppState): string {
   const c = s.runConfig ?? s.config;
   const d = new Date();
   // a reward model is named as one (reward_model entries name saved runs)
-  return `${c.algorithm === 'reward_model' ? 'reward_model' : c.loss_type} lr ${c.learning_rate} seed ${c.seed} · ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  const what = c.algorithm === 'sft' ? 'sft' : c.algorithm === 'reward_model' ? 'reward_model' : c.loss_type;
+  return `${what} lr ${c.learning_rate} seed ${c.seed}${s.runParent ? ` from ${s.runParent.algorithm}` : ''} · ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
 }
 
 export function startRecorder(store: Store): void {
@@ -182,6 +183,7 @@ export function startRecorder(store: Store): void {
       durationMs: 0,
       sweep: meta?.sweep ?? null,
       hasAdapter: false,
+      parent: s.runParent ? { id: s.runParent.recordId, name: s.runParent.name, algorithm: s.runParent.algorithm } : null,
     };
     adapterSavedFor = null;
     try {

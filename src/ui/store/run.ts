@@ -79,6 +79,9 @@ export interface RunSlice {
   hasAdapter: boolean;
   /** set when the run's adapter came from an import */
   importedAdapter: { name: string; r: number; targetModules: string[] } | null;
+  /** the run whose adapter this run's LoRA started from ("Continue with GRPO / DPO" after SFT): its runs-library
+   * record, its name there and its algorithm */
+  runParent: { recordId: string | null; name: string; algorithm: string } | null;
   /** the run's latest checkpoint, and why it is not in the browser's storage when it is not */
   lastCheckpoint: { step: number; savedAt: number; problem: string | null } | null;
   runLog: RunLogEntry[];
@@ -92,6 +95,8 @@ export interface RunSlice {
   stepRun(): Promise<void>;
   resetRun(): void;
   importAdapter(name: string, weights: Uint8Array, config: string): Promise<void>;
+  /** After an SFT run: starts a new run of `algorithm` whose LoRA starts from the SFT run's adapter (one click). */
+  continueFromAdapter(algorithm: 'grpo' | 'dpo'): Promise<void>;
   logRun(level: RunLogEntry['level'], text: string): void;
   /** asks the worker for a saved run (once) and offers it */
   checkSavedRun(): Promise<void>;
@@ -118,6 +123,7 @@ const FRESH = {
   hasAdapter: false,
   importedAdapter: null,
   lastCheckpoint: null,
+  runParent: null,
 };
 
 /** Why Start cannot begin now, or null when it can. */
@@ -200,7 +206,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     if (s.runResumedAt !== null) set({ runActiveMs: s.runActiveMs + (Date.now() - s.runResumedAt), runResumedAt: null });
   };
 
-  const drive = async (fresh: boolean, maxSteps?: number): Promise<void> => {
+  const drive = async (fresh: boolean, maxSteps?: number, parent: RunSlice['runParent'] = null): Promise<void> => {
     const refused = runGate ? await runGate() : null;
     if (refused) {
       set({ runError: refused });
@@ -220,13 +226,13 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       await requireEngine().call({ type: 'rewardAdapters', adapters: found.adapters });
       log('info', `Reward model${found.adapters.length === 1 ? '' : 's'}: ${found.adapters.map((a) => a.name).join(', ')} (on the policy's base weights).`);
     }
-    if (fresh) set({ ...FRESH, runConfig: config });
+    if (fresh) set({ ...FRESH, runConfig: config, runParent: parent });
     else set((s) => ({ runConfig: s.runConfig ? { ...s.runConfig, max_steps: config.max_steps, eval_interval: config.eval_interval } : config }));
     set({ runStatus: 'running', runError: null, runResumedAt: Date.now(), runMaxSteps: config.max_steps });
     const s = get();
     const origins: RunOrigins | undefined = s.modelSource && s.datasetSource ? { model: s.modelSource, dataset: s.datasetSource } : undefined;
     try {
-      const end = await requireEngine().call({ type: 'train', config, fresh, maxSteps, origins }, onEvent);
+      const end = await requireEngine().call({ type: 'train', config, fresh, maxSteps, origins, ...(parent ? { fromParent: true } : {}) }, onEvent);
       stopClock();
       set({ runStatus: end.state, runStep: end.step });
       if (end.reason) {
@@ -360,6 +366,34 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         config: { ...s.config, lora_r: r.r, lora_alpha: alpha, use_rslora: rslora, lora_target_modules: r.targetModules as LoraTargetModule[] },
       }));
       set({ ...FRESH, runStatus: 'paused', runConfig: cloneConfig(get().config), runMaxSteps: get().config.max_steps, hasAdapter: true, importedAdapter: { name, r: r.r, targetModules: r.targetModules } });
+    },
+    async continueFromAdapter(algorithm) {
+      const s = get();
+      const parent = s.runConfig;
+      if (!parent || parent.algorithm !== 'sft' || !s.hasAdapter || isBusy(s.runStatus)) return;
+      // the new run keeps the SFT adapter's shape; DPO needs a positive beta (TRL's default 0.1)
+      const next: GrpoConfig = {
+        ...cloneConfig(s.config),
+        algorithm,
+        sft_coef: 0,
+        lora_r: parent.lora_r,
+        lora_alpha: parent.lora_alpha,
+        lora_target_modules: [...parent.lora_target_modules],
+        use_rslora: parent.use_rslora,
+        ...(algorithm === 'dpo' && !(s.config.beta > 0) ? { beta: 0.1 } : {}),
+      };
+      get().replaceConfig(next);
+      // DPO reads the loaded dataset as pairs (prompt/chosen/rejected): a preference file must be loaded
+      if (algorithm === 'dpo') await get().reparseForAlgorithm();
+      const blocker = startBlocker(get());
+      if (blocker) {
+        set({ runError: blocker });
+        log('warn', `Continue with ${algorithm.toUpperCase()}: ${blocker}`);
+        return;
+      }
+      const name = s.libraryRuns.find((r) => r.run.id === s.recordingId)?.run.name ?? 'the SFT run';
+      log('info', `Continuing with ${algorithm.toUpperCase()} from the adapter of ${name} (step ${s.runStep}).`);
+      await drive(true, undefined, { recordId: s.recordingId, name, algorithm: parent.algorithm });
     },
     async checkSavedRun() {
       if (checked) return;
