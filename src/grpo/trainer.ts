@@ -85,6 +85,8 @@ export interface StepReport {
 export interface TrainerProgress {
   step: number;
   numTokens: number;
+  /** completion tokens generated so far, refill rounds included (absent in older checkpoints) */
+  numGeneratedTokens?: number;
   skippedUpdates: number;
   /** epochs started over the training prompts, and the position in the current one */
   epoch: number;
@@ -118,6 +120,8 @@ export class GrpoTrainer {
   /** optimizer steps done */
   step = 0;
   numTokens = 0;
+  /** completion tokens generated (every rollout, refill rounds included): what sampling cost */
+  numGeneratedTokens = 0;
   skippedUpdates = 0;
   /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
   consecutiveSkips = 0;
@@ -178,7 +182,7 @@ export class GrpoTrainer {
 
   /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
   progress(): TrainerProgress {
-    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
+    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
     if (this.skipUntil.size || this.skippedPrompts || this.replay) {
       const index = new Map(this.init.train.map((e, i) => [e, i]));
       p.selection = {
@@ -193,6 +197,7 @@ export class GrpoTrainer {
   restoreProgress(p: TrainerProgress): void {
     this.step = p.step;
     this.numTokens = p.numTokens;
+    this.numGeneratedTokens = Number.isInteger(p.numGeneratedTokens) && p.numGeneratedTokens! >= 0 ? p.numGeneratedTokens! : 0;
     this.skippedUpdates = p.skippedUpdates;
     this.optimizer.step = p.optimizerStep;
     // the epoch's order is a function of the seed and the epoch number
@@ -349,6 +354,7 @@ export class GrpoTrainer {
       .filter((g) => !(c.dynamic_sampling && (g.flat ?? g.zeroStd)))
       .flatMap((g) => g.completions)
       .reduce((a, x) => a + (c.mask_truncated_completions && x.truncated ? 0 : x.modelMask ? x.modelMask.reduce((m, b) => m + b, 0) : x.trainIds.length), 0);
+    this.numGeneratedTokens += ro.generatedTokens;
     const selection: Metrics = {
       ...(refill ? {
         'dynamic_sampling/rounds': refill.rounds,
@@ -532,6 +538,7 @@ export class GrpoTrainer {
       grad_norm: up.gradNorm,
       learning_rate: lr,
       num_tokens: this.numTokens,
+      num_generated_tokens: this.numGeneratedTokens,
       step_time: (performance.now() - t0) / 1000,
       ...(generated ? { 'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9) } : {}),
       // (trainTokens already counts every iteration's forward and backward)
