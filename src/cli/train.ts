@@ -171,7 +171,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   // kernel variants: autotuned per adapter and shape class between steps (src/gpu/autotune.ts)
   const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, config.step_separator);
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
@@ -295,7 +295,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const ds = await readDataset(dataPath, v);
   const prompts = preparePrompts(ds.rows, loaded, config);
   const gpu = await acquireNodeGpu();
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, config.step_separator);
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;

@@ -17,7 +17,8 @@ import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
 import { curriculumOrder } from './curriculum';
 import { refillRollout, type RefillStats } from './dynamic_sampling';
-import { applyTurnCredit } from './step_credit';
+import { applyTurnCredit, perStepAdvantages, tokenSteps } from './step_credit';
+import { splitSteps } from './rewards_scorer';
 import { ReplayBuffer, replayFromJson, replayToJson, type ReplayEntryJson } from './replay_buffer';
 import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
@@ -322,6 +323,20 @@ export class GrpoTrainer {
       const weights = [...scorer.weights, ...(env ? [tools!.envRewardWeight] : [])];
       const scale = c.scale_rewards === 'none' ? 'none' : 'group';
       for (const g of ro.groups) applyTurnCredit(g.completions, { gamma: c.step_gamma, scale, weights, envColumn: env ? weights.length - 1 : -1 });
+    }
+    if (c.process_credit === 'per_step' && c.step_separator !== null) {
+      // DeepSeekMath's process supervision: each step's normalised score to its tokens and every earlier token
+      const sep = c.step_separator;
+      const scale = c.scale_rewards === 'none' ? 'none' : 'group';
+      for (const g of ro.groups) {
+        const tokenStep = g.completions.map((x) => {
+          const ends: number[] = [];
+          for (let j = 0; j < x.ids.length; j++) ends.push(tokenizer.decode(x.ids.slice(0, j + 1)).length);
+          return tokenSteps(ends, splitSteps(x.text, sep).map((st) => st.end), x.trainIds.length);
+        });
+        const adv = perStepAdvantages(g.completions.map((x) => x.stepScores ?? null), tokenStep, scale);
+        g.completions.forEach((x, i) => (x.tokenAdvantages = adv[i]));
+      }
     }
     let old: Map<Completion, Float32Array> | null = null;
     if ((c.steps_per_generation > 1 || c.num_iterations > 1) && c.algorithm === 'grpo') {

@@ -71,7 +71,7 @@ export class Run {
       const train = preparePreference(split.train, on.loaded, config).examples;
       const held = preparePreference(split.eval, on.loaded, config).examples;
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
-      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, config.step_separator);
       try {
         const trainer = new PreferenceRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train, held, scorer);
         const fp = datasetFingerprint(train.map((e) => ({ ...e.prompt, answer: `${e.chosen.join(',')}|${e.rejected?.join(',') ?? ''}|${e.desirable ?? ''}` })));
@@ -85,7 +85,7 @@ export class Run {
       const train = preparePrompts(split.train, on.loaded, config, toolInfos);
       const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);
       if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
-      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, config.step_separator);
       const trainer = new GrpoTrainer({
         gpu: on.gpu,
         model: on.model,
