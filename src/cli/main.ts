@@ -36,9 +36,9 @@ commands:
   cache     [--delete ORG/NAME] [--json]   (models and datasets downloaded from the Hub, with sizes)
   plan      --model PATH [--config FILE.json] [--budget BYTES] [--base-precision NAME] [--json]
             (the exact GPU memory of one worst-case GRPO step; PATH may be a folder holding only config.json)
-  scan      --model PATH --dataset FILE [--k N (8)] --out FILE.jsonl [--config FILE.json] [--adapter DIR]
+  scan      --model PATH --dataset FILE [--k N (8)] --out FILE.jsonl [--config FILE.json] [--adapter DIR] [--train-only]
             (difficulty scan: N completions per prompt at the config's temperature; each prompt's pass rate and
-            mean reward, for pass_rate_band and curriculum "easy_to_hard")
+            mean reward, for pass_rate_band and curriculum "easy_to_hard"; --train-only: only the rows train trains on)
   sweep     --spec FILE.json --out DIR [--steps N] [--quiet]   (every arm x seed of the spec, then
             DIR/summary.json, summary.csv, report.html; runs in DIR/runs/NAME as train --out writes them)
 

@@ -14,6 +14,7 @@ import { loadModelArg } from './sources';
 import { loadAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { readConfig, readDataset } from './train';
+import { trainEvalRows } from '../experiments/eval_split';
 
 export async function scanCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -27,6 +28,7 @@ export async function scanCommand(argv: string[]): Promise<void> {
     k: { type: 'string' },
     out: { type: 'string' },
     quiet: { type: 'boolean' },
+    'train-only': { type: 'boolean' },
   });
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
@@ -36,15 +38,17 @@ export async function scanCommand(argv: string[]): Promise<void> {
   const config = await readConfig(v.config as string | undefined, loaded);
   if (config.temperature <= 0 && k > 1) throw new UsageError(`--k ${k} needs a sampling temperature above 0 (the config's temperature is ${config.temperature})`);
   const ds = await readDataset(dataPath, v);
-  const prompts = preparePrompts(ds.rows, loaded, config);
+  // --train-only: the rows `train` trains on (the config's eval_split and seed hold the rest out)
+  const scanned = v['train-only'] ? trainEvalRows(ds.rows, null, config.eval_split, config.seed).train : ds.rows;
+  const prompts = preparePrompts(scanned, loaded, config);
   // a prompt left out for its length (long_prompts "skip") is not scanned
   const skipped = new Set(prompts.skippedLines);
-  const rows = ds.rows.filter((r) => !skipped.has(r.line));
+  const rows = scanned.filter((r) => !skipped.has(r.line));
   const log = (s: string) => {
     if (!v.quiet) process.stdout.write(s + '\n');
   };
   const gpu = await acquireNodeGpu();
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
@@ -59,7 +63,7 @@ export async function scanCommand(argv: string[]): Promise<void> {
     const zero = records.filter((r) => r.pass_rate === 0).length;
     const one = records.filter((r) => r.pass_rate === 1).length;
     log(`wrote ${outPath}: ${records.length} prompts; pass rate 0: ${zero}, 1: ${one}, in between: ${records.length - zero - one}; ` +
-      `histogram (10 bins over [0, 1]): ${h.join(' ')}`);
+      `histogram (10 bins over [0, 1]): ${h.join(' ')}; ${report.generatedTokens} completion tokens generated`);
   } finally {
     scorer.dispose();
     gpu.destroy();

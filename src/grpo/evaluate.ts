@@ -33,6 +33,8 @@ export interface EvalReport {
   reward_mean: number;
   n: number;
   samples: EvalSample[];
+  /** completion tokens of every sample (with tools, the inserted ones too) */
+  generatedTokens: number;
   /** with several samples per prompt (num_generations_eval): pass@k, mean@k and maj@k for k = 1..n
    * (src/experiments/pass_at_k.ts, maj_at_k.ts) */
   atK?: Record<string, number>;
@@ -65,6 +67,7 @@ export async function evaluatePrompts(
   tools: RolloutTools | null = null,
 ): Promise<EvalReport> {
   const samples: EvalSample[] = [];
+  let generatedTokens = 0;
   let calls = 0;
   let failures = 0;
   let turns = 0;
@@ -107,6 +110,7 @@ export async function evaluatePrompts(
         lengths = gen.tokens.map((t) => t.length);
         completionIds = gen.tokens.map((t, i) => (gen.finish[i] === 'stop' && tokenizer.eosIds.length > 0 ? [...t, tokenizer.eosIds[0]] : t));
       }
+      generatedTokens += lengths.reduce((a, b) => a + b, 0);
       const items = chunk.map((p, i) => ({
         prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: lengths[i],
         ...(completionIds ? { promptIds: p.ids, completionIds: completionIds[i] } : {}),
@@ -150,6 +154,7 @@ export async function evaluatePrompts(
     reward_mean: total ? samples.reduce((a, s) => a + s.reward, 0) / total : NaN,
     n: prompts.length,
     samples,
+    generatedTokens,
     ...(atK ? { atK } : {}),
     ...(tools ? { tools: { call_frequency: total ? calls / total : 0, failure_frequency: calls ? failures / calls : 0, turns_mean: total ? turns / total : NaN } } : {}),
   };

@@ -28,6 +28,9 @@ export interface RewardItem {
 export interface RewardScores {
   /** [function][item] */
   perFunc: (number | null)[][];
+  /** [function][item]: a process reward's per-step scores (step_separator; the column's value is their minimum),
+   * null where the function returned one number */
+  stepScores?: (number[] | null)[][];
   /** what failed: custom code that threw, returned a non-number or timed out; a built-in that threw */
   errors: string[];
 }
@@ -39,10 +42,32 @@ export interface RewardScorer {
   dispose(): void;
 }
 
-type Scorer = (items: RewardItem[]) => Promise<{ values: (number | null)[]; errors: string[] }>;
+type Scorer = (items: RewardItem[]) => Promise<{ values: (number | null)[]; errors: string[]; steps?: (number[] | null)[] }>;
 
-/** Builds the scorer for a config's reward_funcs (names are made unique: numeric_match, numeric_match_2, ...). */
-export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxCompletionLength: number, rewardModels: RewardModelScorers = new Map()): RewardScorer {
+/** The steps of a completion for a process reward: its text cut after each step_separator, a trailing empty
+ * piece dropped; each step's [start, end) in characters (the separator belongs to the step it ends). */
+export function splitSteps(text: string, separator: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let start = 0;
+  for (;;) {
+    const at = separator ? text.indexOf(separator, start) : -1;
+    if (at < 0) break;
+    out.push({ start, end: at + separator.length });
+    start = at + separator.length;
+  }
+  if (start < text.length || out.length === 0) out.push({ start, end: text.length });
+  return out;
+}
+
+/** Builds the scorer for a config's reward_funcs (names are made unique: numeric_match, numeric_match_2, ...).
+ * With stepSeparator, a custom reward may return a list with one score per step of the completion (process
+ * rewards); the column's value is the list's minimum and the list is kept in stepScores. */
+export function createRewardScorer(
+  funcs: readonly RewardFuncConfig[],
+  maxCompletionLength: number,
+  rewardModels: RewardModelScorers = new Map(),
+  stepSeparator: string | null = null,
+): RewardScorer {
   if (funcs.length === 0) throw new Error('reward_funcs is empty: add at least one reward function');
   const names: string[] = [];
   const scorers: Scorer[] = [];
@@ -69,7 +94,23 @@ export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxComple
         const r = await custom.evaluate(
           items.map((it) => ({ prompt: it.prompt, completion: it.completion, answer: it.answer, row: it.row, group_completions: [...(it.group ?? [it.completion])] })),
         );
-        return { values: r.values, errors: r.errors.map((e) => `${name}: ${e}`) };
+        const errors = r.errors.map((e) => `${name}: ${e}`);
+        const steps: (number[] | null)[] = items.map(() => null);
+        const values = r.values.map((v, i) => {
+          if (!Array.isArray(v)) return v;
+          if (stepSeparator === null) {
+            errors.push(`${name}: row ${i}: returned a list of ${v.length} numbers; per-step scores need step_separator set (else return one number)`);
+            return null;
+          }
+          const n = splitSteps(items[i].completion, stepSeparator).length;
+          if (v.length !== n) {
+            errors.push(`${name}: row ${i}: returned ${v.length} step scores for a completion of ${n} steps (cut at step_separator)`);
+            return null;
+          }
+          steps[i] = v;
+          return Math.min(...v);
+        });
+        return { values, errors, steps };
       });
     } else if (isBuiltinReward(f.name)) {
       const entry = REWARD_FUNCS[f.name];
@@ -100,7 +141,7 @@ export function createRewardScorer(funcs: readonly RewardFuncConfig[], maxComple
     weights: funcs.map((f) => f.weight),
     async score(items) {
       const results = await Promise.all(scorers.map((s) => s(items)));
-      return { perFunc: results.map((r) => r.values), errors: results.flatMap((r) => r.errors) };
+      return { perFunc: results.map((r) => r.values), stepScores: results.map((r) => r.steps ?? items.map(() => null)), errors: results.flatMap((r) => r.errors) };
     },
     dispose() {
       for (const c of customs) c.dispose();

@@ -42,6 +42,8 @@ export interface Completion {
   /** step_advantage "per_turn_discounted": the advantage of each trainIds token (step_credit.ts); else every
    * token carries `advantage` */
   tokenAdvantages?: number[];
+  /** a process reward's per-step scores (step_separator), from the first reward function that gave them */
+  stepScores?: number[];
 }
 
 export interface RolloutGroup {
@@ -195,6 +197,7 @@ export async function rollout(
         reward: total[i],
         advantage: adv.advantages[i],
         ...(gen.episode ? episodeFields(gen.episode) : {}),
+        ...(stepsOf(scores.stepScores, i) ? { stepScores: stepsOf(scores.stepScores, i)! } : {}),
       };
     }),
   }));
@@ -207,6 +210,12 @@ export async function rollout(
     generationMs,
     rewardMs,
   };
+}
+
+/** Item i's per-step scores from the first reward function that returned a list for it. */
+function stepsOf(steps: (number[] | null)[][] | undefined, i: number): number[] | null {
+  for (const f of steps ?? []) if (f[i]) return f[i];
+  return null;
 }
 
 function episodeFields(ep: Episode): Pick<Completion, 'modelMask' | 'turns' | 'episode' | 'trainIds'> {

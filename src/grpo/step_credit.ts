@@ -88,3 +88,45 @@ export function applyTurnCredit(completions: readonly Completion[], o: TurnCredi
     c.tokenAdvantages = tokenAdvantages(c, adv[i]);
   });
 }
+
+// Process rewards (process_credit "per_step", DeepSeekMath §4.1.3): a custom reward's per-step scores r_{i,k} for
+// the steps of completion i (cut at step_separator) are normalised over every step of the group,
+//   r~_{i,k} = (r_{i,k} - mean) / (std + 1e-4)          (std over all the group's step scores; no division under "none")
+// and token t of completion i gets A_{i,t} = sum of r~_{i,k} over the steps k that end at or after t (its own step and
+// every later one). The stop token belongs to the last step.
+
+/** The step each token ends in: tokenEnds[j] is the character where token j's text ends (decode of ids[0..j]),
+ * stepEnds[k] where step k ends; a token past the text (the stop token) is in the last step. */
+export function tokenSteps(tokenEnds: readonly number[], stepEnds: readonly number[], trainLength: number): number[] {
+  const out: number[] = [];
+  let k = 0;
+  for (let j = 0; j < trainLength; j++) {
+    if (j >= tokenEnds.length) {
+      out.push(stepEnds.length - 1);
+      continue;
+    }
+    while (k < stepEnds.length - 1 && tokenEnds[j] > stepEnds[k]) k++;
+    out.push(k);
+  }
+  return out;
+}
+
+/** Per-token advantages of a group from its completions' step scores (each with the step of each token). A
+ * completion without step scores (its reward failed) gets 0 everywhere. */
+export function perStepAdvantages(
+  steps: readonly (readonly number[] | null)[],
+  tokenStep: readonly (readonly number[])[],
+  scale: 'group' | 'none',
+): number[][] {
+  const all = steps.flatMap((s) => s ?? []);
+  const mean = all.length ? all.reduce((a, b) => a + b, 0) / all.length : 0;
+  const std = unbiasedStd(all);
+  return steps.map((s, i) => {
+    if (!s) return tokenStep[i].map(() => 0);
+    const norm = s.map((r) => (scale === 'none' ? r - mean : (r - mean) / (std + 1e-4)));
+    // suffix sums: the credit of step k is its own normalised score plus every later one's
+    const suffix = new Array<number>(norm.length + 1).fill(0);
+    for (let k = norm.length - 1; k >= 0; k--) suffix[k] = suffix[k + 1] + norm[k];
+    return tokenStep[i].map((k) => suffix[Math.min(k, norm.length - 1)]);
+  });
+}

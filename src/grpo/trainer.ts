@@ -17,7 +17,8 @@ import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
 import { curriculumOrder } from './curriculum';
 import { refillRollout, type RefillStats } from './dynamic_sampling';
-import { applyTurnCredit } from './step_credit';
+import { applyTurnCredit, perStepAdvantages, tokenSteps } from './step_credit';
+import { splitSteps } from './rewards_scorer';
 import { ReplayBuffer, replayFromJson, replayToJson, type ReplayEntryJson } from './replay_buffer';
 import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
@@ -86,6 +87,8 @@ export interface StepReport {
 export interface TrainerProgress {
   step: number;
   numTokens: number;
+  /** completion tokens generated so far, refill rounds included (absent in older checkpoints) */
+  numGeneratedTokens?: number;
   skippedUpdates: number;
   /** epochs started over the training prompts, and the position in the current one */
   epoch: number;
@@ -119,6 +122,8 @@ export class GrpoTrainer {
   /** optimizer steps done */
   step = 0;
   numTokens = 0;
+  /** completion tokens generated (every rollout, refill rounds included): what sampling cost */
+  numGeneratedTokens = 0;
   skippedUpdates = 0;
   /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
   consecutiveSkips = 0;
@@ -181,7 +186,7 @@ export class GrpoTrainer {
 
   /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
   progress(): TrainerProgress {
-    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
+    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
     if (this.skipUntil.size || this.skippedPrompts || this.replay) {
       const index = new Map(this.init.train.map((e, i) => [e, i]));
       p.selection = {
@@ -196,6 +201,7 @@ export class GrpoTrainer {
   restoreProgress(p: TrainerProgress): void {
     this.step = p.step;
     this.numTokens = p.numTokens;
+    this.numGeneratedTokens = Number.isInteger(p.numGeneratedTokens) && p.numGeneratedTokens! >= 0 ? p.numGeneratedTokens! : 0;
     this.skippedUpdates = p.skippedUpdates;
     this.optimizer.step = p.optimizerStep;
     // the epoch's order is a function of the seed and the epoch number
@@ -321,6 +327,20 @@ export class GrpoTrainer {
       const scale = c.scale_rewards === 'none' ? 'none' : 'group';
       for (const g of ro.groups) applyTurnCredit(g.completions, { gamma: c.step_gamma, scale, weights, envColumn: env ? weights.length - 1 : -1 });
     }
+    if (c.process_credit === 'per_step' && c.step_separator !== null) {
+      // DeepSeekMath's process supervision: each step's normalised score to its tokens and every earlier token
+      const sep = c.step_separator;
+      const scale = c.scale_rewards === 'none' ? 'none' : 'group';
+      for (const g of ro.groups) {
+        const tokenStep = g.completions.map((x) => {
+          const ends: number[] = [];
+          for (let j = 0; j < x.ids.length; j++) ends.push(tokenizer.decode(x.ids.slice(0, j + 1)).length);
+          return tokenSteps(ends, splitSteps(x.text, sep).map((st) => st.end), x.trainIds.length);
+        });
+        const adv = perStepAdvantages(g.completions.map((x) => x.stepScores ?? null), tokenStep, scale);
+        g.completions.forEach((x, i) => (x.tokenAdvantages = adv[i]));
+      }
+    }
     let old: Map<Completion, Float32Array> | null = null;
     if ((c.steps_per_generation > 1 || c.num_iterations > 1) && c.algorithm === 'grpo') {
       // the generating policy's log-probs, so that the later slices' ratios measure how far the policy moved
@@ -352,6 +372,7 @@ export class GrpoTrainer {
       .filter((g) => !(c.dynamic_sampling && (g.flat ?? g.zeroStd)))
       .flatMap((g) => g.completions)
       .reduce((a, x) => a + (c.mask_truncated_completions && x.truncated ? 0 : x.modelMask ? x.modelMask.reduce((m, b) => m + b, 0) : x.trainIds.length), 0);
+    this.numGeneratedTokens += ro.generatedTokens;
     const selection: Metrics = {
       ...(refill ? {
         'dynamic_sampling/rounds': refill.rounds,
@@ -548,6 +569,7 @@ export class GrpoTrainer {
       grad_norm: up.gradNorm,
       learning_rate: lr,
       num_tokens: this.numTokens,
+      num_generated_tokens: this.numGeneratedTokens,
       step_time: (performance.now() - t0) / 1000,
       ...(generated ? { 'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9) } : {}),
       // (trainTokens already counts every iteration's forward and backward)

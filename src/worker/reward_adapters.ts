@@ -38,7 +38,7 @@ export function runRewardScorer(on: ModelOnDevice, config: GrpoConfig, files: Re
   const models: RewardModelScorer[] = [];
   try {
     for (const [i, list] of parsed) models[i] = createRewardModelScorer(on.gpu, on.model, config.reward_funcs[i], list);
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, new Map([...parsed.keys()].map((i) => [i, (items) => models[i].scoreItems(items)])));
+    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, new Map([...parsed.keys()].map((i) => [i, (items) => models[i].scoreItems(items)])), config.step_separator);
     return {
       names: scorer.names,
       weights: scorer.weights,

@@ -83,7 +83,7 @@ export class Run {
       const train = preparePreference(split.train, on.loaded, config).examples;
       const held = preparePreference(split.eval, on.loaded, config).examples;
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
-      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
       try {
         const trainer = new PreferenceRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train, held, scorer);
         const fp = datasetFingerprint(train.map((e) => ({ ...e.prompt, answer: `${e.chosen.join(',')}|${e.rejected?.join(',') ?? ''}|${e.desirable ?? ''}` })));

@@ -25,6 +25,10 @@ export type Curriculum = (typeof CURRICULA)[number];
 export const STEP_ADVANTAGES = ['episode', 'per_turn_discounted'] as const;
 export type StepAdvantage = (typeof STEP_ADVANTAGES)[number];
 
+/** How a process reward's per-step scores are used (src/grpo/step_credit.ts). */
+export const PROCESS_CREDITS = ['min', 'per_step'] as const;
+export type ProcessCredit = (typeof PROCESS_CREDITS)[number];
+
 /** PEFT target modules by the checkpoints' own names: the seven Llama projections (src/model/lora.ts) and
  * Qwen3.5's linear-attention projections (src/model/weights_qwen35.ts); which a model has: modelLoraModules. */
 export const LORA_TARGET_MODULES: readonly LoraModule[] = [...LORA_MODULES, ...LINEAR_ATTN_MODULES];

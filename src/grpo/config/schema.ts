@@ -14,6 +14,7 @@ import {
   BASE_PRECISIONS,
   CURRICULA,
   STEP_ADVANTAGES,
+  PROCESS_CREDITS,
   DPO_LOSS_TYPES,
   IMPORTANCE_SAMPLING_LEVELS,
   KV_PRECISIONS,
@@ -579,6 +580,28 @@ export const SCHEMA = {
     doc: 'Discount per turn of step_advantage "per_turn_discounted" (1: a turn is credited with every reward after it).',
     range: { lo: 0, hi: 1, loOpen: false, hiOpen: false, advice: 'a discount lies in [0, 1]' },
     trl: { notInTrl: 'no per-turn credit in TRL' },
+  }),
+  step_separator: textOrNull({
+    default: null,
+    group: 'Rewards',
+    doc:
+      'Process rewards: the text that ends a step of a completion (e.g. "\\n"). A custom reward may then return a list ' +
+      'with one score per step (the completion cut after each separator, a trailing empty piece dropped); the ' +
+      'column\'s reward is the list\'s minimum, and process_credit says how the steps are credited. null: every reward ' +
+      'function returns one number.',
+    source: 'DeepSeekMath (Shao et al. 2024), §4.1.3 process supervision; Math-Shepherd (Wang et al. 2024, arXiv 2312.08935)',
+    trl: { notInTrl: 'TRL reward functions return one number per completion; the script\'s stub for the custom reward returns one' },
+  }),
+  process_credit: oneOf(PROCESS_CREDITS)({
+    default: 'min',
+    group: 'Rewards',
+    doc:
+      'With step_separator: "min" scores a completion by its weakest step (one advantage for every token, as outcome ' +
+      'rewards); "per_step" normalises every step score against all steps of the group, (r - mean) / (std + 1e-4), and gives ' +
+      'each token the sum of the normalised scores of its step and every later step (DeepSeekMath\'s process supervision). ' +
+      '"per_step" needs one reward function, the custom one that returns the steps.',
+    source: 'DeepSeekMath (Shao et al. 2024), §4.1.3; min-over-steps aggregation as in PRM-guided RL (e.g. Math-Shepherd)',
+    trl: { notInTrl: 'no per-step credit in TRL' },
   }),
   // ---- algorithm
   algorithm: oneOf(ALGORITHMS)({

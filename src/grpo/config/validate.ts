@@ -272,6 +272,19 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
       });
     }
   }
+  if (c.step_separator !== null && c.step_separator === '') {
+    p.push({ field: 'step_separator', message: 'step_separator is empty: give the text that ends a step (e.g. "\\n"), or null for no process rewards' });
+  }
+  if (c.process_credit === 'per_step') {
+    const why: string[] = [];
+    if (c.step_separator === null) why.push('step_separator is null');
+    if (c.reward_funcs.length !== 1 || c.reward_funcs[0].name !== CUSTOM_REWARD_NAME) why.push('reward_funcs must be exactly one custom reward (the one that returns the steps)');
+    if (c.algorithm !== 'grpo') why.push(`algorithm "${c.algorithm}"`);
+    if (c.advantage_estimator !== 'grpo') why.push(`advantage_estimator "${c.advantage_estimator}"`);
+    if (c.scale_rewards === 'batch') why.push('scale_rewards "batch"');
+    if (c.step_advantage !== 'episode') why.push('step_advantage "per_turn_discounted" (one kind of per-token credit at a time)');
+    if (why.length) p.push({ field: 'process_credit', message: `process_credit "per_step" credits each step of a process reward against its group: ${why.join('; ')}` });
+  }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
     p.push({
       field: 'num_generations_eval',

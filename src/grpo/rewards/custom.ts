@@ -12,8 +12,9 @@ import { acceptValue, requestId } from './sandbox_reply';
 import { createBrowserSandbox } from './sandbox_browser';
 
 export interface CustomRewardResult {
-  /** one value per row; null where the function failed or said "not applicable" */
-  values: (number | null)[];
+  /** one value per row; null where the function failed or said "not applicable"; a list: a process reward's
+   * per-step scores (the scorer accepts them only with step_separator) */
+  values: (number | number[] | null)[];
   /** what went wrong, one message per failing row (at most MAX_ERRORS, then a count), or for the whole batch */
   errors: string[];
   /** the batch ran past the timeout and the worker was restarted */

@@ -30,7 +30,7 @@ export type SandboxReply =
   | { type: 'ready' }
   | { type: 'init_error'; message: string }
   | { type: 'checked'; message: string | null }
-  | { type: 'result'; id: number; values: (number | null)[]; errors: string[] }
+  | { type: 'result'; id: number; values: (number | number[] | null)[]; errors: string[] }
   | { type: 'tools_ready'; tools: { name: string; description: string; parameters: unknown }[]; env: boolean; sources?: string[] }
   /** a tool's or an environment's answer: `json` is its value as JSON text, or `error` says what went wrong */
   | { type: 'call_result'; id: number; json?: string; error?: string };
@@ -133,6 +133,9 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
   if (!replace(g, 'eval', undefined)) stuck.push('eval');
   if (!replace(g, 'Function', undefined)) stuck.push('Function');
 
+  /** a process reward's per-step scores: 1..MAX_STEP_SCORES finite numbers (sandbox_reply.ts checks them again) */
+  const isStepScores = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length >= 1 && v.length <= 256 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   const describe = (v: unknown): string => {
     if (v === undefined) return 'undefined (did the function forget to return?)';
     if (typeof v === 'number') return String(v);
@@ -182,7 +185,7 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
   };
 
   const evaluate = async (id: number, rows: SandboxRow[]): Promise<void> => {
-    const values: (number | null)[] = [];
+    const values: (number | number[] | null)[] = [];
     const errors: string[] = [];
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
@@ -193,9 +196,10 @@ export function runSandbox(post: (reply: SandboxReply) => void, listen: (handler
         if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') v = await (v as Promise<unknown>);
         if (v === null) values.push(null);
         else if (typeof v === 'number' && Number.isFinite(v)) values.push(v);
+        else if (isStepScores(v)) values.push(v.slice()); // process rewards: one score per step (step_separator)
         else {
           values.push(null);
-          errors.push(`row ${i}: returned ${describe(v)}; expected a finite number, or null for "not applicable"`);
+          errors.push(`row ${i}: returned ${describe(v)}; expected a finite number, a list of per-step numbers (with step_separator), or null for "not applicable"`);
         }
       } catch (e) {
         values.push(null);

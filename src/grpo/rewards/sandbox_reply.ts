@@ -40,7 +40,7 @@ export function readSandboxReply(value: unknown): { reply: SandboxReply } | { pr
       if (!Array.isArray(v.values) || v.values.length > MAX_ITEMS) return bad('result without a list of values');
       if (!isTextList(v.errors)) return bad('result whose errors are not text');
       // values are kept as sent: the reward host turns anything but null or a finite number into a row error
-      return { reply: { type: 'result', id: v.id, values: v.values.slice() as (number | null)[], errors: v.errors.slice() } };
+      return { reply: { type: 'result', id: v.id, values: v.values.slice() as (number | number[] | null)[], errors: v.errors.slice() } };
     }
     case 'tools_ready': {
       if (!keysAre(v, ['type', 'tools', 'env'], ['sources']) || typeof v.env !== 'boolean') return bad('tools_ready without tools and env');
@@ -72,8 +72,13 @@ export function readSandboxReply(value: unknown): { reply: SandboxReply } | { pr
   }
 }
 
-/** A reward value as the host accepts it: null, or a finite number; anything else is that row's error. */
-export function acceptValue(v: unknown): v is number | null {
+/** Most per-step scores a process reward may return for one completion. */
+export const MAX_STEP_SCORES = 256;
+
+/** A reward value as the host accepts it: null, a finite number, or (a process reward, step_separator) a list of
+ * 1..MAX_STEP_SCORES finite numbers; anything else is that row's error. */
+export function acceptValue(v: unknown): v is number | number[] | null {
+  if (Array.isArray(v)) return v.length >= 1 && v.length <= MAX_STEP_SCORES && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   return v === null || (typeof v === 'number' && Number.isFinite(v));
 }
 

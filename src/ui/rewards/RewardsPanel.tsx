@@ -342,7 +342,10 @@ function TryResults({ outcome }: { outcome: TryOutcome }) {
                 ) : outcome.values[i] === null ? (
                   <span className="muted">null</span>
                 ) : (
-                  <span className="mono">{String(outcome.values[i])}</span>
+                  <span className="mono">{(() => {
+                    const v = outcome.values[i];
+                    return Array.isArray(v) ? `[${v.join(', ')}] (per step)` : String(v);
+                  })()}</span>
                 )}
               </td>
             </tr>

@@ -10,7 +10,7 @@ export interface TryRow extends SandboxRow {
 
 export interface TryOutcome {
   rows: TryRow[];
-  values: (number | null)[];
+  values: (number | number[] | null)[];
   /** per row: the error message, or null */
   errors: (string | null)[];
   /** problems of the whole batch (does not compile, timed out) */
