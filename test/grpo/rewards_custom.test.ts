@@ -43,7 +43,7 @@ describe('CustomReward (Node worker)', () => {
     const r = reward('(p, c, a, row) => row.id === 7 ? "high" : row.id === 8 ? NaN : undefined');
     const out = await r.evaluate(rows);
     expect(out.values).toEqual([null, null, null]);
-    expect(out.errors[0]).toBe('row 0: returned the string "high"; expected a finite number, or null for "not applicable"');
+    expect(out.errors[0]).toBe('row 0: returned the string "high"; expected a finite number, a list of per-step numbers (with step_separator), or null for "not applicable"');
     expect(out.errors[1]).toMatch(/^row 1: returned NaN/);
     expect(out.errors[2]).toMatch(/^row 2: returned undefined \(did the function forget to return\?\)/);
     expect((await reward('() => Infinity').evaluate(rows.slice(0, 1))).errors[0]).toMatch(/returned Infinity/);
