@@ -1,6 +1,7 @@
 // Which quantised-weight matmul runs (src/gpu/kernels/matmul_quant_variants.ts): a software adapter gets the
 // fixed table of register-blocked kernels (rows per invocation as M needs) and records nothing to tune; a
-// runtime presenting the device as hardware gets split-K for decode-sized M, 8-row blocks otherwise, and
+// runtime presenting the device as hardware gets split-K for decode-sized M, workgroup tiles from 32 rows, 8-row
+// blocks between, and
 // records the shape class; the autotuner times every variant of a pending class and its winner then runs.
 import { describe, expect, test } from 'vitest';
 import { tunePending, variantReport } from '../src/gpu/autotune';
@@ -22,8 +23,11 @@ describe('choosing the quantised matmul', () => {
     const hw = new GpuRuntime(gpu.device, { ...gpu.adapter, vendor: 'nvidia', isSoftware: false });
     const sub = hw.device.features.has('subgroups');
     expect(chooseQuantPath(hw, decode)).toBe(sub ? 'splitk_subgroup' : 'splitk');
-    expect(chooseQuantPath(hw, { ...decode, M: 64, type: 'Q4_K', K: 2048 })).toBe('block_r8');
-    expect([...hw.variantPending.keys()]).toEqual(['matmul_quant forward Q8_0 M1 K1024 N2048', 'matmul_quant forward Q4_K M64 K2048 N2048']);
+    expect(chooseQuantPath(hw, { ...decode, M: 64, type: 'Q4_K', K: 2048 })).toBe('tiled');
+    expect(chooseQuantPath(hw, { ...decode, M: 16, dir: 'backward' })).toBe('block_r8');
+    expect([...hw.variantPending.keys()]).toEqual([
+      'matmul_quant forward Q8_0 M1 K1024 N2048', 'matmul_quant forward Q4_K M64 K2048 N2048', 'matmul_quant backward Q8_0 M16 K1024 N2048',
+    ]);
     expect(quantShapeClass(decode)).toBe('matmul_quant forward Q8_0 M1 K1024 N2048');
     hw.variantChoices.set(quantShapeClass(decode), 'block_r4');
     expect(chooseQuantPath(hw, decode)).toBe('block_r4');
@@ -39,7 +43,7 @@ describe('choosing the quantised matmul', () => {
     expect(chooseQuantPath(hw, small)).toBe(entry.variant);
     expect(variantReport(hw).find((r) => r.shapeClass === quantShapeClass(small))?.source).toBe('autotuned');
     expect(variantAvailability(hw).filter((r) => r.op === 'matmul_quant').map((r) => r.variant)).toEqual([
-      'plain', 'block_r1', 'block_r4', 'block_r8', 'splitk', 'splitk_subgroup',
+      'plain', 'block_r1', 'block_r4', 'block_r8', 'splitk', 'splitk_subgroup', 'tiled',
     ]);
   });
 

@@ -6,6 +6,8 @@
 //   matmul_quant_splitk_forward/_backward.wgsl           few rows (decoding): the inner dim split across a
 //                                                        workgroup, summed in workgroup memory: 'splitk'
 //   matmul_quant_splitk_subgroup_forward/_backward.wgsl  the same summed with subgroupAdd: 'splitk_subgroup'
+//   matmul_quant_tiled_forward/_backward.wgsl            32 x 64 output tiles, the weight dequantised once per
+//                                                        workgroup into workgroup memory: 'tiled'
 // All decode through shaders/lib/ggml_dequant.wgsl (q_values4: four values per read) and sum in f32; only the
 // summation order differs from 'plain'. Which one runs: chooseQuantPath (software adapters: a fixed table of
 // the register-blocked kernels, never tuned; hardware: the autotuned choice for the adapter and shape class,
@@ -16,6 +18,8 @@ import splitkForwardCode from '../../../shaders/matmul_quant_splitk_forward.wgsl
 import splitkBackwardCode from '../../../shaders/matmul_quant_splitk_backward.wgsl?raw';
 import splitkSubgroupForwardCode from '../../../shaders/matmul_quant_splitk_subgroup_forward.wgsl?raw';
 import splitkSubgroupBackwardCode from '../../../shaders/matmul_quant_splitk_subgroup_backward.wgsl?raw';
+import tiledForwardCode from '../../../shaders/matmul_quant_tiled_forward.wgsl?raw';
+import tiledBackwardCode from '../../../shaders/matmul_quant_tiled_backward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import type { Tensor } from '../tensor';
@@ -37,14 +41,16 @@ export const MATMUL_QUANT_SPLITK_SUBGROUP_FORWARD = defineKernel({
 export const MATMUL_QUANT_SPLITK_SUBGROUP_BACKWARD = defineKernel({
   name: 'matmul_quant_splitk_subgroup_backward', source: splitkSubgroupBackwardCode, params: BACKWARD_PARAMS, buffers: BACKWARD_BUFFERS
 });
+export const MATMUL_QUANT_TILED_FORWARD = defineKernel({ name: 'matmul_quant_tiled_forward', source: tiledForwardCode, params: FORWARD_PARAMS, buffers: FORWARD_BUFFERS });
+export const MATMUL_QUANT_TILED_BACKWARD = defineKernel({ name: 'matmul_quant_tiled_backward', source: tiledBackwardCode, params: BACKWARD_PARAMS, buffers: BACKWARD_BUFFERS });
 
 /** Rows per invocation of the register-blocked variants (override ROWS). */
 export const QUANT_BLOCK_ROWS = { block_r1: 1, block_r4: 4, block_r8: 8 } as const;
 
 /** 'plain': matmul_quant_forward/_backward.wgsl (the reference variant); the rest as in the header. */
-export type QuantPath = 'plain' | keyof typeof QUANT_BLOCK_ROWS | 'splitk' | 'splitk_subgroup';
-export const ALL_QUANT_PATHS: readonly QuantPath[] = ['plain', 'block_r1', 'block_r4', 'block_r8', 'splitk', 'splitk_subgroup'];
-/** What software adapters choose from (no workgroup memory); the split-K kernels are GPU-class. */
+export type QuantPath = 'plain' | keyof typeof QUANT_BLOCK_ROWS | 'splitk' | 'splitk_subgroup' | 'tiled';
+export const ALL_QUANT_PATHS: readonly QuantPath[] = ['plain', 'block_r1', 'block_r4', 'block_r8', 'splitk', 'splitk_subgroup', 'tiled'];
+/** What software adapters choose from (no workgroup memory); split-K and tiled are GPU-class. */
 export const SOFTWARE_QUANT_PATHS: readonly QuantPath[] = ['plain', 'block_r1', 'block_r4', 'block_r8'];
 export type QuantDirection = 'forward' | 'backward';
 
@@ -89,10 +95,11 @@ export function chooseQuantPath(gpu: GpuRuntime, prob: QuantProblem): QuantPath 
 }
 
 /** The fixed table: register blocks as tall as M needs on software adapters (measured fastest on SwiftShader:
- * docs/performance.md); split-K for decode-sized M elsewhere, 8-row blocks otherwise. */
+ * docs/performance.md); elsewhere split-K for decode-sized M, workgroup tiles from 32 rows, 8-row blocks between. */
 export function defaultQuantPath(prob: QuantProblem, paths: readonly QuantPath[], software: boolean): QuantPath {
   const want: QuantPath[] = [];
   if (!software && prob.M <= 8) want.push('splitk_subgroup', 'splitk');
+  if (!software && prob.M >= 32) want.push('tiled');
   want.push(prob.M === 1 ? 'block_r1' : prob.M <= 4 ? 'block_r4' : 'block_r8', 'plain');
   return want.find((p) => paths.includes(p)) ?? 'plain';
 }
@@ -104,17 +111,18 @@ export function quantDispatch(path: Exclude<QuantPath, 'plain'>, prob: QuantProb
   overrides: Record<string, number>;
 } {
   const QTYPE = ggmlType(prob.type).id;
-  const rows = isBlock(path) ? QUANT_BLOCK_ROWS[path] : 4;
+  const rows = isBlock(path) ? QUANT_BLOCK_ROWS[path] : path === 'tiled' ? 32 : 4;
   const tiles_m = Math.ceil(prob.M / rows);
   const [gy, gz] = grid(tiles_m);
   const cols = prob.dir === 'forward' ? prob.N : prob.K;
-  // forward: 4 columns per invocation (block) or workgroup (split-K); backward: 8
-  const colsPer = (prob.dir === 'forward' ? 4 : 8) * (isBlock(path) ? 64 : 1);
+  // forward: 4 columns per invocation (block) or workgroup (split-K); backward: 8; tiled: 64 per workgroup
+  const colsPer = path === 'tiled' ? 64 : (prob.dir === 'forward' ? 4 : 8) * (isBlock(path) ? 64 : 1);
   return { tiles_m, workgroups: [Math.ceil(cols / colsPer), gy, gz], overrides: isBlock(path) ? { QTYPE, ROWS: rows } : { QTYPE } };
 }
 
 /** The kernel a variant (not 'plain') runs in a direction. */
 export function quantVariantKernel(path: Exclude<QuantPath, 'plain'>, dir: QuantDirection) {
+  if (path === 'tiled') return dir === 'forward' ? MATMUL_QUANT_TILED_FORWARD : MATMUL_QUANT_TILED_BACKWARD;
   if (dir === 'forward') return isBlock(path) ? MATMUL_QUANT_BLOCK_FORWARD : path === 'splitk' ? MATMUL_QUANT_SPLITK_FORWARD : MATMUL_QUANT_SPLITK_SUBGROUP_FORWARD;
   return isBlock(path) ? MATMUL_QUANT_BLOCK_BACKWARD : path === 'splitk' ? MATMUL_QUANT_SPLITK_BACKWARD : MATMUL_QUANT_SPLITK_SUBGROUP_BACKWARD;
 }

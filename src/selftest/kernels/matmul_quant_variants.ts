@@ -1,5 +1,5 @@
 // Each variant of the quantised-weight matmuls (matmul_quant_variants.ts: register blocks of 1, 4 and 8 rows,
-// split-K, split-K with subgroups) forced in turn against the CPU reference (ggml's dequantisation, then f32:
+// split-K, split-K with subgroups, workgroup tiles) forced in turn against the CPU reference (ggml's dequantisation, then f32:
 // src/reference/matmul_quant.ts), forward and input gradient, for every block type the kernels read: random
 // block bytes (every bit pattern of quants and high bits) with finite f16 scales; M = 1, M not a multiple of
 // any variant's rows, K spanning several blocks, N not a multiple of 4, a 3-D x, bias, alpha, accumulation.
@@ -21,6 +21,7 @@ const SHAPES: [number[], number, number][] = [
   [[1], 1, 3],
   [[9], 3, 13],
   [[2, 3], 2, 6],
+  [[37], 3, 70], // more than one 32-row and 64-column tile
 ];
 
 async function runVariant(gpu: GpuRuntime, path: QuantPath): Promise<CaseResult[]> {
