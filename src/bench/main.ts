@@ -16,6 +16,8 @@
 // --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
 // completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
 // --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan.
+// --quant-only: the quantised-weight (GGUF block type) matmuls against bf16 at SmolLM2-135M / Qwen3-1.7B gate_proj
+// shapes (src/bench/kernels/matmul_quant.ts); JSON `{ adapter, quant_kernels }`.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
