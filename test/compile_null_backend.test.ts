@@ -12,6 +12,8 @@
 //     subgroup_size (no override), so one pipeline per tile serves every subgroup size;
 //   - every GPU-class packed 16-bit matmul (tiled, smallm, the shader-f16 tiles), forward and backward, each
 //     format it takes, with packed16Dispatch's overrides; block8 with each FORMAT;
+//   - every quantised-weight matmul variant (matmul_quant_variants.ts), forward and backward, each block type,
+//     with quantDispatch's overrides; the plain kernels with each QTYPE;
 //   - attention (direct and tiled, 'tiled' and 'tiled_16k') at the tiles its host picks for head sizes 8, 64,
 //     128, 256 and 512, with and without a sliding window.
 // Other host-chosen overrides (workgroup sizes WG, FORMAT / RING of the KV-cache kernels, SCALE, W_OFFSET)
@@ -33,6 +35,7 @@ import {
   packed16VariantKernel,
   type Packed16Path,
 } from '../src/gpu/kernels/matmul_packed16_variants';
+import { ALL_QUANT_PATHS, quantDispatch, quantVariantKernel, type QuantPath } from '../src/gpu/kernels/matmul_quant_variants';
 import type { GpuRuntime } from '../src/gpu/runtime';
 
 const REQUIRED = ['shader-f16', 'subgroups'] as const;
@@ -84,6 +87,16 @@ function matmulVariants(): Variant[] {
   // the quantised-weight kernels with each ggml block type they read (QTYPE)
   for (const k of [MATMUL_QUANT_FORWARD, MATMUL_QUANT_BACKWARD, EMBEDDING_QUANT_FORWARD]) {
     for (const type of QUANT_KERNEL_TYPES) out.push(at(k, { QTYPE: ggmlType(type).id }, type));
+  }
+  // every quantised variant (block rows, split-K, split-K with subgroups) x direction x block type, with quantDispatch's overrides
+  for (const path of ALL_QUANT_PATHS) {
+    if (path === 'plain') continue;
+    for (const dir of ['forward', 'backward'] as const) {
+      for (const type of QUANT_KERNEL_TYPES) {
+        const { overrides } = quantDispatch(path as Exclude<QuantPath, 'plain'>, { dir, type, M: 64, K: 256, N: 64 });
+        out.push(at(quantVariantKernel(path as Exclude<QuantPath, 'plain'>, dir), overrides, `${path} ${type}`));
+      }
+    }
   }
   for (const path of ALL_PACKED16_PATHS) {
     if (path === 'block8') continue;

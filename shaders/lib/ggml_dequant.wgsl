@@ -172,3 +172,66 @@ fn q_int(base: u32, e: u32) -> f32 {
     default: { return q_i8(base, 2u + e); }
   }
 }
+
+// Four values at once, for the block-tiled kernels (matmul_quant_block_*, matmul_quant_splitk*): q_int4(base, e)
+// is vec4f(q_int(base, e), .., q_int(base, e + 3)) for e a multiple of 4, read as 4-byte vectors. For every
+// type the four quants lie in four consecutive bytes at one nibble shift (and their high bits at one bit
+// shift), and in one sub-block, so value e + i = fma(mult, q_int4(base, e)[i], off) with (mult, off) =
+// q_sub_params(base, e / q_sub_size()): q_values4. The same integers as q_int (checked against the CPU
+// reference, src/ops/ggml_dequant.ts, by src/selftest/kernels/matmul_quant_variants.ts).
+
+// the little-endian u32 at byte `off` (any alignment; off + 3 inside the block) of the block at word `base`
+fn q_u32(base: u32, off: u32) -> u32 {
+  let i = base + (off >> 2u);
+  let s = (off & 3u) * 8u;
+  if (s == 0u) { return w[i]; }
+  return (w[i] >> s) | (w[i + 1u] << (32u - s));
+}
+
+// bytes off .. off + 3
+fn q_bytes4(base: u32, off: u32) -> vec4u {
+  return (vec4u(q_u32(base, off)) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(0xffu);
+}
+
+// the nibbles at `shift` (0 or 4) of bytes off .. off + 3
+fn q_nib4(base: u32, off: u32, shift: u32) -> vec4u {
+  return (q_bytes4(base, off) >> vec4u(shift)) & vec4u(15u);
+}
+
+// bits b .. b + 3 of u32 `v`, one per lane
+fn q_bits4(v: u32, b: u32) -> vec4u {
+  return (vec4u(v >> b) >> vec4u(0u, 1u, 2u, 3u)) & vec4u(1u);
+}
+
+fn q_int4(base: u32, e: u32) -> vec4f {
+  switch QTYPE {
+    case 2u: { return vec4f(q_nib4(base, 2u + (e & 15u), (e >> 4u) * 4u)) - 8.0; }
+    case 3u: { return vec4f(q_nib4(base, 4u + (e & 15u), (e >> 4u) * 4u)); }
+    case 6u: { return vec4f(q_nib4(base, 6u + (e & 15u), (e >> 4u) * 4u) | (q_bits4(q_u32(base, 2u), e) << vec4u(4u))) - 16.0; }
+    case 7u: { return vec4f(q_nib4(base, 8u + (e & 15u), (e >> 4u) * 4u) | (q_bits4(w[base + 1u], e) << vec4u(4u))); }
+    case 12u, 13u: {
+      let sub = e >> 5u;
+      let l = e & 31u;
+      let qs = select(16u, 48u, QTYPE == 13u);
+      var q = q_nib4(base, qs + (e >> 6u) * 32u + l, (sub & 1u) * 4u);
+      if (QTYPE == 13u) { q = q | (((q_bytes4(base, 16u + l) >> vec4u(sub)) & vec4u(1u)) << vec4u(4u)); }
+      return vec4f(q);
+    }
+    case 14u: {
+      let k = e & 127u;
+      let g = k >> 5u;
+      let l = k & 31u;
+      let n = e >> 7u;
+      let lo = q_nib4(base, n * 64u + l + (g & 1u) * 32u, (g >> 1u) * 4u);
+      let hi = (q_bytes4(base, 128u + n * 32u + l) >> vec4u(2u * g)) & vec4u(3u);
+      return vec4f(lo | (hi << vec4u(4u))) - 32.0;
+    }
+    case 100u: { return vec4f(q_nf4(base, e), q_nf4(base, e + 1u), q_nf4(base, e + 2u), q_nf4(base, e + 3u)); } // NF4 levels
+    default: { return vec4f((bitcast<vec4i>(q_bytes4(base, 2u + e) << vec4u(24u))) >> vec4u(24u)); }
+  }
+}
+
+// values e .. e + 3 (e a multiple of 4) given their sub-block's sp = q_sub_params(base, e / q_sub_size())
+fn q_values4(base: u32, e: u32, sp: vec2f) -> vec4f {
+  return fma(vec4f(sp.x), q_int4(base, e), vec4f(sp.y));
+}

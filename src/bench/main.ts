@@ -16,6 +16,8 @@
 // --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
 // completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
 // --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan.
+// --quant-only: the quantised-weight (GGUF block type) matmuls against bf16 at SmolLM2-135M / Qwen3-1.7B gate_proj
+// shapes (src/bench/kernels/matmul_quant.ts); JSON `{ adapter, quant_kernels }`.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
 import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
@@ -31,6 +33,8 @@ import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans, PLAN_MODELS } from './memory_plans';
 import { benchRealStep } from './real_step';
 import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
+import { benchQuantMatmul, QUANT_BENCH_SHAPES, QUANT_BENCH_TYPES } from './kernels/matmul_quant';
+import { isQuantKernelType } from '../ops/ggml_types';
 import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
@@ -63,6 +67,27 @@ if (args.has('--packed-only')) {
   const rs = await benchPackedMatmul(g);
   for (const r of rs) log(formatBench(r));
   if (json) process.stdout.write(JSON.stringify({ kernels: rs }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+// --quant-only: the quantised-weight matmuls against bf16 at SmolLM2-135M / Qwen3-1.7B gate_proj shapes
+// (src/bench/kernels/matmul_quant.ts; --quant-shapes smollm2|qwen3|all, --quant-types Q8_0,Q4_K,..,
+// --quant-rows 1,64, --quant-all: every variant, --quant-no-plain: without the plain kernel)
+if (args.has('--quant-only')) {
+  const g = await acquireNodeGpu();
+  const val = (flag: string) => (argv.indexOf(flag) >= 0 ? argv[argv.indexOf(flag) + 1] ?? '' : null);
+  const shapeArg = val('--quant-shapes') ?? 'all';
+  const shapes = shapeArg === 'all' ? (['smollm2', 'qwen3'] as const) : [shapeArg];
+  for (const sh of shapes) if (!(sh in QUANT_BENCH_SHAPES)) throw new Error(`--quant-shapes: "${sh}" is not smollm2, qwen3 or all`);
+  const types = val('--quant-types')?.split(',') ?? [...QUANT_BENCH_TYPES];
+  for (const t of types) if (!isQuantKernelType(t)) throw new Error(`--quant-types: "${t}" is not a block type the quantised kernels read`);
+  const rows = val('--quant-rows')?.split(',').map(Number) ?? [1, 64];
+  for (const m of rows) if (!Number.isInteger(m) || m < 1) throw new Error(`--quant-rows: "${m}" is not a positive integer`);
+  const rs = await benchQuantMatmul(g, {
+    shapes: shapes as (keyof typeof QUANT_BENCH_SHAPES)[], types: types as typeof QUANT_BENCH_TYPES[number][], rows, all: args.has('--quant-all'), noPlain: args.has('--quant-no-plain'),
+  });
+  for (const r of rs) log(formatBench(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.adapter, quant_kernels: rs }) + '\n');
   g.destroy();
   process.exit(0);
 }

@@ -3,8 +3,9 @@
 // cache the choice by adapter and shape class (a JSON file for the CLI: autotune_file.ts; IndexedDB in the
 // page: autotune_idb.ts).
 //
-// How it fits together: matmul() asks chooseMatmulPath (src/gpu/kernels/matmul.ts) and the 16-bit weight
-// matmuls ask choosePacked16Path (matmul_packed16_variants.ts); both read gpu.variantChoices; a shape class with no choice runs the vendor's default table and is recorded in
+// How it fits together: matmul() asks chooseMatmulPath (src/gpu/kernels/matmul.ts), the 16-bit weight
+// matmuls ask choosePacked16Path (matmul_packed16_variants.ts) and the quantised-weight ones chooseQuantPath
+// (matmul_quant_variants.ts); all read gpu.variantChoices; a shape class with no choice runs the vendor's default table and is recorded in
 // gpu.variantPending. tunePending() (called between training steps, and by the benchmark) times the
 // pending classes and fills gpu.variantChoices, so later calls run the winner.
 // Software adapters (SwiftShader) are never tuned: they always run the software kernels, so their results
@@ -17,6 +18,9 @@
 import { chooseMatmulPath, matmulOnPath, matmulPaths, type MatmulOptions, type MatmulPath, type MatmulProblem } from './kernels/matmul';
 import { matmulPacked16Backward, matmulPacked16Forward } from './kernels/matmul_packed16';
 import { choosePacked16Path, packed16Paths, type Packed16Path, type Packed16Problem } from './kernels/matmul_packed16_variants';
+import { matmulQuantBackward, matmulQuantForward } from './kernels/matmul_quant';
+import { chooseQuantPath, quantPaths, type QuantPath, type QuantProblem } from './kernels/matmul_quant_variants';
+import { blockWords, ggmlType } from '../ops/ggml_types';
 import type { AdapterSummary, GpuRuntime } from './runtime';
 import { round16FromBits } from '../ops/float16';
 
@@ -28,8 +32,9 @@ export interface AutotuneCandidate {
 
 /** One tuned shape class of one adapter. */
 export interface AutotuneEntry {
-  /** 'matmul' (f32 operands) or 'matmul_packed16' (16-bit frozen weight: forward x W^T or backward dy W) */
-  op: 'matmul' | 'matmul_packed16';
+  /** 'matmul' (f32 operands), 'matmul_packed16' (16-bit frozen weight: forward x W^T or backward dy W) or
+   * 'matmul_quant' (ggml block-format frozen weight, likewise) */
+  op: 'matmul' | 'matmul_packed16' | 'matmul_quant';
   shapeClass: string;
   /** the concrete shape that was timed, e.g. "M=32 K=576 N=1536 NT" */
   shape: string;
@@ -70,7 +75,11 @@ interface PendingPacked16 {
   op: 'matmul_packed16';
   prob: Packed16Problem;
 }
-type Pending = PendingMatmul | PendingPacked16;
+interface PendingQuant {
+  op: 'matmul_quant';
+  prob: QuantProblem;
+}
+type Pending = PendingMatmul | PendingPacked16 | PendingQuant;
 
 /** The adapter as the cache knows it: vendor, architecture, device and description (Chrome and Dawn put the
  * driver in the description). */
@@ -192,6 +201,47 @@ export async function timePacked16Variants(
   return results.sort((x, y) => x.ms - y.ms);
 }
 
+/** Times every variant that can run this quantised-weight matmul (random blocks of its type and shape, scales
+ * kept finite and small), fastest first; as timeMatmulVariants. */
+export async function timeQuantVariants(
+  gpu: GpuRuntime,
+  prob: QuantProblem,
+  perCandidateMs: number,
+  deadline = Infinity,
+  only?: readonly QuantPath[],
+): Promise<AutotuneCandidate[]> {
+  const { dir, type, M, K, N } = prob;
+  const t = ggmlType(type);
+  const words = new Uint32Array(((N * K) / t.blockSize) * blockWords(t));
+  let s = 777;
+  for (let i = 0; i < words.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    words[i] = (s ^ (s >>> 16)) & 0x3b3b3b3b; // every byte <= 0x3b: any f16 read from it is finite and < 1
+  }
+  const w = gpu.upload(words, [N, words.length / N], 'autotune wq', 'u32');
+  const a = gpu.upload(randomFill(M * (dir === 'forward' ? K : N)), [M, dir === 'forward' ? K : N], 'autotune a');
+  const out = gpu.tensor([M, dir === 'forward' ? N : K], 'autotune out');
+  const flop = 2 * M * K * N;
+  const results: AutotuneCandidate[] = [];
+  try {
+    for (const variant of quantPaths(gpu)) {
+      if (only && !only.includes(variant)) continue;
+      if (performance.now() > deadline) break;
+      const run = dir === 'forward'
+        ? () => matmulQuantForward(gpu, out, a, w, type, { path: variant })
+        : () => matmulQuantBackward(gpu, out, a, w, type, { path: variant });
+      const ms = await timeRuns(gpu, run, perCandidateMs);
+      results.push({ variant, ms, gflops: flop / (ms * 1e6) });
+    }
+  } finally {
+    gpu.release(a, w, out);
+  }
+  return results.sort((x, y) => x.ms - y.ms);
+}
+
+const quantShapeText = (p: QuantProblem): string =>
+  `${p.dir} ${p.type} M=${p.M} K=${p.K} N=${p.N} (${p.dir === 'forward' ? 'x W^T' : 'dy W'})`;
+
 const packedShapeText = (p: Packed16Problem): string =>
   `${p.dir} ${p.format} M=${p.M} K=${p.K} N=${p.N} (${p.dir === 'forward' ? 'x W^T' : 'dy W'})`;
 
@@ -215,6 +265,11 @@ export async function tunePending(gpu: GpuRuntime, opts: AutotuneOptions = {}): 
       if (M * K + N * K / 2 + M * Math.max(K, N) > MAX_TUNE_ELEMENTS) continue; // stays on the default table
       candidates = await timePacked16Variants(gpu, job.prob, opts.perCandidateMs ?? 5, deadline);
       shape = packedShapeText(job.prob);
+    } else if (job.op === 'matmul_quant') {
+      const { M, K, N } = job.prob;
+      if (M * K + N * K / 4 + M * Math.max(K, N) > MAX_TUNE_ELEMENTS) continue; // stays on the default table
+      candidates = await timeQuantVariants(gpu, job.prob, opts.perCandidateMs ?? 5, deadline);
+      shape = quantShapeText(job.prob);
     } else {
       const { prob, transA, transB } = job;
       const elements = (prob.batchedA ? prob.Bt : 1) * prob.M * prob.K + (prob.batchedB ? prob.Bt : 1) * prob.K * prob.N + prob.Bt * prob.M * prob.N;
@@ -261,6 +316,10 @@ export function variantReport(gpu: GpuRuntime): VariantReportRow[] {
     if (job.op === 'matmul_packed16') {
       const variant = choosePacked16Path(gpu, job.prob);
       rows.push({ op: job.op, shapeClass: cls, variant, source: 'default', gflops: null, shape: packedShapeText(job.prob) });
+      continue;
+    }
+    if (job.op === 'matmul_quant') {
+      rows.push({ op: job.op, shapeClass: cls, variant: chooseQuantPath(gpu, job.prob), source: 'default', gflops: null, shape: quantShapeText(job.prob) });
       continue;
     }
     const { prob, transA, transB } = job;

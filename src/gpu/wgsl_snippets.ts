@@ -15,6 +15,8 @@ import matmulPacked16TiledBackwardBody from '../../shaders/lib/matmul_packed16_t
 import matmulTreeSum8 from '../../shaders/lib/matmul_tree_sum8.wgsl?raw';
 import packed16Unpack from '../../shaders/lib/packed16_unpack.wgsl?raw';
 import ggmlDequant from '../../shaders/lib/ggml_dequant.wgsl?raw';
+import matmulQuantSplitkForwardBody from '../../shaders/lib/matmul_quant_splitk_forward_body.wgsl?raw';
+import matmulQuantSplitkBackwardBody from '../../shaders/lib/matmul_quant_splitk_backward_body.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 import logsumexpStats from '../../shaders/lib/logsumexp_stats.wgsl?raw';
@@ -36,6 +38,8 @@ export const SNIPPETS = {
   matmul_smallm_common: matmulSmallmCommon,
   matmul_packed16_tile: matmulPacked16Tile,
   matmul_packed16_tiled_forward_body: matmulPacked16TiledForwardBody,
+  matmul_quant_splitk_forward_body: matmulQuantSplitkForwardBody,
+  matmul_quant_splitk_backward_body: matmulQuantSplitkBackwardBody,
   matmul_packed16_tiled_backward_body: matmulPacked16TiledBackwardBody,
   matmul_tree_sum8: matmulTreeSum8,
   packed16_unpack: packed16Unpack,

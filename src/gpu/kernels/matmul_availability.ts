@@ -6,9 +6,10 @@
 import type { GpuRuntime } from '../runtime';
 import { ALL_MATMUL_PATHS, matmulPathUnavailable, SOFTWARE_MATMUL_PATHS } from './matmul';
 import { ALL_PACKED16_PATHS, packed16PathUnavailable } from './matmul_packed16_variants';
+import { ALL_QUANT_PATHS, quantPathUnavailable, SOFTWARE_QUANT_PATHS } from './matmul_quant_variants';
 
 export interface VariantAvailabilityRow {
-  op: 'matmul' | 'matmul_packed16';
+  op: 'matmul' | 'matmul_packed16' | 'matmul_quant';
   variant: string;
   /** 'software' (what software adapters run) or 'gpu' (chosen on hardware adapters) */
   kind: 'software' | 'gpu';
@@ -32,6 +33,10 @@ export function variantAvailability(gpu: GpuRuntime): VariantAvailabilityRow[] {
     const whys = (['bf16', 'f16'] as const).map((f) => packed16PathUnavailable(gpu, variant, f));
     const unavailable = whys.includes(null) ? null : whys[1];
     rows.push({ op: 'matmul_packed16', variant, kind: variant === 'block8' ? 'software' : 'gpu', unavailable, note: note(unavailable) });
+  }
+  for (const variant of ALL_QUANT_PATHS) {
+    const unavailable = quantPathUnavailable(gpu, variant);
+    rows.push({ op: 'matmul_quant', variant, kind: SOFTWARE_QUANT_PATHS.includes(variant) ? 'software' : 'gpu', unavailable, note: note(unavailable) });
   }
   return rows;
 }

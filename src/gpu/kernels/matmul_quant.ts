@@ -2,6 +2,8 @@
 // matmul_quant_forward.wgsl (y = x W^T), matmul_quant_backward.wgsl (dx = dy W: the base is frozen, so no dW)
 // and embedding_quant_forward.wgsl. A quantised weight is a u32 tensor of shape (R, K / QK * WPB): each row's
 // blocks, each ggml block padded to WPB whole words (src/ops/ggml_types.ts repackBlocks).
+// These two are the reference variant 'plain'; matmulQuantForward / matmulQuantBackward run the variant
+// chooseQuantPath picks (matmul_quant_variants.ts: register blocks, split-K for decoding, subgroups).
 import forwardCode from '../../../shaders/matmul_quant_forward.wgsl?raw';
 import backwardCode from '../../../shaders/matmul_quant_backward.wgsl?raw';
 import embeddingCode from '../../../shaders/embedding_quant_forward.wgsl?raw';
@@ -9,6 +11,7 @@ import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
 import { blockWords, ggmlType, isQuantKernelType, type GgmlTypeName } from '../../ops/ggml_types';
+import { chooseQuantPath, quantPaths, runQuantVariant, type QuantDirection, type QuantPath } from './matmul_quant_variants';
 
 export const MATMUL_QUANT_FORWARD = defineKernel({
   name: 'matmul_quant_forward',
@@ -53,10 +56,20 @@ function dispatch(cols: number, M: number): { tilesM: number; workgroups: [numbe
   return { tilesM, workgroups: [Math.ceil(cols / 64), gy, gz] };
 }
 
-/** out (M, N) = alpha * x (M, K) W^T (+ bias) (+ out when accumulate); W (N, K) in block type `type`. */
+/** The forced variant if it can run here, else the chosen one. */
+function pathFor(gpu: GpuRuntime, dir: QuantDirection, type: GgmlTypeName, M: number, K: number, N: number, forced?: QuantPath): QuantPath {
+  if (forced === undefined) return chooseQuantPath(gpu, { dir, type, M, K, N });
+  if (!quantPaths(gpu).includes(forced)) {
+    throw new Error(`matmul_quant_${dir}: the ${forced} variant cannot run here (can: ${quantPaths(gpu).join(', ')})`);
+  }
+  return forced;
+}
+
+/** out (M, N) = alpha * x (M, K) W^T (+ bias) (+ out when accumulate); W (N, K) in block type `type`.
+ * opts.path forces a variant (checks and benchmarks); default: chooseQuantPath's pick. */
 export function matmulQuantForward(
   gpu: GpuRuntime, out: Tensor, x: Tensor, w: Tensor, type: GgmlTypeName,
-  opts: { bias?: Tensor | null; accumulate?: boolean; alpha?: number } = {},
+  opts: { bias?: Tensor | null; accumulate?: boolean; alpha?: number; path?: QuantPath } = {},
 ): void {
   const [N, K] = quantDims(w, type);
   const M = rows(x, K, 'matmul_quant_forward: x');
@@ -65,6 +78,11 @@ export function matmulQuantForward(
   }
   if (opts.bias) expectShape(opts.bias, [N], `matmul_quant_forward: bias ${opts.bias.label}`);
   if (M === 0 || N === 0) return;
+  const path = pathFor(gpu, 'forward', type, M, K, N, opts.path);
+  if (path !== 'plain') {
+    runQuantVariant(gpu, path, { dir: 'forward', type, M, K, N }, { a: x, w, out, bias: opts.bias ?? null }, opts.alpha ?? 1, !!opts.accumulate);
+    return;
+  }
   const { tilesM, workgroups } = dispatch(N, M);
   gpu.run(
     MATMUL_QUANT_FORWARD,
@@ -77,7 +95,7 @@ export function matmulQuantForward(
 
 /** dx (M, K) = alpha * dy (M, N) W (+ dx when accumulate); W (N, K) in block type `type` (frozen: no dW). */
 export function matmulQuantBackward(
-  gpu: GpuRuntime, dx: Tensor, dy: Tensor, w: Tensor, type: GgmlTypeName, opts: { accumulate?: boolean; alpha?: number } = {},
+  gpu: GpuRuntime, dx: Tensor, dy: Tensor, w: Tensor, type: GgmlTypeName, opts: { accumulate?: boolean; alpha?: number; path?: QuantPath } = {},
 ): void {
   const [N, K] = quantDims(w, type);
   const M = rows(dy, N, 'matmul_quant_backward: dy');
@@ -85,6 +103,11 @@ export function matmulQuantBackward(
     throw new Error(`matmul_quant_backward: dx ${dx.label} ${shapeString(dx)} needs ${M} rows of ${K} (dy ${dy.label} ${shapeString(dy)})`);
   }
   if (M === 0 || K === 0) return;
+  const path = pathFor(gpu, 'backward', type, M, K, N, opts.path);
+  if (path !== 'plain') {
+    runQuantVariant(gpu, path, { dir: 'backward', type, M, K, N }, { a: dy, w, out: dx, bias: null }, opts.alpha ?? 1, !!opts.accumulate);
+    return;
+  }
   const { tilesM, workgroups } = dispatch(K, M);
   gpu.run(
     MATMUL_QUANT_BACKWARD,

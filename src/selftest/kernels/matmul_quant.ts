@@ -1,5 +1,6 @@
-// matmul_quant_forward / _backward and embedding_quant_forward against their CPU references (ggml's
-// dequantisation, then f32), for every block type the kernels read (NF4: bitsandbytes' levels times an f32 absmax): random block bytes (every bit pattern of
+// matmul_quant_forward / _backward (the 'plain' variant, forced; the others: matmul_quant_variants.ts) and
+// embedding_quant_forward against their CPU references (ggml's dequantisation, then f32), for every block type the
+// kernels read (NF4: bitsandbytes' levels times an f32 absmax): random block bytes (every bit pattern of
 // quants, scales and high bits) with finite f16 scales, odd M and N, with bias, alpha and accumulation.
 import * as gpuK from '../../gpu/kernels/matmul_quant';
 import * as ref from '../../reference/matmul_quant';
@@ -52,7 +53,7 @@ export const check: KernelCheck = {
         const tw = gpu.upload(wq, [N, wq.length / N], `w ${type}`, 'u32');
         const tb = gpu.upload(bias, [N], 'bias');
         const ty = gpu.upload(init, [M, N], 'y');
-        gpuK.matmulQuantForward(gpu, ty, tx, tw, type, { bias: tb, accumulate: true, alpha: 0.5 });
+        gpuK.matmulQuantForward(gpu, ty, tx, tw, type, { bias: tb, accumulate: true, alpha: 0.5, path: 'plain' });
         const y = Float32Array.from(init);
         ref.matmulQuantForward(y, x, wq, type, bias, M, K, N, 0.5, true);
         out.push(compare('matmul_quant_forward', name, 'y', await gpu.read(ty), y, TOL));
@@ -60,7 +61,7 @@ export const check: KernelCheck = {
         const dxInit = randn(M * K, rng);
         const tdy = gpu.upload(dy, [M, N], 'dy');
         const tdx = gpu.upload(dxInit, [M, K], 'dx');
-        gpuK.matmulQuantBackward(gpu, tdx, tdy, tw, type, { accumulate: true });
+        gpuK.matmulQuantBackward(gpu, tdx, tdy, tw, type, { accumulate: true, path: 'plain' });
         const dx = Float32Array.from(dxInit);
         ref.matmulQuantBackward(dx, dy, wq, type, M, K, N, 1, true);
         out.push(compare('matmul_quant_backward', name, 'dx', await gpu.read(tdx), dx, TOL));

@@ -1,0 +1,33 @@
+// Matmul against a frozen ggml block-format weight for few rows (decoding), K split across a workgroup and the
+// partial sums added through workgroup memory (the 'splitk' variant of matmul_quant_forward.wgsl; host:
+// src/gpu/kernels/matmul_quant_variants.ts; for hardware adapters):
+//   out (M, N) = alpha * x (M, K) @ W^T (+ bias) (+ out when accumulate = 1),   W (N, K) quantised
+// W is (N, K / QK * WPB) u32 as in matmul_quant_forward.wgsl. Each workgroup computes a 4 x 4 block of out;
+// lib/matmul_quant_splitk_forward_body.wgsl has its partial sums (consecutive invocations read consecutive
+// vec4s of x and consecutive bytes of each weight block). The 64 partial blocks are written to workgroup
+// memory and invocations 0..3 each add one row's 64. f32 products and sums.
+// Bindings: 0 params; 1 x (read, as vec4f: K is whole blocks), 2 w (read, u32), 3 bias (read; any buffer when
+//   has_bias = 0), 4 out (read_write).
+// Dispatch: (ceil(N / 4), Y) with Y >= tiles_m = ceil(M / 4), split over y and z by grid(). Override: QTYPE.
+// Overwrites out, or accumulates (+=) when accumulate = 1. Backward: matmul_quant_splitk_backward.wgsl.
+
+//#include matmul_quant_splitk_forward_body
+
+var<workgroup> red: array<vec4f, 256>; // red[li * 4 + r]: invocation li's sums of row r
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tile = wid.y + wid.z * nwg.y;
+  let col = wid.x * 4u;
+  if (tile >= p.tiles_m || col >= p.N) { return; } // uniform across the workgroup
+  let row = tile * 4u;
+  let live = min(4u, p.M - row);
+  partial_sums(row, col, live, li);
+  for (var r = 0u; r < 4u; r++) { red[li * 4u + r] = part[r]; }
+  workgroupBarrier();
+  if (li < live) {
+    var s = vec4f(0.0);
+    for (var t = 0u; t < 64u; t++) { s += red[t * 4u + li]; }
+    store_sum(row + li, col, s);
+  }
+}
