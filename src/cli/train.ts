@@ -23,6 +23,7 @@ import { SftTrainer, type SftModel } from '../grpo/sft';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { trainPreferenceRun } from './train_preference';
 import { Gemma4Gpu } from '../model/gemma4_gpu';
+import { gemma4MemoryFloor } from '../grpo/gemma4_memory';
 import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
 import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
@@ -165,17 +166,19 @@ export async function trainCommand(argv: string[]): Promise<void> {
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
-    if (loaded.config.gemma4 && !v.sft) {
-      throw new Error(`${loaded.config.modelType}: GRPO training does not run Gemma 4 yet (its GPU model runs generate, logprobs and train --sft)`);
-    }
-    const plan = v.sft ? null : await choosePlan(loaded.config, config, {
+    // Gemma 4's step has no exact plan yet (memory_plan.ts allocates GpuTransformer's buffers): it runs as the config says
+    const plan = v.sft || loaded.config.gemma4 ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
       limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
     });
     if (plan) refuseUnlessFits(plan);
-    // Gemma 4 runs its own GPU model (supervised LoRA only); every other family the engine
+    // Gemma 4 runs its own GPU model (LoRA only: policy_model.ts); every other family the engine
     const model = loaded.config.gemma4 ? null : GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
     const sftModel: SftModel = model ?? new Gemma4Trainable(Gemma4Gpu.upload(gpu, loaded.config, loaded.weights, storage));
+    if (loaded.config.gemma4 && !v.sft) {
+      const floor = gemma4MemoryFloor(loaded.config, config, { storage });
+      log(`memory (Gemma 4, no exact plan yet): at least ${(floor.total / 2 ** 30).toFixed(2)} GiB (weights, LoRA + Adam, KV caches in ${floor.kvPrecision})`);
+    }
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
     const quantNote = loadQuantSummary(loaded.config, config.base_precision);
     if (quantNote) log(quantNote);
@@ -206,7 +209,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       sft.release();
       lora.release();
     } else {
-      const trainer = new GrpoTrainer({ gpu, model: model!, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
+      const trainer = new GrpoTrainer({ gpu, model: sftModel, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
       const fingerprint = datasetFingerprint(train.examples);
       const saveCkpt = async () => {
         const bytes = await saveCheckpoint(gpu, trainer, fingerprint);
@@ -250,7 +253,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
         if (config.checkpoint_interval > 0 && s % config.checkpoint_interval === 0 && s < config.max_steps) await saveCkpt();
       }
       await saveCkpt();
-      await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
+      if (model) await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
+      else await writeAdapterFiles(outDir, await exportGemma4Adapter(gpu, trainer.lora, loaded.name, config.lora_dropout));
       trainer.release();
     }
     log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, ${existsSync(join(outDir, GGUF_ADAPTER)) ? `${GGUF_ADAPTER}, ` : ''}config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);

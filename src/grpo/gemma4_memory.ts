@@ -8,6 +8,7 @@
 import type { ModelConfig } from '../model/config';
 import { isPackable, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { kvCacheBytes } from '../model/decode_state';
+import { resolveKvPrecision } from '../model/kv_storage';
 import { gemma4LoraModules } from '../model/gemma4_lora';
 import { expectedShapes } from '../model/weights';
 import type { GrpoConfig } from './config';
@@ -16,7 +17,7 @@ const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
 
 export interface Gemma4MemoryFloor {
   basePrecision: string;
-  /** f32: the Gemma 4 model's caches are f32 */
+  /** the KV caches' format (kv_precision resolved for this base) */
   kvPrecision: string;
   /** frozen weights on the GPU (without the PLE table when it stays on the host) */
   weights: number;
@@ -49,8 +50,7 @@ export function gemma4MemoryFloor(
   const loraAdam = params * 4 * 4; // parameter, gradient, AdamW m and v, f32
   const rows = (opts.generationPrompts ?? config.prompts_per_step) * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
-  // gemma4_gpu.ts keeps its caches in f32 whatever kv_precision says (no 16-bit Gemma 4 caches yet)
-  const kvFormat = 'f32';
+  const kvFormat = resolveKvPrecision(model, config.kv_precision, format);
   const kvCache = kvCacheBytes(model, rows, T, kvFormat);
   const pleOnHost = !!opts.pleOnHost;
   return {

@@ -6,7 +6,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../gpu/kernels/cross_entropy';
 import { GpuTransformer } from '../model/transformer';
-import type { Gemma4Trainable } from '../model/gemma4_trainable';
+import { trainForward, type PolicyModel } from '../model/policy_model';
 import type { LoraSet } from '../model/lora';
 import { packRows, releaseBatch } from '../model/logprobs';
 import { headLogprobs, headLogprobsBackward, vocabChunkColumns } from '../model/lm_head';
@@ -16,7 +16,7 @@ import { Rng } from '../util/random';
 
 /** The models supervised training runs: the Llama-family engine, or Gemma 4's (LoRA only, through the chunked
  * head, which applies its soft-cap). */
-export type SftModel = GpuTransformer | Gemma4Trainable;
+export type SftModel = PolicyModel;
 
 export interface SftExample {
   prompt: number[];
@@ -213,17 +213,4 @@ export async function crossEntropyUpdate(
   const skipped = !(Number.isFinite(norm) && Number.isFinite(meanLoss));
   if (!skipped) optimizer.applyUpdate(lr);
   return { loss: meanLoss, gradNorm: norm, tokens: count, skipped };
-}
-
-/** A training forward of either model: its final-norm output f, backward(df), which runs the backward from df
- * (releasing it) into the LoRA (or full) gradients, and release(), which frees the activations. */
-function trainForward(
-  model: SftModel, ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number,
-): { f: Tensor; backward: (df: Tensor, fullGrads: Map<string, Tensor> | null) => void; release: () => void } {
-  if (model instanceof GpuTransformer) {
-    const act = model.forward(ids, positions, B, T, lora, dropoutCounter);
-    return { f: act.f, backward: (df, fullGrads) => model.backwardFromHead(act, df, fullGrads), release: () => model.releaseActivations(act) };
-  }
-  const act = model.forward(ids, positions, B, T, lora, dropoutCounter);
-  return { f: act.f, backward: (df, fullGrads) => model.backwardFromHead(act, df, fullGrads), release: () => model.releaseActivations(act) };
 }

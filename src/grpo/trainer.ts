@@ -12,6 +12,7 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuTransformer } from '../model/transformer';
+import { asGemma4, policyLogprobs, type PolicyModel } from '../model/policy_model';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
@@ -22,7 +23,6 @@ import { rollout, type Completion, type PromptExample, type Rollout, type Rollou
 import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
 import { crossEntropyUpdate, type SftExample } from './sft';
 import { onlineDpoUpdate } from './preference/online';
-import { completionLogprobs } from '../model/logprobs';
 import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { RewardScorer } from './rewards_scorer';
 import { unbiasedStd } from './advantages';
@@ -87,7 +87,8 @@ export interface TrainerProgress {
 
 export interface TrainerInit {
   gpu: GpuRuntime;
-  model: GpuTransformer;
+  /** the Llama-family engine or Gemma 4's model (policy_model.ts) */
+  model: PolicyModel;
   tokenizer: Tokenizer;
   config: GrpoConfig;
   train: PromptExample[];
@@ -124,6 +125,7 @@ export class GrpoTrainer {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
     if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
+    if (asGemma4(model)) refuseForGemma4(c, !!init.tools);
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r,
       alpha: c.lora_alpha,
@@ -243,7 +245,7 @@ export class GrpoTrainer {
       const rows = this.init.layout?.rowsPerPass ?? P * c.num_generations;
       for (let r0 = 0; r0 < all.length; r0 += rows) {
         const comps = all.slice(r0, r0 + rows);
-        const lp = await completionLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
+        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
       ro.generationMs += performance.now() - t;
@@ -274,8 +276,8 @@ export class GrpoTrainer {
     for (let r0 = 0; r0 < all.length; r0 += rows) {
       const part = all.slice(r0, r0 + rows);
       const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
-      const ref = await completionLogprobs(model, seqs, null, c.temperature);
-      const pol = old ? null : await completionLogprobs(model, seqs, this.lora, c.temperature);
+      const ref = await policyLogprobs(model, seqs, null, c.temperature);
+      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature);
       part.forEach(({ x }, i) => {
         const o = old?.get(x) ?? pol!.logprobs[i];
         const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;
@@ -345,8 +347,9 @@ export class GrpoTrainer {
     const algo: Metrics = {};
     let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
     // activation recomputation (the memory plan's choice, or the recompute setting) for this update only
-    const recomputeWas = model.recomputeLayers;
-    model.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
+    const engine = asGemma4(model) ? null : (model as GpuTransformer); // Gemma 4 does not recompute (refused above)
+    const recomputeWas = engine?.recomputeLayers ?? false;
+    if (engine) engine.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
     try {
       if (c.algorithm === 'expert_iteration') {
         // rejection sampling: keep what reaches the threshold, and imitate it (the model's own tokens only:
@@ -362,7 +365,7 @@ export class GrpoTrainer {
       } else if (c.algorithm === 'online_dpo') {
         // the best and worst completion of each group as a pair, trained with the DPO loss (preference/online.ts)
         const groupsOf = (m: number) => [...new Set(sliceOf(m).map((x) => x.group))].filter((g) => !droppedGroups.has(g));
-        const od = await onlineDpoUpdate(gpu, model, this.lora, this.optimizer, Array.from({ length: GA }, (_, m) => groupsOf(m)), c, lr);
+        const od = await onlineDpoUpdate(gpu, model as GpuTransformer, this.lora, this.optimizer, Array.from({ length: GA }, (_, m) => groupsOf(m)), c, lr);
         up = od;
         Object.assign(algo, od.metrics);
       } else {
@@ -400,7 +403,7 @@ export class GrpoTrainer {
         pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
       }
     } finally {
-      model.recomputeLayers = recomputeWas;
+      if (engine) engine.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
     const iterations = 1;
@@ -504,6 +507,18 @@ export class GrpoTrainer {
     const t = this.init.tools;
     if (t) void Promise.resolve(t).then((x) => x?.setup.runner.dispose(), () => undefined);
   }
+}
+
+/** What a Gemma 4 run cannot do yet (its model, gemma4_gpu.ts, has LoRA gradients only), refused before any step
+ * with the setting to change. */
+function refuseForGemma4(c: GrpoConfig, tools: boolean): void {
+  const no = (what: string, fix: string) => {
+    throw new Error(`Gemma 4: ${what} is not supported yet; ${fix}`);
+  };
+  if (c.algorithm === 'online_dpo') no('algorithm "online_dpo"', 'use "grpo" or "expert_iteration"');
+  if (tools) no('tools and environments (multi-turn rollouts)', 'leave tools_source and env_source empty');
+  if (c.recompute === 'on') no('activation recomputation (recompute "on")', 'set recompute to "auto" or "off"');
+  if (c.lora_dropout > 0) no(`LoRA dropout (lora_dropout ${c.lora_dropout})`, 'set lora_dropout to 0');
 }
 
 /** Tool and environment metrics of a step: TRL's tools/call_frequency (calls per completion) and

@@ -12,8 +12,8 @@
 // Log-probs and training use forwardHidden and backwardFromHead around the shared chunked LM head (lm_head.ts,
 // soft-cap inside each chunk; gemma4_logprobs.ts); sampled generation is gemma4_generate.ts; the CLI's generate
 // and logprobs reach this model through src/cli/model_runner.ts, supervised LoRA training through
-// gemma4_trainable.ts. Not here (yet): full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
-// configs, so GRPO and the page do not reach this model.
+// gemma4_trainable.ts, GRPO through src/model/policy_model.ts. The caches are f32 or 16 bits as kv_precision resolves
+// (kv_storage.ts; the 16-bit decode attention kernels unpack them). Not here (yet): full-weight gradients.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
@@ -25,8 +25,8 @@ import { ropeQkBackward, ropeQkForward } from '../gpu/kernels/rope_qk';
 import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
-import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
-import { RING_SKIP } from '../ops/attention';
+import { allocKvCache, attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
+import { RING_SKIP, type KvFormat } from '../ops/attention';
 import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
@@ -66,10 +66,12 @@ export interface Gemma4Activations {
   raw: Tensor | null;
 }
 
-/** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32, full-length
- * (TMAX = the longest sequence) on full layers, rings of `window` slots on sliding layers. */
+/** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32 or 16 bits packed
+ * in pairs (kv_storage.ts), full-length (TMAX = the longest sequence) on full layers, rings of `window` slots on
+ * sliding layers. */
 export interface Gemma4Caches {
   B: number;
+  format: KvFormat;
   byLayer: Map<number, { k: Tensor; v: Tensor; TMAX: number; ring: boolean }>;
 }
 
@@ -352,8 +354,8 @@ export class Gemma4Gpu {
         rstdV = vn.rstd;
         gpu.release(kn.out);
         kv.set(l, { k: kr, v: vn.out });
-        const cache = (prefill ?? step?.caches)?.byLayer.get(l);
-        if (cache) this.writeCache(cache, kr, vn.out, positions, B, T, ly);
+        const caches = prefill ?? step?.caches;
+        if (caches?.byLayer.has(l)) this.writeCache(caches, l, kr, vn.out, positions, B, T, ly);
       } else {
         this.ropeQOnly('forward', qr, qn, positions, l, N);
       }
@@ -365,7 +367,7 @@ export class Gemma4Gpu {
         // one token per row: attend over the source layer's cache
         const cache = step.caches.byLayer.get(ly.kvSource)!;
         const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
-        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring });
+        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring, kvFormat: step.caches.format });
       } else {
         attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
       }
@@ -459,8 +461,13 @@ export class Gemma4Gpu {
     return this.gpu.upload(rows, [N, W], 'ple.tokens (from the host table)');
   }
 
-  /** Empty caches for B rows of up to maxLen positions: one per non-shared layer. */
-  allocCaches(B: number, maxLen: number): Gemma4Caches {
+  /** The base's storage: 'f32', or the 16-bit format its matrices are stored in (kv_precision "auto" follows it). */
+  baseFormat(): 'f32' | Format16 {
+    return this.formats.values().next().value ?? 'f32';
+  }
+
+  /** Empty caches for B rows of up to maxLen positions: one per non-shared layer, in `format`. */
+  allocCaches(B: number, maxLen: number, format: KvFormat = 'f32'): Gemma4Caches {
     const byLayer: Gemma4Caches['byLayer'] = new Map();
     const window = this.config.slidingWindow ?? 0;
     this.layers.forEach((ly, l) => {
@@ -468,9 +475,11 @@ export class Gemma4Gpu {
       const ring = ly.type === 'sliding_attention' && window > 0 && window < maxLen;
       const TMAX = ring ? window : maxLen;
       const KVD = ly.NKV * ly.HS;
-      byLayer.set(l, { k: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.k_cache`), v: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.v_cache`), TMAX, ring });
+      const k = allocKvCache(this.gpu, B, TMAX, KVD, format, `model.layers.${l}.k_cache`);
+      const v = allocKvCache(this.gpu, B, TMAX, KVD, format, `model.layers.${l}.v_cache`);
+      byLayer.set(l, { k, v, TMAX, ring });
     });
-    return { B, byLayer };
+    return { B, format, byLayer };
   }
 
   releaseCaches(caches: Gemma4Caches): void {
@@ -478,8 +487,9 @@ export class Gemma4Gpu {
   }
 
   /** Writes T rows per batch row of rotated K and normed V at their positions; a ring keeps the last TMAX. */
-  private writeCache(cache: Gemma4Caches['byLayer'] extends Map<number, infer E> ? E : never, kr: Tensor, vn: Tensor, positions: Tensor, B: number, T: number, ly: Gemma4Layer): void {
-    const dims = { B, T, NKV: ly.NKV, HS: ly.HS, TMAX: cache.TMAX, ring: cache.ring };
+  private writeCache(caches: Gemma4Caches, l: number, kr: Tensor, vn: Tensor, positions: Tensor, B: number, T: number, ly: Gemma4Layer): void {
+    const cache = caches.byLayer.get(l)!;
+    const dims = { B, T, NKV: ly.NKV, HS: ly.HS, TMAX: cache.TMAX, ring: cache.ring, kvFormat: caches.format };
     let pos = positions;
     if (cache.ring && T > cache.TMAX) {
       // positions are 0..T-1 per row in a prefill: only the last TMAX go into the ring (one writer per slot)
@@ -494,11 +504,13 @@ export class Gemma4Gpu {
   /** Greedy continuation of B prompts of equal length (prompts (B*Tp), row-major): a batched prefill that fills the
    * caches, then `steps` one-token decode steps over them. Returns the B rows of generated ids and, per step, the
    * logits (B, V) each token was chosen from. */
-  async greedy(prompts: number[], B: number, steps: number, lora: Gemma4GpuLora | null = null): Promise<{ tokens: number[][]; logits: Float32Array[] }> {
+  async greedy(
+    prompts: number[], B: number, steps: number, lora: Gemma4GpuLora | null = null, kvFormat: KvFormat = 'f32',
+  ): Promise<{ tokens: number[][]; logits: Float32Array[] }> {
     const { gpu, config: c } = this;
     const Tp = prompts.length / B;
     const V = c.vocabSize;
-    const caches = this.allocCaches(B, Tp + steps);
+    const caches = this.allocCaches(B, Tp + steps, kvFormat);
     const out: number[][] = Array.from({ length: B }, () => []);
     const argmax = (logits: Float32Array, row: number): number => {
       let best = 0;
