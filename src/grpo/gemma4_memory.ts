@@ -31,6 +31,15 @@ export interface Gemma4MemoryFloor {
   total: number;
 }
 
+/** LoRA + AdamW bytes on the projections each Gemma 4 layer owns (parameter, gradient, m and v, f32). */
+export function gemma4LoraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
+  let params = 0;
+  for (const [path, [out, inF]] of gemma4LoraModules(model)) {
+    if (config.lora_target_modules.some((m) => path.endsWith(`.${m}`))) params += config.lora_r * (out + inF);
+  }
+  return params * 4 * 4;
+}
+
 export function gemma4MemoryFloor(
   model: ModelConfig, config: GrpoConfig, opts: { storage?: BaseStorageOptions; pleOnHost?: boolean; generationPrompts?: number } = {},
 ): Gemma4MemoryFloor {
@@ -43,11 +52,7 @@ export function gemma4MemoryFloor(
     if (name === PLE_TABLE) pleTable = bytes;
     else weights += bytes;
   }
-  let params = 0;
-  for (const [path, [out, inF]] of gemma4LoraModules(model)) {
-    if (config.lora_target_modules.some((m) => path.endsWith(`.${m}`))) params += config.lora_r * (out + inF);
-  }
-  const loraAdam = params * 4 * 4; // parameter, gradient, AdamW m and v, f32
+  const loraAdam = gemma4LoraAdamBytes(model, config);
   const rows = (opts.generationPrompts ?? config.prompts_per_step) * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
   const kvFormat = resolveKvPrecision(model, config.kv_precision, format);

@@ -12,6 +12,9 @@ import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
+import { Gemma4Gpu } from '../model/gemma4_gpu';
+import { Gemma4Trainable } from '../model/gemma4_trainable';
+import { gemma4LoraAdamBytes } from './gemma4_memory';
 import { layerHasModule, moduleShape } from '../model/lora';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
@@ -81,9 +84,10 @@ function planningScorer(): RewardScorer {
 /** Runs one worst-case training step on a dry runtime and returns the pool's peak and largest buffer. */
 export async function measureStep(model: ModelConfig, config: GrpoConfig, layout: StepLayout | undefined, opts: PlanOptions = {}): Promise<StepMeasure> {
   const gpu = createDryRuntime(opts.limits ?? DEFAULT_DRY_LIMITS, opts.adapter);
-  const m = GpuTransformer.allocateForPlan(gpu, model, opts.storage);
+  // Gemma 4 runs its own model (policy_model.ts): the same dry step over its tensors
+  const m = model.gemma4 ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage)) : GpuTransformer.allocateForPlan(gpu, model, opts.storage);
   if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
-  if (opts.inferenceKeepsLayers) m.inferenceKeepsLayers = true;
+  if (opts.inferenceKeepsLayers && m instanceof GpuTransformer) m.inferenceKeepsLayers = true;
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
   const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw: {} }));
@@ -117,6 +121,7 @@ function candidateLayouts(config: GrpoConfig): StepLayout[] {
 }
 
 export function loraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
+  if (model.gemma4) return gemma4LoraAdamBytes(model, config); // each layer its own shapes; shared layers own no k/v
   let params = 0;
   for (const m of config.lora_target_modules) {
     // lora.ts's shapes (Qwen3.5: a gated q_proj, and q/k/v/o on its full layers only)
@@ -176,7 +181,8 @@ function adviceFor(config: GrpoConfig, format: string, kvFormat: string): string
 export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
   let last: MemoryPlan | null = null;
   const plain = candidateLayouts(config);
-  const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
+  // (Gemma 4's model does not recompute: its layouts are tried once)
+  const layouts = config.recompute === 'auto' && !model.gemma4 ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
   for (const layout of layouts) {
     last = await planLayout(model, config, layout, opts);
     if (last.fits) return last;

@@ -128,7 +128,7 @@ export class Gemma4Gpu {
   private readonly scalars: number[];
 
   private constructor(
-    readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, host: WeightMap,
+    readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, scalars: number[],
     /** weights stored in 16 bits (packed pairs) and their format; the rest are f32 */
     readonly formats: Map<string, Format16>,
     /** the PLE table kept in host memory (pleOnHost; rounded as base_precision stores it), else null */
@@ -143,7 +143,26 @@ export class Gemma4Gpu {
       return t;
     });
     for (const ly of this.layers) if (!this.ones.has(ly.HS)) this.ones.set(ly.HS, gpu.upload(new Float32Array(ly.HS).fill(1), [ly.HS], `v_norm (no weight, HS ${ly.HS})`));
-    this.scalars = this.layers.map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
+    this.scalars = scalars;
+  }
+
+  /** The model's tensors with the shapes and storage an upload gives them, their contents unset: the memory plan's
+   * dry run (src/grpo/memory_plan.ts) allocates exactly what upload does (layer_scalar 1; no PLE table on the host). */
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}): Gemma4Gpu {
+    if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
+    loadQuantPlan(config, storage.basePrecision);
+    const format = resolveBasePrecision(config, storage);
+    const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    for (const [name, shape] of expectedShapes(config)) {
+      if (format !== 'f32' && isPackable(name, shape)) {
+        weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.tensor(shape, name));
+      }
+    }
+    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats);
   }
 
   /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
@@ -173,7 +192,8 @@ export class Gemma4Gpu {
         weights.set(name, gpu.upload(t.data, shape, name));
       }
     }
-    return new Gemma4Gpu(gpu, config, weights, host, formats, pleHost);
+    const scalars = gemma4Layers(config).map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
+    return new Gemma4Gpu(gpu, config, weights, scalars, formats, pleHost);
   }
 
   /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */

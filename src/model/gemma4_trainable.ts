@@ -52,6 +52,16 @@ export class Gemma4Trainable {
     return this.model.lmHead();
   }
 
+  /** Bytes of the weights on the GPU (as GpuTransformer.bytes). */
+  get bytes(): number {
+    return this.model.weightBytes().total;
+  }
+
+  /** Frees the model's weights (as GpuTransformer.release). */
+  release(): void {
+    this.model.destroy();
+  }
+
   lmHeadName(): string {
     return this.model.lmHeadName();
   }

@@ -4,6 +4,11 @@
 // policy update are written once for both.
 
 import type { Tensor } from '../gpu/tensor';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { ModelConfig } from './config';
+import type { WeightMap } from './weights';
+import type { BaseStorageOptions } from './weight_storage';
+import { Gemma4Gpu } from './gemma4_gpu';
 import { GpuTransformer } from './transformer';
 import type { LoraSet } from './lora';
 import { Gemma4Trainable, gemma4LoraViews } from './gemma4_trainable';
@@ -13,6 +18,11 @@ import { completionLogprobs, type SequenceRow, type TokenLogprobs } from './logp
 import { gemma4CompletionLogprobs } from './gemma4_logprobs';
 
 export type PolicyModel = GpuTransformer | Gemma4Trainable;
+
+/** The model on the GPU for a config: Gemma 4's own (LoRA training only), or the engine for every other family. */
+export function uploadPolicyModel(gpu: GpuRuntime, config: ModelConfig, weights: WeightMap, storage: BaseStorageOptions = {}): PolicyModel {
+  return config.gemma4 ? new Gemma4Trainable(Gemma4Gpu.upload(gpu, config, weights, storage)) : GpuTransformer.upload(gpu, config, weights, storage);
+}
 
 /** Gemma 4's model, or null for the Llama-family engine. */
 export function asGemma4(model: PolicyModel): Gemma4Trainable | null {

@@ -15,6 +15,8 @@ import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { preparePreference } from '../grpo/preference/data';
 import { PreferenceRunTrainer } from '../grpo/preference/run_trainer';
+import { asGemma4 } from '../model/policy_model';
+import type { GpuTransformer } from '../model/transformer';
 
 /** What a run drives: GRPO's trainer, or the offline preference trainer (algorithm dpo, simpo, orpo, kto). */
 export type RunTrainer = GrpoTrainer | PreferenceRunTrainer;
@@ -73,7 +75,8 @@ export class Run {
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
       scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
       try {
-        const trainer = new PreferenceRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train, held, scorer);
+        if (asGemma4(on.model)) throw new Error(`Gemma 4: preference training (algorithm "${config.algorithm}") is not supported yet; use "grpo" or "expert_iteration"`);
+        const trainer = new PreferenceRunTrainer(on.gpu, on.model as GpuTransformer, on.loaded.tokenizer, config, train, held, scorer);
         const fp = datasetFingerprint(train.map((e) => ({ ...e.prompt, answer: `${e.chosen.join(',')}|${e.rejected?.join(',') ?? ''}|${e.desirable ?? ''}` })));
         return new Run(id, on, trainer, scorer, fp, layout, evalRows);
       } catch (e) {

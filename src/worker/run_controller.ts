@@ -8,6 +8,7 @@
 // allocated when it cannot fit; it runs with the plan's layout on a base stored as base_precision says.
 
 import { exportPeftAdapter, loadAdapterInto, parsePeftAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
+import { exportGemma4Adapter } from '../model/gemma4_trainable';
 import type { ColumnMapping } from '../data';
 import { autotunerOf } from '../gpu/autotune';
 import { modelValidationContext, validateConfig, type GrpoConfig } from '../grpo/config';
@@ -151,6 +152,8 @@ export class RunController {
 
   async exportAdapter(): Promise<PeftAdapterFiles> {
     const run = this.requireRun('there is no adapter to export yet: train at least one step');
+    // Gemma 4's adapters in its own PEFT layout (no k/v on shared layers; both checkpoint layouts' key names)
+    if (run.on.loaded.config.gemma4) return exportGemma4Adapter(run.on.gpu, run.trainer.lora, run.on.loaded.name, run.config.lora_dropout);
     return exportPeftAdapter(run.on.gpu, run.trainer.lora, run.on.loaded.name, run.config.lora_dropout);
   }
 
