@@ -12,9 +12,9 @@ import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
-import { Gemma4Gpu } from '../model/gemma4_gpu';
+import { Gemma4Gpu, gemma4PleOnHost } from '../model/gemma4_gpu';
 import { Gemma4Trainable } from '../model/gemma4_trainable';
-import { gemma4LoraAdamBytes } from './gemma4_memory';
+import { gemma4LoraAdamBytes, gemma4MemoryFloor } from './gemma4_memory';
 import { layerHasModule, moduleShape } from '../model/lora';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
@@ -39,6 +39,8 @@ export interface PlanOptions {
   lmHeadChunkBytes?: number;
   /** keep every layer in forwards without backward (the design before issue 12, for the benchmark's "before") */
   inferenceKeepsLayers?: boolean;
+  /** Gemma 4: keep the PLE table in host memory (default: as uploadPolicyModel decides for these limits) */
+  pleOnHost?: boolean;
 }
 
 export interface StepMeasure {
@@ -85,7 +87,11 @@ function planningScorer(): RewardScorer {
 export async function measureStep(model: ModelConfig, config: GrpoConfig, layout: StepLayout | undefined, opts: PlanOptions = {}): Promise<StepMeasure> {
   const gpu = createDryRuntime(opts.limits ?? DEFAULT_DRY_LIMITS, opts.adapter);
   // Gemma 4 runs its own model (policy_model.ts): the same dry step over its tensors
-  const m = model.gemma4 ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage)) : GpuTransformer.allocateForPlan(gpu, model, opts.storage);
+  const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
+  const pleOnHost = opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits);
+  const m = model.gemma4
+    ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage, { pleOnHost }))
+    : GpuTransformer.allocateForPlan(gpu, model, opts.storage);
   if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
   if (opts.inferenceKeepsLayers && m instanceof GpuTransformer) m.inferenceKeepsLayers = true;
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
@@ -137,7 +143,9 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const measure = await measureStep(model, config, layout, opts);
   const format = resolveBasePrecision(model, opts.storage);
   const quant = plannedQuant(opts.storage, model);
-  const weights = baseWeightBytes(model, format, quant);
+  // Gemma 4 with its PLE table in host memory: the GPU holds the rest
+  const pleOnHost = !!model.gemma4 && (opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits));
+  const weights = baseWeightBytes(model, format, quant) - (pleOnHost ? gemma4MemoryFloor(model, config, { storage: opts.storage }).pleTable : 0);
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
@@ -147,7 +155,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {
-    basePrecision: quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format,
+    basePrecision: (quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format) + (pleOnHost ? ' (PLE table in host memory)' : ''),
     kvPrecision: kvFormat,
     layout,
     peakBytes: measure.peakBytes,

@@ -218,7 +218,7 @@ export async function policyUpdate(
         const { batch } = mb;
         const N = batch.B * batch.T;
         const counter = dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null;
-        const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counter);
+        const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counter, false, batch.hostIds);
         // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
         const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         let hp = opts.loss;
@@ -339,7 +339,7 @@ export function dropoutForwardCounter(step: number, iteration: number, microBatc
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
 function tokenLogprobs(model: PolicyModel, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
   const { gpu } = model;
-  const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, null, true); // no backward
+  const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, null, true, batch.hostIds); // no backward
   const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, label);
   act.release();
   gpu.release(entropy, lse);
@@ -370,7 +370,7 @@ async function splitThresholds(
     const mb = passes[m];
     if (!split.has(mb.mb)) continue;
     const { batch } = mb;
-    const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), true);
+    const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), true, batch.hostIds);
     const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, 'entropy_quantile');
     act.release();
     const ent = await gpu.read(entropy);

@@ -191,7 +191,7 @@ export async function crossEntropyUpdate(
       // large vocabulary: cross-entropy = -logp at temperature 1 through the chunked LM head (lm_head.ts);
       // ignored rows' targets (IGNORE_INDEX >= V) give logp 0 and no gradient
       // (Gemma 4 always: the head applies its soft-cap)
-      const { f, backward, release } = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
+      const { f, backward, release } = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m), false, batch.hostIds);
       const { logp, entropy, lse } = headLogprobs(model, f, batch.targets, 1, 'ce_logp');
       const dlogp = gpu.upload(new Float32Array(N).fill(-1 / count), [N], 'ce_dlogp');
       const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');

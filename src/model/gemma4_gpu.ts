@@ -84,6 +84,18 @@ interface DecodeStep {
 
 const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
 
+/** Whether the PLE table stays in host memory on a device with these limits: when no one buffer can hold it as
+ * the base is stored (E2B's 262,144 x 35*256 values are 4.4 GiB in 16 bits). uploadPolicyModel and the memory plan
+ * both decide with it. */
+export function gemma4PleOnHost(config: ModelConfig, storage: BaseStorageOptions, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }): boolean {
+  const g = config.gemma4;
+  if (!g || !g.plePerLayer) return false;
+  const shape = [g.pleVocab, config.numLayers * g.plePerLayer];
+  const format = resolveBasePrecision(config, storage);
+  const bytes = shape[0] * shape[1] * (format !== 'f32' && isPackable(PLE_TABLE, shape) ? 2 : 4);
+  return bytes > Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+}
+
 /** data rounded to `format` as its 16-bit upload stores it (nearest even), back in f32. */
 function rounded16(data: Float32Array, format: Format16): Float32Array {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -148,13 +160,14 @@ export class Gemma4Gpu {
 
   /** The model's tensors with the shapes and storage an upload gives them, their contents unset: the memory plan's
    * dry run (src/grpo/memory_plan.ts) allocates exactly what upload does (layer_scalar 1; no PLE table on the host). */
-  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}): Gemma4Gpu {
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {}): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
     loadQuantPlan(config, storage.basePrecision);
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
     for (const [name, shape] of expectedShapes(config)) {
+      if (opts.pleOnHost && name === PLE_TABLE) continue;
       if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
@@ -162,7 +175,8 @@ export class Gemma4Gpu {
         weights.set(name, gpu.tensor(shape, name));
       }
     }
-    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats);
+    // a host table of no rows: the dry run uploads each forward's (N, L*P) rows without reading them
+    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats, opts.pleOnHost ? new Float32Array(0) : null);
   }
 
   /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
@@ -473,7 +487,8 @@ export class Gemma4Gpu {
     if (!hostIds) throw new Error('Gemma 4: the PLE table is kept on the host: hostIds are required');
     const scale = Math.fround(Math.sqrt(g.plePerLayer));
     const rows = new Float32Array(N * W);
-    for (let n = 0; n < N; n++) {
+    // (allocateForPlan's empty table: the memory plan's dry run, whose uploads write nothing)
+    for (let n = 0; n < N && this.pleHost!.length > 0; n++) {
       const id = hostIds[n];
       if (!(id >= 0 && id < g.pleVocab)) continue; // a row of zeros, as the kernel gives ids past the table
       for (let j = 0; j < W; j++) rows[n * W + j] = Math.fround(this.pleHost![id * W + j] * scale);

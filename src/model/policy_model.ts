@@ -8,7 +8,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from './config';
 import type { WeightMap } from './weights';
 import type { BaseStorageOptions } from './weight_storage';
-import { Gemma4Gpu } from './gemma4_gpu';
+import { Gemma4Gpu, gemma4PleOnHost } from './gemma4_gpu';
 import { GpuTransformer } from './transformer';
 import type { LoraSet } from './lora';
 import { Gemma4Trainable, gemma4LoraViews } from './gemma4_trainable';
@@ -21,7 +21,10 @@ export type PolicyModel = GpuTransformer | Gemma4Trainable;
 
 /** The model on the GPU for a config: Gemma 4's own (LoRA training only), or the engine for every other family. */
 export function uploadPolicyModel(gpu: GpuRuntime, config: ModelConfig, weights: WeightMap, storage: BaseStorageOptions = {}): PolicyModel {
-  return config.gemma4 ? new Gemma4Trainable(Gemma4Gpu.upload(gpu, config, weights, storage)) : GpuTransformer.upload(gpu, config, weights, storage);
+  if (!config.gemma4) return GpuTransformer.upload(gpu, config, weights, storage);
+  // a PLE table no buffer of this device can hold stays in host memory (E2B's: 4.4 GiB in 16 bits)
+  const pleOnHost = gemma4PleOnHost(config, storage, gpu.device.limits);
+  return new Gemma4Trainable(Gemma4Gpu.upload(gpu, config, weights, storage, { pleOnHost }));
 }
 
 /** Gemma 4's model, or null for the Llama-family engine. */
@@ -68,10 +71,11 @@ export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: Lo
 
 /** A training forward of either model: its final-norm output f, backward(df), which runs the backward from df
  * (releasing it) into the LoRA (or full) gradients, and release(), which frees the activations. With
- * `noGrad` the forward keeps nothing for a backward (log-probs only; backward then throws). */
+ * `noGrad` the forward keeps nothing for a backward (log-probs only; backward then throws). hostIds: the ids on
+ * the host (Gemma 4 with its PLE table kept there needs them). */
 export function trainForward(
   model: PolicyModel, ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null,
-  noGrad = false,
+  noGrad = false, hostIds?: ArrayLike<number>,
 ): { f: Tensor; backward: (df: Tensor, fullGrads?: Map<string, Tensor> | null) => void; release: () => void } {
   const g4 = asGemma4(model);
   if (!g4) {
@@ -85,13 +89,13 @@ export function trainForward(
     };
   }
   if (noGrad) {
-    const { f } = g4.model.forwardHidden(ids, positions, B, T, lora ? gemma4LoraViews(lora).lora : null, false);
+    const { f } = g4.model.forwardHidden(ids, positions, B, T, lora ? gemma4LoraViews(lora).lora : null, false, { hostIds });
     return {
       f,
       backward: () => { throw new Error('Gemma 4: a no-gradient forward has no backward'); },
       release: () => g4.gpu.release(f),
     };
   }
-  const act = g4.forward(ids, positions, B, T, lora, dropoutCounter);
+  const act = g4.forward(ids, positions, B, T, lora, dropoutCounter, hostIds);
   return { f: act.f, backward: (df, fullGrads = null) => g4.backwardFromHead(act, df, fullGrads), release: () => g4.releaseActivations(act) };
 }

@@ -2,7 +2,8 @@
 // real step of the same shapes on the Node WebGPU adapter (Gemma4Trainable over an upload of random weights): the
 // buffer pool's peak and largest buffer equal to the byte. E2B-like tiny shapes (sliding and full layers with their
 // own head sizes, the last three sharing K/V, PLE, soft-cap): f32 base and f32 caches with the whole-vocabulary
-// head; bf16 base, bf16 KV caches (rings on sliding layers), the chunked head and a cut layout.
+// head; bf16 base, bf16 KV caches (rings on sliding layers), the chunked head and a cut layout; the PLE table in host
+// memory (E2B's way), whose step equals the GPU table's.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { Gemma4Gpu } from '../../src/model/gemma4_gpu';
@@ -23,14 +24,18 @@ function grpo(over: Partial<GrpoConfig> = {}): GrpoConfig {
   };
 }
 
-const CASES: [string, BaseStorageOptions, Partial<GrpoConfig>, number | undefined, StepLayout | undefined][] = [
-  ['f32 base, f32 KV caches, whole-vocabulary head', {}, { kv_precision: 'f32' }, undefined, undefined],
+const CASES: [string, BaseStorageOptions, Partial<GrpoConfig>, number | undefined, StepLayout | undefined, boolean][] = [
+  ['f32 base, f32 KV caches, whole-vocabulary head', {}, { kv_precision: 'f32' }, undefined, undefined, false],
   ['bf16 base, bf16 KV caches, chunked head, cut layout', { basePrecision: 'bf16' }, { kv_precision: 'bf16', num_iterations: 2 }, 16 * 16 * 4,
-    { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }],
+    { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }, false],
+  // the first case again with the PLE table in host memory (E2B's way): each forward uploads its tokens' rows
+  ['f32 base, PLE table on the host (same step as the first case)', {}, { kv_precision: 'f32' }, undefined, undefined, true],
 ];
+/** each case's step metrics, by config: the host table's step must equal the GPU table's */
+const steps = new Map<string, Record<string, number>>();
 
 describe('Gemma 4 memory plan', () => {
-  for (const [name, storage, extra, chunk, layout] of CASES) {
+  for (const [name, storage, extra, chunk, layout, pleOnHost] of CASES) {
     test(`dry-run peak equals a real step's measured peak: ${name}`, async () => {
       const gpu = await testGpu();
       const mc = gemma4TinyConfig();
@@ -40,7 +45,8 @@ describe('Gemma 4 memory plan', () => {
       expect(gpu.pool.stats.bytesAllocated).toBe(0);
       gpu.pool.stats.peakBytesAllocated = 0;
       gpu.pool.largest.bytes = 0;
-      const model = new Gemma4Trainable(Gemma4Gpu.upload(gpu, mc, gemma4Weights(mc, 5), storage));
+      const model = new Gemma4Trainable(Gemma4Gpu.upload(gpu, mc, gemma4Weights(mc, 5), storage, { pleOnHost }));
+      expect(model.model.weights.has('model.embed_tokens_per_layer.weight')).toBe(!pleOnHost);
       if (chunk !== undefined) model.lmHeadChunkBytes = chunk;
       const tokenizer: Tokenizer = { vocabSize: mc.vocabSize, bosId: null, eosIds: [], encode: () => [], decode: (ids) => ids.join(' '), tokenText: String };
       const n = config.prompts_per_step * config.gradient_accumulation_steps;
@@ -50,20 +56,25 @@ describe('Gemma 4 memory plan', () => {
       const report = await trainer.trainStep();
       expect(report.metrics['completions/mean_length']).toBe(config.max_completion_length);
       expect(Number.isFinite(report.metrics.loss)).toBe(true);
+      const key = JSON.stringify([storage, extra, chunk, layout]);
+      const same = steps.get(key);
+      if (same) for (const m of ['loss', 'grad_norm', 'kl', 'entropy', 'reward']) expect(report.metrics[m], m).toBe(same[m]);
+      else steps.set(key, report.metrics);
+      if (pleOnHost) expect(same, 'the GPU-table step ran first').toBeDefined();
       const real = { peak: gpu.pool.stats.peakBytesAllocated, largest: gpu.pool.largest.bytes };
       await gpu.sync();
       trainer.release();
       model.model.destroy();
       const dry = await measureStep(mc, config, layout, {
-        storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware },
+        storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware }, pleOnHost,
         limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
       });
       expect(dry.peakBytes).toBe(real.peak);
       expect(dry.largestBufferBytes).toBe(real.largest);
       // the plan's breakdown: weights and LoRA + Adam as the floor counts them, the caches in kv_precision
-      const plan = await planLayout(mc, config, layout ?? { generationPrompts: config.prompts_per_step, rowsPerPass: null }, { storage, lmHeadChunkBytes: chunk });
-      const floor = gemma4MemoryFloor(mc, config, { storage, generationPrompts: plan.layout.generationPrompts });
-      expect(plan.breakdown.weights).toBe(floor.weights + floor.pleTable);
+      const plan = await planLayout(mc, config, layout ?? { generationPrompts: config.prompts_per_step, rowsPerPass: null }, { storage, lmHeadChunkBytes: chunk, pleOnHost });
+      const floor = gemma4MemoryFloor(mc, config, { storage, generationPrompts: plan.layout.generationPrompts, pleOnHost });
+      expect(plan.breakdown.weights).toBe(floor.weights + (pleOnHost ? 0 : floor.pleTable));
       expect(plan.breakdown.loraAdam).toBe(floor.loraAdam);
       expect(plan.breakdown.kvCache).toBe(floor.kvCache);
       expect(plan.kvPrecision).toBe(config.kv_precision);
