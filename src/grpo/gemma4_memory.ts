@@ -1,9 +1,9 @@
 // The part of a GRPO step's memory that a Gemma 4 model fixes before any activation: the frozen weights in the
 // base precision (the per-layer-embedding table counted on its own, on the GPU or kept on the host as
 // Gemma4Gpu.upload's pleOnHost keeps it), LoRA + AdamW on the projections each layer owns (shared layers have no
-// k/v, k_eq_v full layers no v), and the generation KV caches of the non-shared layers only (kvCacheBytes). The
-// trainer does not run Gemma 4, so memory_plan.ts's exact dry run cannot plan it: this is a floor of the peak,
-// not the peak (activations, the chunked LM head's and decode's temporaries come on top).
+// k/v, k_eq_v full layers no v), and the generation KV caches of the non-shared layers only (kvCacheBytes), in
+// kv_precision. A floor of the peak, not the peak (activations, the chunked LM head's and decode's temporaries come
+// on top): memory_plan.ts's exact dry run plans a Gemma 4 step, and uses this file's LoRA + Adam count.
 
 import type { ModelConfig } from '../model/config';
 import { isPackable, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
