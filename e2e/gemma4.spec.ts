@@ -87,12 +87,12 @@ test('a Gemma 4 folder: generation and log-probs equal the reference; GRPO expor
   expect([...parsed.factors.values()].some((f) => f.B.some((x) => x !== 0))).toBe(true);
   const ref: LoraMap = new Map([...parsed.factors].map(([p, f]) => [p, { ...f, r: parsed.spec.r, scale: gemma4LoraScale(parsed.spec) }]));
 
-  // the try-it panel, as a person uses it: greedy, 4 tokens, the expected answer's log-prob under both models
-  await page.locator('#try-prompt').fill(prompt);
-  await page.locator('#try-answer').fill(answer);
-  await page.getByLabel('Temperature (0 is greedy)').fill('0');
-  await page.getByLabel('Max new tokens').fill('4');
-  await page.getByTestId('tryit').getByRole('button', { name: 'Generate' }).click();
+  // the try-it panel, as a person uses it (its own settings): base and tuned side by side; then the same request
+  // greedy through the worker, compared with the reference
+  await page.getByRole('tab', { name: 'Try it' }).click();
+  await page.getByLabel('Prompt', { exact: true }).fill(prompt, { timeout: 30_000 });
+  await page.getByLabel(/Expected answer/).fill(answer);
+  await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByTestId('tryit-tuned')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('tryit-tuned')).toContainText('Tuned (step 2)');
   const tuned = await page.evaluate(async ({ prompt, answer, settings }) => {

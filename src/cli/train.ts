@@ -22,9 +22,8 @@ import { GrpoTrainer, evaluatePrompts, type Metrics } from '../grpo/trainer';
 import { SftTrainer, type SftModel } from '../grpo/sft';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { trainPreferenceRun } from './train_preference';
-import { Gemma4Gpu } from '../model/gemma4_gpu';
-import { gemma4MemoryFloor } from '../grpo/gemma4_memory';
-import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
+import { asGemma4, uploadPolicyModel } from '../model/policy_model';
+import { exportGemma4Adapter } from '../model/gemma4_trainable';
 import { GGUF_ADAPTER, loadAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
@@ -166,19 +165,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
-    // Gemma 4's step has no exact plan yet (memory_plan.ts allocates GpuTransformer's buffers): it runs as the config says
-    const plan = v.sft || loaded.config.gemma4 ? null : await choosePlan(loaded.config, config, {
+    const plan = v.sft ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware },
       limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
     });
     if (plan) refuseUnlessFits(plan);
-    // Gemma 4 runs its own GPU model (LoRA only: policy_model.ts); every other family the engine
-    const model = loaded.config.gemma4 ? null : GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
-    const sftModel: SftModel = model ?? new Gemma4Trainable(Gemma4Gpu.upload(gpu, loaded.config, loaded.weights, storage));
-    if (loaded.config.gemma4 && !v.sft) {
-      const floor = gemma4MemoryFloor(loaded.config, config, { storage });
-      log(`memory (Gemma 4, no exact plan yet): at least ${(floor.total / 2 ** 30).toFixed(2)} GiB (weights, LoRA + Adam, KV caches in ${floor.kvPrecision})`);
-    }
+    // Gemma 4 runs its own GPU model (LoRA only; its PLE table in host memory when no buffer holds it: policy_model.ts)
+    const sftModel: SftModel = uploadPolicyModel(gpu, loaded.config, loaded.weights, storage);
+    const model = asGemma4(sftModel) ? null : (sftModel as GpuTransformer);
     log(`model ${loaded.name}: ${loaded.config.numLayers} layers, ${(parameterCount(loaded.config) / 1e6).toFixed(2)}M parameters (base in ${resolveBasePrecision(loaded.config, storage)}); adapter: ${gpu.describe()}`);
     const quantNote = loadQuantSummary(loaded.config, config.base_precision);
     if (quantNote) log(quantNote);
