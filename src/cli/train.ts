@@ -285,7 +285,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const gpu = await acquireNodeGpu();
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
+    const model = uploadPolicyModel(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed, kvPrecision: config.kv_precision,
