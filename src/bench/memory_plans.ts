@@ -1,7 +1,7 @@
 // memory_plans for `npm run bench`: the exact memory plan (src/grpo/memory_plan.ts, a dry run of one
 // training step's host code) of a GSM8K-like GRPO step (4 prompts x 8 completions, prompt 192 tokens,
-// completion 256, LoRA r 8 on q/k/v/o, beta 0) for eight public model shapes, before and after issue 12 (and
-// Gemma-4-E2B's floor, gemma4Row, which the trainer cannot plan yet):
+// completion 256, LoRA r 8 on q/k/v/o, beta 0) for eight public model shapes, before and after issue 12 (Gemma-4-E2B:
+// the exact plan of its own model, gemma4Row, with no "before"):
 //   before: f32 base, (N, V) logits and dlogits, every layer's activations kept in forwards without backward
 //           (prefill, log-probs), the config's own layout (the design before this issue, reproduced by
 //           switches on the current code: GpuTransformer.lmHeadChunkBytes = Infinity, inferenceKeepsLayers)
@@ -35,9 +35,8 @@ export const PLAN_MODELS: { name: string; json: Record<string, unknown>; targetG
   // the Hub's Qwen3_5ForConditionalGeneration format: the language model in text_config (vision tower not planned)
   { name: 'Qwen3.5-2B', targetGiB: 4, json: { architectures: ['Qwen3_5ForConditionalGeneration'], model_type: 'qwen3_5', tie_word_embeddings: true, image_token_id: 248056, video_token_id: 248057, vision_config: { depth: 12, hidden_size: 768, out_hidden_size: 2048 }, text_config: { model_type: 'qwen3_5_text', hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 24, num_attention_heads: 8, num_key_value_heads: 2, head_dim: 256, attention_bias: false, attn_output_gate: true, linear_num_key_heads: 16, linear_num_value_heads: 16, linear_key_head_dim: 128, linear_value_head_dim: 128, linear_conv_kernel_dim: 4, full_attention_interval: 4, rms_norm_eps: 1e-6, vocab_size: 248320, max_position_embeddings: 262144, tie_word_embeddings: true, eos_token_id: 248044, dtype: 'bfloat16', mtp_num_hidden_layers: 1, mlp_only_layers: [], rope_parameters: { mrope_interleaved: true, mrope_section: [11, 11, 10], rope_type: 'default', rope_theta: 10000000, partial_rotary_factor: 0.25 } } } },
   { name: 'Llama-3.2-1B', targetGiB: 4, json: { model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, vocab_size: 128256, max_position_embeddings: 131072, tie_word_embeddings: true, torch_dtype: 'bfloat16', rope_theta: 500000, rope_scaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } } },
-  // google/gemma-4-E2B's config.json (a gemma4 checkpoint; its text_config). The trainer does not run Gemma 4, so
-  // its row is the floor of gemma4_memory.ts (weights, PLE table, LoRA + Adam, non-shared layers' KV caches), not
-  // an exact plan.
+  // google/gemma-4-E2B's config.json (a gemma4 checkpoint; its text_config). Planned exactly over its own model
+  // (gemma4_gpu.ts; its PLE table kept in host memory, as no buffer holds it), beside gemma4_memory.ts's floor.
   { name: 'Gemma-4-E2B', targetGiB: 4, json: {
     architectures: ['Gemma4ForConditionalGeneration'], model_type: 'gemma4', tie_word_embeddings: true, eos_token_id: [1, 106], torch_dtype: 'bfloat16',
     text_config: {
@@ -71,7 +70,7 @@ export const PLAN_BUDGET = 2.5 * GIB;
 export interface MemoryPlanBench {
   model: string;
   structural: boolean;
-  /** null on a floor-only row (a family the trainer does not run: Gemma 4) */
+  /** null where there is no "before" design (Gemma 4, planned only since its own model trains) */
   before: { peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string } | null;
   after: {
     peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string; fits_budget: boolean;
@@ -80,30 +79,36 @@ export interface MemoryPlanBench {
   /** Gemma 4: the step's floor (gemma4_memory.ts) with the PLE table on the GPU and kept on the host, and why */
   floor?: { ple_on_gpu: Gemma4MemoryFloor; ple_on_host: Gemma4MemoryFloor; note: string };
   target_bytes: number | null;
-  /** a floor-only row meets its target only if even its floor does not exceed it; never true on a floor alone */
   meets_target: boolean | null;
 }
 
-/** Gemma 4's row: the floor with the PLE table on the GPU and on the host (16-bit base, as the other rows'
- * "after"), and a note saying what it is and what the target needs. */
-export function gemma4Row(name: string, config: ModelConfig, grpo: GrpoConfig, targetGiB: number | undefined): MemoryPlanBench {
+/** Gemma 4's row: the exact plan (choosePlan over Gemma 4's own model, 16-bit base as the other rows' "after"; the
+ * PLE table in host memory, since no buffer can hold it), the floor with the table on the GPU and on the host, and a
+ * note saying what the target needs. */
+export async function gemma4Row(name: string, config: ModelConfig, grpo: GrpoConfig, targetGiB: number | undefined): Promise<MemoryPlanBench> {
   const storage = { basePrecision: 'auto' as const, fileDtype: 'bf16' };
   const onGpu = gemma4MemoryFloor(config, grpo, { storage });
   const onHost = gemma4MemoryFloor(config, grpo, { storage, pleOnHost: true });
   const target = targetGiB !== undefined ? targetGiB * GIB : null;
+  const budget = target ?? PLAN_BUDGET;
+  const after = await choosePlan(config, grpo, { budgetBytes: budget, storage });
   const gib = (b: number) => `${(b / GIB).toFixed(2)} GiB`;
-  const over = target !== null && onHost.total > target;
-  const note = `floor, not a plan: the trainer does not run Gemma 4 yet, so activations are not counted. ${onGpu.basePrecision} weights ` +
-    `${gib(onGpu.weights + onGpu.pleTable)}, of which the PLE table is ${gib(onGpu.pleTable)}: ${gib(onGpu.total)} with the table on the GPU; ` +
-    `kept on the host the GPU holds ${gib(onHost.total)} (weights ${gib(onHost.weights)}, LoRA + Adam ${gib(onHost.loraAdam)}, f32 KV caches of ` +
-    `the non-shared layers ${gib(onHost.kvCache)}).` +
-    (over ? ` Even that floor exceeds the ${targetGiB} GiB target (the ${onHost.basePrecision} weights without the table are ${gib(onHost.weights)}): ` +
-      'meeting it needs 8-bit weights, which this engine does not have.' : '');
+  const b = after.breakdown;
+  const meets = target === null ? null : after.peakBytes <= target && after.largestBufferBytes <= GIB;
+  const note = `exact plan: ${gib(after.peakBytes)} (weights ${gib(b.weights)} in ${after.basePrecision}, LoRA + Adam ${gib(b.loraAdam)}, ` +
+    `KV caches ${gib(b.kvCache)} in ${after.kvPrecision}, activations and the rest ${gib(b.activations)}), layout ${JSON.stringify(after.layout)}. ` +
+    `The PLE table is ${gib(onGpu.pleTable)}; without it the ${onHost.basePrecision} weights alone are ${gib(onHost.weights)}` +
+    (meets === false ? `, so the ${targetGiB} GiB target needs 8-bit weights (Gemma 4's model does not run the quantised matmuls yet) ` +
+      'or the embedding / LM head kept off the GPU.' : '.');
   return {
-    model: name, structural: false, before: null, after: null,
+    model: name, structural: false, before: null,
+    after: {
+      peak_bytes: after.peakBytes, largest_buffer_bytes: after.largestBufferBytes, largest_buffer: after.largestBufferLabel,
+      base: after.basePrecision, fits_budget: after.fits, budget_bytes: budget, layout: after.layout,
+    },
     floor: { ple_on_gpu: onGpu, ple_on_host: onHost, note },
     target_bytes: target,
-    meets_target: over ? false : null,
+    meets_target: meets,
   };
 }
 
@@ -122,7 +127,7 @@ export async function benchMemoryPlans(log: (s: string) => void): Promise<Memory
   for (const m of PLAN_MODELS) {
     const { config, structural } = modelConfig(m.json, m.name);
     if (config.gemma4) {
-      const row = gemma4Row(m.name, config, grpo, m.targetGiB);
+      const row = await gemma4Row(m.name, config, grpo, m.targetGiB);
       log(`memory plan ${m.name}: ${row.floor!.note}`);
       out.push(row);
       continue;

@@ -3,7 +3,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from '../model/config';
-import type { LoraSet } from '../model/lora';
+import { LoraSet, type LoraModule } from '../model/lora';
+import { parseGemma4PeftAdapter } from '../model/gemma4_peft';
 import { exportGgufLoraAdapter, ggufArchOf } from '../model/gguf/lora_export';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createLoraFromAdapter, exportPeftAdapter, parsePeftAdapter, type ParsedAdapter, type PeftAdapterFiles } from '../model/peft_adapter';
 
@@ -26,6 +27,18 @@ export async function readAdapterDir(dir: string, model: ModelConfig): Promise<P
 }
 
 export async function loadAdapterDir(gpu: GpuRuntime, dir: string, model: ModelConfig): Promise<LoraSet> {
+  if (model.gemma4) {
+    // Gemma 4's PEFT layout (gemma4_peft.ts: its own key names, no k/v on shared layers) into a LoraSet of its shapes
+    const { spec, factors } = parseGemma4PeftAdapter(await readAdapterFiles(dir), model);
+    const lora = new LoraSet(gpu, model, { r: spec.r, alpha: spec.alpha, targetModules: spec.targetModules as LoraModule[], useRslora: spec.useRslora });
+    for (const p of lora.pairs.values()) {
+      const f = factors.get(p.path);
+      if (!f) throw new Error(`${join(dir, ADAPTER_WEIGHTS)}: no factors for ${p.path}`);
+      gpu.write(p.A, f.A);
+      gpu.write(p.B, f.B);
+    }
+    return lora;
+  }
   return createLoraFromAdapter(gpu, model, await readAdapterDir(dir, model));
 }
 

@@ -24,8 +24,8 @@ import { SftTrainer, type SftModel } from '../grpo/sft';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { trainPreferenceRun } from './train_preference';
 import { selectTrainRows } from './scan';
-import { Gemma4Gpu } from '../model/gemma4_gpu';
-import { exportGemma4Adapter, Gemma4Trainable } from '../model/gemma4_trainable';
+import { asGemma4, uploadPolicyModel } from '../model/policy_model';
+import { exportGemma4Adapter } from '../model/gemma4_trainable';
 import { GGUF_ADAPTER, loadAdapterDir, readAdapterDir, writeAdapterDir, writeAdapterFiles } from './adapter_dir';
 import { loadAdapterInto } from '../model/peft_adapter';
 import { SftRunTrainer } from '../grpo/sft_run_trainer';
@@ -190,18 +190,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
-    if (loaded.config.gemma4 && !v.sft) {
-      throw new Error(`${loaded.config.modelType}: GRPO training does not run Gemma 4 yet (its GPU model runs generate, logprobs and train --sft)`);
-    }
     const plan = v.sft ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware }, rewardModels: rewardModels.planSpecs(),
       limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
     });
     if (plan) refuseUnlessFits(plan);
-    // Gemma 4 runs its own GPU model (supervised LoRA only); every other family the engine
-    const model = loaded.config.gemma4 ? null : GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
-    const sftModel: SftModel = model ?? new Gemma4Trainable(Gemma4Gpu.upload(gpu, loaded.config, loaded.weights, storage));
-    if (model && rewardModels.count) {
+    // Gemma 4 runs its own GPU model (LoRA only; its PLE table in host memory when no buffer holds it: policy_model.ts)
+    const sftModel: SftModel = uploadPolicyModel(gpu, loaded.config, loaded.weights, storage);
+    const model = asGemma4(sftModel) ? null : (sftModel as GpuTransformer);
+    if (rewardModels.count) {
+      if (!model) throw new Error(`${loaded.config.modelType}: reward_model rewards run on the engine's model; Gemma 4 does not score with reward adapters yet`);
       rewardModels.bind(gpu, model);
       log(`reward models: ${rewardModels.count} reward adapter${rewardModels.count === 1 ? '' : 's'} on the policy's base weights`);
     }
@@ -237,9 +235,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     } else {
       // algorithm "sft": the page's supervised run (SftRunTrainer: checkpoints, evaluation and TRL's SFT metrics)
       const sftRun = config.algorithm === 'sft';
+      if (sftRun && !model) throw new Error(`${loaded.config.modelType}: algorithm "sft" runs on the engine's model; for Gemma 4 use train --sft`);
       const trainer = sftRun
         ? new SftRunTrainer(gpu, model!, loaded.tokenizer, config, train.examples, evalSet.examples, scorer)
-        : new GrpoTrainer({ gpu, model: model!, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
+        : new GrpoTrainer({ gpu, model: sftModel, tokenizer: loaded.tokenizer, config, train: train.examples, eval: evalSet.examples, scorer, layout: plan?.layout, tools });
       if (init) {
         loadAdapterInto(gpu, trainer.lora, init);
         await writeFile(join(outDir, 'init_adapter.json'), JSON.stringify({ init_adapter: initAdapter }, null, 2) + '\n');
@@ -290,7 +289,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
         if (config.checkpoint_interval > 0 && s % config.checkpoint_interval === 0 && s < config.max_steps) await saveCkpt();
       }
       await saveCkpt();
-      await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
+      if (model) await writeAdapterDir(gpu, outDir, trainer.lora, loaded.name, config.lora_dropout);
+      else await writeAdapterFiles(outDir, await exportGemma4Adapter(gpu, trainer.lora, loaded.name, config.lora_dropout));
       trainer.release();
     }
     log(`wrote ${join(outDir, 'adapter_model.safetensors')}, adapter_config.json, ${existsSync(join(outDir, GGUF_ADAPTER)) ? `${GGUF_ADAPTER}, ` : ''}config.json, metrics.jsonl${v.sft ? '' : `, ${CHECKPOINT_FILE}`}`);
@@ -329,8 +329,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const rewardModels = await CliRewardModels.read(config, loaded.config);
   const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, rewardModels.hooks(), config.step_separator);
   try {
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
-    rewardModels.bind(gpu, model);
+    const model = uploadPolicyModel(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
+    if (rewardModels.count) {
+      const engine = asGemma4(model) ? null : (model as GpuTransformer);
+      if (!engine) throw new Error(`${loaded.config.modelType}: reward_model rewards run on the engine's model; Gemma 4 does not score with reward adapters yet`);
+      rewardModels.bind(gpu, engine);
+    }
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
     const r = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
       temperature: config.eval_temperature, topK: config.top_k, topP: config.top_p, seed: config.seed, kvPrecision: config.kv_precision,

@@ -4,9 +4,9 @@
 // gives it full marks (>= 1); with an environment its episode reward is a column after the reward functions.
 
 import type { GpuTransformer } from '../model/transformer';
+import { asGemma4, policyGenerate, type PolicyModel } from '../model/policy_model';
 import type { Tokenizer } from '../model/tokenizer';
 import type { LoraSet } from '../model/lora';
-import { generate } from '../model/generate';
 import type { RewardScorer } from './rewards_scorer';
 import { combineRewardsDetailed } from './rewards';
 import { passAtKTable } from '../experiments/pass_at_k';
@@ -54,7 +54,7 @@ export interface EvalSampling {
 }
 
 export async function evaluatePrompts(
-  model: GpuTransformer,
+  model: PolicyModel,
   tokenizer: Tokenizer,
   lora: LoraSet | null,
   scorer: RewardScorer,
@@ -89,7 +89,8 @@ export async function evaluatePrompts(
       let completionIds: number[][] | null = null;
       let episodes: Awaited<ReturnType<typeof runEpisodes>> | null = null;
       if (tools) {
-        episodes = await runEpisodes(model, tokenizer, lora, tools.setup, chunk.map((p) => ({ ids: p.ids, raw: p.raw })), {
+        if (asGemma4(model)) throw new Error('Gemma 4: tools and environments (multi-turn episodes) do not run this model yet');
+        episodes = await runEpisodes(model as GpuTransformer, tokenizer, lora, tools.setup, chunk.map((p) => ({ ids: p.ids, raw: p.raw })), {
           ...decoding,
           maxCompletionLength,
           maxToolCalls: tools.maxToolCalls,
@@ -105,7 +106,7 @@ export async function evaluatePrompts(
           turns += ep.turnCount;
         }
       } else {
-        const gen = await generate(model, chunk.map((p) => p.ids), { ...decoding, maxNewTokens: maxCompletionLength, stopIds: tokenizer.eosIds, lora });
+        const gen = await policyGenerate(model, chunk.map((p) => p.ids), { ...decoding, maxNewTokens: maxCompletionLength, stopIds: tokenizer.eosIds, lora });
         texts = gen.tokens.map((t) => tokenizer.decode(t));
         lengths = gen.tokens.map((t) => t.length);
         completionIds = gen.tokens.map((t, i) => (gen.finish[i] === 'stop' && tokenizer.eosIds.length > 0 ? [...t, tokenizer.eosIds[0]] : t));

@@ -1,13 +1,14 @@
 // The part of a GRPO step's memory that a Gemma 4 model fixes before any activation: the frozen weights in the
 // base precision (the per-layer-embedding table counted on its own, on the GPU or kept on the host as
 // Gemma4Gpu.upload's pleOnHost keeps it), LoRA + AdamW on the projections each layer owns (shared layers have no
-// k/v, k_eq_v full layers no v), and the generation KV caches of the non-shared layers only (kvCacheBytes). The
-// trainer does not run Gemma 4, so memory_plan.ts's exact dry run cannot plan it: this is a floor of the peak,
-// not the peak (activations, the chunked LM head's and decode's temporaries come on top).
+// k/v, k_eq_v full layers no v), and the generation KV caches of the non-shared layers only (kvCacheBytes), in
+// kv_precision. A floor of the peak, not the peak (activations, the chunked LM head's and decode's temporaries come
+// on top): memory_plan.ts's exact dry run plans a Gemma 4 step, and uses this file's LoRA + Adam count.
 
 import type { ModelConfig } from '../model/config';
 import { isPackable, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { kvCacheBytes } from '../model/decode_state';
+import { resolveKvPrecision } from '../model/kv_storage';
 import { gemma4LoraModules } from '../model/gemma4_lora';
 import { expectedShapes } from '../model/weights';
 import type { GrpoConfig } from './config';
@@ -16,7 +17,7 @@ const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
 
 export interface Gemma4MemoryFloor {
   basePrecision: string;
-  /** f32: the Gemma 4 model's caches are f32 */
+  /** the KV caches' format (kv_precision resolved for this base) */
   kvPrecision: string;
   /** frozen weights on the GPU (without the PLE table when it stays on the host) */
   weights: number;
@@ -28,6 +29,15 @@ export interface Gemma4MemoryFloor {
   kvCache: number;
   /** weights + LoRA/Adam + KV cache on the GPU */
   total: number;
+}
+
+/** LoRA + AdamW bytes on the projections each Gemma 4 layer owns (parameter, gradient, m and v, f32). */
+export function gemma4LoraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
+  let params = 0;
+  for (const [path, [out, inF]] of gemma4LoraModules(model)) {
+    if (config.lora_target_modules.some((m) => path.endsWith(`.${m}`))) params += config.lora_r * (out + inF);
+  }
+  return params * 4 * 4;
 }
 
 export function gemma4MemoryFloor(
@@ -42,15 +52,10 @@ export function gemma4MemoryFloor(
     if (name === PLE_TABLE) pleTable = bytes;
     else weights += bytes;
   }
-  let params = 0;
-  for (const [path, [out, inF]] of gemma4LoraModules(model)) {
-    if (config.lora_target_modules.some((m) => path.endsWith(`.${m}`))) params += config.lora_r * (out + inF);
-  }
-  const loraAdam = params * 4 * 4; // parameter, gradient, AdamW m and v, f32
+  const loraAdam = gemma4LoraAdamBytes(model, config);
   const rows = (opts.generationPrompts ?? config.prompts_per_step) * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
-  // gemma4_gpu.ts keeps its caches in f32 whatever kv_precision says (no 16-bit Gemma 4 caches yet)
-  const kvFormat = 'f32';
+  const kvFormat = resolveKvPrecision(model, config.kv_precision, format);
   const kvCache = kvCacheBytes(model, rows, T, kvFormat);
   const pleOnHost = !!opts.pleOnHost;
   return {

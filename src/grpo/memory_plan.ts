@@ -12,6 +12,10 @@ import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
+import { Gemma4Gpu, gemma4PleOnHost } from '../model/gemma4_gpu';
+import { Gemma4Trainable } from '../model/gemma4_trainable';
+import { asGemma4 } from '../model/policy_model';
+import { gemma4LoraAdamBytes, gemma4MemoryFloor } from './gemma4_memory';
 import { layerHasModule, LoraSet, moduleShape, type LoraSpec } from '../model/lora';
 import { RewardModelScorer } from './reward_model/scorer';
 import { createRewardScorer } from './rewards_scorer';
@@ -41,6 +45,8 @@ export interface PlanOptions {
   /** reward_model entries of reward_funcs: per entry index, the LoRA spec of each of its reward adapters (their
    * LoRA sets are allocated and their scoring forwards run in the planned step, on the same base weights) */
   rewardModels?: ReadonlyMap<number, readonly LoraSpec[]>;
+  /** Gemma 4: keep the PLE table in host memory (default: as uploadPolicyModel decides for these limits) */
+  pleOnHost?: boolean;
 }
 
 export interface StepMeasure {
@@ -86,9 +92,14 @@ function planningScorer(): RewardScorer {
 /** Runs one worst-case training step on a dry runtime and returns the pool's peak and largest buffer. */
 export async function measureStep(model: ModelConfig, config: GrpoConfig, layout: StepLayout | undefined, opts: PlanOptions = {}): Promise<StepMeasure> {
   const gpu = createDryRuntime(opts.limits ?? DEFAULT_DRY_LIMITS, opts.adapter);
-  const m = GpuTransformer.allocateForPlan(gpu, model, opts.storage);
+  // Gemma 4 runs its own model (policy_model.ts): the same dry step over its tensors
+  const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
+  const pleOnHost = opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits);
+  const m = model.gemma4
+    ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage, { pleOnHost }))
+    : GpuTransformer.allocateForPlan(gpu, model, opts.storage);
   if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
-  if (opts.inferenceKeepsLayers) m.inferenceKeepsLayers = true;
+  if (opts.inferenceKeepsLayers && m instanceof GpuTransformer) m.inferenceKeepsLayers = true;
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
   // (sft_coef's reference answers: the planned rows carry the sft_column, empty; the term's pass over prompt + answer
@@ -101,9 +112,12 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   // (an SFT step, prompts_per_step rows of prompt + answer, is bounded by the same GRPO step)
   const algorithm = isPreferenceAlgorithm(config.algorithm) || config.algorithm === 'sft' ? 'grpo' : config.algorithm;
   // reward models: their LoRA sets (zero weights) and head on the dry runtime, scoring with the planned model
-  const rewardModels = [...(opts.rewardModels ?? new Map<number, readonly LoraSpec[]>())].map(([index, specs]) => ({
+  const rewardSpecs = [...(opts.rewardModels ?? new Map<number, readonly LoraSpec[]>())];
+  const engine = asGemma4(m) ? null : (m as GpuTransformer);
+  if (rewardSpecs.length && !engine) throw new Error(`${model.modelType}: reward_model rewards run on the engine's model; Gemma 4 does not score with reward adapters yet`);
+  const rewardModels = rewardSpecs.map(([index, specs]) => ({
     index,
-    scorer: new RewardModelScorer(m, specs.map((spec, k) => ({ source: `plan ${k}`, lora: new LoraSet(gpu, model, spec), head: new Float32Array(model.hiddenSize) })), 'mean', 0),
+    scorer: new RewardModelScorer(engine!, specs.map((spec, k) => ({ source: `plan ${k}`, lora: new LoraSet(gpu, model, spec), head: new Float32Array(model.hiddenSize) })), 'mean', 0),
   }));
   const scorer = rewardModels.length
     ? createRewardScorer(
@@ -138,6 +152,7 @@ function candidateLayouts(config: GrpoConfig): StepLayout[] {
 }
 
 export function loraAdamBytes(model: ModelConfig, config: GrpoConfig): number {
+  if (model.gemma4) return gemma4LoraAdamBytes(model, config); // each layer its own shapes; shared layers own no k/v
   let params = 0;
   for (const m of config.lora_target_modules) {
     // lora.ts's shapes (Qwen3.5: a gated q_proj, and q/k/v/o on its full layers only)
@@ -153,7 +168,9 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const measure = await measureStep(model, config, layout, opts);
   const format = resolveBasePrecision(model, opts.storage);
   const quant = plannedQuant(opts.storage, model);
-  const weights = baseWeightBytes(model, format, quant);
+  // Gemma 4 with its PLE table in host memory: the GPU holds the rest
+  const pleOnHost = !!model.gemma4 && (opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits));
+  const weights = baseWeightBytes(model, format, quant) - (pleOnHost ? gemma4MemoryFloor(model, config, { storage: opts.storage }).pleTable : 0);
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
@@ -163,7 +180,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {
-    basePrecision: quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format,
+    basePrecision: (quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format) + (pleOnHost ? ' (PLE table in host memory)' : ''),
     kvPrecision: kvFormat,
     layout,
     peakBytes: measure.peakBytes,
@@ -197,7 +214,8 @@ function adviceFor(config: GrpoConfig, format: string, kvFormat: string): string
 export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
   let last: MemoryPlan | null = null;
   const plain = candidateLayouts(config);
-  const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
+  // (Gemma 4's model does not recompute: its layouts are tried once)
+  const layouts = config.recompute === 'auto' && !model.gemma4 ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
   for (const layout of layouts) {
     last = await planLayout(model, config, layout, opts);
     if (last.fits) return last;

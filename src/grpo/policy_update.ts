@@ -10,7 +10,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { grpoLossBackward, grpoLossForward, needsSequences, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import { entropyThreshold } from './entropy_mask';
-import type { GpuTransformer } from '../model/transformer';
+import { trainForward, type PolicyModel } from '../model/policy_model';
 import type { LoraSet } from '../model/lora';
 import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
@@ -132,7 +132,7 @@ interface MicroBatch {
 
 export async function policyUpdate(
   gpu: GpuRuntime,
-  model: GpuTransformer,
+  model: PolicyModel,
   lora: LoraSet,
   optimizer: AdamW,
   microBatches: TrainSequence[][],
@@ -225,7 +225,7 @@ export async function policyUpdate(
         const { batch } = mb;
         const N = batch.B * batch.T;
         const counter = dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null;
-        const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counter);
+        const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counter, false, batch.hostIds);
         // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
         const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         let hp = opts.loss;
@@ -261,8 +261,8 @@ export async function policyUpdate(
         const entropyGrad = dentropy ? { dentropy, entropy } : null;
         headLogprobsBackward(model, df, dlogp, act.f, batch.targets, lse, opts.temperature, null, entropyGrad);
         gpu.release(dlogp, lse);
-        model.backwardFromHead(act, df);
-        model.releaseActivations(act);
+        act.backward(df);
+        act.release();
         await mark('backward');
         const t = await gpu.read(terms);
         gpu.release(terms, entropy, logp);
@@ -345,11 +345,11 @@ export function dropoutForwardCounter(step: number, iteration: number, microBatc
 }
 
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
-function tokenLogprobs(model: GpuTransformer, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
+function tokenLogprobs(model: PolicyModel, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
   const { gpu } = model;
-  const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {}); // no backward: one layer at a time
+  const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, null, true, batch.hostIds); // no backward
   const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, label);
-  model.releaseActivations(act);
+  act.release();
   gpu.release(entropy, lse);
   return logp;
 }
@@ -369,7 +369,7 @@ function splitPasses(mbs: TrainSequence[][], weights: number[][], rowsPerPass: n
  * its passes' active tokens under the current weights (no-gradient forwards with each pass's dropout mask),
  * so that the mask is the one an uncut micro-batch gets. */
 async function splitThresholds(
-  model: GpuTransformer, lora: LoraSet, passes: MicroBatch[], split: Set<number>, quantile: number, temperature: number,
+  model: PolicyModel, lora: LoraSet, passes: MicroBatch[], split: Set<number>, quantile: number, temperature: number,
   counterOf: (pass: number) => number | null,
 ): Promise<Map<number, { threshold: number | null; kept: number }>> {
   const { gpu } = model;
@@ -378,9 +378,9 @@ async function splitThresholds(
     const mb = passes[m];
     if (!split.has(mb.mb)) continue;
     const { batch } = mb;
-    const act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), {});
+    const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), true, batch.hostIds);
     const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, 'entropy_quantile');
-    model.releaseActivations(act);
+    act.release();
     const ent = await gpu.read(entropy);
     gpu.release(logp, entropy, lse);
     const list = active.get(mb.mb) ?? [];

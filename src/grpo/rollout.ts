@@ -1,10 +1,10 @@
 // One GRPO rollout: G completions for each prompt, generated together on the GPU; their rewards;
 // group-relative advantages; and the sequences the policy update trains on.
 
+import { asGemma4, policyGenerate, type PolicyModel } from '../model/policy_model';
 import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
-import { generate } from '../model/generate';
 import type { KvPrecision } from '../model/kv_storage';
 import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
@@ -98,7 +98,7 @@ export interface RolloutTools {
 export const ENV_REWARD_NAME = 'environment';
 
 export async function rollout(
-  model: GpuTransformer,
+  model: PolicyModel,
   tokenizer: Tokenizer,
   lora: LoraSet | null,
   scorer: RewardScorer,
@@ -113,7 +113,8 @@ export async function rollout(
     const chunk = prompts.slice(start, start + opts.promptsPerBatch);
     const rows = chunk.flatMap((p) => Array.from({ length: G }, () => p.ids));
     if (opts.tools) {
-      const eps = await runEpisodes(model, tokenizer, lora, opts.tools.setup, chunk.flatMap((p) => Array.from({ length: G }, () => p)), {
+      if (asGemma4(model)) throw new Error('Gemma 4: tools and environments (multi-turn rollouts) do not run this model yet');
+      const eps = await runEpisodes(model as GpuTransformer, tokenizer, lora, opts.tools.setup, chunk.flatMap((p) => Array.from({ length: G }, () => p)), {
         maxCompletionLength: opts.maxCompletionLength,
         temperature: opts.temperature,
         topK: opts.topK,
@@ -130,7 +131,7 @@ export async function rollout(
       }
       continue;
     }
-    const gen = await generate(model, rows, {
+    const gen = await policyGenerate(model, rows, {
       maxNewTokens: opts.maxCompletionLength,
       temperature: opts.temperature,
       topK: opts.topK,

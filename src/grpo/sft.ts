@@ -6,7 +6,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../gpu/kernels/cross_entropy';
 import { GpuTransformer } from '../model/transformer';
-import type { Gemma4Trainable } from '../model/gemma4_trainable';
+import { trainForward, type PolicyModel } from '../model/policy_model';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import { packRows, releaseBatch } from '../model/logprobs';
@@ -19,7 +19,7 @@ import { Rng } from '../util/random';
 
 /** The models supervised training runs: the Llama-family engine, or Gemma 4's (LoRA only, through the chunked
  * head, which applies its soft-cap). */
-export type SftModel = GpuTransformer | Gemma4Trainable;
+export type SftModel = PolicyModel;
 
 export interface SftExample {
   prompt: number[];
@@ -257,7 +257,7 @@ export async function crossEntropyGrads(
       // large vocabulary: cross-entropy = -logp at temperature 1 through the chunked LM head (lm_head.ts);
       // ignored rows' targets (IGNORE_INDEX >= V) give logp 0 and no gradient
       // (Gemma 4 always: the head applies its soft-cap)
-      const { f, backward, release } = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m));
+      const { f, backward, release } = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, dropoutCounter(m), false, batch.hostIds);
       const { logp, entropy, lse } = headLogprobs(model, f, batch.targets, 1, 'ce_logp');
       const dlogp = gpu.upload(new Float32Array(N).fill(-scale / count), [N], 'ce_dlogp');
       const df = gpu.tensor([N, model.config.hiddenSize], 'd_final_norm');
@@ -292,17 +292,4 @@ export async function crossEntropyGrads(
   const out = { loss: total / count, tokens: count };
   if (!stats) return out;
   return { ...out, stats: { accuracy: accuracyKnown ? correct / count : null, entropy: seen > 0 ? entropySum / seen : NaN, seenTokens: seen } };
-}
-
-/** A training forward of either model: its final-norm output f, backward(df), which runs the backward from df
- * (releasing it) into the LoRA (or full) gradients, and release(), which frees the activations. */
-function trainForward(
-  model: SftModel, ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number,
-): { f: Tensor; backward: (df: Tensor, fullGrads: Map<string, Tensor> | null) => void; release: () => void } {
-  if (model instanceof GpuTransformer) {
-    const act = model.forward(ids, positions, B, T, lora, dropoutCounter);
-    return { f: act.f, backward: (df, fullGrads) => model.backwardFromHead(act, df, fullGrads), release: () => model.releaseActivations(act) };
-  }
-  const act = model.forward(ids, positions, B, T, lora, dropoutCounter);
-  return { f: act.f, backward: (df, fullGrads) => model.backwardFromHead(act, df, fullGrads), release: () => model.releaseActivations(act) };
 }

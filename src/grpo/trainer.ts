@@ -12,6 +12,7 @@
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { GpuTransformer } from '../model/transformer';
+import { asGemma4, policyLogprobs, type PolicyModel } from '../model/policy_model';
 import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
@@ -28,7 +29,6 @@ import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequenc
 import { crossEntropyGrads, crossEntropyUpdate, type SftExample } from './sft';
 import { sftTermExamples, sftTermGroups } from './sft_term';
 import { onlineDpoUpdate } from './preference/online';
-import { completionLogprobs } from '../model/logprobs';
 import type { GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import type { RewardScorer } from './rewards_scorer';
 import { unbiasedStd } from './advantages';
@@ -100,7 +100,8 @@ export interface TrainerProgress {
 
 export interface TrainerInit {
   gpu: GpuRuntime;
-  model: GpuTransformer;
+  /** the Llama-family engine or Gemma 4's model (policy_model.ts) */
+  model: PolicyModel;
   tokenizer: Tokenizer;
   config: GrpoConfig;
   train: PromptExample[];
@@ -148,6 +149,7 @@ export class GrpoTrainer {
     const { gpu, model, config: c } = init;
     if (init.train.length === 0) throw new Error('the training split has no prompts');
     if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
+    if (asGemma4(model)) refuseForGemma4(c, !!init.tools);
     // before any GPU buffer: a curriculum the data cannot follow is an error naming why
     this.curriculum = curriculumOrder(init.train, c);
     this.replay = c.replay_buffer_size > 0 ? new ReplayBuffer(c.replay_buffer_size) : null;
@@ -351,7 +353,7 @@ export class GrpoTrainer {
       const rows = this.init.layout?.rowsPerPass ?? P * c.num_generations;
       for (let r0 = 0; r0 < all.length; r0 += rows) {
         const comps = all.slice(r0, r0 + rows);
-        const lp = await completionLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
+        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
       ro.generationMs += performance.now() - t;
@@ -398,8 +400,8 @@ export class GrpoTrainer {
     for (let r0 = 0; r0 < all.length; r0 += rows) {
       const part = all.slice(r0, r0 + rows);
       const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
-      const ref = await completionLogprobs(model, seqs, null, c.temperature);
-      const pol = old ? null : await completionLogprobs(model, seqs, this.lora, c.temperature);
+      const ref = await policyLogprobs(model, seqs, null, c.temperature);
+      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature);
       part.forEach(({ x }, i) => {
         const o = old?.get(x) ?? pol!.logprobs[i];
         const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;
@@ -469,8 +471,9 @@ export class GrpoTrainer {
     const algo: Metrics = {};
     let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
     // activation recomputation (the memory plan's choice, or the recompute setting) for this update only
-    const recomputeWas = model.recomputeLayers;
-    model.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
+    const engine = asGemma4(model) ? null : (model as GpuTransformer); // Gemma 4 does not recompute (refused above)
+    const recomputeWas = engine?.recomputeLayers ?? false;
+    if (engine) engine.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
     try {
       if (c.algorithm === 'expert_iteration') {
         // rejection sampling: keep what reaches the threshold, and imitate it (the model's own tokens only:
@@ -486,7 +489,7 @@ export class GrpoTrainer {
       } else if (c.algorithm === 'online_dpo') {
         // the best and worst completion of each group as a pair, trained with the DPO loss (preference/online.ts)
         const groupsOf = (m: number) => [...new Set(sliceOf(m).map((x) => x.group))].filter((g) => !droppedGroups.has(g));
-        const od = await onlineDpoUpdate(gpu, model, this.lora, this.optimizer, Array.from({ length: GA }, (_, m) => groupsOf(m)), c, lr);
+        const od = await onlineDpoUpdate(gpu, model as GpuTransformer, this.lora, this.optimizer, Array.from({ length: GA }, (_, m) => groupsOf(m)), c, lr);
         up = od;
         Object.assign(algo, od.metrics);
       } else {
@@ -537,7 +540,7 @@ export class GrpoTrainer {
         pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
       }
     } finally {
-      model.recomputeLayers = recomputeWas;
+      if (engine) engine.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
     const iterations = 1;
@@ -646,6 +649,18 @@ export class GrpoTrainer {
     const t = this.init.tools;
     if (t) void Promise.resolve(t).then((x) => x?.setup.runner.dispose(), () => undefined);
   }
+}
+
+/** What a Gemma 4 run cannot do yet (its model, gemma4_gpu.ts, has LoRA gradients only), refused before any step
+ * with the setting to change. */
+function refuseForGemma4(c: GrpoConfig, tools: boolean): void {
+  const no = (what: string, fix: string) => {
+    throw new Error(`Gemma 4: ${what} is not supported yet; ${fix}`);
+  };
+  if (c.algorithm === 'online_dpo') no('algorithm "online_dpo"', 'use "grpo" or "expert_iteration"');
+  if (tools) no('tools and environments (multi-turn rollouts)', 'leave tools_source and env_source empty');
+  if (c.recompute === 'on') no('activation recomputation (recompute "on")', 'set recompute to "auto" or "off"');
+  if (c.lora_dropout > 0) no(`LoRA dropout (lora_dropout ${c.lora_dropout})`, 'set lora_dropout to 0');
 }
 
 /** Tool and environment metrics of a step: TRL's tools/call_frequency (calls per completion) and

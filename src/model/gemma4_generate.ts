@@ -2,7 +2,7 @@
 // caches, then one-token decode steps over them; each step's next token drawn by the shared sampling kernel
 // (sample.wgsl: greedy at temperature 0, else temperature / top-k / top-p with the seeded Philox draw, counter =
 // the step, as generate.ts draws) from the soft-capped logits of the B rows' last positions only, so no (N, V)
-// logits exist. The ids are read back every step (the PLE table may live on the host and needs them there).
+// logits exist. The caches are f32 or 16 bits as kv_precision resolves. The ids are read back every step (the PLE table may live on the host and needs them there).
 // Prompts of one call have the same length (the prefill writes every position into the caches, and a right-padded
 // row's padding would land in a sliding layer's ring).
 
@@ -13,8 +13,9 @@ import { generationLengths } from './decode_state';
 import type { GenerateOptions, Generation } from './generate';
 import { cutRows } from './stop_rows';
 import { checkSampledIds } from './sampled_ids';
+import { resolveKvPrecision } from './kv_storage';
 
-export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'kvPrecision' | 'checkEvery'> {
+export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'checkEvery'> {
   lora: Gemma4GpuLora | null;
 }
 
@@ -29,7 +30,8 @@ export async function generateGemma4(model: Gemma4Gpu, prompts: number[][], opts
   const stop = new Set(opts.stopIds);
   const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
   if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
-  const caches = model.allocCaches(B, Tp + maxNew);
+  // f32 or 16 bits as kv_precision resolves for this base (kv_storage.ts)
+  const caches = model.allocCaches(B, Tp + maxNew, resolveKvPrecision(c, opts.kvPrecision, model.baseFormat()));
   const next = gpu.tensor([B], 'next ids', 'u32');
   const drawn: number[] = []; // step-major: drawn[s * B + b]
   let steps = 0;

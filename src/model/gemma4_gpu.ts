@@ -12,8 +12,8 @@
 // Log-probs and training use forwardHidden and backwardFromHead around the shared chunked LM head (lm_head.ts,
 // soft-cap inside each chunk; gemma4_logprobs.ts); sampled generation is gemma4_generate.ts; the CLI's generate
 // and logprobs reach this model through src/cli/model_runner.ts, supervised LoRA training through
-// gemma4_trainable.ts. Not here (yet): full-weight gradients and 16-bit KV caches; GpuTransformer refuses Gemma 4
-// configs, so GRPO and the page do not reach this model.
+// gemma4_trainable.ts, GRPO through src/model/policy_model.ts. The caches are f32 or 16 bits as kv_precision resolves
+// (kv_storage.ts; the 16-bit decode attention kernels unpack them). Not here (yet): full-weight gradients.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
@@ -25,8 +25,8 @@ import { ropeQkBackward, ropeQkForward } from '../gpu/kernels/rope_qk';
 import { addRmsnormForward } from '../gpu/kernels/add_rmsnorm';
 import { attentionBackward, attentionForward, type AttentionDims } from '../gpu/kernels/attention';
 import { loraBackward, loraForward } from '../gpu/kernels/lora';
-import { attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
-import { RING_SKIP } from '../ops/attention';
+import { allocKvCache, attentionDecode, kvCacheWrite } from '../gpu/kernels/attention_decode';
+import { RING_SKIP, type KvFormat } from '../ops/attention';
 import { scaleBackward, scaleForward } from '../gpu/kernels/scale';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
@@ -66,10 +66,12 @@ export interface Gemma4Activations {
   raw: Tensor | null;
 }
 
-/** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32, full-length
- * (TMAX = the longest sequence) on full layers, rings of `window` slots on sliding layers. */
+/** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32 or 16 bits packed
+ * in pairs (kv_storage.ts), full-length (TMAX = the longest sequence) on full layers, rings of `window` slots on
+ * sliding layers. */
 export interface Gemma4Caches {
   B: number;
+  format: KvFormat;
   byLayer: Map<number, { k: Tensor; v: Tensor; TMAX: number; ring: boolean }>;
 }
 
@@ -81,6 +83,18 @@ interface DecodeStep {
 }
 
 const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
+
+/** Whether the PLE table stays in host memory on a device with these limits: when no one buffer can hold it as
+ * the base is stored (E2B's 262,144 x 35*256 values are 4.4 GiB in 16 bits). uploadPolicyModel and the memory plan
+ * both decide with it. */
+export function gemma4PleOnHost(config: ModelConfig, storage: BaseStorageOptions, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }): boolean {
+  const g = config.gemma4;
+  if (!g || !g.plePerLayer) return false;
+  const shape = [g.pleVocab, config.numLayers * g.plePerLayer];
+  const format = resolveBasePrecision(config, storage);
+  const bytes = shape[0] * shape[1] * (format !== 'f32' && isPackable(PLE_TABLE, shape) ? 2 : 4);
+  return bytes > Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+}
 
 /** data rounded to `format` as its 16-bit upload stores it (nearest even), back in f32. */
 function rounded16(data: Float32Array, format: Format16): Float32Array {
@@ -126,7 +140,7 @@ export class Gemma4Gpu {
   private readonly scalars: number[];
 
   private constructor(
-    readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, host: WeightMap,
+    readonly gpu: GpuRuntime, readonly config: ModelConfig, readonly weights: Map<string, Tensor>, scalars: number[],
     /** weights stored in 16 bits (packed pairs) and their format; the rest are f32 */
     readonly formats: Map<string, Format16>,
     /** the PLE table kept in host memory (pleOnHost; rounded as base_precision stores it), else null */
@@ -141,7 +155,28 @@ export class Gemma4Gpu {
       return t;
     });
     for (const ly of this.layers) if (!this.ones.has(ly.HS)) this.ones.set(ly.HS, gpu.upload(new Float32Array(ly.HS).fill(1), [ly.HS], `v_norm (no weight, HS ${ly.HS})`));
-    this.scalars = this.layers.map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
+    this.scalars = scalars;
+  }
+
+  /** The model's tensors with the shapes and storage an upload gives them, their contents unset: the memory plan's
+   * dry run (src/grpo/memory_plan.ts) allocates exactly what upload does (layer_scalar 1; no PLE table on the host). */
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {}): Gemma4Gpu {
+    if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
+    loadQuantPlan(config, storage.basePrecision);
+    const format = resolveBasePrecision(config, storage);
+    const weights = new Map<string, Tensor>();
+    const formats = new Map<string, Format16>();
+    for (const [name, shape] of expectedShapes(config)) {
+      if (opts.pleOnHost && name === PLE_TABLE) continue;
+      if (format !== 'f32' && isPackable(name, shape)) {
+        weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
+        formats.set(name, format);
+      } else {
+        weights.set(name, gpu.tensor(shape, name));
+      }
+    }
+    // a host table of no rows: the dry run uploads each forward's (N, L*P) rows without reading them
+    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats, opts.pleOnHost ? new Float32Array(0) : null);
   }
 
   /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
@@ -171,7 +206,8 @@ export class Gemma4Gpu {
         weights.set(name, gpu.upload(t.data, shape, name));
       }
     }
-    return new Gemma4Gpu(gpu, config, weights, host, formats, pleHost);
+    const scalars = gemma4Layers(config).map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
+    return new Gemma4Gpu(gpu, config, weights, scalars, formats, pleHost);
   }
 
   /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */
@@ -352,8 +388,8 @@ export class Gemma4Gpu {
         rstdV = vn.rstd;
         gpu.release(kn.out);
         kv.set(l, { k: kr, v: vn.out });
-        const cache = (prefill ?? step?.caches)?.byLayer.get(l);
-        if (cache) this.writeCache(cache, kr, vn.out, positions, B, T, ly);
+        const caches = prefill ?? step?.caches;
+        if (caches?.byLayer.has(l)) this.writeCache(caches, l, kr, vn.out, positions, B, T, ly);
       } else {
         this.ropeQOnly('forward', qr, qn, positions, l, N);
       }
@@ -365,7 +401,7 @@ export class Gemma4Gpu {
         // one token per row: attend over the source layer's cache
         const cache = step.caches.byLayer.get(ly.kvSource)!;
         const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
-        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring });
+        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring, kvFormat: step.caches.format });
       } else {
         attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
       }
@@ -451,7 +487,8 @@ export class Gemma4Gpu {
     if (!hostIds) throw new Error('Gemma 4: the PLE table is kept on the host: hostIds are required');
     const scale = Math.fround(Math.sqrt(g.plePerLayer));
     const rows = new Float32Array(N * W);
-    for (let n = 0; n < N; n++) {
+    // (allocateForPlan's empty table: the memory plan's dry run, whose uploads write nothing)
+    for (let n = 0; n < N && this.pleHost!.length > 0; n++) {
       const id = hostIds[n];
       if (!(id >= 0 && id < g.pleVocab)) continue; // a row of zeros, as the kernel gives ids past the table
       for (let j = 0; j < W; j++) rows[n * W + j] = Math.fround(this.pleHost![id * W + j] * scale);
@@ -459,8 +496,13 @@ export class Gemma4Gpu {
     return this.gpu.upload(rows, [N, W], 'ple.tokens (from the host table)');
   }
 
-  /** Empty caches for B rows of up to maxLen positions: one per non-shared layer. */
-  allocCaches(B: number, maxLen: number): Gemma4Caches {
+  /** The base's storage: 'f32', or the 16-bit format its matrices are stored in (kv_precision "auto" follows it). */
+  baseFormat(): 'f32' | Format16 {
+    return this.formats.values().next().value ?? 'f32';
+  }
+
+  /** Empty caches for B rows of up to maxLen positions: one per non-shared layer, in `format`. */
+  allocCaches(B: number, maxLen: number, format: KvFormat = 'f32'): Gemma4Caches {
     const byLayer: Gemma4Caches['byLayer'] = new Map();
     const window = this.config.slidingWindow ?? 0;
     this.layers.forEach((ly, l) => {
@@ -468,9 +510,11 @@ export class Gemma4Gpu {
       const ring = ly.type === 'sliding_attention' && window > 0 && window < maxLen;
       const TMAX = ring ? window : maxLen;
       const KVD = ly.NKV * ly.HS;
-      byLayer.set(l, { k: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.k_cache`), v: this.gpu.zeros([B, TMAX, KVD], `model.layers.${l}.v_cache`), TMAX, ring });
+      const k = allocKvCache(this.gpu, B, TMAX, KVD, format, `model.layers.${l}.k_cache`);
+      const v = allocKvCache(this.gpu, B, TMAX, KVD, format, `model.layers.${l}.v_cache`);
+      byLayer.set(l, { k, v, TMAX, ring });
     });
-    return { B, byLayer };
+    return { B, format, byLayer };
   }
 
   releaseCaches(caches: Gemma4Caches): void {
@@ -478,8 +522,9 @@ export class Gemma4Gpu {
   }
 
   /** Writes T rows per batch row of rotated K and normed V at their positions; a ring keeps the last TMAX. */
-  private writeCache(cache: Gemma4Caches['byLayer'] extends Map<number, infer E> ? E : never, kr: Tensor, vn: Tensor, positions: Tensor, B: number, T: number, ly: Gemma4Layer): void {
-    const dims = { B, T, NKV: ly.NKV, HS: ly.HS, TMAX: cache.TMAX, ring: cache.ring };
+  private writeCache(caches: Gemma4Caches, l: number, kr: Tensor, vn: Tensor, positions: Tensor, B: number, T: number, ly: Gemma4Layer): void {
+    const cache = caches.byLayer.get(l)!;
+    const dims = { B, T, NKV: ly.NKV, HS: ly.HS, TMAX: cache.TMAX, ring: cache.ring, kvFormat: caches.format };
     let pos = positions;
     if (cache.ring && T > cache.TMAX) {
       // positions are 0..T-1 per row in a prefill: only the last TMAX go into the ring (one writer per slot)
@@ -494,11 +539,13 @@ export class Gemma4Gpu {
   /** Greedy continuation of B prompts of equal length (prompts (B*Tp), row-major): a batched prefill that fills the
    * caches, then `steps` one-token decode steps over them. Returns the B rows of generated ids and, per step, the
    * logits (B, V) each token was chosen from. */
-  async greedy(prompts: number[], B: number, steps: number, lora: Gemma4GpuLora | null = null): Promise<{ tokens: number[][]; logits: Float32Array[] }> {
+  async greedy(
+    prompts: number[], B: number, steps: number, lora: Gemma4GpuLora | null = null, kvFormat: KvFormat = 'f32',
+  ): Promise<{ tokens: number[][]; logits: Float32Array[] }> {
     const { gpu, config: c } = this;
     const Tp = prompts.length / B;
     const V = c.vocabSize;
-    const caches = this.allocCaches(B, Tp + steps);
+    const caches = this.allocCaches(B, Tp + steps, kvFormat);
     const out: number[][] = Array.from({ length: B }, () => []);
     const argmax = (logits: Float32Array, row: number): number => {
       let best = 0;

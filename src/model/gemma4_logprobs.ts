@@ -12,13 +12,10 @@ export async function gemma4CompletionLogprobs(
 ): Promise<TokenLogprobs> {
   const { gpu } = model;
   const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings);
-  // the ids packRows uploaded, on the host (a PLE table kept there needs them)
-  const hostIds = new Uint32Array(batch.B * batch.T);
-  rows.forEach((r, b) => [...r.prompt, ...r.completion].forEach((id, t) => (hostIds[b * batch.T + t] = id)));
   let f: Tensor | null = null;
   let out: HeadLogprobs | null = null;
   try {
-    f = model.forwardHidden(batch.ids, batch.positions, batch.B, batch.T, lora, false, { hostIds }).f;
+    f = model.forwardHidden(batch.ids, batch.positions, batch.B, batch.T, lora, false, { hostIds: batch.hostIds }).f;
     out = headLogprobs(model, f, batch.targets, temperature);
     const lp = await gpu.read(out.logp);
     const en = await gpu.read(out.entropy);

@@ -52,6 +52,16 @@ export class Gemma4Trainable {
     return this.model.lmHead();
   }
 
+  /** Bytes of the weights on the GPU (as GpuTransformer.bytes). */
+  get bytes(): number {
+    return this.model.weightBytes().total;
+  }
+
+  /** Frees the model's weights (as GpuTransformer.release). */
+  release(): void {
+    this.model.destroy();
+  }
+
   lmHeadName(): string {
     return this.model.lmHeadName();
   }
@@ -68,12 +78,14 @@ export class Gemma4Trainable {
     this.model.projectBackward(dx, dy, name);
   }
 
-  /** The training forward to f; dropoutCounter is unused (LoRA dropout is refused). Needs the ids on the host only
-   * when the PLE table is kept there, which training does not support. */
-  forward(ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, _dropoutCounter: number | null = null): Gemma4TrainAct {
+  /** The training forward to f; dropoutCounter is unused (LoRA dropout is refused). hostIds: the ids on the host,
+   * needed when the PLE table is kept there (upload's pleOnHost). */
+  forward(
+    ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, _dropoutCounter: number | null = null, hostIds?: ArrayLike<number>,
+  ): Gemma4TrainAct {
     if (lora && (lora.spec.dropout ?? 0) > 0) throw new Error(`Gemma 4: LoRA dropout is not supported in training yet (lora_dropout ${lora.spec.dropout}); set it to 0`);
     const views = lora ? gemma4LoraViews(lora) : { lora: null, grads: new Map() };
-    const { act } = this.model.forwardHidden(ids, positions, B, T, views.lora, true);
+    const { act } = this.model.forwardHidden(ids, positions, B, T, views.lora, true, { hostIds });
     return { inner: act!, f: act!.f, grads: views.grads };
   }
 

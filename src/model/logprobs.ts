@@ -18,6 +18,8 @@ export interface PackedBatch {
   T: number;
   rows: SequenceRow[];
   ids: Tensor; // (B*T) u32
+  /** the same ids on the host (a Gemma 4 PLE table kept in host memory reads its rows from them) */
+  hostIds: Uint32Array;
   positions: Tensor; // (B*T) u32
   targets: Tensor; // (B*T) u32
 }
@@ -51,6 +53,7 @@ export function packRows(gpu: GpuRuntime, rows: SequenceRow[], maxPositions: num
     T,
     rows,
     ids: gpu.upload(ids, [B * T], 'batch.ids', 'u32'),
+    hostIds: ids,
     positions: gpu.upload(pos, [B * T], 'batch.positions', 'u32'),
     targets: gpu.upload(tgt, [B * T], 'batch.targets', 'u32'),
   };

@@ -166,8 +166,8 @@ export class GpuTransformer {
     const c = config;
     if (c.gemma4) {
       throw new Error(`${c.modelType} (${c.architecture}): the training and generation engine does not run Gemma 4 yet (per-layer ` +
-        'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, runs the CLI\'s generate, logprobs ' +
-        'and train --sft (src/cli/model_runner.ts, gemma4_trainable.ts) but not GRPO yet');
+        'head sizes, shared K/V, per-layer embeddings); its own model, src/model/gemma4_gpu.ts, runs it: upload it with ' +
+        'uploadPolicyModel (src/model/policy_model.ts)');
     }
     const rot = c.rotaryDim ?? c.headDim; // Qwen3.5: partial RoPE, frequencies over the rotated slice only
     this.invFreq = gpu.upload(invFreqOf(rot, c.ropeTheta, c.ropeScaling), [rot / 2], 'rope.inv_freq');

@@ -9,7 +9,7 @@ import { renewAutotuner } from '../gpu/autotune';
 import { loadModelFiles, type FileSource, type LoadedModel } from '../model/load';
 import { llamaParamCount } from '../model/config';
 import { loraModuleSizes } from '../model/lora';
-import { GpuTransformer } from '../model/transformer';
+import { uploadPolicyModel, type PolicyModel } from '../model/policy_model';
 import { loadQuantType, quantTypesOf } from '../model/quant_storage';
 import { weightGroups } from '../model/weight_groups';
 import { resolveBasePrecision, type BasePrecision, type BaseStorageOptions } from '../model/weight_storage';
@@ -21,7 +21,8 @@ export interface ModelOnDevice {
   /** names and sizes of the files the model was read from (a resumed run checks them) */
   files: { name: string; size: number }[];
   gpu: GpuRuntime;
-  model: GpuTransformer;
+  /** the engine, or Gemma 4's model (policy_model.ts) */
+  model: PolicyModel;
   /** how the base was uploaded ({ basePrecision, fileDtype: loaded.dtype }, as the CLI passes them) */
   storage: BaseStorageOptions;
 }
@@ -63,7 +64,7 @@ export class ModelSlot {
     this.current?.model.release();
     this.current = null;
     const storage: BaseStorageOptions = { basePrecision: 'auto', fileDtype: loaded.dtype };
-    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, storage);
+    const model = uploadPolicyModel(gpu, loaded.config, loaded.weights, storage);
     this.current = { loaded, files: files.map((f) => ({ name: f.name, size: f.size })), gpu, model, storage };
     const c = loaded.config;
     return {
@@ -105,7 +106,7 @@ export class ModelSlot {
     if (!this.renewGpu) throw new Error(`${old.gpu.lost ?? 'the GPU device was lost'}, and no new device can be acquired`);
     const gpu = await this.renewGpu();
     await renewAutotuner(old.gpu, gpu); // the autotuner and its choices move to the new device
-    const model = GpuTransformer.upload(gpu, old.loaded.config, old.loaded.weights, old.storage);
+    const model = uploadPolicyModel(gpu, old.loaded.config, old.loaded.weights, old.storage);
     this.current = { ...old, gpu, model };
     return this.current;
   }
@@ -126,9 +127,9 @@ export class ModelSlot {
     // out of range, said before anything is allocated) puts the old one back
     on.model.release();
     try {
-      this.current = { ...on, model: GpuTransformer.upload(on.gpu, on.loaded.config, on.loaded.weights, storage), storage };
+      this.current = { ...on, model: uploadPolicyModel(on.gpu, on.loaded.config, on.loaded.weights, storage), storage };
     } catch (e) {
-      this.current = { ...on, model: GpuTransformer.upload(on.gpu, on.loaded.config, on.loaded.weights, on.storage) };
+      this.current = { ...on, model: uploadPolicyModel(on.gpu, on.loaded.config, on.loaded.weights, on.storage) };
       throw e;
     }
     return this.current;

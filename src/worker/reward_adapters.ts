@@ -2,6 +2,8 @@
 // whose kept adapters are reward adapters (PEFT SEQ_CLS). The page sends their files before training
 // (request rewardAdapters); here they are parsed against the loaded model, planned, and bound to the run's
 // model: the scorers run on the policy's own base weights (src/grpo/reward_model/scorer.ts).
+import { asGemma4 } from '../model/policy_model';
+import type { GpuTransformer } from '../model/transformer';
 import type { GrpoConfig } from '../grpo/config';
 import type { LoraSpec } from '../model/lora';
 import type { PeftAdapterFiles } from '../model/peft_adapter';
@@ -37,7 +39,9 @@ export function runRewardScorer(on: ModelOnDevice, config: GrpoConfig, files: Re
   const parsed = parseRunRewardAdapters(config, on.loaded.config, files);
   const models: RewardModelScorer[] = [];
   try {
-    for (const [i, list] of parsed) models[i] = createRewardModelScorer(on.gpu, on.model, config.reward_funcs[i], list);
+    const engine = asGemma4(on.model) ? null : (on.model as GpuTransformer);
+    if (parsed.size && !engine) throw new Error(`${on.loaded.config.modelType}: reward_model rewards run on the engine's model; Gemma 4 does not score with reward adapters yet`);
+    for (const [i, list] of parsed) models[i] = createRewardModelScorer(on.gpu, engine!, config.reward_funcs[i], list);
     const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, new Map([...parsed.keys()].map((i) => [i, (items) => models[i].scoreItems(items)])), config.step_separator);
     return {
       names: scorer.names,

@@ -17,6 +17,8 @@ import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { isPreferenceAlgorithm } from '../grpo/config/enums';
 import { preparePreference } from '../grpo/preference/data';
 import { PreferenceRunTrainer } from '../grpo/preference/run_trainer';
+import { asGemma4 } from '../model/policy_model';
+import type { GpuTransformer } from '../model/transformer';
 
 import { SftRunTrainer } from '../grpo/sft_run_trainer';
 
@@ -85,7 +87,8 @@ export class Run {
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
       scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
       try {
-        const trainer = new PreferenceRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train, held, scorer);
+        if (asGemma4(on.model)) throw new Error(`Gemma 4: preference training (algorithm "${config.algorithm}") is not supported yet; use "grpo" or "expert_iteration"`);
+        const trainer = new PreferenceRunTrainer(on.gpu, on.model as GpuTransformer, on.loaded.tokenizer, config, train, held, scorer);
         const fp = datasetFingerprint(train.map((e) => ({ ...e.prompt, answer: `${e.chosen.join(',')}|${e.rejected?.join(',') ?? ''}|${e.desirable ?? ''}` })));
         return new Run(id, on, trainer, scorer, fp, layout, evalRows);
       } catch (e) {
@@ -100,7 +103,9 @@ export class Run {
       if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
       scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
       try {
-        const trainer = new SftRunTrainer(on.gpu, on.model, on.loaded.tokenizer, config, train.examples, held.examples, scorer);
+        const engine = asGemma4(on.model) ? null : (on.model as GpuTransformer);
+        if (!engine) throw new Error(`${on.loaded.config.modelType}: algorithm "sft" runs on the engine's model; Gemma 4 is supervised from the command line (train --sft)`);
+        const trainer = new SftRunTrainer(on.gpu, engine, on.loaded.tokenizer, config, train.examples, held.examples, scorer);
         return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
       } catch (e) {
         scorer.dispose();

@@ -12,6 +12,7 @@ import { exportRewardAdapter } from '../model/reward_adapter';
 import { PreferenceRunTrainer } from '../grpo/preference/run_trainer';
 import { RewardModelTrainer } from '../grpo/reward_model/trainer';
 import { parseRunRewardAdapters, rewardAdapterSpecs } from './reward_adapters';
+import { exportGemma4Adapter } from '../model/gemma4_trainable';
 import type { ColumnMapping } from '../data';
 import { autotunerOf } from '../gpu/autotune';
 import { modelValidationContext, validateConfig, type GrpoConfig } from '../grpo/config';
@@ -162,6 +163,8 @@ export class RunController {
     if (t instanceof PreferenceRunTrainer && t.inner instanceof RewardModelTrainer) {
       return exportRewardAdapter(run.on.gpu, t.inner.lora, await t.inner.head.read(), run.on.loaded.name, run.config.lora_dropout);
     }
+    // Gemma 4's adapters in its own PEFT layout (no k/v on shared layers; both checkpoint layouts' key names)
+    if (run.on.loaded.config.gemma4) return exportGemma4Adapter(run.on.gpu, run.trainer.lora, run.on.loaded.name, run.config.lora_dropout);
     return exportPeftAdapter(run.on.gpu, run.trainer.lora, run.on.loaded.name, run.config.lora_dropout);
   }
 

@@ -5,8 +5,7 @@
 import type { DatasetRow, PromptSettings } from '../data';
 import { defaultConfig } from '../grpo/config';
 import { preparePrompts } from '../grpo/prompts';
-import { generate } from '../model/generate';
-import { completionLogprobs } from '../model/logprobs';
+import { policyGenerate, policyLogprobs } from '../model/policy_model';
 import type { LoadedModel } from '../model/load';
 import type { LoraSet } from '../model/lora';
 import type { LoadedDataset } from './dataset_slot';
@@ -41,7 +40,7 @@ export async function generateSideBySide(m: ModelOnDevice, tuned: TunedAdapter |
   const answerIds = r.answer ? tokenizer.encode(r.answer, { addBos: false }) : [];
   const model = m.model;
   const complete = async (lora: LoraSet | null): Promise<GenerationView> => {
-    const gen = await generate(model, [prompt.ids], {
+    const gen = await policyGenerate(model, [prompt.ids], {
       maxNewTokens: maxNew,
       temperature: r.temperature,
       topK: r.topK,
@@ -52,7 +51,7 @@ export async function generateSideBySide(m: ModelOnDevice, tuned: TunedAdapter |
     });
     let answerLogprob: number | null = null;
     if (answerIds.length > 0 && prompt.ids.length + answerIds.length <= mc.maxPositionEmbeddings) {
-      const lp = await completionLogprobs(model, [{ prompt: prompt.ids, completion: answerIds }], lora, 1);
+      const lp = await policyLogprobs(model, [{ prompt: prompt.ids, completion: answerIds }], lora, 1);
       answerLogprob = lp.logprobs[0].reduce((a, b) => a + b, 0);
     }
     const ids = gen.tokens[0];

@@ -6,6 +6,7 @@
 // their source layer's).
 import { describe, expect, test } from 'vitest';
 import { Gemma4Gpu, type Gemma4GpuLora, type Gemma4GpuLoraGrads } from '../../src/model/gemma4_gpu';
+import { generateGemma4 } from '../../src/model/gemma4_generate';
 import type { ModelConfig } from '../../src/model/config';
 import type { WeightMap } from '../../src/model/weights';
 import { transformerBackward, transformerForward, type LoraMap } from '../../src/reference/transformer';
@@ -142,6 +143,47 @@ describe('gemma4 GPU cached greedy decoding equals the reference', () => {
           }
         }
         expect(new Set(got.tokens.flat()).size, 'greedy tokens vary').toBeGreaterThan(2);
+      }
+      gpu.release(...[...gl.values()].flatMap((p) => [p.A, p.B]));
+      model.destroy();
+      expect(gpu.pool.stats.bytesInUse, 'decoding leaked tensors').toBeLessThanOrEqual(0);
+    }, 120_000);
+  }
+});
+
+describe('gemma4 decoding with 16-bit KV caches (kv_precision)', () => {
+  for (const format of ['bf16', 'f16'] as const) {
+    test(`${format} caches: u32 pairs on the non-shared layers only; greedy tokens equal the reference's, rings wrapping`, async () => {
+      const c = gemma4TinyConfig();
+      const w = gemma4Weights(c, 61, 0.5);
+      const lora = loraFor(c, 62);
+      const prompts = randomTokens(2 * 4, c.vocabSize, 63);
+      const steps = 7;
+      const gpu = await testGpu();
+      const model = Gemma4Gpu.upload(gpu, c, w);
+      const caches = model.allocCaches(2, 11, format);
+      // (B, TMAX, NKV*HS / 2) u32: layers 0, 1 rings of 3 slots of 8 values, layer 2 11 positions of 16
+      expect([...caches.byLayer.values()].map((x) => [x.k.dtype, x.k.size, x.v.dtype, x.v.size])).toEqual([
+        ['u32', 2 * 3 * 4, 'u32', 2 * 3 * 4], ['u32', 2 * 3 * 4, 'u32', 2 * 3 * 4], ['u32', 2 * 11 * 8, 'u32', 2 * 11 * 8]]);
+      model.releaseCaches(caches);
+      const gl: Gemma4GpuLora = new Map();
+      for (const [path, l] of lora) gl.set(path, { A: gpu.upload(l.A, [l.r, l.A.length / l.r], `${path}.A`), B: gpu.upload(l.B, [l.B.length / l.r, l.r], `${path}.B`), r: l.r, scale: l.scale });
+      const got = await model.greedy(prompts, 2, steps, gl, format);
+      const sampled = await generateGemma4(model, [prompts.slice(0, 4), prompts.slice(4)], {
+        maxNewTokens: steps, temperature: 0, topK: 0, topP: 1, seed: 0, stopIds: [], lora: gl, kvPrecision: format,
+      });
+      for (let b = 0; b < 2; b++) {
+        const prompt = prompts.slice(b * 4, b * 4 + 4);
+        const want = greedyReference(c, w, lora, prompt, steps);
+        expect(got.tokens[b], `row ${b}, ${format} caches`).toEqual(want);
+        expect(sampled.tokens[b], `row ${b}, generateGemma4 with kv_precision ${format}`).toEqual(want);
+        // the 16-bit caches round K and V: the decode steps' logits stay near the reference's, not bit-equal
+        const seq = [...prompt, ...want];
+        for (let s = 1; s < steps; s++) {
+          const T1 = 4 + s;
+          const ref = transformerForward(c, w, seq.slice(0, T1), 1, T1, lora).logits.slice((T1 - 1) * c.vocabSize, T1 * c.vocabSize);
+          expectClose(`row ${b} step ${s} logits (${format} caches)`, got.logits[s].slice(b * c.vocabSize, (b + 1) * c.vocabSize), ref, 3e-2, 3e-2);
+        }
       }
       gpu.release(...[...gl.values()].flatMap((p) => [p.A, p.B]));
       model.destroy();

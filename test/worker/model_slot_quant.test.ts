@@ -1,6 +1,7 @@
 // The worker's model slot uploads the base again when a run's base_precision changes how it is quantised:
 // nf4 and nf4_dq share a block type (NF4) but not their absmax values, so one after the other re-uploads.
 import { readFileSync } from 'node:fs';
+import type { GpuTransformer } from '../../src/model/transformer';
 import { expect, test } from 'vitest';
 import { ModelSlot } from '../../src/worker/model_slot';
 import { testGpu } from '../gpu';
@@ -11,8 +12,8 @@ test('useBasePrecision: nf4 -> nf4_dq uploads again, the same setting twice does
   const slot = new ModelSlot(async () => gpu);
   await slot.load([memFile('stories260K.bin', readFileSync(STORIES_BIN)), memFile('tokenizer.bin', readFileSync(STORIES_TOK))], () => {});
   const nf4 = slot.useBasePrecision('nf4');
-  expect([...new Set(nf4.model.quant.values())]).toEqual(['NF4']);
-  const absmaxOf = async (m: typeof nf4) => new Float32Array((await gpu.read(m.model.w('model.layers.0.self_attn.q_proj.weight'))).buffer)[0];
+  expect([...new Set((nf4.model as GpuTransformer).quant.values())]).toEqual(['NF4']);
+  const absmaxOf = async (m: typeof nf4) => new Float32Array((await gpu.read((m.model as GpuTransformer).w('model.layers.0.self_attn.q_proj.weight'))).buffer)[0];
   const plainAbsmax = await absmaxOf(nf4);
   const dq = slot.useBasePrecision('nf4_dq');
   expect(dq.model).not.toBe(nf4.model);
