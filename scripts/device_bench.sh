@@ -34,7 +34,7 @@ echo "engine: $(( $(date +%s) - start )) s"
 
 # Qwen3.5-0.8B (random init): prefill and decode tokens/s, and a real GRPO step (2 x 8 completions, prompt 64,
 # completion 64, bf16 base) with its measured peak against the plan (`--qwen35-device`; checked on a software
-# adapter with `npm run bench -- --json --qwen35-device --qwen35-layers 2`)
+# adapter with `npm run bench -- --json --qwen35-device --qwen35-layers 1`)
 ( cd .devbench && timeout 150 /tmp/node bench.mjs --json --qwen35-device > "$OUT/qwen35.json" ) || echo "qwen35 bench failed: rc $?"
 echo "qwen35: $(( $(date +%s) - start )) s"
 
