@@ -15,7 +15,13 @@
 // and `lm_head_variants`; `--variants-only` times just those two sections.
 // --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
 // completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
-// --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan.
+// --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan,
+// then again cut as the 2B's plan cuts it (one prompt and row at a time, narrow LM head chunks).
+// --qwen35-device [--qwen35-layers N]: a random-weight Qwen3.5-0.8B's prefill and decode tokens/s (batch 1 and 32,
+// f32 base) and a real GRPO step (2 prompts x 8 completions, prompt 64, completion 64, bf16 base) with its measured
+// peak against the plan; JSON { adapter, qwen35: { model, real_step } } (scripts/device_bench.sh). --qwen35-layers
+// keeps only the first N layers and shortens the step (prompt 8, completion 4, 2 decode steps), to check the
+// section on a software adapter.
 // --quant-only: the quantised-weight (GGUF block type) matmuls against bf16 at SmolLM2-135M / Qwen3-1.7B gate_proj
 // shapes (src/bench/kernels/matmul_quant.ts); JSON `{ adapter, quant_kernels }`.
 import { acquireNodeGpu } from '../gpu/node';
@@ -150,10 +156,40 @@ if (args.has('--qwen35-step')) {
   // the linear layers' states; the measured peak must equal the dry run's plan of the same step
   const g = await acquireNodeGpu();
   const m = PLAN_MODELS.find((x) => x.name === 'Qwen3.5-0.8B')!;
-  const step = await benchRealStep(g, 'Qwen3.5-0.8B (random init)', parseHfConfig(m.json, 'Qwen3.5-0.8B config'),
+  const mc = parseHfConfig(m.json, 'Qwen3.5-0.8B config');
+  const step = await benchRealStep(g, 'Qwen3.5-0.8B (random init)', mc,
     { prompts_per_step: 1, num_generations: 2, max_prompt_length: 16, max_completion_length: 8, base_precision: 'bf16' }, 1);
   log(JSON.stringify(step));
-  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), real_step: [step] }) + '\n');
+  // the cut the 2B's plan needs (memory_plans.ts): one prompt generated at a time with idle buffers freed before
+  // each prefill and decode, one row per pass, recomputation, narrow LM head chunks (1 MiB: dozens of chunks even
+  // at these lengths), and its measured peak against the dry run of the same layout
+  const cut = await benchRealStep(g, 'Qwen3.5-0.8B (random init, the 2B plan\'s cut)', mc,
+    { prompts_per_step: 2, num_generations: 2, max_prompt_length: 16, max_completion_length: 8, base_precision: 'bf16', recompute: 'auto' }, 1,
+    { generationPrompts: 1, rowsPerPass: 1, trimBetweenPhases: true, recompute: true, lmHeadChunkBytes: 2 ** 20 });
+  log(JSON.stringify(cut));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), real_step: [step, cut] }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+if (args.has('--qwen35-device')) {
+  const g = await acquireNodeGpu();
+  const m = PLAN_MODELS.find((x) => x.name === 'Qwen3.5-0.8B')!;
+  const li = argv.indexOf('--qwen35-layers');
+  const layers = li >= 0 ? Number(argv[li + 1]) : null;
+  if (layers !== null && (!Number.isInteger(layers) || layers < 1 || layers > 24)) throw new Error(`--qwen35-layers: "${argv[li + 1]}" is not 1..24`);
+  const text = { ...(m.json.text_config as Record<string, unknown>) };
+  if (layers !== null) text.num_hidden_layers = layers;
+  const mc = parseHfConfig({ ...m.json, text_config: text }, 'Qwen3.5-0.8B config');
+  const name = `Qwen3.5-0.8B (random init${layers !== null ? `, first ${layers} layers` : ''})`;
+  const small = layers !== null;
+  const model = await benchModel(g, name, mc, randomWeights(mc, 1), small
+    ? { promptLen: 8, decodeSteps: 2, trainB: 1, trainT: 8 } : { promptLen: 64, decodeSteps: 32, trainB: 2, trainT: 128 });
+  log(JSON.stringify(model));
+  const step = await benchRealStep(g, name, mc, small
+    ? { prompts_per_step: 1, num_generations: 2, max_prompt_length: 8, max_completion_length: 4, base_precision: 'bf16' }
+    : { prompts_per_step: 2, num_generations: 8, max_prompt_length: 64, max_completion_length: 64, base_precision: 'bf16' }, 2);
+  log(JSON.stringify(step));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), qwen35: { model, real_step: step } }) + '\n');
   g.destroy();
   process.exit(0);
 }

@@ -6,7 +6,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from '../model/config';
 import type { Tokenizer } from '../model/tokenizer';
 import { GpuTransformer } from '../model/transformer';
-import { GrpoTrainer } from '../grpo/trainer';
+import { GrpoTrainer, type StepLayout } from '../grpo/trainer';
 import { defaultConfig, type GrpoConfig } from '../grpo/config';
 import { measureStep } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
@@ -19,6 +19,8 @@ export interface RealStepBench {
   /** the generation KV caches' storage (kv_precision resolved) */
   kv: string;
   shape: string;
+  /** the step's layout (the memory plan's cut), when not the config's own */
+  layout?: StepLayout;
   step_ms: number;
   /** prompt + completion tokens of every row, through generation and the update, per second of the step */
   tokens_per_s: number;
@@ -28,7 +30,7 @@ export interface RealStepBench {
   planned_peak_bytes: number;
 }
 
-export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConfig, over: Partial<GrpoConfig>, steps = 2): Promise<RealStepBench> {
+export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConfig, over: Partial<GrpoConfig>, steps = 2, layout?: StepLayout): Promise<RealStepBench> {
   const config: GrpoConfig = { ...defaultConfig(), ...over };
   const storage = { basePrecision: config.base_precision, fileDtype: 'bf16' };
   await gpu.sync();
@@ -40,7 +42,7 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
   const train = Array.from({ length: n }, (_, i) => ({ text: '', ids: Array.from({ length: config.max_prompt_length }, (_, j) => 1 + ((i * 31 + j * 7) % (mc.vocabSize - 1))), answer: '', raw: {} }));
   const scorer = { names: ['r'], weights: [1], score: async (items: unknown[]) => ({ perFunc: [items.map((_, i) => i % 2)], errors: [] }), dispose() {} };
-  const trainer = new GrpoTrainer({ gpu, model, tokenizer, config, train, eval: [], scorer });
+  const trainer = new GrpoTrainer({ gpu, model, tokenizer, config, train, eval: [], scorer, layout });
   try {
     let ms = 0;
     let gen = 0;
@@ -57,7 +59,7 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
     const measured = steps > 1 ? ms / (steps - 1) : ms;
     const k = Math.max(1, steps - 1);
     const rows = n * config.num_generations;
-    const planned = await measureStep(mc, config, undefined, {
+    const planned = await measureStep(mc, config, layout, {
       storage, adapter: { isSoftware: gpu.adapter.isSoftware },
       limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
     });
@@ -65,6 +67,7 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
       model: name,
       base: resolveBasePrecision(mc, storage),
       kv: resolveKvPrecision(mc, config.kv_precision, resolveBasePrecision(mc, storage)),
+      ...(layout ? { layout } : {}),
       shape: `${config.prompts_per_step} prompts x ${config.num_generations} completions, prompt ${config.max_prompt_length}, completion ${config.max_completion_length}`,
       step_ms: measured,
       tokens_per_s: (rows * (config.max_prompt_length + config.max_completion_length)) / (measured / 1000),

@@ -107,6 +107,14 @@ export class GpuRuntime {
     return { buffer, shape: [...shape], dtype, label, size };
   }
 
+  /** A new tensor for a frozen weight, held for the model's lifetime: its buffer is sized exactly (BufferPool.acquire's
+   * `exact`), not rounded up to a reusable bucket. */
+  weightTensor(shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
+    const size = numel(shape);
+    const buffer = this.pool.acquire(Math.max(4, size * 4), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label, true);
+    return { buffer, shape: [...shape], dtype, label, size };
+  }
+
   /** A new tensor holding `data`. */
   upload(data: ArrayLike<number>, shape: readonly number[], label: string, dtype: DType = 'f32'): Tensor {
     const t = this.tensor(shape, label, dtype);

@@ -208,6 +208,9 @@ function adviceFor(config: GrpoConfig, format: string, kvFormat: string): string
   return out;
 }
 
+/** The LM head chunk budgets (MiB) choosePlan tries after every layout at the model's own (64 MiB). */
+export const LM_HEAD_CHUNK_MIB = [32, 16, 8];
+
 /** The config's own layout when it fits, else the first (largest) cut that fits; under recompute "auto",
  * when no layout fits without recomputation, the same layouts again with it; the smallest cut's plan, with
  * fits false, when none does. */
@@ -216,6 +219,10 @@ export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: P
   const plain = candidateLayouts(config);
   // (Gemma 4's model does not recompute: its layouts are tried once)
   const layouts = config.recompute === 'auto' && !model.gemma4 ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
+  // then the smallest layout with the LM head's vocabulary chunks narrowed (their weight slice, logits and dlogits
+  // shrink with the budget; more, smaller matmuls); not for Gemma 4, whose head sizes its own chunks
+  const smallest = layouts[layouts.length - 1];
+  if (!model.gemma4) for (const mib of LM_HEAD_CHUNK_MIB) layouts.push({ ...smallest, lmHeadChunkBytes: mib * 2 ** 20 });
   for (const layout of layouts) {
     last = await planLayout(model, config, layout, opts);
     if (last.fits) return last;
@@ -232,7 +239,8 @@ export function describePlan(p: MemoryPlan): string {
       `activations and the rest ${formatBytes(b.activations)})`,
     `largest buffer ${formatBytes(p.largestBufferBytes)} (${p.largestBufferLabel}; the device allows ${formatBytes(p.maxBufferSize)})`,
     `layout: ${p.layout.generationPrompts} prompt(s) generated together, ${p.layout.rowsPerPass ?? 'all'} rows per training pass, ` +
-      `${p.layout.trimBetweenPhases ? 'idle buffers freed between generation and training' : 'buffers kept for reuse'}, recompute ${p.recompute}`,
+      `${p.layout.trimBetweenPhases ? 'idle buffers freed between generation and training' : 'buffers kept for reuse'}, recompute ${p.recompute}` +
+      (p.layout.lmHeadChunkBytes !== undefined ? `, LM head chunks of at most ${formatBytes(p.layout.lmHeadChunkBytes)}` : ''),
   ];
   if (!p.fits) lines.push(`does not fit; lower: ${p.advice.join('; ')}`);
   return lines.join('\n');

@@ -80,6 +80,8 @@ export interface RolloutOptions {
   promptsPerBatch: number;
   /** the KV caches' storage (config kv_precision; default 'auto') */
   kvPrecision?: KvPrecision;
+  /** free idle buffers between each batch's prefill and its decode (GenerateOptions.trimAfterPrefill) */
+  trimAfterPrefill?: boolean;
   /** tools and/or an environment: multi-turn episodes instead of single completions */
   tools?: RolloutTools;
   /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
@@ -140,6 +142,7 @@ export async function rollout(
       stopIds: tokenizer.eosIds,
       lora,
       kvPrecision: opts.kvPrecision,
+      trimAfterPrefill: opts.trimAfterPrefill,
     });
     gen.tokens.forEach((ids, i) => {
       generated.push({ ids, truncated: gen.finish[i] === 'length' });

@@ -50,6 +50,9 @@ export interface StepLayout {
   /** activation recomputation in the policy update (GpuTransformer.recomputeLayers) under recompute "auto"
    * (the memory plan sets it when no layout fits without); "on" and "off" override it */
   recompute?: boolean;
+  /** the LM head's vocabulary-chunk budget in bytes for this step (GpuTransformer.lmHeadChunkBytes; absent: the
+   * model's own): the memory plan lowers it when a layout's peak is the head's chunk slice, logits and dlogits */
+  lmHeadChunkBytes?: number;
 }
 
 /** A completion's per-token values from the optimizer step that trained on it (see TokenTrace). */
@@ -306,6 +309,7 @@ export class GrpoTrainer {
       scaleRewards: c.scale_rewards,
       promptsPerBatch: this.init.layout?.generationPrompts ?? P,
       kvPrecision: c.kv_precision,
+      trimAfterPrefill: !!this.init.layout?.trimBetweenPhases,
       tools,
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     };
@@ -419,6 +423,19 @@ export class GrpoTrainer {
   }
 
   async trainStep(): Promise<StepReport> {
+    const { model } = this.init;
+    const chunk = this.init.layout?.lmHeadChunkBytes;
+    if (chunk === undefined) return this.trainStepInLayout();
+    const chunkWas = model.lmHeadChunkBytes;
+    model.lmHeadChunkBytes = chunk;
+    try {
+      return await this.trainStepInLayout();
+    } finally {
+      model.lmHeadChunkBytes = chunkWas;
+    }
+  }
+
+  private async trainStepInLayout(): Promise<StepReport> {
     const c = this.config;
     const { gpu, model } = this.init;
     const t0 = performance.now();

@@ -29,6 +29,10 @@ export interface GenerateOptions extends SamplingOptions {
   fusedWeightBudget?: number;
   /** the KV caches' storage (config kv_precision, kv_storage.ts; default 'auto') */
   kvPrecision?: KvPrecision;
+  /** free the pool's idle buffers before the prefill (an earlier batch's decode buffers) and between prefill and
+   * decode (the prefill's released activations), so that neither phase's buffers are held during the other
+   * (the memory plan's trimBetweenPhases layouts, whose generation runs in several batches) */
+  trimAfterPrefill?: boolean;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -50,12 +54,20 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   if (B === 0) return { tokens: [], finish: [], steps: 0 };
   // a 16-bit base is read by the packed matmuls: no stacked f32 copies (and LoRA stays unmerged)
   const budget = model.formats.size > 0 || model.quant.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
-  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget });
   const { gpu } = model;
+  if (opts.trimAfterPrefill) {
+    gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+    gpu.pool.trim();
+  }
+  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget });
   const { lens, maxNew } = st.len;
   try {
     // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
     st.prefill(prompts);
+    if (opts.trimAfterPrefill) {
+      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+      gpu.pool.trim();
+    }
 
     // ---- decode ----
     let allIds!: Tensor;

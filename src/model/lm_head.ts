@@ -85,17 +85,25 @@ function chunks(v: number, vc: number): { v0: number; vc: number }[] {
   return out;
 }
 
+/** A new tensor of `shape` in a buffer sized for `full` (a full chunk's shape): a short last vocabulary chunk takes
+ * the same pool bucket as the full chunks (its own size would hold a second set of weight-slice, logits and dlogits
+ * buffers: 142 MiB of Qwen3.5-2B's step); released as usual (one buffer). */
+function chunkTensor(gpu: GpuRuntime, shape: [number, number], full: [number, number], label: string, dtype: 'f32' | 'u32' = 'f32'): Tensor {
+  const t = gpu.tensor(full, label, dtype);
+  return shape[0] === full[0] && shape[1] === full[1] ? t : { ...t, shape, size: shape[0] * shape[1] };
+}
+
 /** Z (N, vc) = f W[v0:v0+vc]^T; W's rows are copied into a (vc, C) slice first (bindings start at offset 0);
  * a 16-bit head is copied as packed rows (C / 2 words each) and read by the packed matmul. */
-function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z: Tensor; w: Tensor; fmt: Format16 | null; q?: GgmlTypeName } {
+function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number, fullVc: number): { z: Tensor; w: Tensor; fmt: Format16 | null; q?: GgmlTypeName } {
   const { gpu } = model;
   const q = model.quant?.get(model.lmHeadName());
   if (q) {
     // a quantised head: whole rows of blocks are copied, as words
     const words = model.lmHead().shape[1];
-    const w = gpu.tensor([vc, words], 'lm_head.chunk', 'u32');
+    const w = chunkTensor(gpu, [vc, words], [fullVc, words], 'lm_head.chunk', 'u32');
     gpu.copy(model.lmHead(), w, vc * words, v0 * words, 0);
-    const z = gpu.tensor([f.shape[0], vc], 'logits.chunk');
+    const z = chunkTensor(gpu, [f.shape[0], vc], [f.shape[0], fullVc], 'logits.chunk');
     matmulQuantForward(gpu, z, f, w, q);
     return { z, w, fmt: null, q };
   }
@@ -103,9 +111,9 @@ function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number): { z
   const format = model.weightFormat(model.lmHeadName());
   const fmt = format === 'f32' ? null : format;
   const width = fmt ? C / 2 : C;
-  const w = gpu.tensor([vc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
+  const w = chunkTensor(gpu, [vc, width], [fullVc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
   gpu.copy(model.lmHead(), w, vc * width, v0 * width, 0);
-  const z = gpu.tensor([f.shape[0], vc], 'logits.chunk');
+  const z = chunkTensor(gpu, [f.shape[0], vc], [f.shape[0], fullVc], 'logits.chunk');
   if (fmt) matmulPacked16Forward(gpu, z, f, w, fmt);
   else matmul(gpu, z, f, w, { transB: true });
   return { z, w, fmt };
@@ -134,7 +142,7 @@ export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, tem
   }
   const state = gpu.tensor([N, 4], `${label}.lse_state`);
   for (const c of chunks(V, vc)) {
-    const { z, w } = chunkLogits(model, f, c.v0, c.vc);
+    const { z, w } = chunkLogits(model, f, c.v0, c.vc, vc);
     const zc = capped(gpu, z, cap);
     logprobChunkForward(gpu, out.logp, out.entropy, out.lse, state, zc, targets, { v0: c.v0, v: V }, temperature);
     gpu.release(z, w);
@@ -189,9 +197,9 @@ export function headLogprobsBackward(
   }
   let first = true;
   for (const c of chunks(V, vc)) {
-    const { z, w, fmt, q } = chunkLogits(model, f, c.v0, c.vc);
+    const { z, w, fmt, q } = chunkLogits(model, f, c.v0, c.vc, vc);
     const zc = capped(gpu, z, cap);
-    const dzc = gpu.tensor([N, c.vc], 'dlogits.chunk');
+    const dzc = chunkTensor(gpu, [N, c.vc], [N, vc], 'dlogits.chunk');
     logprobChunkBackward(gpu, dzc, dlogp, zc, targets, lse, { v0: c.v0, v: V }, temperature);
     if (entropyGrad) entropyBackward(gpu, dzc, entropyGrad.dentropy, zc, lse, entropyGrad.entropy, temperature);
     if (zc !== z) gpu.release(zc);

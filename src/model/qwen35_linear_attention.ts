@@ -94,36 +94,52 @@ export function gdnForward(
   const N = B * T;
   const CD = convChannels(c.linearAttention!);
   const VD = d.NV * d.DV;
-  const qkv = gpu.tensor([B, T, CD], `${p}.linear_attn.qkv`);
-  const z = gpu.tensor([N, VD], `${p}.linear_attn.z`);
-  const b = gpu.tensor([N, d.NV], `${p}.linear_attn.b`);
-  const aa = gpu.tensor([N, d.NV], `${p}.linear_attn.a`);
-  linear(view(qkv, [N, CD]), a, 'in_proj_qkv');
-  linear(z, a, 'in_proj_z');
-  linear(b, a, 'in_proj_b');
-  linear(aa, a, 'in_proj_a');
-  const conv = gpu.tensor([B, T, CD], `${p}.linear_attn.conv`);
-  causalConv1dForward(gpu, conv, prefill?.convState ?? null, qkv, w(`${p}.linear_attn.conv1d.weight`), null, prefill?.lens ?? null);
-  const qkvn = gpu.tensor([B, T, CD], `${p}.linear_attn.qkv_normed`);
+  const qkv0 = gpu.tensor([B, T, CD], `${p}.linear_attn.qkv`);
+  const z0 = gpu.tensor([N, VD], `${p}.linear_attn.z`);
+  const b0 = gpu.tensor([N, d.NV], `${p}.linear_attn.b`);
+  const aa0 = gpu.tensor([N, d.NV], `${p}.linear_attn.a`);
+  linear(view(qkv0, [N, CD]), a, 'in_proj_qkv');
+  linear(z0, a, 'in_proj_z');
+  linear(b0, a, 'in_proj_b');
+  linear(aa0, a, 'in_proj_a');
+  // a prefill keeps nothing for backward: each intermediate is released as soon as it is read, and the pool hands
+  // its buffer to the next one (of the (B, T, CD) trio only two are ever held, and none is held into the MLP)
+  const done = (t: Tensor): Tensor => {
+    if (!prefill) return t;
+    gpu.release(t);
+    return gpu.tensor([1], `${t.label} (prefill: released)`);
+  };
+  const conv0 = gpu.tensor([B, T, CD], `${p}.linear_attn.conv`);
+  causalConv1dForward(gpu, conv0, prefill?.convState ?? null, qkv0, w(`${p}.linear_attn.conv1d.weight`), null, prefill?.lens ?? null);
+  const qkv = done(qkv0);
+  const qkvn0 = gpu.tensor([B, T, CD], `${p}.linear_attn.qkv_normed`);
   const rstdL2 = gpu.tensor([N, 2 * d.NK], `${p}.linear_attn.rstd_l2`);
-  l2normForward(gpu, view(qkvn, [N, CD]), rstdL2, view(conv, [N, CD]), 2 * d.NK, d.DK, L2NORM_EPS);
-  const gb = gpu.tensor([B, T, d.NV, 2], `${p}.linear_attn.gb`);
-  gdnGatesForward(gpu, view(gb, [N, d.NV, 2]), b, aa, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`),
+  l2normForward(gpu, view(qkvn0, [N, CD]), rstdL2, view(conv0, [N, CD]), 2 * d.NK, d.DK, L2NORM_EPS);
+  const conv = done(conv0);
+  const gb0 = gpu.tensor([B, T, d.NV, 2], `${p}.linear_attn.gb`);
+  gdnGatesForward(gpu, view(gb0, [N, d.NV, 2]), b0, aa0, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`),
     prefill ? { T, lens: prefill.lens } : null);
+  const b = done(b0);
+  const aa = done(aa0);
   const CH = Math.min(GDN_CHECKPOINT_INTERVAL, T);
   const ckpt = prefill
     ? gpu.tensor([1], `${p}.linear_attn.ckpt (prefill: none)`)
     : gpu.tensor([B, d.NV, Math.ceil(T / CH), d.DK, d.DV], `${p}.linear_attn.ckpt`);
-  const o = gpu.tensor([B, T, d.NV, d.DV], `${p}.linear_attn.o`);
-  gatedDeltaForward(gpu, o, qkvn, gb, d, prefill
+  const o0 = gpu.tensor([B, T, d.NV, d.DV], `${p}.linear_attn.o`);
+  gatedDeltaForward(gpu, o0, qkvn0, gb0, d, prefill
     ? { ckpt: null, state: prefill.state, initial: false, final: true }
     : { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
-  const y = gpu.tensor([N, VD], `${p}.linear_attn.y`);
+  const qkvn = done(qkvn0);
+  const gb = done(gb0);
+  const y0 = gpu.tensor([N, VD], `${p}.linear_attn.y`);
   const rstdO = gpu.tensor([N * d.NV], `${p}.linear_attn.rstd_o`);
-  gatedRmsnormForward(gpu, view(y, [N * d.NV, d.DV]), rstdO, view(o, [N * d.NV, d.DV]), view(z, [N * d.NV, d.DV]),
+  gatedRmsnormForward(gpu, view(y0, [N * d.NV, d.DV]), rstdO, view(o0, [N * d.NV, d.DV]), view(z0, [N * d.NV, d.DV]),
     w(`${p}.linear_attn.norm.weight`), c.rmsNormEps);
+  const o = done(o0);
+  const z = done(z0);
   const out = gpu.tensor([N, c.hiddenSize], `${p}.linear_attn.out`);
-  linear(out, y, 'out_proj');
+  linear(out, y0, 'out_proj');
+  const y = done(y0);
   return { out, saved: { qkv, conv, rstdL2, qkvn, z, b, a: aa, gb, ckpt, o, rstdO, y } };
 }
 

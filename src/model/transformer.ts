@@ -211,14 +211,20 @@ export class GpuTransformer {
     for (const [name, shape] of shapes) {
       const p = packed.get(name);
       const q = keepsQuantised(host.get(name), storage, name);
+      // frozen weights in exactly sized buffers (GpuRuntime.weightTensor), as allocateForPlan plans them
+      const put = (data: ArrayLike<number>, sh: number[], label: string, dtype: 'f32' | 'u32' = 'f32') => {
+        const t = gpu.weightTensor(sh, label, dtype);
+        gpu.write(t, data);
+        return t;
+      };
       if (q) {
-        weights.set(name, gpu.upload(q.words, [shape[0], q.words.length / shape[0]], `${name} (${q.type})`, 'u32'));
+        weights.set(name, put(q.words, [shape[0], q.words.length / shape[0]], `${name} (${q.type})`, 'u32'));
         quant.set(name, q.type);
       } else if (p && format !== 'f32') {
-        weights.set(name, gpu.upload(p, [shape[0], shape[1] / 2], name, 'u32'));
+        weights.set(name, put(p, [shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
       } else {
-        weights.set(name, gpu.upload(host.get(name)!.data, shape, name));
+        weights.set(name, put(host.get(name)!.data, [...shape], name));
       }
     }
     void total;
@@ -236,13 +242,13 @@ export class GpuTransformer {
     for (const [name, shape] of expectedShapes(config)) {
       const q = planned?.get(name);
       if (q) {
-        weights.set(name, gpu.tensor([shape[0], quantRowWords(q, shape[1])], `${name} (${q})`, 'u32'));
+        weights.set(name, gpu.weightTensor([shape[0], quantRowWords(q, shape[1])], `${name} (${q})`, 'u32'));
         quant.set(name, q);
       } else if (format !== 'f32' && isPackable(name, shape)) {
-        weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
+        weights.set(name, gpu.weightTensor([shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
       } else {
-        weights.set(name, gpu.tensor(shape, name));
+        weights.set(name, gpu.weightTensor(shape, name));
       }
     }
     return new GpuTransformer(gpu, config, weights, formats, quant);
@@ -403,17 +409,17 @@ export class GpuTransformer {
     let a = gpu.tensor([N, C], 'model.layers.0.a');
     let rstdA = gpu.tensor([N], 'model.layers.0.rstd_a');
     rmsnormForward(gpu, a, rstdA, x, this.w('model.layers.0.input_layernorm.weight'), c.rmsNormEps, off);
-    const f = gpu.tensor([N, C], 'final_norm');
-    const rstdF = gpu.tensor([N], 'rstd_final');
+    // the final norm's output is allocated when the last layer writes it, not held through every layer
+    let f: Tensor | null = null;
+    let rstdF: Tensor | null = null;
     const layers: LayerSaved[] = [];
     const recompute = !inference && this.recomputeLayers;
     const inputs: LayerInput[] = [];
     for (let l = 0; l < c.numLayers; l++) {
       const last = l === c.numLayers - 1;
-      const nextNorm = (): [Tensor, Tensor] => [
-        last ? f : gpu.tensor([N, C], `model.layers.${l + 1}.a`),
-        last ? rstdF : gpu.tensor([N], `model.layers.${l + 1}.rstd_a`),
-      ];
+      const nextNorm = (): [Tensor, Tensor] => last
+        ? [(f = gpu.tensor([N, C], 'final_norm')), (rstdF = gpu.tensor([N], 'rstd_final'))]
+        : [gpu.tensor([N, C], `model.layers.${l + 1}.a`), gpu.tensor([N], `model.layers.${l + 1}.rstd_a`)];
       const gs = inference?.gdnStates && isLinearAttentionLayer(c, l) ? { ...inference.gdnStates.of(l), lens: inference.gdnStates.lens } : null;
       const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout, gs);
       inference?.onLayer?.(l, saved);
@@ -428,7 +434,7 @@ export class GpuTransformer {
       a = aNext;
       rstdA = rstdNext;
     }
-    return { B, T, N, ids, positions, layers, xL: x, f, rstdF, lora, dropout, ...(recompute ? { inputs } : {}) };
+    return { B, T, N, ids, positions, layers, xL: x, f: f!, rstdF: rstdF!, lora, dropout, ...(recompute ? { inputs } : {}) };
   }
 
   /** Layer l's forward from its input (x, a = its norm, rstdA): writes the layer's output into a new tensor

