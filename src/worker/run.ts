@@ -21,6 +21,7 @@ export type RunTrainer = GrpoTrainer | PreferenceRunTrainer;
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import type { RolloutTools } from '../grpo/rollout';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
+import { joinScan } from '../grpo/difficulty';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
 import type { TrainEvent } from './protocol';
@@ -33,6 +34,8 @@ export class Run {
   lastCheckpoint: { step: number; bytes: Uint8Array } | null = null;
   /** stopped: the adapter stays (export, try-it) but the next train request begins a new run */
   ended = false;
+  /** what a difficulty scan kept of the training prompts ("N of M training prompts kept"), for the run log */
+  dataNote: string | null = null;
 
   private constructor(
     /** one id per run, kept when it is resumed or recovered */
@@ -82,7 +85,9 @@ export class Run {
       }
     }
     try {
-      const train = preparePrompts(split.train, on.loaded, config, toolInfos);
+      // a difficulty scan with the dataset: pass rates joined, cut to pass_rate_band (as the CLI's train --scan)
+      const chosen = joinScan(split.train, data.scan ?? null, config, 'scan the dataset in the data panel (Scan difficulty) or upload a scan file there');
+      const train = preparePrompts(chosen.rows, on.loaded, config, toolInfos);
       const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);
       if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
       scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
@@ -97,7 +102,9 @@ export class Run {
         layout,
         tools,
       });
-      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
+      const run = new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows);
+      run.dataNote = chosen.note;
+      return run;
     } catch (e) {
       scorer?.dispose();
       tools?.setup.runner.dispose();
