@@ -18,8 +18,7 @@ test('difficulty scan, pass-rate band and easy_to_hard curriculum in the page', 
   // a short run: two steps
   await setSetting(page, 'max_steps', '2');
   await setSetting(page, 'curriculum', 'easy_to_hard');
-  const start = page.getByRole('button', { name: 'Start', exact: true });
-  await start.click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('run-log')).toContainText('curriculum "easy_to_hard" needs a difficulty scan', { timeout: 60_000 });
 
   // the scan: k = 2 completions per prompt at the training temperature
@@ -42,7 +41,8 @@ test('difficulty scan, pass-rate band and easy_to_hard curriculum in the page', 
   expect(Number(m![2])).toBe(rows);
   expect(kept).toBeGreaterThan(0);
   expect(kept).toBeLessThan(rows);
-  await expect(page.locator('[data-field="pass_rate_band"] input').first()).toHaveValue('(0, 1)');
+  await expect(page.locator('[data-field="pass_rate_band"] textarea')).toHaveValue('(0, 1)');
+  await page.mouse.move(0, 0); // no tooltip over the bars
   await shoot(page, 'difficulty-scan', 'scan-data-panel');
 
   // the download is the scan's JSONL, one record per prompt
@@ -54,7 +54,7 @@ test('difficulty scan, pass-rate band and easy_to_hard curriculum in the page', 
   expect(JSON.parse(lines[0])).toMatchObject({ k: 2 });
 
   // the run trains on the kept prompts (the eval split is held out first): the run log says how many
-  await start.click();
+  await page.getByRole('button', { name: 'Start new run', exact: true }).click();
   await expect(page.getByTestId('run-log')).toContainText(/\d+ of \d+ training prompts kept \(pass rate in \(0, 1\)/, { timeout: 60_000 });
   const logText = (await page.getByTestId('run-log').textContent()) ?? '';
   const k2 = /(\d+) of (\d+) training prompts kept/.exec(logText)!;

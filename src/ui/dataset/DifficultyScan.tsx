@@ -4,7 +4,7 @@
 // The scan is kept with the dataset and in this browser's storage (store/scan.ts), and downloadable.
 
 import { useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { inBand, parseBand, passRateHistogram } from '../../grpo/difficulty';
 import { SCAN_MAX_K } from '../../grpo/scan';
 import { FileDrop, ProgressBar, formatDuration, saveFile } from '../common';
@@ -47,13 +47,13 @@ export function DifficultyScan() {
           <input type="number" min={1} max={SCAN_MAX_K} value={k} disabled={scanning} data-testid="scan-k" style={{ width: '5em' }}
             onChange={(e) => setK(Math.max(1, Math.min(SCAN_MAX_K, Math.round(Number(e.target.value) || 1))))} />
         </label>
-        <button type="button" data-testid="scan-run" disabled={scanning || busy || !modelReady} onClick={() => void runScan()}>
+        <button type="button" className="secondary" data-testid="scan-run" disabled={scanning || busy || !modelReady} onClick={() => void runScan()}>
           {scanning ? 'Scanning…' : 'Scan difficulty'}
         </button>
         {scan ? (
           <>
-            <button type="button" data-testid="scan-download" onClick={() => void download().then((t) => saveFile(`${datasetName.replace(/\.[^.]*$/, '')}.scan.jsonl`, t, 'application/jsonl'))}>Download scan</button>
-            <button type="button" data-testid="scan-forget" disabled={scanning || busy} onClick={() => void forget()}>Forget scan</button>
+            <button type="button" className="secondary small" data-testid="scan-download" onClick={() => void download().then((t) => saveFile(`${datasetName.replace(/\.[^.]*$/, '')}.scan.jsonl`, t, 'application/jsonl'))}>Download scan</button>
+            <button type="button" className="secondary small" data-testid="scan-forget" disabled={scanning || busy} onClick={() => void forget()}>Forget scan</button>
           </>
         ) : null}
       </div>
@@ -84,11 +84,14 @@ function ScanResult() {
   const unscanned = scan.rates.length - rates.length;
   const parsed = band === null ? null : parseBand(band);
   const kept = parsed === null ? scan.rates.length : typeof parsed === 'string' ? null : rates.filter((p) => inBand(p, parsed)).length;
-  const h = passRateHistogram(rates);
-  const data = h.map((count, i) => ({
+  // each bin split into the prompts the band keeps and those it leaves out
+  const inside = parsed === null || typeof parsed === 'string' ? rates : rates.filter((p) => inBand(p, parsed));
+  const hIn = passRateHistogram(inside);
+  const hAll = passRateHistogram(rates);
+  const data = hAll.map((count, i) => ({
     label: i === 9 ? '0.9–1' : `${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}`,
-    count,
-    kept: parsed === null || (typeof parsed !== 'string' && binTouchesBand(i, parsed)),
+    kept: hIn[i],
+    out: count - hIn[i],
   }));
   const zero = rates.filter((p) => p === 0).length;
   const one = rates.filter((p) => p === 1).length;
@@ -103,21 +106,18 @@ function ScanResult() {
           <BarChart data={data} margin={{ top: 6, right: 8, bottom: 16, left: 0 }} barCategoryGap={1}>
             <CartesianGrid vertical={false} stroke="var(--grid)" />
             <XAxis dataKey="label" tick={{ fontSize: 10 }} interval={0} label={{ value: 'pass rate', position: 'insideBottom', offset: -8, fontSize: 11 }} />
-            <YAxis width={40} tick={{ fontSize: 11 }} allowDecimals={false} label={{ value: 'prompts', angle: -90, position: 'insideLeft', offset: 12, fontSize: 11 }} />
-            <Tooltip formatter={(v) => [String(v), 'prompts']} />
-            <Bar dataKey="count" isAnimationActive={false}>
-              {data.map((d) => (
-                <Cell key={d.label} fill={d.kept ? 'var(--accent)' : 'var(--grid)'} />
-              ))}
-            </Bar>
+            <YAxis width={40} tick={{ fontSize: 11 }} allowDecimals={false} />
+            <Tooltip formatter={(v, name) => [String(v), name === 'kept' ? 'prompts kept' : 'prompts left out']} />
+            <Bar dataKey="kept" stackId="p" fill="var(--accent)" isAnimationActive={false} />
+            <Bar dataKey="out" stackId="p" fill="var(--muted)" fillOpacity={0.3} isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
         <p className="small muted num" data-testid="scan-counts">
           {rates.length} prompts scanned: never solved {zero}, always solved {one}, in between {rates.length - zero - one}
-          {unscanned ? `; ${unscanned} rows not in the scan` : ''}
+          {unscanned ? `; ${unscanned} rows not in the scan` : ''}. Bars: prompts per pass-rate bin, coloured where the band keeps them.
         </p>
       </figure>
-      <fieldset className="choices" disabled={busy} data-testid="band-choices">
+      <fieldset disabled={busy} data-testid="band-choices" style={{ border: 0, padding: 0, margin: 'var(--s2) 0 0' }}>
         <legend className="field-label">Keep prompts whose pass rate p is (pass_rate_band)</legend>
         {BAND_PRESETS.map((b) => (
           <label key={b.label} className="small" style={{ marginRight: 'var(--s3)' }}>
@@ -143,13 +143,4 @@ function ScanResult() {
       </p>
     </div>
   );
-}
-
-/** Whether bin i (of 10 over [0, 1]) holds pass rates inside the band (for colouring). */
-function binTouchesBand(i: number, b: { lo: number; hi: number; loOpen: boolean; hiOpen: boolean }): boolean {
-  const from = i / 10;
-  const to = (i + 1) / 10;
-  if (i === 0 && inBand(0, b)) return true;
-  if (i === 9 && inBand(1, b)) return true;
-  return to > b.lo && from < b.hi && !(i === 0 && b.lo === 0 && b.loOpen && to <= 0) ;
 }
