@@ -21,7 +21,7 @@ export type RunTrainer = GrpoTrainer | PreferenceRunTrainer;
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import type { RolloutTools } from '../grpo/rollout';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
-import { joinScan } from '../grpo/difficulty';
+import { joinScan, scanNeededBy } from '../grpo/difficulty';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
 import type { TrainEvent } from './protocol';
@@ -71,6 +71,8 @@ export class Run {
     let scorer: RewardScorer | null = null;
     if (isPreferenceAlgorithm(config.algorithm)) {
       // offline preference training: the dataset's pairs (or KTO's labelled completions), no rollouts
+      const needs = scanNeededBy(config);
+      if (needs) throw new Error(`${needs} chooses GRPO's prompts by a difficulty scan; algorithm "${config.algorithm}" trains on the dataset's pairs and does not read it: set it back to its default`);
       const train = preparePreference(split.train, on.loaded, config).examples;
       const held = preparePreference(split.eval, on.loaded, config).examples;
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
