@@ -8,6 +8,9 @@ import { DatasetSlot } from '../../src/worker/dataset_slot';
 import type { ModelSlot } from '../../src/worker/model_slot';
 import { ScanRequests } from '../../src/worker/scan';
 import { memoryScanBackend, scanStoreKey } from '../../src/worker/scan_store';
+import { Run } from '../../src/worker/run';
+import type { ModelOnDevice } from '../../src/worker/model_slot';
+import { defaultConfig } from '../../src/grpo/config';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const DATA = ['a', 'b', 'c', 'd'].map((p) => JSON.stringify({ prompt: p, answer: p.toUpperCase() })).join('\n') + '\n';
@@ -68,5 +71,11 @@ describe('scans in the worker', () => {
     expect(scanStoreKey({ ...m, files: [{ name: 'model.bin', size: 11 }] }, d)).not.toBe(k);
     expect(scanStoreKey({ ...m, name: 'other' }, d)).not.toBe(k);
     expect(scanStoreKey(m, { ...d })).toBe(k);
+  });
+
+  test('a preference run with a pass-rate band is refused rather than ignored', async () => {
+    const { datasets } = setup();
+    const config = { ...defaultConfig(), algorithm: 'dpo' as const, pass_rate_band: '(0, 1)' };
+    await expect(Run.create({} as ModelOnDevice, datasets.require(), config)).rejects.toThrow('pass_rate_band "(0, 1)" chooses GRPO\'s prompts by a difficulty scan; algorithm "dpo"');
   });
 });
