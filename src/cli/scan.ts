@@ -8,7 +8,7 @@ import type { DatasetRow } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
 import { runDifficultyScan, scanKProblem, scanPrompts, scanSummaryLine } from '../grpo/scan';
-import { type DifficultyRecord, joinScan, parseScanJsonl, scanToJsonl, SCAN_LIMITS } from '../grpo/difficulty';
+import { type DifficultyRecord, joinScan, parseScanJsonl, scanToJsonl, SCAN_LIMITS, SCAN_MAX_K } from '../grpo/difficulty';
 import { loadModelArg } from './sources';
 import { loadAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
@@ -30,7 +30,7 @@ export async function scanCommand(argv: string[]): Promise<void> {
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
   const outPath = requireString(v, 'out');
-  const k = numberOpt(v, 'k', 8, (n) => Number.isInteger(n) && n >= 1 && n <= 1024, 'a whole number 1..1024');
+  const k = numberOpt(v, 'k', 8, (n) => Number.isInteger(n) && n >= 1 && n <= SCAN_MAX_K, `a whole number 1..${SCAN_MAX_K}`);
   const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const config = await readConfig(v.config as string | undefined, loaded);
   const kProblem = scanKProblem(k, config);

@@ -58,6 +58,9 @@ export function scanToJsonl(records: readonly DifficultyRecord[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
 }
 
+/** Most completions per prompt a scan samples (the page's k field, the CLI's --k). */
+export const SCAN_MAX_K = 1024;
+
 /** Bounds on a scan file read back (it may come from anywhere). */
 export const SCAN_LIMITS = { bytes: 256 * 2 ** 20, records: 2_000_000, k: 65536, promptChars: 1000 } as const;
 

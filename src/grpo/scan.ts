@@ -11,10 +11,8 @@ import type { GrpoConfig } from './config';
 import { evaluatePrompts } from './evaluate';
 import { preparePrompts } from './prompts';
 import type { RewardScorer } from './rewards_scorer';
-import { difficultyRecords, passRateHistogram, type DifficultyRecord } from './difficulty';
+import { difficultyRecords, passRateHistogram, SCAN_MAX_K, type DifficultyRecord } from './difficulty';
 
-/** Most completions per prompt a scan samples. */
-export const SCAN_MAX_K = 1024;
 
 /** Why k cannot be used with this config, or null. */
 export function scanKProblem(k: number, config: Pick<GrpoConfig, 'temperature'>): string | null {

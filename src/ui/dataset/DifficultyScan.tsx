@@ -5,8 +5,7 @@
 
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { inBand, parseBand, passRateHistogram } from '../../grpo/difficulty';
-import { SCAN_MAX_K } from '../../grpo/scan';
+import { inBand, parseBand, passRateHistogram, SCAN_MAX_K } from '../../grpo/difficulty';
 import { FileDrop, ProgressBar, formatDuration, saveFile } from '../common';
 import { isBusy, useAppStore } from '../store';
 
