@@ -7,9 +7,8 @@ import { GpuTransformer } from '../model/transformer';
 import type { DatasetRow } from '../data';
 import type { GrpoConfig } from '../grpo/config';
 import { createRewardScorer } from '../grpo/rewards_scorer';
-import { preparePrompts } from '../grpo/prompts';
-import { evaluatePrompts } from '../grpo/evaluate';
-import { difficultyRecords, type DifficultyRecord, parseBand, parseScanJsonl, passRateHistogram, scanToJsonl, selectByDifficulty, SCAN_LIMITS } from '../grpo/difficulty';
+import { runDifficultyScan, scanKProblem, scanPrompts, scanSummaryLine } from '../grpo/scan';
+import { type DifficultyRecord, joinScan, parseScanJsonl, scanToJsonl, SCAN_LIMITS, SCAN_MAX_K } from '../grpo/difficulty';
 import { loadModelArg } from './sources';
 import { loadAdapterDir } from './adapter_dir';
 import { numberOpt, parse, requireString, UsageError } from './args';
@@ -33,17 +32,14 @@ export async function scanCommand(argv: string[]): Promise<void> {
   const modelPath = requireString(v, 'model');
   const dataPath = requireString(v, 'dataset');
   const outPath = requireString(v, 'out');
-  const k = numberOpt(v, 'k', 8, (n) => Number.isInteger(n) && n >= 1 && n <= 1024, 'a whole number 1..1024');
+  const k = numberOpt(v, 'k', 8, (n) => Number.isInteger(n) && n >= 1 && n <= SCAN_MAX_K, `a whole number 1..${SCAN_MAX_K}`);
   const loaded = await loadModelArg(modelPath, v.tokenizer as string | undefined);
   const config = await readConfig(v.config as string | undefined, loaded);
-  if (config.temperature <= 0 && k > 1) throw new UsageError(`--k ${k} needs a sampling temperature above 0 (the config's temperature is ${config.temperature})`);
+  const kProblem = scanKProblem(k, config);
+  if (kProblem) throw new UsageError(`--k: ${kProblem}`);
   const ds = await readDataset(dataPath, v);
   // --train-only: the rows `train` trains on (the config's eval_split and seed hold the rest out)
   const scanned = v['train-only'] ? trainEvalRows(ds.rows, null, config.eval_split, config.seed).train : ds.rows;
-  const prompts = preparePrompts(scanned, loaded, config);
-  // a prompt left out for its length (long_prompts "skip") is not scanned
-  const skipped = new Set(prompts.skippedLines);
-  const rows = scanned.filter((r) => !skipped.has(r.line));
   const log = (s: string) => {
     if (!v.quiet) process.stdout.write(s + '\n');
   };
@@ -52,18 +48,11 @@ export async function scanCommand(argv: string[]): Promise<void> {
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;
-    log(`scanning ${rows.length} prompts x ${k} completions at temperature ${config.temperature}`);
-    // the training sampler (temperature, top-k, top-p), so a pass rate is what a GRPO group would see
-    const report = await evaluatePrompts(model, loaded.tokenizer, lora, scorer, prompts.examples, config.max_completion_length, 0, 32, {
-      temperature: config.temperature, topK: config.top_k, topP: config.top_p, seed: config.seed, kvPrecision: config.kv_precision,
-    }, k);
-    const records = difficultyRecords(rows, report, k);
+    log(`scanning ${scanPrompts(scanned, loaded, config).rows.length} prompts x ${k} completions at temperature ${config.temperature}`);
+    let generated = 0;
+    const records = await runDifficultyScan({ model, loaded, lora, scorer }, scanned, config, k, undefined, 32, (n) => (generated = n));
     await writeFile(outPath, scanToJsonl(records));
-    const h = passRateHistogram(records.map((r) => r.pass_rate));
-    const zero = records.filter((r) => r.pass_rate === 0).length;
-    const one = records.filter((r) => r.pass_rate === 1).length;
-    log(`wrote ${outPath}: ${records.length} prompts; pass rate 0: ${zero}, 1: ${one}, in between: ${records.length - zero - one}; ` +
-      `histogram (10 bins over [0, 1]): ${h.join(' ')}; ${report.generatedTokens} completion tokens generated`);
+    log(`wrote ${outPath}: ${scanSummaryLine(records)}; ${generated} completion tokens generated`);
   } finally {
     scorer.dispose();
     gpu.destroy();
@@ -73,20 +62,16 @@ export async function scanCommand(argv: string[]): Promise<void> {
 /** `train --scan FILE`: the training rows joined to the scan and cut to pass_rate_band; without --scan, a config
  * that needs one is refused. */
 export async function selectTrainRows(scanPath: string | undefined, rows: DatasetRow[], config: GrpoConfig, log: (s: string) => void): Promise<DatasetRow[]> {
-  const needs = config.pass_rate_band !== null || config.curriculum === 'easy_to_hard';
+  const how = 'run grpo-playground scan, then give it with --scan FILE.jsonl';
   if (!scanPath) {
-    if (needs) {
-      const what = config.pass_rate_band !== null ? `pass_rate_band "${config.pass_rate_band}"` : 'curriculum "easy_to_hard"';
-      throw new UsageError(`${what} needs a difficulty scan: run grpo-playground scan, then give it with --scan FILE.jsonl`);
+    try {
+      return joinScan(rows, null, config, how).rows;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
     }
-    return rows;
   }
-  const scan = await readScanFile(scanPath);
-  const band = config.pass_rate_band === null ? null : parseBand(config.pass_rate_band);
-  if (typeof band === 'string') throw new Error(`pass_rate_band: ${band}`);
-  const sel = selectByDifficulty(rows, scan, band, scanPath);
-  log(`${scanPath}: ${scan.size} scanned prompts; ${sel.rows.length} of ${rows.length} training prompts kept` +
-    (band ? ` (pass rate in ${config.pass_rate_band}: ${sel.outside} outside, ${sel.unscanned} not in the scan)` : sel.unscanned ? ` (${sel.unscanned} not in the scan)` : ''));
+  const sel = joinScan(rows, { source: scanPath, records: await readScanFile(scanPath) }, config, how);
+  if (sel.note) log(sel.note);
   return sel.rows;
 }
 

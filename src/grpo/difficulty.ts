@@ -7,6 +7,7 @@
 
 import type { DatasetRow } from '../data';
 import type { EvalReport } from './evaluate';
+import type { GrpoConfig } from './config';
 
 export interface DifficultyRecord {
   /** fnv1a-64 of the row's prompt and answer (rowKey) */
@@ -56,6 +57,9 @@ export function difficultyRecords(rows: readonly DatasetRow[], report: Pick<Eval
 export function scanToJsonl(records: readonly DifficultyRecord[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
 }
+
+/** Most completions per prompt a scan samples (the page's k field, the CLI's --k). */
+export const SCAN_MAX_K = 1024;
 
 /** Bounds on a scan file read back (it may come from anywhere). */
 export const SCAN_LIMITS = { bytes: 256 * 2 ** 20, records: 2_000_000, k: 65536, promptChars: 1000 } as const;
@@ -168,4 +172,36 @@ export function passRateHistogram(rates: readonly number[], bins = 10): number[]
 export function scannedJsonl(rows: readonly DatasetRow[], scan: Map<string, DifficultyRecord>): string {
   const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
   return rows.map((r) => json({ ...r.raw, pass_rate: scan.get(rowKey(r.prompt, r.answer))?.pass_rate ?? null })).join('\n') + (rows.length ? '\n' : '');
+}
+
+/** What in the config needs a difficulty scan (pass_rate_band, curriculum "easy_to_hard"), or null. */
+export function scanNeededBy(config: Pick<GrpoConfig, 'pass_rate_band' | 'curriculum'>): string | null {
+  if (config.pass_rate_band !== null) return `pass_rate_band "${config.pass_rate_band}"`;
+  if (config.curriculum === 'easy_to_hard') return 'curriculum "easy_to_hard"';
+  return null;
+}
+
+/**
+ * The training rows a run trains on, as the command line's `train --scan` and the page's runs both choose
+ * them: without a scan the rows as they are (refused, with `howToScan` in the message, when the config needs
+ * one); with one, each row joined to its pass rate and cut to pass_rate_band. `note` is the line a run log
+ * shows ("N of M training prompts kept"); null without a scan.
+ */
+export function joinScan(
+  rows: DatasetRow[],
+  scan: { source: string; records: Map<string, DifficultyRecord> } | null,
+  config: Pick<GrpoConfig, 'pass_rate_band' | 'curriculum'>,
+  howToScan: string,
+): { rows: DatasetRow[]; note: string | null } {
+  if (!scan) {
+    const needs = scanNeededBy(config);
+    if (needs) throw new Error(`${needs} needs a difficulty scan: ${howToScan}`);
+    return { rows, note: null };
+  }
+  const band = config.pass_rate_band === null ? null : parseBand(config.pass_rate_band);
+  if (typeof band === 'string') throw new Error(`pass_rate_band: ${band}`);
+  const sel = selectByDifficulty(rows, scan.records, band, scan.source);
+  const note = `${scan.source}: ${scan.records.size} scanned prompts; ${sel.rows.length} of ${rows.length} training prompts kept` +
+    (band ? ` (pass rate in ${config.pass_rate_band}: ${sel.outside} outside, ${sel.unscanned} not in the scan)` : sel.unscanned ? ` (${sel.unscanned} not in the scan)` : '');
+  return { rows: sel.rows, note };
 }

@@ -65,6 +65,8 @@ export async function evaluatePrompts(
   sampling: EvalSampling = { temperature: 0, topK: 0, topP: 1, seed: 0 },
   samplesPerPrompt = 1,
   tools: RolloutTools | null = null,
+  /** told the completions sampled so far and in all, after every batch (a difficulty scan's progress line) */
+  onProgress?: (done: number, total: number) => void,
 ): Promise<EvalReport> {
   const samples: EvalSample[] = [];
   let generatedTokens = 0;
@@ -136,6 +138,7 @@ export async function evaluatePrompts(
           ...(ep ? { turns: ep.turns, toolCalls: ep.toolCalls } : {}),
         });
       });
+      onProgress?.(samples.length, prompts.length * samplesPerPrompt);
     }
   }
   const total = samples.length;

@@ -11,6 +11,7 @@ import { createRunSlice } from './store/run';
 import { createSelfTestSlice } from './store/selftest';
 import { createTryItSlice } from './store/tryit';
 import { createViewSlice } from './store/view';
+import { createScanSlice } from './store/scan';
 import type { AppState } from './store/types';
 import { createExperimentsSlice } from './runs/slice';
 
@@ -29,5 +30,6 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createRunSlice(...a),
   ...createTryItSlice(...a),
   ...createViewSlice(...a),
+  ...createScanSlice(...a),
   ...createExperimentsSlice(...a),
 }));

@@ -2,6 +2,7 @@
 // so that a saved run can store the file for resuming after a reload). CPU only.
 
 import { parseDatasetBytes, parseDatasetStream, type ColumnMapping, type DatasetKind, type DatasetRow, type ParsedDataset } from '../data';
+import type { DifficultyRecord } from '../grpo/difficulty';
 import type { DatasetLoadProgress, DatasetSummary } from './protocol';
 
 const PREVIEW_ROWS = 20;
@@ -14,6 +15,14 @@ export interface LoadedDataset {
   name: string;
   bytes: Uint8Array;
   parsed: ParsedDataset;
+  /** its difficulty scan in use (scan.ts), joined to the training rows when a run starts; a new dataset has none */
+  scan?: LoadedScan | null;
+}
+
+/** A difficulty scan: where it came from (for messages) and its records by row key. */
+export interface LoadedScan {
+  source: string;
+  records: Map<string, DifficultyRecord>;
 }
 
 interface EvalFile {
@@ -78,6 +87,11 @@ export class DatasetSlot {
   require(message = 'load a dataset first'): LoadedDataset {
     if (!this.current) throw new Error(message);
     return this.current;
+  }
+
+  /** Sets (or, with null, drops) the loaded dataset's difficulty scan. */
+  setScan(scan: LoadedScan | null): void {
+    this.current = { ...this.require(), scan };
   }
 
   load(name: string, bytes: Uint8Array, mapping?: Partial<ColumnMapping>, kind?: DatasetKind): DatasetSummary {

@@ -21,6 +21,8 @@ import { RunController } from './run_controller';
 import { generateSideBySide, tokenLengths } from './try_model';
 import { CheckpointStore, indexedDbBackend, memoryBackend } from './checkpoint_store';
 import { memoryPlanFor } from './plan_request';
+import { ScanRequests } from './scan';
+import { indexedDbScanBackend, memoryScanBackend } from './scan_store';
 import { useSandboxBroker } from '../grpo/rewards/sandbox_browser';
 import { quantTypesOf } from '../model/quant_storage';
 import {
@@ -174,6 +176,8 @@ const store = new CheckpointStore(typeof indexedDB !== 'undefined' ? indexedDbBa
 const models = new ModelSlot(gpu, renewGpu);
 const datasets = new DatasetSlot();
 const runs = new RunController(models, datasets, { store });
+const scans = new ScanRequests(models, datasets, typeof indexedDB !== 'undefined' ? indexedDbScanBackend(indexedDB) : memoryScanBackend());
+const SCAN_RUN_GOING = 'a training run is going: pause it to scan the dataset';
 
 const RUN_GOING = 'a training run is going: pause it to try the model';
 
@@ -204,6 +208,11 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   // a new model ends the run that lives on the old one
   loadModel: (r) => exclusive(() => models.load(r.files.map(fileSource), () => runs.end())),
   loadDataset: (r, progress) => exclusive(() => datasets.loadStreamed(r.file.name, fileBlob(r.file), r.mapping, progress, r.kind)),
+  // GPU work: refused at once during a run, rather than waiting in the queue until the run pauses
+  scan: (r, progress) => (runs.isRunning ? Promise.reject(new Error(SCAN_RUN_GOING)) : exclusive(() => scans.scan(r.config, r.k, progress))),
+  setScan: (r) => exclusive(() => scans.setScan(r.name, r.text)),
+  storedScan: () => exclusive(() => scans.stored()),
+  scanJsonl: async () => scans.jsonl(),
   train: (r, progress) => exclusive(() => runs.train(r.config, r.fresh, progress, r.maxSteps, r.origins, r.fromParent ?? false)),
   loadEvalDataset: (r) =>
     exclusive(async () => (r.file ? datasets.setEvalDataset(r.file.name, new Uint8Array(await fileBlob(r.file).arrayBuffer()), r.mapping, r.kind) : datasets.setEvalDataset(null, null))),

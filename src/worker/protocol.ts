@@ -139,6 +139,26 @@ export interface DatasetLoadProgress {
   total: number;
 }
 
+/** A difficulty scan in use (src/worker/scan.ts), as the data panel draws it. */
+export interface ScanSummary {
+  /** where it came from: "scan of reverse.jsonl (k = 8, temperature 1)" or the uploaded file's name */
+  source: string;
+  /** records in the scan, and the most completions any of them sampled */
+  records: number;
+  k: number;
+  /** every dataset row's pass rate, in the dataset's order; NaN for a row the scan has no record of */
+  rates: Float64Array;
+  /** kept in this browser's storage for this dataset and model (not scanned again after a reload) */
+  stored: boolean;
+}
+
+/** How far a scan is: completions sampled of all, and milliseconds since it began. */
+export interface ScanProgress {
+  done: number;
+  total: number;
+  ms: number;
+}
+
 /** Token lengths of every kept row: the prompt as the model sees it (template applied, BOS counted,
  * before truncation) and the answer on its own. */
 export interface TokenLengths {
@@ -258,7 +278,13 @@ export interface RecoveredEvent {
   message: string;
 }
 
-export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | DeviceLostEvent | RecoveredEvent;
+/** What a new run trains on, when a difficulty scan chose it: "N of M training prompts kept" (difficulty.ts joinScan). */
+export interface DataEvent {
+  kind: 'data';
+  message: string;
+}
+
+export type TrainEvent = StepEvent | EvalEvent | CheckpointEvent | DeviceLostEvent | RecoveredEvent | DataEvent;
 
 /** Where the run's model came from, as the page describes it. */
 export type ModelOrigin =
@@ -326,6 +352,15 @@ export interface EngineApi {
   loadDataset: { request: { file: FilePayload; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary; progress: DatasetLoadProgress };
   /** A separate test file held out for evaluation (the whole dataset then trains); null drops it. */
   loadEvalDataset: { request: { file: FilePayload | null; mapping?: Partial<ColumnMapping>; kind?: DatasetKind }; value: DatasetSummary | null; progress: never };
+  /** Difficulty scan of the loaded dataset with the loaded model (base, no adapter): k completions per prompt at
+   * the config's temperature; the scan is kept with the dataset and in this browser's storage. */
+  scan: { request: { config: GrpoConfig; k: number }; value: ScanSummary; progress: ScanProgress };
+  /** A scan JSONL the person gave (checked record by record), or null to forget the scan in use and the stored one. */
+  setScan: { request: { name: string | null; text: string | null }; value: ScanSummary | null; progress: never };
+  /** The stored scan of the loaded dataset by the loaded model, put in use (null: none, and none in use). */
+  storedScan: { request: NoFields; value: ScanSummary | null; progress: never };
+  /** The scan in use as JSONL, to download. */
+  scanJsonl: { request: NoFields; value: string; progress: never };
   /** Trains until max_steps, pause or stop, streaming each step and eval. fresh: start a new run (else resume). */
   /** fromParent (with fresh): the new run's LoRA starts from the current run's adapter ("Continue with GRPO" after
    * SFT); its r, alpha, target modules and rsLoRA are the parent's, and RunEnd.parentRunId names the parent. */

@@ -28,6 +28,7 @@ export type RunTrainer = GrpoTrainer | PreferenceRunTrainer | SftRunTrainer;
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import type { RolloutTools } from '../grpo/rollout';
 import { datasetFingerprint, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
+import { joinScan, scanNeededBy } from '../grpo/difficulty';
 import type { LoadedDataset } from './dataset_slot';
 import type { ModelOnDevice } from './model_slot';
 import type { TrainEvent } from './protocol';
@@ -42,6 +43,8 @@ export class Run {
   ended = false;
   /** the run whose adapter this run's LoRA started from ("Continue with GRPO" after an SFT run), or null */
   parentId: string | null = null;
+  /** what a difficulty scan kept of the training prompts ("N of M training prompts kept"), for the run log */
+  dataNote: string | null = null;
 
   private constructor(
     /** one id per run, kept when it is resumed or recovered */
@@ -82,6 +85,8 @@ export class Run {
     let scorer: RewardScorer | null = null;
     if (isPreferenceAlgorithm(config.algorithm)) {
       // offline preference training: the dataset's pairs (or KTO's labelled completions), no rollouts
+      const needs = scanNeededBy(config);
+      if (needs) throw new Error(`${needs} chooses GRPO's prompts by a difficulty scan; algorithm "${config.algorithm}" trains on the dataset's pairs and does not read it: set it back to its default`);
       const train = preparePreference(split.train, on.loaded, config).examples;
       const held = preparePreference(split.eval, on.loaded, config).examples;
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
@@ -113,7 +118,9 @@ export class Run {
       }
     }
     try {
-      const train = preparePrompts(split.train, on.loaded, config, toolInfos);
+      // a difficulty scan with the dataset: pass rates joined, cut to pass_rate_band (as the CLI's train --scan)
+      const chosen = joinScan(split.train, data.scan ?? null, config, 'scan the dataset in the data panel (Scan difficulty) or upload a scan file there');
+      const train = preparePrompts(chosen.rows, on.loaded, config, toolInfos);
       const evalSet = preparePrompts(split.eval, on.loaded, config, toolInfos);
       if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
       // reward_model entries: the named reward adapters on this run's model (its own base weights)
@@ -129,7 +136,9 @@ export class Run {
         layout,
         tools,
       });
-      return new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows, rewardAdapters);
+      const run = new Run(id, on, trainer, scorer, datasetFingerprint(train.examples), layout, evalRows, rewardAdapters);
+      run.dataNote = chosen.note;
+      return run;
     } catch (e) {
       scorer?.dispose();
       tools?.setup.runner.dispose();

@@ -93,7 +93,9 @@ export class RunController {
     };
     try {
       await this.renewIfLost(fresh, emit);
+      const before = this.run;
       let run = fresh && fromParent ? await this.childRun(config) : await this.runFor(config, fresh);
+      if (run !== before && run.dataNote) emit({ kind: 'data', message: run.dataNote });
       let initialEval = run.step === 0 && fresh;
       let done = 0;
       let recoveries = 0;

@@ -37,6 +37,7 @@ export function reduceRunHistory(h: RunHistory, e: TrainEvent): RunHistory {
       return rewindRunHistory(h, e.step);
     case 'checkpoint':
     case 'deviceLost':
+    case 'data':
       return h;
   }
 }

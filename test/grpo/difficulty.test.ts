@@ -2,7 +2,7 @@
 // a scan file read back with every field checked, pass-rate bands, and the orders the trainer draws prompts in.
 import { describe, expect, test } from 'vitest';
 import {
-  difficultyRecords, inBand, parseBand, parseScanJsonl, passRateHistogram, rowKey, scanToJsonl, selectByDifficulty, type DifficultyRecord,
+  difficultyRecords, inBand, joinScan, parseBand, parseScanJsonl, passRateHistogram, rowKey, scanToJsonl, selectByDifficulty, type DifficultyRecord,
 } from '../../src/grpo/difficulty';
 import { curriculumOrder } from '../../src/grpo/curriculum';
 import { defaultConfig, validateConfig } from '../../src/grpo/config';
@@ -89,6 +89,26 @@ describe('difficulty scan records', () => {
 
   test('histogram over 10 bins, 1 in the last', () => {
     expect(passRateHistogram([0, 0.05, 0.1, 0.99, 1])).toEqual([2, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
+  });
+});
+
+describe('joining a scan to the training rows (train --scan and the page\'s runs)', () => {
+  const rs = rows(4);
+  const scan = { source: 'scan.jsonl', records: new Map([0, 1, 2].map((i) => [rowKey(`p${i}`, `a${i}`), { key: rowKey(`p${i}`, `a${i}`), line: i + 2, k: 4, pass_rate: [0, 0.5, 1][i], reward_mean: 0, prompt: '' }])) };
+  test('without a scan: the rows as they are, or a refusal naming what needs one', () => {
+    const c = defaultConfig();
+    expect(joinScan(rs, null, c, 'scan it')).toEqual({ rows: rs, note: null });
+    expect(() => joinScan(rs, null, { ...c, curriculum: 'easy_to_hard' }, 'scan it')).toThrow('curriculum "easy_to_hard" needs a difficulty scan: scan it');
+    expect(() => joinScan(rs, null, { ...c, pass_rate_band: '(0, 1)' }, 'scan it')).toThrow('pass_rate_band "(0, 1)" needs a difficulty scan: scan it');
+  });
+  test('with a scan and a band: the kept rows with pass rates, and the run log\'s line', () => {
+    const j = joinScan(rs, scan, { ...defaultConfig(), pass_rate_band: '(0, 1)' }, '');
+    expect(j.rows.map((r) => [r.prompt, r.passRate])).toEqual([['p1', 0.5]]);
+    expect(j.note).toBe('scan.jsonl: 3 scanned prompts; 1 of 4 training prompts kept (pass rate in (0, 1): 2 outside, 1 not in the scan)');
+    const all = joinScan(rs, scan, defaultConfig(), '');
+    expect(all.rows).toHaveLength(4);
+    expect(all.note).toBe('scan.jsonl: 3 scanned prompts; 4 of 4 training prompts kept (1 not in the scan)');
+    expect(() => joinScan(rs, scan, { ...defaultConfig(), pass_rate_band: '(1, 0)' }, '')).toThrow('pass_rate_band: it holds no pass rate');
   });
 });
 

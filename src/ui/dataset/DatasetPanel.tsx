@@ -7,6 +7,7 @@ import { FileDrop, Panel, ProgressBar } from '../common';
 import { useAppStore, isBusy } from '../store';
 import { evalRowCount } from './histogram';
 import { LengthHistogram } from './LengthHistogram';
+import { DifficultyScan } from './DifficultyScan';
 import { HubDatasetChoice } from '../hub/HubDatasetChoice';
 import { EvalFilePicker } from '../runs/EvalFilePicker';
 
@@ -71,6 +72,7 @@ function DatasetStatus() {
           <DatasetIssues />
           <DatasetPreview />
           <TokenHistograms />
+          {summary.kind === undefined ? <DifficultyScan /> : null}
         </>
       ) : null}
     </div>

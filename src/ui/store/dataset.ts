@@ -61,6 +61,7 @@ export const createDatasetSlice: StateCreator<AppState, [], [], DatasetSlice> = 
       if (my !== generation) return;
       set({ datasetStatus: 'ready', datasetSummary: summary, tokenLengths: null, datasetProgress: null });
       void get().refreshTokenLengths();
+      void get().refreshStoredScan(); // a new dataset has no scan in the worker: the stored one, if any
     } catch (e) {
       if (my !== generation) return;
       set({ datasetStatus: 'error', datasetError: errorMessage(e), datasetSummary: null, tokenLengths: null, datasetProgress: null });

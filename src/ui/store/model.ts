@@ -68,6 +68,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       set({ modelStatus: 'ready', modelSummary: summary });
       get().resetRun(); // the worker ended any run with the old model
       void get().refreshTokenLengths();
+      void get().refreshStoredScan(); // a scan is of a dataset by a model: this model's, if stored
       void get().refreshGpuStatus();
     } catch (e) {
       if (my !== generation) return;

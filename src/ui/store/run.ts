@@ -188,6 +188,9 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       case 'deviceLost':
         log('error', `The GPU device was lost after step ${e.step} (${e.message.replace(/\.+$/, '')}). Getting a new device and resuming from the last checkpoint…`);
         break;
+      case 'data':
+        log('info', e.message);
+        break;
       case 'recovered':
         // the steps after the checkpoint are redone: drop them from the charts
         set((s) => ({

@@ -8,6 +8,7 @@ import type { RunSlice } from './run';
 import type { SelfTestSlice } from './selftest';
 import type { TryItSlice } from './tryit';
 import type { ViewSlice } from './view';
+import type { ScanSlice } from './scan';
 import type { ExperimentsSlice } from '../runs/slice';
 
-export type AppState = GpuSlice & SelfTestSlice & ModelSlice & DatasetSlice & ConfigSlice & RunSlice & TryItSlice & ViewSlice & ExperimentsSlice;
+export type AppState = GpuSlice & SelfTestSlice & ModelSlice & DatasetSlice & ConfigSlice & RunSlice & TryItSlice & ViewSlice & ScanSlice & ExperimentsSlice;
