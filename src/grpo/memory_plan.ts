@@ -127,7 +127,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
     )
     : planningScorer();
   const trainer = new GrpoTrainer({
-    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false, curriculum: 'shuffle' }, // the order of the planning prompts changes no byte
+    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false, curriculum: 'shuffle', curriculum_phases: null, mixture_weights: null }, // the order of the planning prompts changes no byte
     train, eval: [], scorer, layout,
   });
   await trainer.trainStep();

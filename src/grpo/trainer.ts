@@ -18,6 +18,7 @@ import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
 import { curriculumOrder } from './curriculum';
 import { refillRollout, type RefillStats } from './dynamic_sampling';
+import { PromptSchedule, parseMixture, parsePhases, type ScheduleState } from './prompt_schedule';
 import { applyTurnCredit, perStepAdvantages, tokenSteps } from './step_credit';
 import { splitSteps } from './rewards_scorer';
 import { ReplayBuffer, replayFromJson, replayToJson, type ReplayEntryJson } from './replay_buffer';
@@ -98,7 +99,7 @@ export interface TrainerProgress {
   cursor: number;
   optimizerStep: number;
   /** skip_solved_epochs and replay_buffer_size state (absent in checkpoints of runs without them) */
-  selection?: { skipUntil: [number, number][]; skippedPrompts: number; replay: ReplayEntryJson[] };
+  selection?: { skipUntil: [number, number][]; skippedPrompts: number; replay: ReplayEntryJson[]; schedule?: ScheduleState };
 }
 
 export interface TrainerInit {
@@ -139,6 +140,8 @@ export class GrpoTrainer {
   private skippedPrompts = 0;
   /** replay_buffer_size > 0: TRL's buffer of high-variance groups (replay_buffer.ts) */
   private readonly replay: ReplayBuffer | null;
+  /** curriculum_phases or mixture_weights: which prompt comes next (prompt_schedule.ts) */
+  private readonly schedule: PromptSchedule | null;
   private cursor = 0;
   private epoch = 0;
   /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
@@ -156,6 +159,7 @@ export class GrpoTrainer {
     // before any GPU buffer: a curriculum the data cannot follow is an error naming why
     this.curriculum = curriculumOrder(init.train, c);
     this.replay = c.replay_buffer_size > 0 ? new ReplayBuffer(c.replay_buffer_size) : null;
+    this.schedule = promptScheduleFor(init.train, c);
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r,
       alpha: c.lora_alpha,
@@ -192,12 +196,13 @@ export class GrpoTrainer {
   /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
   progress(): TrainerProgress {
     const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
-    if (this.skipUntil.size || this.skippedPrompts || this.replay) {
+    if (this.skipUntil.size || this.skippedPrompts || this.replay || this.schedule) {
       const index = new Map(this.init.train.map((e, i) => [e, i]));
       p.selection = {
         skipUntil: [...this.skipUntil].map(([e, until]) => [index.get(e) ?? -1, until]),
         skippedPrompts: this.skippedPrompts,
         replay: this.replay ? replayToJson(this.replay, this.init.train) : [],
+        ...(this.schedule ? { schedule: this.schedule.state() } : {}),
       };
     }
     return p;
@@ -228,6 +233,10 @@ export class GrpoTrainer {
     }
     this.skippedPrompts = Number.isInteger(sel.skippedPrompts) && sel.skippedPrompts >= 0 ? sel.skippedPrompts : 0;
     if (this.replay) replayFromJson(this.replay, sel.replay, train, this.init.model.config.vocabSize, where);
+    if (this.schedule) {
+      if (!sel.schedule) throw new Error(`${where}: it has no prompt-schedule state, and the run has curriculum_phases or mixture_weights`);
+      this.schedule.restore(sel.schedule, where);
+    }
   }
 
   private epochRng(epoch: number): Rng {
@@ -242,12 +251,16 @@ export class GrpoTrainer {
     // draws all skipped means every prompt waits, and then none is skipped
     let skippedInARow = 0;
     while (out.length < n) {
-      if (this.cursor >= this.order.length) {
-        this.order = this.curriculum ?? shuffled(rows.length, this.epochRng(this.epoch));
-        this.cursor = 0;
-        this.epoch++;
+      let ex: PromptExample;
+      if (this.schedule) ex = rows[this.schedule.next(this.step)];
+      else {
+        if (this.cursor >= this.order.length) {
+          this.order = this.curriculum ?? shuffled(rows.length, this.epochRng(this.epoch));
+          this.cursor = 0;
+          this.epoch++;
+        }
+        ex = rows[this.order[this.cursor++]];
       }
-      const ex = rows[this.order[this.cursor++]];
       const until = this.skipUntil.get(ex);
       if (until !== undefined && this.epoch <= until && skippedInARow < rows.length) {
         skippedInARow++;
@@ -597,6 +610,8 @@ export class GrpoTrainer {
       dropped_groups: dropped,
       ...(generated ? pend.selection : {}),
       ...(c.skip_solved_epochs > 0 ? { 'data/skipped_prompts': this.skippedPrompts } : {}),
+      ...(c.curriculum_phases !== null && this.schedule ? { 'curriculum/phase': this.schedule.phaseAt(this.step) } : {}),
+      ...(c.mixture_column ? rewardsBySource(stepItems.map((x) => ({ source: x.group.prompt.raw[c.mixture_column!], reward: x.comp.reward }))) : {}),
       skipped_updates: this.skippedUpdates,
       reward_errors: generated ? ro.rewardErrors.length : 0,
       // GPU memory held by the engine's buffer pool: the most ever allocated, and now
@@ -714,4 +729,30 @@ function shuffled(n: number, rng: Rng): number[] {
     [idx[i], idx[j]] = [idx[j], idx[i]];
   }
   return idx;
+}
+
+/** The run's prompt schedule (curriculum_phases or mixture_weights), checked against the data; null without one. */
+function promptScheduleFor(train: readonly PromptExample[], c: GrpoConfig): PromptSchedule | null {
+  if (c.curriculum_phases !== null) {
+    const phases = parsePhases(c.curriculum_phases);
+    if (typeof phases === 'string') throw new Error(`curriculum_phases ${phases}`);
+    return PromptSchedule.phases(train, phases, c.seed);
+  }
+  if (c.mixture_weights !== null && c.mixture_column) {
+    const w = parseMixture(c.mixture_weights);
+    if (typeof w === 'string') throw new Error(`mixture_weights ${w}`);
+    return PromptSchedule.mixture(train, c.mixture_column, w, c.seed);
+  }
+  return null;
+}
+
+/** rewards_by_source/<source>: the step's mean reward per value of mixture_column (names bounded). */
+function rewardsBySource(items: { source: unknown; reward: number }[]): Metrics {
+  const by = new Map<string, number[]>();
+  for (const { source, reward } of items) {
+    const k = typeof source === 'string' || typeof source === 'number' ? String(source).slice(0, 64) : '(none)';
+    if (!by.has(k) && by.size >= 32) continue;
+    by.set(k, [...(by.get(k) ?? []), reward]);
+  }
+  return Object.fromEntries([...by].map(([k, v]) => [`rewards_by_source/${k}`, v.reduce((a, b) => a + b, 0) / v.length]));
 }

@@ -921,6 +921,33 @@ export const SCHEMA = {
     doc: 'The dataset column curriculum "by_column" orders by (e.g. "level" or "difficulty"); every training row needs it.',
     trl: { notInTrl: 'the script orders its training split by this column as the playground does' },
   }),
+  curriculum_phases: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc:
+      'Staged training: a JSON list of phases, each {"steps": N, "column": C, "value": V} (prompts whose column C is V), ' +
+      '{"steps": N, "pass_rate_band": "(0, 1)"} (a scan\'s band) or {"steps": N} (every prompt); the last may have "steps": ' +
+      'null (the rest of the run). Phase i trains on its prompts for its optimizer steps, each pass over them in a new ' +
+      'seeded order. Logged as curriculum/phase. null: no phases (curriculum orders the prompts).',
+    source: 'staged RL: AceReason-Nemotron\'s math-then-code stages (Chen et al. 2025, arXiv 2505.16400); Time-R1\'s phased curriculum (Liu et al. 2025, arXiv 2505.13508)',
+    trl: { notInTrl: 'TRL trains on one dataset in one order; run one TRL script per phase on the phase\'s rows' },
+  }),
+  mixture_column: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc: 'The dataset column naming each prompt\'s source (e.g. "source": "math", "code") for mixture_weights; each source\'s mean reward is logged as rewards_by_source/<source>.',
+    trl: { notInTrl: 'no source mixtures in TRL; the script samples the file as it is' },
+  }),
+  mixture_weights: textOrNull({
+    default: null,
+    group: 'Data selection',
+    doc:
+      'A JSON object of source -> weight over mixture_column, e.g. {"math": 0.7, "code": 0.3}: each drawn prompt comes from a ' +
+      'source picked with these weights (seeded), then that source\'s next prompt in its own seeded order. Sources it does ' +
+      'not name are not trained on. null: no mixture.',
+    source: 'data mixtures for multi-domain RL, e.g. MoDoMoDo (Liang et al. 2025, arXiv 2505.24871)',
+    trl: { notInTrl: 'no source mixtures in TRL; the script samples the file as it is' },
+  }),
   // ---- prompt
   system_prompt: textOrNull({
     default: null,

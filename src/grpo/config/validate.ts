@@ -11,6 +11,7 @@ import type { ModelConfig } from '../../model/config';
 import { isPreferenceAlgorithm, LORA_TARGET_MODULES } from './enums';
 import type { Range } from './fields';
 import { parseBand } from '../difficulty';
+import { parseMixture, parsePhases } from '../prompt_schedule';
 import { CONFIG_KEYS, FIELDS, type ConfigKey, type GrpoConfig } from './schema';
 
 export interface ValidationContext {
@@ -284,6 +285,18 @@ function crossFieldProblems(c: GrpoConfig, ctx: ValidationContext): ConfigProble
     if (c.scale_rewards === 'batch') why.push('scale_rewards "batch"');
     if (c.step_advantage !== 'episode') why.push('step_advantage "per_turn_discounted" (one kind of per-token credit at a time)');
     if (why.length) p.push({ field: 'process_credit', message: `process_credit "per_step" credits each step of a process reward against its group: ${why.join('; ')}` });
+  }
+  if (c.curriculum_phases !== null) {
+    const ph = parsePhases(c.curriculum_phases);
+    if (typeof ph === 'string') p.push({ field: 'curriculum_phases', message: `curriculum_phases ${ph}` });
+    if (c.curriculum !== 'shuffle') p.push({ field: 'curriculum_phases', message: `curriculum_phases draw each phase's prompts in their own seeded order; curriculum "${c.curriculum}" would order them too: set curriculum to "shuffle"` });
+    if (c.mixture_weights !== null) p.push({ field: 'curriculum_phases', message: 'curriculum_phases and mixture_weights both choose the next prompt: keep one of them' });
+  }
+  if (c.mixture_weights !== null) {
+    const mix = parseMixture(c.mixture_weights);
+    if (typeof mix === 'string') p.push({ field: 'mixture_weights', message: `mixture_weights ${mix}` });
+    if (!(c.mixture_column ?? '').trim()) p.push({ field: 'mixture_column', message: 'mixture_weights weigh the values of a column: name it in mixture_column' });
+    if (c.curriculum !== 'shuffle') p.push({ field: 'mixture_weights', message: `mixture_weights draw from each source in its own seeded order; set curriculum to "shuffle"` });
   }
   if (c.num_generations_eval !== null && c.num_generations_eval > 1 && c.eval_temperature === 0) {
     p.push({
