@@ -38,6 +38,7 @@ import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans, PLAN_MODELS } from './memory_plans';
 import { benchRealStep } from './real_step';
+import { benchSharedPrefix } from './shared_prefix';
 import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
 import { benchQuantMatmul, QUANT_BENCH_SHAPES, QUANT_BENCH_TYPES } from './kernels/matmul_quant';
 import { isQuantKernelType } from '../ops/ggml_types';
@@ -190,6 +191,17 @@ if (args.has('--qwen35-device')) {
     : { prompts_per_step: 2, num_generations: 8, max_prompt_length: 64, max_completion_length: 64, base_precision: 'bf16' }, 2);
   log(JSON.stringify(step));
   if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), qwen35: { model, real_step: step } }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+// --shared-prefix: shared-prefix generation against every row prefilled at a GSM8K-like rollout shape on
+// stories260K (src/bench/shared_prefix.ts): prefill tokens each way, generation tokens/s each way
+if (args.has('--shared-prefix')) {
+  const g = await acquireNodeGpu();
+  const stories = await loadModelFromPath(process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url)));
+  const r = await benchSharedPrefix(g, 'stories260K', stories.config, stories.weights);
+  log(JSON.stringify(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), shared_prefix: r }) + '\n');
   g.destroy();
   process.exit(0);
 }

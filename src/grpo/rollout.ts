@@ -6,6 +6,7 @@ import type { GpuTransformer } from '../model/transformer';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import type { KvPrecision } from '../model/kv_storage';
+import type { SharePrefixMode } from './config/enums';
 import { rewardAdvantages, type ScaleRewards, type AdvantageSettings } from './advantages';
 import type { RewardScorer } from './rewards_scorer';
 import { idsWithoutTrailingStop, runEpisodes, type Episode, type EpisodeEnv, type TurnRecord } from './tools/episodes';
@@ -84,6 +85,8 @@ export interface RolloutOptions {
   trimAfterPrefill?: boolean;
   /** tools and/or an environment: multi-turn episodes instead of single completions */
   tools?: RolloutTools;
+  /** config share_prompt_prefix: prefill each prompt once for its G rows (GenerateOptions.groupSize); default 'auto' */
+  sharePromptPrefix?: SharePrefixMode;
   /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
   advantage?: Omit<AdvantageSettings, 'scale'>;
 }
@@ -94,6 +97,23 @@ export interface RolloutTools {
   maxTurns: number;
   /** weight of the environment's reward, which joins the reward functions as the "environment" column */
   envRewardWeight: number;
+}
+
+/** Whether a rollout's single-turn generation prefills each prompt once for its G rows (share_prompt_prefix):
+ * 'auto' wherever supported, 'on' refuses where it is not (Gemma 4, whose generation prefills every row, and
+ * multi-turn episodes). */
+export function sharesPromptPrefix(model: PolicyModel, opts: Pick<RolloutOptions, 'sharePromptPrefix' | 'numGenerations' | 'tools'>): boolean {
+  const mode = opts.sharePromptPrefix ?? 'auto';
+  if (mode === 'off' || opts.numGenerations < 2) return false;
+  if (opts.tools) {
+    if (mode === 'on') throw new Error('share_prompt_prefix "on": multi-turn tool and environment rollouts prefill every row (use "auto" or "off")');
+    return false;
+  }
+  if (asGemma4(model)) {
+    if (mode === 'on') throw new Error('share_prompt_prefix "on": Gemma 4 prefills every row (use "auto" or "off")');
+    return false;
+  }
+  return true;
 }
 
 /** The name of the environment's reward among the reward columns. */
@@ -134,6 +154,7 @@ export async function rollout(
       continue;
     }
     const gen = await policyGenerate(model, rows, {
+      groupSize: sharesPromptPrefix(model, opts) ? G : 1,
       maxNewTokens: opts.maxCompletionLength,
       temperature: opts.temperature,
       topK: opts.topK,

@@ -324,6 +324,7 @@ export class GrpoTrainer {
       kvPrecision: c.kv_precision,
       trimAfterPrefill: !!this.init.layout?.trimBetweenPhases,
       tools,
+      sharePromptPrefix: c.share_prompt_prefix,
       advantage: { estimator: c.advantage_estimator, aggregation: c.multi_objective_aggregation },
     };
     let ro = await rollout(model, tokenizer, this.lora, scorer, prompts, opts);

@@ -204,16 +204,30 @@ export class DecodeState {
   }
 
   /** The training forward over the right-padded prompts, each layer's k/v into the caches before its
-   * activations are released; sets hLast. */
-  prefill(prompts: number[][]): void {
+   * activations are released; sets hLast. With groupSize G > 1 the rows come in groups of G identical prompts
+   * (GRPO's completions of one prompt): each distinct prompt is prefilled once (B / G rows) and its k/v written
+   * into each of its G rows' caches (G cache writes, the cache seen as B / G rows of G * TMAX positions), its
+   * linear layers' states copied into each row, its last hidden state gathered into each row of hLast; the
+   * caches hold the same values as G separate prefills' (decode_state prefix sharing, generate.ts). */
+  prefill(prompts: number[][], groupSize = 1): void {
     const { gpu, model } = this;
     const c = model.config;
-    const { B, Tp, lens, TMAX } = this.len;
+    const { B: rows, Tp, lens: rowLens, TMAX } = this.len;
+    const G = groupSize;
+    if (!(Number.isInteger(G) && G >= 1 && rows % G === 0)) throw new Error(`prefill: group size ${G} does not divide the ${rows} rows`);
+    for (let b = 0; b < rows; b++) {
+      const first = prompts[b - (b % G)];
+      if (prompts[b].length !== first.length || prompts[b].some((t, i) => t !== first[i])) {
+        throw new Error(`prefill: row ${b}'s prompt differs from its group's first row (${b - (b % G)}): shared prefixes need groups of ${G} identical prompts`);
+      }
+    }
+    const B = rows / G;
+    const lens = Array.from({ length: B }, (_, p) => rowLens[p * G]);
     const ids = new Uint32Array(B * Tp);
     const pos = new Uint32Array(B * Tp);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < Tp; t++) {
-        ids[b * Tp + t] = t < lens[b] ? prompts[b][t] : 0;
+        ids[b * Tp + t] = t < lens[b] ? prompts[b * G][t] : 0;
         pos[b * Tp + t] = t;
       }
     }
@@ -221,34 +235,62 @@ export class DecodeState {
     const posT = this.alloc([B * Tp], 'prefill.positions', 'u32');
     gpu.write(idsT, ids);
     gpu.write(posT, pos);
+    // shared: copy j of a prompt's k/v goes to position t + j * TMAX of a cache seen as (B, G * TMAX, KVD), that
+    // is row b * G + j's position t (rings: slot j * slots + t % slots of a ring of G * slots)
+    const sharedPos: Tensor[] = [];
+    for (let j = 1; j < G; j++) {
+      const tr = this.alloc([B * Tp], `prefill.positions (copy ${j})`, 'u32');
+      gpu.write(tr, pos.map((t) => t + j * TMAX));
+      sharedPos.push(tr);
+    }
     // ring caches take only each row's last `slots` prompt positions (distinct slots); padding is skipped
-    const ringPos = new Map<number, Tensor>();
+    const ringPos = new Map<number, Tensor[]>();
     for (const { slots, ring } of this.caches) {
       if (!ring || ringPos.has(slots)) continue;
-      const rp = new Uint32Array(B * Tp).fill(RING_SKIP);
-      for (let b = 0; b < B; b++) for (let t = Math.max(0, lens[b] - slots); t < lens[b]; t++) rp[b * Tp + t] = t;
-      const tr = this.alloc([B * Tp], `prefill.ring_positions (${slots})`, 'u32');
-      gpu.write(tr, rp);
-      ringPos.set(slots, tr);
+      const copies: Tensor[] = [];
+      for (let j = 0; j < G; j++) {
+        const rp = new Uint32Array(B * Tp).fill(RING_SKIP);
+        for (let b = 0; b < B; b++) for (let t = Math.max(0, lens[b] - slots); t < lens[b]; t++) rp[b * Tp + t] = G > 1 ? j * slots + (t % slots) : t;
+        const tr = this.alloc([B * Tp], `prefill.ring_positions (${slots}${G > 1 ? `, copy ${j}` : ''})`, 'u32');
+        gpu.write(tr, rp);
+        copies.push(tr);
+      }
+      ringPos.set(slots, copies);
     }
     const kvFormat = this.kvFormat;
     const lensT = this.alloc([B], 'prefill.lengths', 'u32');
     gpu.write(lensT, Uint32Array.from(lens));
+    // shared: the linear layers' states of the B distinct prompts, copied into each row below
+    const gdnOnce = G > 1 ? this.gdn.map((s, l) => (s ? allocGdnDecodeState(c, B, (shape, label) => gpu.tensor(shape, label), `layer${l}.prefill_once`) : undefined)) : this.gdn;
     const act = model.forward(idsT, posT, B, Tp, this.opts.lora, null, {
-      gdnStates: { lens: lensT, of: (l) => this.gdn[l]! },
+      gdnStates: { lens: lensT, of: (l) => gdnOnce[l]! },
       onLayer: (l, saved) => {
         if (saved.gdn) return; // a linear layer wrote its state itself
         const { k, v, slots, ring } = this.caches[l];
-        const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: ring ? slots : TMAX, kvFormat, ring };
-        const p = ring ? ringPos.get(slots)! : posT;
-        kvCacheWrite(gpu, k, saved.kr, p, dims);
-        kvCacheWrite(gpu, v, saved.v, p, dims);
+        const span = ring ? slots : TMAX;
+        const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: G * span, kvFormat, ring };
+        for (let j = 0; j < G; j++) {
+          const p = ring ? ringPos.get(slots)![j] : j === 0 ? posT : sharedPos[j - 1];
+          kvCacheWrite(gpu, k, saved.kr, p, dims);
+          kvCacheWrite(gpu, v, saved.v, p, dims);
+        }
       },
     });
-    const lastIdx = this.alloc([B], 'prefill.last_index', 'u32');
-    gpu.write(lastIdx, lens.map((n, b) => b * Tp + n - 1));
-    this.hLast = this.alloc([B, c.hiddenSize], 'prefill.last_hidden');
-    embeddingForward(gpu, this.hLast, lastIdx, act.f); // row gather
+    if (G > 1) {
+      this.gdn.forEach((full, l) => {
+        const once = gdnOnce[l];
+        if (!full || !once) return;
+        for (const key of ['convState', 'state'] as const) {
+          const per = once[key].size / B;
+          for (let b = 0; b < rows; b++) gpu.copy(once[key], full[key], per, Math.floor(b / G) * per, b * per);
+        }
+        gpu.release(once.convState, once.convNext, once.state);
+      });
+    }
+    const lastIdx = this.alloc([rows], 'prefill.last_index', 'u32');
+    gpu.write(lastIdx, Array.from({ length: rows }, (_, b) => Math.floor(b / G) * Tp + lens[Math.floor(b / G)] - 1));
+    this.hLast = this.alloc([rows, c.hiddenSize], 'prefill.last_hidden');
+    embeddingForward(gpu, this.hLast, lastIdx, act.f); // row gather (each group's row into its G rows)
     model.releaseActivations(act);
   }
 

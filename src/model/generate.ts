@@ -1,6 +1,7 @@
 // Batched generation with a KV cache: prefill all prompts together (right-padded), then decode every row
 // one token per step, all on the GPU. Nothing but the sampled ids is ever read back, and those only
-// every few steps to stop early once every row has finished. The caches, the prefill and the decode step
+// every few steps to stop early once every row has finished. With groupSize G, each group of G identical
+// prompts is prefilled once and its state copied into its G rows (decode_state.ts). The caches, the prefill and the decode step
 // are decode_state.ts's (shared with generate_turns.ts).
 
 import type { Tensor } from '../gpu/tensor';
@@ -33,6 +34,12 @@ export interface GenerateOptions extends SamplingOptions {
    * decode (the prefill's released activations), so that neither phase's buffers are held during the other
    * (the memory plan's trimBetweenPhases layouts, whose generation runs in several batches) */
   trimAfterPrefill?: boolean;
+  /** rows come in groups of this many identical prompts (GRPO's G completions of one prompt, rows b * G .. b * G +
+   * G - 1): each prompt is prefilled once and its caches, linear-layer states and last hidden state copied into its
+   * G rows (DecodeState.prefill); the same tokens as unshared (default 1: every row prefilled) */
+  groupSize?: number;
+  /** filled with the prompt positions the prefill computed (B / groupSize rows of the padded length) */
+  stats?: { prefillTokens: number };
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -63,7 +70,8 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   const { lens, maxNew } = st.len;
   try {
     // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
-    st.prefill(prompts);
+    st.prefill(prompts, opts.groupSize ?? 1);
+    if (opts.stats) opts.stats.prefillTokens = (B / (opts.groupSize ?? 1)) * st.len.Tp;
     if (opts.trimAfterPrefill) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();

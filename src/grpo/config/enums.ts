@@ -69,5 +69,9 @@ export type BasePrecision = (typeof BASE_PRECISIONS)[number];
 export const KV_PRECISIONS = ['auto', 'f32', 'bf16', 'f16'] as const;
 export type KvPrecision = (typeof KV_PRECISIONS)[number];
 
+/** share_prompt_prefix: prefill each prompt once per group of num_generations rows */
+export const SHARE_PREFIX_MODES = ['auto', 'on', 'off'] as const;
+export type SharePrefixMode = (typeof SHARE_PREFIX_MODES)[number];
+
 export const RECOMPUTE_MODES = ['auto', 'on', 'off'] as const;
 export type RecomputeMode = (typeof RECOMPUTE_MODES)[number];

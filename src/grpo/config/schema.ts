@@ -24,6 +24,7 @@ import {
   LR_SCHEDULER_TYPES,
   MULTI_OBJECTIVE_AGGREGATIONS,
   RECOMPUTE_MODES,
+  SHARE_PREFIX_MODES,
   SCALE_REWARDS,
   SFT_ON,
 } from './enums';
@@ -999,6 +1000,18 @@ export const SCHEMA = {
       'caches as long as their window. LoRA weights, gradients and optimizer state stay f32.',
     source: PLAYGROUND,
     trl: { notInTrl: 'generation\'s cache precision follows the model dtype in transformers' },
+  }),
+  share_prompt_prefix: oneOf(SHARE_PREFIX_MODES)({
+    default: 'auto',
+    group: 'Memory',
+    doc:
+      'Shared-prefix generation: "on" prefills each prompt once for its num_generations completions and copies its ' +
+      'KV caches (Qwen3.5: its linear layers\' conv and recurrent states) and last hidden state into each completion\'s ' +
+      'row on the GPU, so a rollout computes 1 / num_generations of the prefill; the caches are still one per row (the ' +
+      'decode memory is unchanged) and the sampled tokens equal "off"\'s for the same seed. "off" prefills every row. ' +
+      '"auto": on where supported (not Gemma 4, which prefills every row, nor multi-turn tool or environment rollouts).',
+    source: PLAYGROUND,
+    trl: { notInTrl: 'TRL\'s generate (transformers or vLLM) handles the prompt batch itself; vLLM shares prefixes by its prefix caching' },
   }),
   recompute: oneOf(RECOMPUTE_MODES)({
     default: 'auto',

@@ -1,0 +1,50 @@
+// share_prompt_prefix in a GRPO rollout: "auto" (each prompt prefilled once for its G rows) gives the same
+// completions, rewards and advantages as "off" (every row prefilled) for the same seed, over two generation
+// batches; "on" is refused by name where generation prefills every row (Gemma 4, multi-turn episodes).
+import { describe, expect, test } from 'vitest';
+import { rollout, sharesPromptPrefix, type RolloutOptions, type RolloutTools } from '../../src/grpo/rollout';
+import { createRewardScorer } from '../../src/grpo/rewards_scorer';
+import { preparePrompts } from '../../src/grpo/prompts';
+import { GpuTransformer } from '../../src/model/transformer';
+import { Gemma4Trainable } from '../../src/model/gemma4_trainable';
+import type { PolicyModel } from '../../src/model/policy_model';
+import { testGpu } from '../gpu';
+import { loadStories, storyRows, wordConfig } from './fixtures';
+
+describe('share_prompt_prefix in the rollout', () => {
+  test('"auto" gives the same completions, rewards and advantages as "off" (2 batches of 2 prompts x 4)', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadStories();
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const config = wordConfig({ num_generations: 4, max_completion_length: 10 });
+    const prompts = preparePrompts(storyRows('dog').slice(0, 4), loaded, config).examples;
+    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const opts: RolloutOptions = {
+      numGenerations: 4, maxCompletionLength: 10, temperature: 1, topK: 0, topP: 1, seed: 99, scaleRewards: 'group', promptsPerBatch: 2,
+    };
+    const run = async (share: 'auto' | 'off') => {
+      const ro = await rollout(model, loaded.tokenizer, null, scorer, prompts, { ...opts, sharePromptPrefix: share });
+      return ro.groups.map((g) => g.completions.map((c) => ({ ids: c.ids, text: c.text, reward: c.reward, advantage: c.advantage, truncated: c.truncated })));
+    };
+    const off = await run('off');
+    const auto = await run('auto');
+    expect(auto).toEqual(off);
+    expect(new Set(off[0].map((c) => c.text)).size).toBeGreaterThan(1);
+    scorer.dispose();
+    model.release();
+  });
+
+  test('which rollouts share: off, G = 1, Gemma 4 and episodes prefill every row; "on" there is refused by name', () => {
+    const llama = {} as PolicyModel;
+    const gemma4 = Object.create(Gemma4Trainable.prototype) as PolicyModel;
+    const tools = {} as RolloutTools;
+    expect(sharesPromptPrefix(llama, { numGenerations: 4 })).toBe(true);
+    expect(sharesPromptPrefix(llama, { numGenerations: 4, sharePromptPrefix: 'on' })).toBe(true);
+    expect(sharesPromptPrefix(llama, { numGenerations: 4, sharePromptPrefix: 'off' })).toBe(false);
+    expect(sharesPromptPrefix(llama, { numGenerations: 1, sharePromptPrefix: 'on' })).toBe(false);
+    expect(sharesPromptPrefix(gemma4, { numGenerations: 4 })).toBe(false);
+    expect(() => sharesPromptPrefix(gemma4, { numGenerations: 4, sharePromptPrefix: 'on' })).toThrow(/share_prompt_prefix "on": Gemma 4/);
+    expect(sharesPromptPrefix(llama, { numGenerations: 4, tools })).toBe(false);
+    expect(() => sharesPromptPrefix(llama, { numGenerations: 4, tools, sharePromptPrefix: 'on' })).toThrow(/share_prompt_prefix "on": multi-turn/);
+  });
+});
