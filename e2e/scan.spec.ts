@@ -62,6 +62,9 @@ test('difficulty scan, pass-rate band and easy_to_hard curriculum in the page', 
   expect(Number(k2[1])).toBeGreaterThan(0);
   await expect(page.getByTestId('run-status')).toHaveText(/Finished/, { timeout: 240_000 });
   expect(Number(await page.getByTestId('run-step').textContent())).toBe(2);
+  // the run's groups by pass rate (the pass-rate histogram over time, three bins): a chart of its own
+  await expect(page.getByTestId('chart-pass-rate-bins')).toHaveAttribute('data-points', '2');
+  await page.getByTestId('chart-pass-rate-bins').screenshot({ path: 'test-results/scan-pass-rate-chart.png' });
 
   // a reload finds the stored scan: no second scan
   await openPlayground(page);

@@ -612,6 +612,7 @@ export class GrpoTrainer {
       ...(generated ? pend.selection : {}),
       ...(c.skip_solved_epochs > 0 ? { 'data/skipped_prompts': this.skippedPrompts } : {}),
       ...(c.curriculum_phases !== null && this.schedule ? { 'curriculum/phase': this.schedule.phaseAt(this.step) } : {}),
+      ...(usesDataSelection(c) ? passRateShares(groups) : {}),
       ...(c.mixture_column ? rewardsBySource(stepItems.map((x) => ({ source: x.group.prompt.raw[c.mixture_column!], reward: x.comp.reward }))) : {}),
       skipped_updates: this.skippedUpdates,
       reward_errors: generated ? ro.rewardErrors.length : 0,
@@ -756,4 +757,24 @@ function rewardsBySource(items: { source: unknown; reward: number }[]): Metrics 
     by.set(k, [...(by.get(k) ?? []), reward]);
   }
   return Object.fromEntries([...by].map(([k, v]) => [`rewards_by_source/${k}`, v.reduce((a, b) => a + b, 0) / v.length]));
+}
+
+/** Whether the run chooses its prompts (issue 29's settings): then the step logs its groups' pass-rate shares. */
+function usesDataSelection(c: GrpoConfig): boolean {
+  return c.pass_rate_band !== null || c.curriculum !== 'shuffle' || c.curriculum_phases !== null || c.mixture_weights !== null ||
+    c.skip_solved_epochs > 0 || c.max_resample_rounds > 0 || c.replay_buffer_size > 0;
+}
+
+/** pass_rate/none, /some, /all: the share of the step's groups whose completions all fail, partly pass or all pass
+ * (first reward >= 1): the pass-rate histogram over time in three bins. */
+function passRateShares(groups: readonly RolloutGroup[]): Metrics {
+  let none = 0;
+  let all = 0;
+  for (const g of groups) {
+    const passed = g.completions.filter((x) => (x.rewards[0] ?? -Infinity) >= 1 - 1e-6).length;
+    if (passed === 0) none++;
+    else if (passed === g.completions.length) all++;
+  }
+  const n = Math.max(groups.length, 1);
+  return { 'pass_rate/none': none / n, 'pass_rate/some': (groups.length - none - all) / n, 'pass_rate/all': all / n };
 }

@@ -10,6 +10,7 @@ import { OverlayCharts } from '../runs/OverlayCharts';
 import { GapChart } from '../runs/GapChart';
 import { PREFERENCE_SPECS, REWARD_MODEL_SPECS } from './preference_specs';
 import { SFT_SPECS, SFT_TERM_SPEC } from './sft_specs';
+import { selectionSpecs } from './selection_specs';
 
 const MAX_POINTS = 400;
 
@@ -131,9 +132,17 @@ export function ChartsPanel() {
   const rewardModel = useAppStore((s) => s.history.some((r) => r.mean_reward !== undefined));
   // an SFT run reports SFTTrainer's mean_token_accuracy / num_tokens without rewards; GRPO with sft_coef its sft/loss
   const sft = useAppStore((s) => ((s.runConfig ?? s.config).algorithm === 'sft' && s.history.length > 0 ? 'run' : s.history.some((r) => r['sft/loss'] !== undefined) ? 'term' : null));
+  // which prompts the run trains on (scans, curricula, mixtures, refill): their charts appear with their metrics
+  const selectionKeys = useAppStore((s) => {
+    const last = s.history[s.history.length - 1];
+    return last ? Object.keys(last).filter((k) => k.startsWith('pass_rate/') || k.startsWith('rewards_by_source/') || k === 'curriculum/phase' || k.startsWith('dynamic_sampling/')).sort().join('|') : '';
+  });
   const chartSpecs = useMemo(
-    () => specs(rewardNames, beta, tools, preference, rewardModel, sft).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
-    [rewardNames, beta, tools, preference, pairs, rewardModel, sft],
+    () => [
+      ...specs(rewardNames, beta, tools, preference, rewardModel, sft).filter((spec) => pairs || spec.id !== 'pref-accuracy'),
+      ...selectionSpecs(new Set(selectionKeys ? selectionKeys.split('|') : [])),
+    ],
+    [rewardNames, beta, tools, preference, pairs, rewardModel, sft, selectionKeys],
   );
 
   // derived columns once per update; the band is computed from raw values, then smoothed like the rest
