@@ -12,7 +12,7 @@ import type { WeightMap } from '../../src/model/weights';
 import { dequantWords } from '../../src/ops/ggml_dequant';
 import { quantizeMatrix } from '../../src/ops/ggml_quantize';
 import { dequantizeAbsmax, dequantizeNf4, doubleQuantizeAbsmax, nf4Words, quantizeNf4 } from '../../src/ops/nf4_quantize';
-import { ggmlType, repackBlocks } from '../../src/ops/ggml_types';
+import { ggmlType, quantGpuBytes, repackBlocks } from '../../src/ops/ggml_types';
 import { transformerBackward, transformerForward } from '../../src/reference/transformer';
 import { headLogprobs } from '../../src/model/lm_head';
 import { LoraSet } from '../../src/model/lora';
@@ -158,17 +158,23 @@ describe('quantisation at load: whole models', () => {
     const w = randomWeights(c, 15, 0.3);
     const plan = loadQuantPlan(c, 'nf4_dq')!;
     expect(plan.kept16).toEqual(['model.layers.0.mlp.down_proj.weight', 'model.layers.1.mlp.down_proj.weight']);
-    expect(loadQuantSummary(c, 'nf4_dq')).toMatch(/14 matrices quantised to NF4 \(double-quantised absmax\) at load; 2 kept in bf16 \(rows not a multiple of 64 values\): .*; the GPU holds each 64-value block's absmax rebuilt in f32 \(31\.5 KiB, bitsandbytes' double-quantised storage would take 28\.9 KiB\)$/);
+    expect(loadQuantSummary(c, 'nf4_dq')).toMatch(/14 matrices quantised to NF4_DQ \(NF4, double-quantised absmax\) at load; 2 kept in bf16 \(rows not a multiple of 64 values\): .*; 28\.9 KiB in bitsandbytes' double-quantised layout \(31\.5 KiB without\)$/);
     const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4_dq' });
-    expect([...new Set(model.quant.values())]).toEqual(['NF4']);
+    expect([...new Set(model.quant.values())]).toEqual(['NF4_DQ']);
     expect([...model.quant.keys()].sort()).toEqual([...plan.quant.keys()].sort());
-    // the memory plan's tensors are the upload's: 36 bytes per 64 values
+    // the memory plan's tensors are the upload's: bitsandbytes' bytes (32 code bytes and an 8-bit absmax code per 64
+    // values, padded to a word; an f32 absmax2 per 256 blocks; the f32 offset), not NF4's 36 per 64
     const dry = GpuTransformer.allocateForPlan(gpu, c, { basePrecision: 'nf4_dq' });
     expect([...dry.quant.entries()].sort()).toEqual([...model.quant.entries()].sort());
     for (const name of plan.quant.keys()) {
       const [R, K] = w.get(name)!.shape;
-      expect(dry.w(name).size * 4, name).toBe((R * K * 36) / 64);
-      expect(model.w(name).size, name).toBe(dry.w(name).size);
+      const nb = (R * K) / 64;
+      const bytes = nb * 32 + Math.ceil(nb / 4) * 4 + Math.ceil(nb / 256) * 4 + 4;
+      expect(quantGpuBytes(ggmlType('NF4_DQ'), R, K), name).toBe(bytes);
+      expect(bytes, name).toBeLessThan((R * K * 36) / 64);
+      expect(dry.w(name).buffer.size, name).toBe(Math.ceil(bytes / 256) * 256); // weight buffers: whole 256 bytes
+      expect(model.w(name).buffer.size, name).toBe(dry.w(name).buffer.size);
+      expect(model.w(name).shape, name).toEqual([R, (K / 64) * 8]);
     }
     dry.release();
     const expected: WeightMap = roundedWeights(w, 'bf16');
