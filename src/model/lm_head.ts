@@ -131,7 +131,7 @@ function nf4DqChunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number,
   const t = ggmlType('NF4_DQ');
   const nb = C / 64;
   const flat = (x: Tensor, size: number): Tensor => ({ ...x, shape: [size], size });
-  const src = flat(head, quantGpuWords(t, V, C));
+  const src = flat(head, head.size);
   const chunkWords = quantGpuWords(t, vc, C);
   const buf = gpu.tensor([quantGpuWords(t, fullVc, C)], 'lm_head.chunk', 'u32');
   const dst = flat(buf, chunkWords);
@@ -143,7 +143,7 @@ function nf4DqChunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number,
   gpu.copy(src, dst, Math.ceil(bn / 256), srcScales + b0 / 256, dstScales);
   gpu.copy(src, dst, 1, src.size - 1, chunkWords - 1); // offset
   const z = chunkTensor(gpu, [f.shape[0], vc], [f.shape[0], fullVc], 'logits.chunk');
-  const w = { ...buf, shape: [vc, words], size: vc * words };
+  const w = { ...buf, shape: [vc, words], size: chunkWords }; // size: the side region too (the kernels' binding)
   matmulQuantForward(gpu, z, f, w, 'NF4_DQ');
   return { z, w };
 }

@@ -144,11 +144,11 @@ export function quantRowWords(type: GgmlTypeName, cols: number): number {
 }
 
 /** A frozen (rows, cols) weight in block type `type` (holding `words` when given), in an exactly sized buffer of every
- * word the type keeps (quantGpuWords: NF4_DQ's side region after its rows); the tensor's shape (and size) is
- * (rows, quantRowWords), the rows of blocks the kernels index. */
+ * word the type keeps (quantGpuWords). Its shape is (rows, quantRowWords), the rows of blocks the kernels index;
+ * its size is every word (for NF4_DQ more than the shape's product: the side region after the rows, which the
+ * kernels' binding (size words) must cover). */
 export function quantWeightTensor(gpu: GpuRuntime, type: GgmlTypeName, rows: number, cols: number, label: string, words?: Uint32Array): Tensor {
   const t = gpu.weightTensor([quantGpuWords(ggmlType(type), rows, cols)], label, 'u32');
   if (words) gpu.write(t, words);
-  const shape = [rows, quantRowWords(type, cols)];
-  return { ...t, shape, size: shape[0] * shape[1] };
+  return { ...t, shape: [rows, quantRowWords(type, cols)] };
 }

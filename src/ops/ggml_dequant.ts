@@ -47,6 +47,8 @@ export function dequantize(t: GgmlType, bytes: Uint8Array, offset: number, count
   const nb = count / t.blockSize;
   let y = outOffset;
   switch (t.name) {
+    case 'NF4_DQ': // its blocks' absmax lives in a side region after all of them: dequantWords
+      throw new Error('dequantize: NF4_DQ blocks do not dequantise one by one (dequantWords reads the whole tensor)');
     case 'F32': {
       const dv = new DataView(bytes.buffer, bytes.byteOffset + offset, count * 4);
       for (let i = 0; i < count; i++) out[y + i] = dv.getFloat32(4 * i, true);

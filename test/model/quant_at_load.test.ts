@@ -14,7 +14,7 @@ import { quantizeMatrix } from '../../src/ops/ggml_quantize';
 import { dequantizeAbsmax, dequantizeNf4, doubleQuantizeAbsmax, nf4Words, quantizeNf4 } from '../../src/ops/nf4_quantize';
 import { ggmlType, quantGpuBytes, repackBlocks } from '../../src/ops/ggml_types';
 import { transformerBackward, transformerForward } from '../../src/reference/transformer';
-import { headLogprobs } from '../../src/model/lm_head';
+import { headChunkColumns, headLogprobs, headLogprobsBackward } from '../../src/model/lm_head';
 import { LoraSet } from '../../src/model/lora';
 import { Rng, randn } from '../../src/util/random';
 import { testGpu } from '../gpu';
@@ -204,6 +204,47 @@ describe('quantisation at load: whole models', () => {
     }
     const plainRef = transformerForward(c, plainW, seq, 1, seq.length, null);
     expect(Math.max(...Array.from(ref.logits, (v, i) => Math.abs(v - plainRef.logits[i])))).toBeGreaterThan(5e-3);
+    model.release();
+  }, 120_000);
+
+  test('an nf4_dq LM head in vocabulary chunks of 256 rows (each chunk its own NF4_DQ tensor): log-probs and df equal the whole head\'s', async () => {
+    const gpu = await testGpu();
+    // 600 rows of 64: chunks of 256, 256 and 88 rows; the head's 256-block groups are 256 rows each
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 128, vocabSize: 600, tieWordEmbeddings: false });
+    const w = randomWeights(c, 6, 0.3);
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4_dq' });
+    expect(model.quant.get('lm_head.weight')).toBe('NF4_DQ');
+    const rng = new Rng(33);
+    const [N, C, V] = [5, 64, 600];
+    const fx = randn(N * C, rng, 1);
+    const tg = Array.from({ length: N }, () => rng.int(V));
+    const f = gpu.upload(fx, [N, C], 'f');
+    const targets = gpu.upload(tg, [N], 'targets', 'u32');
+    const head = w.get('lm_head.weight')!;
+    const wq = dequantWords(nf4Words(head.data, V, C, true), 'NF4_DQ', V, C);
+    const want = tg.map((t, n) => {
+      const row = Array.from({ length: V }, (_, v) => fx.subarray(n * C, n * C + C).reduce((a, x, k) => a + x * wq[v * C + k], 0));
+      const mx = Math.max(...row);
+      return row[t] - (mx + Math.log(row.reduce((a, z) => a + Math.exp(z - mx), 0)));
+    });
+    const run = async (chunkBytes: number) => {
+      model.lmHeadChunkBytes = chunkBytes;
+      const h = headLogprobs(model, f, targets, 1);
+      const dlogp = gpu.upload(Array.from({ length: N }, (_, i) => 0.5 - i * 0.2), [N], 'dlogp');
+      const df = gpu.zeros([N, C], 'df');
+      headLogprobsBackward(model, df, dlogp, f, targets, h.lse, 1);
+      const out = { logp: await gpu.read(h.logp), df: await gpu.read(df) };
+      gpu.release(h.logp, h.entropy, h.lse, dlogp, df);
+      return out;
+    };
+    const whole = await run(Infinity);
+    const chunked = await run(N * 64 * 4); // vocabChunkColumns: 64 columns, rounded up to 256 rows
+    expect(headChunkColumns(model, N, V)).toBe(256);
+    expectClose('nf4_dq log-probs (whole head)', whole.logp, want, 5e-4, 5e-3);
+    expectClose('nf4_dq chunked log-probs', chunked.logp, want, 5e-4, 5e-3);
+    expectClose('nf4_dq chunked df', chunked.df, whole.df, 1e-5, 1e-4);
+    expect(Math.max(...Array.from(whole.df, Math.abs))).toBeGreaterThan(1e-3);
+    gpu.release(f, targets);
     model.release();
   }, 120_000);
 

@@ -20,7 +20,7 @@ test('useBasePrecision: nf4 -> nf4_dq uploads again, the same setting twice does
   expect(dq.storage.basePrecision).toBe('nf4_dq');
   expect([...new Set((dq.model as GpuTransformer).quant.values())]).toEqual(['NF4_DQ']);
   const dqWords = await wordsOf(dq);
-  expect(dqWords.length).toBe((plain.length / 9) * 8); // the code rows (the side region follows them in the buffer)
+  expect(dqWords.length).toBe((plain.length / 9) * 8 + 64 / 4 + 1 + 1); // 64 blocks: codes, absmax codes, absmax2, offset
   expect(Array.from(dqWords.subarray(0, 8))).toEqual(Array.from(plain.subarray(1, 9))); // the first block's codes, NF4's
   expect(slot.useBasePrecision('nf4_dq').model).toBe(dq.model);
   slot.require().model.release();

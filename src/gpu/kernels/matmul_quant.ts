@@ -44,14 +44,14 @@ export function quantDims(w: Tensor, type: GgmlTypeName): [number, number] {
 }
 
 /** A (R, K) weight's words (quantGpuWords: its blocks, then NF4_DQ's side region) uploaded as the kernels read
- * it: shape (R, blocks per row * WPB), the buffer holding the side region after the rows. */
+ * it: shape (R, blocks per row * WPB), size every word (NF4_DQ: more than the shape's product, so that the
+ * binding, size words, covers the side region after the rows). */
 export function uploadQuantWeight(gpu: GpuRuntime, words: Uint32Array, type: GgmlTypeName, R: number, K: number, label: string): Tensor {
   const t = ggmlType(type);
   const total = quantGpuWords(t, R, K);
   if (words.length !== total) throw new Error(`${label}: ${words.length} words for a ${type} (${R}, ${K}) weight, expected ${total}`);
   const flat = gpu.upload(words, [total], label, 'u32');
-  const shape = [R, (K / t.blockSize) * blockWords(t)];
-  return { ...flat, shape, size: shape[0] * shape[1] };
+  return { ...flat, shape: [R, (K / t.blockSize) * blockWords(t)] };
 }
 
 function rows(t: Tensor, cols: number, what: string): number {
