@@ -1,7 +1,8 @@
 // matmul_quant_forward / _backward (the 'plain' variant, forced; the others: matmul_quant_variants.ts) and
 // embedding_quant_forward against their CPU references (ggml's dequantisation, then f32), for every block type the
-// kernels read (NF4: bitsandbytes' levels times an f32 absmax; NF4_DQ: times the double-quantised absmax): random block bytes (every bit pattern of
-// quants, scales and high bits) with finite f16 scales, odd M and N, with bias, alpha and accumulation.
+// kernels read (NF4: bitsandbytes' levels times an f32 absmax; NF4_DQ: times the double-quantised absmax): random
+// block bytes (every bit pattern of quants, scales and high bits) with finite f16 scales, odd M and N, with bias,
+// alpha and accumulation.
 import * as gpuK from '../../gpu/kernels/matmul_quant';
 import * as ref from '../../reference/matmul_quant';
 import { f16Bits } from '../../reference/packed16';
