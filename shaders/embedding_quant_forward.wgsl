@@ -18,6 +18,7 @@ override SCALE: f32 = 1.0;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  q_begin(p.V, p.C); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
   if (i >= p.n_tokens * p.C) { return; }
   let n = i / p.C;

@@ -39,6 +39,7 @@ fn store_row(r: u32, kc: u32, a: vec4f, b: vec4f) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   let kc = (wid.x * 64u + li) * 8u;
   if (tile >= p.tiles_m || kc >= p.K) { return; }

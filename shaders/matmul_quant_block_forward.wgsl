@@ -53,6 +53,7 @@ fn store_row(r: u32, col: u32, a: vec4f) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   let col = (wid.x * 64u + li) * 4u;
   if (tile >= p.tiles_m || col >= p.N) { return; }

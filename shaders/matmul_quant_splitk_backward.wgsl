@@ -14,6 +14,7 @@ var<workgroup> red: array<vec4f, 512>; // red[li * 8 + q]: invocation li's parti
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   let kc = wid.x * 8u;
   if (tile >= p.tiles_m || kc >= p.K) { return; } // uniform across the workgroup

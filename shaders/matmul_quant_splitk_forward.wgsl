@@ -17,6 +17,7 @@ var<workgroup> red: array<vec4f, 256>; // red[li * 4 + r]: invocation li's sums 
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   let col = wid.x * 4u;
   if (tile >= p.tiles_m || col >= p.N) { return; } // uniform across the workgroup

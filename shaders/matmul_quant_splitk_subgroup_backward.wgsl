@@ -20,6 +20,7 @@ fn main(
   @builtin(local_invocation_index) li: u32,
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   let kc = wid.x * 8u;
   if (tile >= p.tiles_m || kc >= p.K) { return; } // uniform across the workgroup

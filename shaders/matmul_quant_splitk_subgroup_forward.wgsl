@@ -22,6 +22,7 @@ fn main(
   @builtin(local_invocation_index) li: u32,
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   let col = wid.x * 4u;
   if (tile >= p.tiles_m || col >= p.N) { return; } // uniform across the workgroup

@@ -43,6 +43,7 @@ fn put(r: u32, n: u32, v: f32) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
   let tile = wid.y + wid.z * nwg.y;
   if (tile >= p.tiles_m) { return; } // uniform across the workgroup
   let m0 = tile * 32u;

@@ -56,7 +56,12 @@ describe('grpo-playground plan', () => {
     // rows of 172 stay bf16. Each NF4 value takes 36 / 64 bytes instead of bf16's 2
     const quantised = 512 * 64 + 2 * (2 * 64 * 64 + 2 * 32 * 64 + 2 * 172 * 64);
     expect(bf16.breakdown.weights - nf4.breakdown.weights).toBe(quantised * (2 - 36 / 64));
-    expect(dq.breakdown.weights).toBe(nf4.breakdown.weights); // the GPU keeps the rebuilt f32 absmax
+    // NF4_DQ: bitsandbytes' bytes, per tensor of nb blocks 32 nb code bytes, nb absmax codes (padded to a word),
+    // an f32 absmax2 per 256 blocks and the f32 offset
+    const dqBytes = (rows: number) => ((nb: number) => 32 * nb + Math.ceil(nb / 4) * 4 + Math.ceil(nb / 256) * 4 + 4)(rows);
+    const dqTotal = dqBytes(512) + 2 * (2 * dqBytes(64) + 2 * dqBytes(32) + 2 * dqBytes(172));
+    expect(nf4.breakdown.weights - dq.breakdown.weights).toBe(quantised * (36 / 64) - dqTotal);
+    expect(dq.breakdown.weights).toBeLessThan(nf4.breakdown.weights);
     const bad = cli('plan', '--model', dir, '--base-precision', 'nf5');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--base-precision must be one of auto, f32, bf16, f16, q8_0, q4_k, nf4, nf4_dq, got "nf5"/);

@@ -18,9 +18,9 @@
 import { chooseMatmulPath, matmulOnPath, matmulPaths, type MatmulOptions, type MatmulPath, type MatmulProblem } from './kernels/matmul';
 import { matmulPacked16Backward, matmulPacked16Forward } from './kernels/matmul_packed16';
 import { choosePacked16Path, packed16Paths, type Packed16Path, type Packed16Problem } from './kernels/matmul_packed16_variants';
-import { matmulQuantBackward, matmulQuantForward } from './kernels/matmul_quant';
+import { matmulQuantBackward, matmulQuantForward, uploadQuantWeight } from './kernels/matmul_quant';
 import { chooseQuantPath, quantPaths, type QuantPath, type QuantProblem } from './kernels/matmul_quant_variants';
-import { blockWords, ggmlType } from '../ops/ggml_types';
+import { ggmlType, quantGpuWords } from '../ops/ggml_types';
 import type { AdapterSummary, GpuRuntime } from './runtime';
 import { round16FromBits } from '../ops/float16';
 
@@ -212,13 +212,13 @@ export async function timeQuantVariants(
 ): Promise<AutotuneCandidate[]> {
   const { dir, type, M, K, N } = prob;
   const t = ggmlType(type);
-  const words = new Uint32Array(((N * K) / t.blockSize) * blockWords(t));
+  const words = new Uint32Array(quantGpuWords(t, N, K)); // NF4_DQ's side region: small finite absmax2 and offset too
   let s = 777;
   for (let i = 0; i < words.length; i++) {
     s = (s * 1103515245 + 12345) >>> 0;
     words[i] = (s ^ (s >>> 16)) & 0x3b3b3b3b; // every byte <= 0x3b: any f16 read from it is finite and < 1
   }
-  const w = gpu.upload(words, [N, words.length / N], 'autotune wq', 'u32');
+  const w = uploadQuantWeight(gpu, words, type, N, K, 'autotune wq');
   const a = gpu.upload(randomFill(M * (dir === 'forward' ? K : N)), [M, dir === 'forward' ? K : N], 'autotune a');
   const out = gpu.tensor([M, dir === 'forward' ? N : K], 'autotune out');
   const flop = 2 * M * K * N;

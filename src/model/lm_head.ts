@@ -23,7 +23,7 @@ import { logprobChunkBackward, logprobChunkForward } from '../gpu/kernels/logpro
 import { entropyBackward } from '../gpu/kernels/entropy';
 import { matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { matmulQuantBackward, matmulQuantForward } from '../gpu/kernels/matmul_quant';
-import type { GgmlTypeName } from '../ops/ggml_types';
+import { ggmlType, quantGpuWords, type GgmlTypeName } from '../ops/ggml_types';
 import { softcapBackward, softcapForward } from '../gpu/kernels/softcap';
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from './config';
@@ -101,6 +101,7 @@ function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number, full
   if (q) {
     // a quantised head: whole rows of blocks are copied, as words
     const words = model.lmHead().shape[1];
+    if (q === 'NF4_DQ') return { ...nf4DqChunkLogits(model, f, v0, vc, fullVc), fmt: null, q };
     const w = chunkTensor(gpu, [vc, words], [fullVc, words], 'lm_head.chunk', 'u32');
     gpu.copy(model.lmHead(), w, vc * words, v0 * words, 0);
     const z = chunkTensor(gpu, [f.shape[0], vc], [f.shape[0], fullVc], 'logits.chunk');
@@ -119,6 +120,42 @@ function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number, full
   return { z, w, fmt };
 }
 
+/** An NF4_DQ head's chunk (rows v0 .. v0 + vc, v0 and fullVc multiples of 256: headChunkColumns): its code rows,
+ * then its part of the side region (the absmax codes of its blocks, the absmax2 of their 256-block groups, which
+ * start at the chunk's first block, and the offset): itself an NF4_DQ tensor of vc rows. */
+function nf4DqChunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number, fullVc: number): { z: Tensor; w: Tensor } {
+  const { gpu } = model;
+  const head = model.lmHead();
+  const [V, words] = head.shape;
+  const C = model.config.hiddenSize;
+  const t = ggmlType('NF4_DQ');
+  const nb = C / 64;
+  const flat = (x: Tensor, size: number): Tensor => ({ ...x, shape: [size], size });
+  const src = flat(head, head.size);
+  const chunkWords = quantGpuWords(t, vc, C);
+  const buf = gpu.tensor([quantGpuWords(t, fullVc, C)], 'lm_head.chunk', 'u32');
+  const dst = flat(buf, chunkWords);
+  const [srcSide, dstSide] = [V * words, vc * words];
+  const [b0, bn] = [v0 * nb, vc * nb];
+  gpu.copy(src, dst, vc * words, v0 * words, 0);
+  gpu.copy(src, dst, Math.ceil(bn / 4), srcSide + b0 / 4, dstSide); // absmax codes (b0 a multiple of 256)
+  const [srcScales, dstScales] = [srcSide + Math.ceil((V * nb) / 4), dstSide + Math.ceil(bn / 4)];
+  gpu.copy(src, dst, Math.ceil(bn / 256), srcScales + b0 / 256, dstScales);
+  gpu.copy(src, dst, 1, src.size - 1, chunkWords - 1); // offset
+  const z = chunkTensor(gpu, [f.shape[0], vc], [f.shape[0], fullVc], 'logits.chunk');
+  const w = { ...buf, shape: [vc, words], size: chunkWords }; // size: the side region too (the kernels' binding)
+  matmulQuantForward(gpu, z, f, w, 'NF4_DQ');
+  return { z, w };
+}
+
+/** vocabChunkColumns for a model's head: an NF4_DQ head's chunks are whole 256-row groups (each chunk's blocks
+ * start a 256-block group of the side region). */
+export function headChunkColumns(model: LmHeadModel, n: number, v: number): number {
+  const vc = vocabChunkColumns(n, v, model.lmHeadChunkBytes);
+  if (vc === v || model.quant?.get(model.lmHeadName()) !== 'NF4_DQ') return vc;
+  return Math.min(v, Math.max(256, Math.floor(vc / 256) * 256));
+}
+
 /** logp, entropy and lse (N) of targets (N) under softmax(f Wlm^T / temperature); the caller releases them. */
 export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, temperature: number, label = 'logp'): HeadLogprobs {
   const { gpu } = model;
@@ -129,7 +166,7 @@ export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, tem
     entropy: gpu.tensor([N], `${label}.entropy`),
     lse: gpu.tensor([N], `${label}.lse`),
   };
-  const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
+  const vc = headChunkColumns(model, N, V);
   const cap = logitSoftcap(model.config);
   if (vc === V) {
     const raw = gpu.tensor([N, V], 'logits');
@@ -177,7 +214,7 @@ export function headLogprobsBackward(
   const N = f.shape[0];
   const V = model.config.vocabSize;
   const C = model.config.hiddenSize;
-  const vc = vocabChunkColumns(N, V, model.lmHeadChunkBytes);
+  const vc = headChunkColumns(model, N, V);
   const cap = logitSoftcap(model.config);
   if (vc === V) {
     const raw = gpu.tensor([N, V], 'logits');

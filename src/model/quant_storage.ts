@@ -9,16 +9,19 @@
 // rows are not whole blocks (32 values for Q8_0, 256 for Q4_K, 64 for NF4) stays bf16 (loadQuantPlan names them); norms and
 // biases stay f32. The host keeps its f32 values (LoRA export and merging read those).
 // base_precision "nf4" / "nf4_dq": the same matrices in bitsandbytes' NF4 (ops/nf4_quantize.ts; "nf4_dq" with its
-// double quantisation of the absmax values). The GPU keeps NF4 blocks of 64 values in 36 bytes (an f32 absmax,
-// 32 bytes of codes): under "nf4_dq" the absmax is the double-quantised one rebuilt in f32 (bitsandbytes' values
-// exactly), so the GPU does not realise double quantisation's memory saving (bitsandbytes' nested blocks of 256
-// run across rows; the kernels read whole rows of blocks). quantStorageNote says so in the load summary.
+// double quantisation of the absmax values). "nf4" keeps NF4 blocks of 64 values in 36 bytes (an f32 absmax, 32
+// bytes of codes); "nf4_dq" keeps block type NF4_DQ, bitsandbytes' bytes: 32 bytes of codes per block, then a side
+// region after all the blocks (an 8-bit absmax code per block, an f32 absmax2 per 256 blocks across rows, the
+// offset; ggml_types.ts quantSideWords). An NF4_DQ weight tensor's shape is (rows, blocks * 8) (the codes, as the
+// kernels index rows) while its buffer also holds the side region (quantWeightTensor).
 
 import { formatBytes } from '../gpu/buffer_pool';
 import { dequantWords } from '../ops/ggml_dequant';
 import { quantizeMatrix, type LoadQuantType } from '../ops/ggml_quantize';
 import { nf4BnbBytes, nf4Words } from '../ops/nf4_quantize';
-import { blockWords, ggmlType, isQuantKernelType, type GgmlTypeName } from '../ops/ggml_types';
+import { blockWords, ggmlType, isQuantKernelType, quantGpuWords, type GgmlTypeName } from '../ops/ggml_types';
+import type { GpuRuntime } from '../gpu/runtime';
+import type { Tensor } from '../gpu/tensor';
 import type { ModelConfig } from './config';
 import type { BasePrecision, BaseStorageOptions } from './weight_storage';
 import { expectedShapes, type HostTensor, type WeightMap } from './weights';
@@ -27,15 +30,15 @@ import { expectedShapes, type HostTensor, type WeightMap } from './weights';
 export type QuantTypes = Map<string, GgmlTypeName>;
 
 /** The block type a base_precision quantises to at load, or null. */
-export function loadQuantType(p: BasePrecision | undefined): LoadQuantType | 'NF4' | null {
-  return p === 'q8_0' ? 'Q8_0' : p === 'q4_k' ? 'Q4_K' : p === 'nf4' || p === 'nf4_dq' ? 'NF4' : null;
+export function loadQuantType(p: BasePrecision | undefined): LoadQuantType | 'NF4' | 'NF4_DQ' | null {
+  return p === 'q8_0' ? 'Q8_0' : p === 'q4_k' ? 'Q4_K' : p === 'nf4' ? 'NF4' : p === 'nf4_dq' ? 'NF4_DQ' : null;
 }
 
 /** A (rows, cols) matrix quantised at load for a base_precision (cols whole blocks of its type). */
 export function quantizeAtLoad(data: Float32Array, rows: number, cols: number, p: BasePrecision): Uint32Array {
   const type = loadQuantType(p);
   if (!type) throw new Error(`base_precision "${p}" does not quantise at load`);
-  return type === 'NF4' ? nf4Words(data, rows, cols, p === 'nf4_dq') : quantizeMatrix(data, rows, cols, type);
+  return type === 'NF4' || type === 'NF4_DQ' ? nf4Words(data, rows, cols, type === 'NF4_DQ') : quantizeMatrix(data, rows, cols, type);
 }
 
 /** The weights quantisation at load covers: the embedding, attention and MLP projections, lm_head. */
@@ -70,7 +73,7 @@ export function loadQuantSummary(c: ModelConfig, p: BasePrecision | undefined): 
   if (!plan) return null;
   const type = loadQuantType(p)!;
   const block = ggmlType(type).blockSize;
-  let s = `base_precision "${p}": ${plan.quant.size} matrices quantised to ${type}${p === 'nf4_dq' ? ' (double-quantised absmax)' : ''} at load`;
+  let s = `base_precision "${p}": ${plan.quant.size} matrices quantised to ${type}${p === 'nf4_dq' ? ' (NF4, double-quantised absmax)' : ''} at load`;
   if (plan.kept16.length) {
     s += `; ${plan.kept16.length} kept in bf16 (rows not a multiple of ${block} values): ${plan.kept16.slice(0, 4).join(', ')}${plan.kept16.length > 4 ? ', ...' : ''}`;
   }
@@ -78,8 +81,7 @@ export function loadQuantSummary(c: ModelConfig, p: BasePrecision | undefined): 
     const shapes = expectedShapes(c);
     let n = 0;
     for (const name of plan.quant.keys()) n += shapes.get(name)!.reduce((a, b) => a * b, 1);
-    s += `; the GPU holds each 64-value block's absmax rebuilt in f32 (${formatBytes(nf4BnbBytes(n, false))}, ` +
-      `bitsandbytes' double-quantised storage would take ${formatBytes(nf4BnbBytes(n, true))})`;
+    s += `; ${formatBytes(nf4BnbBytes(n, true))} in bitsandbytes' double-quantised layout (${formatBytes(nf4BnbBytes(n, false))} without)`;
   }
   return s;
 }
@@ -135,8 +137,18 @@ export function plannedQuant(storage: BaseStorageOptions | undefined, c?: ModelC
   return storage?.quant && (storage.basePrecision ?? 'auto') === 'auto' ? storage.quant : undefined;
 }
 
-/** u32 words per row of a (rows, cols) weight in block type `type`. */
+/** u32 words per row of a (rows, cols) weight in block type `type` (NF4_DQ: the row's codes; its side region follows all rows). */
 export function quantRowWords(type: GgmlTypeName, cols: number): number {
   const t = ggmlType(type);
   return (cols / t.blockSize) * blockWords(t);
+}
+
+/** A frozen (rows, cols) weight in block type `type` (holding `words` when given), in an exactly sized buffer of every
+ * word the type keeps (quantGpuWords). Its shape is (rows, quantRowWords), the rows of blocks the kernels index;
+ * its size is every word (for NF4_DQ more than the shape's product: the side region after the rows, which the
+ * kernels' binding (size words) must cover). */
+export function quantWeightTensor(gpu: GpuRuntime, type: GgmlTypeName, rows: number, cols: number, label: string, words?: Uint32Array): Tensor {
+  const t = gpu.weightTensor([quantGpuWords(ggmlType(type), rows, cols)], label, 'u32');
+  if (words) gpu.write(t, words);
+  return { ...t, shape: [rows, quantRowWords(type, cols)] };
 }

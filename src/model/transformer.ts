@@ -38,7 +38,7 @@ import { formatBytes } from '../gpu/buffer_pool';
 import { embeddingPacked16Forward, matmulPacked16Backward, matmulPacked16Forward, type Format16 } from '../gpu/kernels/matmul_packed16';
 import { isPackable, packWeight, resolveBasePrecision, type BaseStorageOptions } from './weight_storage';
 import { embeddingQuantForward, matmulQuantBackward, matmulQuantForward } from '../gpu/kernels/matmul_quant';
-import { keepsQuantised, plannedQuant, quantRowWords, quantUploadBytes, type QuantTypes } from './quant_storage';
+import { keepsQuantised, plannedQuant, quantUploadBytes, quantWeightTensor, type QuantTypes } from './quant_storage';
 import type { ModelConfig, RopeScaling } from './config';
 import { expectedShapes, type WeightMap } from './weights';
 import { modulePath, type LoraModule, type LoraSet } from './lora';
@@ -218,7 +218,7 @@ export class GpuTransformer {
         return t;
       };
       if (q) {
-        weights.set(name, put(q.words, [shape[0], q.words.length / shape[0]], `${name} (${q.type})`, 'u32'));
+        weights.set(name, quantWeightTensor(gpu, q.type, shape[0], shape[1], `${name} (${q.type})`, q.words));
         quant.set(name, q.type);
       } else if (p && format !== 'f32') {
         weights.set(name, put(p, [shape[0], shape[1] / 2], name, 'u32'));
@@ -242,7 +242,7 @@ export class GpuTransformer {
     for (const [name, shape] of expectedShapes(config)) {
       const q = planned?.get(name);
       if (q) {
-        weights.set(name, gpu.weightTensor([shape[0], quantRowWords(q, shape[1])], `${name} (${q})`, 'u32'));
+        weights.set(name, quantWeightTensor(gpu, q, shape[0], shape[1], `${name} (${q})`));
         quant.set(name, q);
       } else if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.weightTensor([shape[0], shape[1] / 2], name, 'u32'));

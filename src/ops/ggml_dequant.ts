@@ -3,7 +3,7 @@
 // the GGUF loader (production) and by the CPU reference of the quantised kernels (src/reference/dequant.ts). Block
 // layouts: ggml_types.ts (ggml-common.h).
 
-import { NF4_CODE } from './nf4_quantize';
+import { dequantizeAbsmax, dequantizeNf4, NF4_CODE, nf4DqParts } from './nf4_quantize';
 import { blockWords, ggmlByteSize, ggmlType, type GgmlType, type GgmlTypeName } from './ggml_types';
 
 const f = Math.fround;
@@ -47,6 +47,8 @@ export function dequantize(t: GgmlType, bytes: Uint8Array, offset: number, count
   const nb = count / t.blockSize;
   let y = outOffset;
   switch (t.name) {
+    case 'NF4_DQ': // its blocks' absmax lives in a side region after all of them: dequantWords
+      throw new Error('dequantize: NF4_DQ blocks do not dequantise one by one (dequantWords reads the whole tensor)');
     case 'F32': {
       const dv = new DataView(bytes.buffer, bytes.byteOffset + offset, count * 4);
       for (let i = 0; i < count; i++) out[y + i] = dv.getFloat32(4 * i, true);
@@ -179,8 +181,13 @@ export function dequantWords(words: Uint32Array, type: GgmlTypeName, R: number, 
   const t = ggmlType(type);
   const wpb = blockWords(t);
   const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
-  const out = new Float32Array(R * K);
   const nb = (R * K) / t.blockSize;
+  if (type === 'NF4_DQ') {
+    // the code bytes of every block, then the double-quantised absmax values (nf4_quantize.ts nf4Words)
+    const { packed, dq } = nf4DqParts(words, nb);
+    return dequantizeNf4(packed, dequantizeAbsmax(dq));
+  }
+  const out = new Float32Array(R * K);
   if (words.length !== nb * wpb) throw new Error(`dequantWords ${type}: ${words.length} words do not hold ${R} x ${K} values (${nb * wpb} words)`);
   for (let b = 0; b < nb; b++) dequantize(t, bytes, b * wpb * 4, t.blockSize, out, b * t.blockSize);
   return out;

@@ -3,7 +3,7 @@
 // A block holds `blockSize` values in `typeSize` bytes; a row's length must be a multiple of blockSize.
 
 export type GgmlTypeName =
-  | 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'NF4';
+  | 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'Q4_K' | 'Q5_K' | 'Q6_K' | 'NF4' | 'NF4_DQ';
 
 export interface GgmlType {
   id: number;
@@ -36,8 +36,15 @@ export const KNOWN_UNSUPPORTED_GGML_TYPES: Record<number, string> = {
 
 /** Block types that exist only as quantisation at load (no GGUF file holds them; not found by ggmlTypeById):
  * NF4 (bitsandbytes' 4-bit NormalFloat, src/ops/nf4_quantize.ts), stored as 64-value blocks of 36 bytes: the f32
- * absmax, then 32 bytes of codes (first value in the high nibble). Its id (100) is ours, for the kernels' QTYPE. */
-export const LOAD_ONLY_TYPES: readonly GgmlType[] = [{ id: 100, name: 'NF4', blockSize: 64, typeSize: 36 }];
+ * absmax, then 32 bytes of codes (first value in the high nibble). NF4_DQ (NF4 with bitsandbytes' double
+ * quantisation) stores what bitsandbytes stores: 64-value blocks of 32 code bytes, every block of the tensor in
+ * row order, then a side region (quantSideWords): each block's 8-bit absmax code (one byte a block, padded to a
+ * word), the f32 absmax2 of each 256 blocks (counted over the whole tensor, across rows) and the tensor's f32
+ * offset. Their ids (100, 101) are ours, for the kernels' QTYPE. */
+export const LOAD_ONLY_TYPES: readonly GgmlType[] = [
+  { id: 100, name: 'NF4', blockSize: 64, typeSize: 36 },
+  { id: 101, name: 'NF4_DQ', blockSize: 64, typeSize: 32 },
+];
 
 const BY_ID = new Map(SUPPORTED_GGML_TYPES.map((t) => [t.id, t]));
 const BY_NAME = new Map([...SUPPORTED_GGML_TYPES, ...LOAD_ONLY_TYPES].map((t) => [t.name, t]));
@@ -62,7 +69,7 @@ export function ggmlByteSize(t: GgmlType, count: number): number {
 
 /** The block types the quantised kernels read (matmul_quant_*.wgsl, embedding_quant_forward.wgsl). F32, F16 and
  * BF16 tensors take the f32 and packed 16-bit paths instead. */
-export const QUANT_KERNEL_TYPES: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'NF4'];
+export const QUANT_KERNEL_TYPES: readonly GgmlTypeName[] = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'NF4', 'NF4_DQ'];
 
 export function isQuantKernelType(name: string): name is GgmlTypeName {
   return (QUANT_KERNEL_TYPES as readonly string[]).includes(name);
@@ -73,9 +80,21 @@ export function blockWords(t: GgmlType): number {
   return Math.ceil(t.typeSize / 4);
 }
 
-/** Bytes a (rows, cols) tensor of a block type takes on the GPU (word-aligned blocks). */
+/** u32 words a tensor of `nblocks` blocks keeps after its blocks (only NF4_DQ has any): the 8-bit absmax codes
+ * (4 a word), one f32 absmax2 per 256 blocks, one f32 offset. */
+export function quantSideWords(t: GgmlType, nblocks: number): number {
+  return t.id === 101 ? Math.ceil(nblocks / 4) + Math.ceil(nblocks / 256) + 1 : 0;
+}
+
+/** u32 words a (rows, cols) tensor of a block type takes on the GPU: its word-aligned blocks, then any side region. */
+export function quantGpuWords(t: GgmlType, rows: number, cols: number): number {
+  const nb = rows * (cols / t.blockSize);
+  return nb * blockWords(t) + quantSideWords(t, nb);
+}
+
+/** Bytes a (rows, cols) tensor of a block type takes on the GPU (word-aligned blocks and any side region). */
 export function quantGpuBytes(t: GgmlType, rows: number, cols: number): number {
-  return rows * (cols / t.blockSize) * blockWords(t) * 4;
+  return quantGpuWords(t, rows, cols) * 4;
 }
 
 /** ggml blocks (`count` values from byte `offset`) copied into word-aligned blocks: each block's bytes at the

@@ -15,8 +15,12 @@
 // Where this can differ from a given bitsandbytes build in the last bit: the offset is the mean summed in f64 and
 // rounded to f32 (torch's f32 reduction order may differ); the dynamic map's linspace uses torch's scalar formula
 // (start + step * i below halfway, end - step * (n - 1 - i) above), a vectorised torch build may round a level differently.
-// Output for the GPU (nf4Words): per 64-value block 9 u32 words: word 0 the block's f32 absmax (under double
-// quantisation the rebuilt one), words 1..8 its 32 bytes of codes in bitsandbytes' packed order (byte j = q[2j] << 4 | q[2j+1]).
+// Output for the GPU (nf4Words): NF4 (no double quantisation): per 64-value block 9 u32 words: word 0 the block's
+// f32 absmax, words 1..8 its 32 bytes of codes in bitsandbytes' packed order (byte j = q[2j] << 4 | q[2j+1]).
+// NF4_DQ (double quantisation): what bitsandbytes stores, in its order: the 32 code bytes of every block (row
+// order), then the 8-bit absmax code of every block (byte g of the region for block g, padded to a word), the f32
+// absmax2 of every 256 blocks, the f32 offset (ggml_types.ts quantSideWords). A value dequantises to
+// NF4_CODE[q] * (code8[qabsmax[g]] * absmax2[g >> 8] + offset), each step an f32 operation (dequantizeAbsmax).
 
 const f = Math.fround;
 
@@ -203,20 +207,47 @@ export function nf4BnbBytes(n: number, doubleQuant: boolean): number {
   return n / 2 + (doubleQuant ? nb + 4 * Math.ceil(nb / 256) + 4 : 4 * nb);
 }
 
-/** A (rows, cols) f32 matrix (cols a multiple of 64) as the GPU's NF4 blocks (9 words per 64 values: f32 absmax,
- * then the 32 packed code bytes), the absmax double-quantised and rebuilt first when `doubleQuant`. */
+/** A (rows, cols) f32 matrix (cols a multiple of 64) as the GPU stores it: NF4 blocks (9 words per 64 values:
+ * f32 absmax, then the 32 packed code bytes), or with `doubleQuant` NF4_DQ (the code bytes of every block, then
+ * the 8-bit absmax codes, the absmax2 of each 256 blocks and the offset: bitsandbytes' bytes, padded to words). */
 export function nf4Words(data: Float32Array, rows: number, cols: number, doubleQuant: boolean): Uint32Array {
   if (cols % 64) throw new Error(`nf4Words: rows of ${cols} values are not whole 64-value blocks`);
   if (data.length !== rows * cols) throw new Error(`nf4Words: ${data.length} values for ${rows} x ${cols}`);
   const { packed, absmax } = quantizeNf4(data);
-  const scales = doubleQuant ? dequantizeAbsmax(doubleQuantizeAbsmax(absmax)) : absmax;
   const nb = absmax.length;
+  if (doubleQuant) {
+    const dq = doubleQuantizeAbsmax(absmax);
+    const codeWords = nb * 8;
+    const qWords = Math.ceil(nb / 4);
+    const words = new Uint32Array(codeWords + qWords + dq.absmax2.length + 1);
+    const bytes = new Uint8Array(words.buffer);
+    const fw = new Float32Array(words.buffer);
+    bytes.set(packed, 0);
+    bytes.set(dq.qabsmax, codeWords * 4);
+    fw.set(dq.absmax2, codeWords + qWords);
+    fw[words.length - 1] = dq.offset;
+    return words;
+  }
   const words = new Uint32Array(nb * 9);
   const bytes = new Uint8Array(words.buffer);
   const fw = new Float32Array(words.buffer);
   for (let b = 0; b < nb; b++) {
-    fw[b * 9] = scales[b];
+    fw[b * 9] = absmax[b];
     bytes.set(packed.subarray(b * 32, b * 32 + 32), b * 36 + 4);
   }
   return words;
+}
+
+/** An NF4_DQ tensor's parts (nf4Words with doubleQuant) for `nb` blocks: the packed codes and the double quantisation. */
+export function nf4DqParts(words: Uint32Array, nb: number): { packed: Uint8Array; dq: Nf4DoubleQuant } {
+  const codeWords = nb * 8;
+  const qWords = Math.ceil(nb / 4);
+  const groups = Math.ceil(nb / 256);
+  if (words.length !== codeWords + qWords + groups + 1) throw new Error(`NF4_DQ: ${words.length} words do not hold ${nb} blocks (${codeWords + qWords + groups + 1} words)`);
+  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  const fw = new Float32Array(words.buffer, words.byteOffset, words.length);
+  return {
+    packed: bytes.subarray(0, codeWords * 4),
+    dq: { qabsmax: bytes.subarray(codeWords * 4, codeWords * 4 + nb), absmax2: fw.subarray(codeWords + qWords, codeWords + qWords + groups), offset: fw[words.length - 1] },
+  };
 }

@@ -119,7 +119,7 @@ export class ModelSlot {
     const storage: BaseStorageOptions = { basePrecision, fileDtype: on.loaded.dtype };
     const want = resolveBasePrecision(on.loaded.config, storage);
     // q8_0 / q4_k / nf4 / nf4_dq resolve to bf16 for the matrices they leave: the quantisation must match as well
-    // (nf4 and nf4_dq share a block type but not their absmax values)
+    // (nf4 and nf4_dq: block types NF4 and NF4_DQ)
     const quantOf = (p: BasePrecision | undefined) => (loadQuantType(p) ? p : null);
     const sameQuant = quantOf(basePrecision) === quantOf(on.storage.basePrecision);
     if (want === resolveBasePrecision(on.loaded.config, on.storage) && sameQuant) return on;

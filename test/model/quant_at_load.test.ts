@@ -12,9 +12,9 @@ import type { WeightMap } from '../../src/model/weights';
 import { dequantWords } from '../../src/ops/ggml_dequant';
 import { quantizeMatrix } from '../../src/ops/ggml_quantize';
 import { dequantizeAbsmax, dequantizeNf4, doubleQuantizeAbsmax, nf4Words, quantizeNf4 } from '../../src/ops/nf4_quantize';
-import { ggmlType, repackBlocks } from '../../src/ops/ggml_types';
+import { ggmlType, quantGpuBytes, repackBlocks } from '../../src/ops/ggml_types';
 import { transformerBackward, transformerForward } from '../../src/reference/transformer';
-import { headLogprobs } from '../../src/model/lm_head';
+import { headChunkColumns, headLogprobs, headLogprobsBackward } from '../../src/model/lm_head';
 import { LoraSet } from '../../src/model/lora';
 import { Rng, randn } from '../../src/util/random';
 import { testGpu } from '../gpu';
@@ -158,17 +158,23 @@ describe('quantisation at load: whole models', () => {
     const w = randomWeights(c, 15, 0.3);
     const plan = loadQuantPlan(c, 'nf4_dq')!;
     expect(plan.kept16).toEqual(['model.layers.0.mlp.down_proj.weight', 'model.layers.1.mlp.down_proj.weight']);
-    expect(loadQuantSummary(c, 'nf4_dq')).toMatch(/14 matrices quantised to NF4 \(double-quantised absmax\) at load; 2 kept in bf16 \(rows not a multiple of 64 values\): .*; the GPU holds each 64-value block's absmax rebuilt in f32 \(31\.5 KiB, bitsandbytes' double-quantised storage would take 28\.9 KiB\)$/);
+    expect(loadQuantSummary(c, 'nf4_dq')).toMatch(/14 matrices quantised to NF4_DQ \(NF4, double-quantised absmax\) at load; 2 kept in bf16 \(rows not a multiple of 64 values\): .*; 28\.9 KiB in bitsandbytes' double-quantised layout \(31\.5 KiB without\)$/);
     const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4_dq' });
-    expect([...new Set(model.quant.values())]).toEqual(['NF4']);
+    expect([...new Set(model.quant.values())]).toEqual(['NF4_DQ']);
     expect([...model.quant.keys()].sort()).toEqual([...plan.quant.keys()].sort());
-    // the memory plan's tensors are the upload's: 36 bytes per 64 values
+    // the memory plan's tensors are the upload's: bitsandbytes' bytes (32 code bytes and an 8-bit absmax code per 64
+    // values, padded to a word; an f32 absmax2 per 256 blocks; the f32 offset), not NF4's 36 per 64
     const dry = GpuTransformer.allocateForPlan(gpu, c, { basePrecision: 'nf4_dq' });
     expect([...dry.quant.entries()].sort()).toEqual([...model.quant.entries()].sort());
     for (const name of plan.quant.keys()) {
       const [R, K] = w.get(name)!.shape;
-      expect(dry.w(name).size * 4, name).toBe((R * K * 36) / 64);
-      expect(model.w(name).size, name).toBe(dry.w(name).size);
+      const nb = (R * K) / 64;
+      const bytes = nb * 32 + Math.ceil(nb / 4) * 4 + Math.ceil(nb / 256) * 4 + 4;
+      expect(quantGpuBytes(ggmlType('NF4_DQ'), R, K), name).toBe(bytes);
+      expect(bytes, name).toBeLessThan((R * K * 36) / 64);
+      expect(dry.w(name).buffer.size, name).toBe(Math.ceil(bytes / 256) * 256); // weight buffers: whole 256 bytes
+      expect(model.w(name).buffer.size, name).toBe(dry.w(name).buffer.size);
+      expect(model.w(name).shape, name).toEqual([R, (K / 64) * 8]);
     }
     dry.release();
     const expected: WeightMap = roundedWeights(w, 'bf16');
@@ -198,6 +204,47 @@ describe('quantisation at load: whole models', () => {
     }
     const plainRef = transformerForward(c, plainW, seq, 1, seq.length, null);
     expect(Math.max(...Array.from(ref.logits, (v, i) => Math.abs(v - plainRef.logits[i])))).toBeGreaterThan(5e-3);
+    model.release();
+  }, 120_000);
+
+  test('an nf4_dq LM head in vocabulary chunks of 256 rows (each chunk its own NF4_DQ tensor): log-probs and df equal the whole head\'s', async () => {
+    const gpu = await testGpu();
+    // 600 rows of 64: chunks of 256, 256 and 88 rows; the head's 256-block groups are 256 rows each
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 128, vocabSize: 600, tieWordEmbeddings: false });
+    const w = randomWeights(c, 6, 0.3);
+    const model = GpuTransformer.upload(gpu, c, w, { basePrecision: 'nf4_dq' });
+    expect(model.quant.get('lm_head.weight')).toBe('NF4_DQ');
+    const rng = new Rng(33);
+    const [N, C, V] = [5, 64, 600];
+    const fx = randn(N * C, rng, 1);
+    const tg = Array.from({ length: N }, () => rng.int(V));
+    const f = gpu.upload(fx, [N, C], 'f');
+    const targets = gpu.upload(tg, [N], 'targets', 'u32');
+    const head = w.get('lm_head.weight')!;
+    const wq = dequantWords(nf4Words(head.data, V, C, true), 'NF4_DQ', V, C);
+    const want = tg.map((t, n) => {
+      const row = Array.from({ length: V }, (_, v) => fx.subarray(n * C, n * C + C).reduce((a, x, k) => a + x * wq[v * C + k], 0));
+      const mx = Math.max(...row);
+      return row[t] - (mx + Math.log(row.reduce((a, z) => a + Math.exp(z - mx), 0)));
+    });
+    const run = async (chunkBytes: number) => {
+      model.lmHeadChunkBytes = chunkBytes;
+      const h = headLogprobs(model, f, targets, 1);
+      const dlogp = gpu.upload(Array.from({ length: N }, (_, i) => 0.5 - i * 0.2), [N], 'dlogp');
+      const df = gpu.zeros([N, C], 'df');
+      headLogprobsBackward(model, df, dlogp, f, targets, h.lse, 1);
+      const out = { logp: await gpu.read(h.logp), df: await gpu.read(df) };
+      gpu.release(h.logp, h.entropy, h.lse, dlogp, df);
+      return out;
+    };
+    const whole = await run(Infinity);
+    const chunked = await run(N * 64 * 4); // vocabChunkColumns: 64 columns, rounded up to 256 rows
+    expect(headChunkColumns(model, N, V)).toBe(256);
+    expectClose('nf4_dq log-probs (whole head)', whole.logp, want, 5e-4, 5e-3);
+    expectClose('nf4_dq chunked log-probs', chunked.logp, want, 5e-4, 5e-3);
+    expectClose('nf4_dq chunked df', chunked.df, whole.df, 1e-5, 1e-4);
+    expect(Math.max(...Array.from(whole.df, Math.abs))).toBeGreaterThan(1e-3);
+    gpu.release(f, targets);
     model.release();
   }, 120_000);
 

@@ -70,4 +70,21 @@ describe('weight groups', () => {
       model.release();
     }
   });
+
+  test('base_precision "nf4_dq": NF4_DQ per group at bitsandbytes\' bytes (codes, absmax codes, absmax2 per 256 blocks, offset per tensor), total = the upload', async () => {
+    const c = tinyConfig({ hiddenSize: 64, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 128, vocabSize: 96 });
+    const rows = weightGroups(c, { basePrecision: 'nf4_dq', fileDtype: 'f32' });
+    expect(row(rows, 'MLP up').types).toEqual(['NF4_DQ']);
+    // up_proj (128, 64): 128 blocks: 128 * 32 code bytes, 128 absmax codes, one absmax2, the offset
+    expect(row(rows, 'MLP up').gpuBytes).toBe(c.numLayers * (128 * 32 + 128 + 4 + 4));
+    // plain nf4: 36 bytes per block
+    expect(row(weightGroups(c, { basePrecision: 'nf4', fileDtype: 'f32' }), 'MLP up').gpuBytes).toBe(c.numLayers * 128 * 36);
+    const gpu = await testGpu();
+    const model = GpuTransformer.upload(gpu, c, randomWeights(c, 1), { basePrecision: 'nf4_dq', fileDtype: 'f32' });
+    try {
+      expect(rows.reduce((a, r) => a + r.gpuBytes, 0)).toBe(model.bytes);
+    } finally {
+      model.release();
+    }
+  });
 });

@@ -143,23 +143,33 @@ describe('NF4 double quantisation (bnb_4bit_use_double_quant)', () => {
     expect(Array.from(q)).toEqual([255, 255, 0, 127]);
   });
 
-  test('nf4Words with double quantisation: the codes are NF4\'s, each block\'s absmax the rebuilt one', () => {
-    const [R, K] = [40, 128]; // 80 blocks: one partial nested block
+  test('nf4Words with double quantisation: NF4_DQ holds bitsandbytes\' bytes (codes, 8-bit absmax codes, absmax2 per 256 blocks across rows, offset)', () => {
+    const [R, K] = [200, 192]; // 3 blocks a row, 600 blocks: the second nested block starts inside row 85, the third is partial
     const x = randn(R * K, new Rng(21), 0.3);
     const plain = nf4Words(x, R, K, false);
     const dqw = nf4Words(x, R, K, true);
-    const { absmax } = quantizeNf4(x);
-    const rebuilt = dequantizeAbsmax(doubleQuantizeAbsmax(absmax));
+    const { packed, absmax } = quantizeNf4(x);
+    const dq = doubleQuantizeAbsmax(absmax);
+    const rebuilt = dequantizeAbsmax(dq);
+    // bitsandbytes' bytes exactly (600 blocks: the absmax codes fill whole words)
+    expect(dqw.length * 4).toBe(nf4BnbBytes(R * K, true));
+    expect(dqw.length * 4).toBe(quantGpuBytes(ggmlType('NF4_DQ'), R, K));
+    expect(nf4BnbBytes(R * K, true) / (R * K / 64)).toBeCloseTo(33 + (3 * 4 + 4) / 600, 10); // bytes per 64 values: codes, absmax code, 3 absmax2 and the offset shared
+    const bytes = new Uint8Array(dqw.buffer);
+    for (let b = 0; b < 600; b++) for (let w = 1; w < 9; w++) expect(dqw[b * 8 + w - 1]).toBe(plain[b * 9 + w]); // NF4's codes
+    expect(Array.from(bytes.subarray(600 * 32, 600 * 33))).toEqual(Array.from(dq.qabsmax));
     const fw = new Float32Array(dqw.buffer);
+    expect(Array.from(fw.subarray(600 * 8 + 150, 600 * 8 + 153))).toEqual(Array.from(dq.absmax2));
+    expect(fw[dqw.length - 1]).toBe(dq.offset);
     let differs = 0;
-    for (let b = 0; b < 80; b++) {
-      expect(fw[b * 9]).toBe(rebuilt[b]);
-      if (rebuilt[b] !== absmax[b]) differs++;
-      for (let w = 1; w < 9; w++) expect(dqw[b * 9 + w]).toBe(plain[b * 9 + w]);
-    }
-    expect(differs).toBeGreaterThan(40); // the double quantisation changed the scales
-    const y = dequantWords(dqw, 'NF4', R, K);
-    const { packed } = quantizeNf4(x);
+    for (let b = 0; b < 600; b++) if (rebuilt[b] !== absmax[b]) differs++;
+    expect(differs).toBeGreaterThan(300); // the double quantisation changed the scales
+    const y = dequantWords(dqw, 'NF4_DQ', R, K);
     expect(y).toEqual(dequantizeNf4(packed, rebuilt));
+    // a block count that leaves a partial word of absmax codes: padded to a word
+    const x2 = randn(5 * 64, new Rng(2), 1);
+    const w2 = nf4Words(x2, 5, 64, true);
+    expect(w2.length).toBe(5 * 8 + 2 + 1 + 1);
+    expect(dequantWords(w2, 'NF4_DQ', 5, 64)).toEqual(dequantizeNf4(quantizeNf4(x2).packed, dequantizeAbsmax(doubleQuantizeAbsmax(quantizeNf4(x2).absmax))));
   });
 });

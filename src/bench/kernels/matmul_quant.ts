@@ -7,11 +7,11 @@
 //   [--quant-rows 1,64] [--quant-all | --quant-no-plain]`
 import { matmulPacked16Backward, matmulPacked16Forward } from '../../gpu/kernels/matmul_packed16';
 import { choosePacked16Path } from '../../gpu/kernels/matmul_packed16_variants';
-import { matmulQuantBackward, matmulQuantForward } from '../../gpu/kernels/matmul_quant';
+import { matmulQuantBackward, matmulQuantForward, uploadQuantWeight } from '../../gpu/kernels/matmul_quant';
 import { chooseQuantPath, quantPaths, type QuantPath } from '../../gpu/kernels/matmul_quant_variants';
 import type { GpuRuntime } from '../../gpu/runtime';
 import { packWeights16 } from '../../model/pack16';
-import { blockWords, ggmlType, type GgmlTypeName } from '../../ops/ggml_types';
+import { ggmlType, quantGpuWords, type GgmlTypeName } from '../../ops/ggml_types';
 import { Rng, randn } from '../../util/random';
 import { timeKernel, type KernelBench, type TimeOptions } from '../harness';
 
@@ -24,7 +24,7 @@ export const QUANT_BENCH_TYPES: readonly GgmlTypeName[] = ['Q8_0', 'Q4_K', 'Q6_K
 /** Random blocks with small finite f16 scales (every byte <= 0x3b), as the autotuner times them. */
 function randomBlocks(type: GgmlTypeName, N: number, K: number, rng: Rng): Uint32Array {
   const t = ggmlType(type);
-  const words = new Uint32Array(((N * K) / t.blockSize) * blockWords(t));
+  const words = new Uint32Array(quantGpuWords(t, N, K));
   for (let i = 0; i < words.length; i++) words[i] = (rng.int(0x10000) | (rng.int(0x10000) << 16)) & 0x3b3b3b3b;
   return words;
 }
@@ -51,7 +51,7 @@ export async function benchQuantMatmul(gpu: GpuRuntime, o: QuantBenchOptions = {
     const types = (o.types ?? QUANT_BENCH_TYPES).filter((t) => K % ggmlType(t).blockSize === 0);
     const wq = new Map(types.map((t) => {
       const words = randomBlocks(t, N, K, rng);
-      return [t, gpu.upload(words, [N, words.length / N], `w ${t}`, 'u32')] as const;
+      return [t, uploadQuantWeight(gpu, words, t, N, K, `w ${t}`)] as const;
     }));
     for (const M of o.rows ?? [1, 64]) {
       const x = gpu.upload(randn(M * K, rng), [M, K], 'x');

@@ -10,7 +10,7 @@ import embeddingCode from '../../../shaders/embedding_quant_forward.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, shapeString, type Tensor } from '../tensor';
-import { blockWords, ggmlType, isQuantKernelType, type GgmlTypeName } from '../../ops/ggml_types';
+import { blockWords, ggmlType, isQuantKernelType, quantGpuWords, type GgmlTypeName } from '../../ops/ggml_types';
 import { chooseQuantPath, quantPaths, runQuantVariant, type QuantDirection, type QuantPath } from './matmul_quant_variants';
 
 export const MATMUL_QUANT_FORWARD = defineKernel({
@@ -41,6 +41,17 @@ export function quantDims(w: Tensor, type: GgmlTypeName): [number, number] {
     throw new Error(`${w.label}: expected a ${type} weight, (rows, blocks * ${wpb}) u32, got ${w.dtype} ${shapeString(w)}`);
   }
   return [w.shape[0], (w.shape[1] / wpb) * t.blockSize];
+}
+
+/** A (R, K) weight's words (quantGpuWords: its blocks, then NF4_DQ's side region) uploaded as the kernels read
+ * it: shape (R, blocks per row * WPB), size every word (NF4_DQ: more than the shape's product, so that the
+ * binding, size words, covers the side region after the rows). */
+export function uploadQuantWeight(gpu: GpuRuntime, words: Uint32Array, type: GgmlTypeName, R: number, K: number, label: string): Tensor {
+  const t = ggmlType(type);
+  const total = quantGpuWords(t, R, K);
+  if (words.length !== total) throw new Error(`${label}: ${words.length} words for a ${type} (${R}, ${K}) weight, expected ${total}`);
+  const flat = gpu.upload(words, [total], label, 'u32');
+  return { ...flat, shape: [R, (K / t.blockSize) * blockWords(t)] };
 }
 
 function rows(t: Tensor, cols: number, what: string): number {

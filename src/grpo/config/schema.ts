@@ -983,8 +983,8 @@ export const SCHEMA = {
       'and run them in the quantised kernels, matrices whose rows are not whole 32 / 256-value blocks staying bf16 ' +
       '(the load summary names them; not for Gemma 4). "nf4" quantises the same matrices to bitsandbytes\' NF4 (QLoRA\'s ' +
       '4-bit NormalFloat: 64-value blocks, an f32 absmax each; rows not whole 64-value blocks stay bf16); "nf4_dq" adds ' +
-      'its double quantisation (the absmax values to 8 bits in blocks of 256; the values are bitsandbytes\', the GPU keeps ' +
-      'the rebuilt f32 absmax, so its memory is nf4\'s). LoRA weights, gradients and optimizer state stay f32. ' +
+      'its double quantisation (the absmax values to 8 bits in blocks of 256, stored as bitsandbytes stores them: about ' +
+      '33 bytes per 64 values instead of nf4\'s 36). LoRA weights, gradients and optimizer state stay f32. ' +
       'Full-weight training needs "f32".',
     source: PLAYGROUND,
     trl: { notInTrl: 'the script loads the model with the matching torch dtype ("auto" lets transformers choose); nf4 / nf4_dq with QLoRA\'s BitsAndBytesConfig' },

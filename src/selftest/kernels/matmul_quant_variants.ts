@@ -39,7 +39,7 @@ async function runVariant(gpu: GpuRuntime, path: QuantPath): Promise<CaseResult[
       const bias = randn(N, rng);
       const init = randn(M * N, rng);
       const tx = gpu.upload(x, [...lead, K], 'x');
-      const tw = gpu.upload(wq, [N, wq.length / N], `w ${type}`, 'u32');
+      const tw = gpuK.uploadQuantWeight(gpu, wq, type, N, K, `w ${type}`);
       const tb = gpu.upload(bias, [N], 'bias');
       const ty = gpu.upload(init, [...lead, N], 'y');
       gpuK.matmulQuantForward(gpu, ty, tx, tw, type, { bias: tb, accumulate: true, alpha: 0.5, path });
