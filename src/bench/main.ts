@@ -5,7 +5,7 @@
 // never renamed), with `section_seconds`: each section's wall time.
 // The default run is bounded (issue 30: it finishes within 10 minutes on an idle 2-core machine): sizes are
 // chosen by adapter class, and on a software adapter (SwiftShader) the long sections run only when asked:
-// --big-matmul (the N^3 cube), --smollm2 (the SmolLM2-135M model bench and its real reduced GRPO step);
+// --big-matmul (the N^3 cube), --matmul-variants (every matmul variant on the sweep shapes), --smollm2 (the SmolLM2-135M model bench and its real reduced GRPO step);
 // --full runs every section at full size (the run before issue 30: tens of minutes on SwiftShader). On a
 // hardware adapter every section runs by default; --no-smollm2 and --no-big-matmul skip them there.
 // --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's model-FLOP
@@ -26,7 +26,7 @@
 // --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
-import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
+import { benchBigMatmul, benchMatmul, benchMatmulCase, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
 import { adapterKey, tunePending, variantReport } from '../gpu/autotune';
 import { chooseMatmulPath, subgroupSizeRange } from '../gpu/kernels/matmul';
 import { choosePacked16Path } from '../gpu/kernels/matmul_packed16_variants';
@@ -62,6 +62,7 @@ const HELP = `npm run bench -- [--json] [flags]
   --full             every section at full size (tens of minutes on SwiftShader)
   --big-matmul       time the N^3 cube (--matmul-size N; default 4096 hardware, 1024 software)
   --no-big-matmul    skip it (hardware adapters run it by default)
+  --matmul-variants  every matmul variant on the sweep shapes (default on hardware; software: chosen kernels only)
   --smollm2          SmolLM2-135M model bench + its real reduced GRPO step (minutes on SwiftShader)
   --no-smollm2       skip them (hardware adapters run them by default)
   --models-only      skip kernel timings       --kernels-only   skip models
@@ -176,14 +177,24 @@ if (args.has('--memory-only')) {
 
 const runStart = performance.now();
 const sectionSeconds: Record<string, number> = {};
-/** Runs one section and records its wall time (JSON section_seconds). */
+// CPU seconds of this process (SwiftShader's threads included): on a loaded machine the wall time says more
+// about the other processes than about the bench; on an idle one a section's wall time is about its CPU time
+// divided by the cores it keeps busy (1 to 2 on a 2-core machine)
+const sectionCpuSeconds: Record<string, number> = {};
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/** Runs one section and records its wall time (JSON section_seconds) and CPU time (section_cpu_seconds). */
 async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
+  const c0 = cpuSeconds();
   try {
     return await fn();
   } finally {
     sectionSeconds[name] = (performance.now() - t0) / 1000;
-    log(`section ${name}: ${sectionSeconds[name].toFixed(1)} s`);
+    sectionCpuSeconds[name] = cpuSeconds() - c0;
+    log(`section ${name}: ${sectionSeconds[name].toFixed(1)} s wall, ${sectionCpuSeconds[name].toFixed(1)} s CPU`);
   }
 }
 const gpu = await acquireNodeGpu();
@@ -226,7 +237,15 @@ let bigMatmul: KernelBench | null = null;
 const attentionVariants: VariantBench[] = [];
 const lmHeadVariants: VariantBench[] = [];
 if (!args.has('--models-only')) {
-  record(await section('matmul', () => benchMatmul(gpu)));
+  // on a software adapter by default: each case on the kernel matmul() picks; the GPU-class variants' sweep
+  // (slow there, and not what it runs) with --matmul-variants (or --matmul-variants-only)
+  const variantSweep = !soft || full || args.has('--matmul-variants');
+  record(await section('matmul', async () => {
+    if (variantSweep) return benchMatmul(gpu, quick);
+    const rs: KernelBench[] = [];
+    for (const c of [...matmulBenchCases(), ...variantSweepCases().slice(1)]) rs.push(await benchMatmulCase(gpu, c, quick));
+    return rs;
+  }));
   if (runBigMatmul) {
     bigMatmul = await section('big_matmul', () => benchBigMatmul(gpu, bigN));
     record([bigMatmul]);
@@ -263,7 +282,8 @@ const memoryPlans = await section('memory_plans', () => benchMemoryPlans(log));
 const decodeCosts = await section('decode_costs', () => benchDecodeCosts(log));
 const realSteps = args.has('--kernels-only') || !runSmol ? [] : [await section('real_step_SmolLM2', () => realSmolStep(gpu))];
 sectionSeconds.total = (performance.now() - runStart) / 1000;
-const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)'])];
+sectionCpuSeconds.total = cpuSeconds();
+const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(soft && !full && !args.has('--matmul-variants') ? ['matmul variant sweep (--matmul-variants)'] : []), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)'])];
 
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
@@ -278,6 +298,7 @@ const result = {
   lm_head_variants: lmHeadVariants,
   decode_costs: decodeCosts,
   section_seconds: sectionSeconds,
+  section_cpu_seconds: sectionCpuSeconds,
   run: { full, sections_skipped: skipped, timing: soft && !full ? 'software adapter: short timing batches' : 'default timing batches' },
   autotune: {
     enabled: autotuneOn && !gpu.adapter.isSoftware,
