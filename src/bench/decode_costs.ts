@@ -47,8 +47,9 @@ export interface DecodeCostRow {
 export const DECODE_COST_NOTE = 'Counted on a dry runtime (no GPU work; a hardware-like adapter without subgroups or shader-f16): ' +
   'one decode step = (generate with 1+N new tokens - generate with 1) / N, the caches ending at `positions`, one never-sampled stop id. ' +
   'bound_* bytes are binding sizes (upper bounds: a kernel may read part of a binding); modeled_read_bytes counts read-only bindings, ' +
-  'with the embedding gather reading B rows of its table instead of the table; read_write bindings (activations, KV caches being ' +
-  'written) are listed apart. The three passes of attention_decode (scores, softmax, weighted sum) each bind both KV caches, so bound bytes count the caches three times where the passes read each once. floor = weight bytes / batch: what a memory-bound decode must read per token.';
+  'with the embedding gather reading B rows of its table instead of the table, and each layer reading its KV caches once (the three ' +
+  'passes of attention_decode, scores, softmax and weighted sum, each bind both caches: bound bytes count them three times); ' +
+  'read_write bindings (activations, KV caches being written) are listed apart. floor = weight bytes / batch: what a memory-bound decode must read per token.';
 
 /** Public configs (GUIDE.md "Shapes"), as parseHfConfig reads them. */
 export const DECODE_COST_MODELS: { name: string; json: Record<string, unknown> }[] = [
@@ -60,12 +61,18 @@ function counters(gpu: GpuRuntime) {
   return { d: gpu.dispatchCount, s: gpu.submitCount, r: gpu.readbackCount, br: gpu.boundReadBytes, brw: gpu.boundReadWriteBytes };
 }
 
-/** Bytes of a kernel's read-only bindings it does not read: the embedding gather's table beyond its B rows. */
-function unreadBytes(k: KernelCost, batch: number, config: ModelConfig): number {
+/** Bytes of a kernel's read-only bindings it does not read: the embedding gather's table beyond its B rows, and
+ * the KV caches bound by every pass of attention_decode (scores, softmax, weighted sum) where each layer reads
+ * its caches once (every layer's caches the same size, as in the models counted here). */
+function unreadBytes(k: KernelCost, dispatches: number, batch: number, config: ModelConfig): number {
+  if (k.kernel.startsWith('attention_decode')) {
+    const caches = k.buffers.filter((b) => b.access === 'read' && b.label.endsWith('_cache')).reduce((a, b) => a + b.bytes, 0);
+    return Math.max(0, dispatches - config.numLayers) * caches;
+  }
   if (!k.kernel.startsWith('embedding') || !k.kernel.includes('forward')) return 0;
   const table = k.buffers.filter((b) => b.access === 'read').reduce((a, b) => Math.max(a, b.bytes), 0);
   const bytesPerValue = table / (config.vocabSize * config.hiddenSize); // 4 (f32), 2 (16-bit) or a block format's
-  return k.dispatches * Math.max(0, table - batch * config.hiddenSize * bytesPerValue);
+  return dispatches * Math.max(0, table - batch * config.hiddenSize * bytesPerValue);
 }
 
 /** One model at one batch size: the costs of one decode step with the KV caches at `positions`. */
@@ -95,12 +102,13 @@ export async function decodeCost(name: string, config: ModelConfig, batch: numbe
     const delta = (k: keyof typeof a0) => ((b1[k] - a1[k]) - (a1[k] - a0[k])) / N;
     const kernels = log.map((k) => {
       const b = base.get(k.kernel);
+      const dispatches = (k.dispatches - (b?.dispatches ?? 0)) / N; // per decode step
       return {
         kernel: k.kernel,
-        dispatches: (k.dispatches - (b?.dispatches ?? 0)) / N,
+        dispatches,
         read_bytes: (k.readBytes - (b?.readBytes ?? 0)) / N,
         read_write_bytes: (k.readWriteBytes - (b?.readWriteBytes ?? 0)) / N,
-        unread: (unreadBytes(k, batch, config) - (b ? unreadBytes(b, batch, config) : 0)) / N,
+        unread: unreadBytes(k, dispatches, batch, config),
       };
     }).filter((k) => k.dispatches > 0);
     const format = resolveBasePrecision(config, storage);

@@ -5,7 +5,7 @@
 // never renamed), with `section_seconds`: each section's wall time.
 // The default run is bounded (issue 30: it finishes within 10 minutes on an idle 2-core machine): sizes are
 // chosen by adapter class, and on a software adapter (SwiftShader) the long sections run only when asked:
-// --big-matmul (the N^3 cube), --matmul-variants (every matmul variant on the sweep shapes), --smollm2 (the SmolLM2-135M model bench and its real reduced GRPO step);
+// --big-matmul (the N^3 cube), --matmul-variants (every f32 and packed 16-bit matmul variant on the sweep shapes), --smollm2 (the SmolLM2-135M model bench and its real reduced GRPO step);
 // --full runs every section at full size (the run before issue 30: tens of minutes on SwiftShader). On a
 // hardware adapter every section runs by default; --no-smollm2 and --no-big-matmul skip them there.
 // --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's model-FLOP
@@ -62,7 +62,8 @@ const HELP = `npm run bench -- [--json] [flags]
   --full             every section at full size (tens of minutes on SwiftShader)
   --big-matmul       time the N^3 cube (--matmul-size N; default 4096 hardware, 1024 software)
   --no-big-matmul    skip it (hardware adapters run it by default)
-  --matmul-variants  every matmul variant on the sweep shapes (default on hardware; software: chosen kernels only)
+  --matmul-variants  every f32 and packed 16-bit matmul variant on the sweep shapes (default on hardware;
+                     software: the chosen kernels only)
   --smollm2          SmolLM2-135M model bench + its real reduced GRPO step (minutes on SwiftShader)
   --no-smollm2       skip them (hardware adapters run them by default)
   --models-only      skip kernel timings       --kernels-only   skip models
@@ -253,7 +254,7 @@ if (!args.has('--models-only')) {
   record(await section('model_ops_stories260K', () => benchModelOps(gpu, STORIES260K_SHAPES, quick)));
   record(await section('model_ops_SmolLM2', () => benchModelOps(gpu, SMOLLM2_SHAPES, quick)));
   record(await section('packed_matmul', () => benchPackedMatmul(gpu)));
-  record(await section('packed_variants', () => benchPackedVariants(gpu, 576, 1536, [2, 128], soft ? { warmup: 1, minMs: 50, batches: 2 } : {})));
+  if (variantSweep) record(await section('packed_variants', () => benchPackedVariants(gpu, 576, 1536, [2, 128], soft ? { warmup: 1, minMs: 50, batches: 2 } : {})));
   attentionVariants.push(...(await section('attention_variants', () => benchAttentionVariants(gpu))));
   lmHeadVariants.push(...(await section('lm_head_variants', () => benchLogprobChunkVariants(gpu))));
   for (const r of [...attentionVariants, ...lmHeadVariants]) log(formatVariantBench(r));
@@ -283,7 +284,7 @@ const decodeCosts = await section('decode_costs', () => benchDecodeCosts(log));
 const realSteps = args.has('--kernels-only') || !runSmol ? [] : [await section('real_step_SmolLM2', () => realSmolStep(gpu))];
 sectionSeconds.total = (performance.now() - runStart) / 1000;
 sectionCpuSeconds.total = cpuSeconds();
-const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(soft && !full && !args.has('--matmul-variants') ? ['matmul variant sweep (--matmul-variants)'] : []), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)'])];
+const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(soft && !full && !args.has('--matmul-variants') ? ['matmul and packed 16-bit variant sweeps (--matmul-variants)'] : []), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)'])];
 
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
