@@ -58,7 +58,8 @@ const log = (s: string) => {
 };
 
 const HELP = `npm run bench -- [--json] [flags]
-  default            bounded run: sizes by adapter class; on a software adapter no big cube and no SmolLM2 model/step
+  default            bounded run: sizes by adapter class; on a software adapter short timing batches, and no big
+                     cube, no matmul variant sweeps, no SmolLM2 model/step
   --full             every section at full size (tens of minutes on SwiftShader)
   --big-matmul       time the N^3 cube (--matmul-size N; default 4096 hardware, 1024 software)
   --no-big-matmul    skip it (hardware adapters run it by default)
@@ -71,7 +72,7 @@ const HELP = `npm run bench -- [--json] [flags]
   --decode-costs-only  only the hardware-independent decode step costs (no GPU)
   --matmul-variants-only [--variant-cube N] [--variant-linear IN OUT]   --variants-only   --packed-only
   --memory-only      --qwen3-step      --qwen35-step
-JSON: section_seconds holds each section's wall time.`;
+JSON: section_seconds / section_cpu_seconds hold each section's wall and CPU time; run.sections_skipped what was left out.`;
 if (args.has('--help') || args.has('-h')) {
   process.stdout.write(HELP + '\n');
   process.exit(0);
