@@ -6,6 +6,7 @@
 // The default run is bounded (issue 30: it finishes within 10 minutes on an idle 2-core machine): sizes are
 // chosen by adapter class, and on a software adapter (SwiftShader) the long sections run only when asked:
 // --big-matmul (the N^3 cube), --matmul-variants (every f32 and packed 16-bit matmul variant on the sweep shapes), --smollm2 (the SmolLM2-135M model bench and its real reduced GRPO step);
+// --memory-plans (the dry-run memory plans, minutes of host CPU on any adapter);
 // --full runs every section at full size (the run before issue 30: tens of minutes on SwiftShader). On a
 // hardware adapter every section runs by default; --no-smollm2 and --no-big-matmul skip them there.
 // --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's model-FLOP
@@ -67,6 +68,7 @@ const HELP = `npm run bench -- [--json] [flags]
                      software: the chosen kernels only)
   --smollm2          SmolLM2-135M model bench + its real reduced GRPO step (minutes on SwiftShader)
   --no-smollm2       skip them (hardware adapters run them by default)
+  --memory-plans     the memory plans of every public model shape (host dry runs: minutes of CPU, any adapter)
   --models-only      skip kernel timings       --kernels-only   skip models
   --no-autotune      fixed vendor table instead of autotuning (hardware)
   --decode-costs-only  only the hardware-independent decode step costs (no GPU)
@@ -280,12 +282,15 @@ if (!args.has('--kernels-only')) {
   }
 }
 
-const memoryPlans = await section('memory_plans', () => benchMemoryPlans(log));
+// the memory plans are dry runs on the host (minutes of one CPU core for every model and layout, whatever the
+// adapter): with --memory-plans, --full or --memory-only
+const runPlans = full || args.has('--memory-plans');
+const memoryPlans = runPlans ? await section('memory_plans', () => benchMemoryPlans(log)) : [];
 const decodeCosts = await section('decode_costs', () => benchDecodeCosts(log));
 const realSteps = args.has('--kernels-only') || !runSmol ? [] : [await section('real_step_SmolLM2', () => realSmolStep(gpu))];
 sectionSeconds.total = (performance.now() - runStart) / 1000;
 sectionCpuSeconds.total = cpuSeconds();
-const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(soft && !full && !args.has('--matmul-variants') ? ['matmul and packed 16-bit variant sweeps (--matmul-variants)'] : []), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)'])];
+const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(soft && !full && !args.has('--matmul-variants') ? ['matmul and packed 16-bit variant sweeps (--matmul-variants)'] : []), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)']), ...(runPlans ? [] : ['memory_plans (--memory-plans)'])];
 
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
