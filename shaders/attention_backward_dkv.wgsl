@@ -39,27 +39,7 @@ override WINDOW: u32 = 0u;
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
 
-// vec4 offset of row R (= t * G + i) of kv head g in q / dout
-fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
-}
-
-// index of row R of kv head g in lse / dsum
-fn row_index(b: u32, g: u32, R: u32) -> u32 {
-  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
-}
-
-// vec4 offset of key j of kv head g in k / v / dk / dv
-fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * HS4;
-}
-
-// which of 4 keys row R sees (none when R is past the last row)
-fn visible(keys: vec4u, R: u32, TG: u32) -> vec4<bool> {
-  let t = vec4u(R / p.G);
-  let inWindow = (keys + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u);
-  return (keys <= t) & inWindow & vec4<bool>(R < TG);
-}
+//#include attention_rows
 
 @compute @workgroup_size(KG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -143,15 +123,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         // key j is seen by row r when j <= position of r (which also keeps j < T); P <= 1 since lse >= s,
         // and the min() keeps masked entries finite before select() drops them
         let keys = vec4u(keyA, keyA + 1u, keyA + 2u, keyA + 3u);
-        let z = vec4f(0.0);
         let i0 = row_index(b, g, rA);
         let i1 = row_index(b, g, rA1);
         let i2 = row_index(b, g, rA2);
         let i3 = row_index(b, g, rA3);
-        p0 = select(z, exp(min(s0 * p.scale - lse[i0], z)), visible(keys, rA, TG));
-        p1 = select(z, exp(min(s1 * p.scale - lse[i1], z)), visible(keys, rA + 1u, TG));
-        p2 = select(z, exp(min(s2 * p.scale - lse[i2], z)), visible(keys, rA + 2u, TG));
-        p3 = select(z, exp(min(s3 * p.scale - lse[i3], z)), visible(keys, rA + 3u, TG));
+        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG));
+        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG));
+        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG));
+        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG));
         ds0 = p0 * (dp0 - dsum[i0]);
         ds1 = p1 * (dp1 - dsum[i1]);
         ds2 = p2 * (dp2 - dsum[i2]);

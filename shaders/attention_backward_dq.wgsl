@@ -37,29 +37,11 @@ override RG: u32 = 4u;
 override BK: u32 = 64u;
 override WINDOW: u32 = 0u;
 
-// which of 4 keys j each of 4 query positions t sees: causal, and inside the window when there is one
-fn seen(j: vec4u, t: vec4u) -> vec4<bool> {
-  return (j <= t) & ((j + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u));
-}
-
 var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
 var<workgroup> rowLse: array<f32, 4u * RG>;
 var<workgroup> rowD: array<f32, 4u * RG>;
 
-// vec4 offset of row R (= t * G + i) of kv head g in q / dout / out / dq
-fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
-}
-
-// index of row R of kv head g in lse / dsum
-fn row_index(b: u32, g: u32, R: u32) -> u32 {
-  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
-}
-
-// vec4 offset of key j of kv head g in k / v
-fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * HS4;
-}
+//#include attention_rows
 
 @compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -87,8 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
-  var kStart = 0u;
-  if (WINDOW > 0u && R0 / G + 1u > WINDOW) { kStart = (R0 / G + 1u - WINDOW) / BK; }
+  let kStart = first_key_tile(R0, BK);
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -150,11 +131,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         // causal mask: key j is seen by row r when j <= position of r. P <= 1 since lse >= s; the min()
         // keeps masked entries (whatever their score) finite before select() drops them.
         let t4 = vec4u(rA / G, rA1 / G, rA2 / G, rA3 / G);
-        let z = vec4f(0.0);
-        ds0 = select(z, exp(min(s0 * p.scale - lse4, z)) * (dp0 - d4), seen(vec4u(keyA), t4));
-        ds1 = select(z, exp(min(s1 * p.scale - lse4, z)) * (dp1 - d4), seen(vec4u(keyA + 1u), t4));
-        ds2 = select(z, exp(min(s2 * p.scale - lse4, z)) * (dp2 - d4), seen(vec4u(keyA + 2u), t4));
-        ds3 = select(z, exp(min(s3 * p.scale - lse4, z)) * (dp3 - d4), seen(vec4u(keyA + 3u), t4));
+        ds0 = attention_ds(s0, lse4, dp0, d4, seen(vec4u(keyA), t4));
+        ds1 = attention_ds(s1, lse4, dp1, d4, seen(vec4u(keyA + 1u), t4));
+        ds2 = attention_ds(s2, lse4, dp2, d4, seen(vec4u(keyA + 2u), t4));
+        ds3 = attention_ds(s3, lse4, dp3, d4, seen(vec4u(keyA + 3u), t4));
       }
       let o = 4u * kb * RG + rb;
       dss[o] = ds0;

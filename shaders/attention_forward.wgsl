@@ -39,23 +39,12 @@ override RG: u32 = 4u;
 override BK: u32 = 64u;
 override WINDOW: u32 = 0u;
 
-// a finite "minus infinity": exp(NEG_BIG - x) underflows to 0 for any real score x
-const NEG_BIG: f32 = -3.0e38;
-
 var<workgroup> ps: array<vec4f, RG * BK>;  // [key j][row group]: scores, then probabilities, of 4 rows
 var<workgroup> rowM: array<f32, 4u * RG>;
 var<workgroup> rowL: array<f32, 4u * RG>;
 var<workgroup> rowAlpha: array<f32, 4u * RG>;
 
-// vec4 offset of row R (= t * G + i) of kv head g in q / out
-fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
-}
-
-// vec4 offset of key j of kv head g in k / v
-fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * HS4;
-}
+//#include attention_rows
 
 @compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -74,8 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let tLast = (min(R0 + BQ, TG) - 1u) / G; // the last position of the block: keys past it are masked
   let nTiles = tLast / BK + 1u;
   // with a window, keys before the first row's window are masked for every row of the block
-  var kStart = 0u;
-  if (WINDOW > 0u && R0 / G + 1u > WINDOW) { kStart = (R0 / G + 1u - WINDOW) / BK; }
+  let kStart = first_key_tile(R0, BK);
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -130,13 +118,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     //    entries become 0
     for (var rr = lid; rr < BQ; rr += WG) {
       let R = R0 + rr;
-      let t = R / G;
       let pr = rr / 4u;
       let pc = rr % 4u;
-      var nv = 0u;
-      if (R < TG && t >= j0) { nv = min(BK, t + 1u - j0); }
-      var js = 0u; // the first key of the tile inside the row's window
-      if (WINDOW > 0u && t + 1u > WINDOW + j0) { js = min(t + 1u - WINDOW - j0, nv); }
+      let keys = row_tile_keys(R, TG, j0, BK);
+      let js = keys.x;
+      let nv = keys.y;
       var alpha = 1.0;
       if (nv > js) {
         let m = rowM[rr];

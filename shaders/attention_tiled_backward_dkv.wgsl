@@ -48,24 +48,7 @@ var<workgroup> dt: array<vec4f, BR * HS4>;      // [row r][dim c]: dout of the t
 var<workgroup> ps: array<vec4f, S * BR * KG>;   // [slice][row r][key group]: partial s of 4 keys, then P
 var<workgroup> pd: array<vec4f, S * BR * KG>;   // [slice][row r][key group]: partial dP of 4 keys, then dS
 
-fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
-}
-
-fn row_index(b: u32, g: u32, R: u32) -> u32 {
-  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
-}
-
-fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * HS4;
-}
-
-// which of 4 keys row R sees (none when R is past the last row)
-fn visible(keys: vec4u, R: u32, TG: u32) -> vec4<bool> {
-  let t = vec4u(R / p.G);
-  let inWindow = (keys + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u);
-  return (keys <= t) & inWindow & vec4<bool>(R < TG);
-}
+//#include attention_rows
 
 @compute @workgroup_size(KG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -169,7 +152,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       var dd = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
       if (rA < rEnd && keyA < p.T && keyA <= min(rA + 3u, TG - 1u) / G) {
         let keys = vec4u(keyA, keyA + 1u, keyA + 2u, keyA + 3u);
-        let z = vec4f(0.0);
         for (var e = 0u; e < 4u; e++) {
           let R = rA + e;
           let o = (4u * rb + e) * KG + kb;
@@ -181,7 +163,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
           }
           let i = row_index(b, g, min(R, TG - 1u));
           // P <= 1 since lse >= s; the min() keeps masked entries finite before select() drops them
-          pp[e] = select(z, exp(min(s * p.scale - lse[i], z)), visible(keys, R, TG));
+          pp[e] = attention_p(s, lse[i], visible(keys, R, TG));
           dd[e] = pp[e] * (dp - dsum[i]);
         }
       }

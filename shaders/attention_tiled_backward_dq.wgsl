@@ -52,22 +52,7 @@ var<workgroup> pd: array<vec4f, S * RG * BK>;   // [slice][key j][row group]: pa
 var<workgroup> rowLse: array<f32, 4u * RG>;
 var<workgroup> rowD: array<f32, 4u * RG>;
 
-// which of 4 keys j each of 4 query positions t sees: causal, and inside the window when there is one
-fn seen(j: vec4u, t: vec4u) -> vec4<bool> {
-  return (j <= t) & ((j + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u));
-}
-
-fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
-}
-
-fn row_index(b: u32, g: u32, R: u32) -> u32 {
-  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
-}
-
-fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * HS4;
-}
+//#include attention_rows
 
 @compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -97,8 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
-  var kStart = 0u;
-  if (WINDOW > 0u && R0 / G + 1u > WINDOW) { kStart = (R0 / G + 1u - WINDOW) / BK; }
+  let kStart = first_key_tile(R0, BK);
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -184,7 +168,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let lse4 = vec4f(rowLse[rl], rowLse[rl + 1u], rowLse[rl + 2u], rowLse[rl + 3u]);
         let d4 = vec4f(rowD[rl], rowD[rl + 1u], rowD[rl + 2u], rowD[rl + 3u]);
         let t4 = vec4u(rA / G, min(rA + 1u, rLast) / G, min(rA + 2u, rLast) / G, min(rA + 3u, rLast) / G);
-        let z = vec4f(0.0);
         for (var e = 0u; e < 4u; e++) {
           let o = (4u * kb + e) * RG + rb;
           var s = ps[o];
@@ -194,7 +177,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
             dp += pd[sl * RG * BK + o];
           }
           // P <= 1 since lse >= s; the min() keeps masked entries finite before select() drops them
-          ds[e] = select(z, exp(min(s * p.scale - lse4, z)) * (dp - d4), seen(vec4u(keyA + e), t4));
+          ds[e] = attention_ds(s, lse4, dp, d4, seen(vec4u(keyA + e), t4));
         }
       }
       for (var e = 0u; e < 4u; e++) { ps[(4u * kb + e) * RG + rb] = ds[e]; }

@@ -43,8 +43,6 @@ override RG: u32 = 4u;
 override S: u32 = 1u;
 override WINDOW: u32 = 0u;
 
-const NEG_BIG: f32 = -3.0e38;
-
 override BK: u32 = 16u;
 
 var<workgroup> kv: array<vec4f, BK * HS4>;        // [key j][dim c]: the tile's keys, then its values
@@ -53,13 +51,7 @@ var<workgroup> rowM: array<f32, 4u * RG>;
 var<workgroup> rowL: array<f32, 4u * RG>;
 var<workgroup> rowAlpha: array<f32, 4u * RG>;
 
-fn row_base(b: u32, g: u32, R: u32) -> u32 {
-  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
-}
-
-fn key_base(b: u32, g: u32, j: u32) -> u32 {
-  return ((b * p.T + j) * p.NKV + g) * HS4;
-}
+//#include attention_rows
 
 @compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -79,8 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
-  var kStart = 0u;
-  if (WINDOW > 0u && R0 / G + 1u > WINDOW) { kStart = (R0 / G + 1u - WINDOW) / BK; }
+  let kStart = first_key_tile(R0, BK);
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -141,13 +132,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     //    and missing entries become 0
     for (var rr = lid; rr < BQ; rr += WG) {
       let R = R0 + rr;
-      let t = R / G;
       let pr = rr / 4u;
       let pc = rr % 4u;
-      var nv = 0u;
-      if (R < TG && t >= j0) { nv = min(BK, t + 1u - j0); }
-      var js = 0u;
-      if (WINDOW > 0u && t + 1u > WINDOW + j0) { js = min(t + 1u - WINDOW - j0, nv); }
+      let keys = row_tile_keys(R, TG, j0, BK);
+      let js = keys.x;
+      let nv = keys.y;
       var alpha = 1.0;
       if (nv > js) {
         let m = rowM[rr];

@@ -8,6 +8,9 @@
 //   tile_s / tile_v  the weight tile's scalar and vec4 types (f32 / vec4f, or f16 / vec4<f16>)
 //   a_at(i, k)       the f32 operand at row i, inner index k (0 past the edges)
 //   fill_b(li, threads, n0, k0)   writes the weight tile: Bs[kk * WG_X + jj / 4][jj % 4] = op(W)[k0 + kk, n0 + jj]
+//   inner_dim()      the inner dimension (K forward, N backward)
+//   put(i, j, v)     the epilogue of output element (i, j) (alpha, bias, accumulate; nothing past the edges)
+//   p.tiles_m        the number of TILE_M row tiles (params)
 // TK must be even (a packed word holds two consecutive elements of a weight row).
 
 override WG_X: u32 = 16;  // invocations across the output's columns (each 4 columns)
@@ -50,5 +53,29 @@ fn tiled_product(lid: vec3u, li: u32, m0: u32, n0: u32, inner: u32) {
       }
     }
     workgroupBarrier();
+  }
+}
+
+// the entry point shared by forward and backward: tile wid.y + wid.z * nwg.y of TILE_M rows (split by
+// grid()), columns wid.x * TILE_N .. + TILE_N - 1 of the output
+@compute @workgroup_size(WG_X, WG_Y)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_id) lid: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let tile = wid.y + wid.z * nwg.y;
+  if (tile >= p.tiles_m) { return; } // uniform across the workgroup
+  let m0 = tile * TILE_M;
+  let n0 = wid.x * TILE_N;
+  tiled_product(lid, li, m0, n0, inner_dim());
+  let col = n0 + lid.x * 4u;
+  for (var r = 0u; r < TM; r++) {
+    let row = m0 + lid.y * TM + r;
+    put(row, col, acc[r].x);
+    put(row, col + 1u, acc[r].y);
+    put(row, col + 2u, acc[r].z);
+    put(row, col + 3u, acc[r].w);
   }
 }

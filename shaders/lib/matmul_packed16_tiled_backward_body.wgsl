@@ -47,24 +47,5 @@ fn put(i: u32, j: u32, v: f32) {
   dx[o] = r;
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_id) lid: vec3u,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let tile = wid.y + wid.z * nwg.y;
-  if (tile >= p.tiles_m) { return; } // uniform across the workgroup
-  let m0 = tile * TILE_M;
-  let n0 = wid.x * TILE_N;
-  tiled_product(lid, li, m0, n0, p.N);
-  let col = n0 + lid.x * 4u;
-  for (var r = 0u; r < TM; r++) {
-    let row = m0 + lid.y * TM + r;
-    put(row, col, acc[r].x);
-    put(row, col + 1u, acc[r].y);
-    put(row, col + 2u, acc[r].z);
-    put(row, col + 3u, acc[r].w);
-  }
-}
+// the tiled product's inner dimension (the entry point is matmul_packed16_tile.wgsl's)
+fn inner_dim() -> u32 { return p.N; }

@@ -1,8 +1,16 @@
-// `npm run bench [-- --json] [-- --kernels-only | --models-only | --memory-only | --qwen3-step | --qwen35-step] [-- --no-smollm2]`: the adapter, its measured
-// FMA ceiling, kernel timings at the shapes that matter, and whole-model throughput for stories260K and a
-// randomly initialised model with SmolLM2-135M's shapes. --json prints one JSON object (a stable format for
-// comparing runs). --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's
-// model-FLOP utilisation needs it); --no-smollm2 skips the SmolLM2-shaped model (minutes on SwiftShader).
+// `npm run bench [-- --json] [-- FLAGS]` (`-- --help` lists them): the adapter, its measured FMA ceiling, kernel
+// timings at the shapes that matter, whole-model throughput (stories260K; SmolLM2-135M's shapes with random
+// weights), the GRPO step profile, memory plans and the hardware-independent costs of one decode step
+// (decode_costs.ts). --json prints one JSON object (a stable format for comparing runs; fields only added,
+// never renamed), with `section_seconds`: each section's wall time.
+// The default run is bounded (issue 30: it finishes within 10 minutes on an idle 2-core machine): sizes are
+// chosen by adapter class, and on a software adapter (SwiftShader) the long sections run only when asked:
+// --big-matmul (the N^3 cube), --matmul-variants (every f32 and packed 16-bit matmul variant on the sweep shapes), --smollm2 (the SmolLM2-135M model bench and its real reduced GRPO step);
+// --memory-plans (the dry-run memory plans, minutes of host CPU on any adapter);
+// --full runs every section at full size (the run before issue 30: tens of minutes on SwiftShader). On a
+// hardware adapter every section runs by default; --no-smollm2 and --no-big-matmul skip them there.
+// --models-only skips the kernel timings (the ceiling is still measured: the GRPO step's model-FLOP
+// utilisation needs it); --kernels-only skips the models.
 // Kernel variants: every matmul variant this adapter can run is timed on the sweep shapes (names end in
 // [variant]); `--matmul-size N` sets the big cube (default 4096 on a hardware adapter, 1024 on a software
 // one, where 4096^3 takes minutes); `--no-autotune` reports the fixed table instead of autotuning the
@@ -13,6 +21,7 @@
 // with the autotuner's view (choices, which variants can run here and why not). Small sizes for software adapters.
 // Attention and LM-head variants (src/bench/kernels/attention_variants.ts): JSON adds `attention_variants`
 // and `lm_head_variants`; `--variants-only` times just those two sections.
+// --decode-costs-only: only decode_costs (seconds, no GPU needed).
 // --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
 // completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
 // --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan,
@@ -26,7 +35,7 @@
 // shapes (src/bench/kernels/matmul_quant.ts); JSON `{ adapter, quant_kernels }`.
 import { acquireNodeGpu } from '../gpu/node';
 import { benchFmaCeiling } from './fma_ceiling';
-import { benchBigMatmul, benchMatmul, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
+import { benchBigMatmul, benchMatmul, benchMatmulCase, benchMatmulVariants, matmulBenchCases, variantSweepCases } from './kernels/matmul';
 import { adapterKey, tunePending, variantReport } from '../gpu/autotune';
 import { chooseMatmulPath, subgroupSizeRange } from '../gpu/kernels/matmul';
 import { choosePacked16Path } from '../gpu/kernels/matmul_packed16_variants';
@@ -42,6 +51,7 @@ import { benchSharedPrefix } from './shared_prefix';
 import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
 import { benchQuantMatmul, QUANT_BENCH_SHAPES, QUANT_BENCH_TYPES } from './kernels/matmul_quant';
 import { isQuantKernelType } from '../ops/ggml_types';
+import { benchDecodeCosts } from './decode_costs';
 import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
@@ -58,6 +68,33 @@ const log = (s: string) => {
   if (!json) process.stdout.write(s + '\n');
   else process.stderr.write(s + '\n');
 };
+
+const HELP = `npm run bench -- [--json] [flags]
+  default            bounded run: sizes by adapter class; on a software adapter short timing batches, and no big
+                     cube, no matmul variant sweeps, no SmolLM2 model/step
+  --full             every section at full size (tens of minutes on SwiftShader)
+  --big-matmul       time the N^3 cube (--matmul-size N; default 4096 hardware, 1024 software)
+  --no-big-matmul    skip it (hardware adapters run it by default)
+  --matmul-variants  every f32 and packed 16-bit matmul variant on the sweep shapes (default on hardware;
+                     software: the chosen kernels only)
+  --smollm2          SmolLM2-135M model bench + its real reduced GRPO step (minutes on SwiftShader)
+  --no-smollm2       skip them (hardware adapters run them by default)
+  --memory-plans     the memory plans of every public model shape (host dry runs: minutes of CPU, any adapter)
+  --models-only      skip kernel timings       --kernels-only   skip models
+  --no-autotune      fixed vendor table instead of autotuning (hardware)
+  --decode-costs-only  only the hardware-independent decode step costs (no GPU)
+  --matmul-variants-only [--variant-cube N] [--variant-linear IN OUT]   --variants-only   --packed-only
+  --memory-only      --qwen3-step      --qwen35-step
+JSON: section_seconds / section_cpu_seconds hold each section's wall and CPU time; run.sections_skipped what was left out.`;
+if (args.has('--help') || args.has('-h')) {
+  process.stdout.write(HELP + '\n');
+  process.exit(0);
+}
+if (args.has('--decode-costs-only')) {
+  const decodeCosts = await benchDecodeCosts(log);
+  if (json) process.stdout.write(JSON.stringify({ decode_costs: decodeCosts }) + '\n');
+  process.exit(0);
+}
 
 const SMOLLM2_CONFIG = {
   architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 576, intermediate_size: 1536,
@@ -215,18 +252,47 @@ if (args.has('--memory-only')) {
   process.exit(0);
 }
 
+const runStart = performance.now();
+const sectionSeconds: Record<string, number> = {};
+// CPU seconds of this process (SwiftShader's threads included): on a loaded machine the wall time says more
+// about the other processes than about the bench; on an idle one a section's wall time is about its CPU time
+// divided by the cores it keeps busy (1 to 2 on a 2-core machine)
+const sectionCpuSeconds: Record<string, number> = {};
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/** Runs one section and records its wall time (JSON section_seconds) and CPU time (section_cpu_seconds). */
+async function section<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  try {
+    return await fn();
+  } finally {
+    sectionSeconds[name] = (performance.now() - t0) / 1000;
+    sectionCpuSeconds[name] = cpuSeconds() - c0;
+    log(`section ${name}: ${sectionSeconds[name].toFixed(1)} s wall, ${sectionCpuSeconds[name].toFixed(1)} s CPU`);
+  }
+}
 const gpu = await acquireNodeGpu();
 log(`adapter: ${gpu.describe()}`);
-const bigN = sizeArg >= 0 ? Number(argv[sizeArg + 1]) : gpu.adapter.isSoftware ? 1024 : 4096;
+const soft = gpu.adapter.isSoftware;
+const full = args.has('--full');
+// long sections: on by default on hardware adapters, behind flags on software ones
+const runBigMatmul = full || args.has('--big-matmul') || (!soft && !args.has('--no-big-matmul'));
+const runSmol = !args.has('--no-smollm2') && (full || args.has('--smollm2') || !soft);
+// timing sizes by adapter class: a software adapter times shorter batches (its kernels are ms to s each)
+const quick = soft && !full ? { warmup: 1, minMs: 50, batches: 2 } : {};
+const bigN = sizeArg >= 0 ? Number(argv[sizeArg + 1]) : soft ? 1024 : 4096;
 if (!Number.isInteger(bigN) || bigN < 1) throw new Error(`--matmul-size: "${argv[sizeArg + 1]}" is not a positive integer`);
 const autotuneOn = !args.has('--no-autotune');
 // Autotune the benchmark's matmul shapes first (hardware adapters; a software adapter keeps its kernels),
 // so that the timings below run the choices a training run would make.
-if (autotuneOn && !gpu.adapter.isSoftware) {
+if (autotuneOn && !soft) await section('autotune', async () => {
   for (const c of [...matmulBenchCases(), ...variantSweepCases()]) {
     chooseMatmulPath(gpu, { Bt: 1, M: c.out[0], K: c.opts.transA ? c.a[0] : c.a[1], N: c.out[1], batchedA: false, batchedB: false }, c.opts);
   }
-  chooseMatmulPath(gpu, { Bt: 1, M: bigN, K: bigN, N: bigN, batchedA: false, batchedB: false }); // the big cube's class too
+  if (runBigMatmul) chooseMatmulPath(gpu, { Bt: 1, M: bigN, K: bigN, N: bigN, batchedA: false, batchedB: false }); // the big cube's class too
   for (const M of [2, 128]) {
     // the packed 16-bit matmuls of benchPackedMatmul (SmolLM2's MLP up projection), both directions
     choosePacked16Path(gpu, { dir: 'forward', format: 'bf16', M, K: 576, N: 1536 });
@@ -234,8 +300,8 @@ if (autotuneOn && !gpu.adapter.isSoftware) {
   }
   const tuned = await tunePending(gpu, { budgetMs: 20_000, perCandidateMs: 20 });
   for (const e of tuned) log(`autotune ${e.shapeClass}: ${e.variant} ${e.gflops.toFixed(1)} GFLOP/s (${e.candidates.length} candidates)`);
-}
-const ceiling = await benchFmaCeiling(gpu);
+});
+const ceiling = await section('fma_ceiling', () => benchFmaCeiling(gpu));
 log(formatBench(ceiling));
 const kernels: KernelBench[] = [];
 const record = (rs: KernelBench[]) => {
@@ -248,15 +314,25 @@ let bigMatmul: KernelBench | null = null;
 const attentionVariants: VariantBench[] = [];
 const lmHeadVariants: VariantBench[] = [];
 if (!args.has('--models-only')) {
-  record(await benchMatmul(gpu));
-  bigMatmul = await benchBigMatmul(gpu, bigN);
-  record([bigMatmul]);
-  record(await benchModelOps(gpu, STORIES260K_SHAPES));
-  record(await benchModelOps(gpu, SMOLLM2_SHAPES));
-  record(await benchPackedMatmul(gpu));
-  record(await benchPackedVariants(gpu, 576, 1536, [2, 128], gpu.adapter.isSoftware ? { warmup: 1, minMs: 50, batches: 2 } : {}));
-  attentionVariants.push(...(await benchAttentionVariants(gpu)));
-  lmHeadVariants.push(...(await benchLogprobChunkVariants(gpu)));
+  // on a software adapter by default: each case on the kernel matmul() picks; the GPU-class variants' sweep
+  // (slow there, and not what it runs) with --matmul-variants (or --matmul-variants-only)
+  const variantSweep = !soft || full || args.has('--matmul-variants');
+  record(await section('matmul', async () => {
+    if (variantSweep) return benchMatmul(gpu, quick);
+    const rs: KernelBench[] = [];
+    for (const c of [...matmulBenchCases(), ...variantSweepCases().slice(1)]) rs.push(await benchMatmulCase(gpu, c, quick));
+    return rs;
+  }));
+  if (runBigMatmul) {
+    bigMatmul = await section('big_matmul', () => benchBigMatmul(gpu, bigN));
+    record([bigMatmul]);
+  }
+  record(await section('model_ops_stories260K', () => benchModelOps(gpu, STORIES260K_SHAPES, quick)));
+  record(await section('model_ops_SmolLM2', () => benchModelOps(gpu, SMOLLM2_SHAPES, quick)));
+  record(await section('packed_matmul', () => benchPackedMatmul(gpu)));
+  if (variantSweep) record(await section('packed_variants', () => benchPackedVariants(gpu, 576, 1536, [2, 128], soft ? { warmup: 1, minMs: 50, batches: 2 } : {})));
+  attentionVariants.push(...(await section('attention_variants', () => benchAttentionVariants(gpu))));
+  lmHeadVariants.push(...(await section('lm_head_variants', () => benchLogprobChunkVariants(gpu))));
   for (const r of [...attentionVariants, ...lmHeadVariants]) log(formatVariantBench(r));
 }
 
@@ -265,22 +341,29 @@ const grpoSteps: GrpoStepProfile[] = [];
 if (!args.has('--kernels-only')) {
   const storiesPath = process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
   const stories = await loadModelFromPath(storiesPath);
-  models.push(await benchModel(gpu, 'stories260K', stories.config, stories.weights, { promptLen: 32, decodeSteps: 32, trainB: 8, trainT: 64 }));
+  models.push(await section('model_stories260K', () => benchModel(gpu, 'stories260K', stories.config, stories.weights, { promptLen: 32, decodeSteps: 32, trainB: 8, trainT: 64 })));
   log(JSON.stringify(models[models.length - 1]));
   const rows = STORY_OPENINGS.map((prompt, i) => ({ prompt, answer: 'dog', line: i + 1, raw: {} }));
   const config = { ...defaultConfig(), num_generations: 8, prompts_per_step: 2, max_completion_length: 16, learning_rate: 0.003,
     reward_funcs: [{ name: 'contains', weight: 1, params: {} }], use_chat_template: false, eval_split: 0 };
-  grpoSteps.push(await profileGrpoStep(gpu, stories, rows, config, ceiling.gflops, { warmup: 3, steps: 3 }));
+  grpoSteps.push(await section('grpo_step_stories260K', () => profileGrpoStep(gpu, stories, rows, config, ceiling.gflops, soft && !full ? { warmup: 2, steps: 2 } : { warmup: 3, steps: 3 })));
   log(JSON.stringify(grpoSteps[grpoSteps.length - 1]));
-  if (!args.has('--no-smollm2')) {
+  if (runSmol) {
     const smol = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');
-    models.push(await benchModel(gpu, 'SmolLM2-135M (random init)', smol, randomWeights(smol, 1), { promptLen: 32, decodeSteps: 4, trainB: 2, trainT: 64 }));
+    models.push(await section('model_SmolLM2', () => benchModel(gpu, 'SmolLM2-135M (random init)', smol, randomWeights(smol, 1), { promptLen: 32, decodeSteps: 4, trainB: 2, trainT: 64 })));
     log(JSON.stringify(models[models.length - 1]));
   }
 }
 
-const memoryPlans = await benchMemoryPlans(log);
-const realSteps = args.has('--kernels-only') || args.has('--no-smollm2') ? [] : [await realSmolStep(gpu)];
+// the memory plans are dry runs on the host (minutes of one CPU core for every model and layout, whatever the
+// adapter): with --memory-plans, --full or --memory-only
+const runPlans = full || args.has('--memory-plans');
+const memoryPlans = runPlans ? await section('memory_plans', () => benchMemoryPlans(log)) : [];
+const decodeCosts = await section('decode_costs', () => benchDecodeCosts(log));
+const realSteps = args.has('--kernels-only') || !runSmol ? [] : [await section('real_step_SmolLM2', () => realSmolStep(gpu))];
+sectionSeconds.total = (performance.now() - runStart) / 1000;
+sectionCpuSeconds.total = cpuSeconds();
+const skipped = [...(runBigMatmul ? [] : ['big_matmul (--big-matmul)']), ...(soft && !full && !args.has('--matmul-variants') ? ['matmul and packed 16-bit variant sweeps (--matmul-variants)'] : []), ...(runSmol ? [] : ['model_SmolLM2, real_step_SmolLM2 (--smollm2)']), ...(runPlans ? [] : ['memory_plans (--memory-plans)'])];
 
 const result = {
   adapter: { ...gpu.adapter, limits: undefined, maxBufferSize: gpu.device.limits.maxBufferSize },
@@ -293,6 +376,10 @@ const result = {
   big_matmul: bigMatmul,
   attention_variants: attentionVariants,
   lm_head_variants: lmHeadVariants,
+  decode_costs: decodeCosts,
+  section_seconds: sectionSeconds,
+  section_cpu_seconds: sectionCpuSeconds,
+  run: { full, sections_skipped: skipped, timing: soft && !full ? 'software adapter: short timing batches' : 'default timing batches' },
   autotune: {
     enabled: autotuneOn && !gpu.adapter.isSoftware,
     note: gpu.adapter.isSoftware ? 'software adapter: the software kernels always run (never tuned)' : autotuneOn ? 'tuned at the benchmark shapes' : '--no-autotune: fixed vendor table',

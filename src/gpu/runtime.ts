@@ -38,6 +38,16 @@ export interface DispatchOptions {
   overrides?: Record<string, number>;
 }
 
+/** One kernel's dispatches and storage bytes bound (GpuRuntime.startCostLog). */
+export interface KernelCost {
+  kernel: string;
+  dispatches: number;
+  readBytes: number;
+  readWriteBytes: number;
+  /** the bindings of its first dispatch: tensor label, bytes bound, access */
+  buffers: { label: string; bytes: number; access: 'read' | 'read_write' }[];
+}
+
 const PARAM_SLOT = 256; // minUniformBufferOffsetAlignment
 const PARAM_SLOTS = 1024;
 
@@ -49,6 +59,13 @@ export class GpuRuntime {
   dispatchCount = 0;
   submitCount = 0;
   readbackCount = 0;
+  /** Storage bytes bound by every dispatch so far (binding sizes), by the binding's access: what a kernel may
+   * read ('read') and may read or write ('read_write'). Upper bounds of the bytes it touches (a gather binds a
+   * whole table and reads rows of it); cheap, always counted. */
+  boundReadBytes = 0;
+  boundReadWriteBytes = 0;
+  /** per-kernel dispatches and bound bytes while a cost log is open (startCostLog) */
+  private costLog: Map<string, KernelCost> | null = null;
   /** an object that must live as long as the device (Node: the Dawn GPU instance) */
   keepAlive: unknown = null;
   /** Kernel variant chosen per op shape class (e.g. "matmul NT M8 K576 N1536" -> "smallm_subgroup"), filled
@@ -233,8 +250,13 @@ export class GpuRuntime {
       });
       entries.push({ binding: 0, resource: { buffer: this.paramsBuffer, offset: slot * PARAM_SLOT, size: PARAM_SLOT } });
     }
+    let readBytes = 0;
+    let readWriteBytes = 0;
     opts.buffers.forEach((t, i) => {
-      entries.push({ binding: i + 1, resource: { buffer: t.buffer, offset: 0, size: Math.max(4, t.size * 4) } });
+      const size = Math.max(4, t.size * 4);
+      entries.push({ binding: i + 1, resource: { buffer: t.buffer, offset: 0, size } });
+      if (spec.buffers[i] === 'read') readBytes += size;
+      else readWriteBytes += size;
     });
     const bindGroup = this.device.createBindGroup({ layout, entries, label: spec.name });
     const timed = this.timer?.slot(spec.name);
@@ -249,6 +271,28 @@ export class GpuRuntime {
     pass.dispatchWorkgroups(x, y, z);
     if (timed) this.endPass();
     this.dispatchCount++;
+    this.boundReadBytes += readBytes;
+    this.boundReadWriteBytes += readWriteBytes;
+    if (this.costLog) {
+      const c = this.costLog.get(spec.name) ?? { kernel: spec.name, dispatches: 0, readBytes: 0, readWriteBytes: 0, buffers: [] };
+      c.dispatches++;
+      c.readBytes += readBytes;
+      c.readWriteBytes += readWriteBytes;
+      if (c.dispatches === 1) c.buffers = opts.buffers.map((t, i) => ({ label: t.label, bytes: Math.max(4, t.size * 4), access: spec.buffers[i] }));
+      this.costLog.set(spec.name, c);
+    }
+  }
+
+  /** Starts logging dispatches and bound storage bytes per kernel (stopCostLog returns them). */
+  startCostLog(): void {
+    this.costLog = new Map();
+  }
+
+  /** Stops the cost log: per kernel name, its dispatches and bound bytes since startCostLog, in first-seen order. */
+  stopCostLog(): KernelCost[] {
+    const log = [...(this.costLog?.values() ?? [])];
+    this.costLog = null;
+    return log;
   }
 
   /** Starts timing every dispatch on the GPU (timestamp queries; each dispatch gets its own pass, so

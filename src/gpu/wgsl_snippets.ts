@@ -29,6 +29,7 @@ import gdnGatesCommon from '../../shaders/lib/gdn_gates_common.wgsl?raw';
 import partialRopeBody from '../../shaders/lib/partial_rope_body.wgsl?raw';
 import stableSigmoid from '../../shaders/lib/stable_sigmoid.wgsl?raw';
 import causalConv1dCommon from '../../shaders/lib/causal_conv1d_common.wgsl?raw';
+import attentionRows from '../../shaders/lib/attention_rows.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -56,6 +57,7 @@ export const SNIPPETS = {
   partial_rope_body: partialRopeBody,
   stable_sigmoid: stableSigmoid,
   causal_conv1d_common: causalConv1dCommon,
+  attention_rows: attentionRows,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

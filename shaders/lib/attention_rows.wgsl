@@ -1,0 +1,68 @@
+// Snippet (not a kernel): the per-element formulas shared by the causal GQA attention kernels, direct and
+// tiled (attention_forward / attention_backward_dq / attention_backward_dkv.wgsl and their attention_tiled_*
+// twins): where a row and a key live, which keys a row sees, and the probability / score-gradient formulas.
+// The including kernel declares `p` (Params {T, NH, NKV, G, scale}) and the overrides HS4 and WINDOW.
+// Rows: R = t * G + i is query position t of head g * G + i (G = NH / NKV), so one pass over kv head g's
+// keys serves every query head of its group.
+//   P[t, j]  = exp(scale * s[t, j] - lse[t])       (<= 1 since lse >= every score; masked entries 0)
+//   dS[t, j] = P[t, j] * (dP[t, j] - D[t])          (D = rowsum(dout * out), the softmax backward)
+
+// a finite "minus infinity": exp(NEG_BIG - x) underflows to 0 for any real score x
+const NEG_BIG: f32 = -3.0e38;
+
+// vec4 offset of row R of kv head g in q / out / dout / dq
+fn row_base(b: u32, g: u32, R: u32) -> u32 {
+  return ((b * p.T + R / p.G) * p.NH + g * p.G + R % p.G) * HS4;
+}
+
+// index of row R of kv head g in lse / dsum
+fn row_index(b: u32, g: u32, R: u32) -> u32 {
+  return (b * p.NH + g * p.G + R % p.G) * p.T + R / p.G;
+}
+
+// vec4 offset of key j of kv head g in k / v / dk / dv
+fn key_base(b: u32, g: u32, j: u32) -> u32 {
+  return ((b * p.T + j) * p.NKV + g) * HS4;
+}
+
+// which of 4 keys j each of 4 query positions t sees: causal, and inside the window when there is one
+fn seen(j: vec4u, t: vec4u) -> vec4<bool> {
+  return (j <= t) & ((j + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u));
+}
+
+// which of 4 keys row R sees (none when R is past the last row TG - 1)
+fn visible(keys: vec4u, R: u32, TG: u32) -> vec4<bool> {
+  let t = vec4u(R / p.G);
+  let inWindow = (keys + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u);
+  return (keys <= t) & inWindow & vec4<bool>(R < TG);
+}
+
+// the first tile of bk keys a block of rows starting at R0 needs: with a window, keys before the first
+// row's window are masked for every row of the block
+fn first_key_tile(R0: u32, bk: u32) -> u32 {
+  if (WINDOW > 0u && R0 / p.G + 1u > WINDOW) { return (R0 / p.G + 1u - WINDOW) / bk; }
+  return 0u;
+}
+
+// the keys [js, nv) of the tile at j0 (bk keys) that row R sees (nv = 0: none; rows past TG - 1 see none)
+fn row_tile_keys(R: u32, TG: u32, j0: u32, bk: u32) -> vec2u {
+  let t = R / p.G;
+  var nv = 0u;
+  if (R < TG && t >= j0) { nv = min(bk, t + 1u - j0); }
+  var js = 0u; // the first key of the tile inside the row's window
+  if (WINDOW > 0u && t + 1u > WINDOW + j0) { js = min(t + 1u - WINDOW - j0, nv); }
+  return vec2u(js, nv);
+}
+
+// P of 4 scores s (unscaled) of one row with log-sum-exp lse; masked entries 0 (the min() keeps them finite
+// before select() drops them)
+fn attention_p(s: vec4f, lse: f32, mask: vec4<bool>) -> vec4f {
+  let z = vec4f(0.0);
+  return select(z, exp(min(s * p.scale - lse, z)), mask);
+}
+
+// dS of 4 (row, key) entries: scores s (unscaled), their rows' lse and D, dP = dout . v; masked entries 0
+fn attention_ds(s: vec4f, lse: vec4f, dp: vec4f, d: vec4f, mask: vec4<bool>) -> vec4f {
+  let z = vec4f(0.0);
+  return select(z, exp(min(s * p.scale - lse, z)) * (dp - d), mask);
+}
