@@ -55,6 +55,7 @@ type RmReport = { adapter: string; seed: number; steps: number; train_time_s: nu
 type StepPoint = { step: number; rm_score: number; exact_match: number; reward_std: number; kl: number; step_time: number };
 type EvalPoint = { step: number; 'pass@1': number; rm_score: number; n: number };
 type RunReport = { name: string; adapters: string[]; reduce: string; steps: number; train_time_s: number; before: EvalPoint; after: EvalPoint; best: EvalPoint; lift_points: number; held_out: EvalPoint[]; train_curve: StepPoint[]; samples_after: { prompt: string; answer: string; completion: string; pass: boolean; reward: number }[] };
+/** wall_time_s: the whole run's, or with --stage the stages' times summed (they may have run side by side) */
 type Report = { model: { name: string; parameters: number }; steps: number; adapter: string; reward_models: RmReport[]; runs: RunReport[]; wall_time_s: number };
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -289,7 +290,7 @@ async function writeChart(r: Report, out: string): Promise<void> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="${W}" height="${H}" fill="#fff"/>
 <text x="40" y="30" font-size="20" font-weight="600">RLHF on the built-in ${r.model.name} model: GRPO driven by a learned reward model only</text>
 <text x="40" y="56" font-size="14" fill="#555">reward models' held-out pair accuracy ${accs} (right reversal vs the habitual slipped one); exact match has weight 0: it only measures.</text>
-<text x="40" y="76" font-size="14" fill="#555">Training curves smoothed over 10 steps; ${(r.wall_time_s / 60).toFixed(1)} min on ${r.adapter.replace(/ \(max buffer.*\)$/, '')}.</text>
+<text x="40" y="76" font-size="14" fill="#555">Training curves smoothed over 10 steps; ${(r.wall_time_s / 60).toFixed(1)} min of compute (stages summed) on ${r.adapter.replace(/ \(max buffer.*\)$/, '')}.</text>
 ${r.runs.map((run, i) => panel(90 + 590 * i, run)).join('\n')}
 </svg>`;
   await writeFile(join(out, 'curves.svg'), svg + '\n');
