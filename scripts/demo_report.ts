@@ -9,6 +9,7 @@
 // tool before and after), written to docs/demo/calculator/ with the tool metrics added.
 //
 // `--demo dpo` measures the preference demo (scripts/demo_report_dpo.ts), written to docs/demo/dpo/.
+// `--demo reward-model` measures the RLHF demo (scripts/demo_report_reward_model.ts), written to docs/demo/reward_model/.
 //
 //   node bin/run-ts.mjs scripts/demo_report.ts [--demo calculator | --demo dpo | --dataset addition] [--steps N] [--eval-every N] [--out docs/demo]
 
@@ -44,6 +45,10 @@ const { values: args } = parseArgs({
     'chart-only': { type: 'boolean', default: false },
     /** JSON object of config fields to change, e.g. '{"learning_rate": 0.001}' */
     override: { type: 'string' },
+    /** --demo reward-model: reward-model training steps, and which GRPO runs (single,ensemble) */
+    'rm-steps': { type: 'string' },
+    runs: { type: 'string' },
+    stage: { type: 'string' },
   },
 });
 
@@ -51,6 +56,12 @@ const { values: args } = parseArgs({
 if (args.demo === 'dpo') {
   const { dpoDemoReport } = await import('./demo_report_dpo');
   await dpoDemoReport(args);
+  process.exit(0);
+}
+// the RLHF demo (reward models trained on the pairs, then GRPO driven by them): scripts/demo_report_reward_model.ts
+if (args.demo === 'reward-model') {
+  const { rewardModelDemoReport } = await import('./demo_report_reward_model');
+  await rewardModelDemoReport(args);
   process.exit(0);
 }
 if (args.demo && args.dataset && args.demo !== args.dataset) throw new Error(`--demo ${args.demo} and --dataset ${args.dataset} disagree; give one`);

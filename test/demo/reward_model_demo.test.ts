@@ -1,0 +1,58 @@
+// The reward-model (RLHF) demo's configs (src/demo/reward_model.ts; `npm run demo:report -- --demo reward-model`):
+// they validate, the reward models train on the reverse demo's LoRA with algorithm "reward_model", and the GRPO
+// runs' reward order makes training follow the reward model alone while pass@1 stays exact match (evaluation's
+// pass is the first reward function's >= 1; exact_match is first with weight 0). No training: cheap.
+import { describe, expect, test } from 'vitest';
+import { validateConfig } from '../../src/grpo/config';
+import { combineRewards } from '../../src/grpo/rewards/combine';
+import { createRewardScorer } from '../../src/grpo/rewards_scorer';
+import { REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../../src/demo/reward_model';
+import { demoConfig } from '../../src/demo/builtin';
+
+// tiny-puzzles' context length
+const limits = { maxSequenceLength: 64 };
+
+describe('the reward-model demo', () => {
+  test('the three reward models\' configs validate and differ only by seed', () => {
+    const cs = REWARD_DEMO_SEEDS.map((s) => rewardModelTrainConfig(s));
+    for (const c of cs) {
+      expect(validateConfig(c, limits)).toEqual([]);
+      expect(c.algorithm).toBe('reward_model');
+    }
+    expect(new Set(cs.map((c) => c.seed)).size).toBe(3);
+    expect({ ...cs[1], seed: 0 }).toEqual({ ...cs[0], seed: 0 });
+  });
+
+  test('the GRPO configs validate: exact_match first with weight 0, the reward model (one or three adapters) second with weight 1', () => {
+    const single = rewardModelGrpoConfig([REWARD_DEMO_ADAPTER_DIRS[0]]);
+    const ensemble = rewardModelGrpoConfig(REWARD_DEMO_ADAPTER_DIRS);
+    for (const c of [single, ensemble]) {
+      expect(validateConfig(c, limits)).toEqual([]);
+      expect(c.algorithm).toBe('grpo');
+      expect(c.reward_funcs.map((f) => [f.name, f.weight])).toEqual([['exact_match', 0], ['reward_model', 1]]);
+      // otherwise the main demo's config
+      expect({ ...c, reward_funcs: [], max_steps: 0 }).toEqual({ ...demoConfig('reverse'), reward_funcs: [], max_steps: 0 });
+    }
+    expect(single.reward_funcs[1].params).toEqual({ adapters: 'docs/demo/reward_model/rm1', reduce: 'mean' });
+    expect(ensemble.reward_funcs[1].params).toMatchObject({ adapters: REWARD_DEMO_ADAPTER_DIRS.join(','), reduce: 'mean_minus_std', std_coef: 1 });
+  });
+
+  test('the training reward is the reward model\'s score alone, and the first column (pass@1) is exact match', async () => {
+    const c = rewardModelGrpoConfig([REWARD_DEMO_ADAPTER_DIRS[0]]);
+    const rm = [2.5, -1.25, 0.5];
+    const scorer = createRewardScorer(c.reward_funcs, c.max_completion_length, new Map([[1, async () => rm]]));
+    try {
+      const items = ['zqk', 'zkq', 'zqk'].map((completion, i) => ({ prompt: 'rev kqz=', completion, answer: i === 2 ? 'abc' : 'zqk', row: {}, completionTokens: 4 }));
+      const { perFunc, errors } = await scorer.score(items);
+      expect(errors).toEqual([]);
+      expect(scorer.names).toEqual(['exact_match', 'reward_model']);
+      // evaluation's pass reads column 0: exact match (1 for the right reversal only)
+      expect(perFunc[0]).toEqual([1, 0, 0]);
+      expect(perFunc[1]).toEqual(rm);
+      // weight 0 adds nothing: the reward GRPO trains on is the reward model's score
+      expect(combineRewards(perFunc, scorer.weights)).toEqual(rm);
+    } finally {
+      scorer.dispose();
+    }
+  });
+});
