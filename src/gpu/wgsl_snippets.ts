@@ -24,6 +24,7 @@ import attentionDecodeCommon from '../../shaders/lib/attention_decode_common.wgs
 import attentionDecodeSplitBody from '../../shaders/lib/attention_decode_split_body.wgsl?raw';
 import stableTanh from '../../shaders/lib/stable_tanh.wgsl?raw';
 import gdnGatesCommon from '../../shaders/lib/gdn_gates_common.wgsl?raw';
+import gatedDeltaChunkCommon from '../../shaders/lib/gated_delta_chunk_common.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -46,6 +47,7 @@ export const SNIPPETS = {
   attention_decode_split_body: attentionDecodeSplitBody,
   stable_tanh: stableTanh,
   gdn_gates_common: gdnGatesCommon,
+  gated_delta_chunk_common: gatedDeltaChunkCommon,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
