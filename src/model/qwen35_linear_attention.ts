@@ -4,13 +4,16 @@
 //   c   = silu(causal_conv1d(qkv))       (B, T, CD)        causal_conv1d_forward
 //   cn  = l2norm of c's q and k heads    (N, CD)           l2norm_forward (v copied)
 //   gb  = (g, beta)                      (N, NV, 2)        gdn_gates_forward
-//   o   = gated delta rule (cn, gb)      (B, T, NV, DV)    gated_delta_forward (checkpoints every CH tokens)
+//   o   = gated delta rule (cn, gb)      (B, T, NV, DV)    gated_delta_chunk_forward (chunked WY form, checkpoints
+//                                                          per chunk) or gated_delta_forward (recurrent, checkpoints
+//                                                          every CH tokens): chooseGdnForm; decoding: recurrent
 //   y   = rms(o) * w_norm * silu(z)      (N*NV, DV)        gated_rmsnorm_forward
 //   out = y Wout^T                       (N, C)
 // The projections go through the caller's `linear` / `linearBackward` (base weight, 16-bit or f32, plus LoRA),
 // so LoRA on in_proj_* / out_proj is the transformer's business, as on every other projection.
 
 import { gatedDeltaBackward, gatedDeltaForward } from '../gpu/kernels/gated_delta';
+import { GATED_DELTA_CHUNK_DEFAULT, gatedDeltaChunkBackward, gatedDeltaChunkForward, gatedDeltaChunks } from '../gpu/kernels/gated_delta_chunk';
 import {
   causalConv1dBackward, causalConv1dForward, gatedRmsnormBackward, gatedRmsnormForward, gdnGatesBackward, gdnGatesForward, l2normBackward,
   l2normForward,
@@ -26,6 +29,19 @@ import { convChannels, type LinearAttnModule } from './weights_qwen35';
 const L2NORM_EPS = 1e-6;
 /** the delta rule's checkpoint interval in training (state memory: ceil(T / CH) + CH + 3 states per row and head) */
 export const GDN_CHECKPOINT_INTERVAL = 16;
+/** The chunked form's chunk length (its checkpoints: one state per chunk). */
+export const GDN_CHUNK = GATED_DELTA_CHUNK_DEFAULT;
+/** Sequences of at least this many tokens run the chunked form in training and prefill (see chooseGdnForm). */
+export const GDN_CHUNKED_MIN_T = GDN_CHUNK;
+
+/** Which kernels run the delta rule over a sequence: the chunked WY / UT-transform form or the recurrent one. */
+export type GdnForm = 'chunked' | 'recurrent';
+
+/** The form for a sequence of T tokens (training forward/backward and prefill; a decode step is always recurrent):
+ * chunked from GDN_CHUNKED_MIN_T tokens (one chunk or more), recurrent below. */
+export function chooseGdnForm(T: number): GdnForm {
+  return T >= GDN_CHUNKED_MIN_T ? 'chunked' : 'recurrent';
+}
 
 export interface GdnSaved {
   qkv: Tensor; // (B, T, CD) conv input
@@ -36,7 +52,8 @@ export interface GdnSaved {
   b: Tensor; // (N, NV)
   a: Tensor; // (N, NV)
   gb: Tensor; // (B, T, NV, 2)
-  ckpt: Tensor; // (B, NV, NC, DK, DV)
+  ckpt: Tensor; // (B, NV, NC, DK, DV): NC = ceil(T / GDN_CHUNK) (chunked) or ceil(T / CH) (recurrent)
+  form: GdnForm;
   o: Tensor; // (B, T, NV, DV)
   rstdO: Tensor; // (N*NV)
   y: Tensor; // (N, NV*DV) out_proj's input
@@ -85,10 +102,11 @@ export function gdnDecodeStateBytes(c: ModelConfig, B: number): number {
 
 /** The token mixer of linear layer `p` ('model.layers.3') on the normed input a (N, C): out (N, C) (the caller
  * releases it) and what backward needs. With `prefill` (a right-padded prompt batch, row lengths lens (B) u32),
- * the layer's decoding state is written as each row's last real token leaves it, and no checkpoints are kept. */
+ * the layer's decoding state is written as each row's last real token leaves it, and no checkpoints are kept.
+ * `form` picks the delta rule's kernels (default chooseGdnForm(T)); the backward follows the forward's. */
 export function gdnForward(
   gpu: GpuRuntime, c: ModelConfig, w: (name: string) => Tensor, linear: GdnLinear, p: string, a: Tensor, B: number, T: number,
-  prefill: (GdnDecodeState & { lens: Tensor }) | null = null,
+  prefill: (GdnDecodeState & { lens: Tensor }) | null = null, form: GdnForm = chooseGdnForm(T),
 ): { out: Tensor; saved: GdnSaved } {
   const d = gdnDims(c, B, T);
   const N = B * T;
@@ -111,20 +129,27 @@ export function gdnForward(
   gdnGatesForward(gpu, view(gb, [N, d.NV, 2]), b, aa, w(`${p}.linear_attn.A_log`), w(`${p}.linear_attn.dt_bias`),
     prefill ? { T, lens: prefill.lens } : null);
   const CH = Math.min(GDN_CHECKPOINT_INTERVAL, T);
+  const NC = form === 'chunked' ? gatedDeltaChunks(T, GDN_CHUNK) : Math.ceil(T / CH);
   const ckpt = prefill
     ? gpu.tensor([1], `${p}.linear_attn.ckpt (prefill: none)`)
-    : gpu.tensor([B, d.NV, Math.ceil(T / CH), d.DK, d.DV], `${p}.linear_attn.ckpt`);
+    : gpu.tensor([B, d.NV, NC, d.DK, d.DV], `${p}.linear_attn.ckpt`);
   const o = gpu.tensor([B, T, d.NV, d.DV], `${p}.linear_attn.o`);
-  gatedDeltaForward(gpu, o, qkvn, gb, d, prefill
-    ? { ckpt: null, state: prefill.state, initial: false, final: true }
-    : { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
+  if (form === 'chunked') {
+    gatedDeltaChunkForward(gpu, o, qkvn, gb, d, prefill
+      ? { C: GDN_CHUNK, ckpt: null, state: prefill.state, initial: false, final: true }
+      : { C: GDN_CHUNK, ckpt, state: null, initial: false, final: false });
+  } else {
+    gatedDeltaForward(gpu, o, qkvn, gb, d, prefill
+      ? { ckpt: null, state: prefill.state, initial: false, final: true }
+      : { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
+  }
   const y = gpu.tensor([N, VD], `${p}.linear_attn.y`);
   const rstdO = gpu.tensor([N * d.NV], `${p}.linear_attn.rstd_o`);
   gatedRmsnormForward(gpu, view(y, [N * d.NV, d.DV]), rstdO, view(o, [N * d.NV, d.DV]), view(z, [N * d.NV, d.DV]),
     w(`${p}.linear_attn.norm.weight`), c.rmsNormEps);
   const out = gpu.tensor([N, c.hiddenSize], `${p}.linear_attn.out`);
   linear(out, y, 'out_proj');
-  return { out, saved: { qkv, conv, rstdL2, qkvn, z, b, a: aa, gb, ckpt, o, rstdO, y } };
+  return { out, saved: { qkv, conv, rstdL2, qkvn, z, b, a: aa, gb, ckpt, form, o, rstdO, y } };
 }
 
 /** Backward of the token mixer from dout (N, C): da (N, C) gets the input's gradient (overwritten or added, as
@@ -147,8 +172,8 @@ export function gdnBackward(
   gpu.release(dy);
   const dqkvn = gpu.tensor([B, T, CD], `${p}.linear_attn.dqkv_normed`);
   const dgb = gpu.tensor([B, T, d.NV, 2], `${p}.linear_attn.dgb`);
-  const CH = Math.min(GDN_CHECKPOINT_INTERVAL, T);
-  gatedDeltaBackward(gpu, dqkvn, dgb, dO, s.qkvn, s.gb, s.ckpt, CH, d);
+  if (s.form === 'chunked') gatedDeltaChunkBackward(gpu, dqkvn, dgb, dO, s.qkvn, s.gb, s.ckpt, d, GDN_CHUNK);
+  else gatedDeltaBackward(gpu, dqkvn, dgb, dO, s.qkvn, s.gb, s.ckpt, Math.min(GDN_CHECKPOINT_INTERVAL, T), d);
   gpu.release(dO);
   const db = gpu.tensor([N, d.NV], `${p}.linear_attn.db`);
   const dA = gpu.tensor([N, d.NV], `${p}.linear_attn.da`);
