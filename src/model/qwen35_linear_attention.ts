@@ -13,7 +13,7 @@
 // so LoRA on in_proj_* / out_proj is the transformer's business, as on every other projection.
 
 import { gatedDeltaBackward, gatedDeltaForward } from '../gpu/kernels/gated_delta';
-import { GATED_DELTA_CHUNK_DEFAULT, gatedDeltaChunkBackward, gatedDeltaChunkForward, gatedDeltaChunks } from '../gpu/kernels/gated_delta_chunk';
+import { GATED_DELTA_CHUNK_DEFAULT, gatedDeltaChunkBackward, gatedDeltaChunkFits, gatedDeltaChunkForward, gatedDeltaChunks } from '../gpu/kernels/gated_delta_chunk';
 import {
   causalConv1dBackward, causalConv1dForward, gatedRmsnormBackward, gatedRmsnormForward, gdnGatesBackward, gdnGatesForward, l2normBackward,
   l2normForward,
@@ -37,10 +37,12 @@ export const GDN_CHUNKED_MIN_T = GDN_CHUNK;
 /** Which kernels run the delta rule over a sequence: the chunked WY / UT-transform form or the recurrent one. */
 export type GdnForm = 'chunked' | 'recurrent';
 
-/** The form for a sequence of T tokens (training forward/backward and prefill; a decode step is always recurrent):
- * chunked from GDN_CHUNKED_MIN_T tokens (one chunk or more), recurrent below. */
-export function chooseGdnForm(T: number): GdnForm {
-  return T >= GDN_CHUNKED_MIN_T ? 'chunked' : 'recurrent';
+/** The form for a sequence of d.T tokens (training forward/backward and prefill; a decode step is always
+ * recurrent): chunked from GDN_CHUNKED_MIN_T tokens (one chunk or more) while a row's chunk scratch fits one
+ * binding (gatedDeltaChunkFits), recurrent otherwise. A function of the shapes only, so the memory plan's dry run
+ * makes the same choice. */
+export function chooseGdnForm(d: GatedDeltaDims): GdnForm {
+  return d.T >= GDN_CHUNKED_MIN_T && gatedDeltaChunkFits(d, GDN_CHUNK) ? 'chunked' : 'recurrent';
 }
 
 export interface GdnSaved {
@@ -103,10 +105,10 @@ export function gdnDecodeStateBytes(c: ModelConfig, B: number): number {
 /** The token mixer of linear layer `p` ('model.layers.3') on the normed input a (N, C): out (N, C) (the caller
  * releases it) and what backward needs. With `prefill` (a right-padded prompt batch, row lengths lens (B) u32),
  * the layer's decoding state is written as each row's last real token leaves it, and no checkpoints are kept.
- * `form` picks the delta rule's kernels (default chooseGdnForm(T)); the backward follows the forward's. */
+ * `form` picks the delta rule's kernels (default chooseGdnForm); the backward follows the forward's. */
 export function gdnForward(
   gpu: GpuRuntime, c: ModelConfig, w: (name: string) => Tensor, linear: GdnLinear, p: string, a: Tensor, B: number, T: number,
-  prefill: (GdnDecodeState & { lens: Tensor }) | null = null, form: GdnForm = chooseGdnForm(T),
+  prefill: (GdnDecodeState & { lens: Tensor }) | null = null, form: GdnForm = chooseGdnForm(gdnDims(c, B, T)),
 ): { out: Tensor; saved: GdnSaved } {
   const d = gdnDims(c, B, T);
   const N = B * T;

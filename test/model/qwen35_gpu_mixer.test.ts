@@ -20,9 +20,12 @@ const TOL = { atol: 1e-4, rtol: 1e-3 };
 const TOL_LONG = { atol: 1e-3, rtol: 3e-3 };
 
 describe('Qwen3.5 Gated DeltaNet mixer: GPU vs CPU reference', () => {
-  test('the form: chunked from one chunk of tokens, recurrent below', () => {
-    expect(chooseGdnForm(GDN_CHUNK - 1)).toBe('recurrent');
-    expect(chooseGdnForm(GDN_CHUNK)).toBe('chunked');
+  test('the form: chunked from one chunk of tokens while a row\'s scratch fits a binding, recurrent otherwise', () => {
+    const d = (T: number) => ({ B: 4, T, NK: 16, NV: 16, DK: 128, DV: 128, scale: 1 }); // Qwen3.5-0.8B's heads
+    expect(chooseGdnForm(d(GDN_CHUNK - 1))).toBe('recurrent');
+    expect(chooseGdnForm(d(GDN_CHUNK))).toBe('chunked');
+    expect(chooseGdnForm(d(2048))).toBe('chunked');
+    expect(chooseGdnForm(d(2049))).toBe('recurrent');
   });
   const cases: [GdnForm, number, number][] = [
     ['recurrent', 2, 2 * GDN_CHECKPOINT_INTERVAL + 3],

@@ -69,6 +69,17 @@ function rowsPerPass(d: GatedDeltaDims, perRow: number): number {
   return Math.max(1, Math.min(d.B, Math.floor(GATED_DELTA_CHUNK_SCRATCH_BYTES / (4 * perRow))));
 }
 
+/** The largest scratch binding the wrappers make (WebGPU's default maxStorageBufferBindingSize, which every adapter
+ * offers): a sequence whose one row needs more (Qwen3.5-0.8B: past 2048 tokens) cannot run chunked. */
+export const GATED_DELTA_CHUNK_MAX_BINDING_BYTES = 128 * 2 ** 20;
+
+/** Whether one batch row's scratch (prep and the backward's work, each its own binding) fits
+ * GATED_DELTA_CHUNK_MAX_BINDING_BYTES. */
+export function gatedDeltaChunkFits(d: GatedDeltaDims, C: number): boolean {
+  const per = d.NV * gatedDeltaChunks(d.T, C) * Math.max(prepStride(d, C), workStride(d, C));
+  return 4 * per <= GATED_DELTA_CHUNK_MAX_BINDING_BYTES;
+}
+
 /** Scratch elements of one forward pass / one backward pass (prep + work) for `nb` rows: what the calls allocate. */
 export function gatedDeltaChunkScratch(d: GatedDeltaDims, C: number, backward: boolean): { rows: number; elements: number } {
   const per = d.NV * gatedDeltaChunks(d.T, C) * (prepStride(d, C) + (backward ? workStride(d, C) : 0));
@@ -107,6 +118,7 @@ export function gatedDeltaChunkForward(gpu: GpuRuntime, out: Tensor, qkv: Tensor
   expectInputs(qkv, gb, d);
   expectShape(out, [d.B, d.T, d.NV, d.DV]);
   const NC = gatedDeltaChunks(d.T, C);
+  if (!gatedDeltaChunkFits(d, C)) throw new Error(`gated delta rule (chunked): T = ${d.T} needs more scratch per row than one binding holds; use the recurrent form`);
   if (opts.ckpt) expectShape(opts.ckpt, [d.B, d.NV, NC, d.DK, d.DV]);
   if ((opts.initial || opts.final) && !opts.state) throw new Error('gated delta rule (chunked): an initial or final state needs a state tensor');
   if (opts.state) expectShape(opts.state, [d.B, d.NV, d.DK, d.DV]);
@@ -135,6 +147,7 @@ export function gatedDeltaChunkBackward(
   expectShape(dqkv, qkv.shape);
   expectShape(dgb, gb.shape);
   const NC = gatedDeltaChunks(d.T, C);
+  if (!gatedDeltaChunkFits(d, C)) throw new Error(`gated delta rule (chunked): T = ${d.T} needs more scratch per row than one binding holds; use the recurrent form`);
   expectShape(ckpt, [d.B, d.NV, NC, d.DK, d.DV]);
   const { rows } = gatedDeltaChunkScratch(d, C, true);
   const prep = gpu.tensor([rows * d.NV * NC * prepStride(d, C)], 'gated_delta_chunk prep');
