@@ -1,5 +1,5 @@
 // Gated delta rule, chunked (WY / UT-transform) form, backward (CPU reference src/reference/gated_delta_chunk.ts
-// gatedDeltaChunkBackward). Needs the forward's `prep` stage rerun into `prep` and its checkpoints ckpt (the
+// gatedDeltaChunkBackward). Needs the forward's `prep_main` stage rerun into `prep` and its checkpoints ckpt (the
 // state S0 entering each chunk). With dS = dL/dS_end of a chunk (zero after the last; no final-state gradient):
 //   `state_pass` (chunks in reverse, one invocation per value column j of one (b, h), dS's column in private memory):
 //     Delta = U - W S0;  dDelta_s = sum_{r>=s} P_rs dout_r + e^(G_L-1 - G_s) dS^T k_s;  keeps dSend = dS, then

@@ -2,7 +2,7 @@
 // the recurrent form is gated_delta_forward.wgsl, which decoding keeps). Chunks of C <= 64 tokens; per row b and
 // value head h (query/key head kh = h / (NV / NK)), in a chunk of L tokens entered with state S0 (DK, DV):
 //   G_r = g_0 + .. + g_r;  M_rs = beta_r e^(G_r - G_s) k_r.k_s (s < r);  P_rs = scale e^(G_r - G_s) q_r.k_s (s <= r)
-//   U = (I + M)^-1 (beta o V),  W = (I + M)^-1 (beta o e^G o K)               (entry point `prep`)
+//   U = (I + M)^-1 (beta o V),  W = (I + M)^-1 (beta o e^G o K)               (entry point `prep_main`)
 //   Delta = U - W S0;  O_r = scale e^(G_r) S0^T q_r + sum_{s<=r} P_rs Delta_s;
 //   S_end = e^(G_L-1) S0 + sum_s e^(G_L-1 - G_s) k_s Delta_s^T                 (entry point `main`)
 // Shapes: qkv (B, T, CD), CD = 2*NK*DK + NV*DV (per token q, k (l2-normalised), v); gb (B, T, NV, 2): g then beta;
@@ -10,13 +10,13 @@
 //   ckpt (B, NV, NC, DK, DV), NC = ceil(T / C): the state entering each chunk (for the backward);
 //   state (B, NV, DK, DV): the initial state when has_init (else zero), overwritten by the final state when
 //   has_final (bind any small tensor when neither is set).
-// `prep`: one workgroup per (chunk, local row and head): G and beta in workgroup memory, M and P spread over the
+// `prep_main`: one workgroup per (chunk, local row and head): G and beta in workgroup memory, M and P spread over the
 //   invocations, then U and W by forward substitution, one invocation per column (columns are independent).
 // `main`: one invocation per value column j of one (b, h), its state column in private memory (DK <= 128), the
 //   chunks in order (no barrier: columns evolve independently).
 // Bindings: 0 params (lib), 1 qkv (read), 2 gb (read), 3 prep (read_write), 4 out (write), 5 ckpt (write),
-//   6 state (read_write). Overwrites prep (`prep`); out, ckpt (has_ckpt) and state (has_final) (`main`).
-// Dispatch: `prep` (NC, nb * NV); `main` (ceil(DV / 64), nb * NV). Rows b0 .. b0 + nb - 1.
+//   6 state (read_write). Overwrites prep (`prep_main`); out, ckpt (has_ckpt) and state (has_final) (`main`).
+// Dispatch: `prep_main` (NC, nb * NV); `main` (ceil(DV / 64), nb * NV). Rows b0 .. b0 + nb - 1.
 
 //#include gated_delta_chunk_common
 
