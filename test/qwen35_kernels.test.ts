@@ -2,11 +2,12 @@
 // test/kernels.test.ts with every other kernel; this file runs only these).
 import { describe, expect, test } from 'vitest';
 import { check as gatedDelta } from '../src/selftest/kernels/gated_delta';
+import { check as gatedDeltaChunk } from '../src/selftest/kernels/gated_delta_chunk';
 import { checks as qwen35Ops } from '../src/selftest/kernels/qwen35_ops';
 import type { KernelCheck } from '../src/selftest/check';
 import { testGpu } from './gpu';
 
-const checks: KernelCheck[] = [gatedDelta, ...qwen35Ops];
+const checks: KernelCheck[] = [gatedDelta, gatedDeltaChunk, ...qwen35Ops];
 
 describe('Qwen3.5 kernels match their CPU references', () => {
   for (const check of checks) {

@@ -22,6 +22,8 @@
 // Attention and LM-head variants (src/bench/kernels/attention_variants.ts): JSON adds `attention_variants`
 // and `lm_head_variants`; `--variants-only` times just those two sections.
 // --decode-costs-only: only decode_costs (seconds, no GPU needed).
+// `--gated-delta-only [--gated-delta-T 256,1024] [--gated-delta-C 64]`: the gated delta rule's recurrent and chunked kernels, forward
+// and backward, at Qwen3.5's head shapes (src/bench/kernels/gated_delta.ts); JSON key `gated_delta`.
 // --qwen3-step: only one real GRPO step of a random-weight Qwen3-0.6B (1 prompt x 2 completions, prompt 16,
 // completion 8, bf16 base and KV caches under 'auto'), minutes on a software adapter.
 // --qwen35-step: the same step of a random-weight Qwen3.5-0.8B (Gated DeltaNet hybrid), its peak against the plan,
@@ -41,6 +43,7 @@ import { chooseMatmulPath, subgroupSizeRange } from '../gpu/kernels/matmul';
 import { choosePacked16Path } from '../gpu/kernels/matmul_packed16_variants';
 import { variantAvailability } from '../gpu/kernels/matmul_availability';
 import { benchModelOps, SMOLLM2_SHAPES, STORIES260K_SHAPES } from './kernels/model_ops';
+import { benchGatedDelta } from './kernels/gated_delta';
 import { benchModel, randomWeights, type ModelBench } from './model_bench';
 import { formatBench, type KernelBench } from './harness';
 import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
@@ -161,6 +164,23 @@ if (args.has('--matmul-variants-only')) {
   if (enabled) for (const e of await tunePending(g, { budgetMs: 20_000, perCandidateMs: 20 })) log(`autotune ${e.shapeClass}: ${e.variant} ${e.gflops.toFixed(1)} GFLOP/s`);
   const autotune = { enabled, adapter_key: adapterKey(g.adapter), choices: variantReport(g), ...variantFields(g) };
   if (json) process.stdout.write(JSON.stringify({ adapter: { ...g.adapter, limits: undefined }, kernels: rs, autotune }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+if (args.has('--gated-delta-only')) {
+  // the gated delta rule, recurrent against chunked, forward and backward (Qwen3.5's head shapes); --gated-delta-T
+  // takes a comma-separated list of sequence lengths (default 256,1024), --gated-delta-C of chunk lengths (default 64)
+  const g = await acquireNodeGpu();
+  log(`adapter: ${g.describe()}`);
+  const tArg = argv.indexOf('--gated-delta-T');
+  const Ts = (tArg >= 0 ? argv[tArg + 1] ?? '' : '256,1024').split(',').map((x) => Number(x));
+  for (const T of Ts) if (!Number.isInteger(T) || T < 1 || T > 65536) throw new Error(`--gated-delta-T: "${argv[tArg + 1]}" is not a list of lengths in 1..65536`);
+  const cArg = argv.indexOf('--gated-delta-C');
+  const Cs = (cArg >= 0 ? argv[cArg + 1] ?? '' : '64').split(',').map((x) => Number(x));
+  for (const C of Cs) if (!Number.isInteger(C) || C < 1 || C > 64) throw new Error(`--gated-delta-C: "${argv[cArg + 1]}" is not a list of chunk lengths in 1..64`);
+  const gatedDelta = await benchGatedDelta(g, Ts, Cs);
+  for (const r of gatedDelta) log(formatBench(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), gated_delta: gatedDelta }) + '\n');
   g.destroy();
   process.exit(0);
 }

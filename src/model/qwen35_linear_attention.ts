@@ -4,13 +4,16 @@
 //   c   = silu(causal_conv1d(qkv))       (B, T, CD)        causal_conv1d_forward
 //   cn  = l2norm of c's q and k heads    (N, CD)           l2norm_forward (v copied)
 //   gb  = (g, beta)                      (N, NV, 2)        gdn_gates_forward
-//   o   = gated delta rule (cn, gb)      (B, T, NV, DV)    gated_delta_forward (checkpoints every CH tokens)
+//   o   = gated delta rule (cn, gb)      (B, T, NV, DV)    gated_delta_chunk_forward (chunked WY form, checkpoints
+//                                                          per chunk) or gated_delta_forward (recurrent, checkpoints
+//                                                          every CH tokens): chooseGdnForm; decoding: recurrent
 //   y   = rms(o) * w_norm * silu(z)      (N*NV, DV)        gated_rmsnorm_forward
 //   out = y Wout^T                       (N, C)
 // The projections go through the caller's `linear` / `linearBackward` (base weight, 16-bit or f32, plus LoRA),
 // so LoRA on in_proj_* / out_proj is the transformer's business, as on every other projection.
 
 import { gatedDeltaBackward, gatedDeltaForward } from '../gpu/kernels/gated_delta';
+import { GATED_DELTA_CHUNK_DEFAULT, gatedDeltaChunkBackward, gatedDeltaChunkFits, gatedDeltaChunkForward, gatedDeltaChunks } from '../gpu/kernels/gated_delta_chunk';
 import {
   causalConv1dBackward, causalConv1dForward, gatedRmsnormBackward, gatedRmsnormForward, gdnGatesBackward, gdnGatesForward, l2normBackward,
   l2normForward,
@@ -26,6 +29,21 @@ import { convChannels, type LinearAttnModule } from './weights_qwen35';
 const L2NORM_EPS = 1e-6;
 /** the delta rule's checkpoint interval in training (state memory: ceil(T / CH) + CH + 3 states per row and head) */
 export const GDN_CHECKPOINT_INTERVAL = 16;
+/** The chunked form's chunk length (its checkpoints: one state per chunk). */
+export const GDN_CHUNK = GATED_DELTA_CHUNK_DEFAULT;
+/** Sequences of at least this many tokens run the chunked form in training and prefill (see chooseGdnForm). */
+export const GDN_CHUNKED_MIN_T = GDN_CHUNK;
+
+/** Which kernels run the delta rule over a sequence: the chunked WY / UT-transform form or the recurrent one. */
+export type GdnForm = 'chunked' | 'recurrent';
+
+/** The form for a sequence of d.T tokens (training forward/backward and prefill; a decode step is always
+ * recurrent): chunked from GDN_CHUNKED_MIN_T tokens (one chunk or more) while a row's chunk scratch fits one
+ * binding (gatedDeltaChunkFits), recurrent otherwise. A function of the shapes only, so the memory plan's dry run
+ * makes the same choice. */
+export function chooseGdnForm(d: GatedDeltaDims): GdnForm {
+  return d.T >= GDN_CHUNKED_MIN_T && gatedDeltaChunkFits(d, GDN_CHUNK) ? 'chunked' : 'recurrent';
+}
 
 export interface GdnSaved {
   qkv: Tensor; // (B, T, CD) conv input
@@ -36,7 +54,8 @@ export interface GdnSaved {
   b: Tensor; // (N, NV)
   a: Tensor; // (N, NV)
   gb: Tensor; // (B, T, NV, 2)
-  ckpt: Tensor; // (B, NV, NC, DK, DV)
+  ckpt: Tensor; // (B, NV, NC, DK, DV): NC = ceil(T / GDN_CHUNK) (chunked) or ceil(T / CH) (recurrent)
+  form: GdnForm;
   o: Tensor; // (B, T, NV, DV)
   rstdO: Tensor; // (N*NV)
   y: Tensor; // (N, NV*DV) out_proj's input
@@ -85,10 +104,11 @@ export function gdnDecodeStateBytes(c: ModelConfig, B: number): number {
 
 /** The token mixer of linear layer `p` ('model.layers.3') on the normed input a (N, C): out (N, C) (the caller
  * releases it) and what backward needs. With `prefill` (a right-padded prompt batch, row lengths lens (B) u32),
- * the layer's decoding state is written as each row's last real token leaves it, and no checkpoints are kept. */
+ * the layer's decoding state is written as each row's last real token leaves it, and no checkpoints are kept.
+ * `form` picks the delta rule's kernels (default chooseGdnForm); the backward follows the forward's. */
 export function gdnForward(
   gpu: GpuRuntime, c: ModelConfig, w: (name: string) => Tensor, linear: GdnLinear, p: string, a: Tensor, B: number, T: number,
-  prefill: (GdnDecodeState & { lens: Tensor }) | null = null,
+  prefill: (GdnDecodeState & { lens: Tensor }) | null = null, form: GdnForm = chooseGdnForm(gdnDims(c, B, T)),
 ): { out: Tensor; saved: GdnSaved } {
   const d = gdnDims(c, B, T);
   const N = B * T;
@@ -122,13 +142,20 @@ export function gdnForward(
   const b = done(b0);
   const aa = done(aa0);
   const CH = Math.min(GDN_CHECKPOINT_INTERVAL, T);
+  const NC = form === 'chunked' ? gatedDeltaChunks(T, GDN_CHUNK) : Math.ceil(T / CH);
   const ckpt = prefill
     ? gpu.tensor([1], `${p}.linear_attn.ckpt (prefill: none)`)
-    : gpu.tensor([B, d.NV, Math.ceil(T / CH), d.DK, d.DV], `${p}.linear_attn.ckpt`);
+    : gpu.tensor([B, d.NV, NC, d.DK, d.DV], `${p}.linear_attn.ckpt`);
   const o0 = gpu.tensor([B, T, d.NV, d.DV], `${p}.linear_attn.o`);
-  gatedDeltaForward(gpu, o0, qkvn0, gb0, d, prefill
-    ? { ckpt: null, state: prefill.state, initial: false, final: true }
-    : { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
+  if (form === 'chunked') {
+    gatedDeltaChunkForward(gpu, o0, qkvn0, gb0, d, prefill
+      ? { C: GDN_CHUNK, ckpt: null, state: prefill.state, initial: false, final: true }
+      : { C: GDN_CHUNK, ckpt, state: null, initial: false, final: false });
+  } else {
+    gatedDeltaForward(gpu, o0, qkvn0, gb0, d, prefill
+      ? { ckpt: null, state: prefill.state, initial: false, final: true }
+      : { ckpt: { tensor: ckpt, CH }, state: null, initial: false, final: false });
+  }
   const qkvn = done(qkvn0);
   const gb = done(gb0);
   const y0 = gpu.tensor([N, VD], `${p}.linear_attn.y`);
@@ -140,7 +167,7 @@ export function gdnForward(
   const out = gpu.tensor([N, c.hiddenSize], `${p}.linear_attn.out`);
   linear(out, y0, 'out_proj');
   const y = done(y0);
-  return { out, saved: { qkv, conv, rstdL2, qkvn, z, b, a: aa, gb, ckpt, o, rstdO, y } };
+  return { out, saved: { qkv, conv, rstdL2, qkvn, z, b, a: aa, gb, ckpt, form, o, rstdO, y } };
 }
 
 /** Backward of the token mixer from dout (N, C): da (N, C) gets the input's gradient (overwritten or added, as
@@ -163,8 +190,8 @@ export function gdnBackward(
   gpu.release(dy);
   const dqkvn = gpu.tensor([B, T, CD], `${p}.linear_attn.dqkv_normed`);
   const dgb = gpu.tensor([B, T, d.NV, 2], `${p}.linear_attn.dgb`);
-  const CH = Math.min(GDN_CHECKPOINT_INTERVAL, T);
-  gatedDeltaBackward(gpu, dqkvn, dgb, dO, s.qkvn, s.gb, s.ckpt, CH, d);
+  if (s.form === 'chunked') gatedDeltaChunkBackward(gpu, dqkvn, dgb, dO, s.qkvn, s.gb, s.ckpt, d, GDN_CHUNK);
+  else gatedDeltaBackward(gpu, dqkvn, dgb, dO, s.qkvn, s.gb, s.ckpt, Math.min(GDN_CHECKPOINT_INTERVAL, T), d);
   gpu.release(dO);
   const db = gpu.tensor([N, d.NV], `${p}.linear_attn.db`);
   const dA = gpu.tensor([N, d.NV], `${p}.linear_attn.da`);

@@ -10,9 +10,9 @@ import { compare, merge, type CaseResult, type KernelCheck } from '../check';
 // f32 recurrences of up to 9 steps over DK <= 16 terms against float64: errors seen below 1e-5
 const TOL = { atol: 5e-5, rtol: 5e-5 };
 
-interface Unpacked { q: Float32Array; k: Float32Array; v: Float32Array; g: Float32Array; beta: Float32Array }
+export interface Unpacked { q: Float32Array; k: Float32Array; v: Float32Array; g: Float32Array; beta: Float32Array }
 
-function inputs(d: GatedDeltaDims, rng: Rng): Unpacked {
+export function inputs(d: GatedDeltaDims, rng: Rng): Unpacked {
   const nq = d.B * d.T * d.NK * d.DK;
   const unit = (x: Float32Array) => {
     for (let r = 0; r < x.length / d.DK; r++) {
@@ -32,7 +32,7 @@ function inputs(d: GatedDeltaDims, rng: Rng): Unpacked {
 }
 
 /** q, k, v -> (rows, CD); g, beta -> (rows, NV, 2): the kernels' packed layout. */
-function pack(x: Unpacked, d: GatedDeltaDims, rows: number): { qkv: Float32Array; gb: Float32Array } {
+export function pack(x: Unpacked, d: GatedDeltaDims, rows: number): { qkv: Float32Array; gb: Float32Array } {
   const KD = d.NK * d.DK;
   const VD = d.NV * d.DV;
   const CD = 2 * KD + VD;
