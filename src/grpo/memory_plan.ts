@@ -6,7 +6,8 @@
 //
 // From it, choosePlan() picks how a step is cut (prompts generated together, rows per forward/backward pass)
 // so that the run fits a budget, trying the config's own layout first; a run that cannot fit is refused with
-// the plan and the settings to lower. Recomputation (issue 12 item 5) is not implemented: always off.
+// the plan and the settings to lower. Under recompute "auto" the same layouts are tried again with activation
+// recomputation (both models: GpuTransformer's and Gemma4Gpu's recomputeLayers).
 
 import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
@@ -217,8 +218,7 @@ export const LM_HEAD_CHUNK_MIB = [32, 16, 8];
 export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
   let last: MemoryPlan | null = null;
   const plain = candidateLayouts(config);
-  // (Gemma 4's model does not recompute: its layouts are tried once)
-  const layouts = config.recompute === 'auto' && !model.gemma4 ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
+  const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
   // then the smallest layout with the LM head's vocabulary chunks narrowed (their weight slice, logits and dlogits
   // shrink with the budget; more, smaller matmuls); not for Gemma 4, whose head sizes its own chunks
   const smallest = layouts[layouts.length - 1];

@@ -64,6 +64,22 @@ export interface Gemma4Activations {
   xL: Tensor; rstdF: Tensor; f: Tensor;
   /** logits before the soft-cap (N, V); null without a cap (then the logits are not the activations') */
   raw: Tensor | null;
+  /** recomputation (Gemma4Gpu.recomputeLayers): each layer's input x (N, C) only (layers stays empty), and the
+   * per-layer embeddings ple (N*L, P) the recomputed layers read; backward recomputes one layer at a time */
+  inputs?: Tensor[];
+  ple?: Tensor | null;
+}
+
+/** What one layer's forward reads besides its input (forwardHidden's, or backward's recomputation). */
+interface LayerContext {
+  B: number; T: number; positions: Tensor; lora: Gemma4GpuLora | null; keep: boolean;
+  ple: Tensor | null;
+  kv: Map<number, { k: Tensor; v: Tensor }>;
+  /** per K/V source layer, the last layer reading it (a forward without keep frees it there) */
+  lastReader: Map<number, number>;
+  prefill?: Gemma4Caches | null;
+  step?: DecodeStep | null;
+  recomputing: boolean;
 }
 
 /** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32 or 16 bits packed
@@ -132,6 +148,10 @@ export class Gemma4Gpu {
   readonly layers: Gemma4Layer[];
   /** the largest logits buffer the chunked LM head writes at once (lm_head.ts) */
   lmHeadChunkBytes = 64 * 2 ** 20;
+  /** activation recomputation (gradient checkpointing, as GpuTransformer.recomputeLayers): a training forward keeps
+   * only each layer's input (and the per-layer embeddings), and backward recomputes each layer just before its
+   * backward (the trainer sets it from the memory plan's layout) */
+  recomputeLayers = false;
   /** per layer: RoPE inverse frequencies (HS/2), shared between layers of one type */
   private readonly invFreq: Tensor[];
   /** the weightless v_norm as a weight of ones, per head size */
@@ -331,7 +351,6 @@ export class Gemma4Gpu {
     const C = c.hiddenSize;
     const L = c.numLayers;
     const P = g.plePerLayer;
-    const NH = c.numHeads;
     for (const [path, pair] of lora ?? []) gemma4CheckLoraModule(c, this.layers, path, pair.r, pair.A.size, pair.B.size);
     if (this.pleHost && opts.hostIds?.length !== N) {
       throw new Error(`Gemma 4: the PLE table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
@@ -358,115 +377,144 @@ export class Gemma4Gpu {
     const lastReader = new Map<number, number>();
     this.layers.forEach((ly, l) => lastReader.set(ly.kvSource, l));
     const saved: LayerActs[] = [];
+    // recomputation (recomputeLayers): each layer's input only; backward recomputes the rest (recomputeLayer)
+    const recompute = keep && this.recomputeLayers;
+    const inputs: Tensor[] = [];
+    const ctx: LayerContext = { B, T, positions, lora, keep, ple, kv, lastReader, prefill, step, recomputing: false };
     for (let l = 0; l < L; l++) {
-      const ly = this.layers[l];
-      const p = `model.layers.${l}`;
-      const HS = ly.HS;
-      const QD = NH * HS;
-      const KVD = ly.NKV * HS;
-      const h = new Map<string, { h: Tensor; x: Tensor }>();
-      const lin = (y: Tensor, xIn: Tensor, path: string) => this.linear(y, xIn, path, lora, keep ? h : null);
-      const { out: a, rstd: rstdA } = this.normR(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
-      const q = gpu.tensor([N, QD], `${p}.q`);
-      lin(q, a, `${p}.self_attn.q_proj`);
-      const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
-      const qr = gpu.tensor([N, QD], `${p}.qr`);
-      let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
-      if (!ly.shared) {
-        k = gpu.tensor([N, KVD], `${p}.k`);
-        lin(k, a, `${p}.self_attn.k_proj`);
-        v = k;
-        if (!ly.kEqV) {
-          v = gpu.tensor([N, KVD], `${p}.v`);
-          lin(v, a, `${p}.self_attn.v_proj`);
-        }
-        const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
-        rstdK = kn.rstd;
-        const kr = gpu.tensor([N, KVD], `${p}.kr`);
-        ropeQkForward(gpu, qr, kr, qn, kn.out, positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
-        const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
-        rstdV = vn.rstd;
-        gpu.release(kn.out);
-        kv.set(l, { k: kr, v: vn.out });
-        const caches = prefill ?? step?.caches;
-        if (caches?.byLayer.has(l)) this.writeCache(caches, l, kr, vn.out, positions, B, T, ly);
-      } else {
-        this.ropeQOnly('forward', qr, qn, positions, l, N);
-      }
-      gpu.release(qn);
-      const src = kv.get(ly.kvSource)!;
-      const att = gpu.tensor([N, QD], `${p}.att`);
-      const lse = gpu.tensor([B, NH, T], `${p}.lse`);
-      if (step) {
-        // one token per row: attend over the source layer's cache
-        const cache = step.caches.byLayer.get(ly.kvSource)!;
-        const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
-        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring, kvFormat: step.caches.format });
-      } else {
-        attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
-      }
-      if (!keep && lastReader.get(ly.kvSource) === l) {
-        gpu.release(src.k, src.v);
-        kv.delete(ly.kvSource);
-      }
-      const o = gpu.tensor([N, C], `${p}.o`);
-      lin(o, att, `${p}.self_attn.o_proj`);
-      const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
-      const xm = gpu.tensor([N, C], `${p}.xm`);
-      const m = gpu.tensor([N, C], `${p}.m`);
-      const rstdM = gpu.tensor([N], `${p}.m rstd`);
-      addRmsnormForward(gpu, xm, m, rstdM, x, oP, this.w(`${p}.pre_feedforward_layernorm.weight`), c.rmsNormEps);
-      gpu.release(oP);
-      const gg = gpu.tensor([N, ly.H], `${p}.g`);
-      const u = gpu.tensor([N, ly.H], `${p}.u`);
-      lin(gg, m, `${p}.mlp.gate_proj`);
-      lin(u, m, `${p}.mlp.up_proj`);
-      const s = gpu.tensor([N, ly.H], `${p}.s`);
-      gegluForward(gpu, s, gg, u);
-      const d = gpu.tensor([N, C], `${p}.d`);
-      lin(d, s, `${p}.mlp.down_proj`);
-      // xp = xm + post_feedforward_layernorm(d): the norm written into xp, then xm added
-      const { out: xp, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.xp`);
-      scaleForward(gpu, xp, xm, 1, true);
-      let xq = xp;
-      let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
-      if (P && ple) {
-        gi = gpu.tensor([N, P], `${p}.ple_gate`);
-        this.project(gi, xp, `${p}.per_layer_input_gate.weight`);
-        // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
-        const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
-        pleL = gpu.tensor([N, P], `${p}.ple`);
-        embeddingForward(gpu, pleL, rows, ple);
-        gpu.release(rows);
-        ge = gpu.tensor([N, P], `${p}.ple_gated`);
-        gegluForward(gpu, ge, gi, pleL);
-        pp = gpu.tensor([N, C], `${p}.ple_projected`);
-        this.project(pp, ge, `${p}.per_layer_projection.weight`);
-        // xq = xp + post_per_layer_input_norm(pp): the norm written into xq, then xp added
-        const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.xq`);
-        rstdP = ppn.rstd;
-        xq = ppn.out;
-        scaleForward(gpu, xq, xp, 1, true);
-      }
-      const xOut = gpu.tensor([N, C], `${p}.out`);
-      scaleForward(gpu, xOut, xq, this.scalars[l]);
-      if (keep) {
-        saved.push({ x, a, rstdA, q, rstdQ, qr, k, rstdK, v: v === k ? null : v, rstdV, att, lse, o, rstdO, xm, m, rstdM, g: gg, u, s, d, rstdD, xp, gi, pleL, ge, pp, rstdP, xq, h });
-      } else {
-        gpu.release(x, a, rstdA, q, rstdQ, qr, k, rstdK, rstdV, att, lse, o, rstdO, xm, m, rstdM, gg, u, s, d, rstdD, gi, pleL, ge, pp, rstdP);
-        if (v !== k) gpu.release(v);
-        if (xq !== xp) gpu.release(xq);
-        gpu.release(xp);
-      }
+      const { A, xOut } = this.layerForward(l, x, ctx);
+      if (A && recompute) {
+        inputs.push(A.x);
+        this.releaseLayerActs(A, true);
+      } else if (A) saved.push(A);
       x = xOut;
     }
-    gpu.release(ple);
+    if (!recompute) gpu.release(ple);
     const { out: f, rstd: rstdF } = this.normR(x, this.w('model.norm.weight'), C, 'final_norm');
     if (!keep) {
       gpu.release(x, rstdF);
       return { f, act: null };
     }
-    return { f, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: null } };
+    return { f, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: null, ...(recompute ? { inputs, ple } : {}) } };
+  }
+
+  /** Layer l's forward from its input x (N, C): its output, and with ctx.keep every activation its backward needs
+   * (x among them; else x and the rest are released). ctx.recomputing: backward's recomputation of a layer whose
+   * rotated K and normed V the forward kept in ctx.kv (they are not replaced and no cache is written). */
+  private layerForward(l: number, x: Tensor, ctx: LayerContext): { A: LayerActs | null; xOut: Tensor } {
+    const { gpu, config: c } = this;
+    const { B, T, positions, lora, keep, ple, kv, lastReader, recomputing } = ctx;
+    const prefill = ctx.prefill ?? null;
+    const step = ctx.step ?? null;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const L = c.numLayers;
+    const P = c.gemma4!.plePerLayer;
+    const NH = c.numHeads;
+    const ly = this.layers[l];
+    const p = `model.layers.${l}`;
+    const HS = ly.HS;
+    const QD = NH * HS;
+    const KVD = ly.NKV * HS;
+    const h = new Map<string, { h: Tensor; x: Tensor }>();
+    const lin = (y: Tensor, xIn: Tensor, path: string) => this.linear(y, xIn, path, lora, keep ? h : null);
+    const { out: a, rstd: rstdA } = this.normR(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
+    const q = gpu.tensor([N, QD], `${p}.q`);
+    lin(q, a, `${p}.self_attn.q_proj`);
+    const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
+    const qr = gpu.tensor([N, QD], `${p}.qr`);
+    let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
+    if (!ly.shared) {
+      k = gpu.tensor([N, KVD], `${p}.k`);
+      lin(k, a, `${p}.self_attn.k_proj`);
+      v = k;
+      if (!ly.kEqV) {
+        v = gpu.tensor([N, KVD], `${p}.v`);
+        lin(v, a, `${p}.self_attn.v_proj`);
+      }
+      const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
+      rstdK = kn.rstd;
+      const kr = gpu.tensor([N, KVD], `${p}.kr`);
+      ropeQkForward(gpu, qr, kr, qn, kn.out, positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
+      const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
+      rstdV = vn.rstd;
+      gpu.release(kn.out);
+      if (recomputing) {
+        // the forward's rotated K and normed V are still in kv (bit for bit these): backward reads those
+        gpu.release(kr, vn.out);
+      } else {
+        kv.set(l, { k: kr, v: vn.out });
+        const caches = prefill ?? step?.caches;
+        if (caches?.byLayer.has(l)) this.writeCache(caches, l, kr, vn.out, positions, B, T, ly);
+      }
+    } else {
+      this.ropeQOnly('forward', qr, qn, positions, l, N);
+    }
+    gpu.release(qn);
+    const src = kv.get(ly.kvSource)!;
+    const att = gpu.tensor([N, QD], `${p}.att`);
+    const lse = gpu.tensor([B, NH, T], `${p}.lse`);
+    if (step) {
+      // one token per row: attend over the source layer's cache
+      const cache = step.caches.byLayer.get(ly.kvSource)!;
+      const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
+      attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring, kvFormat: step.caches.format });
+    } else {
+      attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
+    }
+    if (!keep && lastReader.get(ly.kvSource) === l) {
+      gpu.release(src.k, src.v);
+      kv.delete(ly.kvSource);
+    }
+    const o = gpu.tensor([N, C], `${p}.o`);
+    lin(o, att, `${p}.self_attn.o_proj`);
+    const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
+    const xm = gpu.tensor([N, C], `${p}.xm`);
+    const m = gpu.tensor([N, C], `${p}.m`);
+    const rstdM = gpu.tensor([N], `${p}.m rstd`);
+    addRmsnormForward(gpu, xm, m, rstdM, x, oP, this.w(`${p}.pre_feedforward_layernorm.weight`), c.rmsNormEps);
+    gpu.release(oP);
+    const gg = gpu.tensor([N, ly.H], `${p}.g`);
+    const u = gpu.tensor([N, ly.H], `${p}.u`);
+    lin(gg, m, `${p}.mlp.gate_proj`);
+    lin(u, m, `${p}.mlp.up_proj`);
+    const s = gpu.tensor([N, ly.H], `${p}.s`);
+    gegluForward(gpu, s, gg, u);
+    const d = gpu.tensor([N, C], `${p}.d`);
+    lin(d, s, `${p}.mlp.down_proj`);
+    // xp = xm + post_feedforward_layernorm(d): the norm written into xp, then xm added
+    const { out: xp, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.xp`);
+    scaleForward(gpu, xp, xm, 1, true);
+    let xq = xp;
+    let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
+    if (P && ple) {
+      gi = gpu.tensor([N, P], `${p}.ple_gate`);
+      this.project(gi, xp, `${p}.per_layer_input_gate.weight`);
+      // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
+      const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
+      pleL = gpu.tensor([N, P], `${p}.ple`);
+      embeddingForward(gpu, pleL, rows, ple);
+      gpu.release(rows);
+      ge = gpu.tensor([N, P], `${p}.ple_gated`);
+      gegluForward(gpu, ge, gi, pleL);
+      pp = gpu.tensor([N, C], `${p}.ple_projected`);
+      this.project(pp, ge, `${p}.per_layer_projection.weight`);
+      // xq = xp + post_per_layer_input_norm(pp): the norm written into xq, then xp added
+      const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.xq`);
+      rstdP = ppn.rstd;
+      xq = ppn.out;
+      scaleForward(gpu, xq, xp, 1, true);
+    }
+    const xOut = gpu.tensor([N, C], `${p}.out`);
+    scaleForward(gpu, xOut, xq, this.scalars[l]);
+    if (keep) {
+      return { A: { x, a, rstdA, q, rstdQ, qr, k, rstdK, v: v === k ? null : v, rstdV, att, lse, o, rstdO, xm, m, rstdM, g: gg, u, s, d, rstdD, xp, gi, pleL, ge, pp, rstdP, xq, h }, xOut };
+    }
+    gpu.release(x, a, rstdA, q, rstdQ, qr, k, rstdK, rstdV, att, lse, o, rstdO, xm, m, rstdM, gg, u, s, d, rstdD, gi, pleL, ge, pp, rstdP);
+    if (v !== k) gpu.release(v);
+    if (xq !== xp) gpu.release(xq);
+    gpu.release(xp);
+    return { A: null, xOut };
   }
 
   /** RoPE of q alone (shared layers, which compute no k): rope_qk with a one-head k read from q's first rows into a
@@ -637,7 +685,7 @@ export class Gemma4Gpu {
     };
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const ly = this.layers[l];
-      const A = act.layers[l];
+      const A = act.inputs ? this.recomputeLayer(act, l) : act.layers[l];
       const p = `model.layers.${l}`;
       const HS = ly.HS;
       const QD = NH * HS;
@@ -712,21 +760,41 @@ export class Gemma4Gpu {
       }
       this.normBack(dxq, da, A.x, this.w(`${p}.input_layernorm.weight`), A.rstdA, C);
       gpu.release(da);
+      // a recomputed layer is freed at once (its input stays with act until releaseActivations)
+      if (act.inputs) this.releaseLayerActs(A, true);
       dx = dxq;
     }
     gpu.release(dx);
   }
 
+  /** Layer l's activations recomputed from its kept input (the same LoRA, positions and per-layer embeddings, so
+   * bit for bit the forward's); its output is computed into a scratch and freed. */
+  private recomputeLayer(act: Gemma4Activations, l: number): LayerActs {
+    const lastReader = new Map<number, number>();
+    const { A, xOut } = this.layerForward(l, act.inputs![l], {
+      B: act.B, T: act.T, positions: act.positions, lora: act.lora, keep: true, ple: act.ple ?? null, kv: act.kv, lastReader, recomputing: true,
+    });
+    this.gpu.release(xOut);
+    return A!;
+  }
+
+  /** Frees one layer's activations (its input x too unless keepInput). */
+  private releaseLayerActs(A: LayerActs, keepInput = false): void {
+    const { gpu } = this;
+    if (!keepInput) gpu.release(A.x);
+    gpu.release(A.a, A.rstdA, A.q, A.rstdQ, A.qr, A.k, A.rstdK, A.v, A.rstdV, A.att, A.lse, A.o, A.rstdO, A.xm, A.m, A.rstdM,
+      A.g, A.u, A.s, A.d, A.rstdD, A.gi, A.pleL, A.ge, A.pp, A.rstdP);
+    if (A.xq !== A.xp) gpu.release(A.xq);
+    gpu.release(A.xp);
+    for (const { h } of A.h.values()) gpu.release(h);
+  }
+
   /** Frees a training forward's activations (not its logits). */
   releaseActivations(act: Gemma4Activations): void {
     const { gpu } = this;
-    for (const A of act.layers) {
-      gpu.release(A.x, A.a, A.rstdA, A.q, A.rstdQ, A.qr, A.k, A.rstdK, A.v, A.rstdV, A.att, A.lse, A.o, A.rstdO, A.xm, A.m, A.rstdM,
-        A.g, A.u, A.s, A.d, A.rstdD, A.gi, A.pleL, A.ge, A.pp, A.rstdP);
-      if (A.xq !== A.xp) gpu.release(A.xq);
-      gpu.release(A.xp);
-      for (const { h } of A.h.values()) gpu.release(h);
-    }
+    for (const A of act.layers) this.releaseLayerActs(A);
+    if (act.inputs) gpu.release(...act.inputs);
+    if (act.ple) gpu.release(act.ple);
     for (const { k, v } of act.kv.values()) gpu.release(k, v);
     gpu.release(act.xL, act.rstdF, act.f);
     if (act.raw) gpu.release(act.raw);

@@ -48,6 +48,15 @@ export class Gemma4Trainable {
     this.model.lmHeadChunkBytes = b;
   }
 
+  /** activation recomputation in the training forward/backward (Gemma4Gpu.recomputeLayers) */
+  get recomputeLayers(): boolean {
+    return this.model.recomputeLayers;
+  }
+
+  set recomputeLayers(on: boolean) {
+    this.model.recomputeLayers = on;
+  }
+
   lmHead(): Tensor {
     return this.model.lmHead();
   }

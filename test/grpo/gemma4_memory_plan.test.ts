@@ -30,9 +30,14 @@ const CASES: [string, BaseStorageOptions, Partial<GrpoConfig>, number | undefine
     { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }, false],
   // the first case again with the PLE table in host memory (E2B's way): each forward uploads its tokens' rows
   ['f32 base, PLE table on the host (same step as the first case)', {}, { kv_precision: 'f32' }, undefined, undefined, true],
+  // the second case again with activation recomputation (Gemma4Gpu.recomputeLayers): the same step, bit for bit
+  ['bf16 base, cut layout, recomputation (same step as the second case)', { basePrecision: 'bf16' }, { kv_precision: 'bf16', num_iterations: 2, recompute: 'on' }, 16 * 16 * 4,
+    { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true, recompute: true }, false],
 ];
 /** each case's step metrics, by config: the host table's step must equal the GPU table's */
 const steps = new Map<string, Record<string, number>>();
+/** each case's measured peak, by the same key */
+const peaks = new Map<string, number>();
 
 describe('Gemma 4 memory plan', () => {
   for (const [name, storage, extra, chunk, layout, pleOnHost] of CASES) {
@@ -56,12 +61,16 @@ describe('Gemma 4 memory plan', () => {
       const report = await trainer.trainStep();
       expect(report.metrics['completions/mean_length']).toBe(config.max_completion_length);
       expect(Number.isFinite(report.metrics.loss)).toBe(true);
-      const key = JSON.stringify([storage, extra, chunk, layout]);
+      // (recomputation changes no byte of the step's results: its key is the same step's without it)
+      const key = JSON.stringify([storage, { ...extra, recompute: undefined }, chunk, layout && { ...layout, recompute: undefined }]);
+      if (layout?.recompute) expect(steps.get(key), 'the step without recomputation ran first').toBeDefined();
       const same = steps.get(key);
       if (same) for (const m of ['loss', 'grad_norm', 'kl', 'entropy', 'reward']) expect(report.metrics[m], m).toBe(same[m]);
       else steps.set(key, report.metrics);
       if (pleOnHost) expect(same, 'the GPU-table step ran first').toBeDefined();
       const real = { peak: gpu.pool.stats.peakBytesAllocated, largest: gpu.pool.largest.bytes };
+      if (layout?.recompute) expect(real.peak, 'recomputation lowers the step\'s peak').toBeLessThan(peaks.get(key)!);
+      else peaks.set(key, real.peak);
       await gpu.sync();
       trainer.release();
       model.model.destroy();
@@ -82,7 +91,7 @@ describe('Gemma 4 memory plan', () => {
     }, 300_000);
   }
 
-  test('choosePlan cuts a Gemma 4 step to fit a smaller budget (no recompute layouts)', async () => {
+  test('choosePlan cuts a Gemma 4 step to fit a smaller budget, then recomputes', async () => {
     const mc = gemma4TinyConfig();
     const config = grpo({ gradient_accumulation_steps: 1 });
     const free = await choosePlan(mc, config);
@@ -93,5 +102,14 @@ describe('Gemma 4 memory plan', () => {
     const cut = await choosePlan(mc, config, { budgetBytes: Math.floor((free.peakBytes + small.peakBytes) / 2) });
     expect(cut.fits).toBe(true);
     expect(cut.layout).not.toEqual(free.layout);
+    expect(cut.recompute).toBe('off');
+    // below the smallest cut without recomputation: the same cuts again with it
+    const recomputed = await planLayout(mc, config, { generationPrompts: 1, rowsPerPass: 1, trimBetweenPhases: true, recompute: true });
+    expect(recomputed.peakBytes).toBeLessThan(small.peakBytes);
+    const tight = await choosePlan(mc, config, { budgetBytes: small.peakBytes - 1 });
+    expect(tight.fits).toBe(true);
+    expect(tight.recompute).toBe('on');
+    expect(tight.peakBytes).toBeLessThan(small.peakBytes);
+    expect((await choosePlan(mc, { ...config, recompute: 'off' }, { budgetBytes: small.peakBytes - 1 })).fits).toBe(false);
   }, 120_000);
 });
