@@ -37,6 +37,7 @@ import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
 import { gemma4CheckLoraModule, gemma4InvFreq } from './gemma4_lora';
 import { expectedShapes, type WeightMap } from './weights';
+import { headChunkColumns } from './lm_head';
 
 /** A LoRA on the GPU: A (R, IN), B (OUT, R), keyed by module path (model.layers.0.self_attn.q_proj). */
 export type Gemma4GpuLora = Map<string, { A: Tensor; B: Tensor; r: number; scale: number }>;
@@ -99,6 +100,14 @@ interface DecodeStep {
 }
 
 const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
+const EMBED = 'model.embed_tokens.weight';
+
+/** The main embedding table kept in host memory (embedOnHost) as the GPU would store it: f32, or 16-bit pairs as
+ * u32 words (packWeight); empty in the memory plan's dry run. */
+interface HostTable {
+  data: Float32Array | Uint32Array;
+  fmt: Format16 | null;
+}
 
 /** Whether the PLE table stays in host memory on a device with these limits: when no one buffer can hold it as
  * the base is stored (E2B's 262,144 x 35*256 values are 4.4 GiB in 16 bits). uploadPolicyModel and the memory plan
@@ -112,6 +121,24 @@ export function gemma4PleOnHost(config: ModelConfig, storage: BaseStorageOptions
   return bytes > Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
 }
 
+/** The f32 value of IEEE half bits h. */
+function halfValue(h: number): number {
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const v = e === 0 ? m * 2 ** -24 : e === 0x1f ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+}
+
+const BITS = new Uint32Array(1);
+const BITS_F32 = new Float32Array(BITS.buffer);
+
+/** The f32 value of 16 bits stored in `format` (the embedding kernel's unpack). */
+function value16(h: number, format: Format16): number {
+  if (format === 'f16') return halfValue(h);
+  BITS[0] = h << 16;
+  return BITS_F32[0];
+}
+
 /** data rounded to `format` as its 16-bit upload stores it (nearest even), back in f32. */
 function rounded16(data: Float32Array, format: Format16): Float32Array {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -122,13 +149,16 @@ function rounded16(data: Float32Array, format: Format16): Float32Array {
       outBits[i] = bf16FromBits(bits[i]) << 16;
       continue;
     }
-    const h = f16FromBits(bits[i]);
-    const e = (h >>> 10) & 0x1f;
-    const m = h & 0x3ff;
-    const v = e === 0 ? m * 2 ** -24 : e === 0x1f ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
-    out[i] = h & 0x8000 ? -v : v;
+    out[i] = halfValue(f16FromBits(bits[i]));
   }
   return out;
+}
+
+/** Tables an upload keeps in host memory: the PLE table (pleOnHost; gemma4PleOnHost decides it) and the main
+ * embedding table, tied to the LM head (embedOnHost; the memory plan decides it when the budget needs it). */
+export interface Gemma4HostOptions {
+  pleOnHost?: boolean;
+  embedOnHost?: boolean;
 }
 
 /** Options of one forward: decoding caches to fill (prefill) or read (step), and the token ids on the host (needed
@@ -148,6 +178,8 @@ export class Gemma4Gpu {
   readonly layers: Gemma4Layer[];
   /** the largest logits buffer the chunked LM head writes at once (lm_head.ts) */
   lmHeadChunkBytes = 64 * 2 ** 20;
+  /** the tied LM head's rows from the host table when the embedding stays there (lm_head.ts's LmHeadModel) */
+  readonly lmHeadHost: ((w: Tensor, v0: number, vc: number) => void) | null;
   /** activation recomputation (gradient checkpointing, as GpuTransformer.recomputeLayers): a training forward keeps
    * only each layer's input (and the per-layer embeddings), and backward recomputes each layer just before its
    * backward (the trainer sets it from the memory plan's layout) */
@@ -165,6 +197,8 @@ export class Gemma4Gpu {
     readonly formats: Map<string, Format16>,
     /** the PLE table kept in host memory (pleOnHost; rounded as base_precision stores it), else null */
     private readonly pleHost: Float32Array | null = null,
+    /** the main embedding table kept in host memory (embedOnHost), else null */
+    private readonly embedHost: HostTable | null = null,
   ) {
     this.layers = gemma4Layers(config);
     const byType = new Map<string, Tensor>();
@@ -174,20 +208,29 @@ export class Gemma4Gpu {
       if (!t) byType.set(key, (t = gpu.upload(Float32Array.from(gemma4InvFreq(config, ly)), [ly.HS / 2], `rope.inv_freq (${ly.type})`)));
       return t;
     });
+    // the tied head streams its vocabulary chunks from the host table (lm_head.ts)
+    this.lmHeadHost = embedHost && this.lmHeadName() === EMBED ? (w, v0, vc) => this.headRowsFromHost(w, v0, vc) : null;
     for (const ly of this.layers) if (!this.ones.has(ly.HS)) this.ones.set(ly.HS, gpu.upload(new Float32Array(ly.HS).fill(1), [ly.HS], `v_norm (no weight, HS ${ly.HS})`));
     this.scalars = scalars;
   }
 
   /** The model's tensors with the shapes and storage an upload gives them, their contents unset: the memory plan's
    * dry run (src/grpo/memory_plan.ts) allocates exactly what upload does (layer_scalar 1; no PLE table on the host). */
-  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {}): Gemma4Gpu {
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}, opts: Gemma4HostOptions = {}): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
     loadQuantPlan(config, storage.basePrecision);
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
+    let embedHost: HostTable | null = null;
     for (const [name, shape] of expectedShapes(config)) {
       if (opts.pleOnHost && name === PLE_TABLE) continue;
+      if (opts.embedOnHost && name === EMBED) {
+        const packed = format !== 'f32' && isPackable(name, shape);
+        if (packed) formats.set(name, format);
+        embedHost = { data: packed ? new Uint32Array(0) : new Float32Array(0), fmt: packed ? format : null };
+        continue;
+      }
       if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
@@ -196,13 +239,13 @@ export class Gemma4Gpu {
       }
     }
     // a host table of no rows: the dry run uploads each forward's (N, L*P) rows without reading them
-    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats, opts.pleOnHost ? new Float32Array(0) : null);
+    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats, opts.pleOnHost ? new Float32Array(0) : null, embedHost);
   }
 
   /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
    * storage.basePrecision resolves to bf16/f16 (weight_storage.ts), the PLE table included. */
   static upload(
-    gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {},
+    gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: Gemma4HostOptions = {},
   ): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
     loadQuantPlan(config, storage.basePrecision); // refuses base_precision "q8_0" / "q4_k" (not covered yet)
@@ -210,9 +253,18 @@ export class Gemma4Gpu {
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
     let pleHost: Float32Array | null = null;
+    let embedHost: HostTable | null = null;
     for (const [name, shape] of expectedShapes(config)) {
       const t = host.get(name);
       if (!t) throw new Error(`missing tensor ${name}`);
+      if (opts.embedOnHost && name === EMBED) {
+        // E2B's is 262,144 x 1536 (0.75 GiB in 16 bits): each forward gathers its tokens' rows, the tied head
+        // uploads one vocabulary chunk at a time
+        const packed = format !== 'f32' && isPackable(name, shape);
+        if (packed) formats.set(name, format);
+        embedHost = packed ? { data: packWeight(name, t.data, format), fmt: format } : { data: t.data, fmt: null };
+        continue;
+      }
       if (opts.pleOnHost && name === PLE_TABLE) {
         // E2B's table is 2.35 B values (4.4 GiB in 16 bits): each step needs only its tokens' rows
         if (format !== 'f32' && isPackable(name, shape)) packWeight(name, t.data, format); // refuses what f16 cannot hold
@@ -227,7 +279,7 @@ export class Gemma4Gpu {
       }
     }
     const scalars = gemma4Layers(config).map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
-    return new Gemma4Gpu(gpu, config, weights, scalars, formats, pleHost);
+    return new Gemma4Gpu(gpu, config, weights, scalars, formats, pleHost, embedHost);
   }
 
   /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */
@@ -331,11 +383,35 @@ export class Gemma4Gpu {
     const { gpu, config: c } = this;
     const cap = c.gemma4!.finalLogitSoftcap;
     const raw = gpu.tensor([f.shape[0], c.vocabSize], 'logits (uncapped)');
-    this.project(raw, f, this.lmHeadName());
+    if (this.lmHeadHost) this.hostHeadLogits(raw, f);
+    else this.project(raw, f, this.lmHeadName());
     if (cap === null) return { raw, logits: raw };
     const logits = gpu.tensor([f.shape[0], c.vocabSize], 'logits');
     softcapForward(gpu, logits, raw, cap);
     return { raw, logits };
+  }
+
+  /** raw (N, V) = f Wlm^T with the head in host memory: each vocabulary chunk's rows uploaded into one reused chunk
+   * buffer (headChunkColumns), its (N, vc) logits computed as the whole head's are and copied into raw's columns. */
+  private hostHeadLogits(raw: Tensor, f: Tensor): void {
+    const { gpu, config: c } = this;
+    const N = f.shape[0];
+    const V = c.vocabSize;
+    const fmt = this.formats.get(EMBED) ?? null;
+    const width = fmt ? c.hiddenSize / 2 : c.hiddenSize;
+    const vc = headChunkColumns(this, N);
+    const w = gpu.tensor([vc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
+    const z = gpu.tensor([N, vc], 'logits.chunk');
+    for (let v0 = 0; v0 < V; v0 += vc) {
+      const n = Math.min(vc, V - v0);
+      const wc: Tensor = n === vc ? w : { ...w, shape: [n, width], size: n * width };
+      const zc: Tensor = n === vc ? z : { ...z, shape: [N, n], size: N * n };
+      this.headRowsFromHost(wc, v0, n);
+      if (fmt) matmulPacked16Forward(gpu, zc, f, wc, fmt);
+      else matmul(gpu, zc, f, wc, { transB: true });
+      for (let r = 0; r < N; r++) gpu.copy(zc, raw, n, r * n, r * V + v0);
+    }
+    gpu.release(w, z);
   }
 
   /** The forward up to the final norm: f (N, C) (the caller releases it; with `keep` it is act.f, released with
@@ -352,11 +428,15 @@ export class Gemma4Gpu {
     const L = c.numLayers;
     const P = g.plePerLayer;
     for (const [path, pair] of lora ?? []) gemma4CheckLoraModule(c, this.layers, path, pair.r, pair.A.size, pair.B.size);
-    if (this.pleHost && opts.hostIds?.length !== N) {
-      throw new Error(`Gemma 4: the PLE table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
+    if ((this.pleHost || this.embedHost) && opts.hostIds?.length !== N) {
+      throw new Error(`Gemma 4: the ${this.pleHost ? 'PLE' : 'embedding'} table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
     }
-    let x = gpu.tensor([N, C], 'x0');
-    this.embed(x, ids, 'model.embed_tokens.weight', c.embedScale ?? 1);
+    let x: Tensor;
+    if (this.embedHost) x = this.embedRowsFromHost(opts.hostIds!, N, c.embedScale ?? 1);
+    else {
+      x = gpu.tensor([N, C], 'x0');
+      this.embed(x, ids, EMBED, c.embedScale ?? 1);
+    }
 
     // per-layer embeddings: ple (N*L, P) rows, row n*L + l for token n at layer l
     let ple: Tensor | null = null;
@@ -542,6 +622,45 @@ export class Gemma4Gpu {
       for (let j = 0; j < W; j++) rows[n * W + j] = Math.fround(this.pleHost![id * W + j] * scale);
     }
     return this.gpu.upload(rows, [N, W], 'ple.tokens (from the host table)');
+  }
+
+  /** The embedding table's rows of hostIds times scale (as the embedding kernels compute them: the stored value in
+   * f32, times the f32 scale), uploaded (N, C) as x0. */
+  private embedRowsFromHost(hostIds: ArrayLike<number>, N: number, scale: number): Tensor {
+    const C = this.config.hiddenSize;
+    const V = this.config.vocabSize;
+    const s = Math.fround(scale);
+    const { data, fmt } = this.embedHost!;
+    const rows = new Float32Array(N * C);
+    // (allocateForPlan's empty table: the memory plan's dry run, whose uploads write nothing)
+    for (let n = 0; n < N && data.length > 0; n++) {
+      const id = hostIds[n];
+      if (!(id >= 0 && id < V)) continue; // a row of zeros, as the kernel gives ids past the table
+      if (!fmt) {
+        for (let j = 0; j < C; j++) rows[n * C + j] = Math.fround(data[id * C + j] * s);
+        continue;
+      }
+      for (let j = 0; j < C; j++) {
+        const word = data[(id * C + j) >>> 1];
+        rows[n * C + j] = Math.fround(value16(j & 1 ? word >>> 16 : word & 0xffff, fmt) * s);
+      }
+    }
+    return this.gpu.upload(rows, [N, C], 'x0 (from the host embedding table)');
+  }
+
+  /** Writes the host table's rows [v0, v0 + vc) into w (vc rows as stored: C f32 or C/2 words): one vocabulary
+   * chunk of the tied head. */
+  private headRowsFromHost(w: Tensor, v0: number, vc: number): void {
+    const { data, fmt } = this.embedHost!;
+    const width = fmt ? this.config.hiddenSize / 2 : this.config.hiddenSize;
+    if (w.size < vc * width) throw new Error(`${w.label}: ${vc} head rows do not fit its ${w.size} elements`);
+    // (the dry run's empty table writes nothing)
+    if (data.length > 0) this.gpu.write(w, data.subarray(v0 * width, (v0 + vc) * width));
+  }
+
+  /** Whether the main embedding table (and the head tied to it) stays in host memory. */
+  get embedOnHost(): boolean {
+    return this.embedHost !== null;
   }
 
   /** The base's storage: 'f32', or the 16-bit format its matrices are stored in (kv_precision "auto" follows it). */

@@ -57,6 +57,11 @@ export class Gemma4Trainable {
     this.model.recomputeLayers = on;
   }
 
+  /** the tied head's rows from the host when the embedding table stays there (lm_head.ts) */
+  get lmHeadHost(): Gemma4Gpu['lmHeadHost'] {
+    return this.model.lmHeadHost;
+  }
+
   lmHead(): Tensor {
     return this.model.lmHead();
   }
