@@ -48,6 +48,9 @@ export interface PlanOptions {
   rewardModels?: ReadonlyMap<number, readonly LoraSpec[]>;
   /** Gemma 4: keep the PLE table in host memory (default: as uploadPolicyModel decides for these limits) */
   pleOnHost?: boolean;
+  /** Gemma 4: keep the main embedding table (tied to the LM head) in host memory (Gemma4Gpu's embedOnHost). Unset:
+   * choosePlan tries it, after every layout with the table on the GPU, when the budget needs it */
+  embedOnHost?: boolean;
 }
 
 export interface StepMeasure {
@@ -70,6 +73,9 @@ export interface MemoryPlan {
   fits: boolean;
   /** activation recomputation in the policy update (config recompute, or the layout's under "auto") */
   recompute: 'on' | 'off';
+  /** Gemma 4: the main embedding table (and the LM head tied to it) kept in host memory; the run uploads with it
+   * (uploadPolicyModel's embedOnHost) */
+  embedOnHost?: boolean;
   /** parts of the peak (weights and LoRA + Adam exact; KV cache of one generation batch; the rest is activations) */
   breakdown: { weights: number; loraAdam: number; kvCache: number; activations: number };
   /** what to lower when it does not fit */
@@ -97,7 +103,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
   const pleOnHost = opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits);
   const m = model.gemma4
-    ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage, { pleOnHost }))
+    ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage, { pleOnHost, embedOnHost: !!opts.embedOnHost }))
     : GpuTransformer.allocateForPlan(gpu, model, opts.storage);
   if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
   if (opts.inferenceKeepsLayers && m instanceof GpuTransformer) m.inferenceKeepsLayers = true;
@@ -171,7 +177,9 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const quant = plannedQuant(opts.storage, model);
   // Gemma 4 with its PLE table in host memory: the GPU holds the rest
   const pleOnHost = !!model.gemma4 && (opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits));
-  const weights = baseWeightBytes(model, format, quant) - (pleOnHost ? gemma4MemoryFloor(model, config, { storage: opts.storage }).pleTable : 0);
+  const embedOnHost = !!model.gemma4 && !!opts.embedOnHost;
+  const floor = model.gemma4 ? gemma4MemoryFloor(model, config, { storage: opts.storage }) : null;
+  const weights = baseWeightBytes(model, format, quant) - (pleOnHost ? floor!.pleTable : 0) - (embedOnHost ? floor!.embedTable : 0);
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
@@ -181,7 +189,8 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {
-    basePrecision: (quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format) + (pleOnHost ? ' (PLE table in host memory)' : ''),
+    basePrecision: (quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format) +
+      (pleOnHost && embedOnHost ? ' (PLE and embedding tables in host memory)' : pleOnHost ? ' (PLE table in host memory)' : embedOnHost ? ' (embedding table in host memory)' : ''),
     kvPrecision: kvFormat,
     layout,
     peakBytes: measure.peakBytes,
@@ -191,6 +200,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
     maxBufferSize: limits.maxBufferSize,
     fits,
     recompute: config.recompute === 'on' || (config.recompute === 'auto' && layout.recompute) ? 'on' : 'off',
+    ...(model.gemma4 ? { embedOnHost } : {}),
     breakdown: { weights, loraAdam, kvCache, activations: Math.max(0, measure.peakBytes - weights - loraAdam - kvCache) },
     advice: fits ? [] : adviceFor(config, format, kvFormat),
   };
@@ -216,6 +226,18 @@ export const LM_HEAD_CHUNK_MIB = [32, 16, 8];
  * when no layout fits without recomputation, the same layouts again with it; the smallest cut's plan, with
  * fits false, when none does. */
 export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
+  // Gemma 4 (tied head): when no layout fits with the embedding table on the GPU, the same layouts with it in host
+  // memory. Every weight stays allocated through the step, so a budget below the weights' bytes skips the GPU table's
+  // layouts (none can fit)
+  if (model.gemma4 && model.tieWordEmbeddings && opts.embedOnHost === undefined) {
+    const budget = opts.budgetBytes ?? null;
+    const floor = gemma4MemoryFloor(model, config, { storage: opts.storage, pleOnHost: opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, opts.limits ?? DEFAULT_DRY_LIMITS) });
+    if (budget === null || floor.weights + (floor.pleOnHost ? 0 : floor.pleTable) <= budget) {
+      const onGpu = await choosePlan(model, config, { ...opts, embedOnHost: false });
+      if (onGpu.fits) return onGpu;
+    }
+    return choosePlan(model, config, { ...opts, embedOnHost: true });
+  }
   let last: MemoryPlan | null = null;
   const plain = candidateLayouts(config);
   const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
