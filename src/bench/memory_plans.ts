@@ -104,7 +104,10 @@ export async function gemma4Row(name: string, config: ModelConfig, grpo: GrpoCon
     `KV caches ${gib(b.kvCache)} in ${after.kvPrecision}, activations and the rest ${gib(b.activations)}), layout ${JSON.stringify(after.layout)}, ` +
     `recompute ${after.recompute}. The PLE table is ${gib(onGpu.pleTable)} and the embedding table (tied to the LM head) ${gib(onGpu.embedTable)}; ` +
     `without the PLE table the ${onHost.basePrecision} weights alone are ${gib(onHost.weights)}, without both ${gib(onHost.weights - onHost.embedTable)}` +
-    (meets === false ? `, so the ${targetGiB} GiB target needs 8-bit weights (Gemma 4's model does not run the quantised matmuls yet).` : '.');
+    (meets === false
+      ? `; the plan is ${gib(after.peakBytes - target!)} over the ${targetGiB} GiB target in its smallest layout: the activations and the ` +
+        `rest (largest buffer ${gib(after.largestBufferBytes)}, ${after.largestBufferLabel}) on top of the weights.`
+      : '.');
   return {
     model: name, structural: false, before: null,
     after: {
