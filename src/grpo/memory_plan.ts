@@ -221,6 +221,8 @@ function adviceFor(config: GrpoConfig, format: string, kvFormat: string): string
 
 /** The LM head chunk budgets (MiB) choosePlan tries after every layout at the model's own (64 MiB). */
 export const LM_HEAD_CHUNK_MIB = [32, 16, 8];
+/** Gemma 4's: the same, then 4 and 2 MiB (its 262,144-word vocabulary's chunks are the last cut) */
+export const GEMMA4_LM_HEAD_CHUNK_MIB = [...LM_HEAD_CHUNK_MIB, 4, 2];
 
 /** The config's own layout when it fits, else the first (largest) cut that fits; under recompute "auto",
  * when no layout fits without recomputation, the same layouts again with it; the smallest cut's plan, with
@@ -242,9 +244,9 @@ export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: P
   const plain = candidateLayouts(config);
   const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
   // then the smallest layout with the LM head's vocabulary chunks narrowed (their weight slice, logits and dlogits
-  // shrink with the budget; more, smaller matmuls); not for Gemma 4, whose head sizes its own chunks
+  // shrink with the budget; more, smaller matmuls); Gemma 4 down to 2 MiB (E2B's step fits 4 GiB there)
   const smallest = layouts[layouts.length - 1];
-  if (!model.gemma4) for (const mib of LM_HEAD_CHUNK_MIB) layouts.push({ ...smallest, lmHeadChunkBytes: mib * 2 ** 20 });
+  for (const mib of model.gemma4 ? GEMMA4_LM_HEAD_CHUNK_MIB : LM_HEAD_CHUNK_MIB) layouts.push({ ...smallest, lmHeadChunkBytes: mib * 2 ** 20 });
   for (const layout of layouts) {
     last = await planLayout(model, config, layout, opts);
     if (last.fits) return last;

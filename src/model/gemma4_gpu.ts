@@ -441,15 +441,18 @@ export class Gemma4Gpu {
     // per-layer embeddings: ple (N*L, P) rows, row n*L + l for token n at layer l
     let ple: Tensor | null = null;
     if (P) {
+      // (each temporary released as soon as it is read: at most three (N, L*P) buffers at once)
       const proj = gpu.tensor([N, L * P], 'ple.projection');
       this.project(proj, x, 'model.per_layer_model_projection.weight', { alpha: C ** -0.5 });
       const pn = this.norm(proj, this.w('model.per_layer_projection_norm.weight'), P, 'ple.projection_normed');
-      const tok = this.pleHost ? this.pleRowsFromHost(opts.hostIds, N) : gpu.tensor([N, L * P], 'ple.tokens');
-      if (!this.pleHost) this.embed(tok, ids, PLE_TABLE, Math.fround(Math.sqrt(P)));
+      gpu.release(proj);
       ple = gpu.tensor([N * L, P], 'ple');
       scaleForward(gpu, rowsView(ple, L * P), pn, 2 ** -0.5);
+      gpu.release(pn);
+      const tok = this.pleHost ? this.pleRowsFromHost(opts.hostIds, N) : gpu.tensor([N, L * P], 'ple.tokens');
+      if (!this.pleHost) this.embed(tok, ids, PLE_TABLE, Math.fround(Math.sqrt(P)));
       scaleForward(gpu, rowsView(ple, L * P), tok, 2 ** -0.5, true);
-      gpu.release(proj, pn, tok);
+      gpu.release(tok);
     }
 
     // each non-shared layer's rotated K and normed V, kept while a later shared layer reads them (or for backward)

@@ -51,6 +51,8 @@ export async function policyGenerate(model: PolicyModel, prompts: number[][], op
     const gen = await generateGemma4(g4.model, rows.map((i) => prompts[i]), {
       maxNewTokens: opts.maxNewTokens, stopIds: opts.stopIds, stopStrings: opts.stopStrings, decode: opts.decode,
       temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed, kvPrecision: opts.kvPrecision, lora,
+      // the memory-saving layouts (trimBetweenPhases) also prefill one row at a time
+      trimAfterPrefill: opts.trimAfterPrefill, prefillByRow: opts.trimAfterPrefill,
     });
     rows.forEach((i, j) => {
       out.tokens[i] = gen.tokens[j];

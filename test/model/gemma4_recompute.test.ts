@@ -4,6 +4,7 @@
 // PLE, soft-cap; with v_proj, k_eq_v, and the PLE table on the host), it holds less at its peak, and it leaks nothing.
 import { describe, expect, test } from 'vitest';
 import { Gemma4Gpu, type Gemma4GpuLora, type Gemma4GpuLoraGrads } from '../../src/model/gemma4_gpu';
+import { generateGemma4 } from '../../src/model/gemma4_generate';
 import { Rng } from '../../src/util/random';
 import { testGpu } from '../gpu';
 import { gemma4LoraFor as loraFor, gemma4TinyConfig, gemma4Weights, K_EQ_V } from './gemma4_fixtures';
@@ -68,3 +69,20 @@ describe('gemma4 recomputation: LoRA gradients equal the kept-activations backwa
     }, 180_000);
   }
 });
+
+// the memory-saving layouts' generation prefill (generateGemma4's prefillByRow): one prompt row at a time into a
+// one-row cache set copied into the B-row caches; the same tokens as the batched prefill, rings wrapping
+test('gemma4 prefill one row at a time: the same greedy tokens as the batched prefill', async () => {
+  const c = gemma4TinyConfig();
+  const w = gemma4Weights(c, 71, 0.5);
+  const gpu = await testGpu();
+  const model = Gemma4Gpu.upload(gpu, c, w);
+  const prompts = [[1, 5, 6, 7, 2], [9, 3, 3, 8, 4], [2, 2, 7, 1, 6]];
+  const opts = { maxNewTokens: 12, temperature: 0, topK: 0, topP: 1, seed: 3, stopIds: [], lora: null, kvPrecision: 'bf16' as const };
+  const batched = await generateGemma4(model, prompts, opts);
+  const byRow = await generateGemma4(model, prompts, { ...opts, prefillByRow: true, trimAfterPrefill: true });
+  expect(byRow.tokens).toEqual(batched.tokens);
+  expect(new Set(batched.tokens.map((t) => t.join(','))).size, 'the rows differ').toBeGreaterThan(1);
+  model.destroy();
+  expect(gpu.pool.stats.bytesInUse, 'leaked tensors').toBeLessThanOrEqual(0);
+}, 120_000);
