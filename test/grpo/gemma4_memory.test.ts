@@ -2,7 +2,7 @@
 // non-shared layers own caches, each with its own kv heads and head size (rings on sliding layers); the PLE table
 // counted on its own and left out of the GPU's total when kept on the host; LoRA + Adam only on the projections a
 // layer owns. Checked by hand on the tiny config, and the bench's Gemma-4-E2B row (Hub config) against E2B's
-// sizes: its exact plan keeps the PLE table in host memory, and its note says what the 4 GiB target needs.
+// sizes: its exact plan keeps the PLE and embedding tables in host memory and, on a short step, meets 4 GiB.
 import { describe, expect, test } from 'vitest';
 import { kvCacheBytes } from '../../src/model/decode_state';
 import { gemma4MemoryFloor } from '../../src/grpo/gemma4_memory';
