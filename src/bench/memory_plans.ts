@@ -14,7 +14,7 @@
 import { parseHfConfig, type ModelConfig } from '../model/config';
 import { structuralConfig } from '../model/structural_config';
 import { defaultConfig, type GrpoConfig } from '../grpo/config';
-import { choosePlan, measureStep } from '../grpo/memory_plan';
+import { choosePlan, measureStep, type MemoryPlan } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
 import { llamaCppQuantTypes, type GgufFileType } from '../model/gguf/schemes';
 import { gemma4MemoryFloor, type Gemma4MemoryFloor } from '../grpo/gemma4_memory';
@@ -78,6 +78,8 @@ export interface MemoryPlanBench {
   after: {
     peak_bytes: number; largest_buffer_bytes: number; largest_buffer: string; base: string; fits_budget: boolean;
     budget_bytes: number; layout: unknown;
+    /** Gemma 4: recomputation, the embedding table in host memory, and the plan's parts */
+    recompute?: 'on' | 'off'; embed_on_host?: boolean; breakdown?: MemoryPlan['breakdown'];
   } | null;
   /** Gemma 4: the step's floor (gemma4_memory.ts) with the PLE table on the GPU and kept on the host, and why */
   floor?: { ple_on_gpu: Gemma4MemoryFloor; ple_on_host: Gemma4MemoryFloor; note: string };
@@ -99,15 +101,19 @@ export async function gemma4Row(name: string, config: ModelConfig, grpo: GrpoCon
   const b = after.breakdown;
   const meets = target === null ? null : after.peakBytes <= target && after.largestBufferBytes <= GIB;
   const note = `exact plan: ${gib(after.peakBytes)} (weights ${gib(b.weights)} in ${after.basePrecision}, LoRA + Adam ${gib(b.loraAdam)}, ` +
-    `KV caches ${gib(b.kvCache)} in ${after.kvPrecision}, activations and the rest ${gib(b.activations)}), layout ${JSON.stringify(after.layout)}. ` +
-    `The PLE table is ${gib(onGpu.pleTable)}; without it the ${onHost.basePrecision} weights alone are ${gib(onHost.weights)}` +
-    (meets === false ? `, so the ${targetGiB} GiB target needs 8-bit weights (Gemma 4's model does not run the quantised matmuls yet) ` +
-      'or the embedding / LM head kept off the GPU.' : '.');
+    `KV caches ${gib(b.kvCache)} in ${after.kvPrecision}, activations and the rest ${gib(b.activations)}), layout ${JSON.stringify(after.layout)}, ` +
+    `recompute ${after.recompute}. The PLE table is ${gib(onGpu.pleTable)} and the embedding table (tied to the LM head) ${gib(onGpu.embedTable)}; ` +
+    `without the PLE table the ${onHost.basePrecision} weights alone are ${gib(onHost.weights)}, without both ${gib(onHost.weights - onHost.embedTable)}` +
+    (meets === false
+      ? `; the plan is ${gib(after.peakBytes - target!)} over the ${targetGiB} GiB target in its smallest layout: the activations and the ` +
+        `rest (largest buffer ${gib(after.largestBufferBytes)}, ${after.largestBufferLabel}) on top of the weights.`
+      : '.');
   return {
     model: name, structural: false, before: null,
     after: {
       peak_bytes: after.peakBytes, largest_buffer_bytes: after.largestBufferBytes, largest_buffer: after.largestBufferLabel,
       base: after.basePrecision, fits_budget: after.fits, budget_bytes: budget, layout: after.layout,
+      recompute: after.recompute, embed_on_host: !!after.embedOnHost, breakdown: after.breakdown,
     },
     floor: { ple_on_gpu: onGpu, ple_on_host: onHost, note },
     target_bytes: target,

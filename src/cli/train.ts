@@ -196,7 +196,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     });
     if (plan) refuseUnlessFits(plan);
     // Gemma 4 runs its own GPU model (LoRA only; its PLE table in host memory when no buffer holds it: policy_model.ts)
-    const sftModel: SftModel = uploadPolicyModel(gpu, loaded.config, loaded.weights, storage);
+    // (Gemma 4's embedding table stays in host memory when the plan needs it)
+    const sftModel: SftModel = uploadPolicyModel(gpu, loaded.config, loaded.weights, { ...storage, embedOnHost: !!plan?.embedOnHost });
     const model = asGemma4(sftModel) ? null : (sftModel as GpuTransformer);
     if (rewardModels.count) {
       if (!model) throw new Error(`${loaded.config.modelType}: reward_model rewards run on the engine's model; Gemma 4 does not score with reward adapters yet`);

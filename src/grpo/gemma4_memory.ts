@@ -23,6 +23,9 @@ export interface Gemma4MemoryFloor {
   weights: number;
   /** the PLE table in the base precision (262,144 x L*P values), on the GPU unless pleOnHost */
   pleTable: number;
+  /** the main embedding table in the base precision (V x C), counted in weights (the memory plan takes it out when
+   * it keeps the table in host memory) */
+  embedTable: number;
   pleOnHost: boolean;
   loraAdam: number;
   /** KV caches of one generation batch (prompts generated together x num_generations rows) */
@@ -47,10 +50,12 @@ export function gemma4MemoryFloor(
   const format = resolveBasePrecision(model, opts.storage);
   let weights = 0;
   let pleTable = 0;
+  let embedTable = 0;
   for (const [name, shape] of expectedShapes(model)) {
     const bytes = shape.reduce((a, b) => a * b, 1) * (format !== 'f32' && isPackable(name, shape) ? 2 : 4);
     if (name === PLE_TABLE) pleTable = bytes;
     else weights += bytes;
+    if (name === 'model.embed_tokens.weight') embedTable = bytes;
   }
   const loraAdam = gemma4LoraAdamBytes(model, config);
   const rows = (opts.generationPrompts ?? config.prompts_per_step) * config.num_generations;
@@ -59,7 +64,7 @@ export function gemma4MemoryFloor(
   const kvCache = kvCacheBytes(model, rows, T, kvFormat);
   const pleOnHost = !!opts.pleOnHost;
   return {
-    basePrecision: format, kvPrecision: kvFormat, weights, pleTable, pleOnHost, loraAdam, kvCache,
+    basePrecision: format, kvPrecision: kvFormat, weights, pleTable, embedTable, pleOnHost, loraAdam, kvCache,
     total: weights + (pleOnHost ? 0 : pleTable) + loraAdam + kvCache,
   };
 }

@@ -6,7 +6,8 @@
 //
 // From it, choosePlan() picks how a step is cut (prompts generated together, rows per forward/backward pass)
 // so that the run fits a budget, trying the config's own layout first; a run that cannot fit is refused with
-// the plan and the settings to lower. Recomputation (issue 12 item 5) is not implemented: always off.
+// the plan and the settings to lower. Under recompute "auto" the same layouts are tried again with activation
+// recomputation (both models: GpuTransformer's and Gemma4Gpu's recomputeLayers).
 
 import { isPreferenceAlgorithm } from './config/enums';
 import type { ModelConfig } from '../model/config';
@@ -47,6 +48,9 @@ export interface PlanOptions {
   rewardModels?: ReadonlyMap<number, readonly LoraSpec[]>;
   /** Gemma 4: keep the PLE table in host memory (default: as uploadPolicyModel decides for these limits) */
   pleOnHost?: boolean;
+  /** Gemma 4: keep the main embedding table (tied to the LM head) in host memory (Gemma4Gpu's embedOnHost). Unset:
+   * choosePlan tries it, after every layout with the table on the GPU, when the budget needs it */
+  embedOnHost?: boolean;
 }
 
 export interface StepMeasure {
@@ -69,6 +73,9 @@ export interface MemoryPlan {
   fits: boolean;
   /** activation recomputation in the policy update (config recompute, or the layout's under "auto") */
   recompute: 'on' | 'off';
+  /** Gemma 4: the main embedding table (and the LM head tied to it) kept in host memory; the run uploads with it
+   * (uploadPolicyModel's embedOnHost) */
+  embedOnHost?: boolean;
   /** parts of the peak (weights and LoRA + Adam exact; KV cache of one generation batch; the rest is activations) */
   breakdown: { weights: number; loraAdam: number; kvCache: number; activations: number };
   /** what to lower when it does not fit */
@@ -96,7 +103,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   const limits = opts.limits ?? DEFAULT_DRY_LIMITS;
   const pleOnHost = opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits);
   const m = model.gemma4
-    ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage, { pleOnHost }))
+    ? new Gemma4Trainable(Gemma4Gpu.allocateForPlan(gpu, model, opts.storage, { pleOnHost, embedOnHost: !!opts.embedOnHost }))
     : GpuTransformer.allocateForPlan(gpu, model, opts.storage);
   if (opts.lmHeadChunkBytes !== undefined) m.lmHeadChunkBytes = opts.lmHeadChunkBytes;
   if (opts.inferenceKeepsLayers && m instanceof GpuTransformer) m.inferenceKeepsLayers = true;
@@ -170,7 +177,9 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const quant = plannedQuant(opts.storage, model);
   // Gemma 4 with its PLE table in host memory: the GPU holds the rest
   const pleOnHost = !!model.gemma4 && (opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, limits));
-  const weights = baseWeightBytes(model, format, quant) - (pleOnHost ? gemma4MemoryFloor(model, config, { storage: opts.storage }).pleTable : 0);
+  const embedOnHost = !!model.gemma4 && !!opts.embedOnHost;
+  const floor = model.gemma4 ? gemma4MemoryFloor(model, config, { storage: opts.storage }) : null;
+  const weights = baseWeightBytes(model, format, quant) - (pleOnHost ? floor!.pleTable : 0) - (embedOnHost ? floor!.embedTable : 0);
   const loraAdam = loraAdamBytes(model, config);
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
@@ -180,7 +189,8 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {
-    basePrecision: (quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format) + (pleOnHost ? ' (PLE table in host memory)' : ''),
+    basePrecision: (quant?.size ? `${[...new Set(quant.values())].sort().join('+')} blocks, the rest ${format}` : format) +
+      (pleOnHost && embedOnHost ? ' (PLE and embedding tables in host memory)' : pleOnHost ? ' (PLE table in host memory)' : embedOnHost ? ' (embedding table in host memory)' : ''),
     kvPrecision: kvFormat,
     layout,
     peakBytes: measure.peakBytes,
@@ -190,6 +200,7 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
     maxBufferSize: limits.maxBufferSize,
     fits,
     recompute: config.recompute === 'on' || (config.recompute === 'auto' && layout.recompute) ? 'on' : 'off',
+    ...(model.gemma4 ? { embedOnHost } : {}),
     breakdown: { weights, loraAdam, kvCache, activations: Math.max(0, measure.peakBytes - weights - loraAdam - kvCache) },
     advice: fits ? [] : adviceFor(config, format, kvFormat),
   };
@@ -210,19 +221,32 @@ function adviceFor(config: GrpoConfig, format: string, kvFormat: string): string
 
 /** The LM head chunk budgets (MiB) choosePlan tries after every layout at the model's own (64 MiB). */
 export const LM_HEAD_CHUNK_MIB = [32, 16, 8];
+/** Gemma 4's: the same, then 4 and 2 MiB (its 262,144-word vocabulary's chunks are the last cut) */
+export const GEMMA4_LM_HEAD_CHUNK_MIB = [...LM_HEAD_CHUNK_MIB, 4, 2];
 
 /** The config's own layout when it fits, else the first (largest) cut that fits; under recompute "auto",
  * when no layout fits without recomputation, the same layouts again with it; the smallest cut's plan, with
  * fits false, when none does. */
 export async function choosePlan(model: ModelConfig, config: GrpoConfig, opts: PlanOptions = {}): Promise<MemoryPlan> {
+  // Gemma 4 (tied head): when no layout fits with the embedding table on the GPU, the same layouts with it in host
+  // memory. Every weight stays allocated through the step, so a budget below the weights' bytes skips the GPU table's
+  // layouts (none can fit)
+  if (model.gemma4 && model.tieWordEmbeddings && opts.embedOnHost === undefined) {
+    const budget = opts.budgetBytes ?? null;
+    const floor = gemma4MemoryFloor(model, config, { storage: opts.storage, pleOnHost: opts.pleOnHost ?? gemma4PleOnHost(model, opts.storage ?? {}, opts.limits ?? DEFAULT_DRY_LIMITS) });
+    if (budget === null || floor.weights + (floor.pleOnHost ? 0 : floor.pleTable) <= budget) {
+      const onGpu = await choosePlan(model, config, { ...opts, embedOnHost: false });
+      if (onGpu.fits) return onGpu;
+    }
+    return choosePlan(model, config, { ...opts, embedOnHost: true });
+  }
   let last: MemoryPlan | null = null;
   const plain = candidateLayouts(config);
-  // (Gemma 4's model does not recompute: its layouts are tried once)
-  const layouts = config.recompute === 'auto' && !model.gemma4 ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
+  const layouts = config.recompute === 'auto' ? [...plain, ...plain.map((l) => ({ ...l, recompute: true }))] : plain;
   // then the smallest layout with the LM head's vocabulary chunks narrowed (their weight slice, logits and dlogits
-  // shrink with the budget; more, smaller matmuls); not for Gemma 4, whose head sizes its own chunks
+  // shrink with the budget; more, smaller matmuls); Gemma 4 down to 2 MiB (E2B's step fits 4 GiB there)
   const smallest = layouts[layouts.length - 1];
-  if (!model.gemma4) for (const mib of LM_HEAD_CHUNK_MIB) layouts.push({ ...smallest, lmHeadChunkBytes: mib * 2 ** 20 });
+  for (const mib of model.gemma4 ? GEMMA4_LM_HEAD_CHUNK_MIB : LM_HEAD_CHUNK_MIB) layouts.push({ ...smallest, lmHeadChunkBytes: mib * 2 ** 20 });
   for (const layout of layouts) {
     last = await planLayout(model, config, layout, opts);
     if (last.fits) return last;

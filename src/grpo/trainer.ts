@@ -502,9 +502,10 @@ export class GrpoTrainer {
     const algo: Metrics = {};
     let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
     // activation recomputation (the memory plan's choice, or the recompute setting) for this update only
-    const engine = asGemma4(model) ? null : (model as GpuTransformer); // Gemma 4 does not recompute (refused above)
-    const recomputeWas = engine?.recomputeLayers ?? false;
-    if (engine) engine.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
+    // (either model: GpuTransformer.recomputeLayers, or Gemma4Trainable's, which sets Gemma4Gpu's)
+    const engine = asGemma4(model) ?? (model as GpuTransformer);
+    const recomputeWas = engine.recomputeLayers;
+    engine.recomputeLayers = c.recompute === 'on' || (c.recompute === 'auto' && !!this.init.layout?.recompute);
     try {
       if (c.algorithm === 'expert_iteration') {
         // rejection sampling: keep what reaches the threshold, and imitate it (the model's own tokens only:
@@ -571,7 +572,7 @@ export class GrpoTrainer {
         pu.traces?.forEach((mb, m) => mb.forEach((tr, i) => this.traces.set(sequenceOwners[m][i], { ...tr, step: this.step + 1 })));
       }
     } finally {
-      if (engine) engine.recomputeLayers = recomputeWas;
+      engine.recomputeLayers = recomputeWas;
     }
     const trainMs = performance.now() - t1;
     const iterations = 1;
@@ -693,7 +694,6 @@ function refuseForGemma4(c: GrpoConfig, tools: boolean): void {
   };
   if (c.algorithm === 'online_dpo') no('algorithm "online_dpo"', 'use "grpo" or "expert_iteration"');
   if (tools) no('tools and environments (multi-turn rollouts)', 'leave tools_source and env_source empty');
-  if (c.recompute === 'on') no('activation recomputation (recompute "on")', 'set recompute to "auto" or "off"');
   if (c.lora_dropout > 0) no(`LoRA dropout (lora_dropout ${c.lora_dropout})`, 'set lora_dropout to 0');
 }
 

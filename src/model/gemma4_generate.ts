@@ -16,6 +16,8 @@ import { checkSampledIds } from './sampled_ids';
 import { resolveKvPrecision } from './kv_storage';
 
 export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'checkEvery'> {
+  /** prefill one prompt row at a time (memory-saving layouts: a B-th of the prefill's activations) */
+  prefillByRow?: boolean;
   lora: Gemma4GpuLora | null;
 }
 
@@ -36,15 +38,40 @@ export async function generateGemma4(model: Gemma4Gpu, prompts: number[][], opts
   const drawn: number[] = []; // step-major: drawn[s * B + b]
   let steps = 0;
   try {
-    const flat = prompts.flat();
-    const ids = gpu.upload(Uint32Array.from(flat), [B * Tp], 'prompt ids', 'u32');
-    const pos = gpu.upload(Uint32Array.from({ length: B * Tp }, (_, n) => n % Tp), [B * Tp], 'prompt positions', 'u32');
-    const { f } = model.forwardHidden(ids, pos, B, Tp, opts.lora, false, { prefill: caches, hostIds: flat });
-    gpu.release(ids, pos);
-    // each row's last prompt position
     let hidden: Tensor = gpu.tensor([B, C], 'last prompt hidden');
-    for (let b = 0; b < B; b++) gpu.copy(f, hidden, C, (b * Tp + Tp - 1) * C, b * C);
-    gpu.release(f);
+    if (opts.prefillByRow && B > 1) {
+      // one row at a time (a B-th of the prefill's activations): each row's caches filled in a one-row set, copied
+      // into its row of the B-row caches ((B, TMAX, width) row-major: row b's block at b * its size)
+      const one = model.allocCaches(1, Tp + maxNew, caches.format);
+      const pos = gpu.upload(Uint32Array.from({ length: Tp }, (_, n) => n), [Tp], 'prompt positions', 'u32');
+      for (let b = 0; b < B; b++) {
+        const ids = gpu.upload(Uint32Array.from(prompts[b]), [Tp], 'prompt ids', 'u32');
+        const { f } = model.forwardHidden(ids, pos, 1, Tp, opts.lora, false, { prefill: one, hostIds: prompts[b] });
+        for (const [l, small] of one.byLayer) {
+          const big = caches.byLayer.get(l)!;
+          gpu.copy(small.k, big.k, small.k.size, 0, b * small.k.size);
+          gpu.copy(small.v, big.v, small.v.size, 0, b * small.v.size);
+        }
+        gpu.copy(f, hidden, C, (Tp - 1) * C, b * C);
+        gpu.release(ids, f);
+      }
+      gpu.release(pos);
+      model.releaseCaches(one);
+    } else {
+      const flat = prompts.flat();
+      const ids = gpu.upload(Uint32Array.from(flat), [B * Tp], 'prompt ids', 'u32');
+      const pos = gpu.upload(Uint32Array.from({ length: B * Tp }, (_, n) => n % Tp), [B * Tp], 'prompt positions', 'u32');
+      const { f } = model.forwardHidden(ids, pos, B, Tp, opts.lora, false, { prefill: caches, hostIds: flat });
+      gpu.release(ids, pos);
+      // each row's last prompt position
+      for (let b = 0; b < B; b++) gpu.copy(f, hidden, C, (b * Tp + Tp - 1) * C, b * C);
+      gpu.release(f);
+    }
+    if (opts.trimAfterPrefill) {
+      // the prefill's (B*Tp)-row buffers are never reused by the decode steps' B rows (generate.ts does the same)
+      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+      gpu.pool.trim();
+    }
     for (let s = 0; s < maxNew; s++) {
       const { raw, logits } = model.headLogits(hidden);
       sample(gpu, next, logits, { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed, counter: s });

@@ -37,6 +37,7 @@ import type { ModelConfig } from './config';
 import { gemma4Layers, type Gemma4Layer } from './gemma4_config';
 import { gemma4CheckLoraModule, gemma4InvFreq } from './gemma4_lora';
 import { expectedShapes, type WeightMap } from './weights';
+import { headChunkColumns } from './lm_head';
 
 /** A LoRA on the GPU: A (R, IN), B (OUT, R), keyed by module path (model.layers.0.self_attn.q_proj). */
 export type Gemma4GpuLora = Map<string, { A: Tensor; B: Tensor; r: number; scale: number }>;
@@ -64,6 +65,22 @@ export interface Gemma4Activations {
   xL: Tensor; rstdF: Tensor; f: Tensor;
   /** logits before the soft-cap (N, V); null without a cap (then the logits are not the activations') */
   raw: Tensor | null;
+  /** recomputation (Gemma4Gpu.recomputeLayers): each layer's input x (N, C) only (layers stays empty), and the
+   * per-layer embeddings ple (N*L, P) the recomputed layers read; backward recomputes one layer at a time */
+  inputs?: Tensor[];
+  ple?: Tensor | null;
+}
+
+/** What one layer's forward reads besides its input (forwardHidden's, or backward's recomputation). */
+interface LayerContext {
+  B: number; T: number; positions: Tensor; lora: Gemma4GpuLora | null; keep: boolean;
+  ple: Tensor | null;
+  kv: Map<number, { k: Tensor; v: Tensor }>;
+  /** per K/V source layer, the last layer reading it (a forward without keep frees it there) */
+  lastReader: Map<number, number>;
+  prefill?: Gemma4Caches | null;
+  step?: DecodeStep | null;
+  recomputing: boolean;
 }
 
 /** KV caches of the non-shared layers (shared layers own none and read their source layer's): f32 or 16 bits packed
@@ -83,6 +100,14 @@ interface DecodeStep {
 }
 
 const PLE_TABLE = 'model.embed_tokens_per_layer.weight';
+const EMBED = 'model.embed_tokens.weight';
+
+/** The main embedding table kept in host memory (embedOnHost) as the GPU would store it: f32, or 16-bit pairs as
+ * u32 words (packWeight); empty in the memory plan's dry run. */
+interface HostTable {
+  data: Float32Array | Uint32Array;
+  fmt: Format16 | null;
+}
 
 /** Whether the PLE table stays in host memory on a device with these limits: when no one buffer can hold it as
  * the base is stored (E2B's 262,144 x 35*256 values are 4.4 GiB in 16 bits). uploadPolicyModel and the memory plan
@@ -96,6 +121,24 @@ export function gemma4PleOnHost(config: ModelConfig, storage: BaseStorageOptions
   return bytes > Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
 }
 
+/** The f32 value of IEEE half bits h. */
+function halfValue(h: number): number {
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const v = e === 0 ? m * 2 ** -24 : e === 0x1f ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+}
+
+const BITS = new Uint32Array(1);
+const BITS_F32 = new Float32Array(BITS.buffer);
+
+/** The f32 value of 16 bits stored in `format` (the embedding kernel's unpack). */
+function value16(h: number, format: Format16): number {
+  if (format === 'f16') return halfValue(h);
+  BITS[0] = h << 16;
+  return BITS_F32[0];
+}
+
 /** data rounded to `format` as its 16-bit upload stores it (nearest even), back in f32. */
 function rounded16(data: Float32Array, format: Format16): Float32Array {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -106,13 +149,16 @@ function rounded16(data: Float32Array, format: Format16): Float32Array {
       outBits[i] = bf16FromBits(bits[i]) << 16;
       continue;
     }
-    const h = f16FromBits(bits[i]);
-    const e = (h >>> 10) & 0x1f;
-    const m = h & 0x3ff;
-    const v = e === 0 ? m * 2 ** -24 : e === 0x1f ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
-    out[i] = h & 0x8000 ? -v : v;
+    out[i] = halfValue(f16FromBits(bits[i]));
   }
   return out;
+}
+
+/** Tables an upload keeps in host memory: the PLE table (pleOnHost; gemma4PleOnHost decides it) and the main
+ * embedding table, tied to the LM head (embedOnHost; the memory plan decides it when the budget needs it). */
+export interface Gemma4HostOptions {
+  pleOnHost?: boolean;
+  embedOnHost?: boolean;
 }
 
 /** Options of one forward: decoding caches to fill (prefill) or read (step), and the token ids on the host (needed
@@ -132,6 +178,12 @@ export class Gemma4Gpu {
   readonly layers: Gemma4Layer[];
   /** the largest logits buffer the chunked LM head writes at once (lm_head.ts) */
   lmHeadChunkBytes = 64 * 2 ** 20;
+  /** the tied LM head's rows from the host table when the embedding stays there (lm_head.ts's LmHeadModel) */
+  readonly lmHeadHost: ((w: Tensor, v0: number, vc: number) => void) | null;
+  /** activation recomputation (gradient checkpointing, as GpuTransformer.recomputeLayers): a training forward keeps
+   * only each layer's input (and the per-layer embeddings), and backward recomputes each layer just before its
+   * backward (the trainer sets it from the memory plan's layout) */
+  recomputeLayers = false;
   /** per layer: RoPE inverse frequencies (HS/2), shared between layers of one type */
   private readonly invFreq: Tensor[];
   /** the weightless v_norm as a weight of ones, per head size */
@@ -145,6 +197,8 @@ export class Gemma4Gpu {
     readonly formats: Map<string, Format16>,
     /** the PLE table kept in host memory (pleOnHost; rounded as base_precision stores it), else null */
     private readonly pleHost: Float32Array | null = null,
+    /** the main embedding table kept in host memory (embedOnHost), else null */
+    private readonly embedHost: HostTable | null = null,
   ) {
     this.layers = gemma4Layers(config);
     const byType = new Map<string, Tensor>();
@@ -154,20 +208,29 @@ export class Gemma4Gpu {
       if (!t) byType.set(key, (t = gpu.upload(Float32Array.from(gemma4InvFreq(config, ly)), [ly.HS / 2], `rope.inv_freq (${ly.type})`)));
       return t;
     });
+    // the tied head streams its vocabulary chunks from the host table (lm_head.ts)
+    this.lmHeadHost = embedHost && this.lmHeadName() === EMBED ? (w, v0, vc) => this.headRowsFromHost(w, v0, vc) : null;
     for (const ly of this.layers) if (!this.ones.has(ly.HS)) this.ones.set(ly.HS, gpu.upload(new Float32Array(ly.HS).fill(1), [ly.HS], `v_norm (no weight, HS ${ly.HS})`));
     this.scalars = scalars;
   }
 
   /** The model's tensors with the shapes and storage an upload gives them, their contents unset: the memory plan's
    * dry run (src/grpo/memory_plan.ts) allocates exactly what upload does (layer_scalar 1; no PLE table on the host). */
-  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {}): Gemma4Gpu {
+  static allocateForPlan(gpu: GpuRuntime, config: ModelConfig, storage: BaseStorageOptions = {}, opts: Gemma4HostOptions = {}): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
     loadQuantPlan(config, storage.basePrecision);
     const format = resolveBasePrecision(config, storage);
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
+    let embedHost: HostTable | null = null;
     for (const [name, shape] of expectedShapes(config)) {
       if (opts.pleOnHost && name === PLE_TABLE) continue;
+      if (opts.embedOnHost && name === EMBED) {
+        const packed = format !== 'f32' && isPackable(name, shape);
+        if (packed) formats.set(name, format);
+        embedHost = { data: packed ? new Uint32Array(0) : new Float32Array(0), fmt: packed ? format : null };
+        continue;
+      }
       if (format !== 'f32' && isPackable(name, shape)) {
         weights.set(name, gpu.tensor([shape[0], shape[1] / 2], name, 'u32'));
         formats.set(name, format);
@@ -176,13 +239,13 @@ export class Gemma4Gpu {
       }
     }
     // a host table of no rows: the dry run uploads each forward's (N, L*P) rows without reading them
-    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats, opts.pleOnHost ? new Float32Array(0) : null);
+    return new Gemma4Gpu(gpu, config, weights, new Array<number>(config.numLayers).fill(1), formats, opts.pleOnHost ? new Float32Array(0) : null, embedHost);
   }
 
   /** Uploads the weights (every tensor of expectedShapes, checked by the loader): the matrices in 16 bits when
    * storage.basePrecision resolves to bf16/f16 (weight_storage.ts), the PLE table included. */
   static upload(
-    gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: { pleOnHost?: boolean } = {},
+    gpu: GpuRuntime, config: ModelConfig, host: WeightMap, storage: BaseStorageOptions = {}, opts: Gemma4HostOptions = {},
   ): Gemma4Gpu {
     if (!config.gemma4) throw new Error(`${config.architecture}: not a Gemma 4 config`);
     loadQuantPlan(config, storage.basePrecision); // refuses base_precision "q8_0" / "q4_k" (not covered yet)
@@ -190,9 +253,18 @@ export class Gemma4Gpu {
     const weights = new Map<string, Tensor>();
     const formats = new Map<string, Format16>();
     let pleHost: Float32Array | null = null;
+    let embedHost: HostTable | null = null;
     for (const [name, shape] of expectedShapes(config)) {
       const t = host.get(name);
       if (!t) throw new Error(`missing tensor ${name}`);
+      if (opts.embedOnHost && name === EMBED) {
+        // E2B's is 262,144 x 1536 (0.75 GiB in 16 bits): each forward gathers its tokens' rows, the tied head
+        // uploads one vocabulary chunk at a time
+        const packed = format !== 'f32' && isPackable(name, shape);
+        if (packed) formats.set(name, format);
+        embedHost = packed ? { data: packWeight(name, t.data, format), fmt: format } : { data: t.data, fmt: null };
+        continue;
+      }
       if (opts.pleOnHost && name === PLE_TABLE) {
         // E2B's table is 2.35 B values (4.4 GiB in 16 bits): each step needs only its tokens' rows
         if (format !== 'f32' && isPackable(name, shape)) packWeight(name, t.data, format); // refuses what f16 cannot hold
@@ -207,7 +279,7 @@ export class Gemma4Gpu {
       }
     }
     const scalars = gemma4Layers(config).map((_, l) => host.get(`model.layers.${l}.layer_scalar`)!.data[0]);
-    return new Gemma4Gpu(gpu, config, weights, scalars, formats, pleHost);
+    return new Gemma4Gpu(gpu, config, weights, scalars, formats, pleHost, embedHost);
   }
 
   /** Bytes of the weights on the GPU, and of the PLE table among them (262,144 x L*P values: E2B's is 2.35 B). */
@@ -311,11 +383,35 @@ export class Gemma4Gpu {
     const { gpu, config: c } = this;
     const cap = c.gemma4!.finalLogitSoftcap;
     const raw = gpu.tensor([f.shape[0], c.vocabSize], 'logits (uncapped)');
-    this.project(raw, f, this.lmHeadName());
+    if (this.lmHeadHost) this.hostHeadLogits(raw, f);
+    else this.project(raw, f, this.lmHeadName());
     if (cap === null) return { raw, logits: raw };
     const logits = gpu.tensor([f.shape[0], c.vocabSize], 'logits');
     softcapForward(gpu, logits, raw, cap);
     return { raw, logits };
+  }
+
+  /** raw (N, V) = f Wlm^T with the head in host memory: each vocabulary chunk's rows uploaded into one reused chunk
+   * buffer (headChunkColumns), its (N, vc) logits computed as the whole head's are and copied into raw's columns. */
+  private hostHeadLogits(raw: Tensor, f: Tensor): void {
+    const { gpu, config: c } = this;
+    const N = f.shape[0];
+    const V = c.vocabSize;
+    const fmt = this.formats.get(EMBED) ?? null;
+    const width = fmt ? c.hiddenSize / 2 : c.hiddenSize;
+    const vc = headChunkColumns(this, N);
+    const w = gpu.tensor([vc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
+    const z = gpu.tensor([N, vc], 'logits.chunk');
+    for (let v0 = 0; v0 < V; v0 += vc) {
+      const n = Math.min(vc, V - v0);
+      const wc: Tensor = n === vc ? w : { ...w, shape: [n, width], size: n * width };
+      const zc: Tensor = n === vc ? z : { ...z, shape: [N, n], size: N * n };
+      this.headRowsFromHost(wc, v0, n);
+      if (fmt) matmulPacked16Forward(gpu, zc, f, wc, fmt);
+      else matmul(gpu, zc, f, wc, { transB: true });
+      for (let r = 0; r < N; r++) gpu.copy(zc, raw, n, r * n, r * V + v0);
+    }
+    gpu.release(w, z);
   }
 
   /** The forward up to the final norm: f (N, C) (the caller releases it; with `keep` it is act.f, released with
@@ -331,26 +427,32 @@ export class Gemma4Gpu {
     const C = c.hiddenSize;
     const L = c.numLayers;
     const P = g.plePerLayer;
-    const NH = c.numHeads;
     for (const [path, pair] of lora ?? []) gemma4CheckLoraModule(c, this.layers, path, pair.r, pair.A.size, pair.B.size);
-    if (this.pleHost && opts.hostIds?.length !== N) {
-      throw new Error(`Gemma 4: the PLE table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
+    if ((this.pleHost || this.embedHost) && opts.hostIds?.length !== N) {
+      throw new Error(`Gemma 4: the ${this.pleHost ? 'PLE' : 'embedding'} table is kept on the host, so each forward needs its ${N} token ids on the host (hostIds)`);
     }
-    let x = gpu.tensor([N, C], 'x0');
-    this.embed(x, ids, 'model.embed_tokens.weight', c.embedScale ?? 1);
+    let x: Tensor;
+    if (this.embedHost) x = this.embedRowsFromHost(opts.hostIds!, N, c.embedScale ?? 1);
+    else {
+      x = gpu.tensor([N, C], 'x0');
+      this.embed(x, ids, EMBED, c.embedScale ?? 1);
+    }
 
     // per-layer embeddings: ple (N*L, P) rows, row n*L + l for token n at layer l
     let ple: Tensor | null = null;
     if (P) {
+      // (each temporary released as soon as it is read: at most three (N, L*P) buffers at once)
       const proj = gpu.tensor([N, L * P], 'ple.projection');
       this.project(proj, x, 'model.per_layer_model_projection.weight', { alpha: C ** -0.5 });
       const pn = this.norm(proj, this.w('model.per_layer_projection_norm.weight'), P, 'ple.projection_normed');
-      const tok = this.pleHost ? this.pleRowsFromHost(opts.hostIds, N) : gpu.tensor([N, L * P], 'ple.tokens');
-      if (!this.pleHost) this.embed(tok, ids, PLE_TABLE, Math.fround(Math.sqrt(P)));
+      gpu.release(proj);
       ple = gpu.tensor([N * L, P], 'ple');
       scaleForward(gpu, rowsView(ple, L * P), pn, 2 ** -0.5);
+      gpu.release(pn);
+      const tok = this.pleHost ? this.pleRowsFromHost(opts.hostIds, N) : gpu.tensor([N, L * P], 'ple.tokens');
+      if (!this.pleHost) this.embed(tok, ids, PLE_TABLE, Math.fround(Math.sqrt(P)));
       scaleForward(gpu, rowsView(ple, L * P), tok, 2 ** -0.5, true);
-      gpu.release(proj, pn, tok);
+      gpu.release(tok);
     }
 
     // each non-shared layer's rotated K and normed V, kept while a later shared layer reads them (or for backward)
@@ -358,115 +460,144 @@ export class Gemma4Gpu {
     const lastReader = new Map<number, number>();
     this.layers.forEach((ly, l) => lastReader.set(ly.kvSource, l));
     const saved: LayerActs[] = [];
+    // recomputation (recomputeLayers): each layer's input only; backward recomputes the rest (recomputeLayer)
+    const recompute = keep && this.recomputeLayers;
+    const inputs: Tensor[] = [];
+    const ctx: LayerContext = { B, T, positions, lora, keep, ple, kv, lastReader, prefill, step, recomputing: false };
     for (let l = 0; l < L; l++) {
-      const ly = this.layers[l];
-      const p = `model.layers.${l}`;
-      const HS = ly.HS;
-      const QD = NH * HS;
-      const KVD = ly.NKV * HS;
-      const h = new Map<string, { h: Tensor; x: Tensor }>();
-      const lin = (y: Tensor, xIn: Tensor, path: string) => this.linear(y, xIn, path, lora, keep ? h : null);
-      const { out: a, rstd: rstdA } = this.normR(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
-      const q = gpu.tensor([N, QD], `${p}.q`);
-      lin(q, a, `${p}.self_attn.q_proj`);
-      const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
-      const qr = gpu.tensor([N, QD], `${p}.qr`);
-      let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
-      if (!ly.shared) {
-        k = gpu.tensor([N, KVD], `${p}.k`);
-        lin(k, a, `${p}.self_attn.k_proj`);
-        v = k;
-        if (!ly.kEqV) {
-          v = gpu.tensor([N, KVD], `${p}.v`);
-          lin(v, a, `${p}.self_attn.v_proj`);
-        }
-        const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
-        rstdK = kn.rstd;
-        const kr = gpu.tensor([N, KVD], `${p}.kr`);
-        ropeQkForward(gpu, qr, kr, qn, kn.out, positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
-        const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
-        rstdV = vn.rstd;
-        gpu.release(kn.out);
-        kv.set(l, { k: kr, v: vn.out });
-        const caches = prefill ?? step?.caches;
-        if (caches?.byLayer.has(l)) this.writeCache(caches, l, kr, vn.out, positions, B, T, ly);
-      } else {
-        this.ropeQOnly('forward', qr, qn, positions, l, N);
-      }
-      gpu.release(qn);
-      const src = kv.get(ly.kvSource)!;
-      const att = gpu.tensor([N, QD], `${p}.att`);
-      const lse = gpu.tensor([B, NH, T], `${p}.lse`);
-      if (step) {
-        // one token per row: attend over the source layer's cache
-        const cache = step.caches.byLayer.get(ly.kvSource)!;
-        const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
-        attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring, kvFormat: step.caches.format });
-      } else {
-        attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
-      }
-      if (!keep && lastReader.get(ly.kvSource) === l) {
-        gpu.release(src.k, src.v);
-        kv.delete(ly.kvSource);
-      }
-      const o = gpu.tensor([N, C], `${p}.o`);
-      lin(o, att, `${p}.self_attn.o_proj`);
-      const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
-      const xm = gpu.tensor([N, C], `${p}.xm`);
-      const m = gpu.tensor([N, C], `${p}.m`);
-      const rstdM = gpu.tensor([N], `${p}.m rstd`);
-      addRmsnormForward(gpu, xm, m, rstdM, x, oP, this.w(`${p}.pre_feedforward_layernorm.weight`), c.rmsNormEps);
-      gpu.release(oP);
-      const gg = gpu.tensor([N, ly.H], `${p}.g`);
-      const u = gpu.tensor([N, ly.H], `${p}.u`);
-      lin(gg, m, `${p}.mlp.gate_proj`);
-      lin(u, m, `${p}.mlp.up_proj`);
-      const s = gpu.tensor([N, ly.H], `${p}.s`);
-      gegluForward(gpu, s, gg, u);
-      const d = gpu.tensor([N, C], `${p}.d`);
-      lin(d, s, `${p}.mlp.down_proj`);
-      // xp = xm + post_feedforward_layernorm(d): the norm written into xp, then xm added
-      const { out: xp, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.xp`);
-      scaleForward(gpu, xp, xm, 1, true);
-      let xq = xp;
-      let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
-      if (P && ple) {
-        gi = gpu.tensor([N, P], `${p}.ple_gate`);
-        this.project(gi, xp, `${p}.per_layer_input_gate.weight`);
-        // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
-        const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
-        pleL = gpu.tensor([N, P], `${p}.ple`);
-        embeddingForward(gpu, pleL, rows, ple);
-        gpu.release(rows);
-        ge = gpu.tensor([N, P], `${p}.ple_gated`);
-        gegluForward(gpu, ge, gi, pleL);
-        pp = gpu.tensor([N, C], `${p}.ple_projected`);
-        this.project(pp, ge, `${p}.per_layer_projection.weight`);
-        // xq = xp + post_per_layer_input_norm(pp): the norm written into xq, then xp added
-        const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.xq`);
-        rstdP = ppn.rstd;
-        xq = ppn.out;
-        scaleForward(gpu, xq, xp, 1, true);
-      }
-      const xOut = gpu.tensor([N, C], `${p}.out`);
-      scaleForward(gpu, xOut, xq, this.scalars[l]);
-      if (keep) {
-        saved.push({ x, a, rstdA, q, rstdQ, qr, k, rstdK, v: v === k ? null : v, rstdV, att, lse, o, rstdO, xm, m, rstdM, g: gg, u, s, d, rstdD, xp, gi, pleL, ge, pp, rstdP, xq, h });
-      } else {
-        gpu.release(x, a, rstdA, q, rstdQ, qr, k, rstdK, rstdV, att, lse, o, rstdO, xm, m, rstdM, gg, u, s, d, rstdD, gi, pleL, ge, pp, rstdP);
-        if (v !== k) gpu.release(v);
-        if (xq !== xp) gpu.release(xq);
-        gpu.release(xp);
-      }
+      const { A, xOut } = this.layerForward(l, x, ctx);
+      if (A && recompute) {
+        inputs.push(A.x);
+        this.releaseLayerActs(A, true);
+      } else if (A) saved.push(A);
       x = xOut;
     }
-    gpu.release(ple);
+    if (!recompute) gpu.release(ple);
     const { out: f, rstd: rstdF } = this.normR(x, this.w('model.norm.weight'), C, 'final_norm');
     if (!keep) {
       gpu.release(x, rstdF);
       return { f, act: null };
     }
-    return { f, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: null } };
+    return { f, act: { B, T, positions, lora, layers: saved, kv, xL: x, rstdF, f, raw: null, ...(recompute ? { inputs, ple } : {}) } };
+  }
+
+  /** Layer l's forward from its input x (N, C): its output, and with ctx.keep every activation its backward needs
+   * (x among them; else x and the rest are released). ctx.recomputing: backward's recomputation of a layer whose
+   * rotated K and normed V the forward kept in ctx.kv (they are not replaced and no cache is written). */
+  private layerForward(l: number, x: Tensor, ctx: LayerContext): { A: LayerActs | null; xOut: Tensor } {
+    const { gpu, config: c } = this;
+    const { B, T, positions, lora, keep, ple, kv, lastReader, recomputing } = ctx;
+    const prefill = ctx.prefill ?? null;
+    const step = ctx.step ?? null;
+    const N = B * T;
+    const C = c.hiddenSize;
+    const L = c.numLayers;
+    const P = c.gemma4!.plePerLayer;
+    const NH = c.numHeads;
+    const ly = this.layers[l];
+    const p = `model.layers.${l}`;
+    const HS = ly.HS;
+    const QD = NH * HS;
+    const KVD = ly.NKV * HS;
+    const h = new Map<string, { h: Tensor; x: Tensor }>();
+    const lin = (y: Tensor, xIn: Tensor, path: string) => this.linear(y, xIn, path, lora, keep ? h : null);
+    const { out: a, rstd: rstdA } = this.normR(x, this.w(`${p}.input_layernorm.weight`), C, `${p}.a`);
+    const q = gpu.tensor([N, QD], `${p}.q`);
+    lin(q, a, `${p}.self_attn.q_proj`);
+    const { out: qn, rstd: rstdQ } = this.normR(q, this.w(`${p}.self_attn.q_norm.weight`), HS, `${p}.q_normed`);
+    const qr = gpu.tensor([N, QD], `${p}.qr`);
+    let k: Tensor | null = null, rstdK: Tensor | null = null, v: Tensor | null = null, rstdV: Tensor | null = null;
+    if (!ly.shared) {
+      k = gpu.tensor([N, KVD], `${p}.k`);
+      lin(k, a, `${p}.self_attn.k_proj`);
+      v = k;
+      if (!ly.kEqV) {
+        v = gpu.tensor([N, KVD], `${p}.v`);
+        lin(v, a, `${p}.self_attn.v_proj`);
+      }
+      const kn = this.normR(k, this.w(`${p}.self_attn.k_norm.weight`), HS, `${p}.k_normed`);
+      rstdK = kn.rstd;
+      const kr = gpu.tensor([N, KVD], `${p}.kr`);
+      ropeQkForward(gpu, qr, kr, qn, kn.out, positions, this.invFreq[l], { NH, NKV: ly.NKV, HS }, 'half');
+      const vn = this.normR(v, this.ones.get(HS)!, HS, `${p}.v_normed`);
+      rstdV = vn.rstd;
+      gpu.release(kn.out);
+      if (recomputing) {
+        // the forward's rotated K and normed V are still in kv (bit for bit these): backward reads those
+        gpu.release(kr, vn.out);
+      } else {
+        kv.set(l, { k: kr, v: vn.out });
+        const caches = prefill ?? step?.caches;
+        if (caches?.byLayer.has(l)) this.writeCache(caches, l, kr, vn.out, positions, B, T, ly);
+      }
+    } else {
+      this.ropeQOnly('forward', qr, qn, positions, l, N);
+    }
+    gpu.release(qn);
+    const src = kv.get(ly.kvSource)!;
+    const att = gpu.tensor([N, QD], `${p}.att`);
+    const lse = gpu.tensor([B, NH, T], `${p}.lse`);
+    if (step) {
+      // one token per row: attend over the source layer's cache
+      const cache = step.caches.byLayer.get(ly.kvSource)!;
+      const window = ly.type === 'sliding_attention' ? c.slidingWindow ?? 0 : 0;
+      attentionDecode(gpu, att, qr, cache.k, cache.v, step.lengths, { B, NH, NKV: ly.NKV, HS, TMAX: cache.TMAX, scale: 1, window, ring: cache.ring, kvFormat: step.caches.format });
+    } else {
+      attentionForward(gpu, att, lse, qr, src.k, src.v, this.attentionDims(ly, B, T));
+    }
+    if (!keep && lastReader.get(ly.kvSource) === l) {
+      gpu.release(src.k, src.v);
+      kv.delete(ly.kvSource);
+    }
+    const o = gpu.tensor([N, C], `${p}.o`);
+    lin(o, att, `${p}.self_attn.o_proj`);
+    const { out: oP, rstd: rstdO } = this.normR(o, this.w(`${p}.post_attention_layernorm.weight`), C, `${p}.o_normed`);
+    const xm = gpu.tensor([N, C], `${p}.xm`);
+    const m = gpu.tensor([N, C], `${p}.m`);
+    const rstdM = gpu.tensor([N], `${p}.m rstd`);
+    addRmsnormForward(gpu, xm, m, rstdM, x, oP, this.w(`${p}.pre_feedforward_layernorm.weight`), c.rmsNormEps);
+    gpu.release(oP);
+    const gg = gpu.tensor([N, ly.H], `${p}.g`);
+    const u = gpu.tensor([N, ly.H], `${p}.u`);
+    lin(gg, m, `${p}.mlp.gate_proj`);
+    lin(u, m, `${p}.mlp.up_proj`);
+    const s = gpu.tensor([N, ly.H], `${p}.s`);
+    gegluForward(gpu, s, gg, u);
+    const d = gpu.tensor([N, C], `${p}.d`);
+    lin(d, s, `${p}.mlp.down_proj`);
+    // xp = xm + post_feedforward_layernorm(d): the norm written into xp, then xm added
+    const { out: xp, rstd: rstdD } = this.normR(d, this.w(`${p}.post_feedforward_layernorm.weight`), C, `${p}.xp`);
+    scaleForward(gpu, xp, xm, 1, true);
+    let xq = xp;
+    let gi: Tensor | null = null, pleL: Tensor | null = null, ge: Tensor | null = null, pp: Tensor | null = null, rstdP: Tensor | null = null;
+    if (P && ple) {
+      gi = gpu.tensor([N, P], `${p}.ple_gate`);
+      this.project(gi, xp, `${p}.per_layer_input_gate.weight`);
+      // this layer's rows of ple: row n*L + l (a gather with the embedding kernel)
+      const rows = gpu.upload(Uint32Array.from({ length: N }, (_, n) => n * L + l), [N], `${p}.ple_rows`, 'u32');
+      pleL = gpu.tensor([N, P], `${p}.ple`);
+      embeddingForward(gpu, pleL, rows, ple);
+      gpu.release(rows);
+      ge = gpu.tensor([N, P], `${p}.ple_gated`);
+      gegluForward(gpu, ge, gi, pleL);
+      pp = gpu.tensor([N, C], `${p}.ple_projected`);
+      this.project(pp, ge, `${p}.per_layer_projection.weight`);
+      // xq = xp + post_per_layer_input_norm(pp): the norm written into xq, then xp added
+      const ppn = this.normR(pp, this.w(`${p}.post_per_layer_input_norm.weight`), C, `${p}.xq`);
+      rstdP = ppn.rstd;
+      xq = ppn.out;
+      scaleForward(gpu, xq, xp, 1, true);
+    }
+    const xOut = gpu.tensor([N, C], `${p}.out`);
+    scaleForward(gpu, xOut, xq, this.scalars[l]);
+    if (keep) {
+      return { A: { x, a, rstdA, q, rstdQ, qr, k, rstdK, v: v === k ? null : v, rstdV, att, lse, o, rstdO, xm, m, rstdM, g: gg, u, s, d, rstdD, xp, gi, pleL, ge, pp, rstdP, xq, h }, xOut };
+    }
+    gpu.release(x, a, rstdA, q, rstdQ, qr, k, rstdK, rstdV, att, lse, o, rstdO, xm, m, rstdM, gg, u, s, d, rstdD, gi, pleL, ge, pp, rstdP);
+    if (v !== k) gpu.release(v);
+    if (xq !== xp) gpu.release(xq);
+    gpu.release(xp);
+    return { A: null, xOut };
   }
 
   /** RoPE of q alone (shared layers, which compute no k): rope_qk with a one-head k read from q's first rows into a
@@ -494,6 +625,45 @@ export class Gemma4Gpu {
       for (let j = 0; j < W; j++) rows[n * W + j] = Math.fround(this.pleHost![id * W + j] * scale);
     }
     return this.gpu.upload(rows, [N, W], 'ple.tokens (from the host table)');
+  }
+
+  /** The embedding table's rows of hostIds times scale (as the embedding kernels compute them: the stored value in
+   * f32, times the f32 scale), uploaded (N, C) as x0. */
+  private embedRowsFromHost(hostIds: ArrayLike<number>, N: number, scale: number): Tensor {
+    const C = this.config.hiddenSize;
+    const V = this.config.vocabSize;
+    const s = Math.fround(scale);
+    const { data, fmt } = this.embedHost!;
+    const rows = new Float32Array(N * C);
+    // (allocateForPlan's empty table: the memory plan's dry run, whose uploads write nothing)
+    for (let n = 0; n < N && data.length > 0; n++) {
+      const id = hostIds[n];
+      if (!(id >= 0 && id < V)) continue; // a row of zeros, as the kernel gives ids past the table
+      if (!fmt) {
+        for (let j = 0; j < C; j++) rows[n * C + j] = Math.fround(data[id * C + j] * s);
+        continue;
+      }
+      for (let j = 0; j < C; j++) {
+        const word = data[(id * C + j) >>> 1];
+        rows[n * C + j] = Math.fround(value16(j & 1 ? word >>> 16 : word & 0xffff, fmt) * s);
+      }
+    }
+    return this.gpu.upload(rows, [N, C], 'x0 (from the host embedding table)');
+  }
+
+  /** Writes the host table's rows [v0, v0 + vc) into w (vc rows as stored: C f32 or C/2 words): one vocabulary
+   * chunk of the tied head. */
+  private headRowsFromHost(w: Tensor, v0: number, vc: number): void {
+    const { data, fmt } = this.embedHost!;
+    const width = fmt ? this.config.hiddenSize / 2 : this.config.hiddenSize;
+    if (w.size < vc * width) throw new Error(`${w.label}: ${vc} head rows do not fit its ${w.size} elements`);
+    // (the dry run's empty table writes nothing)
+    if (data.length > 0) this.gpu.write(w, data.subarray(v0 * width, (v0 + vc) * width));
+  }
+
+  /** Whether the main embedding table (and the head tied to it) stays in host memory. */
+  get embedOnHost(): boolean {
+    return this.embedHost !== null;
   }
 
   /** The base's storage: 'f32', or the 16-bit format its matrices are stored in (kv_precision "auto" follows it). */
@@ -637,7 +807,7 @@ export class Gemma4Gpu {
     };
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const ly = this.layers[l];
-      const A = act.layers[l];
+      const A = act.inputs ? this.recomputeLayer(act, l) : act.layers[l];
       const p = `model.layers.${l}`;
       const HS = ly.HS;
       const QD = NH * HS;
@@ -712,21 +882,41 @@ export class Gemma4Gpu {
       }
       this.normBack(dxq, da, A.x, this.w(`${p}.input_layernorm.weight`), A.rstdA, C);
       gpu.release(da);
+      // a recomputed layer is freed at once (its input stays with act until releaseActivations)
+      if (act.inputs) this.releaseLayerActs(A, true);
       dx = dxq;
     }
     gpu.release(dx);
   }
 
+  /** Layer l's activations recomputed from its kept input (the same LoRA, positions and per-layer embeddings, so
+   * bit for bit the forward's); its output is computed into a scratch and freed. */
+  private recomputeLayer(act: Gemma4Activations, l: number): LayerActs {
+    const lastReader = new Map<number, number>();
+    const { A, xOut } = this.layerForward(l, act.inputs![l], {
+      B: act.B, T: act.T, positions: act.positions, lora: act.lora, keep: true, ple: act.ple ?? null, kv: act.kv, lastReader, recomputing: true,
+    });
+    this.gpu.release(xOut);
+    return A!;
+  }
+
+  /** Frees one layer's activations (its input x too unless keepInput). */
+  private releaseLayerActs(A: LayerActs, keepInput = false): void {
+    const { gpu } = this;
+    if (!keepInput) gpu.release(A.x);
+    gpu.release(A.a, A.rstdA, A.q, A.rstdQ, A.qr, A.k, A.rstdK, A.v, A.rstdV, A.att, A.lse, A.o, A.rstdO, A.xm, A.m, A.rstdM,
+      A.g, A.u, A.s, A.d, A.rstdD, A.gi, A.pleL, A.ge, A.pp, A.rstdP);
+    if (A.xq !== A.xp) gpu.release(A.xq);
+    gpu.release(A.xp);
+    for (const { h } of A.h.values()) gpu.release(h);
+  }
+
   /** Frees a training forward's activations (not its logits). */
   releaseActivations(act: Gemma4Activations): void {
     const { gpu } = this;
-    for (const A of act.layers) {
-      gpu.release(A.x, A.a, A.rstdA, A.q, A.rstdQ, A.qr, A.k, A.rstdK, A.v, A.rstdV, A.att, A.lse, A.o, A.rstdO, A.xm, A.m, A.rstdM,
-        A.g, A.u, A.s, A.d, A.rstdD, A.gi, A.pleL, A.ge, A.pp, A.rstdP);
-      if (A.xq !== A.xp) gpu.release(A.xq);
-      gpu.release(A.xp);
-      for (const { h } of A.h.values()) gpu.release(h);
-    }
+    for (const A of act.layers) this.releaseLayerActs(A);
+    if (act.inputs) gpu.release(...act.inputs);
+    if (act.ple) gpu.release(act.ple);
     for (const { k, v } of act.kv.values()) gpu.release(k, v);
     gpu.release(act.xL, act.rstdF, act.f);
     if (act.raw) gpu.release(act.raw);

@@ -48,6 +48,20 @@ export class Gemma4Trainable {
     this.model.lmHeadChunkBytes = b;
   }
 
+  /** activation recomputation in the training forward/backward (Gemma4Gpu.recomputeLayers) */
+  get recomputeLayers(): boolean {
+    return this.model.recomputeLayers;
+  }
+
+  set recomputeLayers(on: boolean) {
+    this.model.recomputeLayers = on;
+  }
+
+  /** the tied head's rows from the host when the embedding table stays there (lm_head.ts) */
+  get lmHeadHost(): Gemma4Gpu['lmHeadHost'] {
+    return this.model.lmHeadHost;
+  }
+
   lmHead(): Tensor {
     return this.model.lmHead();
   }

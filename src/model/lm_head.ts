@@ -41,6 +41,10 @@ export interface LmHeadModel {
   projectBackward(dx: Tensor, dy: Tensor, name: string): void;
   /** weights kept in a ggml block format (GGUF), by name */
   readonly quant?: Map<string, GgmlTypeName>;
+  /** a head kept in host memory (Gemma 4's embed_on_host, tied to its embedding): writes the head's rows
+   * [v0, v0 + vc) into w as stored (f32, or 16-bit pairs as u32 words); each chunk's slice is uploaded into one
+   * reused chunk buffer instead of copied from the GPU's table, and the head always runs in chunks */
+  readonly lmHeadHost?: ((w: Tensor, v0: number, vc: number) => void) | null;
 }
 
 /** The final logit soft-cap of the config (Gemma 4's final_logit_softcapping), or null. */
@@ -70,6 +74,26 @@ export function vocabChunkColumns(n: number, v: number, budgetBytes: number): nu
   if (n * v * 4 <= budgetBytes) return v;
   const cols = Math.floor(budgetBytes / (4 * Math.max(1, n)) / 64) * 64;
   return Math.max(64, Math.min(v, cols));
+}
+
+/** Columns per vocabulary chunk of the model's head for N rows: vocabChunkColumns, and for a head kept in host
+ * memory also its uploaded weight slice within the budget (a multiple of 64 columns, at least 64). */
+export function headChunkColumns(model: LmHeadModel, n: number): number {
+  const V = model.config.vocabSize;
+  let vc = vocabChunkColumns(n, V, model.lmHeadChunkBytes);
+  if (model.lmHeadHost) {
+    const rowBytes = model.config.hiddenSize * (model.weightFormat(model.lmHeadName()) === 'f32' ? 4 : 2);
+    vc = Math.min(vc, Math.max(64, Math.floor(model.lmHeadChunkBytes / rowBytes / 64) * 64));
+  }
+  // an NF4_DQ head is cut in whole groups of 256 rows (each chunk starts a 256-block scale group: nf4DqChunkLogits)
+  if (vc !== V && model.quant?.get(model.lmHeadName()) === 'NF4_DQ') vc = Math.min(V, Math.max(256, Math.floor(vc / 256) * 256));
+  return vc;
+}
+
+/** Whether the head runs as one whole-vocabulary matmul (the unchunked kernels): its logits fit the budget and its
+ * weight is on the GPU. */
+function wholeHead(model: LmHeadModel, vc: number): boolean {
+  return vc === model.config.vocabSize && !model.lmHeadHost;
 }
 
 export interface HeadLogprobs {
@@ -113,7 +137,8 @@ function chunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number, full
   const fmt = format === 'f32' ? null : format;
   const width = fmt ? C / 2 : C;
   const w = chunkTensor(gpu, [vc, width], [fullVc, width], 'lm_head.chunk', fmt ? 'u32' : 'f32');
-  gpu.copy(model.lmHead(), w, vc * width, v0 * width, 0);
+  if (model.lmHeadHost) model.lmHeadHost(w, v0, vc);
+  else gpu.copy(model.lmHead(), w, vc * width, v0 * width, 0);
   const z = chunkTensor(gpu, [f.shape[0], vc], [f.shape[0], fullVc], 'logits.chunk');
   if (fmt) matmulPacked16Forward(gpu, z, f, w, fmt);
   else matmul(gpu, z, f, w, { transB: true });
@@ -148,14 +173,6 @@ function nf4DqChunkLogits(model: LmHeadModel, f: Tensor, v0: number, vc: number,
   return { z, w };
 }
 
-/** vocabChunkColumns for a model's head: an NF4_DQ head's chunks are whole 256-row groups (each chunk's blocks
- * start a 256-block group of the side region). */
-export function headChunkColumns(model: LmHeadModel, n: number, v: number): number {
-  const vc = vocabChunkColumns(n, v, model.lmHeadChunkBytes);
-  if (vc === v || model.quant?.get(model.lmHeadName()) !== 'NF4_DQ') return vc;
-  return Math.min(v, Math.max(256, Math.floor(vc / 256) * 256));
-}
-
 /** logp, entropy and lse (N) of targets (N) under softmax(f Wlm^T / temperature); the caller releases them. */
 export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, temperature: number, label = 'logp'): HeadLogprobs {
   const { gpu } = model;
@@ -166,9 +183,9 @@ export function headLogprobs(model: LmHeadModel, f: Tensor, targets: Tensor, tem
     entropy: gpu.tensor([N], `${label}.entropy`),
     lse: gpu.tensor([N], `${label}.lse`),
   };
-  const vc = headChunkColumns(model, N, V);
+  const vc = headChunkColumns(model, N);
   const cap = logitSoftcap(model.config);
-  if (vc === V) {
+  if (wholeHead(model, vc)) {
     const raw = gpu.tensor([N, V], 'logits');
     model.project(raw, f, model.lmHeadName());
     const logits = capped(gpu, raw, cap);
@@ -214,9 +231,9 @@ export function headLogprobsBackward(
   const N = f.shape[0];
   const V = model.config.vocabSize;
   const C = model.config.hiddenSize;
-  const vc = headChunkColumns(model, N, V);
+  const vc = headChunkColumns(model, N);
   const cap = logitSoftcap(model.config);
-  if (vc === V) {
+  if (wholeHead(model, vc)) {
     const raw = gpu.tensor([N, V], 'logits');
     model.project(raw, f, model.lmHeadName());
     const logits = capped(gpu, raw, cap);

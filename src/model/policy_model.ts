@@ -24,7 +24,8 @@ export function uploadPolicyModel(gpu: GpuRuntime, config: ModelConfig, weights:
   if (!config.gemma4) return GpuTransformer.upload(gpu, config, weights, storage);
   // a PLE table no buffer of this device can hold stays in host memory (E2B's: 4.4 GiB in 16 bits)
   const pleOnHost = gemma4PleOnHost(config, storage, gpu.device.limits);
-  return new Gemma4Trainable(Gemma4Gpu.upload(gpu, config, weights, storage, { pleOnHost }));
+  // the main embedding table too when the memory plan needs it (storage.embedOnHost, MemoryPlan.embedOnHost)
+  return new Gemma4Trainable(Gemma4Gpu.upload(gpu, config, weights, storage, { pleOnHost, embedOnHost: !!storage.embedOnHost }));
 }
 
 /** Gemma 4's model, or null for the Llama-family engine. */
@@ -50,6 +51,8 @@ export async function policyGenerate(model: PolicyModel, prompts: number[][], op
     const gen = await generateGemma4(g4.model, rows.map((i) => prompts[i]), {
       maxNewTokens: opts.maxNewTokens, stopIds: opts.stopIds, stopStrings: opts.stopStrings, decode: opts.decode,
       temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed, kvPrecision: opts.kvPrecision, lora,
+      // the memory-saving layouts (trimBetweenPhases) also prefill one row at a time
+      trimAfterPrefill: opts.trimAfterPrefill, prefillByRow: opts.trimAfterPrefill,
     });
     rows.forEach((i, j) => {
       out.tokens[i] = gen.tokens[j];

@@ -19,6 +19,9 @@ export interface BaseStorageOptions {
   /** weights a GGUF file holds in a ggml block format (quant_storage.ts quantTypesOf): kept so on the GPU under
    * 'auto'; what the memory plan counts for them (upload reads each host tensor's own blocks) */
   quant?: ReadonlyMap<string, GgmlTypeName>;
+  /** Gemma 4: keep the main embedding table (tied to the LM head) in host memory, as the memory plan chose
+   * (MemoryPlan.embedOnHost; uploadPolicyModel passes it to Gemma4Gpu.upload) */
+  embedOnHost?: boolean;
 }
 
 /** Models with fewer parameters keep f32 under 'auto' (base weights and KV caches, kv_storage.ts). */

@@ -114,15 +114,16 @@ export class ModelSlot {
   /** The loaded model with its base stored as `basePrecision` resolves for it: uploaded again (the old upload
    * released first) when that differs from how it is stored now. Only between runs: nothing may hold the old
    * upload. A refused f16 store (values beyond half's range) leaves the model as it was. */
-  useBasePrecision(basePrecision: BasePrecision): ModelOnDevice {
+  useBasePrecision(basePrecision: BasePrecision, embedOnHost = false): ModelOnDevice {
     const on = this.require();
-    const storage: BaseStorageOptions = { basePrecision, fileDtype: on.loaded.dtype };
+    // (Gemma 4: embedOnHost keeps its embedding table in host memory, as the memory plan chose)
+    const storage: BaseStorageOptions = { basePrecision, fileDtype: on.loaded.dtype, ...(embedOnHost ? { embedOnHost } : {}) };
     const want = resolveBasePrecision(on.loaded.config, storage);
     // q8_0 / q4_k / nf4 / nf4_dq resolve to bf16 for the matrices they leave: the quantisation must match as well
     // (nf4 and nf4_dq: block types NF4 and NF4_DQ)
     const quantOf = (p: BasePrecision | undefined) => (loadQuantType(p) ? p : null);
     const sameQuant = quantOf(basePrecision) === quantOf(on.storage.basePrecision);
-    if (want === resolveBasePrecision(on.loaded.config, on.storage) && sameQuant) return on;
+    if (want === resolveBasePrecision(on.loaded.config, on.storage) && sameQuant && embedOnHost === !!on.storage.embedOnHost) return on;
     // the old upload is released first, so the two never hold memory together; a refused store (f16 values
     // out of range, said before anything is allocated) puts the old one back
     on.model.release();

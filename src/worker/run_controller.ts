@@ -301,7 +301,7 @@ export class RunController {
     const rewardModels = rewardAdapterSpecs(parseRunRewardAdapters(config, loaded.loaded.config, this.rewardAdapterFiles));
     const plan = await planForModel(loaded.gpu, loaded.loaded.config, loaded.loaded.dtype, config, quantTypesOf(loaded.loaded.weights), rewardModels);
     refuseUnlessFits(plan);
-    const on = this.models.useBasePrecision(config.base_precision);
+    const on = this.models.useBasePrecision(config.base_precision, !!plan.embedOnHost);
     return Run.create(on, data, config, id, plan.layout, this.data.evalRowsAs(datasetKindFor(config.algorithm)), new Map(this.rewardAdapterFiles));
   }
 
