@@ -11,6 +11,7 @@
 import { inBand, parseBand, type PassRateBand } from './difficulty';
 import type { PromptExample } from './rollout';
 import { Rng } from '../util/random';
+import { EPOCH_MIX, EpochOrder, epochSeed } from './epoch_order';
 
 export interface Phase {
   steps: number | null;
@@ -78,33 +79,14 @@ export function parseMixture(text: string): Map<string, number> | string {
   return out;
 }
 
-/** A cycling seeded order over a fixed list of indices. */
+/** A phase's or source's prompts, cycling through seeded passes: pass k's order depends only on the cycle's seed
+ * and k (epoch_order.ts, with a mix constant of its own). */
 interface Cycle {
   idx: number[];
-  pass: number;
-  cursor: number;
-  order: number[];
+  passes: EpochOrder;
 }
 
-/** The order of pass k (0-based) over idx: a seeded shuffle that depends only on the seed and k. */
-function orderOf(idx: readonly number[], seed: number, k: number): number[] {
-  const rng = new Rng((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
-  const order = idx.slice();
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
-function draw(c: Cycle, seed: number): number {
-  if (c.cursor >= c.order.length) {
-    c.order = orderOf(c.idx, seed, c.pass);
-    c.cursor = 0;
-    c.pass++;
-  }
-  return c.order[c.cursor++];
-}
+const PASS_MIX = 0x9e3779b1;
 
 const valueOf = (e: PromptExample, column: string): string => {
   const v = e.raw[column];
@@ -128,7 +110,7 @@ export class PromptSchedule {
     cycles: number[][],
     private readonly seed: number,
   ) {
-    this.cycles = cycles.map((idx) => ({ idx, pass: 0, cursor: 0, order: [] }));
+    this.cycles = cycles.map((idx, i) => ({ idx, passes: new EpochOrder(idx, this.cycleSeed(i), { mix: PASS_MIX }) }));
   }
 
   /** The phases' prompt sets, checked: a phase that keeps no prompt is an error naming it. */
@@ -176,7 +158,7 @@ export class PromptSchedule {
   next(step: number): number {
     if (this.kind === 'phases') {
       const i = this.phaseAt(step);
-      return draw(this.cycles[i], this.cycleSeed(i));
+      return this.cycles[i].passes.next();
     }
     const rng = new Rng((this.seed ^ Math.imul(++this.draws, 0x2545f491)) >>> 0);
     const total = this.weights.reduce((a, w, i) => a + (this.cycles[i].idx.length ? w : 0), 0);
@@ -188,15 +170,15 @@ export class PromptSchedule {
       if (u < this.weights[i]) break;
       u -= this.weights[i];
     }
-    return draw(this.cycles[pick], this.cycleSeed(pick));
+    return this.cycles[pick].passes.next();
   }
 
   private cycleSeed(i: number): number {
-    return (this.seed ^ Math.imul(i + 1, this.kind === 'phases' ? 0x85ebca6b : 0x27d4eb2f)) >>> 0;
+    return epochSeed(this.seed, i, this.kind === 'phases' ? EPOCH_MIX : 0x27d4eb2f);
   }
 
   state(): ScheduleState {
-    return { cycles: this.cycles.map((c) => ({ pass: c.pass, cursor: c.cursor })), draws: this.draws };
+    return { cycles: this.cycles.map((c) => ({ pass: c.passes.epoch, cursor: c.passes.cursor })), draws: this.draws };
   }
 
   /** Restores a checkpoint's state: each cycle's order is rebuilt from the seed and its pass. */
@@ -209,10 +191,8 @@ export class PromptSchedule {
       if (!Number.isInteger(c.pass) || c.pass < 0 || !Number.isInteger(c.cursor) || c.cursor < 0 || c.cursor > cy.idx.length) {
         throw new Error(`${source}: its prompt-schedule state is out of range`);
       }
-      // pass P's order is rebuilt from the seed alone (orderOf); before the first draw there is none
-      cy.pass = c.pass;
-      cy.order = c.pass > 0 ? orderOf(cy.idx, this.cycleSeed(i), c.pass - 1) : [];
-      cy.cursor = c.pass > 0 ? c.cursor : 0;
+      // pass P's order is rebuilt from the seed alone; before the first draw there is none
+      cy.passes.restore(c.pass, c.pass > 0 ? c.cursor : 0);
     });
     this.draws = s.draws;
   }

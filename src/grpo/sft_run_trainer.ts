@@ -17,23 +17,14 @@ import { learningRate } from './schedule';
 import { crossEntropyUpdate, sftTargetIds, type SftExample } from './sft';
 import { evaluatePrompts, type EvalReport } from './evaluate';
 import type { RewardScorer } from './rewards_scorer';
-import type { Metrics, StepReport, TrainerProgress } from './trainer';
+import type { Metrics, StepReport } from './trainer';
 import type { PromptExample } from './rollout';
 import { dropoutForwardCounter } from './policy_update';
-import { Rng } from '../util/random';
+import { EpochTrainer } from './epoch_trainer';
 
-export class SftRunTrainer {
+export class SftRunTrainer extends EpochTrainer<SftExample> {
   readonly lora: LoraSet;
   readonly optimizer: AdamW;
-  step = 0;
-  numTokens = 0;
-  skippedUpdates = 0;
-  consecutiveSkips = 0;
-  private order: number[] = [];
-  private cursor = 0;
-  private epoch = 0;
-  private readonly examples: SftExample[];
-  private cfg: GrpoConfig;
 
   constructor(
     private readonly gpu: GpuRuntime,
@@ -46,8 +37,8 @@ export class SftRunTrainer {
   ) {
     if (config.algorithm !== 'sft') throw new Error(`the SFT trainer runs algorithm "sft", not "${config.algorithm}"`);
     if (train.length === 0) throw new Error('supervised training needs at least one prompt/answer row');
-    this.cfg = config;
-    this.examples = train.map((e) => ({ prompt: e.ids, answer: sftTargetIds(tokenizer, e.answer, config.max_completion_length) }));
+    const examples = train.map((e) => ({ prompt: e.ids, answer: sftTargetIds(tokenizer, e.answer, config.max_completion_length) }));
+    super(config, examples, 'lower learning_rate');
     const c = config;
     this.lora = new LoraSet(gpu, model.config, {
       r: c.lora_r, alpha: c.lora_alpha, targetModules: c.lora_target_modules as LoraModule[], useRslora: c.use_rslora, dropout: c.lora_dropout,
@@ -58,69 +49,15 @@ export class SftRunTrainer {
     });
   }
 
-  get config(): GrpoConfig {
-    return this.cfg;
-  }
-
-  get faulted(): string | null {
-    const k = this.consecutiveSkips;
-    if (k < this.cfg.max_consecutive_skips) return null;
-    return `${k} steps in a row had a non-finite loss or gradient norm (the last at step ${this.step}), so their updates were skipped; lower learning_rate`;
-  }
-
-  setRunLength(maxSteps: number, evalInterval: number): void {
-    this.cfg = { ...this.cfg, max_steps: maxSteps, eval_interval: evalInterval };
-  }
-
-  progress(): TrainerProgress {
-    return { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
-  }
-
-  restoreProgress(p: TrainerProgress): void {
-    this.step = p.step;
-    this.numTokens = p.numTokens;
-    this.skippedUpdates = p.skippedUpdates;
-    this.optimizer.step = p.optimizerStep;
-    this.epoch = p.epoch;
-    this.order = p.epoch > 0 ? this.shuffled(p.epoch - 1) : [];
-    this.cursor = p.cursor;
-  }
-
-  private shuffled(epoch: number): number[] {
-    const rng = new Rng((this.cfg.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
-    const idx = Array.from({ length: this.examples.length }, (_, i) => i);
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
-    return idx;
-  }
-
-  private next(n: number): SftExample[] {
-    const out: SftExample[] = [];
-    while (out.length < n) {
-      if (this.cursor >= this.order.length) {
-        this.order = this.shuffled(this.epoch);
-        this.cursor = 0;
-        this.epoch++;
-      }
-      out.push(this.examples[this.order[this.cursor++]]);
-    }
-    return out;
-  }
-
   async trainStep(): Promise<StepReport> {
-    const c = this.cfg;
+    const c = this.config;
     const t0 = performance.now();
     const GA = c.gradient_accumulation_steps;
     const mbs = Array.from({ length: GA }, () => this.next(c.prompts_per_step));
     const lr = learningRate(c.learning_rate, c.lr_scheduler_type, c.warmup_ratio, this.step, c.max_steps);
     const up = await crossEntropyUpdate(this.gpu, this.model, this.lora, this.optimizer, mbs, lr, (m) => dropoutForwardCounter(this.step, 0, m, 1, GA), null, true);
     this.step++;
-    if (up.skipped) {
-      this.skippedUpdates++;
-      this.consecutiveSkips++;
-    } else this.consecutiveSkips = 0;
+    this.countUpdate(up.skipped);
     const st = up.stats!;
     this.numTokens += st.seenTokens;
     const metrics: Metrics = {
@@ -139,8 +76,8 @@ export class SftRunTrainer {
 
   /** The held-out prompts answered by the tuned model and scored by the run's rewards against their answers
    * (as GRPO's evaluation: pass@1 shows what SFT taught before RL starts). */
-  async evaluate(maxSamples = this.cfg.eval_max_samples, temperature = this.cfg.eval_temperature): Promise<EvalReport> {
-    const c = this.cfg;
+  async evaluate(maxSamples = this.config.eval_max_samples, temperature = this.config.eval_temperature): Promise<EvalReport> {
+    const c = this.config;
     return evaluatePrompts(this.model, this.tokenizer, this.lora, this.scorer, [...this.held.slice(0, maxSamples)], c.max_completion_length, this.step, 32,
       { temperature, topK: c.top_k, topP: c.top_p, seed: c.seed, kvPrecision: c.kv_precision }, c.num_generations_eval ?? 1);
   }

@@ -17,6 +17,7 @@ import type { Tokenizer } from '../model/tokenizer';
 import { LoraSet, type LoraModule } from '../model/lora';
 import type { GrpoConfig } from './config';
 import { curriculumOrder } from './curriculum';
+import { EpochOrder } from './epoch_order';
 import { refillRollout, type RefillStats } from './dynamic_sampling';
 import { PromptSchedule, parseMixture, parsePhases, type ScheduleState } from './prompt_schedule';
 import { applyTurnCredit, perStepAdvantages, tokenSteps } from './step_credit';
@@ -132,9 +133,8 @@ export class GrpoTrainer {
   skippedUpdates = 0;
   /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
   consecutiveSkips = 0;
-  private order: number[] = [];
-  /** the curriculum's fixed order of the training prompts (null: a seeded shuffle every epoch) */
-  private readonly curriculum: number[] | null;
+  /** the training prompts' order: a seeded shuffle every epoch, or the curriculum's fixed order */
+  private readonly epochs: EpochOrder;
   /** skip_solved_epochs: the epoch after which a prompt whose last group was all right or all wrong is drawn again */
   private readonly skipUntil = new Map<PromptExample, number>();
   private skippedPrompts = 0;
@@ -142,8 +142,6 @@ export class GrpoTrainer {
   private readonly replay: ReplayBuffer | null;
   /** curriculum_phases or mixture_weights: which prompt comes next (prompt_schedule.ts) */
   private readonly schedule: PromptSchedule | null;
-  private cursor = 0;
-  private epoch = 0;
   /** the rollout being trained on under steps_per_generation > 1, and the next slice of it */
   private pending: { ro: Rollout; next: number; old: Map<Completion, Float32Array> | null; batchTokens: number; selection: Metrics } | null = null;
   /** per-token values of the completions trained on, by the step that did (for the token inspector) */
@@ -157,7 +155,7 @@ export class GrpoTrainer {
     if (isPreferenceAlgorithm(c.algorithm)) throw new Error(`algorithm "${c.algorithm}" trains on preference data with PreferenceTrainer (src/grpo/preference/trainer.ts), not on rollouts`);
     if (asGemma4(model)) refuseForGemma4(c, !!init.tools);
     // before any GPU buffer: a curriculum the data cannot follow is an error naming why
-    this.curriculum = curriculumOrder(init.train, c);
+    this.epochs = EpochOrder.range(init.train.length, c.seed, { fixed: curriculumOrder(init.train, c) });
     this.replay = c.replay_buffer_size > 0 ? new ReplayBuffer(c.replay_buffer_size) : null;
     this.schedule = promptScheduleFor(init.train, c);
     this.lora = new LoraSet(gpu, model.config, {
@@ -195,7 +193,7 @@ export class GrpoTrainer {
 
   /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
   progress(): TrainerProgress {
-    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
+    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, skippedUpdates: this.skippedUpdates, epoch: this.epochs.epoch, cursor: this.epochs.cursor, optimizerStep: this.optimizer.step };
     if (this.skipUntil.size || this.skippedPrompts || this.replay || this.schedule) {
       const index = new Map(this.init.train.map((e, i) => [e, i]));
       p.selection = {
@@ -215,9 +213,7 @@ export class GrpoTrainer {
     this.skippedUpdates = p.skippedUpdates;
     this.optimizer.step = p.optimizerStep;
     // the epoch's order is a function of the seed and the epoch number
-    this.epoch = p.epoch;
-    this.order = p.epoch > 0 ? this.curriculum ?? shuffled(this.init.train.length, this.epochRng(p.epoch - 1)) : [];
-    this.cursor = p.cursor;
+    this.epochs.restore(p.epoch, p.cursor);
     this.skipUntil.clear();
     this.skippedPrompts = 0;
     const sel = p.selection;
@@ -239,10 +235,6 @@ export class GrpoTrainer {
     }
   }
 
-  private epochRng(epoch: number): Rng {
-    return new Rng((this.config.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
-  }
-
   /** The next prompts, epoch by epoch in a seeded order (or the curriculum's fixed order). */
   private nextPrompts(n: number): PromptExample[] {
     const rows = this.init.train;
@@ -251,18 +243,9 @@ export class GrpoTrainer {
     // draws all skipped means every prompt waits, and then none is skipped
     let skippedInARow = 0;
     while (out.length < n) {
-      let ex: PromptExample;
-      if (this.schedule) ex = rows[this.schedule.next(this.step)];
-      else {
-        if (this.cursor >= this.order.length) {
-          this.order = this.curriculum ?? shuffled(rows.length, this.epochRng(this.epoch));
-          this.cursor = 0;
-          this.epoch++;
-        }
-        ex = rows[this.order[this.cursor++]];
-      }
+      const ex = rows[this.schedule ? this.schedule.next(this.step) : this.epochs.next()];
       const until = this.skipUntil.get(ex);
-      if (until !== undefined && this.epoch <= until && skippedInARow < rows.length) {
+      if (until !== undefined && this.epochs.epoch <= until && skippedInARow < rows.length) {
         skippedInARow++;
         this.skippedPrompts++;
         continue;
@@ -279,7 +262,7 @@ export class GrpoTrainer {
     if (n <= 0) return;
     for (const g of groups) {
       const passed = g.completions.filter((x) => (x.rewards[0] ?? -Infinity) >= 1 - 1e-6).length;
-      if (passed === 0 || passed === g.completions.length) this.skipUntil.set(g.prompt, this.epoch + n);
+      if (passed === 0 || passed === g.completions.length) this.skipUntil.set(g.prompt, this.epochs.epoch + n);
       else this.skipUntil.delete(g.prompt);
     }
   }
@@ -722,15 +705,6 @@ export function episodeMetrics(completions: { episode?: { toolCalls: number; too
 
 function mean(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-}
-
-function shuffled(n: number, rng: Rng): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx;
 }
 
 /** The run's prompt schedule (curriculum_phases or mixture_weights), checked against the data; null without one. */

@@ -16,8 +16,7 @@ import type { GrpoConfig } from '../config';
 import { isPreferenceAlgorithm } from '../config/enums';
 import { AdamW } from '../optimizer';
 import { learningRate } from '../schedule';
-import { Rng } from '../../util/random';
-import type { TrainerProgress } from '../trainer';
+import { EpochTrainer } from '../epoch_trainer';
 import { ktoLoss, pairLoss, type PairLogps, type PairLossSettings } from './losses';
 import type { PreferenceExample } from './data';
 
@@ -77,20 +76,14 @@ export async function logpSumsBackward(gpu: GpuRuntime, model: GpuTransformer, l
   }
 }
 
-export class PreferenceTrainer {
+export class PreferenceTrainer extends EpochTrainer<PreferenceExample> {
   readonly lora: LoraSet;
   readonly optimizer: AdamW;
-  step = 0;
-  numTokens = 0;
-  skippedUpdates = 0;
-  consecutiveSkips = 0;
-  private order: number[] = [];
-  private cursor = 0;
-  private epoch = 0;
   /** reference log-prob sums per example: [chosen, rejected] (KTO: [completion]) */
   private readonly ref = new Map<PreferenceExample, number[]>();
 
-  constructor(private init: PreferenceTrainerInit) {
+  constructor(private readonly init: PreferenceTrainerInit) {
+    super(init.config, init.train, 'lower learning_rate or beta');
     const { gpu, model, config: c } = init;
     if (!isPreferenceAlgorithm(c.algorithm)) throw new Error(`the preference trainer runs algorithm dpo, simpo, orpo or kto, not "${c.algorithm}"`);
     if (init.train.length === 0) throw new Error('the training split has no preference examples');
@@ -108,57 +101,6 @@ export class PreferenceTrainer {
     this.optimizer = new AdamW(gpu, this.lora.parameters().map((p) => ({ name: p.name, param: p.param, grad: p.grad })), {
       beta1: c.adam_beta1, beta2: c.adam_beta2, eps: c.adam_epsilon, weightDecay: c.weight_decay, maxGradNorm: c.max_grad_norm,
     });
-  }
-
-  get config(): GrpoConfig {
-    return this.init.config;
-  }
-
-  get faulted(): string | null {
-    const k = this.consecutiveSkips;
-    if (k < this.config.max_consecutive_skips) return null;
-    return `${k} steps in a row had a non-finite loss or gradient norm (the last at step ${this.step}), so their updates were skipped; lower learning_rate or beta`;
-  }
-
-  setRunLength(maxSteps: number, evalInterval: number): void {
-    this.init = { ...this.init, config: { ...this.init.config, max_steps: maxSteps, eval_interval: evalInterval } };
-  }
-
-  progress(): TrainerProgress {
-    return { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
-  }
-
-  restoreProgress(p: TrainerProgress): void {
-    this.step = p.step;
-    this.numTokens = p.numTokens;
-    this.skippedUpdates = p.skippedUpdates;
-    this.optimizer.step = p.optimizerStep;
-    this.epoch = p.epoch;
-    this.order = p.epoch > 0 ? this.shuffled(p.epoch - 1) : [];
-    this.cursor = p.cursor;
-  }
-
-  private shuffled(epoch: number): number[] {
-    const rng = new Rng((this.config.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
-    const idx = Array.from({ length: this.init.train.length }, (_, i) => i);
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
-    return idx;
-  }
-
-  private next(n: number): PreferenceExample[] {
-    const out: PreferenceExample[] = [];
-    while (out.length < n) {
-      if (this.cursor >= this.order.length) {
-        this.order = this.shuffled(this.epoch);
-        this.cursor = 0;
-        this.epoch++;
-      }
-      out.push(this.init.train[this.order[this.cursor++]]);
-    }
-    return out;
   }
 
   private rows(e: PreferenceExample): SequenceRow[] {
@@ -234,8 +176,7 @@ export class PreferenceTrainer {
     const [norm] = await gpu.read(this.optimizer.normOut, 1);
     const skipped = !(Number.isFinite(norm) && Number.isFinite(loss));
     if (!skipped) this.optimizer.applyUpdate(lr);
-    this.skippedUpdates += skipped ? 1 : 0;
-    this.consecutiveSkips = skipped ? this.consecutiveSkips + 1 : 0;
+    this.countUpdate(skipped);
     this.step++;
     this.numTokens += tokens;
     return {

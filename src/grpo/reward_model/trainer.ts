@@ -15,8 +15,7 @@ import { gatherLastHidden, scatterLastHidden, scoreHeadBackward, scoreHeadForwar
 import type { GrpoConfig } from '../config';
 import { AdamW } from '../optimizer';
 import { learningRate } from '../schedule';
-import { Rng } from '../../util/random';
-import type { TrainerProgress } from '../trainer';
+import { EpochTrainer } from '../epoch_trainer';
 import type { PreferenceExample } from '../preference/data';
 import { bradleyTerryLoss } from './loss';
 
@@ -85,21 +84,15 @@ export function pairMargin(e: PreferenceExample): number | null {
   return x;
 }
 
-export class RewardModelTrainer {
+export class RewardModelTrainer extends EpochTrainer<PreferenceExample> {
   readonly lora: LoraSet;
   readonly head: ScoreHead;
   readonly optimizer: AdamW;
-  step = 0;
-  numTokens = 0;
-  skippedUpdates = 0;
-  consecutiveSkips = 0;
-  private order: number[] = [];
-  private cursor = 0;
-  private epoch = 0;
   /** whether the training pairs carry a margin column (all of them, or none) */
   private readonly margins: boolean;
 
-  constructor(private init: RewardModelTrainerInit) {
+  constructor(private readonly init: RewardModelTrainerInit) {
+    super(init.config, init.train, 'lower learning_rate');
     const { gpu, model, config: c } = init;
     if (c.algorithm !== 'reward_model') throw new Error(`the reward-model trainer runs algorithm "reward_model", not "${c.algorithm}"`);
     if (init.train.length === 0) throw new Error('the training split has no preference pairs');
@@ -121,57 +114,6 @@ export class RewardModelTrainer {
     this.optimizer = new AdamW(gpu, [...this.lora.parameters(), this.head.parameter()], {
       beta1: c.adam_beta1, beta2: c.adam_beta2, eps: c.adam_epsilon, weightDecay: c.weight_decay, maxGradNorm: c.max_grad_norm,
     });
-  }
-
-  get config(): GrpoConfig {
-    return this.init.config;
-  }
-
-  get faulted(): string | null {
-    const k = this.consecutiveSkips;
-    if (k < this.config.max_consecutive_skips) return null;
-    return `${k} steps in a row had a non-finite loss or gradient norm (the last at step ${this.step}), so their updates were skipped; lower learning_rate`;
-  }
-
-  setRunLength(maxSteps: number, evalInterval: number): void {
-    this.init = { ...this.init, config: { ...this.init.config, max_steps: maxSteps, eval_interval: evalInterval } };
-  }
-
-  progress(): TrainerProgress {
-    return { step: this.step, numTokens: this.numTokens, skippedUpdates: this.skippedUpdates, epoch: this.epoch, cursor: this.cursor, optimizerStep: this.optimizer.step };
-  }
-
-  restoreProgress(p: TrainerProgress): void {
-    this.step = p.step;
-    this.numTokens = p.numTokens;
-    this.skippedUpdates = p.skippedUpdates;
-    this.optimizer.step = p.optimizerStep;
-    this.epoch = p.epoch;
-    this.order = p.epoch > 0 ? this.shuffled(p.epoch - 1) : [];
-    this.cursor = p.cursor;
-  }
-
-  private shuffled(epoch: number): number[] {
-    const rng = new Rng((this.config.seed ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
-    const idx = Array.from({ length: this.init.train.length }, (_, i) => i);
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
-    return idx;
-  }
-
-  private next(n: number): PreferenceExample[] {
-    const out: PreferenceExample[] = [];
-    while (out.length < n) {
-      if (this.cursor >= this.order.length) {
-        this.order = this.shuffled(this.epoch);
-        this.cursor = 0;
-        this.epoch++;
-      }
-      out.push(this.init.train[this.order[this.cursor++]]);
-    }
-    return out;
   }
 
   /** The chosen rows then the rejected rows of a batch (TRL's torch.chunk into chosen and rejected). */
@@ -215,8 +157,7 @@ export class RewardModelTrainer {
     const [norm] = await gpu.read(this.optimizer.normOut, 1);
     const skipped = !(Number.isFinite(norm) && Number.isFinite(loss));
     if (!skipped) this.optimizer.applyUpdate(lr);
-    this.skippedUpdates += skipped ? 1 : 0;
-    this.consecutiveSkips = skipped ? this.consecutiveSkips + 1 : 0;
+    this.countUpdate(skipped);
     this.step++;
     this.numTokens += tokens;
     return {
