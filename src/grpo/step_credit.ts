@@ -13,6 +13,7 @@
 import { unbiasedStd } from './advantages';
 import type { Completion } from './rollout';
 import type { ScaleRewards } from './config/enums';
+import type { Tokenizer } from '../model/tokenizer';
 
 export interface TurnCreditOptions {
   gamma: number;
@@ -94,6 +95,32 @@ export function applyTurnCredit(completions: readonly Completion[], o: TurnCredi
 //   r~_{i,k} = (r_{i,k} - mean) / (std + 1e-4)          (std over all the group's step scores; no division under "none")
 // and token t of completion i gets A_{i,t} = sum of r~_{i,k} over the steps k that end at or after t (its own step and
 // every later one). The stop token belongs to the last step.
+
+/** Where each token's text ends: out[j] = decode(ids[0..j]).length, in one pass of short decodes (incremental
+ * detokenisation as TGI and vLLM do it). Each new token is decoded in a window that starts one settled segment back
+ * (so a decoder's first-token rules, SentencePiece's stripped space or llama2.c's space after BOS, cancel out) and
+ * is measured against the window without it; a window whose text ends in U+FFFD (a character whose UTF-8 bytes are
+ * not all there yet) stays open, so the partial character counts as the whole prefix's decode counts it (its
+ * replacement characters) until the token that completes it. Same values as decoding every prefix for decoders
+ * that only look at neighbouring tokens (test/grpo/token_text_ends.test.ts keeps the prefix decodes as its oracle). */
+export function tokenTextEnds(tokenizer: Pick<Tokenizer, 'decode'>, ids: readonly number[]): number[] {
+  const out: number[] = [];
+  let settled = 0; // decode(ids[0..read]).length
+  let prefix = 0; // the window's start: the segment before read
+  let read = 0; // tokens up to here are settled
+  let prefixText = 0; // decode(ids[prefix..read]).length
+  for (let j = 0; j < ids.length; j++) {
+    const text = tokenizer.decode(ids.slice(prefix, j + 1));
+    const end = settled + text.length - prefixText;
+    out.push(end);
+    if (text.endsWith('\uFFFD')) continue;
+    settled = end;
+    prefix = read;
+    read = j + 1;
+    prefixText = prefix < read ? tokenizer.decode(ids.slice(prefix, read)).length : 0;
+  }
+  return out;
+}
 
 /** The step each token ends in: tokenEnds[j] is the character where token j's text ends (decode of ids[0..j]),
  * stepEnds[k] where step k ends; a token past the text (the stop token) is in the last step. */

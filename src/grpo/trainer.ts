@@ -20,7 +20,7 @@ import { curriculumOrder } from './curriculum';
 import { EpochOrder } from './epoch_order';
 import { refillRollout, type RefillStats } from './dynamic_sampling';
 import { PromptSchedule, parseMixture, parsePhases, type ScheduleState } from './prompt_schedule';
-import { applyTurnCredit, perStepAdvantages, tokenSteps } from './step_credit';
+import { applyTurnCredit, perStepAdvantages, tokenSteps, tokenTextEnds } from './step_credit';
 import { splitSteps } from './rewards_scorer';
 import { ReplayBuffer, replayFromJson, replayToJson, type ReplayEntryJson } from './replay_buffer';
 import { isPreferenceAlgorithm } from './config/enums';
@@ -335,11 +335,7 @@ export class GrpoTrainer {
       const sep = c.step_separator;
       const scale = c.scale_rewards === 'none' ? 'none' : 'group';
       for (const g of ro.groups) {
-        const tokenStep = g.completions.map((x) => {
-          const ends: number[] = [];
-          for (let j = 0; j < x.ids.length; j++) ends.push(tokenizer.decode(x.ids.slice(0, j + 1)).length);
-          return tokenSteps(ends, splitSteps(x.text, sep).map((st) => st.end), x.trainIds.length);
-        });
+        const tokenStep = g.completions.map((x) => tokenSteps(tokenTextEnds(tokenizer, x.ids), splitSteps(x.text, sep).map((st) => st.end), x.trainIds.length));
         const adv = perStepAdvantages(g.completions.map((x) => x.stepScores ?? null), tokenStep, scale);
         g.completions.forEach((x, i) => (x.tokenAdvantages = adv[i]));
       }
