@@ -99,7 +99,7 @@ const evalN = Math.min(evalSet.length, config.eval_max_samples);
 
 const gpu = await acquireNodeGpu();
 const adapter = gpu.describe();
-const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
 const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
 const params = [...loaded.weights.values()].reduce((a, t) => a + t.data.length, 0);
 console.log(`model ${loaded.name} (${params} parameters), ${dataPath}: ${train.length} train / ${evalSet.length} eval prompts (evaluating ${evalN}); adapter: ${adapter}`);

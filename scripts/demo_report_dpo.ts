@@ -67,7 +67,7 @@ export async function dpoDemoReport(args: DpoDemoArgs): Promise<void> {
     .map((e) => e.prompt).slice(0, config.eval_max_samples);
 
   const gpu = await acquireNodeGpu();
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
   const adapter = gpu.describe();
   const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
   const trainer = new PreferenceTrainer({ gpu, model, config, train, eval: heldPairs });

@@ -199,7 +199,7 @@ async function grpoRun(gpu: GpuRuntime, model: GpuTransformer, loaded: LoadedMod
     parsed.push({ source: d, parsed: parseRewardAdapter({ weights, config: await readFile(join(d, 'adapter_config.json'), 'utf8') }, loaded.config, d) });
   }
   const rm = createRewardModelScorer(gpu, model, entry, parsed);
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, new Map([[1, (items) => rm.scoreItems(items)]]), config.step_separator);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, rewardModels: new Map([[1, (items) => rm.scoreItems(items)]]), stepSeparator: config.step_separator });
   const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: evalSet, scorer });
   const held: EvalPoint[] = [];
   const curve: StepPoint[] = [];

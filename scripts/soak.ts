@@ -41,7 +41,7 @@ const config = useBuiltin
     };
 const gpu = await acquireNodeGpu();
 const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
 const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train: preparePrompts(rows, loaded, config).examples, eval: [], scorer });
 const samples: { step: number; bytesAllocated: number; bytesInUse: number; buffers: number; heapMB: number; reward: number }[] = [];
 const t0 = performance.now();

@@ -34,7 +34,7 @@ export interface GrpoStepProfile {
 export async function profileGrpoStep(gpu: GpuRuntime, loaded: LoadedModel, rows: DatasetRow[], config: GrpoConfig,
   ceilingGflops: number, opts: { warmup: number; steps: number }): Promise<GrpoStepProfile> {
   const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, stepSeparator: config.step_separator });
   const train = preparePrompts(rows, loaded, config).examples;
   const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer, profile: true });
   try {

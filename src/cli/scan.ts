@@ -44,7 +44,7 @@ export async function scanCommand(argv: string[]): Promise<void> {
     if (!v.quiet) process.stdout.write(s + '\n');
   };
   const gpu = await acquireNodeGpu();
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, stepSeparator: config.step_separator });
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     const lora = typeof v.adapter === 'string' ? await loadAdapterDir(gpu, v.adapter, loaded.config) : null;

@@ -186,7 +186,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const autotune = new Autotuner(gpu, !v['no-autotune'], fileAutotuneStore());
   // reward models (reward_model entries): their adapter folders, read and checked before anything is uploaded
   const rewardModels = await CliRewardModels.read(config, loaded.config);
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, rewardModels.hooks(), config.step_separator);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, rewardModels: rewardModels.hooks(), stepSeparator: config.step_separator });
   try {
     const storage = { basePrecision: config.base_precision, fileDtype: loaded.dtype, quant: quantTypesOf(loaded.weights) };
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
@@ -328,7 +328,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const prompts = preparePrompts(ds.rows, loaded, config);
   const gpu = await acquireNodeGpu();
   const rewardModels = await CliRewardModels.read(config, loaded.config);
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, rewardModels.hooks(), config.step_separator);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, rewardModels: rewardModels.hooks(), stepSeparator: config.step_separator });
   try {
     const model = uploadPolicyModel(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     if (rewardModels.count) {

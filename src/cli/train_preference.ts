@@ -74,7 +74,7 @@ export async function trainPreferenceRun(a: PreferenceRunArgs): Promise<void> {
   const writeMetrics = (m: Metrics) => appendFile(metricsPath, JSON.stringify(m) + '\n');
 
   const gpu = await acquireNodeGpu();
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, stepSeparator: config.step_separator });
   try {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights, { basePrecision: config.base_precision, fileDtype: loaded.dtype });
     log(`model ${loaded.name}; adapter: ${gpu.describe()}`);

@@ -129,8 +129,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   const scorer = rewardModels.length
     ? createRewardScorer(
       config.reward_funcs.map((f, i) => (rewardModels.some((r) => r.index === i) ? f : { name: 'length_penalty', weight: f.weight, params: {} })),
-      config.max_completion_length,
-      new Map(rewardModels.map((r) => [r.index, (items) => r.scorer.scoreItems(items)])),
+      { maxCompletionLength: config.max_completion_length, rewardModels: new Map(rewardModels.map((r) => [r.index, (items) => r.scorer.scoreItems(items)])) },
     )
     : planningScorer();
   const trainer = new GrpoTrainer({

@@ -59,15 +59,20 @@ export function splitSteps(text: string, separator: string): { start: number; en
   return out;
 }
 
+export interface RewardScorerOptions {
+  /** the config's max_completion_length (the built-in rewards that read it, a custom reward's context) */
+  maxCompletionLength: number;
+  /** reward_model entries' scorers by their index in reward_funcs (none: a reward_model entry is an error) */
+  rewardModels?: RewardModelScorers;
+  /** the config's step_separator: a custom reward may then return one score per step (null: one score) */
+  stepSeparator?: string | null;
+}
+
 /** Builds the scorer for a config's reward_funcs (names are made unique: numeric_match, numeric_match_2, ...).
  * With stepSeparator, a custom reward may return a list with one score per step of the completion (process
  * rewards); the column's value is the list's minimum and the list is kept in stepScores. */
-export function createRewardScorer(
-  funcs: readonly RewardFuncConfig[],
-  maxCompletionLength: number,
-  rewardModels: RewardModelScorers = new Map(),
-  stepSeparator: string | null = null,
-): RewardScorer {
+export function createRewardScorer(funcs: readonly RewardFuncConfig[], opts: RewardScorerOptions): RewardScorer {
+  const { maxCompletionLength, rewardModels = new Map(), stepSeparator = null } = opts;
   if (funcs.length === 0) throw new Error('reward_funcs is empty: add at least one reward function');
   const names: string[] = [];
   const scorers: Scorer[] = [];

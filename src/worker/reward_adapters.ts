@@ -42,7 +42,7 @@ export function runRewardScorer(on: ModelOnDevice, config: GrpoConfig, files: Re
     const engine = asGemma4(on.model) ? null : (on.model as GpuTransformer);
     if (parsed.size && !engine) throw new Error(`${on.loaded.config.modelType}: reward_model rewards run on the engine's model; Gemma 4 does not score with reward adapters yet`);
     for (const [i, list] of parsed) models[i] = createRewardModelScorer(on.gpu, engine!, config.reward_funcs[i], list);
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, new Map([...parsed.keys()].map((i) => [i, (items) => models[i].scoreItems(items)])), config.step_separator);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, rewardModels: new Map([...parsed.keys()].map((i) => [i, (items) => models[i].scoreItems(items)])), stepSeparator: config.step_separator });
     return {
       names: scorer.names,
       weights: scorer.weights,

@@ -90,7 +90,7 @@ export class Run {
       const train = preparePreference(split.train, on.loaded, config).examples;
       const held = preparePreference(split.eval, on.loaded, config).examples;
       if (train.length === 0) throw new Error(`${data.name}: the training split is empty`);
-      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
+      scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, stepSeparator: config.step_separator });
       try {
         if (asGemma4(on.model)) throw new Error(`Gemma 4: preference training (algorithm "${config.algorithm}") is not supported yet; use "grpo" or "expert_iteration"`);
         const trainer = new PreferenceRunTrainer(on.gpu, on.model as GpuTransformer, on.loaded.tokenizer, config, train, held, scorer);
@@ -106,7 +106,7 @@ export class Run {
       const train = preparePrompts(split.train, on.loaded, config);
       const held = preparePrompts(split.eval, on.loaded, config);
       if (train.examples.length === 0) throw new Error(`${data.name}: the training split is empty`);
-      scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
       try {
         const engine = asGemma4(on.model) ? null : (on.model as GpuTransformer);
         if (!engine) throw new Error(`${on.loaded.config.modelType}: algorithm "sft" runs on the engine's model; Gemma 4 is supervised from the command line (train --sft)`);

@@ -28,7 +28,7 @@ export class ScanRequests {
     const on = this.models.require('load a model first: the scan samples its completions');
     const data = this.datasets.require('load a dataset first');
     if (data.parsed.mapping.rejected !== undefined || data.parsed.mapping.label !== undefined) throw new Error('a difficulty scan needs prompt/answer rows, not preference pairs');
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const started = performance.now();
     let last = -Infinity;
     let records: DifficultyRecord[];

@@ -40,7 +40,7 @@ describe('the reward-model demo', () => {
   test('the training reward is the reward model\'s score alone, and the first column (pass@1) is exact match', async () => {
     const c = rewardModelGrpoConfig([REWARD_DEMO_ADAPTER_DIRS[0]]);
     const rm = [2.5, -1.25, 0.5];
-    const scorer = createRewardScorer(c.reward_funcs, c.max_completion_length, new Map([[1, async () => rm]]));
+    const scorer = createRewardScorer(c.reward_funcs, { maxCompletionLength: c.max_completion_length, rewardModels: new Map([[1, async () => rm]]) });
     try {
       const items = ['zqk', 'zkq', 'zqk'].map((completion, i) => ({ prompt: 'rev kqz=', completion, answer: i === 2 ? 'abc' : 'zqk', row: {}, completionTokens: 4 }));
       const { perFunc, errors } = await scorer.score(items);

@@ -137,7 +137,7 @@ describe('curricula', () => {
     const draw = (over: Parameters<typeof wordConfig>[0]) => {
       const config = wordConfig(over);
       const train = preparePrompts(base, loaded, config).examples;
-      const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+      const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
       const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
       const next = (trainer as unknown as { nextPrompts(n: number): PromptExample[] }).nextPrompts.bind(trainer);
       const got = next(12).map((e) => e.raw.level);

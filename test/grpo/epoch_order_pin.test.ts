@@ -58,7 +58,7 @@ describe('the seeded epoch order (pinned)', () => {
   test('GrpoTrainer', async () => {
     const { gpu, loaded, model: m } = await model();
     const config = wordConfig({ seed: 1 });
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const train = preparePrompts(storyRows('dog'), loaded, config).examples;
     const t = new GrpoTrainer({ gpu, model: m, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     const next = (n: number) => (t as unknown as { nextPrompts(n: number): PromptExample[] }).nextPrompts(n);
@@ -71,7 +71,7 @@ describe('the seeded epoch order (pinned)', () => {
   test('SftRunTrainer', async () => {
     const { gpu, loaded, model: m } = await model();
     const config = wordConfig({ seed: 1, algorithm: 'sft' });
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const train = preparePrompts(storyRows('dog'), loaded, config).examples;
     const t = new SftRunTrainer(gpu, m, loaded.tokenizer, config, train, [], scorer);
     const ex = (t as unknown as { examples: unknown[] }).examples;

@@ -13,7 +13,7 @@ async function run(config: GrpoConfig, steps: number) {
   const gpu = await testGpu();
   const loaded = await loadStories();
   const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
   const train = preparePrompts(storyRows('dog'), loaded, config).examples;
   const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: train.slice(0, 4), scorer });
   const metrics: Record<string, number>[] = [];
@@ -97,7 +97,7 @@ describe('numerical faults', () => {
     // num_iterations 3: the rollout of step 1 feeds steps 2 and 3 too (TRL's order), so those steps run no
     // sampling; a rollout on the poisoned model fails at its first decode step instead (the last lines)
     const config = wordConfig({ max_steps: 10, max_consecutive_skips: 2, num_generations: 4, max_completion_length: 6, num_iterations: 3 });
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const train = preparePrompts(storyRows('dog'), loaded, config).examples;
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     await trainer.trainStep();

@@ -108,7 +108,7 @@ describe('online selection in the trainer', () => {
     const config = wordConfig({ num_generations: 4, max_completion_length: 6, prompts_per_step: 2, ...over });
     expect(validateConfig(config)).toEqual([]);
     const train = preparePrompts(storyRows('the').slice(0, 4), loaded, config).examples;
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     const ms = [];
     for (let s = 0; s < steps; s++) ms.push((await trainer.trainStep()).metrics);

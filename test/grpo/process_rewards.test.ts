@@ -59,7 +59,7 @@ describe('process rewards through the sandbox', () => {
   test('a list scores its minimum and keeps the steps; a wrong count or no separator is that row\'s error', async () => {
     const funcs = [{ name: 'custom', weight: 1, params: { source: PER_LINE } }];
     const items = ['ab\ncd\nxa', 'a\na\n', 'q'].map((completion) => ({ prompt: 'p', completion, answer: '', row: {}, completionTokens: 3 }));
-    const withSep = createRewardScorer(funcs, 8, undefined, '\n');
+    const withSep = createRewardScorer(funcs, { maxCompletionLength: 8, stepSeparator: '\n' });
     try {
       const r = await withSep.score(items);
       expect(r.perFunc[0]).toEqual([0, 1, 0]);
@@ -68,7 +68,7 @@ describe('process rewards through the sandbox', () => {
     } finally {
       withSep.dispose();
     }
-    const noSep = createRewardScorer(funcs, 8);
+    const noSep = createRewardScorer(funcs, { maxCompletionLength: 8 });
     try {
       const r = await noSep.score(items.slice(0, 1));
       expect(r.perFunc[0]).toEqual([null]);
@@ -76,7 +76,7 @@ describe('process rewards through the sandbox', () => {
     } finally {
       noSep.dispose();
     }
-    const miscount = createRewardScorer([{ name: 'custom', weight: 1, params: { source: 'function reward() { return [1, 1, 1, 1]; }' } }], 8, undefined, '\n');
+    const miscount = createRewardScorer([{ name: 'custom', weight: 1, params: { source: 'function reward() { return [1, 1, 1, 1]; }' } }], { maxCompletionLength: 8, stepSeparator: '\n' });
     try {
       const r = await miscount.score(items.slice(0, 1));
       expect(r.perFunc[0]).toEqual([null]);
@@ -95,7 +95,7 @@ describe('process rewards through the sandbox', () => {
     const config = wordConfig({ num_generations: 4, max_completion_length: 24, reward_funcs: [{ name: 'custom', weight: 1, params: { source } }], step_separator: '. ', process_credit: 'per_step' });
     expect(validateConfig(config)).toEqual([]);
     const train = preparePrompts(storyRows('x').slice(0, 4), loaded, config).examples;
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length, undefined, config.step_separator);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length, stepSeparator: config.step_separator });
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     try {
       const r = await trainer.trainStep();

@@ -76,7 +76,7 @@ describe('in the trainer', () => {
     const config = wordConfig({ num_generations: 2, max_completion_length: 4, prompts_per_step: 2, curriculum_phases: '[{"steps": 1, "column": "level", "value": "a"}, {"steps": null, "column": "level", "value": "b"}]', mixture_column: 'source' });
     expect(validateConfig(config)).toEqual([]);
     const train = preparePrompts(rows, loaded, config).examples;
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     try {
       const r1 = await trainer.trainStep();

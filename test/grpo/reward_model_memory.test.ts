@@ -43,7 +43,7 @@ test('reward-model GRPO step: plan == measured peak, and the reward models hold 
     lora.initialize(k + 1);
     return { source: `rm${k}`, lora, head: Float32Array.from({ length: mc.hiddenSize }, (_, i) => Math.sin(i + k)) };
   }), 'min', 0);
-  const scorer = createRewardScorer(c.reward_funcs, c.max_completion_length, new Map([[1, (items) => rm.scoreItems(items)]]));
+  const scorer = createRewardScorer(c.reward_funcs, { maxCompletionLength: c.max_completion_length, rewardModels: new Map([[1, (items) => rm.scoreItems(items)]]) });
   const trainer = new GrpoTrainer({ gpu, model, tokenizer, config: c, train, eval: [], scorer });
   const report = await trainer.trainStep();
   // the model reward is charted beside the rule reward (rewards/<name>/mean), and it varies by completion

@@ -153,8 +153,10 @@ describe('reward model on stories260K', () => {
     const ensGot = await ens.score(rows);
     expect(ensGot).toEqual(reduceEnsemble(members, 'mean_minus_std', 0.5));
     // through the rewards scorer, from RewardItems with token ids; the base model's weights are the policy's own
-    const scorer = createRewardScorer([{ name: 'contains', weight: 1, params: { text: 'dog' } }, { name: 'reward_model', weight: 1, params: { adapters: 'rm1' } }], 16,
-      new Map([[1, (items) => single.scoreItems(items)]]));
+    const scorer = createRewardScorer(
+      [{ name: 'contains', weight: 1, params: { text: 'dog' } }, { name: 'reward_model', weight: 1, params: { adapters: 'rm1' } }],
+      { maxCompletionLength: 16, rewardModels: new Map([[1, (items) => single.scoreItems(items)]]) },
+    );
     const items = held.map((e) => ({ prompt: e.prompt.text, completion: ' dog', answer: '', row: {}, completionTokens: e.chosen.length, promptIds: e.prompt.ids, completionIds: e.chosen }));
     const scores = await scorer.score(items);
     expect(scorer.names).toEqual(['contains', 'reward_model']);

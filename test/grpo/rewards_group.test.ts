@@ -59,7 +59,7 @@ describe('the group in the scorer', () => {
         // function could change what the next row sees (it must not: each call gets its own list)
         { name: 'custom', weight: 1, params: { source: '(p, c, a, row, group) => { const n = group.filter((x) => x === c).length / group.length; group.length = 0; return n; }' } },
       ],
-      16,
+      { maxCompletionLength: 16 },
     );
     try {
       const s = await scorer.score(items([['a', 'a', 'b', 'a'], ['x', 'y', 'y']]));
@@ -124,7 +124,7 @@ describe('a GRPO step rewarded by majority_vote', () => {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
     // two tokens per completion: short enough that groups repeat answers
     const config = wordConfig({ max_completion_length: 2, reward_funcs: [{ name: 'majority_vote', weight: 1, params: {} }] });
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const train = preparePrompts(storyRows(''), loaded, config).examples;
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     try {

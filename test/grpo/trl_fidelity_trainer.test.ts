@@ -42,7 +42,7 @@ async function setup(config: GrpoConfig) {
   const gpu = await testGpu();
   const loaded = await loadModelFromPath(`${PUBLIC}models/tiny-puzzles`);
   const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
   const rows = parseDataset(readFileSync(`${PUBLIC}datasets/reverse.jsonl`, 'utf8'), 'reverse.jsonl').rows.slice(0, 64);
   const train = preparePrompts(rows, loaded, config).examples;
   const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });

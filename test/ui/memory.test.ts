@@ -20,7 +20,7 @@ test('the memory estimate is within a factor of 1.5 of a real step’s peak allo
     const base = gpu.pool.stats.peakBytesAllocated;
     expect(base).toBe(0);
     const model = GpuTransformer.upload(gpu, c, loaded.weights);
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const train = preparePrompts(storyRows('dog'), loaded, config).examples;
     const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
     await trainer.trainStep();
