@@ -96,7 +96,7 @@ describe('the seeded epoch order (pinned)', () => {
   });
 
   test('PromptSchedule: each phase and each source in its own seeded passes', () => {
-    const rows = storyRows('dog').map((r, i) => ({ ids: [i], answer: '', raw: { level: i % 2 ? 'odd' : 'even' } })) as unknown as PromptExample[];
+    const rows = storyRows('dog').map((_r, i) => ({ ids: [i], answer: '', raw: { level: i % 2 ? 'odd' : 'even' } })) as unknown as PromptExample[];
     const phases = PromptSchedule.phases(rows, [{ steps: 10 }, { steps: null, column: 'level', value: 'odd' }], 7);
     const byPhase = [...Array.from({ length: 20 }, () => phases.next(0)), ...Array.from({ length: 20 }, () => phases.next(10))];
     const mix = PromptSchedule.mixture(rows, 'level', new Map([['even', 0.5], ['odd', 0.5]]), 7);
