@@ -6,21 +6,9 @@
 // Dispatch: workgroups of 64 across K: (ceil(K / 64), Y) with Y >= tiles_m = ceil(M / 8), split over y and z by grid().
 // Override: QTYPE. Overwrites dx, or accumulates (+=) when accumulate = 1.
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-//#include ggml_dequant
+//#include matmul_quant_backward_io
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {

@@ -9,33 +9,9 @@
 // Dispatch: workgroups of 64 across K: (ceil(K / 512), Y) with Y >= tiles_m = ceil(M / ROWS), split over y and
 //   z by grid(). Overrides: QTYPE, ROWS (1, 4 or 8). Overwrites dx, or accumulates (+=) when accumulate = 1.
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
-
 override ROWS: u32 = 8u;
 
-//#include ggml_dequant
-
-fn store_row(r: u32, kc: u32, a: vec4f, b: vec4f) {
-  if (r >= p.M) { return; }
-  let o = (r * p.K + kc) / 4u;
-  var ga = p.alpha * a;
-  var gb = p.alpha * b;
-  if (p.accumulate != 0u) { ga += dx[o]; gb += dx[o + 1u]; }
-  dx[o] = ga;
-  dx[o + 1u] = gb;
-}
+//#include matmul_quant_backward_vec4_io
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {

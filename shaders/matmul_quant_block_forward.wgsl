@@ -14,41 +14,12 @@
 //   z by grid(). Overrides: QTYPE (ggml type id), ROWS (1, 4 or 8). Overwrites out, or accumulates when accumulate = 1.
 // Backward: matmul_quant_block_backward.wgsl (with respect to x only: the quantised base is frozen).
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-  has_bias: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-
 override ROWS: u32 = 8u;
 
-//#include ggml_dequant
-
-fn put(o: u32, n: u32, v: f32) {
-  var y = p.alpha * v;
-  if (p.has_bias != 0u) { y += bias[n]; }
-  if (p.accumulate != 0u) { y += out[o]; }
-  out[o] = y;
-}
+//#include matmul_quant_forward_vec4_io
 
 fn store_row(r: u32, col: u32, a: vec4f) {
-  if (r >= p.M) { return; }
-  let o = r * p.N + col;
-  let n = p.N - col;
-  put(o, col, a.x);
-  if (n > 1u) { put(o + 1u, col + 1u, a.y); }
-  if (n > 2u) { put(o + 2u, col + 2u, a.z); }
-  if (n > 3u) { put(o + 3u, col + 3u, a.w); }
+  if (r < p.M) { store_sum(r, col, a); }
 }
 
 @compute @workgroup_size(64)

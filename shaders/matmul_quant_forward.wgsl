@@ -9,23 +9,9 @@
 // Override: QTYPE (ggml type id). Overwrites out, or accumulates (+=) when accumulate = 1. K must be whole blocks.
 // Backward (matmul_quant_backward.wgsl) is with respect to x only: the quantised base is frozen.
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-  has_bias: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-//#include ggml_dequant
+//#include matmul_quant_forward_io
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -58,10 +44,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   for (var r = 0u; r < 8u; r++) {
     if (row + r >= p.M) { break; }
-    let o = (row + r) * p.N + n;
-    var y = p.alpha * acc[r];
-    if (p.has_bias != 0u) { y += bias[n]; }
-    if (p.accumulate != 0u) { y += out[o]; }
-    out[o] = y;
+    put((row + r) * p.N + n, n, acc[r]);
   }
 }

@@ -13,22 +13,12 @@
 
 //#include matmul_quant_splitk_forward_body
 
-var<workgroup> red: array<vec4f, 256>; // red[li * 4 + r]: invocation li's sums of row r
-
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
-  let tile = wid.y + wid.z * nwg.y;
-  let col = wid.x * 4u;
-  if (tile >= p.tiles_m || col >= p.N) { return; } // uniform across the workgroup
-  let row = tile * 4u;
-  let live = min(4u, p.M - row);
-  partial_sums(row, col, live, li);
+  let blk = splitk_block(wid, nwg, 4u, p.N);
+  if (!blk.inside) { return; } // uniform across the workgroup
+  partial_sums(blk.row, blk.col, blk.live, li);
   for (var r = 0u; r < 4u; r++) { red[li * 4u + r] = part[r]; }
   workgroupBarrier();
-  if (li < live) {
-    var s = vec4f(0.0);
-    for (var t = 0u; t < 64u; t++) { s += red[t * 4u + li]; }
-    store_sum(row + li, col, s);
-  }
+  reduce_store(blk, li);
 }

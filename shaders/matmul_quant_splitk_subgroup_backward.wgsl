@@ -11,8 +11,6 @@ enable subgroups;
 
 //#include matmul_quant_splitk_backward_body
 
-var<workgroup> red: array<vec4f, 512>; // red[li * 8 + q]: subgroup sum of vec4 q when li is a subgroup's first lane
-
 @compute @workgroup_size(64)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -20,21 +18,14 @@ fn main(
   @builtin(local_invocation_index) li: u32,
   @builtin(subgroup_invocation_id) lane: u32,
 ) {
-  q_begin(p.N, p.K); // NF4_DQ: where the side region starts (lib/ggml_dequant.wgsl)
-  let tile = wid.y + wid.z * nwg.y;
-  let kc = wid.x * 8u;
-  if (tile >= p.tiles_m || kc >= p.K) { return; } // uniform across the workgroup
-  let row = tile * 4u;
-  let live = min(4u, p.M - row);
-  partial_sums(row, kc, live, li);
+  let blk = splitk_block(wid, nwg, 8u, p.K);
+  if (!blk.inside) { return; } // uniform across the workgroup
+  partial_sums(blk.row, blk.col, blk.live, li);
+  // red[li * 8 + q]: the subgroup's sum of vec4 q when li is its first lane
   for (var q = 0u; q < 8u; q++) {
     let s = subgroupAdd(part[q]);
     if (lane == 0u) { red[li * 8u + q] = s; }
   }
   workgroupBarrier();
-  if (li < 2u * live) {
-    var s = vec4f(0.0);
-    for (var t = 0u; t < 64u; t++) { s += red[t * 8u + li]; }
-    store_sum(row + li / 2u, kc, li % 2u, s);
-  }
+  reduce_store(blk, li);
 }

@@ -3,40 +3,16 @@
 //   dx (M, K) = alpha * dy (M, N) @ W (+ dx when accumulate = 1),   W (N, K) in a ggml block format
 // A workgroup of 64 computes a 32 x 64 tile of dx (rows m0.., columns k0..), stepping N by 32: each step the
 // 32 weight rows' 64 values at k0 .. k0 + 63 are dequantised once per workgroup (invocation li decodes 32
-// values, half a row, q_values4) into workgroup memory ws, dy's 32 x 32 into ys; then each invocation adds the
+// values, half a row, q_values4) into workgroup memory ws, dy's 32 x 32 into ts; then each invocation adds the
 // 4 x 8 outer products of its rows and columns. f32 products and sums.
 // Bindings: 0 params; 1 dy (read), 2 w (read, u32), 3 dx (read_write, as vec4f: K is whole blocks).
 // Dispatch: (ceil(K / 64), Y) with Y >= tiles_m = ceil(M / 32), split over y and z by grid(). Override: QTYPE.
 // Overwrites dx, or accumulates (+=) when accumulate = 1.
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-}
+//#include matmul_quant_backward_vec4_io
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
-
-//#include ggml_dequant
-
-var<workgroup> ys: array<f32, 1024>; // ys[n * 32 + r]: dy[m0 + r, n0 + n] (0 past N)
-var<workgroup> ws: array<f32, 2048>; // ws[n * 64 + c]: W[n0 + n, k0 + c] (0 past N or K)
-
-fn store_row(r: u32, k: u32, a: vec4f, b: vec4f) {
-  if (r >= p.M || k >= p.K) { return; } // K is a multiple of 32: columns k .. k + 7 are all inside or all past it
-  let o = (r * p.K + k) / 4u;
-  var ga = p.alpha * a;
-  var gb = p.alpha * b;
-  if (p.accumulate != 0u) { ga += dx[o]; gb += dx[o + 1u]; }
-  dx[o] = ga;
-  dx[o + 1u] = gb;
-}
+//#include matmul_quant_tile_products
+// here ts[n * 32 + r] is dy[m0 + r, n0 + n] and ws[n * 64 + c] is W[n0 + n, k0 + c] (0 past N or K)
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
@@ -49,7 +25,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let wpb = q_block_words();
   let sub = q_sub_size();
   let nb = p.K / qk;
-  let hr = li / 2u; // the tile row (n for ws, r for ys) this invocation loads, and which half
+  let hr = li / 2u; // the tile row (n for ws, r for ts) this invocation loads, and which half
   let hh = li % 2u;
   let kc = k0 + 32u * hh; // its 32 weight columns
   let b = kc / qk;
@@ -57,8 +33,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let yrow = min(m0 + hr, p.M - 1u) * p.N;
   let tx = li % 8u; // columns 8 tx .. 8 tx + 7
   let ty = li / 8u; // rows 4 ty .. 4 ty + 3
-  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
-  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
   for (var n0 = 0u; n0 < p.N; n0 += 32u) {
     let n = n0 + hr;
     let live = n < p.N && kc < p.K;
@@ -74,20 +48,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       let nn = 16u * hh + j;
       var v = 0.0;
       if (n0 + nn < p.N) { v = dy[yrow + n0 + nn]; }
-      ys[nn * 32u + hr] = v;
+      ts[nn * 32u + hr] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 32u; k++) {
-      let ya = k * 32u + 4u * ty;
-      let a = vec4f(ys[ya], ys[ya + 1u], ys[ya + 2u], ys[ya + 3u]);
-      let wb = k * 64u + 8u * tx;
-      let bl = vec4f(ws[wb], ws[wb + 1u], ws[wb + 2u], ws[wb + 3u]);
-      let bh = vec4f(ws[wb + 4u], ws[wb + 5u], ws[wb + 6u], ws[wb + 7u]);
-      c0 = fma(vec4f(a.x), bl, c0); d0 = fma(vec4f(a.x), bh, d0);
-      c1 = fma(vec4f(a.y), bl, c1); d1 = fma(vec4f(a.y), bh, d1);
-      c2 = fma(vec4f(a.z), bl, c2); d2 = fma(vec4f(a.z), bh, d2);
-      c3 = fma(vec4f(a.w), bl, c3); d3 = fma(vec4f(a.w), bh, d3);
-    }
+    tile_products(tx, ty);
     workgroupBarrier();
   }
   let row = m0 + 4u * ty;

@@ -4,41 +4,20 @@
 // W is (N, K / QK * WPB) u32 as in matmul_quant_forward.wgsl (lib/ggml_dequant.wgsl). A workgroup of 64
 // computes a 32 x 64 tile of out, stepping K by 32 (a Q8_0-style block, or an eighth of a K-quant block): each
 // step the 64 weight rows' 32 values are dequantised once per workgroup (invocation li decodes row n0 + li,
-// q_values4) into workgroup memory ws, x's 32 x 32 into xs; then each invocation adds the 4 x 8 outer
+// q_values4) into workgroup memory ws, x's 32 x 32 into ts; then each invocation adds the 4 x 8 outer
 // products of its rows and columns. f32 products and sums (the order differs from 'plain' only by rounding).
 // Bindings: 0 params; 1 x (read, as vec4f: K is whole blocks), 2 w (read, u32), 3 bias (read; any buffer when
 //   has_bias = 0), 4 out (read_write).
 // Dispatch: (ceil(N / 64), Y) with Y >= tiles_m = ceil(M / 32), split over y and z by grid(). Override: QTYPE.
 // Overwrites out, or accumulates (+=) when accumulate = 1. Backward: matmul_quant_tiled_backward.wgsl.
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-  has_bias: u32,
-}
+//#include matmul_quant_forward_vec4_io
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<vec4f>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+//#include matmul_quant_tile_products
+// here ts[k * 32 + r] is x[m0 + r, k0 + k] and ws[k * 64 + c] is W[n0 + c, k0 + k]
 
-//#include ggml_dequant
-
-var<workgroup> xs: array<f32, 1024>; // xs[k * 32 + r]: x[m0 + r, k0 + k]
-var<workgroup> ws: array<f32, 2048>; // ws[k * 64 + c]: W[n0 + c, k0 + k]
-
-fn put(r: u32, n: u32, v: f32) {
-  if (r >= p.M || n >= p.N) { return; }
-  let o = r * p.N + n;
-  var y = p.alpha * v;
-  if (p.has_bias != 0u) { y += bias[n]; }
-  if (p.accumulate != 0u) { y += out[o]; }
-  out[o] = y;
+fn put_at(r: u32, n: u32, v: f32) {
+  if (r < p.M && n < p.N) { put(r * p.N + n, n, v); }
 }
 
 @compute @workgroup_size(64)
@@ -59,8 +38,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let xrow = min(m0 + xr, p.M - 1u) * K4;
   let tx = li % 8u; // columns 8 tx .. 8 tx + 7
   let ty = li / 8u; // rows 4 ty .. 4 ty + 3
-  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
-  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
   for (var k0 = 0u; k0 < p.K; k0 += 32u) {
     let b = k0 / qk;
     let base = wrow + b * wpb;
@@ -76,23 +53,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var j = 0u; j < 4u; j++) {
       let kk = 16u * xh + 4u * j;
       let v = x[xrow + (k0 + kk) / 4u];
-      xs[kk * 32u + xr] = v.x;
-      xs[(kk + 1u) * 32u + xr] = v.y;
-      xs[(kk + 2u) * 32u + xr] = v.z;
-      xs[(kk + 3u) * 32u + xr] = v.w;
+      ts[kk * 32u + xr] = v.x;
+      ts[(kk + 1u) * 32u + xr] = v.y;
+      ts[(kk + 2u) * 32u + xr] = v.z;
+      ts[(kk + 3u) * 32u + xr] = v.w;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 32u; k++) {
-      let xa = k * 32u + 4u * ty;
-      let a = vec4f(xs[xa], xs[xa + 1u], xs[xa + 2u], xs[xa + 3u]);
-      let wb = k * 64u + 8u * tx;
-      let bl = vec4f(ws[wb], ws[wb + 1u], ws[wb + 2u], ws[wb + 3u]);
-      let bh = vec4f(ws[wb + 4u], ws[wb + 5u], ws[wb + 6u], ws[wb + 7u]);
-      c0 = fma(vec4f(a.x), bl, c0); d0 = fma(vec4f(a.x), bh, d0);
-      c1 = fma(vec4f(a.y), bl, c1); d1 = fma(vec4f(a.y), bh, d1);
-      c2 = fma(vec4f(a.z), bl, c2); d2 = fma(vec4f(a.z), bh, d2);
-      c3 = fma(vec4f(a.w), bl, c3); d3 = fma(vec4f(a.w), bh, d3);
-    }
+    tile_products(tx, ty);
     workgroupBarrier();
   }
   let row = m0 + 4u * ty;
@@ -101,8 +68,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let ds = array<vec4f, 4>(d0, d1, d2, d3);
   for (var r = 0u; r < 4u; r++) {
     for (var c = 0u; c < 4u; c++) {
-      put(row + r, col + c, cs[r][c]);
-      put(row + r, col + 4u + c, ds[r][c]);
+      put_at(row + r, col + c, cs[r][c]);
+      put_at(row + r, col + 4u + c, ds[r][c]);
     }
   }
 }

@@ -1,27 +1,17 @@
 // Snippet (not a kernel): the body of matmul_quant_splitk_backward.wgsl and matmul_quant_splitk_subgroup_backward.wgsl
-// (params, bindings, the partial sums, the store); see those files' headers. A workgroup of 64 invocations
+// (params, bindings and store: lib/matmul_quant_backward_vec4_io.wgsl; the partial sums); see those files' headers. A workgroup of 64 invocations
 // computes a 4 x 8 block of dx (rows row .. row + 3, columns kc .. kc + 7, inside one sub-block); invocation
 // li takes n = li, li + 64, ..., dequantises W[n, kc .. kc + 7] (q_values4, the sub-block's scales once) and
 // keeps two vec4s of partial sums per live row in part[2r], part[2r + 1]. The kernels differ only in how the
-// 64 partial blocks are summed.
+// 64 partial blocks reach red (workgroup memory), which reduce_store then sums.
 
-struct Params {
-  M: u32,
-  K: u32,
-  N: u32,
-  tiles_m: u32,
-  alpha: f32,
-  accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
-
-//#include ggml_dequant
+//#include matmul_quant_backward_vec4_io
 
 var<private> part: array<vec4f, 8>;
+var<workgroup> red: array<vec4f, 512>; // red[li * 8 + q]: invocation li's partial vec4 q (or its subgroup's, or zero)
+
+//#include matmul_quant_splitk_block
+// here a workgroup's block is 4 x 8 of dx (columns kc = col ..): splitk_block(wid, nwg, 8u, p.K)
 
 // this invocation's partial sums over its share of N, rows row .. row + live - 1
 fn partial_sums(row: u32, kc: u32, live: u32, li: u32) {
@@ -46,8 +36,14 @@ fn partial_sums(row: u32, kc: u32, live: u32, li: u32) {
 
 // stores vec4 h (0: columns kc .. kc + 3, 1: kc + 4 .. kc + 7) of row r
 fn store_sum(r: u32, kc: u32, h: u32, a: vec4f) {
-  let o = (r * p.K + kc) / 4u + h;
-  var g = p.alpha * a;
-  if (p.accumulate != 0u) { g += dx[o]; }
-  dx[o] = g;
+  put4((r * p.K + kc) / 4u + h, a);
+}
+
+// after the barrier: invocations 0 .. 2 live - 1 each add one vec4's 64 slots of red and store it
+fn reduce_store(blk: SplitkBlock, li: u32) {
+  if (li < 2u * blk.live) {
+    var s = vec4f(0.0);
+    for (var t = 0u; t < 64u; t++) { s += red[t * 8u + li]; }
+    store_sum(blk.row + li / 2u, blk.col, li % 2u, s);
+  }
 }

@@ -15,6 +15,12 @@ import matmulPacked16TiledBackwardBody from '../../shaders/lib/matmul_packed16_t
 import matmulTreeSum8 from '../../shaders/lib/matmul_tree_sum8.wgsl?raw';
 import packed16Unpack from '../../shaders/lib/packed16_unpack.wgsl?raw';
 import ggmlDequant from '../../shaders/lib/ggml_dequant.wgsl?raw';
+import matmulQuantForwardIo from '../../shaders/lib/matmul_quant_forward_io.wgsl?raw';
+import matmulQuantForwardVec4Io from '../../shaders/lib/matmul_quant_forward_vec4_io.wgsl?raw';
+import matmulQuantBackwardIo from '../../shaders/lib/matmul_quant_backward_io.wgsl?raw';
+import matmulQuantBackwardVec4Io from '../../shaders/lib/matmul_quant_backward_vec4_io.wgsl?raw';
+import matmulQuantTileProducts from '../../shaders/lib/matmul_quant_tile_products.wgsl?raw';
+import matmulQuantSplitkBlock from '../../shaders/lib/matmul_quant_splitk_block.wgsl?raw';
 import matmulQuantSplitkForwardBody from '../../shaders/lib/matmul_quant_splitk_forward_body.wgsl?raw';
 import matmulQuantSplitkBackwardBody from '../../shaders/lib/matmul_quant_splitk_backward_body.wgsl?raw';
 import philox from '../../shaders/lib/philox.wgsl?raw';
@@ -40,6 +46,12 @@ export const SNIPPETS = {
   matmul_smallm_common: matmulSmallmCommon,
   matmul_packed16_tile: matmulPacked16Tile,
   matmul_packed16_tiled_forward_body: matmulPacked16TiledForwardBody,
+  matmul_quant_forward_io: matmulQuantForwardIo,
+  matmul_quant_forward_vec4_io: matmulQuantForwardVec4Io,
+  matmul_quant_backward_io: matmulQuantBackwardIo,
+  matmul_quant_backward_vec4_io: matmulQuantBackwardVec4Io,
+  matmul_quant_tile_products: matmulQuantTileProducts,
+  matmul_quant_splitk_block: matmulQuantSplitkBlock,
   matmul_quant_splitk_forward_body: matmulQuantSplitkForwardBody,
   matmul_quant_splitk_backward_body: matmulQuantSplitkBackwardBody,
   matmul_packed16_tiled_backward_body: matmulPacked16TiledBackwardBody,
