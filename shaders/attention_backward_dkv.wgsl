@@ -7,7 +7,7 @@
 // dv is owned by one invocation and summed in a fixed order (deterministic, no atomics).
 // Shapes: dout, q (B, T, NH, HS); k, v, dk, dv (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
-//           7 dk (write), 8 dv (write).
+//           7 dk (write), 8 dv (write), 9 seg (read: the shared-prefix mask, read only with SEGMENTED).
 // Dispatch: (ceil(T / (4 * KG)), NKV, B). A workgroup owns 4 * KG key positions of kv head g and visits
 //   the query rows R = t * G + i (as in the forward) with t >= its first key, BR rows per tile:
 //   1. invocations compute P and dS for blocks of 4 rows x 4 keys (16 vec4 loads feed 32 dot products)
@@ -18,6 +18,7 @@
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), KG key
 //   groups of 4 per workgroup, BR rows per tile (a multiple of 4); the workgroup size is KG * HS4.
 //   WINDOW: 0 for full causal attention, else the sliding window (rows past every key's window are skipped).
+//   SEGMENTED: the shared-prefix mask of lib/attention_segments.wgsl (as in attention_forward.wgsl).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,16 +31,19 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(6) var<storage, read> dsum: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dk: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> dv: array<vec4f>;
+@group(0) @binding(9) var<storage, read> seg: array<vec2u>;
 
 override HS4: u32 = 16u;
 override KG: u32 = 4u;
 override BR: u32 = 64u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false;
 
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
 
 //#include attention_rows
+//#include attention_segments
 
 @compute @workgroup_size(KG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -127,10 +131,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let i1 = row_index(b, g, rA1);
         let i2 = row_index(b, g, rA2);
         let i3 = row_index(b, g, rA3);
-        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG));
-        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG));
-        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG));
-        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG));
+        // and the shared-prefix mask of each row ((0, 0): every key, without SEGMENTED)
+        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG) & seg_sees_keys(keys, seg_of(b, rA / G)));
+        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG) & seg_sees_keys(keys, seg_of(b, rA1 / G)));
+        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG) & seg_sees_keys(keys, seg_of(b, rA2 / G)));
+        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG) & seg_sees_keys(keys, seg_of(b, rA3 / G)));
         ds0 = p0 * (dp0 - dsum[i0]);
         ds1 = p1 * (dp1 - dsum[i1]);
         ds2 = p2 * (dp2 - dsum[i2]);

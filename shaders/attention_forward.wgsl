@@ -8,7 +8,7 @@
 //   lse[b, h, t]    = log(sum_{j <= t} exp(s[t, j]))    computed as m + log(sum exp(s - m)), m = row max
 // Shapes: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T). All row-major, contiguous.
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 q (read), 2 k (read), 3 v (read), 4 out (write),
-//           5 lse (write).
+//           5 lse (write), 6 seg (read: (B, T) vec2u shared-prefix mask, read only with SEGMENTED).
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG. A workgroup owns BQ "rows" of kv head g: row
 //   R = t * G + i is query position t of head g * G + i, so one pass over the keys serves every query head
 //   of the group. Per tile of BK keys:
@@ -24,6 +24,8 @@
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: q, k, v and out are read as vec4s), RG row groups
 //   of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4. WINDOW: 0 for
 //   full causal attention, else the sliding window (tiles wholly before every row's window are skipped).
+//   SEGMENTED: the shared-prefix mask of lib/attention_segments.wgsl (query t sees key j <= t when
+//   j < seg[t].x or j >= seg[t].y); masked keys get probability 0 in step 2.
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,11 +35,13 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(3) var<storage, read> v: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read> seg: array<vec2u>;
 
 override HS4: u32 = 16u;
 override RG: u32 = 4u;
 override BK: u32 = 64u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false;
 
 var<workgroup> ps: array<vec4f, RG * BK>;  // [key j][row group]: scores, then probabilities, of 4 rows
 var<workgroup> rowM: array<f32, 4u * RG>;
@@ -45,6 +49,7 @@ var<workgroup> rowL: array<f32, 4u * RG>;
 var<workgroup> rowAlpha: array<f32, 4u * RG>;
 
 //#include attention_rows
+//#include attention_segments
 
 @compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -125,13 +130,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let nv = keys.y;
       var alpha = 1.0;
       if (nv > js) {
+        let sg = seg_of(b, min(R, TG - 1u) / G);
         let m = rowM[rr];
         var mx = m;
-        for (var j = js; j < nv; j++) { mx = max(mx, ps[j * RG + pr][pc]); }
+        for (var j = js; j < nv; j++) {
+          if (seg_sees(j0 + j, sg)) { mx = max(mx, ps[j * RG + pr][pc]); }
+        }
         alpha = exp(m - mx);
         var sum = 0.0;
         for (var j = js; j < nv; j++) {
-          let e = exp(ps[j * RG + pr][pc] - mx);
+          var e = 0.0;
+          if (seg_sees(j0 + j, sg)) { e = exp(ps[j * RG + pr][pc] - mx); }
           ps[j * RG + pr][pc] = e;
           sum += e;
         }

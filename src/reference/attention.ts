@@ -7,6 +7,9 @@
 // Layout: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T); query head h uses kv head
 // h / (NH / NKV); position t attends to 0..t, or with dims.window = W > 0 to max(0, t - W + 1)..t
 // (sliding window); scale dims.scale, default 1 / sqrt(HS).
+// segments (optional, (B, T, 2) as the kernels' seg binding): query t of row b with (pe, ss) =
+// segments[2 (b T + t) ..] sees key j <= t only when j < pe or j >= ss (a group's shared prompt and its own
+// completion segment, src/model/prefix_pack.ts); absent or (0, 0): plain causal attention.
 
 import type { AttentionDims } from '../ops/attention';
 
@@ -18,12 +21,21 @@ function firstKey(t: number, window: number | undefined): number {
   return window && window > 0 ? Math.max(0, t - window + 1) : 0;
 }
 
+export type Segments = Uint32Array | null | undefined;
+
+/** Whether query t of row b sees key j (j <= t is the caller's) under the shared-prefix mask. */
+function segSees(seg: Segments, b: number, T: number, t: number, j: number): boolean {
+  if (!seg) return true;
+  const o = 2 * (b * T + t);
+  return j < seg[o] || j >= seg[o + 1];
+}
+
 function scaleOf(dims: { HS: number; scale?: number }): number {
   return dims.scale ?? 1 / Math.sqrt(dims.HS);
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; lse (B, NH, T) = log-sum-exp of each row's scaled scores. */
-export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims): void {
+export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims, segments?: Segments): void {
   const { B, T, NH, NKV, HS } = dims;
   const G = NH / NKV;
   const scale = scaleOf(dims);
@@ -37,6 +49,7 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
         const qo = ((b * T + t) * NH + h) * HS;
         let m = -Number.MAX_VALUE;
         for (let j = j0; j <= t; j++) {
+          if (!segSees(segments, b, T, t, j)) continue;
           const ko = ((b * T + j) * NKV + g) * HS;
           let dot = 0;
           for (let d = 0; d < HS; d++) dot += q[qo + d] * k[ko + d];
@@ -46,6 +59,7 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
         let sum = 0;
         acc.fill(0);
         for (let j = j0; j <= t; j++) {
+          if (!segSees(segments, b, T, t, j)) continue;
           const p = Math.exp(s[j] - m);
           sum += p;
           const vo = ((b * T + j) * NKV + g) * HS;
@@ -71,6 +85,7 @@ export function attentionBackward(
   out: Floats,
   lse: Floats,
   dims: AttentionDims,
+  segments?: Segments,
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   const G = NH / NKV;
@@ -87,6 +102,7 @@ export function attentionBackward(
         let D = 0;
         for (let d = 0; d < HS; d++) D += dout[qo + d] * out[qo + d];
         for (let j = firstKey(t, dims.window); j <= t; j++) {
+          if (!segSees(segments, b, T, t, j)) continue;
           const ko = ((b * T + j) * NKV + g) * HS;
           let s = 0;
           let dp = 0;
