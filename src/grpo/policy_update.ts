@@ -10,7 +10,8 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { grpoLossBackward, grpoLossForward, needsSequences, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import { entropyThreshold } from './entropy_mask';
-import { trainForward, type PolicyModel } from '../model/policy_model';
+import { sharedPrefixTrainingUnsupported, trainForward, type PolicyModel } from '../model/policy_model';
+import type { SharePrefixMode } from './config/enums';
 import type { LoraSet } from '../model/lora';
 import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
 import { completionIndex, packRows, releaseBatch, type PackedBatch, type SequenceRow } from '../model/logprobs';
@@ -342,6 +343,16 @@ export async function policyUpdate(
       releaseBatch(gpu, mb.batch);
     }
   }
+}
+
+/** Whether the policy update packs each group's prompt once (share_prompt_prefix_training): 'off' never, 'auto'
+ * where the model supports it (prefix_pack.ts: only full attention mixes tokens) and groups have 2 or more rows,
+ * 'on' the same but refusing an unsupported model. */
+export function sharesPrefixInTraining(model: PolicyModel, mode: SharePrefixMode, numGenerations: number): boolean {
+  if (mode === 'off' || numGenerations < 2) return false;
+  const why = sharedPrefixTrainingUnsupported(model);
+  if (why && mode === 'on') throw new Error(`share_prompt_prefix_training "on": ${why} (use "auto" or "off")`);
+  return why === null;
 }
 
 /** Forwards one optimizer step may number: iterations x micro-batches (2^21 = 2,097,152). */

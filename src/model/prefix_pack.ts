@@ -1,5 +1,6 @@
-// Shared-prefix packing for training (Prefix Grouper, arXiv 2506.05433): the rows of one group share their
-// prompt, so the prompt is forwarded once and the group's completions attend to it. Adjacent sequence rows with
+// Shared-prefix packing for training (as Prefix Grouper, "Efficient GRPO Training through Shared-Prefix Forward",
+// 2025; config share_prompt_prefix_training): the rows of one group share their prompt, so the prompt is forwarded
+// once and the group's completions attend to it. Adjacent sequence rows with
 // the same prompt p (length P) become one packed row
 //
 //   [ p_0 .. p_{P-2} | p_{P-1} c1_0 .. c1_{L1-1} | p_{P-1} c2_0 .. | ... ]  then right padding
