@@ -7,7 +7,8 @@
 // dv is owned by one invocation and summed in a fixed order (deterministic, no atomics).
 // Shapes: dout, q (B, T, NH, HS); k, v, dk, dv (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
-//           7 dk (write), 8 dv (write), 9 seg (read: the shared-prefix mask, read only with SEGMENTED).
+//           7 dk (write), 8 dv (write). With SEGMENTED, lse is followed by the (B, T, 2) shared-prefix
+//           mask (f32 integers) at offset B * NH * T.
 // Dispatch: (ceil(T / (4 * KG)), NKV, B). A workgroup owns 4 * KG key positions of kv head g and visits
 //   the query rows R = t * G + i (as in the forward) with t >= its first key, BR rows per tile:
 //   1. invocations compute P and dS for blocks of 4 rows x 4 keys (16 vec4 loads feed 32 dot products)
@@ -31,7 +32,6 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(6) var<storage, read> dsum: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dk: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> dv: array<vec4f>;
-@group(0) @binding(9) var<storage, read> seg: array<vec2u>;
 
 override HS4: u32 = 16u;
 override KG: u32 = 4u;
@@ -41,12 +41,21 @@ override SEGMENTED: bool = false;
 
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
+var<workgroup> segHole: vec2u; // SEGMENTED: the row tile's seg_hole
 
 //#include attention_rows
 //#include attention_segments
 
+// the mask's pairs follow lse's B * NH * T values (B = the dispatch's z)
+var<private> seg_base: u32;
+fn seg_pair(i: u32) -> vec2u {
+  let o = seg_base + 2u * i;
+  return vec2u(u32(lse[o]), u32(lse[o + 1u]));
+}
+
 @compute @workgroup_size(KG * HS4)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  seg_base = nwg.z * p.NH * p.T;
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
@@ -72,6 +81,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var dv3 = vec4f(0.0);
   for (var rt = 0u; rt < nTiles; rt++) {
     let Rb = rStart + rt * BR;
+    if (SEGMENTED) {
+      // row tiles whose rows all mask this workgroup's keys are skipped
+      if (lid == 0u) { segHole = seg_hole(b, Rb / G, (min(Rb + BR, rEnd) - 1u) / G); }
+      let hole = workgroupUniformLoad(&segHole);
+      if (j0 >= hole.x && j0 + 4u * KG <= hole.y) { continue; }
+    }
     workgroupBarrier(); // pk / dsk of the previous tile are no longer read
 
     // 1. P and dS of 4 x 4 blocks; pk[r * KG + kb] holds row r's values for the 4 keys of group kb

@@ -9,8 +9,8 @@
 //   dq[b, t, h, :] = scale * sum_{j <= t} dS[t, j] * k[b, j, g, :]
 // Shapes: dout, q, out, dq (B, T, NH, HS); k, v (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 out, 6 lse (read);
-//           7 dq (write), 8 dsum (write: D, read by attention_backward_dkv.wgsl), 9 seg (read: the
-//           shared-prefix mask, read only with SEGMENTED).
+//           7 dq (write), 8 dsum (write: D, read by attention_backward_dkv.wgsl). With SEGMENTED, lse
+//           is followed by the (B, T, 2) shared-prefix mask (f32 integers) at offset B * NH * T.
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG; rows R = t * G + i as in attention_forward.wgsl.
 //   First one invocation per row forms D. Then per tile of BK keys: invocations compute dS for blocks of
 //   4 rows x 4 keys (16 vec4 loads feed 32 dot products) into dss; then invocation (rg, c) =
@@ -33,7 +33,6 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(6) var<storage, read> lse: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dq: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> dsum: array<f32>;
-@group(0) @binding(9) var<storage, read> seg: array<vec2u>;
 
 override HS4: u32 = 16u;
 override RG: u32 = 4u;
@@ -44,12 +43,21 @@ override SEGMENTED: bool = false;
 var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
 var<workgroup> rowLse: array<f32, 4u * RG>;
 var<workgroup> rowD: array<f32, 4u * RG>;
+var<workgroup> segHole: vec2u; // SEGMENTED: the block's seg_hole
 
 //#include attention_rows
 //#include attention_segments
 
+// the mask's pairs follow lse's B * NH * T values (B = the dispatch's z)
+var<private> seg_base: u32;
+fn seg_pair(i: u32) -> vec2u {
+  let o = seg_base + 2u * i;
+  return vec2u(u32(lse[o]), u32(lse[o + 1u]));
+}
+
 @compute @workgroup_size(RG * HS4)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  seg_base = nwg.z * p.NH * p.T;
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
@@ -75,6 +83,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
   let kStart = first_key_tile(R0, BK);
+  // SEGMENTED: key tiles inside every row's masked hole are skipped (none without it)
+  var hole = vec2u(0xffffffffu, 0u);
+  if (SEGMENTED) {
+    if (lid == 0u) { segHole = seg_hole(b, R0 / G, tLast); }
+    hole = workgroupUniformLoad(&segHole);
+  }
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -84,6 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var g3 = vec4f(0.0);
   for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
+    if (j0 >= hole.x && j0 + BK <= hole.y) { continue; } // every row masks the whole tile
     workgroupBarrier(); // dss of the previous tile is no longer read; rowD / rowLse are written
 
     // dS of 4 x 4 blocks; dss[j * RG + rb] holds key j's dS for the 4 rows of group rb (0 where masked)

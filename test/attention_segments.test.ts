@@ -96,13 +96,16 @@ describe('shared-prefix attention mask: reference', () => {
 });
 
 describe('shared-prefix attention mask: direct kernels', () => {
-  // HS 8: 16 keys (rows) per tile, so T = 40 spans three tiles; two packed rows of different prefixes
-  const rows = groups([[12, 9, 6], [10, 3]], [5, 1]);
-  const h = sharedPrefixHost(rows, 1000);
-  const d: AttentionDims = { B: h.B, T: h.T, NH: 4, NKV: 2, HS: 8 };
-
-  test('forward and backward against the reference', async () => {
-    expect(h.T).toBe(40);
+  // HS 8: 16 keys (rows) per tile. Two packed rows of different prefixes (one empty) over three tiles; then one
+  // group of long segments, whose blocks skip the key tiles (row tiles) inside every row's masked hole
+  const cases: [string, SequenceRow[], number][] = [
+    ['two groups, T = 40', groups([[12, 9, 6], [10, 3]], [5, 1]), 40],
+    ['long segments, masked tiles skipped, T = 152', groups([[40, 37, 45]], [21]), 152],
+  ];
+  test.each(cases)('forward and backward against the reference: %s', async (name, rows, wantT) => {
+    const h = sharedPrefixHost(rows, 1000);
+    const d: AttentionDims = { B: h.B, T: h.T, NH: 4, NKV: 2, HS: 8 };
+    expect(h.T).toBe(wantT);
     const gpu = await testGpu();
     const rng = new Rng(17);
     const nq = d.B * d.T * d.NH * d.HS;
@@ -124,7 +127,7 @@ describe('shared-prefix attention mask: direct kernels', () => {
     const tk = up(k, 'k');
     const tv = up(v, 'v');
     const tdout = up(dout, 'dout');
-    const seg = gpu.upload(h.segments, [h.segments.length], 'segments', 'u32');
+    const seg = gpu.upload(h.segments, [h.segments.length], 'segments');
     const gOut = gpu.tensor([nq], 'out');
     const gLse = gpu.tensor([d.B * d.NH * d.T], 'lse');
     attentionForward(gpu, gOut, gLse, tq, tk, tv, d, null, seg);
@@ -139,7 +142,7 @@ describe('shared-prefix attention mask: direct kernels', () => {
     expect(mismatches(bk, dk, 1e-5, 1e-4, 'dk')).toBe('');
     expect(mismatches(bv, dv, 1e-5, 1e-4, 'dv')).toBe('');
     const maxDiff = (x: Float32Array, y: Float64Array) => Math.max(...x.map((e, i) => Math.abs(e - y[i])));
-    console.log(`segmented attention vs reference, max |diff|: out ${maxDiff(o, out).toExponential(2)} lse ${maxDiff(l, lse).toExponential(2)} dq ${maxDiff(a, dq).toExponential(2)} dk ${maxDiff(bk, dk).toExponential(2)} dv ${maxDiff(bv, dv).toExponential(2)}`);
+    console.log(`segmented attention vs reference (${name}), max |diff|: out ${maxDiff(o, out).toExponential(2)} lse ${maxDiff(l, lse).toExponential(2)} dq ${maxDiff(a, dq).toExponential(2)} dk ${maxDiff(bk, dk).toExponential(2)} dv ${maxDiff(bv, dv).toExponential(2)}`);
 
     // the forced tiled kernels refuse the mask; a sliding window with it is refused
     expect(() => attentionForward(gpu, gOut, gLse, tq, tk, tv, d, 'tiled_16k', seg)).toThrow(/do not support a shared-prefix mask/);

@@ -25,8 +25,8 @@ export interface SharedPrefixHost {
   ids: Uint32Array;
   positions: Uint32Array;
   targets: Uint32Array;
-  /** (B*T*2): (prefix_end, seg_start) per token */
-  segments: Uint32Array;
+  /** (B*T*2): (prefix_end, seg_start) per token, as f32 integers (the attention kernels' format) */
+  segments: Float32Array;
   /** per sequence row: its packed row and the index in it of the position predicting its completion token 0 */
   row: number[];
   start: number[];
@@ -62,7 +62,9 @@ export function sharedPrefixHost(rows: readonly SequenceRow[], maxPositions: num
   const ids = new Uint32Array(B * T);
   const positions = new Uint32Array(B * T);
   const targets = new Uint32Array(B * T);
-  const segments = new Uint32Array(2 * B * T);
+  // the mask's indices are f32 integers, exact below 2^24
+  if (B * T >= 2 ** 24) throw new Error(`shared-prefix packing: ${B} x ${T} tokens is past 2^24; use smaller passes`);
+  const segments = new Float32Array(2 * B * T);
   const row = new Array<number>(rows.length);
   const start = new Array<number>(rows.length);
   runs.forEach(([a, e], b) => {
@@ -110,6 +112,6 @@ export function packSharedPrefix(gpu: GpuRuntime, rows: SequenceRow[], maxPositi
     hostIds: h.ids,
     positions: gpu.upload(h.positions, [h.B * h.T], 'batch.positions', 'u32'),
     targets: gpu.upload(h.targets, [h.B * h.T], 'batch.targets', 'u32'),
-    shared: { segments: gpu.upload(h.segments, [2 * h.B * h.T], 'batch.segments', 'u32'), row: h.row, start: h.start },
+    shared: { segments: gpu.upload(h.segments, [2 * h.B * h.T], 'batch.segments'), row: h.row, start: h.start },
   };
 }

@@ -21,7 +21,7 @@ function firstKey(t: number, window: number | undefined): number {
   return window && window > 0 ? Math.max(0, t - window + 1) : 0;
 }
 
-export type Segments = Uint32Array | null | undefined;
+export type Segments = ArrayLike<number> | null | undefined;
 
 /** Whether query t of row b sees key j (j <= t is the caller's) under the shared-prefix mask. */
 function segSees(seg: Segments, b: number, T: number, t: number, j: number): boolean {

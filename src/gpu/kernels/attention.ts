@@ -9,7 +9,7 @@ import type { GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
 import type { AttentionDims } from '../../ops/attention';
-import { checkDims, expectDistinct, expectU32, scoreScale, windowOverride } from './attention_common';
+import { checkDims, expectDistinct, scoreScale, windowOverride } from './attention_common';
 import { chooseAttentionPath, runTiledBackward, runTiledForward, type AttentionPath } from './attention_tiled';
 
 export type { AttentionDims, DecodeDims, KvCacheDims, KvFormat } from '../../ops/attention';
@@ -28,7 +28,7 @@ export const ATTENTION_BACKWARD_DQ = defineKernel({
   source: backwardDqCode,
   params: ATTENTION_PARAMS,
   buffers: {
-    dout: 'read', q: 'read', k: 'read', v: 'read', out: 'read', lse: 'read', dq: 'read_write', dsum: 'read_write', seg: 'read',
+    dout: 'read', q: 'read', k: 'read', v: 'read', out: 'read', lse: 'read', dq: 'read_write', dsum: 'read_write',
   },
 });
 export const ATTENTION_BACKWARD_DKV = defineKernel({
@@ -36,7 +36,7 @@ export const ATTENTION_BACKWARD_DKV = defineKernel({
   source: backwardDkvCode,
   params: ATTENTION_PARAMS,
   buffers: {
-    dout: 'read', q: 'read', k: 'read', v: 'read', lse: 'read', dsum: 'read', dk: 'read_write', dv: 'read_write', seg: 'read',
+    dout: 'read', q: 'read', k: 'read', v: 'read', lse: 'read', dsum: 'read', dk: 'read_write', dv: 'read_write',
   },
 });
 /** Workgroup memory every WebGPU device has (16 KiB) and the largest workgroup the kernels use. */
@@ -74,16 +74,18 @@ export function attentionTiles(HS: number): AttentionTiles {
   return tiles;
 }
 
-/** The shared-prefix mask of a packed batch (src/model/prefix_pack.ts): (B*T*2) u32, (prefix_end, seg_start) per
- * query position; query t sees key j <= t only when j < prefix_end or j >= seg_start ((0, 0): plain causal). Only
- * the direct kernels honour it: a masked call runs them on every adapter and refuses a forced tiled path. */
+/** The shared-prefix mask of a packed batch (src/model/prefix_pack.ts): (B*T*2) f32 holding integers, (prefix_end,
+ * seg_start) per query position; query t sees key j <= t only when j < prefix_end or j >= seg_start ((0, 0): plain
+ * causal). Only the direct kernels honour it: a masked call runs them on every adapter and refuses a forced tiled
+ * path. The forward binds it; the backward passes, at WebGPU's default 8 storage buffers already, read it from a
+ * copy of lse with the mask appended (a (B*NH*T + 2*B*T) scratch while they run). */
 export type AttentionSegments = Tensor;
 
 /** The direct kernels' seg binding and SEGMENTED override: the mask when given, else q (never read) and no
  * override, so that unmasked calls keep their pipelines and results bit for bit. */
 function segmentArgs(kernel: string, segments: AttentionSegments | null, q: Tensor, d: AttentionDims): { seg: Tensor; over: Record<string, number> } {
   if (!segments) return { seg: q, over: {} };
-  expectU32(kernel, 'segments', segments);
+  if (segments.dtype !== 'f32') throw new Error(`${kernel}: segments (${segments.label}) must be an f32 tensor of integers, got ${segments.dtype}`);
   expectSize(segments, 2 * d.B * d.T, `${kernel}: segments (B, T, 2) ${segments.label}`);
   if (d.window) throw new Error(`${kernel}: a shared-prefix mask with a sliding window is not supported (the window would need positions)`);
   return { seg: segments, over: { SEGMENTED: 1 } };
@@ -175,21 +177,29 @@ export function attentionBackward(
     gpu.release(dsum);
     return;
   }
-  const { seg, over } = segmentArgs('attention_backward', segments, q, dims);
+  const { over } = segmentArgs('attention_backward', segments, q, dims);
+  // with a mask: lse followed by the mask, which the backward passes read at offset B * NH * T
+  let lseIn = lse;
+  if (segments) {
+    lseIn = gpu.tensor([B * NH * T + 2 * B * T], 'attention_backward lse + segments');
+    gpu.copy(lse, lseIn, B * NH * T, 0, 0);
+    gpu.copy(segments, lseIn, 2 * B * T, 0, B * NH * T);
+  }
   const { HS4, RG, BK, KG, BR } = attentionTiles(HS);
   gpu.run(
     ATTENTION_BACKWARD_DQ,
-    { dout, q, k, v, out, lse, dq, dsum, seg },
+    { dout, q, k, v, out, lse: lseIn, dq, dsum },
     params,
     [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
     { HS4, RG, BK, ...windowOverride(dims), ...over },
   );
   gpu.run(
     ATTENTION_BACKWARD_DKV,
-    { dout, q, k, v, lse, dsum, dk, dv, seg },
+    { dout, q, k, v, lse: lseIn, dsum, dk, dv },
     params,
     [Math.ceil(T / (4 * KG)), NKV, B],
     { HS4, KG, BR, ...windowOverride(dims), ...over },
   );
   gpu.release(dsum);
+  if (lseIn !== lse) gpu.release(lseIn);
 }
