@@ -18,7 +18,7 @@ import { generate, type GenerateOptions } from '../model/generate';
 import { generationLengths } from '../model/decode_state';
 import { PACK_MULTIPLE, type SequenceRow } from '../model/logprobs';
 import { LoraSet } from '../model/lora';
-import { sharedPrefixHost, sharedPrefixTokens } from '../model/prefix_pack';
+import { promptRuns, sharedPrefixHost, sharedPrefixTokens } from '../model/prefix_pack';
 import { AdamW } from '../grpo/optimizer';
 import { policyUpdate, type TrainSequence } from '../grpo/policy_update';
 import { Rng } from '../util/random';
@@ -59,9 +59,15 @@ export interface TrainingCounts {
   /** the packed grid (B x T, padding included) */
   grid_tokens_before: number;
   grid_tokens_after: number;
-  /** causal (query, key) pairs of the grid the direct attention kernels score, per head and layer */
+  /** causal (query, key) pairs of the grid, per head and layer: what the attention kernels would score without
+   * skipping (after: a group's whole packed row, its masked pairs included) */
   attention_pairs_before: number;
   attention_pairs_after: number;
+  /** (query, key) pairs of real tokens the mask keeps (after: the prompt's own pairs once, each completion's with the
+   * prompt and itself); the direct kernels skip key tiles masked for a whole block of rows, so their work lies
+   * between this and attention_pairs_after */
+  attention_pairs_visible_before: number;
+  attention_pairs_visible_after: number;
 }
 
 export interface SharedPrefixTraining extends TrainingCounts {
@@ -90,6 +96,11 @@ export function trainingCounts(rows: SequenceRow[]): TrainingCounts {
     grid_tokens_after: h.B * h.T,
     attention_pairs_before: rows.length * pairs(T),
     attention_pairs_after: h.B * pairs(h.T),
+    attention_pairs_visible_before: lens.reduce((a, n) => a + pairs(n), 0),
+    attention_pairs_visible_after: promptRuns(rows).reduce((a, [f, e]) => {
+      const pe = rows[f].prompt.length - 1;
+      return a + pairs(pe) + rows.slice(f, e).reduce((m, r) => m + (r.completion.length + 1) * pe + pairs(r.completion.length + 1), 0);
+    }, 0),
   };
 }
 
