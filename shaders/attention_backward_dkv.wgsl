@@ -41,7 +41,6 @@ override SEGMENTED: bool = false;
 
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
-var<workgroup> segHole: vec2u; // SEGMENTED: the row tile's seg_hole
 
 //#include attention_rows
 //#include attention_segments
@@ -69,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rStart = j0 * G;
   // with a window, rows at positions >= the last key + WINDOW see none of them
   var rEnd = TG;
-  if (WINDOW > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
+  if (index_window() > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
   let nTiles = (rEnd - rStart + BR - 1u) / BR;
   var dk0 = vec4f(0.0);
   var dk1 = vec4f(0.0);
@@ -83,8 +82,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let Rb = rStart + rt * BR;
     if (SEGMENTED) {
       // row tiles whose rows all mask this workgroup's keys are skipped
-      if (lid == 0u) { segHole = seg_hole(b, Rb / G, (min(Rb + BR, rEnd) - 1u) / G); }
-      let hole = workgroupUniformLoad(&segHole);
+      // through pk[0]: once the previous tile's rows have read it, and before this tile writes it
+      workgroupBarrier();
+      if (lid == 0u) { pk[0] = hole_pack(seg_hole(b, Rb / G, (min(Rb + BR, rEnd) - 1u) / G)); }
+      let hole = hole_unpack(workgroupUniformLoad(&pk[0]));
       if (j0 >= hole.x && j0 + 4u * KG <= hole.y) { continue; }
     }
     workgroupBarrier(); // pk / dsk of the previous tile are no longer read
@@ -147,10 +148,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let i2 = row_index(b, g, rA2);
         let i3 = row_index(b, g, rA3);
         // and the shared-prefix mask of each row ((0, 0): every key, without SEGMENTED)
-        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG) & seg_sees_keys(keys, seg_of(b, rA / G)));
-        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG) & seg_sees_keys(keys, seg_of(b, rA1 / G)));
-        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG) & seg_sees_keys(keys, seg_of(b, rA2 / G)));
-        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG) & seg_sees_keys(keys, seg_of(b, rA3 / G)));
+        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG) & seg_sees_keys(keys, seg_of(b, rA / G), rA / G));
+        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG) & seg_sees_keys(keys, seg_of(b, rA1 / G), rA1 / G));
+        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG) & seg_sees_keys(keys, seg_of(b, rA2 / G), rA2 / G));
+        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG) & seg_sees_keys(keys, seg_of(b, rA3 / G), rA3 / G));
         ds0 = p0 * (dp0 - dsum[i0]);
         ds1 = p1 * (dp1 - dsum[i1]);
         ds2 = p2 * (dp2 - dsum[i2]);

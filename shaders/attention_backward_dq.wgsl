@@ -43,7 +43,6 @@ override SEGMENTED: bool = false;
 var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
 var<workgroup> rowLse: array<f32, 4u * RG>;
 var<workgroup> rowD: array<f32, 4u * RG>;
-var<workgroup> segHole: vec2u; // SEGMENTED: the block's seg_hole
 
 //#include attention_rows
 //#include attention_segments
@@ -86,8 +85,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   // SEGMENTED: key tiles inside every row's masked hole are skipped (none without it)
   var hole = vec2u(0xffffffffu, 0u);
   if (SEGMENTED) {
-    if (lid == 0u) { segHole = seg_hole(b, R0 / G, tLast); }
-    hole = workgroupUniformLoad(&segHole);
+    // through dss[0], which the tile loop writes only after its first barrier
+    if (lid == 0u) { dss[0] = hole_pack(seg_hole(b, R0 / G, tLast)); }
+    hole = hole_unpack(workgroupUniformLoad(&dss[0]));
   }
   let rg = lid / HS4;
   let c = lid % HS4;
@@ -158,10 +158,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let sg3 = seg_of(b, t4.w);
         let pe4 = vec4u(sg0.x, sg1.x, sg2.x, sg3.x);
         let ss4 = vec4u(sg0.y, sg1.y, sg2.y, sg3.y);
-        ds0 = attention_ds(s0, lse4, dp0, d4, seen(vec4u(keyA), t4) & seg_sees_rows(keyA, pe4, ss4));
-        ds1 = attention_ds(s1, lse4, dp1, d4, seen(vec4u(keyA + 1u), t4) & seg_sees_rows(keyA + 1u, pe4, ss4));
-        ds2 = attention_ds(s2, lse4, dp2, d4, seen(vec4u(keyA + 2u), t4) & seg_sees_rows(keyA + 2u, pe4, ss4));
-        ds3 = attention_ds(s3, lse4, dp3, d4, seen(vec4u(keyA + 3u), t4) & seg_sees_rows(keyA + 3u, pe4, ss4));
+        ds0 = attention_ds(s0, lse4, dp0, d4, seen(vec4u(keyA), t4) & seg_sees_rows(keyA, pe4, ss4, t4));
+        ds1 = attention_ds(s1, lse4, dp1, d4, seen(vec4u(keyA + 1u), t4) & seg_sees_rows(keyA + 1u, pe4, ss4, t4));
+        ds2 = attention_ds(s2, lse4, dp2, d4, seen(vec4u(keyA + 2u), t4) & seg_sees_rows(keyA + 2u, pe4, ss4, t4));
+        ds3 = attention_ds(s3, lse4, dp3, d4, seen(vec4u(keyA + 3u), t4) & seg_sees_rows(keyA + 3u, pe4, ss4, t4));
       }
       let o = 4u * kb * RG + rb;
       dss[o] = ds0;

@@ -47,7 +47,6 @@ var<workgroup> ps: array<vec4f, RG * BK>;  // [key j][row group]: scores, then p
 var<workgroup> rowM: array<f32, 4u * RG>;
 var<workgroup> rowL: array<f32, 4u * RG>;
 var<workgroup> rowAlpha: array<f32, 4u * RG>;
-var<workgroup> segHole: vec2u; // SEGMENTED: the block's seg_hole
 
 //#include attention_rows
 //#include attention_segments
@@ -75,8 +74,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   // SEGMENTED: key tiles inside every row's masked hole are skipped (none without it)
   var hole = vec2u(0xffffffffu, 0u);
   if (SEGMENTED) {
-    if (lid == 0u) { segHole = seg_hole(b, R0 / G, tLast); }
-    hole = workgroupUniformLoad(&segHole);
+    // through ps[0], which the tile loop writes only after its first barrier
+    if (lid == 0u) { ps[0] = hole_pack(seg_hole(b, R0 / G, tLast)); }
+    hole = hole_unpack(workgroupUniformLoad(&ps[0]));
   }
   let rg = lid / HS4;
   let c = lid % HS4;
@@ -140,17 +140,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let nv = keys.y;
       var alpha = 1.0;
       if (nv > js) {
-        let sg = seg_of(b, min(R, TG - 1u) / G);
+        let tq = min(R, TG - 1u) / G;
+        let sg = seg_of(b, tq);
         let m = rowM[rr];
         var mx = m;
         for (var j = js; j < nv; j++) {
-          if (seg_sees(j0 + j, sg)) { mx = max(mx, ps[j * RG + pr][pc]); }
+          if (seg_sees(j0 + j, sg, tq)) { mx = max(mx, ps[j * RG + pr][pc]); }
         }
         alpha = exp(m - mx);
         var sum = 0.0;
         for (var j = js; j < nv; j++) {
           var e = 0.0;
-          if (seg_sees(j0 + j, sg)) { e = exp(ps[j * RG + pr][pc] - mx); }
+          if (seg_sees(j0 + j, sg, tq)) { e = exp(ps[j * RG + pr][pc] - mx); }
           ps[j * RG + pr][pc] = e;
           sum += e;
         }

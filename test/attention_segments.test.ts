@@ -1,7 +1,7 @@
 // The shared-prefix attention mask (AttentionSegments; shaders/lib/attention_segments.wgsl; packing in
 // src/model/prefix_pack.ts): the CPU reference against each row attended alone and its backward against
 // central finite differences; the direct kernels against the reference, forward and backward, over several
-// key tiles, GQA, an empty prefix and padding; the tiled kernels refuse a mask.
+// key tiles, GQA, an empty prefix, padding and a sliding window (on positions); the tiled kernels refuse a mask.
 import { describe, expect, test } from 'vitest';
 import { attentionBackward, attentionForward, type AttentionDims } from '../src/gpu/kernels/attention';
 import * as ref from '../src/reference/attention';
@@ -32,11 +32,11 @@ function gather(x: Float64Array | Float32Array, T: number, heads: number, HS: nu
 }
 
 describe('shared-prefix attention mask: reference', () => {
-  test('each segment token attends as its row alone would (out and lse)', () => {
+  test.each([0, 3])('each segment token attends as its row alone would (out and lse), window %i', (window) => {
     const rng = new Rng(5);
     const rows = groups([[6, 3, 4], [5, 2]], [5, 1]);
     const h = sharedPrefixHost(rows, 1000);
-    const d: AttentionDims = { B: h.B, T: h.T, NH: 4, NKV: 2, HS: 4 };
+    const d: AttentionDims = { B: h.B, T: h.T, NH: 4, NKV: 2, HS: 4, window };
     const nq = d.B * d.T * d.NH * d.HS;
     const nkv = d.B * d.T * d.NKV * d.HS;
     const q = rand64(nq, rng);
@@ -63,15 +63,17 @@ describe('shared-prefix attention mask: reference', () => {
     expect(worst).toBeLessThan(1e-12);
     // the mask matters: plain causal attention over the packed row differs
     const plain = new Float64Array(nq);
+    ref.attentionForward(plain, new Float64Array(d.B * d.NH * d.T), q, k, v, { ...d, window: 0 }, h.segments);
+    if (window) expect(Math.max(...plain.map((x, i) => Math.abs(x - out[i])))).toBeGreaterThan(1e-3); // the window matters
     ref.attentionForward(plain, new Float64Array(d.B * d.NH * d.T), q, k, v, d);
     expect(Math.max(...plain.map((x, i) => Math.abs(x - out[i])))).toBeGreaterThan(1e-3);
   });
 
-  test('the backward with the mask equals central differences of the forward', () => {
+  test.each([0, 2])('the backward with the mask equals central differences of the forward, window %i', (window) => {
     const rng = new Rng(9);
     const rows = groups([[2, 3], [3]], [3, 2]);
     const h = sharedPrefixHost(rows, 1000);
-    const d: AttentionDims = { B: h.B, T: h.T, NH: 2, NKV: 1, HS: 4 };
+    const d: AttentionDims = { B: h.B, T: h.T, NH: 2, NKV: 1, HS: 4, window };
     const nq = d.B * d.T * d.NH * d.HS;
     const nkv = d.B * d.T * d.NKV * d.HS;
     const q = rand64(nq, rng);
@@ -98,13 +100,15 @@ describe('shared-prefix attention mask: reference', () => {
 describe('shared-prefix attention mask: direct kernels', () => {
   // HS 8: 16 keys (rows) per tile. Two packed rows of different prefixes (one empty) over three tiles; then one
   // group of long segments, whose blocks skip the key tiles (row tiles) inside every row's masked hole
-  const cases: [string, SequenceRow[], number][] = [
-    ['two groups, T = 40', groups([[12, 9, 6], [10, 3]], [5, 1]), 40],
-    ['long segments, masked tiles skipped, T = 152', groups([[40, 37, 45]], [21]), 152],
+  const cases: [string, SequenceRow[], number, number][] = [
+    ['two groups, T = 40', groups([[12, 9, 6], [10, 3]], [5, 1]), 40, 0],
+    ['long segments, masked tiles skipped, T = 152', groups([[40, 37, 45]], [21]), 152, 0],
+    ['two groups, sliding window 7 on positions', groups([[12, 9, 6], [10, 3]], [5, 1]), 40, 7],
+    ['long segments, sliding window 24 on positions', groups([[40, 37, 45]], [21]), 152, 24],
   ];
-  test.each(cases)('forward and backward against the reference: %s', async (name, rows, wantT) => {
+  test.each(cases)('forward and backward against the reference: %s', async (name, rows, wantT, window) => {
     const h = sharedPrefixHost(rows, 1000);
-    const d: AttentionDims = { B: h.B, T: h.T, NH: 4, NKV: 2, HS: 8 };
+    const d: AttentionDims = { B: h.B, T: h.T, NH: 4, NKV: 2, HS: 8, window };
     expect(h.T).toBe(wantT);
     const gpu = await testGpu();
     const rng = new Rng(17);
@@ -144,9 +148,8 @@ describe('shared-prefix attention mask: direct kernels', () => {
     const maxDiff = (x: Float32Array, y: Float64Array) => Math.max(...x.map((e, i) => Math.abs(e - y[i])));
     console.log(`segmented attention vs reference (${name}), max |diff|: out ${maxDiff(o, out).toExponential(2)} lse ${maxDiff(l, lse).toExponential(2)} dq ${maxDiff(a, dq).toExponential(2)} dk ${maxDiff(bk, dk).toExponential(2)} dv ${maxDiff(bv, dv).toExponential(2)}`);
 
-    // the forced tiled kernels refuse the mask; a sliding window with it is refused
+    // the forced tiled kernels refuse the mask
     expect(() => attentionForward(gpu, gOut, gLse, tq, tk, tv, d, 'tiled_16k', seg)).toThrow(/do not support a shared-prefix mask/);
-    expect(() => attentionForward(gpu, gOut, gLse, tq, tk, tv, { ...d, window: 4 }, null, seg)).toThrow(/sliding window/);
     gpu.release(tq, tk, tv, tdout, seg, gOut, gLse, gdq, gdk, gdv);
   });
 });

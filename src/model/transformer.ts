@@ -305,12 +305,11 @@ export class GpuTransformer {
   }
 
   /** Why this model cannot train on shared-prefix packed rows (src/model/prefix_pack.ts), or null: only
-   * attention may mix tokens, and without a sliding window (it would have to count positions, not indices). */
+   * attention may mix tokens (sliding windows count positions under the mask: attention_segments.wgsl). */
   sharedPrefixUnsupported(): string | null {
     const c = this.config;
     for (let l = 0; l < c.numLayers; l++) {
       if (isLinearAttentionLayer(c, l)) return `${c.modelType ?? 'this model'}'s linear-attention layers mix tokens outside attention`;
-      if (this.isSliding(l) && (c.slidingWindow ?? 0) > 0) return `${c.modelType ?? 'this model'}'s sliding-window layers would need the window on positions`;
     }
     return null;
   }

@@ -4,7 +4,8 @@
 // gradient and the LoRA after the optimizer steps. Cases: num_iterations 2 with a learning rate large enough to
 // clip in the second iteration, KL beta > 0, GSPO (importance_sampling_level "sequence"), a tool's mask
 // (modelMask) and a truncated completion, per-token advantages, and passes that cut a group (rowsPerPass).
-// Models: the tiny Llama of the GPU tests and a tiny Qwen3 (q/k norms); Qwen3.5 and Gemma 3 are refused.
+// Models: the tiny Llama of the GPU tests, a tiny Qwen3 (q/k norms) and a tiny Gemma 3 (sliding window of 3 on
+// positions, GeGLU, four norms); Qwen3.5 (linear-attention layers) is refused.
 import { describe, expect, test } from 'vitest';
 import { policyUpdate, type TrainSequence, type UpdateOptions, type UpdateStats } from '../../src/grpo/policy_update';
 import { AdamW } from '../../src/grpo/optimizer';
@@ -151,12 +152,16 @@ describe('shared-prefix training equals the unshared update', () => {
     compare('qwen3 dapo beta=0.04, rowsPerPass 2', b.off, b.on);
   }, 300_000);
 
-  test('models whose tokens mix outside full attention are refused', async () => {
+  test('gemma3_text (sliding-window layers, the window on positions): num_iterations 2, KL beta > 0', async () => {
+    const c = gpuTinyConfig({ ...GEMMA3_TINY, vocabSize: V });
+    expect(c.slidingWindow).toBeGreaterThan(0);
+    expect(c.slidingWindow).toBeLessThan(9); // shorter than the completions: the window cuts into the prompt
+    const { off, on } = await both(c, tinyFamilyWeights(c, 7), base, (s) => [s]);
+    compare('gemma3 dapo mu=2 beta=0.04', off, on);
+  }, 300_000);
+
+  test('models whose tokens mix outside attention are refused', async () => {
     const gpu = await testGpu();
-    const g3 = gpuTinyConfig({ ...GEMMA3_TINY, vocabSize: V });
-    const gemma = GpuTransformer.upload(gpu, g3, tinyFamilyWeights(g3, 7));
-    expect(sharedPrefixTrainingUnsupported(gemma)).toMatch(/sliding-window/);
-    gemma.release();
     const q35 = qwen35TinyConfig();
     const qwen35 = GpuTransformer.upload(gpu, q35, qwen35Weights(q35, 3));
     expect(sharedPrefixTrainingUnsupported(qwen35)).toMatch(/linear-attention/);

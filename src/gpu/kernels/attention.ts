@@ -87,7 +87,6 @@ function segmentArgs(kernel: string, segments: AttentionSegments | null, q: Tens
   if (!segments) return { seg: q, over: {} };
   if (segments.dtype !== 'f32') throw new Error(`${kernel}: segments (${segments.label}) must be an f32 tensor of integers, got ${segments.dtype}`);
   expectSize(segments, 2 * d.B * d.T, `${kernel}: segments (B, T, 2) ${segments.label}`);
-  if (d.window) throw new Error(`${kernel}: a shared-prefix mask with a sliding window is not supported (the window would need positions)`);
   return { seg: segments, over: { SEGMENTED: 1 } };
 }
 
