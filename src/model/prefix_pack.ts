@@ -12,8 +12,8 @@
 // padding tokens (src/gpu/kernels/attention.ts AttentionSegments): a segment's token sees the prefix and its own
 // segment, as its row would alone, so every per-token output equals the unshared row's; the backward sums the
 // G segments' gradients into the prefix's keys and values (and from there into everything below). Positions
-// are explicit, so RoPE sees each token at its position in its own row. Only attention mixes tokens in the
-// families this serves (Llama, Qwen2, Qwen3: no sliding window, no linear-attention layers).
+// are explicit, so RoPE sees each token at its position in its own row, and a sliding window counts positions
+// under the mask (Gemma 3). Only attention may mix tokens: Qwen3.5's linear-attention layers and Gemma 4 are out.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import { PACK_MULTIPLE, type PackedBatch, type SequenceRow } from './logprobs';

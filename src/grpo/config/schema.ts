@@ -1024,8 +1024,9 @@ export const SCHEMA = {
       'backward. Log-probs, losses and LoRA gradients equal "off"\'s up to float32 summation order (not bit for ' +
       'bit). It runs the direct attention kernels on every adapter (the tiled ones do not read the mask) and one ' +
       'packed row per group, so attention\'s work grows with the group\'s total length while the projections, MLP ' +
-      'and LM head work on fewer tokens. Llama, Qwen2 and Qwen3 shapes only: "on" refuses Gemma 3 (sliding ' +
-      'windows), Qwen3.5 (linear-attention layers) and Gemma 4; "auto" is on where supported and off elsewhere. ' +
+      'and LM head work on fewer tokens (key tiles masked for a whole block of rows are skipped). Llama, Qwen2, ' +
+      'Qwen3 and Gemma 3 (its sliding windows counted on positions) shapes: "on" refuses Qwen3.5 (linear-attention ' +
+      'layers) and Gemma 4; "auto" is on where supported and off elsewhere. ' +
       '"off" (default) packs one row per completion, bit for bit as before. Separate from share_prompt_prefix ' +
       '(generation, exact and on by default) because it changes the update\'s rounding and kernels.',
     source: 'Prefix Grouper ("Efficient GRPO Training through Shared-Prefix Forward", 2025)',
