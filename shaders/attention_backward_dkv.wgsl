@@ -7,7 +7,8 @@
 // dv is owned by one invocation and summed in a fixed order (deterministic, no atomics).
 // Shapes: dout, q (B, T, NH, HS); k, v, dk, dv (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 lse, 6 dsum (read);
-//           7 dk (write), 8 dv (write).
+//           7 dk (write), 8 dv (write). With SEGMENTED, lse is followed by the (B, T, 2) shared-prefix
+//           mask (f32 integers) at offset B * NH * T.
 // Dispatch: (ceil(T / (4 * KG)), NKV, B). A workgroup owns 4 * KG key positions of kv head g and visits
 //   the query rows R = t * G + i (as in the forward) with t >= its first key, BR rows per tile:
 //   1. invocations compute P and dS for blocks of 4 rows x 4 keys (16 vec4 loads feed 32 dot products)
@@ -18,6 +19,7 @@
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), KG key
 //   groups of 4 per workgroup, BR rows per tile (a multiple of 4); the workgroup size is KG * HS4.
 //   WINDOW: 0 for full causal attention, else the sliding window (rows past every key's window are skipped).
+//   SEGMENTED: the shared-prefix mask of lib/attention_segments.wgsl (as in attention_forward.wgsl).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,14 +37,24 @@ override HS4: u32 = 16u;
 override KG: u32 = 4u;
 override BR: u32 = 64u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false;
 
 var<workgroup> pk: array<vec4f, BR * KG>;   // [row r][key group]: P of 4 keys
 var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
 
 //#include attention_rows
+//#include attention_segments
+
+// the mask's pairs follow lse's B * NH * T values (B = the dispatch's z)
+var<private> seg_base: u32;
+fn seg_pair(i: u32) -> vec2u {
+  let o = seg_base + 2u * i;
+  return vec2u(u32(lse[o]), u32(lse[o + 1u]));
+}
 
 @compute @workgroup_size(KG * HS4)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  seg_base = nwg.z * p.NH * p.T;
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
@@ -56,7 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rStart = j0 * G;
   // with a window, rows at positions >= the last key + WINDOW see none of them
   var rEnd = TG;
-  if (WINDOW > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
+  if (index_window() > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
   let nTiles = (rEnd - rStart + BR - 1u) / BR;
   var dk0 = vec4f(0.0);
   var dk1 = vec4f(0.0);
@@ -68,6 +80,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var dv3 = vec4f(0.0);
   for (var rt = 0u; rt < nTiles; rt++) {
     let Rb = rStart + rt * BR;
+    if (SEGMENTED) {
+      // row tiles whose rows all mask this workgroup's keys are skipped
+      // through pk[0]: once the previous tile's rows have read it, and before this tile writes it
+      workgroupBarrier();
+      if (lid == 0u) { pk[0] = hole_pack(seg_hole(b, Rb / G, (min(Rb + BR, rEnd) - 1u) / G)); }
+      let hole = hole_unpack(workgroupUniformLoad(&pk[0]));
+      if (j0 >= hole.x && j0 + 4u * KG <= hole.y) { continue; }
+    }
     workgroupBarrier(); // pk / dsk of the previous tile are no longer read
 
     // 1. P and dS of 4 x 4 blocks; pk[r * KG + kb] holds row r's values for the 4 keys of group kb
@@ -127,10 +147,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let i1 = row_index(b, g, rA1);
         let i2 = row_index(b, g, rA2);
         let i3 = row_index(b, g, rA3);
-        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG));
-        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG));
-        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG));
-        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG));
+        // and the shared-prefix mask of each row ((0, 0): every key, without SEGMENTED)
+        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG) & seg_sees_keys(keys, seg_of(b, rA / G), rA / G));
+        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG) & seg_sees_keys(keys, seg_of(b, rA1 / G), rA1 / G));
+        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG) & seg_sees_keys(keys, seg_of(b, rA2 / G), rA2 / G));
+        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG) & seg_sees_keys(keys, seg_of(b, rA3 / G), rA3 / G));
         ds0 = p0 * (dp0 - dsum[i0]);
         ds1 = p1 * (dp1 - dsum[i1]);
         ds2 = p2 * (dp2 - dsum[i2]);

@@ -9,7 +9,8 @@
 //   dq[b, t, h, :] = scale * sum_{j <= t} dS[t, j] * k[b, j, g, :]
 // Shapes: dout, q, out, dq (B, T, NH, HS); k, v (B, T, NKV, HS); lse, dsum (B, NH, T).
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 dout, 2 q, 3 k, 4 v, 5 out, 6 lse (read);
-//           7 dq (write), 8 dsum (write: D, read by attention_backward_dkv.wgsl).
+//           7 dq (write), 8 dsum (write: D, read by attention_backward_dkv.wgsl). With SEGMENTED, lse
+//           is followed by the (B, T, 2) shared-prefix mask (f32 integers) at offset B * NH * T.
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG; rows R = t * G + i as in attention_forward.wgsl.
 //   First one invocation per row forms D. Then per tile of BK keys: invocations compute dS for blocks of
 //   4 rows x 4 keys (16 vec4 loads feed 32 dot products) into dss; then invocation (rg, c) =
@@ -19,6 +20,7 @@
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: the (.., HS) tensors are read as vec4s), RG row
 //   groups of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4.
 //   WINDOW: 0 for full causal attention, else the sliding window (as in attention_forward.wgsl).
+//   SEGMENTED: the shared-prefix mask of lib/attention_segments.wgsl (as in attention_forward.wgsl).
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,15 +38,25 @@ override HS4: u32 = 16u;
 override RG: u32 = 4u;
 override BK: u32 = 64u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false;
 
 var<workgroup> dss: array<vec4f, RG * BK>;  // [key j][row group]: dS of 4 rows
 var<workgroup> rowLse: array<f32, 4u * RG>;
 var<workgroup> rowD: array<f32, 4u * RG>;
 
 //#include attention_rows
+//#include attention_segments
+
+// the mask's pairs follow lse's B * NH * T values (B = the dispatch's z)
+var<private> seg_base: u32;
+fn seg_pair(i: u32) -> vec2u {
+  let o = seg_base + 2u * i;
+  return vec2u(u32(lse[o]), u32(lse[o + 1u]));
+}
 
 @compute @workgroup_size(RG * HS4)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3u) {
+  seg_base = nwg.z * p.NH * p.T;
   let b = wid.z;
   let g = wid.y;
   let G = p.G;
@@ -70,6 +82,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let tLast = (min(R0 + BQ, TG) - 1u) / G;
   let nTiles = tLast / BK + 1u;
   let kStart = first_key_tile(R0, BK);
+  // SEGMENTED: key tiles inside every row's masked hole are skipped (none without it)
+  var hole = vec2u(0xffffffffu, 0u);
+  if (SEGMENTED) {
+    // through dss[0], which the tile loop writes only after its first barrier
+    if (lid == 0u) { dss[0] = hole_pack(seg_hole(b, R0 / G, tLast)); }
+    hole = hole_unpack(workgroupUniformLoad(&dss[0]));
+  }
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -79,6 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var g3 = vec4f(0.0);
   for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
+    if (j0 >= hole.x && j0 + BK <= hole.y) { continue; } // every row masks the whole tile
     workgroupBarrier(); // dss of the previous tile is no longer read; rowD / rowLse are written
 
     // dS of 4 x 4 blocks; dss[j * RG + rb] holds key j's dS for the 4 rows of group rb (0 where masked)
@@ -131,10 +151,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         // causal mask: key j is seen by row r when j <= position of r. P <= 1 since lse >= s; the min()
         // keeps masked entries (whatever their score) finite before select() drops them.
         let t4 = vec4u(rA / G, rA1 / G, rA2 / G, rA3 / G);
-        ds0 = attention_ds(s0, lse4, dp0, d4, seen(vec4u(keyA), t4));
-        ds1 = attention_ds(s1, lse4, dp1, d4, seen(vec4u(keyA + 1u), t4));
-        ds2 = attention_ds(s2, lse4, dp2, d4, seen(vec4u(keyA + 2u), t4));
-        ds3 = attention_ds(s3, lse4, dp3, d4, seen(vec4u(keyA + 3u), t4));
+        // the shared-prefix mask of the 4 rows ((0, 0): every key, without SEGMENTED)
+        let sg0 = seg_of(b, t4.x);
+        let sg1 = seg_of(b, t4.y);
+        let sg2 = seg_of(b, t4.z);
+        let sg3 = seg_of(b, t4.w);
+        let pe4 = vec4u(sg0.x, sg1.x, sg2.x, sg3.x);
+        let ss4 = vec4u(sg0.y, sg1.y, sg2.y, sg3.y);
+        ds0 = attention_ds(s0, lse4, dp0, d4, seen(vec4u(keyA), t4) & seg_sees_rows(keyA, pe4, ss4, t4));
+        ds1 = attention_ds(s1, lse4, dp1, d4, seen(vec4u(keyA + 1u), t4) & seg_sees_rows(keyA + 1u, pe4, ss4, t4));
+        ds2 = attention_ds(s2, lse4, dp2, d4, seen(vec4u(keyA + 2u), t4) & seg_sees_rows(keyA + 2u, pe4, ss4, t4));
+        ds3 = attention_ds(s3, lse4, dp3, d4, seen(vec4u(keyA + 3u), t4) & seg_sees_rows(keyA + 3u, pe4, ss4, t4));
       }
       let o = 4u * kb * RG + rb;
       dss[o] = ds0;

@@ -8,7 +8,7 @@
 //   lse[b, h, t]    = log(sum_{j <= t} exp(s[t, j]))    computed as m + log(sum exp(s - m)), m = row max
 // Shapes: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T). All row-major, contiguous.
 // Bindings: 0 params {T, NH, NKV, G, scale}; 1 q (read), 2 k (read), 3 v (read), 4 out (write),
-//           5 lse (write).
+//           5 lse (write), 6 seg (read: (B, T, 2) shared-prefix mask as f32 integers, read only with SEGMENTED).
 // Dispatch: (ceil(T * G / BQ), NKV, B), BQ = 4 * RG. A workgroup owns BQ "rows" of kv head g: row
 //   R = t * G + i is query position t of head g * G + i, so one pass over the keys serves every query head
 //   of the group. Per tile of BK keys:
@@ -24,6 +24,8 @@
 // Overrides: HS4 = HS / 4 (HS must be a multiple of 4: q, k, v and out are read as vec4s), RG row groups
 //   of 4 per workgroup, BK keys per tile (a multiple of 4); the workgroup size is RG * HS4. WINDOW: 0 for
 //   full causal attention, else the sliding window (tiles wholly before every row's window are skipped).
+//   SEGMENTED: the shared-prefix mask of lib/attention_segments.wgsl (query t sees key j <= t when
+//   j < seg[t].x or j >= seg[t].y); masked keys get probability 0 in step 2.
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,11 +35,13 @@ struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(3) var<storage, read> v: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(6) var<storage, read> seg: array<vec2f>;
 
 override HS4: u32 = 16u;
 override RG: u32 = 4u;
 override BK: u32 = 64u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false;
 
 var<workgroup> ps: array<vec4f, RG * BK>;  // [key j][row group]: scores, then probabilities, of 4 rows
 var<workgroup> rowM: array<f32, 4u * RG>;
@@ -45,6 +49,9 @@ var<workgroup> rowL: array<f32, 4u * RG>;
 var<workgroup> rowAlpha: array<f32, 4u * RG>;
 
 //#include attention_rows
+//#include attention_segments
+
+fn seg_pair(i: u32) -> vec2u { return vec2u(seg[i]); }
 
 @compute @workgroup_size(RG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -64,6 +71,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let nTiles = tLast / BK + 1u;
   // with a window, keys before the first row's window are masked for every row of the block
   let kStart = first_key_tile(R0, BK);
+  // SEGMENTED: key tiles inside every row's masked hole are skipped (none without it)
+  var hole = vec2u(0xffffffffu, 0u);
+  if (SEGMENTED) {
+    // through ps[0], which the tile loop writes only after its first barrier
+    if (lid == 0u) { ps[0] = hole_pack(seg_hole(b, R0 / G, tLast)); }
+    hole = hole_unpack(workgroupUniformLoad(&ps[0]));
+  }
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
@@ -73,6 +87,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var a3 = vec4f(0.0);
   for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
+    if (j0 >= hole.x && j0 + BK <= hole.y) { continue; } // every row masks the whole tile
     workgroupBarrier(); // ps of the previous tile is no longer read; rowM / rowL are initialised
 
     // 1. scores of 4 x 4 blocks; ps[j * RG + rb] holds key j's scores of the 4 rows of group rb
@@ -125,13 +140,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let nv = keys.y;
       var alpha = 1.0;
       if (nv > js) {
+        let tq = min(R, TG - 1u) / G;
+        let sg = seg_of(b, tq);
         let m = rowM[rr];
         var mx = m;
-        for (var j = js; j < nv; j++) { mx = max(mx, ps[j * RG + pr][pc]); }
+        for (var j = js; j < nv; j++) {
+          if (seg_sees(j0 + j, sg, tq)) { mx = max(mx, ps[j * RG + pr][pc]); }
+        }
         alpha = exp(m - mx);
         var sum = 0.0;
         for (var j = js; j < nv; j++) {
-          let e = exp(ps[j * RG + pr][pc] - mx);
+          var e = 0.0;
+          if (seg_sees(j0 + j, sg, tq)) { e = exp(ps[j * RG + pr][pc] - mx); }
           ps[j * RG + pr][pc] = e;
           sum += e;
         }

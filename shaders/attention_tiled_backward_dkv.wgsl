@@ -40,6 +40,7 @@ override HS4: u32 = 16u;
 override KG: u32 = 4u;
 override S: u32 = 1u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false; // attention_rows' index window; the tiled kernels take no mask
 
 override BR: u32 = 16u;
 
@@ -65,7 +66,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 
   let rStart = j0 * G;
   var rEnd = TG;
-  if (WINDOW > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
+  if (index_window() > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
   let nTiles = (rEnd - rStart + BR - 1u) / BR;
   var dk0 = vec4f(0.0);
   var dk1 = vec4f(0.0);

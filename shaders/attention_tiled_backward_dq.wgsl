@@ -42,6 +42,7 @@ override HS4: u32 = 16u;
 override RG: u32 = 4u;
 override S: u32 = 1u;
 override WINDOW: u32 = 0u;
+override SEGMENTED: bool = false; // attention_rows' index window; the tiled kernels take no mask
 
 override BK: u32 = 16u;
 

@@ -123,6 +123,12 @@ function attentionVariants(gpu: GpuRuntime): Variant[] {
       out.push(at(ATTENTION_FORWARD, { HS4: d.HS4, RG: d.RG, BK: d.BK, ...window }, `HS=${HS}${w}`));
       out.push(at(ATTENTION_BACKWARD_DQ, { HS4: d.HS4, RG: d.RG, BK: d.BK, ...window }, `HS=${HS}${w}`));
       out.push(at(ATTENTION_BACKWARD_DKV, { HS4: d.HS4, KG: d.KG, BR: d.BR, ...window }, `HS=${HS}${w}`));
+      if (!size) {
+        // the shared-prefix mask (share_prompt_prefix_training), full attention only
+        out.push(at(ATTENTION_FORWARD, { HS4: d.HS4, RG: d.RG, BK: d.BK, SEGMENTED: 1 }, `HS=${HS} segmented`));
+        out.push(at(ATTENTION_BACKWARD_DQ, { HS4: d.HS4, RG: d.RG, BK: d.BK, SEGMENTED: 1 }, `HS=${HS} segmented`));
+        out.push(at(ATTENTION_BACKWARD_DKV, { HS4: d.HS4, KG: d.KG, BR: d.BR, SEGMENTED: 1 }, `HS=${HS} segmented`));
+      }
       for (const path of ['tiled', 'tiled_16k'] as const) {
         const t = tilesFor(gpu, path, HS);
         if (!t) continue; // the host does not offer it for this head size on this device

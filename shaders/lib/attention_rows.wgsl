@@ -1,7 +1,9 @@
 // Snippet (not a kernel): the per-element formulas shared by the causal GQA attention kernels, direct and
 // tiled (attention_forward / attention_backward_dq / attention_backward_dkv.wgsl and their attention_tiled_*
 // twins): where a row and a key live, which keys a row sees, and the probability / score-gradient formulas.
-// The including kernel declares `p` (Params {T, NH, NKV, G, scale}) and the overrides HS4 and WINDOW.
+// The including kernel declares `p` (Params {T, NH, NKV, G, scale}) and the overrides HS4, WINDOW and SEGMENTED
+// (true only in the direct kernels with a shared-prefix mask, whose window counts positions instead:
+// lib/attention_segments.wgsl; the index window below is then off).
 // Rows: R = t * G + i is query position t of head g * G + i (G = NH / NKV), so one pass over kv head g's
 // keys serves every query head of its group.
 //   P[t, j]  = exp(scale * s[t, j] - lse[t])       (<= 1 since lse >= every score; masked entries 0)
@@ -25,22 +27,28 @@ fn key_base(b: u32, g: u32, j: u32) -> u32 {
   return ((b * p.T + j) * p.NKV + g) * HS4;
 }
 
+// the window on indices: WINDOW, none with SEGMENTED (attention_segments.wgsl applies it on positions)
+fn index_window() -> u32 {
+  if (SEGMENTED) { return 0u; }
+  return WINDOW;
+}
+
 // which of 4 keys j each of 4 query positions t sees: causal, and inside the window when there is one
 fn seen(j: vec4u, t: vec4u) -> vec4<bool> {
-  return (j <= t) & ((j + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u));
+  return (j <= t) & ((j + vec4u(index_window()) > t) | vec4<bool>(index_window() == 0u));
 }
 
 // which of 4 keys row R sees (none when R is past the last row TG - 1)
 fn visible(keys: vec4u, R: u32, TG: u32) -> vec4<bool> {
   let t = vec4u(R / p.G);
-  let inWindow = (keys + vec4u(WINDOW) > t) | vec4<bool>(WINDOW == 0u);
+  let inWindow = (keys + vec4u(index_window()) > t) | vec4<bool>(index_window() == 0u);
   return (keys <= t) & inWindow & vec4<bool>(R < TG);
 }
 
 // the first tile of bk keys a block of rows starting at R0 needs: with a window, keys before the first
 // row's window are masked for every row of the block
 fn first_key_tile(R0: u32, bk: u32) -> u32 {
-  if (WINDOW > 0u && R0 / p.G + 1u > WINDOW) { return (R0 / p.G + 1u - WINDOW) / bk; }
+  if (index_window() > 0u && R0 / p.G + 1u > index_window()) { return (R0 / p.G + 1u - index_window()) / bk; }
   return 0u;
 }
 
@@ -50,7 +58,7 @@ fn row_tile_keys(R: u32, TG: u32, j0: u32, bk: u32) -> vec2u {
   var nv = 0u;
   if (R < TG && t >= j0) { nv = min(bk, t + 1u - j0); }
   var js = 0u; // the first key of the tile inside the row's window
-  if (WINDOW > 0u && t + 1u > WINDOW + j0) { js = min(t + 1u - WINDOW - j0, nv); }
+  if (index_window() > 0u && t + 1u > index_window() + j0) { js = min(t + 1u - index_window() - j0, nv); }
   return vec2u(js, nv);
 }
 

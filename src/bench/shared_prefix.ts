@@ -4,6 +4,11 @@
 // computes (padded to the pack multiple) each way, also at the full GSM8K shape (computed from the lengths, no
 // run). Generation tokens/s each way are timings of this adapter, and `tokens_equal` checks that both ways
 // sampled the same tokens.
+// Training (config share_prompt_prefix_training, src/model/prefix_pack.ts): one policy update (beta > 0: reference
+// log-probs too) on the generated completions, one row per completion ("before") and each group's prompt packed once
+// ("after"): the real tokens forwarded, the packed grid, the causal (query, key) pairs the direct attention kernels
+// score (the shared packing scores the masked pairs of a group's long row too), the update's seconds on this
+// adapter, and the largest LoRA gradient difference between the two; the token counts also at GSM8K_SHAPE.
 
 import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelConfig } from '../model/config';
@@ -11,6 +16,11 @@ import type { WeightMap } from '../model/weights';
 import { GpuTransformer } from '../model/transformer';
 import { generate, type GenerateOptions } from '../model/generate';
 import { generationLengths } from '../model/decode_state';
+import { PACK_MULTIPLE, type SequenceRow } from '../model/logprobs';
+import { LoraSet } from '../model/lora';
+import { promptRuns, sharedPrefixHost, sharedPrefixTokens } from '../model/prefix_pack';
+import { AdamW } from '../grpo/optimizer';
+import { policyUpdate, type TrainSequence } from '../grpo/policy_update';
 import { Rng } from '../util/random';
 
 export interface RolloutShape {
@@ -38,6 +48,116 @@ export interface SharedPrefixBench {
   generation_tokens_per_s_unshared: number;
   generation_tokens_per_s_shared: number;
   tokens_equal: boolean;
+  training: SharedPrefixTraining;
+}
+
+/** Token counts of one policy-update pass over the rows (each way: before = a row per completion, after = shared). */
+export interface TrainingCounts {
+  /** real tokens forwarded (no padding): every row's prompt + completion / a group's prompt once */
+  tokens_before: number;
+  tokens_after: number;
+  /** the packed grid (B x T, padding included) */
+  grid_tokens_before: number;
+  grid_tokens_after: number;
+  /** causal (query, key) pairs of the grid, per head and layer: what the attention kernels would score without
+   * skipping (after: a group's whole packed row, its masked pairs included) */
+  attention_pairs_before: number;
+  attention_pairs_after: number;
+  /** (query, key) pairs of real tokens the mask keeps (after: the prompt's own pairs once, each completion's with the
+   * prompt and itself); the direct kernels skip key tiles masked for a whole block of rows, so their work lies
+   * between this and attention_pairs_after */
+  attention_pairs_visible_before: number;
+  attention_pairs_visible_after: number;
+}
+
+export interface SharedPrefixTraining extends TrainingCounts {
+  /** seconds of one policy update (forward, loss, backward, AdamW; reference log-probs), this adapter */
+  update_seconds_before: number;
+  update_seconds_after: number;
+  /** largest |LoRA gradient| difference, shared vs unshared, and the largest gradient */
+  max_abs_grad_diff: number;
+  max_abs_grad: number;
+  loss_before: number;
+  loss_after: number;
+  /** TrainingCounts at GSM8K_SHAPE, every completion at its full length */
+  gsm8k: TrainingCounts;
+}
+
+/** The training token counts of rows each way (packRows / packSharedPrefix layouts). */
+export function trainingCounts(rows: SequenceRow[]): TrainingCounts {
+  const pairs = (T: number) => (T * (T + 1)) / 2;
+  const lens = rows.map((r) => r.prompt.length + r.completion.length);
+  const T = Math.ceil(Math.max(...lens) / PACK_MULTIPLE) * PACK_MULTIPLE;
+  const h = sharedPrefixHost(rows, Number.MAX_SAFE_INTEGER);
+  return {
+    tokens_before: lens.reduce((a, b) => a + b, 0),
+    tokens_after: sharedPrefixTokens(rows),
+    grid_tokens_before: rows.length * T,
+    grid_tokens_after: h.B * h.T,
+    attention_pairs_before: rows.length * pairs(T),
+    attention_pairs_after: h.B * pairs(h.T),
+    attention_pairs_visible_before: lens.reduce((a, n) => a + pairs(n), 0),
+    attention_pairs_visible_after: promptRuns(rows).reduce((a, [f, e]) => {
+      const pe = rows[f].prompt.length - 1;
+      return a + pairs(pe) + rows.slice(f, e).reduce((m, r) => m + (r.completion.length + 1) * pe + pairs(r.completion.length + 1), 0);
+    }, 0),
+  };
+}
+
+/** One policy update on the rows, unshared then shared, from the same LoRA (random B so that every gradient is
+ * non-zero). */
+async function benchTraining(gpu: GpuRuntime, model: GpuTransformer, rows: SequenceRow[], G: number): Promise<Omit<SharedPrefixTraining, 'gsm8k'>> {
+  const seqs: TrainSequence[] = rows.map((r, i) => ({ ...r, advantage: ((i % G) - (G - 1) / 2) / G, active: r.completion.length }));
+  const run = async (sharedPrefix: boolean) => {
+    const lora = new LoraSet(gpu, model.config, { r: 4, alpha: 8, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], useRslora: false });
+    lora.initialize(11);
+    const rng = new Rng(13);
+    for (const p of lora.pairs.values()) gpu.write(p.B, Float32Array.from({ length: p.B.size }, () => 0.02 * rng.normal()));
+    const opt = new AdamW(gpu, lora.parameters(), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1e9 });
+    const opts = { lossType: 'dapo' as const, maxCompletionLength: Math.max(...rows.map((r) => r.completion.length)), numIterations: 1, temperature: 1, loss: { epsilon: 0.2, epsilonHigh: 0.28, beta: 0.04 }, learningRate: 0, dropoutCounter: 0, sharedPrefix };
+    await policyUpdate(gpu, model, lora, opt, [seqs.slice(0, G)], opts); // warm-up: pipelines, pool
+    await gpu.sync();
+    const t0 = performance.now();
+    const stats = await policyUpdate(gpu, model, lora, opt, [seqs], opts);
+    await gpu.sync();
+    const s = (performance.now() - t0) / 1000;
+    const grads: Float32Array[] = [];
+    for (const p of lora.parameters()) grads.push(await gpu.read(p.grad));
+    opt.release();
+    lora.release();
+    return { s, grads, loss: stats.loss, computed: stats.computedTokens, grid: stats.trainTokens };
+  };
+  const before = await run(false);
+  const after = await run(true);
+  let diff = 0;
+  let scale = 0;
+  before.grads.forEach((g, k) => g.forEach((x, i) => {
+    diff = Math.max(diff, Math.abs(x - after.grads[k][i]));
+    scale = Math.max(scale, Math.abs(x));
+  }));
+  const counts = trainingCounts(rows);
+  if (before.computed !== counts.tokens_before || after.computed !== counts.tokens_after) {
+    throw new Error(`shared-prefix bench: the update computed ${before.computed} / ${after.computed} tokens, the counts say ${counts.tokens_before} / ${counts.tokens_after}`);
+  }
+  return {
+    ...counts,
+    update_seconds_before: before.s,
+    update_seconds_after: after.s,
+    max_abs_grad_diff: diff,
+    max_abs_grad: scale,
+    loss_before: before.loss,
+    loss_after: after.loss,
+  };
+}
+
+/** The training counts at a shape with every completion at its full length (distinct prompts). */
+function shapeCounts(s: RolloutShape): TrainingCounts {
+  const rows: SequenceRow[] = [];
+  for (let p = 0; p < s.prompts; p++) {
+    const prompt = Array.from({ length: s.promptLen }, (_, j) => (j === 0 ? p + 1 : 1));
+    for (let g = 0; g < s.numGenerations; g++) rows.push({ prompt, completion: new Array<number>(s.maxNewTokens).fill(1) });
+  }
+  return trainingCounts(rows);
 }
 
 function prefillTokens(c: ModelConfig, s: RolloutShape, shared: boolean): number {
@@ -64,6 +184,8 @@ export async function benchSharedPrefix(gpu: GpuRuntime, name: string, c: ModelC
     const unshared = await run(1);
     const shared = await run(shape.numGenerations);
     const generated = (g: typeof unshared) => g.gen.tokens.reduce((a, t) => a + t.length, 0);
+    const trainRows = rows.map((prompt, i) => ({ prompt, completion: unshared.gen.tokens[i] }));
+    const training = { ...(await benchTraining(gpu, model, trainRows, shape.numGenerations)), gsm8k: shapeCounts(GSM8K_SHAPE) };
     return {
       model: name,
       shape,
@@ -74,6 +196,7 @@ export async function benchSharedPrefix(gpu: GpuRuntime, name: string, c: ModelC
       generation_tokens_per_s_unshared: generated(unshared) / unshared.s,
       generation_tokens_per_s_shared: generated(shared) / shared.s,
       tokens_equal: JSON.stringify(unshared.gen.tokens) === JSON.stringify(shared.gen.tokens),
+      training,
     };
   } finally {
     model.release();

@@ -36,6 +36,7 @@ import partialRopeBody from '../../shaders/lib/partial_rope_body.wgsl?raw';
 import stableSigmoid from '../../shaders/lib/stable_sigmoid.wgsl?raw';
 import causalConv1dCommon from '../../shaders/lib/causal_conv1d_common.wgsl?raw';
 import attentionRows from '../../shaders/lib/attention_rows.wgsl?raw';
+import attentionSegments from '../../shaders/lib/attention_segments.wgsl?raw';
 import gatedDeltaChunkCommon from '../../shaders/lib/gated_delta_chunk_common.wgsl?raw';
 
 export const SNIPPETS = {
@@ -71,6 +72,7 @@ export const SNIPPETS = {
   stable_sigmoid: stableSigmoid,
   causal_conv1d_common: causalConv1dCommon,
   attention_rows: attentionRows,
+  attention_segments: attentionSegments,
   gated_delta_chunk_common: gatedDeltaChunkCommon,
 } as const satisfies Record<string, string>;
 

@@ -112,7 +112,10 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   // (sft_coef's reference answers: the planned rows carry the sft_column, empty; the term's pass over prompt + answer
   // comes after the policy update's and is smaller than it)
   const raw = config.sft_column !== null ? { [config.sft_column]: '' } : {};
-  const train: PromptExample[] = Array.from({ length: n }, () => ({ text: '', ids: new Array(promptLen).fill(1), answer: '', raw }));
+  // distinct prompts (their first two tokens), so that share_prompt_prefix_training packs one row per group as a real
+  // step does (it groups adjacent rows by equal prompts); no other byte depends on the ids
+  const planIds = (i: number) => Array.from({ length: promptLen }, (_, j) => (j === 0 ? i % model.vocabSize : j === 1 ? Math.floor(i / model.vocabSize) % model.vocabSize : 1));
+  const train: PromptExample[] = Array.from({ length: n }, (_, i) => ({ text: '', ids: planIds(i), answer: '', raw }));
   // an offline preference step (2 x prompts_per_step rows of at most max_prompt_length + max_completion_length
   // tokens, no KV caches) is bounded by the GRPO step of the same lengths (prompts_per_step x num_generations >= 2 x
   // prompts_per_step rows, plus the caches): it is planned as that

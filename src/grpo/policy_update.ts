@@ -10,10 +10,12 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { Tensor } from '../gpu/tensor';
 import { grpoLossBackward, grpoLossForward, needsSequences, type GrpoLossParams } from '../gpu/kernels/grpo_loss';
 import { entropyThreshold } from './entropy_mask';
-import { trainForward, type PolicyModel } from '../model/policy_model';
+import { sharedPrefixTrainingUnsupported, trainForward, type PolicyModel } from '../model/policy_model';
+import type { SharePrefixMode } from './config/enums';
 import type { LoraSet } from '../model/lora';
 import { headLogprobs, headLogprobsBackward } from '../model/lm_head';
-import { completionIndex, packRows, releaseBatch, type PackedBatch } from '../model/logprobs';
+import { completionIndex, packRows, releaseBatch, type PackedBatch, type SequenceRow } from '../model/logprobs';
+import { packSharedPrefix, sharedPrefixTokens } from '../model/prefix_pack';
 import { entropyBonusWeight, entropyWeights, sequenceWeights, type LossType } from './loss_weights';
 import type { AdamW } from './optimizer';
 
@@ -91,6 +93,11 @@ export interface UpdateOptions {
    * gradient into the LoRA's gradients after the policy loss's and before the norm and the update; returns its
    * (already weighted) loss, added to the step's loss */
   extraGradients?: () => Promise<number>;
+  /** shared-prefix training (share_prompt_prefix_training, resolved): each pass packs a group's rows as its prompt
+   * once and its completions as segments after it (src/model/prefix_pack.ts; adjacent rows with equal prompts form
+   * a group). Log-probs, losses and gradients equal the unshared pass's up to summation order. Absent/false: one
+   * row per sequence, today's packing. */
+  sharedPrefix?: boolean;
 }
 
 export interface UpdateStats {
@@ -105,6 +112,9 @@ export interface UpdateStats {
   skipped: number;
   /** tokens the update processed: every micro-batch's packed (B x T) grid, once per iteration */
   trainTokens: number;
+  /** real tokens the update forwarded (no padding; with sharedPrefix a group's prompt once per pass), once per
+   * iteration */
+  computedTokens: number;
   /** per micro-batch, per sequence (when opts.trace) */
   traces?: TokenTrace[][];
 }
@@ -139,7 +149,7 @@ export async function policyUpdate(
   opts: UpdateOptions,
 ): Promise<UpdateStats> {
   const mbs = microBatches.filter((mb) => mb.length > 0);
-  const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
+  const stats: UpdateStats = { loss: 0, kl: 0, entropy: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, gradNorm: 0, skipped: 0, trainTokens: 0, computedTokens: 0 };
   if (mbs.length === 0) return stats;
   // a tool's or environment's inserted tokens are not counted (modelMask)
   const activeCounts = mbs.map((mb) => mb.map(trainedTokens));
@@ -156,6 +166,7 @@ export async function policyUpdate(
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
   const traces: TokenTrace[][] | undefined = opts.trace ? mbs.map(() => []) : undefined;
   const prepared: MicroBatch[] = [];
+  const passTokens: number[] = [];
   let phaseStart = performance.now();
   const mark = async (phase: string) => {
     if (!opts.profile) return;
@@ -167,7 +178,11 @@ export async function policyUpdate(
   try {
     for (let m = 0; m < passes.length; m++) {
       const { seqs, weights: passWeights, mb: mbIndex } = passes[m];
-      const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings);
+      const rows: SequenceRow[] = seqs.map((s) => ({ prompt: s.prompt, completion: s.completion }));
+      const batch = opts.sharedPrefix
+        ? packSharedPrefix(gpu, rows, model.config.maxPositionEmbeddings)
+        : packRows(gpu, rows, model.config.maxPositionEmbeddings);
+      passTokens.push(opts.sharedPrefix ? sharedPrefixTokens(rows) : rows.reduce((n, r) => n + r.prompt.length + r.completion.length, 0));
       const N = batch.B * batch.T;
       const adv = new Float32Array(N);
       const weight = new Float32Array(N);
@@ -225,7 +240,7 @@ export async function policyUpdate(
         const { batch } = mb;
         const N = batch.B * batch.T;
         const counter = dropoutOn ? dropoutForwardCounter(opts.dropoutCounter, it, m, opts.numIterations, prepared.length) : null;
-        const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counter, false, batch.hostIds);
+        const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counter, false, batch.hostIds, batch.shared?.segments ?? null);
         // LM head fused with the log-prob gather, in vocabulary chunks (no (N, V) logits: lm_head.ts)
         const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, opts.temperature);
         let hp = opts.loss;
@@ -296,6 +311,7 @@ export async function policyUpdate(
         }
         if (last) traces![mb.mb].push(...mb.seqs.map((s, b) => traceOf(t, N, batch, b, s, w)));
         stats.trainTokens += N;
+        stats.computedTokens += passTokens[m];
       }
       if (opts.extraGradients) loss += await opts.extraGradients();
       optimizer.computeNorm();
@@ -318,6 +334,7 @@ export async function policyUpdate(
       gradNorm: stats.gradNorm / k,
       skipped: stats.skipped,
       trainTokens: stats.trainTokens,
+      computedTokens: stats.computedTokens,
       ...(traces ? { traces } : {}),
     };
   } finally {
@@ -326,6 +343,16 @@ export async function policyUpdate(
       releaseBatch(gpu, mb.batch);
     }
   }
+}
+
+/** Whether the policy update packs each group's prompt once (share_prompt_prefix_training): 'off' never, 'auto'
+ * where the model supports it (prefix_pack.ts: only full attention mixes tokens) and groups have 2 or more rows,
+ * 'on' the same but refusing an unsupported model. */
+export function sharesPrefixInTraining(model: PolicyModel, mode: SharePrefixMode, numGenerations: number): boolean {
+  if (mode === 'off' || numGenerations < 2) return false;
+  const why = sharedPrefixTrainingUnsupported(model);
+  if (why && mode === 'on') throw new Error(`share_prompt_prefix_training "on": ${why} (use "auto" or "off")`);
+  return why === null;
 }
 
 /** Forwards one optimizer step may number: iterations x micro-batches (2^21 = 2,097,152). */
@@ -347,7 +374,7 @@ export function dropoutForwardCounter(step: number, iteration: number, microBatc
 /** Per-token log-probs over the batch grid (no gradient), kept on the GPU. */
 function tokenLogprobs(model: PolicyModel, batch: PackedBatch, lora: LoraSet | null, temperature: number, label: string): Tensor {
   const { gpu } = model;
-  const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, null, true, batch.hostIds); // no backward
+  const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, null, true, batch.hostIds, batch.shared?.segments ?? null); // no backward
   const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, label);
   act.release();
   gpu.release(entropy, lse);
@@ -378,7 +405,7 @@ async function splitThresholds(
     const mb = passes[m];
     if (!split.has(mb.mb)) continue;
     const { batch } = mb;
-    const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), true, batch.hostIds);
+    const act = trainForward(model, batch.ids, batch.positions, batch.B, batch.T, lora, counterOf(m), true, batch.hostIds, batch.shared?.segments ?? null);
     const { logp, entropy, lse } = headLogprobs(model, act.f, batch.targets, temperature, 'entropy_quantile');
     act.release();
     const ent = await gpu.read(entropy);

@@ -27,7 +27,7 @@ import { isPreferenceAlgorithm } from './config/enums';
 import { AdamW } from './optimizer';
 import { learningRate } from './schedule';
 import { rollout, type Completion, type PromptExample, type Rollout, type RolloutGroup, type RolloutOptions, type RolloutTools } from './rollout';
-import { dropoutForwardCounter, policyUpdate, type TokenTrace, type TrainSequence } from './policy_update';
+import { dropoutForwardCounter, policyUpdate, sharesPrefixInTraining, type TokenTrace, type TrainSequence } from './policy_update';
 import { crossEntropyGrads, crossEntropyUpdate, type SftExample } from './sft';
 import { sftTermExamples, sftTermGroups } from './sft_term';
 import { onlineDpoUpdate } from './preference/online';
@@ -531,6 +531,7 @@ export class GrpoTrainer {
           dropoutCounter: this.step,
           profile,
           rowsPerPass: this.init.layout?.rowsPerPass ?? null,
+          sharedPrefix: sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations),
         });
         up = pu;
         algo.kl = pu.kl;

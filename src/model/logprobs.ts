@@ -22,6 +22,17 @@ export interface PackedBatch {
   hostIds: Uint32Array;
   positions: Tensor; // (B*T) u32
   targets: Tensor; // (B*T) u32
+  /** shared-prefix packing (prefix_pack.ts): the attention mask (B*T*2) u32, which packed row holds each
+   * sequence row and where its completion's predicting positions start; absent: one sequence row per packed row */
+  shared?: SharedPrefixLayout;
+}
+
+/** Where packSharedPrefix put each sequence row (rows[i]): packed row `row[i]`, its completion token j
+ * predicted at flat index row[i] * T + start[i] + j. */
+export interface SharedPrefixLayout {
+  segments: Tensor;
+  row: number[];
+  start: number[];
 }
 
 /** Rows are padded to a multiple of this many tokens, so that batches of slightly different lengths share
@@ -60,11 +71,13 @@ export function packRows(gpu: GpuRuntime, rows: SequenceRow[], maxPositions: num
 }
 
 export function releaseBatch(gpu: GpuRuntime, b: PackedBatch): void {
-  gpu.release(b.ids, b.positions, b.targets);
+  gpu.release(b.ids, b.positions, b.targets, b.shared?.segments ?? null);
 }
 
-/** Flat index, in the (B*T) token grid, of the position whose output predicts completion token j of row b. */
+/** Flat index, in the packed token grid, of the position whose output predicts completion token j of
+ * sequence row b (batch.rows[b]). */
 export function completionIndex(batch: PackedBatch, b: number, j: number): number {
+  if (batch.shared) return batch.shared.row[b] * batch.T + batch.shared.start[b] + j;
   return b * batch.T + batch.rows[b].prompt.length + j - 1;
 }
 

@@ -72,25 +72,34 @@ export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: Lo
   return gemma4CompletionLogprobs(g4.model, rows, lora ? gemma4LoraViews(lora).lora : null, temperature);
 }
 
+/** Why a model cannot train on shared-prefix packed rows (prefix_pack.ts), or null. */
+export function sharedPrefixTrainingUnsupported(model: PolicyModel): string | null {
+  const g4 = asGemma4(model);
+  if (g4) return 'Gemma 4 (its per-layer inputs, shared KV layers and sliding windows) trains on unshared rows';
+  return (model as GpuTransformer).sharedPrefixUnsupported();
+}
+
 /** A training forward of either model: its final-norm output f, backward(df), which runs the backward from df
  * (releasing it) into the LoRA (or full) gradients, and release(), which frees the activations. With
  * `noGrad` the forward keeps nothing for a backward (log-probs only; backward then throws). hostIds: the ids on
  * the host (Gemma 4 with its PLE table kept there needs them). */
 export function trainForward(
   model: PolicyModel, ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null,
-  noGrad = false, hostIds?: ArrayLike<number>,
+  noGrad = false, hostIds?: ArrayLike<number>, segments: Tensor | null = null,
 ): { f: Tensor; backward: (df: Tensor, fullGrads?: Map<string, Tensor> | null) => void; release: () => void } {
   const g4 = asGemma4(model);
   if (!g4) {
     const m = model as GpuTransformer;
-    // the 7th argument ({}) is GpuTransformer's no-backward forward: one layer's activations at a time
-    const act = noGrad ? m.forward(ids, positions, B, T, lora, dropoutCounter, {}) : m.forward(ids, positions, B, T, lora, dropoutCounter);
+    // the 7th argument ({}) is GpuTransformer's no-backward forward: one layer's activations at a time; the 8th
+    // the shared-prefix attention mask of a packSharedPrefix batch
+    const act = noGrad ? m.forward(ids, positions, B, T, lora, dropoutCounter, {}, segments) : m.forward(ids, positions, B, T, lora, dropoutCounter, null, segments);
     return {
       f: act.f,
       backward: (df, fullGrads = null) => m.backwardFromHead(act, df, fullGrads),
       release: () => m.releaseActivations(act),
     };
   }
+  if (segments) throw new Error('shared-prefix training: Gemma 4 trains on unshared rows');
   if (noGrad) {
     const { f } = g4.model.forwardHidden(ids, positions, B, T, lora ? gemma4LoraViews(lora).lora : null, false, { hostIds });
     return {

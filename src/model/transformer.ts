@@ -90,6 +90,8 @@ export interface Activations {
   N: number;
   ids: Tensor;
   positions: Tensor;
+  /** the shared-prefix attention mask the forward used (src/model/prefix_pack.ts; null: plain causal rows) */
+  segments: Tensor | null;
   layers: LayerSaved[];
   xL: Tensor; // last layer's output (N, C)
   f: Tensor; // final rmsnorm (N, C)
@@ -302,6 +304,21 @@ export class GpuTransformer {
     return { NH: this.config.numHeads, NKV: this.config.numKvHeads, HS: this.config.headDim };
   }
 
+  /** Why this model cannot train on shared-prefix packed rows (src/model/prefix_pack.ts), or null: only
+   * attention may mix tokens (sliding windows count positions under the mask: attention_segments.wgsl). */
+  sharedPrefixUnsupported(): string | null {
+    const c = this.config;
+    for (let l = 0; l < c.numLayers; l++) {
+      if (isLinearAttentionLayer(c, l)) return `${c.modelType ?? 'this model'}'s linear-attention layers mix tokens outside attention`;
+    }
+    return null;
+  }
+
+  private checkSharedPrefix(): void {
+    const why = this.sharedPrefixUnsupported();
+    if (why) throw new Error(`shared-prefix training: ${why}`);
+  }
+
   /** Whether layer l is a sliding-window layer (Gemma's sliding_attention). */
   isSliding(layer: number): boolean {
     return this.config.layerTypes?.[layer] === 'sliding_attention';
@@ -393,8 +410,10 @@ export class GpuTransformer {
   forward(
     ids: Tensor, positions: Tensor, B: number, T: number, lora: LoraSet | null, dropoutCounter: number | null = null,
     inference: InferenceForward | null = null,
+    segments: Tensor | null = null,
   ): Activations {
     const { gpu, config: c } = this;
+    if (segments) this.checkSharedPrefix();
     const N = B * T;
     const C = c.hiddenSize;
     const dropout = lora && dropoutCounter !== null && (lora.spec.dropout ?? 0) > 0
@@ -421,7 +440,7 @@ export class GpuTransformer {
         ? [(f = gpu.tensor([N, C], 'final_norm')), (rstdF = gpu.tensor([N], 'rstd_final'))]
         : [gpu.tensor([N, C], `model.layers.${l + 1}.a`), gpu.tensor([N], `model.layers.${l + 1}.rstd_a`)];
       const gs = inference?.gdnStates && isLinearAttentionLayer(c, l) ? { ...inference.gdnStates.of(l), lens: inference.gdnStates.lens } : null;
-      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout, gs);
+      const { saved, xOut, aNext, rstdNext } = this.layerForward(l, { x, a, rstdA }, nextNorm, positions, B, T, lora, dropout, gs, segments);
       inference?.onLayer?.(l, saved);
       // no backward: release the layer at once (one layer's activations at a time)
       if (inference && !this.inferenceKeepsLayers) this.releaseLayer(saved);
@@ -434,7 +453,7 @@ export class GpuTransformer {
       a = aNext;
       rstdA = rstdNext;
     }
-    return { B, T, N, ids, positions, layers, xL: x, f: f!, rstdF: rstdF!, lora, dropout, ...(recompute ? { inputs } : {}) };
+    return { B, T, N, ids, positions, segments, layers, xL: x, f: f!, rstdF: rstdF!, lora, dropout, ...(recompute ? { inputs } : {}) };
   }
 
   /** Layer l's forward from its input (x, a = its norm, rstdA): writes the layer's output into a new tensor
@@ -444,6 +463,7 @@ export class GpuTransformer {
   private layerForward(
     l: number, input: LayerInput, nextNorm: () => [Tensor, Tensor], positions: Tensor, B: number, T: number,
     lora: LoraSet | null, dropout: Activations['dropout'], gdnPrefill: (GdnDecodeState & { lens: Tensor }) | null = null,
+    segments: Tensor | null = null,
   ): { saved: LayerSaved; xOut: Tensor; aNext: Tensor; rstdNext: Tensor } {
     const { gpu, config: c } = this;
     const { x, a, rstdA } = input;
@@ -492,7 +512,7 @@ export class GpuTransformer {
       if (!qk) gpu.release(q, k);
       att = gpu.tensor([N, QD], `${p}.att`);
       lse = gpu.tensor([B, c.numHeads, T], `${p}.lse`);
-      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l));
+      attentionForward(gpu, att, lse, qr, kr, v, this.attentionDims(B, T, l), null, segments);
       o = gpu.tensor([N, C], `${p}.o`);
       if (gate) outputGateForward(gpu, gate.attG, att, gate.qg, c.numHeads, c.headDim);
       lin(o, gate?.attG ?? att, 'o_proj');
@@ -639,7 +659,7 @@ export class GpuTransformer {
         const dqr = gpu.tensor([N, QD], `${p}.dqr`);
         const dkr = gpu.tensor([N, KVD], `${p}.dkr`);
         const dv = gpu.tensor([N, KVD], `${p}.dv`);
-        attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T, l));
+        attentionBackward(gpu, dqr, dkr, dv, datt, s.qr, s.kr, s.v, s.att, s.lse, this.attentionDims(B, T, l), null, act.segments);
         gpu.release(datt);
         let dq = gpu.tensor([N, QD], `${p}.dq`);
         let dk = gpu.tensor([N, KVD], `${p}.dk`);
@@ -686,7 +706,7 @@ export class GpuTransformer {
     const input = act.inputs![l];
     const { saved, xOut, aNext, rstdNext } = this.layerForward(
       l, input, () => [gpu.tensor([act.N, c.hiddenSize], 'recompute: next norm'), gpu.tensor([act.N], 'recompute: next rstd')],
-      act.positions, act.B, act.T, act.lora, act.dropout,
+      act.positions, act.B, act.T, act.lora, act.dropout, null, act.segments,
     );
     gpu.release(xOut, aNext, rstdNext);
     return saved;

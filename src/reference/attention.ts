@@ -7,6 +7,10 @@
 // Layout: q, out (B, T, NH, HS); k, v (B, T, NKV, HS); lse (B, NH, T); query head h uses kv head
 // h / (NH / NKV); position t attends to 0..t, or with dims.window = W > 0 to max(0, t - W + 1)..t
 // (sliding window); scale dims.scale, default 1 / sqrt(HS).
+// segments (optional, (B, T, 2) as the kernels' seg binding): query t of row b with (pe, ss) =
+// segments[2 (b T + t) ..] sees key j <= t only when j < pe or j >= ss (a group's shared prompt and its own
+// completion segment, src/model/prefix_pack.ts); absent or (0, 0): plain causal attention. With segments the
+// window counts positions (each segment's restart at pe): the query at pe + t - ss, a prompt key j at j.
 
 import type { AttentionDims } from '../ops/attention';
 
@@ -18,12 +22,26 @@ function firstKey(t: number, window: number | undefined): number {
   return window && window > 0 ? Math.max(0, t - window + 1) : 0;
 }
 
+export type Segments = ArrayLike<number> | null | undefined;
+
+/** Whether query t of row b sees key j (j <= t is the caller's) under the shared-prefix mask, and with a window
+ * inside it on positions. */
+function segSees(seg: Segments, b: number, T: number, t: number, j: number, window: number | undefined): boolean {
+  if (!seg) return true;
+  const o = 2 * (b * T + t);
+  const pe = seg[o];
+  const ss = seg[o + 1];
+  if (!(j < pe || j >= ss)) return false;
+  if (!window) return true;
+  return (j >= ss ? t - j : pe + t - ss - j) < window;
+}
+
 function scaleOf(dims: { HS: number; scale?: number }): number {
   return dims.scale ?? 1 / Math.sqrt(dims.HS);
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; lse (B, NH, T) = log-sum-exp of each row's scaled scores. */
-export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims): void {
+export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats, v: Floats, dims: AttentionDims, segments?: Segments): void {
   const { B, T, NH, NKV, HS } = dims;
   const G = NH / NKV;
   const scale = scaleOf(dims);
@@ -31,12 +49,13 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
   const acc = new Float64Array(HS);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
-      const j0 = firstKey(t, dims.window);
+      const j0 = segments ? 0 : firstKey(t, dims.window); // with segments the window is segSees's, on positions
       for (let h = 0; h < NH; h++) {
         const g = Math.floor(h / G);
         const qo = ((b * T + t) * NH + h) * HS;
         let m = -Number.MAX_VALUE;
         for (let j = j0; j <= t; j++) {
+          if (!segSees(segments, b, T, t, j, dims.window)) continue;
           const ko = ((b * T + j) * NKV + g) * HS;
           let dot = 0;
           for (let d = 0; d < HS; d++) dot += q[qo + d] * k[ko + d];
@@ -46,6 +65,7 @@ export function attentionForward(out: Floats, lse: Floats, q: Floats, k: Floats,
         let sum = 0;
         acc.fill(0);
         for (let j = j0; j <= t; j++) {
+          if (!segSees(segments, b, T, t, j, dims.window)) continue;
           const p = Math.exp(s[j] - m);
           sum += p;
           const vo = ((b * T + j) * NKV + g) * HS;
@@ -71,6 +91,7 @@ export function attentionBackward(
   out: Floats,
   lse: Floats,
   dims: AttentionDims,
+  segments?: Segments,
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   const G = NH / NKV;
@@ -86,7 +107,8 @@ export function attentionBackward(
         const L = lse[(b * NH + h) * T + t];
         let D = 0;
         for (let d = 0; d < HS; d++) D += dout[qo + d] * out[qo + d];
-        for (let j = firstKey(t, dims.window); j <= t; j++) {
+        for (let j = segments ? 0 : firstKey(t, dims.window); j <= t; j++) {
+          if (!segSees(segments, b, T, t, j, dims.window)) continue;
           const ko = ((b * T + j) * NKV + g) * HS;
           let s = 0;
           let dp = 0;

@@ -103,6 +103,15 @@ describe('memory plan', () => {
     });
   }
 
+  // share_prompt_prefix_training: one packed row per group (prompt once, completions as segments), whole and cut
+  test('dry-run peak equals a real step\'s measured peak: llama, share_prompt_prefix_training on', async () => {
+    await expectPlanEqualsReal({ vocabSize: 301 }, {}, undefined, undefined, { share_prompt_prefix_training: 'on' });
+    await expectPlanEqualsReal({ vocabSize: 97 }, {}, undefined, { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true }, { share_prompt_prefix_training: 'on' });
+  });
+  test('dry-run peak equals a real step\'s measured peak: gemma3_text, share_prompt_prefix_training on', async () => {
+    await expectPlanEqualsReal(GEMMA3, {}, undefined, undefined, { share_prompt_prefix_training: 'on' });
+  });
+
   // (the step's peak is the policy update's here, so the caches' saving need not lower it)
   test('16-bit KV caches halve the plan\'s KV cache; sliding layers count their window', async () => {
     const mc = gpuTinyConfig(GEMMA3);

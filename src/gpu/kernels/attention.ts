@@ -21,7 +21,7 @@ export const ATTENTION_FORWARD = defineKernel({
   name: 'attention_forward',
   source: forwardCode,
   params: ATTENTION_PARAMS,
-  buffers: { q: 'read', k: 'read', v: 'read', out: 'read_write', lse: 'read_write' },
+  buffers: { q: 'read', k: 'read', v: 'read', out: 'read_write', lse: 'read_write', seg: 'read' },
 });
 export const ATTENTION_BACKWARD_DQ = defineKernel({
   name: 'attention_backward_dq',
@@ -74,6 +74,28 @@ export function attentionTiles(HS: number): AttentionTiles {
   return tiles;
 }
 
+/** The shared-prefix mask of a packed batch (src/model/prefix_pack.ts): (B*T*2) f32 holding integers, (prefix_end,
+ * seg_start) per query position; query t sees key j <= t only when j < prefix_end or j >= seg_start ((0, 0): plain
+ * causal). Only the direct kernels honour it: a masked call runs them on every adapter and refuses a forced tiled
+ * path. The forward binds it; the backward passes, at WebGPU's default 8 storage buffers already, read it from a
+ * copy of lse with the mask appended (a (B*NH*T + 2*B*T) scratch while they run). */
+export type AttentionSegments = Tensor;
+
+/** The direct kernels' seg binding and SEGMENTED override: the mask when given, else q (never read) and no
+ * override, so that unmasked calls keep their pipelines and results bit for bit. */
+function segmentArgs(kernel: string, segments: AttentionSegments | null, q: Tensor, d: AttentionDims): { seg: Tensor; over: Record<string, number> } {
+  if (!segments) return { seg: q, over: {} };
+  if (segments.dtype !== 'f32') throw new Error(`${kernel}: segments (${segments.label}) must be an f32 tensor of integers, got ${segments.dtype}`);
+  expectSize(segments, 2 * d.B * d.T, `${kernel}: segments (B, T, 2) ${segments.label}`);
+  return { seg: segments, over: { SEGMENTED: 1 } };
+}
+
+/** The path a call runs: a masked call runs the direct kernels (the tiled ones do not read the mask). */
+function pathWithSegments(kernel: string, path: AttentionPath, segments: AttentionSegments | null): AttentionPath {
+  if (!segments || path === 'direct') return path;
+  throw new Error(`${kernel}: the ${path} kernels do not support a shared-prefix mask (segments); use the direct path`);
+}
+
 function attentionParams(d: AttentionDims) {
   return { T: d.T, NH: d.NH, NKV: d.NKV, G: d.NH / d.NKV, scale: scoreScale(d) };
 }
@@ -88,10 +110,12 @@ export function attentionForward(
   k: Tensor,
   v: Tensor,
   dims: AttentionDims,
-  path: AttentionPath = chooseAttentionPath(gpu, dims),
+  path: AttentionPath | null = null,
+  segments: AttentionSegments | null = null,
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_forward', { B, T, NH, NKV, HS });
+  path = pathWithSegments('attention_forward', path ?? (segments ? 'direct' : chooseAttentionPath(gpu, dims)), segments);
   expectSize(q, B * T * NH * HS, `attention_forward: q (B, T, NH, HS) ${q.label}`);
   expectSize(k, B * T * NKV * HS, `attention_forward: k (B, T, NKV, HS) ${k.label}`);
   expectSize(v, B * T * NKV * HS, `attention_forward: v (B, T, NKV, HS) ${v.label}`);
@@ -99,13 +123,14 @@ export function attentionForward(
   expectSize(lse, B * NH * T, `attention_forward: lse (B, NH, T) ${lse.label}`);
   expectDistinct('attention_forward', { out, lse }, { q, k, v });
   if (path !== 'direct') return runTiledForward(gpu, path, { q, k, v, out, lse }, attentionParams(dims), dims, windowOverride(dims));
+  const { seg, over } = segmentArgs('attention_forward', segments, q, dims);
   const { HS4, RG, BK } = attentionTiles(HS);
   gpu.run(
     ATTENTION_FORWARD,
-    { q, k, v, out, lse },
+    { q, k, v, out, lse, seg },
     attentionParams(dims),
     [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    { HS4, RG, BK, ...windowOverride(dims) },
+    { HS4, RG, BK, ...windowOverride(dims), ...over },
   );
 }
 
@@ -124,10 +149,12 @@ export function attentionBackward(
   out: Tensor,
   lse: Tensor,
   dims: AttentionDims,
-  path: AttentionPath = chooseAttentionPath(gpu, dims),
+  path: AttentionPath | null = null,
+  segments: AttentionSegments | null = null,
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_backward', { B, T, NH, NKV, HS });
+  path = pathWithSegments('attention_backward', path ?? (segments ? 'direct' : chooseAttentionPath(gpu, dims)), segments);
   const nq = B * T * NH * HS;
   const nkv = B * T * NKV * HS;
   expectSize(dq, nq, `attention_backward: dq (B, T, NH, HS) ${dq.label}`);
@@ -149,20 +176,29 @@ export function attentionBackward(
     gpu.release(dsum);
     return;
   }
+  const { over } = segmentArgs('attention_backward', segments, q, dims);
+  // with a mask: lse followed by the mask, which the backward passes read at offset B * NH * T
+  let lseIn = lse;
+  if (segments) {
+    lseIn = gpu.tensor([B * NH * T + 2 * B * T], 'attention_backward lse + segments');
+    gpu.copy(lse, lseIn, B * NH * T, 0, 0);
+    gpu.copy(segments, lseIn, 2 * B * T, 0, B * NH * T);
+  }
   const { HS4, RG, BK, KG, BR } = attentionTiles(HS);
   gpu.run(
     ATTENTION_BACKWARD_DQ,
-    { dout, q, k, v, out, lse, dq, dsum },
+    { dout, q, k, v, out, lse: lseIn, dq, dsum },
     params,
     [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    { HS4, RG, BK, ...windowOverride(dims) },
+    { HS4, RG, BK, ...windowOverride(dims), ...over },
   );
   gpu.run(
     ATTENTION_BACKWARD_DKV,
-    { dout, q, k, v, lse, dsum, dk, dv },
+    { dout, q, k, v, lse: lseIn, dsum, dk, dv },
     params,
     [Math.ceil(T / (4 * KG)), NKV, B],
-    { HS4, KG, BR, ...windowOverride(dims) },
+    { HS4, KG, BR, ...windowOverride(dims), ...over },
   );
   gpu.release(dsum);
+  if (lseIn !== lse) gpu.release(lseIn);
 }

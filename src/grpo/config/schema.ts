@@ -1013,6 +1013,25 @@ export const SCHEMA = {
     source: PLAYGROUND,
     trl: { notInTrl: 'TRL\'s generate (transformers or vLLM) handles the prompt batch itself; vLLM shares prefixes by its prefix caching' },
   }),
+  share_prompt_prefix_training: oneOf(SHARE_PREFIX_MODES)({
+    default: 'off',
+    group: 'Memory',
+    doc:
+      'Shared-prefix training (as Prefix Grouper does for GRPO): "on" packs each group\'s prompt once in the policy ' +
+      'update (old and reference log-probs too), its num_generations completions after it as segments that attend to ' +
+      'the prompt and to themselves only, positions restarting after the prompt, so the prompt\'s tokens are forwarded ' +
+      'and back-propagated once per group and the completions\' gradients into it are summed by the attention ' +
+      'backward. Log-probs, losses and LoRA gradients equal "off"\'s up to float32 summation order (not bit for ' +
+      'bit). It runs the direct attention kernels on every adapter (the tiled ones do not read the mask) and one ' +
+      'packed row per group, so attention\'s work grows with the group\'s total length while the projections, MLP ' +
+      'and LM head work on fewer tokens (key tiles masked for a whole block of rows are skipped). Llama, Qwen2, ' +
+      'Qwen3 and Gemma 3 (its sliding windows counted on positions) shapes: "on" refuses Qwen3.5 (linear-attention ' +
+      'layers) and Gemma 4; "auto" is on where supported and off elsewhere. ' +
+      '"off" (default) packs one row per completion, bit for bit as before. Separate from share_prompt_prefix ' +
+      '(generation, exact and on by default) because it changes the update\'s rounding and kernels.',
+    source: 'Prefix Grouper ("Efficient GRPO Training through Shared-Prefix Forward", 2025)',
+    trl: { notInTrl: 'TRL forwards every prompt + completion row in the loss; Prefix Grouper patches the attention for it' },
+  }),
   recompute: oneOf(RECOMPUTE_MODES)({
     default: 'auto',
     group: 'Memory',
