@@ -15,13 +15,14 @@
 //   - every quantised-weight matmul variant (matmul_quant_variants.ts), forward and backward, each block type,
 //     with quantDispatch's overrides; the plain kernels with each QTYPE;
 //   - attention (direct and tiled, 'tiled' and 'tiled_16k') at the tiles its host picks for head sizes 8, 64,
-//     128, 256 and 512, with and without a sliding window.
+//     128, 256 and 512, with and without a sliding window; the single-tile forward and the fused backward at
+//     T = 16 where they fit.
 // Other host-chosen overrides (workgroup sizes WG, FORMAT / RING of the KV-cache kernels, SCALE, W_OFFSET)
 // are compiled at their defaults only.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createRuntime } from '../src/gpu/device';
 import { isKernelDescriptor, type KernelDescriptor } from '../src/gpu/kernel';
-import { ATTENTION_BACKWARD_DKV, ATTENTION_BACKWARD_DQ, ATTENTION_FORWARD, attentionTiles } from '../src/gpu/kernels/attention';
+import { ATTENTION_BACKWARD_DKV, ATTENTION_BACKWARD_DQ, ATTENTION_BACKWARD_FUSED, ATTENTION_FORWARD, attentionTiles, fusedBackwardTiles, singleTileKeys } from '../src/gpu/kernels/attention';
 import { windowOverride } from '../src/gpu/kernels/attention_common';
 import { ATTENTION_TILED_BACKWARD_DKV, ATTENTION_TILED_BACKWARD_DQ, ATTENTION_TILED_FORWARD, tilesFor } from '../src/gpu/kernels/attention_tiled';
 import { MATMUL, MATMUL_SUBGROUP, MATMUL_SUBGROUP_TILES, MATMUL_TILED, MATMUL_TILED_SUBGROUP, MATMUL_TILES } from '../src/gpu/kernels/matmul';
@@ -123,6 +124,14 @@ function attentionVariants(gpu: GpuRuntime): Variant[] {
       out.push(at(ATTENTION_FORWARD, { HS4: d.HS4, RG: d.RG, BK: d.BK, ...window }, `HS=${HS}${w}`));
       out.push(at(ATTENTION_BACKWARD_DQ, { HS4: d.HS4, RG: d.RG, BK: d.BK, ...window }, `HS=${HS}${w}`));
       out.push(at(ATTENTION_BACKWARD_DKV, { HS4: d.HS4, KG: d.KG, BR: d.BR, ...window }, `HS=${HS}${w}`));
+      // the short-sequence forms at T = 16 (G = 1 and 3) where they fit
+      for (const G of [1, 3]) {
+        const short = { B: 1, T: 16, NH: G, NKV: 1, HS };
+        const bk = singleTileKeys(short);
+        if (bk !== null && G === 1) out.push(at(ATTENTION_FORWARD, { HS4: d.HS4, RG: d.RG, BK: bk, ONE_TILE: 1, ...window }, `single_tile HS=${HS}${w}`));
+        const f = fusedBackwardTiles(short);
+        if (f) out.push(at(ATTENTION_BACKWARD_FUSED, { ...f, ...window }, `fused G=${G} HS=${HS}${w}`));
+      }
       for (const path of ['tiled', 'tiled_16k'] as const) {
         const t = tilesFor(gpu, path, HS);
         if (!t) continue; // the host does not offer it for this head size on this device
