@@ -67,7 +67,7 @@ describe('RoPE + KV-cache writes fused without stacked q/k/v (rope_kv_cache_writ
       try {
         for (const kvPrecision of ['f32', 'bf16'] as const) {
           for (const temperature of [0, 1]) {
-            const opts: GenerateOptions = { maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 5, stopIds: [], fusedWeightBudget, kvPrecision };
+            const opts: GenerateOptions = { maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 5, stopIds: [], lora: null, fusedWeightBudget, kvPrecision };
             DECODE_FUSIONS.ropeKvSplit = false;
             const d0 = gpu.dispatchCount;
             const unfused = await generate(model, prompts, opts);

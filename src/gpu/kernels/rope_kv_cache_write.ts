@@ -136,7 +136,7 @@ export function ropeKvCacheWrite(
   const n = B * rowPairs;
   const wg = elementwiseWorkgroupSize(gpu);
   const params = { n_items: n, row_pairs: rowPairs, q_pairs: QD / 2, k_pairs: KVD / 2, head_dim: HS, convention: convention === 'interleaved' ? 0 : 1, TMAX };
-  const overrides = format === 'f32' ? { WG: wg } : { WG: wg, FORMAT: format === 'f16' ? 1 : 0 };
+  const overrides: Record<string, number> = format === 'f32' ? { WG: wg } : { WG: wg, FORMAT: format === 'f16' ? 1 : 0 };
   const common = { positions, inv_freq: invFreq, qr, k_cache: kCache, v_cache: vCache };
   if (split) {
     gpu.run(format === 'f32' ? ROPE_KV_CACHE_WRITE_SPLIT : ROPE_KV_CACHE_WRITE_SPLIT_PACKED16,
