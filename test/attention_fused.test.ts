@@ -28,7 +28,7 @@ describe('short-sequence attention forms: which runs', () => {
     const smol: AttentionDims = { B: 4, T: 128, NH: 9, NKV: 3, HS: 64 };
     expect(chooseForwardForm(smol)).toBe('online');
     expect(chooseBackwardForm(smol)).toBe('two_pass');
-    // measured slower at T = 32 on SwiftShader (docs/performance.md)
+    // no gain measured at T = 32 on SwiftShader (docs/performance.md)
     expect(chooseBackwardForm({ ...BUILT_IN, T: 32 })).toBe('two_pass');
     expect(chooseForwardForm({ ...BUILT_IN, T: 17 })).toBe('online');
   });

@@ -88,8 +88,9 @@ export function attentionTiles(HS: number): AttentionTiles {
  * tile; short sequences only). */
 export type AttentionForwardForm = 'single_tile' | 'online';
 
-/** Sequences up to this length take the single-tile forward (measured on SwiftShader, CPU time: ~0.75x the
- * online form at T = 16; 1.3x at T = 128, where each invocation's redundant exp() outweighs the barriers). */
+/** Sequences up to this length take the single-tile forward (measured on SwiftShader, CPU time: ~0.72x the
+ * online form at T = 16, 0.85-1.0x at T = 32, 1.3-1.6x at T = 128 (HS 64), where each invocation's redundant
+ * exp() outweighs the barriers it saves). */
 export const SINGLE_TILE_FORWARD_MAX_T = 16;
 
 /** BK of the single-tile forward (T rounded up to 4), or null where its score tile does not fit. */
@@ -109,8 +110,8 @@ export function chooseForwardForm(d: AttentionDims): AttentionForwardForm {
 export type AttentionBackwardForm = 'fused' | 'two_pass';
 
 /** Sequences up to this length take the fused backward where it fits (measured on SwiftShader, CPU time: at
- * the built-in model's T = 16 the fused pass takes about half the two passes' time, at T = 32 (G = 1, HS 32)
- * 1.7x more: one workgroup per (batch, kv head) is too little parallelism there; docs/performance.md). */
+ * the built-in model's T = 16 the fused pass takes about half the two passes' time; at T = 32 (G = 1, HS 32)
+ * the two are even, 0.92-1.05x; docs/performance.md). */
 export const FUSED_BACKWARD_MAX_T = 16;
 
 /** The fused backward's overrides for these dims, or null where it does not fit: NRG = ceil(T G / 4) row
