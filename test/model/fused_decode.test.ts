@@ -11,6 +11,8 @@ import { generate, type GenerateOptions } from '../../src/model/generate';
 import { Rng, randn } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
 import { DECODE_FUSIONS } from '../../src/model/decode_state';
+import { readFileSync } from 'node:fs';
+import { splitQkvSource } from '../../src/gpu/kernels/rope_kv_cache_write';
 
 const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -55,6 +57,11 @@ describe('fused decode projections', () => {
 });
 
 describe('RoPE + KV-cache writes fused without stacked q/k/v (rope_kv_cache_write_split, issue 30)', () => {
+  test('the committed _split shaders are splitQkvSource of the stacked ones', () => {
+    for (const [stacked, split] of [['rope_kv_cache_write', 'rope_kv_cache_write_split'], ['rope_kv_cache_write_packed16', 'rope_kv_cache_write_split_packed16']]) {
+      expect(readFileSync(`shaders/${split}.wgsl`, 'utf8'), split).toBe(splitQkvSource(readFileSync(`shaders/${stacked}.wgsl`, 'utf8')));
+    }
+  });
   // a 16-bit base never stacks q/k/v; an f32 base does not either with fusedWeightBudget 0
   const BASES: [string, 'f32' | 'bf16', number][] = [['bf16 base', 'bf16', 1e9], ['f32 base, nothing stacked', 'f32', 0]];
   for (const [name, basePrecision, fusedWeightBudget] of BASES) {

@@ -126,9 +126,14 @@ export function fusedBackwardTiles(d: AttentionDims): { HS4: number; NRG: number
   return { HS4, NRG, NKG };
 }
 
-/** The form the direct backward takes when none is forced: fused for short sequences where it fits. */
-export function chooseBackwardForm(d: AttentionDims): AttentionBackwardForm {
-  return d.T <= FUSED_BACKWARD_MAX_T && fusedBackwardTiles(d) ? 'fused' : 'two_pass';
+/** The fused backward binds 9 storage buffers (WebGPU's default limit is 8; the runtime asks for the adapter's). */
+export const FUSED_BACKWARD_STORAGE_BUFFERS = 9;
+
+/** The form the direct backward takes when none is forced: fused for short sequences where it fits and the
+ * device allows its 9 storage buffers. */
+export function chooseBackwardForm(gpu: GpuRuntime, d: AttentionDims): AttentionBackwardForm {
+  const buffersOk = gpu.device.limits.maxStorageBuffersPerShaderStage >= FUSED_BACKWARD_STORAGE_BUFFERS;
+  return buffersOk && d.T <= FUSED_BACKWARD_MAX_T && fusedBackwardTiles(d) ? 'fused' : 'two_pass';
 }
 
 function attentionParams(d: AttentionDims) {
@@ -186,7 +191,7 @@ export function attentionBackward(
   lse: Tensor,
   dims: AttentionDims,
   path: AttentionPath = chooseAttentionPath(gpu, dims),
-  form: AttentionBackwardForm = chooseBackwardForm(dims),
+  form: AttentionBackwardForm = chooseBackwardForm(gpu, dims),
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_backward', { B, T, NH, NKV, HS });
@@ -206,6 +211,9 @@ export function attentionBackward(
   if (path === 'direct' && form === 'fused') {
     const tiles = fusedBackwardTiles(dims);
     if (!tiles) throw new Error(`attention_backward: the fused form does not fit T = ${T}, G = ${NH / NKV}, HS = ${HS}`);
+    if (gpu.device.limits.maxStorageBuffersPerShaderStage < FUSED_BACKWARD_STORAGE_BUFFERS) {
+      throw new Error(`attention_backward: the fused form binds ${FUSED_BACKWARD_STORAGE_BUFFERS} storage buffers; this device allows ${gpu.device.limits.maxStorageBuffersPerShaderStage}`);
+    }
     gpu.run(ATTENTION_BACKWARD_FUSED, { dout, q, k, v, out, lse, dq, dk, dv }, params, [1, NKV, B], { ...tiles, ...windowOverride(dims) });
     return;
   }
