@@ -26,6 +26,9 @@
 //   full causal attention, else the sliding window (tiles wholly before every row's window are skipped).
 //   SEGMENTED: the shared-prefix mask of lib/attention_segments.wgsl (query t sees key j <= t when
 //   j < seg[t].x or j >= seg[t].y); masked keys get probability 0 in step 2.
+//   ONE_TILE: the host sets it when one tile holds every key (BK >= T): then there is no online rescaling,
+//   and each invocation of step 3 forms its 4 rows' max and sum itself from ps (the same values, in the same
+//   order, as step 2 would), which saves two of the three barriers.
 
 struct Params { T: u32, NH: u32, NKV: u32, G: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -42,6 +45,7 @@ override RG: u32 = 4u;
 override BK: u32 = 64u;
 override WINDOW: u32 = 0u;
 override SEGMENTED: bool = false;
+override ONE_TILE: bool = false;
 
 var<workgroup> ps: array<vec4f, RG * BK>;  // [key j][row group]: scores, then probabilities, of 4 rows
 var<workgroup> rowM: array<f32, 4u * RG>;
@@ -85,6 +89,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var a1 = vec4f(0.0);
   var a2 = vec4f(0.0);
   var a3 = vec4f(0.0);
+  if (ONE_TILE) {
+    forward_one_tile(b, g, R0, rg, c);
+    return;
+  }
   for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
     if (j0 >= hole.x && j0 + BK <= hole.y) { continue; } // every row masks the whole tile
@@ -193,6 +201,94 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let rr = 4u * rg + i;
       out[row_base(b, g, R) + c] = a / rowL[rr];
       if (c == 0u) { lse[(b * p.NH + g * G + R % G) * p.T + R / G] = rowM[rr] + log(rowL[rr]); }
+    }
+  }
+}
+
+// ONE_TILE: every key in one tile at j0 = 0 (kStart is then 0 too). Step 1 as in main; then invocation (rg, c)
+// forms its 4 rows' max m and sum l over the keys each sees, p = exp(s - m) (0 where masked), and
+// out = sum_j p v / l, lse = m + log(l): what main computes with one tile (alpha = exp(NEG_BIG - m) = 0).
+fn forward_one_tile(b: u32, g: u32, R0: u32, rg: u32, c: u32) {
+  let G = p.G;
+  let TG = p.T * G;
+  let lid = rg * HS4 + c;
+  let WG = RG * HS4;
+  let tLast = (min(R0 + 4u * RG, TG) - 1u) / G;
+  let nKb = tLast / 4u + 1u; // key blocks of 4 any row of the workgroup sees
+  for (var blk = lid; blk < RG * nKb; blk += WG) {
+    let rb = blk % RG;
+    let kb = blk / RG;
+    let rA = R0 + 4u * rb;
+    let keyA = 4u * kb;
+    if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
+      let rLast = TG - 1u;
+      let qb0 = row_base(b, g, rA);
+      let qb1 = row_base(b, g, min(rA + 1u, rLast));
+      let qb2 = row_base(b, g, min(rA + 2u, rLast));
+      let qb3 = row_base(b, g, min(rA + 3u, rLast));
+      let kLast = p.T - 1u;
+      let kb0 = key_base(b, g, keyA);
+      let kb1 = key_base(b, g, min(keyA + 1u, kLast));
+      let kb2 = key_base(b, g, min(keyA + 2u, kLast));
+      let kb3 = key_base(b, g, min(keyA + 3u, kLast));
+      var s0 = vec4f(0.0);
+      var s1 = vec4f(0.0);
+      var s2 = vec4f(0.0);
+      var s3 = vec4f(0.0);
+      for (var c2 = 0u; c2 < HS4; c2++) {
+        let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
+        s0 += k[kb0 + c2] * qm;
+        s1 += k[kb1 + c2] * qm;
+        s2 += k[kb2 + c2] * qm;
+        s3 += k[kb3 + c2] * qm;
+      }
+      let o = 4u * kb * RG + rb;
+      ps[o] = s0 * p.scale;
+      ps[o + RG] = s1 * p.scale;
+      ps[o + 2u * RG] = s2 * p.scale;
+      ps[o + 3u * RG] = s3 * p.scale;
+    }
+  }
+  workgroupBarrier();
+
+  let RA = R0 + 4u * rg;
+  if (RA >= TG) { return; }
+  // keys [js, nv) of each of the 4 rows (rows past the end see none)
+  var js = vec4u(0u);
+  var nv = vec4u(0u);
+  for (var i = 0u; i < 4u; i++) {
+    let kv = row_tile_keys(RA + i, TG, 0u, BK);
+    js[i] = kv.x;
+    nv[i] = kv.y;
+  }
+  let nvg = min(RA + 3u, TG - 1u) / G + 1u;
+  var m = vec4f(NEG_BIG);
+  for (var j = 0u; j < nvg; j++) {
+    let inRow = (vec4u(j) >= js) & (vec4u(j) < nv);
+    m = select(m, max(m, ps[j * RG + rg]), inRow);
+  }
+  var l = vec4f(0.0);
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  for (var j = 0u; j < nvg; j++) {
+    let inRow = (vec4u(j) >= js) & (vec4u(j) < nv);
+    let e = select(vec4f(0.0), exp(ps[j * RG + rg] - m), inRow);
+    l += e;
+    let v4 = v[key_base(b, g, j) + c];
+    a0 += e.x * v4;
+    a1 += e.y * v4;
+    a2 += e.z * v4;
+    a3 += e.w * v4;
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let R = RA + i;
+    if (R < TG) {
+      var a = a0;
+      if (i == 1u) { a = a1; } else if (i == 2u) { a = a2; } else if (i == 3u) { a = a3; }
+      out[row_base(b, g, R) + c] = a / l[i];
+      if (c == 0u) { lse[(b * p.NH + g * G + R % G) * p.T + R / G] = m[i] + log(l[i]); }
     }
   }
 }

@@ -378,11 +378,17 @@ export class DecodeState {
         } else this.lin(q, a, l, 'q_proj');
         this.lin(k, a, l, 'k_proj');
         this.lin(v, a, l, 'v_proj');
-        const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
-        if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
-        const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat: this.kvFormat, ring: cache.ring };
-        kvCacheWrite(gpu, cache.k, kr, posCur, dims);
-        kvCacheWrite(gpu, cache.v, v, posCur, dims);
+        if (DECODE_FUSIONS.ropeKvSplit && !this.qg && !c.qkNorm && c.rotaryDim === undefined && !cache.ring) {
+          // RoPE of q and k with both cache writes in one dispatch, reading the three projections (issue 30)
+          ropeKvCacheWrite(gpu, qr, cache.k, cache.v, { q, k, v }, posCur, model.invFreqOf(l),
+            { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
+        } else {
+          const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
+          if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
+          const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat: this.kvFormat, ring: cache.ring };
+          kvCacheWrite(gpu, cache.k, kr, posCur, dims);
+          kvCacheWrite(gpu, cache.v, v, posCur, dims);
+        }
       }
       if (!gdn) {
         const { scale, window } = model.attentionDims(B, 1, l);
@@ -419,6 +425,12 @@ export class DecodeState {
     sample(this.gpu, this.next, lg, { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, counter, ...(rowCounters ? { rowCounters } : {}) });
   }
 }
+
+/** Switches of the decode step's fusions that have no other switch, for tests that compare the tokens
+ * with and without them (test/model/fused_decode.test.ts). ropeKvSplit: without stacked q/k/v (a 16-bit
+ * base, or weights over the fused budget), RoPE of q and k and both cache writes in one dispatch
+ * (rope_kv_cache_write_split*) instead of rope_qk_forward + two kv_cache_write. */
+export const DECODE_FUSIONS = { ropeKvSplit: true };
 
 /** Copies of each layer's q/k/v weights stacked into one (and gate/up into another) so that a decode step
  * needs one matmul per group: taken from `merged` (LoRA merged in) where present, else the base weights.

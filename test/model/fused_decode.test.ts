@@ -10,6 +10,9 @@ import { LoraSet, type LoraModule } from '../../src/model/lora';
 import { generate, type GenerateOptions } from '../../src/model/generate';
 import { Rng, randn } from '../../src/util/random';
 import type { ModelConfig } from '../../src/model/config';
+import { DECODE_FUSIONS } from '../../src/model/decode_state';
+import { readFileSync } from 'node:fs';
+import { splitQkvSource } from '../../src/gpu/kernels/rope_kv_cache_write';
 
 const ALL: LoraModule[] = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -48,6 +51,48 @@ describe('fused decode projections', () => {
       }
       expect(gpu.pool.stats.bytesInUse).toBe(before);
       lora.release();
+      model.release();
+    });
+  }
+});
+
+describe('RoPE + KV-cache writes fused without stacked q/k/v (rope_kv_cache_write_split, issue 30)', () => {
+  test('the committed _split shaders are splitQkvSource of the stacked ones', () => {
+    for (const [stacked, split] of [['rope_kv_cache_write', 'rope_kv_cache_write_split'], ['rope_kv_cache_write_packed16', 'rope_kv_cache_write_split_packed16']]) {
+      expect(readFileSync(`shaders/${split}.wgsl`, 'utf8'), split).toBe(splitQkvSource(readFileSync(`shaders/${stacked}.wgsl`, 'utf8')));
+    }
+  });
+  // a 16-bit base never stacks q/k/v; an f32 base does not either with fusedWeightBudget 0
+  const BASES: [string, 'f32' | 'bf16', number][] = [['bf16 base', 'bf16', 1e9], ['f32 base, nothing stacked', 'f32', 0]];
+  for (const [name, basePrecision, fusedWeightBudget] of BASES) {
+    test(`same tokens as rope_qk_forward + two kv_cache_write: ${name}`, async () => {
+      const gpu = await testGpu();
+      const c = tinyConfig({ vocabSize: 29 });
+      const model = GpuTransformer.upload(gpu, c, randomWeights(c, 11), { basePrecision });
+      const prompts = [[1, 3], [1, 7, 8, 2, 5, 6], [1, 9]];
+      const before = gpu.pool.stats.bytesInUse;
+      try {
+        for (const kvPrecision of ['f32', 'bf16'] as const) {
+          for (const temperature of [0, 1]) {
+            const opts: GenerateOptions = { maxNewTokens: 10, temperature, topK: 0, topP: 1, seed: 5, stopIds: [], lora: null, fusedWeightBudget, kvPrecision };
+            DECODE_FUSIONS.ropeKvSplit = false;
+            const d0 = gpu.dispatchCount;
+            const unfused = await generate(model, prompts, opts);
+            const unfusedDispatches = gpu.dispatchCount - d0;
+            DECODE_FUSIONS.ropeKvSplit = true;
+            const d1 = gpu.dispatchCount;
+            const fused = await generate(model, prompts, opts);
+            const fusedDispatches = gpu.dispatchCount - d1;
+            expect(fused.tokens, `${kvPrecision} caches, temperature ${temperature}`).toEqual(unfused.tokens);
+            expect(fused.tokens.flat().length).toBeGreaterThan(0);
+            // 2 dispatches fewer per layer per decode step (9 decode steps after the prefill's token)
+            expect(unfusedDispatches - fusedDispatches).toBe(2 * c.numLayers * 9);
+          }
+        }
+      } finally {
+        DECODE_FUSIONS.ropeKvSplit = true;
+      }
+      expect(gpu.pool.stats.bytesInUse).toBe(before);
       model.release();
     });
   }

@@ -5,11 +5,12 @@
 import forwardCode from '../../../shaders/attention_forward.wgsl?raw';
 import backwardDqCode from '../../../shaders/attention_backward_dq.wgsl?raw';
 import backwardDkvCode from '../../../shaders/attention_backward_dkv.wgsl?raw';
+import backwardFusedCode from '../../../shaders/attention_backward_fused.wgsl?raw';
 import type { GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
 import type { AttentionDims } from '../../ops/attention';
-import { checkDims, expectDistinct, scoreScale, windowOverride } from './attention_common';
+import { MAX_INVOCATIONS, checkDims, expectDistinct, scoreScale, windowOverride } from './attention_common';
 import { chooseAttentionPath, runTiledBackward, runTiledForward, type AttentionPath } from './attention_tiled';
 
 export type { AttentionDims, DecodeDims, KvCacheDims, KvFormat } from '../../ops/attention';
@@ -37,6 +38,14 @@ export const ATTENTION_BACKWARD_DKV = defineKernel({
   params: ATTENTION_PARAMS,
   buffers: {
     dout: 'read', q: 'read', k: 'read', v: 'read', lse: 'read', dsum: 'read', dk: 'read_write', dv: 'read_write',
+  },
+});
+export const ATTENTION_BACKWARD_FUSED = defineKernel({
+  name: 'attention_backward_fused',
+  source: backwardFusedCode,
+  params: ATTENTION_PARAMS,
+  buffers: {
+    dout: 'read', q: 'read', k: 'read', v: 'read', out: 'read', lse: 'read', dq: 'read_write', dk: 'read_write', dv: 'read_write',
   },
 });
 /** Workgroup memory every WebGPU device has (16 KiB) and the largest workgroup the kernels use. */
@@ -96,12 +105,66 @@ function pathWithSegments(kernel: string, path: AttentionPath, segments: Attenti
   throw new Error(`${kernel}: the ${path} kernels do not support a shared-prefix mask (segments); use the direct path`);
 }
 
+/** The direct forward's two forms: 'online' (tiles of BK keys with an online softmax) or 'single_tile' (every
+ * key of a row in one tile: the ONE_TILE override of attention_forward.wgsl, one barrier instead of three per
+ * tile; short sequences only). */
+export type AttentionForwardForm = 'single_tile' | 'online';
+
+/** Sequences up to this length take the single-tile forward (measured on SwiftShader, CPU time: ~0.72x the
+ * online form at T = 16, 0.85-1.0x at T = 32, 1.3-1.6x at T = 128 (HS 64), where each invocation's redundant
+ * exp() outweighs the barriers it saves). */
+export const SINGLE_TILE_FORWARD_MAX_T = 16;
+
+/** BK of the single-tile forward (T rounded up to 4), or null where its score tile does not fit. */
+export function singleTileKeys(d: AttentionDims): number | null {
+  const { RG } = attentionTiles(d.HS);
+  const BK = 4 * Math.ceil(d.T / 4);
+  return 16 * RG * BK + 12 * 4 * RG <= WORKGROUP_BYTES ? BK : null;
+}
+
+/** The form the direct forward takes when none is forced. */
+export function chooseForwardForm(d: AttentionDims): AttentionForwardForm {
+  return d.T <= SINGLE_TILE_FORWARD_MAX_T && singleTileKeys(d) !== null ? 'single_tile' : 'online';
+}
+
+/** The direct backward's two forms: 'two_pass' (dq and D, then dk/dv) or 'fused' (attention_backward_fused.wgsl:
+ * one workgroup per (batch, kv head) holds the head's whole causal score block; short sequences only). */
+export type AttentionBackwardForm = 'fused' | 'two_pass';
+
+/** Sequences up to this length take the fused backward where it fits (measured on SwiftShader, CPU time: at
+ * the built-in model's T = 16 the fused pass takes about half the two passes' time; at T = 32 (G = 1, HS 32)
+ * the two are even, 0.92-1.05x; docs/performance.md). */
+export const FUSED_BACKWARD_MAX_T = 16;
+
+/** The fused backward's overrides for these dims, or null where it does not fit: NRG = ceil(T G / 4) row
+ * groups of HS / 4 invocations each (at most MAX_INVOCATIONS in all), and the score block in the 16 KiB of
+ * workgroup memory every device has (three (4 NRG) x (4 NKG) arrays of f32 and two rows of row stats). */
+export function fusedBackwardTiles(d: AttentionDims): { HS4: number; NRG: number; NKG: number } | null {
+  const HS4 = d.HS / 4;
+  const NRG = Math.ceil((d.T * d.NH) / d.NKV / 4);
+  const NKG = Math.ceil(d.T / 4);
+  if (NRG * HS4 > MAX_INVOCATIONS) return null;
+  if (3 * 16 * 4 * NRG * NKG + 2 * 4 * 4 * NRG > WORKGROUP_BYTES) return null;
+  return { HS4, NRG, NKG };
+}
+
+/** The fused backward binds 9 storage buffers (WebGPU's default limit is 8; the runtime asks for the adapter's). */
+export const FUSED_BACKWARD_STORAGE_BUFFERS = 9;
+
+/** The form the direct backward takes when none is forced: fused for short sequences where it fits and the
+ * device allows its 9 storage buffers. */
+export function chooseBackwardForm(gpu: GpuRuntime, d: AttentionDims): AttentionBackwardForm {
+  const buffersOk = gpu.device.limits.maxStorageBuffersPerShaderStage >= FUSED_BACKWARD_STORAGE_BUFFERS;
+  return buffersOk && d.T <= FUSED_BACKWARD_MAX_T && fusedBackwardTiles(d) ? 'fused' : 'two_pass';
+}
+
 function attentionParams(d: AttentionDims) {
   return { T: d.T, NH: d.NH, NKV: d.NKV, G: d.NH / d.NKV, scale: scoreScale(d) };
 }
 
 /** out = softmax(q k^T * scale + causal mask) v; saves lse (B, NH, T) = log-sum-exp of the scaled scores of each query row, for backward.
- *  path: which kernels (attention_tiled.ts; default chooseAttentionPath's pick, checks and benchmarks force one). */
+ *  path: which kernels (attention_tiled.ts; default chooseAttentionPath's pick, checks and benchmarks force one);
+ *  form: the direct path's form (default chooseForwardForm's pick). */
 export function attentionForward(
   gpu: GpuRuntime,
   out: Tensor,
@@ -112,6 +175,7 @@ export function attentionForward(
   dims: AttentionDims,
   path: AttentionPath | null = null,
   segments: AttentionSegments | null = null,
+  form: AttentionForwardForm | null = null,
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_forward', { B, T, NH, NKV, HS });
@@ -125,18 +189,23 @@ export function attentionForward(
   if (path !== 'direct') return runTiledForward(gpu, path, { q, k, v, out, lse }, attentionParams(dims), dims, windowOverride(dims));
   const { seg, over } = segmentArgs('attention_forward', segments, q, dims);
   const { HS4, RG, BK } = attentionTiles(HS);
+  // the single-tile form does not read the shared-prefix mask: a masked call takes the online form
+  form = form ?? (segments ? 'online' : chooseForwardForm(dims));
+  if (segments && form !== 'online') throw new Error('attention_forward: the single-tile form does not support a shared-prefix mask (segments)');
+  const oneTile = form === 'single_tile' ? singleTileKeys(dims) : null;
+  if (form === 'single_tile' && oneTile === null) throw new Error(`attention_forward: the single-tile form does not fit T = ${T}, HS = ${HS}`);
   gpu.run(
     ATTENTION_FORWARD,
     { q, k, v, out, lse, seg },
     attentionParams(dims),
     [Math.ceil((T * NH) / NKV / (4 * RG)), NKV, B],
-    { HS4, RG, BK, ...windowOverride(dims), ...over },
+    oneTile !== null ? { HS4, RG, BK: oneTile, ONE_TILE: 1, ...windowOverride(dims) } : { HS4, RG, BK, ...windowOverride(dims), ...over },
   );
 }
 
 /** overwrites dq (B,T,NH,HS), dk and dv (B,T,NKV,HS); dk/dv sum over the NH/NKV query heads of their group deterministically
  *  (no float atomics). Uses the saved lse (flash-attention style: recompute p = exp(s - lse), D = rowsum(dout * out)).
- *  path: as in attentionForward. */
+ *  path: as in attentionForward; form: the direct path's form (default chooseBackwardForm's pick). */
 export function attentionBackward(
   gpu: GpuRuntime,
   dq: Tensor,
@@ -151,6 +220,7 @@ export function attentionBackward(
   dims: AttentionDims,
   path: AttentionPath | null = null,
   segments: AttentionSegments | null = null,
+  form: AttentionBackwardForm | null = null,
 ): void {
   const { B, T, NH, NKV, HS } = dims;
   checkDims('attention_backward', { B, T, NH, NKV, HS });
@@ -168,6 +238,18 @@ export function attentionBackward(
   expectSize(lse, B * NH * T, `attention_backward: lse (B, NH, T) ${lse.label}`);
   expectDistinct('attention_backward', { dq, dk, dv }, { dout, q, k, v, out, lse });
   const params = attentionParams(dims);
+  // the fused form does not read the shared-prefix mask: a masked call takes the two passes
+  form = form ?? (path === 'direct' && !segments ? chooseBackwardForm(gpu, dims) : 'two_pass');
+  if (segments && form !== 'two_pass') throw new Error('attention_backward: the fused form does not support a shared-prefix mask (segments)');
+  if (path === 'direct' && form === 'fused') {
+    const tiles = fusedBackwardTiles(dims);
+    if (!tiles) throw new Error(`attention_backward: the fused form does not fit T = ${T}, G = ${NH / NKV}, HS = ${HS}`);
+    if (gpu.device.limits.maxStorageBuffersPerShaderStage < FUSED_BACKWARD_STORAGE_BUFFERS) {
+      throw new Error(`attention_backward: the fused form binds ${FUSED_BACKWARD_STORAGE_BUFFERS} storage buffers; this device allows ${gpu.device.limits.maxStorageBuffersPerShaderStage}`);
+    }
+    gpu.run(ATTENTION_BACKWARD_FUSED, { dout, q, k, v, out, lse, dq, dk, dv }, params, [1, NKV, B], { ...tiles, ...windowOverride(dims) });
+    return;
+  }
   // D = rowsum(dout * out), written by the dq pass and read by the dk/dv pass. Releasing it right after
   // recording is safe: the pool hands it out again only to work recorded (and so run) later.
   const dsum = gpu.tensor([B, NH, T], 'attention_backward D');

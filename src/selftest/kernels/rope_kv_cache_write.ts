@@ -144,3 +144,70 @@ checks.push({
     return results;
   },
 });
+
+/** The _split kernels (q, k, v in three tensors: decode steps that do not stack q/k/v, e.g. a 16-bit base):
+ * against the reference, and equal to the stacked kernel on the same values (every format). */
+checks.push({
+  kernel: 'rope_kv_cache_write_split',
+  async run(gpu) {
+    const rng = new Rng(39);
+    const results: CaseResult[] = [];
+    for (const format of ['f32', 'bf16', 'f16'] as const) {
+      for (const [B, NH, NKV, HS, TMAX, conv] of CASES) {
+        const QD = NH * HS;
+        const KVD = NKV * HS;
+        const qkv = randn(B * (QD + 2 * KVD), rng);
+        const part = (from: number, width: number) => {
+          const out = new Float32Array(B * width);
+          for (let b = 0; b < B; b++) out.set(qkv.subarray(b * (QD + 2 * KVD) + from, b * (QD + 2 * KVD) + from + width), b * width);
+          return out;
+        };
+        const positions = Uint32Array.from({ length: B }, (_, b) => (b === 3 && TMAX === 9 ? TMAX + 2 : (b * 5 + 1) % TMAX));
+        const inv = ropeInvFreq(HS, 10000);
+        const cache0 = randn(B * TMAX * KVD, rng);
+        const init = format === 'f32' ? cache0 : pack16(cache0, format);
+        const words = format === 'f32' ? KVD : KVD / 2;
+        const dtype = format === 'f32' ? 'f32' : 'u32';
+        const tQkv = gpu.upload(qkv, [B, QD + 2 * KVD], 'qkv');
+        const tq = gpu.upload(part(0, QD), [B, QD], 'q');
+        const tk = gpu.upload(part(QD, KVD), [B, KVD], 'k');
+        const tv = gpu.upload(part(QD + KVD, KVD), [B, KVD], 'v');
+        const tPos = gpu.upload(positions, [B], 'positions', 'u32');
+        const tInv = gpu.upload(inv, [HS / 2], 'inv_freq');
+        const outs = [0, 1].map((i) => ({
+          qr: gpu.tensor([B, QD], `qr ${i}`),
+          k: gpu.upload(init, [B, TMAX, words], `k_cache ${i}`, dtype),
+          v: gpu.upload(init, [B, TMAX, words], `v_cache ${i}`, dtype),
+        }));
+        const dims = { B, NH, NKV, HS, TMAX, kvFormat: format };
+        const name = `${format} B=${B} NH=${NH} NKV=${NKV} HS=${HS} TMAX=${TMAX} ${conv}`;
+        ropeKvCacheWrite(gpu, outs[0].qr, outs[0].k, outs[0].v, { q: tq, k: tk, v: tv }, tPos, tInv, dims, conv);
+        ropeKvCacheWrite(gpu, outs[1].qr, outs[1].k, outs[1].v, tQkv, tPos, tInv, dims, conv);
+        const read = (t: typeof outs[0]['k']) => (format === 'f32' ? gpu.read(t) : gpu.readU32(t));
+        const [s, f] = [outs[0], outs[1]];
+        const qr = new Float32Array(B * QD);
+        const kc = init.slice();
+        const vc = init.slice();
+        ref.ropeKvCacheWrite(qr, kc, vc, qkv, positions, inv, dims, conv);
+        const gotQr = await gpu.read(s.qr);
+        const gotK = await read(s.k);
+        const step = format === 'bf16' ? 2 ** -7 : format === 'f16' ? 2 ** -10 : 1e-5;
+        results.push(merge([
+          compare('rope_kv_cache_write_split', name, 'qr', gotQr, qr, TOL),
+          format === 'f32'
+            ? compare('rope_kv_cache_write_split', name, 'k_cache', gotK as Float32Array, kc as Float32Array, TOL)
+            : compare('rope_kv_cache_write_split', name, 'k_cache', unpack16(gotK as Uint32Array, format), unpack16(kc as Uint32Array, format), { atol: 1e-5, rtol: step }),
+          compare('rope_kv_cache_write_split', name, 'v_cache', await read(s.v), vc, EXACT),
+        ]));
+        const same = `${name} equals the stacked kernel`;
+        results.push(merge([
+          compare('rope_kv_cache_write_split', same, 'qr', gotQr, await gpu.read(f.qr), sameAs(gpu)),
+          compare('rope_kv_cache_write_split', same, 'k_cache', gotK, await read(f.k), format === 'f32' ? sameAs(gpu) : EXACT),
+          compare('rope_kv_cache_write_split', same, 'v_cache', await read(s.v), await read(f.v), EXACT),
+        ]));
+        gpu.release(tQkv, tq, tk, tv, tPos, tInv, ...outs.flatMap((o) => [o.qr, o.k, o.v]));
+      }
+    }
+    return results;
+  },
+});
