@@ -41,6 +41,8 @@ override HS4: u32 = 8u;
 override NRG: u32 = 4u;
 override NKG: u32 = 4u;
 override WINDOW: u32 = 0u;
+// lib/attention_rows reads it; the fused form never takes the shared-prefix mask (the host refuses it)
+const SEGMENTED: bool = false;
 
 var<workgroup> dsq: array<vec4f, NRG * NKG * 4u>; // [key j][row group]: dS of 4 rows
 var<workgroup> pk: array<vec4f, NRG * NKG * 4u>;  // [row r][key group]: P of 4 keys
