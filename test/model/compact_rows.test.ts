@@ -112,6 +112,31 @@ describe('rows that finish leave the decode batch: the same tokens, fewer rows c
     });
   }
 
+  test('the pool\'s peak with finished rows leaving is at most the peak of every row decoded to the end (also in a later phase)', async () => {
+    const gpu = await testGpu();
+    const c = gpuTinyConfig({ ...QWEN3_TINY, vocabSize: 29 });
+    const model = GpuTransformer.upload(gpu, c, tinyFamilyWeights(c, 7));
+    const rows = [[1, 5, 9, 4, 7], [2, 3], [6], [1, 5, 9, 4, 7], [2, 3], [8, 8, 2]];
+    const opts = { ...sampling, seed: 5, maxNewTokens: 30, stopIds: [3, 11], lora: null, checkEvery: 2 };
+    const peak = async (compactFinished: boolean) => {
+      await gpu.sync();
+      gpu.pool.trim();
+      gpu.pool.stats.peakBytesAllocated = gpu.pool.stats.bytesAllocated;
+      const stats = { prefillTokens: 0, decodeRowSteps: 0 };
+      const gen = await generate(model, rows, { ...opts, compactFinished, stats });
+      // a later phase at the full batch's sizes (every row to the end: no stop ids)
+      await generate(model, rows, { ...opts, stopIds: [], maxNewTokens: 12, compactFinished });
+      await gpu.sync();
+      return { peak: gpu.pool.stats.peakBytesAllocated, gen, rowSteps: stats.decodeRowSteps };
+    };
+    const full = await peak(false);
+    const comp = await peak(true);
+    expect(comp.gen.tokens).toEqual(full.gen.tokens);
+    expect(comp.rowSteps).toBeLessThan(full.rowSteps);
+    expect(comp.peak).toBeLessThanOrEqual(full.peak);
+    model.release();
+  });
+
   test('qwen3.5 (linear layers: conv and recurrent states move with their rows), LoRA', async () => {
     const gpu = await testGpu();
     const c = qwen35TinyConfig({ linear_key_head_dim: 8, vocab_size: 29 });
