@@ -60,6 +60,9 @@ export interface DecodeSetupOptions {
   fusedWeightBudget: number;
   /** appended to the caches' labels */
   cacheLabel?: string;
+  /** row b draws with Philox row word rowBase + b (default 0: b), so that a rollout generated in several batches
+   * draws each row as one batch of all its rows would (rollout.ts: rowBase = the batch's first row) */
+  rowBase?: number;
 }
 
 /** Lengths of a generation: B rows, prompt lengths, new tokens, the prefill's and the caches' positions. */
@@ -183,6 +186,8 @@ export class DecodeState {
   rowSteps = 0;
   /** hLast's buffer, once dead (after the first draw), holds the slots' row words for sampling */
   private rowWords: Tensor | null = null;
+  /** the slots' rows moved (compact()) */
+  private compacted = false;
 
   constructor(readonly model: GpuTransformer, prompts: number[][], readonly opts: DecodeSetupOptions) {
     this.gpu = model.gpu;
@@ -444,9 +449,28 @@ export class DecodeState {
   sampleNext(hidden: Tensor, sampling: SamplingOptions, counter: number, rowCounters?: ArrayLike<number>): void {
     const A = this.active;
     const lg = this.model.lmHeadInto(rowsView(this.logits, A), rowsView(hidden, A));
-    // compacted: each slot draws with its row's word in the full batch, copied from rowWords (no queue write)
-    const rows = this.rowWords ? { rowIndex: this.slotRow } : {};
-    sample(this.gpu, rowsView(this.next, A), lg, { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, counter, ...(rowCounters ? { rowCounters } : {}), ...rows }, this.rowWords ?? undefined);
+    // compacted or with a row base: each slot draws with its row's word (rowBase + its row in the full batch),
+    // copied from rowWords (no queue write) once hLast's buffer is free to hold them
+    const words = this.rowWordsNow();
+    sample(this.gpu, rowsView(this.next, A), lg, { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, counter, ...(rowCounters ? { rowCounters } : {}), ...(words ? { rowIndex: words } : {}) }, words ? this.rowWords ?? undefined : undefined);
+    // after the first draw (from hLast): its buffer, dead now, holds the row words (the write lands after the draw)
+    if (words && !this.rowWords) this.writeRowWords();
+  }
+
+  /** Each active slot's Philox row word, or null where every slot draws as its index (no row base, never compacted). */
+  private rowWordsNow(): number[] | null {
+    const base = this.opts.rowBase ?? 0;
+    if (base === 0 && !this.compacted) return null;
+    return this.slotRow.map((r) => base + r);
+  }
+
+  /** Writes the slots' row words into rowWords (a u32 view of hLast's buffer, dead after the first draw). */
+  private writeRowWords(): void {
+    const words = this.rowWordsNow();
+    if (!words) return;
+    const { B } = this.len;
+    this.rowWords ??= { buffer: this.hLast.buffer, shape: [B], dtype: 'u32', label: 'decode.row_words', size: B };
+    this.gpu.write(this.rowWords, words);
   }
 
   /** Rows that finish leave: keeps the active slots `keep` (ascending), moving the kept slots at or past
@@ -488,8 +512,8 @@ export class DecodeState {
     });
     this.slotRow = slotRow;
     this.active = A;
-    if (!this.rowWords) this.rowWords = { buffer: this.hLast.buffer, shape: [B], dtype: 'u32', label: 'decode.row_words', size: B };
-    gpu.write(this.rowWords, this.slotRow);
+    this.compacted = true;
+    this.writeRowWords();
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
     gpu.pool.trim();
   }

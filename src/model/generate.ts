@@ -45,6 +45,9 @@ export interface GenerateOptions extends SamplingOptions {
    * kernels do not depend on the row count (software adapters; on hardware adapters the matmul variant is picked
    * by M, so the last bits of a logit, and then rarely a draw, may differ) */
   compactFinished?: boolean;
+  /** row b draws with Philox row word rowBase + b (default 0): a rollout generated in several batches passes each
+   * batch's first row, so that every row draws as in one batch of all the rollout's rows */
+  rowBase?: number;
   /** filled with the prompt positions the prefill computed (B / groupSize rows of the padded length) and the
    * rows the decode steps computed (decodeRowSteps: the first draw's step counts B rows, each later step its
    * active rows) */
@@ -75,7 +78,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
     gpu.pool.trim();
   }
-  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget });
+  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget, rowBase: opts.rowBase });
   const { lens, maxNew } = st.len;
   try {
     // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
@@ -108,8 +111,8 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     gpu.write(lenAll, lenTable);
     // the rows each step's ids belong to, in slot order (allIds holds step s's draws in its first active entries)
     const stepRows: number[][] = [];
-    // every row draws step s's token with counter s and its row word b (the built-in demo's committed numbers
-    // depend on it), also once compacted
+    // every row draws step s's token with counter s and its row word rowBase + b (the built-in demo's committed
+    // numbers depend on it), also once compacted
     const sampleInto = (hidden: Tensor, step: number) => {
       st.sampleNext(hidden, opts, step);
       gpu.copy(st.next, allIds, st.active, 0, step * B);
