@@ -2,7 +2,8 @@
 // stopped leave the decode batch, later steps run with M = the rows still running, and each remaining row draws as
 // it did in the full batch (sample.ts rowIndex). The tokens must equal the uncompacted path's for the same seed
 // with rows of very different lengths (some stopping after a few tokens, some running to the end): stories260K
-// (llama2.c) with f32 and bf16 caches, a tiny Qwen3 (q/k norms; fused decode weights off and on), a tiny Gemma 3
+// (llama2.c) with f32 and bf16 caches, a tiny Qwen3 (q/k norms; fused decode weights off and on; a bf16 base with
+// f16 caches), a tiny Gemma 3
 // (sliding-window ring caches) and a tiny Qwen3.5 (linear layers' conv and recurrent states), unshared and with
 // shared prompt prefixes; and the decode work (rows computed over the decode steps) must drop.
 import { describe, expect, test } from 'vitest';
@@ -111,6 +112,18 @@ describe('rows that finish leave the decode batch: the same tokens, fewer rows c
       model.release();
     });
   }
+
+  test('qwen3 with a bf16 base (packed matmuls, LoRA unmerged) and f16 caches', async () => {
+    const gpu = await testGpu();
+    const c = gpuTinyConfig({ ...QWEN3_TINY, vocabSize: 29 });
+    const model = GpuTransformer.upload(gpu, c, tinyFamilyWeights(c, 7), { basePrecision: 'bf16' });
+    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: ALL_TARGETS, useRslora: false });
+    randomizeLora(gpu, lora, new Rng(8));
+    const rows = [[1, 5, 9, 4, 7], [2, 3], [6], [1, 5, 9, 4, 7], [2, 3], [8, 8, 2]];
+    await compactedEqualsFull(model, rows, { ...sampling, seed: 5, maxNewTokens: 30, stopIds: [3, 11], lora, kvPrecision: 'f16', checkEvery: 2 });
+    lora.release();
+    model.release();
+  });
 
   test('the pool\'s peak with finished rows leaving is at most the peak of every row decoded to the end (also in a later phase)', async () => {
     const gpu = await testGpu();
