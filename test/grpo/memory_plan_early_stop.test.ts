@@ -20,9 +20,16 @@ const QWEN3: Partial<ModelConfig> = {
   ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true, vocabSize: 61,
 };
 
+// the cut layout: one prompt per generation batch, 2 rows per pass, idle buffers freed between phases
+const CUT: StepLayout = { generationPrompts: 1, rowsPerPass: 2, trimBetweenPhases: true };
+
 const CASES: [string, Partial<ModelConfig>, Partial<GrpoConfig>, StepLayout | undefined][] = [
   ['llama, f32 KV caches', { vocabSize: 61 }, {}, undefined],
   ['qwen3, bf16 KV caches', QWEN3, { kv_precision: 'bf16' }, undefined],
+  ['cut layout, qwen3, f32 KV caches', QWEN3, {}, CUT],
+  ['cut layout, qwen3, bf16 KV caches', QWEN3, { kv_precision: 'bf16' }, CUT],
+  ['cut layout, llama, f32 KV caches', { vocabSize: 61 }, {}, CUT],
+  ['cut layout, llama, bf16 KV caches', { vocabSize: 61 }, { kv_precision: 'bf16' }, CUT],
 ];
 
 describe('memory plan with rows that finish early', () => {
