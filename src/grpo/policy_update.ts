@@ -152,6 +152,11 @@ export async function policyUpdate(
   // each token's completion extent and the loss mask: for the sequence ratio, and for vespo's weight at either level
   const needSeq = needsSequences(opts.loss);
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
+  // every pass packed to the update's longest row: one T for all of them, so that their buffers share the pool's
+  // size buckets as in the memory plan's dry run (every row at max length). Passes packed to their own longest row
+  // (rowsPerPass, or micro-batches) left idle buffers of each pass's sizes in the pool at once: a step whose
+  // completions stopped early held more than the plan's peak. Padding changes no value (causal attention)
+  const packLength = Math.max(...mbs.flat().map((s) => s.prompt.length + s.completion.length));
   // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
   const traces: TokenTrace[][] | undefined = opts.trace ? mbs.map(() => []) : undefined;
@@ -167,7 +172,7 @@ export async function policyUpdate(
   try {
     for (let m = 0; m < passes.length; m++) {
       const { seqs, weights: passWeights, mb: mbIndex } = passes[m];
-      const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings);
+      const batch = packRows(gpu, seqs.map((s) => ({ prompt: s.prompt, completion: s.completion })), model.config.maxPositionEmbeddings, packLength);
       const N = batch.B * batch.T;
       const adv = new Float32Array(N);
       const weight = new Float32Array(N);

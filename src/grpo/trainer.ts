@@ -369,9 +369,11 @@ export class GrpoTrainer {
       // a micro-batch's rows at a time, or the memory layout's rows per pass
       const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
       const rows = this.init.layout?.rowsPerPass ?? P * c.num_generations;
+      // every pass packed to the rollout's longest row (one buffer size for all, as policyUpdate's passes)
+      const longest = Math.max(...all.map(({ g, x }) => g.prompt.ids.length + x.trainIds.length));
       for (let r0 = 0; r0 < all.length; r0 += rows) {
         const comps = all.slice(r0, r0 + rows);
-        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
+        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature, longest);
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
       ro.generationMs += performance.now() - t;
@@ -415,11 +417,13 @@ export class GrpoTrainer {
     const { model } = this.init;
     const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
     const rows = this.init.layout?.rowsPerPass ?? c.prompts_per_step * c.num_generations;
+    // every pass packed to the rollout's longest row (one buffer size for all, as policyUpdate's passes)
+    const longest = Math.max(...all.map(({ g, x }) => g.prompt.ids.length + x.trainIds.length));
     for (let r0 = 0; r0 < all.length; r0 += rows) {
       const part = all.slice(r0, r0 + rows);
       const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
-      const ref = await policyLogprobs(model, seqs, null, c.temperature);
-      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature);
+      const ref = await policyLogprobs(model, seqs, null, c.temperature, longest);
+      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature, longest);
       part.forEach(({ x }, i) => {
         const o = old?.get(x) ?? pol!.logprobs[i];
         const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;

@@ -30,6 +30,9 @@ const CASES: [string, Partial<ModelConfig>, Partial<GrpoConfig>, StepLayout | un
   ['cut layout, qwen3, bf16 KV caches', QWEN3, { kv_precision: 'bf16' }, CUT],
   ['cut layout, llama, f32 KV caches', { vocabSize: 61 }, {}, CUT],
   ['cut layout, llama, bf16 KV caches', { vocabSize: 61 }, { kv_precision: 'bf16' }, CUT],
+  // the generating policy's log-probs (num_iterations 2) and RLOO's KL advantages, in passes before the update
+  ['cut layout, qwen3, num_iterations 2', QWEN3, { num_iterations: 2 }, CUT],
+  ['cut layout, llama, rloo with beta', { vocabSize: 61 }, { advantage_estimator: 'rloo' }, CUT],
 ];
 
 describe('memory plan with rows that finish early', () => {
