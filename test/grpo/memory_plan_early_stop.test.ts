@@ -1,10 +1,11 @@
 // The memory plan is a worst case (every completion runs to max_completion_length); with stop ids, rows that
 // finish leave the decode batch (DecodeState.compact) and later steps allocate their buffers for fewer rows. A real
 // training step whose rows stop at very different lengths must stay at or under the dry run's peak: Llama and
-// Qwen3 shapes, f32 and 16-bit KV caches, the config's layout. Not a cut layout (rowsPerPass 2, trimBetweenPhases):
-// there a step whose completions stop early measured 702464 bytes against the plan's 390912 with rows leaving and
-// equally without (compactFinished false), so the excess is not generation's (the policy update's passes over
-// sequences of different lengths allocate buffers of other size buckets beside the idle ones; left for its own issue).
+// Qwen3 shapes, f32 and 16-bit KV caches, the config's layout and the cut layout (1 prompt per generation batch, 2
+// rows per pass, idle buffers freed between phases). In the cut layout, passes packed each to its own longest row
+// left idle buffers of every pass's sizes in the pool at once: a Qwen3 step measured 777,984 bytes against the
+// plan's 390,912 (equally with compactFinished false). policyUpdate now packs every pass to the update's longest
+// row (one T, the plan's buffer sizes), and the log-prob passes before it (num_iterations 2, RLOO's KL) the same.
 import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { gpuTinyConfig, randomWeights } from '../model/tiny';
