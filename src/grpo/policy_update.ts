@@ -84,6 +84,8 @@ export interface UpdateOptions {
    * runs in several passes whose gradients accumulate, each token keeping its micro-batch's loss weight, so
    * the update is the same (up to summation order; LoRA dropout masks are drawn per pass). */
   rowsPerPass?: number | null;
+  /** pack every pass to at least this many tokens (the trainer: the step's longest row, the SFT term's included) */
+  packLength?: number;
   /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
    * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
   profile?: Record<string, number>;
@@ -156,7 +158,7 @@ export async function policyUpdate(
   // size buckets as in the memory plan's dry run (every row at max length). Passes packed to their own longest row
   // (rowsPerPass, or micro-batches) left idle buffers of each pass's sizes in the pool at once: a step whose
   // completions stopped early held more than the plan's peak. Padding changes no value (causal attention)
-  const packLength = Math.max(...mbs.flat().map((s) => s.prompt.length + s.completion.length));
+  const packLength = Math.max(opts.packLength ?? 0, ...mbs.flat().map((s) => s.prompt.length + s.completion.length));
   // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
   const traces: TokenTrace[][] | undefined = opts.trace ? mbs.map(() => []) : undefined;

@@ -536,8 +536,11 @@ export class GrpoTrainer {
         // passes of at most the memory plan's rows (a prompt + answer row is no longer than a prompt + completion one)
         const perPass = this.init.layout?.rowsPerPass ?? P;
         const sftPasses = Array.from({ length: Math.ceil(sftExamples.length / perPass) }, (_, i) => sftExamples.slice(i * perPass, (i + 1) * perPass));
+        // every pass of the step (the policy update's and the SFT term's) packed to the step's longest row: one buffer
+        // size for all of them, as in the memory plan's worst case
+        const packLength = Math.max(0, ...microBatches.flat().map((s) => s.prompt.length + s.completion.length), ...sftExamples.map((x) => x.prompt.length + x.answer.length));
         const extraGradients = sftExamples.length === 0 ? undefined : async () => {
-          const ce = await crossEntropyGrads(gpu, model, this.lora, sftPasses, () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef);
+          const ce = await crossEntropyGrads(gpu, model, this.lora, sftPasses, () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef, false, packLength);
           algo['sft/loss'] = ce.loss;
           return c.sft_coef * ce.loss;
         };
@@ -556,6 +559,7 @@ export class GrpoTrainer {
           dropoutCounter: this.step,
           profile,
           rowsPerPass: this.init.layout?.rowsPerPass ?? null,
+          packLength,
         });
         up = pu;
         algo.kl = pu.kl;

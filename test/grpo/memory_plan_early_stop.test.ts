@@ -34,6 +34,9 @@ const CASES: [string, Partial<ModelConfig>, Partial<GrpoConfig>, StepLayout | un
   // the generating policy's log-probs (num_iterations 2) and RLOO's KL advantages, in passes before the update
   ['cut layout, qwen3, num_iterations 2', QWEN3, { num_iterations: 2 }, CUT],
   ['cut layout, llama, rloo with beta', { vocabSize: 61 }, { advantage_estimator: 'rloo' }, CUT],
+  // sft_coef's passes over prompt + reference answer (30 tokens) after the update's: packed to the step's longest row
+  ['cut layout, llama, sft_coef', { vocabSize: 61 }, { sft_coef: 0.1, sft_column: 'answer' }, CUT],
+  ['qwen3, sft_coef', QWEN3, { sft_coef: 0.1, sft_column: 'answer' }, undefined],
 ];
 
 describe('memory plan with rows that finish early', () => {
@@ -51,8 +54,8 @@ describe('memory plan with rows that finish early', () => {
       gpu.pool.stats.peakBytesAllocated = 0;
       const model = GpuTransformer.upload(gpu, mc, randomWeights(mc, 5));
       // 4 of 61 ids stop a completion: rows end after very different numbers of tokens
-      const tokenizer: Tokenizer = { vocabSize: mc.vocabSize, bosId: null, eosIds: [3, 17, 29, 41], encode: () => [], decode: (ids) => ids.join(' '), tokenText: String };
-      const train = Array.from({ length: 2 }, (_, i) => ({ text: `p${i}`, ids: Array.from({ length: 7 }, (_, j) => 1 + ((i * 5 + j) % 50)), answer: '', raw: {} }));
+      const tokenizer: Tokenizer = { vocabSize: mc.vocabSize, bosId: null, eosIds: [3, 17, 29, 41], encode: (s) => Array.from({ length: s.length }, (_, i) => 5 + (i % 40)), decode: (ids) => ids.join(' '), tokenText: String };
+      const train = Array.from({ length: 2 }, (_, i) => ({ text: `p${i}`, ids: Array.from({ length: 7 }, (_, j) => 1 + ((i * 5 + j) % 50)), answer: 'x'.repeat(30), raw: { answer: 'x'.repeat(30) } }));
       const scorer = { names: ['r'], weights: [1], score: async (items: unknown[]) => ({ perFunc: [items.map((_, i) => i % 2)], errors: [] }), dispose() {} };
       const trainer = new GrpoTrainer({ gpu, model, tokenizer, config, train, eval: [], scorer, layout });
       const report = await trainer.trainStep();
@@ -63,6 +66,7 @@ describe('memory plan with rows that finish early', () => {
       // rows stopped early and at different lengths (so some left the batch while others ran on)
       expect(report.metrics['completions/min_length']).toBeLessThan(16);
       expect(report.metrics['completions/max_length']).toBeGreaterThan(16);
+      if (config.sft_coef > 0) expect(report.metrics['sft/groups']).toBe(2);
       const dry = await measureStep(mc, config, layout, {
         adapter: { isSoftware: gpu.adapter.isSoftware },
         limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
