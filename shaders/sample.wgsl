@@ -8,8 +8,10 @@
 //      sum(w : x >= t) reaches topP * sum(w : top-k kept) (the smallest set of most likely tokens whose
 //      probability reaches topP; tied logits are kept or dropped together);
 //   3. draw by inverse CDF in index order: u = Philox4x32-10(counter = (ctrLo + c_b, ctrHi, b, 0),
-//      key = (seedLo, seedHi)) word 0 (c_b = 0, or with rowCtr != 0 the u32 that ids[b] holds on entry: a
-//      per-row counter, so that a row's draws depend on its own position, not on the other rows), top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
+//      key = (seedLo, seedHi)) word 0 (c_b = 0, or with rowCtr == 1 the u32 that ids[b] holds on entry: a
+//      per-row counter, so that a row's draws depend on its own position, not on the other rows; with
+//      rowCtr == 2 ids[b] holds on entry the row word that replaces b in the counter: the row's index in
+//      the uncompacted batch, so that a compacted batch draws as the full one did), top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
 //      weight exceeds u * (total kept weight).
 // Thresholds are found exactly, without sorting: logits map to order-preserving u32 keys and the
 // threshold key is built from the top, 3 bits per pass (a radix-8 bisection on the key, at most 11
@@ -20,7 +22,7 @@
 // f32, exact because V < 2^24.
 // src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript (Philox's WGSL is
 // shaders/lib/philox.wgsl).
-// Bindings: 0 params; 1 logits (read), 2 ids (read_write; with rowCtr != 0 read first: per-row counters).
+// Bindings: 0 params; 1 logits (read), 2 ids (read_write; with rowCtr != 0 read first: per-row counters or row words).
 // A row with a NaN or infinite logit gets ids[b] = 0xffffffff (outside every vocabulary; the host reports it).
 // Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
 
@@ -38,7 +40,7 @@ struct Params {
   seedHi: u32,
   ctrLo: u32,
   ctrHi: u32,
-  rowCtr: u32,    // != 0: ids[b] holds row b's counter offset on entry
+  rowCtr: u32,    // 1: ids[b] holds row b's counter offset on entry; 2: its row word (Philox counter word 2)
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -228,8 +230,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = row * V;
   // the row's counter offset, read before any invocation writes ids[row] (after the barriers below)
   var rowOff = 0u;
+  var rowWord = row;
   if (p.rowCtr != 0u) {
-    rowOff = ids[row];
+    let entry = ids[row];
+    if (p.rowCtr == 2u) { rowWord = entry; } else { rowOff = entry; }
     storageBarrier();
   }
 
@@ -293,7 +297,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     workgroupBarrier();
   }
   let total = sh_f[WG - 1u];
-  var draw = uniform01(row, rowOff) * total;
+  var draw = uniform01(rowWord, rowOff) * total;
   if (draw >= total) { draw = bitcast<f32>(bitcast<u32>(total) - 1u); }   // u * total rounded up
   let incl = sh_f[lid];
   let excl = select(0.0, sh_f[max(lid, 1u) - 1u], lid > 0u);

@@ -55,6 +55,7 @@ import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed1
 import { benchQuantMatmul, QUANT_BENCH_SHAPES, QUANT_BENCH_TYPES } from './kernels/matmul_quant';
 import { isQuantKernelType } from '../ops/ggml_types';
 import { benchDecodeCosts } from './decode_costs';
+import { benchFinishedRows } from './finished_rows';
 import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
@@ -88,6 +89,7 @@ const HELP = `npm run bench -- [--json] [flags]
   --decode-costs-only  only the hardware-independent decode step costs (no GPU)
   --matmul-variants-only [--variant-cube N] [--variant-linear IN OUT]   --variants-only   --packed-only
   --memory-only      --qwen3-step      --qwen35-step
+  --finished-rows    rows that finish leave the decode batch vs every row to the end (stories260K, stop tokens)
 JSON: section_seconds / section_cpu_seconds hold each section's wall and CPU time; run.sections_skipped what was left out.`;
 if (args.has('--help') || args.has('-h')) {
   process.stdout.write(HELP + '\n');
@@ -259,6 +261,19 @@ if (args.has('--shared-prefix')) {
   const r = await benchSharedPrefix(g, 'stories260K', stories.config, stories.weights);
   log(JSON.stringify(r));
   if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), shared_prefix: r }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+// --finished-rows: rows that finish leave the decode batch, against every row decoded to the last step, at a
+// rollout shape with stop tokens on stories260K (src/bench/finished_rows.ts): decode row-steps and tokens/s each way
+if (args.has('--finished-rows')) {
+  const g = await acquireNodeGpu();
+  const stories = await loadModelFromPath(process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url)));
+  const enc = (s: string) => stories.tokenizer.encode(s, { addBos: true });
+  const prompts = ['Once upon a time', 'The little dog', 'Lily and Tom went to the park', 'One day, a girl'].map(enc);
+  const r = await benchFinishedRows(g, 'stories260K', stories.config, stories.weights, prompts, [...stories.tokenizer.eosIds, ...enc('.').slice(1)]);
+  log(JSON.stringify(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), finished_rows: r }) + '\n');
   g.destroy();
   process.exit(0);
 }

@@ -82,9 +82,10 @@ export interface MemoryPlan {
   advice: string[];
 }
 
-/** A tokenizer for planning: no stop ids (worst case: every completion runs to max_completion_length). */
-function planningTokenizer(vocabSize: number): Tokenizer {
-  return { vocabSize, bosId: null, eosIds: [], encode: () => [], decode: () => '', tokenText: () => '' };
+/** A tokenizer for planning: no stop ids (worst case: every completion runs to max_completion_length); any text
+ * encodes to `answerLength` tokens (sft_coef's reference answers at their longest). */
+function planningTokenizer(vocabSize: number, answerLength: number): Tokenizer {
+  return { vocabSize, bosId: null, eosIds: [], encode: () => new Array(answerLength).fill(1), decode: () => '', tokenText: () => '' };
 }
 
 function planningScorer(): RewardScorer {
@@ -109,13 +110,15 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
   if (opts.inferenceKeepsLayers && m instanceof GpuTransformer) m.inferenceKeepsLayers = true;
   const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
   const n = config.prompts_per_step * config.gradient_accumulation_steps;
-  // (sft_coef's reference answers: the planned rows carry the sft_column, empty; the term's pass over prompt + answer
-  // comes after the policy update's and is smaller than it)
-  const raw = config.sft_column !== null ? { [config.sft_column]: '' } : {};
+  // sft_coef's reference answers: the planned rows carry one (the sft_column's or the answer), which the planning
+  // tokenizer encodes to max_completion_length tokens: the term's passes over prompt + answer at their longest
+  // (every zero-reward group takes part under either sft_on)
+  const answer = config.sft_coef > 0 ? 'answer' : '';
+  const raw = config.sft_column !== null ? { [config.sft_column]: answer } : {};
   // distinct prompts (their first two tokens), so that share_prompt_prefix_training packs one row per group as a real
   // step does (it groups adjacent rows by equal prompts); no other byte depends on the ids
   const planIds = (i: number) => Array.from({ length: promptLen }, (_, j) => (j === 0 ? i % model.vocabSize : j === 1 ? Math.floor(i / model.vocabSize) % model.vocabSize : 1));
-  const train: PromptExample[] = Array.from({ length: n }, (_, i) => ({ text: '', ids: planIds(i), answer: '', raw }));
+  const train: PromptExample[] = Array.from({ length: n }, (_, i) => ({ text: '', ids: planIds(i), answer, raw }));
   // an offline preference step (2 x prompts_per_step rows of at most max_prompt_length + max_completion_length
   // tokens, no KV caches) is bounded by the GRPO step of the same lengths (prompts_per_step x num_generations >= 2 x
   // prompts_per_step rows, plus the caches): it is planned as that
@@ -136,7 +139,7 @@ export async function measureStep(model: ModelConfig, config: GrpoConfig, layout
     )
     : planningScorer();
   const trainer = new GrpoTrainer({
-    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize), config: { ...config, algorithm, dynamic_sampling: false, curriculum: 'shuffle', curriculum_phases: null, mixture_weights: null }, // the order of the planning prompts changes no byte
+    gpu, model: m, tokenizer: planningTokenizer(model.vocabSize, config.max_completion_length), config: { ...config, algorithm, dynamic_sampling: false, curriculum: 'shuffle', curriculum_phases: null, mixture_weights: null }, // the order of the planning prompts changes no byte
     train, eval: [], scorer, layout,
   });
   await trainer.trainStep();

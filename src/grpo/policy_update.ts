@@ -86,6 +86,8 @@ export interface UpdateOptions {
    * runs in several passes whose gradients accumulate, each token keeping its micro-batch's loss weight, so
    * the update is the same (up to summation order; LoRA dropout masks are drawn per pass). */
   rowsPerPass?: number | null;
+  /** pack every pass to at least this many tokens (the trainer: the step's longest row, the SFT term's included) */
+  packLength?: number;
   /** when given, the GPU is synchronised between phases and each phase's milliseconds are added here
    * (reference_logprobs, forward, backward, optimizer): for profiling only, it serialises CPU and GPU */
   profile?: Record<string, number>;
@@ -162,6 +164,11 @@ export async function policyUpdate(
   // each token's completion extent and the loss mask: for the sequence ratio, and for vespo's weight at either level
   const needSeq = needsSequences(opts.loss);
   const passes = splitPasses(mbs, weights, opts.rowsPerPass ?? null);
+  // every pass packed to the update's longest row: one T for all of them, so that their buffers share the pool's
+  // size buckets as in the memory plan's dry run (every row at max length). Passes packed to their own longest row
+  // (rowsPerPass, or micro-batches) left idle buffers of each pass's sizes in the pool at once: a step whose
+  // completions stopped early held more than the plan's peak. Padding changes no value (causal attention)
+  const packLength = Math.max(opts.packLength ?? 0, ...mbs.flat().map((s) => s.prompt.length + s.completion.length));
   // a micro-batch cut into several passes takes its entropy-quantile threshold from all of them (as TRL: per micro-batch)
   const splitMbs = new Set(passes.filter((p, i) => passes.findIndex((q) => q.mb === p.mb) !== i).map((p) => p.mb));
   const traces: TokenTrace[][] | undefined = opts.trace ? mbs.map(() => []) : undefined;
@@ -179,9 +186,10 @@ export async function policyUpdate(
     for (let m = 0; m < passes.length; m++) {
       const { seqs, weights: passWeights, mb: mbIndex } = passes[m];
       const rows: SequenceRow[] = seqs.map((s) => ({ prompt: s.prompt, completion: s.completion }));
+      // unshared: every pass at the update's longest row, so passes share one set of pooled buffer sizes (the plan's)
       const batch = opts.sharedPrefix
         ? packSharedPrefix(gpu, rows, model.config.maxPositionEmbeddings)
-        : packRows(gpu, rows, model.config.maxPositionEmbeddings);
+        : packRows(gpu, rows, model.config.maxPositionEmbeddings, packLength);
       passTokens.push(opts.sharedPrefix ? sharedPrefixTokens(rows) : rows.reduce((n, r) => n + r.prompt.length + r.completion.length, 0));
       const N = batch.B * batch.T;
       const adv = new Float32Array(N);

@@ -153,13 +153,18 @@ export async function rollout(
       }
       continue;
     }
+    // every row draws with (seed, its row in the rollout: prompt * G + generation, its token position), whatever the
+    // batches: the first batch's key and the batch's first row as row base (with one batch, the draws of before row
+    // bases). Gemma 4 generates each prompt length's rows apart (policyGenerate) and keeps a key per batch.
+    const g4 = asGemma4(model) !== null;
     const gen = await policyGenerate(model, rows, {
       groupSize: sharesPromptPrefix(model, opts) ? G : 1,
       maxNewTokens: opts.maxCompletionLength,
       temperature: opts.temperature,
       topK: opts.topK,
       topP: opts.topP,
-      seed: (opts.seed + Math.imul(start + 1, 0x9e3779b1)) >>> 0,
+      seed: (opts.seed + Math.imul(g4 ? start + 1 : 1, 0x9e3779b1)) >>> 0,
+      ...(g4 ? {} : { rowBase: start * G }),
       stopIds: tokenizer.eosIds,
       lora,
       kvPrecision: opts.kvPrecision,

@@ -195,6 +195,9 @@ export async function crossEntropyGrads(
   fullGrads: Map<string, Tensor> | null = null,
   scale = 1,
   stats = false,
+  /** pack every pass to at least this many tokens (sft_coef's term: the step's longest row, so that its passes reuse
+   * the policy update's buffers, as in the memory plan) */
+  packLength = 0,
 ): Promise<{ loss: number; tokens: number; stats?: CrossEntropyStats }> {
   const mbs = microBatches.filter((mb) => mb.length > 0);
   for (const mb of mbs) {
@@ -213,7 +216,7 @@ export async function crossEntropyGrads(
   let seen = 0;
   for (let m = 0; m < mbs.length; m++) {
     const rows = mbs[m];
-    const batch = packRows(gpu, rows.map((r) => ({ prompt: r.prompt, completion: r.answer })), model.config.maxPositionEmbeddings);
+    const batch = packRows(gpu, rows.map((r) => ({ prompt: r.prompt, completion: r.answer })), model.config.maxPositionEmbeddings, packLength);
     const N = batch.B * batch.T;
     // targets only where the next token is a trained answer token
     const targets = new Uint32Array(N).fill(IGNORE_INDEX);

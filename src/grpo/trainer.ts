@@ -348,9 +348,11 @@ export class GrpoTrainer {
       // a micro-batch's rows at a time, or the memory layout's rows per pass
       const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
       const rows = this.init.layout?.rowsPerPass ?? P * c.num_generations;
+      // every pass packed to the rollout's longest row (one buffer size for all, as policyUpdate's passes)
+      const longest = Math.max(...all.map(({ g, x }) => g.prompt.ids.length + x.trainIds.length));
       for (let r0 = 0; r0 < all.length; r0 += rows) {
         const comps = all.slice(r0, r0 + rows);
-        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature);
+        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature, longest);
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
       ro.generationMs += performance.now() - t;
@@ -394,11 +396,13 @@ export class GrpoTrainer {
     const { model } = this.init;
     const all = ro.groups.flatMap((g) => g.completions.map((x) => ({ g, x })));
     const rows = this.init.layout?.rowsPerPass ?? c.prompts_per_step * c.num_generations;
+    // every pass packed to the rollout's longest row (one buffer size for all, as policyUpdate's passes)
+    const longest = Math.max(...all.map(({ g, x }) => g.prompt.ids.length + x.trainIds.length));
     for (let r0 = 0; r0 < all.length; r0 += rows) {
       const part = all.slice(r0, r0 + rows);
       const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
-      const ref = await policyLogprobs(model, seqs, null, c.temperature);
-      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature);
+      const ref = await policyLogprobs(model, seqs, null, c.temperature, longest);
+      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature, longest);
       part.forEach(({ x }, i) => {
         const o = old?.get(x) ?? pol!.logprobs[i];
         const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;
@@ -511,8 +515,11 @@ export class GrpoTrainer {
         // passes of at most the memory plan's rows (a prompt + answer row is no longer than a prompt + completion one)
         const perPass = this.init.layout?.rowsPerPass ?? P;
         const sftPasses = Array.from({ length: Math.ceil(sftExamples.length / perPass) }, (_, i) => sftExamples.slice(i * perPass, (i + 1) * perPass));
+        // every pass of the step (the policy update's and the SFT term's) packed to the step's longest row: one buffer
+        // size for all of them, as in the memory plan's worst case
+        const packLength = Math.max(0, ...microBatches.flat().map((s) => s.prompt.length + s.completion.length), ...sftExamples.map((x) => x.prompt.length + x.answer.length));
         const extraGradients = sftExamples.length === 0 ? undefined : async () => {
-          const ce = await crossEntropyGrads(gpu, model, this.lora, sftPasses, () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef);
+          const ce = await crossEntropyGrads(gpu, model, this.lora, sftPasses, () => dropoutForwardCounter(this.step, 0, GA, 1, GA + 1), null, c.sft_coef, false, packLength);
           algo['sft/loss'] = ce.loss;
           return c.sft_coef * ce.loss;
         };
@@ -532,6 +539,7 @@ export class GrpoTrainer {
           profile,
           rowsPerPass: this.init.layout?.rowsPerPass ?? null,
           sharedPrefix: sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations),
+          packLength,
         });
         up = pu;
         algo.kl = pu.kl;

@@ -4,6 +4,13 @@
 // fixed schedule of positions and reads the ids back every few steps; generate_turns.ts feeds each row its
 // own token and position and reads every step.
 //
+// Rows that finish leave (compact()): generate.ts hands over the slots still running at each readback; the rows
+// behind the first finished slot are moved into the holes (each layer's k/v cache rows, the linear layers' states,
+// the next input token), so that every later step runs with M = the active rows: the row-wise buffers are read
+// through views of their first `active` rows, the caches' kernels are dispatched for `active` rows, and sampling
+// draws each row with its row word in the full batch (sample.ts rowIndex), so the tokens are the uncompacted
+// batch's bit for bit on adapters whose kernels do not depend on M (software adapters; see generate.ts).
+//
 // KV caches: one k and one v cache per layer, (B, L, NKV * HS) in the format kv_precision resolves to
 // (kv_storage.ts: f32, or 16-bit pairs in u32). A sliding-window layer whose window is shorter than the
 // generation's TMAX positions keeps a ring of `window` slots (position j in slot j % window), since a query
@@ -53,6 +60,9 @@ export interface DecodeSetupOptions {
   fusedWeightBudget: number;
   /** appended to the caches' labels */
   cacheLabel?: string;
+  /** row b draws with Philox row word rowBase + b (default 0: b), so that a rollout generated in several batches
+   * draws each row as one batch of all its rows would (rollout.ts: rowBase = the batch's first row) */
+  rowBase?: number;
 }
 
 /** Lengths of a generation: B rows, prompt lengths, new tokens, the prefill's and the caches' positions. */
@@ -168,6 +178,16 @@ export class DecodeState {
   /** Qwen3.5 full layers: q_proj's query-and-gate output and the gated attention output of a decode step */
   private qg: Tensor | null = null;
   private attG: Tensor | null = null;
+  /** rows still decoding (compact()); the decode step runs with M = active */
+  active = 0;
+  /** the row (of the B rows the state was made for) each active slot holds */
+  slotRow: number[] = [];
+  /** rows computed by decode steps so far (sum of active over step() calls) */
+  rowSteps = 0;
+  /** hLast's buffer, once dead (after the first draw), holds the slots' row words for sampling */
+  private rowWords: Tensor | null = null;
+  /** the slots' rows moved (compact()) */
+  private compacted = false;
 
   constructor(readonly model: GpuTransformer, prompts: number[][], readonly opts: DecodeSetupOptions) {
     this.gpu = model.gpu;
@@ -175,6 +195,8 @@ export class DecodeState {
     this.len = generationLengths(c, prompts, opts.maxNewTokens);
     this.kvFormat = resolveKvPrecision(c, opts.kvPrecision, baseFormat(model));
     const { B, TMAX } = this.len;
+    this.active = B;
+    this.slotRow = Array.from({ length: B }, (_, b) => b);
     const KVD = c.numKvHeads * c.headDim;
     for (let l = 0; l < c.numLayers; l++) {
       const tag = opts.cacheLabel ?? '';
@@ -348,11 +370,20 @@ export class DecodeState {
 
   /** One decode step of every row: tokens (B) u32 at posCur, attending to lenCur positions; leaves the final
    * norm's output in f. */
-  step(tokens: Tensor): void {
+  step(tokensAll: Tensor): void {
     const { model, gpu } = this;
     const c = model.config;
-    const { B, TMAX } = this.len;
-    const { x, a, rstd, q, k, v, qr, kr, att, o, xm, g, u, sw, f, posCur, lenCur } = this;
+    const { TMAX } = this.len;
+    // M = the active rows: every row-wise buffer is read through a view of its first `active` rows
+    const B = this.active;
+    const rv = (t: Tensor) => rowsView(t, B);
+    const [x, a, rstd, q, k, v, qr, kr, att, o, xm, g, u, sw, f, posCur, lenCur, tokens] =
+      [this.x, this.a, this.rstd, this.q, this.k, this.v, this.qr, this.kr, this.att, this.o, this.xm, this.g, this.u, this.sw, this.f, this.posCur, this.lenCur, tokensAll].map(rv);
+    const qkvT = this.qkv && rv(this.qkv);
+    const qgT = this.qg && rv(this.qg);
+    const attGT = this.attG && rv(this.attG);
+    const guT = this.gu && rv(this.gu);
+    this.rowSteps += B;
     model.embed(x, tokens); // Gemma scales the embedding; a 16-bit table is read packed
     // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
     const off = model.normOffset;
@@ -362,19 +393,20 @@ export class DecodeState {
       const fl = this.fused[l];
       const cache = this.caches[l];
       const slots = cache.ring ? cache.slots : TMAX;
-      const gdn = this.gdn[l];
+      const gdnAll = this.gdn[l];
+      const gdn = gdnAll && { convState: rv(gdnAll.convState), convNext: rv(gdnAll.convNext), state: rv(gdnAll.state) };
       if (gdn) {
         // Qwen3.5 linear layer: the recurrent step, its states carried
         gdnDecodeStep(gpu, c, (name) => model.w(name), (y, xIn, m) => this.lin(y, xIn, l, m), p, o, a, gdn);
-      } else if (fl.qkv && this.qkv) {
+      } else if (fl.qkv && qkvT) {
         // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
-        matmul(gpu, this.qkv, a, fl.qkv, { transB: true, bias: fl.qkvBias });
-        ropeKvCacheWrite(gpu, qr, cache.k, cache.v, this.qkv, posCur, model.invFreqOf(l),
+        matmul(gpu, qkvT, a, fl.qkv, { transB: true, bias: fl.qkvBias });
+        ropeKvCacheWrite(gpu, qr, cache.k, cache.v, qkvT, posCur, model.invFreqOf(l),
           { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
       } else {
-        if (this.qg) {
-          this.lin(this.qg, a, l, 'q_proj');
-          splitQuery(gpu, q, this.qg, c.numHeads, c.headDim);
+        if (qgT) {
+          this.lin(qgT, a, l, 'q_proj');
+          splitQuery(gpu, q, qgT, c.numHeads, c.headDim);
         } else this.lin(q, a, l, 'q_proj');
         this.lin(k, a, l, 'k_proj');
         this.lin(v, a, l, 'v_proj');
@@ -394,16 +426,16 @@ export class DecodeState {
         const { scale, window } = model.attentionDims(B, 1, l);
         attentionDecode(gpu, att, qr, cache.k, cache.v, lenCur,
           { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, scale, window, kvFormat: this.kvFormat, ring: cache.ring });
-        if (this.qg && this.attG) outputGateForward(gpu, this.attG, att, this.qg, c.numHeads, c.headDim);
-        this.lin(o, this.attG ?? att, l, 'o_proj');
+        if (qgT && attGT) outputGateForward(gpu, attGT, att, qgT, c.numHeads, c.headDim);
+        this.lin(o, attGT ?? att, l, 'o_proj');
       }
       // Gemma normalises the attention and MLP outputs before their residual adds
       const postO = c.sandwichNorms ? model.postNorm(o, `${p}.post_attention_layernorm.weight`) : null;
       addRmsnormForward(gpu, xm, a, rstd, x, postO?.y ?? o, model.w(model.mlpNormName(l)), c.rmsNormEps, off);
       if (postO) gpu.release(postO.y, postO.rstd);
-      if (fl.gateUp && this.gu) {
-        matmul(gpu, this.gu, a, fl.gateUp, { transB: true });
-        swigluPackedForward(gpu, sw, this.gu);
+      if (fl.gateUp && guT) {
+        matmul(gpu, guT, a, fl.gateUp, { transB: true });
+        swigluPackedForward(gpu, sw, guT);
       } else {
         this.lin(g, a, l, 'gate_proj');
         this.lin(u, a, l, 'up_proj');
@@ -421,8 +453,75 @@ export class DecodeState {
   /** The LM head of `hidden` (B, C), then one draw per row into `next`: with counter `counter`, or each row
    * with its own counter (rowCounters). */
   sampleNext(hidden: Tensor, sampling: SamplingOptions, counter: number, rowCounters?: ArrayLike<number>): void {
-    const lg = this.model.lmHeadInto(this.logits, hidden);
-    sample(this.gpu, this.next, lg, { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, counter, ...(rowCounters ? { rowCounters } : {}) });
+    const A = this.active;
+    const lg = this.model.lmHeadInto(rowsView(this.logits, A), rowsView(hidden, A));
+    // compacted or with a row base: each slot draws with its row's word (rowBase + its row in the full batch),
+    // copied from rowWords (no queue write) once hLast's buffer is free to hold them
+    const words = this.rowWordsNow();
+    sample(this.gpu, rowsView(this.next, A), lg, { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, counter, ...(rowCounters ? { rowCounters } : {}), ...(words ? { rowIndex: words } : {}) }, words ? this.rowWords ?? undefined : undefined);
+    // after the first draw (from hLast): its buffer, dead now, holds the row words (the write lands after the draw)
+    if (words && !this.rowWords) this.writeRowWords();
+  }
+
+  /** Each active slot's Philox row word, or null where every slot draws as its index (no row base, never compacted). */
+  private rowWordsNow(): number[] | null {
+    const base = this.opts.rowBase ?? 0;
+    if (base === 0 && !this.compacted) return null;
+    return this.slotRow.map((r) => base + r);
+  }
+
+  /** Writes the slots' row words into rowWords (a u32 view of hLast's buffer, dead after the first draw). */
+  private writeRowWords(): void {
+    const words = this.rowWordsNow();
+    if (!words) return;
+    const { B } = this.len;
+    this.rowWords ??= { buffer: this.hLast.buffer, shape: [B], dtype: 'u32', label: 'decode.row_words', size: B };
+    this.gpu.write(this.rowWords, words);
+  }
+
+  /** Rows that finish leave: keeps the active slots `keep` (ascending), moving the kept slots at or past
+   * keep.length into the holes below it (each layer's k/v cache rows, the linear layers' conv and recurrent
+   * states and the next input token; through the logits buffer, free between a draw and the next LM head,
+   * since a buffer cannot be copied into itself), so that later steps run with M = keep.length. Between steps
+   * only (after sampleNext). The pool's idle buffers are freed first: the steps after allocate their
+   * temporaries for fewer rows (smaller buckets), and without the trim those would join the full batch's idle
+   * ones and could lift the pool's peak above the memory plan's worst case (every row running to the end). */
+  compact(keep: readonly number[]): void {
+    const { gpu } = this;
+    const A = keep.length;
+    if (A === this.active) return;
+    if (A === 0 || keep.some((s, i) => !Number.isInteger(s) || s < 0 || s >= this.active || (i > 0 && s <= keep[i - 1]))) {
+      throw new Error(`compact: keep must be ascending active slots (of ${this.active}), at least one`);
+    }
+    const kept = new Set(keep);
+    const holes = Array.from({ length: A }, (_, i) => i).filter((i) => !kept.has(i));
+    const movers = keep.filter((s) => s >= A);
+    const perRow: Tensor[] = [this.next];
+    this.caches.forEach((lc, l) => {
+      if (!this.gdn[l]) perRow.push(lc.k, lc.v);
+    });
+    for (const st of this.gdn) if (st) perRow.push(st.convState, st.state);
+    const bounce = this.logits;
+    const { B } = this.len;
+    const slotRow = this.slotRow.slice(0, A); // a new array: callers keep the earlier steps' ones
+    holes.forEach((dst, i) => {
+      const src = movers[i];
+      for (const t of perRow) {
+        const per = t.size / B;
+        for (let off = 0; off < per; off += bounce.size) {
+          const n = Math.min(bounce.size, per - off);
+          gpu.copy(t, bounce, n, src * per + off, 0);
+          gpu.copy(bounce, t, n, 0, dst * per + off);
+        }
+      }
+      slotRow[dst] = this.slotRow[src];
+    });
+    this.slotRow = slotRow;
+    this.active = A;
+    this.compacted = true;
+    this.writeRowWords();
+    gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+    gpu.pool.trim();
   }
 }
 
@@ -480,4 +579,11 @@ function dropMerged(gpu: GpuRuntime, merged: Map<string, Tensor> | null, paths: 
     gpu.release(t); // its copy into the stack is recorded already; later users are ordered after it
     merged!.delete(p);
   }
+}
+
+/** A view of the first `rows` rows of t (same buffer): t itself when it has that many. */
+export function rowsView(t: Tensor, rows: number): Tensor {
+  if (t.shape[0] === rows) return t;
+  const per = t.size / t.shape[0];
+  return { buffer: t.buffer, shape: [rows, ...t.shape.slice(1)], dtype: t.dtype, label: t.label, size: rows * per };
 }

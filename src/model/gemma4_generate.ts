@@ -15,7 +15,9 @@ import { cutRows } from './stop_rows';
 import { checkSampledIds } from './sampled_ids';
 import { resolveKvPrecision } from './kv_storage';
 
-export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'checkEvery'> {
+// Gemma 4 decodes every row to the last step (its own decode in gemma4_gpu.ts: per-layer head sizes and shared
+// K/V sources; finished rows do not leave, GenerateOptions.compactFinished is generate.ts's)
+export interface Gemma4GenerateOptions extends Omit<GenerateOptions, 'lora' | 'fusedWeightBudget' | 'checkEvery' | 'compactFinished'> {
   /** prefill one prompt row at a time (memory-saving layouts: a B-th of the prefill's activations) */
   prefillByRow?: boolean;
   lora: Gemma4GpuLora | null;

@@ -8,10 +8,10 @@ import type { Gemma4Gpu, Gemma4GpuLora } from './gemma4_gpu';
 import type { Tensor } from '../gpu/tensor';
 
 export async function gemma4CompletionLogprobs(
-  model: Gemma4Gpu, rows: SequenceRow[], lora: Gemma4GpuLora | null, temperature = 1,
+  model: Gemma4Gpu, rows: SequenceRow[], lora: Gemma4GpuLora | null, temperature = 1, minLength = 0,
 ): Promise<TokenLogprobs> {
   const { gpu } = model;
-  const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings);
+  const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings, minLength);
   let f: Tensor | null = null;
   let out: HeadLogprobs | null = null;
   try {

@@ -1,6 +1,8 @@
 // Batched generation with a KV cache: prefill all prompts together (right-padded), then decode every row
 // one token per step, all on the GPU. Nothing but the sampled ids is ever read back, and those only
-// every few steps to stop early once every row has finished. With groupSize G, each group of G identical
+// every few steps to stop early once every row has finished; at those readbacks the rows that finished leave
+// (DecodeState.compact: the later steps run with M = the rows still running, each drawing its tokens as in the
+// full batch). With groupSize G, each group of G identical
 // prompts is prefilled once and its state copied into its G rows (decode_state.ts). The caches, the prefill and the decode step
 // are decode_state.ts's (shared with generate_turns.ts).
 
@@ -38,8 +40,18 @@ export interface GenerateOptions extends SamplingOptions {
    * G - 1): each prompt is prefilled once and its caches, linear-layer states and last hidden state copied into its
    * G rows (DecodeState.prefill); the same tokens as unshared (default 1: every row prefilled) */
   groupSize?: number;
-  /** filled with the prompt positions the prefill computed (B / groupSize rows of the padded length) */
-  stats?: { prefillTokens: number };
+  /** rows that finished leave the decode batch at each readback (every checkEvery steps), so that later steps
+   * compute only the rows still running (default true); the tokens are the same either way on adapters whose
+   * kernels do not depend on the row count (software adapters; on hardware adapters the matmul variant is picked
+   * by M, so the last bits of a logit, and then rarely a draw, may differ) */
+  compactFinished?: boolean;
+  /** row b draws with Philox row word rowBase + b (default 0): a rollout generated in several batches passes each
+   * batch's first row, so that every row draws as in one batch of all the rollout's rows */
+  rowBase?: number;
+  /** filled with the prompt positions the prefill computed (B / groupSize rows of the padded length) and the
+   * rows the decode steps computed (decodeRowSteps: the first draw's step counts B rows, each later step its
+   * active rows) */
+  stats?: { prefillTokens: number; decodeRowSteps?: number };
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -66,7 +78,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
     gpu.pool.trim();
   }
-  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget });
+  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget, rowBase: opts.rowBase });
   const { lens, maxNew } = st.len;
   try {
     // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
@@ -97,10 +109,14 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     }
     gpu.write(posAll, posTable);
     gpu.write(lenAll, lenTable);
-    // every row draws step s's token with counter s (the built-in demo's committed numbers depend on it)
+    // the rows each step's ids belong to, in slot order (allIds holds step s's draws in its first active entries)
+    const stepRows: number[][] = [];
+    // every row draws step s's token with counter s and its row word rowBase + b (the built-in demo's committed
+    // numbers depend on it), also once compacted
     const sampleInto = (hidden: Tensor, step: number) => {
       st.sampleNext(hidden, opts, step);
-      gpu.copy(st.next, allIds, B, 0, step * B);
+      gpu.copy(st.next, allIds, st.active, 0, step * B);
+      stepRows[step] = st.slotRow;
     };
     sampleInto(st.hLast, 0);
 
@@ -108,22 +124,44 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
     if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
     const V = model.config.vocabSize;
-    const rowStop = (ids: Uint32Array, n: number) => {
+    // a row that left has no draws after it: its later entries read as a stop (past its own stop, so never seen)
+    const filler = opts.stopIds[0] ?? 0;
+    const rowStop = (raw: Uint32Array, n: number) => {
+      const ids = new Uint32Array(n * B).fill(filler);
+      for (let s = 0; s < n; s++) stepRows[s].forEach((row, i) => (ids[s * B + row] = raw[s * B + i]));
       checkSampledIds(ids, B, V);
       return cutRows(ids, B, n, stop, stopStrings, opts.decode);
     };
     const checkEvery = opts.checkEvery ?? DEFAULT_CHECK_EVERY;
+    const compact = opts.compactFinished ?? true;
     let steps = 1;
     for (let s = 1; s < maxNew; s++) {
-      if (s % checkEvery === 0 && (stop.size || stopStrings.length) && rowStop(await gpu.readU32(allIds, s * B), s).every((r) => r.finish === 'stop')) break;
+      if (s % checkEvery === 0 && (stop.size || stopStrings.length)) {
+        const res = rowStop(await gpu.readU32(allIds, s * B), s);
+        if (res.every((r) => r.finish === 'stop')) break;
+        const keep = st.slotRow.flatMap((row, slot) => (res[row].finish === 'stop' ? [] : [slot]));
+        if (compact && keep.length < st.active) {
+          st.compact(keep);
+          // the remaining steps' positions in slot order
+          for (let t = s - 1; t < maxNew; t++) {
+            st.slotRow.forEach((row, i) => {
+              posTable[t * B + i] = lens[row] + t;
+              lenTable[t * B + i] = lens[row] + t + 1;
+            });
+          }
+          gpu.write(posAll, posTable.subarray((s - 1) * B), (s - 1) * B);
+          gpu.write(lenAll, lenTable.subarray((s - 1) * B), (s - 1) * B);
+        }
+      }
       // the token sampled at step s-1 sits at position lens[b] + s - 1
-      gpu.copy(posAll, st.posCur, B, (s - 1) * B, 0);
-      gpu.copy(lenAll, st.lenCur, B, (s - 1) * B, 0);
+      gpu.copy(posAll, st.posCur, st.active, (s - 1) * B, 0);
+      gpu.copy(lenAll, st.lenCur, st.active, (s - 1) * B, 0);
       st.step(st.next);
       sampleInto(st.f, s);
       steps++;
     }
     const rows = rowStop(await gpu.readU32(allIds, steps * B), steps);
+    if (opts.stats) opts.stats.decodeRowSteps = B + st.rowSteps;
     return {
       tokens: rows.map((r) => r.tokens),
       finish: rows.map((r) => r.finish),

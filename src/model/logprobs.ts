@@ -39,10 +39,12 @@ export interface SharedPrefixLayout {
  * pooled buffers (causal attention keeps padding from touching real tokens). */
 export const PACK_MULTIPLE = 8;
 
-export function packRows(gpu: GpuRuntime, rows: SequenceRow[], maxPositions: number): PackedBatch {
+/** `minLength`: pad to at least this many tokens (several passes of one step packed to one T, so that their buffers
+ * are of one size, as the memory plan's: see policyUpdate) */
+export function packRows(gpu: GpuRuntime, rows: SequenceRow[], maxPositions: number, minLength = 0): PackedBatch {
   const B = rows.length;
   if (B === 0) throw new Error('no sequences to pack');
-  const longest = Math.max(...rows.map((r) => r.prompt.length + r.completion.length));
+  const longest = Math.max(minLength, ...rows.map((r) => r.prompt.length + r.completion.length));
   if (longest > maxPositions) throw new Error(`a sequence of ${longest} tokens exceeds the model's ${maxPositions} positions`);
   const T = Math.min(maxPositions, Math.ceil(longest / PACK_MULTIPLE) * PACK_MULTIPLE);
   rows.forEach((r, i) => {
@@ -94,9 +96,10 @@ export async function completionLogprobs(
   rows: SequenceRow[],
   lora: LoraSet | null,
   temperature = 1,
+  minLength = 0,
 ): Promise<TokenLogprobs> {
   const { gpu } = model;
-  const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings);
+  const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings, minLength);
   let act: Activations | null = null;
   let out: HeadLogprobs | null = null;
   try {

@@ -65,11 +65,12 @@ export async function policyGenerate(model: PolicyModel, prompts: number[][], op
   return out;
 }
 
-/** Per-token log-probs (and entropies) of the completions, LoRA on (lora) or off (null). */
-export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: LoraSet | null, temperature = 1): Promise<TokenLogprobs> {
+/** Per-token log-probs (and entropies) of the completions, LoRA on (lora) or off (null); `minLength`: packed to at
+ * least this many tokens (packRows). */
+export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: LoraSet | null, temperature = 1, minLength = 0): Promise<TokenLogprobs> {
   const g4 = asGemma4(model);
-  if (!g4) return completionLogprobs(model as GpuTransformer, rows, lora, temperature);
-  return gemma4CompletionLogprobs(g4.model, rows, lora ? gemma4LoraViews(lora).lora : null, temperature);
+  if (!g4) return completionLogprobs(model as GpuTransformer, rows, lora, temperature, minLength);
+  return gemma4CompletionLogprobs(g4.model, rows, lora ? gemma4LoraViews(lora).lora : null, temperature, minLength);
 }
 
 /** Why a model cannot train on shared-prefix packed rows (prefix_pack.ts), or null. */

@@ -16,6 +16,19 @@ export interface SampleOptions {
    * and the same high word, so a row's draws depend on its own position only (multi-turn decoding, where
    * rows advance at different times) */
   rowCounters?: ArrayLike<number>;
+  /** per-row row words (u32): row b draws as row rowIndex[b] would (Philox counter word 2), so that a batch whose
+   * finished rows left (generate.ts's compaction) draws each remaining row as the full batch did; not with
+   * rowCounters */
+  rowIndex?: ArrayLike<number>;
+}
+
+/** The row word row b draws with: b, or rowIndex[b]. */
+export function rowWord(opts: Pick<SampleOptions, 'rowIndex' | 'rowCounters'>, row: number): number {
+  if (!opts.rowIndex) return row;
+  if (opts.rowCounters) throw new Error('sample: rowIndex and rowCounters cannot be combined');
+  const w = opts.rowIndex[row];
+  if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new Error(`sample: rowIndex[${row}] must be a u32, got ${w}`);
+  return w;
 }
 
 /** The counter row b draws with: counter, or with rowCounters its low word plus the row's offset (mod 2^32). */

@@ -3,7 +3,7 @@
 // highest logits (tied values together) until their share of the top-k mass reaches topP, and the draw takes
 // the first kept index whose cumulative weight exceeds u * total, u from the same Philox stream as the GPU.
 // Weights are exp of the same f32 argument as on the GPU, summed in float64.
-import { rowCounter, sampleParams, type SampleOptions } from '../ops/sample';
+import { rowCounter, rowWord, sampleParams, type SampleOptions } from '../ops/sample';
 import { sampleUniform } from './philox';
 
 export type { SampleOptions };
@@ -91,7 +91,7 @@ export function sampleRow(x: Float32Array, opts: SampleOptions, row: number): Sa
       total += w[i];
     }
   }
-  const u = sampleUniform(opts.seed, rowCounter(opts, row), row);
+  const u = sampleUniform(opts.seed, rowCounter(opts, row), rowWord(opts, row));
   const target = u * total;
   const cdf = new Float64Array(V);
   let c = 0;

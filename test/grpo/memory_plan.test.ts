@@ -185,6 +185,8 @@ describe('rows per pass', () => {
     expect(cut.stats.loss).toBeCloseTo(whole.stats.loss, 6);
     expect(cut.stats.gradNorm).toBeCloseTo(whole.stats.gradNorm, 5);
     expect(whole.stats.gradNorm).toBeGreaterThan(1e-4);
+    // every pass packed to the update's longest row (one T, the plan's buffer sizes): the same token grid as uncut
+    expect(cut.stats.trainTokens).toBe(whole.stats.trainTokens);
     whole.grads.forEach((g, i) => g.forEach((x, j) => expect(Math.abs(cut.grads[i][j] - x)).toBeLessThan(1e-6 + 1e-4 * Math.abs(x))));
     if ('trace' in extra) {
       // traces per micro-batch, per sequence, in order, whatever the passes

@@ -1,6 +1,7 @@
 // share_prompt_prefix in a GRPO rollout: "auto" (each prompt prefilled once for its G rows) gives the same
 // completions, rewards and advantages as "off" (every row prefilled) for the same seed, over two generation
-// batches; "on" is refused by name where generation prefills every row (Gemma 4, multi-turn episodes).
+// batches; "on" is refused by name where generation prefills every row (Gemma 4, multi-turn episodes). The draws
+// do not depend on how the rollout's prompts are cut into generation batches (GenerateOptions.rowBase).
 import { describe, expect, test } from 'vitest';
 import { rollout, sharesPromptPrefix, type RolloutOptions, type RolloutTools } from '../../src/grpo/rollout';
 import { createRewardScorer } from '../../src/grpo/rewards_scorer';
@@ -30,6 +31,29 @@ describe('share_prompt_prefix in the rollout', () => {
     const auto = await run('auto');
     expect(auto).toEqual(off);
     expect(new Set(off[0].map((c) => c.text)).size).toBeGreaterThan(1);
+    scorer.dispose();
+    model.release();
+  });
+
+  test('the draws do not depend on the generation batches: 1, 2 or 4 prompts a batch give the same completions', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadStories();
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    const config = wordConfig({ num_generations: 3, max_completion_length: 10 });
+    const prompts = preparePrompts(storyRows('dog').slice(0, 4), loaded, config).examples;
+    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const opts: RolloutOptions = {
+      numGenerations: 3, maxCompletionLength: 10, temperature: 1, topK: 0, topP: 1, seed: 7, scaleRewards: 'group', promptsPerBatch: 4,
+    };
+    const run = async (promptsPerBatch: number) => {
+      const ro = await rollout(model, loaded.tokenizer, null, scorer, prompts, { ...opts, promptsPerBatch });
+      return ro.groups.map((g) => g.completions.map((c) => c.ids));
+    };
+    const one = await run(4);
+    expect(await run(1)).toEqual(one);
+    expect(await run(2)).toEqual(one);
+    // the rows of different prompts are not copies of each other's draws (row words differ across batches)
+    expect(new Set(one.flat().map((ids) => ids.join(','))).size).toBeGreaterThan(6);
     scorer.dispose();
     model.release();
   });

@@ -4,7 +4,7 @@ import code from '../../../shaders/sample.wgsl?raw';
 import { grid, type GpuRuntime } from '../runtime';
 import { defineKernel } from '../kernel';
 import { expectShape, type Tensor } from '../tensor';
-import { rowCounter, sampleParams, type SampleOptions } from '../../ops/sample';
+import { rowCounter, rowWord, sampleParams, type SampleOptions } from '../../ops/sample';
 
 export { sampleParams, type SampleOptions } from '../../ops/sample';
 
@@ -28,8 +28,10 @@ export function sampleWorkgroupSize(V: number): number {
 }
 
 /** ids[b] = one token drawn from row b of logits (B, V); ids: (B) u32. Records one dispatch (and with
- * opts.rowCounters, a write of the per-row counters into ids, which the kernel reads before it overwrites them). */
-export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: SampleOptions): void {
+ * opts.rowCounters or opts.rowIndex, a write of the per-row values into ids, which the kernel reads before it
+ * overwrites them; `preset`, a u32 tensor already holding those values, is copied into ids instead, which
+ * records a copy rather than a queue write and its flush). */
+export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: SampleOptions, preset?: Tensor): void {
   if (logits.shape.length !== 2) throw new Error(`sample logits (${logits.label}): expected shape [B, V], got [${logits.shape.join(', ')}]`);
   const [B, V] = logits.shape;
   if (logits.dtype !== 'f32') throw new Error(`sample logits (${logits.label}): expected f32, got ${logits.dtype}`);
@@ -41,7 +43,13 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
   if (opts.rowCounters) {
     if (opts.rowCounters.length !== B) throw new Error(`sample: rowCounters has ${opts.rowCounters.length} entries for ${B} rows`);
     for (let b = 0; b < B; b++) rowCounter(opts, b); // validates each offset
-    gpu.write(ids, Uint32Array.from(opts.rowCounters));
+    if (preset) gpu.copy(preset, ids, B);
+    else gpu.write(ids, Uint32Array.from(opts.rowCounters));
+  } else if (opts.rowIndex) {
+    if (opts.rowIndex.length !== B) throw new Error(`sample: rowIndex has ${opts.rowIndex.length} entries for ${B} rows`);
+    for (let b = 0; b < B; b++) rowWord(opts, b); // validates each word
+    if (preset) gpu.copy(preset, ids, B);
+    else gpu.write(ids, Uint32Array.from(opts.rowIndex));
   }
   gpu.run(
     SAMPLE,
@@ -58,7 +66,7 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
       seedHi: sp.seed[1],
       ctrLo: sp.counter[0],
       ctrHi: sp.counter[1],
-      rowCtr: opts.rowCounters ? 1 : 0,
+      rowCtr: opts.rowCounters ? 1 : opts.rowIndex ? 2 : 0,
     },
     grid(B),
     { WG: sampleWorkgroupSize(V) },

@@ -130,6 +130,22 @@ const matchesReference: KernelCheck = {
       }
     }
 
+    // row words (finished rows leaving a decode batch): slot i draws as row rowIndex[i] of the full batch
+    {
+      const B = 12;
+      const V = 257;
+      const logits = randn(B * V, rng, 2.5);
+      const opts = { temperature: 1.0, topK: 0, topP: 0.95, seed: 13, counter: 5 };
+      const full = await gpuSample(gpu, logits, B, V, opts);
+      const keep = [11, 2, 7, 5];
+      const sub = new Float32Array(keep.length * V);
+      keep.forEach((r, i) => sub.set(logits.subarray(r * V, r * V + V), i * V));
+      const rowOpts = { ...opts, rowIndex: keep };
+      const got = await gpuSample(gpu, sub, keep.length, V, rowOpts);
+      results.push(judge('row words', got, sub, keep.length, V, rowOpts));
+      results.push(expectEqualIds('row words: compacted rows draw as in the full batch', got, keep.map((r) => full[r])));
+    }
+
     // masked logits (-3e38, as large finite values) are never drawn, also at temperatures below 1
     {
       const B = 12;
