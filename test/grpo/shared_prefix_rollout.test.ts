@@ -41,7 +41,7 @@ describe('share_prompt_prefix in the rollout', () => {
     const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
     const config = wordConfig({ num_generations: 3, max_completion_length: 10 });
     const prompts = preparePrompts(storyRows('dog').slice(0, 4), loaded, config).examples;
-    const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
     const opts: RolloutOptions = {
       numGenerations: 3, maxCompletionLength: 10, temperature: 1, topK: 0, topP: 1, seed: 7, scaleRewards: 'group', promptsPerBatch: 4,
     };
