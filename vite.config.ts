@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { availableParallelism } from 'node:os';
 
 /**
  * The built app's Content-Security-Policy, as a <meta> tag in dist/index.html (a static host cannot be
@@ -62,6 +63,9 @@ export default defineConfig({
     environment: 'node',
     // Dawn (the `webgpu` package) is a native addon: run each test file in its own process.
     pool: 'forks',
+    // Vitest's default in run mode is one process fewer than the CPUs: one on CI's 2 cores, which leaves the
+    // second idle while a file waits on a child process (the CLI tests) or runs single-threaded CPU references.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 600_000,
     hookTimeout: 120_000,
   },
