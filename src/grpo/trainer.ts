@@ -564,10 +564,11 @@ export class GrpoTrainer {
     }
     const trainMs = performance.now() - t1;
     const iterations = 1;
-    if (this.init.layout?.trimBetweenPhases) {
-      gpu.flush(); // nothing recorded may still name a buffer that trim destroys
-      gpu.pool.trim();
-    }
+    // Every step ends with the pool's idle buffers freed, whatever the layout: the plan is one step's peak from an
+    // empty pool, and a step whose rows pack to another length would otherwise add its buffer sizes to the last
+    // step's idle ones (a run's peak creeping past the plan; test/grpo/memory_plan_steps.test.ts).
+    gpu.flush(); // nothing recorded may still name a buffer that trim destroys
+    gpu.pool.trim();
     this.skippedUpdates += up.skipped;
     if (up.skipped > 0 && up.skipped === iterations) this.consecutiveSkips++;
     else if (up.trainTokens > 0) this.consecutiveSkips = 0;
