@@ -22,16 +22,18 @@ export function rewardModelTrainConfig(seed: number): GrpoConfig {
   const c = demoConfig('reverse');
   c.algorithm = 'reward_model';
   c.seed = seed;
-  // 16 pairs per step: about 2.5 passes over the 392 training pairs in 60 steps. Measured (docs/demo/reward_model/
-  // report.json): held-out pair accuracy 56%, 53%, 64% for seeds 1-3 (71% for seed 1 at step 40: 1e-2 is noisy);
-  // 3e-3 gave 61-64% after 20 steps. Far from the 90% asked: the shared CPU machine allowed no longer run
-  c.prompts_per_step = 16;
+  // 8 pairs per step, 120 steps (about 2.5 passes over the 392 training pairs), 5e-3 on a cosine schedule.
+  // Measured (docs/demo/reward_model/report.json): held-out pair accuracy 77%, 91%, 82% for seeds 1-3, still
+  // rising at step 120 (60 steps of 16 pairs at 1e-2 gave 56/53/64%). The pair differs only in the order of
+  // the last two letters, and the base model's last-token state holds no linear trace of it (a logistic
+  // regression on the frozen states: 60% held-out), so the LoRA has to build the comparison itself
+  c.prompts_per_step = 8;
   c.gradient_accumulation_steps = 1;
-  c.learning_rate = 1e-2;
-  c.lr_scheduler_type = 'constant';
-  c.warmup_ratio = 0;
-  c.max_steps = 60;
-  c.eval_interval = 20;
+  c.learning_rate = 5e-3;
+  c.lr_scheduler_type = 'cosine';
+  c.warmup_ratio = 0.05;
+  c.max_steps = 120;
+  c.eval_interval = 40;
   c.lora_target_modules = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
   return c;
 }
@@ -41,7 +43,11 @@ export function rewardModelTrainConfig(seed: number): GrpoConfig {
 export function rewardModelGrpoConfig(adapters: readonly string[], maxSteps = 200): GrpoConfig {
   const c = demoConfig('reverse');
   c.max_steps = maxSteps;
-  c.eval_interval = 25;
+  // held-out pass@1 every 15 steps, so the report has the best point as well as the last: a learned reward is
+  // over-optimised sooner or later (measured before at 3e-3: 39% -> 0% in 40 steps on reward models near 60%)
+  c.eval_interval = 15;
+  // 2e-3 (the main demo's 3e-3 follows a reward it cannot hack): a slower drift from the start
+  c.learning_rate = 2e-3;
   c.reward_funcs = [
     { name: 'exact_match', weight: 0, params: {} },
     {

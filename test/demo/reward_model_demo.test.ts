@@ -30,8 +30,11 @@ describe('the reward-model demo', () => {
       expect(validateConfig(c, limits)).toEqual([]);
       expect(c.algorithm).toBe('grpo');
       expect(c.reward_funcs.map((f) => [f.name, f.weight])).toEqual([['exact_match', 0], ['reward_model', 1]]);
-      // otherwise the main demo's config
-      expect({ ...c, reward_funcs: [], max_steps: 0 }).toEqual({ ...demoConfig('reverse'), reward_funcs: [], max_steps: 0 });
+      // otherwise the main demo's config (a lower learning rate, and held-out pass@1 more often)
+      expect(c.learning_rate).toBe(2e-3);
+      expect(c.eval_interval).toBe(15);
+      const same = { reward_funcs: [], max_steps: 0, learning_rate: 0, eval_interval: 0 };
+      expect({ ...c, ...same }).toEqual({ ...demoConfig('reverse'), ...same });
     }
     expect(single.reward_funcs[1].params).toEqual({ adapters: 'docs/demo/reward_model/rm1', reduce: 'mean' });
     expect(ensemble.reward_funcs[1].params).toMatchObject({ adapters: REWARD_DEMO_ADAPTER_DIRS.join(','), reduce: 'mean_minus_std', std_coef: 1 });
