@@ -4,12 +4,13 @@
 // include its scan's (eval completions are not training tokens and are counted by neither).
 //   node bin/run-ts.mjs scripts/selection_demo.ts [--steps N (100)] [--seeds 42,43] [--eval-interval N (10)]
 //     [--arm NAME:K:BAND:ROUNDS[:STEPS]]... (default: the arm reported in docs/demo/selection) [--out DIR (docs/demo/selection)]
-//     [--runs DIR (scratch_selection)] [--reuse]
+//     [--runs DIR (scratch_selection)] [--reuse] [--partial]
 // An arm is a scan of K completions per training prompt, pass_rate_band BAND (interval notation) and
 // dynamic_sampling with max_resample_rounds ROUNDS, e.g. --arm "k2_lo:2:(0, 1]:1", trained for STEPS optimizer
 // steps (default --steps: an arm has lost once its tokens pass the plain run's, so it may stop sooner). --reuse takes a run folder or
 // scan already under --runs whose config is the one this invocation would write (runs are deterministic for a
-// seed), so that arms measured one at a time are reported together.
+// seed), so that arms measured one at a time are reported together; --partial (with --reuse) reports such a run
+// even if it has not finished (its last step is reported, and "finished": false).
 // Writes DIR/report.json: per seed, the plain run's final pass@1 (the target) and for every run its eval/pass@1 by
 // step with cumulative generated tokens, the tokens it needed to first reach the target, and where its tokens went
 // (refill rounds, groups generated, groups without a reward spread); DIR/config_plain.json, DIR/config_<arm>.json.
@@ -26,7 +27,7 @@ const DEFAULT_ARMS = ['k2_drop_unsolved_r1:2:(0, 1]:1'];
 const { values } = parseArgs({
   options: {
     steps: { type: 'string' }, seeds: { type: 'string' }, 'eval-interval': { type: 'string' },
-    arm: { type: 'string', multiple: true }, out: { type: 'string' }, runs: { type: 'string' }, reuse: { type: 'boolean' },
+    arm: { type: 'string', multiple: true }, out: { type: 'string' }, runs: { type: 'string' }, reuse: { type: 'boolean' }, partial: { type: 'boolean' },
   },
 });
 const steps = Number(values.steps ?? 100);
@@ -34,7 +35,8 @@ const seeds = (values.seeds ?? '42,43').split(',').map(Number);
 const evalInterval = Number(values['eval-interval'] ?? 10);
 const out = values.out ?? 'docs/demo/selection';
 const runsDir = values.runs ?? 'scratch_selection';
-const reuse = !!values.reuse;
+const reuse = !!values.reuse || !!values.partial;
+const partial = !!values.partial;
 if (!Number.isInteger(steps) || steps < 1 || seeds.some((s) => !Number.isInteger(s)) || !Number.isInteger(evalInterval) || evalInterval < 1) {
   throw new Error('--steps, --seeds and --eval-interval take whole numbers');
 }
@@ -71,7 +73,7 @@ type M = Record<string, number>;
 const canonical = (o: object): string => JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1))));
 const readMetrics = (dir: string): M[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as M);
 /** A finished run of this config in dir (--reuse), or a fresh one. */
-function train(dir: string, config: { max_steps: number }, extra: string[]): { metrics: M[]; log: string; wallSeconds: number | null } {
+function train(dir: string, config: { max_steps: number }, extra: string[]): { metrics: M[]; log: string; wallSeconds: number | null } | null {
   const cfgPath = join(runsDir, `${dir}.json`);
   const runDir = join(runsDir, dir);
   const text = JSON.stringify(config, null, 2) + '\n';
@@ -79,10 +81,11 @@ function train(dir: string, config: { max_steps: number }, extra: string[]): { m
   const same = () => canonical(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'))) === canonical(config);
   if (reuse && existsSync(join(runDir, 'metrics.jsonl')) && existsSync(join(runDir, 'config.json')) && same()) {
     const metrics = readMetrics(runDir);
-    if (metrics.some((m) => m.step === config.max_steps && m['eval/pass@1'] !== undefined)) {
+    if (partial || metrics.some((m) => m.step === config.max_steps && m['eval/pass@1'] !== undefined)) {
       return { metrics, log: existsSync(`${runDir}.log`) ? readFileSync(`${runDir}.log`, 'utf8') : '', wallSeconds: null };
     }
   }
+  if (partial) return null; // --partial reports what is there and starts nothing
   writeFileSync(cfgPath, text);
   const t = Date.now();
   const log = cli(['train', '--model', MODEL, '--dataset', DATA, '--config', cfgPath, ...extra, '--out', runDir]);
@@ -93,11 +96,11 @@ function train(dir: string, config: { max_steps: number }, extra: string[]): { m
 function scan(seed: number, k: number): { file: string; tokens: number; summary: string; wallSeconds: number | null } {
   const file = join(runsDir, `scan_s${seed}_k${k}.jsonl`);
   const cfgPath = join(runsDir, `scan_s${seed}.json`);
-  writeFileSync(cfgPath, JSON.stringify(base(seed), null, 2) + '\n');
   let text: string;
   let wallSeconds: number | null = null;
   if (reuse && existsSync(file) && existsSync(`${file}.log`)) text = readFileSync(`${file}.log`, 'utf8');
   else {
+    writeFileSync(cfgPath, JSON.stringify(base(seed), null, 2) + '\n');
     const t = Date.now();
     text = cli(['scan', '--model', MODEL, '--dataset', DATA, '--config', cfgPath, '--k', String(k), '--train-only', '--out', file]);
     wallSeconds = (Date.now() - t) / 1000;
@@ -110,13 +113,15 @@ function scan(seed: number, k: number): { file: string; tokens: number; summary:
 
 interface Point { step: number; pass1: number; tokens: number }
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-function summarize(metrics: M[], extraTokens: number, target: number | null) {
+function summarize(metrics: M[], extraTokens: number, target: number | null, maxSteps: number) {
   const curve: Point[] = metrics.filter((m) => m['eval/pass@1'] !== undefined)
     .map((m) => ({ step: m.step, pass1: m['eval/pass@1'], tokens: extraTokens + (m.num_generated_tokens ?? 0) }));
   const trainSteps = metrics.filter((m) => m.step > 0 && m.reward !== undefined);
   const last = trainSteps[trainSteps.length - 1];
   const reaches = target === null ? null : curve.find((p) => p.pass1 >= target - 1e-9) ?? null;
   return {
+    finished: curve[curve.length - 1]?.step === maxSteps,
+    last_step: last?.step ?? 0,
     final_pass1: curve[curve.length - 1]?.pass1 ?? null,
     best_pass1: Math.max(...curve.map((p) => p.pass1)),
     reaches_target: reaches,
@@ -137,22 +142,25 @@ function summarize(metrics: M[], extraTokens: number, target: number | null) {
 const t0 = Date.now();
 const perSeed = seeds.map((seed) => {
   const plainRun = train(`plain_s${seed}`, base(seed), ['--quiet']);
-  const plain = summarize(plainRun.metrics, 0, null);
+  if (!plainRun) throw new Error(`--partial: no plain run of seed ${seed} under ${runsDir}`);
+  const plain = summarize(plainRun.metrics, 0, null, steps);
   const target = plain.final_pass1!;
-  const plainAt = summarize(plainRun.metrics, 0, target);
-  const runs = arms.map((a) => {
+  const plainAt = summarize(plainRun.metrics, 0, target, steps);
+  const runs = arms.flatMap((a) => {
+    if (partial && !existsSync(join(runsDir, `scan_s${seed}_k${a.k}.jsonl.log`))) return [];
     const s = scan(seed, a.k);
     const r = train(`${a.name}_s${seed}`, armConfig(a, seed), ['--scan', s.file]);
+    if (!r) return [];
     const kept = /\d+ of \d+ training prompts kept[^\n]*/.exec(r.log)?.[0] ?? '';
-    const sum = summarize(r.metrics, s.tokens, target);
+    const sum = summarize(r.metrics, s.tokens, target, a.steps);
     const plainTok = plainAt.reaches_target?.tokens ?? null;
     const armTok = sum.reaches_target?.tokens ?? null;
-    return {
+    return [{
       arm: a.name, scan_k: a.k, pass_rate_band: a.band, max_resample_rounds: a.rounds, steps: a.steps,
       scan_tokens: s.tokens, scan_summary: s.summary, kept,
       tokens_to_target_vs_plain: armTok !== null && plainTok !== null ? armTok / plainTok : null,
       ...sum, wall_seconds: { scan: s.wallSeconds, train: r.wallSeconds },
-    };
+    }];
   });
   return { seed, target_pass1: target, plain: { ...plainAt, wall_seconds: plainRun.wallSeconds }, arms: runs };
 });
