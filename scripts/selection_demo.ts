@@ -21,8 +21,9 @@ import { parseArgs } from 'node:util';
 import { demoConfig } from '../src/demo/builtin';
 import { parseBand } from '../src/grpo/difficulty';
 
-/** The arm the README reports (chosen among the candidates listed in report.json). */
-const DEFAULT_ARMS = ['k2_drop_unsolved_r1:2:(0, 1]:1'];
+/** The arms in docs/demo/selection/report.json: a k = 2 scan, the band that drops the prompts it never saw solved,
+ * with one refill round (issue 29's candidate) and without refill (where the refill's tokens go). */
+const DEFAULT_ARMS = ['k2_drop_unsolved_r1:2:(0, 1]:1:80', 'k2_drop_unsolved_r0:2:(0, 1]:0:80'];
 
 const { values } = parseArgs({
   options: {
@@ -165,8 +166,16 @@ const perSeed = seeds.map((seed) => {
   return { seed, target_pass1: target, plain: { ...plainAt, wall_seconds: plainRun.wallSeconds }, arms: runs };
 });
 
+// measured before this script took arms (commit d21ecd0, eval every 25 steps, seed 42; its scan's tokens counted
+// without the stop token, fixed since: about 1.56k more at 1,560 completions of ~5 tokens)
+const EARLIER = [{
+  arm: 'k4_band_0_1_r4', scan_k: 4, pass_rate_band: '(0, 1)', max_resample_rounds: 4, steps: 100, eval_interval: 25, seed: 42,
+  scan_tokens_as_counted: 6229, training_tokens: 18996, final_pass1: 0.2755102040816326, reaches_target: null,
+  plain_final_pass1: 0.336734693877551, plain_tokens: 15999,
+}];
 const report = {
   dataset: DATA, model: MODEL, steps, eval_interval: evalInterval, seeds,
+  earlier: EARLIER,
   eval: 'eval/pass@1 on the seed\'s held-out split (eval_split 0.2, at most eval_max_samples prompts, one sample each at eval_temperature); eval completions are not counted in num_generated_tokens',
   arms: arms.map((a) => ({ name: a.name, scan_k: a.k, pass_rate_band: a.band, dynamic_sampling: true, max_resample_rounds: a.rounds, steps: a.steps })),
   per_seed: perSeed,
