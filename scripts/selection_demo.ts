@@ -179,6 +179,8 @@ const report = {
   eval: 'eval/pass@1 on the seed\'s held-out split (eval_split 0.2, at most eval_max_samples prompts, one sample each at eval_temperature); eval completions are not counted in num_generated_tokens',
   arms: arms.map((a) => ({ name: a.name, scan_k: a.k, pass_rate_band: a.band, dynamic_sampling: true, max_resample_rounds: a.rounds, steps: a.steps })),
   per_seed: perSeed,
+  // with --reuse / --partial, runs already there were read, not timed (their wall_seconds are null)
+  reused_runs: reuse,
   wall_seconds: (Date.now() - t0) / 1000,
 };
 writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
