@@ -33,7 +33,8 @@ export interface EvalReport {
   reward_mean: number;
   n: number;
   samples: EvalSample[];
-  /** completion tokens of every sample (with tools, the inserted ones too) */
+  /** tokens the model sampled for every sample, counted as training's num_generated_tokens counts them (a
+   * sampled stop token included; with tools, the model's tokens only, not the inserted results) */
   generatedTokens: number;
   /** with several samples per prompt (num_generations_eval): pass@k, mean@k and maj@k for k = 1..n
    * (src/experiments/pass_at_k.ts, maj_at_k.ts) */
@@ -90,6 +91,8 @@ export async function evaluatePrompts(
       let lengths: number[];
       let completionIds: number[][] | null = null;
       let episodes: Awaited<ReturnType<typeof runEpisodes>> | null = null;
+      // as rollout.ts counts num_generated_tokens: every token sampled, the stop token included
+      let sampled: number;
       if (tools) {
         if (asGemma4(model)) throw new Error('Gemma 4: tools and environments (multi-turn episodes) do not run this model yet');
         episodes = await runEpisodes(model as GpuTransformer, tokenizer, lora, tools.setup, chunk.map((p) => ({ ids: p.ids, raw: p.raw })), {
@@ -102,6 +105,7 @@ export async function evaluatePrompts(
         const ids = episodes.map((ep) => idsWithoutTrailingStop(ep, tokenizer.eosIds));
         texts = ids.map((x) => tokenizer.decode(x));
         lengths = ids.map((x) => x.length);
+        sampled = episodes.reduce((a, ep) => a + ep.modelMask.reduce((m, b) => m + b, 0), 0);
         for (const ep of episodes) {
           calls += ep.toolCalls;
           failures += ep.toolFailures;
@@ -111,9 +115,10 @@ export async function evaluatePrompts(
         const gen = await policyGenerate(model, chunk.map((p) => p.ids), { ...decoding, maxNewTokens: maxCompletionLength, stopIds: tokenizer.eosIds, lora });
         texts = gen.tokens.map((t) => tokenizer.decode(t));
         lengths = gen.tokens.map((t) => t.length);
+        sampled = gen.tokens.reduce((a, t, i) => a + t.length + (gen.finish[i] === 'stop' ? 1 : 0), 0);
         completionIds = gen.tokens.map((t, i) => (gen.finish[i] === 'stop' && tokenizer.eosIds.length > 0 ? [...t, tokenizer.eosIds[0]] : t));
       }
-      generatedTokens += lengths.reduce((a, b) => a + b, 0);
+      generatedTokens += sampled;
       const items = chunk.map((p, i) => ({
         prompt: p.text, completion: texts[i], answer: p.answer, row: p.raw, completionTokens: lengths[i],
         ...(completionIds ? { promptIds: p.ids, completionIds: completionIds[i] } : {}),
