@@ -66,9 +66,10 @@ export async function policyGenerate(model: PolicyModel, prompts: number[][], op
 }
 
 /** Per-token log-probs (and entropies) of the completions, LoRA on (lora) or off (null). */
-export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: LoraSet | null, temperature = 1): Promise<TokenLogprobs> {
+export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: LoraSet | null, temperature = 1, sharedPrefix = false): Promise<TokenLogprobs> {
   const g4 = asGemma4(model);
-  if (!g4) return completionLogprobs(model as GpuTransformer, rows, lora, temperature);
+  if (!g4) return completionLogprobs(model as GpuTransformer, rows, lora, temperature, sharedPrefix);
+  if (sharedPrefix) throw new Error('shared-prefix training: Gemma 4 trains on unshared rows');
   return gemma4CompletionLogprobs(g4.model, rows, lora ? gemma4LoraViews(lora).lora : null, temperature);
 }
 
