@@ -113,7 +113,7 @@ describe('TRL script', () => {
   });
 
   test('says that TRL has no shared-prefix training and that the numbers differ by float rounding only', () => {
-    const on = trlScript({ config: { ...config, share_prompt_prefix_training: 'on' }, modelName: 'HuggingFaceTB/SmolLM2-135M', stepsTrained: 40 });
+    const on = trlScript({ config: { ...config, share_prompt_prefix_training: 'on' }, modelName: 'HuggingFaceTB/SmolLM2-135M', dataset: null, stepsTrained: 40 });
     const line = on.split('\n').find((l) => l.includes('share_prompt_prefix_training = "on"'));
     expect(line).toBeDefined();
     const block = on.slice(on.indexOf(line!)).split('\n').slice(0, 4).join(' ');
