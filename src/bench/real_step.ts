@@ -26,6 +26,9 @@ export interface RealStepBench {
   tokens_per_s: number;
   generated_tokens_per_s: number;
   training_tokens_per_s: number;
+  /** real tokens one step's training pass forwarded (the num_train_tokens_computed metric's increase: no padding,
+   * with share_prompt_prefix_training a group's prompt once) */
+  train_tokens_computed_per_step: number;
   measured_peak_bytes: number;
   planned_peak_bytes: number;
 }
@@ -47,9 +50,11 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
     let ms = 0;
     let gen = 0;
     let trainTok = 0;
+    let computed = 0;
     for (let s = 0; s < steps; s++) {
       const t0 = performance.now();
       const r = await trainer.trainStep();
+      computed = r.metrics.num_train_tokens_computed;
       if (s > 0 || steps === 1) {
         ms += performance.now() - t0;
         gen += r.metrics['tokens_per_second/generation'];
@@ -73,6 +78,7 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
       tokens_per_s: (rows * (config.max_prompt_length + config.max_completion_length)) / (measured / 1000),
       generated_tokens_per_s: gen / k,
       training_tokens_per_s: trainTok / k,
+      train_tokens_computed_per_step: computed / steps,
       measured_peak_bytes: gpu.pool.stats.peakBytesAllocated - base,
       planned_peak_bytes: planned.peakBytes,
     };

@@ -53,7 +53,8 @@ export interface SharedPrefixBench {
 
 /** Token counts of one policy-update pass over the rows (each way: before = a row per completion, after = shared). */
 export interface TrainingCounts {
-  /** real tokens forwarded (no padding): every row's prompt + completion / a group's prompt once */
+  /** real tokens forwarded (no padding): every row's prompt + completion / a group's prompt once; what the
+   * trainer's num_train_tokens_computed metric adds per step (the bench checks the update's own count) */
   tokens_before: number;
   tokens_after: number;
   /** the packed grid (B x T, padding included) */

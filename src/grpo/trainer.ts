@@ -94,6 +94,8 @@ export interface TrainerProgress {
   numTokens: number;
   /** completion tokens generated so far, refill rounds included (absent in older checkpoints) */
   numGeneratedTokens?: number;
+  /** real tokens the training passes forwarded so far (num_train_tokens_computed; absent in older checkpoints) */
+  numTrainTokensComputed?: number;
   skippedUpdates: number;
   /** epochs started over the training prompts, and the position in the current one */
   epoch: number;
@@ -130,6 +132,8 @@ export class GrpoTrainer {
   numTokens = 0;
   /** completion tokens generated (every rollout, refill rounds included): what sampling cost */
   numGeneratedTokens = 0;
+  /** num_train_tokens_computed: real (non-padding) tokens forwarded by the training passes so far */
+  numTrainTokensComputed = 0;
   skippedUpdates = 0;
   /** steps in a row whose every update was skipped for a non-finite loss or gradient norm */
   consecutiveSkips = 0;
@@ -193,7 +197,7 @@ export class GrpoTrainer {
 
   /** Where the run is, besides its tensors (for checkpoints): with the same seed this resumes exactly. */
   progress(): TrainerProgress {
-    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, skippedUpdates: this.skippedUpdates, epoch: this.epochs.epoch, cursor: this.epochs.cursor, optimizerStep: this.optimizer.step };
+    const p: TrainerProgress = { step: this.step, numTokens: this.numTokens, numGeneratedTokens: this.numGeneratedTokens, numTrainTokensComputed: this.numTrainTokensComputed, skippedUpdates: this.skippedUpdates, epoch: this.epochs.epoch, cursor: this.epochs.cursor, optimizerStep: this.optimizer.step };
     if (this.skipUntil.size || this.skippedPrompts || this.replay || this.schedule) {
       const index = new Map(this.init.train.map((e, i) => [e, i]));
       p.selection = {
@@ -210,6 +214,7 @@ export class GrpoTrainer {
     this.step = p.step;
     this.numTokens = p.numTokens;
     this.numGeneratedTokens = Number.isInteger(p.numGeneratedTokens) && p.numGeneratedTokens! >= 0 ? p.numGeneratedTokens! : 0;
+    this.numTrainTokensComputed = Number.isInteger(p.numTrainTokensComputed) && p.numTrainTokensComputed! >= 0 ? p.numTrainTokensComputed! : 0;
     this.skippedUpdates = p.skippedUpdates;
     this.optimizer.step = p.optimizerStep;
     // the epoch's order is a function of the seed and the epoch number
@@ -352,7 +357,7 @@ export class GrpoTrainer {
       const longest = Math.max(...all.map(({ g, x }) => g.prompt.ids.length + x.trainIds.length));
       for (let r0 = 0; r0 < all.length; r0 += rows) {
         const comps = all.slice(r0, r0 + rows);
-        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature, longest);
+        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature, longest, sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations));
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
       ro.generationMs += performance.now() - t;
@@ -401,8 +406,10 @@ export class GrpoTrainer {
     for (let r0 = 0; r0 < all.length; r0 += rows) {
       const part = all.slice(r0, r0 + rows);
       const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
-      const ref = await policyLogprobs(model, seqs, null, c.temperature, longest);
-      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature, longest);
+      // the packing of share_prompt_prefix_training (a group's prompt once), as the update's own log-probs
+      const shared = sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations);
+      const ref = await policyLogprobs(model, seqs, null, c.temperature, longest, shared);
+      const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature, longest, shared);
       part.forEach(({ x }, i) => {
         const o = old?.get(x) ?? pol!.logprobs[i];
         const active = c.mask_truncated_completions && x.truncated ? 0 : x.trainIds.length;
@@ -484,6 +491,9 @@ export class GrpoTrainer {
     const profile: Record<string, number> | undefined = this.init.profile ? {} : undefined;
     const algo: Metrics = {};
     let up: { loss: number; gradNorm: number; skipped: number; trainTokens: number };
+    /** real (non-padding) tokens this step's training passes forwarded: a group's prompt once with
+     * share_prompt_prefix_training, the SFT term's rows included (log-prob-only forwards are not counted) */
+    let computed = 0;
     // activation recomputation (the memory plan's choice, or the recompute setting) for this update only
     // (either model: GpuTransformer.recomputeLayers, or Gemma4Trainable's, which sets Gemma4Gpu's)
     const engine = asGemma4(model) ?? (model as GpuTransformer);
@@ -500,12 +510,14 @@ export class GrpoTrainer {
         if (nKept > 0) {
           const ce = await crossEntropyUpdate(gpu, model, this.lora, this.optimizer, kept, lr, (m) => dropoutForwardCounter(this.step, 0, m, 1, kept.length));
           up = { loss: ce.loss, gradNorm: ce.gradNorm, skipped: ce.skipped ? 1 : 0, trainTokens: ce.tokens };
+          computed = kept.flat().reduce((a, x) => a + x.prompt.length + x.answer.length, 0);
         } else up = { loss: 0, gradNorm: 0, skipped: 0, trainTokens: 0 };
       } else if (c.algorithm === 'online_dpo') {
         // the best and worst completion of each group as a pair, trained with the DPO loss (preference/online.ts)
         const groupsOf = (m: number) => [...new Set(sliceOf(m).map((x) => x.group))].filter((g) => !droppedGroups.has(g));
         const od = await onlineDpoUpdate(gpu, model as GpuTransformer, this.lora, this.optimizer, Array.from({ length: GA }, (_, m) => groupsOf(m)), c, lr);
         up = od;
+        computed = od.trainTokens; // the chosen and rejected rows' prompt + completion tokens
         Object.assign(algo, od.metrics);
       } else {
         // sft_coef: the reference answers of the step's prompts (sft_on picks which) join the same optimizer step
@@ -542,6 +554,7 @@ export class GrpoTrainer {
           packLength,
         });
         up = pu;
+        computed = pu.computedTokens + sftExamples.reduce((a, x) => a + x.prompt.length + x.answer.length, 0);
         algo.kl = pu.kl;
         if (c.advantage_estimator === 'rloo' && c.beta !== 0) {
           // TRL's RLOO logs the first-order KL it put on the rewards, per token
@@ -570,6 +583,7 @@ export class GrpoTrainer {
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
     gpu.pool.trim();
     this.skippedUpdates += up.skipped;
+    this.numTrainTokensComputed += computed;
     if (up.skipped > 0 && up.skipped === iterations) this.consecutiveSkips++;
     else if (up.trainTokens > 0) this.consecutiveSkips = 0;
 
@@ -594,6 +608,8 @@ export class GrpoTrainer {
       learning_rate: lr,
       num_tokens: this.numTokens,
       num_generated_tokens: this.numGeneratedTokens,
+      // ours, not TRL's: the tokens the training passes forwarded so far (share_prompt_prefix_training lowers it)
+      num_train_tokens_computed: this.numTrainTokensComputed,
       step_time: (performance.now() - t0) / 1000,
       ...(generated ? { 'tokens_per_second/generation': ro.generatedTokens / Math.max(ro.generationMs / 1000, 1e-9) } : {}),
       // (trainTokens already counts every iteration's forward and backward)

@@ -6,6 +6,7 @@ import type { Tensor } from '../gpu/tensor';
 import { headLogprobs, type HeadLogprobs } from './lm_head';
 import type { GpuTransformer, Activations } from './transformer';
 import type { LoraSet } from './lora';
+import { packSharedPrefix } from './prefix_pack';
 
 export interface SequenceRow {
   prompt: number[];
@@ -90,20 +91,23 @@ export interface TokenLogprobs {
   entropy: Float32Array[];
 }
 
-/** Per-token log-probs (of logits / temperature) of every row's completion. */
+/** Per-token log-probs (of logits / temperature) of every row's completion. With `sharedPrefix`, adjacent rows
+ * with equal prompts are packed as their prompt once and their completions as masked segments after it
+ * (prefix_pack.ts, share_prompt_prefix_training): the same log-probs up to float rounding. */
 export async function completionLogprobs(
   model: GpuTransformer,
   rows: SequenceRow[],
   lora: LoraSet | null,
   temperature = 1,
   minLength = 0,
+  sharedPrefix = false,
 ): Promise<TokenLogprobs> {
   const { gpu } = model;
-  const batch = packRows(gpu, rows, model.config.maxPositionEmbeddings, minLength);
+  const batch = sharedPrefix ? packSharedPrefix(gpu, rows, model.config.maxPositionEmbeddings) : packRows(gpu, rows, model.config.maxPositionEmbeddings, minLength);
   let act: Activations | null = null;
   let out: HeadLogprobs | null = null;
   try {
-    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {});
+    act = model.forward(batch.ids, batch.positions, batch.B, batch.T, lora, null, {}, batch.shared?.segments ?? null);
     out = headLogprobs(model, act.f, batch.targets, temperature);
     const { logp, entropy } = out;
     const lp = await gpu.read(logp);

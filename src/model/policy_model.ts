@@ -66,10 +66,11 @@ export async function policyGenerate(model: PolicyModel, prompts: number[][], op
 }
 
 /** Per-token log-probs (and entropies) of the completions, LoRA on (lora) or off (null); `minLength`: packed to at
- * least this many tokens (packRows). */
-export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: LoraSet | null, temperature = 1, minLength = 0): Promise<TokenLogprobs> {
+ * least this many tokens (packRows; unshared rows); `sharedPrefix`: a group's prompt packed once (prefix_pack.ts). */
+export function policyLogprobs(model: PolicyModel, rows: SequenceRow[], lora: LoraSet | null, temperature = 1, minLength = 0, sharedPrefix = false): Promise<TokenLogprobs> {
   const g4 = asGemma4(model);
-  if (!g4) return completionLogprobs(model as GpuTransformer, rows, lora, temperature, minLength);
+  if (!g4) return completionLogprobs(model as GpuTransformer, rows, lora, temperature, minLength, sharedPrefix);
+  if (sharedPrefix) throw new Error('shared-prefix training: Gemma 4 trains on unshared rows');
   return gemma4CompletionLogprobs(g4.model, rows, lora ? gemma4LoraViews(lora).lora : null, temperature, minLength);
 }
 

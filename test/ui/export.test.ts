@@ -112,6 +112,16 @@ describe('TRL script', () => {
     expect(script).toContain('dynamic_sampling was on');
   });
 
+  test('says that TRL has no shared-prefix training and that the numbers differ by float rounding only', () => {
+    const on = trlScript({ config: { ...config, share_prompt_prefix_training: 'on' }, modelName: 'HuggingFaceTB/SmolLM2-135M', dataset: null, stepsTrained: 40 });
+    const line = on.split('\n').find((l) => l.includes('share_prompt_prefix_training = "on"'));
+    expect(line).toBeDefined();
+    const block = on.slice(on.indexOf(line!)).split('\n').slice(0, 4).join(' ');
+    expect(block).toMatch(/^#/);
+    expect(block).toContain('TRL has no shared-prefix training');
+    expect(block).toContain('float rounding only');
+  });
+
   test('pyLiteral writes Python values', () => {
     expect(pyLiteral(null)).toBe('None');
     expect(pyLiteral(true)).toBe('True');

@@ -1018,7 +1018,8 @@ export const SCHEMA = {
     group: 'Memory',
     doc:
       'Shared-prefix training (as Prefix Grouper does for GRPO): "on" packs each group\'s prompt once in the policy ' +
-      'update (old and reference log-probs too), its num_generations completions after it as segments that attend to ' +
+      'update (its old and reference log-probs, the old log-probs taken at generation time under steps_per_generation ' +
+      'or num_iterations > 1, and RLOO\'s KL log-probs too), its num_generations completions after it as segments that attend to ' +
       'the prompt and to themselves only, positions restarting after the prompt, so the prompt\'s tokens are forwarded ' +
       'and back-propagated once per group and the completions\' gradients into it are summed by the attention ' +
       'backward. Log-probs, losses and LoRA gradients equal "off"\'s up to float32 summation order (not bit for ' +
@@ -1027,10 +1028,12 @@ export const SCHEMA = {
       'and LM head work on fewer tokens (key tiles masked for a whole block of rows are skipped). Llama, Qwen2, ' +
       'Qwen3 and Gemma 3 (its sliding windows counted on positions) shapes: "on" refuses Qwen3.5 (linear-attention ' +
       'layers) and Gemma 4; "auto" is on where supported and off elsewhere. ' +
-      '"off" (default) packs one row per completion, bit for bit as before. Separate from share_prompt_prefix ' +
+      '"off" (default) packs one row per completion, bit for bit as before. Not packed either way: the sft_coef ' +
+      'term\'s rows (one reference answer per prompt: nothing to share), expert_iteration and online_dpo. The metric ' +
+      'num_train_tokens_computed (ours) counts the tokens the training passes forwarded. Separate from share_prompt_prefix ' +
       '(generation, exact and on by default) because it changes the update\'s rounding and kernels.',
     source: 'Prefix Grouper ("Efficient GRPO Training through Shared-Prefix Forward", 2025)',
-    trl: { notInTrl: 'TRL forwards every prompt + completion row in the loss; Prefix Grouper patches the attention for it' },
+    trl: { notInTrl: 'TRL has no shared-prefix training: it forwards every prompt + completion row in the loss (Prefix Grouper patches the attention for it); the script trains unshared, and the playground\'s log-probs, losses and gradients with it on differ from unshared rows by float rounding only' },
   }),
   recompute: oneOf(RECOMPUTE_MODES)({
     default: 'auto',
