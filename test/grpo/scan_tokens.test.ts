@@ -23,7 +23,7 @@ import type { PolicyModel } from '../../src/model/policy_model';
 import type { Tokenizer } from '../../src/model/tokenizer';
 
 const tokenizer = { eosIds: [2], decode: (ids: number[]) => ids.map((i) => String.fromCharCode(96 + i)).join('') } as unknown as Tokenizer;
-const scorer = createRewardScorer([{ name: 'exact_match', weight: 1, params: {} }], 8);
+const scorer = createRewardScorer([{ name: 'exact_match', weight: 1, params: {} }], { maxCompletionLength: 8 });
 const prompts = [0, 1, 2].map((i) => ({ text: `p${i}`, ids: [1, 10 + i], answer: 'efg', raw: { prompt: `p${i}`, answer: 'efg' } }));
 const model = {} as PolicyModel;
 

@@ -31,7 +31,7 @@ async function run(share: 'off' | 'on') {
     if (a[6] && a[7]) maskedNoGrad++;
     return forward(...a);
   });
-  const scorer = createRewardScorer(config.reward_funcs, config.max_completion_length);
+  const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
   const train = preparePrompts(storyRows('dog'), loaded, config).examples;
   const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
   const reports: StepReport[] = [];
