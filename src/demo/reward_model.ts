@@ -39,6 +39,14 @@ export function rewardModelTrainConfig(seed: number): GrpoConfig {
   return c;
 }
 
+/** The reward model the single-adapter GRPO run uses: the one with the best held-out pair accuracy (the first on
+ * a tie), as an RLHF pipeline keeps its best reward-model checkpoint by validation accuracy. The held-out pairs are
+ * the reward models' own validation set; GRPO's pass@1 is measured by exact match, which no reward model sees. */
+export function bestRewardModel(pairAccuracies: readonly number[]): number {
+  if (pairAccuracies.length === 0) throw new Error('bestRewardModel: no reward models');
+  return pairAccuracies.reduce((best, a, k) => (a > pairAccuracies[best] ? k : best), 0);
+}
+
 /** The GRPO config driven by the reward adapters `adapters` (one: a single reward model; several: an ensemble
  * reduced by mean - std_coef x std). exact_match is first with weight 0: it judges pass@1, it does not train. */
 export function rewardModelGrpoConfig(adapters: readonly string[], maxSteps = 200): GrpoConfig {

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { validateConfig } from '../../src/grpo/config';
 import { combineRewards } from '../../src/grpo/rewards/combine';
 import { createRewardScorer } from '../../src/grpo/rewards_scorer';
-import { REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../../src/demo/reward_model';
+import { bestRewardModel, REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../../src/demo/reward_model';
 import { demoConfig } from '../../src/demo/builtin';
 
 // tiny-puzzles' context length
@@ -82,10 +82,12 @@ describe('the committed reward-model demo report', () => {
     }
   });
 
-  test('its GRPO runs used rewardModelGrpoConfig (single: rm1; ensemble: all three) for the report\'s steps', async () => {
+  test('its GRPO runs used rewardModelGrpoConfig (single: the best reward model by held-out pair accuracy; ensemble: all three) for the report\'s steps', async () => {
     const r = await read('report.json');
     expect(r.runs.map((x: { name: string }) => x.name)).toEqual(['single', 'ensemble']);
-    const single = rewardModelGrpoConfig([REWARD_DEMO_ADAPTER_DIRS[0]], r.steps);
+    const best = bestRewardModel(r.reward_models.map((m: { pair_accuracy: number }) => m.pair_accuracy));
+    expect(r.runs[0].adapters).toEqual([REWARD_DEMO_ADAPTER_DIRS[best]]);
+    const single = rewardModelGrpoConfig([REWARD_DEMO_ADAPTER_DIRS[best]], r.steps);
     const ensemble = rewardModelGrpoConfig(REWARD_DEMO_ADAPTER_DIRS, r.steps);
     expect(await read('config.json')).toEqual(JSON.parse(JSON.stringify(single)));
     expect(await read('config_ensemble.json')).toEqual(JSON.parse(JSON.stringify(ensemble)));
