@@ -35,7 +35,7 @@ import { GrpoTrainer } from '../src/grpo/trainer';
 import { writeAdapterFiles } from '../src/cli/adapter_dir';
 import { builtinModel, DEMO_DATASETS } from '../src/demo/builtin';
 import { slipped } from '../src/demo/preference';
-import { REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../src/demo/reward_model';
+import { bestRewardModel, REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../src/demo/reward_model';
 
 export interface RewardModelDemoArgs {
   steps?: string;
@@ -116,7 +116,13 @@ export async function rewardModelDemoReport(args: RewardModelDemoArgs): Promise<
     const out: RunReport[] = [];
     const configs: Record<string, GrpoConfig> = {};
     for (const name of runs) {
-      const adapters = name === 'single' ? [REWARD_DEMO_ADAPTER_DIRS[0]] : [...REWARD_DEMO_ADAPTER_DIRS];
+      // single: the reward model with the best held-out pair accuracy (this run's, or the rm stages' parts in --out)
+      let accuracies = rms.map((m) => m.pair_accuracy);
+      if (name === 'single' && accuracies.length === 0) {
+        accuracies = [];
+        for (let k = 1; k <= REWARD_DEMO_SEEDS.length; k++) accuracies.push(JSON.parse(await readFile(join(outDir, `part_rm${k}.json`), 'utf8')).reward_model.pair_accuracy);
+      }
+      const adapters = name === 'single' ? [REWARD_DEMO_ADAPTER_DIRS[bestRewardModel(accuracies)]] : [...REWARD_DEMO_ADAPTER_DIRS];
       const config = rewardModelGrpoConfig(adapters, steps);
       if (args['eval-every']) config.eval_interval = Number(args['eval-every']);
       configs[name] = config;

@@ -2,11 +2,13 @@
 // they validate, the reward models train on the reverse demo's LoRA with algorithm "reward_model", and the GRPO
 // runs' reward order makes training follow the reward model alone while pass@1 stays exact match (evaluation's
 // pass is the first reward function's >= 1; exact_match is first with weight 0). No training: cheap.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { validateConfig } from '../../src/grpo/config';
 import { combineRewards } from '../../src/grpo/rewards/combine';
 import { createRewardScorer } from '../../src/grpo/rewards_scorer';
-import { REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../../src/demo/reward_model';
+import { bestRewardModel, REWARD_DEMO_ADAPTER_DIRS, REWARD_DEMO_SEEDS, rewardModelGrpoConfig, rewardModelTrainConfig } from '../../src/demo/reward_model';
 import { demoConfig } from '../../src/demo/builtin';
 
 // tiny-puzzles' context length
@@ -56,6 +58,43 @@ describe('the reward-model demo', () => {
       expect(combineRewards(perFunc, scorer.weights)).toEqual(rm);
     } finally {
       scorer.dispose();
+    }
+  });
+});
+
+// The committed report (docs/demo/reward_model/report.json, config.json, config_ensemble.json) must be the one
+// these configs produce: a change to the settings without regenerating the report fails here.
+describe('the committed reward-model demo report', () => {
+  const dir = 'docs/demo/reward_model';
+  const read = async (f: string) => JSON.parse(await readFile(join(dir, f), 'utf8'));
+
+  test('its reward models were trained with rewardModelTrainConfig (seeds, steps, eval points)', async () => {
+    const r = await read('report.json');
+    expect(r.reward_models.map((m: { seed: number }) => m.seed)).toEqual([...REWARD_DEMO_SEEDS]);
+    for (const [k, m] of r.reward_models.entries()) {
+      const c = rewardModelTrainConfig(m.seed);
+      expect(m.adapter).toBe(REWARD_DEMO_ADAPTER_DIRS[k]);
+      expect(m.steps).toBe(c.max_steps);
+      const points = [0, ...Array.from({ length: Math.floor(c.max_steps / c.eval_interval) }, (_, i) => (i + 1) * c.eval_interval)];
+      if (points[points.length - 1] !== c.max_steps) points.push(c.max_steps);
+      expect(m.curve.map((p: { step: number }) => p.step)).toEqual(points);
+      expect(m.pair_accuracy).toBe(m.curve[m.curve.length - 1].pair_accuracy);
+    }
+  });
+
+  test('its GRPO runs used rewardModelGrpoConfig (single: the best reward model by held-out pair accuracy; ensemble: all three) for the report\'s steps', async () => {
+    const r = await read('report.json');
+    expect(r.runs.map((x: { name: string }) => x.name)).toEqual(['single', 'ensemble']);
+    const best = bestRewardModel(r.reward_models.map((m: { pair_accuracy: number }) => m.pair_accuracy));
+    expect(r.runs[0].adapters).toEqual([REWARD_DEMO_ADAPTER_DIRS[best]]);
+    const single = rewardModelGrpoConfig([REWARD_DEMO_ADAPTER_DIRS[best]], r.steps);
+    const ensemble = rewardModelGrpoConfig(REWARD_DEMO_ADAPTER_DIRS, r.steps);
+    expect(await read('config.json')).toEqual(JSON.parse(JSON.stringify(single)));
+    expect(await read('config_ensemble.json')).toEqual(JSON.parse(JSON.stringify(ensemble)));
+    for (const run of r.runs) {
+      expect(run.steps).toBe(r.steps);
+      expect(run.held_out.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: r.steps / single.eval_interval + 1 }, (_, i) => i * single.eval_interval));
+      expect(run.lift_points).toBe(Math.round((run.after['pass@1'] - run.before['pass@1']) * 100));
     }
   });
 });
