@@ -26,14 +26,13 @@ describe('tokens_per_second/training', () => {
     model.release();
     scorer.dispose();
 
-    // the packed grid of each micro-batch (prompts_per_step groups of num_generations completions)
+    // the packed grid of each micro-batch (prompts_per_step groups of num_generations completions); every pass
+    // of one update is packed to the update's longest row (one set of buffer sizes, as the memory plan's)
     const P = config.prompts_per_step;
+    const longest = Math.max(...report.groups.flatMap((g) => g.completions.map((c) => g.prompt.ids.length + c.trainIds.length)));
+    const T = Math.min(loaded.config.maxPositionEmbeddings, Math.ceil(longest / PACK_MULTIPLE) * PACK_MULTIPLE);
     let grid = 0;
-    for (let m = 0; m < config.gradient_accumulation_steps; m++) {
-      const groups = report.groups.slice(m * P, (m + 1) * P);
-      const lengths = groups.flatMap((g) => g.completions.map((c) => g.prompt.ids.length + c.trainIds.length));
-      grid += lengths.length * Math.min(loaded.config.maxPositionEmbeddings, Math.ceil(Math.max(...lengths) / PACK_MULTIPLE) * PACK_MULTIPLE);
-    }
+    for (let m = 0; m < config.gradient_accumulation_steps; m++) grid += report.groups.slice(m * P, (m + 1) * P).reduce((n, g) => n + g.completions.length, 0) * T;
     // one pass per optimizer step: each of the num_iterations passes over a rollout is its own step (issue 24)
     const processed = grid;
     const m = report.metrics;
