@@ -9,9 +9,14 @@ const PROMPTS = ['Once upon a time', 'The little dog', 'One day, Lily', 'Tom had
 const PAIRS = PROMPTS.map((prompt) => JSON.stringify({ prompt, chosen: ' dog', rejected: ' cat' })).join('\n');
 const QA = PROMPTS.map((prompt) => JSON.stringify({ prompt, answer: 'dog' })).join('\n');
 
+/** Waits for the run to end; a run stopped by an error fails the test with the page's message. (Called only once the
+ * run under test has begun: the status of the run before it also reads "Finished".) */
 async function finish(page: import('@playwright/test').Page): Promise<void> {
-  await expect(page.getByTestId('run-status')).toHaveText(/^(Finished|Stopped by an error)$/, { timeout: 300_000 });
-  if ((await page.getByTestId('run-status').textContent()) !== 'Finished') throw new Error(`the run failed: ${await page.getByTestId('run-error').textContent()}`);
+  const status = page.getByTestId('run-status');
+  await expect(status).toHaveText(/^(Finished|Stopped by an error)$/, { timeout: 300_000 });
+  if ((await status.textContent()) === 'Stopped by an error') {
+    throw new Error(`the run failed: ${await page.getByTestId('run-error').textContent({ timeout: 5_000 }).catch(() => '(no message shown)')}`);
+  }
 }
 
 test('a reward model trained in the page scores a GRPO run beside a rule reward', async ({ page }) => {
@@ -79,8 +84,10 @@ test('a reward model trained in the page scores a GRPO run beside a rule reward'
   await setSetting(page, 'eval_split', '0');
   // after a finished run the button starts a new one
   await page.getByRole('button', { name: 'Start new run', exact: true }).click();
+  // the saved reward model goes to the worker before the run begins (the page says "Starting…" meanwhile): once the
+  // log names it, "Finished" is this run's, not the last one's
+  await expect(page.getByTestId('run-log')).toContainText(`Reward model: ${name}`, { timeout: 60_000 });
   await finish(page);
-  await expect(page.getByTestId('run-log')).toContainText(`Reward model: ${name}`);
   const funcs = page.getByTestId('chart-reward-funcs');
   await expect(funcs).toHaveAttribute('data-points', '2');
   await expect(funcs).toContainText('reward_model');

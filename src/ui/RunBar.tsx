@@ -81,6 +81,7 @@ export function RunBar() {
 
 function RunProgress() {
   const status = useAppStore((s) => s.runStatus);
+  const starting = useAppStore((s) => s.runStarting);
   const step = useAppStore((s) => s.runStep);
   const maxSteps = useAppStore((s) => (s.runStatus === 'idle' ? s.config.max_steps : s.runMaxSteps));
   const activeMs = useAppStore((s) => s.runActiveMs);
@@ -96,7 +97,7 @@ function RunProgress() {
       <div className="row-between small">
         <span>
           <span className={`status-dot status-${status}`} aria-hidden="true" />
-          <strong data-testid="run-status">{STATUS_TEXT[status]}</strong>
+          <strong data-testid="run-status">{starting ? 'Starting…' : STATUS_TEXT[status]}</strong>
           <span className="muted">
             {' '}
             · step <span data-testid="run-step">{step}</span> of {maxSteps}

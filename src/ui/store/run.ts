@@ -58,6 +58,9 @@ export function withoutOldTraces(events: StepEvent[]): StepEvent[] {
 
 export interface RunSlice {
   runStatus: RunStatus;
+  /** between a Start / Resume / Step click and the worker taking the run (the cross-tab lock, the reward models'
+   * adapters): the status still shows the last run's, so this keeps a second click from starting a second run */
+  runStarting: boolean;
   /** optimizer steps done in this run */
   runStep: number;
   runMaxSteps: number;
@@ -130,6 +133,7 @@ const FRESH = {
 export function startBlocker(s: AppState): string | null {
   if (s.adapter.status === 'unavailable' || s.adapter.status === 'error') return 'WebGPU is not available in this browser.';
   if (s.deviceLost) return 'The GPU device was lost: reload the page.';
+  if (s.runStarting) return 'Starting the run…';
   if (s.modelStatus !== 'ready') return s.modelStatus === 'error' ? 'The model did not load.' : 'Load a model first.';
   if (s.datasetStatus !== 'ready') return s.datasetStatus === 'error' ? 'The dataset did not load.' : 'Load a dataset first.';
   if ((s.datasetSummary?.counts.kept ?? 0) === 0) return 'The dataset has no usable rows.';
@@ -210,11 +214,28 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   };
 
   const drive = async (fresh: boolean, maxSteps?: number, parent: RunSlice['runParent'] = null): Promise<void> => {
+    if (get().runStarting) return;
+    set({ runStarting: true });
+    let config: GrpoConfig | null = null;
+    try {
+      config = await prepare(fresh);
+    } catch (e) {
+      set({ runError: errorMessage(e) });
+      log('error', `The run did not start: ${errorMessage(e)}`);
+    } finally {
+      set({ runStarting: false });
+    }
+    if (config) await run(config, fresh, maxSteps, parent);
+  };
+
+  /** The cross-tab lock and the reward models' adapters: the run's config, or null (with the reason in the run log)
+   * when the run cannot start. */
+  const prepare = async (fresh: boolean): Promise<GrpoConfig | null> => {
     const refused = runGate ? await runGate() : null;
     if (refused) {
       set({ runError: refused });
       log('warn', refused);
-      return;
+      return null;
     }
     const config = cloneConfig(get().config);
     // reward_model rewards: the saved runs' reward adapters go to the worker before a new run starts
@@ -224,11 +245,15 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       if ('error' in found) {
         set({ runError: found.error });
         log('warn', found.error);
-        return;
+        return null;
       }
       await requireEngine().call({ type: 'rewardAdapters', adapters: found.adapters });
       log('info', `Reward model${found.adapters.length === 1 ? '' : 's'}: ${found.adapters.map((a) => a.name).join(', ')} (on the policy's base weights).`);
     }
+    return config;
+  };
+
+  const run = async (config: GrpoConfig, fresh: boolean, maxSteps: number | undefined, parent: RunSlice['runParent']): Promise<void> => {
     if (fresh) set({ ...FRESH, runConfig: config, runParent: parent });
     else set((s) => ({ runConfig: s.runConfig ? { ...s.runConfig, max_steps: config.max_steps, eval_interval: config.eval_interval } : config }));
     set({ runStatus: 'running', runError: null, runResumedAt: Date.now(), runMaxSteps: config.max_steps });
@@ -309,6 +334,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
 
   return {
     runStatus: 'idle',
+    runStarting: false,
     runMaxSteps: 0,
     runConfig: null,
     ...FRESH,
