@@ -152,6 +152,9 @@ export class GrpoTrainer {
   readonly traces = new WeakMap<Completion, StepTokenTrace>();
   /** sft_coef: each prompt's reference answer as target ids */
   private readonly sftTargets = new Map<PromptExample, number[]>();
+  /** sharesPrefixInTraining for this run (model, share_prompt_prefix_training and num_generations do not change
+   * during it), formed at its first use: "on" with an unsupported model throws there, as each use did */
+  private sharedPrefixTraining: boolean | undefined;
 
   constructor(private init: TrainerInit) {
     const { gpu, model, config: c } = init;
@@ -179,6 +182,12 @@ export class GrpoTrainer {
 
   get config(): GrpoConfig {
     return this.init.config;
+  }
+
+  /** Whether the policy update packs each group's prompt once (sharesPrefixInTraining, formed once per run). */
+  private sharesPrefix(): boolean {
+    this.sharedPrefixTraining ??= sharesPrefixInTraining(this.init.model, this.config.share_prompt_prefix_training, this.config.num_generations);
+    return this.sharedPrefixTraining;
   }
 
   /** max_consecutive_skips steps in a row could not update (non-finite loss or gradient norm): the run
@@ -357,7 +366,7 @@ export class GrpoTrainer {
       const longest = Math.max(...all.map(({ g, x }) => g.prompt.ids.length + x.trainIds.length));
       for (let r0 = 0; r0 < all.length; r0 += rows) {
         const comps = all.slice(r0, r0 + rows);
-        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature, longest, sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations));
+        const lp = await policyLogprobs(model, comps.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds })), this.lora, c.temperature, longest, this.sharesPrefix());
         comps.forEach(({ x }, i) => old!.set(x, lp.logprobs[i]));
       }
       ro.generationMs += performance.now() - t;
@@ -407,7 +416,7 @@ export class GrpoTrainer {
       const part = all.slice(r0, r0 + rows);
       const seqs = part.map(({ g, x }) => ({ prompt: g.prompt.ids, completion: x.trainIds }));
       // the packing of share_prompt_prefix_training (a group's prompt once), as the update's own log-probs
-      const shared = sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations);
+      const shared = this.sharesPrefix();
       const ref = await policyLogprobs(model, seqs, null, c.temperature, longest, shared);
       const pol = old ? null : await policyLogprobs(model, seqs, this.lora, c.temperature, longest, shared);
       part.forEach(({ x }, i) => {
@@ -550,7 +559,7 @@ export class GrpoTrainer {
           dropoutCounter: this.step,
           profile,
           rowsPerPass: this.init.layout?.rowsPerPass ?? null,
-          sharedPrefix: sharesPrefixInTraining(model, c.share_prompt_prefix_training, c.num_generations),
+          sharedPrefix: this.sharesPrefix(),
           packLength,
         });
         up = pu;
