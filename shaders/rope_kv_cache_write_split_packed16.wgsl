@@ -1,120 +1,13 @@
-// rope_kv_cache_write.wgsl for KV caches stored in 16 bits: RoPE of q and k plus both KV-cache writes of one
-// decode step in one dispatch, the cache rows rounded to FORMAT (0 bfloat16, 1 IEEE half; nearest even,
-// shaders/lib/pack16.wgsl) and packed two values per u32 (low 16 bits the first).
-//   qkv: (B, QD + 2*KVD), each row [q (NH*HS) | k (NKV*HS) | v (NKV*HS)], QD = NH*HS, KVD = NKV*HS
-//   qr[b, :]                      = rope(q[b], positions[b])                 qr: (B, QD) f32
-//   k_cache[b, positions[b], :]   = round16(rope(k[b], positions[b]))        k_cache, v_cache: (B, TMAX, KVD / 2) u32
-//   v_cache[b, positions[b], :]   = round16(v[b])       (cache writes skipped for positions[b] >= TMAX)
-// RoPE exactly as rope_kv_cache_write.wgsl (same cos_sin, same products and sums), so a cache value is the
-// f32 kernel's value rounded. Convention 0 'interleaved' pairs (2i, 2i+1), 1 'half' pairs (i, i + HS/2).
-// Since a word holds two neighbouring values, an invocation of the k part computes the two neighbouring
-// outputs 2m and 2m+1 (with 'half' they belong to two different rotated pairs; each reads its partner).
-// Inference only: no backward. Overwrites qr and the addressed cache rows; leaves every other row as it was.
+// rope_kv_cache_write_packed16.wgsl (16-bit caches) with q, k and v read from three tensors instead of the
+// stacked (B, QD + 2*KVD) projection: for decode steps that do not stack q/k/v (a 16-bit base).
+//   q_in: (B, QD), k_in, v_in: (B, KVD); qr, k_cache, v_cache and the arithmetic as
+//   rope_kv_cache_write_packed16.wgsl, whose body (lib/rope_kv_cache_write_packed16_body.wgsl) this kernel is,
+//   reading element e of the rows [q | k | v] through lib/rope_kv_split_qkv.wgsl's qkv_at (the same element,
+//   from the three tensors).
 // Bindings: 0 params {n_items, row_pairs, q_pairs, k_pairs, head_dim, convention, TMAX}; 1 q_in (read),
 // 2 positions (read, u32), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write),
 // 7 k_in (read), 8 v_in (read).
-// Dispatch: ceil(B * row_pairs / WG) workgroups, split over x and y by grid(); one invocation per rotated
-// pair of q, per two neighbouring outputs of k, or per two neighbouring values of v (row_pairs = (QD + 2*KVD) / 2).
-// Overrides: FORMAT, WG.
+// Dispatch: as rope_kv_cache_write_packed16.wgsl. Overrides: FORMAT, WG.
 
-//#include rope_cos_sin
-//#include pack16
-
-struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_dim: u32, convention: u32, TMAX: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-
-@group(0) @binding(1) var<storage, read> q_in: array<f32>;
-@group(0) @binding(7) var<storage, read> k_in: array<f32>;
-@group(0) @binding(8) var<storage, read> v_in: array<f32>;
-
-// element e of the row-major (B, QD + 2*KVD) rows [q | k | v] the stacked kernel reads, from q_in, k_in, v_in
-fn qkv_at(e: u32) -> f32 {
-  let QD = 2u * p.q_pairs;
-  let KVD = 2u * p.k_pairs;
-  let b = e / (2u * p.row_pairs);
-  let o = e % (2u * p.row_pairs);
-  if (o < QD) { return q_in[b * QD + o]; }
-  if (o < QD + KVD) { return k_in[b * KVD + o - QD]; }
-  return v_in[b * KVD + o - QD - KVD];
-}
-@group(0) @binding(2) var<storage, read> positions: array<u32>;
-@group(0) @binding(3) var<storage, read> inv_freq: array<f32>;
-@group(0) @binding(4) var<storage, read_write> qr: array<f32>;
-@group(0) @binding(5) var<storage, read_write> k_cache: array<u32>;
-@group(0) @binding(6) var<storage, read_write> v_cache: array<u32>;
-
-override WG: u32 = 256u; // invocations per workgroup (the host picks 64 on software adapters)
-override FORMAT: u32 = 0u;
-
-// offsets of pair i's two channels within a head
-fn pair_offsets(i: u32) -> vec2u {
-  if (p.convention == 0u) { return vec2u(2u * i, 2u * i + 1u); }
-  return vec2u(i, i + p.head_dim / 2u);
-}
-
-// channel d of the rotated head whose input starts at in_base: the first (ya) or second (yb) output of its pair
-fn rotated(in_base: u32, d: u32, pos: u32) -> f32 {
-  var i: u32;
-  var second: bool;
-  if (p.convention == 0u) {
-    i = d / 2u;
-    second = (d & 1u) == 1u;
-  } else {
-    let half_hs = p.head_dim / 2u;
-    i = d % half_hs;
-    second = d >= half_hs;
-  }
-  let off = pair_offsets(i);
-  let cs = cos_sin(f32(pos) * inv_freq[i]);
-  let c = cs.x;
-  let s = cs.y;
-  let xa = qkv_at(in_base + off.x);
-  let xb = qkv_at(in_base + off.y);
-  if (second) { return xa * s + xb * c; }
-  return xa * c - xb * s;
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let item = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (item >= p.n_items) { return; }
-  let b = item / p.row_pairs;
-  let j = item % p.row_pairs;
-  let QD = 2u * p.q_pairs;
-  let KVD = 2u * p.k_pairs;
-  let src = b * 2u * p.row_pairs; // start of row b of qkv
-  let pos = positions[b];
-  let cache_word = (b * p.TMAX + pos) * p.k_pairs; // first word of the cache row
-  if (j >= p.q_pairs + p.k_pairs) {
-    // v: two neighbouring values into one word
-    if (pos >= p.TMAX) { return; }
-    let m = j - p.q_pairs - p.k_pairs;
-    let e = src + QD + KVD + 2u * m;
-    v_cache[cache_word + m] = pack16x2(vec2f(qkv_at(e), qkv_at(e + 1u)));
-    return;
-  }
-  if (j >= p.q_pairs) {
-    // k: outputs 2m and 2m + 1 of the row (the same head: HS is even)
-    if (pos >= p.TMAX) { return; }
-    let m = j - p.q_pairs;
-    let d0 = (2u * m) % p.head_dim;
-    let head_in = src + QD + (2u * m - d0);
-    k_cache[cache_word + m] = pack16x2(vec2f(rotated(head_in, d0, pos), rotated(head_in, d0 + 1u, pos)));
-    return;
-  }
-  // q: one rotated pair, as rope_kv_cache_write.wgsl
-  let half_hs = p.head_dim / 2u;
-  let i = j % half_hs;
-  let head_base = (j / half_hs) * p.head_dim;
-  let off = pair_offsets(i);
-  let in_base = src + head_base;
-  let cs = cos_sin(f32(pos) * inv_freq[i]);
-  let c = cs.x;
-  let s = cs.y;
-  let xa = qkv_at(in_base + off.x);
-  let xb = qkv_at(in_base + off.y);
-  qr[b * QD + head_base + off.x] = xa * c - xb * s;
-  qr[b * QD + head_base + off.y] = xa * s + xb * c;
-}
-
-// generated by splitQkvSource (src/gpu/kernels/rope_kv_cache_write.ts): q, k, v in three bindings
+//#include rope_kv_split_qkv
+//#include rope_kv_cache_write_packed16_body

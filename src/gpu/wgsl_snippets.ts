@@ -38,6 +38,10 @@ import causalConv1dCommon from '../../shaders/lib/causal_conv1d_common.wgsl?raw'
 import attentionRows from '../../shaders/lib/attention_rows.wgsl?raw';
 import attentionSegments from '../../shaders/lib/attention_segments.wgsl?raw';
 import gatedDeltaChunkCommon from '../../shaders/lib/gated_delta_chunk_common.wgsl?raw';
+import ropeKvCacheWriteCommon from '../../shaders/lib/rope_kv_cache_write_common.wgsl?raw';
+import ropeKvCacheWriteBody from '../../shaders/lib/rope_kv_cache_write_body.wgsl?raw';
+import ropeKvCacheWritePacked16Body from '../../shaders/lib/rope_kv_cache_write_packed16_body.wgsl?raw';
+import ropeKvSplitQkv from '../../shaders/lib/rope_kv_split_qkv.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -74,6 +78,10 @@ export const SNIPPETS = {
   attention_rows: attentionRows,
   attention_segments: attentionSegments,
   gated_delta_chunk_common: gatedDeltaChunkCommon,
+  rope_kv_cache_write_common: ropeKvCacheWriteCommon,
+  rope_kv_cache_write_body: ropeKvCacheWriteBody,
+  rope_kv_cache_write_packed16_body: ropeKvCacheWritePacked16Body,
+  rope_kv_split_qkv: ropeKvSplitQkv,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
