@@ -44,6 +44,7 @@ var<workgroup> dsk: array<vec4f, BR * KG>;  // [row r][key group]: dS of 4 keys
 
 //#include attention_rows
 //#include attention_segments
+//#include attention_backward_blocks
 
 // the mask's pairs follow lse's B * NH * T values (B = the dispatch's z)
 var<private> seg_base: u32;
@@ -70,14 +71,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var rEnd = TG;
   if (index_window() > 0u) { rEnd = min(TG, (j0 + 4u * KG - 1u + WINDOW) * G); }
   let nTiles = (rEnd - rStart + BR - 1u) / BR;
-  var dk0 = vec4f(0.0);
-  var dk1 = vec4f(0.0);
-  var dk2 = vec4f(0.0);
-  var dk3 = vec4f(0.0);
-  var dv0 = vec4f(0.0);
-  var dv1 = vec4f(0.0);
-  var dv2 = vec4f(0.0);
-  var dv3 = vec4f(0.0);
+  var dka = mat4x4f(); // column e: key j0 + 4 kg + e
+  var dva = mat4x4f();
   for (var rt = 0u; rt < nTiles; rt++) {
     let Rb = rStart + rt * BR;
     if (SEGMENTED) {
@@ -96,76 +91,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let rb = blk / KG;
       let rA = Rb + 4u * rb;
       let keyA = j0 + 4u * kb;
-      var p0 = vec4f(0.0);
-      var p1 = vec4f(0.0);
-      var p2 = vec4f(0.0);
-      var p3 = vec4f(0.0);
-      var ds0 = vec4f(0.0);
-      var ds1 = vec4f(0.0);
-      var ds2 = vec4f(0.0);
-      var ds3 = vec4f(0.0);
+      var pm = mat4x4f(); // column r: P of row rA + r for the 4 keys
+      var dsm = mat4x4f(); // and its dS
       if (rA < TG && keyA < p.T && keyA <= min(rA + 3u, TG - 1u) / G) {
-        // rows and keys past the end are clamped to valid ones; the mask below zeroes their results
-        let rLast = TG - 1u;
-        let rA1 = min(rA + 1u, rLast);
-        let rA2 = min(rA + 2u, rLast);
-        let rA3 = min(rA + 3u, rLast);
-        let qb0 = row_base(b, g, rA);
-        let qb1 = row_base(b, g, rA1);
-        let qb2 = row_base(b, g, rA2);
-        let qb3 = row_base(b, g, rA3);
-        let kLast = p.T - 1u;
-        let kb0 = key_base(b, g, keyA);
-        let kb1 = key_base(b, g, min(keyA + 1u, kLast));
-        let kb2 = key_base(b, g, min(keyA + 2u, kLast));
-        let kb3 = key_base(b, g, min(keyA + 3u, kLast));
-        var s0 = vec4f(0.0);
-        var s1 = vec4f(0.0);
-        var s2 = vec4f(0.0);
-        var s3 = vec4f(0.0);
-        var dp0 = vec4f(0.0);
-        var dp1 = vec4f(0.0);
-        var dp2 = vec4f(0.0);
-        var dp3 = vec4f(0.0);
-        for (var c2 = 0u; c2 < HS4; c2++) {
-          // q * km = (dot(q, k_0), dot(q, k_1), dot(q, k_2), dot(q, k_3))
-          let km = mat4x4f(k[kb0 + c2], k[kb1 + c2], k[kb2 + c2], k[kb3 + c2]);
-          let vm = mat4x4f(v[kb0 + c2], v[kb1 + c2], v[kb2 + c2], v[kb3 + c2]);
-          s0 += q[qb0 + c2] * km;
-          s1 += q[qb1 + c2] * km;
-          s2 += q[qb2 + c2] * km;
-          s3 += q[qb3 + c2] * km;
-          dp0 += dout[qb0 + c2] * vm;
-          dp1 += dout[qb1 + c2] * vm;
-          dp2 += dout[qb2 + c2] * vm;
-          dp3 += dout[qb3 + c2] * vm;
-        }
-        // key j is seen by row r when j <= position of r (which also keeps j < T); P <= 1 since lse >= s,
-        // and the min() keeps masked entries finite before select() drops them
+        let rows = block_rows(rA, TG);
+        let sd = block_scores_dp(block_row_bases(b, g, rows), block_key_bases(b, g, keyA));
+        // row r of each: row rA + r's values for the 4 keys
+        let s = transpose(sd.s);
+        let dp = transpose(sd.dp);
+        // key j is seen by row r when j <= position of r (which also keeps j < T), and by the shared-prefix
+        // mask of the row ((0, 0): every key, without SEGMENTED)
         let keys = vec4u(keyA, keyA + 1u, keyA + 2u, keyA + 3u);
-        let i0 = row_index(b, g, rA);
-        let i1 = row_index(b, g, rA1);
-        let i2 = row_index(b, g, rA2);
-        let i3 = row_index(b, g, rA3);
-        // and the shared-prefix mask of each row ((0, 0): every key, without SEGMENTED)
-        p0 = attention_p(s0, lse[i0], visible(keys, rA, TG) & seg_sees_keys(keys, seg_of(b, rA / G), rA / G));
-        p1 = attention_p(s1, lse[i1], visible(keys, rA + 1u, TG) & seg_sees_keys(keys, seg_of(b, rA1 / G), rA1 / G));
-        p2 = attention_p(s2, lse[i2], visible(keys, rA + 2u, TG) & seg_sees_keys(keys, seg_of(b, rA2 / G), rA2 / G));
-        p3 = attention_p(s3, lse[i3], visible(keys, rA + 3u, TG) & seg_sees_keys(keys, seg_of(b, rA3 / G), rA3 / G));
-        ds0 = p0 * (dp0 - dsum[i0]);
-        ds1 = p1 * (dp1 - dsum[i1]);
-        ds2 = p2 * (dp2 - dsum[i2]);
-        ds3 = p3 * (dp3 - dsum[i3]);
+        for (var r = 0u; r < 4u; r++) {
+          let ir = row_index(b, g, rows[r]);
+          let tr = rows[r] / G;
+          pm[r] = attention_p(s[r], lse[ir], visible(keys, rA + r, TG) & seg_sees_keys(keys, seg_of(b, tr), tr));
+          dsm[r] = attention_ds_of_p(pm[r], dp[r], vec4f(dsum[ir]));
+        }
       }
       let o = 4u * rb * KG + kb;
-      pk[o] = p0;
-      pk[o + KG] = p1;
-      pk[o + 2u * KG] = p2;
-      pk[o + 3u * KG] = p3;
-      dsk[o] = ds0;
-      dsk[o + KG] = ds1;
-      dsk[o + 2u * KG] = ds2;
-      dsk[o + 3u * KG] = ds3;
+      for (var r = 0u; r < 4u; r++) {
+        pk[o + r * KG] = pm[r];
+        dsk[o + r * KG] = dsm[r];
+      }
     }
     workgroupBarrier();
 
@@ -174,19 +122,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     var t = Rb / G;
     var i = Rb % G;
     for (var r = 0u; r < nr; r++) {
-      let base = ((b * p.T + t) * p.NH + g * G + i) * HS4 + c;
-      let q4 = q[base] * p.scale;
-      let do4 = dout[base];
-      let pr = pk[r * KG + kg];
-      let dr = dsk[r * KG + kg];
-      dv0 += pr.x * do4;
-      dv1 += pr.y * do4;
-      dv2 += pr.z * do4;
-      dv3 += pr.w * do4;
-      dk0 += dr.x * q4;
-      dk1 += dr.y * q4;
-      dk2 += dr.z * q4;
-      dk3 += dr.w * q4;
+      add_dkv_row(&dka, &dva, ((b * p.T + t) * p.NH + g * G + i) * HS4 + c, pk[r * KG + kg], dsk[r * KG + kg]);
       i++;
       if (i == G) {
         i = 0u;
@@ -198,12 +134,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var e = 0u; e < 4u; e++) {
     let key = j0 + 4u * kg + e;
     if (key < p.T) {
-      var a = dk0;
-      var w = dv0;
-      if (e == 1u) { a = dk1; w = dv1; } else if (e == 2u) { a = dk2; w = dv2; } else if (e == 3u) { a = dk3; w = dv3; }
       let base = key_base(b, g, key) + c;
-      dk[base] = a;
-      dv[base] = w;
+      dk[base] = dka[e];
+      dv[base] = dva[e];
     }
   }
 }

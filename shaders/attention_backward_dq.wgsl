@@ -46,6 +46,7 @@ var<workgroup> rowD: array<f32, 4u * RG>;
 
 //#include attention_rows
 //#include attention_segments
+//#include attention_backward_blocks
 
 // the mask's pairs follow lse's B * NH * T values (B = the dispatch's z)
 var<private> seg_base: u32;
@@ -92,10 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
-  var g0 = vec4f(0.0);
-  var g1 = vec4f(0.0);
-  var g2 = vec4f(0.0);
-  var g3 = vec4f(0.0);
+  var acc = mat4x4f(); // column i: row RA + i
   for (var kt = kStart; kt < nTiles; kt++) {
     let j0 = kt * BK;
     if (j0 >= hole.x && j0 + BK <= hole.y) { continue; } // every row masks the whole tile
@@ -107,50 +105,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let kb = blk / RG;
       let rA = R0 + 4u * rb;
       let keyA = j0 + 4u * kb;
-      var ds0 = vec4f(0.0);
-      var ds1 = vec4f(0.0);
-      var ds2 = vec4f(0.0);
-      var ds3 = vec4f(0.0);
+      var dsm = mat4x4f(); // column e: dS of key keyA + e for the 4 rows
       if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
-        let rLast = TG - 1u;
-        let rA1 = min(rA + 1u, rLast);
-        let rA2 = min(rA + 2u, rLast);
-        let rA3 = min(rA + 3u, rLast);
-        let qb0 = row_base(b, g, rA);
-        let qb1 = row_base(b, g, rA1);
-        let qb2 = row_base(b, g, rA2);
-        let qb3 = row_base(b, g, rA3);
-        let kLast = p.T - 1u;
-        let kb0 = key_base(b, g, keyA);
-        let kb1 = key_base(b, g, min(keyA + 1u, kLast));
-        let kb2 = key_base(b, g, min(keyA + 2u, kLast));
-        let kb3 = key_base(b, g, min(keyA + 3u, kLast));
-        var s0 = vec4f(0.0);
-        var s1 = vec4f(0.0);
-        var s2 = vec4f(0.0);
-        var s3 = vec4f(0.0);
-        var dp0 = vec4f(0.0);
-        var dp1 = vec4f(0.0);
-        var dp2 = vec4f(0.0);
-        var dp3 = vec4f(0.0);
-        for (var c2 = 0u; c2 < HS4; c2++) {
-          let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
-          let dm = mat4x4f(dout[qb0 + c2], dout[qb1 + c2], dout[qb2 + c2], dout[qb3 + c2]);
-          s0 += k[kb0 + c2] * qm;
-          s1 += k[kb1 + c2] * qm;
-          s2 += k[kb2 + c2] * qm;
-          s3 += k[kb3 + c2] * qm;
-          dp0 += v[kb0 + c2] * dm;
-          dp1 += v[kb1 + c2] * dm;
-          dp2 += v[kb2 + c2] * dm;
-          dp3 += v[kb3 + c2] * dm;
-        }
+        let rows = block_rows(rA, TG);
+        let sd = block_scores_dp(block_row_bases(b, g, rows), block_key_bases(b, g, keyA));
         let rl = 4u * rb;
         let lse4 = vec4f(rowLse[rl], rowLse[rl + 1u], rowLse[rl + 2u], rowLse[rl + 3u]);
         let d4 = vec4f(rowD[rl], rowD[rl + 1u], rowD[rl + 2u], rowD[rl + 3u]);
-        // causal mask: key j is seen by row r when j <= position of r. P <= 1 since lse >= s; the min()
-        // keeps masked entries (whatever their score) finite before select() drops them.
-        let t4 = vec4u(rA / G, rA1 / G, rA2 / G, rA3 / G);
+        // causal mask: key j is seen by row r when j <= position of r
+        let t4 = rows / G;
         // the shared-prefix mask of the 4 rows ((0, 0): every key, without SEGMENTED)
         let sg0 = seg_of(b, t4.x);
         let sg1 = seg_of(b, t4.y);
@@ -158,16 +121,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         let sg3 = seg_of(b, t4.w);
         let pe4 = vec4u(sg0.x, sg1.x, sg2.x, sg3.x);
         let ss4 = vec4u(sg0.y, sg1.y, sg2.y, sg3.y);
-        ds0 = attention_ds(s0, lse4, dp0, d4, seen(vec4u(keyA), t4) & seg_sees_rows(keyA, pe4, ss4, t4));
-        ds1 = attention_ds(s1, lse4, dp1, d4, seen(vec4u(keyA + 1u), t4) & seg_sees_rows(keyA + 1u, pe4, ss4, t4));
-        ds2 = attention_ds(s2, lse4, dp2, d4, seen(vec4u(keyA + 2u), t4) & seg_sees_rows(keyA + 2u, pe4, ss4, t4));
-        ds3 = attention_ds(s3, lse4, dp3, d4, seen(vec4u(keyA + 3u), t4) & seg_sees_rows(keyA + 3u, pe4, ss4, t4));
+        for (var e = 0u; e < 4u; e++) {
+          dsm[e] = attention_ds(sd.s[e], lse4, sd.dp[e], d4, seen(vec4u(keyA + e), t4) & seg_sees_rows(keyA + e, pe4, ss4, t4));
+        }
       }
       let o = 4u * kb * RG + rb;
-      dss[o] = ds0;
-      dss[o + RG] = ds1;
-      dss[o + 2u * RG] = ds2;
-      dss[o + 3u * RG] = ds3;
+      for (var e = 0u; e < 4u; e++) { dss[o + e * RG] = dsm[e]; }
     }
     workgroupBarrier();
 
@@ -175,23 +134,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let tg = min(RA + 3u, TG - 1u) / G;
       var nvg = 0u;
       if (tg >= j0) { nvg = min(BK, tg + 1u - j0); }
-      for (var j = 0u; j < nvg; j++) {
-        let k4 = k[key_base(b, g, j0 + j) + c];
-        let dj = dss[j * RG + rg];
-        g0 += dj.x * k4;
-        g1 += dj.y * k4;
-        g2 += dj.z * k4;
-        g3 += dj.w * k4;
-      }
+      for (var j = 0u; j < nvg; j++) { add_rows(&acc, k[key_base(b, g, j0 + j) + c], dss[j * RG + rg]); }
     }
   }
 
   for (var i = 0u; i < 4u; i++) {
-    let R = RA + i;
-    if (R < TG) {
-      var a = g0;
-      if (i == 1u) { a = g1; } else if (i == 2u) { a = g2; } else if (i == 3u) { a = g3; }
-      dq[row_base(b, g, R) + c] = a * p.scale;
-    }
+    if (RA + i < TG) { dq[row_base(b, g, RA + i) + c] = acc[i] * p.scale; }
   }
 }

@@ -51,6 +51,7 @@ var<workgroup> rowLse: array<f32, 4u * NRG>;
 var<workgroup> rowD: array<f32, 4u * NRG>;
 
 //#include attention_rows
+//#include attention_backward_blocks
 
 @compute @workgroup_size(NRG * HS4)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -80,82 +81,29 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let kb = blk / NRG;
     let rA = 4u * rb;
     let keyA = 4u * kb;
-    var p0 = vec4f(0.0);
-    var p1 = vec4f(0.0);
-    var p2 = vec4f(0.0);
-    var p3 = vec4f(0.0);
-    var ds0 = vec4f(0.0);
-    var ds1 = vec4f(0.0);
-    var ds2 = vec4f(0.0);
-    var ds3 = vec4f(0.0);
+    var pm = mat4x4f(); // column e: P of key keyA + e for the 4 rows
+    var dsm = mat4x4f(); // and its dS
     if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
-      let rLast = TG - 1u;
-      let rA1 = min(rA + 1u, rLast);
-      let rA2 = min(rA + 2u, rLast);
-      let rA3 = min(rA + 3u, rLast);
-      let qb0 = row_base(b, g, rA);
-      let qb1 = row_base(b, g, rA1);
-      let qb2 = row_base(b, g, rA2);
-      let qb3 = row_base(b, g, rA3);
-      let kLast = p.T - 1u;
-      let kb0 = key_base(b, g, keyA);
-      let kb1 = key_base(b, g, min(keyA + 1u, kLast));
-      let kb2 = key_base(b, g, min(keyA + 2u, kLast));
-      let kb3 = key_base(b, g, min(keyA + 3u, kLast));
-      var s0 = vec4f(0.0);
-      var s1 = vec4f(0.0);
-      var s2 = vec4f(0.0);
-      var s3 = vec4f(0.0);
-      var dp0 = vec4f(0.0);
-      var dp1 = vec4f(0.0);
-      var dp2 = vec4f(0.0);
-      var dp3 = vec4f(0.0);
-      for (var c2 = 0u; c2 < HS4; c2++) {
-        let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
-        let dm = mat4x4f(dout[qb0 + c2], dout[qb1 + c2], dout[qb2 + c2], dout[qb3 + c2]);
-        s0 += k[kb0 + c2] * qm;
-        s1 += k[kb1 + c2] * qm;
-        s2 += k[kb2 + c2] * qm;
-        s3 += k[kb3 + c2] * qm;
-        dp0 += v[kb0 + c2] * dm;
-        dp1 += v[kb1 + c2] * dm;
-        dp2 += v[kb2 + c2] * dm;
-        dp3 += v[kb3 + c2] * dm;
-      }
+      let rows = block_rows(rA, TG);
+      let sd = block_scores_dp(block_row_bases(b, g, rows), block_key_bases(b, g, keyA));
       let lse4 = vec4f(rowLse[rA], rowLse[rA + 1u], rowLse[rA + 2u], rowLse[rA + 3u]);
       let d4 = vec4f(rowD[rA], rowD[rA + 1u], rowD[rA + 2u], rowD[rA + 3u]);
-      let t4 = vec4u(rA / G, rA1 / G, rA2 / G, rA3 / G);
-      let m0 = seen(vec4u(keyA), t4);
-      let m1 = seen(vec4u(keyA + 1u), t4);
-      let m2 = seen(vec4u(keyA + 2u), t4);
-      let m3 = seen(vec4u(keyA + 3u), t4);
-      let z = vec4f(0.0);
-      // P as attention_p forms it, dS = P (dP - D) as attention_backward_dkv.wgsl forms it
-      p0 = select(z, exp(min(s0 * p.scale - lse4, z)), m0);
-      p1 = select(z, exp(min(s1 * p.scale - lse4, z)), m1);
-      p2 = select(z, exp(min(s2 * p.scale - lse4, z)), m2);
-      p3 = select(z, exp(min(s3 * p.scale - lse4, z)), m3);
-      ds0 = p0 * (dp0 - d4);
-      ds1 = p1 * (dp1 - d4);
-      ds2 = p2 * (dp2 - d4);
-      ds3 = p3 * (dp3 - d4);
+      let t4 = rows / G;
+      // P as attention_backward_dkv.wgsl forms it (attention_p4), dS = P (dP - D) likewise
+      for (var e = 0u; e < 4u; e++) {
+        pm[e] = attention_p4(sd.s[e], lse4, seen(vec4u(keyA + e), t4));
+        dsm[e] = attention_ds_of_p(pm[e], sd.dp[e], d4);
+      }
     }
     let o = 4u * kb * NRG + rb;
-    dsq[o] = ds0;
-    dsq[o + NRG] = ds1;
-    dsq[o + 2u * NRG] = ds2;
-    dsq[o + 3u * NRG] = ds3;
-    let pt = transpose(mat4x4f(p0, p1, p2, p3));
-    let dt = transpose(mat4x4f(ds0, ds1, ds2, ds3));
     let o2 = 4u * rb * NKG + kb;
-    pk[o2] = pt[0];
-    pk[o2 + NKG] = pt[1];
-    pk[o2 + 2u * NKG] = pt[2];
-    pk[o2 + 3u * NKG] = pt[3];
-    dsk[o2] = dt[0];
-    dsk[o2 + NKG] = dt[1];
-    dsk[o2 + 2u * NKG] = dt[2];
-    dsk[o2 + 3u * NKG] = dt[3];
+    let pt = transpose(pm);
+    let dt = transpose(dsm);
+    for (var e = 0u; e < 4u; e++) {
+      dsq[o + e * NRG] = dsm[e];
+      pk[o2 + e * NKG] = pt[e];
+      dsk[o2 + e * NKG] = dt[e];
+    }
   }
   workgroupBarrier();
 
@@ -166,25 +114,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let RA = 4u * grp;
   if (RA < TG) {
     let nvg = min(RA + 3u, TG - 1u) / G + 1u;
-    var g0 = vec4f(0.0);
-    var g1 = vec4f(0.0);
-    var g2 = vec4f(0.0);
-    var g3 = vec4f(0.0);
+    var acc = mat4x4f(); // column i: row RA + i
     for (var j = 0u; j < nvg; j++) {
-      let k4 = k[key_base(b, g, j) + c];
-      let dj = dsq[j * NRG + grp];
-      g0 += dj.x * k4;
-      g1 += dj.y * k4;
-      g2 += dj.z * k4;
-      g3 += dj.w * k4;
+      add_rows(&acc, k[key_base(b, g, j) + c], dsq[j * NRG + grp]);
     }
     for (var i = 0u; i < 4u; i++) {
-      let R = RA + i;
-      if (R < TG) {
-        var a = g0;
-        if (i == 1u) { a = g1; } else if (i == 2u) { a = g2; } else if (i == 3u) { a = g3; }
-        dq[row_base(b, g, R) + c] = a * p.scale;
-      }
+      if (RA + i < TG) { dq[row_base(b, g, RA + i) + c] = acc[i] * p.scale; }
     }
   }
 
@@ -194,30 +129,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     let rStart = j0 * G;
     var rEnd = TG;
     if (WINDOW > 0u) { rEnd = min(TG, (j0 + 3u + WINDOW) * G); }
-    var dk0 = vec4f(0.0);
-    var dk1 = vec4f(0.0);
-    var dk2 = vec4f(0.0);
-    var dk3 = vec4f(0.0);
-    var dv0 = vec4f(0.0);
-    var dv1 = vec4f(0.0);
-    var dv2 = vec4f(0.0);
-    var dv3 = vec4f(0.0);
+    var dka = mat4x4f(); // column e: key j0 + e
+    var dva = mat4x4f();
     var t = rStart / G;
     var i = rStart % G;
     for (var r = rStart; r < rEnd; r++) {
-      let base = ((b * p.T + t) * p.NH + g * G + i) * HS4 + c;
-      let q4 = q[base] * p.scale;
-      let do4 = dout[base];
-      let pr = pk[r * NKG + grp];
-      let dr = dsk[r * NKG + grp];
-      dv0 += pr.x * do4;
-      dv1 += pr.y * do4;
-      dv2 += pr.z * do4;
-      dv3 += pr.w * do4;
-      dk0 += dr.x * q4;
-      dk1 += dr.y * q4;
-      dk2 += dr.z * q4;
-      dk3 += dr.w * q4;
+      add_dkv_row(&dka, &dva, ((b * p.T + t) * p.NH + g * G + i) * HS4 + c, pk[r * NKG + grp], dsk[r * NKG + grp]);
       i++;
       if (i == G) {
         i = 0u;
@@ -225,14 +142,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       }
     }
     for (var e = 0u; e < 4u; e++) {
-      let key = j0 + e;
-      if (key < p.T) {
-        var a = dk0;
-        var w = dv0;
-        if (e == 1u) { a = dk1; w = dv1; } else if (e == 2u) { a = dk2; w = dv2; } else if (e == 3u) { a = dk3; w = dv3; }
-        let base = key_base(b, g, key) + c;
-        dk[base] = a;
-        dv[base] = w;
+      if (j0 + e < p.T) {
+        let base = key_base(b, g, j0 + e) + c;
+        dk[base] = dka[e];
+        dv[base] = dva[e];
       }
     }
   }

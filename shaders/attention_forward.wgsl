@@ -85,10 +85,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rg = lid / HS4;
   let c = lid % HS4;
   let RA = R0 + 4u * rg;
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
+  var a = mat4x4f(); // column i: row RA + i
   if (ONE_TILE) {
     forward_one_tile(b, g, R0, rg, c);
     return;
@@ -98,43 +95,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (j0 >= hole.x && j0 + BK <= hole.y) { continue; } // every row masks the whole tile
     workgroupBarrier(); // ps of the previous tile is no longer read; rowM / rowL are initialised
 
-    // 1. scores of 4 x 4 blocks; ps[j * RG + rb] holds key j's scores of the 4 rows of group rb
-    for (var blk = lid; blk < RG * (BK / 4u); blk += WG) {
-      let rb = blk % RG;
-      let kb = blk / RG;
-      let rA = R0 + 4u * rb;
-      let keyA = j0 + 4u * kb;
-      if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
-        // rows and keys past the end are clamped to valid ones; their results are never used
-        let rLast = TG - 1u;
-        let qb0 = row_base(b, g, rA);
-        let qb1 = row_base(b, g, min(rA + 1u, rLast));
-        let qb2 = row_base(b, g, min(rA + 2u, rLast));
-        let qb3 = row_base(b, g, min(rA + 3u, rLast));
-        let kLast = p.T - 1u;
-        let kb0 = key_base(b, g, keyA);
-        let kb1 = key_base(b, g, min(keyA + 1u, kLast));
-        let kb2 = key_base(b, g, min(keyA + 2u, kLast));
-        let kb3 = key_base(b, g, min(keyA + 3u, kLast));
-        var s0 = vec4f(0.0);
-        var s1 = vec4f(0.0);
-        var s2 = vec4f(0.0);
-        var s3 = vec4f(0.0);
-        for (var c2 = 0u; c2 < HS4; c2++) {
-          // k * m = (dot(k, q_0), dot(k, q_1), dot(k, q_2), dot(k, q_3))
-          let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
-          s0 += k[kb0 + c2] * qm;
-          s1 += k[kb1 + c2] * qm;
-          s2 += k[kb2 + c2] * qm;
-          s3 += k[kb3 + c2] * qm;
-        }
-        let o = 4u * kb * RG + rb;
-        ps[o] = s0 * p.scale;
-        ps[o + RG] = s1 * p.scale;
-        ps[o + 2u * RG] = s2 * p.scale;
-        ps[o + 3u * RG] = s3 * p.scale;
-      }
-    }
+    // 1. scores of 4 x 4 blocks
+    score_blocks(b, g, R0, j0, BK / 4u, lid);
     workgroupBarrier();
 
     // 2. online softmax, one invocation per row over the tile's keys [js, nv) it sees; masked and missing
@@ -177,30 +139,41 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       let tg = min(RA + 3u, TG - 1u) / G;
       var nvg = 0u;
       if (tg >= j0) { nvg = min(BK, tg + 1u - j0); }
-      a0 *= rowAlpha[4u * rg];
-      a1 *= rowAlpha[4u * rg + 1u];
-      a2 *= rowAlpha[4u * rg + 2u];
-      a3 *= rowAlpha[4u * rg + 3u];
-      for (var j = 0u; j < nvg; j++) {
-        let v4 = v[key_base(b, g, j0 + j) + c];
-        let pj = ps[j * RG + rg];
-        a0 += pj.x * v4;
-        a1 += pj.y * v4;
-        a2 += pj.z * v4;
-        a3 += pj.w * v4;
-      }
+      for (var i = 0u; i < 4u; i++) { a[i] *= rowAlpha[4u * rg + i]; }
+      for (var j = 0u; j < nvg; j++) { add_rows(&a, v[key_base(b, g, j0 + j) + c], ps[j * RG + rg]); }
     }
   }
 
   // rowM and rowL are final: the last writes were before the last barrier
+  let r4 = 4u * rg;
+  store_rows(b, g, RA, c, a, vec4f(rowM[r4], rowM[r4 + 1u], rowM[r4 + 2u], rowM[r4 + 3u]), vec4f(rowL[r4], rowL[r4 + 1u], rowL[r4 + 2u], rowL[r4 + 3u]));
+}
+
+// step 1 of a tile: the scaled scores of the 4 x 4 blocks of nkb * 4 keys from j0 into ps; ps[j * RG + rb] holds
+// key j's scores of the 4 rows of group rb (blocks above the diagonal are skipped)
+fn score_blocks(b: u32, g: u32, R0: u32, j0: u32, nkb: u32, lid: u32) {
+  let TG = p.T * p.G;
+  for (var blk = lid; blk < RG * nkb; blk += RG * HS4) {
+    let rb = blk % RG;
+    let kb = blk / RG;
+    let rA = R0 + 4u * rb;
+    let keyA = j0 + 4u * kb;
+    if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / p.G) {
+      let s = block_scores(block_row_bases(b, g, block_rows(rA, TG)), block_key_bases(b, g, keyA));
+      let o = 4u * kb * RG + rb;
+      for (var e = 0u; e < 4u; e++) { ps[o + e * RG] = s[e] * p.scale; }
+    }
+  }
+}
+
+// out and lse of rows RA..RA+3 (those before TG): a holds their sums of p v (column i: row RA + i), m and l
+// their max and sum of exp(s - m)
+fn store_rows(b: u32, g: u32, RA: u32, c: u32, a: mat4x4f, m: vec4f, l: vec4f) {
   for (var i = 0u; i < 4u; i++) {
     let R = RA + i;
-    if (R < TG) {
-      var a = a0;
-      if (i == 1u) { a = a1; } else if (i == 2u) { a = a2; } else if (i == 3u) { a = a3; }
-      let rr = 4u * rg + i;
-      out[row_base(b, g, R) + c] = a / rowL[rr];
-      if (c == 0u) { lse[(b * p.NH + g * G + R % G) * p.T + R / G] = rowM[rr] + log(rowL[rr]); }
+    if (R < p.T * p.G) {
+      out[row_base(b, g, R) + c] = a[i] / l[i];
+      if (c == 0u) { lse[row_index(b, g, R)] = m[i] + log(l[i]); }
     }
   }
 }
@@ -212,43 +185,8 @@ fn forward_one_tile(b: u32, g: u32, R0: u32, rg: u32, c: u32) {
   let G = p.G;
   let TG = p.T * G;
   let lid = rg * HS4 + c;
-  let WG = RG * HS4;
   let tLast = (min(R0 + 4u * RG, TG) - 1u) / G;
-  let nKb = tLast / 4u + 1u; // key blocks of 4 any row of the workgroup sees
-  for (var blk = lid; blk < RG * nKb; blk += WG) {
-    let rb = blk % RG;
-    let kb = blk / RG;
-    let rA = R0 + 4u * rb;
-    let keyA = 4u * kb;
-    if (rA < TG && keyA <= min(rA + 3u, TG - 1u) / G) {
-      let rLast = TG - 1u;
-      let qb0 = row_base(b, g, rA);
-      let qb1 = row_base(b, g, min(rA + 1u, rLast));
-      let qb2 = row_base(b, g, min(rA + 2u, rLast));
-      let qb3 = row_base(b, g, min(rA + 3u, rLast));
-      let kLast = p.T - 1u;
-      let kb0 = key_base(b, g, keyA);
-      let kb1 = key_base(b, g, min(keyA + 1u, kLast));
-      let kb2 = key_base(b, g, min(keyA + 2u, kLast));
-      let kb3 = key_base(b, g, min(keyA + 3u, kLast));
-      var s0 = vec4f(0.0);
-      var s1 = vec4f(0.0);
-      var s2 = vec4f(0.0);
-      var s3 = vec4f(0.0);
-      for (var c2 = 0u; c2 < HS4; c2++) {
-        let qm = mat4x4f(q[qb0 + c2], q[qb1 + c2], q[qb2 + c2], q[qb3 + c2]);
-        s0 += k[kb0 + c2] * qm;
-        s1 += k[kb1 + c2] * qm;
-        s2 += k[kb2 + c2] * qm;
-        s3 += k[kb3 + c2] * qm;
-      }
-      let o = 4u * kb * RG + rb;
-      ps[o] = s0 * p.scale;
-      ps[o + RG] = s1 * p.scale;
-      ps[o + 2u * RG] = s2 * p.scale;
-      ps[o + 3u * RG] = s3 * p.scale;
-    }
-  }
+  score_blocks(b, g, R0, 0u, tLast / 4u + 1u, lid); // the key blocks any row of the workgroup sees
   workgroupBarrier();
 
   let RA = R0 + 4u * rg;
@@ -268,27 +206,12 @@ fn forward_one_tile(b: u32, g: u32, R0: u32, rg: u32, c: u32) {
     m = select(m, max(m, ps[j * RG + rg]), inRow);
   }
   var l = vec4f(0.0);
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
+  var a = mat4x4f(); // column i: row RA + i
   for (var j = 0u; j < nvg; j++) {
     let inRow = (vec4u(j) >= js) & (vec4u(j) < nv);
     let e = select(vec4f(0.0), exp(ps[j * RG + rg] - m), inRow);
     l += e;
-    let v4 = v[key_base(b, g, j) + c];
-    a0 += e.x * v4;
-    a1 += e.y * v4;
-    a2 += e.z * v4;
-    a3 += e.w * v4;
+    add_rows(&a, v[key_base(b, g, j) + c], e);
   }
-  for (var i = 0u; i < 4u; i++) {
-    let R = RA + i;
-    if (R < TG) {
-      var a = a0;
-      if (i == 1u) { a = a1; } else if (i == 2u) { a = a2; } else if (i == 3u) { a = a3; }
-      out[row_base(b, g, R) + c] = a / l[i];
-      if (c == 0u) { lse[(b * p.NH + g * G + R % G) * p.T + R / G] = m[i] + log(l[i]); }
-    }
-  }
+  store_rows(b, g, RA, c, a, m, l);
 }

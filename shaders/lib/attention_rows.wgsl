@@ -1,7 +1,10 @@
 // Snippet (not a kernel): the per-element formulas shared by the causal GQA attention kernels, direct and
-// tiled (attention_forward / attention_backward_dq / attention_backward_dkv.wgsl and their attention_tiled_*
-// twins): where a row and a key live, which keys a row sees, and the probability / score-gradient formulas.
-// The including kernel declares `p` (Params {T, NH, NKV, G, scale}) and the overrides HS4, WINDOW and SEGMENTED
+// tiled (attention_forward / attention_backward_dq / attention_backward_dkv / attention_backward_fused.wgsl and
+// the attention_tiled_* twins): where a row and a key live, which keys a row sees, the probability /
+// score-gradient formulas, and the scores of a 4 x 4 block. (The backward's blocks of dP and its gradient sums,
+// which read dout, are lib/attention_backward_blocks.wgsl.)
+// The including kernel declares `p` (Params {T, NH, NKV, G, scale}), q and k (array<vec4f>), and the overrides
+// HS4, WINDOW and SEGMENTED
 // (true only in the direct kernels with a shared-prefix mask, whose window counts positions instead:
 // lib/attention_segments.wgsl; the index window below is then off).
 // Rows: R = t * G + i is query position t of head g * G + i (G = NH / NKV), so one pass over kv head g's
@@ -62,15 +65,71 @@ fn row_tile_keys(R: u32, TG: u32, j0: u32, bk: u32) -> vec2u {
   return vec2u(js, nv);
 }
 
-// P of 4 scores s (unscaled) of one row with log-sum-exp lse; masked entries 0 (the min() keeps them finite
-// before select() drops them)
-fn attention_p(s: vec4f, lse: f32, mask: vec4<bool>) -> vec4f {
+// P of 4 (row, key) entries: scores s (unscaled) and their rows' lse; masked entries 0 (the min() keeps them
+// finite before select() drops them)
+fn attention_p4(s: vec4f, lse: vec4f, mask: vec4<bool>) -> vec4f {
   let z = vec4f(0.0);
   return select(z, exp(min(s * p.scale - lse, z)), mask);
+}
+
+// P of 4 scores s (unscaled) of one row with log-sum-exp lse; masked entries 0
+fn attention_p(s: vec4f, lse: f32, mask: vec4<bool>) -> vec4f {
+  return attention_p4(s, vec4f(lse), mask);
 }
 
 // dS of 4 (row, key) entries: scores s (unscaled), their rows' lse and D, dP = dout . v; masked entries 0
 fn attention_ds(s: vec4f, lse: vec4f, dp: vec4f, d: vec4f, mask: vec4<bool>) -> vec4f {
   let z = vec4f(0.0);
   return select(z, exp(min(s * p.scale - lse, z)) * (dp - d), mask);
+}
+
+// dS of 4 (row, key) entries from their P: P (dP - D) (masked entries have P = 0)
+fn attention_ds_of_p(pr: vec4f, dp: vec4f, d: vec4f) -> vec4f {
+  return pr * (dp - d);
+}
+
+// Blocks of 4 rows x 4 keys (register blocking: 8 vec4 loads feed 16 dot products). Rows and keys past the
+// end are clamped to valid ones; the masks zero (or the callers never use) their results.
+
+// rows rA..rA+3 (rA < TG), clamped to the last row TG - 1
+fn block_rows(rA: u32, TG: u32) -> vec4u {
+  return min(vec4u(rA) + vec4u(0u, 1u, 2u, 3u), vec4u(TG - 1u));
+}
+
+// vec4 offsets of 4 rows of kv head g in q / out / dout
+fn block_row_bases(b: u32, g: u32, rows: vec4u) -> vec4u {
+  return vec4u(row_base(b, g, rows.x), row_base(b, g, rows.y), row_base(b, g, rows.z), row_base(b, g, rows.w));
+}
+
+// vec4 offsets of keys keyA..keyA+3 (keyA < T) of kv head g in k / v, clamped to the last key T - 1
+fn block_key_bases(b: u32, g: u32, keyA: u32) -> vec4u {
+  let kLast = p.T - 1u;
+  return vec4u(key_base(b, g, keyA), key_base(b, g, min(keyA + 1u, kLast)), key_base(b, g, min(keyA + 2u, kLast)),
+    key_base(b, g, min(keyA + 3u, kLast)));
+}
+
+// the unscaled scores of the 4 rows at qb with the 4 keys at kb: column e holds key e's scores of the 4 rows
+// (k * m = (dot(k, q_0), dot(k, q_1), dot(k, q_2), dot(k, q_3)))
+fn block_scores(qb: vec4u, kb: vec4u) -> mat4x4f {
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  var s2 = vec4f(0.0);
+  var s3 = vec4f(0.0);
+  for (var c2 = 0u; c2 < HS4; c2++) {
+    let qm = mat4x4f(q[qb.x + c2], q[qb.y + c2], q[qb.z + c2], q[qb.w + c2]);
+    s0 += k[kb.x + c2] * qm;
+    s1 += k[kb.y + c2] * qm;
+    s2 += k[kb.z + c2] * qm;
+    s3 += k[kb.w + c2] * qm;
+  }
+  return mat4x4f(s0, s1, s2, s3);
+}
+
+// adds x4 (dims 4c..4c+3 of one key's k or v, or of one row's q or dout) to 4 sums (the columns of acc: 4 rows,
+// or 4 keys) with weights w (their P or dS with that key or row)
+fn add_rows(acc: ptr<function, mat4x4f>, x4: vec4f, w: vec4f) {
+  (*acc)[0] += w.x * x4;
+  (*acc)[1] += w.y * x4;
+  (*acc)[2] += w.z * x4;
+  (*acc)[3] += w.w * x4;
 }

@@ -37,6 +37,7 @@ import stableSigmoid from '../../shaders/lib/stable_sigmoid.wgsl?raw';
 import causalConv1dCommon from '../../shaders/lib/causal_conv1d_common.wgsl?raw';
 import attentionRows from '../../shaders/lib/attention_rows.wgsl?raw';
 import attentionSegments from '../../shaders/lib/attention_segments.wgsl?raw';
+import attentionBackwardBlocks from '../../shaders/lib/attention_backward_blocks.wgsl?raw';
 import gatedDeltaChunkCommon from '../../shaders/lib/gated_delta_chunk_common.wgsl?raw';
 import ropeKvCacheWriteCommon from '../../shaders/lib/rope_kv_cache_write_common.wgsl?raw';
 import ropeKvCacheWriteBody from '../../shaders/lib/rope_kv_cache_write_body.wgsl?raw';
@@ -77,6 +78,7 @@ export const SNIPPETS = {
   causal_conv1d_common: causalConv1dCommon,
   attention_rows: attentionRows,
   attention_segments: attentionSegments,
+  attention_backward_blocks: attentionBackwardBlocks,
   gated_delta_chunk_common: gatedDeltaChunkCommon,
   rope_kv_cache_write_common: ropeKvCacheWriteCommon,
   rope_kv_cache_write_body: ropeKvCacheWriteBody,
