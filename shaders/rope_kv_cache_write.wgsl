@@ -12,7 +12,7 @@
 // Dispatch: ceil(B * row_pairs / WG) workgroups, split over x and y by grid(); one invocation per rotated
 // pair of q or k, or per two consecutive elements of v (row_pairs = (QD + 2*KVD) / 2).
 
-// The body (params, the other bindings, main) is lib/rope_kv_cache_write_body.wgsl, shared with
+// The body (params, the other bindings, the entry point) is lib/rope_kv_cache_write_body.wgsl, shared with
 // rope_kv_cache_write_split.wgsl, which reads q, k and v from three tensors instead of qkv.
 
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;

@@ -16,7 +16,7 @@
 // pair of q, per two neighbouring outputs of k, or per two neighbouring values of v (row_pairs = (QD + 2*KVD) / 2).
 // Overrides: FORMAT, WG.
 
-// The body (params, the other bindings, main) is lib/rope_kv_cache_write_packed16_body.wgsl, shared with
+// The body (params, the other bindings, the entry point) is lib/rope_kv_cache_write_packed16_body.wgsl, shared with
 // rope_kv_cache_write_split_packed16.wgsl, which reads q, k and v from three tensors instead of qkv.
 
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;

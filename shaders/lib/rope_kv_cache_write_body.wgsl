@@ -7,16 +7,10 @@
 @group(0) @binding(5) var<storage, read_write> k_cache: array<f32>;
 @group(0) @binding(6) var<storage, read_write> v_cache: array<f32>;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let item = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (item >= p.n_items) { return; }
-  let b = item / p.row_pairs;
-  let j = item % p.row_pairs;
+// item j of row b (whose rows [q | k | v] start at element src), at position pos
+fn write_item(b: u32, j: u32, src: u32, pos: u32) {
   let QD = 2u * p.q_pairs;
   let KVD = 2u * p.k_pairs;
-  let src = b * 2u * p.row_pairs; // start of row b of qkv
-  let pos = positions[b];
   let cache_row = (b * p.TMAX + pos) * KVD;
   if (j >= p.q_pairs + p.k_pairs) {
     // v: a plain copy of two elements

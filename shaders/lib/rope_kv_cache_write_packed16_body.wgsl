@@ -33,16 +33,10 @@ fn rotated(in_base: u32, d: u32, pos: u32) -> f32 {
   return xa * c - xb * s;
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let item = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (item >= p.n_items) { return; }
-  let b = item / p.row_pairs;
-  let j = item % p.row_pairs;
+// item j of row b (whose rows [q | k | v] start at element src), at position pos
+fn write_item(b: u32, j: u32, src: u32, pos: u32) {
   let QD = 2u * p.q_pairs;
   let KVD = 2u * p.k_pairs;
-  let src = b * 2u * p.row_pairs; // start of row b of qkv
-  let pos = positions[b];
   let cache_word = (b * p.TMAX + pos) * p.k_pairs; // first word of the cache row
   if (j >= p.q_pairs + p.k_pairs) {
     // v: two neighbouring values into one word
