@@ -9,27 +9,20 @@
 struct ScoresDp { s: mat4x4f, dp: mat4x4f }
 
 fn block_scores_dp(qb: vec4u, kb: vec4u) -> ScoresDp {
-  var s0 = vec4f(0.0);
-  var s1 = vec4f(0.0);
-  var s2 = vec4f(0.0);
-  var s3 = vec4f(0.0);
-  var dp0 = vec4f(0.0);
-  var dp1 = vec4f(0.0);
-  var dp2 = vec4f(0.0);
-  var dp3 = vec4f(0.0);
+  var r = ScoresDp(mat4x4f(), mat4x4f());
   for (var c2 = 0u; c2 < HS4; c2++) {
     let qm = mat4x4f(q[qb.x + c2], q[qb.y + c2], q[qb.z + c2], q[qb.w + c2]);
     let dm = mat4x4f(dout[qb.x + c2], dout[qb.y + c2], dout[qb.z + c2], dout[qb.w + c2]);
-    s0 += k[kb.x + c2] * qm;
-    s1 += k[kb.y + c2] * qm;
-    s2 += k[kb.z + c2] * qm;
-    s3 += k[kb.w + c2] * qm;
-    dp0 += v[kb.x + c2] * dm;
-    dp1 += v[kb.y + c2] * dm;
-    dp2 += v[kb.z + c2] * dm;
-    dp3 += v[kb.w + c2] * dm;
+    r.s[0] += k[kb.x + c2] * qm;
+    r.s[1] += k[kb.y + c2] * qm;
+    r.s[2] += k[kb.z + c2] * qm;
+    r.s[3] += k[kb.w + c2] * qm;
+    r.dp[0] += v[kb.x + c2] * dm;
+    r.dp[1] += v[kb.y + c2] * dm;
+    r.dp[2] += v[kb.z + c2] * dm;
+    r.dp[3] += v[kb.w + c2] * dm;
   }
-  return ScoresDp(mat4x4f(s0, s1, s2, s3), mat4x4f(dp0, dp1, dp2, dp3));
+  return r;
 }
 
 // dk / dv: adds the row at vec4 offset base (dims 4c..4c+3 of q and dout) to 4 keys' sums, column e for key e,

@@ -111,18 +111,15 @@ fn block_key_bases(b: u32, g: u32, keyA: u32) -> vec4u {
 // the unscaled scores of the 4 rows at qb with the 4 keys at kb: column e holds key e's scores of the 4 rows
 // (k * m = (dot(k, q_0), dot(k, q_1), dot(k, q_2), dot(k, q_3)))
 fn block_scores(qb: vec4u, kb: vec4u) -> mat4x4f {
-  var s0 = vec4f(0.0);
-  var s1 = vec4f(0.0);
-  var s2 = vec4f(0.0);
-  var s3 = vec4f(0.0);
+  var s = mat4x4f();
   for (var c2 = 0u; c2 < HS4; c2++) {
     let qm = mat4x4f(q[qb.x + c2], q[qb.y + c2], q[qb.z + c2], q[qb.w + c2]);
-    s0 += k[kb.x + c2] * qm;
-    s1 += k[kb.y + c2] * qm;
-    s2 += k[kb.z + c2] * qm;
-    s3 += k[kb.w + c2] * qm;
+    s[0] += k[kb.x + c2] * qm;
+    s[1] += k[kb.y + c2] * qm;
+    s[2] += k[kb.z + c2] * qm;
+    s[3] += k[kb.w + c2] * qm;
   }
-  return mat4x4f(s0, s1, s2, s3);
+  return s;
 }
 
 // adds x4 (dims 4c..4c+3 of one key's k or v, or of one row's q or dout) to 4 sums (the columns of acc: 4 rows,
