@@ -4,6 +4,7 @@
 //   opening each completion's segment) with it on; cumulative, as num_tokens and num_generated_tokens.
 // - the old log-probs taken at generation time (steps_per_generation 2) use the same packing (no-gradient
 //   forwards carry the segment mask), and the two slices' updates equal the unshared run's to float tolerance.
+// - whether to share is decided once per run, where first needed ("on" with an unsupported model refuses there).
 // - completionLogprobs with sharedPrefix equals the unshared log-probs and entropies.
 import { describe, expect, test, vi } from 'vitest';
 import { testGpu } from '../gpu';
@@ -77,6 +78,34 @@ describe('share_prompt_prefix_training in the trainer', () => {
       expect(b['clip_ratio/region_mean']).toBe(a['clip_ratio/region_mean']);
       expect(a.grad_norm).toBeGreaterThan(1e-4); // the update is not trivially zero
     }
+  }, 600_000);
+
+  test('the choice is made once per run, at its first use: "on" refuses an unsupported model at the first step', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadStories();
+    const start = (share: 'auto' | 'on') => {
+      const config = wordConfig({ max_steps: 2, prompts_per_step: 2, num_generations: 4, max_completion_length: 8, steps_per_generation: 2, gradient_accumulation_steps: 1, lora_r: 4, lora_alpha: 8, beta: 0.04, share_prompt_prefix_training: share });
+      const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+      // a model that cannot train on shared-prefix rows (as one with linear-attention layers)
+      const asked = vi.spyOn(model, 'sharedPrefixUnsupported').mockReturnValue('a probe\'s layers mix tokens outside attention');
+      const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
+      const train = preparePrompts(storyRows('dog'), loaded, config).examples;
+      const trainer = new GrpoTrainer({ gpu, model, tokenizer: loaded.tokenizer, config, train, eval: [], scorer });
+      const release = () => { trainer.release(); model.release(); scorer.dispose(); };
+      return { trainer, asked, release };
+    };
+    // "auto": unshared; asked once in two steps, though the old, reference and update passes each use the answer
+    const auto = start('auto');
+    expect(auto.asked).not.toHaveBeenCalled();
+    await auto.trainer.trainStep();
+    await auto.trainer.trainStep();
+    expect(auto.asked).toHaveBeenCalledTimes(1);
+    auto.release();
+    // "on": the trainer is built, and its first step refuses
+    const on = start('on');
+    expect(on.asked).not.toHaveBeenCalled();
+    await expect(on.trainer.trainStep()).rejects.toThrow('share_prompt_prefix_training "on": a probe\'s layers mix tokens outside attention (use "auto" or "off")');
+    on.release();
   }, 600_000);
 
   test('completionLogprobs with sharedPrefix equals the unshared log-probs and entropies', async () => {
