@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { EngineClient, type WorkerPort } from '../../src/worker/client';
 import type { ModelSummary, ReplyMessage, RequestMessage, StepEvent, DatasetSummary } from '../../src/worker/protocol';
 import { connectEngine, startBlocker, useAppStore } from '../../src/ui/store';
+import { setRunGate } from '../../src/ui/store/run';
 
 const MODEL: ModelSummary = {
   name: 'tiny', architecture: 'LlamaForCausalLM', params: 1000, layers: 2, hiddenSize: 16, intermediateSize: 32, numHeads: 2,
@@ -130,6 +131,40 @@ describe('the run slice', () => {
     expect(s().runResumedAt).toBeNull();
     const train = worker.requests.find((r) => r.type === 'train');
     expect(train).toMatchObject({ fresh: true });
+  });
+
+  test('while a run is starting (the cross-tab lock is asked) the page says so and a second Start starts nothing', async () => {
+    await loaded();
+    s().setConfigField('max_steps', 2);
+    // the gate answers every start that asked it when opened
+    let waiting: ((refusal: string | null) => void)[] = [];
+    const open = (refusal: string | null) => {
+      for (const r of waiting) r(refusal);
+      waiting = [];
+    };
+    setRunGate(() => new Promise((r) => waiting.push(r)));
+    try {
+      const first = s().startRun();
+      // the last run's status still shows, but the run is starting: Start is blocked and says why
+      expect(s().runStarting).toBe(true);
+      expect(startBlocker(s())).toBe('Starting the run…');
+      const second = s().startRun();
+      const step = s().stepRun();
+      open(null);
+      await Promise.all([first, second, step]);
+      expect(worker.requests.filter((r) => r.type === 'train')).toHaveLength(1);
+      expect(s().runStarting).toBe(false);
+      expect(s().runStatus).toBe('finished');
+      // a refused start leaves nothing starting
+      const refused = s().startRun();
+      open('another tab is training');
+      await refused;
+      expect(s().runStarting).toBe(false);
+      expect(startBlocker(s())).toBeNull();
+      expect(worker.requests.filter((r) => r.type === 'train')).toHaveLength(1);
+    } finally {
+      setRunGate(null);
+    }
   });
 
   test('Pause, Resume, Step and Stop', async () => {
