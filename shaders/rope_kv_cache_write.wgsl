@@ -4,15 +4,18 @@
 //   qr[b, :]                      = rope(q[b], positions[b])                 qr: (B, QD)
 //   k_cache[b, positions[b], :]   = rope(k[b], positions[b])                 k_cache, v_cache: (B, TMAX, KVD)
 //   v_cache[b, positions[b], :]   = v[b]                (cache writes skipped for positions[b] >= TMAX)
+// With the override SLOTS = 1 row b writes row positions[B + b] of caches (TMAX, KVD) instead (the shared-prefix
+// layout; shaders/lib/rope_kv_cache_slot.wgsl), positions then holding 2B values.
 // RoPE exactly as rope_forward.wgsl (same cos_sin, same arithmetic, so bit-for-bit equal); convention 0
 // 'interleaved' pairs (2i, 2i+1), 1 'half' pairs (i, i + HS/2). Inference only: no backward.
 // Overwrites qr and the addressed cache rows; leaves every other cache row as it was.
 // Bindings: 0 params {n_items, row_pairs, q_pairs, k_pairs, head_dim, convention, TMAX}; 1 qkv (read),
-// 2 positions (read, u32), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write).
+// 2 positions (read, u32; SLOTS: 2B), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write).
 // Dispatch: ceil(B * row_pairs / WG) workgroups, split over x and y by grid(); one invocation per rotated
 // pair of q or k, or per two consecutive elements of v (row_pairs = (QD + 2*KVD) / 2).
 
 //#include rope_cos_sin
+//#include rope_kv_cache_slot
 
 struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_dim: u32, convention: u32, TMAX: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -43,10 +46,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let KVD = 2u * p.k_pairs;
   let src = b * 2u * p.row_pairs; // start of row b of qkv
   let pos = positions[b];
-  let cache_row = (b * p.TMAX + pos) * KVD;
+  let slot = write_slot(b, pos);
+  let cache_row = slot * KVD;
   if (j >= p.q_pairs + p.k_pairs) {
     // v: a plain copy of two elements
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     let e = 2u * (j - p.q_pairs - p.k_pairs);
     v_cache[cache_row + e] = qkv[src + QD + KVD + e];
     v_cache[cache_row + e + 1u] = qkv[src + QD + KVD + e + 1u];
@@ -67,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let ya = xa * c - xb * s;
   let yb = xa * s + xb * c;
   if (is_k) {
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     k_cache[cache_row + head_base + off.x] = ya;
     k_cache[cache_row + head_base + off.y] = yb;
   } else {

@@ -5,20 +5,23 @@
 //   qr[b, :]                      = rope(q[b], positions[b])                 qr: (B, QD) f32
 //   k_cache[b, positions[b], :]   = round16(rope(k[b], positions[b]))        k_cache, v_cache: (B, TMAX, KVD / 2) u32
 //   v_cache[b, positions[b], :]   = round16(v[b])       (cache writes skipped for positions[b] >= TMAX)
+// With the override SLOTS = 1 row b writes row positions[B + b] of caches (TMAX, KVD / 2) instead (the
+// shared-prefix layout; shaders/lib/rope_kv_cache_slot.wgsl), positions then holding 2B values.
 // RoPE exactly as rope_kv_cache_write.wgsl (same cos_sin, same products and sums), so a cache value is the
 // f32 kernel's value rounded. Convention 0 'interleaved' pairs (2i, 2i+1), 1 'half' pairs (i, i + HS/2).
 // Since a word holds two neighbouring values, an invocation of the k part computes the two neighbouring
 // outputs 2m and 2m+1 (with 'half' they belong to two different rotated pairs; each reads its partner).
 // Inference only: no backward. Overwrites qr and the addressed cache rows; leaves every other row as it was.
 // Bindings: 0 params {n_items, row_pairs, q_pairs, k_pairs, head_dim, convention, TMAX}; 1 q_in (read),
-// 2 positions (read, u32), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write),
+// 2 positions (read, u32; SLOTS: 2B), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write),
 // 7 k_in (read), 8 v_in (read).
 // Dispatch: ceil(B * row_pairs / WG) workgroups, split over x and y by grid(); one invocation per rotated
 // pair of q, per two neighbouring outputs of k, or per two neighbouring values of v (row_pairs = (QD + 2*KVD) / 2).
-// Overrides: FORMAT, WG.
+// Overrides: FORMAT, WG, SLOTS.
 
 //#include rope_cos_sin
 //#include pack16
+//#include rope_kv_cache_slot
 
 struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_dim: u32, convention: u32, TMAX: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -84,10 +87,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let KVD = 2u * p.k_pairs;
   let src = b * 2u * p.row_pairs; // start of row b of qkv
   let pos = positions[b];
-  let cache_word = (b * p.TMAX + pos) * p.k_pairs; // first word of the cache row
+  let slot = write_slot(b, pos);
+  let cache_word = slot * p.k_pairs; // first word of the cache row
   if (j >= p.q_pairs + p.k_pairs) {
     // v: two neighbouring values into one word
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     let m = j - p.q_pairs - p.k_pairs;
     let e = src + QD + KVD + 2u * m;
     v_cache[cache_word + m] = pack16x2(vec2f(qkv_at(e), qkv_at(e + 1u)));
@@ -95,7 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   if (j >= p.q_pairs) {
     // k: outputs 2m and 2m + 1 of the row (the same head: HS is even)
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     let m = j - p.q_pairs;
     let d0 = (2u * m) % p.head_dim;
     let head_in = src + QD + (2u * m - d0);

@@ -38,6 +38,7 @@ import causalConv1dCommon from '../../shaders/lib/causal_conv1d_common.wgsl?raw'
 import attentionRows from '../../shaders/lib/attention_rows.wgsl?raw';
 import attentionSegments from '../../shaders/lib/attention_segments.wgsl?raw';
 import gatedDeltaChunkCommon from '../../shaders/lib/gated_delta_chunk_common.wgsl?raw';
+import ropeKvCacheSlot from '../../shaders/lib/rope_kv_cache_slot.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -74,6 +75,7 @@ export const SNIPPETS = {
   attention_rows: attentionRows,
   attention_segments: attentionSegments,
   gated_delta_chunk_common: gatedDeltaChunkCommon,
+  rope_kv_cache_slot: ropeKvCacheSlot,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;
