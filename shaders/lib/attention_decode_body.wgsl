@@ -74,7 +74,10 @@ fn weighted_sum(@builtin(global_invocation_id) gid: vec3u) {
   let rs = row_slots(b);
   let o = (b * p.NH + h) * p.TMAX;
   var acc = vec4f(0.0);
-  for (var j = window_start(len); j < len; j++) { acc += probs[o + slot(j)] * v4(vh + cache_slot(rs, j) * stride); }
+  let start = window_start(len);
+  let mid = first_block_end(rs, start, len);
+  for (var j = start; j < mid; j++) { acc += probs[o + slot(j)] * v4(vh + (rs.pre + slot(j)) * stride); }
+  for (var j = mid; j < len; j++) { acc += probs[o + j] * v4(vh + (rs.own + j) * stride); }
   out[(b * p.NH + h) * HS4 + c] = acc;
 }
 

@@ -51,3 +51,10 @@ fn cache_slot(r: RowSlots, j: u32) -> u32 {
   if (PREFIX == 1u) { return select(r.own + j, r.pre + j, j < r.plen); }
   return r.pre + slot(j);
 }
+
+// loops over positions a..b split where the blocks change, so that a position costs no select: positions a..mid
+// are slot r.pre + slot(j) (the prompt's under PREFIX, every one otherwise), mid..b slot r.own + j (PREFIX only)
+fn first_block_end(r: RowSlots, a: u32, b: u32) -> u32 {
+  if (PREFIX == 1u) { return clamp(r.plen, a, b); }
+  return b;
+}

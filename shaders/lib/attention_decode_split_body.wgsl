@@ -63,7 +63,9 @@ fn partial_pass(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   let o = ((b * p.NH + h) * p.S + s) * (HS4 + 1u);
   for (var c = lid; c < HS4; c += WG) {
     var acc = vec4f(0.0);
-    for (var i = 0u; i < n; i++) { acc += sc[i] * v4(kvh + cache_slot(rs, j0 + i) * stride + c); }
+    let mid = first_block_end(rs, j0, j0 + n) - j0;
+    for (var i = 0u; i < mid; i++) { acc += sc[i] * v4(kvh + (rs.pre + slot(j0 + i)) * stride + c); }
+    for (var i = mid; i < n; i++) { acc += sc[i] * v4(kvh + (rs.own + j0 + i) * stride + c); }
     partial[o + c] = acc;
   }
   if (lid == 0u) { partial[o + HS4] = vec4f(mx, sum, 0.0, 0.0); }
