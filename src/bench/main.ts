@@ -268,7 +268,7 @@ if (args.has('--shared-prefix')) {
   const val = (flag: string) => (argv.indexOf(flag) >= 0 ? argv[argv.indexOf(flag) + 1] ?? '' : null);
   const shapeArg = val('--shared-prefix-shape')?.split(',').map(Number);
   const shape = shapeArg ? { prompts: shapeArg[0], numGenerations: shapeArg[1], promptLen: shapeArg[2], maxNewTokens: shapeArg[3] } : GSM8K_REDUCED;
-  const bo = { kvPrecision: (val('--shared-prefix-kv') ?? 'auto') as 'auto' | 'f32' | 'bf16' | 'f16', training: !args.has('--shared-prefix-no-training') };
+  const bo = { kvPrecision: (val('--shared-prefix-kv') ?? 'auto') as 'auto' | 'f32' | 'bf16' | 'f16', training: !args.has('--shared-prefix-no-training'), log };
   let r;
   if (val('--shared-prefix-model') === 'smollm2') {
     const mc = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');

@@ -203,6 +203,8 @@ export interface SharedPrefixBenchOptions {
   kvPrecision?: KvPrecision;
   /** run the policy update each way too (default true) */
   training?: boolean;
+  /** each run's way as it finishes (long runs: what was measured survives a timeout) */
+  log?: (line: string) => void;
 }
 
 export async function benchSharedPrefix(gpu: GpuRuntime, name: string, c: ModelConfig, weights: WeightMap, shape = GSM8K_REDUCED, bo: SharedPrefixBenchOptions = {}): Promise<SharedPrefixBench> {
@@ -228,6 +230,7 @@ export async function benchSharedPrefix(gpu: GpuRuntime, name: string, c: ModelC
     const decode = gen.tokens.reduce((a, t) => a + t.length, 0);
     const kv = groupSize > 1 && prefixKv === 'shared' ? kvCacheBytesShared(c, len, groupSize, kvFormat) : kvCacheBytes(c, len.B, len.TMAX, kvFormat);
     const way: SharedPrefixWay = { prefill_tokens: stats.prefillTokens, decode_tokens: decode, kv_cache_bytes: kv, peak_bytes: gpu.pool.stats.peakBytesAllocated - before, generation_tokens_per_s: decode / s, seconds: [s] };
+    bo.log?.(`shared-prefix bench: groupSize ${groupSize}, ${prefixKv}: ${JSON.stringify(way)}`);
     return { tokens: JSON.stringify(gen.tokens), way };
   };
   // a second run of the same way: the fastest of both, the larger peak, the tokens only where both agree
