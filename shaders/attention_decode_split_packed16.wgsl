@@ -5,9 +5,10 @@
 // Shapes: q, out (B, NH, HS) f32; kCache, vCache (B, TMAX, NKV, HS / 2) u32; lengths (B) u32; HS a multiple
 //   of 4; partial (B, NH, S, HS / 4 + 1) vec4. CH <= 256, S * CH >= TMAX.
 // Bindings (both entry points): 0 params {NH, NKV, HS4, TMAX, G, scale, B, CH, S}; 1 q, 2 kCache, 3 vCache,
-//   4 lengths (read); 5 partial (read_write); 6 out (write).
+//   4 lengths (read); 5 partial (read_write); 6 out (write); 7 prefix_rows (read, u32; override PREFIX, else any
+//   u32 buffer).
 // Entries and dispatches: as attention_decode_split.wgsl (`partial_pass`, `combine`). Overrides: FORMAT,
-//   WINDOW, RING.
+//   WINDOW, RING, PREFIX (the shared-prefix layout of attention_decode.wgsl).
 
 struct Params { NH: u32, NKV: u32, HS4: u32, TMAX: u32, G: u32, scale: f32, B: u32, CH: u32, S: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -18,6 +19,7 @@ struct Params { NH: u32, NKV: u32, HS4: u32, TMAX: u32, G: u32, scale: f32, B: u
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partial: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> out: array<vec4f>;
+@group(0) @binding(7) var<storage, read> prefix_rows: array<u32>;
 
 override FORMAT: u32 = 0u;
 

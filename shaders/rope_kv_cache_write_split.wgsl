@@ -4,9 +4,9 @@
 //   whose body (lib/rope_kv_cache_write_body.wgsl) this kernel is, reading element e of the rows [q | k | v]
 //   through lib/rope_kv_split_qkv.wgsl's qkv_at (the same element, from the three tensors).
 // Bindings: 0 params {n_items, row_pairs, q_pairs, k_pairs, head_dim, convention, TMAX}; 1 q_in (read),
-// 2 positions (read, u32), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write),
+// 2 positions (read, u32; SLOTS: 2B), 3 inv_freq (read), 4 qr (write), 5 k_cache (read_write), 6 v_cache (read_write),
 // 7 k_in (read), 8 v_in (read).
-// Dispatch: as rope_kv_cache_write.wgsl. Overrides: WG.
+// Dispatch: as rope_kv_cache_write.wgsl. Overrides: WG, SLOTS (the shared-prefix layout, as rope_kv_cache_write.wgsl).
 
 //#include rope_kv_split_qkv
 //#include rope_kv_cache_write_body

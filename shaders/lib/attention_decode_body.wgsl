@@ -1,9 +1,10 @@
 // The entry points of attention_decode.wgsl and attention_decode_packed16.wgsl (see their headers): the
-// including shader declares the bindings (p, q, kCache, vCache, lengths, probs, out) and the loads
+// including shader declares the bindings (p, q, kCache, vCache, lengths, probs, out, prefix_rows) and the loads
 // k4(i) / v4(i), the i-th vec4 of the caches as f32, so that the f32 and the 16-bit caches run the same
 // arithmetic in the same order.
-// Overrides WINDOW and RING: shaders/lib/attention_decode_common.wgsl. Positions are visited in the same
-// order either way, so a ring gives the full-length cache's result bit for bit.
+// Overrides WINDOW, RING and PREFIX: shaders/lib/attention_decode_common.wgsl. Positions are visited in the same
+// order every way (only the loads' addresses differ, cache_slot), so a ring or the shared-prefix layout gives the
+// full-length cache's result bit for bit.
 
 const WG: u32 = 64u;
 
@@ -20,11 +21,12 @@ fn scores(@builtin(global_invocation_id) gid: vec3u) {
   let HS4 = p.HS4;
   let stride = p.NKV * HS4; // between consecutive cache positions, in vec4s
   let last = len - 1u;
-  let kv0 = (b * p.TMAX * p.NKV + h / p.G) * HS4;
-  let kb0 = kv0 + jA * stride;
-  let kb1 = kv0 + min(jA + 1u, last) * stride;
-  let kb2 = kv0 + min(jA + 2u, last) * stride;
-  let kb3 = kv0 + min(jA + 3u, last) * stride;
+  let kvh = (h / p.G) * HS4; // kv head's offset within a cache slot
+  let rs = row_slots(b);
+  let kb0 = kvh + cache_slot(rs, jA) * stride;
+  let kb1 = kvh + cache_slot(rs, min(jA + 1u, last)) * stride;
+  let kb2 = kvh + cache_slot(rs, min(jA + 2u, last)) * stride;
+  let kb3 = kvh + cache_slot(rs, min(jA + 3u, last)) * stride;
   let qb = (b * p.NH + h) * HS4;
   var s = vec4f(0.0);
   for (var c = 0u; c < HS4; c++) {
@@ -68,19 +70,23 @@ fn weighted_sum(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x % HS4;
   let len = seq_len(b);
   let stride = p.NKV * HS4;
-  let vb = (b * p.TMAX * p.NKV + h / p.G) * HS4 + c;
+  let vh = (h / p.G) * HS4 + c;
+  let rs = row_slots(b);
   let o = (b * p.NH + h) * p.TMAX;
   var acc = vec4f(0.0);
-  for (var j = window_start(len); j < len; j++) { acc += probs[o + slot(j)] * v4(vb + slot(j) * stride); }
+  let start = window_start(len);
+  let mid = first_block_end(rs, start, len);
+  for (var j = start; j < mid; j++) { acc += probs[o + slot(j)] * v4(vh + (rs.pre + slot(j)) * stride); }
+  for (var j = mid; j < len; j++) { acc += probs[o + j] * v4(vh + (rs.own + j) * stride); }
   out[(b * p.NH + h) * HS4 + c] = acc;
 }
 
 // Scores of positions jA..jA+3 (clamped to last) of head h, as in `scores`.
-fn scores4(qb: u32, kv0: u32, jA: u32, last: u32, stride: u32) -> vec4f {
-  let kb0 = kv0 + slot(jA) * stride;
-  let kb1 = kv0 + slot(min(jA + 1u, last)) * stride;
-  let kb2 = kv0 + slot(min(jA + 2u, last)) * stride;
-  let kb3 = kv0 + slot(min(jA + 3u, last)) * stride;
+fn scores4(qb: u32, rs: RowSlots, kvh: u32, jA: u32, last: u32, stride: u32) -> vec4f {
+  let kb0 = kvh + cache_slot(rs, jA) * stride;
+  let kb1 = kvh + cache_slot(rs, min(jA + 1u, last)) * stride;
+  let kb2 = kvh + cache_slot(rs, min(jA + 2u, last)) * stride;
+  let kb3 = kvh + cache_slot(rs, min(jA + 3u, last)) * stride;
   var s = vec4f(0.0);
   for (var c = 0u; c < p.HS4; c++) {
     s += q[qb + c] * mat4x4f(k4(kb0 + c), k4(kb1 + c), k4(kb2 + c), k4(kb3 + c));
@@ -99,27 +105,28 @@ fn single_pass(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x % HS4;
   let len = seq_len(b);
   let stride = p.NKV * HS4;
-  let kv0 = (b * p.TMAX * p.NKV + h / p.G) * HS4;
+  let kvh = (h / p.G) * HS4;
+  let rs = row_slots(b);
   let qb = (b * p.NH + h) * HS4;
   let last = max(len, 1u) - 1u;
   let start = window_start(len);
   var m = -3.0e38;
   for (var jA = start; jA < len; jA += 4u) {
-    let s = scores4(qb, kv0, jA, last, stride);
+    let s = scores4(qb, rs, kvh, jA, last, stride);
     for (var i = 0u; i < 4u && jA + i < len; i++) { m = max(m, s[i]); }
   }
   var l = 0.0;
   for (var jA = start; jA < len; jA += 4u) {
-    let s = scores4(qb, kv0, jA, last, stride);
+    let s = scores4(qb, rs, kvh, jA, last, stride);
     for (var i = 0u; i < 4u && jA + i < len; i++) { l += exp(s[i] - m); }
   }
   let inv = 1.0 / l;
   var acc = vec4f(0.0);
   for (var jA = start; jA < len; jA += 4u) {
-    let s = scores4(qb, kv0, jA, last, stride);
+    let s = scores4(qb, rs, kvh, jA, last, stride);
     for (var i = 0u; i < 4u && jA + i < len; i++) {
       let pr = exp(s[i] - m) * inv;
-      acc += pr * v4(kv0 + slot(jA + i) * stride + c);
+      acc += pr * v4(kvh + cache_slot(rs, jA + i) * stride + c);
     }
   }
   out[qb + c] = acc;

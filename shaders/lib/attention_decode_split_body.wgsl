@@ -1,6 +1,6 @@
 // The entry points of attention_decode_split.wgsl and attention_decode_split_packed16.wgsl (see their
-// headers): the including shader declares the bindings (p, q, kCache, vCache, lengths, partial, out) and the
-// loads k4(i) / v4(i) (the i-th vec4 of the caches as f32).
+// headers): the including shader declares the bindings (p, q, kCache, vCache, lengths, partial, out,
+// prefix_rows) and the loads k4(i) / v4(i) (the i-th vec4 of the caches as f32).
 
 const WG: u32 = 64u;
 const CH_MAX: u32 = 256u; // positions per split at most (the workgroup's score buffer)
@@ -33,12 +33,13 @@ fn partial_pass(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   let j0 = start + s * p.CH;
   let n = select(0u, min(len - min(j0, len), p.CH), j0 < len);
   let stride = p.NKV * HS4;
-  let kv0 = (b * p.TMAX * p.NKV + h / p.G) * HS4;
+  let kvh = (h / p.G) * HS4;
+  let rs = row_slots(b);
   let qb = (b * p.NH + h) * HS4;
   // scores, one position per invocation
   var m = -3.0e38;
   for (var i = lid; i < n; i += WG) {
-    let kb = kv0 + slot(j0 + i) * stride;
+    let kb = kvh + cache_slot(rs, j0 + i) * stride;
     var d = 0.0;
     for (var c = 0u; c < HS4; c++) { d += dot(q[qb + c], k4(kb + c)); }
     let sv = d * p.scale;
@@ -62,7 +63,9 @@ fn partial_pass(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   let o = ((b * p.NH + h) * p.S + s) * (HS4 + 1u);
   for (var c = lid; c < HS4; c += WG) {
     var acc = vec4f(0.0);
-    for (var i = 0u; i < n; i++) { acc += sc[i] * v4(kv0 + slot(j0 + i) * stride + c); }
+    let mid = first_block_end(rs, j0, j0 + n) - j0;
+    for (var i = 0u; i < mid; i++) { acc += sc[i] * v4(kvh + (rs.pre + slot(j0 + i)) * stride + c); }
+    for (var i = mid; i < n; i++) { acc += sc[i] * v4(kvh + (rs.own + j0 + i) * stride + c); }
     partial[o + c] = acc;
   }
   if (lid == 0u) { partial[o + HS4] = vec4f(mx, sum, 0.0, 0.0); }

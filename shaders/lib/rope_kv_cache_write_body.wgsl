@@ -11,10 +11,11 @@
 fn write_item(b: u32, j: u32, src: u32, pos: u32) {
   let QD = 2u * p.q_pairs;
   let KVD = 2u * p.k_pairs;
-  let cache_row = (b * p.TMAX + pos) * KVD;
+  let slot = write_slot(b, pos);
+  let cache_row = slot * KVD;
   if (j >= p.q_pairs + p.k_pairs) {
     // v: a plain copy of two elements
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     let e = 2u * (j - p.q_pairs - p.k_pairs);
     v_cache[cache_row + e] = qkv_at(src + QD + KVD + e);
     v_cache[cache_row + e + 1u] = qkv_at(src + QD + KVD + e + 1u);
@@ -35,7 +36,7 @@ fn write_item(b: u32, j: u32, src: u32, pos: u32) {
   let ya = xa * c - xb * s;
   let yb = xa * s + xb * c;
   if (is_k) {
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     k_cache[cache_row + head_base + off.x] = ya;
     k_cache[cache_row + head_base + off.y] = yb;
   } else {

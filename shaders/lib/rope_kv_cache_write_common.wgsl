@@ -2,10 +2,12 @@
 // f32 or 16-bit caches, q/k/v stacked or in three tensors): the params, the bindings other than the input
 // and the caches, the workgroup size, where a rotated pair's two channels lie, and the entry point, which
 // hands each invocation's item to the including body's fn write_item.
+// Where a row's k and v go (its cache row, or none): write_slot of lib/rope_kv_cache_slot.wgsl (override SLOTS).
 // The including kernel reads its input through fn qkv_at(e: u32) -> f32, element e of the row-major
 // (B, QD + 2*KVD) rows [q | k | v]: binding 1 qkv when stacked, lib/rope_kv_split_qkv.wgsl when split.
 
 //#include rope_cos_sin
+//#include rope_kv_cache_slot
 
 struct Params { n_items: u32, row_pairs: u32, q_pairs: u32, k_pairs: u32, head_dim: u32, convention: u32, TMAX: u32 }
 @group(0) @binding(0) var<uniform> p: Params;

@@ -37,10 +37,11 @@ fn rotated(in_base: u32, d: u32, pos: u32) -> f32 {
 fn write_item(b: u32, j: u32, src: u32, pos: u32) {
   let QD = 2u * p.q_pairs;
   let KVD = 2u * p.k_pairs;
-  let cache_word = (b * p.TMAX + pos) * p.k_pairs; // first word of the cache row
+  let slot = write_slot(b, pos);
+  let cache_word = slot * p.k_pairs; // first word of the cache row
   if (j >= p.q_pairs + p.k_pairs) {
     // v: two neighbouring values into one word
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     let m = j - p.q_pairs - p.k_pairs;
     let e = src + QD + KVD + 2u * m;
     v_cache[cache_word + m] = pack16x2(vec2f(qkv_at(e), qkv_at(e + 1u)));
@@ -48,7 +49,7 @@ fn write_item(b: u32, j: u32, src: u32, pos: u32) {
   }
   if (j >= p.q_pairs) {
     // k: outputs 2m and 2m + 1 of the row (the same head: HS is even)
-    if (pos >= p.TMAX) { return; }
+    if (slot == NO_SLOT) { return; }
     let m = j - p.q_pairs;
     let d0 = (2u * m) % p.head_dim;
     let head_in = src + QD + (2u * m - d0);

@@ -50,7 +50,7 @@ import { profileGrpoStep, type GrpoStepProfile } from './grpo_step';
 import { defaultConfig } from '../grpo/config';
 import { benchMemoryPlans, PLAN_MODELS } from './memory_plans';
 import { benchRealStep } from './real_step';
-import { benchSharedPrefix } from './shared_prefix';
+import { benchSharedPrefix, GSM8K_REDUCED } from './shared_prefix';
 import { benchPackedMatmul, benchPackedVariants } from './kernels/matmul_packed16';
 import { benchQuantMatmul, QUANT_BENCH_SHAPES, QUANT_BENCH_TYPES } from './kernels/matmul_quant';
 import { isQuantKernelType } from '../ops/ggml_types';
@@ -90,6 +90,10 @@ const HELP = `npm run bench -- [--json] [flags]
   --matmul-variants-only [--variant-cube N] [--variant-linear IN OUT]   --variants-only   --packed-only
   --memory-only      --qwen3-step      --qwen35-step
   --finished-rows    rows that finish leave the decode batch vs every row to the end (stories260K, stop tokens)
+  --shared-prefix    every row prefilled / prefilled once + copies / prefilled once + shared prefix cache: prefill
+                     tokens computed, KV cache and peak bytes, tokens/s, then a policy update each way (stories260K
+                     at 2 x 8, 48 + 16; --shared-prefix-model smollm2, --shared-prefix-shape P,G,prompt,completion,
+                     --shared-prefix-kv f32|bf16|f16, --shared-prefix-no-training)
 JSON: section_seconds / section_cpu_seconds hold each section's wall and CPU time; run.sections_skipped what was left out.`;
 if (args.has('--help') || args.has('-h')) {
   process.stdout.write(HELP + '\n');
@@ -253,12 +257,26 @@ if (args.has('--qwen35-device')) {
   g.destroy();
   process.exit(0);
 }
-// --shared-prefix: shared-prefix generation against every row prefilled at a GSM8K-like rollout shape on
-// stories260K (src/bench/shared_prefix.ts): prefill tokens each way, generation tokens/s each way
+// --shared-prefix: generation with every row prefilled, each prompt prefilled once with its k/v copied into each
+// row's cache, and prefilled once with a shared prompt-prefix cache, in one run (src/bench/shared_prefix.ts): prefill
+// tokens computed, decode tokens, KV cache bytes, peak bytes and generation tokens/s each way; then one policy
+// update each way (--shared-prefix-no-training: not). Default: stories260K at GSM8K_REDUCED (2 x 8, 48 + 16);
+// --shared-prefix-model smollm2 (random-weight SmolLM2-135M), --shared-prefix-shape P,G,prompt,completion (e.g.
+// 4,8,192,256), --shared-prefix-kv f32|bf16|f16
 if (args.has('--shared-prefix')) {
   const g = await acquireNodeGpu();
-  const stories = await loadModelFromPath(process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url)));
-  const r = await benchSharedPrefix(g, 'stories260K', stories.config, stories.weights);
+  const val = (flag: string) => (argv.indexOf(flag) >= 0 ? argv[argv.indexOf(flag) + 1] ?? '' : null);
+  const shapeArg = val('--shared-prefix-shape')?.split(',').map(Number);
+  const shape = shapeArg ? { prompts: shapeArg[0], numGenerations: shapeArg[1], promptLen: shapeArg[2], maxNewTokens: shapeArg[3] } : GSM8K_REDUCED;
+  const bo = { kvPrecision: (val('--shared-prefix-kv') ?? 'auto') as 'auto' | 'f32' | 'bf16' | 'f16', training: !args.has('--shared-prefix-no-training'), log };
+  let r;
+  if (val('--shared-prefix-model') === 'smollm2') {
+    const mc = parseHfConfig(SMOLLM2_CONFIG, 'SmolLM2-135M config');
+    r = await benchSharedPrefix(g, 'SmolLM2-135M (random init)', mc, randomWeights(mc, 1), shape, bo);
+  } else {
+    const stories = await loadModelFromPath(process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url)));
+    r = await benchSharedPrefix(g, 'stories260K', stories.config, stories.weights, shape, bo);
+  }
   log(JSON.stringify(r));
   if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), shared_prefix: r }) + '\n');
   g.destroy();

@@ -1,9 +1,17 @@
-// Shared-prefix generation (config share_prompt_prefix, GenerateOptions.groupSize) against every row prefilled,
-// at a GSM8K-like rollout shape: P prompts x G completions, sampled at temperature 1 without stop tokens (every
-// row runs its full length). The hardware-independent part is the token counts: prompt positions the prefill
-// computes (padded to the pack multiple) each way, also at the full GSM8K shape (computed from the lengths, no
-// run). Generation tokens/s each way are timings of this adapter, and `tokens_equal` checks that both ways
-// sampled the same tokens.
+// Shared-prefix generation (config share_prompt_prefix, GenerateOptions.groupSize / prefixKv) at a GSM8K-like
+// rollout shape: P prompts x G completions, sampled at temperature 1 without stop tokens (every row runs its full
+// length), three ways in one run:
+//   every_row: every row prefilled, one full-length cache per row (groupSize 1)
+//   copies:    each prompt prefilled once, its k/v written into each of its G rows' full-length caches
+//              (prefixKv 'copies')
+//   shared:    each prompt prefilled once, its k/v kept once per group and read by the decode attention, each
+//              row's own block holding only its new tokens (prefixKv 'shared', the default)
+// The hardware-independent parts are the prompt positions the prefill actually computed (padded to the pack
+// multiple; once per group with sharing), the decode tokens, the KV caches' bytes and the generation's peak bytes
+// (the pool's peak during the generate call above what was held before it); also the counts and cache bytes at the
+// full GSM8K shape (computed from the lengths, no run). Generation tokens/s are timings of this adapter (copies and
+// shared run twice, alternating, the fastest run reported); `tokens_equal` checks that the three ways sampled the
+// same tokens.
 // Training (config share_prompt_prefix_training, src/model/prefix_pack.ts): one policy update (beta > 0: reference
 // log-probs too) on the generated completions, one row per completion ("before") and each group's prompt packed once
 // ("after"): the real tokens forwarded, the packed grid, the causal (query, key) pairs the direct attention kernels
@@ -15,7 +23,8 @@ import type { ModelConfig } from '../model/config';
 import type { WeightMap } from '../model/weights';
 import { GpuTransformer } from '../model/transformer';
 import { generate, type GenerateOptions } from '../model/generate';
-import { generationLengths } from '../model/decode_state';
+import { generationLengths, kvCacheBytes, kvCacheBytesShared } from '../model/decode_state';
+import { resolveKvPrecision, type KvPrecision } from '../model/kv_storage';
 import { PACK_MULTIPLE, type SequenceRow } from '../model/logprobs';
 import { LoraSet } from '../model/lora';
 import { promptRuns, sharedPrefixHost, sharedPrefixTokens } from '../model/prefix_pack';
@@ -34,21 +43,41 @@ export interface RolloutShape {
 export const GSM8K_SHAPE: RolloutShape = { prompts: 8, numGenerations: 8, promptLen: 160, maxNewTokens: 256 };
 /** The measured, reduced shape (SwiftShader runs it in seconds on stories260K). */
 export const GSM8K_REDUCED: RolloutShape = { prompts: 2, numGenerations: 8, promptLen: 48, maxNewTokens: 16 };
+/** The issue's GSM8K-like rollout: 4 prompts x 8 completions, prompts of 192 tokens, completions of 256. */
+export const GSM8K_LIKE: RolloutShape = { prompts: 4, numGenerations: 8, promptLen: 192, maxNewTokens: 256 };
+
+/** One way of generating the rollout. */
+export interface SharedPrefixWay {
+  /** prompt positions the prefill computed (padded; GenerateOptions.stats.prefillTokens) */
+  prefill_tokens: number;
+  /** tokens the decode generated (rows x their lengths) */
+  decode_tokens: number;
+  /** the KV caches' bytes (every layer's k and v; Qwen3.5's linear states) */
+  kv_cache_bytes: number;
+  /** the pool's peak during the generate call above what it held before (weights excluded) */
+  peak_bytes: number;
+  /** generated tokens per second of the whole generate call (prefill included), this adapter: its fastest run */
+  generation_tokens_per_s: number;
+  /** each run's seconds */
+  seconds: number[];
+}
 
 export interface SharedPrefixBench {
   model: string;
   shape: RolloutShape;
-  /** prompt positions the prefill computed (padded): every row / one row per prompt */
-  prefill_tokens_unshared: number;
-  prefill_tokens_shared: number;
-  /** the same at the full GSM8K shape (GSM8K_SHAPE), from the generation's lengths */
+  kv_precision: string;
+  every_row: SharedPrefixWay;
+  copies: SharedPrefixWay;
+  shared: SharedPrefixWay;
+  /** the three ways sampled the same tokens */
+  tokens_equal: boolean;
+  /** at the full GSM8K shape (GSM8K_SHAPE), from the generation's lengths */
   gsm8k_prefill_tokens_unshared: number;
   gsm8k_prefill_tokens_shared: number;
-  /** generated tokens (rows x steps) per second of the whole generate call (prefill included), this adapter */
-  generation_tokens_per_s_unshared: number;
-  generation_tokens_per_s_shared: number;
-  tokens_equal: boolean;
-  training: SharedPrefixTraining;
+  gsm8k_kv_cache_bytes_unshared: number;
+  gsm8k_kv_cache_bytes_shared: number;
+  /** one policy update each way (null: not run, --shared-prefix-no-training) */
+  training: SharedPrefixTraining | null;
 }
 
 /** Token counts of one policy-update pass over the rows (each way: before = a row per completion, after = shared). */
@@ -161,42 +190,82 @@ function shapeCounts(s: RolloutShape): TrainingCounts {
   return trainingCounts(rows);
 }
 
-function prefillTokens(c: ModelConfig, s: RolloutShape, shared: boolean): number {
+function lengthsOf(c: ModelConfig, s: RolloutShape) {
   const rows = Array.from({ length: s.prompts * s.numGenerations }, () => new Array<number>(s.promptLen).fill(1));
-  const { Tp } = generationLengths(c, rows, s.maxNewTokens);
-  return (shared ? s.prompts : s.prompts * s.numGenerations) * Tp;
+  return generationLengths(c, rows, s.maxNewTokens);
 }
 
-export async function benchSharedPrefix(gpu: GpuRuntime, name: string, c: ModelConfig, weights: WeightMap, shape = GSM8K_REDUCED): Promise<SharedPrefixBench> {
+function prefillTokens(c: ModelConfig, s: RolloutShape, shared: boolean): number {
+  return (shared ? s.prompts : s.prompts * s.numGenerations) * lengthsOf(c, s).Tp;
+}
+
+export interface SharedPrefixBenchOptions {
+  kvPrecision?: KvPrecision;
+  /** run the policy update each way too (default true) */
+  training?: boolean;
+  /** each run's way as it finishes (long runs: what was measured survives a timeout) */
+  log?: (line: string) => void;
+}
+
+export async function benchSharedPrefix(gpu: GpuRuntime, name: string, c: ModelConfig, weights: WeightMap, shape = GSM8K_REDUCED, bo: SharedPrefixBenchOptions = {}): Promise<SharedPrefixBench> {
   const model = GpuTransformer.upload(gpu, c, weights);
+  const kvPrecision = bo.kvPrecision ?? 'auto';
+  const kvFormat = resolveKvPrecision(c, kvPrecision, 'f32');
   const rng = new Rng(3);
   const prompts = Array.from({ length: shape.prompts }, () => Array.from({ length: shape.promptLen }, () => 1 + Math.floor(rng.uniform() * (c.vocabSize - 1))));
   const rows = prompts.flatMap((p) => Array.from({ length: shape.numGenerations }, () => p));
-  const opts: GenerateOptions = { maxNewTokens: shape.maxNewTokens, temperature: 1, topK: 0, topP: 1, seed: 7, stopIds: [], lora: null };
-  const run = async (groupSize: number) => {
+  const opts: GenerateOptions = { maxNewTokens: shape.maxNewTokens, temperature: 1, topK: 0, topP: 1, seed: 7, stopIds: [], lora: null, kvPrecision };
+  const len = lengthsOf(c, shape);
+  const G = shape.numGenerations;
+  const run = async (groupSize: number, prefixKv: 'shared' | 'copies') => {
     const stats = { prefillTokens: 0 };
-    await generate(model, rows.slice(0, groupSize), { ...opts, maxNewTokens: 2, groupSize, stats }); // warm-up: pipelines, pool
+    await generate(model, rows.slice(0, Math.max(groupSize, 2)), { ...opts, maxNewTokens: 2, groupSize, prefixKv }); // warm-up: pipelines
+    await gpu.sync();
+    gpu.pool.trim(); // each way from an empty pool: its peak is its own
+    const before = gpu.pool.stats.bytesAllocated;
+    gpu.pool.stats.peakBytesAllocated = before;
     const t0 = performance.now();
-    const gen = await generate(model, rows, { ...opts, groupSize, stats });
+    const gen = await generate(model, rows, { ...opts, groupSize, prefixKv, stats });
     const s = (performance.now() - t0) / 1000;
-    return { gen, s, prefill: stats.prefillTokens };
+    const decode = gen.tokens.reduce((a, t) => a + t.length, 0);
+    const kv = groupSize > 1 && prefixKv === 'shared' ? kvCacheBytesShared(c, len, groupSize, kvFormat) : kvCacheBytes(c, len.B, len.TMAX, kvFormat);
+    const way: SharedPrefixWay = { prefill_tokens: stats.prefillTokens, decode_tokens: decode, kv_cache_bytes: kv, peak_bytes: gpu.pool.stats.peakBytesAllocated - before, generation_tokens_per_s: decode / s, seconds: [s] };
+    bo.log?.(`shared-prefix bench: groupSize ${groupSize}, ${prefixKv}: ${JSON.stringify(way)}`);
+    return { tokens: JSON.stringify(gen.tokens), way };
+  };
+  // a second run of the same way: the fastest of both, the larger peak, the tokens only where both agree
+  const again = (a: Awaited<ReturnType<typeof run>>, b: Awaited<ReturnType<typeof run>>) => {
+    const seconds = [...a.way.seconds, ...b.way.seconds];
+    return {
+      tokens: a.tokens === b.tokens ? a.tokens : 'runs differ',
+      way: { ...a.way, peak_bytes: Math.max(a.way.peak_bytes, b.way.peak_bytes), seconds, generation_tokens_per_s: a.way.decode_tokens / Math.min(...seconds) },
+    };
   };
   try {
-    const unshared = await run(1);
-    const shared = await run(shape.numGenerations);
-    const generated = (g: typeof unshared) => g.gen.tokens.reduce((a, t) => a + t.length, 0);
-    const trainRows = rows.map((prompt, i) => ({ prompt, completion: unshared.gen.tokens[i] }));
-    const training = { ...(await benchTraining(gpu, model, trainRows, shape.numGenerations)), gsm8k: shapeCounts(GSM8K_SHAPE) };
+    const everyRow = await run(1, 'copies');
+    const copies1 = await run(G, 'copies');
+    const shared1 = await run(G, 'shared');
+    const shared = again(shared1, await run(G, 'shared'));
+    const copies = again(copies1, await run(G, 'copies'));
+    const full = lengthsOf(c, GSM8K_SHAPE);
+    const rowsFull = GSM8K_SHAPE.prompts * GSM8K_SHAPE.numGenerations;
+    let training: SharedPrefixTraining | null = null;
+    if (bo.training ?? true) {
+      const trainRows = rows.map((prompt, i) => ({ prompt, completion: (JSON.parse(everyRow.tokens) as number[][])[i] }));
+      training = { ...(await benchTraining(gpu, model, trainRows, G)), gsm8k: shapeCounts(GSM8K_SHAPE) };
+    }
     return {
       model: name,
       shape,
-      prefill_tokens_unshared: unshared.prefill,
-      prefill_tokens_shared: shared.prefill,
+      kv_precision: kvFormat,
+      every_row: everyRow.way,
+      copies: copies.way,
+      shared: shared.way,
+      tokens_equal: everyRow.tokens === copies.tokens && everyRow.tokens === shared.tokens,
       gsm8k_prefill_tokens_unshared: prefillTokens(c, GSM8K_SHAPE, false),
       gsm8k_prefill_tokens_shared: prefillTokens(c, GSM8K_SHAPE, true),
-      generation_tokens_per_s_unshared: generated(unshared) / unshared.s,
-      generation_tokens_per_s_shared: generated(shared) / shared.s,
-      tokens_equal: JSON.stringify(unshared.gen.tokens) === JSON.stringify(shared.gen.tokens),
+      gsm8k_kv_cache_bytes_unshared: kvCacheBytes(c, rowsFull, full.TMAX, kvFormat),
+      gsm8k_kv_cache_bytes_shared: kvCacheBytesShared(c, full, GSM8K_SHAPE.numGenerations, kvFormat),
       training,
     };
   } finally {

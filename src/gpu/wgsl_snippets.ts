@@ -43,6 +43,7 @@ import ropeKvCacheWriteCommon from '../../shaders/lib/rope_kv_cache_write_common
 import ropeKvCacheWriteBody from '../../shaders/lib/rope_kv_cache_write_body.wgsl?raw';
 import ropeKvCacheWritePacked16Body from '../../shaders/lib/rope_kv_cache_write_packed16_body.wgsl?raw';
 import ropeKvSplitQkv from '../../shaders/lib/rope_kv_split_qkv.wgsl?raw';
+import ropeKvCacheSlot from '../../shaders/lib/rope_kv_cache_slot.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -84,6 +85,7 @@ export const SNIPPETS = {
   rope_kv_cache_write_body: ropeKvCacheWriteBody,
   rope_kv_cache_write_packed16_body: ropeKvCacheWritePacked16Body,
   rope_kv_split_qkv: ropeKvSplitQkv,
+  rope_kv_cache_slot: ropeKvCacheSlot,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

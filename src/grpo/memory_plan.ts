@@ -23,7 +23,7 @@ import { createRewardScorer } from './rewards_scorer';
 import { baseWeightBytes, resolveBasePrecision, type BaseStorageOptions } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
 import { plannedQuant } from '../model/quant_storage';
-import { kvCacheBytes } from '../model/decode_state';
+import { generationLengths, kvCacheBytes, kvCacheBytesShared } from '../model/decode_state';
 import { createDryRuntime, type DryDeviceLimits, DEFAULT_DRY_LIMITS } from '../gpu/dry_device';
 import type { AdapterSummary } from '../gpu/runtime';
 import { formatBytes } from '../gpu/buffer_pool';
@@ -189,8 +189,14 @@ export async function planLayout(model: ModelConfig, config: GrpoConfig, layout:
   const rows = layout.generationPrompts * config.num_generations;
   const T = Math.ceil((config.max_prompt_length + config.max_completion_length) / 8) * 8;
   const kvFormat = resolveKvPrecision(model, config.kv_precision, format);
-  // sliding-window layers' caches are rings as long as their window (decode_state.ts)
-  const kvCache = kvCacheBytes(model, rows, T, kvFormat);
+  // sliding-window layers' caches are rings as long as their window (decode_state.ts); with share_prompt_prefix (the
+  // dry step's rollout shares as a real one does: not off, G > 1, not Gemma 4) each prompt's k/v once per group and
+  // each row's new tokens (decode_state.ts kvCacheBytesShared, generate.ts prefixKv 'shared')
+  const sharesPrefix = config.share_prompt_prefix !== 'off' && config.num_generations > 1 && !model.gemma4;
+  const promptLen = Math.min(config.max_prompt_length, model.maxPositionEmbeddings - 1);
+  const kvCache = sharesPrefix
+    ? kvCacheBytesShared(model, generationLengths(model, Array.from({ length: rows }, () => new Array<number>(promptLen).fill(0)), config.max_completion_length), config.num_generations, kvFormat)
+    : kvCacheBytes(model, rows, T, kvFormat);
   const budget = opts.budgetBytes ?? null;
   const fits = measure.largestBufferBytes <= limits.maxBufferSize && (budget === null || measure.peakBytes <= budget);
   return {

@@ -12,7 +12,14 @@
 // batch's bit for bit on adapters whose kernels do not depend on M (software adapters; see generate.ts).
 //
 // KV caches: one k and one v cache per layer, (B, L, NKV * HS) in the format kv_precision resolves to
-// (kv_storage.ts: f32, or 16-bit pairs in u32). A sliding-window layer whose window is shorter than the
+// (kv_storage.ts: f32, or 16-bit pairs in u32). With prefixGroupSize G (shared prompt prefix, generate.ts prefixKv
+// 'shared') a full-attention layer's k and v caches are instead one block of B / G * Tp + B * maxNew slots: each
+// group's prompt once (prefilled once, written once), then each row's own block of its new tokens; the decode
+// attention reads a row's positions below its prompt length from its group's block and the rest from its own
+// block, through the per-row table prefixRows (B, 3): prompt length, group block's first slot, own block's first
+// slot (attention_decode*.wgsl override PREFIX), and the decode step writes each row's token at its slot (slotCur;
+// rope_kv_cache_write* override SLOTS, or kv_cache_write into the block seen as one row). Compaction moves a row by
+// moving its table entry: the shared layers' k/v never move. A sliding-window layer whose window is shorter than the
 // generation's TMAX positions keeps a ring of `window` slots (position j in slot j % window), since a query
 // never sees further back; the decode attention visits the same positions in the same order, so the result
 // equals the full-length cache's bit for bit. Qwen3.5's linear layers keep no KV cache: a conv state and a
@@ -32,7 +39,7 @@ import { ropeKvCacheWrite } from '../gpu/kernels/rope_kv_cache_write';
 import { swigluPackedForward } from '../gpu/kernels/swiglu_packed';
 import { matmul } from '../gpu/kernels/matmul';
 import { sample } from '../gpu/kernels/sample';
-import { RING_SKIP, type KvFormat } from '../ops/attention';
+import { PREFIX_ROW_WORDS, RING_SKIP, type KvFormat } from '../ops/attention';
 import type { ModelConfig } from './config';
 import { gemma4Layers } from './gemma4_config';
 import type { GpuTransformer } from './transformer';
@@ -63,6 +70,11 @@ export interface DecodeSetupOptions {
   /** row b draws with Philox row word rowBase + b (default 0: b), so that a rollout generated in several batches
    * draws each row as one batch of all its rows would (rollout.ts: rowBase = the batch's first row) */
   rowBase?: number;
+  /** shared prompt prefix (generate.ts prefixKv 'shared'): rows come in groups of this many identical prompts, and
+   * every full-attention layer keeps each group's prompt k/v once and each row's new tokens in a block of its own
+   * (sharedPrefixSlots; see the header); sliding-window rings and Qwen3.5's linear states stay per row. Unset or 1:
+   * one full-length cache per row. Not Gemma 4 (its own decode state). */
+  prefixGroupSize?: number;
 }
 
 /** Lengths of a generation: B rows, prompt lengths, new tokens, the prefill's and the caches' positions. */
@@ -115,6 +127,26 @@ export function kvCacheBytes(c: ModelConfig, B: number, TMAX: number, format: Kv
   return (2 * B * positions * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format) + gdnDecodeStateBytes(c, B);
 }
 
+/** Slots of a full-attention layer's cache in the shared-prefix layout of a generation whose rows come in groups
+ * of G: B / G prompt blocks of Tp slots (the prefill's length), then B own blocks of maxNew slots. */
+export function sharedPrefixSlots(len: GenerationLengths, G: number): number {
+  return (len.B / G) * len.Tp + len.B * len.maxNew;
+}
+
+/** kvCacheBytes with the shared-prefix layout on every full-attention layer (rings and linear layers as
+ * kvCacheBytes): what a generation with prefixGroupSize G holds, and what the memory plan counts when
+ * share_prompt_prefix applies. Not Gemma 4. */
+export function kvCacheBytesShared(c: ModelConfig, len: GenerationLengths, G: number, format: KvFormat): number {
+  if (c.gemma4) throw new Error('kvCacheBytesShared: Gemma 4 keeps one cache per row');
+  let slots = 0;
+  for (let l = 0; l < c.numLayers; l++) {
+    if (isLinearAttentionLayer(c, l)) continue;
+    const { slots: s, ring } = kvCacheSlots(c, l, len.TMAX);
+    slots += ring ? len.B * s : sharedPrefixSlots(len, G);
+  }
+  return (2 * slots * c.numKvHeads * c.headDim * 4) / kvValuesPerElement(format) + gdnDecodeStateBytes(c, len.B);
+}
+
 /** The format the model's frozen matrices are stored in (f32 when none is packed). */
 function baseFormat(model: GpuTransformer): 'f32' | Format16 {
   for (const f of model.formats.values()) return f;
@@ -126,6 +158,8 @@ interface LayerCache {
   v: Tensor;
   slots: number;
   ring: boolean;
+  /** the shared-prefix layout: k and v are (slots, NKV * HS), read through prefixRows */
+  shared?: boolean;
 }
 
 /** One layer's concatenated decode weights (null: that group runs as separate projections). */
@@ -150,6 +184,14 @@ export class DecodeState {
   /** the step's input positions and attention lengths (B) u32, written by the caller before step() */
   posCur!: Tensor;
   lenCur!: Tensor;
+  /** shared prefix (prefixGroupSize > 1): the rows' groups; per step the caller writes slotCur (B) u32, each active
+   * slot's cache slot of its input token (prefixSlot of its row), beside posCur */
+  readonly groupSize: number = 1;
+  slotCur: Tensor | null = null;
+  /** shared prefix: each slot's (prompt length, group block, own block) (B, 3) u32 (attention_decode prefix_rows),
+   * written at prefill and by compact(); and posCur then slotCur of the active rows (2B), for the fused writes */
+  private prefixRows: Tensor | null = null;
+  private posSlot: Tensor | null = null;
   /** sampled ids (B) u32, written by sampleNext() */
   next!: Tensor;
   /** the final norm's output of a decode step (B, C) */
@@ -198,6 +240,16 @@ export class DecodeState {
     this.active = B;
     this.slotRow = Array.from({ length: B }, (_, b) => b);
     const KVD = c.numKvHeads * c.headDim;
+    const GS = opts.prefixGroupSize ?? 1;
+    if (GS > 1) {
+      if (c.gemma4) throw new Error('DecodeState: Gemma 4 keeps one cache per row (no shared prompt prefix)');
+      if (!(Number.isInteger(GS) && B % GS === 0)) throw new Error(`DecodeState: prefix group size ${GS} does not divide the ${B} rows`);
+      this.groupSize = GS;
+      this.prefixRows = this.alloc([B, PREFIX_ROW_WORDS], 'decode.prefix_rows', 'u32');
+      this.slotCur = this.alloc([B], 'decode.cache_slots', 'u32');
+      this.posSlot = this.alloc([2 * B], 'decode.positions_and_cache_slots', 'u32');
+      this.writePrefixRows();
+    }
     for (let l = 0; l < c.numLayers; l++) {
       const tag = opts.cacheLabel ?? '';
       if (isLinearAttentionLayer(c, l)) {
@@ -208,11 +260,34 @@ export class DecodeState {
         continue;
       }
       const { slots, ring } = kvCacheSlots(c, l, TMAX);
+      if (GS > 1 && !ring) {
+        // the groups' prompt blocks, then the rows' own blocks, as one cache (1, n, KVD)
+        const n = sharedPrefixSlots(this.len, GS);
+        const k = allocKvCache(this.gpu, 1, n, KVD, this.kvFormat, `layer${l}.k_cache (shared prefix)${tag}`);
+        const v = allocKvCache(this.gpu, 1, n, KVD, this.kvFormat, `layer${l}.v_cache (shared prefix)${tag}`);
+        this.tensors.push(k, v);
+        this.caches.push({ k, v, slots: n, ring: false, shared: true });
+        continue;
+      }
       const k = allocKvCache(this.gpu, B, slots, KVD, this.kvFormat, `layer${l}.k_cache${tag}`);
       const v = allocKvCache(this.gpu, B, slots, KVD, this.kvFormat, `layer${l}.v_cache${tag}`);
       this.tensors.push(k, v);
       this.caches.push({ k, v, slots, ring });
     }
+  }
+
+  /** Shared prefix: the cache slot of row `row`'s input token at decode step `step` (position lens[row] + step): its
+   * own block's step-th slot. */
+  prefixSlot(row: number, step: number): number {
+    const { B, Tp, maxNew } = this.len;
+    return (B / this.groupSize) * Tp + row * maxNew + step;
+  }
+
+  /** Shared prefix: each active slot's (prompt length, group block, own block) into prefixRows. */
+  private writePrefixRows(): void {
+    if (!this.prefixRows) return;
+    const { lens, Tp } = this.len;
+    this.gpu.write(this.prefixRows, this.slotRow.flatMap((row) => [lens[row], Math.floor(row / this.groupSize) * Tp, this.prefixSlot(row, 0)]));
   }
 
   alloc(shape: number[], label: string, dtype: 'f32' | 'u32' = 'f32'): Tensor {
@@ -228,7 +303,8 @@ export class DecodeState {
   /** The training forward over the right-padded prompts, each layer's k/v into the caches before its
    * activations are released; sets hLast. With groupSize G > 1 the rows come in groups of G identical prompts
    * (GRPO's completions of one prompt): each distinct prompt is prefilled once (B / G rows) and its k/v written
-   * into each of its G rows' caches (G cache writes, the cache seen as B / G rows of G * TMAX positions), its
+   * into each of its G rows' caches (G cache writes, the cache seen as B / G rows of G * TMAX positions; with the
+   * shared-prefix layout (prefixGroupSize) once, into its group's prompt block, rings still into each row's), its
    * linear layers' states copied into each row, its last hidden state gathered into each row of hLast; the
    * caches hold the same values as G separate prefills' (decode_state prefix sharing, generate.ts). */
   prefill(prompts: number[][], groupSize = 1): void {
@@ -237,6 +313,7 @@ export class DecodeState {
     const { B: rows, Tp, lens: rowLens, TMAX } = this.len;
     const G = groupSize;
     if (!(Number.isInteger(G) && G >= 1 && rows % G === 0)) throw new Error(`prefill: group size ${G} does not divide the ${rows} rows`);
+    if (this.groupSize > 1 && this.groupSize !== G) throw new Error(`prefill: the caches were laid out for groups of ${this.groupSize} rows, not ${G}`);
     for (let b = 0; b < rows; b++) {
       const first = prompts[b - (b % G)];
       if (prompts[b].length !== first.length || prompts[b].some((t, i) => t !== first[i])) {
@@ -260,7 +337,7 @@ export class DecodeState {
     // shared: copy j of a prompt's k/v goes to position t + j * TMAX of a cache seen as (B, G * TMAX, KVD), that
     // is row b * G + j's position t (rings: slot j * slots + t % slots of a ring of G * slots)
     const sharedPos: Tensor[] = [];
-    for (let j = 1; j < G; j++) {
+    for (let j = 1; j < G && this.groupSize === 1; j++) {
       const tr = this.alloc([B * Tp], `prefill.positions (copy ${j})`, 'u32');
       gpu.write(tr, pos.map((t) => t + j * TMAX));
       sharedPos.push(tr);
@@ -279,6 +356,15 @@ export class DecodeState {
       }
       ringPos.set(slots, copies);
     }
+    // shared-prefix layout: prompt position t of group b goes to slot b * Tp + t of the (1, slots) cache, padding
+    // nowhere (RING_SKIP is past every slot)
+    let prefixPos: Tensor | null = null;
+    if (this.groupSize > 1) {
+      const pp = new Uint32Array(B * Tp).fill(RING_SKIP);
+      for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) pp[b * Tp + t] = b * Tp + t;
+      prefixPos = this.alloc([B * Tp], 'prefill.prefix_slots', 'u32');
+      gpu.write(prefixPos, pp);
+    }
     const kvFormat = this.kvFormat;
     const lensT = this.alloc([B], 'prefill.lengths', 'u32');
     gpu.write(lensT, Uint32Array.from(lens));
@@ -288,7 +374,14 @@ export class DecodeState {
       gdnStates: { lens: lensT, of: (l) => gdnOnce[l]! },
       onLayer: (l, saved) => {
         if (saved.gdn) return; // a linear layer wrote its state itself
-        const { k, v, slots, ring } = this.caches[l];
+        const { k, v, slots, ring, shared } = this.caches[l];
+        if (shared && prefixPos) {
+          // each prompt's k/v once, into its group's block
+          const flat = { B: 1, T: B * Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat };
+          kvCacheWrite(gpu, k, saved.kr, prefixPos, flat);
+          kvCacheWrite(gpu, v, saved.v, prefixPos, flat);
+          return;
+        }
         const span = ring ? slots : TMAX;
         const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: G * span, kvFormat, ring };
         for (let j = 0; j < G; j++) {
@@ -349,7 +442,8 @@ export class DecodeState {
     this.f = this.alloc([B, C], 'decode.f');
     const merged = this.opts.lora ? model.mergeLora(this.opts.lora) : null;
     this.merged = merged;
-    // the fused RoPE + cache write (rope_kv_cache_write*.wgsl) writes full-length caches, not rings
+    // the fused RoPE + cache write (rope_kv_cache_write*.wgsl) writes full-length caches or the shared-prefix layout,
+    // not rings
     const noRings = this.caches.every((lc) => !lc.ring);
     this.fused = fuseDecodeWeights(model, merged, noRings ? this.opts.fusedWeightBudget : 0);
     if (merged) this.tensors.push(...merged.values());
@@ -368,8 +462,8 @@ export class DecodeState {
     if (r) this.gpu.release(r.h, r.xd);
   }
 
-  /** One decode step of every row: tokens (B) u32 at posCur, attending to lenCur positions; leaves the final
-   * norm's output in f. */
+  /** One decode step of every row: tokens (B) u32 at posCur, attending to lenCur positions (shared prefix: written
+   * at slotCur); leaves the final norm's output in f. */
   step(tokensAll: Tensor): void {
     const { model, gpu } = this;
     const c = model.config;
@@ -383,6 +477,15 @@ export class DecodeState {
     const qgT = this.qg && rv(this.qg);
     const attGT = this.attG && rv(this.attG);
     const guT = this.gu && rv(this.gu);
+    // shared prefix: the active rows' table, their write slots, and [positions | slots] for the fused writes
+    const rowsT = this.prefixRows && rv(this.prefixRows);
+    const slotT = this.slotCur && rv(this.slotCur);
+    let posSlotT: Tensor | null = null;
+    if (this.posSlot && slotT && this.caches.some((lc) => lc.shared)) {
+      posSlotT = { ...this.posSlot, shape: [2 * B], size: 2 * B };
+      gpu.copy(posCur, posSlotT, B, 0, 0);
+      gpu.copy(slotT, posSlotT, B, 0, B);
+    }
     this.rowSteps += B;
     model.embed(x, tokens); // Gemma scales the embedding; a 16-bit table is read packed
     // residual adds run fused with the norm after them, so only layer 0's input norm stands alone
@@ -393,6 +496,9 @@ export class DecodeState {
       const fl = this.fused[l];
       const cache = this.caches[l];
       const slots = cache.ring ? cache.slots : TMAX;
+      // where this layer's fused writes go: row b's position, or (shared prefix) its slot of the (1, slots) cache
+      const shared = cache.shared && posSlotT && slotT ? { posSlot: posSlotT, slot: slotT } : null;
+      const ropeDims = { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, kvFormat: this.kvFormat, ...(shared ? { TMAX: cache.slots, slots: true } : { TMAX }) };
       const gdnAll = this.gdn[l];
       const gdn = gdnAll && { convState: rv(gdnAll.convState), convNext: rv(gdnAll.convNext), state: rv(gdnAll.state) };
       if (gdn) {
@@ -401,8 +507,7 @@ export class DecodeState {
       } else if (fl.qkv && qkvT) {
         // 2 dispatches instead of 7: one matmul, then RoPE of q and k with both cache writes
         matmul(gpu, qkvT, a, fl.qkv, { transB: true, bias: fl.qkvBias });
-        ropeKvCacheWrite(gpu, qr, cache.k, cache.v, qkvT, posCur, model.invFreqOf(l),
-          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
+        ropeKvCacheWrite(gpu, qr, cache.k, cache.v, qkvT, shared?.posSlot ?? posCur, model.invFreqOf(l), ropeDims, c.ropeConvention);
       } else {
         if (qgT) {
           this.lin(qgT, a, l, 'q_proj');
@@ -412,20 +517,24 @@ export class DecodeState {
         this.lin(v, a, l, 'v_proj');
         if (DECODE_FUSIONS.ropeKvSplit && !this.qg && !c.qkNorm && c.rotaryDim === undefined && !cache.ring) {
           // RoPE of q and k with both cache writes in one dispatch, reading the three projections (issue 30)
-          ropeKvCacheWrite(gpu, qr, cache.k, cache.v, { q, k, v }, posCur, model.invFreqOf(l),
-            { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX, kvFormat: this.kvFormat }, c.ropeConvention);
+          ropeKvCacheWrite(gpu, qr, cache.k, cache.v, { q, k, v }, shared?.posSlot ?? posCur, model.invFreqOf(l), ropeDims, c.ropeConvention);
         } else {
           const qkRstd = model.qkNormRope(qr, kr, q, k, posCur, l); // q/k norms (Qwen3, Gemma), then RoPE
           if (qkRstd) gpu.release(qkRstd.rstdQ, qkRstd.rstdK);
-          const dims = { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat: this.kvFormat, ring: cache.ring };
-          kvCacheWrite(gpu, cache.k, kr, posCur, dims);
-          kvCacheWrite(gpu, cache.v, v, posCur, dims);
+          // shared prefix: row b's token at slot slotCur[b] of the (1, slots) cache
+          const dims = shared
+            ? { B: 1, T: B, NKV: c.numKvHeads, HS: c.headDim, TMAX: cache.slots, kvFormat: this.kvFormat }
+            : { B, T: 1, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat: this.kvFormat, ring: cache.ring };
+          kvCacheWrite(gpu, cache.k, kr, shared?.slot ?? posCur, dims);
+          kvCacheWrite(gpu, cache.v, v, shared?.slot ?? posCur, dims);
         }
       }
       if (!gdn) {
         const { scale, window } = model.attentionDims(B, 1, l);
+        // shared prefix: positions below a row's prompt length in its group's block, the rest in its own (prefixRows)
+        const layout = shared && rowsT ? { prefixSlots: cache.slots } : { ring: cache.ring };
         attentionDecode(gpu, att, qr, cache.k, cache.v, lenCur,
-          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, scale, window, kvFormat: this.kvFormat, ring: cache.ring });
+          { B, NH: c.numHeads, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, scale, window, kvFormat: this.kvFormat, ...layout }, 'auto', rowsT ?? undefined);
         if (qgT && attGT) outputGateForward(gpu, attGT, att, qgT, c.numHeads, c.headDim);
         this.lin(o, attGT ?? att, l, 'o_proj');
       }
@@ -481,7 +590,8 @@ export class DecodeState {
 
   /** Rows that finish leave: keeps the active slots `keep` (ascending), moving the kept slots at or past
    * keep.length into the holes below it (each layer's k/v cache rows, the linear layers' conv and recurrent
-   * states and the next input token; through the logits buffer, free between a draw and the next LM head,
+   * states and the next input token; the shared-prefix layout's blocks stay where they are and the slots' prefixRows
+   * entries are rewritten instead; through the logits buffer, free between a draw and the next LM head,
    * since a buffer cannot be copied into itself), so that later steps run with M = keep.length. Between steps
    * only (after sampleNext). The pool's idle buffers are freed first: the steps after allocate their
    * temporaries for fewer rows (smaller buckets), and without the trim those would join the full batch's idle
@@ -498,7 +608,7 @@ export class DecodeState {
     const movers = keep.filter((s) => s >= A);
     const perRow: Tensor[] = [this.next];
     this.caches.forEach((lc, l) => {
-      if (!this.gdn[l]) perRow.push(lc.k, lc.v);
+      if (!this.gdn[l] && !lc.shared) perRow.push(lc.k, lc.v); // the shared layout moves by its table (below)
     });
     for (const st of this.gdn) if (st) perRow.push(st.convState, st.state);
     const bounce = this.logits;
@@ -520,6 +630,7 @@ export class DecodeState {
     this.active = A;
     this.compacted = true;
     this.writeRowWords();
+    this.writePrefixRows();
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
     gpu.pool.trim();
   }

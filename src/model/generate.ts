@@ -2,9 +2,10 @@
 // one token per step, all on the GPU. Nothing but the sampled ids is ever read back, and those only
 // every few steps to stop early once every row has finished; at those readbacks the rows that finished leave
 // (DecodeState.compact: the later steps run with M = the rows still running, each drawing its tokens as in the
-// full batch). With groupSize G, each group of G identical
-// prompts is prefilled once and its state copied into its G rows (decode_state.ts). The caches, the prefill and the decode step
-// are decode_state.ts's (shared with generate_turns.ts).
+// full batch). With groupSize G, each group of G identical prompts is prefilled once; its k/v kept once per group
+// (prefixKv 'shared': the decode attention reads the prompt's positions from the group's block) or copied into each
+// of its G rows' caches ('copies'), its other state copied into its G rows (decode_state.ts). The caches, the
+// prefill and the decode step are decode_state.ts's (shared with generate_turns.ts).
 
 import type { Tensor } from '../gpu/tensor';
 import type { GpuTransformer } from './transformer';
@@ -40,6 +41,12 @@ export interface GenerateOptions extends SamplingOptions {
    * G - 1): each prompt is prefilled once and its caches, linear-layer states and last hidden state copied into its
    * G rows (DecodeState.prefill); the same tokens as unshared (default 1: every row prefilled) */
   groupSize?: number;
+  /** with groupSize > 1, how a group's rows keep the prompt's k/v: 'shared' (default) once per group per
+   * full-attention layer, read by the decode attention for the prompt's positions, each row's own block holding
+   * only its new tokens (DecodeSetupOptions.prefixGroupSize; about G times less cache for the prompt); 'copies' the
+   * prompt's k/v written into each row's full-length cache. The same tokens either way (test/model/compact_rows,
+   * shared_prefix tests; src/bench/shared_prefix.ts measures both). */
+  prefixKv?: 'shared' | 'copies';
   /** rows that finished leave the decode batch at each readback (every checkEvery steps), so that later steps
    * compute only the rows still running (default true); the tokens are the same either way on adapters whose
    * kernels do not depend on the row count (software adapters; on hardware adapters the matmul variant is picked
@@ -78,12 +85,14 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
     gpu.pool.trim();
   }
-  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget, rowBase: opts.rowBase });
+  const G = opts.groupSize ?? 1;
+  const prefixGroupSize = G > 1 && (opts.prefixKv ?? 'shared') === 'shared' ? G : undefined;
+  const st = new DecodeState(model, prompts, { maxNewTokens: opts.maxNewTokens, lora: opts.lora, kvPrecision: opts.kvPrecision, fusedWeightBudget: budget, rowBase: opts.rowBase, prefixGroupSize });
   const { lens, maxNew } = st.len;
   try {
     // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
-    st.prefill(prompts, opts.groupSize ?? 1);
-    if (opts.stats) opts.stats.prefillTokens = (B / (opts.groupSize ?? 1)) * st.len.Tp;
+    st.prefill(prompts, G);
+    if (opts.stats) opts.stats.prefillTokens = (B / G) * st.len.Tp;
     if (opts.trimAfterPrefill) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();
@@ -93,22 +102,28 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
     let allIds!: Tensor;
     let posAll!: Tensor;
     let lenAll!: Tensor;
+    let slotAll: Tensor | null = null;
     st.prepareDecode(() => {
       allIds = st.alloc([maxNew, B], 'decode.all_ids', 'u32');
       // positions of step s's input token: lens[b] + s; attention then sees lens[b] + s + 1 cache entries
       posAll = st.alloc([maxNew, B], 'decode.position_table', 'u32');
       lenAll = st.alloc([maxNew, B], 'decode.length_table', 'u32');
+      // shared prefix: step s's input token's cache slot, in its row's own block
+      if (st.slotCur) slotAll = st.alloc([maxNew, B], 'decode.cache_slot_table', 'u32');
     });
     const posTable = new Uint32Array(maxNew * B);
     const lenTable = new Uint32Array(maxNew * B);
+    const slotTable = slotAll ? new Uint32Array(maxNew * B) : null;
     for (let s = 0; s < maxNew; s++) {
       for (let b = 0; b < B; b++) {
         posTable[s * B + b] = lens[b] + s;
         lenTable[s * B + b] = lens[b] + s + 1;
+        if (slotTable) slotTable[s * B + b] = st.prefixSlot(b, s);
       }
     }
     gpu.write(posAll, posTable);
     gpu.write(lenAll, lenTable);
+    if (slotAll && slotTable) gpu.write(slotAll, slotTable);
     // the rows each step's ids belong to, in slot order (allIds holds step s's draws in its first active entries)
     const stepRows: number[][] = [];
     // every row draws step s's token with counter s and its row word rowBase + b (the built-in demo's committed
@@ -147,15 +162,18 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
             st.slotRow.forEach((row, i) => {
               posTable[t * B + i] = lens[row] + t;
               lenTable[t * B + i] = lens[row] + t + 1;
+              if (slotTable) slotTable[t * B + i] = st.prefixSlot(row, t);
             });
           }
           gpu.write(posAll, posTable.subarray((s - 1) * B), (s - 1) * B);
           gpu.write(lenAll, lenTable.subarray((s - 1) * B), (s - 1) * B);
+          if (slotAll && slotTable) gpu.write(slotAll, slotTable.subarray((s - 1) * B), (s - 1) * B);
         }
       }
       // the token sampled at step s-1 sits at position lens[b] + s - 1
       gpu.copy(posAll, st.posCur, st.active, (s - 1) * B, 0);
       gpu.copy(lenAll, st.lenCur, st.active, (s - 1) * B, 0);
+      if (slotAll && st.slotCur) gpu.copy(slotAll, st.slotCur, st.active, (s - 1) * B, 0);
       st.step(st.next);
       sampleInto(st.f, s);
       steps++;

@@ -33,6 +33,22 @@ export interface DecodeDims {
   /** the caches are rings of TMAX slots (position j in slot j % TMAX; lengths may exceed TMAX); needs
    * 0 < window <= TMAX, so that a ring holds every position a query sees */
   ring?: boolean;
+  /** shared prompt prefix (not with ring): the caches are one block of prefixSlots slots, (prefixSlots, NKV, HS),
+   * holding each group's prompt once and each row's own positions, and a (B, 3) u32 table (attentionDecode's
+   * prefixRows, PREFIX_ROW_WORDS a row) says where row b's positions live (prefixCacheSlot). TMAX is then the
+   * positions a query may see at most (the scratch's length; lengths above it are clamped). */
+  prefixSlots?: number;
+}
+
+/** u32 words per row of the shared-prefix table: the row's prompt length P, the first slot of its group's prompt
+ * block, the first slot of its own block. */
+export const PREFIX_ROW_WORDS = 3;
+
+/** The cache slot of position j of row b in the shared-prefix layout: j < P in its group's prompt block, the rest
+ * in its own block (table: (B, PREFIX_ROW_WORDS) u32, DecodeDims.prefixSlots). */
+export function prefixCacheSlot(table: ArrayLike<number>, b: number, j: number): number {
+  const P = table[PREFIX_ROW_WORDS * b];
+  return j < P ? table[PREFIX_ROW_WORDS * b + 1] + j : table[PREFIX_ROW_WORDS * b + 2] + (j - P);
 }
 
 /** kvCacheWrite's dims: T rows of x per batch row, written into a cache of TMAX positions. */

@@ -5,7 +5,7 @@
 // src/reference/attention.ts holds the training forward and backward only.
 
 import type { DecodeDims, KvCacheDims, KvFormat } from '../ops/attention';
-import { RING_SKIP } from '../ops/attention';
+import { prefixCacheSlot, RING_SKIP } from '../ops/attention';
 import { bf16Bits, f16Bits, from16 } from './packed16';
 
 export type Floats = Float32Array | Float64Array;
@@ -32,8 +32,9 @@ function setCacheValue(cache: CacheData, i: number, x: number, format: KvFormat)
 
 /** out, q (B, NH, HS); kCache, vCache (B, TMAX, NKV, HS) in dims.kvFormat; row b attends to positions
  * 0 .. len - 1 (len = min(lengths[b], TMAX), or lengths[b] for a ring), the last dims.window of them with a
- * sliding window; a length of 0 gives zeros. */
-export function attentionDecode(out: Floats, q: Floats, kCache: CacheData, vCache: CacheData, lengths: Uint32Array, dims: DecodeDims): void {
+ * sliding window; a length of 0 gives zeros. With dims.prefixSlots (shared prompt prefix) the caches are
+ * (prefixSlots, NKV, HS) and prefixRows (B, 3) says where each row's positions live (prefixCacheSlot). */
+export function attentionDecode(out: Floats, q: Floats, kCache: CacheData, vCache: CacheData, lengths: Uint32Array, dims: DecodeDims, prefixRows?: Uint32Array): void {
   const { B, NH, NKV, HS, TMAX } = dims;
   const format = dims.kvFormat ?? 'f32';
   const ring = dims.ring ?? false;
@@ -41,6 +42,9 @@ export function attentionDecode(out: Floats, q: Floats, kCache: CacheData, vCach
   const scale = dims.scale ?? 1 / Math.sqrt(HS);
   const W = dims.window ?? 0;
   const acc = new Float64Array(HS);
+  const pre = dims.prefixSlots !== undefined;
+  if (pre && !prefixRows) throw new Error('attentionDecode: a shared-prefix layout needs its rows table');
+  const cacheSlot = (b: number, j: number): number => (pre ? prefixCacheSlot(prefixRows!, b, j) : b * TMAX + (ring ? j % TMAX : j));
   for (let b = 0; b < B; b++) {
     const len = ring ? lengths[b] : Math.min(lengths[b], TMAX);
     const j0 = W > 0 ? Math.max(0, len - W) : 0;
@@ -48,7 +52,7 @@ export function attentionDecode(out: Floats, q: Floats, kCache: CacheData, vCach
     for (let h = 0; h < NH; h++) {
       const g = Math.floor(h / G);
       const qo = (b * NH + h) * HS;
-      const at = (j: number) => ((b * TMAX + (ring ? j % TMAX : j)) * NKV + g) * HS;
+      const at = (j: number) => (cacheSlot(b, j) * NKV + g) * HS;
       let m = -Number.MAX_VALUE;
       for (let j = j0; j < len; j++) {
         let dot = 0;

@@ -1,6 +1,7 @@
 // CPU reference of rope_kv_cache_write.wgsl (same argument order as src/gpu/kernels/rope_kv_cache_write.ts):
 // the rope and KV-cache references applied to the slices of the fused q/k/v rows (caches in f32 or 16 bits,
-// as rope_kv_cache_write_packed16.wgsl stores them).
+// as rope_kv_cache_write_packed16.wgsl stores them; with dims.slots the shared-prefix layout: positions holds the
+// B positions then the B cache slots, and row b goes to slot positions[B + b] of caches of (TMAX, NKV*HS)).
 import type { RopeConvention } from '../ops/rope';
 import { ropeForward } from './rope';
 import { kvCacheWrite, type CacheData } from './attention_decode';
@@ -15,7 +16,7 @@ export function ropeKvCacheWrite(
   qkv: Floats,
   positions: Uint32Array,
   invFreq: Floats,
-  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number; kvFormat?: KvFormat },
+  dims: { B: number; NH: number; NKV: number; HS: number; TMAX: number; kvFormat?: KvFormat; slots?: boolean },
   convention: RopeConvention,
 ): void {
   const { B, NH, NKV, HS, TMAX } = dims;
@@ -33,8 +34,11 @@ export function ropeKvCacheWrite(
     }
   }
   const kr = new Float64Array(B * KVD);
-  ropeForward(qr, q, positions, invFreq, B, NH, HS, convention);
-  ropeForward(kr, k, positions, invFreq, B, NKV, HS, convention);
-  kvCacheWrite(kCache, kr, positions, { B, T: 1, NKV, HS, TMAX, kvFormat: dims.kvFormat });
-  kvCacheWrite(vCache, v, positions, { B, T: 1, NKV, HS, TMAX, kvFormat: dims.kvFormat });
+  const pos = positions.subarray(0, B);
+  ropeForward(qr, q, pos, invFreq, B, NH, HS, convention);
+  ropeForward(kr, k, pos, invFreq, B, NKV, HS, convention);
+  // slots: one (1, TMAX) cache written at B rows' slots
+  const [at, cache] = dims.slots ? [positions.subarray(B, 2 * B), { B: 1, T: B }] : [pos, { B, T: 1 }];
+  kvCacheWrite(kCache, kr, at, { ...cache, NKV, HS, TMAX, kvFormat: dims.kvFormat });
+  kvCacheWrite(vCache, v, at, { ...cache, NKV, HS, TMAX, kvFormat: dims.kvFormat });
 }

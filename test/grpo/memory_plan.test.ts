@@ -97,6 +97,9 @@ describe('memory plan', () => {
       await expectPlanEqualsReal(over, storage, chunk, layout);
     });
   }
+  test("dry-run peak equals a real step's measured peak: llama, bf16 KV caches, share_prompt_prefix off (one cache per row)", async () => {
+    await expectPlanEqualsReal({ vocabSize: 301 }, {}, undefined, undefined, { kv_precision: 'bf16', share_prompt_prefix: 'off' });
+  });
   for (const [name, over, storage, extra] of KV_CASES) {
     test(`dry-run peak equals a real step's measured peak: ${name}`, async () => {
       await expectPlanEqualsReal(over, storage, undefined, undefined, extra);
@@ -119,9 +122,14 @@ describe('memory plan', () => {
     const bf16 = await planLayout(mc, grpo({ kv_precision: 'bf16' }), { generationPrompts: 2, rowsPerPass: null });
     expect(f32.kvPrecision).toBe('f32');
     expect(bf16.kvPrecision).toBe('bf16');
-    // 6 rows; 24 positions on the full layer, 3 slots on each of the two sliding layers; k and v; NKV * HS = 8
-    expect(f32.breakdown.kvCache).toBe(2 * 6 * (24 + 3 + 3) * 8 * 4);
+    // 6 rows; the full layer with share_prompt_prefix (default 'auto'): 2 prompts of 16 slots (13 padded to the
+    // pack multiple) and 6 rows of 9 new tokens; 3 slots a row on each of the two sliding layers (rings stay per
+    // row); k and v; NKV * HS = 8
+    expect(f32.breakdown.kvCache).toBe(2 * (2 * 16 + 6 * 9 + 6 * 3 + 6 * 3) * 8 * 4);
     expect(bf16.breakdown.kvCache).toBe(f32.breakdown.kvCache / 2);
+    // every row's own full-length cache without sharing: 24 positions on the full layer
+    const off = await planLayout(mc, grpo({ kv_precision: 'f32', share_prompt_prefix: 'off' }), { generationPrompts: 2, rowsPerPass: null });
+    expect(off.breakdown.kvCache).toBe(2 * 6 * (24 + 3 + 3) * 8 * 4);
     // 'auto' keeps f32 for a model this small
     expect((await planLayout(mc, grpo(), { generationPrompts: 2, rowsPerPass: null })).kvPrecision).toBe('f32');
   });

@@ -1,6 +1,8 @@
 // Shared-prefix generation (GenerateOptions.groupSize, DecodeState.prefill): each group of G identical prompts is
-// prefilled once and its KV caches (rings included), linear-layer states and last hidden state copied into its G
-// rows. The sampled tokens must equal the unshared path's (every row prefilled) for the same seed: on
+// prefilled once; its k/v kept once per group for the decode attention to read (prefixKv 'shared', the default;
+// sliding-window rings written into each row's) or copied into each row's cache (prefixKv 'copies'), its
+// linear-layer states and last hidden state copied into its G rows. The sampled tokens must equal the unshared
+// path's (every row prefilled) for the same seed either way: on
 // stories260K (llama2.c), a tiny Qwen3 (q/k norms), a tiny Gemma 3 (sliding-window ring caches) and a tiny
 // Qwen3.5 (linear layers' conv and recurrent states), with right-padded prompts of different lengths.
 import { describe, expect, test } from 'vitest';
@@ -28,6 +30,9 @@ async function sharedEqualsUnshared(model: GpuTransformer, prompts: number[][], 
   const shared = await generate(model, rows, { ...opts, groupSize: G, stats: sharedStats });
   expect(shared.tokens).toEqual(unshared.tokens);
   expect(shared.finish).toEqual(unshared.finish);
+  // the prompt's k/v copied into every row's cache instead of read from its group's block
+  const copies = await generate(model, rows, { ...opts, groupSize: G, prefixKv: 'copies' });
+  expect(copies.tokens).toEqual(unshared.tokens);
   // the draw differs per row: a group's rows are not copies of each other
   for (let p = 0; p < prompts.length; p++) {
     const group = unshared.tokens.slice(p * G, p * G + G).map((t) => t.join(','));

@@ -1,13 +1,14 @@
 // The CPU reference of decoding (src/reference/attention_decode.ts, the only one): f32 full-length caches
 // against the training forward (src/reference/attention.ts), to the bit; 16-bit caches against the f32
 // path on the caches' stored values; a ring equal to the full-length cache with the same window; and 16-bit
-// writes rounding to nearest even.
+// writes rounding to nearest even; the shared prompt-prefix layout equal to per-row caches of the same values.
 import { describe, expect, test } from 'vitest';
 import * as full from '../../src/reference/attention';
 import * as ref from '../../src/reference/attention_decode';
 import { pack16, unpack16 } from '../../src/reference/packed16';
 import { RING_SKIP } from '../../src/ops/attention';
 import { Rng, randn } from '../../src/util/random';
+import { PREFIX_CASES, prefixLayout } from '../../src/selftest/kernels/attention_decode_prefix';
 
 describe('decode reference with 16-bit and ring caches', () => {
   const d = { B: 2, NH: 4, NKV: 2, HS: 8, TMAX: 30 };
@@ -79,5 +80,33 @@ describe('decode reference with 16-bit and ring caches', () => {
     ref.kvCacheWrite(cache, Float32Array.from([1 + 2 ** -8, 1 + 3 * 2 ** -8]), Uint32Array.from([1]), { B: 1, T: 1, NKV: 1, HS: 2, TMAX: 2, kvFormat: 'bf16' });
     expect(cache[0]).toBe(0xdeadbeef);
     expect(cache[1]).toBe((0x3f80 | (0x3f82 << 16)) >>> 0);
+  });
+});
+
+// the shared prompt-prefix layout (DecodeDims.prefixSlots, a per-row table; rows out of order as after compaction)
+describe('decode reference over a shared prompt prefix', () => {
+  test('equals per-row full-length caches holding the same values, to the bit (every self-test case)', () => {
+    const rng = new Rng(5);
+    for (const c of PREFIX_CASES) {
+      const L = prefixLayout(c, rng);
+      const q = randn(L.B * c.NH * c.HS, rng);
+      const dims = { B: L.B, NH: c.NH, NKV: c.NKV, HS: c.HS, TMAX: L.TMAX, window: c.window };
+      const a = new Float64Array(q.length);
+      const b = new Float64Array(q.length);
+      ref.attentionDecode(a, q, L.kFull, L.vFull, L.lengths, dims);
+      ref.attentionDecode(b, q, L.k, L.v, L.lengths, { ...dims, prefixSlots: L.slots }, L.table);
+      expect(Array.from(b)).toEqual(Array.from(a));
+      // a row reading another row's own block would differ
+      const swapped = L.table.slice();
+      swapped.copyWithin(2, 5, 6);
+      const s = new Float64Array(q.length);
+      ref.attentionDecode(s, q, L.k, L.v, L.lengths, { ...dims, prefixSlots: L.slots }, swapped);
+      expect(Array.from(s)).not.toEqual(Array.from(a));
+    }
+  });
+
+  test('a layout without its table is refused', () => {
+    const out = new Float64Array(8);
+    expect(() => ref.attentionDecode(out, new Float32Array(8), new Float32Array(8), new Float32Array(8), Uint32Array.from([1]), { B: 1, NH: 1, NKV: 1, HS: 8, TMAX: 1, prefixSlots: 1 })).toThrow(/table/);
   });
 });

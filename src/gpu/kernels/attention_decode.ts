@@ -12,11 +12,11 @@ import kvCacheWritePacked16Code from '../../../shaders/kv_cache_write_packed16.w
 import { grid, type GpuRuntime } from '../runtime';
 import { atEntryPoint, defineKernel } from '../kernel';
 import { expectSize, type Tensor } from '../tensor';
-import type { DecodeDims, KvCacheDims, KvFormat } from '../../ops/attention';
+import { PREFIX_ROW_WORDS, type DecodeDims, type KvCacheDims, type KvFormat } from '../../ops/attention';
 import { checkDims, expectDistinct, expectU32, scoreScale, windowOverride } from './attention_common';
 
 const DECODE_PARAMS = { NH: 'u32', NKV: 'u32', HS4: 'u32', TMAX: 'u32', G: 'u32', scale: 'f32', B: 'u32' } as const;
-const DECODE_BUFFERS = { q: 'read', kCache: 'read', vCache: 'read', lengths: 'read', probs: 'read_write', out: 'read_write' } as const;
+const DECODE_BUFFERS = { q: 'read', kCache: 'read', vCache: 'read', lengths: 'read', probs: 'read_write', out: 'read_write', prefix_rows: 'read' } as const;
 export const ATTENTION_DECODE_SCORES = defineKernel({
   name: 'attention_decode',
   source: decodeCode,
@@ -39,7 +39,7 @@ export const ATTENTION_DECODE_PACKED16_WEIGHTED_SUM = atEntryPoint(ATTENTION_DEC
 export const ATTENTION_DECODE_PACKED16_SINGLE_PASS = atEntryPoint(ATTENTION_DECODE_PACKED16_SCORES, 'single_pass');
 
 const SPLIT_PARAMS = { ...DECODE_PARAMS, CH: 'u32', S: 'u32' } as const;
-const SPLIT_BUFFERS = { q: 'read', kCache: 'read', vCache: 'read', lengths: 'read', partial: 'read_write', out: 'read_write' } as const;
+const SPLIT_BUFFERS = { q: 'read', kCache: 'read', vCache: 'read', lengths: 'read', partial: 'read_write', out: 'read_write', prefix_rows: 'read' } as const;
 export const ATTENTION_DECODE_SPLIT = defineKernel({
   name: 'attention_decode_split',
   source: splitCode,
@@ -118,9 +118,9 @@ function expectCache(kernel: string, cache: Tensor, values: number, format: KvFo
   expectSize(cache, values / kvValuesPerElement(format), `${kernel}: ${what} ${cache.label} (${format})`);
 }
 
-/** Overrides of the 16-bit and ring variants: none for an f32 full-length cache (its pipelines as before). */
-function cacheOverrides(format: KvFormat, ring: boolean): Record<string, number> {
-  return { ...(format === 'f32' ? {} : { FORMAT: format === 'f16' ? 1 : 0 }), ...(ring ? { RING: 1 } : {}) };
+/** Overrides of the 16-bit, ring and shared-prefix variants: none for an f32 full-length cache. */
+function cacheOverrides(format: KvFormat, ring: boolean, prefix = false): Record<string, number> {
+  return { ...(format === 'f32' ? {} : { FORMAT: format === 'f16' ? 1 : 0 }), ...(ring ? { RING: 1 } : {}), ...(prefix ? { PREFIX: 1 } : {}) };
 }
 
 /** Decoding: q (B, NH, HS) one query per batch row; kCache, vCache (B, TMAX, NKV, HS) in dims.kvFormat
@@ -129,7 +129,9 @@ function cacheOverrides(format: KvFormat, ring: boolean): Record<string, number>
  *  of them with a sliding window. out (B, NH, HS). Three barrier-free passes: scores (parallel over the cache
  *  length), softmax per (b, h), weighted sum per (b, h, 4 dims); a (B, NH, TMAX) scratch holds the
  *  probabilities. Lengths above TMAX are treated as TMAX unless dims.ring (position j in slot j % TMAX, the
- *  window at most TMAX); a length of 0 gives zeros. */
+ *  window at most TMAX); a length of 0 gives zeros. With dims.prefixSlots (shared prompt prefix) the caches are
+ *  (prefixSlots, NKV, HS) and prefixRows (B, 3) u32 gives each row's prompt length, its group's prompt block and
+ *  its own block (prefixCacheSlot, override PREFIX); TMAX is then the longest length a row may reach. */
 export function attentionDecode(
   gpu: GpuRuntime,
   out: Tensor,
@@ -139,6 +141,7 @@ export function attentionDecode(
   lengths: Tensor,
   dims: DecodeDims,
   variant: DecodeVariant = 'auto',
+  prefixRows?: Tensor,
 ): void {
   const { B, NH, NKV, HS, TMAX } = dims;
   checkDims('attention_decode', { B, NH, NKV, HS, TMAX });
@@ -148,15 +151,28 @@ export function attentionDecode(
     throw new Error(`attention_decode: a ring cache of ${TMAX} slots needs a sliding window of 1..${TMAX} positions, got window = ${dims.window ?? 0}`);
   }
   expectSize(q, B * NH * HS, `attention_decode: q (B, NH, HS) ${q.label}`);
-  expectCache('attention_decode', kCache, B * TMAX * NKV * HS, format, 'kCache (B, TMAX, NKV, HS)');
-  expectCache('attention_decode', vCache, B * TMAX * NKV * HS, format, 'vCache (B, TMAX, NKV, HS)');
+  const prefix = dims.prefixSlots !== undefined;
+  if (prefix) {
+    const slots = dims.prefixSlots!;
+    if (!Number.isInteger(slots) || slots < 1) throw new Error(`attention_decode: prefixSlots = ${slots} must be a positive integer`);
+    if (ring) throw new Error('attention_decode: a shared prompt prefix cannot be a ring cache (sliding-window layers keep one ring per row)');
+    if (!prefixRows) throw new Error('attention_decode: a shared-prefix layout (prefixSlots) needs its prefixRows table (B, 3)');
+    expectSize(prefixRows, PREFIX_ROW_WORDS * B, `attention_decode: prefixRows (B, 3) ${prefixRows.label}`);
+    expectU32('attention_decode', 'prefixRows', prefixRows);
+  }
+  const cacheValues = (prefix ? dims.prefixSlots! : B * TMAX) * NKV * HS;
+  const cacheShape = prefix ? '(prefixSlots, NKV, HS)' : '(B, TMAX, NKV, HS)';
+  expectCache('attention_decode', kCache, cacheValues, format, `kCache ${cacheShape}`);
+  expectCache('attention_decode', vCache, cacheValues, format, `vCache ${cacheShape}`);
   expectSize(lengths, B, `attention_decode: lengths (B) ${lengths.label}`);
   expectU32('attention_decode', 'lengths', lengths);
   expectSize(out, B * NH * HS, `attention_decode: out (B, NH, HS) ${out.label}`);
   const HS4 = HS / 4;
-  expectDistinct('attention_decode', { out }, { q, kCache, vCache, lengths });
+  // without the layout the shaders' prefix_rows binding holds lengths (read, never used)
+  const prefix_rows = prefix ? prefixRows! : lengths;
+  expectDistinct('attention_decode', { out }, { q, kCache, vCache, lengths, prefix_rows });
   const params = { NH, NKV, HS4, TMAX, G: NH / NKV, scale: scoreScale(dims), B };
-  const overrides = { ...windowOverride(dims), ...cacheOverrides(format, ring) };
+  const overrides = { ...windowOverride(dims), ...cacheOverrides(format, ring, prefix) };
   const packed = format !== 'f32';
   const kernels: Record<'scores' | 'softmax' | 'sum' | 'single', typeof ATTENTION_DECODE_SCORES> = packed
     ? { scores: ATTENTION_DECODE_PACKED16_SCORES, softmax: ATTENTION_DECODE_PACKED16_SOFTMAX, sum: ATTENTION_DECODE_PACKED16_WEIGHTED_SUM, single: ATTENTION_DECODE_PACKED16_SINGLE_PASS }
@@ -167,7 +183,7 @@ export function attentionDecode(
     const S = Math.ceil(TMAX / SPLIT_CHUNK);
     const partial = gpu.tensor([B, NH, S, HS + 4], 'attention_decode_split partial sums');
     const splitParams = { ...params, CH: SPLIT_CHUNK, S };
-    const buffers = { q, kCache, vCache, lengths, partial, out };
+    const buffers = { q, kCache, vCache, lengths, partial, out, prefix_rows };
     gpu.run(packed ? ATTENTION_DECODE_SPLIT_PACKED16 : ATTENTION_DECODE_SPLIT, buffers, splitParams, [S, NH, B], overrides);
     gpu.run(packed ? ATTENTION_DECODE_SPLIT_PACKED16_COMBINE : ATTENTION_DECODE_SPLIT_COMBINE, buffers, splitParams, [Math.ceil((NH * HS4) / 64), B], overrides);
     gpu.release(partial);
@@ -177,12 +193,12 @@ export function attentionDecode(
     (variant === 'auto' && gpu.adapter.isSoftware && HS <= SINGLE_PASS_MAX_HS && B * NH * TMAX <= SINGLE_PASS_MAX_WORK);
   if (single) {
     const unused = gpu.tensor([1], 'attention_decode probabilities (unused by single_pass)');
-    gpu.run(kernels.single, { q, kCache, vCache, lengths, probs: unused, out }, params, [Math.ceil((B * NH * HS4) / 64)], overrides);
+    gpu.run(kernels.single, { q, kCache, vCache, lengths, probs: unused, out, prefix_rows }, params, [Math.ceil((B * NH * HS4) / 64)], overrides);
     gpu.release(unused);
     return;
   }
   const probs = gpu.tensor([B, NH, TMAX], 'attention_decode probabilities');
-  const buffers = { q, kCache, vCache, lengths, probs, out };
+  const buffers = { q, kCache, vCache, lengths, probs, out, prefix_rows };
   // the scores pass does not read WINDOW (it scores every cached position)
   const { WINDOW: _w, ...scoreOverrides } = overrides;
   gpu.run(kernels.scores, buffers, params, [Math.ceil(TMAX / 256), NH, B], scoreOverrides);

@@ -62,12 +62,16 @@ export interface RopeKvDims {
   TMAX: number;
   /** the caches' storage (default f32; 16 bits: u32 caches of (B, TMAX, NKV*HS / 2) words) */
   kvFormat?: KvFormat;
+  /** the shared-prefix layout (decode_state.ts; override SLOTS): positions holds 2B values, the rows' positions
+   * then their cache slots, and row b's k/v go to row positions[B + b] of caches of (TMAX, NKV*HS) (TMAX then
+   * counts every slot of the layout), skipped when that slot is >= TMAX; RoPE still at positions[b] */
+  slots?: boolean;
 }
 
 /** qkv (B, NH*HS + 2*NKV*HS), rows [q | k | v] (or the three as a SplitQkv: the _split kernels): qr (B, NH*HS) = rope(q); kCache[b, positions[b]] = rope(k);
  * vCache[b, positions[b]] = v (caches (B, TMAX, NKV*HS) in dims.kvFormat, 16 bits rounded to nearest even;
- * writes at positions >= TMAX are skipped).
- * positions (B) u32; invFreq (HS/2). The same values as two ropeForward and two kvCacheWrite calls. */
+ * writes at positions >= TMAX are skipped; with dims.slots row b writes slot positions[B + b] of caches of
+ * (TMAX, NKV*HS) instead). positions (B, or 2B with dims.slots) u32; invFreq (HS/2). The same values as two ropeForward and two kvCacheWrite calls. */
 export function ropeKvCacheWrite(
   gpu: GpuRuntime,
   qr: Tensor,
@@ -99,14 +103,17 @@ export function ropeKvCacheWrite(
   expectShape(qr, [B, QD], `rope_kv_cache_write: qr (B, NH*HS) ${qr.label}`);
   const format = dims.kvFormat ?? 'f32';
   if (format !== 'f32' && format !== 'bf16' && format !== 'f16') throw new Error(`rope_kv_cache_write: unknown KV cache format '${String(format)}'`);
-  const words = format === 'f32' ? B * TMAX * KVD : (B * TMAX * KVD) / 2;
+  const slots = dims.slots ?? false;
+  const rows = slots ? 1 : B;
+  const words = format === 'f32' ? rows * TMAX * KVD : (rows * TMAX * KVD) / 2;
   for (const [name, t] of [['kCache', kCache], ['vCache', vCache]] as const) {
     const dtype = format === 'f32' ? 'f32' : 'u32';
     if (t.dtype !== dtype) throw new Error(`rope_kv_cache_write: ${name} (${t.label}) is ${t.dtype} but a ${format} cache is a ${dtype} tensor`);
-    expectSize(t, words, `rope_kv_cache_write: ${name} (B, TMAX, NKV*HS) ${t.label} (${format})`);
+    expectSize(t, words, `rope_kv_cache_write: ${name} ${slots ? '(TMAX, NKV*HS)' : '(B, TMAX, NKV*HS)'} ${t.label} (${format})`);
   }
-  if (positions.dtype !== 'u32' || positions.size !== B) {
-    throw new Error(`rope_kv_cache_write: positions (${positions.label}) must be ${B} u32 values, got ${positions.size} ${positions.dtype}`);
+  const nPos = slots ? 2 * B : B;
+  if (positions.dtype !== 'u32' || positions.size !== nPos) {
+    throw new Error(`rope_kv_cache_write: positions (${positions.label}) must be ${nPos} u32 values${slots ? ' (positions, then cache slots)' : ''}, got ${positions.size} ${positions.dtype}`);
   }
   expectShape(invFreq, [HS / 2], `rope_kv_cache_write: invFreq ${invFreq.label}`);
   const outputs = [qr, kCache, vCache];
@@ -119,7 +126,7 @@ export function ropeKvCacheWrite(
   const n = B * rowPairs;
   const wg = elementwiseWorkgroupSize(gpu);
   const params = { n_items: n, row_pairs: rowPairs, q_pairs: QD / 2, k_pairs: KVD / 2, head_dim: HS, convention: convention === 'interleaved' ? 0 : 1, TMAX };
-  const overrides: Record<string, number> = format === 'f32' ? { WG: wg } : { WG: wg, FORMAT: format === 'f16' ? 1 : 0 };
+  const overrides: Record<string, number> = { ...(format === 'f32' ? { WG: wg } : { WG: wg, FORMAT: format === 'f16' ? 1 : 0 }), ...(slots ? { SLOTS: 1 } : {}) };
   const common = { positions, inv_freq: invFreq, qr, k_cache: kCache, v_cache: vCache };
   if (split) {
     gpu.run(format === 'f32' ? ROPE_KV_CACHE_WRITE_SPLIT : ROPE_KV_CACHE_WRITE_SPLIT_PACKED16,
