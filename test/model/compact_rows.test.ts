@@ -12,13 +12,12 @@ import { loadModelFromPath } from '../../src/model/load_node';
 import { GpuTransformer } from '../../src/model/transformer';
 import { generate, type GenerateOptions } from '../../src/model/generate';
 import { LoraSet } from '../../src/model/lora';
-import { LINEAR_ATTN_MODULES } from '../../src/model/weights_qwen35';
 import { sample } from '../../src/gpu/kernels/sample';
 import { sample as sampleCpu } from '../../src/reference/sample';
 import { Rng } from '../../src/util/random';
-import { ALL_MODULES, ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
 import { GEMMA3_TINY, QWEN3_TINY, tinyFamilyWeights } from './families_fixtures';
-import { qwen35TinyConfig, qwen35Weights } from './qwen35_fixtures';
+import { tinyQwen35WithLora } from './qwen35_gpu_fixture';
 
 const MODEL = new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url).pathname;
 
@@ -152,14 +151,11 @@ describe('rows that finish leave the decode batch: the same tokens, fewer rows c
 
   test('qwen3.5 (linear layers: conv and recurrent states move with their rows), LoRA', async () => {
     const gpu = await testGpu();
-    const c = qwen35TinyConfig({ linear_key_head_dim: 8, vocab_size: 29 });
-    const model = GpuTransformer.upload(gpu, c, qwen35Weights(c, 51, 0.5));
-    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: [...ALL_MODULES, ...LINEAR_ATTN_MODULES], useRslora: false });
-    randomizeLora(gpu, lora, new Rng(52));
+    const q = tinyQwen35WithLora(gpu);
+    const { model, lora } = q;
     const rows = [[1, 5, 9, 4, 7, 3, 8], [1, 5, 9, 4, 7, 3, 8], [2, 3], [2, 3], [4], [4]];
     await compactedEqualsFull(model, rows, { ...sampling, seed: 9, maxNewTokens: 30, stopIds: [3, 11], lora, checkEvery: 2 });
     await compactedEqualsFull(model, rows, { ...sampling, seed: 9, maxNewTokens: 30, stopIds: [3, 11], lora, checkEvery: 2, groupSize: 2 });
-    lora.release();
-    model.release();
+    q.release();
   });
 });

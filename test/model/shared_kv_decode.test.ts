@@ -13,12 +13,11 @@ import { GpuTransformer } from '../../src/model/transformer';
 import { generate, type GenerateOptions } from '../../src/model/generate';
 import { generationLengths, kvCacheBytes, kvCacheBytesShared } from '../../src/model/decode_state';
 import { LoraSet } from '../../src/model/lora';
-import { LINEAR_ATTN_MODULES } from '../../src/model/weights_qwen35';
 import { createDryRuntime } from '../../src/gpu/dry_device';
 import { Rng } from '../../src/util/random';
-import { ALL_MODULES, ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
 import { GEMMA3_TINY, QWEN3_TINY, tinyFamilyWeights } from './families_fixtures';
-import { qwen35TinyConfig, qwen35Weights } from './qwen35_fixtures';
+import { tinyQwen35WithLora } from './qwen35_gpu_fixture';
 
 const MODEL = new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url).pathname;
 
@@ -102,13 +101,10 @@ describe('shared prompt-prefix KV cache: the same tokens as copies and as every 
 
   test('qwen3.5 (linear layers: conv and recurrent states per row), LoRA, G = 2', async () => {
     const gpu = await testGpu();
-    const c = qwen35TinyConfig({ linear_key_head_dim: 8, vocab_size: 29 });
-    const model = GpuTransformer.upload(gpu, c, qwen35Weights(c, 51, 0.5));
-    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: [...ALL_MODULES, ...LINEAR_ATTN_MODULES], useRslora: false });
-    randomizeLora(gpu, lora, new Rng(52));
+    const q = tinyQwen35WithLora(gpu);
+    const { model, lora } = q;
     await sharedEqualsCopies(model, [[1, 5, 9, 4, 7, 3, 8], [2, 3], [4]], 2, { ...sampling, seed: 9, maxNewTokens: 30, stopIds: [3, 11], lora, checkEvery: 2 });
-    lora.release();
-    model.release();
+    q.release();
   });
 
   // 2 prompts x 4 rows on a dry device (the memory plan's runtime): the shared layout's peak is the copies' less

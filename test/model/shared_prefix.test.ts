@@ -11,13 +11,12 @@ import { loadModelFromPath } from '../../src/model/load_node';
 import { GpuTransformer } from '../../src/model/transformer';
 import { generate, type GenerateOptions } from '../../src/model/generate';
 import { LoraSet } from '../../src/model/lora';
-import { LINEAR_ATTN_MODULES } from '../../src/model/weights_qwen35';
 import { Rng } from '../../src/util/random';
-import { ALL_MODULES, ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
+import { ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
 import { GEMMA3_TINY, QWEN3_TINY, tinyFamilyWeights } from './families_fixtures';
-import { qwen35TinyConfig, qwen35Weights } from './qwen35_fixtures';
 import type { ModelConfig } from '../../src/model/config';
 import type { WeightMap } from '../../src/model/weights';
+import { tinyQwen35WithLora } from './qwen35_gpu_fixture';
 
 const MODEL = new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url).pathname;
 
@@ -78,13 +77,10 @@ describe('shared-prefix generation equals the unshared path', () => {
 
   test('qwen3.5 (linear layers: conv and recurrent states copied per row), LoRA, G = 3', async () => {
     const gpu = await testGpu();
-    const c = qwen35TinyConfig({ linear_key_head_dim: 8, vocab_size: 29 });
-    const model = GpuTransformer.upload(gpu, c, qwen35Weights(c, 51, 0.5));
-    const lora = new LoraSet(gpu, c, { r: 2, alpha: 4, targetModules: [...ALL_MODULES, ...LINEAR_ATTN_MODULES], useRslora: false });
-    randomizeLora(gpu, lora, new Rng(52));
+    const q = tinyQwen35WithLora(gpu);
+    const { model, lora } = q;
     await sharedEqualsUnshared(model, [[1, 5, 9, 4, 7, 3, 8], [2, 3]], 3, { ...sampling, maxNewTokens: 8, stopIds: [], lora });
-    lora.release();
-    model.release();
+    q.release();
   });
 
   test('a group whose rows differ is refused by name', async () => {
