@@ -4,13 +4,15 @@
 // include its scan's (eval completions are not training tokens and are counted by neither).
 //   node bin/run-ts.mjs scripts/selection_demo.ts [--steps N (100)] [--seeds 42,43] [--eval-interval N (10)]
 //     [--arm NAME:K:BAND:ROUNDS[:STEPS]]... (default: the arm reported in docs/demo/selection) [--out DIR (docs/demo/selection)]
-//     [--runs DIR (scratch_selection)] [--reuse] [--partial]
+//     [--runs DIR (scratch_selection)] [--reuse] [--partial] [--eval-samples N (1)]
 // An arm is a scan of K completions per training prompt, pass_rate_band BAND (interval notation) and
 // dynamic_sampling with max_resample_rounds ROUNDS, e.g. --arm "k2_lo:2:(0, 1]:1", trained for STEPS optimizer
 // steps (default --steps: an arm has lost once its tokens pass the plain run's, so it may stop sooner). --reuse takes a run folder or
 // scan already under --runs whose config is the one this invocation would write (runs are deterministic for a
 // seed), so that arms measured one at a time are reported together; --partial (with --reuse) reports such a run
-// even if it has not finished (its last step is reported, and "finished": false).
+// even if it has not finished (its last step is reported, and "finished": false). --eval-samples N evaluates every held-out
+// prompt N times (num_generations_eval; eval/pass@1 is then the mean over the N samples: less noise between
+// evaluations, the same prompts).
 // Writes DIR/report.json: per seed, the plain run's final pass@1 (the target) and for every run its eval/pass@1 by
 // step with cumulative generated tokens, the tokens it needed to first reach the target, and where its tokens went
 // (refill rounds, groups generated, groups without a reward spread); DIR/config_plain.json, DIR/config_<arm>.json.
@@ -29,6 +31,7 @@ const { values } = parseArgs({
   options: {
     steps: { type: 'string' }, seeds: { type: 'string' }, 'eval-interval': { type: 'string' },
     arm: { type: 'string', multiple: true }, out: { type: 'string' }, runs: { type: 'string' }, reuse: { type: 'boolean' }, partial: { type: 'boolean' },
+    'eval-samples': { type: 'string' },
   },
 });
 const steps = Number(values.steps ?? 100);
@@ -38,6 +41,8 @@ const out = values.out ?? 'docs/demo/selection';
 const runsDir = values.runs ?? 'scratch_selection';
 const reuse = !!values.reuse || !!values.partial;
 const partial = !!values.partial;
+const evalSamples = Number(values['eval-samples'] ?? 1);
+if (!Number.isInteger(evalSamples) || evalSamples < 1) throw new Error('--eval-samples takes a whole number of at least 1');
 if (!Number.isInteger(steps) || steps < 1 || seeds.some((s) => !Number.isInteger(s)) || !Number.isInteger(evalInterval) || evalInterval < 1) {
   throw new Error('--steps, --seeds and --eval-interval take whole numbers');
 }
@@ -64,7 +69,10 @@ function cli(args: string[]): string {
   return r.stdout;
 }
 
-const base = (seed: number) => ({ ...demoConfig('reverse4'), max_steps: steps, seed, eval_interval: evalInterval });
+const base = (seed: number) => ({
+  ...demoConfig('reverse4'), max_steps: steps, seed, eval_interval: evalInterval,
+  ...(evalSamples > 1 ? { num_generations_eval: evalSamples } : {}),
+});
 const armConfig = (a: Arm, seed: number) => ({ ...base(seed), max_steps: a.steps, pass_rate_band: a.band, dynamic_sampling: true, max_resample_rounds: a.rounds });
 // the configs recorded beside the report: seed 42's (another seed changes only "seed")
 writeFileSync(join(out, 'config_plain.json'), JSON.stringify(base(seeds[0]), null, 2) + '\n');
@@ -174,9 +182,9 @@ const EARLIER = [{
   plain_final_pass1: 0.336734693877551, plain_tokens: 15999,
 }];
 const report = {
-  dataset: DATA, model: MODEL, steps, eval_interval: evalInterval, seeds,
+  dataset: DATA, model: MODEL, steps, eval_interval: evalInterval, eval_samples: evalSamples, seeds,
   earlier: EARLIER,
-  eval: 'eval/pass@1 on the seed\'s held-out split (eval_split 0.2, at most eval_max_samples prompts, one sample each at eval_temperature); eval completions are not counted in num_generated_tokens',
+  eval: `eval/pass@1 on the seed's held-out split (eval_split 0.2, at most eval_max_samples prompts, ${evalSamples} sample${evalSamples > 1 ? 's' : ''} each at eval_temperature${evalSamples > 1 ? ', pass@1 the mean over them' : ''}); eval completions are not counted in num_generated_tokens`,
   arms: arms.map((a) => ({ name: a.name, scan_k: a.k, pass_rate_band: a.band, dynamic_sampling: true, max_resample_rounds: a.rounds, steps: a.steps })),
   per_seed: perSeed,
   // with --reuse / --partial, runs already there were read, not timed (their wall_seconds are null)
