@@ -14,8 +14,9 @@
 //   2 w (read), 3 part (read_write).
 // Dispatch: one invocation per (chunk, 4 x 4 output block): `blocks` blocks per chunk, numbered row-major
 //   (blocksD per row of blocks); ceil(blocks * chunks / 64) workgroups split over x and y by grid().
-//   Register blocking without workgroup memory or barriers (software adapters run those slowly); rows and
-//   columns past the edge are clamped for loading and never stored.
+//   Register blocking without workgroup memory or barriers (software adapters run those slowly; the block is
+//   shaders/lib/lora_block4.wgsl); rows and columns past the edge are clamped for loading and never stored.
+// lora_fused_forward.wgsl runs both forward products in one dispatch with these sums, in this order.
 
 struct Params {
   n: u32,
@@ -35,6 +36,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> inp: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
+
+fn lora_in(i: u32) -> f32 { return inp[i]; }
+fn lora_w(i: u32) -> f32 { return w[i]; }
+//#include lora_block4
 
 fn store(base: u32, row: u32, d0: u32, v: vec4f) {
   if (row >= p.n) { return; }
@@ -57,31 +62,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let b = lin % p.blocks;
   let n0 = (b / p.blocksD) * 4u;
   let d0 = (b % p.blocksD) * 4u;
-  let r0 = min(n0, p.n - 1u) * p.k;
-  let r1 = min(n0 + 1u, p.n - 1u) * p.k;
-  let r2 = min(n0 + 2u, p.n - 1u) * p.k;
-  let r3 = min(n0 + 3u, p.n - 1u) * p.k;
-  let c0 = min(d0, p.d - 1u) * p.sWd;
-  let c1 = min(d0 + 1u, p.d - 1u) * p.sWd;
-  let c2 = min(d0 + 2u, p.d - 1u) * p.sWd;
-  let c3 = min(d0 + 3u, p.d - 1u) * p.sWd;
+  let rows = vec4u(min(n0, p.n - 1u), min(n0 + 1u, p.n - 1u), min(n0 + 2u, p.n - 1u), min(n0 + 3u, p.n - 1u)) * p.k;
+  let cols = vec4u(min(d0, p.d - 1u), min(d0 + 1u, p.d - 1u), min(d0 + 2u, p.d - 1u), min(d0 + 3u, p.d - 1u)) * p.sWd;
   let kBegin = s * p.kChunk;
-  let kEnd = min(p.k, kBegin + p.kChunk);
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  for (var k = kBegin; k < kEnd; k++) {
-    let wk = k * p.sWk;
-    let wv = vec4f(w[wk + c0], w[wk + c1], w[wk + c2], w[wk + c3]);
-    a0 += inp[r0 + k] * wv;
-    a1 += inp[r1 + k] * wv;
-    a2 += inp[r2 + k] * wv;
-    a3 += inp[r3 + k] * wv;
-  }
+  let a = lora_block4(rows, cols, kBegin, min(p.k, kBegin + p.kChunk), p.sWk);
   let base = s * p.n * p.d;
-  store(base, n0, d0, a0);
-  store(base, n0 + 1u, d0, a1);
-  store(base, n0 + 2u, d0, a2);
-  store(base, n0 + 3u, d0, a3);
+  store(base, n0, d0, a[0]);
+  store(base, n0 + 1u, d0, a[1]);
+  store(base, n0 + 2u, d0, a[2]);
+  store(base, n0 + 3u, d0, a[3]);
 }

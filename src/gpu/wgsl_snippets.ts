@@ -44,6 +44,7 @@ import ropeKvCacheWriteBody from '../../shaders/lib/rope_kv_cache_write_body.wgs
 import ropeKvCacheWritePacked16Body from '../../shaders/lib/rope_kv_cache_write_packed16_body.wgsl?raw';
 import ropeKvSplitQkv from '../../shaders/lib/rope_kv_split_qkv.wgsl?raw';
 import ropeKvCacheSlot from '../../shaders/lib/rope_kv_cache_slot.wgsl?raw';
+import loraBlock4 from '../../shaders/lib/lora_block4.wgsl?raw';
 
 export const SNIPPETS = {
   rope_cos_sin: ropeCosSin,
@@ -86,6 +87,7 @@ export const SNIPPETS = {
   rope_kv_cache_write_packed16_body: ropeKvCacheWritePacked16Body,
   rope_kv_split_qkv: ropeKvSplitQkv,
   rope_kv_cache_slot: ropeKvCacheSlot,
+  lora_block4: loraBlock4,
 } as const satisfies Record<string, string>;
 
 export type SnippetName = keyof typeof SNIPPETS;

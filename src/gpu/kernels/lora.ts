@@ -1,8 +1,10 @@
-// Host wrappers for the LoRA kernels: lora_forward.wgsl (projection through a low-rank factor, also used by
-// the backward for dh and dx), lora_backward.wgsl (weight gradients) and lora_forward_reduce.wgsl (adds the
-// partial sums of products split over their long reduction, in order).
+// Host wrappers for the LoRA kernels: lora_fused_forward.wgsl (the forward's two products in one dispatch),
+// lora_forward.wgsl (projection through a low-rank factor: the forward where the fused one does not fit, and the
+// backward's dh and dx), lora_backward.wgsl (weight gradients) and lora_forward_reduce.wgsl (adds the partial sums
+// of products split over their long reduction, in order).
 // PEFT semantics: A (R, IN), B (OUT, R); y += scale * (x A^T) B^T. Activations may have any leading
 // dimensions: N is the product of all but the last.
+import fusedCode from '../../../shaders/lora_fused_forward.wgsl?raw';
 import projectCode from '../../../shaders/lora_forward.wgsl?raw';
 import reduceCode from '../../../shaders/lora_forward_reduce.wgsl?raw';
 import weightGradCode from '../../../shaders/lora_backward.wgsl?raw';
@@ -18,6 +20,15 @@ export const LORA_FORWARD = defineKernel({
     accumulate: 'u32', alpha: 'f32',
   },
   buffers: { inp: 'read', w: 'read', part: 'read_write' },
+});
+export const LORA_FUSED_FORWARD = defineKernel({
+  name: 'lora_fused_forward',
+  source: fusedCode,
+  params: {
+    n: 'u32', k: 'u32', r: 'u32', d: 'u32', kChunk: 'u32', chunks: 'u32', sW1k: 'u32', sW1d: 'u32', sW2k: 'u32', sW2d: 'u32',
+    alpha1: 'f32', alpha2: 'f32',
+  },
+  buffers: { inp: 'read', w1: 'read', w2: 'read', mid: 'read_write', out: 'read_write' },
 });
 export const LORA_FORWARD_REDUCE = defineKernel({
   name: 'lora_forward_reduce',
@@ -40,8 +51,57 @@ export const LORA_BACKWARD = defineKernel({
 export const LORA_MIN_CHUNK = 64;
 export const LORA_TARGET_INVOCATIONS = 4096;
 
-/** h = x A^T (N, R) is saved for backward; y += scale * h B^T (accumulates onto the base layer's output). */
+/** h = x A^T (N, R) is saved for backward; y += scale * h B^T (accumulates onto the base layer's output). On
+ * software adapters with R <= 64, one dispatch (loraForwardFused); else the two products (loraForwardUnfused): the
+ * same bits on software adapters. Hardware adapters keep the two products, whose dispatches have 4 x 4 blocks of
+ * both products' outputs to spread over the GPU where the fused one has one invocation per 4 rows (N / 4 in a
+ * decode step), until a device measures the fused one. */
 export function loraForward(gpu: GpuRuntime, y: Tensor, h: Tensor, x: Tensor, A: Tensor, B: Tensor, scale: number): void {
+  if (fusesLora(gpu, A)) loraForwardFused(gpu, y, h, x, A, B, scale);
+  else loraForwardUnfused(gpu, y, h, x, A, B, scale);
+}
+
+/** lora_fused_forward.wgsl's largest rank (its 4 rows' middle product is kept in 64 vec4 registers). */
+export const LORA_FUSED_MAX_RANK = 64;
+
+/** Whether loraForward and loraBackward chain their two products in one dispatch (lora_fused_forward.wgsl). */
+function fusesLora(gpu: GpuRuntime, A: Tensor): boolean {
+  return gpu.adapter.isSoftware && A.shape[0] <= LORA_FUSED_MAX_RANK;
+}
+
+/** The forward in one dispatch (lora_fused_forward.wgsl): an invocation per 4 rows computes their h in registers,
+ * adding IN's chunks as lora_forward would split it (chunking) in order, then their y; on software adapters the
+ * bits of loraForwardUnfused (kernel self-test). R <= LORA_FUSED_MAX_RANK. */
+export function loraForwardFused(gpu: GpuRuntime, y: Tensor, h: Tensor, x: Tensor, A: Tensor, B: Tensor, scale: number): void {
+  const { r, inF, outF } = factorDims(A, B);
+  const n = rowsOf(x, inF, 'x');
+  expectRows(y, n, outF, 'y');
+  expectRows(h, n, r, 'h');
+  // h = x A^T: W1(i, r) = A[r, i]; y += scale * h B^T: W2(r, o) = B[o, r]
+  chained(gpu, h, y, x, A, B, n, inF, r, outF, [1, inF], [1, r], 1, scale);
+}
+
+/** mid (N, R) = alpha1 * inp (N, K) W1; out (N, D) += alpha2 * mid W2 in one dispatch, W1(k, r) = w1[k * sW1[0] +
+ * r * sW1[1]], W2(r, d) = w2[r * sW2[0] + d * sW2[1]]; K split into the chunks lora_forward would take. */
+function chained(
+  gpu: GpuRuntime, mid: Tensor, out: Tensor, inp: Tensor, w1: Tensor, w2: Tensor,
+  n: number, k: number, r: number, d: number, sW1: [number, number], sW2: [number, number], alpha1: number, alpha2: number,
+): void {
+  if (r > LORA_FUSED_MAX_RANK) throw new Error(`lora_fused_forward: rank ${r} > ${LORA_FUSED_MAX_RANK}; use the unfused products`);
+  if (n === 0) return;
+  const { chunks, chunkLen } = chunking(k, Math.ceil(n / 4) * Math.ceil(r / 4));
+  gpu.run(
+    LORA_FUSED_FORWARD,
+    { inp, w1, w2, mid, out },
+    { n, k, r, d, kChunk: chunkLen, chunks, sW1k: sW1[0], sW1d: sW1[1], sW2k: sW2[0], sW2d: sW2[1], alpha1, alpha2 },
+    grid(Math.ceil(n / 256)),
+  );
+}
+
+/** The forward as two products (lora_forward.wgsl, with lora_forward_reduce.wgsl where IN is split into chunks):
+ * h = x A^T, then y += scale * h B^T. loraForward's fallback, and the reference its fused kernel is tested
+ * against bit for bit. */
+export function loraForwardUnfused(gpu: GpuRuntime, y: Tensor, h: Tensor, x: Tensor, A: Tensor, B: Tensor, scale: number): void {
   const { r, inF, outF } = factorDims(A, B);
   const n = rowsOf(x, inF, 'x');
   expectRows(y, n, outF, 'y');
@@ -65,6 +125,9 @@ export function loraBackward(
   A: Tensor,
   B: Tensor,
   scale: number,
+  /** dh and dx in one dispatch (lora_fused_forward.wgsl); default: where loraForward fuses (software adapters,
+   * R <= 64); the same bits either way there (kernel self-test) */
+  fuse: boolean = fusesLora(gpu, A),
 ): void {
   const { r, inF, outF } = factorDims(A, B);
   const n = rowsOf(x, inF, 'x');
@@ -76,13 +139,18 @@ export function loraBackward(
 
   // dB (OUT, R) += scale * dy^T h
   weightGrad(gpu, dB, dy, h, n, outF, r, scale);
-  // dh (N, R) = scale * dy B: W(o, r) = B[o, r]
   const dh = gpu.tensor([n, r], 'lora dh');
-  project(gpu, dh, dy, B, n, outF, r, r, 1, false, scale);
+  if (dx && fuse) {
+    // dh = scale * dy B and dx += dh A in one dispatch (the same bits as the two products below on software adapters)
+    chained(gpu, dh, dx, dy, B, A, n, outF, r, inF, [r, 1], [inF, 1], scale, 1);
+  } else {
+    // dh (N, R) = scale * dy B: W(o, r) = B[o, r]
+    project(gpu, dh, dy, B, n, outF, r, r, 1, false, scale);
+    // dx (N, IN) += dh A: W(r, i) = A[r, i]
+    if (dx) project(gpu, dx, dh, A, n, r, inF, inF, 1, true, 1);
+  }
   // dA (R, IN) += dh^T x
   weightGrad(gpu, dA, dh, x, n, r, inF, 1);
-  // dx (N, IN) += dh A: W(r, i) = A[r, i]
-  if (dx) project(gpu, dx, dh, A, n, r, inF, inF, 1, true, 1);
   gpu.release(dh); // later users of this buffer are recorded after the dispatches above
 }
 
