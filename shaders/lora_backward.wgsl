@@ -11,8 +11,8 @@
 //   2 v (read), 3 part (read_write).
 // Dispatch: one invocation per (chunk, 4 x 4 output block): `blocks` blocks per chunk, numbered row-major
 //   (blocksC per row of blocks); ceil(blocks * chunks / 64) workgroups split over x and y by grid().
-//   Each invocation sums its rows in order (deterministic); no workgroup memory or barriers. Rows and
-//   columns past the edge are clamped for loading and never stored.
+//   Each invocation sums its rows in order (deterministic; the 4 x 4 block is shaders/lib/lora_block4.wgsl); no
+//   workgroup memory or barriers. Rows and columns past the edge are clamped for loading and never stored.
 
 struct Params {
   n: u32,
@@ -30,6 +30,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
+
+fn lora_in(i: u32) -> f32 { return g[i]; }
+fn lora_w(i: u32) -> f32 { return v[i]; }
+//#include lora_block4
 
 fn store(base: u32, row: u32, c0: u32, x: vec4f) {
   if (row >= p.m) { return; }
@@ -52,32 +56,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let b = lin % p.blocks;
   let m0 = (b / p.blocksC) * 4u;
   let c0 = (b % p.blocksC) * 4u;
-  let gm0 = min(m0, p.m - 1u);
-  let gm1 = min(m0 + 1u, p.m - 1u);
-  let gm2 = min(m0 + 2u, p.m - 1u);
-  let gm3 = min(m0 + 3u, p.m - 1u);
-  let vc0 = min(c0, p.c - 1u);
-  let vc1 = min(c0 + 1u, p.c - 1u);
-  let vc2 = min(c0 + 2u, p.c - 1u);
-  let vc3 = min(c0 + 3u, p.c - 1u);
+  // g[n, m] = g[n * M + m]: the rows are g's columns m0..m0+3, stepping M per n; v[n, c] = v[n * C + c]
+  let rows = vec4u(min(m0, p.m - 1u), min(m0 + 1u, p.m - 1u), min(m0 + 2u, p.m - 1u), min(m0 + 3u, p.m - 1u));
+  let cols = vec4u(min(c0, p.c - 1u), min(c0 + 1u, p.c - 1u), min(c0 + 2u, p.c - 1u), min(c0 + 3u, p.c - 1u));
   let nBegin = s * p.rowsPerChunk;
-  let nEnd = min(p.n, nBegin + p.rowsPerChunk);
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  for (var n = nBegin; n < nEnd; n++) {
-    let gr = n * p.m;
-    let vr = n * p.c;
-    let vv = vec4f(v[vr + vc0], v[vr + vc1], v[vr + vc2], v[vr + vc3]);
-    a0 += g[gr + gm0] * vv;
-    a1 += g[gr + gm1] * vv;
-    a2 += g[gr + gm2] * vv;
-    a3 += g[gr + gm3] * vv;
-  }
+  let a = lora_block4(rows, cols, nBegin, min(p.n, nBegin + p.rowsPerChunk), p.m, p.c);
   let base = s * p.m * p.c;
-  store(base, m0, c0, a0);
-  store(base, m0 + 1u, c0, a1);
-  store(base, m0 + 2u, c0, a2);
-  store(base, m0 + 3u, c0, a3);
+  store(base, m0, c0, a[0]);
+  store(base, m0 + 1u, c0, a[1]);
+  store(base, m0 + 2u, c0, a[2]);
+  store(base, m0 + 3u, c0, a[3]);
 }

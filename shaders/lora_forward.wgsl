@@ -65,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let rows = vec4u(min(n0, p.n - 1u), min(n0 + 1u, p.n - 1u), min(n0 + 2u, p.n - 1u), min(n0 + 3u, p.n - 1u)) * p.k;
   let cols = vec4u(min(d0, p.d - 1u), min(d0 + 1u, p.d - 1u), min(d0 + 2u, p.d - 1u), min(d0 + 3u, p.d - 1u)) * p.sWd;
   let kBegin = s * p.kChunk;
-  let a = lora_block4(rows, cols, kBegin, min(p.k, kBegin + p.kChunk), p.sWk);
+  let a = lora_block4(rows, cols, kBegin, min(p.k, kBegin + p.kChunk), 1u, p.sWk);
   let base = s * p.n * p.d;
   store(base, n0, d0, a[0]);
   store(base, n0 + 1u, d0, a[1]);

@@ -62,7 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var sum = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
     for (var s = 0u; s < p.chunks; s++) {
       let kBegin = s * p.kChunk;
-      let part = lora_block4(rows, cols, kBegin, min(p.k, kBegin + p.kChunk), p.sW1k);
+      let part = lora_block4(rows, cols, kBegin, min(p.k, kBegin + p.kChunk), 1u, p.sW1k);
       for (var j = 0u; j < 4u; j++) { sum[j] += part[j]; }
     }
     for (var j = 0u; j < 4u; j++) {
