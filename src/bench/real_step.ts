@@ -12,6 +12,7 @@ import { measureStep } from '../grpo/memory_plan';
 import { resolveBasePrecision } from '../model/weight_storage';
 import { resolveKvPrecision } from '../model/kv_storage';
 import { randomWeights } from './model_bench';
+import { dryLimitsOf } from '../gpu/dry_device';
 
 export interface RealStepBench {
   model: string;
@@ -66,7 +67,7 @@ export async function benchRealStep(gpu: GpuRuntime, name: string, mc: ModelConf
     const rows = n * config.num_generations;
     const planned = await measureStep(mc, config, layout, {
       storage, adapter: { isSoftware: gpu.adapter.isSoftware },
-      limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+      limits: dryLimitsOf(gpu),
     });
     return {
       model: name,

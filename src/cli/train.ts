@@ -33,6 +33,7 @@ import type { LoraModule } from '../model/lora';
 import { basePrecisionOpt, numberOpt, parse, requireString, UsageError } from './args';
 import { createRolloutTools, usesTools } from '../grpo/tools/setup';
 import { CHECKPOINT_FILE, datasetFingerprint, readCheckpointState, restoreCheckpoint, saveCheckpoint } from '../grpo/checkpoint';
+import { dryLimitsOf } from '../gpu/dry_device';
 
 export async function readConfig(path: string | undefined, model: LoadedModel, overrides: Partial<GrpoConfig> = {}): Promise<GrpoConfig> {
   const ctx = modelValidationContext(model.config);
@@ -192,7 +193,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     // the exact memory plan first: a run that cannot fit is refused before any weight is uploaded
     const plan = v.sft ? null : await choosePlan(loaded.config, config, {
       budgetBytes: config.memory_budget_bytes, storage, adapter: { isSoftware: gpu.adapter.isSoftware }, rewardModels: rewardModels.planSpecs(),
-      limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+      limits: dryLimitsOf(gpu),
     });
     if (plan) refuseUnlessFits(plan);
     // Gemma 4 runs its own GPU model (LoRA only; its PLE table in host memory when no buffer holds it: policy_model.ts)

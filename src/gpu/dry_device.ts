@@ -18,6 +18,16 @@ function ensureWebGpuConstants(): void {
 export interface DryDeviceLimits {
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
+  /** picks the attention backward's form (the fused one binds 9 storage buffers, the two-pass one a D scratch
+   * more); default 8, WebGPU's default limit, which every adapter grants. Plans for a device pass its own
+   * (dryLimitsOf), so that they run the kernels the device will. */
+  maxStorageBuffersPerShaderStage?: number;
+}
+
+/** The limits of `gpu`'s device that change what a step allocates, for planning a step on it. */
+export function dryLimitsOf(gpu: GpuRuntime): DryDeviceLimits {
+  const l = gpu.device.limits;
+  return { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage };
 }
 
 /** The limits of a typical desktop browser adapter (Chrome's common storage-binding limit). */
@@ -52,7 +62,7 @@ function dryEncoder(): GPUCommandEncoder {
 }
 
 function dryDevice(limits: DryDeviceLimits): GPUDevice {
-  const allLimits = { maxComputeWorkgroupsPerDimension: 65535, ...limits };
+  const allLimits = { maxComputeWorkgroupsPerDimension: 65535, maxStorageBuffersPerShaderStage: 8, ...limits };
   return {
     limits: allLimits,
     features: new Set<string>(),

@@ -11,6 +11,7 @@ import type { GpuRuntime } from '../gpu/runtime';
 import type { ModelSummary, PagePlan } from './protocol';
 import type { GgmlTypeName } from '../ops/ggml_types';
 import { weightGroups } from '../model/weight_groups';
+import { dryLimitsOf } from '../gpu/dry_device';
 
 /** The page's budget when memory_budget_bytes is null: 2 GiB, what a browser tab can usually hold. */
 export const PAGE_DEFAULT_BUDGET = 2 * 2 ** 30;
@@ -49,6 +50,6 @@ export async function planForModel(
     // quant: a GGUF model's block types (its matrices stay quantised on the GPU under base_precision auto)
     storage: { basePrecision: config.base_precision, fileDtype, quant },
     adapter: { isSoftware: gpu.adapter.isSoftware },
-    limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+    limits: dryLimitsOf(gpu),
   });
 }

@@ -15,6 +15,7 @@ import type { Tokenizer } from '../../src/model/tokenizer';
 import type { BaseStorageOptions } from '../../src/model/weight_storage';
 import { gemma4TinyConfig, gemma4Weights } from '../model/gemma4_fixtures';
 import { gemma4MemoryFloor } from '../../src/grpo/gemma4_memory';
+import { dryLimitsOf } from '../../src/gpu/dry_device';
 
 function grpo(over: Partial<GrpoConfig> = {}): GrpoConfig {
   return {
@@ -80,7 +81,7 @@ describe('Gemma 4 memory plan', () => {
       model.model.destroy();
       const dry = await measureStep(mc, config, layout, {
         storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware }, pleOnHost, embedOnHost,
-        limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+        limits: dryLimitsOf(gpu),
       });
       expect(dry.peakBytes).toBe(real.peak);
       expect(dry.largestBufferBytes).toBe(real.largest);

@@ -14,6 +14,7 @@ import type { ModelConfig } from '../../src/model/config';
 import type { Tokenizer } from '../../src/model/tokenizer';
 import type { GpuRuntime } from '../../src/gpu/runtime';
 import type { BaseStorageOptions } from '../../src/model/weight_storage';
+import { dryLimitsOf } from '../../src/gpu/dry_device';
 
 function grpo(over: Partial<GrpoConfig> = {}): GrpoConfig {
   return {
@@ -77,7 +78,7 @@ async function expectPlanEqualsReal(over: Partial<ModelConfig>, storage: BaseSto
   const real = await realStep(gpu, mc, config, storage, chunk, layout);
   const dry = await measureStep(mc, config, layout, {
     storage, lmHeadChunkBytes: chunk, adapter: { isSoftware: gpu.adapter.isSoftware },
-    limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+    limits: dryLimitsOf(gpu),
   });
   expect(dry.peakBytes).toBe(real.peak);
   expect(dry.largestBufferBytes).toBe(real.largest);

@@ -15,6 +15,7 @@ import { defaultConfig, type GrpoConfig } from '../../src/grpo/config';
 import { measureStep } from '../../src/grpo/memory_plan';
 import type { ModelConfig } from '../../src/model/config';
 import type { Tokenizer } from '../../src/model/tokenizer';
+import { dryLimitsOf } from '../../src/gpu/dry_device';
 
 const QWEN3: Partial<ModelConfig> = {
   architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', hiddenSize: 12, headDim: 8, numHeads: 4, numKvHeads: 2, qkNorm: true,
@@ -69,7 +70,7 @@ describe('memory plan with rows that finish early', () => {
       if (config.sft_coef > 0) expect(report.metrics['sft/groups']).toBe(2);
       const dry = await measureStep(mc, config, layout, {
         adapter: { isSoftware: gpu.adapter.isSoftware },
-        limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+        limits: dryLimitsOf(gpu),
       });
       expect(real).toBeLessThanOrEqual(dry.peakBytes);
     });

@@ -15,6 +15,7 @@ import { loadQuantPlan, quantTypesOf } from '../../src/model/quant_storage';
 import { ggmlType, quantGpuBytes } from '../../src/ops/ggml_types';
 import type { Tokenizer } from '../../src/model/tokenizer';
 import type { QuantName } from '../model/gguf_fixtures';
+import { dryLimitsOf } from '../../src/gpu/dry_device';
 
 const config: GrpoConfig = {
   ...defaultConfig(),
@@ -56,7 +57,7 @@ describe('memory plan with quantised weights', () => {
 
       const opts = {
         storage, adapter: { isSoftware: gpu.adapter.isSoftware },
-        limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+        limits: dryLimitsOf(gpu),
       };
       const dry = await measureStep(loaded.config, config, undefined, opts);
       expect(dry.peakBytes).toBe(real.peak);
@@ -97,7 +98,7 @@ describe('memory plan with quantised weights', () => {
     model.release();
     const opts = {
       storage, lmHeadChunkBytes: chunkBytes, adapter: { isSoftware: gpu.adapter.isSoftware },
-      limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+      limits: dryLimitsOf(gpu),
     };
     const dry = await measureStep(mc, config, undefined, opts);
     expect(dry.peakBytes).toBe(real.peak);

@@ -11,6 +11,7 @@ import { GrpoTrainer } from '../../src/grpo/trainer';
 import { defaultConfig, type GrpoConfig } from '../../src/grpo/config';
 import { measureStep } from '../../src/grpo/memory_plan';
 import type { Tokenizer } from '../../src/model/tokenizer';
+import { dryLimitsOf } from '../../src/gpu/dry_device';
 
 test('a run of steps whose completions end at different lengths stays under the one-step plan', async () => {
   const gpu = await testGpu();
@@ -31,7 +32,7 @@ test('a run of steps whose completions end at different lengths stays under the 
   const trainer = new GrpoTrainer({ gpu, model, tokenizer, config, train, eval: [], scorer });
   const dry = await measureStep(mc, config, undefined, {
     adapter: { isSoftware: gpu.adapter.isSoftware },
-    limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize },
+    limits: dryLimitsOf(gpu),
   });
   const lengths = new Set<number>();
   const peaks: number[] = [];

@@ -12,6 +12,7 @@ import { createRewardScorer } from '../../src/grpo/rewards_scorer';
 import { RewardModelScorer } from '../../src/grpo/reward_model/scorer';
 import { LoraSet, type LoraSpec } from '../../src/model/lora';
 import type { Tokenizer } from '../../src/model/tokenizer';
+import { dryLimitsOf } from '../../src/gpu/dry_device';
 
 const SPECS: LoraSpec[] = [
   { r: 2, alpha: 4, targetModules: ['q_proj', 'v_proj'], useRslora: false },
@@ -57,7 +58,7 @@ test('reward-model GRPO step: plan == measured peak, and the reward models hold 
   model.release();
 
   const rewardModels = new Map([[1, SPECS]]);
-  const opts = { adapter: { isSoftware: gpu.adapter.isSoftware }, limits: { maxBufferSize: gpu.device.limits.maxBufferSize, maxStorageBufferBindingSize: gpu.device.limits.maxStorageBufferBindingSize } };
+  const opts = { adapter: { isSoftware: gpu.adapter.isSoftware }, limits: dryLimitsOf(gpu) };
   const dry = await measureStep(mc, c, undefined, { ...opts, rewardModels });
   expect(dry.peakBytes).toBe(realPeak);
   // without the reward models' adapters the plan is smaller, by less than one copy of the base weights
