@@ -39,6 +39,22 @@ fn stats_add(st: Stats, z: f32) -> Stats {
   return Stats(st.m, st.s + e, st.t + e * d);
 }
 
+/** The most lanes serial_tree_stats takes (WG on software adapters, rowWorkgroupSize; a function-space array
+ * cannot be sized by an override). */
+const SERIAL_LANES = 4u;
+
+/** workgroup_stats' tree over WG <= SERIAL_LANES partials held by one invocation (lanes[0..WG)), the same combines
+ * in the same order: at each level lane i < stride takes lane i + stride's value of the level before, which no lane
+ * below it has overwritten yet. For kernels that give each row one invocation (no barriers). */
+fn serial_tree_stats(lanes: ptr<function, array<Stats, SERIAL_LANES>>) -> Stats {
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    for (var i = 0u; i < stride; i++) {
+      (*lanes)[i] = combine((*lanes)[i], (*lanes)[i + stride]);
+    }
+  }
+  return (*lanes)[0];
+}
+
 /** The (m, s, t) of the whole workgroup: a pairwise tree over the WG invocations' partials. Every
  * invocation must call it (it holds barriers) and each gets the same value. */
 fn workgroup_stats(lid: u32, st: Stats) -> Stats {

@@ -7,6 +7,9 @@ import { Rng, randInts, randn } from '../../util/random';
 const FORWARD_TOL: Tolerance = { atol: 1e-4, rtol: 1e-5 };
 const BACKWARD_TOL: Tolerance = { atol: 1e-6, rtol: 1e-4 };
 const NO_TARGET = 0xffffffff;
+/** the serial and per-workgroup forms: the same combines in the same order, so the same bits on software adapters;
+ * a hardware compiler may fuse each entry point's arithmetic differently */
+const sameAs = (gpu: GpuRuntime): Tolerance => (gpu.adapter.isSoftware ? { atol: 0, rtol: 0 } : { atol: 1e-6, rtol: 1e-6 });
 
 interface Case {
   name: string;
@@ -31,6 +34,9 @@ function cases(): Case[] {
   add(4, 5000, 1, 2);
   add(2, 5000, 0.7, 1);
   add(5, 1, 1, 1, ' (single-token rows)');
+  // rows enough for the serial form (a row per invocation; software adapters' default from 128 rows of <= 1024)
+  add(200, 48, 1, 3);
+  add(130, 1000, 0.7, 2);
   // large magnitudes: rows around +80 and -80 and spanning both, at T = 0.7 (|z| up to ~150)
   const big: Case = { name: 'N=3 V=513 T=0.7 |logits|~80', n: 3, v: 513, temperature: 0.7, logits: new Float32Array(3 * 513), targets: randInts(3, rng, 513) };
   for (let j = 0; j < 513; j++) {
@@ -56,10 +62,24 @@ async function forwardCase(gpu: GpuRuntime, c: Case): Promise<CaseResult> {
   const entropy = new Float32Array(n);
   const lse = new Float32Array(n);
   ref.logprobGatherForward(logp, entropy, lse, c.logits, c.targets, temperature, n, v);
+  const got = [await gpu.read(tlogp), await gpu.read(tentropy), await gpu.read(tlse)];
+  // each form forced (main_serial takes rows of at most 4 slices, so on hardware adapters only where V is short):
+  // the same bits as the default on software adapters
+  const forms: CaseResult[] = [];
+  for (const serial of [true, false]) {
+    gpuK.logprobGatherForward(gpu, tlogp, tentropy, tlse, tlogits, ttargets, temperature, serial);
+    const form = serial ? 'serial' : 'a workgroup per row';
+    forms.push(
+      compare('logprob_gather_forward', c.name, `logp (${form})`, await gpu.read(tlogp), got[0], sameAs(gpu)),
+      compare('logprob_gather_forward', c.name, `entropy (${form})`, await gpu.read(tentropy), got[1], sameAs(gpu)),
+      compare('logprob_gather_forward', c.name, `lse (${form})`, await gpu.read(tlse), got[2], sameAs(gpu)),
+    );
+  }
   const result = merge([
-    compare('logprob_gather_forward', c.name, 'logp', await gpu.read(tlogp), logp, FORWARD_TOL),
-    compare('logprob_gather_forward', c.name, 'entropy', await gpu.read(tentropy), entropy, FORWARD_TOL),
-    compare('logprob_gather_forward', c.name, 'lse', await gpu.read(tlse), lse, FORWARD_TOL),
+    compare('logprob_gather_forward', c.name, 'logp', got[0], logp, FORWARD_TOL),
+    compare('logprob_gather_forward', c.name, 'entropy', got[1], entropy, FORWARD_TOL),
+    compare('logprob_gather_forward', c.name, 'lse', got[2], lse, FORWARD_TOL),
+    ...forms,
   ]);
   gpu.release(tlogits, ttargets, tlogp, tentropy, tlse);
   return result;
