@@ -54,6 +54,21 @@ function shapeErrors(gpu: GpuRuntime): CaseResult[] {
   return results;
 }
 
+/** Random x, A, B and a starting y on the GPU (h empty), and the CPU reference's y and h. */
+function forwardCase(gpu: GpuRuntime, rng: Rng, n: number, inF: number, outF: number, r: number, scale: number) {
+  const x = randn(n * inF, rng, 0.5);
+  const A = randn(r * inF, rng, 0.5);
+  const B = randn(outF * r, rng, 0.5);
+  const y0 = randn(n * outF, rng);
+  const y = y0.slice();
+  const h = new Float32Array(n * r);
+  ref.loraForward(y, h, x, A, B, scale, n, inF, outF, r);
+  return {
+    tx: gpu.upload(x, [n, inF], 'x'), tA: gpu.upload(A, [r, inF], 'A'), tB: gpu.upload(B, [outF, r], 'B'),
+    ty: gpu.upload(y0, [n, outF], 'y'), th: gpu.tensor([n, r], 'h'), y, h, y0,
+  };
+}
+
 export const checks: KernelCheck[] = [
   {
     kernel: 'lora_forward',
@@ -61,19 +76,8 @@ export const checks: KernelCheck[] = [
       const rng = new Rng(11);
       const results: CaseResult[] = [];
       for (const [n, inF, outF, r, scale] of CASES) {
-        const x = randn(n * inF, rng, 0.5);
-        const A = randn(r * inF, rng, 0.5);
-        const B = randn(outF * r, rng, 0.5);
-        const y0 = randn(n * outF, rng);
-        const tx = gpu.upload(x, [n, inF], 'x');
-        const tA = gpu.upload(A, [r, inF], 'A');
-        const tB = gpu.upload(B, [outF, r], 'B');
-        const ty = gpu.upload(y0, [n, outF], 'y');
-        const th = gpu.tensor([n, r], 'h');
+        const { tx, tA, tB, ty, th, y, h } = forwardCase(gpu, rng, n, inF, outF, r, scale);
         gpuK.loraForwardUnfused(gpu, ty, th, tx, tA, tB, scale);
-        const y = y0.slice();
-        const h = new Float32Array(n * r);
-        ref.loraForward(y, h, x, A, B, scale, n, inF, outF, r);
         const name = `N=${n} IN=${inF} OUT=${outF} R=${r} scale=${scale}`;
         results.push(
           merge([
@@ -94,22 +98,11 @@ export const checks: KernelCheck[] = [
       const results: CaseResult[] = [];
       for (const [n, inF, outF, r, scale] of FUSED_CASES) {
         const name = `N=${n} IN=${inF} OUT=${outF} R=${r} scale=${scale} (${gpuK.chunking(inF, Math.ceil(n / 4) * Math.ceil(r / 4)).chunks} chunks of IN)`;
-        const x = randn(n * inF, rng, 0.5);
-        const A = randn(r * inF, rng, 0.5);
-        const B = randn(outF * r, rng, 0.5);
-        const y0 = randn(n * outF, rng);
-        const tx = gpu.upload(x, [n, inF], 'x');
-        const tA = gpu.upload(A, [r, inF], 'A');
-        const tB = gpu.upload(B, [outF, r], 'B');
-        const ty = gpu.upload(y0, [n, outF], 'y');
-        const th = gpu.tensor([n, r], 'h');
+        const { tx, tA, tB, ty, th, y, h, y0 } = forwardCase(gpu, rng, n, inF, outF, r, scale);
         const ty2 = gpu.upload(y0, [n, outF], 'y unfused');
         const th2 = gpu.tensor([n, r], 'h unfused');
         gpuK.loraForwardFused(gpu, ty, th, tx, tA, tB, scale);
         gpuK.loraForwardUnfused(gpu, ty2, th2, tx, tA, tB, scale);
-        const y = y0.slice();
-        const h = new Float32Array(n * r);
-        ref.loraForward(y, h, x, A, B, scale, n, inF, outF, r);
         const [gy, gh] = [await gpu.read(ty), await gpu.read(th)];
         results.push(
           merge([
