@@ -1,7 +1,7 @@
-// Host wrappers for the LoRA kernels: lora_fused_forward.wgsl (the forward's two products in one dispatch),
-// lora_forward.wgsl (projection through a low-rank factor: the forward where the fused one does not fit, and the
-// backward's dh and dx), lora_backward.wgsl (weight gradients) and lora_forward_reduce.wgsl (adds the partial sums
-// of products split over their long reduction, in order).
+// Host wrappers for the LoRA kernels: lora_fused_forward.wgsl (two chained products in one dispatch: the forward's
+// h and y, the backward's dh and dx; software adapters, R <= 64), lora_forward.wgsl (projection through a low-rank
+// factor: those products elsewhere, and dh alone when there is no dx), lora_backward.wgsl (weight gradients) and
+// lora_forward_reduce.wgsl (adds the partial sums of products split over their long reduction, in order).
 // PEFT semantics: A (R, IN), B (OUT, R); y += scale * (x A^T) B^T. Activations may have any leading
 // dimensions: N is the product of all but the last.
 import fusedCode from '../../../shaders/lora_fused_forward.wgsl?raw';
