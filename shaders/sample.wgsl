@@ -11,7 +11,9 @@
 //      key = (seedLo, seedHi)) word 0 (c_b = 0, or with rowCtr == 1 the u32 that ids[b] holds on entry: a
 //      per-row counter, so that a row's draws depend on its own position, not on the other rows; with
 //      rowCtr == 2 ids[b] holds on entry the row word that replaces b in the counter: the row's index in
-//      the uncompacted batch, so that a compacted batch draws as the full one did), top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
+//      the uncompacted batch, so that a compacted batch draws as the full one did; with rowCtr == 3 both: ids[b]
+//      the row word and ids[B + b] the counter offset, for continuous batching, where rows joined at different
+//      steps), top 24 bits * 2^-24; ids[b] = the first kept index whose cumulative
 //      weight exceeds u * (total kept weight).
 // Thresholds are found exactly, without sorting: logits map to order-preserving u32 keys and the
 // threshold key is built from the top, 3 bits per pass (a radix-8 bisection on the key, at most 11
@@ -22,7 +24,8 @@
 // f32, exact because V < 2^24.
 // src/reference/philox.ts and src/reference/sample.ts compute the same in TypeScript (Philox's WGSL is
 // shaders/lib/philox.wgsl).
-// Bindings: 0 params; 1 logits (read), 2 ids (read_write; with rowCtr != 0 read first: per-row counters or row words).
+// Bindings: 0 params; 1 logits (read), 2 ids (read_write; with rowCtr != 0 read first: per-row counters or row words;
+// rowCtr == 3: 2B entries, row words then counter offsets).
 // A row with a NaN or infinite logit gets ids[b] = 0xffffffff (outside every vocabulary; the host reports it).
 // Dispatch: B workgroups, split over x and y by grid(). Overwrites ids; saves nothing.
 
@@ -40,7 +43,7 @@ struct Params {
   seedHi: u32,
   ctrLo: u32,
   ctrHi: u32,
-  rowCtr: u32,    // 1: ids[b] holds row b's counter offset on entry; 2: its row word (Philox counter word 2)
+  rowCtr: u32,    // 1: ids[b] holds row b's counter offset on entry; 2: its row word (Philox counter word 2); 3: both (ids[b], ids[B + b])
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -233,7 +236,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var rowWord = row;
   if (p.rowCtr != 0u) {
     let entry = ids[row];
-    if (p.rowCtr == 2u) { rowWord = entry; } else { rowOff = entry; }
+    if (p.rowCtr == 1u) { rowOff = entry; } else { rowWord = entry; }
+    if (p.rowCtr == 3u) { rowOff = ids[p.B + row]; }
     storageBarrier();
   }
 

@@ -17,15 +17,15 @@ export interface SampleOptions {
    * rows advance at different times) */
   rowCounters?: ArrayLike<number>;
   /** per-row row words (u32): row b draws as row rowIndex[b] would (Philox counter word 2), so that a batch whose
-   * finished rows left (generate.ts's compaction) draws each remaining row as the full batch did; not with
-   * rowCounters */
+   * finished rows left (generate.ts's compaction) draws each remaining row as the full batch did; with rowCounters
+   * too, each row its word and its counter (continuous batching, generate_continuous.ts: rows that joined at
+   * different steps) */
   rowIndex?: ArrayLike<number>;
 }
 
 /** The row word row b draws with: b, or rowIndex[b]. */
 export function rowWord(opts: Pick<SampleOptions, 'rowIndex' | 'rowCounters'>, row: number): number {
   if (!opts.rowIndex) return row;
-  if (opts.rowCounters) throw new Error('sample: rowIndex and rowCounters cannot be combined');
   const w = opts.rowIndex[row];
   if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new Error(`sample: rowIndex[${row}] must be a u32, got ${w}`);
   return w;

@@ -30,26 +30,27 @@ export function sampleWorkgroupSize(V: number): number {
 /** ids[b] = one token drawn from row b of logits (B, V); ids: (B) u32. Records one dispatch (and with
  * opts.rowCounters or opts.rowIndex, a write of the per-row values into ids, which the kernel reads before it
  * overwrites them; `preset`, a u32 tensor already holding those values, is copied into ids instead, which
- * records a copy rather than a queue write and its flush). */
+ * records a copy rather than a queue write and its flush). With both rowIndex and rowCounters, ids has 2B entries
+ * (the row words, then the counter offsets; the draws land in the first B) and so has `preset`. */
 export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: SampleOptions, preset?: Tensor): void {
   if (logits.shape.length !== 2) throw new Error(`sample logits (${logits.label}): expected shape [B, V], got [${logits.shape.join(', ')}]`);
   const [B, V] = logits.shape;
   if (logits.dtype !== 'f32') throw new Error(`sample logits (${logits.label}): expected f32, got ${logits.dtype}`);
   if (V < 1 || V >= 2 ** 24) throw new Error(`sample logits (${logits.label}): V must be in [1, 2^24), got ${V}`);
-  expectShape(ids, [B], `sample ids (${ids.label})`);
+  const both = !!opts.rowCounters && !!opts.rowIndex;
+  expectShape(ids, [both ? 2 * B : B], `sample ids (${ids.label})`);
   if (ids.dtype !== 'u32') throw new Error(`sample ids (${ids.label}): expected u32, got ${ids.dtype}`);
   const sp = sampleParams(opts);
   const topK = opts.topK > 0 && opts.topK < V ? opts.topK : 0;
-  if (opts.rowCounters) {
-    if (opts.rowCounters.length !== B) throw new Error(`sample: rowCounters has ${opts.rowCounters.length} entries for ${B} rows`);
-    for (let b = 0; b < B; b++) rowCounter(opts, b); // validates each offset
-    if (preset) gpu.copy(preset, ids, B);
-    else gpu.write(ids, Uint32Array.from(opts.rowCounters));
-  } else if (opts.rowIndex) {
-    if (opts.rowIndex.length !== B) throw new Error(`sample: rowIndex has ${opts.rowIndex.length} entries for ${B} rows`);
-    for (let b = 0; b < B; b++) rowWord(opts, b); // validates each word
-    if (preset) gpu.copy(preset, ids, B);
-    else gpu.write(ids, Uint32Array.from(opts.rowIndex));
+  if (opts.rowCounters && opts.rowCounters.length !== B) throw new Error(`sample: rowCounters has ${opts.rowCounters.length} entries for ${B} rows`);
+  if (opts.rowIndex && opts.rowIndex.length !== B) throw new Error(`sample: rowIndex has ${opts.rowIndex.length} entries for ${B} rows`);
+  for (let b = 0; b < B && (opts.rowCounters || opts.rowIndex); b++) {
+    rowCounter(opts, b); // validates each offset
+    rowWord(opts, b); // and each word
+  }
+  if (opts.rowCounters || opts.rowIndex) {
+    if (preset) gpu.copy(preset, ids, both ? 2 * B : B);
+    else gpu.write(ids, both ? Uint32Array.from([...Array.from(opts.rowIndex!), ...Array.from(opts.rowCounters!)]) : Uint32Array.from((opts.rowCounters ?? opts.rowIndex)!));
   }
   gpu.run(
     SAMPLE,
@@ -66,7 +67,7 @@ export function sample(gpu: GpuRuntime, ids: Tensor, logits: Tensor, opts: Sampl
       seedHi: sp.seed[1],
       ctrLo: sp.counter[0],
       ctrHi: sp.counter[1],
-      rowCtr: opts.rowCounters ? 1 : opts.rowIndex ? 2 : 0,
+      rowCtr: both ? 3 : opts.rowCounters ? 1 : opts.rowIndex ? 2 : 0,
     },
     grid(B),
     { WG: sampleWorkgroupSize(V) },

@@ -13,9 +13,9 @@ const BOUNDARY = 1e-5;
 
 async function gpuSample(gpu: GpuRuntime, logits: Float32Array, B: number, V: number, opts: gpuK.SampleOptions): Promise<Uint32Array> {
   const tl = gpu.upload(logits, [B, V], 'logits');
-  const ti = gpu.tensor([B], 'ids', 'u32');
+  const ti = gpu.tensor([opts.rowIndex && opts.rowCounters ? 2 * B : B], 'ids', 'u32');
   gpuK.sample(gpu, ti, tl, opts);
-  const ids = await gpu.readU32(ti);
+  const ids = await gpu.readU32(ti, B);
   gpu.release(tl, ti);
   return ids;
 }
@@ -144,6 +144,26 @@ const matchesReference: KernelCheck = {
       const got = await gpuSample(gpu, sub, keep.length, V, rowOpts);
       results.push(judge('row words', got, sub, keep.length, V, rowOpts));
       results.push(expectEqualIds('row words: compacted rows draw as in the full batch', got, keep.map((r) => full[r])));
+    }
+
+    // row words and per-row counters together (continuous batching: rows that joined the batch at different
+    // steps): slot i draws as row rowIndex[i] at its own counter; equal to each row drawn alone at that counter
+    {
+      const B = 12;
+      const V = 257;
+      const logits = randn(B * V, rng, 2.5);
+      const base = { temperature: 1.0, topK: 0, topP: 0.95, seed: 17, counter: 6 };
+      const words = [40, 3, 7, 5, 100, 0, 9, 1, 2, 64, 8, 11];
+      const offsets = words.map((_, b) => (b === 1 ? 0xffffffff : b % 3));
+      const opts = { ...base, rowIndex: words, rowCounters: offsets };
+      const got = await gpuSample(gpu, logits, B, V, opts);
+      results.push(judge('row words and per-row counters', got, logits, B, V, opts));
+      const alone: number[] = [];
+      for (let b = 0; b < B; b++) {
+        const one = await gpuSample(gpu, logits.subarray(b * V, b * V + V), 1, V, { ...base, counter: (base.counter + offsets[b]) % 2 ** 32, rowIndex: [words[b]] });
+        alone.push(one[0]);
+      }
+      results.push(expectEqualIds('row words and counters: each slot draws as its row alone at its counter', got, Uint32Array.from(alone)));
     }
 
     // masked logits (-3e38, as large finite values) are never drawn, also at temperatures below 1
