@@ -56,6 +56,7 @@ import { benchQuantMatmul, QUANT_BENCH_SHAPES, QUANT_BENCH_TYPES } from './kerne
 import { isQuantKernelType } from '../ops/ggml_types';
 import { benchDecodeCosts } from './decode_costs';
 import { benchFinishedRows } from './finished_rows';
+import { benchContinuous } from './continuous_batching';
 import { benchAttentionVariants, benchLogprobChunkVariants, formatVariantBench, type VariantBench } from './kernels/attention_variants';
 
 const STORY_OPENINGS = ['Once upon a time, there was a', 'One day, a little', 'The cat and the', 'Tom saw a big', 'Lily went to the park with her', 'There was a happy'];
@@ -90,6 +91,8 @@ const HELP = `npm run bench -- [--json] [flags]
   --matmul-variants-only [--variant-cube N] [--variant-linear IN OUT]   --variants-only   --packed-only
   --memory-only      --qwen3-step      --qwen35-step
   --finished-rows    rows that finish leave the decode batch vs every row to the end (stories260K, stop tokens)
+  --continuous       continuous batching vs generation batches one after another (stories260K, 8 prompts x 8 in
+                     slots for 2 prompts, stop tokens): decode steps, row-steps, prefill tokens, tokens/s, peak bytes
   --shared-prefix    every row prefilled / prefilled once + copies / prefilled once + shared prefix cache: prefill
                      tokens computed, KV cache and peak bytes, tokens/s, then a policy update each way (stories260K
                      at 2 x 8, 48 + 16; --shared-prefix-model smollm2, --shared-prefix-shape P,G,prompt,completion,
@@ -292,6 +295,19 @@ if (args.has('--finished-rows')) {
   const r = await benchFinishedRows(g, 'stories260K', stories.config, stories.weights, prompts, [...stories.tokenizer.eosIds, ...enc('.').slice(1)]);
   log(JSON.stringify(r));
   if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), finished_rows: r }) + '\n');
+  g.destroy();
+  process.exit(0);
+}
+// --continuous: a rollout whose prompts take several generation batches, as one continuous batch (slots refilled as
+// rows stop) against the batches one after another (src/bench/continuous_batching.ts)
+if (args.has('--continuous')) {
+  const g = await acquireNodeGpu();
+  const stories = await loadModelFromPath(process.env.GRPO_BENCH_STORIES ?? fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url)));
+  const enc = (s: string) => stories.tokenizer.encode(s, { addBos: true });
+  const prompts = ['Once upon a time', 'The little dog', 'Lily and Tom went to the park', 'One day, a girl', ...STORY_OPENINGS].map(enc);
+  const r = await benchContinuous(g, 'stories260K', stories.config, stories.weights, prompts, [...stories.tokenizer.eosIds, ...enc('.').slice(1)]);
+  log(JSON.stringify(r));
+  if (json) process.stdout.write(JSON.stringify({ adapter: g.describe(), continuous_batching: r }) + '\n');
   g.destroy();
   process.exit(0);
 }

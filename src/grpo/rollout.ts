@@ -3,6 +3,7 @@
 
 import { asGemma4, policyGenerate, type PolicyModel } from '../model/policy_model';
 import type { GpuTransformer } from '../model/transformer';
+import { generateContinuous } from '../model/generate_continuous';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import type { KvPrecision } from '../model/kv_storage';
@@ -89,6 +90,19 @@ export interface RolloutOptions {
   sharePromptPrefix?: SharePrefixMode;
   /** advantage_estimator and multi_objective_aggregation (default: GRPO's, sum then normalise) */
   advantage?: Omit<AdvantageSettings, 'scale'>;
+  /** when the prompts take several generation batches (promptsPerBatch < prompts), run them as one continuous batch
+   * of promptsPerBatch x G slots, the next prompts' rows joining as rows finish (generate_continuous.ts; the same
+   * tokens; default true; false: the batches one after another, for comparison) */
+  continuousBatching?: boolean;
+}
+
+/** Whether a rollout's single-turn generation runs its batches as one continuous batch (generate_continuous.ts):
+ * several batches, stop ids to free slots, no Gemma 4 (its own generation), every completion's room in the context
+ * counted from the longest prompt (the batches' own clipping would otherwise differ). */
+export function continuousBatching(model: PolicyModel, tokenizer: Pick<Tokenizer, 'eosIds'>, prompts: readonly PromptExample[], opts: Pick<RolloutOptions, 'continuousBatching' | 'promptsPerBatch' | 'tools' | 'maxCompletionLength'>): boolean {
+  if (opts.continuousBatching === false || opts.tools || asGemma4(model) || prompts.length <= opts.promptsPerBatch || tokenizer.eosIds.length === 0) return false;
+  const longest = Math.max(...prompts.map((p) => p.ids.length));
+  return longest + opts.maxCompletionLength <= (model as GpuTransformer).config.maxPositionEmbeddings;
 }
 
 export interface RolloutTools {
@@ -131,7 +145,28 @@ export async function rollout(
   const t0 = performance.now();
   const generated: { ids: number[]; truncated: boolean; episode?: Episode }[] = [];
   let generatedTokens = 0;
-  for (let start = 0; start < prompts.length; start += opts.promptsPerBatch) {
+  const continuous = continuousBatching(model, tokenizer, prompts, opts);
+  if (continuous) {
+    // every row draws with (seed, its row in the rollout, its token position), as the batches below would
+    const gen = await generateContinuous(model as GpuTransformer, prompts.flatMap((p) => Array.from({ length: G }, () => p.ids)), {
+      capacity: opts.promptsPerBatch * G,
+      groupSize: sharesPromptPrefix(model, opts) ? G : 1,
+      maxNewTokens: opts.maxCompletionLength,
+      temperature: opts.temperature,
+      topK: opts.topK,
+      topP: opts.topP,
+      seed: (opts.seed + Math.imul(1, 0x9e3779b1)) >>> 0,
+      stopIds: tokenizer.eosIds,
+      lora,
+      kvPrecision: opts.kvPrecision,
+      trimAfterPrefill: opts.trimAfterPrefill,
+    });
+    gen.tokens.forEach((ids, i) => {
+      generated.push({ ids, truncated: gen.finish[i] === 'length' });
+      generatedTokens += ids.length + (gen.finish[i] === 'stop' ? 1 : 0);
+    });
+  }
+  for (let start = 0; start < prompts.length && !continuous; start += opts.promptsPerBatch) {
     const chunk = prompts.slice(start, start + opts.promptsPerBatch);
     const rows = chunk.flatMap((p) => Array.from({ length: G }, () => p.ids));
     if (opts.tools) {

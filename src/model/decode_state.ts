@@ -75,6 +75,11 @@ export interface DecodeSetupOptions {
    * (sharedPrefixSlots; see the header); sliding-window rings and Qwen3.5's linear states stay per row. Unset or 1:
    * one full-length cache per row. Not Gemma 4 (its own decode state). */
   prefixGroupSize?: number;
+  /** continuous batching (generate_continuous.ts): the slots, rows decoded at once, when fewer than the prompts' rows
+   * (default: every row). prefill() fills them with the first `capacity` rows; admit() brings later rows into slots
+   * that rows which finished left (the caches, the shared layout's blocks and the linear states are sized for
+   * `capacity` rows; the lengths are every row's) */
+  capacity?: number;
 }
 
 /** Lengths of a generation: B rows, prompt lengths, new tokens, the prefill's and the caches' positions. */
@@ -128,9 +133,10 @@ export function kvCacheBytes(c: ModelConfig, B: number, TMAX: number, format: Kv
 }
 
 /** Slots of a full-attention layer's cache in the shared-prefix layout of a generation whose rows come in groups
- * of G: B / G prompt blocks of Tp slots (the prefill's length), then B own blocks of maxNew slots. */
-export function sharedPrefixSlots(len: GenerationLengths, G: number): number {
-  return (len.B / G) * len.Tp + len.B * len.maxNew;
+ * of G: B / G prompt blocks of Tp slots (the prefill's length), then B own blocks of maxNew slots (B: the rows
+ * decoded at once, `rows`, by default every row). */
+export function sharedPrefixSlots(len: GenerationLengths, G: number, rows = len.B): number {
+  return (rows / G) * len.Tp + rows * len.maxNew;
 }
 
 /** kvCacheBytes with the shared-prefix layout on every full-attention layer (rings and linear layers as
@@ -230,21 +236,43 @@ export class DecodeState {
   private rowWords: Tensor | null = null;
   /** the slots' rows moved (compact()) */
   private compacted = false;
+  /** slots: rows decoded at once (DecodeSetupOptions.capacity; default every row) */
+  readonly cap: number;
+  /** shared prefix: each row's prompt block and own block (index into the layout's B / G prompt blocks and B own
+   * blocks; -1 before the row joins), and the blocks free for rows that join (continuous batching) */
+  private readonly promptBlock: Int32Array;
+  private readonly ownBlock: Int32Array;
+  private readonly freePrompt: number[] = [];
+  private readonly freeOwn: number[] = [];
+  /** prompt positions the prefills computed (prefill() and admit()) */
+  prefillTokens = 0;
+  /** continuous batching: draws with row words and counters ((2 * cap) u32, sample.ts), allocated at first use */
+  private draws: Tensor | null = null;
 
   constructor(readonly model: GpuTransformer, prompts: number[][], readonly opts: DecodeSetupOptions) {
     this.gpu = model.gpu;
     const c = model.config;
     this.len = generationLengths(c, prompts, opts.maxNewTokens);
     this.kvFormat = resolveKvPrecision(c, opts.kvPrecision, baseFormat(model));
-    const { B, TMAX } = this.len;
+    const { B: rows, TMAX } = this.len;
+    // B: the slots (every row, or continuous batching's capacity)
+    const B = opts.capacity ?? rows;
+    if (!(Number.isInteger(B) && B >= 1 && B <= rows)) throw new Error(`DecodeState: capacity ${B} must be a whole number of slots in [1, ${rows}]`);
+    this.cap = B;
     this.active = B;
     this.slotRow = Array.from({ length: B }, (_, b) => b);
     const KVD = c.numKvHeads * c.headDim;
     const GS = opts.prefixGroupSize ?? 1;
+    this.promptBlock = new Int32Array(rows).fill(-1);
+    this.ownBlock = new Int32Array(rows).fill(-1);
     if (GS > 1) {
       if (c.gemma4) throw new Error('DecodeState: Gemma 4 keeps one cache per row (no shared prompt prefix)');
-      if (!(Number.isInteger(GS) && B % GS === 0)) throw new Error(`DecodeState: prefix group size ${GS} does not divide the ${B} rows`);
+      if (!(Number.isInteger(GS) && rows % GS === 0 && B % GS === 0)) throw new Error(`DecodeState: prefix group size ${GS} does not divide the ${rows} rows and ${B} slots`);
       this.groupSize = GS;
+      for (let r = 0; r < B; r++) {
+        this.promptBlock[r] = Math.floor(r / GS);
+        this.ownBlock[r] = r;
+      }
       this.prefixRows = this.alloc([B, PREFIX_ROW_WORDS], 'decode.prefix_rows', 'u32');
       this.slotCur = this.alloc([B], 'decode.cache_slots', 'u32');
       this.posSlot = this.alloc([2 * B], 'decode.positions_and_cache_slots', 'u32');
@@ -262,7 +290,7 @@ export class DecodeState {
       const { slots, ring } = kvCacheSlots(c, l, TMAX);
       if (GS > 1 && !ring) {
         // the groups' prompt blocks, then the rows' own blocks, as one cache (1, n, KVD)
-        const n = sharedPrefixSlots(this.len, GS);
+        const n = sharedPrefixSlots(this.len, GS, B);
         const k = allocKvCache(this.gpu, 1, n, KVD, this.kvFormat, `layer${l}.k_cache (shared prefix)${tag}`);
         const v = allocKvCache(this.gpu, 1, n, KVD, this.kvFormat, `layer${l}.v_cache (shared prefix)${tag}`);
         this.tensors.push(k, v);
@@ -279,15 +307,15 @@ export class DecodeState {
   /** Shared prefix: the cache slot of row `row`'s input token at decode step `step` (position lens[row] + step): its
    * own block's step-th slot. */
   prefixSlot(row: number, step: number): number {
-    const { B, Tp, maxNew } = this.len;
-    return (B / this.groupSize) * Tp + row * maxNew + step;
+    const { Tp, maxNew } = this.len;
+    return (this.cap / this.groupSize) * Tp + this.ownBlock[row] * maxNew + step;
   }
 
   /** Shared prefix: each active slot's (prompt length, group block, own block) into prefixRows. */
   private writePrefixRows(): void {
-    if (!this.prefixRows) return;
+    if (!this.prefixRows || this.slotRow.length === 0) return;
     const { lens, Tp } = this.len;
-    this.gpu.write(this.prefixRows, this.slotRow.flatMap((row) => [lens[row], Math.floor(row / this.groupSize) * Tp, this.prefixSlot(row, 0)]));
+    this.gpu.write(this.prefixRows, this.slotRow.flatMap((row) => [lens[row], this.promptBlock[row] * Tp, this.prefixSlot(row, 0)]));
   }
 
   alloc(shape: number[], label: string, dtype: 'f32' | 'u32' = 'f32'): Tensor {
@@ -303,15 +331,60 @@ export class DecodeState {
   /** The training forward over the right-padded prompts, each layer's k/v into the caches before its
    * activations are released; sets hLast. With groupSize G > 1 the rows come in groups of G identical prompts
    * (GRPO's completions of one prompt): each distinct prompt is prefilled once (B / G rows) and its k/v written
-   * into each of its G rows' caches (G cache writes, the cache seen as B / G rows of G * TMAX positions; with the
+   * into each of its G rows' caches (G cache writes, the cache seen as one row of B * TMAX positions; with the
    * shared-prefix layout (prefixGroupSize) once, into its group's prompt block, rings still into each row's), its
    * linear layers' states copied into each row, its last hidden state gathered into each row of hLast; the
-   * caches hold the same values as G separate prefills' (decode_state prefix sharing, generate.ts). */
+   * caches hold the same values as G separate prefills' (decode_state prefix sharing, generate.ts). With a
+   * capacity (continuous batching), the first `capacity` rows. */
   prefill(prompts: number[][], groupSize = 1): void {
+    if (prompts.length !== this.cap) throw new Error(`prefill: ${prompts.length} prompts for ${this.cap} rows`);
+    this.hLast = this.prefillRows(prompts, groupSize, 0, 0, (shape, label, dtype) => this.alloc(shape, label, dtype));
+  }
+
+  /** Continuous batching: how many groups of G rows can join now (admit()): free slots, and in the shared-prefix
+   * layout a free prompt block for each group (a group's block is free once every row of it has left). */
+  admissible(G: number): number {
+    const bySlots = Math.floor((this.cap - this.active) / G);
+    return this.prefixRows ? Math.min(bySlots, this.freePrompt.length) : bySlots;
+  }
+
+  /** Continuous batching: rows firstRow .. firstRow + n - 1 (groups of G identical prompts, `prompts` theirs) join in
+   * the slots after the active ones: their prompts prefilled into those slots' caches (shared prefix: into free
+   * blocks), their linear states copied in. Returns their last hidden states (n, C) for their first draws (the
+   * caller releases it); the prefill's other buffers are released here. Between steps only. */
+  admit(prompts: number[][], firstRow: number, G: number): Tensor {
+    const n = prompts.length;
+    if (!(n > 0 && n % G === 0 && n / G <= this.admissible(G))) {
+      throw new Error(`admit: ${n} rows in groups of ${G} do not fit (${this.cap - this.active} free slots${this.prefixRows ? `, ${this.freePrompt.length} free prompt blocks` : ''})`);
+    }
+    if (!(Number.isInteger(firstRow) && firstRow >= 0 && firstRow + n <= this.len.B)) throw new Error(`admit: rows ${firstRow}..${firstRow + n - 1} are not rows of this generation (${this.len.B})`);
+    if (this.prefixRows) {
+      for (let r = firstRow; r < firstRow + n; r++) {
+        if (r % G === 0 || r === firstRow) this.promptBlock[r] = this.freePrompt.shift()!;
+        else this.promptBlock[r] = this.promptBlock[r - 1];
+        this.ownBlock[r] = this.freeOwn.shift()!;
+      }
+    }
+    const temps: Tensor[] = [];
+    const hidden = this.prefillRows(prompts, G, firstRow, this.active, (shape, label, dtype) => {
+      const t = this.gpu.tensor(shape, label, dtype);
+      temps.push(t);
+      return t;
+    });
+    this.gpu.release(...temps.filter((t) => t !== hidden));
+    this.slotRow = [...this.slotRow, ...Array.from({ length: n }, (_, i) => firstRow + i)];
+    this.active += n;
+    this.compacted = true;
+    this.writePrefixRows();
+    return hidden;
+  }
+
+  /** The prefill of rows firstRow .. (groups of G) into slots firstSlot ..; returns their last hidden states. */
+  private prefillRows(prompts: number[][], G: number, firstRow: number, firstSlot: number, alloc: (shape: number[], label: string, dtype?: 'f32' | 'u32') => Tensor): Tensor {
     const { gpu, model } = this;
     const c = model.config;
-    const { B: rows, Tp, lens: rowLens, TMAX } = this.len;
-    const G = groupSize;
+    const { Tp, lens: rowLens, TMAX } = this.len;
+    const rows = prompts.length;
     if (!(Number.isInteger(G) && G >= 1 && rows % G === 0)) throw new Error(`prefill: group size ${G} does not divide the ${rows} rows`);
     if (this.groupSize > 1 && this.groupSize !== G) throw new Error(`prefill: the caches were laid out for groups of ${this.groupSize} rows, not ${G}`);
     for (let b = 0; b < rows; b++) {
@@ -319,94 +392,96 @@ export class DecodeState {
       if (prompts[b].length !== first.length || prompts[b].some((t, i) => t !== first[i])) {
         throw new Error(`prefill: row ${b}'s prompt differs from its group's first row (${b - (b % G)}): shared prefixes need groups of ${G} identical prompts`);
       }
+      if (prompts[b].length !== rowLens[firstRow + b]) throw new Error(`prefill: row ${firstRow + b}'s prompt is not the one this generation was laid out for`);
     }
     const B = rows / G;
-    const lens = Array.from({ length: B }, (_, p) => rowLens[p * G]);
-    const ids = new Uint32Array(B * Tp);
-    const pos = new Uint32Array(B * Tp);
+    const lens = Array.from({ length: B }, (_, p) => rowLens[firstRow + p * G]);
+    // these prompts' padded length (the generation's Tp for its first rows; a group that joins later may be shorter)
+    const Tq = Math.min(Tp, Math.ceil(Math.max(...lens) / PACK_MULTIPLE) * PACK_MULTIPLE);
+    this.prefillTokens += B * Tq;
+    const ids = new Uint32Array(B * Tq);
+    const pos = new Uint32Array(B * Tq);
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < Tp; t++) {
-        ids[b * Tp + t] = t < lens[b] ? prompts[b * G][t] : 0;
-        pos[b * Tp + t] = t;
+      for (let t = 0; t < Tq; t++) {
+        ids[b * Tq + t] = t < lens[b] ? prompts[b * G][t] : 0;
+        pos[b * Tq + t] = t;
       }
     }
-    const idsT = this.alloc([B * Tp], 'prefill.ids', 'u32');
-    const posT = this.alloc([B * Tp], 'prefill.positions', 'u32');
+    const idsT = alloc([B * Tq], 'prefill.ids', 'u32');
+    const posT = alloc([B * Tq], 'prefill.positions', 'u32');
     gpu.write(idsT, ids);
     gpu.write(posT, pos);
-    // shared: copy j of a prompt's k/v goes to position t + j * TMAX of a cache seen as (B, G * TMAX, KVD), that
-    // is row b * G + j's position t (rings: slot j * slots + t % slots of a ring of G * slots)
-    const sharedPos: Tensor[] = [];
-    for (let j = 1; j < G && this.groupSize === 1; j++) {
-      const tr = this.alloc([B * Tp], `prefill.positions (copy ${j})`, 'u32');
-      gpu.write(tr, pos.map((t) => t + j * TMAX));
-      sharedPos.push(tr);
-    }
-    // ring caches take only each row's last `slots` prompt positions (distinct slots); padding is skipped
-    const ringPos = new Map<number, Tensor[]>();
-    for (const { slots, ring } of this.caches) {
-      if (!ring || ringPos.has(slots)) continue;
+    // per-row caches (full length, or rings of `slots`), seen as one row of cap * span positions: copy j of prompt
+    // b's position t goes to slot (firstSlot + b * G + j) * span + t (rings: t % slots, only each row's last `slots`
+    // prompt positions, distinct slots); padding and older positions are skipped (RING_SKIP is past every slot)
+    const rowPos = new Map<string, Tensor[]>();
+    for (const { slots, ring, shared } of this.caches) {
+      const key = `${slots}:${ring}`;
+      if (shared || slots === 0 || rowPos.has(key)) continue;
       const copies: Tensor[] = [];
       for (let j = 0; j < G; j++) {
-        const rp = new Uint32Array(B * Tp).fill(RING_SKIP);
-        for (let b = 0; b < B; b++) for (let t = Math.max(0, lens[b] - slots); t < lens[b]; t++) rp[b * Tp + t] = G > 1 ? j * slots + (t % slots) : t;
-        const tr = this.alloc([B * Tp], `prefill.ring_positions (${slots}${G > 1 ? `, copy ${j}` : ''})`, 'u32');
+        const rp = new Uint32Array(B * Tq).fill(RING_SKIP);
+        for (let b = 0; b < B; b++) {
+          const at = (firstSlot + b * G + j) * slots;
+          for (let t = ring ? Math.max(0, lens[b] - slots) : 0; t < (ring ? lens[b] : Tq); t++) rp[b * Tq + t] = at + (t % slots);
+        }
+        const tr = alloc([B * Tq], `prefill.cache_positions (${ring ? `ring ${slots}` : slots}${G > 1 ? `, copy ${j}` : ''})`, 'u32');
         gpu.write(tr, rp);
         copies.push(tr);
       }
-      ringPos.set(slots, copies);
+      rowPos.set(key, copies);
     }
-    // shared-prefix layout: prompt position t of group b goes to slot b * Tp + t of the (1, slots) cache, padding
-    // nowhere (RING_SKIP is past every slot)
+    // shared-prefix layout: prompt position t of group b goes to slot (its prompt block) * Tp + t of the (1, slots)
+    // cache, padding nowhere
     let prefixPos: Tensor | null = null;
     if (this.groupSize > 1) {
-      const pp = new Uint32Array(B * Tp).fill(RING_SKIP);
-      for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) pp[b * Tp + t] = b * Tp + t;
-      prefixPos = this.alloc([B * Tp], 'prefill.prefix_slots', 'u32');
+      const pp = new Uint32Array(B * Tq).fill(RING_SKIP);
+      for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) pp[b * Tq + t] = this.promptBlock[firstRow + b * G] * Tp + t;
+      prefixPos = alloc([B * Tq], 'prefill.prefix_slots', 'u32');
       gpu.write(prefixPos, pp);
     }
     const kvFormat = this.kvFormat;
-    const lensT = this.alloc([B], 'prefill.lengths', 'u32');
+    const lensT = alloc([B], 'prefill.lengths', 'u32');
     gpu.write(lensT, Uint32Array.from(lens));
-    // shared: the linear layers' states of the B distinct prompts, copied into each row below
-    const gdnOnce = G > 1 ? this.gdn.map((s, l) => (s ? allocGdnDecodeState(c, B, (shape, label) => gpu.tensor(shape, label), `layer${l}.prefill_once`) : undefined)) : this.gdn;
-    const act = model.forward(idsT, posT, B, Tp, this.opts.lora, null, {
+    // the linear layers' states of the B distinct prompts, copied into their rows' slots below (unless they are the
+    // slots themselves: one row per prompt from slot 0)
+    const direct = G === 1 && firstSlot === 0;
+    const gdnOnce = direct ? this.gdn : this.gdn.map((s, l) => (s ? allocGdnDecodeState(c, B, (shape, label) => gpu.tensor(shape, label), `layer${l}.prefill_once`) : undefined));
+    const act = model.forward(idsT, posT, B, Tq, this.opts.lora, null, {
       gdnStates: { lens: lensT, of: (l) => gdnOnce[l]! },
       onLayer: (l, saved) => {
         if (saved.gdn) return; // a linear layer wrote its state itself
         const { k, v, slots, ring, shared } = this.caches[l];
+        const flat = { B: 1, T: B * Tq, NKV: c.numKvHeads, HS: c.headDim, kvFormat };
         if (shared && prefixPos) {
           // each prompt's k/v once, into its group's block
-          const flat = { B: 1, T: B * Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: slots, kvFormat };
-          kvCacheWrite(gpu, k, saved.kr, prefixPos, flat);
-          kvCacheWrite(gpu, v, saved.v, prefixPos, flat);
+          kvCacheWrite(gpu, k, saved.kr, prefixPos, { ...flat, TMAX: slots });
+          kvCacheWrite(gpu, v, saved.v, prefixPos, { ...flat, TMAX: slots });
           return;
         }
-        const span = ring ? slots : TMAX;
-        const dims = { B, T: Tp, NKV: c.numKvHeads, HS: c.headDim, TMAX: G * span, kvFormat, ring };
-        for (let j = 0; j < G; j++) {
-          const p = ring ? ringPos.get(slots)![j] : j === 0 ? posT : sharedPos[j - 1];
-          kvCacheWrite(gpu, k, saved.kr, p, dims);
-          kvCacheWrite(gpu, v, saved.v, p, dims);
+        for (const p of rowPos.get(`${slots}:${ring}`)!) {
+          kvCacheWrite(gpu, k, saved.kr, p, { ...flat, TMAX: this.cap * (ring ? slots : TMAX) });
+          kvCacheWrite(gpu, v, saved.v, p, { ...flat, TMAX: this.cap * (ring ? slots : TMAX) });
         }
       },
     });
-    if (G > 1) {
+    if (!direct) {
       this.gdn.forEach((full, l) => {
         const once = gdnOnce[l];
         if (!full || !once) return;
         for (const key of ['convState', 'state'] as const) {
           const per = once[key].size / B;
-          for (let b = 0; b < rows; b++) gpu.copy(once[key], full[key], per, Math.floor(b / G) * per, b * per);
+          for (let b = 0; b < rows; b++) gpu.copy(once[key], full[key], per, Math.floor(b / G) * per, (firstSlot + b) * per);
         }
         gpu.release(once.convState, once.convNext, once.state);
       });
     }
-    const lastIdx = this.alloc([rows], 'prefill.last_index', 'u32');
-    gpu.write(lastIdx, Array.from({ length: rows }, (_, b) => Math.floor(b / G) * Tp + lens[Math.floor(b / G)] - 1));
-    this.hLast = this.alloc([rows, c.hiddenSize], 'prefill.last_hidden');
-    embeddingForward(gpu, this.hLast, lastIdx, act.f); // row gather (each group's row into its G rows)
+    const lastIdx = alloc([rows], 'prefill.last_index', 'u32');
+    gpu.write(lastIdx, Array.from({ length: rows }, (_, b) => Math.floor(b / G) * Tq + lens[Math.floor(b / G)] - 1));
+    const hidden = alloc([rows, c.hiddenSize], 'prefill.last_hidden');
+    embeddingForward(gpu, hidden, lastIdx, act.f); // row gather (each group's row into its G rows)
     model.releaseActivations(act);
+    return hidden;
   }
 
   /** The decode step's buffers and weights: LoRA merged into copies of its weights (3x fewer dispatches per
@@ -415,7 +490,7 @@ export class DecodeState {
   prepareDecode(extra?: () => void): void {
     const { model } = this;
     const c = model.config;
-    const { B } = this.len;
+    const B = this.cap;
     const C = c.hiddenSize;
     const QD = c.numHeads * c.headDim;
     const KVD = c.numKvHeads * c.headDim;
@@ -572,6 +647,32 @@ export class DecodeState {
     if (words && !this.rowWords) this.writeRowWords();
   }
 
+  /** Continuous batching: the LM head of the active slots' `hidden`, then each slot draws into `next` with its row's
+   * word and its own counter, counter + offsets[slot] (sample.ts rowIndex with rowCounters); `preset` ((2 * cap) u32,
+   * written by the caller once per readback window) holds the active slots' words, then their offsets. */
+  sampleEach(hidden: Tensor, sampling: SamplingOptions, counter: number, words: readonly number[], offsets: readonly number[], preset: Tensor): void {
+    const A = this.active;
+    const lg = this.model.lmHeadInto(rowsView(this.logits, A), rowsView(hidden, A));
+    this.draws ??= this.alloc([2 * this.cap], 'decode.draws', 'u32');
+    const d = rowsView(this.draws, 2 * A);
+    const { temperature, topK, topP, seed } = sampling;
+    sample(this.gpu, d, lg, { temperature, topK, topP, seed, counter, rowIndex: words, rowCounters: offsets }, rowsView(preset, 2 * A));
+    this.gpu.copy(d, this.next, A);
+  }
+
+  /** Continuous batching: the first draw (counter 0, each row's word) of the n rows that joined in slots from ..
+   * from + n - 1, from their last prompt hidden states (admit()'s (n, C)), into `next` at their slots. */
+  sampleJoined(hidden: Tensor, sampling: SamplingOptions, from: number): void {
+    const n = hidden.shape[0];
+    const lg = this.model.lmHeadInto(rowsView(this.logits, n), hidden);
+    this.draws ??= this.alloc([2 * this.cap], 'decode.draws', 'u32');
+    const d = rowsView(this.draws, n);
+    const base = this.opts.rowBase ?? 0;
+    const { temperature, topK, topP, seed } = sampling;
+    sample(this.gpu, d, lg, { temperature, topK, topP, seed, counter: 0, rowIndex: this.slotRow.slice(from, from + n).map((r) => base + r) });
+    this.gpu.copy(d, this.next, n, 0, from);
+  }
+
   /** Each active slot's Philox row word, or null where every slot draws as its index (no row base, never compacted). */
   private rowWordsNow(): number[] | null {
     const base = this.opts.rowBase ?? 0;
@@ -582,8 +683,8 @@ export class DecodeState {
   /** Writes the slots' row words into rowWords (a u32 view of hLast's buffer, dead after the first draw). */
   private writeRowWords(): void {
     const words = this.rowWordsNow();
-    if (!words) return;
-    const { B } = this.len;
+    if (!words || words.length === 0) return;
+    const B = this.cap;
     this.rowWords ??= { buffer: this.hLast.buffer, shape: [B], dtype: 'u32', label: 'decode.row_words', size: B };
     this.gpu.write(this.rowWords, words);
   }
@@ -600,10 +701,24 @@ export class DecodeState {
     const { gpu } = this;
     const A = keep.length;
     if (A === this.active) return;
-    if (A === 0 || keep.some((s, i) => !Number.isInteger(s) || s < 0 || s >= this.active || (i > 0 && s <= keep[i - 1]))) {
-      throw new Error(`compact: keep must be ascending active slots (of ${this.active}), at least one`);
+    if (keep.some((s, i) => !Number.isInteger(s) || s < 0 || s >= this.active || (i > 0 && s <= keep[i - 1]))) {
+      throw new Error(`compact: keep must be ascending active slots (of ${this.active})`);
     }
     const kept = new Set(keep);
+    if (this.prefixRows) {
+      // the leaving rows' own blocks, and the prompt blocks of groups left without a row, are free for rows that join
+      const staying = new Set(keep.map((s) => this.promptBlock[this.slotRow[s]]));
+      const freed = new Set<number>();
+      this.slotRow.forEach((row, s) => {
+        if (kept.has(s) || s >= this.active) return;
+        this.freeOwn.push(this.ownBlock[row]);
+        const pb = this.promptBlock[row];
+        if (!staying.has(pb) && !freed.has(pb)) {
+          freed.add(pb);
+          this.freePrompt.push(pb);
+        }
+      });
+    }
     const holes = Array.from({ length: A }, (_, i) => i).filter((i) => !kept.has(i));
     const movers = keep.filter((s) => s >= A);
     const perRow: Tensor[] = [this.next];
@@ -612,7 +727,7 @@ export class DecodeState {
     });
     for (const st of this.gdn) if (st) perRow.push(st.convState, st.state);
     const bounce = this.logits;
-    const { B } = this.len;
+    const B = this.cap;
     const slotRow = this.slotRow.slice(0, A); // a new array: callers keep the earlier steps' ones
     holes.forEach((dst, i) => {
       const src = movers[i];

@@ -92,7 +92,7 @@ export async function generate(model: GpuTransformer, prompts: number[][], opts:
   try {
     // ---- prefill: the training forward over right-padded prompts, then its k/v into the caches ----
     st.prefill(prompts, G);
-    if (opts.stats) opts.stats.prefillTokens = (B / G) * st.len.Tp;
+    if (opts.stats) opts.stats.prefillTokens = st.prefillTokens;
     if (opts.trimAfterPrefill) {
       gpu.flush(); // nothing recorded may still name a buffer that trim destroys
       gpu.pool.trim();

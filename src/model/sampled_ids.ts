@@ -6,12 +6,14 @@
 /** Throws when an id of `ids` (step-major: ids[s * B + b], steps `firstStep`...) is outside [0, vocabSize). */
 export function checkSampledIds(ids: ArrayLike<number>, B: number, vocabSize: number, firstStep = 0): void {
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (id < vocabSize) continue;
-    const step = firstStep + Math.floor(i / B);
-    throw new Error(
-      `sampling failed at decode step ${step} (row ${i % B}): the sampled id ${id} is outside the vocabulary of ${vocabSize}, ` +
-        `so the logits were not finite numbers (NaN or infinity); the model's weights or the LoRA adapter hold non-finite values, or the activations overflowed`,
-    );
+    if (ids[i] >= vocabSize) throw sampledIdError(ids[i], firstStep + Math.floor(i / B), i % B, vocabSize);
   }
+}
+
+/** The error for a sampled id outside the vocabulary, naming the decode step and the row. */
+export function sampledIdError(id: number, step: number, row: number, vocabSize: number): Error {
+  return new Error(
+    `sampling failed at decode step ${step} (row ${row}): the sampled id ${id} is outside the vocabulary of ${vocabSize}, ` +
+      `so the logits were not finite numbers (NaN or infinity); the model's weights or the LoRA adapter hold non-finite values, or the activations overflowed`,
+  );
 }

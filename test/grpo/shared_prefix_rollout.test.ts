@@ -1,9 +1,10 @@
 // share_prompt_prefix in a GRPO rollout: "auto" (each prompt prefilled once for its G rows) gives the same
 // completions, rewards and advantages as "off" (every row prefilled) for the same seed, over two generation
 // batches; "on" is refused by name where generation prefills every row (Gemma 4, multi-turn episodes). The draws
-// do not depend on how the rollout's prompts are cut into generation batches (GenerateOptions.rowBase).
+// do not depend on how the rollout's prompts are cut into generation batches (GenerateOptions.rowBase), nor on whether
+// those batches run one after another or as one continuous batch (generate_continuous.ts).
 import { describe, expect, test } from 'vitest';
-import { rollout, sharesPromptPrefix, type RolloutOptions, type RolloutTools } from '../../src/grpo/rollout';
+import { continuousBatching, rollout, sharesPromptPrefix, type RolloutOptions, type RolloutTools } from '../../src/grpo/rollout';
 import { createRewardScorer } from '../../src/grpo/rewards_scorer';
 import { preparePrompts } from '../../src/grpo/prompts';
 import { GpuTransformer } from '../../src/model/transformer';
@@ -31,6 +32,34 @@ describe('share_prompt_prefix in the rollout', () => {
     const auto = await run('auto');
     expect(auto).toEqual(off);
     expect(new Set(off[0].map((c) => c.text)).size).toBeGreaterThan(1);
+    scorer.dispose();
+    model.release();
+  });
+
+  test('continuous batching gives the same completions, rewards and advantages as the batches one after another', async () => {
+    const gpu = await testGpu();
+    const loaded = await loadStories();
+    const model = GpuTransformer.upload(gpu, loaded.config, loaded.weights);
+    // "." stops a completion too: rows end after very different numbers of tokens, so slots free up early
+    const dot = loaded.tokenizer.encode('.', { addBos: false }).slice(-1);
+    const tokenizer = Object.assign(Object.create(Object.getPrototypeOf(loaded.tokenizer)), loaded.tokenizer, { eosIds: [...loaded.tokenizer.eosIds, ...dot] });
+    const config = wordConfig({ num_generations: 4, max_completion_length: 24 });
+    const prompts = preparePrompts(storyRows('dog').slice(0, 6), loaded, config).examples;
+    const scorer = createRewardScorer(config.reward_funcs, { maxCompletionLength: config.max_completion_length });
+    const opts: RolloutOptions = {
+      numGenerations: 4, maxCompletionLength: 24, temperature: 1, topK: 0, topP: 1, seed: 3, scaleRewards: 'group', promptsPerBatch: 2,
+    };
+    const run = async (continuousBatching: boolean) => {
+      const ro = await rollout(model, tokenizer, null, scorer, prompts, { ...opts, continuousBatching });
+      return ro.groups.map((g) => g.completions.map((c) => ({ ids: c.ids, reward: c.reward, advantage: c.advantage, truncated: c.truncated })));
+    };
+    expect(continuousBatching(model, tokenizer, prompts, opts)).toBe(true);
+    const batches = await run(false);
+    const cont = await run(true);
+    expect(cont).toEqual(batches);
+    const lens = batches.flat().map((c) => c.ids.length);
+    expect(Math.min(...lens)).toBeLessThan(12);
+    expect(batches.flat().some((c) => !c.truncated)).toBe(true);
     scorer.dispose();
     model.release();
   });
