@@ -4,6 +4,7 @@
 import { asGemma4, policyGenerate, type PolicyModel } from '../model/policy_model';
 import type { GpuTransformer } from '../model/transformer';
 import { generateContinuous } from '../model/generate_continuous';
+import type { GenerateOptions, Generation } from '../model/generate';
 import type { LoraSet } from '../model/lora';
 import type { Tokenizer } from '../model/tokenizer';
 import type { KvPrecision } from '../model/kv_storage';
@@ -145,32 +146,35 @@ export async function rollout(
   const t0 = performance.now();
   const generated: { ids: number[]; truncated: boolean; episode?: Episode }[] = [];
   let generatedTokens = 0;
+  // every row draws with (seed, its row in the rollout: prompt * G + generation, its token position), whatever the
+  // batches: the first batch's key and the batch's first row as row base (with one batch, the draws of before row
+  // bases). Gemma 4 generates each prompt length's rows apart (policyGenerate) and keeps a key per batch.
+  const g4 = asGemma4(model) !== null;
+  const generateOptions = (start: number): GenerateOptions => ({
+    groupSize: sharesPromptPrefix(model, opts) ? G : 1,
+    maxNewTokens: opts.maxCompletionLength,
+    temperature: opts.temperature,
+    topK: opts.topK,
+    topP: opts.topP,
+    seed: (opts.seed + Math.imul(g4 ? start + 1 : 1, 0x9e3779b1)) >>> 0,
+    ...(g4 ? {} : { rowBase: start * G }),
+    stopIds: tokenizer.eosIds,
+    lora,
+    kvPrecision: opts.kvPrecision,
+    trimAfterPrefill: opts.trimAfterPrefill,
+  });
+  const take = (gen: Generation) => gen.tokens.forEach((ids, i) => {
+    generated.push({ ids, truncated: gen.finish[i] === 'length' });
+    generatedTokens += ids.length + (gen.finish[i] === 'stop' ? 1 : 0);
+  });
+  const rowsOf = (chunk: PromptExample[]) => chunk.flatMap((p) => Array.from({ length: G }, () => p.ids));
   const continuous = continuousBatching(model, tokenizer, prompts, opts);
-  if (continuous) {
-    // every row draws with (seed, its row in the rollout, its token position), as the batches below would
-    const gen = await generateContinuous(model as GpuTransformer, prompts.flatMap((p) => Array.from({ length: G }, () => p.ids)), {
-      capacity: opts.promptsPerBatch * G,
-      groupSize: sharesPromptPrefix(model, opts) ? G : 1,
-      maxNewTokens: opts.maxCompletionLength,
-      temperature: opts.temperature,
-      topK: opts.topK,
-      topP: opts.topP,
-      seed: (opts.seed + Math.imul(1, 0x9e3779b1)) >>> 0,
-      stopIds: tokenizer.eosIds,
-      lora,
-      kvPrecision: opts.kvPrecision,
-      trimAfterPrefill: opts.trimAfterPrefill,
-    });
-    gen.tokens.forEach((ids, i) => {
-      generated.push({ ids, truncated: gen.finish[i] === 'length' });
-      generatedTokens += ids.length + (gen.finish[i] === 'stop' ? 1 : 0);
-    });
-  }
+  // the batches as one: slots for promptsPerBatch prompts' rows, the next prompts joining as rows finish
+  if (continuous) take(await generateContinuous(model as GpuTransformer, rowsOf(prompts), { ...generateOptions(0), capacity: opts.promptsPerBatch * G }));
   for (let start = 0; start < prompts.length && !continuous; start += opts.promptsPerBatch) {
     const chunk = prompts.slice(start, start + opts.promptsPerBatch);
-    const rows = chunk.flatMap((p) => Array.from({ length: G }, () => p.ids));
     if (opts.tools) {
-      if (asGemma4(model)) throw new Error('Gemma 4: tools and environments (multi-turn rollouts) do not run this model yet');
+      if (g4) throw new Error('Gemma 4: tools and environments (multi-turn rollouts) do not run this model yet');
       const eps = await runEpisodes(model as GpuTransformer, tokenizer, lora, opts.tools.setup, chunk.flatMap((p) => Array.from({ length: G }, () => p)), {
         maxCompletionLength: opts.maxCompletionLength,
         temperature: opts.temperature,
@@ -188,27 +192,7 @@ export async function rollout(
       }
       continue;
     }
-    // every row draws with (seed, its row in the rollout: prompt * G + generation, its token position), whatever the
-    // batches: the first batch's key and the batch's first row as row base (with one batch, the draws of before row
-    // bases). Gemma 4 generates each prompt length's rows apart (policyGenerate) and keeps a key per batch.
-    const g4 = asGemma4(model) !== null;
-    const gen = await policyGenerate(model, rows, {
-      groupSize: sharesPromptPrefix(model, opts) ? G : 1,
-      maxNewTokens: opts.maxCompletionLength,
-      temperature: opts.temperature,
-      topK: opts.topK,
-      topP: opts.topP,
-      seed: (opts.seed + Math.imul(g4 ? start + 1 : 1, 0x9e3779b1)) >>> 0,
-      ...(g4 ? {} : { rowBase: start * G }),
-      stopIds: tokenizer.eosIds,
-      lora,
-      kvPrecision: opts.kvPrecision,
-      trimAfterPrefill: opts.trimAfterPrefill,
-    });
-    gen.tokens.forEach((ids, i) => {
-      generated.push({ ids, truncated: gen.finish[i] === 'length' });
-      generatedTokens += ids.length + (gen.finish[i] === 'stop' ? 1 : 0);
-    });
+    take(await policyGenerate(model, rowsOf(chunk), generateOptions(start)));
   }
   const generationMs = performance.now() - t0;
 
