@@ -98,10 +98,12 @@ export interface RolloutOptions {
 }
 
 /** Whether a rollout's single-turn generation runs its batches as one continuous batch (generate_continuous.ts):
- * several batches, stop ids to free slots, no Gemma 4 (its own generation), every completion's room in the context
- * counted from the longest prompt (the batches' own clipping would otherwise differ). */
-export function continuousBatching(model: PolicyModel, tokenizer: Pick<Tokenizer, 'eosIds'>, prompts: readonly PromptExample[], opts: Pick<RolloutOptions, 'continuousBatching' | 'promptsPerBatch' | 'tools' | 'maxCompletionLength'>): boolean {
-  if (opts.continuousBatching === false || opts.tools || asGemma4(model) || prompts.length <= opts.promptsPerBatch || tokenizer.eosIds.length === 0) return false;
+ * several batches, no Gemma 4 (its own generation), every completion's room in the context counted from the longest
+ * prompt (the batches' own clipping would otherwise differ). Also without stop ids (rows then finish together at
+ * max_completion_length, as the batches do), so that the memory plan's dry run (a planning tokenizer without stop
+ * ids) takes the path a real step takes, with a group's prefill beside the decode state. */
+export function continuousBatching(model: PolicyModel, prompts: readonly PromptExample[], opts: Pick<RolloutOptions, 'continuousBatching' | 'promptsPerBatch' | 'tools' | 'maxCompletionLength'>): boolean {
+  if (opts.continuousBatching === false || opts.tools || asGemma4(model) || prompts.length <= opts.promptsPerBatch) return false;
   const longest = Math.max(...prompts.map((p) => p.ids.length));
   return longest + opts.maxCompletionLength <= (model as GpuTransformer).config.maxPositionEmbeddings;
 }
@@ -168,7 +170,7 @@ export async function rollout(
     generatedTokens += ids.length + (gen.finish[i] === 'stop' ? 1 : 0);
   });
   const rowsOf = (chunk: PromptExample[]) => chunk.flatMap((p) => Array.from({ length: G }, () => p.ids));
-  const continuous = continuousBatching(model, tokenizer, prompts, opts);
+  const continuous = continuousBatching(model, prompts, opts);
   // the batches as one: slots for promptsPerBatch prompts' rows, the next prompts joining as rows finish
   if (continuous) take(await generateContinuous(model as GpuTransformer, rowsOf(prompts), { ...generateOptions(0), capacity: opts.promptsPerBatch * G }));
   for (let start = 0; start < prompts.length && !continuous; start += opts.promptsPerBatch) {

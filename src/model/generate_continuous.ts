@@ -25,8 +25,9 @@ export interface ContinuousOptions extends GenerateOptions {
 const DEFAULT_CHECK_EVERY = 16;
 
 /** The rows of `prompts` (groups of groupSize identical prompts, in order) generated through `capacity` slots. With
- * capacity >= the rows, generate() itself. Needs stop ids or stop strings (without them every row runs to the end
- * and there is nothing to refill). */
+ * capacity >= the rows, generate() itself. A row finishes at a stop id or string or at maxNewTokens (without stops
+ * every row runs to the end, and the next groups join when a batch's rows all finish: the batches' work, the path
+ * the memory plan's dry run takes, whose planning tokenizer has no stop ids). */
 export async function generateContinuous(model: GpuTransformer, prompts: number[][], opts: ContinuousOptions): Promise<Generation> {
   const R = prompts.length;
   const G = opts.groupSize ?? 1;
@@ -36,7 +37,6 @@ export async function generateContinuous(model: GpuTransformer, prompts: number[
   if (cap >= R) return generate(model, prompts, opts);
   const stop = new Set(opts.stopIds);
   const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
-  if (!stop.size && !stopStrings.length) throw new Error('continuous batching needs stop ids or stop strings (rows that never stop free no slot)');
   if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
   if (opts.compactFinished === false) throw new Error('continuous batching moves the rows still running (compactFinished cannot be false)');
   const budget = model.formats.size > 0 || model.quant.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);

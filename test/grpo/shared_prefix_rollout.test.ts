@@ -53,7 +53,7 @@ describe('share_prompt_prefix in the rollout', () => {
       const ro = await rollout(model, tokenizer, null, scorer, prompts, { ...opts, continuousBatching });
       return ro.groups.map((g) => g.completions.map((c) => ({ ids: c.ids, reward: c.reward, advantage: c.advantage, truncated: c.truncated })));
     };
-    expect(continuousBatching(model, tokenizer, prompts, opts)).toBe(true);
+    expect(continuousBatching(model, prompts, opts)).toBe(true);
     const batches = await run(false);
     const cont = await run(true);
     expect(cont).toEqual(batches);

@@ -109,16 +109,19 @@ describe('continuous batching: the next prompts join as rows finish, the same to
     q.release();
   });
 
-  test('refuses what it cannot do: no stop ids, a capacity that is not a multiple of the group', async () => {
+  test('without stop ids (every row to the end: the memory plan\'s path) the batches\' tokens; a capacity must hold whole groups', async () => {
     const gpu = await testGpu();
     const c = gpuTinyConfig({ ...QWEN3_TINY, vocabSize: 29 });
     const model = GpuTransformer.upload(gpu, c, tinyFamilyWeights(c, 7));
-    const rows = [[1, 2], [1, 2], [3], [3]];
-    const opts = { ...sampling, seed: 1, maxNewTokens: 5, lora: null };
-    await expect(generateContinuous(model, rows, { ...opts, stopIds: [], capacity: 2 })).rejects.toThrow(/stop ids or stop strings/);
-    await expect(generateContinuous(model, rows, { ...opts, stopIds: [3], capacity: 3, groupSize: 2 })).rejects.toThrow(/multiple of the group size/);
+    const rows = [[1, 2], [1, 2], [3], [3], [5, 6, 7], [5, 6, 7]];
+    const opts = { ...sampling, seed: 1, maxNewTokens: 5, lora: null, groupSize: 2 };
+    const batches = await inBatches(model, rows, { ...opts, stopIds: [] }, 2);
+    const cont = await generateContinuous(model, rows, { ...opts, stopIds: [], capacity: 2 });
+    expect(cont.tokens).toEqual(batches.gen.tokens);
+    expect(cont.finish).toEqual(rows.map(() => 'length'));
+    await expect(generateContinuous(model, rows, { ...opts, stopIds: [3], capacity: 3 })).rejects.toThrow(/multiple of the group size/);
     // capacity >= the rows: generate() itself
-    const one = await generateContinuous(model, rows, { ...opts, stopIds: [3], capacity: 4 });
+    const one = await generateContinuous(model, rows, { ...opts, stopIds: [3], capacity: 6 });
     expect(one.tokens).toEqual((await generate(model, rows, { ...opts, stopIds: [3] })).tokens);
     model.release();
   });
