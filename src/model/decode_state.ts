@@ -11,6 +11,13 @@
 // draws each row with its row word in the full batch (sample.ts rowIndex), so the tokens are the uncompacted
 // batch's bit for bit on adapters whose kernels do not depend on M (software adapters; see generate.ts).
 //
+// Continuous batching (generate_continuous.ts): with a capacity below the rows, the state holds `capacity` slots
+// (caches, shared-layout blocks, linear states and step buffers sized for them; the lengths are every row's):
+// prefill() fills them with the first rows, and admit() brings a later group of rows into the slots after the
+// active ones once rows left (its prompt prefilled into those slots' caches, or into a prompt block and own blocks
+// that the leaving rows freed in the shared layout), drawing their first tokens with sampleJoined() and every step's
+// with sampleEach() (a row word and a counter per slot).
+//
 // KV caches: one k and one v cache per layer, (B, L, NKV * HS) in the format kv_precision resolves to
 // (kv_storage.ts: f32, or 16-bit pairs in u32). With prefixGroupSize G (shared prompt prefix, generate.ts prefixKv
 // 'shared') a full-attention layer's k and v caches are instead one block of B / G * Tp + B * maxNew slots: each
