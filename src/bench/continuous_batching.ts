@@ -50,6 +50,25 @@ export interface ContinuousBench {
   tokens_equal: boolean;
 }
 
+/** The rows generated in batches of `cap` one after another, each with its first row as row base (rollout.ts's loop
+ * without continuous batching): the concatenated generation, its decode row-steps and prefill positions. */
+export async function generateInBatches(model: GpuTransformer, rows: number[][], opts: Omit<GenerateOptions, 'stats' | 'rowBase'>, cap: number) {
+  const gen: Generation = { tokens: [], finish: [], steps: 0 };
+  let rowSteps = 0;
+  let prefillTokens = 0;
+  for (let start = 0; start < rows.length; start += cap) {
+    const stats = { prefillTokens: 0, decodeRowSteps: 0 };
+    const g = await generate(model, rows.slice(start, start + cap), { ...opts, rowBase: start, stats });
+    gen.tokens.push(...g.tokens);
+    gen.finish.push(...g.finish);
+    if (g.texts) (gen.texts ??= []).push(...g.texts);
+    gen.steps += g.steps;
+    rowSteps += stats.decodeRowSteps;
+    prefillTokens += stats.prefillTokens;
+  }
+  return { gen, rowSteps, prefillTokens };
+}
+
 export async function benchContinuous(
   gpu: GpuRuntime, name: string, c: ModelConfig, weights: WeightMap, prompts: number[][], stopIds: number[], shape = CONTINUOUS_SHAPE,
 ): Promise<ContinuousBench> {
@@ -74,19 +93,8 @@ export async function benchContinuous(
     return { ...r, s, generated, peak: gpu.pool.stats.peakBytesAllocated };
   };
   const batches = async () => {
-    const gen: Generation = { tokens: [], finish: [], steps: 0 };
-    let rowSteps = 0;
-    let prefill = 0;
-    for (let start = 0; start < rows.length; start += cap) {
-      const stats = { prefillTokens: 0, decodeRowSteps: 0 };
-      const g = await generate(model, rows.slice(start, start + cap), { ...opts, rowBase: start, stats });
-      gen.tokens.push(...g.tokens);
-      gen.finish.push(...g.finish);
-      gen.steps += g.steps;
-      rowSteps += stats.decodeRowSteps;
-      prefill += stats.prefillTokens;
-    }
-    return { gen, steps: gen.steps, rowSteps, prefill };
+    const r = await generateInBatches(model, rows, opts, cap);
+    return { gen: r.gen, steps: r.gen.steps, rowSteps: r.rowSteps, prefill: r.prefillTokens };
   };
   const continuous = async () => {
     const stats = { prefillTokens: 0, decodeRowSteps: 0 };

@@ -8,8 +8,9 @@ import { describe, expect, test } from 'vitest';
 import { testGpu } from '../gpu';
 import { loadModelFromPath } from '../../src/model/load_node';
 import { GpuTransformer } from '../../src/model/transformer';
-import { generate, type GenerateOptions, type Generation } from '../../src/model/generate';
+import { generate, type GenerateOptions } from '../../src/model/generate';
 import { generateContinuous } from '../../src/model/generate_continuous';
+import { generateInBatches } from '../../src/bench/continuous_batching';
 import { LoraSet } from '../../src/model/lora';
 import { Rng } from '../../src/util/random';
 import { ALL_TARGETS, gpuTinyConfig, randomizeLora } from './tiny';
@@ -18,27 +19,9 @@ import { tinyQwen35WithLora } from './qwen35_gpu_fixture';
 
 const MODEL = new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url).pathname;
 
-/** The rows generated in batches of `cap` one after another (rollout.ts's loop before continuous batching). */
-async function inBatches(model: GpuTransformer, rows: number[][], opts: Omit<GenerateOptions, 'stats'>, cap: number) {
-  const out: Generation = { tokens: [], finish: [], steps: 0 };
-  let rowSteps = 0;
-  let prefillTokens = 0;
-  for (let start = 0; start < rows.length; start += cap) {
-    const stats = { prefillTokens: 0, decodeRowSteps: 0 };
-    const g = await generate(model, rows.slice(start, start + cap), { ...opts, rowBase: start, stats });
-    out.tokens.push(...g.tokens);
-    out.finish.push(...g.finish);
-    if (g.texts) (out.texts ??= []).push(...g.texts);
-    out.steps += g.steps;
-    rowSteps += stats.decodeRowSteps;
-    prefillTokens += stats.prefillTokens;
-  }
-  return { gen: out, rowSteps, prefillTokens };
-}
-
 /** Continuous vs batches of the same rows: equal tokens, finish reasons (and texts); fewer decode steps in sequence. */
 async function continuousEqualsBatches(model: GpuTransformer, rows: number[][], opts: Omit<GenerateOptions, 'stats'>, cap: number) {
-  const batches = await inBatches(model, rows, opts, cap);
+  const batches = await generateInBatches(model, rows, opts, cap);
   const stats = { prefillTokens: 0, decodeRowSteps: 0 };
   const cont = await generateContinuous(model, rows, { ...opts, capacity: cap, stats });
   expect(cont.tokens).toEqual(batches.gen.tokens);
@@ -115,7 +98,7 @@ describe('continuous batching: the next prompts join as rows finish, the same to
     const model = GpuTransformer.upload(gpu, c, tinyFamilyWeights(c, 7));
     const rows = [[1, 2], [1, 2], [3], [3], [5, 6, 7], [5, 6, 7]];
     const opts = { ...sampling, seed: 1, maxNewTokens: 5, lora: null, groupSize: 2 };
-    const batches = await inBatches(model, rows, { ...opts, stopIds: [] }, 2);
+    const batches = await generateInBatches(model, rows, { ...opts, stopIds: [] }, 2);
     const cont = await generateContinuous(model, rows, { ...opts, stopIds: [], capacity: 2 });
     expect(cont.tokens).toEqual(batches.gen.tokens);
     expect(cont.finish).toEqual(rows.map(() => 'length'));
