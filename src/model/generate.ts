@@ -73,13 +73,20 @@ export interface Generation {
   steps: number;
 }
 
-const DEFAULT_CHECK_EVERY = 16;
+/** decode steps between readbacks of the sampled ids, unless GenerateOptions.checkEvery says otherwise */
+export const DEFAULT_CHECK_EVERY = 16;
+
+/** Bytes the decode step's stacked q/k/v and gate/up copies may take (GenerateOptions.fusedWeightBudget): none with a
+ * 16-bit or quantized base (read packed, LoRA unmerged), else the option or a quarter of the weights, at least 32 MiB. */
+export function decodeWeightBudget(model: GpuTransformer, opts: Pick<GenerateOptions, 'fusedWeightBudget'>): number {
+  return model.formats.size > 0 || model.quant.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+}
 
 export async function generate(model: GpuTransformer, prompts: number[][], opts: GenerateOptions): Promise<Generation> {
   const B = prompts.length;
   if (B === 0) return { tokens: [], finish: [], steps: 0 };
   // a 16-bit base is read by the packed matmuls: no stacked f32 copies (and LoRA stays unmerged)
-  const budget = model.formats.size > 0 || model.quant.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+  const budget = decodeWeightBudget(model, opts);
   const { gpu } = model;
   if (opts.trimAfterPrefill) {
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys

@@ -12,7 +12,7 @@
 import type { Tensor } from '../gpu/tensor';
 import type { GpuTransformer } from './transformer';
 import { DecodeState } from './decode_state';
-import { generate, type FinishReason, type Generation, type GenerateOptions } from './generate';
+import { DEFAULT_CHECK_EVERY, decodeWeightBudget, generate, type FinishReason, type Generation, type GenerateOptions } from './generate';
 import { sampledIdError } from './sampled_ids';
 import { cutRows } from './stop_rows';
 
@@ -21,8 +21,6 @@ export interface ContinuousOptions extends GenerateOptions {
    * times G). Every row's completion may take maxNewTokens, counted from the longest of all prompts. */
   capacity: number;
 }
-
-const DEFAULT_CHECK_EVERY = 16;
 
 /** The rows of `prompts` (groups of groupSize identical prompts, in order) generated through `capacity` slots. With
  * capacity >= the rows, generate() itself. A row finishes at a stop id or string or at maxNewTokens (without stops
@@ -39,7 +37,7 @@ export async function generateContinuous(model: GpuTransformer, prompts: number[
   const stopStrings = (opts.stopStrings ?? []).filter((x) => x.length > 0);
   if (stopStrings.length && !opts.decode) throw new Error('stop strings need the tokenizer (decode)');
   if (opts.compactFinished === false) throw new Error('continuous batching moves the rows still running (compactFinished cannot be false)');
-  const budget = model.formats.size > 0 || model.quant.size > 0 ? 0 : opts.fusedWeightBudget ?? Math.max(32 * 2 ** 20, model.bytes / 4);
+  const budget = decodeWeightBudget(model, opts);
   const { gpu } = model;
   const trim = () => {
     gpu.flush(); // nothing recorded may still name a buffer that trim destroys
